@@ -1,0 +1,63 @@
+# amplink: the two first commands are `make demo` and `make test`.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps
+
+all: $(BUILD)/amplink
+
+$(BUILD)/Makefile:
+	@scripts/deps.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+$(BUILD)/amplink: $(BUILD)/Makefile FORCE
+	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
+
+FORCE:
+
+## The main job: APU and RPU0 of a virtual ZynqMP exchange messages through the IPI mailbox.
+demo: $(BUILD)/amplink
+	$(BUILD)/amplink demo
+
+## The whole suite (unit, multi-process, CLI).
+test:
+	@scripts/deps.sh test
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) >/dev/null
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+## The suite under AddressSanitizer + UndefinedBehaviorSanitizer, and under ThreadSanitizer.
+test-asan:
+	@scripts/deps.sh test
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=address,undefined -DAMPL_BUILD_BENCH=OFF >/dev/null
+	cmake --build build-asan -j $(JOBS) >/dev/null
+	cd build-asan && AMPL_TEST_SCALE=sanitizer ctest --output-on-failure -j $(JOBS)
+
+test-tsan:
+	@scripts/deps.sh test
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=thread -DAMPL_BUILD_BENCH=OFF >/dev/null
+	cmake --build build-tsan -j $(JOBS) >/dev/null
+	cd build-tsan && AMPL_TEST_SCALE=sanitizer TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+## The library and the tools built with clang (same warnings, -Werror).
+test-clang:
+	@scripts/deps.sh test
+	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build-clang -j $(JOBS) >/dev/null
+	cd build-clang && ctest --output-on-failure -j $(JOBS)
+
+## The portable core, freestanding for Cortex-M4 and RV32 with -Werror, and its code size.
+cross:
+	@scripts/deps.sh cross
+	scripts/cross.sh
+
+## Benchmarks: IPM round trip beside the cache-line and futex ping-pong limits measured in the same run.
+bench: $(BUILD)/amplink
+	$(BUILD)/bench/ampl_bench
+
+install: $(BUILD)/amplink
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross

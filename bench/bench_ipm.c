@@ -1,0 +1,278 @@
+/*
+ * amplink benchmark: the IPM request/response round trip between two processes on the virtual SoC, beside the
+ * limits of this machine measured in the same run:
+ *   cache-line ping-pong   two flags on two cache lines, tight spin (the polling limit)
+ *   futex ping-pong        FUTEX_WAIT/FUTEX_WAKE on a shared word (the blocking limit)
+ * A benchmark, never a test: it prints figures and exits 0 whatever they are.
+ *
+ * usage: ampl_bench [--count N] [--json FILE]
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/ipm.h>
+#include <amplink/soc.h>
+
+#define WARMUP 20000u
+
+struct result {
+	const char *name;
+	double p50, p90, p99, max;
+	unsigned long n;
+};
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % n, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static struct result summarize(const char *name, double *v, unsigned long n)
+{
+	qsort(v, n, sizeof(*v), cmp);
+	struct result r = { name, v[n / 2] / 1e3, v[(n * 90) / 100] / 1e3, v[(n * 99) / 100] / 1e3, v[n - 1] / 1e3, n };
+	return r;
+}
+
+static void *shared_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	memset(p, 0, n);
+	return p;
+}
+
+/* ---- cache-line ping-pong ---- */
+
+struct pingpong {
+	_Alignas(64) _Atomic uint32_t ping;
+	_Alignas(64) _Atomic uint32_t pong;
+};
+
+static struct result bench_cacheline(unsigned long n, double *v)
+{
+	struct pingpong *pp = shared_alloc(sizeof(*pp));
+	unsigned long total = n + WARMUP;
+	pid_t c = fork();
+	if (c == 0) {
+		pin(1);
+		for (uint32_t i = 1; i <= total; i++) {
+			while (atomic_load_explicit(&pp->ping, memory_order_acquire) != i)
+				;
+			atomic_store_explicit(&pp->pong, i, memory_order_release);
+		}
+		_exit(0);
+	}
+	pin(0);
+	for (uint32_t i = 1; i <= total; i++) {
+		double t0 = now_ns();
+		atomic_store_explicit(&pp->ping, i, memory_order_release);
+		while (atomic_load_explicit(&pp->pong, memory_order_acquire) != i)
+			;
+		if (i > WARMUP)
+			v[i - WARMUP - 1] = now_ns() - t0;
+	}
+	waitpid(c, NULL, 0);
+	munmap(pp, sizeof(*pp));
+	return summarize("cache-line ping-pong (limit)", v, n);
+}
+
+/* ---- futex ping-pong ---- */
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
+}
+
+static void futex_wait_for(_Atomic uint32_t *w, uint32_t want)
+{
+	uint32_t v;
+	while ((v = atomic_load(w)) != want)
+		futex(w, FUTEX_WAIT, v);
+}
+
+static struct result bench_futex(unsigned long n, double *v)
+{
+	struct pingpong *pp = shared_alloc(sizeof(*pp));
+	unsigned long total = n + WARMUP / 10;
+	pid_t c = fork();
+	if (c == 0) {
+		pin(1);
+		for (uint32_t i = 1; i <= total; i++) {
+			futex_wait_for(&pp->ping, i);
+			atomic_store(&pp->pong, i);
+			futex(&pp->pong, FUTEX_WAKE, 1);
+		}
+		_exit(0);
+	}
+	pin(0);
+	for (uint32_t i = 1; i <= total; i++) {
+		double t0 = now_ns();
+		atomic_store(&pp->ping, i);
+		futex(&pp->ping, FUTEX_WAKE, 1);
+		futex_wait_for(&pp->pong, i);
+		if (i > WARMUP / 10)
+			v[i - WARMUP / 10 - 1] = now_ns() - t0;
+	}
+	waitpid(c, NULL, 0);
+	munmap(pp, sizeof(*pp));
+	return summarize("futex ping-pong (limit)", v, n);
+}
+
+/* ---- IPM round trip on the virtual SoC ---- */
+
+static void echo_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+{
+	(void)ud;
+	(void)id;
+	uint32_t w[8];
+	for (unsigned i = 0; i < 8; i++)
+		w[i] = ((volatile uint32_t *)data)[i] + 1;
+	xlnx_ipi_response_write(dev, w, sizeof(w));
+}
+
+static struct result bench_ipm(const char *label, enum ampl_wait_mode mode, unsigned long n, double *v)
+{
+	char soc_name[64];
+	snprintf(soc_name, sizeof(soc_name), "bench-%d", (int)getpid());
+	ampl_soc_destroy(soc_name);
+	if (ampl_soc_create(soc_name, &ampl_soc_zynqmp, NULL, 0)) {
+		fprintf(stderr, "ampl_bench: %s\n", ampl_soc_last_error());
+		exit(1);
+	}
+	unsigned long total = n + (mode == AMPL_WAIT_BLOCK ? WARMUP / 10 : WARMUP);
+	pid_t c = fork();
+	if (c == 0) {
+		pin(1);
+		struct ampl_soc *soc;
+		struct ampl_agent *ag;
+		struct ampl_agent_opts o = { .mode = mode };
+		if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+			_exit(1);
+		const struct device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
+		ipm_register_callback(dev, echo_cb, NULL);
+		ipm_set_enabled(dev, 1);
+		pause(); /* the interrupt thread does the work; SIGTERM ends it */
+		_exit(0);
+	}
+	pin(0);
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true, .ack_timeout_us = 10000000 };
+	if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "apu", &o, &ag)) {
+		fprintf(stderr, "ampl_bench: %s\n", ampl_soc_last_error());
+		exit(1);
+	}
+	const struct device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
+	uint32_t req[8] = { 0 }, resp[8];
+	unsigned long bad = 0;
+	for (unsigned long i = 0; i < total; i++) {
+		req[0] = (uint32_t)i;
+		double t0 = now_ns();
+		int r = ipm_send(dev, 1, 0, req, sizeof(req));
+		xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		double t1 = now_ns();
+		if (r || resp[0] != req[0] + 1)
+			bad++;
+		if (i >= total - n)
+			v[i - (total - n)] = t1 - t0;
+	}
+	kill(c, SIGTERM);
+	waitpid(c, NULL, 0);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	ampl_soc_destroy(soc_name);
+	if (bad)
+		fprintf(stderr, "ampl_bench: %lu bad round trips in %s\n", bad, label);
+	return summarize(label, v, n);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = 100000;
+	const char *json = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--count") && i + 1 < argc)
+			n = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
+		else {
+			fprintf(stderr, "usage: ampl_bench [--count N] [--json FILE]\n");
+			return 2;
+		}
+	}
+	if (n < 100)
+		n = 100;
+	double *v = malloc(n * sizeof(double));
+	struct result r[8];
+	unsigned k = 0;
+	unsigned long nb = n / 10 < 20000 ? n / 10 : 20000; /* blocking round trips cost ~60 us each here */
+	if (nb < 100)
+		nb = 100;
+	r[k++] = bench_cacheline(n, v);
+	r[k++] = bench_ipm("IPM round trip, polling", AMPL_WAIT_POLL, n, v);
+	r[k++] = bench_ipm("IPM round trip, adaptive", AMPL_WAIT_ADAPTIVE, n, v);
+	r[k++] = bench_futex(nb, v);
+	r[k++] = bench_ipm("IPM round trip, blocking", AMPL_WAIT_BLOCK, nb, v);
+
+	printf("IPM request/response round trip, 32-byte request and response, two processes pinned to CPUs 0/1\n");
+	printf("%-32s %9s %9s %9s %10s %8s %14s\n", "mechanism", "p50 us", "p90 us", "p99 us", "max us", "n",
+	       "p50 / limit");
+	for (unsigned i = 0; i < k; i++) {
+		double limit = strstr(r[i].name, "blocking") || strstr(r[i].name, "futex") ? r[3].p50 : r[0].p50;
+		printf("%-32s %9.3f %9.3f %9.3f %10.1f %8lu %13.2fx\n", r[i].name, r[i].p50, r[i].p90, r[i].p99,
+		       r[i].max, r[i].n, r[i].p50 / limit);
+	}
+	printf("(polling and adaptive are compared with the cache-line limit, blocking with the futex limit)\n");
+	if (json) {
+		FILE *f = fopen(json, "w");
+		if (!f) {
+			perror(json);
+			return 1;
+		}
+		fprintf(f, "{\n  \"unit\": \"us\",\n  \"results\": [\n");
+		for (unsigned i = 0; i < k; i++)
+			fprintf(f, "    {\"name\": \"%s\", \"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"max\": %.3f, "
+				   "\"n\": %lu}%s\n", r[i].name, r[i].p50, r[i].p90, r[i].p99, r[i].max, r[i].n,
+				i + 1 < k ? "," : "");
+		fprintf(f, "  ]\n}\n");
+		fclose(f);
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * Devices: Zephyr's `const struct device *` model.
+ *
+ * A device is a constant configuration, a mutable state and an API table. Applications find devices by name or by
+ * devicetree node label and pass `const struct device *` to the API (ipm_send() and friends). Devices can be
+ * defined statically (AMPL_DEVICE_DEFINE, no heap) and registered once, or created at run time from devicetree by
+ * the host tools.
+ *
+ * Lifetime: a registered device must stay valid until ampl_device_unregister(). The registry is not locked; a
+ * program registers its devices before it starts using them from several threads.
+ */
+#ifndef AMPLINK_DEVICE_H
+#define AMPLINK_DEVICE_H
+
+#include <amplink/port.h>
+#include <amplink/errno.h>
+
+struct device;
+
+/** Device initialisation hook, run once by ampl_device_init(); returns 0 or a negative errno. */
+typedef int (*ampl_device_init_fn)(const struct device *dev);
+
+/** Mutable per-device state owned by the registry. Private. */
+struct device_state {
+	int init_res;      /* result of the init hook, valid once initialized */
+	bool initialized;
+	struct device *next; /* registry link */
+};
+
+/**
+ * struct device - one device instance.
+ * @name:   unique name (public, read-only); devicetree devices use the node name, e.g. "mailbox@ff9905c0"
+ * @label:  devicetree node label or NULL (public, read-only), e.g. "ipi_apu_rpu0"
+ * @api:    the subsystem's API table (struct ipm_driver_api for IPM devices)
+ * @config: constant driver configuration
+ * @data:   mutable driver data
+ * @init:   optional init hook
+ * @state:  registry state (private)
+ */
+struct device {
+	const char *name;
+	const char *label;
+	const void *api;
+	const void *config;
+	void *data;
+	ampl_device_init_fn init;
+	struct device_state *state;
+};
+
+/**
+ * AMPL_DEVICE_DEFINE() - define a device statically.
+ * Defines `struct device sym` with its state; register it with ampl_device_register(&sym).
+ */
+#define AMPL_DEVICE_DEFINE(sym, name_, label_, init_, api_, config_, data_)                                   \
+	static struct device_state sym##_state_;                                                               \
+	struct device sym = { .name = (name_), .label = (label_), .api = (api_), .config = (config_),            \
+			      .data = (data_), .init = (init_), .state = &sym##_state_ }
+
+/**
+ * ampl_device_register() - add a device to the registry and run its init hook.
+ * Return: 0; -EINVAL (NULL device, name or state); -EEXIST (a device of that name or label is registered);
+ *         or the init hook's error (the device stays registered but not ready).
+ * Context: thread.
+ */
+int ampl_device_register(struct device *dev);
+
+/**
+ * ampl_device_unregister() - remove a device from the registry.
+ * Return: 0; -EINVAL (NULL); -ENOENT (not registered). Context: thread.
+ */
+int ampl_device_unregister(struct device *dev);
+
+/** device_get_binding() - the registered device with this name or label, or NULL. Context: thread. */
+const struct device *device_get_binding(const char *name);
+
+/** ampl_device_get_by_label() - the registered device with this devicetree node label, or NULL. */
+const struct device *ampl_device_get_by_label(const char *label);
+
+/** device_is_ready() - true if @dev is registered and its init hook succeeded. Context: any. */
+bool device_is_ready(const struct device *dev);
+
+/** ampl_device_foreach() - call @fn on every registered device until it returns non-zero; returns that value. */
+int ampl_device_foreach(int (*fn)(const struct device *dev, void *arg), void *arg);
+
+#endif /* AMPLINK_DEVICE_H */

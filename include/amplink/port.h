@@ -1,0 +1,58 @@
+/*
+ * amplink portability hooks for the portable core.
+ *
+ * The core (device registry, IPM front end, drivers, protocol libraries) uses only what this header gives it, so a
+ * firmware port can replace it wholesale: define AMPL_PORT_HEADER to the name of your own header and it is included
+ * instead of the defaults below. The defaults need nothing but the compiler: <stdint.h>, <stddef.h>, <stdbool.h>,
+ * <stdatomic.h> and GCC/Clang builtins. They work on the Linux host and on bare-metal Cortex-M and RISC-V.
+ */
+#ifndef AMPLINK_PORT_H
+#define AMPLINK_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+
+#ifdef AMPL_PORT_HEADER
+#include AMPL_PORT_HEADER
+#endif
+
+/* Byte copies and fills. The builtins inline small fixed sizes; larger ones call the libc routine if linked. */
+#ifndef ampl_memcpy
+#define ampl_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
+#endif
+#ifndef ampl_memset
+#define ampl_memset(d, c, n) __builtin_memset((d), (c), (n))
+#endif
+
+/*
+ * ampl_mb() - full memory barrier between this core's accesses to shared memory and to device registers.
+ * Orders: every load/store before it against every load/store after it, as seen by another core or a device.
+ * On Cortex-M a port should make this a DSB when the mailbox sits on a bus that can reorder (ARM erratum 838869
+ * style problems); the default is a sequentially consistent fence, which is a DMB on ARMv7-M.
+ */
+#ifndef ampl_mb
+#define ampl_mb() atomic_thread_fence(memory_order_seq_cst)
+#endif
+
+/* Busy-wait hint inside spin loops (PAUSE / YIELD); lets the sibling hyperthread or the peer run. */
+#ifndef ampl_cpu_relax
+#if defined(__x86_64__) || defined(__i386__)
+#define ampl_cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+#define ampl_cpu_relax() __asm__ volatile("yield" ::: "memory")
+#else
+#define ampl_cpu_relax() __asm__ volatile("" ::: "memory")
+#endif
+#endif
+
+/* Assertion of something the local side controls. Never used on data the peer wrote to shared memory. */
+#ifndef AMPL_ASSERT
+#define AMPL_ASSERT(cond) ((void)0)
+#endif
+
+#define AMPL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define AMPL_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+#endif /* AMPLINK_PORT_H */

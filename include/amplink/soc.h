@@ -1,0 +1,125 @@
+/*
+ * The virtual SoC (Linux host): each processor of a multicore chip is a process attached to a shared-memory image
+ * that holds register-accurate models of the mailbox blocks, their message buffers and the shared RAM that the
+ * board's devicetree names, at the chip's real addresses.
+ *
+ * Terminology
+ *   SoC     one image, created by name (`amplink soc create NAME`), removed by name
+ *   agent   one processor's role on the SoC ("apu", "rpu0"): its register block, its interrupt line, its devices
+ *   devices the IPM devices of the agent's devicetree channels, registered under their node name and label
+ *
+ * A process typically does:
+ *
+ *     ampl_soc_open("demo", &soc);
+ *     ampl_agent_attach(soc, "rpu0", &opts, &agent);     // interrupt thread started, DT devices registered
+ *     dev = ampl_device_get_by_label("ipi_rpu0_apu");    // or ampl_agent_channel(agent, "apu", &dev)
+ *     ipm_register_callback(dev, cb, ctx); ipm_set_enabled(dev, 1);
+ *     ...
+ *     ampl_agent_detach(agent); ampl_soc_close(soc);
+ *
+ * Register side effects are atomic across processes: every register word is a C11 atomic in the image and no
+ * side effect needs more than one atomic read-modify-write (OBS is derived from the destinations' ISRs).
+ */
+#ifndef AMPLINK_SOC_H
+#define AMPLINK_SOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <amplink/device.h>
+#include <amplink/io.h>
+#include <amplink/soc_profile.h>
+
+/** How a waiter waits for a doorbell (an interrupt line, an acknowledgement). */
+enum ampl_wait_mode {
+	AMPL_WAIT_POLL = 0,     /* spin: lowest latency, burns a CPU */
+	AMPL_WAIT_ADAPTIVE = 1, /* spin briefly, then sleep on a process-shared futex; a ring wakes only a sleeper */
+	AMPL_WAIT_BLOCK = 2,    /* sleep on the futex at once */
+};
+
+/** ampl_wait_mode_parse() - "poll"/"polling", "adaptive", "block"/"blocking"; -EINVAL otherwise. */
+int ampl_wait_mode_parse(const char *s, enum ampl_wait_mode *mode);
+/** ampl_wait_mode_name() - "polling", "adaptive" or "blocking". */
+const char *ampl_wait_mode_name(enum ampl_wait_mode mode);
+
+struct ampl_soc;
+struct ampl_agent;
+
+/**
+ * ampl_soc_create() - create a SoC image.
+ * @name:    [A-Za-z0-9_.-]{1,48}
+ * @profile: the silicon (ampl_soc_zynqmp, ampl_soc_versal)
+ * @dtb:     the board's flattened devicetree (copied into the image so every agent sees it), or NULL for the
+ *           built-in default board (ZynqMP) or an empty tree (other profiles)
+ * Its reserved-memory regions get RAM in the image at their addresses.
+ * Return: 0; -EINVAL (bad name, profile or devicetree: see ampl_soc_last_error()); -EEXIST; -ENOMEM; -errno.
+ */
+int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size);
+
+/** ampl_soc_destroy() - remove the image by name. Attached processes keep their mapping. Return: 0; -ENOENT. */
+int ampl_soc_destroy(const char *name);
+
+/** ampl_soc_open() - map an existing SoC. Return: 0; -ENOENT; -EINVAL (not a SoC image / wrong version). */
+int ampl_soc_open(const char *name, struct ampl_soc **soc);
+/** ampl_soc_close() - unmap. All agents of this handle must be detached first. */
+void ampl_soc_close(struct ampl_soc *soc);
+
+/** ampl_soc_list() - call @fn with each SoC's name; returns how many. */
+int ampl_soc_list(void (*fn)(const char *name, void *arg), void *arg);
+
+/** Accessors. */
+const struct ampl_soc_profile *ampl_soc_get_profile(const struct ampl_soc *soc);
+const char *ampl_soc_name(const struct ampl_soc *soc);
+/** The board's devicetree blob stored in the image. */
+const void *ampl_soc_dtb(const struct ampl_soc *soc, size_t *size);
+
+/** ampl_soc_last_error() - text of the last failure of this thread's SoC calls ("" if none). */
+const char *ampl_soc_last_error(void);
+
+/**
+ * ampl_soc_phys() - the host pointer for a physical address range of the SoC's memory (IPI buffer RAM or a
+ * reserved-memory region). Return: NULL if [addr, addr+len) is not entirely inside one memory region.
+ */
+volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t len);
+
+/** ampl_soc_agent_regs() - the modelled register block of @agent (for tools and tests: reads/writes have the
+ * silicon's side effects as that agent). Return: 0; -EINVAL (unknown agent). */
+int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs);
+
+/** ampl_soc_agent_pid() - the process attached as @agent (0 if none or unknown). */
+int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
+/** Per-attach options. */
+struct ampl_agent_opts {
+	enum ampl_wait_mode mode; /* interrupt thread and acknowledgement waits */
+	bool no_irq_thread;       /* run interrupts from the application's loop with ampl_agent_poll() */
+	bool no_dt_devices;       /* do not register the devicetree's channels */
+	uint32_t ack_timeout_us;  /* ipm_send(wait) bound; 0 = driver default */
+};
+
+/**
+ * ampl_agent_attach() - take the role of one agent.
+ * Registers an IPM device for each devicetree channel of this agent (named by node name and label) and starts
+ * its interrupt context.
+ * Return: 0; -EINVAL (unknown agent name); -EBUSY (this process already attached that agent);
+ *         -EEXIST (a device name is taken); -ENOMEM.
+ */
+int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
+		      struct ampl_agent **out);
+
+/** ampl_agent_detach() - stop the interrupt context, unregister and free the agent's devices. */
+void ampl_agent_detach(struct ampl_agent *agent);
+
+/**
+ * ampl_agent_channel() - the IPM device from this agent to @remote: the devicetree's if it has one, else one made
+ * from the SoC profile's buffer layout (registered as "<local>-<remote>@<soc>").
+ * Return: 0; -EINVAL (unknown agent); -ENOMEM; -EEXIST.
+ */
+int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct device **dev);
+
+/** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
+int ampl_agent_poll(struct ampl_agent *agent);
+
+/** ampl_agent_info() - the profile's agent this handle is. */
+const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
+
+#endif /* AMPLINK_SOC_H */

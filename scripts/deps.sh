@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages a make target needs, or, without root, print the exact command and stop.
+# usage: scripts/deps.sh build|test|cross|bench
+set -eu
+
+base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler)
+case "${1:-build}" in
+build|demo) pkgs=("${base[@]}") ;;
+test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev) ;;
+cross) pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi) ;;
+bench) pkgs=("${base[@]}" valgrind) ;;
+*) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "amplink needs these Debian packages: ${missing[*]}" >&2
+	echo "Install them as root, then run make again:" >&2
+	echo "  sudo sh -c '$line'" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

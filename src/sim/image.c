@@ -1,0 +1,283 @@
+/* Virtual SoC images: create, open, validate, map physical addresses. */
+#include "sim/image.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amplink/dt.h>
+#include <libfdt.h>
+
+static _Thread_local char last_error[512];
+
+int sim_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *ampl_soc_last_error(void)
+{
+	return last_error;
+}
+
+static uint64_t page_up(uint64_t v)
+{
+	return (v + SIM_PAGE - 1) & ~(uint64_t)(SIM_PAGE - 1);
+}
+
+/* Largest image we agree to create or map: protects against a corrupt header and runaway devicetrees. */
+#define SIM_MAX_IMAGE (1ull << 30)
+
+int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size)
+{
+	last_error[0] = 0;
+	if (ampl_shm_name_valid(name))
+		return sim_error(-EINVAL, "invalid SoC name '%s': use 1-%d of [A-Za-z0-9_.-], not starting with '.'",
+				 name ? name : "(null)", AMPL_SHM_NAME_MAX);
+	if (!profile)
+		return sim_error(-EINVAL, "no SoC profile");
+	/* Without a devicetree: the built-in board on a ZynqMP; an empty tree elsewhere (channels then come from the
+	 * profile's buffer layout through ampl_agent_channel()). */
+	char empty[128];
+	if (!dtb && profile == &ampl_soc_zynqmp) {
+		dtb = ampl_default_board_dtb;
+		dtb_size = ampl_default_board_dtb_size;
+	} else if (!dtb) {
+		if (fdt_create_empty_tree(empty, sizeof(empty)))
+			return sim_error(-ENOMEM, "cannot build an empty devicetree");
+		dtb = empty;
+		dtb_size = fdt_totalsize(empty);
+	}
+	struct ampl_dt_board *board = calloc(1, sizeof(*board));
+	struct ampl_dt_diag *diag = calloc(1, sizeof(*diag));
+	int ret = 0;
+	void *base = NULL;
+	if (!board || !diag) {
+		ret = sim_error(-ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = ampl_dt_load_blob(dtb, dtb_size, "board devicetree", profile, board, diag);
+	if (ret) {
+		sim_error(ret, "%s", diag->msg);
+		goto out;
+	}
+	if (profile->num_agents > SIM_MAX_AGENTS || board->num_mems + 1 > SIM_MAX_MEMS) {
+		ret = sim_error(-EINVAL, "too many agents or memory regions");
+		goto out;
+	}
+
+	struct sim_mem mems[SIM_MAX_MEMS];
+	unsigned nm = 0;
+	memset(mems, 0, sizeof(mems));
+	snprintf(mems[nm].name, sizeof(mems[nm].name), "ipi-buffers");
+	mems[nm].phys = profile->buf_base;
+	mems[nm].size = profile->buf_size;
+	nm++;
+	for (unsigned i = 0; i < board->num_mems; i++, nm++) {
+		snprintf(mems[nm].name, sizeof(mems[nm].name), "%s", board->mems[i].node.name);
+		mems[nm].phys = board->mems[i].addr;
+		mems[nm].size = board->mems[i].size;
+	}
+	uint64_t off = page_up(sizeof(struct sim_image));
+	for (unsigned i = 0; i < nm; i++) {
+		if (!mems[i].size || mems[i].size > SIM_MAX_IMAGE || mems[i].phys + mems[i].size < mems[i].phys) {
+			ret = sim_error(-EINVAL, "memory region %s: size 0x%llx is not usable", mems[i].name,
+					(unsigned long long)mems[i].size);
+			goto out;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (mems[i].phys < mems[j].phys + mems[j].size && mems[j].phys < mems[i].phys + mems[i].size) {
+				ret = sim_error(-EINVAL, "memory region %s overlaps %s", mems[i].name, mems[j].name);
+				goto out;
+			}
+		}
+		mems[i].off = off;
+		off = page_up(off + mems[i].size);
+		if (off > SIM_MAX_IMAGE) {
+			ret = sim_error(-EINVAL, "memory regions exceed the %llu MiB image limit",
+					(unsigned long long)(SIM_MAX_IMAGE >> 20));
+			goto out;
+		}
+	}
+	uint64_t dtb_off = off;
+	uint64_t size = page_up(off + dtb_size);
+
+	ret = ampl_shm_create(name, (size_t)size, &base);
+	if (ret == -EEXIST) {
+		sim_error(ret, "SoC '%s' already exists (amplink soc destroy %s)", name, name);
+		goto out;
+	} else if (ret) {
+		sim_error(ret, "cannot create the shared-memory image of '%s': %s", name, strerror(-ret));
+		goto out;
+	}
+	struct sim_image *img = base;
+	img->layout_version = SIM_LAYOUT_VERSION;
+	img->header_size = sizeof(*img);
+	img->image_size = size;
+	snprintf(img->profile, sizeof(img->profile), "%s", profile->name);
+	snprintf(img->name, sizeof(img->name), "%s", name);
+	img->num_agents = profile->num_agents;
+	img->num_mems = nm;
+	memcpy(img->mems, mems, sizeof(mems));
+	img->dtb_off = dtb_off;
+	img->dtb_size = dtb_size;
+	memcpy((char *)base + dtb_off, dtb, dtb_size);
+	for (unsigned i = 0; i < profile->num_agents; i++)
+		atomic_store(&img->agents[i].imr, profile->imr_reset);
+	/* Publish: an opener that sees the magic sees a complete header. */
+	atomic_thread_fence(memory_order_release);
+	memcpy(img->magic, SIM_MAGIC, sizeof(img->magic));
+	ampl_shm_detach(base, (size_t)size);
+out:
+	free(board);
+	free(diag);
+	return ret;
+}
+
+int ampl_soc_destroy(const char *name)
+{
+	last_error[0] = 0;
+	int ret = ampl_shm_unlink(name);
+	if (ret == -ENOENT)
+		return sim_error(ret, "no SoC named '%s' (amplink soc list shows them)", name);
+	if (ret == -EINVAL)
+		return sim_error(ret, "invalid SoC name '%s'", name ? name : "(null)");
+	return ret;
+}
+
+static int validate(const struct sim_image *img, size_t size, const char *name,
+		    const struct ampl_soc_profile **profile)
+{
+	if (size < sizeof(*img) || memcmp(img->magic, SIM_MAGIC, sizeof(img->magic)) != 0)
+		return sim_error(-EINVAL, "'%s' is not an amplink SoC image (or is still being created)", name);
+	if (img->layout_version != SIM_LAYOUT_VERSION || img->header_size != sizeof(*img))
+		return sim_error(-EINVAL, "SoC '%s' has image layout %u; this amplink uses %u", name,
+				 img->layout_version, SIM_LAYOUT_VERSION);
+	if (img->image_size != size)
+		return sim_error(-EINVAL, "SoC '%s': header says %llu bytes, file has %zu", name,
+				 (unsigned long long)img->image_size, size);
+	char pname[sizeof(img->profile) + 1];
+	memcpy(pname, img->profile, sizeof(img->profile));
+	pname[sizeof(img->profile)] = 0;
+	*profile = ampl_soc_profile_find(pname);
+	if (!*profile || img->num_agents != (*profile)->num_agents)
+		return sim_error(-EINVAL, "SoC '%s': unknown profile '%s'", name, pname);
+	if (img->num_mems < 1 || img->num_mems > SIM_MAX_MEMS)
+		return sim_error(-EINVAL, "SoC '%s': bad memory map", name);
+	for (unsigned i = 0; i < img->num_mems; i++) {
+		const struct sim_mem *m = &img->mems[i];
+		if (m->off > size || m->size > size - m->off)
+			return sim_error(-EINVAL, "SoC '%s': memory region %u lies outside the image", name, i);
+	}
+	if (img->dtb_off > size || img->dtb_size > size - img->dtb_off)
+		return sim_error(-EINVAL, "SoC '%s': devicetree lies outside the image", name);
+	return 0;
+}
+
+int ampl_soc_open(const char *name, struct ampl_soc **out)
+{
+	last_error[0] = 0;
+	if (ampl_shm_name_valid(name))
+		return sim_error(-EINVAL, "invalid SoC name '%s'", name ? name : "(null)");
+	void *base;
+	size_t size;
+	int ret = ampl_shm_attach(name, &base, &size);
+	if (ret == -ENOENT)
+		return sim_error(ret, "no SoC named '%s' (create it with: amplink soc create %s)", name, name);
+	if (ret)
+		return sim_error(ret, "cannot map SoC '%s': %s", name, strerror(-ret));
+	const struct ampl_soc_profile *profile;
+	ret = validate(base, size, name, &profile);
+	if (ret) {
+		ampl_shm_detach(base, size);
+		return ret;
+	}
+	struct ampl_soc *soc = calloc(1, sizeof(*soc));
+	if (!soc) {
+		ampl_shm_detach(base, size);
+		return sim_error(-ENOMEM, "out of memory");
+	}
+	soc->img = base;
+	soc->size = size;
+	soc->num_mems = soc->img->num_mems;
+	memcpy(soc->mems, soc->img->mems, sizeof(soc->mems));
+	soc->dtb_off = soc->img->dtb_off;
+	soc->dtb_size = soc->img->dtb_size;
+	soc->profile = profile;
+	snprintf(soc->name, sizeof(soc->name), "%s", name);
+	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
+	for (unsigned i = 0; i < profile->num_agents; i++) {
+		soc->idx_by_bit[profile->agents[i].bit] = (int8_t)i;
+		soc->ports[i].soc = soc;
+		soc->ports[i].idx = i;
+		soc->ports[i].mode = AMPL_WAIT_ADAPTIVE;
+	}
+	*out = soc;
+	return 0;
+}
+
+void ampl_soc_close(struct ampl_soc *soc)
+{
+	if (!soc)
+		return;
+	ampl_shm_detach(soc->img, soc->size);
+	free(soc);
+}
+
+int ampl_soc_list(void (*fn)(const char *name, void *arg), void *arg)
+{
+	return ampl_shm_list(fn, arg);
+}
+
+const struct ampl_soc_profile *ampl_soc_get_profile(const struct ampl_soc *soc)
+{
+	return soc->profile;
+}
+
+const char *ampl_soc_name(const struct ampl_soc *soc)
+{
+	return soc->name;
+}
+
+const void *ampl_soc_dtb(const struct ampl_soc *soc, size_t *size)
+{
+	if (size)
+		*size = (size_t)soc->dtb_size;
+	return (const char *)soc->img + soc->dtb_off;
+}
+
+volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t len)
+{
+	for (unsigned i = 0; i < soc->num_mems; i++) {
+		const struct sim_mem *m = &soc->mems[i];
+		if (addr >= m->phys && addr - m->phys <= m->size && len <= m->size - (addr - m->phys))
+			return (volatile char *)soc->img + m->off + (addr - m->phys);
+	}
+	return NULL;
+}
+
+int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs)
+{
+	if (!soc || !agent || !regs || agent < soc->profile->agents ||
+	    agent >= soc->profile->agents + soc->profile->num_agents)
+		return -EINVAL;
+	unsigned idx = ampl_soc_agent_index(soc->profile, agent);
+	regs->base = NULL;
+	regs->size = AMPL_IPI_REG_SPAN;
+	regs->ops = &sim_ipi_ops;
+	regs->ctx = &soc->ports[idx];
+	return 0;
+}
+
+int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+{
+	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
+		return 0;
+	return atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].pid);
+}

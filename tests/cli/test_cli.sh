@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The amplink command's behaviour and error paths, through the real binary and real processes.
+# usage: test_cli.sh AMPLINK_BINARY SOURCE_DIR
+set -u
+amp=$1
+src=$2
+soc="clitest-$$"
+tmp=$(mktemp -d)
+pass=0
+fail=0
+cleanup() {
+	"$amp" soc destroy "$soc" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-v" >/dev/null 2>&1
+	rm -rf "$tmp"
+	jobs -p | xargs -r kill 2>/dev/null
+}
+trap cleanup EXIT
+
+# expect NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that stdout+stderr match PATTERN.
+expect() {
+	local name=$1 want=$2 pattern=$3
+	shift 4
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: status $status (want $want), output did not match /$pattern/:"
+		sed 's/^/    /' <<<"$out"
+	fi
+}
+
+# --help everywhere
+for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "send" "recv" "dt" "dt check" "demo"; do
+	# shellcheck disable=SC2086
+	expect "help: $c" 0 "usage: amplink" -- "$amp" $c --help
+done
+expect "no command" 2 "usage: amplink" -- "$amp"
+expect "unknown command" 2 "unknown command 'frobnicate'" -- "$amp" frobnicate
+expect "unknown soc sub-command" 2 "unknown sub-command 'explode'" -- "$amp" soc explode
+
+# SoC lifecycle
+expect "create" 0 "created SoC $soc \(zynqmp" -- "$amp" soc create "$soc"
+expect "create twice" 1 "already exists" -- "$amp" soc create "$soc"
+expect "create bad name" 1 "invalid SoC name" -- "$amp" soc create "../evil"
+expect "create bad profile" 2 "unknown profile 'pentium'" -- "$amp" soc create --profile pentium x
+expect "list" 0 "$soc +zynqmp" -- "$amp" soc list
+expect "show" 0 "rpu0 +1 +8 0xff310000 +0x00000000 0x00000000 0x00000000 0x0f0f0301" -- "$amp" soc show "$soc"
+expect "show missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc show "nosuch-$$"
+expect "destroy missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc destroy "nosuch-$$"
+
+# send / recv error paths
+expect "send missing soc" 1 "no SoC named 'nosuch-$$'" -- "$amp" send --soc "nosuch-$$" --as apu --to rpu0 hi
+expect "send unknown agent" 2 "unknown agent 'gpu'.*agents: apu, rpu0" -- "$amp" send --soc "$soc" --as gpu --to rpu0 hi
+expect "send unknown target" 2 "unknown agent 'dsp'" -- "$amp" send --soc "$soc" --as apu --to dsp hi
+expect "send to self" 2 "another agent" -- "$amp" send --soc "$soc" --as apu --to apu hi
+expect "send oversize" 1 "message is 33 bytes; the apu -> rpu0 channel carries at most 32" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 "$(printf 'x%.0s' $(seq 33))"
+expect "send bad id" 1 "--id 5 is invalid" -- "$amp" send --soc "$soc" --as apu --to rpu0 --id 5 hi
+expect "send bad hex" 2 "not hex bytes" -- "$amp" send --soc "$soc" --as apu --to rpu0 --hex "zz"
+expect "send missing args" 2 "--as AGENT and --to AGENT are required" -- "$amp" send --soc "$soc" hi
+expect "send bad mode" 2 "--mode: 'fast'" -- "$amp" send --soc "$soc" --as apu --to rpu0 --mode fast hi
+expect "recv missing --as" 2 "--as AGENT is required" -- "$amp" recv --soc "$soc"
+expect "recv bad --from" 2 "--from: 'apu' is not another agent" -- "$amp" recv --soc "$soc" --as apu --from apu
+expect "recv timeout" 1 "timed out after 50 ms: received 0 of 1" -- "$amp" recv --soc "$soc" --as rpu1 --timeout 50
+
+# A request nobody consumes: the sender is told, and it stays pending (visible in soc show).
+expect "send no receiver" 1 "rpu1 did not acknowledge within 100 ms" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu1 --wait --timeout 100 lost?
+expect "pending shown" 0 "apu -> rpu1" -- "$amp" soc show "$soc"
+expect "busy while pending" 1 "rpu1 has not consumed the previous request from apu" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu1 again
+# ...and is delivered, not lost, once a receiver comes up.
+expect "pending delivered" 0 "^apu: lost\?$" -- "$amp" recv --soc "$soc" --as rpu1 --timeout 5000
+
+# A real exchange between two processes, with a response.
+"$amp" recv --soc "$soc" --as rpu0 --count 2 --timeout 10000 --reply pong >"$tmp/recv.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "send wait" 0 "apu -> rpu0: sent 5 bytes, acknowledged" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait hello
+expect "response" 0 "response: pong" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait --hex "de ad be ef"
+wait "$rpid"
+rstatus=$?
+expect "recv exit" 0 "" -- test "$rstatus" -eq 0
+expect "recv text" 0 "^apu: hello$" -- cat "$tmp/recv.out"
+expect "recv hex" 0 "^apu: de ad be ef$" -- cat "$tmp/recv.out"
+
+# Versal SoC with a bufferless agent: doorbells only.
+expect "create versal" 0 "created SoC $soc-v \(versal" -- "$amp" soc create --profile versal "$soc-v"
+expect "doorbell data" 1 "carries at most 0" -- "$amp" send --soc "$soc-v" --as apu --to ipi6 x
+"$amp" recv --soc "$soc-v" --as ipi6 --timeout 10000 >"$tmp/db.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "doorbell send" 0 "sent 0 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to ipi6 --wait ""
+wait "$rpid"
+expect "doorbell recv" 0 "^apu: \(doorbell\)$" -- cat "$tmp/db.out"
+
+# Devicetree
+expect "dt seed zynqmp" 0 "pmu1" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"
+expect "dt seed versal" 0 "versal" -- "$amp" dt check "$src/dts/seeds/versal-ipi.dts"
+expect "dt seed versal strict" 1 "warning" -- "$amp" dt check --strict "$src/dts/seeds/versal-ipi.dts"
+expect "dt seed mu" 0 "ipm0" -- "$amp" dt check "$src/dts/seeds/imx-mu.dts"
+expect "dt seed shared_ram" 0 "shared_ram" -- "$amp" dt check "$src/dts/seeds/shared-ram.dts"
+expect "dt default board" 0 "rpu0" -- "$amp" dt check "$src/dts/zynqmp-apu-rpu0.dts"
+sed 's/xlnx,ipi-id = <4>;/xlnx,ipi-id = <12>;/' "$src/dts/seeds/zynqmp-ipi.dts" >"$tmp/bad.dts"
+expect "dt bad id" 1 "bad.dts: /.*mailbox@ff9905c0: xlnx,ipi-id:" -- "$amp" dt check "$tmp/bad.dts"
+expect "dt missing file" 1 "nosuch.dts" -- "$amp" dt check "$tmp/nosuch.dts"
+printf '/dts-v1/;\n/ { oops' >"$tmp/syntax.dts"
+expect "dt syntax" 1 "syntax.dts" -- "$amp" dt check "$tmp/syntax.dts"
+expect "create from bad dts" 1 "bad.dts" -- "$amp" soc create --dts "$tmp/bad.dts" "$soc-bad"
+
+# Demo, short
+expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
+expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
+
+expect "destroy" 0 "destroyed SoC $soc" -- "$amp" soc destroy "$soc"
+expect "gone" 0 "NAME" -- "$amp" soc list
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

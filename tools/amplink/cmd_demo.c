@@ -1,0 +1,235 @@
+/*
+ * amplink demo: the APU and RPU0 of a virtual ZynqMP, two processes, talk through the IPI mailbox with the IPM
+ * API. RPU0 answers every request through the response buffer; the APU checks every answer and times the round
+ * trips.
+ *
+ * Request (32 bytes, little-endian words): seq, 6 payload words, checksum of the first 7.
+ * Response: seq, the payload words inverted, checksum of the first 7 response words.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/dt.h>
+#include <amplink/ipm.h>
+
+#define STOP_SEQ 0xFFFFFFFFu
+#define APU_DEV "ipi_apu_rpu0"
+#define RPU_DEV "ipi_rpu0_apu"
+
+static const char usage[] =
+	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME]\n"
+	"\n"
+	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
+	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
+	"every answer, print the count, the errors and round-trip percentiles, and remove the SoC.\n";
+
+static uint32_t checksum(const uint32_t *w, unsigned n)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < n; i++)
+		h = (h ^ w[i]) * 16777619u;
+	return h;
+}
+
+/* ---- RPU0 ---- */
+
+static struct {
+	sem_t done;
+	atomic_uint bad;
+	atomic_uint served;
+} rpu;
+
+static void rpu_cb(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+{
+	(void)user_data;
+	(void)id;
+	uint32_t req[8], resp[8];
+	for (unsigned i = 0; i < 8; i++)
+		req[i] = ((volatile uint32_t *)data)[i];
+	if (req[0] == STOP_SEQ) {
+		sem_post(&rpu.done);
+		return;
+	}
+	if (checksum(req, 7) != req[7])
+		atomic_fetch_add(&rpu.bad, 1);
+	resp[0] = req[0];
+	for (unsigned i = 1; i < 7; i++)
+		resp[i] = ~req[i];
+	resp[7] = checksum(resp, 7);
+	xlnx_ipi_response_write(dev, resp, sizeof(resp));
+	atomic_fetch_add(&rpu.served, 1);
+}
+
+static int rpu_main(const char *soc_name, enum ampl_wait_mode mode)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	if (ampl_soc_open(soc_name, &soc))
+		return cli_fail(EXIT_FAIL, "demo", "rpu0: %s", ampl_soc_last_error());
+	sem_init(&rpu.done, 0, 0);
+	struct ampl_agent_opts opts = { .mode = mode };
+	if (ampl_agent_attach(soc, "rpu0", &opts, &ag)) {
+		ampl_soc_close(soc);
+		return cli_fail(EXIT_FAIL, "demo", "rpu0: %s", ampl_soc_last_error());
+	}
+	const struct device *dev = ampl_device_get_by_label(RPU_DEV);
+	if (!device_is_ready(dev)) {
+		ampl_agent_detach(ag);
+		ampl_soc_close(soc);
+		return cli_fail(EXIT_FAIL, "demo", "rpu0: device %s is not ready", RPU_DEV);
+	}
+	ipm_register_callback(dev, rpu_cb, NULL);
+	ipm_set_enabled(dev, 1);
+	while (sem_wait(&rpu.done) && errno == EINTR)
+		;
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return atomic_load(&rpu.bad) ? EXIT_FAIL : 0;
+}
+
+/* ---- APU ---- */
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	if (ampl_soc_open(soc_name, &soc))
+		return cli_fail(EXIT_FAIL, "demo", "apu: %s", ampl_soc_last_error());
+	/* The APU only sends and waits for acknowledgements: no interrupt thread needed. The first request may wait
+	 * for RPU0 to come up (it stays pending until RPU0 enables its channel), hence the generous bound. */
+	struct ampl_agent_opts opts = { .mode = mode, .no_irq_thread = true, .ack_timeout_us = 10000000 };
+	if (ampl_agent_attach(soc, "apu", &opts, &ag)) {
+		ampl_soc_close(soc);
+		return cli_fail(EXIT_FAIL, "demo", "apu: %s", ampl_soc_last_error());
+	}
+	const struct device *dev = ampl_device_get_by_label(APU_DEV);
+	double *rtt = calloc(count ? count : 1, sizeof(double));
+	uint64_t sent = 0, answered = 0, errors = 0;
+	int code = 0;
+	uint32_t x = 0x9E3779B9u;
+	for (uint64_t i = 0; rtt && dev && i < count; i++) {
+		uint32_t req[8], resp[8];
+		req[0] = (uint32_t)i;
+		for (unsigned k = 1; k < 7; k++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			req[k] = x;
+		}
+		req[7] = checksum(req, 7);
+		double t0 = now_us();
+		int r = ipm_send(dev, 1, 0, req, sizeof(req));
+		double t1 = now_us();
+		if (r) {
+			code = cli_fail(EXIT_FAIL, "demo", "request %llu: ipm_send: %s", (unsigned long long)i,
+					ampl_strerror(r));
+			break;
+		}
+		sent++;
+		xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		bool ok = resp[0] == req[0] && resp[7] == checksum(resp, 7);
+		for (unsigned k = 1; ok && k < 7; k++)
+			ok = resp[k] == ~req[k];
+		if (ok)
+			answered++;
+		else
+			errors++;
+		rtt[i] = t1 - t0;
+	}
+	if (!dev)
+		code = cli_fail(EXIT_FAIL, "demo", "apu: no device %s", APU_DEV);
+	uint32_t stop[8] = { STOP_SEQ };
+	if (dev && ipm_send(dev, 1, 0, stop, sizeof(stop)))
+		kill(child, SIGTERM);
+	int status = 0;
+	waitpid(child, &status, 0);
+	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!rpu_ok)
+		errors++;
+
+	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
+	printf("  apu -> rpu0 through %s (%s); rpu0 (pid %d) answers through the response buffer\n", APU_DEV,
+	       dev ? dev->name : "?", (int)child);
+	printf("  wait mode:  %s\n", ampl_wait_mode_name(mode));
+	printf("  messages:   %llu sent, %llu answered correctly, %llu errors%s\n", (unsigned long long)sent,
+	       (unsigned long long)answered, (unsigned long long)errors, rpu_ok ? "" : " (rpu0 failed)");
+	if (sent) {
+		cli_sort(rtt, sent);
+		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
+		       cli_percentile(rtt, sent, 50), cli_percentile(rtt, sent, 90), cli_percentile(rtt, sent, 99),
+		       cli_percentile(rtt, sent, 99.9), rtt[sent - 1]);
+	}
+	free(rtt);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	if (!code && (errors || answered != count))
+		code = EXIT_FAIL;
+	return code;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
+					      { "mode", required_argument, NULL, 'm' },
+					      { "soc", required_argument, NULL, 's' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	uint64_t count = 10000;
+	enum ampl_wait_mode mode = AMPL_WAIT_ADAPTIVE;
+	char name[64];
+	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+n:m:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (!cli_parse_u64(optarg, 1, 100000000, &count))
+				return cli_fail(EXIT_USAGE, "demo", "--count: '%s' is not 1..100000000", optarg);
+			break;
+		case 'm':
+			if (ampl_wait_mode_parse(optarg, &mode))
+				return cli_fail(EXIT_USAGE, "demo", "--mode: '%s' is not polling, adaptive or blocking",
+						optarg);
+			break;
+		case 's':
+			snprintf(name, sizeof(name), "%s", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_fail(EXIT_USAGE, "demo", "unexpected argument '%s' (see --help)", argv[optind]);
+	if (ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0))
+		return cli_fail(EXIT_FAIL, "demo", "%s", ampl_soc_last_error());
+	fflush(stdout);
+	pid_t child = fork();
+	if (child < 0) {
+		ampl_soc_destroy(name);
+		return cli_fail(EXIT_FAIL, "demo", "fork: %s", strerror(errno));
+	}
+	if (child == 0)
+		_exit(rpu_main(name, mode));
+	int code = apu_main(name, mode, count, child);
+	ampl_soc_destroy(name);
+	return code;
+}

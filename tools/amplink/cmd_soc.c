@@ -1,0 +1,194 @@
+/* amplink soc create|destroy|list|show */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amplink/dt.h>
+
+static const char usage[] =
+	"usage: amplink soc create [--profile zynqmp|versal] [--dts FILE] NAME\n"
+	"       amplink soc destroy NAME\n"
+	"       amplink soc list\n"
+	"       amplink soc show NAME\n"
+	"\n"
+	"create   make a virtual SoC: register models, message buffers and the board's reserved memory in a\n"
+	"         shared-memory image /dev/shm/amplink.NAME. Without --dts a ZynqMP gets the built-in board\n"
+	"         (" AMPL_DEFAULT_BOARD_NAME "); the profile defaults to the one the devicetree's IPI nodes name.\n"
+	"destroy  remove it (attached processes keep their mapping until they exit)\n"
+	"list     the SoCs on this machine\n"
+	"show     every agent's IPI registers and the requests pending between agents\n";
+
+static int soc_create(int argc, char **argv)
+{
+	static const struct option opts[] = { { "profile", required_argument, NULL, 'p' },
+					      { "dts", required_argument, NULL, 'd' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *profile_name = NULL, *dts = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			profile_name = optarg;
+			break;
+		case 'd':
+			dts = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_fail(EXIT_USAGE, "soc create", "expected one NAME (see --help)");
+	const char *name = argv[optind];
+	const struct ampl_soc_profile *profile = NULL;
+	if (profile_name && !(profile = ampl_soc_profile_find(profile_name)))
+		return cli_fail(EXIT_USAGE, "soc create", "unknown profile '%s' (zynqmp or versal)", profile_name);
+
+	void *dtb = NULL;
+	size_t dtb_size = 0;
+	if (dts) {
+		struct ampl_dt_diag diag;
+		struct ampl_dt_board *board = calloc(1, sizeof(*board));
+		if (!board)
+			return cli_fail(EXIT_FAIL, "soc create", "out of memory");
+		int ret = ampl_dt_read_file(dts, &dtb, &dtb_size, &diag);
+		if (!ret)
+			ret = ampl_dt_load_blob(dtb, dtb_size, dts, profile, board, &diag);
+		if (!ret && !profile)
+			profile = board->profile;
+		free(board);
+		if (ret) {
+			free(dtb);
+			return cli_fail(EXIT_FAIL, "soc create", "%s", diag.msg);
+		}
+	}
+	if (!profile)
+		profile = &ampl_soc_zynqmp;
+	int ret = ampl_soc_create(name, profile, dtb, dtb_size);
+	free(dtb);
+	if (ret)
+		return cli_fail(EXIT_FAIL, "soc create", "%s", ampl_soc_last_error());
+	printf("created SoC %s (%s, %s)\n", name, profile->name, dts ? dts : (profile == &ampl_soc_zynqmp ?
+			"built-in board " AMPL_DEFAULT_BOARD_NAME : "no board devicetree"));
+	return 0;
+}
+
+static int soc_destroy(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_fail(EXIT_USAGE, "soc destroy", "expected one NAME (see --help)");
+	if (ampl_soc_destroy(argv[1]))
+		return cli_fail(EXIT_FAIL, "soc destroy", "%s", ampl_soc_last_error());
+	printf("destroyed SoC %s\n", argv[1]);
+	return 0;
+}
+
+static void list_one(const char *name, void *arg)
+{
+	(void)arg;
+	struct ampl_soc *soc;
+	if (ampl_soc_open(name, &soc)) {
+		printf("%-24s (unreadable: %s)\n", name, ampl_soc_last_error());
+		return;
+	}
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	char attached[256] = "";
+	for (unsigned i = 0; i < p->num_agents; i++) {
+		int pid = ampl_soc_agent_pid(soc, &p->agents[i]);
+		if (pid > 0 && (kill(pid, 0) == 0)) {
+			size_t n = strlen(attached);
+			snprintf(attached + n, sizeof(attached) - n, "%s%s(pid %d)", n ? " " : "", p->agents[i].name, pid);
+		}
+	}
+	printf("%-24s %-7s %s\n", name, p->name, attached[0] ? attached : "-");
+	ampl_soc_close(soc);
+}
+
+static int soc_list(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc != 1)
+		return cli_fail(EXIT_USAGE, "soc list", "takes no arguments");
+	printf("%-24s %-7s %s\n", "NAME", "PROFILE", "ATTACHED");
+	int n = ampl_soc_list(list_one, NULL);
+	if (n < 0)
+		return cli_fail(EXIT_FAIL, "soc list", "cannot read /dev/shm");
+	return 0;
+}
+
+static int soc_show(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_fail(EXIT_USAGE, "soc show", "expected one NAME (see --help)");
+	struct ampl_soc *soc;
+	int r = cli_open_soc("soc show", argv[1], &soc);
+	if (r)
+		return r;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	printf("SoC %s (%s)\n", ampl_soc_name(soc), p->name);
+	printf("%-10s %3s %3s %10s  %-10s %-10s %-10s %-10s %s\n", "AGENT", "ID", "BIT", "REGS", "TRIG", "OBS", "ISR",
+	       "IMR", "PID");
+	uint32_t isr[32] = { 0 };
+	for (unsigned i = 0; i < p->num_agents; i++) {
+		const struct ampl_ipi_agent *a = &p->agents[i];
+		struct ampl_io_region regs;
+		ampl_soc_agent_regs(soc, a, &regs);
+		isr[i] = ampl_io_read32(&regs, AMPL_IPI_ISR);
+		int pid = ampl_soc_agent_pid(soc, a);
+		printf("%-10s %3u %3u 0x%08x  0x%08x 0x%08x 0x%08x 0x%08x %d\n", a->name, a->ipi_id, a->bit, a->reg_base,
+		       ampl_io_read32(&regs, AMPL_IPI_TRIG), ampl_io_read32(&regs, AMPL_IPI_OBS), isr[i],
+		       ampl_io_read32(&regs, AMPL_IPI_IMR), pid);
+	}
+	unsigned pending = 0;
+	for (unsigned d = 0; d < p->num_agents; d++) {
+		for (unsigned s = 0; s < p->num_agents; s++) {
+			if (isr[d] & ampl_ipi_mask(&p->agents[s])) {
+				if (!pending++)
+					printf("pending requests:\n");
+				printf("  %s -> %s\n", p->agents[s].name, p->agents[d].name);
+			}
+		}
+	}
+	if (!pending)
+		printf("no pending requests\n");
+	ampl_soc_close(soc);
+	return 0;
+}
+
+int cmd_soc(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "create"))
+		return soc_create(argc - 1, argv + 1);
+	if (!strcmp(sub, "destroy"))
+		return soc_destroy(argc - 1, argv + 1);
+	if (!strcmp(sub, "list"))
+		return soc_list(argc - 1, argv + 1);
+	if (!strcmp(sub, "show"))
+		return soc_show(argc - 1, argv + 1);
+	return cli_fail(EXIT_USAGE, "soc", "unknown sub-command '%s' (create, destroy, list, show)", sub);
+}

@@ -1,0 +1,44 @@
+/* amplink: the command-line front end of the virtual SoC, the IPM API and the devicetree loader. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+	"usage: amplink COMMAND [ARGS]\n"
+	"\n"
+	"Inter-processor communication on a virtual SoC: every processor is a process, the mailboxes are\n"
+	"register-accurate models in shared memory.\n"
+	"\n"
+	"commands:\n"
+	"  demo               APU and RPU0 of a virtual ZynqMP exchange messages through the IPI mailbox\n"
+	"  soc create|destroy|list|show   manage virtual SoCs\n"
+	"  send               send one IPM message as an agent\n"
+	"  recv               receive IPM messages as an agent\n"
+	"  dt check FILE      load a devicetree and print what amplink understood\n"
+	"\n"
+	"Run 'amplink COMMAND --help' for a command's options.\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "soc"))
+		return cmd_soc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "send"))
+		return cmd_send(argc - 1, argv + 1);
+	if (!strcmp(cmd, "recv"))
+		return cmd_recv(argc - 1, argv + 1);
+	if (!strcmp(cmd, "dt"))
+		return cmd_dt(argc - 1, argv + 1);
+	if (!strcmp(cmd, "demo"))
+		return cmd_demo(argc - 1, argv + 1);
+	fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
+	return EXIT_USAGE;
+}
