@@ -6,7 +6,6 @@
 #include "sim/image.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +35,7 @@ struct ampl_agent {
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ampl_lock registry_lock = AMPL_LOCK_INIT;
 
 static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region *r)
 {
@@ -95,7 +94,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 	c->dev.data = &c->data;
 	c->dev.init = xlnx_ipi_chan_init;
 	c->dev.state = &c->state;
-	pthread_mutex_lock(&registry_lock);
+	ampl_lock(&registry_lock);
 	ret = ampl_device_register(&c->dev);
 	if (ret == -EEXIST) {
 		sim_error(ret, "a device named '%s' is already registered in this process", c->name);
@@ -103,7 +102,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		ampl_device_unregister(&c->dev);
 		sim_error(ret, "cannot initialise channel %s: %s", c->name, ampl_strerror(ret));
 	}
-	pthread_mutex_unlock(&registry_lock);
+	ampl_unlock(&registry_lock);
 	if (ret) {
 		free(c);
 		return ret;
@@ -114,7 +113,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 
 static void free_chans(struct ampl_agent *ag)
 {
-	pthread_mutex_lock(&registry_lock);
+	ampl_lock(&registry_lock);
 	for (unsigned b = 0; b < 32; b++) {
 		struct sim_chan *c = ag->chans[b];
 		if (!c)
@@ -124,7 +123,7 @@ static void free_chans(struct ampl_agent *ag)
 		free(c);
 		ag->chans[b] = NULL;
 	}
-	pthread_mutex_unlock(&registry_lock);
+	ampl_unlock(&registry_lock);
 }
 
 int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
@@ -167,8 +166,16 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		goto fail;
 	}
 	size_t dtb_size;
-	const void *dtb = ampl_soc_dtb(soc, &dtb_size);
+	const void *shared_dtb = ampl_soc_dtb(soc, &dtb_size);
+	/* Parse a private copy: libfdt must not see the blob change under it. */
+	void *dtb = malloc(dtb_size ? dtb_size : 1);
+	if (!dtb) {
+		ret = sim_error(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	memcpy(dtb, shared_dtb, dtb_size);
 	ret = ampl_dt_load_blob(dtb, dtb_size, "SoC devicetree", soc->profile, ag->board, diag);
+	free(dtb);
 	if (ret) {
 		sim_error(ret, "%s", diag->msg);
 		goto fail;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,8 +193,13 @@ int ampl_soc_open(const char *name, struct ampl_soc **out)
 		return sim_error(ret, "no SoC named '%s' (create it with: amplink soc create %s)", name, name);
 	if (ret)
 		return sim_error(ret, "cannot map SoC '%s': %s", name, strerror(-ret));
-	const struct ampl_soc_profile *profile;
-	ret = validate(base, size, name, &profile);
+	/* Validate a private copy of the header: another process can write the shared one at any time. */
+	static _Thread_local struct sim_image hdr;
+	const struct ampl_soc_profile *profile = NULL;
+	if (size >= offsetof(struct sim_image, agents))
+		memcpy(&hdr, base, offsetof(struct sim_image, agents));
+	ret = size < sizeof(hdr) ? sim_error(-EINVAL, "'%s' is too small to be an amplink SoC image", name)
+				 : validate(&hdr, size, name, &profile);
 	if (ret) {
 		ampl_shm_detach(base, size);
 		return ret;
@@ -205,10 +211,10 @@ int ampl_soc_open(const char *name, struct ampl_soc **out)
 	}
 	soc->img = base;
 	soc->size = size;
-	soc->num_mems = soc->img->num_mems;
-	memcpy(soc->mems, soc->img->mems, sizeof(soc->mems));
-	soc->dtb_off = soc->img->dtb_off;
-	soc->dtb_size = soc->img->dtb_size;
+	soc->num_mems = hdr.num_mems;
+	memcpy(soc->mems, hdr.mems, sizeof(soc->mems));
+	soc->dtb_off = hdr.dtb_off;
+	soc->dtb_size = hdr.dtb_size;
 	soc->profile = profile;
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));

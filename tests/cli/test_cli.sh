@@ -79,8 +79,8 @@ expect "pending delivered" 0 "^apu: lost\?$" -- "$amp" recv --soc "$soc" --as rp
 "$amp" recv --soc "$soc" --as rpu0 --count 2 --timeout 10000 --reply pong >"$tmp/recv.out" 2>&1 &
 rpid=$!
 sleep 0.3
-expect "send wait" 0 "apu -> rpu0: sent 5 bytes, acknowledged" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait hello
-expect "response" 0 "response: pong" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait --hex "de ad be ef"
+expect "send wait" 0 "^response: pong$" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait hello
+expect "response" 0 "response: 70 6f 6e 67 00 00" -- "$amp" send --soc "$soc" --as apu --to rpu0 --wait --hex "de ad be ef"
 wait "$rpid"
 rstatus=$?
 expect "recv exit" 0 "" -- test "$rstatus" -eq 0

@@ -142,7 +142,14 @@ int cmd_send(int argc, char **argv)
 		code = cli_fail(EXIT_USAGE, "send", "--to must name another agent than --as");
 		goto out;
 	}
-	ret = ipm_send(dev, wait, (uint32_t)id, buf, (int)len);
+	/* The IPI does not carry a length: pad the buffer with zeros so the receiver sees exactly DATA. */
+	int max = ipm_max_data_size_get(dev);
+	int wire = (int)len;
+	if (max > 0 && wire < max) {
+		memset(buf + len, 0, (size_t)(max - wire));
+		wire = max;
+	}
+	ret = ipm_send(dev, wait, (uint32_t)id, buf, wire);
 	switch (ret) {
 	case 0:
 		break;

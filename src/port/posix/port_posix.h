@@ -62,6 +62,26 @@ void ampl_doorbell_ring(struct ampl_doorbell *db);
  */
 int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_mode mode, uint64_t deadline_ns);
 
+/* ---- locks (within one process) ---- */
+
+#include <pthread.h>
+
+/** A sleeping lock for thread context; never taken in an interrupt handler. */
+struct ampl_lock {
+	pthread_mutex_t m;
+};
+#define AMPL_LOCK_INIT { PTHREAD_MUTEX_INITIALIZER }
+
+static inline void ampl_lock(struct ampl_lock *l)
+{
+	pthread_mutex_lock(&l->m);
+}
+
+static inline void ampl_unlock(struct ampl_lock *l)
+{
+	pthread_mutex_unlock(&l->m);
+}
+
 /* ---- time ---- */
 
 /** Monotonic nanoseconds. */

@@ -1,0 +1,782 @@
+/*
+ * Devicetree loader: the default board, the seed snippets, and broken variants that must be rejected with a
+ * message naming the node and the property.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <amplink/dt.h>
+#include <amplink/errno.h>
+
+#include <libfdt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef AMPL_SOURCE_DIR
+#error "AMPL_SOURCE_DIR must name the source tree"
+#endif
+
+static struct ampl_dt_board *new_board(void)
+{
+	struct ampl_dt_board *b = calloc(1, sizeof(*b));
+
+	assert_non_null(b);
+	return b;
+}
+
+static bool blob_has_symbols(const void *dtb)
+{
+	return fdt_path_offset(dtb, "/__symbols__") >= 0;
+}
+
+/* Write @len bytes to a new temporary file ending in @suffix; the name goes to @path. */
+static void write_temp(char *path, size_t cap, const char *suffix, const void *data, size_t len)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	int fd;
+
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	assert_true((size_t)snprintf(path, cap, "%s/test_dt-XXXXXX%s", tmpdir, suffix) < cap);
+	fd = mkstemps(path, (int)strlen(suffix));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+static void check_node(const struct ampl_dt_node *n, const char *name, const char *path, const char *label,
+		       bool labels)
+{
+	assert_string_equal(n->name, name);
+	assert_string_equal(n->path, path);
+	assert_string_equal(n->label, labels ? label : "");
+}
+
+static void check_zynqmp_chan(const struct ampl_dt_ipi_chan *ch, uint32_t remote, uint64_t lreq, uint64_t rreq)
+{
+	assert_non_null(ch);
+	assert_int_equal(ch->remote_id, remote);
+	assert_non_null(ch->remote);
+	assert_int_equal(ch->remote->ipi_id, remote);
+	assert_true(ch->buffered);
+	assert_int_equal(ch->mbox_cells, 1);
+	assert_int_equal(ch->num_regs, 4);
+	assert_int_equal(ch->local_req, lreq);
+	assert_int_equal(ch->local_resp, lreq + 0x20);
+	assert_int_equal(ch->remote_req, rreq);
+	assert_int_equal(ch->remote_resp, rreq + 0x20);
+}
+
+/* The default board, as embedded (with or without __symbols__). */
+static void check_default_board(const struct ampl_dt_board *b, bool labels)
+{
+	const struct ampl_dt_ipi_ctrl *ct;
+	const struct ampl_dt_ipi_chan *ch;
+
+	assert_ptr_equal(b->profile, &ampl_soc_zynqmp);
+	assert_int_equal(b->num_warnings, 0);
+	assert_string_equal(b->warnings, "");
+	assert_int_equal(b->num_ctrls, 2);
+	assert_int_equal(b->num_mus, 0);
+	assert_int_equal(b->num_mems, 1);
+
+	ct = &b->ctrls[0];
+	check_node(&ct->node, "apu-mailbox", "/amba/apu-mailbox", "ipi_apu", labels);
+	assert_ptr_equal(ct->profile, &ampl_soc_zynqmp);
+	assert_int_equal(ct->local_id, 0);
+	assert_string_equal(ct->local->name, "apu");
+	assert_int_equal(ct->irq, 35);
+	assert_int_equal(ct->num_regs, 0);
+	assert_int_equal(ct->num_chans, 2);
+	check_node(&ct->chans[0].node, "mailbox@ff990400", "/amba/apu-mailbox/mailbox@ff990400", "ipi_apu_rpu0",
+		   labels);
+	check_zynqmp_chan(&ct->chans[0], 1, 0xff990400, 0xff990080);
+	check_node(&ct->chans[1].node, "mailbox@ff990440", "/amba/apu-mailbox/mailbox@ff990440", "ipi_apu_rpu1",
+		   labels);
+	check_zynqmp_chan(&ct->chans[1], 2, 0xff990440, 0xff990280);
+	assert_string_equal(ct->chans[1].regs[2].name, "remote_request_region");
+	assert_int_equal(ct->chans[1].regs[2].addr, 0xff990280);
+	assert_int_equal(ct->chans[1].regs[2].size, 0x20);
+
+	ct = &b->ctrls[1];
+	check_node(&ct->node, "rpu0-mailbox", "/amba/rpu0-mailbox", "ipi_rpu0", labels);
+	assert_int_equal(ct->local_id, 1);
+	assert_string_equal(ct->local->name, "rpu0");
+	assert_int_equal(ct->irq, 33);
+	assert_int_equal(ct->num_chans, 1);
+	check_node(&ct->chans[0].node, "mailbox@ff990080", "/amba/rpu0-mailbox/mailbox@ff990080", "ipi_rpu0_apu",
+		   labels);
+	check_zynqmp_chan(&ct->chans[0], 0, 0xff990080, 0xff990400);
+
+	check_node(&b->mems[0].node, "shared_ram@3ed00000", "/reserved-memory/shared_ram@3ed00000", "shared_ram",
+		   labels);
+	assert_int_equal(b->mems[0].addr, 0x3ed00000);
+	assert_int_equal(b->mems[0].size, 0x40000);
+	assert_true(b->mems[0].no_map);
+
+	/* both ends of the APU <-> RPU0 channel see the same buffers, mirrored */
+	ch = ampl_dt_find_chan(b, 1, 0, &ct);
+	assert_non_null(ch);
+	assert_ptr_equal(ct, &b->ctrls[1]);
+	assert_int_equal(ch->local_req, ampl_dt_find_chan(b, 0, 1, NULL)->remote_req);
+	assert_int_equal(ch->remote_req, ampl_dt_find_chan(b, 0, 1, NULL)->local_req);
+	assert_null(ampl_dt_find_chan(b, 1, 2, &ct));
+	assert_null(ct);
+	assert_null(ampl_dt_find_chan(b, 7, 0, NULL));
+}
+
+static void test_default_board(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	int ret;
+
+	(void)state;
+	ret = ampl_dt_load_blob(ampl_default_board_dtb, ampl_default_board_dtb_size, AMPL_DEFAULT_BOARD_NAME, NULL, b,
+				&diag);
+	if (ret)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	assert_string_equal(b->source, AMPL_DEFAULT_BOARD_NAME);
+	check_default_board(b, blob_has_symbols(ampl_default_board_dtb));
+
+	/* the same with the profile given explicitly */
+	ret = ampl_dt_load_blob(ampl_default_board_dtb, ampl_default_board_dtb_size, AMPL_DEFAULT_BOARD_NAME,
+				&ampl_soc_zynqmp, b, &diag);
+	assert_int_equal(ret, 0);
+	check_default_board(b, blob_has_symbols(ampl_default_board_dtb));
+	free(b);
+}
+
+/* The blob with and without /__symbols__ (dtc without -@): labels come and go, nothing else changes. */
+static void test_default_board_symbols(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	size_t cap = ampl_default_board_dtb_size + 4096;
+	void *buf = malloc(cap);
+	int off;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(fdt_open_into(ampl_default_board_dtb, buf, (int)cap), 0);
+
+	off = fdt_path_offset(buf, "/__symbols__");
+	if (off < 0) { /* embedded without -@: add what dtc -@ would */
+		static const char *const sym[][2] = {
+			{ "ipi_apu", "/amba/apu-mailbox" },
+			{ "ipi_apu_rpu0", "/amba/apu-mailbox/mailbox@ff990400" },
+			{ "ipi_apu_rpu1", "/amba/apu-mailbox/mailbox@ff990440" },
+			{ "ipi_rpu0", "/amba/rpu0-mailbox" },
+			{ "ipi_rpu0_apu", "/amba/rpu0-mailbox/mailbox@ff990080" },
+			{ "shared_ram", "/reserved-memory/shared_ram@3ed00000" },
+		};
+
+		off = fdt_add_subnode(buf, 0, "__symbols__");
+		assert_true(off >= 0);
+		for (size_t i = 0; i < sizeof(sym) / sizeof(sym[0]); i++)
+			assert_int_equal(fdt_setprop_string(buf, off, sym[i][0], sym[i][1]), 0);
+	}
+	assert_int_equal(ampl_dt_load_blob(buf, fdt_totalsize(buf), "with-symbols.dtb", NULL, b, &diag), 0);
+	check_default_board(b, true);
+
+	off = fdt_path_offset(buf, "/__symbols__");
+	assert_int_equal(fdt_del_node(buf, off), 0);
+	assert_int_equal(ampl_dt_load_blob(buf, fdt_totalsize(buf), "without-symbols.dtb", NULL, b, &diag), 0);
+	check_default_board(b, false);
+
+	/* a blob at an address that is not 8-byte aligned */
+	{
+		char *odd = malloc(fdt_totalsize(buf) + 4);
+
+		assert_non_null(odd);
+		memcpy(odd + 4, buf, fdt_totalsize(buf));
+		assert_int_equal(ampl_dt_load_blob(odd + 4, fdt_totalsize(buf), "odd.dtb", NULL, b, &diag), 0);
+		check_default_board(b, false);
+		free(odd);
+	}
+	free(buf);
+	free(b);
+}
+
+/* The default board's source file, through dtc, and as a .dtb file. */
+static void test_default_board_files(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256];
+	void *dtb;
+	size_t size;
+
+	(void)state;
+	assert_int_equal(ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/zynqmp-apu-rpu0.dts", NULL, b, &diag), 0);
+	check_default_board(b, true);
+	assert_string_equal(b->source, AMPL_SOURCE_DIR "/dts/zynqmp-apu-rpu0.dts");
+
+	assert_int_equal(ampl_dt_read_file(AMPL_SOURCE_DIR "/dts/zynqmp-apu-rpu0.dts", &dtb, &size, &diag), 0);
+	assert_int_equal(fdt_magic(dtb), FDT_MAGIC);
+	write_temp(path, sizeof(path), ".dtb", dtb, size);
+	free(dtb);
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), 0);
+	check_default_board(b, true);
+	unlink(path);
+	free(b);
+}
+
+static void test_print(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/zynqmp-apu-rpu0.dts", NULL, b, &diag), 0);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	ampl_dt_print(b, out);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(text, "profile    zynqmp"));
+	assert_non_null(strstr(text, "apu       (id  0)  irq 35"));
+	assert_non_null(strstr(text, "rpu1      (id  2)  buffered  req 0xff990440 resp 0xff990460  remote req "
+				     "0xff990280 resp 0xff9902a0  &ipi_apu_rpu1"));
+	assert_non_null(strstr(text, "mem   0x3ed00000 size 0x40000"));
+	assert_non_null(strstr(text, "warnings   0"));
+	free(text);
+
+	assert_int_equal(ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/versal-ipi.dts", NULL, b, &diag), 0);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	ampl_dt_print(b, out);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(text, "ipi5      (id  7)  doorbell"));
+	assert_non_null(strstr(text, "rpu1      (id  4)  buffered  req 0xff3f0100 resp 0xff3f0120  remote req "
+				     "0xff3f0800 resp 0xff3f0820"));
+	assert_non_null(strstr(text, "/bus/mailbox@ff300000: reg: ctrl is at 0xff300000"));
+	free(text);
+	free(b);
+}
+
+/* --- the seeds ------------------------------------------------------------------------------------------- */
+
+static void test_seed_zynqmp(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	const struct ampl_dt_ipi_ctrl *ct;
+	const struct ampl_dt_ipi_chan *ch;
+	int ret;
+
+	(void)state;
+	ret = ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/zynqmp-ipi.dts", NULL, b, &diag);
+	if (ret)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	assert_ptr_equal(b->profile, &ampl_soc_zynqmp);
+	assert_int_equal(b->num_warnings, 0);
+	assert_int_equal(b->num_ctrls, 1);
+	ct = &b->ctrls[0];
+	check_node(&ct->node, "zynqmp-mailbox", "/amba/zynqmp-mailbox", "", true);
+	assert_int_equal(ct->local_id, 0);
+	assert_int_equal(ct->irq, 29);
+	assert_int_equal(ct->num_chans, 1);
+	ch = ampl_dt_find_chan(b, 0, 4, NULL);
+	assert_ptr_equal(ch, &ct->chans[0]);
+	check_node(&ch->node, "mailbox@ff9905c0", "/amba/zynqmp-mailbox/mailbox@ff9905c0", "mailbox", true);
+	assert_string_equal(ch->remote->name, "pmu1");
+	assert_int_equal(ch->local_req, 0xff9905c0);
+	assert_int_equal(ch->local_resp, 0xff9905e0);
+	assert_int_equal(ch->remote_req, 0xff990e80);
+	assert_int_equal(ch->remote_resp, 0xff990ea0);
+	check_zynqmp_chan(ch, 4, 0xff9905c0, 0xff990e80);
+	free(b);
+}
+
+static void test_seed_versal(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	const struct ampl_dt_ipi_ctrl *ct;
+	const struct ampl_dt_ipi_chan *ch;
+	int ret;
+
+	(void)state;
+	ret = ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/versal-ipi.dts", NULL, b, &diag);
+	if (ret)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	assert_ptr_equal(b->profile, &ampl_soc_versal);
+	assert_true(b->num_warnings > 0);
+	assert_non_null(strstr(b->warnings, "/bus/mailbox@ff300000/mailbox@ff340000: reg: "));
+	assert_int_equal(b->num_ctrls, 1);
+	ct = &b->ctrls[0];
+	assert_string_equal(ct->node.path, "/bus/mailbox@ff300000");
+	assert_int_equal(ct->local_id, 0);
+	assert_int_equal(ct->irq, 29);
+	assert_int_equal(ct->num_regs, 2);
+	assert_string_equal(ct->regs[1].name, "msg");
+	assert_int_equal(ct->num_chans, 2);
+
+	ch = ampl_dt_find_chan(b, 0, 4, NULL);
+	assert_non_null(ch);
+	assert_true(ch->buffered);
+	assert_int_equal(ch->mbox_cells, 1);
+	/* buffers follow xlnx,ipi-id on the Versal profile, not the binding example's addresses */
+	assert_int_equal(ch->local_req, ampl_ipi_request_addr(&ampl_soc_versal, ct->local, ch->remote));
+	assert_int_equal(ch->local_req, 0xff3f0100);
+	assert_int_equal(ch->local_resp, 0xff3f0120);
+	assert_int_equal(ch->remote_req, 0xff3f0800);
+	assert_int_equal(ch->remote_resp, 0xff3f0820);
+
+	ch = ampl_dt_find_chan(b, 0, 7, NULL);
+	assert_non_null(ch);
+	assert_false(ch->buffered);
+	assert_int_equal(ch->num_regs, 1);
+	assert_int_equal(ch->local_req, 0);
+	assert_int_equal(ch->local_resp, 0);
+	assert_int_equal(ch->remote_req, 0);
+	assert_int_equal(ch->remote_resp, 0);
+
+	/* asking for the Versal profile gives the same */
+	assert_int_equal(ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/versal-ipi.dts", &ampl_soc_versal, b, &diag), 0);
+	assert_int_equal(b->ctrls[0].num_chans, 2);
+	free(b);
+}
+
+static void test_seed_imx_mu(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	int ret;
+
+	(void)state;
+	ret = ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/imx-mu.dts", NULL, b, &diag);
+	if (ret)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	assert_null(b->profile);
+	assert_int_equal(b->num_ctrls, 0);
+	assert_int_equal(b->num_mems, 0);
+	assert_int_equal(b->num_mus, 1);
+	check_node(&b->mus[0].node, "ipm@40028000", "/ipm@40028000", "ipm0", true);
+	assert_string_equal(b->mus[0].alias, "ipm0");
+	assert_int_equal(b->mus[0].addr, 0x40028000);
+	assert_int_equal(b->mus[0].size, 0x4000);
+	assert_int_equal(b->mus[0].irq, 33);
+	assert_true(b->mus[0].okay);
+	assert_false(b->mus[0].side_b);
+	assert_int_equal(b->num_warnings, 0);
+	free(b);
+}
+
+static void test_seed_shared_ram(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	int ret;
+
+	(void)state;
+	ret = ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/shared-ram.dts", NULL, b, &diag);
+	if (ret)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	assert_int_equal(b->num_ctrls, 0);
+	assert_int_equal(b->num_mus, 0);
+	assert_int_equal(b->num_mems, 1);
+	check_node(&b->mems[0].node, "shared_ram@20040000", "/reserved-memory/shared_ram@20040000", "shared_ram", true);
+	assert_int_equal(b->mems[0].addr, 0x20040000);
+	assert_int_equal(b->mems[0].size, 0x8000);
+	assert_false(b->mems[0].no_map);
+	/* the snippet's reserved-memory node relies on the root's cell sizes: loaded, with a warning saying so */
+	assert_non_null(strstr(b->warnings, "/reserved-memory: #address-cells: "));
+	free(b);
+}
+
+/* --- broken variants ------------------------------------------------------------------------------------- */
+
+#define ZQ_PARENT_HEAD                                                                                           \
+	"/dts-v1/;\n/ {\n\tamba {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tzynqmp-mailbox {\n"     \
+	"\t\t\tcompatible = \"xlnx,zynqmp-ipi-mailbox\";\n\t\t\tinterrupts = <0 29 4>;\n"                          \
+	"\t\t\t#address-cells = <2>;\n\t\t\t#size-cells = <2>;\n\t\t\tranges;\n"
+#define ZQ_CHILD_HEAD "\t\t\tmailbox@ff9905c0 {\n\t\t\t\tcompatible = \"xlnx,zynqmp-ipi-dest-mailbox\";\n"
+#define ZQ_TAIL "\t\t\t};\n\t\t};\n\t};\n};\n"
+/* a ZynqMP parent and one child, from parts */
+#define ZQ(parent_props, child_props) ZQ_PARENT_HEAD parent_props ZQ_CHILD_HEAD child_props ZQ_TAIL
+
+#define ZQ_REG(lreq, lreq_size)                                                                                   \
+	"reg = <0x0 " lreq " 0x0 " lreq_size ">, <0x0 0xff9905e0 0x0 0x20>, <0x0 0xff990e80 0x0 0x20>, "         \
+	"<0x0 0xff990ea0 0x0 0x20>;\n"
+#define ZQ_REG_OK ZQ_REG("0xff9905c0", "0x20")
+#define ZQ_NAMES_OK                                                                                               \
+	"reg-names = \"local_request_region\", \"local_response_region\", \"remote_request_region\", "           \
+	"\"remote_response_region\";\n"
+#define ZQ_PID "xlnx,ipi-id = <0>;\n"
+#define ZQ_CID "xlnx,ipi-id = <4>;\n"
+#define ZQ_MBOX "#mbox-cells = <1>;\n"
+#define ZQ_CHILD_OK ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX ZQ_CID
+
+#define ZQ_PARENT "/amba/zynqmp-mailbox"
+#define ZQ_CHILD "/amba/zynqmp-mailbox/mailbox@ff9905c0"
+
+#define VS_HEAD                                                                                                   \
+	"/dts-v1/;\n/ {\n\tbus {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tmailbox@ff330000 {\n"    \
+	"\t\t\tcompatible = \"xlnx,versal-ipi-mailbox\";\n\t\t\t#address-cells = <2>;\n\t\t\t#size-cells = <2>;\n" \
+	"\t\t\tranges;\n"
+#define VS_CHILD_HEAD "\t\t\tmailbox@ff3a0000 {\n\t\t\t\tcompatible = \"xlnx,versal-ipi-dest-mailbox\";\n"
+/* a Versal parent and one child, from parts */
+#define VS(parent_props, child_props) VS_HEAD parent_props VS_CHILD_HEAD child_props ZQ_TAIL
+#define VS_PARENT_APU                                                                                             \
+	"reg = <0x0 0xff330000 0x0 0x1000>, <0x0 0xff3f0400 0x0 0x200>;\nreg-names = \"ctrl\", \"msg\";\n"       \
+	"xlnx,ipi-id = <2>;\n"
+#define VS_PARENT "/bus/mailbox@ff330000"
+#define VS_CHILD "/bus/mailbox@ff330000/mailbox@ff3a0000"
+
+struct bad_case {
+	const char *id;
+	const char *text;                        /* file content (DTS unless .dtb) */
+	const char *suffix;                      /* ".dts" (default) or ".dtb" */
+	const struct ampl_soc_profile *profile;  /* passed to the loader */
+	int expect;                              /* return value */
+	const char *want[3];                     /* substrings of the diagnostic */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "zynqmp-parent-without-ipi-id", ZQ("", ZQ_CHILD_OK), NULL, NULL, -EINVAL,
+	  { ": " ZQ_PARENT ": xlnx,ipi-id: ", "missing" } },
+	{ "zynqmp-child-without-ipi-id", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX), NULL, NULL, -EINVAL,
+	  { ": " ZQ_CHILD ": xlnx,ipi-id: ", "missing" } },
+	{ "zynqmp-parent-unknown-id-12", ZQ("xlnx,ipi-id = <12>;\n", ZQ_CHILD_OK), NULL, NULL, -EINVAL,
+	  { ": " ZQ_PARENT ": xlnx,ipi-id: 12 is not a zynqmp IPI agent (valid: 0-10)" } },
+	{ "zynqmp-child-unknown-id-12", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX "xlnx,ipi-id = <12>;\n"), NULL,
+	  NULL, -EINVAL, { ": " ZQ_CHILD ": xlnx,ipi-id: 12 is not a zynqmp IPI agent" } },
+	{ "zynqmp-ipi-id-two-cells", ZQ("xlnx,ipi-id = <0 0>;\n", ZQ_CHILD_OK), NULL, NULL, -EINVAL,
+	  { ": " ZQ_PARENT ": xlnx,ipi-id: ", "one 32-bit cell" } },
+	{ "zynqmp-child-id-equals-parent", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX "xlnx,ipi-id = <0>;\n"), NULL,
+	  NULL, -EINVAL, { ": " ZQ_CHILD ": xlnx,ipi-id: ", "own agent" } },
+	{ "zynqmp-local-request-off-by-0x40", ZQ(ZQ_PID, ZQ_REG("0xff990600", "0x20") ZQ_NAMES_OK ZQ_MBOX ZQ_CID),
+	  NULL, NULL, -EINVAL,
+	  { ": " ZQ_CHILD ": reg: ", "local_request_region is at 0xff990600", "expected 0xff9905c0" } },
+	{ "zynqmp-reg-names-missing-entry",
+	  ZQ(ZQ_PID, "reg = <0x0 0xff9905c0 0x0 0x20>, <0x0 0xff9905e0 0x0 0x20>, <0x0 0xff990e80 0x0 0x20>;\n"
+		     "reg-names = \"local_request_region\", \"local_response_region\", \"remote_request_region\";\n"
+		     ZQ_MBOX ZQ_CID),
+	  NULL, NULL, -EINVAL, { ": " ZQ_CHILD ": reg-names: ", "\"remote_response_region\" missing" } },
+	{ "zynqmp-reg-names-absent", ZQ(ZQ_PID, ZQ_REG_OK ZQ_MBOX ZQ_CID), NULL, NULL, -EINVAL,
+	  { ": " ZQ_CHILD ": reg-names: ", "missing" } },
+	{ "zynqmp-reg-names-wrong-name",
+	  ZQ(ZQ_PID, ZQ_REG_OK "reg-names = \"local_request_region\", \"local_response_region\", "
+			       "\"remote_request_region\", \"remote_reply_region\";\n" ZQ_MBOX ZQ_CID),
+	  NULL, NULL, -EINVAL, { ": " ZQ_CHILD ": reg-names: ", "unknown region \"remote_reply_region\"" } },
+	{ "zynqmp-reg-names-count", ZQ(ZQ_PID, ZQ_REG_OK "reg-names = \"local_request_region\";\n" ZQ_MBOX ZQ_CID),
+	  NULL, NULL, -EINVAL, { ": " ZQ_CHILD ": reg-names: ", "1 names for 4 reg entries" } },
+	{ "zynqmp-region-too-small", ZQ(ZQ_PID, ZQ_REG("0xff9905c0", "0x10") ZQ_NAMES_OK ZQ_MBOX ZQ_CID), NULL, NULL,
+	  -EINVAL, { ": " ZQ_CHILD ": reg: ", "local_request_region is 0x10 bytes" } },
+	{ "zynqmp-reg-bad-length",
+	  ZQ(ZQ_PID, "reg = <0x0 0xff9905c0 0x0>;\nreg-names = \"local_request_region\";\n" ZQ_MBOX ZQ_CID), NULL,
+	  NULL, -EINVAL, { ": " ZQ_CHILD ": reg: ", "12 bytes" } },
+	{ "zynqmp-mbox-cells-2", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK "#mbox-cells = <2>;\n" ZQ_CID), NULL, NULL, -EINVAL,
+	  { ": " ZQ_CHILD ": #mbox-cells: ", "must be 1" } },
+	{ "zynqmp-address-cells-3",
+	  "/dts-v1/;\n/ {\n\tamba {\n\t\t#address-cells = <3>;\n\t\t#size-cells = <2>;\n"
+	  "\t\tipm@0 {\n\t\t\tcompatible = \"nxp,imx-mu\";\n\t\t\treg = <0 0 0 0 0x4000>;\n\t\t};\n\t};\n};\n",
+	  NULL, NULL, -EINVAL, { ": /amba: #address-cells: ", "3 cells are not supported" } },
+	{ "zynqmp-dest-outside-controller",
+	  "/dts-v1/;\n/ {\n\tmailbox@ff9905c0 {\n\t\tcompatible = \"xlnx,zynqmp-ipi-dest-mailbox\";\n"
+	  "\t\txlnx,ipi-id = <4>;\n\t};\n};\n",
+	  NULL, NULL, -EINVAL, { ": /mailbox@ff9905c0: compatible: ", "not a child" } },
+	{ "versal-msg-on-bufferless-agent-9",
+	  VS(VS_PARENT_APU, "reg = <0x0 0xff3a0000 0x0 0x1000>, <0x0 0xff3f0000 0x0 0x200>;\n"
+			    "reg-names = \"ctrl\", \"msg\";\n#mbox-cells = <1>;\nxlnx,ipi-id = <9>;\n"),
+	  NULL, NULL, -EINVAL, { ": " VS_CHILD ": reg-names: ", "\"msg\"", "ipi6(9) has no message buffers" } },
+	{ "versal-parent-msg-on-bufferless-agent-9",
+	  VS("reg = <0x0 0xff3a0000 0x0 0x1000>, <0x0 0xff3f0000 0x0 0x200>;\nreg-names = \"ctrl\", \"msg\";\n"
+	     "xlnx,ipi-id = <9>;\n",
+	     "reg = <0x0 0xff330000 0x0 0x1000>;\nreg-names = \"ctrl\";\nxlnx,ipi-id = <2>;\n"),
+	  NULL, NULL, -EINVAL, { ": " VS_PARENT ": reg-names: ", "no message buffers" } },
+	{ "versal-child-without-ctrl",
+	  VS(VS_PARENT_APU, "reg = <0x0 0xff3f0000 0x0 0x200>;\nreg-names = \"msg\";\nxlnx,ipi-id = <3>;\n"), NULL,
+	  NULL, -EINVAL, { ": " VS_CHILD ": reg-names: ", "\"ctrl\" missing" } },
+	{ "versal-unknown-id-10", VS(VS_PARENT_APU, "reg = <0x0 0xff3a0000 0x0 0x1000>;\nreg-names = \"ctrl\";\n"
+						     "xlnx,ipi-id = <10>;\n"),
+	  NULL, NULL, -EINVAL, { ": " VS_CHILD ": xlnx,ipi-id: 10 is not a versal IPI agent (valid: 0-9)" } },
+	{ "profile-mismatch-versal-tree-zynqmp-profile",
+	  VS(VS_PARENT_APU, "reg = <0x0 0xff340000 0x0 0x1000>;\nreg-names = \"ctrl\";\nxlnx,ipi-id = <3>;\n"),
+	  NULL, &ampl_soc_zynqmp, -EINVAL, { ": " VS_PARENT ": compatible: ", "versal", "zynqmp profile" } },
+	{ "profile-mismatch-zynqmp-tree-versal-profile", ZQ(ZQ_PID, ZQ_CHILD_OK), NULL, &ampl_soc_versal, -EINVAL,
+	  { ": " ZQ_PARENT ": compatible: ", "versal profile" } },
+	{ "reserved-memory-child-without-reg",
+	  "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\treserved-memory {\n"
+	  "\t\t#address-cells = <1>;\n\t\t#size-cells = <1>;\n\t\tranges;\n"
+	  "\t\tshared_ram: shared_ram@20040000 {\n\t\t\tno-map;\n\t\t};\n\t};\n};\n",
+	  NULL, NULL, -EINVAL, { ": /reserved-memory/shared_ram@20040000: reg: ", "missing" } },
+	{ "mu-without-reg",
+	  "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
+	  "\tipm0: ipm@40028000 {\n\t\tcompatible = \"nxp,imx-mu\";\n\t\tinterrupts = <33 0>;\n\t};\n};\n",
+	  NULL, NULL, -EINVAL, { ": /ipm@40028000: reg: ", "missing" } },
+	{ "dtb-garbage", "this is not a devicetree blob, just text in a file named .dtb\n", ".dtb", NULL, -EINVAL,
+	  { ".dtb: ", "not a devicetree blob" } },
+	{ "dts-syntax-error", "/dts-v1/;\n/ {\n\tx = <1>\n};\n", NULL, NULL, -EIO,
+	  { ".dts: dtc failed", "syntax error" } },
+	{ "dts-unknown-label", "/dts-v1/;\n/ {\n\tx = <&nowhere>;\n};\n", NULL, NULL, -EIO,
+	  { ".dts: dtc failed", "nowhere" } },
+};
+
+static void run_bad_case(const struct bad_case *bc)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256];
+	int ret;
+
+	print_message("case %s\n", bc->id);
+	write_temp(path, sizeof(path), bc->suffix ? bc->suffix : ".dts", bc->text, strlen(bc->text));
+	memset(&diag, 0, sizeof(diag));
+	ret = ampl_dt_load_file(path, bc->profile, b, &diag);
+	print_message("     -> %d %s\n", ret, diag.msg);
+	if (ret != bc->expect)
+		print_error("case %s: got %d, expected %d; diag: %s\n", bc->id, ret, bc->expect, diag.msg);
+	assert_int_equal(ret, bc->expect);
+	/* the diagnostic starts with the file name */
+	if (strncmp(diag.msg, path, strlen(path)) != 0)
+		print_error("case %s: diag does not start with %s: %s\n", bc->id, path, diag.msg);
+	assert_int_equal(strncmp(diag.msg, path, strlen(path)), 0);
+	for (size_t i = 0; i < sizeof(bc->want) / sizeof(bc->want[0]) && bc->want[i]; i++) {
+		if (!strstr(diag.msg, bc->want[i]))
+			print_error("case %s: diag lacks \"%s\": %s\n", bc->id, bc->want[i], diag.msg);
+		assert_non_null(strstr(diag.msg, bc->want[i]));
+	}
+	assert_null(strchr(diag.msg, '\n'));
+	unlink(path);
+	free(b);
+}
+
+static void test_bad_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		run_bad_case(&bad_cases[i]);
+}
+
+/* Truncated and damaged blobs: -EINVAL naming the source. */
+static void test_bad_blobs(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256];
+	unsigned char *copy;
+	size_t n = ampl_default_board_dtb_size;
+
+	(void)state;
+	print_message("case dtb-truncated-file\n");
+	write_temp(path, sizeof(path), ".dtb", ampl_default_board_dtb, n / 2);
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), -EINVAL);
+	assert_int_equal(strncmp(diag.msg, path, strlen(path)), 0);
+	assert_non_null(strstr(diag.msg, "truncated"));
+	unlink(path);
+
+	print_message("case dtb-truncated-blob\n");
+	assert_int_equal(ampl_dt_load_blob(ampl_default_board_dtb, n - 1, "cut.dtb", NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "cut.dtb: "));
+
+	print_message("case dtb-shorter-than-header\n");
+	assert_int_equal(ampl_dt_load_blob(ampl_default_board_dtb, 16, "tiny.dtb", NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "tiny.dtb: "));
+
+	copy = malloc(n);
+	assert_non_null(copy);
+
+	print_message("case dtb-bad-magic\n");
+	memcpy(copy, ampl_default_board_dtb, n);
+	copy[0] = 0;
+	assert_int_equal(ampl_dt_load_blob(copy, n, "magic.dtb", NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "magic.dtb: "));
+
+	print_message("case dtb-bad-version\n");
+	memcpy(copy, ampl_default_board_dtb, n);
+	copy[24] = copy[25] = copy[26] = copy[27] = 0xff; /* last compatible version */
+	assert_int_equal(ampl_dt_load_blob(copy, n, "version.dtb", NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "version.dtb: "));
+
+	print_message("case dtb-garbage-structure\n");
+	memcpy(copy, ampl_default_board_dtb, n);
+	for (size_t i = 0x40; i < 0x80 && i < n; i++)
+		copy[i] = 0xa5;
+	assert_int_equal(ampl_dt_load_blob(copy, n, "garbage.dtb", NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "garbage.dtb: "));
+
+	free(copy);
+	free(b);
+}
+
+static void test_missing_file(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	void *dtb = (void *)&diag;
+	size_t size = 1;
+
+	(void)state;
+	print_message("case missing-file\n");
+	assert_int_equal(ampl_dt_load_file("/nonexistent/amplink/board.dts", NULL, b, &diag), -ENOENT);
+	assert_string_equal(diag.msg, "/nonexistent/amplink/board.dts: no such file");
+	assert_int_equal(ampl_dt_read_file("no-such-board.dtb", &dtb, &size, &diag), -ENOENT);
+	assert_null(dtb);
+	assert_int_equal(size, 0);
+	assert_non_null(strstr(diag.msg, "no-such-board.dtb"));
+	/* a NULL diag is allowed */
+	assert_int_equal(ampl_dt_load_file("no-such-board.dts", NULL, b, NULL), -ENOENT);
+	free(b);
+}
+
+/* Versal: doorbell when either side lacks "msg"; example addresses are warnings, not errors. */
+static void test_versal_buffering(void **state)
+{
+	static const char parent_ctrl_only[] =
+		VS("reg = <0x0 0xff330000 0x0 0x1000>;\nreg-names = \"ctrl\";\nxlnx,ipi-id = <2>;\n",
+		   "reg = <0x0 0xff340000 0x0 0x1000>, <0x0 0xff3f0600 0x0 0x200>;\nreg-names = \"ctrl\", \"msg\";\n"
+		   "xlnx,ipi-id = <3>;\n");
+	static const char exact[] =
+		VS(VS_PARENT_APU, "reg = <0x0 0xff3f0600 0x0 0x200>, <0x0 0xff340000 0x0 0x1000>;\n"
+				  "reg-names = \"msg\", \"ctrl\";\nxlnx,ipi-id = <3>;\n");
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256];
+
+	(void)state;
+	print_message("case versal-parent-without-msg\n");
+	write_temp(path, sizeof(path), ".dts", parent_ctrl_only, strlen(parent_ctrl_only));
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), 0);
+	assert_int_equal(b->num_warnings, 0);
+	assert_false(b->ctrls[0].chans[0].buffered);
+	assert_int_equal(b->ctrls[0].chans[0].local_req, 0);
+	unlink(path);
+
+	print_message("case versal-exact-addresses\n");
+	write_temp(path, sizeof(path), ".dts", exact, strlen(exact));
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), 0);
+	if (b->num_warnings)
+		print_error("%s", b->warnings);
+	assert_int_equal(b->num_warnings, 0);
+	assert_true(b->ctrls[0].chans[0].buffered);
+	/* APU (slot 2) -> RPU0 (slot 3) and back */
+	assert_int_equal(b->ctrls[0].chans[0].local_req, 0xff3f0400 + 3 * 0x40);
+	assert_int_equal(b->ctrls[0].chans[0].remote_req, 0xff3f0600 + 2 * 0x40);
+	unlink(path);
+	free(b);
+}
+
+/* Append to a growing DTS text. */
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	assert_true((size_t)vsnprintf(buf + len, cap - len, fmt, ap) < cap - len);
+	va_end(ap);
+}
+
+static int load_text(const char *id, const char *text, struct ampl_dt_board *b, struct ampl_dt_diag *diag)
+{
+	char path[256];
+	int ret;
+
+	print_message("case %s\n", id);
+	write_temp(path, sizeof(path), ".dts", text, strlen(text));
+	ret = ampl_dt_load_file(path, NULL, b, diag);
+	print_message("     -> %d %s\n", ret, ret ? diag->msg : "");
+	unlink(path);
+	return ret;
+}
+
+/* AMPL_DT_MAX_* are enforced with a message; a full warnings buffer ends in "..." and keeps counting. */
+static void test_limits(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	size_t cap = 64 * 1024;
+	char *text = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+
+	text[0] = '\0';
+	append(text, cap, "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
+			  "\treserved-memory {\n\t\t#address-cells = <1>;\n\t\t#size-cells = <1>;\n");
+	for (unsigned i = 0; i <= AMPL_DT_MAX_MEMS; i++)
+		append(text, cap, "\t\tr@%x { reg = <0x%x 0x100>; };\n", 0x1000 * i, 0x1000 * i);
+	append(text, cap, "\t};\n};\n");
+	assert_int_equal(load_text("too-many-mems", text, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, ": /reserved-memory/r@10000: more than 16 reserved-memory regions"));
+
+	text[0] = '\0';
+	append(text, cap, "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n");
+	for (unsigned i = 0; i <= AMPL_DT_MAX_MUS; i++)
+		append(text, cap,
+		       "\tmu@%x { compatible = \"fsl,imx8mq-mu\", \"fsl,imx6sx-mu\"; reg = <0x%x 0x100>; };\n",
+		       0x1000 * i, 0x1000 * i);
+	append(text, cap, "};\n");
+	assert_int_equal(load_text("too-many-mus", text, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, ": /mu@8000: more than 8 messaging units"));
+
+	/* every Versal agent as a controller with a channel to every other one, all at wrong ctrl addresses */
+	text[0] = '\0';
+	append(text, cap, "/dts-v1/;\n/ {\n\tbus {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n");
+	for (unsigned i = 0; i < ampl_soc_versal.num_agents; i++) {
+		append(text, cap,
+		       "\t\tmailbox@%x {\n\t\t\tcompatible = \"xlnx,versal-ipi-mailbox\";\n"
+		       "\t\t\t#address-cells = <2>;\n\t\t\t#size-cells = <2>;\n\t\t\tranges;\n"
+		       "\t\t\treg = <0 0x%x 0 0x1000>;\n\t\t\treg-names = \"ctrl\";\n\t\t\txlnx,ipi-id = <%u>;\n",
+		       0x1000 * i, 0x1000 * i, i);
+		for (unsigned k = 0; k < ampl_soc_versal.num_agents; k++)
+			if (k != i)
+				append(text, cap,
+				       "\t\t\tmailbox@%x { compatible = \"xlnx,versal-ipi-dest-mailbox\"; "
+				       "reg = <0 0x%x 0 0x1000>; reg-names = \"ctrl\"; xlnx,ipi-id = <%u>; };\n",
+				       0x100 * k, 0x100 * k, k);
+		append(text, cap, "\t\t};\n");
+	}
+	append(text, cap, "\t};\n};\n");
+	assert_int_equal(load_text("warnings-overflow", text, b, &diag), 0);
+	assert_int_equal(b->num_ctrls, ampl_soc_versal.num_agents);
+	assert_int_equal(b->num_warnings, ampl_soc_versal.num_agents * ampl_soc_versal.num_agents);
+	assert_true(strlen(b->warnings) < sizeof(b->warnings));
+	assert_string_equal(b->warnings + strlen(b->warnings) - 4, "...\n");
+	assert_null(strstr(b->warnings, "...\n...\n"));
+	for (unsigned i = 0; i < b->num_ctrls; i++) {
+		assert_int_equal(b->ctrls[i].num_chans, ampl_soc_versal.num_agents - 1);
+		for (unsigned k = 0; k < b->ctrls[i].num_chans; k++)
+			assert_false(b->ctrls[i].chans[k].buffered);
+	}
+
+	free(text);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_board),
+		cmocka_unit_test(test_default_board_symbols),
+		cmocka_unit_test(test_default_board_files),
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_seed_zynqmp),
+		cmocka_unit_test(test_seed_versal),
+		cmocka_unit_test(test_seed_imx_mu),
+		cmocka_unit_test(test_seed_shared_ram),
+		cmocka_unit_test(test_bad_cases),
+		cmocka_unit_test(test_bad_blobs),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_versal_buffering),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
