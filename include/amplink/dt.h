@@ -105,7 +105,8 @@ struct ampl_dt_diag {
 /**
  * ampl_dt_load_file() - load a .dts (compiled with dtc) or a .dtb file and check it.
  * @path:    the file; ".dts"/".dtsi" or content not starting with the FDT magic is compiled with dtc
- * @profile: the SoC profile to check against, or NULL to take it from the IPI compatibles (ZynqMP if none)
+ * @profile: the SoC profile to check against, or NULL to take it from the IPI compatibles (board->profile
+ *          stays NULL when the tree has no IPI node)
  * @board:   filled in; owned by the caller (it is large: allocate it, do not put it on a small stack)
  * @diag:    filled in on failure (may be NULL)
  * Return: 0; -ENOENT (no such file); -EINVAL (malformed or inconsistent; @diag says where and why);

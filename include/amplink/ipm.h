@@ -65,7 +65,6 @@ struct ipm_driver_api {
  * * -EINVAL     NULL device, negative size, NULL data with a size, or @id above ipm_max_id_val_get()
  * * -ETIMEDOUT  with @wait: the driver's acknowledgement timeout passed (amplink extension: Zephyr spins
  *               forever); the message stays pending and a later send answers -EBUSY until the remote consumes it
- * * -ESHUTDOWN  the local or remote agent is offline (hotplug)
  * Context: thread; without @wait also interrupt context.
  */
 int ipm_send(const struct device *ipmdev, int wait, uint32_t id, const void *data, int size);

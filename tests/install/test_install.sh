@@ -15,5 +15,5 @@ cmake --build "$tmp/cm" >/dev/null
 pcdir=$(dirname "$(find "$tmp/prefix" -name amplink.pc | head -1)")
 cc -std=c11 $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags amplink) "$src/tests/install/consumer.c" \
 	$(PKG_CONFIG_PATH=$pcdir pkg-config --libs --static amplink) -o "$tmp/consumer-pc"
-"$tmp/consumer-pc"
+LD_LIBRARY_PATH="$pcdir/.." "$tmp/consumer-pc"
 echo "1 passed, 0 failed"

@@ -196,6 +196,8 @@ int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len)
 		return -ENOTSUP;
 	if (len > AMPL_IPI_BUF_SIZE)
 		return -EMSGSIZE;
+	if (!len)
+		return 0;
 	uint32_t words[AMPL_IPI_BUF_SIZE / 4];
 	ampl_mb();
 	ampl_io_read_words(&cfg->local_resp, 0, words, (uint32_t)((len + 3) & ~(size_t)3));
