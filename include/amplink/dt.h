@@ -27,6 +27,8 @@
 #define AMPL_DT_MAX_MUS 8
 #define AMPL_DT_MAX_MEMS 16
 #define AMPL_DT_MAX_REGS 4
+#define AMPL_DT_MAX_CONSUMERS 16
+#define AMPL_DT_MAX_MBOXES 8 /* per consumer */
 #define AMPL_DT_DIAG_MAX 4096
 
 struct ampl_dt_region {
@@ -85,14 +87,30 @@ struct ampl_dt_mem {
 	bool no_map;
 };
 
+/** One entry of a consumer's `mboxes` (with its `mbox-names` entry): a channel of a mailbox controller. */
+struct ampl_dt_mbox_ref {
+	char provider[AMPL_DT_PATH_MAX]; /* the controller's node path */
+	uint32_t args[4];                /* the specifier: #mbox-cells of the provider */
+	unsigned nargs;
+	char name[AMPL_DT_NAME_MAX];     /* "" without mbox-names */
+};
+
+/** A node that uses mailboxes: it has a `mboxes` property. */
+struct ampl_dt_consumer {
+	struct ampl_dt_node node;
+	unsigned num_mboxes;
+	struct ampl_dt_mbox_ref mboxes[AMPL_DT_MAX_MBOXES];
+};
+
 /** Everything the loader understood. */
 struct ampl_dt_board {
 	char source[AMPL_DT_PATH_MAX];          /* file name, for messages */
 	const struct ampl_soc_profile *profile; /* from the IPI compatibles (NULL if the tree has no IPI node) */
-	unsigned num_ctrls, num_mus, num_mems;
+	unsigned num_ctrls, num_mus, num_mems, num_consumers;
 	struct ampl_dt_ipi_ctrl ctrls[AMPL_DT_MAX_CTRLS];
 	struct ampl_dt_mu mus[AMPL_DT_MAX_MUS];
 	struct ampl_dt_mem mems[AMPL_DT_MAX_MEMS];
+	struct ampl_dt_consumer consumers[AMPL_DT_MAX_CONSUMERS];
 	unsigned num_warnings;
 	char warnings[AMPL_DT_DIAG_MAX];        /* one line each: "FILE: NODE: PROPERTY: text\n" */
 };
@@ -128,6 +146,9 @@ int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt
 
 /** ampl_dt_print() - print what was understood (agents, channels, buffers, regions, MUs, memory) to @out. */
 void ampl_dt_print(const struct ampl_dt_board *board, FILE *out);
+
+/** ampl_dt_find_consumer() - the consumer node with this path, name or label, or NULL. */
+const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board *board, const char *name);
 
 /** The board built into the library: the virtual ZynqMP used by `amplink demo` (dts/zynqmp-apu-rpu0.dts). */
 extern const unsigned char ampl_default_board_dtb[];

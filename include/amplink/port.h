@@ -52,6 +52,41 @@
 #define AMPL_ASSERT(cond) ((void)0)
 #endif
 
+/*
+ * Scheduling hooks of the portable core. A port provides them: src/port/posix (futex, CLOCK_MONOTONIC) or
+ * src/port/baremetal (spinning; weak definitions a firmware port overrides with its timer and WFE/WFI).
+ */
+/** Monotonic microseconds. */
+uint64_t ampl_os_uptime_us(void);
+/** Wait until *@word != @seen, or @timeout_us passes (UINT32_MAX: no limit). 0 or -ETIMEDOUT; may return early. */
+int ampl_os_wait(_Atomic uint32_t *word, uint32_t seen, uint32_t timeout_us);
+/** Wake the waiters of @word (after changing it). Context: any. */
+void ampl_os_wake(_Atomic uint32_t *word);
+
+/*
+ * A spinlock for short sections shared with interrupt handlers. On a single-core firmware port the section must
+ * also mask interrupts: define ampl_irq_lock()/ampl_irq_unlock() (the defaults do nothing, which is right on the
+ * host, where interrupt handlers are threads).
+ */
+#ifndef ampl_irq_lock
+#define ampl_irq_lock() 0u
+#define ampl_irq_unlock(key) ((void)(key))
+#endif
+
+static inline unsigned ampl_spin_lock(atomic_flag *l)
+{
+	unsigned key = ampl_irq_lock();
+	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
+		ampl_cpu_relax();
+	return key;
+}
+
+static inline void ampl_spin_unlock(atomic_flag *l, unsigned key)
+{
+	atomic_flag_clear_explicit(l, memory_order_release);
+	ampl_irq_unlock(key);
+}
+
 #define AMPL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define AMPL_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

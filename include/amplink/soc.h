@@ -88,6 +88,18 @@ int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent
 /** ampl_soc_agent_pid() - the process attached as @agent (0 if none or unknown). */
 int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
+/**
+ * ampl_soc_agent_set_online() - hotplug: take a processor offline or bring it back.
+ * Offline: every process's channels to (and of) that agent fail their pending requests with -ESHUTDOWN (tx_done
+ * reports them) and new sends fail at once with -ESHUTDOWN. Online: requests left pending at the agent from before
+ * are discarded (their senders were told), and traffic resumes.
+ * Return: 0; -EINVAL; -EALREADY (already in that state).
+ */
+int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online);
+
+/** ampl_soc_agent_online() - false while @agent is offline. */
+bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
 /** Per-attach options. */
 struct ampl_agent_opts {
 	enum ampl_wait_mode mode; /* interrupt thread and acknowledgement waits */
@@ -115,6 +127,22 @@ void ampl_agent_detach(struct ampl_agent *agent);
  * Return: 0; -EINVAL (unknown agent); -ENOMEM; -EEXIST.
  */
 int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct device **dev);
+
+/**
+ * ampl_agent_mbox() - the mailbox-framework controller from this agent to @remote (channel 0 TX, 1 RX): the
+ * devicetree's if it has one, else one made from the profile. The same controller backs ampl_agent_channel()'s
+ * IPM device: the first user of a channel owns it. Return: 0; -EINVAL; -ENOMEM; -EEXIST.
+ */
+struct mbox_controller;
+int ampl_agent_mbox(struct ampl_agent *agent, const char *remote, struct mbox_controller **mbox);
+
+/**
+ * ampl_agent_mbox_consumer() - the devicetree node @node (path, name or label) that has `mboxes`, ready for
+ * mbox_request_channel() / mbox_request_channel_byname(): set it as your client's `node`. Valid until detach.
+ * Return: 0; -ENOENT (no such consumer node).
+ */
+struct mbox_consumer;
+int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const struct mbox_consumer **consumer);
 
 /** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
 int ampl_agent_poll(struct ampl_agent *agent);

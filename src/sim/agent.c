@@ -1,7 +1,9 @@
 /*
  * Agents: a process takes the role of one processor of the virtual SoC. It gets the agent's IPI register block
- * (through the register model), an interrupt context running the IPI driver's handler, and one IPM device per
- * devicetree channel of that agent, built with the same driver code firmware uses.
+ * (through the register model), an interrupt context running the IPI driver's handler, one mailbox controller per
+ * destination (devicetree child node, or profile pair on demand) and an IPM device over each, built with the same
+ * driver code firmware uses. It also follows hotplug: when an agent goes offline or comes back, the channels
+ * concerned are marked offline or online in the framework.
  */
 #include "sim/image.h"
 
@@ -15,12 +17,22 @@
 #include <amplink/dt.h>
 
 struct sim_chan {
+	struct xlnx_ipi_mbox mbox;
 	struct device dev;
 	struct device_state state;
-	struct xlnx_ipi_chan_config cfg;
-	struct xlnx_ipi_chan_data data;
+	struct xlnx_ipi_ipm_config cfg;
+	struct xlnx_ipi_ipm_data data;
+	const struct ampl_ipi_agent *remote;
+	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
+};
+
+struct sim_consumer {
+	struct mbox_consumer con;
+	struct mbox_spec specs[AMPL_DT_MAX_MBOXES];
+	char providers[AMPL_DT_MAX_MBOXES][AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2];
+	const struct ampl_dt_consumer *dt;
 };
 
 struct ampl_agent {
@@ -32,6 +44,9 @@ struct ampl_agent {
 	struct ampl_irq_thread *irq;
 	struct sim_chan *chans[32]; /* by remote bit */
 	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
+	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
+	uint32_t hotplug_seen;
+	uint32_t offline_seen[SIM_MAX_AGENTS];
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
@@ -49,7 +64,39 @@ static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region
 	return 0;
 }
 
-/* Build, register and initialise one channel device to @remote. @dt may be NULL (profile layout). */
+static uint32_t remote_epoch(void *ctx, unsigned bit)
+{
+	struct ampl_agent *ag = ctx;
+	int8_t idx = ag->soc->idx_by_bit[bit];
+	if (idx < 0)
+		return 0;
+	/* Our own transitions count too: a request in flight when we go offline is not "done". */
+	return atomic_load(&ag->soc->img->agents[idx].epoch) + atomic_load(&ag->soc->img->agents[ag->idx].epoch);
+}
+
+static void chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
+{
+	struct sim_agent *img = ag->soc->img->agents;
+	unsigned r = ampl_soc_agent_index(ag->soc->profile, c->remote);
+	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline);
+	for (int i = 0; i < 2; i++)
+		mbox_chan_set_offline(&c->mbox.chans[i], offline ? -ESHUTDOWN : 0);
+}
+
+/* Interrupt-context handler: follow offline/online transitions of any agent. */
+static void hotplug_isr(void *arg)
+{
+	struct ampl_agent *ag = arg;
+	uint32_t gen = atomic_load(&ag->soc->img->hotplug_gen);
+	if (gen == ag->hotplug_seen)
+		return;
+	ag->hotplug_seen = gen;
+	for (unsigned b = 0; b < 32; b++)
+		if (ag->chans[b])
+			chan_hotplug(ag, ag->chans[b]);
+}
+
+/* Build and register one destination (controller + IPM device) to @remote. @dt may be NULL (profile layout). */
 static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote, const struct ampl_dt_ipi_chan *dt)
 {
 	struct ampl_soc *soc = ag->soc;
@@ -59,40 +106,49 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 	struct sim_chan *c = calloc(1, sizeof(*c));
 	if (!c)
 		return sim_error(-ENOMEM, "out of memory");
-	c->cfg.host = &ag->host;
-	c->cfg.remote_mask = ampl_ipi_mask(remote);
-	c->cfg.ack_timeout_us = ag->opts.ack_timeout_us ? ag->opts.ack_timeout_us : XLNX_IPI_ACK_TIMEOUT_US;
+	c->remote = remote;
+	c->mbox.host = &ag->host;
+	c->mbox.remote_mask = ampl_ipi_mask(remote);
 	uint64_t lreq, lresp, rreq, rresp;
 	if (dt) {
-		c->cfg.buffered = dt->buffered;
+		c->mbox.buffered = dt->buffered;
 		lreq = dt->local_req, lresp = dt->local_resp, rreq = dt->remote_req, rresp = dt->remote_resp;
 		snprintf(c->name, sizeof(c->name), "%s", dt->node.name);
 		snprintf(c->label, sizeof(c->label), "%s", dt->node.label);
+		snprintf(c->node, sizeof(c->node), "%s:%s", soc->name, dt->node.path);
 	} else {
 		lreq = ampl_ipi_request_addr(p, ag->info, remote);
 		rreq = ampl_ipi_request_addr(p, remote, ag->info);
 		lresp = lreq + AMPL_IPI_RESP_OFFSET;
 		rresp = rreq + AMPL_IPI_RESP_OFFSET;
-		c->cfg.buffered = lreq && rreq;
+		c->mbox.buffered = lreq && rreq;
 		snprintf(c->name, sizeof(c->name), "%s-%s@%s", ag->info->name, remote->name, soc->name);
+		snprintf(c->node, sizeof(c->node), "%s:%s->%s", soc->name, ag->info->name, remote->name);
 	}
 	int ret = 0;
-	if (c->cfg.buffered) {
-		ret = map_buffer(soc, lreq, &c->cfg.local_req);
-		ret = ret ? ret : map_buffer(soc, lresp, &c->cfg.local_resp);
-		ret = ret ? ret : map_buffer(soc, rreq, &c->cfg.remote_req);
-		ret = ret ? ret : map_buffer(soc, rresp, &c->cfg.remote_resp);
+	if (c->mbox.buffered) {
+		ret = map_buffer(soc, lreq, &c->mbox.local_req);
+		ret = ret ? ret : map_buffer(soc, lresp, &c->mbox.local_resp);
+		ret = ret ? ret : map_buffer(soc, rreq, &c->mbox.remote_req);
+		ret = ret ? ret : map_buffer(soc, rresp, &c->mbox.remote_resp);
+	}
+	if (!ret) {
+		ret = xlnx_ipi_mbox_init(&c->mbox, c->node);
+		if (ret)
+			sim_error(ret, "cannot register the mailbox controller %s: %s", c->node, ampl_strerror(ret));
 	}
 	if (ret) {
 		free(c);
 		return ret;
 	}
+	c->cfg.mbox = &c->mbox;
+	c->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
 	c->dev.name = c->name;
 	c->dev.label = c->label[0] ? c->label : NULL;
 	c->dev.api = &xlnx_ipi_ipm_api;
 	c->dev.config = &c->cfg;
 	c->dev.data = &c->data;
-	c->dev.init = xlnx_ipi_chan_init;
+	c->dev.init = xlnx_ipi_ipm_init;
 	c->dev.state = &c->state;
 	ampl_lock(&registry_lock);
 	ret = ampl_device_register(&c->dev);
@@ -104,26 +160,38 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 	}
 	ampl_unlock(&registry_lock);
 	if (ret) {
+		xlnx_ipi_mbox_remove(&c->mbox);
 		free(c);
 		return ret;
 	}
 	ag->chans[remote->bit] = c;
+	chan_hotplug(ag, c);
 	return 0;
 }
 
 static void free_chans(struct ampl_agent *ag)
 {
-	ampl_lock(&registry_lock);
 	for (unsigned b = 0; b < 32; b++) {
 		struct sim_chan *c = ag->chans[b];
 		if (!c)
 			continue;
-		xlnx_ipi_chan_detach(&c->dev);
+		xlnx_ipi_ipm_release(&c->dev);
+		ampl_lock(&registry_lock);
 		ampl_device_unregister(&c->dev);
+		ampl_unlock(&registry_lock);
+		xlnx_ipi_mbox_remove(&c->mbox);
 		free(c);
 		ag->chans[b] = NULL;
 	}
-	ampl_unlock(&registry_lock);
+}
+
+static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	for (unsigned i = 0; i < p->num_agents; i++) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", p->agents[i].name);
+	}
 }
 
 int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
@@ -133,12 +201,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		return sim_error(-EINVAL, "no SoC");
 	const struct ampl_ipi_agent *info = ampl_soc_agent_by_name(soc->profile, agent);
 	if (!info) {
-		char valid[256] = "";
-		for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-			strncat(valid, soc->profile->agents[i].name, sizeof(valid) - strlen(valid) - 2);
-			if (i + 1 < soc->profile->num_agents)
-				strncat(valid, ", ", sizeof(valid) - strlen(valid) - 1);
-		}
+		char valid[256];
+		agent_names(soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", agent ? agent : "(null)",
 				 soc->profile->name, valid);
 	}
@@ -157,19 +221,19 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	struct ampl_io_region regs;
 	ampl_soc_agent_regs(soc, info, &regs);
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
+	ag->host.remote_epoch = remote_epoch;
+	ag->host.epoch_ctx = ag;
+	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
 	int ret = 0;
 	ag->board = calloc(1, sizeof(*ag->board));
 	struct ampl_dt_diag *diag = calloc(1, sizeof(*diag));
-	if (!ag->board || !diag) {
-		ret = sim_error(-ENOMEM, "out of memory");
-		goto fail;
-	}
 	size_t dtb_size;
 	const void *shared_dtb = ampl_soc_dtb(soc, &dtb_size);
 	/* Parse a private copy: libfdt must not see the blob change under it. */
 	void *dtb = malloc(dtb_size ? dtb_size : 1);
-	if (!dtb) {
+	if (!ag->board || !diag || !dtb) {
+		free(dtb);
 		ret = sim_error(-ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -194,6 +258,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	if (ret)
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
+	ampl_irq_connect(ag->irq, hotplug_isr, ag);
 	if (!ag->opts.no_irq_thread) {
 		ret = ampl_irq_thread_run(ag->irq);
 		if (ret) {
@@ -228,21 +293,72 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	free(ag);
 }
 
-int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct device **dev)
+static int find_or_make(struct ampl_agent *ag, const char *remote, struct sim_chan **out)
 {
-	if (!ag || !dev)
+	if (!ag)
 		return -EINVAL;
 	const struct ampl_ipi_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
-	if (!r)
-		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC", remote ? remote : "(null)",
-				 ag->soc->profile->name);
+	if (!r) {
+		char valid[256];
+		agent_names(ag->soc->profile, valid, sizeof(valid));
+		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
+				 ag->soc->profile->name, valid);
+	}
 	if (!ag->chans[r->bit]) {
 		const struct ampl_dt_ipi_chan *dt = ampl_dt_find_chan(ag->board, ag->info->ipi_id, r->ipi_id, NULL);
 		int ret = make_chan(ag, r, dt);
 		if (ret)
 			return ret;
 	}
-	*dev = &ag->chans[r->bit]->dev;
+	*out = ag->chans[r->bit];
+	return 0;
+}
+
+int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct device **dev)
+{
+	struct sim_chan *c;
+	if (!dev)
+		return -EINVAL;
+	int ret = find_or_make(ag, remote, &c);
+	if (!ret)
+		*dev = &c->dev;
+	return ret;
+}
+
+int ampl_agent_mbox(struct ampl_agent *ag, const char *remote, struct mbox_controller **mbox)
+{
+	struct sim_chan *c;
+	if (!mbox)
+		return -EINVAL;
+	int ret = find_or_make(ag, remote, &c);
+	if (!ret)
+		*mbox = &c->mbox.ctrl;
+	return ret;
+}
+
+int ampl_agent_mbox_consumer(struct ampl_agent *ag, const char *node, const struct mbox_consumer **consumer)
+{
+	if (!ag || !consumer)
+		return -EINVAL;
+	const struct ampl_dt_consumer *dt = ampl_dt_find_consumer(ag->board, node);
+	if (!dt)
+		return sim_error(-ENOENT, "the SoC's devicetree has no node '%s' with mboxes", node ? node : "(null)");
+	unsigned i = (unsigned)(dt - ag->board->consumers);
+	struct sim_consumer *sc = &ag->consumers[i];
+	if (sc->dt != dt) {
+		sc->dt = dt;
+		for (unsigned k = 0; k < dt->num_mboxes; k++) {
+			snprintf(sc->providers[k], sizeof(sc->providers[k]), "%s:%s", ag->soc->name, dt->mboxes[k].provider);
+			sc->specs[k].provider = sc->providers[k];
+			sc->specs[k].nargs = dt->mboxes[k].nargs;
+			memcpy(sc->specs[k].args, dt->mboxes[k].args, sizeof(sc->specs[k].args));
+			sc->specs[k].name = dt->mboxes[k].name[0] ? dt->mboxes[k].name : NULL;
+		}
+		sc->con.name = dt->node.path;
+		sc->con.mboxes = sc->specs;
+		sc->con.num_mboxes = dt->num_mboxes;
+	}
+	*consumer = &sc->con;
 	return 0;
 }
 

@@ -287,3 +287,38 @@ int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 		return 0;
 	return atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].pid);
 }
+
+bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+{
+	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
+		return false;
+	return !atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].offline);
+}
+
+int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online)
+{
+	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
+		return -EINVAL;
+	unsigned idx = ampl_soc_agent_index(soc->profile, agent);
+	struct sim_agent *a = &soc->img->agents[idx];
+	if (online) {
+		if (!atomic_load(&a->offline))
+			return -EALREADY;
+		/* Requests left pending at the agent were already reported failed to their senders: discard them
+		 * (the epoch moves first, so a sender that sees its OBS bit drop knows it was not consumed). */
+		atomic_fetch_add(&a->epoch, 1);
+		struct ampl_io_region regs;
+		ampl_soc_agent_regs(soc, agent, &regs);
+		ampl_io_write32(&regs, AMPL_IPI_ISR, 0xFFFFFFFFu);
+		atomic_store(&a->offline, 0);
+	} else {
+		if (atomic_exchange(&a->offline, 1))
+			return -EALREADY;
+		atomic_fetch_add(&a->epoch, 1);
+	}
+	atomic_fetch_add(&soc->img->hotplug_gen, 1);
+	/* Every attached agent's interrupt context re-reads the hotplug state. */
+	for (unsigned i = 0; i < soc->profile->num_agents; i++)
+		ampl_doorbell_ring(&soc->img->agents[i].irq);
+	return 0;
+}

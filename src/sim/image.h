@@ -23,7 +23,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 1u
+#define SIM_LAYOUT_VERSION 2u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -36,9 +36,10 @@ struct sim_agent {
 	struct ampl_doorbell irq; /* rung when ISR & ~IMR gains a bit */
 	/* Line 2: rung when a request this agent sent is acknowledged (its OBS bit drops). */
 	_Alignas(64) struct ampl_doorbell ack;
-	/* Line 3: bookkeeping for tools. */
+	/* Line 3: bookkeeping for tools, and hotplug. */
 	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
-	_Atomic uint32_t sends;           /* triggers issued (statistics for soc show) */
+	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
+	_Atomic uint32_t epoch;           /* bumped at every offline and online transition */
 };
 
 struct sim_mem {
@@ -60,6 +61,7 @@ struct sim_image {
 	uint64_t dtb_off;
 	uint64_t dtb_size;
 	struct sim_mem mems[SIM_MAX_MEMS];
+	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
 };
 

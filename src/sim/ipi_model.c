@@ -76,8 +76,6 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	switch (off) {
 	case AMPL_IPI_TRIG: {
 		uint32_t mine = 1u << p->agents[pt->idx].bit;
-		if (v)
-			atomic_fetch_add_explicit(&self->sends, 1, memory_order_relaxed);
 		while (v) {
 			unsigned b = (unsigned)__builtin_ctz(v);
 			v &= v - 1;

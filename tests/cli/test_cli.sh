@@ -111,6 +111,46 @@ printf '/dts-v1/;\n/ { oops' >"$tmp/syntax.dts"
 expect "dt syntax" 1 "syntax.dts" -- "$amp" dt check "$tmp/syntax.dts"
 expect "create from bad dts" 1 "bad.dts" -- "$amp" soc create --dts "$tmp/bad.dts" "$soc-bad"
 
+# IPM console: lines carried in the message data, receiver and sender as two processes.
+expect "console help" 0 "usage: amplink console" -- "$amp" console --help
+expect "console neither" 2 "one of --from AGENT \(receive\) or --to AGENT \(send\) is required" -- \
+	"$amp" console --soc "$soc" --as apu
+expect "console both" 2 "--from and --to are mutually exclusive" -- "$amp" console --soc "$soc" --as apu --from rpu0 --to rpu0
+expect "console missing --as" 2 "--as AGENT is required" -- "$amp" console --soc "$soc" --from rpu0
+expect "console count with --to" 2 "--count is for receiving" -- "$amp" console --soc "$soc" --as rpu0 --to apu --count 1
+expect "console bad --from" 2 "--from: 'apu' is not another agent" -- "$amp" console --soc "$soc" --as apu --from apu
+expect "console unknown agent" 2 "unknown agent 'gpu'" -- "$amp" console --soc "$soc" --as gpu --from rpu0
+expect "console missing soc" 1 "no SoC named 'nosuch-$$'" -- "$amp" console --soc "nosuch-$$" --as apu --from rpu0
+expect "console timeout" 1 "timed out after 50 ms: received 0 of 1 lines from rpu1" -- \
+	"$amp" console --soc "$soc" --as apu --from rpu1 --count 1 --timeout 50
+expect "console doorbell" 1 "apu -> ipi6 channel is doorbell-only" -- \
+	"$amp" console --soc "$soc-v" --as apu --to ipi6 </dev/null
+# console_send TEXT TO [OPTION...]: send TEXT (printf %b escapes) as rpu0 through the console sender.
+console_send() {
+	local text=$1 to=$2
+	shift 2
+	printf '%b' "$text" | "$amp" console --soc "$soc" --as rpu0 --to "$to" "$@"
+}
+"$amp" console --soc "$soc" --as apu --from rpu0 --count 2 --timeout 10000 >"$tmp/console.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "console send" 0 "" -- console_send 'hello world\nsecond line that is longer than thirty-two bytes\n' apu
+wait "$rpid"
+rstatus=$?
+expect "console recv exit" 0 "" -- test "$rstatus" -eq 0
+expect "console line 1" 0 "^rpu0: hello world$" -- cat "$tmp/console.out"
+expect "console line 2" 0 "^rpu0: second line that is longer than thirty-two bytes$" -- cat "$tmp/console.out"
+expect "console 2 lines" 0 "^2$" -- grep -c . "$tmp/console.out"
+# A last line without a newline is ended at end of input; a sender with no receiver is told so.
+"$amp" console --soc "$soc" --as apu --from rpu0 --count 1 --timeout 10000 >"$tmp/console2.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "console send no newline" 0 "" -- console_send 'no newline' apu
+wait "$rpid"
+expect "console no newline" 0 "^rpu0: no newline$" -- cat "$tmp/console2.out"
+expect "console no receiver" 1 "pl0 did not acknowledge within 100 ms \(is a receiver running" -- \
+	console_send 'lost\n' pl0 --timeout 100
+
 # Demo, short
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0

@@ -844,9 +844,10 @@ static void test_null_callback(void **state)
 /* ---- asynchronous mode on a statically defined channel ---- */
 
 static struct xlnx_ipi_host async_host;
-static struct xlnx_ipi_chan_config async_cfg;
-static struct xlnx_ipi_chan_data async_data;
-AMPL_DEVICE_DEFINE(async_dev, "t-ipm-async@rpu0", "t_ipm_async_rpu0_apu", xlnx_ipi_chan_init, &xlnx_ipi_ipm_api,
+static struct xlnx_ipi_mbox async_mbox;
+static struct xlnx_ipi_ipm_config async_cfg;
+static struct xlnx_ipi_ipm_data async_data;
+AMPL_DEVICE_DEFINE(async_dev, "t-ipm-async@rpu0", "t_ipm_async_rpu0_apu", xlnx_ipi_ipm_init, &xlnx_ipi_ipm_api,
 		   &async_cfg, &async_data);
 static bool async_registered;
 
@@ -854,8 +855,9 @@ static void async_chan_down(void)
 {
 	if (!async_registered)
 		return;
-	xlnx_ipi_chan_detach(&async_dev);
+	xlnx_ipi_ipm_release(&async_dev);
 	ampl_device_unregister(&async_dev);
+	xlnx_ipi_mbox_remove(&async_mbox);
 	async_registered = false;
 }
 
@@ -879,17 +881,21 @@ static void test_async_static_channel(void **state)
 	struct ampl_io_region regs;
 	assert_int_equal(ampl_soc_agent_regs(E.zsoc, rpu0, &regs), 0);
 	assert_int_equal(xlnx_ipi_host_init(&async_host, &regs, p->valid_mask), 0);
+	memset(&async_mbox, 0, sizeof(async_mbox));
+	async_mbox.host = &async_host;
+	async_mbox.remote_mask = ampl_ipi_mask(apu);
+	async_mbox.buffered = true;
+	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
+	map_buf(lreq, &async_mbox.local_req);
+	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &async_mbox.local_resp);
+	map_buf(rreq, &async_mbox.remote_req);
+	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &async_mbox.remote_resp);
+	check_rc("A00", "xlnx_ipi_mbox_init(static destination)", xlnx_ipi_mbox_init(&async_mbox, "t-ipm-async-node"),
+		 0);
 	memset(&async_cfg, 0, sizeof(async_cfg));
-	async_cfg.host = &async_host;
-	async_cfg.remote_mask = ampl_ipi_mask(apu);
-	async_cfg.buffered = true;
+	async_cfg.mbox = &async_mbox;
 	async_cfg.flags = XLNX_IPI_ASYNC;
 	async_cfg.ack_timeout_us = ACK_TIMEOUT_US;
-	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
-	map_buf(lreq, &async_cfg.local_req);
-	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &async_cfg.local_resp);
-	map_buf(rreq, &async_cfg.remote_req);
-	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &async_cfg.remote_resp);
 
 	check_rc("A01", "ampl_device_register(static async channel)", ampl_device_register(&async_dev), 0);
 	async_registered = true;
@@ -920,7 +926,7 @@ static void test_async_static_channel(void **state)
 	xlnx_ipi_isr(&async_host);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	check_rc("A08", "enable while held", ipm_set_enabled(&async_dev, 1), 0);
-	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_cfg.remote_mask, async_cfg.remote_mask);
+	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_mbox.remote_mask, async_mbox.remote_mask);
 	xlnx_ipi_isr(&async_host);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	/* The request stays readable until completion; a response can be written from thread context. */
@@ -931,7 +937,7 @@ static void test_async_static_channel(void **state)
 	ipm_complete(&async_dev);
 	if (xlnx_ipi_pending(E.apu_rpu0))
 		fail_msg("[A10] ipm_complete() did not acknowledge");
-	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_cfg.remote_mask, 0);
+	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_mbox.remote_mask, 0);
 	check_rc("A11", "apu reads the response", xlnx_ipi_response_read(E.apu_rpu0, got, 32), 0);
 	assert_memory_equal(got, resp, 32);
 	/* Nothing held: a second complete does nothing (in particular does not acknowledge the next request). */
@@ -946,7 +952,7 @@ static void test_async_static_channel(void **state)
 	assert_int_equal(ipm_set_enabled(&async_dev, 0), 0);
 	ipm_complete(&async_dev);
 	assert_false(xlnx_ipi_pending(E.apu_rpu0));
-	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_cfg.remote_mask, async_cfg.remote_mask);
+	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & async_mbox.remote_mask, async_mbox.remote_mask);
 
 	/* ipm_send(wait) from the apu returns once the asynchronous receiver completes. */
 	assert_int_equal(ipm_set_enabled(&async_dev, 1), 0);

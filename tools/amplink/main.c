@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+int cmd_console(int argc, char **argv);
+
 static const char usage[] =
 	"usage: amplink COMMAND [ARGS]\n"
 	"\n"
@@ -14,6 +16,7 @@ static const char usage[] =
 	"  soc create|destroy|list|show   manage virtual SoCs\n"
 	"  send               send one IPM message as an agent\n"
 	"  recv               receive IPM messages as an agent\n"
+	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
 	"\n"
 	"Run 'amplink COMMAND --help' for a command's options.\n";
@@ -35,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(cmd, "recv"))
 		return cmd_recv(argc - 1, argv + 1);
+	if (!strcmp(cmd, "console"))
+		return cmd_console(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dt"))
 		return cmd_dt(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))

@@ -1,101 +1,167 @@
 /*
- * Xilinx ZynqMP / Versal IPI mailbox driver (register level), exposed through the IPM API.
+ * Xilinx ZynqMP / Versal IPI mailbox: a register-level controller in the mailbox framework, and Zephyr's IPM API
+ * as a thin layer over it.
  *
  * For driver users and board code. One `struct xlnx_ipi_host` per local agent owns that agent's register block and
- * runs its interrupt handler; one IPM device (a "channel") per remote agent, matching one
- * `xlnx,zynqmp-ipi-dest-mailbox` / `xlnx,versal-ipi-dest-mailbox` devicetree child node.
+ * runs its interrupt handler. One `struct xlnx_ipi_mbox` per destination (one `xlnx,zynqmp-ipi-dest-mailbox` /
+ * `xlnx,versal-ipi-dest-mailbox` child node) is a mailbox controller with two channels, as in Linux:
+ *   channel 0 (TX)  requests to the remote: send_data copies the message into the request buffer and triggers;
+ *                   TX done is polled (OBS drops when the remote acknowledges), or waited for by blocking senders
+ *   channel 1 (RX)  requests from the remote: the interrupt handler copies the request buffer into a
+ *                   `struct zynqmp_ipi_message` (len 32) and passes it to rx_callback, then acknowledges (ISR W1C)
  *
- * Buffers, per channel (addresses from the SoC profile or from the child node's regions):
- *   local_request   written here, read by the remote           (what ipm_send() copies into)
- *   local_response  written by the remote when it acknowledges (read with xlnx_ipi_response_read())
- *   remote_request  written by the remote, read here           (what the callback's data points at)
- *   remote_response written here before acknowledging          (xlnx_ipi_response_write())
- * A doorbell-only channel (either side bufferless) has none: max data size 0, callback data NULL.
+ * Buffers per destination (addresses from the SoC profile or the child node's regions):
+ *   local_request   written here, read by the remote          local_response  written by the remote on ack
+ *   remote_request  written by the remote, read here          remote_response written here before the ack
+ * A doorbell-only destination (either side bufferless) has none: messages must be NULL or of length 0.
  *
- * The id of ipm_send() is not carried by the IPI hardware, so the only id is 0 (ipm_max_id_val_get() == 0) and a
- * larger id is -EINVAL rather than silently dropped (Zephyr's ipm_xlnx_ipi ignores it).
+ * Why IPM sits on the framework and not the reverse: the framework is the one place that owns queues, TX-done
+ * state and channel ownership, so a driver implements one set of ops and both APIs get the same semantics (an IPM
+ * device and a framework client cannot both drive one channel: the second gets -EBUSY). The IPM path pays a channel
+ * lock and a queue slot per message; `make bench` measures that cost.
  */
 #ifndef AMPLINK_DRIVERS_XLNX_IPI_H
 #define AMPLINK_DRIVERS_XLNX_IPI_H
 
 #include <amplink/io.h>
 #include <amplink/ipm.h>
+#include <amplink/mailbox_controller.h>
 #include <amplink/soc_profile.h>
+
+/** Linux's IPI message (drivers/mailbox/zynqmp-ipi-mailbox.c): @len bytes of @data. */
+struct zynqmp_ipi_message {
+	size_t len;
+	uint8_t data[];
+};
+
+#define XLNX_IPI_TX_CHAN 0
+#define XLNX_IPI_RX_CHAN 1
+#define XLNX_IPI_POLL_PERIOD_MS 1u
 
 /** Default bound on ipm_send(wait) for the remote's acknowledgement (TF-A uses 0x4000 us; we allow 1 s). */
 #define XLNX_IPI_ACK_TIMEOUT_US 1000000u
 
-/** Channel flags. */
+struct xlnx_ipi_mbox;
+
+/** One local agent. Private fields; set up with xlnx_ipi_host_init(). */
+struct xlnx_ipi_host {
+	struct ampl_io_region regs;
+	uint32_t valid_mask;
+	struct xlnx_ipi_mbox *_Atomic by_bit[32]; /* destination for each source bit, read by the interrupt handler */
+	/*
+	 * Optional platform hook for hotplug: a number that changes whenever the agent with bit @bit goes offline.
+	 * A request whose destination changed epoch while in flight is reported as failed (-ESHUTDOWN), not done.
+	 */
+	uint32_t (*remote_epoch)(void *ctx, unsigned bit);
+	void *epoch_ctx;
+};
+
+/** One destination: a mailbox controller with a TX and an RX channel. Set up with xlnx_ipi_mbox_init(). */
+struct xlnx_ipi_mbox {
+	struct mbox_controller ctrl;
+	struct mbox_chan chans[2];
+	struct xlnx_ipi_host *host;
+	uint32_t remote_mask;
+	bool buffered;
+	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
+	/* private */
+	uint32_t tx_epoch;
+	atomic_bool rx_enabled;  /* the RX channel wants its interrupt */
+	atomic_bool held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
+	bool hold_req;           /* set by the client during rx_callback (interrupt context only) */
+	bool manual_enable;      /* startup leaves the interrupt masked (the IPM layer enables it) */
+	struct {
+		size_t len;
+		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
+	} rx_msg;
+};
+
+/** xlnx_ipi_host_init() - set up the local agent. Masks and clears nothing. Return: 0; -EINVAL. */
+int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, uint32_t valid_mask);
+
+/**
+ * xlnx_ipi_mbox_init() - set up one destination and register it as a controller named @node.
+ * Fill host, remote_mask, buffered and the four regions (when buffered) first.
+ * Return: 0; -EINVAL (bad configuration); -EEXIST (the host has a destination for that agent, or @node is
+ * registered). Context: thread.
+ */
+int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node);
+
+/** xlnx_ipi_mbox_remove() - unregister (clients see -ENODEV for their pending messages) and detach. */
+void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m);
+
+/** The destination a channel belongs to, or NULL if @chan is not an IPI channel. */
+struct xlnx_ipi_mbox *xlnx_ipi_mbox_of(struct mbox_chan *chan);
+
+/**
+ * xlnx_ipi_isr() - the local agent's interrupt handler. For every pending, unmasked source with an RX client:
+ * copy the request, run rx_callback, acknowledge (unless the client held it). A source without a client is masked
+ * and left pending: the sender sees it pending, nothing is lost. Context: interrupt.
+ */
+void xlnx_ipi_isr(void *host);
+
+/** xlnx_ipi_mbox_response_write() - on the RX channel: the response to the request being handled.
+ * Return: 0; -EINVAL; -EMSGSIZE (> 32 bytes); -ENOTSUP (doorbell only). Context: rx_callback, or before ack. */
+int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t len);
+
+/** xlnx_ipi_mbox_response_read() - on the TX channel: the remote's response to our last request (after TX done).
+ * Return: 0; -EINVAL; -EMSGSIZE; -ENOTSUP. Context: any. */
+int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len);
+
+/** xlnx_ipi_mbox_hold() - from rx_callback: do not acknowledge this request on return; it stays pending (the
+ * source masked) until xlnx_ipi_mbox_ack() or xlnx_ipi_mbox_redeliver(). */
+void xlnx_ipi_mbox_hold(struct mbox_chan *rx);
+/** xlnx_ipi_mbox_ack() - acknowledge a held request (the remote's TX completes). Context: any. */
+void xlnx_ipi_mbox_ack(struct mbox_chan *rx);
+/** xlnx_ipi_mbox_redeliver() - release a held request unacknowledged: it interrupts again once enabled. */
+void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx);
+/** xlnx_ipi_mbox_rx_enable() - unmask (true) or mask (false) requests from the remote. */
+void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on);
+/** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
+bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
+
+/* ---- IPM on top ---- */
+
+/** IPM channel flags. */
 #define XLNX_IPI_ASYNC 0x1u /* hold each message until ipm_complete() instead of acknowledging on return */
 
-struct xlnx_ipi_host;
-
-/** Constant configuration of one channel (one remote agent). */
-struct xlnx_ipi_chan_config {
-	struct xlnx_ipi_host *host;
-	uint32_t remote_mask;   /* the remote agent's bit */
-	bool buffered;          /* false: doorbell only */
-	uint32_t flags;         /* XLNX_IPI_ASYNC */
-	uint32_t ack_timeout_us; /* ipm_send(wait) bound; UINT32_MAX waits forever, as Zephyr does */
-	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
+/** Constant configuration of an IPM device over one destination. */
+struct xlnx_ipi_ipm_config {
+	struct xlnx_ipi_mbox *mbox;
+	uint32_t flags;          /* XLNX_IPI_ASYNC */
+	uint32_t ack_timeout_us; /* ipm_send(wait) bound; 0: XLNX_IPI_ACK_TIMEOUT_US */
 };
 
-/** Mutable state of one channel. Private. */
-struct xlnx_ipi_chan_data {
+/** Mutable state of an IPM device. Private. */
+struct xlnx_ipi_ipm_data {
+	struct mbox_client cl;
+	const struct device *self;
 	_Atomic(ipm_callback_t) cb;
 	void *_Atomic user_data;
-	atomic_bool enabled; /* receive interrupt wanted by the user */
-	atomic_bool held;    /* asynchronous mode: a message awaits ipm_complete() */
-};
-
-/** One local agent. Fields are private; set up with xlnx_ipi_host_init(). */
-struct xlnx_ipi_host {
-	struct ampl_io_region regs;        /* this agent's register block */
-	const struct device *_Atomic by_bit[32]; /* channel for each source bit, read by the interrupt handler */
-	uint32_t valid_mask;
+	atomic_bool enabled;
+	atomic_bool refused; /* a request is held because there was no callback or the device was disabled */
+	atomic_bool bound;
+	atomic_flag binding;
+	struct {
+		size_t len;
+		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
+	} tx_msg;
 };
 
 extern const struct ipm_driver_api xlnx_ipi_ipm_api;
 
 /**
- * xlnx_ipi_host_init() - set up the local agent.
- * @regs:       its register block
- * @valid_mask: the profile's valid bits
- * Masks nothing and clears nothing: requests already pending stay pending until a channel is enabled.
- * Return: 0; -EINVAL. Context: thread.
+ * xlnx_ipi_ipm_init() - the init hook of an IPM device (AMPL_DEVICE_DEFINE's init). The device takes its
+ * destination's two channels at its first use (send, callback, enable); until then a framework client may have
+ * them. Return: 0; -EINVAL.
  */
-int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, uint32_t valid_mask);
+int xlnx_ipi_ipm_init(const struct device *dev);
 
-/**
- * xlnx_ipi_chan_init() - the device init hook of a channel (use as AMPL_DEVICE_DEFINE's init).
- * Attaches the channel to its host. The receive interrupt stays as it is (masked after reset) until
- * ipm_set_enabled(dev, 1).
- * Return: 0; -EINVAL (bad config); -EEXIST (the host already has a channel for that remote).
- */
-int xlnx_ipi_chan_init(const struct device *dev);
+/** xlnx_ipi_ipm_release() - give the channels back to the framework (device unused afterwards). */
+void xlnx_ipi_ipm_release(const struct device *dev);
 
-/** xlnx_ipi_chan_detach() - undo xlnx_ipi_chan_init(): mask the source if this channel enabled it, detach. */
-void xlnx_ipi_chan_detach(const struct device *dev);
-
-/**
- * xlnx_ipi_isr() - the local agent's interrupt handler.
- * For every pending, unmasked source: calls that channel's callback with the remote request buffer, then
- * acknowledges (W1C ISR) unless the channel is asynchronous. A source with no channel or no callback is masked and
- * left pending, so nothing is lost and no interrupt storm follows. Context: interrupt.
- */
-void xlnx_ipi_isr(void *host);
-
-/**
- * xlnx_ipi_response_write() - write the response to the request being handled (before it is acknowledged).
- * Return: 0; -EINVAL (NULL); -EMSGSIZE (@len > 32); -ENOTSUP (doorbell-only channel).
- * Context: the callback, or a thread before ipm_complete() in asynchronous mode.
- */
+/** Responses through an IPM device: as the xlnx_ipi_mbox_ functions, on the device's RX / TX channel. */
 int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len);
-
-/**
- * xlnx_ipi_response_read() - read the remote's response to our last request (after ipm_send(wait) returned 0).
- * Return: 0; -EINVAL; -EMSGSIZE (@len > 32); -ENOTSUP (doorbell-only channel). Context: any.
- */
 int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len);
 
 /** xlnx_ipi_pending() - true while our last request on @dev has not been acknowledged (OBS bit). */

@@ -1,23 +1,34 @@
 /*
- * Xilinx IPI driver: register level, through I/O-region accessors only.
+ * Xilinx IPI controller: register level, through I/O-region accessors only.
  * Protocol as TF-A and embeddedsw drive the block: send = copy request, TRIG <- dest bit; pending = OBS & bit;
  * acknowledge = ISR <- source bit (W1C), which drops the sender's OBS bit; mask/unmask with IDR/IER.
+ * The silicon has no "acknowledged" interrupt, so TX done is polled (Linux: txdone_poll as well).
  */
 #include <amplink/drivers/xlnx_ipi.h>
 
-static const struct xlnx_ipi_chan_config *cfg_of(const struct device *dev)
+static const struct mbox_chan_ops ipi_ops;
+
+static unsigned bit_index(uint32_t mask)
 {
-	return (const struct xlnx_ipi_chan_config *)dev->config;
+	return (unsigned)__builtin_ctz(mask);
 }
 
-static struct xlnx_ipi_chan_data *data_of(const struct device *dev)
+struct xlnx_ipi_mbox *xlnx_ipi_mbox_of(struct mbox_chan *chan)
 {
-	return (struct xlnx_ipi_chan_data *)dev->data;
+	if (!chan || AMPL_IS_ERR(chan) || !chan->mbox || chan->mbox->ops != &ipi_ops)
+		return NULL;
+	return AMPL_CONTAINER_OF(chan->mbox, struct xlnx_ipi_mbox, ctrl);
 }
 
-static bool is_ipi(const struct device *dev)
+static bool is_tx(struct xlnx_ipi_mbox *m, struct mbox_chan *chan)
 {
-	return dev && dev->api == &xlnx_ipi_ipm_api && dev->config && dev->data;
+	return chan == &m->chans[XLNX_IPI_TX_CHAN];
+}
+
+static uint32_t epoch(struct xlnx_ipi_mbox *m)
+{
+	struct xlnx_ipi_host *h = m->host;
+	return h->remote_epoch ? h->remote_epoch(h->epoch_ctx, bit_index(m->remote_mask)) : 0;
 }
 
 int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, uint32_t valid_mask)
@@ -30,113 +41,173 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
 	return 0;
 }
 
-static unsigned bit_index(uint32_t mask)
+bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
-	return (unsigned)__builtin_ctz(mask);
+	return (ampl_io_read32(&m->host->regs, AMPL_IPI_OBS) & m->remote_mask) != 0;
 }
 
-int xlnx_ipi_chan_init(const struct device *dev)
-{
-	if (!is_ipi(dev))
-		return -EINVAL;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	struct xlnx_ipi_host *host = cfg->host;
-	uint32_t m = cfg->remote_mask;
-	if (!host || !m || (m & (m - 1)) || !(m & host->valid_mask))
-		return -EINVAL;
-	if (atomic_load(&host->by_bit[bit_index(m)]))
-		return -EEXIST;
-	struct xlnx_ipi_chan_data *d = data_of(dev);
-	atomic_store(&d->cb, NULL);
-	atomic_store(&d->user_data, NULL);
-	atomic_store(&d->enabled, false);
-	atomic_store(&d->held, false);
-	/* IMR is left alone: it resets to all-masked, and another process attached as the same agent may own it. */
-	atomic_store(&host->by_bit[bit_index(m)], dev);
-	return 0;
-}
+/* ---- channel operations ---- */
 
-void xlnx_ipi_chan_detach(const struct device *dev)
+static int ipi_send_data(struct mbox_chan *chan, void *data)
 {
-	if (!is_ipi(dev))
-		return;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	if (atomic_exchange(&data_of(dev)->enabled, false))
-		ampl_io_write32(&cfg->host->regs, AMPL_IPI_IDR, cfg->remote_mask);
-	const struct device *expected = dev;
-	atomic_compare_exchange_strong(&cfg->host->by_bit[bit_index(cfg->remote_mask)], &expected, NULL);
-}
-
-static int ipi_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
-{
-	if (!is_ipi(dev) || size < 0 || (size > 0 && !data) || id > 0)
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	if (!is_tx(m, chan))
 		return -EINVAL;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	if (size > (cfg->buffered ? (int)AMPL_IPI_BUF_SIZE : 0))
+	const struct zynqmp_ipi_message *msg = (const struct zynqmp_ipi_message *)data;
+	size_t len = msg ? msg->len : 0;
+	/* No silent truncation at this layer: a message must fit the 32-byte buffer. */
+	if (len > (m->buffered ? AMPL_IPI_BUF_SIZE : 0u))
 		return -EMSGSIZE;
-	const struct ampl_io_region *regs = &cfg->host->regs;
-	if (ampl_io_read32(regs, AMPL_IPI_OBS) & cfg->remote_mask)
+	if (xlnx_ipi_mbox_tx_pending(m))
 		return -EBUSY;
-	if (size > 0)
-		ampl_io_write_bytes(&cfg->local_req, 0, data, (uint32_t)size);
+	if (len)
+		ampl_io_write_bytes(&m->local_req, 0, msg->data, (uint32_t)len);
+	m->tx_epoch = epoch(m);
 	/* The request bytes must be visible to the remote before its ISR bit is. */
 	ampl_mb();
-	ampl_io_write32(regs, AMPL_IPI_TRIG, cfg->remote_mask);
-	if (!wait)
+	ampl_io_write32(&m->host->regs, AMPL_IPI_TRIG, m->remote_mask);
+	return 0;
+}
+
+static bool ipi_last_tx_done(struct mbox_chan *chan)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	return !xlnx_ipi_mbox_tx_pending(m) || epoch(m) != m->tx_epoch;
+}
+
+static int ipi_last_tx_result(struct mbox_chan *chan)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	return epoch(m) != m->tx_epoch ? -ESHUTDOWN : 0;
+}
+
+static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	if (!is_tx(m, chan))
 		return 0;
-	return ampl_io_wait32(regs, AMPL_IPI_OBS, cfg->remote_mask, 0, cfg->ack_timeout_us);
+	uint64_t us = (uint64_t)timeout * 1000u;
+	uint32_t t = us >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)us;
+	int r = ampl_io_wait32(&m->host->regs, AMPL_IPI_OBS, m->remote_mask, 0, t);
+	if (r && epoch(m) != m->tx_epoch)
+		return 0; /* the remote went away: done, and last_tx_result says how */
+	return r ? -ETIME : 0;
 }
 
-static void ipi_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
+void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on)
 {
-	if (!is_ipi(dev))
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	if (!m)
 		return;
-	struct xlnx_ipi_chan_data *d = data_of(dev);
-	atomic_store(&d->user_data, user_data);
-	atomic_store(&d->cb, cb);
+	atomic_store(&m->rx_enabled, on);
+	/* A held request keeps its source masked until it is acknowledged or released. */
+	if (on && !atomic_load(&m->held))
+		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
+	else if (!on)
+		ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
 }
 
-static int ipi_max_data_size_get(const struct device *dev)
+static int ipi_startup(struct mbox_chan *chan)
 {
-	if (!is_ipi(dev))
-		return -EINVAL;
-	return cfg_of(dev)->buffered ? (int)AMPL_IPI_BUF_SIZE : 0;
-}
-
-static uint32_t ipi_max_id_val_get(const struct device *dev)
-{
-	(void)dev;
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	if (!is_tx(m, chan) && !m->manual_enable)
+		xlnx_ipi_mbox_rx_enable(chan, true);
 	return 0;
 }
 
-static int ipi_set_enabled(const struct device *dev, int enable)
+static void ipi_shutdown(struct mbox_chan *chan)
 {
-	if (!is_ipi(dev))
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	if (!is_tx(m, chan) && atomic_load(&m->rx_enabled))
+		xlnx_ipi_mbox_rx_enable(chan, false);
+}
+
+static bool ipi_peek_data(struct mbox_chan *chan)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	return !is_tx(m, chan) && (ampl_io_read32(&m->host->regs, AMPL_IPI_ISR) & m->remote_mask);
+}
+
+static const struct mbox_chan_ops ipi_ops = {
+	.send_data = ipi_send_data,
+	.flush = ipi_flush,
+	.startup = ipi_startup,
+	.shutdown = ipi_shutdown,
+	.last_tx_done = ipi_last_tx_done,
+	.last_tx_result = ipi_last_tx_result,
+	.peek_data = ipi_peek_data,
+};
+
+int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
+{
+	if (!m || !m->host)
 		return -EINVAL;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	struct xlnx_ipi_chan_data *d = data_of(dev);
-	atomic_store(&d->enabled, enable != 0);
-	/* A held (asynchronous) message keeps its source masked until ipm_complete(). */
-	if (enable && !atomic_load(&d->held))
-		ampl_io_write32(&cfg->host->regs, AMPL_IPI_IER, cfg->remote_mask);
-	else if (!enable)
-		ampl_io_write32(&cfg->host->regs, AMPL_IPI_IDR, cfg->remote_mask);
+	uint32_t bit = m->remote_mask;
+	if (!bit || (bit & (bit - 1)) || !(bit & m->host->valid_mask))
+		return -EINVAL;
+	if (atomic_load(&m->host->by_bit[bit_index(bit)]))
+		return -EEXIST;
+	ampl_memset(&m->ctrl, 0, sizeof(m->ctrl));
+	m->ctrl.node = node;
+	m->ctrl.ops = &ipi_ops;
+	m->ctrl.chans = m->chans;
+	m->ctrl.num_chans = 2;
+	m->ctrl.txdone_poll = true;
+	m->ctrl.txpoll_period = XLNX_IPI_POLL_PERIOD_MS;
+	m->ctrl.max_msg_size = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
+	atomic_store(&m->rx_enabled, false);
+	atomic_store(&m->held, false);
+	m->hold_req = false;
+	int ret = mbox_controller_register(&m->ctrl);
+	if (ret)
+		return ret;
+	/* IMR is left alone: it resets to all-masked, and another process attached as this agent may own it. */
+	atomic_store(&m->host->by_bit[bit_index(bit)], m);
 	return 0;
 }
 
-static void ipi_complete(const struct device *dev)
+void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m)
 {
-	if (!is_ipi(dev))
+	if (!m)
 		return;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	struct xlnx_ipi_chan_data *d = data_of(dev);
-	if (!atomic_exchange(&d->held, false))
+	mbox_controller_unregister(&m->ctrl);
+	struct xlnx_ipi_mbox *expected = m;
+	atomic_compare_exchange_strong(&m->host->by_bit[bit_index(m->remote_mask)], &expected, NULL);
+}
+
+/* ---- receiving ---- */
+
+void xlnx_ipi_mbox_hold(struct mbox_chan *rx)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	if (!m || atomic_load(&m->held))
+		return;
+	/* Level-triggered: mask it now, inside the callback, so the held request does not fire again and so the
+	 * mask is in place before anyone can ack (which unmasks). */
+	ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
+	atomic_store(&m->held, true);
+	m->hold_req = true;
+}
+
+void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	if (!m || !atomic_exchange(&m->held, false))
 		return;
 	/* Response bytes written before the acknowledgement must be visible first. */
 	ampl_mb();
-	ampl_io_write32(&cfg->host->regs, AMPL_IPI_ISR, cfg->remote_mask);
-	if (atomic_load(&d->enabled))
-		ampl_io_write32(&cfg->host->regs, AMPL_IPI_IER, cfg->remote_mask);
+	ampl_io_write32(&m->host->regs, AMPL_IPI_ISR, m->remote_mask);
+	if (atomic_load(&m->rx_enabled))
+		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
+}
+
+void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	if (!m || !atomic_exchange(&m->held, false))
+		return;
+	if (atomic_load(&m->rx_enabled))
+		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
 }
 
 void xlnx_ipi_isr(void *arg)
@@ -148,51 +219,51 @@ void xlnx_ipi_isr(void *arg)
 	/* Request bytes are read only after the ISR bit that announced them. */
 	ampl_mb();
 	while (pending) {
-		uint32_t m = pending & (~pending + 1u);
-		pending &= ~m;
-		const struct device *dev = atomic_load(&host->by_bit[bit_index(m)]);
-		ipm_callback_t cb = dev ? atomic_load(&data_of(dev)->cb) : NULL;
-		if (!cb) {
-			/* Nobody to deliver to: mask and keep it pending (the sender sees -EBUSY, nothing is lost). */
-			ampl_io_write32(regs, AMPL_IPI_IDR, m);
+		uint32_t bit = pending & (~pending + 1u);
+		pending &= ~bit;
+		struct xlnx_ipi_mbox *m = atomic_load(&host->by_bit[bit_index(bit)]);
+		if (!m) {
+			/* Nobody to deliver to: mask and keep it pending (the sender sees it pending; nothing is lost). */
+			ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 			continue;
 		}
-		const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-		struct xlnx_ipi_chan_data *d = data_of(dev);
-		volatile void *buf = cfg->buffered ? cfg->remote_req.base : NULL;
-		if (cfg->flags & XLNX_IPI_ASYNC) {
-			/* Level-triggered: mask before the callback so the held request does not fire again. */
-			ampl_io_write32(regs, AMPL_IPI_IDR, m);
-			atomic_store(&d->held, true);
-			cb(dev, atomic_load(&d->user_data), 0, buf);
+		m->rx_msg.len = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
+		if (m->buffered)
+			ampl_io_read_words(&m->remote_req, 0, m->rx_msg.data, AMPL_IPI_BUF_SIZE);
+		m->hold_req = false;
+		bool taken = ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], &m->rx_msg);
+		if (!taken) {
+			/* The channel has no client: mask and keep the request pending, as above. */
+			ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 			continue;
 		}
-		cb(dev, atomic_load(&d->user_data), 0, buf);
+		if (m->hold_req)
+			continue; /* held: xlnx_ipi_mbox_hold() masked it; ack or redeliver releases it */
 		/* The response written in the callback must be visible before the acknowledgement. */
 		ampl_mb();
-		ampl_io_write32(regs, AMPL_IPI_ISR, m);
+		ampl_io_write32(regs, AMPL_IPI_ISR, bit);
 	}
 }
 
-int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len)
+int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t len)
 {
-	if (!is_ipi(dev) || (len && !data))
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	if (!m || (len && !data))
 		return -EINVAL;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	if (!cfg->buffered)
+	if (!m->buffered)
 		return -ENOTSUP;
 	if (len > AMPL_IPI_BUF_SIZE)
 		return -EMSGSIZE;
-	ampl_io_write_bytes(&cfg->remote_resp, 0, data, (uint32_t)len);
+	ampl_io_write_bytes(&m->remote_resp, 0, data, (uint32_t)len);
 	return 0;
 }
 
-int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len)
+int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len)
 {
-	if (!is_ipi(dev) || (len && !buf))
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(tx);
+	if (!m || (len && !buf))
 		return -EINVAL;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	if (!cfg->buffered)
+	if (!m->buffered)
 		return -ENOTSUP;
 	if (len > AMPL_IPI_BUF_SIZE)
 		return -EMSGSIZE;
@@ -200,24 +271,7 @@ int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len)
 		return 0;
 	uint32_t words[AMPL_IPI_BUF_SIZE / 4];
 	ampl_mb();
-	ampl_io_read_words(&cfg->local_resp, 0, words, (uint32_t)((len + 3) & ~(size_t)3));
+	ampl_io_read_words(&m->local_resp, 0, words, (uint32_t)((len + 3) & ~(size_t)3));
 	ampl_memcpy(buf, words, len);
 	return 0;
 }
-
-bool xlnx_ipi_pending(const struct device *dev)
-{
-	if (!is_ipi(dev))
-		return false;
-	const struct xlnx_ipi_chan_config *cfg = cfg_of(dev);
-	return (ampl_io_read32(&cfg->host->regs, AMPL_IPI_OBS) & cfg->remote_mask) != 0;
-}
-
-const struct ipm_driver_api xlnx_ipi_ipm_api = {
-	.send = ipi_send,
-	.register_callback = ipi_register_callback,
-	.max_data_size_get = ipi_max_data_size_get,
-	.max_id_val_get = ipi_max_id_val_get,
-	.set_enabled = ipi_set_enabled,
-	.complete = ipi_complete,
-};

@@ -1,0 +1,161 @@
+/*
+ * The mailbox framework, client side: Linux's mailbox client API (include/linux/mailbox_client.h) with its
+ * semantics, for firmware and for processes of the virtual SoC.
+ *
+ * Terminology
+ *   controller  a mailbox device (one IPI destination node, one Messaging Unit) with channels
+ *   channel     one direction of one doorbell or data register set; owned by at most one client
+ *   client      the user of a channel: receives with rx_callback, learns that a message went out with tx_done
+ *   TX done     the remote consumed the message: known by the controller's interrupt (TXDONE_BY_IRQ), by polling
+ *               last_tx_done every txpoll_period ms (TXDONE_BY_POLL), or told by the client (TXDONE_BY_ACK)
+ *
+ * A blocking request/response exchange on the Xilinx IPI (the seed's client flow):
+ *
+ *     client thread                      framework                       controller (IPI, poll mode)
+ *     mbox_request_channel_byname(cl, "tx")
+ *     mbox_send_message(chan, msg) --->  queue (20) -> active_req  ----> send_data: copy request, TRIG
+ *                                        tx_block: flush(chan, tout) --> wait until OBS drops (remote acked)
+ *                                        tx_tick(0) -> cl->tx_done(cl, msg, 0)
+ *     <--- returns 0                                                     response buffer holds the answer
+ *     xlnx_ipi_mbox_response_read(chan, buf, n)
+ *
+ * Contexts (as in Linux): rx_callback, tx_prepare and tx_done are "atomic": they run in the controller's interrupt
+ * context (for TX done by polling: the framework's poll context, a timer) or in the sender's context for blocking
+ * sends, and must not block. mbox_send_message() may be called from any context unless cl->tx_block is set, in
+ * which case it sleeps (thread context only). Request and free sleep (thread context).
+ */
+#ifndef AMPLINK_MAILBOX_CLIENT_H
+#define AMPLINK_MAILBOX_CLIENT_H
+
+#include <amplink/port.h>
+#include <amplink/errno.h>
+
+struct mbox_chan;
+
+/* Pointers that carry an error, as Linux's ERR_PTR(): values in the last page of the address space. */
+#define AMPL_MAX_ERRNO 4095
+static inline void *AMPL_ERR_PTR(long err)
+{
+	return (void *)err;
+}
+static inline long AMPL_PTR_ERR(const void *p)
+{
+	return (long)p;
+}
+static inline bool AMPL_IS_ERR(const void *p)
+{
+	return (uintptr_t)p >= (uintptr_t)-AMPL_MAX_ERRNO;
+}
+static inline bool AMPL_IS_ERR_OR_NULL(const void *p)
+{
+	return !p || AMPL_IS_ERR(p);
+}
+#ifndef IS_ERR
+#define ERR_PTR AMPL_ERR_PTR
+#define PTR_ERR AMPL_PTR_ERR
+#define IS_ERR AMPL_IS_ERR
+#define IS_ERR_OR_NULL AMPL_IS_ERR_OR_NULL
+#endif
+
+#define MBOX_MAX_ARGS 4
+
+/**
+ * struct mbox_spec - one entry of a consumer's devicetree `mboxes` property, resolved.
+ * @provider: the controller's devicetree node (its path, e.g. "/amba/apu-mailbox/mailbox@ff990400")
+ * @args:     the specifier cells (#mbox-cells of the provider)
+ * @name:     the matching `mbox-names` entry, or NULL
+ */
+struct mbox_spec {
+	const char *provider;
+	uint32_t args[MBOX_MAX_ARGS];
+	unsigned nargs;
+	const char *name;
+};
+
+/** struct mbox_consumer - a client's devicetree node: its name and its `mboxes` / `mbox-names`. */
+struct mbox_consumer {
+	const char *name;
+	const struct mbox_spec *mboxes;
+	unsigned num_mboxes;
+};
+
+/**
+ * struct mbox_client - a user of a channel (Linux's struct mbox_client).
+ * @node:         the client's devicetree node (Linux: dev->of_node); NULL if channels are bound by hand
+ * @tx_block:     mbox_send_message() sleeps until the message is done (or @tx_tout passes)
+ * @tx_tout:      that bound in ms; 0 means one hour, as in Linux
+ * @knows_txdone: the client calls mbox_client_txdone() itself (TX done by ACK on a polled controller)
+ * @rx_callback:  a message arrived; @mssg is the controller's message (valid during the call). Atomic context.
+ * @tx_prepare:   called right before the controller sends @mssg, under the channel lock. Atomic context.
+ * @tx_done:      @mssg is done (@r == 0) or failed (@r < 0: -ETIME, -ECANCELED when the channel was freed with
+ *                it queued, -ENODEV when the controller went away, -ESHUTDOWN when the remote went offline).
+ *                Called exactly once for every message mbox_send_message() accepted. Atomic context.
+ */
+struct mbox_client {
+	const struct mbox_consumer *node;
+	bool tx_block;
+	unsigned long tx_tout;
+	bool knows_txdone;
+	void (*rx_callback)(struct mbox_client *cl, void *mssg);
+	void (*tx_prepare)(struct mbox_client *cl, void *mssg);
+	void (*tx_done)(struct mbox_client *cl, void *mssg, int r);
+};
+
+/**
+ * mbox_request_channel() - take the channel named by entry @index of cl->node->mboxes.
+ * Calls the controller's startup. Context: thread.
+ * Return: the channel, or an error pointer: -ENODEV (no node), -EINVAL (index out of range or a specifier the
+ *         controller rejects), -EPROBE_DEFER (AMPL_EPROBE_DEFER: the controller is not registered yet),
+ *         -EBUSY (another client owns the channel), or the startup error.
+ */
+struct mbox_chan *mbox_request_channel(struct mbox_client *cl, int index);
+
+/** mbox_request_channel_byname() - as mbox_request_channel() for the entry whose mbox-names entry is @name
+ * (-EINVAL when there is no such name). */
+struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char *name);
+
+/**
+ * mbox_bind_client() - give @chan to @cl without devicetree (Linux's mbox_bind_client()).
+ * Return: 0; -EINVAL; -EBUSY (owned); or the startup error. Context: thread.
+ */
+int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl);
+
+/**
+ * mbox_send_message() - queue @mssg for the remote (NULL rings a doorbell without data where the controller allows).
+ * The message must stay valid until tx_done reports it.
+ * Return: a token >= 0 (its slot in the channel's queue); -EINVAL (no channel or client); -ENOBUFS (the queue of
+ *         MBOX_TX_QUEUE_LEN is full: "Try increasing MBOX_TX_QUEUE_LEN"); -ESHUTDOWN (the remote is offline);
+ *         with tx_block: 0 once done, -ETIME when tx_tout passed (tx_done also reports -ETIME), or the error the
+ *         controller reported.
+ */
+int mbox_send_message(struct mbox_chan *chan, void *mssg);
+
+/**
+ * mbox_flush() - wait up to @timeout ms for the active message to be done, from any context (busy-waits).
+ * Return: 0; -ENOTSUP (the controller has no flush); -ETIME; -EINVAL.
+ */
+int mbox_flush(struct mbox_chan *chan, unsigned long timeout);
+
+/**
+ * mbox_client_txdone() - the client reports the active message done with @r (TX done by ACK only; otherwise
+ * ignored, as Linux warns "Client can't run the TX ticker"). Context: any.
+ */
+void mbox_client_txdone(struct mbox_chan *chan, int r);
+
+/** mbox_client_peek_data() - ask the controller whether data is waiting (false without a peek_data op). */
+bool mbox_client_peek_data(struct mbox_chan *chan);
+
+/**
+ * mbox_client_tx_busy() - amplink extension: true while a message is queued or in flight on @chan (in poll mode
+ * it first polls the controller, so a message the remote already consumed does not count). Context: any.
+ */
+bool mbox_client_tx_busy(struct mbox_chan *chan);
+
+/**
+ * mbox_free_channel() - release @chan: the controller's shutdown runs, and every message still queued or in
+ * flight is reported to tx_done with -ECANCELED (Linux drops them silently). Waits for a running rx_callback to
+ * return; must not be called from the channel's own callbacks. Context: thread.
+ */
+void mbox_free_channel(struct mbox_chan *chan);
+
+#endif /* AMPLINK_MAILBOX_CLIENT_H */

@@ -1,0 +1,148 @@
+/*
+ * The mailbox framework, controller side: Linux's mailbox controller API (include/linux/mailbox_controller.h).
+ * For driver authors. The framework owns the per-channel TX queue and the TX-done state machine; a driver only
+ * tries to send one message (send_data) and reports "done" (mbox_chan_txdone, or last_tx_done when polled) and
+ * "received" (mbox_chan_received_data).
+ *
+ * Capabilities are data, checked once at registration: ops->send_data is required; txdone_poll requires
+ * ops->last_tx_done; a controller declares txdone_irq, txdone_poll, or neither (then clients acknowledge).
+ */
+#ifndef AMPLINK_MAILBOX_CONTROLLER_H
+#define AMPLINK_MAILBOX_CONTROLLER_H
+
+#include <amplink/mailbox_client.h>
+
+#define MBOX_TX_QUEUE_LEN 20
+
+#define TXDONE_BY_IRQ (1u << 0)  /* the controller interrupts when the remote consumed the message */
+#define TXDONE_BY_POLL (1u << 1) /* the framework polls last_tx_done every txpoll_period ms */
+#define TXDONE_BY_ACK (1u << 2)  /* the client calls mbox_client_txdone() */
+
+struct mbox_controller;
+
+/**
+ * struct mbox_chan_ops - what a controller does for one channel.
+ * @send_data:    put @data on the wire (NULL: ring without data). Atomic, must not sleep. 0, or -EBUSY to be
+ *                retried at the next TX tick (poll mode), or another error (reported to tx_done).
+ * @flush:        wait up to @timeout ms until the active message is done; 0 or -ETIME. Busy-waits or, in the
+ *                virtual SoC, sleeps per the agent's wait mode. Used by mbox_flush() and by blocking sends on a
+ *                polled controller. Optional.
+ * @startup:      the channel got a client; may sleep. Optional.
+ * @shutdown:     the channel lost its client; may sleep. Optional.
+ * @last_tx_done: true when the remote consumed the last message. Atomic. Required with txdone_poll.
+ * @last_tx_result: amplink extension, optional: once last_tx_done or flush said done, the result to report
+ *                (0, or -ESHUTDOWN when the remote went offline instead of consuming it).
+ * @peek_data:    true when received data is waiting. Atomic. Optional.
+ */
+struct mbox_chan_ops {
+	int (*send_data)(struct mbox_chan *chan, void *data);
+	int (*flush)(struct mbox_chan *chan, unsigned long timeout);
+	int (*startup)(struct mbox_chan *chan);
+	void (*shutdown)(struct mbox_chan *chan);
+	bool (*last_tx_done)(struct mbox_chan *chan);
+	int (*last_tx_result)(struct mbox_chan *chan);
+	bool (*peek_data)(struct mbox_chan *chan);
+};
+
+/**
+ * struct mbox_chan - one channel. Controllers allocate the array; the framework owns every field but con_priv.
+ * @mbox:     the controller (read-only)
+ * @cl:       the owning client or NULL (read-only)
+ * @con_priv: the controller's private data
+ */
+struct mbox_chan {
+	struct mbox_controller *mbox;
+	struct mbox_client *cl;
+	void *con_priv;
+	/* private to the framework */
+	unsigned txdone_method;
+	atomic_flag lock;
+	bool active;             /* active_req is in flight (a NULL message is a valid request) */
+	void *active_req;
+	unsigned msg_count, msg_free;
+	void *msg_data[MBOX_TX_QUEUE_LEN];
+	int offline;             /* 0, or the error that sends get while the remote is offline */
+	uint32_t done_seq;       /* messages finished (under lock); message n finishes when done_seq reaches n */
+	uint32_t active_seq;     /* number of the message in flight */
+	int last_result;         /* result of the last finished message */
+	_Atomic uint32_t done_seq_pub; /* bumped with done_seq: blocking senders sleep on it */
+	atomic_uint sleepers;    /* blocking senders asleep on done_seq_pub (a wake-up is made only for them) */
+	atomic_uint rx_busy;     /* rx_callback calls in progress (free waits for them) */
+};
+
+/**
+ * struct mbox_controller - a mailbox device (Linux's struct mbox_controller).
+ * @node:          its devicetree node path, matched against consumers' mbox_spec.provider
+ * @ops:           channel operations
+ * @chans:         @num_chans channels
+ * @txdone_irq:    the controller reports TX done from its interrupt with mbox_chan_txdone()
+ * @txdone_poll:   the framework polls ops->last_tx_done every @txpoll_period ms
+ * @txpoll_period: ms
+ * @of_xlate:      map a specifier to a channel; NULL: args[0] is the channel index
+ * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only); informational
+ */
+struct mbox_controller {
+	const char *node;
+	const struct mbox_chan_ops *ops;
+	struct mbox_chan *chans;
+	int num_chans;
+	bool txdone_irq;
+	bool txdone_poll;
+	unsigned txpoll_period;
+	struct mbox_chan *(*of_xlate)(struct mbox_controller *mbox, const struct mbox_spec *sp);
+	size_t max_msg_size;
+	/* private to the framework */
+	struct mbox_controller *next;
+	bool registered;
+};
+
+/**
+ * mbox_controller_register() - make the controller's channels available to clients.
+ * Return: 0; -EINVAL (no ops, no send_data, no channels, or txdone_poll without last_tx_done); -EEXIST (a
+ * controller for that node is registered). Context: thread.
+ */
+int mbox_controller_register(struct mbox_controller *mbox);
+
+/**
+ * mbox_controller_unregister() - free every channel (clients' queued and in-flight messages are reported to
+ * tx_done with -ENODEV) and forget the controller. Context: thread.
+ */
+void mbox_controller_unregister(struct mbox_controller *mbox);
+
+/** mbox_chan_received_data() - a message arrived: runs the client's rx_callback (interrupt context). */
+void mbox_chan_received_data(struct mbox_chan *chan, void *mssg);
+
+/**
+ * ampl_mbox_chan_deliver() - as mbox_chan_received_data(), and says whether a client took the message: false when
+ * the channel has no client, so the controller can leave the message pending instead of acknowledging it.
+ */
+bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg);
+
+/** mbox_chan_txdone() - the active message is done with @r (TXDONE_BY_IRQ only). Interrupt context. */
+void mbox_chan_txdone(struct mbox_chan *chan, int r);
+
+/**
+ * mbox_controller_poll() - the TX-done ticker of polled controllers: checks last_tx_done of every active channel
+ * and completes the done ones. A port calls it every txpoll_period ms while it returns true (the POSIX port runs
+ * a poll thread; firmware calls it from a periodic timer). Return: true while some channel is still active.
+ */
+bool mbox_controller_poll(struct mbox_controller *mbox);
+
+/** mbox_poll_all() - mbox_controller_poll() on every registered polled controller; true while any is active. */
+bool mbox_poll_all(void);
+
+/**
+ * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: the
+ * message in flight and every queued one are reported to tx_done with @err and new sends fail at once with
+ * @err; 0 marks it online again. Context: any.
+ */
+void mbox_chan_set_offline(struct mbox_chan *chan, int err);
+
+/**
+ * ampl_mbox_poll_kick() - port hook: a polled controller has an active message; make sure mbox_poll_all() runs
+ * every txpoll_period ms until it returns false. The POSIX port wakes its poll thread; the bare-metal default does
+ * nothing (the application's timer calls mbox_controller_poll()).
+ */
+void ampl_mbox_poll_kick(struct mbox_controller *mbox);
+
+#endif /* AMPLINK_MAILBOX_CONTROLLER_H */

@@ -1,0 +1,502 @@
+/*
+ * The mailbox framework: channels, the per-channel TX queue and the TX-done state machine, as Linux's
+ * drivers/mailbox/mailbox.c defines their behaviour. Portable: the scheduling it needs (blocking sends, the poll
+ * ticker) goes through the port hooks.
+ *
+ * Locking: each channel has a spinlock (chan->lock) around its queue and state; callbacks run outside it except
+ * tx_prepare (called under it, as in Linux). The controller list has its own spinlock; mbox_poll_all() holds it
+ * while polling, so callbacks must not register or unregister controllers (they are atomic anyway).
+ *
+ * Every accepted message gets a sequence number; chan->done_seq counts finished ones. A blocking sender waits for
+ * its own number, and a tick names the message it completes, so a late poller or a timed-out waiter can never
+ * complete the wrong message.
+ */
+#include <amplink/mailbox_controller.h>
+
+#define FOREVER_MS 3600000ul /* Linux: a tx_tout of 0 means one hour */
+
+static struct mbox_controller *ctrl_head;
+static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return false;
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* Wake blocking senders, if any sleep: the common case (nobody asleep) costs no system call. */
+static void wake_senders(struct mbox_chan *chan)
+{
+	if (atomic_load(&chan->sleepers))
+		ampl_os_wake(&chan->done_seq_pub);
+}
+
+static void finish(struct mbox_client *cl, void *mssg, int r)
+{
+	if (cl && cl->tx_done)
+		cl->tx_done(cl, mssg, r);
+}
+
+static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r);
+
+/* Send the next queued message if nothing is in flight. Errors other than -EBUSY fail that message. */
+static void msg_submit(struct mbox_chan *chan)
+{
+	for (;;) {
+		unsigned key = ampl_spin_lock(&chan->lock);
+		if (!chan->msg_count || chan->active || !chan->cl) {
+			ampl_spin_unlock(&chan->lock, key);
+			return;
+		}
+		unsigned idx = (chan->msg_free + MBOX_TX_QUEUE_LEN - chan->msg_count) % MBOX_TX_QUEUE_LEN;
+		void *data = chan->msg_data[idx];
+		struct mbox_client *cl = chan->cl;
+		if (cl->tx_prepare)
+			cl->tx_prepare(cl, data);
+		int err = chan->mbox->ops->send_data(chan, data);
+		if (err == -EBUSY) {
+			ampl_spin_unlock(&chan->lock, key);
+			/* Retried at the next tick (poll mode) or the next send. */
+			if (chan->txdone_method & TXDONE_BY_POLL)
+				ampl_mbox_poll_kick(chan->mbox);
+			return;
+		}
+		chan->msg_count--;
+		if (!err) {
+			chan->active = true;
+			chan->active_req = data;
+			chan->active_seq = chan->done_seq + 1;
+			/* The ticker is needed only if someone waits for this message without waiting on the hardware
+			 * itself: a tx_done callback, or messages queued behind it. A blocking sender flushes. */
+			bool kick = (chan->txdone_method & TXDONE_BY_POLL) && (cl->tx_done || chan->msg_count) &&
+				    !(cl->tx_block && chan->mbox->ops->flush);
+			ampl_spin_unlock(&chan->lock, key);
+			if (kick)
+				ampl_mbox_poll_kick(chan->mbox);
+			return;
+		}
+		/* A message the controller refused is done, with its error; try the next one. */
+		chan->last_result = err;
+		atomic_fetch_add(&chan->done_seq_pub, 1);
+		chan->done_seq++;
+		ampl_spin_unlock(&chan->lock, key);
+		finish(cl, data, err);
+		wake_senders(chan);
+	}
+}
+
+/* Complete the active message if it is still message @seq (0: whichever is active). */
+static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	if (!chan->active || (seq && chan->active_seq != seq)) {
+		ampl_spin_unlock(&chan->lock, key);
+		return;
+	}
+	void *mssg = chan->active_req;
+	struct mbox_client *cl = chan->cl;
+	chan->active = false;
+	chan->active_req = NULL;
+	chan->last_result = r;
+	chan->done_seq++;
+	atomic_fetch_add(&chan->done_seq_pub, 1);
+	bool queued = chan->msg_count != 0;
+	ampl_spin_unlock(&chan->lock, key);
+	if (queued)
+		msg_submit(chan);
+	finish(cl, mssg, r);
+	wake_senders(chan);
+}
+
+/* Poll one channel: tick the active message if the controller says it is done. True if still busy. */
+static bool poll_chan(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	bool active = chan->active;
+	uint32_t seq = chan->active_seq;
+	bool queued = chan->msg_count != 0;
+	ampl_spin_unlock(&chan->lock, key);
+	if (!active && !queued)
+		return false;
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
+	if (active && ops->last_tx_done(chan)) {
+		int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
+		tx_tick(chan, seq, r);
+	} else if (!active && queued) {
+		msg_submit(chan);
+	}
+	key = ampl_spin_lock(&chan->lock);
+	bool busy = chan->active || chan->msg_count;
+	ampl_spin_unlock(&chan->lock, key);
+	return busy;
+}
+
+bool mbox_controller_poll(struct mbox_controller *mbox)
+{
+	bool busy = false;
+	if (!mbox || !mbox->txdone_poll)
+		return false;
+	for (int i = 0; i < mbox->num_chans; i++)
+		if (mbox->chans[i].txdone_method & TXDONE_BY_POLL)
+			busy |= poll_chan(&mbox->chans[i]);
+	return busy;
+}
+
+bool mbox_poll_all(void)
+{
+	bool busy = false;
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	for (struct mbox_controller *m = ctrl_head; m; m = m->next)
+		busy |= mbox_controller_poll(m);
+	ampl_spin_unlock(&ctrl_lock, key);
+	return busy;
+}
+
+bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	struct mbox_client *cl = chan->cl;
+	if (cl)
+		atomic_fetch_add(&chan->rx_busy, 1);
+	ampl_spin_unlock(&chan->lock, key);
+	if (!cl)
+		return false;
+	if (cl->rx_callback)
+		cl->rx_callback(cl, mssg);
+	atomic_fetch_sub(&chan->rx_busy, 1);
+	return true;
+}
+
+void mbox_chan_received_data(struct mbox_chan *chan, void *mssg)
+{
+	ampl_mbox_chan_deliver(chan, mssg);
+}
+
+void mbox_chan_txdone(struct mbox_chan *chan, int r)
+{
+	if (!chan || !(chan->txdone_method & TXDONE_BY_IRQ))
+		return; /* "Controller can't run the TX ticker" */
+	tx_tick(chan, 0, r);
+}
+
+void mbox_client_txdone(struct mbox_chan *chan, int r)
+{
+	if (!chan || !(chan->txdone_method & TXDONE_BY_ACK))
+		return; /* "Client can't run the TX ticker" */
+	tx_tick(chan, 0, r);
+}
+
+bool mbox_client_peek_data(struct mbox_chan *chan)
+{
+	if (!chan || !chan->mbox->ops->peek_data)
+		return false;
+	return chan->mbox->ops->peek_data(chan);
+}
+
+bool mbox_client_tx_busy(struct mbox_chan *chan)
+{
+	if (!chan)
+		return false;
+	if (chan->txdone_method & TXDONE_BY_POLL)
+		return poll_chan(chan);
+	unsigned key = ampl_spin_lock(&chan->lock);
+	bool busy = chan->active || chan->msg_count;
+	ampl_spin_unlock(&chan->lock, key);
+	return busy;
+}
+
+/* Wait for message @seq to finish; returns its result or -ETIME. */
+static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned long tout_ms)
+{
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
+	/* Fast path: our message is in flight on a polled controller that can wait on the hardware. */
+	if ((chan->txdone_method & TXDONE_BY_POLL) && ops->flush) {
+		unsigned key = ampl_spin_lock(&chan->lock);
+		bool mine_active = chan->active && chan->active_seq == seq;
+		ampl_spin_unlock(&chan->lock, key);
+		if (mine_active && ops->flush(chan, tout_ms) == 0) {
+			int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
+			tx_tick(chan, seq, r);
+		}
+	}
+	uint64_t deadline = ampl_os_uptime_us() + (uint64_t)tout_ms * 1000u;
+	for (;;) {
+		unsigned key = ampl_spin_lock(&chan->lock);
+		uint32_t done = chan->done_seq;
+		int result = chan->last_result;
+		bool mine_active = chan->active && chan->active_seq == seq;
+		ampl_spin_unlock(&chan->lock, key);
+		if ((int32_t)(done - seq) >= 0)
+			return result;
+		uint64_t now = ampl_os_uptime_us();
+		if (now >= deadline) {
+			/* As Linux: the timed-out message is ticked with -ETIME (and tx_done reports it). */
+			tx_tick(chan, seq, -ETIME);
+			return -ETIME;
+		}
+		uint64_t left_us = deadline - now;
+		uint32_t left = left_us > 0xFFFFFFFEu ? 0xFFFFFFFEu : (uint32_t)left_us;
+		if (mine_active && (chan->txdone_method & TXDONE_BY_POLL) && ops->flush) {
+			/* Polled controller: wait on the hardware ourselves rather than for the next tick. */
+			unsigned long ms = (unsigned long)(left / 1000u) + 1;
+			if (ops->flush(chan, ms) == 0) {
+				int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
+				tx_tick(chan, seq, r);
+			}
+			continue;
+		}
+		uint32_t pub = atomic_load(&chan->done_seq_pub);
+		key = ampl_spin_lock(&chan->lock);
+		bool finished = (int32_t)(chan->done_seq - seq) >= 0;
+		ampl_spin_unlock(&chan->lock, key);
+		if (!finished) {
+			/* sleepers is raised before the re-check below and done_seq_pub is bumped before a ticker reads
+			 * sleepers (both sequentially consistent), so the wake-up cannot be missed. */
+			atomic_fetch_add(&chan->sleepers, 1);
+			if (atomic_load(&chan->done_seq_pub) == pub)
+				ampl_os_wait(&chan->done_seq_pub, pub, left > 100000u ? 100000u : left);
+			atomic_fetch_sub(&chan->sleepers, 1);
+		}
+	}
+}
+
+int mbox_send_message(struct mbox_chan *chan, void *mssg)
+{
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	if (chan->offline) {
+		int err = chan->offline;
+		ampl_spin_unlock(&chan->lock, key);
+		return err;
+	}
+	if (chan->msg_count == MBOX_TX_QUEUE_LEN) {
+		ampl_spin_unlock(&chan->lock, key);
+		return -ENOBUFS; /* Try increasing MBOX_TX_QUEUE_LEN */
+	}
+	unsigned idx = chan->msg_free;
+	chan->msg_data[idx] = mssg;
+	chan->msg_count++;
+	chan->msg_free = (idx + 1) % MBOX_TX_QUEUE_LEN;
+	/* Messages finish in order: this one is number done_seq + (in flight) + (queued). */
+	uint32_t seq = chan->done_seq + (chan->active ? 1u : 0u) + chan->msg_count;
+	struct mbox_client *cl = chan->cl;
+	bool idle = !chan->active && chan->msg_count == 1;
+	ampl_spin_unlock(&chan->lock, key);
+
+	if (idle || !cl->tx_block)
+		msg_submit(chan);
+	if (!cl->tx_block)
+		return (int)idx;
+	return wait_done(chan, seq, cl->tx_tout ? cl->tx_tout : FOREVER_MS);
+}
+
+int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
+{
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	if (!chan->mbox->ops->flush)
+		return -ENOTSUP;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	uint32_t seq = chan->active ? chan->active_seq : 0;
+	ampl_spin_unlock(&chan->lock, key);
+	if (!seq)
+		return 0;
+	int ret = chan->mbox->ops->flush(chan, timeout);
+	if (ret < 0) {
+		tx_tick(chan, seq, ret);
+		return ret;
+	}
+	tx_tick(chan, seq, chan->mbox->ops->last_tx_result ? chan->mbox->ops->last_tx_result(chan) : 0);
+	return 0;
+}
+
+/* Take every queued and in-flight message off @chan; report each to @cl with @err. Channel lock not held. */
+static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err)
+{
+	void *msgs[MBOX_TX_QUEUE_LEN + 1];
+	unsigned n = 0;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	if (chan->active) {
+		msgs[n++] = chan->active_req;
+		chan->active = false;
+		chan->active_req = NULL;
+	}
+	while (chan->msg_count) {
+		unsigned idx = (chan->msg_free + MBOX_TX_QUEUE_LEN - chan->msg_count) % MBOX_TX_QUEUE_LEN;
+		msgs[n++] = chan->msg_data[idx];
+		chan->msg_count--;
+	}
+	chan->done_seq += n;
+	chan->last_result = err;
+	atomic_fetch_add(&chan->done_seq_pub, 1);
+	ampl_spin_unlock(&chan->lock, key);
+	for (unsigned i = 0; i < n; i++)
+		finish(cl, msgs[i], err);
+	wake_senders(chan);
+}
+
+void mbox_chan_set_offline(struct mbox_chan *chan, int err)
+{
+	if (!chan)
+		return;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	chan->offline = err;
+	struct mbox_client *cl = chan->cl;
+	ampl_spin_unlock(&chan->lock, key);
+	if (err)
+		drain(chan, cl, err);
+}
+
+int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
+{
+	if (!chan || !cl || !chan->mbox)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	if (chan->cl) {
+		ampl_spin_unlock(&chan->lock, key);
+		return -EBUSY;
+	}
+	chan->msg_free = 0;
+	chan->msg_count = 0;
+	chan->active = false;
+	chan->active_req = NULL;
+	chan->cl = cl;
+	if ((chan->txdone_method & TXDONE_BY_POLL) && cl->knows_txdone)
+		chan->txdone_method = TXDONE_BY_ACK;
+	ampl_spin_unlock(&chan->lock, key);
+	if (chan->mbox->ops->startup) {
+		int ret = chan->mbox->ops->startup(chan);
+		if (ret) {
+			key = ampl_spin_lock(&chan->lock);
+			chan->cl = NULL;
+			chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ
+					      : chan->mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
+			ampl_spin_unlock(&chan->lock, key);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static struct mbox_chan *request(struct mbox_client *cl, const struct mbox_spec *sp)
+{
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	struct mbox_controller *mbox = ctrl_head;
+	while (mbox && !str_eq(mbox->node, sp->provider))
+		mbox = mbox->next;
+	struct mbox_chan *chan = AMPL_ERR_PTR(AMPL_EPROBE_DEFER * -1L);
+	if (mbox) {
+		if (mbox->of_xlate)
+			chan = mbox->of_xlate(mbox, sp);
+		else if (sp->nargs >= 1 && sp->args[0] < (uint32_t)mbox->num_chans)
+			chan = &mbox->chans[sp->args[0]];
+		else
+			chan = AMPL_ERR_PTR(-EINVAL);
+		if (!chan)
+			chan = AMPL_ERR_PTR(-EINVAL);
+	}
+	ampl_spin_unlock(&ctrl_lock, key);
+	if (AMPL_IS_ERR(chan))
+		return chan;
+	int ret = mbox_bind_client(chan, cl);
+	return ret ? AMPL_ERR_PTR(ret) : chan;
+}
+
+struct mbox_chan *mbox_request_channel(struct mbox_client *cl, int index)
+{
+	if (!cl || !cl->node)
+		return AMPL_ERR_PTR(-ENODEV);
+	if (index < 0 || (unsigned)index >= cl->node->num_mboxes)
+		return AMPL_ERR_PTR(-EINVAL);
+	return request(cl, &cl->node->mboxes[index]);
+}
+
+struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char *name)
+{
+	if (!cl || !cl->node)
+		return AMPL_ERR_PTR(-ENODEV);
+	for (unsigned i = 0; name && i < cl->node->num_mboxes; i++)
+		if (str_eq(cl->node->mboxes[i].name, name))
+			return request(cl, &cl->node->mboxes[i]);
+	return AMPL_ERR_PTR(-EINVAL);
+}
+
+static void free_with(struct mbox_chan *chan, int err)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	struct mbox_client *cl = chan->cl;
+	chan->cl = NULL;
+	ampl_spin_unlock(&chan->lock, key);
+	if (!cl)
+		return;
+	drain(chan, cl, err);
+	/* An rx_callback that already read the client finishes before the client may go away. */
+	while (atomic_load(&chan->rx_busy))
+		ampl_cpu_relax();
+	if (chan->mbox->ops->shutdown)
+		chan->mbox->ops->shutdown(chan);
+	key = ampl_spin_lock(&chan->lock);
+	chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ : chan->mbox->txdone_poll ? TXDONE_BY_POLL
+											      : TXDONE_BY_ACK;
+	ampl_spin_unlock(&chan->lock, key);
+}
+
+void mbox_free_channel(struct mbox_chan *chan)
+{
+	if (chan && !AMPL_IS_ERR(chan))
+		free_with(chan, -ECANCELED);
+}
+
+int mbox_controller_register(struct mbox_controller *mbox)
+{
+	if (!mbox || !mbox->ops || !mbox->ops->send_data || !mbox->chans || mbox->num_chans <= 0)
+		return -EINVAL;
+	if (mbox->txdone_poll && !mbox->ops->last_tx_done)
+		return -EINVAL;
+	unsigned method = mbox->txdone_irq ? TXDONE_BY_IRQ : mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
+	for (int i = 0; i < mbox->num_chans; i++) {
+		struct mbox_chan *c = &mbox->chans[i];
+		void *priv = c->con_priv;
+		ampl_memset(c, 0, sizeof(*c));
+		atomic_flag_clear(&c->lock);
+		c->con_priv = priv;
+		c->mbox = mbox;
+		c->txdone_method = method;
+	}
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	for (struct mbox_controller *m = ctrl_head; m; m = m->next) {
+		if (m == mbox || (mbox->node && str_eq(m->node, mbox->node))) {
+			ampl_spin_unlock(&ctrl_lock, key);
+			return -EEXIST;
+		}
+	}
+	mbox->next = ctrl_head;
+	ctrl_head = mbox;
+	mbox->registered = true;
+	ampl_spin_unlock(&ctrl_lock, key);
+	return 0;
+}
+
+void mbox_controller_unregister(struct mbox_controller *mbox)
+{
+	if (!mbox || !mbox->registered)
+		return;
+	/* First make it unreachable for new requests and for the poll ticker, then free its channels. */
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	for (struct mbox_controller **pp = &ctrl_head; *pp; pp = &(*pp)->next) {
+		if (*pp == mbox) {
+			*pp = mbox->next;
+			break;
+		}
+	}
+	mbox->registered = false;
+	ampl_spin_unlock(&ctrl_lock, key);
+	for (int i = 0; i < mbox->num_chans; i++)
+		free_with(&mbox->chans[i], -ENODEV);
+}

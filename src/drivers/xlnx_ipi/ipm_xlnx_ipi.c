@@ -1,0 +1,206 @@
+/*
+ * Zephyr's IPM API over the IPI controller's two framework channels (as Zephyr's drivers/ipm/ipm_mbox.c puts IPM
+ * over MBOX). The device owns its destination's TX and RX channels from its first use.
+ *
+ *   ipm_send(wait=0)  -EBUSY while the hardware still holds our last request, else mbox_send_message()
+ *   ipm_send(wait=1)  the same with tx_block: the framework waits on the hardware (flush) for the ack
+ *   callback          rx_callback -> the IPM callback with the copied request; acknowledged on return, or held
+ *                     until ipm_complete() in asynchronous mode, or held and redelivered later when the device has
+ *                     no callback or is disabled (nothing is lost)
+ */
+#include <amplink/drivers/xlnx_ipi.h>
+
+static const struct xlnx_ipi_ipm_config *cfg_of(const struct device *dev)
+{
+	return (const struct xlnx_ipi_ipm_config *)dev->config;
+}
+
+static struct xlnx_ipi_ipm_data *data_of(const struct device *dev)
+{
+	return (struct xlnx_ipi_ipm_data *)dev->data;
+}
+
+static bool is_ipm(const struct device *dev)
+{
+	return dev && dev->api == &xlnx_ipi_ipm_api && dev->config && dev->data && cfg_of(dev)->mbox;
+}
+
+static void ipm_rx(struct mbox_client *cl, void *mssg)
+{
+	struct xlnx_ipi_ipm_data *d = AMPL_CONTAINER_OF(cl, struct xlnx_ipi_ipm_data, cl);
+	const struct device *dev = d->self;
+	struct xlnx_ipi_mbox *m = cfg_of(dev)->mbox;
+	struct mbox_chan *rx = &m->chans[XLNX_IPI_RX_CHAN];
+	ipm_callback_t cb = atomic_load(&d->cb);
+	if (!cb || !atomic_load(&d->enabled)) {
+		/* Not wanted now: keep it pending; it comes back when a callback is set and the device enabled. */
+		xlnx_ipi_mbox_hold(rx);
+		atomic_store(&d->refused, true);
+		/* A callback or enable that raced with us saw nothing to release: release it ourselves. */
+		if (atomic_load(&d->cb) && atomic_load(&d->enabled) && atomic_exchange(&d->refused, false))
+			xlnx_ipi_mbox_redeliver(rx);
+		return;
+	}
+	(void)mssg;
+	if (cfg_of(dev)->flags & XLNX_IPI_ASYNC)
+		xlnx_ipi_mbox_hold(rx);
+	/* IPM hands out the request buffer itself (valid until acknowledged), not the framework's copy. */
+	cb(dev, atomic_load(&d->user_data), 0, m->buffered ? m->remote_req.base : NULL);
+}
+
+static int bind(const struct device *dev)
+{
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	if (atomic_load_explicit(&d->bound, memory_order_acquire))
+		return 0;
+	while (atomic_flag_test_and_set(&d->binding))
+		ampl_cpu_relax();
+	int ret = 0;
+	if (!atomic_load(&d->bound)) {
+		struct xlnx_ipi_mbox *m = cfg_of(dev)->mbox;
+		m->manual_enable = true;
+		ret = mbox_bind_client(&m->chans[XLNX_IPI_TX_CHAN], &d->cl);
+		if (!ret) {
+			ret = mbox_bind_client(&m->chans[XLNX_IPI_RX_CHAN], &d->cl);
+			if (ret)
+				mbox_free_channel(&m->chans[XLNX_IPI_TX_CHAN]);
+		}
+		if (!ret)
+			atomic_store_explicit(&d->bound, true, memory_order_release);
+	}
+	atomic_flag_clear(&d->binding);
+	return ret;
+}
+
+int xlnx_ipi_ipm_init(const struct device *dev)
+{
+	if (!is_ipm(dev))
+		return -EINVAL;
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	ampl_memset(&d->cl, 0, sizeof(d->cl));
+	d->cl.rx_callback = ipm_rx;
+	d->self = dev;
+	atomic_store(&d->cb, NULL);
+	atomic_store(&d->user_data, NULL);
+	atomic_store(&d->enabled, false);
+	atomic_store(&d->refused, false);
+	atomic_store(&d->bound, false);
+	atomic_flag_clear(&d->binding);
+	return 0;
+}
+
+void xlnx_ipi_ipm_release(const struct device *dev)
+{
+	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
+		return;
+	struct xlnx_ipi_mbox *m = cfg_of(dev)->mbox;
+	mbox_free_channel(&m->chans[XLNX_IPI_RX_CHAN]);
+	mbox_free_channel(&m->chans[XLNX_IPI_TX_CHAN]);
+	m->manual_enable = false;
+}
+
+static int ipi_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+{
+	if (!is_ipm(dev) || size < 0 || (size > 0 && !data) || id > 0)
+		return -EINVAL;
+	const struct xlnx_ipi_ipm_config *cfg = cfg_of(dev);
+	struct xlnx_ipi_mbox *m = cfg->mbox;
+	if ((size_t)size > (m->buffered ? AMPL_IPI_BUF_SIZE : 0u))
+		return -EMSGSIZE;
+	int ret = bind(dev);
+	if (ret)
+		return ret;
+	struct mbox_chan *tx = &m->chans[XLNX_IPI_TX_CHAN];
+	/* One request at a time per destination, as the hardware has it: busy until the remote consumed it. */
+	if (xlnx_ipi_mbox_tx_pending(m) || mbox_client_tx_busy(tx))
+		return -EBUSY;
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	void *mssg = NULL;
+	if (size) {
+		d->tx_msg.len = (size_t)size;
+		ampl_memcpy(d->tx_msg.data, data, (size_t)size);
+		mssg = &d->tx_msg;
+	}
+	uint32_t tout_us = cfg->ack_timeout_us ? cfg->ack_timeout_us : XLNX_IPI_ACK_TIMEOUT_US;
+	d->cl.tx_block = wait != 0;
+	d->cl.tx_tout = tout_us == UINT32_MAX ? 0 : (tout_us + 999u) / 1000u;
+	ret = mbox_send_message(tx, mssg);
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	return ret < 0 ? ret : 0;
+}
+
+static void ipi_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
+{
+	if (!is_ipm(dev) || bind(dev))
+		return;
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	atomic_store(&d->user_data, user_data);
+	atomic_store(&d->cb, cb);
+	if (cb && atomic_load(&d->enabled) && atomic_exchange(&d->refused, false))
+		xlnx_ipi_mbox_redeliver(&cfg_of(dev)->mbox->chans[XLNX_IPI_RX_CHAN]);
+}
+
+static int ipi_max_data_size_get(const struct device *dev)
+{
+	if (!is_ipm(dev))
+		return -EINVAL;
+	return cfg_of(dev)->mbox->buffered ? (int)AMPL_IPI_BUF_SIZE : 0;
+}
+
+static uint32_t ipi_max_id_val_get(const struct device *dev)
+{
+	(void)dev;
+	return 0; /* the IPI carries no id */
+}
+
+static int ipi_set_enabled(const struct device *dev, int enable)
+{
+	if (!is_ipm(dev))
+		return -EINVAL;
+	int ret = bind(dev);
+	if (ret)
+		return ret;
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	struct mbox_chan *rx = &cfg_of(dev)->mbox->chans[XLNX_IPI_RX_CHAN];
+	atomic_store(&d->enabled, enable != 0);
+	xlnx_ipi_mbox_rx_enable(rx, enable != 0);
+	/* A request held because nobody wanted it is delivered now (not one held for ipm_complete()). */
+	if (enable && atomic_load(&d->cb) && atomic_exchange(&d->refused, false))
+		xlnx_ipi_mbox_redeliver(rx);
+	return 0;
+}
+
+static void ipi_complete(const struct device *dev)
+{
+	if (is_ipm(dev))
+		xlnx_ipi_mbox_ack(&cfg_of(dev)->mbox->chans[XLNX_IPI_RX_CHAN]);
+}
+
+int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len)
+{
+	if (!is_ipm(dev))
+		return -EINVAL;
+	return xlnx_ipi_mbox_response_write(&cfg_of(dev)->mbox->chans[XLNX_IPI_RX_CHAN], data, len);
+}
+
+int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len)
+{
+	if (!is_ipm(dev))
+		return -EINVAL;
+	return xlnx_ipi_mbox_response_read(&cfg_of(dev)->mbox->chans[XLNX_IPI_TX_CHAN], buf, len);
+}
+
+bool xlnx_ipi_pending(const struct device *dev)
+{
+	return is_ipm(dev) && xlnx_ipi_mbox_tx_pending(cfg_of(dev)->mbox);
+}
+
+const struct ipm_driver_api xlnx_ipi_ipm_api = {
+	.send = ipi_send,
+	.register_callback = ipi_register_callback,
+	.max_data_size_get = ipi_max_data_size_get,
+	.max_id_val_get = ipi_max_id_val_get,
+	.set_enabled = ipi_set_enabled,
+	.complete = ipi_complete,
+};
