@@ -1,6 +1,7 @@
 /*
- * amplink benchmark: the IPM request/response round trip between two processes on the virtual SoC, beside the
- * limits of this machine measured in the same run:
+ * amplink benchmark: the IPI request/response round trip between two processes on the virtual SoC, through the
+ * raw registers (the register protocol by hand: the floor of the model), the mailbox framework's client API and
+ * the IPM API, beside the limits of this machine measured in the same run:
  *   cache-line ping-pong   two flags on two cache lines, tight spin (the polling limit)
  *   futex ping-pong        FUTEX_WAIT/FUTEX_WAKE on a shared word (the blocking limit)
  * A benchmark, never a test: it prints figures and exits 0 whatever they are.
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/mailbox_client.h>
+#include <amplink/mailbox_controller.h>
 #include <amplink/ipm.h>
 #include <amplink/soc.h>
 
@@ -154,7 +157,9 @@ static struct result bench_futex(unsigned long n, double *v)
 	return summarize("futex ping-pong (limit)", v, n);
 }
 
-/* ---- IPM round trip on the virtual SoC ---- */
+/* ---- round trips on the virtual SoC: raw registers, the mailbox framework's client API, IPM ---- */
+
+enum path { RAW, MBOX, IPM };
 
 static void echo_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
 {
@@ -166,7 +171,45 @@ static void echo_cb(const struct device *dev, void *ud, uint32_t id, volatile vo
 	xlnx_ipi_response_write(dev, w, sizeof(w));
 }
 
-static struct result bench_ipm(const char *label, enum ampl_wait_mode mode, unsigned long n, double *v)
+static struct mbox_chan *echo_rx_chan;
+
+static void echo_rx(struct mbox_client *cl, void *mssg)
+{
+	(void)cl;
+	struct zynqmp_ipi_message *m = mssg;
+	uint32_t w[8];
+	memcpy(w, m->data, sizeof(w));
+	for (unsigned i = 0; i < 8; i++)
+		w[i]++;
+	xlnx_ipi_mbox_response_write(echo_rx_chan, w, sizeof(w));
+}
+
+/* The remote of the raw path: the register protocol by hand, polling ISR, no driver and no framework. */
+static void raw_remote(struct ampl_soc *soc, enum ampl_wait_mode mode)
+{
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	struct ampl_io_region regs;
+	ampl_soc_agent_regs(soc, rpu0, &regs);
+	/* The register block's wait op follows the mode of the agent's port; attach sets it. */
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true, .no_dt_devices = true };
+	ampl_agent_attach(soc, "rpu0", &o, &ag);
+	uint64_t req = ampl_ipi_request_addr(p, apu, rpu0);
+	volatile uint32_t *rq = ampl_soc_phys(soc, req, 32), *rs = ampl_soc_phys(soc, req + AMPL_IPI_RESP_OFFSET, 32);
+	uint32_t bit = ampl_ipi_mask(apu);
+	ampl_io_write32(&regs, AMPL_IPI_IER, bit); /* the request raises our line, which the wait below sleeps on */
+	for (;;) {
+		ampl_io_wait32(&regs, AMPL_IPI_ISR, bit, bit, UINT32_MAX);
+		for (unsigned i = 0; i < 8; i++)
+			rs[i] = rq[i] + 1;
+		ampl_mb();
+		ampl_io_write32(&regs, AMPL_IPI_ISR, bit);
+	}
+}
+
+static struct result bench_rtt(const char *label, enum path path, enum ampl_wait_mode mode, unsigned long n,
+			       double *v)
 {
 	char soc_name[64];
 	snprintf(soc_name, sizeof(soc_name), "bench-%d", (int)getpid());
@@ -182,11 +225,23 @@ static struct result bench_ipm(const char *label, enum ampl_wait_mode mode, unsi
 		struct ampl_soc *soc;
 		struct ampl_agent *ag;
 		struct ampl_agent_opts o = { .mode = mode };
-		if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+		if (ampl_soc_open(soc_name, &soc))
 			_exit(1);
-		const struct device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
-		ipm_register_callback(dev, echo_cb, NULL);
-		ipm_set_enabled(dev, 1);
+		if (path == RAW)
+			raw_remote(soc, mode);
+		if (ampl_agent_attach(soc, "rpu0", &o, &ag))
+			_exit(1);
+		if (path == IPM) {
+			const struct device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
+			ipm_register_callback(dev, echo_cb, NULL);
+			ipm_set_enabled(dev, 1);
+		} else {
+			static struct mbox_client cl = { .rx_callback = echo_rx };
+			struct mbox_controller *ctl;
+			ampl_agent_mbox(ag, "apu", &ctl);
+			echo_rx_chan = &ctl->chans[XLNX_IPI_RX_CHAN];
+			mbox_bind_client(echo_rx_chan, &cl);
+		}
 		pause(); /* the interrupt thread does the work; SIGTERM ends it */
 		_exit(0);
 	}
@@ -199,21 +254,54 @@ static struct result bench_ipm(const char *label, enum ampl_wait_mode mode, unsi
 		exit(1);
 	}
 	const struct device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
-	uint32_t req[8] = { 0 }, resp[8];
+	struct mbox_controller *ctl;
+	ampl_agent_mbox(ag, "rpu0", &ctl);
+	struct mbox_chan *tx = &ctl->chans[XLNX_IPI_TX_CHAN];
+	struct mbox_client cl = { .tx_block = true, .tx_tout = 10000 };
+	if (path == MBOX)
+		mbox_bind_client(tx, &cl);
+	const struct ampl_ipi_agent *apu = ampl_agent_info(ag);
+	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
+	struct ampl_io_region regs;
+	ampl_soc_agent_regs(soc, apu, &regs);
+	uint64_t raddr = ampl_ipi_request_addr(ampl_soc_get_profile(soc), apu, rpu0);
+	volatile uint32_t *rq = ampl_soc_phys(soc, raddr, 32), *rs = ampl_soc_phys(soc, raddr + 0x20, 32);
+	struct {
+		size_t len;
+		uint32_t w[8];
+	} msg = { 32, { 0 } };
+	uint32_t resp[8];
 	unsigned long bad = 0;
 	for (unsigned long i = 0; i < total; i++) {
-		req[0] = (uint32_t)i;
+		msg.w[0] = (uint32_t)i;
 		double t0 = now_ns();
-		int r = ipm_send(dev, 1, 0, req, sizeof(req));
-		xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		int r = 0;
+		if (path == RAW) {
+			for (unsigned k = 0; k < 8; k++)
+				rq[k] = msg.w[k];
+			ampl_mb();
+			ampl_io_write32(&regs, AMPL_IPI_TRIG, ampl_ipi_mask(rpu0));
+			r = ampl_io_wait32(&regs, AMPL_IPI_OBS, ampl_ipi_mask(rpu0), 0, 10000000);
+			ampl_mb();
+			for (unsigned k = 0; k < 8; k++)
+				resp[k] = rs[k];
+		} else if (path == MBOX) {
+			r = mbox_send_message(tx, &msg);
+			xlnx_ipi_mbox_response_read(tx, resp, sizeof(resp));
+		} else {
+			r = ipm_send(dev, 1, 0, msg.w, sizeof(msg.w));
+			xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		}
 		double t1 = now_ns();
-		if (r || resp[0] != req[0] + 1)
+		if (r || resp[0] != msg.w[0] + 1)
 			bad++;
 		if (i >= total - n)
 			v[i - (total - n)] = t1 - t0;
 	}
 	kill(c, SIGTERM);
 	waitpid(c, NULL, 0);
+	if (path == MBOX)
+		mbox_free_channel(tx);
 	ampl_agent_detach(ag);
 	ampl_soc_close(soc);
 	ampl_soc_destroy(soc_name);
@@ -239,22 +327,27 @@ int main(int argc, char **argv)
 	if (n < 100)
 		n = 100;
 	double *v = malloc(n * sizeof(double));
-	struct result r[8];
+	struct result r[12];
 	unsigned k = 0;
 	unsigned long nb = n / 10 < 20000 ? n / 10 : 20000; /* blocking round trips cost ~60 us each here */
 	if (nb < 100)
 		nb = 100;
 	r[k++] = bench_cacheline(n, v);
-	r[k++] = bench_ipm("IPM round trip, polling", AMPL_WAIT_POLL, n, v);
-	r[k++] = bench_ipm("IPM round trip, adaptive", AMPL_WAIT_ADAPTIVE, n, v);
+	r[k++] = bench_rtt("raw IPI registers, polling", RAW, AMPL_WAIT_POLL, n, v);
+	r[k++] = bench_rtt("mailbox client, polling", MBOX, AMPL_WAIT_POLL, n, v);
+	r[k++] = bench_rtt("IPM, polling", IPM, AMPL_WAIT_POLL, n, v);
+	r[k++] = bench_rtt("raw IPI registers, adaptive", RAW, AMPL_WAIT_ADAPTIVE, n, v);
+	r[k++] = bench_rtt("mailbox client, adaptive", MBOX, AMPL_WAIT_ADAPTIVE, n, v);
+	r[k++] = bench_rtt("IPM, adaptive", IPM, AMPL_WAIT_ADAPTIVE, n, v);
+	unsigned futex_row = k;
 	r[k++] = bench_futex(nb, v);
-	r[k++] = bench_ipm("IPM round trip, blocking", AMPL_WAIT_BLOCK, nb, v);
+	r[k++] = bench_rtt("IPM, blocking", IPM, AMPL_WAIT_BLOCK, nb, v);
 
-	printf("IPM request/response round trip, 32-byte request and response, two processes pinned to CPUs 0/1\n");
+	printf("IPI request/response round trip, 32-byte request and response, two processes pinned to CPUs 0/1\n");
 	printf("%-32s %9s %9s %9s %10s %8s %14s\n", "mechanism", "p50 us", "p90 us", "p99 us", "max us", "n",
 	       "p50 / limit");
 	for (unsigned i = 0; i < k; i++) {
-		double limit = strstr(r[i].name, "blocking") || strstr(r[i].name, "futex") ? r[3].p50 : r[0].p50;
+		double limit = i >= futex_row ? r[futex_row].p50 : r[0].p50;
 		printf("%-32s %9.3f %9.3f %9.3f %10.1f %8lu %13.2fx\n", r[i].name, r[i].p50, r[i].p90, r[i].p99,
 		       r[i].max, r[i].n, r[i].p50 / limit);
 	}

@@ -132,9 +132,10 @@ bool mbox_controller_poll(struct mbox_controller *mbox);
 bool mbox_poll_all(void);
 
 /**
- * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: the
- * message in flight and every queued one are reported to tx_done with @err and new sends fail at once with
- * @err; 0 marks it online again. Context: any.
+ * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: every
+ * queued message is reported to tx_done with @err and new sends fail at once with @err; the message in flight is
+ * decided by the controller if it has last_tx_result (done if the remote consumed it before going away, @err's
+ * code from the controller if not), else it fails with @err too. 0 marks the channel online again. Context: any.
  */
 void mbox_chan_set_offline(struct mbox_chan *chan, int err);
 

@@ -47,10 +47,11 @@ struct ampl_agent;
 /**
  * ampl_soc_create() - create a SoC image.
  * @name:    [A-Za-z0-9_.-]{1,48}
- * @profile: the silicon (ampl_soc_zynqmp, ampl_soc_versal)
+ * @profile: the silicon (ampl_soc_zynqmp, ampl_soc_versal, ampl_soc_imx)
  * @dtb:     the board's flattened devicetree (copied into the image so every agent sees it), or NULL for the
- *           built-in default board (ZynqMP) or an empty tree (other profiles)
- * Its reserved-memory regions get RAM in the image at their addresses.
+ *           built-in default board (ZynqMP), a tree with one Messaging Unit (imx) or an empty tree (Versal)
+ * Its reserved-memory regions get RAM in the image at their addresses; each enabled `nxp,imx-mu` node (at most 4)
+ * gets a Messaging Unit model.
  * Return: 0; -EINVAL (bad name, profile or devicetree: see ampl_soc_last_error()); -EEXIST; -ENOMEM; -errno.
  */
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size);
@@ -85,6 +86,36 @@ volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t l
  * silicon's side effects as that agent). Return: 0; -EINVAL (unknown agent). */
 int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs);
 
+/**
+ * struct ampl_soc_mu - one NXP Messaging Unit of the SoC: an `nxp,imx-mu` node of the board's devicetree (or the
+ * imx profile's default one at 0x40028000, alias ipm0, when the SoC was created without a devicetree).
+ * Side A belongs to the profile's first application processor and side B to the second (imx: a and m4; ZynqMP
+ * and Versal: apu and rpu0). The devicetree is the first one's view: `fsl,mu-side-b` swaps the two.
+ * Strings point into the SoC handle (valid until ampl_soc_close()).
+ */
+struct ampl_soc_mu {
+	const char *name;  /* node name, "ipm@40028000" */
+	const char *alias; /* "ipm0", or "" */
+	const char *label; /* node label, or "" */
+	const char *path;  /* node path */
+	uint64_t addr;
+	int irq;           /* -1 if none */
+	const struct ampl_ipi_agent *side[2]; /* the agents on side A [0] and side B [1] */
+};
+
+/** ampl_soc_num_mus() - how many Messaging Units the SoC has. */
+unsigned ampl_soc_num_mus(const struct ampl_soc *soc);
+
+/** ampl_soc_mu_info() - Messaging Unit @mu (0..num-1). Return: 0; -EINVAL. */
+int ampl_soc_mu_info(const struct ampl_soc *soc, unsigned mu, struct ampl_soc_mu *info);
+
+/**
+ * ampl_soc_mu_regs() - the modelled registers of side @side (0 = A, 1 = B) of Messaging Unit @mu: accesses have the
+ * silicon's side effects as that side (include/amplink/drivers/nxp_mu.h); reading RRn consumes it.
+ * Return: 0; -EINVAL.
+ */
+int ampl_soc_mu_regs(struct ampl_soc *soc, unsigned mu, unsigned side, struct ampl_io_region *regs);
+
 /** ampl_soc_agent_pid() - the process attached as @agent (0 if none or unknown). */
 int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
@@ -111,7 +142,10 @@ struct ampl_agent_opts {
 /**
  * ampl_agent_attach() - take the role of one agent.
  * Registers an IPM device for each devicetree channel of this agent (named by node name and label) and starts
- * its interrupt context.
+ * its interrupt context. For each Messaging Unit with a side of this agent: a mailbox-framework controller
+ * registered as "SOC:<node path>" (16 channels, `#mbox-cells = <2>`) and an IPM device of 16-byte messages named
+ * after the node, labelled with its alias (e.g. "ipm@40028000", "ipm0"); only one of the two may be used. When one
+ * process attaches both sides, the second side's names get the suffix ":<agent>".
  * Return: 0; -EINVAL (unknown agent name); -EBUSY (this process already attached that agent);
  *         -EEXIST (a device name is taken); -ENOMEM.
  */
@@ -123,15 +157,18 @@ void ampl_agent_detach(struct ampl_agent *agent);
 
 /**
  * ampl_agent_channel() - the IPM device from this agent to @remote: the devicetree's if it has one, else one made
- * from the SoC profile's buffer layout (registered as "<local>-<remote>@<soc>").
- * Return: 0; -EINVAL (unknown agent); -ENOMEM; -EEXIST.
+ * from the SoC profile's buffer layout (registered as "<local>-<remote>@<soc>"). On a profile without an IPI block
+ * (imx): the IPM device of the first Messaging Unit between the two agents.
+ * Return: 0; -EINVAL (unknown agent); -ENOENT (imx: no Messaging Unit between them); -ENOMEM; -EEXIST.
  */
 int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct device **dev);
 
 /**
  * ampl_agent_mbox() - the mailbox-framework controller from this agent to @remote (channel 0 TX, 1 RX): the
  * devicetree's if it has one, else one made from the profile. The same controller backs ampl_agent_channel()'s
- * IPM device: the first user of a channel owns it. Return: 0; -EINVAL; -ENOMEM; -EEXIST.
+ * IPM device: the first user of a channel owns it. On a profile without an IPI block (imx): the Messaging Unit's
+ * controller (`#mbox-cells = <2>`: type TX 0, RX 1, TXDB 2, RXDB 3, and index 0-3; channel type * 4 + index).
+ * Return: 0; -EINVAL; -ENOENT; -ENOMEM; -EEXIST.
  */
 struct mbox_controller;
 int ampl_agent_mbox(struct ampl_agent *agent, const char *remote, struct mbox_controller **mbox);

@@ -60,8 +60,11 @@ struct ampl_soc_profile {
 
 extern const struct ampl_soc_profile ampl_soc_zynqmp;
 extern const struct ampl_soc_profile ampl_soc_versal;
+/* i.MX with a Cortex-A ("a") and a Cortex-M4 ("m4") that talk through NXP Messaging Units: no IPI block (valid_mask
+ * 0, no buffer RAM); the agents only name the processors on the MU sides (include/amplink/drivers/nxp_mu.h). */
+extern const struct ampl_soc_profile ampl_soc_imx;
 
-/** ampl_soc_profile_find() - a profile by name ("zynqmp", "versal"), or NULL. Context: any. */
+/** ampl_soc_profile_find() - a profile by name ("zynqmp", "versal", "imx"), or NULL. Context: any. */
 const struct ampl_soc_profile *ampl_soc_profile_find(const char *name);
 
 /** Agent lookups; each returns NULL when there is no such agent. Context: any. */

@@ -316,13 +316,13 @@ int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
 	return 0;
 }
 
-/* Take every queued and in-flight message off @chan; report each to @cl with @err. Channel lock not held. */
-static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err)
+/* Take the queued messages (and the one in flight, if @active) off @chan; report each to @cl with @err. */
+static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err, bool active)
 {
 	void *msgs[MBOX_TX_QUEUE_LEN + 1];
 	unsigned n = 0;
 	unsigned key = ampl_spin_lock(&chan->lock);
-	if (chan->active) {
+	if (active && chan->active) {
 		msgs[n++] = chan->active_req;
 		chan->active = false;
 		chan->active_req = NULL;
@@ -348,9 +348,16 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 	unsigned key = ampl_spin_lock(&chan->lock);
 	chan->offline = err;
 	struct mbox_client *cl = chan->cl;
+	bool active = chan->active;
 	ampl_spin_unlock(&chan->lock, key);
-	if (err)
-		drain(chan, cl, err);
+	if (!err)
+		return;
+	/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed before
+	 * the remote went away, or discarded); otherwise it fails with the queued ones. */
+	bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
+	drain(chan, cl, err, !hw_decides);
+	if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
+		ampl_mbox_poll_kick(chan->mbox);
 }
 
 int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
@@ -435,7 +442,7 @@ static void free_with(struct mbox_chan *chan, int err)
 	ampl_spin_unlock(&chan->lock, key);
 	if (!cl)
 		return;
-	drain(chan, cl, err);
+	drain(chan, cl, err, true);
 	/* An rx_callback that already read the client finishes before the client may go away. */
 	while (atomic_load(&chan->rx_busy))
 		ampl_cpu_relax();

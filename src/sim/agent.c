@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/dt.h>
 
@@ -26,6 +27,18 @@ struct sim_chan {
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
+};
+
+/* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
+struct sim_mu_dev {
+	struct nxp_mu mu;
+	struct device dev;
+	struct device_state state;
+	struct nxp_mu_ipm_config cfg;
+	struct nxp_mu_ipm_data data;
+	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
+	char name[2 * AMPL_DT_NAME_MAX];
+	char label[2 * AMPL_DT_NAME_MAX];
 };
 
 struct sim_consumer {
@@ -47,6 +60,7 @@ struct ampl_agent {
 	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
 	uint32_t hotplug_seen;
 	uint32_t offline_seen[SIM_MAX_AGENTS];
+	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
@@ -64,14 +78,13 @@ static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region
 	return 0;
 }
 
-static uint32_t remote_epoch(void *ctx, unsigned bit)
+static uint32_t remote_discards(void *ctx, unsigned bit)
 {
 	struct ampl_agent *ag = ctx;
 	int8_t idx = ag->soc->idx_by_bit[bit];
 	if (idx < 0)
 		return 0;
-	/* Our own transitions count too: a request in flight when we go offline is not "done". */
-	return atomic_load(&ag->soc->img->agents[idx].epoch) + atomic_load(&ag->soc->img->agents[ag->idx].epoch);
+	return atomic_load(&ag->soc->img->agents[idx].discards[ag->info->bit]);
 }
 
 static void chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
@@ -185,6 +198,122 @@ static void free_chans(struct ampl_agent *ag)
 	}
 }
 
+/* ---- NXP Messaging Units ---- */
+
+#define SIM_MU_DATA_SIZE 16u /* bytes per IPM message on an MU (Zephyr's default CONFIG_IPM_IMX_MAX_DATA_SIZE) */
+
+static void mu_soft_irq(void *line)
+{
+	ampl_doorbell_ring(line); /* our own interrupt line: the handler runs soon, in the interrupt context */
+}
+
+/* Build and register this agent's side of MU @block: controller "SOC:<path>" and IPM device <name>/<alias>. */
+static int make_mu(struct ampl_agent *ag, unsigned block)
+{
+	struct ampl_soc *soc = ag->soc;
+	const struct sim_mu_cfg *cfg = &soc->mu_cfg[block];
+	if (ag->mus[block])
+		return 0;
+	struct sim_mu_dev *m = calloc(1, sizeof(*m));
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	unsigned side = cfg->owner[0] == ag->idx ? 0u : 1u;
+	ampl_soc_mu_regs(soc, block, side, &m->mu.regs);
+	m->mu.side_b = side == 1;
+	/* The image is created in reset and other processes of this side may already use it: no side-A reset. */
+	m->mu.no_reset = true;
+	m->mu.soft_irq = mu_soft_irq;
+	m->mu.soft_irq_arg = &soc->img->agents[ag->idx].irq;
+	m->cfg.mu = &m->mu;
+	m->cfg.data_size = SIM_MU_DATA_SIZE;
+	m->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
+	const char *label = cfg->alias[0] ? cfg->alias : cfg->label[0] ? cfg->label : NULL;
+	int ret = -EEXIST;
+	/* The node's names; if this process already has them (it attached the other side too): "<name>:<agent>". */
+	for (int pass = 0; pass < 2 && ret == -EEXIST; pass++) {
+		const char *sep = pass ? ":" : "", *who = pass ? ag->info->name : "";
+		snprintf(m->node, sizeof(m->node), "%s:%s%s%s", soc->name, cfg->path, sep, who);
+		snprintf(m->name, sizeof(m->name), "%s%s%s", cfg->name, sep, who);
+		snprintf(m->label, sizeof(m->label), "%s%s%s", label ? label : "", sep, who);
+		ret = nxp_mu_init(&m->mu, m->node);
+		if (ret)
+			continue;
+		m->dev.name = m->name;
+		m->dev.label = label ? m->label : NULL;
+		m->dev.api = &nxp_mu_ipm_api;
+		m->dev.config = &m->cfg;
+		m->dev.data = &m->data;
+		m->dev.init = nxp_mu_ipm_init;
+		m->dev.state = &m->state;
+		ampl_lock(&registry_lock);
+		ret = ampl_device_register(&m->dev);
+		if (ret && ret != -EEXIST)
+			ampl_device_unregister(&m->dev);
+		ampl_unlock(&registry_lock);
+		if (ret)
+			nxp_mu_remove(&m->mu);
+	}
+	bool up = !ret;
+	if (up && ag->irq)
+		ret = ampl_irq_connect(ag->irq, nxp_mu_isr, &m->mu);
+	if (ret) {
+		sim_error(ret, "cannot set up side %c of the Messaging Unit %s: %s", side ? 'B' : 'A', cfg->path,
+			  ampl_strerror(ret));
+		if (up) {
+			ampl_lock(&registry_lock);
+			ampl_device_unregister(&m->dev);
+			ampl_unlock(&registry_lock);
+			nxp_mu_remove(&m->mu);
+		}
+		free(m);
+		return ret;
+	}
+	ag->mus[block] = m;
+	return 0;
+}
+
+static void free_mus(struct ampl_agent *ag)
+{
+	for (unsigned i = 0; i < SIM_MAX_MUS; i++) {
+		struct sim_mu_dev *m = ag->mus[i];
+		if (!m)
+			continue;
+		nxp_mu_ipm_release(&m->dev);
+		ampl_lock(&registry_lock);
+		ampl_device_unregister(&m->dev);
+		ampl_unlock(&registry_lock);
+		nxp_mu_remove(&m->mu);
+		free(m);
+		ag->mus[i] = NULL;
+	}
+}
+
+static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap);
+
+/* The first MU between this agent and @remote (made on first use). */
+static int find_mu(struct ampl_agent *ag, const char *remote, struct sim_mu_dev **out)
+{
+	const struct ampl_ipi_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
+	if (!r) {
+		char valid[256];
+		agent_names(ag->soc->profile, valid, sizeof(valid));
+		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
+				 ag->soc->profile->name, valid);
+	}
+	unsigned ri = ampl_soc_agent_index(ag->soc->profile, r);
+	for (unsigned i = 0; i < ag->soc->num_mus; i++) {
+		const uint32_t *o = ag->soc->mu_cfg[i].owner;
+		if ((o[0] == ag->idx && o[1] == ri) || (o[1] == ag->idx && o[0] == ri)) {
+			int ret = make_mu(ag, i);
+			if (!ret)
+				*out = ag->mus[i];
+			return ret;
+		}
+	}
+	return sim_error(-ENOENT, "no Messaging Unit between %s and %s on SoC %s", ag->info->name, r->name,
+			 ag->soc->name);
+}
+
 static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
 {
 	buf[0] = 0;
@@ -221,8 +350,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	struct ampl_io_region regs;
 	ampl_soc_agent_regs(soc, info, &regs);
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
-	ag->host.remote_epoch = remote_epoch;
-	ag->host.epoch_ctx = ag;
+	ag->host.discards = remote_discards;
+	ag->host.discards_ctx = ag;
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
 	int ret = 0;
@@ -259,6 +388,13 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, hotplug_isr, ag);
+	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
+		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
+			continue;
+		ret = make_mu(ag, i);
+		if (ret)
+			goto fail;
+	}
 	if (!ag->opts.no_irq_thread) {
 		ret = ampl_irq_thread_run(ag->irq);
 		if (ret) {
@@ -274,6 +410,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 fail:
 	ampl_irq_thread_stop(ag->irq);
 	free_chans(ag);
+	free_mus(ag);
 	free(ag->board);
 	free(diag);
 	free(ag);
@@ -286,6 +423,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 		return;
 	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
 	free_chans(ag);
+	free_mus(ag);
 	int32_t me = (int32_t)getpid();
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].pid, &me, 0);
 	ag->soc->attached[ag->idx] = NULL;
@@ -319,6 +457,13 @@ int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct d
 	struct sim_chan *c;
 	if (!dev)
 		return -EINVAL;
+	if (ag && !ag->soc->profile->valid_mask) { /* no IPI block: the Messaging Units carry IPM */
+		struct sim_mu_dev *m;
+		int ret = find_mu(ag, remote, &m);
+		if (!ret)
+			*dev = &m->dev;
+		return ret;
+	}
 	int ret = find_or_make(ag, remote, &c);
 	if (!ret)
 		*dev = &c->dev;
@@ -330,6 +475,13 @@ int ampl_agent_mbox(struct ampl_agent *ag, const char *remote, struct mbox_contr
 	struct sim_chan *c;
 	if (!mbox)
 		return -EINVAL;
+	if (ag && !ag->soc->profile->valid_mask) {
+		struct sim_mu_dev *m;
+		int ret = find_mu(ag, remote, &m);
+		if (!ret)
+			*mbox = &m->mu.ctrl;
+		return ret;
+	}
 	int ret = find_or_make(ag, remote, &c);
 	if (!ret)
 		*mbox = &c->mbox.ctrl;

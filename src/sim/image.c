@@ -35,6 +35,47 @@ static uint64_t page_up(uint64_t v)
 /* Largest image we agree to create or map: protects against a corrupt header and runaway devicetrees. */
 #define SIM_MAX_IMAGE (1ull << 30)
 
+/* The imx profile's board without a devicetree: one Messaging Unit as the seed describes it (ipm0 at 0x40028000). */
+static int default_mu_tree(void *buf, int cap)
+{
+	static const char path[] = "/ipm@40028000";
+	int r = fdt_create_empty_tree(buf, cap);
+	r = r ? r : fdt_setprop_u32(buf, 0, "#address-cells", 1);
+	r = r ? r : fdt_setprop_u32(buf, 0, "#size-cells", 1);
+	int n = r ? r : fdt_add_subnode(buf, 0, "ipm@40028000");
+	if (n < 0)
+		return n;
+	r = fdt_setprop_string(buf, n, "compatible", "nxp,imx-mu");
+	r = r ? r : fdt_setprop_u32(buf, n, "reg", 0x40028000u);
+	r = r ? r : fdt_appendprop_u32(buf, n, "reg", 0x4000u);
+	r = r ? r : fdt_setprop_u32(buf, n, "interrupts", 33u);
+	r = r ? r : fdt_appendprop_u32(buf, n, "interrupts", 0u);
+	r = r ? r : fdt_setprop_u32(buf, n, "#mbox-cells", 2u);
+	r = r ? r : fdt_setprop_string(buf, n, "status", "okay");
+	int a = r ? r : fdt_add_subnode(buf, 0, "aliases");
+	r = a < 0 ? a : fdt_setprop_string(buf, a, "ipm0", path);
+	int y = r ? r : fdt_add_subnode(buf, 0, "__symbols__");
+	r = y < 0 ? y : fdt_setprop_string(buf, y, "ipm0", path);
+	return r ? r : fdt_pack(buf);
+}
+
+/* Side A and side B owners of an MU: the profile's first two application processors; fsl,mu-side-b swaps them. */
+static int mu_owners(const struct ampl_soc_profile *p, bool side_b, uint32_t owner[2])
+{
+	unsigned found = 0;
+	for (unsigned i = 0; i < p->num_agents && found < 2; i++)
+		if (!(p->agents[i].flags & AMPL_AGENT_FIRMWARE))
+			owner[found++] = i;
+	if (found < 2)
+		return -EINVAL;
+	if (side_b) {
+		uint32_t t = owner[0];
+		owner[0] = owner[1];
+		owner[1] = t;
+	}
+	return 0;
+}
+
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size)
 {
 	last_error[0] = 0;
@@ -45,10 +86,15 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 		return sim_error(-EINVAL, "no SoC profile");
 	/* Without a devicetree: the built-in board on a ZynqMP; an empty tree elsewhere (channels then come from the
 	 * profile's buffer layout through ampl_agent_channel()). */
-	char empty[128];
+	_Alignas(8) char empty[1024];
 	if (!dtb && profile == &ampl_soc_zynqmp) {
 		dtb = ampl_default_board_dtb;
 		dtb_size = ampl_default_board_dtb_size;
+	} else if (!dtb && profile == &ampl_soc_imx) {
+		if (default_mu_tree(empty, (int)sizeof(empty)))
+			return sim_error(-ENOMEM, "cannot build the default Messaging Unit devicetree");
+		dtb = empty;
+		dtb_size = fdt_totalsize(empty);
 	} else if (!dtb) {
 		if (fdt_create_empty_tree(empty, sizeof(empty)))
 			return sim_error(-ENOMEM, "cannot build an empty devicetree");
@@ -73,13 +119,48 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 		goto out;
 	}
 
+	struct sim_mu_cfg mus[SIM_MAX_MUS];
+	unsigned nmu = 0;
+	memset(mus, 0, sizeof(mus));
+	for (unsigned i = 0; i < board->num_mus; i++) {
+		const struct ampl_dt_mu *m = &board->mus[i];
+		if (!m->okay)
+			continue;
+		if (nmu == SIM_MAX_MUS) {
+			ret = sim_error(-EINVAL, "%s: more than %d enabled Messaging Units", m->node.path, SIM_MAX_MUS);
+			goto out;
+		}
+		for (unsigned j = 0; j < nmu; j++) {
+			if (mus[j].addr == m->addr) {
+				ret = sim_error(-EINVAL, "%s: a second Messaging Unit at 0x%llx (%s)", m->node.path,
+						(unsigned long long)m->addr, mus[j].path);
+				goto out;
+			}
+		}
+		if (mu_owners(profile, m->side_b, mus[nmu].owner)) {
+			ret = sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
+					m->node.path, profile->name);
+			goto out;
+		}
+		snprintf(mus[nmu].name, sizeof(mus[nmu].name), "%s", m->node.name);
+		snprintf(mus[nmu].alias, sizeof(mus[nmu].alias), "%s", m->alias);
+		snprintf(mus[nmu].label, sizeof(mus[nmu].label), "%s", m->node.label);
+		snprintf(mus[nmu].path, sizeof(mus[nmu].path), "%s", m->node.path);
+		mus[nmu].addr = m->addr;
+		mus[nmu].size = m->size;
+		mus[nmu].irq = m->irq;
+		nmu++;
+	}
+
 	struct sim_mem mems[SIM_MAX_MEMS];
 	unsigned nm = 0;
 	memset(mems, 0, sizeof(mems));
-	snprintf(mems[nm].name, sizeof(mems[nm].name), "ipi-buffers");
-	mems[nm].phys = profile->buf_base;
-	mems[nm].size = profile->buf_size;
-	nm++;
+	if (profile->buf_size) { /* a profile without an IPI block has no buffer RAM */
+		snprintf(mems[nm].name, sizeof(mems[nm].name), "ipi-buffers");
+		mems[nm].phys = profile->buf_base;
+		mems[nm].size = profile->buf_size;
+		nm++;
+	}
 	for (unsigned i = 0; i < board->num_mems; i++, nm++) {
 		snprintf(mems[nm].name, sizeof(mems[nm].name), "%s", board->mems[i].node.name);
 		mems[nm].phys = board->mems[i].addr;
@@ -126,6 +207,8 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 	img->num_agents = profile->num_agents;
 	img->num_mems = nm;
 	memcpy(img->mems, mems, sizeof(mems));
+	img->num_mus = nmu;
+	memcpy(img->mu_cfg, mus, sizeof(mus));
 	img->dtb_off = dtb_off;
 	img->dtb_size = dtb_size;
 	memcpy((char *)base + dtb_off, dtb, dtb_size);
@@ -169,8 +252,15 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 	*profile = ampl_soc_profile_find(pname);
 	if (!*profile || img->num_agents != (*profile)->num_agents)
 		return sim_error(-EINVAL, "SoC '%s': unknown profile '%s'", name, pname);
-	if (img->num_mems < 1 || img->num_mems > SIM_MAX_MEMS)
+	if ((img->num_mems < 1 && (*profile)->buf_size) || img->num_mems > SIM_MAX_MEMS)
 		return sim_error(-EINVAL, "SoC '%s': bad memory map", name);
+	if (img->num_mus > SIM_MAX_MUS)
+		return sim_error(-EINVAL, "SoC '%s': bad Messaging Unit table", name);
+	for (unsigned i = 0; i < img->num_mus; i++) {
+		const struct sim_mu_cfg *m = &img->mu_cfg[i];
+		if (m->owner[0] >= img->num_agents || m->owner[1] >= img->num_agents || m->owner[0] == m->owner[1])
+			return sim_error(-EINVAL, "SoC '%s': Messaging Unit %u has bad side owners", name, i);
+	}
 	for (unsigned i = 0; i < img->num_mems; i++) {
 		const struct sim_mem *m = &img->mems[i];
 		if (m->off > size || m->size > size - m->off)
@@ -215,6 +305,19 @@ int ampl_soc_open(const char *name, struct ampl_soc **out)
 	memcpy(soc->mems, hdr.mems, sizeof(soc->mems));
 	soc->dtb_off = hdr.dtb_off;
 	soc->dtb_size = hdr.dtb_size;
+	soc->num_mus = hdr.num_mus;
+	memcpy(soc->mu_cfg, hdr.mu_cfg, sizeof(soc->mu_cfg));
+	for (unsigned i = 0; i < SIM_MAX_MUS; i++) {
+		struct sim_mu_cfg *m = &soc->mu_cfg[i];
+		/* Strings of the snapshot are terminated whatever the shared header holds. */
+		m->name[sizeof(m->name) - 1] = m->alias[sizeof(m->alias) - 1] = m->label[sizeof(m->label) - 1] = 0;
+		m->path[sizeof(m->path) - 1] = 0;
+		for (unsigned s = 0; s < 2; s++) {
+			soc->mu_ports[i][s].soc = soc;
+			soc->mu_ports[i][s].mu = i;
+			soc->mu_ports[i][s].side = s;
+		}
+	}
 	soc->profile = profile;
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
@@ -302,19 +405,24 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	unsigned idx = ampl_soc_agent_index(soc->profile, agent);
 	struct sim_agent *a = &soc->img->agents[idx];
 	if (online) {
-		if (!atomic_load(&a->offline))
+		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
-		/* Requests left pending at the agent were already reported failed to their senders: discard them
-		 * (the epoch moves first, so a sender that sees its OBS bit drop knows it was not consumed). */
-		atomic_fetch_add(&a->epoch, 1);
-		struct ampl_io_region regs;
-		ampl_soc_agent_regs(soc, agent, &regs);
-		ampl_io_write32(&regs, AMPL_IPI_ISR, 0xFFFFFFFFu);
-		atomic_store(&a->offline, 0);
+		atomic_fetch_and(&a->isr, ~SIM_ISR_OFFLINE);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
-		atomic_fetch_add(&a->epoch, 1);
+		/* From here on the agent acknowledges nothing and receives nothing, so the pending set is frozen:
+		 * count each pending request as discarded, then drop it (the sender sees its OBS bit fall after the
+		 * count moved, and so reports -ESHUTDOWN, not done). */
+		uint32_t pending = atomic_fetch_or(&a->isr, SIM_ISR_OFFLINE) & soc->profile->valid_mask;
+		for (uint32_t bits = pending; bits; bits &= bits - 1)
+			atomic_fetch_add(&a->discards[__builtin_ctz(bits)], 1);
+		atomic_fetch_and(&a->isr, ~pending);
+		for (uint32_t bits = pending; bits; bits &= bits - 1) {
+			int8_t s = soc->idx_by_bit[__builtin_ctz(bits)];
+			if (s >= 0)
+				ampl_doorbell_ring(&soc->img->agents[s].ack);
+		}
 	}
 	atomic_fetch_add(&soc->img->hotplug_gen, 1);
 	/* Every attached agent's interrupt context re-reads the hotplug state. */

@@ -2,10 +2,11 @@
  * The virtual SoC image: the layout of the shared-memory file every agent maps. Private to the simulation.
  *
  *   +---------------------------+ 0
- *   | struct sim_image (header, |   magic, layout version, profile, memory map, agent register state
- *   |  agents' register words)  |
+ *   | struct sim_image (header, |   magic, layout version, profile, memory map, agent register state,
+ *   |  agents' register words,  |   Messaging Units (devicetree facts in the header, register state after
+ *   |  Messaging Units)         |   the agents)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
- *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0])
+ *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
  *   | reserved-memory regions   |   at their devicetree addresses (mems[1..])
  *   +---------------------------+ dtb_off
  *   | the board's DTB           |
@@ -23,10 +24,11 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 2u
+#define SIM_LAYOUT_VERSION 3u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
+#define SIM_MAX_MUS 4 /* NXP Messaging Units in one SoC */
 
 /* One agent's IPI register state. TRIG has no state (it reads 0); OBS is derived from the destinations' ISRs. */
 struct sim_agent {
@@ -39,14 +41,41 @@ struct sim_agent {
 	/* Line 3: bookkeeping for tools, and hotplug. */
 	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
 	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
-	_Atomic uint32_t epoch;           /* bumped at every offline and online transition */
+	/* Line 4+: requests from each source bit that this agent discarded because it was offline. */
+	_Alignas(64) _Atomic uint32_t discards[32];
 };
+
+/* Kept in an agent's ISR word (above every valid bit): the agent is offline. TRIG to it discards the request, its
+ * own ISR writes are ignored (a powered-down core writes nothing), and reads never show the bit. */
+#define SIM_ISR_OFFLINE 0x80000000u
 
 struct sim_mem {
 	char name[64];
 	uint64_t phys;
 	uint64_t size;
 	uint64_t off; /* offset in the image */
+};
+
+/* One Messaging Unit: what the devicetree said, written once at creation (part of the validated header). */
+struct sim_mu_cfg {
+	char name[64];      /* node name, "ipm@40028000" */
+	char alias[64];     /* "ipm0", or "" */
+	char label[64];     /* node label, or "" */
+	char path[256];     /* node path, "/ipm@40028000" */
+	uint64_t addr, size;
+	int32_t irq;
+	uint32_t owner[2];  /* agent index on side A [0] and side B [1] */
+};
+
+/*
+ * One Messaging Unit's register state, both sides (src/sim/mu_model.c). Every flag and enable of both sides is one
+ * packed 64-bit atomic word, so every register side effect is a single compare-and-swap; the data words are
+ * written before the CAS that raises their RF flag.
+ */
+struct sim_mu {
+	_Alignas(64) _Atomic uint64_t state;
+	_Atomic uint32_t data[2][4];   /* data[s][n]: TRn as side s wrote it = RRn of the other side */
+	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
 struct sim_image {
@@ -61,8 +90,11 @@ struct sim_image {
 	uint64_t dtb_off;
 	uint64_t dtb_size;
 	struct sim_mem mems[SIM_MAX_MEMS];
+	uint32_t num_mus;
+	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
+	struct sim_mu mus[SIM_MAX_MUS];
 };
 
 /* Per-process view of one agent's register block: the I/O region context. */
@@ -70,6 +102,13 @@ struct sim_port {
 	struct ampl_soc *soc;
 	unsigned idx;
 	enum ampl_wait_mode mode;
+};
+
+/* Per-process view of one side of one Messaging Unit: the I/O region context. */
+struct sim_mu_port {
+	struct ampl_soc *soc;
+	unsigned mu;
+	unsigned side; /* 0 = A, 1 = B */
 };
 
 struct ampl_soc {
@@ -84,9 +123,14 @@ struct ampl_soc {
 	int8_t idx_by_bit[32]; /* agent index for each IPI bit, -1 if none */
 	struct sim_port ports[SIM_MAX_AGENTS];
 	struct ampl_agent *attached[SIM_MAX_AGENTS];
+	/* Validated snapshot of the Messaging Units (never re-read from the shared header). */
+	unsigned num_mus;
+	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
+	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
+extern const struct ampl_io_ops sim_mu_ops;
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,6 +7,7 @@
  * single atomic read-modify-write per destination and stays atomic across processes without a lock.
  *
  *   write TRIG (as s)   for each valid destination bit d: ISR[d] |= bit(s); raise d's line if that bit is unmasked
+ *                       (d offline: the request is discarded and counted instead, see image.h)
  *   write ISR  (as r)   W1C: ISR[r] &= ~v; for each source bit s cleared: ring s's acknowledgement doorbell
  *   write IER  (as r)   IMR[r] &= ~v; raise r's line if a pending bit became unmasked
  *   write IDR  (as r)   IMR[r] |= v
@@ -53,7 +54,7 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 	case AMPL_IPI_OBS:
 		return derive_obs(pt->soc, pt->idx, 0xFFFFFFFFu);
 	case AMPL_IPI_ISR:
-		return atomic_load(&a->isr);
+		return atomic_load(&a->isr) & ~SIM_ISR_OFFLINE;
 	case AMPL_IPI_IMR:
 		return atomic_load(&a->imr);
 	default: /* TRIG reads back 0; IER/IDR are write-only; reserved offsets read 0 */
@@ -75,7 +76,8 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	uint32_t v = val & p->valid_mask;
 	switch (off) {
 	case AMPL_IPI_TRIG: {
-		uint32_t mine = 1u << p->agents[pt->idx].bit;
+		unsigned my_bit = p->agents[pt->idx].bit;
+		uint32_t mine = 1u << my_bit;
 		while (v) {
 			unsigned b = (unsigned)__builtin_ctz(v);
 			v &= v - 1;
@@ -83,14 +85,32 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 			if (d < 0)
 				continue;
 			struct sim_agent *dst = agent_at(soc, (unsigned)d);
-			uint32_t old = atomic_fetch_or(&dst->isr, mine);
-			if (!(old & mine) && !(atomic_load(&dst->imr) & mine))
-				raise_line(dst);
+			uint32_t old = atomic_load(&dst->isr);
+			for (;;) {
+				if (old & SIM_ISR_OFFLINE) {
+					/* The destination is offline: the request is discarded, never pending. */
+					atomic_fetch_add(&dst->discards[my_bit], 1);
+					ampl_doorbell_ring(&self->ack);
+					break;
+				}
+				if (atomic_compare_exchange_weak(&dst->isr, &old, old | mine)) {
+					if (!(old & mine) && !(atomic_load(&dst->imr) & mine))
+						raise_line(dst);
+					break;
+				}
+			}
 		}
 		break;
 	}
 	case AMPL_IPI_ISR: {
-		uint32_t cleared = atomic_fetch_and(&self->isr, ~v) & v;
+		/* W1C, ignored while offline: an acknowledgement and going offline are totally ordered on this word,
+		 * so every request ends exactly once, acknowledged or discarded. */
+		uint32_t old = atomic_load(&self->isr);
+		while (!(old & SIM_ISR_OFFLINE) && !atomic_compare_exchange_weak(&self->isr, &old, old & ~v))
+			;
+		if (old & SIM_ISR_OFFLINE)
+			break;
+		uint32_t cleared = old & v;
 		while (cleared) {
 			unsigned b = (unsigned)__builtin_ctz(cleared);
 			cleared &= cleared - 1;

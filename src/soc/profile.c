@@ -57,6 +57,26 @@ const struct ampl_soc_profile ampl_soc_versal = {
 	.dt_addresses_strict = false,
 };
 
+/* i.MX: a Cortex-A and a Cortex-M4. No IPI block: they communicate through the Messaging Units of the board's
+ * devicetree (side A: a, side B: m4). */
+static const struct ampl_ipi_agent imx_agents[] = {
+	{ "a", "cortex-a", 0, 0, AMPL_IPI_NO_BUFFER, 0, 0 },
+	{ "m4", "cortex-m4", 1, 1, AMPL_IPI_NO_BUFFER, 0, 0 },
+};
+
+const struct ampl_soc_profile ampl_soc_imx = {
+	.name = "imx",
+	.ipi_compatible = "",
+	.dest_compatible = "",
+	.valid_mask = 0,
+	.imr_reset = 0,
+	.buf_base = 0,
+	.buf_size = 0,
+	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(imx_agents),
+	.agents = imx_agents,
+	.dt_addresses_strict = false,
+};
+
 static bool name_eq(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -74,6 +94,8 @@ const struct ampl_soc_profile *ampl_soc_profile_find(const char *name)
 		return &ampl_soc_zynqmp;
 	if (name_eq(name, ampl_soc_versal.name))
 		return &ampl_soc_versal;
+	if (name_eq(name, ampl_soc_imx.name))
+		return &ampl_soc_imx;
 	return NULL;
 }
 

@@ -158,5 +158,47 @@ expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
 expect "destroy" 0 "destroyed SoC $soc" -- "$amp" soc destroy "$soc"
 expect "gone" 0 "NAME" -- "$amp" soc list
 
+# i.MX SoC: agents a (MU side A) and m4 (side B), IPM over the default Messaging Unit (16-byte messages, id 0).
+mx="$soc-imx"
+expect "imx help lists the profile" 0 "zynqmp\|versal\|imx" -- "$amp" soc create --help
+expect "imx create" 0 "created SoC $mx \(imx, one Messaging Unit" -- "$amp" soc create --profile imx "$mx"
+expect "imx list" 0 "$mx +imx" -- "$amp" soc list
+expect "imx show side A" 0 "ipm0 +A +a +0x00f00000 0x00000000" -- "$amp" soc show "$mx"
+expect "imx show side B" 0 "^ +B +m4 +0x00f00000 0x00000000" -- "$amp" soc show "$mx"
+expect "imx unknown agent" 2 "unknown agent 'apu'.*agents: a, m4" -- "$amp" send --soc "$mx" --as apu --to m4 hi
+expect "imx oversize" 1 "message is 17 bytes; the a -> m4 channel carries at most 16" -- \
+	"$amp" send --soc "$mx" --as a --to m4 "$(printf 'x%.0s' $(seq 17))"
+expect "imx bad id" 1 "--id 1 is invalid: the largest id the a -> m4 channel carries is 0" -- \
+	"$amp" send --soc "$mx" --as a --to m4 --id 1 hi
+"$amp" recv --soc "$mx" --as m4 --count 2 --timeout 10000 >"$tmp/mx.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "imx send a -> m4" 0 "^a -> m4: sent 5 bytes, acknowledged$" -- "$amp" send --soc "$mx" --as a --to m4 --wait hello
+expect "imx send 16 bytes" 0 "sent 16 bytes, acknowledged" -- \
+	"$amp" send --soc "$mx" --as a --to m4 --wait --hex "00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff"
+wait "$rpid"
+rstatus=$?
+expect "imx recv exit" 0 "" -- test "$rstatus" -eq 0
+expect "imx recv text" 0 "^a: hello$" -- cat "$tmp/mx.out"
+expect "imx recv hex" 0 "^a: 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff$" -- cat "$tmp/mx.out"
+"$amp" recv --soc "$mx" --as a --from m4 --timeout 10000 >"$tmp/mx2.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "imx send m4 -> a" 0 "^m4 -> a: sent 4 bytes, acknowledged$" -- "$amp" send --soc "$mx" --as m4 --to a --wait pong
+wait "$rpid"
+expect "imx recv m4 -> a" 0 "^m4: pong$" -- cat "$tmp/mx2.out"
+# A message nobody reads stays in the MU (RF0-3 set at m4, TE0-3 clear at a) and is delivered later.
+expect "imx no receiver" 1 "m4 did not acknowledge within 100 ms" -- \
+	"$amp" send --soc "$mx" --as a --to m4 --wait --timeout 100 later
+expect "imx pending shown at a" 0 "ipm0 +A +a +0x00000000" -- "$amp" soc show "$mx"
+expect "imx pending shown at m4" 0 "B +m4 +0x0ff00000" -- "$amp" soc show "$mx"
+expect "imx busy" 1 "m4 has not consumed the previous request from a" -- "$amp" send --soc "$mx" --as a --to m4 again
+expect "imx pending delivered" 0 "^a: later$" -- "$amp" recv --soc "$mx" --as m4 --timeout 5000
+expect "imx destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
+# A devicetree whose only mailbox is an MU selects the imx profile.
+expect "imx from the seed" 0 "created SoC $mx \(imx, .*imx-mu.dts" -- "$amp" soc create --dts "$src/dts/seeds/imx-mu.dts" "$mx"
+expect "imx seed show" 0 "/ipm@40028000 at 0x40028000" -- "$amp" soc show "$mx"
+expect "imx seed destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

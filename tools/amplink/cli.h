@@ -34,5 +34,7 @@ int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_dt(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 #endif /* AMPL_TOOLS_CLI_H */

@@ -13,8 +13,6 @@
 #include <amplink/ipm.h>
 #include <amplink/ipm_console.h>
 
-int cmd_console(int argc, char **argv);
-
 static const char console_usage[] =
 	"usage: amplink console [--soc NAME] --as AGENT --from AGENT [--count N] [--timeout MS] [--mode MODE]\n"
 	"       amplink console [--soc NAME] --as AGENT --to AGENT [--timeout MS] [--mode MODE]\n"

@@ -19,7 +19,8 @@ static const char send_usage[] =
 	"                    [--timeout MS] DATA\n"
 	"\n"
 	"Send DATA (text, or with --hex bytes such as 'de ad be ef') from agent --as to agent --to through the\n"
-	"IPI mailbox with ipm_send(). --wait returns once the remote has acknowledged and prints its response.\n"
+	"IPI mailbox (on an imx SoC: the Messaging Unit, 16 bytes, id 0) with ipm_send(). --wait returns once\n"
+	"the remote has acknowledged (IPI: and prints its response).\n"
 	"The SoC defaults to $AMPLINK_SOC or 'amplink'. MODE: polling, adaptive (default) or blocking.\n";
 
 static const char recv_usage[] =
@@ -158,8 +159,8 @@ int cmd_send(int argc, char **argv)
 				as, to, ipm_max_data_size_get(dev));
 		goto out;
 	case -EINVAL:
-		code = cli_fail(EXIT_FAIL, "send", "--id %llu is invalid: the IPI carries no id, the largest is %u",
-				(unsigned long long)id, ipm_max_id_val_get(dev));
+		code = cli_fail(EXIT_FAIL, "send", "--id %llu is invalid: the largest id the %s -> %s channel carries is %u",
+				(unsigned long long)id, as, to, ipm_max_id_val_get(dev));
 		goto out;
 	case -EBUSY:
 		code = cli_fail(EXIT_FAIL, "send", "%s has not consumed the previous request from %s yet (amplink soc "
@@ -220,8 +221,11 @@ static void rx_cb(const struct device *dev, void *user_data, uint32_t id, volati
 	} else {
 		struct rx_msg *m = &rx.ring[h % RX_RING];
 		m->src = src->idx;
-		m->len = data ? AMPL_IPI_BUF_SIZE : 0;
-		for (unsigned i = 0; data && i < AMPL_IPI_BUF_SIZE; i++)
+		/* The whole message: 32 bytes on the IPI, the device's size elsewhere (16 on a Messaging Unit). */
+		int size = ipm_max_data_size_get(dev);
+		unsigned n = size < 0 ? 0u : size > (int)AMPL_IPI_BUF_SIZE ? AMPL_IPI_BUF_SIZE : (unsigned)size;
+		m->len = data ? (uint8_t)n : 0;
+		for (unsigned i = 0; data && i < n; i++)
 			m->data[i] = ((volatile uint8_t *)data)[i];
 		atomic_store_explicit(&rx.head, h + 1, memory_order_release);
 	}

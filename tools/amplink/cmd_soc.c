@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <amplink/drivers/nxp_mu.h>
 #include <amplink/dt.h>
 
 static const char usage[] =
-	"usage: amplink soc create [--profile zynqmp|versal] [--dts FILE] NAME\n"
+	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE] NAME\n"
 	"       amplink soc destroy NAME\n"
 	"       amplink soc list\n"
 	"       amplink soc show NAME\n"
@@ -17,9 +18,13 @@ static const char usage[] =
 	"create   make a virtual SoC: register models, message buffers and the board's reserved memory in a\n"
 	"         shared-memory image /dev/shm/amplink.NAME. Without --dts a ZynqMP gets the built-in board\n"
 	"         (" AMPL_DEFAULT_BOARD_NAME "); the profile defaults to the one the devicetree's IPI nodes name.\n"
+	"         imx: a Cortex-A (agent a, MU side A) and a Cortex-M4 (m4, side B) with the devicetree's\n"
+	"         nxp,imx-mu Messaging Units (without --dts: one, ipm0 at 0x40028000); a devicetree with MUs\n"
+	"         and no IPI node selects it.\n"
 	"destroy  remove it (attached processes keep their mapping until they exit)\n"
 	"list     the SoCs on this machine\n"
-	"show     every agent's IPI registers and the requests pending between agents\n";
+	"show     every agent's IPI registers and the requests pending between agents; each Messaging Unit's\n"
+	"         SR, CR and TR0-3 per side (RRn is the other side's TRn while its RF flag is set)\n";
 
 static int soc_create(int argc, char **argv)
 {
@@ -51,7 +56,7 @@ static int soc_create(int argc, char **argv)
 	const char *name = argv[optind];
 	const struct ampl_soc_profile *profile = NULL;
 	if (profile_name && !(profile = ampl_soc_profile_find(profile_name)))
-		return cli_fail(EXIT_USAGE, "soc create", "unknown profile '%s' (zynqmp or versal)", profile_name);
+		return cli_fail(EXIT_USAGE, "soc create", "unknown profile '%s' (zynqmp, versal or imx)", profile_name);
 
 	void *dtb = NULL;
 	size_t dtb_size = 0;
@@ -64,7 +69,7 @@ static int soc_create(int argc, char **argv)
 		if (!ret)
 			ret = ampl_dt_load_blob(dtb, dtb_size, dts, profile, board, &diag);
 		if (!ret && !profile)
-			profile = board->profile;
+			profile = board->profile ? board->profile : board->num_mus ? &ampl_soc_imx : NULL;
 		free(board);
 		if (ret) {
 			free(dtb);
@@ -78,7 +83,8 @@ static int soc_create(int argc, char **argv)
 	if (ret)
 		return cli_fail(EXIT_FAIL, "soc create", "%s", ampl_soc_last_error());
 	printf("created SoC %s (%s, %s)\n", name, profile->name, dts ? dts : (profile == &ampl_soc_zynqmp ?
-			"built-in board " AMPL_DEFAULT_BOARD_NAME : "no board devicetree"));
+			"built-in board " AMPL_DEFAULT_BOARD_NAME : profile == &ampl_soc_imx ?
+			"one Messaging Unit, ipm0 at 0x40028000" : "no board devicetree"));
 	return 0;
 }
 
@@ -132,6 +138,30 @@ static int soc_list(int argc, char **argv)
 	return 0;
 }
 
+/* Each Messaging Unit, one line per side. RRn is not read: reading it would consume the word. */
+static void show_mus(struct ampl_soc *soc)
+{
+	unsigned n = ampl_soc_num_mus(soc);
+	if (!n)
+		return;
+	printf("%-16s %-4s %-6s %-10s %-10s %-10s %-10s %-10s %s\n", "MU", "SIDE", "AGENT", "SR", "CR", "TR0",
+	       "TR1", "TR2", "TR3");
+	for (unsigned i = 0; i < n; i++) {
+		struct ampl_soc_mu mu;
+		ampl_soc_mu_info(soc, i, &mu);
+		for (unsigned s = 0; s < 2; s++) {
+			struct ampl_io_region regs;
+			ampl_soc_mu_regs(soc, i, s, &regs);
+			printf("%-16s %-4c %-6s 0x%08x 0x%08x 0x%08x 0x%08x 0x%08x 0x%08x\n",
+			       s ? "" : (mu.alias[0] ? mu.alias : mu.name), s ? 'B' : 'A', mu.side[s]->name,
+			       ampl_io_read32(&regs, NXP_MU_SR), ampl_io_read32(&regs, NXP_MU_CR),
+			       ampl_io_read32(&regs, NXP_MU_TR(0)), ampl_io_read32(&regs, NXP_MU_TR(1)),
+			       ampl_io_read32(&regs, NXP_MU_TR(2)), ampl_io_read32(&regs, NXP_MU_TR(3)));
+		}
+		printf("%-16s %s at 0x%08llx\n", "", mu.path, (unsigned long long)mu.addr);
+	}
+}
+
 static int soc_show(int argc, char **argv)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -146,6 +176,14 @@ static int soc_show(int argc, char **argv)
 		return r;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	printf("SoC %s (%s)\n", ampl_soc_name(soc), p->name);
+	if (!p->valid_mask) { /* no IPI block: the processors, then their Messaging Units */
+		printf("%-10s %s\n", "AGENT", "PID");
+		for (unsigned i = 0; i < p->num_agents; i++)
+			printf("%-10s %d\n", p->agents[i].name, ampl_soc_agent_pid(soc, &p->agents[i]));
+		show_mus(soc);
+		ampl_soc_close(soc);
+		return 0;
+	}
 	printf("%-10s %3s %3s %10s  %-10s %-10s %-10s %-10s %s\n", "AGENT", "ID", "BIT", "REGS", "TRIG", "OBS", "ISR",
 	       "IMR", "PID");
 	uint32_t isr[32] = { 0 };
@@ -171,6 +209,7 @@ static int soc_show(int argc, char **argv)
 	}
 	if (!pending)
 		printf("no pending requests\n");
+	show_mus(soc);
 	ampl_soc_close(soc);
 	return 0;
 }

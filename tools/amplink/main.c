@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int cmd_console(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
 
 static const char usage[] =
 	"usage: amplink COMMAND [ARGS]\n"
@@ -14,10 +14,12 @@ static const char usage[] =
 	"commands:\n"
 	"  demo               APU and RPU0 of a virtual ZynqMP exchange messages through the IPI mailbox\n"
 	"  soc create|destroy|list|show   manage virtual SoCs\n"
+	"  agent offline|online   hotplug: take a processor away and bring it back\n"
 	"  send               send one IPM message as an agent\n"
 	"  recv               receive IPM messages as an agent\n"
 	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
+	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
 	"\n"
 	"Run 'amplink COMMAND --help' for a command's options.\n";
 
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
 		return cmd_console(argc - 1, argv + 1);
 	if (!strcmp(cmd, "dt"))
 		return cmd_dt(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return cmd_agent(argc - 1, argv + 1);
+	if (!strcmp(cmd, "mount"))
+		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);

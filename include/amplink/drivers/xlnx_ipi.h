@@ -49,11 +49,12 @@ struct xlnx_ipi_host {
 	uint32_t valid_mask;
 	struct xlnx_ipi_mbox *_Atomic by_bit[32]; /* destination for each source bit, read by the interrupt handler */
 	/*
-	 * Optional platform hook for hotplug: a number that changes whenever the agent with bit @bit goes offline.
-	 * A request whose destination changed epoch while in flight is reported as failed (-ESHUTDOWN), not done.
+	 * Optional platform hook for hotplug: how many of this agent's requests the agent with bit @bit discarded
+	 * (because it went offline). A request whose count moved while it was in flight was not consumed, and is
+	 * reported as failed (-ESHUTDOWN) instead of done. NULL on hardware without hotplug.
 	 */
-	uint32_t (*remote_epoch)(void *ctx, unsigned bit);
-	void *epoch_ctx;
+	uint32_t (*discards)(void *ctx, unsigned bit);
+	void *discards_ctx;
 };
 
 /** One destination: a mailbox controller with a TX and an RX channel. Set up with xlnx_ipi_mbox_init(). */
@@ -65,7 +66,9 @@ struct xlnx_ipi_mbox {
 	bool buffered;
 	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
 	/* private */
-	uint32_t tx_epoch;
+	uint32_t tx_discards;
+	_Atomic uint32_t tx_gen;   /* requests triggered */
+	_Atomic uint32_t idle_gen; /* tx_gen at which OBS was last seen clear: no register read needed */
 	atomic_bool rx_enabled;  /* the RX channel wants its interrupt */
 	atomic_bool held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
 	bool hold_req;           /* set by the client during rx_callback (interrupt context only) */

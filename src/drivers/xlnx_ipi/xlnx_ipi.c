@@ -25,10 +25,10 @@ static bool is_tx(struct xlnx_ipi_mbox *m, struct mbox_chan *chan)
 	return chan == &m->chans[XLNX_IPI_TX_CHAN];
 }
 
-static uint32_t epoch(struct xlnx_ipi_mbox *m)
+static uint32_t discards(struct xlnx_ipi_mbox *m)
 {
 	struct xlnx_ipi_host *h = m->host;
-	return h->remote_epoch ? h->remote_epoch(h->epoch_ctx, bit_index(m->remote_mask)) : 0;
+	return h->discards ? h->discards(h->discards_ctx, bit_index(m->remote_mask)) : 0;
 }
 
 int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, uint32_t valid_mask)
@@ -41,9 +41,24 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
 	return 0;
 }
 
+/*
+ * Our OBS bit can only be set by our own trigger, so once it was seen clear after the last trigger it stays clear:
+ * remember that instead of reading the register again (a read that costs a cross-core miss right before every
+ * send). tx_gen is bumped after each trigger, so a reader that loaded generation g and then saw OBS clear knows
+ * the first g requests are done; a later trigger moves tx_gen past idle_gen. Triggers come from the channel's
+ * owner only (send_data runs under the channel lock) and every reader of a message's state runs after send_data
+ * returned, so the window between a trigger and its tx_gen bump is never observed. (Two processes driving the same
+ * agent's channel to the same remote would defeat this, as they would on the silicon.)
+ */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
-	return (ampl_io_read32(&m->host->regs, AMPL_IPI_OBS) & m->remote_mask) != 0;
+	uint32_t g = atomic_load(&m->tx_gen);
+	if (atomic_load(&m->idle_gen) == g)
+		return false;
+	bool pending = (ampl_io_read32(&m->host->regs, AMPL_IPI_OBS) & m->remote_mask) != 0;
+	if (!pending)
+		atomic_store(&m->idle_gen, g);
+	return pending;
 }
 
 /* ---- channel operations ---- */
@@ -62,23 +77,25 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 		return -EBUSY;
 	if (len)
 		ampl_io_write_bytes(&m->local_req, 0, msg->data, (uint32_t)len);
-	m->tx_epoch = epoch(m);
+	m->tx_discards = discards(m);
 	/* The request bytes must be visible to the remote before its ISR bit is. */
 	ampl_mb();
 	ampl_io_write32(&m->host->regs, AMPL_IPI_TRIG, m->remote_mask);
+	atomic_fetch_add(&m->tx_gen, 1);
 	return 0;
 }
 
 static bool ipi_last_tx_done(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	return !xlnx_ipi_mbox_tx_pending(m) || epoch(m) != m->tx_epoch;
+	/* A discarded request also drops its OBS bit: done either way, last_tx_result tells which. */
+	return !xlnx_ipi_mbox_tx_pending(m);
 }
 
 static int ipi_last_tx_result(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	return epoch(m) != m->tx_epoch ? -ESHUTDOWN : 0;
+	return discards(m) != m->tx_discards ? -ESHUTDOWN : 0;
 }
 
 static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
@@ -88,9 +105,10 @@ static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 		return 0;
 	uint64_t us = (uint64_t)timeout * 1000u;
 	uint32_t t = us >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)us;
+	uint32_t g = atomic_load(&m->tx_gen);
 	int r = ampl_io_wait32(&m->host->regs, AMPL_IPI_OBS, m->remote_mask, 0, t);
-	if (r && epoch(m) != m->tx_epoch)
-		return 0; /* the remote went away: done, and last_tx_result says how */
+	if (!r)
+		atomic_store(&m->idle_gen, g);
 	return r ? -ETIME : 0;
 }
 
@@ -157,6 +175,8 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	m->ctrl.max_msg_size = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
 	atomic_store(&m->rx_enabled, false);
 	atomic_store(&m->held, false);
+	atomic_store(&m->tx_gen, 0);
+	atomic_store(&m->idle_gen, 1); /* unknown: read OBS once (another process may have left a request) */
 	m->hold_req = false;
 	int ret = mbox_controller_register(&m->ctrl);
 	if (ret)
