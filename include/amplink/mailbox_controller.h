@@ -55,7 +55,7 @@ struct mbox_chan {
 	struct mbox_client *cl;
 	void *con_priv;
 	/* private to the framework */
-	unsigned txdone_method;
+	_Atomic unsigned txdone_method; /* written under lock, read anywhere */
 	atomic_flag lock;
 	bool active;             /* active_req is in flight (a NULL message is a valid request) */
 	void *active_req;

@@ -151,6 +151,15 @@ expect "console no newline" 0 "^rpu0: no newline$" -- cat "$tmp/console2.out"
 expect "console no receiver" 1 "pl0 did not acknowledge within 100 ms \(is a receiver running" -- \
 	console_send 'lost\n' pl0 --timeout 100
 
+# Hotplug
+expect "agent offline" 0 "rpu1 is offline" -- "$amp" agent offline --soc "$soc" rpu1
+expect "agent offline twice" 1 "already offline" -- "$amp" agent offline --soc "$soc" rpu1
+expect "send to offline" 1 "rpu1 or apu is offline" -- "$amp" send --soc "$soc" --as apu --to rpu1 --wait hi
+expect "agent online" 0 "rpu1 is online" -- "$amp" agent online --soc "$soc" rpu1
+expect "agent unknown" 2 "unknown agent 'gpu'" -- "$amp" agent offline --soc "$soc" gpu
+expect "agent bad sub-command" 2 "unknown sub-command 'reboot'" -- "$amp" agent reboot --soc "$soc" rpu1
+expect "agent help" 0 "usage: amplink agent" -- "$amp" agent --help
+
 # Demo, short
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0

@@ -128,7 +128,8 @@ static void loop_init(struct loop *l, const char *node, bool irq, bool poll)
 #define LOG 256
 struct rec {
 	struct mbox_client cl;
-	atomic_int ndone, nrx, nprep;
+	atomic_int ndone, nrx, nprep; /* published after the entry is written (one writer at a time) */
+	int sdone, srx, sprep;        /* next slot */
 	void *done_msg[LOG];
 	int done_r[LOG];
 	void *rx_msg[LOG];
@@ -138,27 +139,30 @@ struct rec {
 static void rec_done(struct mbox_client *cl, void *m, int r)
 {
 	struct rec *c = (struct rec *)cl;
-	int i = atomic_fetch_add(&c->ndone, 1);
+	int i = c->sdone++;
 	if (i < LOG) {
 		c->done_msg[i] = m;
 		c->done_r[i] = r;
 	}
+	atomic_fetch_add(&c->ndone, 1);
 }
 
 static void rec_rx(struct mbox_client *cl, void *m)
 {
 	struct rec *c = (struct rec *)cl;
-	int i = atomic_fetch_add(&c->nrx, 1);
+	int i = c->srx++;
 	if (i < LOG)
 		c->rx_msg[i] = m;
+	atomic_fetch_add(&c->nrx, 1);
 }
 
 static void rec_prep(struct mbox_client *cl, void *m)
 {
 	struct rec *c = (struct rec *)cl;
-	int i = atomic_fetch_add(&c->nprep, 1);
+	int i = c->sprep++;
 	if (i < LOG)
 		c->prep_msg[i] = m;
+	atomic_fetch_add(&c->nprep, 1);
 }
 
 static void rec_init(struct rec *c, const struct mbox_consumer *node)
@@ -396,6 +400,7 @@ static void test_poll_and_ack_modes(void **state)
 	/* A client that knows TX done turns polling into ACK. */
 	tx.cl.knows_txdone = true;
 	tx.ndone = 0;
+	tx.sdone = 0;
 	t = mbox_request_channel(&tx.cl, 0);
 	atomic_store(&l.wire[0], NO_MSG);
 	assert_true(mbox_send_message(t, &m[0]) >= 0);
@@ -674,8 +679,8 @@ static void test_ipi_client_flow(void **state)
 	p.cl.rx_callback = ipi_rx;
 	struct mbox_controller *ctl;
 	assert_int_equal(ampl_agent_mbox(rpu0, "apu", &ctl), 0);
-	assert_int_equal(mbox_bind_client(&ctl->chans[XLNX_IPI_RX_CHAN], &p.cl), 0);
-	p.rx = &ctl->chans[XLNX_IPI_RX_CHAN];
+	p.rx = &ctl->chans[XLNX_IPI_RX_CHAN]; /* before binding: the callback uses it */
+	assert_int_equal(mbox_bind_client(p.rx, &p.cl), 0);
 	for (int i = 0; i < 1000 && atomic_load(&p.nrx) < 1; i++)
 		usleep(1000);
 	assert_int_equal(atomic_load(&p.nrx), 1); /* the pending request is delivered once a client binds */

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 
 #include <amplink/device.h>
 #include <amplink/drivers/nxp_mu.h>
+#include <amplink/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/soc.h>
@@ -787,6 +789,65 @@ static void test_agents(void **state)
 	ampl_soc_destroy(name);
 }
 
+/* ---- a devicetree consumer: `mboxes = <&mu TYPE IDX>` resolved through the agent's controller ---- */
+
+static void test_dt_consumer(void **state)
+{
+	(void)state;
+	char dts[128], name[64];
+	snprintf(dts, sizeof(dts), "/tmp/t-mudrv-%d.dts", (int)getpid());
+	FILE *out = fopen(dts, "w");
+	assert_non_null(out);
+	fputs("/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
+	      "\tmu: mailbox@30aa0000 { compatible = \"fsl,imx6sx-mu\"; reg = <0x30aa0000 0x10000>;"
+	      " interrupts = <88>; #mbox-cells = <2>; };\n"
+	      "\tclient { mboxes = <&mu 0 1>, <&mu 1 1>, <&mu 3 2>, <&mu 4 0>;"
+	      " mbox-names = \"tx\", \"rx\", \"db\", \"rst\"; };\n};\n",
+	      out);
+	fclose(out);
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	int ret = ampl_dt_read_file(dts, &dtb, &size, &diag);
+	unlink(dts);
+	if (ret)
+		fail_msg("ampl_dt_read_file: %d %s", ret, diag.msg);
+	snprintf(name, sizeof(name), "t-mudrv-%d-dt", (int)getpid());
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_imx, dtb, size), 0);
+	free(dtb);
+	struct ampl_soc *soc;
+	struct ampl_agent *a;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	struct ampl_agent_opts opts = { .mode = AMPL_WAIT_ADAPTIVE };
+	assert_int_equal(ampl_agent_attach(soc, "a", &opts, &a), 0);
+	assert_non_null(device_get_binding("mailbox@30aa0000")); /* no alias: the node label is the label */
+	assert_non_null(ampl_device_get_by_label("mu"));
+	struct mbox_controller *ctrl;
+	assert_int_equal(ampl_agent_mbox(a, "m4", &ctrl), 0);
+	const struct mbox_consumer *con;
+	assert_int_equal(ampl_agent_mbox_consumer(a, "client", &con), 0);
+	struct fcl c;
+	fcl_init(&c);
+	c.cl.node = con;
+	static const struct {
+		const char *name;
+		int chan;
+	} want[] = { { "tx", 1 }, { "rx", 5 }, { "db", 14 }, { "rst", -EINVAL } };
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(want); i++) {
+		struct mbox_chan *ch = mbox_request_channel_byname(&c.cl, want[i].name);
+		if (want[i].chan < 0) {
+			assert_true(AMPL_IS_ERR(ch));
+			assert_int_equal(AMPL_PTR_ERR(ch), want[i].chan);
+		} else {
+			assert_false(AMPL_IS_ERR(ch));
+			assert_ptr_equal(ch, &ctrl->chans[want[i].chan]);
+		}
+	}
+	ampl_agent_detach(a);
+	ampl_soc_close(soc);
+	ampl_soc_destroy(name);
+}
+
 /* ---- two processes: 100,000 words with sequence numbers ---- */
 
 #define XWORDS 100000u
@@ -916,6 +977,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_xlate, teardown),
 		cmocka_unit_test_teardown(test_side_a_init, teardown),
 		cmocka_unit_test_teardown(test_agents, teardown),
+		cmocka_unit_test_teardown(test_dt_consumer, teardown),
 		cmocka_unit_test_teardown(test_two_processes, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

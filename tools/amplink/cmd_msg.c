@@ -166,6 +166,10 @@ int cmd_send(int argc, char **argv)
 		code = cli_fail(EXIT_FAIL, "send", "%s has not consumed the previous request from %s yet (amplink soc "
 				"show %s)", to, as, soc_name);
 		goto out;
+	case -ESHUTDOWN:
+		code = cli_fail(EXIT_FAIL, "send", "%s or %s is offline (amplink agent online --soc %s ...)", to, as,
+				soc_name);
+		goto out;
 	case -ETIMEDOUT:
 		code = cli_fail(EXIT_FAIL, "send", "%s did not acknowledge within %llu ms (is a receiver attached? "
 				"amplink recv --as %s)", to, (unsigned long long)timeout_ms, to);

@@ -28,12 +28,16 @@
  *       The receiver is interrupted by the RF flag of the group's last register, checks that the RF flags of the
  *       whole group are set (otherwise the peer broke the protocol: the group is not read, the event is counted),
  *       reads the group and passes a copy of its words to the callback. Reading frees the sender's TE flags.
+ *       ipm_send(): -EINVAL (bad arguments, id too large), -EMSGSIZE (more than the size), -EBUSY (without wait:
+ *       a TE flag of the group is clear; nothing is written, never a partial message); with wait it waits for the
+ *       group to be empty, writes it (the last register last) and returns once the TE flag of the last register
+ *       is set again, i.e. the receiver read the message; -ETIMEDOUT after ack_timeout_us (Zephyr spins forever).
  *
  * Everything comes through ampl_io_read32()/ampl_io_write32() on `regs`: the same code drives the silicon and the
  * virtual SoC's register model. Control-register read-modify-writes are serialised by a spinlock inside this
  * driver; two drivers (two operating systems) on one side of one MU are not supported, as on the silicon.
  *
- * Portable: builds freestanding (no libc calls).
+ * Portable: builds freestanding.
  */
 #ifndef AMPLINK_DRIVERS_NXP_MU_H
 #define AMPLINK_DRIVERS_NXP_MU_H
