@@ -62,9 +62,11 @@ struct mbox_chan {
 	unsigned msg_count, msg_free;
 	void *msg_data[MBOX_TX_QUEUE_LEN];
 	int offline;             /* 0, or the error that sends get while the remote is offline */
-	uint32_t done_seq;       /* messages finished (under lock); message n finishes when done_seq reaches n */
+	uint32_t done_seq;       /* messages taken off the channel (under lock): numbering of accepted messages */
+	uint32_t reported_seq;   /* messages whose tx_done has returned: a blocking sender waits for its number */
 	uint32_t active_seq;     /* number of the message in flight */
-	int last_result;         /* result of the last finished message */
+	unsigned active_slot;    /* its queue slot (the token mbox_send_message returned) */
+	int slot_result[MBOX_TX_QUEUE_LEN]; /* result of the last message of each slot */
 	_Atomic uint32_t done_seq_pub; /* bumped with done_seq: blocking senders sleep on it */
 	atomic_uint sleepers;    /* blocking senders asleep on done_seq_pub (a wake-up is made only for them) */
 	atomic_uint rx_busy;     /* rx_callback calls in progress (free waits for them) */

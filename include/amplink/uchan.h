@@ -103,8 +103,8 @@ struct ampl_uchan_stats {
  * ampl_uchan_ctl_open() - the control of agent @ag (one per agent per process).
  * @ag:   an attached agent (ampl_agent_attach()); it must outlive the control
  * @opts: NULL for the defaults
- * Return: 0; -EINVAL (NULL @ag or @out, an agent of an unknown profile, queue_len above 65536); -EBUSY (this agent
- *         already has a control in this process); -ENOMEM.
+ * Return: 0; -EINVAL (NULL @ag or @out, an agent of an unknown profile, queue_len above 65536); -ENOTSUP (the
+ *         SoC has no IPI block, e.g. i.MX); -EBUSY (this agent already has a control in this process); -ENOMEM.
  */
 int ampl_uchan_ctl_open(struct ampl_agent *ag, const struct ampl_uchan_opts *opts, struct ampl_uchan_ctl **out);
 
@@ -121,7 +121,8 @@ void ampl_uchan_ctl_close(struct ampl_uchan_ctl *ctl);
  *   -EINVAL  NULL argument, no such agent, or @target is the control's own agent
  *   -EPERM   @target is platform-management firmware (AMPL_AGENT_FIRMWARE: PMU on ZynqMP; PSM, PMC on Versal)
  *   -EBUSY   @target is already requested through this control (by any of its names)
- * Then the mailbox controller to @target is made (ampl_agent_mbox()); its errors are returned (-ENOMEM, ...).
+ * Then the mailbox controller to @target is made (ampl_agent_mbox()); its errors are returned (-ENOMEM, ...), and
+ * -ENOTSUP when it is not an IPI destination.
  * Return: 0 and *@out, the channel (closed, empty queue); or one of the codes above.
  */
 int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct ampl_uchan **out);

@@ -7,9 +7,10 @@
  * tx_prepare (called under it, as in Linux). The controller list has its own spinlock; mbox_poll_all() holds it
  * while polling, so callbacks must not register or unregister controllers (they are atomic anyway).
  *
- * Every accepted message gets a sequence number; chan->done_seq counts finished ones. A blocking sender waits for
- * its own number, and a tick names the message it completes, so a late poller or a timed-out waiter can never
- * complete the wrong message.
+ * Every accepted message gets a sequence number; chan->done_seq counts those taken off the channel and
+ * chan->reported_seq those whose tx_done has returned. A blocking sender waits for its own number to be reported
+ * (so tx_done has run when it returns) and reads its own slot's result; a tick names the message it completes, so a
+ * late poller or a timed-out waiter can never complete the wrong message.
  */
 #include <amplink/mailbox_controller.h>
 
@@ -29,17 +30,21 @@ static bool str_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Wake blocking senders, if any sleep: the common case (nobody asleep) costs no system call. */
-static void wake_senders(struct mbox_chan *chan)
+/*
+ * Tell the client about @n finished messages, then count them as reported and wake blocking senders: a blocking
+ * send returns only after its message's tx_done has run. The common case (nobody asleep) costs no system call.
+ */
+static void report(struct mbox_chan *chan, struct mbox_client *cl, void *const *msgs, unsigned n, int r)
 {
+	for (unsigned i = 0; i < n; i++)
+		if (cl && cl->tx_done)
+			cl->tx_done(cl, msgs[i], r);
+	unsigned key = ampl_spin_lock(&chan->lock);
+	chan->reported_seq += n;
+	ampl_spin_unlock(&chan->lock, key);
+	atomic_fetch_add(&chan->done_seq_pub, 1);
 	if (atomic_load(&chan->sleepers))
 		ampl_os_wake(&chan->done_seq_pub);
-}
-
-static void finish(struct mbox_client *cl, void *mssg, int r)
-{
-	if (cl && cl->tx_done)
-		cl->tx_done(cl, mssg, r);
 }
 
 static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r);
@@ -71,6 +76,7 @@ static void msg_submit(struct mbox_chan *chan)
 			chan->active = true;
 			chan->active_req = data;
 			chan->active_seq = chan->done_seq + 1;
+			chan->active_slot = idx;
 			/* The ticker is needed only if someone waits for this message without waiting on the hardware
 			 * itself: a tx_done callback, or messages queued behind it. A blocking sender flushes. */
 			bool kick = (chan->txdone_method & TXDONE_BY_POLL) && (cl->tx_done || chan->msg_count) &&
@@ -81,16 +87,13 @@ static void msg_submit(struct mbox_chan *chan)
 			return;
 		}
 		/* A message the controller refused is done, with its error; try the next one. */
-		chan->last_result = err;
-		atomic_fetch_add(&chan->done_seq_pub, 1);
+		chan->slot_result[idx] = err;
 		chan->done_seq++;
 		ampl_spin_unlock(&chan->lock, key);
-		finish(cl, data, err);
-		wake_senders(chan);
+		report(chan, cl, &data, 1, err);
 	}
 }
 
-/* Complete the active message if it is still message @seq (0: whichever is active). */
 static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r)
 {
 	unsigned key = ampl_spin_lock(&chan->lock);
@@ -102,15 +105,13 @@ static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r)
 	struct mbox_client *cl = chan->cl;
 	chan->active = false;
 	chan->active_req = NULL;
-	chan->last_result = r;
+	chan->slot_result[chan->active_slot] = r;
 	chan->done_seq++;
-	atomic_fetch_add(&chan->done_seq_pub, 1);
 	bool queued = chan->msg_count != 0;
 	ampl_spin_unlock(&chan->lock, key);
 	if (queued)
 		msg_submit(chan);
-	finish(cl, mssg, r);
-	wake_senders(chan);
+	report(chan, cl, &mssg, 1, r);
 }
 
 /* Poll one channel: tick the active message if the controller says it is done. True if still busy. */
@@ -210,8 +211,8 @@ bool mbox_client_tx_busy(struct mbox_chan *chan)
 	return busy;
 }
 
-/* Wait for message @seq to finish; returns its result or -ETIME. */
-static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned long tout_ms)
+/* Wait until message @seq (in queue slot @slot) is reported; returns its result or -ETIME. */
+static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned slot, unsigned long tout_ms)
 {
 	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	/* Fast path: our message is in flight on a polled controller that can wait on the hardware. */
@@ -227,11 +228,11 @@ static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned long tout_ms
 	uint64_t deadline = ampl_os_uptime_us() + (uint64_t)tout_ms * 1000u;
 	for (;;) {
 		unsigned key = ampl_spin_lock(&chan->lock);
-		uint32_t done = chan->done_seq;
-		int result = chan->last_result;
+		uint32_t reported = chan->reported_seq;
+		int result = chan->slot_result[slot];
 		bool mine_active = chan->active && chan->active_seq == seq;
 		ampl_spin_unlock(&chan->lock, key);
-		if ((int32_t)(done - seq) >= 0)
+		if ((int32_t)(reported - seq) >= 0)
 			return result;
 		uint64_t now = ampl_os_uptime_us();
 		if (now >= deadline) {
@@ -252,7 +253,7 @@ static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned long tout_ms
 		}
 		uint32_t pub = atomic_load(&chan->done_seq_pub);
 		key = ampl_spin_lock(&chan->lock);
-		bool finished = (int32_t)(chan->done_seq - seq) >= 0;
+		bool finished = (int32_t)(chan->reported_seq - seq) >= 0;
 		ampl_spin_unlock(&chan->lock, key);
 		if (!finished) {
 			/* sleepers is raised before the re-check below and done_seq_pub is bumped before a ticker reads
@@ -293,7 +294,7 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 		msg_submit(chan);
 	if (!cl->tx_block)
 		return (int)idx;
-	return wait_done(chan, seq, cl->tx_tout ? cl->tx_tout : FOREVER_MS);
+	return wait_done(chan, seq, idx, cl->tx_tout ? cl->tx_tout : FOREVER_MS);
 }
 
 int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
@@ -324,21 +325,19 @@ static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err, bool 
 	unsigned key = ampl_spin_lock(&chan->lock);
 	if (active && chan->active) {
 		msgs[n++] = chan->active_req;
+		chan->slot_result[chan->active_slot] = err;
 		chan->active = false;
 		chan->active_req = NULL;
 	}
 	while (chan->msg_count) {
 		unsigned idx = (chan->msg_free + MBOX_TX_QUEUE_LEN - chan->msg_count) % MBOX_TX_QUEUE_LEN;
 		msgs[n++] = chan->msg_data[idx];
+		chan->slot_result[idx] = err;
 		chan->msg_count--;
 	}
 	chan->done_seq += n;
-	chan->last_result = err;
-	atomic_fetch_add(&chan->done_seq_pub, 1);
 	ampl_spin_unlock(&chan->lock, key);
-	for (unsigned i = 0; i < n; i++)
-		finish(cl, msgs[i], err);
-	wake_senders(chan);
+	report(chan, cl, msgs, n, err);
 }
 
 void mbox_chan_set_offline(struct mbox_chan *chan, int err)

@@ -92,7 +92,7 @@ static void sleep_us(unsigned us)
 /* The profile an agent description belongs to (the agent handle does not name its SoC). */
 static const struct ampl_soc_profile *profile_of(const struct ampl_ipi_agent *a)
 {
-	static const struct ampl_soc_profile *const known[] = { &ampl_soc_zynqmp, &ampl_soc_versal };
+	static const struct ampl_soc_profile *const known[] = { &ampl_soc_zynqmp, &ampl_soc_versal, &ampl_soc_imx };
 	for (size_t i = 0; a && i < AMPL_ARRAY_SIZE(known); i++)
 		if (a >= known[i]->agents && a < known[i]->agents + known[i]->num_agents)
 			return known[i];
@@ -188,6 +188,8 @@ int ampl_uchan_ctl_open(struct ampl_agent *ag, const struct ampl_uchan_opts *opt
 	const struct ampl_soc_profile *p = profile_of(self);
 	if (!p)
 		return -EINVAL;
+	if (!p->valid_mask)
+		return -ENOTSUP; /* no IPI block on this SoC (i.MX: Messaging Units) */
 	struct ampl_uchan_opts o = { AMPL_UCHAN_QUEUE_LEN, AMPL_UCHAN_ACK_TIMEOUT_MS };
 	if (opts && opts->queue_len)
 		o.queue_len = opts->queue_len;
@@ -294,7 +296,7 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 		goto out;
 	struct xlnx_ipi_mbox *ipi = xlnx_ipi_mbox_of(&mbox->chans[XLNX_IPI_TX_CHAN]);
 	if (!ipi) {
-		ret = -EINVAL;
+		ret = -ENOTSUP; /* not an IPI destination */
 		goto out;
 	}
 	ch = calloc(1, sizeof(*ch));

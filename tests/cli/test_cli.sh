@@ -160,6 +160,13 @@ expect "agent unknown" 2 "unknown agent 'gpu'" -- "$amp" agent offline --soc "$s
 expect "agent bad sub-command" 2 "unknown sub-command 'reboot'" -- "$amp" agent reboot --soc "$soc" rpu1
 expect "agent help" 0 "usage: amplink agent" -- "$amp" agent --help
 
+# amplink mount: usage and error paths (the file system itself: tests/integration/test_fuse.sh)
+expect "mount help" 0 "usage: amplink mount" -- "$amp" mount --help
+expect "mount missing --as" 2 "--as AGENT is required" -- "$amp" mount "$tmp"
+expect "mount missing DIR" 2 "expected one directory DIR" -- "$amp" mount --as apu
+expect "mount not a directory" 1 "not a directory|built without libfuse3" -- \
+	"$amp" mount --soc "$soc" --as apu "$src/README.md"
+
 # Demo, short
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0

@@ -92,6 +92,7 @@ struct sender {
 	struct mbox_chan *chan;
 	int from, to;
 	atomic_bool stop; /* set by the toggler when its cycles are over */
+	bool retry_refused;
 	int next;         /* first sequence number not used */
 };
 
@@ -108,6 +109,8 @@ static void *send_range(void *arg)
 		if (r == -ESHUTDOWN && atomic_load(&tx.ndone[seq]) == 0) {
 			tx.fast_fail++; /* refused before it went anywhere: no tx_done owed */
 			usleep(100);
+			if (s->retry_refused)
+				seq--; /* the return is announced asynchronously: try this one again */
 			continue;
 		}
 		tx.accepted++;
@@ -168,7 +171,7 @@ static void test_hotplug_under_traffic(void **state)
 	int shut_during = tx.shut, fast_during = tx.fast_fail;
 
 	/* Back for good: traffic resumes, every request gets through. */
-	struct sender after = { .chan = chan, .from = N_TOGGLE, .to = N_ALL };
+	struct sender after = { .chan = chan, .from = N_TOGGLE, .to = N_ALL, .retry_refused = true };
 	send_range(&after);
 
 	atomic_store(&sh->rpu_stop, 1);

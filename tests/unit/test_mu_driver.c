@@ -70,6 +70,7 @@ struct dfx {
 };
 
 static unsigned counter;
+/* The open fixture; fixtures are static so that teardown can close one after a failed assertion. */
 static struct dfx *live;
 
 static void count_soft_irq(void *arg)
@@ -207,7 +208,7 @@ static void isr_loop_stop(struct isr_loop *l)
 static void ipm_for_size(uint32_t size)
 {
 	char id[32];
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	uint32_t words = size / 4, ids = 4 / words, max_id = ids - 1;
 	struct ipmdev tx, rx;
@@ -354,7 +355,7 @@ static void test_ipm_16(void **state)
 static void test_ipm_bad_config(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	struct ipmdev d;
 	static const uint32_t bad[] = { 0, 1, 12, 20, 32 };
@@ -373,7 +374,7 @@ static void test_ipm_bad_config(void **state)
 static void test_exclusive(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	struct ipmdev d1, d2;
 	assert_int_equal(ipmdev_init(&d1, &f.mu[B], 4, 0), 0);
@@ -439,7 +440,7 @@ static struct mbox_chan *chan(struct dfx *f, int s, unsigned type, unsigned idx)
 static void test_tx_rx(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	static const uint32_t tie[4] = { 0x00800000, 0x00400000, 0x00200000, 0x00100000 };
 	static const uint32_t rie[4] = { 0x08000000, 0x04000000, 0x02000000, 0x01000000 };
@@ -543,7 +544,7 @@ static void test_tx_rx(void **state)
 static void test_doorbells(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	static const uint32_t gir[4] = { 0x00080000, 0x00040000, 0x00020000, 0x00010000 };
 	static const uint32_t gip[4] = { 0x80000000, 0x40000000, 0x20000000, 0x10000000 };
@@ -602,7 +603,7 @@ static void test_doorbells(void **state)
 static void test_xlate(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	struct {
 		unsigned nargs;
@@ -651,7 +652,7 @@ static void dirty(struct dfx *f)
 static void test_side_a_init(void **state)
 {
 	(void)state;
-	struct dfx f;
+	static struct dfx f;
 	dfx_open(&f);
 	nxp_mu_remove(&f.mu[A]);
 	dirty(&f);

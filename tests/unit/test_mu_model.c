@@ -62,6 +62,7 @@ struct fx {
 };
 
 static unsigned counter;
+/* The open fixture; fixtures are static so that teardown can close one after a failed assertion. */
 static struct fx *live;
 
 static void fx_open(struct fx *f)
@@ -253,7 +254,7 @@ static uint32_t expected(const struct row *r, int side, uint32_t off)
 
 static void run_row(const struct row *r)
 {
-	struct fx f;
+	static struct fx f;
 	fx_open(&f);
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(r->steps) && r->steps[i].op != END; i++) {
 		const struct step *s = &r->steps[i];
@@ -386,7 +387,7 @@ static void test_irq_rows(void **state)
 	(void)state;
 	for (unsigned r = 0; r < AMPL_ARRAY_SIZE(irows); r++) {
 		const struct irow *row = &irows[r];
-		struct fx f;
+		static struct fx f;
 		fx_open(&f);
 		struct ampl_soc_mu mu;
 		assert_int_equal(ampl_soc_mu_info(f.soc, 0, &mu), 0);
@@ -424,7 +425,7 @@ static void test_irq_rows(void **state)
 static void test_info(void **state)
 {
 	(void)state;
-	struct fx f;
+	static struct fx f;
 	fx_open(&f);
 	struct ampl_soc_mu mu;
 	assert_int_equal(ampl_soc_mu_info(f.soc, 0, &mu), 0);
@@ -558,7 +559,7 @@ static void stress_side(const char *soc_name, int s, struct stress_result *res)
 static void test_multiprocess(void **state)
 {
 	(void)state;
-	struct fx f;
+	static struct fx f;
 	fx_open(&f);
 	struct stress_result *res =
 		mmap(NULL, 2 * sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

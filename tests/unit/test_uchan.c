@@ -212,6 +212,15 @@ static void test_ctl_codes(void **state)
 	check_rc("ctl_open(rpu0) again", ampl_uchan_ctl_open(E.rpu0, NULL, &c), 0);
 	ampl_uchan_ctl_close(c);
 	ampl_uchan_ctl_close(NULL);
+
+	/* A SoC without an IPI block (i.MX: Messaging Units) has no IPI user-space channels. */
+	char iname[64];
+	struct ampl_soc *isoc = make_soc(iname, sizeof(iname), &ampl_soc_imx);
+	struct ampl_agent *a = attach(isoc, "a");
+	check_rc("ctl_open(i.MX agent)", ampl_uchan_ctl_open(a, NULL, &c), -ENOTSUP);
+	ampl_agent_detach(a);
+	ampl_soc_close(isoc);
+	ampl_soc_destroy(iname);
 }
 
 static void test_request_verification(void **state)

@@ -587,11 +587,6 @@ static int check_env(const char *dir, const char *as, const char *soc_name)
 		return cli_fail(EXIT_FAIL, "mount", "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return cli_fail(EXIT_FAIL, "mount", "%s: not a directory", dir);
-	if (access("/dev/fuse", F_OK))
-		return cli_fail(EXIT_FAIL, "mount", "/dev/fuse is missing: FUSE is not available here (load the fuse "
-				"module; in a container, give it the device /dev/fuse)");
-	if (access("/dev/fuse", R_OK | W_OK))
-		return cli_fail(EXIT_FAIL, "mount", "/dev/fuse: %s", strerror(errno));
 	struct ampl_soc *soc;
 	int code = cli_open_soc("mount", soc_name, &soc);
 	if (code)
@@ -607,6 +602,11 @@ static int check_env(const char *dir, const char *as, const char *soc_name)
 		return cli_fail(EXIT_USAGE, "mount", "unknown agent '%s' on a %s SoC (agents: %s)", as, p->name, valid);
 	}
 	ampl_soc_close(soc);
+	if (access("/dev/fuse", F_OK))
+		return cli_fail(EXIT_FAIL, "mount", "/dev/fuse is missing: FUSE is not available here (load the fuse "
+				"module; in a container, give it the device /dev/fuse)");
+	if (access("/dev/fuse", R_OK | W_OK))
+		return cli_fail(EXIT_FAIL, "mount", "/dev/fuse: %s", strerror(errno));
 	return 0;
 }
 

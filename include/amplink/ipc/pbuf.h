@@ -1,0 +1,294 @@
+/*
+ * pbuf: a single-producer single-consumer packet ring in memory shared by two cores, wire-compatible byte for byte
+ * with Zephyr's pbuf (subsys/ipc/ipc_service/lib/pbuf.c, the FIFO of the ICMsg backend), including the optional
+ * handshake word of ICMsg's session ("unbound") mode.
+ *
+ * This is a protocol library: it knows nothing about devices, mailboxes, threads or processes. It never allocates,
+ * never blocks, and never sleeps. Whoever uses it signals the peer (a mailbox doorbell) after pbuf_write() and
+ * drains the ring with pbuf_read() when signalled.
+ *
+ * Terminology
+ *   region   the caller-provided shared memory of one direction (a devicetree tx-region / rx-region)
+ *   writer   the only core that writes packets into a region (its tx-region); it owns wr_idx and data[]
+ *   reader   the only core that reads packets from it (its rx-region); it owns rd_idx and the handshake word
+ *   D        the data-cache line size both sides agree on ("dcache-alignment"; 0 when absent)
+ *   H        use_handshake: the region has the session-mode handshake word
+ *   packet   one pbuf_write(): a 4-byte header and 1..65535 payload bytes
+ *
+ * Region layout (one region per direction; all indices little-endian u32, byte offsets into data[]):
+ *
+ *     offset 0          +------------------------+
+ *                       | rd_idx        (reader) |  next byte the reader will read
+ *     offset 4 (if H)   | handshake     (reader) |  session word of ICMsg "unbound" mode
+ *                       | ... padding ...        |  up to W, so rd_idx and wr_idx sit on different cache lines
+ *     offset W          +------------------------+  W = MAX(D, (H ? 2 : 1) * 4)
+ *                       | wr_idx        (writer) |  next byte the writer will write
+ *     offset W + 4      +------------------------+
+ *                       | data[data_len](writer) |  the ring; data_len = size - W - 4 (a multiple of 4, >= 12)
+ *     offset size       +------------------------+
+ *
+ *     D = 0,  H = 0:  rd_idx @0,                 wr_idx @4,  data @8
+ *     D = 0,  H = 1:  rd_idx @0, handshake @4,   wr_idx @8,  data @12
+ *     D = 32, H = 0:  rd_idx @0,                 wr_idx @32, data @36
+ *     D = 32, H = 1:  rd_idx @0, handshake @4,   wr_idx @32, data @36
+ *
+ * Packet format (at a 4-aligned index of data[]):
+ *
+ *     +0  len       u16, BIG-endian: payload bytes (1..65535)
+ *     +2  reserved  u16, written as 0, ignored by the reader (room for a future version)
+ *     +4  payload   len bytes; wraps from the end of data[] to data[0] with no marker
+ *         padding   up to the next multiple of 4 (not written; its bytes are whatever was there)
+ *
+ *     next index = ROUND_UP(index + 4 + len, 4) mod data_len
+ *
+ * Empty is rd_idx == wr_idx. One 4-byte word always stays free to tell full from empty, so a packet fits when
+ * 4 + len <= data_len - occupied - 4, and the largest packet an empty ring takes is data_len - 8 bytes.
+ *
+ * A typical exchange (ICMsg: A's tx-region is B's rx-region):
+ *
+ *     core A (writer)                      region                       core B (reader)
+ *     pbuf_tx_init(&tx, &cfg)   ---->  rd_idx = wr_idx = 0              pbuf_rx_init(&rx, &cfg)
+ *     pbuf_write(&tx, "abc", 3) ---->  data[0..7] = 00 03 00 00 'a' 'b' 'c' ?
+ *                                      wr_idx = 8  (published last)
+ *     doorbell  ------------------------------------------------------> (interrupt) pbuf_read(&rx, NULL, 0): 3
+ *                                                                       pbuf_read(&rx, buf, sizeof(buf)): 3
+ *                                      rd_idx = 8  <------------------
+ *
+ * Trust: everything the peer writes (wr_idx for a reader, rd_idx for a writer, packet headers) is validated before
+ * use, read once per call, and reported as an error code; no value in shared memory can make this library read or
+ * write outside the region, loop, or crash (docs/pbuf.md: the security model). Each side keeps a local copy of its
+ * own index and never trusts the shared copy of it.
+ *
+ * Caches: a core with a data cache over the region needs D set to the larger cache line of the two cores and the
+ * hooks of <amplink/cache.h>; the library cleans and invalidates exactly what it touches (docs/pbuf.md lists the
+ * points).
+ *
+ * Contexts: every function may be called from thread or interrupt context; none blocks. One pbuf object belongs
+ * to one core: calls on the same object must not run concurrently (serialise several writers with a lock); a
+ * writer's and a reader's calls on their two objects for the same region may run at the same time on two cores.
+ */
+#ifndef AMPLINK_IPC_PBUF_H
+#define AMPLINK_IPC_PBUF_H
+
+#include <amplink/port.h>
+#include <amplink/errno.h>
+
+/** API version of this header (independent of the wire format). */
+#define AMPL_PBUF_API_VERSION "1.0.0"
+/**
+ * Wire format implemented: 1 = Zephyr's pbuf (2023 onwards) with the 2025 optional handshake word. The format has no
+ * version field in shared memory; both sides must be configured alike (D and H).
+ */
+#define AMPL_PBUF_WIRE_VERSION 1
+
+/** Bytes of a packet header (BE16 length + 2 reserved bytes). Zephyr: PBUF_PACKET_LEN_SZ. */
+#define PBUF_PACKET_LEN_SZ 4u
+/** Size of one index; also the word kept free to tell a full ring from an empty one. */
+#define PBUF_IDX_SIZE 4u
+/** Smallest data[] length: a header, one payload byte and the free word, rounded up to 4. */
+#define PBUF_MIN_DATA_LEN 12u
+
+#define PBUF_MAX_(a, b) ((a) > (b) ? (a) : (b))
+/** Offset of rd_idx in the region. */
+#define PBUF_RD_IDX_OFF 0u
+/** Offset of the handshake word (only when H). */
+#define PBUF_HANDSHAKE_OFF 4u
+/** Offset W of wr_idx for dcache alignment @d and handshake @h (0 or 1). */
+#define PBUF_WR_IDX_OFF(d, h) PBUF_MAX_((uint32_t)(d), ((h) ? 2u : 1u) * PBUF_IDX_SIZE)
+/** Offset of data[]. */
+#define PBUF_DATA_OFF(d, h) (PBUF_WR_IDX_OFF(d, h) + PBUF_IDX_SIZE)
+/** Bytes of the region in front of data[] (Zephyr's PBUF_HEADER_OVERHEAD() generalised to the handshake word). */
+#define PBUF_HEADER_OVERHEAD(d, h) PBUF_DATA_OFF(d, h)
+/** Region size that gives data[] exactly @data_len bytes. */
+#define PBUF_REGION_SIZE(d, h, data_len) (PBUF_DATA_OFF(d, h) + (uint32_t)(data_len))
+/** Largest payload an empty ring with @data_len bytes of data[] accepts (before the 65535 limit of the header). */
+#define PBUF_MAX_PAYLOAD(data_len) ((uint32_t)(data_len) - PBUF_PACKET_LEN_SZ - PBUF_IDX_SIZE)
+/** Upper bound on the region size (indices and their sums stay below 2^32). */
+#define PBUF_MAX_REGION_SIZE 0x80000000u
+
+/* The layouts Zephyr's PBUF_CFG_INIT() produces, checked at compile time. */
+_Static_assert(PBUF_WR_IDX_OFF(0, 0) == 4 && PBUF_DATA_OFF(0, 0) == 8, "pbuf layout D=0 H=0");
+_Static_assert(PBUF_WR_IDX_OFF(0, 1) == 8 && PBUF_DATA_OFF(0, 1) == 12, "pbuf layout D=0 H=1");
+_Static_assert(PBUF_WR_IDX_OFF(4, 0) == 4 && PBUF_WR_IDX_OFF(4, 1) == 8, "pbuf layout D=4");
+_Static_assert(PBUF_WR_IDX_OFF(32, 0) == 32 && PBUF_DATA_OFF(32, 1) == 36, "pbuf layout D=32");
+_Static_assert(PBUF_WR_IDX_OFF(64, 1) == 64 && PBUF_DATA_OFF(64, 0) == 68, "pbuf layout D=64");
+_Static_assert(PBUF_MIN_DATA_LEN == ((PBUF_PACKET_LEN_SZ + 1 + PBUF_IDX_SIZE + 3) & ~3u), "pbuf minimum");
+
+/**
+ * struct pbuf_pkt_hdr - the 4-byte header in front of every payload (wire format, byte array: no padding, no
+ * alignment assumption).
+ * @len_be:   payload length, big-endian
+ * @reserved: 0 when written; ignored when read
+ */
+struct pbuf_pkt_hdr {
+	uint8_t len_be[2];
+	uint8_t reserved[2];
+};
+_Static_assert(sizeof(struct pbuf_pkt_hdr) == PBUF_PACKET_LEN_SZ, "pbuf packet header is 4 bytes");
+_Static_assert(offsetof(struct pbuf_pkt_hdr, reserved) == 2, "pbuf reserved bytes at +2");
+
+/**
+ * struct pbuf_cfg - where one region is and how it is laid out. Fill it with pbuf_cfg_init() (or statically with
+ * PBUF_CFG_INITIALIZER(); pbuf_tx_init()/pbuf_rx_init() validate it either way). Constant after init.
+ * @mem:          region base (public, set by the caller); the caller owns the memory, which must outlive every
+ *                pbuf using this configuration
+ * @size:         region bytes (public)
+ * @dcache_align: D (public)
+ * @handshake:    H (public)
+ * @wr_idx_off:   W (read-only, computed)
+ * @data_off:     W + 4 (read-only, computed)
+ * @data_len:     size - W - 4 (read-only, computed)
+ */
+struct pbuf_cfg {
+	void *mem;
+	uint32_t size;
+	uint32_t dcache_align;
+	bool handshake;
+	uint32_t wr_idx_off;
+	uint32_t data_off;
+	uint32_t data_len;
+};
+
+/** Static form of pbuf_cfg_init() (no validation here: pbuf_tx_init()/pbuf_rx_init() validate). */
+#define PBUF_CFG_INITIALIZER(mem_, size_, d_, h_)                                                                  \
+	{                                                                                                          \
+		.mem = (mem_), .size = (uint32_t)(size_), .dcache_align = (uint32_t)(d_), .handshake = (h_),      \
+		.wr_idx_off = PBUF_WR_IDX_OFF(d_, h_), .data_off = PBUF_DATA_OFF(d_, h_),                          \
+		.data_len = (uint32_t)(size_)-PBUF_DATA_OFF(d_, h_),                                               \
+	}
+
+/**
+ * struct pbuf - one core's end of one region. Allocate it anywhere (statically is fine); it holds no pointer into
+ * itself. A zero-filled object is "not initialised" and every call on it fails with -EINVAL.
+ * @cfg:    the configuration (read-only after init; a copy, so the caller's struct may go away)
+ * @wr_idx: private: the writer's own index (the shared copy is only ever written from this)
+ * @rd_idx: private: the reader's own index
+ * @role:   private: 0 not initialised, writer or reader
+ */
+struct pbuf {
+	struct pbuf_cfg cfg;
+	uint32_t wr_idx;
+	uint32_t rd_idx;
+	uint8_t role;
+};
+
+/**
+ * pbuf_cfg_init() - compute and validate the layout of a region.
+ * @cfg:          filled on success; untouched on failure
+ * @mem:          region base in this core's address space; aligned to MAX(@dcache_align, 4)
+ * @size:         region bytes: a multiple of 4, at least W + 4 + 12, below PBUF_MAX_REGION_SIZE
+ * @dcache_align: D: 0 (no cache line to respect) or a power of two >= 4; both sides must use the same value
+ * @handshake:    H: reserve the session-mode handshake word at offset 4
+ *
+ * Touches no memory of the region.
+ * Return:
+ * * 0        @cfg holds the layout
+ * * -EINVAL  NULL @cfg or @mem; D neither 0 nor a power of two >= 4; @mem not aligned to MAX(D, 4); @size not a
+ *            multiple of 4, too small for 12 bytes of data[], or too large
+ * Context: any.
+ */
+int pbuf_cfg_init(struct pbuf_cfg *cfg, void *mem, size_t size, uint32_t dcache_align, bool handshake);
+
+/**
+ * pbuf_tx_init() - become the writer of a region, and reset it.
+ * @pb:  the writer's object; initialised on success
+ * @cfg: a layout (copied)
+ *
+ * Writes 0 to wr_idx and to rd_idx in shared memory (exactly what Zephyr's pbuf_tx_init() does; the handshake word
+ * and data[] are left as they are), cleans both from the cache, and sets the local index to 0. Use it at start-up
+ * and when the session protocol says the ring restarts; the reader must re-run pbuf_rx_init() then.
+ * Return:
+ * * 0        initialised
+ * * -EINVAL  NULL @pb or @cfg, or a @cfg that pbuf_cfg_init() would reject (shared memory untouched)
+ * Context: any.
+ */
+int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
+
+/**
+ * pbuf_rx_init() - become the reader of a region.
+ * @pb:  the reader's object; initialised on success
+ * @cfg: a layout (copied)
+ *
+ * Sets the local read index to 0 and touches no shared memory: the writer resets the indices with pbuf_tx_init().
+ * Call it again to resynchronise after the writer restarted the ring.
+ * Return:
+ * * 0        initialised
+ * * -EINVAL  NULL @pb or @cfg, or a @cfg that pbuf_cfg_init() would reject
+ * Context: any.
+ */
+int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
+
+/**
+ * pbuf_write() - copy one packet into the ring and publish it.
+ * @pb:   a writer (pbuf_tx_init())
+ * @data: @len bytes; stays the caller's (copied before return)
+ * @len:  payload bytes, 1..65535
+ *
+ * Writes the header and the payload (wrapping if needed), cleans them from the cache, issues a barrier, stores the
+ * new wr_idx and cleans it. The peer learns of the packet only from wr_idx, so a reader never sees a partial
+ * packet. Signal the peer afterwards (doorbell).
+ * Return:
+ * * @len     written and published
+ * * -EINVAL  NULL @pb or @data, @len 0, @pb not a writer; or the rd_idx the reader wrote is not a multiple of 4 or
+ *            not below data_len (a corrupt peer: nothing written)
+ * * -ENOMEM  not enough free space now (4 + @len > free space, one word kept free), or never: @len above
+ *            PBUF_MAX_PAYLOAD(data_len); nothing written
+ * Context: any; never blocks. Not concurrently with another call on @pb.
+ */
+int pbuf_write(struct pbuf *pb, const void *data, uint16_t len);
+
+/**
+ * pbuf_read() - the next packet: its length, or a copy of it.
+ * @pb:  a reader (pbuf_rx_init())
+ * @buf: NULL to ask for the next packet's length without consuming it; otherwise where the payload is copied
+ *       (caller-owned; only its first returned-count bytes are written)
+ * @len: bytes available at @buf (ignored when @buf is NULL)
+ *
+ * With @buf, copies the whole packet and consumes it: stores the new rd_idx and cleans it from the cache, which
+ * gives the space back to the writer. A packet is never split or truncated.
+ * Checks, in this order (the first that fails decides the result; the packet stays in the ring on every error):
+ * Return:
+ * * 0        the ring is empty (nothing consumed)
+ * * n > 0    the payload length n: copied and consumed, or, with @buf NULL, the length of a complete packet that a
+ *            read with a buffer of n bytes will deliver
+ * * -EINVAL  NULL @pb or @pb not a reader; or the wr_idx the writer wrote is not a multiple of 4 or not below
+ *            data_len (a corrupt peer)
+ * * -EBADMSG the header at rd_idx claims 0 bytes or more than PBUF_MAX_PAYLOAD(data_len): no writer can produce it
+ *            (a corrupt peer; it stays, so every later read answers the same until the writer resets the ring)
+ * * -EAGAIN  the header claims more bytes than wr_idx says are in the ring. A correct writer publishes wr_idx
+ *            last, so this means a corrupt or restarting peer; retrying is harmless
+ * * -ENOMEM  @len is smaller than the packet: nothing copied, the packet stays; pbuf_read(@pb, NULL, 0) gives
+ *            the length needed
+ * Context: any; never blocks. Not concurrently with another call on @pb.
+ */
+int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
+
+/**
+ * pbuf_handshake_read() - read the session-mode handshake word (invalidated from the cache first).
+ * @pb:    a writer or a reader of a region configured with H
+ * @value: receives the word (little-endian in memory, host order here)
+ *
+ * In ICMsg session mode the reader of a region writes the word and the writer reads it: a core reads the peer's
+ * word from its tx-region and writes its own into its rx-region. Its content (session ids) is the caller's to
+ * validate.
+ * Return:
+ * * 0         *@value set
+ * * -EINVAL   NULL @pb or @value, or @pb not initialised
+ * * -ENOTSUP  the region has no handshake word (H = 0)
+ * Context: any.
+ */
+int pbuf_handshake_read(const struct pbuf *pb, uint32_t *value);
+
+/**
+ * pbuf_handshake_write() - store the session-mode handshake word, then clean it from the cache.
+ * @pb:    a writer or a reader of a region configured with H (by the protocol: the reader)
+ * @value: the word (stored little-endian)
+ * Return:
+ * * 0         stored
+ * * -EINVAL   NULL @pb, or @pb not initialised
+ * * -ENOTSUP  the region has no handshake word (H = 0)
+ * Context: any.
+ */
+int pbuf_handshake_write(struct pbuf *pb, uint32_t value);
+
+#endif /* AMPLINK_IPC_PBUF_H */

@@ -1,0 +1,338 @@
+/*
+ * pbuf: the ICMsg packet ring (wire format and contracts in include/amplink/ipc/pbuf.h and docs/pbuf.md).
+ *
+ * Shared-memory discipline, everywhere in this file:
+ *   - Each side reads the other side's index exactly once per call, into a local, and validates it before any use.
+ *     Its own index comes from the local copy in struct pbuf, never from shared memory.
+ *   - A packet header is read once into a local and validated against data_len and against the occupied space.
+ *   - Every data[] access is at an offset below data_len computed from validated locals, so no value in shared
+ *     memory can move an access outside the region.
+ *   - Indices are loaded and stored as aligned 32-bit atomic accesses (one bus access, never torn), with acquire
+ *     and release ordering, plus the explicit barriers the protocol needs for the cache maintenance.
+ */
+#include <amplink/cache.h>
+#include <amplink/ipc/pbuf.h>
+
+enum {
+	ROLE_NONE = 0,
+	ROLE_WRITER = 0x57, /* 'W' */
+	ROLE_READER = 0x52, /* 'R' */
+};
+
+/* The wire stores indices and the handshake word little-endian. */
+static inline uint32_t le32_to_host(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+#define host_to_le32(v) le32_to_host(v)
+
+static inline uint32_t *word_at(const struct pbuf_cfg *cfg, uint32_t off)
+{
+	return (uint32_t *)(void *)((uint8_t *)cfg->mem + off);
+}
+
+static inline uint8_t *data_at(const struct pbuf_cfg *cfg)
+{
+	return (uint8_t *)cfg->mem + cfg->data_off;
+}
+
+/*
+ * Acquire: the peer's stores that precede its release store of this index (payload, or the reader's copy-out of
+ * the bytes it gave back) are visible to our accesses that follow.
+ */
+static inline uint32_t idx_load(const uint32_t *p)
+{
+	return le32_to_host(__atomic_load_n(p, __ATOMIC_ACQUIRE));
+}
+
+/* Release: our accesses before it (payload stores, or our copy-out) are visible before the new index is. */
+static inline void idx_store(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, host_to_le32(v), __ATOMIC_RELEASE);
+}
+
+/* Bytes in [rd, wr) going round the ring. Both are validated: 4-aligned and below len. */
+static inline uint32_t occupied(uint32_t len, uint32_t wr, uint32_t rd)
+{
+	return wr >= rd ? wr - rd : len - (rd - wr);
+}
+
+/* Index @idx moved by @n bytes (idx < len, n <= len), wrapped. */
+static inline uint32_t idx_add(uint32_t len, uint32_t idx, uint32_t n)
+{
+	uint32_t r = idx + n;
+	return r >= len ? r - len : r;
+}
+
+static inline uint32_t round_up4(uint32_t v)
+{
+	return (v + 3u) & ~3u;
+}
+
+static bool is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1u)) == 0;
+}
+
+/* The whole layout check, shared by pbuf_cfg_init() and the inits, which cannot trust a hand-filled struct. */
+static int check_layout(const void *mem, uint64_t size, uint32_t d, bool h)
+{
+	if (mem == NULL)
+		return -EINVAL;
+	if (d != 0 && (d < 4u || !is_pow2(d)))
+		return -EINVAL;
+	uint32_t align = d > 4u ? d : 4u;
+	if (((uintptr_t)mem & (align - 1u)) != 0)
+		return -EINVAL;
+	if ((size & 3u) != 0 || size >= PBUF_MAX_REGION_SIZE)
+		return -EINVAL;
+	if (size < (uint64_t)PBUF_DATA_OFF(d, h) + PBUF_MIN_DATA_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+int pbuf_cfg_init(struct pbuf_cfg *cfg, void *mem, size_t size, uint32_t dcache_align, bool handshake)
+{
+	if (cfg == NULL)
+		return -EINVAL;
+	int rc = check_layout(mem, (uint64_t)size, dcache_align, handshake);
+	if (rc)
+		return rc;
+	cfg->mem = mem;
+	cfg->size = (uint32_t)size;
+	cfg->dcache_align = dcache_align;
+	cfg->handshake = handshake;
+	cfg->wr_idx_off = PBUF_WR_IDX_OFF(dcache_align, handshake);
+	cfg->data_off = PBUF_DATA_OFF(dcache_align, handshake);
+	cfg->data_len = cfg->size - cfg->data_off;
+	return 0;
+}
+
+static int init_common(struct pbuf *pb, const struct pbuf_cfg *cfg)
+{
+	if (pb == NULL || cfg == NULL)
+		return -EINVAL;
+	/* A configuration may have been filled by hand (PBUF_CFG_INITIALIZER): recompute and compare. */
+	struct pbuf_cfg chk;
+	if (pbuf_cfg_init(&chk, cfg->mem, cfg->size, cfg->dcache_align, cfg->handshake) != 0 ||
+	    chk.wr_idx_off != cfg->wr_idx_off || chk.data_off != cfg->data_off || chk.data_len != cfg->data_len)
+		return -EINVAL;
+	pb->cfg = chk;
+	pb->wr_idx = 0;
+	pb->rd_idx = 0;
+	return 0;
+}
+
+int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
+{
+	int rc = init_common(pb, cfg);
+	if (rc)
+		return rc;
+	pb->role = ROLE_WRITER;
+
+	uint32_t *wr_loc = word_at(&pb->cfg, pb->cfg.wr_idx_off);
+	uint32_t *rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
+	idx_store(wr_loc, 0);
+	idx_store(rd_loc, 0);
+	/* Both stores are done before the lines are written back, for the reader's next invalidate-and-load. */
+	ampl_mb();
+	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
+	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
+	return 0;
+}
+
+int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
+{
+	int rc = init_common(pb, cfg);
+	if (rc)
+		return rc;
+	pb->role = ROLE_READER;
+	return 0;
+}
+
+int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
+{
+	if (pb == NULL || data == NULL || len == 0 || pb->role != ROLE_WRITER)
+		return -EINVAL;
+
+	const struct pbuf_cfg *cfg = &pb->cfg;
+	const uint32_t blen = cfg->data_len;
+	uint8_t *const ring = data_at(cfg);
+	uint32_t *const rd_loc = word_at(cfg, PBUF_RD_IDX_OFF);
+	uint32_t *const wr_loc = word_at(cfg, cfg->wr_idx_off);
+	uint32_t wr = pb->wr_idx;
+
+	AMPL_ASSERT((wr & 3u) == 0 && wr < blen);
+
+	/*
+	 * Drop our stale copy of the reader's line and make sure the invalidation is complete before the load
+	 * (ordering for this core only). Only rd_idx is read from shared memory; our wr_idx is the local copy.
+	 */
+	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
+	ampl_mb();
+	uint32_t rd = idx_load(rd_loc);
+
+	/* rd_idx comes from the reader: validate, never assert. */
+	if ((rd & 3u) != 0 || rd >= blen)
+		return -EINVAL;
+
+	/* occupied <= blen - 4 for any two distinct aligned indices, so this never underflows. */
+	uint32_t free_space = blen - occupied(blen, wr, rd) - PBUF_IDX_SIZE;
+	if ((uint32_t)len + PBUF_PACKET_LEN_SZ > free_space)
+		return -ENOMEM;
+
+	/* Header: BE16 length, then the reserved half-word as zero. It never wraps: wr and blen are multiples of 4. */
+	const uint8_t hdr[PBUF_PACKET_LEN_SZ] = { (uint8_t)(len >> 8), (uint8_t)len, 0, 0 };
+	ampl_memcpy(&ring[wr], hdr, sizeof(hdr));
+
+	/* Payload, from wr + 4 (which may be the end of data[], then it starts at 0) to the end, then from 0. */
+	uint32_t p = idx_add(blen, wr, PBUF_PACKET_LEN_SZ);
+	uint32_t tail = blen - p < len ? blen - p : len;
+	ampl_memcpy(&ring[p], data, tail);
+	if (len > tail)
+		ampl_memcpy(&ring[0], (const uint8_t *)data + tail, len - tail);
+
+	/*
+	 * Write back what we wrote, one call per contiguous span: header and the first part of the payload (they are
+	 * contiguous unless the header ends exactly at the end of data[]), then the wrapped part.
+	 */
+	if (p == 0) {
+		ampl_cache_clean(&ring[wr], PBUF_PACKET_LEN_SZ);
+		ampl_cache_clean(&ring[0], len);
+	} else {
+		ampl_cache_clean(&ring[wr], PBUF_PACKET_LEN_SZ + tail);
+		if (len > tail)
+			ampl_cache_clean(&ring[0], len - tail);
+	}
+
+	/* The next index: ROUND_UP(wr + 4 + len, 4) mod blen, computed without leaving [0, blen]. */
+	uint32_t end = len > tail ? len - tail : p + tail; /* one past the last payload byte, in [1, blen] */
+	uint32_t nwr = round_up4(end);
+	if (nwr >= blen)
+		nwr -= blen;
+
+	/*
+	 * Payload and header stores, and their write-back, complete before the new wr_idx can be seen by the reader.
+	 * This is the barrier that makes the protocol work: the reader trusts every byte below wr_idx.
+	 */
+	ampl_mb();
+	pb->wr_idx = nwr;
+	idx_store(wr_loc, nwr);
+	/* Publish the index itself to memory, for a reader that invalidates and loads it. */
+	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
+	return len;
+}
+
+int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
+{
+	if (pb == NULL || pb->role != ROLE_READER)
+		return -EINVAL;
+
+	const struct pbuf_cfg *cfg = &pb->cfg;
+	const uint32_t blen = cfg->data_len;
+	const uint8_t *const ring = data_at(cfg);
+	uint32_t *const rd_loc = word_at(cfg, PBUF_RD_IDX_OFF);
+	uint32_t *const wr_loc = word_at(cfg, cfg->wr_idx_off);
+	uint32_t rd = pb->rd_idx;
+
+	AMPL_ASSERT((rd & 3u) == 0 && rd < blen);
+
+	/* Drop our stale copy of the writer's index; the invalidation completes before the load (this core only). */
+	ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
+	ampl_mb();
+	uint32_t wr = idx_load(wr_loc);
+
+	/* wr_idx comes from the writer: validate, never assert. */
+	if ((wr & 3u) != 0 || wr >= blen)
+		return -EINVAL;
+	if (wr == rd)
+		return 0;
+
+	/* The header lies below wr_idx, so the writer wrote it back before publishing; fetch it fresh. */
+	ampl_cache_invalidate(&ring[rd], PBUF_PACKET_LEN_SZ);
+	uint8_t hdr[PBUF_PACKET_LEN_SZ];
+	ampl_memcpy(hdr, &ring[rd], sizeof(hdr));
+	uint32_t plen = ((uint32_t)hdr[0] << 8) | hdr[1]; /* hdr[2..3]: reserved, ignored */
+
+	/* A length no writer can produce: corrupt. */
+	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen))
+		return -EBADMSG;
+	/* More than the writer has published: a corrupt or restarting peer (a correct one publishes wr_idx last). */
+	if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ)
+		return -EAGAIN;
+	if (buf == NULL)
+		return (int)plen;
+	if (plen > len)
+		return -ENOMEM;
+
+	uint32_t p = idx_add(blen, rd, PBUF_PACKET_LEN_SZ);
+	uint32_t tail = blen - p < plen ? blen - p : plen;
+	ampl_cache_invalidate(&ring[p], tail);
+	ampl_memcpy(buf, &ring[p], tail);
+	if (plen > tail) {
+		ampl_cache_invalidate(&ring[0], plen - tail);
+		ampl_memcpy((uint8_t *)buf + tail, &ring[0], plen - tail);
+	}
+
+	uint32_t end = plen > tail ? plen - tail : p + tail;
+	uint32_t nrd = round_up4(end);
+	if (nrd >= blen)
+		nrd -= blen;
+
+	/*
+	 * Our copy-out completes before the writer can see the space as free and overwrite it; the release store
+	 * orders it for the compiler and the CPU, the barrier also for the port's cache operations.
+	 */
+	ampl_mb();
+	pb->rd_idx = nrd;
+	idx_store(rd_loc, nrd);
+	/* Publish rd_idx to memory, for a writer that invalidates and loads it. */
+	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
+	return (int)plen;
+}
+
+static uint32_t *handshake_loc(const struct pbuf *pb, int *rc)
+{
+	if (pb == NULL || (pb->role != ROLE_WRITER && pb->role != ROLE_READER)) {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	if (!pb->cfg.handshake) {
+		*rc = -ENOTSUP;
+		return NULL;
+	}
+	*rc = 0;
+	return word_at(&pb->cfg, PBUF_HANDSHAKE_OFF);
+}
+
+int pbuf_handshake_read(const struct pbuf *pb, uint32_t *value)
+{
+	int rc;
+	if (value == NULL)
+		return -EINVAL;
+	uint32_t *loc = handshake_loc(pb, &rc);
+	if (loc == NULL)
+		return rc;
+	/* Fetch the peer's latest word; the invalidation completes before the load (this core only). */
+	ampl_cache_invalidate(loc, PBUF_IDX_SIZE);
+	ampl_mb();
+	*value = idx_load(loc);
+	return 0;
+}
+
+int pbuf_handshake_write(struct pbuf *pb, uint32_t value)
+{
+	int rc;
+	uint32_t *loc = handshake_loc(pb, &rc);
+	if (loc == NULL)
+		return rc;
+	idx_store(loc, value);
+	/* The store completes before its line is written back, for the peer's invalidate-and-load. */
+	ampl_mb();
+	ampl_cache_clean(loc, PBUF_IDX_SIZE);
+	return 0;
+}
