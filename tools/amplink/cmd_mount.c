@@ -528,6 +528,7 @@ static int setup(const struct mount_args *a)
 	char *argv[] = { (char *)"amplink", (char *)"-o", fsname, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	m->fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), m);
+	fuse_opt_free_args(&args);
 	if (!m->fuse)
 		return cli_fail(EXIT_FAIL, "mount", "cannot create the FUSE session");
 	if (fuse_mount(m->fuse, a->dir)) {

@@ -1,0 +1,159 @@
+/*
+ * The IPC service front end: handle and argument checks, then the backend's operation. Mirrors Zephyr's
+ * subsys/ipc/ipc_service/ipc_service.c: a missing operation is -EIO (not -ENOTSUP), the zero-copy operations are
+ * checked in pairs, and register sets ept->instance before calling the backend.
+ */
+#include <amplink/ipc_service_backend.h>
+
+static const struct ipc_service_backend *backend_of(const struct device *instance)
+{
+	return instance ? (const struct ipc_service_backend *)instance->api : NULL;
+}
+
+int ipc_service_open_instance(const struct device *instance)
+{
+	if (!instance)
+		return -EINVAL;
+	const struct ipc_service_backend *b = backend_of(instance);
+	if (!b)
+		return -EIO;
+	return b->open_instance ? b->open_instance(instance) : 0;
+}
+
+int ipc_service_close_instance(const struct device *instance)
+{
+	if (!instance)
+		return -EINVAL;
+	const struct ipc_service_backend *b = backend_of(instance);
+	if (!b)
+		return -EIO;
+	return b->close_instance ? b->close_instance(instance) : 0;
+}
+
+int ipc_service_register_endpoint(const struct device *instance, struct ipc_ept *ept,
+				  const struct ipc_ept_cfg *cfg)
+{
+	if (!instance || !ept || !cfg)
+		return -EINVAL;
+	const struct ipc_service_backend *b = backend_of(instance);
+	if (!b || !b->register_endpoint)
+		return -EIO;
+	ept->instance = instance;
+	int ret = b->register_endpoint(instance, &ept->token, cfg);
+	if (ret)
+		ept->instance = NULL; /* a failed registration leaves the endpoint unregistered */
+	return ret;
+}
+
+/* Common checks of the calls on a registered endpoint; returns the backend or NULL with *err set. */
+static const struct ipc_service_backend *checked(const struct ipc_ept *ept, int *err)
+{
+	if (!ept) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!ept->instance) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	const struct ipc_service_backend *b = backend_of(ept->instance);
+	if (!b)
+		*err = -EIO;
+	return b;
+}
+
+int ipc_service_deregister_endpoint(struct ipc_ept *ept)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->deregister_endpoint)
+		return -EIO;
+	int ret = b->deregister_endpoint(ept->instance, ept->token);
+	if (ret)
+		return ret;
+	ept->instance = NULL;
+	return 0;
+}
+
+int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->send)
+		return -EIO;
+	return b->send(ept->instance, ept->token, data, len);
+}
+
+int ipc_service_get_tx_buffer_size(struct ipc_ept *ept)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->get_tx_buffer_size)
+		return -ENOTSUP;
+	return b->get_tx_buffer_size(ept->instance, ept->token);
+}
+
+int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, k_timeout_t wait)
+{
+	if (!data || !size)
+		return -EINVAL;
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->get_tx_buffer || !b->send_nocopy)
+		return -EIO;
+	return b->get_tx_buffer(ept->instance, ept->token, data, size, wait);
+}
+
+int ipc_service_drop_tx_buffer(struct ipc_ept *ept, const void *data)
+{
+	if (!data)
+		return -EINVAL;
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->drop_tx_buffer)
+		return -EIO;
+	return b->drop_tx_buffer(ept->instance, ept->token, data);
+}
+
+int ipc_service_send_nocopy(struct ipc_ept *ept, const void *data, size_t len)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->get_tx_buffer || !b->send_nocopy)
+		return -EIO;
+	return b->send_nocopy(ept->instance, ept->token, data, len);
+}
+
+int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->hold_rx_buffer || !b->release_rx_buffer)
+		return -EIO;
+	return b->hold_rx_buffer(ept->instance, ept->token, data);
+}
+
+int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->hold_rx_buffer || !b->release_rx_buffer)
+		return -EIO;
+	return b->release_rx_buffer(ept->instance, ept->token, data);
+}
