@@ -21,6 +21,7 @@
 
 /*      name          linux  message */
 #define AMPL_ERRNO_LIST(X)                                                          \
+	X(EPERM,         1, "operation not permitted")                               \
 	X(ENOENT,        2, "no such object")                                        \
 	X(EIO,           5, "input/output error")                                    \
 	X(ENXIO,         6, "not obtained from this object")                         \
@@ -49,6 +50,9 @@
 AMPL_ERRNO_LIST(AMPL_ERRNO_FALLBACK_)
 #undef AMPL_ERRNO_FALLBACK_
 
+#ifndef EPERM
+#define EPERM AMPL_LINUX_EPERM
+#endif
 #ifndef ENOENT
 #define ENOENT AMPL_LINUX_ENOENT
 #endif
