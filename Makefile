@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps
+.PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps fuzz
 
 all: $(BUILD)/amplink
 
@@ -56,8 +56,22 @@ cross:
 bench: $(BUILD)/amplink
 	$(BUILD)/bench/ampl_bench
 
+## Fuzzers (clang + libFuzzer, with ASan and UBSan), each for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/.
+FUZZ_SECONDS ?= 30
+FUZZERS ?= pbuf
+fuzz:
+	@scripts/deps.sh test
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_FUZZ=ON -DAMPL_BUILD_BENCH=OFF >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS)) >/dev/null
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p build-fuzz/corpus/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		build-fuzz/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+	done
+
 install: $(BUILD)/amplink
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross
+	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross build-fuzz

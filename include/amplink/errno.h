@@ -24,7 +24,9 @@
 	X(EPERM,         1, "operation not permitted")                               \
 	X(ENOENT,        2, "no such object")                                        \
 	X(EIO,           5, "input/output error")                                    \
+	X(EINTR,         4, "interrupted")                                           \
 	X(ENXIO,         6, "not obtained from this object")                         \
+	X(EBADF,         9, "not open")                                              \
 	X(EAGAIN,       11, "try again")                                             \
 	X(ENOMEM,       12, "out of memory")                                         \
 	X(EFAULT,       14, "bad address")                                           \
@@ -59,8 +61,14 @@ AMPL_ERRNO_LIST(AMPL_ERRNO_FALLBACK_)
 #ifndef EIO
 #define EIO AMPL_LINUX_EIO
 #endif
+#ifndef EINTR
+#define EINTR AMPL_LINUX_EINTR
+#endif
 #ifndef ENXIO
 #define ENXIO AMPL_LINUX_ENXIO
+#endif
+#ifndef EBADF
+#define EBADF AMPL_LINUX_EBADF
 #endif
 #ifndef EAGAIN
 #define EAGAIN AMPL_LINUX_EAGAIN

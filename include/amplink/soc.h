@@ -184,6 +184,9 @@ int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const s
 /** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
 int ampl_agent_poll(struct ampl_agent *agent);
 
+/** ampl_agent_profile() - the SoC profile of the agent's SoC. */
+const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *agent);
+
 /** ampl_agent_info() - the profile's agent this handle is. */
 const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
 

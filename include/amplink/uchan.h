@@ -36,9 +36,11 @@
  *   Requests from the target are acknowledged (ISR write-1-to-clear) as they enter the queue. When the queue is
  *   full (opts.queue_len, default 64) the next request is *held*: it stays pending at the hardware, unacknowledged
  *   and masked, so the target sees its request pending (ipm_send() answers -EBUSY, a blocking sender times out)
- *   and nothing is dropped; it is taken into the queue as soon as a read frees a slot. On release a held request
- *   stays pending at the hardware and is delivered at the next open. Unread messages are lost only when the
- *   channel is unrequested.
+ *   and nothing is dropped; it is taken into the queue as soon as a read frees a slot. While the channel is
+ *   closed the target's requests stay pending at the hardware the same way (one at a time); on release a held
+ *   request stays pending too; both are delivered at the next open. Unread messages are lost only when the
+ *   channel is unrequested. Reception runs in the agent's interrupt context: attach it with its interrupt thread,
+ *   or call ampl_agent_poll().
  *
  *   Sending: one request at a time, as the hardware has it. The previous request is pending until the target
  *   acknowledges it (its OBS bit). A non-blocking write then fails with -EAGAIN; a blocking write waits for it,

@@ -526,3 +526,8 @@ const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *ag)
 {
 	return ag ? ag->info : NULL;
 }
+
+const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *ag)
+{
+	return ag ? ag->soc->profile : NULL;
+}

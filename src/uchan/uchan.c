@@ -89,16 +89,6 @@ static void sleep_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
-/* The profile an agent description belongs to (the agent handle does not name its SoC). */
-static const struct ampl_soc_profile *profile_of(const struct ampl_ipi_agent *a)
-{
-	static const struct ampl_soc_profile *const known[] = { &ampl_soc_zynqmp, &ampl_soc_versal, &ampl_soc_imx };
-	for (size_t i = 0; a && i < AMPL_ARRAY_SIZE(known); i++)
-		if (a >= known[i]->agents && a < known[i]->agents + known[i]->num_agents)
-			return known[i];
-	return NULL;
-}
-
 static struct mbox_chan *tx_chan(struct ampl_uchan *ch)
 {
 	return &ch->mbox->chans[XLNX_IPI_TX_CHAN];
@@ -185,7 +175,7 @@ int ampl_uchan_ctl_open(struct ampl_agent *ag, const struct ampl_uchan_opts *opt
 	if (!ag || !out)
 		return -EINVAL;
 	const struct ampl_ipi_agent *self = ampl_agent_info(ag);
-	const struct ampl_soc_profile *p = profile_of(self);
+	const struct ampl_soc_profile *p = ampl_agent_profile(ag);
 	if (!p)
 		return -EINVAL;
 	if (!p->valid_mask)

@@ -519,6 +519,9 @@ static int setup(const struct mount_args *a)
 			m->notifier_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == -ENOTSUP)
+		return cli_fail(EXIT_FAIL, "mount", "SoC %s (%s) has no IPI mailbox: user-space channels need one",
+				ampl_soc_name(m->soc), m->profile->name);
 	if (r)
 		return cli_fail(EXIT_FAIL, "mount", "cannot set up the channels of %s: %s", a->as, strerror(-r));
 
@@ -618,6 +621,10 @@ static int run(const struct mount_args *a)
 		return code;
 	char abs[PATH_MAX];
 	const char *shown = realpath(a->dir, abs) ? abs : a->dir;
+	/* The absolute path: the server leaves its working directory, and unmounts by that path. */
+	struct mount_args args = *a;
+	args.dir = shown;
+	a = &args;
 	if (a->foreground) {
 		code = setup(a);
 		if (!code) {
@@ -667,6 +674,8 @@ static int run(const struct mount_args *a)
 		_exit(code);
 	}
 	setsid();
+	int cd = chdir("/"); /* do not keep the caller's directory busy */
+	(void)cd;
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);

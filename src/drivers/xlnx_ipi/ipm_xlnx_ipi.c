@@ -67,6 +67,8 @@ static int bind(const struct device *dev)
 		}
 		if (!ret)
 			atomic_store_explicit(&d->bound, true, memory_order_release);
+		else
+			m->manual_enable = false; /* the channels belong to someone else: leave their startup alone */
 	}
 	atomic_flag_clear(&d->binding);
 	return ret;
