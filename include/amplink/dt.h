@@ -102,6 +102,29 @@ struct ampl_dt_consumer {
 	struct ampl_dt_mbox_ref mboxes[AMPL_DT_MAX_MBOXES];
 };
 
+/** `unbound` of a `zephyr,ipc-icmsg` node. */
+enum ampl_dt_icmsg_unbound {
+	AMPL_DT_ICMSG_UNBOUND_DISABLE = 0,
+	AMPL_DT_ICMSG_UNBOUND_ENABLE = 1,
+	AMPL_DT_ICMSG_UNBOUND_DETECT = 2,
+};
+
+#define AMPL_DT_MAX_ICMSG 8
+
+/**
+ * One `zephyr,ipc-icmsg` instance node: tx-region / rx-region (phandles of reserved-memory nodes), mboxes with
+ * mbox-names "tx" and "rx", dcache-alignment (0 when absent), unbound ("disable" when absent).
+ */
+struct ampl_dt_icmsg {
+	struct ampl_dt_node node;
+	uint64_t tx_addr, tx_size;   /* reg of the tx-region node */
+	uint64_t rx_addr, rx_size;   /* reg of the rx-region node */
+	unsigned consumer;           /* index of this node in ampl_dt_board.consumers */
+	unsigned tx_mbox, rx_mbox;   /* indices of "tx" / "rx" in that consumer's mboxes */
+	uint32_t dcache_alignment;
+	enum ampl_dt_icmsg_unbound unbound;
+};
+
 /** Everything the loader understood. */
 struct ampl_dt_board {
 	char source[AMPL_DT_PATH_MAX];          /* file name, for messages */
@@ -113,6 +136,8 @@ struct ampl_dt_board {
 	struct ampl_dt_consumer consumers[AMPL_DT_MAX_CONSUMERS];
 	unsigned num_warnings;
 	char warnings[AMPL_DT_DIAG_MAX];        /* one line each: "FILE: NODE: PROPERTY: text\n" */
+	unsigned num_icmsgs;
+	struct ampl_dt_icmsg icmsgs[AMPL_DT_MAX_ICMSG]; /* `zephyr,ipc-icmsg` instances */
 };
 
 /** Diagnostic of a failed load: one line "FILE: NODE: PROPERTY: why" (NODE/PROPERTY omitted when not known). */
@@ -149,6 +174,9 @@ void ampl_dt_print(const struct ampl_dt_board *board, FILE *out);
 
 /** ampl_dt_find_consumer() - the consumer node with this path, name or label, or NULL. */
 const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board *board, const char *name);
+
+/** ampl_dt_find_icmsg() - the `zephyr,ipc-icmsg` node with this path, name or label, or NULL. */
+const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name);
 
 /** The board built into the library: the virtual ZynqMP used by `amplink demo` (dts/zynqmp-apu-rpu0.dts). */
 extern const unsigned char ampl_default_board_dtb[];

@@ -877,6 +877,123 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
+/* ICMsg instances: compatible = "zephyr,ipc-icmsg"                                                             */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+/* The reg of the reserved-memory node that phandle property @prop of @off names. */
+static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char *prop, uint64_t *addr,
+			uint64_t *size)
+{
+	uint32_t ph;
+	int ret = read_u32(c, off, path, prop, &ph);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return dt_fail(c, path, prop, "missing: an ICMsg instance needs <&region> for each direction");
+	int roff = fdt_node_offset_by_phandle(c->fdt, ph);
+	if (roff < 0)
+		return dt_fail(c, path, prop, "phandle 0x%x names no node", ph);
+	char rpath[AMPL_DT_PATH_MAX];
+	path_of(c, roff, rpath, sizeof(rpath));
+	for (unsigned i = 0; i < c->b->num_mems; i++) {
+		if (!strcmp(c->b->mems[i].node.path, rpath)) {
+			*addr = c->b->mems[i].addr;
+			*size = c->b->mems[i].size;
+			return 0;
+		}
+	}
+	return dt_fail(c, path, prop, "%s is not a reserved-memory region", rpath);
+}
+
+static int parse_icmsg(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	path_of(c, off, path, sizeof(path));
+	if (b->num_icmsgs >= AMPL_DT_MAX_ICMSG)
+		return dt_fail(c, path, NULL, "more than %d ICMsg instances (AMPL_DT_MAX_ICMSG)", AMPL_DT_MAX_ICMSG);
+	struct ampl_dt_icmsg *im = &b->icmsgs[b->num_icmsgs];
+	memset(im, 0, sizeof(*im));
+	int ret = node_ident(c, off, &im->node);
+	if (!ret)
+		ret = icmsg_region(c, off, path, "tx-region", &im->tx_addr, &im->tx_size);
+	if (!ret)
+		ret = icmsg_region(c, off, path, "rx-region", &im->rx_addr, &im->rx_size);
+	if (ret)
+		return ret;
+	if (im->tx_addr < im->rx_addr + im->rx_size && im->rx_addr < im->tx_addr + im->tx_size)
+		return dt_fail(c, path, "rx-region", "overlaps tx-region (0x%" PRIx64 "+0x%" PRIx64 " and 0x%" PRIx64
+			       "+0x%" PRIx64 ")", im->tx_addr, im->tx_size, im->rx_addr, im->rx_size);
+	const struct ampl_dt_consumer *con = NULL;
+	for (unsigned i = 0; i < b->num_consumers; i++) {
+		if (!strcmp(b->consumers[i].node.path, path)) {
+			con = &b->consumers[i];
+			im->consumer = i;
+		}
+	}
+	if (!con)
+		return dt_fail(c, path, "mboxes", "missing: an ICMsg instance needs <&mbox tx>, <&mbox rx>");
+	bool tx = false, rx = false;
+	for (unsigned k = 0; k < con->num_mboxes; k++) {
+		if (!strcmp(con->mboxes[k].name, "tx")) {
+			im->tx_mbox = k;
+			tx = true;
+		} else if (!strcmp(con->mboxes[k].name, "rx")) {
+			im->rx_mbox = k;
+			rx = true;
+		}
+	}
+	if (!tx || !rx)
+		return dt_fail(c, path, "mbox-names", "must name a \"tx\" and an \"rx\" channel");
+	uint32_t d = 0;
+	ret = read_u32(c, off, path, "dcache-alignment", &d);
+	if (ret < 0)
+		return ret;
+	if (d && (d < 4 || (d & (d - 1))))
+		return dt_fail(c, path, "dcache-alignment", "%u: must be 0 or a power of two >= 4", d);
+	im->dcache_alignment = d;
+	int len;
+	const char *ub = fdt_getprop(c->fdt, off, "unbound", &len);
+	im->unbound = AMPL_DT_ICMSG_UNBOUND_DISABLE;
+	if (ub) {
+		if (!is_string(ub, len))
+			return dt_fail(c, path, "unbound", "must be a string: \"disable\", \"enable\" or \"detect\"");
+		if (!strcmp(ub, "enable"))
+			im->unbound = AMPL_DT_ICMSG_UNBOUND_ENABLE;
+		else if (!strcmp(ub, "detect"))
+			im->unbound = AMPL_DT_ICMSG_UNBOUND_DETECT;
+		else if (strcmp(ub, "disable"))
+			return dt_fail(c, path, "unbound", "'%s': must be \"disable\", \"enable\" or \"detect\"", ub);
+	}
+	if (im->unbound == AMPL_DT_ICMSG_UNBOUND_DETECT && d < 8)
+		return dt_fail(c, path, "dcache-alignment", "unbound = \"detect\" needs dcache-alignment >= 8");
+	b->num_icmsgs++;
+	return 0;
+}
+
+static int parse_icmsgs(struct dt_ctx *c)
+{
+	int off;
+	for (off = fdt_node_offset_by_compatible(c->fdt, -1, "zephyr,ipc-icmsg"); off >= 0;
+	     off = fdt_node_offset_by_compatible(c->fdt, off, "zephyr,ipc-icmsg")) {
+		int ret = parse_icmsg(c, off);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_icmsgs; i++) {
+		const struct ampl_dt_node *n = &board->icmsgs[i].node;
+		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+			return &board->icmsgs[i];
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
 /* Loading                                                                                                      */
 /* ------------------------------------------------------------------------------------------------------------ */
 
@@ -911,7 +1028,8 @@ static int walk(struct dt_ctx *c)
 	}
 	if (off != -FDT_ERR_NOTFOUND)
 		return dt_fail(c, NULL, NULL, "malformed structure block: %s", fdt_strerror(off));
-	return parse_reserved_memory(c);
+	ret = parse_reserved_memory(c);
+	return ret ? ret : parse_icmsgs(c);
 }
 
 int ampl_dt_load_blob(const void *dtb, size_t size, const char *source, const struct ampl_soc_profile *profile,

@@ -180,7 +180,7 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	if ((rd & 3u) != 0 || rd >= blen)
 		return -EINVAL;
 
-	/* occupied <= blen - 4 for any two distinct aligned indices, so this never underflows. */
+	/* occupied <= blen - 4 for any two 4-aligned indices below blen, so this never underflows. */
 	uint32_t free_space = blen - occupied(blen, wr, rd) - PBUF_IDX_SIZE;
 	if ((uint32_t)len + PBUF_PACKET_LEN_SZ > free_space)
 		return -ENOMEM;
@@ -217,7 +217,7 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 
 	/*
 	 * Payload and header stores, and their write-back, complete before the new wr_idx can be seen by the reader.
-	 * This is the barrier that makes the protocol work: the reader trusts every byte below wr_idx.
+	 * This is the barrier the protocol rests on: the reader takes every byte up to wr_idx as written.
 	 */
 	ampl_mb();
 	pb->wr_idx = nwr;

@@ -77,7 +77,8 @@ static int rpu_main(const char *name)
 static struct {
 	int result[N_ALL]; /* 1: not sent yet or refused at once; else the tx_done result */
 	_Atomic int ndone[N_ALL];
-	int accepted, fast_fail, shut, ok;
+	int accepted, shut, ok;
+	atomic_int fast_fail;
 } tx;
 
 static void apu_done(struct mbox_client *cl, void *m, int r)
@@ -107,7 +108,7 @@ static void *send_range(void *arg)
 		msgs[seq].check = (uint32_t)seq ^ 0x5A5A5A5Au;
 		int r = mbox_send_message(s->chan, &msgs[seq]);
 		if (r == -ESHUTDOWN && atomic_load(&tx.ndone[seq]) == 0) {
-			tx.fast_fail++; /* refused before it went anywhere: no tx_done owed */
+			atomic_fetch_add(&tx.fast_fail, 1); /* refused before it went anywhere: no tx_done owed */
 			usleep(100);
 			if (s->retry_refused)
 				seq--; /* the return is announced asynchronously: try this one again */
@@ -162,13 +163,16 @@ static void test_hotplug_under_traffic(void **state)
 		assert_int_equal(ampl_soc_agent_set_online(soc, rpu0, false), 0);
 		assert_false(ampl_soc_agent_online(soc, rpu0));
 		assert_int_equal(ampl_soc_agent_set_online(soc, rpu0, false), -EALREADY);
-		usleep(2000);
+		/* Stay offline until the sender has been refused at least once (bounded; not a timing assumption). */
+		int ff = atomic_load(&tx.fast_fail);
+		for (int i = 0; i < 5000 && atomic_load(&tx.fast_fail) == ff; i++)
+			usleep(1000);
 		assert_int_equal(ampl_soc_agent_set_online(soc, rpu0, true), 0);
 		assert_true(ampl_soc_agent_online(soc, rpu0));
 	}
 	atomic_store(&s.stop, true);
 	pthread_join(th, NULL);
-	int shut_during = tx.shut, fast_during = tx.fast_fail;
+	int shut_during = tx.shut, fast_during = atomic_load(&tx.fast_fail);
 
 	/* Back for good: traffic resumes, every request gets through. */
 	struct sender after = { .chan = chan, .from = N_TOGGLE, .to = N_ALL, .retry_refused = true };
@@ -183,6 +187,7 @@ static void test_hotplug_under_traffic(void **state)
 	ampl_soc_destroy(name);
 	print_message("%d offline/online cycles: %d accepted, %d done, %d reported -ESHUTDOWN, %d refused at once\n",
 		      cycles, tx.accepted, tx.ok, shut_during, fast_during);
+	assert_true(fast_during >= cycles); /* every offline period refused sends */
 
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_true(fast_during > 0);

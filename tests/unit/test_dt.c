@@ -84,7 +84,7 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_string_equal(b->warnings, "");
 	assert_int_equal(b->num_ctrls, 2);
 	assert_int_equal(b->num_mus, 0);
-	assert_int_equal(b->num_mems, 1);
+	assert_int_equal(b->num_mems, 3); /* shared_ram and the two ICMsg rings */
 
 	ct = &b->ctrls[0];
 	check_node(&ct->node, "apu-mailbox", "/amba/apu-mailbox", "ipi_apu", labels);
@@ -119,6 +119,25 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_int_equal(b->mems[0].addr, 0x3ed00000);
 	assert_int_equal(b->mems[0].size, 0x40000);
 	assert_true(b->mems[0].no_map);
+	assert_int_equal(b->mems[1].addr, 0x3ed40000);
+	assert_int_equal(b->mems[1].size, 0x8000);
+	assert_int_equal(b->mems[2].addr, 0x3ed48000);
+	assert_int_equal(b->mems[2].size, 0x8000);
+
+	/* the two ICMsg instances, mirrored */
+	assert_int_equal(b->num_icmsgs, 2);
+	check_node(&b->icmsgs[0].node, "ipc-icmsg-apu", "/ipc-icmsg-apu", "ipc_icmsg_apu", labels);
+	assert_int_equal(b->icmsgs[0].tx_addr, 0x3ed40000);
+	assert_int_equal(b->icmsgs[0].rx_addr, 0x3ed48000);
+	assert_int_equal(b->icmsgs[0].tx_size, 0x8000);
+	assert_int_equal(b->icmsgs[0].dcache_alignment, 64);
+	assert_int_equal(b->icmsgs[0].unbound, AMPL_DT_ICMSG_UNBOUND_DISABLE);
+	assert_string_equal(b->consumers[b->icmsgs[0].consumer].mboxes[b->icmsgs[0].tx_mbox].name, "tx");
+	assert_string_equal(b->consumers[b->icmsgs[0].consumer].mboxes[b->icmsgs[0].rx_mbox].name, "rx");
+	check_node(&b->icmsgs[1].node, "ipc-icmsg-rpu0", "/ipc-icmsg-rpu0", "ipc_icmsg_rpu0", labels);
+	assert_int_equal(b->icmsgs[1].tx_addr, 0x3ed48000);
+	assert_int_equal(b->icmsgs[1].rx_addr, 0x3ed40000);
+	assert_ptr_equal(ampl_dt_find_icmsg(b, "/ipc-icmsg-rpu0"), &b->icmsgs[1]);
 
 	/* both ends of the APU <-> RPU0 channel see the same buffers, mirrored */
 	ch = ampl_dt_find_chan(b, 1, 0, &ct);

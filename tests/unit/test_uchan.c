@@ -696,8 +696,15 @@ static void test_stream_in_order(void **state)
 	struct sender s = { 0 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, sender_main, &s), 0);
-	/* Let the queue fill up first, so the hold path carries part of the stream. */
-	msleep(100);
+	/* Let the queue fill up first, so the hold path carries part of the stream (waited for, not timed: a slow
+	 * build only takes longer). */
+	for (int i = 0; i < 30000; i++) {
+		struct ampl_uchan_stats fill;
+		ampl_uchan_stats(ch, &fill);
+		if (fill.held >= 1)
+			break;
+		msleep(1);
+	}
 	uint8_t buf[32], want[28];
 	for (uint32_t seq = 0; seq < STREAM_N; seq++) {
 		long r = ampl_uchan_read_timeout(ch, buf, sizeof(buf), 5000);

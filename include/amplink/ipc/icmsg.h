@@ -1,0 +1,160 @@
+/*
+ * ICMsg: Zephyr's lightest IPC protocol (subsys/ipc/ipc_service/lib/icmsg.c), wire-compatible, over two pbuf rings
+ * (<amplink/ipc/pbuf.h>) and a pair of mailbox-framework channels used as doorbells (<amplink/mailbox_client.h>).
+ * Portable (freestanding): no allocation, no blocking, no threads of its own.
+ *
+ * Terminology
+ *   tx region  the shared memory this core writes (the peer's rx region); rx region: the one the peer writes
+ *   tx / rx    the two mailbox channels: mbox_send_message(tx, NULL) rings the peer; a doorbell on rx drains the
+ *              rx ring (signalling mode: no payload goes through the mailbox)
+ *   bound      both sides have exchanged their bonding message (classic) or acknowledged each other's session id
+ *
+ * Classic (session-less) bonding, as Zephyr:
+ *
+ *     core A                                              core B
+ *     icmsg_open: pbuf_tx_init(tx), write MAGIC [+size], ring  ---->  (maybe not listening yet)
+ *                                                         icmsg_open: pbuf_tx_init(tx), write MAGIC [+size], ring
+ *     doorbell: first rx packet starts with MAGIC: bound(), ring <----
+ *                                                    ----> doorbell: first rx packet starts with MAGIC: bound()
+ *
+ *     MAGIC = 45 6d 31 6c 31 4b 30 72 6e 33 6c 69 34 ("Em1l1K0rn3li4", 13 bytes)
+ *     [+size] = amplink's extension: 4 bytes, little-endian, the largest packet this side's receive buffer takes.
+ *     Zephyr accepts a bonding packet longer than the magic ("for future protocol versions") and ignores the
+ *     rest; a peer whose bonding packet is the bare magic (Zephyr) is assumed to take peer_rx_max_default bytes
+ *     (Zephyr's CONFIG_PBUF_RX_READ_BUF_SIZE default: 128). This lets icmsg_send() answer -EMSGSIZE instead of
+ *     making the peer drop (Zephyr: assert) a packet it cannot hold.
+ *
+ * Session ("unbound") mode, Zephyr 2025+: the regions carry the pbuf handshake word (pbuf H = 1). Each side has a
+ * 16-bit session id (0 = disconnected) and writes `local_sid | remote_sid_ack << 16` into its rx region; it reads
+ * the peer's `remote_sid | local_sid_ack << 16` from its tx region. Open picks a new id and writes (id, 0); a new
+ * peer id resets our tx ring and is acknowledged; once our id is acknowledged we are bound. close writes (0, 0);
+ * the peer then sees unbound() and its sends answer -EBUSY until we open again (which rebinds both sides). The
+ * size extension is not carried in this mode: the peer is assumed to take peer_rx_max_default bytes.
+ * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
+ * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
+ *
+ * Contexts
+ *   icmsg_open/close      thread
+ *   icmsg_send            thread or interrupt (never blocks: a short spinlock serialises writers)
+ *   bound/unbound/received/error callbacks: the mailbox RX callback context, i.e. the agent's interrupt context in
+ *                         the virtual SoC (a thread per agent on the Linux host) and the mailbox ISR on firmware.
+ *                         They must not block; received()'s data is valid until it returns. They may call
+ *                         icmsg_send(); they must not call icmsg_close() (it waits for the callback to finish).
+ *
+ * Trust: everything read from shared memory is validated (pbuf checks the indices and lengths; this file checks
+ * the magic, the advertised size and the session words). A packet longer than the receive buffer is reported
+ * through error() and skipped; a corrupt ring is reported through error() once and not read again until the peer
+ * restarts it. Nothing the peer writes can make this code assert, crash or access outside the regions.
+ */
+#ifndef AMPLINK_IPC_ICMSG_H
+#define AMPLINK_IPC_ICMSG_H
+
+#include <amplink/ipc/pbuf.h>
+#include <amplink/ipc_service.h>
+#include <amplink/mailbox_client.h>
+
+/** Wire protocol: Zephyr ICMsg over pbuf, plus amplink's bonding size extension (ignored by Zephyr peers). */
+#define ICMSG_MAGIC_LEN 13u
+#define ICMSG_SIZE_EXT_LEN 4u
+/** What a Zephyr peer is assumed to accept when its bonding packet carries no size. */
+#define ICMSG_ZEPHYR_RX_BUF_SIZE 128u
+/** The smallest receive buffer (it must hold a bonding packet with the size extension). */
+#define ICMSG_MIN_RX_BUF (ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN)
+
+extern const uint8_t icmsg_magic[ICMSG_MAGIC_LEN];
+
+/** Zephyr's ICMSG_UNBOUND_MODE_* (devicetree `unbound`). */
+enum icmsg_unbound_mode {
+	ICMSG_UNBOUND_MODE_DISABLE = 0,
+	ICMSG_UNBOUND_MODE_ENABLE = 1,
+	ICMSG_UNBOUND_MODE_DETECT = 2,
+};
+
+/**
+ * struct icmsg_config - constant configuration of one ICMsg link (must outlive the open link).
+ * @tx_mem, @tx_size:  the tx region (this core's address); aligned to MAX(dcache_alignment, 4), size % 4 == 0
+ * @rx_mem, @rx_size:  the rx region
+ * @dcache_alignment:  D, the same on both sides (0: none)
+ * @unbound_mode:      classic, session or detect
+ * @tx_chan, @rx_chan: the mailbox channels, not yet bound to a client: icmsg binds them at open and frees them at
+ *                     close (mbox_bind_client / mbox_free_channel); or NULL, and then:
+ * @mbox_node:         the consumer node whose `mboxes` has entries named "tx" and "rx" (mbox_request_channel_byname)
+ * @rx_buf, @rx_buf_size: the caller's receive buffer (>= ICMSG_MIN_RX_BUF bytes, at most 65535 used); its size is
+ *                     what this side advertises as its max RX packet size
+ * @peer_rx_max_default: what a peer without the size extension is assumed to take (0: ICMSG_ZEPHYR_RX_BUF_SIZE)
+ */
+struct icmsg_config {
+	void *tx_mem;
+	uint32_t tx_size;
+	void *rx_mem;
+	uint32_t rx_size;
+	uint32_t dcache_alignment;
+	enum icmsg_unbound_mode unbound_mode;
+	struct mbox_chan *tx_chan, *rx_chan;
+	const struct mbox_consumer *mbox_node;
+	void *rx_buf;
+	uint32_t rx_buf_size;
+	uint32_t peer_rx_max_default;
+};
+
+/** Link states (icmsg_state()). */
+enum icmsg_state {
+	ICMSG_STATE_OFF = 0,      /* closed */
+	ICMSG_STATE_BONDING,      /* open, waiting for the peer */
+	ICMSG_STATE_CONNECTED,    /* bound: sends go through */
+	ICMSG_STATE_DISCONNECTED, /* session mode: the peer closed or restarted; waiting for it to come back */
+};
+
+/** struct icmsg - one link. Zero it before the first open; private fields. */
+struct icmsg {
+	const struct icmsg_config *cfg;
+	const struct ipc_service_cb *cb;
+	void *priv;
+	struct pbuf tx, rx;
+	struct mbox_client cl_tx, cl_rx;
+	struct mbox_chan *tx_chan, *rx_chan;
+	_Atomic int state;
+	atomic_flag tx_lock;   /* pbuf writer + doorbell */
+	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
+	_Atomic uint32_t peer_max;
+	uint32_t rx_max;       /* min(rx_buf_size, 65535) */
+	bool session;          /* session words in use (enable, or detect until a classic peer shows) */
+	bool classic;          /* classic bonding in use (disable, or detect) */
+	bool rx_ready;         /* session: our rx ring was reset by the peer for the current session */
+	int rx_fault;          /* last ring error reported (0: none): reported once until it changes */
+	uint16_t local_sid, remote_sid;
+};
+
+/**
+ * icmsg_open() - reset our tx ring, start bonding, ring the peer. bound() follows from the RX context.
+ * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
+ * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
+ * -EALREADY (open); a mailbox error (channel missing or in use). Context: thread.
+ */
+int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);
+
+/**
+ * icmsg_close() - stop: in session mode write (0, 0) and ring, so the peer sees unbound(); free the channels
+ * (waits for a running RX callback). Return: 0; -EINVAL; -EALREADY (not open). Context: thread.
+ */
+int icmsg_close(struct icmsg *im);
+
+/**
+ * icmsg_send() - copy one message to the peer and ring it.
+ * Return: @len; -EINVAL (NULL @im); -EBADMSG (NULL @data or @len 0); -EBUSY (not bound yet, closed, or the peer
+ * is gone: never a silent success); -EMSGSIZE (above the peer's max RX packet size); -ENOMEM (the ring is full
+ * now: retry later). A doorbell the mailbox refuses after the packet is written is not an error of this message
+ * (the packet is in the ring and the next doorbell delivers it). Context: thread or interrupt; never blocks.
+ */
+int icmsg_send(struct icmsg *im, const void *data, size_t len);
+
+/** icmsg_peer_max() - the largest message the peer accepts (0 before bonding). */
+uint32_t icmsg_peer_max(const struct icmsg *im);
+
+/** icmsg_state() - the link state. */
+enum icmsg_state icmsg_state(const struct icmsg *im);
+
+/** icmsg_is_bound() - true when sends go through. */
+bool icmsg_is_bound(const struct icmsg *im);
+
+#endif /* AMPLINK_IPC_ICMSG_H */

@@ -1,0 +1,455 @@
+/*
+ * ICMsg over pbuf and the mailbox framework (see <amplink/ipc/icmsg.h> for the protocol and the contexts).
+ *
+ * Doorbells: the TX channel carries NULL messages. A doorbell is needed after every write, but one still in flight
+ * (the peer has not acknowledged it: its RX callback has not returned) may already have been read past, so a new
+ * one is queued behind it; one queued and not yet submitted is enough for any number of writes (it is triggered
+ * after them), which `armed` tracks (cleared by tx_prepare when the framework submits it). A queued doorbell is
+ * submitted by the framework's TX ticker, which this code kicks.
+ */
+#include <amplink/cache.h>
+#include <amplink/ipc/icmsg.h>
+#include <amplink/mailbox_controller.h>
+
+const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30,
+					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
+
+#define SID_DISCONNECTED 0u
+#define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
+
+static void report(struct icmsg *im, const char *msg)
+{
+	if (im->cb && im->cb->error)
+		im->cb->error(msg, im->priv);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* ---- doorbells (tx_lock held) ---- */
+
+static void on_tx_prepare(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_tx);
+	atomic_store(&im->armed, false);
+}
+
+static void ring_locked(struct icmsg *im)
+{
+	struct mbox_chan *tx = im->tx_chan;
+	if (!tx)
+		return;
+	if (mbox_client_tx_busy(tx)) {
+		/* A doorbell queued and not submitted yet is triggered after this write: enough. */
+		if (atomic_load(&im->armed))
+			return;
+		atomic_store(&im->armed, true);
+		if (mbox_send_message(tx, NULL) < 0) {
+			atomic_store(&im->armed, false);
+			return;
+		}
+		ampl_mbox_poll_kick(tx->mbox);
+		return;
+	}
+	(void)mbox_send_message(tx, NULL);
+}
+
+static void ring(struct icmsg *im)
+{
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	ring_locked(im);
+	ampl_spin_unlock(&im->tx_lock, key);
+}
+
+/* ---- the peer's limit ---- */
+
+static uint32_t clamp_peer_max(const struct icmsg *im, uint32_t v)
+{
+	uint32_t ring_max = PBUF_MAX_PAYLOAD(im->tx.cfg.data_len);
+	if (v > 0xFFFFu)
+		v = 0xFFFFu;
+	return v > ring_max ? ring_max : v;
+}
+
+static uint32_t default_peer_max(const struct icmsg *im)
+{
+	uint32_t d = im->cfg->peer_rx_max_default ? im->cfg->peer_rx_max_default : ICMSG_ZEPHYR_RX_BUF_SIZE;
+	return clamp_peer_max(im, d);
+}
+
+static void set_state_locked(struct icmsg *im, enum icmsg_state st)
+{
+	atomic_store(&im->state, (int)st);
+}
+
+static void set_state(struct icmsg *im, enum icmsg_state st)
+{
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	set_state_locked(im, st);
+	ampl_spin_unlock(&im->tx_lock, key);
+}
+
+/* ---- RX helpers ---- */
+
+/*
+ * Consume the packet of @len payload bytes at the read index without copying it (pbuf_read() only consumes into
+ * a buffer that holds it). pbuf_read(NULL) has just validated it as complete; the index arithmetic and the
+ * publication of rd_idx are pbuf_read()'s (layout in <amplink/ipc/pbuf.h>).
+ */
+static void skip_packet(struct pbuf *pb, uint32_t len)
+{
+	uint32_t blen = pb->cfg.data_len;
+	uint32_t nrd = pb->rd_idx + PBUF_PACKET_LEN_SZ + len;
+	nrd = (nrd + 3u) & ~3u;
+	while (nrd >= blen)
+		nrd -= blen;
+	uint8_t *loc = (uint8_t *)pb->cfg.mem + PBUF_RD_IDX_OFF;
+	uint8_t le[4];
+	put_le32(le, nrd);
+	uint32_t v;
+	ampl_memcpy(&v, le, sizeof(v));
+	ampl_mb();
+	pb->rd_idx = nrd;
+	__atomic_store_n((uint32_t *)(void *)loc, v, __ATOMIC_RELEASE);
+	ampl_cache_clean(loc, PBUF_IDX_SIZE);
+}
+
+static void rx_fault(struct icmsg *im, int err)
+{
+	if (err == -EAGAIN || err == im->rx_fault)
+		return; /* a packet being published, or already reported */
+	im->rx_fault = err;
+	if (err == -EBADMSG)
+		report(im, "icmsg: corrupt rx ring (a packet header claims an impossible length): not read further");
+	else
+		report(im, "icmsg: corrupt rx ring (the peer's write index is invalid): not read further");
+}
+
+/* ---- session mode ---- */
+
+static void hs_write(struct icmsg *im, uint16_t local, uint16_t remote_ack)
+{
+	(void)pbuf_handshake_write(&im->rx, (uint32_t)local | (uint32_t)remote_ack << 16);
+}
+
+/* Follow the peer's session word. Returns true when the link is connected in session mode afterwards. */
+static bool session_step(struct icmsg *im)
+{
+	uint32_t w;
+	if (pbuf_handshake_read(&im->tx, &w))
+		return false;
+	uint16_t rsid = (uint16_t)(w & 0xFFFFu), ack = (uint16_t)(w >> 16);
+	int st = atomic_load(&im->state);
+
+	if (rsid != im->remote_sid) {
+		if (st == ICMSG_STATE_CONNECTED) {
+			set_state(im, ICMSG_STATE_DISCONNECTED);
+			st = ICMSG_STATE_DISCONNECTED;
+			if (im->cb && im->cb->unbound)
+				im->cb->unbound(im->priv);
+		}
+		im->rx_ready = false;
+		if (rsid == SID_DISCONNECTED) {
+			/* The peer closed: forget its session; a re-open shows a new id. */
+			im->remote_sid = SID_DISCONNECTED;
+			hs_write(im, im->local_sid, SID_DISCONNECTED);
+		} else {
+			/* A new peer session: restart our tx ring for it and acknowledge it. */
+			unsigned key = ampl_spin_lock(&im->tx_lock);
+			(void)pbuf_tx_init(&im->tx, &im->tx.cfg);
+			im->remote_sid = rsid;
+			hs_write(im, im->local_sid, rsid);
+			ring_locked(im);
+			ampl_spin_unlock(&im->tx_lock, key);
+		}
+		if (im->classic && rsid != SID_DISCONNECTED)
+			im->classic = false; /* detect: the peer speaks sessions */
+	}
+	if (st != ICMSG_STATE_CONNECTED && im->remote_sid != SID_DISCONNECTED && ack == im->local_sid) {
+		/* The peer acknowledged us: it reset our rx ring before that. */
+		(void)pbuf_rx_init(&im->rx, &im->rx.cfg);
+		im->rx_fault = 0;
+		im->rx_ready = true;
+		atomic_store(&im->peer_max, default_peer_max(im));
+		set_state(im, ICMSG_STATE_CONNECTED);
+		ring(im);
+		if (im->cb && im->cb->bound)
+			im->cb->bound(im->priv);
+		return true;
+	}
+	return st == ICMSG_STATE_CONNECTED;
+}
+
+/* ---- classic bonding ---- */
+
+static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
+{
+	if (n < ICMSG_MAGIC_LEN || !bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
+		report(im, "icmsg: the peer's first packet is not the bonding magic: dropped");
+		return;
+	}
+	uint32_t pmax = default_peer_max(im);
+	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
+		uint32_t adv = get_le32(buf + ICMSG_MAGIC_LEN);
+		if (adv == 0)
+			report(im, "icmsg: the peer advertises a max rx size of 0: assuming the default");
+		else
+			pmax = clamp_peer_max(im, adv);
+	}
+	atomic_store(&im->peer_max, pmax);
+	im->session = false; /* detect: a classic peer */
+	set_state(im, ICMSG_STATE_CONNECTED);
+	ring(im); /* as Zephyr: notify again, so a peer that opened after our first doorbell hears us */
+	if (im->cb && im->cb->bound)
+		im->cb->bound(im->priv);
+}
+
+/* ---- the doorbell: drain the rx ring (mailbox RX callback context) ---- */
+
+static void process(struct icmsg *im)
+{
+	uint8_t *buf = im->cfg->rx_buf;
+	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+		return;
+	if (im->session) {
+		bool connected = session_step(im);
+		if (!connected && !(im->classic && im->remote_sid == SID_DISCONNECTED))
+			return; /* session mode reads the ring only while connected */
+	}
+	for (;;) {
+		int st = atomic_load(&im->state);
+		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
+			return;
+		int n = pbuf_read(&im->rx, NULL, 0);
+		if (n == 0)
+			return;
+		if (n < 0) {
+			rx_fault(im, n);
+			return;
+		}
+		if ((uint32_t)n > im->rx_max) {
+			skip_packet(&im->rx, (uint32_t)n);
+			report(im, "icmsg: a packet larger than the receive buffer was skipped");
+			continue;
+		}
+		n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
+		if (n <= 0) {
+			rx_fault(im, n);
+			return;
+		}
+		im->rx_fault = 0;
+		if (st == ICMSG_STATE_BONDING) {
+			if (im->classic)
+				classic_bond(im, buf, (uint32_t)n);
+			continue;
+		}
+		if (im->session) {
+			/* Accept a packet only from the session it was written in. */
+			uint32_t w;
+			if (pbuf_handshake_read(&im->tx, &w) || (uint16_t)(w & 0xFFFFu) != im->remote_sid) {
+				(void)session_step(im);
+				return;
+			}
+		}
+		if (im->cb && im->cb->received)
+			im->cb->received(buf, (size_t)n, im->priv);
+	}
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	process(AMPL_CONTAINER_OF(cl, struct icmsg, cl_rx));
+}
+
+/* ---- API ---- */
+
+static struct mbox_chan *get_chan(struct icmsg *im, struct mbox_client *cl, struct mbox_chan *given,
+				  const char *name, int *err)
+{
+	const struct icmsg_config *cfg = im->cfg;
+	cl->node = cfg->mbox_node;
+	if (given) {
+		*err = mbox_bind_client(given, cl);
+		return *err ? NULL : given;
+	}
+	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
+	if (AMPL_IS_ERR(c)) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
+	}
+	*err = 0;
+	return c;
+}
+
+int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
+{
+	if (!im || !cfg || !cfg->rx_buf || cfg->rx_buf_size < ICMSG_MIN_RX_BUF)
+		return -EINVAL;
+	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
+		return -EINVAL;
+	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
+		return -EINVAL;
+	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
+		return -EINVAL; /* both layouts must put wr_idx at the same offset */
+	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
+		return -EALREADY;
+	bool hs = cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
+	struct pbuf_cfg txc, rxc;
+	if (pbuf_cfg_init(&txc, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
+	    pbuf_cfg_init(&rxc, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
+		return -EINVAL;
+	if ((uint8_t *)cfg->tx_mem < (uint8_t *)cfg->rx_mem + cfg->rx_size &&
+	    (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem + cfg->tx_size)
+		return -EINVAL; /* overlapping regions */
+
+	im->cfg = cfg;
+	im->cb = cb;
+	im->priv = priv;
+	im->rx_max = cfg->rx_buf_size > 0xFFFFu ? 0xFFFFu : cfg->rx_buf_size;
+	im->session = hs;
+	im->classic = cfg->unbound_mode != ICMSG_UNBOUND_MODE_ENABLE;
+	im->rx_ready = false;
+	im->rx_fault = 0;
+	im->remote_sid = SID_DISCONNECTED;
+	atomic_store(&im->peer_max, 0);
+	atomic_store(&im->armed, false);
+	atomic_flag_clear(&im->tx_lock);
+	(void)pbuf_rx_init(&im->rx, &rxc);
+	(void)pbuf_tx_init(&im->tx, &txc);
+
+	if (hs) {
+		/* A new session id: not 0, not our last one (kept in shared memory across restarts), not what the peer
+		 * acknowledges now. */
+		uint32_t mine = 0, peer = 0;
+		(void)pbuf_handshake_read(&im->rx, &mine);
+		(void)pbuf_handshake_read(&im->tx, &peer);
+		uint16_t prev = im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu);
+		uint16_t acked = (uint16_t)(peer >> 16);
+		uint16_t sid = prev;
+		do
+			sid++;
+		while (sid == SID_DISCONNECTED || sid == acked);
+		im->local_sid = sid;
+		hs_write(im, sid, SID_DISCONNECTED);
+	}
+	if (im->classic) {
+		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
+		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
+		put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+		int r = pbuf_write(&im->tx, pkt, (uint16_t)sizeof(pkt));
+		if (r < 0)
+			return r == -ENOMEM ? -EINVAL : r; /* a region too small for the bonding packet */
+	}
+	atomic_store(&im->state, ICMSG_STATE_BONDING);
+
+	int err;
+	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
+	im->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
+	struct mbox_chan *tx = get_chan(im, &im->cl_tx, cfg->tx_chan, "tx", &err);
+	if (!tx)
+		goto fail;
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	im->tx_chan = tx;
+	ampl_spin_unlock(&im->tx_lock, key);
+	im->rx_chan = get_chan(im, &im->cl_rx, cfg->rx_chan, "rx", &err);
+	if (!im->rx_chan)
+		goto fail;
+	ring(im);
+	return 0;
+fail:
+	atomic_store(&im->state, ICMSG_STATE_OFF);
+	if (im->tx_chan) {
+		mbox_free_channel(im->tx_chan);
+		im->tx_chan = NULL;
+	}
+	return err ? err : -EIO;
+}
+
+int icmsg_close(struct icmsg *im)
+{
+	if (!im)
+		return -EINVAL;
+	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+		return -EALREADY;
+	set_state(im, ICMSG_STATE_OFF); /* sends answer -EBUSY from here */
+	if (im->rx_chan)
+		mbox_free_channel(im->rx_chan); /* waits for a running RX callback */
+	im->rx_chan = NULL;
+	if (im->session) {
+		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
+		ring(im);
+		/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
+		uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
+		while ((atomic_load(&im->armed) || mbox_client_tx_busy(im->tx_chan)) && ampl_os_uptime_us() < end)
+			ampl_cpu_relax();
+	}
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	struct mbox_chan *tx = im->tx_chan;
+	im->tx_chan = NULL;
+	ampl_spin_unlock(&im->tx_lock, key);
+	if (tx)
+		mbox_free_channel(tx);
+	im->remote_sid = SID_DISCONNECTED;
+	atomic_store(&im->peer_max, 0);
+	return 0;
+}
+
+int icmsg_send(struct icmsg *im, const void *data, size_t len)
+{
+	if (!im)
+		return -EINVAL;
+	if (!data || !len)
+		return -EBADMSG;
+	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED)
+		return -EBUSY;
+	if (len > atomic_load(&im->peer_max))
+		return -EMSGSIZE;
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	int r;
+	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED) {
+		r = -EBUSY;
+	} else {
+		r = pbuf_write(&im->tx, data, (uint16_t)len);
+		if (r == -EINVAL)
+			r = -EIO; /* the peer's read index is corrupt */
+		if (r > 0)
+			ring_locked(im);
+	}
+	ampl_spin_unlock(&im->tx_lock, key);
+	return r;
+}
+
+uint32_t icmsg_peer_max(const struct icmsg *im)
+{
+	return im && atomic_load(&im->state) == ICMSG_STATE_CONNECTED ? atomic_load(&im->peer_max) : 0;
+}
+
+enum icmsg_state icmsg_state(const struct icmsg *im)
+{
+	return im ? (enum icmsg_state)atomic_load(&im->state) : ICMSG_STATE_OFF;
+}
+
+bool icmsg_is_bound(const struct icmsg *im)
+{
+	return icmsg_state(im) == ICMSG_STATE_CONNECTED;
+}
