@@ -181,6 +181,17 @@ int ampl_agent_mbox(struct ampl_agent *agent, const char *remote, struct mbox_co
 struct mbox_consumer;
 int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const struct mbox_consumer **consumer);
 
+/**
+ * ampl_agent_ipc_instance() - the IPC service instance of the devicetree's `zephyr,ipc-icmsg` node @label (label,
+ * name or path) for this agent: an ICMsg device (<amplink/ipc/ipc_icmsg.h>) over the node's tx/rx regions and the
+ * mailbox channels its `mboxes` name ("tx", "rx"), which must be this agent's. Registered under the node name and
+ * label; made on first call (later calls give the same device); freed at detach (an endpoint still registered is
+ * closed). The receive buffer takes the largest packet the rx ring can hold (advertised to the peer).
+ * Return: 0; -EINVAL (NULL argument, or the node's mailbox belongs to another agent); -ENOENT (no such node);
+ * -ENOMEM; -EEXIST (a device of that name is registered).
+ */
+int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev);
+
 /** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
 int ampl_agent_poll(struct ampl_agent *agent);
 

@@ -16,6 +16,7 @@
 #include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/dt.h>
+#include <amplink/ipc/ipc_icmsg.h>
 
 struct sim_chan {
 	struct xlnx_ipi_mbox mbox;
@@ -48,7 +49,20 @@ struct sim_consumer {
 	const struct ampl_dt_consumer *dt;
 };
 
+/* One ICMsg IPC service instance (a `zephyr,ipc-icmsg` node) of this agent. */
+struct sim_icmsg {
+	struct device dev;
+	struct device_state state;
+	struct ipc_icmsg_config cfg;
+	struct ipc_icmsg_data data;
+	const struct ampl_dt_icmsg *dt;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+	uint8_t rx_buf[]; /* cfg.icmsg.rx_buf_size bytes */
+};
+
 struct ampl_agent {
+	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
 	struct ampl_soc *soc;
 	const struct ampl_ipi_agent *info;
 	unsigned idx;
@@ -65,6 +79,13 @@ struct ampl_agent {
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
 static struct ampl_lock registry_lock = AMPL_LOCK_INIT;
+
+static void unregister_device(struct device *dev)
+{
+	ampl_lock(&registry_lock);
+	ampl_device_unregister(dev);
+	ampl_unlock(&registry_lock);
+}
 
 static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region *r)
 {
@@ -189,9 +210,7 @@ static void free_chans(struct ampl_agent *ag)
 		if (!c)
 			continue;
 		xlnx_ipi_ipm_release(&c->dev);
-		ampl_lock(&registry_lock);
-		ampl_device_unregister(&c->dev);
-		ampl_unlock(&registry_lock);
+		unregister_device(&c->dev);
 		xlnx_ipi_mbox_remove(&c->mbox);
 		free(c);
 		ag->chans[b] = NULL;
@@ -279,9 +298,7 @@ static void free_mus(struct ampl_agent *ag)
 		if (!m)
 			continue;
 		nxp_mu_ipm_release(&m->dev);
-		ampl_lock(&registry_lock);
-		ampl_device_unregister(&m->dev);
-		ampl_unlock(&registry_lock);
+		unregister_device(&m->dev);
 		nxp_mu_remove(&m->mu);
 		free(m);
 		ag->mus[i] = NULL;
@@ -417,11 +434,28 @@ fail:
 	return ret;
 }
 
+static void free_icmsgs(struct ampl_agent *ag)
+{
+	for (unsigned i = 0; i < AMPL_DT_MAX_ICMSG; i++) {
+		struct sim_icmsg *m = ag->icmsgs[i];
+		if (!m)
+			continue;
+		if (m->data.registered)
+			icmsg_close(&m->data.im);
+		ampl_lock(&registry_lock);
+		ampl_device_unregister(&m->dev);
+		ampl_unlock(&registry_lock);
+		free(m);
+		ag->icmsgs[i] = NULL;
+	}
+}
+
 void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
 		return;
 	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
+	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_chans(ag);
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
@@ -530,4 +564,93 @@ const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *ag)
 const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *ag)
 {
 	return ag ? ag->soc->profile : NULL;
+}
+
+int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev)
+{
+	if (!ag || !dev)
+		return -EINVAL;
+	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(ag->board, label);
+	if (!dt)
+		return sim_error(-ENOENT, "the SoC's devicetree has no zephyr,ipc-icmsg node '%s'",
+				 label ? label : "(null)");
+	unsigned idx = (unsigned)(dt - ag->board->icmsgs);
+	if (ag->icmsgs[idx]) {
+		*dev = &ag->icmsgs[idx]->dev;
+		return 0;
+	}
+	/* The mailbox the node's "tx" entry names must be one of this agent's destinations. */
+	const struct ampl_dt_consumer *con = &ag->board->consumers[dt->consumer];
+	const char *prov = con->mboxes[dt->tx_mbox].provider;
+	const struct ampl_dt_ipi_chan *chan = NULL;
+	for (unsigned i = 0; !chan && i < ag->board->num_ctrls; i++) {
+		const struct ampl_dt_ipi_ctrl *ct = &ag->board->ctrls[i];
+		for (unsigned j = 0; j < ct->num_chans; j++) {
+			if (!strcmp(ct->chans[j].node.path, prov)) {
+				if (ct->local != ag->info)
+					return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->node.path,
+							 prov, ct->local->name, ag->info->name);
+				chan = &ct->chans[j];
+				break;
+			}
+		}
+	}
+	if (!chan || strcmp(con->mboxes[dt->rx_mbox].provider, prov))
+		return sim_error(-EINVAL, "%s: mboxes must name both channels of one IPI destination of %s",
+				 dt->node.path, ag->info->name);
+	struct sim_chan *sc;
+	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
+	if (ret)
+		return ret;
+	const struct mbox_consumer *mc;
+	ret = ampl_agent_mbox_consumer(ag, dt->node.path, &mc);
+	if (ret)
+		return ret;
+	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
+	volatile void *rx = ampl_soc_phys(ag->soc, dt->rx_addr, (size_t)dt->rx_size);
+	if (!tx || !rx)
+		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
+	bool hs = dt->unbound != AMPL_DT_ICMSG_UNBOUND_DISABLE;
+	struct pbuf_cfg pc;
+	if (pbuf_cfg_init(&pc, (void *)rx, (size_t)dt->rx_size, dt->dcache_alignment, hs))
+		return sim_error(-EINVAL, "%s: rx-region 0x%llx+0x%llx is not a valid ring for dcache-alignment %u",
+				 dt->node.path, (unsigned long long)dt->rx_addr, (unsigned long long)dt->rx_size,
+				 dt->dcache_alignment);
+	uint32_t bufsz = PBUF_MAX_PAYLOAD(pc.data_len);
+	if (bufsz > 0xFFFFu)
+		bufsz = 0xFFFFu;
+	if (bufsz < ICMSG_MIN_RX_BUF)
+		bufsz = ICMSG_MIN_RX_BUF;
+	struct sim_icmsg *m = calloc(1, sizeof(*m) + bufsz);
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	m->dt = dt;
+	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
+	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
+	struct icmsg_config *ic = &m->cfg.icmsg;
+	ic->tx_mem = (void *)tx;
+	ic->tx_size = (uint32_t)dt->tx_size;
+	ic->rx_mem = (void *)rx;
+	ic->rx_size = (uint32_t)dt->rx_size;
+	ic->dcache_alignment = dt->dcache_alignment;
+	ic->unbound_mode = (enum icmsg_unbound_mode)dt->unbound;
+	ic->mbox_node = mc;
+	ic->rx_buf = m->rx_buf;
+	ic->rx_buf_size = bufsz;
+	m->dev.name = m->name;
+	m->dev.label = m->label[0] ? m->label : NULL;
+	m->dev.api = &ipc_icmsg_backend;
+	m->dev.config = &m->cfg;
+	m->dev.data = &m->data;
+	m->dev.state = &m->state;
+	ampl_lock(&registry_lock);
+	ret = ampl_device_register(&m->dev);
+	ampl_unlock(&registry_lock);
+	if (ret) {
+		free(m);
+		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
+	}
+	ag->icmsgs[idx] = m;
+	*dev = &m->dev;
+	return 0;
 }

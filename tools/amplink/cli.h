@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <amplink/soc.h>
 
@@ -23,6 +24,12 @@ bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /** Open SoC @name, printing the reason on failure; returns 0 or an exit code. */
 int cli_open_soc(const char *cmd, const char *name, struct ampl_soc **soc);
+
+/** Run @fn on SIGINT and SIGTERM (it must only set flags and post semaphores). */
+void cli_on_stop_signals(void (*fn)(int));
+
+/** The CLOCK_REALTIME time @ms milliseconds from now, for sem_timedwait(). */
+struct timespec cli_deadline(uint64_t ms);
 
 /** Percentile (0..100) of @n sorted values. */
 double cli_percentile(const double *sorted, size_t n, double pct);

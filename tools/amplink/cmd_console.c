@@ -123,17 +123,8 @@ static int console_receive(struct ampl_soc *soc, const char *as, const char *fro
 		goto out;
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(timeout_ms / 1000);
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	cli_on_stop_signals(on_signal);
+	struct timespec deadline = cli_deadline(timeout_ms);
 	uint64_t got = 0;
 	bool timed_out = false;
 	while (!con.stop && (count == 0 || got < count)) {

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,4 +61,24 @@ double cli_percentile(const double *sorted, size_t n, double pct)
 		return 0;
 	size_t i = (size_t)(pct / 100.0 * (double)(n - 1) + 0.5);
 	return sorted[i < n ? i : n - 1];
+}
+
+void cli_on_stop_signals(void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct timespec cli_deadline(uint64_t ms)
+{
+	struct timespec d;
+	clock_gettime(CLOCK_REALTIME, &d);
+	d.tv_sec += (time_t)(ms / 1000);
+	d.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (d.tv_nsec >= 1000000000L) {
+		d.tv_sec++;
+		d.tv_nsec -= 1000000000L;
+	}
+	return d;
 }

@@ -1,0 +1,41 @@
+/*
+ * The ICMsg backend of the IPC service (Zephyr's subsys/ipc/ipc_service/backends/ipc_icmsg.c): an instance is a
+ * `struct device` whose api is ipc_icmsg_backend, whose config is a `struct ipc_icmsg_config` and whose data is a
+ * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks,
+ * deregister = icmsg_close(); open/close_instance do nothing; the zero-copy operations are not offered (the front
+ * end answers -EIO). Callback contexts: see <amplink/ipc/icmsg.h> (the mailbox RX callback context).
+ *
+ * Devicetree (as Zephyr's):
+ *     ipc0: ipc-icmsg {
+ *         compatible = "zephyr,ipc-icmsg";
+ *         tx-region = <&tx_shm>; rx-region = <&rx_shm>;
+ *         mboxes = <&mbox 0>, <&mbox 1>; mbox-names = "tx", "rx";
+ *         dcache-alignment = <64>; unbound = "disable" | "enable" | "detect";
+ *     };
+ * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/soc.h>) builds the device from such a node.
+ */
+#ifndef AMPLINK_IPC_IPC_ICMSG_H
+#define AMPLINK_IPC_IPC_ICMSG_H
+
+#include <amplink/ipc/icmsg.h>
+#include <amplink/ipc_service_backend.h>
+
+/** Constant configuration of an instance: the link (regions, D, mode, channels, receive buffer). */
+struct ipc_icmsg_config {
+	struct icmsg_config icmsg;
+};
+
+/** Mutable state of an instance (zero it). Private. */
+struct ipc_icmsg_data {
+	struct icmsg im;
+	atomic_flag busy;  /* register/deregister in progress */
+	bool registered;
+	struct ipc_service_cb cb;
+};
+
+extern const struct ipc_service_backend ipc_icmsg_backend;
+
+/** ipc_icmsg_link() - the ICMsg link of an instance (for its state and the peer's limit), or NULL. */
+struct icmsg *ipc_icmsg_link(const struct device *instance);
+
+#endif /* AMPLINK_IPC_IPC_ICMSG_H */

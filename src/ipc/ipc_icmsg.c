@@ -1,0 +1,74 @@
+/*
+ * IPC service backend over ICMsg: one endpoint per instance, as Zephyr's ipc_icmsg.c.
+ */
+#include <amplink/ipc/ipc_icmsg.h>
+
+static struct ipc_icmsg_data *data_of(const struct device *instance)
+{
+	return instance && instance->api == &ipc_icmsg_backend ? (struct ipc_icmsg_data *)instance->data : NULL;
+}
+
+struct icmsg *ipc_icmsg_link(const struct device *instance)
+{
+	struct ipc_icmsg_data *d = data_of(instance);
+	return d ? &d->im : NULL;
+}
+
+static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+{
+	struct ipc_icmsg_data *d = data_of(instance);
+	const struct ipc_icmsg_config *c = instance ? instance->config : NULL;
+	if (!d || !c || !cfg)
+		return -EINVAL;
+	if (atomic_flag_test_and_set(&d->busy))
+		return -EBUSY;
+	int ret;
+	if (d->registered) {
+		ret = -EBUSY; /* one endpoint per instance */
+	} else {
+		d->cb = cfg->cb;
+		ret = icmsg_open(&d->im, &c->icmsg, &d->cb, cfg->priv);
+		if (!ret) {
+			d->registered = true;
+			*token = d;
+		}
+	}
+	atomic_flag_clear(&d->busy);
+	return ret;
+}
+
+static int deregister_ept(const struct device *instance, void *token)
+{
+	struct ipc_icmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (token != d)
+		return -ENOENT;
+	if (atomic_flag_test_and_set(&d->busy))
+		return -EBUSY;
+	int ret = -ENOENT;
+	if (d->registered) {
+		ret = icmsg_close(&d->im);
+		if (ret == -EALREADY)
+			ret = 0;
+		d->registered = false;
+	}
+	atomic_flag_clear(&d->busy);
+	return ret;
+}
+
+static int send(const struct device *instance, void *token, const void *data, size_t len)
+{
+	struct ipc_icmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (token != d || !d->registered)
+		return -ENOENT;
+	return icmsg_send(&d->im, data, len);
+}
+
+const struct ipc_service_backend ipc_icmsg_backend = {
+	.register_endpoint = register_ept,
+	.deregister_endpoint = deregister_ept,
+	.send = send,
+};
