@@ -21,17 +21,21 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/dt.h>
 #include <amplink/ipm.h>
+#include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc_service.h>
 
 #define STOP_SEQ 0xFFFFFFFFu
 #define APU_DEV "ipi_apu_rpu0"
 #define RPU_DEV "ipi_rpu0_apu"
 
 static const char usage[] =
-	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME]\n"
+	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
-	"every answer, print the count, the errors and round-trip percentiles, and remove the SoC.\n";
+	"every answer, print the count, the errors and round-trip percentiles, and remove the SoC.\n"
+	"--backend icmsg: the same through the IPC service (ICMsg instances ipc_icmsg_apu / ipc_icmsg_rpu0 of the\n"
+	"board): RPU0 echoes every message of endpoint \"echo\" (8 to 64 bytes, checksummed).\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
 {
@@ -182,20 +186,218 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 	return code;
 }
 
+/* ---- --backend icmsg: an "echo" endpoint on each side's ICMsg instance ---- */
+
+#define ICMSG_APU "ipc_icmsg_apu"
+#define ICMSG_RPU "ipc_icmsg_rpu0"
+#define ECHO_MAX 64u
+
+static struct {
+	sem_t bound, got, done;
+	struct ipc_ept ept;
+	atomic_uint bad;
+	size_t len;
+	uint8_t msg[ECHO_MAX];
+} ie;
+
+static void ie_bound(void *priv)
+{
+	(void)priv;
+	sem_post(&ie.bound);
+}
+
+static void ie_error(const char *msg, void *priv)
+{
+	(void)priv;
+	fprintf(stderr, "amplink demo: icmsg: %s\n", msg);
+	atomic_fetch_add(&ie.bad, 1);
+}
+
+/* RPU0: echo (interrupt context; one message is in flight at a time, so the ring has room). */
+static void ie_rpu_received(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	if (len == 4 && !memcmp(data, "STOP", 4)) {
+		sem_post(&ie.done);
+		return;
+	}
+	if (ipc_service_send(&ie.ept, data, len) != (int)len)
+		atomic_fetch_add(&ie.bad, 1);
+}
+
+/* APU: keep the echo for the sender. */
+static void ie_apu_received(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	ie.len = len <= ECHO_MAX ? len : 0;
+	if (ie.len)
+		memcpy(ie.msg, data, len);
+	sem_post(&ie.got);
+}
+
+static int ie_attach(const char *soc_name, const char *agent, const char *inst, enum ampl_wait_mode mode,
+		     struct ampl_soc **soc, struct ampl_agent **ag, const struct device **dev)
+{
+	if (ampl_soc_open(soc_name, soc))
+		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+	struct ampl_agent_opts opts = { .mode = mode };
+	if (ampl_agent_attach(*soc, agent, &opts, ag)) {
+		ampl_soc_close(*soc);
+		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+	}
+	if (ampl_agent_ipc_instance(*ag, inst, dev) || ipc_service_open_instance(*dev)) {
+		ampl_agent_detach(*ag);
+		ampl_soc_close(*soc);
+		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+	}
+	return 0;
+}
+
+static int sem_wait_ms(sem_t *s, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000u;
+	ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	int r;
+	while ((r = sem_timedwait(s, &ts)) && errno == EINTR)
+		;
+	return r;
+}
+
+static int rpu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	const struct device *dev;
+	sem_init(&ie.bound, 0, 0);
+	sem_init(&ie.done, 0, 0);
+	int code = ie_attach(soc_name, "rpu0", ICMSG_RPU, mode, &soc, &ag, &dev);
+	if (code)
+		return code;
+	static const struct ipc_ept_cfg cfg = { .name = "echo",
+						.cb = { .bound = ie_bound, .received = ie_rpu_received,
+							.error = ie_error } };
+	if (ipc_service_register_endpoint(dev, &ie.ept, &cfg))
+		code = cli_fail(EXIT_FAIL, "demo", "rpu0: cannot register endpoint echo");
+	else
+		while (sem_wait(&ie.done) && errno == EINTR)
+			;
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return code ? code : atomic_load(&ie.bad) ? EXIT_FAIL : 0;
+}
+
+static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	const struct device *dev;
+	sem_init(&ie.bound, 0, 0);
+	sem_init(&ie.got, 0, 0);
+	int code = ie_attach(soc_name, "apu", ICMSG_APU, mode, &soc, &ag, &dev);
+	if (code) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+		return code;
+	}
+	static const struct ipc_ept_cfg cfg = { .name = "echo",
+						.cb = { .bound = ie_bound, .received = ie_apu_received,
+							.error = ie_error } };
+	double *rtt = calloc(count ? count : 1, sizeof(double));
+	uint64_t sent = 0, answered = 0, errors = 0;
+	bool bound = false;
+	if (!rtt || ipc_service_register_endpoint(dev, &ie.ept, &cfg))
+		code = cli_fail(EXIT_FAIL, "demo", "apu: cannot register endpoint echo");
+	else if (sem_wait_ms(&ie.bound, 10000))
+		code = cli_fail(EXIT_FAIL, "demo", "apu: endpoint echo not bound within 10 s");
+	else
+		bound = true;
+	uint32_t x = 0x9E3779B9u;
+	for (uint64_t i = 0; bound && i < count; i++) {
+		uint8_t msg[ECHO_MAX];
+		size_t len = 8 + (size_t)(i % (ECHO_MAX - 7)); /* 8..64 bytes */
+		uint32_t seq = (uint32_t)i;
+		for (size_t k = 8; k < len; k++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			msg[k] = (uint8_t)x;
+		}
+		uint32_t words[ECHO_MAX / 4] = { 0 };
+		memcpy(words, msg + 8, len - 8);
+		uint32_t sum = checksum(words, (unsigned)((len - 8 + 3) / 4)) ^ (uint32_t)len;
+		memcpy(msg, &seq, 4);
+		memcpy(msg + 4, &sum, 4);
+		double t0 = now_us();
+		int r = ipc_service_send(&ie.ept, msg, len);
+		if (r != (int)len) {
+			code = cli_fail(EXIT_FAIL, "demo", "message %llu: ipc_service_send: %s", (unsigned long long)i,
+					ampl_strerror(r));
+			break;
+		}
+		sent++;
+		if (sem_wait_ms(&ie.got, 5000)) {
+			code = cli_fail(EXIT_FAIL, "demo", "message %llu: no echo within 5 s", (unsigned long long)i);
+			break;
+		}
+		rtt[i] = now_us() - t0;
+		if (ie.len == len && !memcmp(ie.msg, msg, len))
+			answered++;
+		else
+			errors++;
+	}
+	if (bound)
+		ipc_service_send(&ie.ept, "STOP", 4);
+	else
+		kill(child, SIGTERM);
+	int status = 0;
+	waitpid(child, &status, 0);
+	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!rpu_ok || atomic_load(&ie.bad))
+		errors++;
+	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
+	printf("  apu -> rpu0 through the IPC service, ICMsg instance %s (%s); rpu0 (pid %d) echoes endpoint echo\n",
+	       ICMSG_APU, dev->name, (int)child);
+	printf("  wait mode:  %s; peer's max message %u bytes\n", ampl_wait_mode_name(mode),
+	       icmsg_peer_max(ipc_icmsg_link(dev)));
+	printf("  messages:   %llu sent, %llu answered correctly, %llu errors%s\n", (unsigned long long)sent,
+	       (unsigned long long)answered, (unsigned long long)errors, rpu_ok ? "" : " (rpu0 failed)");
+	if (answered + errors) {
+		uint64_t n = sent;
+		cli_sort(rtt, n);
+		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
+		       cli_percentile(rtt, n, 50), cli_percentile(rtt, n, 90), cli_percentile(rtt, n, 99),
+		       cli_percentile(rtt, n, 99.9), rtt[n - 1]);
+	}
+	free(rtt);
+	if (ie.ept.instance)
+		ipc_service_deregister_endpoint(&ie.ept);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	if (!code && (errors || answered != count))
+		code = EXIT_FAIL;
+	return code;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "mode", required_argument, NULL, 'm' },
 					      { "soc", required_argument, NULL, 's' },
+					      { "backend", required_argument, NULL, 'b' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
 	enum ampl_wait_mode mode = AMPL_WAIT_ADAPTIVE;
+	bool icmsg = false;
 	char name[64];
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:m:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:m:s:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!cli_parse_u64(optarg, 1, 100000000, &count))
@@ -208,6 +410,11 @@ int cmd_demo(int argc, char **argv)
 			break;
 		case 's':
 			snprintf(name, sizeof(name), "%s", optarg);
+			break;
+		case 'b':
+			if (strcmp(optarg, "ipm") && strcmp(optarg, "icmsg"))
+				return cli_fail(EXIT_USAGE, "demo", "--backend: '%s' is not ipm or icmsg", optarg);
+			icmsg = !strcmp(optarg, "icmsg");
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -228,8 +435,8 @@ int cmd_demo(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "demo", "fork: %s", strerror(errno));
 	}
 	if (child == 0)
-		_exit(rpu_main(name, mode));
-	int code = apu_main(name, mode, count, child);
+		_exit(icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
+	int code = icmsg ? apu_icmsg_main(name, mode, count, child) : apu_main(name, mode, count, child);
 	ampl_soc_destroy(name);
 	return code;
 }

@@ -66,7 +66,7 @@ struct xlnx_ipi_mbox {
 	bool buffered;
 	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
 	/* private */
-	uint32_t tx_discards;
+	_Atomic uint32_t tx_discards; /* written by send_data, read by whoever polls */
 	_Atomic uint32_t tx_gen;   /* requests triggered */
 	_Atomic uint32_t idle_gen; /* tx_gen at which OBS was last seen clear: no register read needed */
 	atomic_bool rx_enabled;  /* the RX channel wants its interrupt */

@@ -1,0 +1,486 @@
+/*
+ * ICMsg and its IPC service backend on the virtual SoC: the bonding bytes in shared memory, every send return
+ * code, two agents (APU and RPU0, each with its interrupt thread) exchanging traffic, the size extension and a
+ * Zephyr-style peer without it, session mode (close, re-open, rebinding) and corrupt shared memory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc_service.h>
+#include <amplink/mailbox_controller.h>
+#include <amplink/soc.h>
+
+#define APU_TX 0x3ed40000u
+#define RPU0_TX 0x3ed48000u
+#define REGION 0x8000u
+#define D 64u
+
+static unsigned soc_counter;
+
+struct env {
+	char name[64];
+	struct ampl_soc *soc;
+	struct ampl_agent *apu, *rpu0;
+};
+
+static void env_up(struct env *e, bool with_rpu0, bool rpu0_devices)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "t-icmsg-%d-%u", (int)getpid(), soc_counter++);
+	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0);
+	if (ret)
+		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
+	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	ret = ampl_agent_attach(e->soc, "apu", &o, &e->apu);
+	if (ret)
+		fail_msg("attach apu: %d %s", ret, ampl_soc_last_error());
+	if (with_rpu0) {
+		o.no_dt_devices = !rpu0_devices;
+		ret = ampl_agent_attach(e->soc, "rpu0", &o, &e->rpu0);
+		if (ret)
+			fail_msg("attach rpu0: %d %s", ret, ampl_soc_last_error());
+	}
+}
+
+static void env_down(struct env *e)
+{
+	ampl_agent_detach(e->rpu0);
+	ampl_agent_detach(e->apu);
+	ampl_soc_close(e->soc);
+	ampl_soc_destroy(e->name);
+}
+
+/* ---- endpoint bookkeeping (callbacks run in the agents' interrupt threads) ---- */
+
+struct side {
+	_Atomic int bound, unbound, errors, received, bad;
+	_Atomic uint32_t next_seq;
+	char last_error[160];
+	_Atomic size_t last_len;
+	uint8_t last[256];
+};
+
+static void cb_bound(void *priv)
+{
+	atomic_fetch_add(&((struct side *)priv)->bound, 1);
+}
+
+static void cb_unbound(void *priv)
+{
+	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
+}
+
+static void cb_error(const char *msg, void *priv)
+{
+	struct side *s = priv;
+	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
+	atomic_fetch_add(&s->errors, 1);
+}
+
+static uint32_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* Messages: seq (4) + checksum of the rest (4) + payload; or short raw messages (< 8 bytes) kept in last[]. */
+static void cb_received(const void *data, size_t len, void *priv)
+{
+	struct side *s = priv;
+	const uint8_t *p = data;
+	if (len <= sizeof(s->last))
+		memcpy(s->last, data, len);
+	atomic_store(&s->last_len, len);
+	if (len >= 8) {
+		uint32_t seq, sum;
+		memcpy(&seq, p, 4);
+		memcpy(&sum, p + 4, 4);
+		if (seq != atomic_load(&s->next_seq) || sum != csum(p + 8, len - 8))
+			atomic_fetch_add(&s->bad, 1);
+		atomic_store(&s->next_seq, seq + 1);
+	}
+	atomic_fetch_add(&s->received, 1);
+}
+
+static const struct ipc_service_cb side_cb = {
+	.bound = cb_bound, .unbound = cb_unbound, .received = cb_received, .error = cb_error
+};
+
+static bool wait_for(_Atomic int *v, int want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (atomic_load(v) >= want)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
+{
+	if (len < 8)
+		len = 8;
+	for (size_t i = 8; i < len; i++)
+		buf[i] = (uint8_t)(seq * 31u + i);
+	uint32_t sum = csum(buf + 8, len - 8);
+	memcpy(buf, &seq, 4);
+	memcpy(buf + 4, &sum, 4);
+	return len;
+}
+
+static int send_retry(struct ipc_ept *ept, const void *data, size_t len)
+{
+	for (int i = 0; i < 1000000; i++) {
+		int r = ipc_service_send(ept, data, len);
+		if (r != -ENOMEM)
+			return r;
+		sched_yield();
+	}
+	return -ETIMEDOUT;
+}
+
+/* ---- 1: the bonding bytes and the send codes before bonding ---- */
+
+static void test_wire_bonding(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, false, false);
+	const struct device *dev;
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &dev), 0);
+	assert_ptr_equal(ampl_device_get_by_label("ipc_icmsg_apu"), dev);
+	assert_ptr_equal(device_get_binding("ipc-icmsg-apu"), dev);
+	const struct device *again;
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "/ipc-icmsg-apu", &again), 0);
+	assert_ptr_equal(again, dev);
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "nope", &again), -ENOENT);
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_rpu0", &again), -EINVAL); /* rpu0's mailbox */
+
+	volatile uint8_t *tx = ampl_soc_phys(e.soc, APU_TX, REGION);
+	assert_non_null(tx);
+	memset((void *)tx, 0xAA, 256);
+
+	struct side s = { 0 };
+	struct ipc_ept ept = { 0 };
+	struct ipc_ept_cfg cfg = { .name = "ep", .cb = side_cb, .priv = &s };
+	assert_int_equal(ipc_service_open_instance(dev), 0);
+	assert_int_equal(ipc_service_register_endpoint(dev, &ept, &cfg), 0);
+	struct ipc_ept ept2 = { 0 };
+	assert_int_equal(ipc_service_register_endpoint(dev, &ept2, &cfg), -EBUSY); /* one endpoint per instance */
+
+	/* rd_idx @0 = 0, wr_idx @64 = 24, data @68: BE16 len 17, 2 zero bytes, the magic, LE32 max rx size. */
+	uint32_t data_len = REGION - D - 4, max_rx = data_len - 8;
+	static const uint8_t magic[13] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30, 0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
+	uint8_t want[4 + 17];
+	want[0] = 0;
+	want[1] = 17;
+	want[2] = want[3] = 0;
+	memcpy(want + 4, magic, 13);
+	want[17] = (uint8_t)max_rx;
+	want[18] = (uint8_t)(max_rx >> 8);
+	want[19] = (uint8_t)(max_rx >> 16);
+	want[20] = (uint8_t)(max_rx >> 24);
+	const uint8_t idx0[4] = { 0, 0, 0, 0 }, idx24[4] = { 24, 0, 0, 0 };
+	assert_memory_equal((const void *)tx, idx0, 4);
+	assert_memory_equal((const void *)(tx + D), idx24, 4);
+	assert_memory_equal((const void *)(tx + D + 4), want, sizeof(want));
+	assert_int_equal(tx[4], 0xAA); /* no handshake word written in classic mode */
+
+	/* Send codes without a peer. */
+	assert_int_equal(ipc_service_send(&ept, "x", 1), -EBUSY); /* not bound */
+	assert_int_equal(ipc_service_send(&ept, "x", 0), -EBADMSG);
+	assert_int_equal(ipc_service_send(&ept, NULL, 4), -EBADMSG);
+	assert_int_equal(ipc_service_send(NULL, "x", 1), -EINVAL);
+	void *buf;
+	uint32_t sz = 0;
+	assert_int_equal(ipc_service_get_tx_buffer(&ept, &buf, &sz, K_NO_WAIT), -EIO); /* no zero-copy */
+	assert_int_equal(ipc_service_deregister_endpoint(&ept), 0);
+	assert_int_equal(ipc_service_send(&ept, "x", 1), -ENOENT);
+	assert_int_equal(ipc_service_close_instance(dev), 0);
+	assert_int_equal(s.errors, 0);
+	env_down(&e);
+}
+
+/* ---- 2: two agents, both start orders, 10,000 messages each way ---- */
+
+static void traffic(bool apu_first)
+{
+	struct env e;
+	env_up(&e, true, true);
+	const struct device *da, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = &sr };
+	if (apu_first) {
+		assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
+		usleep(20000);
+		assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
+	} else {
+		assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
+		usleep(20000);
+		assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
+	}
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+	assert_int_equal(sa.bound, 1);
+	assert_int_equal(sr.bound, 1);
+	uint32_t max = icmsg_peer_max(ipc_icmsg_link(da));
+	assert_int_equal(max, REGION - D - 4 - 8); /* the peer advertised its buffer: the whole ring */
+
+	static uint8_t buf[4096];
+	const int n = 10000;
+	for (int i = 0; i < n; i++) {
+		size_t len = make_msg(buf, (uint32_t)i, 8 + ((size_t)i * 37u) % 1500u);
+		assert_int_equal(send_retry(&ea, buf, len), (int)len);
+		len = make_msg(buf, (uint32_t)i, 8 + ((size_t)i * 53u) % 700u);
+		assert_int_equal(send_retry(&er, buf, len), (int)len);
+	}
+	assert_true(wait_for(&sr.received, n));
+	assert_true(wait_for(&sa.received, n));
+	assert_int_equal(sa.bad, 0);
+	assert_int_equal(sr.bad, 0);
+	assert_int_equal(sa.errors, 0);
+	assert_int_equal(sr.errors, 0);
+
+	/* Above the peer's max: refused, never dropped at the peer. */
+	static uint8_t big[REGION];
+	assert_int_equal(ipc_service_send(&ea, big, max + 1), -EMSGSIZE);
+	/* The ring full: -ENOMEM (the peer drains concurrently, so fill until it answers so). */
+	int r = 0;
+	for (int i = 0; i < 100000 && r != -ENOMEM; i++)
+		r = ipc_service_send(&ea, big, max);
+	assert_int_equal(r, -ENOMEM);
+
+	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	env_down(&e);
+}
+
+static void test_traffic_apu_first(void **state)
+{
+	(void)state;
+	traffic(true);
+}
+
+static void test_traffic_rpu0_first(void **state)
+{
+	(void)state;
+	traffic(false);
+}
+
+/* ---- 3: a Zephyr-style peer (bare magic), a small receive buffer, corrupt shared memory ---- */
+
+struct raw_peer {
+	struct mbox_client cl;
+	struct mbox_chan *tx;
+	struct pbuf pb;
+};
+
+static void raw_ring(struct raw_peer *p)
+{
+	for (int i = 0; i < 1000 && mbox_client_tx_busy(p->tx); i++)
+		usleep(1000);
+	assert_true(mbox_send_message(p->tx, NULL) >= 0);
+}
+
+static void test_zephyr_peer_and_corruption(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	/* Our side: an icmsg link by hand with a 64-byte receive buffer. */
+	const struct mbox_consumer *mc;
+	assert_int_equal(ampl_agent_mbox_consumer(e.apu, "ipc_icmsg_apu", &mc), 0);
+	struct mbox_controller *ctrl;
+	assert_int_equal(ampl_agent_mbox(e.apu, "rpu0", &ctrl), 0);
+	static uint8_t rxbuf[64];
+	struct icmsg_config cfg = {
+		.tx_mem = (void *)ampl_soc_phys(e.soc, APU_TX, REGION), .tx_size = REGION,
+		.rx_mem = (void *)ampl_soc_phys(e.soc, RPU0_TX, REGION), .rx_size = REGION,
+		.dcache_alignment = D, .mbox_node = mc, .rx_buf = rxbuf, .rx_buf_size = sizeof(rxbuf),
+	};
+	/* The peer: a pbuf writer on RPU0's tx region and RPU0's doorbell to the APU. */
+	struct raw_peer p = { 0 };
+	struct mbox_controller *rctrl;
+	assert_int_equal(ampl_agent_mbox(e.rpu0, "apu", &rctrl), 0);
+	assert_int_equal(mbox_bind_client(&rctrl->chans[0], &p.cl), 0);
+	p.tx = &rctrl->chans[0];
+	struct pbuf_cfg pc;
+	assert_int_equal(pbuf_cfg_init(&pc, cfg.rx_mem, REGION, D, false), 0);
+	assert_int_equal(pbuf_tx_init(&p.pb, &pc), 0);
+
+	static struct side s;
+	memset(&s, 0, sizeof(s));
+	static struct icmsg im;
+	memset(&im, 0, sizeof(im));
+	assert_int_equal(icmsg_open(&im, &cfg, &side_cb, &s), 0);
+	assert_int_equal(icmsg_open(&im, &cfg, &side_cb, &s), -EALREADY);
+	assert_int_equal(icmsg_state(&im), ICMSG_STATE_BONDING);
+
+	/* Garbage instead of the magic: reported, dropped, still bonding. */
+	assert_int_equal(pbuf_write(&p.pb, "Em1l1K0rn3liX", 13), 13);
+	raw_ring(&p);
+	assert_true(wait_for(&s.errors, 1));
+	assert_non_null(strstr(s.last_error, "magic"));
+	assert_int_equal(icmsg_state(&im), ICMSG_STATE_BONDING);
+	assert_int_equal(icmsg_send(&im, "x", 1), -EBUSY);
+
+	/* The bare magic (Zephyr): bound, the peer's max assumed to be 128. */
+	assert_int_equal(pbuf_write(&p.pb, icmsg_magic, ICMSG_MAGIC_LEN), ICMSG_MAGIC_LEN);
+	raw_ring(&p);
+	assert_true(wait_for(&s.bound, 1));
+	assert_int_equal(icmsg_peer_max(&im), 128);
+	static uint8_t big[256];
+	assert_int_equal(icmsg_send(&im, big, 129), -EMSGSIZE);
+	assert_int_equal(icmsg_send(&im, big, 128), 128);
+
+	/* A packet larger than our 64-byte buffer: reported and skipped; the next one is delivered. */
+	int errs = s.errors;
+	assert_int_equal(pbuf_write(&p.pb, big, 100), 100);
+	assert_int_equal(pbuf_write(&p.pb, "hello", 5), 5);
+	raw_ring(&p);
+	assert_true(wait_for(&s.received, 1));
+	assert_int_equal(s.errors, errs + 1);
+	assert_non_null(strstr(s.last_error, "larger than the receive buffer"));
+	assert_int_equal(s.last_len, 5);
+	assert_memory_equal(s.last, "hello", 5);
+
+	/* A huge length in a header: reported once, nothing delivered, no crash. */
+	volatile uint8_t *ring = (volatile uint8_t *)cfg.rx_mem + D + 4;
+	uint32_t wr;
+	memcpy(&wr, (const void *)((volatile uint8_t *)cfg.rx_mem + D), 4);
+	__atomic_store_n((uint32_t *)(void *)&ring[wr], 0x0000FFFFu, __ATOMIC_RELAXED); /* BE16 0xFFFF, 0 */
+	__atomic_store_n((uint32_t *)(void *)((uint8_t *)cfg.rx_mem + D), wr + 8, __ATOMIC_RELEASE);
+	raw_ring(&p);
+	assert_true(wait_for(&s.errors, errs + 2));
+	assert_non_null(strstr(s.last_error, "corrupt"));
+	raw_ring(&p);
+	usleep(20000);
+	assert_int_equal(s.errors, errs + 2); /* once */
+	/* A write index out of range: reported. */
+	__atomic_store_n((uint32_t *)(void *)((uint8_t *)cfg.rx_mem + D), 0xFFFFFFF0u, __ATOMIC_RELEASE);
+	raw_ring(&p);
+	assert_true(wait_for(&s.errors, errs + 3));
+	assert_int_equal(s.received, 1);
+
+	assert_int_equal(icmsg_close(&im), 0);
+	assert_int_equal(icmsg_close(&im), -EALREADY);
+	assert_int_equal(icmsg_send(&im, "x", 1), -EBUSY);
+	mbox_free_channel(p.tx);
+	env_down(&e);
+}
+
+/* ---- 4: session mode ---- */
+
+static void session_cfg(struct env *e, struct icmsg_config *c, bool apu, uint8_t *buf, size_t bufsz)
+{
+	const struct mbox_consumer *mc;
+	struct mbox_controller *ctrl;
+	struct ampl_agent *ag = apu ? e->apu : e->rpu0;
+	assert_int_equal(ampl_agent_mbox(ag, apu ? "rpu0" : "apu", &ctrl), 0);
+	assert_int_equal(ampl_agent_mbox_consumer(ag, apu ? "ipc_icmsg_apu" : "ipc_icmsg_rpu0", &mc), 0);
+	memset(c, 0, sizeof(*c));
+	c->tx_mem = (void *)ampl_soc_phys(e->soc, apu ? APU_TX : RPU0_TX, REGION);
+	c->rx_mem = (void *)ampl_soc_phys(e->soc, apu ? RPU0_TX : APU_TX, REGION);
+	c->tx_size = c->rx_size = REGION;
+	c->dcache_alignment = D;
+	c->unbound_mode = ICMSG_UNBOUND_MODE_ENABLE;
+	c->mbox_node = mc;
+	c->rx_buf = buf;
+	c->rx_buf_size = (uint32_t)bufsz;
+}
+
+static void exchange(struct icmsg *a, struct side *sa, struct icmsg *b, struct side *sb, uint32_t seq)
+{
+	uint8_t buf[100];
+	int ra = sa->received, rb = sb->received;
+	atomic_store(&sb->next_seq, seq);
+	atomic_store(&sa->next_seq, seq);
+	size_t len = make_msg(buf, seq, sizeof(buf));
+	assert_int_equal(icmsg_send(a, buf, len), (int)len);
+	assert_int_equal(icmsg_send(b, buf, len), (int)len);
+	assert_true(wait_for(&sb->received, rb + 1));
+	assert_true(wait_for(&sa->received, ra + 1));
+	assert_int_equal(sa->bad + sb->bad, 0);
+}
+
+static void test_session(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	static uint8_t ba[128], br[128];
+	static struct icmsg_config ca, cr;
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	session_cfg(&e, &cr, false, br, sizeof(br));
+	static struct icmsg a, r;
+	static struct side sa, sr;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	assert_int_equal(icmsg_send(&a, "x", 1), -EBUSY);
+	assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+	assert_int_equal(icmsg_peer_max(&a), 128); /* no size extension in session mode */
+	exchange(&a, &sa, &r, &sr, 100);
+
+	/* The peer closes: unbound() here, sends -EBUSY (no silent success). */
+	assert_int_equal(icmsg_close(&r), 0);
+	assert_true(wait_for(&sa.unbound, 1));
+	assert_int_equal(icmsg_state(&a), ICMSG_STATE_DISCONNECTED);
+	assert_int_equal(icmsg_send(&a, "x", 1), -EBUSY);
+
+	/* The peer re-opens: bound() again on both sides, traffic resumes. */
+	assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	assert_true(wait_for(&sa.bound, 2));
+	assert_true(wait_for(&sr.bound, 2));
+	exchange(&a, &sa, &r, &sr, 200);
+
+	/* This side restarts (close + open): the peer sees unbound, then both rebind. */
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_true(wait_for(&sr.unbound, 1));
+	memset(&a, 0, sizeof(a)); /* as a restarted process: the previous session id only in shared memory */
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	assert_true(wait_for(&sa.bound, 3));
+	assert_true(wait_for(&sr.bound, 3));
+	exchange(&a, &sa, &r, &sr, 300);
+	assert_int_equal(sa.errors + sr.errors, 0);
+
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_close(&r), 0);
+	env_down(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wire_bonding),
+		cmocka_unit_test(test_traffic_apu_first),
+		cmocka_unit_test(test_traffic_rpu0_first),
+		cmocka_unit_test(test_zephyr_peer_and_corruption),
+		cmocka_unit_test(test_session),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
