@@ -4,6 +4,9 @@
  * the IPM API, beside the limits of this machine measured in the same run:
  *   cache-line ping-pong   two flags on two cache lines, tight spin (the polling limit)
  *   futex ping-pong        FUTEX_WAIT/FUTEX_WAKE on a shared word (the blocking limit)
+ *   two SPSC rings         one single-producer single-consumer ring per direction (head, tail, 64-byte slots),
+ *                          32-byte messages, tight spin: the limit for a ring-based protocol such as ICMsg
+ * and the ICMsg round trip through the IPC service (a 32-byte echo between ipc_icmsg_apu and ipc_icmsg_rpu0).
  * A benchmark, never a test: it prints figures and exits 0 whatever they are.
  *
  * usage: ampl_bench [--count N] [--json FILE]
@@ -28,6 +31,8 @@
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
 #include <amplink/ipm.h>
+#include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc_service.h>
 #include <amplink/soc.h>
 
 #define WARMUP 20000u
@@ -155,6 +160,188 @@ static struct result bench_futex(unsigned long n, double *v)
 	waitpid(c, NULL, 0);
 	munmap(pp, sizeof(*pp));
 	return summarize("futex ping-pong (limit)", v, n);
+}
+
+/* ---- two SPSC rings (one per direction), 32-byte messages ---- */
+
+#define SPSC_SLOTS 64u
+
+struct spsc {
+	_Alignas(64) _Atomic uint32_t head; /* written by the producer */
+	_Alignas(64) _Atomic uint32_t tail; /* written by the consumer */
+	_Alignas(64) uint8_t slot[SPSC_SLOTS][64];
+};
+
+static void spsc_push(struct spsc *q, const void *m)
+{
+	uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+	while (h - atomic_load_explicit(&q->tail, memory_order_acquire) >= SPSC_SLOTS)
+		;
+	memcpy(q->slot[h % SPSC_SLOTS], m, 32);
+	atomic_store_explicit(&q->head, h + 1, memory_order_release);
+}
+
+static void spsc_pop(struct spsc *q, void *m)
+{
+	uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	while (atomic_load_explicit(&q->head, memory_order_acquire) == t)
+		;
+	memcpy(m, q->slot[t % SPSC_SLOTS], 32);
+	atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+}
+
+static struct result bench_spsc(unsigned long n, double *v)
+{
+	struct spsc *q = shared_alloc(2 * sizeof(*q)); /* q[0] requests, q[1] responses */
+	unsigned long total = n + WARMUP;
+	pid_t c = fork();
+	if (c == 0) {
+		pin(1);
+		uint32_t m[8];
+		for (unsigned long i = 0; i < total; i++) {
+			spsc_pop(&q[0], m);
+			m[0]++;
+			spsc_push(&q[1], m);
+		}
+		_exit(0);
+	}
+	pin(0);
+	uint32_t m[8] = { 0 }, r[8];
+	unsigned long bad = 0;
+	for (unsigned long i = 0; i < total; i++) {
+		m[0] = (uint32_t)i;
+		double t0 = now_ns();
+		spsc_push(&q[0], m);
+		spsc_pop(&q[1], r);
+		double t1 = now_ns();
+		if (r[0] != m[0] + 1)
+			bad++;
+		if (i >= WARMUP)
+			v[i - WARMUP] = t1 - t0;
+	}
+	waitpid(c, NULL, 0);
+	munmap(q, 2 * sizeof(*q));
+	if (bad)
+		fprintf(stderr, "ampl_bench: %lu bad round trips in the SPSC rings\n", bad);
+	return summarize("two SPSC rings (ring limit)", v, n);
+}
+
+/* ---- ICMsg through the IPC service: a 32-byte echo ---- */
+
+static struct ipc_ept ic_ept;
+static _Atomic uint32_t ic_got, ic_bound;
+static uint32_t ic_resp[8];
+
+static void ic_bound_cb(void *priv)
+{
+	(void)priv;
+	atomic_store(&ic_bound, 1);
+}
+
+static void ic_echo(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	uint32_t w[8];
+	if (len != sizeof(w))
+		return;
+	memcpy(w, data, sizeof(w));
+	w[0]++;
+	(void)ipc_service_send(&ic_ept, w, sizeof(w));
+}
+
+static void ic_recv(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	if (len == sizeof(ic_resp))
+		memcpy(ic_resp, data, len);
+	atomic_fetch_add_explicit(&ic_got, 1, memory_order_release);
+}
+
+static const struct device *ic_setup(struct ampl_agent *ag, const char *inst,
+				     void (*rx)(const void *data, size_t len, void *priv))
+{
+	const struct device *dev;
+	static struct ipc_ept_cfg cfg;
+	cfg = (struct ipc_ept_cfg){ .name = "bench", .cb = { .bound = ic_bound_cb, .received = rx } };
+	if (ampl_agent_ipc_instance(ag, inst, &dev) || ipc_service_open_instance(dev) ||
+	    ipc_service_register_endpoint(dev, &ic_ept, &cfg)) {
+		fprintf(stderr, "ampl_bench: %s: %s\n", inst, ampl_soc_last_error());
+		_exit(1);
+	}
+	return dev;
+}
+
+/*
+ * The echoing side (RPU0) runs received() in its interrupt thread, in @mode. The sender (APU) has no interrupt
+ * thread: it sends, then runs its interrupt handler itself (ampl_agent_poll) until the echo is there, so the
+ * round trip includes no hand-off between threads of one process.
+ */
+static struct result bench_icmsg(const char *label, enum ampl_wait_mode mode, unsigned long n, double *v)
+{
+	char soc_name[64];
+	snprintf(soc_name, sizeof(soc_name), "bench-ic-%d", (int)getpid());
+	ampl_soc_destroy(soc_name);
+	if (ampl_soc_create(soc_name, &ampl_soc_zynqmp, NULL, 0)) {
+		fprintf(stderr, "ampl_bench: %s\n", ampl_soc_last_error());
+		exit(1);
+	}
+	unsigned long total = n + WARMUP;
+	pid_t c = fork();
+	if (c == 0) {
+		pin(1);
+		struct ampl_soc *soc;
+		struct ampl_agent *ag;
+		struct ampl_agent_opts o = { .mode = mode };
+		if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+			_exit(1);
+		ic_setup(ag, "ipc_icmsg_rpu0", ic_echo);
+		pause(); /* the interrupt thread echoes; SIGTERM ends it */
+		_exit(0);
+	}
+	pin(0);
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true };
+	if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "apu", &o, &ag)) {
+		fprintf(stderr, "ampl_bench: %s\n", ampl_soc_last_error());
+		exit(1);
+	}
+	atomic_store(&ic_bound, 0);
+	atomic_store(&ic_got, 0);
+	ic_setup(ag, "ipc_icmsg_apu", ic_recv);
+	double end = now_ns() + 10e9;
+	while (!atomic_load(&ic_bound) && now_ns() < end) {
+		ampl_agent_poll(ag);
+		usleep(100);
+	}
+	unsigned long bad = 0;
+	uint32_t w[8] = { 0 };
+	for (unsigned long i = 0; atomic_load(&ic_bound) && i < total; i++) {
+		w[0] = (uint32_t)i;
+		uint32_t want = atomic_load(&ic_got) + 1;
+		double t0 = now_ns();
+		int r = ipc_service_send(&ic_ept, w, sizeof(w));
+		while (r == (int)sizeof(w) && atomic_load_explicit(&ic_got, memory_order_acquire) != want)
+			ampl_agent_poll(ag);
+		double t1 = now_ns();
+		if (r != (int)sizeof(w) || ic_resp[0] != w[0] + 1)
+			bad++;
+		if (i >= WARMUP)
+			v[i - WARMUP] = t1 - t0;
+		if (r != (int)sizeof(w))
+			break;
+	}
+	if (!atomic_load(&ic_bound))
+		fprintf(stderr, "ampl_bench: %s: not bound\n", label);
+	kill(c, SIGTERM);
+	waitpid(c, NULL, 0);
+	ipc_service_deregister_endpoint(&ic_ept);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	ampl_soc_destroy(soc_name);
+	if (bad)
+		fprintf(stderr, "ampl_bench: %lu bad round trips in %s\n", bad, label);
+	return summarize(label, v, n);
 }
 
 /* ---- round trips on the virtual SoC: raw registers, the mailbox framework's client API, IPM ---- */
@@ -327,18 +514,21 @@ int main(int argc, char **argv)
 	if (n < 100)
 		n = 100;
 	double *v = malloc(n * sizeof(double));
-	struct result r[12];
+	struct result r[16];
 	unsigned k = 0;
 	unsigned long nb = n / 10 < 20000 ? n / 10 : 20000; /* blocking round trips cost ~60 us each here */
 	if (nb < 100)
 		nb = 100;
 	r[k++] = bench_cacheline(n, v);
+	r[k++] = bench_spsc(n, v);
 	r[k++] = bench_rtt("raw IPI registers, polling", RAW, AMPL_WAIT_POLL, n, v);
 	r[k++] = bench_rtt("mailbox client, polling", MBOX, AMPL_WAIT_POLL, n, v);
 	r[k++] = bench_rtt("IPM, polling", IPM, AMPL_WAIT_POLL, n, v);
+	r[k++] = bench_icmsg("ICMsg (IPC service), polling", AMPL_WAIT_POLL, n, v);
 	r[k++] = bench_rtt("raw IPI registers, adaptive", RAW, AMPL_WAIT_ADAPTIVE, n, v);
 	r[k++] = bench_rtt("mailbox client, adaptive", MBOX, AMPL_WAIT_ADAPTIVE, n, v);
 	r[k++] = bench_rtt("IPM, adaptive", IPM, AMPL_WAIT_ADAPTIVE, n, v);
+	r[k++] = bench_icmsg("ICMsg (IPC service), adaptive", AMPL_WAIT_ADAPTIVE, n, v);
 	unsigned futex_row = k;
 	r[k++] = bench_futex(nb, v);
 	r[k++] = bench_rtt("IPM, blocking", IPM, AMPL_WAIT_BLOCK, nb, v);
@@ -351,7 +541,8 @@ int main(int argc, char **argv)
 		printf("%-32s %9.3f %9.3f %9.3f %10.1f %8lu %13.2fx\n", r[i].name, r[i].p50, r[i].p90, r[i].p99,
 		       r[i].max, r[i].n, r[i].p50 / limit);
 	}
-	printf("(polling and adaptive are compared with the cache-line limit, blocking with the futex limit)\n");
+	printf("(polling and adaptive are compared with the cache-line limit, blocking with the futex limit;\n"
+	       " ICMsg is a 32-byte echo through ipc_service_send, the SPSC row its ring-based limit)\n");
 	if (json) {
 		FILE *f = fopen(json, "w");
 		if (!f) {

@@ -125,6 +125,18 @@ struct ampl_dt_icmsg {
 	enum ampl_dt_icmsg_unbound unbound;
 };
 
+#define AMPL_DT_MAX_IPC_MULTI 8
+
+/**
+ * One `amplink,ipc-multi` instance node (<amplink/ipc/ipc_multi.h>): the properties of an ICMsg node (`unbound`
+ * is not used) plus block-size (0 when absent: derived) and block-count (16 when absent), validated against the
+ * tx-region with ipc_multi_layout().
+ */
+struct ampl_dt_ipc_multi {
+	struct ampl_dt_icmsg base;
+	uint32_t block_size, block_count;
+};
+
 /** Everything the loader understood. */
 struct ampl_dt_board {
 	char source[AMPL_DT_PATH_MAX];          /* file name, for messages */
@@ -138,6 +150,8 @@ struct ampl_dt_board {
 	char warnings[AMPL_DT_DIAG_MAX];        /* one line each: "FILE: NODE: PROPERTY: text\n" */
 	unsigned num_icmsgs;
 	struct ampl_dt_icmsg icmsgs[AMPL_DT_MAX_ICMSG]; /* `zephyr,ipc-icmsg` instances */
+	unsigned num_ipc_multis;
+	struct ampl_dt_ipc_multi ipc_multis[AMPL_DT_MAX_IPC_MULTI]; /* `amplink,ipc-multi` instances */
 };
 
 /** Diagnostic of a failed load: one line "FILE: NODE: PROPERTY: why" (NODE/PROPERTY omitted when not known). */
@@ -177,6 +191,9 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 
 /** ampl_dt_find_icmsg() - the `zephyr,ipc-icmsg` node with this path, name or label, or NULL. */
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name);
+
+/** ampl_dt_find_ipc_multi() - the `amplink,ipc-multi` node with this path, name or label, or NULL. */
+const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name);
 
 /** The board built into the library: the virtual ZynqMP used by `amplink demo` (dts/zynqmp-apu-rpu0.dts). */
 extern const unsigned char ampl_default_board_dtb[];

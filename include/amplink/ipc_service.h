@@ -114,7 +114,8 @@ int ipc_service_deregister_endpoint(struct ipc_ept *ept);
  * ipc_service_send() - copy @len bytes to the peer's endpoint.
  * Return: bytes sent (@len); -EINVAL (NULL endpoint); -ENOENT (not registered); -EIO (no backend or op);
  * -EBADMSG (no data or zero length); -EMSGSIZE (larger than the peer accepts: never silently dropped); -EBUSY (not
- * bound yet, or the peer is gone: never a silent success); -ENOMEM (no room now); -ENOBUFS. Context: thread, and
+ * bound yet, or the peer is gone: never a silent success); -ENOMEM (no room now); -ENOBUFS; -ESHUTDOWN (the peer's
+ * processor is offline; ICMsg: the data is in the ring but the peer was not signalled, see icmsg_send()). Context: thread, and
  * interrupt where the backend says so.
  */
 int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len);

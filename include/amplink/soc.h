@@ -187,6 +187,8 @@ int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const s
  * mailbox channels its `mboxes` name ("tx", "rx"), which must be this agent's. Registered under the node name and
  * label; made on first call (later calls give the same device); freed at detach (an endpoint still registered is
  * closed). The receive buffer takes the largest packet the rx ring can hold (advertised to the peer).
+ * An `amplink,ipc-multi` node gives a multi-endpoint zero-copy device (<amplink/ipc/ipc_multi.h>) instead, with the
+ * node's block-size / block-count; open it with ipc_service_open_instance() before registering endpoints.
  * Return: 0; -EINVAL (NULL argument, or the node's mailbox belongs to another agent); -ENOENT (no such node);
  * -ENOMEM; -EEXIST (a device of that name is registered).
  */

@@ -8,6 +8,7 @@
  */
 #include <amplink/dt.h>
 #include <amplink/errno.h>
+#include <amplink/ipc/ipc_multi.h>
 
 #include <libfdt.h>
 
@@ -905,6 +906,8 @@ static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char 
 	return dt_fail(c, path, prop, "%s is not a reserved-memory region", rpath);
 }
 
+static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im);
+
 static int parse_icmsg(struct dt_ctx *c, int off)
 {
 	struct ampl_dt_board *b = c->b;
@@ -913,6 +916,16 @@ static int parse_icmsg(struct dt_ctx *c, int off)
 	if (b->num_icmsgs >= AMPL_DT_MAX_ICMSG)
 		return dt_fail(c, path, NULL, "more than %d ICMsg instances (AMPL_DT_MAX_ICMSG)", AMPL_DT_MAX_ICMSG);
 	struct ampl_dt_icmsg *im = &b->icmsgs[b->num_icmsgs];
+	int ret = parse_icmsg_node(c, off, path, im);
+	if (!ret)
+		b->num_icmsgs++;
+	return ret;
+}
+
+/* The properties an ICMsg node and an ipc-multi node share (tx/rx regions, mboxes, dcache-alignment, unbound). */
+static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im)
+{
+	struct ampl_dt_board *b = c->b;
 	memset(im, 0, sizeof(*im));
 	int ret = node_ident(c, off, &im->node);
 	if (!ret)
@@ -967,7 +980,6 @@ static int parse_icmsg(struct dt_ctx *c, int off)
 	}
 	if (im->unbound == AMPL_DT_ICMSG_UNBOUND_DETECT && d < 8)
 		return dt_fail(c, path, "dcache-alignment", "unbound = \"detect\" needs dcache-alignment >= 8");
-	b->num_icmsgs++;
 	return 0;
 }
 
@@ -981,6 +993,62 @@ static int parse_icmsgs(struct dt_ctx *c)
 			return ret;
 	}
 	return 0;
+}
+
+/* Multi-endpoint instances: compatible = "amplink,ipc-multi" (an ICMsg-like node plus the block geometry). */
+static int parse_ipc_multi(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	path_of(c, off, path, sizeof(path));
+	if (b->num_ipc_multis >= AMPL_DT_MAX_IPC_MULTI)
+		return dt_fail(c, path, NULL, "more than %d ipc-multi instances (AMPL_DT_MAX_IPC_MULTI)",
+			       AMPL_DT_MAX_IPC_MULTI);
+	struct ampl_dt_ipc_multi *m = &b->ipc_multis[b->num_ipc_multis];
+	int ret = parse_icmsg_node(c, off, path, &m->base);
+	if (ret)
+		return ret;
+	if (m->base.unbound != AMPL_DT_ICMSG_UNBOUND_DISABLE)
+		return dt_fail(c, path, "unbound", "not used by amplink,ipc-multi (its bonding is its own)");
+	uint32_t bs = 0, bc = 16;
+	ret = read_u32(c, off, path, "block-size", &bs);
+	if (ret >= 0)
+		ret = read_u32(c, off, path, "block-count", &bc);
+	if (ret < 0)
+		return ret;
+	if (bc == 0 || bc > IPC_MULTI_MAX_BLOCKS)
+		return dt_fail(c, path, "block-count", "%u: must be 1..%u", bc, IPC_MULTI_MAX_BLOCKS);
+	struct ipc_multi_layout lo;
+	if (m->base.tx_size > UINT32_MAX || m->base.rx_size > UINT32_MAX ||
+	    ipc_multi_layout(&lo, (uint32_t)m->base.tx_size, m->base.dcache_alignment, bs, bc))
+		return dt_fail(c, path, "block-size", "%u x %u blocks (multiple of MAX(dcache-alignment, 4), >= 8) do "
+			       "not fit tx-region 0x%" PRIx64 " after its control ring", bs, bc, m->base.tx_size);
+	m->block_size = lo.block_size;
+	m->block_count = bc;
+	b->num_ipc_multis++;
+	return 0;
+}
+
+static int parse_ipc_multis(struct dt_ctx *c)
+{
+	int off;
+	for (off = fdt_node_offset_by_compatible(c->fdt, -1, "amplink,ipc-multi"); off >= 0;
+	     off = fdt_node_offset_by_compatible(c->fdt, off, "amplink,ipc-multi")) {
+		int ret = parse_ipc_multi(c, off);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_ipc_multis; i++) {
+		const struct ampl_dt_node *n = &board->ipc_multis[i].base.node;
+		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+			return &board->ipc_multis[i];
+	}
+	return NULL;
 }
 
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name)
@@ -1029,7 +1097,9 @@ static int walk(struct dt_ctx *c)
 	if (off != -FDT_ERR_NOTFOUND)
 		return dt_fail(c, NULL, NULL, "malformed structure block: %s", fdt_strerror(off));
 	ret = parse_reserved_memory(c);
-	return ret ? ret : parse_icmsgs(c);
+	if (!ret)
+		ret = parse_icmsgs(c);
+	return ret ? ret : parse_ipc_multis(c);
 }
 
 int ampl_dt_load_blob(const void *dtb, size_t size, const char *source, const struct ampl_soc_profile *profile,

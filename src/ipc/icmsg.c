@@ -53,30 +53,33 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 	atomic_store(&im->armed, false);
 }
 
-static void ring_locked(struct icmsg *im)
+/* Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline). */
+static int ring_locked(struct icmsg *im)
 {
 	struct mbox_chan *tx = im->tx_chan;
 	if (!tx)
-		return;
+		return 0;
 	if (mbox_client_tx_busy(tx)) {
 		/* A doorbell queued and not submitted yet is triggered after this write: enough. */
 		if (atomic_load(&im->armed))
-			return;
+			return 0;
 		atomic_store(&im->armed, true);
-		if (mbox_send_message(tx, NULL) < 0) {
+		int r = mbox_send_message(tx, NULL);
+		if (r < 0) {
 			atomic_store(&im->armed, false);
-			return;
+			return r;
 		}
 		ampl_mbox_poll_kick(tx->mbox);
-		return;
+		return 0;
 	}
-	(void)mbox_send_message(tx, NULL);
+	int r = mbox_send_message(tx, NULL);
+	return r < 0 ? r : 0;
 }
 
 static void ring(struct icmsg *im)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	ring_locked(im);
+	(void)ring_locked(im);
 	ampl_spin_unlock(&im->tx_lock, key);
 }
 
@@ -178,7 +181,7 @@ static bool session_step(struct icmsg *im)
 			(void)pbuf_tx_init(&im->tx, &im->tx.cfg);
 			im->remote_sid = rsid;
 			hs_write(im, im->local_sid, rsid);
-			ring_locked(im);
+			(void)ring_locked(im);
 			ampl_spin_unlock(&im->tx_lock, key);
 		}
 		if (im->classic && rsid != SID_DISCONNECTED)
@@ -432,8 +435,12 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		r = pbuf_write(&im->tx, data, (uint16_t)len);
 		if (r == -EINVAL)
 			r = -EIO; /* the peer's read index is corrupt */
-		if (r > 0)
-			ring_locked(im);
+		if (r > 0) {
+			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). */
+			int e = ring_locked(im);
+			if (e < 0)
+				r = e;
+		}
 	}
 	ampl_spin_unlock(&im->tx_lock, key);
 	return r;

@@ -27,11 +27,13 @@ static int register_ept(const struct device *instance, void **token, const struc
 		ret = -EBUSY; /* one endpoint per instance */
 	} else {
 		d->cb = cfg->cb;
+		/* The token is set before bonding starts: received() may run (and the user call send) as soon as the
+		 * peer answers, before this function returns. */
+		*token = d;
+		atomic_store(&d->registered, true);
 		ret = icmsg_open(&d->im, &c->icmsg, &d->cb, cfg->priv);
-		if (!ret) {
-			d->registered = true;
-			*token = d;
-		}
+		if (ret)
+			atomic_store(&d->registered, false);
 	}
 	atomic_flag_clear(&d->busy);
 	return ret;
@@ -51,7 +53,7 @@ static int deregister_ept(const struct device *instance, void *token)
 		ret = icmsg_close(&d->im);
 		if (ret == -EALREADY)
 			ret = 0;
-		d->registered = false;
+		atomic_store(&d->registered, false);
 	}
 	atomic_flag_clear(&d->busy);
 	return ret;
@@ -62,7 +64,7 @@ static int send(const struct device *instance, void *token, const void *data, si
 	struct ipc_icmsg_data *d = data_of(instance);
 	if (!d)
 		return -EINVAL;
-	if (token != d || !d->registered)
+	if (token != d || !atomic_load(&d->registered))
 		return -ENOENT;
 	return icmsg_send(&d->im, data, len);
 }

@@ -17,6 +17,7 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/dt.h>
 #include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc/ipc_multi.h>
 
 struct sim_chan {
 	struct xlnx_ipi_mbox mbox;
@@ -61,6 +62,16 @@ struct sim_icmsg {
 	uint8_t rx_buf[]; /* cfg.icmsg.rx_buf_size bytes */
 };
 
+/* One multi-endpoint IPC service instance (an `amplink,ipc-multi` node) of this agent. */
+struct sim_multi {
+	struct device dev;
+	struct device_state state;
+	struct ipc_multi_config cfg;
+	struct ipc_multi_data data;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+};
+
 struct ampl_agent {
 	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
 	struct ampl_soc *soc;
@@ -75,6 +86,7 @@ struct ampl_agent {
 	uint32_t hotplug_seen;
 	uint32_t offline_seen[SIM_MAX_AGENTS];
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
+	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
@@ -450,12 +462,30 @@ static void free_icmsgs(struct ampl_agent *ag)
 	}
 }
 
+static void free_multis(struct ampl_agent *ag)
+{
+	for (unsigned i = 0; i < AMPL_DT_MAX_IPC_MULTI; i++) {
+		struct sim_multi *m = ag->multis[i];
+		if (!m)
+			continue;
+		for (unsigned k = 0; k < IPC_MULTI_MAX_EPT; k++)
+			m->data.ept[k].used = false; /* endpoints left registered go with the instance */
+		(void)ipc_multi_backend.close_instance(&m->dev);
+		ampl_lock(&registry_lock);
+		ampl_device_unregister(&m->dev);
+		ampl_unlock(&registry_lock);
+		free(m);
+		ag->multis[i] = NULL;
+	}
+}
+
 void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
 		return;
 	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
 	free_icmsgs(ag); /* before the controllers their channels belong to */
+	free_multis(ag);
 	free_chans(ag);
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
@@ -566,19 +596,38 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *ag)
 	return ag ? ag->soc->profile : NULL;
 }
 
+static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt,
+			      const struct device **dev);
+static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
+			  const struct mbox_consumer *mc, const struct device **dev);
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc);
+
 int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev)
 {
 	if (!ag || !dev)
 		return -EINVAL;
 	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(ag->board, label);
+	const struct ampl_dt_ipc_multi *mdt = dt ? NULL : ampl_dt_find_ipc_multi(ag->board, label);
+	if (mdt)
+		return ipc_multi_instance(ag, mdt, dev);
 	if (!dt)
-		return sim_error(-ENOENT, "the SoC's devicetree has no zephyr,ipc-icmsg node '%s'",
+		return sim_error(-ENOENT, "the SoC's devicetree has no zephyr,ipc-icmsg or amplink,ipc-multi node '%s'",
 				 label ? label : "(null)");
 	unsigned idx = (unsigned)(dt - ag->board->icmsgs);
 	if (ag->icmsgs[idx]) {
 		*dev = &ag->icmsgs[idx]->dev;
 		return 0;
 	}
+	const struct mbox_consumer *mc;
+	int ret = ipc_node_mailbox(ag, dt, &mc);
+	if (ret)
+		return ret;
+	return ipc_icmsg_make(ag, dt, idx, mc, dev);
+}
+
+/* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc)
+{
 	/* The mailbox the node's "tx" entry names must be one of this agent's destinations. */
 	const struct ampl_dt_consumer *con = &ag->board->consumers[dt->consumer];
 	const char *prov = con->mboxes[dt->tx_mbox].provider;
@@ -602,10 +651,15 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
 	if (ret)
 		return ret;
-	const struct mbox_consumer *mc;
-	ret = ampl_agent_mbox_consumer(ag, dt->node.path, &mc);
-	if (ret)
-		return ret;
+	/* ICMsg uses the destination for doorbells only: signalling mode (both sides' instances set it). */
+	xlnx_ipi_mbox_set_signalling(&sc->mbox, true);
+	return ampl_agent_mbox_consumer(ag, dt->node.path, mc);
+}
+
+static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
+			  const struct mbox_consumer *mc, const struct device **dev)
+{
+	int ret;
 	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
 	volatile void *rx = ampl_soc_phys(ag->soc, dt->rx_addr, (size_t)dt->rx_size);
 	if (!tx || !rx)
@@ -651,6 +705,55 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
 	}
 	ag->icmsgs[idx] = m;
+	*dev = &m->dev;
+	return 0;
+}
+
+static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt, const struct device **dev)
+{
+	const struct ampl_dt_icmsg *dt = &mdt->base;
+	unsigned idx = (unsigned)(mdt - ag->board->ipc_multis);
+	if (ag->multis[idx]) {
+		*dev = &ag->multis[idx]->dev;
+		return 0;
+	}
+	const struct mbox_consumer *mc;
+	int ret = ipc_node_mailbox(ag, dt, &mc);
+	if (ret)
+		return ret;
+	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
+	volatile void *rx = ampl_soc_phys(ag->soc, dt->rx_addr, (size_t)dt->rx_size);
+	if (!tx || !rx)
+		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
+	struct sim_multi *m = calloc(1, sizeof(*m));
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
+	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
+	m->cfg = (struct ipc_multi_config){
+		.tx_mem = (void *)tx,
+		.tx_size = (uint32_t)dt->tx_size,
+		.rx_mem = (void *)rx,
+		.rx_size = (uint32_t)dt->rx_size,
+		.dcache_alignment = dt->dcache_alignment,
+		.block_size = mdt->block_size,
+		.block_count = mdt->block_count,
+		.mbox_node = mc,
+	};
+	m->dev.name = m->name;
+	m->dev.label = m->label[0] ? m->label : NULL;
+	m->dev.api = &ipc_multi_backend;
+	m->dev.config = &m->cfg;
+	m->dev.data = &m->data;
+	m->dev.state = &m->state;
+	ampl_lock(&registry_lock);
+	ret = ampl_device_register(&m->dev);
+	ampl_unlock(&registry_lock);
+	if (ret) {
+		free(m);
+		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
+	}
+	ag->multis[idx] = m;
 	*dev = &m->dev;
 	return 0;
 }

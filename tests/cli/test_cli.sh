@@ -170,6 +170,7 @@ expect "mount not a directory" 1 "not a directory|built without libfuse3" -- \
 # Demo, short
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
 expect "demo icmsg" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend icmsg --count 200
+expect "demo multi" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend multi --count 200
 expect "demo bad backend" 2 "--backend: 'nope'" -- "$amp" demo --backend nope
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
 

@@ -82,9 +82,9 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_ptr_equal(b->profile, &ampl_soc_zynqmp);
 	assert_int_equal(b->num_warnings, 0);
 	assert_string_equal(b->warnings, "");
-	assert_int_equal(b->num_ctrls, 2);
+	assert_int_equal(b->num_ctrls, 3);
 	assert_int_equal(b->num_mus, 0);
-	assert_int_equal(b->num_mems, 3); /* shared_ram and the two ICMsg rings */
+	assert_int_equal(b->num_mems, 5); /* shared_ram, the two ICMsg rings and the two ipc-multi regions */
 
 	ct = &b->ctrls[0];
 	check_node(&ct->node, "apu-mailbox", "/amba/apu-mailbox", "ipi_apu", labels);
@@ -114,6 +114,16 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 		   labels);
 	check_zynqmp_chan(&ct->chans[0], 0, 0xff990080, 0xff990400);
 
+	ct = &b->ctrls[2];
+	check_node(&ct->node, "rpu1-mailbox", "/amba/rpu1-mailbox", "ipi_rpu1", labels);
+	assert_int_equal(ct->local_id, 2);
+	assert_string_equal(ct->local->name, "rpu1");
+	assert_int_equal(ct->irq, 34);
+	assert_int_equal(ct->num_chans, 1);
+	check_node(&ct->chans[0].node, "mailbox@ff990280", "/amba/rpu1-mailbox/mailbox@ff990280", "ipi_rpu1_apu",
+		   labels);
+	check_zynqmp_chan(&ct->chans[0], 0, 0xff990280, 0xff990440);
+
 	check_node(&b->mems[0].node, "shared_ram@3ed00000", "/reserved-memory/shared_ram@3ed00000", "shared_ram",
 		   labels);
 	assert_int_equal(b->mems[0].addr, 0x3ed00000);
@@ -138,6 +148,27 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_int_equal(b->icmsgs[1].tx_addr, 0x3ed48000);
 	assert_int_equal(b->icmsgs[1].rx_addr, 0x3ed40000);
 	assert_ptr_equal(ampl_dt_find_icmsg(b, "/ipc-icmsg-rpu0"), &b->icmsgs[1]);
+
+	/* the two ipc-multi instances (APU <-> RPU1), mirrored */
+	assert_int_equal(b->mems[3].addr, 0x3ed50000);
+	assert_int_equal(b->mems[3].size, 0x10000);
+	assert_int_equal(b->mems[4].addr, 0x3ed60000);
+	assert_int_equal(b->mems[4].size, 0x10000);
+	assert_int_equal(b->num_ipc_multis, 2);
+	check_node(&b->ipc_multis[0].base.node, "ipc-multi-apu", "/ipc-multi-apu", "ipc_multi_apu", labels);
+	assert_int_equal(b->ipc_multis[0].base.tx_addr, 0x3ed50000);
+	assert_int_equal(b->ipc_multis[0].base.rx_addr, 0x3ed60000);
+	assert_int_equal(b->ipc_multis[0].base.tx_size, 0x10000);
+	assert_int_equal(b->ipc_multis[0].base.dcache_alignment, 64);
+	assert_int_equal(b->ipc_multis[0].block_count, 32);
+	assert_true(b->ipc_multis[0].block_size > 0 && b->ipc_multis[0].block_size % 64 == 0);
+	assert_string_equal(b->consumers[b->ipc_multis[0].base.consumer].mboxes[b->ipc_multis[0].base.tx_mbox].provider,
+			    "/amba/apu-mailbox/mailbox@ff990440");
+	check_node(&b->ipc_multis[1].base.node, "ipc-multi-rpu1", "/ipc-multi-rpu1", "ipc_multi_rpu1", labels);
+	assert_int_equal(b->ipc_multis[1].base.tx_addr, 0x3ed60000);
+	assert_int_equal(b->ipc_multis[1].base.rx_addr, 0x3ed50000);
+	assert_ptr_equal(ampl_dt_find_ipc_multi(b, "/ipc-multi-rpu1"), &b->ipc_multis[1]);
+	assert_null(ampl_dt_find_ipc_multi(b, "/ipc-icmsg-apu"));
 
 	/* both ends of the APU <-> RPU0 channel see the same buffers, mirrored */
 	ch = ampl_dt_find_chan(b, 1, 0, &ct);
@@ -194,6 +225,8 @@ static void test_default_board_symbols(void **state)
 			{ "ipi_apu_rpu1", "/amba/apu-mailbox/mailbox@ff990440" },
 			{ "ipi_rpu0", "/amba/rpu0-mailbox" },
 			{ "ipi_rpu0_apu", "/amba/rpu0-mailbox/mailbox@ff990080" },
+			{ "ipi_rpu1", "/amba/rpu1-mailbox" },
+			{ "ipi_rpu1_apu", "/amba/rpu1-mailbox/mailbox@ff990280" },
 			{ "shared_ram", "/reserved-memory/shared_ram@3ed00000" },
 		};
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_controller.h>
@@ -473,6 +474,196 @@ static void test_session(void **state)
 	env_down(&e);
 }
 
+/* ---- 5: signalling mode: doorbells coalesce, the receiver clears before it drains ---- */
+
+/* Two bound instances of the default board (ampl_agent_ipc_instance puts both destinations in signalling mode). */
+static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ipc_ept *ea, struct ipc_ept *er)
+{
+	const struct device *da, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", &da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = sr };
+	assert_int_equal(ipc_service_register_endpoint(da, ea, &ca), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, er, &cr), 0);
+	assert_true(wait_for(&sa->bound, 1));
+	assert_true(wait_for(&sr->bound, 1));
+}
+
+static struct {
+	struct xlnx_ipi_mbox *sender;
+	_Atomic int calls, with_data, pending_in_cb;
+} sig_rx;
+
+/* RPU0's RX callback in signalling mode: no copy, and the doorbell is acknowledged before it runs. */
+static void sig_rx_cb(struct mbox_client *cl, void *mssg)
+{
+	(void)cl;
+	if (mssg)
+		atomic_fetch_add(&sig_rx.with_data, 1);
+	if (xlnx_ipi_mbox_tx_pending(sig_rx.sender))
+		atomic_fetch_add(&sig_rx.pending_in_cb, 1);
+	atomic_fetch_add(&sig_rx.calls, 1);
+}
+
+static void test_signalling_coalesce(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	struct mbox_controller *ctrl;
+	assert_int_equal(ampl_agent_mbox(e.apu, "rpu0", &ctrl), 0);
+	struct xlnx_ipi_mbox *m = AMPL_CONTAINER_OF(ctrl, struct xlnx_ipi_mbox, ctrl);
+	xlnx_ipi_mbox_set_signalling(m, true);
+	struct mbox_client cl = { 0 };
+	assert_int_equal(mbox_bind_client(&ctrl->chans[XLNX_IPI_TX_CHAN], &cl), 0);
+	struct mbox_chan *tx = &ctrl->chans[XLNX_IPI_TX_CHAN];
+	/* RPU0 never acknowledges (no client): the first doorbell stays pending, later ones coalesce with it and
+	 * every one is done at once (no wait for the TX-done poll). */
+	for (int i = 0; i < 100; i++) {
+		assert_true(mbox_send_message(tx, NULL) >= 0);
+		assert_false(mbox_client_tx_busy(tx));
+	}
+	assert_true(xlnx_ipi_mbox_tx_pending(m));
+	/* A message with data is a request as before: refused by the controller while one is pending. */
+	static struct { size_t len; uint8_t data[4]; } msg = { 4, { 1, 2, 3, 4 } };
+	assert_true(mbox_send_message(tx, &msg) >= 0);
+	assert_true(mbox_client_tx_busy(tx)); /* queued behind the pending doorbell */
+	mbox_free_channel(tx);
+
+	/* RPU0 in signalling mode takes its RX channel: the pending doorbell interrupts; the callback gets NULL and
+	 * runs after the acknowledgement (the sender's OBS bit is already clear: clear, then drain). */
+	struct mbox_controller *rctrl;
+	assert_int_equal(ampl_agent_mbox(e.rpu0, "apu", &rctrl), 0);
+	xlnx_ipi_mbox_set_signalling(AMPL_CONTAINER_OF(rctrl, struct xlnx_ipi_mbox, ctrl), true);
+	memset(&sig_rx, 0, sizeof(sig_rx));
+	sig_rx.sender = m;
+	struct mbox_client rcl = { .rx_callback = sig_rx_cb };
+	assert_int_equal(mbox_bind_client(&rctrl->chans[XLNX_IPI_RX_CHAN], &rcl), 0);
+	assert_true(wait_for(&sig_rx.calls, 1));
+	assert_false(xlnx_ipi_mbox_tx_pending(m));
+	memset(&cl, 0, sizeof(cl));
+	assert_int_equal(mbox_bind_client(tx, &cl), 0);
+	for (int i = 0; i < 50; i++) {
+		int before = atomic_load(&sig_rx.calls);
+		assert_true(mbox_send_message(tx, NULL) >= 0);
+		assert_false(mbox_client_tx_busy(tx)); /* done at once (this poll tells the framework) */
+		if (!wait_for(&sig_rx.calls, before + 1))
+			fail_msg("doorbell %d: no callback (calls %d, pending %d)", i, before, (int)xlnx_ipi_mbox_tx_pending(m));
+	}
+	assert_int_equal(sig_rx.with_data, 0);
+	assert_int_equal(sig_rx.pending_in_cb, 0);
+	mbox_free_channel(tx);
+	mbox_free_channel(&rctrl->chans[XLNX_IPI_RX_CHAN]);
+	xlnx_ipi_mbox_set_signalling(m, false);
+	env_down(&e);
+}
+
+/*
+ * Bursts of back-to-back sends, then silence: every burst must arrive in full without another doorbell. A doorbell
+ * coalesced with one the receiver acknowledges after its drain (or a receiver that drains before it clears)
+ * strands the last packets of a burst, and nothing rings again until the next burst.
+ */
+static void test_signalling_no_stranding(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, true);
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	bind_pair(&e, &sa, &sr, &ea, &er);
+	uint8_t buf[64];
+	uint32_t seq = 0, x = 12345;
+	for (int burst = 0; burst < 20000; burst++) {
+		x = x * 1103515245u + 12345u;
+		unsigned n = 1 + (x >> 16) % 4u;
+		for (unsigned k = 0; k < n; k++, seq++) {
+			size_t len = make_msg(buf, seq, 8 + (seq % 40u));
+			assert_int_equal(send_retry(&ea, buf, len), (int)len);
+			/* A varying gap, so that sends land at every point of the receiver's drain. */
+			x = x * 1103515245u + 12345u;
+			for (volatile unsigned d = (x >> 20) % 2048u; d; d--)
+				;
+		}
+		/* Silence: up to 2 s for the burst to arrive (it takes microseconds when nothing is stranded). */
+		bool ok = false;
+		for (int i = 0; i < 2000000 && !ok; i++) {
+			ok = atomic_load(&sr.received) == (int)seq;
+			if (!ok && i > 1000)
+				usleep(1);
+		}
+		if (!ok)
+			fail_msg("burst %d: %d of %u packets arrived, the rest stranded", burst, atomic_load(&sr.received),
+				 (unsigned)seq);
+	}
+	assert_int_equal(sr.bad, 0);
+	assert_int_equal(sa.errors + sr.errors, 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	env_down(&e);
+}
+
+/* ---- 6: the peer's processor goes offline: sends answer -ESHUTDOWN, not a silent success ---- */
+
+static void test_send_peer_offline(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, true);
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	bind_pair(&e, &sa, &sr, &ea, &er);
+	uint8_t buf[32];
+	uint32_t seq = 0;
+	size_t len = make_msg(buf, seq, sizeof(buf));
+	assert_int_equal(ipc_service_send(&ea, buf, len), (int)len);
+	seq++;
+	assert_true(wait_for(&sr.received, 1));
+
+	const struct ampl_ipi_agent *rpu0 = ampl_agent_info(e.rpu0);
+	assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu0, false), 0);
+	/* Until the APU has seen the hotplug event a send may still go through (its doorbell is discarded). */
+	int r = 0;
+	for (int i = 0; i < 5000 && r != -ESHUTDOWN; i++) {
+		len = make_msg(buf, seq, sizeof(buf));
+		r = ipc_service_send(&ea, buf, len);
+		assert_true(r == (int)len || r == -ESHUTDOWN);
+		seq++; /* published either way: -ESHUTDOWN leaves the packet in the ring */
+		if (r != -ESHUTDOWN)
+			usleep(1000);
+	}
+	assert_int_equal(r, -ESHUTDOWN);
+	/* The packet is in the ring: APU's write index moved past it. */
+	volatile uint8_t *tx = ampl_soc_phys(e.soc, APU_TX, REGION);
+	uint32_t wr;
+	memcpy(&wr, (const void *)(tx + D), 4);
+	assert_int_not_equal(wr, 0);
+	int before = atomic_load(&sr.received);
+	assert_true(before < (int)seq);
+
+	/* Back online: the next doorbell delivers everything published meanwhile, in order, once. */
+	assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu0, true), 0);
+	r = -ESHUTDOWN;
+	for (int i = 0; i < 5000 && r == -ESHUTDOWN; i++) {
+		len = make_msg(buf, seq, sizeof(buf));
+		r = ipc_service_send(&ea, buf, len);
+		seq++;
+		if (r == -ESHUTDOWN)
+			usleep(1000);
+	}
+	assert_int_equal(r, (int)len);
+	assert_true(wait_for(&sr.received, (int)seq));
+	assert_int_equal(atomic_load(&sr.received), (int)seq);
+	assert_int_equal(sr.bad, 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +672,9 @@ int main(void)
 		cmocka_unit_test(test_traffic_rpu0_first),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_signalling_coalesce),
+		cmocka_unit_test(test_signalling_no_stranding),
+		cmocka_unit_test(test_send_peer_offline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

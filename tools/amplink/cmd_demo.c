@@ -22,6 +22,7 @@
 #include <amplink/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
 
 #define STOP_SEQ 0xFFFFFFFFu
@@ -29,13 +30,15 @@
 #define RPU_DEV "ipi_rpu0_apu"
 
 static const char usage[] =
-	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg]\n"
+	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
 	"every answer, print the count, the errors and round-trip percentiles, and remove the SoC.\n"
 	"--backend icmsg: the same through the IPC service (ICMsg instances ipc_icmsg_apu / ipc_icmsg_rpu0 of the\n"
-	"board): RPU0 echoes every message of endpoint \"echo\" (8 to 64 bytes, checksummed).\n";
+	"board): RPU0 echoes every message of endpoint \"echo\" (8 to 64 bytes, checksummed).\n"
+	"--backend multi: the multi-endpoint zero-copy backend (instances ipc_multi_apu / ipc_multi_rpu1, APU <-> RPU1):\n"
+	"RPU1 echoes endpoints \"echo0\" and \"echo1\"; the APU alternates between them, zero-copy TX on echo1.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
 {
@@ -196,6 +199,8 @@ static struct {
 	sem_t bound, got, done;
 	struct ipc_ept ept;
 	atomic_uint bad;
+	atomic_uint got_n;    /* echoes received (the sender spins on it, then sleeps on got) */
+	atomic_bool sleeping; /* the sender sleeps on got: post it */
 	size_t len;
 	uint8_t msg[ECHO_MAX];
 } ie;
@@ -232,15 +237,65 @@ static void ie_apu_received(const void *data, size_t len, void *priv)
 	ie.len = len <= ECHO_MAX ? len : 0;
 	if (ie.len)
 		memcpy(ie.msg, data, len);
-	sem_post(&ie.got);
+	atomic_fetch_add(&ie.got_n, 1);
+	if (atomic_load(&ie.sleeping))
+		sem_post(&ie.got);
+}
+
+static int sem_wait_ms(sem_t *s, unsigned ms);
+
+/*
+ * Wait for echo number @want (1-based). Polling and adaptive: the sender has no interrupt thread and runs the
+ * interrupt handler itself (ampl_agent_poll(), so received() runs in this thread: no hand-off between threads);
+ * adaptive backs off to 20 us naps after 4000 polls. Blocking: received() runs in the interrupt thread and posts
+ * the semaphore when the sender announced it sleeps (a stale post only costs a loop). 0, or -1 after @ms.
+ */
+static int ie_wait_echo(struct ampl_agent *ag, unsigned want, enum ampl_wait_mode mode, unsigned ms)
+{
+	double end = now_us() + ms * 1000.0;
+	if (mode != AMPL_WAIT_BLOCK) {
+		for (unsigned i = 0; atomic_load(&ie.got_n) < want; i++) {
+			ampl_agent_poll(ag);
+			if (atomic_load(&ie.got_n) >= want)
+				break;
+			if ((i & 255u) == 255u && now_us() > end)
+				return -1;
+			if (mode == AMPL_WAIT_ADAPTIVE && i >= 4000u)
+				usleep(20);
+		}
+		return 0;
+	}
+	while (atomic_load(&ie.got_n) < want) {
+		atomic_store(&ie.sleeping, true);
+		int r = atomic_load(&ie.got_n) >= want ? 0 : sem_wait_ms(&ie.got, ms);
+		atomic_store(&ie.sleeping, false);
+		if (r && atomic_load(&ie.got_n) < want)
+			return -1;
+	}
+	return 0;
+}
+
+/* Wait up to 10 s for bound(); without an interrupt thread, run the handler meanwhile. 0 or -1. */
+static int ie_wait_bound(struct ampl_agent *ag, bool no_irq)
+{
+	if (!no_irq)
+		return sem_wait_ms(&ie.bound, 10000);
+	double end = now_us() + 10e6;
+	while (sem_trywait(&ie.bound)) {
+		if (now_us() > end)
+			return -1;
+		ampl_agent_poll(ag);
+		usleep(100);
+	}
+	return 0;
 }
 
 static int ie_attach(const char *soc_name, const char *agent, const char *inst, enum ampl_wait_mode mode,
-		     struct ampl_soc **soc, struct ampl_agent **ag, const struct device **dev)
+		     bool no_irq, struct ampl_soc **soc, struct ampl_agent **ag, const struct device **dev)
 {
 	if (ampl_soc_open(soc_name, soc))
 		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
-	struct ampl_agent_opts opts = { .mode = mode };
+	struct ampl_agent_opts opts = { .mode = mode, .no_irq_thread = no_irq };
 	if (ampl_agent_attach(*soc, agent, &opts, ag)) {
 		ampl_soc_close(*soc);
 		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
@@ -276,7 +331,7 @@ static int rpu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode)
 	const struct device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.done, 0, 0);
-	int code = ie_attach(soc_name, "rpu0", ICMSG_RPU, mode, &soc, &ag, &dev);
+	int code = ie_attach(soc_name, "rpu0", ICMSG_RPU, mode, false, &soc, &ag, &dev);
 	if (code)
 		return code;
 	static const struct ipc_ept_cfg cfg = { .name = "echo",
@@ -299,7 +354,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	const struct device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.got, 0, 0);
-	int code = ie_attach(soc_name, "apu", ICMSG_APU, mode, &soc, &ag, &dev);
+	int code = ie_attach(soc_name, "apu", ICMSG_APU, mode, mode != AMPL_WAIT_BLOCK, &soc, &ag, &dev);
 	if (code) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
@@ -313,7 +368,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	bool bound = false;
 	if (!rtt || ipc_service_register_endpoint(dev, &ie.ept, &cfg))
 		code = cli_fail(EXIT_FAIL, "demo", "apu: cannot register endpoint echo");
-	else if (sem_wait_ms(&ie.bound, 10000))
+	else if (ie_wait_bound(ag, mode != AMPL_WAIT_BLOCK))
 		code = cli_fail(EXIT_FAIL, "demo", "apu: endpoint echo not bound within 10 s");
 	else
 		bound = true;
@@ -339,7 +394,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			break;
 		}
 		sent++;
-		if (sem_wait_ms(&ie.got, 5000)) {
+		if (ie_wait_echo(ag, (unsigned)i + 1u, mode, 5000)) {
 			code = cli_fail(EXIT_FAIL, "demo", "message %llu: no echo within 5 s", (unsigned long long)i);
 			break;
 		}
@@ -382,6 +437,152 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	return code;
 }
 
+/* ---- --backend multi: endpoints "echo0" and "echo1" on the ipc-multi instances (APU <-> RPU1) ---- */
+
+static struct ipc_ept me_ept[2];
+
+static void me_rpu_received(const void *data, size_t len, void *priv)
+{
+	struct ipc_ept *ept = priv;
+	if (len == 4 && !memcmp(data, "STOP", 4)) {
+		sem_post(&ie.done);
+		return;
+	}
+	if (ipc_service_send(ept, data, len) != (int)len)
+		atomic_fetch_add(&ie.bad, 1);
+}
+
+static int rpu_multi_main(const char *soc_name, enum ampl_wait_mode mode)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	const struct device *dev;
+	sem_init(&ie.bound, 0, 0);
+	sem_init(&ie.done, 0, 0);
+	int code = ie_attach(soc_name, "rpu1", "ipc_multi_rpu1", mode, false, &soc, &ag, &dev);
+	if (code)
+		return code;
+	static const struct ipc_ept_cfg cfg[2] = {
+		{ .name = "echo0", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[0] },
+		{ .name = "echo1", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[1] },
+	};
+	if (ipc_service_register_endpoint(dev, &me_ept[0], &cfg[0]) ||
+	    ipc_service_register_endpoint(dev, &me_ept[1], &cfg[1]))
+		code = cli_fail(EXIT_FAIL, "demo", "rpu1: cannot register endpoints echo0/echo1");
+	else
+		while (sem_wait(&ie.done) && errno == EINTR)
+			;
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return code ? code : atomic_load(&ie.bad) ? EXIT_FAIL : 0;
+}
+
+static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	const struct device *dev;
+	sem_init(&ie.bound, 0, 0);
+	sem_init(&ie.got, 0, 0);
+	bool no_irq = mode != AMPL_WAIT_BLOCK;
+	int code = ie_attach(soc_name, "apu", "ipc_multi_apu", mode, no_irq, &soc, &ag, &dev);
+	if (code) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+		return code;
+	}
+	static const struct ipc_ept_cfg cfg[2] = {
+		{ .name = "echo0", .cb = { .bound = ie_bound, .received = ie_apu_received, .error = ie_error } },
+		{ .name = "echo1", .cb = { .bound = ie_bound, .received = ie_apu_received, .error = ie_error } },
+	};
+	double *rtt = calloc(count ? count : 1, sizeof(double));
+	uint64_t sent = 0, answered = 0, errors = 0;
+	bool bound = false;
+	if (!rtt || ipc_service_register_endpoint(dev, &me_ept[0], &cfg[0]) ||
+	    ipc_service_register_endpoint(dev, &me_ept[1], &cfg[1]))
+		code = cli_fail(EXIT_FAIL, "demo", "apu: cannot register endpoints echo0/echo1");
+	else if (ie_wait_bound(ag, no_irq) || ie_wait_bound(ag, no_irq))
+		code = cli_fail(EXIT_FAIL, "demo", "apu: endpoints echo0/echo1 not bound within 10 s");
+	else
+		bound = true;
+	uint32_t x = 0x9E3779B9u;
+	for (uint64_t i = 0; bound && i < count; i++) {
+		uint8_t msg[ECHO_MAX];
+		size_t len = 8 + (size_t)(i % (ECHO_MAX - 7));
+		uint32_t seq = (uint32_t)i;
+		for (size_t k = 8; k < len; k++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			msg[k] = (uint8_t)x;
+		}
+		uint32_t words[ECHO_MAX / 4] = { 0 };
+		memcpy(words, msg + 8, len - 8);
+		uint32_t sum = checksum(words, (unsigned)((len - 8 + 3) / 4)) ^ (uint32_t)len;
+		memcpy(msg, &seq, 4);
+		memcpy(msg + 4, &sum, 4);
+		struct ipc_ept *ept = &me_ept[i & 1u];
+		double t0 = now_us();
+		int r;
+		if (i & 1u) { /* echo1: zero-copy TX */
+			void *buf;
+			uint32_t sz = (uint32_t)len;
+			r = ipc_service_get_tx_buffer(ept, &buf, &sz, K_MSEC(1000));
+			if (!r) {
+				memcpy(buf, msg, len);
+				r = ipc_service_send_nocopy(ept, buf, len);
+				if (r < 0)
+					ipc_service_drop_tx_buffer(ept, buf);
+			}
+		} else {
+			r = ipc_service_send(ept, msg, len);
+		}
+		if (r != (int)len) {
+			code = cli_fail(EXIT_FAIL, "demo", "message %llu: send: %s", (unsigned long long)i, ampl_strerror(r));
+			break;
+		}
+		sent++;
+		if (ie_wait_echo(ag, (unsigned)i + 1u, mode, 5000)) {
+			code = cli_fail(EXIT_FAIL, "demo", "message %llu: no echo within 5 s", (unsigned long long)i);
+			break;
+		}
+		rtt[i] = now_us() - t0;
+		if (ie.len == len && !memcmp(ie.msg, msg, len))
+			answered++;
+		else
+			errors++;
+	}
+	if (bound)
+		ipc_service_send(&me_ept[0], "STOP", 4);
+	else
+		kill(child, SIGTERM);
+	int status = 0;
+	waitpid(child, &status, 0);
+	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!rpu_ok || atomic_load(&ie.bad))
+		errors++;
+	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
+	printf("  apu -> rpu1 through the IPC service, multi-endpoint instance ipc_multi_apu (%s); rpu1 (pid %d)\n"
+	       "  echoes endpoints echo0 (copy) and echo1 (zero-copy TX), alternately\n", dev->name, (int)child);
+	printf("  wait mode:  %s; largest buffer %d bytes\n", ampl_wait_mode_name(mode),
+	       bound ? ipc_service_get_tx_buffer_size(&me_ept[0]) : 0);
+	printf("  messages:   %llu sent, %llu answered correctly, %llu errors%s\n", (unsigned long long)sent,
+	       (unsigned long long)answered, (unsigned long long)errors, rpu_ok ? "" : " (rpu1 failed)");
+	if (answered + errors && sent) {
+		cli_sort(rtt, sent);
+		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
+		       cli_percentile(rtt, sent, 50), cli_percentile(rtt, sent, 90), cli_percentile(rtt, sent, 99),
+		       cli_percentile(rtt, sent, 99.9), rtt[sent - 1]);
+	}
+	free(rtt);
+	for (int k = 0; k < 2; k++)
+		if (me_ept[k].instance)
+			ipc_service_deregister_endpoint(&me_ept[k]);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	if (!code && (errors || answered != count))
+		code = EXIT_FAIL;
+	return code;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
@@ -392,7 +593,7 @@ int cmd_demo(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
 	enum ampl_wait_mode mode = AMPL_WAIT_ADAPTIVE;
-	bool icmsg = false;
+	bool icmsg = false, multi = false;
 	char name[64];
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
 	int c;
@@ -412,9 +613,10 @@ int cmd_demo(int argc, char **argv)
 			snprintf(name, sizeof(name), "%s", optarg);
 			break;
 		case 'b':
-			if (strcmp(optarg, "ipm") && strcmp(optarg, "icmsg"))
-				return cli_fail(EXIT_USAGE, "demo", "--backend: '%s' is not ipm or icmsg", optarg);
+			if (strcmp(optarg, "ipm") && strcmp(optarg, "icmsg") && strcmp(optarg, "multi"))
+				return cli_fail(EXIT_USAGE, "demo", "--backend: '%s' is not ipm, icmsg or multi", optarg);
 			icmsg = !strcmp(optarg, "icmsg");
+			multi = !strcmp(optarg, "multi");
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -435,8 +637,10 @@ int cmd_demo(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "demo", "fork: %s", strerror(errno));
 	}
 	if (child == 0)
-		_exit(icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
-	int code = icmsg ? apu_icmsg_main(name, mode, count, child) : apu_main(name, mode, count, child);
+		_exit(multi ? rpu_multi_main(name, mode) : icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
+	int code = multi   ? apu_multi_main(name, mode, count, child)
+		   : icmsg ? apu_icmsg_main(name, mode, count, child)
+			   : apu_main(name, mode, count, child);
 	ampl_soc_destroy(name);
 	return code;
 }

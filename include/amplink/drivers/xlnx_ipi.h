@@ -73,6 +73,8 @@ struct xlnx_ipi_mbox {
 	atomic_bool held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
 	bool hold_req;           /* set by the client during rx_callback (interrupt context only) */
 	bool manual_enable;      /* startup leaves the interrupt masked (the IPM layer enables it) */
+	atomic_bool signalling;  /* doorbell mode (xlnx_ipi_mbox_set_signalling) */
+	atomic_bool sig_done;    /* the message in flight is a doorbell, done once triggered or coalesced */
 	struct {
 		size_t len;
 		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
@@ -120,6 +122,24 @@ void xlnx_ipi_mbox_ack(struct mbox_chan *rx);
 void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx);
 /** xlnx_ipi_mbox_rx_enable() - unmask (true) or mask (false) requests from the remote. */
 void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on);
+/**
+ * xlnx_ipi_mbox_set_signalling() - put a destination in signalling (doorbell) mode, or back in request mode.
+ *
+ * For shared-memory protocols (ICMsg) that use the IPI only to say "look at the rings", as Zephyr's MU driver in
+ * signalling mode: a pending doorbell is enough. In this mode:
+ *   RX  the interrupt handler acknowledges (ISR W1C) BEFORE rx_callback, then calls it with NULL (no copy of the
+ *       request buffer; no response can be given; xlnx_ipi_mbox_hold() does nothing). So the receiver clears, then
+ *       drains: anything the sender wrote before a doorbell that this acknowledgement clears is seen by the drain.
+ *   TX  a NULL message while our previous doorbell is still pending (OBS set: the remote has not acknowledged)
+ *       completes at once without a trigger (coalesced: the remote's drain, which follows its acknowledgement, will
+ *       see our data); otherwise it triggers and is done at once too (TX done does not wait for the
+ *       acknowledgement; the framework learns it at its next poll of the channel: mbox_client_tx_busy(), as ICMsg
+ *       calls before each doorbell, or the TX tick). A message with data is a request as in request mode.
+ * Both ends of the pair must use it (the coalescing relies on the remote clearing before draining).
+ * Set it while the destination's channels are not in use. Context: thread.
+ */
+void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
+
 /** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
 

@@ -143,8 +143,13 @@ int icmsg_close(struct icmsg *im);
  * icmsg_send() - copy one message to the peer and ring it.
  * Return: @len; -EINVAL (NULL @im); -EBADMSG (NULL @data or @len 0); -EBUSY (not bound yet, closed, or the peer
  * is gone: never a silent success); -EMSGSIZE (above the peer's max RX packet size); -ENOMEM (the ring is full
- * now: retry later). A doorbell the mailbox refuses after the packet is written is not an error of this message
- * (the packet is in the ring and the next doorbell delivers it). Context: thread or interrupt; never blocks.
+ * now: retry later); -EIO (the peer's read index is corrupt); or the mailbox's error when it refuses the doorbell
+ * after the packet was written: -ESHUTDOWN (the peer's processor is offline), -ENOBUFS, -EINVAL. In that last case
+ * the packet IS in the ring (published, not withdrawn) but the peer was not told: it is read if the peer drains
+ * the ring again without resetting it (a later successful send's doorbell, or the peer's next drain), and lost if
+ * the peer restarts (open resets the rings). So a retry after such an error may deliver the message twice; send
+ * again only what the application can take twice, or re-establish the link first. Context: thread or interrupt;
+ * never blocks.
  */
 int icmsg_send(struct icmsg *im, const void *data, size_t len);
 

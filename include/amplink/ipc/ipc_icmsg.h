@@ -29,7 +29,7 @@ struct ipc_icmsg_config {
 struct ipc_icmsg_data {
 	struct icmsg im;
 	atomic_flag busy;  /* register/deregister in progress */
-	bool registered;
+	atomic_bool registered; /* read by send() from any context */
 	struct ipc_service_cb cb;
 };
 

@@ -73,8 +73,25 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 	/* No silent truncation at this layer: a message must fit the 32-byte buffer. */
 	if (len > (m->buffered ? AMPL_IPI_BUF_SIZE : 0u))
 		return -EMSGSIZE;
-	if (xlnx_ipi_mbox_tx_pending(m))
+	bool doorbell = !msg && atomic_load_explicit(&m->signalling, memory_order_relaxed);
+	atomic_store_explicit(&m->sig_done, doorbell, memory_order_relaxed);
+	if (doorbell) {
+		/*
+		 * Signalling mode: coalesce with a doorbell still pending. Ordering (a Dekker pair on the remote's ISR
+		 * word, from which our OBS bit is derived; on silicon the same with DMB/DSB around the register
+		 * accesses):
+		 *   here:   the caller's ring write (wr_idx published) ; full barrier ; read OBS
+		 *   remote: W1C of ISR (drops our OBS bit)            ; full barrier ; drain (read wr_idx)
+		 * If our read still sees OBS set, it precedes the remote's W1C, so our barrier precedes the remote's
+		 * in the single total order of full barriers, and the remote's drain after its W1C sees our write.
+		 * If it sees OBS clear, we trigger. Either way the data is read without another doorbell.
+		 */
+		ampl_mb();
+		if (xlnx_ipi_mbox_tx_pending(m))
+			return 0; /* done at once: the pending doorbell covers this write */
+	} else if (xlnx_ipi_mbox_tx_pending(m)) {
 		return -EBUSY;
+	}
 	if (len)
 		ampl_io_write_bytes(&m->local_req, 0, msg->data, (uint32_t)len);
 	m->tx_discards = discards(m);
@@ -88,20 +105,23 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 static bool ipi_last_tx_done(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	/* A discarded request also drops its OBS bit: done either way, last_tx_result tells which. */
-	return !xlnx_ipi_mbox_tx_pending(m);
+	/* A discarded request also drops its OBS bit: done either way, last_tx_result tells which. A doorbell in
+	 * signalling mode is done once triggered or coalesced (its acknowledgement is not waited for). */
+	return atomic_load_explicit(&m->sig_done, memory_order_relaxed) || !xlnx_ipi_mbox_tx_pending(m);
 }
 
 static int ipi_last_tx_result(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	if (atomic_load_explicit(&m->sig_done, memory_order_relaxed))
+		return 0;
 	return discards(m) != m->tx_discards ? -ESHUTDOWN : 0;
 }
 
 static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	if (!is_tx(m, chan))
+	if (!is_tx(m, chan) || atomic_load_explicit(&m->sig_done, memory_order_relaxed))
 		return 0;
 	uint64_t us = (uint64_t)timeout * 1000u;
 	uint32_t t = us >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)us;
@@ -123,6 +143,12 @@ void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on)
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
 	else if (!on)
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
+}
+
+void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on)
+{
+	if (m)
+		atomic_store(&m->signalling, on);
 }
 
 static int ipi_startup(struct mbox_chan *chan)
@@ -175,6 +201,7 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	m->ctrl.max_msg_size = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
 	atomic_store(&m->rx_enabled, false);
 	atomic_store(&m->held, false);
+	atomic_store(&m->sig_done, false);
 	atomic_store(&m->tx_gen, 0);
 	atomic_store(&m->idle_gen, 1); /* unknown: read OBS once (another process may have left a request) */
 	m->hold_req = false;
@@ -200,8 +227,8 @@ void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m)
 void xlnx_ipi_mbox_hold(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
-	if (!m || atomic_load(&m->held))
-		return;
+	if (!m || atomic_load(&m->held) || atomic_load(&m->signalling))
+		return; /* signalling mode: the doorbell is acknowledged already */
 	/* Level-triggered: mask it now, inside the callback, so the held request does not fire again and so the
 	 * mask is in place before anyone can ack (which unmasks). */
 	ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
@@ -245,6 +272,19 @@ void xlnx_ipi_isr(void *arg)
 		if (!m) {
 			/* Nobody to deliver to: mask and keep it pending (the sender sees it pending; nothing is lost). */
 			ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+			continue;
+		}
+		if (atomic_load_explicit(&m->signalling, memory_order_relaxed)) {
+			if (!atomic_load(&m->rx_enabled)) {
+				/* No client (or it is going): mask and keep the doorbell pending, as below. */
+				ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+				continue;
+			}
+			/* Clear, then drain: a doorbell that arrives after this acknowledgement interrupts again,
+			 * and data written before a doorbell it clears is seen by the callback (see ipi_send_data). */
+			ampl_io_write32(regs, AMPL_IPI_ISR, bit);
+			ampl_mb();
+			(void)ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], NULL);
 			continue;
 		}
 		m->rx_msg.len = m->buffered ? AMPL_IPI_BUF_SIZE : 0;

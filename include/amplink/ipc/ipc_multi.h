@@ -1,0 +1,183 @@
+/*
+ * The multi-endpoint zero-copy backend of the IPC service ("multi"), modelled on Zephyr's ICBMsg: many endpoints
+ * per instance, bound by name, over blocks in shared memory. Not wire-compatible with Zephyr; the format is
+ * amplink's own and is described in docs/ipc_multi.md. Portable (freestanding): no allocation, no threads of its
+ * own; the only wait is the optional bounded wait of get_tx_buffer (ampl_os_wait()).
+ *
+ * Terminology
+ *   region     one direction's shared memory = [control ring (a pbuf) | blocks area]; the tx region is written by
+ *              this core (its blocks and its control ring), the rx region by the peer
+ *   block      block_size bytes of a blocks area; a buffer is 1..n contiguous blocks starting with a 4-byte header
+ *              (the payload length, little-endian u32) followed by the payload
+ *   owner      the sender allocates the blocks of its tx region (first fit); the receiver only reports that it is
+ *              done with a buffer (a RELEASE control message)
+ *   initiator  the side whose rx region has the lower address (in its own address space): it assigns endpoint
+ *              addresses and advertises each endpoint's name (BOUND); the other side is the follower
+ *
+ * A typical exchange:
+ *
+ *     initiator                                           follower
+ *     open: reset tx ring, HELLO{geometry}, ring  ---->   open: reset tx ring, HELLO{geometry}, ring
+ *     register "echo" (slot 3)                            register "echo"
+ *     (both HELLOs seen) BOUND{3, blk with "echo"} --->   name matches: bound(), RELEASE_BOUND{3, blk}
+ *     bound()                                      <----
+ *     get_tx_buffer -> blk 5; fill; send_nocopy -> DATA{3, 5}  ---->  received(blk 5 + 4, len)
+ *                                                  <----  RELEASE{5} (when received() returns, or on release)
+ *
+ * Zero-copy lifecycle (STYLE 19):
+ *   TX  get_tx_buffer -> the caller owns the buffer -> send_nocopy (the backend owns it; it comes back free when
+ *       the peer releases it) or drop_tx_buffer (free again). One endpoint owns at most ONE obtained, unsent
+ *       buffer at a time: get_tx_buffer while it has one answers -EALREADY (send or drop it first).
+ *       drop_tx_buffer on a buffer just dropped answers -EALREADY (until its blocks are obtained again); on any
+ *       pointer that is not the data of a buffer this endpoint obtained: -ENXIO. send_nocopy on such a pointer:
+ *       -ENXIO.
+ *   RX  the data passed to received() is valid until it returns, unless hold_rx_buffer() is called on it inside
+ *       received() (from the callback itself): then until release_rx_buffer(). hold on a buffer already held:
+ *       -EALREADY; hold outside received() on a buffer not held: -EINVAL. release on a pointer not held by this
+ *       endpoint (never held, or released already): -ENXIO.
+ *   Block exhaustion: send() answers -ENOMEM (it never waits); get_tx_buffer with K_NO_WAIT answers -ENOBUFS,
+ *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; K_FOREVER waits
+ *   without limit.
+ *
+ * Contexts
+ *   open/close_instance, register/deregister_endpoint: thread.
+ *   send, get_tx_buffer (K_NO_WAIT), drop, send_nocopy, hold, release: thread or the RX context (never block).
+ *   get_tx_buffer with a timeout: thread (it may wait).
+ *   received, error, unbound, and bound: the mailbox RX callback context, i.e. the agent's interrupt context in
+ *   the virtual SoC (one thread per agent on the Linux host) and the mailbox ISR on firmware. Exception: on the
+ *   follower, bound() of an endpoint registered after the peer's BOUND arrived runs inside register_endpoint().
+ *   Callbacks must not block; they may send, get (K_NO_WAIT), hold and release; they must not deregister or close.
+ *
+ * Trust: everything read from shared memory (control messages, block indices, buffer lengths, names, the peer's
+ * geometry) is validated; a bad value is reported through the endpoint's error() (when the endpoint is known) or
+ * the instance's (config.error, else every registered endpoint's error()), the message is ignored, and nothing
+ * is read or written outside the regions. The sender keeps its own record of each buffer's block count, so a
+ * peer that rewrites a header cannot make it free blocks it did not send.
+ */
+#ifndef AMPLINK_IPC_IPC_MULTI_H
+#define AMPLINK_IPC_IPC_MULTI_H
+
+#include <amplink/ipc/pbuf.h>
+#include <amplink/ipc_service_backend.h>
+#include <amplink/mailbox_client.h>
+
+/** Wire protocol version (in HELLO). */
+#define IPC_MULTI_WIRE_VERSION 1u
+/** Endpoints per instance (compile-time; at most 254). */
+#ifndef IPC_MULTI_MAX_EPT
+#define IPC_MULTI_MAX_EPT 16
+#endif
+/** Blocks per direction (the block index is one byte on the wire). */
+#define IPC_MULTI_MAX_BLOCKS 256u
+/** Bytes of the buffer header in front of the payload (LE u32 length). */
+#define IPC_MULTI_BUF_HDR 4u
+/** Longest endpoint name, including its NUL. */
+#define IPC_MULTI_NAME_MAX 32u
+/** Bytes of one control message ({type, ept, block LE u16}) and of a HELLO. */
+#define IPC_MULTI_MSG_LEN 4u
+#define IPC_MULTI_HELLO_LEN 16u
+/** Control ring bytes per queued control message (pbuf header + message). */
+#define IPC_MULTI_RING_PER_MSG 8u
+
+/** Control message types (byte 0). */
+enum ipc_multi_msg {
+	IPC_MULTI_MSG_DATA = 0x00,          /* ept, block: a buffer for the endpoint */
+	IPC_MULTI_MSG_RELEASE = 0x01,       /* -, block: the receiver is done with the buffer */
+	IPC_MULTI_MSG_BOUND = 0x02,         /* ept, block: the block holds the endpoint's NUL-terminated name */
+	IPC_MULTI_MSG_RELEASE_BOUND = 0x03, /* ept, block: the follower matched the name (frees the block) */
+	IPC_MULTI_MSG_UNBOUND = 0x04,       /* ept, -: the sender deregistered the endpoint */
+};
+
+/**
+ * struct ipc_multi_config - constant configuration of an instance (must outlive it).
+ * @tx_mem, @tx_size: this core's tx region; aligned to MAX(@dcache_alignment, 4), size % 4 == 0
+ * @rx_mem, @rx_size: the rx region (the peer's tx region)
+ * @dcache_alignment: D, the same on both sides (0: none); block_size must be a multiple of MAX(D, 4)
+ * @block_size:       bytes per tx block (0: derived from @block_count and the region, see ipc_multi_layout())
+ * @block_count:      tx blocks, 1..256 (0: 16)
+ * @tx_chan, @rx_chan: mailbox channels not yet bound to a client (bound at open), or NULL and then
+ * @mbox_node:        the consumer node whose `mboxes` has entries "tx" and "rx"
+ * @error, @error_priv: instance-level error reports (NULL: every registered endpoint's error())
+ */
+struct ipc_multi_config {
+	void *tx_mem;
+	uint32_t tx_size;
+	void *rx_mem;
+	uint32_t rx_size;
+	uint32_t dcache_alignment;
+	uint32_t block_size;
+	uint32_t block_count;
+	struct mbox_chan *tx_chan, *rx_chan;
+	const struct mbox_consumer *mbox_node;
+	void (*error)(const char *message, void *priv);
+	void *error_priv;
+};
+
+/** struct ipc_multi_layout - one region's geometry. */
+struct ipc_multi_layout {
+	uint32_t ring_size;   /* bytes of the control ring, from the region start */
+	uint32_t blocks_off;  /* offset of block 0 = ring_size */
+	uint32_t block_size;
+	uint32_t block_count;
+};
+
+/**
+ * ipc_multi_layout() - the geometry of a region of @size bytes with @count blocks of @bsize bytes (0: the
+ * largest multiple of MAX(@d, 4) that fits). The control ring comes first and its size depends on D only:
+ * ROUND_UP(PBUF_HEADER_OVERHEAD(D, 0) + 8 * (2 * 256 + 2 * IPC_MULTI_MAX_EPT + 8), MAX(D, 4)), enough for one
+ * control message per block of both directions and two per endpoint, so it does not overflow; the blocks follow
+ * it (block 0 at ring_size).
+ * Return: 0; -EINVAL (does not fit, bad alignment, count out of range).
+ */
+int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uint32_t bsize, uint32_t count);
+
+enum ipc_multi_state { IPC_MULTI_OFF = 0, IPC_MULTI_BONDING, IPC_MULTI_CONNECTED, IPC_MULTI_FAULT };
+
+/** One endpoint slot (private). */
+struct ipc_multi_ept {
+	const struct ipc_ept_cfg *cfg;
+	struct ipc_multi_data *inst;
+	bool used;
+	_Atomic bool bound;
+	uint8_t addr;        /* wire address (0xFF: none yet) */
+	int16_t bound_block; /* initiator: block of its BOUND in flight (-1: none) */
+	int16_t claimed;     /* head block of the obtained, unsent buffer (-1: none) */
+};
+
+/** struct ipc_multi_data - mutable state of an instance (zero it). Private. */
+struct ipc_multi_data {
+	const struct ipc_multi_config *cfg;
+	struct pbuf tx, rx;
+	struct ipc_multi_layout txl, rxl; /* rxl from the peer's HELLO */
+	struct mbox_client cl_tx, cl_rx;
+	struct mbox_chan *tx_chan, *rx_chan;
+	_Atomic int state;
+	bool initiator;
+	atomic_flag lock;     /* control ring writer, block states, endpoint table */
+	atomic_flag reg_busy; /* register/deregister serialised */
+	atomic_bool armed;
+	_Atomic uint32_t free_seq; /* bumped whenever tx blocks are freed (waiters) */
+	int fault;                 /* last ring fault reported */
+	int rx_cur;                /* rx block being delivered (-1: none) */
+	struct ipc_multi_ept ept[IPC_MULTI_MAX_EPT];
+	uint8_t addr_map[256];     /* follower: wire address -> slot + 1 (0: none) */
+	int16_t waiting_bound[256]; /* follower: wire address -> rx block of an unmatched BOUND (-1: none) */
+	uint8_t tx_state[IPC_MULTI_MAX_BLOCKS];
+	uint16_t tx_nblk[IPC_MULTI_MAX_BLOCKS];
+	uint8_t tx_owner[IPC_MULTI_MAX_BLOCKS];
+	uint8_t rx_state[IPC_MULTI_MAX_BLOCKS];
+	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
+	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* releases the ring had no room for yet */
+	_Atomic uint32_t errors;
+};
+
+extern const struct ipc_service_backend ipc_multi_backend;
+
+/** ipc_multi_errors() - how many corruption reports the instance made. */
+uint32_t ipc_multi_errors(const struct device *instance);
+/** ipc_multi_free_blocks() - free tx blocks now (diagnostics and tests). */
+int ipc_multi_free_blocks(const struct device *instance);
+/** ipc_multi_is_connected() - both HELLOs exchanged. */
+bool ipc_multi_is_connected(const struct device *instance);
+
+#endif /* AMPLINK_IPC_IPC_MULTI_H */

@@ -1,0 +1,1040 @@
+/*
+ * The multi-endpoint zero-copy IPC service backend (see <amplink/ipc/ipc_multi.h> and docs/ipc_multi.md).
+ *
+ * Locking: one spinlock per instance (`lock`) covers the control ring writer, the block states of both
+ * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c: NULL messages on the tx
+ * channel; one queued and not yet submitted covers any number of writes (`armed`).
+ */
+#include <amplink/cache.h>
+#include <amplink/ipc/ipc_multi.h>
+#include <amplink/mailbox_controller.h>
+
+static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
+
+#define RING_MIN_DATA (IPC_MULTI_RING_PER_MSG * (2u * IPC_MULTI_MAX_BLOCKS + 2u * IPC_MULTI_MAX_EPT + 8u))
+#define NO_ADDR 0xFFu
+
+/* Block states. TX: the sender's view of its own blocks; RX: the receiver's view of the peer's blocks. */
+enum { B_FREE = 0, B_DROPPED, B_CLAIMED, B_INFLIGHT, B_TAIL };
+enum { R_FREE = 0, R_DELIVERING, R_HELD, R_WAITING };
+
+_Static_assert(IPC_MULTI_MAX_EPT <= 254, "endpoint addresses 0..253");
+_Static_assert(IPC_MULTI_MSG_LEN == 4 && IPC_MULTI_HELLO_LEN == 16, "control message sizes");
+_Static_assert(IPC_MULTI_BUF_HDR == sizeof(uint32_t), "buffer header: LE u32 length");
+
+static uint32_t get_le32(const volatile uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(volatile uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+static uint32_t align_of(uint32_t d)
+{
+	return d > 4u ? d : 4u;
+}
+
+int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uint32_t bsize, uint32_t count)
+{
+	uint32_t a = align_of(d);
+	if (!lo || (a & (a - 1u)) || count == 0 || count > IPC_MULTI_MAX_BLOCKS || size % a)
+		return -EINVAL;
+	uint32_t ring_min = PBUF_HEADER_OVERHEAD(d, 0) + RING_MIN_DATA;
+	ring_min = (ring_min + a - 1u) & ~(a - 1u);
+	if (size <= ring_min)
+		return -EINVAL;
+	if (bsize == 0)
+		bsize = ((size - ring_min) / count) & ~(a - 1u);
+	if (bsize < IPC_MULTI_BUF_HDR + 4u || bsize % a || (uint64_t)bsize * count > size - ring_min)
+		return -EINVAL;
+	lo->block_size = bsize;
+	lo->block_count = count;
+	lo->ring_size = ring_min; /* fixed by D alone, so the reader knows it before the peer's HELLO */
+	lo->blocks_off = ring_min;
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct ipc_multi_data *data_of(const struct device *instance)
+{
+	return instance && instance->api == &ipc_multi_backend ? (struct ipc_multi_data *)instance->data : NULL;
+}
+
+static struct ipc_multi_ept *ept_of(struct ipc_multi_data *d, void *token)
+{
+	struct ipc_multi_ept *e = token;
+	if (!d || !e || e < d->ept || e >= d->ept + IPC_MULTI_MAX_EPT || !e->used)
+		return NULL;
+	return e;
+}
+
+static uint8_t *tx_block(struct ipc_multi_data *d, uint32_t b)
+{
+	return (uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + b * d->txl.block_size;
+}
+
+static uint8_t *rx_block(struct ipc_multi_data *d, uint32_t b)
+{
+	return (uint8_t *)d->cfg->rx_mem + d->rxl.blocks_off + b * d->rxl.block_size;
+}
+
+static void inst_error(struct ipc_multi_data *d, const char *msg)
+{
+	atomic_fetch_add(&d->errors, 1);
+	if (d->cfg && d->cfg->error) {
+		d->cfg->error(msg, d->cfg->error_priv);
+		return;
+	}
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (e->used && e->cfg->cb.error)
+			e->cfg->cb.error(msg, e->cfg->priv);
+	}
+}
+
+static void ept_error(struct ipc_multi_data *d, struct ipc_multi_ept *e, const char *msg)
+{
+	if (!e || !e->cfg->cb.error) {
+		inst_error(d, msg);
+		return;
+	}
+	atomic_fetch_add(&d->errors, 1);
+	e->cfg->cb.error(msg, e->cfg->priv);
+}
+
+/* ---- doorbells ---- */
+
+static void on_tx_prepare(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_tx);
+	atomic_store(&d->armed, false);
+}
+
+/* Ring the peer (lock held). */
+static void ring_locked(struct ipc_multi_data *d)
+{
+	struct mbox_chan *tx = d->tx_chan;
+	if (!tx)
+		return;
+	if (mbox_client_tx_busy(tx)) {
+		if (atomic_load(&d->armed))
+			return;
+		atomic_store(&d->armed, true);
+		if (mbox_send_message(tx, NULL) < 0) {
+			atomic_store(&d->armed, false);
+			return;
+		}
+		ampl_mbox_poll_kick(tx->mbox);
+		return;
+	}
+	(void)mbox_send_message(tx, NULL);
+}
+
+/* Write one control message (lock held). 0 or -ENOMEM (ring full) / -EIO (the peer's read index is corrupt). */
+static int ctrl_locked(struct ipc_multi_data *d, uint8_t type, uint8_t ept, uint32_t block)
+{
+	uint8_t m[IPC_MULTI_MSG_LEN] = { type, ept, (uint8_t)block, (uint8_t)(block >> 8) };
+	int r = pbuf_write(&d->tx, m, sizeof(m));
+	if (r == -EINVAL)
+		return -EIO;
+	return r < 0 ? r : 0;
+}
+
+/* ---- TX blocks (lock held) ---- */
+
+static uint32_t blocks_for(const struct ipc_multi_layout *lo, uint32_t len)
+{
+	return (len + IPC_MULTI_BUF_HDR + lo->block_size - 1u) / lo->block_size;
+}
+
+static uint32_t tx_max(const struct ipc_multi_data *d)
+{
+	return d->txl.block_size * d->txl.block_count - IPC_MULTI_BUF_HDR;
+}
+
+/* First fit of @n contiguous free blocks: the head index, or -1. */
+static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uint8_t owner)
+{
+	uint32_t run = 0;
+	for (uint32_t b = 0; b < d->txl.block_count; b++) {
+		if (d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED)
+			run++;
+		else
+			run = 0;
+		if (run == n) {
+			uint32_t h = b + 1u - n;
+			for (uint32_t i = h; i <= b; i++)
+				d->tx_state[i] = B_TAIL;
+			d->tx_state[h] = state;
+			d->tx_nblk[h] = (uint16_t)n;
+			d->tx_owner[h] = owner;
+			return (int)h;
+		}
+	}
+	return -1;
+}
+
+static void free_range_locked(struct ipc_multi_data *d, uint32_t h, uint32_t n, uint8_t head_state)
+{
+	for (uint32_t i = h; i < h + n && i < d->txl.block_count; i++)
+		d->tx_state[i] = B_FREE;
+	if (h < d->txl.block_count)
+		d->tx_state[h] = head_state;
+	atomic_fetch_add(&d->free_seq, 1);
+}
+
+static void wake_waiters(struct ipc_multi_data *d)
+{
+	ampl_os_wake(&d->free_seq);
+}
+
+/* The head block whose data pointer is @p, or -1. */
+static int tx_head_of(struct ipc_multi_data *d, const void *p)
+{
+	const uint8_t *base = (const uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + IPC_MULTI_BUF_HDR;
+	const uint8_t *q = p;
+	if (q < base)
+		return -1;
+	uintptr_t off = (uintptr_t)(q - base);
+	if (off % d->txl.block_size || off / d->txl.block_size >= d->txl.block_count)
+		return -1;
+	return (int)(off / d->txl.block_size);
+}
+
+static int rx_head_of(struct ipc_multi_data *d, const void *p)
+{
+	if (!d->rxl.block_size)
+		return -1;
+	const uint8_t *base = (const uint8_t *)d->cfg->rx_mem + d->rxl.blocks_off + IPC_MULTI_BUF_HDR;
+	const uint8_t *q = p;
+	if (q < base)
+		return -1;
+	uintptr_t off = (uintptr_t)(q - base);
+	if (off % d->rxl.block_size || off / d->rxl.block_size >= d->rxl.block_count)
+		return -1;
+	return (int)(off / d->rxl.block_size);
+}
+
+/* ---- releases of rx blocks (lock held) ---- */
+
+static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type, uint8_t ept)
+{
+	d->rx_state[b] = R_FREE;
+	if (ctrl_locked(d, type, ept, b))
+		d->pending_rel[b / 32] |= 1u << (b % 32); /* retried at the next doorbell or send */
+	else
+		ring_locked(d);
+}
+
+static void flush_pending_locked(struct ipc_multi_data *d)
+{
+	for (uint32_t w = 0; w < AMPL_ARRAY_SIZE(d->pending_rel); w++) {
+		while (d->pending_rel[w]) {
+			uint32_t bit = (uint32_t)__builtin_ctz(d->pending_rel[w]);
+			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE, 0, w * 32u + bit))
+				return;
+			d->pending_rel[w] &= ~(1u << bit);
+			ring_locked(d);
+		}
+	}
+}
+
+/* ---- binding ---- */
+
+/* Initiator: advertise every registered endpoint that is not bound and has no BOUND in flight (lock held). */
+static void advertise_locked(struct ipc_multi_data *d)
+{
+	if (!d->initiator || atomic_load(&d->state) != IPC_MULTI_CONNECTED)
+		return;
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (!e->used || atomic_load(&e->bound) || e->bound_block >= 0)
+			continue;
+		uint32_t nlen = (uint32_t)__builtin_strlen(e->cfg->name) + 1u;
+		int h = alloc_locked(d, blocks_for(&d->txl, nlen), B_INFLIGHT, (uint8_t)i);
+		if (h < 0)
+			return; /* retried when blocks come back */
+		uint8_t *blk = tx_block(d, (uint32_t)h);
+		put_le32(blk, nlen);
+		ampl_memcpy(blk + IPC_MULTI_BUF_HDR, e->cfg->name, nlen);
+		ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + nlen);
+		if (ctrl_locked(d, IPC_MULTI_MSG_BOUND, (uint8_t)i, (uint32_t)h)) {
+			free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+			return;
+		}
+		e->bound_block = (int16_t)h;
+		ring_locked(d);
+	}
+}
+
+/* Copy and validate the name in rx block @b into @out (IPC_MULTI_NAME_MAX bytes): @out, or NULL. */
+static const char *rx_name(struct ipc_multi_data *d, uint32_t b, char *out)
+{
+	uint8_t *blk = rx_block(d, b);
+	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
+	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
+	uint32_t len = get_le32(blk);
+	if (len < 2u || len > span || len > IPC_MULTI_NAME_MAX)
+		return NULL;
+	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
+	const volatile char *name = (const volatile char *)blk + IPC_MULTI_BUF_HDR;
+	for (uint32_t i = 0; i < len; i++) {
+		out[i] = name[i]; /* read once: the peer cannot change it under the comparison */
+		if (out[i] == '\0')
+			return i ? out : NULL;
+	}
+	return NULL; /* not NUL-terminated within its length */
+}
+
+static bool name_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* Follower: bind slot @i to wire address @addr whose name is in rx block @b (lock held). */
+static void follower_bind_locked(struct ipc_multi_data *d, unsigned i, uint8_t addr, uint32_t b)
+{
+	struct ipc_multi_ept *e = &d->ept[i];
+	e->addr = addr;
+	d->addr_map[addr] = (uint8_t)(i + 1u);
+	d->waiting_bound[addr] = -1;
+	atomic_store(&e->bound, true);
+	release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE_BOUND, addr);
+}
+
+/* ---- RX processing (mailbox RX context) ---- */
+
+static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
+{
+	if (n < (int)IPC_MULTI_HELLO_LEN || !bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
+	    m[6] != IPC_MULTI_WIRE_VERSION) {
+		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO: ignored");
+		return;
+	}
+	uint32_t bs = get_le32(m + 8), cnt = get_le32(m + 12);
+	struct ipc_multi_layout lo;
+	if (ipc_multi_layout(&lo, d->cfg->rx_size, d->cfg->dcache_alignment, bs, cnt)) {
+		inst_error(d, "ipc_multi: the peer's block geometry does not fit the rx region: not connecting");
+		atomic_store(&d->state, IPC_MULTI_FAULT);
+		return;
+	}
+	unsigned key = ampl_spin_lock(&d->lock);
+	d->rxl = lo;
+	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
+		d->rx_state[b] = R_FREE;
+	atomic_store(&d->state, IPC_MULTI_CONNECTED);
+	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
+	advertise_locked(d);
+	ampl_spin_unlock(&d->lock, key);
+}
+
+static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
+{
+	if (d->initiator || addr >= NO_ADDR - 1u) {
+		inst_error(d, "ipc_multi: BOUND from the follower or with an invalid address: ignored");
+		return;
+	}
+	if (b >= d->rxl.block_count || d->rx_state[b] != R_FREE) {
+		inst_error(d, "ipc_multi: BOUND names an invalid or busy block: ignored");
+		return;
+	}
+	char nbuf[IPC_MULTI_NAME_MAX];
+	const char *name = rx_name(d, b, nbuf);
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (!name) {
+		ampl_spin_unlock(&d->lock, key);
+		inst_error(d, "ipc_multi: BOUND block holds no valid name (length or NUL): released");
+		key = ampl_spin_lock(&d->lock);
+		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+		ampl_spin_unlock(&d->lock, key);
+		return;
+	}
+	if (d->waiting_bound[addr] >= 0) /* a stale advertisement for the same address: give it back */
+		release_rx_locked(d, (uint32_t)d->waiting_bound[addr], IPC_MULTI_MSG_RELEASE, 0);
+	d->waiting_bound[addr] = -1;
+	if (d->addr_map[addr]) { /* a stale binding (missed UNBOUND): forget it */
+		struct ipc_multi_ept *old = &d->ept[d->addr_map[addr] - 1u];
+		old->addr = NO_ADDR;
+		atomic_store(&old->bound, false);
+		d->addr_map[addr] = 0;
+	}
+	struct ipc_multi_ept *hit = NULL;
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (e->used && e->addr == NO_ADDR && name_eq(e->cfg->name, name)) {
+			follower_bind_locked(d, i, addr, b);
+			hit = e;
+			break;
+		}
+	}
+	if (!hit) {
+		d->rx_state[b] = R_WAITING;
+		d->waiting_bound[addr] = (int16_t)b;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (hit && hit->cfg->cb.bound)
+		hit->cfg->cb.bound(hit->cfg->priv);
+}
+
+/* A RELEASE or RELEASE_BOUND of our tx block @b. */
+static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
+{
+	struct ipc_multi_ept *newly = NULL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (b >= d->txl.block_count || d->tx_state[b] != B_INFLIGHT) {
+		ampl_spin_unlock(&d->lock, key);
+		inst_error(d, "ipc_multi: RELEASE of a block that is not in flight: ignored");
+		return;
+	}
+	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+	if (type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
+		struct ipc_multi_ept *e = &d->ept[addr];
+		if (e->used && e->bound_block == (int16_t)b) {
+			e->bound_block = -1;
+			if (!atomic_load(&e->bound)) {
+				atomic_store(&e->bound, true);
+				newly = e;
+			}
+		}
+	}
+	advertise_locked(d);
+	ampl_spin_unlock(&d->lock, key);
+	wake_waiters(d);
+	if (newly && newly->cfg->cb.bound)
+		newly->cfg->cb.bound(newly->cfg->priv);
+}
+
+static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
+{
+	struct ipc_multi_ept *e = NULL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (d->initiator) {
+		if (addr < IPC_MULTI_MAX_EPT && d->ept[addr].used && atomic_load(&d->ept[addr].bound)) {
+			e = &d->ept[addr];
+			atomic_store(&e->bound, false);
+		}
+		advertise_locked(d); /* advertise again for the follower's next registration */
+	} else {
+		if (d->waiting_bound[addr] >= 0) {
+			release_rx_locked(d, (uint32_t)d->waiting_bound[addr], IPC_MULTI_MSG_RELEASE, 0);
+			d->waiting_bound[addr] = -1;
+		}
+		if (d->addr_map[addr]) {
+			e = &d->ept[d->addr_map[addr] - 1u];
+			d->addr_map[addr] = 0;
+			e->addr = NO_ADDR;
+			atomic_store(&e->bound, false);
+		}
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (e && e->cfg->cb.unbound)
+		e->cfg->cb.unbound(e->cfg->priv);
+}
+
+static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
+{
+	if (b >= d->rxl.block_count) {
+		inst_error(d, "ipc_multi: DATA names a block out of range: ignored");
+		return;
+	}
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (d->rx_state[b] != R_FREE) {
+		ampl_spin_unlock(&d->lock, key);
+		inst_error(d, "ipc_multi: DATA names a block still in use: ignored");
+		return;
+	}
+	struct ipc_multi_ept *e = NULL;
+	bool newly = false;
+	if (d->initiator) {
+		if (addr < IPC_MULTI_MAX_EPT && d->ept[addr].used)
+			e = &d->ept[addr];
+		if (e && !atomic_load(&e->bound)) { /* as ICBMsg: DATA on the address also means bound */
+			atomic_store(&e->bound, true);
+			newly = true;
+		}
+	} else if (d->addr_map[addr]) {
+		e = &d->ept[d->addr_map[addr] - 1u];
+	}
+	uint8_t *blk = rx_block(d, b);
+	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
+	uint32_t len = get_le32(blk);
+	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
+	if (!e || len == 0 || len > span) {
+		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+		ampl_spin_unlock(&d->lock, key);
+		if (!e)
+			inst_error(d, "ipc_multi: DATA for an unknown endpoint address: released");
+		else
+			ept_error(d, e, "ipc_multi: DATA with an invalid length: released");
+		return;
+	}
+	d->rx_state[b] = R_DELIVERING;
+	d->rx_owner[b] = (uint8_t)(e - d->ept);
+	d->rx_cur = (int)b;
+	ampl_spin_unlock(&d->lock, key);
+	if (newly && e->cfg->cb.bound)
+		e->cfg->cb.bound(e->cfg->priv);
+	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
+	if (e->cfg->cb.received)
+		e->cfg->cb.received(blk + IPC_MULTI_BUF_HDR, len, e->cfg->priv);
+	key = ampl_spin_lock(&d->lock);
+	d->rx_cur = -1;
+	if (d->rx_state[b] == R_DELIVERING)
+		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+	ampl_spin_unlock(&d->lock, key);
+}
+
+static void rx_fault(struct ipc_multi_data *d, int err)
+{
+	if (err == -EAGAIN || err == d->fault)
+		return;
+	d->fault = err;
+	inst_error(d, err == -ENOMEM ? "ipc_multi: control message longer than any known: ring not read further"
+				     : "ipc_multi: corrupt control ring: not read further");
+}
+
+static void process(struct ipc_multi_data *d)
+{
+	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
+	for (;;) {
+		int st = atomic_load(&d->state);
+		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT)
+			return;
+		unsigned key = ampl_spin_lock(&d->lock);
+		flush_pending_locked(d);
+		ampl_spin_unlock(&d->lock, key);
+		int n = pbuf_read(&d->rx, m, sizeof(m));
+		if (n == 0)
+			return;
+		if (n < 0) {
+			rx_fault(d, n);
+			return;
+		}
+		d->fault = 0;
+		if (st == IPC_MULTI_BONDING) {
+			on_hello(d, m, n);
+			continue;
+		}
+		if (n < (int)IPC_MULTI_MSG_LEN) {
+			inst_error(d, "ipc_multi: short control message: ignored");
+			continue;
+		}
+		/* Longer messages: the first 4 bytes count (room for later versions); unknown types are ignored. */
+		uint32_t b = (uint32_t)m[2] | (uint32_t)m[3] << 8;
+		switch (m[0]) {
+		case IPC_MULTI_MSG_DATA:
+			on_data(d, m[1], b);
+			break;
+		case IPC_MULTI_MSG_RELEASE:
+		case IPC_MULTI_MSG_RELEASE_BOUND:
+			on_release(d, m[0], m[1], b);
+			break;
+		case IPC_MULTI_MSG_BOUND:
+			on_bound(d, m[1], b);
+			break;
+		case IPC_MULTI_MSG_UNBOUND:
+			on_unbound(d, m[1]);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	process(AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_rx));
+}
+
+/* ---- backend operations ---- */
+
+static struct mbox_chan *get_chan(struct ipc_multi_data *d, struct mbox_client *cl, struct mbox_chan *given,
+				  const char *name, int *err)
+{
+	cl->node = d->cfg->mbox_node;
+	if (given) {
+		*err = mbox_bind_client(given, cl);
+		return *err ? NULL : given;
+	}
+	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
+	if (AMPL_IS_ERR(c)) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
+	}
+	*err = 0;
+	return c;
+}
+
+static int open_instance(const struct device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
+	if (!d || !cfg || !cfg->tx_mem || !cfg->rx_mem)
+		return -EINVAL;
+	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
+		return -EINVAL;
+	if (atomic_load(&d->state) != IPC_MULTI_OFF)
+		return -EALREADY;
+	if ((uint8_t *)cfg->tx_mem < (uint8_t *)cfg->rx_mem + cfg->rx_size &&
+	    (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem + cfg->tx_size)
+		return -EINVAL;
+	struct ipc_multi_layout lo;
+	uint32_t cnt = cfg->block_count ? cfg->block_count : 16u;
+	if (ipc_multi_layout(&lo, cfg->tx_size, cfg->dcache_alignment, cfg->block_size, cnt))
+		return -EINVAL;
+	struct pbuf_cfg txc, rxc;
+	if (pbuf_cfg_init(&txc, cfg->tx_mem, lo.ring_size, cfg->dcache_alignment, false))
+		return -EINVAL;
+	if (pbuf_cfg_init(&rxc, cfg->rx_mem, lo.ring_size, cfg->dcache_alignment, false) ||
+	    cfg->rx_size <= lo.ring_size)
+		return -EINVAL;
+
+	d->cfg = cfg;
+	d->txl = lo;
+	ampl_memset(&d->rxl, 0, sizeof(d->rxl));
+	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
+	d->fault = 0;
+	d->rx_cur = -1;
+	atomic_flag_clear(&d->lock);
+	atomic_store(&d->armed, false);
+	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++) {
+		d->tx_state[b] = B_FREE;
+		d->rx_state[b] = R_FREE;
+	}
+	for (unsigned a = 0; a < 256; a++) {
+		d->addr_map[a] = 0;
+		d->waiting_bound[a] = -1;
+	}
+	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
+	(void)pbuf_tx_init(&d->tx, &txc);
+	(void)pbuf_rx_init(&d->rx, &rxc);
+	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
+	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
+	hello[6] = IPC_MULTI_WIRE_VERSION;
+	put_le32(hello + 8, lo.block_size);
+	put_le32(hello + 12, lo.block_count);
+	if (pbuf_write(&d->tx, hello, sizeof(hello)) < 0)
+		return -EINVAL;
+	atomic_store(&d->state, IPC_MULTI_BONDING);
+
+	int err;
+	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
+	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
+	struct mbox_chan *tx = get_chan(d, &d->cl_tx, cfg->tx_chan, "tx", &err);
+	if (!tx)
+		goto fail;
+	unsigned key = ampl_spin_lock(&d->lock);
+	d->tx_chan = tx;
+	ampl_spin_unlock(&d->lock, key);
+	d->rx_chan = get_chan(d, &d->cl_rx, cfg->rx_chan, "rx", &err);
+	if (!d->rx_chan)
+		goto fail;
+	key = ampl_spin_lock(&d->lock);
+	ring_locked(d);
+	ampl_spin_unlock(&d->lock, key);
+	return 0;
+fail:
+	atomic_store(&d->state, IPC_MULTI_OFF);
+	if (d->tx_chan) {
+		mbox_free_channel(d->tx_chan);
+		d->tx_chan = NULL;
+	}
+	return err ? err : -EIO;
+}
+
+static int close_instance(const struct device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return -EALREADY;
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++)
+		if (d->ept[i].used)
+			return -EBUSY;
+	atomic_store(&d->state, IPC_MULTI_OFF);
+	if (d->rx_chan)
+		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
+	d->rx_chan = NULL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	struct mbox_chan *tx = d->tx_chan;
+	d->tx_chan = NULL;
+	ampl_spin_unlock(&d->lock, key);
+	if (tx)
+		mbox_free_channel(tx);
+	return 0;
+}
+
+static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d || !cfg || !cfg->name || !token)
+		return -EINVAL;
+	size_t nlen = __builtin_strlen(cfg->name);
+	if (nlen == 0 || nlen + 1u > IPC_MULTI_NAME_MAX)
+		return -EINVAL;
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return -EINVAL; /* open the instance first */
+	if (atomic_flag_test_and_set(&d->reg_busy))
+		return -EBUSY;
+	struct ipc_multi_ept *hit = NULL;
+	int ret = -EBUSY; /* the table is full */
+	unsigned key = ampl_spin_lock(&d->lock);
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		if (d->ept[i].used && name_eq(d->ept[i].cfg->name, cfg->name)) {
+			ret = -EALREADY; /* one endpoint per name */
+			break;
+		}
+	}
+	for (unsigned i = 0; ret == -EBUSY && i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (e->used)
+			continue;
+		*e = (struct ipc_multi_ept){ .cfg = cfg, .inst = d, .used = true, .addr = NO_ADDR, .bound_block = -1,
+					     .claimed = -1 };
+		*token = e;
+		ret = 0;
+		if (d->initiator) {
+			advertise_locked(d);
+		} else if (atomic_load(&d->state) == IPC_MULTI_CONNECTED) {
+			for (unsigned a = 0; a < 256; a++) {
+				int16_t b = d->waiting_bound[a];
+				if (b < 0)
+					continue;
+				char nbuf[IPC_MULTI_NAME_MAX];
+				const char *n = rx_name(d, (uint32_t)b, nbuf);
+				if (n && name_eq(n, cfg->name)) {
+					follower_bind_locked(d, i, (uint8_t)a, (uint32_t)b);
+					hit = e;
+					break;
+				}
+			}
+		}
+		break;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	atomic_flag_clear(&d->reg_busy);
+	if (hit && cfg->cb.bound)
+		cfg->cb.bound(cfg->priv);
+	return ret;
+}
+
+static int deregister_ept(const struct device *instance, void *token)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	if (atomic_flag_test_and_set(&d->reg_busy))
+		return -EBUSY;
+	unsigned key = ampl_spin_lock(&d->lock);
+	uint8_t slot = (uint8_t)(e - d->ept);
+	uint8_t addr = d->initiator ? slot : e->addr;
+	if (addr != NO_ADDR && atomic_load(&d->state) == IPC_MULTI_CONNECTED &&
+	    !ctrl_locked(d, IPC_MULTI_MSG_UNBOUND, addr, 0))
+		ring_locked(d);
+	if (!d->initiator && e->addr != NO_ADDR)
+		d->addr_map[e->addr] = 0;
+	if (e->claimed >= 0)
+		free_range_locked(d, (uint32_t)e->claimed, d->tx_nblk[e->claimed], B_FREE);
+	for (uint32_t b = 0; b < d->rxl.block_count; b++)
+		if (d->rx_state[b] == R_HELD && d->rx_owner[b] == slot)
+			release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+	/* A BOUND still in flight comes back with RELEASE / RELEASE_BOUND and is freed then. */
+	e->used = false;
+	atomic_store(&e->bound, false);
+	ampl_spin_unlock(&d->lock, key);
+	atomic_flag_clear(&d->reg_busy);
+	wake_waiters(d);
+	return 0;
+}
+
+static int get_size(const struct device *instance, void *token)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (!ept_of(d, token))
+		return -ENOENT;
+	return (int)tx_max(d);
+}
+
+/* Obtain a buffer of @len bytes for slot @slot; waits per @wait. Head block or a negative code. */
+static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t state, k_timeout_t wait)
+{
+	uint32_t n = blocks_for(&d->txl, len);
+	uint64_t end = wait.us > 0 ? ampl_os_uptime_us() + (uint64_t)wait.us : 0;
+	for (;;) {
+		uint32_t seen = atomic_load(&d->free_seq);
+		unsigned key = ampl_spin_lock(&d->lock);
+		int h = alloc_locked(d, n, state, slot);
+		ampl_spin_unlock(&d->lock, key);
+		if (h >= 0)
+			return h;
+		if (wait.us == 0)
+			return -ENOBUFS;
+		uint32_t tmo = UINT32_MAX;
+		if (wait.us > 0) {
+			uint64_t now = ampl_os_uptime_us();
+			if (now >= end)
+				return -ENOBUFS;
+			tmo = end - now > 100000u ? 100000u : (uint32_t)(end - now);
+		}
+		(void)ampl_os_wait(&d->free_seq, seen, tmo);
+	}
+}
+
+/* Publish the buffer at head @h with @len bytes to the peer's endpoint @addr (lock held). */
+static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, uint8_t addr)
+{
+	uint8_t *blk = tx_block(d, h);
+	put_le32(blk, len);
+	ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + len);
+	int r = ctrl_locked(d, IPC_MULTI_MSG_DATA, addr, h);
+	if (r)
+		return r;
+	uint32_t need = blocks_for(&d->txl, len), had = d->tx_nblk[h];
+	if (need < had) /* a shorter message: the tail blocks are free again */
+		free_range_locked(d, h + need, had - need, B_FREE);
+	d->tx_nblk[h] = (uint16_t)need;
+	d->tx_state[h] = B_INFLIGHT;
+	ring_locked(d);
+	return 0;
+}
+
+static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
+{
+	return d->initiator ? (uint8_t)(e - d->ept) : e->addr;
+}
+
+static int send(const struct device *instance, void *token, const void *data, size_t len)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	if (!data || !len)
+		return -EBADMSG;
+	if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
+		return -EBUSY;
+	if (len > tx_max(d))
+		return -EMSGSIZE;
+	int h = obtain(d, (uint8_t)(e - d->ept), (uint32_t)len, B_CLAIMED, K_NO_WAIT);
+	if (h < 0)
+		return -ENOMEM;
+	ampl_memcpy(tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR, data, len);
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r = atomic_load(&e->bound) ? publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e)) : -EBUSY;
+	if (r)
+		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+	ampl_spin_unlock(&d->lock, key);
+	if (r)
+		wake_waiters(d);
+	return r ? (r == -EBUSY ? r : -ENOMEM) : (int)len;
+}
+
+static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d || !data || !size)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return -EBUSY;
+	if (e->claimed >= 0)
+		return -EALREADY;
+	uint32_t max = tx_max(d);
+	if (*size > max) {
+		*size = max;
+		return -ENOMEM;
+	}
+	uint32_t want = *size ? *size : max;
+	int h = obtain(d, (uint8_t)(e - d->ept), want, B_CLAIMED, wait);
+	if (h < 0)
+		return h;
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (e->claimed >= 0 || !e->used) { /* another thread of this endpoint won */
+		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+		ampl_spin_unlock(&d->lock, key);
+		wake_waiters(d);
+		return e->used ? -EALREADY : -ENOENT;
+	}
+	e->claimed = (int16_t)h;
+	ampl_spin_unlock(&d->lock, key);
+	*data = tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR;
+	*size = d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR;
+	return 0;
+}
+
+static int drop_tx_buffer(const struct device *instance, void *token, const void *data)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	int h = tx_head_of(d, data);
+	if (h < 0)
+		return -ENXIO;
+	unsigned key = ampl_spin_lock(&d->lock);
+	uint8_t slot = (uint8_t)(e - d->ept);
+	int r;
+	if (d->tx_owner[h] != slot)
+		r = -ENXIO;
+	else if (d->tx_state[h] == B_DROPPED)
+		r = -EALREADY;
+	else if (d->tx_state[h] != B_CLAIMED || e->claimed != h)
+		r = -ENXIO;
+	else {
+		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_DROPPED);
+		e->claimed = -1;
+		r = 0;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (!r)
+		wake_waiters(d);
+	return r;
+}
+
+static int send_nocopy(const struct device *instance, void *token, const void *data, size_t len)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	int h = tx_head_of(d, data);
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r;
+	if (h < 0 || e->claimed != h || d->tx_state[h] != B_CLAIMED)
+		r = -ENXIO;
+	else if (!len || len > d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR)
+		r = -EBADMSG;
+	else if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
+		r = -EBUSY;
+	else {
+		r = publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e));
+		if (!r)
+			e->claimed = -1;
+		else
+			r = -EBUSY; /* the control ring is full now: the buffer stays the caller's */
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (!r)
+		wake_waiters(d);
+	return r ? r : (int)len;
+}
+
+static int hold_rx_buffer(const struct device *instance, void *token, void *data)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	int b = rx_head_of(d, data);
+	if (b < 0)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r;
+	if (d->rx_owner[b] != (uint8_t)(e - d->ept) || (d->rx_state[b] != R_DELIVERING && d->rx_state[b] != R_HELD))
+		r = -EINVAL;
+	else if (d->rx_state[b] == R_HELD)
+		r = -EALREADY;
+	else {
+		d->rx_state[b] = R_HELD;
+		r = 0;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	return r;
+}
+
+static int release_rx_buffer(const struct device *instance, void *token, void *data)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_multi_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	int b = rx_head_of(d, data);
+	if (b < 0)
+		return -ENXIO;
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r = -ENXIO;
+	if (d->rx_state[b] == R_HELD && d->rx_owner[b] == (uint8_t)(e - d->ept)) {
+		release_rx_locked(d, (uint32_t)b, IPC_MULTI_MSG_RELEASE, 0);
+		r = 0;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	return r;
+}
+
+const struct ipc_service_backend ipc_multi_backend = {
+	.open_instance = open_instance,
+	.close_instance = close_instance,
+	.register_endpoint = register_ept,
+	.deregister_endpoint = deregister_ept,
+	.send = send,
+	.get_tx_buffer_size = get_size,
+	.get_tx_buffer = get_tx_buffer,
+	.drop_tx_buffer = drop_tx_buffer,
+	.send_nocopy = send_nocopy,
+	.hold_rx_buffer = hold_rx_buffer,
+	.release_rx_buffer = release_rx_buffer,
+};
+
+uint32_t ipc_multi_errors(const struct device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	return d ? atomic_load(&d->errors) : 0;
+}
+
+int ipc_multi_free_blocks(const struct device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d || atomic_load(&d->state) == IPC_MULTI_OFF)
+		return -EINVAL;
+	int n = 0;
+	unsigned key = ampl_spin_lock(&d->lock);
+	for (uint32_t b = 0; b < d->txl.block_count; b++)
+		n += d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED;
+	ampl_spin_unlock(&d->lock, key);
+	return n;
+}
+
+bool ipc_multi_is_connected(const struct device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	return d && atomic_load(&d->state) == IPC_MULTI_CONNECTED;
+}
