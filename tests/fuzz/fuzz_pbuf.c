@@ -22,11 +22,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <amplink/ipc/pbuf.h>
 
@@ -259,73 +257,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(block);
 	return 0;
 }
-
-#ifndef AMPL_LIBFUZZER
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	size_t cap = 4096, n = 0;
-	uint8_t *buf = malloc(cap);
-	for (;;) {
-		if (n == cap)
-			buf = realloc(buf, cap *= 2);
-		size_t got = fread(buf + n, 1, cap - n, f);
-		if (got == 0)
-			break;
-		n += got;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	free(buf);
-	return 0;
-}
-
-static int replay(const char *path, unsigned *count)
-{
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		perror(path);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		(*count)++;
-		return replay_file(path);
-	}
-	DIR *dir = opendir(path);
-	if (!dir) {
-		perror(path);
-		return -1;
-	}
-	int rc = 0;
-	struct dirent *e;
-	while ((e = readdir(dir)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char sub[4096];
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		if (replay(sub, count) != 0)
-			rc = -1;
-	}
-	closedir(dir);
-	return rc;
-}
-
-int main(int argc, char **argv)
-{
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIRECTORY...   (replays fuzz inputs; a failed check aborts)\n", argv[0]);
-		return 2;
-	}
-	unsigned count = 0;
-	int rc = 0;
-	for (int i = 1; i < argc; i++)
-		if (replay(argv[i], &count) != 0)
-			rc = 1;
-	printf("fuzz_pbuf: %u inputs replayed, every check held\n", count);
-	return rc || count == 0;
-}
-#endif
