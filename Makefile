@@ -52,7 +52,7 @@ cross:
 	@scripts/deps.sh cross
 	scripts/cross.sh
 
-## Benchmarks: IPM round trip beside the cache-line and futex ping-pong limits measured in the same run.
+## Benchmarks (amplink bench): round trips and one-way throughput beside the limits measured in the same run.
 bench: $(BUILD)/amplink
 	$(BUILD)/bench/ampl_bench
 

@@ -178,7 +178,7 @@ static void test_layout(void **state)
 	for (size_t i = 0; i < AMPL_ARRAY_SIZE(rows); i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "L/%u/%d", rows[i].d, rows[i].h);
-		struct pbuf_cfg cfg;
+		struct pbuf_cfg cfg = { 0 };
 		check_rc(id, "pbuf_cfg_init", pbuf_cfg_init(&cfg, mem, 256, rows[i].d, rows[i].h), 0);
 		if (cfg.wr_idx_off != rows[i].w || cfg.data_off != rows[i].data || cfg.data_len != 256 - rows[i].data)
 			fail_msg("[%s] layout W=%u data=%u len=%u", id, cfg.wr_idx_off, cfg.data_off, cfg.data_len);

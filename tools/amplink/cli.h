@@ -43,5 +43,6 @@ int cmd_dt(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif /* AMPL_TOOLS_CLI_H */

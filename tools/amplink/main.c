@@ -20,6 +20,7 @@ static const char usage[] =
 	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
 	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
+	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
 	"\n"
 	"Run 'amplink COMMAND --help' for a command's options.\n";
 
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		return cmd_agent(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
