@@ -124,6 +124,9 @@ int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *
  * Offline: every process's channels to (and of) that agent fail their pending requests with -ESHUTDOWN (tx_done
  * reports them) and new sends fail at once with -ESHUTDOWN. Online: requests left pending at the agent from before
  * are discarded (their senders were told), and traffic resumes.
+ * Crash detection: a process that dies while attached (no detach, e.g. SIGKILL) takes its agent offline the same
+ * way, done by the first other attached process to notice (each checks every 10 ms: pid gone, a zombie, or reused
+ * by a process with another start time); the next ampl_agent_attach() of that agent brings it back online.
  * Return: 0; -EINVAL; -EALREADY (already in that state).
  */
 int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online);
@@ -142,7 +145,9 @@ struct ampl_agent_opts {
 /**
  * ampl_agent_attach() - take the role of one agent.
  * Registers an IPM device for each devicetree channel of this agent (named by node name and label) and starts
- * its interrupt context. For each Messaging Unit with a side of this agent: a mailbox-framework controller
+ * its interrupt context. Records this process as the agent's (pid and start time) and, while any agent of @soc is
+ * attached, runs a crash-detection thread that checks the other agents' processes; an agent left offline by the
+ * death of its previous process is brought back online. For each Messaging Unit with a side of this agent: a mailbox-framework controller
  * registered as "SOC:<node path>" (16 channels, `#mbox-cells = <2>`) and an IPM device of 16-byte messages named
  * after the node, labelled with its alias (e.g. "ipm@40028000", "ipm0"); only one of the two may be used. When one
  * process attaches both sides, the second side's names get the suffix ":<agent>".

@@ -14,6 +14,9 @@
 const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30,
 					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
 
+const char icmsg_evt_peer_offline[] = "icmsg: peer offline";
+const char icmsg_evt_peer_online[] = "icmsg: peer online";
+
 #define SID_DISCONNECTED 0u
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
@@ -51,6 +54,15 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 	(void)mssg;
 	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_tx);
 	atomic_store(&im->armed, false);
+}
+
+static void on_tx_done(struct mbox_client *cl, void *mssg, int r)
+{
+	(void)mssg;
+	/* A doorbell dropped (the peer went offline, the channel was freed) will not be submitted: a later write
+	 * must ring again, not count on it. */
+	if (r < 0)
+		atomic_store(&AMPL_CONTAINER_OF(cl, struct icmsg, cl_tx)->armed, false);
 }
 
 /* Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline). */
@@ -278,10 +290,42 @@ static void process(struct icmsg *im)
 	}
 }
 
+/*
+ * The transport says the peer is unreachable (RX callback context). Session mode: end the session as the peer's
+ * close would, and start a new one of ours, so that whatever the peer does next (a restarted process opens with a
+ * new id, or the same one comes back online) both sides reset their rings and rebind through the handshake.
+ */
+static void peer_offline(struct icmsg *im)
+{
+	int st = atomic_load(&im->state);
+	if (st == ICMSG_STATE_OFF || !im->session)
+		return;
+	if (st == ICMSG_STATE_CONNECTED)
+		set_state(im, ICMSG_STATE_DISCONNECTED); /* sends answer -EBUSY from here */
+	im->rx_ready = false;
+	uint32_t peer = 0;
+	(void)pbuf_handshake_read(&im->tx, &peer);
+	uint16_t acked = (uint16_t)(peer >> 16), sid = im->local_sid;
+	do
+		sid++;
+	while (sid == SID_DISCONNECTED || sid == acked);
+	im->local_sid = sid;
+	im->remote_sid = SID_DISCONNECTED;
+	hs_write(im, sid, SID_DISCONNECTED);
+	if (st == ICMSG_STATE_CONNECTED && im->cb && im->cb->unbound)
+		im->cb->unbound(im->priv);
+}
+
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
-	(void)mssg;
-	process(AMPL_CONTAINER_OF(cl, struct icmsg, cl_rx));
+	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_rx);
+	if (mssg == ICMSG_PEER_OFFLINE) {
+		peer_offline(im);
+		return;
+	}
+	if (mssg == ICMSG_PEER_ONLINE && im->session && atomic_load(&im->state) != ICMSG_STATE_OFF)
+		ring(im); /* show the peer our session word */
+	process(im);
 }
 
 /* ---- API ---- */
@@ -366,7 +410,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 
 	int err;
-	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
+	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare, .tx_done = on_tx_done };
 	im->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
 	struct mbox_chan *tx = get_chan(im, &im->cl_tx, cfg->tx_chan, "tx", &err);
 	if (!tx)

@@ -339,10 +339,15 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 		return;
 	}
 	unsigned key = ampl_spin_lock(&d->lock);
+	/* Only a bonding instance connects: close_instance may have turned it off while this callback ran. */
+	int bonding = IPC_MULTI_BONDING;
+	if (!atomic_compare_exchange_strong(&d->state, &bonding, IPC_MULTI_CONNECTED)) {
+		ampl_spin_unlock(&d->lock, key);
+		return;
+	}
 	d->rxl = lo;
 	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->rx_state[b] = R_FREE;
-	atomic_store(&d->state, IPC_MULTI_CONNECTED);
 	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
 	advertise_locked(d);
 	ampl_spin_unlock(&d->lock, key);

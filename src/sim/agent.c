@@ -3,14 +3,38 @@
  * (through the register model), an interrupt context running the IPI driver's handler, one mailbox controller per
  * destination (devicetree child node, or profile pair on demand) and an IPM device over each, built with the same
  * driver code firmware uses. It also follows hotplug: when an agent goes offline or comes back, the channels
- * concerned are marked offline or online in the framework.
+ * concerned are marked offline or online in the framework, and an ICMsg instance on one of them is told
+ * (ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE on its rx channel).
+ *
+ * Crash detection. A process killed without detaching (SIGKILL, a crash) leaves its agent looking attached. Each
+ * process with an attached agent runs one small watcher thread per SoC handle that, every SIM_WATCH_PERIOD_MS,
+ * checks the processes recorded for the other agents, and the first to see one dead takes that agent offline
+ * exactly as ampl_soc_agent_set_online(false) does (pending requests discarded and reported -ESHUTDOWN, sends
+ * fail with -ESHUTDOWN, the hotplug machinery of every attached process follows). Why this design:
+ *   - polling a recorded identity needs nothing from the dead process (it cannot run code) and no parent/child
+ *     relation between the processes; a pidfd would need a per-peer descriptor kept in sync with re-attaches, and
+ *     the interrupt thread cannot carry the check because it may be absent (no_irq_thread) or asleep on a futex
+ *     without a timeout (blocking mode), which would make the bound depend on traffic.
+ *   - the recorded identity is one 64-bit word (pid | start token << 32, sim_owner_self()), so a check, the
+ *     "mark once" compare-and-swap and a re-attach never see a pid with another process's token; the start token
+ *     (the process start time) makes a pid reused by an unrelated process count as dead, and a zombie counts as
+ *     dead too (its parent has not reaped it yet).
+ *   - the compare-and-swap of the owner word to 0 elects one marker among all the watchers; `crashed` records
+ *     that the agent is offline because of a crash, so that the restarted process's ampl_agent_attach() brings it
+ *     back online (an agent taken offline by an operator stays offline).
+ * Bound: a death is seen within one period (10 ms) plus the time to read /proc for each agent; the interrupt
+ * threads then follow within their wake-up latency (tens of microseconds): well under 50 ms on an idle host.
  */
 #include "sim/image.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <amplink/drivers/nxp_mu.h>
@@ -29,6 +53,8 @@ struct sim_chan {
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
+	atomic_bool icmsg;    /* an ICMsg instance uses this destination: tell it about hotplug */
+	_Atomic int off_seen; /* the offline state last applied to the channels */
 };
 
 /* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
@@ -87,6 +113,7 @@ struct ampl_agent {
 	uint32_t offline_seen[SIM_MAX_AGENTS];
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
+	uint64_t owner; /* what this attach recorded in sim_agent.owner */
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
@@ -120,13 +147,14 @@ static uint32_t remote_discards(void *ctx, unsigned bit)
 	return atomic_load(&ag->soc->img->agents[idx].discards[ag->info->bit]);
 }
 
-static void chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
+static bool chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
 {
 	struct sim_agent *img = ag->soc->img->agents;
 	unsigned r = ampl_soc_agent_index(ag->soc->profile, c->remote);
 	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline);
 	for (int i = 0; i < 2; i++)
 		mbox_chan_set_offline(&c->mbox.chans[i], offline ? -ESHUTDOWN : 0);
+	return offline;
 }
 
 /* Interrupt-context handler: follow offline/online transitions of any agent. */
@@ -137,9 +165,209 @@ static void hotplug_isr(void *arg)
 	if (gen == ag->hotplug_seen)
 		return;
 	ag->hotplug_seen = gen;
-	for (unsigned b = 0; b < 32; b++)
-		if (ag->chans[b])
-			chan_hotplug(ag, ag->chans[b]);
+	for (unsigned b = 0; b < 32; b++) {
+		struct sim_chan *c = ag->chans[b];
+		if (!c)
+			continue;
+		bool off = chan_hotplug(ag, c);
+		/* An ICMsg link learns it from its rx channel, in its RX callback context (this one), serialised with
+		 * its doorbells and with mbox_free_channel() at close. */
+		if (atomic_exchange(&c->off_seen, (int)off) != (int)off && atomic_load(&c->icmsg))
+			(void)ampl_mbox_chan_deliver(&c->mbox.chans[XLNX_IPI_RX_CHAN],
+						     off ? ICMSG_PEER_OFFLINE : ICMSG_PEER_ONLINE);
+	}
+}
+
+/* ---- crash detection (see the top of this file) ---- */
+
+/* State (field 3) and start time (field 22) of /proc/PID/stat. Return: 0; -errno (-ENOENT: no such process). */
+static int proc_stat(int pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int err = errno;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -err : -EIO;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p)
+		return -EIO;
+	p++;
+	unsigned field = 3;
+	char *end;
+	while (*p == ' ')
+		p++;
+	*state = *p;
+	for (; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		while (*p == ' ')
+			p++;
+	}
+	*start = strtoull(p, &end, 10);
+	return end == p ? -EIO : 0;
+}
+
+static uint32_t start_token(unsigned long long start)
+{
+	uint32_t t = (uint32_t)start;
+	return t ? t : 1u; /* 0 means "unknown" */
+}
+
+uint64_t sim_owner_self(void)
+{
+	int pid = (int)getpid();
+	char st;
+	unsigned long long start;
+	uint32_t tok = proc_stat(pid, &st, &start) ? 0u : start_token(start);
+	return (uint64_t)(uint32_t)pid | (uint64_t)tok << 32;
+}
+
+bool sim_owner_alive(uint64_t owner)
+{
+	int pid = (int)(uint32_t)owner;
+	uint32_t tok = (uint32_t)(owner >> 32);
+	if (pid <= 0)
+		return false;
+	char st;
+	unsigned long long start;
+	int r = proc_stat(pid, &st, &start);
+	if (!r)
+		return st != 'Z' && st != 'X' && (!tok || start_token(start) == tok);
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return false;
+	return true; /* cannot tell (no /proc, another pid namespace): never take a live processor away */
+}
+
+void sim_watch_check(struct ampl_soc *soc)
+{
+	int me = (int)getpid();
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		struct sim_agent *a = &soc->img->agents[i];
+		uint64_t o = atomic_load(&a->owner);
+		if (!o || (int)(uint32_t)o == me || sim_owner_alive(o))
+			continue;
+		/* MARKING before the owner word is taken: an attach that records itself after that waits for the
+		 * outcome (revive()), and one that recorded itself before makes the compare-and-swap fail. */
+		uint32_t st = SIM_CRASH_NONE;
+		if (!atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_MARKING))
+			continue; /* another watcher is on it, or it is offline from an earlier crash */
+		if (!atomic_compare_exchange_strong(&a->owner, &o, 0)) {
+			atomic_store(&a->crashed, SIM_CRASH_NONE); /* the agent was attached again */
+			continue;
+		}
+		int32_t pid = (int32_t)(uint32_t)o;
+		atomic_compare_exchange_strong(&a->pid, &pid, 0);
+		/* Already offline (an operator's): not ours to bring back at the next attach. */
+		bool ours = !ampl_soc_agent_set_online(soc, &soc->profile->agents[i], false);
+		atomic_store(&a->crashed, ours ? SIM_CRASH_MARKED : SIM_CRASH_NONE);
+	}
+}
+
+/* At attach (after recording the owner): an agent offline because its previous process died comes back. */
+static void revive(struct ampl_soc *soc, unsigned idx)
+{
+	struct sim_agent *a = &soc->img->agents[idx];
+	/* A watcher in the middle of marking it finishes within microseconds; one that died there is waited out. */
+	uint64_t end = ampl_now_ns() + 100000000u;
+	while (atomic_load(&a->crashed) == SIM_CRASH_MARKING && ampl_now_ns() < end)
+		usleep(100);
+	uint32_t st = atomic_load(&a->crashed);
+	if (st != SIM_CRASH_NONE && atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_NONE))
+		(void)ampl_soc_agent_set_online(soc, &soc->profile->agents[idx], true);
+}
+
+struct sim_watch {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	unsigned users; /* attached agents of this SoC handle */
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER; /* soc->watch */
+
+static void *watch_main(void *arg)
+{
+	struct ampl_soc *soc = arg;
+	struct sim_watch *w = soc->watch;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)SIM_WATCH_PERIOD_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!w->stop && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
+			;
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		sim_watch_check(soc);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int watch_start(struct ampl_soc *soc)
+{
+	int ret = 0;
+	pthread_mutex_lock(&watch_lock);
+	if (!soc->watch) {
+		struct sim_watch *w = calloc(1, sizeof(*w));
+		pthread_condattr_t ca;
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cond, &ca);
+		pthread_condattr_destroy(&ca);
+		soc->watch = w;
+		ret = -pthread_create(&w->thread, NULL, watch_main, soc);
+		if (ret) {
+			soc->watch = NULL;
+			pthread_cond_destroy(&w->cond);
+			pthread_mutex_destroy(&w->lock);
+			free(w);
+			goto out;
+		}
+	}
+	soc->watch->users++;
+out:
+	pthread_mutex_unlock(&watch_lock);
+	return ret;
+}
+
+static void watch_stop(struct ampl_soc *soc)
+{
+	pthread_mutex_lock(&watch_lock);
+	struct sim_watch *w = soc->watch;
+	if (!w || --w->users) {
+		pthread_mutex_unlock(&watch_lock);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	soc->watch = NULL;
+	pthread_mutex_unlock(&watch_lock);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
 }
 
 /* Build and register one destination (controller + IPM device) to @remote. @dt may be NULL (profile layout). */
@@ -211,7 +439,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		return ret;
 	}
 	ag->chans[remote->bit] = c;
-	chan_hotplug(ag, c);
+	atomic_store(&c->off_seen, (int)chan_hotplug(ag, c));
 	return 0;
 }
 
@@ -381,11 +609,20 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
+	/* Recorded before anything else, so that no watcher takes the restarted processor for the dead one. */
+	ag->owner = sim_owner_self();
+	atomic_store(&soc->img->agents[idx].owner, ag->owner);
+	revive(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
-	int ret = 0;
+	int ret = watch_start(soc);
+	bool watching = !ret;
 	ag->board = calloc(1, sizeof(*ag->board));
 	struct ampl_dt_diag *diag = calloc(1, sizeof(*diag));
+	if (ret) {
+		sim_error(ret, "cannot start the crash-detection thread: %s", strerror(-ret));
+		goto fail;
+	}
 	size_t dtb_size;
 	const void *shared_dtb = ampl_soc_dtb(soc, &dtb_size);
 	/* Parse a private copy: libfdt must not see the blob change under it. */
@@ -440,6 +677,9 @@ fail:
 	ampl_irq_thread_stop(ag->irq);
 	free_chans(ag);
 	free_mus(ag);
+	if (watching)
+		watch_stop(soc);
+	atomic_compare_exchange_strong(&soc->img->agents[idx].owner, &ag->owner, 0);
 	free(ag->board);
 	free(diag);
 	free(ag);
@@ -490,7 +730,9 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].pid, &me, 0);
+	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].owner, &ag->owner, 0);
 	ag->soc->attached[ag->idx] = NULL;
+	watch_stop(ag->soc);
 	free(ag->board);
 	free(ag);
 }
@@ -600,7 +842,8 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 			      const struct device **dev);
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
 			  const struct mbox_consumer *mc, const struct device **dev);
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc);
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc,
+			    struct sim_chan **chan);
 
 int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev)
 {
@@ -619,14 +862,19 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 		return 0;
 	}
 	const struct mbox_consumer *mc;
-	int ret = ipc_node_mailbox(ag, dt, &mc);
+	struct sim_chan *sc;
+	int ret = ipc_node_mailbox(ag, dt, &mc, &sc);
 	if (ret)
 		return ret;
-	return ipc_icmsg_make(ag, dt, idx, mc, dev);
+	ret = ipc_icmsg_make(ag, dt, idx, mc, dev);
+	if (!ret)
+		atomic_store(&sc->icmsg, true);
+	return ret;
 }
 
 /* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc)
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc,
+			    struct sim_chan **chan_out)
 {
 	/* The mailbox the node's "tx" entry names must be one of this agent's destinations. */
 	const struct ampl_dt_consumer *con = &ag->board->consumers[dt->consumer];
@@ -653,6 +901,8 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *d
 		return ret;
 	/* ICMsg uses the destination for doorbells only: signalling mode (both sides' instances set it). */
 	xlnx_ipi_mbox_set_signalling(&sc->mbox, true);
+	if (chan_out)
+		*chan_out = sc;
 	return ampl_agent_mbox_consumer(ag, dt->node.path, mc);
 }
 
@@ -718,7 +968,7 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 		return 0;
 	}
 	const struct mbox_consumer *mc;
-	int ret = ipc_node_mailbox(ag, dt, &mc);
+	int ret = ipc_node_mailbox(ag, dt, &mc, NULL);
 	if (ret)
 		return ret;
 	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);

@@ -24,7 +24,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 3u
+#define SIM_LAYOUT_VERSION 4u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -41,6 +41,8 @@ struct sim_agent {
 	/* Line 3: bookkeeping for tools, and hotplug. */
 	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
 	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
+	_Atomic uint64_t owner;           /* crash detection: sim_owner_self() of the attached process, 0 if none */
+	_Atomic uint32_t crashed;         /* SIM_CRASH_*: offline because its process died (attach revives it) */
 	/* Line 4+: requests from each source bit that this agent discarded because it was offline. */
 	_Alignas(64) _Atomic uint32_t discards[32];
 };
@@ -48,6 +50,14 @@ struct sim_agent {
 /* Kept in an agent's ISR word (above every valid bit): the agent is offline. TRIG to it discards the request, its
  * own ISR writes are ignored (a powered-down core writes nothing), and reads never show the bit. */
 #define SIM_ISR_OFFLINE 0x80000000u
+
+/* sim_agent.crashed: 0; a watcher is taking the agent offline; it is offline because its process died. */
+#define SIM_CRASH_NONE 0u
+#define SIM_CRASH_MARKING 1u
+#define SIM_CRASH_MARKED 2u
+
+/* Crash detection period: each process with an attached agent checks the other agents' processes this often. */
+#define SIM_WATCH_PERIOD_MS 10u
 
 struct sim_mem {
 	char name[64];
@@ -127,10 +137,24 @@ struct ampl_soc {
 	unsigned num_mus;
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
+	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/agent.c) */
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
 extern const struct ampl_io_ops sim_mu_ops;
+
+/**
+ * sim_owner_self() - this process's identity as recorded in sim_agent.owner: pid in bits 0-31, a start token (the
+ * low 32 bits of the process start time, /proc/PID/stat field 22, never 0; 0 if /proc cannot tell) in bits 32-63.
+ */
+uint64_t sim_owner_self(void);
+/**
+ * sim_owner_alive() - false when the process recorded as @owner is gone: no such pid, a zombie, or a pid reused by
+ * a process that started at another time (its start token differs). True when it cannot tell.
+ */
+bool sim_owner_alive(uint64_t owner);
+/** sim_watch_check() - one crash-detection pass over @soc's agents (what the watcher thread runs every period). */
+void sim_watch_check(struct ampl_soc *soc);
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

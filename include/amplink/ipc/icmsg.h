@@ -28,7 +28,9 @@
  * 16-bit session id (0 = disconnected) and writes `local_sid | remote_sid_ack << 16` into its rx region; it reads
  * the peer's `remote_sid | local_sid_ack << 16` from its tx region. Open picks a new id and writes (id, 0); a new
  * peer id resets our tx ring and is acknowledged; once our id is acknowledged we are bound. close writes (0, 0);
- * the peer then sees unbound() and its sends answer -EBUSY until we open again (which rebinds both sides). The
+ * the peer then sees unbound() and its sends answer -EBUSY until we open again (which rebinds both sides). A peer
+ * that cannot close (its processor went offline, its process was killed) is detected by the transport instead
+ * (ICMSG_PEER_OFFLINE below): the same unbound() and -EBUSY, and the restarted peer's open rebinds both sides. The
  * size extension is not carried in this mode: the peer is assumed to take peer_rx_max_default bytes.
  * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
  * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
@@ -96,6 +98,19 @@ struct icmsg_config {
 	uint32_t rx_buf_size;
 	uint32_t peer_rx_max_default;
 };
+
+/**
+ * Transport events: the message of an RX callback on the rx channel (mbox_chan_received_data()) from a transport
+ * that learns that the far side became unreachable (the peer's or this processor went offline, or on the virtual
+ * SoC the peer's process died) or reachable again. A doorbell's message is NULL (signalling mode), so they cannot be
+ * mistaken for one. Session mode: ICMSG_PEER_OFFLINE ends the session as the peer's close would: the link goes
+ * DISCONNECTED, unbound() runs if it was bound, sends answer -EBUSY, and this side starts a new session id so
+ * that the peer, restarted or merely back online, rebinds with the usual handshake (ICMSG_PEER_ONLINE rings it);
+ * what was in the rings is dropped, never delivered twice. Classic mode has no rebinding: both are ignored.
+ */
+extern const char icmsg_evt_peer_offline[], icmsg_evt_peer_online[];
+#define ICMSG_PEER_OFFLINE ((void *)icmsg_evt_peer_offline)
+#define ICMSG_PEER_ONLINE ((void *)icmsg_evt_peer_online)
 
 /** Link states (icmsg_state()). */
 enum icmsg_state {
