@@ -170,8 +170,13 @@ expect "mount not a directory" 1 "not a directory|built without libfuse3" -- \
 # Bench: short, figures only; the JSON must parse
 expect "bench help" 0 "usage: amplink bench" -- "$amp" bench --help
 expect "bench bad option" 2 "not latency or throughput" -- "$amp" bench --only speed
-expect "bench short" 0 "One-way streaming" -- "$amp" bench --count 2000 --seconds 0.1 --json "$tmp/bench.json"
-expect "bench json parses" 0 "" -- python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/bench.json"
+if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
+	# A sanitized benchmark measures the sanitizer; TSan also refuses threads in children forked after threads.
+	echo "note: bench short run skipped in a sanitizer build"
+else
+	expect "bench short" 0 "One-way streaming" -- "$amp" bench --count 2000 --seconds 0.1 --json "$tmp/bench.json"
+	expect "bench json parses" 0 "" -- python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/bench.json"
+fi
 
 # Demo, short
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200

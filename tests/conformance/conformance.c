@@ -344,11 +344,12 @@ static void test_open_close_codes(void **state)
 	assert_int_equal(ipc_service_close_instance(NULL), -EINVAL);
 	assert_int_equal(ipc_service_open_instance(&not_ipc), -EIO);
 	assert_int_equal(ipc_service_close_instance(&not_ipc), -EIO);
-	/* opened by the setup: close, reopen, and it works */
-	for (int i = 0; i < 2; i++) {
+	/* opened by the setup: close both, reopen both, and it works (reopening under a peer that stayed open is
+	 * test_unbound_on_close's case) */
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(ipc_service_close_instance(e->dev[i]), 0);
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(ipc_service_open_instance(e->dev[i]), 0);
-	}
 	bind_both(e);
 }
 
@@ -365,6 +366,11 @@ static void test_open_close_ealready(void **state)
 	assert_int_equal(ipc_service_deregister_endpoint(&e->s[0].ept), 0);
 	assert_int_equal(ipc_service_close_instance(e->dev[0]), 0);
 	assert_int_equal(ipc_service_close_instance(e->dev[0]), -EALREADY);
+	if (BK.no_unbound_on_close) {
+		/* Reopening under a peer that stayed open is the backend's known limitation (see the table). */
+		print_message("reopen while the peer stays open not checked: %s\n", BK.no_unbound_on_close);
+		return;
+	}
 	assert_int_equal(ipc_service_open_instance(e->dev[0]), 0);
 	bind_both(e);
 }
