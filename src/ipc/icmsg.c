@@ -382,14 +382,17 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	atomic_store(&im->armed, false);
 	atomic_flag_clear(&im->tx_lock);
 	(void)pbuf_rx_init(&im->rx, &rxc);
-	(void)pbuf_tx_init(&im->tx, &txc);
 
 	if (hs) {
 		/* A new session id: not 0, not our last one (kept in shared memory across restarts), not what the peer
-		 * acknowledges now. */
+		 * acknowledges now. It is published BEFORE our tx ring is reset: a peer still connected to our previous
+		 * session checks the id after every packet it reads, so it can never accept a packet read from the ring
+		 * while it is being reset (stale bytes of the old session). */
 		uint32_t mine = 0, peer = 0;
+		struct pbuf peer_view; /* a reader's view of our tx region, only to read the peer's handshake word */
+		(void)pbuf_rx_init(&peer_view, &txc);
 		(void)pbuf_handshake_read(&im->rx, &mine);
-		(void)pbuf_handshake_read(&im->tx, &peer);
+		(void)pbuf_handshake_read(&peer_view, &peer);
 		uint16_t prev = im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu);
 		uint16_t acked = (uint16_t)(peer >> 16);
 		uint16_t sid = prev;
@@ -398,7 +401,9 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		while (sid == SID_DISCONNECTED || sid == acked);
 		im->local_sid = sid;
 		hs_write(im, sid, SID_DISCONNECTED);
+		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
+	(void)pbuf_tx_init(&im->tx, &txc);
 	if (im->classic) {
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
