@@ -324,27 +324,35 @@ static int sem_wait_ms(sem_t *s, unsigned ms)
 	return r;
 }
 
-static int rpu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode)
+/* The remote of the IPC service demos: register @n endpoints on instance @inst as @agent and echo until STOP. */
+static int rpu_ipc_main(const char *soc_name, const char *agent, const char *inst, enum ampl_wait_mode mode,
+			struct ipc_ept *epts, const struct ipc_ept_cfg *cfgs, unsigned n)
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	const struct device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.done, 0, 0);
-	int code = ie_attach(soc_name, "rpu0", ICMSG_RPU, mode, false, &soc, &ag, &dev);
+	int code = ie_attach(soc_name, agent, inst, mode, false, &soc, &ag, &dev);
 	if (code)
 		return code;
-	static const struct ipc_ept_cfg cfg = { .name = "echo",
-						.cb = { .bound = ie_bound, .received = ie_rpu_received,
-							.error = ie_error } };
-	if (ipc_service_register_endpoint(dev, &ie.ept, &cfg))
-		code = cli_fail(EXIT_FAIL, "demo", "rpu0: cannot register endpoint echo");
-	else
+	for (unsigned i = 0; i < n && !code; i++)
+		if (ipc_service_register_endpoint(dev, &epts[i], &cfgs[i]))
+			code = cli_fail(EXIT_FAIL, "demo", "%s: cannot register endpoint %s", agent, cfgs[i].name);
+	if (!code)
 		while (sem_wait(&ie.done) && errno == EINTR)
 			;
 	ampl_agent_detach(ag);
 	ampl_soc_close(soc);
 	return code ? code : atomic_load(&ie.bad) ? EXIT_FAIL : 0;
+}
+
+static int rpu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode)
+{
+	static const struct ipc_ept_cfg cfg = { .name = "echo",
+						.cb = { .bound = ie_bound, .received = ie_rpu_received,
+							.error = ie_error } };
+	return rpu_ipc_main(soc_name, "rpu0", ICMSG_RPU, mode, &ie.ept, &cfg, 1);
 }
 
 static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
@@ -454,27 +462,11 @@ static void me_rpu_received(const void *data, size_t len, void *priv)
 
 static int rpu_multi_main(const char *soc_name, enum ampl_wait_mode mode)
 {
-	struct ampl_soc *soc;
-	struct ampl_agent *ag;
-	const struct device *dev;
-	sem_init(&ie.bound, 0, 0);
-	sem_init(&ie.done, 0, 0);
-	int code = ie_attach(soc_name, "rpu1", "ipc_multi_rpu1", mode, false, &soc, &ag, &dev);
-	if (code)
-		return code;
 	static const struct ipc_ept_cfg cfg[2] = {
 		{ .name = "echo0", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[0] },
 		{ .name = "echo1", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[1] },
 	};
-	if (ipc_service_register_endpoint(dev, &me_ept[0], &cfg[0]) ||
-	    ipc_service_register_endpoint(dev, &me_ept[1], &cfg[1]))
-		code = cli_fail(EXIT_FAIL, "demo", "rpu1: cannot register endpoints echo0/echo1");
-	else
-		while (sem_wait(&ie.done) && errno == EINTR)
-			;
-	ampl_agent_detach(ag);
-	ampl_soc_close(soc);
-	return code ? code : atomic_load(&ie.bad) ? EXIT_FAIL : 0;
+	return rpu_ipc_main(soc_name, "rpu1", "ipc_multi_rpu1", mode, me_ept, cfg, 2);
 }
 
 static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
