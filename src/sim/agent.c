@@ -126,6 +126,23 @@ static void unregister_device(struct device *dev)
 	ampl_unlock(&registry_lock);
 }
 
+/*
+ * Fill in and register a device the agent owns. A device whose init hook fails is taken out of the registry again,
+ * so a failed registration leaves nothing behind. Return: as ampl_device_register().
+ */
+static int register_device(struct device *dev, struct device_state *state, const char *name, const char *label,
+			   const void *api, const void *config, void *data, ampl_device_init_fn init)
+{
+	*dev = (struct device){ .name = name, .label = label && label[0] ? label : NULL, .api = api,
+				.config = config, .data = data, .init = init, .state = state };
+	ampl_lock(&registry_lock);
+	int ret = ampl_device_register(dev);
+	if (ret && ret != -EEXIST)
+		ampl_device_unregister(dev);
+	ampl_unlock(&registry_lock);
+	return ret;
+}
+
 static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region *r)
 {
 	volatile void *p = ampl_soc_phys(soc, addr, AMPL_IPI_BUF_SIZE);
@@ -417,22 +434,12 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 	}
 	c->cfg.mbox = &c->mbox;
 	c->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
-	c->dev.name = c->name;
-	c->dev.label = c->label[0] ? c->label : NULL;
-	c->dev.api = &xlnx_ipi_ipm_api;
-	c->dev.config = &c->cfg;
-	c->dev.data = &c->data;
-	c->dev.init = xlnx_ipi_ipm_init;
-	c->dev.state = &c->state;
-	ampl_lock(&registry_lock);
-	ret = ampl_device_register(&c->dev);
-	if (ret == -EEXIST) {
+	ret = register_device(&c->dev, &c->state, c->name, c->label, &xlnx_ipi_ipm_api, &c->cfg, &c->data,
+			      xlnx_ipi_ipm_init);
+	if (ret == -EEXIST)
 		sim_error(ret, "a device named '%s' is already registered in this process", c->name);
-	} else if (ret) {
-		ampl_device_unregister(&c->dev);
+	else if (ret)
 		sim_error(ret, "cannot initialise channel %s: %s", c->name, ampl_strerror(ret));
-	}
-	ampl_unlock(&registry_lock);
 	if (ret) {
 		xlnx_ipi_mbox_remove(&c->mbox);
 		free(c);
@@ -497,18 +504,8 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 		ret = nxp_mu_init(&m->mu, m->node);
 		if (ret)
 			continue;
-		m->dev.name = m->name;
-		m->dev.label = label ? m->label : NULL;
-		m->dev.api = &nxp_mu_ipm_api;
-		m->dev.config = &m->cfg;
-		m->dev.data = &m->data;
-		m->dev.init = nxp_mu_ipm_init;
-		m->dev.state = &m->state;
-		ampl_lock(&registry_lock);
-		ret = ampl_device_register(&m->dev);
-		if (ret && ret != -EEXIST)
-			ampl_device_unregister(&m->dev);
-		ampl_unlock(&registry_lock);
+		ret = register_device(&m->dev, &m->state, m->name, label ? m->label : NULL, &nxp_mu_ipm_api, &m->cfg,
+				      &m->data, nxp_mu_ipm_init);
 		if (ret)
 			nxp_mu_remove(&m->mu);
 	}
@@ -519,9 +516,7 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 		sim_error(ret, "cannot set up side %c of the Messaging Unit %s: %s", side ? 'B' : 'A', cfg->path,
 			  ampl_strerror(ret));
 		if (up) {
-			ampl_lock(&registry_lock);
-			ampl_device_unregister(&m->dev);
-			ampl_unlock(&registry_lock);
+			unregister_device(&m->dev);
 			nxp_mu_remove(&m->mu);
 		}
 		free(m);
@@ -694,9 +689,7 @@ static void free_icmsgs(struct ampl_agent *ag)
 			continue;
 		if (m->data.registered)
 			icmsg_close(&m->data.im);
-		ampl_lock(&registry_lock);
-		ampl_device_unregister(&m->dev);
-		ampl_unlock(&registry_lock);
+		unregister_device(&m->dev);
 		free(m);
 		ag->icmsgs[i] = NULL;
 	}
@@ -711,9 +704,7 @@ static void free_multis(struct ampl_agent *ag)
 		for (unsigned k = 0; k < IPC_MULTI_MAX_EPT; k++)
 			m->data.ept[k].used = false; /* endpoints left registered go with the instance */
 		(void)ipc_multi_backend.close_instance(&m->dev);
-		ampl_lock(&registry_lock);
-		ampl_device_unregister(&m->dev);
-		ampl_unlock(&registry_lock);
+		unregister_device(&m->dev);
 		free(m);
 		ag->multis[i] = NULL;
 	}
@@ -941,15 +932,7 @@ static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt,
 	ic->mbox_node = mc;
 	ic->rx_buf = m->rx_buf;
 	ic->rx_buf_size = bufsz;
-	m->dev.name = m->name;
-	m->dev.label = m->label[0] ? m->label : NULL;
-	m->dev.api = &ipc_icmsg_backend;
-	m->dev.config = &m->cfg;
-	m->dev.data = &m->data;
-	m->dev.state = &m->state;
-	ampl_lock(&registry_lock);
-	ret = ampl_device_register(&m->dev);
-	ampl_unlock(&registry_lock);
+	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_icmsg_backend, &m->cfg, &m->data, NULL);
 	if (ret) {
 		free(m);
 		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
@@ -990,15 +973,7 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 		.block_count = mdt->block_count,
 		.mbox_node = mc,
 	};
-	m->dev.name = m->name;
-	m->dev.label = m->label[0] ? m->label : NULL;
-	m->dev.api = &ipc_multi_backend;
-	m->dev.config = &m->cfg;
-	m->dev.data = &m->data;
-	m->dev.state = &m->state;
-	ampl_lock(&registry_lock);
-	ret = ampl_device_register(&m->dev);
-	ampl_unlock(&registry_lock);
+	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, NULL);
 	if (ret) {
 		free(m);
 		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
