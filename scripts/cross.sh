@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the portable core freestanding with -Werror for Cortex-M4 and RV32 at -Os, and report its code size.
+# Build the portable core freestanding with -Werror for Cortex-M4 and RV32 at -Os, and report its code size; then
+# link one minimal firmware image per firmware/size/*.c and report what each IPC backend costs once linked.
 set -eu
 cd "$(dirname "$0")/.."
 out=${CROSS_BUILD:-build-cross}
@@ -15,3 +16,163 @@ arm-none-eabi-size -t "$out/cortex-m4/libamplink_core.a" | sed 's/(ex .*)//'
 echo
 echo "Code size of the portable core, RV32IMAC -Os:"
 riscv64-unknown-elf-size -t "$out/rv32/libamplink_core.a" | sed 's/(ex .*)//'
+
+# ------------------------------------------------------------------------------------------------------------
+# Linked size per IPC backend. Every firmware/size/*.c is one configuration: a program that opens an instance,
+# registers one endpoint and echoes. Adding a file there (e.g. rpmsg_remote.c once the RPMsg remote API exists)
+# is all it takes to get a row. firmware/size/common/ holds what every image shares: start-up and vector table,
+# linker scripts, the trivial doorbell controller, the empty baseline, and the RV32 C-library stand-ins.
+# Each image: -Os, -ffunction-sections -fdata-sections, --gc-sections, -nostartfiles; newlib-nano on Cortex-M4;
+# on RV32 (no C library here) firmware/size/common/rv32_support.c. Warnings fail the build, linker ones too.
+# ------------------------------------------------------------------------------------------------------------
+size_src=firmware/size
+warn=(-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
+common=(-Os -DNDEBUG -ffreestanding -ffunction-sections -fdata-sections "${warn[@]}" -Iinclude -I"$size_src")
+configs=()
+for f in "$size_src"/*.c; do
+	[ -e "$f" ] && configs+=("$(basename "$f" .c)")
+done
+
+# map_sizes MAP: from a GNU ld map, the bytes each input file placed in the image, as lines
+# "amplink MEMBER TEXT RAM", "libc - TEXT RAM", "program - TEXT RAM" (TEXT: .text/.rodata/.ARM.exidx, i.e. flash
+# code and constants; RAM: .data/.bss). Only the memory map counts: sections --gc-sections discarded are listed
+# before it. Padding (*fill*) and the linker script's own words count as program.
+map_sizes() {
+	awk '
+	function hex(s,    v, i, c) {
+		v = 0
+		s = tolower(substr(s, 3))
+		for (i = 1; i <= length(s); i++) {
+			c = index("0123456789abcdef", substr(s, i, 1)) - 1
+			v = v * 16 + c
+		}
+		return v
+	}
+	/^Linker script and memory map/ { inmap = 1; next }
+	!inmap { next }
+	/^[^ ]/ { sect = $1; end = 0; next }
+	{
+		if ($1 ~ /^0x/ && $2 ~ /^0x[0-9a-fA-F]+$/ && NF >= 3) { addr = hex($1); size = hex($2); file = $3 }
+		else if ($2 ~ /^0x/ && $3 ~ /^0x[0-9a-fA-F]+$/) { addr = hex($2); size = hex($3); file = (NF >= 4 ? $4 : "") }
+		else next
+		# Merged constants (.rodata.*.str1.1) are listed at their size before merging, several at one address:
+		# count each output byte once, in address order (the order of the map).
+		if (addr < end) { size -= end - addr; addr = end }
+		if (size <= 0) next
+		end = addr + size
+		if (sect == ".text" || sect == ".rodata" || sect == ".ARM.exidx") kind = "text"
+		else if (sect == ".data" || sect == ".bss") kind = "ram"
+		else next
+		if (match(file, /libamplink_core\.a\(.*\)$/)) {
+			key = "amplink " substr(file, RSTART + 18, RLENGTH - 19)
+			sub(/\.obj$/, "", key)
+		} else if (file ~ /lib(c|c_nano|g|g_nano|gcc|nosys)\.a\(/ || file ~ /rv32_support\.o$/) {
+			key = "libc -"
+		} else {
+			key = "program -"
+		}
+		bytes[key, kind] += size
+		keys[key] = 1
+	}
+	END { for (k in keys) print k, bytes[k, "text"] + 0, bytes[k, "ram"] + 0 }
+	' "$1"
+}
+
+# link_sizes TARGET: build every configuration and the empty baseline for TARGET, print the tables.
+link_sizes() {
+	local target=$1 cc size arch ld lib obj name title
+	local -a link_libs extra
+	local dir="$out/size/$target"
+	lib="$out/$target/libamplink_core.a"
+	case $target in
+	cortex-m4)
+		cc=arm-none-eabi-gcc size=arm-none-eabi-size
+		arch=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft)
+		ld=(-nostartfiles --specs=nano.specs)
+		link_libs=(-lc -lgcc)
+		title="Cortex-M4"
+		;;
+	rv32)
+		cc=riscv64-unknown-elf-gcc size=riscv64-unknown-elf-size
+		arch=(-march=rv32imac -mabi=ilp32)
+		ld=(-nostdlib -nostartfiles)
+		link_libs=(-lgcc)
+		title="RV32IMAC"
+		;;
+	esac
+	mkdir -p "$dir"
+	"$cc" "${arch[@]}" "${common[@]}" -c "$size_src/common/startup.c" -o "$dir/startup.o"
+	extra=()
+	if [ "$target" = rv32 ]; then
+		"$cc" "${arch[@]}" "${common[@]}" -fno-builtin -fno-tree-loop-distribute-patterns \
+			-c "$size_src/common/rv32_support.c" -o "$dir/rv32_support.o"
+		extra=("$dir/rv32_support.o")
+	fi
+
+	local -A text ram amp_text amp_ram prog libc objs
+	local -a rows=(empty "${configs[@]}")
+	for name in "${rows[@]}"; do
+		if [ "$name" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$name.c"; fi
+		"$cc" "${arch[@]}" "${common[@]}" -c "$src" -o "$dir/$name.o"
+		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
+			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$lib" "${extra[@]}" "${link_libs[@]}" \
+			-o "$dir/$name.elf"
+		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 }')
+		ram[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $2 + $3 }')
+		amp_text[$name]=0 amp_ram[$name]=0 prog[$name]=0 libc[$name]=0
+		local sum=0 kind member t r
+		while read -r kind member t r; do
+			sum=$((sum + t))
+			case $kind in
+			amplink)
+				amp_text[$name]=$((amp_text[$name] + t))
+				amp_ram[$name]=$((amp_ram[$name] + r))
+				objs[$member,$name]=$t
+				objs[$member]=1
+				;;
+			libc) libc[$name]=$t ;;
+			program) prog[$name]=$t ;;
+			esac
+		done < <(map_sizes "$dir/$name.map")
+		# the map and the ELF must agree, or the attribution above is wrong
+		if [ "$sum" -ne "${text[$name]}" ]; then
+			echo "cross.sh: $dir/$name.map accounts for $sum text bytes, $size says ${text[$name]}" >&2
+			exit 1
+		fi
+	done
+
+	echo
+	echo "Linked size per IPC backend, $title -Os (bytes of text; one image per $size_src/*.c, --gc-sections):"
+	printf '%-16s %7s %8s %8s %12s %11s %6s %12s\n' configuration image amplink program "libc+libgcc" \
+		"over empty" RAM "amplink RAM"
+	for name in "${rows[@]}"; do
+		printf '%-16s %7d %8d %8d %12d %11d %6d %12d\n' \
+			"$([ "$name" = empty ] && echo "(empty image)" || echo "$name")" "${text[$name]}" \
+			"${amp_text[$name]}" "${prog[$name]}" "${libc[$name]}" $((${text[$name]} - ${text[empty]})) \
+			"${ram[$name]}" "${amp_ram[$name]}"
+	done
+	echo "(image = amplink + program + libc+libgcc, from the linker map: amplink = input sections from"
+	echo " libamplink_core.a; program = start-up, vector table, the configuration's code, constant configuration"
+	echo " and trivial doorbell controller. RAM = the image's .data + .bss: the instance state and buffers the"
+	echo " program defines, and amplink's own globals, shown apart.)"
+	if [ "${#configs[@]}" -gt 0 ]; then
+		echo "amplink objects linked into each image (text bytes):"
+		printf '  %-16s' object
+		for name in "${configs[@]}"; do printf ' %12s' "$name"; done
+		echo
+		local m
+		for m in $(for k in "${!objs[@]}"; do case $k in *,*) ;; *) echo "$k" ;; esac; done | sort); do
+			printf '  %-16s' "$m"
+			for name in "${configs[@]}"; do printf ' %12s' "${objs[$m,$name]:--}"; done
+			echo
+		done
+	fi
+	# The images ring a trivial doorbell; a real port links a vendor driver instead, reported on its own.
+	echo "Mailbox drivers, not in the images (the library's objects, unlinked text): $(
+		"$size" "$lib" | awk '
+			$6 ~ /^(xlnx_ipi|ipm_xlnx_ipi|nxp_mu)\.c\.obj$/ { n = $6; sub(/\.obj$/, "", n); printf "%s%s %d", sep, n, $1; sep = ", " }'
+	)"
+}
+
+link_sizes cortex-m4
+link_sizes rv32

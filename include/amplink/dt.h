@@ -8,7 +8,8 @@
  *   - `xlnx,versal-ipi-mailbox` parents ("ctrl" [+ "msg"]) with `xlnx,versal-ipi-dest-mailbox` children ("ctrl" and an
  *     optional "msg": without it, on either side, the channel is a doorbell);
  *   - `nxp,imx-mu` nodes and the aliases that name them;
- *   - `reserved-memory` children (e.g. shared_ram@20040000).
+ *   - `reserved-memory` children (e.g. shared_ram@20040000);
+ *   - IPC service instances: `zephyr,ipc-icmsg`, `amplink,ipc-multi`, `zephyr,ipc-openamp-static-vrings` (RPMsg).
  * `reg` is decoded with the parent's #address-cells / #size-cells. Ids and regions are checked against the SoC
  * profile. Errors name the file, the node path and the property, and say why.
  */
@@ -137,6 +138,86 @@ struct ampl_dt_ipc_multi {
 	uint32_t block_size, block_count;
 };
 
+/** `role` of a `zephyr,ipc-openamp-static-vrings` node. */
+enum ampl_dt_rpmsg_role {
+	AMPL_DT_RPMSG_HOST = 0,   /* the virtio driver: carves and posts every buffer (it picks the buffer sizes) */
+	AMPL_DT_RPMSG_REMOTE = 1, /* the virtio device: writes the resource table and places the two vrings */
+};
+
+#define AMPL_DT_MAX_RPMSG 8
+
+/*
+ * Limits of the RPMsg binding, checked by the loader (each with its reason):
+ *   buffer sizes   AMPL_DT_RPMSG_BUF_MIN..AMPL_DT_RPMSG_BUF_MAX, a multiple of 4: a buffer is the 16-byte RPMsg
+ *                  header plus the payload; 32 leaves 16 payload bytes, 65536 keeps the payload within the
+ *                  header's 16-bit length; the host places buffers on 16-byte boundaries (a size is rounded up
+ *                  to a multiple of 16 in the layout)
+ *   vring-num      a power of two, 1..32768 (virtio's largest queue; split-ring indices wrap at 65536)
+ *   vring-align    a power of two, 4..65536 (a vring holds 16-bit and 32-bit fields; 65536 is the largest page)
+ *   notify-id      any 32-bit value but 0xffffffff (RSC_NOTIFY_ID_ANY: "assigned by a remoteproc host", which a
+ *                  static table has not)
+ *   the region     below 4 GiB (the resource table's vring addresses are 32-bit) and at least
+ *                  ampl_dt_rpmsg_min_size() bytes
+ */
+#define AMPL_DT_RPMSG_BUF_MIN 32u
+#define AMPL_DT_RPMSG_BUF_MAX 65536u
+#define AMPL_DT_RPMSG_BUF_DEFAULT 512u
+#define AMPL_DT_RPMSG_VRING_NUM_MAX 32768u
+#define AMPL_DT_RPMSG_VRING_NUM_DEFAULT 32u
+#define AMPL_DT_RPMSG_VRING_ALIGN_MIN 4u
+#define AMPL_DT_RPMSG_VRING_ALIGN_MAX 65536u
+#define AMPL_DT_RPMSG_VRING_ALIGN_DEFAULT 16u
+/*
+ * Bytes of the resource table the remote writes at the start of the region (the layout of <amplink/ipc/rpmsg.h>,
+ * RPMSG_RSC_TABLE_SIZE): header {ver, num, reserved[2]} and two offsets (24) + the vdev entry {type, id, notifyid,
+ * dfeatures, gfeatures, config_len, status, num_of_vrings, reserved[2]} (28) + two vring entries {da, align, num,
+ * notifyid, reserved} (2 x 20) + amplink's session entry (24).
+ */
+#define AMPL_DT_RPMSG_RSC_TABLE_SIZE 116u
+/* Alignment of the buffer pool and of each buffer in it. */
+#define AMPL_DT_RPMSG_BUF_ALIGN 16u
+
+/**
+ * One `zephyr,ipc-openamp-static-vrings` instance node (RPMsg over virtio, static vrings):
+ * memory-region (one reserved-memory region: resource table, two vrings, the buffers), mboxes with mbox-names
+ * "tx" and "rx" (held the way struct ampl_dt_icmsg holds them), role "host" or "remote", and the optional
+ * zephyr,buffer-size, amplink,h2r-buffer-size, amplink,r2h-buffer-size, amplink,vring-num, amplink,vring-align,
+ * amplink,notify-id. The region holds, in this order (A = vring_align, N = vring_num, R16 = ROUND_UP(x, 16)):
+ *
+ *     0                                   the resource table, AMPL_DT_RPMSG_RSC_TABLE_SIZE bytes
+ *     V0 = ROUND_UP(table end, A)         vring 0, vring_size(N, A) bytes
+ *     V1 = ROUND_UP(V0 + vring_size, A)   vring 1
+ *     B  = R16(V1 + vring_size)           N buffers of R16(r2h_buffer_size), then N of R16(h2r_buffer_size)
+ *
+ * so it needs B + N * (R16(h2r) + R16(r2h)) bytes at least, with virtio's vring_size(N, A) =
+ * ROUND_UP(16 N + 2 (3 + N), A) + 2 * 3 + 8 N (descriptors and available ring, then the used ring).
+ */
+struct ampl_dt_rpmsg {
+	struct ampl_dt_node node;
+	unsigned mem;                /* index of the memory-region node in ampl_dt_board.mems */
+	uint64_t addr, size;         /* its reg */
+	unsigned consumer;           /* index of this node in ampl_dt_board.consumers */
+	unsigned tx_mbox, rx_mbox;   /* indices of "tx" / "rx" in that consumer's mboxes */
+	enum ampl_dt_rpmsg_role role;
+	uint32_t buffer_size;        /* zephyr,buffer-size (AMPL_DT_RPMSG_BUF_DEFAULT when absent) */
+	/* Buffer size per direction: the amplink,*-buffer-size override or buffer_size. A remote node takes
+	 * buffer_size for both (the host decides and the remote learns the sizes from the buffers it is given;
+	 * overrides on a remote are ignored with a warning). */
+	uint32_t h2r_buffer_size, r2h_buffer_size;
+	uint32_t vring_num;          /* descriptors per vring (AMPL_DT_RPMSG_VRING_NUM_DEFAULT when absent) */
+	uint32_t vring_align;        /* AMPL_DT_RPMSG_VRING_ALIGN_DEFAULT when absent; Linux peers use 0x1000 */
+	uint32_t notify_id;          /* vdev notifyid written into the resource table (0 when absent) */
+	uint64_t min_size;           /* ampl_dt_rpmsg_min_size() of these values */
+};
+
+/**
+ * ampl_dt_rpmsg_min_size() - the bytes a region needs for the resource table, two vrings of @vring_num
+ * descriptors aligned to @vring_align, and @vring_num buffers each way (the layout of struct ampl_dt_rpmsg).
+ * @vring_align must be a power of two; values within the binding's limits do not overflow.
+ */
+uint64_t ampl_dt_rpmsg_min_size(uint32_t vring_num, uint32_t vring_align, uint32_t h2r_buffer_size,
+				uint32_t r2h_buffer_size);
+
 /** Everything the loader understood. */
 struct ampl_dt_board {
 	char source[AMPL_DT_PATH_MAX];          /* file name, for messages */
@@ -152,6 +233,8 @@ struct ampl_dt_board {
 	struct ampl_dt_icmsg icmsgs[AMPL_DT_MAX_ICMSG]; /* `zephyr,ipc-icmsg` instances */
 	unsigned num_ipc_multis;
 	struct ampl_dt_ipc_multi ipc_multis[AMPL_DT_MAX_IPC_MULTI]; /* `amplink,ipc-multi` instances */
+	unsigned num_rpmsgs;
+	struct ampl_dt_rpmsg rpmsgs[AMPL_DT_MAX_RPMSG]; /* `zephyr,ipc-openamp-static-vrings` instances */
 };
 
 /** Diagnostic of a failed load: one line "FILE: NODE: PROPERTY: why" (NODE/PROPERTY omitted when not known). */
@@ -194,6 +277,9 @@ const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board
 
 /** ampl_dt_find_ipc_multi() - the `amplink,ipc-multi` node with this path, name or label, or NULL. */
 const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name);
+
+/** ampl_dt_find_rpmsg() - the `zephyr,ipc-openamp-static-vrings` node with this path, name or label, or NULL. */
+const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board, const char *name);
 
 /** The board built into the library: the virtual ZynqMP used by `amplink demo` (dts/zynqmp-apu-rpu0.dts). */
 extern const unsigned char ampl_default_board_dtb[];

@@ -1,6 +1,7 @@
 /*
  * Devicetree loader (host side): reads a .dts (through dtc) or a .dtb, walks it with libfdt and keeps what it says
- * about IPI mailboxes, i.MX messaging units and reserved memory, checked against the SoC profile.
+ * about IPI mailboxes, i.MX messaging units, reserved memory and IPC service instances, checked against the SoC
+ * profile.
  *
  * Messages are "FILE: NODE: PROPERTY: why" (NODE/PROPERTY left out when they do not apply). The loader stops at
  * the first error; things that are odd but usable (Versal example addresses, inherited #address-cells) become
@@ -881,16 +882,19 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 /* ICMsg instances: compatible = "zephyr,ipc-icmsg"                                                             */
 /* ------------------------------------------------------------------------------------------------------------ */
 
-/* The reg of the reserved-memory node that phandle property @prop of @off names. */
-static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char *prop, uint64_t *addr,
-			uint64_t *size)
+/*
+ * The reserved-memory node that the one-phandle property @prop of @off names: its index in b->mems. @missing says
+ * what the instance needs the property for, when it is absent.
+ */
+static int ipc_region(struct dt_ctx *c, int off, const char *path, const char *prop, const char *missing,
+		      unsigned *mem)
 {
 	uint32_t ph;
 	int ret = read_u32(c, off, path, prop, &ph);
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
-		return dt_fail(c, path, prop, "missing: an ICMsg instance needs <&region> for each direction");
+		return dt_fail(c, path, prop, "missing: %s", missing);
 	int roff = fdt_node_offset_by_phandle(c->fdt, ph);
 	if (roff < 0)
 		return dt_fail(c, path, prop, "phandle 0x%x names no node", ph);
@@ -898,12 +902,56 @@ static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char 
 	path_of(c, roff, rpath, sizeof(rpath));
 	for (unsigned i = 0; i < c->b->num_mems; i++) {
 		if (!strcmp(c->b->mems[i].node.path, rpath)) {
-			*addr = c->b->mems[i].addr;
-			*size = c->b->mems[i].size;
+			*mem = i;
 			return 0;
 		}
 	}
 	return dt_fail(c, path, prop, "%s is not a reserved-memory region", rpath);
+}
+
+/* The reg of the reserved-memory node that phandle property @prop of an ICMsg-like node names. */
+static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char *prop, uint64_t *addr,
+			uint64_t *size)
+{
+	unsigned mem;
+	int ret = ipc_region(c, off, path, prop, "an ICMsg instance needs <&region> for each direction", &mem);
+	if (ret)
+		return ret;
+	*addr = c->b->mems[mem].addr;
+	*size = c->b->mems[mem].size;
+	return 0;
+}
+
+/*
+ * The consumer entry of IPC instance node @path and the indices of its "tx" and "rx" mboxes. @what names the
+ * instance kind in messages ("an ICMsg instance").
+ */
+static int ipc_mboxes(struct dt_ctx *c, const char *path, const char *what, unsigned *consumer, unsigned *tx_mbox,
+		      unsigned *rx_mbox)
+{
+	struct ampl_dt_board *b = c->b;
+	const struct ampl_dt_consumer *con = NULL;
+	for (unsigned i = 0; i < b->num_consumers; i++) {
+		if (!strcmp(b->consumers[i].node.path, path)) {
+			con = &b->consumers[i];
+			*consumer = i;
+		}
+	}
+	if (!con)
+		return dt_fail(c, path, "mboxes", "missing: %s needs <&mbox tx>, <&mbox rx>", what);
+	bool tx = false, rx = false;
+	for (unsigned k = 0; k < con->num_mboxes; k++) {
+		if (!strcmp(con->mboxes[k].name, "tx")) {
+			*tx_mbox = k;
+			tx = true;
+		} else if (!strcmp(con->mboxes[k].name, "rx")) {
+			*rx_mbox = k;
+			rx = true;
+		}
+	}
+	if (!tx || !rx)
+		return dt_fail(c, path, "mbox-names", "must name a \"tx\" and an \"rx\" channel");
+	return 0;
 }
 
 static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im);
@@ -925,7 +973,6 @@ static int parse_icmsg(struct dt_ctx *c, int off)
 /* The properties an ICMsg node and an ipc-multi node share (tx/rx regions, mboxes, dcache-alignment, unbound). */
 static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im)
 {
-	struct ampl_dt_board *b = c->b;
 	memset(im, 0, sizeof(*im));
 	int ret = node_ident(c, off, &im->node);
 	if (!ret)
@@ -937,27 +984,9 @@ static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct 
 	if (im->tx_addr < im->rx_addr + im->rx_size && im->rx_addr < im->tx_addr + im->tx_size)
 		return dt_fail(c, path, "rx-region", "overlaps tx-region (0x%" PRIx64 "+0x%" PRIx64 " and 0x%" PRIx64
 			       "+0x%" PRIx64 ")", im->tx_addr, im->tx_size, im->rx_addr, im->rx_size);
-	const struct ampl_dt_consumer *con = NULL;
-	for (unsigned i = 0; i < b->num_consumers; i++) {
-		if (!strcmp(b->consumers[i].node.path, path)) {
-			con = &b->consumers[i];
-			im->consumer = i;
-		}
-	}
-	if (!con)
-		return dt_fail(c, path, "mboxes", "missing: an ICMsg instance needs <&mbox tx>, <&mbox rx>");
-	bool tx = false, rx = false;
-	for (unsigned k = 0; k < con->num_mboxes; k++) {
-		if (!strcmp(con->mboxes[k].name, "tx")) {
-			im->tx_mbox = k;
-			tx = true;
-		} else if (!strcmp(con->mboxes[k].name, "rx")) {
-			im->rx_mbox = k;
-			rx = true;
-		}
-	}
-	if (!tx || !rx)
-		return dt_fail(c, path, "mbox-names", "must name a \"tx\" and an \"rx\" channel");
+	ret = ipc_mboxes(c, path, "an ICMsg instance", &im->consumer, &im->tx_mbox, &im->rx_mbox);
+	if (ret)
+		return ret;
 	uint32_t d = 0;
 	ret = read_u32(c, off, path, "dcache-alignment", &d);
 	if (ret < 0)
@@ -1041,6 +1070,257 @@ static int parse_ipc_multis(struct dt_ctx *c)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* RPMsg instances: compatible = "zephyr,ipc-openamp-static-vrings"                                             */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+#define DT_RPMSG_COMPATIBLE "zephyr,ipc-openamp-static-vrings"
+
+/* @a: a power of two */
+static uint64_t round_up_pow2(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* virtio's vring_size(): descriptors (16 N) and the available ring (2 (3 + N)), aligned, then the used ring. */
+static uint64_t vring_bytes(uint32_t num, uint32_t align)
+{
+	return round_up_pow2(16ull * num + 2ull * (3ull + num), align) + 2ull * 3 + 8ull * num;
+}
+
+/* Offset of the buffer pool: after the table and the two vrings (the layout of struct ampl_dt_rpmsg). */
+static uint64_t rpmsg_pool_offset(uint32_t vring_num, uint32_t vring_align)
+{
+	uint64_t a = vring_align ? vring_align : 1;
+	uint64_t vring = vring_bytes(vring_num, (uint32_t)a);
+	uint64_t v0 = round_up_pow2(AMPL_DT_RPMSG_RSC_TABLE_SIZE, a), v1 = round_up_pow2(v0 + vring, a);
+
+	return round_up_pow2(v1 + vring, AMPL_DT_RPMSG_BUF_ALIGN);
+}
+
+uint64_t ampl_dt_rpmsg_min_size(uint32_t vring_num, uint32_t vring_align, uint32_t h2r_buffer_size,
+				uint32_t r2h_buffer_size)
+{
+	return rpmsg_pool_offset(vring_num, vring_align) +
+	       (uint64_t)vring_num * (round_up_pow2(h2r_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN) +
+				      round_up_pow2(r2h_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN));
+}
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* An optional buffer-size property: 1 and *@out when present and valid, 0 when absent (*@out kept), -EINVAL. */
+static int read_rpmsg_buffer_size(struct dt_ctx *c, int off, const char *path, const char *prop, uint32_t *out)
+{
+	uint32_t v;
+	int ret = read_u32(c, off, path, prop, &v);
+
+	if (ret <= 0)
+		return ret;
+	if (v < AMPL_DT_RPMSG_BUF_MIN || v > AMPL_DT_RPMSG_BUF_MAX || v % 4)
+		return dt_fail(c, path, prop,
+			       "%" PRIu32 ": must be %u..%u bytes and a multiple of 4 (a buffer is the 16-byte RPMsg "
+			       "header and the payload, whose length is 16-bit)",
+			       v, AMPL_DT_RPMSG_BUF_MIN, AMPL_DT_RPMSG_BUF_MAX);
+	*out = v;
+	return 1;
+}
+
+/* memory-region, role, mboxes: what an RPMsg node must have. */
+static int parse_rpmsg_required(struct dt_ctx *c, int off, const char *path, struct ampl_dt_rpmsg *r)
+{
+	int len;
+	const void *val = fdt_getprop(c->fdt, off, "memory-region", &len);
+
+	if (val && len != 4)
+		return dt_fail(c, path, "memory-region",
+			       "must be one phandle, <&region> (it has %d bytes): the resource table, the vrings and "
+			       "the buffers share one reserved-memory region",
+			       len);
+	int ret = ipc_region(c, off, path, "memory-region",
+			     "an RPMsg instance needs <&region>, the reserved-memory region that holds its resource "
+			     "table, vrings and buffers",
+			     &r->mem);
+	if (ret)
+		return ret;
+	r->addr = c->b->mems[r->mem].addr;
+	r->size = c->b->mems[r->mem].size;
+
+	const char *role = fdt_getprop(c->fdt, off, "role", &len);
+	if (!role) {
+		if (len != -FDT_ERR_NOTFOUND)
+			return dt_fail(c, path, "role", "cannot read: %s", fdt_strerror(len));
+		return dt_fail(c, path, "role", "missing (required: \"host\" or \"remote\")");
+	}
+	if (!is_string(role, len))
+		return dt_fail(c, path, "role", "must be a string: \"host\" or \"remote\"");
+	if (!strcmp(role, "host"))
+		r->role = AMPL_DT_RPMSG_HOST;
+	else if (!strcmp(role, "remote"))
+		r->role = AMPL_DT_RPMSG_REMOTE;
+	else
+		return dt_fail(c, path, "role", "'%s': must be \"host\" or \"remote\"", role);
+	return ipc_mboxes(c, path, "an RPMsg instance", &r->consumer, &r->tx_mbox, &r->rx_mbox);
+}
+
+/* The optional properties, with their defaults and limits (dt.h). */
+static int parse_rpmsg_optional(struct dt_ctx *c, int off, const char *path, struct ampl_dt_rpmsg *r)
+{
+	static const char *const overrides[2] = { "amplink,h2r-buffer-size", "amplink,r2h-buffer-size" };
+	uint32_t *dir[2] = { &r->h2r_buffer_size, &r->r2h_buffer_size };
+	int ret;
+
+	r->buffer_size = AMPL_DT_RPMSG_BUF_DEFAULT;
+	ret = read_rpmsg_buffer_size(c, off, path, "zephyr,buffer-size", &r->buffer_size);
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t v = r->buffer_size;
+
+		ret = read_rpmsg_buffer_size(c, off, path, overrides[i], &v);
+		if (ret < 0)
+			return ret;
+		if (ret > 0 && r->role == AMPL_DT_RPMSG_REMOTE)
+			dt_warn(c, path, overrides[i],
+				"ignored on a \"remote\" node: the host picks the buffer sizes and the remote learns "
+				"them from the buffers it is given (zephyr,buffer-size = %" PRIu32 " is used here)",
+				r->buffer_size);
+		*dir[i] = r->role == AMPL_DT_RPMSG_HOST ? v : r->buffer_size;
+	}
+
+	r->vring_num = AMPL_DT_RPMSG_VRING_NUM_DEFAULT;
+	ret = read_u32(c, off, path, "amplink,vring-num", &r->vring_num);
+	if (ret < 0)
+		return ret;
+	if (!is_pow2(r->vring_num) || r->vring_num > AMPL_DT_RPMSG_VRING_NUM_MAX)
+		return dt_fail(c, path, "amplink,vring-num",
+			       "%" PRIu32 ": must be a power of two, 1..%u (descriptors per vring; virtio's largest "
+			       "queue is %u)",
+			       r->vring_num, AMPL_DT_RPMSG_VRING_NUM_MAX, AMPL_DT_RPMSG_VRING_NUM_MAX);
+
+	r->vring_align = AMPL_DT_RPMSG_VRING_ALIGN_DEFAULT;
+	ret = read_u32(c, off, path, "amplink,vring-align", &r->vring_align);
+	if (ret < 0)
+		return ret;
+	if (!is_pow2(r->vring_align) || r->vring_align < AMPL_DT_RPMSG_VRING_ALIGN_MIN ||
+	    r->vring_align > AMPL_DT_RPMSG_VRING_ALIGN_MAX)
+		return dt_fail(c, path, "amplink,vring-align", "%" PRIu32 ": must be a power of two, %u..%u",
+			       r->vring_align, AMPL_DT_RPMSG_VRING_ALIGN_MIN, AMPL_DT_RPMSG_VRING_ALIGN_MAX);
+
+	r->notify_id = 0;
+	ret = read_u32(c, off, path, "amplink,notify-id", &r->notify_id);
+	if (ret < 0)
+		return ret;
+	if (r->notify_id == UINT32_MAX)
+		return dt_fail(c, path, "amplink,notify-id",
+			       "0xffffffff is RSC_NOTIFY_ID_ANY (an id a remoteproc host assigns); a static resource "
+			       "table needs a fixed id");
+	return 0;
+}
+
+/* The region against the layout, and against the other IPC instances' shared memory. */
+static int check_rpmsg_region(struct dt_ctx *c, const char *path, struct ampl_dt_rpmsg *r)
+{
+	const struct ampl_dt_board *b = c->b;
+	const char *region = b->mems[r->mem].node.path;
+
+	if (r->addr + r->size > (1ull << 32) || r->addr + r->size < r->addr)
+		return dt_fail(c, path, "memory-region",
+			       "%s is at 0x%" PRIx64 "+0x%" PRIx64 ", above 4 GiB: the resource table's vring "
+			       "addresses are 32-bit",
+			       region, r->addr, r->size);
+	r->min_size = ampl_dt_rpmsg_min_size(r->vring_num, r->vring_align, r->h2r_buffer_size, r->r2h_buffer_size);
+	if (r->size < r->min_size)
+		return dt_fail(c, path, "memory-region",
+			       "%s is 0x%" PRIx64 " bytes, smaller than the 0x%" PRIx64 " (%" PRIu64
+			       ") it needs: the %u-byte resource table and 2 vrings of %" PRIu32
+			       " descriptors (%" PRIu64 " bytes each) aligned to %" PRIu32 " end at %" PRIu64
+			       ", then %" PRIu32 " x %" PRIu32 "-byte buffers host->remote and %" PRIu32 " x %" PRIu32
+			       "-byte buffers remote->host on %u-byte boundaries",
+			       region, r->size, r->min_size, r->min_size, AMPL_DT_RPMSG_RSC_TABLE_SIZE, r->vring_num,
+			       vring_bytes(r->vring_num, r->vring_align), r->vring_align,
+			       rpmsg_pool_offset(r->vring_num, r->vring_align), r->vring_num, r->h2r_buffer_size,
+			       r->vring_num, r->r2h_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN);
+
+	/* one backend's shared memory is not another's */
+	for (unsigned i = 0; i < b->num_icmsgs + b->num_ipc_multis; i++) {
+		const struct ampl_dt_icmsg *im =
+			i < b->num_icmsgs ? &b->icmsgs[i] : &b->ipc_multis[i - b->num_icmsgs].base;
+		const char *which = NULL;
+
+		if (r->addr < im->tx_addr + im->tx_size && im->tx_addr < r->addr + r->size)
+			which = "tx-region";
+		else if (r->addr < im->rx_addr + im->rx_size && im->rx_addr < r->addr + r->size)
+			which = "rx-region";
+		if (which)
+			return dt_fail(c, path, "memory-region",
+				       "%s overlaps the %s of %s; an RPMsg region is used by RPMsg only", region, which,
+				       im->node.path);
+	}
+	/* the two ends of one region: one host, one remote */
+	const struct ampl_dt_rpmsg *peer = NULL;
+	for (unsigned i = 0; i < b->num_rpmsgs; i++) {
+		const struct ampl_dt_rpmsg *o = &b->rpmsgs[i];
+
+		if (o->mem != r->mem)
+			continue;
+		if (peer)
+			return dt_fail(c, path, "memory-region",
+				       "%s is already shared by %s and %s; a region links one host and one remote",
+				       region, peer->node.path, o->node.path);
+		peer = o;
+	}
+	if (peer && peer->role == r->role)
+		return dt_fail(c, path, "role", "\"%s\" on %s, as %s is; a region links one host and one remote",
+			       r->role == AMPL_DT_RPMSG_HOST ? "host" : "remote", region, peer->node.path);
+	return 0;
+}
+
+static int parse_rpmsg(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	path_of(c, off, path, sizeof(path));
+	if (b->num_rpmsgs >= AMPL_DT_MAX_RPMSG)
+		return dt_fail(c, path, NULL, "more than %d RPMsg instances (AMPL_DT_MAX_RPMSG)", AMPL_DT_MAX_RPMSG);
+	struct ampl_dt_rpmsg *r = &b->rpmsgs[b->num_rpmsgs];
+	memset(r, 0, sizeof(*r));
+	int ret = node_ident(c, off, &r->node);
+	if (!ret)
+		ret = parse_rpmsg_required(c, off, path, r);
+	if (!ret)
+		ret = parse_rpmsg_optional(c, off, path, r);
+	if (!ret)
+		ret = check_rpmsg_region(c, path, r);
+	if (!ret)
+		b->num_rpmsgs++;
+	return ret;
+}
+
+static int parse_rpmsgs(struct dt_ctx *c)
+{
+	int off;
+	for (off = fdt_node_offset_by_compatible(c->fdt, -1, DT_RPMSG_COMPATIBLE); off >= 0;
+	     off = fdt_node_offset_by_compatible(c->fdt, off, DT_RPMSG_COMPATIBLE)) {
+		int ret = parse_rpmsg(c, off);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_rpmsgs; i++) {
+		const struct ampl_dt_node *n = &board->rpmsgs[i].node;
+		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+			return &board->rpmsgs[i];
+	}
+	return NULL;
+}
+
 const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_ipc_multis; i++) {
@@ -1099,7 +1379,9 @@ static int walk(struct dt_ctx *c)
 	ret = parse_reserved_memory(c);
 	if (!ret)
 		ret = parse_icmsgs(c);
-	return ret ? ret : parse_ipc_multis(c);
+	if (!ret)
+		ret = parse_ipc_multis(c);
+	return ret ? ret : parse_rpmsgs(c);
 }
 
 int ampl_dt_load_blob(const void *dtb, size_t size, const char *source, const struct ampl_soc_profile *profile,
@@ -1551,6 +1833,17 @@ void ampl_dt_print(const struct ampl_dt_board *board, FILE *out)
 				fprintf(out, "%s%" PRIu32, a ? " " : "", r->args[a]);
 			fprintf(out, ">\n");
 		}
+	}
+	for (unsigned i = 0; i < board->num_rpmsgs; i++) {
+		const struct ampl_dt_rpmsg *r = &board->rpmsgs[i];
+
+		fprintf(out,
+			"rpmsg 0x%08" PRIx64 " size 0x%-8" PRIx64 " %-6s  needs 0x%" PRIx64 "  vrings %" PRIu32
+			" x align %" PRIu32 "  buffers h2r %" PRIu32 " r2h %" PRIu32 "  notify-id %" PRIu32 "  %s",
+			r->addr, r->size, r->role == AMPL_DT_RPMSG_HOST ? "host" : "remote", r->min_size, r->vring_num,
+			r->vring_align, r->h2r_buffer_size, r->r2h_buffer_size, r->notify_id, r->node.path);
+		print_label(out, &r->node);
+		fputc('\n', out);
 	}
 	fprintf(out, "warnings   %u\n", board->num_warnings);
 	if (board->num_warnings)

@@ -10,6 +10,7 @@
 
 #include <amplink/dt.h>
 #include <amplink/errno.h>
+#include <amplink/soc.h>
 
 #include <libfdt.h>
 
@@ -84,7 +85,7 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_string_equal(b->warnings, "");
 	assert_int_equal(b->num_ctrls, 3);
 	assert_int_equal(b->num_mus, 0);
-	assert_int_equal(b->num_mems, 5); /* shared_ram, the two ICMsg rings and the two ipc-multi regions */
+	assert_int_equal(b->num_mems, 6); /* shared_ram, the ICMsg rings, the ipc-multi regions, rpmsg_shm */
 
 	ct = &b->ctrls[0];
 	check_node(&ct->node, "apu-mailbox", "/amba/apu-mailbox", "ipi_apu", labels);
@@ -170,6 +171,52 @@ static void check_default_board(const struct ampl_dt_board *b, bool labels)
 	assert_ptr_equal(ampl_dt_find_ipc_multi(b, "/ipc-multi-rpu1"), &b->ipc_multis[1]);
 	assert_null(ampl_dt_find_ipc_multi(b, "/ipc-icmsg-apu"));
 
+	/* the two RPMsg instances (APU host <-> RPU0 remote) over one region, on the ICMsg instances' IPI channel */
+	check_node(&b->mems[5].node, "rpmsg_shm@3ed80000", "/reserved-memory/rpmsg_shm@3ed80000", "rpmsg_shm", labels);
+	assert_int_equal(b->mems[5].addr, 0x3ed80000);
+	assert_int_equal(b->mems[5].size, 0x40000);
+	assert_true(b->mems[5].no_map);
+	assert_int_equal(b->num_rpmsgs, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		const struct ampl_dt_rpmsg *r = &b->rpmsgs[i];
+		const struct ampl_dt_icmsg *im = &b->icmsgs[i];
+		const struct ampl_dt_consumer *con = &b->consumers[r->consumer];
+		const struct ampl_dt_consumer *icon = &b->consumers[im->consumer];
+
+		assert_int_equal(r->role, i == 0 ? AMPL_DT_RPMSG_HOST : AMPL_DT_RPMSG_REMOTE);
+		assert_int_equal(r->mem, 5);
+		assert_int_equal(r->addr, 0x3ed80000);
+		assert_int_equal(r->size, 0x40000);
+		assert_int_equal(r->buffer_size, 512);
+		assert_int_equal(r->h2r_buffer_size, 512);
+		assert_int_equal(r->r2h_buffer_size, 512);
+		assert_int_equal(r->vring_num, 32);
+		assert_int_equal(r->vring_align, 16);
+		assert_int_equal(r->notify_id, 0);
+		assert_int_equal(r->min_size, 0x8740);
+		assert_string_equal(con->node.path, r->node.path);
+		assert_string_equal(con->mboxes[r->tx_mbox].name, "tx");
+		assert_string_equal(con->mboxes[r->rx_mbox].name, "rx");
+		assert_int_equal(con->mboxes[r->tx_mbox].args[0], 0);
+		assert_int_equal(con->mboxes[r->rx_mbox].args[0], 1);
+		/* the same IPI destination as the ICMsg instance of that side */
+		assert_string_equal(con->mboxes[r->tx_mbox].provider, icon->mboxes[im->tx_mbox].provider);
+		assert_string_equal(con->mboxes[r->rx_mbox].provider, icon->mboxes[im->rx_mbox].provider);
+	}
+	check_node(&b->rpmsgs[0].node, "ipc-rpmsg-apu", "/ipc-rpmsg-apu", "ipc_rpmsg_apu", labels);
+	check_node(&b->rpmsgs[1].node, "ipc-rpmsg-rpu0", "/ipc-rpmsg-rpu0", "ipc_rpmsg_rpu0", labels);
+	assert_string_equal(b->consumers[b->rpmsgs[0].consumer].mboxes[0].provider,
+			    "/amba/apu-mailbox/mailbox@ff990400");
+	assert_string_equal(b->consumers[b->rpmsgs[1].consumer].mboxes[0].provider,
+			    "/amba/rpu0-mailbox/mailbox@ff990080");
+	assert_ptr_equal(ampl_dt_find_rpmsg(b, "/ipc-rpmsg-rpu0"), &b->rpmsgs[1]);
+	assert_ptr_equal(ampl_dt_find_rpmsg(b, "ipc-rpmsg-apu"), &b->rpmsgs[0]);
+	if (labels)
+		assert_ptr_equal(ampl_dt_find_rpmsg(b, "ipc_rpmsg_rpu0"), &b->rpmsgs[1]);
+	assert_null(ampl_dt_find_rpmsg(b, "/ipc-icmsg-apu"));
+	assert_null(ampl_dt_find_rpmsg(b, NULL));
+	assert_null(ampl_dt_find_rpmsg(NULL, "ipc_rpmsg_apu"));
+
 	/* both ends of the APU <-> RPU0 channel see the same buffers, mirrored */
 	ch = ampl_dt_find_chan(b, 1, 0, &ct);
 	assert_non_null(ch);
@@ -228,6 +275,13 @@ static void test_default_board_symbols(void **state)
 			{ "ipi_rpu1", "/amba/rpu1-mailbox" },
 			{ "ipi_rpu1_apu", "/amba/rpu1-mailbox/mailbox@ff990280" },
 			{ "shared_ram", "/reserved-memory/shared_ram@3ed00000" },
+			{ "rpmsg_shm", "/reserved-memory/rpmsg_shm@3ed80000" },
+			{ "ipc_icmsg_apu", "/ipc-icmsg-apu" },
+			{ "ipc_icmsg_rpu0", "/ipc-icmsg-rpu0" },
+			{ "ipc_multi_apu", "/ipc-multi-apu" },
+			{ "ipc_multi_rpu1", "/ipc-multi-rpu1" },
+			{ "ipc_rpmsg_apu", "/ipc-rpmsg-apu" },
+			{ "ipc_rpmsg_rpu0", "/ipc-rpmsg-rpu0" },
 		};
 
 		off = fdt_add_subnode(buf, 0, "__symbols__");
@@ -300,6 +354,9 @@ static void test_print(void **state)
 	assert_non_null(strstr(text, "rpu1      (id  2)  buffered  req 0xff990440 resp 0xff990460  remote req "
 				     "0xff990280 resp 0xff9902a0  &ipi_apu_rpu1"));
 	assert_non_null(strstr(text, "mem   0x3ed00000 size 0x40000"));
+	assert_non_null(strstr(text, "rpmsg 0x3ed80000 size 0x40000    host    needs 0x8740  vrings 32 x align 16  "
+				     "buffers h2r 512 r2h 512  notify-id 0  /ipc-rpmsg-apu  &ipc_rpmsg_apu\n"));
+	assert_non_null(strstr(text, "rpmsg 0x3ed80000 size 0x40000    remote  needs 0x8740"));
 	assert_non_null(strstr(text, "warnings   0"));
 	free(text);
 
@@ -490,6 +547,29 @@ static void test_seed_shared_ram(void **state)
 #define VS_PARENT "/bus/mailbox@ff330000"
 #define VS_CHILD "/bus/mailbox@ff330000/mailbox@ff3a0000"
 
+/*
+ * An RPMsg instance node (/ipc-rpmsg) over rpmsg_shm, from parts: the region's reg (2 address and 2 size cells),
+ * the node's properties, and extra nodes after it. other_shm is a second region; /mbox a provider of channels.
+ */
+#define RP(reg, props, extra)                                                                                     \
+	"/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\treserved-memory {\n"                     \
+	"\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n"                                          \
+	"\t\trpmsg_shm: rpmsg_shm@3ed80000 {\n\t\t\treg = <" reg ">;\n\t\t\tno-map;\n\t\t};\n"                     \
+	"\t\tother_shm: other_shm@3edc0000 {\n\t\t\treg = <0x0 0x3edc0000 0x0 0x8000>;\n\t\t};\n\t};\n"            \
+	"\tmbox: mbox {\n\t\t#mbox-cells = <1>;\n\t};\n"                                                            \
+	"\tipc-rpmsg {\n\t\tcompatible = \"zephyr,ipc-openamp-static-vrings\";\n" props "\t};\n" extra "};\n"
+#define RP_REG_OK "0x0 0x3ed80000 0x0 0x40000"
+#define RP_REGION "memory-region = <&rpmsg_shm>;\n"
+#define RP_MBOX "mboxes = <&mbox 0>, <&mbox 1>;\nmbox-names = \"tx\", \"rx\";\n"
+#define RP_HOST "role = \"host\";\n"
+#define RP_OK RP_REGION RP_MBOX RP_HOST
+/* a second instance node, /ipc-rpmsg-NAME, with @props */
+#define RP_NODE2(name, props) \
+	"\tipc-rpmsg-" name " {\n\t\tcompatible = \"zephyr,ipc-openamp-static-vrings\";\n" props "\t};\n"
+#define RP_REMOTE RP_REGION RP_MBOX "role = \"remote\";\n"
+#define RP_PATH "/ipc-rpmsg"
+#define RP_SHM "/reserved-memory/rpmsg_shm@3ed80000"
+
 struct bad_case {
 	const char *id;
 	const char *text;                        /* file content (DTS unless .dtb) */
@@ -572,6 +652,73 @@ static const struct bad_case bad_cases[] = {
 	  "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
 	  "\tipm0: ipm@40028000 {\n\t\tcompatible = \"nxp,imx-mu\";\n\t\tinterrupts = <33 0>;\n\t};\n};\n",
 	  NULL, NULL, -EINVAL, { ": /ipm@40028000: reg: ", "missing" } },
+	/* RPMsg instances (zephyr,ipc-openamp-static-vrings) */
+	{ "rpmsg-role-master", RP(RP_REG_OK, RP_REGION RP_MBOX "role = \"master\";\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": role: ", "'master': must be \"host\" or \"remote\"" } },
+	{ "rpmsg-role-missing", RP(RP_REG_OK, RP_REGION RP_MBOX, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": role: ", "missing (required: \"host\" or \"remote\")" } },
+	{ "rpmsg-role-not-a-string", RP(RP_REG_OK, RP_REGION RP_MBOX "role = <1>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": role: ", "must be a string" } },
+	{ "rpmsg-vring-num-48", RP(RP_REG_OK, RP_OK "amplink,vring-num = <48>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,vring-num: ", "48: must be a power of two, 1..32768" } },
+	{ "rpmsg-vring-num-0", RP(RP_REG_OK, RP_OK "amplink,vring-num = <0>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,vring-num: ", "0: must be a power of two" } },
+	{ "rpmsg-vring-num-65536", RP(RP_REG_OK, RP_OK "amplink,vring-num = <65536>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,vring-num: ", "65536: must be a power of two, 1..32768" } },
+	{ "rpmsg-vring-align-24", RP(RP_REG_OK, RP_OK "amplink,vring-align = <24>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,vring-align: ", "24: must be a power of two, 4..65536" } },
+	{ "rpmsg-vring-align-2", RP(RP_REG_OK, RP_OK "amplink,vring-align = <2>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,vring-align: ", "2: must be a power of two, 4..65536" } },
+	{ "rpmsg-region-too-small", RP("0x0 0x3ed80000 0x0 0x8000", RP_OK, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ",
+	    RP_SHM " is 0x8000 bytes, smaller than the 0x8740 (34624) it needs: ",
+	    "the 116-byte resource table and 2 vrings of 32 descriptors (854 bytes each) aligned to 16 end at 1856, "
+	    "then 32 x 512-byte buffers host->remote and 32 x 512-byte buffers remote->host on 16-byte boundaries" } },
+	{ "rpmsg-region-one-byte-short", RP("0x0 0x3ed80000 0x0 0x873f", RP_OK, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", "is 0x873f bytes, smaller than the 0x8740" } },
+	{ "rpmsg-region-too-small-linux-vrings",
+	  RP(RP_REG_OK, RP_OK "amplink,vring-num = <256>;\namplink,vring-align = <0x1000>;\n", ""), NULL, NULL,
+	  -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", "is 0x40000 bytes, smaller than the 0x46810 (288784) it needs",
+	    "2 vrings of 256 descriptors (10246 bytes each) aligned to 4096 end at 26640" } },
+	{ "rpmsg-region-too-small-h2r", RP(RP_REG_OK, RP_OK "amplink,h2r-buffer-size = <65536>;\n", ""), NULL, NULL,
+	  -EINVAL, { ": " RP_PATH ": memory-region: ", "32 x 65536-byte buffers host->remote" } },
+	{ "rpmsg-memory-region-missing", RP(RP_REG_OK, RP_MBOX RP_HOST, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", "missing: an RPMsg instance needs <&region>" } },
+	{ "rpmsg-memory-region-two", RP(RP_REG_OK, "memory-region = <&rpmsg_shm &other_shm>;\n" RP_MBOX RP_HOST, ""),
+	  NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", "must be one phandle, <&region> (it has 8 bytes)" } },
+	{ "rpmsg-memory-region-not-reserved", RP(RP_REG_OK, "memory-region = <&mbox>;\n" RP_MBOX RP_HOST, ""), NULL,
+	  NULL, -EINVAL, { ": " RP_PATH ": memory-region: ", "/mbox is not a reserved-memory region" } },
+	{ "rpmsg-memory-region-above-4g", RP("0x1 0x0 0x0 0x40000", RP_OK, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", "above 4 GiB" } },
+	{ "rpmsg-buffer-size-30", RP(RP_REG_OK, RP_OK "zephyr,buffer-size = <30>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": zephyr,buffer-size: ", "30: must be 32..65536 bytes and a multiple of 4" } },
+	{ "rpmsg-buffer-size-514", RP(RP_REG_OK, RP_OK "zephyr,buffer-size = <514>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": zephyr,buffer-size: ", "514: must be 32..65536 bytes and a multiple of 4" } },
+	{ "rpmsg-buffer-size-65540", RP(RP_REG_OK, RP_OK "zephyr,buffer-size = <65540>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": zephyr,buffer-size: ", "65540: must be 32..65536" } },
+	{ "rpmsg-r2h-buffer-size-0", RP(RP_REG_OK, RP_OK "amplink,r2h-buffer-size = <0>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,r2h-buffer-size: ", "0: must be 32..65536" } },
+	{ "rpmsg-notify-id-any", RP(RP_REG_OK, RP_OK "amplink,notify-id = <0xffffffff>;\n", ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": amplink,notify-id: ", "RSC_NOTIFY_ID_ANY" } },
+	{ "rpmsg-mboxes-missing", RP(RP_REG_OK, RP_REGION RP_HOST, ""), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": mboxes: ", "missing: an RPMsg instance needs <&mbox tx>, <&mbox rx>" } },
+	{ "rpmsg-mbox-names-no-rx",
+	  RP(RP_REG_OK, RP_REGION RP_HOST "mboxes = <&mbox 0>, <&mbox 1>;\nmbox-names = \"tx\", \"rpu0\";\n", ""),
+	  NULL, NULL, -EINVAL, { ": " RP_PATH ": mbox-names: ", "must name a \"tx\" and an \"rx\" channel" } },
+	{ "rpmsg-two-hosts", RP(RP_REG_OK, RP_OK, RP_NODE2("b", RP_OK)), NULL, NULL, -EINVAL,
+	  { ": " RP_PATH "-b: role: ", "\"host\" on " RP_SHM ", as " RP_PATH " is; a region links one host and one "
+	    "remote" } },
+	{ "rpmsg-three-on-one-region", RP(RP_REG_OK, RP_OK, RP_NODE2("b", RP_REMOTE) RP_NODE2("c", RP_REMOTE)), NULL,
+	  NULL, -EINVAL,
+	  { ": " RP_PATH "-c: memory-region: ", RP_SHM " is already shared by " RP_PATH " and " RP_PATH "-b" } },
+	{ "rpmsg-region-is-an-icmsg-ring",
+	  RP(RP_REG_OK, RP_OK,
+	     "\tipc-icmsg {\n\t\tcompatible = \"zephyr,ipc-icmsg\";\n\t\ttx-region = <&other_shm>;\n"
+	     "\t\trx-region = <&rpmsg_shm>;\n\t\t" RP_MBOX "\t};\n"),
+	  NULL, NULL, -EINVAL,
+	  { ": " RP_PATH ": memory-region: ", RP_SHM " overlaps the rx-region of /ipc-icmsg" } },
 	{ "dtb-garbage", "this is not a devicetree blob, just text in a file named .dtb\n", ".dtb", NULL, -EINVAL,
 	  { ".dtb: ", "not a devicetree blob" } },
 	{ "dts-syntax-error", "/dts-v1/;\n/ {\n\tx = <1>\n};\n", NULL, NULL, -EIO,
@@ -812,6 +959,131 @@ static void test_limits(void **state)
 	free(b);
 }
 
+/* RPMsg nodes that load: every optional property, the defaults, a remote's ignored overrides, an exact fit. */
+static void test_rpmsg_valid(void **state)
+{
+	static const char full[] =
+		RP(RP_REG_OK,
+		   RP_OK "zephyr,buffer-size = <256>;\namplink,h2r-buffer-size = <1024>;\n"
+			 "amplink,r2h-buffer-size = <128>;\namplink,vring-num = <64>;\n"
+			 "amplink,vring-align = <0x1000>;\namplink,notify-id = <7>;\n",
+		   RP_NODE2("remote", RP_REMOTE "zephyr,buffer-size = <256>;\namplink,h2r-buffer-size = <1024>;\n"
+						"amplink,vring-num = <64>;\namplink,vring-align = <0x1000>;\n"
+						"amplink,notify-id = <7>;\n"));
+	static const char exact[] = RP("0x0 0x3ed80000 0x0 0x8740", RP_REMOTE, "");
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	const struct ampl_dt_rpmsg *r;
+
+	(void)state;
+	assert_int_equal(load_text("rpmsg-every-property", full, b, &diag), 0);
+	assert_int_equal(b->num_rpmsgs, 2);
+	r = ampl_dt_find_rpmsg(b, RP_PATH);
+	assert_ptr_equal(r, &b->rpmsgs[0]);
+	check_node(&r->node, "ipc-rpmsg", RP_PATH, "", true);
+	assert_string_equal(b->mems[r->mem].node.path, RP_SHM);
+	assert_int_equal(r->addr, 0x3ed80000);
+	assert_int_equal(r->size, 0x40000);
+	assert_int_equal(r->role, AMPL_DT_RPMSG_HOST);
+	assert_int_equal(r->buffer_size, 256);
+	assert_int_equal(r->h2r_buffer_size, 1024);
+	assert_int_equal(r->r2h_buffer_size, 128);
+	assert_int_equal(r->vring_num, 64);
+	assert_int_equal(r->vring_align, 0x1000);
+	assert_int_equal(r->notify_id, 7);
+	/* table 0..116, vring 0 at 4096, vring 1 at 12288 (4614 bytes each), buffers from 16912: 64 x (1024 + 128) */
+	assert_int_equal(r->min_size, 16912 + 64 * (1024 + 128));
+	assert_string_equal(b->consumers[r->consumer].node.path, RP_PATH);
+	assert_string_equal(b->consumers[r->consumer].mboxes[r->tx_mbox].provider, "/mbox");
+	assert_int_equal(b->consumers[r->consumer].mboxes[r->rx_mbox].args[0], 1);
+
+	/* the remote takes zephyr,buffer-size both ways; its override is a warning naming node and property */
+	r = ampl_dt_find_rpmsg(b, "ipc-rpmsg-remote");
+	assert_ptr_equal(r, &b->rpmsgs[1]);
+	assert_int_equal(r->role, AMPL_DT_RPMSG_REMOTE);
+	assert_int_equal(r->h2r_buffer_size, 256);
+	assert_int_equal(r->r2h_buffer_size, 256);
+	assert_int_equal(r->min_size, 16912 + 64 * (256 + 256));
+	assert_int_equal(b->num_warnings, 1);
+	assert_non_null(strstr(b->warnings, ": " RP_PATH "-remote: amplink,h2r-buffer-size: ignored on a \"remote\" "
+					    "node"));
+
+	/* the defaults, in a region of exactly the minimum */
+	assert_int_equal(load_text("rpmsg-defaults-exact-fit", exact, b, &diag), 0);
+	assert_int_equal(b->num_rpmsgs, 1);
+	r = &b->rpmsgs[0];
+	assert_int_equal(r->role, AMPL_DT_RPMSG_REMOTE);
+	assert_int_equal(r->buffer_size, AMPL_DT_RPMSG_BUF_DEFAULT);
+	assert_int_equal(r->h2r_buffer_size, 512);
+	assert_int_equal(r->r2h_buffer_size, 512);
+	assert_int_equal(r->vring_num, AMPL_DT_RPMSG_VRING_NUM_DEFAULT);
+	assert_int_equal(r->vring_align, AMPL_DT_RPMSG_VRING_ALIGN_DEFAULT);
+	assert_int_equal(r->notify_id, 0);
+	assert_int_equal(r->min_size, r->size);
+	assert_int_equal(b->num_warnings, 0);
+	free(b);
+}
+
+/* The minimum region size: the formula of dt.h at the binding's corners. */
+static void test_rpmsg_min_size(void **state)
+{
+	(void)state;
+	/* defaults: vring 0 at 128, vring 1 at 992 (854 bytes each), buffers from 1856: 32 x (512 + 512) */
+	assert_int_equal(ampl_dt_rpmsg_min_size(32, 16, 512, 512), 1856 + 32 * 1024);
+	/* buffer sizes are placed on 16-byte boundaries */
+	assert_int_equal(ampl_dt_rpmsg_min_size(32, 16, 516, 516), 1856 + 32 * 2 * 528);
+	/* a Linux peer's vrings (256 descriptors of 10246 bytes, 4 KiB aligned): at 4096 and 16384, buffers from 26640 */
+	assert_int_equal(ampl_dt_rpmsg_min_size(256, 0x1000, 512, 512), 26640 + 256 * 1024);
+	/* the smallest: vrings of 38 bytes at 116 and 156, buffers from 208 */
+	assert_int_equal(ampl_dt_rpmsg_min_size(1, 4, 32, 32), 208 + 64);
+	/* the largest does not overflow: vrings of 917510 bytes at 65536 and 1048576, buffers from 1966096 */
+	assert_true(ampl_dt_rpmsg_min_size(32768, 65536, 65536, 65536) == 1966096ull + 32768ull * 131072ull);
+}
+
+/* Every reserved-memory region of the default board is RAM in the virtual SoC image, shared by every process. */
+static void test_default_board_soc_memory(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	struct ampl_soc *one, *two;
+	char name[64];
+	int ret;
+
+	(void)state;
+	assert_int_equal(ampl_dt_load_blob(ampl_default_board_dtb, ampl_default_board_dtb_size, AMPL_DEFAULT_BOARD_NAME,
+					   NULL, b, &diag),
+			 0);
+	snprintf(name, sizeof(name), "t-dt-%d", (int)getpid());
+	ret = ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0);
+	if (ret)
+		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
+	assert_int_equal(ampl_soc_open(name, &one), 0);
+	assert_int_equal(ampl_soc_open(name, &two), 0);
+	for (unsigned i = 0; i < b->num_mems; i++) {
+		const struct ampl_dt_mem *m = &b->mems[i];
+		volatile uint8_t *p1 = ampl_soc_phys(one, m->addr, (size_t)m->size);
+		volatile uint8_t *p2 = ampl_soc_phys(two, m->addr, (size_t)m->size);
+
+		print_message("region %s 0x%llx+0x%llx\n", m->node.path, (unsigned long long)m->addr,
+			      (unsigned long long)m->size);
+		assert_non_null(p1);
+		assert_non_null(p2);
+		/* first and last byte, written through one mapping, read through the other */
+		p1[0] = (uint8_t)(0x5a + i);
+		p1[m->size - 1] = (uint8_t)(0xa5 - i);
+		assert_int_equal(p2[0], (uint8_t)(0x5a + i));
+		assert_int_equal(p2[m->size - 1], (uint8_t)(0xa5 - i));
+		/* nothing past the end belongs to the region */
+		assert_null(ampl_soc_phys(one, m->addr, (size_t)m->size + 1));
+	}
+	/* the RPMsg region, whole */
+	assert_non_null(ampl_soc_phys(one, 0x3ed80000, 0x40000));
+	ampl_soc_close(two);
+	ampl_soc_close(one);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -828,6 +1100,9 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_versal_buffering),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_rpmsg_valid),
+		cmocka_unit_test(test_rpmsg_min_size),
+		cmocka_unit_test(test_default_board_soc_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
