@@ -56,15 +56,6 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 	atomic_store(&im->armed, false);
 }
 
-static void on_tx_done(struct mbox_client *cl, void *mssg, int r)
-{
-	(void)mssg;
-	/* A doorbell dropped (the peer went offline, the channel was freed) will not be submitted: a later write
-	 * must ring again, not count on it. */
-	if (r < 0)
-		atomic_store(&AMPL_CONTAINER_OF(cl, struct icmsg, cl_tx)->armed, false);
-}
-
 /* Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline). */
 static int ring_locked(struct icmsg *im)
 {
@@ -320,6 +311,8 @@ static void peer_offline(struct icmsg *im)
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_rx);
+	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
+		atomic_store(&im->armed, false); /* a doorbell queued meanwhile was dropped, not submitted */
 	if (mssg == ICMSG_PEER_OFFLINE) {
 		peer_offline(im);
 		return;
@@ -417,7 +410,10 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 
 	int err;
-	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare, .tx_done = on_tx_done };
+	/* No tx_done callback: with one, the framework wakes its TX-done poll thread for every doorbell (a system
+	 * call and a thread on a busy CPU per message). A doorbell dropped while the peer goes offline leaves
+	 * `armed` set; it is cleared when the transport reports the peer offline or back online. */
+	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
 	im->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
 	struct mbox_chan *tx = get_chan(im, &im->cl_tx, cfg->tx_chan, "tx", &err);
 	if (!tx)
