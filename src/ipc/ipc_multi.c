@@ -4,8 +4,15 @@
  * Locking: one spinlock per instance (`lock`) covers the control ring writer, the block states of both
  * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c: NULL messages on the tx
  * channel; one queued and not yet submitted covers any number of writes (`armed`).
+ *
+ * Sessions (wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
+ * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_doorbell()) and by
+ * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
+ * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
+ * calls (send, get/drop, release, register), which all take `lock` and re-check the state under it.
  */
 #include <amplink/cache.h>
+#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's events */
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
@@ -13,6 +20,8 @@ static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
 
 #define RING_MIN_DATA (IPC_MULTI_RING_PER_MSG * (2u * IPC_MULTI_MAX_BLOCKS + 2u * IPC_MULTI_MAX_EPT + 8u))
 #define NO_ADDR 0xFFu
+#define SID_NONE 0u            /* session id of a closed side */
+#define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
 /* Block states. TX: the sender's view of its own blocks; RX: the receiver's view of the peer's blocks. */
 enum { B_FREE = 0, B_DROPPED, B_CLAIMED, B_INFLIGHT, B_TAIL };
@@ -53,7 +62,7 @@ int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uin
 	uint32_t a = align_of(d);
 	if (!lo || (a & (a - 1u)) || count == 0 || count > IPC_MULTI_MAX_BLOCKS || size % a)
 		return -EINVAL;
-	uint32_t ring_min = PBUF_HEADER_OVERHEAD(d, 0) + RING_MIN_DATA;
+	uint32_t ring_min = PBUF_HEADER_OVERHEAD(d, 1) + RING_MIN_DATA; /* H = 1: the handshake word */
 	ring_min = (ring_min + a - 1u) & ~(a - 1u);
 	if (size <= ring_min)
 		return -EINVAL;
@@ -322,20 +331,179 @@ static void follower_bind_locked(struct ipc_multi_data *d, unsigned i, uint8_t a
 	release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE_BOUND, addr);
 }
 
+/* ---- sessions (wire version 2; the scheme of icmsg.c's session mode) ---- */
+
+/* Our handshake word: in the rx region, the word its reader (this side) owns. */
+static void hs_write(struct ipc_multi_data *d, uint16_t local, uint16_t remote_ack)
+{
+	(void)pbuf_handshake_write(&d->rx, (uint32_t)local | (uint32_t)remote_ack << 16);
+}
+
+/* The peer's word (its id | the id of ours it acknowledges << 16), from the tx region. */
+static uint32_t hs_peer(const struct ipc_multi_data *d)
+{
+	uint32_t w = 0;
+	(void)pbuf_handshake_read(&d->tx, &w);
+	return w;
+}
+
+/* The id after @prev: never 0 (closed) and never @acked, the id of ours the peer acknowledges now. */
+static uint16_t next_sid(uint16_t prev, uint16_t acked)
+{
+	uint16_t sid = prev;
+	do
+		sid++;
+	while (sid == SID_NONE || sid == acked);
+	return sid;
+}
+
+/* Restart the tx ring and write HELLO first in it (lock held, or before the channels are bound). */
+static int tx_restart_locked(struct ipc_multi_data *d)
+{
+	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
+	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
+	hello[6] = IPC_MULTI_WIRE_VERSION;
+	put_le32(hello + 8, d->txl.block_size);
+	put_le32(hello + 12, d->txl.block_count);
+	int r = -EIO;
+	/* An empty ring takes HELLO, unless a reader still finishing a read of the previous session stored its old
+	 * rd_idx right after the reset: that happens once, so a second reset is enough. */
+	for (int i = 0; i < 3 && r < 0; i++) {
+		(void)pbuf_tx_init(&d->tx, &d->tx.cfg);
+		r = pbuf_write(&d->tx, hello, sizeof(hello));
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Take the link down (lock held; RX context, or open/close): every binding ends (the endpoints that were bound
+ * are marked `lost`, report_lost() calls their unbound()), every tx block in flight comes back (a restarted peer
+ * never releases it), what we received, held or kept waiting from the peer is forgotten (its blocks are its own
+ * again), and releases not sent yet are dropped. A buffer the user obtained and has not sent stays the user's.
+ */
+static void link_down_locked(struct ipc_multi_data *d)
+{
+	if (atomic_load(&d->state) != IPC_MULTI_OFF)
+		atomic_store(&d->state, IPC_MULTI_BONDING);
+	d->rx_ready = false;
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (e->used && atomic_load(&e->bound))
+			e->lost = true;
+		atomic_store(&e->bound, false);
+		e->addr = NO_ADDR;
+		e->bound_block = -1;
+	}
+	for (unsigned a = 0; a < 256; a++) {
+		d->addr_map[a] = 0;
+		d->waiting_bound[a] = -1;
+	}
+	for (uint32_t b = 0; b < d->txl.block_count; b++)
+		if (d->tx_state[b] == B_INFLIGHT)
+			free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
+		d->rx_state[b] = R_FREE;
+	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
+	ampl_memset(d->retired, 0, sizeof(d->retired));
+	d->fault = 0;
+}
+
+/* After link_down_locked() (lock not held): unbound() for the endpoints it marked, and wake blocked getters. */
+static void report_lost(struct ipc_multi_data *d)
+{
+	wake_waiters(d);
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		const struct ipc_ept_cfg *cfg = NULL;
+		unsigned key = ampl_spin_lock(&d->lock);
+		struct ipc_multi_ept *e = &d->ept[i];
+		if (e->used && e->lost)
+			cfg = e->cfg;
+		e->lost = false;
+		ampl_spin_unlock(&d->lock, key);
+		if (cfg && cfg->cb.unbound)
+			cfg->cb.unbound(cfg->priv);
+	}
+}
+
+/*
+ * Follow the peer's handshake word (RX context). A new peer id (a restart, a re-open, or the peer's new session
+ * after it lost us) takes the link down, restarts our tx ring with HELLO and acknowledges the id; the peer reads
+ * our ring only once it sees that acknowledgement, so it never reads what the reset leaves behind. Id 0 (the
+ * peer closed) takes the link down and waits. Once the peer acknowledges our id, it has restarted its own ring
+ * (our rx ring) for our session: from then on the rx ring is read, HELLO first.
+ */
+static void session_step(struct ipc_multi_data *d)
+{
+	uint32_t w = hs_peer(d);
+	uint16_t rsid = (uint16_t)(w & 0xFFFFu), ack = (uint16_t)(w >> 16);
+	if (rsid != d->remote_sid) {
+		unsigned key = ampl_spin_lock(&d->lock);
+		link_down_locked(d);
+		d->remote_sid = rsid;
+		if (rsid == SID_NONE) {
+			hs_write(d, d->local_sid, SID_NONE);
+		} else {
+			(void)tx_restart_locked(d);
+			/* The ring reset and HELLO (release stores of the indices) are ordered before the acknowledgement
+			 * (a release store as well); the barrier says so for a port whose stores are weaker. */
+			ampl_mb();
+			hs_write(d, d->local_sid, rsid);
+			ring_locked(d);
+		}
+		ampl_spin_unlock(&d->lock, key);
+		report_lost(d);
+	}
+	if (!d->rx_ready && d->remote_sid != SID_NONE && ack == d->local_sid &&
+	    atomic_load(&d->state) != IPC_MULTI_OFF) {
+		(void)pbuf_rx_init(&d->rx, &d->rx.cfg);
+		d->rx_ready = true;
+		d->fault = 0;
+	}
+}
+
+/* Whether the peer is still in the session the last control message was read from (ICMsg's rule). */
+static bool same_session(const struct ipc_multi_data *d)
+{
+	return (uint16_t)(hs_peer(d) & 0xFFFFu) == d->remote_sid;
+}
+
+/*
+ * The transport says the peer is unreachable (RX context): end the session as the peer's close would, and start
+ * a new one of ours, so that whatever the peer does next (a restarted process opens with a new id, the same one
+ * comes back online and sees our new id) both sides restart their rings and bind again through the handshake.
+ * The new id is published before the blocks in flight are reclaimed: a peer still reading our ring accepts no
+ * message after it (it checks our id after every read).
+ */
+static void peer_offline(struct ipc_multi_data *d)
+{
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return;
+	uint16_t acked = (uint16_t)(hs_peer(d) >> 16);
+	unsigned key = ampl_spin_lock(&d->lock);
+	d->local_sid = next_sid(d->local_sid, acked);
+	hs_write(d, d->local_sid, SID_NONE);
+	ampl_mb(); /* the new id is visible before any block is reused */
+	link_down_locked(d);
+	d->remote_sid = SID_NONE;
+	ampl_spin_unlock(&d->lock, key);
+	report_lost(d);
+}
+
 /* ---- RX processing (mailbox RX context) ---- */
 
 static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 {
 	if (n < (int)IPC_MULTI_HELLO_LEN || !bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
-		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO: ignored");
+		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored");
 		return;
 	}
 	uint32_t bs = get_le32(m + 8), cnt = get_le32(m + 12);
 	struct ipc_multi_layout lo;
 	if (ipc_multi_layout(&lo, d->cfg->rx_size, d->cfg->dcache_alignment, bs, cnt)) {
 		inst_error(d, "ipc_multi: the peer's block geometry does not fit the rx region: not connecting");
-		atomic_store(&d->state, IPC_MULTI_FAULT);
+		int bonding = IPC_MULTI_BONDING; /* not over a close that turned it off meanwhile */
+		(void)atomic_compare_exchange_strong(&d->state, &bonding, IPC_MULTI_FAULT); /* until a new session */
 		return;
 	}
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -374,6 +542,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		ampl_spin_unlock(&d->lock, key);
 		return;
 	}
+	d->retired[addr / 32] &= ~(1u << (addr % 32)); /* the initiator read our UNBOUND: the address is live */
 	if (d->waiting_bound[addr] >= 0) /* a stale advertisement for the same address: give it back */
 		release_rx_locked(d, (uint32_t)d->waiting_bound[addr], IPC_MULTI_MSG_RELEASE, 0);
 	d->waiting_bound[addr] = -1;
@@ -486,7 +655,10 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
 	if (!e || len == 0 || len > span) {
 		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+		bool retired = !e && (d->retired[addr / 32] >> (addr % 32) & 1u);
 		ampl_spin_unlock(&d->lock, key);
+		if (retired)
+			return; /* sent before the peer read our UNBOUND for it: released, not reported */
 		if (!e)
 			inst_error(d, "ipc_multi: DATA for an unknown endpoint address: released");
 		else
@@ -518,58 +690,85 @@ static void rx_fault(struct ipc_multi_data *d, int err)
 				     : "ipc_multi: corrupt control ring: not read further");
 }
 
+static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
+{
+	if (n < (int)IPC_MULTI_MSG_LEN) {
+		inst_error(d, "ipc_multi: short control message: ignored");
+		return;
+	}
+	/* Longer messages: the first 4 bytes count (room for later versions); unknown types are ignored. */
+	uint32_t b = (uint32_t)m[2] | (uint32_t)m[3] << 8;
+	switch (m[0]) {
+	case IPC_MULTI_MSG_DATA:
+		on_data(d, m[1], b);
+		break;
+	case IPC_MULTI_MSG_RELEASE:
+	case IPC_MULTI_MSG_RELEASE_BOUND:
+		on_release(d, m[0], m[1], b);
+		break;
+	case IPC_MULTI_MSG_BOUND:
+		on_bound(d, m[1], b);
+		break;
+	case IPC_MULTI_MSG_UNBOUND:
+		on_unbound(d, m[1]);
+		break;
+	default:
+		break;
+	}
+}
+
 static void process(struct ipc_multi_data *d)
 {
 	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return;
+	session_step(d);
 	for (;;) {
 		int st = atomic_load(&d->state);
-		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT)
-			return;
-		unsigned key = ampl_spin_lock(&d->lock);
-		flush_pending_locked(d);
-		ampl_spin_unlock(&d->lock, key);
+		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
+			return; /* the rx ring is read only once the peer acknowledged our session */
+		if (st == IPC_MULTI_CONNECTED) {
+			unsigned key = ampl_spin_lock(&d->lock);
+			flush_pending_locked(d);
+			ampl_spin_unlock(&d->lock, key);
+		}
 		int n = pbuf_read(&d->rx, m, sizeof(m));
 		if (n == 0)
 			return;
+		/* Take what was read only if the peer is still in the session it was written in: a restarting peer
+		 * publishes its new id before it resets its ring, so this drops whatever the reset left behind. */
+		if (!same_session(d)) {
+			session_step(d);
+			continue;
+		}
 		if (n < 0) {
 			rx_fault(d, n);
 			return;
 		}
 		d->fault = 0;
-		if (st == IPC_MULTI_BONDING) {
+		if (st == IPC_MULTI_BONDING)
 			on_hello(d, m, n);
-			continue;
-		}
-		if (n < (int)IPC_MULTI_MSG_LEN) {
-			inst_error(d, "ipc_multi: short control message: ignored");
-			continue;
-		}
-		/* Longer messages: the first 4 bytes count (room for later versions); unknown types are ignored. */
-		uint32_t b = (uint32_t)m[2] | (uint32_t)m[3] << 8;
-		switch (m[0]) {
-		case IPC_MULTI_MSG_DATA:
-			on_data(d, m[1], b);
-			break;
-		case IPC_MULTI_MSG_RELEASE:
-		case IPC_MULTI_MSG_RELEASE_BOUND:
-			on_release(d, m[0], m[1], b);
-			break;
-		case IPC_MULTI_MSG_BOUND:
-			on_bound(d, m[1], b);
-			break;
-		case IPC_MULTI_MSG_UNBOUND:
-			on_unbound(d, m[1]);
-			break;
-		default:
-			break;
-		}
+		else
+			dispatch(d, m, n);
 	}
 }
 
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
-	(void)mssg;
-	process(AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_rx));
+	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_rx);
+	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
+		atomic_store(&d->armed, false); /* a doorbell queued meanwhile was dropped, not submitted */
+	if (mssg == ICMSG_PEER_OFFLINE) {
+		peer_offline(d);
+		return;
+	}
+	if (mssg == ICMSG_PEER_ONLINE && atomic_load(&d->state) != IPC_MULTI_OFF) {
+		/* Show the peer our handshake word (it may have missed our doorbells while it was away). */
+		unsigned key = ampl_spin_lock(&d->lock);
+		ring_locked(d);
+		ampl_spin_unlock(&d->lock, key);
+	}
+	process(d);
 }
 
 /* ---- backend operations ---- */
@@ -609,9 +808,9 @@ static int open_instance(const struct device *instance)
 	if (ipc_multi_layout(&lo, cfg->tx_size, cfg->dcache_alignment, cfg->block_size, cnt))
 		return -EINVAL;
 	struct pbuf_cfg txc, rxc;
-	if (pbuf_cfg_init(&txc, cfg->tx_mem, lo.ring_size, cfg->dcache_alignment, false))
+	if (pbuf_cfg_init(&txc, cfg->tx_mem, lo.ring_size, cfg->dcache_alignment, true))
 		return -EINVAL;
-	if (pbuf_cfg_init(&rxc, cfg->rx_mem, lo.ring_size, cfg->dcache_alignment, false) ||
+	if (pbuf_cfg_init(&rxc, cfg->rx_mem, lo.ring_size, cfg->dcache_alignment, true) ||
 	    cfg->rx_size <= lo.ring_size)
 		return -EINVAL;
 
@@ -619,31 +818,38 @@ static int open_instance(const struct device *instance)
 	d->txl = lo;
 	ampl_memset(&d->rxl, 0, sizeof(d->rxl));
 	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
-	d->fault = 0;
 	d->rx_cur = -1;
 	atomic_flag_clear(&d->lock);
 	atomic_store(&d->armed, false);
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++) {
+	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->tx_state[b] = B_FREE;
-		d->rx_state[b] = R_FREE;
-	}
-	for (unsigned a = 0; a < 256; a++) {
-		d->addr_map[a] = 0;
-		d->waiting_bound[a] = -1;
-	}
-	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
-	(void)pbuf_tx_init(&d->tx, &txc);
+	link_down_locked(d); /* the rest of the state: nothing bound, in flight or received (state stays OFF) */
 	(void)pbuf_rx_init(&d->rx, &rxc);
-	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
-	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
-	hello[6] = IPC_MULTI_WIRE_VERSION;
-	put_le32(hello + 8, lo.block_size);
-	put_le32(hello + 12, lo.block_count);
-	if (pbuf_write(&d->tx, hello, sizeof(hello)) < 0)
-		return -EINVAL;
+	d->tx.cfg = txc; /* tx_restart_locked() below initialises the writer */
+
+	/* A new session id: not 0, not our previous one (kept in shared memory, so a restarted process does not
+	 * reuse it), not the one the peer acknowledges now. It is published BEFORE our tx ring is reset: a peer still
+	 * connected to our previous session checks our id after every message it reads, so it never takes one read
+	 * from the ring while it is being reset. */
+	uint32_t mine = 0, peer = 0;
+	struct pbuf peer_view; /* a reader's view of our tx region, only to read the peer's word */
+	(void)pbuf_rx_init(&peer_view, &txc);
+	(void)pbuf_handshake_read(&d->rx, &mine);
+	(void)pbuf_handshake_read(&peer_view, &peer);
+	uint16_t prev = d->local_sid ? d->local_sid : (uint16_t)(mine & 0xFFFFu);
+	d->local_sid = next_sid(prev, (uint16_t)(peer >> 16));
+	d->remote_sid = SID_NONE;
+	hs_write(d, d->local_sid, SID_NONE);
+	ampl_mb(); /* the new id is visible before the ring reset below */
+	/* Our ring restarts with HELLO here, and again when the peer's id shows (session_step()), right before we
+	 * acknowledge it: the peer reads our ring only after that, so nothing of our previous session reaches it. */
+	(void)tx_restart_locked(d);
 	atomic_store(&d->state, IPC_MULTI_BONDING);
 
 	int err;
+	/* No tx_done callback (as icmsg.c): with one, the framework wakes its TX-done poll thread for every doorbell.
+	 * A doorbell dropped while the peer goes offline leaves `armed` set; the transport's offline or online event
+	 * clears it. */
 	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
 	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
 	struct mbox_chan *tx = get_chan(d, &d->cl_tx, cfg->tx_chan, "tx", &err);
@@ -661,6 +867,7 @@ static int open_instance(const struct device *instance)
 	return 0;
 fail:
 	atomic_store(&d->state, IPC_MULTI_OFF);
+	hs_write(d, SID_NONE, SID_NONE); /* as closed */
 	if (d->tx_chan) {
 		mbox_free_channel(d->tx_chan);
 		d->tx_chan = NULL;
@@ -678,13 +885,27 @@ static int close_instance(const struct device *instance)
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++)
 		if (d->ept[i].used)
 			return -EBUSY;
+	/* Under the lock: a link down in the RX context (which moves any other state to BONDING) cannot undo it. */
+	unsigned key = ampl_spin_lock(&d->lock);
 	atomic_store(&d->state, IPC_MULTI_OFF);
+	ampl_spin_unlock(&d->lock, key);
 	if (d->rx_chan)
 		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
 	d->rx_chan = NULL;
-	unsigned key = ampl_spin_lock(&d->lock);
+	/* Tell the peer: (0, 0) and a doorbell. It takes its link down and waits for our next open. */
+	hs_write(d, SID_NONE, SID_NONE);
+	key = ampl_spin_lock(&d->lock);
+	ring_locked(d);
+	ampl_spin_unlock(&d->lock, key);
+	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
+	uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
+	while ((atomic_load(&d->armed) || mbox_client_tx_busy(d->tx_chan)) && ampl_os_uptime_us() < end)
+		ampl_cpu_relax();
+	key = ampl_spin_lock(&d->lock);
 	struct mbox_chan *tx = d->tx_chan;
 	d->tx_chan = NULL;
+	link_down_locked(d); /* nothing of this session survives into the next open */
+	d->remote_sid = SID_NONE;
 	ampl_spin_unlock(&d->lock, key);
 	if (tx)
 		mbox_free_channel(tx);
@@ -718,6 +939,8 @@ static int register_ept(const struct device *instance, void **token, const struc
 			continue;
 		*e = (struct ipc_multi_ept){ .cfg = cfg, .inst = d, .used = true, .addr = NO_ADDR, .bound_block = -1,
 					     .claimed = -1 };
+		if (d->initiator) /* the slot is its wire address: live again */
+			d->retired[i / 32] &= ~(1u << (i % 32));
 		*token = e;
 		ret = 0;
 		if (d->initiator) {
@@ -758,9 +981,12 @@ static int deregister_ept(const struct device *instance, void *token)
 	unsigned key = ampl_spin_lock(&d->lock);
 	uint8_t slot = (uint8_t)(e - d->ept);
 	uint8_t addr = d->initiator ? slot : e->addr;
-	if (addr != NO_ADDR && atomic_load(&d->state) == IPC_MULTI_CONNECTED &&
-	    !ctrl_locked(d, IPC_MULTI_MSG_UNBOUND, addr, 0))
-		ring_locked(d);
+	if (addr != NO_ADDR && atomic_load(&d->state) == IPC_MULTI_CONNECTED) {
+		if (!ctrl_locked(d, IPC_MULTI_MSG_UNBOUND, addr, 0))
+			ring_locked(d);
+		/* The peer may send DATA to the address until it reads UNBOUND: not a corruption (on_data()). */
+		d->retired[addr / 32] |= 1u << (addr % 32);
+	}
 	if (!d->initiator && e->addr != NO_ADDR)
 		d->addr_map[e->addr] = 0;
 	if (e->claimed >= 0)

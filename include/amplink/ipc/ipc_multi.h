@@ -13,16 +13,28 @@
  *              done with a buffer (a RELEASE control message)
  *   initiator  the side whose rx region has the lower address (in its own address space): it assigns endpoint
  *              addresses and advertises each endpoint's name (BOUND); the other side is the follower
+ *   session    (wire version 2) each side's 16-bit id for one open (0: closed). A side writes `local id | the
+ *              peer's id it acknowledges << 16` into the handshake word of its rx region (pbuf H = 1: the word
+ *              the reader owns) and reads the peer's from its tx region, as ICMsg's session mode
+ *              (<amplink/ipc/icmsg.h>). A side reads its rx ring only once the peer acknowledges its id, and
+ *              takes a control message only if the peer's id is unchanged after reading it.
+ *   link down  the peer closed (id 0), restarted (a new id) or went away (ICMSG_PEER_OFFLINE): every bound
+ *              endpoint gets unbound(), blocks in flight to the peer come back, held and received buffers are
+ *              forgotten, and when the peer shows an id again both sides bind again by name, unaided.
  *
- * A typical exchange:
+ * A typical exchange (sA, sF: the two session ids):
  *
  *     initiator                                           follower
- *     open: reset tx ring, HELLO{geometry}, ring  ---->   open: reset tx ring, HELLO{geometry}, ring
+ *     open: publish (sA, 0), reset tx ring, HELLO  ---->  open: publish (sF, 0), reset tx ring, HELLO
+ *     sees sF: reset tx ring, HELLO, (sA, sF), ring  <->  sees sA: reset tx ring, HELLO, (sF, sA), ring
+ *     sA acknowledged: read HELLO{geometry}               sF acknowledged: read HELLO{geometry}
  *     register "echo" (slot 3)                            register "echo"
- *     (both HELLOs seen) BOUND{3, blk with "echo"} --->   name matches: bound(), RELEASE_BOUND{3, blk}
+ *     (connected) BOUND{3, blk with "echo"}  ------->     name matches: bound(), RELEASE_BOUND{3, blk}
  *     bound()                                      <----
  *     get_tx_buffer -> blk 5; fill; send_nocopy -> DATA{3, 5}  ---->  received(blk 5 + 4, len)
  *                                                  <----  RELEASE{5} (when received() returns, or on release)
+ *     (follower restarts: close writes (0, 0); open publishes (sF', 0) with sF' = sF + 1)
+ *     sees 0: unbound(), block 5 comes back; sees sF': reset, HELLO, (sA, sF'), ring ... and "echo" binds again
  *
  * Zero-copy lifecycle (STYLE 19):
  *   TX  get_tx_buffer -> the caller owns the buffer -> send_nocopy (the backend owns it; it comes back free when
@@ -39,6 +51,12 @@
  *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; K_FOREVER waits
  *   without limit.
  *
+ * After unbound() (a link down): a buffer obtained and not sent stays the caller's (send answers -EBUSY until
+ * bound again; drop it, or send it once bound); a held rx buffer is no longer held (release answers -ENXIO) and
+ * its memory is the peer's again: do not read it. Known limit: when the link goes down because the transport
+ * reported the peer offline (not because it closed or restarted), blocks the peer was still reading or holding
+ * are reused at once; a peer that was only unreachable must not read what it held before its own unbound().
+ *
  * Contexts
  *   open/close_instance, register/deregister_endpoint: thread.
  *   send, get_tx_buffer (K_NO_WAIT), drop, send_nocopy, hold, release: thread or the RX context (never block).
@@ -46,10 +64,13 @@
  *   received, error, unbound, and bound: the mailbox RX callback context, i.e. the agent's interrupt context in
  *   the virtual SoC (one thread per agent on the Linux host) and the mailbox ISR on firmware. Exception: on the
  *   follower, bound() of an endpoint registered after the peer's BOUND arrived runs inside register_endpoint().
+ *   Transport events arrive in the same context, as the message of an RX callback on the rx channel (a doorbell's
+ *   is NULL): ICMSG_PEER_OFFLINE takes the link down as the peer's close would and starts a new session of ours,
+ *   ICMSG_PEER_ONLINE rings the peer (<amplink/ipc/icmsg.h>).
  *   Callbacks must not block; they may send, get (K_NO_WAIT), hold and release; they must not deregister or close.
  *
  * Trust: everything read from shared memory (control messages, block indices, buffer lengths, names, the peer's
- * geometry) is validated; a bad value is reported through the endpoint's error() (when the endpoint is known) or
+ * geometry and handshake word) is validated; a bad value is reported through the endpoint's error() (when the endpoint is known) or
  * the instance's (config.error, else every registered endpoint's error()), the message is ignored, and nothing
  * is read or written outside the regions. The sender keeps its own record of each buffer's block count, so a
  * peer that rewrites a header cannot make it free blocks it did not send.
@@ -61,8 +82,8 @@
 #include <amplink/ipc_service_backend.h>
 #include <amplink/mailbox_client.h>
 
-/** Wire protocol version (in HELLO). */
-#define IPC_MULTI_WIRE_VERSION 1u
+/** Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). */
+#define IPC_MULTI_WIRE_VERSION 2u
 /** Endpoints per instance (compile-time; at most 254). */
 #ifndef IPC_MULTI_MAX_EPT
 #define IPC_MULTI_MAX_EPT 16
@@ -123,14 +144,20 @@ struct ipc_multi_layout {
 
 /**
  * ipc_multi_layout() - the geometry of a region of @size bytes with @count blocks of @bsize bytes (0: the
- * largest multiple of MAX(@d, 4) that fits). The control ring comes first and its size depends on D only:
- * ROUND_UP(PBUF_HEADER_OVERHEAD(D, 0) + 8 * (2 * 256 + 2 * IPC_MULTI_MAX_EPT + 8), MAX(D, 4)), enough for one
+ * largest multiple of MAX(@d, 4) that fits). The control ring (a pbuf with the handshake word, H = 1) comes first
+ * and its size depends on D only:
+ * ROUND_UP(PBUF_HEADER_OVERHEAD(D, 1) + 8 * (2 * 256 + 2 * IPC_MULTI_MAX_EPT + 8), MAX(D, 4)), enough for one
  * control message per block of both directions and two per endpoint, so it does not overflow; the blocks follow
  * it (block 0 at ring_size).
  * Return: 0; -EINVAL (does not fit, bad alignment, count out of range).
  */
 int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uint32_t bsize, uint32_t count);
 
+/**
+ * Instance states: OFF (closed); BONDING (open, waiting for the peer: its id, its acknowledgement of ours, its
+ * HELLO; also after a link down); CONNECTED (the peer acknowledged our id and its HELLO was read: endpoints bind);
+ * FAULT (the peer's HELLO does not fit this side: reported, nothing read until the peer starts a new session).
+ */
 enum ipc_multi_state { IPC_MULTI_OFF = 0, IPC_MULTI_BONDING, IPC_MULTI_CONNECTED, IPC_MULTI_FAULT };
 
 /** One endpoint slot (private). */
@@ -138,6 +165,7 @@ struct ipc_multi_ept {
 	const struct ipc_ept_cfg *cfg;
 	struct ipc_multi_data *inst;
 	bool used;
+	bool lost;           /* bound when the link went down: unbound() is due */
 	_Atomic bool bound;
 	uint8_t addr;        /* wire address (0xFF: none yet) */
 	int16_t bound_block; /* initiator: block of its BOUND in flight (-1: none) */
@@ -159,6 +187,9 @@ struct ipc_multi_data {
 	_Atomic uint32_t free_seq; /* bumped whenever tx blocks are freed (waiters) */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */
+	uint16_t local_sid;        /* our session id (kept across close/open; 0 before the first open) */
+	uint16_t remote_sid;       /* the peer's, as last seen (0: closed or unknown) */
+	bool rx_ready;             /* the peer acknowledged local_sid: the rx ring is read */
 	struct ipc_multi_ept ept[IPC_MULTI_MAX_EPT];
 	uint8_t addr_map[256];     /* follower: wire address -> slot + 1 (0: none) */
 	int16_t waiting_bound[256]; /* follower: wire address -> rx block of an unmatched BOUND (-1: none) */
@@ -168,6 +199,7 @@ struct ipc_multi_data {
 	uint8_t rx_state[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* releases the ring had no room for yet */
+	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported */
 	_Atomic uint32_t errors;
 };
 
@@ -177,7 +209,7 @@ extern const struct ipc_service_backend ipc_multi_backend;
 uint32_t ipc_multi_errors(const struct device *instance);
 /** ipc_multi_free_blocks() - free tx blocks now (diagnostics and tests). */
 int ipc_multi_free_blocks(const struct device *instance);
-/** ipc_multi_is_connected() - both HELLOs exchanged. */
+/** ipc_multi_is_connected() - the peer acknowledged our session and its HELLO was read (state CONNECTED). */
 bool ipc_multi_is_connected(const struct device *instance);
 
 #endif /* AMPLINK_IPC_IPC_MULTI_H */
