@@ -58,7 +58,7 @@ bench: $(BUILD)/amplink
 
 ## Fuzzers (clang + libFuzzer, with ASan and UBSan), each for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/.
 FUZZ_SECONDS ?= 30
-FUZZERS ?= pbuf icmsg
+FUZZERS ?= pbuf icmsg multi rpmsg
 fuzz:
 	@scripts/deps.sh test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_FUZZ=ON -DAMPL_BUILD_BENCH=OFF >/dev/null

@@ -13,7 +13,15 @@ struct ampl_bench_lat {
 	unsigned long n;
 };
 
-enum ampl_bench_tp_kind { AMPL_TP_RING, AMPL_TP_ICMSG, AMPL_TP_MULTI_COPY, AMPL_TP_MULTI_ZC, AMPL_TP_IPM };
+enum ampl_bench_tp_kind {
+	AMPL_TP_RING,
+	AMPL_TP_ICMSG,
+	AMPL_TP_MULTI_COPY,
+	AMPL_TP_MULTI_ZC,
+	AMPL_TP_IPM,
+	AMPL_TP_RPMSG_COPY,
+	AMPL_TP_RPMSG_ZC,
+};
 
 /** One one-way streaming row. */
 struct ampl_bench_tp {

@@ -2,15 +2,17 @@
  * amplink benchmark functions, shared by `amplink bench` and the ampl_bench program.
  *
  * Round trips (latency) between two processes on the virtual SoC, through the raw IPI registers (the register
- * protocol by hand: the floor of the model), the mailbox framework's client API, the IPM API, ICMsg and the
- * multi-endpoint backend through the IPC service, beside the limits of this machine measured in the same run:
+ * protocol by hand: the floor of the model), the mailbox framework's client API, the IPM API, and ICMsg, the
+ * multi-endpoint backend and RPMsg through the IPC service, beside the limits of this machine measured in the
+ * same run:
  *   cache-line ping-pong   two flags on two cache lines, tight spin (the polling limit)
  *   two SPSC rings         one single-producer single-consumer ring per direction (head, tail, 64-byte slots),
  *                          32-byte messages, tight spin: the limit for a ring-based protocol such as ICMsg
  *   futex ping-pong        FUTEX_WAIT/FUTEX_WAKE on a shared word (the blocking limit)
  *   UNIX socket            SOCK_SEQPACKET socketpair, read/write (a blocking kernel IPC limit)
  * One-way streaming (throughput) of 32 B, 256 B and 4 KiB messages through a plain SPSC ring in shared memory
- * (64 KiB, memcpy in and out: the limit), ICMsg (copy), the multi-endpoint backend (copy and zero-copy) and IPM.
+ * (64 KiB, memcpy in and out: the limit), ICMsg (copy), the multi-endpoint backend and RPMsg (copy and zero-copy)
+ * and IPM.
  * A benchmark, never a test of speed: it fails only when a row fails functionally (errors, lost messages).
  */
 #include <errno.h>
@@ -244,7 +246,7 @@ static struct ampl_bench_lat bench_spsc(unsigned long n, double *v)
 	return summarize("two SPSC rings (ring limit)", v, n);
 }
 
-/* ---- ICMsg or the multi-endpoint backend through the IPC service: a 32-byte echo ---- */
+/* ---- an IPC service backend (ICMsg, multi-endpoint, RPMsg): a 32-byte echo ---- */
 
 static struct ipc_ept ic_ept;
 static _Atomic uint32_t ic_got, ic_bound;
@@ -294,10 +296,20 @@ static const struct device *ic_setup(struct ampl_agent *ag, const char *inst,
  * thread: it sends, then runs its interrupt handler itself (ampl_agent_poll) until the echo is there, so the
  * round trip includes no hand-off between threads of one process.
  */
-static struct ampl_bench_lat bench_icmsg(const char *label, bool multi, enum ampl_wait_mode mode, unsigned long n,
-					double *v)
+/* The IPC service backends of the default board: the remote agent and both instances. */
+enum ic_backend { IC_ICMSG, IC_MULTI, IC_RPMSG };
+static const struct {
+	const char *remote, *apu_inst, *rpu_inst;
+} ic_board[] = {
+	[IC_ICMSG] = { "rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0" },
+	[IC_MULTI] = { "rpu1", "ipc_multi_apu", "ipc_multi_rpu1" },
+	[IC_RPMSG] = { "rpu0", "ipc_rpmsg_apu", "ipc_rpmsg_rpu0" },
+};
+
+static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, enum ampl_wait_mode mode,
+					unsigned long n, double *v)
 {
-	const char *remote = multi ? "rpu1" : "rpu0";
+	const char *remote = ic_board[be].remote;
 	char soc_name[64];
 	snprintf(soc_name, sizeof(soc_name), "bench-ic-%d", (int)getpid());
 	ampl_soc_destroy(soc_name);
@@ -314,7 +326,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, bool multi, enum amp
 		struct ampl_agent_opts o = { .mode = mode };
 		if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, remote, &o, &ag))
 			_exit(1);
-		ic_setup(ag, multi ? "ipc_multi_rpu1" : "ipc_icmsg_rpu0", ic_echo);
+		ic_setup(ag, ic_board[be].rpu_inst, ic_echo);
 		pause(); /* the interrupt thread echoes; SIGTERM ends it */
 		_exit(0);
 	}
@@ -328,7 +340,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, bool multi, enum amp
 	}
 	atomic_store(&ic_bound, 0);
 	atomic_store(&ic_got, 0);
-	ic_setup(ag, multi ? "ipc_multi_apu" : "ipc_icmsg_apu", ic_recv);
+	ic_setup(ag, ic_board[be].apu_inst, ic_recv);
 	double end = now_ns() + 10e9;
 	while (!atomic_load(&ic_bound) && now_ns() < end) {
 		ampl_agent_poll(ag);
@@ -712,8 +724,11 @@ static bool retryable(int r)
 static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double seconds)
 {
 	size_t len = r->size;
-	bool multi = kind == AMPL_TP_MULTI_COPY || kind == AMPL_TP_MULTI_ZC;
-	const char *remote = multi ? "rpu1" : "rpu0";
+	enum ic_backend be = kind == AMPL_TP_MULTI_COPY || kind == AMPL_TP_MULTI_ZC   ? IC_MULTI
+			     : kind == AMPL_TP_RPMSG_COPY || kind == AMPL_TP_RPMSG_ZC ? IC_RPMSG
+										  : IC_ICMSG;
+	bool zero_copy = kind == AMPL_TP_MULTI_ZC || kind == AMPL_TP_RPMSG_ZC;
+	const char *remote = ic_board[be].remote;
 	char soc_name[64];
 	snprintf(soc_name, sizeof(soc_name), "bench-tp-%d", (int)getpid());
 	ampl_soc_destroy(soc_name);
@@ -738,7 +753,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 		} else {
 			static struct ipc_ept_cfg cfg = { .name = "bench", .cb = { .received = tp_ipc_rx } };
 			const struct device *dev;
-			if (ampl_agent_ipc_instance(ag, multi ? "ipc_multi_rpu1" : "ipc_icmsg_rpu0", &dev) ||
+			if (ampl_agent_ipc_instance(ag, ic_board[be].rpu_inst, &dev) ||
 			    ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ic_ept, &cfg))
 				_exit(1);
 		}
@@ -766,7 +781,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 	} else {
 		static struct ipc_ept_cfg cfg = { .name = "bench", .cb = { .bound = tp_bound_cb } };
 		atomic_store(&ic_bound, 0);
-		if (ampl_agent_ipc_instance(ag, multi ? "ipc_multi_apu" : "ipc_icmsg_apu", &dev) ||
+		if (ampl_agent_ipc_instance(ag, ic_board[be].apu_inst, &dev) ||
 		    ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ic_ept, &cfg)) {
 			fail("%s: %s", r->name, ampl_soc_last_error());
 			goto out;
@@ -779,7 +794,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 			fail("%s: endpoint not bound within 10 s", r->name);
 			goto out;
 		}
-		int max = multi ? ipc_service_get_tx_buffer_size(&ic_ept) : (int)icmsg_peer_max(ipc_icmsg_link(dev));
+		int max = be != IC_ICMSG ? ipc_service_get_tx_buffer_size(&ic_ept) : (int)icmsg_peer_max(ipc_icmsg_link(dev));
 		r->max = max;
 		if (max >= 0 && (size_t)max < len) {
 			r->na = true;
@@ -806,7 +821,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 		for (;;) {
 			if (kind == AMPL_TP_IPM) {
 				rc = ipm_send(dev, 0, 0, src, 32);
-			} else if (kind == AMPL_TP_MULTI_ZC) {
+			} else if (zero_copy) {
 				void *buf;
 				uint32_t sz = (uint32_t)len;
 				rc = ipc_service_get_tx_buffer(&ic_ept, &buf, &sz, K_NO_WAIT);
@@ -863,6 +878,8 @@ void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind
 		[AMPL_TP_MULTI_COPY] = "multi-endpoint, copy",
 		[AMPL_TP_MULTI_ZC] = "multi-endpoint, zero-copy",
 		[AMPL_TP_IPM] = "IPM (IPI buffer)",
+		[AMPL_TP_RPMSG_COPY] = "RPMsg, copy",
+		[AMPL_TP_RPMSG_ZC] = "RPMsg, zero-copy",
 	};
 	memset(r, 0, sizeof(*r));
 	r->name = names[kind];
@@ -905,13 +922,15 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 	ROW(bench_rtt("raw IPI registers, polling", RAW, AMPL_WAIT_POLL, n, v));
 	ROW(bench_rtt("mailbox client, polling", MBOX, AMPL_WAIT_POLL, n, v));
 	ROW(bench_rtt("IPM, polling", IPM, AMPL_WAIT_POLL, n, v));
-	ROW(bench_icmsg("ICMsg (IPC service), polling", false, AMPL_WAIT_POLL, n, v));
-	ROW(bench_icmsg("multi-endpoint, polling", true, AMPL_WAIT_POLL, n, v));
+	ROW(bench_icmsg("ICMsg (IPC service), polling", IC_ICMSG, AMPL_WAIT_POLL, n, v));
+	ROW(bench_icmsg("multi-endpoint, polling", IC_MULTI, AMPL_WAIT_POLL, n, v));
+	ROW(bench_icmsg("RPMsg (IPC service), polling", IC_RPMSG, AMPL_WAIT_POLL, n, v));
 	ROW(bench_rtt("raw IPI registers, adaptive", RAW, AMPL_WAIT_ADAPTIVE, n, v));
 	ROW(bench_rtt("mailbox client, adaptive", MBOX, AMPL_WAIT_ADAPTIVE, n, v));
 	ROW(bench_rtt("IPM, adaptive", IPM, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_icmsg("ICMsg (IPC service), adaptive", false, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_icmsg("multi-endpoint, adaptive", true, AMPL_WAIT_ADAPTIVE, n, v));
+	ROW(bench_icmsg("ICMsg (IPC service), adaptive", IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v));
+	ROW(bench_icmsg("multi-endpoint, adaptive", IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v));
+	ROW(bench_icmsg("RPMsg (IPC service), adaptive", IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v));
 	*blocking_from = k;
 	ROW(bench_futex(nb, v));
 	ROW(bench_unix(nb, v));
@@ -954,11 +973,11 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	if (o->prog)
 		prog = o->prog;
 	failed = 0;
-	struct ampl_bench_lat lat[24];
-	struct ampl_bench_tp tpr[24];
+	struct ampl_bench_lat lat[32];
+	struct ampl_bench_tp tpr[32];
 	unsigned nl = 0, nt = 0, blocking_from = 0;
 	if (o->what != AMPL_BENCH_THROUGHPUT) {
-		nl = ampl_bench_latency(lat, 24, o->count, &blocking_from);
+		nl = ampl_bench_latency(lat, 32, o->count, &blocking_from);
 		printf("Round trip, 32-byte request and response, two processes pinned to CPUs 0/1 (us)\n");
 		printf("%-34s %9s %9s %9s %9s %10s %8s %12s\n", "mechanism", "p50", "p90", "p99", "p99.9", "max", "n",
 		       "p50 / limit");
@@ -968,7 +987,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			       lat[i].p99, lat[i].p999, lat[i].max, lat[i].n, lat[i].p50 / limit);
 		}
 		printf("(polling and adaptive rows are compared with the cache-line limit, blocking rows with the futex\n"
-		       " limit; ICMsg and multi-endpoint are a 32-byte echo through ipc_service_send, the two-ring row\n"
+		       " limit; ICMsg, multi-endpoint and RPMsg are a 32-byte echo through ipc_service_send, the two-ring row\n"
 		       " their ring-based limit)\n");
 	}
 	static const size_t sizes[] = { 32, 256, 4096 };
@@ -978,6 +997,8 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			ampl_bench_throughput(&tpr[nt++], AMPL_TP_ICMSG, sizes[s], o->seconds);
 			ampl_bench_throughput(&tpr[nt++], AMPL_TP_MULTI_COPY, sizes[s], o->seconds);
 			ampl_bench_throughput(&tpr[nt++], AMPL_TP_MULTI_ZC, sizes[s], o->seconds);
+			ampl_bench_throughput(&tpr[nt++], AMPL_TP_RPMSG_COPY, sizes[s], o->seconds);
+			ampl_bench_throughput(&tpr[nt++], AMPL_TP_RPMSG_ZC, sizes[s], o->seconds);
 			if (sizes[s] == 32)
 				ampl_bench_throughput(&tpr[nt++], AMPL_TP_IPM, sizes[s], o->seconds);
 		}
@@ -1007,6 +1028,11 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		printf("  ICMsg round trip polling / two-ring limit   %6.2fx  (target <= 2)\n", icp->p50 / ring->p50);
 	if (icp && ica)
 		printf("  ICMsg round trip adaptive / polling         %6.2fx  (target <= 1.5)\n", ica->p50 / icp->p50);
+	const struct ampl_bench_lat *rpp = lat_find(lat, nl, "RPMsg (IPC service), polling");
+	if (rpp && ring)
+		printf("  RPMsg round trip polling %.3f us, / two-ring limit %5.2fx  (target: < OpenAMP's 1.25-1.6 us, "
+		       "<= 3x)\n",
+		       rpp->p50, rpp->p50 / ring->p50);
 	const struct ampl_bench_tp *i32 = tp_find(tpr, nt, AMPL_TP_ICMSG, 32), *m32 = tp_find(tpr, nt, AMPL_TP_MULTI_COPY, 32),
 				   *z4k = tp_find(tpr, nt, AMPL_TP_MULTI_ZC, 4096);
 	if (i32 && m32)

@@ -42,6 +42,7 @@
 #include <amplink/dt.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_multi.h>
+#include <amplink/ipc/ipc_rpmsg.h>
 
 struct sim_chan {
 	struct xlnx_ipi_mbox mbox;
@@ -53,7 +54,7 @@ struct sim_chan {
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
-	atomic_bool icmsg;    /* an ICMsg instance uses this destination: tell it about hotplug */
+	atomic_bool icmsg;    /* an IPC instance uses this destination: tell it about hotplug */
 	_Atomic int off_seen; /* the offline state last applied to the channels */
 };
 
@@ -98,8 +99,19 @@ struct sim_multi {
 	char label[AMPL_DT_NAME_MAX];
 };
 
+/* One RPMsg IPC service instance (a `zephyr,ipc-openamp-static-vrings` node) of this agent. */
+struct sim_rpmsg {
+	struct device dev;
+	struct device_state state;
+	struct ipc_rpmsg_config cfg;
+	struct ipc_rpmsg_data data;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+};
+
 struct ampl_agent {
 	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
+	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
 	struct ampl_soc *soc;
 	const struct ampl_ipi_agent *info;
 	unsigned idx;
@@ -187,7 +199,7 @@ static void hotplug_isr(void *arg)
 		if (!c)
 			continue;
 		bool off = chan_hotplug(ag, c);
-		/* An ICMsg link learns it from its rx channel, in its RX callback context (this one), serialised with
+		/* An IPC link learns it from its rx channel, in its RX callback context (this one), serialised with
 		 * its doorbells and with mbox_free_channel() at close. */
 		if (atomic_exchange(&c->off_seen, (int)off) != (int)off && atomic_load(&c->icmsg))
 			(void)ampl_mbox_chan_deliver(&c->mbox.chans[XLNX_IPI_RX_CHAN],
@@ -710,6 +722,22 @@ static void free_multis(struct ampl_agent *ag)
 	}
 }
 
+static void free_rpmsgs(struct ampl_agent *ag)
+{
+	for (unsigned i = 0; i < AMPL_DT_MAX_RPMSG; i++) {
+		struct sim_rpmsg *m = ag->rpmsgs[i];
+		if (!m)
+			continue;
+		for (unsigned k = 0; k < IPC_RPMSG_MAX_EPT; k++)
+			if (atomic_load(&m->data.ept[k].used))
+				(void)ipc_rpmsg_backend.deregister_endpoint(&m->dev, &m->data.ept[k]);
+		(void)ipc_rpmsg_backend.close_instance(&m->dev);
+		unregister_device(&m->dev);
+		free(m);
+		ag->rpmsgs[i] = NULL;
+	}
+}
+
 void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
@@ -717,6 +745,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
+	free_rpmsgs(ag);
 	free_chans(ag);
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
@@ -833,8 +862,15 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 			      const struct device **dev);
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
 			  const struct mbox_consumer *mc, const struct device **dev);
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc,
+/* The mailbox part of an IPC instance node. */
+struct ipc_node {
+	const char *path;
+	unsigned consumer, tx_mbox, rx_mbox;
+};
+
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
 			    struct sim_chan **chan);
+static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct device **dev);
 
 int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev)
 {
@@ -842,10 +878,15 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 		return -EINVAL;
 	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(ag->board, label);
 	const struct ampl_dt_ipc_multi *mdt = dt ? NULL : ampl_dt_find_ipc_multi(ag->board, label);
+	const struct ampl_dt_rpmsg *rdt = dt || mdt ? NULL : ampl_dt_find_rpmsg(ag->board, label);
 	if (mdt)
 		return ipc_multi_instance(ag, mdt, dev);
+	if (rdt)
+		return ipc_rpmsg_instance(ag, rdt, dev);
 	if (!dt)
-		return sim_error(-ENOENT, "the SoC's devicetree has no zephyr,ipc-icmsg or amplink,ipc-multi node '%s'",
+		return sim_error(-ENOENT,
+				 "the SoC's devicetree has no zephyr,ipc-icmsg, amplink,ipc-multi or "
+				 "zephyr,ipc-openamp-static-vrings node '%s'",
 				 label ? label : "(null)");
 	unsigned idx = (unsigned)(dt - ag->board->icmsgs);
 	if (ag->icmsgs[idx]) {
@@ -854,7 +895,8 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 	}
 	const struct mbox_consumer *mc;
 	struct sim_chan *sc;
-	int ret = ipc_node_mailbox(ag, dt, &mc, &sc);
+	struct ipc_node in = { dt->node.path, dt->consumer, dt->tx_mbox, dt->rx_mbox };
+	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
 	if (ret)
 		return ret;
 	ret = ipc_icmsg_make(ag, dt, idx, mc, dev);
@@ -864,7 +906,7 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 }
 
 /* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, const struct mbox_consumer **mc,
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
 			    struct sim_chan **chan_out)
 {
 	/* The mailbox the node's "tx" entry names must be one of this agent's destinations. */
@@ -876,7 +918,7 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *d
 		for (unsigned j = 0; j < ct->num_chans; j++) {
 			if (!strcmp(ct->chans[j].node.path, prov)) {
 				if (ct->local != ag->info)
-					return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->node.path,
+					return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->path,
 							 prov, ct->local->name, ag->info->name);
 				chan = &ct->chans[j];
 				break;
@@ -885,7 +927,7 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *d
 	}
 	if (!chan || strcmp(con->mboxes[dt->rx_mbox].provider, prov))
 		return sim_error(-EINVAL, "%s: mboxes must name both channels of one IPI destination of %s",
-				 dt->node.path, ag->info->name);
+				 dt->path, ag->info->name);
 	struct sim_chan *sc;
 	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
 	if (ret)
@@ -894,7 +936,7 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_icmsg *d
 	xlnx_ipi_mbox_set_signalling(&sc->mbox, true);
 	if (chan_out)
 		*chan_out = sc;
-	return ampl_agent_mbox_consumer(ag, dt->node.path, mc);
+	return ampl_agent_mbox_consumer(ag, dt->path, mc);
 }
 
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
@@ -951,7 +993,9 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 		return 0;
 	}
 	const struct mbox_consumer *mc;
-	int ret = ipc_node_mailbox(ag, dt, &mc, NULL);
+	struct sim_chan *sc;
+	struct ipc_node in = { dt->node.path, dt->consumer, dt->tx_mbox, dt->rx_mbox };
+	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
 	if (ret)
 		return ret;
 	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
@@ -978,7 +1022,51 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 		free(m);
 		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
 	}
+	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
 	ag->multis[idx] = m;
+	*dev = &m->dev;
+	return 0;
+}
+
+static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct device **dev)
+{
+	unsigned idx = (unsigned)(rdt - ag->board->rpmsgs);
+	if (ag->rpmsgs[idx]) {
+		*dev = &ag->rpmsgs[idx]->dev;
+		return 0;
+	}
+	const struct mbox_consumer *mc;
+	struct sim_chan *sc;
+	struct ipc_node in = { rdt->node.path, rdt->consumer, rdt->tx_mbox, rdt->rx_mbox };
+	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
+	if (ret)
+		return ret;
+	volatile void *shm = ampl_soc_phys(ag->soc, rdt->addr, (size_t)rdt->size);
+	if (!shm || rdt->addr > UINT32_MAX)
+		return sim_error(-EINVAL, "%s: its memory-region is not in the SoC's memory", rdt->node.path);
+	struct sim_rpmsg *m = calloc(1, sizeof(*m));
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	snprintf(m->name, sizeof(m->name), "%s", rdt->node.name);
+	snprintf(m->label, sizeof(m->label), "%s", rdt->node.label);
+	m->cfg = (struct ipc_rpmsg_config){
+		.role = rdt->role == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE,
+		.shm = (void *)shm,
+		.shm_size = (uint32_t)rdt->size,
+		.da_base = (uint32_t)rdt->addr,
+		.vring_num = rdt->vring_num,
+		.vring_align = rdt->vring_align,
+		.h2r_buf_size = rdt->h2r_buffer_size,
+		.r2h_buf_size = rdt->r2h_buffer_size,
+		.mbox_node = mc,
+	};
+	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, NULL);
+	if (ret) {
+		free(m);
+		return sim_error(ret, "cannot register the IPC instance %s: %s", rdt->node.name, ampl_strerror(ret));
+	}
+	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
+	ag->rpmsgs[idx] = m;
 	*dev = &m->dev;
 	return 0;
 }

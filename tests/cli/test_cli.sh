@@ -182,6 +182,8 @@ fi
 expect "demo" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --count 200
 expect "demo icmsg" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend icmsg --count 200
 expect "demo multi" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend multi --count 200
+expect "demo rpmsg" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend rpmsg --count 200
+expect "demo rpmsg blocking" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend rpmsg --mode blocking --count 200
 expect "demo bad backend" 2 "--backend: 'nope'" -- "$amp" demo --backend nope
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
 

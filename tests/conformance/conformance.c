@@ -2,6 +2,7 @@
  * One conformance suite of the IPC service API (<amplink/ipc_service.h>), compiled once per backend:
  *   -DCONF_BACKEND_ICMSG  the ICMsg instances of the default board (APU <-> RPU0)
  *   -DCONF_BACKEND_MULTI  the multi-endpoint zero-copy instances of the default board (APU <-> RPU1)
+ *   -DCONF_BACKEND_RPMSG  the RPMsg instances of the default board (APU host <-> RPU0 remote)
  * Both sides run in this process, each agent with its own interrupt thread (the callbacks' context).
  *
  * The skip rule: every test first probes the capability it needs. An operation the backend lacks answers -ENOTSUP
@@ -31,8 +32,10 @@
 #include <amplink/ipc/ipc_icmsg.h>
 #elif defined(CONF_BACKEND_MULTI)
 #include <amplink/ipc/ipc_multi.h>
+#elif defined(CONF_BACKEND_RPMSG)
+#include <amplink/ipc/ipc_rpmsg.h>
 #else
-#error "define CONF_BACKEND_ICMSG or CONF_BACKEND_MULTI"
+#error "define CONF_BACKEND_ICMSG, CONF_BACKEND_MULTI or CONF_BACKEND_RPMSG"
 #endif
 
 /* ---- the per-backend table ---- */
@@ -66,6 +69,15 @@ static const struct conf_backend BK = {
 	.no_unbound_on_deregister = CLASSIC_REASON,
 	.no_unbound_on_close = CLASSIC_REASON,
 };
+#elif defined(CONF_BACKEND_RPMSG)
+static const struct conf_backend BK = {
+	.name = "rpmsg",
+	.agent = { "apu", "rpu0" }, /* the APU is the virtio host, RPU0 the remote */
+	.label = { "ipc_rpmsg_apu", "ipc_rpmsg_rpu0" },
+	.header_peer_max = NULL,
+	.no_unbound_on_deregister = NULL,
+	.no_unbound_on_close = NULL,
+};
 #else
 static const struct conf_backend BK = {
 	.name = "multi",
@@ -73,11 +85,7 @@ static const struct conf_backend BK = {
 	.label = { "ipc_multi_apu", "ipc_multi_rpu1" },
 	.header_peer_max = NULL,
 	.no_unbound_on_deregister = NULL,
-	/* A known limitation, not a missing feature: the peer's unbound() does run, but the backend has no restart
-	 * handshake, so the side that stayed open cannot rebind after the other closes and reopens its instance
-	 * (it reads the reset control ring as corrupt). Listed in the README until it is fixed. */
-	.no_unbound_on_close = "ipc_multi cannot rebind after the peer closes and reopens its instance "
-			       "(no restart handshake yet)",
+	.no_unbound_on_close = NULL,
 };
 #endif
 
@@ -534,8 +542,10 @@ static void test_rx_valid_during_callback(void **state)
 	atomic_store(&e->s[1].mode, MODE_VALIDITY);
 	uint8_t buf[512];
 	const int n = 300;
+	uint32_t max = peer_max(e, 0);
+	size_t span = max && max < 508u ? max - 8u + 1u : 500u; /* lengths 8 .. min(507, the peer's limit) */
 	for (int i = 0; i < n; i++) {
-		size_t len = make_msg(buf, (uint32_t)i, 8 + ((size_t)i * 41u) % 500u);
+		size_t len = make_msg(buf, (uint32_t)i, 8 + ((size_t)i * 41u) % span);
 		assert_int_equal(send_retry(&e->s[0].ept, buf, len), (int)len);
 	}
 	assert_true(wait_for(&e->s[1].received, n));

@@ -30,7 +30,7 @@
 #define RPU_DEV "ipi_rpu0_apu"
 
 static const char usage[] =
-	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi]\n"
+	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi|rpmsg]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
@@ -38,7 +38,9 @@ static const char usage[] =
 	"--backend icmsg: the same through the IPC service (ICMsg instances ipc_icmsg_apu / ipc_icmsg_rpu0 of the\n"
 	"board): RPU0 echoes every message of endpoint \"echo\" (8 to 64 bytes, checksummed).\n"
 	"--backend multi: the multi-endpoint zero-copy backend (instances ipc_multi_apu / ipc_multi_rpu1, APU <-> RPU1):\n"
-	"RPU1 echoes endpoints \"echo0\" and \"echo1\"; the APU alternates between them, zero-copy TX on echo1.\n";
+	"RPU1 echoes endpoints \"echo0\" and \"echo1\"; the APU alternates between them, zero-copy TX on echo1.\n"
+	"--backend rpmsg: the same two endpoints over RPMsg (virtio vrings in rpmsg_shm; the APU is the host, RPU0\n"
+	"the remote, instances ipc_rpmsg_apu / ipc_rpmsg_rpu0), bound through the name service.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
 {
@@ -460,16 +462,25 @@ static void me_rpu_received(const void *data, size_t len, void *priv)
 		atomic_fetch_add(&ie.bad, 1);
 }
 
-static int rpu_multi_main(const char *soc_name, enum ampl_wait_mode mode)
+/* A multi-endpoint demo: the remote agent, both instances, and how the instance is described. */
+struct me_target {
+	const char *rpu, *apu_inst, *rpu_inst, *what;
+};
+
+static const struct me_target me_multi = { "rpu1", "ipc_multi_apu", "ipc_multi_rpu1", "multi-endpoint" };
+static const struct me_target me_rpmsg = { "rpu0", "ipc_rpmsg_apu", "ipc_rpmsg_rpu0", "RPMsg (virtio, host)" };
+
+static int rpu_multi_main(const char *soc_name, enum ampl_wait_mode mode, const struct me_target *t)
 {
 	static const struct ipc_ept_cfg cfg[2] = {
 		{ .name = "echo0", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[0] },
 		{ .name = "echo1", .cb = { .received = me_rpu_received, .error = ie_error }, .priv = &me_ept[1] },
 	};
-	return rpu_ipc_main(soc_name, "rpu1", "ipc_multi_rpu1", mode, me_ept, cfg, 2);
+	return rpu_ipc_main(soc_name, t->rpu, t->rpu_inst, mode, me_ept, cfg, 2);
 }
 
-static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child)
+static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t count, pid_t child,
+			  const struct me_target *t)
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
@@ -477,7 +488,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.got, 0, 0);
 	bool no_irq = mode != AMPL_WAIT_BLOCK;
-	int code = ie_attach(soc_name, "apu", "ipc_multi_apu", mode, no_irq, &soc, &ag, &dev);
+	int code = ie_attach(soc_name, "apu", t->apu_inst, mode, no_irq, &soc, &ag, &dev);
 	if (code) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
@@ -552,12 +563,13 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	if (!rpu_ok || atomic_load(&ie.bad))
 		errors++;
 	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
-	printf("  apu -> rpu1 through the IPC service, multi-endpoint instance ipc_multi_apu (%s); rpu1 (pid %d)\n"
-	       "  echoes endpoints echo0 (copy) and echo1 (zero-copy TX), alternately\n", dev->name, (int)child);
+	printf("  apu -> %s through the IPC service, %s instance %s (%s); %s (pid %d)\n"
+	       "  echoes endpoints echo0 (copy) and echo1 (zero-copy TX), alternately\n",
+	       t->rpu, t->what, t->apu_inst, dev->name, t->rpu, (int)child);
 	printf("  wait mode:  %s; largest buffer %d bytes\n", ampl_wait_mode_name(mode),
 	       bound ? ipc_service_get_tx_buffer_size(&me_ept[0]) : 0);
 	printf("  messages:   %llu sent, %llu answered correctly, %llu errors%s\n", (unsigned long long)sent,
-	       (unsigned long long)answered, (unsigned long long)errors, rpu_ok ? "" : " (rpu1 failed)");
+	       (unsigned long long)answered, (unsigned long long)errors, rpu_ok ? "" : " (the remote failed)");
 	if (answered + errors && sent) {
 		cli_sort(rtt, sent);
 		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
@@ -585,7 +597,8 @@ int cmd_demo(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
 	enum ampl_wait_mode mode = AMPL_WAIT_ADAPTIVE;
-	bool icmsg = false, multi = false;
+	bool icmsg = false;
+	const struct me_target *me = NULL;
 	char name[64];
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
 	int c;
@@ -605,10 +618,12 @@ int cmd_demo(int argc, char **argv)
 			snprintf(name, sizeof(name), "%s", optarg);
 			break;
 		case 'b':
-			if (strcmp(optarg, "ipm") && strcmp(optarg, "icmsg") && strcmp(optarg, "multi"))
-				return cli_fail(EXIT_USAGE, "demo", "--backend: '%s' is not ipm, icmsg or multi", optarg);
+			if (strcmp(optarg, "ipm") && strcmp(optarg, "icmsg") && strcmp(optarg, "multi") &&
+			    strcmp(optarg, "rpmsg"))
+				return cli_fail(EXIT_USAGE, "demo", "--backend: '%s' is not ipm, icmsg, multi or rpmsg",
+						optarg);
 			icmsg = !strcmp(optarg, "icmsg");
-			multi = !strcmp(optarg, "multi");
+			me = !strcmp(optarg, "multi") ? &me_multi : !strcmp(optarg, "rpmsg") ? &me_rpmsg : NULL;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -629,8 +644,8 @@ int cmd_demo(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "demo", "fork: %s", strerror(errno));
 	}
 	if (child == 0)
-		_exit(multi ? rpu_multi_main(name, mode) : icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
-	int code = multi   ? apu_multi_main(name, mode, count, child)
+		_exit(me ? rpu_multi_main(name, mode, me) : icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
+	int code = me      ? apu_multi_main(name, mode, count, child, me)
 		   : icmsg ? apu_icmsg_main(name, mode, count, child)
 			   : apu_main(name, mode, count, child);
 	ampl_soc_destroy(name);

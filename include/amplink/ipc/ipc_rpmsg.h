@@ -1,0 +1,110 @@
+/*
+ * The RPMsg backend of the IPC service (Zephyr's ipc_rpmsg_static_vrings.c, over <amplink/ipc/rpmsg.h>): an
+ * instance is one RPMsg virtio device over one shared region, host or remote, signalled through a pair of mailbox
+ * channels used as doorbells (signalling mode). An instance is a `struct device` whose api is ipc_rpmsg_backend,
+ * whose config is a `struct ipc_rpmsg_config` and whose data is a `struct ipc_rpmsg_data`.
+ *
+ * Endpoints are bound by name through the RPMsg name service, in either registration order and either start
+ * order: both sides announce their named endpoints (the host too: host_announce), and an endpoint is bound when
+ * it knows its peer's address, from the peer's announcement or, for a peer that does not announce (Zephyr's
+ * static-vrings host, Linux), from the first message it receives: the host sends an empty message when its
+ * endpoint binds, as Zephyr's backend does. Empty messages are therefore reserved: send() refuses len 0 and
+ * received() never sees one. unbound() runs when the peer destroys its endpoint (NS DESTROY), deregisters,
+ * closes its instance, restarts, or its processor goes offline; the endpoint stays registered and binds again
+ * when the peer comes back.
+ *
+ * Devicetree (Zephyr's binding, plus amplink's optional sizes; see the README):
+ *     ipc_rpmsg_apu: ipc-rpmsg-apu {
+ *         compatible = "zephyr,ipc-openamp-static-vrings";
+ *         memory-region = <&rpmsg_shm>;
+ *         mboxes = <&ipi_apu_rpu0 0>, <&ipi_apu_rpu0 1>; mbox-names = "tx", "rx";
+ *         role = "host";                      (or "remote")
+ *     };
+ * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/soc.h>) builds the device from such a node.
+ *
+ * Return codes (beyond the front end's, <amplink/ipc_service.h>)
+ *   send             bytes; -EBADMSG (len 0); -EBUSY (not bound, link down); -EMSGSIZE (above the buffer
+ *                    payload: no truncation); -ENOMEM (no buffer now: never waits)
+ *   get_tx_buffer    0; -EALREADY (this endpoint holds an unsent buffer); -ENOMEM (*size above the payload;
+ *                    *size = the payload); -ENOBUFS (none within @wait); -EBUSY (not bound)
+ *   drop_tx_buffer   0; -EALREADY (dropped already); -ENXIO (not the endpoint's obtained buffer)
+ *   send_nocopy      bytes; -ENXIO (not the endpoint's obtained buffer); -EBADMSG (len 0 or above what was
+ *                    obtained: the buffer stays the caller's); -EBUSY (link down: the buffer is gone with it)
+ *   hold_rx_buffer   0; -EALREADY (held already); -EINVAL (not the buffer being delivered); -ENOMEM (too many held)
+ *   release_rx_buffer 0; -ENXIO (not held)
+ *
+ * Contexts: bound, unbound, received and error run in the mailbox RX callback context (the agent's interrupt
+ * context in the virtual SoC; the mailbox ISR on firmware) and must not block; they may send, get a buffer with
+ * K_NO_WAIT, hold and release. open/close, register/deregister and get_tx_buffer with a wait: thread.
+ */
+#ifndef AMPLINK_IPC_IPC_RPMSG_H
+#define AMPLINK_IPC_IPC_RPMSG_H
+
+#include <amplink/ipc/rpmsg.h>
+#include <amplink/ipc_service_backend.h>
+#include <amplink/mailbox_client.h>
+
+#ifndef IPC_RPMSG_MAX_EPT
+#define IPC_RPMSG_MAX_EPT 8u
+#endif
+#ifndef IPC_RPMSG_NS_TABLE
+#define IPC_RPMSG_NS_TABLE 8u
+#endif
+
+/**
+ * struct ipc_rpmsg_config - constant configuration of an instance.
+ * @role:        RPMSG_HOST or RPMSG_REMOTE
+ * @shm, @shm_size, @da_base: the region (this core's address, size, device address)
+ * @vring_num, @vring_align, @h2r_buf_size, @r2h_buf_size: as struct rpmsg_virtio_config (0: defaults)
+ * @tx_chan, @rx_chan: mailbox channels not yet bound to a client; or NULL and then @mbox_node names "tx"/"rx"
+ * @error:       optional: instance-level protocol errors (no endpoint to report them to)
+ */
+struct ipc_rpmsg_config {
+	int role;
+	void *shm;
+	uint32_t shm_size;
+	uint32_t da_base;
+	uint32_t vring_num, vring_align;
+	uint32_t h2r_buf_size, r2h_buf_size;
+	struct mbox_chan *tx_chan, *rx_chan;
+	const struct mbox_consumer *mbox_node;
+	void (*error)(const struct device *instance, const char *msg);
+};
+
+/** One endpoint slot. Private. */
+struct ipc_rpmsg_ept {
+	struct rpmsg_endpoint ep;
+	const struct ipc_ept_cfg *cfg;
+	struct ipc_rpmsg_data *d;
+	atomic_bool used;
+	atomic_bool bound;
+	atomic_bool hello_sent; /* host: the empty bind message went out for the current binding */
+	void *tx_buf;          /* the obtained, unsent buffer (NULL: none) */
+	uint32_t tx_cap;       /* what was obtained */
+	const void *tx_dropped; /* the last dropped buffer, until another is obtained */
+	void *held[RPMSG_BUF_SLOTS];
+};
+
+/** Mutable state of an instance (zero it). Private. */
+struct ipc_rpmsg_data {
+	const struct device *dev;
+	struct rpmsg_device rdev;
+	struct rpmsg_virtio_config vcfg;
+	struct rpmsg_ns_entry ns_table[IPC_RPMSG_NS_TABLE];
+	struct ipc_rpmsg_ept ept[IPC_RPMSG_MAX_EPT];
+	struct mbox_client cl_tx, cl_rx;
+	struct mbox_chan *tx_chan, *rx_chan;
+	atomic_flag lock;      /* endpoint table and the zero-copy records */
+	atomic_flag tx_lock;   /* the doorbell */
+	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
+	_Atomic int open;
+	const void *rx_cur;    /* the payload being delivered (RX context only) */
+	bool rx_cur_held;
+};
+
+extern const struct ipc_service_backend ipc_rpmsg_backend;
+
+/** ipc_rpmsg_device() - the RPMsg device of an open instance (statistics, link state), or NULL. */
+struct rpmsg_device *ipc_rpmsg_device(const struct device *instance);
+
+#endif /* AMPLINK_IPC_IPC_RPMSG_H */

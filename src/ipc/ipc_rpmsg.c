@@ -1,0 +1,544 @@
+/*
+ * IPC service backend over RPMsg (see <amplink/ipc/ipc_rpmsg.h>): endpoints of the IPC service are RPMsg
+ * endpoints bound through the name service; the doorbells are a pair of mailbox channels in signalling mode.
+ */
+#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's hotplug events */
+#include <amplink/ipc/ipc_rpmsg.h>
+#include <amplink/mailbox_controller.h> /* ampl_mbox_poll_kick() */
+
+#define CLOSE_DRAIN_US 20000u
+
+static struct ipc_rpmsg_data *data_of(const struct device *instance)
+{
+	return instance && instance->api == &ipc_rpmsg_backend ? (struct ipc_rpmsg_data *)instance->data : NULL;
+}
+
+static struct ipc_rpmsg_ept *ept_of(struct ipc_rpmsg_data *d, void *token)
+{
+	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++)
+		if (token == &d->ept[i] && atomic_load(&d->ept[i].used))
+			return &d->ept[i];
+	return NULL;
+}
+
+struct rpmsg_device *ipc_rpmsg_device(const struct device *instance)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	return d && atomic_load(&d->open) ? &d->rdev : NULL;
+}
+
+/* ---- doorbells ---- */
+
+static void on_tx_prepare(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	atomic_store(&AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, cl_tx)->armed, false);
+}
+
+/* The RPMsg device's notify hook: ring the peer (any notify id: the peer processes everything on a doorbell). */
+static void ring(void *priv, uint32_t notifyid)
+{
+	(void)notifyid;
+	struct ipc_rpmsg_data *d = priv;
+	unsigned key = ampl_spin_lock(&d->tx_lock);
+	struct mbox_chan *tx = d->tx_chan;
+	if (tx) {
+		if (!mbox_client_tx_busy(tx)) {
+			(void)mbox_send_message(tx, NULL);
+		} else if (!atomic_load(&d->armed)) {
+			/* a doorbell queued behind the one in flight is rung after this change: enough */
+			atomic_store(&d->armed, true);
+			if (mbox_send_message(tx, NULL) < 0)
+				atomic_store(&d->armed, false);
+			else
+				ampl_mbox_poll_kick(tx->mbox);
+		}
+	}
+	ampl_spin_unlock(&d->tx_lock, key);
+}
+
+static void report(struct ipc_rpmsg_data *d, const char *msg)
+{
+	const struct ipc_rpmsg_config *cfg = d->dev->config;
+	if (cfg->error) {
+		cfg->error(d->dev, msg);
+		return;
+	}
+	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
+		struct ipc_rpmsg_ept *e = &d->ept[i];
+		if (atomic_load(&e->used) && e->cfg->cb.error)
+			e->cfg->cb.error(msg, e->cfg->priv);
+	}
+}
+
+static void on_error(struct rpmsg_device *rdev, const char *msg)
+{
+	report(AMPL_CONTAINER_OF(rdev, struct ipc_rpmsg_data, rdev), msg);
+}
+
+/* ---- binding ---- */
+
+/* Bind @e if it knows its peer's address now (RX context, or the registering thread before any doorbell). */
+/* Host: tell a peer that does not listen to announcements (Zephyr's static vrings, Linux) our address. */
+static void send_hello(struct ipc_rpmsg_ept *e)
+{
+	if (e->d->vcfg.role == RPMSG_HOST && atomic_load(&e->bound) && !atomic_exchange(&e->hello_sent, true) &&
+	    rpmsg_trysend(&e->ep, "", 0) != 0)
+		atomic_store(&e->hello_sent, false); /* no buffer now: retried at the next doorbell */
+}
+
+static void try_bind(struct ipc_rpmsg_ept *e)
+{
+	if (!atomic_load(&e->used) || !is_rpmsg_ept_ready(&e->ep) || atomic_exchange(&e->bound, true))
+		return;
+	send_hello(e);
+	if (e->cfg->cb.bound)
+		e->cfg->cb.bound(e->cfg->priv);
+}
+
+static void sync_bindings(struct ipc_rpmsg_data *d)
+{
+	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
+		struct ipc_rpmsg_ept *e = &d->ept[i];
+		try_bind(e);
+		if (atomic_load(&e->used))
+			send_hello(e);
+	}
+}
+
+static void on_unbind(struct rpmsg_endpoint *ep)
+{
+	struct ipc_rpmsg_ept *e = AMPL_CONTAINER_OF(ep, struct ipc_rpmsg_ept, ep);
+	atomic_store(&e->hello_sent, false);
+	if (atomic_exchange(&e->bound, false) && e->cfg->cb.unbound)
+		e->cfg->cb.unbound(e->cfg->priv);
+}
+
+static int on_message(struct rpmsg_endpoint *ep, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)src;
+	(void)priv;
+	struct ipc_rpmsg_ept *e = AMPL_CONTAINER_OF(ep, struct ipc_rpmsg_ept, ep);
+	try_bind(e); /* the first message binds an endpoint whose peer does not announce */
+	if (len == 0 || !atomic_load(&e->bound))
+		return RPMSG_SUCCESS; /* the bind message */
+	struct ipc_rpmsg_data *d = e->d;
+	d->rx_cur = data;
+	d->rx_cur_held = false;
+	if (e->cfg->cb.received)
+		e->cfg->cb.received(data, len, e->cfg->priv);
+	d->rx_cur = NULL;
+	return RPMSG_SUCCESS;
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, cl_rx);
+	if (!atomic_load(&d->open))
+		return; /* the open path polls once after init: nothing is lost */
+	if (mssg == ICMSG_PEER_OFFLINE)
+		rpmsg_virtio_peer_lost(&d->rdev);
+	else if (mssg == ICMSG_PEER_ONLINE)
+		ring(d, RPMSG_NOTIFYID_VDEV);
+	else
+		rpmsg_virtio_notified(&d->rdev);
+	sync_bindings(d);
+}
+
+/* ---- instance ---- */
+
+static struct mbox_chan *get_chan(struct ipc_rpmsg_data *d, struct mbox_client *cl, struct mbox_chan *given,
+				  const char *name, int *err)
+{
+	const struct ipc_rpmsg_config *cfg = d->dev->config;
+	cl->node = cfg->mbox_node;
+	if (given) {
+		*err = mbox_bind_client(given, cl);
+		return *err ? NULL : given;
+	}
+	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
+	if (AMPL_IS_ERR(c)) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
+	}
+	*err = 0;
+	return c;
+}
+
+static void free_tx_chan(struct ipc_rpmsg_data *d)
+{
+	unsigned key = ampl_spin_lock(&d->tx_lock);
+	struct mbox_chan *tx = d->tx_chan;
+	d->tx_chan = NULL;
+	ampl_spin_unlock(&d->tx_lock, key);
+	if (tx)
+		mbox_free_channel(tx);
+}
+
+static int open_instance(const struct device *instance)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	const struct ipc_rpmsg_config *cfg = instance ? instance->config : NULL;
+	if (!d || !cfg || !cfg->shm || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan)))
+		return -EINVAL;
+	if (cfg->role != RPMSG_HOST && cfg->role != RPMSG_REMOTE)
+		return -EINVAL;
+	if (atomic_load(&d->open))
+		return -EALREADY;
+	d->dev = instance;
+	ampl_memset(&d->rdev, 0, sizeof(d->rdev));
+	ampl_memset(d->ns_table, 0, sizeof(d->ns_table));
+	atomic_flag_clear(&d->lock);
+	atomic_flag_clear(&d->tx_lock);
+	atomic_store(&d->armed, false);
+	d->vcfg = (struct rpmsg_virtio_config){
+		.role = cfg->role,
+		.shm = cfg->shm,
+		.shm_size = cfg->shm_size,
+		.da_base = cfg->da_base,
+		.vring_num = cfg->vring_num,
+		.vring_align = cfg->vring_align,
+		.h2r_buf_size = cfg->h2r_buf_size,
+		.r2h_buf_size = cfg->r2h_buf_size,
+		.host_announce = true,
+		.notify = ring,
+		.notify_priv = d,
+		.error = on_error,
+		.ns_table = d->ns_table,
+		.ns_table_len = IPC_RPMSG_NS_TABLE,
+		.priv = d,
+	};
+	int err;
+	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
+	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
+	struct mbox_chan *tx = get_chan(d, &d->cl_tx, cfg->tx_chan, "tx", &err);
+	if (!tx)
+		return err ? err : -EIO;
+	unsigned key = ampl_spin_lock(&d->tx_lock);
+	d->tx_chan = tx;
+	ampl_spin_unlock(&d->tx_lock, key);
+	d->rx_chan = get_chan(d, &d->cl_rx, cfg->rx_chan, "rx", &err);
+	if (!d->rx_chan) {
+		free_tx_chan(d);
+		return err ? err : -EIO;
+	}
+	int r = rpmsg_virtio_init(&d->rdev, &d->vcfg);
+	if (r) {
+		mbox_free_channel(d->rx_chan);
+		d->rx_chan = NULL;
+		free_tx_chan(d);
+		return -EINVAL; /* the region cannot hold the layout */
+	}
+	atomic_store(&d->open, 1);
+	rpmsg_virtio_poll(&d->rdev); /* a doorbell that came before `open` was set */
+	return 0;
+}
+
+static int close_instance(const struct device *instance)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (!atomic_load(&d->open))
+		return -EALREADY;
+	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++)
+		if (atomic_load(&d->ept[i].used))
+			return -EBUSY;
+	atomic_store(&d->open, 0);
+	if (d->rx_chan)
+		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
+	d->rx_chan = NULL;
+	rpmsg_virtio_deinit(&d->rdev); /* tells the peer, and rings it */
+	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
+	uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
+	while ((atomic_load(&d->armed) || mbox_client_tx_busy(d->tx_chan)) && ampl_os_uptime_us() < end)
+		ampl_cpu_relax();
+	free_tx_chan(d);
+	return 0;
+}
+
+/* ---- endpoints ---- */
+
+static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d || !cfg || !token || !cfg->name || !cfg->name[0])
+		return -EINVAL;
+	if (!atomic_load(&d->open))
+		return -EBUSY; /* open the instance first */
+	if (__builtin_strlen(cfg->name) >= RPMSG_NAME_SIZE)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	struct ipc_rpmsg_ept *e = NULL;
+	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
+		struct ipc_rpmsg_ept *x = &d->ept[i];
+		if (atomic_load(&x->used)) {
+			if (!__builtin_strcmp(x->cfg->name, cfg->name)) {
+				ampl_spin_unlock(&d->lock, key);
+				return -EALREADY;
+			}
+		} else if (!e) {
+			e = x;
+		}
+	}
+	if (!e) {
+		ampl_spin_unlock(&d->lock, key);
+		return -EBUSY; /* all IPC_RPMSG_MAX_EPT slots in use */
+	}
+	ampl_memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->d = d;
+	atomic_store(&e->used, true);
+	ampl_spin_unlock(&d->lock, key);
+	/* The token is set before the endpoint exists: bound() and received() may run before this returns. */
+	*token = e;
+	int r = rpmsg_create_ept(&e->ep, &d->rdev, cfg->name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, on_message, on_unbind);
+	if (r) {
+		atomic_store(&e->used, false);
+		return r == RPMSG_ERR_ADDR ? -EBUSY : -EINVAL;
+	}
+	/* A remembered announcement binds at once; the doorbell context binds the rest. */
+	rpmsg_virtio_poll(&d->rdev);
+	sync_bindings(d);
+	return 0;
+}
+
+static int deregister_ept(const struct device *instance, void *token)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	unsigned key = ampl_spin_lock(&d->lock);
+	void *tx = e->tx_buf;
+	e->tx_buf = NULL;
+	void *held[RPMSG_BUF_SLOTS];
+	ampl_memcpy(held, e->held, sizeof(held));
+	ampl_memset(e->held, 0, sizeof(e->held));
+	ampl_spin_unlock(&d->lock, key);
+	if (tx)
+		(void)rpmsg_release_tx_buffer(&e->ep, tx);
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++)
+		if (held[i])
+			(void)rpmsg_release_rx_buffer(&e->ep, held[i]);
+	rpmsg_destroy_ept(&e->ep); /* NS DESTROY: the peer's unbound(); no callback of ours runs after it */
+	atomic_store(&e->bound, false);
+	atomic_store(&e->used, false);
+	return 0;
+}
+
+static int map_send_error(int r)
+{
+	switch (r) {
+	case RPMSG_ERR_NO_BUFF:
+		return -ENOMEM;
+	case RPMSG_ERR_BUFF_SIZE:
+		return -EMSGSIZE;
+	case RPMSG_ERR_DEV_STATE:
+	case RPMSG_ERR_ADDR:
+		return -EBUSY;
+	default:
+		return r < 0 ? -EINVAL : r;
+	}
+}
+
+static int send(const struct device *instance, void *token, const void *data, size_t len)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	if (!data || len == 0)
+		return -EBADMSG;
+	if (!atomic_load(&e->bound))
+		return -EBUSY;
+	if (len > 0xFFFFu)
+		return -EMSGSIZE;
+	return map_send_error(rpmsg_trysend(&e->ep, data, (int)len));
+}
+
+static int get_size(const struct device *instance, void *token)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	int r = rpmsg_get_tx_buffer_size(&e->ep);
+	return r < 0 ? -EBUSY : r;
+}
+
+static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d || !data || !size)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	if (!atomic_load(&e->bound))
+		return -EBUSY;
+	int cap = rpmsg_get_tx_buffer_size(&e->ep);
+	if (cap <= 0)
+		return -EBUSY;
+	if (*size > (uint32_t)cap) {
+		*size = (uint32_t)cap;
+		return -ENOMEM;
+	}
+	unsigned key = ampl_spin_lock(&d->lock);
+	bool have = e->tx_buf != NULL;
+	ampl_spin_unlock(&d->lock, key);
+	if (have)
+		return -EALREADY;
+	uint32_t timeout_ms = wait.us < 0 ? UINT32_MAX : (uint32_t)((wait.us + 999) / 1000);
+	uint32_t got = 0;
+	void *buf = rpmsg_get_tx_payload_buffer_timeout(&e->ep, &got, timeout_ms);
+	if (!buf)
+		return rpmsg_virtio_link_up(&d->rdev) ? -ENOBUFS : -EBUSY;
+	key = ampl_spin_lock(&d->lock);
+	if (e->tx_buf) { /* another thread of this endpoint won the race */
+		ampl_spin_unlock(&d->lock, key);
+		(void)rpmsg_release_tx_buffer(&e->ep, buf);
+		return -EALREADY;
+	}
+	e->tx_buf = buf;
+	e->tx_cap = got;
+	e->tx_dropped = NULL;
+	ampl_spin_unlock(&d->lock, key);
+	*data = buf;
+	*size = got;
+	return 0;
+}
+
+static int drop_tx_buffer(const struct device *instance, void *token, const void *data)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r;
+	if (data && data == e->tx_buf) {
+		e->tx_buf = NULL;
+		e->tx_dropped = data;
+		r = 0;
+	} else {
+		r = data && data == e->tx_dropped ? -EALREADY : -ENXIO;
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (!r)
+		(void)rpmsg_release_tx_buffer(&e->ep, (void *)(uintptr_t)data);
+	return r;
+}
+
+static int send_nocopy(const struct device *instance, void *token, const void *data, size_t len)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r = 0;
+	if (!data || data != e->tx_buf)
+		r = -ENXIO;
+	else if (len == 0 || len > e->tx_cap)
+		r = -EBADMSG;
+	else if (!atomic_load(&e->bound))
+		r = -EBUSY;
+	else
+		e->tx_buf = NULL; /* ours to send now: no second send or drop of it */
+	ampl_spin_unlock(&d->lock, key);
+	if (r)
+		return r;
+	r = rpmsg_send_nocopy(&e->ep, data, (int)len);
+	if (r == (int)len)
+		return r;
+	if (r == RPMSG_ERR_ADDR) { /* not bound after all: the buffer stays the caller's */
+		key = ampl_spin_lock(&d->lock);
+		e->tx_buf = (void *)(uintptr_t)data;
+		ampl_spin_unlock(&d->lock, key);
+	}
+	return map_send_error(r);
+}
+
+static int hold_rx_buffer(const struct device *instance, void *token, void *data)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	unsigned key = ampl_spin_lock(&d->lock);
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
+		if (data && e->held[i] == data) {
+			ampl_spin_unlock(&d->lock, key);
+			return -EALREADY;
+		}
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (!data || data != d->rx_cur)
+		return -EINVAL; /* only the buffer being delivered, inside received() */
+	int r = rpmsg_hold_rx_buffer(&e->ep, data);
+	if (r == RPMSG_ERR_NO_MEM)
+		return -ENOMEM;
+	if (r)
+		return -EINVAL;
+	key = ampl_spin_lock(&d->lock);
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
+		if (!e->held[i]) {
+			e->held[i] = data;
+			break;
+		}
+	}
+	ampl_spin_unlock(&d->lock, key);
+	return 0;
+}
+
+static int release_rx_buffer(const struct device *instance, void *token, void *data)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	struct ipc_rpmsg_ept *e = ept_of(d, token);
+	if (!e)
+		return -ENOENT;
+	unsigned key = ampl_spin_lock(&d->lock);
+	bool found = false;
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
+		if (data && e->held[i] == data) {
+			e->held[i] = NULL;
+			found = true;
+			break;
+		}
+	}
+	ampl_spin_unlock(&d->lock, key);
+	if (!found)
+		return -ENXIO;
+	/* After a link down the buffer belongs to the old session: nothing to give back (the core says PARAM). */
+	(void)rpmsg_release_rx_buffer(&e->ep, data);
+	return 0;
+}
+
+const struct ipc_service_backend ipc_rpmsg_backend = {
+	.open_instance = open_instance,
+	.close_instance = close_instance,
+	.register_endpoint = register_ept,
+	.deregister_endpoint = deregister_ept,
+	.send = send,
+	.get_tx_buffer_size = get_size,
+	.get_tx_buffer = get_tx_buffer,
+	.drop_tx_buffer = drop_tx_buffer,
+	.send_nocopy = send_nocopy,
+	.hold_rx_buffer = hold_rx_buffer,
+	.release_rx_buffer = release_rx_buffer,
+};

@@ -1,0 +1,255 @@
+/*
+ * RPMsg remote (virtio device role): writes the resource table, follows the host's handshake, takes the host's
+ * empty buffers from vring0 for its TX and its messages from vring1 (include/amplink/ipc/rpmsg.h, docs/rpmsg.md).
+ *
+ * Link state, checked at every pass of rpmsg_virtio_notified() and (cheaply) before every TX buffer is taken:
+ *   up   when the status byte has DRIVER_OK and the host acknowledged our remote_sid (host_ack == my_sid), or the
+ *        host never writes the session words (host_sid == 0: a legacy Linux / OpenAMP host; no restart detection).
+ *        The words are read seqlock-style (host_sid, status, host_ack, host_sid again; unequal: the host is
+ *        rewriting them and notifies when done), because the host clears DRIVER_OK first when it starts over and
+ *        writes host_ack and host_sid before DRIVER_OK.
+ *   down when DRIVER_OK drops or host_sid changes (the host restarted): unbind, and up again at once if the new
+ *        session is already acknowledged, with fresh ring shadows (the host zeroed the rings).
+ */
+#include "rpmsg_internal.h"
+
+#define VDEV(rdev) ((rdev)->shm + RPMSG_RSC_VDEV_OFF)
+#define SESS(rdev) ((rdev)->shm + RPMSG_RSC_SESSION_OFF)
+
+/* The table this remote writes (words 1..28; ver is written apart, first 0 then 1). Patched: vring da, session. */
+static const uint32_t table_words[] = {
+	RPMSG_RSC_NUM, 0, 0, RPMSG_RSC_VDEV_OFF, RPMSG_RSC_SESSION_OFF,
+	/* vdev */ RSC_VDEV, VIRTIO_ID_RPMSG, RPMSG_NOTIFYID_VDEV, 1u << VIRTIO_RPMSG_F_NS, 0, 0,
+	2u << 8, /* status 0, num_of_vrings 2, reserved 0 0 */
+	/* vring0 */ 0, 0, 0, RPMSG_NOTIFYID_VRING0, 0,
+	/* vring1 */ 0, 0, 0, RPMSG_NOTIFYID_VRING1, 0,
+	/* session */ RPMSG_AMPL_RSC_TYPE, 16, RPMSG_AMPL_MAGIC, 0, 0, 0,
+};
+_Static_assert(sizeof(table_words) == RPMSG_RSC_TABLE_SIZE - 4, "table words");
+
+static uint8_t *win(struct rpmsg_device *rdev, uint32_t off)
+{
+	return rdev->shm + rdev->win_off + off;
+}
+
+/* Is the host session we are linked to still there (a cheap re-check before TX, and before blaming the host)? */
+static bool session_ok(struct rpmsg_device *rdev)
+{
+	return (rsc_get8_acq(VDEV(rdev) + VDEV_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       rsc_get32_acq(SESS(rdev) + SESS_HOST_SID) == rdev->peer_sid;
+}
+
+static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, uint32_t need)
+{
+	if (!session_ok(rdev))
+		return RPMSG_ERR_DEV_STATE;
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
+		struct rpmsg_buf_slot *s = &rdev->slots[i];
+		if (s->state == SLOT_SPARE_TX) {
+			if (s->cap < need)
+				return RPMSG_ERR_BUFF_SIZE;
+			*b = *s;
+			s->state = SLOT_FREE;
+			return 0;
+		}
+	}
+	/* Bounded: each round consumes one avail entry, and avail.idx is at most num ahead. */
+	for (;;) {
+		uint32_t off, len;
+		bool was = rdev->vq[0].broken;
+		int id = vq_get_avail(&rdev->vq[0], &off, &len);
+		if (id == -ENODATA)
+			return RPMSG_ERR_NO_BUFF;
+		if (id >= 0 && len >= RPMSG_HDR_SIZE) {
+			uint32_t cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
+			rdev->tx_cap = cap;
+			if (cap < need) {
+				vq_unget_avail(&rdev->vq[0], (uint16_t)id);
+				return RPMSG_ERR_BUFF_SIZE;
+			}
+			b->buf = win(rdev, off);
+			b->cap = cap;
+			b->desc = (uint16_t)id;
+			return 0;
+		}
+		/* A buffer shorter than a header stays held: never used, never returned. */
+		if (!was)
+			rpmsg_note(rdev, rpmsg_err_vq0);
+		if (id == -EIO)
+			return RPMSG_ERR_NO_BUFF;
+	}
+}
+
+static void remote_untake_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b)
+{
+	vq_unget_avail(&rdev->vq[0], b->desc);
+}
+
+static void remote_release_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *s)
+{
+	(void)rdev;
+	s->state = SLOT_SPARE_TX; /* taken from avail: it cannot go back there; the next send uses it */
+}
+
+static void remote_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b, uint32_t len)
+{
+	(void)vq_add_used(&rdev->vq[0], b->desc, RPMSG_HDR_SIZE + len);
+	if (vq_must_notify(&rdev->vq[0]))
+		rdev->kick_mask |= KICK_VQ0;
+}
+
+static void remote_put_rx(struct rpmsg_device *rdev, uint16_t desc)
+{
+	(void)vq_add_used(&rdev->vq[1], desc, 0);
+	if (vq_must_notify(&rdev->vq[1]))
+		rdev->kick_mask |= KICK_VQ1;
+}
+
+static void remote_arm(struct rpmsg_device *rdev, bool want)
+{
+	vq_set_suppress(&rdev->vq[0], !want);
+}
+
+static void remote_link(struct rpmsg_device *rdev, unsigned *key)
+{
+	uint8_t *st_p = VDEV(rdev) + VDEV_STATUS, *sid_p = SESS(rdev) + SESS_HOST_SID;
+	uint32_t sid = rsc_get32_acq(sid_p);
+	uint8_t st = rsc_get8_acq(st_p);
+	uint32_t ack = rsc_get32_acq(SESS(rdev) + SESS_HOST_ACK);
+	if (rsc_get32_acq(sid_p) != sid)
+		return; /* the host is rewriting its words: its notification follows */
+	if (rdev->lost) {
+		rdev->lost = false;
+		rdev->blocked = true;
+		rdev->lost_sid = sid;
+	}
+	if (st & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		rsc_put8_rel(st_p, 0); /* as OpenAMP: acknowledge the reset request */
+		st = 0;
+	}
+	if (!(st & VIRTIO_CONFIG_S_DRIVER_OK))
+		rdev->blocked = false; /* a legacy host that went away came back through status 0 */
+	bool ok = (st & VIRTIO_CONFIG_S_DRIVER_OK) && (sid == 0 || ack == rdev->my_sid) &&
+		  !(rdev->blocked && sid == rdev->lost_sid);
+	if (!ok || sid != rdev->peer_sid)
+		rpmsg_link_down(rdev, key);
+	if (ok && !RPMSG_UP(rdev)) {
+		for (unsigned i = 0; i < 2; i++) {
+			/* The host zeroed both vrings for this session: drop our cached lines of them (clean, since
+			 * we clean every write), or the first partial-line write here (used.flags, used.idx) would
+			 * write back a previous session's used.idx and entries over the host's zeroes. */
+			ampl_cache_invalidate(rdev->shm + rdev->vr_off[i], vring_size(rdev->vr_num, rdev->vr_align));
+			vq_attach(&rdev->vq[i], rdev->shm + rdev->vr_off[i], rdev->vr_num, rdev->vr_align, rdev->vq_map[i],
+				  false);
+			vq_set_window(&rdev->vq[i], rdev->cfg->da_base + rdev->win_off, rdev->cfg->shm_size - rdev->win_off);
+		}
+		rdev->ns = rsc_get32_acq(VDEV(rdev) + VDEV_GFEATURES) >> VIRTIO_RPMSG_F_NS & 1u;
+		vq_set_suppress(&rdev->vq[0], rdev->waiters == 0);
+		rdev->peer_sid = sid;
+		rdev->rx_cap = 0;
+		rpmsg_link_up(rdev, key);
+	}
+}
+
+static void remote_process(struct rpmsg_device *rdev, unsigned *key)
+{
+	remote_link(rdev, key);
+	for (uint32_t n = rdev->vr_num; n && RPMSG_UP(rdev); n--) {
+		uint32_t off, len;
+		bool was = rdev->vq[1].broken;
+		int id = vq_get_avail(&rdev->vq[1], &off, &len);
+		if (id == -ENODATA)
+			break;
+		if (id >= 0 && len >= RPMSG_HDR_SIZE) {
+			rdev->rx_cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
+			rpmsg_deliver(rdev, (uint16_t)id, win(rdev, off), len, key);
+			continue;
+		}
+		if (id >= 0)
+			(void)vq_add_used(&rdev->vq[1], (uint16_t)id, 0); /* shorter than a header: back, unread */
+		/* A host that restarted under us explains it: the next pass follows the new session instead. */
+		if (!was && session_ok(rdev))
+			rpmsg_note(rdev, rpmsg_err_vq1);
+		if (id == -EIO)
+			break;
+	}
+	rpmsg_after_rx(rdev);
+}
+
+#ifndef RPMSG_REMOTE_NS_RX
+/*
+ * The remote binds its endpoints to the host's name-service announcements (OpenAMP hosts announce; Linux never
+ * does, and amplink's host only with host_announce). -DRPMSG_REMOTE_NS_RX=0 leaves that code out of a remote
+ * image: messages to address 53 are then dropped, and unbound endpoints bind from the first message received.
+ */
+#define RPMSG_REMOTE_NS_RX 1
+#endif
+
+static const struct rpmsg_virtio_ops remote_ops = {
+#if RPMSG_REMOTE_NS_RX
+	.ns_rx = rpmsg_ns_rx,
+#endif
+	.process = remote_process,
+	.get_tx = remote_get_tx,
+	.untake_tx = remote_untake_tx,
+	.release_tx = remote_release_tx,
+	.put_tx = remote_put_tx,
+	.put_rx = remote_put_rx,
+	.arm = remote_arm,
+};
+
+int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virtio_config *cfg)
+{
+	int rc = rpmsg_common_init(rdev, cfg, RPMSG_REMOTE, &remote_ops);
+	if (rc)
+		return rc;
+	uint32_t num = cfg->vring_num ? cfg->vring_num : RPMSG_VRING_NUM_DEFAULT;
+	uint32_t align = cfg->vring_align ? cfg->vring_align : RPMSG_VRING_ALIGN_DEFAULT;
+	uint32_t sz = vring_size(num, align);
+	uint32_t v0 = vring_align_up(RPMSG_RSC_TABLE_SIZE, align), v1 = vring_align_up(v0 + sz, align);
+	/* Room for a buffer per direction after the vrings (the host carves them). With num and align within their
+	 * limits every term stays below 2^21, so the sums cannot wrap. */
+	if (num > RPMSG_VQ_MAX_NUM || (num & (num - 1u)) || align < 4u || (align & (align - 1u)) ||
+	    align > VRING_MAX_ALIGN || v1 + sz + 4u * RPMSG_HDR_SIZE > cfg->shm_size) {
+		rdev->ops = NULL;
+		return RPMSG_ERR_PARAM;
+	}
+	rdev->vr_off[0] = v0;
+	rdev->vr_off[1] = v1;
+	rdev->vr_num = num;
+	rdev->vr_align = align;
+	rdev->win_off = v1 + sz;
+	rdev->notifyid[1] = RPMSG_NOTIFYID_VRING0;
+	rdev->notifyid[2] = RPMSG_NOTIFYID_VRING1;
+
+	uint8_t *t = rdev->shm, *ss = SESS(rdev);
+	/* A previous table of ours: keep the host's words and number the new session past both ids. */
+	ampl_cache_invalidate(t, RPMSG_RSC_TABLE_SIZE);
+	bool ours = vio_get32(ss) == RPMSG_AMPL_RSC_TYPE && vio_get32(ss + SESS_MAGIC) == RPMSG_AMPL_MAGIC;
+	uint32_t hsid = ours ? vio_get32(ss + SESS_HOST_SID) : 0, hack = ours ? vio_get32(ss + SESS_HOST_ACK) : 0;
+	uint32_t rsid = ours ? vio_get32(ss + SESS_REMOTE_SID) : 0;
+	rsid = (rsid > hack ? rsid : hack) + 1u;
+
+	/* ver = 0 while the table is rewritten: a host reading it meanwhile finds "no table yet". */
+	rsc_put32_rel(t, 0);
+	ampl_mb();
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(table_words); i++)
+		vio_put32(t + 4 + 4 * i, table_words[i]);
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t *v = VDEV(rdev) + VDEV_VRING(i);
+		vio_put32(v, cfg->da_base + rdev->vr_off[i]);
+		vio_put32(v + 4, align);
+		vio_put32(v + 8, num);
+	}
+	vio_put32(ss + SESS_HOST_SID, hsid);
+	vio_put32(ss + SESS_HOST_ACK, hack);
+	ampl_cache_clean(t, RPMSG_RSC_TABLE_SIZE);
+	rsc_put32_rel(t, RSC_TABLE_VERSION);
+	/* The new session id last: the host acts on it, and everything above is visible before it. */
+	rdev->my_sid = rsid ? rsid : 1u;
+	rsc_put32_rel(ss + SESS_REMOTE_SID, rdev->my_sid);
+	unsigned key = rpmsg_lock(rdev);
+	rdev->kick_mask |= KICK_VDEV;
+	rpmsg_unlock(rdev, key);
+	return RPMSG_SUCCESS;
+}
