@@ -96,13 +96,25 @@ static void try_bind(struct ipc_rpmsg_ept *e)
 		e->cfg->cb.bound(e->cfg->priv);
 }
 
+/*
+ * Bind what can be bound (RX context, or a registering thread). An endpoint is touched only while it is pinned
+ * (busy, taken under the table lock while it is registered and not closing), so that deregister_ept() can wait for
+ * this scan instead of destroying the endpoint under it.
+ */
 static void sync_bindings(struct ipc_rpmsg_data *d)
 {
 	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
 		struct ipc_rpmsg_ept *e = &d->ept[i];
+		unsigned key = ampl_spin_lock(&d->lock);
+		bool pin = atomic_load(&e->used) && !atomic_load(&e->closing);
+		if (pin)
+			atomic_fetch_add(&e->busy, 1);
+		ampl_spin_unlock(&d->lock, key);
+		if (!pin)
+			continue;
 		try_bind(e);
-		if (atomic_load(&e->used))
-			send_hello(e);
+		send_hello(e);
+		atomic_fetch_sub(&e->busy, 1);
 	}
 }
 
@@ -285,18 +297,23 @@ static int register_ept(const struct device *instance, void **token, const struc
 		ampl_spin_unlock(&d->lock, key);
 		return -EBUSY; /* all IPC_RPMSG_MAX_EPT slots in use */
 	}
-	ampl_memset(e, 0, sizeof(*e));
+	ampl_memset(e, 0, sizeof(*e)); /* a free slot is never pinned: nothing else touches it now */
 	e->cfg = cfg;
 	e->d = d;
+	atomic_store(&e->closing, true); /* pinned only once the RPMsg endpoint exists */
 	atomic_store(&e->used, true);
 	ampl_spin_unlock(&d->lock, key);
 	/* The token is set before the endpoint exists: bound() and received() may run before this returns. */
 	*token = e;
 	int r = rpmsg_create_ept(&e->ep, &d->rdev, cfg->name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, on_message, on_unbind);
-	if (r) {
+	key = ampl_spin_lock(&d->lock);
+	if (r)
 		atomic_store(&e->used, false);
+	else
+		atomic_store(&e->closing, false);
+	ampl_spin_unlock(&d->lock, key);
+	if (r)
 		return r == RPMSG_ERR_ADDR ? -EBUSY : -EINVAL;
-	}
 	/* A remembered announcement binds at once; the doorbell context binds the rest. */
 	rpmsg_virtio_poll(&d->rdev);
 	sync_bindings(d);
@@ -312,6 +329,11 @@ static int deregister_ept(const struct device *instance, void *token)
 	if (!e)
 		return -ENOENT;
 	unsigned key = ampl_spin_lock(&d->lock);
+	atomic_store(&e->closing, true); /* no new scan pins it */
+	ampl_spin_unlock(&d->lock, key);
+	while (atomic_load(&e->busy))
+		ampl_cpu_relax(); /* a scan that pinned it finishes (callbacks must not deregister) */
+	key = ampl_spin_lock(&d->lock);
 	void *tx = e->tx_buf;
 	e->tx_buf = NULL;
 	void *held[RPMSG_BUF_SLOTS];
@@ -324,8 +346,10 @@ static int deregister_ept(const struct device *instance, void *token)
 		if (held[i])
 			(void)rpmsg_release_rx_buffer(&e->ep, held[i]);
 	rpmsg_destroy_ept(&e->ep); /* NS DESTROY: the peer's unbound(); no callback of ours runs after it */
+	key = ampl_spin_lock(&d->lock);
 	atomic_store(&e->bound, false);
 	atomic_store(&e->used, false);
+	ampl_spin_unlock(&d->lock, key);
 	return 0;
 }
 

@@ -35,7 +35,8 @@
  *
  * Contexts: bound, unbound, received and error run in the mailbox RX callback context (the agent's interrupt
  * context in the virtual SoC; the mailbox ISR on firmware) and must not block; they may send, get a buffer with
- * K_NO_WAIT, hold and release. open/close, register/deregister and get_tx_buffer with a wait: thread.
+ * K_NO_WAIT, hold and release; they must not deregister or close (deregistration waits for them). open/close,
+ * register/deregister and get_tx_buffer with a wait: thread.
  */
 #ifndef AMPLINK_IPC_IPC_RPMSG_H
 #define AMPLINK_IPC_IPC_RPMSG_H
@@ -77,6 +78,8 @@ struct ipc_rpmsg_ept {
 	const struct ipc_ept_cfg *cfg;
 	struct ipc_rpmsg_data *d;
 	atomic_bool used;
+	atomic_bool closing;   /* being registered or deregistered: binding scans leave it alone */
+	_Atomic int busy;      /* binding scans using it now */
 	atomic_bool bound;
 	atomic_bool hello_sent; /* host: the empty bind message went out for the current binding */
 	void *tx_buf;          /* the obtained, unsent buffer (NULL: none) */
