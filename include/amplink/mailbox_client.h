@@ -152,13 +152,6 @@ bool mbox_client_peek_data(struct mbox_chan *chan);
 bool mbox_client_tx_busy(struct mbox_chan *chan);
 
 /**
- * mbox_client_offline() - amplink extension: 0 while @chan's remote is reachable, else the error a send gets now
- * (-ESHUTDOWN: the remote went offline, see mbox_chan_set_offline()). For a client that skips a doorbell (the
- * remote is known to be awake) but must still not report success to an unreachable remote. Context: any.
- */
-int mbox_client_offline(struct mbox_chan *chan);
-
-/**
  * mbox_free_channel() - release @chan: the controller's shutdown runs, and every message still queued or in
  * flight is reported to tx_done with -ECANCELED (Linux drops them silently). Waits for a running rx_callback to
  * return; must not be called from the channel's own callbacks. Context: thread.

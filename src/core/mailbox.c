@@ -199,16 +199,6 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 	return chan->mbox->ops->peek_data(chan);
 }
 
-int mbox_client_offline(struct mbox_chan *chan)
-{
-	if (!chan)
-		return -EINVAL;
-	unsigned key = ampl_spin_lock(&chan->lock);
-	int err = chan->offline;
-	ampl_spin_unlock(&chan->lock, key);
-	return err;
-}
-
 bool mbox_client_tx_busy(struct mbox_chan *chan)
 {
 	if (!chan)

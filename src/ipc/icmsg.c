@@ -182,7 +182,6 @@ static bool session_step(struct icmsg *im)
 			/* A new peer session: restart our tx ring for it and acknowledge it. */
 			unsigned key = ampl_spin_lock(&im->tx_lock);
 			(void)pbuf_tx_init(&im->tx, &im->tx.cfg);
-			im->ring_next = true;
 			im->remote_sid = rsid;
 			hs_write(im, im->local_sid, rsid);
 			(void)ring_locked(im);
@@ -398,7 +397,6 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
 	(void)pbuf_tx_init(&im->tx, &txc);
-	im->ring_next = true;
 	if (im->classic) {
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
@@ -479,21 +477,12 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED) {
 		r = -EBUSY;
 	} else {
-		uint32_t before = im->tx.wr_idx;
 		r = pbuf_write(&im->tx, data, (uint16_t)len);
 		if (r == -EINVAL)
 			r = -EIO; /* the peer's read index is corrupt */
-		/* Ring only a reader that may be idle: one that still has earlier packets is draining and will read
-		 * this one too (pbuf_reader_at()). The first packet after a ring reset always rings. */
 		if (r > 0) {
-			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A skipped
-			 * one still reports an unreachable peer, as a refused one would. */
-			int e;
-			if (im->ring_next || pbuf_reader_at(&im->tx, before))
-				e = ring_locked(im);
-			else
-				e = im->tx_chan ? mbox_client_offline(im->tx_chan) : 0;
-			im->ring_next = e < 0;
+			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). */
+			int e = ring_locked(im);
 			if (e < 0)
 				r = e;
 		}

@@ -227,17 +227,6 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	return len;
 }
 
-bool pbuf_reader_at(struct pbuf *pb, uint32_t idx)
-{
-	if (pb == NULL || pb->role != ROLE_WRITER)
-		return false;
-	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
-	ampl_mb(); /* store-load: the caller's wr_idx store is visible before the reader's index is loaded */
-	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
-	ampl_mb();
-	return idx_load(rd_loc) == idx;
-}
-
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 {
 	if (pb == NULL || pb->role != ROLE_READER)

@@ -136,8 +136,6 @@ struct icmsg {
 	bool session;          /* session words in use (enable, or detect until a classic peer shows) */
 	bool classic;          /* classic bonding in use (disable, or detect) */
 	bool rx_ready;         /* session: our rx ring was reset by the peer for the current session */
-	bool ring_next;        /* the next send rings whatever the reader's index says (after a ring reset or a
-				* refused doorbell); otherwise a send rings only a reader that may be idle */
 	int rx_fault;          /* last ring error reported (0: none): reported once until it changes */
 	uint16_t local_sid, remote_sid;
 };

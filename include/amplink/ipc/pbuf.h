@@ -238,22 +238,6 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 int pbuf_write(struct pbuf *pb, const void *data, uint16_t len);
 
 /**
- * pbuf_reader_at() - whether the reader's rd_idx (in shared memory, invalidated first) equals @idx.
- * @pb:  a writer (pbuf_tx_init())
- * @idx: a write index this writer published before, e.g. its wr_idx before the last pbuf_write()
- *
- * For doorbell suppression: called right after pbuf_write() with the index before that packet, true means the
- * reader had consumed everything before it, so it may be idle and must be signalled; false means it still has
- * earlier packets to read. A full barrier separates the caller's wr_idx store from this load, and the reader has
- * one between its rd_idx store and its next wr_idx load (pbuf_read(); Zephyr's pbuf as well), so of the two
- * racing sides at least one sees the other: either this returns true, or the reader's drain sees the new packet.
- * That holds only while a reader with unread packets is still draining (it was signalled for them): after
- * pbuf_tx_init() the first packet must be signalled whatever this says. A corrupt rd_idx reads as "not at @idx".
- * Return: true or false (false also for a NULL @pb or a reader). Context: any; never blocks.
- */
-bool pbuf_reader_at(struct pbuf *pb, uint32_t idx);
-
-/**
  * pbuf_read() - the next packet: its length, or a copy of it.
  * @pb:  a reader (pbuf_rx_init())
  * @buf: NULL to ask for the next packet's length without consuming it; otherwise where the payload is copied
