@@ -271,7 +271,7 @@ static void peer_kill(const struct pk_backend *bk)
 	for (int epoch = 0; epoch <= KILLS; epoch++) {
 		bool last = epoch == KILLS;
 		uint32_t accepted = 0, kill_at = PER_EPOCH / 2 + (uint32_t)rand() % PER_EPOCH;
-		uint64_t t_kill = 0;
+		uint64_t t_kill = 0, full_since = 0;
 		int unb = atomic_load(&unbound_count);
 		/* Stream; kill the peer mid-stream and keep sending until the link reports it gone. */
 		for (;;) {
@@ -290,8 +290,14 @@ static void peer_kill(const struct pk_backend *bk)
 				sched_yield();
 				if (t_kill && ampl_now_ns() - t_kill > 10000000000ull)
 					fail_msg("no unbound() 10 s after the kill");
+				if (!full_since)
+					full_since = ampl_now_ns();
+				else if (ampl_now_ns() - full_since > 30000000000ull)
+					fail_msg("[%s] message %u: no room for 30 s with the peer alive: it stopped draining",
+						 bk->name, seq);
 				continue;
 			}
+			full_since = 0;
 			epoch_of[seq] = (uint8_t)epoch;
 			if (r == (int)len) {
 				sent[seq] = SENT_OK;
