@@ -82,6 +82,14 @@ rpu0_attached() {
 	[ "$(agent_pid rpu0)" != "0" ]
 }
 
+# The APU masks RPU0's interrupt (IMR bit 8) again once the daemon has processed the release of the channel file
+# (close() returns before FUSE delivers the release).
+rpu0_file_released() {
+	local imr
+	imr=$("$amp" soc show "$soc" | awk '$1 == "apu" { print $8 }')
+	[ $((imr & 0x100)) -ne 0 ]
+}
+
 # hex of DATA zero-padded to 32 bytes, as `amplink recv --hex` prints it ("68 65 ...")
 hex32_spaced() {
 	local h
@@ -196,6 +204,7 @@ exec 3<"$dir/rpu0"
 check "queued: first read()" "^one$" "$(dd bs=4096 count=1 status=none <&3 | tr -d '\0')"
 check "queued: second read()" "^two$" "$(dd bs=4096 count=1 status=none <&3 | tr -d '\0')"
 exec 3<&-
+wait_for 10 rpu0_file_released || bad "the channel file was not released within 10 s of close()"
 # A request sent while the file is closed stays pending at the sender and arrives when the file is opened.
 "$amp" send --soc "$soc" --as rpu0 --to apu three >/dev/null || bad "peer send three"
 check "sent while closed: pending" "rpu0 +[0-9]+ +[0-9]+ 0x[0-9a-f]+ +0x0+ 0x0*1 " "$("$amp" soc show "$soc")"
