@@ -442,9 +442,19 @@ static void free_with(struct mbox_chan *chan, int err)
 	if (!cl)
 		return;
 	drain(chan, cl, err, true);
-	/* An rx_callback that already read the client finishes before the client may go away. */
+	/* An rx_callback that already read the client finishes before the client may go away, and so does a tx_done
+	 * another context is running for a message it took as done before the drain (a tick, a refused submit):
+	 * every message counted done is reported before this returns. Not from the channel's own tx_done. */
 	while (atomic_load(&chan->rx_busy))
 		ampl_cpu_relax();
+	for (;;) {
+		key = ampl_spin_lock(&chan->lock);
+		bool settled = chan->reported_seq == chan->done_seq;
+		ampl_spin_unlock(&chan->lock, key);
+		if (settled)
+			break;
+		ampl_cpu_relax();
+	}
 	if (chan->mbox->ops->shutdown)
 		chan->mbox->ops->shutdown(chan);
 	key = ampl_spin_lock(&chan->lock);
