@@ -560,7 +560,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_MSEC(50)), -ENOBUFS);
 	uint64_t dt = ampl_os_uptime_us() - t0;
 	printf("  bounded wait timed out after %llu us\n", (unsigned long long)dt);
-	assert_true(dt >= 50000 && dt < 2000000);
+	assert_true(dt >= 50000 && dt < 10000000); /* not before the timeout; after it only bounded (loaded CI) */
 	/* another thread releases after 30 ms: a 2 s wait succeeds early */
 	struct rel_arg ra = { .s = &r, .delay_ms = 30 };
 	pthread_t th;
@@ -569,7 +569,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_MSEC(2000)), 0);
 	dt = ampl_os_uptime_us() - t0;
 	printf("  bounded wait succeeded after %llu us\n", (unsigned long long)dt);
-	assert_true(dt < 1500000);
+	assert_true(dt < 2000000); /* woken by the release, before its 2 s deadline */
 	pthread_join(th, NULL);
 	assert_int_equal(ra.released, sent);
 	atomic_store(&r.hold_mode, 0);

@@ -516,7 +516,8 @@ static void test_wait_timeout(void **state)
 		int ret = ipm_send(E.apu_rpu0, 1, 0, a, 8);
 		uint64_t el = now_us() - t0;
 		check_rc(t[i].id, "wait with no receiver running", ret, -ETIMEDOUT);
-		if (el + 1000 < ACK_TIMEOUT_US || el > ACK_TIMEOUT_US + 500000)
+		/* Not before the timeout; after it, only "bounded": a loaded machine may take seconds to schedule us. */
+		if (el + 1000 < ACK_TIMEOUT_US || el > ACK_TIMEOUT_US + 10000000)
 			fail_msg("[%s] -ETIMEDOUT after %llu us, expected about %u us", t[i].id, (unsigned long long)el,
 				 ACK_TIMEOUT_US);
 		/* The message stays pending. */
