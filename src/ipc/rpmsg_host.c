@@ -195,6 +195,31 @@ static void handshake(struct rpmsg_device *rdev, const struct rsc *r, unsigned *
 	rpmsg_link_up(rdev, key);
 }
 
+/*
+ * Lock held, before a handshake over a table with the session entry: is the remote still on a previous host's
+ * session? Then it may be in the middle of a pass and write a used entry of that session after we zeroed the
+ * vrings, and the new session would see an index or an element of the old one (a broken vring, or a buffer
+ * returned that the remote never took). The previous host acknowledged the remote's current session (host_ack ==
+ * remote_sid): withdraw that (host_ack = 0, so the remote cannot come up on it again) and request a reset
+ * (status NEEDS_RESET). The remote answers status 0 at the start of its next pass, with its link down, so it no
+ * longer touches the rings, and kicks us. Returns true while we wait for that answer (or for a new remote
+ * session: its table rewrite also clears the status).
+ */
+static bool remote_busy(struct rpmsg_device *rdev, const struct rsc *r)
+{
+	uint8_t *ss = rdev->shm + r->sess, *st = rdev->shm + r->vdev + VDEV_STATUS;
+	if (rsc_get32_acq(ss + SESS_HOST_ACK) == r->rsid) {
+		rsc_put32_rel(ss + SESS_HOST_ACK, 0);
+		ampl_mb(); /* host_ack withdrawn before the request: the remote never sees the request alone */
+		rsc_put8_rel(st, VIRTIO_CONFIG_S_NEEDS_RESET);
+		for (unsigned i = 0; i < 3; i++)
+			rdev->notifyid[i] = r->nid[i];
+		rdev->kick_mask |= KICK_VDEV;
+		return true;
+	}
+	return (rsc_get8_acq(st) & VIRTIO_CONFIG_S_NEEDS_RESET) != 0;
+}
+
 static void host_link(struct rpmsg_device *rdev, unsigned *key)
 {
 	if (rdev->lost) {
@@ -228,6 +253,8 @@ static void host_link(struct rpmsg_device *rdev, unsigned *key)
 			return;
 		}
 		if (!rdev->force && r.rsid == rdev->peer_sid)
+			return;
+		if (remote_busy(rdev, &r))
 			return;
 	} else if (!rdev->force) {
 		return;

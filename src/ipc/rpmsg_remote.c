@@ -124,7 +124,11 @@ static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 		rdev->lost_sid = sid;
 	}
 	if (st & VIRTIO_CONFIG_S_NEEDS_RESET) {
-		rsc_put8_rel(st_p, 0); /* as OpenAMP: acknowledge the reset request */
+		/* As OpenAMP: acknowledge the reset request. An amplink host waits for it before it zeroes the vrings:
+		 * it is written under the lock, at the start of a pass, and the link goes down below, so no write to
+		 * the rings of the old session follows it. Tell the host. */
+		rsc_put8_rel(st_p, 0);
+		rdev->kick_mask |= KICK_VDEV;
 		st = 0;
 	}
 	if (!(st & VIRTIO_CONFIG_S_DRIVER_OK))
@@ -230,19 +234,24 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 	uint32_t rsid = ours ? vio_get32(ss + SESS_REMOTE_SID) : 0;
 	rsid = (rsid > hack ? rsid : hack) + 1u;
 
+	/* The words with their final values, so that each shared word is stored once: a host that read ver = 1 just
+	 * before we clear it, and reads on, sees the previous or the new value of a field, never a transient 0
+	 * (which it would report as a malformed table). */
+	uint32_t w[AMPL_ARRAY_SIZE(table_words)];
+	ampl_memcpy(w, table_words, sizeof(w));
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t *v = &w[(RPMSG_RSC_VDEV_OFF + VDEV_VRING(i)) / 4u - 1u];
+		v[0] = cfg->da_base + rdev->vr_off[i];
+		v[1] = align;
+		v[2] = num;
+	}
+	w[(RPMSG_RSC_SESSION_OFF + SESS_HOST_SID) / 4u - 1u] = hsid;
+	w[(RPMSG_RSC_SESSION_OFF + SESS_HOST_ACK) / 4u - 1u] = hack;
 	/* ver = 0 while the table is rewritten: a host reading it meanwhile finds "no table yet". */
 	rsc_put32_rel(t, 0);
 	ampl_mb();
-	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(table_words); i++)
-		vio_put32(t + 4 + 4 * i, table_words[i]);
-	for (unsigned i = 0; i < 2; i++) {
-		uint8_t *v = VDEV(rdev) + VDEV_VRING(i);
-		vio_put32(v, cfg->da_base + rdev->vr_off[i]);
-		vio_put32(v + 4, align);
-		vio_put32(v + 8, num);
-	}
-	vio_put32(ss + SESS_HOST_SID, hsid);
-	vio_put32(ss + SESS_HOST_ACK, hack);
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(w); i++)
+		vio_put32(t + 4 + 4 * i, w[i]);
 	ampl_cache_clean(t, RPMSG_RSC_TABLE_SIZE);
 	rsc_put32_rel(t, RSC_TABLE_VERSION);
 	/* The new session id last: the host acts on it, and everything above is visible before it. */
