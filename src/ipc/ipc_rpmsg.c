@@ -21,6 +21,25 @@ static struct ipc_rpmsg_ept *ept_of(struct ipc_rpmsg_data *d, void *token)
 	return NULL;
 }
 
+/* The instance's data and the endpoint of @token: 0, -EINVAL (not an RPMsg instance) or -ENOENT (not registered). */
+static int resolve(const struct device *instance, void *token, struct ipc_rpmsg_data **d, struct ipc_rpmsg_ept **e)
+{
+	*d = data_of(instance);
+	if (!*d)
+		return -EINVAL;
+	*e = ept_of(*d, token);
+	return *e ? 0 : -ENOENT;
+}
+
+/* The slot of e->held that holds @p (NULL: a free slot), or NULL (table lock held). */
+static void **held_slot(struct ipc_rpmsg_ept *e, const void *p)
+{
+	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++)
+		if (e->held[i] == p)
+			return &e->held[i];
+	return NULL;
+}
+
 struct rpmsg_device *ipc_rpmsg_device(const struct device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
@@ -322,12 +341,11 @@ static int register_ept(const struct device *instance, void **token, const struc
 
 static int deregister_ept(const struct device *instance, void *token)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	unsigned key = ampl_spin_lock(&d->lock);
 	atomic_store(&e->closing, true); /* no new scan pins it */
 	ampl_spin_unlock(&d->lock, key);
@@ -370,12 +388,11 @@ static int map_send_error(int r)
 
 static int send(const struct device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (!data || len == 0)
 		return -EBADMSG;
 	if (!atomic_load(&e->bound))
@@ -387,24 +404,24 @@ static int send(const struct device *instance, void *token, const void *data, si
 
 static int get_size(const struct device *instance, void *token)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	int r = rpmsg_get_tx_buffer_size(&e->ep);
 	return r < 0 ? -EBUSY : r;
 }
 
 static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d || !data || !size)
+	if (!data || !size)
 		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (!atomic_load(&e->bound))
 		return -EBUSY;
 	int cap = rpmsg_get_tx_buffer_size(&e->ep);
@@ -441,12 +458,11 @@ static int get_tx_buffer(const struct device *instance, void *token, void **data
 
 static int drop_tx_buffer(const struct device *instance, void *token, const void *data)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	unsigned key = ampl_spin_lock(&d->lock);
 	int r;
 	if (data && data == e->tx_buf) {
@@ -464,12 +480,11 @@ static int drop_tx_buffer(const struct device *instance, void *token, const void
 
 static int send_nocopy(const struct device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	unsigned key = ampl_spin_lock(&d->lock);
 	int r = 0;
 	if (!data || data != e->tx_buf)
@@ -496,20 +511,16 @@ static int send_nocopy(const struct device *instance, void *token, const void *d
 
 static int hold_rx_buffer(const struct device *instance, void *token, void *data)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	unsigned key = ampl_spin_lock(&d->lock);
-	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
-		if (data && e->held[i] == data) {
-			ampl_spin_unlock(&d->lock, key);
-			return -EALREADY;
-		}
-	}
+	bool held = data && held_slot(e, data);
 	ampl_spin_unlock(&d->lock, key);
+	if (held)
+		return -EALREADY;
 	if (!data || data != d->rx_cur)
 		return -EINVAL; /* only the buffer being delivered, inside received() */
 	int r = rpmsg_hold_rx_buffer(&e->ep, data);
@@ -518,33 +529,25 @@ static int hold_rx_buffer(const struct device *instance, void *token, void *data
 	if (r)
 		return -EINVAL;
 	key = ampl_spin_lock(&d->lock);
-	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
-		if (!e->held[i]) {
-			e->held[i] = data;
-			break;
-		}
-	}
+	void **slot = held_slot(e, NULL); /* the core refuses more than RPMSG_BUF_SLOTS holds: one is free */
+	if (slot)
+		*slot = data;
 	ampl_spin_unlock(&d->lock, key);
 	return 0;
 }
 
 static int release_rx_buffer(const struct device *instance, void *token, void *data)
 {
-	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_rpmsg_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	int err = resolve(instance, token, &d, &e);
+	if (err)
+		return err;
 	unsigned key = ampl_spin_lock(&d->lock);
-	bool found = false;
-	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
-		if (data && e->held[i] == data) {
-			e->held[i] = NULL;
-			found = true;
-			break;
-		}
-	}
+	void **slot = data ? held_slot(e, data) : NULL;
+	bool found = slot != NULL;
+	if (slot)
+		*slot = NULL;
 	ampl_spin_unlock(&d->lock, key);
 	if (!found)
 		return -ENXIO;
