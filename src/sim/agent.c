@@ -939,6 +939,19 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, co
 	return ampl_agent_mbox_consumer(ag, dt->path, mc);
 }
 
+/* Register an IPC instance device (named after its node); on failure free @owner, the object holding it, and say
+ * why. */
+static int register_ipc_instance(struct device *dev, struct device_state *st, const char *name, const char *label,
+				 const void *api, const void *cfg, void *data, void *owner)
+{
+	int ret = register_device(dev, st, name, label, api, cfg, data, NULL);
+	if (ret) {
+		free(owner);
+		return sim_error(ret, "cannot register the IPC instance %s: %s", name, ampl_strerror(ret));
+	}
+	return 0;
+}
+
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
 			  const struct mbox_consumer *mc, const struct device **dev)
 {
@@ -974,11 +987,9 @@ static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt,
 	ic->mbox_node = mc;
 	ic->rx_buf = m->rx_buf;
 	ic->rx_buf_size = bufsz;
-	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_icmsg_backend, &m->cfg, &m->data, NULL);
-	if (ret) {
-		free(m);
-		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
-	}
+	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_icmsg_backend, &m->cfg, &m->data, m);
+	if (ret)
+		return ret;
 	ag->icmsgs[idx] = m;
 	*dev = &m->dev;
 	return 0;
@@ -1017,11 +1028,9 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 		.block_count = mdt->block_count,
 		.mbox_node = mc,
 	};
-	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, NULL);
-	if (ret) {
-		free(m);
-		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
-	}
+	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, m);
+	if (ret)
+		return ret;
 	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
 	ag->multis[idx] = m;
 	*dev = &m->dev;
@@ -1060,11 +1069,9 @@ static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg 
 		.r2h_buf_size = rdt->r2h_buffer_size,
 		.mbox_node = mc,
 	};
-	ret = register_device(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, NULL);
-	if (ret) {
-		free(m);
-		return sim_error(ret, "cannot register the IPC instance %s: %s", rdt->node.name, ampl_strerror(ret));
-	}
+	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
+	if (ret)
+		return ret;
 	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
 	ag->rpmsgs[idx] = m;
 	*dev = &m->dev;
