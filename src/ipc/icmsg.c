@@ -102,16 +102,18 @@ static uint32_t default_peer_max(const struct icmsg *im)
 	return clamp_peer_max(im, d);
 }
 
-static void set_state_locked(struct icmsg *im, enum icmsg_state st)
-{
-	atomic_store(&im->state, (int)st);
-}
-
-static void set_state(struct icmsg *im, enum icmsg_state st)
+/*
+ * Move the state from @from to @to; false (and no change) when it is no longer @from. The RX context moves it only
+ * this way: a close that set OFF meanwhile must never be undone (an instance left CONNECTED after its close would
+ * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
+ */
+static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	set_state_locked(im, st);
+	int expected = (int)from;
+	bool moved = atomic_compare_exchange_strong(&im->state, &expected, (int)to);
 	ampl_spin_unlock(&im->tx_lock, key);
+	return moved;
 }
 
 /* ---- RX helpers ---- */
@@ -168,7 +170,8 @@ static bool session_step(struct icmsg *im)
 
 	if (rsid != im->remote_sid) {
 		if (st == ICMSG_STATE_CONNECTED) {
-			set_state(im, ICMSG_STATE_DISCONNECTED);
+			if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
+				return false; /* closed meanwhile */
 			st = ICMSG_STATE_DISCONNECTED;
 			if (im->cb && im->cb->unbound)
 				im->cb->unbound(im->priv);
@@ -190,13 +193,15 @@ static bool session_step(struct icmsg *im)
 		if (im->classic && rsid != SID_DISCONNECTED)
 			im->classic = false; /* detect: the peer speaks sessions */
 	}
-	if (st != ICMSG_STATE_CONNECTED && im->remote_sid != SID_DISCONNECTED && ack == im->local_sid) {
+	if ((st == ICMSG_STATE_BONDING || st == ICMSG_STATE_DISCONNECTED) && im->remote_sid != SID_DISCONNECTED &&
+	    ack == im->local_sid) {
 		/* The peer acknowledged us: it reset our rx ring before that. */
 		(void)pbuf_rx_init(&im->rx, &im->rx.cfg);
 		im->rx_fault = 0;
 		im->rx_ready = true;
 		atomic_store(&im->peer_max, default_peer_max(im));
-		set_state(im, ICMSG_STATE_CONNECTED);
+		if (!move_state(im, (enum icmsg_state)st, ICMSG_STATE_CONNECTED))
+			return false; /* closed meanwhile */
 		ring(im);
 		if (im->cb && im->cb->bound)
 			im->cb->bound(im->priv);
@@ -223,7 +228,8 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 	}
 	atomic_store(&im->peer_max, pmax);
 	im->session = false; /* detect: a classic peer */
-	set_state(im, ICMSG_STATE_CONNECTED);
+	if (!move_state(im, ICMSG_STATE_BONDING, ICMSG_STATE_CONNECTED))
+		return; /* closed meanwhile */
 	ring(im); /* as Zephyr: notify again, so a peer that opened after our first doorbell hears us */
 	if (im->cb && im->cb->bound)
 		im->cb->bound(im->priv);
@@ -291,8 +297,8 @@ static void peer_offline(struct icmsg *im)
 	int st = atomic_load(&im->state);
 	if (st == ICMSG_STATE_OFF || !im->session)
 		return;
-	if (st == ICMSG_STATE_CONNECTED)
-		set_state(im, ICMSG_STATE_DISCONNECTED); /* sends answer -EBUSY from here */
+	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
+		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
 	im->rx_ready = false;
 	uint32_t peer = 0;
 	(void)pbuf_handshake_read(&im->tx, &peer);
@@ -439,7 +445,9 @@ int icmsg_close(struct icmsg *im)
 		return -EINVAL;
 	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
 		return -EALREADY;
-	set_state(im, ICMSG_STATE_OFF); /* sends answer -EBUSY from here */
+	unsigned key = ampl_spin_lock(&im->tx_lock);
+	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
+	ampl_spin_unlock(&im->tx_lock, key);
 	if (im->rx_chan)
 		mbox_free_channel(im->rx_chan); /* waits for a running RX callback */
 	im->rx_chan = NULL;
@@ -451,7 +459,7 @@ int icmsg_close(struct icmsg *im)
 		while ((atomic_load(&im->armed) || mbox_client_tx_busy(im->tx_chan)) && ampl_os_uptime_us() < end)
 			ampl_cpu_relax();
 	}
-	unsigned key = ampl_spin_lock(&im->tx_lock);
+	key = ampl_spin_lock(&im->tx_lock);
 	struct mbox_chan *tx = im->tx_chan;
 	im->tx_chan = NULL;
 	ampl_spin_unlock(&im->tx_lock, key);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -474,6 +475,127 @@ static void test_session(void **state)
 	env_down(&e);
 }
 
+/*
+ * Both sides close and re-open at once, again and again, so the session word changes under a closing instance's
+ * RX callback. A close is final: the state stays OFF after it returns (the next open succeeds), and no callback
+ * runs after close() has returned until the next open.
+ */
+struct churn {
+	struct icmsg im;
+	struct icmsg_config cfg;
+	struct side s;
+	_Atomic int closed;  /* set after close() returned, cleared before open() */
+	_Atomic int late;    /* callbacks while `closed` */
+	int cycles, open_err, state_err;
+	uint8_t buf[128];
+};
+
+static void churn_mark(void *priv)
+{
+	struct churn *c = AMPL_CONTAINER_OF((struct side *)priv, struct churn, s);
+	if (atomic_load(&c->closed))
+		atomic_fetch_add(&c->late, 1);
+}
+
+static void churn_bound(void *priv)
+{
+	churn_mark(priv);
+	cb_bound(priv);
+}
+
+static void churn_unbound(void *priv)
+{
+	churn_mark(priv);
+	cb_unbound(priv);
+}
+
+static void churn_received(const void *data, size_t len, void *priv)
+{
+	(void)data;
+	(void)len;
+	churn_mark(priv);
+	atomic_fetch_add(&((struct side *)priv)->received, 1);
+}
+
+static const struct ipc_service_cb churn_cb = {
+	.bound = churn_bound, .unbound = churn_unbound, .received = churn_received, .error = cb_error
+};
+
+static unsigned xorshift(unsigned *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	unsigned seed = (unsigned)(uintptr_t)arg | 1u;
+	for (int i = 0; i < c->cycles; i++) {
+		atomic_store(&c->closed, 0);
+		int r = icmsg_open(&c->im, &c->cfg, &churn_cb, &c->s);
+		if (r) {
+			c->open_err = r;
+			break;
+		}
+		/* stay open for a varying while, sending when bound */
+		int spins = (int)(xorshift(&seed) % 200u);
+		for (int k = 0; k < spins; k++) {
+			(void)icmsg_send(&c->im, "ping", 4);
+			sched_yield();
+		}
+		r = icmsg_close(&c->im);
+		atomic_store(&c->closed, 1);
+		if (r || icmsg_state(&c->im) != ICMSG_STATE_OFF) {
+			c->state_err = r ? r : 100 + (int)icmsg_state(&c->im);
+			break;
+		}
+		usleep(xorshift(&seed) % 300u);
+		if (icmsg_state(&c->im) != ICMSG_STATE_OFF) {
+			c->state_err = 200 + (int)icmsg_state(&c->im);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void test_session_close_under_rebind(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	static struct churn a, r;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	session_cfg(&e, &a.cfg, true, a.buf, sizeof(a.buf));
+	session_cfg(&e, &r.cfg, false, r.buf, sizeof(r.buf));
+	a.cycles = r.cycles = 200;
+	pthread_t ta, tr;
+	assert_int_equal(pthread_create(&ta, NULL, churn_thread, &a), 0);
+	assert_int_equal(pthread_create(&tr, NULL, churn_thread, &r), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tr, NULL);
+	printf("  close/open churn: APU bound %d unbound %d received %d; RPU0 bound %d unbound %d received %d; "
+	       "open/state errors %d/%d %d/%d; callbacks after close %d/%d\n",
+	       a.s.bound, a.s.unbound, a.s.received, r.s.bound, r.s.unbound, r.s.received, a.open_err, a.state_err,
+	       r.open_err, r.state_err, a.late, r.late);
+	if (icmsg_state(&a.im) != ICMSG_STATE_OFF)
+		(void)icmsg_close(&a.im);
+	if (icmsg_state(&r.im) != ICMSG_STATE_OFF)
+		(void)icmsg_close(&r.im);
+	env_down(&e);
+	assert_int_equal(a.open_err, 0);
+	assert_int_equal(r.open_err, 0);
+	assert_int_equal(a.state_err, 0);
+	assert_int_equal(r.state_err, 0);
+	assert_int_equal(a.late, 0);
+	assert_int_equal(r.late, 0);
+	assert_true(a.s.bound > 0 && r.s.bound > 0); /* the churn did bind sometimes */
+	assert_int_equal(a.s.errors + r.s.errors, 0);
+}
+
 /* ---- 5: signalling mode: doorbells coalesce, the receiver clears before it drains ---- */
 
 /* Two bound instances of the default board (ampl_agent_ipc_instance puts both destinations in signalling mode). */
@@ -672,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_traffic_rpu0_first),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_session_close_under_rebind),
 		cmocka_unit_test(test_signalling_coalesce),
 		cmocka_unit_test(test_signalling_no_stranding),
 		cmocka_unit_test(test_send_peer_offline),
