@@ -152,6 +152,12 @@ bool mbox_client_peek_data(struct mbox_chan *chan);
 bool mbox_client_tx_busy(struct mbox_chan *chan);
 
 /**
+ * mbox_client_offline() - amplink extension: 0 while @chan's remote is reachable, or the error a send would get now
+ * because it is offline (-ESHUTDOWN; see mbox_chan_set_offline()). Lock-free. Context: any.
+ */
+int mbox_client_offline(struct mbox_chan *chan);
+
+/**
  * mbox_free_channel() - release @chan: the controller's shutdown runs, and every message still queued or in
  * flight is reported to tx_done with -ECANCELED (Linux drops them silently). Waits for a running rx_callback to
  * return; must not be called from the channel's own callbacks. Context: thread.

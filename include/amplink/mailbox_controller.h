@@ -61,7 +61,7 @@ struct mbox_chan {
 	void *active_req;
 	unsigned msg_count, msg_free;
 	void *msg_data[MBOX_TX_QUEUE_LEN];
-	int offline;             /* 0, or the error that sends get while the remote is offline */
+	_Atomic int offline;     /* 0, or the error that sends get while the remote is offline (written under lock) */
 	uint32_t done_seq;       /* messages taken off the channel (under lock): numbering of accepted messages */
 	uint32_t reported_seq;   /* messages whose tx_done has returned: a blocking sender waits for its number */
 	uint32_t active_seq;     /* number of the message in flight */

@@ -199,6 +199,11 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 	return chan->mbox->ops->peek_data(chan);
 }
 
+int mbox_client_offline(struct mbox_chan *chan)
+{
+	return chan ? atomic_load(&chan->offline) : 0;
+}
+
 bool mbox_client_tx_busy(struct mbox_chan *chan)
 {
 	if (!chan)

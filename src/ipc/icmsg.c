@@ -1,7 +1,8 @@
 /*
  * ICMsg over pbuf and the mailbox framework (see <amplink/ipc/icmsg.h> for the protocol and the contexts).
  *
- * Doorbells: the TX channel carries NULL messages. A doorbell is needed after every write, but one still in flight
+ * Doorbells: the TX channel carries NULL messages. A doorbell is needed after a write that the reader may not
+ * reach by itself (pbuf_doorbell_needed(); icmsg_send() also rings when one is owed), but one still in flight
  * (the peer has not acknowledged it: its RX callback has not returned) may already have been read past, so a new
  * one is queued behind it; one queued and not yet submitted is enough for any number of writes (it is triggered
  * after them), which `armed` tracks (cleared by tx_prepare when the framework submits it). A queued doorbell is
@@ -56,8 +57,11 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 	atomic_store(&im->armed, false);
 }
 
-/* Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline). */
-static int ring_locked(struct icmsg *im)
+/*
+ * Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline);
+ * a refused doorbell is owed to the next send.
+ */
+static int ring_now_locked(struct icmsg *im)
 {
 	struct mbox_chan *tx = im->tx_chan;
 	if (!tx)
@@ -77,6 +81,13 @@ static int ring_locked(struct icmsg *im)
 	}
 	int r = mbox_send_message(tx, NULL);
 	return r < 0 ? r : 0;
+}
+
+static int ring_locked(struct icmsg *im)
+{
+	int r = ring_now_locked(im);
+	im->bell_owed = r < 0;
+	return r;
 }
 
 static void ring(struct icmsg *im)
@@ -322,8 +333,8 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 		peer_offline(im);
 		return;
 	}
-	if (mssg == ICMSG_PEER_ONLINE && im->session && atomic_load(&im->state) != ICMSG_STATE_OFF)
-		ring(im); /* show the peer our session word */
+	if (mssg == ICMSG_PEER_ONLINE && atomic_load(&im->state) != ICMSG_STATE_OFF)
+		ring(im); /* show the peer our session word; drain what was published while it was away */
 	process(im);
 }
 
@@ -379,6 +390,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	atomic_store(&im->armed, false);
+	im->bell_owed = false;
 	atomic_flag_clear(&im->tx_lock);
 	(void)pbuf_rx_init(&im->rx, &rxc);
 
@@ -485,12 +497,20 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED) {
 		r = -EBUSY;
 	} else {
+		uint32_t prev_wr = im->tx.wr_idx;
 		r = pbuf_write(&im->tx, data, (uint16_t)len);
 		if (r == -EINVAL)
 			r = -EIO; /* the peer's read index is corrupt */
 		if (r > 0) {
-			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). */
-			int e = ring_locked(im);
+			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader
+			 * still draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a
+			 * doorbell is owed: one was refused (the drain it was for never started), or the peer went
+			 * offline meanwhile (its drain may have been dropped; the send answers what a doorbell would). */
+			int e;
+			if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
+				e = ring_locked(im);
+			else if ((e = mbox_client_offline(im->tx_chan)) < 0)
+				im->bell_owed = true;
 			if (e < 0)
 				r = e;
 		}

@@ -2,8 +2,9 @@
  * pbuf: the ICMsg packet ring (wire format and contracts in include/amplink/ipc/pbuf.h and docs/pbuf.md).
  *
  * Shared-memory discipline, everywhere in this file:
- *   - Each side reads the other side's index exactly once per call, into a local, and validates it before any use.
- *     Its own index comes from the local copy in struct pbuf, never from shared memory.
+ *   - Each side reads the other side's index at most once per call, into a local, and validates it before any use;
+ *     it keeps the last value seen (a writer's view of rd_idx, a reader's of wr_idx) and loads a new one only when
+ *     that one is used up. Its own index comes from the local copy in struct pbuf, never from shared memory.
  *   - A packet header is read once into a local and validated against data_len and against the occupied space.
  *   - Every data[] access is at an offset below data_len computed from validated locals, so no value in shared
  *     memory can move an access outside the region.
@@ -169,21 +170,23 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	AMPL_ASSERT((wr & 3u) == 0 && wr < blen);
 
 	/*
-	 * Drop our stale copy of the reader's line and make sure the invalidation is complete before the load
-	 * (ordering for this core only). Only rd_idx is read from shared memory; our wr_idx is the local copy.
+	 * Free space from the last rd_idx seen (pb->rd_idx, validated then): the reader only ever moves it forward,
+	 * so an old value can only under-estimate the space. Only when that is not enough is rd_idx loaded from
+	 * shared memory (a line the reader keeps writing): drop our stale copy of it, make sure the invalidation is
+	 * complete before the load (ordering for this core only), and validate it, never assert.
 	 */
-	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
-	ampl_mb();
-	uint32_t rd = idx_load(rd_loc);
-
-	/* rd_idx comes from the reader: validate, never assert. */
-	if ((rd & 3u) != 0 || rd >= blen)
-		return -EINVAL;
-
+	uint32_t need = (uint32_t)len + PBUF_PACKET_LEN_SZ;
 	/* occupied <= blen - 4 for any two 4-aligned indices below blen, so this never underflows. */
-	uint32_t free_space = blen - occupied(blen, wr, rd) - PBUF_IDX_SIZE;
-	if ((uint32_t)len + PBUF_PACKET_LEN_SZ > free_space)
-		return -ENOMEM;
+	if (need > blen - occupied(blen, wr, pb->rd_idx) - PBUF_IDX_SIZE) {
+		ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
+		ampl_mb();
+		uint32_t rd = idx_load(rd_loc);
+		if ((rd & 3u) != 0 || rd >= blen)
+			return -EINVAL;
+		pb->rd_idx = rd;
+		if (need > blen - occupied(blen, wr, rd) - PBUF_IDX_SIZE)
+			return -ENOMEM;
+	}
 
 	/* Header: BE16 length, then the reserved half-word as zero. It never wraps: wr and blen are multiples of 4. */
 	const uint8_t hdr[PBUF_PACKET_LEN_SZ] = { (uint8_t)(len >> 8), (uint8_t)len, 0, 0 };
@@ -227,6 +230,22 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	return len;
 }
 
+bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr)
+{
+	if (pb == NULL || pb->role != ROLE_WRITER)
+		return true;
+	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
+	/* Our wr_idx store is ordered before the rd_idx load (store-load: a full barrier), which reads memory. */
+	ampl_mb();
+	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
+	ampl_mb();
+	uint32_t rd = idx_load(rd_loc);
+	if ((rd & 3u) != 0 || rd >= pb->cfg.data_len)
+		return true;
+	pb->rd_idx = rd; /* the freshest view of the space, for the next write */
+	return rd == prev_wr;
+}
+
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 {
 	if (pb == NULL || pb->role != ROLE_READER)
@@ -241,16 +260,23 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 
 	AMPL_ASSERT((rd & 3u) == 0 && rd < blen);
 
-	/* Drop our stale copy of the writer's index; the invalidation completes before the load (this core only). */
-	ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
-	ampl_mb();
-	uint32_t wr = idx_load(wr_loc);
-
-	/* wr_idx comes from the writer: validate, never assert. */
-	if ((wr & 3u) != 0 || wr >= blen)
-		return -EINVAL;
-	if (wr == rd)
-		return 0;
+	/*
+	 * Packets up to the last wr_idx seen (pb->wr_idx, validated then) are complete: the writer publishes wr_idx
+	 * after them. Only when they are all consumed is wr_idx loaded from shared memory: drop our stale copy of the
+	 * writer's index, the invalidation completes before the load (this core only), and the full barrier also
+	 * orders our last rd_idx store before this load (pbuf_doorbell_needed() rests on it). Validate, never assert.
+	 */
+	uint32_t wr = pb->wr_idx;
+	if (wr == rd) {
+		ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
+		ampl_mb();
+		wr = idx_load(wr_loc);
+		if ((wr & 3u) != 0 || wr >= blen)
+			return -EINVAL;
+		pb->wr_idx = wr;
+		if (wr == rd)
+			return 0;
+	}
 
 	/* The header lies below wr_idx, so the writer wrote it back before publishing; fetch it fresh. */
 	ampl_cache_invalidate(&ring[rd], PBUF_PACKET_LEN_SZ);
@@ -258,12 +284,18 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 	ampl_memcpy(hdr, &ring[rd], sizeof(hdr));
 	uint32_t plen = ((uint32_t)hdr[0] << 8) | hdr[1]; /* hdr[2..3]: reserved, ignored */
 
-	/* A length no writer can produce: corrupt. */
-	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen))
+	/*
+	 * A length no writer can produce: corrupt. More than the writer has published: a corrupt or restarting peer
+	 * (a correct one publishes wr_idx last). Either way the next call loads wr_idx again.
+	 */
+	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen)) {
+		pb->wr_idx = rd;
 		return -EBADMSG;
-	/* More than the writer has published: a corrupt or restarting peer (a correct one publishes wr_idx last). */
-	if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ)
+	}
+	if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ) {
+		pb->wr_idx = rd;
 		return -EAGAIN;
+	}
 	if (buf == NULL)
 		return (int)plen;
 	if (plen > len)

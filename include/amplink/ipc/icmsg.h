@@ -35,6 +35,11 @@
  * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
  * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
  *
+ * Doorbells: a send rings the peer only when the peer may have stopped reading before the new packet
+ * (pbuf_doorbell_needed(): it had consumed everything before it); a reader still draining earlier packets reads it
+ * without one. A doorbell the mailbox refused, or a peer found offline, makes the next send ring regardless, and
+ * ICMSG_PEER_ONLINE rings. A stream into a busy reader costs a doorbell per drain, not per packet.
+ *
  * Contexts
  *   icmsg_open/close      thread
  *   icmsg_send            thread or interrupt (never blocks: a short spinlock serialises writers)
@@ -131,6 +136,8 @@ struct icmsg {
 	_Atomic int state;
 	atomic_flag tx_lock;   /* pbuf writer + doorbell */
 	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
+	bool bell_owed;        /* the last doorbell was refused, or a send without one found the peer offline: the
+				* next send rings whatever the ring holds (tx_lock) */
 	_Atomic uint32_t peer_max;
 	uint32_t rx_max;       /* min(rx_buf_size, 65535) */
 	bool session;          /* session words in use (enable, or detect until a classic peer shows) */

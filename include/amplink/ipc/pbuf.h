@@ -161,8 +161,9 @@ struct pbuf_cfg {
  * struct pbuf - one core's end of one region. Allocate it anywhere (statically is fine); it holds no pointer into
  * itself. A zero-filled object is "not initialised" and every call on it fails with -EINVAL.
  * @cfg:    the configuration (read-only after init; a copy, so the caller's struct may go away)
- * @wr_idx: private: the writer's own index (the shared copy is only ever written from this)
- * @rd_idx: private: the reader's own index
+ * @wr_idx: private: the writer's own index (the shared copy is only ever written from this); the reader's last
+ *          view of the writer's (validated when loaded)
+ * @rd_idx: private: the reader's own index; the writer's last view of the reader's (validated when loaded)
  * @role:   private: 0 not initialised, writer or reader
  */
 struct pbuf {
@@ -226,16 +227,34 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
  *
  * Writes the header and the payload (wrapping if needed), cleans them from the cache, issues a barrier, stores the
  * new wr_idx and cleans it. The peer learns of the packet only from wr_idx, so a reader never sees a partial
- * packet. Signal the peer afterwards (doorbell).
+ * packet. Signal the peer afterwards (doorbell; pbuf_doorbell_needed() tells when it may be skipped). The free
+ * space comes from the last rd_idx loaded; rd_idx is loaded again only when that leaves no room.
  * Return:
  * * @len     written and published
- * * -EINVAL  NULL @pb or @data, @len 0, @pb not a writer; or the rd_idx the reader wrote is not a multiple of 4 or
- *            not below data_len (a corrupt peer: nothing written)
+ * * -EINVAL  NULL @pb or @data, @len 0, @pb not a writer; or the rd_idx the reader wrote, when loaded, is not a
+ *            multiple of 4 or not below data_len (a corrupt peer: nothing written)
  * * -ENOMEM  not enough free space now (4 + @len > free space, one word kept free), or never: @len above
  *            PBUF_MAX_PAYLOAD(data_len); nothing written
  * Context: any; never blocks. Not concurrently with another call on @pb.
  */
 int pbuf_write(struct pbuf *pb, const void *data, uint16_t len);
+
+/**
+ * pbuf_doorbell_needed() - after a pbuf_write(), whether the reader may have stopped before the new packet.
+ * @pb:      the writer
+ * @prev_wr: @pb->wr_idx before that write
+ *
+ * A reader drains until it finds the ring empty: it stores rd_idx, then (after a full barrier) loads wr_idx
+ * again before it stops (pbuf_read(); Zephyr's reader too). This issues a full barrier after the write's wr_idx
+ * store and loads rd_idx: if the reader has not consumed the packet before ours yet (rd_idx is not @prev_wr), the
+ * drain that consumes it is still to load wr_idx and will find ours; a doorbell for ours is then not needed, as
+ * long as the packet before it had one or was itself covered this way. Store-load ordering on both sides (the two
+ * full barriers) is what this rests on.
+ * Return: false when a doorbell is not needed (rd_idx valid and not @prev_wr); true otherwise (the reader had
+ *         caught up before our packet, or rd_idx is corrupt: ring, the safe answer).
+ * Context: any; never blocks. Under the writer's serialisation (as pbuf_write()).
+ */
+bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
 
 /**
  * pbuf_read() - the next packet: its length, or a copy of it.
@@ -245,14 +264,15 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len);
  * @len: bytes available at @buf (ignored when @buf is NULL)
  *
  * With @buf, copies the whole packet and consumes it: stores the new rd_idx and cleans it from the cache, which
- * gives the space back to the writer. A packet is never split or truncated.
+ * gives the space back to the writer. A packet is never split or truncated. wr_idx is loaded only when every packet
+ * below the last one loaded is consumed (after -EBADMSG or -EAGAIN, at the next call).
  * Checks, in this order (the first that fails decides the result; the packet stays in the ring on every error):
  * Return:
  * * 0        the ring is empty (nothing consumed)
  * * n > 0    the payload length n: copied and consumed, or, with @buf NULL, the length of a complete packet that a
  *            read with a buffer of n bytes will deliver
- * * -EINVAL  NULL @pb or @pb not a reader; or the wr_idx the writer wrote is not a multiple of 4 or not below
- *            data_len (a corrupt peer)
+ * * -EINVAL  NULL @pb or @pb not a reader; or the wr_idx the writer wrote, when loaded, is not a multiple of 4
+ *            or not below data_len (a corrupt peer)
  * * -EBADMSG the header at rd_idx claims 0 bytes or more than PBUF_MAX_PAYLOAD(data_len): no writer can produce it
  *            (a corrupt peer; it stays, so every later read answers the same until the writer resets the ring)
  * * -EAGAIN  the header claims more bytes than wr_idx says are in the ring. A correct writer publishes wr_idx
