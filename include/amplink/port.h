@@ -36,6 +36,24 @@
 #define ampl_mb() atomic_thread_fence(memory_order_seq_cst)
 #endif
 
+/*
+ * ampl_rmb() - load barrier: every load before it is ordered before every load and store after it (acquire). For
+ * "read the data, then read the word that says whether it is still valid". Default: an acquire fence (a DMB on
+ * ARMv7-M, nothing but a compiler barrier on x86, whose loads are not reordered with each other).
+ */
+#ifndef ampl_rmb
+#define ampl_rmb() atomic_thread_fence(memory_order_acquire)
+#endif
+
+/*
+ * ampl_wmb() - store barrier: every access before it is ordered before every store after it (release). For
+ * "write the data, then the index that publishes it". Default: a release fence (a DMB on ARMv7-M, a compiler
+ * barrier on x86, whose stores are not reordered with each other).
+ */
+#ifndef ampl_wmb
+#define ampl_wmb() atomic_thread_fence(memory_order_release)
+#endif
+
 /* Busy-wait hint inside spin loops (PAUSE / YIELD); lets the sibling hyperthread or the peer run. */
 #ifndef ampl_cpu_relax
 #if defined(__x86_64__) || defined(__i386__)

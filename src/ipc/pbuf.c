@@ -219,10 +219,12 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 		nwr -= blen;
 
 	/*
-	 * Payload and header stores, and their write-back, complete before the new wr_idx can be seen by the reader.
-	 * This is the barrier the protocol rests on: the reader takes every byte up to wr_idx as written.
+	 * Payload and header stores, and their write-back, complete before the new wr_idx can be seen by the reader:
+	 * the ordering the protocol rests on (the reader takes every byte up to wr_idx as written). The write-back
+	 * completes inside the hook; a store barrier orders the stores. Not a full barrier: that would wait here for
+	 * the payload's lines to leave this core, on the path to the doorbell.
 	 */
-	ampl_mb();
+	ampl_wmb();
 	pb->wr_idx = nwr;
 	idx_store(wr_loc, nwr);
 	/* Publish the index itself to memory, for a reader that invalidates and loads it. */
@@ -235,11 +237,15 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr)
 	if (pb == NULL || pb->role != ROLE_WRITER)
 		return true;
 	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
-	/* Our wr_idx store is ordered before the rd_idx load (store-load: a full barrier), which reads memory. */
-	ampl_mb();
+	/* A first look, without ordering: a reader already at prev_wr gets its doorbell whatever the truth now is. */
 	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
-	ampl_mb();
 	uint32_t rd = idx_load(rd_loc);
+	if (rd != prev_wr) {
+		/* It seems behind: confirm with our wr_idx store ordered before the load (store-load: full barrier). */
+		ampl_mb();
+		ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
+		rd = idx_load(rd_loc);
+	}
 	if ((rd & 3u) != 0 || rd >= pb->cfg.data_len)
 		return true;
 	pb->rd_idx = rd; /* the freshest view of the space, for the next write */
@@ -349,9 +355,13 @@ int pbuf_handshake_read(const struct pbuf *pb, uint32_t *value)
 	uint32_t *loc = handshake_loc(pb, &rc);
 	if (loc == NULL)
 		return rc;
-	/* Fetch the peer's latest word; the invalidation completes before the load (this core only). */
+	/*
+	 * Fetch the peer's latest word (the invalidation completes before the hook returns). The loads before this
+	 * call (the packet a session check is about) are ordered before it: a load barrier, not a full one, which would
+	 * wait for our last rd_idx store to reach the writer's cache.
+	 */
 	ampl_cache_invalidate(loc, PBUF_IDX_SIZE);
-	ampl_mb();
+	ampl_rmb();
 	*value = idx_load(loc);
 	return 0;
 }
