@@ -807,6 +807,87 @@ static void test_doorbell_only_when_needed(void **state)
 	env_down(&e);
 }
 
+/*
+ * Callback context chosen by the application: RPU0 without an interrupt thread runs its interrupts from its own
+ * thread (ampl_agent_poll()); received() then runs in that thread, where it may block (here: sleep on every tenth
+ * message) without losing or reordering anything.
+ */
+static pthread_t poll_thread;
+static _Atomic int wrong_thread, slept;
+
+static void thread_received(const void *data, size_t len, void *priv)
+{
+	if (!pthread_equal(pthread_self(), poll_thread))
+		atomic_fetch_add(&wrong_thread, 1);
+	cb_received(data, len, priv);
+	if (atomic_load(&((struct side *)priv)->received) % 10 == 0) {
+		usleep(200); /* blocking is allowed in the application's thread */
+		atomic_fetch_add(&slept, 1);
+	}
+}
+
+static void test_callbacks_in_app_thread(void **state)
+{
+	(void)state;
+	struct env e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "t-icmsg-%d-%u", (int)getpid(), soc_counter++);
+	assert_int_equal(ampl_soc_create(e.name, &ampl_soc_zynqmp, NULL, 0), 0);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	assert_int_equal(ampl_agent_attach(e.soc, "apu", &o, &e.apu), 0);
+	o.no_irq_thread = true;
+	assert_int_equal(ampl_agent_attach(e.soc, "rpu0", &o, &e.rpu0), 0);
+	poll_thread = pthread_self();
+	atomic_store(&wrong_thread, 0);
+	atomic_store(&slept, 0);
+
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	static const struct ipc_service_cb in_thread = {
+		.bound = cb_bound, .unbound = cb_unbound, .received = thread_received, .error = cb_error
+	};
+	const struct device *da, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = in_thread, .priv = &sr };
+	assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
+	for (int i = 0; i < 5000 && !(atomic_load(&sa.bound) && atomic_load(&sr.bound)); i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(1000);
+	}
+	assert_int_equal(sa.bound, 1);
+	assert_int_equal(sr.bound, 1);
+
+	/* 300 messages sent from the APU; RPU0's thread polls; it takes whatever arrives, blocking now and then. */
+	uint8_t buf[48];
+	uint32_t sent = 0;
+	for (int spins = 0; spins < 2000000 && atomic_load(&sr.received) < 300; spins++) {
+		if (sent < 300) {
+			size_t len = make_msg(buf, sent, sizeof(buf));
+			int r = ipc_service_send(&ea, buf, len);
+			if (r == (int)len)
+				sent++;
+			else
+				assert_int_equal(r, -ENOMEM);
+		}
+		ampl_agent_poll(e.rpu0);
+	}
+	assert_int_equal(sent, 300);
+	assert_int_equal(atomic_load(&sr.received), 300);
+	assert_int_equal(sr.bad, 0);
+	assert_int_equal(atomic_load(&wrong_thread), 0);
+	assert_true(atomic_load(&slept) >= 30);
+	assert_int_equal(sa.errors + sr.errors, 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	env_down(&e);
+}
+
 /* ---- 6: the peer's processor goes offline: sends answer -ESHUTDOWN, not a silent success ---- */
 
 static void test_send_peer_offline(void **state)
@@ -879,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_signalling_coalesce),
 		cmocka_unit_test(test_signalling_no_stranding),
 		cmocka_unit_test(test_doorbell_only_when_needed),
+		cmocka_unit_test(test_callbacks_in_app_thread),
 		cmocka_unit_test(test_send_peer_offline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
