@@ -124,6 +124,8 @@ struct ampl_dt_icmsg {
 	unsigned tx_mbox, rx_mbox;   /* indices of "tx" / "rx" in that consumer's mboxes */
 	uint32_t dcache_alignment;
 	enum ampl_dt_icmsg_unbound unbound;
+	uint32_t peer_max_packet;    /* amplink,peer-max-packet: what a peer that does not tell is assumed to take
+				      * (1..65535; 0 when absent: 128, Zephyr's receive buffer) */
 };
 
 #define AMPL_DT_MAX_IPC_MULTI 8

@@ -1009,6 +1009,13 @@ static int parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct 
 	}
 	if (im->unbound == AMPL_DT_ICMSG_UNBOUND_DETECT && d < 8)
 		return dt_fail(c, path, "dcache-alignment", "unbound = \"detect\" needs dcache-alignment >= 8");
+	uint32_t pm = 0;
+	ret = read_u32(c, off, path, "amplink,peer-max-packet", &pm);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && (pm == 0 || pm > 0xFFFFu))
+		return dt_fail(c, path, "amplink,peer-max-packet", "%u: must be 1..65535 (bytes of one packet)", pm);
+	im->peer_max_packet = pm;
 	return 0;
 }
 

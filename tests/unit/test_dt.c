@@ -579,7 +579,23 @@ struct bad_case {
 	const char *want[3];                     /* substrings of the diagnostic */
 };
 
+/* An ICMsg instance node (/ipc-icmsg) over two regions, with extra properties. */
+#define IC(props)                                                                                                 \
+	"/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\treserved-memory {\n"                     \
+	"\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n"                                          \
+	"\t\ta_tx: a_tx@3ed40000 {\n\t\t\treg = <0x0 0x3ed40000 0x0 0x8000>;\n\t\t};\n"                             \
+	"\t\tb_tx: b_tx@3ed48000 {\n\t\t\treg = <0x0 0x3ed48000 0x0 0x8000>;\n\t\t};\n\t};\n"                      \
+	"\tmbox: mbox {\n\t\t#mbox-cells = <1>;\n\t};\n"                                                            \
+	"\tipc-icmsg {\n\t\tcompatible = \"zephyr,ipc-icmsg\";\n\t\ttx-region = <&a_tx>;\n"                         \
+	"\t\trx-region = <&b_tx>;\n\t\t" RP_MBOX props "\t};\n};\n"
+
 static const struct bad_case bad_cases[] = {
+	{ "icmsg-peer-max-packet-0", IC("amplink,peer-max-packet = <0>;\n"), NULL, NULL, -EINVAL,
+	  { ": /ipc-icmsg: amplink,peer-max-packet: ", "0: must be 1..65535" } },
+	{ "icmsg-peer-max-packet-65536", IC("amplink,peer-max-packet = <65536>;\n"), NULL, NULL, -EINVAL,
+	  { ": /ipc-icmsg: amplink,peer-max-packet: ", "65536: must be 1..65535" } },
+	{ "icmsg-peer-max-packet-two-cells", IC("amplink,peer-max-packet = <1 2>;\n"), NULL, NULL, -EINVAL,
+	  { ": /ipc-icmsg: amplink,peer-max-packet: ", "one 32-bit cell" } },
 	{ "zynqmp-parent-without-ipi-id", ZQ("", ZQ_CHILD_OK), NULL, NULL, -EINVAL,
 	  { ": " ZQ_PARENT ": xlnx,ipi-id: ", "missing" } },
 	{ "zynqmp-child-without-ipi-id", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX), NULL, NULL, -EINVAL,
@@ -960,6 +976,21 @@ static void test_limits(void **state)
 }
 
 /* RPMsg nodes that load: every optional property, the defaults, a remote's ignored overrides, an exact fit. */
+static void test_icmsg_peer_max_packet(void **state)
+{
+	(void)state;
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	assert_int_equal(load_text("icmsg-peer-max-packet", IC("unbound = \"enable\";\namplink,peer-max-packet = <496>;\n"),
+				   b, &diag), 0);
+	assert_int_equal(b->num_icmsgs, 1);
+	assert_int_equal(b->icmsgs[0].peer_max_packet, 496);
+	assert_int_equal(b->icmsgs[0].unbound, AMPL_DT_ICMSG_UNBOUND_ENABLE);
+	assert_int_equal(load_text("icmsg-no-peer-max-packet", IC(""), b, &diag), 0);
+	assert_int_equal(b->icmsgs[0].peer_max_packet, 0); /* absent: the library's default (128) */
+	free(b);
+}
+
 static void test_rpmsg_valid(void **state)
 {
 	static const char full[] =
@@ -1100,6 +1131,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_versal_buffering),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_icmsg_peer_max_packet),
 		cmocka_unit_test(test_rpmsg_valid),
 		cmocka_unit_test(test_rpmsg_min_size),
 		cmocka_unit_test(test_default_board_soc_memory),

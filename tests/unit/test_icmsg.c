@@ -472,6 +472,23 @@ static void test_session(void **state)
 
 	assert_int_equal(icmsg_close(&a), 0);
 	assert_int_equal(icmsg_close(&r), 0);
+
+	/* The peer's limit, configured (DT amplink,peer-max-packet): sends above it answer -EMSGSIZE. */
+	ca.peer_rx_max_default = 100;
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	assert_true(wait_for(&sa.bound, 4));
+	assert_true(wait_for(&sr.bound, 4));
+	assert_int_equal(icmsg_peer_max(&a), 100);
+	assert_int_equal(icmsg_peer_max(&r), 128);
+	uint8_t big[101] = { 0 };
+	assert_int_equal(icmsg_send(&a, big, 101), -EMSGSIZE);
+	int before = atomic_load(&sr.received);
+	assert_int_equal(icmsg_send(&a, big, 100), 100);
+	assert_true(wait_for(&sr.received, before + 1));
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_close(&r), 0);
+	ca.peer_rx_max_default = 0;
 	env_down(&e);
 }
 
