@@ -493,6 +493,71 @@ static void test_session(void **state)
 }
 
 /*
+ * "detect" mode: sessions with a session-aware peer, classic bonding with a session-unaware one (Zephyr's
+ * fallback), in both start orders: a detect side against detect, against enable (sessions) and against disable
+ * (classic, which advertises its receive size in the bonding packet). Both bind, traffic flows both ways, and the
+ * detect side ends in the mode the peer speaks.
+ */
+static void detect_pair(enum icmsg_unbound_mode peer_mode, bool detect_first)
+{
+	struct env e;
+	env_up(&e, true, false);
+	static uint8_t ba[128], br[200];
+	static struct icmsg_config ca, cr;
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	session_cfg(&e, &cr, false, br, sizeof(br));
+	ca.unbound_mode = ICMSG_UNBOUND_MODE_DETECT;
+	cr.unbound_mode = peer_mode;
+	static struct icmsg a, r;
+	static struct side sa, sr;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	if (detect_first) {
+		assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+		usleep(2000);
+		assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	} else {
+		assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+		usleep(2000);
+		assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	}
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+	exchange(&a, &sa, &r, &sr, 10);
+	exchange(&a, &sa, &r, &sr, 11);
+	bool classic_peer = peer_mode == ICMSG_UNBOUND_MODE_DISABLE;
+	print_message("      detect vs %s, %s first: %s; peer max %u / %u\n",
+		      peer_mode == ICMSG_UNBOUND_MODE_DETECT ? "detect" : classic_peer ? "disable" : "enable",
+		      detect_first ? "detect" : "peer", a.session ? "sessions" : "classic", icmsg_peer_max(&a),
+		      icmsg_peer_max(&r));
+	assert_int_equal(a.session, !classic_peer);
+	if (classic_peer) {
+		assert_int_equal(icmsg_peer_max(&a), 200); /* the peer's size extension */
+		assert_int_equal(icmsg_peer_max(&r), 128); /* ours, in our bonding packet */
+	} else {
+		assert_int_equal(icmsg_peer_max(&a), 128); /* no size in session mode: the default */
+	}
+	assert_int_equal(sa.bound, 1);
+	assert_int_equal(sr.bound, 1);
+	assert_int_equal(sa.errors + sr.errors, 0);
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_close(&r), 0);
+	env_down(&e);
+}
+
+static void test_detect_mode(void **state)
+{
+	(void)state;
+	for (int first = 0; first < 2; first++) {
+		detect_pair(ICMSG_UNBOUND_MODE_DETECT, first);
+		detect_pair(ICMSG_UNBOUND_MODE_ENABLE, first);
+		detect_pair(ICMSG_UNBOUND_MODE_DISABLE, first);
+	}
+}
+
+/*
  * Both sides close and re-open at once, again and again, so the session word changes under a closing instance's
  * RX callback. A close is final: the state stays OFF after it returns (the next open succeeds), and no callback
  * runs after close() has returned until the next open.
@@ -974,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_close_under_rebind),
+		cmocka_unit_test(test_detect_mode),
 		cmocka_unit_test(test_signalling_coalesce),
 		cmocka_unit_test(test_signalling_no_stranding),
 		cmocka_unit_test(test_doorbell_only_when_needed),
