@@ -10,6 +10,11 @@
  * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
  * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
  * calls (send, get/drop, release, register), which all take `lock` and re-check the state under it.
+ *
+ * User callbacks run without the lock, with the endpoint's configuration read under it; each one is counted in
+ * the endpoint's `calls` from that moment until it returns (call_begin_locked(), call_end()), and
+ * deregister_ept() waits for the count to drain once the endpoint is unregistered: no callback of an endpoint
+ * starts, or is still running, after its deregistration returned, and its configuration is the caller's again.
  */
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's events */
@@ -25,7 +30,7 @@ static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
 
 /* Block states. TX: the sender's view of its own blocks; RX: the receiver's view of the peer's blocks. */
 enum { B_FREE = 0, B_DROPPED, B_CLAIMED, B_INFLIGHT, B_TAIL };
-enum { R_FREE = 0, R_DELIVERING, R_HELD, R_WAITING };
+enum { R_FREE = 0, R_DELIVERING, R_HELD, R_WAITING, R_RESERVED /* a waiting BOUND register_ept() binds */ };
 
 _Static_assert(IPC_MULTI_MAX_EPT <= 254, "endpoint addresses 0..253");
 _Static_assert(IPC_MULTI_MSG_LEN == 4 && IPC_MULTI_HELLO_LEN == 16, "control message sizes");
@@ -102,6 +107,24 @@ static uint8_t *rx_block(struct ipc_multi_data *d, uint32_t b)
 	return (uint8_t *)d->cfg->rx_mem + d->rxl.blocks_off + b * d->rxl.block_size;
 }
 
+/*
+ * A callback of @e is about to run (lock held): its configuration, counted in `calls` until call_end(), or NULL
+ * (no endpoint, or not registered: nothing to call).
+ */
+static const struct ipc_ept_cfg *call_begin_locked(struct ipc_multi_ept *e)
+{
+	if (!e || !e->used)
+		return NULL;
+	atomic_fetch_add(&e->calls, 1);
+	return e->cfg;
+}
+
+static void call_end(struct ipc_multi_ept *e)
+{
+	atomic_fetch_sub(&e->calls, 1);
+}
+
+/* Lock not held. */
 static void inst_error(struct ipc_multi_data *d, const char *msg)
 {
 	atomic_fetch_add(&d->errors, 1);
@@ -111,19 +134,26 @@ static void inst_error(struct ipc_multi_data *d, const char *msg)
 	}
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
-		if (e->used && e->cfg->cb.error)
-			e->cfg->cb.error(msg, e->cfg->priv);
+		unsigned key = ampl_spin_lock(&d->lock);
+		const struct ipc_ept_cfg *cfg = call_begin_locked(e);
+		ampl_spin_unlock(&d->lock, key);
+		if (!cfg)
+			continue;
+		if (cfg->cb.error)
+			cfg->cb.error(msg, cfg->priv);
+		call_end(e);
 	}
 }
 
-static void ept_error(struct ipc_multi_data *d, struct ipc_multi_ept *e, const char *msg)
+/* An error of endpoint @e whose callback was begun (call_begin_locked() gave @cfg); lock not held. */
+static void ept_error(struct ipc_multi_data *d, const struct ipc_ept_cfg *cfg, const char *msg)
 {
-	if (!e || !e->cfg->cb.error) {
+	if (!cfg->cb.error) {
 		inst_error(d, msg);
 		return;
 	}
 	atomic_fetch_add(&d->errors, 1);
-	e->cfg->cb.error(msg, e->cfg->priv);
+	cfg->cb.error(msg, cfg->priv);
 }
 
 /* ---- doorbells ---- */
@@ -413,15 +443,16 @@ static void report_lost(struct ipc_multi_data *d)
 {
 	wake_waiters(d);
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		const struct ipc_ept_cfg *cfg = NULL;
 		unsigned key = ampl_spin_lock(&d->lock);
 		struct ipc_multi_ept *e = &d->ept[i];
-		if (e->used && e->lost)
-			cfg = e->cfg;
+		const struct ipc_ept_cfg *cfg = e->lost ? call_begin_locked(e) : NULL;
 		e->lost = false;
 		ampl_spin_unlock(&d->lock, key);
-		if (cfg && cfg->cb.unbound)
+		if (!cfg)
+			continue;
+		if (cfg->cb.unbound)
 			cfg->cb.unbound(cfg->priv);
+		call_end(e);
 	}
 }
 
@@ -542,20 +573,24 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		ampl_spin_unlock(&d->lock, key);
 		return;
 	}
-	d->retired[addr / 32] &= ~(1u << (addr % 32)); /* the initiator read our UNBOUND: the address is live */
+	/* The initiator sends DATA to the address again only for a binding made after this BOUND (its DATA sent before
+	 * came first in its ring): the address is live. */
+	d->retired[addr / 32] &= ~(1u << (addr % 32));
 	if (d->waiting_bound[addr] >= 0) /* a stale advertisement for the same address: give it back */
 		release_rx_locked(d, (uint32_t)d->waiting_bound[addr], IPC_MULTI_MSG_RELEASE, 0);
 	d->waiting_bound[addr] = -1;
-	if (d->addr_map[addr]) { /* a stale binding (missed UNBOUND): forget it */
+	bool stale = false;
+	if (d->addr_map[addr]) { /* a stale binding (missed UNBOUND): forget it, unbound() before any new bound() */
 		struct ipc_multi_ept *old = &d->ept[d->addr_map[addr] - 1u];
 		old->addr = NO_ADDR;
-		atomic_store(&old->bound, false);
+		if (atomic_exchange(&old->bound, false))
+			stale = old->lost = true;
 		d->addr_map[addr] = 0;
 	}
 	struct ipc_multi_ept *hit = NULL;
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
-		if (e->used && e->addr == NO_ADDR && name_eq(e->cfg->name, name)) {
+		if (e->used && e->addr == NO_ADDR && !e->binding && name_eq(e->cfg->name, name)) {
 			follower_bind_locked(d, i, addr, b);
 			hit = e;
 			break;
@@ -565,9 +600,15 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		d->rx_state[b] = R_WAITING;
 		d->waiting_bound[addr] = (int16_t)b;
 	}
+	const struct ipc_ept_cfg *cfg = call_begin_locked(hit);
 	ampl_spin_unlock(&d->lock, key);
-	if (hit && hit->cfg->cb.bound)
-		hit->cfg->cb.bound(hit->cfg->priv);
+	if (stale)
+		report_lost(d);
+	if (cfg) {
+		if (cfg->cb.bound)
+			cfg->cb.bound(cfg->priv);
+		call_end(hit);
+	}
 }
 
 /* A RELEASE or RELEASE_BOUND of our tx block @b. */
@@ -580,6 +621,11 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 		inst_error(d, "ipc_multi: RELEASE of a block that is not in flight: ignored");
 		return;
 	}
+	/* The follower answered a slot's current BOUND, so it read the UNBOUND we sent before it: DATA to the slot is
+	 * for this registration from here on (on_data()). */
+	uint8_t owner = d->tx_owner[b];
+	if (d->initiator && owner < IPC_MULTI_MAX_EPT && d->ept[owner].used && d->ept[owner].bound_block == (int16_t)b)
+		d->retired[owner / 32] &= ~(1u << (owner % 32));
 	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
 	if (type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
 		struct ipc_multi_ept *e = &d->ept[addr];
@@ -592,10 +638,14 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 		}
 	}
 	advertise_locked(d);
+	const struct ipc_ept_cfg *cfg = call_begin_locked(newly);
 	ampl_spin_unlock(&d->lock, key);
 	wake_waiters(d);
-	if (newly && newly->cfg->cb.bound)
-		newly->cfg->cb.bound(newly->cfg->priv);
+	if (cfg) {
+		if (cfg->cb.bound)
+			cfg->cb.bound(cfg->priv);
+		call_end(newly);
+	}
 }
 
 static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
@@ -620,9 +670,13 @@ static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
 			atomic_store(&e->bound, false);
 		}
 	}
+	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	ampl_spin_unlock(&d->lock, key);
-	if (e && e->cfg->cb.unbound)
-		e->cfg->cb.unbound(e->cfg->priv);
+	if (cfg) {
+		if (cfg->cb.unbound)
+			cfg->cb.unbound(cfg->priv);
+		call_end(e);
+	}
 }
 
 static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
@@ -640,7 +694,11 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	struct ipc_multi_ept *e = NULL;
 	bool newly = false;
 	if (d->initiator) {
-		if (addr < IPC_MULTI_MAX_EPT && d->ept[addr].used)
+		/* A slot we sent UNBOUND for takes no DATA until the follower answers the BOUND of its next registration:
+		 * until then DATA to it was sent to the previous one (before the follower read the UNBOUND), and binding
+		 * the new registration on it would deliver the old binding's messages. */
+		bool retired = d->retired[addr / 32] >> (addr % 32) & 1u;
+		if (!retired && addr < IPC_MULTI_MAX_EPT && d->ept[addr].used)
 			e = &d->ept[addr];
 		if (e && !atomic_load(&e->bound)) { /* as ICBMsg: DATA on the address also means bound */
 			atomic_store(&e->bound, true);
@@ -653,27 +711,31 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
 	uint32_t len = get_le32(blk);
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
+	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	if (!e || len == 0 || len > span) {
 		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
 		bool retired = !e && (d->retired[addr / 32] >> (addr % 32) & 1u);
 		ampl_spin_unlock(&d->lock, key);
 		if (retired)
 			return; /* sent before the peer read our UNBOUND for it: released, not reported */
-		if (!e)
+		if (!e) {
 			inst_error(d, "ipc_multi: DATA for an unknown endpoint address: released");
-		else
-			ept_error(d, e, "ipc_multi: DATA with an invalid length: released");
+		} else {
+			ept_error(d, cfg, "ipc_multi: DATA with an invalid length: released");
+			call_end(e);
+		}
 		return;
 	}
 	d->rx_state[b] = R_DELIVERING;
 	d->rx_owner[b] = (uint8_t)(e - d->ept);
 	d->rx_cur = (int)b;
 	ampl_spin_unlock(&d->lock, key);
-	if (newly && e->cfg->cb.bound)
-		e->cfg->cb.bound(e->cfg->priv);
+	if (newly && cfg->cb.bound)
+		cfg->cb.bound(cfg->priv);
 	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
-	if (e->cfg->cb.received)
-		e->cfg->cb.received(blk + IPC_MULTI_BUF_HDR, len, e->cfg->priv);
+	if (cfg->cb.received)
+		cfg->cb.received(blk + IPC_MULTI_BUF_HDR, len, cfg->priv);
+	call_end(e);
 	key = ampl_spin_lock(&d->lock);
 	d->rx_cur = -1;
 	if (d->rx_state[b] == R_DELIVERING)
@@ -912,6 +974,64 @@ static int close_instance(const struct device *instance)
 	return 0;
 }
 
+/*
+ * Follower, in the registering thread: bind @e to a BOUND of its name that arrived before it was registered.
+ * bound() runs here BEFORE the binding is published (address map, RELEASE_BOUND): until then the peer sends it
+ * nothing and the RX context neither delivers to the endpoint nor binds it elsewhere (`binding`), so no
+ * received() or unbound() of this binding can overtake or overlap bound(). The BOUND's block is R_RESERVED
+ * meanwhile; if the RX context withdrew it (the initiator's UNBOUND or a newer BOUND released it, or a link down
+ * forgot it), the endpoint gets unbound() here instead, and the search starts again.
+ */
+static void follower_take_waiting(struct ipc_multi_data *d, struct ipc_multi_ept *e)
+{
+	unsigned slot = (unsigned)(e - d->ept);
+	for (;;) {
+		int a = -1;
+		int16_t b = -1;
+		unsigned key = ampl_spin_lock(&d->lock);
+		for (unsigned i = 0; e->used && atomic_load(&d->state) == IPC_MULTI_CONNECTED && i < 256; i++) {
+			b = d->waiting_bound[i];
+			if (b < 0 || d->rx_state[b] != R_WAITING)
+				continue;
+			char nbuf[IPC_MULTI_NAME_MAX];
+			const char *n = rx_name(d, (uint32_t)b, nbuf);
+			if (n && name_eq(n, e->cfg->name)) {
+				a = (int)i;
+				break;
+			}
+		}
+		if (a < 0) {
+			ampl_spin_unlock(&d->lock, key);
+			return;
+		}
+		d->rx_state[b] = R_RESERVED;
+		e->binding = true;
+		const struct ipc_ept_cfg *cfg = call_begin_locked(e);
+		ampl_spin_unlock(&d->lock, key);
+		if (cfg->cb.bound)
+			cfg->cb.bound(cfg->priv);
+		key = ampl_spin_lock(&d->lock);
+		bool live = e->used && atomic_load(&d->state) == IPC_MULTI_CONNECTED && d->waiting_bound[a] == b &&
+			    d->rx_state[b] == R_RESERVED;
+		if (live) {
+			follower_bind_locked(d, slot, (uint8_t)a, (uint32_t)b);
+			e->binding = false;
+		}
+		ampl_spin_unlock(&d->lock, key);
+		if (live) {
+			call_end(e);
+			return;
+		}
+		/* Still `binding`: the RX context binds it to nothing new before this unbound() returned. */
+		if (cfg->cb.unbound)
+			cfg->cb.unbound(cfg->priv);
+		key = ampl_spin_lock(&d->lock);
+		e->binding = false;
+		ampl_spin_unlock(&d->lock, key);
+		call_end(e);
+	}
+}
+
 static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	struct ipc_multi_data *d = data_of(instance);
@@ -939,32 +1059,20 @@ static int register_ept(const struct device *instance, void **token, const struc
 			continue;
 		*e = (struct ipc_multi_ept){ .cfg = cfg, .inst = d, .used = true, .addr = NO_ADDR, .bound_block = -1,
 					     .claimed = -1 };
-		if (d->initiator) /* the slot is its wire address: live again */
-			d->retired[i / 32] &= ~(1u << (i % 32));
+		/* Initiator: the slot is its wire address; if we sent UNBOUND for it, it stays retired until the follower
+		 * answers the BOUND advertised below (on_release()). */
 		*token = e;
 		ret = 0;
-		if (d->initiator) {
+		if (d->initiator)
 			advertise_locked(d);
-		} else if (atomic_load(&d->state) == IPC_MULTI_CONNECTED) {
-			for (unsigned a = 0; a < 256; a++) {
-				int16_t b = d->waiting_bound[a];
-				if (b < 0)
-					continue;
-				char nbuf[IPC_MULTI_NAME_MAX];
-				const char *n = rx_name(d, (uint32_t)b, nbuf);
-				if (n && name_eq(n, cfg->name)) {
-					follower_bind_locked(d, i, (uint8_t)a, (uint32_t)b);
-					hit = e;
-					break;
-				}
-			}
-		}
+		else
+			hit = e;
 		break;
 	}
 	ampl_spin_unlock(&d->lock, key);
 	atomic_flag_clear(&d->reg_busy);
-	if (hit && cfg->cb.bound)
-		cfg->cb.bound(cfg->priv);
+	if (hit)
+		follower_take_waiting(d, hit);
 	return ret;
 }
 
@@ -998,6 +1106,10 @@ static int deregister_ept(const struct device *instance, void *token)
 	e->used = false;
 	atomic_store(&e->bound, false);
 	ampl_spin_unlock(&d->lock, key);
+	/* No callback of it starts from here (call_begin_locked() sees it unregistered); wait for those running
+	 * (callbacks do not block, and must not deregister), before the slot can be registered again. */
+	while (atomic_load(&e->calls))
+		ampl_cpu_relax();
 	atomic_flag_clear(&d->reg_busy);
 	wake_waiters(d);
 	return 0;

@@ -1,6 +1,12 @@
 /*
  * IPC service backend over RPMsg (see <amplink/ipc/ipc_rpmsg.h>): endpoints of the IPC service are RPMsg
  * endpoints bound through the name service; the doorbells are a pair of mailbox channels in signalling mode.
+ *
+ * The receive work of an instance (the RPMsg pass, which runs message and unbind callbacks, then the binding scan,
+ * which runs bound()) is done by one context at a time (run_passes()): the doorbell context, or a registering
+ * thread. So an instance's endpoint callbacks never overlap and keep the order of the state changes behind them:
+ * a bound() decided before a link down cannot run after that link down's unbound(), nor a received() before the
+ * bound() of its binding.
  */
 #include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's hotplug events */
 #include <amplink/ipc/ipc_rpmsg.h>
@@ -76,6 +82,20 @@ static void ring(void *priv, uint32_t notifyid)
 	ampl_spin_unlock(&d->tx_lock, key);
 }
 
+/*
+ * Pin @e if it is registered and not being registered or deregistered: deregister_ept() waits until it is
+ * unpinned (atomic_fetch_sub(&e->busy, 1)), so its configuration stays valid while a pinned callback runs.
+ */
+static bool pin(struct ipc_rpmsg_data *d, struct ipc_rpmsg_ept *e)
+{
+	unsigned key = ampl_spin_lock(&d->lock);
+	bool ok = atomic_load(&e->used) && !atomic_load(&e->closing);
+	if (ok)
+		atomic_fetch_add(&e->busy, 1);
+	ampl_spin_unlock(&d->lock, key);
+	return ok;
+}
+
 static void report(struct ipc_rpmsg_data *d, const char *msg)
 {
 	const struct ipc_rpmsg_config *cfg = d->dev->config;
@@ -85,8 +105,11 @@ static void report(struct ipc_rpmsg_data *d, const char *msg)
 	}
 	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
 		struct ipc_rpmsg_ept *e = &d->ept[i];
-		if (atomic_load(&e->used) && e->cfg->cb.error)
+		if (!pin(d, e))
+			continue; /* not registered, or its deregistration runs: no callback of it after that */
+		if (e->cfg->cb.error)
 			e->cfg->cb.error(msg, e->cfg->priv);
+		atomic_fetch_sub(&e->busy, 1);
 	}
 }
 
@@ -116,20 +139,14 @@ static void try_bind(struct ipc_rpmsg_ept *e)
 }
 
 /*
- * Bind what can be bound (RX context, or a registering thread). An endpoint is touched only while it is pinned
- * (busy, taken under the table lock while it is registered and not closing), so that deregister_ept() can wait for
- * this scan instead of destroying the endpoint under it.
+ * Bind what can be bound (in run_passes() only, after the RPMsg pass). An endpoint is touched only while it is
+ * pinned, so that deregister_ept() can wait for this scan instead of destroying the endpoint under it.
  */
 static void sync_bindings(struct ipc_rpmsg_data *d)
 {
 	for (unsigned i = 0; i < IPC_RPMSG_MAX_EPT; i++) {
 		struct ipc_rpmsg_ept *e = &d->ept[i];
-		unsigned key = ampl_spin_lock(&d->lock);
-		bool pin = atomic_load(&e->used) && !atomic_load(&e->closing);
-		if (pin)
-			atomic_fetch_add(&e->busy, 1);
-		ampl_spin_unlock(&d->lock, key);
-		if (!pin)
+		if (!pin(d, e))
 			continue;
 		try_bind(e);
 		send_hello(e);
@@ -162,18 +179,39 @@ static int on_message(struct rpmsg_endpoint *ep, void *data, size_t len, uint32_
 	return RPMSG_SUCCESS;
 }
 
+/*
+ * The receive work: RPMsg passes (peer_lost first when the transport reported the peer offline) and binding scans,
+ * until no more is asked for. A call that finds another context doing it only asks for one more round and returns
+ * (that context loops, and looks again after it lets go), so no context ever waits for another: the doorbell
+ * context can be an interrupt that preempted a registering thread.
+ */
+static void run_passes(struct ipc_rpmsg_data *d)
+{
+	atomic_store(&d->pass_due, true);
+	while (!atomic_exchange(&d->pass_busy, true)) {
+		while (atomic_exchange(&d->pass_due, false)) {
+			if (atomic_exchange(&d->lost_due, false))
+				rpmsg_virtio_peer_lost(&d->rdev);
+			else
+				rpmsg_virtio_notified(&d->rdev);
+			sync_bindings(d);
+		}
+		atomic_store(&d->pass_busy, false);
+		if (!atomic_load(&d->pass_due))
+			break; /* else asked for while we let go, and nobody took it yet */
+	}
+}
+
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, cl_rx);
 	if (!atomic_load(&d->open))
 		return; /* the open path polls once after init: nothing is lost */
 	if (mssg == ICMSG_PEER_OFFLINE)
-		rpmsg_virtio_peer_lost(&d->rdev);
+		atomic_store(&d->lost_due, true);
 	else if (mssg == ICMSG_PEER_ONLINE)
 		ring(d, RPMSG_NOTIFYID_VDEV);
-	else
-		rpmsg_virtio_notified(&d->rdev);
-	sync_bindings(d);
+	run_passes(d);
 }
 
 /* ---- instance ---- */
@@ -222,6 +260,9 @@ static int open_instance(const struct device *instance)
 	atomic_flag_clear(&d->lock);
 	atomic_flag_clear(&d->tx_lock);
 	atomic_store(&d->armed, false);
+	atomic_store(&d->pass_busy, false);
+	atomic_store(&d->pass_due, false);
+	atomic_store(&d->lost_due, false);
 	d->vcfg = (struct rpmsg_virtio_config){
 		.role = cfg->role,
 		.shm = cfg->shm,
@@ -261,7 +302,7 @@ static int open_instance(const struct device *instance)
 		return -EINVAL; /* the region cannot hold the layout */
 	}
 	atomic_store(&d->open, 1);
-	rpmsg_virtio_poll(&d->rdev); /* a doorbell that came before `open` was set */
+	run_passes(d); /* a doorbell that came before `open` was set */
 	return 0;
 }
 
@@ -333,9 +374,9 @@ static int register_ept(const struct device *instance, void **token, const struc
 	ampl_spin_unlock(&d->lock, key);
 	if (r)
 		return r == RPMSG_ERR_ADDR ? -EBUSY : -EINVAL;
-	/* A remembered announcement binds at once; the doorbell context binds the rest. */
-	rpmsg_virtio_poll(&d->rdev);
-	sync_bindings(d);
+	/* A remembered announcement binds at once (here, or in the doorbell context if it is running passes now);
+	 * the doorbell context binds the rest. */
+	run_passes(d);
 	return 0;
 }
 

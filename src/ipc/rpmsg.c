@@ -54,12 +54,14 @@ void rpmsg_unlock(struct rpmsg_device *rdev, unsigned key)
 {
 	uint32_t k = rdev->kick_mask;
 	const char *m = rdev->err_msg;
+	/* The notify ids as of this lock section: a handshake in another context may rewrite them once it is dropped. */
+	uint32_t ids[3] = { rdev->notifyid[0], rdev->notifyid[1], rdev->notifyid[2] };
 	rdev->kick_mask = 0;
 	rdev->err_msg = NULL;
 	ampl_spin_unlock(&rdev->lock, key);
 	for (unsigned i = 0; i < 3; i++)
 		if (k >> i & 1u)
-			rdev->cfg->notify(rdev->cfg->notify_priv, rdev->notifyid[i]);
+			rdev->cfg->notify(rdev->cfg->notify_priv, ids[i]);
 	if (k & KICK_WAKE)
 		ampl_os_wake(&rdev->event);
 	if (m && rdev->cfg->error)

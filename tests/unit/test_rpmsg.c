@@ -19,14 +19,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ipc_churn.h"
+
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/ipc/rpmsg.h>
+#include <amplink/ipc_service.h>
+#include <amplink/soc.h>
 
 #define DA_BASE 0x20000000u
 
@@ -1635,6 +1643,57 @@ static void test_stress(void **state)
 	env_free(e);
 }
 
+/* ---- the IPC service backend over RPMsg: both sides close and re-open at once ---- */
+
+/*
+ * The virtual SoC's RPMsg instances (APU: host, RPU0: remote), each agent with its interrupt thread, through the
+ * deregister/close/re-open churn of tests/unit/ipc_churn.h; a close leaves the instance closed and its link down.
+ */
+/* Closed: not open, and its RPMsg link down (nothing brought it up again after the close). */
+static int churn_closed_state(const struct device *dev)
+{
+	struct ipc_rpmsg_data *d = dev->data;
+	if (ipc_rpmsg_device(dev))
+		return 1;
+	return rpmsg_virtio_link_up(&d->rdev) ? 2 : 0;
+}
+
+static void test_ipc_close_under_rebind(void **state)
+{
+	(void)state;
+	char name[64];
+	static unsigned soc_counter;
+	snprintf(name, sizeof(name), "t-rpmsg-%d-%u", (int)getpid(), soc_counter++);
+	int ret = ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0);
+	if (ret)
+		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	struct ampl_agent *ag[2];
+	static const char *const agents[2] = { "apu", "rpu0" };
+	static const char *const labels[2] = { "ipc_rpmsg_apu", "ipc_rpmsg_rpu0" };
+	const struct device *dev[2];
+	for (int s = 0; s < 2; s++) {
+		assert_int_equal(ampl_agent_attach(soc, agents[s], &o, &ag[s]), 0);
+		ret = ampl_agent_ipc_instance(ag[s], labels[s], &dev[s]);
+		if (ret)
+			fail_msg("ipc instance %s: %d %s", labels[s], ret, ampl_soc_last_error());
+		assert_int_equal(ipc_service_open_instance(dev[s]), 0);
+	}
+	ipc_churn_run(dev, agents, churn_closed_state, 200, true);
+	for (int s = 0; s < 2; s++) {
+		struct rpmsg_device *rdev = ipc_rpmsg_device(dev[s]);
+		assert_non_null(rdev);
+		assert_int_equal(atomic_load(&rdev->stats.errors), 0);
+		assert_int_equal(ipc_service_close_instance(dev[s]), 0);
+	}
+	for (int s = 1; s >= 0; s--)
+		ampl_agent_detach(ag[s]);
+	ampl_soc_close(soc);
+	ampl_soc_destroy(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1662,6 +1721,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_rings),
 		cmocka_unit_test(test_corrupt_table),
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_ipc_close_under_rebind),
 	};
 	if (getenv("RPMSG_TEST"))
 		cmocka_set_test_filter(getenv("RPMSG_TEST"));

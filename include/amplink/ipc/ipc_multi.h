@@ -63,7 +63,10 @@
  *   get_tx_buffer with a timeout: thread (it may wait).
  *   received, error, unbound, and bound: the mailbox RX callback context, i.e. the agent's interrupt context in
  *   the virtual SoC (one thread per agent on the Linux host) and the mailbox ISR on firmware. Exception: on the
- *   follower, bound() of an endpoint registered after the peer's BOUND arrived runs inside register_endpoint().
+ *   follower, bound() of an endpoint registered after the peer's BOUND arrived runs inside register_endpoint(),
+ *   before the binding takes effect: the peer learns of it, and received() or unbound() of it can run, only once
+ *   bound() returned (if the initiator withdraws that BOUND meanwhile, unbound() follows there too).
+ *   deregister_endpoint() waits for the endpoint's callbacks still running: none runs after it returned.
  *   Transport events arrive in the same context, as the message of an RX callback on the rx channel (a doorbell's
  *   is NULL): ICMSG_PEER_OFFLINE takes the link down as the peer's close would and starts a new session of ours,
  *   ICMSG_PEER_ONLINE rings the peer (<amplink/ipc/icmsg.h>).
@@ -166,10 +169,12 @@ struct ipc_multi_ept {
 	struct ipc_multi_data *inst;
 	bool used;
 	bool lost;           /* bound when the link went down: unbound() is due */
+	bool binding;        /* follower: register_endpoint() runs bound() before it publishes the binding */
 	_Atomic bool bound;
 	uint8_t addr;        /* wire address (0xFF: none yet) */
 	int16_t bound_block; /* initiator: block of its BOUND in flight (-1: none) */
 	int16_t claimed;     /* head block of the obtained, unsent buffer (-1: none) */
+	_Atomic uint32_t calls; /* its callbacks running or about to run (deregistration waits for none) */
 };
 
 /** struct ipc_multi_data - mutable state of an instance (zero it). Private. */
@@ -199,7 +204,9 @@ struct ipc_multi_data {
 	uint8_t rx_state[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* releases the ring had no room for yet */
-	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported */
+	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
+				     * (initiator: also after the slot is registered again, until the follower answers
+				     * its new BOUND) */
 	_Atomic uint32_t errors;
 };
 

@@ -35,8 +35,12 @@
  *
  * Contexts: bound, unbound, received and error run in the mailbox RX callback context (the agent's interrupt
  * context in the virtual SoC; the mailbox ISR on firmware) and must not block; they may send, get a buffer with
- * K_NO_WAIT, hold and release; they must not deregister or close (deregistration waits for them). open/close,
- * register/deregister and get_tx_buffer with a wait: thread.
+ * K_NO_WAIT, hold and release; they must not deregister or close (deregistration waits for them). While
+ * register_endpoint() runs, the receive work (and so these callbacks) may run in the registering thread instead: a
+ * doorbell that arrives meanwhile leaves it to that thread. Either way one context at a time per instance, so an
+ * instance's callbacks never overlap, and bound(), received() and unbound() keep the order of the events behind
+ * them. error() may also run in a sending thread that found a corrupt ring. open/close, register/deregister and
+ * get_tx_buffer with a wait: thread.
  */
 #ifndef AMPLINK_IPC_IPC_RPMSG_H
 #define AMPLINK_IPC_IPC_RPMSG_H
@@ -101,7 +105,10 @@ struct ipc_rpmsg_data {
 	atomic_flag tx_lock;   /* the doorbell */
 	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
 	_Atomic int open;
-	const void *rx_cur;    /* the payload being delivered (RX context only) */
+	atomic_bool pass_busy; /* a context runs the receive work (run_passes()) */
+	atomic_bool pass_due;  /* one more round of it was asked for */
+	atomic_bool lost_due;  /* the transport reported the peer offline: peer_lost at the next round */
+	const void *rx_cur;    /* the payload being delivered (receive work only) */
 	bool rx_cur_held;
 };
 
