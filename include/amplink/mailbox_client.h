@@ -152,6 +152,26 @@ bool mbox_client_peek_data(struct mbox_chan *chan);
 bool mbox_client_tx_busy(struct mbox_chan *chan);
 
 /**
+ * mbox_client_get_channel() - amplink extension: the channel a client of an IPC backend uses: @given bound to @cl,
+ * or else the entry named @name among @node's mboxes (mbox_request_channel_byname()). @cl->node is set to @node.
+ * Return: the channel, or NULL with *@err set to what binding or requesting answered (never 0 then); on success
+ * *@err is 0. Context: thread.
+ */
+struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					  struct mbox_chan *given, const char *name, int *err);
+
+/**
+ * mbox_ring_doorbell() - amplink extension: ring the remote on @chan with a NULL message (a doorbell; signalling
+ * mode). A doorbell still in flight (the remote has not acknowledged it: its RX callback has not returned) may
+ * already have been read past, so a new one is queued behind it; one queued and not yet submitted covers any number
+ * of rings after it, which *@armed tracks: the client's tx_prepare must clear it (the framework submits the queued
+ * doorbell then, from its TX ticker, which this kicks). Calls on one channel are serialised by the caller.
+ * Return: 0 (rung, or covered by the queued one); or the error mbox_send_message() gave (-ESHUTDOWN: the remote is
+ * offline), *@armed left clear. Context: any.
+ */
+int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed);
+
+/**
  * mbox_client_offline() - amplink extension: 0 while @chan's remote is reachable, or the error a send would get now
  * because it is offline (-ESHUTDOWN; see mbox_chan_set_offline()). Lock-free. Context: any.
  */

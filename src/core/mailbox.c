@@ -199,6 +199,41 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 	return chan->mbox->ops->peek_data(chan);
 }
 
+struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					  struct mbox_chan *given, const char *name, int *err)
+{
+	cl->node = node;
+	if (given) {
+		*err = mbox_bind_client(given, cl);
+		return *err ? NULL : given;
+	}
+	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
+	if (AMPL_IS_ERR(c)) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
+	}
+	*err = 0;
+	return c;
+}
+
+int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
+{
+	if (!mbox_client_tx_busy(chan)) {
+		int r = mbox_send_message(chan, NULL);
+		return r < 0 ? r : 0;
+	}
+	if (atomic_load(armed))
+		return 0; /* the queued one is triggered after this change: enough */
+	atomic_store(armed, true);
+	int r = mbox_send_message(chan, NULL);
+	if (r < 0) {
+		atomic_store(armed, false);
+		return r;
+	}
+	ampl_mbox_poll_kick(chan->mbox);
+	return 0;
+}
+
 int mbox_client_offline(struct mbox_chan *chan)
 {
 	return chan ? atomic_load(&chan->offline) : 0;

@@ -1,12 +1,9 @@
 /*
  * ICMsg over pbuf and the mailbox framework (see <amplink/ipc/icmsg.h> for the protocol and the contexts).
  *
- * Doorbells: the TX channel carries NULL messages. A doorbell is needed after a write that the reader may not
- * reach by itself (pbuf_doorbell_needed(); icmsg_send() also rings when one is owed), but one still in flight
- * (the peer has not acknowledged it: its RX callback has not returned) may already have been read past, so a new
- * one is queued behind it; one queued and not yet submitted is enough for any number of writes (it is triggered
- * after them), which `armed` tracks (cleared by tx_prepare when the framework submits it). A queued doorbell is
- * submitted by the framework's TX ticker, which this code kicks.
+ * Doorbells: the TX channel carries NULL messages (mbox_ring_doorbell(), with `armed` cleared by tx_prepare). A
+ * doorbell is needed after a write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send()
+ * also rings when one is owed).
  */
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h>
@@ -58,34 +55,12 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 }
 
 /*
- * Ring the peer. 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer is offline);
- * a refused doorbell is owed to the next send.
+ * Ring the peer (tx_lock held). 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer
+ * is offline); a refused doorbell is owed to the next send.
  */
-static int ring_now_locked(struct icmsg *im)
-{
-	struct mbox_chan *tx = im->tx_chan;
-	if (!tx)
-		return 0;
-	if (mbox_client_tx_busy(tx)) {
-		/* A doorbell queued and not submitted yet is triggered after this write: enough. */
-		if (atomic_load(&im->armed))
-			return 0;
-		atomic_store(&im->armed, true);
-		int r = mbox_send_message(tx, NULL);
-		if (r < 0) {
-			atomic_store(&im->armed, false);
-			return r;
-		}
-		ampl_mbox_poll_kick(tx->mbox);
-		return 0;
-	}
-	int r = mbox_send_message(tx, NULL);
-	return r < 0 ? r : 0;
-}
-
 static int ring_locked(struct icmsg *im)
 {
-	int r = ring_now_locked(im);
+	int r = im->tx_chan ? mbox_ring_doorbell(im->tx_chan, &im->armed) : 0;
 	im->bell_owed = r < 0;
 	return r;
 }
@@ -340,23 +315,6 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 
 /* ---- API ---- */
 
-static struct mbox_chan *get_chan(struct icmsg *im, struct mbox_client *cl, struct mbox_chan *given,
-				  const char *name, int *err)
-{
-	const struct icmsg_config *cfg = im->cfg;
-	cl->node = cfg->mbox_node;
-	if (given) {
-		*err = mbox_bind_client(given, cl);
-		return *err ? NULL : given;
-	}
-	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
-	if (AMPL_IS_ERR(c)) {
-		*err = (int)AMPL_PTR_ERR(c);
-		return NULL;
-	}
-	*err = 0;
-	return c;
-}
 
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
 {
@@ -431,13 +389,13 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	 * `armed` set; it is cleared when the transport reports the peer offline or back online. */
 	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
 	im->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = get_chan(im, &im->cl_tx, cfg->tx_chan, "tx", &err);
+	struct mbox_chan *tx = mbox_client_get_channel(&im->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
 	if (!tx)
 		goto fail;
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	im->tx_chan = tx;
 	ampl_spin_unlock(&im->tx_lock, key);
-	im->rx_chan = get_chan(im, &im->cl_rx, cfg->rx_chan, "rx", &err);
+	im->rx_chan = mbox_client_get_channel(&im->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
 	if (!im->rx_chan)
 		goto fail;
 	ring(im);

@@ -168,21 +168,8 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
 /* Ring the peer (lock held). */
 static void ring_locked(struct ipc_multi_data *d)
 {
-	struct mbox_chan *tx = d->tx_chan;
-	if (!tx)
-		return;
-	if (mbox_client_tx_busy(tx)) {
-		if (atomic_load(&d->armed))
-			return;
-		atomic_store(&d->armed, true);
-		if (mbox_send_message(tx, NULL) < 0) {
-			atomic_store(&d->armed, false);
-			return;
-		}
-		ampl_mbox_poll_kick(tx->mbox);
-		return;
-	}
-	(void)mbox_send_message(tx, NULL);
+	if (d->tx_chan)
+		(void)mbox_ring_doorbell(d->tx_chan, &d->armed);
 }
 
 /* Write one control message (lock held). 0 or -ENOMEM (ring full) / -EIO (the peer's read index is corrupt). */
@@ -835,22 +822,6 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 
 /* ---- backend operations ---- */
 
-static struct mbox_chan *get_chan(struct ipc_multi_data *d, struct mbox_client *cl, struct mbox_chan *given,
-				  const char *name, int *err)
-{
-	cl->node = d->cfg->mbox_node;
-	if (given) {
-		*err = mbox_bind_client(given, cl);
-		return *err ? NULL : given;
-	}
-	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
-	if (AMPL_IS_ERR(c)) {
-		*err = (int)AMPL_PTR_ERR(c);
-		return NULL;
-	}
-	*err = 0;
-	return c;
-}
 
 static int open_instance(const struct device *instance)
 {
@@ -914,13 +885,13 @@ static int open_instance(const struct device *instance)
 	 * clears it. */
 	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
 	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = get_chan(d, &d->cl_tx, cfg->tx_chan, "tx", &err);
+	struct mbox_chan *tx = mbox_client_get_channel(&d->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
 	if (!tx)
 		goto fail;
 	unsigned key = ampl_spin_lock(&d->lock);
 	d->tx_chan = tx;
 	ampl_spin_unlock(&d->lock, key);
-	d->rx_chan = get_chan(d, &d->cl_rx, cfg->rx_chan, "rx", &err);
+	d->rx_chan = mbox_client_get_channel(&d->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
 	if (!d->rx_chan)
 		goto fail;
 	key = ampl_spin_lock(&d->lock);

@@ -66,19 +66,8 @@ static void ring(void *priv, uint32_t notifyid)
 	(void)notifyid;
 	struct ipc_rpmsg_data *d = priv;
 	unsigned key = ampl_spin_lock(&d->tx_lock);
-	struct mbox_chan *tx = d->tx_chan;
-	if (tx) {
-		if (!mbox_client_tx_busy(tx)) {
-			(void)mbox_send_message(tx, NULL);
-		} else if (!atomic_load(&d->armed)) {
-			/* a doorbell queued behind the one in flight is rung after this change: enough */
-			atomic_store(&d->armed, true);
-			if (mbox_send_message(tx, NULL) < 0)
-				atomic_store(&d->armed, false);
-			else
-				ampl_mbox_poll_kick(tx->mbox);
-		}
-	}
+	if (d->tx_chan)
+		(void)mbox_ring_doorbell(d->tx_chan, &d->armed);
 	ampl_spin_unlock(&d->tx_lock, key);
 }
 
@@ -216,23 +205,6 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 
 /* ---- instance ---- */
 
-static struct mbox_chan *get_chan(struct ipc_rpmsg_data *d, struct mbox_client *cl, struct mbox_chan *given,
-				  const char *name, int *err)
-{
-	const struct ipc_rpmsg_config *cfg = d->dev->config;
-	cl->node = cfg->mbox_node;
-	if (given) {
-		*err = mbox_bind_client(given, cl);
-		return *err ? NULL : given;
-	}
-	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
-	if (AMPL_IS_ERR(c)) {
-		*err = (int)AMPL_PTR_ERR(c);
-		return NULL;
-	}
-	*err = 0;
-	return c;
-}
 
 static void free_tx_chan(struct ipc_rpmsg_data *d)
 {
@@ -283,13 +255,13 @@ static int open_instance(const struct device *instance)
 	int err;
 	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
 	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = get_chan(d, &d->cl_tx, cfg->tx_chan, "tx", &err);
+	struct mbox_chan *tx = mbox_client_get_channel(&d->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
 	if (!tx)
 		return err ? err : -EIO;
 	unsigned key = ampl_spin_lock(&d->tx_lock);
 	d->tx_chan = tx;
 	ampl_spin_unlock(&d->tx_lock, key);
-	d->rx_chan = get_chan(d, &d->cl_rx, cfg->rx_chan, "rx", &err);
+	d->rx_chan = mbox_client_get_channel(&d->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
 	if (!d->rx_chan) {
 		free_tx_chan(d);
 		return err ? err : -EIO;
