@@ -122,7 +122,9 @@ int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl);
 
 /**
  * mbox_send_message() - queue @mssg for the remote (NULL rings a doorbell without data where the controller allows).
- * The message must stay valid until tx_done reports it.
+ * The message must stay valid until tx_done reports it. Every accepted message is sent in turn without anything
+ * more from the client: on a controller whose TX done is polled the framework starts the port's TX ticker
+ * (ampl_mbox_poll_kick()) whenever a message waits behind the one in flight or someone waits for a message.
  * Return: a token >= 0 (its slot in the channel's queue); -EINVAL (no channel or client); -ENOBUFS (the queue of
  *         MBOX_TX_QUEUE_LEN is full: "Try increasing MBOX_TX_QUEUE_LEN"); -ESHUTDOWN (the remote is offline);
  *         with tx_block: 0 once done, -ETIME when tx_tout passed (tx_done also reports -ETIME), or the error the
@@ -165,7 +167,7 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
  * mode). A doorbell still in flight (the remote has not acknowledged it: its RX callback has not returned) may
  * already have been read past, so a new one is queued behind it; one queued and not yet submitted covers any number
  * of rings after it, which *@armed tracks: the client's tx_prepare must clear it (the framework submits the queued
- * doorbell then, from its TX ticker, which this kicks). Calls on one channel are serialised by the caller.
+ * doorbell then, from its TX ticker, which mbox_send_message() starts). Calls on one channel are serialised by the caller.
  * Return: 0 (rung, or covered by the queued one); or the error mbox_send_message() gave (-ESHUTDOWN: the remote is
  * offline), *@armed left clear. Context: any.
  */

@@ -144,7 +144,8 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err);
 /**
  * ampl_mbox_poll_kick() - port hook: a polled controller has an active message; make sure mbox_poll_all() runs
  * every txpoll_period ms until it returns false. The POSIX port wakes its poll thread; the bare-metal default does
- * nothing (the application's timer calls mbox_controller_poll()).
+ * nothing (the application's timer calls mbox_controller_poll()). Called by the mailbox framework only: clients,
+ * IPC backends and controller drivers never call it (mbox_send_message() starts the ticker when it is needed).
  */
 void ampl_mbox_poll_kick(struct mbox_controller *mbox);
 

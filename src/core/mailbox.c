@@ -77,9 +77,10 @@ static void msg_submit(struct mbox_chan *chan)
 			chan->active_req = data;
 			chan->active_seq = chan->done_seq + 1;
 			chan->active_slot = idx;
-			/* The ticker is needed only if someone waits for this message without waiting on the hardware
-			 * itself: a tx_done callback, or messages queued behind it. A blocking sender flushes. */
-			bool kick = (chan->txdone_method & TXDONE_BY_POLL) && (cl->tx_done || chan->msg_count) &&
+			/* The ticker is needed unless nobody waits for this message (no tx_done, not blocking, nothing
+			 * queued behind it) or its blocking sender waits on the hardware itself (flush). */
+			bool waited = cl->tx_done || chan->msg_count || cl->tx_block;
+			bool kick = (chan->txdone_method & TXDONE_BY_POLL) && waited &&
 				    !(cl->tx_block && chan->mbox->ops->flush);
 			ampl_spin_unlock(&chan->lock, key);
 			if (kick)
@@ -230,8 +231,7 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 		atomic_store(armed, false);
 		return r;
 	}
-	ampl_mbox_poll_kick(chan->mbox);
-	return 0;
+	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
 int mbox_client_offline(struct mbox_chan *chan)
@@ -332,6 +332,11 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 
 	if (idle || !cl->tx_block)
 		msg_submit(chan);
+	/* Queued behind another message on a polled controller: the tick that completes that one starts this one,
+	 * so the ticker must run even if nobody waits for the one in flight (Linux restarts its poll timer at every
+	 * submit). The framework owns the ticker: no client or backend kicks it. */
+	if (!idle && (chan->txdone_method & TXDONE_BY_POLL))
+		ampl_mbox_poll_kick(chan->mbox);
 	if (!cl->tx_block)
 		return (int)idx;
 	return wait_done(chan, seq, idx, cl->tx_tout ? cl->tx_tout : FOREVER_MS);

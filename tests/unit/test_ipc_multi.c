@@ -648,8 +648,7 @@ static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
 	struct ipc_multi_data *d = dev->data;
 	unsigned key = ampl_spin_lock(&d->lock);
 	assert_true(pbuf_write(&d->tx, msg, len) > 0);
-	if (mbox_send_message(d->tx_chan, NULL) >= 0)
-		ampl_mbox_poll_kick(d->tx_chan->mbox);
+	(void)mbox_send_message(d->tx_chan, NULL); /* the framework starts the TX ticker if the ring is queued */
 	ampl_spin_unlock(&d->lock, key);
 }
 

@@ -571,6 +571,77 @@ static void test_unregister_under_traffic(void **state)
 		      atomic_load(&c.done0), atomic_load(&c.done_enodev));
 }
 
+
+/*
+ * Polled TX done and a client that waits for nothing (no tx_done, not blocking): a message queued behind the one
+ * in flight must still go out once that one is consumed. The framework starts the ticker (Linux restarts its poll
+ * timer at every submit); nobody here calls mbox_client_tx_busy() or the port's kick. Likewise a blocking sender
+ * on a polled controller without flush, and no tx_done, is completed by the ticker rather than timing out.
+ */
+static void *poll_remote(void *arg)
+{
+	struct loop *l = arg;
+	while (!atomic_load(&conc_stop)) {
+		loop_consume(l, 0);
+		usleep(100);
+	}
+	return NULL;
+}
+
+static void test_poll_queued_without_tx_done(void **state)
+{
+	(void)state;
+	usleep(20000); /* a ticker earlier tests started has gone back to sleep: only these sends can start it */
+	struct loop l;
+	loop_init(&l, "t-loop", false, true);
+	struct rec tx, rx;
+	rec_init(&tx, &consumer);
+	rec_init(&rx, &consumer);
+	tx.cl.tx_done = NULL;
+	tx.cl.tx_prepare = NULL;
+	struct mbox_chan *t = mbox_request_channel(&tx.cl, 0), *r = mbox_request_channel(&rx.cl, 1);
+	assert_false(AMPL_IS_ERR(t) || AMPL_IS_ERR(r));
+	int m[2];
+	assert_int_equal(mbox_send_message(t, &m[0]), 0);
+	assert_int_equal(mbox_send_message(t, &m[1]), 1); /* queued behind m[0] */
+	assert_true(loop_consume(&l, 0));                 /* the remote takes m[0] */
+	int waited = 0;
+	while (waited < 5000 && !loop_peek(&l.chans[0])) {
+		usleep(1000);
+		waited++;
+	}
+	if (!loop_peek(&l.chans[0]))
+		fail_msg("the queued message was not sent within %d ms of the first one's consumption", waited);
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(atomic_load(&rx.nrx), 2);
+	assert_ptr_equal(rx.rx_msg[0], &m[0]);
+	assert_ptr_equal(rx.rx_msg[1], &m[1]);
+	mbox_free_channel(t);
+	mbox_free_channel(r);
+	mbox_controller_unregister(&l.ctrl);
+
+	/* Blocking, on a controller that cannot flush: the ticker completes the message. */
+	struct mbox_chan_ops no_flush = loop_ops;
+	no_flush.flush = NULL;
+	loop_init(&l, "t-loop", false, true);
+	l.ctrl.ops = &no_flush;
+	rec_init(&tx, &consumer);
+	tx.cl.tx_done = NULL;
+	tx.cl.tx_block = true;
+	tx.cl.tx_tout = 10000;
+	t = mbox_request_channel(&tx.cl, 0);
+	assert_false(AMPL_IS_ERR(t));
+	atomic_store(&conc_stop, false);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, poll_remote, &l), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mbox_send_message(t, &m[0]), 0);
+	atomic_store(&conc_stop, true);
+	pthread_join(th, NULL);
+	mbox_free_channel(t);
+	mbox_controller_unregister(&l.ctrl);
+}
+
 /* ---- the seed's client flow on the IPI of a virtual SoC ---- */
 
 struct ipi_client {
@@ -704,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_poll_and_ack_modes),
 		cmocka_unit_test(test_concurrent_clients),
 		cmocka_unit_test(test_unregister_under_traffic),
+		cmocka_unit_test(test_poll_queued_without_tx_done),
 		cmocka_unit_test(test_ipi_client_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
