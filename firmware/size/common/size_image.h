@@ -8,6 +8,11 @@
 /** The doorbell interrupt (IRQ 0 on Cortex-M, the machine trap on RV32); weak default: the idle handler. */
 void size_doorbell_irq(void);
 
+/* Cortex-M system exceptions a program may define (weak default: the idle handler). */
+void size_svcall_handler(void);
+void size_pendsv_handler(void);
+void size_systick_handler(void);
+
 static inline void size_wait_for_interrupt(void)
 {
 #if defined(__arm__) || defined(__riscv)

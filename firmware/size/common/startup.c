@@ -38,14 +38,34 @@ void size_reset_handler(void)
 }
 
 #if defined(__arm__)
-/* Cortex-M vector table after the initial SP: 15 system exceptions, then IRQ 0 = the doorbell. */
+/* The system exceptions a program may take over (weak: the idle handler unless the program defines them). */
+__attribute__((weak, alias("size_default_handler"))) void size_svcall_handler(void);
+__attribute__((weak, alias("size_default_handler"))) void size_pendsv_handler(void);
+__attribute__((weak, alias("size_default_handler"))) void size_systick_handler(void);
+
+/*
+ * Cortex-M vector table: the 16 architectural entries, then the device interrupts (IRQ n is entry 16 + n). Entry 0,
+ * the initial SP, is the word the linker script writes right before this array, so entry n is element n - 1.
+ */
+#define VEC(n) ((n)-1)
+#define VEC_IRQ(n) VEC(16 + (n))
 __attribute__((used, section(".vectors"))) static void (*const vectors[])(void) = {
-	size_reset_handler,   size_default_handler, size_default_handler, size_default_handler,
-	size_default_handler, size_default_handler, size_default_handler, 0,
-	0,                    0,                    0,                    size_default_handler,
-	size_default_handler, 0,                    size_default_handler, size_default_handler,
-	size_doorbell_irq,
+	[VEC(1)] = size_reset_handler,    /* Reset */
+	[VEC(2)] = size_default_handler,  /* NMI */
+	[VEC(3)] = size_default_handler,  /* HardFault */
+	[VEC(4)] = size_default_handler,  /* MemManage */
+	[VEC(5)] = size_default_handler,  /* BusFault */
+	[VEC(6)] = size_default_handler,  /* UsageFault */
+	[VEC(7)] = 0,                     /* 7..10 reserved */
+	[VEC(11)] = size_svcall_handler,  /* SVCall */
+	[VEC(12)] = size_default_handler, /* DebugMonitor */
+	[VEC(13)] = 0,                    /* reserved */
+	[VEC(14)] = size_pendsv_handler,  /* PendSV */
+	[VEC(15)] = size_systick_handler, /* SysTick */
+	[VEC_IRQ(0)] = size_doorbell_irq, /* IRQ 0: the doorbell */
 };
+_Static_assert(sizeof(vectors) / sizeof(vectors[0]) == VEC_IRQ(0) + 1,
+	       "the doorbell is IRQ 0, the entry right after the 16 architectural ones");
 #elif defined(__riscv)
 /* RV32: reset jumps here (stack set by the linker script's symbol); one trap handler takes the doorbell. */
 void size_entry(void);
