@@ -5,6 +5,10 @@ set -eu
 cd "$(dirname "$0")/.."
 out=${CROSS_BUILD:-build-cross}
 for target in cortex-m4 rv32; do
+	# The toolchain file is read only when a build folder is first configured: start afresh when it changed.
+	if [ -e "$out/$target/CMakeCache.txt" ] && [ "cmake/$target.cmake" -nt "$out/$target/CMakeCache.txt" ]; then
+		rm -rf "${out:?}/$target"
+	fi
 	cmake -S . -B "$out/$target" -DAMPL_CORE_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel \
 		-DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG" -DCMAKE_TOOLCHAIN_FILE="cmake/$target.cmake" >/dev/null
 	cmake --build "$out/$target" -j "$(nproc)" >/dev/null
@@ -87,14 +91,14 @@ link_sizes() {
 	case $target in
 	cortex-m4)
 		cc=arm-none-eabi-gcc size=arm-none-eabi-size
-		arch=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft)
+		arch=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -DAMPL_PORT_CORTEX_M)
 		ld=(-nostartfiles --specs=nano.specs)
 		link_libs=(-lc -lgcc)
 		title="Cortex-M4"
 		;;
 	rv32)
 		cc=riscv64-unknown-elf-gcc size=riscv64-unknown-elf-size
-		arch=(-march=rv32imac -mabi=ilp32)
+		arch=(-march=rv32imac -mabi=ilp32 -DAMPL_PORT_RISCV)
 		ld=(-nostdlib -nostartfiles)
 		link_libs=(-lgcc)
 		title="RV32IMAC"

@@ -5,10 +5,13 @@ set -eu
 
 base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler)
 fuse=(libfuse3-dev fuse3) # amplink mount: user-space channels as files
+cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi)
+# The firmware tests (tests/firmware) run the interrupt-masking ports on Cortex-M4 (mps2-an386) and RV32 (virt).
+qemu=(qemu-system-arm qemu-system-misc)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
-test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}") ;;
-cross) pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi) ;;
+test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
+cross) pkgs=("${cross[@]}") ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
 esac

@@ -5,6 +5,12 @@
  * firmware port can replace it wholesale: define AMPL_PORT_HEADER to the name of your own header and it is included
  * instead of the defaults below. The defaults need nothing but the compiler: <stdint.h>, <stddef.h>, <stdbool.h>,
  * <stdatomic.h> and GCC/Clang builtins. They work on the Linux host and on bare-metal Cortex-M and RISC-V.
+ *
+ * A firmware (freestanding) build must say how the core masks interrupts, or it does not compile:
+ *   -DAMPL_PORT_CORTEX_M   amplink/port/cortex_m.h: PRIMASK (or BASEPRI with -DAMPL_CORTEX_M_BASEPRI=value)
+ *   -DAMPL_PORT_RISCV      amplink/port/riscv.h: mstatus.MIE (machine mode)
+ *   -DAMPL_PORT_HEADER=... your own header, which defines ampl_irq_lock()/ampl_irq_unlock() (e.g. an RTOS's)
+ * The hosted (POSIX) build needs none of them.
  */
 #ifndef AMPLINK_PORT_H
 #define AMPLINK_PORT_H
@@ -16,6 +22,10 @@
 
 #ifdef AMPL_PORT_HEADER
 #include AMPL_PORT_HEADER
+#elif defined(AMPL_PORT_CORTEX_M)
+#include <amplink/port/cortex_m.h>
+#elif defined(AMPL_PORT_RISCV)
+#include <amplink/port/riscv.h>
 #endif
 
 /* Byte copies and fills. The builtins inline small fixed sizes; larger ones call the libc routine if linked. */
@@ -82,11 +92,16 @@ int ampl_os_wait(_Atomic uint32_t *word, uint32_t seen, uint32_t timeout_us);
 void ampl_os_wake(_Atomic uint32_t *word);
 
 /*
- * A spinlock for short sections shared with interrupt handlers. On a single-core firmware port the section must
- * also mask interrupts: define ampl_irq_lock()/ampl_irq_unlock() (the defaults do nothing, which is right on the
- * host, where interrupt handlers are threads).
+ * A spinlock for short sections shared with interrupt handlers. On firmware the section must also mask
+ * interrupts, or an interrupt handler that needs the lock held by the code it preempted spins forever (one core):
+ * ampl_irq_lock() masks them and returns the previous state, ampl_irq_unlock(key) restores it. A port provides
+ * both (see the top of this file). The hosted default does nothing, which is right on the host, where interrupt
+ * handlers are threads; a freestanding build without a port is refused.
  */
 #ifndef ampl_irq_lock
+#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ == 0
+#error "amplink: freestanding build without an interrupt-masking port: define AMPL_PORT_CORTEX_M, AMPL_PORT_RISCV, or AMPL_PORT_HEADER naming a header that defines ampl_irq_lock()/ampl_irq_unlock() (see amplink/port.h); without one, an interrupt that enters amplink while thread code holds a framework spinlock deadlocks"
+#endif
 #define ampl_irq_lock() 0u
 #define ampl_irq_unlock(key) ((void)(key))
 #endif
