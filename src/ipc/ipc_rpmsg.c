@@ -10,7 +10,7 @@
  */
 #include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's hotplug events */
 #include <amplink/ipc/ipc_rpmsg.h>
-#include <amplink/mailbox_controller.h> /* ampl_mbox_poll_kick() */
+#include <amplink/mailbox_controller.h>
 
 #define CLOSE_DRAIN_US 20000u
 
