@@ -293,6 +293,7 @@ static int host_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, uint
 		rdev->txfree[w] &= rdev->txfree[w] - 1u;
 		b->buf = rdev->shm + rdev->buf_off[1] + i * rdev->bsize[1];
 		b->cap = rdev->tx_cap;
+		b->len = rdev->bsize[1];
 		b->desc = (uint16_t)i;
 		return 0;
 	}
@@ -318,8 +319,9 @@ static void host_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *
 		rdev->kick_mask |= KICK_VQ1;
 }
 
-static void host_put_rx(struct rpmsg_device *rdev, uint16_t desc)
+static void host_put_rx(struct rpmsg_device *rdev, uint16_t desc, uint32_t len)
 {
+	(void)len; /* the whole buffer again, as Linux (OpenAMP hosts post the used.len they got) */
 	(void)vq_add_avail(&rdev->vq[0], desc, da_of(rdev, rx_buf(rdev, desc)), rdev->bsize[0], VRING_DESC_F_WRITE);
 	if (vq_must_notify(&rdev->vq[0]))
 		rdev->kick_mask |= KICK_VQ0;
