@@ -1711,6 +1711,61 @@ static void test_corrupt_rings(void **state)
 	env_free(e);
 }
 
+/*
+ * used.len written by the remote, as the host reads it. vring0: a value above the buffer or below 16 + hdr.len is
+ * refused as Linux refuses it (the message is not delivered, the buffer is posted again whole). vring1: 0 (older
+ * amplink remotes) is fine; above the buffer is an error, and the buffer is the host's again all the same: with
+ * every buffer round that way, the host still sends.
+ */
+static void test_corrupt_used_len(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct pair_eps p = static_pair(e);
+	static const uint32_t bad0[] = { 0, 15, 18, 513, 0xFFFFFFFFu }; /* "abc": 19..512 would do */
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(bad0); i++) {
+		mute(&e->host);
+		assert_int_equal(rpmsg_send(&p.r->ept, "abc", 3), 3);
+		uint8_t *u = last_r2h_used(e);
+		unsigned id = le32(u);
+		poke32(u + 4, bad0[i]);
+		poke32(e->shm + V0 + 16 * id + 8, 7); /* to see it posted again whole */
+		atomic_store(&e->host.mute, false);
+		kick(&e->host);
+		expect_error(&e->host, i + 1, bad0[i] == 18 ? "hdr.len" : "used.len in vring0");
+		WAIT_FOR(peek32(e->shm + V0 + 16 * id + 8) == 512);
+		assert_int_equal(atomic_load(&p.h->rx), 0);
+	}
+	assert_int_equal(rpmsg_send(&p.r->ept, "fine", 4), 4);
+	WAIT_FOR(last_is(p.h, "fine", 4));
+
+	/* All 16 host TX buffers out, back with used.len 513 (8 of them) or 0 (8), then out again, twice. */
+	unsigned errs = (unsigned)AMPL_ARRAY_SIZE(bad0);
+	for (unsigned round = 0; round < 2; round++) {
+		uint16_t ui = peek16(e->shm + V1 + USED + 2);
+		mute(&e->remote);
+		for (unsigned i = 0; i < 16; i++)
+			assert_int_equal(rpmsg_trysend(&p.h->ept, "tx", 2), 2); /* the first reclaims those poked */
+		if (round > 0)
+			expect_error(&e->host, errs += 8, "used.len in vring1");
+		assert_int_equal(rpmsg_trysend(&p.h->ept, "tx", 2), RPMSG_ERR_NO_BUFF);
+		atomic_store(&e->remote.mute, false);
+		kick(&e->remote);
+		WAIT_FOR(peek16(e->shm + V1 + USED + 2) == (uint16_t)(ui + 16));
+		for (unsigned i = 0; i < 16; i++)
+			poke32(e->shm + V1 + USED + 4 + 8u * ((ui + i) & 15u) + 4, i % 2 ? 0u : 513u);
+	}
+	WAIT_FOR(atomic_load(&p.r->rx) == 2 * 16);
+	assert_int_equal(rpmsg_send(&p.h->ept, "last", 4), 4);
+	expect_error(&e->host, errs += 8, "used.len in vring1");
+	WAIT_FOR(last_is(p.r, "last", 4));
+	assert_int_equal(atomic_load(&e->remote.errors), 0);
+	ep_free(p.h);
+	ep_free(p.r);
+	env_free(e);
+}
+
 /* A corrupt resource table: one value at one offset, and the error the host reports; then a good table works. */
 struct table_case {
 	uint32_t off, value;
@@ -1963,6 +2018,7 @@ int main(void)
 		cmocka_unit_test(test_openamp_host_sends),
 		cmocka_unit_test(test_openamp_host_receives),
 		cmocka_unit_test(test_corrupt_rings),
+		cmocka_unit_test(test_corrupt_used_len),
 		cmocka_unit_test(test_corrupt_table),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_ipc_close_under_rebind),
