@@ -524,6 +524,7 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 		rc = RPMSG_ERR_NO_MEM;
 		if (s) {
 			s->buf = rdev->rx_cur;
+			s->len = rdev->rx_len;
 			s->desc = rdev->rx_desc;
 			s->state = SLOT_HELD_RX;
 			rdev->rx_held = true;
@@ -547,7 +548,7 @@ int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 		if (rdev->rx_cur == s->buf)
 			rdev->rx_held = false;
 		else
-			rdev->ops->put_rx(rdev, s->desc);
+			rdev->ops->put_rx(rdev, s->desc, s->len);
 	}
 	rpmsg_unlock(rdev, key);
 	return s ? RPMSG_SUCCESS : RPMSG_ERR_PARAM;
@@ -706,12 +707,13 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 		if (ept->dest_addr == RPMSG_ADDR_ANY)
 			SET_DEST(ept, src); /* the first message binds an unbound endpoint */
 		rdev->rx_cur = buf;
+		rdev->rx_len = buflen;
 		rdev->rx_desc = desc;
 		call(rdev, ept, key, p, len, src, false);
 	}
 	/* The link cannot have changed meanwhile: only this (serialised) pass changes it. */
 	if (!rdev->rx_held && RPMSG_UP(rdev))
-		rdev->ops->put_rx(rdev, desc);
+		rdev->ops->put_rx(rdev, desc, buflen);
 	rdev->rx_held = false;
 	rdev->rx_cur = NULL;
 }

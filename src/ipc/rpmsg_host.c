@@ -8,6 +8,12 @@
  * a descriptor id maps to a buffer by arithmetic and the TX free list is a bitmap of descriptor ids. The virtqueue
  * in-flight map guarantees that an id the remote returns was posted by us and is not returned twice.
  *
+ * used.len (the remote writes it) is never a size for anything here, since buffers have their fixed size; it is
+ * only checked. vring0, as Linux: at most the buffer and at least 16 + hdr.len, else the message is refused (an
+ * error, the buffer posted again). vring1: at most the buffer (OpenAMP remotes and ours write the whole buffer,
+ * older amplink remotes 0), else an error, and the buffer is ours again all the same. A buffer we post again
+ * always has its whole length in desc.len, whatever used.len said.
+ *
  * When is the handshake run (host_link(), at every pass):
  *   - after rpmsg_virtio_init_host() (force), as soon as a valid table is there;
  *   - when the session entry shows a remote_sid other than the one acknowledged (the remote restarted): the link
@@ -262,6 +268,9 @@ static void host_link(struct rpmsg_device *rdev, unsigned *key)
 	handshake(rdev, &r, key);
 }
 
+static const char err_used_len0[] = "rpmsg: bad used.len in vring0";
+static const char err_used_len1[] = "rpmsg: bad used.len in vring1";
+
 static void reclaim(struct rpmsg_device *rdev)
 {
 	for (;;) {
@@ -271,6 +280,8 @@ static void reclaim(struct rpmsg_device *rdev)
 		if (id == -ENODATA)
 			return;
 		if (id >= 0) {
+			if (len > rdev->bsize[1])
+				rpmsg_note(rdev, err_used_len1);
 			rdev->txfree[(uint32_t)id >> 5] |= 1u << ((uint32_t)id & 31u);
 			continue;
 		}
@@ -293,6 +304,7 @@ static int host_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, uint
 		rdev->txfree[w] &= rdev->txfree[w] - 1u;
 		b->buf = rdev->shm + rdev->buf_off[1] + i * rdev->bsize[1];
 		b->cap = rdev->tx_cap;
+		b->len = rdev->bsize[1];
 		b->desc = (uint16_t)i;
 		return 0;
 	}
@@ -318,8 +330,9 @@ static void host_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *
 		rdev->kick_mask |= KICK_VQ1;
 }
 
-static void host_put_rx(struct rpmsg_device *rdev, uint16_t desc)
+static void host_put_rx(struct rpmsg_device *rdev, uint16_t desc, uint32_t len)
 {
+	(void)len; /* the whole buffer again, as Linux (OpenAMP hosts post the used.len they got) */
 	(void)vq_add_avail(&rdev->vq[0], desc, da_of(rdev, rx_buf(rdev, desc)), rdev->bsize[0], VRING_DESC_F_WRITE);
 	if (vq_must_notify(&rdev->vq[0]))
 		rdev->kick_mask |= KICK_VQ0;
@@ -339,8 +352,14 @@ static void host_process(struct rpmsg_device *rdev, unsigned *key)
 		int id = vq_get_used(&rdev->vq[0], &len);
 		if (id == -ENODATA)
 			break;
+		if (id >= 0 && (len < RPMSG_HDR_SIZE || len > rdev->bsize[0])) {
+			rpmsg_note(rdev, err_used_len0);
+			host_put_rx(rdev, (uint16_t)id, rdev->bsize[0]);
+			continue;
+		}
 		if (id >= 0) {
-			rpmsg_deliver(rdev, (uint16_t)id, rx_buf(rdev, (uint32_t)id), rdev->bsize[0], key);
+			/* hdr.len is checked against used.len - 16 there */
+			rpmsg_deliver(rdev, (uint16_t)id, rx_buf(rdev, (uint32_t)id), len, key);
 			continue;
 		}
 		if (!was)

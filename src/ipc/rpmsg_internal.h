@@ -94,8 +94,8 @@ struct rpmsg_virtio_ops {
 	void (*release_tx)(struct rpmsg_device *rdev, struct rpmsg_buf_slot *s);
 	/* Lock held: publish a filled TX buffer with @len payload bytes (header written and cleaned). */
 	void (*put_tx)(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b, uint32_t len);
-	/* Lock held, link up: give an RX buffer back to the peer. */
-	void (*put_rx)(struct rpmsg_device *rdev, uint16_t desc);
+	/* Lock held, link up: give RX buffer @desc back to the peer; @len is its whole length, as delivered. */
+	void (*put_rx)(struct rpmsg_device *rdev, uint16_t desc, uint32_t len);
 	/* Lock held, link up: @want kicks when TX buffers come back (clear our suppression flag) or not. */
 	void (*arm)(struct rpmsg_device *rdev, bool want);
 	/* Optional, lock held: the table of unclaimed announcements (rpmsg_ns_table()). */
@@ -124,8 +124,8 @@ int rpmsg_common_init(struct rpmsg_device *rdev, const struct rpmsg_virtio_confi
 void rpmsg_link_down(struct rpmsg_device *rdev, unsigned *key);
 /* Lock held, process context, once the role has its rings ready: link up, user callback, announcements. */
 void rpmsg_link_up(struct rpmsg_device *rdev, unsigned *key);
-/* Lock held, process context: deliver the message in RX buffer @desc at @buf (@buflen >= 16 bytes), and give the
- * buffer back unless held. */
+/* Lock held, process context: deliver the message in RX buffer @desc at @buf (@buflen >= 16 bytes: the remote's
+ * desc.len, the host's used.len, checked against its buffer size), and give the buffer back unless held. */
 void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint32_t buflen, unsigned *key);
 /* Lock held, process context, end of a pass: wake waiters if any, retry deferred announcements. */
 void rpmsg_after_rx(struct rpmsg_device *rdev);

@@ -69,6 +69,7 @@ static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, ui
 			}
 			b->buf = win(rdev, off);
 			b->cap = cap;
+			b->len = len;
 			b->desc = (uint16_t)id;
 			return 0;
 		}
@@ -91,16 +92,24 @@ static void remote_release_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *
 	s->state = SLOT_SPARE_TX; /* taken from avail: it cannot go back there; the next send uses it */
 }
 
+/*
+ * used.len is the buffer's whole length (desc.len), in both vrings, as OpenAMP remotes write it, rather than the
+ * bytes written: an OpenAMP host takes it as the size of the buffer it gets back. Its TX buffer's payload room is
+ * used.len - 16 (a 0 there becomes a copy of length -16: a crash), and it posts an RX buffer again with desc.len =
+ * the used.len it got (16 + payload would shrink its buffers to the last message each carried). Linux checks only
+ * that used.len is at most its buffer size and covers 16 + hdr.len.
+ */
 static void remote_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b, uint32_t len)
 {
-	(void)vq_add_used(&rdev->vq[0], b->desc, RPMSG_HDR_SIZE + len);
+	(void)len;
+	(void)vq_add_used(&rdev->vq[0], b->desc, b->len);
 	if (vq_must_notify(&rdev->vq[0]))
 		rdev->kick_mask |= KICK_VQ0;
 }
 
-static void remote_put_rx(struct rpmsg_device *rdev, uint16_t desc)
+static void remote_put_rx(struct rpmsg_device *rdev, uint16_t desc, uint32_t len)
 {
-	(void)vq_add_used(&rdev->vq[1], desc, 0);
+	(void)vq_add_used(&rdev->vq[1], desc, len);
 	if (vq_must_notify(&rdev->vq[1]))
 		rdev->kick_mask |= KICK_VQ1;
 }
@@ -170,7 +179,7 @@ static void remote_process(struct rpmsg_device *rdev, unsigned *key)
 			continue;
 		}
 		if (id >= 0)
-			(void)vq_add_used(&rdev->vq[1], (uint16_t)id, 0); /* shorter than a header: back, unread */
+			(void)vq_add_used(&rdev->vq[1], (uint16_t)id, len); /* shorter than a header: back, unread */
 		/* A host that restarted under us explains it: the next pass follows the new session instead. */
 		if (!was && session_ok(rdev))
 			rpmsg_note(rdev, rpmsg_err_vq1);

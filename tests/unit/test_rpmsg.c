@@ -7,8 +7,9 @@
  * send / trysend / sendto; RPMSG_ERR_BUFF_SIZE instead of truncation; buffer exhaustion (trysend, a blocking send
  * that sleeps until the peer releases a held buffer, a timeout); zero-copy TX and RX and their error cases; destroy
  * (the peer's ns_unbind_cb; waiting for a running callback; from inside the callback); remote restart, host
- * restart and peer_lost, with nothing stale delivered after the rebind; the peer quirks amplink tolerates; corrupt
- * shared-memory values (error callback, no crash); a multi-threaded stress run with self-checking payloads.
+ * restart and peer_lost, with nothing stale delivered after the rebind; the peer quirks amplink tolerates; the
+ * remote against a host played by the test with OpenAMP's buffer accounting (used.len taken as a buffer's size);
+ * corrupt shared-memory values (error callback, no crash); a multi-threaded stress run with self-checking payloads.
  *
  * Nothing relies on a sleep for correctness: conditions are awaited with a bounded loop (WAIT_FOR, 20 s), so the
  * tests pass under ThreadSanitizer on a loaded machine. AMPL_TEST_SCALE=sanitizer shortens the stress run.
@@ -1145,6 +1146,13 @@ static uint8_t *last_r2h_used(struct env *e)
 	return e->shm + V0 + USED + 4 + 8u * ((idx - 1u) & 15u);
 }
 
+/* The used element the remote last published on vring1 (the host's TX buffer it last gave back). */
+static uint8_t *last_h2r_used(struct env *e)
+{
+	uint16_t idx = peek16(e->shm + V1 + USED + 2);
+	return e->shm + V1 + USED + 4 + 8u * ((idx - 1u) & 15u);
+}
+
 struct pair_eps {
 	struct ep *h, *r;
 };
@@ -1163,17 +1171,36 @@ static void test_quirk_lengths_and_reserved(void **state)
 	struct env *e = env_new(0x20000, 16, 16);
 	env_up(e, true);
 	struct pair_eps p = static_pair(e);
-	/* used.len = the whole buffer (OpenAMP remotes): the host trusts hdr.len. */
+	/* Our remote writes the whole buffer (desc.len) into vring0's used.len, as OpenAMP remotes: the host takes
+	 * hdr.len within it, and posts the buffer again with its whole length. */
 	mute(&e->host);
 	assert_int_equal(rpmsg_send(&p.r->ept, "abc", 3), 3);
 	uint8_t *u = last_r2h_used(e);
-	assert_int_equal(le32(u + 4), 19);
-	poke32(u + 4, 512);
+	assert_int_equal(le32(u + 4), 512);
+	unsigned id = le32(u);
 	atomic_store(&e->host.mute, false);
 	kick(&e->host);
 	WAIT_FOR(atomic_load(&p.h->rx) == 1);
 	assert_true(last_is(p.h, "abc", 3));
-	/* desc.len = 16 + payload (Linux hosts) instead of the whole buffer: the remote takes it. */
+	assert_int_equal(peek32(e->shm + V0 + 16 * id + 8), 512);
+	/* used.len = 16 + payload (the bytes written; older amplink remotes): taken as well, and the buffer is still
+	 * posted again whole. */
+	mute(&e->host);
+	assert_int_equal(rpmsg_send(&p.r->ept, "xyz", 3), 3);
+	u = last_r2h_used(e);
+	id = le32(u);
+	poke32(u + 4, 19);
+	atomic_store(&e->host.mute, false);
+	kick(&e->host);
+	WAIT_FOR(atomic_load(&p.h->rx) == 2);
+	assert_true(last_is(p.h, "xyz", 3));
+	assert_int_equal(peek32(e->shm + V0 + 16 * id + 8), 512);
+	/* The host's TX buffers come back with their whole length in vring1's used.len. */
+	assert_int_equal(rpmsg_send(&p.h->ept, "ab", 2), 2);
+	WAIT_FOR(atomic_load(&p.r->rx) == 1 && peek16(e->shm + V1 + USED + 2) == 1);
+	assert_int_equal(le32(last_h2r_used(e) + 4), 512);
+	/* desc.len = 16 + payload (Linux hosts) instead of the whole buffer: the remote takes it, and gives that length
+	 * back in used.len. */
 	mute(&e->remote);
 	assert_int_equal(rpmsg_send(&p.h->ept, "abcd", 4), 4);
 	unsigned d = last_h2r_desc(e);
@@ -1185,16 +1212,9 @@ static void test_quirk_lengths_and_reserved(void **state)
 	poke16(hdr + 14, 0xFFFF);
 	atomic_store(&e->remote.mute, false);
 	kick(&e->remote);
-	WAIT_FOR(atomic_load(&p.r->rx) == 1);
+	WAIT_FOR(atomic_load(&p.r->rx) == 2 && peek16(e->shm + V1 + USED + 2) == 2);
 	assert_true(last_is(p.r, "abcd", 4));
-	/* A used.len shorter than the header: still hdr.len decides (OpenAMP and Linux do not look either). */
-	mute(&e->host);
-	assert_int_equal(rpmsg_send(&p.r->ept, "xyz", 3), 3);
-	poke32(last_r2h_used(e) + 4, 0);
-	atomic_store(&e->host.mute, false);
-	kick(&e->host);
-	WAIT_FOR(atomic_load(&p.h->rx) == 2);
-	assert_true(last_is(p.h, "xyz", 3));
+	assert_int_equal(le32(last_h2r_used(e) + 4), 20);
 	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
 	ep_free(p.h);
 	ep_free(p.r);
@@ -1293,6 +1313,228 @@ static void test_quirk_legacy_remote(void **state)
 	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
 	ep_free(p.h);
 	ep_free(p.r);
+	env_free(e);
+}
+
+/* ---- an OpenAMP-style host against our remote ----
+ *
+ * The test plays the host itself, on the shared memory, with the buffer accounting of OpenAMP's rpmsg_virtio host
+ * (these are the facts the emulation follows; no OpenAMP code):
+ *   - TX (vring1): a send first takes a buffer the remote returned (the next used element): its size is that
+ *     element's len, and the payload room is that size minus the 16-byte header, as a signed int (a used.len of 0
+ *     gives -16: OpenAMP then copies a negative length, i.e. until it faults). Only when nothing came back and
+ *     descriptors are free does it take a fresh buffer of h2r_buf_size (512). desc.len is always 512.
+ *   - RX (vring0): a message's buffer goes back to the remote with desc.len = the used.len the remote wrote for it.
+ *   - No session words (host_sid 0), status DRIVER_OK, gfeatures = dfeatures & F_NS.
+ * The emulation fails where OpenAMP would overrun or truncate: a payload room below the message's length, or a
+ * buffer size above the 512 bytes the buffer has.
+ */
+#define OA_N 16u
+#define OA_BUF 512u
+
+struct oa_host {
+	struct env *e;
+	uint16_t tx_avail, tx_used;  /* vring1: our avail.idx, and how many used elements we consumed */
+	uint16_t rx_avail, rx_used;  /* vring0 */
+	unsigned fresh;              /* TX buffers taken from the pool so far (<= OA_N) */
+	unsigned received, ns_msgs;
+	uint8_t last[OA_BUF];
+	uint32_t last_len, last_src, last_dst;
+	uint32_t next_seq;           /* self-checking payloads received in order */
+	unsigned bad;
+};
+
+static void oa_post(struct oa_host *h, uint32_t vring, uint16_t *avail, unsigned id, uint32_t addr, uint32_t len,
+		    uint16_t flags)
+{
+	uint8_t *vr = h->e->shm + vring;
+	poke32(vr + 16u * id, addr);
+	poke32(vr + 16u * id + 4, 0);
+	poke32(vr + 16u * id + 8, len);
+	poke16(vr + 16u * id + 12, flags);
+	poke16(vr + AVAIL + 4 + 2u * (*avail & (OA_N - 1u)), (uint16_t)id);
+	poke16(vr + AVAIL + 2, ++*avail);
+}
+
+static void oa_start(struct oa_host *h, struct env *e)
+{
+	memset(h, 0, sizeof(*h));
+	h->e = e;
+	WAIT_FOR(peek32(e->shm) == 1); /* the remote's table */
+	assert_int_equal(peek32(e->shm + 0x34), DA_BASE + V0);
+	assert_int_equal(peek32(e->shm + 0x48), DA_BASE + V1);
+	poke32(e->shm + 0x28, peek32(e->shm + 0x24) & (1u << VIRTIO_RPMSG_F_NS));
+	for (unsigned i = 0; i < OA_N; i++)
+		oa_post(h, V0, &h->rx_avail, i, DA_BASE + POOL + OA_BUF * i, OA_BUF, VRING_DESC_F_WRITE);
+	__atomic_store_n(&e->shm[0x30], VIRTIO_CONFIG_S_DRIVER_OK, __ATOMIC_RELEASE);
+	kick(&e->remote);
+	WAIT_FOR(rpmsg_virtio_link_up(&e->remote.dev));
+}
+
+/* OpenAMP's trysend: RPMSG_ERR_NO_BUFF when no buffer came back and all OA_N are out; else @n, sent. */
+static int oa_trysend(struct oa_host *h, uint32_t src, uint32_t dst, const void *data, uint32_t n)
+{
+	uint8_t *vr = h->e->shm + V1;
+	unsigned id;
+	uint32_t size;
+	if (peek16(vr + USED + 2) != h->tx_used) {
+		uint8_t *el = vr + USED + 4 + 8u * (h->tx_used++ & (OA_N - 1u));
+		id = peek32(el);
+		size = peek32(el + 4);
+		if (id >= OA_N)
+			fail_msg("vring1 used element names descriptor %u", id);
+	} else if (h->fresh < OA_N) {
+		id = h->fresh++;
+		size = OA_BUF;
+	} else {
+		return RPMSG_ERR_NO_BUFF;
+	}
+	int room = (int)(size - RPMSG_HDR_SIZE);
+	if (size > OA_BUF || room < (int)n)
+		fail_msg("TX buffer %u came back with used.len %u: OpenAMP takes %d payload bytes for a %u-byte "
+			 "message (negative: a copy until it faults; short: truncated; over 496: past the buffer)",
+			 id, size, room, n);
+	uint8_t *b = h->e->shm + H2R + OA_BUF * id;
+	poke32(b, src);
+	poke32(b + 4, dst);
+	poke32(b + 8, 0);
+	poke16(b + 12, (uint16_t)n);
+	poke16(b + 14, 0);
+	memcpy(b + RPMSG_HDR_SIZE, data, n);
+	oa_post(h, V1, &h->tx_avail, id, DA_BASE + H2R + OA_BUF * id, OA_BUF, 0);
+	kick(&h->e->remote);
+	return (int)n;
+}
+
+/* OpenAMP's send with its wait: retry while no buffer is back (bounded). */
+static void oa_send(struct oa_host *h, uint32_t src, uint32_t dst, const void *data, uint32_t n)
+{
+	uint64_t t0 = now_ms();
+	while (oa_trysend(h, src, dst, data, n) == RPMSG_ERR_NO_BUFF) {
+		if (now_ms() - t0 > WAIT_MS)
+			fail_msg("no TX buffer came back in %u ms", WAIT_MS);
+		nap_us(200);
+	}
+}
+
+/* OpenAMP's RX callback: take every used element of vring0, read the message, post the buffer back with desc.len =
+ * the used.len. Returns how many messages it took. */
+static unsigned oa_poll(struct oa_host *h)
+{
+	uint8_t *vr = h->e->shm + V0;
+	unsigned n = 0;
+	while (peek16(vr + USED + 2) != h->rx_used) {
+		uint8_t *el = vr + USED + 4 + 8u * (h->rx_used++ & (OA_N - 1u));
+		unsigned id = peek32(el);
+		uint32_t ulen = peek32(el + 4);
+		if (id >= OA_N)
+			fail_msg("vring0 used element names descriptor %u", id);
+		uint8_t *b = h->e->shm + POOL + OA_BUF * id;
+		uint32_t len = peek16(b + 12);
+		if (len > OA_BUF - RPMSG_HDR_SIZE)
+			fail_msg("hdr.len %u in a %u-byte buffer", len, OA_BUF);
+		h->last_src = peek32(b);
+		h->last_dst = peek32(b + 4);
+		if (h->last_dst == RPMSG_NS_EPT_ADDR) {
+			h->ns_msgs++;
+		} else {
+			memcpy(h->last, b + RPMSG_HDR_SIZE, len);
+			h->last_len = len;
+			h->received++;
+			uint32_t seq, c;
+			memcpy(&seq, h->last + 1, 4);
+			memcpy(&c, h->last + 5, 4);
+			if (len < 9 || seq != h->next_seq || c != csum(h->last + 9, len - 9))
+				h->bad++;
+			h->next_seq = seq + 1;
+		}
+		oa_post(h, V0, &h->rx_avail, id, DA_BASE + POOL + OA_BUF * id, ulen, VRING_DESC_F_WRITE);
+		n++;
+	}
+	if (n)
+		kick(&h->e->remote);
+	return n;
+}
+
+/* Our remote returns each host TX buffer with its whole length: OpenAMP's next send (and every one after all its
+ * buffers went round) has its 496 bytes. */
+static void test_openamp_host_sends(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, OA_N, 16);
+	side_start(&e->remote);
+	struct oa_host h;
+	oa_start(&h, e);
+	struct ep *r = ep_create(&e->remote, NULL, 600, 500);
+	uint8_t m[OA_BUF];
+	uint32_t seq = 0;
+	/* The first send and the second (the first that reuses a returned buffer). */
+	for (int i = 0; i < 2; i++) {
+		size_t n = make_msg(m, 0, seq++, 40);
+		oa_send(&h, 500, 600, m, (uint32_t)n);
+		WAIT_FOR(atomic_load(&r->rx) == (unsigned)i + 1 && peek16(e->shm + V1 + USED + 2) == i + 1);
+		assert_true(last_is(r, m, n));
+	}
+	/* Exhaustion: with the remote not running, all 16 buffers go out (14 fresh, 2 returned), then none is left. */
+	mute(&e->remote);
+	for (unsigned i = 0; i < OA_N; i++) {
+		size_t n = make_msg(m, 0, seq++, i & 1 ? OA_BUF - RPMSG_HDR_SIZE : 9 + i);
+		assert_int_equal(oa_trysend(&h, 500, 600, m, (uint32_t)n), (int)n);
+	}
+	assert_int_equal(oa_trysend(&h, 500, 600, "x", 1), RPMSG_ERR_NO_BUFF);
+	atomic_store(&e->remote.mute, false);
+	kick(&e->remote);
+	WAIT_FOR(atomic_load(&r->rx) == 2 + OA_N && peek16(e->shm + V1 + USED + 2) == 2 + OA_N);
+	/* Every buffer has been round; three more rounds at full size, the host sending as fast as they come back. */
+	for (unsigned i = 0; i < 3 * OA_N; i++) {
+		size_t n = make_msg(m, 0, seq++, OA_BUF - RPMSG_HDR_SIZE);
+		oa_send(&h, 500, 600, m, (uint32_t)n);
+	}
+	WAIT_FOR(atomic_load(&r->rx) == seq);
+	assert_true(last_is(r, m, OA_BUF - RPMSG_HDR_SIZE));
+	assert_int_equal(atomic_load(&r->bad), 0);
+	assert_int_equal(atomic_load(&e->remote.errors), 0);
+	ep_free(r);
+	env_free(e);
+}
+
+/* OpenAMP posts each RX buffer back with the used.len our remote wrote: it must be the whole buffer, or the remote
+ * finds the host's buffers shrunk to the last message each carried. */
+static void test_openamp_host_receives(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, OA_N, 16);
+	side_start(&e->remote);
+	struct oa_host h;
+	oa_start(&h, e);
+	struct ep *r = ep_create(&e->remote, NULL, 600, 500);
+	uint8_t m[OA_BUF];
+	uint32_t seq = 0;
+	/* Short messages until every RX buffer of the host has carried one, the last 16 exhausting them. */
+	for (unsigned i = 0; i < OA_N; i++) {
+		size_t n = make_msg(m, 0, seq++, 9 + i);
+		assert_int_equal(rpmsg_trysend(&r->ept, m, (int)n), (int)n);
+	}
+	assert_int_equal(rpmsg_trysend(&r->ept, "x", 1), RPMSG_ERR_NO_BUFF);
+	assert_int_equal(oa_poll(&h), OA_N);
+	assert_true(h.received == OA_N && h.last_len == 9 + OA_N - 1 && h.last_src == 600 && h.last_dst == 500);
+	/* Full-size messages in the same buffers, three rounds, exhausting them each time. */
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < OA_N; i++) {
+			size_t n = make_msg(m, 0, seq++, OA_BUF - RPMSG_HDR_SIZE);
+			int rc = rpmsg_trysend(&r->ept, m, (int)n);
+			if (rc != (int)n)
+				fail_msg("round %u, message %u: trysend of %zu bytes answered %d", round, i, n, rc);
+		}
+		assert_int_equal(rpmsg_trysend(&r->ept, "x", 1), RPMSG_ERR_NO_BUFF);
+		assert_int_equal(oa_poll(&h), OA_N);
+	}
+	assert_int_equal(h.received, 4 * OA_N);
+	assert_int_equal(h.last_len, OA_BUF - RPMSG_HDR_SIZE);
+	assert_int_equal(h.bad, 0);
+	assert_int_equal(rpmsg_get_tx_buffer_size(&r->ept), OA_BUF - RPMSG_HDR_SIZE);
+	assert_int_equal(atomic_load(&e->remote.errors), 0);
+	ep_free(r);
 	env_free(e);
 }
 
@@ -1464,6 +1706,61 @@ static void test_corrupt_rings(void **state)
 	WAIT_FOR(last_is(p.r, "healed", 6));
 	assert_int_equal(rpmsg_send(&p.r->ept, "healed", 6), 6);
 	WAIT_FOR(last_is(p.h, "healed", 6));
+	ep_free(p.h);
+	ep_free(p.r);
+	env_free(e);
+}
+
+/*
+ * used.len written by the remote, as the host reads it. vring0: a value above the buffer or below 16 + hdr.len is
+ * refused as Linux refuses it (the message is not delivered, the buffer is posted again whole). vring1: 0 (older
+ * amplink remotes) is fine; above the buffer is an error, and the buffer is the host's again all the same: with
+ * every buffer round that way, the host still sends.
+ */
+static void test_corrupt_used_len(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct pair_eps p = static_pair(e);
+	static const uint32_t bad0[] = { 0, 15, 18, 513, 0xFFFFFFFFu }; /* "abc": 19..512 would do */
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(bad0); i++) {
+		mute(&e->host);
+		assert_int_equal(rpmsg_send(&p.r->ept, "abc", 3), 3);
+		uint8_t *u = last_r2h_used(e);
+		unsigned id = le32(u);
+		poke32(u + 4, bad0[i]);
+		poke32(e->shm + V0 + 16 * id + 8, 7); /* to see it posted again whole */
+		atomic_store(&e->host.mute, false);
+		kick(&e->host);
+		expect_error(&e->host, i + 1, bad0[i] == 18 ? "hdr.len" : "used.len in vring0");
+		WAIT_FOR(peek32(e->shm + V0 + 16 * id + 8) == 512);
+		assert_int_equal(atomic_load(&p.h->rx), 0);
+	}
+	assert_int_equal(rpmsg_send(&p.r->ept, "fine", 4), 4);
+	WAIT_FOR(last_is(p.h, "fine", 4));
+
+	/* All 16 host TX buffers out, back with used.len 513 (8 of them) or 0 (8), then out again, twice. */
+	unsigned errs = (unsigned)AMPL_ARRAY_SIZE(bad0);
+	for (unsigned round = 0; round < 2; round++) {
+		uint16_t ui = peek16(e->shm + V1 + USED + 2);
+		mute(&e->remote);
+		for (unsigned i = 0; i < 16; i++)
+			assert_int_equal(rpmsg_trysend(&p.h->ept, "tx", 2), 2); /* the first reclaims those poked */
+		if (round > 0)
+			expect_error(&e->host, errs += 8, "used.len in vring1");
+		assert_int_equal(rpmsg_trysend(&p.h->ept, "tx", 2), RPMSG_ERR_NO_BUFF);
+		atomic_store(&e->remote.mute, false);
+		kick(&e->remote);
+		WAIT_FOR(peek16(e->shm + V1 + USED + 2) == (uint16_t)(ui + 16));
+		for (unsigned i = 0; i < 16; i++)
+			poke32(e->shm + V1 + USED + 4 + 8u * ((ui + i) & 15u) + 4, i % 2 ? 0u : 513u);
+	}
+	WAIT_FOR(atomic_load(&p.r->rx) == 2 * 16);
+	assert_int_equal(rpmsg_send(&p.h->ept, "last", 4), 4);
+	expect_error(&e->host, errs += 8, "used.len in vring1");
+	WAIT_FOR(last_is(p.r, "last", 4));
+	assert_int_equal(atomic_load(&e->remote.errors), 0);
 	ep_free(p.h);
 	ep_free(p.r);
 	env_free(e);
@@ -1718,7 +2015,10 @@ int main(void)
 		cmocka_unit_test(test_quirk_host_places_vrings),
 		cmocka_unit_test(test_quirk_legacy_remote),
 		cmocka_unit_test(test_quirk_suppressed_kicks),
+		cmocka_unit_test(test_openamp_host_sends),
+		cmocka_unit_test(test_openamp_host_receives),
 		cmocka_unit_test(test_corrupt_rings),
+		cmocka_unit_test(test_corrupt_used_len),
 		cmocka_unit_test(test_corrupt_table),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_ipc_close_under_rebind),

@@ -310,7 +310,8 @@ struct rpmsg_virtio_ops;
 /** struct rpmsg_buf_slot - private: a held RX or reserved / spare TX buffer. */
 struct rpmsg_buf_slot {
 	uint8_t *buf;
-	uint32_t cap;
+	uint32_t cap;  /* payload bytes it takes */
+	uint32_t len;  /* the whole buffer, header included (remote: desc.len, written back as used.len) */
 	uint16_t desc;
 	uint8_t state;
 };
@@ -348,6 +349,7 @@ struct rpmsg_device {
 	uint32_t vq_map[2][VQ_MAP_WORDS(RPMSG_VQ_MAX_NUM)];
 	struct rpmsg_buf_slot slots[RPMSG_BUF_SLOTS];
 	uint8_t *rx_cur;         /* the buffer being delivered (header) */
+	uint32_t rx_len;         /* its whole length */
 	uint16_t rx_desc;
 	uint32_t tx_cap, rx_cap; /* payload capacity per buffer */
 	uint32_t notifyid[3];    /* vdev, vring0, vring1 */

@@ -102,7 +102,7 @@ int vq_add_avail(struct virtqueue *vq, uint16_t id, uint32_t addr, uint32_t len,
 
 /**
  * vq_get_used() - driver: take the next used element.
- * @len: receives the length the device wrote (informational: RPMsg trusts its own header instead)
+ * @len: receives used.len as the device wrote it, unchecked (peer-written: the caller validates it before any use)
  * Return: the descriptor id (>= 0), returned to us; -ENODATA (nothing new); -EIO (used.idx moved more than num
  * past our shadow: the queue is broken until vq_init()); -EBADMSG (the element names a descriptor out of range or
  * not in flight: the element is consumed and ignored); -EINVAL (not a driver). Context: any.
