@@ -165,6 +165,7 @@ struct xlnx_ipi_ipm_data {
 	atomic_bool refused; /* a request is held because there was no callback or the device was disabled */
 	atomic_bool bound;
 	atomic_flag binding;
+	atomic_flag sending; /* an ipm_send() owns the TX channel, tx_msg and cl.tx_block / tx_tout */
 	struct {
 		size_t len;
 		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
