@@ -28,7 +28,7 @@
 #include <amplink/ipm.h>
 
 #define IPMC_SENDERS 4
-#define IPMC_MAX_ATTEMPTS (1u << 17)
+#define IPMC_MAX_ATTEMPTS (1u << 18)
 #define IPMC_MAX_WORDS 8u
 
 struct ipmc {
@@ -177,9 +177,11 @@ static inline void ipmc_run(struct ipmc *c, const char *label, void (*drain)(voi
 		if (pthread_create(&t[s], NULL, ipmc_sender, &args[s]))
 			fail_msg("[%s] pthread_create", label);
 	}
+	uint64_t started = ipmc_now_ms();
 	atomic_store(&c->go, 1);
 	for (unsigned s = 0; s < IPMC_SENDERS; s++)
 		pthread_join(t[s], NULL);
+	uint64_t sending = ipmc_now_ms() - started;
 
 	/* Everything sent (0 or -ETIMEDOUT) must arrive: wait for it (bounded generously; reported, not judged). */
 	int expected = 0;
@@ -200,8 +202,9 @@ static inline void ipmc_run(struct ipmc *c, const char *label, void (*drain)(voi
 	for (unsigned s = 0; s < IPMC_SENDERS; s++)
 		n += snprintf(counts + n, sizeof(counts) - (size_t)n, " s%u(wait=%u): %u attempts, %d ok, %d -EBUSY, %d -ETIMEDOUT;",
 			      s, s & 1u, c->attempts[s], c->ok[s], c->busy[s], c->timedout[s]);
-	printf("[%s] %d messages received of %d sent in %llu ms of draining;%s\n", label, atomic_load(&c->received),
-	       expected, (unsigned long long)(ipmc_now_ms() - t0), counts);
+	printf("[%s] %d messages received of %d sent (%llu ms sending, %llu ms draining);%s\n", label,
+	       atomic_load(&c->received), expected, (unsigned long long)sending,
+	       (unsigned long long)(ipmc_now_ms() - t0), counts);
 	fflush(stdout);
 
 	if (atomic_load(&c->bad_checksum) || atomic_load(&c->bad_header))
