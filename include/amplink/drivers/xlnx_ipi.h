@@ -143,7 +143,12 @@ void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
 /** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
 
-/* ---- IPM on top ---- */
+/* ---- IPM on top ----
+ *
+ * ipm_send() on one device is one call at a time: a call made while another thread's ipm_send() on the same
+ * device has not returned answers -EBUSY at once and writes nothing (that call's request holds the destination's
+ * one request buffer until the remote consumes it, so the hardware would refuse it too).
+ */
 
 /** IPM channel flags. */
 #define XLNX_IPI_ASYNC 0x1u /* hold each message until ipm_complete() instead of acknowledging on return */
