@@ -60,12 +60,14 @@ struct ipm_driver_api {
  *
  * Return:
  * * 0           sent (and, with @wait, consumed)
- * * -EBUSY      the remote has not consumed the previous message on this channel
+ * * -EBUSY      the remote has not consumed the previous message on this channel, or (drivers say which) another
+ *               thread's ipm_send() on this device is in progress; nothing of this message was written
  * * -EMSGSIZE   @size is above ipm_max_data_size_get() (any data on a doorbell-only channel)
  * * -EINVAL     NULL device, negative size, NULL data with a size, or @id above ipm_max_id_val_get()
  * * -ETIMEDOUT  with @wait: the driver's acknowledgement timeout passed (amplink extension: Zephyr spins
  *               forever); the message stays pending and a later send answers -EBUSY until the remote consumes it
- * Context: thread; without @wait also interrupt context.
+ * Context: thread; without @wait also interrupt context. Several threads may send on one device at once: each
+ * gets the return code of its own message, and no message is lost, doubled or mixed with another.
  */
 int ipm_send(const struct device *ipmdev, int wait, uint32_t id, const void *data, int size);
 

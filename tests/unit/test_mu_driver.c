@@ -29,6 +29,8 @@
 #include <amplink/mailbox_client.h>
 #include <amplink/soc.h>
 
+#include "ipm_concurrent.h"
+
 enum { A = 0, B = 1 };
 
 static void check_rc(const char *id, const char *what, int got, int want)
@@ -285,18 +287,25 @@ static void ipm_for_size(uint32_t size)
 	assert_true(wait_for(&r.calls, (int)(2 * ids + 1)));
 	isr_loop_stop(&loop);
 
-	/* wait with nobody reading: -ETIMEDOUT, the message stays; then -EBUSY, and wait times out on the full group */
+	/*
+	 * wait with nobody reading: -ETIMEDOUT, the message stays; then -EBUSY, with wait too once the group stayed
+	 * full for the whole bound (nothing written: -ETIMEDOUT would say a message is pending that never will be)
+	 */
 	check_rc(id, "disable", ipm_set_enabled(&rx.dev, 0), 0);
 	assert_int_equal(rd(&f, B, NXP_MU_CR), 0);
 	snprintf(id, sizeof(id), "S%u-timeout", size);
 	check_rc(id, "send wait, nobody reads", ipm_send(&tx.dev, 1, max_id, msg, (int)size), -ETIMEDOUT);
-	check_rc(id, "send, still full", ipm_send(&tx.dev, 0, max_id, msg, (int)size), -EBUSY);
-	check_rc(id, "send wait, still full", ipm_send(&tx.dev, 1, max_id, msg, (int)size), -ETIMEDOUT);
+	uint32_t other[4];
+	pattern(other, 4, 99);
+	check_rc(id, "send, still full", ipm_send(&tx.dev, 0, max_id, other, (int)size), -EBUSY);
+	check_rc(id, "send wait, still full", ipm_send(&tx.dev, 1, max_id, other, (int)size), -EBUSY);
 	int before = atomic_load(&r.calls);
 	check_rc(id, "enable", ipm_set_enabled(&rx.dev, 1), 0);
 	nxp_mu_isr(&f.mu[B]);
 	assert_int_equal(atomic_load(&r.calls), before + 1); /* delivered once, not lost, not doubled */
 	assert_int_equal(r.ids[before], max_id);
+	for (uint32_t k = 0; k < words; k++)
+		assert_int_equal(r.words[before][k], msg[k]); /* the one that timed out, not a refused one */
 
 	/* a group whose last RF rose before the others: not read, counted; read once complete */
 	if (words > 1) {
@@ -957,6 +966,133 @@ static void test_two_processes(void **state)
 	ampl_soc_destroy(name);
 }
 
+/* ---- concurrent senders on one IPM device ---- */
+
+/* Four threads send 16-byte messages through side A's device at once (two with wait) while a thread runs side B's
+ * handler and checks every message (tests/unit/ipm_concurrent.h). */
+static struct ipmc mu_conc;
+
+static void test_ipm_concurrent(void **state)
+{
+	(void)state;
+	static struct dfx f;
+	dfx_open(&f);
+	struct ipmdev tx, rx;
+	check_rc("K01", "init A", ipmdev_init(&tx, &f.mu[A], 16, 2000000), 0);
+	check_rc("K01", "init B", ipmdev_init(&rx, &f.mu[B], 16, 2000000), 0);
+	memset(&mu_conc, 0, sizeof(mu_conc));
+	mu_conc.tx = &tx.dev;
+	mu_conc.size = 16;
+	mu_conc.ack_after_callback = false; /* the handler reads the registers (the ack) before the callback */
+	mu_conc.target = 1500;
+	mu_conc.deadline_ms = 20000;
+	ipm_register_callback(&rx.dev, ipmc_rx_cb, &mu_conc);
+	check_rc("K01", "enable", ipm_set_enabled(&rx.dev, 1), 0);
+	struct isr_loop loop;
+	isr_loop_start(&loop, &f.mu[B]);
+	ipmc_run(&mu_conc, "K02 mu 16 bytes", NULL, NULL);
+	isr_loop_stop(&loop);
+	nxp_mu_ipm_release(&tx.dev);
+	nxp_mu_ipm_release(&rx.dev);
+	dfx_close(&f);
+}
+
+/*
+ * A sender with wait whose message the receiver read, and that another sender replaced before the first looked:
+ * the first must still answer 0 (its message was consumed), not wait for the second one. Deterministic: side A's
+ * register accessors hold the waiting thread at its first register wait (as if it were preempted right after
+ * writing) until the test has had the message read and the second one written.
+ */
+static const struct ampl_io_ops *gate_orig;
+static _Thread_local bool gate_mine;
+static atomic_int gate_state; /* 0 off, 1 armed, 2 holding the sender, 3 open */
+
+static uint32_t gate_read32(const struct ampl_io_region *io, uint32_t off)
+{
+	return gate_orig->read32(io, off);
+}
+
+static void gate_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
+{
+	gate_orig->write32(io, off, val);
+}
+
+static int gate_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mask, uint32_t expect,
+		       uint32_t timeout_us)
+{
+	int armed = 1;
+	if (gate_mine && atomic_compare_exchange_strong(&gate_state, &armed, 2)) {
+		uint64_t end = now_ms() + 10000;
+		while (atomic_load(&gate_state) != 3 && now_ms() < end)
+			usleep(100);
+	}
+	return gate_orig->wait32(io, off, mask, expect, timeout_us);
+}
+
+static const struct ampl_io_ops gate_ops = { .read32 = gate_read32, .write32 = gate_write32, .wait32 = gate_wait32 };
+
+struct gated_send {
+	const struct device *dev;
+	uint32_t msg[4];
+	int rc;
+};
+
+static void *gated_send_main(void *arg)
+{
+	struct gated_send *g = arg;
+	gate_mine = true;
+	g->rc = ipm_send(g->dev, 1, 0, g->msg, 16);
+	return NULL;
+}
+
+static void test_ipm_wait_replaced(void **state)
+{
+	(void)state;
+	static struct dfx f;
+	dfx_open(&f);
+	struct ipmdev tx, rx;
+	check_rc("W01", "init A", ipmdev_init(&tx, &f.mu[A], 16, 20000), 0);
+	check_rc("W01", "init B", ipmdev_init(&rx, &f.mu[B], 16, 20000), 0);
+	struct rec r = { 0 };
+	ipm_register_callback(&rx.dev, rec_cb, &r);
+	check_rc("W01", "enable", ipm_set_enabled(&rx.dev, 1), 0);
+	gate_orig = f.mu[A].regs.ops;
+	assert_non_null(gate_orig);
+	assert_non_null(gate_orig->wait32);
+	f.mu[A].regs.ops = &gate_ops;
+	atomic_store(&gate_state, 1);
+
+	struct gated_send g = { .dev = &tx.dev, .rc = 1 };
+	pattern(g.msg, 4, 41);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, gated_send_main, &g), 0);
+	uint64_t end = now_ms() + 5000;
+	while (atomic_load(&gate_state) != 2 && now_ms() < end)
+		usleep(100);
+	if (atomic_load(&gate_state) != 2) {
+		atomic_store(&gate_state, 3);
+		pthread_join(t, NULL);
+		fail_msg("[W01] the sender with wait never waited for its message (returned %d)", g.rc);
+	}
+	/* The receiver reads the first message; a second sender fills the group again. */
+	nxp_mu_isr(&f.mu[B]);
+	assert_int_equal(atomic_load(&r.calls), 1);
+	assert_memory_equal(r.words[0], g.msg, 16);
+	uint32_t m2[4];
+	pattern(m2, 4, 42);
+	check_rc("W02", "second sender, no wait, into the emptied group", ipm_send(&tx.dev, 0, 0, m2, 16), 0);
+	atomic_store(&gate_state, 3);
+	pthread_join(t, NULL);
+	f.mu[A].regs.ops = gate_orig;
+	check_rc("W03", "first sender (wait): its message was read before the second was written", g.rc, 0);
+	nxp_mu_isr(&f.mu[B]);
+	assert_int_equal(atomic_load(&r.calls), 2);
+	assert_memory_equal(r.words[1], m2, 16);
+	nxp_mu_ipm_release(&tx.dev);
+	nxp_mu_ipm_release(&rx.dev);
+	dfx_close(&f);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -972,6 +1108,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_ipm_8, teardown),
 		cmocka_unit_test_teardown(test_ipm_16, teardown),
 		cmocka_unit_test_teardown(test_ipm_bad_config, teardown),
+		cmocka_unit_test_teardown(test_ipm_concurrent, teardown),
+		cmocka_unit_test_teardown(test_ipm_wait_replaced, teardown),
 		cmocka_unit_test_teardown(test_exclusive, teardown),
 		cmocka_unit_test_teardown(test_tx_rx, teardown),
 		cmocka_unit_test_teardown(test_doorbells, teardown),

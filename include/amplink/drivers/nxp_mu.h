@@ -28,10 +28,15 @@
  *       The receiver is interrupted by the RF flag of the group's last register, checks that the RF flags of the
  *       whole group are set (otherwise the peer broke the protocol: the group is not read, the event is counted),
  *       reads the group and passes a copy of its words to the callback. Reading frees the sender's TE flags.
- *       ipm_send(): -EINVAL (bad arguments, id too large), -EMSGSIZE (more than the size), -EBUSY (without wait:
- *       a TE flag of the group is clear; nothing is written, never a partial message); with wait it waits for the
- *       group to be empty, writes it (the last register last) and returns once the TE flag of the last register
- *       is set again, i.e. the receiver read the message; -ETIMEDOUT after ack_timeout_us (Zephyr spins forever).
+ *       ipm_send(): -EINVAL (bad arguments, id too large), -EMSGSIZE (more than the size), -EBUSY (a TE flag of
+ *       the group is clear: without wait at once; with wait once the group stayed full for ack_timeout_us, or
+ *       other senders filled it first each time it emptied; nothing is written, never a partial message); with
+ *       wait it waits for the group to be empty, writes it (the last register last) and returns 0 once the
+ *       receiver read the message: the TE flag of the last register is set again, or another sender on this
+ *       device wrote the group after it (which it can do only once the receiver read ours); -ETIMEDOUT when the
+ *       message is still unread after ack_timeout_us (it stays in the registers; Zephyr spins forever). Threads
+ *       may send on one device at once: a group is checked and written under a lock, and each caller's return
+ *       code is true of its own message.
  *
  * Everything comes through ampl_io_read32()/ampl_io_write32() on `regs`: the same code drives the silicon and the
  * virtual SoC's register model. Control-register read-modify-writes are serialised by a spinlock inside this
@@ -177,7 +182,8 @@ struct nxp_mu_ipm_data {
 	void *_Atomic user_data;
 	atomic_bool enabled;
 	atomic_bool bound;
-	atomic_flag tx_lock;
+	atomic_flag tx_lock;                      /* check-and-write of a group */
+	_Atomic uint32_t tx_seq[NXP_MU_NUM_REGS]; /* messages written per id (under tx_lock) */
 	_Atomic uint32_t rx_incomplete;
 	uint32_t rx_buf[NXP_MU_NUM_REGS];
 };

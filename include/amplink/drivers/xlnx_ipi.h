@@ -143,7 +143,12 @@ void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
 /** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
 
-/* ---- IPM on top ---- */
+/* ---- IPM on top ----
+ *
+ * ipm_send() on one device is one call at a time: a call made while another thread's ipm_send() on the same
+ * device has not returned answers -EBUSY at once and writes nothing (that call's request holds the destination's
+ * one request buffer until the remote consumes it, so the hardware would refuse it too).
+ */
 
 /** IPM channel flags. */
 #define XLNX_IPI_ASYNC 0x1u /* hold each message until ipm_complete() instead of acknowledging on return */
@@ -165,6 +170,7 @@ struct xlnx_ipi_ipm_data {
 	atomic_bool refused; /* a request is held because there was no callback or the device was disabled */
 	atomic_bool bound;
 	atomic_flag binding;
+	atomic_flag sending; /* an ipm_send() owns the TX channel, tx_msg and cl.tx_block / tx_tout */
 	struct {
 		size_t len;
 		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];

@@ -426,6 +426,8 @@ int nxp_mu_ipm_init(const struct device *dev)
 	atomic_store(&d->enabled, false);
 	atomic_store(&d->bound, false);
 	atomic_flag_clear(&d->tx_lock);
+	for (unsigned i = 0; i < NXP_MU_NUM_REGS; i++)
+		atomic_store(&d->tx_seq[i], 0);
 	atomic_store(&d->rx_incomplete, 0);
 	ampl_memset(d->rx_buf, 0, sizeof(d->rx_buf));
 	return 0;
@@ -445,6 +447,27 @@ void nxp_mu_ipm_release(const struct device *dev)
 uint32_t nxp_mu_ipm_rx_incomplete(const struct device *dev)
 {
 	return is_ipm(dev) ? atomic_load(&data_of(dev)->rx_incomplete) : 0;
+}
+
+/* The waits of ipm_send(): sliced, so that a sender also sees what other senders did in between (tx_seq). */
+#define IPM_WAIT_SLICE_US 1000u
+
+/*
+ * Wait up to one slice for every @mask bit of SR to be set. False once @tout_us (UINT32_MAX: no bound) is spent,
+ * counted both by the clock from @start and by the slices that ran out (a port without a clock still stops).
+ */
+static bool ipm_wait_slice(struct nxp_mu *mu, uint32_t mask, uint32_t tout_us, uint64_t start, uint32_t *spent)
+{
+	if (tout_us == UINT32_MAX) {
+		(void)ampl_io_wait32(&mu->regs, NXP_MU_SR, mask, mask, IPM_WAIT_SLICE_US);
+		return true;
+	}
+	if (*spent >= tout_us || ampl_os_uptime_us() - start >= tout_us)
+		return false;
+	uint32_t slice = tout_us - *spent < IPM_WAIT_SLICE_US ? tout_us - *spent : IPM_WAIT_SLICE_US;
+	if (ampl_io_wait32(&mu->regs, NXP_MU_SR, mask, mask, slice))
+		*spent += slice;
+	return true;
 }
 
 static int mu_ipm_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
@@ -469,6 +492,8 @@ static int mu_ipm_send(const struct device *dev, int wait, uint32_t id, const vo
 	for (uint32_t i = 0; i < words; i++)
 		te |= NXP_MU_SR_TEn(first + i);
 	uint32_t tout = cfg->ack_timeout_us ? cfg->ack_timeout_us : NXP_MU_ACK_TIMEOUT_US;
+	uint64_t start = wait ? ampl_os_uptime_us() : 0;
+	uint32_t spent = 0, seq;
 	for (;;) {
 		/* The whole group is checked before anything is written: a message is never sent in part. */
 		unsigned key = ampl_spin_lock(&d->tx_lock);
@@ -476,19 +501,31 @@ static int mu_ipm_send(const struct device *dev, int wait, uint32_t id, const vo
 			/* In register order: the last register's RF flag is the receiver's interrupt. */
 			for (uint32_t i = 0; i < words; i++)
 				wr(mu, NXP_MU_TR(first + i), buf[i]);
+			seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
 			ampl_spin_unlock(&d->tx_lock, key);
 			break;
 		}
 		ampl_spin_unlock(&d->tx_lock, key);
-		if (!wait)
+		/* Nothing written: the group is still full (with wait: for the whole bound, or other senders got it
+		 * first each time it emptied). */
+		if (!wait || !ipm_wait_slice(mu, te, tout, start, &spent))
 			return -EBUSY;
-		if (ampl_io_wait32(&mu->regs, NXP_MU_SR, te, te, tout))
+	}
+	if (!wait)
+		return 0;
+	/*
+	 * Consumed once the receiver read the last register: its TE flag is set, or another sender wrote the group
+	 * after ours (it writes only into an empty group, so the receiver had read ours). Without the second test a
+	 * sender whose message was read, then replaced by another one before it looked, would wait for that one.
+	 */
+	start = ampl_os_uptime_us();
+	spent = 0;
+	for (;;) {
+		if ((rd(mu, NXP_MU_SR) & NXP_MU_SR_TEn(last)) || atomic_load(&d->tx_seq[id]) != seq)
+			return 0;
+		if (!ipm_wait_slice(mu, NXP_MU_SR_TEn(last), tout, start, &spent))
 			return -ETIMEDOUT;
 	}
-	/* Consumed when the receiver read the last register (it reads the group in order). */
-	if (wait && ampl_io_wait32(&mu->regs, NXP_MU_SR, NXP_MU_SR_TEn(last), NXP_MU_SR_TEn(last), tout))
-		return -ETIMEDOUT;
-	return 0;
 }
 
 static void mu_ipm_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)

@@ -2,7 +2,8 @@
  * Zephyr's IPM API over the IPI controller's two framework channels (as Zephyr's drivers/ipm/ipm_mbox.c puts IPM
  * over MBOX). The device owns its destination's TX and RX channels from its first use.
  *
- *   ipm_send(wait=0)  -EBUSY while the hardware still holds our last request, else mbox_send_message()
+ *   ipm_send(wait=0)  -EBUSY while the hardware still holds our last request or another thread's ipm_send() on
+ *                     the device has not returned, else mbox_send_message()
  *   ipm_send(wait=1)  the same with tx_block: the framework waits on the hardware (flush) for the ack
  *   callback          rx_callback -> the IPM callback with the copied request; acknowledged on return, or held
  *                     until ipm_complete() in asynchronous mode, or held and redelivered later when the device has
@@ -88,6 +89,7 @@ int xlnx_ipi_ipm_init(const struct device *dev)
 	atomic_store(&d->refused, false);
 	atomic_store(&d->bound, false);
 	atomic_flag_clear(&d->binding);
+	atomic_flag_clear(&d->sending);
 	return 0;
 }
 
@@ -101,17 +103,17 @@ void xlnx_ipi_ipm_release(const struct device *dev)
 	m->manual_enable = false;
 }
 
-static int ipi_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+/*
+ * One ipm_send() per device at a time. The framework channel, the message buffer and the client's blocking mode
+ * (cl.tx_block, read by mbox_send_message() after it dropped the channel lock) belong to the call that holds
+ * `sending`; a concurrent call answers -EBUSY at once, as it would a moment later from the hardware, since the
+ * holder's request occupies the destination's one request buffer until the remote consumes it. Never waits for
+ * the holder, so it is safe from interrupt context as well.
+ */
+static int ipi_send_locked(const struct device *dev, int wait, const void *data, int size)
 {
-	if (!is_ipm(dev) || size < 0 || (size > 0 && !data) || id > 0)
-		return -EINVAL;
 	const struct xlnx_ipi_ipm_config *cfg = cfg_of(dev);
 	struct xlnx_ipi_mbox *m = cfg->mbox;
-	if ((size_t)size > (m->buffered ? AMPL_IPI_BUF_SIZE : 0u))
-		return -EMSGSIZE;
-	int ret = bind(dev);
-	if (ret)
-		return ret;
 	struct mbox_chan *tx = &m->chans[XLNX_IPI_TX_CHAN];
 	/* One request at a time per destination, as the hardware has it: busy until the remote consumed it. */
 	if (xlnx_ipi_mbox_tx_pending(m) || mbox_client_tx_busy(tx))
@@ -126,10 +128,29 @@ static int ipi_send(const struct device *dev, int wait, uint32_t id, const void 
 	uint32_t tout_us = cfg->ack_timeout_us ? cfg->ack_timeout_us : XLNX_IPI_ACK_TIMEOUT_US;
 	d->cl.tx_block = wait != 0;
 	d->cl.tx_tout = tout_us == UINT32_MAX ? 0 : (tout_us + 999u) / 1000u;
-	ret = mbox_send_message(tx, mssg);
+	/* The channel is idle, so the request is written and triggered inside this call (never left queued with a
+	 * pointer to tx_msg), and with wait the framework returns once it was consumed or timed out. */
+	int ret = mbox_send_message(tx, mssg);
 	if (ret == -ETIME)
 		return -ETIMEDOUT;
 	return ret < 0 ? ret : 0;
+}
+
+static int ipi_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+{
+	if (!is_ipm(dev) || size < 0 || (size > 0 && !data) || id > 0)
+		return -EINVAL;
+	if ((size_t)size > (cfg_of(dev)->mbox->buffered ? AMPL_IPI_BUF_SIZE : 0u))
+		return -EMSGSIZE;
+	int ret = bind(dev);
+	if (ret)
+		return ret;
+	struct xlnx_ipi_ipm_data *d = data_of(dev);
+	if (atomic_flag_test_and_set(&d->sending))
+		return -EBUSY; /* another thread's send on this device has not returned: its request is (being) sent */
+	ret = ipi_send_locked(dev, wait, data, size);
+	atomic_flag_clear(&d->sending);
+	return ret;
 }
 
 static void ipi_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
