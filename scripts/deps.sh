@@ -5,9 +5,10 @@ set -eu
 
 base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler)
 fuse=(libfuse3-dev fuse3) # amplink mount: user-space channels as files
+firmware=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi) # firmware under QEMU (tests/firmware)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
-test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}") ;;
+test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}" "${firmware[@]}") ;;
 cross) pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi) ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
