@@ -10,10 +10,21 @@
  *                         nest and a section entered from a handler with interrupts masked leaves them masked.
  * Barriers keep the defaults (a DMB on ARMv7-M orders the normal-memory window; the UART is Device memory, whose
  * accesses are not reordered with each other).
+ *
+ * Where the library has its own Cortex-M port (<amplink/port/cortex_m.h>), this header is that port; the minimal
+ * PRIMASK version below is used only without it.
  */
 #ifndef AMPLINK_CORTEX_M_PORT_H
 #define AMPLINK_CORTEX_M_PORT_H
 
+#if defined(__has_include)
+#if __has_include(<amplink/port/cortex_m.h>)
+#define AMPL_BOARD_LIBRARY_PORT 1
+#include <amplink/port/cortex_m.h>
+#endif
+#endif
+
+#ifndef AMPL_BOARD_LIBRARY_PORT
 #include <stdint.h>
 
 static inline unsigned ampl_cortex_m_irq_lock(void)
@@ -32,5 +43,6 @@ static inline void ampl_cortex_m_irq_unlock(unsigned key)
 
 #define ampl_irq_lock() ampl_cortex_m_irq_lock()
 #define ampl_irq_unlock(key) ampl_cortex_m_irq_unlock(key)
+#endif /* !AMPL_BOARD_LIBRARY_PORT */
 
 #endif /* AMPLINK_CORTEX_M_PORT_H */
