@@ -1,0 +1,84 @@
+/*
+ * The emulator link: what a Linux process and firmware running under an emulator (QEMU) share, besides the
+ * protocol's own rings. Portable, freestanding: the firmware includes it as well as the host.
+ *
+ * Terminology
+ *   window     the RAM both see: on QEMU's mps2-an386 the machine RAM at guest 0x21000000 (16 MiB), which QEMU
+ *              maps from a file (memory-backend-file, share=on) that the host maps too. Offset 0 of the file is
+ *              guest 0x21000000.
+ *   boot block struct ampl_emu_boot at window offset 0: the host writes the mode before starting the emulator,
+ *              the firmware says when it is up and how it ended
+ *   doorbell   one ring of one side: in interrupt mode one byte on the emulator's serial line (QEMU's
+ *              `-serial unix:SOCK`; on mps2-an386 UART1, RX IRQ 2), one byte = one ring; in polling mode one
+ *              increment of a counter word of the boot block, which the other side polls
+ *
+ *     host (Linux)                                  firmware (QEMU)
+ *     create the file, write magic + doorbell mode
+ *     start QEMU, connect to the serial socket
+ *                                                   boot: fw_boots++, read the mode, open its endpoints,
+ *                                                   fw_state = READY
+ *     see READY, open its endpoints
+ *     ring: byte on the socket / bell_to_fw++  ---> UART RX interrupt / poll sees bell_to_fw move
+ *                                              <--- ring: byte on UART1 TX / bell_to_host++
+ *     stop = 1, ring                          ---> fw_result = verdict, fw_state = STOPPED, semihosting exit
+ *     wait for QEMU to exit (its status is the firmware's exit code), then close the socket and remove the file
+ *
+ * Wire layout: little-endian, fixed width (checked below). Each word has one writer, named in the comment; the
+ * reader of a word the other side writes validates it (a firmware that finds no magic or an unknown mode stops).
+ */
+#ifndef AMPLINK_EMU_H
+#define AMPLINK_EMU_H
+
+#include <amplink/port.h>
+
+/** Wire version of the boot block ("EMU1"): bumped when the layout changes. */
+#define AMPL_EMU_MAGIC 0x31554d45u
+
+/** Doorbell modes (struct ampl_emu_boot.doorbell). */
+#define AMPL_EMU_DOORBELL_IRQ 1u  /* serial byte, interrupt-driven receive */
+#define AMPL_EMU_DOORBELL_POLL 2u /* counter words, both sides poll */
+
+/** Firmware states (struct ampl_emu_boot.fw_state). */
+#define AMPL_EMU_FW_BOOTING 0u
+#define AMPL_EMU_FW_READY 1u   /* its endpoints are open: the host may open its own */
+#define AMPL_EMU_FW_STOPPED 2u /* fw_result is final; the firmware exits next */
+
+/** Number of words the firmware application owns (counters it reports). */
+#define AMPL_EMU_APP_WORDS 8u
+
+/**
+ * struct ampl_emu_boot - at window offset 0.
+ * @magic:        host: AMPL_EMU_MAGIC, written before the emulator starts
+ * @doorbell:     host: AMPL_EMU_DOORBELL_IRQ or _POLL
+ * @stop:         host: non-zero asks the firmware to exit
+ * @fw_state:     firmware: AMPL_EMU_FW_*
+ * @fw_boots:     firmware: incremented at every boot (the window outlives a reset)
+ * @fw_result:    firmware: its exit code, written before fw_state = STOPPED (0: success)
+ * @bell_to_fw:   host, polling mode: incremented to ring the firmware
+ * @bell_to_host: firmware, polling mode: incremented to ring the host
+ * @app:          firmware: words of the application (counters it reports to the host)
+ */
+struct ampl_emu_boot {
+	uint32_t magic;
+	uint32_t doorbell;
+	_Atomic uint32_t stop;
+	_Atomic uint32_t fw_state;
+	_Atomic uint32_t fw_boots;
+	_Atomic uint32_t fw_result;
+	_Atomic uint32_t bell_to_fw;
+	_Atomic uint32_t bell_to_host;
+	_Atomic uint32_t app[AMPL_EMU_APP_WORDS];
+};
+
+_Static_assert(sizeof(_Atomic uint32_t) == 4, "boot block words are 32-bit");
+_Static_assert(offsetof(struct ampl_emu_boot, bell_to_fw) == 24, "boot block layout");
+_Static_assert(offsetof(struct ampl_emu_boot, app) == 32, "boot block layout");
+_Static_assert(sizeof(struct ampl_emu_boot) == 64, "boot block layout");
+
+/** Bytes reserved for the boot block at the start of the window; protocols' regions start at or after it. */
+#define AMPL_EMU_BOOT_SIZE 0x1000u
+
+/** Size of the window on QEMU's mps2 boards (QEMU refuses any other size for their RAM backend). */
+#define AMPL_EMU_WINDOW_SIZE 0x1000000u
+
+#endif /* AMPLINK_EMU_H */

@@ -1,0 +1,137 @@
+/*
+ * The emulator link, host end: firmware running under QEMU, seen from a Linux process. Private to the host
+ * library (the virtual SoC builds on it); the wire protocol is <amplink/emu.h>.
+ *
+ * Two parts:
+ *   launcher   ampl_emu_qemu_start() creates the window file, writes the boot block, starts qemu-system-arm with
+ *              the file as the machine's RAM and UART1 on a unix socket, connects, and waits until the firmware
+ *              says READY; ampl_emu_qemu_stop() asks it to exit and collects its exit code. Every path, failures
+ *              included, ends with QEMU gone and the file and socket removed; QEMU also dies with this process
+ *              (PR_SET_PDEATHSIG).
+ *   doorbell   struct ampl_emu_link, a mailbox controller (<amplink/mailbox_controller.h>) with the firmware's
+ *              channels mirrored: channel 0 ("tx") rings the firmware (one byte on the socket, or bell_to_fw + 1),
+ *              channel 1 ("rx") delivers a NULL message when the firmware rang (a byte read, or bell_to_host
+ *              moved). TX done is polled and immediate: the byte is in the kernel's socket buffer, QEMU delivers
+ *              every byte, and bytes are never merged.
+ *
+ *     ampl_emu_qemu_start(&q, &cfg)           -> QEMU running, firmware READY, q.window mapped
+ *     ampl_emu_link_start(&l, "/emu", &q, thread)  -> controller registered
+ *     icmsg / ipc_service over q.window with l.chans[0], l.chans[1]
+ *     ampl_emu_link_stop(&l); ampl_emu_qemu_stop(&q, 10000, &code)
+ *
+ * Contexts: everything here is thread context. The rx channel's callback runs on the link's receive thread, or
+ * in the caller of ampl_emu_link_poll() when the link was started without one.
+ */
+#ifndef AMPL_SIM_EMU_LINK_H
+#define AMPL_SIM_EMU_LINK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <amplink/emu.h>
+#include <amplink/mailbox_controller.h>
+
+/** The Debian package that has the emulator (named in the error when it is missing). */
+#define AMPL_EMU_QEMU_PACKAGE "qemu-system-arm"
+
+/**
+ * struct ampl_emu_qemu_config - what to run.
+ * @qemu:     the emulator; NULL: $AMPL_QEMU, else "qemu-system-arm" from PATH
+ * @machine:  NULL: "mps2-an386"
+ * @kernel:   the firmware ELF (required)
+ * @doorbell: AMPL_EMU_DOORBELL_IRQ or AMPL_EMU_DOORBELL_POLL, written in the boot block before start
+ * @ready_timeout_ms: how long the firmware may take to say READY (0: 20 s)
+ * @quiet:    QEMU's standard output (the firmware's semihosting prints) goes to /dev/null
+ */
+struct ampl_emu_qemu_config {
+	const char *qemu;
+	const char *machine;
+	const char *kernel;
+	uint32_t doorbell;
+	uint32_t ready_timeout_ms;
+	bool quiet;
+};
+
+/**
+ * struct ampl_emu_qemu - one running emulator. Public, read-only: @window (the mapped file, @window_size
+ * bytes, offset 0 = guest 0x21000000), @boot (its boot block), @sock (the connected serial socket), @pid,
+ * @doorbell. The rest is private.
+ */
+struct ampl_emu_qemu {
+	void *window;
+	size_t window_size;
+	struct ampl_emu_boot *boot;
+	int sock;
+	pid_t pid;
+	uint32_t doorbell;
+	char shm_path[64];
+	char dir[64];
+	char sock_path[96];
+};
+
+/**
+ * ampl_emu_qemu_find() - the emulator binary @cfg names (or the default) is found and executable.
+ * Return: 0; -ENOENT with a message in @why (naming qemu-system-arm and its Debian package). Context: thread.
+ */
+int ampl_emu_qemu_find(const struct ampl_emu_qemu_config *cfg, char *why, size_t why_len);
+
+/**
+ * ampl_emu_qemu_start() - start the firmware @cfg->kernel under QEMU and wait until it is READY.
+ * On failure nothing is left behind (QEMU killed and reaped, file and socket removed) and @err says why.
+ * Return: 0; -EINVAL (no kernel, unknown doorbell mode); -ENOENT (no emulator, or no kernel file: see @err);
+ * -ECHILD (QEMU exited before the firmware was ready: its status in @err); -ETIMEDOUT (no connection to the
+ * socket, or no READY, in time); or the negative errno of a system call. Context: thread.
+ */
+int ampl_emu_qemu_start(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg, char *err, size_t err_len);
+
+/**
+ * ampl_emu_qemu_stop() - ask the firmware to exit (boot->stop, then a ring in the configured mode), wait up to
+ * @timeout_ms for QEMU to exit, kill it after that; then close the socket (only now: QEMU drops bytes that were
+ * not read when the socket closes), unmap and remove the file and the socket.
+ * @exit_code: QEMU's exit status (the firmware's semihosting exit code), or -1 if it was killed or died of a
+ *             signal. May be NULL.
+ * Return: 0 (QEMU exited by itself); -ETIMEDOUT (it had to be killed); -EINVAL (not started). Context: thread.
+ */
+int ampl_emu_qemu_stop(struct ampl_emu_qemu *q, uint32_t timeout_ms, int *exit_code);
+
+/** ampl_emu_qemu_kill() - kill QEMU at once and clean up as ampl_emu_qemu_stop() does. Idempotent. */
+void ampl_emu_qemu_kill(struct ampl_emu_qemu *q);
+
+/** struct ampl_emu_link - the host's doorbell controller. @mbox and @chans public (chans[0] tx, chans[1] rx). */
+struct ampl_emu_link {
+	struct mbox_controller mbox;
+	struct mbox_chan chans[2];
+	/* private */
+	struct ampl_emu_qemu *q;
+	bool polling;
+	uint32_t seen;       /* polling: bell_to_host when last delivered */
+	bool has_thread;
+	pthread_t thread;
+	int stop_pipe[2];
+	atomic_bool stopping;
+	atomic_uint rings_in, rings_out;
+};
+
+/**
+ * ampl_emu_link_start() - register the doorbell controller for the emulator @q as devicetree node @node.
+ * @rx_thread: start a receive thread (interrupt mode: it blocks on the socket; polling mode: it spins on the
+ *             counter, yielding the CPU between checks); false: the caller calls ampl_emu_link_poll().
+ * Return: 0; -EINVAL (NULL argument, emulator not started); -EEXIST (a controller of that node is registered);
+ * the negative errno of pipe() or pthread_create(). Context: thread.
+ */
+int ampl_emu_link_start(struct ampl_emu_link *l, const char *node, struct ampl_emu_qemu *q, bool rx_thread);
+
+/**
+ * ampl_emu_link_poll() - deliver one doorbell on the rx channel if the firmware rang since the last call (reads
+ * the socket without blocking in interrupt mode). Only without a receive thread.
+ * Return: 1 (delivered); 0 (nothing); -EINVAL (a receive thread owns the link); -EPIPE (the socket closed: QEMU
+ * is gone). Context: thread.
+ */
+int ampl_emu_link_poll(struct ampl_emu_link *l);
+
+/** ampl_emu_link_stop() - stop the receive thread and unregister the controller (before ampl_emu_qemu_stop). */
+void ampl_emu_link_stop(struct ampl_emu_link *l);
+
+#endif /* AMPL_SIM_EMU_LINK_H */
