@@ -374,8 +374,9 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	}
 	(void)pbuf_tx_init(&im->tx, &txc);
 	if (im->classic) {
-		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a Zephyr
-		 * peer in detect mode (which takes only the bare magic for a session-unaware peer) uses sessions. */
+		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a
+		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
+		 * sessions. */
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
 		uint16_t n = ICMSG_MAGIC_LEN;
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);

@@ -647,7 +647,8 @@ static void zd_process(struct zd_peer *z) /* lock held */
 		if (st == ZD_DETECT) {
 			if (zd_first_is_bare_magic(z)) {
 				assert_int_equal(pbuf_tx_init(&z->txp, &z->txc), 0);
-				assert_int_equal(pbuf_write(&z->txp, zd_magic, sizeof(zd_magic)), (int)sizeof(zd_magic));
+				int n = pbuf_write(&z->txp, zd_magic, sizeof(zd_magic));
+				assert_int_equal(n, (int)sizeof(zd_magic));
 				atomic_store(&z->st, ZD_CLASSIC_BONDING);
 				zd_ring(z);
 				continue;
@@ -835,8 +836,8 @@ out:
 	if (!ok) {
 		const volatile uint32_t *at = (const volatile uint32_t *)z.rxc.mem;
 		const volatile uint32_t *rt = (const volatile uint32_t *)z.txc.mem;
-		print_message("      amplink: state %d, sessions %d; Zephyr side: state %d, echoed %d; APU ring rd %u hs 0x%x "
-			      "wr %u; RPU0 ring rd %u hs 0x%x wr %u\n",
+		print_message("      amplink: state %d, sessions %d; Zephyr side: state %d, echoed %d; "
+			      "APU ring rd %u hs 0x%x wr %u; RPU0 ring rd %u hs 0x%x wr %u\n",
 			      icmsg_state(&a), a.session, atomic_load(&z.st), atomic_load(&z.echoed), at[0], at[1],
 			      at[D / 4], rt[0], rt[1], rt[D / 4]);
 	}
