@@ -24,6 +24,7 @@ static const struct ipc_icmsg_config ipc0_config = {
 		.rx_mem = (void *)(uintptr_t)SHM_RX,
 		.rx_size = SHM_SIZE,
 		.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
+		.size_ext = true, /* amplink,max-packet-ext, as the default board's instance */
 		.mbox_node = &doorbell_consumer,
 		.rx_buf = rx_buf,
 		.rx_buf_size = sizeof(rx_buf),

@@ -126,6 +126,10 @@ struct ampl_dt_icmsg {
 	enum ampl_dt_icmsg_unbound unbound;
 	uint32_t peer_max_packet;    /* amplink,peer-max-packet: what a peer that does not tell is assumed to take
 				      * (1..65535; 0 when absent: 128, Zephyr's receive buffer) */
+	bool max_packet_ext;         /* amplink,max-packet-ext (empty): classic bonding appends this side's receive
+				      * limit to the magic (icmsg_config.size_ext; only for an amplink peer or a
+				      * Zephyr peer in "disable" mode). ICMsg nodes only; no effect with
+				      * unbound = "enable" (no bonding packet) or "detect" (always appended) */
 };
 
 #define AMPL_DT_MAX_IPC_MULTI 8

@@ -965,9 +965,17 @@ static int parse_icmsg(struct dt_ctx *c, int off)
 		return dt_fail(c, path, NULL, "more than %d ICMsg instances (AMPL_DT_MAX_ICMSG)", AMPL_DT_MAX_ICMSG);
 	struct ampl_dt_icmsg *im = &b->icmsgs[b->num_icmsgs];
 	int ret = parse_icmsg_node(c, off, path, im);
-	if (!ret)
-		b->num_icmsgs++;
-	return ret;
+	if (ret)
+		return ret;
+	/* amplink,max-packet-ext: a boolean (empty) property (classic bonding only; see <amplink/dt.h>). */
+	int len;
+	if (fdt_getprop(c->fdt, off, "amplink,max-packet-ext", &len)) {
+		if (len != 0)
+			return dt_fail(c, path, "amplink,max-packet-ext", "takes no value (it is a boolean property)");
+		im->max_packet_ext = true;
+	}
+	b->num_icmsgs++;
+	return 0;
 }
 
 /* The properties an ICMsg node and an ipc-multi node share (tx/rx regions, mboxes, dcache-alignment, unbound). */

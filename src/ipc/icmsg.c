@@ -374,10 +374,17 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	}
 	(void)pbuf_tx_init(&im->tx, &txc);
 	if (im->classic) {
+		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a
+		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
+		 * sessions. */
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
+		uint16_t n = ICMSG_MAGIC_LEN;
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
-		put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
-		int r = pbuf_write(&im->tx, pkt, (uint16_t)sizeof(pkt));
+		if (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT) {
+			put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+			n += ICMSG_SIZE_EXT_LEN;
+		}
+		int r = pbuf_write(&im->tx, pkt, n);
 		if (r < 0)
 			return r == -ENOMEM ? -EINVAL : r; /* a region too small for the bonding packet */
 	}

@@ -985,6 +985,7 @@ static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt,
 	ic->dcache_alignment = dt->dcache_alignment;
 	ic->unbound_mode = (enum icmsg_unbound_mode)dt->unbound;
 	ic->peer_rx_max_default = dt->peer_max_packet;
+	ic->size_ext = dt->max_packet_ext;
 	ic->mbox_node = mc;
 	ic->rx_buf = m->rx_buf;
 	ic->rx_buf_size = bufsz;

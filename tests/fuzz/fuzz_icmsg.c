@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct icmsg_config cfg = {
 		.tx_mem = tx, .tx_size = tx_size, .rx_mem = rx, .rx_size = rx_size, .dcache_alignment = d,
 		.unbound_mode = mode, .tx_chan = &chans[0], .rx_chan = &chans[1], .rx_buf = rx_buf,
-		.rx_buf_size = rx_buf_size,
+		.rx_buf_size = rx_buf_size, .size_ext = (b0 >> 6) & 1u,
 	};
 	static struct icmsg im;
 	memset(&im, 0, sizeof(im));

@@ -596,6 +596,8 @@ static const struct bad_case bad_cases[] = {
 	  { ": /ipc-icmsg: amplink,peer-max-packet: ", "65536: must be 1..65535" } },
 	{ "icmsg-peer-max-packet-two-cells", IC("amplink,peer-max-packet = <1 2>;\n"), NULL, NULL, -EINVAL,
 	  { ": /ipc-icmsg: amplink,peer-max-packet: ", "one 32-bit cell" } },
+	{ "icmsg-max-packet-ext-value", IC("amplink,max-packet-ext = <1>;\n"), NULL, NULL, -EINVAL,
+	  { ": /ipc-icmsg: amplink,max-packet-ext: ", "takes no value" } },
 	{ "zynqmp-parent-without-ipi-id", ZQ("", ZQ_CHILD_OK), NULL, NULL, -EINVAL,
 	  { ": " ZQ_PARENT ": xlnx,ipi-id: ", "missing" } },
 	{ "zynqmp-child-without-ipi-id", ZQ(ZQ_PID, ZQ_REG_OK ZQ_NAMES_OK ZQ_MBOX), NULL, NULL, -EINVAL,
@@ -986,8 +988,12 @@ static void test_icmsg_peer_max_packet(void **state)
 	assert_int_equal(b->num_icmsgs, 1);
 	assert_int_equal(b->icmsgs[0].peer_max_packet, 496);
 	assert_int_equal(b->icmsgs[0].unbound, AMPL_DT_ICMSG_UNBOUND_ENABLE);
+	assert_int_equal(b->icmsgs[0].max_packet_ext, false);
 	assert_int_equal(load_text("icmsg-no-peer-max-packet", IC(""), b, &diag), 0);
 	assert_int_equal(b->icmsgs[0].peer_max_packet, 0); /* absent: the library's default (128) */
+	assert_int_equal(b->icmsgs[0].max_packet_ext, false); /* absent: the bare magic */
+	assert_int_equal(load_text("icmsg-max-packet-ext", IC("amplink,max-packet-ext;\n"), b, &diag), 0);
+	assert_int_equal(b->icmsgs[0].max_packet_ext, true);
 	free(b);
 }
 

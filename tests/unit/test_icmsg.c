@@ -1,7 +1,8 @@
 /*
  * ICMsg and its IPC service backend on the virtual SoC: the bonding bytes in shared memory, every send return
  * code, two agents (APU and RPU0, each with its interrupt thread) exchanging traffic, the size extension and a
- * Zephyr-style peer without it, session mode (close, re-open, rebinding) and corrupt shared memory.
+ * Zephyr-style peer without it, session mode (close, re-open, rebinding), detect mode (against amplink's modes and
+ * against a peer that applies Zephyr's detect rule) and corrupt shared memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,7 +184,8 @@ static void test_wire_bonding(void **state)
 	struct ipc_ept ept2 = { 0 };
 	assert_int_equal(ipc_service_register_endpoint(dev, &ept2, &cfg), -EBUSY); /* one endpoint per instance */
 
-	/* rd_idx @0 = 0, wr_idx @64 = 24, data @68: BE16 len 17, 2 zero bytes, the magic, LE32 max rx size. */
+	/* rd_idx @0 = 0, wr_idx @64 = 24, data @68: BE16 len 17, 2 zero bytes, the magic, LE32 max rx size (the
+	 * default board's instances set amplink,max-packet-ext). */
 	uint32_t data_len = REGION - D - 4, max_rx = data_len - 8;
 	static const uint8_t magic[13] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30, 0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
 	uint8_t want[4 + 17];
@@ -336,6 +338,12 @@ static void test_zephyr_peer_and_corruption(void **state)
 	assert_int_equal(icmsg_open(&im, &cfg, &side_cb, &s), 0);
 	assert_int_equal(icmsg_open(&im, &cfg, &side_cb, &s), -EALREADY);
 	assert_int_equal(icmsg_state(&im), ICMSG_STATE_BONDING);
+	/* Without size_ext our bonding packet is exactly the magic: BE16 13, 2 zero bytes, the magic; wr_idx = 20. */
+	const volatile uint8_t *our = cfg.tx_mem;
+	const uint8_t hdr13[4] = { 0, 13, 0, 0 }, idx20[4] = { 20, 0, 0, 0 };
+	assert_memory_equal((const void *)(our + D), idx20, 4);
+	assert_memory_equal((const void *)(our + D + 4), hdr13, 4);
+	assert_memory_equal((const void *)(our + D + 8), icmsg_magic, ICMSG_MAGIC_LEN);
 
 	/* Garbage instead of the magic: reported, dropped, still bonding. */
 	assert_int_equal(pbuf_write(&p.pb, "Em1l1K0rn3liX", 13), 13);
@@ -495,10 +503,10 @@ static void test_session(void **state)
 /*
  * "detect" mode: sessions with a session-aware peer, classic bonding with a session-unaware one (Zephyr's
  * fallback), in both start orders: a detect side against detect, against enable (sessions) and against disable
- * (classic, which advertises its receive size in the bonding packet). Both bind, traffic flows both ways, and the
+ * (classic, with or without the size extension in its bonding packet). Both bind, traffic flows both ways, and the
  * detect side ends in the mode the peer speaks.
  */
-static void detect_pair(enum icmsg_unbound_mode peer_mode, bool detect_first)
+static void detect_pair(enum icmsg_unbound_mode peer_mode, bool peer_ext, bool detect_first)
 {
 	struct env e;
 	env_up(&e, true, false);
@@ -508,6 +516,7 @@ static void detect_pair(enum icmsg_unbound_mode peer_mode, bool detect_first)
 	session_cfg(&e, &cr, false, br, sizeof(br));
 	ca.unbound_mode = ICMSG_UNBOUND_MODE_DETECT;
 	cr.unbound_mode = peer_mode;
+	cr.size_ext = peer_ext;
 	static struct icmsg a, r;
 	static struct side sa, sr;
 	memset(&a, 0, sizeof(a));
@@ -529,13 +538,17 @@ static void detect_pair(enum icmsg_unbound_mode peer_mode, bool detect_first)
 	exchange(&a, &sa, &r, &sr, 11);
 	bool classic_peer = peer_mode == ICMSG_UNBOUND_MODE_DISABLE;
 	print_message("      detect vs %s, %s first: %s; peer max %u / %u\n",
-		      peer_mode == ICMSG_UNBOUND_MODE_DETECT ? "detect" : classic_peer ? "disable" : "enable",
+		      peer_mode == ICMSG_UNBOUND_MODE_DETECT ? "detect"
+		      : !classic_peer			      ? "enable"
+		      : peer_ext			      ? "disable + size extension"
+							      : "disable",
 		      detect_first ? "detect" : "peer", a.session ? "sessions" : "classic", icmsg_peer_max(&a),
 		      icmsg_peer_max(&r));
 	assert_int_equal(a.session, !classic_peer);
 	if (classic_peer) {
-		assert_int_equal(icmsg_peer_max(&a), 200); /* the peer's size extension */
-		assert_int_equal(icmsg_peer_max(&r), 128); /* ours, in our bonding packet */
+		/* the peer's size extension, or the default without it */
+		assert_int_equal(icmsg_peer_max(&a), peer_ext ? 200 : 128);
+		assert_int_equal(icmsg_peer_max(&r), 128); /* ours: detect mode always sends the extension */
 	} else {
 		assert_int_equal(icmsg_peer_max(&a), 128); /* no size in session mode: the default */
 	}
@@ -551,10 +564,300 @@ static void test_detect_mode(void **state)
 {
 	(void)state;
 	for (int first = 0; first < 2; first++) {
-		detect_pair(ICMSG_UNBOUND_MODE_DETECT, first);
-		detect_pair(ICMSG_UNBOUND_MODE_ENABLE, first);
-		detect_pair(ICMSG_UNBOUND_MODE_DISABLE, first);
+		detect_pair(ICMSG_UNBOUND_MODE_DETECT, false, first);
+		detect_pair(ICMSG_UNBOUND_MODE_ENABLE, false, first);
+		detect_pair(ICMSG_UNBOUND_MODE_DISABLE, false, first);
+		detect_pair(ICMSG_UNBOUND_MODE_DISABLE, true, first);
 	}
+}
+
+/*
+ * A peer that applies Zephyr's "detect" rule (unbound = "detect", Zephyr 2025+ icmsg.c), written in this test from
+ * the documented behaviour, not from Zephyr's code:
+ *   open    it picks a session id and publishes (id, 0) in its handshake word (in its rx region), writes nothing to
+ *           its tx ring, rings the peer, and looks at its rx FIFO once (a doorbell rung before it listened stays
+ *           pending in a hardware mailbox); then again on every doorbell while it is still detecting;
+ *   detect  if the first packet of the rx FIFO is exactly the 13-byte classic magic, the peer is session-unaware:
+ *           reset the tx ring, write the bare magic, ring, and bond session-less when it reads that magic (bonding
+ *           packets may be longer than the magic there, as in classic mode);
+ *           otherwise run the session handshake: a new peer session id (the peer's word, in our tx region) resets
+ *           our tx ring and is acknowledged; once the peer acknowledges our id we are bound;
+ *   bound   each packet is read into a 128-byte buffer (a longer one would stay in the ring) and echoed back; in
+ *           session mode a packet counts only while the peer's session id is unchanged.
+ */
+enum zd_state { ZD_OFF, ZD_DETECT, ZD_CLASSIC_BONDING, ZD_CLASSIC, ZD_SESSION, ZD_GONE };
+
+struct zd_peer {
+	pthread_mutex_t lock;
+	struct mbox_client cl_tx, cl_rx;
+	struct mbox_chan *tx, *rx;
+	atomic_bool armed;
+	struct pbuf_cfg txc, rxc;
+	struct pbuf txp, rxp;
+	struct pbuf hs_view; /* a reader's view of our tx region, only to read the peer's handshake word there */
+	_Atomic int st;
+	bool consumed; /* a packet was read from the rx FIFO: it no longer starts at the first packet */
+	uint16_t local_sid, remote_sid;
+	_Atomic int bound, echoed, bad;
+	uint8_t buf[128];
+};
+
+static const uint8_t zd_magic[13] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30, 0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
+
+static void zd_tx_prepare(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	struct zd_peer *z = AMPL_CONTAINER_OF(cl, struct zd_peer, cl_tx);
+	atomic_store(&z->armed, false);
+}
+
+static void zd_ring(struct zd_peer *z)
+{
+	(void)mbox_ring_doorbell(z->tx, &z->armed);
+}
+
+static void zd_hs(struct zd_peer *z, uint16_t local, uint16_t ack)
+{
+	assert_int_equal(pbuf_handshake_write(&z->rxp, (uint32_t)local | (uint32_t)ack << 16), 0);
+}
+
+/*
+ * The first packet of the rx FIFO is exactly the classic magic: looked at in place (the writer's index and the
+ * packet at the start of data[]), nothing consumed and nothing remembered, since the writer may yet reset the ring.
+ */
+static bool zd_first_is_bare_magic(struct zd_peer *z)
+{
+	const volatile uint8_t *mem = z->rxc.mem;
+	uint32_t wr = __atomic_load_n((const uint32_t *)(const void *)(mem + z->rxc.wr_idx_off), __ATOMIC_ACQUIRE);
+	if (z->consumed || wr == 0 || wr >= z->rxc.data_len || wr < PBUF_PACKET_LEN_SZ + sizeof(zd_magic))
+		return false;
+	const volatile uint8_t *pkt = mem + z->rxc.data_off;
+	if (((uint32_t)pkt[0] << 8 | pkt[1]) != sizeof(zd_magic))
+		return false;
+	for (size_t i = 0; i < sizeof(zd_magic); i++)
+		if (pkt[PBUF_PACKET_LEN_SZ + i] != zd_magic[i])
+			return false;
+	return true;
+}
+
+static void zd_process(struct zd_peer *z) /* lock held */
+{
+	for (;;) {
+		int st = atomic_load(&z->st);
+		if (st == ZD_DETECT) {
+			if (zd_first_is_bare_magic(z)) {
+				assert_int_equal(pbuf_tx_init(&z->txp, &z->txc), 0);
+				int n = pbuf_write(&z->txp, zd_magic, sizeof(zd_magic));
+				assert_int_equal(n, (int)sizeof(zd_magic));
+				atomic_store(&z->st, ZD_CLASSIC_BONDING);
+				zd_ring(z);
+				continue;
+			}
+			uint32_t w = 0;
+			(void)pbuf_handshake_read(&z->hs_view, &w);
+			uint16_t req = (uint16_t)(w & 0xFFFFu), ack = (uint16_t)(w >> 16);
+			if (req != z->remote_sid && req != 0) {
+				assert_int_equal(pbuf_tx_init(&z->txp, &z->txc), 0);
+				z->remote_sid = req;
+				zd_hs(z, z->local_sid, req);
+				zd_ring(z);
+			}
+			if (ack == z->local_sid && z->remote_sid != 0) {
+				atomic_store(&z->st, ZD_SESSION);
+				atomic_fetch_add(&z->bound, 1);
+				zd_ring(z);
+				continue;
+			}
+			return;
+		}
+		if (st != ZD_CLASSIC_BONDING && st != ZD_CLASSIC && st != ZD_SESSION)
+			return;
+		int n = pbuf_read(&z->rxp, NULL, 0);
+		if (n <= 0 || n > (int)sizeof(z->buf))
+			return;
+		n = pbuf_read(&z->rxp, z->buf, sizeof(z->buf));
+		if (n <= 0)
+			return;
+		z->consumed = true;
+		if (st == ZD_SESSION) {
+			uint32_t w = 0;
+			(void)pbuf_handshake_read(&z->hs_view, &w);
+			if ((uint16_t)(w & 0xFFFFu) != z->remote_sid) {
+				atomic_store(&z->st, ZD_GONE);
+				return;
+			}
+		}
+		if (st == ZD_CLASSIC_BONDING) {
+			if (n < (int)sizeof(zd_magic) || memcmp(z->buf, zd_magic, sizeof(zd_magic))) {
+				atomic_fetch_add(&z->bad, 1);
+				return;
+			}
+			atomic_store(&z->st, ZD_CLASSIC);
+			atomic_fetch_add(&z->bound, 1);
+			zd_ring(z);
+			continue;
+		}
+		if (pbuf_write(&z->txp, z->buf, (uint16_t)n) != n)
+			atomic_fetch_add(&z->bad, 1);
+		zd_ring(z);
+		atomic_fetch_add(&z->echoed, 1);
+	}
+}
+
+static void zd_doorbell(struct mbox_client *cl, void *mssg)
+{
+	struct zd_peer *z = AMPL_CONTAINER_OF(cl, struct zd_peer, cl_rx);
+	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
+		return; /* transport events: not part of this peer; anything else is a doorbell */
+	pthread_mutex_lock(&z->lock);
+	zd_process(z);
+	pthread_mutex_unlock(&z->lock);
+}
+
+/* RPU0's side of the default board's ICMsg pair, as a Zephyr instance with unbound = "detect" would open it. */
+static void zd_open(struct env *e, struct zd_peer *z)
+{
+	const struct mbox_consumer *mc;
+	struct mbox_controller *ctrl;
+	assert_int_equal(ampl_agent_mbox(e->rpu0, "apu", &ctrl), 0); /* the IPI controller, probed */
+	assert_int_equal(ampl_agent_mbox_consumer(e->rpu0, "ipc_icmsg_rpu0", &mc), 0);
+	memset(z, 0, sizeof(*z));
+	pthread_mutex_init(&z->lock, NULL);
+	assert_int_equal(pbuf_cfg_init(&z->txc, (void *)ampl_soc_phys(e->soc, RPU0_TX, REGION), REGION, D, true), 0);
+	assert_int_equal(pbuf_cfg_init(&z->rxc, (void *)ampl_soc_phys(e->soc, APU_TX, REGION), REGION, D, true), 0);
+	assert_int_equal(pbuf_rx_init(&z->rxp, &z->rxc), 0);
+	assert_int_equal(pbuf_rx_init(&z->hs_view, &z->txc), 0); /* our tx ring is reset once the mode is known */
+	z->local_sid = 0x2a;
+	pthread_mutex_lock(&z->lock);
+	zd_hs(z, z->local_sid, 0);
+	atomic_store(&z->st, ZD_DETECT);
+	z->cl_tx = (struct mbox_client){ .tx_prepare = zd_tx_prepare };
+	z->cl_rx = (struct mbox_client){ .rx_callback = zd_doorbell };
+	int err;
+	z->tx = mbox_client_get_channel(&z->cl_tx, mc, NULL, "tx", &err);
+	if (!z->tx)
+		fail_msg("tx channel: %d", err);
+	pthread_mutex_unlock(&z->lock);
+	z->rx = mbox_client_get_channel(&z->cl_rx, mc, NULL, "rx", &err);
+	if (!z->rx)
+		fail_msg("rx channel: %d", err);
+	pthread_mutex_lock(&z->lock);
+	zd_ring(z);
+	zd_process(z);
+	pthread_mutex_unlock(&z->lock);
+}
+
+static void zd_close(struct zd_peer *z)
+{
+	atomic_store(&z->st, ZD_OFF);
+	mbox_free_channel(z->rx);
+	mbox_free_channel(z->tx);
+	pthread_mutex_destroy(&z->lock);
+}
+
+/*
+ * amplink in each mode against the Zephyr "detect" peer above, both start orders. Zephyr and amplink bond: classic
+ * with "disable" (amplink's bonding packet is the bare magic by default; the peer's bare magic leaves amplink
+ * assuming 128 bytes), sessions with "enable" and "detect" (detect's bonding packet carries the size extension, so
+ * the Zephyr side does not take it for a classic peer). Echoes come back intact. With the size extension opted in
+ * (amplink,max-packet-ext) a "disable" side does not bond with it: that is what the option costs, and why it is off.
+ */
+#define ZD_CHECK(cond)                                                                                        \
+	do {                                                                                                  \
+		if (!(cond)) {                                                                                \
+			print_message("      FAILED: %s (line %d)\n", #cond, __LINE__);                           \
+			ok = false;                                                                           \
+			goto out;                                                                             \
+		}                                                                                             \
+	} while (0)
+
+/* One pairing; false (after printing what failed) when it did not go as above. Cleans up either way. */
+static bool zd_pair(enum icmsg_unbound_mode mode, bool size_ext, bool amplink_first)
+{
+	bool ok = true;
+	struct env e;
+	env_up(&e, true, false);
+	static uint8_t ba[128];
+	static struct icmsg_config ca;
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	ca.unbound_mode = mode;
+	ca.size_ext = size_ext;
+	static struct icmsg a;
+	static struct side sa;
+	static struct zd_peer z;
+	memset(&a, 0, sizeof(a));
+	memset(&sa, 0, sizeof(sa));
+	if (amplink_first) {
+		assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+		usleep(2000);
+		zd_open(&e, &z);
+	} else {
+		zd_open(&e, &z);
+		usleep(2000);
+		assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	}
+	const char *name = mode == ICMSG_UNBOUND_MODE_DISABLE ? "disable"
+			   : mode == ICMSG_UNBOUND_MODE_ENABLE	? "enable"
+								: "detect";
+	if (mode == ICMSG_UNBOUND_MODE_DISABLE && size_ext) {
+		usleep(200000); /* nothing happens: the Zephyr side waits for a session word that never comes */
+		print_message("      amplink %s + size extension vs Zephyr detect, %s first: bound %d / %d\n", name,
+			      amplink_first ? "amplink" : "Zephyr", atomic_load(&sa.bound), atomic_load(&z.bound));
+		ZD_CHECK(atomic_load(&z.bound) == 0);
+		ZD_CHECK(atomic_load(&z.st) == ZD_DETECT);
+		goto out;
+	}
+	bool bonded = wait_for(&sa.bound, 1) && wait_for(&z.bound, 1);
+	int zst = atomic_load(&z.st);
+	print_message("      amplink %s vs Zephyr detect, %s first: %s (Zephyr side: %s), peer max %u\n", name,
+		      amplink_first ? "amplink" : "Zephyr", bonded ? "bound" : "NOT BOUND",
+		      zst == ZD_CLASSIC ? "classic" : zst == ZD_SESSION ? "sessions" : "still detecting",
+		      icmsg_peer_max(&a));
+	ZD_CHECK(bonded);
+	bool classic = mode == ICMSG_UNBOUND_MODE_DISABLE;
+	ZD_CHECK(zst == (classic ? ZD_CLASSIC : ZD_SESSION));
+	ZD_CHECK(a.session == !classic);
+	ZD_CHECK(icmsg_peer_max(&a) == 128); /* no size from a Zephyr peer: the default */
+	/* Echoes: amplink sends, the Zephyr side sends each one back. */
+	uint8_t buf[128];
+	for (uint32_t i = 0; i < 8; i++) {
+		size_t len = make_msg(buf, i, 8 + (i * 17u) % 120u);
+		int before = atomic_load(&sa.received);
+		ZD_CHECK(icmsg_send(&a, buf, len) == (int)len);
+		ZD_CHECK(wait_for(&sa.received, before + 1));
+		ZD_CHECK(atomic_load(&sa.last_len) == len);
+		ZD_CHECK(memcmp(sa.last, buf, len) == 0);
+	}
+	ZD_CHECK(atomic_load(&z.echoed) == 8);
+	ZD_CHECK(sa.bad + z.bad == 0);
+	ZD_CHECK(sa.errors == 0);
+	ZD_CHECK(sa.bound == 1 && z.bound == 1);
+out:
+	if (!ok) {
+		const volatile uint32_t *at = (const volatile uint32_t *)z.rxc.mem;
+		const volatile uint32_t *rt = (const volatile uint32_t *)z.txc.mem;
+		print_message("      amplink: state %d, sessions %d; Zephyr side: state %d, echoed %d; "
+			      "APU ring rd %u hs 0x%x wr %u; RPU0 ring rd %u hs 0x%x wr %u\n",
+			      icmsg_state(&a), a.session, atomic_load(&z.st), atomic_load(&z.echoed), at[0], at[1],
+			      at[D / 4], rt[0], rt[1], rt[D / 4]);
+	}
+	assert_int_equal(icmsg_close(&a), 0);
+	zd_close(&z);
+	env_down(&e);
+	return ok;
+}
+
+static void test_zephyr_detect_peer(void **state)
+{
+	(void)state;
+	int failed = 0;
+	for (int first = 0; first < 2; first++) {
+		failed += !zd_pair(ICMSG_UNBOUND_MODE_DISABLE, false, first);
+		failed += !zd_pair(ICMSG_UNBOUND_MODE_ENABLE, false, first);
+		failed += !zd_pair(ICMSG_UNBOUND_MODE_DETECT, false, first);
+		failed += !zd_pair(ICMSG_UNBOUND_MODE_DISABLE, true, first);
+	}
+	assert_int_equal(failed, 0);
 }
 
 /*
@@ -1040,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_close_under_rebind),
 		cmocka_unit_test(test_detect_mode),
+		cmocka_unit_test(test_zephyr_detect_peer),
 		cmocka_unit_test(test_signalling_coalesce),
 		cmocka_unit_test(test_signalling_no_stranding),
 		cmocka_unit_test(test_doorbell_only_when_needed),

@@ -18,11 +18,17 @@
  *                                                    ----> doorbell: first rx packet starts with MAGIC: bound()
  *
  *     MAGIC = 45 6d 31 6c 31 4b 30 72 6e 33 6c 69 34 ("Em1l1K0rn3li4", 13 bytes)
- *     [+size] = amplink's extension: 4 bytes, little-endian, the largest packet this side's receive buffer takes.
- *     Zephyr accepts a bonding packet longer than the magic ("for future protocol versions") and ignores the
- *     rest; a peer whose bonding packet is the bare magic (Zephyr) is assumed to take peer_rx_max_default bytes
- *     (Zephyr's CONFIG_PBUF_RX_READ_BUF_SIZE default: 128). This lets icmsg_send() answer -EMSGSIZE instead of
- *     making the peer drop (Zephyr: assert) a packet it cannot hold.
+ *     [+size] = amplink's size extension, opt-in (size_ext; devicetree amplink,max-packet-ext): 4 bytes,
+ *     little-endian, the largest packet this side's receive buffer takes. Without it the bonding packet is exactly
+ *     the magic. A classic Zephyr peer ("disable") accepts a longer bonding packet ("for future protocol
+ *     versions") and ignores the rest, but a Zephyr peer in "detect" mode takes a peer for session-unaware only
+ *     when the first packet is exactly the 13-byte magic: with the extension it waits for a session handshake
+ *     that a classic side never writes, and the two never bond. So set it only when the peer is amplink (any
+ *     mode) or Zephyr in "disable" mode.
+ *     Received: a bonding packet that starts with the magic bonds, with or without the extension; without it the
+ *     peer (Zephyr, or amplink without size_ext) is assumed to take peer_rx_max_default bytes (Zephyr's
+ *     CONFIG_PBUF_RX_READ_BUF_SIZE default: 128). This lets icmsg_send() answer -EMSGSIZE instead of making the
+ *     peer drop (Zephyr: assert) a packet it cannot hold.
  *
  * Session ("unbound") mode, Zephyr 2025+: the regions carry the pbuf handshake word (pbuf H = 1). Each side has a
  * 16-bit session id (0 = disconnected) and writes `local_sid | remote_sid_ack << 16` into its rx region; it reads
@@ -35,6 +41,8 @@
  * peer_rx_max_default bytes (devicetree: amplink,peer-max-packet).
  * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
  * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
+ * That bonding packet always carries the size extension: a Zephyr peer in "detect" mode then sees no bare magic
+ * and uses sessions (with the bare magic it would bond classic while this side followed its session word).
  *
  * Doorbells: a send rings the peer only when the peer may have stopped reading before the new packet
  * (pbuf_doorbell_needed(): it had consumed everything before it); a reader still draining earlier packets reads it
@@ -61,7 +69,7 @@
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_client.h>
 
-/** Wire protocol: Zephyr ICMsg over pbuf, plus amplink's bonding size extension (ignored by Zephyr peers). */
+/** Wire protocol: Zephyr ICMsg over pbuf, plus amplink's optional bonding size extension (see above). */
 #define ICMSG_MAGIC_LEN 13u
 #define ICMSG_SIZE_EXT_LEN 4u
 /** What a Zephyr peer is assumed to accept when its bonding packet carries no size. */
@@ -90,6 +98,9 @@ enum icmsg_unbound_mode {
  * @rx_buf, @rx_buf_size: the caller's receive buffer (>= ICMSG_MIN_RX_BUF bytes, at most 65535 used); its size is
  *                     what this side advertises as its max RX packet size
  * @peer_rx_max_default: what a peer without the size extension is assumed to take (0: ICMSG_ZEPHYR_RX_BUF_SIZE)
+ * @size_ext:          classic mode: append the size extension to the bonding magic (false: the bare magic, which
+ *                     every Zephyr mode accepts; true only when the peer is amplink or Zephyr in "disable" mode).
+ *                     Detect mode always appends it; session mode has no bonding packet.
  */
 struct icmsg_config {
 	void *tx_mem;
@@ -103,6 +114,7 @@ struct icmsg_config {
 	void *rx_buf;
 	uint32_t rx_buf_size;
 	uint32_t peer_rx_max_default;
+	bool size_ext;
 };
 
 /**

@@ -11,6 +11,8 @@
  *         tx-region = <&tx_shm>; rx-region = <&rx_shm>;
  *         mboxes = <&mbox 0>, <&mbox 1>; mbox-names = "tx", "rx";
  *         dcache-alignment = <64>; unbound = "disable" | "enable" | "detect";
+ *         amplink,max-packet-ext;           optional (icmsg_config.size_ext: see <amplink/ipc/icmsg.h>)
+ *         amplink,peer-max-packet = <496>;  optional (icmsg_config.peer_rx_max_default)
  *     };
  * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/soc.h>) builds the device from such a node.
  */
