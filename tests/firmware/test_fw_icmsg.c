@@ -162,6 +162,7 @@ static int run_mode(const char *elf, uint32_t mode)
 			.rx_mem = (uint8_t *)q.window + ECHO_RING_TO_HOST,
 			.rx_size = ECHO_RING_SIZE,
 			.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
+			.size_ext = true, /* both ends tell their receive limit (amplink,max-packet-ext) */
 			.tx_chan = &run.link.chans[0],
 			.rx_chan = &run.link.chans[1],
 			.rx_buf = rx_buf,

@@ -34,6 +34,7 @@ static const struct ipc_icmsg_config ipc0_config = {
 		.rx_mem = __shm_start + ECHO_RING_TO_FW,
 		.rx_size = ECHO_RING_SIZE,
 		.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
+		.size_ext = true, /* both ends tell their receive limit (amplink,max-packet-ext) */
 		.tx_chan = &db.chans[EMU_DOORBELL_TX],
 		.rx_chan = &db.chans[EMU_DOORBELL_RX],
 		.rx_buf = rx_buf,
