@@ -187,6 +187,13 @@ expect "demo rpmsg blocking" 0 "messages: +200 sent, 200 answered correctly, 0 e
 expect "demo bad backend" 2 "--backend: 'nope'" -- "$amp" demo --backend nope
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
 
+# send states the real size of DATA above its 4096-byte buffer.
+big=$(head -c 5000 /dev/zero | tr '\0' x)
+expect "send 5000 bytes" 1 "message is 5000 bytes; the apu -> rpu0 channel carries at most 32" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 "$big"
+expect "send 5000 hex bytes" 1 "message is 5000 bytes; the apu -> rpu0 channel carries at most 32" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 --hex "$(head -c 5000 /dev/zero | od -An -v -tx1 | tr -d '\n')"
+
 expect "destroy" 0 "destroyed SoC $soc" -- "$amp" soc destroy "$soc"
 expect "gone" 0 "NAME" -- "$amp" soc list
 
