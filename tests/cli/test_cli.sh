@@ -11,6 +11,7 @@ fail=0
 cleanup() {
 	"$amp" soc destroy "$soc" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-v" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-demo" >/dev/null 2>&1
 	rm -rf "$tmp"
 	jobs -p | xargs -r kill 2>/dev/null
 }
@@ -186,6 +187,141 @@ expect "demo rpmsg" 0 "messages: +200 sent, 200 answered correctly, 0 errors" --
 expect "demo rpmsg blocking" 0 "messages: +200 sent, 200 answered correctly, 0 errors" -- "$amp" demo --backend rpmsg --mode blocking --count 200
 expect "demo bad backend" 2 "--backend: 'nope'" -- "$amp" demo --backend nope
 expect "demo bad count" 2 "--count: '0'" -- "$amp" demo --count 0
+
+# Demo exit paths and oversize DATA: every wait of the demo is bounded, its SoC is removed however it ends, errors
+# name the backend; send states the real size of DATA above its 4096-byte buffer.
+big=$(head -c 5000 /dev/zero | tr '\0' x)
+expect "send 5000 bytes" 1 "message is 5000 bytes; the apu -> rpu0 channel carries at most 32" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 "$big"
+expect "send 5000 hex bytes" 1 "message is 5000 bytes; the apu -> rpu0 channel carries at most 32" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 --hex "$(head -c 5000 /dev/zero | od -An -v -tx1 | tr -d '\n')"
+dsoc="$soc-demo"
+dimg="/dev/shm/amplink.$dsoc"
+# corrupt_region REGION SECONDS: once the demo's image exists, overwrite its memory region REGION (found in the
+# image header's memory map: name[64], phys, size, offset, checked against the address in the name) with 0xff
+# every 20 ms until the image is removed or SECONDS pass.
+corrupt_region() {
+	python3 - "$dimg" "$1" "$2" <<'PY'
+import os, struct, sys, time
+img, region, end = sys.argv[1], sys.argv[2].encode(), time.monotonic() + float(sys.argv[3])
+where = None
+while where is None and time.monotonic() < end:
+    try:
+        head = open(img, 'rb').read(65536)
+        i = head.find(region + b'@')
+        if i >= 0:
+            name = head[i:i + 64].split(b'\0')[0]
+            phys, size, off = struct.unpack_from('<QQQ', head, i + 64)
+            if phys != int(name.split(b'@')[1], 16):
+                sys.exit('%s: unexpected image header layout' % name.decode())
+            where = (off, size)
+    except FileNotFoundError:
+        pass
+    time.sleep(0.01)
+n = 0
+while where and os.path.exists(img) and time.monotonic() < end:
+    try:
+        with open(img, 'r+b') as f:
+            f.seek(where[0])
+            f.write(b'\xff' * where[1])
+        n += 1
+    except FileNotFoundError:
+        break
+    time.sleep(0.02)
+print('corrupted %s %d times' % (region.decode(), n))
+PY
+}
+# running PID: the process exists and is not a zombie.
+running() {
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null
+}
+# demo_start ARGS...: run the demo on SoC $dsoc in the background ($dpid, output in $tmp/demo.out); returns once
+# its remote process exists ($dremote) or 30 s passed.
+demo_start() {
+	"$amp" demo --soc "$dsoc" --count 5000000 "$@" >"$tmp/demo.out" 2>&1 &
+	dpid=$!
+	dremote=
+	for _ in $(seq 300); do
+		dremote=$(pgrep -P "$dpid" | head -n1)
+		[ -n "$dremote" ] && break
+		sleep 0.1
+	done
+}
+# demo_end NAME SECONDS: wait up to SECONDS for the demo to exit; $dstatus is its status, or "hung" (then it and
+# its remote are killed and the SoC removed).
+demo_end() {
+	local name=$1 i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$dpid" 2>/dev/null; then
+		dstatus=hung
+		echo "note: $name: the demo still ran after $2 s; killing it"
+		[ -n "$dremote" ] && kill -9 "$dremote" 2>/dev/null
+		kill -9 "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+		"$amp" soc destroy "$dsoc" >/dev/null 2>&1
+	else
+		wait "$dpid"
+		dstatus=$?
+	fi
+}
+# demo_check NAME STATUS_PATTERN OUTPUT_PATTERN: the demo's status, output, and nothing of it left behind.
+demo_check() {
+	local name=$1
+	expect "$name: exits" 0 "" -- grep -Eqx "$2" <<<"$dstatus"
+	expect "$name: says" 0 "$3" -- cat "$tmp/demo.out"
+	expect "$name: SoC removed" 0 "" -- test ! -e "$dimg"
+	expect "$name: remote found" 0 "" -- test -n "$dremote"
+	expect "$name: remote gone" 1 "" -- running "$dremote"
+	running "$dremote" && kill -9 "$dremote" # what a failed case left, so that the next case starts clean
+	"$amp" soc destroy "$dsoc" >/dev/null 2>&1
+}
+# A corrupt ring: the demo ends with status 1 within the bound, the error names the backend and the instance.
+for b in icmsg:icmsg_apu_tx:rpu0 multi:multi_apu_tx:rpu1 rpmsg:rpmsg_shm:rpu0 icmsg-blocking:icmsg_rpu0_tx:rpu0; do
+	IFS=: read -r backend region remote <<<"$b"
+	mode=adaptive
+	[ "$backend" = icmsg-blocking ] && backend=icmsg mode=blocking
+	demo_start --backend "$backend" --mode "$mode"
+	corrupt_region "$region" 60 >"$tmp/corrupt.out" 2>&1
+	demo_end "demo corrupt $region" 60
+	demo_check "demo corrupt $region ($mode)" 1 "^amplink demo: $backend: ($remote|apu)[ :]"
+	expect "demo corrupt $region: no other label" 1 "" -- \
+		grep -Ev "^amplink demo: $backend: |^  |^amplink demo: virtual" "$tmp/demo.out"
+done
+# SIGTERM and SIGINT mid-run: status 128 + N, the remote stopped, the SoC removed.
+demo_start
+sleep 0.5
+kill -TERM "$dpid"
+demo_end "demo SIGTERM" 60
+demo_check "demo SIGTERM" 143 "stopped by signal 15 .*SoC $dsoc removed"
+demo_start --backend multi
+sleep 0.5
+kill -INT "$dpid"
+demo_end "demo SIGINT" 60
+demo_check "demo SIGINT" 130 "stopped by signal 2 "
+# The remote killed: reported with its pid and signal, status 1, the SoC removed.
+demo_start --backend icmsg
+sleep 0.5
+[ -n "$dremote" ] && kill -KILL "$dremote"
+demo_end "demo remote killed" 60
+demo_check "demo remote killed" 1 "^amplink demo: icmsg: .*rpu0 \(pid $dremote\) was killed by signal 9"
+# The demo's process killed (SIGKILL, no clean-up of its own): the remote notices, removes the SoC and exits.
+demo_start --backend rpmsg
+sleep 0.5
+kill -KILL "$dpid"
+wait "$dpid" 2>/dev/null
+for _ in $(seq 600); do
+	running "$dremote" || break
+	sleep 0.1
+done
+expect "demo killed: remote found" 0 "" -- test -n "$dremote"
+expect "demo killed: remote gone" 1 "" -- running "$dremote"
+expect "demo killed: SoC removed" 0 "" -- test ! -e "$dimg"
+expect "demo killed: says" 0 "rpu0: the demo's process \(pid $dpid\) died: removed SoC $dsoc" -- cat "$tmp/demo.out"
+running "$dremote" && kill -9 "$dremote"
+"$amp" soc destroy "$dsoc" >/dev/null 2>&1
 
 expect "destroy" 0 "destroyed SoC $soc" -- "$amp" soc destroy "$soc"
 expect "gone" 0 "NAME" -- "$amp" soc list

@@ -12,8 +12,10 @@
 #include <getopt.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +42,13 @@ static const char usage[] =
 	"--backend multi: the multi-endpoint zero-copy backend (instances ipc_multi_apu / ipc_multi_rpu1, APU <-> RPU1):\n"
 	"RPU1 echoes endpoints \"echo0\" and \"echo1\"; the APU alternates between them, zero-copy TX on echo1.\n"
 	"--backend rpmsg: the same two endpoints over RPMsg (virtio vrings in rpmsg_shm; the APU is the host, RPU0\n"
-	"the remote, instances ipc_rpmsg_apu / ipc_rpmsg_rpu0), bound through the name service.\n";
+	"the remote, instances ipc_rpmsg_apu / ipc_rpmsg_rpu0), bound through the name service.\n"
+	"\n"
+	"The SoC is named --soc NAME (default demo-PID; its image is /dev/shm/amplink.NAME) and is removed however\n"
+	"the demo ends: success, an error, SIGINT/SIGTERM, or the remote's death. Every wait is bounded: the remote\n"
+	"gets 5 s to exit after STOP and is then killed (SIGKILL), and exits by itself when the demo's process\n"
+	"dies. Errors start with the backend (ipm:, icmsg:, multi:, rpmsg:); the remote stops at its first one.\n"
+	"Exit status: 0 success, 1 failure, 2 bad usage, 128+N after signal N.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
 {
@@ -48,6 +56,108 @@ static uint32_t checksum(const uint32_t *w, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		h = (h ^ w[i]) * 16777619u;
 	return h;
+}
+
+/* ---- what every wait of the demo checks ---- */
+
+static const char *demo_backend = "ipm"; /* the label of every error (set before the fork) */
+static volatile sig_atomic_t demo_signal; /* SIGINT/SIGTERM received: in the APU, stop; in the remote, too */
+static pid_t demo_parent;                  /* the APU process (the remote's parent) */
+static bool demo_remote;                   /* this process is the remote */
+static const char *demo_agent = "apu", *demo_inst = ""; /* this process's agent and IPC instance */
+
+/* The remote, as the APU process sees it. */
+static struct {
+	pid_t pid;
+	const char *name;
+	bool reaped;
+	int status;
+} rproc;
+
+static void on_stop_signal(int sig)
+{
+	demo_signal = sig;
+}
+
+/* "amplink demo: BACKEND: message" on stderr; returns @code. */
+static int demo_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int demo_fail(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cli_fail(code, "demo", "%s: %s", demo_backend, msg);
+}
+
+/* APU process: the remote has exited (reaped here). */
+static bool child_gone(void)
+{
+	if (!rproc.reaped && rproc.pid > 0 && waitpid(rproc.pid, &rproc.status, WNOHANG) == rproc.pid)
+		rproc.reaped = true;
+	return rproc.reaped;
+}
+
+/* Remote: the APU process has died (the remote was re-parented). */
+static bool parent_gone(void)
+{
+	return getppid() != demo_parent;
+}
+
+/* Stop waiting: a stop signal arrived, or (APU) the remote is gone, or (remote) the APU process is gone. */
+static bool demo_abort(void)
+{
+	return demo_signal || (demo_remote ? parent_gone() : child_gone());
+}
+
+static double now_us(void);
+
+/*
+ * APU process: wait up to @ms for the remote to exit (not at all after a stop signal), then kill it with SIGKILL
+ * and reap it (bounded too). True if it exited with status 0; otherwise says what happened to it (not that it was
+ * killed after a stop signal or with @ms 0, after a failure of the APU's own that was said already).
+ */
+static bool demo_reap(unsigned ms)
+{
+	double end = now_us() + ms * 1000.0;
+	while (!child_gone() && !demo_signal && now_us() < end)
+		usleep(2000);
+	if (!rproc.reaped) {
+		kill(rproc.pid, SIGKILL);
+		end = now_us() + 5e6;
+		while (!child_gone() && now_us() < end)
+			usleep(2000);
+		if (!rproc.reaped) {
+			demo_fail(EXIT_FAIL, "%s (pid %d) killed with SIGKILL but not gone after 5 s", rproc.name,
+				  (int)rproc.pid);
+			return false;
+		}
+		if (!demo_signal && ms)
+			demo_fail(EXIT_FAIL, "%s (pid %d) did not exit within %u ms: killed it (SIGKILL)", rproc.name,
+				  (int)rproc.pid, ms);
+		return false;
+	}
+	if (WIFEXITED(rproc.status) && WEXITSTATUS(rproc.status) == 0)
+		return true;
+	if (WIFSIGNALED(rproc.status))
+		demo_fail(EXIT_FAIL, "%s (pid %d) was killed by signal %d (%s)", rproc.name, (int)rproc.pid,
+			  WTERMSIG(rproc.status), strsignal(WTERMSIG(rproc.status)));
+	else
+		demo_fail(EXIT_FAIL, "%s (pid %d) failed (exit status %d)", rproc.name, (int)rproc.pid,
+			  WEXITSTATUS(rproc.status));
+	return false;
+}
+
+static int sem_wait_ms(sem_t *s, unsigned ms);
+
+/* Remote: wait for STOP (@done) in 200 ms slices. 0, or -1 on a stop signal or when the APU process died. */
+static int remote_wait_stop(sem_t *done)
+{
+	while (sem_wait_ms(done, 200))
+		if (demo_abort())
+			return -1;
+	return 0;
 }
 
 /* ---- RPU0 ---- */
@@ -84,26 +194,25 @@ static int rpu_main(const char *soc_name, enum ampl_wait_mode mode)
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	if (ampl_soc_open(soc_name, &soc))
-		return cli_fail(EXIT_FAIL, "demo", "rpu0: %s", ampl_soc_last_error());
+		return demo_fail(EXIT_FAIL, "rpu0: %s", ampl_soc_last_error());
 	sem_init(&rpu.done, 0, 0);
 	struct ampl_agent_opts opts = { .mode = mode };
 	if (ampl_agent_attach(soc, "rpu0", &opts, &ag)) {
 		ampl_soc_close(soc);
-		return cli_fail(EXIT_FAIL, "demo", "rpu0: %s", ampl_soc_last_error());
+		return demo_fail(EXIT_FAIL, "rpu0: %s", ampl_soc_last_error());
 	}
 	const struct device *dev = ampl_device_get_by_label(RPU_DEV);
 	if (!device_is_ready(dev)) {
 		ampl_agent_detach(ag);
 		ampl_soc_close(soc);
-		return cli_fail(EXIT_FAIL, "demo", "rpu0: device %s is not ready", RPU_DEV);
+		return demo_fail(EXIT_FAIL, "rpu0: device %s is not ready", RPU_DEV);
 	}
 	ipm_register_callback(dev, rpu_cb, NULL);
 	ipm_set_enabled(dev, 1);
-	while (sem_wait(&rpu.done) && errno == EINTR)
-		;
+	int stopped = remote_wait_stop(&rpu.done);
 	ampl_agent_detach(ag);
 	ampl_soc_close(soc);
-	return atomic_load(&rpu.bad) ? EXIT_FAIL : 0;
+	return stopped || atomic_load(&rpu.bad) ? EXIT_FAIL : 0;
 }
 
 /* ---- APU ---- */
@@ -119,14 +228,18 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	if (ampl_soc_open(soc_name, &soc))
-		return cli_fail(EXIT_FAIL, "demo", "apu: %s", ampl_soc_last_error());
+	if (ampl_soc_open(soc_name, &soc)) {
+		demo_reap(0);
+		return demo_fail(EXIT_FAIL, "apu: %s", ampl_soc_last_error());
+	}
 	/* The APU only sends and waits for acknowledgements: no interrupt thread needed. The first request may wait
 	 * for RPU0 to come up (it stays pending until RPU0 enables its channel), hence the generous bound. */
 	struct ampl_agent_opts opts = { .mode = mode, .no_irq_thread = true, .ack_timeout_us = 10000000 };
 	if (ampl_agent_attach(soc, "apu", &opts, &ag)) {
+		int code = demo_fail(EXIT_FAIL, "apu: %s", ampl_soc_last_error());
 		ampl_soc_close(soc);
-		return cli_fail(EXIT_FAIL, "demo", "apu: %s", ampl_soc_last_error());
+		demo_reap(0);
+		return code;
 	}
 	const struct device *dev = ampl_device_get_by_label(APU_DEV);
 	double *rtt = calloc(count ? count : 1, sizeof(double));
@@ -135,6 +248,8 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 	uint32_t x = 0x9E3779B9u;
 	for (uint64_t i = 0; rtt && dev && i < count; i++) {
 		uint32_t req[8], resp[8];
+		if (demo_signal || ((i & 63u) == 63u && child_gone()))
+			break; /* said below */
 		req[0] = (uint32_t)i;
 		for (unsigned k = 1; k < 7; k++) {
 			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -145,8 +260,9 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 		int r = ipm_send(dev, 1, 0, req, sizeof(req));
 		double t1 = now_us();
 		if (r) {
-			code = cli_fail(EXIT_FAIL, "demo", "request %llu: ipm_send: %s", (unsigned long long)i,
-					ampl_strerror(r));
+			if (!demo_signal)
+				code = demo_fail(EXIT_FAIL, "apu: request %llu: ipm_send: %s", (unsigned long long)i,
+						 ampl_strerror(r));
 			break;
 		}
 		sent++;
@@ -161,13 +277,11 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 		rtt[i] = t1 - t0;
 	}
 	if (!dev)
-		code = cli_fail(EXIT_FAIL, "demo", "apu: no device %s", APU_DEV);
+		code = demo_fail(EXIT_FAIL, "apu: no device %s", APU_DEV);
 	uint32_t stop[8] = { STOP_SEQ };
-	if (dev && ipm_send(dev, 1, 0, stop, sizeof(stop)))
-		kill(child, SIGTERM);
-	int status = 0;
-	waitpid(child, &status, 0);
-	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (dev && !demo_abort())
+		ipm_send(dev, 1, 0, stop, sizeof(stop)); /* if it fails, the remote is killed after the bound */
+	bool rpu_ok = demo_reap(5000);
 	if (!rpu_ok)
 		errors++;
 
@@ -213,11 +327,14 @@ static void ie_bound(void *priv)
 	sem_post(&ie.bound);
 }
 
+/* An error of the backend: named by backend, agent and instance. The remote stops at the first one (the APU
+ * stops waiting for echoes, see ie_wait_echo()). */
 static void ie_error(const char *msg, void *priv)
 {
 	(void)priv;
-	fprintf(stderr, "amplink demo: icmsg: %s\n", msg);
-	atomic_fetch_add(&ie.bad, 1);
+	fprintf(stderr, "amplink demo: %s: %s (%s): %s\n", demo_backend, demo_agent, demo_inst, msg);
+	if (atomic_fetch_add(&ie.bad, 1) == 0 && demo_remote)
+		sem_post(&ie.done);
 }
 
 /* RPU0: echo (interrupt context; one message is in flight at a time, so the ring has room). */
@@ -244,13 +361,12 @@ static void ie_apu_received(const void *data, size_t len, void *priv)
 		sem_post(&ie.got);
 }
 
-static int sem_wait_ms(sem_t *s, unsigned ms);
-
 /*
  * Wait for echo number @want (1-based). Polling and adaptive: the sender has no interrupt thread and runs the
  * interrupt handler itself (ampl_agent_poll(), so received() runs in this thread: no hand-off between threads);
  * adaptive backs off to 20 us naps after 4000 polls. Blocking: received() runs in the interrupt thread and posts
- * the semaphore when the sender announced it sleeps (a stale post only costs a loop). 0, or -1 after @ms.
+ * the semaphore when the sender announced it sleeps (a stale post only costs a loop). 0, or -1 after @ms, after an
+ * error report, a stop signal, or the remote's exit.
  */
 static int ie_wait_echo(struct ampl_agent *ag, unsigned want, enum ampl_wait_mode mode, unsigned ms)
 {
@@ -260,7 +376,7 @@ static int ie_wait_echo(struct ampl_agent *ag, unsigned want, enum ampl_wait_mod
 			ampl_agent_poll(ag);
 			if (atomic_load(&ie.got_n) >= want)
 				break;
-			if ((i & 255u) == 255u && now_us() > end)
+			if ((i & 255u) == 255u && (now_us() > end || atomic_load(&ie.bad) || demo_abort()))
 				return -1;
 			if (mode == AMPL_WAIT_ADAPTIVE && i >= 4000u)
 				usleep(20);
@@ -269,25 +385,39 @@ static int ie_wait_echo(struct ampl_agent *ag, unsigned want, enum ampl_wait_mod
 	}
 	while (atomic_load(&ie.got_n) < want) {
 		atomic_store(&ie.sleeping, true);
-		int r = atomic_load(&ie.got_n) >= want ? 0 : sem_wait_ms(&ie.got, ms);
+		int r = atomic_load(&ie.got_n) >= want ? 0 : sem_wait_ms(&ie.got, 100);
 		atomic_store(&ie.sleeping, false);
-		if (r && atomic_load(&ie.got_n) < want)
+		if (r && atomic_load(&ie.got_n) < want && (now_us() > end || atomic_load(&ie.bad) || demo_abort()))
 			return -1;
 	}
 	return 0;
 }
 
-/* Wait up to 10 s for bound(); without an interrupt thread, run the handler meanwhile. 0 or -1. */
+/* Why echo @i did not come (ie_wait_echo() failed): said unless a stop signal ended the wait. EXIT_FAIL. */
+static int echo_missing(uint64_t i)
+{
+	if (demo_signal)
+		return EXIT_FAIL;
+	if (atomic_load(&ie.bad))
+		return demo_fail(EXIT_FAIL, "apu: message %llu: no echo: the backend reported an error",
+				 (unsigned long long)i);
+	if (child_gone())
+		return demo_fail(EXIT_FAIL, "apu: message %llu: no echo: %s exited", (unsigned long long)i, rproc.name);
+	return demo_fail(EXIT_FAIL, "apu: message %llu: no echo within 5 s", (unsigned long long)i);
+}
+
+/* Wait up to 10 s for bound(); without an interrupt thread, run the handler meanwhile. 0, or -1 after 10 s, a
+ * stop signal or the remote's exit. */
 static int ie_wait_bound(struct ampl_agent *ag, bool no_irq)
 {
-	if (!no_irq)
-		return sem_wait_ms(&ie.bound, 10000);
 	double end = now_us() + 10e6;
-	while (sem_trywait(&ie.bound)) {
-		if (now_us() > end)
+	while (no_irq ? sem_trywait(&ie.bound) : sem_wait_ms(&ie.bound, 100)) {
+		if (now_us() > end || demo_abort())
 			return -1;
-		ampl_agent_poll(ag);
-		usleep(100);
+		if (no_irq) {
+			ampl_agent_poll(ag);
+			usleep(100);
+		}
 	}
 	return 0;
 }
@@ -295,17 +425,21 @@ static int ie_wait_bound(struct ampl_agent *ag, bool no_irq)
 static int ie_attach(const char *soc_name, const char *agent, const char *inst, enum ampl_wait_mode mode,
 		     bool no_irq, struct ampl_soc **soc, struct ampl_agent **ag, const struct device **dev)
 {
+	demo_agent = agent;
+	demo_inst = inst;
 	if (ampl_soc_open(soc_name, soc))
-		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+		return demo_fail(EXIT_FAIL, "%s: %s", agent, ampl_soc_last_error());
 	struct ampl_agent_opts opts = { .mode = mode, .no_irq_thread = no_irq };
 	if (ampl_agent_attach(*soc, agent, &opts, ag)) {
+		int code = demo_fail(EXIT_FAIL, "%s: %s", agent, ampl_soc_last_error());
 		ampl_soc_close(*soc);
-		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+		return code;
 	}
 	if (ampl_agent_ipc_instance(*ag, inst, dev) || ipc_service_open_instance(*dev)) {
+		int code = demo_fail(EXIT_FAIL, "%s (%s): %s", agent, inst, ampl_soc_last_error());
 		ampl_agent_detach(*ag);
 		ampl_soc_close(*soc);
-		return cli_fail(EXIT_FAIL, "demo", "%s: %s", agent, ampl_soc_last_error());
+		return code;
 	}
 	return 0;
 }
@@ -340,10 +474,9 @@ static int rpu_ipc_main(const char *soc_name, const char *agent, const char *ins
 		return code;
 	for (unsigned i = 0; i < n && !code; i++)
 		if (ipc_service_register_endpoint(dev, &epts[i], &cfgs[i]))
-			code = cli_fail(EXIT_FAIL, "demo", "%s: cannot register endpoint %s", agent, cfgs[i].name);
-	if (!code)
-		while (sem_wait(&ie.done) && errno == EINTR)
-			;
+			code = demo_fail(EXIT_FAIL, "%s (%s): cannot register endpoint %s", agent, inst, cfgs[i].name);
+	if (!code && remote_wait_stop(&ie.done))
+		code = EXIT_FAIL;
 	ampl_agent_detach(ag);
 	ampl_soc_close(soc);
 	return code ? code : atomic_load(&ie.bad) ? EXIT_FAIL : 0;
@@ -366,8 +499,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	sem_init(&ie.got, 0, 0);
 	int code = ie_attach(soc_name, "apu", ICMSG_APU, mode, mode != AMPL_WAIT_BLOCK, &soc, &ag, &dev);
 	if (code) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
+		demo_reap(0);
 		return code;
 	}
 	static const struct ipc_ept_cfg cfg = { .name = "echo",
@@ -377,13 +509,15 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	uint64_t sent = 0, answered = 0, errors = 0;
 	bool bound = false;
 	if (!rtt || ipc_service_register_endpoint(dev, &ie.ept, &cfg))
-		code = cli_fail(EXIT_FAIL, "demo", "apu: cannot register endpoint echo");
-	else if (ie_wait_bound(ag, mode != AMPL_WAIT_BLOCK))
-		code = cli_fail(EXIT_FAIL, "demo", "apu: endpoint echo not bound within 10 s");
-	else
+		code = demo_fail(EXIT_FAIL, "apu: cannot register endpoint echo");
+	else if (ie_wait_bound(ag, mode != AMPL_WAIT_BLOCK)) {
+		if (!demo_signal)
+			code = demo_fail(EXIT_FAIL, "apu: endpoint echo not bound%s", child_gone() ? "" : " within 10 s");
+	} else {
 		bound = true;
+	}
 	uint32_t x = 0x9E3779B9u;
-	for (uint64_t i = 0; bound && i < count; i++) {
+	for (uint64_t i = 0; bound && i < count && !demo_signal; i++) {
 		uint8_t msg[ECHO_MAX];
 		size_t len = 8 + (size_t)(i % (ECHO_MAX - 7)); /* 8..64 bytes */
 		uint32_t seq = (uint32_t)i;
@@ -399,13 +533,14 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		double t0 = now_us();
 		int r = ipc_service_send(&ie.ept, msg, len);
 		if (r != (int)len) {
-			code = cli_fail(EXIT_FAIL, "demo", "message %llu: ipc_service_send: %s", (unsigned long long)i,
-					ampl_strerror(r));
+			if (!demo_signal)
+				code = demo_fail(EXIT_FAIL, "apu: message %llu: ipc_service_send: %s",
+						 (unsigned long long)i, ampl_strerror(r));
 			break;
 		}
 		sent++;
 		if (ie_wait_echo(ag, (unsigned)i + 1u, mode, 5000)) {
-			code = cli_fail(EXIT_FAIL, "demo", "message %llu: no echo within 5 s", (unsigned long long)i);
+			code = echo_missing(i);
 			break;
 		}
 		rtt[i] = now_us() - t0;
@@ -414,13 +549,9 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		else
 			errors++;
 	}
-	if (bound)
+	if (bound && !demo_abort())
 		ipc_service_send(&ie.ept, "STOP", 4);
-	else
-		kill(child, SIGTERM);
-	int status = 0;
-	waitpid(child, &status, 0);
-	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	bool rpu_ok = demo_reap(5000);
 	if (!rpu_ok || atomic_load(&ie.bad))
 		errors++;
 	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
@@ -490,8 +621,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	bool no_irq = mode != AMPL_WAIT_BLOCK;
 	int code = ie_attach(soc_name, "apu", t->apu_inst, mode, no_irq, &soc, &ag, &dev);
 	if (code) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
+		demo_reap(0);
 		return code;
 	}
 	static const struct ipc_ept_cfg cfg[2] = {
@@ -503,13 +633,16 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	bool bound = false;
 	if (!rtt || ipc_service_register_endpoint(dev, &me_ept[0], &cfg[0]) ||
 	    ipc_service_register_endpoint(dev, &me_ept[1], &cfg[1]))
-		code = cli_fail(EXIT_FAIL, "demo", "apu: cannot register endpoints echo0/echo1");
-	else if (ie_wait_bound(ag, no_irq) || ie_wait_bound(ag, no_irq))
-		code = cli_fail(EXIT_FAIL, "demo", "apu: endpoints echo0/echo1 not bound within 10 s");
-	else
+		code = demo_fail(EXIT_FAIL, "apu: cannot register endpoints echo0/echo1");
+	else if (ie_wait_bound(ag, no_irq) || ie_wait_bound(ag, no_irq)) {
+		if (!demo_signal)
+			code = demo_fail(EXIT_FAIL, "apu: endpoints echo0/echo1 not bound%s",
+					 child_gone() ? "" : " within 10 s");
+	} else {
 		bound = true;
+	}
 	uint32_t x = 0x9E3779B9u;
-	for (uint64_t i = 0; bound && i < count; i++) {
+	for (uint64_t i = 0; bound && i < count && !demo_signal; i++) {
 		uint8_t msg[ECHO_MAX];
 		size_t len = 8 + (size_t)(i % (ECHO_MAX - 7));
 		uint32_t seq = (uint32_t)i;
@@ -539,12 +672,14 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			r = ipc_service_send(ept, msg, len);
 		}
 		if (r != (int)len) {
-			code = cli_fail(EXIT_FAIL, "demo", "message %llu: send: %s", (unsigned long long)i, ampl_strerror(r));
+			if (!demo_signal)
+				code = demo_fail(EXIT_FAIL, "apu: message %llu: send: %s", (unsigned long long)i,
+						 ampl_strerror(r));
 			break;
 		}
 		sent++;
 		if (ie_wait_echo(ag, (unsigned)i + 1u, mode, 5000)) {
-			code = cli_fail(EXIT_FAIL, "demo", "message %llu: no echo within 5 s", (unsigned long long)i);
+			code = echo_missing(i);
 			break;
 		}
 		rtt[i] = now_us() - t0;
@@ -553,13 +688,9 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		else
 			errors++;
 	}
-	if (bound)
+	if (bound && !demo_abort())
 		ipc_service_send(&me_ept[0], "STOP", 4);
-	else
-		kill(child, SIGTERM);
-	int status = 0;
-	waitpid(child, &status, 0);
-	bool rpu_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	bool rpu_ok = demo_reap(5000);
 	if (!rpu_ok || atomic_load(&ie.bad))
 		errors++;
 	printf("amplink demo: virtual ZynqMP '%s' from the built-in board %s\n", soc_name, AMPL_DEFAULT_BOARD_NAME);
@@ -635,19 +766,49 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "demo", "unexpected argument '%s' (see --help)", argv[optind]);
+	demo_backend = me == &me_multi ? "multi" : me == &me_rpmsg ? "rpmsg" : icmsg ? "icmsg" : "ipm";
+	/* From here on the SoC is removed however the demo ends; a stop signal ends every wait (and is reported
+	 * after the clean-up, as exit status 128 + N). */
+	cli_on_stop_signals(on_stop_signal);
 	if (ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0))
-		return cli_fail(EXIT_FAIL, "demo", "%s", ampl_soc_last_error());
+		return demo_fail(EXIT_FAIL, "%s", ampl_soc_last_error());
 	fflush(stdout);
-	pid_t child = fork();
-	if (child < 0) {
+	fflush(stderr);
+	demo_parent = getpid();
+	rproc.name = me ? me->rpu : "rpu0";
+	rproc.pid = demo_signal ? -1 : fork();
+	if (rproc.pid < 0) {
+		int code = demo_signal ? 0 : demo_fail(EXIT_FAIL, "fork: %s", strerror(errno));
 		ampl_soc_destroy(name);
-		return cli_fail(EXIT_FAIL, "demo", "fork: %s", strerror(errno));
+		return demo_signal ? 128 + demo_signal : code;
 	}
-	if (child == 0)
-		_exit(me ? rpu_multi_main(name, mode, me) : icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode));
-	int code = me      ? apu_multi_main(name, mode, count, child, me)
-		   : icmsg ? apu_icmsg_main(name, mode, count, child)
-			   : apu_main(name, mode, count, child);
+	if (rproc.pid == 0) {
+		/* The remote: told when the APU process dies (SIGTERM, which ends its waits), and checks that it
+		 * did not die before this call. Left alone by the APU process, it removes the SoC itself. */
+		demo_remote = true;
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		int code = EXIT_FAIL;
+		if (!parent_gone())
+			code = me ? rpu_multi_main(name, mode, me) : icmsg ? rpu_icmsg_main(name, mode) : rpu_main(name, mode);
+		if (parent_gone()) {
+			ampl_soc_destroy(name);
+			demo_fail(EXIT_FAIL, "%s: the demo's process (pid %d) died: removed SoC %s", rproc.name,
+				  (int)demo_parent, name);
+		}
+		fflush(stdout);
+		_exit(code);
+	}
+	int code = me      ? apu_multi_main(name, mode, count, rproc.pid, me)
+		   : icmsg ? apu_icmsg_main(name, mode, count, rproc.pid)
+			   : apu_main(name, mode, count, rproc.pid);
+	if (!rproc.reaped)
+		demo_reap(0); /* every path reaps it already; never leave it running */
 	ampl_soc_destroy(name);
+	if (demo_signal) {
+		fflush(stdout);
+		cli_fail(EXIT_FAIL, "demo", "stopped by signal %d (%s): %s (pid %d) stopped, SoC %s removed",
+			 (int)demo_signal, strsignal(demo_signal), rproc.name, (int)rproc.pid, name);
+		return 128 + demo_signal;
+	}
 	return code;
 }

@@ -31,6 +31,7 @@ static const char recv_usage[] =
 	"--count N stops after N messages (default 1; 0 = until interrupted); --timeout MS fails if they do not\n"
 	"all arrive in time. --reply writes TEXT into the response buffer before acknowledging.\n";
 
+/* Parse hex bytes into @out (at most @max of them are stored); *len is how many @s holds, even above @max. */
 static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
 {
 	size_t n = 0;
@@ -41,10 +42,10 @@ static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
 		}
 		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
 			return -EINVAL;
-		if (n == max)
-			return -EMSGSIZE;
 		char b[3] = { s[0], s[1], 0 };
-		out[n++] = (uint8_t)strtoul(b, NULL, 16);
+		if (n < max)
+			out[n] = (uint8_t)strtoul(b, NULL, 16);
+		n++;
 		s += 2;
 	}
 	*len = n;
@@ -113,16 +114,15 @@ int cmd_send(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "send", "expected one DATA argument (see --help)");
 	const char *text = argv[optind];
 	uint8_t buf[4096];
-	size_t len;
+	size_t len; /* DATA's real length; only the first sizeof(buf) bytes are kept (more fits no channel) */
 	if (hex) {
 		int r = parse_hex(text, buf, sizeof(buf), &len);
 		if (r)
-			return cli_fail(EXIT_USAGE, "send", "DATA: '%s' is not hex bytes", text);
+			return cli_fail(EXIT_USAGE, "send", "DATA: '%.64s%s' is not hex bytes", text,
+					strlen(text) > 64 ? "..." : "");
 	} else {
 		len = strlen(text);
-		if (len > sizeof(buf))
-			len = sizeof(buf); /* still larger than any buffer: ipm_send answers -EMSGSIZE below */
-		memcpy(buf, text, len);
+		memcpy(buf, text, len < sizeof(buf) ? len : sizeof(buf));
 	}
 
 	struct ampl_soc *soc;
@@ -146,11 +146,15 @@ int cmd_send(int argc, char **argv)
 	/* The IPI does not carry a length: pad the buffer with zeros so the receiver sees exactly DATA. */
 	int max = ipm_max_data_size_get(dev);
 	int wire = (int)len;
-	if (max > 0 && wire < max) {
-		memset(buf + len, 0, (size_t)(max - wire));
-		wire = max;
+	if (len > sizeof(buf) || (max >= 0 && len > (size_t)max))
+		ret = -EMSGSIZE; /* said below with DATA's real length */
+	else {
+		if (max > 0 && wire < max) {
+			memset(buf + len, 0, (size_t)(max - wire));
+			wire = max;
+		}
+		ret = ipm_send(dev, wait, (uint32_t)id, buf, wire);
 	}
-	ret = ipm_send(dev, wait, (uint32_t)id, buf, wire);
 	switch (ret) {
 	case 0:
 		break;
