@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|test|cross|bench
 set -eu
 
-base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler)
+base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler cpp) # cpp: devicetree sources are preprocessed
 fuse=(libfuse3-dev fuse3) # amplink mount: user-space channels as files
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;

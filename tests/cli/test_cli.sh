@@ -111,6 +111,53 @@ printf '/dts-v1/;\n/ { oops' >"$tmp/syntax.dts"
 expect "dt syntax" 1 "syntax.dts" -- "$amp" dt check "$tmp/syntax.dts"
 expect "create from bad dts" 1 "bad.dts" -- "$amp" soc create --dts "$tmp/bad.dts" "$soc-bad"
 
+# Devicetree files as Linux and Zephyr write them (through the C preprocessor, -I DIR), bounded input.
+expect "dt help lists every profile" 0 "--profile zynqmp\|versal\|imx" -- "$amp" dt check --help
+expect "dt help -I" 0 "-I, --include DIR" -- "$amp" dt check --help
+expect "soc create help -I" 0 "--dts FILE \[-I DIR\]" -- "$amp" soc create --help
+expect "dt seed zynqmp GIC macros" 0 "irq 29" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"
+mkdir -p "$tmp/cpp/inc/board" "$tmp/cpp/dts"
+printf '#define SHM_BASE 0x3ed00000\n#define SHM_SIZE 0x8000\n' >"$tmp/cpp/inc/board/shm.h"
+cat >"$tmp/cpp/dts/board.dts" <<'DTS'
+/dts-v1/;
+#include <board/shm.h>
+#include <dt-bindings/interrupt-controller/arm-gic.h>
+
+/ {
+	#address-cells = <1>;
+	#size-cells = <1>;
+	flags = <IRQ_TYPE_LEVEL_HIGH>;
+	reserved-memory {
+		#address-cells = <1>;
+		#size-cells = <1>;
+		ranges;
+		shm: shm@3ed00000 {
+			reg = <SHM_BASE SHM_SIZE>;
+		};
+	};
+};
+DTS
+expect "dt -I" 0 "mem +0x3ed00000 size 0x8000 +/reserved-memory/shm@3ed00000" -- \
+	"$amp" dt check -I "$tmp/cpp/inc" "$tmp/cpp/dts/board.dts"
+expect "dt --include" 0 "shm@3ed00000" -- "$amp" dt check --include "$tmp/cpp/inc" "$tmp/cpp/dts/board.dts"
+expect "dt without -I" 1 "board.dts: cpp failed .*board.dts:2:10: fatal error: board/shm.h: No such file" -- \
+	"$amp" dt check "$tmp/cpp/dts/board.dts"
+printf '/dts-v1/;\n#include <board/shm.h>\n\n/ {\n\tx = <SHM_BASE>\n};\n' >"$tmp/cpp/dts/line.dts"
+expect "dt error at the user's line" 1 "line.dts:6\.1-2 syntax error" -- \
+	"$amp" dt check -I "$tmp/cpp/inc" "$tmp/cpp/dts/line.dts"
+expect "soc create --dts -I" 0 "created SoC $soc-cpp \(zynqmp, .*board.dts" -- \
+	"$amp" soc create --dts "$tmp/cpp/dts/board.dts" -I "$tmp/cpp/inc" "$soc-cpp"
+"$amp" soc destroy "$soc-cpp" >/dev/null 2>&1
+expect "soc create --dts without -I" 1 "board/shm.h: No such file" -- \
+	"$amp" soc create --dts "$tmp/cpp/dts/board.dts" "$soc-cpp"
+expect "soc create -I without --dts" 2 "-I is for the --dts file" -- "$amp" soc create -I "$tmp/cpp/inc" "$soc-cpp"
+# /dev/zero never ends: refused after AMPL_DT_FILE_MAX bytes (memory and time bounded here in case it is not)
+expect "dt /dev/zero" 1 "/dev/zero: larger than 4194304 bytes" -- \
+	timeout 120 bash -c 'ulimit -v 2000000; exec "$0" dt check /dev/zero' "$amp"
+expect "soc create --dts /dev/zero" 1 "/dev/zero: larger than 4194304 bytes" -- \
+	timeout 120 bash -c 'ulimit -v 2000000; exec "$0" soc create --dts /dev/zero "$1"' "$amp" "$soc-zero"
+"$amp" soc destroy "$soc-zero" >/dev/null 2>&1
+
 # IPM console: lines carried in the message data, receiver and sender as two processes.
 expect "console help" 0 "usage: amplink console" -- "$amp" console --help
 expect "console neither" 2 "one of --from AGENT \(receive\) or --to AGENT \(send\) is required" -- \
