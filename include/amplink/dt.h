@@ -300,6 +300,24 @@ int ampl_dt_read_file_opts(const char *path, const struct ampl_dt_load_opts *opt
 /** ampl_dt_read_file() - ampl_dt_read_file_opts() without options. */
 int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag);
 
+/** A named address range, for ampl_dt_check_spans(). */
+struct ampl_dt_span {
+	const char *name;
+	uint64_t addr, size;
+};
+
+/**
+ * ampl_dt_check_spans() - the rule every memory region of a board follows, one for `amplink dt check` (the
+ * loader applies it to the reserved-memory regions together with the profile's IPI message-buffer RAM, and to the
+ * register blocks of the enabled Messaging Units) and for `amplink soc create` (applied to the image's regions):
+ * a region is not empty, addr + size fits in 64 bits (it ends below 2^64), and no two regions overlap.
+ * @spans, @n: the regions, in order: a region that breaks the rule is reported against an earlier one
+ * @bad:       set to the index of the first region that breaks it
+ * @why:       set to the reason, without @bad's name ("0x1000+0x2000 overlaps NAME (0x2000+0x1000)"); may be NULL
+ * Return: 0, or -EINVAL with @bad and @why set. Context: any.
+ */
+int ampl_dt_check_spans(const struct ampl_dt_span *spans, unsigned n, unsigned *bad, char *why, size_t cap);
+
 /** ampl_dt_print() - print what was understood (agents, channels, buffers, regions, MUs, memory) to @out. */
 void ampl_dt_print(const struct ampl_dt_board *board, FILE *out);
 

@@ -1465,6 +1465,142 @@ static void test_file_bound(void **state)
 	free(b);
 }
 
+/* --- one memory-map rule for dt check and soc create ----------------------------------------------------- */
+
+static void test_check_spans(void **state)
+{
+	const struct ampl_dt_span ok[] = {
+		{ "a", 0x1000, 0x1000 },
+		{ "b", 0x2000, 0x1000 },                          /* touches a */
+		{ "top", 0xfffffffffffff000ull, 0xfff },          /* ends at 2^64 - 1 */
+	};
+	const struct ampl_dt_span overlap[] = { { "a", 0x1000, 0x1000 }, { "b", 0x1fff, 0x10 } };
+	const struct ampl_dt_span wrap[] = { { "a", 0x1000, 0x1000 }, { "w", 0xfffffffffffff000ull, 0x2000 } };
+	const struct ampl_dt_span to_end[] = { { "e", 0xfffffffffffff000ull, 0x1000 } }; /* ends at 2^64 */
+	const struct ampl_dt_span empty[] = { { "a", 0x1000, 0x1000 }, { "b", 0x1000, 0 }, { "c", 0, 1 } };
+	/* wrapped, [0xffff...f000, 0x1000) would overlap "low" if its end were taken modulo 2^64 */
+	const struct ampl_dt_span inside[] = { { "low", 0x0, 0x800 }, { "w", 0xfffffffffffff000ull, 0x1800 } };
+	unsigned bad = 99;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(ampl_dt_check_spans(ok, 3, &bad, why, sizeof(why)), 0);
+	assert_int_equal(ampl_dt_check_spans(NULL, 0, &bad, why, sizeof(why)), 0);
+	assert_int_equal(ampl_dt_check_spans(overlap, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why, "0x1fff+0x10 overlaps a (0x1000+0x1000)");
+	assert_int_equal(ampl_dt_check_spans(wrap, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "0xfffffffffffff000+0x2000 runs past the end of the 64-bit address space"));
+	assert_int_equal(ampl_dt_check_spans(to_end, 1, &bad, NULL, 0), -EINVAL);
+	assert_int_equal(bad, 0);
+	assert_int_equal(ampl_dt_check_spans(empty, 3, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why, "0x1000+0x0 is empty");
+	assert_int_equal(ampl_dt_check_spans(inside, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "runs past the end"));
+}
+
+/*
+ * Boards whose memory map breaks the rule: dt check (the loader) and soc create refuse each one, for the same
+ * reason; boards that keep it are taken by both.
+ */
+struct map_case {
+	const char *id;
+	const struct ampl_soc_profile *profile; /* for the loader; soc create takes the board's, else zynqmp */
+	const char *text;
+	const char *want; /* NULL: loads and creates */
+};
+
+#define MAP_HEAD                                                                                                  \
+	"/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\treserved-memory {\n"                     \
+	"\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n"
+#define MAP_MEM(name, reg) "\t\t" name " { reg = <" reg ">; };\n"
+#define MAP_TAIL "\t};\n};\n"
+#define MAP_MU(name, reg, status)                                                                                 \
+	"\t" name " { compatible = \"nxp,imx-mu\"; reg = <" reg ">; status = \"" status "\"; };\n"
+
+static const struct map_case map_cases[] = {
+	{ "mem-overlap", NULL,
+	  MAP_HEAD MAP_MEM("a@3ed00000", "0x0 0x3ed00000 0x0 0x10000") MAP_MEM("b@3ed08000", "0x0 0x3ed08000 0x0 0x1000")
+		  MAP_TAIL,
+	  "/reserved-memory/b@3ed08000: reg: 0x3ed08000+0x1000 overlaps /reserved-memory/a@3ed00000 "
+	  "(0x3ed00000+0x10000)" },
+	{ "mem-wraps", NULL, MAP_HEAD MAP_MEM("w@fffff000", "0xffffffff 0xfffff000 0x0 0x2000") MAP_TAIL,
+	  "/reserved-memory/w@fffff000: reg: 0xfffffffffffff000+0x2000 runs past the end of the 64-bit address "
+	  "space" },
+	{ "mem-to-2^64", NULL, MAP_HEAD MAP_MEM("e@fffff000", "0xffffffff 0xfffff000 0x0 0x1000") MAP_TAIL,
+	  "/reserved-memory/e@fffff000: reg: 0xfffffffffffff000+0x1000 runs past the end" },
+	{ "mem-empty", NULL, MAP_HEAD MAP_MEM("z@3ed00000", "0x0 0x3ed00000 0x0 0x0") MAP_TAIL,
+	  "/reserved-memory/z@3ed00000: reg: 0x3ed00000+0x0 is empty" },
+	{ "mem-over-ipi-buffers", &ampl_soc_zynqmp,
+	  MAP_HEAD MAP_MEM("shm@ff990000", "0x0 0xff990000 0x0 0x1000") MAP_TAIL,
+	  "/reserved-memory/shm@ff990000: reg: 0xff990000+0x1000 overlaps the zynqmp IPI message-buffer RAM "
+	  "(0xff990000+" },
+	{ "mu-overlap", NULL,
+	  MAP_HEAD MAP_TAIL "/ {\n" MAP_MU("mu@30aa0000", "0x0 0x30aa0000 0x0 0x10000", "okay")
+		  MAP_MU("mu@30aa8000", "0x0 0x30aa8000 0x0 0x10000", "okay") "};\n",
+	  "/mu@30aa8000: reg: 0x30aa8000+0x10000 overlaps /mu@30aa0000 (0x30aa0000+0x10000)" },
+	{ "fits", NULL,
+	  MAP_HEAD MAP_MEM("a@3ed00000", "0x0 0x3ed00000 0x0 0x8000") MAP_MEM("b@3ed08000", "0x0 0x3ed08000 0x0 0x8000")
+		  MAP_TAIL,
+	  NULL },
+	{ "fits-below-ipi-buffers", &ampl_soc_zynqmp,
+	  MAP_HEAD MAP_MEM("shm@ff980000", "0x0 0xff980000 0x0 0x10000") MAP_TAIL, NULL },
+	{ "mu-disabled-overlap", NULL,
+	  MAP_HEAD MAP_TAIL "/ {\n" MAP_MU("mu@30aa0000", "0x0 0x30aa0000 0x0 0x10000", "okay")
+		  MAP_MU("mu@30aa8000", "0x0 0x30aa8000 0x0 0x10000", "disabled") "};\n",
+	  NULL },
+};
+
+static void test_memory_map_rule(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256], name[64];
+
+	(void)state;
+	snprintf(name, sizeof(name), "t-dtmap-%d", (int)getpid());
+	for (size_t i = 0; i < sizeof(map_cases) / sizeof(map_cases[0]); i++) {
+		const struct map_case *mc = &map_cases[i];
+		const struct ampl_soc_profile *p;
+		void *dtb;
+		size_t size;
+		int ret;
+
+		print_message("case %s\n", mc->id);
+		write_temp(path, sizeof(path), ".dts", mc->text, strlen(mc->text));
+		ret = ampl_dt_load_file(path, mc->profile, b, &diag);
+		print_message("     dt check   -> %d %s\n", ret, ret ? diag.msg : "");
+		if (mc->want) {
+			assert_int_equal(ret, -EINVAL);
+			assert_int_equal(strncmp(diag.msg, path, strlen(path)), 0);
+			assert_non_null(strstr(diag.msg, mc->want));
+		} else {
+			assert_int_equal(ret, 0);
+		}
+		/* soc create: the profile as `amplink soc create --dts` picks it */
+		p = mc->profile ? mc->profile : b->profile ? b->profile : b->num_mus ? &ampl_soc_imx : &ampl_soc_zynqmp;
+		if (!mc->want)
+			p = b->profile ? b->profile : b->num_mus ? &ampl_soc_imx : p;
+		assert_int_equal(ampl_dt_read_file(path, &dtb, &size, &diag), 0);
+		ret = ampl_soc_create(name, p, dtb, size);
+		print_message("     soc create -> %d %s\n", ret, ret ? ampl_soc_last_error() : "");
+		free(dtb);
+		if (mc->want) {
+			assert_int_equal(ret, -EINVAL);
+			/* the same reason, from the node on (the source is "board devicetree" there) */
+			assert_non_null(strstr(ampl_soc_last_error(), mc->want));
+		} else {
+			assert_int_equal(ret, 0);
+			assert_int_equal(ampl_soc_destroy(name), 0);
+		}
+		unlink(path);
+	}
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1489,6 +1625,8 @@ int main(void)
 		cmocka_unit_test(test_preprocessor),
 		cmocka_unit_test(test_preprocessor_missing),
 		cmocka_unit_test(test_file_bound),
+		cmocka_unit_test(test_check_spans),
+		cmocka_unit_test(test_memory_map_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
