@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|test|cross|bench
 set -eu
 
-base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler)
+base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler cpp) # cpp: devicetree sources are preprocessed
 fuse=(libfuse3-dev fuse3) # amplink mount: user-space channels as files
 cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi)
 # The firmware tests (tests/firmware) run the interrupt-masking ports on Cortex-M4 (mps2-an386) and RV32 (virt).

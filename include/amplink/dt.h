@@ -12,6 +12,12 @@
  *   - IPC service instances: `zephyr,ipc-icmsg`, `amplink,ipc-multi`, `zephyr,ipc-openamp-static-vrings` (RPMsg).
  * `reg` is decoded with the parent's #address-cells / #size-cells. Ids and regions are checked against the SoC
  * profile. Errors name the file, the node path and the property, and say why.
+ *
+ * Source files (.dts, .dtsi) go through the C preprocessor first, as Linux and Zephyr builds do
+ * (`cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp`), then dtc. #include <...> searches, in this order, the
+ * file's own folder, the caller's include folders (struct ampl_dt_load_opts), and the dt-bindings headers built
+ * into the library (dts/include: dt-bindings/interrupt-controller/arm-gic.h and irq.h). Errors of cpp and dtc name
+ * the user's file and line (cpp's line markers), not the preprocessed text.
  */
 #ifndef AMPLINK_DT_H
 #define AMPLINK_DT_H
@@ -31,6 +37,9 @@
 #define AMPL_DT_MAX_CONSUMERS 16
 #define AMPL_DT_MAX_MBOXES 8 /* per consumer */
 #define AMPL_DT_DIAG_MAX 4096
+/* The largest file the loader reads (a .dts, a .dtb, dtc's output): 4 MiB, twice what Linux takes as a DTB on arm64. */
+#define AMPL_DT_FILE_MAX (4u << 20)
+#define AMPL_DT_MAX_INCLUDE_DIRS 16
 
 struct ampl_dt_region {
 	char name[AMPL_DT_NAME_MAX]; /* from reg-names, or "" */
@@ -248,17 +257,34 @@ struct ampl_dt_diag {
 	char msg[AMPL_DT_DIAG_MAX];
 };
 
+/** Options of loading a devicetree file (a NULL options pointer means all zero). */
+struct ampl_dt_load_opts {
+	/* Folders for the preprocessor's #include <...> (cpp -I) and dtc's /include/ (dtc -i), searched after the
+	 * file's own folder and before the built-in dt-bindings headers; at most AMPL_DT_MAX_INCLUDE_DIRS. */
+	const char *const *include_dirs;
+	unsigned num_include_dirs;
+};
+
 /**
- * ampl_dt_load_file() - load a .dts (compiled with dtc) or a .dtb file and check it.
- * @path:    the file; ".dts"/".dtsi" or content not starting with the FDT magic is compiled with dtc
+ * ampl_dt_load_file_opts() - load a .dts (through cpp and dtc) or a .dtb file and check it.
+ * @path:    the file; content not starting with the FDT magic is a source (unless named .dtb/.dtbo), run through
+ *          the C preprocessor and compiled with dtc; at most AMPL_DT_FILE_MAX bytes
+ * @opts:    include folders (may be NULL)
  * @profile: the SoC profile to check against, or NULL to take it from the IPI compatibles (board->profile
  *          stays NULL when the tree has no IPI node)
  * @board:   filled in; owned by the caller (it is large: allocate it, do not put it on a small stack)
  * @diag:    filled in on failure (may be NULL)
- * Return: 0; -ENOENT (no such file); -EINVAL (malformed or inconsistent; @diag says where and why);
- *         -ENOMEM; -EIO (dtc missing or failed; its messages are in @diag).
- * Context: thread; runs dtc as a child process for source files.
+ * Return: 0; -ENOENT (no such file); -EINVAL (malformed or inconsistent, or more than AMPL_DT_MAX_INCLUDE_DIRS
+ *         include folders; @diag says where and why); -EFBIG (the file, or dtc's output, is larger than
+ *         AMPL_DT_FILE_MAX); -ENOMEM; -EIO (cpp or dtc missing or failed, naming the package to install; their
+ *         messages, at the user's file and line, are in @diag).
+ * Context: thread; runs cpp and dtc as child processes for source files, in a private temporary folder.
  */
+int ampl_dt_load_file_opts(const char *path, const struct ampl_dt_load_opts *opts,
+			   const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
+			   struct ampl_dt_diag *diag);
+
+/** ampl_dt_load_file() - ampl_dt_load_file_opts() without options. */
 int ampl_dt_load_file(const char *path, const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
 		      struct ampl_dt_diag *diag);
 
@@ -267,10 +293,34 @@ int ampl_dt_load_blob(const void *dtb, size_t size, const char *source, const st
 		      struct ampl_dt_board *board, struct ampl_dt_diag *diag);
 
 /**
- * ampl_dt_read_file() - read a .dts (through dtc) or .dtb into a malloc'ed DTB.
- * Return: 0 and the blob in @dtb, its length in @size (free() it); -ENOENT; -EIO (dtc failed; its output in @diag); -ENOMEM.
+ * ampl_dt_read_file_opts() - read a .dts (through cpp and dtc) or .dtb into a malloc'ed DTB, without checking it.
+ * Return: 0 and the blob in @dtb, its length in @size (free() it); -ENOENT; -EINVAL (a .dtb without the magic, or
+ *         too many include folders); -EFBIG; -EIO (cpp or dtc missing or failed; their output in @diag); -ENOMEM.
+ * Context: as ampl_dt_load_file_opts().
  */
+int ampl_dt_read_file_opts(const char *path, const struct ampl_dt_load_opts *opts, void **dtb, size_t *size,
+			   struct ampl_dt_diag *diag);
+
+/** ampl_dt_read_file() - ampl_dt_read_file_opts() without options. */
 int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag);
+
+/** A named address range, for ampl_dt_check_spans(). */
+struct ampl_dt_span {
+	const char *name;
+	uint64_t addr, size;
+};
+
+/**
+ * ampl_dt_check_spans() - the rule every memory region of a board follows, one for `amplink dt check` (the
+ * loader applies it to the reserved-memory regions together with the profile's IPI message-buffer RAM, and to the
+ * register blocks of the enabled Messaging Units) and for `amplink soc create` (applied to the image's regions):
+ * a region is not empty, addr + size fits in 64 bits (it ends below 2^64), and no two regions overlap.
+ * @spans, @n: the regions, in order: a region that breaks the rule is reported against an earlier one
+ * @bad:       set to the index of the first region that breaks it
+ * @why:       set to the reason, without @bad's name ("0x1000+0x2000 overlaps NAME (0x2000+0x1000)"); may be NULL
+ * Return: 0, or -EINVAL with @bad and @why set. Context: any.
+ */
+int ampl_dt_check_spans(const struct ampl_dt_span *spans, unsigned n, unsigned *bad, char *why, size_t cap);
 
 /** ampl_dt_print() - print what was understood (agents, channels, buffers, regions, MUs, memory) to @out. */
 void ampl_dt_print(const struct ampl_dt_board *board, FILE *out);

@@ -1,7 +1,7 @@
 /*
- * Devicetree loader (host side): reads a .dts (through dtc) or a .dtb, walks it with libfdt and keeps what it says
- * about IPI mailboxes, i.MX messaging units, reserved memory and IPC service instances, checked against the SoC
- * profile.
+ * Devicetree loader (host side): reads a .dts (through cpp and dtc) or a .dtb, walks it with libfdt and keeps
+ * what it says about IPI mailboxes, i.MX messaging units, reserved memory and IPC service instances, checked
+ * against the SoC profile.
  *
  * Messages are "FILE: NODE: PROPERTY: why" (NODE/PROPERTY left out when they do not apply). The loader stops at
  * the first error; things that are odd but usable (Versal example addresses, inherited #address-cells) become
@@ -11,10 +11,13 @@
 #include <amplink/errno.h>
 #include <amplink/ipc/ipc_multi.h>
 
+#include "dt/dt_bindings.h"
+
 #include <libfdt.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <spawn.h>
@@ -798,6 +801,75 @@ static int parse_reserved_memory(struct dt_ctx *c)
 	return 0;
 }
 
+int ampl_dt_check_spans(const struct ampl_dt_span *spans, unsigned n, unsigned *bad, char *why, size_t cap)
+{
+	char dummy[1];
+
+	if (!why) {
+		why = dummy;
+		cap = sizeof(dummy);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct ampl_dt_span *s = &spans[i];
+
+		if (bad)
+			*bad = i;
+		if (s->size == 0) {
+			snprintf(why, cap, "0x%" PRIx64 "+0x0 is empty", s->addr);
+			return -EINVAL;
+		}
+		if (s->size > UINT64_MAX - s->addr) {
+			snprintf(why, cap,
+				 "0x%" PRIx64 "+0x%" PRIx64 " runs past the end of the 64-bit address space (its end, "
+				 "address + size, must be below 2^64)",
+				 s->addr, s->size);
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			const struct ampl_dt_span *o = &spans[j];
+
+			/* both ends fit in 64 bits: o was checked first */
+			if (s->addr < o->addr + o->size && o->addr < s->addr + s->size) {
+				snprintf(why, cap, "0x%" PRIx64 "+0x%" PRIx64 " overlaps %s (0x%" PRIx64 "+0x%" PRIx64 ")",
+					 s->addr, s->size, o->name ? o->name : "another region", o->addr, o->size);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The memory map the board gives the SoC, under ampl_dt_check_spans()'s rule (the one `soc create` applies to its
+ * image): the reserved-memory regions together with the profile's IPI message-buffer RAM (when the profile is
+ * known), and the register blocks of the enabled Messaging Units.
+ */
+static int check_memory_map(struct dt_ctx *c)
+{
+	const struct ampl_dt_board *b = c->b;
+	const struct ampl_soc_profile *p = b->profile;
+	struct ampl_dt_span s[1 + AMPL_DT_MAX_MEMS + AMPL_DT_MAX_MUS];
+	char ram[AMPL_DT_NAME_MAX + 48], why[512];
+	unsigned n = 0, first, bad;
+
+	if (p && p->buf_size) {
+		snprintf(ram, sizeof(ram), "the %s IPI message-buffer RAM", p->name);
+		s[n++] = (struct ampl_dt_span){ ram, p->buf_base, p->buf_size };
+	}
+	first = n;
+	for (unsigned i = 0; i < b->num_mems; i++)
+		s[n++] = (struct ampl_dt_span){ b->mems[i].node.path, b->mems[i].addr, b->mems[i].size };
+	if (ampl_dt_check_spans(s, n, &bad, why, sizeof(why)))
+		return dt_fail(c, bad >= first ? s[bad].name : NULL, bad >= first ? "reg" : NULL, "%s", why);
+	n = 0;
+	for (unsigned i = 0; i < b->num_mus; i++)
+		if (b->mus[i].okay)
+			s[n++] = (struct ampl_dt_span){ b->mus[i].node.path, b->mus[i].addr, b->mus[i].size };
+	if (ampl_dt_check_spans(s, n, &bad, why, sizeof(why)))
+		return dt_fail(c, s[bad].name, "reg", "%s", why);
+	return 0;
+}
+
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Mailbox consumers: `mboxes` = list of <&provider cells...>, `mbox-names`                                     */
@@ -1393,6 +1465,8 @@ static int walk(struct dt_ctx *c)
 		return dt_fail(c, NULL, NULL, "malformed structure block: %s", fdt_strerror(off));
 	ret = parse_reserved_memory(c);
 	if (!ret)
+		ret = check_memory_map(c);
+	if (!ret)
 		ret = parse_icmsgs(c);
 	if (!ret)
 		ret = parse_ipc_multis(c);
@@ -1467,7 +1541,7 @@ out:
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
-/* Files and dtc                                                                                                */
+/* Files, cpp and dtc                                                                                           */
 /* ------------------------------------------------------------------------------------------------------------ */
 
 static bool has_fdt_magic(const void *buf, size_t len)
@@ -1484,29 +1558,43 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/** Read all of @fd into a malloc'ed buffer. Return: 0, -ENOMEM, or -errno of read(). */
-static int read_fd(int fd, void **out, size_t *len)
+/**
+ * Read all of @fd, at most @max bytes, into a malloc'ed buffer.
+ * Return: 0, -EFBIG (more than @max bytes: a regular file by its size, anything else once @max + 1 are read),
+ * -ENOMEM, or -errno of read().
+ */
+static int read_fd(int fd, size_t max, void **out, size_t *len)
 {
 	struct stat st;
 	size_t cap = 4096, n = 0;
 	char *buf, *nbuf;
 
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		cap = (size_t)st.st_size + 1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return -EFBIG;
+		if (st.st_size > 0)
+			cap = (size_t)st.st_size + 1;
+	}
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
 		ssize_t r;
 
+		if (n > max) {
+			free(buf);
+			return -EFBIG;
+		}
 		if (n == cap) {
-			nbuf = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+			size_t ncap = cap > max / 2 ? max + 1 : cap * 2;
+
+			nbuf = realloc(buf, ncap);
 			if (!nbuf) {
 				free(buf);
 				return -ENOMEM;
 			}
 			buf = nbuf;
-			cap *= 2;
+			cap = ncap;
 		}
 		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
@@ -1541,10 +1629,15 @@ static int read_path(const char *path, void **out, size_t *len, struct ampl_dt_d
 		set_diag(diag, path, NULL, NULL, "cannot open: %s", strerror(e));
 		return -EIO;
 	}
-	ret = read_fd(fd, out, len);
+	ret = read_fd(fd, AMPL_DT_FILE_MAX, out, len);
 	close(fd);
 	if (ret == -ENOMEM) {
 		set_diag(diag, path, NULL, NULL, "out of memory");
+		return ret;
+	}
+	if (ret == -EFBIG) {
+		set_diag(diag, path, NULL, NULL, "larger than %u bytes (AMPL_DT_FILE_MAX): not a devicetree",
+			 AMPL_DT_FILE_MAX);
 		return ret;
 	}
 	if (ret) {
@@ -1575,7 +1668,21 @@ static void read_output(int fd, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
-/* dtc's output as one line: lines joined with "; ", blank ones dropped. */
+/* A line of a compiler's source excerpt ("    2 | #include <x.h>", "      |          ^~~~"): not a message. */
+static bool is_excerpt_line(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	while (i < len && s[i] == ' ')
+		i++;
+	return i > 0 && i < len && s[i] == '|';
+}
+
+/* A tool's output as one line: lines joined with "; ", blank ones and source excerpts dropped. */
 static void one_line(const char *in, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -1586,7 +1693,7 @@ static void one_line(const char *in, char *out, size_t cap)
 
 		while (len > 0 && (in[len - 1] == '\r' || in[len - 1] == ' ' || in[len - 1] == '\t'))
 			len--;
-		if (len > 0) {
+		if (len > 0 && !is_excerpt_line(in, len)) {
 			int w = snprintf(out + n, cap - n, "%s%.*s", n ? "; " : "", (int)len, in);
 
 			n += w > 0 ? (size_t)w : 0;
@@ -1599,106 +1706,281 @@ static void one_line(const char *in, char *out, size_t cap)
 	}
 }
 
-static int run_dtc(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag)
+/** One run of a tool: what it said and how it ended. */
+struct tool_run {
+	int spawn_err;             /* posix_spawnp()'s error, 0 when it ran */
+	int status;                /* waitpid() status */
+	char out[DTC_OUTPUT_MAX];  /* stdout and stderr */
+};
+
+/* Run @argv (argv[0] looked up in PATH) with stdin from /dev/null, collecting its output. Return: 0 or -EIO. */
+static int run_tool(const char *path, char *const argv[], struct tool_run *r, struct ampl_dt_diag *diag)
 {
-	static const char not_installed[] =
-		"dtc (the devicetree compiler) is not installed or not in PATH; install the Debian package "
-		"device-tree-compiler";
-	const char *tmpdir = getenv("TMPDIR");
-	char out[PATH_MAX], in[PATH_MAX], errs[DTC_OUTPUT_MAX], line[DTC_OUTPUT_MAX];
 	posix_spawn_file_actions_t fa;
-	int pfd[2], ofd, err, st = 0, n, ret;
+	int pfd[2], err;
 	pid_t pid;
 
-	if (!tmpdir || !*tmpdir)
-		tmpdir = "/tmp";
-	n = snprintf(out, sizeof(out), "%s/amplink-dt-XXXXXX.dtb", tmpdir);
-	if (n < 0 || (size_t)n >= sizeof(out)) {
-		set_diag(diag, path, NULL, NULL, "TMPDIR is too long");
-		return -EIO;
-	}
-	/* dtc takes a leading '-' for an option */
-	n = snprintf(in, sizeof(in), "%s%s", path[0] == '-' ? "./" : "", path);
-	if (n < 0 || (size_t)n >= sizeof(in)) {
-		set_diag(diag, path, NULL, NULL, "path is too long");
-		return -EIO;
-	}
-	ofd = mkstemps(out, 4);
-	if (ofd < 0) {
-		set_diag(diag, path, NULL, NULL, "cannot create a temporary file in %s: %s", tmpdir, strerror(errno));
-		return -EIO;
-	}
-	close(ofd);
+	memset(r, 0, sizeof(*r));
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		set_diag(diag, path, NULL, NULL, "cannot create a pipe for dtc: %s", strerror(errno));
-		unlink(out);
+		set_diag(diag, path, NULL, NULL, "cannot create a pipe for %s: %s", argv[0], strerror(errno));
 		return -EIO;
 	}
-
-	{
-		char *argv[] = { "dtc", "-q", "-@", "-I", "dts", "-O", "dtb", "-o", out, in, NULL };
-
-		err = posix_spawn_file_actions_init(&fa);
-		if (!err)
-			err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		if (!err)
-			err = posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-		if (!err)
-			err = posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-		if (!err)
-			err = posix_spawnp(&pid, "dtc", &fa, NULL, argv, environ);
-		posix_spawn_file_actions_destroy(&fa);
-	}
+	err = posix_spawn_file_actions_init(&fa);
+	if (!err)
+		err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (!err)
+		err = posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	if (!err)
+		err = posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	if (!err)
+		err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (err) {
 		close(pfd[0]);
-		unlink(out);
-		if (err == ENOENT)
-			set_diag(diag, path, NULL, NULL, "%s", not_installed);
-		else
-			set_diag(diag, path, NULL, NULL, "cannot run dtc: %s", strerror(err));
-		return -EIO;
+		r->spawn_err = err;
+		return 0;
 	}
-	read_output(pfd[0], errs, sizeof(errs));
+	read_output(pfd[0], r->out, sizeof(r->out));
 	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0) {
+	while (waitpid(pid, &r->status, 0) < 0) {
 		if (errno != EINTR) {
-			set_diag(diag, path, NULL, NULL, "waiting for dtc: %s", strerror(errno));
-			unlink(out);
+			set_diag(diag, path, NULL, NULL, "waiting for %s: %s", argv[0], strerror(errno));
 			return -EIO;
 		}
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		unlink(out);
-		one_line(errs, line, sizeof(line));
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && !line[0])
-			set_diag(diag, path, NULL, NULL, "%s", not_installed);
-		else if (WIFEXITED(st))
-			set_diag(diag, path, NULL, NULL, "dtc failed (exit status %d): %s", WEXITSTATUS(st),
-				 line[0] ? line : "no message");
-		else
-			set_diag(diag, path, NULL, NULL, "dtc killed by signal %d: %s",
-				 WIFSIGNALED(st) ? WTERMSIG(st) : 0, line[0] ? line : "no message");
+	return 0;
+}
+
+/*
+ * 0 when @r ran and exited 0; otherwise -EIO with @diag saying why: "TOOL failed (exit status N): its messages", or,
+ * when it is missing, that @what is not installed and which Debian @package installs it.
+ */
+static int tool_result(const char *path, const char *tool, const char *what, const char *package,
+		       const struct tool_run *r, struct ampl_dt_diag *diag)
+{
+	char line[DTC_OUTPUT_MAX];
+
+	if (!r->spawn_err && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
+		return 0;
+	one_line(r->out, line, sizeof(line));
+	if (r->spawn_err == ENOENT || (!r->spawn_err && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 127 &&
+				      !line[0]))
+		set_diag(diag, path, NULL, NULL,
+			 "%s (%s) is not installed or not in PATH; install the Debian package %s", tool, what, package);
+	else if (r->spawn_err)
+		set_diag(diag, path, NULL, NULL, "cannot run %s: %s", tool, strerror(r->spawn_err));
+	else if (WIFEXITED(r->status))
+		set_diag(diag, path, NULL, NULL, "%s failed (exit status %d): %s", tool, WEXITSTATUS(r->status),
+			 line[0] ? line : "no message");
+	else
+		set_diag(diag, path, NULL, NULL, "%s killed by signal %d: %s", tool,
+			 WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0, line[0] ? line : "no message");
+	return -EIO;
+}
+
+static int remove_entry(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	remove(fpath);
+	return 0;
+}
+
+/* Write the built-in dt-bindings headers under @inc (a new, private folder). Return: 0 or -errno. */
+static int write_bindings(const char *inc)
+{
+	char p[PATH_MAX];
+
+	for (unsigned i = 0; i < ampl_dt_num_bindings; i++) {
+		const struct ampl_dt_embedded_file *f = &ampl_dt_bindings[i];
+		int n = snprintf(p, sizeof(p), "%s/%s", inc, f->path);
+		size_t done = 0;
+		int fd;
+
+		if (n < 0 || (size_t)n >= sizeof(p))
+			return -ENAMETOOLONG;
+		for (char *s = p + strlen(inc) + 1; (s = strchr(s, '/')) != NULL; s++) {
+			*s = '\0';
+			if (mkdir(p, 0700) != 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return -errno;
+		while (done < f->size) {
+			ssize_t w = write(fd, f->data + done, f->size - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				int e = w < 0 ? errno : EIO;
+
+				close(fd);
+				return -e;
+			}
+			done += (size_t)w;
+		}
+		if (close(fd) != 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* The folder @path is in ("." for a bare name). */
+static int dir_of(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (!slash)
+		n = snprintf(dir, cap, ".");
+	else if (slash == path)
+		n = snprintf(dir, cap, "/");
+	else
+		n = snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Preprocess and compile the source @path as the Linux build does: cpp with the file's folder, the caller's folders
+ * and the built-in dt-bindings as include folders, then dtc on its output (whose line markers make dtc report the
+ * user's files and lines), with the same folders for /include/. Everything lives in a private temporary folder,
+ * removed before returning.
+ */
+static int compile_source(const char *path, const struct ampl_dt_load_opts *opts, void **dtb, size_t *size,
+			  struct ampl_dt_diag *diag)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	unsigned nuser = opts ? opts->num_include_dirs : 0;
+	char work[PATH_MAX - 32], inc[PATH_MAX], pp[PATH_MAX], out[PATH_MAX], in[PATH_MAX], own[PATH_MAX];
+	/* cpp: 6 fixed, 2 per folder (own, user, built-in), -o pp, in, NULL; dtc: 7 fixed, 2 per folder, -o out, pp */
+	char *argv[16 + 2 * AMPL_DT_MAX_INCLUDE_DIRS];
+	struct tool_run *run;
+	unsigned a;
+	int n, ret;
+
+	if (nuser > AMPL_DT_MAX_INCLUDE_DIRS) {
+		set_diag(diag, path, NULL, NULL, "%u include folders; at most %d (AMPL_DT_MAX_INCLUDE_DIRS)", nuser,
+			 AMPL_DT_MAX_INCLUDE_DIRS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < nuser; i++) {
+		if (!opts->include_dirs || !opts->include_dirs[i] || !opts->include_dirs[i][0]) {
+			set_diag(diag, path, NULL, NULL, "include folder %u is empty", i + 1);
+			return -EINVAL;
+		}
+	}
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	/* the tools take a leading '-' for an option */
+	n = snprintf(in, sizeof(in), "%s%s", path[0] == '-' ? "./" : "", path);
+	if (n < 0 || (size_t)n >= sizeof(in) || dir_of(in, own, sizeof(own))) {
+		set_diag(diag, path, NULL, NULL, "path is too long");
 		return -EIO;
 	}
-	ret = read_path(out, dtb, size, diag);
-	unlink(out);
+	n = snprintf(work, sizeof(work), "%s/amplink-dt-XXXXXX", tmpdir);
+	if (n < 0 || (size_t)n >= sizeof(work)) {
+		set_diag(diag, path, NULL, NULL, "TMPDIR is too long");
+		return -EIO;
+	}
+	if (!mkdtemp(work)) {
+		set_diag(diag, path, NULL, NULL, "cannot create a temporary folder in %s: %s", tmpdir, strerror(errno));
+		return -EIO;
+	}
+	snprintf(inc, sizeof(inc), "%s/include", work);
+	snprintf(pp, sizeof(pp), "%s/board.dts.i", work);
+	snprintf(out, sizeof(out), "%s/board.dtb", work);
+	run = malloc(sizeof(*run));
+	if (!run) {
+		set_diag(diag, path, NULL, NULL, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = mkdir(inc, 0700) ? -errno : write_bindings(inc);
 	if (ret) {
-		if (ret != -ENOMEM)
+		set_diag(diag, path, NULL, NULL, "cannot write the dt-bindings headers to %s: %s", inc, strerror(-ret));
+		ret = -EIO;
+		goto out;
+	}
+
+	a = 0;
+	argv[a++] = "cpp";
+	argv[a++] = "-nostdinc";
+	argv[a++] = "-undef";
+	argv[a++] = "-D__DTS__";
+	argv[a++] = "-x";
+	argv[a++] = "assembler-with-cpp";
+	argv[a++] = "-I";
+	argv[a++] = own;
+	for (unsigned i = 0; i < nuser; i++) {
+		argv[a++] = "-I";
+		argv[a++] = (char *)opts->include_dirs[i];
+	}
+	argv[a++] = "-I";
+	argv[a++] = inc;
+	argv[a++] = "-o";
+	argv[a++] = pp;
+	argv[a++] = in;
+	argv[a] = NULL;
+	ret = run_tool(path, argv, run, diag);
+	if (!ret)
+		ret = tool_result(path, "cpp", "the C preprocessor, which devicetree sources go through", "cpp",
+				  run, diag);
+	if (ret)
+		goto out;
+
+	a = 0;
+	argv[a++] = "dtc";
+	argv[a++] = "-q";
+	argv[a++] = "-@";
+	argv[a++] = "-I";
+	argv[a++] = "dts";
+	argv[a++] = "-O";
+	argv[a++] = "dtb";
+	argv[a++] = "-i";
+	argv[a++] = own;
+	for (unsigned i = 0; i < nuser; i++) {
+		argv[a++] = "-i";
+		argv[a++] = (char *)opts->include_dirs[i];
+	}
+	argv[a++] = "-o";
+	argv[a++] = out;
+	argv[a++] = pp;
+	argv[a] = NULL;
+	ret = run_tool(path, argv, run, diag);
+	if (!ret)
+		ret = tool_result(path, "dtc", "the devicetree compiler", "device-tree-compiler", run, diag);
+	if (ret)
+		goto out;
+
+	ret = read_path(out, dtb, size, diag);
+	if (ret) {
+		if (ret == -EFBIG)
+			set_diag(diag, path, NULL, NULL, "compiles to more than %u bytes (AMPL_DT_FILE_MAX)",
+				 AMPL_DT_FILE_MAX);
+		else if (ret != -ENOMEM)
 			set_diag(diag, path, NULL, NULL, "cannot read dtc's output %s", out);
-		return ret == -ENOMEM ? ret : -EIO;
+		ret = ret == -ENOMEM || ret == -EFBIG ? ret : -EIO;
+		goto out;
 	}
 	if (!has_fdt_magic(*dtb, *size)) {
 		free(*dtb);
 		*dtb = NULL;
 		*size = 0;
 		set_diag(diag, path, NULL, NULL, "dtc produced no devicetree blob");
-		return -EIO;
+		ret = -EIO;
 	}
-	return 0;
+out:
+	free(run);
+	nftw(work, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return ret;
 }
 
-int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag)
+int ampl_dt_read_file_opts(const char *path, const struct ampl_dt_load_opts *opts, void **dtb, size_t *size,
+			   struct ampl_dt_diag *diag)
 {
 	void *buf;
 	size_t len;
@@ -1725,21 +2007,33 @@ int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt
 		set_diag(diag, path, NULL, NULL, "not a devicetree blob (it does not start with the magic 0xd00dfeed)");
 		return -EINVAL;
 	}
-	return run_dtc(path, dtb, size, diag);
+	return compile_source(path, opts, dtb, size, diag);
 }
 
-int ampl_dt_load_file(const char *path, const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
-		      struct ampl_dt_diag *diag)
+int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag)
+{
+	return ampl_dt_read_file_opts(path, NULL, dtb, size, diag);
+}
+
+int ampl_dt_load_file_opts(const char *path, const struct ampl_dt_load_opts *opts,
+			   const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
+			   struct ampl_dt_diag *diag)
 {
 	void *dtb;
 	size_t size;
-	int ret = ampl_dt_read_file(path, &dtb, &size, diag);
+	int ret = ampl_dt_read_file_opts(path, opts, &dtb, &size, diag);
 
 	if (ret)
 		return ret;
 	ret = ampl_dt_load_blob(dtb, size, path, profile, board, diag);
 	free(dtb);
 	return ret;
+}
+
+int ampl_dt_load_file(const char *path, const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
+		      struct ampl_dt_diag *diag)
+{
+	return ampl_dt_load_file_opts(path, NULL, profile, board, diag);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */

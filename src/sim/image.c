@@ -167,17 +167,20 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 		mems[nm].size = board->mems[i].size;
 	}
 	uint64_t off = page_up(sizeof(struct sim_image));
+	struct ampl_dt_span spans[SIM_MAX_MEMS]; /* the devicetree loader's rule for a memory map (dt check's) */
+	char why[256];
+	unsigned bad;
+	for (unsigned i = 0; i < nm; i++)
+		spans[i] = (struct ampl_dt_span){ mems[i].name, mems[i].phys, mems[i].size };
+	if (ampl_dt_check_spans(spans, nm, &bad, why, sizeof(why))) {
+		ret = sim_error(-EINVAL, "memory region %s: %s", mems[bad].name, why);
+		goto out;
+	}
 	for (unsigned i = 0; i < nm; i++) {
-		if (!mems[i].size || mems[i].size > SIM_MAX_IMAGE || mems[i].phys + mems[i].size < mems[i].phys) {
-			ret = sim_error(-EINVAL, "memory region %s: size 0x%llx is not usable", mems[i].name,
+		if (mems[i].size > SIM_MAX_IMAGE) {
+			ret = sim_error(-EINVAL, "memory region %s: size 0x%llx is larger than the image", mems[i].name,
 					(unsigned long long)mems[i].size);
 			goto out;
-		}
-		for (unsigned j = 0; j < i; j++) {
-			if (mems[i].phys < mems[j].phys + mems[j].size && mems[j].phys < mems[i].phys + mems[i].size) {
-				ret = sim_error(-EINVAL, "memory region %s overlaps %s", mems[i].name, mems[j].name);
-				goto out;
-			}
 		}
 		mems[i].off = off;
 		off = page_up(off + mems[i].size);

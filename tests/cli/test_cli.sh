@@ -112,6 +112,85 @@ printf '/dts-v1/;\n/ { oops' >"$tmp/syntax.dts"
 expect "dt syntax" 1 "syntax.dts" -- "$amp" dt check "$tmp/syntax.dts"
 expect "create from bad dts" 1 "bad.dts" -- "$amp" soc create --dts "$tmp/bad.dts" "$soc-bad"
 
+# Devicetree files as Linux and Zephyr write them (through the C preprocessor, -I DIR), bounded input, and one
+# memory-map rule for dt check and soc create.
+expect "dt help lists every profile" 0 "--profile zynqmp\|versal\|imx" -- "$amp" dt check --help
+expect "dt help -I" 0 "-I, --include DIR" -- "$amp" dt check --help
+expect "soc create help -I" 0 "--dts FILE \[-I DIR\]" -- "$amp" soc create --help
+expect "dt seed zynqmp GIC macros" 0 "irq 29" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"
+mkdir -p "$tmp/cpp/inc/board" "$tmp/cpp/dts"
+printf '#define SHM_BASE 0x3ed00000\n#define SHM_SIZE 0x8000\n' >"$tmp/cpp/inc/board/shm.h"
+cat >"$tmp/cpp/dts/board.dts" <<'DTS'
+/dts-v1/;
+#include <board/shm.h>
+#include <dt-bindings/interrupt-controller/arm-gic.h>
+
+/ {
+	#address-cells = <1>;
+	#size-cells = <1>;
+	flags = <IRQ_TYPE_LEVEL_HIGH>;
+	reserved-memory {
+		#address-cells = <1>;
+		#size-cells = <1>;
+		ranges;
+		shm: shm@3ed00000 {
+			reg = <SHM_BASE SHM_SIZE>;
+		};
+	};
+};
+DTS
+expect "dt -I" 0 "mem +0x3ed00000 size 0x8000 +/reserved-memory/shm@3ed00000" -- \
+	"$amp" dt check -I "$tmp/cpp/inc" "$tmp/cpp/dts/board.dts"
+expect "dt --include" 0 "shm@3ed00000" -- "$amp" dt check --include "$tmp/cpp/inc" "$tmp/cpp/dts/board.dts"
+expect "dt without -I" 1 "board.dts: cpp failed .*board.dts:2:10: fatal error: board/shm.h: No such file" -- \
+	"$amp" dt check "$tmp/cpp/dts/board.dts"
+printf '/dts-v1/;\n#include <board/shm.h>\n\n/ {\n\tx = <SHM_BASE>\n};\n' >"$tmp/cpp/dts/line.dts"
+expect "dt error at the user's line" 1 "line.dts:6\.1-2 syntax error" -- \
+	"$amp" dt check -I "$tmp/cpp/inc" "$tmp/cpp/dts/line.dts"
+expect "soc create --dts -I" 0 "created SoC $soc-cpp \(zynqmp, .*board.dts" -- \
+	"$amp" soc create --dts "$tmp/cpp/dts/board.dts" -I "$tmp/cpp/inc" "$soc-cpp"
+"$amp" soc destroy "$soc-cpp" >/dev/null 2>&1
+expect "soc create --dts without -I" 1 "board/shm.h: No such file" -- \
+	"$amp" soc create --dts "$tmp/cpp/dts/board.dts" "$soc-cpp"
+expect "soc create -I without --dts" 2 "-I is for the --dts file" -- "$amp" soc create -I "$tmp/cpp/inc" "$soc-cpp"
+# /dev/zero never ends: refused after AMPL_DT_FILE_MAX bytes (memory and time bounded here in case it is not)
+expect "dt /dev/zero" 1 "/dev/zero: larger than 4194304 bytes" -- \
+	timeout 120 bash -c 'ulimit -v 2000000; exec "$0" dt check /dev/zero' "$amp"
+expect "soc create --dts /dev/zero" 1 "/dev/zero: larger than 4194304 bytes" -- \
+	timeout 120 bash -c 'ulimit -v 2000000; exec "$0" soc create --dts /dev/zero "$1"' "$amp" "$soc-zero"
+"$amp" soc destroy "$soc-zero" >/dev/null 2>&1
+# the same rule, the same answer: overlapping, wrapping and empty regions
+map() { # map FILE REG...: a board with these reserved-memory regs (2 address and 2 size cells)
+	local f=$1 i=0
+	shift
+	{
+		printf '/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\treserved-memory {\n'
+		printf '\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n'
+		for r in "$@"; do
+			printf '\t\tr%d@%d { reg = <%s>; };\n' "$i" "$i" "$r"
+			i=$((i + 1))
+		done
+		printf '\t};\n};\n'
+	} >"$f"
+}
+map "$tmp/overlap.dts" "0x0 0x3ed00000 0x0 0x10000" "0x0 0x3ed08000 0x0 0x1000"
+map "$tmp/wrap.dts" "0xffffffff 0xfffff000 0x0 0x2000"
+map "$tmp/empty.dts" "0x0 0x3ed00000 0x0 0x0"
+map "$tmp/ipibuf.dts" "0x0 0xff990000 0x0 0x1000"
+overlap_why="/reserved-memory/r1@1: reg: 0x3ed08000\+0x1000 overlaps /reserved-memory/r0@0 \(0x3ed00000\+0x10000\)"
+wrap_why="/reserved-memory/r0@0: reg: 0xfffffffffffff000\+0x2000 runs past the end of the 64-bit address space"
+empty_why="/reserved-memory/r0@0: reg: 0x3ed00000\+0x0 is empty"
+ipibuf_why="/reserved-memory/r0@0: reg: 0xff990000\+0x1000 overlaps the zynqmp IPI message-buffer RAM"
+expect "dt overlap" 1 "overlap.dts: $overlap_why" -- "$amp" dt check "$tmp/overlap.dts"
+expect "soc create overlap" 1 "$overlap_why" -- "$amp" soc create --dts "$tmp/overlap.dts" "$soc-map"
+expect "dt wrap" 1 "wrap.dts: $wrap_why" -- "$amp" dt check "$tmp/wrap.dts"
+expect "soc create wrap" 1 "$wrap_why" -- "$amp" soc create --dts "$tmp/wrap.dts" "$soc-map"
+expect "dt empty" 1 "empty.dts: $empty_why" -- "$amp" dt check "$tmp/empty.dts"
+expect "soc create empty" 1 "$empty_why" -- "$amp" soc create --dts "$tmp/empty.dts" "$soc-map"
+expect "dt over IPI buffers" 1 "ipibuf.dts: $ipibuf_why" -- "$amp" dt check --profile zynqmp "$tmp/ipibuf.dts"
+expect "soc create over IPI buffers" 1 "$ipibuf_why" -- "$amp" soc create --dts "$tmp/ipibuf.dts" "$soc-map"
+"$amp" soc destroy "$soc-map" >/dev/null 2>&1
+
 # IPM console: lines carried in the message data, receiver and sender as two processes.
 expect "console help" 0 "usage: amplink console" -- "$amp" console --help
 expect "console neither" 2 "one of --from AGENT \(receive\) or --to AGENT \(send\) is required" -- \

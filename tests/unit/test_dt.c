@@ -14,9 +14,12 @@
 
 #include <libfdt.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef AMPL_SOURCE_DIR
@@ -1121,6 +1124,489 @@ static void test_default_board_soc_memory(void **state)
 	free(b);
 }
 
+/* --- the C preprocessor ---------------------------------------------------------------------------------- */
+
+/* Every file in dts/seeds/ loads; the IPI seeds are written as the seed writes them (GIC macros, #include). */
+static void test_seeds_all_load(void **state)
+{
+	static const char *const gic_seeds[] = { "zynqmp-ipi.dts", "versal-ipi.dts" };
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	DIR *d = opendir(AMPL_SOURCE_DIR "/dts/seeds");
+	struct dirent *e;
+	unsigned loaded = 0;
+	char path[512];
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		int ret;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/dts/seeds/%s", AMPL_SOURCE_DIR, e->d_name);
+		print_message("seed %s\n", e->d_name);
+		ret = ampl_dt_load_file(path, NULL, b, &diag);
+		if (ret)
+			print_error("%s: %d %s\n", e->d_name, ret, diag.msg);
+		assert_int_equal(ret, 0);
+		loaded++;
+	}
+	closedir(d);
+	assert_true(loaded >= 4);
+	for (size_t i = 0; i < sizeof(gic_seeds) / sizeof(gic_seeds[0]); i++) {
+		void *text;
+		size_t len;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/dts/seeds/%s", AMPL_SOURCE_DIR, gic_seeds[i]);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		text = calloc(1, 65536);
+		assert_non_null(text);
+		len = fread(text, 1, 65535, f);
+		fclose(f);
+		assert_true(len > 0);
+		assert_non_null(strstr(text, "#include <dt-bindings/interrupt-controller/arm-gic.h>"));
+		assert_non_null(strstr(text, "interrupts = <GIC_SPI 29 IRQ_TYPE_LEVEL_HIGH>;"));
+		free(text);
+		/* the macros give the GIC specifier <0 29 4>: interrupt 29 */
+		assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), 0);
+		assert_int_equal(b->ctrls[0].irq, 29);
+	}
+	free(b);
+}
+
+/* Write @text to @dir/@name (creating nothing else). */
+static void write_in(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void remove_in(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(remove(path), 0);
+}
+
+static unsigned count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* One cell property of @node in a blob. */
+static const fdt32_t *blob_cells(const void *dtb, const char *node, const char *prop, int *count)
+{
+	int off = fdt_path_offset(dtb, node), len = 0;
+	const fdt32_t *v;
+
+	assert_true(off >= 0);
+	v = fdt_getprop(dtb, off, prop, &len);
+	assert_non_null(v);
+	*count = len / 4;
+	return v;
+}
+
+/*
+ * A board file as Linux writes it: #include "..." and #include <...> from the file's folder, from an include folder
+ * the caller gives, and from the built-in dt-bindings; macros; -undef and __DTS__ as in the kernel's build. Errors
+ * name the user's file and line, not the preprocessed text; the private temporary folder is removed.
+ */
+static void test_preprocessor(void **state)
+{
+	static const char board[] =
+		"/dts-v1/;\n"                                                       /* 1 */
+		"#include <dt-bindings/interrupt-controller/arm-gic.h>\n"           /* 2 */
+		"#include <vendor/soc.h>\n"                                         /* 3 */
+		"#include \"common.dtsi\"\n"                                        /* 4 */
+		"\n"                                                                /* 5 */
+		"/ {\n"                                                             /* 6 */
+		"\tvals = <GIC_SPI GIC_PPI GIC_ESPI GIC_EPPI IRQ_TYPE_NONE IRQ_TYPE_EDGE_RISING IRQ_TYPE_EDGE_FALLING\n"
+		"\t\tIRQ_TYPE_EDGE_BOTH IRQ_TYPE_LEVEL_HIGH IRQ_TYPE_LEVEL_LOW GIC_CPU_MASK_SIMPLE(4)>;\n"
+		"#if defined(__DTS__) && !defined(linux) && !defined(unix) && !defined(__linux__)\n"
+		"\tpredefined = <0>;\n"
+		"#else\n"
+		"\tpredefined = <1>;\n"
+		"#endif\n"
+		"\tgic: interrupt-controller { #interrupt-cells = <3>; };\n"
+		"\tamba {\n"
+		"\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n"
+		"\t\tzynqmp-mailbox {\n"
+		"\t\t\tcompatible = \"xlnx,zynqmp-ipi-mailbox\";\n"
+		"\t\t\tinterrupt-parent = <&gic>;\n"
+		"\t\t\tinterrupts = <GIC_SPI VENDOR_IPI_IRQ IRQ_TYPE_LEVEL_HIGH>;\n"
+		"\t\t\txlnx,ipi-id = <0>;\n"
+		"\t\t};\n\t};\n};\n";
+	static const char common[] = "/ {\n\treserved-memory {\n\t\t#address-cells = <1>;\n\t\t#size-cells = <1>;\n"
+				     "\t\tranges;\n\t\tshm@VENDOR_SHM_NODE {\n\t\t\treg = <VENDOR_SHM_BASE 0x1000>;\n"
+				     "\t\t};\n\t};\n};\n";
+	static const char vendor[] = "#define VENDOR_IPI_IRQ 35\n#define VENDOR_SHM_NODE 3ed00000\n"
+				     "#define VENDOR_SHM_BASE 0x3ed00000\n";
+	/* a syntax error on line 7 of the user's file (the ';' missing after line 6), after three #include lines */
+	static const char bad_line[] = "/dts-v1/;\n#include <dt-bindings/interrupt-controller/irq.h>\n"
+				       "#include <vendor/soc.h>\n#include \"common.dtsi\"\n/ {\n\tx = <1>\n};\n";
+	/* a syntax error on line 2 of an included file */
+	static const char bad_inc[] = "/dts-v1/;\n#include \"broken.dtsi\"\n";
+	static const char broken[] = "/ {\n\ty = <2>\n};\n";
+	static const char stdinc[] = "/dts-v1/;\n#include <stdint.h>\n/ { };\n";
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char root[256], inc[300], vdir[320], work[300], path[512], want[600];
+	const char *old_tmpdir = getenv("TMPDIR");
+	char *saved_tmpdir = old_tmpdir ? strdup(old_tmpdir) : NULL;
+	const char *dirs[AMPL_DT_MAX_INCLUDE_DIRS + 1];
+	struct ampl_dt_load_opts opts = { .include_dirs = dirs, .num_include_dirs = 1 };
+	const fdt32_t *v;
+	void *dtb;
+	size_t size;
+	int n;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/test_dt-cpp-XXXXXX", old_tmpdir && *old_tmpdir ? old_tmpdir : "/tmp");
+	assert_non_null(mkdtemp(root));
+	snprintf(inc, sizeof(inc), "%s/inc", root);
+	snprintf(vdir, sizeof(vdir), "%s/inc/vendor", root);
+	snprintf(work, sizeof(work), "%s/tmp", root);
+	assert_int_equal(mkdir(inc, 0700), 0);
+	assert_int_equal(mkdir(vdir, 0700), 0);
+	assert_int_equal(mkdir(work, 0700), 0);
+	write_in(root, "board.dts", board);
+	write_in(root, "common.dtsi", common);
+	write_in(vdir, "soc.h", vendor);
+	write_in(root, "badline.dts", bad_line);
+	write_in(root, "badinc.dts", bad_inc);
+	write_in(root, "broken.dtsi", broken);
+	write_in(root, "stdinc.dts", stdinc);
+	dirs[0] = inc;
+	/* the loader's temporary files go to TMPDIR: a folder of our own, to see that they are removed */
+	assert_int_equal(setenv("TMPDIR", work, 1), 0);
+
+	print_message("case cpp-includes-and-macros\n");
+	snprintf(path, sizeof(path), "%s/board.dts", root);
+	n = ampl_dt_load_file_opts(path, &opts, NULL, b, &diag);
+	if (n)
+		print_error("%s\n", diag.msg);
+	assert_int_equal(n, 0);
+	assert_ptr_equal(b->profile, &ampl_soc_zynqmp);
+	assert_int_equal(b->ctrls[0].irq, 35);
+	assert_int_equal(b->num_mems, 1);
+	assert_string_equal(b->mems[0].node.path, "/reserved-memory/shm@3ed00000");
+	assert_int_equal(b->mems[0].addr, 0x3ed00000);
+	assert_int_equal(b->mems[0].size, 0x1000);
+	assert_string_equal(b->source, path);
+
+	print_message("case cpp-binding-values\n");
+	assert_int_equal(ampl_dt_read_file_opts(path, &opts, &dtb, &size, &diag), 0);
+	v = blob_cells(dtb, "/", "vals", &n);
+	{
+		static const uint32_t expect[] = { 0, 1, 2, 3, 0, 1, 2, 3, 4, 8, 0xf00 };
+
+		assert_int_equal(n, (int)(sizeof(expect) / sizeof(expect[0])));
+		for (int i = 0; i < n; i++)
+			assert_int_equal(fdt32_to_cpu(v[i]), expect[i]);
+	}
+	v = blob_cells(dtb, "/", "predefined", &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(fdt32_to_cpu(v[0]), 0); /* -undef -D__DTS__: no "linux" or "unix" to expand */
+	free(dtb);
+
+	print_message("case cpp-without-the-include-folder\n");
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), -EIO);
+	print_message("     -> %s\n", diag.msg);
+	snprintf(want, sizeof(want), "%s: cpp failed", path);
+	assert_non_null(strstr(diag.msg, want));
+	snprintf(want, sizeof(want), "%s:3:10: fatal error: vendor/soc.h: No such file or directory", path);
+	assert_non_null(strstr(diag.msg, want));
+	assert_null(strstr(diag.msg, "| #include")); /* no source excerpt */
+	assert_null(strchr(diag.msg, '\n'));
+
+	print_message("case cpp-dtc-error-at-the-users-line\n");
+	snprintf(path, sizeof(path), "%s/badline.dts", root);
+	assert_int_equal(ampl_dt_load_file_opts(path, &opts, NULL, b, &diag), -EIO);
+	print_message("     -> %s\n", diag.msg);
+	snprintf(want, sizeof(want), "%s:7.1-2 syntax error", path);
+	assert_non_null(strstr(diag.msg, want));
+	assert_null(strstr(diag.msg, "board.dts.i"));
+
+	print_message("case cpp-dtc-error-in-an-included-file\n");
+	snprintf(path, sizeof(path), "%s/badinc.dts", root);
+	assert_int_equal(ampl_dt_load_file_opts(path, &opts, NULL, b, &diag), -EIO);
+	print_message("     -> %s\n", diag.msg);
+	snprintf(want, sizeof(want), "%s/broken.dtsi:3.1-2 syntax error", root);
+	assert_non_null(strstr(diag.msg, want));
+
+	print_message("case cpp-nostdinc\n");
+	snprintf(path, sizeof(path), "%s/stdinc.dts", root);
+	assert_int_equal(ampl_dt_load_file_opts(path, &opts, NULL, b, &diag), -EIO);
+	print_message("     -> %s\n", diag.msg);
+	assert_non_null(strstr(diag.msg, "stdint.h: No such file or directory"));
+
+	print_message("case cpp-too-many-include-folders\n");
+	for (unsigned i = 0; i <= AMPL_DT_MAX_INCLUDE_DIRS; i++)
+		dirs[i] = inc;
+	opts.num_include_dirs = AMPL_DT_MAX_INCLUDE_DIRS + 1;
+	assert_int_equal(ampl_dt_load_file_opts(path, &opts, NULL, b, &diag), -EINVAL);
+	assert_non_null(strstr(diag.msg, "include folders; at most 16"));
+	opts.num_include_dirs = AMPL_DT_MAX_INCLUDE_DIRS;
+	snprintf(path, sizeof(path), "%s/board.dts", root);
+	assert_int_equal(ampl_dt_load_file_opts(path, &opts, NULL, b, &diag), 0);
+
+	/* nothing left behind in TMPDIR, whatever the outcome */
+	assert_int_equal(count_entries(work), 0);
+
+	if (saved_tmpdir)
+		setenv("TMPDIR", saved_tmpdir, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved_tmpdir);
+	remove_in(vdir, "soc.h");
+	remove_in(inc, "vendor");
+	remove_in(root, "inc");
+	remove_in(root, "tmp");
+	remove_in(root, "board.dts");
+	remove_in(root, "common.dtsi");
+	remove_in(root, "badline.dts");
+	remove_in(root, "badinc.dts");
+	remove_in(root, "broken.dtsi");
+	remove_in(root, "stdinc.dts");
+	assert_int_equal(rmdir(root), 0);
+	free(b);
+}
+
+/* Without cpp in PATH: a clear error naming the package; a .dtb needs neither tool. */
+static void test_preprocessor_missing(void **state)
+{
+	const char *old_path = getenv("PATH");
+	char *saved = old_path ? strdup(old_path) : NULL;
+	char dir[256], link[300], dtc[512] = "";
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	const char *tmpdir = getenv("TMPDIR");
+
+	(void)state;
+	assert_non_null(saved);
+	/* dtc from PATH, alone in a folder of its own */
+	for (char *p = saved, *end; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		snprintf(dtc, sizeof(dtc), "%.*s/dtc", (int)(end - p), p);
+		if (access(dtc, X_OK) == 0)
+			break;
+		dtc[0] = '\0';
+	}
+	assert_true(dtc[0] != '\0');
+	snprintf(dir, sizeof(dir), "%s/test_dt-path-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/dtc", dir);
+	assert_int_equal(symlink(dtc, link), 0);
+	assert_int_equal(setenv("PATH", dir, 1), 0);
+
+	print_message("case cpp-not-installed\n");
+	assert_int_equal(ampl_dt_load_file(AMPL_SOURCE_DIR "/dts/seeds/zynqmp-ipi.dts", NULL, b, &diag), -EIO);
+	print_message("     -> %s\n", diag.msg);
+	assert_non_null(strstr(diag.msg, "zynqmp-ipi.dts: cpp (the C preprocessor"));
+	assert_non_null(strstr(diag.msg, "install the Debian package cpp"));
+
+	setenv("PATH", saved, 1);
+	free(saved);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(b);
+}
+
+/* --- files the loader reads ------------------------------------------------------------------------------ */
+
+/* A file larger than AMPL_DT_FILE_MAX is refused before it is read whole: a regular file by its size, a device
+ * (/dev/zero: endless) after AMPL_DT_FILE_MAX + 1 bytes. */
+static void test_file_bound(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256];
+	void *dtb = NULL;
+	size_t size = 1;
+	int fd;
+
+	(void)state;
+	print_message("case file-too-large\n");
+	write_temp(path, sizeof(path), ".dts", "/dts-v1/;\n/ { };\n", 17);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)AMPL_DT_FILE_MAX + 1), 0); /* sparse: a valid start, then zeros */
+	close(fd);
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), -EFBIG);
+	print_message("     -> %s\n", diag.msg);
+	assert_int_equal(strncmp(diag.msg, path, strlen(path)), 0);
+	assert_non_null(strstr(diag.msg, ": larger than 4194304 bytes (AMPL_DT_FILE_MAX)"));
+	/* exactly the limit is read (and then refused by dtc for the zeros, not for its size) */
+	assert_int_equal(truncate(path, (off_t)AMPL_DT_FILE_MAX), 0);
+	assert_int_equal(ampl_dt_load_file(path, NULL, b, &diag), -EIO);
+	assert_null(strstr(diag.msg, "AMPL_DT_FILE_MAX"));
+	unlink(path);
+
+	print_message("case dev-zero\n");
+	assert_int_equal(ampl_dt_read_file("/dev/zero", &dtb, &size, &diag), -EFBIG);
+	print_message("     -> %s\n", diag.msg);
+	assert_null(dtb);
+	assert_int_equal(size, 0);
+	assert_string_equal(diag.msg, "/dev/zero: larger than 4194304 bytes (AMPL_DT_FILE_MAX): not a devicetree");
+	free(b);
+}
+
+/* --- one memory-map rule for dt check and soc create ----------------------------------------------------- */
+
+static void test_check_spans(void **state)
+{
+	const struct ampl_dt_span ok[] = {
+		{ "a", 0x1000, 0x1000 },
+		{ "b", 0x2000, 0x1000 },                          /* touches a */
+		{ "top", 0xfffffffffffff000ull, 0xfff },          /* ends at 2^64 - 1 */
+	};
+	const struct ampl_dt_span overlap[] = { { "a", 0x1000, 0x1000 }, { "b", 0x1fff, 0x10 } };
+	const struct ampl_dt_span wrap[] = { { "a", 0x1000, 0x1000 }, { "w", 0xfffffffffffff000ull, 0x2000 } };
+	const struct ampl_dt_span to_end[] = { { "e", 0xfffffffffffff000ull, 0x1000 } }; /* ends at 2^64 */
+	const struct ampl_dt_span empty[] = { { "a", 0x1000, 0x1000 }, { "b", 0x1000, 0 }, { "c", 0, 1 } };
+	/* wrapped, [0xffff...f000, 0x1000) would overlap "low" if its end were taken modulo 2^64 */
+	const struct ampl_dt_span inside[] = { { "low", 0x0, 0x800 }, { "w", 0xfffffffffffff000ull, 0x1800 } };
+	unsigned bad = 99;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(ampl_dt_check_spans(ok, 3, &bad, why, sizeof(why)), 0);
+	assert_int_equal(ampl_dt_check_spans(NULL, 0, &bad, why, sizeof(why)), 0);
+	assert_int_equal(ampl_dt_check_spans(overlap, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why, "0x1fff+0x10 overlaps a (0x1000+0x1000)");
+	assert_int_equal(ampl_dt_check_spans(wrap, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "0xfffffffffffff000+0x2000 runs past the end of the 64-bit address space"));
+	assert_int_equal(ampl_dt_check_spans(to_end, 1, &bad, NULL, 0), -EINVAL);
+	assert_int_equal(bad, 0);
+	assert_int_equal(ampl_dt_check_spans(empty, 3, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_string_equal(why, "0x1000+0x0 is empty");
+	assert_int_equal(ampl_dt_check_spans(inside, 2, &bad, why, sizeof(why)), -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "runs past the end"));
+}
+
+/*
+ * Boards whose memory map breaks the rule: dt check (the loader) and soc create refuse each one, for the same
+ * reason; boards that keep it are taken by both.
+ */
+struct map_case {
+	const char *id;
+	const struct ampl_soc_profile *profile; /* for the loader; soc create takes the board's, else zynqmp */
+	const char *text;
+	const char *want; /* NULL: loads and creates */
+};
+
+#define MAP_HEAD                                                                                                  \
+	"/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\treserved-memory {\n"                     \
+	"\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n"
+#define MAP_MEM(name, reg) "\t\t" name " { reg = <" reg ">; };\n"
+#define MAP_TAIL "\t};\n};\n"
+#define MAP_MU(name, reg, status)                                                                                 \
+	"\t" name " { compatible = \"nxp,imx-mu\"; reg = <" reg ">; status = \"" status "\"; };\n"
+
+static const struct map_case map_cases[] = {
+	{ "mem-overlap", NULL,
+	  MAP_HEAD MAP_MEM("a@3ed00000", "0x0 0x3ed00000 0x0 0x10000") MAP_MEM("b@3ed08000", "0x0 0x3ed08000 0x0 0x1000")
+		  MAP_TAIL,
+	  "/reserved-memory/b@3ed08000: reg: 0x3ed08000+0x1000 overlaps /reserved-memory/a@3ed00000 "
+	  "(0x3ed00000+0x10000)" },
+	{ "mem-wraps", NULL, MAP_HEAD MAP_MEM("w@fffff000", "0xffffffff 0xfffff000 0x0 0x2000") MAP_TAIL,
+	  "/reserved-memory/w@fffff000: reg: 0xfffffffffffff000+0x2000 runs past the end of the 64-bit address "
+	  "space" },
+	{ "mem-to-2^64", NULL, MAP_HEAD MAP_MEM("e@fffff000", "0xffffffff 0xfffff000 0x0 0x1000") MAP_TAIL,
+	  "/reserved-memory/e@fffff000: reg: 0xfffffffffffff000+0x1000 runs past the end" },
+	{ "mem-empty", NULL, MAP_HEAD MAP_MEM("z@3ed00000", "0x0 0x3ed00000 0x0 0x0") MAP_TAIL,
+	  "/reserved-memory/z@3ed00000: reg: 0x3ed00000+0x0 is empty" },
+	{ "mem-over-ipi-buffers", &ampl_soc_zynqmp,
+	  MAP_HEAD MAP_MEM("shm@ff990000", "0x0 0xff990000 0x0 0x1000") MAP_TAIL,
+	  "/reserved-memory/shm@ff990000: reg: 0xff990000+0x1000 overlaps the zynqmp IPI message-buffer RAM "
+	  "(0xff990000+" },
+	{ "mu-overlap", NULL,
+	  MAP_HEAD MAP_TAIL "/ {\n" MAP_MU("mu@30aa0000", "0x0 0x30aa0000 0x0 0x10000", "okay")
+		  MAP_MU("mu@30aa8000", "0x0 0x30aa8000 0x0 0x10000", "okay") "};\n",
+	  "/mu@30aa8000: reg: 0x30aa8000+0x10000 overlaps /mu@30aa0000 (0x30aa0000+0x10000)" },
+	{ "fits", NULL,
+	  MAP_HEAD MAP_MEM("a@3ed00000", "0x0 0x3ed00000 0x0 0x8000") MAP_MEM("b@3ed08000", "0x0 0x3ed08000 0x0 0x8000")
+		  MAP_TAIL,
+	  NULL },
+	{ "fits-below-ipi-buffers", &ampl_soc_zynqmp,
+	  MAP_HEAD MAP_MEM("shm@ff980000", "0x0 0xff980000 0x0 0x10000") MAP_TAIL, NULL },
+	{ "mu-disabled-overlap", NULL,
+	  MAP_HEAD MAP_TAIL "/ {\n" MAP_MU("mu@30aa0000", "0x0 0x30aa0000 0x0 0x10000", "okay")
+		  MAP_MU("mu@30aa8000", "0x0 0x30aa8000 0x0 0x10000", "disabled") "};\n",
+	  NULL },
+};
+
+static void test_memory_map_rule(void **state)
+{
+	struct ampl_dt_board *b = new_board();
+	struct ampl_dt_diag diag;
+	char path[256], name[64];
+
+	(void)state;
+	snprintf(name, sizeof(name), "t-dtmap-%d", (int)getpid());
+	for (size_t i = 0; i < sizeof(map_cases) / sizeof(map_cases[0]); i++) {
+		const struct map_case *mc = &map_cases[i];
+		const struct ampl_soc_profile *p;
+		void *dtb;
+		size_t size;
+		int ret;
+
+		print_message("case %s\n", mc->id);
+		write_temp(path, sizeof(path), ".dts", mc->text, strlen(mc->text));
+		ret = ampl_dt_load_file(path, mc->profile, b, &diag);
+		print_message("     dt check   -> %d %s\n", ret, ret ? diag.msg : "");
+		if (mc->want) {
+			assert_int_equal(ret, -EINVAL);
+			assert_int_equal(strncmp(diag.msg, path, strlen(path)), 0);
+			assert_non_null(strstr(diag.msg, mc->want));
+		} else {
+			assert_int_equal(ret, 0);
+		}
+		/* soc create: the profile as `amplink soc create --dts` picks it */
+		p = mc->profile ? mc->profile : b->profile ? b->profile : b->num_mus ? &ampl_soc_imx : &ampl_soc_zynqmp;
+		if (!mc->want)
+			p = b->profile ? b->profile : b->num_mus ? &ampl_soc_imx : p;
+		assert_int_equal(ampl_dt_read_file(path, &dtb, &size, &diag), 0);
+		ret = ampl_soc_create(name, p, dtb, size);
+		print_message("     soc create -> %d %s\n", ret, ret ? ampl_soc_last_error() : "");
+		free(dtb);
+		if (mc->want) {
+			assert_int_equal(ret, -EINVAL);
+			/* the same reason, from the node on (the source is "board devicetree" there) */
+			assert_non_null(strstr(ampl_soc_last_error(), mc->want));
+		} else {
+			assert_int_equal(ret, 0);
+			assert_int_equal(ampl_soc_destroy(name), 0);
+		}
+		unlink(path);
+	}
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1141,6 +1627,12 @@ int main(void)
 		cmocka_unit_test(test_rpmsg_valid),
 		cmocka_unit_test(test_rpmsg_min_size),
 		cmocka_unit_test(test_default_board_soc_memory),
+		cmocka_unit_test(test_seeds_all_load),
+		cmocka_unit_test(test_preprocessor),
+		cmocka_unit_test(test_preprocessor_missing),
+		cmocka_unit_test(test_file_bound),
+		cmocka_unit_test(test_check_spans),
+		cmocka_unit_test(test_memory_map_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

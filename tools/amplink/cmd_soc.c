@@ -10,7 +10,7 @@
 #include <amplink/dt.h>
 
 static const char usage[] =
-	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE] NAME\n"
+	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE [-I DIR]...] NAME\n"
 	"       amplink soc destroy NAME\n"
 	"       amplink soc list\n"
 	"       amplink soc show NAME\n"
@@ -20,7 +20,8 @@ static const char usage[] =
 	"         (" AMPL_DEFAULT_BOARD_NAME "); the profile defaults to the one the devicetree's IPI nodes name.\n"
 	"         imx: a Cortex-A (agent a, MU side A) and a Cortex-M4 (m4, side B) with the devicetree's\n"
 	"         nxp,imx-mu Messaging Units (without --dts: one, ipm0 at 0x40028000); a devicetree with MUs\n"
-	"         and no IPI node selects it.\n"
+	"         and no IPI node selects it. A .dts goes through the C preprocessor; -I DIR (repeatable) adds a\n"
+	"         folder for its #include <...>, as in amplink dt check.\n"
 	"destroy  remove it (attached processes keep their mapping until they exit)\n"
 	"list     the SoCs on this machine\n"
 	"show     every agent's IPI registers and the requests pending between agents; each Messaging Unit's\n"
@@ -30,18 +31,27 @@ static int soc_create(int argc, char **argv)
 {
 	static const struct option opts[] = { { "profile", required_argument, NULL, 'p' },
 					      { "dts", required_argument, NULL, 'd' },
+					      { "include", required_argument, NULL, 'I' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *profile_name = NULL, *dts = NULL;
+	const char *dirs[AMPL_DT_MAX_INCLUDE_DIRS];
+	struct ampl_dt_load_opts load = { .include_dirs = dirs, .num_include_dirs = 0 };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:d:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			profile_name = optarg;
 			break;
 		case 'd':
 			dts = optarg;
+			break;
+		case 'I':
+			if (load.num_include_dirs == AMPL_DT_MAX_INCLUDE_DIRS)
+				return cli_fail(EXIT_USAGE, "soc create", "more than %d -I folders",
+						AMPL_DT_MAX_INCLUDE_DIRS);
+			dirs[load.num_include_dirs++] = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -53,6 +63,8 @@ static int soc_create(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_fail(EXIT_USAGE, "soc create", "expected one NAME (see --help)");
+	if (load.num_include_dirs && !dts)
+		return cli_fail(EXIT_USAGE, "soc create", "-I is for the --dts file's #include");
 	const char *name = argv[optind];
 	const struct ampl_soc_profile *profile = NULL;
 	if (profile_name && !(profile = ampl_soc_profile_find(profile_name)))
@@ -65,7 +77,7 @@ static int soc_create(int argc, char **argv)
 		struct ampl_dt_board *board = calloc(1, sizeof(*board));
 		if (!board)
 			return cli_fail(EXIT_FAIL, "soc create", "out of memory");
-		int ret = ampl_dt_read_file(dts, &dtb, &dtb_size, &diag);
+		int ret = ampl_dt_read_file_opts(dts, &load, &dtb, &dtb_size, &diag);
 		if (!ret)
 			ret = ampl_dt_load_blob(dtb, dtb_size, dts, profile, board, &diag);
 		if (!ret && !profile)
