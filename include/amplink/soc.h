@@ -56,11 +56,41 @@ struct ampl_agent;
  */
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size);
 
-/** ampl_soc_destroy() - remove the image by name. Attached processes keep their mapping. Return: 0; -ENOENT. */
+/**
+ * ampl_soc_destroy() - remove the image by name. Attached processes keep their mapping.
+ * Return: 0; -ENOENT; -EINVAL (bad name); -EPERM or -EACCES (another user's image: the last error names its owner);
+ * -errno.
+ */
 int ampl_soc_destroy(const char *name);
 
-/** ampl_soc_open() - map an existing SoC. Return: 0; -ENOENT; -EINVAL (not a SoC image / wrong version). */
+/** ampl_soc_open_flags() flag: accept an image file that belongs to another user (see ampl_soc_open()). */
+#define AMPL_SOC_ALLOW_OTHER_OWNER 1u
+
+/**
+ * ampl_soc_open_flags() - map an existing SoC.
+ * The image is the file /dev/shm/amplink.NAME, which other users may have made or may write (docs/security.md). It
+ * is opened without following a symbolic link and must be a regular file belonging to this process's effective
+ * user, unless @flags has AMPL_SOC_ALLOW_OTHER_OWNER: a file another user owns can be shrunk or rewritten by that
+ * user at any time, and a name can be taken by anyone first. Whatever happens to the file later, no access to the
+ * mapping kills the process: if the file shrinks, the part past its end reads as zeros from then on and the SoC
+ * reports itself damaged (ampl_soc_check()).
+ * Return: 0; -ENOENT; -EINVAL (bad name or flags, not a regular file, not a SoC image, wrong version, corrupt
+ * header); -ELOOP (the name is a symbolic link); -EPERM (another user's image, without the flag); -EACCES; -EMFILE
+ * (too many images mapped by this process); -ENOMEM; -errno. The last error says which, naming the file and, for
+ * another user's image, its owner.
+ */
+int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **soc);
+
+/** ampl_soc_open() - ampl_soc_open_flags() without flags: only this user's images. */
 int ampl_soc_open(const char *name, struct ampl_soc **soc);
+
+/**
+ * ampl_soc_check() - whether the SoC's image is intact.
+ * Return: 0; -EIO once its file was found shorter than the mapping (another process truncated it): the contents
+ * are lost, every attached agent of this process has its channels offline (sends fail with -ESHUTDOWN), a new
+ * attach answers -EIO; detach, close and create the SoC again. -EINVAL (NULL).
+ */
+int ampl_soc_check(const struct ampl_soc *soc);
 /** ampl_soc_close() - unmap. All agents of this handle must be detached first. */
 void ampl_soc_close(struct ampl_soc *soc);
 
@@ -151,8 +181,10 @@ struct ampl_agent_opts {
  * registered as "SOC:<node path>" (16 channels, `#mbox-cells = <2>`) and an IPM device of 16-byte messages named
  * after the node, labelled with its alias (e.g. "ipm@40028000", "ipm0"); only one of the two may be used. When one
  * process attaches both sides, the second side's names get the suffix ":<agent>".
- * Return: 0; -EINVAL (unknown agent name); -EBUSY (this process already attached that agent);
- *         -EEXIST (a device name is taken); -ENOMEM.
+ * One agent has one process: while the process recorded for it is alive (this one, through any SoC handle, or
+ * another), the attach is refused; one that died without detaching (crash detection's test) is taken over.
+ * Return: 0; -EINVAL (unknown agent name); -EBUSY (a live process holds the agent: the last error names its pid);
+ *         -EIO (the image is damaged, see ampl_soc_check()); -EEXIST (a device name is taken); -ENOMEM.
  */
 int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
 		      struct ampl_agent **out);

@@ -13,8 +13,8 @@
  * fail with -ESHUTDOWN, the hotplug machinery of every attached process follows). Why this design:
  *   - polling a recorded identity needs nothing from the dead process (it cannot run code) and no parent/child
  *     relation between the processes; a pidfd would need a per-peer descriptor kept in sync with re-attaches, and
- *     the interrupt thread cannot carry the check because it may be absent (no_irq_thread) or asleep on a futex
- *     without a timeout (blocking mode), which would make the bound depend on traffic.
+ *     the interrupt thread cannot carry the check because it may be absent (no_irq_thread), and its runs are
+ *     paced by traffic and by its re-check period, not by this bound.
  *   - the recorded identity is one 64-bit word (pid | start token << 32, sim_owner_self()), so a check, the
  *     "mark once" compare-and-swap and a re-attach never see a pid with another process's token; the start token
  *     (the process start time) makes a pid reused by an unrelated process count as dead, and a zombie counts as
@@ -126,6 +126,7 @@ struct ampl_agent {
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
 	uint64_t owner; /* what this attach recorded in sim_agent.owner */
+	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
 };
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
@@ -180,7 +181,8 @@ static bool chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
 {
 	struct sim_agent *img = ag->soc->img->agents;
 	unsigned r = ampl_soc_agent_index(ag->soc->profile, c->remote);
-	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline);
+	/* A damaged image (its file shrank) holds nothing any more: every channel is offline for good. */
+	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline) || sim_damaged(ag->soc);
 	for (int i = 0; i < 2; i++)
 		mbox_chan_set_offline(&c->mbox.chans[i], offline ? -ESHUTDOWN : 0);
 	return offline;
@@ -191,9 +193,11 @@ static void hotplug_isr(void *arg)
 {
 	struct ampl_agent *ag = arg;
 	uint32_t gen = atomic_load(&ag->soc->img->hotplug_gen);
-	if (gen == ag->hotplug_seen)
+	bool damaged = sim_damaged(ag->soc);
+	if (gen == ag->hotplug_seen && damaged == ag->damaged_seen)
 		return;
 	ag->hotplug_seen = gen;
+	ag->damaged_seen = damaged;
 	for (unsigned b = 0; b < 32; b++) {
 		struct sim_chan *c = ag->chans[b];
 		if (!c)
@@ -600,11 +604,31 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 				 soc->profile->name, valid);
 	}
 	unsigned idx = ampl_soc_agent_index(soc->profile, info);
+	if (sim_damaged(soc))
+		return sim_damaged_error(soc);
 	if (soc->attached[idx])
 		return sim_error(-EBUSY, "this process is already attached to %s as %s", soc->name, info->name);
 	struct ampl_agent *ag = calloc(1, sizeof(*ag));
 	if (!ag)
 		return sim_error(-ENOMEM, "out of memory");
+	/* One live process per agent. Claimed before anything else, so that no watcher takes the restarted processor
+	 * for the dead one; a holder that died without detaching is replaced (the compare-and-swap and the watcher's
+	 * own one on the same word decide who goes first, see sim_watch_check()). */
+	ag->owner = sim_owner_self();
+	struct sim_agent *sa = &soc->img->agents[idx];
+	for (;;) {
+		uint64_t cur = atomic_load(&sa->owner);
+		if (cur && sim_owner_alive(cur)) {
+			free(ag);
+			if (cur == sim_owner_self())
+				return sim_error(-EBUSY, "this process is already attached to %s as %s (through another "
+						 "SoC handle)", soc->name, info->name);
+			return sim_error(-EBUSY, "agent %s of SoC %s is held by process %d, which is alive: one process "
+					 "per agent (stop that one first)", info->name, soc->name, (int)(uint32_t)cur);
+		}
+		if (atomic_compare_exchange_strong(&sa->owner, &cur, ag->owner))
+			break;
+	}
 	ag->soc = soc;
 	ag->info = info;
 	ag->idx = idx;
@@ -616,9 +640,6 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
-	/* Recorded before anything else, so that no watcher takes the restarted processor for the dead one. */
-	ag->owner = sim_owner_self();
-	atomic_store(&soc->img->agents[idx].owner, ag->owner);
 	revive(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 

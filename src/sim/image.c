@@ -2,11 +2,13 @@
 #include "sim/image.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <amplink/dt.h>
 #include <libfdt.h>
@@ -25,6 +27,17 @@ int sim_error(int err, const char *fmt, ...)
 const char *ampl_soc_last_error(void)
 {
 	return last_error;
+}
+
+/* "nobody (uid 65534)", or "uid 1234" for a uid without a name. */
+static void user_name(uint32_t uid, char *buf, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (!getpwuid_r((uid_t)uid, &pw, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, n, "%s (uid %u)", res->pw_name, uid);
+	else
+		snprintf(buf, n, "uid %u", uid);
 }
 
 static uint64_t page_up(uint64_t v)
@@ -194,11 +207,23 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 	uint64_t size = page_up(off + dtb_size);
 
 	ret = ampl_shm_create(name, (size_t)size, &base);
-	if (ret == -EEXIST) {
-		sim_error(ret, "SoC '%s' already exists (amplink soc destroy %s)", name, name);
-		goto out;
-	} else if (ret) {
-		sim_error(ret, "cannot create the shared-memory image of '%s': %s", name, strerror(-ret));
+	if (ret) {
+		char path[sizeof(AMPL_SHM_DIR) + AMPL_SHM_NAME_MAX + 16], who[128];
+		uint32_t uid;
+		ampl_shm_path(path, sizeof(path), name);
+		if (ret == -EEXIST && !ampl_shm_owner(name, &uid) && uid != (uint32_t)geteuid()) {
+			user_name(uid, who, sizeof(who));
+			sim_error(ret, "SoC '%s' already exists and belongs to %s (%s)", name, who, path);
+		} else if (ret == -EEXIST) {
+			sim_error(ret, "SoC '%s' already exists (amplink soc destroy %s)", name, name);
+		} else if (ret == -ENOSPC) {
+			sim_error(ret, "cannot create SoC '%s': %s needs %llu bytes and its file system has no room for "
+				  "them (ENOSPC: %s); nothing was created", name, path, (unsigned long long)size,
+				  strerror(ENOSPC));
+		} else {
+			sim_error(ret, "cannot create the shared-memory image of '%s' (%s): %s", name, path,
+				  strerror(-ret));
+		}
 		goto out;
 	}
 	struct sim_image *img = base;
@@ -235,7 +260,20 @@ int ampl_soc_destroy(const char *name)
 		return sim_error(ret, "no SoC named '%s' (amplink soc list shows them)", name);
 	if (ret == -EINVAL)
 		return sim_error(ret, "invalid SoC name '%s'", name ? name : "(null)");
-	return ret;
+	if (ret) {
+		char path[sizeof(AMPL_SHM_DIR) + AMPL_SHM_NAME_MAX + 16], who[128] = "";
+		uint32_t uid;
+		ampl_shm_path(path, sizeof(path), name);
+		if (!ampl_shm_owner(name, &uid)) {
+			char w[100];
+			user_name(uid, w, sizeof(w));
+			snprintf(who, sizeof(who), "; it belongs to %s", w);
+		}
+		if (ret == -EPERM || ret == -EACCES)
+			return sim_error(ret, "cannot remove SoC '%s' (%s): permission denied%s", name, path, who);
+		return sim_error(ret, "cannot remove SoC '%s' (%s): %s%s", name, path, strerror(-ret), who);
+	}
+	return 0;
 }
 
 static int validate(const struct sim_image *img, size_t size, const char *name,
@@ -253,8 +291,11 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 	memcpy(pname, img->profile, sizeof(img->profile));
 	pname[sizeof(img->profile)] = 0;
 	*profile = ampl_soc_profile_find(pname);
-	if (!*profile || img->num_agents != (*profile)->num_agents)
+	if (!*profile)
 		return sim_error(-EINVAL, "SoC '%s': unknown profile '%s'", name, pname);
+	if (img->num_agents != (*profile)->num_agents)
+		return sim_error(-EINVAL, "SoC '%s': the image's agent count is corrupt (%u; a %s image has %u)", name,
+				 img->num_agents, (*profile)->name, (*profile)->num_agents);
 	if ((img->num_mems < 1 && (*profile)->buf_size) || img->num_mems > SIM_MAX_MEMS)
 		return sim_error(-EINVAL, "SoC '%s': bad memory map", name);
 	if (img->num_mus > SIM_MAX_MUS)
@@ -276,16 +317,40 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 
 int ampl_soc_open(const char *name, struct ampl_soc **out)
 {
+	return ampl_soc_open_flags(name, 0, out);
+}
+
+int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
+{
 	last_error[0] = 0;
 	if (ampl_shm_name_valid(name))
 		return sim_error(-EINVAL, "invalid SoC name '%s'", name ? name : "(null)");
+	if (!out || (flags & ~AMPL_SOC_ALLOW_OTHER_OWNER))
+		return sim_error(-EINVAL, "bad arguments");
 	void *base;
 	size_t size;
-	int ret = ampl_shm_attach(name, &base, &size);
+	uint32_t owner = 0;
+	char path[sizeof(AMPL_SHM_DIR) + AMPL_SHM_NAME_MAX + 16], who[128], me[128];
+	ampl_shm_path(path, sizeof(path), name);
+	int ret = ampl_shm_attach(name, flags & AMPL_SOC_ALLOW_OTHER_OWNER ? AMPL_SHM_ANY_OWNER : 0u, &base, &size,
+				  &owner);
+	user_name(owner, who, sizeof(who));
 	if (ret == -ENOENT)
 		return sim_error(ret, "no SoC named '%s' (create it with: amplink soc create %s)", name, name);
+	if (ret == -ELOOP)
+		return sim_error(ret, "SoC '%s': %s is a symbolic link, which is never followed", name, path);
+	if (ret == -ENOTSUP)
+		return sim_error(-EINVAL, "SoC '%s': %s is not a regular file", name, path);
+	if (ret == -EPERM) {
+		user_name((uint32_t)geteuid(), me, sizeof(me));
+		return sim_error(ret, "SoC '%s': %s belongs to %s, not to %s; its owner can shrink or rewrite it at any "
+				 "time, so it is refused (AMPL_SOC_ALLOW_OTHER_OWNER, amplink --allow-other-owner, to use it "
+				 "anyway)", name, path, who, me);
+	}
+	if (ret == -EACCES)
+		return sim_error(ret, "SoC '%s': permission denied on %s, which belongs to %s", name, path, who);
 	if (ret)
-		return sim_error(ret, "cannot map SoC '%s': %s", name, strerror(-ret));
+		return sim_error(ret, "cannot map SoC '%s' (%s): %s", name, path, strerror(-ret));
 	/* Validate a private copy of the header: another process can write the shared one at any time. */
 	static _Thread_local struct sim_image hdr;
 	const struct ampl_soc_profile *profile = NULL;
@@ -332,6 +397,26 @@ int ampl_soc_open(const char *name, struct ampl_soc **out)
 	}
 	*out = soc;
 	return 0;
+}
+
+bool sim_damaged(const struct ampl_soc *soc)
+{
+	return ampl_shm_damaged(soc->img);
+}
+
+int sim_damaged_error(const struct ampl_soc *soc)
+{
+	char path[sizeof(AMPL_SHM_DIR) + AMPL_SHM_NAME_MAX + 16];
+	ampl_shm_path(path, sizeof(path), soc->name);
+	return sim_error(-EIO, "SoC '%s': %s became shorter than the %zu bytes mapped (another process truncated it): "
+			 "its contents are lost; detach, close and create it again", soc->name, path, soc->size);
+}
+
+int ampl_soc_check(const struct ampl_soc *soc)
+{
+	if (!soc)
+		return -EINVAL;
+	return sim_damaged(soc) ? sim_damaged_error(soc) : 0;
 }
 
 void ampl_soc_close(struct ampl_soc *soc)

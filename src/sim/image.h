@@ -156,6 +156,11 @@ bool sim_owner_alive(uint64_t owner);
 /** sim_watch_check() - one crash-detection pass over @soc's agents (what the watcher thread runs every period). */
 void sim_watch_check(struct ampl_soc *soc);
 
+/** sim_damaged() - true once @soc's image file was found shorter than its mapping (src/port/posix/shm.c). */
+bool sim_damaged(const struct ampl_soc *soc);
+/** sim_damaged_error() - set the last error for a damaged image; returns -EIO. */
+int sim_damaged_error(const struct ampl_soc *soc);
+
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

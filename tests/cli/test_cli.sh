@@ -12,6 +12,7 @@ cleanup() {
 	"$amp" soc destroy "$soc" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-v" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-demo" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-n" >/dev/null 2>&1
 	rm -rf "$tmp"
 	jobs -p | xargs -r kill 2>/dev/null
 }
@@ -446,6 +447,30 @@ expect "imx destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
 expect "imx from the seed" 0 "created SoC $mx \(imx, .*imx-mu.dts" -- "$amp" soc create --dts "$src/dts/seeds/imx-mu.dts" "$mx"
 expect "imx seed show" 0 "/ipm@40028000 at 0x40028000" -- "$amp" soc show "$mx"
 expect "imx seed destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
+
+# Co-tenants: another user's SoC (root only: the second user is nobody), a full /dev/shm (a private mount namespace
+# with a 16 KiB tmpfs).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	asnobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+	expect "destroy another user's SoC" 1 "cannot remove SoC '$soc-v' .*permission denied; it belongs to root \(uid 0\)" -- \
+		asnobody "$amp" soc destroy "$soc-v"
+	expect "create as nobody" 0 "created SoC $soc-n" -- asnobody "$amp" soc create "$soc-n"
+	expect "show another user's SoC" 1 "belongs to nobody \(uid [0-9]+\), not to root.*--allow-other-owner" -- \
+		"$amp" soc show "$soc-n"
+	expect "create over another user's SoC" 1 "already exists and belongs to nobody" -- "$amp" soc create "$soc-n"
+	expect "show it when allowed" 0 "SoC $soc-n \(zynqmp\)" -- "$amp" --allow-other-owner soc show "$soc-n"
+	expect "destroy it" 0 "destroyed SoC $soc-n" -- "$amp" soc destroy "$soc-n"
+else
+	echo "SKIP: another user's SoC (needs root, setpriv and the user nobody)"
+fi
+expect "allow-other-owner without a command" 2 "usage: amplink" -- "$amp" --allow-other-owner
+if unshare -m true 2>/dev/null; then
+	# Exit status 3 if the half-made image is left behind.
+	expect "create on a full /dev/shm" 1 "amplink.full needs [0-9]+ bytes .*ENOSPC" -- unshare -m sh -c \
+		'mount -t tmpfs -o size=16k tmpfs /dev/shm || exit 4; "$0" soc create full; s=$?; [ -z "$(ls /dev/shm)" ] || exit 3; exit $s' "$amp"
+else
+	echo "SKIP: a full /dev/shm (needs a private mount namespace: unshare -m)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

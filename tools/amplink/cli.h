@@ -22,7 +22,10 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((for
 /** Parse an unsigned decimal or 0x-hex number in [min, max]; false on error. */
 bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/** Open SoC @name, printing the reason on failure; returns 0 or an exit code. */
+/** Flags of every SoC open: AMPL_SOC_ALLOW_OTHER_OWNER with `amplink --allow-other-owner`. */
+extern unsigned cli_soc_open_flags;
+
+/** Open SoC @name (with cli_soc_open_flags), printing the reason on failure; returns 0 or an exit code. */
 int cli_open_soc(const char *cmd, const char *name, struct ampl_soc **soc);
 
 /** Run @fn on SIGINT and SIGTERM (it must only set flags and post semaphores). */

@@ -22,8 +22,10 @@ static const char usage[] =
 	"         nxp,imx-mu Messaging Units (without --dts: one, ipm0 at 0x40028000); a devicetree with MUs\n"
 	"         and no IPI node selects it. A .dts goes through the C preprocessor; -I DIR (repeatable) adds a\n"
 	"         folder for its #include <...>, as in amplink dt check.\n"
+	"         The image's pages are allocated at creation: a full /dev/shm fails here, with the size needed.\n"
 	"destroy  remove it (attached processes keep their mapping until they exit)\n"
-	"list     the SoCs on this machine\n"
+	"list     the SoCs on this machine (another user's are listed unreadable unless amplink\n"
+	"         --allow-other-owner)\n"
 	"show     every agent's IPI registers and the requests pending between agents; each Messaging Unit's\n"
 	"         SR, CR and TR0-3 per side (RRn is the other side's TRn while its RF flag is set)\n";
 
@@ -118,7 +120,7 @@ static void list_one(const char *name, void *arg)
 {
 	(void)arg;
 	struct ampl_soc *soc;
-	if (ampl_soc_open(name, &soc)) {
+	if (ampl_soc_open_flags(name, cli_soc_open_flags, &soc)) {
 		printf("%-24s (unreadable: %s)\n", name, ampl_soc_last_error());
 		return;
 	}

@@ -6,7 +6,7 @@
 int cmd_mount(int argc, char **argv);
 
 static const char usage[] =
-	"usage: amplink COMMAND [ARGS]\n"
+	"usage: amplink [--allow-other-owner] COMMAND [ARGS]\n"
 	"\n"
 	"Inter-processor communication on a virtual SoC: every processor is a process, the mailboxes are\n"
 	"register-accurate models in shared memory.\n"
@@ -22,10 +22,19 @@ static const char usage[] =
 	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
 	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
 	"\n"
+	"--allow-other-owner  use SoC images that belong to another user (refused otherwise: their owner\n"
+	"                     can shrink or rewrite them at any time; see docs/security.md)\n"
+	"\n"
 	"Run 'amplink COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv)
 {
+	while (argc >= 2 && !strcmp(argv[1], "--allow-other-owner")) {
+		cli_soc_open_flags |= AMPL_SOC_ALLOW_OTHER_OWNER;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

@@ -36,9 +36,11 @@ bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
+unsigned cli_soc_open_flags;
+
 int cli_open_soc(const char *cmd, const char *name, struct ampl_soc **soc)
 {
-	int ret = ampl_soc_open(name, soc);
+	int ret = ampl_soc_open_flags(name, cli_soc_open_flags, soc);
 	if (ret)
 		return cli_fail(EXIT_FAIL, cmd, "%s", ampl_soc_last_error());
 	return 0;

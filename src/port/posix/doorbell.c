@@ -5,6 +5,11 @@
  * seq atomically in the kernel); a ringer increments `seq` and then reads `sleepers`. Both are sequentially
  * consistent, so either the ringer sees the sleeper and wakes it, or the sleeper sees the new seq and does not
  * sleep. A ring with nobody asleep costs no system call (an unconditional FUTEX_WAKE costs ~210 ns here).
+ *
+ * Both words are in shared memory and any attached process may corrupt them: `sleepers` at 0 while a waiter sleeps
+ * (or at 0xffffffff, which the waiter's own increment turns into 0) makes every ring skip the wake-up. So no sleep
+ * in the kernel lasts longer than AMPL_DOORBELL_RECHECK_MS: the waiter then re-reads `seq` and returns if it moved.
+ * A corrupt word costs up to that much latency per wake-up; it cannot stop a waiter for good.
  */
 #include "port/posix/port_posix.h"
 
@@ -31,24 +36,28 @@ void ampl_doorbell_ring(struct ampl_doorbell *db)
 		futex(&db->seq, FUTEX_WAKE, INT_MAX, NULL);
 }
 
+void ampl_doorbell_wake_all(struct ampl_doorbell *db)
+{
+	futex(&db->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
 static int sleep_on(struct ampl_doorbell *db, uint32_t seen, uint64_t deadline_ns)
 {
 	atomic_fetch_add_explicit(&db->sleepers, 1, memory_order_seq_cst);
 	int ret = 0;
 	while (atomic_load_explicit(&db->seq, memory_order_seq_cst) == seen) {
-		struct timespec ts, *tsp = NULL;
+		uint64_t left = (uint64_t)AMPL_DOORBELL_RECHECK_MS * 1000000u;
 		if (deadline_ns) {
 			uint64_t now = ampl_now_ns();
 			if (now >= deadline_ns) {
 				ret = -ETIMEDOUT;
 				break;
 			}
-			uint64_t left = deadline_ns - now;
-			ts.tv_sec = (time_t)(left / 1000000000ull);
-			ts.tv_nsec = (long)(left % 1000000000ull);
-			tsp = &ts;
+			if (deadline_ns - now < left)
+				left = deadline_ns - now;
 		}
-		futex(&db->seq, FUTEX_WAIT, seen, tsp);
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull), .tv_nsec = (long)(left % 1000000000ull) };
+		futex(&db->seq, FUTEX_WAIT, seen, &ts);
 	}
 	atomic_fetch_sub_explicit(&db->sleepers, 1, memory_order_seq_cst);
 	return ret;

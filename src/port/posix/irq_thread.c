@@ -2,6 +2,11 @@
  * Interrupt context on the host: one thread per attached agent. It sleeps (or spins) on the agent's interrupt
  * line doorbell and runs the connected handlers. The line is level-triggered: the handlers re-read the hardware
  * state, and the thread runs them again if the line rang while they ran, so a raise is never lost.
+ *
+ * The line's words are in shared memory, where another process can corrupt them so that a ring does not wake this
+ * thread. So it never waits longer than AMPL_DOORBELL_RECHECK_MS: it then runs the handlers anyway (they re-read
+ * the registers) and looks at its stop flag, which is private to this process. A corrupt line costs interrupt
+ * latency, and ampl_irq_thread_stop() returns within that period whatever the shared words hold.
  */
 #include "port/posix/port_posix.h"
 
@@ -50,7 +55,8 @@ static void *irq_main(void *arg)
 	uint32_t seen = ampl_doorbell_seq(t->line);
 	ampl_irq_run_handlers(t);
 	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
-		ampl_doorbell_wait(t->line, seen, t->mode, 0);
+		uint64_t deadline = ampl_now_ns() + (uint64_t)AMPL_DOORBELL_RECHECK_MS * 1000000u;
+		ampl_doorbell_wait(t->line, seen, t->mode, deadline); /* rung or not: re-check */
 		seen = ampl_doorbell_seq(t->line);
 		if (atomic_load_explicit(&t->stop, memory_order_relaxed))
 			break;
@@ -86,6 +92,7 @@ void ampl_irq_thread_stop(struct ampl_irq_thread *t)
 	if (t->started) {
 		atomic_store(&t->stop, true);
 		ampl_doorbell_ring(t->line);
+		ampl_doorbell_wake_all(t->line); /* even if the shared sleepers word says nobody sleeps */
 		pthread_join(t->thread, NULL);
 	}
 	free(t);

@@ -17,16 +17,43 @@
 /** Longest SoC name; names use [A-Za-z0-9_.-] and do not start with '.'. */
 #define AMPL_SHM_NAME_MAX 48
 
+/** Where images live: the folder shm_open() uses on Linux. */
+#define AMPL_SHM_DIR "/dev/shm"
+
 /** ampl_shm_name_valid() - 0 if @name is a valid image name, else -EINVAL. */
 int ampl_shm_name_valid(const char *name);
 
-/** Create a new zero-filled image. Return: 0; -EINVAL; -EEXIST; -errno of shm_open/ftruncate/mmap. */
+/** ampl_shm_path() - the file of image @name ("/dev/shm/amplink.NAME") into @buf. */
+void ampl_shm_path(char *buf, size_t n, const char *name);
+
+/**
+ * ampl_shm_create() - create a new zero-filled image with every page allocated, and map it.
+ * Return: 0; -EINVAL; -EEXIST (the name exists, whatever it is); -ENOSPC (the file system cannot hold @size bytes:
+ * nothing is left behind); -errno of open/ftruncate/posix_fallocate/mmap/sigaction; -EMFILE (too many images mapped).
+ */
 int ampl_shm_create(const char *name, size_t size, void **base);
-/** Map an existing image. Return: 0; -ENOENT; -EINVAL (too small); -errno. */
-int ampl_shm_attach(const char *name, void **base, size_t *size);
-/** Unmap. */
+
+/** ampl_shm_attach() flag: map an image that belongs to another user. */
+#define AMPL_SHM_ANY_OWNER 1u
+
+/**
+ * ampl_shm_attach() - map an existing image. The name is not followed through a symbolic link.
+ * @owner: if not NULL, the file's owner (uid) when it could be read (also on -EPERM)
+ * Return: 0; -ENOENT; -ELOOP (a symbolic link); -ENOTSUP (not a regular file); -EPERM (another user's image and
+ * no AMPL_SHM_ANY_OWNER); -EINVAL (empty); -EMFILE (too many images mapped); -errno.
+ */
+int ampl_shm_attach(const char *name, unsigned flags, void **base, size_t *size, uint32_t *owner);
+/** Unmap an image mapped by ampl_shm_create() or ampl_shm_attach(). */
 void ampl_shm_detach(void *base, size_t size);
-/** Remove the name (mappings stay valid until unmapped). Return: 0; -ENOENT; -EINVAL. */
+/**
+ * ampl_shm_damaged() - true once the file of the image mapped at @base was found shorter than the mapping: an
+ * access past its end faulted, and the mapping from there on was replaced with private zero pages (no SIGBUS).
+ * Context: any, including a signal handler.
+ */
+bool ampl_shm_damaged(const void *base);
+/** ampl_shm_owner() - the owner (uid) of image @name's file. Return: 0; -ENOENT; -EINVAL; -errno. */
+int ampl_shm_owner(const char *name, uint32_t *uid);
+/** Remove the name (mappings stay valid until unmapped). Return: 0; -ENOENT; -EINVAL; -EPERM/-EACCES. */
 int ampl_shm_unlink(const char *name);
 /** Call @fn for every image name; returns the number of images. */
 int ampl_shm_list(void (*fn)(const char *name, void *arg), void *arg);
@@ -37,11 +64,18 @@ int ampl_shm_list(void (*fn)(const char *name, void *arg), void *arg);
  * struct ampl_doorbell - lives in shared memory.
  * @seq:      bumped by every ring
  * @sleepers: number of waiters asleep in the kernel; a ring makes the FUTEX_WAKE system call only if non-zero
+ *
+ * Both words are in shared memory, so any attached process can write them. A corrupt @sleepers (0 while someone
+ * sleeps) makes rings skip the wake-up: every sleep is therefore cut into slices of at most
+ * AMPL_DOORBELL_RECHECK_MS, after which the waiter re-reads @seq, so a lost wake-up costs latency, not liveness.
  */
 struct ampl_doorbell {
 	_Atomic uint32_t seq;
 	_Atomic uint32_t sleepers;
 };
+
+/** Longest a waiter sleeps in the kernel before it re-reads the sequence (and an interrupt thread its registers). */
+#define AMPL_DOORBELL_RECHECK_MS 20u
 
 /** Polls before an adaptive waiter sleeps (about 4000 polls, a few microseconds). */
 #define AMPL_ADAPTIVE_SPINS 4000u
@@ -54,10 +88,14 @@ static inline uint32_t ampl_doorbell_seq(struct ampl_doorbell *db)
 /** ampl_doorbell_ring() - bump the sequence and wake sleepers, if any. Context: any (no blocking). */
 void ampl_doorbell_ring(struct ampl_doorbell *db);
 
+/** ampl_doorbell_wake_all() - wake every sleeper of @db whatever @sleepers says (one system call). Context: any. */
+void ampl_doorbell_wake_all(struct ampl_doorbell *db);
+
 /**
  * ampl_doorbell_wait() - wait until the sequence differs from @seen.
  * @mode:        polling spins, adaptive spins then sleeps, blocking sleeps at once
- * @deadline_ns: absolute monotonic time, or 0 for no limit
+ * @deadline_ns: absolute monotonic time, or 0 for no limit (the sequence is still re-read at least every
+ *               AMPL_DOORBELL_RECHECK_MS while asleep)
  * Return: 0 (rung), -ETIMEDOUT.
  */
 int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_mode mode, uint64_t deadline_ns);
@@ -96,7 +134,9 @@ struct ampl_irq_thread;
 /**
  * ampl_irq_thread_create() - the interrupt context of one agent, not yet running.
  * Once running, the thread waits on @line in @mode and, each time it rings, runs every connected handler (level
- * semantics: it runs them again if the line rang while they ran). Handlers must not block.
+ * semantics: it runs them again if the line rang while they ran). It also runs them when AMPL_DOORBELL_RECHECK_MS
+ * pass without a ring, so a wake-up lost to corrupt doorbell words delays an interrupt, never loses it: handlers
+ * must re-read their hardware state and tolerate a run with nothing to do. Handlers must not block.
  * Return: 0; -ENOMEM.
  */
 int ampl_irq_thread_create(struct ampl_irq_thread **out, struct ampl_doorbell *line, enum ampl_wait_mode mode);
@@ -107,7 +147,9 @@ int ampl_irq_connect(struct ampl_irq_thread *t, void (*isr)(void *arg), void *ar
 int ampl_irq_thread_run(struct ampl_irq_thread *t);
 /** Run the connected handlers once in the caller's thread (the no-thread mode). */
 void ampl_irq_run_handlers(struct ampl_irq_thread *t);
-/** Stop and join the thread (if running) and free it; after it returns no handler runs. */
+/** Stop and join the thread (if running) and free it; after it returns no handler runs. The stop request is a
+ * process-private flag that the thread reads at least every AMPL_DOORBELL_RECHECK_MS, whatever the shared doorbell
+ * words hold; an unconditional wake-up makes it prompt in the normal case. */
 void ampl_irq_thread_stop(struct ampl_irq_thread *t);
 
 #endif /* AMPL_PORT_POSIX_H */

@@ -1,0 +1,634 @@
+/*
+ * The virtual SoC against other processes and other users on the same machine (co-tenants):
+ *   - the image file shrunk under attached processes (ftruncate by anyone who can write it): no SIGBUS, the SoC
+ *     reports itself damaged;
+ *   - an image created first by another user (the default name, a predictable one) is refused unless asked for,
+ *     and the image name is not followed through a symbolic link;
+ *   - a full /dev/shm at creation: a clear error and no half-made file (private mount namespace with a 16 KiB
+ *     tmpfs; skipped where one cannot be made);
+ *   - a corrupt `sleepers` word of an agent's interrupt doorbell (0, 0xffffffff): messages still arrive and detach
+ *     returns;
+ *   - the same agent attached by two processes: the second attach answers -EBUSY naming the holder; taking over
+ *     from a dead holder works;
+ *   - the reasons given for a corrupt agent count and for destroying another user's SoC.
+ * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <amplink/ipm.h>
+#include <amplink/soc.h>
+
+#include "sim/image.h"
+
+#define NOBODY 65534
+#define BOUND_MS 5000u /* generous bound for every wait on another process; the measured time is printed */
+
+/* Shared with the children. */
+struct shared {
+	_Atomic int phase;     /* parent -> children */
+	_Atomic int ready;     /* children -> parent (count) */
+	_Atomic uint32_t received;
+	_Atomic int in_cb;     /* the child's callback is running (held) */
+	_Atomic int hold;      /* the child's callback waits while set */
+	_Atomic int result[2]; /* what the children saw */
+};
+
+static struct shared *sh;
+
+/* What a test made, undone by teardown() whether the test passed or failed. */
+static struct {
+	pid_t kids[4];
+	struct ampl_agent *agents[4];
+	struct ampl_soc *socs[4];
+	char names[4][64];
+	char links[128];
+} T;
+
+static struct ampl_soc *track_soc(struct ampl_soc *soc)
+{
+	for (int i = 0; i < 4; i++)
+		if (!T.socs[i])
+			return T.socs[i] = soc;
+	return soc;
+}
+
+static struct ampl_agent *track_agent(struct ampl_agent *ag)
+{
+	for (int i = 0; i < 4; i++)
+		if (!T.agents[i])
+			return T.agents[i] = ag;
+	return ag;
+}
+
+static void untrack_agent(struct ampl_agent *ag)
+{
+	for (int i = 0; i < 4; i++)
+		if (T.agents[i] == ag)
+			T.agents[i] = NULL;
+}
+
+/* A forked child dies of its signals: cmocka's handlers would return it into the test runner. */
+static pid_t fork_child(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	for (int i = 0; pid > 0 && i < 4; i++) {
+		if (!T.kids[i]) {
+			T.kids[i] = pid;
+			break;
+		}
+	}
+	if (pid == 0) {
+		memset(&T, 0, sizeof(T)); /* the parent's to undo */
+		static const int sigs[] = { SIGBUS, SIGSEGV, SIGILL, SIGFPE, SIGABRT };
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_DFL);
+	}
+	return pid;
+}
+
+static void soc_name(char *buf, size_t n, const char *what)
+{
+	snprintf(buf, n, "t-cot-%s-%d", what, (int)getpid());
+	for (int i = 0; i < 4; i++) {
+		if (!T.names[i][0]) {
+			snprintf(T.names[i], sizeof(T.names[i]), "%s", buf);
+			break;
+		}
+	}
+}
+
+static void shm_file(char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "/dev/shm/amplink.%s", name);
+}
+
+static void setup_shared(void)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(sh, MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+}
+
+static bool wait_until(_Atomic int *v, int want, unsigned ms)
+{
+	uint64_t end = ampl_now_ns() + (uint64_t)ms * 1000000u;
+	while (atomic_load(v) < want && ampl_now_ns() < end)
+		usleep(200);
+	return atomic_load(v) >= want;
+}
+
+/* Wait for @pid at most @ms; kill it if it is still there. Return: its status, or -1 if it had to be killed. */
+static int reap(pid_t pid, unsigned ms)
+{
+	int st = -1;
+	for (int i = 0; i < 4; i++)
+		if (T.kids[i] == pid)
+			T.kids[i] = 0;
+	uint64_t end = ampl_now_ns() + (uint64_t)ms * 1000000u;
+	while (ampl_now_ns() < end) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid || r < 0)
+			return r == pid ? st : 0;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static void expect_clean_exit(const char *who, int st)
+{
+	if (st == -1)
+		fail_msg("%s did not exit within %u ms (killed)", who, BOUND_MS);
+	if (WIFSIGNALED(st))
+		fail_msg("%s was killed by signal %d (%s)", who, WTERMSIG(st), strsignal(WTERMSIG(st)));
+	if (WEXITSTATUS(st))
+		fail_msg("%s exited with %d", who, WEXITSTATUS(st));
+}
+
+/* ---- the image shrunk under attached processes ---- */
+
+static void count_cb(const struct device *dev, void *user, uint32_t id, volatile void *data)
+{
+	(void)dev, (void)user, (void)id, (void)data;
+	atomic_fetch_add(&sh->received, 1);
+}
+
+/* An attached process that keeps using the SoC; after the shrink it sends, touches the memory and detaches. */
+static int shrink_child(const char *name, const char *self, const char *peer, int slot)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 20000 };
+	const struct device *dev;
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, self, &o, &ag) || ampl_agent_channel(ag, peer, &dev))
+		return 2;
+	ipm_register_callback(dev, count_cb, NULL);
+	ipm_set_enabled(dev, 1);
+	volatile uint8_t *ram = ampl_soc_phys(soc, ampl_soc_get_profile(soc)->buf_base, 32); /* IPI buffer RAM */
+	if (!ram)
+		return 3;
+	atomic_fetch_add(&sh->ready, 1);
+	while (atomic_load(&sh->phase) == 0)
+		usleep(500);
+	/* The file is now 4 KiB: every access below is past its end. */
+	uint32_t v = 0x12345678u;
+	for (int i = 0; i < 10; i++) {
+		(void)ipm_send(dev, 0, 0, &v, 4);
+		ram[0] = (uint8_t)i;
+		(void)ram[1];
+		usleep(2000);
+	}
+	atomic_store(&sh->result[slot], ampl_soc_check(soc));
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_shrink_under_attached(void **state)
+{
+	(void)state;
+	char name[64], path[128];
+	soc_name(name, sizeof(name), "shrink");
+	shm_file(path, sizeof(path), name);
+	ampl_soc_destroy(name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	setup_shared();
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork_child();
+		if (kids[k] == 0)
+			_exit(shrink_child(name, k ? "rpu0" : "apu", k ? "apu" : "rpu0", k));
+	}
+	assert_true(wait_until(&sh->ready, 2, BOUND_MS));
+	/* A co-tenant with write access shrinks the file. */
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	atomic_store(&sh->phase, 1);
+	for (int k = 0; k < 2; k++)
+		expect_clean_exit(k ? "rpu0" : "apu", reap(kids[k], BOUND_MS));
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(atomic_load(&sh->result[k]), -EIO);
+	/* A process opening it now is told the image is too small, not killed. */
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), -EINVAL);
+	print_message("open after the shrink: %s\n", ampl_soc_last_error());
+}
+
+/* ---- another user's image ---- */
+
+static void become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		_exit(90);
+}
+
+static void test_other_owner_refused(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to act as a second user (nobody)\n");
+		skip();
+	}
+	char name[64];
+	soc_name(name, sizeof(name), "owner");
+	ampl_soc_destroy(name);
+	/* Another user creates the name first. */
+	pid_t pid = fork_child();
+	if (pid == 0) {
+		become_nobody();
+		_exit(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0) ? 1 : 0);
+	}
+	expect_clean_exit("nobody's soc create", reap(pid, BOUND_MS));
+	struct ampl_soc *soc = NULL;
+	int r = ampl_soc_open(name, &soc);
+	const char *why = ampl_soc_last_error();
+	print_message("open of nobody's image: %d %s\n", r, why);
+	if (!r)
+		track_soc(soc);
+	assert_int_equal(r, -EPERM);
+	assert_non_null(strstr(why, "uid 65534"));
+	assert_non_null(strstr(why, "nobody"));
+	/* ...unless asked. */
+	assert_int_equal(ampl_soc_open_flags(name, AMPL_SOC_ALLOW_OTHER_OWNER, &soc), 0);
+	track_soc(soc);
+	/* The creation of that name by us tells who has it. */
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), -EEXIST);
+	assert_non_null(strstr(ampl_soc_last_error(), "nobody"));
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* Another user cannot remove our SoC, and is told why (it was an empty reason). */
+static void test_destroy_other_user(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to act as a second user (nobody)\n");
+		skip();
+	}
+	char name[64];
+	soc_name(name, sizeof(name), "destroy");
+	ampl_soc_destroy(name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	setup_shared();
+	pid_t pid = fork_child();
+	if (pid == 0) {
+		become_nobody();
+		int r = ampl_soc_destroy(name);
+		const char *why = ampl_soc_last_error();
+		printf("nobody's soc destroy: %d '%s'\n", r, why);
+		_exit(r == -EPERM && strstr(why, "permission denied") && strstr(why, "root") ? 0 : 1);
+	}
+	expect_clean_exit("nobody's soc destroy", reap(pid, BOUND_MS));
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* The image name is opened without following a symbolic link. */
+static void test_symlink_refused(void **state)
+{
+	(void)state;
+	char name[64], link[64], target[128], lpath[128];
+	soc_name(name, sizeof(name), "target");
+	soc_name(link, sizeof(link), "link");
+	shm_file(target, sizeof(target), name);
+	shm_file(lpath, sizeof(lpath), link);
+	ampl_soc_destroy(name);
+	unlink(lpath);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	assert_int_equal(symlink(target, lpath), 0);
+	snprintf(T.links, sizeof(T.links), "%s", lpath);
+	struct ampl_soc *soc;
+	int r = ampl_soc_open(link, &soc);
+	print_message("open through a symbolic link: %d %s\n", r, ampl_soc_last_error());
+	assert_int_equal(r, -ELOOP);
+	assert_non_null(strstr(ampl_soc_last_error(), lpath));
+}
+
+/* ---- a full /dev/shm ---- */
+
+static int full_shm_child(const char *name)
+{
+	if (unshare(CLONE_NEWNS)) {
+		printf("skipped: no private mount namespace (unshare: %s)\n", strerror(errno));
+		return 77;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=1777")) {
+		printf("skipped: cannot mount a small tmpfs on /dev/shm (%s)\n", strerror(errno));
+		return 77;
+	}
+	int r = ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0);
+	const char *why = ampl_soc_last_error();
+	printf("soc create with 16 KiB free: %d %s\n", r, why);
+	char path[128];
+	shm_file(path, sizeof(path), name);
+	bool gone = access(path, F_OK) != 0 && errno == ENOENT;
+	if (r != -ENOSPC || !strstr(why, path) || !strstr(why, "ENOSPC") || !strstr(why, "bytes"))
+		return 1;
+	if (!gone) {
+		printf("the half-made %s was left behind\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_full_shm(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "full");
+	pid_t pid = fork_child();
+	if (pid == 0) {
+		int r = full_shm_child(name);
+		fflush(stdout);
+		_exit(r);
+	}
+	int st = reap(pid, BOUND_MS);
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		skip();
+	expect_clean_exit("soc create on a full /dev/shm", st);
+}
+
+/* ---- a corrupt sleepers word ---- */
+
+static void held_cb(const struct device *dev, void *user, uint32_t id, volatile void *data)
+{
+	(void)dev, (void)user, (void)id, (void)data;
+	atomic_store(&sh->in_cb, 1);
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (atomic_load(&sh->hold) && ampl_now_ns() < end)
+		usleep(200);
+	atomic_store(&sh->in_cb, 0);
+	atomic_fetch_add(&sh->received, 1);
+}
+
+static int sleepers_child(const char *name)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK };
+	const struct device *dev;
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag) ||
+	    ampl_agent_channel(ag, "apu", &dev))
+		return 2;
+	ipm_register_callback(dev, held_cb, NULL);
+	ipm_set_enabled(dev, 1);
+	atomic_store(&sh->ready, 1);
+	while (atomic_load(&sh->phase) == 0)
+		usleep(500);
+	ampl_agent_detach(ag); /* as on SIGTERM: must return */
+	ampl_soc_close(soc);
+	return 0;
+}
+
+/* Wait until the agent's interrupt thread sleeps on its line (blocking mode: sleepers is 1). */
+static bool irq_thread_asleep(struct sim_agent *a)
+{
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (atomic_load(&a->irq.sleepers) != 1 && ampl_now_ns() < end)
+		usleep(200);
+	usleep(2000); /* and has gone into the kernel */
+	return atomic_load(&a->irq.sleepers) == 1;
+}
+
+/* Send @n messages one at a time, each waiting until the receiver counted it. Returns the worst latency (ms). */
+static double send_each(const struct device *dev, unsigned n)
+{
+	double worst = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t before = atomic_load(&sh->received);
+		uint64_t t0 = ampl_now_ns(), end = t0 + (uint64_t)BOUND_MS * 1000000u;
+		int r;
+		while ((r = ipm_send(dev, 0, 0, &i, 4)) == -EBUSY && ampl_now_ns() < end)
+			usleep(200);
+		assert_int_equal(r, 0);
+		while (atomic_load(&sh->received) == before && ampl_now_ns() < end)
+			usleep(200);
+		if (atomic_load(&sh->received) == before)
+			fail_msg("message %u of %u not delivered within %u ms", i + 1, n, BOUND_MS);
+		double ms = (double)(ampl_now_ns() - t0) / 1e6;
+		worst = ms > worst ? ms : worst;
+	}
+	return worst;
+}
+
+static void corrupt_sleepers(uint32_t value)
+{
+	char name[64];
+	soc_name(name, sizeof(name), value ? "sleepf" : "sleep0");
+	ampl_soc_destroy(name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	setup_shared();
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(sleepers_child(name));
+	struct ampl_soc *soc;
+	struct ampl_agent *apu;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	const struct device *dev;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
+	track_agent(apu);
+	assert_int_equal(ampl_agent_channel(apu, "rpu0", &dev), 0);
+	assert_true(wait_until(&sh->ready, 1, BOUND_MS));
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	struct sim_agent *rpu = &soc->img->agents[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "rpu0"))];
+	assert_true(irq_thread_asleep(rpu));
+	if (value == 0) {
+		/* The thread sleeps (the word is 1): a peer zeroes it, so no ring wakes the thread. */
+		atomic_store(&rpu->irq.sleepers, 0);
+	} else {
+		/* While the thread runs (the word is 0) a peer writes 0xffffffff: its next sleep makes it 0. */
+		atomic_store(&sh->hold, 1);
+		uint32_t x = 0;
+		assert_int_equal(ipm_send(dev, 0, 0, &x, 4), 0);
+		assert_true(wait_until(&sh->in_cb, 1, BOUND_MS));
+		atomic_store(&rpu->irq.sleepers, value);
+		atomic_store(&sh->hold, 0);
+		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+		while (atomic_load(&sh->received) < 1 && ampl_now_ns() < end)
+			usleep(200);
+		assert_int_equal(atomic_load(&sh->received), 1);
+		usleep(20000); /* the thread goes back to sleep, with the word at 0 */
+	}
+	double worst = send_each(dev, 20);
+	print_message("sleepers = 0x%x: 20 messages delivered, worst latency %.1f ms\n", value, worst);
+	/* Corrupt it again while the thread sleeps, then stop the process: its detach must return. */
+	usleep(20000);
+	atomic_store(&rpu->irq.sleepers, 0);
+	uint64_t t0 = ampl_now_ns();
+	atomic_store(&sh->phase, 1);
+	int st = reap(pid, BOUND_MS);
+	print_message("detach with a corrupt sleepers word returned after %.1f ms\n", (double)(ampl_now_ns() - t0) / 1e6);
+	expect_clean_exit("rpu0 (detach)", st);
+}
+
+static void test_sleepers_zero(void **state)
+{
+	(void)state;
+	corrupt_sleepers(0);
+}
+
+static void test_sleepers_all_ones(void **state)
+{
+	(void)state;
+	corrupt_sleepers(0xffffffffu);
+}
+
+/* ---- the same agent attached by two processes ---- */
+
+static int holder_child(const char *name)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK };
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+		return 2;
+	atomic_store(&sh->ready, 1);
+	while (atomic_load(&sh->phase) == 0)
+		usleep(500);
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_attach_twice(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "twice");
+	ampl_soc_destroy(name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	setup_shared();
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(holder_child(name));
+	assert_true(wait_until(&sh->ready, 1, BOUND_MS));
+	struct ampl_soc *soc, *soc2;
+	struct ampl_agent *ag = NULL;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK };
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	int r = ampl_agent_attach(soc, "rpu0", &o, &ag);
+	print_message("second attach of rpu0: %d %s\n", r, ampl_soc_last_error());
+	if (!r)
+		track_agent(ag);
+	assert_int_equal(r, -EBUSY);
+	char pidtxt[32];
+	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
+	assert_non_null(strstr(ampl_soc_last_error(), pidtxt));
+	/* The refused attach changed nothing: the holder is still recorded. */
+	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
+	assert_int_equal(ampl_soc_agent_pid(soc, rpu0), pid);
+	/* The holder dies without detaching: taking over is allowed. */
+	kill(pid, SIGKILL);
+	assert_true(reap(pid, BOUND_MS) != -1);
+	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &ag), 0);
+	track_agent(ag);
+	assert_int_equal(ampl_soc_agent_pid(soc, rpu0), getpid());
+	/* A second handle in this process is refused too. */
+	assert_int_equal(ampl_soc_open(name, &soc2), 0);
+	track_soc(soc2);
+	struct ampl_agent *ag2 = NULL;
+	r = ampl_agent_attach(soc2, "rpu0", &o, &ag2);
+	if (!r)
+		track_agent(ag2);
+	assert_int_equal(r, -EBUSY);
+	/* Detach, then attach again: the word was released. */
+	untrack_agent(ag);
+	ampl_agent_detach(ag);
+	assert_int_equal(ampl_agent_attach(soc2, "rpu0", &o, &ag2), 0);
+	track_agent(ag2);
+}
+
+/* ---- a corrupt agent count ---- */
+
+static void test_corrupt_agent_count(void **state)
+{
+	(void)state;
+	char name[64], path[128];
+	soc_name(name, sizeof(name), "count");
+	shm_file(path, sizeof(path), name);
+	ampl_soc_destroy(name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint32_t bad = 7;
+	assert_int_equal(pwrite(fd, &bad, 4, offsetof(struct sim_image, num_agents)), 4);
+	close(fd);
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), -EINVAL);
+	const char *why = ampl_soc_last_error();
+	print_message("%s\n", why);
+	char want[64];
+	snprintf(want, sizeof(want), "(7; a zynqmp image has %u)", ampl_soc_zynqmp.num_agents);
+	assert_non_null(strstr(why, "agent count is corrupt"));
+	assert_non_null(strstr(why, want));
+	assert_null(strstr(why, "unknown profile"));
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (sh) {
+		atomic_store(&sh->hold, 0);
+		atomic_store(&sh->phase, 1);
+	}
+	for (int i = 0; i < 4; i++)
+		if (T.kids[i])
+			(void)reap(T.kids[i], BOUND_MS);
+	for (int i = 0; i < 4; i++)
+		ampl_agent_detach(T.agents[i]);
+	for (int i = 0; i < 4; i++)
+		ampl_soc_close(T.socs[i]);
+	for (int i = 0; i < 4; i++)
+		if (T.names[i][0])
+			ampl_soc_destroy(T.names[i]);
+	if (T.links[0])
+		unlink(T.links);
+	if (sh)
+		munmap(sh, sizeof(*sh));
+	sh = NULL;
+	memset(&T, 0, sizeof(T));
+	return 0;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_shrink_under_attached, teardown),
+		cmocka_unit_test_teardown(test_other_owner_refused, teardown),
+		cmocka_unit_test_teardown(test_destroy_other_user, teardown),
+		cmocka_unit_test_teardown(test_symlink_refused, teardown),
+		cmocka_unit_test_teardown(test_full_shm, teardown),
+		cmocka_unit_test_teardown(test_sleepers_zero, teardown),
+		cmocka_unit_test_teardown(test_sleepers_all_ones, teardown),
+		cmocka_unit_test_teardown(test_attach_twice, teardown),
+		cmocka_unit_test_teardown(test_corrupt_agent_count, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
