@@ -57,6 +57,49 @@ struct ampl_agent;
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size);
 
 /**
+ * struct ampl_soc_create_opts - options of ampl_soc_create_opts().
+ * @backing_path: NULL, or an absolute path of a file that backs part of the SoC's memory: the window
+ *                [@backing_base, @backing_base + size of the file) is that file, mapped by every process that opens
+ *                the SoC instead of the image (an emulator's RAM: QEMU maps the same file as its machine RAM, so
+ *                firmware under it and Linux processes share those regions). Recorded in the image (path, base,
+ *                size); the file must exist, be a regular file of this user (no symbolic link; another user's only
+ *                with AMPL_SOC_ALLOW_OTHER_OWNER in @flags, and each opener needs the flag too), and its size a
+ *                non-zero multiple of 4096. Each reserved-memory region it intersects must lie wholly inside it,
+ *                and it must hold at least one.
+ * @backing_base: the physical address of the file's first byte (4096-aligned)
+ * @flags:        0 or AMPL_SOC_ALLOW_OTHER_OWNER (for the backing file)
+ */
+struct ampl_soc_create_opts {
+	const char *backing_path;
+	uint64_t backing_base;
+	unsigned flags;
+};
+
+/**
+ * ampl_soc_create_opts() - ampl_soc_create() with options (@opts NULL: none).
+ * Return: as ampl_soc_create(); for the backing: -EINVAL (relative or too long a path, an unaligned base, a size
+ * that is not a multiple of 4096, a window that cuts a region or holds none: the last error names the region);
+ * -ENOENT, -ELOOP, -EPERM, -EACCES (the file, as ampl_soc_open() words them for an image).
+ */
+int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size,
+			 const struct ampl_soc_create_opts *opts);
+
+/**
+ * struct ampl_soc_backing - the file backing part of a SoC's memory (ampl_soc_backing()).
+ * @path: the file; @base: physical address of its first byte; @size: its size; @map: this process's mapping of all
+ * of it (window offset 0 = @base). Pointers valid until ampl_soc_close().
+ */
+struct ampl_soc_backing {
+	const char *path;
+	uint64_t base;
+	uint64_t size;
+	volatile void *map;
+};
+
+/** ampl_soc_backing() - the SoC's backing file. Return: 0; -ENOENT (the SoC has none); -EINVAL (NULL). */
+int ampl_soc_backing(const struct ampl_soc *soc, struct ampl_soc_backing *out);
+
+/**
  * ampl_soc_destroy() - remove the image by name. Attached processes keep their mapping.
  * Return: 0; -ENOENT; -EINVAL (bad name); -EPERM or -EACCES (another user's image: the last error names its owner);
  * -errno.
@@ -73,7 +116,8 @@ int ampl_soc_destroy(const char *name);
  * user, unless @flags has AMPL_SOC_ALLOW_OTHER_OWNER: a file another user owns can be shrunk or rewritten by that
  * user at any time, and a name can be taken by anyone first. Whatever happens to the file later, no access to the
  * mapping kills the process: if the file shrinks, the part past its end reads as zeros from then on and the SoC
- * reports itself damaged (ampl_soc_check()).
+ * reports itself damaged (ampl_soc_check()). A SoC created with a backing file maps that file too, under the
+ * same rules (ampl_soc_create_opts()); it must still have the size recorded at creation.
  * Return: 0; -ENOENT; -EINVAL (bad name or flags, not a regular file, not a SoC image, wrong version, corrupt
  * header); -ELOOP (the name is a symbolic link); -EPERM (another user's image, without the flag); -EACCES; -EMFILE
  * (too many images mapped by this process); -ENOMEM; -errno. The last error says which, naming the file and, for
@@ -108,7 +152,8 @@ const char *ampl_soc_last_error(void);
 
 /**
  * ampl_soc_phys() - the host pointer for a physical address range of the SoC's memory (IPI buffer RAM or a
- * reserved-memory region). Return: NULL if [addr, addr+len) is not entirely inside one memory region.
+ * reserved-memory region): in the image, or in the backing file's mapping for a region inside its window.
+ * Return: NULL if [addr, addr+len) is not entirely inside one memory region.
  */
 volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t len);
 

@@ -89,7 +89,98 @@ static int mu_owners(const struct ampl_soc_profile *p, bool side_b, uint32_t own
 	return 0;
 }
 
+/*
+ * Map the backing file @path with the image's rules (no symbolic link, a regular file of this user unless
+ * @any_owner, not empty); the last error words a refusal as ampl_soc_open() does for an image. @what: "SoC 'x'".
+ */
+static int backing_map(const char *what, const char *path, bool any_owner, void **base, size_t *size)
+{
+	uint32_t owner = 0;
+	char who[128], me[128];
+	int ret = ampl_shm_attach_path(path, any_owner ? AMPL_SHM_ANY_OWNER : 0u, base, size, &owner);
+	if (!ret)
+		return 0;
+	user_name(owner, who, sizeof(who));
+	if (ret == -ENOENT)
+		return sim_error(ret, "%s: backing file %s does not exist", what, path);
+	if (ret == -ELOOP)
+		return sim_error(ret, "%s: backing file %s is a symbolic link, which is never followed", what, path);
+	if (ret == -ENOTSUP)
+		return sim_error(-EINVAL, "%s: backing file %s is not a regular file", what, path);
+	if (ret == -EPERM) {
+		user_name((uint32_t)geteuid(), me, sizeof(me));
+		return sim_error(ret, "%s: backing file %s belongs to %s, not to %s; its owner can shrink or rewrite it "
+				 "at any time, so it is refused (AMPL_SOC_ALLOW_OTHER_OWNER, amplink --allow-other-owner, "
+				 "to use it anyway)", what, path, who, me);
+	}
+	if (ret == -EINVAL)
+		return sim_error(ret, "%s: backing file %s is empty", what, path);
+	if (ret == -EACCES)
+		return sim_error(ret, "%s: permission denied on backing file %s, which belongs to %s", what, path, who);
+	return sim_error(ret, "%s: cannot map backing file %s: %s", what, path, strerror(-ret));
+}
+
+/*
+ * The backing window of @opts over the memory map @mems: checks the file and the window, marks the regions inside
+ * it as backed (their offset then in the file). 0, or the error with the last error set.
+ */
+static int backing_plan(const char *name, const struct ampl_soc_create_opts *opts, struct sim_mem *mems, unsigned nm,
+			struct sim_backing *b)
+{
+	char what[128];
+	snprintf(what, sizeof(what), "SoC '%s'", name);
+	const char *path = opts->backing_path;
+	if (path[0] != '/')
+		return sim_error(-EINVAL, "%s: backing file '%s' must be an absolute path (every process opens it)",
+				 what, path);
+	if (strlen(path) >= sizeof(b->path))
+		return sim_error(-EINVAL, "%s: backing file path longer than %zu characters", what, sizeof(b->path) - 1);
+	if (opts->backing_base % SIM_PAGE)
+		return sim_error(-EINVAL, "%s: backing base 0x%llx is not a multiple of the %u-byte page", what,
+				 (unsigned long long)opts->backing_base, SIM_PAGE);
+	void *map;
+	size_t size;
+	int ret = backing_map(what, path, opts->flags & AMPL_SOC_ALLOW_OTHER_OWNER, &map, &size);
+	if (ret)
+		return ret;
+	ampl_shm_detach(map, size);
+	if (size % SIM_PAGE || size > SIM_MAX_IMAGE)
+		return sim_error(-EINVAL, "%s: backing file %s has %zu bytes: not a multiple of the %u-byte page%s", what,
+				 path, size, SIM_PAGE, size > SIM_MAX_IMAGE ? ", or larger than 1 GiB" : "");
+	uint64_t lo = opts->backing_base, hi = lo + size;
+	if (hi < lo)
+		return sim_error(-EINVAL, "%s: backing window 0x%llx + 0x%zx wraps around", what,
+				 (unsigned long long)lo, size);
+	unsigned held = 0;
+	for (unsigned i = 0; i < nm; i++) {
+		uint64_t a = mems[i].phys, z = mems[i].phys + mems[i].size;
+		if (z <= lo || a >= hi)
+			continue;
+		if (a < lo || z > hi)
+			return sim_error(-EINVAL, "%s: backing window [0x%llx, 0x%llx) of %s cuts memory region %s "
+					 "[0x%llx, 0x%llx): a window must hold each region it touches whole", what,
+					 (unsigned long long)lo, (unsigned long long)hi, path, mems[i].name,
+					 (unsigned long long)a, (unsigned long long)z);
+		mems[i].backed = 1;
+		mems[i].off = a - lo;
+		held++;
+	}
+	if (!held)
+		return sim_error(-EINVAL, "%s: backing window [0x%llx, 0x%llx) of %s holds no memory region", what,
+				 (unsigned long long)lo, (unsigned long long)hi, path);
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	b->phys = lo;
+	b->size = size;
+	return 0;
+}
+
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size)
+{
+	return ampl_soc_create_opts(name, profile, dtb, dtb_size, NULL);
+}
+
+int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size,
+			 const struct ampl_soc_create_opts *opts)
 {
 	last_error[0] = 0;
 	if (ampl_shm_name_valid(name))
@@ -189,7 +280,20 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 		ret = sim_error(-EINVAL, "memory region %s: %s", mems[bad].name, why);
 		goto out;
 	}
+	struct sim_backing backing;
+	memset(&backing, 0, sizeof(backing));
+	if (opts && (opts->flags & ~AMPL_SOC_ALLOW_OTHER_OWNER)) {
+		ret = sim_error(-EINVAL, "bad create flags");
+		goto out;
+	}
+	if (opts && opts->backing_path) {
+		ret = backing_plan(name, opts, mems, nm, &backing);
+		if (ret)
+			goto out;
+	}
 	for (unsigned i = 0; i < nm; i++) {
+		if (mems[i].backed)
+			continue; /* in the backing file: no room in the image */
 		if (mems[i].size > SIM_MAX_IMAGE) {
 			ret = sim_error(-EINVAL, "memory region %s: size 0x%llx is larger than the image", mems[i].name,
 					(unsigned long long)mems[i].size);
@@ -235,6 +339,7 @@ int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, co
 	img->num_agents = profile->num_agents;
 	img->num_mems = nm;
 	memcpy(img->mems, mems, sizeof(mems));
+	img->backing = backing;
 	img->num_mus = nmu;
 	memcpy(img->mu_cfg, mus, sizeof(mus));
 	img->dtb_off = dtb_off;
@@ -305,8 +410,21 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 		if (m->owner[0] >= img->num_agents || m->owner[1] >= img->num_agents || m->owner[0] == m->owner[1])
 			return sim_error(-EINVAL, "SoC '%s': Messaging Unit %u has bad side owners", name, i);
 	}
+	const struct sim_backing *b = &img->backing;
+	bool has_backing = b->path[0] != 0;
+	if (has_backing && (b->path[0] != '/' || !memchr(b->path, 0, sizeof(b->path)) || !b->size ||
+			    b->size % SIM_PAGE || b->size > SIM_MAX_IMAGE || b->phys % SIM_PAGE ||
+			    b->phys + b->size < b->phys))
+		return sim_error(-EINVAL, "SoC '%s': bad backing file record", name);
 	for (unsigned i = 0; i < img->num_mems; i++) {
 		const struct sim_mem *m = &img->mems[i];
+		if (m->backed) {
+			if (!has_backing || m->phys < b->phys || m->off != m->phys - b->phys || m->off > b->size ||
+			    m->size > b->size - m->off)
+				return sim_error(-EINVAL, "SoC '%s': memory region %u lies outside its backing file", name,
+						 i);
+			continue;
+		}
 		if (m->off > size || m->size > size - m->off)
 			return sim_error(-EINVAL, "SoC '%s': memory region %u lies outside the image", name, i);
 	}
@@ -367,6 +485,24 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 		ampl_shm_detach(base, size);
 		return sim_error(-ENOMEM, "out of memory");
 	}
+	if (hdr.backing.path[0]) {
+		char what[128];
+		size_t bsize = 0;
+		snprintf(what, sizeof(what), "SoC '%s'", name);
+		ret = backing_map(what, hdr.backing.path, flags & AMPL_SOC_ALLOW_OTHER_OWNER, &soc->backing_map, &bsize);
+		if (!ret && bsize != hdr.backing.size) {
+			ampl_shm_detach(soc->backing_map, bsize);
+			ret = sim_error(-EINVAL, "SoC '%s': backing file %s has %zu bytes, %llu when the SoC was created "
+					"(recreate the SoC for the new file)", name, hdr.backing.path, bsize,
+					(unsigned long long)hdr.backing.size);
+		}
+		if (ret) {
+			free(soc);
+			ampl_shm_detach(base, size);
+			return ret;
+		}
+		soc->backing = hdr.backing;
+	}
 	soc->img = base;
 	soc->size = size;
 	soc->num_mems = hdr.num_mems;
@@ -401,7 +537,7 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 
 bool sim_damaged(const struct ampl_soc *soc)
 {
-	return ampl_shm_damaged(soc->img);
+	return ampl_shm_damaged(soc->img) || (soc->backing_map && ampl_shm_damaged(soc->backing_map));
 }
 
 int sim_damaged_error(const struct ampl_soc *soc)
@@ -423,6 +559,8 @@ void ampl_soc_close(struct ampl_soc *soc)
 {
 	if (!soc)
 		return;
+	if (soc->backing_map)
+		ampl_shm_detach(soc->backing_map, (size_t)soc->backing.size);
 	ampl_shm_detach(soc->img, soc->size);
 	free(soc);
 }
@@ -454,9 +592,23 @@ volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t l
 	for (unsigned i = 0; i < soc->num_mems; i++) {
 		const struct sim_mem *m = &soc->mems[i];
 		if (addr >= m->phys && addr - m->phys <= m->size && len <= m->size - (addr - m->phys))
-			return (volatile char *)soc->img + m->off + (addr - m->phys);
+			return (volatile char *)(m->backed ? soc->backing_map : (void *)soc->img) + m->off +
+			       (addr - m->phys);
 	}
 	return NULL;
+}
+
+int ampl_soc_backing(const struct ampl_soc *soc, struct ampl_soc_backing *out)
+{
+	if (!soc || !out)
+		return -EINVAL;
+	if (!soc->backing_map)
+		return -ENOENT;
+	out->path = soc->backing.path;
+	out->base = soc->backing.phys;
+	out->size = soc->backing.size;
+	out->map = soc->backing_map;
+	return 0;
 }
 
 int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs)

@@ -7,7 +7,8 @@
  *   |  Messaging Units)         |   the agents)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
- *   | reserved-memory regions   |   at their devicetree addresses (mems[1..])
+ *   | reserved-memory regions   |   at their devicetree addresses (mems[1..]); a region inside the backing
+ *   |                           |   file's window lives in that file instead (sim_mem.backed, no image space)
  *   +---------------------------+ dtb_off
  *   | the board's DTB           |
  *   +---------------------------+ image_size
@@ -24,7 +25,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 4u
+#define SIM_LAYOUT_VERSION 5u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -63,7 +64,16 @@ struct sim_mem {
 	char name[64];
 	uint64_t phys;
 	uint64_t size;
-	uint64_t off; /* offset in the image */
+	uint64_t off;    /* offset in the image, or in the backing file when backed */
+	uint32_t backed; /* 1: the region lies in the backing file's window (off = phys - backing.phys) */
+	uint32_t pad;
+};
+
+/* A file that backs a window of physical memory (an emulator's RAM): written once at creation. */
+struct sim_backing {
+	char path[256]; /* absolute; "" if the SoC has no backing */
+	uint64_t phys;  /* physical address of the file's first byte, page-aligned */
+	uint64_t size;  /* the file's size at creation, a multiple of SIM_PAGE */
 };
 
 /* One Messaging Unit: what the devicetree said, written once at creation (part of the validated header). */
@@ -100,6 +110,7 @@ struct sim_image {
 	uint64_t dtb_off;
 	uint64_t dtb_size;
 	struct sim_mem mems[SIM_MAX_MEMS];
+	struct sim_backing backing;
 	uint32_t num_mus;
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
@@ -128,6 +139,8 @@ struct ampl_soc {
 	unsigned num_mems;
 	struct sim_mem mems[SIM_MAX_MEMS];
 	uint64_t dtb_off, dtb_size;
+	struct sim_backing backing; /* validated snapshot; backing.path[0] == 0 if none */
+	void *backing_map;          /* this process's mapping of the backing file (backing.size bytes) */
 	const struct ampl_soc_profile *profile;
 	char name[AMPL_SHM_NAME_MAX + 1];
 	int8_t idx_by_bit[32]; /* agent index for each IPI bit, -1 if none */

@@ -13,6 +13,8 @@ cleanup() {
 	"$amp" soc destroy "$soc-v" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-demo" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-n" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-bk" >/dev/null 2>&1
+	rm -f "/dev/shm/amplink-clitest-backing.$$"
 	rm -rf "$tmp"
 	jobs -p | xargs -r kill 2>/dev/null
 }
@@ -447,6 +449,27 @@ expect "imx destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
 expect "imx from the seed" 0 "created SoC $mx \(imx, .*imx-mu.dts" -- "$amp" soc create --dts "$src/dts/seeds/imx-mu.dts" "$mx"
 expect "imx seed show" 0 "/ipm@40028000 at 0x40028000" -- "$amp" soc show "$mx"
 expect "imx seed destroy" 0 "destroyed SoC $mx" -- "$amp" soc destroy "$mx"
+
+# Memory backed by an external file (an emulator's RAM): soc create --backing FILE@BASE.
+bk="/dev/shm/amplink-clitest-backing.$$"
+truncate -s 16M "$bk"
+expect "soc create --backing" 0 "memory from 0x3ecf0000 backed by $bk" -- "$amp" soc create --backing "$bk@0x3ecf0000" "$soc-bk"
+expect "soc show --backing" 0 "memory \[0x3ecf0000, 0x3fcf0000\) backed by $bk" -- "$amp" soc show "$soc-bk"
+expect "destroy backed" 0 "destroyed SoC $soc-bk" -- "$amp" soc destroy "$soc-bk"
+expect "--backing cuts a region" 1 "cuts memory region shared_ram@3ed00000" -- \
+	"$amp" soc create --backing "$bk@0x3ed10000" "$soc-bk"
+expect "--backing holds nothing" 1 "holds no memory region" -- "$amp" soc create --backing "$bk@0x10000000" "$soc-bk"
+expect "--backing relative" 1 "must be an absolute path" -- "$amp" soc create --backing "x@0x3ecf0000" "$soc-bk"
+expect "--backing no address" 2 "wants FILE@BASE" -- "$amp" soc create --backing "$bk" "$soc-bk"
+expect "--backing bad address" 2 "'0x3ecg' is not an address" -- "$amp" soc create --backing "$bk@0x3ecg" "$soc-bk"
+ln -s "$bk" "$tmp/bk-link"
+expect "--backing symlink" 1 "symbolic link, which is never followed" -- \
+	"$amp" soc create --backing "$tmp/bk-link@0x3ecf0000" "$soc-bk"
+expect "--backing missing" 1 "does not exist" -- "$amp" soc create --backing "$bk.none@0x3ecf0000" "$soc-bk"
+truncate -s 5000 "$bk"
+expect "--backing odd size" 1 "5000 bytes: not a multiple of the 4096-byte page" -- \
+	"$amp" soc create --backing "$bk@0x3ecf0000" "$soc-bk"
+rm -f "$bk"
 
 # Co-tenants: another user's SoC (root only: the second user is nobody), a full /dev/shm (a private mount namespace
 # with a 16 KiB tmpfs).

@@ -1,6 +1,7 @@
 /* amplink soc create|destroy|list|show */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include <amplink/dt.h>
 
 static const char usage[] =
-	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE [-I DIR]...] NAME\n"
+	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE [-I DIR]...] [--backing FILE@BASE] NAME\n"
 	"       amplink soc destroy NAME\n"
 	"       amplink soc list\n"
 	"       amplink soc show NAME\n"
@@ -23,6 +24,11 @@ static const char usage[] =
 	"         and no IPI node selects it. A .dts goes through the C preprocessor; -I DIR (repeatable) adds a\n"
 	"         folder for its #include <...>, as in amplink dt check.\n"
 	"         The image's pages are allocated at creation: a full /dev/shm fails here, with the size needed.\n"
+	"         --backing FILE@BASE: physical memory [BASE, BASE + size of FILE) is the file FILE (an absolute\n"
+	"         path; an emulator's RAM, e.g. QEMU's memory-backend-file), mapped by every process that opens\n"
+	"         the SoC instead of the image. Each reserved-memory region it touches must lie wholly inside it;\n"
+	"         the file is checked as the image is (regular, this user's, no symbolic link), its size a\n"
+	"         multiple of 4096.\n"
 	"destroy  remove it (attached processes keep their mapping until they exit)\n"
 	"list     the SoCs on this machine (another user's are listed unreadable unless amplink\n"
 	"         --allow-other-owner)\n"
@@ -34,15 +40,31 @@ static int soc_create(int argc, char **argv)
 	static const struct option opts[] = { { "profile", required_argument, NULL, 'p' },
 					      { "dts", required_argument, NULL, 'd' },
 					      { "include", required_argument, NULL, 'I' },
+					      { "backing", required_argument, NULL, 'b' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *profile_name = NULL, *dts = NULL;
+	char backing[512] = "";
+	struct ampl_soc_create_opts copts = { .flags = cli_soc_open_flags };
 	const char *dirs[AMPL_DT_MAX_INCLUDE_DIRS];
 	struct ampl_dt_load_opts load = { .include_dirs = dirs, .num_include_dirs = 0 };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:d:I:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:d:I:b:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b': {
+			const char *at = strrchr(optarg, '@');
+			char *end;
+			if (!at || at == optarg || !at[1] || (size_t)(at - optarg) >= sizeof(backing))
+				return cli_fail(EXIT_USAGE, "soc create", "--backing wants FILE@BASE, got '%s'", optarg);
+			errno = 0;
+			copts.backing_base = strtoull(at + 1, &end, 0);
+			if (errno || *end || at[1] == '-')
+				return cli_fail(EXIT_USAGE, "soc create", "--backing: '%s' is not an address", at + 1);
+			snprintf(backing, sizeof(backing), "%.*s", (int)(at - optarg), optarg);
+			copts.backing_path = backing;
+			break;
+		}
 		case 'p':
 			profile_name = optarg;
 			break;
@@ -92,13 +114,15 @@ static int soc_create(int argc, char **argv)
 	}
 	if (!profile)
 		profile = &ampl_soc_zynqmp;
-	int ret = ampl_soc_create(name, profile, dtb, dtb_size);
+	int ret = ampl_soc_create_opts(name, profile, dtb, dtb_size, &copts);
 	free(dtb);
 	if (ret)
 		return cli_fail(EXIT_FAIL, "soc create", "%s", ampl_soc_last_error());
 	printf("created SoC %s (%s, %s)\n", name, profile->name, dts ? dts : (profile == &ampl_soc_zynqmp ?
 			"built-in board " AMPL_DEFAULT_BOARD_NAME : profile == &ampl_soc_imx ?
 			"one Messaging Unit, ipm0 at 0x40028000" : "no board devicetree"));
+	if (copts.backing_path)
+		printf("  memory from 0x%llx backed by %s\n", (unsigned long long)copts.backing_base, backing);
 	return 0;
 }
 
@@ -190,6 +214,10 @@ static int soc_show(int argc, char **argv)
 		return r;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	printf("SoC %s (%s)\n", ampl_soc_name(soc), p->name);
+	struct ampl_soc_backing bk;
+	if (!ampl_soc_backing(soc, &bk))
+		printf("memory [0x%llx, 0x%llx) backed by %s\n", (unsigned long long)bk.base,
+		       (unsigned long long)(bk.base + bk.size), bk.path);
 	if (!p->valid_mask) { /* no IPI block: the processors, then their Messaging Units */
 		printf("%-10s %s\n", "AGENT", "PID");
 		for (unsigned i = 0; i < p->num_agents; i++)

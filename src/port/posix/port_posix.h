@@ -43,6 +43,13 @@ int ampl_shm_create(const char *name, size_t size, void **base);
  * no AMPL_SHM_ANY_OWNER); -EINVAL (empty); -EMFILE (too many images mapped); -errno.
  */
 int ampl_shm_attach(const char *name, unsigned flags, void **base, size_t *size, uint32_t *owner);
+/**
+ * ampl_shm_attach_path() - ampl_shm_attach() for a file by path (a region backed by another program's file, such
+ * as an emulator's RAM): the same rules (the last component is not followed through a symbolic link; a regular
+ * file of this user unless AMPL_SHM_ANY_OWNER; not empty), the same guard against the file shrinking.
+ * Return: 0; -ELOOP; -ENOTSUP (not a regular file); -EPERM (another user's); -EINVAL (empty); -errno.
+ */
+int ampl_shm_attach_path(const char *path, unsigned flags, void **base, size_t *size, uint32_t *owner);
 /** Unmap an image mapped by ampl_shm_create() or ampl_shm_attach(). */
 void ampl_shm_detach(void *base, size_t size);
 /**

@@ -190,6 +190,13 @@ int ampl_shm_attach(const char *name, unsigned flags, void **base, size_t *size,
 	if (ampl_shm_name_valid(name))
 		return -EINVAL;
 	ampl_shm_path(path, sizeof(path), name);
+	return ampl_shm_attach_path(path, flags, base, size, owner);
+}
+
+int ampl_shm_attach_path(const char *path, unsigned flags, void **base, size_t *size, uint32_t *owner)
+{
+	if (!path || !base || !size)
+		return -EINVAL;
 	/* O_NONBLOCK: a FIFO planted under the name must not block the open (it is refused below). */
 	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
