@@ -81,4 +81,91 @@ _Static_assert(sizeof(struct ampl_emu_boot) == 64, "boot block layout");
 /** Size of the window on QEMU's mps2 boards (QEMU refuses any other size for their RAM backend). */
 #define AMPL_EMU_WINDOW_SIZE 0x1000000u
 
+/*
+ * The mailbox area: the IPI of the virtual SoC carried to firmware under the emulator (src/sim/emu_bridge.c on the
+ * host, firmware/boards/mps2-an386/emu_mbox.c in the firmware). It lies inside the boot block's page, at
+ * AMPL_EMU_MBOX_OFF, so it moves nothing the protocols use, and outside every devicetree region of the SoC (the
+ * window's base is chosen so that its first AMPL_EMU_LINK_SIZE bytes hold no region).
+ *
+ * One channel per remote agent of the firmware's processor (channel i is the i-th agent the bridge was given).
+ * Each direction of a channel is one slot with one sender and one receiver:
+ *
+ *     sender                                        receiver
+ *     req[] (and id) written, then seq + 1, ring --> sees seq != ack: consumes req[] (request mode: writes resp[])
+ *                                               <--  then ack = seq, and rings back (request mode only)
+ *     request mode: done when ack == seq; resp[] is the answer
+ *
+ * Request mode (AMPL_EMU_CHAN_REQUEST) is the IPI with its buffers, for IPM: one request at a time per direction,
+ * as the silicon's one request buffer per pair. Doorbell mode (AMPL_EMU_CHAN_DOORBELL) is the IPI in signalling mode,
+ * for ICMsg and RPMsg: a ring with no data; the receiver records seq (its ack) before it drains, the sender never
+ * waits, rings are counted and never lost.
+ *
+ * Why this shape: every word has exactly one writer (seq, id, req by the sender; ack, resp by the receiver; the
+ * header and modes by the host before the firmware starts), so neither side needs an atomic read-modify-write on
+ * memory the other side writes (the emulator's and the host's atomics do not have to agree), and a reader can check
+ * what it reads: seq - ack is 0 or 1 in request mode (anything else is a protocol error, counted and ignored), a
+ * mode or channel count out of range is refused. Fixed width, little-endian (both ends are).
+ */
+
+/** Where the mailbox area starts in the window (inside the boot block's AMPL_EMU_BOOT_SIZE). */
+#define AMPL_EMU_MBOX_OFF 0x100u
+/** Wire version of the mailbox area ("EMB1"). */
+#define AMPL_EMU_MBOX_MAGIC 0x31424d45u
+/** Channels in the mailbox area, and bytes of one message (the IPI's buffer size). */
+#define AMPL_EMU_MBOX_CHANS 4u
+#define AMPL_EMU_MBOX_DATA 32u
+
+/** Channel modes (struct ampl_emu_mbox_chan.mode). */
+#define AMPL_EMU_CHAN_UNUSED 0u
+#define AMPL_EMU_CHAN_REQUEST 1u  /* 32-byte request, 32-byte response, acknowledged */
+#define AMPL_EMU_CHAN_DOORBELL 2u /* a ring without data, never waited for */
+
+/** Bytes at the window's start that belong to the link (boot block and mailbox area): no SoC region there. */
+#define AMPL_EMU_LINK_SIZE 0x10000u
+
+/**
+ * The window's physical base on the virtual SoC's default board (zynqmp-apu-rpu0): AMPL_EMU_LINK_SIZE below its
+ * first reserved-memory region (shared_ram@3ed00000), so the link's page is outside every region and all the
+ * board's regions (0x3ed00000-0x3edc0000) are inside the 16 MiB window: region at P is window offset P - base,
+ * guest address 0x21000000 + P - base.
+ */
+#define AMPL_EMU_DEFAULT_BOARD_BASE 0x3ecf0000u
+
+/** One direction of one channel. @seq, @id, @req: the sender. @ack, @resp: the receiver. */
+struct ampl_emu_slot {
+	_Atomic uint32_t seq;
+	_Atomic uint32_t ack;
+	uint32_t id;
+	uint32_t reserved;
+	uint8_t req[AMPL_EMU_MBOX_DATA];
+	uint8_t resp[AMPL_EMU_MBOX_DATA];
+};
+
+/**
+ * struct ampl_emu_mbox_chan - one channel. @mode: the host, before the firmware starts; @peer: 0 (reserved).
+ * @to_fw: the host sends, the firmware receives. @to_host: the reverse.
+ */
+struct ampl_emu_mbox_chan {
+	uint32_t mode;
+	uint32_t peer;
+	uint32_t reserved[2];
+	struct ampl_emu_slot to_fw;
+	struct ampl_emu_slot to_host;
+};
+
+/** struct ampl_emu_mbox - at window offset AMPL_EMU_MBOX_OFF. @magic (written last), @num_chans: the host. */
+struct ampl_emu_mbox {
+	uint32_t magic;
+	uint32_t num_chans;
+	uint32_t reserved[2];
+	struct ampl_emu_mbox_chan chans[AMPL_EMU_MBOX_CHANS];
+};
+
+_Static_assert(sizeof(struct ampl_emu_slot) == 80, "mailbox layout");
+_Static_assert(sizeof(struct ampl_emu_mbox_chan) == 176, "mailbox layout");
+_Static_assert(offsetof(struct ampl_emu_mbox, chans) == 16, "mailbox layout");
+_Static_assert(AMPL_EMU_MBOX_OFF >= sizeof(struct ampl_emu_boot) &&
+		       AMPL_EMU_MBOX_OFF + sizeof(struct ampl_emu_mbox) <= AMPL_EMU_BOOT_SIZE,
+	       "the mailbox area fits in the boot block's page");
+
 #endif /* AMPLINK_EMU_H */

@@ -36,6 +36,8 @@
 /** The Debian package that has the emulator (named in the error when it is missing). */
 #define AMPL_EMU_QEMU_PACKAGE "qemu-system-arm"
 
+struct ampl_emu_qemu;
+
 /**
  * struct ampl_emu_qemu_config - what to run.
  * @qemu:     the emulator; NULL: $AMPL_QEMU, else "qemu-system-arm" from PATH
@@ -44,6 +46,9 @@
  * @doorbell: AMPL_EMU_DOORBELL_IRQ or AMPL_EMU_DOORBELL_POLL, written in the boot block before start
  * @ready_timeout_ms: how long the firmware may take to say READY (0: 20 s)
  * @quiet:    QEMU's standard output (the firmware's semihosting prints) goes to /dev/null
+ * @prepare:  if not NULL, called with the new window (its file's path in q->shm_path, the boot block written)
+ *            before QEMU starts: the place to create a virtual SoC backed by the file and to write the mailbox
+ *            area (src/sim/emu_bridge.h). A non-zero return stops the start with that error.
  */
 struct ampl_emu_qemu_config {
 	const char *qemu;
@@ -52,6 +57,8 @@ struct ampl_emu_qemu_config {
 	uint32_t doorbell;
 	uint32_t ready_timeout_ms;
 	bool quiet;
+	int (*prepare)(struct ampl_emu_qemu *q, void *arg);
+	void *prepare_arg;
 };
 
 /**

@@ -313,6 +313,11 @@ int ampl_emu_qemu_start(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_conf
 		snprintf(err, err_len, "creating the window file: %s", strerror(-r));
 		goto fail;
 	}
+	if (cfg->prepare && (r = cfg->prepare(q, cfg->prepare_arg)) != 0) {
+		if (!err[0])
+			snprintf(err, err_len, "preparing the window: %s", strerror(r < 0 ? -r : r));
+		goto fail;
+	}
 	r = spawn(q, cfg, err, err_len);
 	if (!r)
 		r = connect_serial(q, err, err_len);

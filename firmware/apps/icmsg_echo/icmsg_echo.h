@@ -15,10 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef ECHO_VIA_SOC
+/*
+ * Through the virtual SoC (icmsg_echo_soc.elf): the rings are the default board's ICMsg regions, in a window based
+ * at AMPL_EMU_DEFAULT_BOARD_BASE (icmsg_apu_tx@3ed40000 and icmsg_rpu0_tx@3ed48000, 0x8000 each, dcache-alignment
+ * 64), and the doorbell is the IPI carried by the bridge (mailbox channel 0, doorbell mode).
+ */
+#define ECHO_RING_TO_FW 0x50000u   /* icmsg_apu_tx: the APU writes */
+#define ECHO_RING_TO_HOST 0x58000u /* icmsg_rpu0_tx: RPU0 writes */
+#define ECHO_RING_SIZE 0x8000u
+#define ECHO_DCACHE_ALIGN 64u
+#else
 /* Window layout after the boot block (offsets from the window's start; 16-byte aligned). */
 #define ECHO_RING_TO_FW 0x1000u   /* the host writes, the firmware reads */
 #define ECHO_RING_TO_HOST 0x5000u /* the firmware writes, the host reads */
 #define ECHO_RING_SIZE 0x4000u
+#define ECHO_DCACHE_ALIGN 0u
+#endif
 #define ECHO_RX_BUF 512u          /* each side's receive buffer (its largest packet) */
 
 /* Message: 8-byte header, payload, 4-byte FNV-1a of header and payload. */

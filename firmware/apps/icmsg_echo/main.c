@@ -25,6 +25,22 @@ static const struct emu_doorbell_config db_cfg = {
 };
 static struct emu_doorbell db;
 
+#ifdef ECHO_VIA_SOC
+#include "emu_mbox.h"
+/* The IPI to the APU, carried by the host's bridge (mailbox channel 0, doorbell mode). */
+static const struct emu_mbox_config mb_cfg = {
+	.area = (struct ampl_emu_mbox *)(void *)(__shm_start + AMPL_EMU_MBOX_OFF),
+	.db = &db,
+	.node = "/emu-mbox",
+};
+static struct emu_mbox mb;
+#define ECHO_TX_CHAN (&mb.chans[0])
+#define ECHO_RX_CHAN (&mb.chans[1])
+#else
+#define ECHO_TX_CHAN (&db.chans[EMU_DOORBELL_TX])
+#define ECHO_RX_CHAN (&db.chans[EMU_DOORBELL_RX])
+#endif
+
 static uint8_t rx_buf[ECHO_RX_BUF];
 
 static const struct ipc_icmsg_config ipc0_config = {
@@ -33,10 +49,11 @@ static const struct ipc_icmsg_config ipc0_config = {
 		.tx_size = ECHO_RING_SIZE,
 		.rx_mem = __shm_start + ECHO_RING_TO_FW,
 		.rx_size = ECHO_RING_SIZE,
+		.dcache_alignment = ECHO_DCACHE_ALIGN,
 		.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
 		.size_ext = true, /* both ends tell their receive limit (amplink,max-packet-ext) */
-		.tx_chan = &db.chans[EMU_DOORBELL_TX],
-		.rx_chan = &db.chans[EMU_DOORBELL_RX],
+		.tx_chan = ECHO_TX_CHAN,
+		.rx_chan = ECHO_RX_CHAN,
 		.rx_buf = rx_buf,
 		.rx_buf_size = sizeof(rx_buf),
 	},
@@ -116,6 +133,12 @@ int main(void)
 		return ECHO_EXIT_BAD_MODE;
 	}
 	int r = emu_doorbell_init(&db, &db_cfg, mode);
+#ifdef ECHO_VIA_SOC
+	if (!r)
+		r = emu_mbox_init(&mb, &mb_cfg);
+	if (!r && emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_DOORBELL)
+		r = -EINVAL;
+#endif
 	if (!r)
 		r = ipc_service_open_instance(&ipc0);
 	if (!r)
@@ -129,8 +152,12 @@ int main(void)
 						 : "icmsg_echo: ready, doorbell polled\n");
 
 	while (!stop_requested(NULL)) {
-		if (mode == AMPL_EMU_DOORBELL_POLL)
+		if (mode == AMPL_EMU_DOORBELL_POLL) {
 			(void)emu_doorbell_poll(&db);
+#ifdef ECHO_VIA_SOC
+			(void)mbox_poll_all(); /* TX done of the rings to the host */
+#endif
+		}
 		else
 			board_idle(stop_requested, NULL);
 	}

@@ -1,0 +1,68 @@
+/*
+ * The IPM echo firmware and its host peers (amplink demo --firmware, tests/firmware/test_fw_bridge.c): the message
+ * format of `amplink demo`'s IPM backend, answered through the IPI response buffer. Portable; little-endian words.
+ *
+ *   request  (32 bytes): seq, 6 payload words, FNV-1a of the first 7 words
+ *   response (32 bytes): seq, the payload words inverted, FNV-1a of the first 7 response words
+ *   a request with seq IPM_ECHO_STOP_SEQ is acknowledged without a response and counted (the demo's STOP)
+ */
+#ifndef IPM_ECHO_H
+#define IPM_ECHO_H
+
+#include <stdint.h>
+
+#define IPM_ECHO_WORDS 8u
+#define IPM_ECHO_STOP_SEQ 0xFFFFFFFFu
+
+/* The firmware's words in the boot block (struct ampl_emu_boot.app). */
+#define IPM_ECHO_APP_REQS 0u  /* requests answered */
+#define IPM_ECHO_APP_BAD 1u   /* requests with a bad checksum or an unexpected sequence number */
+#define IPM_ECHO_APP_STOPS 2u /* STOP requests */
+#define IPM_ECHO_APP_PROTO 3u /* protocol errors the mailbox saw in the host's words */
+
+/* Exit codes. */
+#define IPM_ECHO_EXIT_OK 0
+#define IPM_ECHO_EXIT_NO_HOST 1 /* no boot block or no mailbox area: not started by the bridge */
+#define IPM_ECHO_EXIT_INIT 3    /* the doorbell or the mailbox failed to start */
+#define IPM_ECHO_EXIT_ERRORS 4  /* bad requests */
+
+static inline uint32_t ipm_echo_sum(const uint32_t *w, unsigned n)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < n; i++)
+		h = (h ^ w[i]) * 16777619u;
+	return h;
+}
+
+/** Fill @req for sequence number @seq (payload from the xorshift state *@x). */
+static inline void ipm_echo_request(uint32_t req[IPM_ECHO_WORDS], uint32_t seq, uint32_t *x)
+{
+	req[0] = seq;
+	for (unsigned k = 1; k < 7; k++) {
+		*x ^= *x << 13, *x ^= *x >> 17, *x ^= *x << 5;
+		req[k] = *x;
+	}
+	req[7] = ipm_echo_sum(req, 7);
+}
+
+/** The response to @req. */
+static inline void ipm_echo_answer(const uint32_t req[IPM_ECHO_WORDS], uint32_t resp[IPM_ECHO_WORDS])
+{
+	resp[0] = req[0];
+	for (unsigned k = 1; k < 7; k++)
+		resp[k] = ~req[k];
+	resp[7] = ipm_echo_sum(resp, 7);
+}
+
+/** True if @resp answers @req. */
+static inline int ipm_echo_check(const uint32_t req[IPM_ECHO_WORDS], const uint32_t resp[IPM_ECHO_WORDS])
+{
+	if (resp[0] != req[0] || resp[7] != ipm_echo_sum(resp, 7))
+		return 0;
+	for (unsigned k = 1; k < 7; k++)
+		if (resp[k] != ~req[k])
+			return 0;
+	return 1;
+}
+
+#endif /* IPM_ECHO_H */

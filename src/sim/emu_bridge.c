@@ -1,0 +1,273 @@
+/*
+ * The bridge between the virtual SoC's IPI and firmware under the emulator: see emu_bridge.h, and <amplink/emu.h>
+ * for the mailbox area.
+ */
+#include "sim/emu_bridge.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <amplink/mailbox_client.h>
+
+#include "sim/image.h"
+
+static void ring_fw(struct ampl_emu_bridge *b)
+{
+	struct mbox_chan *tx = &b->link.chans[0];
+	(void)mbox_client_tx_busy(tx); /* completes the previous ring (done at once), so this one goes out now */
+	if (mbox_send_message(tx, NULL) < 0)
+		atomic_fetch_add(&b->errors, 1u);
+}
+
+/* A request of the remote held for the firmware: acknowledge it once the firmware has. Under the lock. */
+static void finish_request(struct ampl_emu_bridge_chan *c)
+{
+	struct ampl_emu_slot *s = &c->b->area->chans[c->idx].to_fw;
+	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	if (!c->held || atomic_load_explicit(&s->ack, memory_order_acquire) != seq)
+		return;
+	uint8_t resp[AMPL_EMU_MBOX_DATA];
+	memcpy(resp, s->resp, sizeof(resp));
+	xlnx_ipi_mbox_response_write(c->rx, resp, sizeof(resp));
+	c->held = false;
+	xlnx_ipi_mbox_ack(c->rx); /* the remote's ipm_send(wait) returns now, the response in place */
+}
+
+/* The agent's interrupt context: a request or doorbell from the remote. */
+static void on_ipi_rx(struct mbox_client *cl, void *mssg)
+{
+	struct ampl_emu_bridge_chan *c = AMPL_CONTAINER_OF(cl, struct ampl_emu_bridge_chan, cl);
+	struct ampl_emu_bridge *b = c->b;
+	struct ampl_emu_slot *s = &b->area->chans[c->idx].to_fw;
+
+	pthread_mutex_lock(&b->lock);
+	if (c->mode == AMPL_EMU_CHAN_REQUEST) {
+		const struct zynqmp_ipi_message *m = mssg;
+		if (!m || c->held) { /* a doorbell on a request channel, or a second request while one is held */
+			atomic_fetch_add(&b->errors, 1u);
+			pthread_mutex_unlock(&b->lock);
+			return;
+		}
+		xlnx_ipi_mbox_hold(c->rx);
+		memset(s->req, 0, sizeof(s->req));
+		memcpy(s->req, m->data, m->len < sizeof(s->req) ? m->len : sizeof(s->req));
+		s->id = 0;
+		c->held = true;
+	}
+	/* Release: the request (or what the remote wrote in the rings before its doorbell) is seen with seq. */
+	atomic_store_explicit(&s->seq, atomic_load_explicit(&s->seq, memory_order_relaxed) + 1u,
+			      memory_order_release);
+	atomic_fetch_add(&b->to_fw, 1u);
+	ring_fw(b);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* The framework: the firmware's request went through the IPI (request mode only). */
+static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
+{
+	struct ampl_emu_bridge_chan *c = AMPL_CONTAINER_OF(cl, struct ampl_emu_bridge_chan, cl);
+	struct ampl_emu_bridge *b = c->b;
+	struct ampl_emu_slot *s = &b->area->chans[c->idx].to_host;
+
+	if (!mssg)
+		return; /* a doorbell */
+	pthread_mutex_lock(&b->lock);
+	if (r)
+		atomic_fetch_add(&b->errors, 1u);
+	uint8_t resp[AMPL_EMU_MBOX_DATA] = { 0 };
+	if (!r)
+		xlnx_ipi_mbox_response_read(c->tx, resp, sizeof(resp));
+	memcpy(s->resp, resp, sizeof(resp));
+	atomic_store_explicit(&s->ack, c->fw_seen, memory_order_release);
+	c->fw_req_busy = false;
+	ring_fw(b);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* The host doorbell's receive thread: the firmware rang. Re-read every channel. */
+static void on_fw_ring(struct mbox_client *cl, void *mssg)
+{
+	struct ampl_emu_bridge *b = AMPL_CONTAINER_OF(cl, struct ampl_emu_bridge, ring_cl);
+
+	(void)mssg;
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < b->num; i++) {
+		struct ampl_emu_bridge_chan *c = &b->ch[i];
+		struct ampl_emu_slot *s = &b->area->chans[i].to_host;
+		if (c->mode == AMPL_EMU_CHAN_REQUEST)
+			finish_request(c);
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (seq == c->fw_seen)
+			continue;
+		if (c->mode == AMPL_EMU_CHAN_DOORBELL) {
+			c->fw_seen = seq;
+			atomic_fetch_add(&b->to_host, 1u);
+			(void)mbox_client_tx_busy(c->tx);
+			if (mbox_send_message(c->tx, NULL) < 0)
+				atomic_fetch_add(&b->errors, 1u);
+			continue;
+		}
+		if (c->fw_req_busy)
+			continue; /* one at a time, as the IPI: the next after this one's acknowledgement */
+		if (seq - c->fw_seen != 1u)
+			atomic_fetch_add(&b->errors, 1u); /* the firmware has one request in flight: count, take it */
+		c->fw_seen = seq;
+		c->txmsg.len = AMPL_EMU_MBOX_DATA;
+		memcpy(c->txmsg.data, s->req, AMPL_EMU_MBOX_DATA);
+		c->fw_req_busy = true;
+		atomic_fetch_add(&b->to_host, 1u);
+		if (mbox_send_message(c->tx, &c->txmsg) < 0) {
+			c->fw_req_busy = false;
+			atomic_fetch_add(&b->errors, 1u);
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+int ampl_emu_bridge_write_mbox(void *window, const struct ampl_emu_bridge_config *cfg)
+{
+	if (!window || !cfg || !cfg->num_chans || cfg->num_chans > AMPL_EMU_MBOX_CHANS)
+		return -EINVAL;
+	struct ampl_emu_mbox *a = (struct ampl_emu_mbox *)((char *)window + AMPL_EMU_MBOX_OFF);
+	memset(a, 0, sizeof(*a));
+	for (unsigned i = 0; i < cfg->num_chans; i++) {
+		if (cfg->modes[i] != AMPL_EMU_CHAN_REQUEST && cfg->modes[i] != AMPL_EMU_CHAN_DOORBELL)
+			return -EINVAL;
+		a->chans[i].mode = cfg->modes[i];
+	}
+	a->num_chans = cfg->num_chans;
+	atomic_thread_fence(memory_order_release);
+	a->magic = AMPL_EMU_MBOX_MAGIC;
+	return 0;
+}
+
+static void release_chans(struct ampl_emu_bridge *b)
+{
+	for (unsigned i = 0; i < b->num; i++) {
+		struct ampl_emu_bridge_chan *c = &b->ch[i];
+		if (c->rx) {
+			if (c->held)
+				xlnx_ipi_mbox_redeliver(c->rx); /* unanswered: pending again for whoever attaches next */
+			mbox_free_channel(c->rx);
+		}
+		if (c->tx)
+			mbox_free_channel(c->tx);
+		c->rx = c->tx = NULL;
+		c->held = false;
+	}
+}
+
+int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridge_config *cfg,
+			  struct ampl_emu_qemu *q)
+{
+	if (!b || !cfg || !cfg->soc || !cfg->agent || !q || !q->window || !cfg->num_chans ||
+	    cfg->num_chans > AMPL_EMU_MBOX_CHANS)
+		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&b->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	int r = ampl_soc_open_flags(cfg->soc, cfg->soc_flags, &b->soc);
+	if (r)
+		goto fail_lock;
+	struct ampl_soc_backing bk;
+	if (ampl_soc_backing(b->soc, &bk) || strcmp(bk.path, q->shm_path) || bk.size < AMPL_EMU_BOOT_SIZE) {
+		r = sim_error(-EINVAL, "SoC '%s' is not backed by the emulator's window %s (amplink soc create "
+			      "--backing %s@BASE)", cfg->soc, q->shm_path, q->shm_path);
+		goto fail_soc;
+	}
+	b->area = (struct ampl_emu_mbox *)((char *)bk.map + AMPL_EMU_MBOX_OFF);
+	if (b->area->magic != AMPL_EMU_MBOX_MAGIC || b->area->num_chans != cfg->num_chans) {
+		r = sim_error(-EINVAL, "the window's mailbox area was not written for this bridge "
+			      "(ampl_emu_bridge_write_mbox before the emulator starts)");
+		goto fail_soc;
+	}
+	struct ampl_agent_opts opts = { .mode = cfg->mode };
+	r = ampl_agent_attach(b->soc, cfg->agent, &opts, &b->ag);
+	if (r)
+		goto fail_soc;
+	b->num = cfg->num_chans;
+	for (unsigned i = 0; i < b->num; i++) {
+		struct ampl_emu_bridge_chan *c = &b->ch[i];
+		struct mbox_controller *mb;
+		c->b = b;
+		c->idx = i;
+		c->mode = cfg->modes[i];
+		r = ampl_agent_mbox(b->ag, cfg->remotes[i], &mb);
+		if (r)
+			goto fail_chans;
+		struct xlnx_ipi_mbox *x = xlnx_ipi_mbox_of(&mb->chans[XLNX_IPI_TX_CHAN]);
+		if (!x || (c->mode == AMPL_EMU_CHAN_REQUEST && !x->buffered)) {
+			r = sim_error(-EINVAL, "%s -> %s: %s", cfg->agent, cfg->remotes[i],
+				      x ? "request mode needs a buffered IPI destination" : "not an IPI destination");
+			goto fail_chans;
+		}
+		/* Doorbell mode: as ICMsg's instances set their ends (both ends of a pair must). */
+		xlnx_ipi_mbox_set_signalling(x, c->mode == AMPL_EMU_CHAN_DOORBELL);
+		c->cl.rx_callback = on_ipi_rx;
+		c->cl.tx_done = on_ipi_tx_done;
+		r = mbox_bind_client(&mb->chans[XLNX_IPI_TX_CHAN], &c->cl);
+		if (r) {
+			sim_error(r, "%s -> %s: the IPI channels are in use", cfg->agent, cfg->remotes[i]);
+			goto fail_chans;
+		}
+		c->tx = &mb->chans[XLNX_IPI_TX_CHAN];
+		r = mbox_bind_client(&mb->chans[XLNX_IPI_RX_CHAN], &c->cl);
+		if (r) {
+			sim_error(r, "%s -> %s: the IPI channels are in use", cfg->agent, cfg->remotes[i]);
+			goto fail_chans;
+		}
+		c->rx = &mb->chans[XLNX_IPI_RX_CHAN];
+		c->fw_seen = atomic_load(&b->area->chans[i].to_host.seq);
+	}
+	r = ampl_emu_link_start(&b->link, "/emu-bridge-doorbell", q, true);
+	if (r) {
+		sim_error(r, "the emulator doorbell: %s", strerror(-r));
+		goto fail_chans;
+	}
+	b->ring_cl.rx_callback = on_fw_ring;
+	r = mbox_bind_client(&b->link.chans[0], &b->ring_cl);
+	if (!r)
+		r = mbox_bind_client(&b->link.chans[1], &b->ring_cl);
+	if (r) {
+		sim_error(r, "the emulator doorbell's channels are in use");
+		goto fail_link;
+	}
+	for (unsigned i = 0; i < b->num; i++)
+		xlnx_ipi_mbox_rx_enable(b->ch[i].rx, true); /* requests that waited for us come in now */
+	on_fw_ring(&b->ring_cl, NULL); /* and what the firmware sent before the doorbell was listening */
+	return 0;
+fail_link:
+	mbox_free_channel(&b->link.chans[0]);
+	mbox_free_channel(&b->link.chans[1]);
+	ampl_emu_link_stop(&b->link);
+fail_chans:
+	release_chans(b);
+	ampl_agent_detach(b->ag);
+	b->ag = NULL;
+fail_soc:
+	ampl_soc_close(b->soc);
+	b->soc = NULL;
+fail_lock:
+	pthread_mutex_destroy(&b->lock);
+	return r;
+}
+
+void ampl_emu_bridge_stop(struct ampl_emu_bridge *b)
+{
+	if (!b || !b->soc)
+		return;
+	if (b->link.q) {
+		mbox_free_channel(&b->link.chans[0]);
+		mbox_free_channel(&b->link.chans[1]);
+		ampl_emu_link_stop(&b->link);
+	}
+	release_chans(b);
+	ampl_agent_detach(b->ag);
+	ampl_soc_close(b->soc);
+	b->ag = NULL;
+	b->soc = NULL;
+	pthread_mutex_destroy(&b->lock);
+}
