@@ -191,7 +191,7 @@ static int run(const char *elf, bool ipm, uint32_t mode)
 	struct ampl_emu_bridge_config bcfg = {
 		.soc = soc_name, .agent = "rpu0", .remotes = { "apu" },
 		.modes = { ipm ? AMPL_EMU_CHAN_REQUEST : AMPL_EMU_CHAN_DOORBELL }, .num_chans = 1,
-		.mode = mode == AMPL_EMU_DOORBELL_POLL ? AMPL_WAIT_POLL : AMPL_WAIT_BLOCK,
+		.mode = mode == AMPL_EMU_DOORBELL_POLL ? AMPL_WAIT_ADAPTIVE : AMPL_WAIT_BLOCK,
 	};
 	struct prep p = { &bcfg };
 	struct ampl_emu_qemu_config qcfg = { .kernel = elf, .doorbell = mode, .prepare = prepare, .prepare_arg = &p,

@@ -27,12 +27,15 @@
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
 
+#include "sim/emu_bridge.h"
+
 #define STOP_SEQ 0xFFFFFFFFu
 #define APU_DEV "ipi_apu_rpu0"
 #define RPU_DEV "ipi_rpu0_apu"
 
 static const char usage[] =
 	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi|rpmsg]\n"
+	"                   [--firmware FILE.elf]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
@@ -48,6 +51,11 @@ static const char usage[] =
 	"the demo ends: success, an error, SIGINT/SIGTERM, or the remote's death. Every wait is bounded: the remote\n"
 	"gets 5 s to exit after STOP and is then killed (SIGKILL), and exits by itself when the demo's process\n"
 	"dies. Errors start with the backend (ipm:, icmsg:, multi:, rpmsg:); the remote stops at its first one.\n"
+	"--firmware FILE.elf (--backend ipm): RPU0 is that firmware on a Cortex-M4 under QEMU (qemu-system-arm,\n"
+	"mps2-an386; ipm_echo.elf of the firmware build answers as the Linux RPU0 does). The SoC's reserved memory\n"
+	"is QEMU's RAM file (soc create --backing), a bridge in this process is RPU0's agent and carries the IPI to\n"
+	"the firmware (UART1 interrupts; --mode polling: polled counters); the APU side is unchanged. QEMU is\n"
+	"stopped and its files removed however the demo ends.\n"
 	"Exit status: 0 success, 1 failure, 2 bad usage, 128+N after signal N.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
@@ -718,12 +726,83 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 	return code;
 }
 
+/* ---- --firmware: RPU0 is firmware under QEMU, reached through the bridge ---- */
+
+struct fw_prep {
+	const char *soc;
+	const struct ampl_emu_bridge_config *bcfg;
+	bool created;
+};
+
+/* Before QEMU starts: the SoC with its reserved memory in QEMU's RAM file, and the window's mailbox area. */
+static int fw_prepare(struct ampl_emu_qemu *q, void *arg)
+{
+	struct fw_prep *p = arg;
+	struct ampl_soc_create_opts o = { .backing_path = q->shm_path, .backing_base = AMPL_EMU_DEFAULT_BOARD_BASE };
+	int r = ampl_soc_create_opts(p->soc, &ampl_soc_zynqmp, NULL, 0, &o);
+	if (r)
+		return demo_fail(r, "%s", ampl_soc_last_error());
+	p->created = true;
+	return ampl_emu_bridge_write_mbox(q->window, p->bcfg);
+}
+
+static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t count, const char *elf)
+{
+	char err[512];
+	struct ampl_emu_qemu_config probe = { 0 };
+	if (ampl_emu_qemu_find(&probe, err, sizeof(err)))
+		return demo_fail(EXIT_FAIL, "--firmware: %s", err);
+	uint32_t doorbell = mode == AMPL_WAIT_POLL ? AMPL_EMU_DOORBELL_POLL : AMPL_EMU_DOORBELL_IRQ;
+	struct ampl_emu_bridge_config bcfg = {
+		.soc = name, .agent = "rpu0", .remotes = { "apu" }, .modes = { AMPL_EMU_CHAN_REQUEST }, .num_chans = 1,
+		.mode = mode == AMPL_WAIT_POLL ? AMPL_WAIT_ADAPTIVE : mode,
+	};
+	struct fw_prep prep = { .soc = name, .bcfg = &bcfg };
+	struct ampl_emu_qemu_config qcfg = { .kernel = elf, .doorbell = doorbell, .quiet = true,
+					     .prepare = fw_prepare, .prepare_arg = &prep };
+	struct ampl_emu_qemu q;
+	struct ampl_emu_bridge b;
+	int r = ampl_emu_qemu_start(&q, &qcfg, err, sizeof(err));
+	if (r) {
+		if (prep.created)
+			ampl_soc_destroy(name);
+		return err[0] ? demo_fail(EXIT_FAIL, "--firmware %s: %s", elf, err) : EXIT_FAIL;
+	}
+	r = ampl_emu_bridge_start(&b, &bcfg, &q);
+	if (r) {
+		int code = demo_fail(EXIT_FAIL, "bridge: %s", ampl_soc_last_error());
+		ampl_emu_qemu_kill(&q);
+		ampl_soc_destroy(name);
+		return code;
+	}
+	printf("amplink demo: rpu0 is %s under QEMU (pid %d, %s doorbell), bridged to the virtual SoC\n", elf,
+	       (int)q.pid, doorbell == AMPL_EMU_DOORBELL_POLL ? "polled" : "UART interrupt");
+	fflush(stdout);
+	/* The APU exactly as against the Linux RPU0; the remote it waits for is QEMU (the firmware exits on STOP). */
+	rproc.name = "rpu0 firmware (QEMU)";
+	rproc.pid = q.pid;
+	int code = apu_main(name, mode, count, q.pid);
+	if (rproc.reaped)
+		q.pid = 0; /* apu_main reaped it */
+	ampl_emu_bridge_stop(&b);
+	ampl_emu_qemu_kill(&q); /* gone already, or killed now; its window file and socket removed */
+	ampl_soc_destroy(name);
+	if (demo_signal) {
+		fflush(stdout);
+		cli_fail(EXIT_FAIL, "demo", "stopped by signal %d (%s): QEMU stopped, SoC %s removed", (int)demo_signal,
+			 strsignal(demo_signal), name);
+		return 128 + demo_signal;
+	}
+	return code;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	static const struct option opts[] = { { "count", required_argument, NULL, 'n' },
 					      { "mode", required_argument, NULL, 'm' },
 					      { "soc", required_argument, NULL, 's' },
 					      { "backend", required_argument, NULL, 'b' },
+					      { "firmware", required_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
@@ -734,8 +813,12 @@ int cmd_demo(int argc, char **argv)
 	snprintf(name, sizeof(name), "demo-%d", (int)getpid());
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:m:s:b:h", opts, NULL)) != -1) {
+	const char *firmware = NULL;
+	while ((c = getopt_long(argc, argv, "+n:m:s:b:f:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			firmware = optarg;
+			break;
 		case 'n':
 			if (!cli_parse_u64(optarg, 1, 100000000, &count))
 				return cli_fail(EXIT_USAGE, "demo", "--count: '%s' is not 1..100000000", optarg);
@@ -767,6 +850,13 @@ int cmd_demo(int argc, char **argv)
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "demo", "unexpected argument '%s' (see --help)", argv[optind]);
 	demo_backend = me == &me_multi ? "multi" : me == &me_rpmsg ? "rpmsg" : icmsg ? "icmsg" : "ipm";
+	if (firmware && (me || icmsg))
+		return cli_fail(EXIT_USAGE, "demo", "--firmware: only --backend ipm runs against firmware so far (%s: "
+				"not yet)", demo_backend);
+	if (firmware) {
+		cli_on_stop_signals(on_stop_signal);
+		return demo_firmware(name, mode, count, firmware);
+	}
 	/* From here on the SoC is removed however the demo ends; a stop signal ends every wait (and is reported
 	 * after the clean-up, as exit status 128 + N). */
 	cli_on_stop_signals(on_stop_signal);

@@ -4,7 +4,8 @@
  *
  *   request  (32 bytes): seq, 6 payload words, FNV-1a of the first 7 words
  *   response (32 bytes): seq, the payload words inverted, FNV-1a of the first 7 response words
- *   a request with seq IPM_ECHO_STOP_SEQ is acknowledged without a response and counted (the demo's STOP)
+ *   a request with seq IPM_ECHO_STOP_SEQ is acknowledged without a response and counted, and the firmware exits
+ *   (the demo's STOP)
  */
 #ifndef IPM_ECHO_H
 #define IPM_ECHO_H

@@ -3,7 +3,8 @@
  * RPU0's agent and carries the IPI to the window's mailbox area; this firmware sees it as an IPM device (Zephyr's
  * API: ipm_register_callback, ipm_set_enabled) and answers every request through the response buffer, in the
  * format of `amplink demo` (ipm_echo.h). The doorbell mode (UART1 interrupts or polling) is the host's, from the
- * boot block; the mailbox channel 0 is the APU.
+ * boot block; the mailbox channel 0 is the APU. It exits when the host sets the boot block's stop word or sends
+ * the demo's STOP request (the exit code is the verdict, QEMU's exit status).
  */
 #include <amplink/emu.h>
 #include <amplink/ipm.h>
@@ -36,6 +37,7 @@ static struct emu_ipm_data ipi_data;
 AMPL_DEVICE_DEFINE(ipi_rpu0_apu, "mailbox@ff990080", "ipi_rpu0_apu", NULL, &emu_ipm_api, &ipi_cfg, &ipi_data);
 
 static uint32_t next_seq;
+static volatile bool stop_seen; /* the host sent STOP: exit once it is acknowledged */
 
 static void count(unsigned word)
 {
@@ -53,6 +55,7 @@ static void on_request(const struct device *dev, void *user_data, uint32_t id, v
 		req[i] = ((volatile uint32_t *)data)[i];
 	if (req[0] == IPM_ECHO_STOP_SEQ) {
 		count(IPM_ECHO_APP_STOPS);
+		stop_seen = true;
 		return;
 	}
 	if (req[7] != ipm_echo_sum(req, 7) || req[0] != next_seq)
@@ -66,7 +69,7 @@ static void on_request(const struct device *dev, void *user_data, uint32_t id, v
 static bool stop_requested(void *arg)
 {
 	(void)arg;
-	return atomic_load(&boot->stop) != 0;
+	return atomic_load(&boot->stop) != 0 || stop_seen;
 }
 
 int main(void)
