@@ -14,6 +14,7 @@ cleanup() {
 	"$amp" soc destroy "$soc-demo" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-n" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-bk" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-fw" >/dev/null 2>&1
 	rm -f "/dev/shm/amplink-clitest-backing.$$"
 	rm -rf "$tmp"
 	jobs -p | xargs -r kill 2>/dev/null
@@ -470,6 +471,20 @@ truncate -s 5000 "$bk"
 expect "--backing odd size" 1 "5000 bytes: not a multiple of the 4096-byte page" -- \
 	"$amp" soc create --backing "$bk@0x3ecf0000" "$soc-bk"
 rm -f "$bk"
+
+# amplink demo --firmware: RPU0 as firmware under QEMU through the bridge (skipped without the image or QEMU).
+fw="$(dirname "$amp")/firmware/ipm_echo.elf"
+if [ -f "$fw" ] && command -v qemu-system-arm >/dev/null; then
+	expect "demo --firmware" 0 "rpu0 is .*ipm_echo.elf under QEMU.*messages: +300 sent, 300 answered correctly, 0 errors" -- \
+		"$amp" demo --firmware "$fw" --count 300 --soc "$soc-fw"
+	expect "demo --firmware leaves nothing" 0 "^0$" -- sh -c "ls /dev/shm | grep -c 'amplink.$soc-fw' ; true"
+	expect "demo --firmware icmsg" 2 "only --backend ipm runs against firmware so far" -- \
+		"$amp" demo --firmware "$fw" --backend icmsg
+	expect "demo --firmware without QEMU" 1 "qemu-system-arm not found in PATH: install the Debian package qemu-system-arm" -- \
+		env PATH=/nonexistent "$amp" demo --firmware "$fw" --soc "$soc-fw"
+else
+	echo "SKIP: amplink demo --firmware (needs $fw and qemu-system-arm)"
+fi
 
 # Co-tenants: another user's SoC (root only: the second user is nobody), a full /dev/shm (a private mount namespace
 # with a 16 KiB tmpfs).
