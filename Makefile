@@ -2,6 +2,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# make install PREFIX=/opt/amplink installs there; empty: the prefix of the configure (CMAKE_INSTALL_PREFIX, /usr/local).
+PREFIX ?=
 
 .PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps fuzz
 
@@ -72,8 +74,9 @@ fuzz:
 			build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
 	done
 
+## Install the library, headers, CMake package, pkg-config file and command (PREFIX=DIR: there instead of /usr/local).
 install: $(BUILD)/amplink
-	cmake --install $(BUILD)
+	cmake --install $(BUILD)$(if $(PREFIX), --prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross build-fuzz build-demo
