@@ -11,8 +11,9 @@
  *   doorbell   struct ampl_emu_link, a mailbox controller (<amplink/mailbox_controller.h>) with the firmware's
  *              channels mirrored: channel 0 ("tx") rings the firmware (one byte on the socket, or bell_to_fw + 1),
  *              channel 1 ("rx") delivers a NULL message when the firmware rang (a byte read, or bell_to_host
- *              moved). TX done is polled and immediate: the byte is in the kernel's socket buffer, QEMU delivers
- *              every byte, and bytes are never merged.
+ *              moved). TX done is polled and immediate: the byte is in the kernel's socket buffer, and QEMU delivers
+ *              every byte. A ring that finds the socket full is merged with the bytes already waiting there
+ *              (counted in rings_merged): the firmware has not read them yet, and the drain each starts covers it.
  *
  *     ampl_emu_qemu_start(&q, &cfg)           -> QEMU running, firmware READY, q.window mapped
  *     ampl_emu_link_start(&l, "/emu", &q, thread)  -> controller registered
@@ -135,7 +136,7 @@ struct ampl_emu_link {
 	atomic_bool stopping;
 	atomic_bool lost;    /* ICMSG_PEER_OFFLINE delivered: the firmware is gone until ampl_emu_link_restart() */
 	unsigned idle;       /* polling: checks of the counter that found nothing since the socket was last looked at */
-	atomic_uint rings_in, rings_out;
+	atomic_uint rings_in, rings_out, rings_merged;
 };
 
 /**

@@ -389,6 +389,10 @@ static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
 		 gaps = app ? atomic_load(&app[ECHO_APP_GAPS]) : 0;
 	if (opened)
 		be->close(r);
+	printf("%s %s: doorbells: this side rang %u times (%u more merged into bytes still unread) and was rung %u "
+	       "times\n",
+	       be->name, r->mode_name, atomic_load(&r->link.rings_out), atomic_load(&r->link.rings_merged),
+	       atomic_load(&r->link.rings_in));
 	ampl_emu_link_stop(&r->link);
 	int code;
 	e = ampl_emu_qemu_stop(&r->q, FW_WAIT_MS, &code);
