@@ -181,8 +181,9 @@ static bool session_step(struct icmsg *im)
 	}
 	if ((st == ICMSG_STATE_BONDING || st == ICMSG_STATE_DISCONNECTED) && im->remote_sid != SID_DISCONNECTED &&
 	    ack == im->local_sid) {
-		/* The peer acknowledged us: it reset our rx ring before that. */
-		(void)pbuf_rx_init(&im->rx, &im->rx.cfg);
+		/* The peer acknowledged us: it reset our rx ring before that. Our read index goes to shared memory
+		 * too: a drain of the previous session that ended after the peer's reset left its old value there. */
+		(void)pbuf_rx_restart(&im->rx);
 		im->rx_fault = 0;
 		im->rx_ready = true;
 		atomic_store(&im->peer_max, default_peer_max(im));

@@ -501,6 +501,105 @@ static void test_session(void **state)
 }
 
 /*
+ * Session mode, a read of the previous session that ends after the writer's reset: the reader (RPU0, polled from
+ * this thread, as firmware whose drain loop is slow) had consumed the APU's packets; the APU closes and reopens,
+ * resetting its tx ring (rd_idx = 0) and acknowledging RPU0's session; only then does RPU0's last read of the old
+ * session store its old rd_idx (done here by hand, with the value it had). Once both are bound again, the APU's
+ * next send must still reach RPU0: its doorbell is withheld only if RPU0 looks behind (pbuf_doorbell_needed()), and
+ * a polled reader that is never rung never reads. Seen with firmware under QEMU (test_fw_icmsg, polling mode).
+ */
+static void test_session_stale_read_index(void **state)
+{
+	(void)state;
+	struct env e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "t-icmsg-%d-%u", (int)getpid(), soc_counter++);
+	assert_int_equal(ampl_soc_create(e.name, &ampl_soc_zynqmp, NULL, 0), 0);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	assert_int_equal(ampl_agent_attach(e.soc, "apu", &o, &e.apu), 0);
+	o.no_irq_thread = true;
+	o.no_dt_devices = true;
+	assert_int_equal(ampl_agent_attach(e.soc, "rpu0", &o, &e.rpu0), 0);
+	static uint8_t ba[128], br[128];
+	static struct icmsg_config ca, cr;
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	session_cfg(&e, &cr, false, br, sizeof(br));
+	static struct icmsg a, r;
+	static struct side sa, sr;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	for (int i = 0; i < 5000 && !(atomic_load(&sa.bound) && atomic_load(&sr.bound)); i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(200);
+	}
+	assert_int_equal(sa.bound, 1);
+	assert_int_equal(sr.bound, 1);
+
+	/* RPU0 reads ten packets: its rd_idx in the APU's tx region moves. */
+	uint8_t buf[48];
+	for (uint32_t seq = 0; seq < 10; seq++) {
+		atomic_store(&sr.next_seq, seq);
+		size_t len = make_msg(buf, seq, sizeof(buf));
+		assert_int_equal(icmsg_send(&a, buf, len), (int)len);
+		for (int i = 0; i < 5000 && atomic_load(&sr.received) < (int)seq + 1; i++)
+			ampl_agent_poll(e.rpu0);
+	}
+	assert_int_equal(sr.received, 10);
+	uint32_t *rd_word = (uint32_t *)(void *)((uint8_t *)ca.tx_mem + PBUF_RD_IDX_OFF);
+	uint32_t old_rd = __atomic_load_n(rd_word, __ATOMIC_ACQUIRE);
+	assert_true(old_rd != 0);
+
+	/* The APU restarts while RPU0 is still in its drain of the old session: RPU0 rings (as the answers of that
+	 * drain do), so the APU sees RPU0's session, resets its ring again and acknowledges it. */
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	uint32_t w = 0;
+	for (int i = 0; i < 5000; i++) {
+		if (i % 50 == 0)
+			assert_int_equal(mbox_ring_doorbell(r.tx_chan, &r.armed), 0);
+		assert_int_equal(pbuf_handshake_read(&r.tx, &w), 0);
+		if ((w >> 16) == r.local_sid)
+			break;
+		usleep(200);
+	}
+	assert_int_equal(w >> 16, r.local_sid);
+	assert_int_equal(__atomic_load_n(rd_word, __ATOMIC_ACQUIRE), 0); /* the APU reset its ring */
+	/* RPU0's last read of the old session stores its index now. */
+	__atomic_store_n(rd_word, old_rd, __ATOMIC_RELEASE);
+
+	for (int i = 0; i < 5000 && !(atomic_load(&sa.bound) == 2 && atomic_load(&sr.bound) == 2); i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(200);
+	}
+	assert_int_equal(sa.bound, 2);
+	assert_int_equal(sr.bound, 2);
+	/* Everything RPU0 was rung for is done: doorbells queued behind one in flight (the IPI's is in flight until
+	 * RPU0's handler clears it) went out from the mailbox framework's ticker meanwhile. */
+	for (int i = 0; i < 200; i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(500);
+	}
+	/* The APU sends; RPU0 only reads when rung. */
+	atomic_store(&sr.next_seq, 10);
+	size_t len = make_msg(buf, 10, sizeof(buf));
+	assert_int_equal(icmsg_send(&a, buf, len), (int)len);
+	for (int i = 0; i < 2000 && atomic_load(&sr.received) < 11; i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(100);
+	}
+	assert_int_equal(sr.received, 11);
+	assert_int_equal(sr.bad + sa.errors + sr.errors, 0);
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_close(&r), 0);
+	env_down(&e);
+}
+
+/*
  * "detect" mode: sessions with a session-aware peer, classic bonding with a session-unaware one (Zephyr's
  * fallback), in both start orders: a detect side against detect, against enable (sessions) and against disable
  * (classic, with or without the size extension in its bonding packet). Both bind, traffic flows both ways, and the
@@ -1359,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(test_traffic_rpu0_first),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_session_stale_read_index),
 		cmocka_unit_test(test_session_close_under_rebind),
 		cmocka_unit_test(test_detect_mode),
 		cmocka_unit_test(test_zephyr_detect_peer),
