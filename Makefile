@@ -2,11 +2,15 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# make install PREFIX=/opt/amplink installs there; empty: the prefix of the configure (CMAKE_INSTALL_PREFIX, /usr/local).
+PREFIX ?=
 
 .PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps fuzz
 
 all: $(BUILD)/amplink
 
+# The library, the command and the demo need only the build packages: the test suite is built when cmocka is there
+# (AMPL_BUILD_TESTS=AUTO); the test targets below ask for it (ON), which stops the configure if cmocka is missing.
 $(BUILD)/Makefile:
 	@scripts/deps.sh build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
@@ -23,27 +27,27 @@ demo: $(BUILD)/amplink
 ## The whole suite (unit, multi-process, CLI).
 test:
 	@scripts/deps.sh test
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_BUILD_TESTS=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS) >/dev/null
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 ## The suite under AddressSanitizer + UndefinedBehaviorSanitizer, and under ThreadSanitizer.
 test-asan:
 	@scripts/deps.sh test
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=address,undefined -DAMPL_BUILD_BENCH=OFF >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=address,undefined -DAMPL_BUILD_BENCH=OFF -DAMPL_BUILD_TESTS=ON >/dev/null
 	cmake --build build-asan -j $(JOBS) >/dev/null
 	cd build-asan && AMPL_TEST_SCALE=sanitizer ctest --output-on-failure -j $(JOBS)
 
 test-tsan:
 	@scripts/deps.sh test
-	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=thread -DAMPL_BUILD_BENCH=OFF >/dev/null
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DAMPL_SANITIZE=thread -DAMPL_BUILD_BENCH=OFF -DAMPL_BUILD_TESTS=ON >/dev/null
 	cmake --build build-tsan -j $(JOBS) >/dev/null
 	cd build-tsan && AMPL_TEST_SCALE=sanitizer TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 ## The library and the tools built with clang (same warnings, -Werror).
 test-clang:
 	@scripts/deps.sh test
-	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_BUILD_TESTS=ON >/dev/null
 	cmake --build build-clang -j $(JOBS) >/dev/null
 	cd build-clang && ctest --output-on-failure -j $(JOBS)
 
@@ -61,7 +65,7 @@ FUZZ_SECONDS ?= 30
 FUZZERS ?= pbuf icmsg multi rpmsg
 fuzz:
 	@scripts/deps.sh test
-	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_FUZZ=ON -DAMPL_BUILD_BENCH=OFF >/dev/null
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_FUZZ=ON -DAMPL_BUILD_BENCH=OFF -DAMPL_BUILD_TESTS=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS)) >/dev/null
 	@set -e; for f in $(FUZZERS); do \
 		mkdir -p build-fuzz/corpus/$$f; \
@@ -70,8 +74,9 @@ fuzz:
 			build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
 	done
 
+## Install the library, headers, CMake package, pkg-config file and command (PREFIX=DIR: there instead of /usr/local).
 install: $(BUILD)/amplink
-	cmake --install $(BUILD)
+	cmake --install $(BUILD)$(if $(PREFIX), --prefix $(PREFIX))
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-clang build-cross build-fuzz build-demo

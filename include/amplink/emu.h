@@ -31,8 +31,8 @@
 
 #include <amplink/port.h>
 
-/** Wire version of the boot block ("EMU1"): bumped when the layout changes. */
-#define AMPL_EMU_MAGIC 0x31554d45u
+/** Wire version of the boot block ("EMU2"): bumped when the layout changes (2: 16 app words, 4 arg words). */
+#define AMPL_EMU_MAGIC 0x32554d45u
 
 /** Doorbell modes (struct ampl_emu_boot.doorbell). */
 #define AMPL_EMU_DOORBELL_IRQ 1u  /* serial byte, interrupt-driven receive */
@@ -44,19 +44,25 @@
 #define AMPL_EMU_FW_STOPPED 2u /* fw_result is final; the firmware exits next */
 
 /** Number of words the firmware application owns (counters it reports). */
-#define AMPL_EMU_APP_WORDS 8u
+#define AMPL_EMU_APP_WORDS 16u
+/** Number of words the host writes for the application before the emulator starts (its options). */
+#define AMPL_EMU_ARG_WORDS 4u
 
 /**
  * struct ampl_emu_boot - at window offset 0.
  * @magic:        host: AMPL_EMU_MAGIC, written before the emulator starts
  * @doorbell:     host: AMPL_EMU_DOORBELL_IRQ or _POLL
  * @stop:         host: non-zero asks the firmware to exit
- * @fw_state:     firmware: AMPL_EMU_FW_*
+ * @fw_state:     firmware: AMPL_EMU_FW_*; BOOTING is written first at every boot, before @fw_boots moves, so a
+ *                host that saw @fw_boots move and then READY knows the new boot is ready
  * @fw_boots:     firmware: incremented at every boot (the window outlives a reset)
  * @fw_result:    firmware: its exit code, written before fw_state = STOPPED (0: success)
  * @bell_to_fw:   host, polling mode: incremented to ring the firmware
  * @bell_to_host: firmware, polling mode: incremented to ring the host
- * @app:          firmware: words of the application (counters it reports to the host)
+ * @app:          firmware: words of the application (counters it reports to the host; they survive a reset of
+ *                the firmware, the window does)
+ * @arg:          host: the application's options (their meaning is the application's), written before the
+ *                emulator starts
  */
 struct ampl_emu_boot {
 	uint32_t magic;
@@ -68,12 +74,14 @@ struct ampl_emu_boot {
 	_Atomic uint32_t bell_to_fw;
 	_Atomic uint32_t bell_to_host;
 	_Atomic uint32_t app[AMPL_EMU_APP_WORDS];
+	uint32_t arg[AMPL_EMU_ARG_WORDS];
 };
 
 _Static_assert(sizeof(_Atomic uint32_t) == 4, "boot block words are 32-bit");
 _Static_assert(offsetof(struct ampl_emu_boot, bell_to_fw) == 24, "boot block layout");
 _Static_assert(offsetof(struct ampl_emu_boot, app) == 32, "boot block layout");
-_Static_assert(sizeof(struct ampl_emu_boot) == 64, "boot block layout");
+_Static_assert(offsetof(struct ampl_emu_boot, arg) == 96, "boot block layout");
+_Static_assert(sizeof(struct ampl_emu_boot) == 112, "boot block layout");
 
 /** Bytes reserved for the boot block at the start of the window; protocols' regions start at or after it. */
 #define AMPL_EMU_BOOT_SIZE 0x1000u

@@ -181,8 +181,9 @@ static bool session_step(struct icmsg *im)
 	}
 	if ((st == ICMSG_STATE_BONDING || st == ICMSG_STATE_DISCONNECTED) && im->remote_sid != SID_DISCONNECTED &&
 	    ack == im->local_sid) {
-		/* The peer acknowledged us: it reset our rx ring before that. */
-		(void)pbuf_rx_init(&im->rx, &im->rx.cfg);
+		/* The peer acknowledged us: it reset our rx ring before that. Our read index goes to shared memory
+		 * too: a drain of the previous session that ended after the peer's reset left its old value there. */
+		(void)pbuf_rx_restart(&im->rx);
 		im->rx_fault = 0;
 		im->rx_ready = true;
 		atomic_store(&im->peer_max, default_peer_max(im));
@@ -221,6 +222,22 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 		im->cb->bound(im->priv);
 }
 
+/*
+ * Classic bonding, rung by a peer that has written nothing yet (RX context). Its doorbell says it listens now, and
+ * it may have missed ours: a mailbox without a latched pending bit drops a ring sent before the receiver was
+ * enabled, and a Zephyr peer in "detect" mode looks for our magic only when rung. So answer with a ring, at most
+ * once a millisecond (the rate at which Zephyr's ICMsg protocol has a classic side repeat its notification), so
+ * that two sides that answer each other's empty doorbells cannot spin.
+ */
+static void answer_bonding_doorbell(struct icmsg *im)
+{
+	uint64_t now = ampl_os_uptime_us();
+	if (im->bond_answer_us && now - im->bond_answer_us < 1000u)
+		return;
+	im->bond_answer_us = now;
+	ring(im);
+}
+
 /* ---- the doorbell: drain the rx ring (mailbox RX callback context) ---- */
 
 static void process(struct icmsg *im)
@@ -238,8 +255,11 @@ static void process(struct icmsg *im)
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
 		int n = pbuf_read(&im->rx, NULL, 0);
-		if (n == 0)
+		if (n == 0) {
+			if (st == ICMSG_STATE_BONDING && !im->session)
+				answer_bonding_doorbell(im);
 			return;
+		}
 		if (n < 0) {
 			rx_fault(im, n);
 			return;
@@ -345,6 +365,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->classic = cfg->unbound_mode != ICMSG_UNBOUND_MODE_ENABLE;
 	im->rx_ready = false;
 	im->rx_fault = 0;
+	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	atomic_store(&im->armed, false);

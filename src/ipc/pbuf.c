@@ -155,6 +155,21 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
 	return 0;
 }
 
+int pbuf_rx_restart(struct pbuf *pb)
+{
+	if (pb == NULL || pb->role != ROLE_READER)
+		return -EINVAL;
+	int rc = init_common(pb, &pb->cfg);
+	if (rc)
+		return rc;
+	pb->role = ROLE_READER;
+	uint32_t *rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
+	idx_store(rd_loc, 0);
+	ampl_mb();
+	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
+	return 0;
+}
+
 int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 {
 	if (pb == NULL || data == NULL || len == 0 || pb->role != ROLE_WRITER)

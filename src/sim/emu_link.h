@@ -11,13 +11,22 @@
  *   doorbell   struct ampl_emu_link, a mailbox controller (<amplink/mailbox_controller.h>) with the firmware's
  *              channels mirrored: channel 0 ("tx") rings the firmware (one byte on the socket, or bell_to_fw + 1),
  *              channel 1 ("rx") delivers a NULL message when the firmware rang (a byte read, or bell_to_host
- *              moved). TX done is polled and immediate: the byte is in the kernel's socket buffer, QEMU delivers
- *              every byte, and bytes are never merged.
+ *              moved). TX done is polled and immediate: the byte is in the kernel's socket buffer, and QEMU delivers
+ *              every byte. A ring that finds the socket full is merged with the bytes already waiting there
+ *              (counted in rings_merged): the firmware has not read them yet, and the drain each starts covers it.
  *
  *     ampl_emu_qemu_start(&q, &cfg)           -> QEMU running, firmware READY, q.window mapped
  *     ampl_emu_link_start(&l, "/emu", &q, thread)  -> controller registered
  *     icmsg / ipc_service over q.window with l.chans[0], l.chans[1]
  *     ampl_emu_link_stop(&l); ampl_emu_qemu_stop(&q, 10000, &code)
+ *
+ * The firmware's death (QEMU exits or is killed: its end of the serial socket closes) is a transport event, as a
+ * processor going offline is on the virtual SoC: the link marks the tx channel offline (sends fail with
+ * -ESHUTDOWN) and delivers ICMSG_PEER_OFFLINE on the rx channel (<amplink/ipc/icmsg.h>), once. Interrupt mode
+ * sees the socket close in its receive thread; polling mode checks the socket whenever the counter has not moved
+ * for a while (the receive thread, or ampl_emu_link_poll()). ampl_emu_link_restart() starts the firmware again on
+ * the same window and delivers ICMSG_PEER_ONLINE, so that ICMsg in session mode, the multi-endpoint backend and
+ * RPMsg rebind as they do when a process of the virtual SoC is restarted.
  *
  * Contexts: everything here is thread context. The rx channel's callback runs on the link's receive thread, or
  * in the caller of ampl_emu_link_poll() when the link was started without one.
@@ -46,9 +55,12 @@ struct ampl_emu_qemu;
  * @doorbell: AMPL_EMU_DOORBELL_IRQ or AMPL_EMU_DOORBELL_POLL, written in the boot block before start
  * @ready_timeout_ms: how long the firmware may take to say READY (0: 20 s)
  * @quiet:    QEMU's standard output (the firmware's semihosting prints) goes to /dev/null
- * @prepare:  if not NULL, called with the new window (its file's path in q->shm_path, the boot block written)
- *            before QEMU starts: the place to create a virtual SoC backed by the file and to write the mailbox
- *            area (src/sim/emu_bridge.h). A non-zero return stops the start with that error.
+ * @arg:      the application's options, written in the boot block (struct ampl_emu_boot.arg) before start
+ * @prepare:  if not NULL, called with the new window (its file's path in q->shm_path, the boot block written, its
+ *            @arg included) before QEMU starts: the place to create a virtual SoC backed by the file and to write
+ *            the mailbox area (src/sim/emu_bridge.h). A non-zero return stops the start with that error. Called at
+ *            ampl_emu_qemu_start() only: a restart keeps the window, and what @prepare wrote in it.
+ * @prepare_arg: passed to @prepare
  */
 struct ampl_emu_qemu_config {
 	const char *qemu;
@@ -57,6 +69,7 @@ struct ampl_emu_qemu_config {
 	uint32_t doorbell;
 	uint32_t ready_timeout_ms;
 	bool quiet;
+	uint32_t arg[AMPL_EMU_ARG_WORDS];
 	int (*prepare)(struct ampl_emu_qemu *q, void *arg);
 	void *prepare_arg;
 };
@@ -106,6 +119,18 @@ int ampl_emu_qemu_stop(struct ampl_emu_qemu *q, uint32_t timeout_ms, int *exit_c
 /** ampl_emu_qemu_kill() - kill QEMU at once and clean up as ampl_emu_qemu_stop() does. Idempotent. */
 void ampl_emu_qemu_kill(struct ampl_emu_qemu *q);
 
+/**
+ * ampl_emu_qemu_restart() - reset the firmware as a power cycle would: kill QEMU (SIGKILL) if it still runs, close
+ * its serial socket, and start it again with the same window file (its content, the boot block's counters
+ * included, survives; the doorbell mode stays, @cfg's arg words are not written again) and a new socket; then wait
+ * until the firmware boots again (fw_boots moves) and says READY. @q->window stays mapped at the same address
+ * throughout, so a Linux side can keep its instance open. Use ampl_emu_link_restart() when a link runs on @q.
+ * On failure QEMU is gone and everything is released as by ampl_emu_qemu_kill().
+ * Return: 0; -EINVAL (@q not started, or @cfg without a kernel); -ECHILD, -ETIMEDOUT, -ENOENT or a system call's
+ * error as ampl_emu_qemu_start(), with @err saying why. Context: thread.
+ */
+int ampl_emu_qemu_restart(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg, char *err, size_t err_len);
+
 /** struct ampl_emu_link - the host's doorbell controller. @mbox and @chans public (chans[0] tx, chans[1] rx). */
 struct ampl_emu_link {
 	struct mbox_controller mbox;
@@ -118,7 +143,9 @@ struct ampl_emu_link {
 	pthread_t thread;
 	int stop_pipe[2];
 	atomic_bool stopping;
-	atomic_uint rings_in, rings_out;
+	atomic_bool lost;    /* ICMSG_PEER_OFFLINE delivered: the firmware is gone until ampl_emu_link_restart() */
+	unsigned idle;       /* polling: checks of the counter that found nothing since the socket was last looked at */
+	atomic_uint rings_in, rings_out, rings_merged;
 };
 
 /**
@@ -134,9 +161,20 @@ int ampl_emu_link_start(struct ampl_emu_link *l, const char *node, struct ampl_e
  * ampl_emu_link_poll() - deliver one doorbell on the rx channel if the firmware rang since the last call (reads
  * the socket without blocking in interrupt mode). Only without a receive thread.
  * Return: 1 (delivered); 0 (nothing); -EINVAL (a receive thread owns the link); -EPIPE (the socket closed: QEMU
- * is gone). Context: thread.
+ * is gone; ICMSG_PEER_OFFLINE was delivered on the rx channel the first time). Context: thread.
  */
 int ampl_emu_link_poll(struct ampl_emu_link *l);
+
+/**
+ * ampl_emu_link_restart() - restart the firmware under the link (ampl_emu_qemu_restart() with @cfg, killing QEMU
+ * if it still runs) while its consumers stay open: stops the receive thread, delivers ICMSG_PEER_OFFLINE if the
+ * link had not seen the firmware die yet, restarts QEMU, marks the tx channel online, delivers ICMSG_PEER_ONLINE
+ * (in the caller's context, before the receive thread runs again), restarts the receive thread.
+ * Return: 0; ampl_emu_qemu_restart()'s error (the link stays offline; stop it and kill the emulator). Context:
+ * thread, never from the rx channel's callback.
+ */
+int ampl_emu_link_restart(struct ampl_emu_link *l, const struct ampl_emu_qemu_config *cfg, char *err,
+			  size_t err_len);
 
 /** ampl_emu_link_stop() - stop the receive thread and unregister the controller (before ampl_emu_qemu_stop). */
 void ampl_emu_link_stop(struct ampl_emu_link *l);

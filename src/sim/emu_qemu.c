@@ -160,6 +160,8 @@ static int create_window(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_con
 	/* A new file is zero: only the mode and, last, the magic that makes the rest valid. */
 	q->boot = q->window;
 	q->boot->doorbell = cfg->doorbell;
+	for (unsigned i = 0; i < AMPL_EMU_ARG_WORDS; i++)
+		q->boot->arg[i] = cfg->arg[i];
 	atomic_thread_fence(memory_order_release);
 	q->boot->magic = AMPL_EMU_MAGIC;
 	return 0;
@@ -256,10 +258,11 @@ static int connect_serial(struct ampl_emu_qemu *q, char *err, size_t err_len)
 	}
 }
 
-static int wait_ready(struct ampl_emu_qemu *q, uint32_t timeout_ms, char *err, size_t err_len)
+/* READY of a boot after @boots_before (the firmware writes BOOTING before it counts the boot). */
+static int wait_ready(struct ampl_emu_qemu *q, uint32_t boots_before, uint32_t timeout_ms, char *err, size_t err_len)
 {
 	uint64_t deadline = now_ms() + timeout_ms;
-	while (atomic_load(&q->boot->fw_state) != AMPL_EMU_FW_READY) {
+	while (atomic_load(&q->boot->fw_boots) == boots_before || atomic_load(&q->boot->fw_state) != AMPL_EMU_FW_READY) {
 		int st;
 		if (reap(q, &st) == 1) {
 			describe_exit(st, err, err_len, "before the firmware was ready");
@@ -322,7 +325,7 @@ int ampl_emu_qemu_start(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_conf
 	if (!r)
 		r = connect_serial(q, err, err_len);
 	if (!r)
-		r = wait_ready(q, cfg->ready_timeout_ms ? cfg->ready_timeout_ms : DEFAULT_READY_MS, err, err_len);
+		r = wait_ready(q, 0, cfg->ready_timeout_ms ? cfg->ready_timeout_ms : DEFAULT_READY_MS, err, err_len);
 	if (!r)
 		return 0;
 fail:
@@ -365,4 +368,42 @@ int ampl_emu_qemu_stop(struct ampl_emu_qemu *q, uint32_t timeout_ms, int *exit_c
 		*exit_code = WEXITSTATUS(st);
 	release(q); /* the socket closes only now that QEMU is gone */
 	return 0;
+}
+
+int ampl_emu_qemu_restart(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg, char *err, size_t err_len)
+{
+	char dummy[8];
+	if (!err || !err_len) {
+		err = dummy;
+		err_len = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (!q || !q->boot || !q->dir[0] || !cfg || !cfg->kernel) {
+		snprintf(err, err_len, "the emulator was not started, or no firmware image");
+		return -EINVAL;
+	}
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		while (waitpid(q->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		q->pid = 0;
+	}
+	/* QEMU is gone: its socket can close now, and the file (the window) stays. */
+	if (q->sock >= 0)
+		close(q->sock);
+	q->sock = -1;
+	unlink(q->sock_path);
+	uint32_t boots = atomic_load(&q->boot->fw_boots);
+	/* The machine's state is new: the host's words are those of a fresh start (the firmware's stay). */
+	atomic_store(&q->boot->stop, 0u);
+	struct ampl_emu_qemu_config again = *cfg;
+	again.doorbell = q->doorbell;
+	int r = spawn(q, &again, err, err_len);
+	if (!r)
+		r = connect_serial(q, err, err_len);
+	if (!r)
+		r = wait_ready(q, boots, cfg->ready_timeout_ms ? cfg->ready_timeout_ms : DEFAULT_READY_MS, err, err_len);
+	if (r)
+		ampl_emu_qemu_kill(q);
+	return r;
 }

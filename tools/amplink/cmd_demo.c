@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -325,9 +326,19 @@ static struct {
 	atomic_uint bad;
 	atomic_uint got_n;    /* echoes received (the sender spins on it, then sleeps on got) */
 	atomic_bool sleeping; /* the sender sleeps on got: post it */
+	pthread_mutex_t lock; /* the last echo: a corrupt ring can deliver more than the sender waits for */
 	size_t len;
 	uint8_t msg[ECHO_MAX];
-} ie;
+} ie = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The last echo is @msg. */
+static bool ie_echo_is(const uint8_t *msg, size_t len)
+{
+	pthread_mutex_lock(&ie.lock);
+	bool same = ie.len == len && !memcmp(ie.msg, msg, len);
+	pthread_mutex_unlock(&ie.lock);
+	return same;
+}
 
 static void ie_bound(void *priv)
 {
@@ -361,9 +372,11 @@ static void ie_rpu_received(const void *data, size_t len, void *priv)
 static void ie_apu_received(const void *data, size_t len, void *priv)
 {
 	(void)priv;
+	pthread_mutex_lock(&ie.lock);
 	ie.len = len <= ECHO_MAX ? len : 0;
 	if (ie.len)
 		memcpy(ie.msg, data, len);
+	pthread_mutex_unlock(&ie.lock);
 	atomic_fetch_add(&ie.got_n, 1);
 	if (atomic_load(&ie.sleeping))
 		sem_post(&ie.got);
@@ -552,7 +565,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			break;
 		}
 		rtt[i] = now_us() - t0;
-		if (ie.len == len && !memcmp(ie.msg, msg, len))
+		if (ie_echo_is(msg, len))
 			answered++;
 		else
 			errors++;
@@ -691,7 +704,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			break;
 		}
 		rtt[i] = now_us() - t0;
-		if (ie.len == len && !memcmp(ie.msg, msg, len))
+		if (ie_echo_is(msg, len))
 			answered++;
 		else
 			errors++;

@@ -15,17 +15,16 @@
 #define IPM_ECHO_WORDS 8u
 #define IPM_ECHO_STOP_SEQ 0xFFFFFFFFu
 
-/* The firmware's words in the boot block (struct ampl_emu_boot.app). */
+/* The firmware's words in the boot block (struct ampl_emu_boot.app). Words ECHO_APP_RINGS_IN and ECHO_APP_RINGS_OUT
+ * (5, 6: the doorbells in and out) are written by the common run loop (firmware/apps/common/fw_app.h). */
 #define IPM_ECHO_APP_REQS 0u  /* requests answered */
 #define IPM_ECHO_APP_BAD 1u   /* requests with a bad checksum or an unexpected sequence number */
 #define IPM_ECHO_APP_STOPS 2u /* STOP requests */
 #define IPM_ECHO_APP_PROTO 3u /* protocol errors the mailbox saw in the host's words */
 
-/* Exit codes. */
-#define IPM_ECHO_EXIT_OK 0
-#define IPM_ECHO_EXIT_NO_HOST 1 /* no boot block or no mailbox area: not started by the bridge */
-#define IPM_ECHO_EXIT_INIT 3    /* the doorbell or the mailbox failed to start */
-#define IPM_ECHO_EXIT_ERRORS 4  /* bad requests */
+/* Exit codes: the echo protocol's (firmware/apps/common/echo.h, ECHO_EXIT_*); ECHO_EXIT_NO_HOST also when the
+ * window has no mailbox area (not started through the bridge), ECHO_EXIT_ERRORS for bad requests or mailbox
+ * protocol errors. */
 
 static inline uint32_t ipm_echo_sum(const uint32_t *w, unsigned n)
 {

@@ -2,31 +2,22 @@
  * IPM echo firmware for RPU0 under QEMU (mps2-an386), reached through the virtual SoC: the bridge on the host is
  * RPU0's agent and carries the IPI to the window's mailbox area; this firmware sees it as an IPM device (Zephyr's
  * API: ipm_register_callback, ipm_set_enabled) and answers every request through the response buffer, in the
- * format of `amplink demo` (ipm_echo.h). The doorbell mode (UART1 interrupts or polling) is the host's, from the
- * boot block; the mailbox channel 0 is the APU. It exits when the host sets the boot block's stop word or sends
- * the demo's STOP request (the exit code is the verdict, QEMU's exit status).
+ * format of `amplink demo` (ipm_echo.h). Boot, run loop and exit are the echo firmware's (common/fw_app.h): the
+ * doorbell mode (UART1 interrupts or polling) is the host's, from the boot block; the mailbox channel 0 is the APU.
+ * It exits when the host sets the boot block's stop word or sends the demo's STOP request (the exit code is the
+ * verdict, QEMU's exit status).
  */
-#include <amplink/emu.h>
 #include <amplink/ipm.h>
 
-#include "board.h"
-#include "emu_doorbell.h"
 #include "emu_mbox.h"
+#include "fw_app.h"
 #include "ipm_echo.h"
 
-static struct ampl_emu_boot *const boot = (struct ampl_emu_boot *)(void *)__shm_start;
-
-static const struct emu_doorbell_config db_cfg = {
-	.node = "/emu-doorbell",
-	.uart_base = MPS2_UART1_BASE,
-	.rx_irq = MPS2_UART1_RX_IRQ,
-	.boot = (struct ampl_emu_boot *)(void *)__shm_start,
-};
-static struct emu_doorbell db;
+#define NAME "ipm_echo"
 
 static const struct emu_mbox_config mb_cfg = {
 	.area = (struct ampl_emu_mbox *)(void *)(__shm_start + AMPL_EMU_MBOX_OFF),
-	.db = &db,
+	.db = &fw_db,
 	.node = "/emu-mbox",
 };
 static struct emu_mbox mb;
@@ -41,7 +32,7 @@ static volatile bool stop_seen; /* the host sent STOP: exit once it is acknowled
 
 static void count(unsigned word)
 {
-	atomic_fetch_add(&boot->app[word], 1u);
+	atomic_fetch_add(&fw_boot->app[word], 1u);
 }
 
 /* The doorbell's RX context (UART interrupt, or the polling loop). */
@@ -66,57 +57,54 @@ static void on_request(const struct device *dev, void *user_data, uint32_t id, v
 	count(IPM_ECHO_APP_REQS);
 }
 
-static bool stop_requested(void *arg)
+static void poll_mbox(void)
 {
-	(void)arg;
-	return atomic_load(&boot->stop) != 0 || stop_seen;
+	(void)mbox_poll_all(); /* TX done of the requests to the host */
 }
+
+static bool stop_sent(void)
+{
+	return stop_seen;
+}
+
+static int report(const char *name)
+{
+	atomic_store(&fw_boot->app[IPM_ECHO_APP_PROTO], mb.errors);
+	uint32_t bad = atomic_load(&fw_boot->app[IPM_ECHO_APP_BAD]);
+	board_puts(name);
+	board_put_u32(": requests", atomic_load(&fw_boot->app[IPM_ECHO_APP_REQS]));
+	board_puts(name);
+	board_put_u32(": bad requests", bad);
+	board_puts(name);
+	board_put_u32(": STOP requests", atomic_load(&fw_boot->app[IPM_ECHO_APP_STOPS]));
+	board_puts(name);
+	board_put_u32(": mailbox protocol errors", mb.errors);
+	board_puts(name);
+	board_put_u32(": doorbells in", atomic_load(&fw_boot->app[ECHO_APP_RINGS_IN]));
+	board_puts(name);
+	board_put_u32(": doorbells out", atomic_load(&fw_boot->app[ECHO_APP_RINGS_OUT]));
+	return bad || mb.errors ? ECHO_EXIT_ERRORS : ECHO_EXIT_OK;
+}
+
+static const struct fw_app_hooks hooks = { .poll = poll_mbox, .stop = stop_sent, .report = report };
 
 int main(void)
 {
-	board_init();
-	atomic_fetch_add(&boot->fw_boots, 1u);
-	uint32_t mode = boot->doorbell;
-	if (boot->magic != AMPL_EMU_MAGIC || (mode != AMPL_EMU_DOORBELL_IRQ && mode != AMPL_EMU_DOORBELL_POLL)) {
-		board_puts("ipm_echo: no boot block in the window (start me with the host launcher)\n");
-		return IPM_ECHO_EXIT_NO_HOST;
-	}
-	int r = emu_doorbell_init(&db, &db_cfg, mode);
-	if (!r)
-		r = emu_mbox_init(&mb, &mb_cfg);
+	(void)fw_app_start(NAME);
+	int r = emu_mbox_init(&mb, &mb_cfg);
 	if (r == -EPROTO) {
-		board_puts("ipm_echo: no mailbox area in the window (start me through the bridge)\n");
-		return IPM_ECHO_EXIT_NO_HOST;
+		board_puts(NAME ": no mailbox area in the window (start me through the bridge)\n");
+		board_exit(ECHO_EXIT_NO_HOST);
 	}
-	if (!r && emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_REQUEST)
-		r = -EINVAL;
-	if (!r)
-		r = ampl_device_register(&ipi_rpu0_apu);
-	if (r) {
-		board_put_u32("ipm_echo: start failed, errno", (uint32_t)-r);
-		return IPM_ECHO_EXIT_INIT;
-	}
+	if (r)
+		fw_app_fail(NAME, "mailbox start failed, errno", r);
+	if (emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_REQUEST)
+		fw_app_fail(NAME, "mailbox channel 0 not in request mode: mode", -(int)emu_mbox_mode(&mb, 0));
+	r = ampl_device_register(&ipi_rpu0_apu);
+	if (r)
+		fw_app_fail(NAME, "IPM device start failed, errno", r);
 	ipm_register_callback(&ipi_rpu0_apu, on_request, NULL);
 	ipm_set_enabled(&ipi_rpu0_apu, 1);
-	atomic_store(&boot->fw_state, AMPL_EMU_FW_READY);
-	board_puts(mode == AMPL_EMU_DOORBELL_IRQ ? "ipm_echo: ready, doorbell UART1 (interrupts)\n"
-						 : "ipm_echo: ready, doorbell polled\n");
-
-	while (!stop_requested(NULL)) {
-		if (mode == AMPL_EMU_DOORBELL_POLL) {
-			(void)emu_doorbell_poll(&db);
-			(void)mbox_poll_all(); /* TX done of the rings to the host */
-		} else {
-			board_idle(stop_requested, NULL);
-		}
-	}
-	atomic_store(&boot->app[IPM_ECHO_APP_PROTO], mb.errors);
-	uint32_t bad = atomic_load(&boot->app[IPM_ECHO_APP_BAD]);
-	board_put_u32("ipm_echo: requests", atomic_load(&boot->app[IPM_ECHO_APP_REQS]));
-	board_put_u32("ipm_echo: bad requests", bad);
-	board_put_u32("ipm_echo: mailbox protocol errors", mb.errors);
-	int result = bad || mb.errors ? IPM_ECHO_EXIT_ERRORS : IPM_ECHO_EXIT_OK;
-	atomic_store(&boot->fw_result, (uint32_t)result);
-	atomic_store(&boot->fw_state, AMPL_EMU_FW_STOPPED);
-	return result;
+	fw_app_ready(NAME);
+	return fw_app_run_with(NAME, &hooks);
 }

@@ -220,6 +220,16 @@ int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 
 /**
+ * pbuf_rx_restart() - reader: the writer has reset the ring for a new session (session handshakes: it reset the
+ * ring before acknowledging this side) and nothing of it was read yet: start reading at 0 as pbuf_rx_init() does,
+ * and also store rd_idx = 0 in shared memory. A read of the previous session that ended after the writer's reset
+ * stored its old index there; left as it is, the writer sees this side behind (pbuf_doorbell_needed() says no
+ * doorbell is needed) while this side waits for a doorbell, and nothing is read again.
+ * Return: 0; -EINVAL (not a reader). Context: the reader's, before its first read of the new session.
+ */
+int pbuf_rx_restart(struct pbuf *pb);
+
+/**
  * pbuf_write() - copy one packet into the ring and publish it.
  * @pb:   a writer (pbuf_tx_init())
  * @data: @len bytes; stays the caller's (copied before return)
