@@ -126,6 +126,37 @@ const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_boar
 /** ampl_dt_find_rpmsg() - the `zephyr,ipc-openamp-static-vrings` node with this path, name or label, or NULL. */
 const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board, const char *name);
 
+/** One address window of `amplink dt gen --map`: the agent sees the SoC's [phys, phys + size) at local. */
+struct ampl_dt_gen_map {
+	uint64_t phys, size, local;
+};
+
+#define AMPL_DT_GEN_MAX_MAPS 4
+
+/** Options of ampl_dt_gen(). */
+struct ampl_dt_gen_opts {
+	const char *agent;       /* the agent the firmware runs on ("rpu0") */
+	const char *header_name; /* how the source file #includes the header ("board_gen.h") */
+	uint32_t rx_buf_max;     /* cap on each ICMsg receive buffer (the firmware's RAM budget); 0: none */
+	unsigned num_maps;
+	struct ampl_dt_gen_map maps[AMPL_DT_GEN_MAX_MAPS]; /* the first that holds an address translates it */
+};
+
+/**
+ * ampl_dt_gen() - write C for one agent's firmware from a loaded board (`amplink dt gen`, src/dt/dt_gen.c): to
+ * @h, Zephyr's access macros (DT_NODELABEL, DT_REG_ADDR, DT_REG_SIZE, DT_PROP, DT_PHANDLE, DT_IRQN,
+ * DEVICE_DT_GET, ...) and the values of the agent's IPI controllers and destinations, the enabled Messaging Units,
+ * the reserved-memory regions and the IPC instances whose mailboxes are the agent's; to @c, their descriptions as
+ * constants and static controllers, IPM devices, mailbox consumers, configurations (through the board layer's
+ * initialisers, <amplink/board.h>), receive buffers and IPC devices. Addresses in macros and configurations are the
+ * agent's (@opts->maps); descriptions keep the SoC's.
+ * Return: 0; -EINVAL (no such agent on the board, two nodes with one C identifier, a region the agent cannot use:
+ *         @diag names the file, node and property); -ENOMEM; -EIO (a write failed).
+ * Context: thread.
+ */
+int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts *opts, FILE *h, FILE *c,
+		struct ampl_dt_diag *diag);
+
 /** The board built into the library: the virtual ZynqMP used by `amplink demo` (dts/zynqmp-apu-rpu0.dts). */
 extern const unsigned char ampl_default_board_dtb[];
 extern const unsigned int ampl_default_board_dtb_size;
