@@ -243,6 +243,12 @@ static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field
 		fprintf(f, "\t.%s = &ampl_soc_%s_agents[%u],\n", field, profile_sym(p), ampl_soc_agent_index(p, a));
 }
 
+/* The IPI destination of this agent that an IPC instance's mailboxes name (the board layer's rule), or NULL. */
+static const struct ampl_dt_ipi_chan *agent_chan(const struct gen *g, unsigned consumer, unsigned tx, unsigned rx)
+{
+	return ampl_board_ipc_chan(g->b, consumer, tx, rx, g->agent, NULL, NULL);
+}
+
 /* ---- IPI ---- */
 
 static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
@@ -274,19 +280,17 @@ static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		def_u(g, id, "_BUFFERED", ch->buffered);
 		/* An IPC instance of this agent on the destination makes it a doorbell (the board layer's rule). */
 		bool doorbell = false;
-		const struct ampl_dt_icmsg *ipcs[AMPL_DT_MAX_ICMSG + AMPL_DT_MAX_IPC_MULTI + AMPL_DT_MAX_RPMSG];
-		unsigned n = 0;
-		for (unsigned k = 0; k < g->b->num_icmsgs; k++)
-			ipcs[n++] = &g->b->icmsgs[k];
-		for (unsigned k = 0; k < g->b->num_ipc_multis; k++)
-			ipcs[n++] = &g->b->ipc_multis[k].base;
-		for (unsigned k = 0; k < n; k++)
-			doorbell |= ampl_board_ipc_chan(g->b, ipcs[k]->consumer, ipcs[k]->tx_mbox, ipcs[k]->rx_mbox,
-							g->agent, NULL, NULL) == ch;
+		for (unsigned k = 0; k < g->b->num_icmsgs; k++) {
+			const struct ampl_dt_icmsg *d = &g->b->icmsgs[k];
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+		}
+		for (unsigned k = 0; k < g->b->num_ipc_multis; k++) {
+			const struct ampl_dt_icmsg *d = &g->b->ipc_multis[k].base;
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+		}
 		for (unsigned k = 0; k < g->b->num_rpmsgs; k++) {
-			const struct ampl_dt_rpmsg *r = &g->b->rpmsgs[k];
-			doorbell |= ampl_board_ipc_chan(g->b, r->consumer, r->tx_mbox, r->rx_mbox, g->agent, NULL,
-							NULL) == ch;
+			const struct ampl_dt_rpmsg *d = &g->b->rpmsgs[k];
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
 		}
 		def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
@@ -369,6 +373,23 @@ static void c_consumer(struct gen *g, const char *id, const struct ampl_dt_consu
 	fprintf(g->h, "extern const struct mbox_consumer %s_MBOX_CONSUMER;\n", id);
 }
 
+/* An IPC instance's strings and mailbox consumer (before its configuration). */
+static void c_ipc_head(struct gen *g, const struct ampl_dt_node *n, const char *id, unsigned consumer)
+{
+	c_strings(g, n, id, false);
+	c_consumer(g, id, &g->b->consumers[consumer]);
+}
+
+/* An IPC instance's data and device (after its configuration, <id>_CONFIG). */
+static void c_ipc_device(struct gen *g, const struct ampl_dt_node *n, const char *id, const char *type,
+			 const char *backend)
+{
+	char lb[ID_MAX + 16];
+	fprintf(g->c, "static struct %s_data %s_DATA;\n", type, id);
+	fprintf(g->c, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, NULL, &%s, &%s_CONFIG, &%s_DATA);\n", id, id,
+		label_str(n, id, lb), backend, id, id);
+}
+
 /* The properties and description of an ICMsg-like node (zephyr,ipc-icmsg or the base of amplink,ipc-multi). */
 static int icmsg_common(struct gen *g, const struct ampl_dt_icmsg *dt, const char *id, const char *type)
 {
@@ -426,8 +447,7 @@ static int gen_icmsg(struct gen *g, const struct ampl_dt_icmsg *dt)
 	c_node(f, &dt->node);
 	c_icmsg_fields(f, dt);
 	fprintf(f, "};\n");
-	c_strings(g, &dt->node, id, false);
-	c_consumer(g, id, &g->b->consumers[dt->consumer]);
+	c_ipc_head(g, &dt->node, id, dt->consumer);
 	fprintf(f, "static uint8_t %s_RX_BUF[%s_RX_BUF_SIZE];\n", id, id);
 	fprintf(f, "static const struct ipc_icmsg_config %s_CONFIG = AMPL_BOARD_ICMSG_CONFIG_INIT(\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
@@ -435,10 +455,7 @@ static int gen_icmsg(struct gen *g, const struct ampl_dt_icmsg *dt)
 		"\t%s_P_dcache_alignment, %s_P_unbound_ENUM_IDX, %s_P_amplink_peer_max_packet, "
 		"%s_P_amplink_max_packet_ext,\n\t&%s_MBOX_CONSUMER, %s_RX_BUF, %s_RX_BUF_SIZE);\n",
 		id, id, id, id, id, id, id, id, id, id, id, id);
-	fprintf(f, "static struct ipc_icmsg_data %s_DATA;\n", id);
-	char lb[ID_MAX + 16];
-	fprintf(f, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, NULL, &ipc_icmsg_backend, &%s_CONFIG, &%s_DATA);\n", id, id,
-		label_str(&dt->node, id, lb), id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_icmsg", "ipc_icmsg_backend");
 	return 0;
 }
 
@@ -457,17 +474,13 @@ static int gen_multi(struct gen *g, const struct ampl_dt_ipc_multi *mdt)
 	c_node(f, &dt->node);
 	c_icmsg_fields(f, dt);
 	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u,\n};\n", mdt->block_size, mdt->block_count);
-	c_strings(g, &dt->node, id, false);
-	c_consumer(g, id, &g->b->consumers[dt->consumer]);
+	c_ipc_head(g, &dt->node, id, dt->consumer);
 	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
 		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, &%s_MBOX_CONSUMER);\n",
 		id, id, id, id, id, id, id, id, id);
-	fprintf(f, "static struct ipc_multi_data %s_DATA;\n", id);
-	char lb[ID_MAX + 16];
-	fprintf(f, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, NULL, &ipc_multi_backend, &%s_CONFIG, &%s_DATA);\n", id, id,
-		label_str(&dt->node, id, lb), id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
 	return 0;
 }
 
@@ -503,66 +516,60 @@ static int gen_rpmsg(struct gen *g, const struct ampl_dt_rpmsg *dt)
 		dt->vring_align, dt->notify_id);
 	u64(f, dt->min_size);
 	fprintf(f, ",\n};\n");
-	c_strings(g, &dt->node, id, false);
-	c_consumer(g, id, &g->b->consumers[dt->consumer]);
+	c_ipc_head(g, &dt->node, id, dt->consumer);
 	fprintf(f, "static const struct ipc_rpmsg_config %s_CONFIG = AMPL_BOARD_RPMSG_CONFIG_INIT(\n"
 		"\t%s_P_role_ENUM_IDX, DT_REG_ADDR(DT_PHANDLE(%s, memory_region)), "
 		"DT_REG_SIZE(DT_PHANDLE(%s, memory_region)),\n\t%s_DEVICE_ADDRESS, %s_P_amplink_vring_num, "
 		"%s_P_amplink_vring_align, %s_P_amplink_h2r_buffer_size,\n\t%s_P_amplink_r2h_buffer_size, "
 		"&%s_MBOX_CONSUMER);\n", id, id, id, id, id, id, id, id, id, id);
-	fprintf(f, "static struct ipc_rpmsg_data %s_DATA;\n", id);
-	char lb[ID_MAX + 16];
-	fprintf(f, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, NULL, &ipc_rpmsg_backend, &%s_CONFIG, &%s_DATA);\n", id, id,
-		label_str(&dt->node, id, lb), id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_rpmsg", "ipc_rpmsg_backend");
+	return 0;
+}
+
+/* A node with one `reg` entry (a memory region, a Messaging Unit): its macros and the start of its description. */
+static int one_reg_node(struct gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size, const char *type,
+			char *id)
+{
+	int ret = add_node(g, n);
+	if (ret)
+		return ret;
+	node_id(n, id);
+	node_common(g, n, id);
+	struct ampl_dt_region r = { .addr = addr, .size = size };
+	regs(g, id, &r, 1);
+	fprintf(g->h, "extern const struct %s %s_NODE;\n", type, id);
+	fprintf(g->c, "\n/* %s */\nconst struct %s %s_NODE = {\n", n->path, type, id);
+	c_node(g->c, n);
+	fprintf(g->c, "\t.addr = ");
+	u64(g->c, addr);
+	fprintf(g->c, ", .size = ");
+	u64(g->c, size);
 	return 0;
 }
 
 static int gen_mem(struct gen *g, const struct ampl_dt_mem *m)
 {
 	char id[ID_MAX];
-	int ret = add_node(g, &m->node);
-	if (ret)
-		return ret;
-	node_id(&m->node, id);
-	node_common(g, &m->node, id);
-	struct ampl_dt_region r = { .addr = m->addr, .size = m->size };
-	regs(g, id, &r, 1);
-	fprintf(g->h, "extern const struct ampl_dt_mem %s_NODE;\n", id);
-	fprintf(g->c, "\n/* %s */\nconst struct ampl_dt_mem %s_NODE = {\n", m->node.path, id);
-	c_node(g->c, &m->node);
-	fprintf(g->c, "\t.addr = ");
-	u64(g->c, m->addr);
-	fprintf(g->c, ", .size = ");
-	u64(g->c, m->size);
-	fprintf(g->c, ", .no_map = %s,\n};\n", m->no_map ? "true" : "false");
-	return 0;
+	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mem", id);
+	if (!ret)
+		fprintf(g->c, ", .no_map = %s,\n};\n", m->no_map ? "true" : "false");
+	return ret;
 }
 
 static int gen_mu(struct gen *g, const struct ampl_dt_mu *m)
 {
 	char id[ID_MAX];
-	int ret = add_node(g, &m->node);
+	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mu", id);
 	if (ret)
 		return ret;
-	node_id(&m->node, id);
-	node_common(g, &m->node, id);
-	struct ampl_dt_region r = { .addr = m->addr, .size = m->size };
-	regs(g, id, &r, 1);
+	fprintf(g->c, ",\n\t.alias = ");
+	str_lit(g->c, m->alias);
+	fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
 	if (m->irq >= 0)
 		def_u(g, id, "_IRQN", (uint64_t)m->irq);
 	def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
 	if (m->alias[0])
 		def_s(g, id, "_ALIAS", m->alias);
-	fprintf(g->h, "extern const struct ampl_dt_mu %s_NODE;\n", id);
-	fprintf(g->c, "\n/* %s */\nconst struct ampl_dt_mu %s_NODE = {\n", m->node.path, id);
-	c_node(g->c, &m->node);
-	fprintf(g->c, "\t.alias = ");
-	str_lit(g->c, m->alias);
-	fprintf(g->c, ", .addr = ");
-	u64(g->c, m->addr);
-	fprintf(g->c, ", .size = ");
-	u64(g->c, m->size);
-	fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
 	return 0;
 }
 
@@ -643,20 +650,17 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 			ret = gen_mu(g, &board->mus[i]);
 	for (unsigned i = 0; !ret && i < board->num_icmsgs; i++) {
 		const struct ampl_dt_icmsg *d = &board->icmsgs[i];
-		if (ampl_board_ipc_chan(board, d->consumer, d->tx_mbox, d->rx_mbox, g->agent, NULL, NULL) &&
-		    !(ret = add_node(g, &d->node)))
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
 			ret = gen_icmsg(g, d);
 	}
 	for (unsigned i = 0; !ret && i < board->num_ipc_multis; i++) {
 		const struct ampl_dt_icmsg *d = &board->ipc_multis[i].base;
-		if (ampl_board_ipc_chan(board, d->consumer, d->tx_mbox, d->rx_mbox, g->agent, NULL, NULL) &&
-		    !(ret = add_node(g, &d->node)))
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
 			ret = gen_multi(g, &board->ipc_multis[i]);
 	}
 	for (unsigned i = 0; !ret && i < board->num_rpmsgs; i++) {
 		const struct ampl_dt_rpmsg *d = &board->rpmsgs[i];
-		if (ampl_board_ipc_chan(board, d->consumer, d->tx_mbox, d->rx_mbox, g->agent, NULL, NULL) &&
-		    !(ret = add_node(g, &d->node)))
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
 			ret = gen_rpmsg(g, d);
 	}
 	fprintf(h, "\n#endif /* AMPL_DT_GEN_H */\n");

@@ -1,4 +1,7 @@
-/* amplink dt check [-I DIR]... FILE; amplink dt gen --agent NAME [-I DIR]... [--map PHYS=LOCAL[,SIZE]]... FILE -o OUT */
+/*
+ * amplink dt check [-I DIR]... FILE
+ * amplink dt gen --agent NAME [-I DIR]... [--map PHYS=LOCAL[,SIZE]]... [--rx-buf-max BYTES] FILE -o OUT
+ */
 #include "cli.h"
 
 #include <errno.h>
