@@ -30,8 +30,23 @@ riscv64-unknown-elf-size -t "$out/rv32/libamplink_core.a" | sed 's/(ex .*)//'
 # on RV32 (no C library here) firmware/size/common/rv32_support.c. Warnings fail the build, linker ones too.
 # ------------------------------------------------------------------------------------------------------------
 size_src=firmware/size
+gen_dir="$out/gen"
 warn=(-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
-common=(-Os -DNDEBUG -ffreestanding -ffunction-sections -fdata-sections "${warn[@]}" -Iinclude -I"$size_src")
+common=(-Os -DNDEBUG -ffreestanding -ffunction-sections -fdata-sections "${warn[@]}" -Iinclude -I"$size_src" \
+	-I"$gen_dir")
+
+# The images are configured from the default board's devicetree at build time: `amplink dt gen` (a host program,
+# built here from the host build folder, AMPL_HOST_BUILD, default build/) writes board_gen.h / board_gen.c for
+# RPU0. Receive buffers are capped at 512 bytes: a size image's RAM budget. Unused objects go with --gc-sections.
+host_build=${AMPL_HOST_BUILD:-build}
+if [ ! -e "$host_build/CMakeCache.txt" ]; then
+	scripts/deps.sh build
+	cmake -S . -B "$host_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$host_build" -j "$(nproc)" --target amplink_cli >/dev/null
+mkdir -p "$gen_dir"
+"$host_build/amplink" dt gen --agent rpu0 --rx-buf-max 512 dts/zynqmp-apu-rpu0.dts -o "$gen_dir/board_gen"
+echo "== devicetree: $gen_dir/board_gen.{h,c} generated for rpu0 from dts/zynqmp-apu-rpu0.dts"
 configs=()
 for f in "$size_src"/*.c; do
 	[ -e "$f" ] && configs+=("$(basename "$f" .c)")
@@ -106,6 +121,7 @@ link_sizes() {
 	esac
 	mkdir -p "$dir"
 	"$cc" "${arch[@]}" "${common[@]}" -c "$size_src/common/startup.c" -o "$dir/startup.o"
+	"$cc" "${arch[@]}" "${common[@]}" -c "$gen_dir/board_gen.c" -o "$dir/board_gen.o"
 	extra=()
 	if [ "$target" = rv32 ]; then
 		"$cc" "${arch[@]}" "${common[@]}" -fno-builtin -fno-tree-loop-distribute-patterns \
@@ -119,7 +135,7 @@ link_sizes() {
 		if [ "$name" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$name.c"; fi
 		"$cc" "${arch[@]}" "${common[@]}" -c "$src" -o "$dir/$name.o"
 		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
-			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$lib" "${extra[@]}" "${link_libs[@]}" \
+			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$dir/board_gen.o" "$lib" "${extra[@]}" "${link_libs[@]}" \
 			-o "$dir/$name.elf"
 		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 }')
 		ram[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $2 + $3 }')

@@ -63,6 +63,10 @@ extern const struct ampl_soc_profile ampl_soc_versal;
 /* i.MX with a Cortex-A ("a") and a Cortex-M4 ("m4") that talk through NXP Messaging Units: no IPI block (valid_mask
  * 0, no buffer RAM); the agents only name the processors on the MU sides (include/amplink/drivers/nxp_mu.h). */
 extern const struct ampl_soc_profile ampl_soc_imx;
+/* The profiles' agent tables (p->agents), by name, for constant node descriptions (`amplink dt gen`). */
+extern const struct ampl_ipi_agent ampl_soc_zynqmp_agents[];
+extern const struct ampl_ipi_agent ampl_soc_versal_agents[];
+extern const struct ampl_ipi_agent ampl_soc_imx_agents[];
 
 /** ampl_soc_profile_find() - a profile by name ("zynqmp", "versal", "imx"), or NULL. Context: any. */
 const struct ampl_soc_profile *ampl_soc_profile_find(const char *name);

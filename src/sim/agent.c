@@ -2,132 +2,18 @@
  * Agents: a process takes the role of one processor of the virtual SoC. It gets the agent's IPI register block
  * (through the register model), an interrupt context running the IPI driver's handler, one mailbox controller per
  * destination (devicetree child node, or profile pair on demand) and an IPM device over each, built with the same
- * driver code firmware uses. It also follows hotplug: when an agent goes offline or comes back, the channels
- * concerned are marked offline or online in the framework, and an ICMsg instance on one of them is told
- * (ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE on its rx channel).
- *
- * Crash detection. A process killed without detaching (SIGKILL, a crash) leaves its agent looking attached. Each
- * process with an attached agent runs one small watcher thread per SoC handle that, every SIM_WATCH_PERIOD_MS,
- * checks the processes recorded for the other agents, and the first to see one dead takes that agent offline
- * exactly as ampl_soc_agent_set_online(false) does (pending requests discarded and reported -ESHUTDOWN, sends
- * fail with -ESHUTDOWN, the hotplug machinery of every attached process follows). Why this design:
- *   - polling a recorded identity needs nothing from the dead process (it cannot run code) and no parent/child
- *     relation between the processes; a pidfd would need a per-peer descriptor kept in sync with re-attaches, and
- *     the interrupt thread cannot carry the check because it may be absent (no_irq_thread), and its runs are
- *     paced by traffic and by its re-check period, not by this bound.
- *   - the recorded identity is one 64-bit word (pid | start token << 32, sim_owner_self()), so a check, the
- *     "mark once" compare-and-swap and a re-attach never see a pid with another process's token; the start token
- *     (the process start time) makes a pid reused by an unrelated process count as dead, and a zombie counts as
- *     dead too (its parent has not reaped it yet).
- *   - the compare-and-swap of the owner word to 0 elects one marker among all the watchers; `crashed` records
- *     that the agent is offline because of a crash, so that the restarted process's ampl_agent_attach() brings it
- *     back online (an agent taken offline by an operator stays offline).
- * Bound: a death is seen within one period (10 ms) plus the time to read /proc for each agent; the interrupt
- * threads then follow within their wake-up latency (tens of microseconds): well under 50 ms on an idle host.
+ * driver code firmware uses, and the IPC service instances of its devicetree. Turning a node into a configuration
+ * is the board layer's (src/board/board.c, shared with firmware); this file maps the SoC's addresses, owns the
+ * objects and registers them. Hotplug is src/sim/hotplug.c, crash detection src/sim/crash_watch.c; the objects
+ * they share are in src/sim/agent_internal.h.
  */
-#include "sim/image.h"
+#include "sim/agent_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <amplink/drivers/nxp_mu.h>
-#include <amplink/drivers/xlnx_ipi.h>
-#include <amplink/dt.h>
-#include <amplink/ipc/ipc_icmsg.h>
-#include <amplink/ipc/ipc_multi.h>
-#include <amplink/ipc/ipc_rpmsg.h>
-
-struct sim_chan {
-	struct xlnx_ipi_mbox mbox;
-	struct device dev;
-	struct device_state state;
-	struct xlnx_ipi_ipm_config cfg;
-	struct xlnx_ipi_ipm_data data;
-	const struct ampl_ipi_agent *remote;
-	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
-	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
-	char label[AMPL_DT_NAME_MAX];
-	atomic_bool icmsg;    /* an IPC instance uses this destination: tell it about hotplug */
-	_Atomic int off_seen; /* the offline state last applied to the channels */
-};
-
-/* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
-struct sim_mu_dev {
-	struct nxp_mu mu;
-	struct device dev;
-	struct device_state state;
-	struct nxp_mu_ipm_config cfg;
-	struct nxp_mu_ipm_data data;
-	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
-	char name[2 * AMPL_DT_NAME_MAX];
-	char label[2 * AMPL_DT_NAME_MAX];
-};
-
-struct sim_consumer {
-	struct mbox_consumer con;
-	struct mbox_spec specs[AMPL_DT_MAX_MBOXES];
-	char providers[AMPL_DT_MAX_MBOXES][AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2];
-	const struct ampl_dt_consumer *dt;
-};
-
-/* One ICMsg IPC service instance (a `zephyr,ipc-icmsg` node) of this agent. */
-struct sim_icmsg {
-	struct device dev;
-	struct device_state state;
-	struct ipc_icmsg_config cfg;
-	struct ipc_icmsg_data data;
-	const struct ampl_dt_icmsg *dt;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-	uint8_t rx_buf[]; /* cfg.icmsg.rx_buf_size bytes */
-};
-
-/* One multi-endpoint IPC service instance (an `amplink,ipc-multi` node) of this agent. */
-struct sim_multi {
-	struct device dev;
-	struct device_state state;
-	struct ipc_multi_config cfg;
-	struct ipc_multi_data data;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-};
-
-/* One RPMsg IPC service instance (a `zephyr,ipc-openamp-static-vrings` node) of this agent. */
-struct sim_rpmsg {
-	struct device dev;
-	struct device_state state;
-	struct ipc_rpmsg_config cfg;
-	struct ipc_rpmsg_data data;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-};
-
-struct ampl_agent {
-	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
-	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
-	struct ampl_soc *soc;
-	const struct ampl_ipi_agent *info;
-	unsigned idx;
-	struct ampl_agent_opts opts;
-	struct xlnx_ipi_host host;
-	struct ampl_irq_thread *irq;
-	struct sim_chan *chans[32]; /* by remote bit */
-	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
-	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
-	uint32_t hotplug_seen;
-	uint32_t offline_seen[SIM_MAX_AGENTS];
-	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
-	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
-	uint64_t owner; /* what this attach recorded in sim_agent.owner */
-	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
-};
 
 /* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
 static struct ampl_lock registry_lock = AMPL_LOCK_INIT;
@@ -156,16 +42,17 @@ static int register_device(struct device *dev, struct device_state *state, const
 	return ret;
 }
 
-static int map_buffer(struct ampl_soc *soc, uint64_t addr, struct ampl_io_region *r)
+/* The board layer's view of the SoC's physical addresses: this process's mapping of the image. */
+static volatile void *soc_map(void *ctx, uint64_t addr, uint64_t size)
 {
-	volatile void *p = ampl_soc_phys(soc, addr, AMPL_IPI_BUF_SIZE);
-	if (!p)
-		return sim_error(-EINVAL, "buffer 0x%llx is not in the SoC's memory", (unsigned long long)addr);
-	r->base = p;
-	r->size = AMPL_IPI_BUF_SIZE;
-	r->ops = NULL;
-	r->ctx = NULL;
-	return 0;
+	if (size > SIZE_MAX)
+		return NULL;
+	return ampl_soc_phys(ctx, addr, (size_t)size);
+}
+
+static struct ampl_board_mem soc_mem(struct ampl_soc *soc)
+{
+	return (struct ampl_board_mem){ .map = soc_map, .ctx = soc };
 }
 
 static uint32_t remote_discards(void *ctx, unsigned bit)
@@ -177,268 +64,38 @@ static uint32_t remote_discards(void *ctx, unsigned bit)
 	return atomic_load(&ag->soc->img->agents[idx].discards[ag->info->bit]);
 }
 
-static bool chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
-{
-	struct sim_agent *img = ag->soc->img->agents;
-	unsigned r = ampl_soc_agent_index(ag->soc->profile, c->remote);
-	/* A damaged image (its file shrank) holds nothing any more: every channel is offline for good. */
-	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline) || sim_damaged(ag->soc);
-	for (int i = 0; i < 2; i++)
-		mbox_chan_set_offline(&c->mbox.chans[i], offline ? -ESHUTDOWN : 0);
-	return offline;
-}
-
-/* Interrupt-context handler: follow offline/online transitions of any agent. */
-static void hotplug_isr(void *arg)
-{
-	struct ampl_agent *ag = arg;
-	uint32_t gen = atomic_load(&ag->soc->img->hotplug_gen);
-	bool damaged = sim_damaged(ag->soc);
-	if (gen == ag->hotplug_seen && damaged == ag->damaged_seen)
-		return;
-	ag->hotplug_seen = gen;
-	ag->damaged_seen = damaged;
-	for (unsigned b = 0; b < 32; b++) {
-		struct sim_chan *c = ag->chans[b];
-		if (!c)
-			continue;
-		bool off = chan_hotplug(ag, c);
-		/* An IPC link learns it from its rx channel, in its RX callback context (this one), serialised with
-		 * its doorbells and with mbox_free_channel() at close. */
-		if (atomic_exchange(&c->off_seen, (int)off) != (int)off && atomic_load(&c->icmsg))
-			(void)ampl_mbox_chan_deliver(&c->mbox.chans[XLNX_IPI_RX_CHAN],
-						     off ? ICMSG_PEER_OFFLINE : ICMSG_PEER_ONLINE);
-	}
-}
-
-/* ---- crash detection (see the top of this file) ---- */
-
-/* State (field 3) and start time (field 22) of /proc/PID/stat. Return: 0; -errno (-ENOENT: no such process). */
-static int proc_stat(int pid, char *state, unsigned long long *start)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int err = errno;
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -err : -EIO;
-	buf[n] = 0;
-	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	if (!p)
-		return -EIO;
-	p++;
-	unsigned field = 3;
-	char *end;
-	while (*p == ' ')
-		p++;
-	*state = *p;
-	for (; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		while (*p == ' ')
-			p++;
-	}
-	*start = strtoull(p, &end, 10);
-	return end == p ? -EIO : 0;
-}
-
-static uint32_t start_token(unsigned long long start)
-{
-	uint32_t t = (uint32_t)start;
-	return t ? t : 1u; /* 0 means "unknown" */
-}
-
-uint64_t sim_owner_self(void)
-{
-	int pid = (int)getpid();
-	char st;
-	unsigned long long start;
-	uint32_t tok = proc_stat(pid, &st, &start) ? 0u : start_token(start);
-	return (uint64_t)(uint32_t)pid | (uint64_t)tok << 32;
-}
-
-bool sim_owner_alive(uint64_t owner)
-{
-	int pid = (int)(uint32_t)owner;
-	uint32_t tok = (uint32_t)(owner >> 32);
-	if (pid <= 0)
-		return false;
-	char st;
-	unsigned long long start;
-	int r = proc_stat(pid, &st, &start);
-	if (!r)
-		return st != 'Z' && st != 'X' && (!tok || start_token(start) == tok);
-	if (kill(pid, 0) == -1 && errno == ESRCH)
-		return false;
-	return true; /* cannot tell (no /proc, another pid namespace): never take a live processor away */
-}
-
-void sim_watch_check(struct ampl_soc *soc)
-{
-	int me = (int)getpid();
-	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		struct sim_agent *a = &soc->img->agents[i];
-		uint64_t o = atomic_load(&a->owner);
-		if (!o || (int)(uint32_t)o == me || sim_owner_alive(o))
-			continue;
-		/* MARKING before the owner word is taken: an attach that records itself after that waits for the
-		 * outcome (revive()), and one that recorded itself before makes the compare-and-swap fail. */
-		uint32_t st = SIM_CRASH_NONE;
-		if (!atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_MARKING))
-			continue; /* another watcher is on it, or it is offline from an earlier crash */
-		if (!atomic_compare_exchange_strong(&a->owner, &o, 0)) {
-			atomic_store(&a->crashed, SIM_CRASH_NONE); /* the agent was attached again */
-			continue;
-		}
-		int32_t pid = (int32_t)(uint32_t)o;
-		atomic_compare_exchange_strong(&a->pid, &pid, 0);
-		/* Already offline (an operator's): not ours to bring back at the next attach. */
-		bool ours = !ampl_soc_agent_set_online(soc, &soc->profile->agents[i], false);
-		atomic_store(&a->crashed, ours ? SIM_CRASH_MARKED : SIM_CRASH_NONE);
-	}
-}
-
-/* At attach (after recording the owner): an agent offline because its previous process died comes back. */
-static void revive(struct ampl_soc *soc, unsigned idx)
-{
-	struct sim_agent *a = &soc->img->agents[idx];
-	/* A watcher in the middle of marking it finishes within microseconds; one that died there is waited out. */
-	uint64_t end = ampl_now_ns() + 100000000u;
-	while (atomic_load(&a->crashed) == SIM_CRASH_MARKING && ampl_now_ns() < end)
-		usleep(100);
-	uint32_t st = atomic_load(&a->crashed);
-	if (st != SIM_CRASH_NONE && atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_NONE))
-		(void)ampl_soc_agent_set_online(soc, &soc->profile->agents[idx], true);
-}
-
-struct sim_watch {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	unsigned users; /* attached agents of this SoC handle */
-};
-
-static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER; /* soc->watch */
-
-static void *watch_main(void *arg)
-{
-	struct ampl_soc *soc = arg;
-	struct sim_watch *w = soc->watch;
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)SIM_WATCH_PERIOD_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		while (!w->stop && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
-			;
-		if (w->stop)
-			break;
-		pthread_mutex_unlock(&w->lock);
-		sim_watch_check(soc);
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-static int watch_start(struct ampl_soc *soc)
-{
-	int ret = 0;
-	pthread_mutex_lock(&watch_lock);
-	if (!soc->watch) {
-		struct sim_watch *w = calloc(1, sizeof(*w));
-		pthread_condattr_t ca;
-		if (!w) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		pthread_mutex_init(&w->lock, NULL);
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&w->cond, &ca);
-		pthread_condattr_destroy(&ca);
-		soc->watch = w;
-		ret = -pthread_create(&w->thread, NULL, watch_main, soc);
-		if (ret) {
-			soc->watch = NULL;
-			pthread_cond_destroy(&w->cond);
-			pthread_mutex_destroy(&w->lock);
-			free(w);
-			goto out;
-		}
-	}
-	soc->watch->users++;
-out:
-	pthread_mutex_unlock(&watch_lock);
-	return ret;
-}
-
-static void watch_stop(struct ampl_soc *soc)
-{
-	pthread_mutex_lock(&watch_lock);
-	struct sim_watch *w = soc->watch;
-	if (!w || --w->users) {
-		pthread_mutex_unlock(&watch_lock);
-		return;
-	}
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	soc->watch = NULL;
-	pthread_mutex_unlock(&watch_lock);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	free(w);
-}
-
 /* Build and register one destination (controller + IPM device) to @remote. @dt may be NULL (profile layout). */
 static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote, const struct ampl_dt_ipi_chan *dt)
 {
 	struct ampl_soc *soc = ag->soc;
-	const struct ampl_soc_profile *p = soc->profile;
 	if (ag->chans[remote->bit])
 		return -EEXIST;
 	struct sim_chan *c = calloc(1, sizeof(*c));
 	if (!c)
 		return sim_error(-ENOMEM, "out of memory");
 	c->remote = remote;
-	c->mbox.host = &ag->host;
-	c->mbox.remote_mask = ampl_ipi_mask(remote);
-	uint64_t lreq, lresp, rreq, rresp;
+	struct ampl_dt_ipi_chan *prof = NULL;
 	if (dt) {
-		c->mbox.buffered = dt->buffered;
-		lreq = dt->local_req, lresp = dt->local_resp, rreq = dt->remote_req, rresp = dt->remote_resp;
 		snprintf(c->name, sizeof(c->name), "%s", dt->node.name);
 		snprintf(c->label, sizeof(c->label), "%s", dt->node.label);
 		snprintf(c->node, sizeof(c->node), "%s:%s", soc->name, dt->node.path);
 	} else {
-		lreq = ampl_ipi_request_addr(p, ag->info, remote);
-		rreq = ampl_ipi_request_addr(p, remote, ag->info);
-		lresp = lreq + AMPL_IPI_RESP_OFFSET;
-		rresp = rreq + AMPL_IPI_RESP_OFFSET;
-		c->mbox.buffered = lreq && rreq;
+		prof = malloc(sizeof(*prof));
+		if (!prof) {
+			free(c);
+			return sim_error(-ENOMEM, "out of memory");
+		}
+		ampl_board_ipi_chan_from_profile(soc->profile, ag->info, remote, prof);
+		dt = prof;
 		snprintf(c->name, sizeof(c->name), "%s-%s@%s", ag->info->name, remote->name, soc->name);
 		snprintf(c->node, sizeof(c->node), "%s:%s->%s", soc->name, ag->info->name, remote->name);
 	}
-	int ret = 0;
-	if (c->mbox.buffered) {
-		ret = map_buffer(soc, lreq, &c->mbox.local_req);
-		ret = ret ? ret : map_buffer(soc, lresp, &c->mbox.local_resp);
-		ret = ret ? ret : map_buffer(soc, rreq, &c->mbox.remote_req);
-		ret = ret ? ret : map_buffer(soc, rresp, &c->mbox.remote_resp);
-	}
+	struct ampl_board_mem mem = soc_mem(soc);
+	uint64_t bad = 0;
+	int ret = ampl_board_ipi_mbox(&mem, dt, &ag->host, &c->mbox, &bad);
+	free(prof);
+	if (ret)
+		sim_error(ret, "buffer 0x%llx is not in the SoC's memory", (unsigned long long)bad);
 	if (!ret) {
 		ret = xlnx_ipi_mbox_init(&c->mbox, c->node);
 		if (ret)
@@ -462,7 +119,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		return ret;
 	}
 	ag->chans[remote->bit] = c;
-	atomic_store(&c->off_seen, (int)chan_hotplug(ag, c));
+	atomic_store(&c->off_seen, (int)sim_chan_hotplug(ag, c));
 	return 0;
 }
 
@@ -640,10 +297,10 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
-	revive(soc, idx);
+	sim_revive(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
-	int ret = watch_start(soc);
+	int ret = sim_watch_start(soc);
 	bool watching = !ret;
 	ag->board = calloc(1, sizeof(*ag->board));
 	struct ampl_dt_diag *diag = calloc(1, sizeof(*diag));
@@ -681,7 +338,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	if (ret)
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
-	ampl_irq_connect(ag->irq, hotplug_isr, ag);
+	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
 		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
 			continue;
@@ -706,7 +363,7 @@ fail:
 	free_chans(ag);
 	free_mus(ag);
 	if (watching)
-		watch_stop(soc);
+		sim_watch_stop(soc);
 	atomic_compare_exchange_strong(&soc->img->agents[idx].owner, &ag->owner, 0);
 	free(ag->board);
 	free(diag);
@@ -773,7 +430,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].pid, &me, 0);
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].owner, &ag->owner, 0);
 	ag->soc->attached[ag->idx] = NULL;
-	watch_stop(ag->soc);
+	sim_watch_stop(ag->soc);
 	free(ag->board);
 	free(ag);
 }
@@ -845,19 +502,14 @@ int ampl_agent_mbox_consumer(struct ampl_agent *ag, const char *node, const stru
 	unsigned i = (unsigned)(dt - ag->board->consumers);
 	struct sim_consumer *sc = &ag->consumers[i];
 	if (sc->dt != dt) {
+		char prefix[AMPL_SHM_NAME_MAX + 2];
+		snprintf(prefix, sizeof(prefix), "%s:", ag->soc->name);
+		int ret = ampl_board_mbox_consumer(dt, prefix, &sc->bc);
+		if (ret)
+			return sim_error(ret, "%s: a mailbox provider's name is too long", dt->node.path);
 		sc->dt = dt;
-		for (unsigned k = 0; k < dt->num_mboxes; k++) {
-			snprintf(sc->providers[k], sizeof(sc->providers[k]), "%s:%s", ag->soc->name, dt->mboxes[k].provider);
-			sc->specs[k].provider = sc->providers[k];
-			sc->specs[k].nargs = dt->mboxes[k].nargs;
-			memcpy(sc->specs[k].args, dt->mboxes[k].args, sizeof(sc->specs[k].args));
-			sc->specs[k].name = dt->mboxes[k].name[0] ? dt->mboxes[k].name : NULL;
-		}
-		sc->con.name = dt->node.path;
-		sc->con.mboxes = sc->specs;
-		sc->con.num_mboxes = dt->num_mboxes;
 	}
-	*consumer = &sc->con;
+	*consumer = &sc->bc.con;
 	return 0;
 }
 
@@ -930,31 +582,23 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
 			    struct sim_chan **chan_out)
 {
-	/* The mailbox the node's "tx" entry names must be one of this agent's destinations. */
-	const struct ampl_dt_consumer *con = &ag->board->consumers[dt->consumer];
-	const char *prov = con->mboxes[dt->tx_mbox].provider;
-	const struct ampl_dt_ipi_chan *chan = NULL;
-	for (unsigned i = 0; !chan && i < ag->board->num_ctrls; i++) {
-		const struct ampl_dt_ipi_ctrl *ct = &ag->board->ctrls[i];
-		for (unsigned j = 0; j < ct->num_chans; j++) {
-			if (!strcmp(ct->chans[j].node.path, prov)) {
-				if (ct->local != ag->info)
-					return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->path,
-							 prov, ct->local->name, ag->info->name);
-				chan = &ct->chans[j];
-				break;
-			}
-		}
-	}
-	if (!chan || strcmp(con->mboxes[dt->rx_mbox].provider, prov))
+	const char *why;
+	const struct ampl_ipi_agent *owner = NULL;
+	const struct ampl_dt_ipi_chan *chan = ampl_board_ipc_chan(ag->board, dt->consumer, dt->tx_mbox, dt->rx_mbox,
+								  ag->info, &why, &owner);
+	if (!chan && owner)
+		return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->path,
+				 ag->board->consumers[dt->consumer].mboxes[dt->tx_mbox].provider, owner->name,
+				 ag->info->name);
+	if (!chan)
 		return sim_error(-EINVAL, "%s: mboxes must name both channels of one IPI destination of %s",
 				 dt->path, ag->info->name);
 	struct sim_chan *sc;
 	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
 	if (ret)
 		return ret;
-	/* ICMsg uses the destination for doorbells only: signalling mode (both sides' instances set it). */
-	xlnx_ipi_mbox_set_signalling(&sc->mbox, true);
+	/* IPC backends use the destination for doorbells only: signalling mode (both sides' instances set it). */
+	xlnx_ipi_mbox_set_signalling(&sc->mbox, AMPL_BOARD_IPC_DOORBELL);
 	if (chan_out)
 		*chan_out = sc;
 	return ampl_agent_mbox_consumer(ag, dt->path, mc);
@@ -976,40 +620,25 @@ static int register_ipc_instance(struct device *dev, struct device_state *st, co
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
 			  const struct mbox_consumer *mc, const struct device **dev)
 {
-	int ret;
-	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
-	volatile void *rx = ampl_soc_phys(ag->soc, dt->rx_addr, (size_t)dt->rx_size);
-	if (!tx || !rx)
+	struct ampl_board_mem mem = soc_mem(ag->soc);
+	uint32_t bufsz;
+	if (!ampl_board_map(&mem, dt->tx_addr, dt->tx_size) || !ampl_board_map(&mem, dt->rx_addr, dt->rx_size))
 		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
-	bool hs = dt->unbound != AMPL_DT_ICMSG_UNBOUND_DISABLE;
-	struct pbuf_cfg pc;
-	if (pbuf_cfg_init(&pc, (void *)rx, (size_t)dt->rx_size, dt->dcache_alignment, hs))
+	if (ampl_board_icmsg_rx_buf_size(&mem, dt, &bufsz))
 		return sim_error(-EINVAL, "%s: rx-region 0x%llx+0x%llx is not a valid ring for dcache-alignment %u",
 				 dt->node.path, (unsigned long long)dt->rx_addr, (unsigned long long)dt->rx_size,
 				 dt->dcache_alignment);
-	uint32_t bufsz = PBUF_MAX_PAYLOAD(pc.data_len);
-	if (bufsz > 0xFFFFu)
-		bufsz = 0xFFFFu;
-	if (bufsz < ICMSG_MIN_RX_BUF)
-		bufsz = ICMSG_MIN_RX_BUF;
 	struct sim_icmsg *m = calloc(1, sizeof(*m) + bufsz);
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	m->dt = dt;
 	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
 	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
-	struct icmsg_config *ic = &m->cfg.icmsg;
-	ic->tx_mem = (void *)tx;
-	ic->tx_size = (uint32_t)dt->tx_size;
-	ic->rx_mem = (void *)rx;
-	ic->rx_size = (uint32_t)dt->rx_size;
-	ic->dcache_alignment = dt->dcache_alignment;
-	ic->unbound_mode = (enum icmsg_unbound_mode)dt->unbound;
-	ic->peer_rx_max_default = dt->peer_max_packet;
-	ic->size_ext = dt->max_packet_ext;
-	ic->mbox_node = mc;
-	ic->rx_buf = m->rx_buf;
-	ic->rx_buf_size = bufsz;
+	int ret = ampl_board_icmsg_config(&mem, dt, mc, m->rx_buf, bufsz, &m->cfg);
+	if (ret) {
+		free(m);
+		return sim_error(ret, "%s: cannot configure the instance", dt->node.path);
+	}
 	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_icmsg_backend, &m->cfg, &m->data, m);
 	if (ret)
 		return ret;
@@ -1032,25 +661,16 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
 	if (ret)
 		return ret;
-	volatile void *tx = ampl_soc_phys(ag->soc, dt->tx_addr, (size_t)dt->tx_size);
-	volatile void *rx = ampl_soc_phys(ag->soc, dt->rx_addr, (size_t)dt->rx_size);
-	if (!tx || !rx)
+	struct ampl_board_mem mem = soc_mem(ag->soc);
+	struct ipc_multi_config cfg;
+	if (ampl_board_ipc_multi_config(&mem, mdt, mc, &cfg))
 		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
 	struct sim_multi *m = calloc(1, sizeof(*m));
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
 	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
-	m->cfg = (struct ipc_multi_config){
-		.tx_mem = (void *)tx,
-		.tx_size = (uint32_t)dt->tx_size,
-		.rx_mem = (void *)rx,
-		.rx_size = (uint32_t)dt->rx_size,
-		.dcache_alignment = dt->dcache_alignment,
-		.block_size = mdt->block_size,
-		.block_count = mdt->block_count,
-		.mbox_node = mc,
-	};
+	m->cfg = cfg;
 	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, m);
 	if (ret)
 		return ret;
@@ -1073,25 +693,16 @@ static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg 
 	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
 	if (ret)
 		return ret;
-	volatile void *shm = ampl_soc_phys(ag->soc, rdt->addr, (size_t)rdt->size);
-	if (!shm || rdt->addr > UINT32_MAX)
+	struct ampl_board_mem mem = soc_mem(ag->soc);
+	struct ipc_rpmsg_config cfg;
+	if (ampl_board_rpmsg_config(&mem, rdt, mc, &cfg))
 		return sim_error(-EINVAL, "%s: its memory-region is not in the SoC's memory", rdt->node.path);
 	struct sim_rpmsg *m = calloc(1, sizeof(*m));
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	snprintf(m->name, sizeof(m->name), "%s", rdt->node.name);
 	snprintf(m->label, sizeof(m->label), "%s", rdt->node.label);
-	m->cfg = (struct ipc_rpmsg_config){
-		.role = rdt->role == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE,
-		.shm = (void *)shm,
-		.shm_size = (uint32_t)rdt->size,
-		.da_base = (uint32_t)rdt->addr,
-		.vring_num = rdt->vring_num,
-		.vring_align = rdt->vring_align,
-		.h2r_buf_size = rdt->h2r_buffer_size,
-		.r2h_buf_size = rdt->r2h_buffer_size,
-		.mbox_node = mc,
-	};
+	m->cfg = cfg;
 	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
 	if (ret)
 		return ret;

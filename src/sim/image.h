@@ -150,7 +150,7 @@ struct ampl_soc {
 	unsigned num_mus;
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
-	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/agent.c) */
+	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;

@@ -2,7 +2,7 @@
 
 /* ZynqMP: TF-A zynqmp_ipi_table; buffer slots from PMU-FW pm_ipi_buffer.h (RPU0 0, RPU1 1, APU 2, PL0..3 3..6,
  * PMU 7; PMU1..3 share the PMU slot). */
-static const struct ampl_ipi_agent zynqmp_agents[] = {
+const struct ampl_ipi_agent ampl_soc_zynqmp_agents[] = {
 	{ "apu", "ch0", 0, 0, 2, 0, 0xFF300000u },
 	{ "rpu0", "ch1", 1, 8, 0, 0, 0xFF310000u },
 	{ "rpu1", "ch2", 2, 9, 1, 0, 0xFF320000u },
@@ -24,14 +24,14 @@ const struct ampl_soc_profile ampl_soc_zynqmp = {
 	.imr_reset = 0x0F0F0301u,
 	.buf_base = 0xFF990000u,
 	.buf_size = 8u * AMPL_IPI_SLOT_STRIDE,
-	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(zynqmp_agents),
-	.agents = zynqmp_agents,
+	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(ampl_soc_zynqmp_agents),
+	.agents = ampl_soc_zynqmp_agents,
 	.dt_addresses_strict = true,
 };
 
 /* Versal: TF-A versal plat_ipi.h / embeddedsw platform_info_versal.h. id == bit for every agent; slot == bit for
  * the buffered ones (PSM 0, PMC 1, IPI0..IPI5 2..7); PMC_NOBUF (bit 8) and IPI6 (bit 9) have no buffers. */
-static const struct ampl_ipi_agent versal_agents[] = {
+const struct ampl_ipi_agent ampl_soc_versal_agents[] = {
 	{ "psm", NULL, 0, 0, 0, AMPL_AGENT_FIRMWARE, 0xFF310000u },
 	{ "pmc", NULL, 1, 1, 1, AMPL_AGENT_FIRMWARE, 0xFF320000u },
 	{ "apu", "ipi0", 2, 2, 2, 0, 0xFF330000u },
@@ -52,14 +52,14 @@ const struct ampl_soc_profile ampl_soc_versal = {
 	.imr_reset = 0x3FFu,
 	.buf_base = 0xFF3F0000u,
 	.buf_size = 8u * AMPL_IPI_SLOT_STRIDE,
-	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(versal_agents),
-	.agents = versal_agents,
+	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(ampl_soc_versal_agents),
+	.agents = ampl_soc_versal_agents,
 	.dt_addresses_strict = false,
 };
 
 /* i.MX: a Cortex-A and a Cortex-M4. No IPI block: they communicate through the Messaging Units of the board's
  * devicetree (side A: a, side B: m4). */
-static const struct ampl_ipi_agent imx_agents[] = {
+const struct ampl_ipi_agent ampl_soc_imx_agents[] = {
 	{ "a", "cortex-a", 0, 0, AMPL_IPI_NO_BUFFER, 0, 0 },
 	{ "m4", "cortex-m4", 1, 1, AMPL_IPI_NO_BUFFER, 0, 0 },
 };
@@ -72,8 +72,8 @@ const struct ampl_soc_profile ampl_soc_imx = {
 	.imr_reset = 0,
 	.buf_base = 0,
 	.buf_size = 0,
-	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(imx_agents),
-	.agents = imx_agents,
+	.num_agents = (uint8_t)AMPL_ARRAY_SIZE(ampl_soc_imx_agents),
+	.agents = ampl_soc_imx_agents,
 	.dt_addresses_strict = false,
 };
 

@@ -19,6 +19,7 @@ static const char usage[] =
 	"  recv               receive IPM messages as an agent\n"
 	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
+	"  dt gen --agent A FILE -o OUT   generate C (OUT.h, OUT.c) for agent A's firmware from a devicetree\n"
 	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
 	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
 	"\n"

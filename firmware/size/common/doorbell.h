@@ -22,7 +22,10 @@
 #define DOORBELL_OBS 0x04u
 #define DOORBELL_ISR 0x10u
 #define DOORBELL_PEER 0x1u /* the APU's bit */
+/* The controller's node: a program configured from generated devicetree code names its IPI destination's path. */
+#ifndef DOORBELL_NODE
 #define DOORBELL_NODE "/doorbell"
+#endif
 
 static inline volatile uint32_t *doorbell_reg(uint32_t off)
 {

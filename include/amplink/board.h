@@ -1,0 +1,171 @@
+/*
+ * Board layer: a devicetree node description (<amplink/dt_nodes.h>) -> the configuration of the driver or IPC backend
+ * that node describes. One set of rules for the virtual SoC (src/sim/agent.c, at run time, from the loaded
+ * devicetree) and for firmware (from the static node descriptions `amplink dt gen` writes at build time, through
+ * the same functions, or through the static initialisers below for constant configurations).
+ *
+ * Portable and freestanding. Caller-owned memory: every function fills structures the caller provides; nothing is
+ * allocated. Nothing here registers a device or a controller: the caller does, once the configuration is filled.
+ *
+ * Addresses. Nodes carry the SoC's physical addresses. The caller says how this core reaches them with a
+ * struct ampl_board_mem (the virtual SoC maps them into its image; firmware behind an address window adds an
+ * offset; plain firmware uses them as they are: a NULL struct ampl_board_mem).
+ */
+#ifndef AMPLINK_BOARD_H
+#define AMPLINK_BOARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/dt_nodes.h>
+#include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc/ipc_multi.h>
+#include <amplink/ipc/ipc_rpmsg.h>
+#include <amplink/mailbox_client.h>
+
+/**
+ * struct ampl_board_mem - how this core reaches a physical range a node names.
+ * @map: returns this core's pointer to [addr, addr + size), or NULL when the range is not reachable; NULL means
+ *       "addresses as they are" (the range must fit in a pointer)
+ * @ctx: passed to @map
+ * Context of @map: any (it must not block); it is called during configuration only.
+ */
+struct ampl_board_mem {
+	volatile void *(*map)(void *ctx, uint64_t addr, uint64_t size);
+	void *ctx;
+};
+
+/** ampl_board_map() - @mem's view of [addr, addr + size) (see struct ampl_board_mem; @mem may be NULL). */
+volatile void *ampl_board_map(const struct ampl_board_mem *mem, uint64_t addr, uint64_t size);
+
+/* ---- IPI (xlnx,zynqmp-ipi-mailbox / xlnx,versal-ipi-mailbox) ---- */
+
+/**
+ * ampl_board_ipi_chan_from_profile() - the node description a destination without a devicetree node has: the
+ * profile's buffer layout between @local and @remote (buffered when both have buffer slots). @dt->node stays empty.
+ * Context: any.
+ */
+void ampl_board_ipi_chan_from_profile(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *local,
+				      const struct ampl_ipi_agent *remote, struct ampl_dt_ipi_chan *dt);
+
+/**
+ * ampl_board_ipi_mbox() - fill the driver fields of one IPI destination's controller from its node: host,
+ * remote_mask, buffered and (buffered) the four message buffers. The caller then registers it with
+ * xlnx_ipi_mbox_init(). @mbox must be zeroed (or fresh).
+ * @bad: set to the buffer address that @mem cannot reach (may be NULL)
+ * Return: 0; -EINVAL (NULL argument, a node without a remote agent, or a buffer @mem cannot reach). Context: any.
+ */
+int ampl_board_ipi_mbox(const struct ampl_board_mem *mem, const struct ampl_dt_ipi_chan *dt,
+			struct xlnx_ipi_host *host, struct xlnx_ipi_mbox *mbox, uint64_t *bad);
+
+/**
+ * ampl_board_ipc_chan() - the IPI destination an IPC instance node's mailboxes name, checked: "tx" and "rx" must
+ * name one destination of a controller of @local (the agent the instance runs on).
+ * @why: on failure, a static reason ("its mailbox belongs to another agent", ...); may be NULL
+ * @owner: on -EPERM, the agent the mailbox belongs to; may be NULL
+ * Return: the destination; NULL with @why set. Context: any.
+ */
+const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *board, unsigned consumer,
+						   unsigned tx_mbox, unsigned rx_mbox,
+						   const struct ampl_ipi_agent *local, const char **why,
+						   const struct ampl_ipi_agent **owner);
+
+/**
+ * AMPL_BOARD_IPC_DOORBELL - the mode of a mailbox an IPC instance uses: a doorbell (signalling mode,
+ * xlnx_ipi_mbox_set_signalling()); ICMsg, the multi-endpoint backend and RPMsg carry their data in shared memory.
+ */
+#define AMPL_BOARD_IPC_DOORBELL true
+
+/* ---- mailbox consumers (mboxes / mbox-names) ---- */
+
+#define AMPL_BOARD_PROVIDER_MAX (AMPL_DT_PATH_MAX + 72)
+
+/** A consumer's mbox_consumer with the storage it points to (caller-owned; fill with ampl_board_mbox_consumer()). */
+struct ampl_board_consumer {
+	struct mbox_consumer con;
+	struct mbox_spec specs[AMPL_DT_MAX_MBOXES];
+	char providers[AMPL_DT_MAX_MBOXES][AMPL_BOARD_PROVIDER_MAX];
+};
+
+/**
+ * ampl_board_mbox_consumer() - the framework's view (struct mbox_consumer) of a node's `mboxes`: each provider is
+ * @prefix followed by the controller's node path, the name under which the caller registered its controllers
+ * (the virtual SoC: "SOC:"; firmware: ""). @out->con.name points into @dt: @dt must outlive @out.
+ * Return: 0; -EINVAL (NULL argument); -ENOSPC (@prefix + a path longer than AMPL_BOARD_PROVIDER_MAX - 1).
+ * Context: any.
+ */
+int ampl_board_mbox_consumer(const struct ampl_dt_consumer *dt, const char *prefix, struct ampl_board_consumer *out);
+
+/* ---- IPC instances ---- */
+
+/**
+ * ampl_board_icmsg_rx_buf_size() - the receive buffer a `zephyr,ipc-icmsg` instance needs to take the largest
+ * packet its rx-region can hold (capped at 65535, ICMsg's length field, and at least ICMSG_MIN_RX_BUF).
+ * Return: 0 and @size; -EINVAL (the rx-region, as @mem reaches it, is not a valid ring for dcache-alignment).
+ * Context: any.
+ */
+int ampl_board_icmsg_rx_buf_size(const struct ampl_board_mem *mem, const struct ampl_dt_icmsg *dt, uint32_t *size);
+
+/**
+ * ampl_board_icmsg_config() - a `zephyr,ipc-icmsg` node -> struct ipc_icmsg_config (tx/rx regions, dcache
+ * alignment, unbound mode, amplink,peer-max-packet, amplink,max-packet-ext). @mc is the node's consumer (its
+ * "tx"/"rx" mailboxes); @rx_buf (@rx_buf_size bytes, at least ICMSG_MIN_RX_BUF; ampl_board_icmsg_rx_buf_size()
+ * takes any packet) is the caller's and must outlive the instance.
+ * Return: 0; -EINVAL (NULL argument, a region @mem cannot reach, a receive buffer below ICMSG_MIN_RX_BUF).
+ * Context: any.
+ */
+int ampl_board_icmsg_config(const struct ampl_board_mem *mem, const struct ampl_dt_icmsg *dt,
+			    const struct mbox_consumer *mc, void *rx_buf, uint32_t rx_buf_size,
+			    struct ipc_icmsg_config *cfg);
+
+/**
+ * ampl_board_ipc_multi_config() - an `amplink,ipc-multi` node -> struct ipc_multi_config.
+ * Return: 0; -EINVAL (NULL argument, a region @mem cannot reach). Context: any.
+ */
+int ampl_board_ipc_multi_config(const struct ampl_board_mem *mem, const struct ampl_dt_ipc_multi *dt,
+				const struct mbox_consumer *mc, struct ipc_multi_config *cfg);
+
+/**
+ * ampl_board_rpmsg_config() - a `zephyr,ipc-openamp-static-vrings` node -> struct ipc_rpmsg_config (role, region,
+ * its device address, vring geometry, buffer sizes per direction).
+ * Return: 0; -EINVAL (NULL argument, a region @mem cannot reach or above 4 GiB). Context: any.
+ */
+int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_dt_rpmsg *dt,
+			    const struct mbox_consumer *mc, struct ipc_rpmsg_config *cfg);
+
+/*
+ * Static initialisers: the same rules as the functions above, as constant expressions, for firmware whose node
+ * values are compile-time constants (the macros `amplink dt gen` writes). Addresses are this core's (LOCAL_*).
+ */
+#define AMPL_BOARD_XLNX_IPI_HOST_INIT(regs_local_, valid_mask_)                                                    \
+	{ .regs = { .base = (volatile void *)(uintptr_t)(regs_local_), .size = AMPL_IPI_REG_SPAN },                 \
+	  .valid_mask = (valid_mask_) }
+
+#define AMPL_BOARD_IPI_BUF_(local_) { .base = (volatile void *)(uintptr_t)(local_), .size = AMPL_IPI_BUF_SIZE }
+
+#define AMPL_BOARD_XLNX_IPI_MBOX_INIT(host_, remote_mask_, buffered_, lreq_, lresp_, rreq_, rresp_, doorbell_)     \
+	{ .host = (host_), .remote_mask = (remote_mask_), .buffered = (buffered_),                                  \
+	  .local_req = AMPL_BOARD_IPI_BUF_(lreq_), .local_resp = AMPL_BOARD_IPI_BUF_(lresp_),                        \
+	  .remote_req = AMPL_BOARD_IPI_BUF_(rreq_), .remote_resp = AMPL_BOARD_IPI_BUF_(rresp_),                      \
+	  .signalling = (doorbell_) }
+
+#define AMPL_BOARD_ICMSG_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, unbound_, peer_max_, size_ext_, mc_,   \
+				     rx_buf_, rx_buf_size_)                                                        \
+	{ .icmsg = { .tx_mem = (void *)(uintptr_t)(tx_), .tx_size = (uint32_t)(tx_size_),                           \
+		     .rx_mem = (void *)(uintptr_t)(rx_), .rx_size = (uint32_t)(rx_size_),                           \
+		     .dcache_alignment = (dcache_), .unbound_mode = (enum icmsg_unbound_mode)(unbound_),            \
+		     .mbox_node = (mc_), .rx_buf = (rx_buf_), .rx_buf_size = (rx_buf_size_),                        \
+		     .peer_rx_max_default = (peer_max_), .size_ext = (size_ext_) } }
+
+#define AMPL_BOARD_IPC_MULTI_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, block_size_, block_count_, mc_)    \
+	{ .tx_mem = (void *)(uintptr_t)(tx_), .tx_size = (uint32_t)(tx_size_), .rx_mem = (void *)(uintptr_t)(rx_),  \
+	  .rx_size = (uint32_t)(rx_size_), .dcache_alignment = (dcache_), .block_size = (block_size_),              \
+	  .block_count = (block_count_), .mbox_node = (mc_) }
+
+#define AMPL_BOARD_RPMSG_CONFIG_INIT(role_, shm_, shm_size_, da_, vring_num_, vring_align_, h2r_, r2h_, mc_)       \
+	{ .role = (role_) == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE, .shm = (void *)(uintptr_t)(shm_),       \
+	  .shm_size = (uint32_t)(shm_size_), .da_base = (uint32_t)(da_), .vring_num = (vring_num_),                 \
+	  .vring_align = (vring_align_), .h2r_buf_size = (h2r_), .r2h_buf_size = (r2h_), .mbox_node = (mc_) }
+
+#endif /* AMPLINK_BOARD_H */

@@ -1,0 +1,675 @@
+/*
+ * Devicetree at build time (`amplink dt gen`): C for one agent's firmware from what the run-time loader understood
+ * of a board (struct ampl_dt_board). Written in C on top of the loader on purpose: the generator and the loader
+ * read the devicetree with the same code, so they cannot disagree on any binding rule (defaults, limits, which
+ * node a phandle names, how `reg` is decoded); the configurations come from the board layer's initialisers, so
+ * firmware and the virtual SoC cannot disagree on how a node becomes a configuration either.
+ *
+ * Output, for the agent's IPI controllers and destinations, the enabled Messaging Units, the reserved-memory
+ * regions and the IPC instances whose mailboxes are the agent's:
+ *   header  Zephyr's access macros (DT_NODELABEL, DT_REG_ADDR, DT_REG_SIZE, DT_PROP, DEVICE_DT_GET, ...) and the
+ *           per-node values behind them, named as Zephyr names them (DT_N_S_amba_S_..._P_<property>);
+ *   source  each node's description as a constant (the loader's structure) and, for the agent, static
+ *           controllers, IPM devices, mailbox consumers, configurations, receive buffers and IPC devices.
+ * Addresses in the access macros and configurations are the agent's (after --map); descriptions keep the SoC's.
+ */
+#include <amplink/board.h>
+#include <amplink/dt.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_MAX (AMPL_DT_PATH_MAX * 2 + 8)
+
+struct gen {
+	const struct ampl_dt_board *b;
+	const struct ampl_dt_gen_opts *o;
+	const struct ampl_ipi_agent *agent;
+	FILE *h, *c;
+	struct ampl_dt_diag *diag;
+	/* every node written, for the label map and collision check */
+	unsigned num;
+	const struct ampl_dt_node *nodes[AMPL_DT_MAX_CTRLS * (AMPL_DT_MAX_CHANS + 1) + AMPL_DT_MAX_MUS + AMPL_DT_MAX_MEMS +
+					AMPL_DT_MAX_ICMSG + AMPL_DT_MAX_IPC_MULTI + AMPL_DT_MAX_RPMSG];
+};
+
+static int fail(struct gen *g, const char *node, const char *prop, const char *fmt, ...)
+{
+	if (g->diag) {
+		size_t n = (size_t)snprintf(g->diag->msg, sizeof(g->diag->msg), "%s: %s%s%s%s", g->b->source,
+					    node ? node : "", node ? ": " : "", prop ? prop : "", prop ? ": " : "");
+		va_list ap;
+		va_start(ap, fmt);
+		if (n < sizeof(g->diag->msg))
+			vsnprintf(g->diag->msg + n, sizeof(g->diag->msg) - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Zephyr's node identifier: DT_N, then _S_<component> per path component, lower case, other characters '_'. */
+static void node_id(const struct ampl_dt_node *n, char *out)
+{
+	size_t k = (size_t)sprintf(out, "DT_N");
+	for (const char *p = n->path; *p && k < ID_MAX - 4; p++) {
+		if (*p == '/') {
+			if (p[1])
+				k += (size_t)sprintf(out + k, "_S_");
+			continue;
+		}
+		char ch = *p;
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			ch = '_';
+		out[k++] = ch;
+	}
+	out[k] = 0;
+}
+
+/* The agent's address for the SoC's @addr (the first --map window that holds it; unchanged outside them). */
+static uint64_t local_addr(const struct gen *g, uint64_t addr)
+{
+	for (unsigned i = 0; i < g->o->num_maps; i++) {
+		const struct ampl_dt_gen_map *m = &g->o->maps[i];
+		if (addr >= m->phys && addr - m->phys < m->size)
+			return m->local + (addr - m->phys);
+	}
+	return addr;
+}
+
+static volatile void *gen_map(void *ctx, uint64_t addr, uint64_t size)
+{
+	(void)size;
+	uint64_t a = local_addr(ctx, addr);
+	return (volatile void *)(uintptr_t)(a ? a : 1); /* alignment checks only: never dereferenced */
+}
+
+static int add_node(struct gen *g, const struct ampl_dt_node *n)
+{
+	char id[ID_MAX], other[ID_MAX];
+	node_id(n, id);
+	for (unsigned i = 0; i < g->num; i++) {
+		if (g->nodes[i] == n)
+			return 0;
+		node_id(g->nodes[i], other);
+		if (!strcmp(id, other))
+			return fail(g, n->path, NULL, "its C identifier %s is also %s's: rename one of the two nodes", id,
+				    g->nodes[i]->path);
+		if (n->label[0] && !strcmp(n->label, g->nodes[i]->label))
+			return fail(g, n->path, NULL, "label %s is also %s's", n->label, g->nodes[i]->path);
+	}
+	if (g->num == sizeof(g->nodes) / sizeof(g->nodes[0]))
+		return fail(g, n->path, NULL, "too many nodes");
+	g->nodes[g->num++] = n;
+	return 0;
+}
+
+static void str_lit(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void u64(FILE *f, uint64_t v)
+{
+	if (v > UINT32_MAX)
+		fprintf(f, "0x%" PRIx64 "ull", v);
+	else
+		fprintf(f, "0x%" PRIx64 "u", v);
+}
+
+/* "#define <id><suffix> value" lines */
+static void def_u(struct gen *g, const char *id, const char *suffix, uint64_t v)
+{
+	fprintf(g->h, "#define %s%s ", id, suffix);
+	u64(g->h, v);
+	fputc('\n', g->h);
+}
+
+static void def_s(struct gen *g, const char *id, const char *suffix, const char *s)
+{
+	fprintf(g->h, "#define %s%s ", id, suffix);
+	str_lit(g->h, s);
+	fputc('\n', g->h);
+}
+
+static void def_id(struct gen *g, const char *id, const char *suffix, const struct ampl_dt_node *target)
+{
+	char t[ID_MAX];
+	node_id(target, t);
+	fprintf(g->h, "#define %s%s %s\n", id, suffix, t);
+}
+
+/* Identity: path, full name, label, and the `reg` entries (agent's addresses). */
+static void node_common(struct gen *g, const struct ampl_dt_node *n, const char *id)
+{
+	fprintf(g->h, "\n/* %s%s%s%s */\n", n->path, n->label[0] ? " (" : "", n->label, n->label[0] ? ")" : "");
+	if (n->label[0])
+		fprintf(g->h, "#define DT_N_NODELABEL_%s %s\n", n->label, id);
+	def_s(g, id, "_PATH", n->path);
+	def_s(g, id, "_FULL_NAME", n->name);
+	def_s(g, id, "_LABEL", n->label);
+}
+
+static void regs(struct gen *g, const char *id, const struct ampl_dt_region *r, unsigned num)
+{
+	char sfx[AMPL_DT_NAME_MAX + 48];
+	fprintf(g->h, "#define %s_REG_NUM %u\n", id, num);
+	for (unsigned i = 0; i < num; i++) {
+		snprintf(sfx, sizeof(sfx), "_REG_IDX_%u_VAL_ADDRESS", i);
+		def_u(g, id, sfx, local_addr(g, r[i].addr));
+		snprintf(sfx, sizeof(sfx), "_REG_IDX_%u_VAL_SIZE", i);
+		def_u(g, id, sfx, r[i].size);
+		if (!r[i].name[0])
+			continue;
+		snprintf(sfx, sizeof(sfx), "_REG_NAME_%s_VAL_ADDRESS", r[i].name);
+		def_u(g, id, sfx, local_addr(g, r[i].addr));
+		snprintf(sfx, sizeof(sfx), "_REG_NAME_%s_VAL_SIZE", r[i].name);
+		def_u(g, id, sfx, r[i].size);
+	}
+}
+
+/* ---- constant node descriptions (the .c file) ---- */
+
+/*
+ * The strings a node's objects use, as arrays: each in its own section, so the linker drops those of objects the
+ * firmware does not use (literals would share one section per file and all stay). The path is global: a
+ * controller's name, which its consumers' mbox_spec.provider names too (AMPL_DT_PATH_STR()).
+ */
+static void c_strings(struct gen *g, const struct ampl_dt_node *n, const char *id, bool path)
+{
+	FILE *f = g->c;
+	if (path) {
+		fprintf(g->h, "extern const char %s_PATH_STR[];\n", id);
+		fprintf(f, "const char %s_PATH_STR[] = %s_PATH;\n", id, id);
+	}
+	fprintf(f, "static const char %s_NAME_STR[] = %s_FULL_NAME;\n", id, id);
+	if (n->label[0])
+		fprintf(f, "static const char %s_LABEL_STR[] = %s_LABEL;\n", id, id);
+}
+
+static const char *label_str(const struct ampl_dt_node *n, const char *id, char *buf)
+{
+	if (!n->label[0])
+		return "NULL";
+	sprintf(buf, "%s_LABEL_STR", id);
+	return buf;
+}
+
+static void c_node(FILE *f, const struct ampl_dt_node *n)
+{
+	fprintf(f, "\t.node = { .name = ");
+	str_lit(f, n->name);
+	fprintf(f, ", .label = ");
+	str_lit(f, n->label);
+	fprintf(f, ", .path = ");
+	str_lit(f, n->path);
+	fprintf(f, " },\n");
+}
+
+static void c_regions(FILE *f, const struct ampl_dt_region *r, unsigned num)
+{
+	fprintf(f, "\t.num_regs = %u,\n\t.regs = {\n", num);
+	for (unsigned i = 0; i < num; i++) {
+		fprintf(f, "\t\t{ .name = ");
+		str_lit(f, r[i].name);
+		fprintf(f, ", .addr = ");
+		u64(f, r[i].addr);
+		fprintf(f, ", .size = ");
+		u64(f, r[i].size);
+		fprintf(f, " },\n");
+	}
+	fprintf(f, "\t},\n");
+}
+
+static const char *profile_sym(const struct ampl_soc_profile *p)
+{
+	return p == &ampl_soc_zynqmp ? "zynqmp" : p == &ampl_soc_versal ? "versal" : "imx";
+}
+
+static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field, const struct ampl_ipi_agent *a)
+{
+	if (a)
+		fprintf(f, "\t.%s = &ampl_soc_%s_agents[%u],\n", field, profile_sym(p), ampl_soc_agent_index(p, a));
+}
+
+/* The IPI destination of this agent that an IPC instance's mailboxes name (the board layer's rule), or NULL. */
+static const struct ampl_dt_ipi_chan *agent_chan(const struct gen *g, unsigned consumer, unsigned tx, unsigned rx)
+{
+	return ampl_board_ipc_chan(g->b, consumer, tx, rx, g->agent, NULL, NULL);
+}
+
+/* ---- IPI ---- */
+
+static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
+{
+	char cid[ID_MAX], id[ID_MAX];
+	const struct ampl_soc_profile *p = g->b->profile;
+	int ret = add_node(g, &ct->node);
+	if (ret)
+		return ret;
+	node_id(&ct->node, cid);
+	node_common(g, &ct->node, cid);
+	def_u(g, cid, "_P_xlnx_ipi_id", ct->local_id);
+	if (ct->irq >= 0)
+		def_u(g, cid, "_IRQN", (uint64_t)ct->irq);
+	def_u(g, cid, "_IPI_REGS_ADDR", ct->local->reg_base);
+	def_u(g, cid, "_IPI_VALID_MASK", p->valid_mask);
+	fprintf(g->h, "extern struct xlnx_ipi_host %s_HOST;\n", cid);
+	fprintf(g->c, "\n/* %s */\nstruct xlnx_ipi_host %s_HOST = AMPL_BOARD_XLNX_IPI_HOST_INIT(%s_IPI_REGS_ADDR, "
+		"%s_IPI_VALID_MASK);\n", ct->node.path, cid, cid, cid);
+	for (unsigned j = 0; j < ct->num_chans; j++) {
+		const struct ampl_dt_ipi_chan *ch = &ct->chans[j];
+		if ((ret = add_node(g, &ch->node)))
+			return ret;
+		node_id(&ch->node, id);
+		node_common(g, &ch->node, id);
+		regs(g, id, ch->regs, ch->num_regs);
+		def_u(g, id, "_P_xlnx_ipi_id", ch->remote_id);
+		def_u(g, id, "_REMOTE_MASK", ampl_ipi_mask(ch->remote));
+		def_u(g, id, "_BUFFERED", ch->buffered);
+		/* An IPC instance of this agent on the destination makes it a doorbell (the board layer's rule). */
+		bool doorbell = false;
+		for (unsigned k = 0; k < g->b->num_icmsgs; k++) {
+			const struct ampl_dt_icmsg *d = &g->b->icmsgs[k];
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+		}
+		for (unsigned k = 0; k < g->b->num_ipc_multis; k++) {
+			const struct ampl_dt_icmsg *d = &g->b->ipc_multis[k].base;
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+		}
+		for (unsigned k = 0; k < g->b->num_rpmsgs; k++) {
+			const struct ampl_dt_rpmsg *d = &g->b->rpmsgs[k];
+			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+		}
+		def_u(g, id, "_DOORBELL", doorbell);
+		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
+			"extern struct device %s_DEVICE;\n", id, id, id);
+		FILE *f = g->c;
+		fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipi_chan %s_NODE = {\n", ch->node.path, id);
+		c_node(f, &ch->node);
+		fprintf(f, "\t.remote_id = %u,\n", ch->remote_id);
+		c_agent(f, p, "remote", ch->remote);
+		c_regions(f, ch->regs, ch->num_regs);
+		fprintf(f, "\t.mbox_cells = %d,\n\t.buffered = %s,\n", ch->mbox_cells, ch->buffered ? "true" : "false");
+		fprintf(f, "\t.local_req = ");
+		u64(f, ch->local_req);
+		fprintf(f, ", .local_resp = ");
+		u64(f, ch->local_resp);
+		fprintf(f, ", .remote_req = ");
+		u64(f, ch->remote_req);
+		fprintf(f, ", .remote_resp = ");
+		u64(f, ch->remote_resp);
+		fprintf(f, ",\n};\n");
+		fprintf(f, "struct xlnx_ipi_mbox %s_MBOX = AMPL_BOARD_XLNX_IPI_MBOX_INIT(&%s_HOST, %s_REMOTE_MASK, "
+			"%s_BUFFERED,\n\t", id, cid, id, id);
+		uint64_t bufs[4] = { ch->local_req, ch->local_resp, ch->remote_req, ch->remote_resp };
+		for (unsigned k = 0; k < 4; k++) {
+			u64(f, ch->buffered ? local_addr(g, bufs[k]) : 0);
+			fprintf(f, ", ");
+		}
+		fprintf(f, "%s_DOORBELL);\n", id);
+		fprintf(f, "static const struct xlnx_ipi_ipm_config %s_IPM_CONFIG = { .mbox = &%s_MBOX };\n", id, id);
+		fprintf(f, "static struct xlnx_ipi_ipm_data %s_IPM_DATA;\n", id);
+		char lb[ID_MAX + 16];
+		c_strings(g, &ch->node, id, true);
+		fprintf(f, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, xlnx_ipi_ipm_init, &xlnx_ipi_ipm_api,\n"
+			"\t\t   &%s_IPM_CONFIG, &%s_IPM_DATA);\n", id, id, label_str(&ch->node, id, lb), id, id);
+	}
+	return 0;
+}
+
+/* ---- IPC instances ---- */
+
+static const struct ampl_dt_mem *find_mem(const struct ampl_dt_board *b, uint64_t addr, uint64_t size)
+{
+	for (unsigned i = 0; i < b->num_mems; i++)
+		if (b->mems[i].addr == addr && b->mems[i].size == size)
+			return &b->mems[i];
+	return NULL;
+}
+
+static void c_consumer(struct gen *g, const char *id, const struct ampl_dt_consumer *con)
+{
+	FILE *f = g->c;
+	fprintf(f, "static const struct mbox_spec %s_MBOX_SPECS[%u] = {\n", id, con->num_mboxes);
+	for (unsigned k = 0; k < con->num_mboxes; k++) {
+		const struct ampl_dt_mbox_ref *m = &con->mboxes[k];
+		fprintf(f, "\t{ .provider = ");
+		const struct ampl_dt_node *prov = NULL;
+		for (unsigned i = 0; i < g->num && !prov; i++)
+			if (!strcmp(g->nodes[i]->path, m->provider))
+				prov = g->nodes[i];
+		if (prov) {
+			char pid[ID_MAX];
+			node_id(prov, pid);
+			fprintf(f, "%s_PATH_STR", pid);
+		} else {
+			str_lit(f, m->provider);
+		}
+		fprintf(f, ", .args = {");
+		for (unsigned a = 0; a < m->nargs; a++)
+			fprintf(f, "%s%u", a ? ", " : " ", m->args[a]);
+		fprintf(f, "%s}, .nargs = %u, .name = ", m->nargs ? " " : "", m->nargs);
+		if (m->name[0])
+			str_lit(f, m->name);
+		else
+			fprintf(f, "NULL");
+		fprintf(f, " },\n");
+	}
+	/* The consumer's name is for messages only: the node's name, which the device's name already holds. */
+	fprintf(f, "};\nconst struct mbox_consumer %s_MBOX_CONSUMER = { .name = %s_NAME_STR, .mboxes = %s_MBOX_SPECS, "
+		".num_mboxes = %u };\n", id, id, id, con->num_mboxes);
+	fprintf(g->h, "extern const struct mbox_consumer %s_MBOX_CONSUMER;\n", id);
+}
+
+/* An IPC instance's strings and mailbox consumer (before its configuration). */
+static void c_ipc_head(struct gen *g, const struct ampl_dt_node *n, const char *id, unsigned consumer)
+{
+	c_strings(g, n, id, false);
+	c_consumer(g, id, &g->b->consumers[consumer]);
+}
+
+/* An IPC instance's data and device (after its configuration, <id>_CONFIG). */
+static void c_ipc_device(struct gen *g, const struct ampl_dt_node *n, const char *id, const char *type,
+			 const char *backend)
+{
+	char lb[ID_MAX + 16];
+	fprintf(g->c, "static struct %s_data %s_DATA;\n", type, id);
+	fprintf(g->c, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, NULL, &%s, &%s_CONFIG, &%s_DATA);\n", id, id,
+		label_str(n, id, lb), backend, id, id);
+}
+
+/* The properties and description of an ICMsg-like node (zephyr,ipc-icmsg or the base of amplink,ipc-multi). */
+static int icmsg_common(struct gen *g, const struct ampl_dt_icmsg *dt, const char *id, const char *type)
+{
+	static const char *const unbound[] = { "disable", "enable", "detect" };
+	const struct ampl_dt_mem *tx = find_mem(g->b, dt->tx_addr, dt->tx_size);
+	const struct ampl_dt_mem *rx = find_mem(g->b, dt->rx_addr, dt->rx_size);
+	if (!tx || !rx)
+		return fail(g, dt->node.path, tx ? "rx-region" : "tx-region", "not a reserved-memory node");
+	node_common(g, &dt->node, id);
+	def_id(g, id, "_P_tx_region_IDX_0_PH", &tx->node);
+	def_id(g, id, "_P_rx_region_IDX_0_PH", &rx->node);
+	def_u(g, id, "_P_dcache_alignment", dt->dcache_alignment);
+	def_s(g, id, "_P_unbound", unbound[dt->unbound]);
+	def_u(g, id, "_P_unbound_ENUM_IDX", dt->unbound);
+	def_u(g, id, "_P_amplink_peer_max_packet", dt->peer_max_packet);
+	def_u(g, id, "_P_amplink_max_packet_ext", dt->max_packet_ext);
+	fprintf(g->h, "extern const struct %s %s_NODE;\nextern struct device %s_DEVICE;\n", type, id, id);
+	return 0;
+}
+
+static void c_icmsg_fields(FILE *f, const struct ampl_dt_icmsg *dt)
+{
+	fprintf(f, "\t.tx_addr = ");
+	u64(f, dt->tx_addr);
+	fprintf(f, ", .tx_size = ");
+	u64(f, dt->tx_size);
+	fprintf(f, ",\n\t.rx_addr = ");
+	u64(f, dt->rx_addr);
+	fprintf(f, ", .rx_size = ");
+	u64(f, dt->rx_size);
+	fprintf(f, ",\n\t.consumer = %u, .tx_mbox = %u, .rx_mbox = %u,\n", dt->consumer, dt->tx_mbox, dt->rx_mbox);
+	fprintf(f, "\t.dcache_alignment = %u, .unbound = (enum ampl_dt_icmsg_unbound)%u, .peer_max_packet = %u, "
+		".max_packet_ext = %s,\n", dt->dcache_alignment, (unsigned)dt->unbound, dt->peer_max_packet,
+		dt->max_packet_ext ? "true" : "false");
+}
+
+static int gen_icmsg(struct gen *g, const struct ampl_dt_icmsg *dt)
+{
+	char id[ID_MAX];
+	node_id(&dt->node, id);
+	int ret = icmsg_common(g, dt, id, "ampl_dt_icmsg");
+	if (ret)
+		return ret;
+	struct ampl_board_mem mem = { .map = gen_map, .ctx = g };
+	uint32_t bufsz;
+	if (ampl_board_icmsg_rx_buf_size(&mem, dt, &bufsz))
+		return fail(g, dt->node.path, "rx-region", "0x%" PRIx64 "+0x%" PRIx64 " is not a valid ring for "
+			    "dcache-alignment %u at this agent's address 0x%" PRIx64, dt->rx_addr, dt->rx_size,
+			    dt->dcache_alignment, local_addr(g, dt->rx_addr));
+	if (g->o->rx_buf_max && bufsz > g->o->rx_buf_max)
+		bufsz = g->o->rx_buf_max;
+	def_u(g, id, "_RX_BUF_SIZE", bufsz);
+	FILE *f = g->c;
+	fprintf(f, "\n/* %s */\nconst struct ampl_dt_icmsg %s_NODE = {\n", dt->node.path, id);
+	c_node(f, &dt->node);
+	c_icmsg_fields(f, dt);
+	fprintf(f, "};\n");
+	c_ipc_head(g, &dt->node, id, dt->consumer);
+	fprintf(f, "static uint8_t %s_RX_BUF[%s_RX_BUF_SIZE];\n", id, id);
+	fprintf(f, "static const struct ipc_icmsg_config %s_CONFIG = AMPL_BOARD_ICMSG_CONFIG_INIT(\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
+		"\t%s_P_dcache_alignment, %s_P_unbound_ENUM_IDX, %s_P_amplink_peer_max_packet, "
+		"%s_P_amplink_max_packet_ext,\n\t&%s_MBOX_CONSUMER, %s_RX_BUF, %s_RX_BUF_SIZE);\n",
+		id, id, id, id, id, id, id, id, id, id, id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_icmsg", "ipc_icmsg_backend");
+	return 0;
+}
+
+static int gen_multi(struct gen *g, const struct ampl_dt_ipc_multi *mdt)
+{
+	char id[ID_MAX];
+	const struct ampl_dt_icmsg *dt = &mdt->base;
+	node_id(&dt->node, id);
+	int ret = icmsg_common(g, dt, id, "ampl_dt_ipc_multi");
+	if (ret)
+		return ret;
+	def_u(g, id, "_P_block_size", mdt->block_size);
+	def_u(g, id, "_P_block_count", mdt->block_count);
+	FILE *f = g->c;
+	fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipc_multi %s_NODE = {\n\t.base = {\n", dt->node.path, id);
+	c_node(f, &dt->node);
+	c_icmsg_fields(f, dt);
+	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u,\n};\n", mdt->block_size, mdt->block_count);
+	c_ipc_head(g, &dt->node, id, dt->consumer);
+	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
+		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, &%s_MBOX_CONSUMER);\n",
+		id, id, id, id, id, id, id, id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
+	return 0;
+}
+
+static int gen_rpmsg(struct gen *g, const struct ampl_dt_rpmsg *dt)
+{
+	char id[ID_MAX];
+	node_id(&dt->node, id);
+	if (dt->addr > UINT32_MAX)
+		return fail(g, dt->node.path, "memory-region", "0x%" PRIx64 " is above 4 GiB", dt->addr);
+	node_common(g, &dt->node, id);
+	def_id(g, id, "_P_memory_region_IDX_0_PH", &g->b->mems[dt->mem].node);
+	def_s(g, id, "_P_role", dt->role == AMPL_DT_RPMSG_HOST ? "host" : "remote");
+	def_u(g, id, "_P_role_ENUM_IDX", dt->role);
+	def_u(g, id, "_P_zephyr_buffer_size", dt->buffer_size);
+	def_u(g, id, "_P_amplink_h2r_buffer_size", dt->h2r_buffer_size);
+	def_u(g, id, "_P_amplink_r2h_buffer_size", dt->r2h_buffer_size);
+	def_u(g, id, "_P_amplink_vring_num", dt->vring_num);
+	def_u(g, id, "_P_amplink_vring_align", dt->vring_align);
+	def_u(g, id, "_P_amplink_notify_id", dt->notify_id);
+	def_u(g, id, "_DEVICE_ADDRESS", dt->addr); /* the SoC's: the resource table's addresses */
+	fprintf(g->h, "extern const struct ampl_dt_rpmsg %s_NODE;\nextern struct device %s_DEVICE;\n", id, id);
+	FILE *f = g->c;
+	fprintf(f, "\n/* %s */\nconst struct ampl_dt_rpmsg %s_NODE = {\n", dt->node.path, id);
+	c_node(f, &dt->node);
+	fprintf(f, "\t.mem = %u, .addr = ", dt->mem);
+	u64(f, dt->addr);
+	fprintf(f, ", .size = ");
+	u64(f, dt->size);
+	fprintf(f, ",\n\t.consumer = %u, .tx_mbox = %u, .rx_mbox = %u,\n", dt->consumer, dt->tx_mbox, dt->rx_mbox);
+	fprintf(f, "\t.role = (enum ampl_dt_rpmsg_role)%u, .buffer_size = %u, .h2r_buffer_size = %u, "
+		".r2h_buffer_size = %u,\n\t.vring_num = %u, .vring_align = %u, .notify_id = %u, .min_size = ",
+		(unsigned)dt->role, dt->buffer_size, dt->h2r_buffer_size, dt->r2h_buffer_size, dt->vring_num,
+		dt->vring_align, dt->notify_id);
+	u64(f, dt->min_size);
+	fprintf(f, ",\n};\n");
+	c_ipc_head(g, &dt->node, id, dt->consumer);
+	fprintf(f, "static const struct ipc_rpmsg_config %s_CONFIG = AMPL_BOARD_RPMSG_CONFIG_INIT(\n"
+		"\t%s_P_role_ENUM_IDX, DT_REG_ADDR(DT_PHANDLE(%s, memory_region)), "
+		"DT_REG_SIZE(DT_PHANDLE(%s, memory_region)),\n\t%s_DEVICE_ADDRESS, %s_P_amplink_vring_num, "
+		"%s_P_amplink_vring_align, %s_P_amplink_h2r_buffer_size,\n\t%s_P_amplink_r2h_buffer_size, "
+		"&%s_MBOX_CONSUMER);\n", id, id, id, id, id, id, id, id, id, id);
+	c_ipc_device(g, &dt->node, id, "ipc_rpmsg", "ipc_rpmsg_backend");
+	return 0;
+}
+
+/* A node with one `reg` entry (a memory region, a Messaging Unit): its macros and the start of its description. */
+static int one_reg_node(struct gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size, const char *type,
+			char *id)
+{
+	int ret = add_node(g, n);
+	if (ret)
+		return ret;
+	node_id(n, id);
+	node_common(g, n, id);
+	struct ampl_dt_region r = { .addr = addr, .size = size };
+	regs(g, id, &r, 1);
+	fprintf(g->h, "extern const struct %s %s_NODE;\n", type, id);
+	fprintf(g->c, "\n/* %s */\nconst struct %s %s_NODE = {\n", n->path, type, id);
+	c_node(g->c, n);
+	fprintf(g->c, "\t.addr = ");
+	u64(g->c, addr);
+	fprintf(g->c, ", .size = ");
+	u64(g->c, size);
+	return 0;
+}
+
+static int gen_mem(struct gen *g, const struct ampl_dt_mem *m)
+{
+	char id[ID_MAX];
+	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mem", id);
+	if (!ret)
+		fprintf(g->c, ", .no_map = %s,\n};\n", m->no_map ? "true" : "false");
+	return ret;
+}
+
+static int gen_mu(struct gen *g, const struct ampl_dt_mu *m)
+{
+	char id[ID_MAX];
+	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mu", id);
+	if (ret)
+		return ret;
+	fprintf(g->c, ",\n\t.alias = ");
+	str_lit(g->c, m->alias);
+	fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
+	if (m->irq >= 0)
+		def_u(g, id, "_IRQN", (uint64_t)m->irq);
+	def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
+	if (m->alias[0])
+		def_s(g, id, "_ALIAS", m->alias);
+	return 0;
+}
+
+static const char access_macros[] =
+	"/* Zephyr's devicetree access macros, over the values below. */\n"
+	"#define DT_CAT(a, b) a##b\n"
+	"#define DT_CAT3(a, b, c) a##b##c\n"
+	"#define DT_CAT4(a, b, c, d) a##b##c##d\n"
+	"#define DT_NODELABEL(label) DT_CAT(DT_N_NODELABEL_, label)\n"
+	"#define DT_NODE_PATH(node_id) DT_CAT(node_id, _PATH)\n"
+	"#define DT_NODE_FULL_NAME(node_id) DT_CAT(node_id, _FULL_NAME)\n"
+	"#define DT_PROP(node_id, prop) DT_CAT3(node_id, _P_, prop)\n"
+	"#define DT_ENUM_IDX(node_id, prop) DT_CAT4(node_id, _P_, prop, _ENUM_IDX)\n"
+	"#define DT_PHANDLE(node_id, prop) DT_CAT4(node_id, _P_, prop, _IDX_0_PH)\n"
+	"#define DT_NUM_REGS(node_id) DT_CAT(node_id, _REG_NUM)\n"
+	"#define DT_REG_ADDR_BY_IDX(node_id, idx) DT_CAT4(node_id, _REG_IDX_, idx, _VAL_ADDRESS)\n"
+	"#define DT_REG_SIZE_BY_IDX(node_id, idx) DT_CAT4(node_id, _REG_IDX_, idx, _VAL_SIZE)\n"
+	"#define DT_REG_ADDR(node_id) DT_REG_ADDR_BY_IDX(node_id, 0)\n"
+	"#define DT_REG_SIZE(node_id) DT_REG_SIZE_BY_IDX(node_id, 0)\n"
+	"#define DT_REG_ADDR_BY_NAME(node_id, name) DT_CAT4(node_id, _REG_NAME_, name, _VAL_ADDRESS)\n"
+	"#define DT_REG_SIZE_BY_NAME(node_id, name) DT_CAT4(node_id, _REG_NAME_, name, _VAL_SIZE)\n"
+	"#define DT_IRQN(node_id) DT_CAT(node_id, _IRQN)\n"
+	"#define DEVICE_DT_GET(node_id) (&DT_CAT(node_id, _DEVICE))\n"
+	"/* amplink's: a node's description (the loader's structure), an IPI destination's controller, an IPC\n"
+	" * instance's mailbox consumer. */\n"
+	"#define AMPL_DT_NODE(node_id) (&DT_CAT(node_id, _NODE))\n"
+	"#define AMPL_DT_IPI_MBOX(node_id) (&DT_CAT(node_id, _MBOX))\n"
+	"#define AMPL_DT_MBOX_CONSUMER(node_id) (&DT_CAT(node_id, _MBOX_CONSUMER))\n"
+	"/* an IPI destination's path as one array: its controller's name, which the consumers' specs point to */\n"
+	"#define AMPL_DT_PATH_STR(node_id) DT_CAT(node_id, _PATH_STR)\n";
+
+int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts *opts, FILE *h, FILE *c,
+		struct ampl_dt_diag *diag)
+{
+	static const struct ampl_dt_gen_opts none;
+	struct gen *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	*g = (struct gen){ .b = board, .o = opts ? opts : &none, .h = h, .c = c, .diag = diag };
+	int ret = 0;
+	if (!board || !h || !c || !g->o->agent || !g->o->header_name) {
+		ret = -EINVAL;
+		if (diag)
+			snprintf(diag->msg, sizeof(diag->msg), "no board, agent, header name or output");
+		goto out;
+	}
+	if (!board->profile || !(g->agent = ampl_soc_agent_by_name(board->profile, g->o->agent))) {
+		char names[256] = "";
+		for (unsigned i = 0; board->profile && i < board->profile->num_agents; i++) {
+			size_t n = strlen(names);
+			snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", board->profile->agents[i].name);
+		}
+		if (board->profile)
+			ret = fail(g, NULL, NULL, "--agent %s: no such agent on a %s SoC (agents: %s)", g->o->agent,
+				   board->profile->name, names);
+		else
+			ret = fail(g, NULL, NULL, "--agent %s: the board has no IPI node, so no agents", g->o->agent);
+		goto out;
+	}
+	fprintf(h, "/*\n * Generated by `amplink dt gen` from %s for agent %s. Do not edit: change the devicetree "
+		"and\n * generate again.\n */\n#ifndef AMPL_DT_GEN_H\n#define AMPL_DT_GEN_H\n\n#include <stdbool.h>\n"
+		"#include <stdint.h>\n\n#include <amplink/board.h>\n#include <amplink/device.h>\n\n%s\n"
+		"#define AMPL_DT_AGENT \"%s\"\n", board->source, g->agent->name, access_macros, g->agent->name);
+	for (unsigned i = 0; i < g->o->num_maps; i++)
+		fprintf(h, "/* --map 0x%" PRIx64 "=0x%" PRIx64 ",0x%" PRIx64 ": this agent sees the SoC's 0x%" PRIx64
+			"..0x%" PRIx64 " at 0x%" PRIx64 " */\n", opts->maps[i].phys, opts->maps[i].local,
+			opts->maps[i].size, opts->maps[i].phys, opts->maps[i].phys + opts->maps[i].size - 1,
+			opts->maps[i].local);
+	fprintf(c, "/* Generated by `amplink dt gen` from %s for agent %s. Do not edit. */\n#include \"%s\"\n",
+		board->source, g->agent->name, g->o->header_name);
+	for (unsigned i = 0; !ret && i < board->num_mems; i++)
+		ret = gen_mem(g, &board->mems[i]);
+	for (unsigned i = 0; !ret && i < board->num_ctrls; i++)
+		if (board->ctrls[i].local == g->agent)
+			ret = gen_ipi(g, &board->ctrls[i]);
+	for (unsigned i = 0; !ret && i < board->num_mus; i++)
+		if (board->mus[i].okay)
+			ret = gen_mu(g, &board->mus[i]);
+	for (unsigned i = 0; !ret && i < board->num_icmsgs; i++) {
+		const struct ampl_dt_icmsg *d = &board->icmsgs[i];
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
+			ret = gen_icmsg(g, d);
+	}
+	for (unsigned i = 0; !ret && i < board->num_ipc_multis; i++) {
+		const struct ampl_dt_icmsg *d = &board->ipc_multis[i].base;
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
+			ret = gen_multi(g, &board->ipc_multis[i]);
+	}
+	for (unsigned i = 0; !ret && i < board->num_rpmsgs; i++) {
+		const struct ampl_dt_rpmsg *d = &board->rpmsgs[i];
+		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
+			ret = gen_rpmsg(g, d);
+	}
+	fprintf(h, "\n#endif /* AMPL_DT_GEN_H */\n");
+	if (!ret && (ferror(h) || ferror(c))) {
+		ret = -EIO;
+		if (diag)
+			snprintf(diag->msg, sizeof(diag->msg), "cannot write the generated files");
+	}
+out:
+	free(g);
+	return ret;
+}

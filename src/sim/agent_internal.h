@@ -1,0 +1,119 @@
+/*
+ * The objects of an attached agent (src/sim/agent.c), shared with its hotplug follower (src/sim/hotplug.c) and its
+ * crash detection (src/sim/crash_watch.c). Internal to the simulation.
+ */
+#ifndef AMPLINK_SIM_AGENT_INTERNAL_H
+#define AMPLINK_SIM_AGENT_INTERNAL_H
+
+#include "sim/image.h"
+
+#include <amplink/board.h>
+#include <amplink/drivers/nxp_mu.h>
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/dt.h>
+#include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc/ipc_multi.h>
+#include <amplink/ipc/ipc_rpmsg.h>
+
+_Static_assert(AMPL_BOARD_PROVIDER_MAX >= AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2, "room for \"SOC:/path\"");
+
+struct sim_chan {
+	struct xlnx_ipi_mbox mbox;
+	struct device dev;
+	struct device_state state;
+	struct xlnx_ipi_ipm_config cfg;
+	struct xlnx_ipi_ipm_data data;
+	const struct ampl_ipi_agent *remote;
+	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
+	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
+	char label[AMPL_DT_NAME_MAX];
+	atomic_bool icmsg;    /* an IPC instance uses this destination: tell it about hotplug */
+	_Atomic int off_seen; /* the offline state last applied to the channels */
+};
+
+/* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
+struct sim_mu_dev {
+	struct nxp_mu mu;
+	struct device dev;
+	struct device_state state;
+	struct nxp_mu_ipm_config cfg;
+	struct nxp_mu_ipm_data data;
+	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
+	char name[2 * AMPL_DT_NAME_MAX];
+	char label[2 * AMPL_DT_NAME_MAX];
+};
+
+struct sim_consumer {
+	struct ampl_board_consumer bc; /* providers "SOC:/path" */
+	const struct ampl_dt_consumer *dt;
+};
+
+/* One ICMsg IPC service instance (a `zephyr,ipc-icmsg` node) of this agent. */
+struct sim_icmsg {
+	struct device dev;
+	struct device_state state;
+	struct ipc_icmsg_config cfg;
+	struct ipc_icmsg_data data;
+	const struct ampl_dt_icmsg *dt;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+	uint8_t rx_buf[]; /* cfg.icmsg.rx_buf_size bytes */
+};
+
+/* One multi-endpoint IPC service instance (an `amplink,ipc-multi` node) of this agent. */
+struct sim_multi {
+	struct device dev;
+	struct device_state state;
+	struct ipc_multi_config cfg;
+	struct ipc_multi_data data;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+};
+
+/* One RPMsg IPC service instance (a `zephyr,ipc-openamp-static-vrings` node) of this agent. */
+struct sim_rpmsg {
+	struct device dev;
+	struct device_state state;
+	struct ipc_rpmsg_config cfg;
+	struct ipc_rpmsg_data data;
+	char name[AMPL_DT_NAME_MAX];
+	char label[AMPL_DT_NAME_MAX];
+};
+
+struct ampl_agent {
+	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
+	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
+	struct ampl_soc *soc;
+	const struct ampl_ipi_agent *info;
+	unsigned idx;
+	struct ampl_agent_opts opts;
+	struct xlnx_ipi_host host;
+	struct ampl_irq_thread *irq;
+	struct sim_chan *chans[32]; /* by remote bit */
+	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
+	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
+	uint32_t hotplug_seen;
+	uint32_t offline_seen[SIM_MAX_AGENTS];
+	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
+	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
+	uint64_t owner; /* what this attach recorded in sim_agent.owner */
+	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
+};
+
+/* ---- hotplug (src/sim/hotplug.c) ---- */
+
+/** sim_chan_hotplug() - apply the online state of @c's two agents (and image damage) to its channels; true if off. */
+bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c);
+/** sim_hotplug_isr() - interrupt-context handler: follow offline/online transitions of any agent (@arg: the agent). */
+void sim_hotplug_isr(void *arg);
+
+/* ---- crash detection (src/sim/crash_watch.c) ---- */
+
+/** sim_watch_start() - one more attached agent on @soc: start its watcher thread if none. Return: 0; -errno. */
+int sim_watch_start(struct ampl_soc *soc);
+/** sim_watch_stop() - one attached agent less on @soc: the last one stops and joins the watcher. */
+void sim_watch_stop(struct ampl_soc *soc);
+/** sim_revive() - at attach, after recording the owner: an agent offline because its process died comes back. */
+void sim_revive(struct ampl_soc *soc, unsigned idx);
+
+#endif /* AMPLINK_SIM_AGENT_INTERNAL_H */

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `amplink dt gen`: the generated C compiles with the host compiler and, -Werror and freestanding, with
+# arm-none-eabi-gcc (and riscv64-unknown-elf-gcc when installed); --map moves the agent's addresses and nothing
+# else; bad input is refused with a message naming the file, the node and the property, and leaves no output.
+# (tests/unit/test_dt_gen.c compares every generated value with the run-time loader's.)
+# usage: test_dt_gen.sh AMPLINK_BINARY SOURCE_DIR      exit 77 (skipped) without arm-none-eabi-gcc
+set -u
+amp=$1
+src=$2
+build=$(cd "$(dirname "$amp")" && pwd)
+dts=$src/dts/zynqmp-apu-rpu0.dts
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*"
+}
+
+# expect NAME WANT_STATUS PATTERN -- COMMAND...: exit status and stdout+stderr matching PATTERN.
+expect() {
+	local name=$1 want=$2 pattern=$3
+	shift 4
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+		ok
+	else
+		bad "$name: status $status (want $want), output did not match /$pattern/:"
+		sed 's/^/    /' <<<"$out"
+	fi
+}
+
+if ! command -v arm-none-eabi-gcc >/dev/null; then
+	echo "SKIP: arm-none-eabi-gcc is not installed (make deps installs it): the generated code cannot be cross-built"
+	exit 77
+fi
+
+warn=(-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
+mkdir -p "$tmp/rpu0"
+"$amp" dt gen --agent rpu0 "$dts" -o "$tmp/rpu0/board_gen" || bad "dt gen rpu0 failed"
+[ -s "$tmp/rpu0/board_gen.h" ] && [ -s "$tmp/rpu0/board_gen.c" ] && ok || bad "no board_gen.h / board_gen.c"
+grep -q '#include "board_gen.h"' "$tmp/rpu0/board_gen.c" && ok || bad "board_gen.c does not include board_gen.h"
+
+# compile: host, Cortex-M4, RV32 (freestanding, -Werror)
+cc "${warn[@]}" -I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/host.o" && ok || bad "host compile"
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M -ffreestanding -Os "${warn[@]}" -I"$src/include" \
+	-c "$tmp/rpu0/board_gen.c" -o "$tmp/m4.o" && ok || bad "arm-none-eabi-gcc -Werror compile"
+if command -v riscv64-unknown-elf-gcc >/dev/null; then
+	riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -DAMPL_PORT_RISCV -ffreestanding -Os "${warn[@]}" \
+		-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/rv32.o" && ok || bad "riscv64-unknown-elf-gcc compile"
+fi
+# -o with .h names the same pair
+mkdir -p "$tmp/h"
+"$amp" dt gen --agent rpu0 "$dts" -o "$tmp/h/x.h" && [ -s "$tmp/h/x.h" ] && [ -s "$tmp/h/x.c" ] && ok ||
+	bad "-o x.h does not write x.h and x.c"
+# another agent: the APU's instances, none of RPU0's
+mkdir -p "$tmp/apu"
+"$amp" dt gen --agent apu "$dts" -o "$tmp/apu/board_gen" || bad "dt gen apu failed"
+grep -q "DT_N_NODELABEL_ipc_icmsg_apu " "$tmp/apu/board_gen.h" && grep -q "DT_N_NODELABEL_ipc_multi_apu " \
+	"$tmp/apu/board_gen.h" && ! grep -q "DT_N_NODELABEL_ipc_icmsg_rpu0 " "$tmp/apu/board_gen.h" && ok ||
+	bad "the APU's generated code does not hold exactly the APU's instances"
+cc "${warn[@]}" -I"$src/include" -c "$tmp/apu/board_gen.c" -o "$tmp/apu.o" && ok || bad "host compile (apu)"
+
+# --map: the shared RAM seen at 0x21000000 (QEMU's mps2-an386 window); the resource table keeps the SoC's address
+mkdir -p "$tmp/map"
+"$amp" dt gen --agent rpu0 --map 0x3ed00000=0x21000000,0x100000 --rx-buf-max 512 "$dts" -o "$tmp/map/board_gen" ||
+	bad "dt gen --map failed"
+cat >"$tmp/map/main.c" <<'EOF'
+#include <stdio.h>
+#include "board_gen.h"
+int main(void)
+{
+	const struct ipc_icmsg_config *ic = DEVICE_DT_GET(DT_NODELABEL(ipc_icmsg_rpu0))->config;
+	const struct ipc_rpmsg_config *rc = DEVICE_DT_GET(DT_NODELABEL(ipc_rpmsg_rpu0))->config;
+	printf("%llx %llx %p %p %u %p %x %llx %llx\n", (unsigned long long)DT_REG_ADDR(DT_NODELABEL(icmsg_rpu0_tx)),
+	       (unsigned long long)DT_REG_SIZE(DT_NODELABEL(icmsg_rpu0_tx)), ic->icmsg.tx_mem, ic->icmsg.rx_mem,
+	       (unsigned)ic->icmsg.rx_buf_size, rc->shm, (unsigned)rc->da_base,
+	       (unsigned long long)AMPL_DT_NODE(DT_NODELABEL(icmsg_rpu0_tx))->addr,
+	       (unsigned long long)DT_REG_ADDR_BY_NAME(DT_NODELABEL(ipi_rpu0_apu), local_request_region));
+	return 0;
+}
+EOF
+if cc -std=c11 -Wall -Werror -I"$src/include" -I"$tmp/map" "$tmp/map/main.c" "$tmp/map/board_gen.c" \
+	"$build/libamplink.a" -lfdt -lpthread -o "$tmp/map/main"; then
+	got=$("$tmp/map/main")
+	want="21048000 8000 0x21048000 0x21040000 512 0x21080000 3ed80000 3ed48000 ff990080"
+	[ "$got" = "$want" ] && ok || bad "--map: got '$got', want '$want'"
+else
+	bad "--map: the program does not build"
+fi
+
+# bad input: refused, the file, node and property named, nothing written
+awk '/ipc_icmsg_rpu0: ipc-icmsg-rpu0/ { f = 1 } f && /dcache-alignment/ { sub(/<64>/, "<3>"); f = 0 } { print }' \
+	"$dts" >"$tmp/bad-align.dts"
+expect "bad property" 1 "bad-align.dts: /ipc-icmsg-rpu0: dcache-alignment: 3: must be 0 or a power of two" -- \
+	"$amp" dt gen --agent rpu0 "$tmp/bad-align.dts" -o "$tmp/bad1"
+[ ! -e "$tmp/bad1.h" ] && [ ! -e "$tmp/bad1.c" ] && ok || bad "a refused devicetree left output behind"
+expect "rx-region misaligned by --map" 1 \
+	"zynqmp-apu-rpu0.dts: /ipc-icmsg-rpu0: rx-region: 0x3ed40000\+0x8000 is not a valid ring for dcache-alignment 64 at this agent's address 0x21000004" -- \
+	"$amp" dt gen --agent rpu0 --map 0x3ed40000=0x21000004,0x10000 "$dts" -o "$tmp/bad2"
+[ ! -e "$tmp/bad2.h" ] && [ ! -e "$tmp/bad2.c" ] && ok || bad "a refused generation left output behind"
+sed 's/shared_ram: shared_ram@3ed00000/shared_ram: icmsg-apu-tx@3ed40000/' "$dts" >"$tmp/collide.dts"
+expect "two nodes, one identifier" 1 \
+	"/reserved-memory/icmsg_apu_tx@3ed40000: its C identifier DT_N_S_reserved_memory_S_icmsg_apu_tx_3ed40000 is also /reserved-memory/icmsg-apu-tx@3ed40000's" -- \
+	"$amp" dt gen --agent rpu0 "$tmp/collide.dts" -o "$tmp/bad3"
+expect "unknown agent" 1 "--agent rpu9: no such agent on a zynqmp SoC \(agents: apu, rpu0" -- \
+	"$amp" dt gen --agent rpu9 "$dts" -o "$tmp/bad4"
+expect "bad --map" 2 "--map '0x3ed4=zz': expected PHYS=LOCAL" -- \
+	"$amp" dt gen --agent rpu0 --map 0x3ed4=zz "$dts" -o "$tmp/bad5"
+expect "small --rx-buf-max" 2 "--rx-buf-max '3': expected" -- \
+	"$amp" dt gen --agent rpu0 --rx-buf-max 3 "$dts" -o "$tmp/bad6"
+expect "no agent" 2 "expected --agent NAME" -- "$amp" dt gen "$dts" -o "$tmp/bad7"
+expect "help" 0 "usage: amplink dt gen" -- "$amp" dt gen --help
+
+echo "test_dt_gen: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
