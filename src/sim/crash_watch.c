@@ -219,4 +219,3 @@ void sim_watch_stop(struct ampl_soc *soc)
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
-

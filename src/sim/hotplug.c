@@ -38,4 +38,3 @@ void sim_hotplug_isr(void *arg)
 						     off ? ICMSG_PEER_OFFLINE : ICMSG_PEER_ONLINE);
 	}
 }
-
