@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 # make install PREFIX=/opt/amplink installs there; empty: the prefix of the configure (CMAKE_INSTALL_PREFIX, /usr/local).
 PREFIX ?=
 
-.PHONY: all demo test test-asan test-tsan test-clang cross bench install clean deps fuzz
+.PHONY: all demo test test-asan test-tsan test-clang cross bench bench-firmware install clean deps fuzz
 
 all: $(BUILD)/amplink
 
@@ -59,6 +59,10 @@ cross:
 ## Benchmarks (amplink bench): round trips and one-way throughput beside the limits measured in the same run.
 bench: $(BUILD)/amplink
 	$(BUILD)/bench/ampl_bench
+
+## The same with each backend also against firmware under QEMU (images from make test's build) and their code size.
+bench-firmware: $(BUILD)/amplink
+	$(BUILD)/bench/ampl_bench --firmware
 
 ## Fuzzers (clang + libFuzzer, with ASan and UBSan), each for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/.
 FUZZ_SECONDS ?= 30

@@ -35,6 +35,36 @@ struct ampl_bench_tp {
 	int max;             /* the instance's largest message, -1 if not asked */
 };
 
+/**
+ * One firmware row: a backend between this process and firmware under QEMU in one doorbell mode, round trips
+ * (percentiles in microseconds over @n) and a one-way stream, beside the host-only row of the same backend.
+ */
+struct ampl_bench_fw {
+	const char *name;      /* backend and path */
+	const char *doorbell;  /* "polling" or "interrupts" */
+	const char *image;     /* the firmware image's file name */
+	const char *host_lat;  /* the host-only round-trip row beside it (ampl_bench_latency's name) */
+	enum ampl_bench_tp_kind host_tp;
+	size_t host_tp_size;   /* the host-only streaming row beside it */
+	bool skipped, failed;
+	char why[640];         /* skipped: the reason */
+	double p50, p90, p99, max;
+	unsigned n;
+	uint64_t msgs;         /* streamed one way (each answered) */
+	double msgs_per_s, mb_per_s;
+};
+
+/**
+ * The code size of one firmware image (arm-none-eabi-size, Berkeley format: text, data, bss in bytes); the shared
+ * window (section .shm, NOLOAD) is not in bss but in @window.
+ */
+struct ampl_bench_fw_size {
+	const char *image;
+	bool skipped;
+	char why[640];
+	unsigned long text, data, bss, window;
+};
+
 enum ampl_bench_what { AMPL_BENCH_ALL, AMPL_BENCH_LATENCY, AMPL_BENCH_THROUGHPUT };
 
 struct ampl_bench_opts {
@@ -43,7 +73,20 @@ struct ampl_bench_opts {
 	double seconds;       /* streaming time per throughput row */
 	enum ampl_bench_what what;
 	const char *json;     /* NULL: no JSON */
+	const char *firmware; /* NULL: no firmware rows; else the directory of the firmware images */
 };
+
+/** The default directory of the firmware images (the build's firmware/). */
+const char *ampl_bench_fw_dir(void);
+
+/**
+ * Run the firmware rows into @r (at most @max), images from @dir: @count round trips and @seconds of streaming
+ * each; rows that cannot run (no image, no QEMU) are marked skipped with the reason. Returns the row count.
+ */
+unsigned ampl_bench_firmware(struct ampl_bench_fw *r, unsigned max, const char *dir, unsigned count, double seconds);
+
+/** The code size of each firmware image in @dir into @r (at most @max). Returns the row count. */
+unsigned ampl_bench_fw_sizes(struct ampl_bench_fw_size *r, unsigned max, const char *dir);
 
 /** Run the latency rows into @r (at most @max); *@blocking_from = the first blocking row. Returns the row count. */
 unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned long n, unsigned *blocking_from);

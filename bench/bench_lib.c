@@ -957,6 +957,15 @@ static const struct ampl_bench_tp *tp_find(const struct ampl_bench_tp *t, unsign
 	return NULL;
 }
 
+static void json_str(FILE *f, const char *s);
+
+/* The start of row @i of a JSON array: {"@key": "@val" */
+static void json_row(FILE *f, unsigned i, const char *key, const char *val)
+{
+	fprintf(f, "%s\n    {\"%s\": ", i ? "," : "", key);
+	json_str(f, val);
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -1019,6 +1028,52 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		printf("(the sender copies each message in, or writes it in place for zero-copy; the receiver checks a\n"
 		       " sequence number and counts bytes; the ring limit also copies each message out)\n");
 	}
+	static struct ampl_bench_fw fw[16];
+	static struct ampl_bench_fw_size fsz[8];
+	unsigned nf = 0, ns = 0;
+	if (o->firmware) {
+		/* Round trips through QEMU take 10 us to milliseconds: a share of --count, bounded. */
+		unsigned long fn = o->count / 20;
+		fn = fn < 100 ? 100 : fn > 2000 ? 2000 : fn;
+		printf("\nLinux to firmware under QEMU (Cortex-M4, mps2-an386; images in %s)\n", o->firmware);
+		fflush(stdout);
+		nf = ampl_bench_firmware(fw, 16, o->firmware, (unsigned)fn, o->seconds);
+		printf("Round trip (us, %lu asks of 13-252 bytes one at a time) and one-way stream (%.2f s, up to 16 in "
+		       "flight;\neach ask answered), beside the host-only rows of this run (p50 us; msgs/s at the size shown)\n",
+		       fn, o->seconds);
+		printf("%-30s %-10s %9s %9s %9s %6s %10s %7s %10s %12s\n", "backend", "doorbell", "p50", "p90", "p99", "n",
+		       "msgs/s", "MB/s", "host p50", "host msgs/s");
+		for (unsigned i = 0; i < nf; i++) {
+			const struct ampl_bench_fw *f = &fw[i];
+			const struct ampl_bench_lat *hl = lat_find(lat, nl, f->host_lat);
+			const struct ampl_bench_tp *ht = tp_find(tpr, nt, f->host_tp, f->host_tp_size);
+			char hp[32] = "-", hm[32] = "-";
+			if (hl)
+				snprintf(hp, sizeof(hp), "%.3f", hl->p50);
+			if (ht && !ht->na && !ht->failed)
+				snprintf(hm, sizeof(hm), "%.2fM %zuB", ht->msgs_per_s / 1e6, ht->size);
+			if (f->skipped)
+				printf("%-30s %-10s skipped: %s\n", f->name, f->doorbell, f->why);
+			else if (f->failed)
+				printf("%-30s %-10s FAILED (see above)\n", f->name, f->doorbell);
+			else
+				printf("%-30s %-10s %9.1f %9.1f %9.1f %6u %10.0f %7.2f %10s %12s\n", f->name, f->doorbell,
+				       f->p50, f->p90, f->p99, f->n, f->msgs_per_s, f->mb_per_s, hp, hm);
+			if (f->failed)
+				failed = 1;
+		}
+		printf("(host p50: the same backend between two processes, polling beside polling, adaptive beside\n"
+		       " interrupts, IPM blocking beside IPM interrupts; IPM streams one request at a time)\n");
+		ns = ampl_bench_fw_sizes(fsz, 8, o->firmware);
+		printf("\nFirmware images of this build (arm-none-eabi-size, bytes; window: the shared 16 MiB, NOLOAD, not in bss)\n");
+		printf("%-22s %9s %9s %9s %9s\n", "image", "text", "data", "bss", "window");
+		for (unsigned i = 0; i < ns; i++)
+			if (fsz[i].skipped)
+				printf("%-22s skipped: %s\n", fsz[i].image, fsz[i].why);
+			else
+				printf("%-22s %9lu %9lu %9lu %9lu\n", fsz[i].image, fsz[i].text, fsz[i].data, fsz[i].bss,
+				       fsz[i].window);
+	}
 	/* The project's targets, reported against, never enforced. */
 	printf("\nTargets (reported, not enforced):\n");
 	const struct ampl_bench_lat *icp = lat_find(lat, nl, "ICMsg (IPC service), polling"),
@@ -1049,8 +1104,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		fprintf(f, "{\n  \"unit\": \"us\",\n  \"count\": %lu,\n  \"seconds\": %g,\n  \"results\": [", o->count,
 			o->seconds);
 		for (unsigned i = 0; i < nl; i++) {
-			fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-			json_str(f, lat[i].name);
+			json_row(f, i, "name", lat[i].name);
 			fprintf(f, ", \"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"p999\": %.4f, \"max\": %.3f, \"n\": %lu, "
 				   "\"blocking\": %s}",
 				lat[i].p50, lat[i].p90, lat[i].p99, lat[i].p999, lat[i].max, lat[i].n,
@@ -1059,8 +1113,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		fprintf(f, "\n  ],\n  \"throughput\": [");
 		for (unsigned i = 0; i < nt; i++) {
 			const struct ampl_bench_tp *t = &tpr[i];
-			fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-			json_str(f, t->name);
+			json_row(f, i, "name", t->name);
 			fprintf(f, ", \"size\": %zu, ", t->size);
 			if (t->na)
 				fprintf(f, "\"status\": \"n/a\", \"max\": %d}", t->max);
@@ -1069,6 +1122,39 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			else
 				fprintf(f, "\"status\": \"ok\", \"msgs\": %llu, \"msgs_per_s\": %.0f, \"gb_per_s\": %.4f}",
 					(unsigned long long)t->msgs, t->msgs_per_s, t->gb_per_s);
+		}
+		fprintf(f, "\n  ],\n  \"firmware\": [");
+		for (unsigned i = 0; i < nf; i++) {
+			const struct ampl_bench_fw *w = &fw[i];
+			json_row(f, i, "name", w->name);
+			fprintf(f, ", \"doorbell\": \"%s\", \"image\": ", w->doorbell);
+			json_str(f, w->image);
+			fprintf(f, ", \"host_row\": ");
+			json_str(f, w->host_lat);
+			if (w->skipped) {
+				fprintf(f, ", \"status\": \"skipped\", \"reason\": ");
+				json_str(f, w->why);
+				fprintf(f, "}");
+			} else if (w->failed) {
+				fprintf(f, ", \"status\": \"failed\"}");
+			} else {
+				fprintf(f, ", \"status\": \"ok\", \"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f, "
+					   "\"n\": %u, \"msgs\": %llu, \"msgs_per_s\": %.0f, \"mb_per_s\": %.4f}",
+					w->p50, w->p90, w->p99, w->max, w->n, (unsigned long long)w->msgs, w->msgs_per_s,
+					w->mb_per_s);
+			}
+		}
+		fprintf(f, "\n  ],\n  \"firmware_size\": [");
+		for (unsigned i = 0; i < ns; i++) {
+			json_row(f, i, "image", fsz[i].image);
+			if (fsz[i].skipped) {
+				fprintf(f, ", \"status\": \"skipped\", \"reason\": ");
+				json_str(f, fsz[i].why);
+				fprintf(f, "}");
+			} else {
+				fprintf(f, ", \"status\": \"ok\", \"text\": %lu, \"data\": %lu, \"bss\": %lu, \"window\": %lu}",
+					fsz[i].text, fsz[i].data, fsz[i].bss, fsz[i].window);
+			}
 		}
 		fprintf(f, "\n  ],\n  \"failed\": %s\n}\n", failed ? "true" : "false");
 		fclose(f);
@@ -1081,7 +1167,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 static void usage(FILE *f, const char *p)
 {
 	fprintf(f,
-		"usage: %s [--count N] [--seconds S] [--only latency|throughput] [--json FILE]\n"
+		"usage: %s [--count N] [--seconds S] [--only latency|throughput] [--firmware[=DIR]] [--json FILE]\n"
 		"\n"
 		"Round-trip latency (32-byte echo) and one-way throughput (32 B, 256 B, 4 KiB) of the raw IPI registers,\n"
 		"the mailbox client, IPM, ICMsg and the multi-endpoint backend on a virtual ZynqMP (polling and adaptive\n"
@@ -1091,6 +1177,9 @@ static void usage(FILE *f, const char *p)
 		"  --count N       round trips per latency row after warm-up (default 100000; blocking rows N/10)\n"
 		"  --seconds S     streaming time per throughput row (default 0.5)\n"
 		"  --only WHAT     latency or throughput: run one half only\n"
+		"  --firmware[=DIR] also run each backend against firmware under QEMU (polled and with interrupts;\n"
+		"                  round trips: N/20, 100..2000; streams: S) and print the images' code size; images\n"
+		"                  from DIR (default: this build's firmware/); without QEMU or an image: skipped\n"
 		"  --json FILE     also write the results as JSON\n"
 		"\n"
 		"A benchmark: it exits 0 whatever the times; 1 only if a row fails functionally (errors, lost\n"
@@ -1104,6 +1193,7 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 					       { "seconds", required_argument, NULL, 's' },
 					       { "only", required_argument, NULL, 'o' },
 					       { "json", required_argument, NULL, 'j' },
+					       { "firmware", optional_argument, NULL, 'f' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	struct ampl_bench_opts o = { .prog = p, .count = 100000, .seconds = 0.5, .what = AMPL_BENCH_ALL };
@@ -1139,6 +1229,9 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 			break;
 		case 'j':
 			o.json = optarg;
+			break;
+		case 'f':
+			o.firmware = optarg && *optarg ? optarg : ampl_bench_fw_dir();
 			break;
 		case 'h':
 			usage(stdout, p);

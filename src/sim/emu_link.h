@@ -54,7 +54,8 @@ struct ampl_emu_qemu;
  * @kernel:   the firmware ELF (required)
  * @doorbell: AMPL_EMU_DOORBELL_IRQ or AMPL_EMU_DOORBELL_POLL, written in the boot block before start
  * @ready_timeout_ms: how long the firmware may take to say READY (0: 20 s)
- * @quiet:    QEMU's standard output (the firmware's semihosting prints) goes to /dev/null
+ * @quiet:    the firmware's semihosting prints (QEMU's standard error by default) and QEMU's standard output go
+ *            to a null device; QEMU's own messages still reach standard error
  * @arg:      the application's options, written in the boot block (struct ampl_emu_boot.arg) before start
  * @prepare:  if not NULL, called with the new window (its file's path in q->shm_path, the boot block written, its
  *            @arg included) before QEMU starts: the place to create a virtual SoC backed by the file and to write

@@ -175,10 +175,13 @@ static int spawn(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg
 		 q->window_size >> 20, q->shm_path);
 	snprintf(serial, sizeof(serial), "unix:%s,server=on,wait=on", q->sock_path);
 	const char *qemu = qemu_name(cfg);
+	/* QEMU writes the firmware's semihosting output to its standard error unless given a character device:
+	 * quiet, a null one. */
 	char *const argv[] = {
 		(char *)qemu, "-machine", machine, "-object", object, "-display", "none", "-monitor", "none",
-		"-serial", "null", "-serial", serial, "-semihosting-config", "enable=on,target=native",
-		"-kernel", (char *)cfg->kernel, NULL,
+		"-serial", "null", "-serial", serial, "-semihosting-config",
+		cfg->quiet ? "enable=on,target=native,chardev=ampl_semi" : "enable=on,target=native",
+		"-kernel", (char *)cfg->kernel, cfg->quiet ? "-chardev" : NULL, "null,id=ampl_semi", NULL,
 	};
 
 	/* exec's outcome travels back on a close-on-exec pipe: EOF means QEMU is running. */

@@ -263,6 +263,16 @@ if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
 else
 	expect "bench short" 0 "One-way streaming" -- "$amp" bench --count 2000 --seconds 0.1 --json "$tmp/bench.json"
 	expect "bench json parses" 0 "" -- python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/bench.json"
+	# Firmware rows: a missing image or a missing QEMU makes each row (and each size) report skipped with the
+	# reason; the benchmark still succeeds and the JSON has the rows.
+	expect "bench firmware, no image" 0 "ICMsg, bridge \(virtual SoC\) +interrupts skipped: no image .*icmsg_echo_soc.elf" \
+		-- "$amp" bench --firmware="$tmp/no-firmware" --only latency --count 200 --seconds 0.01 --json "$tmp/fw.json"
+	expect "bench firmware json" 0 "" -- python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+assert len(j["firmware"]) == 10 and all(r["status"] == "skipped" for r in j["firmware"]), j["firmware"]
+assert len(j["firmware_size"]) == 5 and all(r["status"] == "skipped" for r in j["firmware_size"])' "$tmp/fw.json"
+	expect "bench firmware, no qemu" 0 "RPMsg, emulator link +polling +skipped: .*qemu" \
+		-- env AMPL_QEMU="$tmp/no-qemu" "$amp" bench --firmware --only latency --count 200 --seconds 0.01
 fi
 
 # Demo, short

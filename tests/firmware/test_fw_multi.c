@@ -6,109 +6,11 @@
  * initiator) killed and restarted mid-stream, and this side closing and reopening its instance
  * (tests/firmware/fw_host.h for the phases and checks).
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <amplink/ipc/ipc_multi.h>
-#include <amplink/ipc_service.h>
-
+#include "fw_backends.h"
 #include "fw_host.h"
-#include "multi_echo.h"
-
-static struct ipc_multi_config mcfg;
-static struct ipc_multi_data mdata;
-static struct device_state dstate;
-static struct device inst = { .name = "ipc-multi-emu", .api = &ipc_multi_backend, .config = &mcfg, .data = &mdata,
-			      .state = &dstate };
-static struct ipc_ept epts[ECHO_MAX_EPT];
-
-static void on_bound(void *priv)
-{
-	fw_bound(fw_current(), (unsigned)(uintptr_t)priv);
-}
-
-static void on_unbound(void *priv)
-{
-	fw_unbound(fw_current(), (unsigned)(uintptr_t)priv);
-}
-
-/* The link's receive thread (interrupt mode) or the test thread inside ampl_emu_link_poll() (polling mode). */
-static void on_received(const void *data, size_t len, void *priv)
-{
-	fw_answer(fw_current(), (unsigned)(uintptr_t)priv, data, len);
-}
-
-static void on_error(const char *msg, void *priv)
-{
-	printf("multi-endpoint error (endpoint %u): %s\n", (unsigned)(uintptr_t)priv, msg);
-}
-
-static const struct ipc_ept_cfg ecfg[ECHO_MAX_EPT] = {
-	{ .name = MULTI_EPT0, .priv = (void *)0,
-	  .cb = { .bound = on_bound, .unbound = on_unbound, .received = on_received, .error = on_error } },
-	{ .name = MULTI_EPT1, .priv = (void *)1,
-	  .cb = { .bound = on_bound, .unbound = on_unbound, .received = on_received, .error = on_error } },
-};
-
-static int open_multi(struct fw_run *r)
-{
-	uint8_t *w = fw_window(r);
-	mcfg = (struct ipc_multi_config){
-		.tx_mem = w + MULTI_TO_FW,
-		.tx_size = MULTI_REGION_SIZE,
-		.rx_mem = w + MULTI_TO_HOST,
-		.rx_size = MULTI_REGION_SIZE,
-		.block_count = MULTI_BLOCKS,
-		.tx_chan = fw_tx_chan(r),
-		.rx_chan = fw_rx_chan(r),
-	};
-	int e = ipc_service_open_instance(&inst);
-	for (unsigned i = 0; !e && i < ECHO_MAX_EPT; i++)
-		e = ipc_service_register_endpoint(&inst, &epts[i], &ecfg[i]);
-	return e;
-}
-
-static int send_multi(struct fw_run *r, unsigned i, const uint8_t *msg, size_t len)
-{
-	(void)r;
-	int e;
-	if (i == 0) {
-		e = ipc_service_send(&epts[0], msg, len);
-		return e < 0 ? e : 0;
-	}
-	void *buf;
-	uint32_t size = (uint32_t)len;
-	e = ipc_service_get_tx_buffer(&epts[1], &buf, &size, K_NO_WAIT);
-	if (e)
-		return e == -ENOBUFS ? -ENOMEM : e;
-	memcpy(buf, msg, len);
-	e = ipc_service_send_nocopy(&epts[1], buf, len);
-	if (e < 0)
-		(void)ipc_service_drop_tx_buffer(&epts[1], buf);
-	return e < 0 ? e : 0;
-}
-
-static void close_multi(struct fw_run *r)
-{
-	(void)r;
-	for (unsigned i = 0; i < ECHO_MAX_EPT; i++)
-		(void)ipc_service_deregister_endpoint(&epts[i]);
-	(void)ipc_service_close_instance(&inst);
-}
-
-static const struct fw_backend multi = {
-	.name = "multi-endpoint",
-	.image_env = "AMPL_FW_MULTI",
-	.n_ept = ECHO_MAX_EPT,
-	.restarts = true,
-	.open = open_multi,
-	.send = send_multi,
-	.close = close_multi,
-};
 
 int main(void)
 {
-	const struct fw_backend *const backends[] = { &multi };
+	const struct fw_backend *const backends[] = { &fw_multi };
 	return fw_main(backends, 1);
 }

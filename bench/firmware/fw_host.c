@@ -1,4 +1,4 @@
-/* The Linux end of the firmware tests: see fw_host.h. */
+/* The Linux end of the firmware tests and of the firmware benchmark: see fw_host.h. */
 #include "fw_host.h"
 
 #include <errno.h>
@@ -32,7 +32,15 @@ struct fw_run {
 	atomic_uint bad;
 	char first_bad[200];
 	uint32_t lost_reset, lost_rebind;
+	/* The benchmark (fw_bench()): fig non-NULL; round trips, a timed stream, no reset or rebind, quiet. */
+	struct fw_figures *fig;
+	unsigned count;
+	double seconds;
+	uint64_t bytes;    /* ask bytes sent */
+	uint64_t until_ns; /* a stream stops sending at this time (0: after its count) */
 };
+
+#define FW_RTT_MAX 20000u /* round trips one run records */
 
 static struct fw_run run;
 
@@ -202,6 +210,7 @@ static int send_ask(struct fw_run *r, unsigned i, bool retry)
 		return err;
 	}
 	r->sent++;
+	r->bytes += total;
 	return 0;
 }
 
@@ -241,6 +250,10 @@ static bool stream(struct fw_run *r, uint32_t count, uint32_t stop_after, double
 	for (uint32_t k = 0; k < count; k++) {
 		if (stop_after && k == stop_after)
 			return true;
+		if (r->until_ns && k && now_ns() >= r->until_ns) {
+			count = k;
+			break;
+		}
 		if (r->sent - atomic_load(&r->done) >= FW_IN_FLIGHT && !wait_done(r, r->sent - FW_IN_FLIGHT + 1))
 			FAIL("stream stalled at ask %u (%u answered or lost)", r->sent, atomic_load(&r->done));
 		int err = send_ask(r, (base + k) % r->be->n_ept, true);
@@ -254,10 +267,20 @@ static bool stream(struct fw_run *r, uint32_t count, uint32_t stop_after, double
 	return true;
 }
 
-static bool round_trips(struct fw_run *r, double *p50, double *p99, double *max)
+void fw_percentiles(uint64_t *ns, unsigned n, struct fw_figures *out)
 {
-	static uint64_t rtt[FW_COUNT];
-	for (uint32_t k = 0; k < FW_COUNT; k++) {
+	qsort(ns, n, sizeof(ns[0]), cmp_u64);
+	out->n = n;
+	out->p50 = n ? (double)ns[n / 2] / 1e3 : 0;
+	out->p90 = n ? (double)ns[(uint64_t)n * 90 / 100] / 1e3 : 0;
+	out->p99 = n ? (double)ns[(uint64_t)n * 99 / 100] / 1e3 : 0;
+	out->max = n ? (double)ns[n - 1] / 1e3 : 0;
+}
+
+static bool round_trips(struct fw_run *r, uint32_t n, struct fw_figures *out)
+{
+	static uint64_t rtt[FW_RTT_MAX];
+	for (uint32_t k = 0; k < n; k++) {
 		uint64_t t0 = now_ns();
 		int err = send_ask(r, k % r->be->n_ept, true);
 		if (err)
@@ -266,10 +289,7 @@ static bool round_trips(struct fw_run *r, double *p50, double *p99, double *max)
 			FAIL("no answer to ask %u within %u ms", r->sent - 1u, FW_WAIT_MS);
 		rtt[k] = now_ns() - t0;
 	}
-	qsort(rtt, FW_COUNT, sizeof(rtt[0]), cmp_u64);
-	*p50 = (double)rtt[FW_COUNT / 2] / 1e3;
-	*p99 = (double)rtt[FW_COUNT * 99 / 100] / 1e3;
-	*max = (double)rtt[FW_COUNT - 1] / 1e3;
+	fw_percentiles(rtt, n, out);
 	return true;
 }
 
@@ -335,11 +355,27 @@ static bool rebind_phase(struct fw_run *r)
 
 static bool phases(struct fw_run *r)
 {
-	double bound_ms, p50, p99, max, per_s;
+	double bound_ms, per_s;
+	struct fw_figures f = { 0 };
 	if (!wait_bound(r, true, &bound_ms))
 		FAIL("the endpoints did not bind within %u ms", FW_WAIT_MS);
-	if (!round_trips(r, &p50, &p99, &max) || !stream(r, FW_COUNT, 0, &per_s))
+	if (r->fig) {
+		if (!round_trips(r, r->count, r->fig))
+			return false;
+		uint32_t sent0 = r->sent;
+		uint64_t bytes0 = r->bytes, t0 = now_ns();
+		r->until_ns = t0 + (uint64_t)(r->seconds * 1e9);
+		if (!stream(r, UINT32_MAX, 0, &per_s))
+			return false;
+		double s = (double)(now_ns() - t0) / 1e9;
+		r->fig->stream_msgs = r->sent - sent0;
+		r->fig->msgs_per_s = r->fig->stream_msgs / s;
+		r->fig->mb_per_s = (double)(r->bytes - bytes0) / s / 1e6;
+		return true;
+	}
+	if (!round_trips(r, FW_COUNT, &f) || !stream(r, FW_COUNT, 0, &per_s))
 		return false;
+	double p50 = f.p50, p99 = f.p99, max = f.max;
 	printf("%s %s: round trip p50 %.1f us, p99 %.1f us, max %.1f us (%u asks); stream %.0f messages/s each way "
 	       "(%u asks, %u in flight)\n",
 	       r->be->name, r->mode_name, p50, p99, max, FW_COUNT, per_s, FW_COUNT, FW_IN_FLIGHT);
@@ -350,17 +386,21 @@ static bool phases(struct fw_run *r)
 	return reset_phase(r) && rebind_phase(r);
 }
 
-/* One backend in one doorbell mode: 0 passed, 1 failed. */
-static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
+/* One backend in one doorbell mode (@fig: the benchmark's run, quiet, into *@fig): 0 passed, 1 failed. */
+static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode, struct fw_figures *fig,
+		    unsigned count, double seconds)
 {
 	struct fw_run *r = &run;
 	char err[256];
 
 	memset(r, 0, sizeof(*r));
+	r->fig = fig;
+	r->count = count < FW_RTT_MAX ? count : FW_RTT_MAX;
+	r->seconds = seconds;
 	r->be = be;
 	r->mode_name = mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts";
 	r->caller_polls = mode == AMPL_EMU_DOORBELL_POLL;
-	r->cfg = (struct ampl_emu_qemu_config){ .kernel = elf, .doorbell = mode };
+	r->cfg = (struct ampl_emu_qemu_config){ .kernel = elf, .doorbell = mode, .quiet = fig != NULL };
 	memcpy(r->cfg.arg, be->arg, sizeof(r->cfg.arg));
 	uint64_t t0 = now_ns();
 	int e = ampl_emu_qemu_start(&r->q, &r->cfg, err, sizeof(err));
@@ -368,7 +408,8 @@ static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
 		printf("FAIL %s %s: starting the firmware: %s (%d)\n", be->name, r->mode_name, err, e);
 		return 1;
 	}
-	printf("%s %s: firmware ready after %.0f ms\n", be->name, r->mode_name, (double)(now_ns() - t0) / 1e6);
+	if (!fig)
+		printf("%s %s: firmware ready after %.0f ms\n", be->name, r->mode_name, (double)(now_ns() - t0) / 1e6);
 	e = ampl_emu_link_start(&r->link, "/emu-doorbell", &r->q, !r->caller_polls);
 	if (e) {
 		printf("FAIL %s %s: doorbell controller: %d\n", be->name, r->mode_name, e);
@@ -389,7 +430,8 @@ static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
 		 gaps = app ? atomic_load(&app[ECHO_APP_GAPS]) : 0;
 	if (opened)
 		be->close(r);
-	printf("%s %s: doorbells: this side rang %u times (%u more merged into bytes still unread) and was rung %u "
+	if (!fig)
+		printf("%s %s: doorbells: this side rang %u times (%u more merged into bytes still unread) and was rung %u "
 	       "times\n",
 	       be->name, r->mode_name, atomic_load(&r->link.rings_out), atomic_load(&r->link.rings_merged),
 	       atomic_load(&r->link.rings_in));
@@ -420,7 +462,7 @@ static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
 		       r->mode_name, fw_asks, r->sent, lost);
 		ok = false;
 	}
-	if (ok)
+	if (ok && !fig)
 		printf("ok %s %s: %u asks sent, %u answered and checked on both sides, %u lost at the reset and %u at the "
 		       "rebind (all in flight; the firmware received %u of those), nothing delivered twice, firmware "
 		       "exit 0\n",
@@ -429,14 +471,12 @@ static int run_mode(const struct fw_backend *be, const char *elf, uint32_t mode)
 	return ok ? 0 : 1;
 }
 
-int fw_main(const struct fw_backend *const *backends, unsigned n)
+int fw_can_run(const char *const *envs, unsigned n)
 {
 	char why[256];
-	int failed = 0;
-
 	setvbuf(stdout, NULL, _IONBF, 0);
 	for (unsigned i = 0; i < n; i++) {
-		const char *elf = getenv(backends[i]->image_env);
+		const char *elf = getenv(envs[i]);
 		if (!elf || !*elf) {
 			printf("SKIPPED: the firmware was not built (arm-none-eabi-gcc not found when configuring; Debian "
 			       "package gcc-arm-none-eabi)\n");
@@ -448,10 +488,30 @@ int fw_main(const struct fw_backend *const *backends, unsigned n)
 		printf("SKIPPED: %s\n", why);
 		return FW_SKIP;
 	}
+	return 0;
+}
+
+int fw_main(const struct fw_backend *const *backends, unsigned n)
+{
+	int failed = 0;
+
+	const char *envs[8] = { NULL };
+	unsigned k = n < 8 ? n : 8;
+	for (unsigned i = 0; i < k; i++)
+		envs[i] = backends[i]->image_env;
+	if (fw_can_run(envs, k))
+		return FW_SKIP;
 	for (unsigned i = 0; i < n; i++) {
 		const char *elf = getenv(backends[i]->image_env);
-		failed += run_mode(backends[i], elf, AMPL_EMU_DOORBELL_POLL);
-		failed += run_mode(backends[i], elf, AMPL_EMU_DOORBELL_IRQ);
+		failed += run_mode(backends[i], elf, AMPL_EMU_DOORBELL_POLL, NULL, FW_COUNT, 0);
+		failed += run_mode(backends[i], elf, AMPL_EMU_DOORBELL_IRQ, NULL, FW_COUNT, 0);
 	}
 	return failed ? 1 : 0;
+}
+
+int fw_bench(const struct fw_backend *be, const char *elf, uint32_t mode, unsigned count, double seconds,
+	     struct fw_figures *out)
+{
+	memset(out, 0, sizeof(*out));
+	return run_mode(be, elf, mode, out, count ? count : 1, seconds);
 }

@@ -79,6 +79,37 @@ void fw_answer(struct fw_run *r, unsigned ept, const void *data, size_t len);
 /** The run in progress (one at a time), for backends' callbacks that have no pointer of their own. */
 struct fw_run *fw_current(void);
 
+/**
+ * struct fw_figures - what the benchmark measures of one backend in one doorbell mode.
+ * @p50..@max:  round trip in microseconds over @n asks sent one at a time
+ * @stream_msgs: asks streamed (up to FW_IN_FLIGHT outstanding, for the time asked), all answered and checked
+ * @msgs_per_s:  asks per second Linux to QEMU (each answered: the same number of answers QEMU to Linux)
+ * @mb_per_s:    megabytes (10^6) of asks per second Linux to QEMU, headers and checksums included
+ */
+struct fw_figures {
+	double p50, p90, p99, max;
+	unsigned n;
+	uint64_t stream_msgs;
+	double msgs_per_s, mb_per_s;
+};
+
+/**
+ * fw_bench() - start @elf under QEMU in doorbell @mode, open @be, run @count round trips and a stream of @seconds,
+ * check every answer and the firmware's verdict, stop. Only the failures are printed.
+ * Return: 0 (@out filled), 1 (failed: printed)
+ */
+int fw_bench(const struct fw_backend *be, const char *elf, uint32_t mode, unsigned count, double seconds,
+	     struct fw_figures *out);
+
+/** fw_percentiles() - sort the @n round trips @ns (nanoseconds) and fill @out's p50..max and n. */
+void fw_percentiles(uint64_t *ns, unsigned n, struct fw_figures *out);
+
+/**
+ * fw_can_run() - the images the @n environment variables @envs name are set (built) and QEMU is found; if not,
+ * prints "SKIPPED: " and the reason. Also makes stdout unbuffered. Return: 0, or FW_SKIP
+ */
+int fw_can_run(const char *const *envs, unsigned n);
+
 /** fw_main() - run @n backends in both doorbell modes. Return: the process exit code (0, 1, or FW_SKIP). */
 int fw_main(const struct fw_backend *const *backends, unsigned n);
 
