@@ -4,7 +4,7 @@
  * Two endpoints bound by name: on MULTI_EPT0 both sides send by copy, on MULTI_EPT1 with zero-copy buffers
  * (get_tx_buffer, fill, send_nocopy). Polled and with UART interrupts; round trips, a stream, the firmware (the
  * initiator) killed and restarted mid-stream, and this side closing and reopening its instance
- * (tests/firmware/fw_host.h for the phases and checks).
+ * (bench/firmware/fw_host.h for the phases and checks).
  */
 #include "fw_backends.h"
 #include "fw_host.h"

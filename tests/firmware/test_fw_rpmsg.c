@@ -6,7 +6,7 @@
  * bind to the announcements, and the asks alternate between them. Polled and with UART interrupts; round trips, a
  * stream, the firmware killed and restarted mid-stream (the host sees the link go down, unbinds, and
  * re-initialises the vrings for the restarted remote's new session), and this side's device stopped and started
- * again (tests/firmware/fw_host.h for the phases and checks).
+ * again (bench/firmware/fw_host.h for the phases and checks).
  */
 #include "fw_backends.h"
 #include "fw_host.h"
