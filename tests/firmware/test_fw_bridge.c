@@ -4,12 +4,20 @@
  * RAM file. For each doorbell mode (polled, then UART interrupts):
  *   IPM    1,000 checksummed requests with ipm_send(wait) on the board's ipi_apu_rpu0, each answered by ipm_echo.elf
  *          through the IPI response buffer with its own checksummed words (checked here);
- *   ICMsg  1,000 checksummed asks on the board's ipc_icmsg_apu instance (ipc_service_* from the devicetree, rings in
- *          the backed region), each answered by icmsg_echo_soc.elf with its own bytes and checksum.
+ *   ICMsg  1,000 checksummed messages on the board's ipc_icmsg_apu instance (ipc_service_* from the devicetree,
+ *          rings in the backed region), each checked and echoed by icmsg_echo_soc.elf (`amplink demo`'s format,
+ *          soc_echo.h), the echo checked here;
+ *   RPMsg  the same on ipc_rpmsg_apu (the APU the virtio host) against rpmsg_remote_soc.elf, alternately on its
+ *          name-service endpoints echo0 and echo1;
+ *   multi  the same on ipc_multi_apu (APU <-> RPU1: the bridge is rpu1) against multi_soc.elf, echo1's messages
+ *          sent zero-copy.
+ * The _soc images are configured from the board's devicetree at build time (`amplink dt gen`), as this process is
+ * at run time.
  * The firmware's exit code is its verdict on what it received. Round trips are printed, never asserted.
  * Exits 77 (skipped) without the firmware images or qemu-system-arm, saying why.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +30,8 @@
 #include <amplink/ipm.h>
 #include <amplink/soc.h>
 
-#define ECHO_VIA_SOC 1
-#include "icmsg_echo.h"
 #include "ipm_echo.h"
+#include "soc_echo.h"
 #include "sim/emu_bridge.h"
 
 #define COUNT 1000u
@@ -64,88 +71,127 @@ static int prepare(struct ampl_emu_qemu *q, void *arg)
 	return ampl_emu_bridge_write_mbox(q->window, p->bcfg);
 }
 
-/* ---- ICMsg ---- */
+/* ---- the IPC service backends (ICMsg, RPMsg, multi-endpoint) ---- */
+
+enum kind { K_IPM, K_ICMSG, K_RPMSG, K_MULTI };
+
+static const struct {
+	const char *name, *elf_env, *agent, *apu_inst;
+	unsigned nept;
+} kinds[] = {
+	[K_IPM] = { "ipm", "AMPL_FW_IPM_ECHO", "rpu0", NULL, 0 },
+	[K_ICMSG] = { "icmsg", "AMPL_FW_ICMSG_ECHO_SOC", "rpu0", "ipc_icmsg_apu", 1 },
+	[K_RPMSG] = { "rpmsg", "AMPL_FW_RPMSG_REMOTE_SOC", "rpu0", "ipc_rpmsg_apu", 2 },
+	[K_MULTI] = { "multi", "AMPL_FW_MULTI_SOC", "rpu1", "ipc_multi_apu", 2 },
+};
 
 static struct {
-	atomic_bool bound;
+	atomic_uint bound;
 	_Atomic uint32_t answers;
 	atomic_uint bad;
-	uint32_t next_seq;
-	char first_bad[160];
-} ic;
+	pthread_mutex_t lock;
+	size_t len;
+	uint8_t msg[SOC_ECHO_MAX];
+} ic = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void ic_bound(void *priv)
 {
 	(void)priv;
-	atomic_store(&ic.bound, true);
+	atomic_fetch_add(&ic.bound, 1u);
 }
 
 static void ic_received(const void *data, size_t len, void *priv)
 {
-	const uint8_t *m = data;
-	uint32_t seq = ic.next_seq++;
-	uint8_t st = echo_check(m, len, ECHO_KIND_ANSWER, seq);
 	(void)priv;
-	bool ok = st == ECHO_OK && m[7] == ECHO_OK;
-	if (ok) {
-		uint32_t n = (uint32_t)m[4] | (uint32_t)m[5] << 8;
-		uint8_t ask[ECHO_MAX_PAYLOAD];
-		for (uint32_t i = 0; i < echo_len(seq); i++)
-			ask[i] = echo_pattern(seq, i);
-		ok = n == echo_len(seq);
-		for (uint32_t i = 0; ok && i < n; i++)
-			ok = m[ECHO_HDR + i] == echo_answer_byte(ask, n, i);
-	}
-	if (!ok && atomic_fetch_add(&ic.bad, 1u) == 0)
-		snprintf(ic.first_bad, sizeof(ic.first_bad), "answer %u: status %u/%u", seq, st, len > 7 ? m[7] : 0);
+	pthread_mutex_lock(&ic.lock);
+	ic.len = len <= sizeof(ic.msg) ? len : 0;
+	if (ic.len)
+		memcpy(ic.msg, data, len);
+	pthread_mutex_unlock(&ic.lock);
+	if (!soc_echo_ok(data, len))
+		atomic_fetch_add(&ic.bad, 1u);
 	atomic_fetch_add(&ic.answers, 1u);
 }
 
-static int run_icmsg(struct ampl_agent *ag, const char *name, uint64_t *rtt)
+static int run_ipc(struct ampl_agent *ag, enum kind k, const char *name, uint64_t *rtt)
 {
+	static const char *const names[2][2] = { { "echo", NULL }, { "echo0", "echo1" } };
 	const struct device *inst;
-	struct ipc_ept ept;
-	const struct ipc_ept_cfg ecfg = { .name = "echo", .cb = { .bound = ic_bound, .received = ic_received } };
-	memset(&ic, 0, sizeof(ic));
-	if (ampl_agent_ipc_instance(ag, "ipc_icmsg_apu", &inst) || ipc_service_open_instance(inst) ||
-	    ipc_service_register_endpoint(inst, &ept, &ecfg)) {
-		printf("FAIL %s icmsg: opening ipc_icmsg_apu: %s\n", name, ampl_soc_last_error());
+	struct ipc_ept ept[2];
+	unsigned nept = kinds[k].nept;
+	ic.len = 0;
+	atomic_store(&ic.bound, 0u);
+	atomic_store(&ic.answers, 0u);
+	atomic_store(&ic.bad, 0u);
+	if (ampl_agent_ipc_instance(ag, kinds[k].apu_inst, &inst) || ipc_service_open_instance(inst)) {
+		printf("FAIL %s: opening %s: %s\n", name, kinds[k].apu_inst, ampl_soc_last_error());
 		return 1;
+	}
+	static struct ipc_ept_cfg ecfg[2]; /* the backend keeps the configuration */
+	for (unsigned e = 0; e < nept; e++) {
+		ecfg[e] = (struct ipc_ept_cfg){ .name = names[nept - 1][e],
+						.cb = { .bound = ic_bound, .received = ic_received } };
+		if (ipc_service_register_endpoint(inst, &ept[e], &ecfg[e])) {
+			printf("FAIL %s: registering endpoint %s\n", name, ecfg[e].name);
+			return 1;
+		}
 	}
 	uint64_t deadline = now_ns() + WAIT_MS * 1000000ull;
-	while (!atomic_load(&ic.bound) && now_ns() < deadline)
+	while (atomic_load(&ic.bound) < nept && now_ns() < deadline)
 		usleep(100);
-	if (!atomic_load(&ic.bound)) {
-		printf("FAIL %s icmsg: not bound within %u ms\n", name, WAIT_MS);
+	if (atomic_load(&ic.bound) < nept) {
+		printf("FAIL %s: %u of %u endpoints bound within %u ms\n", name, atomic_load(&ic.bound), nept, WAIT_MS);
 		return 1;
 	}
+	uint32_t x = 0x9E3779B9u;
 	for (uint32_t seq = 0; seq < COUNT; seq++) {
-		uint8_t msg[ECHO_HDR + ECHO_MAX_PAYLOAD + ECHO_SUM];
-		uint32_t len = echo_len(seq);
-		for (uint32_t i = 0; i < len; i++)
-			msg[ECHO_HDR + i] = echo_pattern(seq, i);
-		size_t total = echo_seal(msg, seq, len, ECHO_KIND_ASK, 0);
+		uint8_t msg[SOC_ECHO_MAX];
+		size_t len = soc_echo_build(msg, seq, &x);
+		struct ipc_ept *e = &ept[seq % nept];
 		uint64_t t0 = now_ns();
 		int r;
-		while ((r = ipc_service_send(&ept, msg, total)) == -ENOMEM && now_ns() < deadline)
-			sched_yield();
-		if (r < 0) {
-			printf("FAIL %s icmsg: ask %u: send %d\n", name, seq, r);
+		if (k == K_MULTI && (seq & 1u)) { /* echo1: zero-copy TX, as the demo sends it */
+			void *buf;
+			uint32_t sz = (uint32_t)len;
+			r = ipc_service_get_tx_buffer(e, &buf, &sz, K_MSEC(1000));
+			if (!r) {
+				memcpy(buf, msg, len);
+				r = ipc_service_send_nocopy(e, buf, len);
+				if (r < 0)
+					ipc_service_drop_tx_buffer(e, buf);
+			}
+		} else {
+			while ((r = ipc_service_send(e, msg, len)) == -ENOMEM && now_ns() < deadline)
+				sched_yield();
+		}
+		if (r != (int)len) {
+			printf("FAIL %s: message %u: send %d\n", name, seq, r);
 			return 1;
 		}
 		deadline = now_ns() + WAIT_MS * 1000000ull;
 		while (atomic_load(&ic.answers) <= seq) {
 			if (now_ns() > deadline) {
-				printf("FAIL %s icmsg: no answer to ask %u within %u ms\n", name, seq, WAIT_MS);
+				printf("FAIL %s: no echo of message %u within %u ms\n", name, seq, WAIT_MS);
 				return 1;
 			}
 			ampl_cpu_relax();
 		}
 		rtt[seq] = now_ns() - t0;
+		pthread_mutex_lock(&ic.lock);
+		bool same = ic.len == len && !memcmp(ic.msg, msg, len);
+		pthread_mutex_unlock(&ic.lock);
+		if (!same) {
+			printf("FAIL %s: message %u: the echo differs (%zu bytes, %zu sent)\n", name, seq, ic.len, len);
+			return 1;
+		}
 	}
-	ipc_service_deregister_endpoint(&ept);
+	int r = ipc_service_send(&ept[0], "STOP", 4); /* the firmware exits on it */
+	if (r != 4)
+		printf("note %s: STOP not sent (%d): the stop word ends the firmware\n", name, r);
+	for (unsigned e = 0; e < nept; e++)
+		ipc_service_deregister_endpoint(&ept[e]);
 	if (atomic_load(&ic.bad)) {
-		printf("FAIL %s icmsg: %u bad answers; first: %s\n", name, atomic_load(&ic.bad), ic.first_bad);
+		printf("FAIL %s: %u echoes with a bad checksum\n", name, atomic_load(&ic.bad));
 		return 1;
 	}
 	return 0;
@@ -182,14 +228,15 @@ static int run_ipm(struct ampl_agent *ag, const char *name, uint64_t *rtt)
 }
 
 /* One firmware in one doorbell mode: 0 passed, 1 failed. */
-static int run(const char *elf, bool ipm, uint32_t mode)
+static int run(const char *elf, enum kind k, uint32_t mode)
 {
+	bool ipm = k == K_IPM;
 	char name[64], err[256];
 	static uint64_t rtt[COUNT];
-	snprintf(name, sizeof(name), "%s %s", ipm ? "ipm" : "icmsg", mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts");
+	snprintf(name, sizeof(name), "%s %s", kinds[k].name, mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts");
 	snprintf(soc_name, sizeof(soc_name), "fw-bridge-%d", (int)getpid());
 	struct ampl_emu_bridge_config bcfg = {
-		.soc = soc_name, .agent = "rpu0", .remotes = { "apu" },
+		.soc = soc_name, .agent = kinds[k].agent, .remotes = { "apu" },
 		.modes = { ipm ? AMPL_EMU_CHAN_REQUEST : AMPL_EMU_CHAN_DOORBELL }, .num_chans = 1,
 		.mode = mode == AMPL_EMU_DOORBELL_POLL ? AMPL_WAIT_ADAPTIVE : AMPL_WAIT_BLOCK,
 	};
@@ -218,16 +265,21 @@ static int run(const char *elf, bool ipm, uint32_t mode)
 		printf("FAIL %s: apu: %s\n", name, ampl_soc_last_error());
 		goto out_bridge;
 	}
-	failed = ipm ? run_ipm(ag, name, rtt) : run_icmsg(ag, name, rtt);
+	failed = ipm ? run_ipm(ag, name, rtt) : run_ipc(ag, k, name, rtt);
 	if (!failed) {
 		qsort(rtt, COUNT, sizeof(rtt[0]), cmp_u64);
 		printf("%s: round trip p50 %.1f us, p99 %.1f us, max %.1f us (%u messages each way); bridge %u to the "
 		       "firmware, %u to the host, %u errors\n", name, rtt[COUNT / 2] / 1e3, rtt[COUNT * 99 / 100] / 1e3,
 		       rtt[COUNT - 1] / 1e3, COUNT, atomic_load(&b.to_fw), atomic_load(&b.to_host),
 		       atomic_load(&b.errors));
-		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : ECHO_APP_ASKS]);
+		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : SOC_ECHO_APP_ECHOED]);
 		if (fw_n != COUNT) {
 			printf("FAIL %s: the firmware counted %u messages, %u were sent\n", name, fw_n, COUNT);
+			failed = 1;
+		}
+		uint32_t fw_bad = ipm ? 0 : atomic_load(&q.boot->app[SOC_ECHO_APP_BAD]);
+		if (fw_bad) {
+			printf("FAIL %s: the firmware found %u bad messages\n", name, fw_bad);
 			failed = 1;
 		}
 		if (atomic_load(&b.errors)) {
@@ -258,22 +310,30 @@ out_qemu:;
 
 int main(void)
 {
-	const char *ipm_elf = getenv("AMPL_FW_IPM_ECHO"), *icmsg_elf = getenv("AMPL_FW_ICMSG_ECHO_SOC");
+	const char *elf[4];
 	char why[256];
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (!ipm_elf || !*ipm_elf || !icmsg_elf || !*icmsg_elf) {
-		printf("SKIPPED: the firmware was not built (arm-none-eabi-gcc not found when configuring; Debian "
-		       "package gcc-arm-none-eabi)\n");
-		return SKIP;
+	for (unsigned k = 0; k < 4; k++) {
+		elf[k] = getenv(kinds[k].elf_env);
+		if (!elf[k] || !*elf[k]) {
+			printf("SKIPPED: the firmware was not built (arm-none-eabi-gcc not found when configuring; Debian "
+			       "package gcc-arm-none-eabi)\n");
+			return SKIP;
+		}
 	}
 	struct ampl_emu_qemu_config cfg = { 0 };
 	if (ampl_emu_qemu_find(&cfg, why, sizeof(why))) {
 		printf("SKIPPED: %s\n", why);
 		return SKIP;
 	}
-	int failed = run(ipm_elf, true, AMPL_EMU_DOORBELL_POLL);
-	failed += run(ipm_elf, true, AMPL_EMU_DOORBELL_IRQ);
-	failed += run(icmsg_elf, false, AMPL_EMU_DOORBELL_POLL);
-	failed += run(icmsg_elf, false, AMPL_EMU_DOORBELL_IRQ);
+	/* AMPL_FW_BRIDGE_ONLY=ipm|icmsg|rpmsg|multi: one backend (while investigating). */
+	const char *only = getenv("AMPL_FW_BRIDGE_ONLY");
+	int failed = 0;
+	for (unsigned k = 0; k < 4; k++) {
+		if (only && *only && strcmp(only, kinds[k].name))
+			continue;
+		failed += run(elf[k], (enum kind)k, AMPL_EMU_DOORBELL_POLL);
+		failed += run(elf[k], (enum kind)k, AMPL_EMU_DOORBELL_IRQ);
+	}
 	return failed ? 1 : 0;
 }
