@@ -19,26 +19,31 @@ const char *ampl_bench_fw_dir(void)
 	return AMPL_FIRMWARE_DIR;
 }
 
-enum fw_path { FW_LINK, FW_BRIDGE_IPM, FW_BRIDGE_ICMSG };
 
 static const struct fw_row {
 	const char *name, *image;
-	enum fw_path path;
+	bool bridge; /* through the virtual SoC (fw_bridge.c, backend kind), else the emulator link (fw_host.c, be) */
+	enum fw_bridge_kind kind;
 	const struct fw_backend *be;
 	const char *host_poll, *host_irq;
 	enum ampl_bench_tp_kind tp;
 	size_t tp_size;
 } rows[] = {
-	{ "ICMsg, emulator link", "icmsg_echo.elf", FW_LINK, &fw_icmsg_classic, "ICMsg (IPC service), polling",
+	{ "ICMsg, emulator link", "icmsg_echo.elf", false, 0, &fw_icmsg_classic, "ICMsg (IPC service), polling",
 	  "ICMsg (IPC service), adaptive", AMPL_TP_ICMSG, 256 },
-	{ "RPMsg, emulator link", "rpmsg_remote.elf", FW_LINK, &fw_rpmsg, "RPMsg (IPC service), polling",
+	{ "RPMsg, emulator link", "rpmsg_remote.elf", false, 0, &fw_rpmsg, "RPMsg (IPC service), polling",
 	  "RPMsg (IPC service), adaptive", AMPL_TP_RPMSG_COPY, 256 },
-	{ "multi-endpoint, emulator link", "multi.elf", FW_LINK, &fw_multi, "multi-endpoint, polling",
+	{ "multi-endpoint, emulator link", "multi.elf", false, 0, &fw_multi, "multi-endpoint, polling",
 	  "multi-endpoint, adaptive", AMPL_TP_MULTI_COPY, 256 },
-	{ "IPM, bridge (virtual SoC)", "ipm_echo.elf", FW_BRIDGE_IPM, NULL, "IPM, polling", "IPM, blocking", AMPL_TP_IPM,
-	  32 },
-	{ "ICMsg, bridge (virtual SoC)", "icmsg_echo_soc.elf", FW_BRIDGE_ICMSG, NULL, "ICMsg (IPC service), polling",
-	  "ICMsg (IPC service), adaptive", AMPL_TP_ICMSG, 256 },
+	/* Through the virtual SoC: the _soc images echo `amplink demo`'s messages (8-64 bytes): the host's 32-byte rows. */
+	{ "IPM, bridge (virtual SoC)", "ipm_echo.elf", true, FW_BRIDGE_IPM, NULL, "IPM, polling", "IPM, blocking",
+	  AMPL_TP_IPM, 32 },
+	{ "ICMsg, bridge (virtual SoC)", "icmsg_echo_soc.elf", true, FW_BRIDGE_ICMSG, NULL,
+	  "ICMsg (IPC service), polling", "ICMsg (IPC service), adaptive", AMPL_TP_ICMSG, 32 },
+	{ "RPMsg, bridge (virtual SoC)", "rpmsg_remote_soc.elf", true, FW_BRIDGE_RPMSG, NULL,
+	  "RPMsg (IPC service), polling", "RPMsg (IPC service), adaptive", AMPL_TP_RPMSG_COPY, 32 },
+	{ "multi-endpoint, bridge (SoC)", "multi_soc.elf", true, FW_BRIDGE_MULTI, NULL, "multi-endpoint, polling",
+	  "multi-endpoint, adaptive", AMPL_TP_MULTI_COPY, 32 },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
@@ -83,9 +88,8 @@ unsigned ampl_bench_firmware(struct ampl_bench_fw *r, unsigned max, const char *
 			}
 			fflush(stdout);
 			struct fw_figures f;
-			int e = row->path == FW_LINK
-					? fw_bench(row->be, path, mode, count, seconds, &f)
-					: fw_bridge_run(path, row->path == FW_BRIDGE_IPM, mode, count, seconds, true, &f);
+			int e = row->bridge ? fw_bridge_run(path, row->kind, mode, count, seconds, true, &f)
+					    : fw_bench(row->be, path, mode, count, seconds, &f);
 			fflush(stdout);
 			if (e) {
 				o->failed = true;
@@ -106,7 +110,7 @@ unsigned ampl_bench_firmware(struct ampl_bench_fw *r, unsigned max, const char *
 unsigned ampl_bench_fw_sizes(struct ampl_bench_fw_size *r, unsigned max, const char *dir)
 {
 	static const char *const images[] = { "icmsg_echo.elf", "rpmsg_remote.elf", "multi.elf", "ipm_echo.elf",
-					      "icmsg_echo_soc.elf" };
+					      "icmsg_echo_soc.elf", "rpmsg_remote_soc.elf", "multi_soc.elf" };
 	char path[512], cmd[600], line[256];
 	unsigned k = 0;
 	for (unsigned i = 0; i < sizeof(images) / sizeof(images[0]) && k < max; i++) {

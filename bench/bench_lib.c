@@ -1038,9 +1038,9 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		printf("\nLinux to firmware under QEMU (Cortex-M4, mps2-an386; images in %s)\n", o->firmware);
 		fflush(stdout);
 		nf = ampl_bench_firmware(fw, 16, o->firmware, (unsigned)fn, o->seconds);
-		printf("Round trip (us, %lu asks of 13-252 bytes one at a time) and one-way stream (%.2f s, up to 16 in "
-		       "flight;\neach ask answered), beside the host-only rows of this run (p50 us; msgs/s at the size shown)\n",
-		       fn, o->seconds);
+		printf("Round trip (us, %lu asks of 13-252 bytes, 8-64 through the bridge, one at a time) and one-way stream "
+		       "(%.2f s, up to 16\nin flight; each ask answered), beside the host-only rows of this run (p50 us; "
+		       "msgs/s at the size shown)\n", fn, o->seconds);
 		printf("%-30s %-10s %9s %9s %9s %6s %10s %7s %10s %12s\n", "backend", "doorbell", "p50", "p90", "p99", "n",
 		       "msgs/s", "MB/s", "host p50", "host msgs/s");
 		for (unsigned i = 0; i < nf; i++) {

@@ -1,7 +1,8 @@
-/* The APU against RPU0 firmware through the virtual SoC and the bridge: see fw_bridge.h. */
+/* The APU against RPU0 (RPU1 for multi) firmware through the virtual SoC and the bridge: see fw_bridge.h. */
 #include "fw_bridge.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,9 +16,8 @@
 #include <amplink/ipm.h>
 #include <amplink/soc.h>
 
-#define ECHO_VIA_SOC 1
-#include "icmsg_echo.h"
 #include "ipm_echo.h"
+#include "soc_echo.h"
 #include "sim/emu_bridge.h"
 
 #define WAIT_MS FW_WAIT_MS
@@ -60,58 +60,94 @@ struct load {
 	double stream_s;
 };
 
-/* ---- ICMsg ---- */
+/* ---- the IPC service backends (ICMsg, RPMsg, multi-endpoint) ---- */
+
+static const struct bridge_kind {
+	const char *name, *agent, *apu_inst;
+	unsigned nept;
+} kinds[] = {
+	[FW_BRIDGE_IPM] = { "ipm", "rpu0", NULL, 0 },
+	[FW_BRIDGE_ICMSG] = { "icmsg", "rpu0", "ipc_icmsg_apu", 1 },
+	[FW_BRIDGE_RPMSG] = { "rpmsg", "rpu0", "ipc_rpmsg_apu", 2 },
+	[FW_BRIDGE_MULTI] = { "multi", "rpu1", "ipc_multi_apu", 2 },
+};
+
+const char *fw_bridge_name(enum fw_bridge_kind k)
+{
+	return k < FW_BRIDGE_KINDS ? kinds[k].name : "?";
+}
+
+/* The messages outstanding (at most FW_IN_FLIGHT), by seq % SLOTS: each echo is compared with what was sent. */
+#define SLOTS 32u
+_Static_assert(SLOTS >= FW_IN_FLIGHT, "a slot per message outstanding");
 
 static struct {
-	atomic_bool bound;
+	atomic_uint bound;
 	_Atomic uint32_t answers;
 	atomic_uint bad;
-	uint32_t next_seq;
+	pthread_mutex_t lock;
+	struct {
+		size_t len;
+		uint8_t msg[SOC_ECHO_MAX];
+	} sent[SLOTS];
 	char first_bad[160];
-} ic;
+} ic = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void ic_bound(void *priv)
 {
 	(void)priv;
-	atomic_store(&ic.bound, true);
+	atomic_fetch_add(&ic.bound, 1u);
 }
 
 static void ic_received(const void *data, size_t len, void *priv)
 {
 	const uint8_t *m = data;
-	uint32_t seq = ic.next_seq++;
-	uint8_t st = echo_check(m, len, ECHO_KIND_ANSWER, seq);
 	(void)priv;
-	bool ok = st == ECHO_OK && m[7] == ECHO_OK;
+	bool ok = soc_echo_ok(m, len);
+	uint32_t seq = ok ? soc_echo_get32(m) : 0;
+	pthread_mutex_lock(&ic.lock);
 	if (ok) {
-		uint32_t n = (uint32_t)m[4] | (uint32_t)m[5] << 8;
-		uint8_t ask[ECHO_MAX_PAYLOAD];
-		for (uint32_t i = 0; i < echo_len(seq); i++)
-			ask[i] = echo_pattern(seq, i);
-		ok = n == echo_len(seq);
-		for (uint32_t i = 0; ok && i < n; i++)
-			ok = m[ECHO_HDR + i] == echo_answer_byte(ask, n, i);
+		const uint8_t *sent = ic.sent[seq % SLOTS].msg;
+		ok = ic.sent[seq % SLOTS].len == len && !memcmp(sent, m, len);
 	}
 	if (!ok && atomic_fetch_add(&ic.bad, 1u) == 0)
-		snprintf(ic.first_bad, sizeof(ic.first_bad), "answer %u: status %u/%u", seq, st, len > 7 ? m[7] : 0);
+		snprintf(ic.first_bad, sizeof(ic.first_bad), "%s (%zu bytes)",
+			 soc_echo_ok(m, len) ? "the echo differs from the message sent" : "a bad length or checksum", len);
+	pthread_mutex_unlock(&ic.lock);
 	atomic_fetch_add(&ic.answers, 1u);
 }
 
-/* Send ask @seq (retrying while the ring is full, until @deadline); its length in *@total. Return: 0 or the code. */
-static int ic_send(struct ipc_ept *ept, uint32_t seq, uint64_t deadline, size_t *total)
+/* Send message @seq (built from the xorshift state *@x) on @e (multi's echo1: zero-copy TX, as the demo sends it),
+ * retrying while the ring is full until @deadline; its length in *@total. Return: 0 or the code. */
+static int ic_send(enum fw_bridge_kind k, struct ipc_ept *e, uint32_t seq, uint32_t *x, uint64_t deadline,
+		   size_t *total)
 {
-	uint8_t msg[ECHO_HDR + ECHO_MAX_PAYLOAD + ECHO_SUM];
-	uint32_t len = echo_len(seq);
-	for (uint32_t i = 0; i < len; i++)
-		msg[ECHO_HDR + i] = echo_pattern(seq, i);
-	*total = echo_seal(msg, seq, len, ECHO_KIND_ASK, 0);
+	uint8_t msg[SOC_ECHO_MAX];
+	size_t len = soc_echo_build(msg, seq, x);
+	pthread_mutex_lock(&ic.lock);
+	ic.sent[seq % SLOTS].len = len;
+	memcpy(ic.sent[seq % SLOTS].msg, msg, len);
+	pthread_mutex_unlock(&ic.lock);
+	*total = len;
 	int r;
-	while ((r = ipc_service_send(ept, msg, *total)) == -ENOMEM && now_ns() < deadline)
-		sched_yield();
-	return r < 0 ? r : 0;
+	if (k == FW_BRIDGE_MULTI && (seq & 1u)) {
+		void *buf;
+		uint32_t sz = (uint32_t)len;
+		r = ipc_service_get_tx_buffer(e, &buf, &sz, K_MSEC(1000));
+		if (!r) {
+			memcpy(buf, msg, len);
+			r = ipc_service_send_nocopy(e, buf, len);
+			if (r < 0)
+				ipc_service_drop_tx_buffer(e, buf);
+		}
+	} else {
+		while ((r = ipc_service_send(e, msg, len)) == -ENOMEM && now_ns() < deadline)
+			sched_yield();
+	}
+	return r == (int)len ? 0 : r < 0 ? r : -EIO;
 }
 
-/* Wait until @n answers have come; false after WAIT_MS. */
+/* Wait until @n echoes have come; false after WAIT_MS. */
 static bool ic_wait(uint32_t n)
 {
 	uint64_t deadline = now_ns() + WAIT_MS * 1000000ull;
@@ -123,64 +159,86 @@ static bool ic_wait(uint32_t n)
 	return true;
 }
 
-static int run_icmsg(struct ampl_agent *ag, const char *name, struct load *ld)
+static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *name, struct load *ld)
 {
+	static const char *const names[2][2] = { { "echo", NULL }, { "echo0", "echo1" } };
+	static struct ipc_ept_cfg ecfg[2]; /* the backend keeps the configuration */
 	const struct device *inst;
-	struct ipc_ept ept;
-	const struct ipc_ept_cfg ecfg = { .name = "echo", .cb = { .bound = ic_bound, .received = ic_received } };
+	struct ipc_ept ept[2];
+	unsigned nept = kinds[k].nept;
 	size_t total;
-	memset(&ic, 0, sizeof(ic));
-	if (ampl_agent_ipc_instance(ag, "ipc_icmsg_apu", &inst) || ipc_service_open_instance(inst) ||
-	    ipc_service_register_endpoint(inst, &ept, &ecfg)) {
-		printf("FAIL %s icmsg: opening ipc_icmsg_apu: %s\n", name, ampl_soc_last_error());
+	pthread_mutex_lock(&ic.lock);
+	memset(ic.sent, 0, sizeof(ic.sent));
+	ic.first_bad[0] = '\0';
+	pthread_mutex_unlock(&ic.lock);
+	atomic_store(&ic.bound, 0u);
+	atomic_store(&ic.answers, 0u);
+	atomic_store(&ic.bad, 0u);
+	if (ampl_agent_ipc_instance(ag, kinds[k].apu_inst, &inst) || ipc_service_open_instance(inst)) {
+		printf("FAIL %s: opening %s: %s\n", name, kinds[k].apu_inst, ampl_soc_last_error());
 		return 1;
+	}
+	for (unsigned e = 0; e < nept; e++) {
+		ecfg[e] = (struct ipc_ept_cfg){ .name = names[nept - 1][e],
+						.cb = { .bound = ic_bound, .received = ic_received } };
+		if (ipc_service_register_endpoint(inst, &ept[e], &ecfg[e])) {
+			printf("FAIL %s: registering endpoint %s\n", name, ecfg[e].name);
+			return 1;
+		}
 	}
 	uint64_t deadline = now_ns() + WAIT_MS * 1000000ull;
-	while (!atomic_load(&ic.bound) && now_ns() < deadline)
+	while (atomic_load(&ic.bound) < nept && now_ns() < deadline)
 		usleep(100);
-	if (!atomic_load(&ic.bound)) {
-		printf("FAIL %s icmsg: not bound within %u ms\n", name, WAIT_MS);
+	if (atomic_load(&ic.bound) < nept) {
+		printf("FAIL %s: %u of %u endpoints bound within %u ms\n", name, atomic_load(&ic.bound), nept, WAIT_MS);
 		return 1;
 	}
-	uint32_t seq = 0;
+	uint32_t x = 0x9E3779B9u, seq = 0;
 	for (; seq < ld->count; seq++) {
 		uint64_t t0 = now_ns();
-		int r = ic_send(&ept, seq, now_ns() + WAIT_MS * 1000000ull, &total);
+		int r = ic_send(k, &ept[seq % nept], seq, &x, now_ns() + WAIT_MS * 1000000ull, &total);
 		if (r < 0) {
-			printf("FAIL %s icmsg: ask %u: send %d\n", name, seq, r);
+			printf("FAIL %s: message %u: send %d\n", name, seq, r);
 			return 1;
 		}
 		if (!ic_wait(seq + 1u)) {
-			printf("FAIL %s icmsg: no answer to ask %u within %u ms\n", name, seq, WAIT_MS);
+			printf("FAIL %s: no echo of message %u within %u ms\n", name, seq, WAIT_MS);
 			return 1;
 		}
 		ld->rtt[seq] = now_ns() - t0;
-	}
-	/* The stream: up to FW_IN_FLIGHT asks outstanding for ld->seconds. */
-	uint64_t t0 = now_ns(), until = t0 + (uint64_t)(ld->seconds * 1e9);
-	for (uint32_t k = 0; ld->seconds > 0 && (k == 0 || now_ns() < until); k++, seq++) {
-		if (seq - atomic_load(&ic.answers) >= FW_IN_FLIGHT && !ic_wait(seq - FW_IN_FLIGHT + 1u)) {
-			printf("FAIL %s icmsg: stream stalled at ask %u\n", name, seq);
+		if (atomic_load(&ic.bad)) {
+			printf("FAIL %s: message %u: %s\n", name, seq, ic.first_bad);
 			return 1;
 		}
-		int r = ic_send(&ept, seq, now_ns() + WAIT_MS * 1000000ull, &total);
+	}
+	/* The stream: up to FW_IN_FLIGHT messages outstanding for ld->seconds, the endpoints in turn. */
+	uint64_t t0 = now_ns(), until = t0 + (uint64_t)(ld->seconds * 1e9);
+	for (uint32_t n = 0; ld->seconds > 0 && (n == 0 || now_ns() < until); n++, seq++) {
+		if (seq - atomic_load(&ic.answers) >= FW_IN_FLIGHT && !ic_wait(seq - FW_IN_FLIGHT + 1u)) {
+			printf("FAIL %s: stream stalled at message %u\n", name, seq);
+			return 1;
+		}
+		int r = ic_send(k, &ept[seq % nept], seq, &x, now_ns() + WAIT_MS * 1000000ull, &total);
 		if (r < 0) {
-			printf("FAIL %s icmsg: ask %u: send %d\n", name, seq, r);
+			printf("FAIL %s: message %u: send %d\n", name, seq, r);
 			return 1;
 		}
 		ld->stream_msgs++;
 		ld->stream_bytes += total;
 	}
 	if (!ic_wait(seq)) {
-		printf("FAIL %s icmsg: %u of %u asks answered within %u ms\n", name, atomic_load(&ic.answers), seq,
-		       WAIT_MS);
+		printf("FAIL %s: %u of %u messages echoed within %u ms\n", name, atomic_load(&ic.answers), seq, WAIT_MS);
 		return 1;
 	}
 	ld->stream_s = (double)(now_ns() - t0) / 1e9;
 	ld->sent = seq;
-	ipc_service_deregister_endpoint(&ept);
+	int r = ipc_service_send(&ept[0], "STOP", 4); /* the firmware exits on it */
+	if (r != 4)
+		printf("note %s: STOP not sent (%d): the stop word ends the firmware\n", name, r);
+	for (unsigned e = 0; e < nept; e++)
+		ipc_service_deregister_endpoint(&ept[e]);
 	if (atomic_load(&ic.bad)) {
-		printf("FAIL %s icmsg: %u bad answers; first: %s\n", name, atomic_load(&ic.bad), ic.first_bad);
+		printf("FAIL %s: %u bad echoes; first: %s\n", name, atomic_load(&ic.bad), ic.first_bad);
 		return 1;
 	}
 	return 0;
@@ -234,16 +292,17 @@ static int run_ipm(struct ampl_agent *ag, const char *name, struct load *ld)
 	return 0;
 }
 
-int fw_bridge_run(const char *elf, bool ipm, uint32_t mode, unsigned count, double seconds, bool quiet,
+int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigned count, double seconds, bool quiet,
 		  struct fw_figures *out)
 {
 	char name[64], err[256];
 	static uint64_t rtt[RTT_MAX];
 	struct load ld = { .count = count < RTT_MAX ? count : RTT_MAX, .seconds = seconds, .rtt = rtt };
-	snprintf(name, sizeof(name), "%s %s", ipm ? "ipm" : "icmsg", mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts");
+	bool ipm = k == FW_BRIDGE_IPM;
+	snprintf(name, sizeof(name), "%s %s", kinds[k].name, mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts");
 	snprintf(soc_name, sizeof(soc_name), "fw-bridge-%d", (int)getpid());
 	struct ampl_emu_bridge_config bcfg = {
-		.soc = soc_name, .agent = "rpu0", .remotes = { "apu" },
+		.soc = soc_name, .agent = kinds[k].agent, .remotes = { "apu" },
 		.modes = { ipm ? AMPL_EMU_CHAN_REQUEST : AMPL_EMU_CHAN_DOORBELL }, .num_chans = 1,
 		.mode = mode == AMPL_EMU_DOORBELL_POLL ? AMPL_WAIT_ADAPTIVE : AMPL_WAIT_BLOCK,
 	};
@@ -274,7 +333,7 @@ int fw_bridge_run(const char *elf, bool ipm, uint32_t mode, unsigned count, doub
 		printf("FAIL %s: apu: %s\n", name, ampl_soc_last_error());
 		goto out_bridge;
 	}
-	failed = ipm ? run_ipm(ag, name, &ld) : run_icmsg(ag, name, &ld);
+	failed = ipm ? run_ipm(ag, name, &ld) : run_ipc(ag, k, name, &ld);
 	if (!failed) {
 		struct fw_figures f = { 0 };
 		fw_percentiles(rtt, ld.count, &f);
@@ -287,9 +346,14 @@ int fw_bridge_run(const char *elf, bool ipm, uint32_t mode, unsigned count, doub
 			printf("%s: round trip p50 %.1f us, p99 %.1f us, max %.1f us (%u messages each way); bridge %u to "
 			       "the firmware, %u to the host, %u errors\n", name, f.p50, f.p99, f.max, ld.sent,
 			       atomic_load(&b.to_fw), atomic_load(&b.to_host), atomic_load(&b.errors));
-		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : ECHO_APP_ASKS]);
+		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : SOC_ECHO_APP_ECHOED]);
 		if (fw_n != ld.sent) {
 			printf("FAIL %s: the firmware counted %u messages, %u were sent\n", name, fw_n, ld.sent);
+			failed = 1;
+		}
+		uint32_t fw_bad = ipm ? 0 : atomic_load(&q.boot->app[SOC_ECHO_APP_BAD]);
+		if (fw_bad) {
+			printf("FAIL %s: the firmware found %u bad messages\n", name, fw_bad);
 			failed = 1;
 		}
 		if (atomic_load(&b.errors)) {

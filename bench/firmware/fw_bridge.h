@@ -1,7 +1,10 @@
 /*
  * The host side unchanged, run against firmware: an APU process attached to the virtual SoC talks to RPU0 running
- * as firmware under QEMU through the bridge (src/sim/emu_bridge.c), IPM on ipi_apu_rpu0 (ipm_echo.elf) or ICMsg on
- * ipc_icmsg_apu (icmsg_echo_soc.elf). Shared by test_fw_bridge and the benchmark (amplink bench --firmware).
+ * as firmware under QEMU through the bridge (src/sim/emu_bridge.c), IPM on ipi_apu_rpu0 (ipm_echo.elf), ICMsg on
+ * ipc_icmsg_apu (icmsg_echo_soc.elf), RPMsg on ipc_rpmsg_apu (rpmsg_remote_soc.elf, endpoints echo0 and echo1), or
+ * to RPU1 with the multi-endpoint backend on ipc_multi_apu (multi_soc.elf, echo1's messages sent zero-copy). The
+ * _soc images speak `amplink demo`'s format (firmware/apps/soc_echo/soc_echo.h). Shared by test_fw_bridge and the
+ * benchmark (amplink bench --firmware).
  */
 #ifndef FW_BRIDGE_H
 #define FW_BRIDGE_H
@@ -11,16 +14,23 @@
 
 #include "fw_host.h"
 
+/* The backends through the bridge (the order of test_fw_bridge's runs). */
+enum fw_bridge_kind { FW_BRIDGE_IPM, FW_BRIDGE_ICMSG, FW_BRIDGE_RPMSG, FW_BRIDGE_MULTI, FW_BRIDGE_KINDS };
+
+/** fw_bridge_name() - the backend's short name: "ipm", "icmsg", "rpmsg" or "multi". */
+const char *fw_bridge_name(enum fw_bridge_kind k);
+
 /**
  * fw_bridge_run() - start @elf under QEMU with doorbell @mode behind a SoC backed by its window and the bridge,
- * attach as the APU and send @count checksummed messages one at a time (IPM: ipm_send with wait, the response
- * checked; ICMsg: an ask, its answer checked), then, if @seconds > 0, stream for @seconds (IPM one request at a
- * time, as the IPI buffer holds one; ICMsg with up to FW_IN_FLIGHT asks outstanding). Checks the firmware's count,
- * the bridge's error count and the firmware's exit code. @quiet: only failures are printed (else the test's
- * report lines). @out: the figures (may be NULL).
+ * attach as the APU (backend @k) and send @count checksummed messages one at a time (IPM: ipm_send with wait, the
+ * response checked; the IPC service backends: a message, its echo compared byte for byte, the endpoints in turn),
+ * then, if @seconds > 0, stream for @seconds (IPM one request at a time, as the IPI buffer holds one; the others
+ * with up to FW_IN_FLIGHT messages outstanding), and send the IPC service backends' STOP. Checks the firmware's
+ * count of messages and (IPC service) of bad ones, the bridge's error count and the firmware's exit code. @quiet:
+ * only failures are printed (else the test's report lines). @out: the figures (may be NULL).
  * Return: 0 (passed), 1 (failed: printed)
  */
-int fw_bridge_run(const char *elf, bool ipm, uint32_t mode, unsigned count, double seconds, bool quiet,
+int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigned count, double seconds, bool quiet,
 		  struct fw_figures *out);
 
 #endif /* FW_BRIDGE_H */

@@ -269,8 +269,8 @@ else
 		-- "$amp" bench --firmware="$tmp/no-firmware" --only latency --count 200 --seconds 0.01 --json "$tmp/fw.json"
 	expect "bench firmware json" 0 "" -- python3 -c 'import json,sys
 j = json.load(open(sys.argv[1]))
-assert len(j["firmware"]) == 10 and all(r["status"] == "skipped" for r in j["firmware"]), j["firmware"]
-assert len(j["firmware_size"]) == 5 and all(r["status"] == "skipped" for r in j["firmware_size"])' "$tmp/fw.json"
+assert len(j["firmware"]) == 14 and all(r["status"] == "skipped" for r in j["firmware"]), j["firmware"]
+assert len(j["firmware_size"]) == 7 and all(r["status"] == "skipped" for r in j["firmware_size"])' "$tmp/fw.json"
 	expect "bench firmware, no qemu" 0 "RPMsg, emulator link +polling +skipped: .*qemu" \
 		-- env AMPL_QEMU="$tmp/no-qemu" "$amp" bench --firmware --only latency --count 200 --seconds 0.01
 fi
@@ -485,18 +485,39 @@ expect "--backing odd size" 1 "5000 bytes: not a multiple of the 4096-byte page"
 	"$amp" soc create --backing "$bk@0x3ecf0000" "$soc-bk"
 rm -f "$bk"
 
-# amplink demo --firmware: RPU0 as firmware under QEMU through the bridge (skipped without the image or QEMU).
-fw="$(dirname "$amp")/firmware/ipm_echo.elf"
-if [ -f "$fw" ] && command -v qemu-system-arm >/dev/null; then
+# amplink demo --firmware: the remote as firmware under QEMU through the bridge, for every backend (skipped without
+# the images or QEMU). Without a file, --firmware takes the backend's image from firmware/ beside amplink.
+fwdir="$(dirname "$amp")/firmware"
+fw="$fwdir/ipm_echo.elf"
+if [ -f "$fw" ] && [ -f "$fwdir/icmsg_echo_soc.elf" ] && [ -f "$fwdir/rpmsg_remote_soc.elf" ] &&
+	[ -f "$fwdir/multi_soc.elf" ] && command -v qemu-system-arm >/dev/null; then
 	expect "demo --firmware" 0 "messages: +300 sent, 300 answered correctly, 0 errors" -- \
 		"$amp" demo --firmware "$fw" --count 300 --soc "$soc-fw"
 	expect "demo --firmware leaves nothing" 0 "^0$" -- sh -c "ls /dev/shm | grep -c 'amplink.$soc-fw' ; true"
-	expect "demo --firmware icmsg" 2 "only --backend ipm runs against firmware so far" -- \
-		"$amp" demo --firmware "$fw" --backend icmsg
+	expect "demo --firmware=FILE" 0 "rpu0 is .*ipm_echo.elf under QEMU" -- \
+		"$amp" demo --firmware="$fw" --count 50 --soc "$soc-fw"
+	for b in ipm icmsg rpmsg multi; do
+		case $b in
+		ipm) img=ipm_echo rpu=rpu0 ;;
+		icmsg) img=icmsg_echo_soc rpu=rpu0 ;;
+		rpmsg) img=rpmsg_remote_soc rpu=rpu0 ;;
+		multi) img=multi_soc rpu=rpu1 ;;
+		esac
+		# status 0: every message answered correctly (the demo fails otherwise); the line says which image ran
+		expect "demo --firmware --backend $b" 0 "$rpu is $fwdir/$img.elf under QEMU" -- \
+			"$amp" demo --firmware --backend $b --count 300 --soc "$soc-fw"
+		expect "demo --firmware --backend $b --mode polling" 0 "messages: +300 sent, 300 answered correctly, 0 errors" -- \
+			"$amp" demo --backend $b --firmware "$fwdir/$img.elf" --mode polling --count 300 --soc "$soc-fw"
+		expect "demo --firmware --backend $b leaves nothing" 0 "^0$" -- \
+			sh -c "ls /dev/shm | grep -c 'amplink.$soc-fw' ; true"
+	done
+	expect "demo --firmware not built" 1 \
+		"rpmsg: --firmware: rpmsg is not built: no rpmsg_remote_soc.elf in /nonexistent \(AMPL_FIRMWARE_DIR\)" -- \
+		env AMPL_FIRMWARE_DIR=/nonexistent "$amp" demo --firmware --backend rpmsg --soc "$soc-fw"
 	expect "demo --firmware without QEMU" 1 "qemu-system-arm not found in PATH: install the Debian package qemu-system-arm" -- \
 		env PATH=/nonexistent "$amp" demo --firmware "$fw" --soc "$soc-fw"
 else
-	echo "SKIP: amplink demo --firmware (needs $fw and qemu-system-arm)"
+	echo "SKIP: amplink demo --firmware (needs the images in $fwdir and qemu-system-arm)"
 fi
 
 # Co-tenants: another user's SoC (root only: the second user is nobody), a full /dev/shm (a private mount namespace

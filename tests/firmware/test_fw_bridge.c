@@ -4,25 +4,43 @@
  * RAM file. For each doorbell mode (polled, then UART interrupts):
  *   IPM    1,000 checksummed requests with ipm_send(wait) on the board's ipi_apu_rpu0, each answered by ipm_echo.elf
  *          through the IPI response buffer with its own checksummed words (checked here);
- *   ICMsg  1,000 checksummed asks on the board's ipc_icmsg_apu instance (ipc_service_* from the devicetree, rings in
- *          the backed region), each answered by icmsg_echo_soc.elf with its own bytes and checksum.
+ *   ICMsg  1,000 checksummed messages on the board's ipc_icmsg_apu instance (ipc_service_* from the devicetree,
+ *          rings in the backed region), each checked and echoed by icmsg_echo_soc.elf (`amplink demo`'s format,
+ *          soc_echo.h), the echo checked here;
+ *   RPMsg  the same on ipc_rpmsg_apu (the APU the virtio host) against rpmsg_remote_soc.elf, alternately on its
+ *          name-service endpoints echo0 and echo1;
+ *   multi  the same on ipc_multi_apu (APU <-> RPU1: the bridge is rpu1) against multi_soc.elf, echo1's messages
+ *          sent zero-copy.
+ * The _soc images are configured from the board's devicetree at build time (`amplink dt gen`), as this process is
+ * at run time. The host code is bench/firmware/fw_bridge.c (shared with amplink bench --firmware).
  * The firmware's exit code is its verdict on what it received. Round trips are printed, never asserted.
  * Exits 77 (skipped) without the firmware images or qemu-system-arm, saying why.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fw_bridge.h"
 #include "sim/emu_link.h"
 
 int main(void)
 {
-	static const char *const envs[] = { "AMPL_FW_IPM_ECHO", "AMPL_FW_ICMSG_ECHO_SOC" };
-	if (fw_can_run(envs, 2))
+	static const char *const envs[FW_BRIDGE_KINDS] = {
+		[FW_BRIDGE_IPM] = "AMPL_FW_IPM_ECHO",
+		[FW_BRIDGE_ICMSG] = "AMPL_FW_ICMSG_ECHO_SOC",
+		[FW_BRIDGE_RPMSG] = "AMPL_FW_RPMSG_REMOTE_SOC",
+		[FW_BRIDGE_MULTI] = "AMPL_FW_MULTI_SOC",
+	};
+	if (fw_can_run(envs, FW_BRIDGE_KINDS))
 		return FW_SKIP;
-	const char *ipm_elf = getenv(envs[0]), *icmsg_elf = getenv(envs[1]);
-	int failed = fw_bridge_run(ipm_elf, true, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
-	failed += fw_bridge_run(ipm_elf, true, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
-	failed += fw_bridge_run(icmsg_elf, false, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
-	failed += fw_bridge_run(icmsg_elf, false, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
+	/* AMPL_FW_BRIDGE_ONLY=ipm|icmsg|rpmsg|multi: one backend (while investigating). */
+	const char *only = getenv("AMPL_FW_BRIDGE_ONLY");
+	int failed = 0;
+	for (unsigned k = 0; k < FW_BRIDGE_KINDS; k++) {
+		if (only && *only && strcmp(only, fw_bridge_name((enum fw_bridge_kind)k)))
+			continue;
+		const char *elf = getenv(envs[k]);
+		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
+		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
+	}
 	return failed ? 1 : 0;
 }

@@ -180,6 +180,40 @@ static void check_consumer(const struct mbox_consumer *got, const struct ampl_dt
 	assert_ptr_equal(got->mboxes[0].provider, AMPL_DT_PATH_STR(DT_NODELABEL(ipi_rpu0_apu)));
 }
 
+/* Field by field: a configuration built by assignment may leave its padding bytes as they were. */
+static void check_icmsg_config(const struct icmsg_config *got, const struct icmsg_config *want)
+{
+	assert_ptr_equal(got->tx_mem, want->tx_mem);
+	assert_int_equal(got->tx_size, want->tx_size);
+	assert_ptr_equal(got->rx_mem, want->rx_mem);
+	assert_int_equal(got->rx_size, want->rx_size);
+	assert_int_equal(got->dcache_alignment, want->dcache_alignment);
+	assert_int_equal(got->unbound_mode, want->unbound_mode);
+	assert_ptr_equal(got->tx_chan, want->tx_chan);
+	assert_ptr_equal(got->rx_chan, want->rx_chan);
+	assert_ptr_equal(got->mbox_node, want->mbox_node);
+	assert_ptr_equal(got->rx_buf, want->rx_buf);
+	assert_int_equal(got->rx_buf_size, want->rx_buf_size);
+	assert_int_equal(got->peer_rx_max_default, want->peer_rx_max_default);
+	assert_int_equal(got->size_ext, want->size_ext);
+}
+
+static void check_rpmsg_config(const struct ipc_rpmsg_config *got, const struct ipc_rpmsg_config *want)
+{
+	assert_int_equal(got->role, want->role);
+	assert_ptr_equal(got->shm, want->shm);
+	assert_int_equal(got->shm_size, want->shm_size);
+	assert_int_equal(got->da_base, want->da_base);
+	assert_int_equal(got->vring_num, want->vring_num);
+	assert_int_equal(got->vring_align, want->vring_align);
+	assert_int_equal(got->h2r_buf_size, want->h2r_buf_size);
+	assert_int_equal(got->r2h_buf_size, want->r2h_buf_size);
+	assert_ptr_equal(got->tx_chan, want->tx_chan);
+	assert_ptr_equal(got->rx_chan, want->rx_chan);
+	assert_ptr_equal(got->mbox_node, want->mbox_node);
+	assert_ptr_equal(got->error, want->error);
+}
+
 /* RPU0's ICMsg instance: properties, phandles, the configuration the board layer makes, the device. */
 static void test_icmsg(void **state)
 {
@@ -204,7 +238,7 @@ static void test_icmsg(void **state)
 	assert_int_equal(got->icmsg.rx_buf_size, bufsz); /* no --rx-buf-max: the largest packet */
 	struct ipc_icmsg_config want;
 	assert_int_equal(ampl_board_icmsg_config(NULL, dt, got->icmsg.mbox_node, got->icmsg.rx_buf, bufsz, &want), 0);
-	assert_memory_equal(got, &want, sizeof(want));
+	check_icmsg_config(&got->icmsg, &want.icmsg);
 	check_consumer(got->icmsg.mbox_node, &board->consumers[dt->consumer]);
 #undef N
 #ifdef DT_N_NODELABEL_ipc_icmsg_apu
@@ -233,7 +267,7 @@ static void test_rpmsg(void **state)
 	const struct ipc_rpmsg_config *got = dev->config;
 	struct ipc_rpmsg_config want;
 	assert_int_equal(ampl_board_rpmsg_config(NULL, dt, got->mbox_node, &want), 0);
-	assert_memory_equal(got, &want, sizeof(want));
+	check_rpmsg_config(got, &want);
 	check_consumer(got->mbox_node, &board->consumers[dt->consumer]);
 #undef N
 }

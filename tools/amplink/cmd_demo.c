@@ -36,7 +36,7 @@
 
 static const char usage[] =
 	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi|rpmsg]\n"
-	"                   [--firmware FILE.elf]\n"
+	"                   [--firmware [FILE.elf]]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
@@ -52,11 +52,14 @@ static const char usage[] =
 	"the demo ends: success, an error, SIGINT/SIGTERM, or the remote's death. Every wait is bounded: the remote\n"
 	"gets 5 s to exit after STOP and is then killed (SIGKILL), and exits by itself when the demo's process\n"
 	"dies. Errors start with the backend (ipm:, icmsg:, multi:, rpmsg:); the remote stops at its first one.\n"
-	"--firmware FILE.elf (--backend ipm): RPU0 is that firmware on a Cortex-M4 under QEMU (qemu-system-arm,\n"
-	"mps2-an386; ipm_echo.elf of the firmware build answers as the Linux RPU0 does). The SoC's reserved memory\n"
-	"is QEMU's RAM file (soc create --backing), a bridge in this process is RPU0's agent and carries the IPI to\n"
-	"the firmware (UART1 interrupts; --mode polling: polled counters); the APU side is unchanged. QEMU is\n"
-	"stopped and its files removed however the demo ends.\n"
+	"--firmware [FILE.elf]: the remote is firmware on a Cortex-M4 under QEMU (qemu-system-arm, mps2-an386),\n"
+	"configured from the same board devicetree at build time; the APU side is unchanged. Without FILE, the\n"
+	"backend's image of the firmware build: ipm_echo.elf (ipm), icmsg_echo_soc.elf (icmsg),\n"
+	"rpmsg_remote_soc.elf (rpmsg) or multi_soc.elf (multi; the firmware is RPU1), looked up in $AMPL_FIRMWARE_DIR,\n"
+	"or else in firmware/ beside this amplink program (a build tree's build/firmware/). The SoC's reserved\n"
+	"memory is QEMU's RAM file (soc create --backing), a bridge in this process is the remote's agent and\n"
+	"carries the IPI to the firmware (UART1 interrupts; --mode polling: polled counters). QEMU is stopped and\n"
+	"its files removed however the demo ends.\n"
 	"Exit status: 0 success, 1 failure, 2 bad usage, 128+N after signal N.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
@@ -759,15 +762,50 @@ static int fw_prepare(struct ampl_emu_qemu *q, void *arg)
 	return ampl_emu_bridge_write_mbox(q->window, p->bcfg);
 }
 
-static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t count, const char *elf)
+/* The image --firmware without a file runs for @backend: $AMPL_FIRMWARE_DIR/IMG, or firmware/IMG beside this
+ * program (the build tree's layout). 0 with @out set, or EXIT_FAIL after saying where it looked. */
+static int firmware_default(const char *backend, char *out, size_t size)
+{
+	const char *img = !strcmp(backend, "icmsg")   ? "icmsg_echo_soc.elf"
+			  : !strcmp(backend, "rpmsg") ? "rpmsg_remote_soc.elf"
+			  : !strcmp(backend, "multi") ? "multi_soc.elf"
+						      : "ipm_echo.elf";
+	const char *dir = getenv("AMPL_FIRMWARE_DIR");
+	char self[2048], where[2200];
+	if (dir && *dir) {
+		snprintf(where, sizeof(where), "%s (AMPL_FIRMWARE_DIR)", dir);
+		snprintf(out, size, "%s/%s", dir, img);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return demo_fail(EXIT_FAIL, "--firmware: cannot find this program's directory (%s): give the "
+					 "file, or set AMPL_FIRMWARE_DIR", strerror(errno));
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash)
+			*slash = 0;
+		snprintf(where, sizeof(where), "%.2047s/firmware (beside this amplink)", self);
+		snprintf(out, size, "%.2047s/firmware/%s", self, img);
+	}
+	if (access(out, R_OK))
+		return demo_fail(EXIT_FAIL, "--firmware: %s is not built: no %s in %s. The firmware is built with the "
+				 "host build when arm-none-eabi-gcc is installed (make; Debian package gcc-arm-none-eabi); "
+				 "or give the file, or set AMPL_FIRMWARE_DIR", backend, img, where);
+	return 0;
+}
+
+static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t count, const char *elf, bool icmsg,
+			 const struct me_target *me)
 {
 	char err[512];
+	const char *agent = me ? me->rpu : "rpu0";
 	struct ampl_emu_qemu_config probe = { 0 };
 	if (ampl_emu_qemu_find(&probe, err, sizeof(err)))
 		return demo_fail(EXIT_FAIL, "--firmware: %s", err);
 	uint32_t doorbell = mode == AMPL_WAIT_POLL ? AMPL_EMU_DOORBELL_POLL : AMPL_EMU_DOORBELL_IRQ;
 	struct ampl_emu_bridge_config bcfg = {
-		.soc = name, .agent = "rpu0", .remotes = { "apu" }, .modes = { AMPL_EMU_CHAN_REQUEST }, .num_chans = 1,
+		.soc = name, .agent = agent, .remotes = { "apu" },
+		.modes = { me || icmsg ? AMPL_EMU_CHAN_DOORBELL : AMPL_EMU_CHAN_REQUEST }, .num_chans = 1,
 		.mode = mode == AMPL_WAIT_POLL ? AMPL_WAIT_ADAPTIVE : mode,
 	};
 	struct fw_prep prep = { .soc = name, .bcfg = &bcfg };
@@ -788,13 +826,17 @@ static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t co
 		ampl_soc_destroy(name);
 		return code;
 	}
-	printf("amplink demo: rpu0 is %s under QEMU (pid %d, %s doorbell), bridged to the virtual SoC\n", elf,
+	printf("amplink demo: %s is %s under QEMU (pid %d, %s doorbell), bridged to the virtual SoC\n", agent, elf,
 	       (int)q.pid, doorbell == AMPL_EMU_DOORBELL_POLL ? "polled" : "UART interrupt");
 	fflush(stdout);
-	/* The APU exactly as against the Linux RPU0; the remote it waits for is QEMU (the firmware exits on STOP). */
-	rproc.name = "rpu0 firmware (QEMU)";
+	/* The APU exactly as against the Linux remote; the remote it waits for is QEMU (the firmware exits on STOP). */
+	char rname[64];
+	snprintf(rname, sizeof(rname), "%s firmware (QEMU)", agent);
+	rproc.name = rname;
 	rproc.pid = q.pid;
-	int code = apu_main(name, mode, count, q.pid);
+	int code = me      ? apu_multi_main(name, mode, count, q.pid, me)
+		   : icmsg ? apu_icmsg_main(name, mode, count, q.pid)
+			   : apu_main(name, mode, count, q.pid);
 	if (rproc.reaped)
 		q.pid = 0; /* apu_main reaped it */
 	ampl_emu_bridge_stop(&b);
@@ -815,7 +857,7 @@ int cmd_demo(int argc, char **argv)
 					      { "mode", required_argument, NULL, 'm' },
 					      { "soc", required_argument, NULL, 's' },
 					      { "backend", required_argument, NULL, 'b' },
-					      { "firmware", required_argument, NULL, 'f' },
+					      { "firmware", optional_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
@@ -827,10 +869,13 @@ int cmd_demo(int argc, char **argv)
 	int c;
 	optind = 1;
 	const char *firmware = NULL;
-	while ((c = getopt_long(argc, argv, "+n:m:s:b:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:m:s:b:f::h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			firmware = optarg;
+			/* --firmware FILE as well as --firmware=FILE; alone, the backend's built image */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			firmware = optarg ? optarg : "";
 			break;
 		case 'n':
 			if (!cli_parse_u64(optarg, 1, 100000000, &count))
@@ -863,12 +908,16 @@ int cmd_demo(int argc, char **argv)
 	if (optind != argc)
 		return cli_fail(EXIT_USAGE, "demo", "unexpected argument '%s' (see --help)", argv[optind]);
 	demo_backend = me == &me_multi ? "multi" : me == &me_rpmsg ? "rpmsg" : icmsg ? "icmsg" : "ipm";
-	if (firmware && (me || icmsg))
-		return cli_fail(EXIT_USAGE, "demo", "--firmware: only --backend ipm runs against firmware so far (%s: "
-				"not yet)", demo_backend);
 	if (firmware) {
+		char path[2200];
+		if (!*firmware) {
+			int code = firmware_default(demo_backend, path, sizeof(path));
+			if (code)
+				return code;
+			firmware = path;
+		}
 		cli_on_stop_signals(on_stop_signal);
-		return demo_firmware(name, mode, count, firmware);
+		return demo_firmware(name, mode, count, firmware, icmsg, me);
 	}
 	/* From here on the SoC is removed however the demo ends; a stop signal ends every wait (and is reported
 	 * after the clean-up, as exit status 128 + N). */

@@ -3,10 +3,6 @@
  * its rings in the shared window, rung through the emulator doorbell in the mode the host wrote in the boot block,
  * in the ICMsg mode the host chose (arg ICMSG_ARG_MODE: classic bonding, or session mode, which survives a restart
  * of either side). Every ask is checked and answered by the echo protocol (common/echo.h, common/fw_app.h).
- *
- * Built with ECHO_VIA_SOC (icmsg_echo_soc.elf), it is RPU0 of the virtual SoC's default board instead: its rings are
- * the board's ICMsg regions in the window (icmsg_echo.h) and it rings through the IPI that the host's bridge carries
- * to the window's mailbox area (channel 0, doorbell mode; emu_mbox.h).
  */
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
@@ -14,37 +10,12 @@
 #include "fw_app.h"
 #include "icmsg_echo.h"
 
-#ifdef ECHO_VIA_SOC
-#define NAME "icmsg_echo_soc"
-#else
 #define NAME "icmsg_echo"
-#endif
 #define ANSWER_RETRY_US 200000u /* how long an answer waits for room in the ring before it counts as failed */
 
-#ifdef ECHO_VIA_SOC
-#include "emu_mbox.h"
-/* The IPI to the APU, carried by the host's bridge (mailbox channel 0, doorbell mode). */
-static const struct emu_mbox_config mb_cfg = {
-	.area = (struct ampl_emu_mbox *)(void *)(__shm_start + AMPL_EMU_MBOX_OFF),
-	.db = &fw_db,
-	.node = "/emu-mbox",
-};
-static struct emu_mbox mb;
-#define ECHO_TX_CHAN (&mb.chans[0])
-#define ECHO_RX_CHAN (&mb.chans[1])
-
-static void poll_mbox(void)
-{
-	(void)mbox_poll_all(); /* TX done of the rings to the host */
-}
-
-static const struct fw_app_hooks hooks = { .poll = poll_mbox };
-#define ECHO_HOOKS (&hooks)
-#else
 #define ECHO_TX_CHAN (&fw_db.chans[EMU_DOORBELL_TX])
 #define ECHO_RX_CHAN (&fw_db.chans[EMU_DOORBELL_RX])
 #define ECHO_HOOKS NULL
-#endif
 
 static uint8_t rx_buf[ECHO_RX_BUF];
 
@@ -104,13 +75,6 @@ static const struct ipc_ept_cfg ept_cfg = {
 int main(void)
 {
 	(void)fw_app_start(NAME);
-#ifdef ECHO_VIA_SOC
-	int err = emu_mbox_init(&mb, &mb_cfg);
-	if (err)
-		fw_app_fail(NAME, "mailbox start failed, errno", err);
-	if (emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_DOORBELL)
-		fw_app_fail(NAME, "mailbox channel 0 not in doorbell mode: mode", -(int)emu_mbox_mode(&mb, 0));
-#endif
 	uint32_t mode = fw_boot->arg[ICMSG_ARG_MODE];
 	if (mode > ICMSG_UNBOUND_MODE_DETECT)
 		fw_app_fail(NAME, "unknown ICMsg mode", -(int)mode);

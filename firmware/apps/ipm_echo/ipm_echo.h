@@ -1,5 +1,5 @@
 /*
- * The IPM echo firmware and its host peers (amplink demo --firmware, tests/firmware/test_fw_bridge.c): the message
+ * The IPM echo firmware and its host peers (amplink demo --firmware, bench/firmware/fw_bridge.c): the message
  * format of `amplink demo`'s IPM backend, answered through the IPI response buffer. Portable; little-endian words.
  *
  *   request  (32 bytes): seq, 6 payload words, FNV-1a of the first 7 words

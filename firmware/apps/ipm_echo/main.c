@@ -5,27 +5,33 @@
  * format of `amplink demo` (ipm_echo.h). Boot, run loop and exit are the echo firmware's (common/fw_app.h): the
  * doorbell mode (UART1 interrupts or polling) is the host's, from the boot block; the mailbox channel 0 is the APU.
  * It exits when the host sets the boot block's stop word or sends the demo's STOP request (the exit code is the
- * verdict, QEMU's exit status).
+ * verdict, QEMU's exit status). The IPI destination is the board devicetree's ipi_rpu0_apu (board_gen.h, generated at
+ * build time by `amplink dt gen --agent rpu0`): the bridged mailbox is registered under its path and the IPM device
+ * takes its name and label, as the Linux RPU0's device has them; no address is written here.
  */
 #include <amplink/ipm.h>
 
+#include "board_gen.h"
 #include "emu_mbox.h"
 #include "fw_app.h"
 #include "ipm_echo.h"
 
 #define NAME "ipm_echo"
+#define IPI DT_NODELABEL(ipi_rpu0_apu) /* RPU0's IPI destination to the APU */
 
 static const struct emu_mbox_config mb_cfg = {
 	.area = (struct ampl_emu_mbox *)(void *)(__shm_start + AMPL_EMU_MBOX_OFF),
 	.db = &fw_db,
-	.node = "/emu-mbox",
+	.node = AMPL_DT_PATH_STR(IPI),
 };
 static struct emu_mbox mb;
 
-/* RPU0's IPI destination to the APU, as the board's devicetree names it (ipi_rpu0_apu: mailbox@ff990080). */
+/* RPU0's IPI destination to the APU (mailbox channel 0 of the bridge), named as the devicetree names it. */
+#define NODE_LABEL_(node_id) node_id##_LABEL
+#define NODE_LABEL(node_id) NODE_LABEL_(node_id) /* the node's label (expanded first) */
 static const struct emu_ipm_config ipi_cfg = { .mbox = &mb, .chan = 0 };
 static struct emu_ipm_data ipi_data;
-AMPL_DEVICE_DEFINE(ipi_rpu0_apu, "mailbox@ff990080", "ipi_rpu0_apu", NULL, &emu_ipm_api, &ipi_cfg, &ipi_data);
+AMPL_DEVICE_DEFINE(ipi_rpu0_apu, DT_NODE_FULL_NAME(IPI), NODE_LABEL(IPI), NULL, &emu_ipm_api, &ipi_cfg, &ipi_data);
 
 static uint32_t next_seq;
 static volatile bool stop_seen; /* the host sent STOP: exit once it is acknowledged */
