@@ -158,22 +158,14 @@ int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl
 
 int dt_parse_icmsgs(struct dt_ctx *c)
 {
-	int off;
-	for (off = fdt_node_offset_by_compatible(c->fdt, -1, "zephyr,ipc-icmsg"); off >= 0;
-	     off = fdt_node_offset_by_compatible(c->fdt, off, "zephyr,ipc-icmsg")) {
-		int ret = parse_icmsg(c, off);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return dt_for_each_compatible(c, "zephyr,ipc-icmsg", parse_icmsg);
 }
-
 
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_icmsgs; i++) {
 		const struct ampl_dt_node *n = &board->icmsgs[i].node;
-		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+		if (dt_node_is(n, name))
 			return &board->icmsgs[i];
 	}
 	return NULL;

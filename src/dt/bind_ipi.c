@@ -307,7 +307,6 @@ int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *
 	return 0;
 }
 
-
 const struct ampl_dt_ipi_chan *ampl_dt_find_chan(const struct ampl_dt_board *board, uint32_t local_id,
 						 uint32_t remote_id, const struct ampl_dt_ipi_ctrl **ctrl)
 {

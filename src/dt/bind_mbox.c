@@ -82,12 +82,11 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 {
 	for (unsigned i = 0; board && name && i < board->num_consumers; i++) {
 		const struct ampl_dt_node *n = &board->consumers[i].node;
-		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+		if (dt_node_is(n, name))
 			return &board->consumers[i];
 	}
 	return NULL;
 }
-
 
 void dt_print_consumers(const struct ampl_dt_board *board, FILE *out)
 {

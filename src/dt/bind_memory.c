@@ -113,7 +113,6 @@ int dt_check_memory_map(struct dt_ctx *c)
 	return 0;
 }
 
-
 void dt_print_mems(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_mems; i++) {

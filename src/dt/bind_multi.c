@@ -46,22 +46,14 @@ static int parse_ipc_multi(struct dt_ctx *c, int off)
 
 int dt_parse_ipc_multis(struct dt_ctx *c)
 {
-	int off;
-	for (off = fdt_node_offset_by_compatible(c->fdt, -1, "amplink,ipc-multi"); off >= 0;
-	     off = fdt_node_offset_by_compatible(c->fdt, off, "amplink,ipc-multi")) {
-		int ret = parse_ipc_multi(c, off);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return dt_for_each_compatible(c, "amplink,ipc-multi", parse_ipc_multi);
 }
-
 
 const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_ipc_multis; i++) {
 		const struct ampl_dt_node *n = &board->ipc_multis[i].base.node;
-		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+		if (dt_node_is(n, name))
 			return &board->ipc_multis[i];
 	}
 	return NULL;

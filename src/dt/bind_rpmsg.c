@@ -4,6 +4,8 @@
  */
 #include "dt/dt_internal.h"
 
+#include <amplink/ipc/rpmsg.h>
+
 #include <libfdt.h>
 
 #include <inttypes.h>
@@ -15,34 +17,20 @@
 
 #define DT_RPMSG_COMPATIBLE "zephyr,ipc-openamp-static-vrings"
 
-/* @a: a power of two */
-static uint64_t round_up_pow2(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
-/* virtio's vring_size(): descriptors (16 N) and the available ring (2 (3 + N)), aligned, then the used ring. */
-static uint64_t vring_bytes(uint32_t num, uint32_t align)
-{
-	return round_up_pow2(16ull * num + 2ull * (3ull + num), align) + 2ull * 3 + 8ull * num;
-}
-
-/* Offset of the buffer pool: after the table and the two vrings (the layout of struct ampl_dt_rpmsg). */
-static uint64_t rpmsg_pool_offset(uint32_t vring_num, uint32_t vring_align)
-{
-	uint64_t a = vring_align ? vring_align : 1;
-	uint64_t vring = vring_bytes(vring_num, (uint32_t)a);
-	uint64_t v0 = round_up_pow2(AMPL_DT_RPMSG_RSC_TABLE_SIZE, a), v1 = round_up_pow2(v0 + vring, a);
-
-	return round_up_pow2(v1 + vring, AMPL_DT_RPMSG_BUF_ALIGN);
-}
+/* The loader sizes a region with the remote's own layout arithmetic (<amplink/ipc/rpmsg.h>). */
+_Static_assert(AMPL_DT_RPMSG_RSC_TABLE_SIZE == RPMSG_RSC_TABLE_SIZE, "the resource table dt_nodes.h describes");
+_Static_assert(AMPL_DT_RPMSG_BUF_ALIGN == RPMSG_BUF_ALIGN, "the buffer alignment dt_nodes.h describes");
+_Static_assert(AMPL_DT_RPMSG_VRING_NUM_MAX <= VRING_MAX_NUM && AMPL_DT_RPMSG_VRING_ALIGN_MAX <= VRING_MAX_ALIGN,
+	       "the binding's limits keep the layout arithmetic in 32 bits");
 
 uint64_t ampl_dt_rpmsg_min_size(uint32_t vring_num, uint32_t vring_align, uint32_t h2r_buffer_size,
 				uint32_t r2h_buffer_size)
 {
-	return rpmsg_pool_offset(vring_num, vring_align) +
-	       (uint64_t)vring_num * (round_up_pow2(h2r_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN) +
-				      round_up_pow2(r2h_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN));
+	uint32_t a = vring_align ? vring_align : 1;
+	uint64_t h2r = vring_align_up(h2r_buffer_size, RPMSG_BUF_ALIGN);
+	uint64_t r2h = vring_align_up(r2h_buffer_size, RPMSG_BUF_ALIGN);
+
+	return rpmsg_pool_off(vring_num, a) + (uint64_t)vring_num * (h2r + r2h);
 }
 
 static bool is_pow2(uint32_t v)
@@ -179,8 +167,8 @@ static int check_rpmsg_region(struct dt_ctx *c, const char *path, struct ampl_dt
 			       ", then %" PRIu32 " x %" PRIu32 "-byte buffers host->remote and %" PRIu32 " x %" PRIu32
 			       "-byte buffers remote->host on %u-byte boundaries",
 			       region, r->size, r->min_size, r->min_size, AMPL_DT_RPMSG_RSC_TABLE_SIZE, r->vring_num,
-			       vring_bytes(r->vring_num, r->vring_align), r->vring_align,
-			       rpmsg_pool_offset(r->vring_num, r->vring_align), r->vring_num, r->h2r_buffer_size,
+			       (uint64_t)vring_size(r->vring_num, r->vring_align), r->vring_align,
+			       (uint64_t)rpmsg_pool_off(r->vring_num, r->vring_align), r->vring_num, r->h2r_buffer_size,
 			       r->vring_num, r->r2h_buffer_size, AMPL_DT_RPMSG_BUF_ALIGN);
 
 	/* one backend's shared memory is not another's */
@@ -240,21 +228,14 @@ static int parse_rpmsg(struct dt_ctx *c, int off)
 
 int dt_parse_rpmsgs(struct dt_ctx *c)
 {
-	int off;
-	for (off = fdt_node_offset_by_compatible(c->fdt, -1, DT_RPMSG_COMPATIBLE); off >= 0;
-	     off = fdt_node_offset_by_compatible(c->fdt, off, DT_RPMSG_COMPATIBLE)) {
-		int ret = parse_rpmsg(c, off);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return dt_for_each_compatible(c, DT_RPMSG_COMPATIBLE, parse_rpmsg);
 }
 
 const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_rpmsgs; i++) {
 		const struct ampl_dt_node *n = &board->rpmsgs[i].node;
-		if (!strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name)))
+		if (dt_node_is(n, name))
 			return &board->rpmsgs[i];
 	}
 	return NULL;

@@ -78,6 +78,9 @@ int dt_read_irq(struct dt_ctx *c, int off, const char *path, int *irq);
 /** dt_for_each_compatible() - @parse(@c, off) for every node compatible with @compat. Return: 0 or its first error. */
 int dt_for_each_compatible(struct dt_ctx *c, const char *compat, int (*parse)(struct dt_ctx *c, int off));
 
+/** dt_node_is() - does @name (a path, a node name or a label) name @n? (the ampl_dt_find_*() rule) */
+bool dt_node_is(const struct ampl_dt_node *n, const char *name);
+
 /* ---- printing (fdt_util.c) ---- */
 
 void dt_print_label(FILE *out, const struct ampl_dt_node *n);

@@ -45,7 +45,6 @@ void DT_FMT(5, 6)
 	va_end(ap);
 }
 
-
 int DT_FMT(4, 5) dt_fail(struct dt_ctx *c, const char *node, const char *prop, const char *fmt, ...)
 {
 	va_list ap;
@@ -152,6 +151,22 @@ static int find_label(struct dt_ctx *c, const char *path, char *label, size_t ca
 		return 0;
 	}
 	return 0;
+}
+
+int dt_for_each_compatible(struct dt_ctx *c, const char *compat, int (*parse)(struct dt_ctx *c, int off))
+{
+	for (int off = fdt_node_offset_by_compatible(c->fdt, -1, compat); off >= 0;
+	     off = fdt_node_offset_by_compatible(c->fdt, off, compat)) {
+		int ret = parse(c, off);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+bool dt_node_is(const struct ampl_dt_node *n, const char *name)
+{
+	return !strcmp(n->path, name) || !strcmp(n->name, name) || (n->label[0] && !strcmp(n->label, name));
 }
 
 /** Fill @n with the name, path and label of @off. */
@@ -372,7 +387,6 @@ int dt_read_irq(struct dt_ctx *c, int off, const char *path, int *irq)
 	*irq = (int)v;
 	return 0;
 }
-
 
 void dt_print_label(FILE *out, const struct ampl_dt_node *n)
 {
