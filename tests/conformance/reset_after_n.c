@@ -37,6 +37,8 @@ void dut_invalidate(const void *addr, size_t len);
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include "ipc_side.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -108,20 +110,12 @@ void dut_invalidate(const void *addr, size_t len)
 /* ---- endpoints ---- */
 
 struct side {
-	_Atomic int bound, unbound, errors, received, bad, stale, dup;
+	IPC_SIDE_EVENTS;
+	_Atomic int received, bad, stale, dup;
 	_Atomic int bound_base;           /* bound count at the reset: an epoch-0 message received while bound
 					   * is above it is stale (INT_MAX before the reset, -1 for a new side) */
 	_Atomic long next[2];             /* next expected seq per epoch */
-	char last_error[160];
 };
-
-static uint32_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
 
 /* epoch (1) + pad (3) + seq (4) + checksum (4) + pattern */
 static size_t make_msg(uint8_t *buf, uint8_t epoch, uint32_t seq, size_t len)
@@ -134,23 +128,6 @@ static size_t make_msg(uint8_t *buf, uint8_t epoch, uint32_t seq, size_t len)
 	uint32_t sum = csum(buf + 12, len - 12);
 	memcpy(buf + 8, &sum, 4);
 	return len;
-}
-
-static void cb_bound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->bound, 1);
-}
-
-static void cb_unbound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
-}
-
-static void cb_error(const char *msg, void *priv)
-{
-	struct side *s = priv;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
-	atomic_fetch_add(&s->errors, 1);
 }
 
 static void cb_received(const void *data, size_t len, void *priv)
