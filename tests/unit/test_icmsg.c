@@ -764,10 +764,11 @@ static void zd_process(struct zd_peer *z) /* lock held */
 			zd_ring(z);
 			continue;
 		}
+		/* counted before the echo is visible: amplink may receive it before this thread runs again */
+		atomic_fetch_add(&z->echoed, 1);
 		if (pbuf_write(&z->txp, z->buf, (uint16_t)n) != n)
 			atomic_fetch_add(&z->bad, 1);
 		zd_ring(z);
-		atomic_fetch_add(&z->echoed, 1);
 	}
 }
 
