@@ -3,7 +3,7 @@
  * again over the SAME memory image and 100 checksummed messages flow each way, nothing corrupted, nothing
  * delivered twice, nothing from before the reset delivered after the rebind.
  *
- * How writes are counted and stopped, without mocking the code under test: this translation unit compiles the
+ * How writes are counted and stopped, without mocking the code under test: the test links its own build of the
  * real src/ipc/icmsg.c and src/ipc/pbuf.c with the cache-maintenance hooks (<amplink/cache.h>) redirected, and
  * gives the side under test (the APU, "DUT") a private copy of both regions, used as its data cache: the DUT's
  * icmsg_config points at the copy, ampl_cache_invalidate() copies shared memory into it (a line fill) and
@@ -25,13 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void dut_clean(const void *addr, size_t len);
-void dut_invalidate(const void *addr, size_t len);
-#define ampl_cache_clean(a, n) dut_clean((const void *)(a), (size_t)(n))
-#define ampl_cache_invalidate(a, n) dut_invalidate((const void *)(a), (size_t)(n))
+#include "dut_cache.h" /* before any amplink header */
 
-#include "ipc/pbuf.c"
-#include "ipc/icmsg.c"
+#include <amplink/ipc/icmsg.h>
+#include <amplink/mailbox_controller.h>
+
 
 #include <setjmp.h>
 #include <stdarg.h>
