@@ -219,7 +219,7 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 	uint32_t num = cfg->vring_num ? cfg->vring_num : RPMSG_VRING_NUM_DEFAULT;
 	uint32_t align = cfg->vring_align ? cfg->vring_align : RPMSG_VRING_ALIGN_DEFAULT;
 	uint32_t sz = vring_size(num, align);
-	uint32_t v0 = vring_align_up(RPMSG_RSC_TABLE_SIZE, align), v1 = vring_align_up(v0 + sz, align);
+	uint32_t v0 = rpmsg_vring_off(num, align, 0), v1 = rpmsg_vring_off(num, align, 1);
 	/* Room for a buffer per direction after the vrings (the host carves them). With num and align within their
 	 * limits every term stays below 2^21, so the sums cannot wrap. */
 	if (num > RPMSG_VQ_MAX_NUM || (num & (num - 1u)) || align < 4u || (align & (align - 1u)) ||

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ipc_side.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -95,9 +97,10 @@ static const struct conf_backend BK = {
 #define HELD_MAX 8
 
 struct side {
+	IPC_SIDE_EVENTS;
 	struct ipc_ept ept;
 	struct ipc_ept_cfg cfg;
-	_Atomic int bound, unbound, errors, received, bad;
+	_Atomic int received, bad;
 	_Atomic uint32_t next_seq;
 	_Atomic int mode; /* what received() does, see cb_received */
 	/* MODE_COPY: the last message */
@@ -112,7 +115,6 @@ struct side {
 	_Atomic int hold_ret[2];
 	void *_Atomic held;
 	_Atomic size_t held_len;
-	char last_error[160];
 };
 
 enum { MODE_SEQ = 0, MODE_COPY, MODE_VALIDITY, MODE_HOLD };
@@ -126,14 +128,6 @@ struct env {
 };
 
 static unsigned soc_counter;
-
-static uint32_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
 
 /* Self-checking message: seq (4) + checksum of the rest (4) + a pattern derived from seq. */
 static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
@@ -161,23 +155,6 @@ static bool msg_ok(const uint8_t *p, size_t len, uint32_t *seq)
 		if (p[i] != (uint8_t)(*seq * 31u + i * 7u))
 			return false;
 	return true;
-}
-
-static void cb_bound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->bound, 1);
-}
-
-static void cb_unbound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
-}
-
-static void cb_error(const char *msg, void *priv)
-{
-	struct side *s = priv;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
-	atomic_fetch_add(&s->errors, 1);
 }
 
 static void spin_us(unsigned us)
@@ -238,16 +215,6 @@ static void side_init(struct side *s, const char *name)
 					       .received = cb_received,
 					       .error = cb_error },
 				       .priv = s };
-}
-
-static bool wait_for(_Atomic int *v, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(v) >= want)
-			return true;
-		usleep(1000);
-	}
-	return false;
 }
 
 static int env_setup(void **state)

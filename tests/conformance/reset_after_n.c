@@ -3,7 +3,7 @@
  * again over the SAME memory image and 100 checksummed messages flow each way, nothing corrupted, nothing
  * delivered twice, nothing from before the reset delivered after the rebind.
  *
- * How writes are counted and stopped, without mocking the code under test: this translation unit compiles the
+ * How writes are counted and stopped, without mocking the code under test: the test links its own build of the
  * real src/ipc/icmsg.c and src/ipc/pbuf.c with the cache-maintenance hooks (<amplink/cache.h>) redirected, and
  * gives the side under test (the APU, "DUT") a private copy of both regions, used as its data cache: the DUT's
  * icmsg_config points at the copy, ampl_cache_invalidate() copies shared memory into it (a line fill) and
@@ -25,17 +25,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void dut_clean(const void *addr, size_t len);
-void dut_invalidate(const void *addr, size_t len);
-#define ampl_cache_clean(a, n) dut_clean((const void *)(a), (size_t)(n))
-#define ampl_cache_invalidate(a, n) dut_invalidate((const void *)(a), (size_t)(n))
+#include "dut_cache.h" /* before any amplink header */
 
-#include "ipc/pbuf.c"
-#include "ipc/icmsg.c"
+#include <amplink/ipc/icmsg.h>
+#include <amplink/mailbox_controller.h>
+
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
+
+#include "ipc_side.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -108,20 +108,12 @@ void dut_invalidate(const void *addr, size_t len)
 /* ---- endpoints ---- */
 
 struct side {
-	_Atomic int bound, unbound, errors, received, bad, stale, dup;
+	IPC_SIDE_EVENTS;
+	_Atomic int received, bad, stale, dup;
 	_Atomic int bound_base;           /* bound count at the reset: an epoch-0 message received while bound
 					   * is above it is stale (INT_MAX before the reset, -1 for a new side) */
 	_Atomic long next[2];             /* next expected seq per epoch */
-	char last_error[160];
 };
-
-static uint32_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
 
 /* epoch (1) + pad (3) + seq (4) + checksum (4) + pattern */
 static size_t make_msg(uint8_t *buf, uint8_t epoch, uint32_t seq, size_t len)
@@ -134,23 +126,6 @@ static size_t make_msg(uint8_t *buf, uint8_t epoch, uint32_t seq, size_t len)
 	uint32_t sum = csum(buf + 12, len - 12);
 	memcpy(buf + 8, &sum, 4);
 	return len;
-}
-
-static void cb_bound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->bound, 1);
-}
-
-static void cb_unbound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
-}
-
-static void cb_error(const char *msg, void *priv)
-{
-	struct side *s = priv;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
-	atomic_fetch_add(&s->errors, 1);
 }
 
 static void cb_received(const void *data, size_t len, void *priv)

@@ -4,8 +4,8 @@
  * delivered twice, nothing from before the reset delivered after the rebind. The RPMsg counterpart of
  * reset_after_n.c (ICMsg); the same model, read that file's header first.
  *
- * The model: this translation unit compiles the real src/ipc/virtqueue.c and rpmsg*.c with the cache-maintenance
- * hooks (<amplink/cache.h>) redirected. The side under test ("DUT", the host or the remote) gets a private copy of
+ * The model: the test links its own build of the real src/ipc/virtqueue.c and rpmsg*.c with the cache-maintenance
+ * hooks (<amplink/cache.h>) redirected (dut_cache.h). The side under test ("DUT", the host or the remote) gets a private copy of
  * the region, used as its data cache: its rpmsg_virtio_config.shm points at the copy, ampl_cache_invalidate()
  * copies shared memory into it (a line fill) and ampl_cache_clean() copies it out one 4-byte store at a time.
  * Every store that reaches shared memory counts as one write; after the N-th, stores are dropped (the power is
@@ -44,15 +44,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void dut_clean(const void *addr, size_t len);
-void dut_invalidate(const void *addr, size_t len);
-#define ampl_cache_clean(a, n) dut_clean((const void *)(a), (size_t)(n))
-#define ampl_cache_invalidate(a, n) dut_invalidate((const void *)(a), (size_t)(n))
+#include "dut_cache.h" /* before any amplink header */
 
-#include "ipc/virtqueue.c"
-#include "ipc/rpmsg.c"
-#include "ipc/rpmsg_remote.c"
-#include "ipc/rpmsg_host.c"
+#include <amplink/ipc/rpmsg.h>
+
 
 #include <setjmp.h>
 #include <stdarg.h>

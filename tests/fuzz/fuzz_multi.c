@@ -56,33 +56,9 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-struct in {
-	const uint8_t *p;
-	size_t n, at;
-};
+#include "fuzz_input.h"
 
-static uint8_t take(struct in *in)
-{
-	return in->at < in->n ? in->p[in->at++] : 0;
-}
-
-static uint16_t take16(struct in *in)
-{
-	uint16_t hi = take(in);
-	return (uint16_t)(hi << 8 | take(in));
-}
-
-static uint32_t take32(struct in *in)
-{
-	uint32_t hi = take16(in);
-	return hi << 16 | take16(in);
-}
-
-static void fail(const char *what, long a, long b)
-{
-	fprintf(stderr, "fuzz_multi: %s (%ld, %ld)\n", what, a, b);
-	abort();
-}
+const char fuzz_name[] = "fuzz_multi";
 
 static void expect(const char *what, int r, const int *ok, size_t n)
 {

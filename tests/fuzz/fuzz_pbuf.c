@@ -31,27 +31,9 @@
 #define REGION_ALIGN 128u
 #define MAX_IO 4200u
 
-struct in {
-	const uint8_t *p;
-	size_t n, at;
-};
+#include "fuzz_input.h"
 
-static uint8_t take(struct in *in)
-{
-	return in->at < in->n ? in->p[in->at++] : 0;
-}
-
-static uint16_t take16(struct in *in)
-{
-	uint16_t hi = take(in);
-	return (uint16_t)(hi << 8 | take(in));
-}
-
-static void fail(const char *what, long a, long b)
-{
-	fprintf(stderr, "fuzz_pbuf: %s (%ld, %ld)\n", what, a, b);
-	abort();
-}
+const char fuzz_name[] = "fuzz_pbuf";
 
 static uint32_t le32(const uint8_t *b)
 {

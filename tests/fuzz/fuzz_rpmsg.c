@@ -31,27 +31,9 @@
 #define DA_BASE 0x40000000u
 #define MAX_HELD 16
 
-struct in {
-	const uint8_t *p;
-	size_t n, at;
-};
+#include "fuzz_input.h"
 
-static uint8_t take(struct in *in)
-{
-	return in->at < in->n ? in->p[in->at++] : 0;
-}
-
-static uint16_t take16(struct in *in)
-{
-	uint16_t hi = take(in);
-	return (uint16_t)(hi << 8 | take(in));
-}
-
-static void fail(const char *what, long a, long b)
-{
-	fprintf(stderr, "fuzz_rpmsg: %s (%ld, %ld)\n", what, a, b);
-	abort();
-}
+const char fuzz_name[] = "fuzz_rpmsg";
 
 struct ep {
 	struct rpmsg_endpoint ept;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ipc_side.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -67,37 +69,12 @@ static void env_down(struct env *e)
 /* ---- endpoint bookkeeping (callbacks run in the agents' interrupt threads) ---- */
 
 struct side {
-	_Atomic int bound, unbound, errors, received, bad;
+	IPC_SIDE_EVENTS;
+	_Atomic int received, bad;
 	_Atomic uint32_t next_seq;
-	char last_error[160];
 	_Atomic size_t last_len;
 	uint8_t last[256];
 };
-
-static void cb_bound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->bound, 1);
-}
-
-static void cb_unbound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
-}
-
-static void cb_error(const char *msg, void *priv)
-{
-	struct side *s = priv;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
-	atomic_fetch_add(&s->errors, 1);
-}
-
-static uint32_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
 
 /* Messages: seq (4) + checksum of the rest (4) + payload; or short raw messages (< 8 bytes) kept in last[]. */
 static void cb_received(const void *data, size_t len, void *priv)
@@ -121,16 +98,6 @@ static void cb_received(const void *data, size_t len, void *priv)
 static const struct ipc_service_cb side_cb = {
 	.bound = cb_bound, .unbound = cb_unbound, .received = cb_received, .error = cb_error
 };
-
-static bool wait_for(_Atomic int *v, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(v) >= want)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
 
 static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
 {
@@ -797,10 +764,11 @@ static void zd_process(struct zd_peer *z) /* lock held */
 			zd_ring(z);
 			continue;
 		}
+		/* counted before the echo is visible: amplink may receive it before this thread runs again */
+		atomic_fetch_add(&z->echoed, 1);
 		if (pbuf_write(&z->txp, z->buf, (uint16_t)n) != n)
 			atomic_fetch_add(&z->bad, 1);
 		zd_ring(z);
-		atomic_fetch_add(&z->echoed, 1);
 	}
 }
 

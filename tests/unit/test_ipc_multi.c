@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ipc_churn.h"
+#include "churn.h"
+#include "ipc_side.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -71,42 +72,17 @@ static void env_down(struct env *e)
 #define MAX_HELD 64
 
 struct side {
+	IPC_SIDE_EVENTS;
 	struct ipc_ept ept;
 	struct ipc_ept_cfg cfg;
 	char name[16];
-	_Atomic int bound, unbound, errors, received, bad;
+	_Atomic int received, bad;
 	_Atomic uint32_t next_seq;
 	_Atomic int hold_mode;   /* 1: hold every buffer and queue it for another thread */
 	_Atomic int hold_ret[2]; /* results of hold and of a second hold */
 	void *_Atomic held[MAX_HELD];
 	_Atomic int nheld;
-	char last_error[160];
 };
-
-static uint32_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static void cb_bound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->bound, 1);
-}
-
-static void cb_unbound(void *priv)
-{
-	atomic_fetch_add(&((struct side *)priv)->unbound, 1);
-}
-
-static void cb_error(const char *msg, void *priv)
-{
-	struct side *s = priv;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
-	atomic_fetch_add(&s->errors, 1);
-}
 
 static void cb_received(const void *data, size_t len, void *priv)
 {
@@ -142,16 +118,6 @@ static void side_init(struct side *s, const char *name)
 					       .received = cb_received,
 					       .error = cb_error },
 				       .priv = s };
-}
-
-static bool wait_for(_Atomic int *v, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(v) >= want)
-			return true;
-		usleep(1000);
-	}
-	return false;
 }
 
 static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
@@ -1246,7 +1212,7 @@ static void test_peer_offline_online(void **state)
 	env_down(&e);
 }
 
-/* Deregister/close/re-open churn on both sides at once (tests/unit/ipc_churn.h); a close leaves the instance OFF,
+/* Deregister/close/re-open churn on both sides at once (tests/common/churn.c); a close leaves the instance OFF,
  * and DATA meant for a previous registration of an address is not taken for a new one (no corruption reported). */
 static int multi_closed_state(const struct device *dev)
 {

@@ -3,8 +3,9 @@
  * independent model of the memory image, the cache-maintenance points, corrupt peer fields, and a two-thread
  * stress run with self-checking payloads.
  *
- * This file includes src/ipc/pbuf.c itself, after redirecting the cache hooks and the barrier to recorders, so the
- * tests see every clean, invalidate and barrier the library issues (and the shared indices at that moment).
+ * test_pbuf links its own build of src/ipc/pbuf.c with the cache hooks and the barriers redirected to a recorder
+ * (pbuf_hooks.h), so the tests see every clean, invalidate and barrier the library issues (and the shared indices
+ * at that moment).
  *
  * Failures print an id. Permutation ids are "P/<data_len>/<D>/<H>/<start>/<size>" and random-corruption ids
  * "R/<iteration>"; set AMPL_PBUF_CASE to one id to run only that case.
@@ -23,16 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- hook recorder: must come before any amplink header ---- */
+/* ---- hook recorder (pbuf_hooks.h): must come before any amplink header ---- */
 
-static void hook_ev(char kind, const volatile void *addr, size_t len);
-#define ampl_cache_clean(a, n) hook_ev('C', (a), (n))
-#define ampl_cache_invalidate(a, n) hook_ev('I', (a), (n))
-#define ampl_mb() hook_ev('B', NULL, 0)
-#define ampl_wmb() hook_ev('W', NULL, 0)
-#define ampl_rmb() hook_ev('R', NULL, 0)
+#include "pbuf_hooks.h"
 
-#include "ipc/pbuf.c"
+#include <amplink/errno.h>
+#include <amplink/ipc/pbuf.h>
 
 #define MAX_EV 32
 
@@ -65,7 +62,7 @@ static void put_le32(void *p, uint32_t v)
 	b[3] = (uint8_t)(v >> 24);
 }
 
-static void hook_ev(char kind, const volatile void *addr, size_t len)
+void hook_ev(char kind, const volatile void *addr, size_t len)
 {
 	if (kind == 'B' || kind == 'W' || kind == 'R')
 		atomic_thread_fence(memory_order_seq_cst); /* still a real barrier for the stress test */

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ipc_churn.h"
+#include "churn.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -1944,7 +1944,7 @@ static void test_stress(void **state)
 
 /*
  * The virtual SoC's RPMsg instances (APU: host, RPU0: remote), each agent with its interrupt thread, through the
- * deregister/close/re-open churn of tests/unit/ipc_churn.h; a close leaves the instance closed and its link down.
+ * deregister/close/re-open churn of tests/common/churn.c; a close leaves the instance closed and its link down.
  */
 /* Closed: not open, and its RPMsg link down (nothing brought it up again after the close). */
 static int churn_closed_state(const struct device *dev)

@@ -189,6 +189,27 @@ _Static_assert(offsetof(struct fw_rsc_ampl_session, host_ack) == 20, "session.ho
 #define RPMSG_RSC_SESSION_OFF (RPMSG_RSC_VDEV_OFF + 28u + 2u * 20u)
 #define RPMSG_RSC_TABLE_SIZE (RPMSG_RSC_SESSION_OFF + 24u)
 _Static_assert(RPMSG_RSC_SESSION_OFF == 92 && RPMSG_RSC_TABLE_SIZE == 116, "amplink resource table layout");
+/** Buffers start on this boundary after vring 1 (B in the layout above). */
+#define RPMSG_BUF_ALIGN 16u
+
+/**
+ * rpmsg_vring_off() - V0 (@i = 0) or V1 (@i = 1) of the layout above: where vring @i of @num descriptors aligned
+ * to @align starts in the region. rpmsg_pool_off() - B, where the buffers start. The remote lays its region out
+ * with these and the devicetree loader sizes a region with them. In 32 bits, with vring_size()'s limits
+ * (num <= VRING_MAX_NUM, align a power of two <= VRING_MAX_ALIGN): every result is below 2^21.
+ * Calling context: any.
+ */
+static inline uint32_t rpmsg_vring_off(uint32_t num, uint32_t align, unsigned i)
+{
+	uint32_t v0 = vring_align_up(RPMSG_RSC_TABLE_SIZE, align);
+
+	return i ? vring_align_up(v0 + vring_size(num, align), align) : v0;
+}
+
+static inline uint32_t rpmsg_pool_off(uint32_t num, uint32_t align)
+{
+	return vring_align_up(rpmsg_vring_off(num, align, 1) + vring_size(num, align), RPMSG_BUF_ALIGN);
+}
 /** Notify ids the remote writes: the vdev (status changes), vring0, vring1. */
 #define RPMSG_NOTIFYID_VDEV 0u
 #define RPMSG_NOTIFYID_VRING0 1u

@@ -1,19 +1,12 @@
 /*
- * Deregister/close/re-open churn for an IPC service backend, shared by the backends' unit tests (include it after
- * <cmocka.h>; header-only, static).
- *
- * Both sides deregister their endpoint, close and re-open the instance (every other cycle, at random) and register
- * again, at once, again and again, with traffic while registered: the peer's session and bindings change under
- * every RX callback, and the RX context binds and unbinds while the user registers and deregisters. Checked:
- * after each deregistration no callback of that registration runs (none starts, none is still running when the
- * flag is set right after deregister returned); within a registration bound() and unbound() alternate, starting
- * with bound(), received() runs only between them, and no two callbacks of the endpoint run at once; every call
- * succeeds; a close leaves the instance closed (the backend's own check); nothing is reported through error(); the
- * churn binds sometimes; and at the end both sides bind again and exchange a message. The pass conditions do not
- * depend on timing; the only waits are bounded waits for events that must happen.
+ * Deregister/close/re-open churn for an IPC service backend (churn.h).
  */
-#ifndef AMPL_TEST_IPC_CHURN_H
-#define AMPL_TEST_IPC_CHURN_H
+#include "churn.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,21 +19,6 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
-
-/* Built with ThreadSanitizer: it sees the two sides of the virtual SoC in one process. */
-#if defined(__SANITIZE_THREAD__)
-#define CHURN_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CHURN_TSAN 1
-#endif
-#endif
-#ifndef CHURN_TSAN
-#define CHURN_TSAN 0
-#endif
-
-/* 0 when @dev is properly closed; otherwise a code printed in the failure. */
-typedef int (*ipc_churn_closed_fn)(const struct device *dev);
 
 struct ipc_churn {
 	const struct device *dev;
@@ -204,8 +182,8 @@ static int churn_wait(_Atomic int *v, int want)
  * instance close/re-open when @reopen, then rebind both and exchange one message each way; the endpoints are
  * deregistered and the instances left open.
  */
-static void ipc_churn_run(const struct device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed,
-			  int cycles, bool reopen)
+void ipc_churn_run(const struct device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed, int cycles,
+		   bool reopen)
 {
 	static struct ipc_churn ch[2];
 	memset(ch, 0, sizeof(ch));
@@ -268,5 +246,3 @@ static void ipc_churn_run(const struct device *const dev[2], const char *const w
 	}
 	assert_int_equal(ch[0].late + ch[1].late + ch[0].order + ch[1].order, 0);
 }
-
-#endif /* AMPL_TEST_IPC_CHURN_H */

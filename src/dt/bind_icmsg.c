@@ -1,0 +1,172 @@
+/*
+ * Devicetree binding: ICMsg instances (zephyr,ipc-icmsg), and what every IPC instance node shares: its
+ * reserved-memory regions and its "tx" and "rx" mailboxes.
+ */
+#include "dt/dt_internal.h"
+
+#include <libfdt.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* ICMsg instances: compatible = "zephyr,ipc-icmsg"                                                             */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+/*
+ * The reserved-memory node that the one-phandle property @prop of @off names: its index in b->mems. @missing says
+ * what the instance needs the property for, when it is absent.
+ */
+int dt_ipc_region(struct dt_ctx *c, int off, const char *path, const char *prop, const char *missing,
+		  unsigned *mem)
+{
+	uint32_t ph;
+	int ret = dt_read_u32(c, off, path, prop, &ph);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return dt_fail(c, path, prop, "missing: %s", missing);
+	int roff = fdt_node_offset_by_phandle(c->fdt, ph);
+	if (roff < 0)
+		return dt_fail(c, path, prop, "phandle 0x%x names no node", ph);
+	char rpath[AMPL_DT_PATH_MAX];
+	dt_path_of(c, roff, rpath, sizeof(rpath));
+	for (unsigned i = 0; i < c->b->num_mems; i++) {
+		if (!strcmp(c->b->mems[i].node.path, rpath)) {
+			*mem = i;
+			return 0;
+		}
+	}
+	return dt_fail(c, path, prop, "%s is not a reserved-memory region", rpath);
+}
+
+/* The reg of the reserved-memory node that phandle property @prop of an ICMsg-like node names. */
+static int icmsg_region(struct dt_ctx *c, int off, const char *path, const char *prop, uint64_t *addr,
+			uint64_t *size)
+{
+	unsigned mem;
+	int ret = dt_ipc_region(c, off, path, prop, "an ICMsg instance needs <&region> for each direction", &mem);
+	if (ret)
+		return ret;
+	*addr = c->b->mems[mem].addr;
+	*size = c->b->mems[mem].size;
+	return 0;
+}
+
+/*
+ * The consumer entry of IPC instance node @path and the indices of its "tx" and "rx" mboxes. @what names the
+ * instance kind in messages ("an ICMsg instance").
+ */
+int dt_ipc_mboxes(struct dt_ctx *c, const char *path, const char *what, unsigned *consumer, unsigned *tx_mbox,
+		  unsigned *rx_mbox)
+{
+	struct ampl_dt_board *b = c->b;
+	const struct ampl_dt_consumer *con = NULL;
+	for (unsigned i = 0; i < b->num_consumers; i++) {
+		if (!strcmp(b->consumers[i].node.path, path)) {
+			con = &b->consumers[i];
+			*consumer = i;
+		}
+	}
+	if (!con)
+		return dt_fail(c, path, "mboxes", "missing: %s needs <&mbox tx>, <&mbox rx>", what);
+	bool tx = false, rx = false;
+	for (unsigned k = 0; k < con->num_mboxes; k++) {
+		if (!strcmp(con->mboxes[k].name, "tx")) {
+			*tx_mbox = k;
+			tx = true;
+		} else if (!strcmp(con->mboxes[k].name, "rx")) {
+			*rx_mbox = k;
+			rx = true;
+		}
+	}
+	if (!tx || !rx)
+		return dt_fail(c, path, "mbox-names", "must name a \"tx\" and an \"rx\" channel");
+	return 0;
+}
+
+static int parse_icmsg(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	dt_path_of(c, off, path, sizeof(path));
+	if (b->num_icmsgs >= AMPL_DT_MAX_ICMSG)
+		return dt_fail(c, path, NULL, "more than %d ICMsg instances (AMPL_DT_MAX_ICMSG)", AMPL_DT_MAX_ICMSG);
+	struct ampl_dt_icmsg *im = &b->icmsgs[b->num_icmsgs];
+	int ret = dt_parse_icmsg_node(c, off, path, im);
+	if (ret)
+		return ret;
+	/* amplink,max-packet-ext: a boolean (empty) property (classic bonding only; see <amplink/dt.h>). */
+	int len;
+	if (fdt_getprop(c->fdt, off, "amplink,max-packet-ext", &len)) {
+		if (len != 0)
+			return dt_fail(c, path, "amplink,max-packet-ext", "takes no value (it is a boolean property)");
+		im->max_packet_ext = true;
+	}
+	b->num_icmsgs++;
+	return 0;
+}
+
+/* The properties an ICMsg node and an ipc-multi node share (tx/rx regions, mboxes, dcache-alignment, unbound). */
+int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im)
+{
+	memset(im, 0, sizeof(*im));
+	int ret = dt_node_ident(c, off, &im->node);
+	if (!ret)
+		ret = icmsg_region(c, off, path, "tx-region", &im->tx_addr, &im->tx_size);
+	if (!ret)
+		ret = icmsg_region(c, off, path, "rx-region", &im->rx_addr, &im->rx_size);
+	if (ret)
+		return ret;
+	if (im->tx_addr < im->rx_addr + im->rx_size && im->rx_addr < im->tx_addr + im->tx_size)
+		return dt_fail(c, path, "rx-region", "overlaps tx-region (0x%" PRIx64 "+0x%" PRIx64 " and 0x%" PRIx64
+			       "+0x%" PRIx64 ")", im->tx_addr, im->tx_size, im->rx_addr, im->rx_size);
+	ret = dt_ipc_mboxes(c, path, "an ICMsg instance", &im->consumer, &im->tx_mbox, &im->rx_mbox);
+	if (ret)
+		return ret;
+	uint32_t d = 0;
+	ret = dt_read_u32(c, off, path, "dcache-alignment", &d);
+	if (ret < 0)
+		return ret;
+	if (d && (d < 4 || (d & (d - 1))))
+		return dt_fail(c, path, "dcache-alignment", "%u: must be 0 or a power of two >= 4", d);
+	im->dcache_alignment = d;
+	int len;
+	const char *ub = fdt_getprop(c->fdt, off, "unbound", &len);
+	im->unbound = AMPL_DT_ICMSG_UNBOUND_DISABLE;
+	if (ub) {
+		if (!dt_is_string(ub, len))
+			return dt_fail(c, path, "unbound", "must be a string: \"disable\", \"enable\" or \"detect\"");
+		if (!strcmp(ub, "enable"))
+			im->unbound = AMPL_DT_ICMSG_UNBOUND_ENABLE;
+		else if (!strcmp(ub, "detect"))
+			im->unbound = AMPL_DT_ICMSG_UNBOUND_DETECT;
+		else if (strcmp(ub, "disable"))
+			return dt_fail(c, path, "unbound", "'%s': must be \"disable\", \"enable\" or \"detect\"", ub);
+	}
+	if (im->unbound == AMPL_DT_ICMSG_UNBOUND_DETECT && d < 8)
+		return dt_fail(c, path, "dcache-alignment", "unbound = \"detect\" needs dcache-alignment >= 8");
+	uint32_t pm = 0;
+	ret = dt_read_u32(c, off, path, "amplink,peer-max-packet", &pm);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && (pm == 0 || pm > 0xFFFFu))
+		return dt_fail(c, path, "amplink,peer-max-packet", "%u: must be 1..65535 (bytes of one packet)", pm);
+	im->peer_max_packet = pm;
+	return 0;
+}
+
+int dt_parse_icmsgs(struct dt_ctx *c)
+{
+	return dt_for_each_compatible(c, "zephyr,ipc-icmsg", parse_icmsg);
+}
+
+const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_icmsgs; i++) {
+		const struct ampl_dt_node *n = &board->icmsgs[i].node;
+		if (dt_node_is(n, name))
+			return &board->icmsgs[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * Devicetree binding: mailbox consumers (mboxes, mbox-names), ampl_dt_find_consumer() and the "user" lines of
+ * ampl_dt_print().
+ */
+#include "dt/dt_internal.h"
+
+#include <libfdt.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Mailbox consumers: `mboxes` = list of <&provider cells...>, `mbox-names`                                     */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+int dt_parse_consumer(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	int len, names_len = 0;
+	const fdt32_t *cells = fdt_getprop(c->fdt, off, "mboxes", &len);
+	const char *names = fdt_getprop(c->fdt, off, "mbox-names", &names_len);
+
+	dt_path_of(c, off, path, sizeof(path));
+	if (b->num_consumers >= AMPL_DT_MAX_CONSUMERS)
+		return dt_fail(c, path, "mboxes", "more than %d mailbox consumers (AMPL_DT_MAX_CONSUMERS)",
+			       AMPL_DT_MAX_CONSUMERS);
+	if (!cells || len <= 0 || len % 4)
+		return dt_fail(c, path, "mboxes", "must be a non-empty list of <&controller cells...>");
+	struct ampl_dt_consumer *con = &b->consumers[b->num_consumers];
+	memset(con, 0, sizeof(*con));
+	int ret = dt_node_ident(c, off, &con->node);
+	if (ret)
+		return ret;
+	unsigned ncells = (unsigned)len / 4, i = 0;
+	while (i < ncells) {
+		if (con->num_mboxes >= AMPL_DT_MAX_MBOXES)
+			return dt_fail(c, path, "mboxes", "more than %d entries (AMPL_DT_MAX_MBOXES)", AMPL_DT_MAX_MBOXES);
+		uint32_t ph = fdt32_to_cpu(cells[i++]);
+		int poff = fdt_node_offset_by_phandle(c->fdt, ph);
+		if (poff < 0)
+			return dt_fail(c, path, "mboxes", "entry %u: phandle 0x%x names no node", con->num_mboxes, ph);
+		char ppath[AMPL_DT_PATH_MAX];
+		dt_path_of(c, poff, ppath, sizeof(ppath));
+		int clen;
+		const fdt32_t *mc = fdt_getprop(c->fdt, poff, "#mbox-cells", &clen);
+		if (!mc || clen != 4)
+			return dt_fail(c, ppath, "#mbox-cells", "missing on the controller that %s's mboxes entry %u names",
+				       path, con->num_mboxes);
+		uint32_t n = fdt32_to_cpu(*mc);
+		if (n > 4)
+			return dt_fail(c, ppath, "#mbox-cells", "%u cells; at most 4 are supported", n);
+		if (i + n > ncells)
+			return dt_fail(c, path, "mboxes", "entry %u needs %u cells after the phandle; the list ends first",
+				       con->num_mboxes, n);
+		struct ampl_dt_mbox_ref *r = &con->mboxes[con->num_mboxes];
+		snprintf(r->provider, sizeof(r->provider), "%s", ppath);
+		r->nargs = n;
+		for (uint32_t k = 0; k < n; k++)
+			r->args[k] = fdt32_to_cpu(cells[i++]);
+		con->num_mboxes++;
+	}
+	if (names) {
+		if (names_len <= 0 || names[names_len - 1] != '\0')
+			return dt_fail(c, path, "mbox-names", "must be a list of strings");
+		unsigned k = 0;
+		for (const char *nm = names; nm < names + names_len; nm += strlen(nm) + 1, k++) {
+			if (k >= con->num_mboxes)
+				return dt_fail(c, path, "mbox-names", "has more names than mboxes has entries (%u)",
+					       con->num_mboxes);
+			if (!dt_copy_name(con->mboxes[k].name, sizeof(con->mboxes[k].name), nm, strlen(nm)))
+				return dt_fail(c, path, "mbox-names", "name '%s' is too long", nm);
+		}
+		if (k != con->num_mboxes)
+			return dt_fail(c, path, "mbox-names", "%u names for %u mboxes entries", k, con->num_mboxes);
+	}
+	b->num_consumers++;
+	return 0;
+}
+
+const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_consumers; i++) {
+		const struct ampl_dt_node *n = &board->consumers[i].node;
+		if (dt_node_is(n, name))
+			return &board->consumers[i];
+	}
+	return NULL;
+}
+
+void dt_print_consumers(const struct ampl_dt_board *board, FILE *out)
+{
+	for (unsigned i = 0; i < board->num_consumers; i++) {
+		const struct ampl_dt_consumer *con = &board->consumers[i];
+
+		fprintf(out, "user  %s", con->node.path);
+		dt_print_label(out, &con->node);
+		fputc('\n', out);
+		for (unsigned k = 0; k < con->num_mboxes; k++) {
+			const struct ampl_dt_mbox_ref *r = &con->mboxes[k];
+
+			fprintf(out, "  mbox %-8s %s <", r->name[0] ? r->name : "-", r->provider);
+			for (unsigned a = 0; a < r->nargs; a++)
+				fprintf(out, "%s%" PRIu32, a ? " " : "", r->args[a]);
+			fprintf(out, ">\n");
+		}
+	}
+}

@@ -1,0 +1,80 @@
+/*
+ * Devicetree binding: i.MX Messaging Units (nxp,imx-mu, fsl,imx6sx-mu) and the "mu" lines of ampl_dt_print().
+ */
+#include "dt/dt_internal.h"
+
+#include <libfdt.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+static int find_alias(struct dt_ctx *c, int off, const char *path, char *alias, size_t cap)
+{
+	int poff;
+
+	alias[0] = '\0';
+	if (c->aliases < 0)
+		return 0;
+	fdt_for_each_property_offset(poff, c->fdt, c->aliases) {
+		const char *name;
+		int len;
+		const char *val = fdt_getprop_by_offset(c->fdt, poff, &name, &len);
+
+		if (!name || !dt_is_string(val, len) || val[0] != '/')
+			continue;
+		if (strcmp(val, path) != 0 && fdt_path_offset(c->fdt, val) != off)
+			continue;
+		if (!dt_copy_name(alias, cap, name, strlen(name)))
+			return dt_fail(c, "/aliases", name, "alias name is longer than %zu characters", cap - 1);
+		return 0;
+	}
+	return 0;
+}
+
+int dt_parse_mu(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];
+	struct ampl_dt_mu *mu;
+	unsigned n;
+	int len, ret;
+	const char *status;
+	char path[AMPL_DT_PATH_MAX];
+
+	dt_path_of(c, off, path, sizeof(path));
+	if (b->num_mus >= AMPL_DT_MAX_MUS)
+		return dt_fail(c, path, NULL, "more than %d messaging units (AMPL_DT_MAX_MUS)", AMPL_DT_MAX_MUS);
+	mu = &b->mus[b->num_mus];
+	memset(mu, 0, sizeof(*mu));
+	ret = dt_node_ident(c, off, &mu->node);
+	if (!ret)
+		ret = dt_read_regs(c, off, path, true, regs, &n);
+	if (!ret)
+		ret = dt_read_irq(c, off, path, &mu->irq);
+	if (!ret)
+		ret = find_alias(c, off, path, mu->alias, sizeof(mu->alias));
+	if (ret)
+		return ret;
+	mu->addr = regs[0].addr;
+	mu->size = regs[0].size;
+	status = fdt_getprop(c->fdt, off, "status", &len);
+	mu->okay = !status || (dt_is_string(status, len) && (strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0));
+	mu->side_b = fdt_getprop(c->fdt, off, "fsl,mu-side-b", NULL) != NULL;
+	b->num_mus++;
+	return 0;
+}
+
+void dt_print_mus(const struct ampl_dt_board *board, FILE *out)
+{
+	for (unsigned i = 0; i < board->num_mus; i++) {
+		const struct ampl_dt_mu *mu = &board->mus[i];
+
+		fprintf(out, "mu    %-9s 0x%08" PRIx64 " size 0x%-8" PRIx64 " ", mu->alias[0] ? mu->alias : "-",
+			mu->addr, mu->size);
+		dt_print_irq(out, mu->irq);
+		fprintf(out, "  %-8s side %c  %s", mu->okay ? "okay" : "disabled", mu->side_b ? 'B' : 'A',
+			mu->node.path);
+		dt_print_label(out, &mu->node);
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * Devicetree binding: multi-endpoint instances (amplink,ipc-multi), an ICMsg-like node plus the block geometry
+ * of <amplink/ipc/ipc_multi.h>.
+ */
+#include "dt/dt_internal.h"
+#include <amplink/ipc/ipc_multi.h>
+
+#include <libfdt.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+/* Multi-endpoint instances: compatible = "amplink,ipc-multi" (an ICMsg-like node plus the block geometry). */
+static int parse_ipc_multi(struct dt_ctx *c, int off)
+{
+	struct ampl_dt_board *b = c->b;
+	char path[AMPL_DT_PATH_MAX];
+	dt_path_of(c, off, path, sizeof(path));
+	if (b->num_ipc_multis >= AMPL_DT_MAX_IPC_MULTI)
+		return dt_fail(c, path, NULL, "more than %d ipc-multi instances (AMPL_DT_MAX_IPC_MULTI)",
+			       AMPL_DT_MAX_IPC_MULTI);
+	struct ampl_dt_ipc_multi *m = &b->ipc_multis[b->num_ipc_multis];
+	int ret = dt_parse_icmsg_node(c, off, path, &m->base);
+	if (ret)
+		return ret;
+	if (m->base.unbound != AMPL_DT_ICMSG_UNBOUND_DISABLE)
+		return dt_fail(c, path, "unbound", "not used by amplink,ipc-multi (its bonding is its own)");
+	uint32_t bs = 0, bc = 16;
+	ret = dt_read_u32(c, off, path, "block-size", &bs);
+	if (ret >= 0)
+		ret = dt_read_u32(c, off, path, "block-count", &bc);
+	if (ret < 0)
+		return ret;
+	if (bc == 0 || bc > IPC_MULTI_MAX_BLOCKS)
+		return dt_fail(c, path, "block-count", "%u: must be 1..%u", bc, IPC_MULTI_MAX_BLOCKS);
+	struct ipc_multi_layout lo;
+	if (m->base.tx_size > UINT32_MAX || m->base.rx_size > UINT32_MAX ||
+	    ipc_multi_layout(&lo, (uint32_t)m->base.tx_size, m->base.dcache_alignment, bs, bc))
+		return dt_fail(c, path, "block-size", "%u x %u blocks (multiple of MAX(dcache-alignment, 4), >= 8) do "
+			       "not fit tx-region 0x%" PRIx64 " after its control ring", bs, bc, m->base.tx_size);
+	m->block_size = lo.block_size;
+	m->block_count = bc;
+	b->num_ipc_multis++;
+	return 0;
+}
+
+int dt_parse_ipc_multis(struct dt_ctx *c)
+{
+	return dt_for_each_compatible(c, "amplink,ipc-multi", parse_ipc_multi);
+}
+
+const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_ipc_multis; i++) {
+		const struct ampl_dt_node *n = &board->ipc_multis[i].base.node;
+		if (dt_node_is(n, name))
+			return &board->ipc_multis[i];
+	}
+	return NULL;
+}
