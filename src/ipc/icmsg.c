@@ -5,6 +5,7 @@
  * doorbell is needed after a write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send()
  * also rings when one is owed).
  */
+#include <amplink/bytes.h>
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h>
 #include <amplink/mailbox_controller.h>
@@ -22,27 +23,6 @@ static void report(struct icmsg *im, const char *msg)
 {
 	if (im->cb && im->cb->error)
 		im->cb->error(msg, im->priv);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 /* ---- doorbells (tx_lock held) ---- */
@@ -118,7 +98,7 @@ static void skip_packet(struct pbuf *pb, uint32_t len)
 		nrd -= blen;
 	uint8_t *loc = (uint8_t *)pb->cfg.mem + PBUF_RD_IDX_OFF;
 	uint8_t le[4];
-	put_le32(le, nrd);
+	ampl_put_le32(le, nrd);
 	uint32_t v;
 	ampl_memcpy(&v, le, sizeof(v));
 	ampl_mb();
@@ -201,13 +181,13 @@ static bool session_step(struct icmsg *im)
 
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
-	if (n < ICMSG_MAGIC_LEN || !bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
+	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
 		report(im, "icmsg: the peer's first packet is not the bonding magic: dropped");
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
-		uint32_t adv = get_le32(buf + ICMSG_MAGIC_LEN);
+		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
 			report(im, "icmsg: the peer advertises a max rx size of 0: assuming the default");
 		else
@@ -402,7 +382,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		uint16_t n = ICMSG_MAGIC_LEN;
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
 		if (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT) {
-			put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
 			n += ICMSG_SIZE_EXT_LEN;
 		}
 		int r = pbuf_write(&im->tx, pkt, n);

@@ -16,6 +16,7 @@
  * deregister_ept() waits for the count to drain once the endpoint is unregistered: no callback of an endpoint
  * starts, or is still running, after its deregistration returned, and its configuration is the caller's again.
  */
+#include <amplink/bytes.h>
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's events */
 #include <amplink/ipc/ipc_multi.h>
@@ -35,27 +36,6 @@ enum { R_FREE = 0, R_DELIVERING, R_HELD, R_WAITING, R_RESERVED /* a waiting BOUN
 _Static_assert(IPC_MULTI_MAX_EPT <= 254, "endpoint addresses 0..253");
 _Static_assert(IPC_MULTI_MSG_LEN == 4 && IPC_MULTI_HELLO_LEN == 16, "control message sizes");
 _Static_assert(IPC_MULTI_BUF_HDR == sizeof(uint32_t), "buffer header: LE u32 length");
-
-static uint32_t get_le32(const volatile uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(volatile uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
 
 static uint32_t align_of(uint32_t d)
 {
@@ -297,7 +277,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		if (h < 0)
 			return; /* retried when blocks come back */
 		uint8_t *blk = tx_block(d, (uint32_t)h);
-		put_le32(blk, nlen);
+		ampl_put_le32(blk, nlen);
 		ampl_memcpy(blk + IPC_MULTI_BUF_HDR, e->cfg->name, nlen);
 		ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + nlen);
 		if (ctrl_locked(d, IPC_MULTI_MSG_BOUND, (uint8_t)i, (uint32_t)h)) {
@@ -315,7 +295,7 @@ static const char *rx_name(struct ipc_multi_data *d, uint32_t b, char *out)
 	uint8_t *blk = rx_block(d, b);
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
-	uint32_t len = get_le32(blk);
+	uint32_t len = ampl_get_le32(blk);
 	if (len < 2u || len > span || len > IPC_MULTI_NAME_MAX)
 		return NULL;
 	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
@@ -326,15 +306,6 @@ static const char *rx_name(struct ipc_multi_data *d, uint32_t b, char *out)
 			return i ? out : NULL;
 	}
 	return NULL; /* not NUL-terminated within its length */
-}
-
-static bool name_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
 }
 
 /* Follower: bind slot @i to wire address @addr whose name is in rx block @b (lock held). */
@@ -380,8 +351,8 @@ static int tx_restart_locked(struct ipc_multi_data *d)
 	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
 	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
 	hello[6] = IPC_MULTI_WIRE_VERSION;
-	put_le32(hello + 8, d->txl.block_size);
-	put_le32(hello + 12, d->txl.block_count);
+	ampl_put_le32(hello + 8, d->txl.block_size);
+	ampl_put_le32(hello + 12, d->txl.block_count);
 	int r = -EIO;
 	/* An empty ring takes HELLO, unless a reader still finishing a read of the previous session stored its old
 	 * rd_idx right after the reset: that happens once, so a second reset is enough. */
@@ -511,12 +482,12 @@ static void peer_offline(struct ipc_multi_data *d)
 
 static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 {
-	if (n < (int)IPC_MULTI_HELLO_LEN || !bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
+	if (n < (int)IPC_MULTI_HELLO_LEN || !ampl_bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
 		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored");
 		return;
 	}
-	uint32_t bs = get_le32(m + 8), cnt = get_le32(m + 12);
+	uint32_t bs = ampl_get_le32(m + 8), cnt = ampl_get_le32(m + 12);
 	struct ipc_multi_layout lo;
 	if (ipc_multi_layout(&lo, d->cfg->rx_size, d->cfg->dcache_alignment, bs, cnt)) {
 		inst_error(d, "ipc_multi: the peer's block geometry does not fit the rx region: not connecting");
@@ -577,7 +548,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	struct ipc_multi_ept *hit = NULL;
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
-		if (e->used && e->addr == NO_ADDR && !e->binding && name_eq(e->cfg->name, name)) {
+		if (e->used && e->addr == NO_ADDR && !e->binding && ampl_str_eq(e->cfg->name, name)) {
 			follower_bind_locked(d, i, addr, b);
 			hit = e;
 			break;
@@ -696,7 +667,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	}
 	uint8_t *blk = rx_block(d, b);
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
-	uint32_t len = get_le32(blk);
+	uint32_t len = ampl_get_le32(blk);
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
 	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	if (!e || len == 0 || len > span) {
@@ -966,7 +937,7 @@ static void follower_take_waiting(struct ipc_multi_data *d, struct ipc_multi_ept
 				continue;
 			char nbuf[IPC_MULTI_NAME_MAX];
 			const char *n = rx_name(d, (uint32_t)b, nbuf);
-			if (n && name_eq(n, e->cfg->name)) {
+			if (n && ampl_str_eq(n, e->cfg->name)) {
 				a = (int)i;
 				break;
 			}
@@ -1019,7 +990,7 @@ static int register_ept(const struct device *instance, void **token, const struc
 	int ret = -EBUSY; /* the table is full */
 	unsigned key = ampl_spin_lock(&d->lock);
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		if (d->ept[i].used && name_eq(d->ept[i].cfg->name, cfg->name)) {
+		if (d->ept[i].used && ampl_str_eq(d->ept[i].cfg->name, cfg->name)) {
 			ret = -EALREADY; /* one endpoint per name */
 			break;
 		}
@@ -1125,7 +1096,7 @@ static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t 
 static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, uint8_t addr)
 {
 	uint8_t *blk = tx_block(d, h);
-	put_le32(blk, len);
+	ampl_put_le32(blk, len);
 	ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + len);
 	int r = ctrl_locked(d, IPC_MULTI_MSG_DATA, addr, h);
 	if (r)
