@@ -380,18 +380,27 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 	if (!chan)
 		return;
 	unsigned key = ampl_spin_lock(&chan->lock);
+	bool changed = !chan->offline != !err;
 	chan->offline = err;
 	struct mbox_client *cl = chan->cl;
 	bool active = chan->active;
+	/* The client's link_state runs outside the lock, counted as an RX callback: mbox_free_channel() waits. */
+	bool tell = changed && cl && cl->link_state;
+	if (tell)
+		atomic_fetch_add(&chan->rx_busy, 1);
 	ampl_spin_unlock(&chan->lock, key);
-	if (!err)
-		return;
-	/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed before
-	 * the remote went away, or discarded); otherwise it fails with the queued ones. */
-	bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
-	drain(chan, cl, err, !hw_decides);
-	if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
-		ampl_mbox_poll_kick(chan->mbox);
+	if (err) {
+		/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed
+		 * before the remote went away, or discarded); otherwise it fails with the queued ones. */
+		bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
+		drain(chan, cl, err, !hw_decides);
+		if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
+			ampl_mbox_poll_kick(chan->mbox);
+	}
+	if (tell) {
+		cl->link_state(cl, !err);
+		atomic_fetch_sub(&chan->rx_busy, 1);
+	}
 }
 
 int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)

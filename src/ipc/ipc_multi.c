@@ -2,11 +2,12 @@
  * The multi-endpoint zero-copy IPC service backend (see <amplink/ipc/ipc_multi.h> and docs/ipc_multi.md).
  *
  * Locking: one spinlock per instance (`lock`) covers the control ring writer, the block states of both
- * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c: NULL messages on the tx
- * channel; one queued and not yet submitted covers any number of writes (`armed`).
+ * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c, through the link
+ * (<amplink/ipc/link.h>): NULL messages on the tx channel; one queued and not yet submitted covers any number of
+ * writes.
  *
  * Sessions (wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
- * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_doorbell()) and by
+ * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_link_state()) and by
  * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
  * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
  * calls (send, get/drop, release, register), which all take `lock` and re-check the state under it.
@@ -18,7 +19,6 @@
  */
 #include <amplink/bytes.h>
 #include <amplink/cache.h>
-#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's events */
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
@@ -138,18 +138,10 @@ static void ept_error(struct ipc_multi_data *d, const struct ipc_ept_cfg *cfg, c
 
 /* ---- doorbells ---- */
 
-static void on_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	(void)mssg;
-	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_tx);
-	atomic_store(&d->armed, false);
-}
-
 /* Ring the peer (lock held). */
 static void ring_locked(struct ipc_multi_data *d)
 {
-	if (d->tx_chan)
-		(void)mbox_ring_doorbell(d->tx_chan, &d->armed);
+	(void)ampl_ipc_link_ring(&d->link);
 }
 
 /* Write one control message (lock held). 0 or -ENOMEM (ring full) / -EIO (the peer's read index is corrupt). */
@@ -773,16 +765,19 @@ static void process(struct ipc_multi_data *d)
 	}
 }
 
-static void on_doorbell(struct mbox_client *cl, void *mssg)
+static void on_doorbell(struct ampl_ipc_link *l)
 {
-	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_rx);
-	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
-		atomic_store(&d->armed, false); /* a doorbell queued meanwhile was dropped, not submitted */
-	if (mssg == ICMSG_PEER_OFFLINE) {
+	process(AMPL_CONTAINER_OF(l, struct ipc_multi_data, link));
+}
+
+static void on_link_state(struct ampl_ipc_link *l, bool online)
+{
+	struct ipc_multi_data *d = AMPL_CONTAINER_OF(l, struct ipc_multi_data, link);
+	if (!online) {
 		peer_offline(d);
 		return;
 	}
-	if (mssg == ICMSG_PEER_ONLINE && atomic_load(&d->state) != IPC_MULTI_OFF) {
+	if (atomic_load(&d->state) != IPC_MULTI_OFF) {
 		/* Show the peer our handshake word (it may have missed our doorbells while it was away). */
 		unsigned key = ampl_spin_lock(&d->lock);
 		ring_locked(d);
@@ -824,7 +819,6 @@ static int open_instance(const struct device *instance)
 	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
 	d->rx_cur = -1;
 	atomic_flag_clear(&d->lock);
-	atomic_store(&d->armed, false);
 	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->tx_state[b] = B_FREE;
 	link_down_locked(d); /* the rest of the state: nothing bound, in flight or received (state stays OFF) */
@@ -850,33 +844,16 @@ static int open_instance(const struct device *instance)
 	(void)tx_restart_locked(d);
 	atomic_store(&d->state, IPC_MULTI_BONDING);
 
-	int err;
-	/* No tx_done callback (as icmsg.c): with one, the framework wakes its TX-done poll thread for every doorbell.
-	 * A doorbell dropped while the peer goes offline leaves `armed` set; the transport's offline or online event
-	 * clears it. */
-	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
-	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = mbox_client_get_channel(&d->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
-	if (!tx)
-		goto fail;
+	int err = ampl_ipc_link_open(&d->link, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell, on_link_state);
+	if (err) {
+		atomic_store(&d->state, IPC_MULTI_OFF);
+		hs_write(d, SID_NONE, SID_NONE); /* as closed */
+		return err;
+	}
 	unsigned key = ampl_spin_lock(&d->lock);
-	d->tx_chan = tx;
-	ampl_spin_unlock(&d->lock, key);
-	d->rx_chan = mbox_client_get_channel(&d->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
-	if (!d->rx_chan)
-		goto fail;
-	key = ampl_spin_lock(&d->lock);
 	ring_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 	return 0;
-fail:
-	atomic_store(&d->state, IPC_MULTI_OFF);
-	hs_write(d, SID_NONE, SID_NONE); /* as closed */
-	if (d->tx_chan) {
-		mbox_free_channel(d->tx_chan);
-		d->tx_chan = NULL;
-	}
-	return err ? err : -EIO;
 }
 
 static int close_instance(const struct device *instance)
@@ -893,26 +870,18 @@ static int close_instance(const struct device *instance)
 	unsigned key = ampl_spin_lock(&d->lock);
 	atomic_store(&d->state, IPC_MULTI_OFF);
 	ampl_spin_unlock(&d->lock, key);
-	if (d->rx_chan)
-		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
-	d->rx_chan = NULL;
+	ampl_ipc_link_stop(&d->link); /* waits for a running RX callback */
 	/* Tell the peer: (0, 0) and a doorbell. It takes its link down and waits for our next open. */
 	hs_write(d, SID_NONE, SID_NONE);
 	key = ampl_spin_lock(&d->lock);
 	ring_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
-	while ((atomic_load(&d->armed) || mbox_client_tx_busy(d->tx_chan)) && ampl_os_uptime_us() < end)
-		ampl_cpu_relax();
+	ampl_ipc_link_close(&d->link, CLOSE_DRAIN_US);
 	key = ampl_spin_lock(&d->lock);
-	struct mbox_chan *tx = d->tx_chan;
-	d->tx_chan = NULL;
 	link_down_locked(d); /* nothing of this session survives into the next open */
 	d->remote_sid = SID_NONE;
 	ampl_spin_unlock(&d->lock, key);
-	if (tx)
-		mbox_free_channel(tx);
 	return 0;
 }
 
