@@ -60,11 +60,10 @@ static inline bool ampl_str_eq(const char *a, const char *b)
 {
 	if (!a || !b)
 		return false;
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
+	for (; *a == *b; a++, b++)
+		if (!*a)
+			return true;
+	return false;
 }
 
 #endif /* AMPLINK_BYTES_H */

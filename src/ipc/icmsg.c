@@ -289,21 +289,27 @@ static void peer_offline(struct icmsg *im)
 		im->cb->unbound(im->priv);
 }
 
-static void on_doorbell(struct ampl_ipc_link *l)
+/* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
+__attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 {
-	process(AMPL_CONTAINER_OF(l, struct icmsg, link));
-}
-
-static void on_link_state(struct ampl_ipc_link *l, bool online)
-{
-	struct icmsg *im = AMPL_CONTAINER_OF(l, struct icmsg, link);
-	if (!online) {
+	if (ev == 0) {
 		peer_offline(im);
 		return;
 	}
-	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (ev > 0 && atomic_load(&im->state) != ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
 	process(im);
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	on_rx(AMPL_CONTAINER_OF(cl, struct icmsg, link.cl_rx), -1);
+}
+
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct icmsg, link), online);
 }
 
 /* ---- API ---- */
@@ -383,7 +389,8 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 
-	int err = ampl_ipc_link_open(&im->link, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell, on_link_state);
+	int err = ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
 	if (err) {
 		atomic_store(&im->state, ICMSG_STATE_OFF);
 		return err;
@@ -407,7 +414,7 @@ int icmsg_close(struct icmsg *im)
 		ring(im);
 	}
 	/* Session mode: let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	ampl_ipc_link_close(&im->link, im->session ? CLOSE_DRAIN_US : 0);
+	ampl_ipc_link_close(&im->link, &im->tx_lock, im->session ? CLOSE_DRAIN_US : 0);
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	return 0;

@@ -765,25 +765,31 @@ static void process(struct ipc_multi_data *d)
 	}
 }
 
-static void on_doorbell(struct ampl_ipc_link *l)
+/* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
+__attribute__((noinline)) static void on_rx(struct ipc_multi_data *d, int ev)
 {
-	process(AMPL_CONTAINER_OF(l, struct ipc_multi_data, link));
-}
-
-static void on_link_state(struct ampl_ipc_link *l, bool online)
-{
-	struct ipc_multi_data *d = AMPL_CONTAINER_OF(l, struct ipc_multi_data, link);
-	if (!online) {
+	if (ev == 0) {
 		peer_offline(d);
 		return;
 	}
-	if (atomic_load(&d->state) != IPC_MULTI_OFF) {
+	if (ev > 0 && atomic_load(&d->state) != IPC_MULTI_OFF) {
 		/* Show the peer our handshake word (it may have missed our doorbells while it was away). */
 		unsigned key = ampl_spin_lock(&d->lock);
 		ring_locked(d);
 		ampl_spin_unlock(&d->lock, key);
 	}
 	process(d);
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	on_rx(AMPL_CONTAINER_OF(cl, struct ipc_multi_data, link.cl_rx), -1);
+}
+
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct ipc_multi_data, link), online);
 }
 
 /* ---- backend operations ---- */
@@ -844,7 +850,8 @@ static int open_instance(const struct device *instance)
 	(void)tx_restart_locked(d);
 	atomic_store(&d->state, IPC_MULTI_BONDING);
 
-	int err = ampl_ipc_link_open(&d->link, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell, on_link_state);
+	int err = ampl_ipc_link_open(&d->link, &d->lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
 	if (err) {
 		atomic_store(&d->state, IPC_MULTI_OFF);
 		hs_write(d, SID_NONE, SID_NONE); /* as closed */
@@ -877,7 +884,7 @@ static int close_instance(const struct device *instance)
 	ring_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	ampl_ipc_link_close(&d->link, CLOSE_DRAIN_US);
+	ampl_ipc_link_close(&d->link, &d->lock, CLOSE_DRAIN_US);
 	key = ampl_spin_lock(&d->lock);
 	link_down_locked(d); /* nothing of this session survives into the next open */
 	d->remote_sid = SID_NONE;

@@ -58,7 +58,9 @@ static void ring(void *priv, uint32_t notifyid)
 {
 	(void)notifyid;
 	struct ipc_rpmsg_data *d = priv;
+	unsigned key = ampl_spin_lock(&d->tx_lock);
 	(void)ampl_ipc_link_ring(&d->link);
+	ampl_spin_unlock(&d->tx_lock, key);
 }
 
 /*
@@ -181,18 +183,19 @@ static void run_passes(struct ipc_rpmsg_data *d)
 	}
 }
 
-static void on_doorbell(struct ampl_ipc_link *l)
+static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
-	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(l, struct ipc_rpmsg_data, link);
+	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, link.cl_rx);
+	(void)mssg;
 	if (!atomic_load(&d->open))
 		return; /* the open path polls once after init: nothing is lost */
 	run_passes(d);
 }
 
 /* The transport saw the peer go offline (peer_lost at the next round) or come back (ring it). */
-static void on_link_state(struct ampl_ipc_link *l, bool online)
+static void on_link_state(struct mbox_client *cl, bool online)
 {
-	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(l, struct ipc_rpmsg_data, link);
+	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct ipc_rpmsg_data, link);
 	if (!atomic_load(&d->open))
 		return;
 	if (!online)
@@ -219,6 +222,7 @@ static int open_instance(const struct device *instance)
 	ampl_memset(&d->rdev, 0, sizeof(d->rdev));
 	ampl_memset(d->ns_table, 0, sizeof(d->ns_table));
 	atomic_flag_clear(&d->lock);
+	atomic_flag_clear(&d->tx_lock);
 	atomic_store(&d->pass_busy, false);
 	atomic_store(&d->pass_due, false);
 	atomic_store(&d->lost_due, false);
@@ -239,11 +243,13 @@ static int open_instance(const struct device *instance)
 		.ns_table_len = IPC_RPMSG_NS_TABLE,
 		.priv = d,
 	};
-	int err = ampl_ipc_link_open(&d->link, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell, on_link_state);
+	int err = ampl_ipc_link_open(&d->link, &d->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
 	if (err)
 		return err;
 	if (rpmsg_virtio_init(&d->rdev, &d->vcfg)) {
-		ampl_ipc_link_close(&d->link, 0);
+		ampl_ipc_link_stop(&d->link);
+		ampl_ipc_link_close(&d->link, &d->tx_lock, 0);
 		return -EINVAL; /* the region cannot hold the layout */
 	}
 	atomic_store(&d->open, 1);
@@ -265,7 +271,7 @@ static int close_instance(const struct device *instance)
 	ampl_ipc_link_stop(&d->link); /* waits for a running RX callback */
 	rpmsg_virtio_deinit(&d->rdev); /* tells the peer, and rings it */
 	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	ampl_ipc_link_close(&d->link, CLOSE_DRAIN_US);
+	ampl_ipc_link_close(&d->link, &d->tx_lock, CLOSE_DRAIN_US);
 	return 0;
 }
 

@@ -102,6 +102,7 @@ struct ipc_rpmsg_data {
 	struct ipc_rpmsg_ept ept[IPC_RPMSG_MAX_EPT];
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	atomic_flag lock;      /* endpoint table and the zero-copy records */
+	atomic_flag tx_lock;   /* the doorbell */
 	_Atomic int open;
 	atomic_bool pass_busy; /* a context runs the receive work (run_passes()) */
 	atomic_bool pass_due;  /* one more round of it was asked for */
