@@ -1,9 +1,10 @@
 /*
  * ICMsg over pbuf and the mailbox framework (see <amplink/ipc/icmsg.h> for the protocol and the contexts).
  *
- * Doorbells: the link (<amplink/ipc/link.h>) rings the TX channel and calls on_doorbell() for the RX channel's, and
- * on_link_state() when the transport reports the peer offline or back. A doorbell is needed after a write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send()
- * also rings when one is owed).
+ * Doorbells: the link (<amplink/ipc/link.h>) rings the TX channel; on_doorbell() takes the RX channel's, and
+ * on_link_state() the transport's report that the peer went offline or came back. A doorbell is needed after a
+ * write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send() also rings when one is
+ * owed).
  */
 #include <amplink/bytes.h>
 #include <amplink/cache.h>

@@ -3,7 +3,8 @@
  * the device's notify hook rings the tx channel, a doorbell on the rx channel runs rpmsg_virtio_notified(). The
  * rx channel's link state (link_state, <amplink/mailbox_client.h>) is followed: the peer going offline takes the
  * link down (rpmsg_virtio_peer_lost(): every learnt binding unbound, the host then waits for the remote's new
- * session) and coming back online rings the peer. Portable: the firmware (remote) and its Linux host test (host) both use it.
+ * session) and coming back online rings the peer. Portable: the firmware (remote) and its Linux host test (host)
+ * both use it.
  *
  * Contexts: start and stop in thread context; the device's callbacks run in the rx channel's context.
  */

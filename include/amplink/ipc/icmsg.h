@@ -36,9 +36,9 @@
  * peer id resets our tx ring and is acknowledged; once our id is acknowledged we are bound. close writes (0, 0);
  * the peer then sees unbound() and its sends answer -EBUSY until we open again (which rebinds both sides). A peer
  * that cannot close (its processor went offline, its process was killed) is detected by the transport instead
- * (the rx channel's link state, below): the same unbound() and -EBUSY, and the restarted peer's open rebinds both sides. The
- * size extension is not carried in this mode (Zephyr's handshake has no room for it): the peer is assumed to take
- * peer_rx_max_default bytes (devicetree: amplink,peer-max-packet).
+ * (the rx channel's link state, below): the same unbound() and -EBUSY, and the restarted peer's open rebinds both
+ * sides. The size extension is not carried in this mode (Zephyr's handshake has no room for it): the peer is
+ * assumed to take peer_rx_max_default bytes (devicetree: amplink,peer-max-packet).
  * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
  * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
  * That bonding packet always carries the size extension: a Zephyr peer in "detect" mode then sees no bare magic

@@ -11,11 +11,12 @@
  *   state  the rx channel's link_state (<amplink/mailbox_client.h>): the controller saw the peer go offline or
  *          come back. A doorbell queued then was dropped, not submitted: `armed` is cleared first.
  *   stop   the rx channel is freed (no callback runs after it); the backend may still ring (its close message)
- *   close  after stop: waits up to a bound for the last doorbell to be taken (a queued one would be cancelled), then frees
- *          the tx channel
+ *   close  after stop: waits up to a bound for the last doorbell to be taken (a queued one would be cancelled),
+ *          then frees the tx channel
  *
- * Callbacks: the backend's doorbell and state handlers run in the rx channel's RX context (atomic), one at a time. The backend's own
- * spinlock serialises ampl_ipc_link_ring() with open and close, which publish and withdraw the tx channel under it.
+ * Callbacks: the backend's doorbell and state handlers run in the rx channel's RX context (atomic), one at a time.
+ * The backend's own spinlock serialises ampl_ipc_link_ring() with open and close, which publish and withdraw the
+ * tx channel under it.
  *
  * The functions are inline: each firmware image links one backend, which gets them at the cost of the copy it used
  * to carry (the size report, `make cross`, does not grow).
@@ -68,7 +69,8 @@ static inline void ampl_ipc_link_close(struct ampl_ipc_link *l, atomic_flag *loc
 		mbox_free_channel(tx);
 }
 
-/** ampl_ipc_link_stop() - free the rx channel: no callback runs after it returns. Not from a callback. Context: thread. */
+/** ampl_ipc_link_stop() - free the rx channel: no callback runs after it returns. Not from a callback.
+ * Context: thread. */
 static inline void ampl_ipc_link_stop(struct ampl_ipc_link *l)
 {
 	mbox_free_channel(l->rx); /* NULL: nothing */
