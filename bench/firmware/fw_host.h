@@ -7,7 +7,7 @@
  *   round trips  FW_COUNT asks one at a time, the endpoints in turn (p50, p99, max reported)
  *   stream       FW_COUNT asks with FW_IN_FLIGHT outstanding (messages per second each way reported)
  *   reset        (restartable backends) mid-stream, with asks in flight, QEMU is killed (SIGKILL): every endpoint
- *                here must go unbound (the link sees the serial socket close: ICMSG_PEER_OFFLINE) and sends must
+ *                here must go unbound (the link sees the serial socket close: the channels go offline) and sends must
  *                be refused; QEMU is started again on the same window file while this side keeps its instance
  *                open; every endpoint must bind again and FW_RESUME asks must all be answered
  *   rebind       (restartable backends) mid-stream, this side closes its endpoints and instance and opens them

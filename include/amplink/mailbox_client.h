@@ -90,6 +90,12 @@ struct mbox_consumer {
  * @tx_done:      @mssg is done (@r == 0) or failed (@r < 0: -ETIME, -ECANCELED when the channel was freed with
  *                it queued, -ENODEV when the controller went away, -ESHUTDOWN when the remote went offline).
  *                Called exactly once for every message mbox_send_message() accepted. Atomic context.
+ * @link_state:   amplink extension: the remote of the channel became unreachable (@online false: the peer or this
+ *                processor went offline, the peer's process or emulator died) or reachable again (true), as the
+ *                controller reported it with mbox_chan_set_offline(). Called once per change, after the messages
+ *                that change failed were reported to tx_done, in the context of that call: the controller's
+ *                interrupt context or receive thread, the one its rx_callback runs in, so the two never overlap;
+ *                mbox_free_channel() waits for it as for rx_callback. Optional. Atomic context.
  */
 struct mbox_client {
 	const struct mbox_consumer *node;
@@ -99,6 +105,7 @@ struct mbox_client {
 	void (*rx_callback)(struct mbox_client *cl, void *mssg);
 	void (*tx_prepare)(struct mbox_client *cl, void *mssg);
 	void (*tx_done)(struct mbox_client *cl, void *mssg, int r);
+	void (*link_state)(struct mbox_client *cl, bool online);
 };
 
 /**

@@ -137,7 +137,10 @@ bool mbox_poll_all(void);
  * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: every
  * queued message is reported to tx_done with @err and new sends fail at once with @err; the message in flight is
  * decided by the controller if it has last_tx_result (done if the remote consumed it before going away, @err's
- * code from the controller if not), else it fails with @err too. 0 marks the channel online again. Context: any.
+ * code from the controller if not), else it fails with @err too. 0 marks the channel online again. When the state
+ * changes (online to offline or back) the channel's client is told through its link_state callback, in this
+ * context, after the failed messages were reported: a controller calls it from the context its rx_callback runs
+ * in (an IPC backend learns it on its rx channel). Context: any.
  */
 void mbox_chan_set_offline(struct mbox_chan *chan, int err);
 

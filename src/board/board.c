@@ -3,18 +3,9 @@
  * Freestanding; the caller owns every structure.
  */
 #include <amplink/board.h>
+#include <amplink/bytes.h>
 
 #include <amplink/ipc/pbuf.h>
-
-/* The portable core has no C library: its own string compare. */
-static bool str_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
 
 volatile void *ampl_board_map(const struct ampl_board_mem *mem, uint64_t addr, uint64_t size)
 {
@@ -94,7 +85,7 @@ const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *b
 	for (unsigned i = 0; i < board->num_ctrls; i++) {
 		const struct ampl_dt_ipi_ctrl *ct = &board->ctrls[i];
 		for (unsigned j = 0; j < ct->num_chans; j++) {
-			if (!str_eq(ct->chans[j].node.path, prov))
+			if (!ampl_str_eq(ct->chans[j].node.path, prov))
 				continue;
 			if (ct->local != local) {
 				if (owner)
@@ -102,7 +93,7 @@ const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *b
 				*why = "its mailbox belongs to another agent";
 				return NULL;
 			}
-			if (!str_eq(con->mboxes[rx_mbox].provider, prov))
+			if (!ampl_str_eq(con->mboxes[rx_mbox].provider, prov))
 				break;
 			return &ct->chans[j];
 		}

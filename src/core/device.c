@@ -1,22 +1,12 @@
+#include <amplink/bytes.h>
 #include <amplink/device.h>
 
 static struct device *registry_head;
 
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return false;
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 static struct device *find(const char *name)
 {
 	for (struct device *d = registry_head; d; d = d->state->next)
-		if (str_eq(d->name, name) || str_eq(d->label, name))
+		if (ampl_str_eq(d->name, name) || ampl_str_eq(d->label, name))
 			return d;
 	return NULL;
 }
@@ -60,7 +50,7 @@ const struct device *ampl_device_get_by_label(const char *label)
 	if (!label)
 		return NULL;
 	for (struct device *d = registry_head; d; d = d->state->next)
-		if (str_eq(d->label, label))
+		if (ampl_str_eq(d->label, label))
 			return d;
 	return NULL;
 }

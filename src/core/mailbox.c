@@ -12,23 +12,13 @@
  * (so tx_done has run when it returns) and reads its own slot's result; a tick names the message it completes, so a
  * late poller or a timed-out waiter can never complete the wrong message.
  */
+#include <amplink/bytes.h>
 #include <amplink/mailbox_controller.h>
 
 #define FOREVER_MS 3600000ul /* Linux: a tx_tout of 0 means one hour */
 
 static struct mbox_controller *ctrl_head;
 static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
-
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return false;
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
 
 /*
  * Tell the client about @n finished messages, then count them as reported and wake blocking senders: a blocking
@@ -390,18 +380,27 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 	if (!chan)
 		return;
 	unsigned key = ampl_spin_lock(&chan->lock);
+	bool changed = !chan->offline != !err;
 	chan->offline = err;
 	struct mbox_client *cl = chan->cl;
 	bool active = chan->active;
+	/* The client's link_state runs outside the lock, counted as an RX callback: mbox_free_channel() waits. */
+	bool tell = changed && cl && cl->link_state;
+	if (tell)
+		atomic_fetch_add(&chan->rx_busy, 1);
 	ampl_spin_unlock(&chan->lock, key);
-	if (!err)
-		return;
-	/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed before
-	 * the remote went away, or discarded); otherwise it fails with the queued ones. */
-	bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
-	drain(chan, cl, err, !hw_decides);
-	if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
-		ampl_mbox_poll_kick(chan->mbox);
+	if (err) {
+		/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed
+		 * before the remote went away, or discarded); otherwise it fails with the queued ones. */
+		bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
+		drain(chan, cl, err, !hw_decides);
+		if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
+			ampl_mbox_poll_kick(chan->mbox);
+	}
+	if (tell) {
+		cl->link_state(cl, !err);
+		atomic_fetch_sub(&chan->rx_busy, 1);
+	}
 }
 
 int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
@@ -439,7 +438,7 @@ static struct mbox_chan *request(struct mbox_client *cl, const struct mbox_spec 
 {
 	unsigned key = ampl_spin_lock(&ctrl_lock);
 	struct mbox_controller *mbox = ctrl_head;
-	while (mbox && !str_eq(mbox->node, sp->provider))
+	while (mbox && !ampl_str_eq(mbox->node, sp->provider))
 		mbox = mbox->next;
 	struct mbox_chan *chan = AMPL_ERR_PTR(AMPL_EPROBE_DEFER * -1L);
 	if (mbox) {
@@ -473,7 +472,7 @@ struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char
 	if (!cl || !cl->node)
 		return AMPL_ERR_PTR(-ENODEV);
 	for (unsigned i = 0; name && i < cl->node->num_mboxes; i++)
-		if (str_eq(cl->node->mboxes[i].name, name))
+		if (ampl_str_eq(cl->node->mboxes[i].name, name))
 			return request(cl, &cl->node->mboxes[i]);
 	return AMPL_ERR_PTR(-EINVAL);
 }
@@ -532,7 +531,7 @@ int mbox_controller_register(struct mbox_controller *mbox)
 	}
 	unsigned key = ampl_spin_lock(&ctrl_lock);
 	for (struct mbox_controller *m = ctrl_head; m; m = m->next) {
-		if (m == mbox || (mbox->node && str_eq(m->node, mbox->node))) {
+		if (m == mbox || (mbox->node && ampl_str_eq(m->node, mbox->node))) {
 			ampl_spin_unlock(&ctrl_lock, key);
 			return -EEXIST;
 		}

@@ -1,19 +1,18 @@
 /*
  * ICMsg over pbuf and the mailbox framework (see <amplink/ipc/icmsg.h> for the protocol and the contexts).
  *
- * Doorbells: the TX channel carries NULL messages (mbox_ring_doorbell(), with `armed` cleared by tx_prepare). A
- * doorbell is needed after a write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send()
- * also rings when one is owed).
+ * Doorbells: the link (<amplink/ipc/link.h>) rings the TX channel; on_doorbell() takes the RX channel's, and
+ * on_link_state() the transport's report that the peer went offline or came back. A doorbell is needed after a
+ * write that the reader may not reach by itself (pbuf_doorbell_needed(); icmsg_send() also rings when one is
+ * owed).
  */
+#include <amplink/bytes.h>
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h>
 #include <amplink/mailbox_controller.h>
 
 const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30,
 					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
-
-const char icmsg_evt_peer_offline[] = "icmsg: peer offline";
-const char icmsg_evt_peer_online[] = "icmsg: peer online";
 
 #define SID_DISCONNECTED 0u
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
@@ -24,35 +23,7 @@ static void report(struct icmsg *im, const char *msg)
 		im->cb->error(msg, im->priv);
 }
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* ---- doorbells (tx_lock held) ---- */
-
-static void on_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	(void)mssg;
-	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_tx);
-	atomic_store(&im->armed, false);
-}
 
 /*
  * Ring the peer (tx_lock held). 0, or the error with which the mailbox refused the doorbell (-ESHUTDOWN: the peer
@@ -60,7 +31,7 @@ static void on_tx_prepare(struct mbox_client *cl, void *mssg)
  */
 static int ring_locked(struct icmsg *im)
 {
-	int r = im->tx_chan ? mbox_ring_doorbell(im->tx_chan, &im->armed) : 0;
+	int r = ampl_ipc_link_ring(&im->link);
 	im->bell_owed = r < 0;
 	return r;
 }
@@ -118,7 +89,7 @@ static void skip_packet(struct pbuf *pb, uint32_t len)
 		nrd -= blen;
 	uint8_t *loc = (uint8_t *)pb->cfg.mem + PBUF_RD_IDX_OFF;
 	uint8_t le[4];
-	put_le32(le, nrd);
+	ampl_put_le32(le, nrd);
 	uint32_t v;
 	ampl_memcpy(&v, le, sizeof(v));
 	ampl_mb();
@@ -201,13 +172,13 @@ static bool session_step(struct icmsg *im)
 
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
-	if (n < ICMSG_MAGIC_LEN || !bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
+	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
 		report(im, "icmsg: the peer's first packet is not the bonding magic: dropped");
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
-		uint32_t adv = get_le32(buf + ICMSG_MAGIC_LEN);
+		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
 			report(im, "icmsg: the peer advertises a max rx size of 0: assuming the default");
 		else
@@ -319,18 +290,27 @@ static void peer_offline(struct icmsg *im)
 		im->cb->unbound(im->priv);
 }
 
-static void on_doorbell(struct mbox_client *cl, void *mssg)
+/* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
+__attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 {
-	struct icmsg *im = AMPL_CONTAINER_OF(cl, struct icmsg, cl_rx);
-	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
-		atomic_store(&im->armed, false); /* a doorbell queued meanwhile was dropped, not submitted */
-	if (mssg == ICMSG_PEER_OFFLINE) {
+	if (ev == 0) {
 		peer_offline(im);
 		return;
 	}
-	if (mssg == ICMSG_PEER_ONLINE && atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (ev > 0 && atomic_load(&im->state) != ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
 	process(im);
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	on_rx(AMPL_CONTAINER_OF(cl, struct icmsg, link.cl_rx), -1);
+}
+
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct icmsg, link), online);
 }
 
 /* ---- API ---- */
@@ -368,7 +348,6 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
-	atomic_store(&im->armed, false);
 	im->bell_owed = false;
 	atomic_flag_clear(&im->tx_lock);
 	(void)pbuf_rx_init(&im->rx, &rxc);
@@ -402,7 +381,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		uint16_t n = ICMSG_MAGIC_LEN;
 		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
 		if (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT) {
-			put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
 			n += ICMSG_SIZE_EXT_LEN;
 		}
 		int r = pbuf_write(&im->tx, pkt, n);
@@ -411,30 +390,14 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 
-	int err;
-	/* No tx_done callback: with one, the framework wakes its TX-done poll thread for every doorbell (a system
-	 * call and a thread on a busy CPU per message). A doorbell dropped while the peer goes offline leaves
-	 * `armed` set; it is cleared when the transport reports the peer offline or back online. */
-	im->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
-	im->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = mbox_client_get_channel(&im->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
-	if (!tx)
-		goto fail;
-	unsigned key = ampl_spin_lock(&im->tx_lock);
-	im->tx_chan = tx;
-	ampl_spin_unlock(&im->tx_lock, key);
-	im->rx_chan = mbox_client_get_channel(&im->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
-	if (!im->rx_chan)
-		goto fail;
+	int err = ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
+	if (err) {
+		atomic_store(&im->state, ICMSG_STATE_OFF);
+		return err;
+	}
 	ring(im);
 	return 0;
-fail:
-	atomic_store(&im->state, ICMSG_STATE_OFF);
-	if (im->tx_chan) {
-		mbox_free_channel(im->tx_chan);
-		im->tx_chan = NULL;
-	}
-	return err ? err : -EIO;
 }
 
 int icmsg_close(struct icmsg *im)
@@ -446,23 +409,13 @@ int icmsg_close(struct icmsg *im)
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
-	if (im->rx_chan)
-		mbox_free_channel(im->rx_chan); /* waits for a running RX callback */
-	im->rx_chan = NULL;
+	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
 	if (im->session) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
 		ring(im);
-		/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-		uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
-		while ((atomic_load(&im->armed) || mbox_client_tx_busy(im->tx_chan)) && ampl_os_uptime_us() < end)
-			ampl_cpu_relax();
 	}
-	key = ampl_spin_lock(&im->tx_lock);
-	struct mbox_chan *tx = im->tx_chan;
-	im->tx_chan = NULL;
-	ampl_spin_unlock(&im->tx_lock, key);
-	if (tx)
-		mbox_free_channel(tx);
+	/* Session mode: let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
+	ampl_ipc_link_close(&im->link, &im->tx_lock, im->session ? CLOSE_DRAIN_US : 0);
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	return 0;
@@ -495,7 +448,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 			int e;
 			if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
 				e = ring_locked(im);
-			else if ((e = mbox_client_offline(im->tx_chan)) < 0)
+			else if ((e = mbox_client_offline(im->link.tx)) < 0)
 				im->bell_owed = true;
 			if (e < 0)
 				r = e;

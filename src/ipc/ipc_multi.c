@@ -2,11 +2,12 @@
  * The multi-endpoint zero-copy IPC service backend (see <amplink/ipc/ipc_multi.h> and docs/ipc_multi.md).
  *
  * Locking: one spinlock per instance (`lock`) covers the control ring writer, the block states of both
- * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c: NULL messages on the tx
- * channel; one queued and not yet submitted covers any number of writes (`armed`).
+ * directions and the endpoint table. Callbacks run without it. Doorbells as in icmsg.c, through the link
+ * (<amplink/ipc/link.h>): NULL messages on the tx channel; one queued and not yet submitted covers any number of
+ * writes.
  *
  * Sessions (wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
- * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_doorbell()) and by
+ * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_link_state()) and by
  * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
  * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
  * calls (send, get/drop, release, register), which all take `lock` and re-check the state under it.
@@ -16,8 +17,8 @@
  * deregister_ept() waits for the count to drain once the endpoint is unregistered: no callback of an endpoint
  * starts, or is still running, after its deregistration returned, and its configuration is the caller's again.
  */
+#include <amplink/bytes.h>
 #include <amplink/cache.h>
-#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's events */
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
@@ -35,27 +36,6 @@ enum { R_FREE = 0, R_DELIVERING, R_HELD, R_WAITING, R_RESERVED /* a waiting BOUN
 _Static_assert(IPC_MULTI_MAX_EPT <= 254, "endpoint addresses 0..253");
 _Static_assert(IPC_MULTI_MSG_LEN == 4 && IPC_MULTI_HELLO_LEN == 16, "control message sizes");
 _Static_assert(IPC_MULTI_BUF_HDR == sizeof(uint32_t), "buffer header: LE u32 length");
-
-static uint32_t get_le32(const volatile uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(volatile uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
 
 static uint32_t align_of(uint32_t d)
 {
@@ -158,18 +138,10 @@ static void ept_error(struct ipc_multi_data *d, const struct ipc_ept_cfg *cfg, c
 
 /* ---- doorbells ---- */
 
-static void on_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	(void)mssg;
-	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_tx);
-	atomic_store(&d->armed, false);
-}
-
 /* Ring the peer (lock held). */
 static void ring_locked(struct ipc_multi_data *d)
 {
-	if (d->tx_chan)
-		(void)mbox_ring_doorbell(d->tx_chan, &d->armed);
+	(void)ampl_ipc_link_ring(&d->link);
 }
 
 /* Write one control message (lock held). 0 or -ENOMEM (ring full) / -EIO (the peer's read index is corrupt). */
@@ -297,7 +269,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		if (h < 0)
 			return; /* retried when blocks come back */
 		uint8_t *blk = tx_block(d, (uint32_t)h);
-		put_le32(blk, nlen);
+		ampl_put_le32(blk, nlen);
 		ampl_memcpy(blk + IPC_MULTI_BUF_HDR, e->cfg->name, nlen);
 		ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + nlen);
 		if (ctrl_locked(d, IPC_MULTI_MSG_BOUND, (uint8_t)i, (uint32_t)h)) {
@@ -315,7 +287,7 @@ static const char *rx_name(struct ipc_multi_data *d, uint32_t b, char *out)
 	uint8_t *blk = rx_block(d, b);
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
-	uint32_t len = get_le32(blk);
+	uint32_t len = ampl_get_le32(blk);
 	if (len < 2u || len > span || len > IPC_MULTI_NAME_MAX)
 		return NULL;
 	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
@@ -326,15 +298,6 @@ static const char *rx_name(struct ipc_multi_data *d, uint32_t b, char *out)
 			return i ? out : NULL;
 	}
 	return NULL; /* not NUL-terminated within its length */
-}
-
-static bool name_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
 }
 
 /* Follower: bind slot @i to wire address @addr whose name is in rx block @b (lock held). */
@@ -380,8 +343,8 @@ static int tx_restart_locked(struct ipc_multi_data *d)
 	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
 	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
 	hello[6] = IPC_MULTI_WIRE_VERSION;
-	put_le32(hello + 8, d->txl.block_size);
-	put_le32(hello + 12, d->txl.block_count);
+	ampl_put_le32(hello + 8, d->txl.block_size);
+	ampl_put_le32(hello + 12, d->txl.block_count);
 	int r = -EIO;
 	/* An empty ring takes HELLO, unless a reader still finishing a read of the previous session stored its old
 	 * rd_idx right after the reset: that happens once, so a second reset is enough. */
@@ -511,12 +474,12 @@ static void peer_offline(struct ipc_multi_data *d)
 
 static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 {
-	if (n < (int)IPC_MULTI_HELLO_LEN || !bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
+	if (n < (int)IPC_MULTI_HELLO_LEN || !ampl_bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
 		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored");
 		return;
 	}
-	uint32_t bs = get_le32(m + 8), cnt = get_le32(m + 12);
+	uint32_t bs = ampl_get_le32(m + 8), cnt = ampl_get_le32(m + 12);
 	struct ipc_multi_layout lo;
 	if (ipc_multi_layout(&lo, d->cfg->rx_size, d->cfg->dcache_alignment, bs, cnt)) {
 		inst_error(d, "ipc_multi: the peer's block geometry does not fit the rx region: not connecting");
@@ -577,7 +540,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	struct ipc_multi_ept *hit = NULL;
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
-		if (e->used && e->addr == NO_ADDR && !e->binding && name_eq(e->cfg->name, name)) {
+		if (e->used && e->addr == NO_ADDR && !e->binding && ampl_str_eq(e->cfg->name, name)) {
 			follower_bind_locked(d, i, addr, b);
 			hit = e;
 			break;
@@ -696,7 +659,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	}
 	uint8_t *blk = rx_block(d, b);
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
-	uint32_t len = get_le32(blk);
+	uint32_t len = ampl_get_le32(blk);
 	uint32_t span = (d->rxl.block_count - b) * d->rxl.block_size - IPC_MULTI_BUF_HDR;
 	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	if (!e || len == 0 || len > span) {
@@ -802,22 +765,31 @@ static void process(struct ipc_multi_data *d)
 	}
 }
 
-static void on_doorbell(struct mbox_client *cl, void *mssg)
+/* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
+__attribute__((noinline)) static void on_rx(struct ipc_multi_data *d, int ev)
 {
-	struct ipc_multi_data *d = AMPL_CONTAINER_OF(cl, struct ipc_multi_data, cl_rx);
-	if (mssg == ICMSG_PEER_OFFLINE || mssg == ICMSG_PEER_ONLINE)
-		atomic_store(&d->armed, false); /* a doorbell queued meanwhile was dropped, not submitted */
-	if (mssg == ICMSG_PEER_OFFLINE) {
+	if (ev == 0) {
 		peer_offline(d);
 		return;
 	}
-	if (mssg == ICMSG_PEER_ONLINE && atomic_load(&d->state) != IPC_MULTI_OFF) {
+	if (ev > 0 && atomic_load(&d->state) != IPC_MULTI_OFF) {
 		/* Show the peer our handshake word (it may have missed our doorbells while it was away). */
 		unsigned key = ampl_spin_lock(&d->lock);
 		ring_locked(d);
 		ampl_spin_unlock(&d->lock, key);
 	}
 	process(d);
+}
+
+static void on_doorbell(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	on_rx(AMPL_CONTAINER_OF(cl, struct ipc_multi_data, link.cl_rx), -1);
+}
+
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct ipc_multi_data, link), online);
 }
 
 /* ---- backend operations ---- */
@@ -853,7 +825,6 @@ static int open_instance(const struct device *instance)
 	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
 	d->rx_cur = -1;
 	atomic_flag_clear(&d->lock);
-	atomic_store(&d->armed, false);
 	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->tx_state[b] = B_FREE;
 	link_down_locked(d); /* the rest of the state: nothing bound, in flight or received (state stays OFF) */
@@ -879,33 +850,17 @@ static int open_instance(const struct device *instance)
 	(void)tx_restart_locked(d);
 	atomic_store(&d->state, IPC_MULTI_BONDING);
 
-	int err;
-	/* No tx_done callback (as icmsg.c): with one, the framework wakes its TX-done poll thread for every doorbell.
-	 * A doorbell dropped while the peer goes offline leaves `armed` set; the transport's offline or online event
-	 * clears it. */
-	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
-	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = mbox_client_get_channel(&d->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
-	if (!tx)
-		goto fail;
+	int err = ampl_ipc_link_open(&d->link, &d->lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
+	if (err) {
+		atomic_store(&d->state, IPC_MULTI_OFF);
+		hs_write(d, SID_NONE, SID_NONE); /* as closed */
+		return err;
+	}
 	unsigned key = ampl_spin_lock(&d->lock);
-	d->tx_chan = tx;
-	ampl_spin_unlock(&d->lock, key);
-	d->rx_chan = mbox_client_get_channel(&d->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
-	if (!d->rx_chan)
-		goto fail;
-	key = ampl_spin_lock(&d->lock);
 	ring_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 	return 0;
-fail:
-	atomic_store(&d->state, IPC_MULTI_OFF);
-	hs_write(d, SID_NONE, SID_NONE); /* as closed */
-	if (d->tx_chan) {
-		mbox_free_channel(d->tx_chan);
-		d->tx_chan = NULL;
-	}
-	return err ? err : -EIO;
 }
 
 static int close_instance(const struct device *instance)
@@ -922,26 +877,18 @@ static int close_instance(const struct device *instance)
 	unsigned key = ampl_spin_lock(&d->lock);
 	atomic_store(&d->state, IPC_MULTI_OFF);
 	ampl_spin_unlock(&d->lock, key);
-	if (d->rx_chan)
-		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
-	d->rx_chan = NULL;
+	ampl_ipc_link_stop(&d->link); /* waits for a running RX callback */
 	/* Tell the peer: (0, 0) and a doorbell. It takes its link down and waits for our next open. */
 	hs_write(d, SID_NONE, SID_NONE);
 	key = ampl_spin_lock(&d->lock);
 	ring_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
-	while ((atomic_load(&d->armed) || mbox_client_tx_busy(d->tx_chan)) && ampl_os_uptime_us() < end)
-		ampl_cpu_relax();
+	ampl_ipc_link_close(&d->link, &d->lock, CLOSE_DRAIN_US);
 	key = ampl_spin_lock(&d->lock);
-	struct mbox_chan *tx = d->tx_chan;
-	d->tx_chan = NULL;
 	link_down_locked(d); /* nothing of this session survives into the next open */
 	d->remote_sid = SID_NONE;
 	ampl_spin_unlock(&d->lock, key);
-	if (tx)
-		mbox_free_channel(tx);
 	return 0;
 }
 
@@ -966,7 +913,7 @@ static void follower_take_waiting(struct ipc_multi_data *d, struct ipc_multi_ept
 				continue;
 			char nbuf[IPC_MULTI_NAME_MAX];
 			const char *n = rx_name(d, (uint32_t)b, nbuf);
-			if (n && name_eq(n, e->cfg->name)) {
+			if (n && ampl_str_eq(n, e->cfg->name)) {
 				a = (int)i;
 				break;
 			}
@@ -1019,7 +966,7 @@ static int register_ept(const struct device *instance, void **token, const struc
 	int ret = -EBUSY; /* the table is full */
 	unsigned key = ampl_spin_lock(&d->lock);
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		if (d->ept[i].used && name_eq(d->ept[i].cfg->name, cfg->name)) {
+		if (d->ept[i].used && ampl_str_eq(d->ept[i].cfg->name, cfg->name)) {
 			ret = -EALREADY; /* one endpoint per name */
 			break;
 		}
@@ -1125,7 +1072,7 @@ static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t 
 static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, uint8_t addr)
 {
 	uint8_t *blk = tx_block(d, h);
-	put_le32(blk, len);
+	ampl_put_le32(blk, len);
 	ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + len);
 	int r = ctrl_locked(d, IPC_MULTI_MSG_DATA, addr, h);
 	if (r)

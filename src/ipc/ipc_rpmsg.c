@@ -8,7 +8,6 @@
  * a bound() decided before a link down cannot run after that link down's unbound(), nor a received() before the
  * bound() of its binding.
  */
-#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE: the transport's hotplug events */
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/mailbox_controller.h>
 
@@ -54,20 +53,13 @@ struct rpmsg_device *ipc_rpmsg_device(const struct device *instance)
 
 /* ---- doorbells ---- */
 
-static void on_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	(void)mssg;
-	atomic_store(&AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, cl_tx)->armed, false);
-}
-
 /* The RPMsg device's notify hook: ring the peer (any notify id: the peer processes everything on a doorbell). */
 static void ring(void *priv, uint32_t notifyid)
 {
 	(void)notifyid;
 	struct ipc_rpmsg_data *d = priv;
 	unsigned key = ampl_spin_lock(&d->tx_lock);
-	if (d->tx_chan)
-		(void)mbox_ring_doorbell(d->tx_chan, &d->armed);
+	(void)ampl_ipc_link_ring(&d->link);
 	ampl_spin_unlock(&d->tx_lock, key);
 }
 
@@ -193,28 +185,28 @@ static void run_passes(struct ipc_rpmsg_data *d)
 
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
-	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, cl_rx);
+	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, link.cl_rx);
+	(void)mssg;
 	if (!atomic_load(&d->open))
 		return; /* the open path polls once after init: nothing is lost */
-	if (mssg == ICMSG_PEER_OFFLINE)
+	run_passes(d);
+}
+
+/* The transport saw the peer go offline (peer_lost at the next round) or come back (ring it). */
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct ipc_rpmsg_data, link);
+	if (!atomic_load(&d->open))
+		return;
+	if (!online)
 		atomic_store(&d->lost_due, true);
-	else if (mssg == ICMSG_PEER_ONLINE)
+	else
 		ring(d, RPMSG_NOTIFYID_VDEV);
 	run_passes(d);
 }
 
 /* ---- instance ---- */
 
-
-static void free_tx_chan(struct ipc_rpmsg_data *d)
-{
-	unsigned key = ampl_spin_lock(&d->tx_lock);
-	struct mbox_chan *tx = d->tx_chan;
-	d->tx_chan = NULL;
-	ampl_spin_unlock(&d->tx_lock, key);
-	if (tx)
-		mbox_free_channel(tx);
-}
 
 static int open_instance(const struct device *instance)
 {
@@ -231,7 +223,6 @@ static int open_instance(const struct device *instance)
 	ampl_memset(d->ns_table, 0, sizeof(d->ns_table));
 	atomic_flag_clear(&d->lock);
 	atomic_flag_clear(&d->tx_lock);
-	atomic_store(&d->armed, false);
 	atomic_store(&d->pass_busy, false);
 	atomic_store(&d->pass_due, false);
 	atomic_store(&d->lost_due, false);
@@ -252,25 +243,13 @@ static int open_instance(const struct device *instance)
 		.ns_table_len = IPC_RPMSG_NS_TABLE,
 		.priv = d,
 	};
-	int err;
-	d->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
-	d->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
-	struct mbox_chan *tx = mbox_client_get_channel(&d->cl_tx, cfg->mbox_node, cfg->tx_chan, "tx", &err);
-	if (!tx)
-		return err ? err : -EIO;
-	unsigned key = ampl_spin_lock(&d->tx_lock);
-	d->tx_chan = tx;
-	ampl_spin_unlock(&d->tx_lock, key);
-	d->rx_chan = mbox_client_get_channel(&d->cl_rx, cfg->mbox_node, cfg->rx_chan, "rx", &err);
-	if (!d->rx_chan) {
-		free_tx_chan(d);
-		return err ? err : -EIO;
-	}
-	int r = rpmsg_virtio_init(&d->rdev, &d->vcfg);
-	if (r) {
-		mbox_free_channel(d->rx_chan);
-		d->rx_chan = NULL;
-		free_tx_chan(d);
+	int err = ampl_ipc_link_open(&d->link, &d->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				     on_link_state);
+	if (err)
+		return err;
+	if (rpmsg_virtio_init(&d->rdev, &d->vcfg)) {
+		ampl_ipc_link_stop(&d->link);
+		ampl_ipc_link_close(&d->link, &d->tx_lock, 0);
 		return -EINVAL; /* the region cannot hold the layout */
 	}
 	atomic_store(&d->open, 1);
@@ -289,15 +268,10 @@ static int close_instance(const struct device *instance)
 		if (atomic_load(&d->ept[i].used))
 			return -EBUSY;
 	atomic_store(&d->open, 0);
-	if (d->rx_chan)
-		mbox_free_channel(d->rx_chan); /* waits for a running RX callback */
-	d->rx_chan = NULL;
+	ampl_ipc_link_stop(&d->link); /* waits for a running RX callback */
 	rpmsg_virtio_deinit(&d->rdev); /* tells the peer, and rings it */
 	/* Let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	uint64_t end = ampl_os_uptime_us() + CLOSE_DRAIN_US;
-	while ((atomic_load(&d->armed) || mbox_client_tx_busy(d->tx_chan)) && ampl_os_uptime_us() < end)
-		ampl_cpu_relax();
-	free_tx_chan(d);
+	ampl_ipc_link_close(&d->link, &d->tx_lock, CLOSE_DRAIN_US);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  *     and release ordering, plus the explicit barriers the protocol needs for the cache maintenance.
  */
 #include <amplink/cache.h>
+#include <amplink/bytes.h>
 #include <amplink/ipc/pbuf.h>
 
 enum {
@@ -20,17 +21,7 @@ enum {
 	ROLE_READER = 0x52, /* 'R' */
 };
 
-/* The wire stores indices and the handshake word little-endian. */
-static inline uint32_t le32_to_host(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-#define host_to_le32(v) le32_to_host(v)
-
+/* The wire stores indices and the handshake word little-endian (ampl_le32()). */
 static inline uint32_t *word_at(const struct pbuf_cfg *cfg, uint32_t off)
 {
 	return (uint32_t *)(void *)((uint8_t *)cfg->mem + off);
@@ -47,13 +38,13 @@ static inline uint8_t *data_at(const struct pbuf_cfg *cfg)
  */
 static inline uint32_t idx_load(const uint32_t *p)
 {
-	return le32_to_host(__atomic_load_n(p, __ATOMIC_ACQUIRE));
+	return ampl_le32(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
 /* Release: our accesses before it (payload stores, or our copy-out) are visible before the new index is. */
 static inline void idx_store(uint32_t *p, uint32_t v)
 {
-	__atomic_store_n(p, host_to_le32(v), __ATOMIC_RELEASE);
+	__atomic_store_n(p, ampl_le32(v), __ATOMIC_RELEASE);
 }
 
 /* Bytes in [rd, wr) going round the ring. Both are validated: 4-aligned and below len. */

@@ -54,7 +54,7 @@ extern const char rpmsg_err_vq0[], rpmsg_err_vq1[];
  */
 static inline void rsc_put32_rel(uint8_t *p, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)(void *)p, vio_le32(v), __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)p, ampl_le32(v), __ATOMIC_RELEASE);
 	ampl_cache_clean(p, 4);
 }
 
@@ -67,7 +67,7 @@ static inline void rsc_put8_rel(uint8_t *p, uint8_t v)
 static inline uint32_t rsc_get32_acq(uint8_t *p)
 {
 	ampl_cache_invalidate(p, 4);
-	return vio_le32(__atomic_load_n((uint32_t *)(void *)p, __ATOMIC_ACQUIRE));
+	return ampl_le32(__atomic_load_n((uint32_t *)(void *)p, __ATOMIC_ACQUIRE));
 }
 
 static inline uint8_t rsc_get8_acq(uint8_t *p)

@@ -46,13 +46,13 @@ bool vq_is_set(const struct virtqueue *vq, uint32_t id)
 static uint16_t load_idx(uint8_t *p)
 {
 	ampl_cache_invalidate(p, 2);
-	return vio_le16(__atomic_load_n((uint16_t *)(void *)p, __ATOMIC_ACQUIRE));
+	return ampl_le16(__atomic_load_n((uint16_t *)(void *)p, __ATOMIC_ACQUIRE));
 }
 
 /* Our index: release store (everything written before it, entries and buffers, is visible first), then clean. */
 static void store_idx(uint8_t *p, uint16_t v)
 {
-	__atomic_store_n((uint16_t *)(void *)p, vio_le16(v), __ATOMIC_RELEASE);
+	__atomic_store_n((uint16_t *)(void *)p, ampl_le16(v), __ATOMIC_RELEASE);
 	ampl_cache_clean(p, 2);
 }
 

@@ -119,7 +119,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		return ret;
 	}
 	ag->chans[remote->bit] = c;
-	atomic_store(&c->off_seen, (int)sim_chan_hotplug(ag, c));
+	(void)sim_chan_hotplug(ag, c);
 	return 0;
 }
 
@@ -572,10 +572,7 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
 	if (ret)
 		return ret;
-	ret = ipc_icmsg_make(ag, dt, idx, mc, dev);
-	if (!ret)
-		atomic_store(&sc->icmsg, true);
-	return ret;
+	return ipc_icmsg_make(ag, dt, idx, mc, dev);
 }
 
 /* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
@@ -674,7 +671,6 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, m);
 	if (ret)
 		return ret;
-	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
 	ag->multis[idx] = m;
 	*dev = &m->dev;
 	return 0;
@@ -706,7 +702,6 @@ static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg 
 	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
 	if (ret)
 		return ret;
-	atomic_store(&sc->icmsg, true); /* hotplug events reach it as ICMSG_PEER_OFFLINE / ONLINE */
 	ag->rpmsgs[idx] = m;
 	*dev = &m->dev;
 	return 0;

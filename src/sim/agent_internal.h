@@ -27,8 +27,6 @@ struct sim_chan {
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
-	atomic_bool icmsg;    /* an IPC instance uses this destination: tell it about hotplug */
-	_Atomic int off_seen; /* the offline state last applied to the channels */
 };
 
 /* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */

@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE */
 
 #define SPINS_BEFORE_YIELD 64 /* polling thread: checks of the counter between two sched_yield() */
 #define IDLE_BEFORE_SOCKET_CHECK 256u /* polling: empty checks of the counter between two looks at the socket */
@@ -85,7 +84,7 @@ static int firmware_lost(struct ampl_emu_link *l)
 {
 	mbox_chan_set_offline(&l->chans[0], -ESHUTDOWN);
 	if (!atomic_exchange(&l->lost, true))
-		mbox_chan_received_data(&l->chans[1], ICMSG_PEER_OFFLINE);
+		mbox_chan_set_offline(&l->chans[1], -ESHUTDOWN); /* the rx client's link_state: offline */
 	return -EPIPE;
 }
 
@@ -244,7 +243,7 @@ int ampl_emu_link_restart(struct ampl_emu_link *l, const struct ampl_emu_qemu_co
 	l->idle = 0;
 	atomic_store(&l->lost, false);
 	mbox_chan_set_offline(&l->chans[0], 0);
-	mbox_chan_received_data(&l->chans[1], ICMSG_PEER_ONLINE);
+	mbox_chan_set_offline(&l->chans[1], 0); /* the rx client's link_state: online */
 	return thread ? start_thread(l) : 0;
 }
 

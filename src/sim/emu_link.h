@@ -22,10 +22,10 @@
  *
  * The firmware's death (QEMU exits or is killed: its end of the serial socket closes) is a transport event, as a
  * processor going offline is on the virtual SoC: the link marks the tx channel offline (sends fail with
- * -ESHUTDOWN) and delivers ICMSG_PEER_OFFLINE on the rx channel (<amplink/ipc/icmsg.h>), once. Interrupt mode
+ * -ESHUTDOWN) and the rx channel offline, once, which tells the rx client (its link_state). Interrupt mode
  * sees the socket close in its receive thread; polling mode checks the socket whenever the counter has not moved
  * for a while (the receive thread, or ampl_emu_link_poll()). ampl_emu_link_restart() starts the firmware again on
- * the same window and delivers ICMSG_PEER_ONLINE, so that ICMsg in session mode, the multi-endpoint backend and
+ * the same window and marks both channels online again (link_state: online), so that ICMsg in session mode, the multi-endpoint backend and
  * RPMsg rebind as they do when a process of the virtual SoC is restarted.
  *
  * Contexts: everything here is thread context. The rx channel's callback runs on the link's receive thread, or
@@ -144,7 +144,7 @@ struct ampl_emu_link {
 	pthread_t thread;
 	int stop_pipe[2];
 	atomic_bool stopping;
-	atomic_bool lost;    /* ICMSG_PEER_OFFLINE delivered: the firmware is gone until ampl_emu_link_restart() */
+	atomic_bool lost;    /* the channels went offline: the firmware is gone until ampl_emu_link_restart() */
 	unsigned idle;       /* polling: checks of the counter that found nothing since the socket was last looked at */
 	atomic_uint rings_in, rings_out, rings_merged;
 };
@@ -162,15 +162,15 @@ int ampl_emu_link_start(struct ampl_emu_link *l, const char *node, struct ampl_e
  * ampl_emu_link_poll() - deliver one doorbell on the rx channel if the firmware rang since the last call (reads
  * the socket without blocking in interrupt mode). Only without a receive thread.
  * Return: 1 (delivered); 0 (nothing); -EINVAL (a receive thread owns the link); -EPIPE (the socket closed: QEMU
- * is gone; ICMSG_PEER_OFFLINE was delivered on the rx channel the first time). Context: thread.
+ * is gone; the rx client was told, through its link_state, the first time). Context: thread.
  */
 int ampl_emu_link_poll(struct ampl_emu_link *l);
 
 /**
  * ampl_emu_link_restart() - restart the firmware under the link (ampl_emu_qemu_restart() with @cfg, killing QEMU
- * if it still runs) while its consumers stay open: stops the receive thread, delivers ICMSG_PEER_OFFLINE if the
- * link had not seen the firmware die yet, restarts QEMU, marks the tx channel online, delivers ICMSG_PEER_ONLINE
- * (in the caller's context, before the receive thread runs again), restarts the receive thread.
+ * if it still runs) while its consumers stay open: stops the receive thread, marks the channels offline if the
+ * link had not seen the firmware die yet, restarts QEMU, marks the tx then the rx channel online (the rx client's
+ * link_state runs in the caller's context, before the receive thread runs again), restarts the receive thread.
  * Return: 0; ampl_emu_qemu_restart()'s error (the link stays offline; stop it and kill the emulator). Context:
  * thread, never from the rx channel's callback.
  */

@@ -1,3 +1,4 @@
+#include <amplink/bytes.h>
 #include <amplink/soc_profile.h>
 
 /* ZynqMP: TF-A zynqmp_ipi_table; buffer slots from PMU-FW pm_ipi_buffer.h (RPU0 0, RPU1 1, APU 2, PL0..3 3..6,
@@ -77,24 +78,13 @@ const struct ampl_soc_profile ampl_soc_imx = {
 	.dt_addresses_strict = false,
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return false;
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 const struct ampl_soc_profile *ampl_soc_profile_find(const char *name)
 {
-	if (name_eq(name, ampl_soc_zynqmp.name))
+	if (ampl_str_eq(name, ampl_soc_zynqmp.name))
 		return &ampl_soc_zynqmp;
-	if (name_eq(name, ampl_soc_versal.name))
+	if (ampl_str_eq(name, ampl_soc_versal.name))
 		return &ampl_soc_versal;
-	if (name_eq(name, ampl_soc_imx.name))
+	if (ampl_str_eq(name, ampl_soc_imx.name))
 		return &ampl_soc_imx;
 	return NULL;
 }
@@ -102,7 +92,7 @@ const struct ampl_soc_profile *ampl_soc_profile_find(const char *name)
 const struct ampl_ipi_agent *ampl_soc_agent_by_name(const struct ampl_soc_profile *p, const char *name)
 {
 	for (unsigned i = 0; p && i < p->num_agents; i++)
-		if (name_eq(p->agents[i].name, name) || name_eq(p->agents[i].alias, name))
+		if (ampl_str_eq(p->agents[i].name, name) || ampl_str_eq(p->agents[i].alias, name))
 			return &p->agents[i];
 	return NULL;
 }

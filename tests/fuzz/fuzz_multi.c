@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <amplink/ipc/icmsg.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
@@ -510,7 +509,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 			break;
 		}
 		case 8: /* the transport: the peer went offline, or came back */
-			mbox_chan_received_data(&chans[1], (op & 0x80u) ? ICMSG_PEER_ONLINE : ICMSG_PEER_OFFLINE);
+			mbox_chan_set_offline(&chans[1], (op & 0x80u) ? 0 : -ESHUTDOWN); /* link_state, on a change */
 			break;
 		case 9: { /* register an endpoint */
 			struct fept *e = &epts[take(&in) % NEPT];

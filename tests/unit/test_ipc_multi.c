@@ -614,7 +614,7 @@ static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
 	struct ipc_multi_data *d = dev->data;
 	unsigned key = ampl_spin_lock(&d->lock);
 	assert_true(pbuf_write(&d->tx, msg, len) > 0);
-	(void)mbox_send_message(d->tx_chan, NULL); /* the framework starts the TX ticker if the ring is queued */
+	(void)mbox_send_message(d->link.tx, NULL); /* the framework starts the TX ticker if the ring is queued */
 	ampl_spin_unlock(&d->lock, key);
 }
 
@@ -1157,7 +1157,7 @@ static void test_restart_reclaims_blocks(void **state)
 }
 
 /*
- * The transport's events (ICMSG_PEER_OFFLINE / ONLINE on the rx channel, sent by the virtual SoC's hotplug):
+ * The transport's link state (the rx channel's link_state, set by the virtual SoC's hotplug):
  * RPU1 goes offline: both sides take the link down (unbound(), sends -EBUSY, blocks back); back online: both
  * bind again and traffic flows.
  */
@@ -1189,8 +1189,7 @@ static void test_peer_offline_online(void **state)
 	if (!seen) {
 		assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu1, true), 0);
 		env_down(&e);
-		printf("  SKIPPED: the virtual SoC does not deliver ICMSG_PEER_OFFLINE to amplink,ipc-multi instances "
-		       "(src/sim/agent.c marks only ICMsg destinations)\n");
+		printf("  SKIPPED: the virtual SoC did not report RPU1 offline to the amplink,ipc-multi instance\n");
 		skip();
 	}
 	assert_true(wait_for(&r.unbound, 1));

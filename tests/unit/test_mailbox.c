@@ -306,6 +306,71 @@ static void test_queue_tokens(void **state)
 	mbox_controller_unregister(&l.ctrl);
 }
 
+/*
+ * The link state: mbox_chan_set_offline() tells the channel's client once per change (offline, then online again),
+ * after the queued messages were reported; a client without link_state and a channel without a client are fine.
+ */
+struct state_rec {
+	struct rec r;
+	int changes;
+	bool online[8];
+	int ndone_at_change[8];
+};
+
+static void rec_state(struct mbox_client *cl, bool online)
+{
+	struct state_rec *s = (struct state_rec *)cl;
+	if (s->changes < 8) {
+		s->online[s->changes] = online;
+		s->ndone_at_change[s->changes] = atomic_load(&s->r.ndone);
+	}
+	s->changes++;
+}
+
+static void test_link_state(void **state)
+{
+	(void)state;
+	struct loop l;
+	loop_init(&l, "t-loop", true, false);
+	struct state_rec tx, rx;
+	memset(&tx, 0, sizeof(tx));
+	memset(&rx, 0, sizeof(rx));
+	rec_init(&tx.r, &consumer);
+	rec_init(&rx.r, &consumer);
+	tx.r.cl.link_state = rec_state;
+	rx.r.cl.link_state = rec_state;
+	struct mbox_chan *t = mbox_request_channel(&tx.r.cl, 0), *r = mbox_request_channel(&rx.r.cl, 1);
+	int msgs[3];
+	for (int i = 0; i < 3; i++)
+		assert_true(mbox_send_message(t, &msgs[i]) >= 0);
+	mbox_chan_set_offline(t, -ESHUTDOWN);
+	assert_int_equal(tx.changes, 1);
+	assert_false(tx.online[0]);
+	assert_int_equal(tx.ndone_at_change[0], 3); /* the messages failed first (no last_tx_result) */
+	assert_int_equal(rx.changes, 0);            /* only the channel's own client */
+	mbox_chan_set_offline(t, -ESHUTDOWN);       /* no change: no call */
+	mbox_chan_set_offline(t, -ENODEV);          /* still offline: no call */
+	assert_int_equal(tx.changes, 1);
+	mbox_chan_set_offline(r, -ESHUTDOWN);
+	mbox_chan_set_offline(r, 0);
+	mbox_chan_set_offline(r, 0);
+	assert_int_equal(rx.changes, 2);
+	assert_false(rx.online[0]);
+	assert_true(rx.online[1]);
+	mbox_chan_set_offline(t, 0);
+	assert_int_equal(tx.changes, 2);
+	assert_true(tx.online[1]);
+	assert_true(loop_consume(&l, 0)); /* the wire still held one */
+	mbox_free_channel(t);
+	mbox_free_channel(r);
+	/* No client: the state is kept, nobody is called. */
+	mbox_chan_set_offline(&l.chans[0], -ESHUTDOWN);
+	mbox_chan_set_offline(&l.chans[0], 0);
+	assert_int_equal(tx.changes, 2);
+	mbox_chan_set_offline(NULL, -ESHUTDOWN);
+	mbox_controller_unregister(&l.ctrl);
+}
+
 static void test_free_reports_queued(void **state)
 {
 	(void)state;
@@ -770,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_register_checks),
 		cmocka_unit_test(test_request_codes),
 		cmocka_unit_test(test_queue_tokens),
+		cmocka_unit_test(test_link_state),
 		cmocka_unit_test(test_free_reports_queued),
 		cmocka_unit_test(test_tx_block),
 		cmocka_unit_test(test_poll_and_ack_modes),

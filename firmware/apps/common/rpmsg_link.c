@@ -1,8 +1,6 @@
 /* An RPMsg device on two doorbell channels (rpmsg_link.h). */
 #include "rpmsg_link.h"
 
-#include <amplink/ipc/icmsg.h> /* ICMSG_PEER_OFFLINE / ICMSG_PEER_ONLINE */
-
 #define STOP_DRAIN_US 20000u
 
 static void on_tx_prepare(struct mbox_client *cl, void *mssg)
@@ -22,14 +20,23 @@ static void ring(void *priv, uint32_t notifyid)
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	struct rpmsg_link *l = AMPL_CONTAINER_OF(cl, struct rpmsg_link, cl_rx);
+	(void)mssg;
 	if (!atomic_load(&l->open))
 		return; /* the start path runs a pass after it set `open` */
-	if (mssg == ICMSG_PEER_OFFLINE) {
+	rpmsg_virtio_notified(&l->rdev);
+}
+
+/* The transport's link state (the rx channel's link_state): offline takes the device down, online rings the peer. */
+static void on_link_state(struct mbox_client *cl, bool online)
+{
+	struct rpmsg_link *l = AMPL_CONTAINER_OF(cl, struct rpmsg_link, cl_rx);
+	if (!atomic_load(&l->open))
+		return;
+	if (!online) {
 		rpmsg_virtio_peer_lost(&l->rdev);
 		return;
 	}
-	if (mssg == ICMSG_PEER_ONLINE)
-		ring(l, RPMSG_NOTIFYID_VDEV);
+	ring(l, RPMSG_NOTIFYID_VDEV);
 	rpmsg_virtio_notified(&l->rdev);
 }
 
@@ -44,7 +51,7 @@ int rpmsg_link_start(struct rpmsg_link *l, struct mbox_chan *tx, struct mbox_cha
 	l->vcfg.notify = ring;
 	l->vcfg.notify_priv = l;
 	l->cl_tx = (struct mbox_client){ .tx_prepare = on_tx_prepare };
-	l->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell };
+	l->cl_rx = (struct mbox_client){ .rx_callback = on_doorbell, .link_state = on_link_state };
 	int r = mbox_bind_client(tx, &l->cl_tx);
 	if (r)
 		return r;

@@ -1,9 +1,10 @@
 /*
  * An RPMsg device (<amplink/ipc/rpmsg.h>, OpenAMP's API) on a pair of mailbox-framework channels used as doorbells:
  * the device's notify hook rings the tx channel, a doorbell on the rx channel runs rpmsg_virtio_notified(). The
- * transport events of the rx channel (<amplink/ipc/icmsg.h>) are followed: ICMSG_PEER_OFFLINE takes the link down
- * (rpmsg_virtio_peer_lost(): every learnt binding unbound, the host then waits for the remote's new session) and
- * ICMSG_PEER_ONLINE rings the peer. Portable: the firmware (remote) and its Linux host test (host) both use it.
+ * rx channel's link state (link_state, <amplink/mailbox_client.h>) is followed: the peer going offline takes the
+ * link down (rpmsg_virtio_peer_lost(): every learnt binding unbound, the host then waits for the remote's new
+ * session) and coming back online rings the peer. Portable: the firmware (remote) and its Linux host test (host)
+ * both use it.
  *
  * Contexts: start and stop in thread context; the device's callbacks run in the rx channel's context.
  */

@@ -36,9 +36,9 @@
  * peer id resets our tx ring and is acknowledged; once our id is acknowledged we are bound. close writes (0, 0);
  * the peer then sees unbound() and its sends answer -EBUSY until we open again (which rebinds both sides). A peer
  * that cannot close (its processor went offline, its process was killed) is detected by the transport instead
- * (ICMSG_PEER_OFFLINE below): the same unbound() and -EBUSY, and the restarted peer's open rebinds both sides. The
- * size extension is not carried in this mode (Zephyr's handshake has no room for it): the peer is assumed to take
- * peer_rx_max_default bytes (devicetree: amplink,peer-max-packet).
+ * (the rx channel's link state, below): the same unbound() and -EBUSY, and the restarted peer's open rebinds both
+ * sides. The size extension is not carried in this mode (Zephyr's handshake has no room for it): the peer is
+ * assumed to take peer_rx_max_default bytes (devicetree: amplink,peer-max-packet).
  * "detect": session mode on our side, plus the classic bonding packet for a session-unaware peer (needs
  * dcache_alignment >= 8 so that both layouts put wr_idx at the same offset); whichever the peer answers decides.
  * That bonding packet always carries the size extension: a Zephyr peer in "detect" mode then sees no bare magic
@@ -47,7 +47,7 @@
  * Doorbells: a send rings the peer only when the peer may have stopped reading before the new packet
  * (pbuf_doorbell_needed(): it had consumed everything before it); a reader still draining earlier packets reads it
  * without one. A doorbell the mailbox refused, or a peer found offline, makes the next send ring regardless, and
- * ICMSG_PEER_ONLINE rings. A stream into a busy reader costs a doorbell per drain, not per packet.
+ * the peer coming back online rings. A stream into a busy reader costs a doorbell per drain, not per packet.
  *
  * Contexts
  *   icmsg_open/close      thread
@@ -65,6 +65,7 @@
 #ifndef AMPLINK_IPC_ICMSG_H
 #define AMPLINK_IPC_ICMSG_H
 
+#include <amplink/ipc/link.h>
 #include <amplink/ipc/pbuf.h>
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_client.h>
@@ -117,18 +118,16 @@ struct icmsg_config {
 	bool size_ext;
 };
 
-/**
- * Transport events: the message of an RX callback on the rx channel (mbox_chan_received_data()) from a transport
- * that learns that the far side became unreachable (the peer's or this processor went offline, or on the virtual
- * SoC the peer's process died) or reachable again. A doorbell's message is NULL (signalling mode), so they cannot be
- * mistaken for one. Session mode: ICMSG_PEER_OFFLINE ends the session as the peer's close would: the link goes
- * DISCONNECTED, unbound() runs if it was bound, sends answer -EBUSY, and this side starts a new session id so
- * that the peer, restarted or merely back online, rebinds with the usual handshake (ICMSG_PEER_ONLINE rings it);
- * what was in the rings is dropped, never delivered twice. Classic mode has no rebinding: both are ignored.
+/*
+ * Link state: a transport that learns that the far side became unreachable (the peer's or this processor went
+ * offline, or on the virtual SoC the peer's process died) or reachable again marks the channels with
+ * mbox_chan_set_offline(), and the framework calls the rx channel's link_state (<amplink/mailbox_client.h>; the
+ * link of <amplink/ipc/link.h> passes it on). Session mode: going offline ends the session as the peer's close
+ * would: the link goes DISCONNECTED, unbound() runs if it was bound, sends answer -EBUSY, and this side starts a new
+ * session id so that the peer, restarted or merely back online, rebinds with the usual handshake (coming back
+ * online rings it); what was in the rings is dropped, never delivered twice. Classic mode has no rebinding: going
+ * offline is ignored.
  */
-extern const char icmsg_evt_peer_offline[], icmsg_evt_peer_online[];
-#define ICMSG_PEER_OFFLINE ((void *)icmsg_evt_peer_offline)
-#define ICMSG_PEER_ONLINE ((void *)icmsg_evt_peer_online)
 
 /** Link states (icmsg_state()). */
 enum icmsg_state {
@@ -144,11 +143,9 @@ struct icmsg {
 	const struct ipc_service_cb *cb;
 	void *priv;
 	struct pbuf tx, rx;
-	struct mbox_client cl_tx, cl_rx;
-	struct mbox_chan *tx_chan, *rx_chan;
+	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	_Atomic int state;
 	atomic_flag tx_lock;   /* pbuf writer + doorbell */
-	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
 	bool bell_owed;        /* the last doorbell was refused, or a send without one found the peer offline: the
 				* next send rings whatever the ring holds (tx_lock) */
 	_Atomic uint32_t peer_max;

@@ -18,7 +18,7 @@
  *              the reader owns) and reads the peer's from its tx region, as ICMsg's session mode
  *              (<amplink/ipc/icmsg.h>). A side reads its rx ring only once the peer acknowledges its id, and
  *              takes a control message only if the peer's id is unchanged after reading it.
- *   link down  the peer closed (id 0), restarted (a new id) or went away (ICMSG_PEER_OFFLINE): every bound
+ *   link down  the peer closed (id 0), restarted (a new id) or went away (the link state): every bound
  *              endpoint gets unbound(), blocks in flight to the peer come back, held and received buffers are
  *              forgotten, and when the peer shows an id again both sides bind again by name, unaided.
  *
@@ -67,9 +67,9 @@
  *   before the binding takes effect: the peer learns of it, and received() or unbound() of it can run, only once
  *   bound() returned (if the initiator withdraws that BOUND meanwhile, unbound() follows there too).
  *   deregister_endpoint() waits for the endpoint's callbacks still running: none runs after it returned.
- *   Transport events arrive in the same context, as the message of an RX callback on the rx channel (a doorbell's
- *   is NULL): ICMSG_PEER_OFFLINE takes the link down as the peer's close would and starts a new session of ours,
- *   ICMSG_PEER_ONLINE rings the peer (<amplink/ipc/icmsg.h>).
+ *   The transport's link state arrives in the same context (the rx channel's link_state,
+ *   <amplink/mailbox_client.h>): the peer going offline takes the link down as the peer's close would and starts
+ *   a new session of ours; coming back online rings the peer.
  *   Callbacks must not block; they may send, get (K_NO_WAIT), hold and release; they must not deregister or close.
  *
  * Trust: everything read from shared memory (control messages, block indices, buffer lengths, names, the peer's
@@ -81,6 +81,7 @@
 #ifndef AMPLINK_IPC_IPC_MULTI_H
 #define AMPLINK_IPC_IPC_MULTI_H
 
+#include <amplink/ipc/link.h>
 #include <amplink/ipc/pbuf.h>
 #include <amplink/ipc_service_backend.h>
 #include <amplink/mailbox_client.h>
@@ -182,13 +183,11 @@ struct ipc_multi_data {
 	const struct ipc_multi_config *cfg;
 	struct pbuf tx, rx;
 	struct ipc_multi_layout txl, rxl; /* rxl from the peer's HELLO */
-	struct mbox_client cl_tx, cl_rx;
-	struct mbox_chan *tx_chan, *rx_chan;
+	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	_Atomic int state;
 	bool initiator;
 	atomic_flag lock;     /* control ring writer, block states, endpoint table */
 	atomic_flag reg_busy; /* register/deregister serialised */
-	atomic_bool armed;
 	_Atomic uint32_t free_seq; /* bumped whenever tx blocks are freed (waiters) */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */

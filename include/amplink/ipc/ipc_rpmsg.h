@@ -45,6 +45,7 @@
 #ifndef AMPLINK_IPC_IPC_RPMSG_H
 #define AMPLINK_IPC_IPC_RPMSG_H
 
+#include <amplink/ipc/link.h>
 #include <amplink/ipc/rpmsg.h>
 #include <amplink/ipc_service_backend.h>
 #include <amplink/mailbox_client.h>
@@ -99,11 +100,9 @@ struct ipc_rpmsg_data {
 	struct rpmsg_virtio_config vcfg;
 	struct rpmsg_ns_entry ns_table[IPC_RPMSG_NS_TABLE];
 	struct ipc_rpmsg_ept ept[IPC_RPMSG_MAX_EPT];
-	struct mbox_client cl_tx, cl_rx;
-	struct mbox_chan *tx_chan, *rx_chan;
+	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	atomic_flag lock;      /* endpoint table and the zero-copy records */
 	atomic_flag tx_lock;   /* the doorbell */
-	atomic_bool armed;     /* a doorbell is queued behind the one in flight and not submitted yet */
 	_Atomic int open;
 	atomic_bool pass_busy; /* a context runs the receive work (run_passes()) */
 	atomic_bool pass_due;  /* one more round of it was asked for */

@@ -36,6 +36,7 @@
 #ifndef AMPLINK_IPC_VIRTIO_H
 #define AMPLINK_IPC_VIRTIO_H
 
+#include <amplink/bytes.h>
 #include <amplink/port.h>
 
 /* ---- resource table (Linux include/linux/remoteproc.h, OpenAMP remoteproc.h) ---- */
@@ -227,33 +228,15 @@ static inline uint32_t vring_size(uint32_t num, uint32_t align)
 
 /* ---- little-endian single-copy accessors for shared memory ---- */
 
-static inline uint16_t vio_le16(uint16_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap16(v);
-#else
-	return v;
-#endif
-}
-
-static inline uint32_t vio_le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
 /* One relaxed load / store of a naturally aligned field (ordering comes from the callers' barriers). */
 static inline uint16_t vio_get16(const void *p)
 {
-	return vio_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+	return ampl_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
 }
 
 static inline uint32_t vio_get32(const void *p)
 {
-	return vio_le32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+	return ampl_le32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
 }
 
 static inline uint8_t vio_get8(const void *p)
@@ -263,12 +246,12 @@ static inline uint8_t vio_get8(const void *p)
 
 static inline void vio_put16(void *p, uint16_t v)
 {
-	__atomic_store_n((uint16_t *)p, vio_le16(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint16_t *)p, ampl_le16(v), __ATOMIC_RELAXED);
 }
 
 static inline void vio_put32(void *p, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)p, vio_le32(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)p, ampl_le32(v), __ATOMIC_RELAXED);
 }
 
 static inline void vio_put8(void *p, uint8_t v)

@@ -1,0 +1,123 @@
+/*
+ * The doorbell link of an IPC backend: the pair of mailbox channels ICMsg, the multi-endpoint backend and the
+ * RPMsg backend signal on (signalling mode: every message is NULL, a doorbell), in one place: requesting or binding
+ * the channels, ringing, the peer's link state, and the close sequence.
+ *
+ *   open   the tx channel ("tx" of the node's mboxes, or the one given), then the rx channel ("rx"); a backend
+ *          rings once it has published what the peer should see
+ *   ring   mbox_ring_doorbell(): a doorbell still in flight may already have been read past, so one is queued
+ *          behind it; one queued and not submitted yet covers every ring after it (`armed`, cleared by the tx
+ *          client's tx_prepare when the framework submits it)
+ *   state  the rx channel's link_state (<amplink/mailbox_client.h>): the controller saw the peer go offline or
+ *          come back. A doorbell queued then was dropped, not submitted: `armed` is cleared first.
+ *   stop   the rx channel is freed (no callback runs after it); the backend may still ring (its close message)
+ *   close  after stop: waits up to a bound for the last doorbell to be taken (a queued one would be cancelled),
+ *          then frees the tx channel
+ *
+ * Callbacks: the backend's doorbell and state handlers run in the rx channel's RX context (atomic), one at a time.
+ * The backend's own spinlock serialises ampl_ipc_link_ring() with open and close, which publish and withdraw the
+ * tx channel under it.
+ *
+ * The functions are inline: each firmware image links one backend, which gets them at the cost of the copy it used
+ * to carry (the size report, `make cross`, does not grow).
+ */
+#ifndef AMPLINK_IPC_LINK_H
+#define AMPLINK_IPC_LINK_H
+
+#include <amplink/mailbox_client.h>
+
+struct ampl_ipc_link {
+	struct mbox_client cl_tx, cl_rx;
+	struct mbox_chan *tx, *rx;
+	atomic_bool armed; /* a doorbell is queued behind the one in flight and not submitted yet */
+};
+
+static inline void ampl_ipc_link_on_tx_prepare(struct mbox_client *cl, void *mssg)
+{
+	(void)mssg;
+	atomic_store(&AMPL_CONTAINER_OF(cl, struct ampl_ipc_link, cl_tx)->armed, false);
+}
+
+/**
+ * ampl_ipc_link_state() - what the link does when the peer goes offline or comes back: a doorbell queued then was
+ * dropped, not submitted. The backend's link_state handler calls it first; returns the backend's link.
+ */
+static inline struct ampl_ipc_link *ampl_ipc_link_state(struct mbox_client *cl)
+{
+	struct ampl_ipc_link *l = AMPL_CONTAINER_OF(cl, struct ampl_ipc_link, cl_rx);
+	atomic_store(&l->armed, false);
+	return l;
+}
+
+/**
+ * ampl_ipc_link_close() - after ampl_ipc_link_stop(): wait up to @drain_us for the last doorbell to reach the peer
+ * (0: do not wait; a queued one would be cancelled), withdraw the tx channel under @lock (the backend's lock its
+ * rings run under) and free it. Context: thread.
+ */
+static inline void ampl_ipc_link_close(struct ampl_ipc_link *l, atomic_flag *lock, uint32_t drain_us)
+{
+	if (drain_us) {
+		uint64_t end = ampl_os_uptime_us() + drain_us;
+		while ((atomic_load(&l->armed) || mbox_client_tx_busy(l->tx)) && ampl_os_uptime_us() < end)
+			ampl_cpu_relax();
+	}
+	unsigned key = ampl_spin_lock(lock);
+	struct mbox_chan *tx = l->tx;
+	l->tx = NULL;
+	ampl_spin_unlock(lock, key);
+	if (tx)
+		mbox_free_channel(tx);
+}
+
+/** ampl_ipc_link_stop() - free the rx channel: no callback runs after it returns. Not from a callback.
+ * Context: thread. */
+static inline void ampl_ipc_link_stop(struct ampl_ipc_link *l)
+{
+	mbox_free_channel(l->rx); /* NULL: nothing */
+	l->rx = NULL;
+}
+
+/**
+ * ampl_ipc_link_open() - take the tx then the rx channel: @tx and @rx bound to the link, or else the entries named
+ * "tx" and "rx" of @node's mboxes; the tx channel is published under @lock. @doorbell and @state are the rx
+ * channel's rx_callback and link_state (the link is its client's container: AMPL_CONTAINER_OF(cl, struct
+ * ampl_ipc_link, cl_rx)); @state calls ampl_ipc_link_state() first. The link must be zeroed or closed.
+ * Return: 0; or what binding or requesting a channel answered (-EINVAL, -EBUSY, -EPROBE_DEFER, ...), nothing held
+ *         then. Context: thread.
+ */
+static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock, const struct mbox_consumer *node,
+				     struct mbox_chan *tx, struct mbox_chan *rx,
+				     void (*doorbell)(struct mbox_client *cl, void *mssg),
+				     void (*state)(struct mbox_client *cl, bool online))
+{
+	int err;
+	atomic_store(&l->armed, false);
+	/* No tx_done callback: with one, the framework wakes its TX-done poll thread for every doorbell (a system call
+	 * and a thread on a busy CPU per message). */
+	l->cl_tx = (struct mbox_client){ .tx_prepare = ampl_ipc_link_on_tx_prepare };
+	l->cl_rx = (struct mbox_client){ .rx_callback = doorbell, .link_state = state };
+	tx = mbox_client_get_channel(&l->cl_tx, node, tx, "tx", &err);
+	if (!tx)
+		return err;
+	unsigned key = ampl_spin_lock(lock);
+	l->tx = tx;
+	ampl_spin_unlock(lock, key);
+	l->rx = mbox_client_get_channel(&l->cl_rx, node, rx, "rx", &err);
+	if (!l->rx) {
+		mbox_free_channel(tx); /* a ring meanwhile finds it without a client: -EINVAL, ignored */
+		l->tx = NULL;
+	}
+	return err;
+}
+
+/**
+ * ampl_ipc_link_ring() - ring the peer (nothing once closed), under the lock given to open.
+ * Return: 0 (rung, covered by a queued doorbell, or no tx channel); or the error the mailbox refused it with
+ *         (-ESHUTDOWN: the peer is offline). Context: any.
+ */
+static inline int ampl_ipc_link_ring(struct ampl_ipc_link *l)
+{
+	return l->tx ? mbox_ring_doorbell(l->tx, &l->armed) : 0;
+}
+
+#endif /* AMPLINK_IPC_LINK_H */
