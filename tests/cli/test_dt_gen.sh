@@ -84,8 +84,9 @@ int main(void)
 	return 0;
 }
 EOF
-if cc -std=c11 -Wall -Werror -I"$src/include" -I"$tmp/map" "$tmp/map/main.c" "$tmp/map/board_gen.c" \
-	"$build/libamplink.a" -lfdt -lpthread -o "$tmp/map/main"; then
+# shellcheck disable=SC2086 # AMPL_SAN_FLAGS: the library's sanitizer flags, if any (word-split on purpose)
+if "${CC:-cc}" -std=c11 -Wall -Werror ${AMPL_SAN_FLAGS:-} -I"$src/include" -I"$tmp/map" "$tmp/map/main.c" \
+	"$tmp/map/board_gen.c" "$build/libamplink.a" -lfdt -lpthread -o "$tmp/map/main"; then
 	got=$("$tmp/map/main")
 	want="21048000 8000 0x21048000 0x21040000 512 0x21080000 3ed80000 3ed48000 ff990080"
 	[ "$got" = "$want" ] && ok || bad "--map: got '$got', want '$want'"
