@@ -27,6 +27,20 @@ _Noreturn void fw_app_fail(const char *name, const char *what, int err)
 	board_exit(ECHO_EXIT_INIT);
 }
 
+void fw_app_mbox_start(const char *name, struct emu_mbox *mb, const struct emu_mbox_config *cfg, uint32_t want_mode,
+		       const char *wrong_mode)
+{
+	int r = emu_mbox_init(mb, cfg);
+	if (r == -EPROTO) {
+		say(name, ": no mailbox area in the window (start me through the bridge)\n");
+		board_exit(ECHO_EXIT_NO_HOST);
+	}
+	if (r)
+		fw_app_fail(name, "mailbox start failed, errno", r);
+	if (emu_mbox_mode(mb, 0) != want_mode)
+		fw_app_fail(name, wrong_mode, -(int)emu_mbox_mode(mb, 0));
+}
+
 uint32_t fw_app_start(const char *name)
 {
 	board_init();

@@ -23,6 +23,7 @@
 #include "board.h"
 #include "echo.h"
 #include "emu_doorbell.h"
+#include "emu_mbox.h"
 
 /** The window's boot block, and the doorbell controller (node "/emu-doorbell"). */
 extern struct ampl_emu_boot *const fw_boot;
@@ -33,6 +34,15 @@ uint32_t fw_app_start(const char *name);
 
 /** fw_app_fail() - report "@name: @what, errno N" and exit with ECHO_EXIT_INIT. */
 _Noreturn void fw_app_fail(const char *name, const char *what, int err);
+
+/**
+ * fw_app_mbox_start() - start the bridged mailbox @mb (an image reached through the virtual SoC) and require its
+ * channel 0 (the APU) in @want_mode (AMPL_EMU_CHAN_*; otherwise @wrong_mode is reported with the mode found); on failure
+ * it exits: no mailbox area in the window (not started through the bridge) with ECHO_EXIT_NO_HOST, anything else
+ * with ECHO_EXIT_INIT.
+ */
+void fw_app_mbox_start(const char *name, struct emu_mbox *mb, const struct emu_mbox_config *cfg, uint32_t want_mode,
+		       const char *wrong_mode);
 
 /** fw_app_ready() - tell the host the backend is open. */
 void fw_app_ready(const char *name);

@@ -97,16 +97,8 @@ static const struct fw_app_hooks hooks = { .poll = poll_mbox, .stop = stop_sent,
 int main(void)
 {
 	(void)fw_app_start(NAME);
-	int r = emu_mbox_init(&mb, &mb_cfg);
-	if (r == -EPROTO) {
-		board_puts(NAME ": no mailbox area in the window (start me through the bridge)\n");
-		board_exit(ECHO_EXIT_NO_HOST);
-	}
-	if (r)
-		fw_app_fail(NAME, "mailbox start failed, errno", r);
-	if (emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_REQUEST)
-		fw_app_fail(NAME, "mailbox channel 0 not in request mode: mode", -(int)emu_mbox_mode(&mb, 0));
-	r = ampl_device_register(&ipi_rpu0_apu);
+	fw_app_mbox_start(NAME, &mb, &mb_cfg, AMPL_EMU_CHAN_REQUEST, "mailbox channel 0 not in request mode: mode");
+	int r = ampl_device_register(&ipi_rpu0_apu);
 	if (r)
 		fw_app_fail(NAME, "IPM device start failed, errno", r);
 	ipm_register_callback(&ipi_rpu0_apu, on_request, NULL);

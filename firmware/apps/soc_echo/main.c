@@ -125,16 +125,8 @@ int main(void)
 	const struct device *inst = DEVICE_DT_GET(INST);
 
 	(void)fw_app_start(NAME);
-	int r = emu_mbox_init(&mb, &mb_cfg);
-	if (r == -EPROTO) {
-		board_puts(NAME ": no mailbox area in the window (start me through the bridge)\n");
-		board_exit(ECHO_EXIT_NO_HOST);
-	}
-	if (r)
-		fw_app_fail(NAME, "mailbox start failed, errno", r);
-	if (emu_mbox_mode(&mb, 0) != AMPL_EMU_CHAN_DOORBELL)
-		fw_app_fail(NAME, "mailbox channel 0 not in doorbell mode: mode", -(int)emu_mbox_mode(&mb, 0));
-	r = ipc_service_open_instance(inst);
+	fw_app_mbox_start(NAME, &mb, &mb_cfg, AMPL_EMU_CHAN_DOORBELL, "mailbox channel 0 not in doorbell mode: mode");
+	int r = ipc_service_open_instance(inst);
 	if (r && r != -EALREADY)
 		fw_app_fail(NAME, "opening the IPC instance failed, errno", r);
 	static struct ipc_ept_cfg cfgs[NUM_EPT]; /* the backend keeps the configuration */
