@@ -84,13 +84,6 @@ static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* The framework submits a queued doorbell to the remote: rings after this one need one of their own. */
-static void on_ipi_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	if (!mssg)
-		atomic_store(&AMPL_CONTAINER_OF(cl, struct ampl_emu_bridge_chan, cl)->armed, false);
-}
-
 /* The host doorbell's receive thread: the firmware rang. Re-read every channel. */
 static void on_fw_ring(struct mbox_client *cl, void *mssg)
 {
@@ -109,9 +102,8 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 		if (c->mode == AMPL_EMU_CHAN_DOORBELL) {
 			c->fw_seen = seq;
 			atomic_fetch_add(&b->to_host, 1u);
-			/* While the remote has not taken the last doorbell, one more queued covers every ring after it:
-			 * queueing each (the firmware rings far faster than a loaded host reads) overflowed the queue. */
-			if (mbox_ring_doorbell(c->tx, &c->armed) < 0)
+			(void)mbox_client_tx_busy(c->tx);
+			if (mbox_send_message(c->tx, NULL) < 0)
 				atomic_fetch_add(&b->errors, 1u);
 			continue;
 		}
@@ -216,7 +208,6 @@ int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridg
 		xlnx_ipi_mbox_set_signalling(x, c->mode == AMPL_EMU_CHAN_DOORBELL);
 		c->cl.rx_callback = on_ipi_rx;
 		c->cl.tx_done = on_ipi_tx_done;
-		c->cl.tx_prepare = on_ipi_tx_prepare;
 		r = mbox_bind_client(&mb->chans[XLNX_IPI_TX_CHAN], &c->cl);
 		if (r) {
 			sim_error(r, "%s -> %s: the IPI channels are in use", cfg->agent, cfg->remotes[i]);

@@ -68,7 +68,6 @@ struct ampl_emu_bridge_chan {
 	bool held;            /* request mode: a request from the remote is held until the firmware acknowledges */
 	uint32_t fw_seen;     /* to_host.seq relayed */
 	bool fw_req_busy;     /* request mode: the firmware's request is out on the IPI */
-	atomic_bool armed;    /* doorbell mode: a ring to the remote is queued and not submitted yet (merges later ones) */
 	struct {
 		size_t len;
 		_Alignas(8) uint8_t data[AMPL_EMU_MBOX_DATA];
