@@ -31,6 +31,7 @@ static const char ipc_usage[] =
 	"  recv  print the next --count N messages (default 1; 0 = until interrupted), each within --timeout MS\n"
 	"        (default: without limit), one per line\n"
 	"  echo  send every message received on each EPT back on it, until SIGINT/SIGTERM or --count N messages\n"
+	"        (a message whose sender left before its echo is reported and skipped)\n"
 	"Errors: 'Message too long' (EMSGSIZE: larger than the endpoint's maximum, nothing sent), 'Transport\n"
 	"endpoint is not connected' (ENOTCONN: the peer's endpoint did not bind in time).\n"
 	"The SoC defaults to $AMPLINK_SOC or 'amplink'.\n";
@@ -231,6 +232,11 @@ static int ipc_echo(struct session *s, uint64_t count)
 						strerror((int)-r));
 			any = true;
 			ssize_t w = ipcep_write(s->ep[i], buf, (size_t)r, 5000);
+			if (w == -ENOTCONN) { /* the peer left before its echo: say so, serve the next one */
+				fprintf(stderr, "amplink ipc echo: endpoint %s: the peer left: %zd bytes not echoed\n",
+					ipcep_name(s->ep[i]), r);
+				continue;
+			}
 			if (w < 0)
 				return cli_fail(EXIT_FAIL, "ipc", "echo: endpoint %s: sending back %zd bytes: %s",
 						ipcep_name(s->ep[i]), r, strerror((int)-w));
