@@ -8,6 +8,11 @@
  *                 ampl_uchan_release, write = ampl_uchan_write (returns the bytes taken, at most 32), read =
  *                 ampl_uchan_read (one message per read; O_NONBLOCK honoured), poll/select = ampl_uchan_poll
  *
+ *   DIR/INST/control   one directory per IPC service instance of the agent (devicetree node name): write "create
+ *                 NAME" or "destroy NAME"; read: one line per endpoint with its state and counters
+ *   DIR/INST/NAME one file per endpoint (ipc_ep.h): one whole message per read and write (EMSGSIZE, never
+ *                 truncated), ENOTCONN while unbound, poll/select; see docs/ipc_endpoints.md
+ *
  * Channel files use direct I/O, so every read() and write() reaches us unchanged and maps to one message. The
  * kernel does not pass a write() of 0 bytes to a FUSE file system, so the doorbell (a write of len 0) is
  * "ring NAME" on the control file. Readiness changes are pushed to the kernel with fuse_notify_poll() from a
@@ -35,10 +40,15 @@ static const char mount_usage[] =
 	"  DIR/NAME      one file per requested channel: write sends one request (at most 32 bytes are taken),\n"
 	"                read returns the next received message (32 bytes; O_NONBLOCK honoured), poll/select work\n"
 	"A write of 0 bytes never reaches a FUSE file system: 'ring NAME' on the control file triggers without data.\n"
+	"IPC endpoints: one directory per IPC service instance of the agent (its devicetree node name):\n"
+	"  DIR/INST/control  write 'create NAME' or 'destroy NAME'; read lists the endpoints\n"
+	"  DIR/INST/NAME     one message per read and write (EMSGSIZE, never truncated; ENOTCONN while the peer's\n"
+	"                    endpoint is not bound, after --timeout MS for a blocking write), poll/select work\n"
 	"Without --foreground the command returns once DIR is mounted and serves it in the background. Unmount\n"
 	"with 'fusermount3 -u DIR' (or SIGTERM to the server): every channel is released.\n"
 	"--timeout MS bounds a blocking write's wait for the acknowledgement (default 1000); --queue N bounds\n"
-	"each channel's receive queue (default 64; further requests stay pending at the sender, nothing is lost).\n"
+	"each channel's receive queue (default 64; further requests stay pending at the sender, nothing is lost) and\n"
+	"each endpoint's (further messages are counted as dropped).\n"
 	"The SoC defaults to $AMPLINK_SOC or 'amplink'. MODE: polling, adaptive (default) or blocking.\n";
 
 #if AMPL_HAVE_FUSE

@@ -510,10 +510,10 @@ ssize_t ipcep_write(struct ipcep *ep, const void *buf, size_t len, int timeout_m
 		return -EMSGSIZE;
 	struct timespec end = deadline(timeout_ms > 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&ep->qlock);
+	bool bound = ep->open && wait_until(ep, FOR_BOUND_OR_CLOSED, timeout_ms, &end) && ep->bound;
 	bool open = ep->open;
-	bool bound = open && wait_until(ep, FOR_BOUND_OR_CLOSED, timeout_ms, &end) && ep->open;
 	pthread_mutex_unlock(&ep->qlock);
-	if (!open || !ep->open)
+	if (!open)
 		return -EBADF;
 	if (!bound)
 		return -ENOTCONN;
@@ -530,7 +530,12 @@ ssize_t ipcep_write(struct ipcep *ep, const void *buf, size_t len, int timeout_m
 		if (r != -ENOMEM && r != -ENOBUFS)
 			return r;
 		/* No room in shared memory now: retry until the deadline. */
-		if (timeout_ms == 0 || (timeout_ms > 0 && passed(&end)) || !ep->open)
+		pthread_mutex_lock(&ep->qlock);
+		open = ep->open;
+		pthread_mutex_unlock(&ep->qlock);
+		if (!open)
+			return -EBADF;
+		if (timeout_ms == 0 || (timeout_ms > 0 && passed(&end)))
 			return -EAGAIN;
 		struct timespec nap = { 0, 200000L };
 		nanosleep(&nap, NULL);
