@@ -90,8 +90,19 @@ done
 "$amp" ipc recv --soc "$soc" --as rpu1 --instance ipc-multi-rpu1 --endpoint r --count 2 --timeout 10000 \
 	>"$tmp/recv.out" 2>&1 &
 recv_pid=$!
-"$amp" ipc send --soc "$soc" --as apu --instance ipc-multi-apu --endpoint r --timeout 10000 first second >/dev/null 2>&1
+# The sender stays until the receiver has both (--linger; the multi-endpoint backend discards what the peer has not
+# read when the sender closes), then is stopped.
+"$amp" ipc send --soc "$soc" --as apu --instance ipc-multi-apu --endpoint r --timeout 10000 --linger 60000 \
+	first second >"$tmp/send.out" 2>&1 &
+send_pid=$!
 wait "$recv_pid"
+kill "$send_pid"
+if wait "$send_pid"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: send: --linger ended by SIGTERM: status $?: $(cat "$tmp/send.out")"
+fi
 expect "recv: two messages" 0 "^first second$" -- sh -c 'tr "\n" " " <"$0" | sed "s/ $//"' "$tmp/recv.out"
 expect "recv: nothing within the timeout" 1 "message 1: none within the timeout" -- \
 	"$amp" ipc recv --soc "$soc" --as rpu1 --instance ipc-multi-rpu1 --endpoint r --timeout 200

@@ -17,7 +17,7 @@ int cmd_ipc(int argc, char **argv);
 static const char ipc_usage[] =
 	"usage: amplink ipc list [--soc NAME] [--as AGENT]\n"
 	"       amplink ipc send [--soc NAME] --as AGENT --instance INST --endpoint EPT [--timeout MS] [--replies N]\n"
-	"                        MESSAGE...\n"
+	"                        [--linger MS] MESSAGE...\n"
 	"       amplink ipc recv [--soc NAME] --as AGENT --instance INST --endpoint EPT [--count N] [--timeout MS]\n"
 	"       amplink ipc echo [--soc NAME] --as AGENT --instance INST --endpoint EPT [--endpoint EPT2 ...]\n"
 	"                        [--count N]\n"
@@ -27,7 +27,9 @@ static const char ipc_usage[] =
 	"An endpoint binds to the peer's endpoint of the same name. One message per argument, per line printed.\n"
 	"  list  the instances (of --as, or of every agent): agent, instance, backend, peer, label\n"
 	"  send  register EPT, wait up to --timeout MS (default 5000) for the peer's endpoint, send each MESSAGE as\n"
-	"        one message; --replies N then prints the next N messages received (each within --timeout)\n"
+	"        one message; --replies N then prints the next N messages received (each within --timeout);\n"
+	"        --linger MS keeps the endpoint MS longer (default 200; SIGINT/SIGTERM end it early, status 0): a\n"
+	"        backend may discard what the peer has not read yet when the sender closes (multi-endpoint, ICMsg)\n"
 	"  recv  print the next --count N messages (default 1; 0 = until interrupted), each within --timeout MS\n"
 	"        (default: without limit), one per line\n"
 	"  echo  send every message received on each EPT back on it, until SIGINT/SIGTERM or --count N messages\n"
@@ -172,7 +174,7 @@ static void print_msg(const unsigned char *b, size_t n)
 	fflush(stdout);
 }
 
-static int ipc_send(struct session *s, char **msgs, int nmsg, int timeout_ms, uint64_t replies)
+static int ipc_send(struct session *s, char **msgs, int nmsg, int timeout_ms, uint64_t replies, uint64_t linger)
 {
 	static unsigned char buf[MSG_MAX];
 	struct ipcep *ep = s->ep[0];
@@ -193,6 +195,16 @@ static int ipc_send(struct session *s, char **msgs, int nmsg, int timeout_ms, ui
 					ipcep_name(ep), (unsigned long long)i + 1,
 					r == -ETIMEDOUT ? "none within the timeout" : strerror((int)-r));
 		print_msg(buf, (size_t)r);
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (ipc_stop || ms >= linger)
+			break;
+		struct timespec nap = { 0, 10000000L };
+		nanosleep(&nap, NULL);
 	}
 	return 0;
 }
@@ -256,7 +268,8 @@ int cmd_ipc(int argc, char **argv)
 		{ "soc", required_argument, NULL, 's' },      { "as", required_argument, NULL, 'a' },
 		{ "instance", required_argument, NULL, 'i' }, { "endpoint", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },  { "count", required_argument, NULL, 'n' },
-		{ "replies", required_argument, NULL, 'r' },  { "help", no_argument, NULL, 'h' },
+		{ "replies", required_argument, NULL, 'r' },  { "linger", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -269,13 +282,13 @@ int cmd_ipc(int argc, char **argv)
 	const char *soc_name = cli_default_soc(), *as = NULL, *inst = NULL;
 	const char *epts[MAX_ECHO_EPTS];
 	unsigned nept = 0;
-	uint64_t timeout = 0, count = 1, replies = 0;
+	uint64_t timeout = 0, count = 1, replies = 0, linger = 200;
 	bool timeout_set = false, count_set = false;
 	int c;
 	optind = 1;
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "s:a:i:e:T:n:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:a:i:e:T:n:r:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': soc_name = optarg; break;
 		case 'a': as = optarg; break;
@@ -298,6 +311,10 @@ int cmd_ipc(int argc, char **argv)
 		case 'r':
 			if (!cli_parse_u64(optarg, 0, UINT32_MAX, &replies))
 				return cli_fail(EXIT_USAGE, "ipc", "--replies: '%s' is not a number", optarg);
+			break;
+		case 'l':
+			if (!cli_parse_u64(optarg, 0, 3600000, &linger))
+				return cli_fail(EXIT_USAGE, "ipc", "--linger: '%s' is not 0..3600000 ms", optarg);
 			break;
 		case 'h': fputs(ipc_usage, stdout); return 0;
 		default: fputs(ipc_usage, stderr); return EXIT_USAGE;
@@ -325,7 +342,8 @@ int cmd_ipc(int argc, char **argv)
 	if (code)
 		return code;
 	if (is_send)
-		code = ipc_send(&s, argv + optind, argc - optind, timeout_set ? (int)timeout : 5000, replies);
+		code = ipc_send(&s, argv + optind, argc - optind, timeout_set ? (int)timeout : 5000, replies,
+				linger);
 	else if (!strcmp(verb, "recv"))
 		code = ipc_recv(&s, count, timeout_set ? (int)timeout : -1);
 	else

@@ -464,7 +464,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 		return 0;
 	}
 	if (strcmp(path, "/"))
-		return k == IPC_NONE ? -ENOENT : -ENOTDIR;
+		return -ENOTDIR;
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	filler(buf, CONTROL, NULL, 0, 0);
