@@ -29,7 +29,7 @@ static const char ipc_usage[] =
 	"  send  register EPT, wait up to --timeout MS (default 5000) for the peer's endpoint, send each MESSAGE as\n"
 	"        one message; --replies N then prints the next N messages received (each within --timeout);\n"
 	"        --linger MS keeps the endpoint MS longer (default 200; SIGINT/SIGTERM end it early, status 0): a\n"
-	"        backend may discard what the peer has not read yet when the sender closes (multi-endpoint, ICMsg)\n"
+	"        backend may discard what the peer has not read yet when the sender closes (multi-endpoint)\n"
 	"  recv  print the next --count N messages (default 1; 0 = until interrupted), each within --timeout MS\n"
 	"        (default: without limit), one per line\n"
 	"  echo  send every message received on each EPT back on it, until SIGINT/SIGTERM or --count N messages\n"
