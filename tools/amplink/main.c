@@ -4,6 +4,7 @@
 #include <string.h>
 
 int cmd_mount(int argc, char **argv);
+int cmd_ipc(int argc, char **argv);
 
 static const char usage[] =
 	"usage: amplink [--allow-other-owner] COMMAND [ARGS]\n"
@@ -20,7 +21,9 @@ static const char usage[] =
 	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
 	"  dt gen --agent A FILE -o OUT   generate C (OUT.h, OUT.c) for agent A's firmware from a devicetree\n"
-	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
+	"  mount DIR          user-space channels and IPC endpoints of an agent as files (FUSE): DIR/control,\n"
+	"                     DIR/<agent>, DIR/<ipc instance>/control, DIR/<ipc instance>/<endpoint>\n"
+	"  ipc list|send|recv|echo   IPC service endpoints (ICMsg, multi-endpoint, RPMsg) from the shell\n"
 	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
 	"\n"
 	"--allow-other-owner  use SoC images that belong to another user (refused otherwise: their owner\n"
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
 		return cmd_dt(argc - 1, argv + 1);
 	if (!strcmp(cmd, "agent"))
 		return cmd_agent(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ipc"))
+		return cmd_ipc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
