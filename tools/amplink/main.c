@@ -8,6 +8,7 @@ int cmd_ipc(int argc, char **argv);
 
 static const char usage[] =
 	"usage: amplink [--allow-other-owner] COMMAND [ARGS]\n"
+	"       amplink --version\n"
 	"\n"
 	"Inter-processor communication on a virtual SoC: every processor is a process, the mailboxes are\n"
 	"register-accurate models in shared memory.\n"
@@ -48,6 +49,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("amplink %s\n", AMPL_CLI_VERSION);
+		return 0;
+	}
 	if (!strcmp(cmd, "soc"))
 		return cmd_soc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "send"))
@@ -68,6 +73,12 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
-	fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
+	static const char *const commands[] = { "demo", "soc",   "agent", "send",    "recv", "console",
+						"dt",   "mount", "bench", "version", "help", NULL };
+	const char *near = cli_did_you_mean(cmd, commands);
+	if (near)
+		fprintf(stderr, "amplink: unknown command '%s'; did you mean '%s'?\n\n%s", cmd, near, usage);
+	else
+		fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
 	return EXIT_USAGE;
 }
