@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	static const char *const commands[] = { "demo", "soc",   "agent", "send",    "recv", "console",
-						"dt",   "mount", "bench", "version", "help", NULL };
+						"dt",   "mount", "ipc",   "bench",   "version", "help", NULL };
 	const char *near = cli_did_you_mean(cmd, commands);
 	if (near)
 		fprintf(stderr, "amplink: unknown command '%s'; did you mean '%s'?\n\n%s", cmd, near, usage);
