@@ -11,6 +11,8 @@
 #include <amplink/ipc/icmsg.h>
 #include <amplink/mailbox_controller.h>
 
+#define ERR_TEXT(s) AMPL_ERR_TEXT("icmsg: peer error", s)
+
 const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30,
 					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
 
@@ -104,9 +106,10 @@ static void rx_fault(struct icmsg *im, int err)
 		return; /* a packet being published, or already reported */
 	im->rx_fault = err;
 	if (err == -EBADMSG)
-		report(im, "icmsg: corrupt rx ring (a packet header claims an impossible length): not read further");
+		report(im, ERR_TEXT(
+			"icmsg: corrupt rx ring (a packet header claims an impossible length): not read further"));
 	else
-		report(im, "icmsg: corrupt rx ring (the peer's write index is invalid): not read further");
+		report(im, ERR_TEXT("icmsg: corrupt rx ring (the peer's write index is invalid): not read further"));
 }
 
 /* ---- session mode ---- */
@@ -173,14 +176,14 @@ static bool session_step(struct icmsg *im)
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
 	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
-		report(im, "icmsg: the peer's first packet is not the bonding magic: dropped");
+		report(im, ERR_TEXT("icmsg: the peer's first packet is not the bonding magic: dropped"));
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
-			report(im, "icmsg: the peer advertises a max rx size of 0: assuming the default");
+			report(im, ERR_TEXT("icmsg: the peer advertises a max rx size of 0: assuming the default"));
 		else
 			pmax = clamp_peer_max(im, adv);
 	}
@@ -237,7 +240,7 @@ static void process(struct icmsg *im)
 		}
 		if ((uint32_t)n > im->rx_max) {
 			skip_packet(&im->rx, (uint32_t)n);
-			report(im, "icmsg: a packet larger than the receive buffer was skipped");
+			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
 			continue;
 		}
 		n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
