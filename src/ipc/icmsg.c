@@ -17,6 +17,12 @@ const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4
 					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
 
 #define SID_DISCONNECTED 0u
+
+/* Session or detect mode (never with AMPL_ICMSG_SESSIONS 0: the compiler then leaves the session code out). */
+static inline bool sessions(const struct icmsg *im)
+{
+	return AMPL_ICMSG_SESSIONS && im->session;
+}
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
 static void report(struct icmsg *im, const char *msg)
@@ -219,7 +225,7 @@ static void process(struct icmsg *im)
 	uint8_t *buf = im->cfg->rx_buf;
 	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
 		return;
-	if (im->session) {
+	if (sessions(im)) {
 		bool connected = session_step(im);
 		if (!connected && !(im->classic && im->remote_sid == SID_DISCONNECTED))
 			return; /* session mode reads the ring only while connected */
@@ -230,7 +236,7 @@ static void process(struct icmsg *im)
 			return;
 		int n = pbuf_read(&im->rx, NULL, 0);
 		if (n == 0) {
-			if (st == ICMSG_STATE_BONDING && !im->session)
+			if (st == ICMSG_STATE_BONDING && !sessions(im))
 				answer_bonding_doorbell(im);
 			return;
 		}
@@ -254,7 +260,7 @@ static void process(struct icmsg *im)
 				classic_bond(im, buf, (uint32_t)n);
 			continue;
 		}
-		if (im->session) {
+		if (sessions(im)) {
 			/* Accept a packet only from the session it was written in. */
 			uint32_t w;
 			if (pbuf_handshake_read(&im->tx, &w) || (uint16_t)(w & 0xFFFFu) != im->remote_sid) {
@@ -275,7 +281,7 @@ static void process(struct icmsg *im)
 static void peer_offline(struct icmsg *im)
 {
 	int st = atomic_load(&im->state);
-	if (st == ICMSG_STATE_OFF || !im->session)
+	if (st == ICMSG_STATE_OFF || !sessions(im))
 		return;
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
@@ -327,11 +333,13 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		return -EINVAL;
 	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
 		return -EINVAL;
+	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
+		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
 	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
 		return -EALREADY;
-	bool hs = cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
+	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
 	struct pbuf_cfg txc, rxc;
 	if (pbuf_cfg_init(&txc, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
 	    pbuf_cfg_init(&rxc, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
@@ -413,12 +421,12 @@ int icmsg_close(struct icmsg *im)
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
 	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
-	if (im->session) {
+	if (sessions(im)) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
 		ring(im);
 	}
 	/* Session mode: let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	ampl_ipc_link_close(&im->link, &im->tx_lock, im->session ? CLOSE_DRAIN_US : 0);
+	ampl_ipc_link_close(&im->link, &im->tx_lock, sessions(im) ? CLOSE_DRAIN_US : 0);
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	return 0;
