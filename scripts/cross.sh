@@ -30,6 +30,10 @@ while read -r img cname flags; do
 		cmake --build "$out/cortex-m4-$cname" -j "$(nproc)" >/dev/null
 		echo "== cortex-m4, configuration $cname ($flags): portable core built freestanding with -Werror (-Os)"
 	fi
+	if [ "${cfg_flags[$cname]}" != "$flags" ]; then
+		echo "cross.sh: configuration $cname has two sets of flags in $size_src/configs.txt" >&2
+		exit 1
+	fi
 	cfg_images[$cname]="${cfg_images[$cname]:-} $img"
 done < "$size_src/configs.txt"
 

@@ -22,6 +22,10 @@
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
+#if !AMPL_IPC_MULTI_ZERO_COPY
+#pragma GCC diagnostic ignored "-Wunused-function" /* the zero-copy operations, left out of the backend */
+#endif
+
 #define ERR_TEXT(s) AMPL_ERR_TEXT("ipc_multi: peer error", s)
 
 static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
@@ -1273,11 +1277,13 @@ const struct ipc_service_backend ipc_multi_backend = {
 	.deregister_endpoint = deregister_ept,
 	.send = send,
 	.get_tx_buffer_size = get_size,
+#if AMPL_IPC_MULTI_ZERO_COPY
 	.get_tx_buffer = get_tx_buffer,
 	.drop_tx_buffer = drop_tx_buffer,
 	.send_nocopy = send_nocopy,
 	.hold_rx_buffer = hold_rx_buffer,
 	.release_rx_buffer = release_rx_buffer,
+#endif
 };
 
 uint32_t ipc_multi_errors(const struct device *instance)
