@@ -14,6 +14,29 @@ for target in cortex-m4 rv32; do
 	cmake --build "$out/$target" -j "$(nproc)" >/dev/null
 	echo "== $target: portable core built freestanding with -Werror (-Os)"
 done
+# Feature configurations (firmware/size/configs.txt): the portable core built again, Cortex-M4 only, with each
+# configuration's flags; the images named there are linked against it too and get a row of their own.
+size_src=firmware/size
+declare -A cfg_flags=()
+declare -A cfg_images=()
+cfg_names=()
+while read -r img cname flags; do
+	case $img in '' | '#'*) continue ;; esac
+	if [ -z "${cfg_flags[$cname]+x}" ]; then
+		cfg_names+=("$cname")
+		cfg_flags[$cname]=$flags
+		cmake -S . -B "$out/cortex-m4-$cname" -DAMPL_CORE_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel \
+			-DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG $flags" -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m4.cmake >/dev/null
+		cmake --build "$out/cortex-m4-$cname" -j "$(nproc)" >/dev/null
+		echo "== cortex-m4, configuration $cname ($flags): portable core built freestanding with -Werror (-Os)"
+	fi
+	if [ "${cfg_flags[$cname]}" != "$flags" ]; then
+		echo "cross.sh: configuration $cname has two sets of flags in $size_src/configs.txt" >&2
+		exit 1
+	fi
+	cfg_images[$cname]="${cfg_images[$cname]:-} $img"
+done < "$size_src/configs.txt"
+
 echo
 echo "Code size of the portable core, Cortex-M4 -Os (bytes; text includes read-only data):"
 arm-none-eabi-size -t "$out/cortex-m4/libamplink_core.a" | sed 's/(ex .*)//'
@@ -29,7 +52,6 @@ riscv64-unknown-elf-size -t "$out/rv32/libamplink_core.a" | sed 's/(ex .*)//'
 # Each image: -Os, -ffunction-sections -fdata-sections, --gc-sections, -nostartfiles; newlib-nano on Cortex-M4;
 # on RV32 (no C library here) firmware/size/common/rv32_support.c. Warnings fail the build, linker ones too.
 # ------------------------------------------------------------------------------------------------------------
-size_src=firmware/size
 gen_dir="$out/gen"
 warn=(-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
 common=(-Os -DNDEBUG -ffreestanding -ffunction-sections -fdata-sections "${warn[@]}" -Iinclude -I"$size_src" \
@@ -130,13 +152,25 @@ link_sizes() {
 	fi
 
 	local -A text ram amp_text amp_ram prog libc objs
-	local -a rows=(empty "${configs[@]}")
+	local -a rows=(empty "${configs[@]}") cflags
+	local c i img cfg row_lib
+	if [ "$target" = cortex-m4 ]; then
+		for c in "${cfg_names[@]}"; do
+			for i in ${cfg_images[$c]}; do rows+=("$i@$c"); done
+		done
+	fi
 	for name in "${rows[@]}"; do
-		if [ "$name" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$name.c"; fi
-		"$cc" "${arch[@]}" "${common[@]}" -c "$src" -o "$dir/$name.o"
+		img=${name%@*} cfg=${name#*@} cflags=() row_lib=$lib
+		[ "$cfg" = "$name" ] && cfg=default
+		if [ "$cfg" != default ]; then
+			read -r -a cflags <<< "${cfg_flags[$cfg]}"
+			row_lib="$out/$target-$cfg/libamplink_core.a"
+		fi
+		if [ "$img" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$img.c"; fi
+		"$cc" "${arch[@]}" "${common[@]}" "${cflags[@]}" -c "$src" -o "$dir/$name.o"
 		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
-			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$dir/board_gen.o" "$lib" "${extra[@]}" "${link_libs[@]}" \
-			-o "$dir/$name.elf"
+			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$dir/board_gen.o" "$row_lib" "${extra[@]}" \
+			"${link_libs[@]}" -o "$dir/$name.elf"
 		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 }')
 		ram[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $2 + $3 }')
 		amp_text[$name]=0 amp_ram[$name]=0 prog[$name]=0 libc[$name]=0
@@ -163,18 +197,30 @@ link_sizes() {
 
 	echo
 	echo "Linked size per IPC backend, $title -Os (bytes of text; one image per $size_src/*.c, --gc-sections):"
-	printf '%-16s %7s %8s %8s %12s %11s %6s %12s\n' configuration image amplink program "libc+libgcc" \
-		"over empty" RAM "amplink RAM"
+	printf '%-30s %7s %8s %8s %12s %11s %6s %12s %7s\n' "image (configuration)" image amplink program \
+		"libc+libgcc" "over empty" RAM "amplink RAM" budget
+	local b label
 	for name in "${rows[@]}"; do
-		printf '%-16s %7d %8d %8d %12d %11d %6d %12d\n' \
-			"$([ "$name" = empty ] && echo "(empty image)" || echo "$name")" "${text[$name]}" \
+		img=${name%@*} cfg=${name#*@}
+		[ "$cfg" = "$name" ] && cfg=default
+		label="$img ($cfg)"
+		[ "$name" = empty ] && label="(empty image)"
+		b=$(awk -v t="$target" -v i="$img" -v c="$cfg" '$1 == t && $2 == i && $3 == c { print $4 }' \
+			"$size_src/budget.txt")
+		printf '%-30s %7d %8d %8d %12d %11d %6d %12d %7s\n' "$label" "${text[$name]}" \
 			"${amp_text[$name]}" "${prog[$name]}" "${libc[$name]}" $((${text[$name]} - ${text[empty]})) \
-			"${ram[$name]}" "${amp_ram[$name]}"
+			"${ram[$name]}" "${amp_ram[$name]}" "${b:--}"
+		if [ "$name" != empty ] && [ -z "$b" ]; then
+			over+=("$target $img ($cfg): no budget in $size_src/budget.txt (amplink part: ${amp_text[$name]})")
+		elif [ -n "$b" ] && [ "${amp_text[$name]}" -gt "$b" ]; then
+			over+=("$target $img ($cfg): amplink part ${amp_text[$name]} bytes, budget $b")
+		fi
 	done
 	echo "(image = amplink + program + libc+libgcc, from the linker map: amplink = input sections from"
 	echo " libamplink_core.a; program = start-up, vector table, the configuration's code, constant configuration"
 	echo " and trivial doorbell controller. RAM = the image's .data + .bss: the instance state and buffers the"
-	echo " program defines, and amplink's own globals, shown apart.)"
+	echo " program defines, and amplink's own globals, shown apart. budget = the most bytes the amplink part may take,
+ from $size_src/budget.txt: make cross fails past it. Configurations other than default: $size_src/configs.txt.)"
 	if [ "${#configs[@]}" -gt 0 ]; then
 		echo "amplink objects linked into each image (text bytes):"
 		printf '  %-16s' object
@@ -194,5 +240,14 @@ link_sizes() {
 	)"
 }
 
+over=()
 link_sizes cortex-m4
 link_sizes rv32
+if [ "${#over[@]}" -gt 0 ]; then
+	echo
+	echo "cross.sh: over the size budget ($size_src/budget.txt):" >&2
+	printf '  %s\n' "${over[@]}" >&2
+	exit 1
+fi
+echo
+echo "All images within their size budget ($size_src/budget.txt)."

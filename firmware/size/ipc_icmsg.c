@@ -1,6 +1,7 @@
 /*
  * Size image: the IPC service with the ICMsg backend (front end, ipc_icmsg adapter, icmsg, pbuf) and the mailbox
- * framework, over the trivial doorbell controller of common/doorbell.h. The instance is the default board's
+ * framework's channel registry (the thin doorbell path of a firmware build), over the trivial doorbell controller
+ * of common/doorbell.h. The instance is the default board's
  * ipc_icmsg_rpu0, configured from devicetree at build time: scripts/cross.sh runs
  * `amplink dt gen --agent rpu0 --rx-buf-max 512 dts/zynqmp-apu-rpu0.dts -o board_gen`, and board_gen.c defines the
  * instance's device, configuration, receive buffer and mailbox consumer (no address is written here). One endpoint

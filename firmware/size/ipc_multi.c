@@ -1,6 +1,7 @@
 /*
  * Size image: the IPC service with the multi-endpoint backend (front end, ipc_multi, pbuf) and the mailbox
- * framework, over the trivial doorbell controller of common/doorbell.h. One instance defined statically (as the
+ * framework's channel registry (the thin doorbell path of a firmware build), over the trivial doorbell controller
+ * of common/doorbell.h. One instance defined statically (as the
  * default board's ipc_multi_rpu1), one endpoint that echoes what it receives through the copying send, so the
  * receive path (doorbell interrupt -> control ring -> received() -> release) and the send path (block
  * allocation, control ring, doorbell) are both linked; the zero-copy calls are not used here.

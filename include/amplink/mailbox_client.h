@@ -180,6 +180,40 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
  */
 int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed);
 
+/*
+ * The thin doorbell path (amplink extension), Zephyr's MBOX model: send a signal, get a callback. A channel is
+ * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client()) and its client's
+ * rx_callback and link_state run as they do for the framework's clients, but a ring goes straight to the
+ * controller's send_data: no queue, no TX-done state machine, no ticker; none of tx_done, tx_prepare, tx_block
+ * applies. A channel rung this way is released with ampl_mbox_release(), never used with mbox_send_message().
+ * The controller's send_data(chan, NULL) must ring, or coalesce with a ring the remote has not started to drain,
+ * or answer -EBUSY while a previous ring is still on its way (then the ring waits for last_tx_done and tries
+ * again). IPC backends ring their peer this way when built for firmware (AMPL_IPC_LINK_FRAMEWORK 0, see
+ * <amplink/ipc/link.h>); the images that use it link only the channel registry of the framework.
+ */
+
+/** Bound of ampl_mbox_ring()'s wait for a ring still on its way (ampl_cpu_relax() iterations). */
+#ifndef AMPL_MBOX_RING_SPINS
+#define AMPL_MBOX_RING_SPINS 100000u
+#endif
+
+/**
+ * ampl_mbox_ring() - ring the remote on @chan: ops->send_data(chan, NULL) under the channel lock. On -EBUSY
+ * it waits (busy, at most AMPL_MBOX_RING_SPINS relaxations) until the controller's last_tx_done says the previous
+ * ring left, and tries again.
+ * Return: 0 (rung or coalesced); -EINVAL (no channel or no client); the error sends get while the remote is
+ *         offline (-ESHUTDOWN, see mbox_chan_set_offline()); -EBUSY (still refused after the bound; with no
+ *         last_tx_done at once); or what send_data answered. Context: any (never sleeps).
+ */
+int ampl_mbox_ring(struct mbox_chan *chan);
+
+/**
+ * ampl_mbox_release() - release a channel rung with ampl_mbox_ring(): waits for a running rx_callback or
+ * link_state to return, then the controller's shutdown runs; the channel can be taken again. NULL or an error
+ * pointer: nothing. Not from the channel's own callbacks. Context: thread.
+ */
+void ampl_mbox_release(struct mbox_chan *chan);
+
 /**
  * mbox_client_offline() - amplink extension: 0 while @chan's remote is reachable, or the error a send would get now
  * because it is offline (-ESHUTDOWN; see mbox_chan_set_offline()). Lock-free. Context: any.

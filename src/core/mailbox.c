@@ -224,6 +224,23 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
+int ampl_mbox_ring(struct mbox_chan *chan)
+{
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
+	for (uint32_t spins = 0;; spins++) {
+		unsigned key = ampl_spin_lock(&chan->lock);
+		int r = chan->offline ? chan->offline : ops->send_data(chan, NULL);
+		ampl_spin_unlock(&chan->lock, key);
+		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS)
+			return r;
+		/* The previous ring is still on its way: wait until it left, then ring again. */
+		while (!ops->last_tx_done(chan) && ++spins < AMPL_MBOX_RING_SPINS)
+			ampl_cpu_relax();
+	}
+}
+
 int mbox_client_offline(struct mbox_chan *chan)
 {
 	return chan ? atomic_load(&chan->offline) : 0;
@@ -477,6 +494,17 @@ struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char
 	return AMPL_ERR_PTR(-EINVAL);
 }
 
+/* The channel lost its client: the controller's shutdown, and the controller's TX-done method again. */
+static void shut_down(struct mbox_chan *chan)
+{
+	if (chan->mbox->ops->shutdown)
+		chan->mbox->ops->shutdown(chan);
+	unsigned key = ampl_spin_lock(&chan->lock);
+	chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ : chan->mbox->txdone_poll ? TXDONE_BY_POLL
+											      : TXDONE_BY_ACK;
+	ampl_spin_unlock(&chan->lock, key);
+}
+
 static void free_with(struct mbox_chan *chan, int err)
 {
 	unsigned key = ampl_spin_lock(&chan->lock);
@@ -499,12 +527,23 @@ static void free_with(struct mbox_chan *chan, int err)
 			break;
 		ampl_cpu_relax();
 	}
-	if (chan->mbox->ops->shutdown)
-		chan->mbox->ops->shutdown(chan);
-	key = ampl_spin_lock(&chan->lock);
-	chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ : chan->mbox->txdone_poll ? TXDONE_BY_POLL
-											      : TXDONE_BY_ACK;
+	shut_down(chan);
+}
+
+void ampl_mbox_release(struct mbox_chan *chan)
+{
+	if (!chan || AMPL_IS_ERR(chan))
+		return;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	struct mbox_client *cl = chan->cl;
+	chan->cl = NULL;
 	ampl_spin_unlock(&chan->lock, key);
+	if (!cl)
+		return;
+	/* Nothing is queued on a thin channel: only a running rx_callback or link_state is waited for. */
+	while (atomic_load(&chan->rx_busy))
+		ampl_cpu_relax();
+	shut_down(chan);
 }
 
 void mbox_free_channel(struct mbox_chan *chan)

@@ -11,10 +11,18 @@
 #include <amplink/ipc/icmsg.h>
 #include <amplink/mailbox_controller.h>
 
+#define ERR_TEXT(s) AMPL_ERR_TEXT("icmsg: peer error", s)
+
 const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4b, 0x30,
 					       0x72, 0x6e, 0x33, 0x6c, 0x69, 0x34 };
 
 #define SID_DISCONNECTED 0u
+
+/* Session or detect mode (never with AMPL_ICMSG_SESSIONS 0: the compiler then leaves the session code out). */
+static inline bool sessions(const struct icmsg *im)
+{
+	return AMPL_ICMSG_SESSIONS && im->session;
+}
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
 static void report(struct icmsg *im, const char *msg)
@@ -104,9 +112,10 @@ static void rx_fault(struct icmsg *im, int err)
 		return; /* a packet being published, or already reported */
 	im->rx_fault = err;
 	if (err == -EBADMSG)
-		report(im, "icmsg: corrupt rx ring (a packet header claims an impossible length): not read further");
+		report(im, ERR_TEXT(
+			"icmsg: corrupt rx ring (a packet header claims an impossible length): not read further"));
 	else
-		report(im, "icmsg: corrupt rx ring (the peer's write index is invalid): not read further");
+		report(im, ERR_TEXT("icmsg: corrupt rx ring (the peer's write index is invalid): not read further"));
 }
 
 /* ---- session mode ---- */
@@ -173,14 +182,14 @@ static bool session_step(struct icmsg *im)
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
 	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
-		report(im, "icmsg: the peer's first packet is not the bonding magic: dropped");
+		report(im, ERR_TEXT("icmsg: the peer's first packet is not the bonding magic: dropped"));
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
-			report(im, "icmsg: the peer advertises a max rx size of 0: assuming the default");
+			report(im, ERR_TEXT("icmsg: the peer advertises a max rx size of 0: assuming the default"));
 		else
 			pmax = clamp_peer_max(im, adv);
 	}
@@ -216,7 +225,7 @@ static void process(struct icmsg *im)
 	uint8_t *buf = im->cfg->rx_buf;
 	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
 		return;
-	if (im->session) {
+	if (sessions(im)) {
 		bool connected = session_step(im);
 		if (!connected && !(im->classic && im->remote_sid == SID_DISCONNECTED))
 			return; /* session mode reads the ring only while connected */
@@ -227,7 +236,7 @@ static void process(struct icmsg *im)
 			return;
 		int n = pbuf_read(&im->rx, NULL, 0);
 		if (n == 0) {
-			if (st == ICMSG_STATE_BONDING && !im->session)
+			if (st == ICMSG_STATE_BONDING && !sessions(im))
 				answer_bonding_doorbell(im);
 			return;
 		}
@@ -237,7 +246,7 @@ static void process(struct icmsg *im)
 		}
 		if ((uint32_t)n > im->rx_max) {
 			skip_packet(&im->rx, (uint32_t)n);
-			report(im, "icmsg: a packet larger than the receive buffer was skipped");
+			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
 			continue;
 		}
 		n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
@@ -251,7 +260,7 @@ static void process(struct icmsg *im)
 				classic_bond(im, buf, (uint32_t)n);
 			continue;
 		}
-		if (im->session) {
+		if (sessions(im)) {
 			/* Accept a packet only from the session it was written in. */
 			uint32_t w;
 			if (pbuf_handshake_read(&im->tx, &w) || (uint16_t)(w & 0xFFFFu) != im->remote_sid) {
@@ -272,7 +281,7 @@ static void process(struct icmsg *im)
 static void peer_offline(struct icmsg *im)
 {
 	int st = atomic_load(&im->state);
-	if (st == ICMSG_STATE_OFF || !im->session)
+	if (st == ICMSG_STATE_OFF || !sessions(im))
 		return;
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
@@ -324,11 +333,13 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		return -EINVAL;
 	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
 		return -EINVAL;
+	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
+		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
 	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
 		return -EALREADY;
-	bool hs = cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
+	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
 	struct pbuf_cfg txc, rxc;
 	if (pbuf_cfg_init(&txc, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
 	    pbuf_cfg_init(&rxc, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
@@ -410,12 +421,12 @@ int icmsg_close(struct icmsg *im)
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
 	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
-	if (im->session) {
+	if (sessions(im)) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
 		ring(im);
 	}
 	/* Session mode: let the doorbell reach the peer before the channel goes (a queued one would be cancelled). */
-	ampl_ipc_link_close(&im->link, &im->tx_lock, im->session ? CLOSE_DRAIN_US : 0);
+	ampl_ipc_link_close(&im->link, &im->tx_lock, sessions(im) ? CLOSE_DRAIN_US : 0);
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	return 0;

@@ -22,6 +22,12 @@
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
 
+#if !AMPL_IPC_MULTI_ZERO_COPY
+#pragma GCC diagnostic ignored "-Wunused-function" /* the zero-copy operations, left out of the backend */
+#endif
+
+#define ERR_TEXT(s) AMPL_ERR_TEXT("ipc_multi: peer error", s)
+
 static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
 
 #define RING_MIN_DATA (IPC_MULTI_RING_PER_MSG * (2u * IPC_MULTI_MAX_BLOCKS + 2u * IPC_MULTI_MAX_EPT + 8u))
@@ -476,13 +482,15 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 {
 	if (n < (int)IPC_MULTI_HELLO_LEN || !ampl_bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
-		inst_error(d, "ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored");
+		inst_error(d, ERR_TEXT(
+			"ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored"));
 		return;
 	}
 	uint32_t bs = ampl_get_le32(m + 8), cnt = ampl_get_le32(m + 12);
 	struct ipc_multi_layout lo;
 	if (ipc_multi_layout(&lo, d->cfg->rx_size, d->cfg->dcache_alignment, bs, cnt)) {
-		inst_error(d, "ipc_multi: the peer's block geometry does not fit the rx region: not connecting");
+		inst_error(d, ERR_TEXT(
+				"ipc_multi: the peer's block geometry does not fit the rx region: not connecting"));
 		int bonding = IPC_MULTI_BONDING; /* not over a close that turned it off meanwhile */
 		(void)atomic_compare_exchange_strong(&d->state, &bonding, IPC_MULTI_FAULT); /* until a new session */
 		return;
@@ -505,11 +513,11 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 {
 	if (d->initiator || addr >= NO_ADDR - 1u) {
-		inst_error(d, "ipc_multi: BOUND from the follower or with an invalid address: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: BOUND from the follower or with an invalid address: ignored"));
 		return;
 	}
 	if (b >= d->rxl.block_count || d->rx_state[b] != R_FREE) {
-		inst_error(d, "ipc_multi: BOUND names an invalid or busy block: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: BOUND names an invalid or busy block: ignored"));
 		return;
 	}
 	char nbuf[IPC_MULTI_NAME_MAX];
@@ -517,7 +525,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	unsigned key = ampl_spin_lock(&d->lock);
 	if (!name) {
 		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, "ipc_multi: BOUND block holds no valid name (length or NUL): released");
+		inst_error(d, ERR_TEXT("ipc_multi: BOUND block holds no valid name (length or NUL): released"));
 		key = ampl_spin_lock(&d->lock);
 		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
 		ampl_spin_unlock(&d->lock, key);
@@ -568,7 +576,7 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 	unsigned key = ampl_spin_lock(&d->lock);
 	if (b >= d->txl.block_count || d->tx_state[b] != B_INFLIGHT) {
 		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, "ipc_multi: RELEASE of a block that is not in flight: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
 		return;
 	}
 	/* The follower answered a slot's current BOUND, so it read the UNBOUND we sent before it: DATA to the slot is
@@ -632,13 +640,13 @@ static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
 static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 {
 	if (b >= d->rxl.block_count) {
-		inst_error(d, "ipc_multi: DATA names a block out of range: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: DATA names a block out of range: ignored"));
 		return;
 	}
 	unsigned key = ampl_spin_lock(&d->lock);
 	if (d->rx_state[b] != R_FREE) {
 		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, "ipc_multi: DATA names a block still in use: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: DATA names a block still in use: ignored"));
 		return;
 	}
 	struct ipc_multi_ept *e = NULL;
@@ -669,9 +677,9 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		if (retired)
 			return; /* sent before the peer read our UNBOUND for it: released, not reported */
 		if (!e) {
-			inst_error(d, "ipc_multi: DATA for an unknown endpoint address: released");
+			inst_error(d, ERR_TEXT("ipc_multi: DATA for an unknown endpoint address: released"));
 		} else {
-			ept_error(d, cfg, "ipc_multi: DATA with an invalid length: released");
+			ept_error(d, cfg, ERR_TEXT("ipc_multi: DATA with an invalid length: released"));
 			call_end(e);
 		}
 		return;
@@ -698,14 +706,15 @@ static void rx_fault(struct ipc_multi_data *d, int err)
 	if (err == -EAGAIN || err == d->fault)
 		return;
 	d->fault = err;
-	inst_error(d, err == -ENOMEM ? "ipc_multi: control message longer than any known: ring not read further"
-				     : "ipc_multi: corrupt control ring: not read further");
+	inst_error(d, err == -ENOMEM ? ERR_TEXT(
+			"ipc_multi: control message longer than any known: ring not read further")
+				     : ERR_TEXT("ipc_multi: corrupt control ring: not read further"));
 }
 
 static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 {
 	if (n < (int)IPC_MULTI_MSG_LEN) {
-		inst_error(d, "ipc_multi: short control message: ignored");
+		inst_error(d, ERR_TEXT("ipc_multi: short control message: ignored"));
 		return;
 	}
 	/* Longer messages: the first 4 bytes count (room for later versions); unknown types are ignored. */
@@ -1276,11 +1285,13 @@ const struct ipc_service_backend ipc_multi_backend = {
 	.deregister_endpoint = deregister_ept,
 	.send = send,
 	.get_tx_buffer_size = get_size,
+#if AMPL_IPC_MULTI_ZERO_COPY
 	.get_tx_buffer = get_tx_buffer,
 	.drop_tx_buffer = drop_tx_buffer,
 	.send_nocopy = send_nocopy,
 	.hold_rx_buffer = hold_rx_buffer,
 	.release_rx_buffer = release_rx_buffer,
+#endif
 	.is_bound = is_bound,
 };
 

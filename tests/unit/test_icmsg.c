@@ -25,6 +25,10 @@
 #include <amplink/mailbox_controller.h>
 #include <amplink/soc.h>
 
+#if !AMPL_ICMSG_SESSIONS
+#pragma GCC diagnostic ignored "-Wunused-function" /* the session-mode tests, left out of this build */
+#endif
+
 #define APU_TX 0x3ed40000u
 #define RPU0_TX 0x3ed48000u
 #define REGION 0x8000u
@@ -397,6 +401,48 @@ static void exchange(struct icmsg *a, struct side *sa, struct icmsg *b, struct s
 	assert_true(wait_for(&sb->received, rb + 1));
 	assert_true(wait_for(&sa->received, ra + 1));
 	assert_int_equal(sa->bad + sb->bad, 0);
+}
+
+/*
+ * A build with AMPL_ICMSG_SESSIONS 0 (test_icmsg_classic): session and detect mode are refused at open with
+ * -ENOTSUP, before anything is written or a channel taken; classic mode then opens the same channels and bonds.
+ */
+static void test_sessions_compiled_out(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	static uint8_t ba[128], br[128];
+	static struct icmsg_config ca, cr;
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	session_cfg(&e, &cr, false, br, sizeof(br));
+	static struct icmsg a, r;
+	static struct side sa, sr;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	int expect = AMPL_ICMSG_SESSIONS ? 0 : -ENOTSUP;
+	ca.unbound_mode = ICMSG_UNBOUND_MODE_DETECT;
+	int ret = icmsg_open(&a, &ca, &side_cb, &sa);
+	if (!ret)
+		assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(ret, expect);
+	ca.unbound_mode = ICMSG_UNBOUND_MODE_ENABLE;
+	ret = icmsg_open(&a, &ca, &side_cb, &sa);
+	if (!ret)
+		assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(ret, expect);
+	assert_int_equal(icmsg_state(&a), ICMSG_STATE_OFF);
+	ca.unbound_mode = cr.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE;
+	assert_int_equal(icmsg_open(&a, &ca, &side_cb, &sa), 0);
+	assert_int_equal(icmsg_open(&r, &cr, &side_cb, &sr), 0);
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+	exchange(&a, &sa, &r, &sr, 100);
+	assert_int_equal(icmsg_close(&a), 0);
+	assert_int_equal(icmsg_close(&r), 0);
+	env_down(&e);
 }
 
 static void test_session(void **state)
@@ -1424,6 +1470,8 @@ int main(void)
 		cmocka_unit_test(test_traffic_apu_first),
 		cmocka_unit_test(test_traffic_rpu0_first),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
+		cmocka_unit_test(test_sessions_compiled_out),
+#if AMPL_ICMSG_SESSIONS /* they open links in session or detect mode */
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_stale_read_index),
 		cmocka_unit_test(test_session_close_under_rebind),
@@ -1434,6 +1482,7 @@ int main(void)
 		cmocka_unit_test(test_doorbell_only_when_needed),
 		cmocka_unit_test(test_callbacks_in_app_thread),
 		cmocka_unit_test(test_send_peer_offline),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

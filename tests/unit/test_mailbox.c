@@ -738,6 +738,119 @@ static void ipi_rx(struct mbox_client *cl, void *m)
 	atomic_fetch_add(&c->nrx, 1);
 }
 
+/*
+ * The thin doorbell path: ampl_mbox_ring() goes straight to send_data with NULL, queues nothing and reports
+ * nothing to tx_done; -EBUSY waits for last_tx_done and rings again; offline and ownership as for the framework;
+ * ampl_mbox_release() frees the channel (shutdown, no tx_done) so that it can be taken again.
+ */
+struct busy_ctrl {
+	struct mbox_controller ctrl;
+	struct mbox_chan chans[1];
+	int busy_left; /* send_data answers -EBUSY this many more times */
+	int sends, refused, done_polls;
+};
+
+static int busy_send(struct mbox_chan *chan, void *data)
+{
+	struct busy_ctrl *b = (struct busy_ctrl *)chan->mbox;
+	assert_null(data);
+	if (b->busy_left > 0) {
+		b->busy_left--;
+		b->refused++;
+		return -EBUSY;
+	}
+	b->sends++;
+	return 0;
+}
+
+static bool busy_last_tx_done(struct mbox_chan *chan)
+{
+	struct busy_ctrl *b = (struct busy_ctrl *)chan->mbox;
+	return ++b->done_polls % 3 == 0; /* the previous ring leaves after a few looks */
+}
+
+static const struct mbox_chan_ops busy_ops = { .send_data = busy_send, .last_tx_done = busy_last_tx_done };
+
+static void test_doorbell_thin(void **state)
+{
+	(void)state;
+	struct loop l;
+	loop_init(&l, "t-loop", false, true); /* TX done polled: the framework would queue and tick */
+	struct rec tx, rx, other;
+	rec_init(&tx, &consumer);
+	rec_init(&rx, &consumer);
+	rec_init(&other, &consumer);
+	assert_int_equal(ampl_mbox_ring(NULL), -EINVAL);
+	assert_int_equal(ampl_mbox_ring(&l.chans[0]), -EINVAL); /* no client */
+	int err = 1;
+	struct mbox_chan *t = mbox_client_get_channel(&tx.cl, &consumer, NULL, "tx", &err);
+	assert_ptr_equal(t, &l.chans[0]);
+	assert_int_equal(err, 0);
+	struct mbox_chan *r = mbox_client_get_channel(&rx.cl, &consumer, NULL, "rx", &err);
+	assert_ptr_equal(r, &l.chans[1]);
+
+	/* D1: one ring is one send_data(NULL), on the wire at once; nothing queued, no tx_prepare, no tx_done. */
+	assert_int_equal(ampl_mbox_ring(t), 0);
+	assert_int_equal(atomic_load(&l.sends), 1);
+	assert_null(atomic_load(&l.wire[0]));
+	assert_int_equal(t->msg_count, 0u);
+	assert_false(t->active);
+	assert_int_equal(atomic_load(&tx.nprep), 0);
+	assert_int_equal(atomic_load(&tx.ndone), 0);
+	/* D2: the remote takes it: the rx channel's client gets a NULL message. */
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(atomic_load(&rx.nrx), 1);
+	assert_null(rx.rx_msg[0]);
+	assert_int_equal(atomic_load(&tx.ndone), 0);
+	/* D3: a ring the controller keeps refusing (the wire stays full): -EBUSY after the bound, nothing queued. */
+	assert_int_equal(ampl_mbox_ring(t), 0);
+	assert_int_equal(ampl_mbox_ring(t), -EBUSY);
+	assert_int_equal(t->msg_count, 0u);
+	assert_true(loop_consume(&l, 0));
+	assert_false(loop_consume(&l, 0));
+	/* D4: offline: the error at once, send_data not called; online again: rings. */
+	int sends = atomic_load(&l.sends);
+	mbox_chan_set_offline(t, -ESHUTDOWN);
+	assert_int_equal(ampl_mbox_ring(t), -ESHUTDOWN);
+	assert_int_equal(atomic_load(&l.sends), sends);
+	mbox_chan_set_offline(t, 0);
+	assert_int_equal(ampl_mbox_ring(t), 0);
+	assert_true(loop_consume(&l, 0));
+	/* D5: the channel is owned: a framework client cannot take it. */
+	expect_err("D5 owned", mbox_request_channel_byname(&other.cl, "tx"), -EBUSY);
+	/* D6: release: shutdown runs, tx_done never; the channel has no client (a ring is refused) and can be taken
+	 * again, by a framework client too. */
+	int shut = atomic_load(&l.shutdowns);
+	ampl_mbox_release(t);
+	ampl_mbox_release(NULL);
+	ampl_mbox_release(t); /* twice: nothing */
+	assert_int_equal(atomic_load(&l.shutdowns), shut + 1);
+	assert_int_equal(atomic_load(&tx.ndone), 0);
+	assert_int_equal(ampl_mbox_ring(t), -EINVAL);
+	assert_ptr_equal(mbox_request_channel_byname(&other.cl, "tx"), t);
+	mbox_free_channel(t);
+	ampl_mbox_release(r);
+	assert_int_equal(ampl_mbox_ring(r), -EINVAL);
+	mbox_controller_unregister(&l.ctrl);
+
+	/* D7: -EBUSY while the previous ring is on its way: wait for last_tx_done, then ring again. */
+	struct busy_ctrl b;
+	memset(&b, 0, sizeof(b));
+	b.ctrl = (struct mbox_controller){ .node = "t-busy", .ops = &busy_ops, .chans = b.chans, .num_chans = 1 };
+	assert_int_equal(mbox_controller_register(&b.ctrl), 0);
+	struct rec c;
+	rec_init(&c, NULL);
+	assert_int_equal(mbox_bind_client(&b.chans[0], &c.cl), 0);
+	b.busy_left = 2;
+	assert_int_equal(ampl_mbox_ring(&b.chans[0]), 0);
+	assert_int_equal(b.refused, 2);
+	assert_int_equal(b.sends, 1);
+	assert_true(b.done_polls >= 2 * 3); /* it waited for last_tx_done before each retry */
+	ampl_mbox_release(&b.chans[0]);
+	mbox_controller_unregister(&b.ctrl);
+}
+
+
 static void test_ipi_client_flow(void **state)
 {
 	(void)state;
@@ -842,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_clients),
 		cmocka_unit_test(test_unregister_under_traffic),
 		cmocka_unit_test(test_poll_queued_without_tx_done),
+		cmocka_unit_test(test_doorbell_thin),
 		cmocka_unit_test(test_ipi_client_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

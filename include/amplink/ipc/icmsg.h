@@ -81,6 +81,15 @@
 extern const uint8_t icmsg_magic[ICMSG_MAGIC_LEN];
 
 /** Zephyr's ICMSG_UNBOUND_MODE_* (devicetree `unbound`). */
+/*
+ * AMPL_ICMSG_SESSIONS (compile-time option): 1, the default: all three modes. 0: classic bonding only (Zephyr's
+ * default, "disable"); icmsg_open() answers -ENOTSUP for "enable" and "detect", and the session code is left out
+ * of the image (about 0.7 KB on Cortex-M4; `make cross` reports it). The wire of classic mode is the same.
+ */
+#ifndef AMPL_ICMSG_SESSIONS
+#define AMPL_ICMSG_SESSIONS 1
+#endif
+
 enum icmsg_unbound_mode {
 	ICMSG_UNBOUND_MODE_DISABLE = 0,
 	ICMSG_UNBOUND_MODE_ENABLE = 1,
@@ -162,7 +171,8 @@ struct icmsg {
  * icmsg_open() - reset our tx ring, start bonding, ring the peer. bound() follows from the RX context.
  * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
- * -EALREADY (open); a mailbox error (channel missing or in use). Context: thread.
+ * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0); -EALREADY (open); a mailbox error
+ * (channel missing or in use). Context: thread.
  */
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);
 

@@ -50,6 +50,9 @@
  *   Block exhaustion: send() answers -ENOMEM (it never waits); get_tx_buffer with K_NO_WAIT answers -ENOBUFS,
  *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; K_FOREVER waits
  *   without limit.
+ *   AMPL_IPC_MULTI_ZERO_COPY (compile-time option): 1, the default: the five calls above. 0: the backend has none
+ *   of them, so the IPC service answers -EIO for each (as Zephyr for a backend without them) and their code is
+ *   left out of the image (about 1 KB on Cortex-M4; `make cross` reports it); send() and received() are the same.
  *
  * After unbound() (a link down): a buffer obtained and not sent stays the caller's (send answers -EBUSY until
  * bound again; drop it, or send it once bound); a held rx buffer is no longer held (release answers -ENXIO) and
@@ -85,6 +88,11 @@
 #include <amplink/ipc/pbuf.h>
 #include <amplink/ipc_service_backend.h>
 #include <amplink/mailbox_client.h>
+
+/* The zero-copy calls (see "Zero-copy lifecycle" above); 0 leaves them out. */
+#ifndef AMPL_IPC_MULTI_ZERO_COPY
+#define AMPL_IPC_MULTI_ZERO_COPY 1
+#endif
 
 /** Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). */
 #define IPC_MULTI_WIRE_VERSION 2u

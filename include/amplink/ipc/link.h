@@ -5,9 +5,9 @@
  *
  *   open   the tx channel ("tx" of the node's mboxes, or the one given), then the rx channel ("rx"); a backend
  *          rings once it has published what the peer should see
- *   ring   mbox_ring_doorbell(): a doorbell still in flight may already have been read past, so one is queued
- *          behind it; one queued and not submitted yet covers every ring after it (`armed`, cleared by the tx
- *          client's tx_prepare when the framework submits it)
+ *   ring   framework path: mbox_ring_doorbell(): a doorbell still in flight may already have been read past, so
+ *          one is queued behind it; one queued and not submitted yet covers every ring after it (`armed`, cleared
+ *          by the tx client's tx_prepare when the framework submits it). Thin path: ampl_mbox_ring().
  *   state  the rx channel's link_state (<amplink/mailbox_client.h>): the controller saw the peer go offline or
  *          come back. A doorbell queued then was dropped, not submitted: `armed` is cleared first.
  *   stop   the rx channel is freed (no callback runs after it); the backend may still ring (its close message)
@@ -18,6 +18,15 @@
  * The backend's own spinlock serialises ampl_ipc_link_ring() with open and close, which publish and withdraw the
  * tx channel under it.
  *
+ * Two paths to the controller, chosen at compile time by AMPL_IPC_LINK_FRAMEWORK:
+ *   1  the mailbox framework (queue, TX-done state machine, the `armed` doorbell above): the default of the hosted
+ *      (POSIX) build, where every process of the virtual SoC uses it
+ *   0  the thin doorbell path (ampl_mbox_ring(), <amplink/mailbox_client.h>): a ring is the controller's
+ *      send_data, nothing is queued, close has nothing to wait for; the default of firmware builds (a port
+ *      selected: AMPL_PORT_CORTEX_M, AMPL_PORT_RISCV, AMPL_PORT_HEADER), where it saves the framework's code
+ * Both take and release the channels through the same registry and deliver through the same rx_callback and
+ * link_state, on the same controller ops; the wire (shared memory) is the same.
+ *
  * The functions are inline: each firmware image links one backend, which gets them at the cost of the copy it used
  * to carry (the size report, `make cross`, does not grow).
  */
@@ -26,17 +35,39 @@
 
 #include <amplink/mailbox_client.h>
 
+#ifndef AMPL_IPC_LINK_FRAMEWORK
+#if defined(AMPL_PORT_HEADER) || defined(AMPL_PORT_CORTEX_M) || defined(AMPL_PORT_RISCV)
+#define AMPL_IPC_LINK_FRAMEWORK 0
+#else
+#define AMPL_IPC_LINK_FRAMEWORK 1
+#endif
+#endif
+
 struct ampl_ipc_link {
 	struct mbox_client cl_tx, cl_rx;
 	struct mbox_chan *tx, *rx;
+#if AMPL_IPC_LINK_FRAMEWORK
 	atomic_bool armed; /* a doorbell is queued behind the one in flight and not submitted yet */
+#endif
 };
 
+/* Release a channel of the link the way it was rung. */
+static inline void ampl_ipc_link_free(struct mbox_chan *chan)
+{
+#if AMPL_IPC_LINK_FRAMEWORK
+	mbox_free_channel(chan);
+#else
+	ampl_mbox_release(chan);
+#endif
+}
+
+#if AMPL_IPC_LINK_FRAMEWORK
 static inline void ampl_ipc_link_on_tx_prepare(struct mbox_client *cl, void *mssg)
 {
 	(void)mssg;
 	atomic_store(&AMPL_CONTAINER_OF(cl, struct ampl_ipc_link, cl_tx)->armed, false);
 }
+#endif
 
 /**
  * ampl_ipc_link_state() - what the link does when the peer goes offline or comes back: a doorbell queued then was
@@ -45,7 +76,9 @@ static inline void ampl_ipc_link_on_tx_prepare(struct mbox_client *cl, void *mss
 static inline struct ampl_ipc_link *ampl_ipc_link_state(struct mbox_client *cl)
 {
 	struct ampl_ipc_link *l = AMPL_CONTAINER_OF(cl, struct ampl_ipc_link, cl_rx);
+#if AMPL_IPC_LINK_FRAMEWORK
 	atomic_store(&l->armed, false);
+#endif
 	return l;
 }
 
@@ -56,24 +89,28 @@ static inline struct ampl_ipc_link *ampl_ipc_link_state(struct mbox_client *cl)
  */
 static inline void ampl_ipc_link_close(struct ampl_ipc_link *l, atomic_flag *lock, uint32_t drain_us)
 {
+#if AMPL_IPC_LINK_FRAMEWORK
 	if (drain_us) {
 		uint64_t end = ampl_os_uptime_us() + drain_us;
 		while ((atomic_load(&l->armed) || mbox_client_tx_busy(l->tx)) && ampl_os_uptime_us() < end)
 			ampl_cpu_relax();
 	}
+#else
+	(void)drain_us; /* the thin path queues nothing: the last ring reached the controller already */
+#endif
 	unsigned key = ampl_spin_lock(lock);
 	struct mbox_chan *tx = l->tx;
 	l->tx = NULL;
 	ampl_spin_unlock(lock, key);
 	if (tx)
-		mbox_free_channel(tx);
+		ampl_ipc_link_free(tx);
 }
 
 /** ampl_ipc_link_stop() - free the rx channel: no callback runs after it returns. Not from a callback.
  * Context: thread. */
 static inline void ampl_ipc_link_stop(struct ampl_ipc_link *l)
 {
-	mbox_free_channel(l->rx); /* NULL: nothing */
+	ampl_ipc_link_free(l->rx); /* NULL: nothing */
 	l->rx = NULL;
 }
 
@@ -91,10 +128,14 @@ static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock,
 				     void (*state)(struct mbox_client *cl, bool online))
 {
 	int err;
+#if AMPL_IPC_LINK_FRAMEWORK
 	atomic_store(&l->armed, false);
 	/* No tx_done callback: with one, the framework wakes its TX-done poll thread for every doorbell (a system call
 	 * and a thread on a busy CPU per message). */
 	l->cl_tx = (struct mbox_client){ .tx_prepare = ampl_ipc_link_on_tx_prepare };
+#else
+	l->cl_tx = (struct mbox_client){ 0 };
+#endif
 	l->cl_rx = (struct mbox_client){ .rx_callback = doorbell, .link_state = state };
 	tx = mbox_client_get_channel(&l->cl_tx, node, tx, "tx", &err);
 	if (!tx)
@@ -104,7 +145,7 @@ static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock,
 	ampl_spin_unlock(lock, key);
 	l->rx = mbox_client_get_channel(&l->cl_rx, node, rx, "rx", &err);
 	if (!l->rx) {
-		mbox_free_channel(tx); /* a ring meanwhile finds it without a client: -EINVAL, ignored */
+		ampl_ipc_link_free(tx); /* a ring meanwhile finds it without a client: -EINVAL, ignored */
 		l->tx = NULL;
 	}
 	return err;
@@ -117,7 +158,11 @@ static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock,
  */
 static inline int ampl_ipc_link_ring(struct ampl_ipc_link *l)
 {
+#if AMPL_IPC_LINK_FRAMEWORK
 	return l->tx ? mbox_ring_doorbell(l->tx, &l->armed) : 0;
+#else
+	return l->tx ? ampl_mbox_ring(l->tx) : 0;
+#endif
 }
 
 #endif /* AMPLINK_IPC_LINK_H */
