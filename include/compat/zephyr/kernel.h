@@ -206,6 +206,10 @@ void ampl_k_thread_register(struct ampl_k_thread *t);
 /* The program's main(), renamed (-Dmain=ampl_zephyr_main) so that the runner's main() runs it. */
 int main(void);
 #endif
+#else
+/* Firmware has no thread runner here: say so at compile time. */
+#define K_THREAD_DEFINE(name, ...)                                                                               \
+	_Static_assert(0, "K_THREAD_DEFINE is not covered in firmware by include/compat (see the README)")
 #endif
 
 #ifdef __cplusplus
