@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include <amplink/errno.h>
-#include <amplink/device.h>
+#include <zephyr/device.h>
 #include <zephyr/logging/log.h>
 
 #include "compat.h"

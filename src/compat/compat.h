@@ -15,9 +15,6 @@
 int ampl_compat_attach(void);
 /** ampl_compat_detach() - detach and close what ampl_compat_attach() opened. */
 void ampl_compat_detach(void);
-/* <zephyr/device.h>'s resolver (that header needs the generated devicetree, which the library does not have). */
-struct device;
-const struct device *ampl_compat_device(const struct device *dev);
 /** ampl_compat_agent() - the attached agent, or NULL. */
 struct ampl_agent *ampl_compat_agent(void);
 

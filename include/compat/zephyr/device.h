@@ -8,7 +8,13 @@
 #define AMPLINK_COMPAT_ZEPHYR_DEVICE_H
 
 #include <amplink/device.h>
+#ifndef AMPL_COMPAT_LIBRARY /* the library's own sources (src/compat) have no generated devicetree */
 #include <zephyr/devicetree.h>
+#endif
+
+#if defined(__linux__) && !defined(AMPL_COMPAT_FIRMWARE) && !defined(AMPL_COMPAT_VIRTUAL_SOC)
+#define AMPL_COMPAT_VIRTUAL_SOC 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {

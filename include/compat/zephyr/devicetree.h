@@ -30,7 +30,9 @@
 #define DT_HAS_NODELABEL(label) 1 /* an unknown label fails at compile time instead */
 
 #if defined(__linux__) && !defined(AMPL_COMPAT_FIRMWARE)
+#ifndef AMPL_COMPAT_VIRTUAL_SOC
 #define AMPL_COMPAT_VIRTUAL_SOC 1
+#endif
 #undef DEVICE_DT_GET
 /* A stand-in device: no state (never registered), the node's label and name. */
 #define AMPL_COMPAT_DT_DEVICE_(node_id)                                                                          \

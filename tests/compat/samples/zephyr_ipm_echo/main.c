@@ -37,7 +37,11 @@ static void echo_thread(void *p1, void *p2, void *p3)
 			return;
 		}
 		uint32_t value = last_value + 1;
-		int ret = ipm_send(ipm, 1, last_id, &value, sizeof(value));
+		int ret;
+		/* -EBUSY: the peer has taken our last answer but not acknowledged it yet; bounded at 1 s. */
+		for (int tries = 0; (ret = ipm_send(ipm, 1, last_id, &value, sizeof(value))) == -EBUSY && tries < 1000;
+		     tries++)
+			k_usleep(1000);
 		if (ret < 0) {
 			printk("ipm echo: ipm_send failed: %d\n", ret);
 			return;
