@@ -24,7 +24,8 @@ command -v arm-none-eabi-gcc >/dev/null || { echo "SKIP: no arm-none-eabi-gcc"; 
 warn=(-std=c11 -Wall -Wextra -Werror -pedantic -ffreestanding -Os -I"$src/include" -I"$src/include/compat" -I"$tmp")
 # The seeds' snippets: as on the host (three warnings off), and printk's %u of a uint32_t, which is unsigned long
 # with newlib.
-seedwarn=(-Wno-unused-parameter -Wno-unused-variable -Wno-missing-prototypes -Wno-format -include "$t/seeds/seed_prelude.h")
+seedwarn=(-Wno-unused-parameter -Wno-unused-variable -Wno-missing-prototypes -Wno-format
+	-include "$t/seeds/seed_prelude.h")
 compilers=("arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M")
 command -v riscv64-unknown-elf-gcc >/dev/null &&
 	compilers+=("riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -DAMPL_PORT_RISCV")

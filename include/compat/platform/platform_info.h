@@ -5,8 +5,9 @@
  *
  * platform_init() attaches the agent named by $AMPLINK_AGENT (default rpu0) on the SoC named by $AMPLINK_SOC;
  * platform_create_rpmsg_vdev() takes the node $AMPLINK_RPMSG (label, name or path; default ipc_rpmsg_AGENT, the
- * default board's label), which must be the agent's and whose role must match @role (VIRTIO_DEV_DEVICE: "remote", VIRTIO_DEV_DRIVER:
- * "host"); callbacks run in the agent's interrupt context, so platform_poll() only sleeps a millisecond.
+ * default board's label), which must be the agent's and whose role must match @role (VIRTIO_DEV_DEVICE:
+ * "remote", VIRTIO_DEV_DRIVER: "host"); callbacks run in the agent's interrupt context, so platform_poll() only
+ * sleeps a millisecond.
  * Not covered: @rst_cb (a peer's reset shows as the endpoints' unbind callbacks), @ns_bind_cb (an announcement
  * binds an endpoint of the same name only), a @vdev_index other than 0.
  */

@@ -22,7 +22,7 @@
 
 #if defined(__has_include)
 #if !__has_include(<devicetree_generated.h>)
-#error "devicetree_generated.h not found: run `amplink dt gen --agent AGENT BOARD.dts -o DIR/devicetree_generated` and add -I DIR"
+#error "devicetree_generated.h not found: amplink dt gen --agent AGENT BOARD.dts -o DIR/devicetree_generated; -I DIR"
 #endif
 #endif
 #include <devicetree_generated.h>
