@@ -52,8 +52,12 @@ struct ipc_service_cb {
 	void (*bound)(void *priv);
 	/** The peer deregistered the endpoint, closed the instance or reset; register again to rebind. */
 	void (*unbound)(void *priv);
-	/** A message: @data is valid until the callback returns, unless held. */
-	void (*received)(const void *data, size_t len, void *priv);
+	/** A message: @data is valid until the callback returns, unless held. `recv` is the same member under the
+	 * name the seed documents' Zephyr example uses (<zephyr/ipc/ipc_service.h> of include/compat). */
+	union {
+		void (*received)(const void *data, size_t len, void *priv);
+		void (*recv)(const void *data, size_t len, void *priv);
+	};
 	/** Something went wrong that no call can report (e.g. the peer wrote garbage to shared memory). */
 	void (*error)(const char *message, void *priv);
 };

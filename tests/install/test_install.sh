@@ -2,7 +2,8 @@
 # The README's "Use amplink in your project", as written there: install with `make install PREFIX=...` (staged with
 # DESTDIR, so nothing lands outside the temporary folder), then build the README's app.c with its CMakeLists.txt
 # (amplink::amplink, and again with amplink::amplink_static) and with its pkg-config lines (shared and fully static),
-# run each program and compare what it prints with the README's output block.
+# run each program and compare what it prints with the README's output block; and a Zephyr program with the
+# README's compat CMakeLists.txt against amplink::amplink_compat.
 # usage: test_install.sh BUILD_DIR SOURCE_DIR
 set -eu
 build=$(cd "$1" && pwd)
@@ -92,4 +93,18 @@ needs_libamplink yes "$tmp/pc/app"
 LD_LIBRARY_PATH=$(dirname "$pcdir") check_run "pkg-config, shared" "$tmp/pc/app"
 readelf -d "$tmp/pc/app-static" | grep -q NEEDED && fail "app-static loads shared libraries"
 check_run "pkg-config --static, fully static" "$tmp/pc/app-static"
+
+# A Zephyr program against the installed compat headers and amplink::amplink_compat, with the README's
+# CMakeLists.txt (Zephyr and OpenAMP code), run as RPU0 against the APU of test_compat_icmsg.
+mkdir -p "$tmp/zapp/build/dt"
+readme_block "compat CMakeLists.txt" >"$tmp/zapp/CMakeLists.txt"
+cp "$src/tests/compat/samples/zephyr_ipc_remote/main.c" "$tmp/zapp/"
+test -f "$prefix/include/amplink/compat/zephyr/kernel.h" || fail "make install: no include/amplink/compat/zephyr"
+"$build/amplink" dt gen --agent rpu0 "$src/tests/compat/compat-board.dts" \
+	-o "$tmp/zapp/build/dt/devicetree_generated" >/dev/null || fail "amplink dt gen of the compat board"
+cmake -S "$tmp/zapp" -B "$tmp/zapp/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$tmp/zapp/build" >/dev/null || fail "the Zephyr program against amplink::amplink_compat"
+"$build/tests/compat/compat_peer" icmsg "$src/tests/compat/compat-board.dts" "$tmp/zapp/build/zephyr_app" \
+	>"$tmp/zapp/out" 2>&1 || { cat "$tmp/zapp/out"; fail "the installed Zephyr program against compat_peer"; }
+echo "cmake, amplink::amplink_compat (a Zephyr program, run): ok"
 echo "1 passed, 0 failed"
