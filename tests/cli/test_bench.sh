@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# amplink bench's outputs people look at: the latency histogram in the JSON (counts summing to each row's round
-# trips), the figures gnuplot draws (--plot), progress on stderr only on a terminal and not with --quiet.
+# amplink bench's outputs people look at, and the instruction counts: the latency histogram in the JSON (counts
+# summing to each row's round trips), the figures gnuplot draws (--plot), progress on stderr only on a terminal
+# and not with --quiet, and scripts/icount.sh's output (parses, same numbers on every run, budgets enforced).
 # usage: test_bench.sh AMPLINK_BINARY BUILD_DIR SOURCE_DIR
 set -u
 amp=$1
@@ -35,8 +36,8 @@ expect "bench plot without gnuplot" 2 "gnuplot not found \(install Debian's gnup
 [ ! -e "$tmp/nope" ] || { fail=$((fail + 1)); echo "FAIL: --plot without gnuplot ran the benchmark"; }
 
 if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
-	# A sanitized benchmark measures the sanitizer.
-	echo "note: bench runs skipped in a sanitizer build"
+	# A sanitized benchmark measures the sanitizer (and valgrind does not run sanitized programs).
+	echo "note: bench runs and instruction counts skipped in a sanitizer build"
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 	exit
@@ -105,6 +106,38 @@ if command -v script >/dev/null; then
 	fi
 else
 	echo "SKIP: progress on a terminal (script(1) missing)"
+fi
+
+# Instruction counts: every layer's line parses, the numbers are the same on a second run, a budget fails.
+if ! command -v valgrind >/dev/null; then
+	echo "SKIP: instruction counts (valgrind not installed)"
+elif [ ! -x "$build/bench/ampl_bench" ]; then
+	echo "SKIP: instruction counts (the benchmarks are not built: AMPL_BUILD_BENCH=OFF)"
+else
+	"$src/scripts/icount.sh" --build "$build" --count 300 >"$tmp/ic1.txt" 2>&1
+	st=$?
+	expect "icount output parses" 0 "icount parsed" -- python3 -c 'import re, sys
+text = open(sys.argv[1]).read()
+assert sys.argv[2] == "0", "exit status " + sys.argv[2] + "\n" + text
+rows = dict((m[0], (float(m[1]), m[2])) for m in re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x)$", text, re.M))
+want = "ring raw mbox ipm icmsg multi multi-zc rpmsg rpmsg-zc".split()
+assert sorted(rows) == sorted(want), (rows, text)
+assert rows["ring"][1] == "1.0x", rows["ring"]
+assert all(v[0] > rows["ring"][0] for k, v in rows.items() if k != "ring"), rows
+assert text.rstrip().endswith("icount ok"), text
+print("icount parsed")' "$tmp/ic1.txt" "$st"
+	printf '# a budget the ICMsg layer cannot meet\nicmsg 10\n' >"$tmp/budget.txt"
+	expect "icount budget exceeded" 1 "icount FAILED: icmsg: [0-9.]+ instructions per message, above its budget of 10" -- \
+		"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt"
+	"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt" 2>&1 | grep '^icount  ' >"$tmp/ic2.txt"
+	if diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt" >/dev/null; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: instruction counts differ between two runs:"
+		diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt"
+	fi
+	expect "icount bad count" 2 "not a message count" -- "$src/scripts/icount.sh" --build "$build" --count x
 fi
 
 echo "$pass passed, $fail failed"
