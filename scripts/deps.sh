@@ -14,9 +14,8 @@ build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
 test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev valgrind "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
 cross) pkgs=("${cross[@]}") ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
-# Optional for amplink bench: gnuplot for --plot, iceoryx (C binding and its daemon iox-roudi) for the iceoryx row
-# (built when CMake finds it at configure time; without it the row says skipped).
-bench-extra) pkgs=(gnuplot-nox libiceoryx-binding-c-dev iceoryx) ;;
+# Optional for amplink bench: gnuplot for its figures (--plot).
+bench-extra) pkgs=(gnuplot-nox) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
 esac
 

@@ -35,6 +35,9 @@ expect "bench plot without gnuplot" 2 "gnuplot not found \(install Debian's gnup
 	env AMPL_GNUPLOT="$tmp/no-gnuplot" "$amp" bench --plot "$tmp/nope" --count 100
 [ ! -e "$tmp/nope" ] || { fail=$((fail + 1)); echo "FAIL: --plot without gnuplot ran the benchmark"; }
 
+# The demo's figures: it says what they depend on.
+expect "demo timing note" 0 "times depend on this machine's load and on which CPUs" -- "$amp" demo --count 50
+
 if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
 	# A sanitized benchmark measures the sanitizer (and valgrind does not run sanitized programs).
 	echo "note: bench runs and instruction counts skipped in a sanitizer build"
