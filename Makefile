@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 # make install PREFIX=/opt/amplink installs there; empty: the prefix of the configure (CMAKE_INSTALL_PREFIX, /usr/local).
 PREFIX ?=
 
-.PHONY: all demo test test-asan test-tsan test-clang cross bench bench-firmware install clean deps fuzz
+.PHONY: all demo test test-asan test-tsan test-clang cross bench bench-firmware icount install clean deps fuzz
 
 all: $(BUILD)/amplink
 
@@ -66,6 +66,12 @@ bench: $(BUILD)/amplink
 ## The same with each backend also against firmware under QEMU (images from make test's build) and their code size.
 bench-firmware: $(BUILD)/amplink
 	$(BUILD)/bench/ampl_bench --firmware
+
+## Instructions per message of each layer under callgrind beside the plain ring's (the same on every run); fails
+## if a layer grows past its budget in bench/icount_budget.txt.
+icount: $(BUILD)/amplink
+	@scripts/deps.sh bench
+	scripts/icount.sh --build $(BUILD) --budget bench/icount_budget.txt
 
 ## Fuzzers (clang + libFuzzer, with ASan and UBSan), each for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/.
 FUZZ_SECONDS ?= 30

@@ -6,11 +6,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** One round-trip row: percentiles in microseconds over @n round trips. */
+/*
+ * The latency histogram: log-scaled, AMPL_BENCH_HIST_PER_DECADE buckets per decade from AMPL_BENCH_HIST_MIN_US;
+ * bucket k counts the round trips in [ampl_bench_hist_lo(k), ampl_bench_hist_lo(k + 1)) microseconds. The first
+ * bucket also counts every time below the range, the last every time above it, so the counts sum to n.
+ */
+#define AMPL_BENCH_HIST_PER_DECADE 10
+#define AMPL_BENCH_HIST_MIN_US 0.01 /* 10 ns */
+#define AMPL_BENCH_HIST 80          /* 8 decades: 10 ns to 1 s */
+
+/** The lower edge of histogram bucket @k in microseconds (k = AMPL_BENCH_HIST: the upper edge of the last). */
+double ampl_bench_hist_lo(unsigned k);
+
+/** One round-trip row: percentiles in microseconds over @n round trips, and their histogram. */
 struct ampl_bench_lat {
 	const char *name;
 	double p50, p90, p99, p999, max;
 	unsigned long n;
+	unsigned long hist[AMPL_BENCH_HIST];
 };
 
 enum ampl_bench_tp_kind {
@@ -74,6 +87,9 @@ struct ampl_bench_opts {
 	enum ampl_bench_what what;
 	const char *json;     /* NULL: no JSON */
 	const char *firmware; /* NULL: no firmware rows; else the directory of the firmware images */
+	const char *plot;     /* NULL: no figures; else the directory gnuplot writes them to */
+	const char *plot_format; /* "svg" or "png" */
+	bool quiet;           /* no progress on stderr (there is none either when stderr is not a terminal) */
 };
 
 /** The default directory of the firmware images (the build's firmware/). */

@@ -1,7 +1,8 @@
 /*
  * ampl_bench: the amplink benchmark as a program of its own; the same as `amplink bench` (see bench_lib.c).
  *
- * usage: ampl_bench [--count N] [--seconds S] [--only latency|throughput] [--json FILE]
+ * usage: ampl_bench [--count N] [--seconds S] [--only latency|throughput] [--firmware[=DIR]] [--json FILE]
+ *                   [--plot DIR] [--plot-format svg|png] [--quiet]
  */
 #include "bench.h"
 

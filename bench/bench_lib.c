@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <sys/socket.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,11 +88,64 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+double ampl_bench_hist_lo(unsigned k)
+{
+	return AMPL_BENCH_HIST_MIN_US * pow(10.0, (double)k / AMPL_BENCH_HIST_PER_DECADE);
+}
+
+/* The histogram bucket of @us microseconds (below the range: 0; above: the last). */
+static unsigned hist_bucket(double us)
+{
+	if (!(us >= AMPL_BENCH_HIST_MIN_US))
+		return 0;
+	double x = floor(log10(us / AMPL_BENCH_HIST_MIN_US) * AMPL_BENCH_HIST_PER_DECADE);
+	unsigned k = x >= AMPL_BENCH_HIST ? AMPL_BENCH_HIST - 1 : (unsigned)x;
+	/* log10 may round across an edge: the edges decide. */
+	if (k > 0 && us < ampl_bench_hist_lo(k))
+		k--;
+	else if (k + 1 < AMPL_BENCH_HIST && us >= ampl_bench_hist_lo(k + 1))
+		k++;
+	return k;
+}
+
+/* ---- progress on stderr (a terminal only, not with --quiet) ---- */
+
+static bool progress_on;
+static const char *progress_what;
+static unsigned progress_done, progress_total;
+
+static void progress_start(const char *what, unsigned total)
+{
+	progress_what = what;
+	progress_done = 0;
+	progress_total = total;
+}
+
+/* Row @name is done: "\rPROG: WHAT ROW/TOTAL: NAME", cleared by progress_end(). */
+static void progress_row(const char *name)
+{
+	progress_done++;
+	if (!progress_on)
+		return;
+	fprintf(stderr, "\r%s: %s %u/%u: %.50s\033[K", prog, progress_what, progress_done, progress_total, name);
+	fflush(stderr);
+}
+
+static void progress_end(void)
+{
+	if (progress_on && progress_done)
+		fprintf(stderr, "\r\033[K");
+	progress_done = 0;
+}
+
 static struct ampl_bench_lat summarize(const char *name, double *v, unsigned long n)
 {
 	qsort(v, n, sizeof(*v), cmp);
 	struct ampl_bench_lat r = { name, v[n / 2] / 1e3, v[(n * 90) / 100] / 1e3, v[(n * 99) / 100] / 1e3,
-				     v[(n * 999) / 1000] / 1e3, v[n - 1] / 1e3, n };
+				     v[(n * 999) / 1000] / 1e3, v[n - 1] / 1e3, n, { 0 } };
+	for (unsigned long i = 0; i < n; i++)
+		r.hist[hist_bucket(v[i] / 1e3)]++;
+	progress_row(name);
 	return r;
 }
 
@@ -912,6 +967,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 		return 0;
 	}
 	unsigned k = 0;
+	progress_start("latency", max < 17 ? max : 17);
 #define ROW(x)                    \
 	do {                      \
 		if (k < max)      \
@@ -936,6 +992,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 	ROW(bench_unix(nb, v));
 	ROW(bench_rtt("IPM, blocking", IPM, AMPL_WAIT_BLOCK, nb, v));
 #undef ROW
+	progress_end();
 	free(v);
 	return k;
 }
@@ -977,11 +1034,198 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* ---- figures (gnuplot) ---- */
+
+/* The gnuplot to run: $AMPL_GNUPLOT, else gnuplot on PATH; NULL if there is none. */
+static const char *gnuplot_path(void)
+{
+	static char buf[4096];
+	const char *env = getenv("AMPL_GNUPLOT");
+	if (env && *env)
+		return access(env, X_OK) ? NULL : env;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && n + sizeof("/gnuplot") <= sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)n, path);
+			if (!access(buf, X_OK))
+				return buf;
+		}
+		path += n + (path[n] == ':');
+	}
+	return NULL;
+}
+
+/* A name for gnuplot: in double quotes, without the quotes it cannot hold. */
+static void gp_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		if (*s != '"' && *s != '\\')
+			fputc(*s, f);
+	fputc('"', f);
+}
+
+/* Which latency rows a figure shows: the limits beside the polling, the adaptive or the blocking rows. */
+enum lat_fig { FIG_POLLING, FIG_ADAPTIVE, FIG_BLOCKING };
+
+static bool lat_in_fig(const struct ampl_bench_lat *r, unsigned i, unsigned blocking_from, enum lat_fig fig)
+{
+	if (fig == FIG_BLOCKING)
+		return i >= blocking_from;
+	if (i >= blocking_from)
+		return false;
+	return strstr(r[i].name, "(limit)") || strstr(r[i].name, "ring limit") ||
+	       strstr(r[i].name, fig == FIG_POLLING ? ", polling" : ", adaptive");
+}
+
+/*
+ * Write the figures of this run into @dir: latency-polling, latency-adaptive and latency-blocking (the share of
+ * round trips per histogram bucket, log time axis) and throughput (msgs/s per mechanism and size), as @fmt (svg or
+ * png), with the data files and the gnuplot script beside them. 0, or -1 (reported).
+ */
+static int plot(const char *dir, const char *fmt, const struct ampl_bench_lat *lat, unsigned nl, unsigned blocking_from,
+		const struct ampl_bench_tp *tpr, unsigned nt, const struct ampl_bench_opts *o)
+{
+	const char *gp = gnuplot_path();
+	if (!gp) {
+		fprintf(stderr, "%s: --plot: gnuplot not found (install Debian's gnuplot-nox: apt-get install gnuplot-nox)\n",
+			prog);
+		return -1;
+	}
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "%s: --plot: %s: %s\n", prog, dir, strerror(errno));
+		return -1;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/bench.gp", dir);
+	FILE *g = fopen(path, "w");
+	if (!g) {
+		fprintf(stderr, "%s: --plot: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	bool png = !strcmp(fmt, "png");
+	fprintf(g, "# amplink bench figures: gnuplot bench.gp (in this directory)\n");
+	fprintf(g, "set terminal %s size 1100,650 noenhanced\nset grid\nset key outside right top\n",
+		png ? "png" : "svg");
+	if (nl) {
+		snprintf(path, sizeof(path), "%s/latency.dat", dir);
+		FILE *d = fopen(path, "w");
+		if (!d) {
+			fprintf(stderr, "%s: --plot: %s: %s\n", prog, path, strerror(errno));
+			fclose(g);
+			return -1;
+		}
+		/* One block per row (gnuplot's index i): bucket lower edge in us, share of the row's round trips. */
+		fprintf(d, "# latency histograms: one block per row; lower edge (us), upper edge (us), count, share\n");
+		for (unsigned i = 0; i < nl; i++) {
+			fprintf(d, "# %s\n", lat[i].name);
+			for (unsigned k = 0; k < AMPL_BENCH_HIST; k++)
+				fprintf(d, "%.6g %.6g %lu %.6g\n", ampl_bench_hist_lo(k), ampl_bench_hist_lo(k + 1),
+					lat[i].hist[k], lat[i].n ? (double)lat[i].hist[k] / (double)lat[i].n : 0.0);
+			fprintf(d, "\n\n");
+		}
+		fclose(d);
+		static const char *const fig_name[] = { "polling", "adaptive", "blocking" };
+		for (enum lat_fig fig = FIG_POLLING; fig <= FIG_BLOCKING; fig++) {
+			fprintf(g, "\nset output 'latency-%s.%s'\n", fig_name[fig], fmt);
+			/* The time axis spans the non-empty buckets of the figure's rows. */
+			unsigned lo = AMPL_BENCH_HIST, hi = 0;
+			for (unsigned i = 0; i < nl; i++)
+				for (unsigned k = 0; k < AMPL_BENCH_HIST && lat_in_fig(lat, i, blocking_from, fig); k++)
+					if (lat[i].hist[k]) {
+						lo = k < lo ? k : lo;
+						hi = k > hi ? k : hi;
+					}
+			if (lo > hi)
+				lo = hi = 0;
+			fprintf(g, "set title \"Round trip, 32 bytes: %s rows beside the limits, %lu round trips per row\\n"
+				   "(times depend on this machine's load and on CPU placement)\"\n",
+				fig_name[fig], fig == FIG_BLOCKING && blocking_from < nl ? lat[blocking_from].n : o->count);
+			fprintf(g, "set logscale x\nset xrange [%g:%g]\nset xlabel 'round trip (us)'\n"
+				   "set ylabel 'share of round trips'\nset format x '%%g'\nset style data steps\n",
+				ampl_bench_hist_lo(lo), ampl_bench_hist_lo(hi + 1));
+			fprintf(g, "plot");
+			bool any = false;
+			for (unsigned i = 0; i < nl; i++) {
+				if (!lat_in_fig(lat, i, blocking_from, fig))
+					continue;
+				fprintf(g, "%s 'latency.dat' index %u using 1:4 with steps lw 2 title ", any ? "," : "", i);
+				gp_str(g, lat[i].name);
+				any = true;
+			}
+			if (!any)
+				fprintf(g, " NaN notitle");
+			fprintf(g, "\n");
+		}
+		fprintf(g, "\nunset logscale x\nset xrange [*:*]\nunset title\n");
+	}
+	if (nt) {
+		snprintf(path, sizeof(path), "%s/throughput.dat", dir);
+		FILE *d = fopen(path, "w");
+		if (!d) {
+			fprintf(stderr, "%s: --plot: %s: %s\n", prog, path, strerror(errno));
+			fclose(g);
+			return -1;
+		}
+		/* One line per mechanism: millions of messages per second at 32 B, 256 B, 4 KiB ('-': n/a or failed). */
+		static const size_t sizes[] = { 32, 256, 4096 };
+		fprintf(d, "# mechanism, M msgs/s at 32 B, 256 B, 4096 B ('-': not run, n/a or failed)\n");
+		for (unsigned i = 0; i < nt; i++) {
+			bool seen = false;
+			for (unsigned j = 0; j < i; j++)
+				seen |= tpr[j].kind == tpr[i].kind;
+			if (seen)
+				continue;
+			gp_str(d, tpr[i].name);
+			for (unsigned s = 0; s < 3; s++) {
+				const struct ampl_bench_tp *t = tp_find(tpr, nt, tpr[i].kind, sizes[s]);
+				if (t && !t->na && !t->failed)
+					fprintf(d, " %.4f", t->msgs_per_s / 1e6);
+				else
+					fprintf(d, " -");
+			}
+			fprintf(d, "\n");
+		}
+		fclose(d);
+		fprintf(g, "\nset output 'throughput.%s'\n", fmt);
+		fprintf(g, "set title \"One-way streaming, %.2f s per row, polling\\n"
+			   "(rates depend on this machine's load and on CPU placement)\"\n",
+			o->seconds);
+		fprintf(g, "set datafile missing '-'\nset style data histograms\nset style histogram clustered gap 1\n"
+			   "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30\n"
+			   "set xlabel ''\nset ylabel 'million messages per second (log)'\nset logscale y\n"
+			   "set yrange [*:*]\n");
+		fprintf(g, "plot 'throughput.dat' using 2:xtic(1) title '32 B', '' using 3 title '256 B', "
+			   "'' using 4 title '4 KiB'\n");
+	}
+	fclose(g);
+	pid_t c = fork();
+	if (c == 0) {
+		if (chdir(dir))
+			_exit(127);
+		execl(gp, "gnuplot", "bench.gp", (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "%s: --plot: %s failed on %s/bench.gp\n", prog, gp, dir);
+		return -1;
+	}
+	printf("\nFigures in %s:%s%s%s (.%s; data and gnuplot script beside them)\n", dir,
+	       nl ? " latency-polling, latency-adaptive, latency-blocking" : "", nl && nt ? "," : "",
+	       nt ? " throughput" : "", fmt);
+	return 0;
+}
+
 int ampl_bench_run(const struct ampl_bench_opts *o)
 {
 	if (o->prog)
 		prog = o->prog;
 	failed = 0;
+	progress_on = !o->quiet && isatty(STDERR_FILENO);
 	struct ampl_bench_lat lat[32];
 	struct ampl_bench_tp tpr[32];
 	unsigned nl = 0, nt = 0, blocking_from = 0;
@@ -1001,16 +1245,18 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	}
 	static const size_t sizes[] = { 32, 256, 4096 };
 	if (o->what != AMPL_BENCH_LATENCY) {
-		for (unsigned s = 0; s < 3; s++) {
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_RING, sizes[s], o->seconds);
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_ICMSG, sizes[s], o->seconds);
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_MULTI_COPY, sizes[s], o->seconds);
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_MULTI_ZC, sizes[s], o->seconds);
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_RPMSG_COPY, sizes[s], o->seconds);
-			ampl_bench_throughput(&tpr[nt++], AMPL_TP_RPMSG_ZC, sizes[s], o->seconds);
-			if (sizes[s] == 32)
-				ampl_bench_throughput(&tpr[nt++], AMPL_TP_IPM, sizes[s], o->seconds);
-		}
+		static const enum ampl_bench_tp_kind kinds[] = { AMPL_TP_RING,	    AMPL_TP_ICMSG,	AMPL_TP_MULTI_COPY,
+								  AMPL_TP_MULTI_ZC, AMPL_TP_RPMSG_COPY, AMPL_TP_RPMSG_ZC,
+								  AMPL_TP_IPM };
+		progress_start("throughput", 19);
+		for (unsigned s = 0; s < 3; s++)
+			for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+				if (kinds[k] == AMPL_TP_IPM && sizes[s] != 32)
+					continue; /* the IPI buffer holds one 32-byte message */
+				ampl_bench_throughput(&tpr[nt], kinds[k], sizes[s], o->seconds);
+				progress_row(tpr[nt++].name);
+			}
+		progress_end();
 		if (nl)
 			printf("\n");
 		printf("One-way streaming, %.2f s per row, sender on CPU 0, receiver on CPU 1, polling\n", o->seconds);
@@ -1101,14 +1347,23 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			fprintf(stderr, "%s: %s: %s\n", prog, o->json, strerror(errno));
 			return 1;
 		}
-		fprintf(f, "{\n  \"unit\": \"us\",\n  \"count\": %lu,\n  \"seconds\": %g,\n  \"results\": [", o->count,
-			o->seconds);
+		fprintf(f, "{\n  \"unit\": \"us\",\n  \"count\": %lu,\n  \"seconds\": %g,\n", o->count, o->seconds);
+		fprintf(f, "  \"histogram_buckets\": {\"per_decade\": %d, \"min_us\": %g, \"buckets\": %d},\n",
+			AMPL_BENCH_HIST_PER_DECADE, AMPL_BENCH_HIST_MIN_US, AMPL_BENCH_HIST);
+		fprintf(f, "  \"results\": [");
 		for (unsigned i = 0; i < nl; i++) {
 			json_row(f, i, "name", lat[i].name);
 			fprintf(f, ", \"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"p999\": %.4f, \"max\": %.3f, \"n\": %lu, "
-				   "\"blocking\": %s}",
+				   "\"blocking\": %s, \"histogram\": [",
 				lat[i].p50, lat[i].p90, lat[i].p99, lat[i].p999, lat[i].max, lat[i].n,
 				i >= blocking_from ? "true" : "false");
+			for (unsigned k = 0, first = 1; k < AMPL_BENCH_HIST; k++)
+				if (lat[i].hist[k]) {
+					fprintf(f, "%s[%.6g, %.6g, %lu]", first ? "" : ", ", ampl_bench_hist_lo(k),
+						ampl_bench_hist_lo(k + 1), lat[i].hist[k]);
+					first = 0;
+				}
+			fprintf(f, "]}");
 		}
 		fprintf(f, "\n  ],\n  \"throughput\": [");
 		for (unsigned i = 0; i < nt; i++) {
@@ -1159,6 +1414,8 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		fprintf(f, "\n  ],\n  \"failed\": %s\n}\n", failed ? "true" : "false");
 		fclose(f);
 	}
+	if (o->plot && plot(o->plot, o->plot_format ? o->plot_format : "svg", lat, nl, blocking_from, tpr, nt, o))
+		return 1;
 	if (failed)
 		fprintf(stderr, "%s: a row failed functionally (see above)\n", prog);
 	return failed ? 1 : 0;
@@ -1168,6 +1425,7 @@ static void usage(FILE *f, const char *p)
 {
 	fprintf(f,
 		"usage: %s [--count N] [--seconds S] [--only latency|throughput] [--firmware[=DIR]] [--json FILE]\n"
+		"       [--plot DIR] [--plot-format svg|png] [--quiet]\n"
 		"\n"
 		"Round-trip latency (32-byte echo) and one-way throughput of every layer on a virtual ZynqMP, beside\n"
 		"this machine's limits measured in the same run. Two processes pinned to CPUs 0 and 1. The rows:\n"
@@ -1191,10 +1449,17 @@ static void usage(FILE *f, const char *p)
 		"  --firmware[=DIR] also run each backend against firmware under QEMU (polled and with interrupts;\n"
 		"                  round trips: N/20, 100..2000; streams: S) and print the images' code size; images\n"
 		"                  from DIR (default: this build's firmware/); without QEMU or an image: skipped\n"
-		"  --json FILE     also write the results as JSON\n"
+		"  --json FILE     also write the results as JSON, with each latency row's histogram (log-scaled:\n"
+		"                  10 buckets per decade from 0.01 us; [lower us, upper us, count] per non-empty bucket)\n"
+		"  --plot DIR      also draw the latency distributions and the throughput table with gnuplot\n"
+		"                  (Debian's gnuplot-nox) into DIR, with their data and script\n"
+		"  --plot-format F svg (default) or png\n"
+		"  --quiet         no progress on stderr (there is none either when stderr is not a terminal)\n"
+		"\n"
+		"The figures depend on this machine's load and on CPU placement: compare the ratios of one run.\n"
 		"\n"
 		"A benchmark: it exits 0 whatever the times; 1 only if a row fails functionally (errors, lost\n"
-		"messages), 2 on bad usage.\n",
+		"messages) or gnuplot fails, 2 on bad usage or --plot without gnuplot.\n",
 		p);
 }
 
@@ -1205,12 +1470,16 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 					       { "only", required_argument, NULL, 'o' },
 					       { "json", required_argument, NULL, 'j' },
 					       { "firmware", optional_argument, NULL, 'f' },
+					       { "plot", required_argument, NULL, 'p' },
+					       { "plot-format", required_argument, NULL, 'F' },
+					       { "quiet", no_argument, NULL, 'q' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
-	struct ampl_bench_opts o = { .prog = p, .count = 100000, .seconds = 0.5, .what = AMPL_BENCH_ALL };
+	struct ampl_bench_opts o = { .prog = p, .count = 100000, .seconds = 0.5, .what = AMPL_BENCH_ALL,
+				     .plot_format = "svg" };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:s:o:j:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:o:j:qh", lopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'n':
@@ -1244,6 +1513,19 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 		case 'f':
 			o.firmware = optarg && *optarg ? optarg : ampl_bench_fw_dir();
 			break;
+		case 'p':
+			o.plot = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "svg") && strcmp(optarg, "png")) {
+				fprintf(stderr, "%s: --plot-format: '%s' is not svg or png\n", p, optarg);
+				return 2;
+			}
+			o.plot_format = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
 		case 'h':
 			usage(stdout, p);
 			return 0;
@@ -1255,6 +1537,11 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", p, argv[optind]);
 		usage(stderr, p);
+		return 2;
+	}
+	if (o.plot && !gnuplot_path()) {
+		fprintf(stderr, "%s: --plot: gnuplot not found (install Debian's gnuplot-nox: apt-get install gnuplot-nox)\n",
+			p);
 		return 2;
 	}
 	fflush(stdout);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a make target needs, or, without root, print the exact command and stop.
-# usage: scripts/deps.sh build|test|cross|bench
+# usage: scripts/deps.sh build|test|cross|bench|bench-extra
 set -eu
 
 base=(cmake make gcc pkg-config libfdt-dev device-tree-compiler cpp) # cpp: devicetree sources are preprocessed
@@ -10,9 +10,12 @@ cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutil
 qemu=(qemu-system-arm qemu-system-misc)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
-test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
+# valgrind: the instruction counts (make icount, and test_bench checks them).
+test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev valgrind "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
 cross) pkgs=("${cross[@]}") ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
+# Optional for amplink bench: gnuplot for its figures (--plot).
+bench-extra) pkgs=(gnuplot-nox) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
 esac
 

@@ -70,6 +70,13 @@ static uint32_t checksum(const uint32_t *w, unsigned n)
 	return h;
 }
 
+/* After the round-trip line: what the times depend on (the demo does not pin its processes). */
+static void demo_timing_note(void)
+{
+	printf("  (times depend on this machine's load and on which CPUs the two processes run: the demo does not\n"
+	       "   pin them; amplink bench pins them and measures this machine's limits beside)\n");
+}
+
 /* ---- what every wait of the demo checks ---- */
 
 static const char *demo_backend = "ipm"; /* the label of every error (set before the fork) */
@@ -308,6 +315,7 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
 		       cli_percentile(rtt, sent, 50), cli_percentile(rtt, sent, 90), cli_percentile(rtt, sent, 99),
 		       cli_percentile(rtt, sent, 99.9), rtt[sent - 1]);
+		demo_timing_note();
 	}
 	free(rtt);
 	ampl_agent_detach(ag);
@@ -591,6 +599,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
 		       cli_percentile(rtt, n, 50), cli_percentile(rtt, n, 90), cli_percentile(rtt, n, 99),
 		       cli_percentile(rtt, n, 99.9), rtt[n - 1]);
+		demo_timing_note();
 	}
 	free(rtt);
 	if (ie.ept.instance)
@@ -730,6 +739,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		printf("  round trip: p50 %.2f us  p90 %.2f us  p99 %.2f us  p99.9 %.2f us  max %.2f us\n",
 		       cli_percentile(rtt, sent, 50), cli_percentile(rtt, sent, 90), cli_percentile(rtt, sent, 99),
 		       cli_percentile(rtt, sent, 99.9), rtt[sent - 1]);
+		demo_timing_note();
 	}
 	free(rtt);
 	for (int k = 0; k < 2; k++)

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Instructions per message of each layer of the stack under callgrind, beside the plain ring's: numbers that are
+# the same on every run (no machine noise), so that a regression shows as a number that grew.
+#
+# usage: scripts/icount.sh [--build DIR] [--count N] [--budget FILE]
+#   --build DIR    the build with bench/ampl_icount (default: build)
+#   --count N      messages per layer (default 10000)
+#   --budget FILE  fail (exit 1) if a layer's count is above its budget in FILE (lines "layer max"; # comments)
+#
+# Output: one line per layer, "icount LAYER INSTRUCTIONS_PER_MESSAGE RATIO_TO_RING", then "icount ok" (or
+# "icount FAILED: ..." lines and exit 1). Exit 2: bad usage or valgrind missing.
+set -u
+build=build
+count=10000
+budget=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) build=$2; shift 2 ;;
+	--count) count=$2; shift 2 ;;
+	--budget) budget=$2; shift 2 ;;
+	-h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "icount.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+case "$count" in '' | *[!0-9]* | 0) echo "icount.sh: --count: '$count' is not a message count" >&2; exit 2 ;; esac
+prog=$build/bench/ampl_icount
+if ! command -v valgrind >/dev/null; then
+	echo "icount.sh: valgrind not found (install Debian's valgrind: apt-get install valgrind)" >&2
+	exit 2
+fi
+if [ ! -x "$prog" ]; then
+	echo "icount.sh: $prog not built (make, or cmake --build $build --target ampl_icount)" >&2
+	exit 2
+fi
+if [ -n "$budget" ] && [ ! -r "$budget" ]; then
+	echo "icount.sh: --budget: cannot read '$budget'" >&2
+	exit 2
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+layers="ring raw mbox ipm icmsg multi multi-zc rpmsg rpmsg-zc"
+echo "Instructions per 32-byte message, one way, sender and receiver in one thread ($count messages, callgrind)"
+printf '%-8s %-10s %12s %9s\n' "" layer "instr/msg" "/ ring"
+failed=0
+ring=
+for l in $layers; do
+	fn=icount_${l//-/_}
+	out=$tmp/$l.out
+	if ! valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$fn" --callgrind-out-file="$out" \
+		"$prog" "$l" "$count" >"$tmp/$l.log" 2>&1; then
+		echo "icount FAILED: $l: ampl_icount or valgrind failed:"
+		sed 's/^/    /' "$tmp/$l.log" | grep -v '^    ==' | tail -5
+		failed=1
+		continue
+	fi
+	total=$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$out")
+	if [ -z "$total" ] || [ "$total" -eq 0 ]; then
+		echo "icount FAILED: $l: no instructions counted in $fn"
+		failed=1
+		continue
+	fi
+	per=$(awk -v t="$total" -v n="$count" 'BEGIN { printf "%.1f", t / n }')
+	[ "$l" = ring ] && ring=$per
+	ratio=$(awk -v p="$per" -v r="${ring:-0}" 'BEGIN { if (r > 0) printf "%.1fx", p / r; else printf "-" }')
+	printf 'icount   %-10s %12s %9s\n' "$l" "$per" "$ratio"
+	if [ -n "$budget" ]; then
+		max=$(awk -v l="$l" '$1 == l { print $2 }' "$budget")
+		if [ -n "$max" ] && awk -v p="$per" -v m="$max" 'BEGIN { exit !(p > m) }'; then
+			echo "icount FAILED: $l: $per instructions per message, above its budget of $max ($budget)"
+			failed=1
+		fi
+	fi
+done
+if [ "$failed" -ne 0 ]; then
+	exit 1
+fi
+echo "icount ok"

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# amplink bench's outputs people look at, and the instruction counts: the latency histogram in the JSON (counts
+# summing to each row's round trips), the figures gnuplot draws (--plot), progress on stderr only on a terminal
+# and not with --quiet, and scripts/icount.sh's output (parses, same numbers on every run, budgets enforced).
+# usage: test_bench.sh AMPLINK_BINARY BUILD_DIR SOURCE_DIR
+set -u
+amp=$1
+build=$2
+src=$3
+tmp=$(mktemp -d)
+pass=0
+fail=0
+trap 'rm -rf "$tmp"' EXIT
+
+# expect NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that stdout+stderr match PATTERN.
+expect() {
+	local name=$1 want=$2 pattern=$3
+	shift 4
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: status $status (want $want), output did not match /$pattern/:"
+		sed 's/^/    /' <<<"$out" | tail -40
+	fi
+}
+
+# Options that need nothing to run.
+expect "bench help names --plot" 0 "--plot DIR" -- "$amp" bench --help
+expect "bench bad plot format" 2 "--plot-format: 'gif' is not svg or png" -- "$amp" bench --plot "$tmp/p" --plot-format gif
+expect "bench plot without gnuplot" 2 "gnuplot not found \(install Debian's gnuplot-nox" -- \
+	env AMPL_GNUPLOT="$tmp/no-gnuplot" "$amp" bench --plot "$tmp/nope" --count 100
+[ ! -e "$tmp/nope" ] || { fail=$((fail + 1)); echo "FAIL: --plot without gnuplot ran the benchmark"; }
+
+# The demo's figures: it says what they depend on.
+expect "demo timing note" 0 "times depend on this machine's load and on which CPUs" -- "$amp" demo --count 50
+
+if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
+	# A sanitized benchmark measures the sanitizer (and valgrind does not run sanitized programs).
+	echo "note: bench runs and instruction counts skipped in a sanitizer build"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+
+# The histogram: every latency row has one, its counts sum to the row's round trips, its buckets are those the
+# header describes (log-scaled, per_decade buckets per decade from min_us), in order.
+plot_args=()
+have_gnuplot=0
+if command -v gnuplot >/dev/null; then
+	have_gnuplot=1
+	plot_args=(--plot "$tmp/fig")
+else
+	echo "SKIP: figures (gnuplot not installed: Debian's gnuplot-nox)"
+fi
+expect "bench short with json" 0 "One-way streaming" -- \
+	"$amp" bench --count 1000 --seconds 0.02 --json "$tmp/b.json" "${plot_args[@]}"
+expect "bench histogram" 0 "histograms ok" -- python3 -c 'import json, math, sys
+j = json.load(open(sys.argv[1]))
+hb = j["histogram_buckets"]
+assert hb["per_decade"] == 10 and hb["min_us"] == 0.01 and hb["buckets"] == 80, hb
+assert len(j["results"]) == 17, len(j["results"])
+for r in j["results"]:
+    h = r["histogram"]
+    assert h, r["name"]
+    assert sum(c for lo, hi, c in h) == r["n"], (r["name"], r["n"], h)
+    for lo, hi, c in h:
+        k = round(math.log10(lo / hb["min_us"]) * hb["per_decade"])
+        assert 0 <= k < hb["buckets"] and c > 0, (r["name"], lo, hi, c)
+        assert math.isclose(lo, hb["min_us"] * 10 ** (k / 10), rel_tol=1e-4), (lo, k)
+        assert math.isclose(hi, hb["min_us"] * 10 ** ((k + 1) / 10), rel_tol=1e-4), (hi, k)
+    assert all(a[1] <= b[0] * (1 + 1e-6) for a, b in zip(h, h[1:])), (r["name"], h)
+    # the median falls in a bucket at or below the one holding p50 and p90 above it
+    below = sum(c for lo, hi, c in h if hi <= r["p50"] * (1 - 1e-6))
+    assert below <= r["n"] / 2 + 1, (r["name"], r["p50"], h)
+print("histograms ok")' "$tmp/b.json"
+if [ "$have_gnuplot" = 1 ]; then
+	for f in latency-polling latency-adaptive latency-blocking throughput; do
+		expect "figure $f.svg" 0 "<svg" -- head -c 4000 "$tmp/fig/$f.svg"
+	done
+	expect "figure data and script" 0 "latency.dat" -- ls "$tmp/fig/latency.dat" "$tmp/fig/throughput.dat" "$tmp/fig/bench.gp"
+	expect "figures png" 0 "Figures in .*throughput \(\.png" -- \
+		"$amp" bench --only throughput --seconds 0.01 --plot "$tmp/png" --plot-format png --quiet
+	expect "figure png magic" 0 "PNG" -- head -c 8 "$tmp/png/throughput.png"
+	[ ! -e "$tmp/png/latency-polling.png" ] || { fail=$((fail + 1)); echo "FAIL: latency figure without latency rows"; }
+fi
+
+# Progress: on stderr when it is a terminal (script(1) gives one), not with --quiet, not when it is a file.
+"$amp" bench --only throughput --seconds 0.01 >/dev/null 2>"$tmp/err.txt"
+if grep -q "throughput 1/19" "$tmp/err.txt"; then
+	fail=$((fail + 1))
+	echo "FAIL: progress written to stderr that is not a terminal:"
+	cat "$tmp/err.txt"
+else
+	pass=$((pass + 1))
+fi
+if command -v script >/dev/null; then
+	expect "progress on a terminal" 0 "throughput 19/19: RPMsg, zero-copy" -- \
+		script -qec "$amp bench --only throughput --seconds 0.01" /dev/null
+	out=$(script -qec "$amp bench --only throughput --seconds 0.01 --quiet" /dev/null 2>&1)
+	if grep -q "throughput 1/19" <<<"$out"; then
+		fail=$((fail + 1))
+		echo "FAIL: progress with --quiet"
+	else
+		pass=$((pass + 1))
+	fi
+else
+	echo "SKIP: progress on a terminal (script(1) missing)"
+fi
+
+# Instruction counts: every layer's line parses, the numbers are the same on a second run, a budget fails.
+if ! command -v valgrind >/dev/null; then
+	echo "SKIP: instruction counts (valgrind not installed)"
+elif [ ! -x "$build/bench/ampl_bench" ]; then
+	echo "SKIP: instruction counts (the benchmarks are not built: AMPL_BUILD_BENCH=OFF)"
+else
+	"$src/scripts/icount.sh" --build "$build" --count 300 >"$tmp/ic1.txt" 2>&1
+	st=$?
+	expect "icount output parses" 0 "icount parsed" -- python3 -c 'import re, sys
+text = open(sys.argv[1]).read()
+assert sys.argv[2] == "0", "exit status " + sys.argv[2] + "\n" + text
+rows = dict((m[0], (float(m[1]), m[2])) for m in re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x)$", text, re.M))
+want = "ring raw mbox ipm icmsg multi multi-zc rpmsg rpmsg-zc".split()
+assert sorted(rows) == sorted(want), (rows, text)
+assert rows["ring"][1] == "1.0x", rows["ring"]
+assert all(v[0] > rows["ring"][0] for k, v in rows.items() if k != "ring"), rows
+assert text.rstrip().endswith("icount ok"), text
+print("icount parsed")' "$tmp/ic1.txt" "$st"
+	printf '# a budget the ICMsg layer cannot meet\nicmsg 10\n' >"$tmp/budget.txt"
+	expect "icount budget exceeded" 1 "icount FAILED: icmsg: [0-9.]+ instructions per message, above its budget of 10" -- \
+		"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt"
+	"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt" 2>&1 | grep '^icount  ' >"$tmp/ic2.txt"
+	if diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt" >/dev/null; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: instruction counts differ between two runs:"
+		diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt"
+	fi
+	expect "icount bad count" 2 "not a message count" -- "$src/scripts/icount.sh" --build "$build" --count x
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
