@@ -19,6 +19,10 @@
 #endif
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*      name          linux  message */
 #define AMPL_ERRNO_LIST(X)                                                          \
 	X(EPERM,         1, "operation not permitted")                               \
@@ -144,5 +148,9 @@ const char *ampl_strerror(int err);
 
 /** ampl_errname() - the symbolic name ("EBUSY") of a return code, or "E?" if unknown. Context: any. */
 const char *ampl_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_ERRNO_H */

@@ -9,6 +9,10 @@
 
 #include <amplink/ipc_service.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ipc_service_backend {
 	int (*open_instance)(const struct device *instance);
 	int (*close_instance)(const struct device *instance);
@@ -23,5 +27,9 @@ struct ipc_service_backend {
 	int (*hold_rx_buffer)(const struct device *instance, void *token, void *data);
 	int (*release_rx_buffer)(const struct device *instance, void *token, void *data);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_SERVICE_BACKEND_H */

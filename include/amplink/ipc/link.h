@@ -26,11 +26,18 @@
 
 #include <amplink/mailbox_client.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ampl_ipc_link {
 	struct mbox_client cl_tx, cl_rx;
 	struct mbox_chan *tx, *rx;
-	atomic_bool armed; /* a doorbell is queued behind the one in flight and not submitted yet */
+	AMPL_ATOMIC(bool) armed; /* a doorbell is queued behind the one in flight and not submitted yet */
 };
+
+/* The helpers below are the backends' (C only): C++ sees the struct, whose atomics are opaque there. */
+#ifndef __cplusplus
 
 static inline void ampl_ipc_link_on_tx_prepare(struct mbox_client *cl, void *mssg)
 {
@@ -119,5 +126,11 @@ static inline int ampl_ipc_link_ring(struct ampl_ipc_link *l)
 {
 	return l->tx ? mbox_ring_doorbell(l->tx, &l->armed) : 0;
 }
+
+#endif /* !__cplusplus */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_LINK_H */
