@@ -10,7 +10,7 @@ cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutil
 qemu=(qemu-system-arm qemu-system-misc)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
-test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
+test) pkgs=("${base[@]}" libcmocka-dev g++ clang libclang-rt-14-dev "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
 cross) pkgs=("${cross[@]}") ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;
