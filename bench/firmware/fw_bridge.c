@@ -357,7 +357,10 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
 			failed = 1;
 		}
 		if (atomic_load(&b.errors)) {
-			printf("FAIL %s: the bridge counted %u protocol errors\n", name, atomic_load(&b.errors));
+			int code = 0;
+			const char *what = ampl_emu_bridge_first_error(&b, &code);
+			printf("FAIL %s: the bridge counted %u protocol errors, the first: %s (%d)\n", name,
+			       atomic_load(&b.errors), what ? what : "?", code);
 			failed = 1;
 		}
 	}

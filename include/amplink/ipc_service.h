@@ -115,6 +115,20 @@ int ipc_service_register_endpoint(const struct device *instance, struct ipc_ept 
 int ipc_service_deregister_endpoint(struct ipc_ept *ept);
 
 /**
+ * ipc_service_wait_bound() - wait until @ept is bound (sends go through), up to @timeout; amplink's, not Zephyr's.
+ * ipc_service_open_instance() and ipc_service_register_endpoint() return before the peer is there (OpenAMP's
+ * remote init waits for the host instead); this is the bounded wait for it, for every backend: ICMsg's bonding,
+ * the multi-endpoint backend's connection and binding, RPMsg's link up and name-service binding. The state is
+ * looked at every millisecond (the backend's bound() callback may run just before or after this returns 0). The
+ * endpoint must stay registered while it waits; the peer may go away again at any time after.
+ * @timeout: K_NO_WAIT: look once; K_FOREVER: no limit
+ * Return: 0 (bound); -EINVAL (NULL endpoint); -ENOENT (not registered); -EIO (no backend, or the backend cannot
+ * tell); -ETIMEDOUT (not bound within @timeout, or not now with K_NO_WAIT). Context: thread, not from an endpoint
+ * callback (the binding it waits for would come through the context it blocks); may sleep.
+ */
+int ipc_service_wait_bound(struct ipc_ept *ept, k_timeout_t timeout);
+
+/**
  * ipc_service_send() - copy @len bytes to the peer's endpoint.
  * Return: bytes sent (@len); -EINVAL (NULL endpoint); -ENOENT (not registered); -EIO (no backend or op);
  * -EBADMSG (no data or zero length); -EMSGSIZE (larger than the peer accepts: never silently dropped); -EBUSY (not

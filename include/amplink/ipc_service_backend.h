@@ -26,6 +26,9 @@ struct ipc_service_backend {
 	int (*send_nocopy)(const struct device *instance, void *token, const void *data, size_t len);
 	int (*hold_rx_buffer)(const struct device *instance, void *token, void *data);
 	int (*release_rx_buffer)(const struct device *instance, void *token, void *data);
+	/* amplink: true when a send on the endpoint would go through (bound, link up); any context, never blocks.
+	 * Optional: without it ipc_service_wait_bound() answers -EIO. */
+	bool (*is_bound)(const struct device *instance, void *token);
 };
 
 #ifdef __cplusplus

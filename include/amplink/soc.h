@@ -199,6 +199,13 @@ int ampl_soc_mu_regs(struct ampl_soc *soc, unsigned mu, unsigned side, struct am
 int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
 /**
+ * ampl_soc_agent_alive() - whether the process attached as @agent is still running. False when none is attached,
+ * and when the one recorded died without detaching (gone, a zombie, or its pid now another process's) and no
+ * attached process has noticed yet; true when it cannot tell (no /proc). Context: any thread.
+ */
+bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
+/**
  * ampl_soc_agent_set_online() - hotplug: take a processor offline or bring it back.
  * Offline: every process's channels to (and of) that agent fail their pending requests with -ESHUTDOWN (tx_done
  * reports them) and new sends fail at once with -ESHUTDOWN. Online: requests left pending at the agent from before

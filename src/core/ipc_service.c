@@ -157,3 +157,29 @@ int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data)
 		return -EIO;
 	return b->release_rx_buffer(ept->instance, ept->token, data);
 }
+
+/* How often ipc_service_wait_bound() looks: the backends keep their link state in atomics nobody wakes on. */
+#define WAIT_BOUND_STEP_US 1000u
+
+int ipc_service_wait_bound(struct ipc_ept *ept, k_timeout_t timeout)
+{
+	int err;
+	const struct ipc_service_backend *b = checked(ept, &err);
+	if (!b)
+		return err;
+	if (!b->is_bound)
+		return -EIO;
+	uint64_t end = UINT64_MAX;
+	if (timeout.us >= 0)
+		end = ampl_os_uptime_us() + (uint64_t)timeout.us;
+	for (;;) {
+		if (b->is_bound(ept->instance, ept->token))
+			return 0;
+		uint64_t now = ampl_os_uptime_us();
+		if (now >= end)
+			return -ETIMEDOUT;
+		uint64_t left = end - now;
+		_Atomic uint32_t nap = 0; /* nobody changes it: ampl_os_wait() sleeps for the step */
+		(void)ampl_os_wait(&nap, 0, left < WAIT_BOUND_STEP_US ? (uint32_t)left : WAIT_BOUND_STEP_US);
+	}
+}

@@ -69,8 +69,16 @@ static int send(const struct device *instance, void *token, const void *data, si
 	return icmsg_send(&d->im, data, len);
 }
 
+/* Sends go through: the endpoint is registered and the link bound. */
+static bool is_bound(const struct device *instance, void *token)
+{
+	struct ipc_icmsg_data *d = data_of(instance);
+	return d && token == d && atomic_load(&d->registered) && icmsg_is_bound(&d->im);
+}
+
 const struct ipc_service_backend ipc_icmsg_backend = {
 	.register_endpoint = register_ept,
 	.deregister_endpoint = deregister_ept,
 	.send = send,
+	.is_bound = is_bound,
 };

@@ -1119,6 +1119,14 @@ static int send(const struct device *instance, void *token, const void *data, si
 	return r ? (r == -EBUSY ? r : -ENOMEM) : (int)len;
 }
 
+/* Sends go through: the link is connected and the endpoint bound (as send() checks). */
+static bool is_bound(const struct device *instance, void *token)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	struct ipc_multi_ept *e = ept_of(d, token);
+	return e && atomic_load(&d->state) == IPC_MULTI_CONNECTED && atomic_load(&e->bound);
+}
+
 static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
 {
 	struct ipc_multi_data *d = data_of(instance);
@@ -1273,6 +1281,7 @@ const struct ipc_service_backend ipc_multi_backend = {
 	.send_nocopy = send_nocopy,
 	.hold_rx_buffer = hold_rx_buffer,
 	.release_rx_buffer = release_rx_buffer,
+	.is_bound = is_bound,
 };
 
 uint32_t ipc_multi_errors(const struct device *instance)

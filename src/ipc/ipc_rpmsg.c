@@ -389,6 +389,14 @@ static int send(const struct device *instance, void *token, const void *data, si
 	return map_send_error(rpmsg_trysend(&e->ep, data, (int)len));
 }
 
+/* Sends go through: the endpoint is bound (as send() checks). */
+static bool is_bound(const struct device *instance, void *token)
+{
+	struct ipc_rpmsg_data *d;
+	struct ipc_rpmsg_ept *e;
+	return !resolve(instance, token, &d, &e) && atomic_load(&e->bound);
+}
+
 static int get_size(const struct device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
@@ -555,4 +563,5 @@ const struct ipc_service_backend ipc_rpmsg_backend = {
 	.send_nocopy = send_nocopy,
 	.hold_rx_buffer = hold_rx_buffer,
 	.release_rx_buffer = release_rx_buffer,
+	.is_bound = is_bound,
 };

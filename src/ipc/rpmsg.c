@@ -194,6 +194,28 @@ bool rpmsg_virtio_link_up(struct rpmsg_device *rdev)
 	return rdev && RPMSG_UP(rdev);
 }
 
+int rpmsg_virtio_wait_link(struct rpmsg_device *rdev, uint32_t timeout_ms)
+{
+	if (!rdev || !rdev->ops)
+		return RPMSG_ERR_PARAM;
+	if (cb_ept)
+		timeout_ms = 0; /* inside a callback: the link would come up through the pass we are blocking */
+	uint64_t deadline = UINT64_MAX;
+	if (timeout_ms != UINT32_MAX)
+		deadline = ampl_os_uptime_us() + (uint64_t)timeout_ms * 1000u;
+	for (;;) {
+		/* The event word first: a link up after this load bumps it, so the wait below returns at once. */
+		uint32_t seen = atomic_load_explicit(&rdev->event, memory_order_acquire);
+		if (RPMSG_UP(rdev))
+			return RPMSG_SUCCESS;
+		uint64_t now = ampl_os_uptime_us();
+		if (now >= deadline)
+			return RPMSG_ERR_DEV_STATE;
+		uint64_t left = deadline - now;
+		(void)ampl_os_wait(&rdev->event, seen, left >= UINT32_MAX ? UINT32_MAX - 1u : (uint32_t)left);
+	}
+}
+
 /* Lock held: one more (@want) or one less party that wants kicks for returned TX buffers. */
 static void waiter(struct rpmsg_device *rdev, bool want)
 {

@@ -160,6 +160,19 @@ static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 		vq_set_suppress(&rdev->vq[0], rdev->waiters == 0);
 		rdev->peer_sid = sid;
 		rdev->rx_cap = 0;
+		/* The host posted its RX buffers before DRIVER_OK: learn the TX capacity from the first one now, so
+		 * that rpmsg_get_tx_buffer_size() answers from the link up on (OpenAMP's remote knows it once the
+		 * host is ready). The buffer stays available (a short one is left to the first send); an entry the
+		 * virtqueue refused is reported as a send would. */
+		uint32_t off, len;
+		int id = vq_get_avail(&rdev->vq[0], &off, &len);
+		if (id >= 0) {
+			if (len >= RPMSG_HDR_SIZE)
+				rdev->tx_cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
+			vq_unget_avail(&rdev->vq[0], (uint16_t)id);
+		} else if (id != -ENODATA) {
+			rpmsg_note(rdev, rpmsg_err_vq0);
+		}
 		rpmsg_link_up(rdev, key);
 	}
 }

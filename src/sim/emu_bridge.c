@@ -11,12 +11,35 @@
 
 #include "sim/image.h"
 
+/* A protocol error: counted; the first one's place and code kept for the report (ampl_emu_bridge_first_error()).
+ * Under the lock. */
+static void bridge_error(struct ampl_emu_bridge *b, const char *what, int code)
+{
+	if (atomic_fetch_add(&b->errors, 1u) == 0) {
+		b->first_error = what;
+		b->first_error_code = code;
+	}
+}
+
+const char *ampl_emu_bridge_first_error(struct ampl_emu_bridge *b, int *code)
+{
+	pthread_mutex_lock(&b->lock);
+	const char *what = b->first_error;
+	if (code)
+		*code = what ? b->first_error_code : 0;
+	pthread_mutex_unlock(&b->lock);
+	return what;
+}
+
 static void ring_fw(struct ampl_emu_bridge *b)
 {
 	struct mbox_chan *tx = &b->link.chans[0];
 	(void)mbox_client_tx_busy(tx); /* completes the previous ring (done at once), so this one goes out now */
-	if (mbox_send_message(tx, NULL) < 0)
-		atomic_fetch_add(&b->errors, 1u);
+	int r = mbox_send_message(tx, NULL);
+	if (r == -ESHUTDOWN)
+		atomic_fetch_add(&b->fw_gone, 1u); /* the firmware exited: the remote's last messages, not an error */
+	else if (r < 0)
+		bridge_error(b, "ringing the firmware", r);
 }
 
 /* A request of the remote held for the firmware: acknowledge it once the firmware has. Under the lock. */
@@ -44,7 +67,8 @@ static void on_ipi_rx(struct mbox_client *cl, void *mssg)
 	if (c->mode == AMPL_EMU_CHAN_REQUEST) {
 		const struct zynqmp_ipi_message *m = mssg;
 		if (!m || c->held) { /* a doorbell on a request channel, or a second request while one is held */
-			atomic_fetch_add(&b->errors, 1u);
+			bridge_error(b, m ? "a second request from the remote while one is held" :
+					    "a doorbell from the remote on a request channel", 0);
 			pthread_mutex_unlock(&b->lock);
 			return;
 		}
@@ -73,7 +97,7 @@ static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
 		return; /* a doorbell */
 	pthread_mutex_lock(&b->lock);
 	if (r)
-		atomic_fetch_add(&b->errors, 1u);
+		bridge_error(b, "the firmware's request to the remote", r);
 	uint8_t resp[AMPL_EMU_MBOX_DATA] = { 0 };
 	if (!r)
 		xlnx_ipi_mbox_response_read(c->tx, resp, sizeof(resp));
@@ -82,13 +106,6 @@ static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
 	c->fw_req_busy = false;
 	ring_fw(b);
 	pthread_mutex_unlock(&b->lock);
-}
-
-/* The framework submits a queued doorbell to the remote: rings after this one need one of their own. */
-static void on_ipi_tx_prepare(struct mbox_client *cl, void *mssg)
-{
-	if (!mssg)
-		atomic_store(&AMPL_CONTAINER_OF(cl, struct ampl_emu_bridge_chan, cl)->armed, false);
 }
 
 /* The host doorbell's receive thread: the firmware rang. Re-read every channel. */
@@ -109,24 +126,25 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 		if (c->mode == AMPL_EMU_CHAN_DOORBELL) {
 			c->fw_seen = seq;
 			atomic_fetch_add(&b->to_host, 1u);
-			/* While the remote has not taken the last doorbell, one more queued covers every ring after it:
-			 * queueing each (the firmware rings far faster than a loaded host reads) overflowed the queue. */
-			if (mbox_ring_doorbell(c->tx, &c->armed) < 0)
-				atomic_fetch_add(&b->errors, 1u);
+			(void)mbox_client_tx_busy(c->tx);
+			int r = mbox_send_message(c->tx, NULL);
+			if (r < 0)
+				bridge_error(b, "the firmware's doorbell to the remote", r);
 			continue;
 		}
 		if (c->fw_req_busy)
 			continue; /* one at a time, as the IPI: the next after this one's acknowledgement */
-		if (seq - c->fw_seen != 1u)
-			atomic_fetch_add(&b->errors, 1u); /* the firmware has one request in flight: count, take it */
+		if (seq - c->fw_seen != 1u) /* the firmware has one request in flight: count, take it */
+			bridge_error(b, "the firmware sent a request before the last was acknowledged", (int)(seq - c->fw_seen));
 		c->fw_seen = seq;
 		c->txmsg.len = AMPL_EMU_MBOX_DATA;
 		memcpy(c->txmsg.data, s->req, AMPL_EMU_MBOX_DATA);
 		c->fw_req_busy = true;
 		atomic_fetch_add(&b->to_host, 1u);
-		if (mbox_send_message(c->tx, &c->txmsg) < 0) {
+		int r = mbox_send_message(c->tx, &c->txmsg);
+		if (r < 0) {
 			c->fw_req_busy = false;
-			atomic_fetch_add(&b->errors, 1u);
+			bridge_error(b, "sending the firmware's request to the remote", r);
 		}
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -216,7 +234,6 @@ int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridg
 		xlnx_ipi_mbox_set_signalling(x, c->mode == AMPL_EMU_CHAN_DOORBELL);
 		c->cl.rx_callback = on_ipi_rx;
 		c->cl.tx_done = on_ipi_tx_done;
-		c->cl.tx_prepare = on_ipi_tx_prepare;
 		r = mbox_bind_client(&mb->chans[XLNX_IPI_TX_CHAN], &c->cl);
 		if (r) {
 			sim_error(r, "%s -> %s: the IPI channels are in use", cfg->agent, cfg->remotes[i]);

@@ -68,7 +68,6 @@ struct ampl_emu_bridge_chan {
 	bool held;            /* request mode: a request from the remote is held until the firmware acknowledges */
 	uint32_t fw_seen;     /* to_host.seq relayed */
 	bool fw_req_busy;     /* request mode: the firmware's request is out on the IPI */
-	atomic_bool armed;    /* doorbell mode: a ring to the remote is queued and not submitted yet (merges later ones) */
 	struct {
 		size_t len;
 		_Alignas(8) uint8_t data[AMPL_EMU_MBOX_DATA];
@@ -78,9 +77,12 @@ struct ampl_emu_bridge_chan {
 /** struct ampl_emu_bridge - one bridge. Counters public (read with atomic loads). */
 struct ampl_emu_bridge {
 	atomic_uint to_fw, to_host, errors;
+	atomic_uint fw_gone; /* rings for the firmware after it exited (the emulator's line closed): not errors */
 	/* private */
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
+	const char *first_error; /* the first error counted (under the lock) */
+	int first_error_code;
 	struct ampl_emu_link link;
 	struct mbox_client ring_cl;
 	struct ampl_emu_mbox *area;
@@ -104,6 +106,12 @@ int ampl_emu_bridge_write_mbox(void *window, const struct ampl_emu_bridge_config
  */
 int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridge_config *cfg,
 			  struct ampl_emu_qemu *q);
+
+/**
+ * ampl_emu_bridge_first_error() - what the first protocol error counted was (a phrase), and its error code in
+ * *@code (0 if none applies). Return: NULL while none was counted. Context: thread.
+ */
+const char *ampl_emu_bridge_first_error(struct ampl_emu_bridge *b, int *code);
 
 /** ampl_emu_bridge_stop() - release the channels, stop the doorbell, detach and close the SoC. Idempotent. */
 void ampl_emu_bridge_stop(struct ampl_emu_bridge *b);

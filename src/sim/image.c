@@ -631,6 +631,14 @@ int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 	return atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].pid);
 }
 
+bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+{
+	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
+		return false;
+	uint64_t owner = atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].owner);
+	return owner && sim_owner_alive(owner);
+}
+
 bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)

@@ -15,6 +15,7 @@ cleanup() {
 	"$amp" soc destroy "$soc-n" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-bk" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-fw" >/dev/null 2>&1
+	"$amp" soc destroy "$soc-dead" >/dev/null 2>&1
 	rm -f "/dev/shm/amplink-clitest-backing.$$"
 	rm -rf "$tmp"
 	jobs -p | xargs -r kill 2>/dev/null
@@ -37,6 +38,44 @@ expect() {
 	fi
 }
 
+# expect_none NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that no line of stdout+stderr
+# matches PATTERN.
+expect_none() {
+	local name=$1 want=$2 pattern=$3
+	shift 4
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" -eq "$want" ] && ! grep -Eq -- "$pattern" <<<"$out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: status $status (want $want), or output matched /$pattern/:"
+		sed 's/^/    /' <<<"$out"
+	fi
+}
+
+# check NAME CONDITION...: a condition (a test(1) or grep command) holds.
+check() {
+	local name=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $name: $*"
+	fi
+}
+
+# wait_attached SOC AGENT PID: until `soc show` names PID as AGENT's process (bounded: 10 s).
+wait_attached() {
+	for _ in $(seq 100); do
+		"$amp" soc show "$1" 2>/dev/null | grep -Eq "^$2 .* $3\$" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # --help everywhere
 for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "send" "recv" "dt" "dt check" "demo"; do
 	# shellcheck disable=SC2086
@@ -45,6 +84,36 @@ done
 expect "no command" 2 "usage: amplink" -- "$amp"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$amp" frobnicate
 expect "unknown soc sub-command" 2 "unknown sub-command 'explode'" -- "$amp" soc explode
+
+# --version: the project's version, from the one place it is set (CMakeLists.txt's project()).
+ver=$(sed -n 's/^project(amplink VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
+check "project version found" test -n "$ver"
+expect "--version" 0 "^amplink ${ver//./\\.}$" -- "$amp" --version
+# A mistyped command gets the nearest one; a word near none gets none.
+expect "did you mean: command" 2 "unknown command 'sned'; did you mean 'send'\?" -- "$amp" sned
+expect "did you mean: dropped letter" 2 "did you mean 'bench'\?" -- "$amp" bnch
+expect "did you mean: soc" 2 "unknown sub-command 'shwo'; did you mean 'show'\?.*create, destroy, list, show" -- \
+	"$amp" soc shwo
+expect "did you mean: dt" 2 "unknown sub-command 'chek'; did you mean 'check'\?" -- "$amp" dt chek
+expect "did you mean: agent" 2 "unknown sub-command 'ofline'; did you mean 'offline'\?" -- "$amp" agent ofline
+expect_none "did you mean: nothing near" 2 "did you mean" -- "$amp" frobnicate
+# bench --help names every row the benchmark prints (the names in its source: latency, throughput, firmware).
+bench_help=$("$amp" bench --help 2>&1)
+rows=0
+while IFS= read -r row; do
+	rows=$((rows + 1))
+	check "bench --help lists '$row'" grep -qF -- "$row" <<<"$bench_help"
+done < <(
+	grep -ohE '(bench_rtt|bench_icmsg|summarize)\("[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/^[a-z_]+\("//; s/"$//' | sort -u
+	grep -ohE '\[AMPL_TP_[A-Z_]+\] = "[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/.*= "//; s/"$//'
+	grep -ohE '^	\{ "[^"]+", "[a-z_]+\.elf"' "$src/bench/bench_fw.c" | sed -E 's/^	\{ "//; s/", .*//'
+)
+check "bench rows found in the source ($rows)" test "$rows" -ge 30
+# Every profile (src/soc/profile.c) in the help of the commands that take --profile.
+for p in $(sed -n 's/^	\.name = "\(.*\)",$/\1/p' "$src/src/soc/profile.c"); do
+	expect "dt check --help: profile $p" 0 "--profile [a-z|]*\b$p\b" -- "$amp" dt check --help
+	expect "soc create --help: profile $p" 0 "--profile [a-z|]*\b$p\b" -- "$amp" soc create --help
+done
 
 # SoC lifecycle
 expect "create" 0 "created SoC $soc \(zynqmp" -- "$amp" soc create "$soc"
@@ -91,6 +160,27 @@ rstatus=$?
 expect "recv exit" 0 "" -- test "$rstatus" -eq 0
 expect "recv text" 0 "^apu: hello$" -- cat "$tmp/recv.out"
 expect "recv hex" 0 "^apu: de ad be ef$" -- cat "$tmp/recv.out"
+
+# send --wait to a receiver that writes no response: acknowledged, and no empty "response:" line.
+"$amp" recv --soc "$soc" --as rpu0 --count 1 --timeout 10000 >"$tmp/noreply.out" 2>&1 &
+rpid=$!
+check "recv attached" wait_attached "$soc" rpu0 "$rpid"
+# (exit status 0: acknowledged)
+expect_none "send wait, no response: no response line" 0 "response" -- \
+	"$amp" send --soc "$soc" --as apu --to rpu0 --wait hello
+wait "$rpid"
+expect "recv of no response" 0 "^apu: hello$" -- cat "$tmp/noreply.out"
+
+# soc show marks an agent whose process died without detaching.
+expect "create for a dead agent" 0 "created SoC $soc-dead" -- "$amp" soc create "$soc-dead"
+"$amp" recv --soc "$soc-dead" --as rpu1 --timeout 30000 >/dev/null 2>&1 &
+dpid=$!
+check "recv attached as rpu1" wait_attached "$soc-dead" rpu1 "$dpid"
+expect_none "show: alive is not dead" 0 "\\(dead\\)" -- "$amp" soc show "$soc-dead"
+kill -KILL "$dpid"
+wait "$dpid" 2>/dev/null
+expect "show: dead agent marked" 0 "^rpu1 .* $dpid \(dead\)$" -- "$amp" soc show "$soc-dead"
+expect "destroy for a dead agent" 0 "destroyed SoC $soc-dead" -- "$amp" soc destroy "$soc-dead"
 
 # Versal SoC with a bufferless agent: doorbells only.
 expect "create versal" 0 "created SoC $soc-v \(versal" -- "$amp" soc create --profile versal "$soc-v"
@@ -543,6 +633,44 @@ if unshare -m true 2>/dev/null; then
 else
 	echo "SKIP: a full /dev/shm (needs a private mount namespace: unshare -m)"
 fi
+
+# The README's command summary names every command of `amplink --help`, with bench and demo --backend; its
+# examples run from the source folder on files the repository ships, and it names no file outside it.
+summary=$(sed -n '/^## The `amplink` command/,/^```$/p' "$src/README.md" | sed -n '/^```sh$/,/^```$/p')
+for c in $("$amp" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' | sort -u); do
+	check "README summary: amplink $c" grep -q "^amplink $c\b" <<<"$summary"
+done
+check "README summary: demo --backend" grep -q "^amplink demo .*--backend ipm|icmsg|multi|rpmsg" <<<"$summary"
+check "README summary: --version" grep -q "^amplink --version" <<<"$summary"
+examples=0
+while IFS= read -r line; do
+	case $line in
+	"$ amplink "*) ;;
+	*) continue ;;
+	esac
+	[[ $line == *"["* ]] && continue # a synopsis, not an example
+	cmd=${line#\$ amplink }
+	cmd=${cmd%%#*}
+	want=$(grep -A1 -xF -- "$line" "$src/README.md" | sed -n 2p)
+	[[ $want == '$'* || $want == '```'* ]] && want=""
+	examples=$((examples + 1))
+	for a in $cmd; do # every file an example names is in the repository
+		case $a in
+		-* | *=* | [0-9]*) ;;
+		*/* | *.dts | *.dtb | *.h) check "README example file $a" test -e "$src/$a" ;;
+		esac
+	done
+	# shellcheck disable=SC2086
+	out=$(cd "$src" && "$amp" ${cmd//-o /-o $tmp\/} 2>&1)
+	status=$?
+	if [ -n "$want" ]; then
+		check "README example: amplink $cmd" grep -qF -- "${want:0:60}" <<<"$out"
+	else
+		check "README example: amplink $cmd (status $status)" test "$status" -eq 0
+	fi
+done <"$src/README.md"
+check "README examples found ($examples)" test "$examples" -ge 5
+expect_none "README names no file outside the repository" 0 "shared/reference|/work/|~/" -- cat "$src/README.md"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -34,6 +34,15 @@ void cli_on_stop_signals(void (*fn)(int));
 /** The CLOCK_REALTIME time @ms milliseconds from now, for sem_timedwait(). */
 struct timespec cli_deadline(uint64_t ms);
 
+/**
+ * cli_did_you_mean() - the name of the NULL-terminated list @names closest to the mistyped @word (at most one edit
+ * for words of up to four letters, else two: a letter added, dropped, changed, or two swapped), or NULL.
+ */
+const char *cli_did_you_mean(const char *word, const char *const *names);
+
+/** Print "unknown sub-command" for @word of command @cmd, the sub-commands @names and the nearest; EXIT_USAGE. */
+int cli_unknown_sub(const char *cmd, const char *word, const char *const *names);
+
 /** Percentile (0..100) of @n sorted values. */
 double cli_percentile(const double *sorted, size_t n, double pct);
 /** Sort doubles ascending. */

@@ -23,7 +23,7 @@ int cmd_agent(int argc, char **argv)
 	else if (!strcmp(argv[1], "online"))
 		online = true;
 	else
-		return cli_fail(EXIT_USAGE, "agent", "unknown sub-command '%s' (offline, online)", argv[1]);
+		return cli_unknown_sub("agent", argv[1], (const char *const[]){ "offline", "online", NULL });
 	static const struct option opts[] = { { "soc", required_argument, NULL, 's' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };

@@ -203,8 +203,9 @@ int cmd_dt(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "gen"))
 		return cmd_dt_gen(argc - 1, argv + 1);
+	static const char *const subs[] = { "check", "gen", NULL };
 	if (strcmp(argv[1], "check"))
-		return cli_fail(EXIT_USAGE, "dt", "unknown sub-command '%s' (check, gen)", argv[1]);
+		return cli_unknown_sub("dt", argv[1], subs);
 	static const struct option opts[] = { { "profile", required_argument, NULL, 'p' },
 					      { "strict", no_argument, NULL, 's' },
 					      { "include", required_argument, NULL, 'I' },

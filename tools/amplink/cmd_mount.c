@@ -8,6 +8,11 @@
  *                 ampl_uchan_release, write = ampl_uchan_write (returns the bytes taken, at most 32), read =
  *                 ampl_uchan_read (one message per read; O_NONBLOCK honoured), poll/select = ampl_uchan_poll
  *
+ *   DIR/INST/control   one directory per IPC service instance of the agent (devicetree node name): write "create
+ *                 NAME" or "destroy NAME"; read: one line per endpoint with its state and counters
+ *   DIR/INST/NAME one file per endpoint (ipc_ep.h): one whole message per read and write (EMSGSIZE, never
+ *                 truncated), ENOTCONN while unbound, poll/select; see docs/ipc_endpoints.md
+ *
  * Channel files use direct I/O, so every read() and write() reaches us unchanged and maps to one message. The
  * kernel does not pass a write() of 0 bytes to a FUSE file system, so the doorbell (a write of len 0) is
  * "ring NAME" on the control file. Readiness changes are pushed to the kernel with fuse_notify_poll() from a
@@ -16,6 +21,7 @@
  * Uses only the public amplink API.
  */
 #include "cli.h"
+#include "ipc_ep.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,10 +40,15 @@ static const char mount_usage[] =
 	"  DIR/NAME      one file per requested channel: write sends one request (at most 32 bytes are taken),\n"
 	"                read returns the next received message (32 bytes; O_NONBLOCK honoured), poll/select work\n"
 	"A write of 0 bytes never reaches a FUSE file system: 'ring NAME' on the control file triggers without data.\n"
+	"IPC endpoints: one directory per IPC service instance of the agent (its devicetree node name):\n"
+	"  DIR/INST/control  write 'create NAME' or 'destroy NAME'; read lists the endpoints\n"
+	"  DIR/INST/NAME     one message per read and write (EMSGSIZE, never truncated; ENOTCONN while the peer's\n"
+	"                    endpoint is not bound, after --timeout MS for a blocking write), poll/select work\n"
 	"Without --foreground the command returns once DIR is mounted and serves it in the background. Unmount\n"
 	"with 'fusermount3 -u DIR' (or SIGTERM to the server): every channel is released.\n"
 	"--timeout MS bounds a blocking write's wait for the acknowledgement (default 1000); --queue N bounds\n"
-	"each channel's receive queue (default 64; further requests stay pending at the sender, nothing is lost).\n"
+	"each channel's receive queue (default 64; further requests stay pending at the sender, nothing is lost) and\n"
+	"each endpoint's (further messages are counted as dropped).\n"
 	"The SoC defaults to $AMPLINK_SOC or 'amplink'. MODE: polling, adaptive (default) or blocking.\n";
 
 #if AMPL_HAVE_FUSE
@@ -73,6 +84,9 @@ struct mnt {
 	/* Poll handles the kernel gave us, by the target's bit; notified and dropped on the next readiness change. */
 	pthread_mutex_t ph_lock;
 	struct fuse_pollhandle *ph[MAX_BITS];
+	struct fuse_pollhandle *eph[IPCEP_MAX_INST * IPCEP_MAX_EP]; /* by ipcep_slot() */
+	struct ipcep_set *ipc;
+	int write_timeout_ms;
 	int efd;
 	atomic_bool stop;
 	bool notifier_started;
@@ -97,6 +111,15 @@ static void on_ready(struct ampl_uchan *ch, unsigned events, void *arg)
 	(void)n;
 }
 
+static void on_ep_ready(struct ipcep *ep, void *arg)
+{
+	(void)ep;
+	struct mnt *m = arg;
+	uint64_t one = 1;
+	ssize_t n = write(m->efd, &one, sizeof(one));
+	(void)n;
+}
+
 static void *notifier_main(void *arg)
 {
 	struct mnt *m = arg;
@@ -113,6 +136,13 @@ static void *notifier_main(void *arg)
 			fuse_pollhandle_destroy(m->ph[b]);
 			m->ph[b] = NULL;
 		}
+		for (unsigned k = 0; k < IPCEP_MAX_INST * IPCEP_MAX_EP; k++) {
+			if (!m->eph[k])
+				continue;
+			fuse_notify_poll(m->eph[k]);
+			fuse_pollhandle_destroy(m->eph[k]);
+			m->eph[k] = NULL;
+		}
 		pthread_mutex_unlock(&m->ph_lock);
 	}
 	return NULL;
@@ -124,6 +154,15 @@ static void drop_ph(struct mnt *m, unsigned bit)
 	if (m->ph[bit])
 		fuse_pollhandle_destroy(m->ph[bit]);
 	m->ph[bit] = NULL;
+	pthread_mutex_unlock(&m->ph_lock);
+}
+
+static void drop_eph(struct mnt *m, unsigned slot)
+{
+	pthread_mutex_lock(&m->ph_lock);
+	if (m->eph[slot])
+		fuse_pollhandle_destroy(m->eph[slot]);
+	m->eph[slot] = NULL;
 	pthread_mutex_unlock(&m->ph_lock);
 }
 
@@ -147,6 +186,38 @@ static struct ampl_uchan *chan_of_path(struct mnt *m, const char *path)
 static bool is_control(const char *path)
 {
 	return !strcmp(path, "/" CONTROL);
+}
+
+/* What @path names under an IPC instance's directory. */
+enum ipc_kind { IPC_NONE, IPC_DIR, IPC_CONTROL, IPC_EP };
+
+/* "/INST", "/INST/control" or "/INST/EP" of an IPC instance of the agent; @leaf is EP (or ""). */
+static enum ipc_kind ipc_path(struct mnt *m, const char *path, struct ipcep_inst **in, const char **leaf)
+{
+	if (path[0] != '/' || !m->ipc)
+		return IPC_NONE;
+	const char *slash = strchr(path + 1, '/');
+	size_t n = slash ? (size_t)(slash - path - 1) : strlen(path + 1);
+	char name[128];
+	if (!n || n >= sizeof(name))
+		return IPC_NONE;
+	memcpy(name, path + 1, n);
+	name[n] = 0;
+	struct ipcep_inst *i = ipcep_inst_find(m->ipc, name);
+	if (!i || strcmp(ipcep_inst_name(i), name)) /* directories are named by the node name only */
+		return IPC_NONE;
+	*in = i;
+	*leaf = slash ? slash + 1 : "";
+	if (!slash)
+		return IPC_DIR;
+	if (!*slash || strchr(slash + 1, '/') || !slash[1])
+		return IPC_NONE;
+	return !strcmp(slash + 1, CONTROL) ? IPC_CONTROL : IPC_EP;
+}
+
+static struct ipcep *fh_ep(const struct fuse_file_info *fi)
+{
+	return (struct ipcep *)(uintptr_t)fi->fh;
 }
 
 static struct ampl_uchan *fh_chan(const struct fuse_file_info *fi)
@@ -191,6 +262,55 @@ static struct snapshot *snapshot(struct mnt *m)
 	ampl_uchan_foreach(m->ctl, snap_line, s);
 	pthread_rwlock_unlock(&m->chans_lock);
 	return s;
+}
+
+static void ep_line(struct ipcep *ep, void *arg)
+{
+	struct snapshot *s = arg;
+	struct ipcep_stats st;
+	ipcep_stats(ep, &st);
+	char line[256];
+	int n = snprintf(line, sizeof(line), "%s %s %s max=%d queued=%u received=%llu read=%llu sent=%llu dropped=%llu\n",
+			 ipcep_name(ep), st.bound ? "bound" : "unbound", st.open ? "open" : "closed", st.max, st.queued,
+			 (unsigned long long)st.received, (unsigned long long)st.read, (unsigned long long)st.sent,
+			 (unsigned long long)st.dropped);
+	if (n <= 0 || s->len + (size_t)n + 1 > s->cap)
+		return;
+	memcpy(s->text + s->len, line, (size_t)n);
+	s->len += (size_t)n;
+}
+
+static struct snapshot *ipc_snapshot(struct ipcep_inst *in)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cap = 256u * (IPCEP_MAX_EP + 1);
+	s->text = malloc(s->cap);
+	if (!s->text) {
+		free(s);
+		return NULL;
+	}
+	ipcep_foreach(in, ep_line, s);
+	return s;
+}
+
+/* One command line of an instance's control file; returns 0 or -errno. */
+static int ipc_command(struct mnt *m, struct ipcep_inst *in, char *line)
+{
+	(void)m;
+	char *save = NULL;
+	char *verb = strtok_r(line, " \t\r", &save);
+	if (!verb)
+		return 0;
+	char *name = strtok_r(NULL, " \t\r", &save);
+	if (!name || strtok_r(NULL, " \t\r", &save))
+		return -EINVAL;
+	if (!strcmp(verb, "create"))
+		return ipcep_create(in, name, NULL);
+	if (!strcmp(verb, "destroy"))
+		return ipcep_destroy(in, name);
+	return -EINVAL;
 }
 
 static int ctl_request(struct mnt *m, const char *name)
@@ -287,6 +407,18 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		fill_stat(m, st, S_IFREG | 0644, 1);
 		return 0;
 	}
+	struct ipcep_inst *in;
+	const char *leaf;
+	switch (ipc_path(m, path, &in, &leaf)) {
+	case IPC_DIR: fill_stat(m, st, S_IFDIR | 0755, 2); return 0;
+	case IPC_CONTROL: fill_stat(m, st, S_IFREG | 0644, 1); return 0;
+	case IPC_EP:
+		if (!ipcep_find(in, leaf))
+			return -ENOENT;
+		fill_stat(m, st, S_IFREG | 0660, 1);
+		return 0;
+	case IPC_NONE: break;
+	}
 	pthread_rwlock_rdlock(&m->chans_lock);
 	struct ampl_uchan *ch = chan_of_path(m, path);
 	pthread_rwlock_unlock(&m->chans_lock);
@@ -307,6 +439,12 @@ static void dir_line(struct ampl_uchan *ch, void *arg)
 	d->filler(d->buf, ampl_uchan_name(ch), NULL, 0, 0);
 }
 
+static void dir_ep(struct ipcep *ep, void *arg)
+{
+	struct dir_fill *d = arg;
+	d->filler(d->buf, ipcep_name(ep), NULL, 0, 0);
+}
+
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
 {
@@ -314,11 +452,24 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 	(void)fi;
 	(void)flags;
 	struct mnt *m = &M;
+	struct ipcep_inst *in;
+	const char *leaf;
+	enum ipc_kind k = ipc_path(m, path, &in, &leaf);
+	if (k == IPC_DIR) {
+		filler(buf, ".", NULL, 0, 0);
+		filler(buf, "..", NULL, 0, 0);
+		filler(buf, CONTROL, NULL, 0, 0);
+		struct dir_fill d = { buf, filler };
+		ipcep_foreach(in, dir_ep, &d);
+		return 0;
+	}
 	if (strcmp(path, "/"))
 		return -ENOTDIR;
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	filler(buf, CONTROL, NULL, 0, 0);
+	for (unsigned i = 0; i < ipcep_num_inst(m->ipc); i++)
+		filler(buf, ipcep_inst_name(ipcep_inst_at(m->ipc, i)), NULL, 0, 0);
 	struct dir_fill d = { buf, filler };
 	pthread_rwlock_rdlock(&m->chans_lock);
 	ampl_uchan_foreach(m->ctl, dir_line, &d);
@@ -341,6 +492,30 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		}
 		return 0;
 	}
+	struct ipcep_inst *in;
+	const char *leaf;
+	switch (ipc_path(m, path, &in, &leaf)) {
+	case IPC_DIR: return -EISDIR;
+	case IPC_CONTROL:
+		fi->fh = 0;
+		if ((fi->flags & O_ACCMODE) != O_WRONLY) {
+			struct snapshot *s = ipc_snapshot(in);
+			if (!s)
+				return -ENOMEM;
+			fi->fh = (uint64_t)(uintptr_t)s;
+		}
+		return 0;
+	case IPC_EP: {
+		struct ipcep *ep = ipcep_find(in, leaf);
+		int r = ep ? ipcep_open(ep) : -ENOENT;
+		if (r)
+			return r;
+		fi->nonseekable = 1;
+		fi->fh = (uint64_t)(uintptr_t)ep;
+		return 0;
+	}
+	case IPC_NONE: break;
+	}
 	pthread_rwlock_rdlock(&m->chans_lock);
 	struct ampl_uchan *ch = chan_of_path(m, path);
 	int r = ch ? ampl_uchan_open(ch, (fi->flags & O_NONBLOCK) ? AMPL_UCHAN_NONBLOCK : 0) : -ENOENT;
@@ -355,7 +530,16 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct mnt *m = &M;
-	if (is_control(path)) {
+	struct ipcep_inst *in;
+	const char *leaf;
+	enum ipc_kind k = ipc_path(m, path, &in, &leaf);
+	if (k == IPC_EP) {
+		struct ipcep *ep = fh_ep(fi);
+		ipcep_release(ep);
+		drop_eph(m, ipcep_slot(ep));
+		return 0;
+	}
+	if (is_control(path) || k == IPC_CONTROL) {
 		struct snapshot *s = (struct snapshot *)(uintptr_t)fi->fh;
 		if (s) {
 			free(s->text);
@@ -373,10 +557,32 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* One message of an endpoint file; blocking waits in slices, so an interrupted reader or an unmount is noticed. */
+static int ep_read(struct mnt *m, struct ipcep *ep, char *buf, size_t size, struct fuse_file_info *fi)
+{
+	if (size > INT_MAX)
+		size = INT_MAX;
+	if (fi->flags & O_NONBLOCK)
+		return (int)ipcep_read(ep, buf, size, 0);
+	struct fuse_session *se = fuse_get_session(m->fuse);
+	for (;;) {
+		ssize_t r = ipcep_read(ep, buf, size, READ_SLICE_MS);
+		if (r != -ETIMEDOUT)
+			return (int)r;
+		if (fuse_interrupted() || fuse_session_exited(se))
+			return -EINTR;
+	}
+}
+
 static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct mnt *m = &M;
-	if (is_control(path)) {
+	struct ipcep_inst *in;
+	const char *leaf;
+	enum ipc_kind k = ipc_path(m, path, &in, &leaf);
+	if (k == IPC_EP)
+		return ep_read(m, fh_ep(fi), buf, size, fi);
+	if (is_control(path) || k == IPC_CONTROL) {
 		struct snapshot *s = (struct snapshot *)(uintptr_t)fi->fh;
 		if (!s)
 			return -EBADF;
@@ -406,14 +612,22 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off, s
 {
 	(void)off;
 	struct mnt *m = &M;
-	if (is_control(path)) {
+	struct ipcep_inst *in;
+	const char *leaf;
+	enum ipc_kind k = ipc_path(m, path, &in, &leaf);
+	if (k == IPC_EP) {
+		if (size > INT_MAX)
+			return -EMSGSIZE;
+		return (int)ipcep_write(fh_ep(fi), buf, size, (fi->flags & O_NONBLOCK) ? 0 : m->write_timeout_ms);
+	}
+	if (is_control(path) || k == IPC_CONTROL) {
 		char *text = strndup(buf, size);
 		if (!text)
 			return -ENOMEM;
 		int r = 0;
 		char *save = NULL;
 		for (char *line = strtok_r(text, "\n", &save); line && !r; line = strtok_r(NULL, "\n", &save))
-			r = ctl_command(m, line);
+			r = k == IPC_CONTROL ? ipc_command(m, in, line) : ctl_command(m, line);
 		free(text);
 		return r ? r : (int)size;
 	}
@@ -428,7 +642,9 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	(void)size;
 	(void)fi;
 	/* "echo ... > FILE" truncates first: nothing to truncate in a channel or in the control file. */
-	if (!strcmp(path, "/"))
+	struct ipcep_inst *in;
+	const char *leaf;
+	if (!strcmp(path, "/") || ipc_path(&M, path, &in, &leaf) == IPC_DIR)
 		return -EISDIR;
 	return 0;
 }
@@ -436,10 +652,32 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 static int fs_poll(const char *path, struct fuse_file_info *fi, struct fuse_pollhandle *ph, unsigned *reventsp)
 {
 	struct mnt *m = &M;
-	if (is_control(path)) {
+	struct ipcep_inst *in;
+	const char *leaf;
+	enum ipc_kind k = ipc_path(m, path, &in, &leaf);
+	if (is_control(path) || k == IPC_CONTROL) {
 		if (ph)
 			fuse_pollhandle_destroy(ph);
 		*reventsp = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+		return 0;
+	}
+	if (k == IPC_EP) {
+		struct ipcep *ep = fh_ep(fi);
+		if (ph) {
+			/* Store the handle before looking, so a change after the look is notified. */
+			unsigned slot = ipcep_slot(ep);
+			pthread_mutex_lock(&m->ph_lock);
+			if (m->eph[slot])
+				fuse_pollhandle_destroy(m->eph[slot]);
+			m->eph[slot] = ph;
+			pthread_mutex_unlock(&m->ph_lock);
+		}
+		unsigned bits = ipcep_poll(ep), ev = 0;
+		if (bits & IPCEP_POLLIN)
+			ev |= POLLIN | POLLRDNORM;
+		if (bits & IPCEP_POLLOUT)
+			ev |= POLLOUT | POLLWRNORM;
+		*reventsp = ev;
 		return 0;
 	}
 	struct ampl_uchan *ch = fh_chan(fi);
@@ -510,7 +748,11 @@ static int setup(const struct mount_args *a)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return cli_fail(EXIT_FAIL, "mount", "%s", ampl_soc_last_error());
 	}
+	m->write_timeout_ms = (int)a->timeout_ms;
 	r = ampl_uchan_ctl_open(m->ag, &uo, &m->ctl);
+	struct ipcep_opts io = { .queue_len = (unsigned)a->queue };
+	if (!r && !(r = ipcep_set_open(m->soc, ampl_agent_info(m->ag), m->ag, &io, &m->ipc)))
+		ipcep_set_notify(m->ipc, on_ep_ready, m);
 	if (!r) {
 		m->efd = eventfd(0, EFD_CLOEXEC);
 		if (m->efd < 0)
@@ -559,6 +801,9 @@ static void teardown(void)
 	}
 	for (unsigned b = 0; b < MAX_BITS; b++)
 		drop_ph(m, b);
+	ipcep_set_close(m->ipc);
+	for (unsigned k = 0; k < IPCEP_MAX_INST * IPCEP_MAX_EP; k++)
+		drop_eph(m, k);
 	ampl_uchan_ctl_close(m->ctl);
 	if (m->fuse)
 		fuse_destroy(m->fuse);

@@ -20,7 +20,7 @@ static const char send_usage[] =
 	"\n"
 	"Send DATA (text, or with --hex bytes such as 'de ad be ef') from agent --as to agent --to through the\n"
 	"IPI mailbox (on an imx SoC: the Messaging Unit, 16 bytes, id 0) with ipm_send(). --wait returns once\n"
-	"the remote has acknowledged (IPI: and prints its response).\n"
+	"the remote has acknowledged (IPI: and prints its response, 'response: ...', when it wrote one).\n"
 	"The SoC defaults to $AMPLINK_SOC or 'amplink'. MODE: polling, adaptive (default) or blocking.\n";
 
 static const char recv_usage[] =
@@ -29,7 +29,8 @@ static const char recv_usage[] =
 	"\n"
 	"Receive IPM messages as agent --as (from every agent, or only --from) and print each with its source.\n"
 	"--count N stops after N messages (default 1; 0 = until interrupted); --timeout MS fails if they do not\n"
-	"all arrive in time. --reply writes TEXT into the response buffer before acknowledging.\n";
+	"all arrive in time. --reply writes TEXT into the response buffer before acknowledging; without it the\n"
+	"response buffer is cleared (the sender's send --wait prints no response).\n";
 
 /* Parse hex bytes into @out (at most @max of them are stored); *len is how many @s holds, even above @max. */
 static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
@@ -67,6 +68,14 @@ static void print_bytes(FILE *f, const uint8_t *b, size_t n, bool hex)
 	}
 	for (size_t i = 0; i < (hex ? n : end); i++)
 		fprintf(f, "%s%02x", i ? " " : "", b[i]);
+}
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
 }
 
 int cmd_send(int argc, char **argv)
@@ -184,7 +193,8 @@ int cmd_send(int argc, char **argv)
 	}
 	printf("%s -> %s: sent %zu bytes%s\n", as, to, len, wait ? ", acknowledged" : "");
 	uint8_t resp[AMPL_IPI_BUF_SIZE];
-	if (wait && xlnx_ipi_response_read(dev, resp, sizeof(resp)) == 0) {
+	/* A receiver that wrote no reply leaves the response buffer zeroed: nothing to print then. */
+	if (wait && xlnx_ipi_response_read(dev, resp, sizeof(resp)) == 0 && !all_zero(resp, sizeof(resp))) {
 		printf("response: ");
 		print_bytes(stdout, resp, sizeof(resp), hex);
 		printf("\n");
@@ -237,8 +247,14 @@ static void rx_cb(const struct device *dev, void *user_data, uint32_t id, volati
 			m->data[i] = ((volatile uint8_t *)data)[i];
 		atomic_store_explicit(&rx.head, h + 1, memory_order_release);
 	}
-	if (rx.reply && data)
-		xlnx_ipi_response_write(dev, rx.reply, strnlen(rx.reply, AMPL_IPI_BUF_SIZE));
+	/* The whole response buffer: TEXT padded with zeroes, or only zeroes without --reply (the sender then prints no
+	 * response, not an earlier one). */
+	if (data) {
+		uint8_t resp[AMPL_IPI_BUF_SIZE] = { 0 };
+		if (rx.reply)
+			memcpy(resp, rx.reply, strnlen(rx.reply, sizeof(resp)));
+		xlnx_ipi_response_write(dev, resp, sizeof(resp));
+	}
 	sem_post(&rx.sem);
 }
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +32,9 @@ static const char usage[] =
 	"list     the SoCs on this machine (another user's are listed unreadable unless amplink\n"
 	"         --allow-other-owner)\n"
 	"show     every agent's IPI registers and the requests pending between agents; each Messaging Unit's\n"
-	"         SR, CR and TR0-3 per side (RRn is the other side's TRn while its RF flag is set)\n";
+	"         SR, CR and TR0-3 per side (RRn is the other side's TRn while its RF flag is set). PID is the\n"
+	"         attached process (0: none); 'PID (dead)': it died without detaching and no attached process\n"
+	"         has taken its agent offline yet\n";
 
 static int soc_create(int argc, char **argv)
 {
@@ -152,7 +153,7 @@ static void list_one(const char *name, void *arg)
 	char attached[256] = "";
 	for (unsigned i = 0; i < p->num_agents; i++) {
 		int pid = ampl_soc_agent_pid(soc, &p->agents[i]);
-		if (pid > 0 && (kill(pid, 0) == 0)) {
+		if (pid > 0 && ampl_soc_agent_alive(soc, &p->agents[i])) {
 			size_t n = strlen(attached);
 			snprintf(attached + n, sizeof(attached) - n, "%s%s(pid %d)", n ? " " : "", p->agents[i].name, pid);
 		}
@@ -200,6 +201,15 @@ static void show_mus(struct ampl_soc *soc)
 	}
 }
 
+/* The PID column: the attached process, "0" for none, "PID (dead)" for one that died without detaching (the next
+ * process to attach, or an attached one's crash detection, takes the agent offline and clears it). */
+static const char *pid_text(struct ampl_soc *soc, const struct ampl_ipi_agent *a, char *buf, size_t n)
+{
+	int pid = ampl_soc_agent_pid(soc, a);
+	snprintf(buf, n, pid > 0 && !ampl_soc_agent_alive(soc, a) ? "%d (dead)" : "%d", pid);
+	return buf;
+}
+
 static int soc_show(int argc, char **argv)
 {
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -220,8 +230,10 @@ static int soc_show(int argc, char **argv)
 		       (unsigned long long)(bk.base + bk.size), bk.path);
 	if (!p->valid_mask) { /* no IPI block: the processors, then their Messaging Units */
 		printf("%-10s %s\n", "AGENT", "PID");
-		for (unsigned i = 0; i < p->num_agents; i++)
-			printf("%-10s %d\n", p->agents[i].name, ampl_soc_agent_pid(soc, &p->agents[i]));
+		for (unsigned i = 0; i < p->num_agents; i++) {
+			char pb[32];
+			printf("%-10s %s\n", p->agents[i].name, pid_text(soc, &p->agents[i], pb, sizeof(pb)));
+		}
 		show_mus(soc);
 		ampl_soc_close(soc);
 		return 0;
@@ -234,10 +246,10 @@ static int soc_show(int argc, char **argv)
 		struct ampl_io_region regs;
 		ampl_soc_agent_regs(soc, a, &regs);
 		isr[i] = ampl_io_read32(&regs, AMPL_IPI_ISR);
-		int pid = ampl_soc_agent_pid(soc, a);
-		printf("%-10s %3u %3u 0x%08x  0x%08x 0x%08x 0x%08x 0x%08x %d\n", a->name, a->ipi_id, a->bit, a->reg_base,
+		char pb[32];
+		printf("%-10s %3u %3u 0x%08x  0x%08x 0x%08x 0x%08x 0x%08x %s\n", a->name, a->ipi_id, a->bit, a->reg_base,
 		       ampl_io_read32(&regs, AMPL_IPI_TRIG), ampl_io_read32(&regs, AMPL_IPI_OBS), isr[i],
-		       ampl_io_read32(&regs, AMPL_IPI_IMR), pid);
+		       ampl_io_read32(&regs, AMPL_IPI_IMR), pid_text(soc, a, pb, sizeof(pb)));
 	}
 	unsigned pending = 0;
 	for (unsigned d = 0; d < p->num_agents; d++) {
@@ -271,5 +283,6 @@ int cmd_soc(int argc, char **argv)
 		return soc_list(argc - 1, argv + 1);
 	if (!strcmp(sub, "show"))
 		return soc_show(argc - 1, argv + 1);
-	return cli_fail(EXIT_USAGE, "soc", "unknown sub-command '%s' (create, destroy, list, show)", sub);
+	static const char *const subs[] = { "create", "destroy", "list", "show", NULL };
+	return cli_unknown_sub("soc", sub, subs);
 }

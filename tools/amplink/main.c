@@ -4,9 +4,11 @@
 #include <string.h>
 
 int cmd_mount(int argc, char **argv);
+int cmd_ipc(int argc, char **argv);
 
 static const char usage[] =
 	"usage: amplink [--allow-other-owner] COMMAND [ARGS]\n"
+	"       amplink --version\n"
 	"\n"
 	"Inter-processor communication on a virtual SoC: every processor is a process, the mailboxes are\n"
 	"register-accurate models in shared memory.\n"
@@ -20,7 +22,9 @@ static const char usage[] =
 	"  console            IPM console: print the lines an agent sends, or send standard input as lines\n"
 	"  dt check FILE      load a devicetree and print what amplink understood\n"
 	"  dt gen --agent A FILE -o OUT   generate C (OUT.h, OUT.c) for agent A's firmware from a devicetree\n"
-	"  mount DIR          user-space channels of an agent as files (FUSE): DIR/control, DIR/<agent>\n"
+	"  mount DIR          user-space channels and IPC endpoints of an agent as files (FUSE): DIR/control,\n"
+	"                     DIR/<agent>, DIR/<ipc instance>/control, DIR/<ipc instance>/<endpoint>\n"
+	"  ipc list|send|recv|echo   IPC service endpoints (ICMsg, multi-endpoint, RPMsg) from the shell\n"
 	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
 	"\n"
 	"--allow-other-owner  use SoC images that belong to another user (refused otherwise: their owner\n"
@@ -45,6 +49,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("amplink %s\n", AMPL_CLI_VERSION);
+		return 0;
+	}
 	if (!strcmp(cmd, "soc"))
 		return cmd_soc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "send"))
@@ -57,12 +65,20 @@ int main(int argc, char **argv)
 		return cmd_dt(argc - 1, argv + 1);
 	if (!strcmp(cmd, "agent"))
 		return cmd_agent(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ipc"))
+		return cmd_ipc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
-	fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
+	static const char *const commands[] = { "demo", "soc",   "agent", "send",    "recv", "console",
+						"dt",   "mount", "ipc",   "bench",   "version", "help", NULL };
+	const char *near = cli_did_you_mean(cmd, commands);
+	if (near)
+		fprintf(stderr, "amplink: unknown command '%s'; did you mean '%s'?\n\n%s", cmd, near, usage);
+	else
+		fprintf(stderr, "amplink: unknown command '%s'\n\n%s", cmd, usage);
 	return EXIT_USAGE;
 }

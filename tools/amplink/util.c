@@ -84,3 +84,60 @@ struct timespec cli_deadline(uint64_t ms)
 	}
 	return d;
 }
+
+/* Optimal string alignment distance (insertions, deletions, substitutions, adjacent swaps), for short words. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	enum { MAX = 32 };
+	size_t n = strlen(a), m = strlen(b);
+	if (n >= MAX || m >= MAX)
+		return MAX;
+	unsigned d[MAX + 1][MAX + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+const char *cli_did_you_mean(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	unsigned best_d = 0;
+	size_t len = strlen(word);
+	/* Up to two edits, one for words of up to four letters: "sned" is send, "xy" is nothing. */
+	unsigned limit = len <= 4 ? 1 : 2;
+	for (const char *const *n = names; *n; n++) {
+		unsigned d = edit_distance(word, *n);
+		if (d <= limit && (!best || d < best_d)) {
+			best = *n;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+int cli_unknown_sub(const char *cmd, const char *word, const char *const *names)
+{
+	char list[160] = "";
+	for (const char *const *n = names; *n; n++) {
+		size_t k = strlen(list);
+		snprintf(list + k, sizeof(list) - k, "%s%s", k ? ", " : "", *n);
+	}
+	const char *near = cli_did_you_mean(word, names);
+	if (near)
+		return cli_fail(EXIT_USAGE, cmd, "unknown sub-command '%s'; did you mean '%s'? (%s)", word, near, list);
+	return cli_fail(EXIT_USAGE, cmd, "unknown sub-command '%s' (%s)", word, list);
+}

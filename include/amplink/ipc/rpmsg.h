@@ -45,7 +45,8 @@
  *   - A blocking send sleeps in ampl_os_wait() until the receive path sees a buffer come back (it clears this
  *     side's notification suppression while someone waits, so the peer kicks), up to the device timeout (default
  *     15000 ms, as OpenAMP's 15000 x 1 ms polls), instead of polling every millisecond.
- *   - Sends while the link is down return RPMSG_ERR_DEV_STATE (no waiting for the link).
+ *   - Sends while the link is down return RPMSG_ERR_DEV_STATE (no waiting for the link); init does not wait for
+ *     the peer either: rpmsg_virtio_wait_link() is the bounded wait.
  *   - rpmsg_hold_rx_buffer() returns an int (OpenAMP: void): RPMSG_ERR_PARAM outside the callback or for a
  *     pointer that is not the buffer being delivered, RPMSG_ERR_NO_MEM when RPMSG_BUF_SLOTS buffers are already
  *     held or reserved. Hold state is kept locally; nothing is written into received buffers.
@@ -446,6 +447,19 @@ void rpmsg_virtio_peer_lost(struct rpmsg_device *rdev);
 /** rpmsg_virtio_link_up() - true while the link is up. Context: any. */
 bool rpmsg_virtio_link_up(struct rpmsg_device *rdev);
 
+/**
+ * rpmsg_virtio_wait_link() - wait until the link is up, up to @timeout_ms (0: do not wait; UINT32_MAX: no limit).
+ * rpmsg_virtio_init_remote() returns before the host is there (OpenAMP's remote init waits for it, without a
+ * bound); this is that wait, bounded, for either role. Once it returns RPMSG_SUCCESS, rpmsg_get_tx_buffer_size()
+ * and rpmsg_get_rx_buffer_size() answer the session's sizes (a remote learns them from the host's buffers at link
+ * up), and announcements of named endpoints are on their way. The link comes up in rpmsg_virtio_notified(): the
+ * transport's doorbell context, or another thread polling, must run meanwhile. The link may go down again at any
+ * time after.
+ * Return: RPMSG_SUCCESS (up); RPMSG_ERR_PARAM (NULL @rdev, not initialised); RPMSG_ERR_DEV_STATE (not up within
+ * @timeout_ms). Context: thread (sleeps in ampl_os_wait()); from inside a callback it does not wait.
+ */
+int rpmsg_virtio_wait_link(struct rpmsg_device *rdev, uint32_t timeout_ms);
+
 /* ---- endpoints (OpenAMP API) ---- */
 
 /**
@@ -546,9 +560,10 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
 int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
 /**
  * rpmsg_get_tx_buffer_size() - payload capacity of a TX buffer. Host: h2r size - 16 (from its handshake on).
- * Remote: desc.len - 16 of the last of the host's RX buffers it took (a send, or a send refused with
- * RPMSG_ERR_BUFF_SIZE, looks at one). Return: bytes; RPMSG_ERR_PARAM; RPMSG_ERR_DEV_STATE (not known yet).
- * Context: any.
+ * Remote: desc.len - 16 of the first buffer the host posted (looked at when the link comes up), then of the last
+ * of the host's RX buffers it took (a send, or a send refused with RPMSG_ERR_BUFF_SIZE, looks at one).
+ * Return: bytes; RPMSG_ERR_PARAM; RPMSG_ERR_DEV_STATE (not known yet: before the first link up, or the host
+ * posted no buffer). Context: any.
  */
 int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept);
 /**

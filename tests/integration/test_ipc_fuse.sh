@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The IPC endpoint files of `amplink mount` (DIR/<instance>/control, DIR/<instance>/<endpoint>), used from the shell
+# (redirections, cat, dd) and by ipc_io (a libc-only program: open/read/write/poll/select), against `amplink ipc
+# echo` peers of the same build, for ICMsg, the multi-endpoint backend and RPMsg.
+# usage: test_ipc_fuse.sh AMPLINK_BINARY IPC_IO_BINARY
+# Exit status: 0 passed, 1 failed, 77 skipped (no FUSE here: the reason is printed).
+set -u
+amp=$1
+io=$2
+soc="ipcfuse-$$"
+top=$(mktemp -d)
+dir="$top/mnt"
+mkdir "$dir"
+pass=0
+fail=0
+server=""
+
+skip() {
+	echo "SKIPPED: $*"
+	exit 77
+}
+
+unmount() {
+	if command -v fusermount3 >/dev/null 2>&1; then
+		fusermount3 -u "$@" "$dir" 2>/dev/null
+	else
+		umount "$@" "$dir" 2>/dev/null
+	fi
+}
+
+is_mounted() {
+	grep -q " $dir fuse" /proc/mounts
+}
+
+cleanup() {
+	is_mounted && unmount -z
+	jobs -p | xargs -r kill 2>/dev/null
+	[ -n "$server" ] && kill "$server" 2>/dev/null
+	"$amp" soc destroy "$soc" >/dev/null 2>&1
+	rm -rf "$top"
+}
+trap cleanup EXIT
+
+ok() {
+	pass=$((pass + 1))
+}
+
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*"
+}
+
+# check NAME WANT_REGEX OUTPUT
+check() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		ok
+	else
+		bad "$1: got '$3', wanted /$2/"
+	fi
+}
+
+# wait_for SECONDS COMMAND...: until the command succeeds
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# ---- can we mount at all? ----
+[ -e /dev/fuse ] || skip "/dev/fuse is missing: FUSE is not available in this environment"
+[ -r /dev/fuse ] && [ -w /dev/fuse ] || skip "/dev/fuse is not readable and writable by uid $(id -u)"
+if [ "$(id -u)" -ne 0 ] && ! command -v fusermount3 >/dev/null 2>&1; then
+	skip "fusermount3 is missing (Debian package fuse3) and we are not root"
+fi
+if "$amp" mount --as apu "$dir" 2>&1 | grep -q "built without libfuse3"; then
+	skip "amplink was built without libfuse3"
+fi
+"$amp" soc create "$soc" >/dev/null || { echo "FAIL: soc create"; exit 1; }
+out=$("$amp" mount "$dir" --as apu --soc "$soc" --timeout 2000 2>&1)
+status=$?
+if [ $status -ne 0 ]; then
+	if grep -q "mounting failed" <<<"$out"; then
+		skip "mounting is not permitted here: $(tr '\n' ' ' <<<"$out")"
+	fi
+	echo "FAIL: amplink mount: status $status: $out"
+	exit 1
+fi
+server=$(sed -n 's/.*served by pid \([0-9]*\).*/\1/p' <<<"$out")
+
+# ---- the layout: one directory per IPC instance of the agent, named by its devicetree node ----
+check "ls: the instances" "^control ipc-icmsg-apu ipc-multi-apu ipc-rpmsg-apu$" "$(ls "$dir" | tr '\n' ' ' | sed 's/ $//')"
+check "ls: an instance" "^control$" "$(ls "$dir/ipc-multi-apu")"
+check "not another agent's instance" "No such file" "$(ls "$dir/ipc-multi-rpu1" 2>&1)"
+
+# ---- from the shell: create, write, read, errors, destroy ----
+inst="$dir/ipc-multi-apu"
+echo "create sh" >"$inst/control" && ok || bad "create sh"
+check "ls after create" "^control sh$" "$(ls "$inst" | tr '\n' ' ' | sed 's/ $//')"
+check "control: unbound" "^sh unbound closed max=0 queued=0" "$(cat "$inst/control")"
+check "unknown command" "Invalid argument" "$( (echo "frob sh" >"$inst/control") 2>&1)"
+check "create twice" "File exists" "$( (echo "create sh" >"$inst/control") 2>&1)"
+check "write before the peer: ENOTCONN" "not connected" "$( (printf early >"$inst/sh") 2>&1)"
+"$amp" ipc echo --soc "$soc" --as rpu1 --instance ipc-multi-rpu1 --endpoint sh 2>"$top/echo.err" &
+echo_pid=$!
+wait_for 10 grep -q "^sh bound" "$inst/control" || bad "sh not bound within 10 s: $(cat "$inst/control")"
+exec 3<>"$inst/sh"
+printf 'hello from the shell' >&3 && ok || bad "write through fd 3"
+check "one read, one message" "^hello from the shell$" "$(timeout 10 dd bs=65536 count=1 status=none <&3)"
+check "control: counters" "^sh bound open max=[0-9]+ queued=0 received=1 read=1 sent=1 dropped=0" "$(cat "$inst/control")"
+check "too large: EMSGSIZE" "Message too long" "$( (head -c 70000 /dev/zero | tr '\0' x | dd bs=70000 count=1 iflag=fullblock status=none >&3) 2>&1)"
+printf 'after' >&3 && ok || bad "write after EMSGSIZE"
+check "nothing sent of the large one" "^after$" "$(timeout 10 dd bs=65536 count=1 status=none <&3)"
+check "destroy while open: EBUSY" "busy" "$( (echo "destroy sh" >"$inst/control") 2>&1)"
+exec 3>&-
+wait_for 10 sh -c "echo 'destroy sh' >'$inst/control'" 2>/dev/null && ok || bad "destroy sh"
+check "ls after destroy" "^control$" "$(ls "$inst")"
+kill "$echo_pid"
+wait "$echo_pid" && ok || bad "echo peer: $(cat "$top/echo.err")"
+
+# ---- a program's system calls, per backend (ipc_io starts its own echo peer) ----
+"$io" "$amp" "$soc" "$dir" ipc-icmsg-apu rpu0 ipc-icmsg-rpu0 e-icmsg && ok || bad "ipc_io: ICMsg"
+"$io" "$amp" "$soc" "$dir" ipc-multi-apu rpu1 ipc-multi-rpu1 e-multi --unbinds && ok || bad "ipc_io: multi-endpoint"
+"$io" "$amp" "$soc" "$dir" ipc-rpmsg-apu rpu0 ipc-rpmsg-rpu0 e-rpmsg --unbinds && ok || bad "ipc_io: RPMsg"
+
+# ---- unmount destroys every endpoint and detaches ----
+echo "create left" >"$dir/ipc-multi-apu/control" || bad "create left"
+unmount || bad "unmount"
+wait_for 10 pid_gone "$server" || bad "the server did not exit after unmount"
+check "apu detached" "^0$" "$("$amp" soc show "$soc" | awk '$1 == "apu" { print $NF }')"
+
+echo "test_ipc_fuse: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
