@@ -10,8 +10,8 @@ cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutil
 qemu=(qemu-system-arm qemu-system-misc)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
-# valgrind: the instruction counts (make icount, and test_bench checks them).
-test) pkgs=("${base[@]}" libcmocka-dev clang libclang-rt-14-dev valgrind "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
+# valgrind: the instruction counts (make icount, and test_bench checks them). g++: the C++ header tests.
+test) pkgs=("${base[@]}" libcmocka-dev g++ clang libclang-rt-14-dev valgrind "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
 cross) pkgs=("${cross[@]}") ;;
 bench) pkgs=("${base[@]}" valgrind) ;;
 # Optional for amplink bench: gnuplot for its figures (--plot).

@@ -24,6 +24,10 @@
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/mailbox_client.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /**
  * struct ampl_board_mem - how this core reaches a physical range a node names.
  * @map: returns this core's pointer to [addr, addr + size), or NULL when the range is not reachable; NULL means
@@ -167,5 +171,9 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
 	{ .role = (role_) == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE, .shm = (void *)(uintptr_t)(shm_),       \
 	  .shm_size = (uint32_t)(shm_size_), .da_base = (uint32_t)(da_), .vring_num = (vring_num_),                 \
 	  .vring_align = (vring_align_), .h2r_buf_size = (h2r_), .r2h_buf_size = (r2h_), .mbox_node = (mc_) }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_BOARD_H */

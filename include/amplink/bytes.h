@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** ampl_le16() / ampl_le32() - a little-endian value to host order, or the reverse (the same swap both ways). */
 static inline uint16_t ampl_le16(uint16_t v)
 {
@@ -65,5 +69,9 @@ static inline bool ampl_str_eq(const char *a, const char *b)
 			return true;
 	return false;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_BYTES_H */

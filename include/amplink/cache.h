@@ -28,6 +28,10 @@
 
 #include <amplink/port.h> /* includes AMPL_PORT_HEADER first, where a port defines the hooks */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef ampl_cache_clean
 /** ampl_cache_clean() - write back the data-cache lines of [addr, addr + len). Default: no-op (coherent). */
 #define ampl_cache_clean(addr, len) ((void)(addr), (void)(len))
@@ -36,6 +40,10 @@
 #ifndef ampl_cache_invalidate
 /** ampl_cache_invalidate() - discard the data-cache lines of [addr, addr + len). Default: no-op (coherent). */
 #define ampl_cache_invalidate(addr, len) ((void)(addr), (void)(len))
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* AMPLINK_CACHE_H */

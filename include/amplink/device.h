@@ -15,6 +15,10 @@
 #include <amplink/port.h>
 #include <amplink/errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct device;
 
 /** Device initialisation hook, run once by ampl_device_init(); returns 0 or a negative errno. */
@@ -81,5 +85,9 @@ bool device_is_ready(const struct device *dev);
 
 /** ampl_device_foreach() - call @fn on every registered device until it returns non-zero; returns that value. */
 int ampl_device_foreach(int (*fn)(const struct device *dev, void *arg), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_DEVICE_H */

@@ -28,6 +28,10 @@
 #include <amplink/dt_nodes.h>
 #include <amplink/soc_profile.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define AMPL_DT_DIAG_MAX AMPL_DT_WARNINGS_MAX
 /* The largest file the loader reads (a .dts, a .dtb, dtc's output): 4 MiB, twice what Linux takes as a DTB on arm64. */
 #define AMPL_DT_FILE_MAX (4u << 20)
@@ -165,5 +169,9 @@ extern const unsigned int ampl_default_board_dtb_size;
 /** ampl_dt_find_chan() - the channel whose controller is agent @local_id and whose remote is @remote_id. */
 const struct ampl_dt_ipi_chan *ampl_dt_find_chan(const struct ampl_dt_board *board, uint32_t local_id,
 						 uint32_t remote_id, const struct ampl_dt_ipi_ctrl **ctrl);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_DT_H */

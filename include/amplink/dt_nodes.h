@@ -13,6 +13,10 @@
 
 #include <amplink/soc_profile.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define AMPL_DT_NAME_MAX 64
 #define AMPL_DT_PATH_MAX 256
 #define AMPL_DT_MAX_CTRLS 16
@@ -228,5 +232,9 @@ struct ampl_dt_board {
 	unsigned num_rpmsgs;
 	struct ampl_dt_rpmsg rpmsgs[AMPL_DT_MAX_RPMSG]; /* `zephyr,ipc-openamp-static-vrings` instances */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_DT_NODES_H */

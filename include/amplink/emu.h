@@ -31,6 +31,10 @@
 
 #include <amplink/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Wire version of the boot block ("EMU2"): bumped when the layout changes (2: 16 app words, 4 arg words). */
 #define AMPL_EMU_MAGIC 0x32554d45u
 
@@ -67,21 +71,21 @@
 struct ampl_emu_boot {
 	uint32_t magic;
 	uint32_t doorbell;
-	_Atomic uint32_t stop;
-	_Atomic uint32_t fw_state;
-	_Atomic uint32_t fw_boots;
-	_Atomic uint32_t fw_result;
-	_Atomic uint32_t bell_to_fw;
-	_Atomic uint32_t bell_to_host;
-	_Atomic uint32_t app[AMPL_EMU_APP_WORDS];
+	AMPL_ATOMIC(uint32_t) stop;
+	AMPL_ATOMIC(uint32_t) fw_state;
+	AMPL_ATOMIC(uint32_t) fw_boots;
+	AMPL_ATOMIC(uint32_t) fw_result;
+	AMPL_ATOMIC(uint32_t) bell_to_fw;
+	AMPL_ATOMIC(uint32_t) bell_to_host;
+	AMPL_ATOMIC(uint32_t) app[AMPL_EMU_APP_WORDS];
 	uint32_t arg[AMPL_EMU_ARG_WORDS];
 };
 
-_Static_assert(sizeof(_Atomic uint32_t) == 4, "boot block words are 32-bit");
-_Static_assert(offsetof(struct ampl_emu_boot, bell_to_fw) == 24, "boot block layout");
-_Static_assert(offsetof(struct ampl_emu_boot, app) == 32, "boot block layout");
-_Static_assert(offsetof(struct ampl_emu_boot, arg) == 96, "boot block layout");
-_Static_assert(sizeof(struct ampl_emu_boot) == 112, "boot block layout");
+AMPL_STATIC_ASSERT(sizeof(AMPL_ATOMIC(uint32_t)) == 4, "boot block words are 32-bit");
+AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_boot, bell_to_fw) == 24, "boot block layout");
+AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_boot, app) == 32, "boot block layout");
+AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_boot, arg) == 96, "boot block layout");
+AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_boot) == 112, "boot block layout");
 
 /** Bytes reserved for the boot block at the start of the window; protocols' regions start at or after it. */
 #define AMPL_EMU_BOOT_SIZE 0x1000u
@@ -141,8 +145,8 @@ _Static_assert(sizeof(struct ampl_emu_boot) == 112, "boot block layout");
 
 /** One direction of one channel. @seq, @id, @req: the sender. @ack, @resp: the receiver. */
 struct ampl_emu_slot {
-	_Atomic uint32_t seq;
-	_Atomic uint32_t ack;
+	AMPL_ATOMIC(uint32_t) seq;
+	AMPL_ATOMIC(uint32_t) ack;
 	uint32_t id;
 	uint32_t reserved;
 	uint8_t req[AMPL_EMU_MBOX_DATA];
@@ -169,11 +173,15 @@ struct ampl_emu_mbox {
 	struct ampl_emu_mbox_chan chans[AMPL_EMU_MBOX_CHANS];
 };
 
-_Static_assert(sizeof(struct ampl_emu_slot) == 80, "mailbox layout");
-_Static_assert(sizeof(struct ampl_emu_mbox_chan) == 176, "mailbox layout");
-_Static_assert(offsetof(struct ampl_emu_mbox, chans) == 16, "mailbox layout");
-_Static_assert(AMPL_EMU_MBOX_OFF >= sizeof(struct ampl_emu_boot) &&
+AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_slot) == 80, "mailbox layout");
+AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_mbox_chan) == 176, "mailbox layout");
+AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_mbox, chans) == 16, "mailbox layout");
+AMPL_STATIC_ASSERT(AMPL_EMU_MBOX_OFF >= sizeof(struct ampl_emu_boot) &&
 		       AMPL_EMU_MBOX_OFF + sizeof(struct ampl_emu_mbox) <= AMPL_EMU_BOOT_SIZE,
 	       "the mailbox area fits in the boot block's page");
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_EMU_H */

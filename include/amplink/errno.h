@@ -30,6 +30,10 @@
 #endif
 #define AMPL_ERR_TEXT(short_, long_) (AMPL_ERROR_TEXT ? (long_) : (short_))
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*      name          linux  message */
 #define AMPL_ERRNO_LIST(X)                                                          \
 	X(EPERM,         1, "operation not permitted")                               \
@@ -155,5 +159,9 @@ const char *ampl_strerror(int err);
 
 /** ampl_errname() - the symbolic name ("EBUSY") of a return code, or "E?" if unknown. Context: any. */
 const char *ampl_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_ERRNO_H */

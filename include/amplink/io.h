@@ -16,6 +16,10 @@
 #include <amplink/port.h>
 #include <amplink/errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ampl_io_region;
 
 /** Register access operations of a modelled region. Every op may be called from interrupt context. */
@@ -54,7 +58,7 @@ static inline uint32_t ampl_io_read32(const struct ampl_io_region *io, uint32_t 
 	AMPL_ASSERT(off + 4 <= io->size && (off & 3u) == 0);
 	if (io->ops)
 		return io->ops->read32(io, off);
-	return *(volatile uint32_t *)(void *)((volatile uint8_t *)io->base + off);
+	return *(volatile uint32_t *)(volatile void *)((volatile uint8_t *)io->base + off);
 }
 
 static inline void ampl_io_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
@@ -63,7 +67,7 @@ static inline void ampl_io_write32(const struct ampl_io_region *io, uint32_t off
 	if (io->ops)
 		io->ops->write32(io, off, val);
 	else
-		*(volatile uint32_t *)(void *)((volatile uint8_t *)io->base + off) = val;
+		*(volatile uint32_t *)(volatile void *)((volatile uint8_t *)io->base + off) = val;
 }
 
 /**
@@ -114,5 +118,9 @@ static inline void ampl_io_write_bytes(const struct ampl_io_region *io, uint32_t
 		ampl_io_write32(io, off + i, w);
 	}
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IO_H */

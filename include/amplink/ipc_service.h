@@ -32,6 +32,10 @@
 
 #include <amplink/device.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** API version of this header (wire-protocol versions belong to each backend). */
 #define AMPL_IPC_SERVICE_API_VERSION "1.0.0"
 
@@ -169,5 +173,9 @@ int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data);
 /** ipc_service_release_rx_buffer() - give back a held buffer.
  * Return: 0; -EINVAL; -ENOENT; -EIO; -EALREADY; -ENOTSUP; -ENXIO (not held). */
 int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_SERVICE_H */

@@ -9,6 +9,10 @@
 
 #include <amplink/ipc_service.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ipc_service_backend {
 	int (*open_instance)(const struct device *instance);
 	int (*close_instance)(const struct device *instance);
@@ -26,5 +30,9 @@ struct ipc_service_backend {
 	 * Optional: without it ipc_service_wait_bound() answers -EIO. */
 	bool (*is_bound)(const struct device *instance, void *token);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_SERVICE_BACKEND_H */

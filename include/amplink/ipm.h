@@ -26,6 +26,10 @@
 
 #include <amplink/device.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** API version of this header (separate from any wire format version). */
 #define AMPL_IPM_API_VERSION "1.0.0"
 
@@ -96,5 +100,9 @@ int ipm_set_enabled(const struct device *ipmdev, int enable);
  * held or the driver acknowledges on return from the callback. Context: thread or interrupt.
  */
 void ipm_complete(const struct device *ipmdev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPM_H */

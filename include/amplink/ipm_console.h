@@ -47,6 +47,10 @@
 
 #include <amplink/ipm.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Largest message the console uses, in bytes (the sender's buffer). A larger channel still carries this much. */
 #define IPM_CONSOLE_MSG_MAX 32u
 
@@ -151,5 +155,9 @@ int ipm_console_receiver_init(struct ipm_console_receiver *r, const struct devic
  * Return: 0; -EINVAL (NULL or uninitialised @r). Context: thread.
  */
 int ipm_console_receiver_flush(struct ipm_console_receiver *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPM_CONSOLE_H */

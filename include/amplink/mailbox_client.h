@@ -30,6 +30,10 @@
 #include <amplink/port.h>
 #include <amplink/errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct mbox_chan;
 
 /* Pointers that carry an error, as Linux's ERR_PTR(): values in the last page of the address space. */
@@ -178,7 +182,7 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
  * Return: 0 (rung, or covered by the queued one); or the error mbox_send_message() gave (-ESHUTDOWN: the remote is
  * offline), *@armed left clear. Context: any.
  */
-int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed);
+int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
 
 /*
  * The thin doorbell path (amplink extension), Zephyr's MBOX model: send a signal, get a callback. A channel is
@@ -226,5 +230,9 @@ int mbox_client_offline(struct mbox_chan *chan);
  * return; must not be called from the channel's own callbacks. Context: thread.
  */
 void mbox_free_channel(struct mbox_chan *chan);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_MAILBOX_CLIENT_H */

@@ -12,6 +12,10 @@
 
 #include <amplink/mailbox_client.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MBOX_TX_QUEUE_LEN 20
 
 #define TXDONE_BY_IRQ (1u << 0)  /* the controller interrupts when the remote consumed the message */
@@ -55,21 +59,21 @@ struct mbox_chan {
 	struct mbox_client *cl;
 	void *con_priv;
 	/* private to the framework */
-	_Atomic unsigned txdone_method; /* written under lock, read anywhere */
-	atomic_flag lock;
+	AMPL_ATOMIC(unsigned) txdone_method; /* written under lock, read anywhere */
+	ampl_atomic_flag_t lock;
 	bool active;             /* active_req is in flight (a NULL message is a valid request) */
 	void *active_req;
 	unsigned msg_count, msg_free;
 	void *msg_data[MBOX_TX_QUEUE_LEN];
-	_Atomic int offline;     /* 0, or the error that sends get while the remote is offline (written under lock) */
+	AMPL_ATOMIC(int) offline;     /* 0, or the error that sends get while the remote is offline (written under lock) */
 	uint32_t done_seq;       /* messages taken off the channel (under lock): numbering of accepted messages */
 	uint32_t reported_seq;   /* messages whose tx_done has returned: a blocking sender waits for its number */
 	uint32_t active_seq;     /* number of the message in flight */
 	unsigned active_slot;    /* its queue slot (the token mbox_send_message returned) */
 	int slot_result[MBOX_TX_QUEUE_LEN]; /* result of the last message of each slot */
-	_Atomic uint32_t done_seq_pub; /* bumped with done_seq: blocking senders sleep on it */
-	atomic_uint sleepers;    /* blocking senders asleep on done_seq_pub (a wake-up is made only for them) */
-	atomic_uint rx_busy;     /* rx_callback calls in progress (free waits for them) */
+	AMPL_ATOMIC(uint32_t) done_seq_pub; /* bumped with done_seq: blocking senders sleep on it */
+	AMPL_ATOMIC(unsigned) sleepers;    /* blocking senders asleep on done_seq_pub (a wake-up is made only for them) */
+	AMPL_ATOMIC(unsigned) rx_busy;     /* rx_callback calls in progress (free waits for them) */
 };
 
 /**
@@ -151,5 +155,9 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err);
  * IPC backends and controller drivers never call it (mbox_send_message() starts the ticker when it is needed).
  */
 void ampl_mbox_poll_kick(struct mbox_controller *mbox);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_MAILBOX_CONTROLLER_H */

@@ -18,7 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdatomic.h>
+
+#include <amplink/cdefs.h> /* and <stdatomic.h> in C */
 
 #ifdef AMPL_PORT_HEADER
 #include AMPL_PORT_HEADER
@@ -80,6 +81,10 @@
 #define AMPL_ASSERT(cond) ((void)0)
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Scheduling hooks of the portable core. A port provides them: src/port/posix (futex, CLOCK_MONOTONIC) or
  * src/port/baremetal (spinning; weak definitions a firmware port overrides with its timer and WFE/WFI).
@@ -87,9 +92,9 @@
 /** Monotonic microseconds. */
 uint64_t ampl_os_uptime_us(void);
 /** Wait until *@word != @seen, or @timeout_us passes (UINT32_MAX: no limit). 0 or -ETIMEDOUT; may return early. */
-int ampl_os_wait(_Atomic uint32_t *word, uint32_t seen, uint32_t timeout_us);
+int ampl_os_wait(AMPL_ATOMIC(uint32_t) *word, uint32_t seen, uint32_t timeout_us);
 /** Wake the waiters of @word (after changing it). Context: any. */
-void ampl_os_wake(_Atomic uint32_t *word);
+void ampl_os_wake(AMPL_ATOMIC(uint32_t) *word);
 
 /*
  * A spinlock for short sections shared with interrupt handlers. On firmware the section must also mask
@@ -106,6 +111,8 @@ void ampl_os_wake(_Atomic uint32_t *word);
 #define ampl_irq_unlock(key) ((void)(key))
 #endif
 
+/* C only: C++ sees the flags as opaque storage (amplink/cdefs.h) and takes no framework lock itself. */
+#ifndef __cplusplus
 static inline unsigned ampl_spin_lock(atomic_flag *l)
 {
 	unsigned key = ampl_irq_lock();
@@ -119,6 +126,11 @@ static inline void ampl_spin_unlock(atomic_flag *l, unsigned key)
 	atomic_flag_clear_explicit(l, memory_order_release);
 	ampl_irq_unlock(key);
 }
+#endif
+
+#ifdef __cplusplus
+}
+#endif
 
 #define AMPL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define AMPL_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))

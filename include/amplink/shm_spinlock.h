@@ -15,15 +15,26 @@
 #include <amplink/port.h>
 #include <amplink/errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** The lock word: 0 = free, else the owner's id. Lives in shared memory; 4-byte aligned. */
 struct ampl_shm_spinlock {
-	_Atomic uint32_t owner;
+	AMPL_ATOMIC(uint32_t) owner;
 };
 
 /** ampl_shm_spin_init() - make the lock free (only when no core can be using it). */
 static inline void ampl_shm_spin_init(struct ampl_shm_spinlock *l)
 {
+#ifndef __cplusplus
 	atomic_store_explicit(&l->owner, 0, memory_order_release);
+#else
+	/* C++ sees the word as opaque storage (amplink/cdefs.h). No core uses the lock now (see above), so a release
+	 * fence and a plain store of zeros do the same. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	ampl_memset(&l->owner, 0, sizeof(l->owner));
+#endif
 }
 
 /**
@@ -45,5 +56,9 @@ int ampl_shm_spin_unlock(struct ampl_shm_spinlock *l, uint32_t id);
  * Return: 0; -EINVAL; -EPERM (not held by @dead_id: nothing changes).
  */
 int ampl_shm_spin_break(struct ampl_shm_spinlock *l, uint32_t dead_id);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_SHM_SPINLOCK_H */

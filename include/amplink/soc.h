@@ -29,6 +29,10 @@
 #include <amplink/io.h>
 #include <amplink/soc_profile.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** How a waiter waits for a doorbell (an interrupt line, an acknowledgement). */
 enum ampl_wait_mode {
 	AMPL_WAIT_POLL = 0,     /* spin: lowest latency, burns a CPU */
@@ -291,5 +295,9 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *agent
 
 /** ampl_agent_info() - the profile's agent this handle is. */
 const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_SOC_H */

@@ -10,6 +10,10 @@
 
 #include <amplink/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* IPI register offsets inside one agent's block (32-bit, 4-byte access only). */
 #define AMPL_IPI_TRIG 0x00u /* W: 1 to a destination's bit triggers it; reads 0 */
 #define AMPL_IPI_OBS 0x04u  /* R: my trigger to that destination is still pending */
@@ -94,5 +98,9 @@ static inline uint32_t ampl_ipi_mask(const struct ampl_ipi_agent *a)
  */
 uint64_t ampl_ipi_request_addr(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *src,
 			       const struct ampl_ipi_agent *dst);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_SOC_PROFILE_H */

@@ -61,6 +61,10 @@
 #include <amplink/errno.h>
 #include <amplink/soc.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ampl_uchan_ctl;
 struct ampl_uchan;
 
@@ -217,5 +221,9 @@ int ampl_uchan_set_notify(struct ampl_uchan *ch, void (*fn)(struct ampl_uchan *c
 
 /** ampl_uchan_stats() - the channel's counters. Return: 0; -EINVAL. Context: any thread. */
 int ampl_uchan_stats(struct ampl_uchan *ch, struct ampl_uchan_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_UCHAN_H */

@@ -51,6 +51,10 @@
 #include <amplink/ipm.h>
 #include <amplink/mailbox_controller.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- register map (32-bit registers, 4-byte accesses) ---- */
 
 #define NXP_MU_TR(n) (0x00u + 4u * (uint32_t)(n)) /* TR0-3: transmit (write: send; read: the last word written) */
@@ -122,17 +126,17 @@ struct nxp_mu {
 	/* the framework controller; everything below is private */
 	struct mbox_controller ctrl;
 	struct mbox_chan chans[NXP_MU_NUM_CHANS];
-	atomic_flag cr_lock;           /* CR read-modify-write; TX state */
-	atomic_flag isr_lock;          /* one run of the handler at a time (the host may run it from two threads) */
-	_Atomic uint32_t users;        /* NXP_MU_USER_IPM, or the number of framework channels in use */
-	_Atomic uint32_t rx_on;        /* RX channels (bit n) with a client: their RIEn is ours */
-	_Atomic uint32_t rxdb_on;      /* RXDB channels with a client: their GIEn is ours */
-	_Atomic uint32_t tx_busy;      /* TX channels with a message in flight (under cr_lock) */
-	_Atomic uint32_t tx_defer;     /* ... whose word waits for TEn before it is written (under cr_lock) */
-	_Atomic uint32_t txdb_done;    /* TXDB channels whose TX done is due */
+	ampl_atomic_flag_t cr_lock;           /* CR read-modify-write; TX state */
+	ampl_atomic_flag_t isr_lock;          /* one run of the handler at a time (the host may run it from two threads) */
+	AMPL_ATOMIC(uint32_t) users;        /* NXP_MU_USER_IPM, or the number of framework channels in use */
+	AMPL_ATOMIC(uint32_t) rx_on;        /* RX channels (bit n) with a client: their RIEn is ours */
+	AMPL_ATOMIC(uint32_t) rxdb_on;      /* RXDB channels with a client: their GIEn is ours */
+	AMPL_ATOMIC(uint32_t) tx_busy;      /* TX channels with a message in flight (under cr_lock) */
+	AMPL_ATOMIC(uint32_t) tx_defer;     /* ... whose word waits for TEn before it is written (under cr_lock) */
+	AMPL_ATOMIC(uint32_t) txdb_done;    /* TXDB channels whose TX done is due */
 	uint32_t tx_word[NXP_MU_NUM_REGS];
 	uint32_t rx_word[NXP_MU_NUM_REGS]; /* the word rx_callback points to (interrupt context) */
-	const struct device *_Atomic ipm;  /* the IPM device driving this side, or NULL */
+	AMPL_ATOMIC(const struct device *) ipm;  /* the IPM device driving this side, or NULL */
 };
 
 #define NXP_MU_USER_IPM 0x80000000u
@@ -178,13 +182,13 @@ struct nxp_mu_ipm_config {
 
 /** Mutable state of an IPM device. Private. */
 struct nxp_mu_ipm_data {
-	_Atomic(ipm_callback_t) cb;
-	void *_Atomic user_data;
-	atomic_bool enabled;
-	atomic_bool bound;
-	atomic_flag tx_lock;                      /* check-and-write of a group */
-	_Atomic uint32_t tx_seq[NXP_MU_NUM_REGS]; /* messages written per id (under tx_lock) */
-	_Atomic uint32_t rx_incomplete;
+	AMPL_ATOMIC(ipm_callback_t) cb;
+	AMPL_ATOMIC(void *) user_data;
+	AMPL_ATOMIC(bool) enabled;
+	AMPL_ATOMIC(bool) bound;
+	ampl_atomic_flag_t tx_lock;                      /* check-and-write of a group */
+	AMPL_ATOMIC(uint32_t) tx_seq[NXP_MU_NUM_REGS]; /* messages written per id (under tx_lock) */
+	AMPL_ATOMIC(uint32_t) rx_incomplete;
 	uint32_t rx_buf[NXP_MU_NUM_REGS];
 };
 
@@ -204,5 +208,9 @@ void nxp_mu_ipm_release(const struct device *dev);
 /** nxp_mu_ipm_rx_incomplete() - how many times the handler found a group whose last RF flag was set but not all
  * the others (a peer that breaks the protocol); such a group is not read. */
 uint32_t nxp_mu_ipm_rx_incomplete(const struct device *dev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_DRIVERS_NXP_MU_H */

@@ -28,6 +28,10 @@
 #include <amplink/mailbox_controller.h>
 #include <amplink/soc_profile.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Linux's IPI message (drivers/mailbox/zynqmp-ipi-mailbox.c): @len bytes of @data. */
 struct zynqmp_ipi_message {
 	size_t len;
@@ -47,7 +51,7 @@ struct xlnx_ipi_mbox;
 struct xlnx_ipi_host {
 	struct ampl_io_region regs;
 	uint32_t valid_mask;
-	struct xlnx_ipi_mbox *_Atomic by_bit[32]; /* destination for each source bit, read by the interrupt handler */
+	AMPL_ATOMIC(struct xlnx_ipi_mbox *) by_bit[32]; /* destination for each source bit, read by the interrupt handler */
 	/*
 	 * Optional platform hook for hotplug: how many of this agent's requests the agent with bit @bit discarded
 	 * (because it went offline). A request whose count moved while it was in flight was not consumed, and is
@@ -66,18 +70,18 @@ struct xlnx_ipi_mbox {
 	bool buffered;
 	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
 	/* private */
-	_Atomic uint32_t tx_discards; /* written by send_data, read by whoever polls */
-	_Atomic uint32_t tx_gen;   /* requests triggered */
-	_Atomic uint32_t idle_gen; /* tx_gen at which OBS was last seen clear: no register read needed */
-	atomic_bool rx_enabled;  /* the RX channel wants its interrupt */
-	atomic_bool held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
+	AMPL_ATOMIC(uint32_t) tx_discards; /* written by send_data, read by whoever polls */
+	AMPL_ATOMIC(uint32_t) tx_gen;   /* requests triggered */
+	AMPL_ATOMIC(uint32_t) idle_gen; /* tx_gen at which OBS was last seen clear: no register read needed */
+	AMPL_ATOMIC(bool) rx_enabled;  /* the RX channel wants its interrupt */
+	AMPL_ATOMIC(bool) held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
 	bool hold_req;           /* set by the client during rx_callback (interrupt context only) */
 	bool manual_enable;      /* startup leaves the interrupt masked (the IPM layer enables it) */
-	atomic_bool signalling;  /* doorbell mode (xlnx_ipi_mbox_set_signalling) */
-	atomic_bool sig_done;    /* the message in flight is a doorbell, done once triggered or coalesced */
+	AMPL_ATOMIC(bool) signalling;  /* doorbell mode (xlnx_ipi_mbox_set_signalling) */
+	AMPL_ATOMIC(bool) sig_done;    /* the message in flight is a doorbell, done once triggered or coalesced */
 	struct {
 		size_t len;
-		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
+		AMPL_ALIGNAS(8) uint8_t data[AMPL_IPI_BUF_SIZE];
 	} rx_msg;
 };
 
@@ -164,16 +168,16 @@ struct xlnx_ipi_ipm_config {
 struct xlnx_ipi_ipm_data {
 	struct mbox_client cl;
 	const struct device *self;
-	_Atomic(ipm_callback_t) cb;
-	void *_Atomic user_data;
-	atomic_bool enabled;
-	atomic_bool refused; /* a request is held because there was no callback or the device was disabled */
-	atomic_bool bound;
-	atomic_flag binding;
-	atomic_flag sending; /* an ipm_send() owns the TX channel, tx_msg and cl.tx_block / tx_tout */
+	AMPL_ATOMIC(ipm_callback_t) cb;
+	AMPL_ATOMIC(void *) user_data;
+	AMPL_ATOMIC(bool) enabled;
+	AMPL_ATOMIC(bool) refused; /* a request is held because there was no callback or the device was disabled */
+	AMPL_ATOMIC(bool) bound;
+	ampl_atomic_flag_t binding;
+	ampl_atomic_flag_t sending; /* an ipm_send() owns the TX channel, tx_msg and cl.tx_block / tx_tout */
 	struct {
 		size_t len;
-		_Alignas(8) uint8_t data[AMPL_IPI_BUF_SIZE];
+		AMPL_ALIGNAS(8) uint8_t data[AMPL_IPI_BUF_SIZE];
 	} tx_msg;
 };
 
@@ -195,5 +199,9 @@ int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len);
 
 /** xlnx_ipi_pending() - true while our last request on @dev has not been acknowledged (OBS bit). */
 bool xlnx_ipi_pending(const struct device *dev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_DRIVERS_XLNX_IPI_H */

@@ -70,6 +70,10 @@
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_client.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Wire protocol: Zephyr ICMsg over pbuf, plus amplink's optional bonding size extension (see above). */
 #define ICMSG_MAGIC_LEN 13u
 #define ICMSG_SIZE_EXT_LEN 4u
@@ -153,11 +157,11 @@ struct icmsg {
 	void *priv;
 	struct pbuf tx, rx;
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
-	_Atomic int state;
-	atomic_flag tx_lock;   /* pbuf writer + doorbell */
+	AMPL_ATOMIC(int) state;
+	ampl_atomic_flag_t tx_lock;   /* pbuf writer + doorbell */
 	bool bell_owed;        /* the last doorbell was refused, or a send without one found the peer offline: the
 				* next send rings whatever the ring holds (tx_lock) */
-	_Atomic uint32_t peer_max;
+	AMPL_ATOMIC(uint32_t) peer_max;
 	uint32_t rx_max;       /* min(rx_buf_size, 65535) */
 	bool session;          /* session words in use (enable, or detect until a classic peer shows) */
 	bool classic;          /* classic bonding in use (disable, or detect) */
@@ -204,5 +208,9 @@ enum icmsg_state icmsg_state(const struct icmsg *im);
 
 /** icmsg_is_bound() - true when sends go through. */
 bool icmsg_is_bound(const struct icmsg *im);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_ICMSG_H */

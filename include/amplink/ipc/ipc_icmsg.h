@@ -22,6 +22,10 @@
 #include <amplink/ipc/icmsg.h>
 #include <amplink/ipc_service_backend.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Constant configuration of an instance: the link (regions, D, mode, channels, receive buffer). */
 struct ipc_icmsg_config {
 	struct icmsg_config icmsg;
@@ -30,8 +34,8 @@ struct ipc_icmsg_config {
 /** Mutable state of an instance (zero it). Private. */
 struct ipc_icmsg_data {
 	struct icmsg im;
-	atomic_flag busy;  /* register/deregister in progress */
-	atomic_bool registered; /* read by send() from any context */
+	ampl_atomic_flag_t busy;  /* register/deregister in progress */
+	AMPL_ATOMIC(bool) registered; /* read by send() from any context */
 	struct ipc_service_cb cb;
 };
 
@@ -39,5 +43,9 @@ extern const struct ipc_service_backend ipc_icmsg_backend;
 
 /** ipc_icmsg_link() - the ICMsg link of an instance (for its state and the peer's limit), or NULL. */
 struct icmsg *ipc_icmsg_link(const struct device *instance);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_IPC_ICMSG_H */

@@ -94,6 +94,10 @@
 #define AMPL_IPC_MULTI_ZERO_COPY 1
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). */
 #define IPC_MULTI_WIRE_VERSION 2u
 /** Endpoints per instance (compile-time; at most 254). */
@@ -179,11 +183,11 @@ struct ipc_multi_ept {
 	bool used;
 	bool lost;           /* bound when the link went down: unbound() is due */
 	bool binding;        /* follower: register_endpoint() runs bound() before it publishes the binding */
-	_Atomic bool bound;
+	AMPL_ATOMIC(bool) bound;
 	uint8_t addr;        /* wire address (0xFF: none yet) */
 	int16_t bound_block; /* initiator: block of its BOUND in flight (-1: none) */
 	int16_t claimed;     /* head block of the obtained, unsent buffer (-1: none) */
-	_Atomic uint32_t calls; /* its callbacks running or about to run (deregistration waits for none) */
+	AMPL_ATOMIC(uint32_t) calls; /* its callbacks running or about to run (deregistration waits for none) */
 };
 
 /** struct ipc_multi_data - mutable state of an instance (zero it). Private. */
@@ -192,11 +196,11 @@ struct ipc_multi_data {
 	struct pbuf tx, rx;
 	struct ipc_multi_layout txl, rxl; /* rxl from the peer's HELLO */
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
-	_Atomic int state;
+	AMPL_ATOMIC(int) state;
 	bool initiator;
-	atomic_flag lock;     /* control ring writer, block states, endpoint table */
-	atomic_flag reg_busy; /* register/deregister serialised */
-	_Atomic uint32_t free_seq; /* bumped whenever tx blocks are freed (waiters) */
+	ampl_atomic_flag_t lock;     /* control ring writer, block states, endpoint table */
+	ampl_atomic_flag_t reg_busy; /* register/deregister serialised */
+	AMPL_ATOMIC(uint32_t) free_seq; /* bumped whenever tx blocks are freed (waiters) */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */
 	uint16_t local_sid;        /* our session id (kept across close/open; 0 before the first open) */
@@ -214,7 +218,7 @@ struct ipc_multi_data {
 	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
 				     * (initiator: also after the slot is registered again, until the follower answers
 				     * its new BOUND) */
-	_Atomic uint32_t errors;
+	AMPL_ATOMIC(uint32_t) errors;
 };
 
 extern const struct ipc_service_backend ipc_multi_backend;
@@ -225,5 +229,9 @@ uint32_t ipc_multi_errors(const struct device *instance);
 int ipc_multi_free_blocks(const struct device *instance);
 /** ipc_multi_is_connected() - the peer acknowledged our session and its HELLO was read (state CONNECTED). */
 bool ipc_multi_is_connected(const struct device *instance);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_IPC_MULTI_H */

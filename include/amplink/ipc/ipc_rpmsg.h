@@ -50,6 +50,10 @@
 #include <amplink/ipc_service_backend.h>
 #include <amplink/mailbox_client.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef IPC_RPMSG_MAX_EPT
 #define IPC_RPMSG_MAX_EPT 8u
 #endif
@@ -82,11 +86,11 @@ struct ipc_rpmsg_ept {
 	struct rpmsg_endpoint ep;
 	const struct ipc_ept_cfg *cfg;
 	struct ipc_rpmsg_data *d;
-	atomic_bool used;
-	atomic_bool closing;   /* being registered or deregistered: binding scans leave it alone */
-	_Atomic int busy;      /* binding scans using it now */
-	atomic_bool bound;
-	atomic_bool hello_sent; /* host: the empty bind message went out for the current binding */
+	AMPL_ATOMIC(bool) used;
+	AMPL_ATOMIC(bool) closing;   /* being registered or deregistered: binding scans leave it alone */
+	AMPL_ATOMIC(int) busy;      /* binding scans using it now */
+	AMPL_ATOMIC(bool) bound;
+	AMPL_ATOMIC(bool) hello_sent; /* host: the empty bind message went out for the current binding */
 	void *tx_buf;          /* the obtained, unsent buffer (NULL: none) */
 	uint32_t tx_cap;       /* what was obtained */
 	const void *tx_dropped; /* the last dropped buffer, until another is obtained */
@@ -101,12 +105,12 @@ struct ipc_rpmsg_data {
 	struct rpmsg_ns_entry ns_table[IPC_RPMSG_NS_TABLE];
 	struct ipc_rpmsg_ept ept[IPC_RPMSG_MAX_EPT];
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
-	atomic_flag lock;      /* endpoint table and the zero-copy records */
-	atomic_flag tx_lock;   /* the doorbell */
-	_Atomic int open;
-	atomic_bool pass_busy; /* a context runs the receive work (run_passes()) */
-	atomic_bool pass_due;  /* one more round of it was asked for */
-	atomic_bool lost_due;  /* the transport reported the peer offline: peer_lost at the next round */
+	ampl_atomic_flag_t lock;      /* endpoint table and the zero-copy records */
+	ampl_atomic_flag_t tx_lock;   /* the doorbell */
+	AMPL_ATOMIC(int) open;
+	AMPL_ATOMIC(bool) pass_busy; /* a context runs the receive work (run_passes()) */
+	AMPL_ATOMIC(bool) pass_due;  /* one more round of it was asked for */
+	AMPL_ATOMIC(bool) lost_due;  /* the transport reported the peer offline: peer_lost at the next round */
 	const void *rx_cur;    /* the payload being delivered (receive work only) */
 	bool rx_cur_held;
 };
@@ -115,5 +119,9 @@ extern const struct ipc_service_backend ipc_rpmsg_backend;
 
 /** ipc_rpmsg_device() - the RPMsg device of an open instance (statistics, link state), or NULL. */
 struct rpmsg_device *ipc_rpmsg_device(const struct device *instance);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_IPC_RPMSG_H */

@@ -43,13 +43,20 @@
 #endif
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ampl_ipc_link {
 	struct mbox_client cl_tx, cl_rx;
 	struct mbox_chan *tx, *rx;
 #if AMPL_IPC_LINK_FRAMEWORK
-	atomic_bool armed; /* a doorbell is queued behind the one in flight and not submitted yet */
+	AMPL_ATOMIC(bool) armed; /* a doorbell is queued behind the one in flight and not submitted yet */
 #endif
 };
+
+/* The helpers below are the backends' (C only): C++ sees the struct, whose atomics are opaque there. */
+#ifndef __cplusplus
 
 /* Release a channel of the link the way it was rung. */
 static inline void ampl_ipc_link_free(struct mbox_chan *chan)
@@ -164,5 +171,11 @@ static inline int ampl_ipc_link_ring(struct ampl_ipc_link *l)
 	return l->tx ? ampl_mbox_ring(l->tx) : 0;
 #endif
 }
+
+#endif /* !__cplusplus */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_LINK_H */

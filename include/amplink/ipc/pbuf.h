@@ -73,6 +73,10 @@
 #include <amplink/port.h>
 #include <amplink/errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** API version of this header (independent of the wire format). */
 #define AMPL_PBUF_API_VERSION "1.0.0"
 /**
@@ -107,12 +111,12 @@
 #define PBUF_MAX_REGION_SIZE 0x80000000u
 
 /* The layouts Zephyr's PBUF_CFG_INIT() produces, checked at compile time. */
-_Static_assert(PBUF_WR_IDX_OFF(0, 0) == 4 && PBUF_DATA_OFF(0, 0) == 8, "pbuf layout D=0 H=0");
-_Static_assert(PBUF_WR_IDX_OFF(0, 1) == 8 && PBUF_DATA_OFF(0, 1) == 12, "pbuf layout D=0 H=1");
-_Static_assert(PBUF_WR_IDX_OFF(4, 0) == 4 && PBUF_WR_IDX_OFF(4, 1) == 8, "pbuf layout D=4");
-_Static_assert(PBUF_WR_IDX_OFF(32, 0) == 32 && PBUF_DATA_OFF(32, 1) == 36, "pbuf layout D=32");
-_Static_assert(PBUF_WR_IDX_OFF(64, 1) == 64 && PBUF_DATA_OFF(64, 0) == 68, "pbuf layout D=64");
-_Static_assert(PBUF_MIN_DATA_LEN == ((PBUF_PACKET_LEN_SZ + 1 + PBUF_IDX_SIZE + 3) & ~3u), "pbuf minimum");
+AMPL_STATIC_ASSERT(PBUF_WR_IDX_OFF(0, 0) == 4 && PBUF_DATA_OFF(0, 0) == 8, "pbuf layout D=0 H=0");
+AMPL_STATIC_ASSERT(PBUF_WR_IDX_OFF(0, 1) == 8 && PBUF_DATA_OFF(0, 1) == 12, "pbuf layout D=0 H=1");
+AMPL_STATIC_ASSERT(PBUF_WR_IDX_OFF(4, 0) == 4 && PBUF_WR_IDX_OFF(4, 1) == 8, "pbuf layout D=4");
+AMPL_STATIC_ASSERT(PBUF_WR_IDX_OFF(32, 0) == 32 && PBUF_DATA_OFF(32, 1) == 36, "pbuf layout D=32");
+AMPL_STATIC_ASSERT(PBUF_WR_IDX_OFF(64, 1) == 64 && PBUF_DATA_OFF(64, 0) == 68, "pbuf layout D=64");
+AMPL_STATIC_ASSERT(PBUF_MIN_DATA_LEN == ((PBUF_PACKET_LEN_SZ + 1 + PBUF_IDX_SIZE + 3) & ~3u), "pbuf minimum");
 
 /**
  * struct pbuf_pkt_hdr - the 4-byte header in front of every payload (wire format, byte array: no padding, no
@@ -124,8 +128,8 @@ struct pbuf_pkt_hdr {
 	uint8_t len_be[2];
 	uint8_t reserved[2];
 };
-_Static_assert(sizeof(struct pbuf_pkt_hdr) == PBUF_PACKET_LEN_SZ, "pbuf packet header is 4 bytes");
-_Static_assert(offsetof(struct pbuf_pkt_hdr, reserved) == 2, "pbuf reserved bytes at +2");
+AMPL_STATIC_ASSERT(sizeof(struct pbuf_pkt_hdr) == PBUF_PACKET_LEN_SZ, "pbuf packet header is 4 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct pbuf_pkt_hdr, reserved) == 2, "pbuf reserved bytes at +2");
 
 /**
  * struct pbuf_cfg - where one region is and how it is laid out. Fill it with pbuf_cfg_init() (or statically with
@@ -320,5 +324,9 @@ int pbuf_handshake_read(const struct pbuf *pb, uint32_t *value);
  * Context: any.
  */
 int pbuf_handshake_write(struct pbuf *pb, uint32_t value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_PBUF_H */

@@ -97,6 +97,10 @@
 
 #include <amplink/ipc/virtqueue.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** API version of this header (independent of the wire format). */
 #define AMPL_RPMSG_API_VERSION "1.0.0"
 /** Wire format: RPMsg over legacy split virtio vrings (Linux / OpenAMP), plus amplink's session entry v1. */
@@ -136,11 +140,11 @@ struct rpmsg_hdr {
 	uint16_t len;
 	uint16_t flags;
 };
-_Static_assert(sizeof(struct rpmsg_hdr) == 16, "rpmsg_hdr is 16 bytes");
-_Static_assert(offsetof(struct rpmsg_hdr, dst) == 4, "hdr.dst at +4");
-_Static_assert(offsetof(struct rpmsg_hdr, reserved) == 8, "hdr.reserved at +8");
-_Static_assert(offsetof(struct rpmsg_hdr, len) == 12, "hdr.len at +12");
-_Static_assert(offsetof(struct rpmsg_hdr, flags) == 14, "hdr.flags at +14");
+AMPL_STATIC_ASSERT(sizeof(struct rpmsg_hdr) == 16, "rpmsg_hdr is 16 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_hdr, dst) == 4, "hdr.dst at +4");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_hdr, reserved) == 8, "hdr.reserved at +8");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_hdr, len) == 12, "hdr.len at +12");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_hdr, flags) == 14, "hdr.flags at +14");
 #define RPMSG_HDR_SIZE 16u
 
 /** struct rpmsg_ns_msg - a name-service message to address 53 (40 B). @name: NUL-terminated within 32 bytes. */
@@ -149,9 +153,9 @@ struct rpmsg_ns_msg {
 	uint32_t addr;
 	uint32_t flags;
 };
-_Static_assert(sizeof(struct rpmsg_ns_msg) == 40, "rpmsg_ns_msg is 40 bytes");
-_Static_assert(offsetof(struct rpmsg_ns_msg, addr) == 32, "ns.addr at +32");
-_Static_assert(offsetof(struct rpmsg_ns_msg, flags) == 36, "ns.flags at +36");
+AMPL_STATIC_ASSERT(sizeof(struct rpmsg_ns_msg) == 40, "rpmsg_ns_msg is 40 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_ns_msg, addr) == 32, "ns.addr at +32");
+AMPL_STATIC_ASSERT(offsetof(struct rpmsg_ns_msg, flags) == 36, "ns.flags at +36");
 
 enum rpmsg_ns_flags {
 	RPMSG_NS_CREATE = 0,
@@ -178,18 +182,18 @@ struct fw_rsc_ampl_session {
 	uint32_t host_sid;
 	uint32_t host_ack;
 };
-_Static_assert(sizeof(struct fw_rsc_ampl_session) == 24, "session entry is 24 bytes");
-_Static_assert(offsetof(struct fw_rsc_ampl_session, magic) == 8, "session.magic at +8");
-_Static_assert(offsetof(struct fw_rsc_ampl_session, remote_sid) == 12, "session.remote_sid at +12");
-_Static_assert(offsetof(struct fw_rsc_ampl_session, host_sid) == 16, "session.host_sid at +16");
-_Static_assert(offsetof(struct fw_rsc_ampl_session, host_ack) == 20, "session.host_ack at +20");
+AMPL_STATIC_ASSERT(sizeof(struct fw_rsc_ampl_session) == 24, "session entry is 24 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_ampl_session, magic) == 8, "session.magic at +8");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_ampl_session, remote_sid) == 12, "session.remote_sid at +12");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_ampl_session, host_sid) == 16, "session.host_sid at +16");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_ampl_session, host_ack) == 20, "session.host_ack at +20");
 
 /** The table the remote writes: header with 2 offsets, the vdev entry with 2 vrings, the session entry. */
 #define RPMSG_RSC_NUM 2u
 #define RPMSG_RSC_VDEV_OFF 24u
 #define RPMSG_RSC_SESSION_OFF (RPMSG_RSC_VDEV_OFF + 28u + 2u * 20u)
 #define RPMSG_RSC_TABLE_SIZE (RPMSG_RSC_SESSION_OFF + 24u)
-_Static_assert(RPMSG_RSC_SESSION_OFF == 92 && RPMSG_RSC_TABLE_SIZE == 116, "amplink resource table layout");
+AMPL_STATIC_ASSERT(RPMSG_RSC_SESSION_OFF == 92 && RPMSG_RSC_TABLE_SIZE == 116, "amplink resource table layout");
 /** Buffers start on this boundary after vring 1 (B in the layout above). */
 #define RPMSG_BUF_ALIGN 16u
 
@@ -323,8 +327,8 @@ struct rpmsg_virtio_config {
  * @dropped: messages nobody took (no endpoint at dst, name-service messages of a wrong length)
  */
 struct rpmsg_virtio_stats {
-	_Atomic uint32_t errors;
-	_Atomic uint32_t dropped;
+	AMPL_ATOMIC(uint32_t) errors;
+	AMPL_ATOMIC(uint32_t) dropped;
 };
 
 struct rpmsg_virtio_ops;
@@ -347,9 +351,9 @@ struct rpmsg_device {
 	struct rpmsg_virtio_stats stats;
 	/* private: everything below is under @lock unless marked */
 	const struct rpmsg_virtio_ops *ops;
-	atomic_flag lock;
-	_Atomic bool up;        /* written under the lock, read anywhere */
-	_Atomic uint32_t event; /* bumped under the lock: a buffer came back, the link changed, a callback ended */
+	ampl_atomic_flag_t lock;
+	AMPL_ATOMIC(bool) up;        /* written under the lock, read anywhere */
+	AMPL_ATOMIC(uint32_t) event; /* bumped under the lock: a buffer came back, the link changed, a callback ended */
 	const char *err_msg;    /* noted under the lock, reported after it */
 	uint32_t kick_mask;     /* KICK_* bits: notified (and event woken) after the lock */
 	bool rx_active, rx_pending; /* rpmsg_virtio_notified() serialisation */
@@ -568,5 +572,9 @@ int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept);
  * Context: any.
  */
 int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_RPMSG_H */

@@ -39,6 +39,10 @@
 #include <amplink/bytes.h>
 #include <amplink/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- resource table (Linux include/linux/remoteproc.h, OpenAMP remoteproc.h) ---- */
 
 /** Resource entry types. Vendor-specific types are RSC_VENDOR_START..RSC_VENDOR_END inclusive. */
@@ -66,17 +70,17 @@ struct resource_table {
 	uint32_t reserved[2];
 	uint32_t offset[];
 };
-_Static_assert(sizeof(struct resource_table) == 16, "resource_table header is 16 bytes");
-_Static_assert(offsetof(struct resource_table, num) == 4, "resource_table.num at +4");
-_Static_assert(offsetof(struct resource_table, reserved) == 8, "resource_table.reserved at +8");
-_Static_assert(offsetof(struct resource_table, offset) == 16, "resource_table.offset at +16");
+AMPL_STATIC_ASSERT(sizeof(struct resource_table) == 16, "resource_table header is 16 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct resource_table, num) == 4, "resource_table.num at +4");
+AMPL_STATIC_ASSERT(offsetof(struct resource_table, reserved) == 8, "resource_table.reserved at +8");
+AMPL_STATIC_ASSERT(offsetof(struct resource_table, offset) == 16, "resource_table.offset at +16");
 
 /** struct fw_rsc_hdr - the start of every entry. */
 struct fw_rsc_hdr {
 	uint32_t type;
 	uint8_t data[];
 };
-_Static_assert(sizeof(struct fw_rsc_hdr) == 4, "fw_rsc_hdr is 4 bytes");
+AMPL_STATIC_ASSERT(sizeof(struct fw_rsc_hdr) == 4, "fw_rsc_hdr is 4 bytes");
 
 /** struct fw_rsc_vdev_vring - one vring of a vdev entry (20 B). */
 struct fw_rsc_vdev_vring {
@@ -86,11 +90,11 @@ struct fw_rsc_vdev_vring {
 	uint32_t notifyid;
 	uint32_t reserved;
 };
-_Static_assert(sizeof(struct fw_rsc_vdev_vring) == 20, "fw_rsc_vdev_vring is 20 bytes");
-_Static_assert(offsetof(struct fw_rsc_vdev_vring, align) == 4, "vring.align at +4");
-_Static_assert(offsetof(struct fw_rsc_vdev_vring, num) == 8, "vring.num at +8");
-_Static_assert(offsetof(struct fw_rsc_vdev_vring, notifyid) == 12, "vring.notifyid at +12");
-_Static_assert(offsetof(struct fw_rsc_vdev_vring, reserved) == 16, "vring.reserved at +16");
+AMPL_STATIC_ASSERT(sizeof(struct fw_rsc_vdev_vring) == 20, "fw_rsc_vdev_vring is 20 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev_vring, align) == 4, "vring.align at +4");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev_vring, num) == 8, "vring.num at +8");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev_vring, notifyid) == 12, "vring.notifyid at +12");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev_vring, reserved) == 16, "vring.reserved at +16");
 
 /**
  * struct fw_rsc_vdev - a virtio device entry (28 B, then the vrings, then config_len bytes of config space).
@@ -109,23 +113,23 @@ struct fw_rsc_vdev {
 	uint8_t reserved[2];
 	struct fw_rsc_vdev_vring vring[];
 };
-_Static_assert(sizeof(struct fw_rsc_vdev) == 28, "fw_rsc_vdev is 28 bytes");
-_Static_assert(offsetof(struct fw_rsc_vdev, id) == 4, "vdev.id at +4");
-_Static_assert(offsetof(struct fw_rsc_vdev, notifyid) == 8, "vdev.notifyid at +8");
-_Static_assert(offsetof(struct fw_rsc_vdev, dfeatures) == 12, "vdev.dfeatures at +12");
-_Static_assert(offsetof(struct fw_rsc_vdev, gfeatures) == 16, "vdev.gfeatures at +16");
-_Static_assert(offsetof(struct fw_rsc_vdev, config_len) == 20, "vdev.config_len at +20");
-_Static_assert(offsetof(struct fw_rsc_vdev, status) == 24, "vdev.status at +24");
-_Static_assert(offsetof(struct fw_rsc_vdev, num_of_vrings) == 25, "vdev.num_of_vrings at +25");
-_Static_assert(offsetof(struct fw_rsc_vdev, reserved) == 26, "vdev.reserved at +26");
-_Static_assert(offsetof(struct fw_rsc_vdev, vring) == 28, "vdev.vring at +28");
+AMPL_STATIC_ASSERT(sizeof(struct fw_rsc_vdev) == 28, "fw_rsc_vdev is 28 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, id) == 4, "vdev.id at +4");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, notifyid) == 8, "vdev.notifyid at +8");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, dfeatures) == 12, "vdev.dfeatures at +12");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, gfeatures) == 16, "vdev.gfeatures at +16");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, config_len) == 20, "vdev.config_len at +20");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, status) == 24, "vdev.status at +24");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, num_of_vrings) == 25, "vdev.num_of_vrings at +25");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, reserved) == 26, "vdev.reserved at +26");
+AMPL_STATIC_ASSERT(offsetof(struct fw_rsc_vdev, vring) == 28, "vdev.vring at +28");
 
 /** struct fw_rsc_vendor - the header of a vendor entry (OpenAMP); @len counts the bytes that follow it. */
 struct fw_rsc_vendor {
 	uint32_t type;
 	uint32_t len;
 };
-_Static_assert(sizeof(struct fw_rsc_vendor) == 8, "fw_rsc_vendor is 8 bytes");
+AMPL_STATIC_ASSERT(sizeof(struct fw_rsc_vendor) == 8, "fw_rsc_vendor is 8 bytes");
 
 /* ---- virtio status byte and features ---- */
 
@@ -161,10 +165,10 @@ struct vring_desc {
 	uint16_t flags;
 	uint16_t next;
 };
-_Static_assert(sizeof(struct vring_desc) == 16, "vring_desc is 16 bytes");
-_Static_assert(offsetof(struct vring_desc, len) == 8, "desc.len at +8");
-_Static_assert(offsetof(struct vring_desc, flags) == 12, "desc.flags at +12");
-_Static_assert(offsetof(struct vring_desc, next) == 14, "desc.next at +14");
+AMPL_STATIC_ASSERT(sizeof(struct vring_desc) == 16, "vring_desc is 16 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct vring_desc, len) == 8, "desc.len at +8");
+AMPL_STATIC_ASSERT(offsetof(struct vring_desc, flags) == 12, "desc.flags at +12");
+AMPL_STATIC_ASSERT(offsetof(struct vring_desc, next) == 14, "desc.next at +14");
 
 /** struct vring_avail - then u16 used_event after ring[num]. */
 struct vring_avail {
@@ -172,16 +176,16 @@ struct vring_avail {
 	uint16_t idx;
 	uint16_t ring[];
 };
-_Static_assert(sizeof(struct vring_avail) == 4, "vring_avail header is 4 bytes");
-_Static_assert(offsetof(struct vring_avail, idx) == 2, "avail.idx at +2");
-_Static_assert(offsetof(struct vring_avail, ring) == 4, "avail.ring at +4");
+AMPL_STATIC_ASSERT(sizeof(struct vring_avail) == 4, "vring_avail header is 4 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct vring_avail, idx) == 2, "avail.idx at +2");
+AMPL_STATIC_ASSERT(offsetof(struct vring_avail, ring) == 4, "avail.ring at +4");
 
 struct vring_used_elem {
 	uint32_t id;
 	uint32_t len;
 };
-_Static_assert(sizeof(struct vring_used_elem) == 8, "vring_used_elem is 8 bytes");
-_Static_assert(offsetof(struct vring_used_elem, len) == 4, "used_elem.len at +4");
+AMPL_STATIC_ASSERT(sizeof(struct vring_used_elem) == 8, "vring_used_elem is 8 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct vring_used_elem, len) == 4, "used_elem.len at +4");
 
 /** struct vring_used - then u16 avail_event after ring[num]. */
 struct vring_used {
@@ -189,9 +193,9 @@ struct vring_used {
 	uint16_t idx;
 	struct vring_used_elem ring[];
 };
-_Static_assert(sizeof(struct vring_used) == 4, "vring_used header is 4 bytes");
-_Static_assert(offsetof(struct vring_used, idx) == 2, "used.idx at +2");
-_Static_assert(offsetof(struct vring_used, ring) == 4, "used.ring at +4");
+AMPL_STATIC_ASSERT(sizeof(struct vring_used) == 4, "vring_used header is 4 bytes");
+AMPL_STATIC_ASSERT(offsetof(struct vring_used, idx) == 2, "used.idx at +2");
+AMPL_STATIC_ASSERT(offsetof(struct vring_used, ring) == 4, "used.ring at +4");
 
 /*
  * Layout arithmetic, in 32 bits: valid for num <= VRING_MAX_NUM and align a power of two <= VRING_MAX_ALIGN
@@ -283,5 +287,9 @@ static inline void vio_st16(uint8_t *b, uint16_t v)
 	b[0] = (uint8_t)v;
 	b[1] = (uint8_t)(v >> 8);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_VIRTIO_H */

@@ -43,6 +43,10 @@
 #include <amplink/errno.h>
 #include <amplink/ipc/virtio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Words of the caller's bitmap for @num descriptors. */
 #define VQ_MAP_WORDS(num) (((uint32_t)(num) + 31u) / 32u)
 
@@ -153,5 +157,9 @@ bool vq_pending(struct virtqueue *vq);
 
 /** vq_is_set() - is descriptor @id in flight (driver) / held (device)? false when out of range. */
 bool vq_is_set(const struct virtqueue *vq, uint32_t id);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_IPC_VIRTQUEUE_H */

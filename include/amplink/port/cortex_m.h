@@ -17,6 +17,10 @@
 #ifndef AMPLINK_PORT_CORTEX_M_H
 #define AMPLINK_PORT_CORTEX_M_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if !defined(__arm__) || !defined(__ARM_ARCH_PROFILE) || __ARM_ARCH_PROFILE != 'M'
 #error "amplink/port/cortex_m.h: AMPL_PORT_CORTEX_M is for M-profile ARM targets (-mcpu=cortex-m...)"
 #endif
@@ -69,5 +73,9 @@ static inline void ampl_cortex_m_irq_unlock(unsigned key)
 
 #define ampl_irq_lock() ampl_cortex_m_irq_lock()
 #define ampl_irq_unlock(key) ampl_cortex_m_irq_unlock(key)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_PORT_CORTEX_M_H */

@@ -10,6 +10,10 @@
 #ifndef AMPLINK_PORT_RISCV_H
 #define AMPLINK_PORT_RISCV_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef __riscv
 #error "amplink/port/riscv.h: AMPL_PORT_RISCV is for RISC-V targets"
 #endif
@@ -44,5 +48,9 @@ static inline void ampl_riscv_irq_unlock(unsigned key)
 
 #define ampl_irq_lock() ampl_riscv_irq_lock()
 #define ampl_irq_unlock(key) ampl_riscv_irq_unlock(key)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* AMPLINK_PORT_RISCV_H */
