@@ -105,6 +105,20 @@ int ampl_emu_bridge_write_mbox(void *window, const struct ampl_emu_bridge_config
 int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridge_config *cfg,
 			  struct ampl_emu_qemu *q);
 
+/**
+ * ampl_emu_bridge_restart() - reset the firmware behind the bridge as a power cycle would, seen by the other agents
+ * as their peer processor going offline and coming back (the virtual SoC's hotplug, as when a process attached as
+ * that agent is killed and restarted): the bridge's agent is taken offline (their sends to it fail with
+ * -ESHUTDOWN, their IPC links go down), QEMU is killed and started again on the same window
+ * (ampl_emu_link_restart() with @cfg), a request of a remote held for the dead firmware is made pending again, and
+ * once the new boot is READY the agent comes back online (their links come up again and rebind) and the rings of
+ * the new boot are relayed. The SoC, the bridge's attachment and the window stay.
+ * Return: 0; -EINVAL (not started); ampl_soc_agent_set_online()'s or ampl_emu_link_restart()'s error, with @err
+ * saying why (the agent may stay offline: stop the bridge). Context: thread, never from a client's callback.
+ */
+int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qemu_config *cfg, char *err,
+			    size_t err_len);
+
 /** ampl_emu_bridge_stop() - release the channels, stop the doorbell, detach and close the SoC. Idempotent. */
 void ampl_emu_bridge_stop(struct ampl_emu_bridge *b);
 
