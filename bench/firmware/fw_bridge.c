@@ -240,16 +240,35 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 	unsigned unb = atomic_load(&ic.unbound), bnd = atomic_load(&ic.bound);
 	uint32_t in_flight = *seq - atomic_load(&ic.expect);
 	uint64_t t0 = now_ns();
-	int r = ampl_emu_bridge_restart(ld->b, ld->qcfg, err, sizeof(err));
+	/* The firmware dies: every endpoint here must go unbound, and sends must be refused, while it is down. */
+	int r = ampl_emu_bridge_fw_down(ld->b);
 	if (r) {
-		printf("FAIL %s: resetting the firmware through the bridge: %s (%d)\n", name, err, r);
+		printf("FAIL %s: taking the firmware down through the bridge: %s (%d)\n", name, ampl_soc_last_error(), r);
+		return 1;
+	}
+	if (!wait_count(&ic.unbound, unb + nept)) {
+		printf("FAIL %s: reset: %u of %u endpoints went unbound within %u ms of the firmware's death\n", name,
+		       atomic_load(&ic.unbound) - unb, nept, WAIT_MS);
+		return 1;
+	}
+	double unbound_ms = (double)(now_ns() - t0) / 1e6;
+	for (unsigned e = 0; e < nept; e++) {
+		uint8_t msg[SOC_ECHO_MAX];
+		uint32_t y = *x;
+		size_t len = soc_echo_build(msg, *seq, &y);
+		r = ipc_service_send(&ept[e], msg, len);
+		if (r >= 0) {
+			printf("FAIL %s: reset: endpoint %u accepted a message (%d) while the firmware was down\n", name, e,
+			       r);
+			return 1;
+		}
+	}
+	r = ampl_emu_bridge_restart(ld->b, ld->qcfg, err, sizeof(err));
+	if (r) {
+		printf("FAIL %s: restarting the firmware through the bridge: %s (%d)\n", name, err, r);
 		return 1;
 	}
 	double restart_ms = (double)(now_ns() - t0) / 1e6;
-	if (!wait_count(&ic.unbound, unb + nept)) {
-		printf("FAIL %s: reset: %u of %u endpoints went unbound\n", name, atomic_load(&ic.unbound) - unb, nept);
-		return 1;
-	}
 	if (!wait_count(&ic.bound, bnd + nept)) {
 		printf("FAIL %s: reset: %u of %u endpoints bound again within %u ms\n", name,
 		       atomic_load(&ic.bound) - bnd, nept, WAIT_MS);
@@ -263,10 +282,10 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 	ld->lost = *seq - echoed;
 	atomic_store(&ic.expect, *seq);
 	pthread_mutex_unlock(&ic.lock);
-	printf("%s: reset: %u messages sent without waiting, %u of them unanswered when the reset began; QEMU killed "
-	       "and restarted in %.0f ms, every endpoint unbound and bound again %.0f ms after the reset began; %u "
-	       "lost (in flight)\n",
-	       name, FW_IN_FLIGHT, in_flight, restart_ms, bound_ms, ld->lost);
+	printf("%s: reset: %u messages sent without waiting, %u of them unanswered when QEMU was killed; every "
+	       "endpoint unbound %.1f ms later and sends refused, restarted and ready at %.0f ms, bound again at %.0f "
+	       "ms; %u lost (in flight)\n",
+	       name, FW_IN_FLIGHT, in_flight, unbound_ms, restart_ms, bound_ms, ld->lost);
 	uint32_t end = *seq + FW_RESUME;
 	for (; *seq < end; (*seq)++) {
 		if (*seq - atomic_load(&ic.expect) >= FW_IN_FLIGHT && !ic_wait_expect(*seq - FW_IN_FLIGHT + 1u)) {

@@ -5,6 +5,7 @@
 #include "sim/emu_bridge.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -267,6 +268,21 @@ fail_lock:
 	return r;
 }
 
+int ampl_emu_bridge_fw_down(struct ampl_emu_bridge *b)
+{
+	if (!b || !b->soc || !b->ag || !b->link.q)
+		return -EINVAL;
+	/* The processor goes offline first: the other agents' sends to it fail from now on, their links go down
+	 * (hotplug), and nothing of theirs reaches a firmware that is about to die. */
+	int r = ampl_soc_agent_set_online(b->soc, ampl_agent_info(b->ag), false);
+	if (r)
+		return r;
+	struct ampl_emu_qemu *q = b->link.q;
+	if (q->pid > 0)
+		kill(q->pid, SIGKILL); /* reaped by ampl_emu_link_restart() */
+	return 0;
+}
+
 int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qemu_config *cfg, char *err,
 			    size_t err_len)
 {
@@ -276,9 +292,7 @@ int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qem
 		return -EINVAL;
 	}
 	const struct ampl_ipi_agent *me = ampl_agent_info(b->ag);
-	/* The processor goes offline first: the other agents' sends to it fail from now on, their links go down
-	 * (hotplug), and nothing of theirs reaches a firmware that is about to die. */
-	int r = ampl_soc_agent_set_online(b->soc, me, false);
+	int r = ampl_soc_agent_online(b->soc, me) ? ampl_emu_bridge_fw_down(b) : 0;
 	if (r) {
 		if (err && err_len)
 			snprintf(err, err_len, "taking %s offline: %s", me->name, ampl_soc_last_error());
