@@ -35,7 +35,7 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
 
 /**
  * fw_bridge_reset() - the firmware reset mid-stream through the bridge, for an IPC service backend @k (ICMsg,
- * RPMsg or multi): as fw_bridge_run() with FW_COUNT round trips and no stream, the SoC created from @dts (NULL: the
+ * RPMsg or multi): as fw_bridge_run() with FW_RESUME round trips and no stream, the SoC created from @dts (NULL: the
  * default board; ICMsg needs both instances in session mode, dts/zynqmp-apu-rpu0-session.dts, and @elf generated
  * from it), then FW_IN_FLIGHT messages sent without waiting and ampl_emu_bridge_restart() (the firmware's agent
  * offline, QEMU killed with SIGKILL and started again on the same window, back online): every endpoint here must go
