@@ -41,8 +41,8 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
  * offline, QEMU killed with SIGKILL and started again on the same window, back online): every endpoint here must go
  * unbound and bind again, and FW_RESUME more messages must all be echoed. Every echo must be exactly the next one
  * expected (nothing delivered twice, nothing lost within a binding; only what was in flight at the reset may be
- * lost, counted); the firmware checks the same from its side (its next sequence number is kept in the window)
- * and its exit code is its verdict. Return: 0 (passed), 1 (failed: printed)
+ * lost, counted; the firmware's count of echoes may miss one more, sent just before the kill); the firmware checks
+ * the same from its side (its next sequence number is kept in the window) and its exit code is its verdict. Return: 0 (passed), 1 (failed: printed)
  */
 int fw_bridge_reset(const char *elf, enum fw_bridge_kind k, uint32_t mode, const char *dts);
 

@@ -12,7 +12,8 @@
  *   multi  the same on ipc_multi_apu (APU <-> RPU1: the bridge is rpu1) against multi_soc.elf, echo1's messages
  *          sent zero-copy.
  * Then the firmware reset mid-stream through the bridge, for ICMsg (both instances in session mode:
- * dts/zynqmp-apu-rpu0-session.dts, the SoC here and icmsg_echo_soc_session.elf generated from it) and RPMsg, each
+ * dts/zynqmp-apu-rpu0-session.dts, the SoC here and icmsg_echo_soc_session.elf generated from it), RPMsg and the
+ * multi-endpoint backend, each
  * polled and with interrupts (fw_bridge_reset(): QEMU killed and started again with messages in flight; the APU's
  * endpoints must go unbound and bind again, the stream resume, nothing be delivered twice).
  * The _soc images are configured from the board's devicetree at build time (`amplink dt gen`), as this process is
@@ -48,7 +49,7 @@ int main(void)
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
 	}
-	/* The firmware reset mid-stream (AMPL_FW_BRIDGE_ONLY=icmsg-reset|rpmsg-reset: one of them). */
+	/* The firmware reset mid-stream (AMPL_FW_BRIDGE_ONLY=icmsg-reset|rpmsg-reset|multi-reset: one of them). */
 	const char *dts = getenv("AMPL_FW_SESSION_DTS");
 	static const struct {
 		const char *only, *env;
@@ -57,6 +58,7 @@ int main(void)
 	} resets[] = {
 		{ "icmsg-reset", "AMPL_FW_ICMSG_ECHO_SOC_SESSION", FW_BRIDGE_ICMSG, true },
 		{ "rpmsg-reset", "AMPL_FW_RPMSG_REMOTE_SOC", FW_BRIDGE_RPMSG, false },
+		{ "multi-reset", "AMPL_FW_MULTI_SOC", FW_BRIDGE_MULTI, false },
 	};
 	for (unsigned i = 0; i < sizeof(resets) / sizeof(resets[0]); i++) {
 		if (only && *only && strcmp(only, resets[i].only))
