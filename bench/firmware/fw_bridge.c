@@ -98,6 +98,9 @@ static struct {
 	/* The reset case: echoes must come in the order sent (one ring, one answer per message, in order), each
 	 * exactly the next one expected; at the reset, what was in flight is declared lost and skipped. */
 	bool ordered;
+	/* After a reset: a send refused because the endpoint is not bound (-EBUSY) is retried until the deadline (a
+	 * late handshake of the new boot may unbind and rebind it once more; a refused message is never delivered). */
+	atomic_bool retry_unbound;
 	_Atomic uint32_t expect; /* the next sequence number expected */
 	atomic_uint dups, gaps;
 	struct {
@@ -177,7 +180,9 @@ static int ic_send(enum fw_bridge_kind k, struct ipc_ept *e, uint32_t seq, uint3
 				ipc_service_drop_tx_buffer(e, buf);
 		}
 	} else {
-		while ((r = ipc_service_send(e, msg, len)) == -ENOMEM && now_ns() < deadline)
+		while (((r = ipc_service_send(e, msg, len)) == -ENOMEM ||
+			(r == -EBUSY && atomic_load(&ic.retry_unbound))) &&
+		       now_ns() < deadline)
 			sched_yield();
 	}
 	return r == (int)len ? 0 : r < 0 ? r : -EIO;
@@ -282,6 +287,7 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 	ld->lost = *seq - echoed;
 	atomic_store(&ic.expect, *seq);
 	pthread_mutex_unlock(&ic.lock);
+	atomic_store(&ic.retry_unbound, true);
 	printf("%s: reset: %u messages sent without waiting, %u of them unanswered when QEMU was killed; every "
 	       "endpoint unbound %.1f ms later and sends refused, restarted and ready at %.0f ms, bound again at %.0f "
 	       "ms; %u lost (in flight)\n",
@@ -324,6 +330,7 @@ static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *nam
 	memset(ic.sent, 0, sizeof(ic.sent));
 	ic.first_bad[0] = '\0';
 	ic.ordered = ld->reset;
+	atomic_store(&ic.retry_unbound, false);
 	pthread_mutex_unlock(&ic.lock);
 	atomic_store(&ic.bound, 0u);
 	atomic_store(&ic.unbound, 0u);
