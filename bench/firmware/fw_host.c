@@ -478,15 +478,16 @@ int fw_can_run(const char *const *envs, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		const char *elf = getenv(envs[i]);
 		if (!elf || !*elf) {
-			printf("SKIPPED: the firmware was not built (arm-none-eabi-gcc not found when configuring; Debian "
-			       "package gcc-arm-none-eabi)\n");
+			printf("SKIPPED: the firmware was not built (its cross compiler was not found when configuring: "
+			       "Debian package gcc-arm-none-eabi for mps2-an386, gcc-riscv64-unknown-elf for riscv-virt)\n");
 			return FW_SKIP;
 		}
-	}
-	struct ampl_emu_qemu_config cfg = { 0 };
-	if (ampl_emu_qemu_find(&cfg, why, sizeof(why))) {
-		printf("SKIPPED: %s\n", why);
-		return FW_SKIP;
+		/* The emulator of each image's board (the ELF machine says which). */
+		struct ampl_emu_qemu_config cfg = { .kernel = elf };
+		if (ampl_emu_qemu_find(&cfg, why, sizeof(why))) {
+			printf("SKIPPED: %s\n", why);
+			return FW_SKIP;
+		}
 	}
 	return 0;
 }

@@ -5,12 +5,13 @@
  * Terminology
  *   window     the RAM both see: on QEMU's mps2-an386 the machine RAM at guest 0x21000000 (16 MiB), which QEMU
  *              maps from a file (memory-backend-file, share=on) that the host maps too. Offset 0 of the file is
- *              guest 0x21000000.
+ *              guest 0x21000000 (on riscv-virt, RV32: 0x80000000, the firmware itself in the file's last MiB).
  *   boot block struct ampl_emu_boot at window offset 0: the host writes the mode before starting the emulator,
  *              the firmware says when it is up and how it ended
  *   doorbell   one ring of one side: in interrupt mode one byte on the emulator's serial line (QEMU's
- *              `-serial unix:SOCK`; on mps2-an386 UART1, RX IRQ 2), one byte = one ring; in polling mode one
- *              increment of a counter word of the boot block, which the other side polls
+ *              `-serial unix:SOCK`; on mps2-an386 UART1, RX IRQ 2; on riscv-virt UART0, PLIC source 10), one
+ *              byte = one ring; in polling mode one increment of a counter word of the boot block, which the
+ *              other side polls
  *
  *     host (Linux)                                  firmware (QEMU)
  *     create the file, write magic + doorbell mode
@@ -95,7 +96,7 @@ AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_boot) == 112, "boot block layout");
 
 /*
  * The mailbox area: the IPI of the virtual SoC carried to firmware under the emulator (src/sim/emu_bridge.c on the
- * host, firmware/boards/mps2-an386/emu_mbox.c in the firmware). It lies inside the boot block's page, at
+ * host, firmware/boards/common/emu_mbox.c in the firmware). It lies inside the boot block's page, at
  * AMPL_EMU_MBOX_OFF, so it moves nothing the protocols use, and outside every devicetree region of the SoC (the
  * window's base is chosen so that its first AMPL_EMU_LINK_SIZE bytes hold no region).
  *

@@ -5,6 +5,8 @@
 #include "sim/emu_bridge.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <amplink/mailbox_client.h>
@@ -128,7 +130,10 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 			atomic_fetch_add(&b->to_host, 1u);
 			(void)mbox_client_tx_busy(c->tx);
 			int r = mbox_send_message(c->tx, NULL);
-			if (r < 0)
+			/* -ESHUTDOWN: this processor is offline (the firmware restarting), the ring lost as on the SoC. */
+			if (r == -ESHUTDOWN)
+				atomic_fetch_add(&b->fw_gone, 1u);
+			else if (r < 0)
 				bridge_error(b, "the firmware's doorbell to the remote", r);
 			continue;
 		}
@@ -279,6 +284,62 @@ fail_soc:
 fail_lock:
 	pthread_mutex_destroy(&b->lock);
 	return r;
+}
+
+int ampl_emu_bridge_fw_down(struct ampl_emu_bridge *b)
+{
+	if (!b || !b->soc || !b->ag || !b->link.q)
+		return -EINVAL;
+	/* The processor goes offline first: the other agents' sends to it fail from now on, their links go down
+	 * (hotplug), and nothing of theirs reaches a firmware that is about to die. */
+	int r = ampl_soc_agent_set_online(b->soc, ampl_agent_info(b->ag), false);
+	if (r)
+		return r;
+	struct ampl_emu_qemu *q = b->link.q;
+	if (q->pid > 0)
+		kill(q->pid, SIGKILL); /* reaped by ampl_emu_link_restart() */
+	return 0;
+}
+
+int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qemu_config *cfg, char *err,
+			    size_t err_len)
+{
+	if (!b || !b->soc || !b->ag || !b->link.q || !cfg) {
+		if (err && err_len)
+			snprintf(err, err_len, "the bridge was not started");
+		return -EINVAL;
+	}
+	const struct ampl_ipi_agent *me = ampl_agent_info(b->ag);
+	int r = ampl_soc_agent_online(b->soc, me) ? ampl_emu_bridge_fw_down(b) : 0;
+	if (r) {
+		if (err && err_len)
+			snprintf(err, err_len, "taking %s offline: %s", me->name, ampl_soc_last_error());
+		return r;
+	}
+	r = ampl_emu_link_restart(&b->link, cfg, err, err_len);
+	if (r)
+		return r; /* the processor stays offline; stop the bridge */
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < b->num; i++) {
+		struct ampl_emu_bridge_chan *c = &b->ch[i];
+		if (c->mode != AMPL_EMU_CHAN_REQUEST)
+			continue; /* doorbell mode: rings of the new boot still go out once the processor is back */
+		if (c->held)
+			xlnx_ipi_mbox_redeliver(c->rx); /* the request the dead firmware never answered: pending again */
+		c->held = false;
+		/* The dead firmware's request is void; the new boot's count continues from the window's. */
+		c->fw_seen = atomic_load(&b->area->chans[i].to_host.seq);
+		c->fw_req_busy = false;
+	}
+	pthread_mutex_unlock(&b->lock);
+	r = ampl_soc_agent_set_online(b->soc, me, true);
+	if (r) {
+		if (err && err_len)
+			snprintf(err, err_len, "bringing %s back online: %s", me->name, ampl_soc_last_error());
+		return r;
+	}
+	on_fw_ring(&b->ring_cl, NULL); /* what the new boot rang while the processor was offline */
+	return 0;
 }
 
 void ampl_emu_bridge_stop(struct ampl_emu_bridge *b)

@@ -113,6 +113,26 @@ int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridg
  */
 const char *ampl_emu_bridge_first_error(struct ampl_emu_bridge *b, int *code);
 
+/**
+ * ampl_emu_bridge_fw_down() - the firmware dies as the other agents see a processor go away: the bridge's agent is
+ * taken offline (their sends to it fail with -ESHUTDOWN, their IPC links go down through the virtual SoC's hotplug,
+ * as when a process attached as that agent is killed), then QEMU is killed (SIGKILL). Follow with
+ * ampl_emu_bridge_restart(). Return: 0; -EINVAL (not started); ampl_soc_agent_set_online()'s error. Context: thread.
+ */
+int ampl_emu_bridge_fw_down(struct ampl_emu_bridge *b);
+
+/**
+ * ampl_emu_bridge_restart() - reset the firmware behind the bridge as a power cycle would: ampl_emu_bridge_fw_down()
+ * unless it was done, QEMU started again on the same window (ampl_emu_link_restart() with @cfg), a request of a
+ * remote held for the dead firmware made pending again, and once the new boot is READY the agent back online (the
+ * other agents' links come up again and rebind) and the rings of the new boot relayed. The SoC, the bridge's
+ * attachment and the window stay.
+ * Return: 0; -EINVAL (not started); ampl_soc_agent_set_online()'s or ampl_emu_link_restart()'s error, with @err
+ * saying why (the agent may stay offline: stop the bridge). Context: thread, never from a client's callback.
+ */
+int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qemu_config *cfg, char *err,
+			    size_t err_len);
+
 /** ampl_emu_bridge_stop() - release the channels, stop the doorbell, detach and close the SoC. Idempotent. */
 void ampl_emu_bridge_stop(struct ampl_emu_bridge *b);
 

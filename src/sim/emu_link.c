@@ -1,6 +1,7 @@
 /*
  * The emulator doorbell, host end: a mailbox controller over QEMU's serial socket (interrupt mode) or the boot
- * block's counter words (polling mode). See emu_link.h; the firmware end is firmware/boards/mps2-an386/emu_doorbell.c.
+ * block's counter words (polling mode). See emu_link.h; the firmware end is each board's emu_doorbell.c
+ * (firmware/boards/BOARD/).
  */
 #include "sim/emu_link.h"
 

@@ -3,8 +3,9 @@
  * library (the virtual SoC builds on it); the wire protocol is <amplink/emu.h>.
  *
  * Two parts:
- *   launcher   ampl_emu_qemu_start() creates the window file, writes the boot block, starts qemu-system-arm with
- *              the file as the machine's RAM and UART1 on a unix socket, connects, and waits until the firmware
+ *   launcher   ampl_emu_qemu_start() creates the window file, writes the boot block, starts QEMU for the image's
+ *              board (qemu-system-arm -M mps2-an386, or qemu-system-riscv32 -M virt) with the file as the
+ *              machine's RAM and the doorbell UART on a unix socket, connects, and waits until the firmware
  *              says READY; ampl_emu_qemu_stop() asks it to exit and collects its exit code. Every path, failures
  *              included, ends with QEMU gone and the file and socket removed; QEMU also dies with this process
  *              (PR_SET_PDEATHSIG).
@@ -42,15 +43,14 @@
 #include <amplink/emu.h>
 #include <amplink/mailbox_controller.h>
 
-/** The Debian package that has the emulator (named in the error when it is missing). */
-#define AMPL_EMU_QEMU_PACKAGE "qemu-system-arm"
-
 struct ampl_emu_qemu;
 
 /**
  * struct ampl_emu_qemu_config - what to run.
- * @qemu:     the emulator; NULL: $AMPL_QEMU, else "qemu-system-arm" from PATH
- * @machine:  NULL: "mps2-an386"
+ * @qemu:     the emulator; NULL: $AMPL_QEMU, else the board's from PATH (qemu-system-arm, qemu-system-riscv32)
+ * @board:    "mps2-an386" (Cortex-M4) or "riscv-virt" (RV32, QEMU's virt machine); NULL: the board of @kernel's
+ *            ELF machine (ARM: mps2-an386, RISC-V: riscv-virt), mps2-an386 without a readable @kernel
+ * @machine:  QEMU's -machine; NULL: the board's (mps2-an386, virt)
  * @kernel:   the firmware ELF (required)
  * @doorbell: AMPL_EMU_DOORBELL_IRQ or AMPL_EMU_DOORBELL_POLL, written in the boot block before start
  * @ready_timeout_ms: how long the firmware may take to say READY (0: 20 s)
@@ -65,6 +65,7 @@ struct ampl_emu_qemu;
  */
 struct ampl_emu_qemu_config {
 	const char *qemu;
+	const char *board;
 	const char *machine;
 	const char *kernel;
 	uint32_t doorbell;
@@ -77,7 +78,7 @@ struct ampl_emu_qemu_config {
 
 /**
  * struct ampl_emu_qemu - one running emulator. Public, read-only: @window (the mapped file, @window_size
- * bytes, offset 0 = guest 0x21000000), @boot (its boot block), @sock (the connected serial socket), @pid,
+ * bytes, offset 0 = guest 0x21000000 on mps2-an386, 0x80000000 on riscv-virt), @boot (its boot block), @sock (the connected serial socket), @pid,
  * @doorbell. The rest is private.
  */
 struct ampl_emu_qemu {
@@ -94,15 +95,16 @@ struct ampl_emu_qemu {
 
 /**
  * ampl_emu_qemu_find() - the emulator binary @cfg names (or the default) is found and executable.
- * Return: 0; -ENOENT with a message in @why (naming qemu-system-arm and its Debian package). Context: thread.
+ * Return: 0; -ENOENT with a message in @why (naming the emulator and its Debian package); -EINVAL (@cfg->board
+ * names no board, said in @why). Context: thread.
  */
 int ampl_emu_qemu_find(const struct ampl_emu_qemu_config *cfg, char *why, size_t why_len);
 
 /**
  * ampl_emu_qemu_start() - start the firmware @cfg->kernel under QEMU and wait until it is READY.
  * On failure nothing is left behind (QEMU killed and reaped, file and socket removed) and @err says why.
- * Return: 0; -EINVAL (no kernel, unknown doorbell mode); -ENOENT (no emulator, or no kernel file: see @err);
- * -ECHILD (QEMU exited before the firmware was ready: its status in @err); -ETIMEDOUT (no connection to the
+ * Return: 0; -EINVAL (no kernel, unknown doorbell mode or board); -ENOENT (no emulator, or no kernel file: see
+ * @err); -ECHILD (QEMU exited before the firmware was ready: its status in @err); -ETIMEDOUT (no connection to the
  * socket, or no READY, in time); or the negative errno of a system call. Context: thread.
  */
 int ampl_emu_qemu_start(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg, char *err, size_t err_len);

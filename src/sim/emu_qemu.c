@@ -1,6 +1,6 @@
 /*
- * The emulator launcher: QEMU with the window file as the machine's RAM and UART1 on a unix socket. See
- * emu_link.h for the contract; the facts it relies on (QEMU 7.2, mps2 boards) are in firmware/boards/mps2-an386/.
+ * The emulator launcher: QEMU with the window file as the machine's RAM and the doorbell UART on a unix socket. See
+ * emu_link.h for the contract; the facts it relies on (QEMU 7.2) are in firmware/boards/<board>/README.md.
  */
 #include "sim/emu_link.h"
 
@@ -21,12 +21,66 @@
 
 #include "port/posix/port_posix.h"
 
-#define DEFAULT_QEMU "qemu-system-arm"
-#define DEFAULT_MACHINE "mps2-an386"
 #define DEFAULT_READY_MS 20000u
 #define CONNECT_TIMEOUT_MS 10000u
 
 static atomic_uint window_seq;
+
+/*
+ * The boards of firmware/boards/ as QEMU runs them. @null_serials: UARTs before the doorbell's (each gets
+ * `-serial null`); @loader: load the image with `-device loader` (which also points the CPU at its entry) instead
+ * of -kernel, and give the machine -m (its RAM is the window file); @e_machine: the ELF machine of its images.
+ */
+struct emu_board {
+	const char *name;
+	const char *qemu;
+	const char *machine;
+	const char *package;
+	unsigned null_serials;
+	bool loader;
+	uint16_t e_machine;
+};
+
+#define ELF_EM_ARM 40u
+#define ELF_EM_RISCV 243u
+
+static const struct emu_board boards[] = {
+	/* The image at its link addresses (0x0 and 0x20000000): -kernel; the doorbell is UART1. */
+	{ "mps2-an386", "qemu-system-arm", "mps2-an386", "qemu-system-arm", 1, false, ELF_EM_ARM },
+	/* virt jumps to the start of RAM (the boot block) after -kernel: the loader starts the image at its entry
+	 * (0x80F00000) instead; the doorbell is UART0, the only one. */
+	{ "riscv-virt", "qemu-system-riscv32", "virt", "qemu-system-misc", 0, true, ELF_EM_RISCV },
+};
+
+/* The ELF machine of @path (0 when it cannot be read or is no ELF file). */
+static unsigned elf_machine(const char *path)
+{
+	unsigned char h[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "\x7f" "ELF", 4) != 0 || h[5] != 1 /* little-endian */)
+		return 0;
+	return h[18] | (unsigned)h[19] << 8;
+}
+
+/* @cfg->board by name; else the board of @cfg->kernel's ELF machine; else mps2-an386. NULL: unknown name. */
+static const struct emu_board *board_of(const struct ampl_emu_qemu_config *cfg)
+{
+	if (cfg && cfg->board) {
+		for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
+			if (strcmp(boards[i].name, cfg->board) == 0)
+				return &boards[i];
+		return NULL;
+	}
+	unsigned em = cfg && cfg->kernel ? elf_machine(cfg->kernel) : 0;
+	for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
+		if (boards[i].e_machine == em)
+			return &boards[i];
+	return &boards[0];
+}
 
 static void sleep_ms(unsigned ms)
 {
@@ -39,12 +93,12 @@ static uint64_t now_ms(void)
 	return ampl_now_ns() / 1000000u;
 }
 
-static const char *qemu_name(const struct ampl_emu_qemu_config *cfg)
+static const char *qemu_name(const struct ampl_emu_qemu_config *cfg, const struct emu_board *b)
 {
 	if (cfg && cfg->qemu)
 		return cfg->qemu;
 	const char *env = getenv("AMPL_QEMU");
-	return env && *env ? env : DEFAULT_QEMU;
+	return env && *env ? env : b->qemu;
 }
 
 /* The path execvp() would run, or 0 chars if none. */
@@ -70,14 +124,20 @@ static bool find_in_path(const char *name, char *out, size_t len)
 int ampl_emu_qemu_find(const struct ampl_emu_qemu_config *cfg, char *why, size_t why_len)
 {
 	char path[512];
-	const char *name = qemu_name(cfg);
+	const struct emu_board *b = board_of(cfg);
+	if (!b) {
+		if (why && why_len)
+			snprintf(why, why_len, "unknown board '%s' (mps2-an386 or riscv-virt)", cfg->board);
+		return -EINVAL;
+	}
+	const char *name = qemu_name(cfg, b);
 
 	if (find_in_path(name, path, sizeof(path)))
 		return 0;
 	if (why && why_len)
 		snprintf(why, why_len,
 			 "%s not found%s: install the Debian package %s (scripts/deps.sh test does), or set AMPL_QEMU",
-			 name, strchr(name, '/') ? "" : " in PATH", AMPL_EMU_QEMU_PACKAGE);
+			 name, strchr(name, '/') ? "" : " in PATH", b->package);
 	return -ENOENT;
 }
 
@@ -169,20 +229,59 @@ static int create_window(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_con
 
 static int spawn(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg, char *err, size_t err_len)
 {
-	char machine[128], object[256], serial[160];
-	snprintf(machine, sizeof(machine), "%s,memory-backend=ampl_window", cfg->machine ? cfg->machine : DEFAULT_MACHINE);
+	const struct emu_board *b = board_of(cfg);
+	if (!b)
+		return -EINVAL; /* ampl_emu_qemu_find() said why */
+	char machine[128], object[256], serial[160], mem[16], loader[600];
+	snprintf(machine, sizeof(machine), "%s,memory-backend=ampl_window", cfg->machine ? cfg->machine : b->machine);
 	snprintf(object, sizeof(object), "memory-backend-file,id=ampl_window,size=%zuM,mem-path=%s,share=on",
 		 q->window_size >> 20, q->shm_path);
 	snprintf(serial, sizeof(serial), "unix:%s,server=on,wait=on", q->sock_path);
-	const char *qemu = qemu_name(cfg);
+	snprintf(mem, sizeof(mem), "%zuM", q->window_size >> 20);
+	if (snprintf(loader, sizeof(loader), "loader,file=%s,cpu-num=0", cfg->kernel) >= (int)sizeof(loader)) {
+		snprintf(err, err_len, "firmware image path too long: %s", cfg->kernel);
+		return -ENAMETOOLONG;
+	}
+	const char *qemu = qemu_name(cfg, b);
 	/* QEMU writes the firmware's semihosting output to its standard error unless given a character device:
 	 * quiet, a null one. */
-	char *const argv[] = {
-		(char *)qemu, "-machine", machine, "-object", object, "-display", "none", "-monitor", "none",
-		"-serial", "null", "-serial", serial, "-semihosting-config",
-		cfg->quiet ? "enable=on,target=native,chardev=ampl_semi" : "enable=on,target=native",
-		"-kernel", (char *)cfg->kernel, cfg->quiet ? "-chardev" : NULL, "null,id=ampl_semi", NULL,
-	};
+	char *argv[32];
+	unsigned na = 0;
+	argv[na++] = (char *)qemu;
+	argv[na++] = "-machine";
+	argv[na++] = machine;
+	argv[na++] = "-object";
+	argv[na++] = object;
+	if (b->loader) {
+		argv[na++] = "-m";
+		argv[na++] = mem;
+		argv[na++] = "-bios";
+		argv[na++] = "none";
+	}
+	argv[na++] = "-display";
+	argv[na++] = "none";
+	argv[na++] = "-monitor";
+	argv[na++] = "none";
+	for (unsigned i = 0; i < b->null_serials && na < 24; i++) {
+		argv[na++] = "-serial";
+		argv[na++] = "null";
+	}
+	argv[na++] = "-serial";
+	argv[na++] = serial;
+	argv[na++] = "-semihosting-config";
+	argv[na++] = cfg->quiet ? "enable=on,target=native,chardev=ampl_semi" : "enable=on,target=native";
+	if (b->loader) {
+		argv[na++] = "-device";
+		argv[na++] = loader;
+	} else {
+		argv[na++] = "-kernel";
+		argv[na++] = (char *)cfg->kernel;
+	}
+	if (cfg->quiet) {
+		argv[na++] = "-chardev";
+		argv[na++] = "null,id=ampl_semi";
+	}
+	argv[na] = NULL;
 
 	/* exec's outcome travels back on a close-on-exec pipe: EOF means QEMU is running. */
 	int ep[2];
@@ -222,7 +321,7 @@ static int spawn(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg
 	while (n < 0 && errno == EINTR);
 	close(ep[0]);
 	if (n == (ssize_t)sizeof(e)) {
-		snprintf(err, err_len, "cannot run %s: %s (Debian package %s)", qemu, strerror(e), AMPL_EMU_QEMU_PACKAGE);
+		snprintf(err, err_len, "cannot run %s: %s (Debian package %s)", qemu, strerror(e), b->package);
 		return e == ENOENT ? -ENOENT : -e;
 	}
 	return 0;

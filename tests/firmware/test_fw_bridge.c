@@ -11,11 +11,17 @@
  *          name-service endpoints echo0 and echo1;
  *   multi  the same on ipc_multi_apu (APU <-> RPU1: the bridge is rpu1) against multi_soc.elf, echo1's messages
  *          sent zero-copy.
+ * Then the firmware reset mid-stream through the bridge, for ICMsg (both instances in session mode:
+ * dts/zynqmp-apu-rpu0-session.dts, the SoC here and icmsg_echo_soc_session.elf generated from it), RPMsg and the
+ * multi-endpoint backend, each with interrupts and ICMsg also polled (fw_bridge_reset(): QEMU killed and started
+ * again with messages in flight; the APU's endpoints must go unbound and bind again, the stream resume, nothing be
+ * delivered twice).
  * The _soc images are configured from the board's devicetree at build time (`amplink dt gen`), as this process is
  * at run time. The host code is bench/firmware/fw_bridge.c (shared with amplink bench --firmware).
  * The firmware's exit code is its verdict on what it received. Round trips are printed, never asserted.
  * Exits 77 (skipped) without the firmware images or qemu-system-arm, saying why.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,13 +30,14 @@
 
 int main(void)
 {
-	static const char *const envs[FW_BRIDGE_KINDS] = {
+	static const char *const envs[FW_BRIDGE_KINDS + 1] = {
 		[FW_BRIDGE_IPM] = "AMPL_FW_IPM_ECHO",
 		[FW_BRIDGE_ICMSG] = "AMPL_FW_ICMSG_ECHO_SOC",
 		[FW_BRIDGE_RPMSG] = "AMPL_FW_RPMSG_REMOTE_SOC",
 		[FW_BRIDGE_MULTI] = "AMPL_FW_MULTI_SOC",
+		[FW_BRIDGE_KINDS] = "AMPL_FW_ICMSG_ECHO_SOC_SESSION",
 	};
-	if (fw_can_run(envs, FW_BRIDGE_KINDS))
+	if (fw_can_run(envs, FW_BRIDGE_KINDS + 1))
 		return FW_SKIP;
 	/* AMPL_FW_BRIDGE_ONLY=ipm|icmsg|rpmsg|multi: one backend (while investigating). */
 	const char *only = getenv("AMPL_FW_BRIDGE_ONLY");
@@ -41,6 +48,33 @@ int main(void)
 		const char *elf = getenv(envs[k]);
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
+	}
+	/* The firmware reset mid-stream (AMPL_FW_BRIDGE_ONLY=icmsg-reset|rpmsg-reset|multi-reset: one of them). */
+	const char *dts = getenv("AMPL_FW_SESSION_DTS");
+	/* With interrupts for every backend, polled for ICMsg only: polled runs are the slow ones on a loaded machine
+	 * (both sides spin), and the test shares the CI's time with the rest of the suite. */
+	static const struct {
+		const char *only, *env;
+		enum fw_bridge_kind k;
+		bool session, polled;
+	} resets[] = {
+		{ "icmsg-reset", "AMPL_FW_ICMSG_ECHO_SOC_SESSION", FW_BRIDGE_ICMSG, true, true },
+		{ "rpmsg-reset", "AMPL_FW_RPMSG_REMOTE_SOC", FW_BRIDGE_RPMSG, false, false },
+		{ "multi-reset", "AMPL_FW_MULTI_SOC", FW_BRIDGE_MULTI, false, false },
+	};
+	for (unsigned i = 0; i < sizeof(resets) / sizeof(resets[0]); i++) {
+		if (only && *only && strcmp(only, resets[i].only))
+			continue;
+		if (resets[i].session && (!dts || !*dts)) {
+			printf("FAIL %s: AMPL_FW_SESSION_DTS does not name the session-mode board\n", resets[i].only);
+			failed++;
+			continue;
+		}
+		const char *elf = getenv(resets[i].env);
+		const char *board = resets[i].session ? dts : NULL;
+		if (resets[i].polled)
+			failed += fw_bridge_reset(elf, resets[i].k, AMPL_EMU_DOORBELL_POLL, board);
+		failed += fw_bridge_reset(elf, resets[i].k, AMPL_EMU_DOORBELL_IRQ, board);
 	}
 	return failed ? 1 : 0;
 }

@@ -6,8 +6,8 @@ struct emu_doorbell fw_db;
 
 static const struct emu_doorbell_config db_cfg = {
 	.node = "/emu-doorbell",
-	.uart_base = MPS2_UART1_BASE,
-	.rx_irq = MPS2_UART1_RX_IRQ,
+	.uart_base = BOARD_DOORBELL_UART_BASE,
+	.rx_irq = BOARD_DOORBELL_RX_IRQ,
 	.boot = (struct ampl_emu_boot *)(void *)__shm_start,
 };
 
@@ -68,7 +68,8 @@ uint32_t fw_app_start(const char *name)
 void fw_app_ready(const char *name)
 {
 	atomic_store(&fw_boot->fw_state, AMPL_EMU_FW_READY);
-	say(name, mode == AMPL_EMU_DOORBELL_IRQ ? ": ready, doorbell UART1 (interrupts)\n" : ": ready, doorbell polled\n");
+	say(name, mode == AMPL_EMU_DOORBELL_IRQ ? ": ready, doorbell " BOARD_DOORBELL_NAME " (interrupts)\n"
+					     : ": ready, doorbell polled\n");
 }
 
 static bool stop_requested(void *arg)

@@ -2,7 +2,7 @@
  * What every echo firmware under QEMU does besides its backend: boot against the host launcher (boot block,
  * doorbell in the mode the host wrote), run until the host asks it to stop, report, exit; and the echo protocol's
  * firmware end (echo.h): check each ask, track its sequence number per endpoint in the boot block, build the
- * answer. Firmware only (mps2-an386 board).
+ * answer. Firmware only (any board of firmware/boards: its board.h and emu_doorbell.c).
  *
  *     fw_app_start("name")            board up, BOOTING, boot counted, doorbell started (exits on failure)
  *     open the backend on fw_db.chans[EMU_DOORBELL_TX / _RX]

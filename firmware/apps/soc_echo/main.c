@@ -11,8 +11,13 @@
  *   icmsg_echo_soc    SOC_ECHO_ICMSG  rpu0's ipc_icmsg_rpu0, endpoint "echo"
  *   rpmsg_remote_soc  SOC_ECHO_RPMSG  rpu0's ipc_rpmsg_rpu0 (RPMsg remote, name service), "echo0" and "echo1"
  *   multi_soc         SOC_ECHO_MULTI  rpu1's ipc_multi_rpu1 (multi-endpoint), "echo0" and "echo1"
+ *   icmsg_echo_soc_session  SOC_ECHO_ICMSG, configured from dts/zynqmp-apu-rpu0-session.dts (both ICMsg
+ *                           instances in session mode, unbound = "enable"): survives a reset of either side
  * Every message is checked and echoed (soc_echo.h); "STOP" on the first endpoint ends the run, as does the host's
- * stop word. The exit code is the verdict: ECHO_EXIT_ERRORS if a message was bad or an answer failed.
+ * stop word. The sequence number the next message must carry is kept in the window (SOC_ECHO_APP_NEXT), so a
+ * firmware reset mid-stream still recognises a message delivered twice (a lower number); a higher one is accepted
+ * only as the first message after a boot or a (re)binding, when what was in flight may have been lost. The exit
+ * code is the verdict: ECHO_EXIT_ERRORS if a message was bad or an answer failed.
  */
 #include <amplink/ipc_service.h>
 
@@ -53,7 +58,7 @@ static struct emu_mbox mb;
 static const char *const ept_names[] = EPT_NAMES;
 #define NUM_EPT (sizeof(ept_names) / sizeof(ept_names[0]))
 static struct ipc_ept epts[NUM_EPT];
-static uint32_t next_seq;
+static bool fresh = true; /* the next message may skip numbers: the first of a boot or of a new binding */
 static volatile bool stop_seen;
 
 static void count(unsigned word)
@@ -64,7 +69,15 @@ static void count(unsigned word)
 static void on_bound(void *priv)
 {
 	(void)priv;
+	fresh = true;
 	count(SOC_ECHO_APP_BOUND);
+}
+
+static void on_unbound(void *priv)
+{
+	(void)priv;
+	fresh = true;
+	count(SOC_ECHO_APP_UNBOUND);
 }
 
 /* The RX context (UART interrupt, or the polling loop): one call at a time. */
@@ -81,10 +94,21 @@ static void on_received(const void *data, size_t len, void *priv)
 	/* One copy (the message may be in shared memory): checked and answered from it. */
 	size_t n = len <= sizeof(msg) ? len : sizeof(msg);
 	memcpy(msg, data, n);
-	if (n != len || !soc_echo_ok(msg, n) || soc_echo_get32(msg) != next_seq)
+	bool bad = n != len || !soc_echo_ok(msg, n);
+	if (!bad) {
+		uint32_t seq = soc_echo_get32(msg), next = atomic_load(&fw_boot->app[SOC_ECHO_APP_NEXT]);
+		if (seq < next) {
+			count(SOC_ECHO_APP_DUPS);
+			bad = true;
+		} else if (seq > next && !fresh) {
+			bad = true; /* lost in the middle of a binding */
+		}
+		if (seq >= next)
+			atomic_store(&fw_boot->app[SOC_ECHO_APP_NEXT], seq + 1u);
+		fresh = false;
+	}
+	if (bad)
 		count(SOC_ECHO_APP_BAD);
-	if (n >= SOC_ECHO_HDR)
-		next_seq = soc_echo_get32(msg) + 1u;
 	uint64_t start = ampl_os_uptime_us();
 	int r;
 	while ((r = ipc_service_send(ept, msg, n)) == -ENOMEM && ampl_os_uptime_us() - start < ANSWER_RETRY_US)
@@ -104,11 +128,18 @@ static bool stop_sent(void)
 
 static int report(const char *name)
 {
-	static const char *const what[] = { ": messages echoed", ": bad messages", ": STOP messages",
-					    ": answers failed", ": endpoints bound" };
+	static const struct {
+		const char *label;
+		unsigned word;
+	} what[] = {
+		{ ": messages echoed", SOC_ECHO_APP_ECHOED }, { ": bad messages", SOC_ECHO_APP_BAD },
+		{ ": delivered twice", SOC_ECHO_APP_DUPS },   { ": STOP messages", SOC_ECHO_APP_STOPS },
+		{ ": answers failed", SOC_ECHO_APP_FAILED },  { ": endpoints bound", SOC_ECHO_APP_BOUND },
+		{ ": endpoints unbound", SOC_ECHO_APP_UNBOUND },
+	};
 	for (unsigned i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 		board_puts(name);
-		board_put_u32(what[i], atomic_load(&fw_boot->app[i]));
+		board_put_u32(what[i].label, atomic_load(&fw_boot->app[what[i].word]));
 	}
 	board_puts(name);
 	board_put_u32(": mailbox protocol errors", mb.errors);
@@ -133,7 +164,7 @@ int main(void)
 	for (unsigned i = 0; i < NUM_EPT; i++) {
 		cfgs[i] = (struct ipc_ept_cfg){
 			.name = ept_names[i],
-			.cb = { .bound = on_bound, .received = on_received },
+			.cb = { .bound = on_bound, .unbound = on_unbound, .received = on_received },
 			.priv = &epts[i],
 		};
 		r = ipc_service_register_endpoint(inst, &epts[i], &cfgs[i]);

@@ -28,6 +28,10 @@
 #define SOC_ECHO_APP_STOPS 2u  /* STOP messages */
 #define SOC_ECHO_APP_FAILED 3u /* answers the backend refused */
 #define SOC_ECHO_APP_BOUND 4u  /* endpoints bound */
+/* Kept in the window so that they survive a reset of the firmware (QEMU killed and started again): */
+#define SOC_ECHO_APP_NEXT 7u    /* the sequence number the next message must carry */
+#define SOC_ECHO_APP_DUPS 8u    /* messages delivered twice (a number below NEXT; also counted as bad) */
+#define SOC_ECHO_APP_UNBOUND 9u /* endpoints unbound (the APU's side went down) */
 
 static inline uint32_t soc_echo_sum(const uint8_t *payload, size_t n, size_t len)
 {

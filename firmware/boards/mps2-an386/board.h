@@ -25,6 +25,10 @@
 #define MPS2_UART1_RX_IRQ 2u
 #define MPS2_UART1_TX_IRQ 3u
 #define MPS2_NUM_IRQ 32u
+/** The emulator doorbell's UART and its RX interrupt (board-neutral names, for firmware/apps/common). */
+#define BOARD_DOORBELL_UART_BASE MPS2_UART1_BASE
+#define BOARD_DOORBELL_RX_IRQ MPS2_UART1_RX_IRQ
+#define BOARD_DOORBELL_NAME "UART1"
 /** The clock of the CPU and of SysTick's processor clock source on QEMU's MPS2 models. */
 #define MPS2_SYSCLK_HZ 25000000u
 

@@ -3,8 +3,6 @@
  */
 #include "emu_mbox.h"
 
-#include <string.h>
-
 static struct emu_mbox *to_m(struct mbox_chan *chan)
 {
 	return AMPL_CONTAINER_OF(chan->mbox, struct emu_mbox, mbox);
@@ -32,9 +30,9 @@ static int slot_send(struct emu_mbox *m, unsigned i, uint32_t id, const void *da
 		if (atomic_load_explicit(&s->ack, memory_order_acquire) != seq)
 			return -EBUSY;
 		s->id = id;
-		memset(s->req, 0, sizeof(s->req));
+		ampl_memset(s->req, 0, sizeof(s->req));
 		if (len)
-			memcpy(s->req, data, len);
+			ampl_memcpy(s->req, data, len);
 	}
 	/* Release: the request (or the ring's data in the protocol's rings) is visible once seq moves. */
 	atomic_store_explicit(&s->seq, seq + 1u, memory_order_release);
@@ -91,8 +89,8 @@ static void scan_chan(struct emu_mbox *m, unsigned i)
 	}
 	if (seq - m->seen[i] != 1u)
 		m->errors++; /* the host has one request in flight per direction: count it, take the newest */
-	memcpy(m->rx_copy, s->req, sizeof(m->rx_copy));
-	memset(s->resp, 0, sizeof(s->resp));
+	ampl_memcpy(m->rx_copy, s->req, sizeof(m->rx_copy));
+	ampl_memset(s->resp, 0, sizeof(s->resp));
 	m->resp_chan = (int)i;
 	bool taken;
 	if (d && d->cb) {
@@ -126,7 +124,7 @@ int emu_mbox_init(struct emu_mbox *m, const struct emu_mbox_config *cfg)
 	const struct ampl_emu_mbox *a = cfg->area;
 	if (a->magic != AMPL_EMU_MBOX_MAGIC || a->num_chans == 0 || a->num_chans > AMPL_EMU_MBOX_CHANS)
 		return -EPROTO;
-	memset(m, 0, sizeof(*m));
+	ampl_memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->num = a->num_chans;
 	m->resp_chan = -1;
@@ -263,7 +261,7 @@ int emu_ipm_response_write(const struct device *dev, const void *data, size_t le
 		return -ENOTSUP;
 	if (len > AMPL_EMU_MBOX_DATA)
 		return -EMSGSIZE;
-	memcpy(m->cfg->area->chans[i].to_fw.resp, data, len);
+	ampl_memcpy(m->cfg->area->chans[i].to_fw.resp, data, len);
 	return 0;
 }
 
@@ -275,6 +273,6 @@ int emu_ipm_response_read(const struct device *dev, void *buf, size_t len)
 		return -EINVAL;
 	if (len > AMPL_EMU_MBOX_DATA)
 		return -EMSGSIZE;
-	memcpy(buf, m->cfg->area->chans[i].to_host.resp, len);
+	ampl_memcpy(buf, m->cfg->area->chans[i].to_host.resp, len);
 	return 0;
 }

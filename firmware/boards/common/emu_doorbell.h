@@ -1,21 +1,22 @@
 /*
  * The emulator doorbell, firmware end: a mailbox controller (<amplink/mailbox_controller.h>) with two channels,
- * rung either through a CMSDK APB UART whose serial line QEMU connects to the host (interrupt mode) or through the
+ * rung either through a UART whose serial line QEMU connects to the host (interrupt mode) or through the
  * counter words of the window's boot block (polling mode). The wire protocol is <amplink/emu.h>'s; the host end is
- * src/sim/emu_link.c.
+ * src/sim/emu_link.c. Each board implements this header in its own emu_doorbell.c, for its UART (mps2-an386:
+ * the CMSDK APB UART1; riscv-virt: the 16550 behind the PLIC).
  *
- *   channel 0 ("tx")  rings the host: one byte written to the UART's DATA, or bell_to_host + 1
+ *   channel 0 ("tx")  rings the host: one byte written to the UART's data register, or bell_to_host + 1
  *   channel 1 ("rx")  a ring from the host delivers a NULL message (a doorbell carries no data):
  *                     interrupt mode: the UART RX interrupt (emu_doorbell_isr, connected by emu_doorbell_init)
  *                     polling mode:   emu_doorbell_poll(), called by the application's loop, sees bell_to_fw move
- *   TX done           polled: the UART took the byte (TXFULL clear); a counter increment is done at once. Bytes on
+ *   TX done           polled: the UART took the byte (its transmit register is free again); a counter increment is done at once. Bytes on
  *                     a serial line are not merged, so a ring never hides another.
  *
  * Contexts: init thread; the RX callback runs in the UART interrupt (interrupt mode) or in the caller of
  * emu_doorbell_poll() (polling mode).
  */
-#ifndef MPS2_EMU_DOORBELL_H
-#define MPS2_EMU_DOORBELL_H
+#ifndef EMU_DOORBELL_H
+#define EMU_DOORBELL_H
 
 #include <amplink/emu.h>
 #include <amplink/mailbox_controller.h>
@@ -26,8 +27,8 @@
 /**
  * struct emu_doorbell_config - constant configuration.
  * @node:      the controller's devicetree node (consumers' mboxes name it)
- * @uart_base: the CMSDK APB UART connected to the host
- * @rx_irq:    its RX interrupt
+ * @uart_base: the UART connected to the host (the board's BOARD_DOORBELL_UART_BASE)
+ * @rx_irq:    its RX interrupt (BOARD_DOORBELL_RX_IRQ)
  * @boot:      the window's boot block (polling mode's counters)
  */
 struct emu_doorbell_config {
@@ -68,4 +69,4 @@ bool emu_doorbell_poll(struct emu_doorbell *db);
 /** emu_doorbell_rings() - rings received and sent so far (for reports). */
 void emu_doorbell_rings(const struct emu_doorbell *db, uint32_t *in, uint32_t *out);
 
-#endif /* MPS2_EMU_DOORBELL_H */
+#endif /* EMU_DOORBELL_H */

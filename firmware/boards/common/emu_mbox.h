@@ -17,14 +17,19 @@
  * Contexts: init thread. Requests are delivered (IPM callback, rx_callback) from the doorbell's RX context: the UART
  * interrupt, or the caller of emu_doorbell_poll().
  */
-#ifndef MPS2_EMU_MBOX_H
-#define MPS2_EMU_MBOX_H
+#ifndef EMU_MBOX_H
+#define EMU_MBOX_H
 
 #include <amplink/emu.h>
 #include <amplink/ipm.h>
 #include <amplink/mailbox_controller.h>
 
 #include "emu_doorbell.h"
+
+/* -EPROTO (emu_mbox_init) is not in <amplink/errno.h>'s list; a board without a C library gets Linux's value. */
+#ifndef EPROTO
+#define EPROTO 71
+#endif
 
 /** Bound of ipm_send(wait) for the host's acknowledgement. */
 #define EMU_MBOX_ACK_TIMEOUT_US 1000000u
@@ -89,4 +94,4 @@ int emu_ipm_response_write(const struct device *dev, const void *data, size_t le
 /** emu_ipm_response_read() - after ipm_send(wait): the host's response. Return: 0; -EINVAL; -EMSGSIZE. */
 int emu_ipm_response_read(const struct device *dev, void *buf, size_t len);
 
-#endif /* MPS2_EMU_MBOX_H */
+#endif /* EMU_MBOX_H */
