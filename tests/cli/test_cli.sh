@@ -38,7 +38,7 @@ expect() {
 }
 
 # --help everywhere
-for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "send" "recv" "dt" "dt check" "demo"; do
+for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "soc buffers" "send" "recv" "dt" "dt check" "demo"; do
 	# shellcheck disable=SC2086
 	expect "help: $c" 0 "usage: amplink" -- "$amp" $c --help
 done
@@ -54,6 +54,15 @@ expect "create bad profile" 2 "unknown profile 'pentium'" -- "$amp" soc create -
 expect "list" 0 "$soc +zynqmp" -- "$amp" soc list
 expect "show" 0 "rpu0 +1 +8 0xff310000 +0x00000000 0x00000000 0x00000000 0x0f0f0301" -- "$amp" soc show "$soc"
 expect "show missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc show "nosuch-$$"
+# IPI buffer pairs: 64 on ZynqMP; 16 = apu -> rpu0. A reserved pair refuses the channels that need it.
+expect "buffers all" 0 "16 +apu +rpu0 +0xff990400 0xff990420 free" -- "$amp" soc buffers --all "$soc"
+expect "buffers reserve" 0 "buffer 16 reserved" -- "$amp" soc buffers --reserve 16 "$soc"
+expect "buffers list" 0 "16 +apu +rpu0 .*reserved" -- "$amp" soc buffers "$soc"
+expect "buffers reserve twice" 1 "is reserved already" -- "$amp" soc buffers --reserve 16 "$soc"
+expect "send over a reserved buffer" 2 "is reserved: channel" -- "$amp" send --soc "$soc" --as apu --to rpu0 hi
+expect "buffers release" 0 "buffer 16 released" -- "$amp" soc buffers --release 16 "$soc"
+expect "buffers release twice" 1 "is not reserved" -- "$amp" soc buffers --release 16 "$soc"
+expect "buffers bad number" 1 "no IPI buffer 64" -- "$amp" soc buffers --reserve 64 "$soc"
 expect "destroy missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc destroy "nosuch-$$"
 
 # send / recv error paths
