@@ -111,6 +111,18 @@ expect "doorbell send" 0 "sent 0 bytes, acknowledged" -- "$amp" send --soc "$soc
 wait "$rpid"
 expect "doorbell recv" 0 "^apu: \(doorbell\)$" -- cat "$tmp/db.out"
 
+# Acceptance filter on the receiver: a request with id 0x41 ('A') is acknowledged unread, the next one printed.
+expect "filter bad action" 2 "does not start with accept" -- "$amp" recv --soc "$soc-v" --as rpu0 --filter drop
+expect "filter bad field" 2 "unknown field 'len=3'" -- "$amp" recv --soc "$soc-v" --as rpu0 --filter accept,len=3
+"$amp" recv --soc "$soc-v" --as rpu0 --timeout 10000 --filter refuse-ack,from=apu,id=0x41/0xff >"$tmp/flt.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "filter refused send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to rpu0 --wait A
+expect "filter accepted send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to rpu0 --wait B
+wait "$rpid"
+expect "filter recv" 0 "^apu: B$" -- cat "$tmp/flt.out"
+expect "filter counts" 0 "^filter: accepted 1, refused 1 (0 by the default), released 0$" -- cat "$tmp/flt.out"
+
 # Devicetree
 expect "dt seed zynqmp" 0 "pmu1" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"
 expect "dt seed versal" 0 "versal" -- "$amp" dt check "$src/dts/seeds/versal-ipi.dts"
