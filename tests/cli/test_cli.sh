@@ -121,7 +121,7 @@ expect "filter refused send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc
 expect "filter accepted send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to rpu0 --wait B
 wait "$rpid"
 expect "filter recv" 0 "^apu: B$" -- cat "$tmp/flt.out"
-expect "filter counts" 0 "^filter: accepted 1, refused 1 (0 by the default), released 0$" -- cat "$tmp/flt.out"
+expect "filter counts" 0 "^filter: accepted 1, refused 1 \(0 by the default\), released 0$" -- cat "$tmp/flt.out"
 
 # Devicetree
 expect "dt seed zynqmp" 0 "pmu1" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"
