@@ -23,8 +23,9 @@
  * a rule with a non-zero id_mask or data mask never matches them.
  *
  * Portable: no heap, no libc. The hook in the driver's receive path is compiled with AMPL_CONFIG_IPI_FILTER (on in
- * the host build, off by default in the freestanding core: option AMPL_IPI_FILTER); without it, attaching a filter
- * answers -ENOTSUP.
+ * the host build, off by default in the freestanding core: option AMPL_IPI_FILTER, so the driver's size does not
+ * change unless a firmware asks for it); without it only xlnx_ipi_filter_attach() / _release() (-ENOTSUP) and
+ * xlnx_ipi_filter_held() (false) are built.
  */
 #ifndef AMPLINK_DRIVERS_XLNX_IPI_FILTER_H
 #define AMPLINK_DRIVERS_XLNX_IPI_FILTER_H

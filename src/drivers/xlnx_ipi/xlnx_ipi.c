@@ -205,9 +205,11 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	atomic_store(&m->rx_enabled, false);
 	atomic_store(&m->held, false);
 	atomic_store(&m->sig_done, false);
+#ifdef AMPL_CONFIG_IPI_FILTER
 	atomic_store(&m->filter, NULL);
 	atomic_store(&m->filter_held, false);
 	atomic_store(&m->filter_pass, false);
+#endif
 	atomic_store(&m->tx_gen, 0);
 	atomic_store(&m->idle_gen, 1); /* unknown: read OBS once (another process may have left a request) */
 	m->hold_req = false;

@@ -8,6 +8,8 @@
 
 #include "xlnx_ipi_filter_hook.h"
 
+#ifdef AMPL_CONFIG_IPI_FILTER
+
 static bool action_ok(enum xlnx_ipi_filter_action a)
 {
 	return a == XLNX_IPI_FILTER_ACCEPT || a == XLNX_IPI_FILTER_REFUSE_ACK || a == XLNX_IPI_FILTER_REFUSE_HOLD;
@@ -121,8 +123,6 @@ int xlnx_ipi_filter_action_parse(const char *s, enum xlnx_ipi_filter_action *a)
 	return -EINVAL;
 }
 
-#ifdef AMPL_CONFIG_IPI_FILTER
-
 int xlnx_ipi_filter_attach(struct xlnx_ipi_mbox *m, struct xlnx_ipi_filter *f)
 {
 	if (!m)
@@ -183,7 +183,7 @@ bool xlnx_ipi_filter_hook(struct xlnx_ipi_mbox *m, uint32_t bit)
 	return false;
 }
 
-#else /* !AMPL_CONFIG_IPI_FILTER: the table functions above stay (tools may evaluate rules); no hook */
+#else /* !AMPL_CONFIG_IPI_FILTER: no filter in the receive path; the entry points answer that */
 
 int xlnx_ipi_filter_attach(struct xlnx_ipi_mbox *m, struct xlnx_ipi_filter *f)
 {
