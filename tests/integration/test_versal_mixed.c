@@ -168,51 +168,74 @@ static void test_mixed(void **state)
 	(void)state;
 	snprintf(soc_name, sizeof(soc_name), "t-mixed-%d", (int)getpid());
 	assert_int_equal(ampl_soc_create(soc_name, &ampl_soc_versal, NULL, 0), 0);
-	int ready[2], go[2];
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(go), 0);
+	/* One pair of pipes per agent: a child that finishes early must not take another's "go". */
+	int ready[NUM][2], go[NUM][2];
+	for (unsigned a = 0; a < NUM; a++) {
+		assert_int_equal(pipe(ready[a]), 0);
+		assert_int_equal(pipe(go[a]), 0);
+	}
 	for (unsigned a = 0; a < NUM; a++) {
 		kids[a] = fork();
 		assert_true(kids[a] >= 0);
 		if (!kids[a]) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			_exit(run_agent(a, ready[1], go[0]));
+			/* Keep only our own ends: the parent sees end-of-file on our pipe when we exit. */
+			for (unsigned b = 0; b < NUM; b++) {
+				close(ready[b][0]);
+				close(go[b][1]);
+				if (b != a) {
+					close(ready[b][1]);
+					close(go[b][0]);
+				}
+			}
+			_exit(run_agent(a, ready[a][1], go[a][0]));
 		}
 	}
-	char c;
+	for (unsigned a = 0; a < NUM; a++) {
+		close(ready[a][1]);
+		close(go[a][0]);
+	}
+	char c = 0;
 	for (unsigned a = 0; a < NUM; a++)
-		assert_int_equal(read(ready[0], &c, 1), 1);
+		if (read(ready[a][0], &c, 1) != 1)
+			fail_msg("agent %s did not come up", names[a]);
 	for (unsigned a = 0; a < NUM; a++)
-		assert_int_equal(write(go[1], &c, 1), 1);
-	/* Each agent reports again when it has sent and received everything (or exits with a failure code). */
+		assert_int_equal(write(go[a][1], &c, 1), 1);
+	/* Each agent reports again when it has sent and received everything (end-of-file if it failed). */
 	struct ampl_soc *soc;
 	assert_int_equal(ampl_soc_open(soc_name, &soc), 0);
+	bool all = true;
 	for (unsigned a = 0; a < NUM; a++)
-		if (read(ready[0], &c, 1) != 1)
-			break;
-	/* Buffers: apu -> rpu0 and rpu0 -> apu in use by those processes; nothing else (bufferless channels). */
-	const struct ampl_soc_profile *p = &ampl_soc_versal;
-	int a2r = ampl_soc_buf_find(soc, ampl_soc_agent_by_name(p, "apu"), ampl_soc_agent_by_name(p, "rpu0"));
-	int r2a = ampl_soc_buf_find(soc, ampl_soc_agent_by_name(p, "rpu0"), ampl_soc_agent_by_name(p, "apu"));
-	unsigned used = 0;
-	for (unsigned i = 0; i < ampl_soc_num_bufs(soc); i++) {
-		struct ampl_soc_buf b;
-		assert_int_equal(ampl_soc_buf_info(soc, i, &b), 0);
-		if (b.pid[0] || b.pid[1])
-			used++;
-		if ((int)i == a2r) {
-			assert_int_equal(b.pid[0], kids[APU]);
-			assert_int_equal(b.pid[1], kids[RPU0]);
+		if (read(ready[a][0], &c, 1) != 1)
+			all = false;
+	if (all) {
+		/* Buffers: apu -> rpu0 and rpu0 -> apu in use by those processes; nothing else (bufferless channels). */
+		const struct ampl_soc_profile *p = &ampl_soc_versal;
+		int a2r = ampl_soc_buf_find(soc, ampl_soc_agent_by_name(p, "apu"), ampl_soc_agent_by_name(p, "rpu0"));
+		int r2a = ampl_soc_buf_find(soc, ampl_soc_agent_by_name(p, "rpu0"), ampl_soc_agent_by_name(p, "apu"));
+		unsigned used = 0;
+		for (unsigned i = 0; i < ampl_soc_num_bufs(soc); i++) {
+			struct ampl_soc_buf b;
+			assert_int_equal(ampl_soc_buf_info(soc, i, &b), 0);
+			if (b.pid[0] || b.pid[1])
+				used++;
+			if ((int)i == a2r) {
+				assert_int_equal(b.pid[0], kids[APU]);
+				assert_int_equal(b.pid[1], kids[RPU0]);
+			}
+			if ((int)i == r2a) {
+				assert_int_equal(b.pid[0], kids[RPU0]);
+				assert_int_equal(b.pid[1], kids[APU]);
+			}
 		}
-		if ((int)i == r2a) {
-			assert_int_equal(b.pid[0], kids[RPU0]);
-			assert_int_equal(b.pid[1], kids[APU]);
-		}
+		assert_int_equal(used, 2);
 	}
-	assert_int_equal(used, 2);
 	ampl_soc_close(soc);
-	for (unsigned a = 0; a < NUM; a++)
-		(void)!write(go[1], &c, 1);
+	for (unsigned a = 0; a < NUM; a++) {
+		(void)!write(go[a][1], &c, 1);
+		close(go[a][1]);
+		close(ready[a][0]);
+	}
 	for (unsigned a = 0; a < NUM; a++) {
 		int st = 0;
 		assert_int_equal(waitpid(kids[a], &st, 0), kids[a]);
@@ -220,6 +243,7 @@ static void test_mixed(void **state)
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			fail_msg("agent %s: exit status 0x%x", names[a], st);
 	}
+	assert_true(all);
 }
 
 static int teardown(void **state)
