@@ -220,6 +220,56 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 /** ampl_soc_agent_online() - false while @agent is offline. */
 bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
+/* ---- IPI message buffers ----
+ *
+ * The IPI block's buffer RAM holds one 32-byte request and one 32-byte response buffer for every (owner, target)
+ * pair of buffered agents' slots: 8 x 8 = 64 pairs on ZynqMP and Versal (the seed's "64 request message buffers,
+ * 32 bytes each"; none on imx). A channel between two buffered agents uses two of them: local -> remote (its
+ * requests, the remote's responses) and remote -> local. Binding a channel (ampl_agent_attach() for the devicetree's
+ * channels, ampl_agent_channel() / ampl_agent_mbox() for the others) allocates both to it, recorded in the image
+ * so every process sees the same state; a reserved buffer cannot be bound. Bufferless channels use none.
+ * ZynqMP's PMU1-3 share the PMU's slot: a buffer of that slot is listed once, under pmu0.
+ */
+
+/**
+ * struct ampl_soc_buf - one request/response buffer pair (ampl_soc_buf_info()).
+ * @index:    0 .. ampl_soc_num_bufs() - 1 (owner slot * 8 + target slot)
+ * @owner:    the agent that writes the request (and reads the response); @peer: the agent it targets
+ * @request, @response: physical addresses
+ * @reserved: reserved with ampl_soc_buf_reserve(): no channel may use it
+ * @pid:      the live process whose channel uses it, [0] on the owner's side, [1] on the peer's (0: none)
+ * @chan:     those channels' names ("" for none)
+ */
+struct ampl_soc_buf {
+	unsigned index;
+	const struct ampl_ipi_agent *owner, *peer;
+	uint64_t request, response;
+	bool reserved;
+	int pid[2];
+	char chan[2][64];
+};
+
+/** ampl_soc_num_bufs() - how many buffer pairs the SoC's IPI block has (0 without buffer RAM or for NULL). */
+unsigned ampl_soc_num_bufs(const struct ampl_soc *soc);
+
+/** ampl_soc_buf_info() - buffer pair @index. Return: 0; -EINVAL (NULL, or @index out of range). Context: thread. */
+int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_soc_buf *out);
+
+/** ampl_soc_buf_find() - the index of the pair @owner -> @peer. Return: the index; -EINVAL; -ENOENT (either agent
+ * is bufferless). */
+int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *owner, const struct ampl_ipi_agent *peer);
+
+/**
+ * ampl_soc_buf_reserve() - reserve pair @index: from now on a channel that would use it is refused with -EACCES
+ * (by every process of the SoC) until ampl_soc_buf_release().
+ * Return: 0; -EINVAL; -EALREADY (reserved already); -EBUSY (a live process's channel uses it: the last error names
+ * the process and the channel). Context: thread.
+ */
+int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index);
+
+/** ampl_soc_buf_release() - end a reservation. Return: 0; -EINVAL; -EALREADY (not reserved). Context: thread. */
+int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index);
+
 /** Per-attach options. */
 struct ampl_agent_opts {
 	enum ampl_wait_mode mode; /* interrupt thread and acknowledgement waits */
@@ -240,7 +290,8 @@ struct ampl_agent_opts {
  * One agent has one process: while the process recorded for it is alive (this one, through any SoC handle, or
  * another), the attach is refused; one that died without detaching (crash detection's test) is taken over.
  * Return: 0; -EINVAL (unknown agent name); -EBUSY (a live process holds the agent: the last error names its pid);
- *         -EIO (the image is damaged, see ampl_soc_check()); -EEXIST (a device name is taken); -ENOMEM.
+ *         -EIO (the image is damaged, see ampl_soc_check()); -EEXIST (a device name is taken); -ENOMEM; -EACCES
+ *         (a devicetree channel's message buffer is reserved: ampl_soc_buf_reserve()).
  */
 int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
 		      struct ampl_agent **out);
@@ -252,7 +303,8 @@ void ampl_agent_detach(struct ampl_agent *agent);
  * ampl_agent_channel() - the IPM device from this agent to @remote: the devicetree's if it has one, else one made
  * from the SoC profile's buffer layout (registered as "<local>-<remote>@<soc>"). On a profile without an IPI block
  * (imx): the IPM device of the first Messaging Unit between the two agents.
- * Return: 0; -EINVAL (unknown agent); -ENOENT (imx: no Messaging Unit between them); -ENOMEM; -EEXIST.
+ * Return: 0; -EINVAL (unknown agent); -ENOENT (imx: no Messaging Unit between them); -ENOMEM; -EEXIST; -EACCES
+ * (a message buffer the channel needs is reserved: ampl_soc_buf_reserve()).
  */
 int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct device **dev);
 
@@ -261,7 +313,7 @@ int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struc
  * devicetree's if it has one, else one made from the profile. The same controller backs ampl_agent_channel()'s
  * IPM device: the first user of a channel owns it. On a profile without an IPI block (imx): the Messaging Unit's
  * controller (`#mbox-cells = <2>`: type TX 0, RX 1, TXDB 2, RXDB 3, and index 0-3; channel type * 4 + index).
- * Return: 0; -EINVAL; -ENOENT; -ENOMEM; -EEXIST.
+ * Return: 0; -EINVAL; -ENOENT; -ENOMEM; -EEXIST; -EACCES (a message buffer it needs is reserved).
  */
 struct mbox_controller;
 int ampl_agent_mbox(struct ampl_agent *agent, const char *remote, struct mbox_controller **mbox);

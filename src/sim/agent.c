@@ -96,12 +96,20 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 	free(prof);
 	if (ret)
 		sim_error(ret, "buffer 0x%llx is not in the SoC's memory", (unsigned long long)bad);
+	/* Allocate the two message buffers to this channel (refused if one is reserved: the error says which). */
+	bool bufs = !ret && c->mbox.buffered;
+	if (bufs) {
+		ret = sim_buf_bind(soc, ag->info, remote, c->name);
+		bufs = !ret;
+	}
 	if (!ret) {
 		ret = xlnx_ipi_mbox_init(&c->mbox, c->node);
 		if (ret)
 			sim_error(ret, "cannot register the mailbox controller %s: %s", c->node, ampl_strerror(ret));
 	}
 	if (ret) {
+		if (bufs)
+			sim_buf_unbind(soc, ag->info, remote);
 		free(c);
 		return ret;
 	}
@@ -115,6 +123,8 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		sim_error(ret, "cannot initialise channel %s: %s", c->name, ampl_strerror(ret));
 	if (ret) {
 		xlnx_ipi_mbox_remove(&c->mbox);
+		if (bufs)
+			sim_buf_unbind(soc, ag->info, remote);
 		free(c);
 		return ret;
 	}
@@ -132,6 +142,8 @@ static void free_chans(struct ampl_agent *ag)
 		xlnx_ipi_ipm_release(&c->dev);
 		unregister_device(&c->dev);
 		xlnx_ipi_mbox_remove(&c->mbox);
+		if (c->mbox.buffered)
+			sim_buf_unbind(ag->soc, ag->info, c->remote);
 		free(c);
 		ag->chans[b] = NULL;
 	}

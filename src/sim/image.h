@@ -25,7 +25,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 5u
+#define SIM_LAYOUT_VERSION 6u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -98,6 +98,20 @@ struct sim_mu {
 	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
+/* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
+#define SIM_BUF_SLOTS 8u
+#define SIM_BUF_CHAN_NAME 64u
+
+/*
+ * One request/response buffer pair's bookkeeping (src/sim/buffers.c). Written by any process, so every reader
+ * bounds what it reads (the names are copied and terminated; a pid is only a hint, checked for liveness).
+ */
+struct sim_buf {
+	_Atomic uint32_t reserved;              /* 1: no channel may be bound over it (ampl_soc_buf_reserve) */
+	_Atomic int32_t pid[2];                 /* process whose channel uses it: [0] the owner's side, [1] the peer's */
+	char chan[2][SIM_BUF_CHAN_NAME];        /* that channel's name, for tools */
+};
+
 struct sim_image {
 	char magic[8];
 	uint32_t layout_version;
@@ -116,6 +130,7 @@ struct sim_image {
 	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
+	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */
 };
 
 /* Per-process view of one agent's register block: the I/O region context. */
@@ -173,6 +188,16 @@ void sim_watch_check(struct ampl_soc *soc);
 bool sim_damaged(const struct ampl_soc *soc);
 /** sim_damaged_error() - set the last error for a damaged image; returns -EIO. */
 int sim_damaged_error(const struct ampl_soc *soc);
+
+/**
+ * sim_buf_bind() - a channel named @chan of agent @local to @remote is being made over the profile's buffers: mark
+ * the two buffers it uses (local->remote as owner, remote->local as peer) as used by this process. Return: 0;
+ * -EACCES (one of them is reserved: the last error names it; nothing is marked). No-op (0) for a bufferless pair.
+ */
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+		 const char *chan);
+/** sim_buf_unbind() - undo sim_buf_bind() (marks of this process only). */
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote);
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

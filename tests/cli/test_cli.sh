@@ -77,7 +77,7 @@ wait_attached() {
 }
 
 # --help everywhere
-for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "send" "recv" "dt" "dt check" "demo"; do
+for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "soc buffers" "send" "recv" "dt" "dt check" "demo"; do
 	# shellcheck disable=SC2086
 	expect "help: $c" 0 "usage: amplink" -- "$amp" $c --help
 done
@@ -123,6 +123,15 @@ expect "create bad profile" 2 "unknown profile 'pentium'" -- "$amp" soc create -
 expect "list" 0 "$soc +zynqmp" -- "$amp" soc list
 expect "show" 0 "rpu0 +1 +8 0xff310000 +0x00000000 0x00000000 0x00000000 0x0f0f0301" -- "$amp" soc show "$soc"
 expect "show missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc show "nosuch-$$"
+# IPI buffer pairs: 64 on ZynqMP; 16 = apu -> rpu0. A reserved pair refuses the channels that need it.
+expect "buffers all" 0 "16 +apu +rpu0 +0xff990400 0xff990420 free" -- "$amp" soc buffers --all "$soc"
+expect "buffers reserve" 0 "buffer 16 reserved" -- "$amp" soc buffers --reserve 16 "$soc"
+expect "buffers list" 0 "16 +apu +rpu0 .*reserved" -- "$amp" soc buffers "$soc"
+expect "buffers reserve twice" 1 "is reserved already" -- "$amp" soc buffers --reserve 16 "$soc"
+expect "send over a reserved buffer" 2 "is reserved: channel" -- "$amp" send --soc "$soc" --as apu --to rpu0 hi
+expect "buffers release" 0 "buffer 16 released" -- "$amp" soc buffers --release 16 "$soc"
+expect "buffers release twice" 1 "is not reserved" -- "$amp" soc buffers --release 16 "$soc"
+expect "buffers bad number" 1 "no IPI buffer 64" -- "$amp" soc buffers --reserve 64 "$soc"
 expect "destroy missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc destroy "nosuch-$$"
 
 # send / recv error paths
@@ -191,6 +200,18 @@ sleep 0.3
 expect "doorbell send" 0 "sent 0 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to ipi6 --wait ""
 wait "$rpid"
 expect "doorbell recv" 0 "^apu: \(doorbell\)$" -- cat "$tmp/db.out"
+
+# Acceptance filter on the receiver: a request with id 0x41 ('A') is acknowledged unread, the next one printed.
+expect "filter bad action" 2 "does not start with accept" -- "$amp" recv --soc "$soc-v" --as rpu0 --filter drop
+expect "filter bad field" 2 "unknown field 'len=3'" -- "$amp" recv --soc "$soc-v" --as rpu0 --filter accept,len=3
+"$amp" recv --soc "$soc-v" --as rpu0 --timeout 10000 --filter refuse-ack,from=apu,id=0x41/0xff >"$tmp/flt.out" 2>&1 &
+rpid=$!
+sleep 0.3
+expect "filter refused send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to rpu0 --wait A
+expect "filter accepted send" 0 "sent 1 bytes, acknowledged" -- "$amp" send --soc "$soc-v" --as apu --to rpu0 --wait B
+wait "$rpid"
+expect "filter recv" 0 "^apu: B$" -- cat "$tmp/flt.out"
+expect "filter counts" 0 "^filter: accepted 1, refused 1 \(0 by the default\), released 0$" -- cat "$tmp/flt.out"
 
 # Devicetree
 expect "dt seed zynqmp" 0 "pmu1" -- "$amp" dt check "$src/dts/seeds/zynqmp-ipi.dts"

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/drivers/xlnx_ipi_filter.h>
 #include <amplink/ipm.h>
 
 static const char send_usage[] =
@@ -25,12 +26,16 @@ static const char send_usage[] =
 
 static const char recv_usage[] =
 	"usage: amplink recv [--soc NAME] --as AGENT [--from AGENT] [--count N] [--timeout MS] [--hex]\n"
-	"                    [--reply TEXT] [--mode MODE]\n"
+	"                    [--reply TEXT] [--mode MODE] [--filter RULE]... [--filter-default ACTION]\n"
 	"\n"
 	"Receive IPM messages as agent --as (from every agent, or only --from) and print each with its source.\n"
 	"--count N stops after N messages (default 1; 0 = until interrupted); --timeout MS fails if they do not\n"
 	"all arrive in time. --reply writes TEXT into the response buffer before acknowledging; without it the\n"
-	"response buffer is cleared (the sender's send --wait prints no response).\n";
+	"response buffer is cleared (the sender's send --wait prints no response).\n"
+	"--filter ACTION[,from=AGENT][,id=VALUE[/MASK]] (repeatable, first match decides) and --filter-default\n"
+	"ACTION (accept unless given) filter requests before they are printed; ACTION is accept, refuse-ack\n"
+	"(acknowledged unread) or refuse-hold (left pending: its sender stays busy). id is the request's first\n"
+	"32-bit word, little-endian. The counts are printed to stderr at the end.\n";
 
 /* Parse hex bytes into @out (at most @max of them are stored); *len is how many @s holds, even above @max. */
 static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
@@ -258,6 +263,56 @@ static void rx_cb(const struct device *dev, void *user_data, uint32_t id, volati
 	sem_post(&rx.sem);
 }
 
+/* --filter ACTION[,from=AGENT][,id=VALUE[/MASK]] into @f. Return: 0; -EINVAL (the last error in @why). */
+static int parse_filter_rule(const struct ampl_soc_profile *p, const char *spec, struct xlnx_ipi_filter *f,
+			     char *why, size_t cap)
+{
+	char buf[128];
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(why, cap, "rule too long");
+		return -EINVAL;
+	}
+	strcpy(buf, spec);
+	struct xlnx_ipi_filter_rule r;
+	memset(&r, 0, sizeof(r));
+	char *save = NULL;
+	char *tok = strtok_r(buf, ",", &save);
+	if (!tok || xlnx_ipi_filter_action_parse(tok, &r.action)) {
+		snprintf(why, cap, "'%s' does not start with accept, refuse-ack or refuse-hold", spec);
+		return -EINVAL;
+	}
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strncmp(tok, "from=", 5)) {
+			const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(p, tok + 5);
+			if (!a) {
+				snprintf(why, cap, "unknown agent '%s'", tok + 5);
+				return -EINVAL;
+			}
+			r.src_mask |= ampl_ipi_mask(a);
+		} else if (!strncmp(tok, "id=", 3)) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(tok + 3, &end, 0), m = 0xFFFFFFFFul;
+			if (!errno && *end == '/')
+				m = strtoul(end + 1, &end, 0);
+			if (errno || *end || v > 0xFFFFFFFFul || m > 0xFFFFFFFFul || !m) {
+				snprintf(why, cap, "id wants VALUE[/MASK] (32-bit, mask not 0), got '%s'", tok + 3);
+				return -EINVAL;
+			}
+			r.id = (uint32_t)v;
+			r.id_mask = (uint32_t)m;
+		} else {
+			snprintf(why, cap, "unknown field '%s' (from=, id=)", tok);
+			return -EINVAL;
+		}
+	}
+	if (xlnx_ipi_filter_add_rule(f, &r)) {
+		snprintf(why, cap, "at most %u rules", XLNX_IPI_FILTER_MAX_RULES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -272,6 +327,7 @@ int cmd_recv(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },  { "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 'T' }, { "hex", no_argument, NULL, 'x' },
 		{ "reply", required_argument, NULL, 'r' }, { "mode", required_argument, NULL, 'm' },
+		{ "filter", required_argument, NULL, 'F' }, { "filter-default", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 }
 	};
 	const char *soc_name = cli_default_soc(), *as = NULL, *from = NULL;
@@ -281,8 +337,25 @@ int cmd_recv(int argc, char **argv)
 	int c;
 	optind = 1;
 	rx.reply = NULL;
-	while ((c = getopt_long(argc, argv, "+s:a:f:n:T:xr:m:h", opts, NULL)) != -1) {
+	const char *rules[XLNX_IPI_FILTER_MAX_RULES + 1];
+	unsigned num_rules = 0;
+	static struct xlnx_ipi_filter filter;
+	enum xlnx_ipi_filter_action dflt = XLNX_IPI_FILTER_ACCEPT;
+	bool filtering = false;
+	while ((c = getopt_long(argc, argv, "+s:a:f:n:T:xr:m:F:D:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			if (num_rules > XLNX_IPI_FILTER_MAX_RULES)
+				return cli_fail(EXIT_USAGE, "recv", "--filter: at most %u rules", XLNX_IPI_FILTER_MAX_RULES);
+			rules[num_rules++] = optarg;
+			filtering = true;
+			break;
+		case 'D':
+			if (xlnx_ipi_filter_action_parse(optarg, &dflt))
+				return cli_fail(EXIT_USAGE, "recv", "--filter-default: '%s' is not accept, refuse-ack or "
+						"refuse-hold", optarg);
+			filtering = true;
+			break;
 		case 's': soc_name = optarg; break;
 		case 'a': as = optarg; break;
 		case 'f': from = optarg; break;
@@ -336,6 +409,18 @@ int cmd_recv(int argc, char **argv)
 		code = cli_fail(EXIT_USAGE, "recv", "--from: '%s' is not another agent of this %s SoC", from, p->name);
 		goto out;
 	}
+	xlnx_ipi_filter_init(&filter, dflt);
+	for (unsigned i = 0; i < num_rules; i++) {
+		char why[160];
+		if (parse_filter_rule(p, rules[i], &filter, why, sizeof(why))) {
+			code = cli_fail(EXIT_USAGE, "recv", "--filter: %s", why);
+			goto out;
+		}
+	}
+	if (filtering && !p->valid_mask) {
+		code = cli_fail(EXIT_USAGE, "recv", "--filter: only on the IPI (a %s SoC has none)", p->name);
+		goto out;
+	}
 	for (unsigned i = 0; i < p->num_agents; i++) {
 		const struct ampl_ipi_agent *a = &p->agents[i];
 		if (a == ampl_agent_info(ag) || (from && a != ampl_soc_agent_by_name(p, from)))
@@ -346,6 +431,14 @@ int cmd_recv(int argc, char **argv)
 			goto out;
 		}
 		srcs[i].idx = (uint8_t)i;
+		if (filtering) {
+			struct mbox_controller *ctrl;
+			if (ampl_agent_mbox(ag, a->name, &ctrl) ||
+			    xlnx_ipi_filter_attach(xlnx_ipi_mbox_of(&ctrl->chans[XLNX_IPI_RX_CHAN]), &filter)) {
+				code = cli_fail(EXIT_FAIL, "recv", "--filter: cannot attach to the channel from %s", a->name);
+				goto out;
+			}
+		}
 		ipm_register_callback(dev, rx_cb, &srcs[i]);
 		ipm_set_enabled(dev, 1);
 	}
@@ -379,6 +472,10 @@ int cmd_recv(int argc, char **argv)
 		}
 	}
 out:
+	if (filtering && ag)
+		fprintf(stderr, "filter: accepted %u, refused %u (%u by the default), released %u\n",
+			atomic_load(&filter.accepted), atomic_load(&filter.refused), atomic_load(&filter.refused_default),
+			atomic_load(&filter.released));
 	ampl_agent_detach(ag);
 	ampl_soc_close(soc);
 	sem_destroy(&rx.sem);

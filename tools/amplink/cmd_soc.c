@@ -1,4 +1,4 @@
-/* amplink soc create|destroy|list|show */
+/* amplink soc create|destroy|list|show|buffers */
 #include "cli.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@ static const char usage[] =
 	"       amplink soc destroy NAME\n"
 	"       amplink soc list\n"
 	"       amplink soc show NAME\n"
+	"       amplink soc buffers [--all] [--reserve N | --release N] NAME\n"
 	"\n"
 	"create   make a virtual SoC: register models, message buffers and the board's reserved memory in a\n"
 	"         shared-memory image /dev/shm/amplink.NAME. Without --dts a ZynqMP gets the built-in board\n"
@@ -34,7 +35,12 @@ static const char usage[] =
 	"show     every agent's IPI registers and the requests pending between agents; each Messaging Unit's\n"
 	"         SR, CR and TR0-3 per side (RRn is the other side's TRn while its RF flag is set). PID is the\n"
 	"         attached process (0: none); 'PID (dead)': it died without detaching and no attached process\n"
-	"         has taken its agent offline yet\n";
+	"         has taken its agent offline yet\n"
+
+	"buffers  the IPI block's request/response buffer pairs (owner -> peer, addresses): which process's\n"
+	"         channel uses each (owner side and peer side) and which are reserved; only pairs in use or\n"
+	"         reserved unless --all. --reserve N: no channel may use pair N until --release N (refused\n"
+	"         while a live process's channel uses it).\n";
 
 static int soc_create(int argc, char **argv)
 {
@@ -268,6 +274,83 @@ static int soc_show(int argc, char **argv)
 	return 0;
 }
 
+static int soc_buffers(int argc, char **argv)
+{
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { "reserve", required_argument, NULL, 'r' },
+					      { "release", required_argument, NULL, 'R' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	bool all = false;
+	int op = 0;
+	long idx = -1;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+ar:R:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = true;
+			break;
+		case 'r':
+		case 'R': {
+			char *end;
+			errno = 0;
+			idx = strtol(optarg, &end, 0);
+			if (errno || *end || idx < 0 || op)
+				return cli_fail(EXIT_USAGE, "soc buffers", "--reserve/--release want one buffer number, "
+						"got '%s'", optarg);
+			op = c;
+			break;
+		}
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_fail(EXIT_USAGE, "soc buffers", "expected one NAME (see --help)");
+	struct ampl_soc *soc;
+	int r = cli_open_soc("soc buffers", argv[optind], &soc);
+	if (r)
+		return r;
+	if (op) {
+		int ret = op == 'r' ? ampl_soc_buf_reserve(soc, (unsigned)idx) : ampl_soc_buf_release(soc, (unsigned)idx);
+		ampl_soc_close(soc);
+		if (ret)
+			return cli_fail(EXIT_FAIL, "soc buffers", "%s", ampl_soc_last_error());
+		printf("buffer %ld %s\n", idx, op == 'r' ? "reserved" : "released");
+		return 0;
+	}
+	unsigned n = ampl_soc_num_bufs(soc);
+	printf("SoC %s: %u IPI buffer pairs\n", ampl_soc_name(soc), n);
+	if (n)
+		printf("%-3s %-10s %-10s %-10s %-10s %-8s %s\n", "N", "OWNER", "PEER", "REQUEST", "RESPONSE", "STATE",
+		       "USED BY (owner side; peer side)");
+	for (unsigned i = 0; i < n; i++) {
+		struct ampl_soc_buf b;
+		if (ampl_soc_buf_info(soc, i, &b))
+			continue;
+		bool used = b.pid[0] || b.pid[1];
+		if (!all && !used && !b.reserved)
+			continue;
+		char who[2][96];
+		for (unsigned s = 0; s < 2; s++) {
+			if (b.pid[s])
+				snprintf(who[s], sizeof(who[s]), "%d %s", b.pid[s], b.chan[s]);
+			else
+				snprintf(who[s], sizeof(who[s]), "-");
+		}
+		printf("%-3u %-10s %-10s 0x%08llx 0x%08llx %-8s %s; %s\n", i, b.owner ? b.owner->name : "?",
+		       b.peer ? b.peer->name : "?", (unsigned long long)b.request, (unsigned long long)b.response,
+		       b.reserved ? "reserved" : used ? "in use" : "free", who[0], who[1]);
+	}
+	ampl_soc_close(soc);
+	return 0;
+}
+
 int cmd_soc(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -283,6 +366,8 @@ int cmd_soc(int argc, char **argv)
 		return soc_list(argc - 1, argv + 1);
 	if (!strcmp(sub, "show"))
 		return soc_show(argc - 1, argv + 1);
-	static const char *const subs[] = { "create", "destroy", "list", "show", NULL };
+	if (!strcmp(sub, "buffers"))
+		return soc_buffers(argc - 1, argv + 1);
+	static const char *const subs[] = { "create", "destroy", "list", "show", "buffers", NULL };
 	return cli_unknown_sub("soc", sub, subs);
 }

@@ -46,6 +46,7 @@ struct zynqmp_ipi_message {
 #define XLNX_IPI_ACK_TIMEOUT_US 1000000u
 
 struct xlnx_ipi_mbox;
+struct xlnx_ipi_filter;
 
 /** One local agent. Private fields; set up with xlnx_ipi_host_init(). */
 struct xlnx_ipi_host {
@@ -79,6 +80,11 @@ struct xlnx_ipi_mbox {
 	bool manual_enable;      /* startup leaves the interrupt masked (the IPM layer enables it) */
 	AMPL_ATOMIC(bool) signalling;  /* doorbell mode (xlnx_ipi_mbox_set_signalling) */
 	AMPL_ATOMIC(bool) sig_done;    /* the message in flight is a doorbell, done once triggered or coalesced */
+	/* Acceptance filter (include/amplink/drivers/xlnx_ipi_filter.h); present in every build, used only with
+	 * AMPL_CONFIG_IPI_FILTER. */
+	AMPL_ATOMIC(struct xlnx_ipi_filter *) filter;
+	AMPL_ATOMIC(bool) filter_held; /* the held request was refused by the filter (refuse-hold), not held by the client */
+	AMPL_ATOMIC(bool) filter_pass; /* the next delivery skips the filter (xlnx_ipi_filter_release(deliver)) */
 	struct {
 		size_t len;
 		AMPL_ALIGNAS(8) uint8_t data[AMPL_IPI_BUF_SIZE];
@@ -104,7 +110,8 @@ struct xlnx_ipi_mbox *xlnx_ipi_mbox_of(struct mbox_chan *chan);
 
 /**
  * xlnx_ipi_isr() - the local agent's interrupt handler. For every pending, unmasked source with an RX client:
- * copy the request, run rx_callback, acknowledge (unless the client held it). A source without a client is masked
+ * copy the request, apply the destination's acceptance filter if it has one (xlnx_ipi_filter.h: a refused request
+ * is acknowledged or held, never delivered), run rx_callback, acknowledge (unless the client held it). A source without a client is masked
  * and left pending: the sender sees it pending, nothing is lost. Context: interrupt.
  */
 void xlnx_ipi_isr(void *host);
@@ -120,7 +127,8 @@ int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len);
 /** xlnx_ipi_mbox_hold() - from rx_callback: do not acknowledge this request on return; it stays pending (the
  * source masked) until xlnx_ipi_mbox_ack() or xlnx_ipi_mbox_redeliver(). */
 void xlnx_ipi_mbox_hold(struct mbox_chan *rx);
-/** xlnx_ipi_mbox_ack() - acknowledge a held request (the remote's TX completes). Context: any. */
+/** xlnx_ipi_mbox_ack() - acknowledge a held request (the remote's TX completes). A request held by the
+ * acceptance filter is not the client's: only xlnx_ipi_filter_release() ends that hold. Context: any. */
 void xlnx_ipi_mbox_ack(struct mbox_chan *rx);
 /** xlnx_ipi_mbox_redeliver() - release a held request unacknowledged: it interrupts again once enabled. */
 void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx);

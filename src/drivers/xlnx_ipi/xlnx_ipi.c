@@ -5,6 +5,9 @@
  * The silicon has no "acknowledged" interrupt, so TX done is polled (Linux: txdone_poll as well).
  */
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/drivers/xlnx_ipi_filter.h>
+
+#include "xlnx_ipi_filter_hook.h"
 
 static const struct mbox_chan_ops ipi_ops;
 
@@ -202,6 +205,11 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	atomic_store(&m->rx_enabled, false);
 	atomic_store(&m->held, false);
 	atomic_store(&m->sig_done, false);
+#ifdef AMPL_CONFIG_IPI_FILTER
+	atomic_store(&m->filter, NULL);
+	atomic_store(&m->filter_held, false);
+	atomic_store(&m->filter_pass, false);
+#endif
 	atomic_store(&m->tx_gen, 0);
 	atomic_store(&m->idle_gen, 1); /* unknown: read OBS once (another process may have left a request) */
 	m->hold_req = false;
@@ -239,6 +247,10 @@ void xlnx_ipi_mbox_hold(struct mbox_chan *rx)
 void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+#ifdef AMPL_CONFIG_IPI_FILTER
+	if (m && atomic_load(&m->filter_held))
+		return; /* the filter's hold, not the client's */
+#endif
 	if (!m || !atomic_exchange(&m->held, false))
 		return;
 	/* Response bytes written before the acknowledgement must be visible first. */
@@ -251,6 +263,10 @@ void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
 void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+#ifdef AMPL_CONFIG_IPI_FILTER
+	if (m && atomic_load(&m->filter_held))
+		return; /* the filter's hold, not the client's */
+#endif
 	if (!m || !atomic_exchange(&m->held, false))
 		return;
 	if (atomic_load(&m->rx_enabled))
@@ -291,6 +307,10 @@ void xlnx_ipi_isr(void *arg)
 		if (m->buffered)
 			ampl_io_read_words(&m->remote_req, 0, m->rx_msg.data, AMPL_IPI_BUF_SIZE);
 		m->hold_req = false;
+#ifdef AMPL_CONFIG_IPI_FILTER
+		if (xlnx_ipi_filter_hook(m, bit))
+			continue; /* refused: acknowledged or held by the filter, counted there */
+#endif
 		bool taken = ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], &m->rx_msg);
 		if (!taken) {
 			/* The channel has no client: mask and keep the request pending, as above. */

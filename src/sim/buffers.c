@@ -1,0 +1,167 @@
+/*
+ * IPI message-buffer management on the virtual SoC (include/amplink/soc.h, "IPI message buffers"): which channel of
+ * which process uses each request/response pair, and reservations. The state lives in the image (struct sim_buf),
+ * so every process sees the same; any process can write it, so whatever is read back is bounded and checked.
+ *
+ * Binding and reserving race without a lock, as a Dekker pair on two words of one buffer:
+ *   bind:    store pid[side] ; (seq_cst) ; load reserved   -> reserved: take the pid back, refuse
+ *   reserve: store reserved  ; (seq_cst) ; load pid[0..1]  -> a live pid: take the reservation back, -EBUSY
+ * In the single total order of the seq_cst operations one of the two sees the other, so a reserved buffer is never
+ * used by a channel bound after the reservation; when both see each other both fail, which is safe.
+ */
+#include "sim/image.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool has_bufs(const struct ampl_soc *soc)
+{
+	const struct ampl_soc_profile *p = soc->profile;
+	return p->valid_mask && p->buf_size >= SIM_BUF_SLOTS * AMPL_IPI_SLOT_STRIDE;
+}
+
+unsigned ampl_soc_num_bufs(const struct ampl_soc *soc)
+{
+	return soc && has_bufs(soc) ? SIM_BUF_SLOTS * SIM_BUF_SLOTS : 0u;
+}
+
+static const struct ampl_ipi_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
+{
+	for (unsigned i = 0; i < p->num_agents; i++)
+		if (p->agents[i].buf_slot == (int8_t)slot)
+			return &p->agents[i];
+	return NULL;
+}
+
+/* A pid read from the image: a live process, or 0. */
+static int live_pid(int32_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
+static const char *buf_name(const struct ampl_soc *soc, unsigned index, char *out, size_t cap)
+{
+	const struct ampl_ipi_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
+	const struct ampl_ipi_agent *t = agent_of_slot(soc->profile, index % SIM_BUF_SLOTS);
+	snprintf(out, cap, "%u (%s -> %s, request at 0x%llx)", index, o ? o->name : "?", t ? t->name : "?",
+		 (unsigned long long)(soc->profile->buf_base + (uint64_t)(index / SIM_BUF_SLOTS) * AMPL_IPI_SLOT_STRIDE +
+				      (uint64_t)(index % SIM_BUF_SLOTS) * AMPL_IPI_TARGET_STRIDE));
+	return out;
+}
+
+int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_soc_buf *out)
+{
+	if (!soc || !out || index >= ampl_soc_num_bufs(soc))
+		return -EINVAL;
+	const struct ampl_soc_profile *p = soc->profile;
+	struct sim_buf *b = &soc->img->bufs[index];
+	memset(out, 0, sizeof(*out));
+	out->index = index;
+	out->owner = agent_of_slot(p, index / SIM_BUF_SLOTS);
+	out->peer = agent_of_slot(p, index % SIM_BUF_SLOTS);
+	out->request = p->buf_base + (uint64_t)(index / SIM_BUF_SLOTS) * AMPL_IPI_SLOT_STRIDE +
+		       (uint64_t)(index % SIM_BUF_SLOTS) * AMPL_IPI_TARGET_STRIDE;
+	out->response = out->request + AMPL_IPI_RESP_OFFSET;
+	out->reserved = atomic_load(&b->reserved) != 0;
+	for (unsigned s = 0; s < 2; s++) {
+		out->pid[s] = live_pid(atomic_load(&b->pid[s]));
+		if (out->pid[s]) {
+			/* Another process may be writing the name: copy what is there, bounded and terminated. */
+			memcpy(out->chan[s], b->chan[s], sizeof(out->chan[s]) - 1);
+			out->chan[s][sizeof(out->chan[s]) - 1] = 0;
+		}
+	}
+	return 0;
+}
+
+int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *owner, const struct ampl_ipi_agent *peer)
+{
+	if (!soc || !owner || !peer)
+		return -EINVAL;
+	if (!ampl_soc_num_bufs(soc) || owner->buf_slot < 0 || peer->buf_slot < 0 ||
+	    owner->buf_slot >= (int)SIM_BUF_SLOTS || peer->buf_slot >= (int)SIM_BUF_SLOTS)
+		return -ENOENT;
+	return owner->buf_slot * (int)SIM_BUF_SLOTS + peer->buf_slot;
+}
+
+int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index)
+{
+	if (!soc || index >= ampl_soc_num_bufs(soc))
+		return sim_error(-EINVAL, "no IPI buffer %u on this SoC (%u buffers)", index, ampl_soc_num_bufs(soc));
+	struct sim_buf *b = &soc->img->bufs[index];
+	uint32_t was = 0;
+	char name[96];
+	if (!atomic_compare_exchange_strong(&b->reserved, &was, 1u))
+		return sim_error(-EALREADY, "IPI buffer %s is reserved already", buf_name(soc, index, name, sizeof(name)));
+	struct ampl_soc_buf info;
+	ampl_soc_buf_info(soc, index, &info);
+	for (unsigned s = 0; s < 2; s++) {
+		if (info.pid[s]) {
+			atomic_store(&b->reserved, 0u);
+			return sim_error(-EBUSY, "IPI buffer %s is in use by process %d (channel %s)",
+					 buf_name(soc, index, name, sizeof(name)), info.pid[s], info.chan[s]);
+		}
+	}
+	return 0;
+}
+
+int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index)
+{
+	if (!soc || index >= ampl_soc_num_bufs(soc))
+		return sim_error(-EINVAL, "no IPI buffer %u on this SoC (%u buffers)", index, ampl_soc_num_bufs(soc));
+	char name[96];
+	if (!atomic_exchange(&soc->img->bufs[index].reserved, 0u))
+		return sim_error(-EALREADY, "IPI buffer %s is not reserved", buf_name(soc, index, name, sizeof(name)));
+	return 0;
+}
+
+/* Mark side @side of buffer @index as this process's channel @chan; refuse if reserved. */
+static int take(struct ampl_soc *soc, int index, unsigned side, const char *chan)
+{
+	struct sim_buf *b = &soc->img->bufs[index];
+	int32_t me = (int32_t)getpid();
+	snprintf(b->chan[side], sizeof(b->chan[side]), "%s", chan);
+	atomic_store(&b->pid[side], me);
+	if (atomic_load(&b->reserved)) {
+		atomic_compare_exchange_strong(&b->pid[side], &me, 0);
+		char name[96];
+		return sim_error(-EACCES, "IPI buffer %s is reserved: channel %s cannot use it (amplink soc buffers "
+				 "--release %d)", buf_name(soc, (unsigned)index, name, sizeof(name)), chan, index);
+	}
+	return 0;
+}
+
+static void drop(struct ampl_soc *soc, int index, unsigned side)
+{
+	int32_t me = (int32_t)getpid();
+	atomic_compare_exchange_strong(&soc->img->bufs[index].pid[side], &me, 0);
+}
+
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+		 const char *chan)
+{
+	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
+	if (own < 0 || peer < 0)
+		return 0; /* bufferless: nothing to allocate */
+	int ret = take(soc, own, 0, chan);
+	if (ret)
+		return ret;
+	ret = take(soc, peer, 1, chan);
+	if (ret)
+		drop(soc, own, 0);
+	return ret;
+}
+
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote)
+{
+	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
+	if (own < 0 || peer < 0)
+		return;
+	drop(soc, own, 0);
+	drop(soc, peer, 1);
+}
