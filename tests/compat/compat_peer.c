@@ -10,6 +10,13 @@
  *   compat_peer seed-ipm BOARD PROGRAM the seed documents' IPM examples: 0x12345678 received, ours echoed
  *   compat_peer seed-ipc BOARD PROGRAM the seed documents' IPC service example: its endpoint binds
  *                                      (the seeds' programs wait for ever: they are ended with SIGTERM)
+ *   compat_peer --qemu=irq|poll icmsg BOARD ELF
+ *                                      the same program built as Cortex-M4 firmware (firmware/CMakeLists.txt,
+ *                                      ampl_zephyr_firmware) runs as RPU0 under qemu-system-arm through the
+ *                                      virtual SoC's bridge (src/sim/emu_bridge.c), the doorbell interrupt-driven or
+ *                                      polled; the SoC is backed by the firmware's window, and the image's exit
+ *                                      code is the program's verdict. Exit 77 (skipped, saying why) when the image
+ *                                      was not built (ELF empty: no arm-none-eabi-gcc) or QEMU is not found.
  * Every wait is bounded (30 s) and a failed one says what it waited for. Exit status 0: all checked.
  */
 #include <signal.h>
@@ -29,11 +36,17 @@
 #include <amplink/ipm.h>
 #include <amplink/soc.h>
 
+#include "sim/emu_bridge.h"
+
 #define WAIT_US 30000000ull
 #define ROUNDS 100u
 
 static char soc_name[64];
 static pid_t child = -1;
+/* --qemu: the program is firmware under QEMU, RPU0 through the bridge. */
+static struct ampl_emu_qemu qemu;
+static struct ampl_emu_bridge bridge;
+static bool qemu_up, bridge_up;
 
 static uint64_t now_us(void)
 {
@@ -54,6 +67,10 @@ static void fail(const char *fmt, ...)
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
+	if (bridge_up)
+		ampl_emu_bridge_stop(&bridge);
+	if (qemu_up)
+		ampl_emu_qemu_kill(&qemu);
 	ampl_soc_destroy(soc_name);
 	exit(1);
 }
@@ -70,6 +87,9 @@ static void wait_count(_Atomic unsigned *counter, unsigned seen, const char *wha
 			child = -1;
 			fail("the program ended (status 0x%x) before %s", (unsigned)status, what);
 		}
+		if (qemu_up && atomic_load(&qemu.boot->fw_state) == AMPL_EMU_FW_STOPPED)
+			fail("the firmware stopped (result %u) before %s", (unsigned)atomic_load(&qemu.boot->fw_result),
+			     what);
 		usleep(100);
 	}
 }
@@ -261,6 +281,86 @@ static void run_seed_ipc(struct ampl_agent *apu)
 	printf("compat_peer: seed-ipc: my_endpoint bound\n");
 }
 
+struct prep {
+	const void *dtb;
+	size_t size;
+	const struct ampl_emu_bridge_config *bcfg;
+};
+
+/* Before QEMU starts: the SoC backed by the firmware's window, and the bridge's mailbox area in it. */
+static int prepare(struct ampl_emu_qemu *q, void *arg)
+{
+	const struct prep *p = arg;
+	struct ampl_soc_create_opts o = { .backing_path = q->shm_path, .backing_base = AMPL_EMU_DEFAULT_BOARD_BASE };
+	ampl_soc_destroy(soc_name);
+	int ret = ampl_soc_create_opts(soc_name, &ampl_soc_zynqmp, p->dtb, p->size, &o);
+	if (ret) {
+		fprintf(stderr, "compat_peer: ampl_soc_create_opts: %s: %s\n", ampl_errname(ret), ampl_soc_last_error());
+		return ret;
+	}
+	return ampl_emu_bridge_write_mbox(q->window, p->bcfg);
+}
+
+/* --qemu: RPU0 is @elf under QEMU (doorbell @db_mode), the APU this process; the exchange of @mode. */
+static int run_firmware(const char *mode, const char *elf, uint32_t db_mode, void *dtb, size_t size)
+{
+	char err[256];
+	struct ampl_emu_bridge_config bcfg = {
+		.soc = soc_name, .agent = "rpu0", .remotes = { "apu" }, .modes = { AMPL_EMU_CHAN_DOORBELL },
+		.num_chans = 1, .mode = db_mode == AMPL_EMU_DOORBELL_POLL ? AMPL_WAIT_ADAPTIVE : AMPL_WAIT_BLOCK,
+	};
+	struct prep p = { dtb, size, &bcfg };
+	struct ampl_emu_qemu_config qcfg = { .kernel = elf, .doorbell = db_mode, .prepare = prepare, .prepare_arg = &p };
+	struct ampl_agent_opts opts = { .mode = AMPL_WAIT_BLOCK };
+	struct ampl_soc *soc = NULL;
+	struct ampl_agent *apu = NULL;
+	int ret, code;
+
+	if (strcmp(mode, "icmsg"))
+		fail("--qemu runs the icmsg exchange only, not %s", mode);
+	if (!elf || !*elf) {
+		printf("SKIPPED: the firmware image was not built (no arm-none-eabi-gcc)\n");
+		return 77;
+	}
+	if (ampl_emu_qemu_find(&qcfg, err, sizeof(err))) {
+		printf("SKIPPED: %s\n", err);
+		return 77;
+	}
+	if ((ret = ampl_emu_qemu_start(&qemu, &qcfg, err, sizeof(err))))
+		fail("starting %s under QEMU: %s (%s)", elf, err, ampl_errname(ret));
+	qemu_up = true;
+	if ((ret = ampl_emu_bridge_start(&bridge, &bcfg, &qemu)))
+		fail("the bridge: %s: %s", ampl_errname(ret), ampl_soc_last_error());
+	bridge_up = true;
+	if ((ret = ampl_soc_open(soc_name, &soc)) || (ret = ampl_agent_attach(soc, "apu", &opts, &apu)))
+		fail("attach apu: %s: %s", ampl_errname(ret), ampl_soc_last_error());
+	run_icmsg(apu);
+	/* The program ends on its own after the last answer: its runner writes the verdict, then exits. */
+	uint64_t start = now_us();
+	while (atomic_load(&qemu.boot->fw_state) != AMPL_EMU_FW_STOPPED) {
+		if (now_us() - start > WAIT_US)
+			fail("the firmware did not stop within 30 s");
+		usleep(1000);
+	}
+	ampl_agent_detach(apu);
+	ampl_soc_close(soc);
+	unsigned errors = atomic_load(&bridge.errors);
+	ampl_emu_bridge_stop(&bridge);
+	bridge_up = false;
+	qemu_up = false;
+	if ((ret = ampl_emu_qemu_stop(&qemu, WAIT_US / 1000u, &code)))
+		fail("QEMU did not exit within 30 s (killed)");
+	ampl_soc_destroy(soc_name);
+	if (code != 0 || errors) {
+		fprintf(stderr, "compat_peer: FAIL: the firmware exited with %d; the bridge counted %u errors\n", code,
+			errors);
+		return 1;
+	}
+	printf("compat_peer: %s: the firmware ended as expected (exit 0, %s doorbell)\n", mode,
+	       db_mode == AMPL_EMU_DOORBELL_POLL ? "polled" : "interrupt");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ampl_dt_diag diag;
@@ -271,13 +371,29 @@ int main(int argc, char **argv)
 	size_t size;
 	int ret, status;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: compat_peer ipm|mbox|icmsg|rpmsg|seed-ipm|seed-ipc BOARD.dts PROGRAM\n");
+	uint32_t db_mode = 0;
+	bool qemu_arg = argc > 1 && !strncmp(argv[1], "--qemu", 6);
+	if (qemu_arg) {
+		db_mode = !strcmp(argv[1], "--qemu=irq")    ? AMPL_EMU_DOORBELL_IRQ
+			  : !strcmp(argv[1], "--qemu=poll") ? AMPL_EMU_DOORBELL_POLL
+							    : 0;
+		argc--;
+		argv++;
+	}
+	if (argc != 4 || (qemu_arg && !db_mode)) {
+		fprintf(stderr, "usage: compat_peer [--qemu=irq|poll] ipm|mbox|icmsg|rpmsg|seed-ipm|seed-ipc BOARD.dts "
+				"PROGRAM\n");
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IONBF, 0);
 	snprintf(soc_name, sizeof(soc_name), "compat-%d", (int)getpid());
 	if ((ret = ampl_dt_read_file(argv[2], &dtb, &size, &diag)))
 		fail("%s: %s", argv[2], diag.msg);
+	if (db_mode) {
+		ret = run_firmware(argv[1], argv[3], db_mode, dtb, size);
+		free(dtb);
+		return ret;
+	}
 	if ((ret = ampl_soc_create(soc_name, &ampl_soc_zynqmp, dtb, size)))
 		fail("ampl_soc_create: %s: %s", ampl_errname(ret), ampl_soc_last_error());
 	free(dtb);
