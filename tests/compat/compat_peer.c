@@ -10,9 +10,9 @@
  *   compat_peer seed-ipm BOARD PROGRAM the seed documents' IPM examples: 0x12345678 received, ours echoed
  *   compat_peer seed-ipc BOARD PROGRAM the seed documents' IPC service example: its endpoint binds
  *                                      (the seeds' programs wait for ever: they are ended with SIGTERM)
- *   compat_peer --qemu=irq|poll icmsg BOARD ELF
- *                                      the same program built as Cortex-M4 firmware (firmware/CMakeLists.txt,
- *                                      ampl_zephyr_firmware) runs as RPU0 under qemu-system-arm through the
+ *   compat_peer --qemu=irq|poll icmsg|rpmsg BOARD ELF
+ *                                      the same programs built as Cortex-M4 firmware (firmware/CMakeLists.txt,
+ *                                      ampl_compat_firmware) run as RPU0 under qemu-system-arm through the
  *                                      virtual SoC's bridge (src/sim/emu_bridge.c), the doorbell interrupt-driven or
  *                                      polled; the SoC is backed by the firmware's window, and the image's exit
  *                                      code is the program's verdict. Exit 77 (skipped, saying why) when the image
@@ -316,8 +316,8 @@ static int run_firmware(const char *mode, const char *elf, uint32_t db_mode, voi
 	struct ampl_agent *apu = NULL;
 	int ret, code;
 
-	if (strcmp(mode, "icmsg"))
-		fail("--qemu runs the icmsg exchange only, not %s", mode);
+	if (strcmp(mode, "icmsg") && strcmp(mode, "rpmsg"))
+		fail("--qemu runs the icmsg and rpmsg exchanges, not %s", mode);
 	if (!elf || !*elf) {
 		printf("SKIPPED: the firmware image was not built (no arm-none-eabi-gcc)\n");
 		return 77;
@@ -334,7 +334,10 @@ static int run_firmware(const char *mode, const char *elf, uint32_t db_mode, voi
 	bridge_up = true;
 	if ((ret = ampl_soc_open(soc_name, &soc)) || (ret = ampl_agent_attach(soc, "apu", &opts, &apu)))
 		fail("attach apu: %s: %s", ampl_errname(ret), ampl_soc_last_error());
-	run_icmsg(apu);
+	if (!strcmp(mode, "icmsg"))
+		run_icmsg(apu);
+	else
+		run_rpmsg(apu);
 	/* The program ends on its own after the last answer: its runner writes the verdict, then exits. */
 	uint64_t start = now_us();
 	while (atomic_load(&qemu.boot->fw_state) != AMPL_EMU_FW_STOPPED) {

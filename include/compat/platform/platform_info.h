@@ -1,7 +1,8 @@
 /*
  * OpenAMP's application machine layer (the platform_info.h an OpenAMP demo includes) for the virtual SoC: the
  * RPMsg device is the IPC service instance of a `zephyr,ipc-openamp-static-vrings` devicetree node of the attached
- * agent, opened, and endpoints are created on it with rpmsg_create_ept() (<openamp/open_amp.h>). Hosted only.
+ * agent, opened, and endpoints are created on it with rpmsg_create_ept() (<openamp/open_amp.h>). Firmware: see the
+ * end of this comment.
  *
  * platform_init() attaches the agent named by $AMPLINK_AGENT (default rpu0) on the SoC named by $AMPLINK_SOC;
  * platform_create_rpmsg_vdev() takes the node $AMPLINK_RPMSG (label, name or path; default ipc_rpmsg_AGENT, the
@@ -10,6 +11,9 @@
  * sleeps a millisecond.
  * Not covered: @rst_cb (a peer's reset shows as the endpoints' unbind callbacks), @ns_bind_cb (an announcement
  * binds an endpoint of the same name only), a @vdev_index other than 0.
+ * In firmware (the QEMU images, firmware/apps/compat/openamp_fw.c) the same calls boot the image and use the
+ * devicetree's instance; the program's main() is compiled as ampl_openamp_main() (-Dmain=ampl_openamp_main
+ * -DAMPL_OPENAMP_MAIN) and run by that file's main().
  */
 #ifndef AMPLINK_COMPAT_PLATFORM_INFO_H
 #define AMPLINK_COMPAT_PLATFORM_INFO_H
@@ -35,6 +39,11 @@ void platform_release_rpmsg_vdev(struct rpmsg_device *rpdev, void *platform);
 
 /** platform_cleanup() - detach the agent. */
 void platform_cleanup(void *platform);
+
+#ifdef AMPL_OPENAMP_MAIN
+/* The program's main(), renamed (-Dmain=ampl_openamp_main) so that the firmware's runner runs it. */
+int main(int argc, char *argv[]);
+#endif
 
 #ifdef __cplusplus
 }

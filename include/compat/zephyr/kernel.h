@@ -9,7 +9,7 @@
  *   threads        K_THREAD_DEFINE (virtual SoC only: a POSIX thread started before main(); stack size, priority
  *                  and options are ignored, the delay is honoured)
  *   output         printk (virtual SoC: standard output; firmware provides its own printk: the QEMU images'
- *                  runner, firmware/apps/zephyr_compat/zephyr_fw.c, writes it with semihosting)
+ *                  runner, firmware/apps/compat/zephyr_fw.c, writes it with semihosting)
  * Not covered: k_thread_create and the rest of the thread API, k_mutex, k_work, k_timer, k_fifo/k_msgq, k_poll,
  * k_spinlock, ISR_DIRECT and IRQ_CONNECT, SYS_INIT. See the README (Zephyr and OpenAMP code).
  *
@@ -213,7 +213,7 @@ int main(void);
 	_Static_assert(0, "K_THREAD_DEFINE is not covered in firmware by include/compat (see the README)")
 #ifdef AMPL_ZEPHYR_MAIN
 /* The program's main(), renamed (-Dmain=ampl_zephyr_main) so that the firmware's runner runs it
- * (firmware/apps/zephyr_compat/zephyr_fw.c). */
+ * (firmware/apps/compat/zephyr_fw.c). */
 int main(void);
 #endif
 #endif

@@ -1,22 +1,7 @@
 /*
- * The firmware runner of a Zephyr-style program built unchanged against include/compat (mps2-an386 under QEMU,
- * reached through the virtual SoC's bridge): what the compat headers leave to a firmware.
- *
- *   main()       boot against the host launcher (fw_app_start), the bridged mailbox registered under the IPI
- *                destination the program's IPC instance names (ZEPHYR_FW_IPI, default DT_NODELABEL(ipm0): the
- *                compat board's RPU0 to APU, tests/compat/compat-board.dts), the instance's device registered
- *                (ZEPHYR_FW_IPC, default DT_NODELABEL(ipc0)), as Zephyr initialises its devices before main(),
- *                so that device_is_ready() is true; READY; then the program's main() (compiled as
- *                ampl_zephyr_main, -Dmain=ampl_zephyr_main). The image's exit code is ECHO_EXIT_OK when main()
- *                returned 0 and the mailbox saw no protocol error, else ECHO_EXIT_ERRORS
- *   ampl_os_wait the port hook behind k_sem_take() and k_msleep(): instead of spinning, it idles the core
- *                (board_idle: WFI, the mailbox's TX done polled) until the word moves or the timeout passes; in
- *                polled doorbell mode it polls the doorbell itself, so the program's receive callbacks run from
- *                its own waits (there is no other thread)
- *   printk       formatted here (%d %i %u %x %X %c %s %p %%, with l, ll, z and h length modifiers and a field
- *                width) and written with semihosting (board_puts: QEMU's standard output)
- *   log lines    LOG_ERR/WRN/INF/DBG as "<lvl> module: text" through printk
- * No threads: K_THREAD_DEFINE stays refused at compile time (include/compat/zephyr/kernel.h).
+ * What the compat headers (include/compat) leave to a firmware, for the runners of programs built unchanged
+ * against them (mps2-an386 under QEMU, reached through the virtual SoC's bridge): zephyr_fw.c (a Zephyr-style
+ * main()) and openamp_fw.c (OpenAMP's machine layer, platform_info.h). See compat_fw.h.
  */
 #include <stdarg.h>
 
@@ -25,22 +10,12 @@
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
 
-#include "fw_app.h"
-
-#define NAME "zephyr_compat"
-#ifndef ZEPHYR_FW_IPI
-#define ZEPHYR_FW_IPI DT_NODELABEL(ipm0)
-#endif
-#ifndef ZEPHYR_FW_IPC
-#define ZEPHYR_FW_IPC DT_NODELABEL(ipc0)
-#endif
-
-int ampl_zephyr_main(void);
+#include "compat_fw.h"
 
 static const struct emu_mbox_config mb_cfg = {
 	.area = (struct ampl_emu_mbox *)(void *)(__shm_start + AMPL_EMU_MBOX_OFF),
 	.db = &fw_db,
-	.node = AMPL_DT_PATH_STR(ZEPHYR_FW_IPI),
+	.node = AMPL_DT_PATH_STR(COMPAT_FW_IPI),
 };
 static struct emu_mbox mb;
 static uint32_t db_mode;
@@ -203,18 +178,21 @@ void ampl_compat_log(int level, const char *module, const void *data, size_t len
 	}
 }
 
-int main(void)
+void compat_fw_boot(const char *name, const struct device *inst)
 {
-	db_mode = fw_app_start(NAME);
-	fw_app_mbox_start(NAME, &mb, &mb_cfg, AMPL_EMU_CHAN_DOORBELL, "mailbox channel 0 not in doorbell mode: mode");
-	int r = ampl_device_register(DEVICE_DT_GET(ZEPHYR_FW_IPC));
+	db_mode = fw_app_start(name);
+	fw_app_mbox_start(name, &mb, &mb_cfg, AMPL_EMU_CHAN_DOORBELL, "mailbox channel 0 not in doorbell mode: mode");
+	int r = ampl_device_register((struct device *)(uintptr_t)inst);
 	if (r)
-		fw_app_fail(NAME, "registering the IPC instance's device failed, errno", r);
-	fw_app_ready(NAME);
-	int rc = ampl_zephyr_main();
-	board_puts(NAME);
+		fw_app_fail(name, "registering the IPC instance's device failed, errno", r);
+	fw_app_ready(name);
+}
+
+int compat_fw_end(const char *name, int rc)
+{
+	board_puts(name);
 	board_put_u32(": the program's main() returned", (uint32_t)rc);
-	board_puts(NAME);
+	board_puts(name);
 	board_put_u32(": mailbox protocol errors", mb.errors);
 	int result = rc || mb.errors ? ECHO_EXIT_ERRORS : ECHO_EXIT_OK;
 	atomic_store(&fw_boot->fw_result, (uint32_t)result);
