@@ -90,7 +90,7 @@ struct soc_env {
 	struct ampl_agent *tx, *rx;
 };
 
-static void die(const char *what)
+static _Noreturn void die(const char *what)
 {
 	fprintf(stderr, "ampl_icount: %s: %s\n", what, ampl_soc_last_error());
 	exit(1);
