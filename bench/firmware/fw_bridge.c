@@ -152,8 +152,10 @@ static void ic_received(const void *data, size_t len, void *priv)
 	if (!ok && atomic_fetch_add(&ic.bad, 1u) == 0)
 		snprintf(ic.first_bad, sizeof(ic.first_bad), "echo of message %u (next expected %u): %s (%zu bytes)", seq,
 			 expect, why, len);
-	pthread_mutex_unlock(&ic.lock);
+	/* Counted with the lock held, with ic.expect: a waiter that sees the last echo expected (ic_wait_expect())
+	 * sees it counted too (counted after the unlock, the reset case's final count was once one short). */
 	atomic_fetch_add(&ic.answers, 1u);
+	pthread_mutex_unlock(&ic.lock);
 }
 
 /* Send message @seq (built from the xorshift state *@x) on @e (multi's echo1: zero-copy TX, as the demo sends it),
