@@ -66,6 +66,7 @@ struct load {
 	bool reset;
 	struct ampl_emu_bridge *b;
 	const struct ampl_emu_qemu_config *qcfg;
+	struct ampl_emu_boot *qboot; /* the firmware's boot block (its words survive the reset) */
 	uint32_t lost; /* messages in flight at the reset that were never echoed */
 };
 
@@ -434,6 +435,138 @@ static int ipm_one(const struct device *dev, const char *name, uint32_t seq, uin
 	return 0;
 }
 
+/* The request in flight when the firmware is taken down: sent by its own thread with ipm_send(wait). */
+struct ipm_flight {
+	const struct device *dev;
+	uint32_t req[IPM_ECHO_WORDS], resp[IPM_ECHO_WORDS];
+	int r;
+	atomic_bool done;
+};
+
+static void *ipm_flight_send(void *arg)
+{
+	struct ipm_flight *f = arg;
+	f->r = ipm_send(f->dev, 1, 0, f->req, sizeof(f->req));
+	if (!f->r)
+		xlnx_ipi_response_read(f->dev, f->resp, sizeof(f->resp));
+	atomic_store(&f->done, true);
+	return NULL;
+}
+
+/*
+ * The reset case for IPM: request *@seq sent with ipm_send(wait) and the firmware taken down as soon as the bridge
+ * has passed it on (in flight: answered before the firmware died, or discarded and reported -ESHUTDOWN; never
+ * anything else, never a hang); while it is down ipm_send (wait and no wait) must fail at once with -ESHUTDOWN;
+ * then the firmware restarted and FW_RESUME more requests, each response checked (the response carries the
+ * request's sequence number and checksum: a stale or repeated answer fails). A request refused while the APU's
+ * channel is still offline is sent again with the same number (a refused request is never delivered). The one
+ * discarded at the reset is counted in ld->lost. Return: 0 or 1 (printed).
+ */
+static int ipm_reset_phase(const struct device *dev, const char *name, struct load *ld, uint32_t *seq, uint32_t *x)
+{
+	char err[256];
+	static struct ipm_flight f;
+	f = (struct ipm_flight){ .dev = dev };
+	ipm_echo_request(f.req, *seq, x);
+	uint32_t to_fw = atomic_load(&ld->b->to_fw);
+	pthread_t th;
+	if (pthread_create(&th, NULL, ipm_flight_send, &f)) {
+		printf("FAIL %s ipm: reset: no thread\n", name);
+		return 1;
+	}
+	uint64_t deadline = now_ns() + WAIT_MS * 1000000ull;
+	while (atomic_load(&ld->b->to_fw) == to_fw && !atomic_load(&f.done) && now_ns() < deadline)
+		ampl_cpu_relax();
+	bool answered_first = atomic_load(&f.done);
+	uint64_t t0 = now_ns();
+	int r = ampl_emu_bridge_fw_down(ld->b);
+	if (r) {
+		pthread_join(th, NULL);
+		printf("FAIL %s ipm: taking the firmware down through the bridge: %s (%d)\n", name, ampl_soc_last_error(),
+		       r);
+		return 1;
+	}
+	/* Bounded: the APU's acknowledgement timeout is WAIT_MS, and the discard must end the wait long before. */
+	deadline = now_ns() + 2u * WAIT_MS * 1000000ull;
+	while (!atomic_load(&f.done) && now_ns() < deadline)
+		usleep(100);
+	if (!atomic_load(&f.done)) {
+		pthread_detach(th);
+		printf("FAIL %s ipm: reset: ipm_send of request %u still waiting %u ms after the firmware was taken down\n",
+		       name, *seq, 2u * WAIT_MS);
+		return 1;
+	}
+	pthread_join(th, NULL);
+	double flight_ms = (double)(now_ns() - t0) / 1e6;
+	if (f.r == 0 && !ipm_echo_check(f.req, f.resp)) {
+		printf("FAIL %s ipm: reset: request %u in flight returned 0 with a wrong response (seq %u)\n", name, *seq,
+		       f.resp[0]);
+		return 1;
+	}
+	if (f.r != 0 && f.r != -ESHUTDOWN) {
+		printf("FAIL %s ipm: reset: request %u in flight: ipm_send %d (0 or -ESHUTDOWN expected)\n", name, *seq,
+		       f.r);
+		return 1;
+	}
+	ld->lost = f.r ? 1u : 0u;
+	(*seq)++;
+	/* While the firmware is down: refused at once, both ways; the next number is used again after the restart. */
+	for (int wait = 1; wait >= 0; wait--) {
+		uint32_t req[IPM_ECHO_WORDS], y = *x;
+		ipm_echo_request(req, *seq, &y);
+		uint64_t t1 = now_ns();
+		r = ipm_send(dev, wait, 0, req, sizeof(req));
+		double ms = (double)(now_ns() - t1) / 1e6;
+		if (r != -ESHUTDOWN) {
+			printf("FAIL %s ipm: reset: ipm_send(wait=%d) returned %d after %.1f ms while the firmware was down "
+			       "(-ESHUTDOWN expected)\n", name, wait, r, ms);
+			return 1;
+		}
+	}
+	r = ampl_emu_bridge_restart(ld->b, ld->qcfg, err, sizeof(err));
+	if (r) {
+		printf("FAIL %s ipm: restarting the firmware through the bridge: %s (%d)\n", name, err, r);
+		return 1;
+	}
+	double restart_ms = (double)(now_ns() - t0) / 1e6;
+	printf("%s ipm: reset: request %u %s when QEMU was killed: %s %.1f ms later; ipm_send refused (-ESHUTDOWN) "
+	       "while down; restarted and ready at %.0f ms\n", name, *seq - 1u,
+	       answered_first ? "already answered" : "passed to the firmware",
+	       f.r ? "discarded (-ESHUTDOWN)" : "answered, response checked,", flight_ms, restart_ms);
+	uint32_t end = *seq + FW_RESUME, refused = 0;
+	for (; *seq < end; (*seq)++) {
+		uint32_t req[IPM_ECHO_WORDS], resp[IPM_ECHO_WORDS];
+		ipm_echo_request(req, *seq, x);
+		/* The APU's channel comes back online when its interrupt context sees the agent online again. */
+		deadline = now_ns() + WAIT_MS * 1000000ull;
+		while ((r = ipm_send(dev, 1, 0, req, sizeof(req))) == -ESHUTDOWN && now_ns() < deadline) {
+			refused++;
+			usleep(100);
+		}
+		if (r) {
+			printf("FAIL %s ipm: after the reset: request %u: ipm_send %d\n", name, *seq, r);
+			return 1;
+		}
+		xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		if (!ipm_echo_check(req, resp)) {
+			printf("FAIL %s ipm: after the reset: request %u: wrong response (seq %u)\n", name, *seq, resp[0]);
+			return 1;
+		}
+	}
+	/* What the APU sent before the restart is not the new boot's: its first answer is to the first request sent
+	 * after the restart (the one in flight at the reset was answered by the dead firmware, or discarded and
+	 * reported so: answering it now would answer a request its sender was told was never answered). */
+	uint32_t first = atomic_load(&ld->qboot->app[IPM_ECHO_APP_FIRST]);
+	if (first != end - FW_RESUME) {
+		printf("FAIL %s ipm: after the reset: the new boot's first answer was to request %u, not %u (the first "
+		       "sent after the restart)\n", name, first, end - FW_RESUME);
+		return 1;
+	}
+	printf("%s ipm: reset: %u requests after the restart, each response checked, the first answered by the new "
+	       "boot %u (%u sends refused while the channel came back)\n", name, FW_RESUME, first, refused);
+	return 0;
+}
+
 static int run_ipm(struct ampl_agent *ag, const char *name, struct load *ld)
 {
 	(void)ag;
@@ -447,6 +580,8 @@ static int run_ipm(struct ampl_agent *ag, const char *name, struct load *ld)
 	for (; seq < ld->count; seq++)
 		if (ipm_one(dev, name, seq, &x, &ld->rtt[seq]))
 			return 1;
+	if (ld->reset && ipm_reset_phase(dev, name, ld, &seq, &x))
+		return 1;
 	/* The stream: one request at a time (the IPI buffer holds one), for ld->seconds. */
 	uint64_t t0 = now_ns(), until = t0 + (uint64_t)(ld->seconds * 1e9);
 	for (uint32_t k = 0; ld->seconds > 0 && (k == 0 || now_ns() < until); k++, seq++) {
@@ -493,6 +628,7 @@ static int bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, uns
 	struct ampl_soc *soc = NULL;
 	struct ampl_agent *ag = NULL;
 	int failed = 1;
+	uint32_t fw_count = 0;
 	if (out)
 		memset(out, 0, sizeof(*out));
 	int r = ampl_emu_qemu_start(&q, &qcfg, err, sizeof(err));
@@ -504,6 +640,7 @@ static int bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, uns
 	}
 	ld.b = &b;
 	ld.qcfg = &qcfg;
+	ld.qboot = q.boot;
 	r = ampl_emu_bridge_start(&b, &bcfg, &q);
 	if (r) {
 		printf("FAIL %s: bridge: %s (%d)\n", name, ampl_soc_last_error(), r);
@@ -532,18 +669,19 @@ static int bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, uns
 		 * have reached the firmware (its echo was lost) or not, and the killed firmware may have sent one echo
 		 * (it answers one message at a time) without counting it yet. */
 		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : SOC_ECHO_APP_ECHOED]);
+		fw_count = fw_n;
 		uint32_t uncounted = reset ? 1u : 0u;
 		if (fw_n > ld.sent || fw_n + ld.lost + uncounted < ld.sent) {
 			printf("FAIL %s: the firmware counted %u messages, %u were sent, %u of them lost at a reset\n", name,
 			       fw_n, ld.sent, ld.lost);
 			failed = 1;
 		}
-		uint32_t fw_dups = ipm ? 0 : atomic_load(&q.boot->app[SOC_ECHO_APP_DUPS]);
+		uint32_t fw_dups = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_DUPS : SOC_ECHO_APP_DUPS]);
 		if (fw_dups) {
 			printf("FAIL %s: the firmware received %u messages twice\n", name, fw_dups);
 			failed = 1;
 		}
-		uint32_t fw_bad = ipm ? 0 : atomic_load(&q.boot->app[SOC_ECHO_APP_BAD]);
+		uint32_t fw_bad = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_BAD : SOC_ECHO_APP_BAD]);
 		if (fw_bad) {
 			printf("FAIL %s: the firmware found %u bad messages\n", name, fw_bad);
 			failed = 1;
@@ -575,7 +713,8 @@ out_qemu:;
 	free(dtb);
 	if (!failed && !quiet && reset)
 		printf("ok %s: %u messages sent, %u echoed and checked on both sides, %u lost in flight at the reset, "
-		       "nothing delivered twice, firmware exit 0\n", name, ld.sent, ld.sent - ld.lost, ld.lost);
+		       "the firmware counted %u over its boots, nothing delivered twice, firmware exit 0\n", name, ld.sent,
+		       ld.sent - ld.lost, ld.lost, fw_count);
 	else if (!failed && !quiet)
 		printf("ok %s: %u messages each way checked on both sides, firmware exit 0\n", name, ld.sent);
 	return failed;
@@ -589,8 +728,8 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
 
 int fw_bridge_reset(const char *elf, enum fw_bridge_kind k, uint32_t mode, const char *dts)
 {
-	if (k == FW_BRIDGE_IPM || k >= FW_BRIDGE_KINDS) {
-		printf("FAIL fw_bridge_reset: %s: the reset case is for the IPC service backends\n", fw_bridge_name(k));
+	if (k >= FW_BRIDGE_KINDS) {
+		printf("FAIL fw_bridge_reset: no backend %u\n", (unsigned)k);
 		return 1;
 	}
 	/* FW_RESUME round trips before the reset and FW_RESUME messages after it (the 1,000 each way of the backend are
