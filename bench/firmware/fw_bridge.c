@@ -67,7 +67,10 @@ struct load {
 	struct ampl_emu_bridge *b;
 	const struct ampl_emu_qemu_config *qcfg;
 	struct ampl_emu_boot *qboot; /* the firmware's boot block (its words survive the reset) */
-	uint32_t lost; /* messages in flight at the reset that were never echoed */
+	uint32_t lost; /* messages in flight at the reset (and the rebind) that were never echoed */
+	/* The rebind case (the IPC service backends, after the reset): this side closes its endpoints and instance mid-stream and
+	 * opens them again while the firmware runs. */
+	bool rebind;
 };
 
 /* ---- the IPC service backends (ICMsg, RPMsg, multi-endpoint) ---- */
@@ -319,10 +322,106 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 	return 0;
 }
 
-static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *name, struct load *ld)
+/* Register the endpoints of @k on @inst (the backend keeps each configuration). Return: 0 or the code. */
+static int ic_register(const struct device *inst, enum fw_bridge_kind k, struct ipc_ept *ept, const char **failed)
 {
 	static const char *const names[2][2] = { { "echo", NULL }, { "echo0", "echo1" } };
-	static struct ipc_ept_cfg ecfg[2]; /* the backend keeps the configuration */
+	static struct ipc_ept_cfg ecfg[2];
+	unsigned nept = kinds[k].nept;
+	for (unsigned e = 0; e < nept; e++) {
+		ecfg[e] = (struct ipc_ept_cfg){ .name = names[nept - 1][e],
+						.cb = { .bound = ic_bound, .unbound = ic_unbound, .received = ic_received } };
+		int r = ipc_service_register_endpoint(inst, &ept[e], &ecfg[e]);
+		if (r) {
+			*failed = ecfg[e].name;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The rebind case (after the reset case): FW_IN_FLIGHT messages sent without waiting, then this side closes its
+ * endpoints and its instance while the firmware runs, and opens them again: every endpoint must bind again and
+ * FW_RESUME more messages be echoed, each exactly the next one expected (a late echo of a message sent before the
+ * close would be delivered twice). What was in flight at the close and never came back is added to ld->lost.
+ * Return: 0 or 1 (printed).
+ */
+static int ic_rebind_phase(enum fw_bridge_kind k, const struct device *inst, struct ipc_ept *ept, const char *name,
+			   struct load *ld, uint32_t *seq, uint32_t *x)
+{
+	unsigned nept = kinds[k].nept;
+	size_t total;
+	for (unsigned i = 0; i < FW_IN_FLIGHT; i++, (*seq)++) {
+		int r = ic_send(k, &ept[*seq % nept], *seq, x, now_ns() + WAIT_MS * 1000000ull, &total);
+		if (r < 0) {
+			printf("FAIL %s: rebind: message %u: send %d\n", name, *seq, r);
+			return 1;
+		}
+	}
+	uint32_t in_flight = *seq - atomic_load(&ic.expect);
+	for (unsigned e = 0; e < nept; e++) {
+		int r = ipc_service_deregister_endpoint(&ept[e]);
+		if (r) {
+			printf("FAIL %s: rebind: deregistering endpoint %u: %d\n", name, e, r);
+			return 1;
+		}
+	}
+	int r = ipc_service_close_instance(inst);
+	if (r) {
+		printf("FAIL %s: rebind: closing %s: %d\n", name, kinds[k].apu_inst, r);
+		return 1;
+	}
+	/* Closed: nothing more comes from before; what did not come back is lost. */
+	pthread_mutex_lock(&ic.lock);
+	uint32_t lost = *seq - atomic_load(&ic.expect);
+	atomic_store(&ic.expect, *seq);
+	pthread_mutex_unlock(&ic.lock);
+	ld->lost += lost;
+	unsigned bnd = atomic_load(&ic.bound);
+	uint64_t t0 = now_ns();
+	const char *which = "";
+	r = ipc_service_open_instance(inst);
+	if (r || (r = ic_register(inst, k, ept, &which)) != 0) {
+		printf("FAIL %s: rebind: opening %s again (%s): %d\n", name, kinds[k].apu_inst, which, r);
+		return 1;
+	}
+	if (!wait_count(&ic.bound, bnd + nept)) {
+		printf("FAIL %s: rebind: %u of %u endpoints bound again within %u ms of reopening\n", name,
+		       atomic_load(&ic.bound) - bnd, nept, WAIT_MS);
+		return 1;
+	}
+	double bound_ms = (double)(now_ns() - t0) / 1e6;
+	printf("%s: rebind: closed with %u messages unanswered, bound again %.1f ms after reopening; %u lost (in "
+	       "flight)\n", name, in_flight, bound_ms, lost);
+	uint32_t end = *seq + FW_RESUME;
+	for (; *seq < end; (*seq)++) {
+		if (*seq - atomic_load(&ic.expect) >= FW_IN_FLIGHT && !ic_wait_expect(*seq - FW_IN_FLIGHT + 1u)) {
+			printf("FAIL %s: after the rebind: stalled at message %u (next echo expected %u)\n", name, *seq,
+			       atomic_load(&ic.expect));
+			return 1;
+		}
+		r = ic_send(k, &ept[*seq % nept], *seq, x, now_ns() + WAIT_MS * 1000000ull, &total);
+		if (r < 0) {
+			printf("FAIL %s: after the rebind: message %u: send %d\n", name, *seq, r);
+			return 1;
+		}
+	}
+	if (!ic_wait_expect(end)) {
+		printf("FAIL %s: after the rebind: echoes up to %u of %u within %u ms\n", name, atomic_load(&ic.expect),
+		       end, WAIT_MS);
+		return 1;
+	}
+	if (atomic_load(&ic.answers) + ld->lost != end) {
+		printf("FAIL %s: %u echoes for %u messages, %u of them lost at the reset and the rebind\n", name,
+		       atomic_load(&ic.answers), end, ld->lost);
+		return 1;
+	}
+	return 0;
+}
+
+static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *name, struct load *ld)
+{
 	const struct device *inst;
 	struct ipc_ept ept[2];
 	unsigned nept = kinds[k].nept;
@@ -344,13 +443,10 @@ static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *nam
 		printf("FAIL %s: opening %s: %s\n", name, kinds[k].apu_inst, ampl_soc_last_error());
 		return 1;
 	}
-	for (unsigned e = 0; e < nept; e++) {
-		ecfg[e] = (struct ipc_ept_cfg){ .name = names[nept - 1][e],
-						.cb = { .bound = ic_bound, .unbound = ic_unbound, .received = ic_received } };
-		if (ipc_service_register_endpoint(inst, &ept[e], &ecfg[e])) {
-			printf("FAIL %s: registering endpoint %s\n", name, ecfg[e].name);
-			return 1;
-		}
+	const char *which = "";
+	if (ic_register(inst, k, ept, &which)) {
+		printf("FAIL %s: registering endpoint %s\n", name, which);
+		return 1;
 	}
 	uint64_t deadline = now_ns() + WAIT_MS * 1000000ull;
 	while (atomic_load(&ic.bound) < nept && now_ns() < deadline)
@@ -378,6 +474,8 @@ static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *nam
 		}
 	}
 	if (ld->reset && ic_reset_phase(k, ept, nept, name, ld, &seq, &x))
+		return 1;
+	if (ld->rebind && ic_rebind_phase(k, inst, ept, name, ld, &seq, &x))
 		return 1;
 	/* The stream: up to FW_IN_FLIGHT messages outstanding for ld->seconds, the endpoints in turn. */
 	uint64_t t0 = now_ns(), until = t0 + (uint64_t)(ld->seconds * 1e9);
@@ -600,7 +698,8 @@ static int bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, uns
 {
 	char name[80], err[256];
 	static uint64_t rtt[RTT_MAX];
-	struct load ld = { .count = count < RTT_MAX ? count : RTT_MAX, .seconds = seconds, .rtt = rtt, .reset = reset };
+	struct load ld = { .count = count < RTT_MAX ? count : RTT_MAX, .seconds = seconds, .rtt = rtt, .reset = reset,
+			   .rebind = reset && k != FW_BRIDGE_IPM };
 	bool ipm = k == FW_BRIDGE_IPM;
 	snprintf(name, sizeof(name), "%s %s%s", kinds[k].name, mode == AMPL_EMU_DOORBELL_POLL ? "polling" : "interrupts",
 		 reset ? " reset" : "");
@@ -712,9 +811,9 @@ out_qemu:;
 	ampl_soc_destroy(soc_name);
 	free(dtb);
 	if (!failed && !quiet && reset)
-		printf("ok %s: %u messages sent, %u echoed and checked on both sides, %u lost in flight at the reset, "
+		printf("ok %s: %u messages sent, %u echoed and checked on both sides, %u lost in flight at the reset%s, "
 		       "the firmware counted %u over its boots, nothing delivered twice, firmware exit 0\n", name, ld.sent,
-		       ld.sent - ld.lost, ld.lost, fw_count);
+		       ld.sent - ld.lost, ld.lost, ld.rebind ? " and the rebind" : "", fw_count);
 	else if (!failed && !quiet)
 		printf("ok %s: %u messages each way checked on both sides, firmware exit 0\n", name, ld.sent);
 	return failed;
