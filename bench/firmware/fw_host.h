@@ -66,7 +66,8 @@ struct fw_backend {
 	bool (*is_bound)(struct fw_run *r, unsigned ept);
 };
 
-/** The window this process maps (offset 0 = guest 0x21000000) and the doorbell channels (tx, rx). */
+/** The window this process maps (offset 0 = the firmware's .shm, emu_boot of dts/emu-link.dts) and the doorbell
+ * channels (tx, rx). */
 void *fw_window(struct fw_run *r);
 struct mbox_chan *fw_tx_chan(struct fw_run *r);
 struct mbox_chan *fw_rx_chan(struct fw_run *r);

@@ -15,6 +15,7 @@
 
 #include "fw_backends.h"
 #include "fw_host.h"
+#include "fw_layout.h"
 #include "icmsg_echo.h"
 
 static uint8_t rx_buf[ECHO_RX_BUF];
@@ -51,15 +52,19 @@ static const struct ipc_ept_cfg ecfg = {
 
 static int open_icmsg(struct fw_run *r, enum icmsg_unbound_mode mode)
 {
+	const struct fw_layout *l = fw_layout();
+	if (!l)
+		return -EINVAL;
 	uint8_t *w = fw_window(r);
 	icfg = (struct ipc_icmsg_config){
 		.icmsg = {
-			.tx_mem = w + ECHO_RING_TO_FW,
-			.tx_size = ECHO_RING_SIZE,
-			.rx_mem = w + ECHO_RING_TO_HOST,
-			.rx_size = ECHO_RING_SIZE,
+			.tx_mem = w + l->icmsg_tx.off,
+			.tx_size = l->icmsg_tx.size,
+			.rx_mem = w + l->icmsg_rx.off,
+			.rx_size = l->icmsg_rx.size,
+			.dcache_alignment = l->icmsg_dcache,
 			.unbound_mode = mode,
-			.size_ext = true, /* classic: both ends tell their receive limit (amplink,max-packet-ext) */
+			.size_ext = l->icmsg_size_ext, /* classic: both ends tell their limit (amplink,max-packet-ext) */
 			.tx_chan = fw_tx_chan(r),
 			.rx_chan = fw_rx_chan(r),
 			.rx_buf = rx_buf,

@@ -17,6 +17,7 @@
 
 #include "fw_backends.h"
 #include "fw_host.h"
+#include "fw_layout.h"
 #include "multi_echo.h"
 
 static struct ipc_multi_config mcfg;
@@ -56,13 +57,18 @@ static const struct ipc_ept_cfg ecfg[ECHO_MAX_EPT] = {
 
 static int open_multi(struct fw_run *r)
 {
+	const struct fw_layout *l = fw_layout();
+	if (!l)
+		return -EINVAL;
 	uint8_t *w = fw_window(r);
 	mcfg = (struct ipc_multi_config){
-		.tx_mem = w + MULTI_TO_FW,
-		.tx_size = MULTI_REGION_SIZE,
-		.rx_mem = w + MULTI_TO_HOST,
-		.rx_size = MULTI_REGION_SIZE,
-		.block_count = MULTI_BLOCKS,
+		.tx_mem = w + l->multi_tx.off,
+		.tx_size = l->multi_tx.size,
+		.rx_mem = w + l->multi_rx.off,
+		.rx_size = l->multi_rx.size,
+		.dcache_alignment = l->multi_dcache,
+		.block_size = l->multi_block_size,
+		.block_count = l->multi_blocks,
 		.tx_chan = fw_tx_chan(r),
 		.rx_chan = fw_rx_chan(r),
 	};

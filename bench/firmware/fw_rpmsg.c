@@ -18,6 +18,7 @@
 
 #include "fw_backends.h"
 #include "fw_host.h"
+#include "fw_layout.h"
 #include "rpmsg_link.h"
 #include "rpmsg_remote.h"
 
@@ -54,15 +55,18 @@ static void on_error(struct rpmsg_device *rdev, const char *msg)
 
 static int open_rpmsg(struct fw_run *r)
 {
+	const struct fw_layout *l = fw_layout();
+	if (!l)
+		return -EINVAL;
 	memset(ns_table, 0, sizeof(ns_table));
 	memset(epts, 0, sizeof(epts));
 	link.vcfg = (struct rpmsg_virtio_config){
 		.role = RPMSG_HOST,
-		.shm = (uint8_t *)fw_window(r) + RPMSG_APP_REGION,
-		.shm_size = RPMSG_APP_REGION_SIZE,
-		.da_base = RPMSG_APP_DA_BASE,
-		.h2r_buf_size = RPMSG_APP_BUF_SIZE,
-		.r2h_buf_size = RPMSG_APP_BUF_SIZE,
+		.shm = (uint8_t *)fw_window(r) + l->rpmsg.off,
+		.shm_size = l->rpmsg.size,
+		.da_base = l->rpmsg_da,
+		.h2r_buf_size = l->rpmsg_h2r,
+		.r2h_buf_size = l->rpmsg_r2h,
 		.error = on_error,
 		.ns_table = ns_table,
 		.ns_table_len = 4,

@@ -4,29 +4,12 @@
 # and not with --quiet, and scripts/icount.sh's output (parses, same numbers on every run, budgets enforced).
 # usage: test_bench.sh AMPLINK_BINARY BUILD_DIR SOURCE_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 build=$2
 src=$3
 tmp=$(mktemp -d)
-pass=0
-fail=0
 trap 'rm -rf "$tmp"' EXIT
-
-# expect NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that stdout+stderr match PATTERN.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	local out status
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $name: status $status (want $want), output did not match /$pattern/:"
-		sed 's/^/    /' <<<"$out" | tail -40
-	fi
-}
 
 # Options that need nothing to run.
 expect "bench help names --plot" 0 "--plot DIR" -- "$amp" bench --help
@@ -41,8 +24,7 @@ expect "demo timing note" 0 "times depend on this machine's load and on which CP
 if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
 	# A sanitized benchmark measures the sanitizer (and valgrind does not run sanitized programs).
 	echo "note: bench runs and instruction counts skipped in a sanitizer build"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	summary test_bench
 	exit
 fi
 
@@ -143,5 +125,4 @@ print("icount parsed")' "$tmp/ic1.txt" "$st"
 	expect "icount bad count" 2 "not a message count" -- "$src/scripts/icount.sh" --build "$build" --count x
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_bench

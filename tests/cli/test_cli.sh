@@ -2,12 +2,11 @@
 # The amplink command's behaviour and error paths, through the real binary and real processes.
 # usage: test_cli.sh AMPLINK_BINARY SOURCE_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 src=$2
 soc="clitest-$$"
 tmp=$(mktemp -d)
-pass=0
-fail=0
 cleanup() {
 	"$amp" soc destroy "$soc" >/dev/null 2>&1
 	"$amp" soc destroy "$soc-v" >/dev/null 2>&1
@@ -21,22 +20,6 @@ cleanup() {
 	jobs -p | xargs -r kill 2>/dev/null
 }
 trap cleanup EXIT
-
-# expect NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that stdout+stderr match PATTERN.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	local out status
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $name: status $status (want $want), output did not match /$pattern/:"
-		sed 's/^/    /' <<<"$out"
-	fi
-}
 
 # expect_none NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that no line of stdout+stderr
 # matches PATTERN.
@@ -52,18 +35,6 @@ expect_none() {
 		fail=$((fail + 1))
 		echo "FAIL: $name: status $status (want $want), or output matched /$pattern/:"
 		sed 's/^/    /' <<<"$out"
-	fi
-}
-
-# check NAME CONDITION...: a condition (a test(1) or grep command) holds.
-check() {
-	local name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $name: $*"
 	fi
 }
 
@@ -87,7 +58,7 @@ expect "unknown soc sub-command" 2 "unknown sub-command 'explode'" -- "$amp" soc
 
 # --version: the project's version, from the one place it is set (CMakeLists.txt's project()).
 ver=$(sed -n 's/^project(amplink VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
-check "project version found" test -n "$ver"
+holds "project version found" test -n "$ver"
 expect "--version" 0 "^amplink ${ver//./\\.}$" -- "$amp" --version
 # A mistyped command gets the nearest one; a word near none gets none.
 expect "did you mean: command" 2 "unknown command 'sned'; did you mean 'send'\?" -- "$amp" sned
@@ -102,13 +73,13 @@ bench_help=$("$amp" bench --help 2>&1)
 rows=0
 while IFS= read -r row; do
 	rows=$((rows + 1))
-	check "bench --help lists '$row'" grep -qF -- "$row" <<<"$bench_help"
+	holds "bench --help lists '$row'" grep -qF -- "$row" <<<"$bench_help"
 done < <(
 	grep -ohE '(bench_rtt|bench_icmsg|summarize)\("[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/^[a-z_]+\("//; s/"$//' | sort -u
 	grep -ohE '\[AMPL_TP_[A-Z_]+\] = "[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/.*= "//; s/"$//'
 	grep -ohE '^	\{ "[^"]+", "[a-z_]+\.elf"' "$src/bench/bench_fw.c" | sed -E 's/^	\{ "//; s/", .*//'
 )
-check "bench rows found in the source ($rows)" test "$rows" -ge 30
+holds "bench rows found in the source ($rows)" test "$rows" -ge 30
 # Every profile (src/soc/profile.c) in the help of the commands that take --profile.
 for p in $(sed -n 's/^	\.name = "\(.*\)",$/\1/p' "$src/src/soc/profile.c"); do
 	expect "dt check --help: profile $p" 0 "--profile [a-z|]*\b$p\b" -- "$amp" dt check --help
@@ -173,7 +144,7 @@ expect "recv hex" 0 "^apu: de ad be ef$" -- cat "$tmp/recv.out"
 # send --wait to a receiver that writes no response: acknowledged, and no empty "response:" line.
 "$amp" recv --soc "$soc" --as rpu0 --count 1 --timeout 10000 >"$tmp/noreply.out" 2>&1 &
 rpid=$!
-check "recv attached" wait_attached "$soc" rpu0 "$rpid"
+holds "recv attached" wait_attached "$soc" rpu0 "$rpid"
 # (exit status 0: acknowledged)
 expect_none "send wait, no response: no response line" 0 "response" -- \
 	"$amp" send --soc "$soc" --as apu --to rpu0 --wait hello
@@ -184,7 +155,7 @@ expect "recv of no response" 0 "^apu: hello$" -- cat "$tmp/noreply.out"
 expect "create for a dead agent" 0 "created SoC $soc-dead" -- "$amp" soc create "$soc-dead"
 "$amp" recv --soc "$soc-dead" --as rpu1 --timeout 30000 >/dev/null 2>&1 &
 dpid=$!
-check "recv attached as rpu1" wait_attached "$soc-dead" rpu1 "$dpid"
+holds "recv attached as rpu1" wait_attached "$soc-dead" rpu1 "$dpid"
 expect_none "show: alive is not dead" 0 "\\(dead\\)" -- "$amp" soc show "$soc-dead"
 kill -KILL "$dpid"
 wait "$dpid" 2>/dev/null
@@ -657,12 +628,12 @@ fi
 
 # The README's command summary names every command of `amplink --help`, with bench and demo --backend; its
 # examples run from the source folder on files the repository ships, and it names no file outside it.
-summary=$(sed -n '/^## The `amplink` command/,/^```$/p' "$src/README.md" | sed -n '/^```sh$/,/^```$/p')
+readme_summary=$(sed -n '/^## The `amplink` command/,/^```$/p' "$src/README.md" | sed -n '/^```sh$/,/^```$/p')
 for c in $("$amp" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' | sort -u); do
-	check "README summary: amplink $c" grep -q "^amplink $c\b" <<<"$summary"
+	holds "README summary: amplink $c" grep -q "^amplink $c\b" <<<"$readme_summary"
 done
-check "README summary: demo --backend" grep -q "^amplink demo .*--backend ipm|icmsg|multi|rpmsg" <<<"$summary"
-check "README summary: --version" grep -q "^amplink --version" <<<"$summary"
+holds "README summary: demo --backend" grep -q "^amplink demo .*--backend ipm|icmsg|multi|rpmsg" <<<"$readme_summary"
+holds "README summary: --version" grep -q "^amplink --version" <<<"$readme_summary"
 examples=0
 while IFS= read -r line; do
 	case $line in
@@ -678,20 +649,19 @@ while IFS= read -r line; do
 	for a in $cmd; do # every file an example names is in the repository
 		case $a in
 		-* | *=* | [0-9]*) ;;
-		*/* | *.dts | *.dtb | *.h) check "README example file $a" test -e "$src/$a" ;;
+		*/* | *.dts | *.dtb | *.h) holds "README example file $a" test -e "$src/$a" ;;
 		esac
 	done
 	# shellcheck disable=SC2086
 	out=$(cd "$src" && "$amp" ${cmd//-o /-o $tmp\/} 2>&1)
 	status=$?
 	if [ -n "$want" ]; then
-		check "README example: amplink $cmd" grep -qF -- "${want:0:60}" <<<"$out"
+		holds "README example: amplink $cmd" grep -qF -- "${want:0:60}" <<<"$out"
 	else
-		check "README example: amplink $cmd (status $status)" test "$status" -eq 0
+		holds "README example: amplink $cmd (status $status)" test "$status" -eq 0
 	fi
 done <"$src/README.md"
-check "README examples found ($examples)" test "$examples" -ge 5
+holds "README examples found ($examples)" test "$examples" -ge 5
 expect_none "README names no file outside the repository" 0 "shared/reference|/work/|~/" -- cat "$src/README.md"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_cli

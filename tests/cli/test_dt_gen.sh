@@ -5,35 +5,13 @@
 # (tests/unit/test_dt_gen.c compares every generated value with the run-time loader's.)
 # usage: test_dt_gen.sh AMPLINK_BINARY SOURCE_DIR      exit 77 (skipped) without arm-none-eabi-gcc
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 src=$2
 build=$(cd "$(dirname "$amp")" && pwd)
 dts=$src/dts/zynqmp-apu-rpu0.dts
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-# expect NAME WANT_STATUS PATTERN -- COMMAND...: exit status and stdout+stderr matching PATTERN.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	local out status
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-		ok
-	else
-		bad "$name: status $status (want $want), output did not match /$pattern/:"
-		sed 's/^/    /' <<<"$out"
-	fi
-}
-
 if ! command -v arm-none-eabi-gcc >/dev/null; then
 	echo "SKIP: arm-none-eabi-gcc is not installed (make deps installs it): the generated code cannot be cross-built"
 	exit 77
@@ -117,5 +95,4 @@ expect "small --rx-buf-max" 2 "--rx-buf-max '3': expected" -- \
 expect "no agent" 2 "expected --agent NAME" -- "$amp" dt gen "$dts" -o "$tmp/bad7"
 expect "help" 0 "usage: amplink dt gen" -- "$amp" dt gen --help
 
-echo "test_dt_gen: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_dt_gen

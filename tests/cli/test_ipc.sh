@@ -3,11 +3,10 @@
 # backend of the built-in board (ICMsg APU <-> RPU0, multi-endpoint APU <-> RPU1, RPMsg APU <-> RPU0).
 # usage: test_ipc.sh AMPLINK_BINARY
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 soc="ipctest-$$"
 tmp=$(mktemp -d)
-pass=0
-fail=0
 cleanup() {
 	jobs -p | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
@@ -15,22 +14,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# expect NAME WANT_STATUS PATTERN -- COMMAND...: run, check the exit status and that stdout+stderr match PATTERN.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 4
-	local out status
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $name: status $status (want $want), output did not match /$pattern/:"
-		sed 's/^/    /' <<<"$out"
-	fi
-}
 
 expect "help" 0 "usage: amplink ipc list" -- "$amp" ipc --help
 expect "no sub-command" 2 "usage: amplink ipc" -- "$amp" ipc
@@ -107,5 +90,4 @@ expect "recv: two messages" 0 "^first second$" -- sh -c 'tr "\n" " " <"$0" | sed
 expect "recv: nothing within the timeout" 1 "message 1: none within the timeout" -- \
 	"$amp" ipc recv --soc "$soc" --as rpu1 --instance ipc-multi-rpu1 --endpoint r --timeout 200
 
-echo "test_ipc: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_ipc

@@ -5,18 +5,12 @@
 # K_THREAD_DEFINE, which only the virtual SoC runs, is refused there at compile time with a message saying so.
 # usage: test_compat_cross.sh AMPLINK_BINARY SOURCE_DIR      exit 77 (skipped) without arm-none-eabi-gcc
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 src=$2
 t=$src/tests/compat
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
 command -v arm-none-eabi-gcc >/dev/null || { echo "SKIP: no arm-none-eabi-gcc"; exit 77; }
 
 "$amp" dt gen --agent rpu0 --map 0x3ecf0000=0x21000000,0x1000000 "$t/compat-board.dts" \
@@ -49,5 +43,4 @@ for cc in "${compilers[@]}"; do
 		bad "${c[0]}: K_THREAD_DEFINE was not refused with its message: $out"
 	fi
 done
-echo "test_compat_cross: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_compat_cross

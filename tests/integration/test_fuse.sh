@@ -5,14 +5,13 @@
 # usage: test_fuse.sh AMPLINK_BINARY FUSE_IO_BINARY
 # Exit status: 0 passed, 1 failed, 77 skipped (no FUSE here: the reason is printed).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 io=$2
 soc="fusetest-$$"
 top=$(mktemp -d)
 dir="$top/mnt"
 mkdir "$dir"
-pass=0
-fail=0
 pids=()
 
 skip() {
@@ -41,38 +40,6 @@ cleanup() {
 	rm -rf "$top"
 }
 trap cleanup EXIT
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-# check NAME WANT_REGEX OUTPUT
-check() {
-	if grep -Eq -- "$2" <<<"$3"; then
-		ok
-	else
-		bad "$1: got '$3', wanted /$2/"
-	fi
-}
-
-# wait_for SECONDS COMMAND...: until the command succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
-
-pid_gone() {
-	! kill -0 "$1" 2>/dev/null
-}
 
 agent_pid() {
 	"$amp" soc show "$soc" | awk -v a="$1" '$1 == a { print $NF }'
@@ -251,5 +218,4 @@ wait_for 10 pid_gone "$fg" || bad "the foreground server did not stop on SIGTERM
 check "unmounted after SIGTERM" "^$" "$(is_mounted && echo mounted)"
 check "apu detached after SIGTERM" "^0$" "$(agent_pid apu)"
 
-echo "test_fuse: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_fuse

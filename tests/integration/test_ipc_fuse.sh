@@ -5,14 +5,13 @@
 # usage: test_ipc_fuse.sh AMPLINK_BINARY IPC_IO_BINARY
 # Exit status: 0 passed, 1 failed, 77 skipped (no FUSE here: the reason is printed).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
 amp=$1
 io=$2
 soc="ipcfuse-$$"
 top=$(mktemp -d)
 dir="$top/mnt"
 mkdir "$dir"
-pass=0
-fail=0
 server=""
 
 skip() {
@@ -40,38 +39,6 @@ cleanup() {
 	rm -rf "$top"
 }
 trap cleanup EXIT
-
-ok() {
-	pass=$((pass + 1))
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-# check NAME WANT_REGEX OUTPUT
-check() {
-	if grep -Eq -- "$2" <<<"$3"; then
-		ok
-	else
-		bad "$1: got '$3', wanted /$2/"
-	fi
-}
-
-# wait_for SECONDS COMMAND...: until the command succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
-
-pid_gone() {
-	! kill -0 "$1" 2>/dev/null
-}
 
 # ---- can we mount at all? ----
 [ -e /dev/fuse ] || skip "/dev/fuse is missing: FUSE is not available in this environment"
@@ -135,5 +102,4 @@ unmount || bad "unmount"
 wait_for 10 pid_gone "$server" || bad "the server did not exit after unmount"
 check "apu detached" "^0$" "$("$amp" soc show "$soc" | awk '$1 == "apu" { print $NF }')"
 
-echo "test_ipc_fuse: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary test_ipc_fuse

@@ -1,7 +1,7 @@
 /*
  * The echo protocol of the firmware images under QEMU (firmware/apps/) and their host tests (tests/firmware/):
- * the message format, the firmware's report words in the boot block and its exit codes. Portable; each backend's
- * application header adds where its rings are in the window.
+ * the message format, the firmware's report words in the boot block and its exit codes. Portable; where each
+ * backend's rings are in the window is dts/emu-link.dts's (firmware/emu_link.cmake, bench/firmware/fw_layout.h).
  *
  *     host                                             firmware
  *     ask  {seq, len, ECHO_KIND_ASK, 0} payload sum ---> checks length, kind, sum and the sequence number

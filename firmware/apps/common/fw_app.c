@@ -27,6 +27,15 @@ _Noreturn void fw_app_fail(const char *name, const char *what, int err)
 	board_exit(ECHO_EXIT_INIT);
 }
 
+void fw_app_check_window(const char *name, uintptr_t boot_addr)
+{
+	if (boot_addr != (uintptr_t)__shm_start) {
+		say(name, ": the devicetree's window is not this board's (--map): emu_boot");
+		board_put_u32(" at", (uint32_t)boot_addr);
+		board_exit(ECHO_EXIT_INIT);
+	}
+}
+
 void fw_app_mbox_start(const char *name, struct emu_mbox *mb, const struct emu_mbox_config *cfg, uint32_t want_mode,
 		       const char *wrong_mode)
 {

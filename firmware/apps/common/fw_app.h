@@ -44,6 +44,13 @@ _Noreturn void fw_app_fail(const char *name, const char *what, int err);
 void fw_app_mbox_start(const char *name, struct emu_mbox *mb, const struct emu_mbox_config *cfg, uint32_t want_mode,
 		       const char *wrong_mode);
 
+/**
+ * fw_app_check_window() - exit with ECHO_EXIT_INIT unless @boot_addr, where the image's devicetree puts the boot
+ * block (emu_boot of dts/emu-link.dts through the board's --map), is this board's window (__shm_start): every
+ * region the image takes from the same generated header is then where the host, reading the devicetree, expects it.
+ */
+void fw_app_check_window(const char *name, uintptr_t boot_addr);
+
 /** fw_app_ready() - tell the host the backend is open. */
 void fw_app_ready(const char *name);
 

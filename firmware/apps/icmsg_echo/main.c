@@ -7,6 +7,7 @@
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
 
+#include "board_gen.h" /* dts/emu-link.dts for this board (firmware/emu_link.cmake) */
 #include "fw_app.h"
 #include "icmsg_echo.h"
 
@@ -16,19 +17,21 @@
 #define ECHO_TX_CHAN (&fw_db.chans[EMU_DOORBELL_TX])
 #define ECHO_RX_CHAN (&fw_db.chans[EMU_DOORBELL_RX])
 #define ECHO_HOOKS NULL
+#define ECHO_NODE DT_NODELABEL(ipc_icmsg_fw)
+#define ECHO_REGION(prop) ((uint8_t *)(uintptr_t)DT_REG_ADDR(DT_PHANDLE(ECHO_NODE, prop)))
 
 static uint8_t rx_buf[ECHO_RX_BUF];
 
 /* Not const: the unbound mode comes from the boot block. */
 static struct ipc_icmsg_config ipc0_config = {
 	.icmsg = {
-		.tx_mem = __shm_start + ECHO_RING_TO_HOST,
-		.tx_size = ECHO_RING_SIZE,
-		.rx_mem = __shm_start + ECHO_RING_TO_FW,
-		.rx_size = ECHO_RING_SIZE,
-		.dcache_alignment = ECHO_DCACHE_ALIGN,
+		.tx_mem = ECHO_REGION(tx_region),
+		.tx_size = DT_REG_SIZE(DT_PHANDLE(ECHO_NODE, tx_region)),
+		.rx_mem = ECHO_REGION(rx_region),
+		.rx_size = DT_REG_SIZE(DT_PHANDLE(ECHO_NODE, rx_region)),
+		.dcache_alignment = DT_PROP(ECHO_NODE, dcache_alignment),
 		.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
-		.size_ext = true, /* classic: both ends tell their receive limit (amplink,max-packet-ext) */
+		.size_ext = DT_PROP(ECHO_NODE, amplink_max_packet_ext), /* classic: both ends tell their limit */
 		.tx_chan = ECHO_TX_CHAN,
 		.rx_chan = ECHO_RX_CHAN,
 		.rx_buf = rx_buf,
@@ -75,6 +78,7 @@ static const struct ipc_ept_cfg ept_cfg = {
 int main(void)
 {
 	(void)fw_app_start(NAME);
+	fw_app_check_window(NAME, DT_REG_ADDR(DT_NODELABEL(emu_boot)));
 	uint32_t mode = fw_boot->arg[ICMSG_ARG_MODE];
 	if (mode > ICMSG_UNBOUND_MODE_DETECT)
 		fw_app_fail(NAME, "unknown ICMsg mode", -(int)mode);

@@ -9,18 +9,21 @@
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
 
+#include "board_gen.h" /* dts/emu-link.dts for this board (firmware/emu_link.cmake) */
 #include "fw_app.h"
 #include "multi_echo.h"
 
 #define NAME "multi"
 #define ANSWER_RETRY_US 200000u /* how long an answer waits for free blocks before it counts as failed */
+#define MULTI_NODE DT_NODELABEL(ipc_multi_fw)
 
 static const struct ipc_multi_config ipc0_config = {
-	.tx_mem = __shm_start + MULTI_TO_HOST,
-	.tx_size = MULTI_REGION_SIZE,
-	.rx_mem = __shm_start + MULTI_TO_FW,
-	.rx_size = MULTI_REGION_SIZE,
-	.block_count = MULTI_BLOCKS,
+	.tx_mem = (uint8_t *)(uintptr_t)DT_REG_ADDR(DT_PHANDLE(MULTI_NODE, tx_region)),
+	.tx_size = DT_REG_SIZE(DT_PHANDLE(MULTI_NODE, tx_region)),
+	.rx_mem = (uint8_t *)(uintptr_t)DT_REG_ADDR(DT_PHANDLE(MULTI_NODE, rx_region)),
+	.rx_size = DT_REG_SIZE(DT_PHANDLE(MULTI_NODE, rx_region)),
+	.dcache_alignment = DT_PROP(MULTI_NODE, dcache_alignment),
+	.block_count = DT_PROP(MULTI_NODE, block_count),
 	.tx_chan = &fw_db.chans[EMU_DOORBELL_TX],
 	.rx_chan = &fw_db.chans[EMU_DOORBELL_RX],
 };
@@ -80,6 +83,7 @@ static const struct ipc_ept_cfg ept_cfg[ECHO_MAX_EPT] = {
 int main(void)
 {
 	(void)fw_app_start(NAME);
+	fw_app_check_window(NAME, DT_REG_ADDR(DT_NODELABEL(emu_boot)));
 	int r = ipc_service_open_instance(&ipc0);
 	for (unsigned i = 0; !r && i < ECHO_MAX_EPT; i++)
 		r = ipc_service_register_endpoint(&ipc0, &epts[i], &ept_cfg[i]);

@@ -1,6 +1,7 @@
 /*
- * The multi-endpoint echo firmware and its host test: the two regions in the window and the endpoints. The message
- * format and the report words are the echo protocol's (firmware/apps/common/echo.h). Portable.
+ * The multi-endpoint echo firmware and its host test: the endpoints. The message format and the report words are
+ * the echo protocol's (firmware/apps/common/echo.h); the two regions and the block count are dts/emu-link.dts's
+ * (ipc_multi_fw, ipc_multi_host).
  *
  * The firmware's rx region (the host's tx region) has the lower address on both sides, so the firmware is the
  * initiator (docs/ipc_multi.md): it advertises its endpoints, and a restarted firmware advertises them again.
@@ -9,11 +10,6 @@
 #define MULTI_ECHO_H
 
 #include "echo.h"
-
-#define MULTI_TO_FW 0x20000u   /* the host's tx region, the firmware's rx region */
-#define MULTI_TO_HOST 0x30000u /* the firmware's tx region */
-#define MULTI_REGION_SIZE 0x10000u
-#define MULTI_BLOCKS 32u
 
 /* Endpoint 0 is answered with copy sends, endpoint 1 with zero-copy ones (get_tx_buffer + send_nocopy); the host
  * sends the same way on each. */

@@ -7,12 +7,15 @@
  */
 #include <amplink/ipc/rpmsg.h>
 
+#include "board_gen.h" /* dts/emu-link.dts for this board (firmware/emu_link.cmake) */
 #include "fw_app.h"
 #include "rpmsg_link.h"
 #include "rpmsg_remote.h"
 
 #define NAME "rpmsg_remote"
 #define ANSWER_RETRY_US 200000u /* how long an answer waits for a buffer of the host before it counts as failed */
+#define RPMSG_NODE DT_NODELABEL(ipc_rpmsg_fw)
+#define DEVICE_ADDRESS(node) DT_CAT(node, _DEVICE_ADDRESS) /* the region's device address, as dt gen names it */
 
 static struct rpmsg_link link; /* configured in main(): zero-initialised, it costs no flash */
 static struct rpmsg_endpoint epts[ECHO_MAX_EPT];
@@ -58,12 +61,13 @@ int main(void)
 	static const char *const names[ECHO_MAX_EPT] = { RPMSG_APP_EPT0, RPMSG_APP_EPT1 };
 
 	(void)fw_app_start(NAME);
+	fw_app_check_window(NAME, DT_REG_ADDR(DT_NODELABEL(emu_boot)));
 	link.vcfg = (struct rpmsg_virtio_config){
 		.role = RPMSG_REMOTE,
-		.shm = __shm_start + RPMSG_APP_REGION,
-		.shm_size = RPMSG_APP_REGION_SIZE,
-		.da_base = RPMSG_APP_DA_BASE,
-		.vring_num = RPMSG_APP_VRING_NUM,
+		.shm = (uint8_t *)(uintptr_t)DT_REG_ADDR(DT_PHANDLE(RPMSG_NODE, memory_region)),
+		.shm_size = DT_REG_SIZE(DT_PHANDLE(RPMSG_NODE, memory_region)),
+		.da_base = DEVICE_ADDRESS(RPMSG_NODE),
+		.vring_num = DT_PROP(RPMSG_NODE, amplink_vring_num),
 		.link_cb = on_link,
 	};
 	int r = rpmsg_link_start(&link, &fw_db.chans[EMU_DOORBELL_TX], &fw_db.chans[EMU_DOORBELL_RX],
