@@ -43,7 +43,7 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
  * endpoint here must go unbound and bind again, and FW_RESUME more messages must all be echoed. Every echo must be
  * exactly the next one expected (nothing delivered twice, nothing lost within a binding; only what was in flight
  * at the reset may be lost, counted; the firmware's count of echoes may miss one more, sent just before the kill).
- * Then the rebind: FW_IN_FLIGHT more sent without waiting, this side's endpoints deregistered and its instance
+ * Then (ICMsg and multi-endpoint) the rebind: FW_IN_FLIGHT more sent without waiting, this side's endpoints deregistered and its instance
  * closed while the firmware runs, opened and registered again; every endpoint must bind again and FW_RESUME more
  * messages be echoed under the same rules (what was in flight at the close may be lost, counted).
  * IPM: the firmware taken down as soon as the bridge passed on a request sent with ipm_send(wait) (that call must

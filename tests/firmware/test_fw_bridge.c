@@ -15,7 +15,7 @@
  * dts/zynqmp-apu-rpu0-session.dts, the SoC here and icmsg_echo_soc_session.elf generated from it), RPMsg and the
  * multi-endpoint backend, each with interrupts, IPM and ICMsg also polled (fw_bridge_reset(): QEMU killed and
  * started again with messages in flight; the APU's endpoints must go unbound and bind again, the stream resume,
- * nothing be delivered twice; then the rebind: the APU closes its endpoints and instance mid-stream and opens them
+ * nothing be delivered twice; then, for ICMsg and multi-endpoint, the rebind: the APU closes its endpoints and instance mid-stream and opens them
  * again while the firmware runs, under the same rules; for IPM, the request in flight answered or refused with -ESHUTDOWN, every send while
  * the firmware is down refused with -ESHUTDOWN, the requests after the restart each answered and checked, none
  * from before it answered by the new boot).
