@@ -34,15 +34,24 @@ int fw_bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, unsigne
 		  struct fw_figures *out);
 
 /**
- * fw_bridge_reset() - the firmware reset mid-stream through the bridge, for an IPC service backend @k (ICMsg,
- * RPMsg or multi): as fw_bridge_run() with FW_RESUME round trips and no stream, the SoC created from @dts (NULL: the
- * default board; ICMsg needs both instances in session mode, dts/zynqmp-apu-rpu0-session.dts, and @elf generated
- * from it), then FW_IN_FLIGHT messages sent without waiting and ampl_emu_bridge_restart() (the firmware's agent
- * offline, QEMU killed with SIGKILL and started again on the same window, back online): every endpoint here must go
- * unbound and bind again, and FW_RESUME more messages must all be echoed. Every echo must be exactly the next one
- * expected (nothing delivered twice, nothing lost within a binding; only what was in flight at the reset may be
- * lost, counted; the firmware's count of echoes may miss one more, sent just before the kill); the firmware checks
- * the same from its side (its next sequence number is kept in the window) and its exit code is its verdict. Return: 0 (passed), 1 (failed: printed)
+ * fw_bridge_reset() - the firmware reset mid-stream through the bridge, for backend @k: as fw_bridge_run() with
+ * FW_RESUME round trips and no stream, the SoC created from @dts (NULL: the default board; ICMsg needs both
+ * instances in session mode, dts/zynqmp-apu-rpu0-session.dts, and @elf generated from it), then the firmware reset
+ * (its agent offline, QEMU killed with SIGKILL and started again on the same window, back online:
+ * ampl_emu_bridge_fw_down() and ampl_emu_bridge_restart()).
+ * IPC service backends (ICMsg, RPMsg, multi): FW_IN_FLIGHT messages sent without waiting before the reset; every
+ * endpoint here must go unbound and bind again, and FW_RESUME more messages must all be echoed. Every echo must be
+ * exactly the next one expected (nothing delivered twice, nothing lost within a binding; only what was in flight
+ * at the reset may be lost, counted; the firmware's count of echoes may miss one more, sent just before the kill).
+ * Then (ICMsg and multi-endpoint) the rebind: FW_IN_FLIGHT more sent without waiting, this side's endpoints deregistered and its instance
+ * closed while the firmware runs, opened and registered again; every endpoint must bind again and FW_RESUME more
+ * messages be echoed under the same rules (what was in flight at the close may be lost, counted).
+ * IPM: the firmware taken down as soon as the bridge passed on a request sent with ipm_send(wait) (that call must
+ * return 0 with the right response, or -ESHUTDOWN; never hang); while it is down ipm_send (with and without wait)
+ * must return -ESHUTDOWN; after the restart FW_RESUME more requests, each response checked, and the new boot's
+ * first answer must be to the first request sent after the restart (never to one from before it).
+ * The firmware checks the same from its side (its next sequence number is kept in the window: a request below it
+ * is counted as delivered twice) and its exit code is its verdict. Return: 0 (passed), 1 (failed: printed)
  */
 int fw_bridge_reset(const char *elf, enum fw_bridge_kind k, uint32_t mode, const char *dts);
 

@@ -70,6 +70,9 @@ struct ipm_driver_api {
  * * -EINVAL     NULL device, negative size, NULL data with a size, or @id above ipm_max_id_val_get()
  * * -ETIMEDOUT  with @wait: the driver's acknowledgement timeout passed (amplink extension: Zephyr spins
  *               forever); the message stays pending and a later send answers -EBUSY until the remote consumes it
+ * * -ESHUTDOWN  the remote's processor is offline, or went offline before consuming the message (amplink
+ *               extension: hotplug of the virtual SoC, a firmware reset); the message was discarded, never
+ *               answered; drivers without hotplug never return it
  * Context: thread; without @wait also interrupt context. Several threads may send on one device at once: each
  * gets the return code of its own message, and no message is lost, doubled or mixed with another.
  */

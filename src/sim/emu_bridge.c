@@ -325,7 +325,7 @@ int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qem
 		if (c->mode != AMPL_EMU_CHAN_REQUEST)
 			continue; /* doorbell mode: rings of the new boot still go out once the processor is back */
 		if (c->held)
-			xlnx_ipi_mbox_redeliver(c->rx); /* the request the dead firmware never answered: pending again */
+			xlnx_ipi_mbox_redeliver(c->rx); /* released: the SoC discarded it at the offline, its sender told */
 		c->held = false;
 		/* The dead firmware's request is void; the new boot's count continues from the window's. */
 		c->fw_seen = atomic_load(&b->area->chans[i].to_host.seq);

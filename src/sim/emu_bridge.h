@@ -124,9 +124,10 @@ int ampl_emu_bridge_fw_down(struct ampl_emu_bridge *b);
 /**
  * ampl_emu_bridge_restart() - reset the firmware behind the bridge as a power cycle would: ampl_emu_bridge_fw_down()
  * unless it was done, QEMU started again on the same window (ampl_emu_link_restart() with @cfg), a request of a
- * remote held for the dead firmware made pending again, and once the new boot is READY the agent back online (the
- * other agents' links come up again and rebind) and the rings of the new boot relayed. The SoC, the bridge's
- * attachment and the window stay.
+ * remote held for the dead firmware released (the SoC discarded it when the agent went offline, and its sender got
+ * -ESHUTDOWN; the new boot starts past it and never answers it), and once the new boot is READY the agent back
+ * online (the other agents' links come up again and rebind) and the rings of the new boot relayed. The SoC, the
+ * bridge's attachment and the window stay.
  * Return: 0; -EINVAL (not started); ampl_soc_agent_set_online()'s or ampl_emu_link_restart()'s error, with @err
  * saying why (the agent may stay offline: stop the bridge). Context: thread, never from a client's callback.
  */

@@ -11,11 +11,14 @@
  *          name-service endpoints echo0 and echo1;
  *   multi  the same on ipc_multi_apu (APU <-> RPU1: the bridge is rpu1) against multi_soc.elf, echo1's messages
  *          sent zero-copy.
- * Then the firmware reset mid-stream through the bridge, for ICMsg (both instances in session mode:
+ * Then the firmware reset mid-stream through the bridge, for IPM, ICMsg (both instances in session mode:
  * dts/zynqmp-apu-rpu0-session.dts, the SoC here and icmsg_echo_soc_session.elf generated from it), RPMsg and the
- * multi-endpoint backend, each with interrupts and ICMsg also polled (fw_bridge_reset(): QEMU killed and started
- * again with messages in flight; the APU's endpoints must go unbound and bind again, the stream resume, nothing be
- * delivered twice).
+ * multi-endpoint backend, each with interrupts, IPM and ICMsg also polled (fw_bridge_reset(): QEMU killed and
+ * started again with messages in flight; the APU's endpoints must go unbound and bind again, the stream resume,
+ * nothing be delivered twice; then, for ICMsg and multi-endpoint, the rebind: the APU closes its endpoints and instance mid-stream and opens them
+ * again while the firmware runs, under the same rules; for IPM, the request in flight answered or refused with -ESHUTDOWN, every send while
+ * the firmware is down refused with -ESHUTDOWN, the requests after the restart each answered and checked, none
+ * from before it answered by the new boot).
  * The _soc images are configured from the board's devicetree at build time (`amplink dt gen`), as this process is
  * at run time. The host code is bench/firmware/fw_bridge.c (shared with amplink bench --firmware).
  * The firmware's exit code is its verdict on what it received. Round trips are printed, never asserted.
@@ -49,15 +52,16 @@ int main(void)
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_POLL, FW_COUNT, 0, false, NULL);
 		failed += fw_bridge_run(elf, (enum fw_bridge_kind)k, AMPL_EMU_DOORBELL_IRQ, FW_COUNT, 0, false, NULL);
 	}
-	/* The firmware reset mid-stream (AMPL_FW_BRIDGE_ONLY=icmsg-reset|rpmsg-reset|multi-reset: one of them). */
+	/* The firmware reset mid-stream (AMPL_FW_BRIDGE_ONLY=ipm-reset|icmsg-reset|rpmsg-reset|multi-reset: one of them). */
 	const char *dts = getenv("AMPL_FW_SESSION_DTS");
-	/* With interrupts for every backend, polled for ICMsg only: polled runs are the slow ones on a loaded machine
+	/* With interrupts for every backend, polled for IPM and ICMsg only: polled runs are the slow ones on a loaded machine
 	 * (both sides spin), and the test shares the CI's time with the rest of the suite. */
 	static const struct {
 		const char *only, *env;
 		enum fw_bridge_kind k;
 		bool session, polled;
 	} resets[] = {
+		{ "ipm-reset", "AMPL_FW_IPM_ECHO", FW_BRIDGE_IPM, false, true },
 		{ "icmsg-reset", "AMPL_FW_ICMSG_ECHO_SOC_SESSION", FW_BRIDGE_ICMSG, true, true },
 		{ "rpmsg-reset", "AMPL_FW_RPMSG_REMOTE_SOC", FW_BRIDGE_RPMSG, false, false },
 		{ "multi-reset", "AMPL_FW_MULTI_SOC", FW_BRIDGE_MULTI, false, false },

@@ -417,6 +417,42 @@ static void test_busy_until_ack(void **state)
 	assert_int_equal(apu_obs(), ampl_ipi_mask(ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu1")));
 }
 
+/* The remote's processor offline: every send refused with -ESHUTDOWN and never delivered, with or without wait,
+ * also before this agent's interrupt context has seen the hotplug (the channel still online in the framework, the
+ * trigger discarded by the hardware); after it is back, a send gets through once. */
+static void test_offline_remote(void **state)
+{
+	(void)state;
+	env_up_default();
+	struct rx rx;
+	memset(&rx, 0, sizeof(rx));
+	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
+	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	uint8_t a[32], b[32];
+	pattern(a, sizeof(a), 1);
+	pattern(b, sizeof(b), 2);
+	assert_int_equal(ampl_soc_agent_set_online(E.zsoc, rpu0, false), 0);
+	/* The APU's interrupt context has not run: the framework still has the channel online. */
+	check_rc("O01", "send to an offline remote, before the hotplug is seen", ipm_send(E.apu_rpu0, 0, 0, a, 32),
+		 -ESHUTDOWN);
+	check_rc("O02", "send with wait to an offline remote, before the hotplug is seen",
+		 ipm_send(E.apu_rpu0, 1, 0, a, 32), -ESHUTDOWN);
+	ampl_agent_poll(E.apu); /* the hotplug seen: the channel offline */
+	check_rc("O03", "send to an offline remote", ipm_send(E.apu_rpu0, 0, 0, a, 32), -ESHUTDOWN);
+	check_rc("O04", "send with wait to an offline remote", ipm_send(E.apu_rpu0, 1, 0, a, 32), -ESHUTDOWN);
+	assert_false(xlnx_ipi_pending(E.apu_rpu0));
+	assert_int_equal(ampl_soc_agent_set_online(E.zsoc, rpu0, true), 0);
+	ampl_agent_poll(E.apu);
+	ampl_agent_poll(E.rpu0);
+	assert_int_equal(atomic_load(&rx.calls), 0); /* nothing refused was delivered */
+	check_rc("O05", "send once the remote is back", ipm_send(E.apu_rpu0, 0, 0, b, 32), 0);
+	ampl_agent_poll(E.rpu0);
+	assert_int_equal(atomic_load(&rx.calls), 1);
+	assert_memory_equal(rx.bytes, b, 32);
+	assert_false(xlnx_ipi_pending(E.apu_rpu0));
+}
+
 /* ---- sizes, ids, enable ---- */
 
 static void test_max_sizes_and_ids(void **state)
@@ -1011,6 +1047,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_lookup, teardown),
 		cmocka_unit_test_teardown(test_send_table, teardown),
 		cmocka_unit_test_teardown(test_busy_until_ack, teardown),
+		cmocka_unit_test_teardown(test_offline_remote, teardown),
 		cmocka_unit_test_teardown(test_max_sizes_and_ids, teardown),
 		cmocka_unit_test_teardown(test_set_enabled_codes, teardown),
 		cmocka_unit_test_teardown(test_wait_timeout, teardown),

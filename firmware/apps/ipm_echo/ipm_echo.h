@@ -6,6 +6,12 @@
  *   response (32 bytes): seq, the payload words inverted, FNV-1a of the first 7 response words
  *   a request with seq IPM_ECHO_STOP_SEQ is acknowledged without a response and counted, and the firmware exits
  *   (the demo's STOP)
+ *
+ * Sequence numbers are never reused by the host. Within one boot the firmware expects exactly the next one; the
+ * first request of a later boot (the firmware was reset) may skip numbers, because a request in flight at the
+ * reset may be lost. The next number lives in the boot block, so a reset firmware still knows it: a request below
+ * it was delivered twice, and is counted (IPM_ECHO_APP_DUPS) and refused with an all-zero response, which fails
+ * ipm_echo_check(), never answered a second time.
  */
 #ifndef IPM_ECHO_H
 #define IPM_ECHO_H
@@ -15,12 +21,16 @@
 #define IPM_ECHO_WORDS 8u
 #define IPM_ECHO_STOP_SEQ 0xFFFFFFFFu
 
-/* The firmware's words in the boot block (struct ampl_emu_boot.app). Words ECHO_APP_RINGS_IN and ECHO_APP_RINGS_OUT
- * (5, 6: the doorbells in and out) are written by the common run loop (firmware/apps/common/fw_app.h). */
+/* The firmware's words in the boot block (struct ampl_emu_boot.app; they add up over resets of the firmware). Words
+ * ECHO_APP_RINGS_IN and ECHO_APP_RINGS_OUT (5, 6: the doorbells in and out) are written by the common run loop
+ * (firmware/apps/common/fw_app.h). */
 #define IPM_ECHO_APP_REQS 0u  /* requests answered */
 #define IPM_ECHO_APP_BAD 1u   /* requests with a bad checksum or an unexpected sequence number */
 #define IPM_ECHO_APP_STOPS 2u /* STOP requests */
 #define IPM_ECHO_APP_PROTO 3u /* protocol errors the mailbox saw in the host's words */
+#define IPM_ECHO_APP_DUPS 4u  /* requests below the next sequence number: delivered twice, refused */
+#define IPM_ECHO_APP_NEXT 7u  /* the next sequence number expected (survives a reset of the firmware) */
+#define IPM_ECHO_APP_FIRST 8u /* the sequence number of the first request the latest boot answered */
 
 /* Exit codes: the echo protocol's (firmware/apps/common/echo.h, ECHO_EXIT_*); ECHO_EXIT_NO_HOST also when the
  * window has no mailbox area (not started through the bridge), ECHO_EXIT_ERRORS for bad requests or mailbox

@@ -33,7 +33,8 @@ static const struct emu_ipm_config ipi_cfg = { .mbox = &mb, .chan = 0 };
 static struct emu_ipm_data ipi_data;
 AMPL_DEVICE_DEFINE(ipi_rpu0_apu, DT_NODE_FULL_NAME(IPI), NODE_LABEL(IPI), NULL, &emu_ipm_api, &ipi_cfg, &ipi_data);
 
-static uint32_t next_seq;
+static bool resumed;      /* a later boot (the firmware was reset) whose first request has not come yet */
+static bool first_of_boot = true;
 static volatile bool stop_seen; /* the host sent STOP: exit once it is acknowledged */
 
 static void count(unsigned word)
@@ -55,9 +56,23 @@ static void on_request(const struct device *dev, void *user_data, uint32_t id, v
 		stop_seen = true;
 		return;
 	}
-	if (req[7] != ipm_echo_sum(req, 7) || req[0] != next_seq)
+	uint32_t next = atomic_load(&fw_boot->app[IPM_ECHO_APP_NEXT]);
+	if (req[0] < next) {
+		/* Answered before (by this boot or an earlier one): refused, never answered twice. */
+		for (unsigned i = 0; i < IPM_ECHO_WORDS; i++)
+			resp[i] = 0;
+		(void)emu_ipm_response_write(dev, resp, sizeof(resp));
+		count(IPM_ECHO_APP_DUPS);
+		return;
+	}
+	/* A skip is a request lost, allowed only across a reset (the one in flight when the firmware died). */
+	if (req[7] != ipm_echo_sum(req, 7) || (req[0] != next && !resumed))
 		count(IPM_ECHO_APP_BAD);
-	next_seq = req[0] + 1u;
+	if (first_of_boot)
+		atomic_store(&fw_boot->app[IPM_ECHO_APP_FIRST], req[0]);
+	first_of_boot = false;
+	resumed = false;
+	atomic_store(&fw_boot->app[IPM_ECHO_APP_NEXT], req[0] + 1u);
 	ipm_echo_answer(req, resp);
 	(void)emu_ipm_response_write(dev, resp, sizeof(resp));
 	count(IPM_ECHO_APP_REQS);
@@ -76,11 +91,13 @@ static bool stop_sent(void)
 static int report(const char *name)
 {
 	atomic_store(&fw_boot->app[IPM_ECHO_APP_PROTO], mb.errors);
-	uint32_t bad = atomic_load(&fw_boot->app[IPM_ECHO_APP_BAD]);
+	uint32_t bad = atomic_load(&fw_boot->app[IPM_ECHO_APP_BAD]), dups = atomic_load(&fw_boot->app[IPM_ECHO_APP_DUPS]);
 	board_puts(name);
 	board_put_u32(": requests", atomic_load(&fw_boot->app[IPM_ECHO_APP_REQS]));
 	board_puts(name);
 	board_put_u32(": bad requests", bad);
+	board_puts(name);
+	board_put_u32(": requests delivered twice (refused)", dups);
 	board_puts(name);
 	board_put_u32(": STOP requests", atomic_load(&fw_boot->app[IPM_ECHO_APP_STOPS]));
 	board_puts(name);
@@ -89,7 +106,7 @@ static int report(const char *name)
 	board_put_u32(": doorbells in", atomic_load(&fw_boot->app[ECHO_APP_RINGS_IN]));
 	board_puts(name);
 	board_put_u32(": doorbells out", atomic_load(&fw_boot->app[ECHO_APP_RINGS_OUT]));
-	return bad || mb.errors ? ECHO_EXIT_ERRORS : ECHO_EXIT_OK;
+	return bad || dups || mb.errors ? ECHO_EXIT_ERRORS : ECHO_EXIT_OK;
 }
 
 static const struct fw_app_hooks hooks = { .poll = poll_mbox, .stop = stop_sent, .report = report };
@@ -97,6 +114,7 @@ static const struct fw_app_hooks hooks = { .poll = poll_mbox, .stop = stop_sent,
 int main(void)
 {
 	(void)fw_app_start(NAME);
+	resumed = atomic_load(&fw_boot->fw_boots) > 1u;
 	fw_app_mbox_start(NAME, &mb, &mb_cfg, AMPL_EMU_CHAN_REQUEST, "mailbox channel 0 not in request mode: mode");
 	int r = ampl_device_register(&ipi_rpu0_apu);
 	if (r)

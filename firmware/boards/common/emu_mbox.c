@@ -133,8 +133,13 @@ int emu_mbox_init(struct emu_mbox *m, const struct emu_mbox_config *cfg)
 		if (m->mode[i] != AMPL_EMU_CHAN_REQUEST && m->mode[i] != AMPL_EMU_CHAN_DOORBELL &&
 		    m->mode[i] != AMPL_EMU_CHAN_UNUSED)
 			return -EPROTO;
-		/* What the host sent before this boot is not ours to answer (a reset mid-request): start from here. */
-		m->seen[i] = atomic_load_explicit(&a->chans[i].to_fw.ack, memory_order_acquire);
+		/* What the host sent before this boot is not ours to answer (a reset mid-request): start from here. A
+		 * request the dead boot never acknowledged was discarded on the host's side and its sender told so (the
+		 * bridge's agent went offline): start past it, never answer it now. A doorbell is only "look at the
+		 * rings", which a new boot does anyway: start from the last acknowledged one, as before. */
+		const struct ampl_emu_slot *s = &a->chans[i].to_fw;
+		m->seen[i] = m->mode[i] == AMPL_EMU_CHAN_REQUEST ? atomic_load_explicit(&s->seq, memory_order_acquire)
+								  : atomic_load_explicit(&s->ack, memory_order_acquire);
 	}
 	m->mbox.node = cfg->node;
 	m->mbox.ops = &emu_mbox_ops;

@@ -155,6 +155,13 @@ void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
 /** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
 
+/**
+ * xlnx_ipi_mbox_tx_discarded() - our last request was discarded instead of consumed: the remote's processor was
+ * offline when it was triggered, or went offline before consuming it (hardware with hotplug only: the host's
+ * discards hook; false without it). Context: any.
+ */
+bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m);
+
 /* ---- IPM on top ----
  *
  * ipm_send() on one device is one call at a time: a call made while another thread's ipm_send() on the same

@@ -3,7 +3,8 @@
  * over MBOX). The device owns its destination's TX and RX channels from its first use.
  *
  *   ipm_send(wait=0)  -EBUSY while the hardware still holds our last request or another thread's ipm_send() on
- *                     the device has not returned, else mbox_send_message()
+ *                     the device has not returned, else mbox_send_message(); -ESHUTDOWN if the trigger was
+ *                     discarded (the remote's processor offline)
  *   ipm_send(wait=1)  the same with tx_block: the framework waits on the hardware (flush) for the ack
  *   callback          rx_callback -> the IPM callback with the copied request; acknowledged on return, or held
  *                     until ipm_complete() in asynchronous mode, or held and redelivered later when the device has
@@ -133,7 +134,11 @@ static int ipi_send_locked(const struct device *dev, int wait, const void *data,
 	int ret = mbox_send_message(tx, mssg);
 	if (ret == -ETIME)
 		return -ETIMEDOUT;
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	/* Without wait: a request the hardware discarded at the trigger (the remote's processor offline, before this
+	 * agent's interrupt context marked the channel offline) was not sent; with wait the framework reported it. */
+	return !wait && xlnx_ipi_mbox_tx_discarded(m) ? -ESHUTDOWN : 0;
 }
 
 static int ipi_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)

@@ -53,6 +53,11 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
  * returned, so the window between a trigger and its tx_gen bump is never observed. (Two processes driving the same
  * agent's channel to the same remote would defeat this, as they would on the silicon.)
  */
+bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
+{
+	return m && discards(m) != m->tx_discards;
+}
+
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
 	uint32_t g = atomic_load(&m->tx_gen);
