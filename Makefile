@@ -44,8 +44,11 @@ test-tsan:
 	cmake --build build-tsan -j $(JOBS) >/dev/null
 	# A test that fails is run once more (--repeat until-pass:2) and both runs are printed: test_peer_kill's rebind
 	# after the third kill of the multi-endpoint peer once exceeded its bound here with other tests beside it.
+	# The Zephyr- and OpenAMP-style programs (test_compat_*) are left out: written as firmware is, they share a plain
+	# variable between a callback and a thread where the next write can only follow the peer process's answer to
+	# the last read, an order through another process that ThreadSanitizer cannot see, so it reports a race.
 	cd build-tsan && AMPL_TEST_SCALE=sanitizer TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) \
-		--repeat until-pass:2
+		--repeat until-pass:2 -E '^test_compat_'
 
 ## The library and the tools built with clang (same warnings, -Werror).
 test-clang:

@@ -87,7 +87,7 @@ struct ampl_agent {
 	struct ampl_agent_opts opts;
 	struct xlnx_ipi_host host;
 	struct ampl_irq_thread *irq;
-	struct sim_chan *chans[32]; /* by remote bit */
+	struct sim_chan *_Atomic chans[32]; /* by remote bit; published to the interrupt thread (hotplug) when made */
 	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
 	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
 	uint32_t hotplug_seen;
