@@ -6,6 +6,7 @@
 # Exit status: 0 passed, 1 failed, 77 skipped (no FUSE here: the reason is printed).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../common/fuse.sh"
 amp=$1
 io=$2
 soc="ipcfuse-$$"
@@ -13,23 +14,6 @@ top=$(mktemp -d)
 dir="$top/mnt"
 mkdir "$dir"
 server=""
-
-skip() {
-	echo "SKIPPED: $*"
-	exit 77
-}
-
-unmount() {
-	if command -v fusermount3 >/dev/null 2>&1; then
-		fusermount3 -u "$@" "$dir" 2>/dev/null
-	else
-		umount "$@" "$dir" 2>/dev/null
-	fi
-}
-
-is_mounted() {
-	grep -q " $dir fuse" /proc/mounts
-}
 
 cleanup() {
 	is_mounted && unmount -z
@@ -40,26 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- can we mount at all? ----
-[ -e /dev/fuse ] || skip "/dev/fuse is missing: FUSE is not available in this environment"
-[ -r /dev/fuse ] && [ -w /dev/fuse ] || skip "/dev/fuse is not readable and writable by uid $(id -u)"
-if [ "$(id -u)" -ne 0 ] && ! command -v fusermount3 >/dev/null 2>&1; then
-	skip "fusermount3 is missing (Debian package fuse3) and we are not root"
-fi
-if "$amp" mount --as apu "$dir" 2>&1 | grep -q "built without libfuse3"; then
-	skip "amplink was built without libfuse3"
-fi
-"$amp" soc create "$soc" >/dev/null || { echo "FAIL: soc create"; exit 1; }
-out=$("$amp" mount "$dir" --as apu --soc "$soc" --timeout 2000 2>&1)
-status=$?
-if [ $status -ne 0 ]; then
-	if grep -q "mounting failed" <<<"$out"; then
-		skip "mounting is not permitted here: $(tr '\n' ' ' <<<"$out")"
-	fi
-	echo "FAIL: amplink mount: status $status: $out"
-	exit 1
-fi
-server=$(sed -n 's/.*served by pid \([0-9]*\).*/\1/p' <<<"$out")
+# ---- mount (skipped where FUSE cannot mount here) ----
+fuse_mount_apu
 
 # ---- the layout: one directory per IPC instance of the agent, named by its devicetree node ----
 check "ls: the instances" "^control ipc-icmsg-apu ipc-multi-apu ipc-rpmsg-apu$" "$(ls "$dir" | tr '\n' ' ' | sed 's/ $//')"
