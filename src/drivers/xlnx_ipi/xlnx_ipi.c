@@ -44,6 +44,11 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
 	return 0;
 }
 
+bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
+{
+	return m && discards(m) != m->tx_discards;
+}
+
 /*
  * Our OBS bit can only be set by our own trigger, so once it was seen clear after the last trigger it stays clear:
  * remember that instead of reading the register again (a read that costs a cross-core miss right before every
@@ -53,11 +58,6 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
  * returned, so the window between a trigger and its tx_gen bump is never observed. (Two processes driving the same
  * agent's channel to the same remote would defeat this, as they would on the silicon.)
  */
-bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
-{
-	return m && discards(m) != m->tx_discards;
-}
-
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
 	uint32_t g = atomic_load(&m->tx_gen);
@@ -123,7 +123,7 @@ static int ipi_last_tx_result(struct mbox_chan *chan)
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
 	if (atomic_load_explicit(&m->sig_done, memory_order_relaxed))
 		return 0;
-	return discards(m) != m->tx_discards ? -ESHUTDOWN : 0;
+	return xlnx_ipi_mbox_tx_discarded(m) ? -ESHUTDOWN : 0;
 }
 
 static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
