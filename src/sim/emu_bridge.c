@@ -33,15 +33,22 @@ const char *ampl_emu_bridge_first_error(struct ampl_emu_bridge *b, int *code)
 	return what;
 }
 
-static void ring_fw(struct ampl_emu_bridge *b)
+/* One doorbell on @tx (the emulator link's, or the IPI's towards a remote in signalling mode). -ESHUTDOWN: the
+ * firmware has exited or is restarting (the link closed, or this processor offline), the ring lost as on the SoC:
+ * counted as fw_gone, not as an error. Under the lock. */
+static void ring(struct ampl_emu_bridge *b, struct mbox_chan *tx, const char *what)
 {
-	struct mbox_chan *tx = &b->link.chans[0];
 	(void)mbox_client_tx_busy(tx); /* completes the previous ring (done at once), so this one goes out now */
 	int r = mbox_send_message(tx, NULL);
 	if (r == -ESHUTDOWN)
-		atomic_fetch_add(&b->fw_gone, 1u); /* the firmware exited: the remote's last messages, not an error */
+		atomic_fetch_add(&b->fw_gone, 1u);
 	else if (r < 0)
-		bridge_error(b, "ringing the firmware", r);
+		bridge_error(b, what, r);
+}
+
+static void ring_fw(struct ampl_emu_bridge *b)
+{
+	ring(b, &b->link.chans[0], "ringing the firmware");
 }
 
 /* A request of the remote held for the firmware: acknowledge it once the firmware has. Under the lock. */
@@ -128,13 +135,7 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 		if (c->mode == AMPL_EMU_CHAN_DOORBELL) {
 			c->fw_seen = seq;
 			atomic_fetch_add(&b->to_host, 1u);
-			(void)mbox_client_tx_busy(c->tx);
-			int r = mbox_send_message(c->tx, NULL);
-			/* -ESHUTDOWN: this processor is offline (the firmware restarting), the ring lost as on the SoC. */
-			if (r == -ESHUTDOWN)
-				atomic_fetch_add(&b->fw_gone, 1u);
-			else if (r < 0)
-				bridge_error(b, "the firmware's doorbell to the remote", r);
+			ring(b, c->tx, "the firmware's doorbell to the remote");
 			continue;
 		}
 		if (c->fw_req_busy)
