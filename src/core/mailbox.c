@@ -369,12 +369,11 @@ int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
 	return 0;
 }
 
-/* Take the queued messages (and the one in flight, if @active) off @chan; report each to @cl with @err. */
-static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err, bool active)
+/* Take the queued messages (and the one in flight, if @active) off @chan into @msgs, with @err as their result.
+ * Called with the channel's lock held. Returns how many. */
+static unsigned take_locked(struct mbox_chan *chan, int err, bool active, void **msgs)
 {
-	void *msgs[MBOX_TX_QUEUE_LEN + 1];
 	unsigned n = 0;
-	unsigned key = ampl_spin_lock(&chan->lock);
 	if (active && chan->active) {
 		msgs[n++] = chan->active_req;
 		chan->slot_result[chan->active_slot] = err;
@@ -388,6 +387,15 @@ static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err, bool 
 		chan->msg_count--;
 	}
 	chan->done_seq += n;
+	return n;
+}
+
+/* Take the queued messages (and the one in flight, if @active) off @chan; report each to @cl with @err. */
+static void drain(struct mbox_chan *chan, struct mbox_client *cl, int err, bool active)
+{
+	void *msgs[MBOX_TX_QUEUE_LEN + 1];
+	unsigned key = ampl_spin_lock(&chan->lock);
+	unsigned n = take_locked(chan, err, active, msgs);
 	ampl_spin_unlock(&chan->lock, key);
 	report(chan, cl, msgs, n, err);
 }
@@ -507,13 +515,17 @@ static void shut_down(struct mbox_chan *chan)
 
 static void free_with(struct mbox_chan *chan, int err)
 {
+	void *msgs[MBOX_TX_QUEUE_LEN + 1];
+	/* The client and its messages leave the channel together: a TX done that takes the lock after this finds
+	 * nothing in flight, never a message whose client is already gone (it would be counted but not reported). */
 	unsigned key = ampl_spin_lock(&chan->lock);
 	struct mbox_client *cl = chan->cl;
 	chan->cl = NULL;
+	unsigned n = cl ? take_locked(chan, err, true, msgs) : 0;
 	ampl_spin_unlock(&chan->lock, key);
 	if (!cl)
 		return;
-	drain(chan, cl, err, true);
+	report(chan, cl, msgs, n, err);
 	/* An rx_callback that already read the client finishes before the client may go away, and so does a tx_done
 	 * another context is running for a message it took as done before the drain (a tick, a refused submit):
 	 * every message counted done is reported before this returns. Not from the channel's own tx_done. */
