@@ -230,6 +230,7 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
+/* ampl_mbox_ring()'s one attempt with a message (the ring keeps its own copy: it is a firmware's hot path). */
 int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 {
 	if (!chan || !chan->cl)
@@ -242,10 +243,14 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 
 int ampl_mbox_ring(struct mbox_chan *chan)
 {
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	for (uint32_t spins = 0;; spins++) {
-		int r = ampl_mbox_send_now(chan, NULL);
-		const struct mbox_chan_ops *ops = r == -EBUSY ? chan->mbox->ops : NULL;
-		if (!ops || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS)
+		unsigned key = ampl_spin_lock(&chan->lock);
+		int r = chan->offline ? chan->offline : ops->send_data(chan, NULL);
+		ampl_spin_unlock(&chan->lock, key);
+		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS)
 			return r;
 		/* The previous ring is still on its way: wait until it left, then ring again. */
 		while (!ops->last_tx_done(chan) && ++spins < AMPL_MBOX_RING_SPINS)
