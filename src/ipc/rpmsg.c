@@ -601,7 +601,7 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 
 static bool announces(struct rpmsg_device *rdev)
 {
-	return rdev->ns && (rdev->cfg->role == RPMSG_REMOTE || rdev->cfg->host_announce);
+	return AMPL_RPMSG_NS && rdev->ns && (rdev->cfg->role == RPMSG_REMOTE || rdev->cfg->host_announce);
 }
 
 /*
@@ -716,7 +716,7 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 	struct rpmsg_endpoint *ept = rdev->epts;
 	while (ept && ept->addr != dst)
 		ept = ept->next;
-	bool ns = dst == RPMSG_NS_EPT_ADDR && rdev->ns && rdev->ops->ns_rx;
+	bool ns = AMPL_RPMSG_NS && dst == RPMSG_NS_EPT_ADDR && rdev->ns && rdev->ops->ns_rx;
 	if (len > buflen - RPMSG_HDR_SIZE) {
 		rpmsg_note(rdev, "rpmsg: bad hdr.len");
 	} else if (ns) {
