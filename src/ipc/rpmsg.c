@@ -610,6 +610,8 @@ static bool announces(struct rpmsg_device *rdev)
  */
 static void announce(struct rpmsg_device *rdev)
 {
+	if (!AMPL_RPMSG_NS)
+		return; /* the EPT_ANNOUNCE marks are read here only */
 	bool armed = false;
 	struct rpmsg_endpoint *e = rdev->epts;
 	while (e && RPMSG_UP(rdev)) {
