@@ -197,17 +197,6 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  * <amplink/ipc/link.h>); the images that use it link only the channel registry of the framework.
  */
 
-/*
- * Which path the library's own clients take when a choice is left to the build (AMPL_IPC_LINK_FRAMEWORK,
- * AMPL_XLNX_IPI_IPM_FRAMEWORK): the thin path in firmware builds (a port selected), where it saves the framework's
- * code, the framework in the hosted build.
- */
-#if defined(AMPL_PORT_HEADER) || defined(AMPL_PORT_CORTEX_M) || defined(AMPL_PORT_RISCV)
-#define AMPL_MBOX_FRAMEWORK_DEFAULT 0
-#else
-#define AMPL_MBOX_FRAMEWORK_DEFAULT 1
-#endif
-
 /** Bound of ampl_mbox_ring()'s wait for a ring still on its way (ampl_cpu_relax() iterations). */
 #ifndef AMPL_MBOX_RING_SPINS
 #define AMPL_MBOX_RING_SPINS 100000u

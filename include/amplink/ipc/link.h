@@ -36,7 +36,7 @@
 #include <amplink/mailbox_client.h>
 
 #ifndef AMPL_IPC_LINK_FRAMEWORK
-#define AMPL_IPC_LINK_FRAMEWORK AMPL_MBOX_FRAMEWORK_DEFAULT
+#define AMPL_IPC_LINK_FRAMEWORK (!AMPL_FIRMWARE_BUILD)
 #endif
 
 #ifdef __cplusplus
