@@ -48,6 +48,15 @@ struct ampl_io_region {
 	void *ctx;
 };
 
+/*
+ * AMPL_IO_OPS (compile-time option): 1, the default of the hosted build: a region with ops is a model (the virtual
+ * SoC's registers), and every accessor checks for them. 0, the default of firmware builds (a port selected): every
+ * region is plain memory-mapped hardware, accessed directly; ops are not called. Define it to choose.
+ */
+#ifndef AMPL_IO_OPS
+#define AMPL_IO_OPS (!AMPL_FIRMWARE_BUILD)
+#endif
+
 /** Bound on ampl_io_wait32()'s spin on plain hardware, in polls; a port can define its own time base. */
 #ifndef AMPL_IO_SPIN_PER_US
 #define AMPL_IO_SPIN_PER_US 16u
@@ -56,7 +65,7 @@ struct ampl_io_region {
 static inline uint32_t ampl_io_read32(const struct ampl_io_region *io, uint32_t off)
 {
 	AMPL_ASSERT(off + 4 <= io->size && (off & 3u) == 0);
-	if (io->ops)
+	if (AMPL_IO_OPS && io->ops)
 		return io->ops->read32(io, off);
 	return *(volatile uint32_t *)(volatile void *)((volatile uint8_t *)io->base + off);
 }
@@ -64,7 +73,7 @@ static inline uint32_t ampl_io_read32(const struct ampl_io_region *io, uint32_t 
 static inline void ampl_io_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
 {
 	AMPL_ASSERT(off + 4 <= io->size && (off & 3u) == 0);
-	if (io->ops)
+	if (AMPL_IO_OPS && io->ops)
 		io->ops->write32(io, off, val);
 	else
 		*(volatile uint32_t *)(volatile void *)((volatile uint8_t *)io->base + off) = val;
@@ -80,7 +89,7 @@ static inline void ampl_io_write32(const struct ampl_io_region *io, uint32_t off
 static inline int ampl_io_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mask, uint32_t expect,
 				 uint32_t timeout_us)
 {
-	if (io->ops && io->ops->wait32)
+	if (AMPL_IO_OPS && io->ops && io->ops->wait32)
 		return io->ops->wait32(io, off, mask, expect, timeout_us);
 	uint64_t polls = (uint64_t)timeout_us * AMPL_IO_SPIN_PER_US;
 	for (uint64_t i = 0;; i++) {

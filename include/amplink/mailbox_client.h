@@ -189,7 +189,8 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client()) and its client's
  * rx_callback and link_state run as they do for the framework's clients, but a ring goes straight to the
  * controller's send_data: no queue, no TX-done state machine, no ticker; none of tx_done, tx_prepare, tx_block
- * applies. A channel rung this way is released with ampl_mbox_release(), never used with mbox_send_message().
+ * applies. A channel rung this way (or sent on with ampl_mbox_send_now()) is released with ampl_mbox_release(),
+ * never used with mbox_send_message().
  * The controller's send_data(chan, NULL) must ring, or coalesce with a ring the remote has not started to drain,
  * or answer -EBUSY while a previous ring is still on its way (then the ring waits for last_tx_done and tries
  * again). IPC backends ring their peer this way when built for firmware (AMPL_IPC_LINK_FRAMEWORK 0, see
@@ -210,6 +211,24 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  *         last_tx_done at once); or what send_data answered. Context: any (never sleeps).
  */
 int ampl_mbox_ring(struct mbox_chan *chan);
+
+/**
+ * ampl_mbox_send_now() - the thin path with a message: ops->send_data(chan, @mssg) under the channel lock, once
+ * (a request driver such as the IPI's IPM adapter, which sends only on an idle channel and needs no queue). The
+ * caller waits for it with ampl_mbox_wait_sent() if it must.
+ * Return: 0 (on the wire); -EINVAL (no channel or no client); the error sends get while the remote is offline
+ *         (-ESHUTDOWN); or what send_data answered (-EBUSY: the previous message is still on its way). Context: any.
+ */
+int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg);
+
+/**
+ * ampl_mbox_wait_sent() - wait up to @timeout ms on the controller (its flush op, busy) for the message
+ * ampl_mbox_send_now() put on @chan to be done.
+ * Return: the controller's last_tx_result for it (0 without that op; -ESHUTDOWN: the remote discarded it); the
+ *         error flush answered (-ETIME: not done in time); -ENOTSUP (the controller has no flush); -EINVAL (no
+ *         channel or no client). Context: any (never sleeps).
+ */
+int ampl_mbox_wait_sent(struct mbox_chan *chan, unsigned long timeout);
 
 /**
  * ampl_mbox_release() - release a channel rung with ampl_mbox_ring(): waits for a running rx_callback or

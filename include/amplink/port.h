@@ -29,6 +29,17 @@
 #include <amplink/port/riscv.h>
 #endif
 
+/*
+ * AMPL_FIRMWARE_BUILD: 1 when a port is selected (a firmware build), else 0 (the hosted build). The defaults of the
+ * options that leave the host's machinery out of firmware follow it: AMPL_IO_OPS (<amplink/io.h>),
+ * AMPL_IPC_LINK_FRAMEWORK (<amplink/ipc/link.h>), AMPL_XLNX_IPI_IPM_FRAMEWORK (<amplink/drivers/xlnx_ipi.h>).
+ */
+#if defined(AMPL_PORT_HEADER) || defined(AMPL_PORT_CORTEX_M) || defined(AMPL_PORT_RISCV)
+#define AMPL_FIRMWARE_BUILD 1
+#else
+#define AMPL_FIRMWARE_BUILD 0
+#endif
+
 /* Byte copies and fills. The builtins inline small fixed sizes; larger ones call the libc routine if linked. */
 #ifndef ampl_memcpy
 #define ampl_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))

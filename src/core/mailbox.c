@@ -39,6 +39,13 @@ static void report(struct mbox_chan *chan, struct mbox_client *cl, void *const *
 
 static void tx_tick(struct mbox_chan *chan, uint32_t seq, int r);
 
+/* The result of the message the controller says is done: its last_tx_result, or 0 without one. */
+static int tx_result(struct mbox_chan *chan)
+{
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
+	return ops->last_tx_result ? ops->last_tx_result(chan) : 0;
+}
+
 /* Send the next queued message if nothing is in flight. Errors other than -EBUSY fail that message. */
 static void msg_submit(struct mbox_chan *chan)
 {
@@ -117,8 +124,7 @@ static bool poll_chan(struct mbox_chan *chan)
 		return false;
 	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	if (active && ops->last_tx_done(chan)) {
-		int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
-		tx_tick(chan, seq, r);
+		tx_tick(chan, seq, tx_result(chan));
 	} else if (!active && queued) {
 		msg_submit(chan);
 	}
@@ -224,6 +230,17 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
+/* ampl_mbox_ring()'s one attempt with a message (the ring keeps its own copy: it is a firmware's hot path). */
+int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
+{
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
+	ampl_spin_unlock(&chan->lock, key);
+	return r;
+}
+
 int ampl_mbox_ring(struct mbox_chan *chan)
 {
 	if (!chan || !chan->cl)
@@ -267,10 +284,8 @@ static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned slot, unsign
 		unsigned key = ampl_spin_lock(&chan->lock);
 		bool mine_active = chan->active && chan->active_seq == seq;
 		ampl_spin_unlock(&chan->lock, key);
-		if (mine_active && ops->flush(chan, tout_ms) == 0) {
-			int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
-			tx_tick(chan, seq, r);
-		}
+		if (mine_active && ops->flush(chan, tout_ms) == 0)
+			tx_tick(chan, seq, tx_result(chan));
 	}
 	uint64_t deadline = ampl_os_uptime_us() + (uint64_t)tout_ms * 1000u;
 	for (;;) {
@@ -292,10 +307,8 @@ static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned slot, unsign
 		if (mine_active && (chan->txdone_method & TXDONE_BY_POLL) && ops->flush) {
 			/* Polled controller: wait on the hardware ourselves rather than for the next tick. */
 			unsigned long ms = (unsigned long)(left / 1000u) + 1;
-			if (ops->flush(chan, ms) == 0) {
-				int r = ops->last_tx_result ? ops->last_tx_result(chan) : 0;
-				tx_tick(chan, seq, r);
-			}
+			if (ops->flush(chan, ms) == 0)
+				tx_tick(chan, seq, tx_result(chan));
 			continue;
 		}
 		uint32_t pub = atomic_load(&chan->done_seq_pub);
@@ -361,12 +374,18 @@ int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
 	if (!seq)
 		return 0;
 	int ret = chan->mbox->ops->flush(chan, timeout);
-	if (ret < 0) {
-		tx_tick(chan, seq, ret);
-		return ret;
-	}
-	tx_tick(chan, seq, chan->mbox->ops->last_tx_result ? chan->mbox->ops->last_tx_result(chan) : 0);
-	return 0;
+	tx_tick(chan, seq, ret < 0 ? ret : tx_result(chan));
+	return ret < 0 ? ret : 0;
+}
+
+int ampl_mbox_wait_sent(struct mbox_chan *chan, unsigned long timeout)
+{
+	if (!chan || !chan->cl)
+		return -EINVAL;
+	if (!chan->mbox->ops->flush)
+		return -ENOTSUP;
+	int ret = chan->mbox->ops->flush(chan, timeout);
+	return ret < 0 ? ret : tx_result(chan);
 }
 
 /* Take the queued messages (and the one in flight, if @active) off @chan into @msgs, with @err as their result.

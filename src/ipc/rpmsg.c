@@ -601,7 +601,7 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 
 static bool announces(struct rpmsg_device *rdev)
 {
-	return rdev->ns && (rdev->cfg->role == RPMSG_REMOTE || rdev->cfg->host_announce);
+	return AMPL_RPMSG_NS && rdev->ns && (rdev->cfg->role == RPMSG_REMOTE || rdev->cfg->host_announce);
 }
 
 /*
@@ -610,6 +610,8 @@ static bool announces(struct rpmsg_device *rdev)
  */
 static void announce(struct rpmsg_device *rdev)
 {
+	if (!AMPL_RPMSG_NS)
+		return; /* the EPT_ANNOUNCE marks are read here only */
 	bool armed = false;
 	struct rpmsg_endpoint *e = rdev->epts;
 	while (e && RPMSG_UP(rdev)) {
@@ -716,7 +718,7 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 	struct rpmsg_endpoint *ept = rdev->epts;
 	while (ept && ept->addr != dst)
 		ept = ept->next;
-	bool ns = dst == RPMSG_NS_EPT_ADDR && rdev->ns && rdev->ops->ns_rx;
+	bool ns = AMPL_RPMSG_NS && dst == RPMSG_NS_EPT_ADDR && rdev->ns && rdev->ops->ns_rx;
 	if (len > buflen - RPMSG_HDR_SIZE) {
 		rpmsg_note(rdev, "rpmsg: bad hdr.len");
 	} else if (ns) {

@@ -178,7 +178,7 @@ static void handshake(struct rpmsg_device *rdev, const struct rsc *r, unsigned *
 	for (uint32_t i = 0; i < rdev->nbufs[1]; i++)
 		rdev->txfree[i >> 5] |= 1u << (i & 31u);
 	vq_set_suppress(&rdev->vq[1], rdev->waiters == 0);
-	uint32_t g = r->dfeatures & (1u << VIRTIO_RPMSG_F_NS);
+	uint32_t g = r->dfeatures & ((uint32_t)AMPL_RPMSG_NS << VIRTIO_RPMSG_F_NS);
 	vio_put32(vd + VDEV_GFEATURES, g);
 	ampl_cache_clean(vd, 28 + 40);
 	rdev->ns = g != 0;

@@ -19,7 +19,7 @@
 /* The table this remote writes (words 1..28; ver is written apart, first 0 then 1). Patched: vring da, session. */
 static const uint32_t table_words[] = {
 	RPMSG_RSC_NUM, 0, 0, RPMSG_RSC_VDEV_OFF, RPMSG_RSC_SESSION_OFF,
-	/* vdev */ RSC_VDEV, VIRTIO_ID_RPMSG, RPMSG_NOTIFYID_VDEV, 1u << VIRTIO_RPMSG_F_NS, 0, 0,
+	/* vdev */ RSC_VDEV, VIRTIO_ID_RPMSG, RPMSG_NOTIFYID_VDEV, (uint32_t)AMPL_RPMSG_NS << VIRTIO_RPMSG_F_NS, 0, 0,
 	2u << 8, /* status 0, num_of_vrings 2, reserved 0 0 */
 	/* vring0 */ 0, 0, 0, RPMSG_NOTIFYID_VRING0, 0,
 	/* vring1 */ 0, 0, 0, RPMSG_NOTIFYID_VRING1, 0,
@@ -156,7 +156,7 @@ static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 				  false);
 			vq_set_window(&rdev->vq[i], rdev->cfg->da_base + rdev->win_off, rdev->cfg->shm_size - rdev->win_off);
 		}
-		rdev->ns = rsc_get32_acq(VDEV(rdev) + VDEV_GFEATURES) >> VIRTIO_RPMSG_F_NS & 1u;
+		rdev->ns = AMPL_RPMSG_NS && (rsc_get32_acq(VDEV(rdev) + VDEV_GFEATURES) >> VIRTIO_RPMSG_F_NS & 1u);
 		vq_set_suppress(&rdev->vq[0], rdev->waiters == 0);
 		rdev->peer_sid = sid;
 		rdev->rx_cap = 0;
@@ -207,8 +207,9 @@ static void remote_process(struct rpmsg_device *rdev, unsigned *key)
  * The remote binds its endpoints to the host's name-service announcements (OpenAMP hosts announce; Linux never
  * does, and amplink's host only with host_announce). -DRPMSG_REMOTE_NS_RX=0 leaves that code out of a remote
  * image: messages to address 53 are then dropped, and unbound endpoints bind from the first message received.
+ * Without the name service (AMPL_RPMSG_NS 0) it is left out too.
  */
-#define RPMSG_REMOTE_NS_RX 1
+#define RPMSG_REMOTE_NS_RX AMPL_RPMSG_NS
 #endif
 
 static const struct rpmsg_virtio_ops remote_ops = {

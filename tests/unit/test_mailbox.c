@@ -850,6 +850,72 @@ static void test_doorbell_thin(void **state)
 	mbox_controller_unregister(&b.ctrl);
 }
 
+/*
+ * The thin path with a message: ampl_mbox_send_now() is one send_data(mssg) under the lock, nothing queued and no
+ * retry; ampl_mbox_wait_sent() waits on the controller's flush and answers its last_tx_result.
+ */
+static int discard_result(struct mbox_chan *chan)
+{
+	(void)chan;
+	return -ESHUTDOWN;
+}
+
+static void test_send_now_thin(void **state)
+{
+	(void)state;
+	struct loop l;
+	loop_init(&l, "t-loop", false, true);
+	struct rec tx, rx;
+	rec_init(&tx, &consumer);
+	rec_init(&rx, &consumer);
+	int m[2] = { 1, 2 };
+	assert_int_equal(ampl_mbox_send_now(NULL, &m[0]), -EINVAL);
+	assert_int_equal(ampl_mbox_send_now(&l.chans[0], &m[0]), -EINVAL); /* no client */
+	assert_int_equal(ampl_mbox_wait_sent(NULL, 1), -EINVAL);
+	assert_int_equal(ampl_mbox_wait_sent(&l.chans[0], 1), -EINVAL);
+	int err = 1;
+	struct mbox_chan *t = mbox_client_get_channel(&tx.cl, &consumer, NULL, "tx", &err);
+	assert_ptr_equal(t, &l.chans[0]);
+	struct mbox_chan *r = mbox_client_get_channel(&rx.cl, &consumer, NULL, "rx", &err);
+	assert_ptr_equal(r, &l.chans[1]);
+
+	/* N1: the message is on the wire at once; nothing queued, no tx_prepare, no tx_done. */
+	assert_int_equal(ampl_mbox_send_now(t, &m[0]), 0);
+	assert_ptr_equal(atomic_load(&l.wire[0]), &m[0]);
+	assert_int_equal(t->msg_count, 0u);
+	assert_false(t->active);
+	assert_int_equal(atomic_load(&tx.nprep), 0);
+	/* N2: the wire is full: -EBUSY at once (no wait, no retry), the message on the wire untouched. */
+	assert_int_equal(ampl_mbox_send_now(t, &m[1]), -EBUSY);
+	assert_ptr_equal(atomic_load(&l.wire[0]), &m[0]);
+	/* N3: not taken in time: the flush's -ETIME; taken: its result (no last_tx_result: 0). */
+	assert_int_equal(ampl_mbox_wait_sent(t, 1), -ETIME);
+	assert_true(loop_consume(&l, 0));
+	assert_ptr_equal(rx.rx_msg[0], &m[0]);
+	assert_int_equal(ampl_mbox_wait_sent(t, 1), 0);
+	assert_int_equal(atomic_load(&tx.ndone), 0);
+	/* N4: offline: the error, send_data not called. */
+	int sends = atomic_load(&l.sends);
+	mbox_chan_set_offline(t, -ESHUTDOWN);
+	assert_int_equal(ampl_mbox_send_now(t, &m[1]), -ESHUTDOWN);
+	assert_int_equal(atomic_load(&l.sends), sends);
+	mbox_chan_set_offline(t, 0);
+	/* N5: the controller's verdict on the message: last_tx_result; no flush op: -ENOTSUP. */
+	struct mbox_chan_ops ops = loop_ops;
+	ops.last_tx_result = discard_result;
+	l.ctrl.ops = &ops;
+	assert_int_equal(ampl_mbox_send_now(t, &m[1]), 0);
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(ampl_mbox_wait_sent(t, 1), -ESHUTDOWN);
+	ops.flush = NULL;
+	assert_int_equal(ampl_mbox_wait_sent(t, 1), -ENOTSUP);
+	l.ctrl.ops = &loop_ops;
+	ampl_mbox_release(t);
+	ampl_mbox_release(r);
+	assert_int_equal(ampl_mbox_send_now(t, &m[0]), -EINVAL);
+	mbox_controller_unregister(&l.ctrl);
+}
+
 
 static void test_ipi_client_flow(void **state)
 {
@@ -956,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_unregister_under_traffic),
 		cmocka_unit_test(test_poll_queued_without_tx_done),
 		cmocka_unit_test(test_doorbell_thin),
+		cmocka_unit_test(test_send_now_thin),
 		cmocka_unit_test(test_ipi_client_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -547,6 +547,62 @@ static void test_host_announce(void **state)
 	env_free(e);
 }
 
+/*
+ * The name service is a build option (AMPL_RPMSG_NS): with it, the remote offers VIRTIO_RPMSG_F_NS, the host
+ * accepts it and a named endpoint binds from the peer's announcement; without it neither side offers or accepts
+ * the feature, nothing is announced, a message to address 53 is dropped like any other to an address nobody has,
+ * and endpoints bind to a fixed destination or from the first message they receive.
+ */
+static void test_name_service_option(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	uint32_t ns_bit = 1u << VIRTIO_RPMSG_F_NS;
+	if ((peek32(e->shm + 0x24) & ns_bit) != (AMPL_RPMSG_NS ? ns_bit : 0u))
+		fail_msg("AMPL_RPMSG_NS %d: the remote's device features are 0x%x", AMPL_RPMSG_NS, peek32(e->shm + 0x24));
+	if ((peek32(e->shm + 0x28) & ns_bit) != (AMPL_RPMSG_NS ? ns_bit : 0u))
+		fail_msg("AMPL_RPMSG_NS %d: the host's accepted features are 0x%x", AMPL_RPMSG_NS, peek32(e->shm + 0x28));
+	assert_int_equal(e->host.dev.ns, AMPL_RPMSG_NS);
+	assert_int_equal(e->remote.dev.ns, AMPL_RPMSG_NS);
+	struct ep *r = ep_create(&e->remote, "chan", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+	struct ep *h;
+	if (AMPL_RPMSG_NS) {
+		WAIT_FOR(atomic_load(&e->host.binds) == 1); /* the announcement */
+		h = ep_create(&e->host, "chan", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+		assert_int_equal(dest(h), r->ept.addr);
+	} else {
+		h = ep_create(&e->host, "chan", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+		nap_us(20000);
+		quiesce(&e->host);
+		assert_int_equal(atomic_load(&e->host.binds), 0); /* nothing announced */
+		assert_int_equal(dest(h), RPMSG_ADDR_ANY);
+		/* A name-service message is an ordinary message to an address nobody has: dropped, counted. */
+		struct ep *f = ep_create(&e->host, NULL, 900, RPMSG_ADDR_ANY);
+		uint8_t ns[40] = "chan";
+		ns[32] = 0x55;
+		uint32_t dropped = atomic_load(&e->remote.dev.stats.dropped);
+		assert_int_equal(rpmsg_trysendto(&f->ept, ns, sizeof(ns), RPMSG_NS_EPT_ADDR), (int)sizeof(ns));
+		WAIT_FOR(atomic_load(&e->remote.dev.stats.dropped) == dropped + 1);
+		assert_int_equal(dest(r), RPMSG_ADDR_ANY);
+		ep_free(f);
+		/* A fixed destination binds the host's endpoint. */
+		ep_free(h);
+		h = ep_create(&e->host, "chan", RPMSG_ADDR_ANY, r->ept.addr);
+	}
+	/* The remote's endpoint binds from the first message either way. */
+	assert_int_equal(rpmsg_send(&h->ept, "ping", 4), 4);
+	WAIT_FOR(atomic_load(&r->rx) == 1);
+	assert_int_equal(dest(r), h->ept.addr);
+	assert_int_equal(rpmsg_send(&r->ept, "pong", 4), 4);
+	WAIT_FOR(atomic_load(&h->rx) == 1);
+	assert_true(last_is(h, "pong", 4));
+	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
+	ep_free(h);
+	ep_free(r);
+	env_free(e);
+}
+
 /* ---- addresses ---- */
 
 static void test_addresses(void **state)
@@ -1991,24 +2047,33 @@ static void test_ipc_close_under_rebind(void **state)
 	ampl_soc_destroy(name);
 }
 
+/* A test that binds endpoints from announcements: skipped in a build without the name service (AMPL_RPMSG_NS 0). */
+static void skipped_without_ns(void **state)
+{
+	(void)state;
+	skip();
+}
+#define NS_TEST(f) { #f, AMPL_RPMSG_NS ? f : skipped_without_ns, NULL, NULL, NULL }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_start_remote_first),
-		cmocka_unit_test(test_start_host_first),
-		cmocka_unit_test(test_host_announce),
+		NS_TEST(test_start_remote_first),
+		NS_TEST(test_start_host_first),
+		NS_TEST(test_host_announce),
+		cmocka_unit_test(test_name_service_option),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_buffer_size),
 		cmocka_unit_test(test_exhaustion_host_sends),
 		cmocka_unit_test(test_exhaustion_remote_sends),
 		cmocka_unit_test(test_blocked_sender_link_down),
 		cmocka_unit_test(test_zero_copy),
-		cmocka_unit_test(test_destroy),
-		cmocka_unit_test(test_remote_restart),
-		cmocka_unit_test(test_host_restart),
+		NS_TEST(test_destroy),
+		NS_TEST(test_remote_restart),
+		NS_TEST(test_host_restart),
 		cmocka_unit_test(test_session_ack),
-		cmocka_unit_test(test_peer_lost),
-		cmocka_unit_test(test_close_reopen),
+		NS_TEST(test_peer_lost),
+		NS_TEST(test_close_reopen),
 		cmocka_unit_test(test_quirk_lengths_and_reserved),
 		cmocka_unit_test(test_quirk_status),
 		cmocka_unit_test(test_quirk_legacy_host),
@@ -2020,8 +2085,8 @@ int main(void)
 		cmocka_unit_test(test_corrupt_rings),
 		cmocka_unit_test(test_corrupt_used_len),
 		cmocka_unit_test(test_corrupt_table),
-		cmocka_unit_test(test_stress),
-		cmocka_unit_test(test_ipc_close_under_rebind),
+		NS_TEST(test_stress),
+		NS_TEST(test_ipc_close_under_rebind),
 	};
 	if (getenv("RPMSG_TEST"))
 		cmocka_set_test_filter(getenv("RPMSG_TEST"));

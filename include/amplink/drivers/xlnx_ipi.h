@@ -169,6 +169,17 @@ bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m);
  * one request buffer until the remote consumes it, so the hardware would refuse it too).
  */
 
+/*
+ * AMPL_XLNX_IPI_IPM_FRAMEWORK (compile-time option): how ipm_send() reaches the controller. 1, the default of the
+ * hosted build: through the mailbox framework (mbox_send_message(), the TX-done state machine). 0, the default of
+ * firmware builds (AMPL_FIRMWARE_BUILD): the thin path (ampl_mbox_send_now(), ampl_mbox_wait_sent()), which
+ * leaves the framework's queue, ticker and blocking-send code out of the image. ipm_send() sends only on an idle
+ * channel, so both answer the same; the channels are released the way they were used.
+ */
+#ifndef AMPL_XLNX_IPI_IPM_FRAMEWORK
+#define AMPL_XLNX_IPI_IPM_FRAMEWORK (!AMPL_FIRMWARE_BUILD)
+#endif
+
 /** IPM channel flags. */
 #define XLNX_IPI_ASYNC 0x1u /* hold each message until ipm_complete() instead of acknowledging on return */
 

@@ -36,11 +36,7 @@
 #include <amplink/mailbox_client.h>
 
 #ifndef AMPL_IPC_LINK_FRAMEWORK
-#if defined(AMPL_PORT_HEADER) || defined(AMPL_PORT_CORTEX_M) || defined(AMPL_PORT_RISCV)
-#define AMPL_IPC_LINK_FRAMEWORK 0
-#else
-#define AMPL_IPC_LINK_FRAMEWORK 1
-#endif
+#define AMPL_IPC_LINK_FRAMEWORK (!AMPL_FIRMWARE_BUILD)
 #endif
 
 #ifdef __cplusplus

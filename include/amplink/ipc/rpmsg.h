@@ -90,7 +90,8 @@
  *
  * Size: a remote-only image links rpmsg.c, rpmsg_remote.c and the device half of virtqueue.c, and only the calls
  * it uses (-ffunction-sections, --gc-sections): non-blocking sends do not pull in the blocking wait, nor copy sends
- * the zero-copy calls. -DRPMSG_REMOTE_NS_RX=0 also leaves out the remote's reception of host announcements.
+ * the zero-copy calls. -DRPMSG_REMOTE_NS_RX=0 also leaves out the remote's reception of host announcements;
+ * AMPL_RPMSG_NS 0 (below) the whole name service.
  */
 #ifndef AMPLINK_IPC_RPMSG_H
 #define AMPLINK_IPC_RPMSG_H
@@ -122,6 +123,19 @@ extern "C" {
 
 #define RPMSG_ADDR_ANY 0xFFFFFFFFu
 #define RPMSG_NS_EPT_ADDR 0x35u
+
+/*
+ * AMPL_RPMSG_NS (compile-time option): 1, the default: the name service (VIRTIO_RPMSG_F_NS): the remote offers it,
+ * the host accepts it when offered, named endpoints are announced (the remote's always, the host's with
+ * host_announce) and bind from the peer's announcements. 0: left out of both roles: the remote does not offer the
+ * feature, the host does not accept it, nothing is announced, and a message to address 53 is dropped like any to
+ * an address nobody has; an endpoint binds to the fixed destination it was created with, or from the first message
+ * it receives. A Linux host then creates no rpmsg device for the remote's endpoints (it needs the announcement):
+ * for peers that agree on addresses.
+ */
+#ifndef AMPL_RPMSG_NS
+#define AMPL_RPMSG_NS 1
+#endif
 #define RPMSG_RESERVED_ADDRESSES 1024u
 #define RPMSG_NAME_SIZE 32
 /** Dynamic addresses: RPMSG_RESERVED_ADDRESSES .. + RPMSG_ADDR_BMP_SIZE - 1 (1024..1151). */

@@ -6,6 +6,8 @@
  *                     the device has not returned, else mbox_send_message(); -ESHUTDOWN if the trigger was
  *                     discarded (the remote's processor offline)
  *   ipm_send(wait=1)  the same with tx_block: the framework waits on the hardware (flush) for the ack
+ *   thin path         (AMPL_XLNX_IPI_IPM_FRAMEWORK 0, firmware builds) the request goes out with ampl_mbox_send_now()
+ *                     and wait waits with ampl_mbox_wait_sent(): the same answers, without the framework's queue
  *   callback          rx_callback -> the IPM callback with the copied request; acknowledged on return, or held
  *                     until ipm_complete() in asynchronous mode, or held and redelivered later when the device has
  *                     no callback or is disabled (nothing is lost)
@@ -25,6 +27,16 @@ static struct xlnx_ipi_ipm_data *data_of(const struct device *dev)
 static bool is_ipm(const struct device *dev)
 {
 	return dev && dev->api == &xlnx_ipi_ipm_api && dev->config && dev->data && cfg_of(dev)->mbox;
+}
+
+/* Release a channel of the device the way it was used. */
+static void free_chan(struct mbox_chan *chan)
+{
+#if AMPL_XLNX_IPI_IPM_FRAMEWORK
+	mbox_free_channel(chan);
+#else
+	ampl_mbox_release(chan);
+#endif
 }
 
 static void ipm_rx(struct mbox_client *cl, void *mssg)
@@ -65,7 +77,7 @@ static int bind(const struct device *dev)
 		if (!ret) {
 			ret = mbox_bind_client(&m->chans[XLNX_IPI_RX_CHAN], &d->cl);
 			if (ret)
-				mbox_free_channel(&m->chans[XLNX_IPI_TX_CHAN]);
+				free_chan(&m->chans[XLNX_IPI_TX_CHAN]);
 		}
 		if (!ret)
 			atomic_store_explicit(&d->bound, true, memory_order_release);
@@ -99,8 +111,8 @@ void xlnx_ipi_ipm_release(const struct device *dev)
 	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
 		return;
 	struct xlnx_ipi_mbox *m = cfg_of(dev)->mbox;
-	mbox_free_channel(&m->chans[XLNX_IPI_RX_CHAN]);
-	mbox_free_channel(&m->chans[XLNX_IPI_TX_CHAN]);
+	free_chan(&m->chans[XLNX_IPI_RX_CHAN]);
+	free_chan(&m->chans[XLNX_IPI_TX_CHAN]);
 	m->manual_enable = false;
 }
 
@@ -117,7 +129,7 @@ static int ipi_send_locked(const struct device *dev, int wait, const void *data,
 	struct xlnx_ipi_mbox *m = cfg->mbox;
 	struct mbox_chan *tx = &m->chans[XLNX_IPI_TX_CHAN];
 	/* One request at a time per destination, as the hardware has it: busy until the remote consumed it. */
-	if (xlnx_ipi_mbox_tx_pending(m) || mbox_client_tx_busy(tx))
+	if (xlnx_ipi_mbox_tx_pending(m) || (AMPL_XLNX_IPI_IPM_FRAMEWORK && mbox_client_tx_busy(tx)))
 		return -EBUSY;
 	struct xlnx_ipi_ipm_data *d = data_of(dev);
 	void *mssg = NULL;
@@ -127,11 +139,18 @@ static int ipi_send_locked(const struct device *dev, int wait, const void *data,
 		mssg = &d->tx_msg;
 	}
 	uint32_t tout_us = cfg->ack_timeout_us ? cfg->ack_timeout_us : XLNX_IPI_ACK_TIMEOUT_US;
+	unsigned long tout_ms = tout_us == UINT32_MAX ? 0 : (tout_us + 999u) / 1000u; /* 0: the framework's hour */
+#if AMPL_XLNX_IPI_IPM_FRAMEWORK
 	d->cl.tx_block = wait != 0;
-	d->cl.tx_tout = tout_us == UINT32_MAX ? 0 : (tout_us + 999u) / 1000u;
+	d->cl.tx_tout = tout_ms;
 	/* The channel is idle, so the request is written and triggered inside this call (never left queued with a
 	 * pointer to tx_msg), and with wait the framework returns once it was consumed or timed out. */
 	int ret = mbox_send_message(tx, mssg);
+#else
+	int ret = ampl_mbox_send_now(tx, mssg);
+	if (!ret && wait)
+		ret = ampl_mbox_wait_sent(tx, tout_ms ? tout_ms : 3600000ul);
+#endif
 	if (ret == -ETIME)
 		return -ETIMEDOUT;
 	if (ret < 0)
