@@ -346,7 +346,7 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 	img->dtb_size = dtb_size;
 	memcpy((char *)base + dtb_off, dtb, dtb_size);
 	for (unsigned i = 0; i < profile->num_agents; i++)
-		atomic_store(&img->agents[i].imr, profile->imr_reset);
+		atomic_store(&img->regs[i].imr, profile->imr_reset);
 	/* Publish: an opener that sees the magic sees a complete header. */
 	atomic_thread_fence(memory_order_release);
 	memcpy(img->magic, SIM_MAGIC, sizeof(img->magic));
@@ -655,22 +655,14 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	if (online) {
 		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
-		atomic_fetch_and(&a->isr, ~SIM_ISR_OFFLINE);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
-		/* From here on the agent acknowledges nothing and receives nothing, so the pending set is frozen:
-		 * count each pending request as discarded, then drop it (the sender sees its OBS bit fall after the
-		 * count moved, and so reports -ESHUTDOWN, not done). */
-		uint32_t pending = atomic_fetch_or(&a->isr, SIM_ISR_OFFLINE) & soc->profile->valid_mask;
-		for (uint32_t bits = pending; bits; bits &= bits - 1)
-			atomic_fetch_add(&a->discards[__builtin_ctz(bits)], 1);
-		atomic_fetch_and(&a->isr, ~pending);
-		for (uint32_t bits = pending; bits; bits &= bits - 1) {
-			int8_t s = soc->idx_by_bit[__builtin_ctz(bits)];
-			if (s >= 0)
-				ampl_doorbell_ring(&soc->img->agents[s].ack);
-		}
+		/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
+		 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so
+		 * reports -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
+		for (unsigned s = 0; s < soc->profile->num_agents; s++)
+			(void)sim_ipi_drop(soc, s, idx);
 	}
 	atomic_fetch_add(&soc->img->hotplug_gen, 1);
 	/* Every attached agent's interrupt context re-reads the hotplug state. */

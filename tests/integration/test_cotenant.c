@@ -10,7 +10,10 @@
  *     returns;
  *   - the same agent attached by two processes: the second attach answers -EBUSY naming the holder; taking over
  *     from a dead holder works;
- *   - the reasons given for a corrupt agent count and for destroying another user's SoC.
+ *   - the reasons given for a corrupt agent count and for destroying another user's SoC;
+ *   - access control: a process attached as rpu0 that triggers through apu's register block (a request forged
+ *     "from apu") is faulted, not delivered, and the fault is recorded (agent, address, aperture); one that stores
+ *     into apu's register page is killed by SIGSEGV, and only it.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -602,6 +605,113 @@ static void test_corrupt_agent_count(void **state)
 	assert_null(strstr(why, "unknown profile"));
 }
 
+/* The ISR of @agent as the supervisor sees it (a handle attached as no agent). */
+static uint32_t isr_of(const char *name, const char *agent)
+{
+	struct ampl_soc *soc;
+	struct ampl_io_region regs;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	assert_int_equal(ampl_soc_agent_regs(soc, ampl_soc_agent_by_name(p, agent), &regs), 0);
+	uint32_t isr = ampl_io_read32(&regs, AMPL_IPI_ISR);
+	ampl_soc_close(soc);
+	return isr;
+}
+
+/* Child: attached as rpu0, forge a request "from apu" to rpu1 through apu's register block, read apu's ISR, then
+ * send a genuine one (rpu0 -> rpu1); with @raw, store into apu's register page instead (SIGSEGV). */
+static int forging_child(const char *name, bool raw)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+		return 10;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	uint32_t to_rpu1 = ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1"));
+	if (raw) {
+		atomic_fetch_add(&soc->img->regs[ampl_soc_agent_index(p, apu)].raised[__builtin_ctz(to_rpu1)], 1);
+		return 11; /* not reached */
+	}
+	struct ampl_io_region apu_regs, own;
+	ampl_soc_agent_regs(soc, apu, &apu_regs);
+	ampl_soc_agent_regs(soc, rpu0, &own);
+	ampl_io_write32(&apu_regs, AMPL_IPI_TRIG, to_rpu1);   /* faulted: dropped */
+	if (ampl_io_read32(&apu_regs, AMPL_IPI_OBS) != 0)     /* faulted: reads 0 */
+		return 12;
+	ampl_io_write32(&own, AMPL_IPI_TRIG, to_rpu1);        /* allowed */
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_forged_request_faulted(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "forge");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(forging_child(name, false));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	T.kids[0] = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* Only the genuine request arrived: rpu1's ISR has rpu0's bit, not apu's. */
+	assert_int_equal(isr_of(name, "rpu1"), ampl_ipi_mask(rpu0));
+	struct ampl_soc *soc;
+	struct ampl_soc_fault f;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
+	assert_int_equal(f.count, 2);
+	assert_string_equal(f.access, "read");
+	assert_int_equal(f.addr, (uint64_t)apu->reg_base + AMPL_IPI_OBS);
+	assert_string_equal(f.aperture, "ipi:apu");
+	assert_int_equal(ampl_soc_agent_faults(soc, apu, &f), 0);
+	assert_int_equal(f.count, 0);
+	/* The supervisor (attached as no agent) may trigger as apu: the same write is delivered from there. */
+	struct ampl_io_region regs;
+	ampl_soc_agent_regs(soc, apu, &regs);
+	ampl_io_write32(&regs, AMPL_IPI_TRIG, ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1")));
+	assert_int_equal(isr_of(name, "rpu1"), ampl_ipi_mask(rpu0) | ampl_ipi_mask(apu));
+}
+
+static void test_raw_store_kills_offender(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "raw");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	struct ampl_soc *soc;
+	struct ampl_agent *rpu1;
+	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	assert_int_equal(ampl_agent_attach(soc, "rpu1", &o, &rpu1), 0);
+	track_agent(rpu1);
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(forging_child(name, true));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	T.kids[0] = 0;
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	/* Nothing was raised, and this process (attached as rpu1) goes on: its own register block works. */
+	assert_int_equal(isr_of(name, "rpu1"), 0);
+	struct ampl_io_region regs;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	ampl_soc_agent_regs(soc, ampl_soc_agent_by_name(p, "rpu1"), &regs);
+	ampl_io_write32(&regs, AMPL_IPI_IER, ampl_ipi_mask(ampl_soc_agent_by_name(p, "apu")));
+	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & ampl_ipi_mask(ampl_soc_agent_by_name(p, "apu")), 0);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -641,6 +751,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_sleepers_all_ones, teardown),
 		cmocka_unit_test_teardown(test_attach_twice, teardown),
 		cmocka_unit_test_teardown(test_corrupt_agent_count, teardown),
+		cmocka_unit_test_teardown(test_forged_request_faulted, teardown),
+		cmocka_unit_test_teardown(test_raw_store_kills_offender, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
