@@ -59,6 +59,8 @@ static int walk(struct dt_ctx *c)
 	if (!ret)
 		ret = dt_check_memory_map(c);
 	if (!ret)
+		ret = dt_parse_apertures(c);
+	if (!ret)
 		ret = dt_parse_icmsgs(c);
 	if (!ret)
 		ret = dt_parse_ipc_multis(c);

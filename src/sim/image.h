@@ -83,6 +83,14 @@ struct sim_mem {
 	uint32_t pad;
 };
 
+/* An access aperture of the devicetree (amplink,aperture): written once at creation, part of the header. */
+struct sim_aperture {
+	char name[SIM_APERTURE_NAME]; /* node name, "aperture@3ed00000" */
+	uint64_t phys, size;          /* whole pages inside one memory region */
+	uint32_t readers, writers;    /* agent index masks; a writer may also read */
+};
+#define SIM_MAX_APERTURES 16
+
 /* A file that backs a window of physical memory (an emulator's RAM): written once at creation. */
 struct sim_backing {
 	char path[256]; /* absolute; "" if the SoC has no backing */
@@ -141,6 +149,8 @@ struct sim_image {
 	struct sim_backing backing;
 	uint32_t num_mus;
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
+	uint32_t num_apertures;
+	struct sim_aperture apertures[SIM_MAX_APERTURES];
 	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
@@ -182,6 +192,9 @@ struct ampl_soc {
 	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
+	/* Validated snapshot of the apertures (never re-read from the shared header). */
+	unsigned num_apertures;
+	struct sim_aperture apertures[SIM_MAX_APERTURES];
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
