@@ -19,6 +19,7 @@
 #include <libfdt.h>
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define APERTURE_PAGE 4096u /* the virtual SoC enforces apertures with page protections */
@@ -90,4 +91,30 @@ static int parse_aperture(struct dt_ctx *c, int off)
 int dt_parse_apertures(struct dt_ctx *c)
 {
 	return dt_for_each_compatible(c, "amplink,aperture", parse_aperture);
+}
+
+/* Agent names of @mask, comma-separated, or "-". */
+static void print_agents(const struct ampl_soc_profile *p, uint32_t mask, FILE *out)
+{
+	if (!mask || !p) {
+		fputc('-', out);
+		return;
+	}
+	for (unsigned i = 0, n = 0; i < p->num_agents; i++)
+		if (mask & 1u << i)
+			fprintf(out, "%s%s", n++ ? "," : "", p->agents[i].name);
+}
+
+void dt_print_apertures(const struct ampl_dt_board *board, FILE *out)
+{
+	for (unsigned i = 0; i < board->num_apertures; i++) {
+		const struct ampl_dt_aperture *a = &board->apertures[i];
+		fprintf(out, "aperture 0x%08" PRIx64 " size 0x%-8" PRIx64 " writers ", a->addr, a->size);
+		print_agents(board->profile, a->writers, out);
+		fputs(" readers ", out);
+		print_agents(board->profile, a->readers, out);
+		fprintf(out, "  %s", a->node.path);
+		dt_print_label(out, &a->node);
+		fputc('\n', out);
+	}
 }

@@ -207,7 +207,8 @@ bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool writ
 	char aperture[SIM_APERTURE_NAME];
 	const struct ampl_ipi_agent *a = &soc->profile->agents[idx];
 	snprintf(aperture, sizeof(aperture), "ipi:%s", a->name);
-	record_fault(soc, (unsigned)__builtin_ctz(roles), (uint64_t)a->reg_base + off, aperture, write ? "write" : "read");
+	record_fault(soc, (unsigned)__builtin_ctz(roles), (uint64_t)a->reg_base + off, aperture,
+		     write ? "write" : "read");
 	return false;
 }
 

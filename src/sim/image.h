@@ -2,9 +2,11 @@
  * The virtual SoC image: the layout of the shared-memory file every agent maps. Private to the simulation.
  *
  *   +---------------------------+ 0
- *   | struct sim_image (header, |   magic, layout version, profile, memory map, agent register state,
- *   |  agents' register words,  |   Messaging Units (devicetree facts in the header, register state after
- *   |  Messaging Units)         |   the agents)
+ *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
+ *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells, hotplug and
+ *   |  Messaging Units,         |   discard words, the MU state, buffer bookkeeping (written by any agent);
+ *   |  register pages)          |   then one page per agent of its register state (written by it alone,
+ *   |                           |   read-only in other agents' processes: src/sim/access.c)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
  *   | reserved-memory regions   |   at their devicetree addresses (mems[1..]); a region inside the backing
@@ -163,6 +165,9 @@ struct sim_port {
 	struct ampl_soc *soc;
 	unsigned idx;
 	enum ampl_wait_mode mode;
+	/* By source bit: the raised[] value of the request this process last read pending in ISR (0: none), which
+	 * its next ISR write acknowledges (src/sim/ipi_model.c). */
+	_Atomic uint32_t seen[32];
 };
 
 /* Per-process view of one side of one Messaging Unit: the I/O region context. */

@@ -12,7 +12,8 @@
  *   write TRIG (as s)   for each valid destination bit d not pending: raised_s[d]++; raise d's line if that bit is
  *                       unmasked (d offline: the request is discarded and counted instead, see image.h)
  *   write ISR  (as r)   W1C: for each pending source bit s in v: acked_r[s] = raised_s[r]; ring s's acknowledgement
- *                       doorbell. Ignored while r is offline (a powered-down core writes nothing).
+ *                       doorbell. Ignored while r is offline (a powered-down core writes nothing), and for a
+ *                       request raised after the one this process last read in ISR (see acknowledge()).
  *   write IER  (as r)   IMR[r] &= ~v; raise r's line if a pending bit became unmasked
  *   write IDR  (as r)   IMR[r] |= v
  *   OBS, IMR            read-only; writes ignored.  Bits outside the profile's valid mask are ignored everywhere.
@@ -80,8 +81,11 @@ uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d)
 	return (uint32_t)(atomic_load(&agent_at(soc, d)->drop[soc->profile->agents[s].bit]) >> 32);
 }
 
-/* Bits of @bits (source bits if @as_dest, else destination bits) whose request to/from agent @self is pending. */
-static uint32_t derive(struct ampl_soc *soc, unsigned self, uint32_t bits, bool as_dest)
+/*
+ * Bits of @bits (source bits if @as_dest, else destination bits) whose request to/from agent @self is pending.
+ * @seen (as destination, or NULL): where to remember the raised[] value of each pending request.
+ */
+static uint32_t derive(struct ampl_soc *soc, unsigned self, uint32_t bits, bool as_dest, _Atomic uint32_t *seen)
 {
 	uint32_t out = 0;
 	bits &= soc->profile->valid_mask;
@@ -90,19 +94,23 @@ static uint32_t derive(struct ampl_soc *soc, unsigned self, uint32_t bits, bool 
 		bits &= bits - 1;
 		int8_t o = soc->idx_by_bit[b];
 		bool is_pending = false;
+		uint32_t r = 0;
 		if (o >= 0)
-			(void)pending(soc, as_dest ? (unsigned)o : self, as_dest ? self : (unsigned)o, &is_pending);
-		if (is_pending)
-			out |= 1u << b;
+			r = pending(soc, as_dest ? (unsigned)o : self, as_dest ? self : (unsigned)o, &is_pending);
+		if (!is_pending)
+			continue;
+		out |= 1u << b;
+		if (seen)
+			atomic_store_explicit(&seen[b], r, memory_order_relaxed);
 	}
 	return out;
 }
 
-static uint32_t derive_isr(struct ampl_soc *soc, unsigned self)
+static uint32_t derive_isr(struct ampl_soc *soc, unsigned self, _Atomic uint32_t *seen)
 {
 	if (atomic_load(&agent_at(soc, self)->offline))
 		return 0;
-	return derive(soc, self, 0xFFFFFFFFu, true);
+	return derive(soc, self, 0xFFFFFFFFu, true, seen);
 }
 
 static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
@@ -112,9 +120,9 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 		return 0;
 	switch (off) {
 	case AMPL_IPI_OBS:
-		return derive(pt->soc, pt->idx, 0xFFFFFFFFu, false);
+		return derive(pt->soc, pt->idx, 0xFFFFFFFFu, false, NULL);
 	case AMPL_IPI_ISR:
-		return derive_isr(pt->soc, pt->idx);
+		return derive_isr(pt->soc, pt->idx, pt->seen);
 	case AMPL_IPI_IMR:
 		return atomic_load(&regs_at(pt->soc, pt->idx)->imr);
 	default: /* TRIG reads back 0; IER/IDR are write-only; reserved offsets read 0 */
@@ -158,20 +166,28 @@ static void trigger(struct ampl_soc *soc, unsigned self, uint32_t v)
 	}
 }
 
-static void acknowledge(struct ampl_soc *soc, unsigned self, uint32_t v)
+/*
+ * W1C of @v as @pt's agent. A source bit stands for one request at a time, but not always the same one: if the
+ * request this process read in ISR was dropped (its agent went offline and came back) and the source raised the
+ * next one since, the write is about the old one and leaves the new one pending (it interrupts again), so that a
+ * request is never acknowledged by a handler that read another one's bytes.
+ */
+static void acknowledge(struct sim_port *pt, uint32_t v)
 {
-	const struct ampl_soc_profile *p = soc->profile;
+	struct ampl_soc *soc = pt->soc;
+	unsigned self = pt->idx;
 	struct sim_regs *me = regs_at(soc, self);
 	if (atomic_load(&agent_at(soc, self)->offline))
 		return;
-	for (v &= p->valid_mask; v; v &= v - 1) {
+	for (v &= soc->profile->valid_mask; v; v &= v - 1) {
 		unsigned b = (unsigned)__builtin_ctz(v);
 		int8_t s = soc->idx_by_bit[b];
 		bool is_pending;
 		if (s < 0)
 			continue;
 		uint32_t r = pending(soc, (unsigned)s, self, &is_pending);
-		if (!is_pending)
+		uint32_t saw = atomic_exchange_explicit(&pt->seen[b], 0, memory_order_relaxed);
+		if (!is_pending || (saw && saw != r))
 			continue;
 		atomic_store(&me->acked[b], r);
 		ampl_doorbell_ring(&agent_at(soc, (unsigned)s)->ack);
@@ -191,11 +207,11 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 		trigger(soc, pt->idx, v);
 		break;
 	case AMPL_IPI_ISR:
-		acknowledge(soc, pt->idx, v);
+		acknowledge(pt, v);
 		break;
 	case AMPL_IPI_IER: {
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;
-		if (was_masked && (was_masked & derive_isr(soc, pt->idx)))
+		if (was_masked && (was_masked & derive_isr(soc, pt->idx, NULL)))
 			raise_line(agent_at(soc, pt->idx));
 		break;
 	}
@@ -219,11 +235,11 @@ static int ipi_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t ma
 	uint64_t deadline = timeout_us == UINT32_MAX ? 0 : ampl_now_ns() + (uint64_t)timeout_us * 1000u;
 	for (;;) {
 		uint32_t seen = ampl_doorbell_seq(db);
-		uint32_t v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false) : ipi_read32(io, off);
+		uint32_t v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false, NULL) : ipi_read32(io, off);
 		if ((v & mask) == expect)
 			return 0;
 		if (ampl_doorbell_wait(db, seen, pt->mode, deadline) == -ETIMEDOUT) {
-			v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false) : ipi_read32(io, off);
+			v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false, NULL) : ipi_read32(io, off);
 			return (v & mask) == expect ? 0 : -ETIMEDOUT;
 		}
 	}

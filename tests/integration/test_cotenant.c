@@ -624,12 +624,35 @@ static uint32_t isr_of(const char *name, const char *agent)
 
 /* Child: attached as rpu0, forge a request "from apu" to rpu1 through apu's register block, read apu's ISR, then
  * send a genuine one (rpu0 -> rpu1); with @raw, store into apu's register page instead (SIGSEGV). */
-static int forging_child(const char *name, bool raw)
+/* Open SoC @name and attach as @agent with no interrupt thread and no devices: the handle, or NULL. */
+static struct ampl_soc *attach_bare(const char *name, const char *agent, struct ampl_agent **ag)
 {
 	struct ampl_soc *soc;
-	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
-	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag))
+	if (ampl_soc_open(name, &soc))
+		return NULL;
+	if (!ampl_agent_attach(soc, agent, &o, ag))
+		return soc;
+	ampl_soc_close(soc);
+	return NULL;
+}
+
+/* Reap child @pid (the teardown has nothing left to do for it): its wait status. */
+static int reap_now(pid_t pid)
+{
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	for (int i = 0; i < 4; i++)
+		if (T.kids[i] == pid)
+			T.kids[i] = 0;
+	return st;
+}
+
+static int forging_child(const char *name, bool raw)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, "rpu0", &ag);
+	if (!soc)
 		return 10;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
@@ -661,9 +684,7 @@ static void test_forged_request_faulted(void **state)
 	pid_t pid = fork_child();
 	if (pid == 0)
 		_exit(forging_child(name, false));
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	T.kids[0] = 0;
+	int st = reap_now(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	/* Only the genuine request arrived: rpu1's ISR has rpu0's bit, not apu's. */
@@ -692,19 +713,15 @@ static void test_raw_store_kills_offender(void **state)
 	char name[64];
 	soc_name(name, sizeof(name), "raw");
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
-	struct ampl_soc *soc;
 	struct ampl_agent *rpu1;
-	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	struct ampl_soc *soc = attach_bare(name, "rpu1", &rpu1);
+	assert_non_null(soc);
 	track_soc(soc);
-	assert_int_equal(ampl_agent_attach(soc, "rpu1", &o, &rpu1), 0);
 	track_agent(rpu1);
 	pid_t pid = fork_child();
 	if (pid == 0)
 		_exit(forging_child(name, true));
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	T.kids[0] = 0;
+	int st = reap_now(pid);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSEGV);
 	struct ampl_soc_fault f;
@@ -749,10 +766,9 @@ static void *aperture_board(const char *writer, size_t *size)
  * aperture (open to all), then write into the aperture. */
 static int aperture_child(const char *name, const char *agent)
 {
-	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
-	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, agent, &o, &ag))
+	struct ampl_soc *soc = attach_bare(name, agent, &ag);
+	if (!soc)
 		return 10;
 	volatile uint32_t *w = ampl_soc_phys(soc, AP_BASE, 0x2000);
 	w[0x1000 / 4] = 0x5678;
@@ -768,9 +784,7 @@ static void expect_killed(const char *name, const char *agent)
 	pid_t pid = fork_child();
 	if (pid == 0)
 		_exit(aperture_child(name, agent));
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	T.kids[0] = 0;
+	int st = reap_now(pid);
 	if (WIFEXITED(st))
 		fail_msg("%s exited with %d instead of being killed", agent, WEXITSTATUS(st));
 	assert_int_equal(WTERMSIG(st), SIGSEGV);
@@ -788,12 +802,10 @@ static void test_aperture_enforced(void **state)
 	assert_non_null(strstr(ampl_soc_last_error(), "/apertures/aperture@3ed00000: amplink,writers"));
 	dtb = aperture_board("apu", &size);
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
-	struct ampl_soc *soc;
 	struct ampl_agent *apu;
-	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	struct ampl_soc *soc = attach_bare(name, "apu", &apu);
+	assert_non_null(soc);
 	track_soc(soc);
-	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
 	track_agent(apu);
 	volatile uint32_t *w = ampl_soc_phys(soc, AP_BASE, 0x2000);
 	w[1] = 0x1234; /* apu is the aperture's writer */

@@ -758,6 +758,33 @@ static void check_irq_delivery(const struct ampl_soc_profile *p)
 	fx_close(&f);
 }
 
+/*
+ * A handler reads request A in ISR; the receiver goes offline (A is dropped: the sender is told) and comes back; the
+ * sender raises request B on the same bit. The handler's W1C was about A: it must leave B pending, or B would be
+ * reported done to its sender without its handler ever reading it.
+ */
+static void test_ack_of_dropped_request(void **state)
+{
+	(void)state;
+	static struct fx f;
+	fx_open(&f, &ampl_soc_zynqmp);
+	const struct ampl_soc_profile *p = f.p;
+	struct ampl_io_region *apu = regs_of(&f, "apu"), *rpu0 = regs_of(&f, "rpu0");
+	uint32_t b_apu = bit_of(p, "apu"), b_rpu0 = bit_of(p, "rpu0");
+	ampl_io_write32(apu, AMPL_IPI_TRIG, b_rpu0);                         /* A */
+	assert_int_equal(ampl_io_read32(rpu0, AMPL_IPI_ISR), b_apu);          /* the handler reads A */
+	assert_int_equal(ampl_soc_agent_set_online(f.soc, agent_named(p, "rpu0"), false), 0);
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, 0);      /* A ended, discarded */
+	assert_int_equal(ampl_soc_agent_set_online(f.soc, agent_named(p, "rpu0"), true), 0);
+	ampl_io_write32(apu, AMPL_IPI_TRIG, b_rpu0);                         /* B */
+	ampl_io_write32(rpu0, AMPL_IPI_ISR, b_apu);                          /* the W1C about A */
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, b_rpu0); /* B still pending */
+	assert_int_equal(ampl_io_read32(rpu0, AMPL_IPI_ISR), b_apu);          /* the handler reads B */
+	ampl_io_write32(rpu0, AMPL_IPI_ISR, b_apu);
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, 0);      /* B acknowledged */
+	fx_close(&f);
+}
+
 static void test_irq_delivery(void **state)
 {
 	(void)state;
@@ -933,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_buffers_mapped),
 		cmocka_unit_test(test_irq_line_model),
 		cmocka_unit_test(test_irq_delivery),
+		cmocka_unit_test(test_ack_of_dropped_request),
 		cmocka_unit_test(test_concurrency_zynqmp),
 		cmocka_unit_test(test_concurrency_versal),
 	};
