@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,12 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 {
 	if (sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
 		return 0; /* pages larger than the image's: the ops still check, plain stores are not caught */
+	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
+	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
+	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
+	if (mprotect(soc->img, offsetof(struct sim_image, hotplug_gen), ro) ||
+	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
+		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
 		int prot = !roles || (roles & 1u << i) ? PROT_READ | PROT_WRITE : PROT_READ;
 		if (mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), prot))
@@ -75,6 +82,12 @@ static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, cons
 /* The aperture of @soc that host address @p falls in: its name into @name and the physical address; false if none. */
 static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys)
 {
+	uintptr_t img = (uintptr_t)soc->img, dtb_from = (uintptr_t)soc->dtb_off & ~(uintptr_t)(SIM_PAGE - 1);
+	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, hotplug_gen) || p - img >= dtb_from)) {
+		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
+		*phys = p - img; /* no physical address: the offset in the image */
+		return true;
+	}
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
 		uintptr_t page = (uintptr_t)&soc->img->regs[i];
 		if (p >= page && p - page < sizeof(soc->img->regs[i])) {

@@ -153,7 +153,8 @@ struct sim_image {
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	uint32_t num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
-	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
+	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
+	_Alignas(SIM_PAGE) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
 	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */

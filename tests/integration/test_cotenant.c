@@ -623,7 +623,8 @@ static uint32_t isr_of(const char *name, const char *agent)
 }
 
 /* Child: attached as rpu0, forge a request "from apu" to rpu1 through apu's register block, read apu's ISR, then
- * send a genuine one (rpu0 -> rpu1); with @raw, store into apu's register page instead (SIGSEGV). */
+ * send a genuine one (rpu0 -> rpu1); with @raw 1, store into apu's register page instead, with 2 into the image's
+ * header (SIGSEGV). */
 /* Open SoC @name and attach as @agent with no interrupt thread and no devices: the handle, or NULL. */
 static struct ampl_soc *attach_bare(const char *name, const char *agent, struct ampl_agent **ag)
 {
@@ -648,7 +649,7 @@ static int reap_now(pid_t pid)
 	return st;
 }
 
-static int forging_child(const char *name, bool raw)
+static int forging_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
 	struct ampl_soc *soc = attach_bare(name, "rpu0", &ag);
@@ -657,10 +658,12 @@ static int forging_child(const char *name, bool raw)
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	uint32_t to_rpu1 = ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1"));
-	if (raw) {
+	if (raw == 1)
 		atomic_fetch_add(&soc->img->regs[ampl_soc_agent_index(p, apu)].raised[__builtin_ctz(to_rpu1)], 1);
+	if (raw == 2) /* the header every later opener trusts: give rpu0 an aperture's rights */
+		soc->img->apertures[0].writers = ~0u;
+	if (raw)
 		return 11; /* not reached */
-	}
 	struct ampl_io_region apu_regs, own;
 	ampl_soc_agent_regs(soc, apu, &apu_regs);
 	ampl_soc_agent_regs(soc, rpu0, &own);
@@ -683,7 +686,7 @@ static void test_forged_request_faulted(void **state)
 	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	pid_t pid = fork_child();
 	if (pid == 0)
-		_exit(forging_child(name, false));
+		_exit(forging_child(name, 0));
 	int st = reap_now(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -718,17 +721,19 @@ static void test_raw_store_kills_offender(void **state)
 	assert_non_null(soc);
 	track_soc(soc);
 	track_agent(rpu1);
-	pid_t pid = fork_child();
-	if (pid == 0)
-		_exit(forging_child(name, true));
-	int st = reap_now(pid);
-	assert_true(WIFSIGNALED(st));
-	assert_int_equal(WTERMSIG(st), SIGSEGV);
 	struct ampl_soc_fault f;
 	const struct ampl_soc_profile *zp = ampl_soc_get_profile(soc);
-	assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(zp, "rpu0"), &f), 0);
-	assert_int_equal(f.count, 1);
-	assert_string_equal(f.aperture, "ipi:apu");
+	for (int raw = 1; raw <= 2; raw++) {
+		pid_t pid = fork_child();
+		if (pid == 0)
+			_exit(forging_child(name, raw));
+		int st = reap_now(pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGSEGV);
+		assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(zp, "rpu0"), &f), 0);
+		assert_int_equal(f.count, (uint32_t)raw);
+		assert_string_equal(f.aperture, raw == 1 ? "ipi:apu" : "image-header");
+	}
 	/* Nothing was raised, and this process (attached as rpu1) goes on: its own register block works. */
 	assert_int_equal(isr_of(name, "rpu1"), 0);
 	struct ampl_io_region regs;
