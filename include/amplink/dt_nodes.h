@@ -26,6 +26,7 @@ extern "C" {
 #define AMPL_DT_MAX_REGS 4
 #define AMPL_DT_MAX_CONSUMERS 16
 #define AMPL_DT_MAX_MBOXES 8 /* per consumer */
+#define AMPL_DT_MAX_APERTURES 16
 
 struct ampl_dt_region {
 	char name[AMPL_DT_NAME_MAX]; /* from reg-names, or "" */
@@ -211,6 +212,17 @@ struct ampl_dt_rpmsg {
 	uint64_t min_size;           /* ampl_dt_rpmsg_min_size() of these values */
 };
 
+/**
+ * One access aperture (`compatible = "amplink,aperture"`): which agents may read and write [addr, addr + size) of
+ * a reserved-memory region, as an XMPU aperture on the silicon. Masks by agent index of the profile (bit i:
+ * profile->agents[i]); a writer may also read. Memory outside every aperture is open to every agent.
+ */
+struct ampl_dt_aperture {
+	struct ampl_dt_node node;
+	uint64_t addr, size;
+	uint32_t readers, writers;
+};
+
 /* Bytes of the loader's warnings text in struct ampl_dt_board (and of a diagnostic, AMPL_DT_DIAG_MAX). */
 #define AMPL_DT_WARNINGS_MAX 4096
 
@@ -231,6 +243,8 @@ struct ampl_dt_board {
 	struct ampl_dt_ipc_multi ipc_multis[AMPL_DT_MAX_IPC_MULTI]; /* `amplink,ipc-multi` instances */
 	unsigned num_rpmsgs;
 	struct ampl_dt_rpmsg rpmsgs[AMPL_DT_MAX_RPMSG]; /* `zephyr,ipc-openamp-static-vrings` instances */
+	unsigned num_apertures;
+	struct ampl_dt_aperture apertures[AMPL_DT_MAX_APERTURES]; /* `amplink,aperture` nodes */
 };
 
 #ifdef __cplusplus

@@ -220,6 +220,29 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 /** ampl_soc_agent_online() - false while @agent is offline. */
 bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
+/* ---- access control ----
+ *
+ * A process attached as an agent may write only what that agent's role allows (docs/security.md): its own IPI
+ * register state, not another agent's. A register access through ampl_soc_agent_regs() of an agent the SoC handle
+ * is not attached as (when it is attached as any) is an access fault: a write is dropped, a read returns 0, and the
+ * fault is counted and recorded in the register state of the agent the handle is attached as. A plain store into
+ * another agent's register state raises SIGSEGV. A handle attached as no agent (tools, the creator) is not limited.
+ */
+
+/** struct ampl_soc_fault - access faults of the process attached as one agent (ampl_soc_agent_faults()). */
+struct ampl_soc_fault {
+	uint32_t count;    /* access faults so far */
+	uint64_t addr;     /* the last one's physical address */
+	char aperture[48]; /* the aperture the last one fell outside of: "ipi:apu" (apu's IPI register block) */
+	char access[16];   /* "read" or "write" */
+};
+
+/**
+ * ampl_soc_agent_faults() - the access faults recorded for @agent (by the processes attached as it).
+ * Return: 0; -EINVAL (NULL, or not an agent of @soc). Context: any thread.
+ */
+int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_soc_fault *out);
+
 /* ---- IPI message buffers ----
  *
  * The IPI block's buffer RAM holds one 32-byte request and one 32-byte response buffer for every (owner, target)

@@ -59,6 +59,8 @@ static int walk(struct dt_ctx *c)
 	if (!ret)
 		ret = dt_check_memory_map(c);
 	if (!ret)
+		ret = dt_parse_apertures(c);
+	if (!ret)
 		ret = dt_parse_icmsgs(c);
 	if (!ret)
 		ret = dt_parse_ipc_multis(c);
@@ -141,6 +143,7 @@ void ampl_dt_print(const struct ampl_dt_board *board, FILE *out)
 	dt_print_ipis(board, out);
 	dt_print_mus(board, out);
 	dt_print_mems(board, out);
+	dt_print_apertures(board, out);
 	dt_print_consumers(board, out);
 	dt_print_rpmsgs(board, out);
 	fprintf(out, "warnings   %u\n", board->num_warnings);

@@ -118,6 +118,8 @@ void dt_print_consumers(const struct ampl_dt_board *board, FILE *out);
 int dt_parse_icmsgs(struct dt_ctx *c);     /* bind_icmsg.c */
 int dt_parse_ipc_multis(struct dt_ctx *c); /* bind_multi.c */
 int dt_parse_rpmsgs(struct dt_ctx *c);     /* bind_rpmsg.c */
+int dt_parse_apertures(struct dt_ctx *c);  /* bind_aperture.c, after the reserved memory */
+void dt_print_apertures(const struct ampl_dt_board *board, FILE *out);
 void dt_print_rpmsgs(const struct ampl_dt_board *board, FILE *out);
 
 #endif /* AMPLINK_SRC_DT_INTERNAL_H */

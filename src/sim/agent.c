@@ -61,7 +61,7 @@ static uint32_t remote_discards(void *ctx, unsigned bit)
 	int8_t idx = ag->soc->idx_by_bit[bit];
 	if (idx < 0)
 		return 0;
-	return atomic_load(&ag->soc->img->agents[idx].discards[ag->info->bit]);
+	return sim_ipi_discards(ag->soc, ag->idx, (unsigned)idx);
 }
 
 /* Build and register one destination (controller + IPM device) to @remote. @dt may be NULL (profile layout). */
@@ -298,6 +298,12 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		if (atomic_compare_exchange_strong(&sa->owner, &cur, ag->owner))
 			break;
 	}
+	int ret = sim_access_attach(soc, idx); /* from here on this handle writes only what the agent may */
+	if (ret) {
+		atomic_compare_exchange_strong(&sa->owner, &ag->owner, 0);
+		free(ag);
+		return ret;
+	}
 	ag->soc = soc;
 	ag->info = info;
 	ag->idx = idx;
@@ -312,7 +318,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	sim_revive(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
-	int ret = sim_watch_start(soc);
+	ret = sim_watch_start(soc);
 	bool watching = !ret;
 	ag->board = calloc(1, sizeof(*ag->board));
 	struct ampl_dt_diag *diag = calloc(1, sizeof(*diag));
@@ -377,6 +383,7 @@ fail:
 	if (watching)
 		sim_watch_stop(soc);
 	atomic_compare_exchange_strong(&soc->img->agents[idx].owner, &ag->owner, 0);
+	sim_access_detach(soc, idx);
 	free(ag->board);
 	free(diag);
 	free(ag);
@@ -442,6 +449,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].pid, &me, 0);
 	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].owner, &ag->owner, 0);
 	ag->soc->attached[ag->idx] = NULL;
+	sim_access_detach(ag->soc, ag->idx);
 	sim_watch_stop(ag->soc);
 	free(ag->board);
 	free(ag);

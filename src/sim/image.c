@@ -174,6 +174,22 @@ static int backing_plan(const char *name, const struct ampl_soc_create_opts *opt
 	return 0;
 }
 
+/*
+ * Where aperture @a lies in its memory region of @mems: the index of the region, or -1 when it is in none or not
+ * on a page of the mapping (the offset of a region in the image, or in the backing file, is page-aligned).
+ */
+static int aperture_mapping(const struct sim_mem *mems, unsigned nm, const struct sim_aperture *a)
+{
+	for (unsigned i = 0; i < nm; i++) {
+		const struct sim_mem *m = &mems[i];
+		if (a->phys < m->phys || a->phys - m->phys >= m->size || a->size > m->size - (a->phys - m->phys))
+			continue;
+		bool aligned = !((m->off + (a->phys - m->phys)) % SIM_PAGE) && !(a->size % SIM_PAGE);
+		return aligned ? (int)i : -1;
+	}
+	return -1;
+}
+
 int ampl_soc_create(const char *name, const struct ampl_soc_profile *profile, const void *dtb, size_t dtb_size)
 {
 	return ampl_soc_create_opts(name, profile, dtb, dtb_size, NULL);
@@ -307,6 +323,26 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 			goto out;
 		}
 	}
+	struct sim_aperture aps[SIM_MAX_APERTURES];
+	memset(aps, 0, sizeof(aps));
+	if (board->num_apertures > SIM_MAX_APERTURES) {
+		ret = sim_error(-EINVAL, "more than %d apertures", SIM_MAX_APERTURES);
+		goto out;
+	}
+	for (unsigned i = 0; i < board->num_apertures; i++) {
+		const struct ampl_dt_aperture *a = &board->apertures[i];
+		snprintf(aps[i].name, sizeof(aps[i].name), "%s", a->node.name);
+		aps[i].phys = a->addr;
+		aps[i].size = a->size;
+		aps[i].readers = a->readers;
+		aps[i].writers = a->writers;
+		if (aperture_mapping(mems, nm, &aps[i]) < 0) {
+			ret = sim_error(-EINVAL, "%s: reg: 0x%llx is not on a page of the image (its reserved-memory "
+					"region must start on a %u-byte page)", a->node.path,
+					(unsigned long long)a->addr, SIM_PAGE);
+			goto out;
+		}
+	}
 	uint64_t dtb_off = off;
 	uint64_t size = page_up(off + dtb_size);
 
@@ -342,11 +378,13 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 	img->backing = backing;
 	img->num_mus = nmu;
 	memcpy(img->mu_cfg, mus, sizeof(mus));
+	img->num_apertures = board->num_apertures;
+	memcpy(img->apertures, aps, sizeof(aps));
 	img->dtb_off = dtb_off;
 	img->dtb_size = dtb_size;
 	memcpy((char *)base + dtb_off, dtb, dtb_size);
 	for (unsigned i = 0; i < profile->num_agents; i++)
-		atomic_store(&img->agents[i].imr, profile->imr_reset);
+		atomic_store(&img->regs[i].imr, profile->imr_reset);
 	/* Publish: an opener that sees the magic sees a complete header. */
 	atomic_thread_fence(memory_order_release);
 	memcpy(img->magic, SIM_MAGIC, sizeof(img->magic));
@@ -427,6 +465,14 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 		}
 		if (m->off > size || m->size > size - m->off)
 			return sim_error(-EINVAL, "SoC '%s': memory region %u lies outside the image", name, i);
+	}
+	if (img->num_apertures > SIM_MAX_APERTURES)
+		return sim_error(-EINVAL, "SoC '%s': bad aperture table", name);
+	for (unsigned i = 0; i < img->num_apertures; i++) {
+		const struct sim_aperture *a = &img->apertures[i];
+		uint32_t all = (uint32_t)((1ull << img->num_agents) - 1);
+		if (aperture_mapping(img->mems, img->num_mems, a) < 0 || (a->readers | a->writers) & ~all)
+			return sim_error(-EINVAL, "SoC '%s': aperture %u is corrupt", name, i);
 	}
 	if (img->dtb_off > size || img->dtb_size > size - img->dtb_off)
 		return sim_error(-EINVAL, "SoC '%s': devicetree lies outside the image", name);
@@ -511,6 +557,10 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 	soc->dtb_size = hdr.dtb_size;
 	soc->num_mus = hdr.num_mus;
 	memcpy(soc->mu_cfg, hdr.mu_cfg, sizeof(soc->mu_cfg));
+	soc->num_apertures = hdr.num_apertures;
+	memcpy(soc->apertures, hdr.apertures, sizeof(soc->apertures));
+	for (unsigned i = 0; i < SIM_MAX_APERTURES; i++)
+		soc->apertures[i].name[sizeof(soc->apertures[i].name) - 1] = 0;
 	for (unsigned i = 0; i < SIM_MAX_MUS; i++) {
 		struct sim_mu_cfg *m = &soc->mu_cfg[i];
 		/* Strings of the snapshot are terminated whatever the shared header holds. */
@@ -655,22 +705,14 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	if (online) {
 		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
-		atomic_fetch_and(&a->isr, ~SIM_ISR_OFFLINE);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
-		/* From here on the agent acknowledges nothing and receives nothing, so the pending set is frozen:
-		 * count each pending request as discarded, then drop it (the sender sees its OBS bit fall after the
-		 * count moved, and so reports -ESHUTDOWN, not done). */
-		uint32_t pending = atomic_fetch_or(&a->isr, SIM_ISR_OFFLINE) & soc->profile->valid_mask;
-		for (uint32_t bits = pending; bits; bits &= bits - 1)
-			atomic_fetch_add(&a->discards[__builtin_ctz(bits)], 1);
-		atomic_fetch_and(&a->isr, ~pending);
-		for (uint32_t bits = pending; bits; bits &= bits - 1) {
-			int8_t s = soc->idx_by_bit[__builtin_ctz(bits)];
-			if (s >= 0)
-				ampl_doorbell_ring(&soc->img->agents[s].ack);
-		}
+		/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
+		 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so
+		 * reports -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
+		for (unsigned s = 0; s < soc->profile->num_agents; s++)
+			(void)sim_ipi_drop(soc, s, idx);
 	}
 	atomic_fetch_add(&soc->img->hotplug_gen, 1);
 	/* Every attached agent's interrupt context re-reads the hotplug state. */

@@ -2,9 +2,11 @@
  * The virtual SoC image: the layout of the shared-memory file every agent maps. Private to the simulation.
  *
  *   +---------------------------+ 0
- *   | struct sim_image (header, |   magic, layout version, profile, memory map, agent register state,
- *   |  agents' register words,  |   Messaging Units (devicetree facts in the header, register state after
- *   |  Messaging Units)         |   the agents)
+ *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
+ *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells, hotplug and
+ *   |  Messaging Units,         |   discard words, the MU state, buffer bookkeeping (written by any agent);
+ *   |  register pages)          |   then one page per agent of its register state (written by it alone,
+ *   |                           |   read-only in other agents' processes: src/sim/access.c)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
  *   | reserved-memory regions   |   at their devicetree addresses (mems[1..]); a region inside the backing
@@ -25,32 +27,46 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 6u
+#define SIM_LAYOUT_VERSION 7u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
 #define SIM_MAX_MUS 4 /* NXP Messaging Units in one SoC */
+#define SIM_APERTURE_NAME 48u /* an aperture's name in a fault record, terminated */
 
-/* One agent's IPI register state. TRIG has no state (it reads 0); OBS is derived from the destinations' ISRs. */
-struct sim_agent {
-	/* Line 1: what a sender writes (ISR) and the interrupt line it raises, so a trigger dirties one line. */
-	_Alignas(64) _Atomic uint32_t isr;
+/*
+ * One agent's register words that only that agent writes: a page of its own, which a process attached as another
+ * agent maps read-only (src/sim/access.c). The source of a request is the page its counter is in, so it cannot be
+ * forged. Request s -> d is pending while regs[s].raised[bit d] differs from both regs[d].acked[bit s] (the
+ * destination acknowledged it) and the low half of agents[d].drop[bit s] (it was discarded at an offline
+ * destination). ISR and OBS are derived from these words (src/sim/ipi_model.c).
+ */
+struct sim_regs {
+	_Alignas(SIM_PAGE) _Atomic uint32_t raised[32]; /* by destination bit: requests raised (TRIG), a counter */
+	_Atomic uint32_t acked[32];                     /* by source bit: raised[] value last acknowledged (ISR W1C) */
 	_Atomic uint32_t imr;
-	struct ampl_doorbell irq; /* rung when ISR & ~IMR gains a bit */
-	/* Line 2: rung when a request this agent sent is acknowledged (its OBS bit drops). */
+	/* Access faults of the process attached as this agent: count, then the last one (written before the count). */
+	_Atomic uint32_t faults;
+	_Atomic uint64_t fault_addr;
+	char fault_aperture[SIM_APERTURE_NAME];
+	char fault_access[16]; /* "read", "write" */
+};
+
+/* One agent's words that other agents write: interrupt lines, hotplug and crash detection, discards. */
+struct sim_agent {
+	_Alignas(64) struct ampl_doorbell irq; /* rung when a request to this agent is raised unmasked */
+	/* Line 2: rung when a request this agent sent is acknowledged or discarded (its OBS bit drops). */
 	_Alignas(64) struct ampl_doorbell ack;
 	/* Line 3: bookkeeping for tools, and hotplug. */
 	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
 	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
 	_Atomic uint64_t owner;           /* crash detection: sim_owner_self() of the attached process, 0 if none */
 	_Atomic uint32_t crashed;         /* SIM_CRASH_*: offline because its process died (attach revives it) */
-	/* Line 4+: requests from each source bit that this agent discarded because it was offline. */
-	_Alignas(64) _Atomic uint32_t discards[32];
+	/* Line 4+: by source bit, requests this agent discarded because it was offline: the count in the high half,
+	 * the raised[] value of the last request discarded while pending in the low half (one word, so that counting
+	 * and dropping are one compare-and-swap: a request ends once). */
+	_Alignas(64) _Atomic uint64_t drop[32];
 };
-
-/* Kept in an agent's ISR word (above every valid bit): the agent is offline. TRIG to it discards the request, its
- * own ISR writes are ignored (a powered-down core writes nothing), and reads never show the bit. */
-#define SIM_ISR_OFFLINE 0x80000000u
 
 /* sim_agent.crashed: 0; a watcher is taking the agent offline; it is offline because its process died. */
 #define SIM_CRASH_NONE 0u
@@ -68,6 +84,14 @@ struct sim_mem {
 	uint32_t backed; /* 1: the region lies in the backing file's window (off = phys - backing.phys) */
 	uint32_t pad;
 };
+
+/* An access aperture of the devicetree (amplink,aperture): written once at creation, part of the header. */
+struct sim_aperture {
+	char name[SIM_APERTURE_NAME]; /* node name, "aperture@3ed00000" */
+	uint64_t phys, size;          /* whole pages inside one memory region */
+	uint32_t readers, writers;    /* agent index masks; a writer may also read */
+};
+#define SIM_MAX_APERTURES 16
 
 /* A file that backs a window of physical memory (an emulator's RAM): written once at creation. */
 struct sim_backing {
@@ -127,10 +151,14 @@ struct sim_image {
 	struct sim_backing backing;
 	uint32_t num_mus;
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
-	_Alignas(64) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
+	uint32_t num_apertures;
+	struct sim_aperture apertures[SIM_MAX_APERTURES];
+	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
+	_Alignas(SIM_PAGE) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
 	struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
 	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */
+	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 };
 
 /* Per-process view of one agent's register block: the I/O region context. */
@@ -138,6 +166,9 @@ struct sim_port {
 	struct ampl_soc *soc;
 	unsigned idx;
 	enum ampl_wait_mode mode;
+	/* By source bit: the raised[] value of the request this process last read pending in ISR (0: none), which
+	 * its next ISR write acknowledges (src/sim/ipi_model.c). */
+	_Atomic uint32_t seen[32];
 };
 
 /* Per-process view of one side of one Messaging Unit: the I/O region context. */
@@ -166,6 +197,10 @@ struct ampl_soc {
 	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
 	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
+	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
+	/* Validated snapshot of the apertures (never re-read from the shared header). */
+	unsigned num_apertures;
+	struct sim_aperture apertures[SIM_MAX_APERTURES];
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
@@ -198,6 +233,33 @@ int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const
 		 const char *chan);
 /** sim_buf_unbind() - undo sim_buf_bind() (marks of this process only). */
 void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote);
+
+/* ---- the IPI register model (src/sim/ipi_model.c) ---- */
+
+/**
+ * sim_ipi_drop() - end request @s -> @d (agent indices) as discarded if it is pending: count it in the discard count
+ * of @s at @d and ring @s's acknowledgement doorbell. Return: true if this call dropped it. Context: any.
+ */
+bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d);
+/** sim_ipi_discards() - how many requests of agent @s agent @d discarded (offline). Context: any. */
+uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d);
+
+/* ---- access control (src/sim/access.c) ---- */
+
+/**
+ * sim_access_attach() - this handle now acts as agent @idx: map its register page writable and every other agent's
+ * read-only, and apply the devicetree's apertures to the memory regions. Return: 0; -errno of mprotect (the last
+ * error says which region). Context: thread, under ampl_agent_attach().
+ */
+int sim_access_attach(struct ampl_soc *soc, unsigned idx);
+/** sim_access_detach() - undo sim_access_attach(); the last agent gone, the handle maps everything as it was. */
+void sim_access_detach(struct ampl_soc *soc, unsigned idx);
+/**
+ * sim_access_regs() - may this handle access agent @idx's IPI register at @off (@write)? True when it is attached
+ * as @idx or as no agent; otherwise the access is an access fault: counted and recorded in the register page of the
+ * agent it is attached as, and false (the caller drops the write, reads 0). Context: any.
+ */
+bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write);
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -48,7 +48,7 @@ wait_attached() {
 }
 
 # --help everywhere
-for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "soc buffers" "send" "recv" "dt" "dt check" "demo"; do
+for c in "" "soc" "soc create" "soc destroy" "soc list" "soc show" "soc buffers" "soc faults" "send" "recv" "dt" "dt check" "demo"; do
 	# shellcheck disable=SC2086
 	expect "help: $c" 0 "usage: amplink" -- "$amp" $c --help
 done
@@ -94,6 +94,8 @@ expect "create bad profile" 2 "unknown profile 'pentium'" -- "$amp" soc create -
 expect "list" 0 "$soc +zynqmp" -- "$amp" soc list
 expect "show" 0 "rpu0 +1 +8 0xff310000 +0x00000000 0x00000000 0x00000000 0x0f0f0301" -- "$amp" soc show "$soc"
 expect "show missing" 1 "no SoC named 'nosuch-$$'" -- "$amp" soc show "nosuch-$$"
+expect "faults none" 0 "rpu0 +0 +-" -- "$amp" soc faults "$soc"
+expect "faults usage" 2 "expected one NAME" -- "$amp" soc faults
 # IPI buffer pairs: 64 on ZynqMP; 16 = apu -> rpu0. A reserved pair refuses the channels that need it.
 expect "buffers all" 0 "16 +apu +rpu0 +0xff990400 0xff990420 free" -- "$amp" soc buffers --all "$soc"
 expect "buffers reserve" 0 "buffer 16 reserved" -- "$amp" soc buffers --reserve 16 "$soc"

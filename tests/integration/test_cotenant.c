@@ -10,7 +10,12 @@
  *     returns;
  *   - the same agent attached by two processes: the second attach answers -EBUSY naming the holder; taking over
  *     from a dead holder works;
- *   - the reasons given for a corrupt agent count and for destroying another user's SoC.
+ *   - the reasons given for a corrupt agent count and for destroying another user's SoC;
+ *   - access control: a process attached as rpu0 that triggers through apu's register block (a request forged
+ *     "from apu") is faulted, not delivered, and the fault is recorded (agent, address, aperture); one that stores
+ *     into apu's register page is killed by SIGSEGV, and only it; a devicetree aperture of the reserved memory
+ *     (writable by apu, readable by rpu0) kills rpu0 when it writes and rpu1 when it reads, and the faults are
+ *     recorded.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -33,7 +38,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libfdt.h>
 
+#include <amplink/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/soc.h>
 
@@ -602,6 +609,233 @@ static void test_corrupt_agent_count(void **state)
 	assert_null(strstr(why, "unknown profile"));
 }
 
+/* The ISR of @agent as the supervisor sees it (a handle attached as no agent). */
+static uint32_t isr_of(const char *name, const char *agent)
+{
+	struct ampl_soc *soc;
+	struct ampl_io_region regs;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	assert_int_equal(ampl_soc_agent_regs(soc, ampl_soc_agent_by_name(p, agent), &regs), 0);
+	uint32_t isr = ampl_io_read32(&regs, AMPL_IPI_ISR);
+	ampl_soc_close(soc);
+	return isr;
+}
+
+/* Child: attached as rpu0, forge a request "from apu" to rpu1 through apu's register block, read apu's ISR, then
+ * send a genuine one (rpu0 -> rpu1); with @raw 1, store into apu's register page instead, with 2 into the image's
+ * header (SIGSEGV). */
+/* Open SoC @name and attach as @agent with no interrupt thread and no devices: the handle, or NULL. */
+static struct ampl_soc *attach_bare(const char *name, const char *agent, struct ampl_agent **ag)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
+	if (ampl_soc_open(name, &soc))
+		return NULL;
+	if (!ampl_agent_attach(soc, agent, &o, ag))
+		return soc;
+	ampl_soc_close(soc);
+	return NULL;
+}
+
+/* Reap child @pid (the teardown has nothing left to do for it): its wait status. */
+static int reap_now(pid_t pid)
+{
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	for (int i = 0; i < 4; i++)
+		if (T.kids[i] == pid)
+			T.kids[i] = 0;
+	return st;
+}
+
+static int forging_child(const char *name, int raw)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, "rpu0", &ag);
+	if (!soc)
+		return 10;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	uint32_t to_rpu1 = ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1"));
+	if (raw == 1)
+		atomic_fetch_add(&soc->img->regs[ampl_soc_agent_index(p, apu)].raised[__builtin_ctz(to_rpu1)], 1);
+	if (raw == 2) /* the header every later opener trusts: give rpu0 an aperture's rights */
+		soc->img->apertures[0].writers = ~0u;
+	if (raw)
+		return 11; /* not reached */
+	struct ampl_io_region apu_regs, own;
+	ampl_soc_agent_regs(soc, apu, &apu_regs);
+	ampl_soc_agent_regs(soc, rpu0, &own);
+	ampl_io_write32(&apu_regs, AMPL_IPI_TRIG, to_rpu1);   /* faulted: dropped */
+	if (ampl_io_read32(&apu_regs, AMPL_IPI_OBS) != 0)     /* faulted: reads 0 */
+		return 12;
+	ampl_io_write32(&own, AMPL_IPI_TRIG, to_rpu1);        /* allowed */
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_forged_request_faulted(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "forge");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(forging_child(name, 0));
+	int st = reap_now(pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* Only the genuine request arrived: rpu1's ISR has rpu0's bit, not apu's. */
+	assert_int_equal(isr_of(name, "rpu1"), ampl_ipi_mask(rpu0));
+	struct ampl_soc *soc;
+	struct ampl_soc_fault f;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
+	assert_int_equal(f.count, 2);
+	assert_string_equal(f.access, "read");
+	assert_int_equal(f.addr, (uint64_t)apu->reg_base + AMPL_IPI_OBS);
+	assert_string_equal(f.aperture, "ipi:apu");
+	assert_int_equal(ampl_soc_agent_faults(soc, apu, &f), 0);
+	assert_int_equal(f.count, 0);
+	/* The supervisor (attached as no agent) may trigger as apu: the same write is delivered from there. */
+	struct ampl_io_region regs;
+	ampl_soc_agent_regs(soc, apu, &regs);
+	ampl_io_write32(&regs, AMPL_IPI_TRIG, ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1")));
+	assert_int_equal(isr_of(name, "rpu1"), ampl_ipi_mask(rpu0) | ampl_ipi_mask(apu));
+}
+
+static void test_raw_store_kills_offender(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "raw");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	struct ampl_agent *rpu1;
+	struct ampl_soc *soc = attach_bare(name, "rpu1", &rpu1);
+	assert_non_null(soc);
+	track_soc(soc);
+	track_agent(rpu1);
+	struct ampl_soc_fault f;
+	const struct ampl_soc_profile *zp = ampl_soc_get_profile(soc);
+	for (int raw = 1; raw <= 2; raw++) {
+		pid_t pid = fork_child();
+		if (pid == 0)
+			_exit(forging_child(name, raw));
+		int st = reap_now(pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGSEGV);
+		assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(zp, "rpu0"), &f), 0);
+		assert_int_equal(f.count, (uint32_t)raw);
+		assert_string_equal(f.aperture, raw == 1 ? "ipi:apu" : "image-header");
+	}
+	/* Nothing was raised, and this process (attached as rpu1) goes on: its own register block works. */
+	assert_int_equal(isr_of(name, "rpu1"), 0);
+	struct ampl_io_region regs;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	ampl_soc_agent_regs(soc, ampl_soc_agent_by_name(p, "rpu1"), &regs);
+	ampl_io_write32(&regs, AMPL_IPI_IER, ampl_ipi_mask(ampl_soc_agent_by_name(p, "apu")));
+	assert_int_equal(ampl_io_read32(&regs, AMPL_IPI_IMR) & ampl_ipi_mask(ampl_soc_agent_by_name(p, "apu")), 0);
+}
+
+#define AP_BASE 0x3ed00000u /* the default board's shared_ram: its first page is the aperture */
+
+/* The default board with /apertures/aperture@3ed00000: one page of shared_ram, written by apu, read by rpu0
+ * (@writer may name another agent, for the refusal test). */
+static void *aperture_board(const char *writer, size_t *size)
+{
+	static _Alignas(8) char buf[64 * 1024];
+	assert_int_equal(fdt_open_into(ampl_default_board_dtb, buf, sizeof(buf)), 0);
+	int ap = fdt_add_subnode(buf, 0, "apertures");
+	assert_true(ap >= 0);
+	assert_int_equal(fdt_setprop_u32(buf, ap, "#address-cells", 2), 0);
+	assert_int_equal(fdt_setprop_u32(buf, ap, "#size-cells", 2), 0);
+	int n = fdt_add_subnode(buf, ap, "aperture@3ed00000");
+	assert_true(n >= 0);
+	fdt32_t reg[4] = { cpu_to_fdt32(0), cpu_to_fdt32(AP_BASE), cpu_to_fdt32(0), cpu_to_fdt32(0x1000) };
+	assert_int_equal(fdt_setprop_string(buf, n, "compatible", "amplink,aperture"), 0);
+	assert_int_equal(fdt_setprop(buf, n, "reg", reg, sizeof(reg)), 0);
+	assert_int_equal(fdt_setprop_string(buf, n, "amplink,writers", writer), 0);
+	assert_int_equal(fdt_setprop_string(buf, n, "amplink,readers", "rpu0"), 0);
+	assert_int_equal(fdt_pack(buf), 0);
+	*size = fdt_totalsize(buf);
+	return buf;
+}
+
+/* Child attached as @agent: read the aperture's first word (exit 20 if it is not 0x1234), write the page after the
+ * aperture (open to all), then write into the aperture. */
+static int aperture_child(const char *name, const char *agent)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, agent, &ag);
+	if (!soc)
+		return 10;
+	volatile uint32_t *w = ampl_soc_phys(soc, AP_BASE, 0x2000);
+	w[0x1000 / 4] = 0x5678;
+	if (w[1] != 0x1234)
+		return 20;
+	w[2] = 0xbad;
+	return 11; /* not reached */
+}
+
+/* Fork @agent's aperture_child and expect it killed by SIGSEGV. */
+static void expect_killed(const char *name, const char *agent)
+{
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(aperture_child(name, agent));
+	int st = reap_now(pid);
+	if (WIFEXITED(st))
+		fail_msg("%s exited with %d instead of being killed", agent, WEXITSTATUS(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+}
+
+static void test_aperture_enforced(void **state)
+{
+	(void)state;
+	char name[64];
+	size_t size;
+	soc_name(name, sizeof(name), "aperture");
+	const void *dtb = aperture_board("nobody", &size);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), -EINVAL);
+	print_message("aperture naming no agent: %s\n", ampl_soc_last_error());
+	assert_non_null(strstr(ampl_soc_last_error(), "/apertures/aperture@3ed00000: amplink,writers"));
+	dtb = aperture_board("apu", &size);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
+	struct ampl_agent *apu;
+	struct ampl_soc *soc = attach_bare(name, "apu", &apu);
+	assert_non_null(soc);
+	track_soc(soc);
+	track_agent(apu);
+	volatile uint32_t *w = ampl_soc_phys(soc, AP_BASE, 0x2000);
+	w[1] = 0x1234; /* apu is the aperture's writer */
+	expect_killed(name, "rpu0"); /* a reader: reads, then its write kills it */
+	assert_int_equal(w[0x1000 / 4], 0x5678);
+	assert_int_equal(w[2], 0);
+	w[0x1000 / 4] = 0;
+	expect_killed(name, "rpu1"); /* neither: its first read of the aperture kills it */
+	assert_int_equal(w[0x1000 / 4], 0x5678);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	struct ampl_soc_fault f;
+	assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(p, "rpu0"), &f), 0);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.addr, AP_BASE + 8);
+	assert_string_equal(f.aperture, "aperture@3ed00000");
+#if defined(__x86_64__)
+	assert_string_equal(f.access, "write");
+#endif
+	assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(p, "rpu1"), &f), 0);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.addr, AP_BASE + 4);
+	assert_int_equal(ampl_soc_agent_faults(soc, ampl_soc_agent_by_name(p, "apu"), &f), 0);
+	assert_int_equal(f.count, 0);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -641,6 +875,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_sleepers_all_ones, teardown),
 		cmocka_unit_test_teardown(test_attach_twice, teardown),
 		cmocka_unit_test_teardown(test_corrupt_agent_count, teardown),
+		cmocka_unit_test_teardown(test_forged_request_faulted, teardown),
+		cmocka_unit_test_teardown(test_raw_store_kills_offender, teardown),
+		cmocka_unit_test_teardown(test_aperture_enforced, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,6 +66,7 @@ static unsigned soc_counter;
 #define MAX_LIVE 4
 static struct fx *live[MAX_LIVE];
 static struct ampl_agent *live_agent;
+static struct ampl_soc *live_agent_soc; /* the handle live_agent is attached through */
 
 static void fx_open(struct fx *f, const struct ampl_soc_profile *p)
 {
@@ -109,6 +110,8 @@ static int teardown(void **state)
 	if (live_agent)
 		ampl_agent_detach(live_agent);
 	live_agent = NULL;
+	ampl_soc_close(live_agent_soc);
+	live_agent_soc = NULL;
 	for (unsigned i = 0; i < MAX_LIVE; i++)
 		if (live[i])
 			fx_close(live[i]);
@@ -677,7 +680,9 @@ static void check_irq_delivery(const struct ampl_soc_profile *p)
 	fx_open(&f, p);
 	struct ampl_agent *ag = NULL;
 	struct ampl_agent_opts opts = { .no_irq_thread = true, .no_dt_devices = true };
-	int ret = ampl_agent_attach(f.soc, "rpu0", &opts, &ag);
+	/* The agent through a handle of its own: f.soc, attached as no agent, drives every register block. */
+	assert_int_equal(ampl_soc_open(f.name, &live_agent_soc), 0);
+	int ret = ampl_agent_attach(live_agent_soc, "rpu0", &opts, &ag);
 	if (ret)
 		fail_msg("[%s] attach rpu0: %d %s", p->name, ret, ampl_soc_last_error());
 	live_agent = ag;
@@ -691,7 +696,7 @@ static void check_irq_delivery(const struct ampl_soc_profile *p)
 	struct ampl_io_region *apu = regs_of(&f, "apu"), *rpu0 = regs_of(&f, "rpu0");
 	uint32_t b_apu = bit_of(p, "apu"), b_rpu0 = bit_of(p, "rpu0");
 	uint64_t req = ampl_ipi_request_addr(p, agent_named(p, "apu"), agent_named(p, "rpu0"));
-	volatile void *buf = ampl_soc_phys(f.soc, req, AMPL_IPI_BUF_SIZE);
+	volatile void *buf = ampl_soc_phys(live_agent_soc, req, AMPL_IPI_BUF_SIZE); /* as the agent maps it */
 	assert_non_null(buf);
 
 	/* Masked source: the handler does not deliver, the request stays pending. */
@@ -748,6 +753,35 @@ static void check_irq_delivery(const struct ampl_soc_profile *p)
 
 	ampl_agent_detach(ag);
 	live_agent = NULL;
+	ampl_soc_close(live_agent_soc);
+	live_agent_soc = NULL;
+	fx_close(&f);
+}
+
+/*
+ * A handler reads request A in ISR; the receiver goes offline (A is dropped: the sender is told) and comes back; the
+ * sender raises request B on the same bit. The handler's W1C was about A: it must leave B pending, or B would be
+ * reported done to its sender without its handler ever reading it.
+ */
+static void test_ack_of_dropped_request(void **state)
+{
+	(void)state;
+	static struct fx f;
+	fx_open(&f, &ampl_soc_zynqmp);
+	const struct ampl_soc_profile *p = f.p;
+	struct ampl_io_region *apu = regs_of(&f, "apu"), *rpu0 = regs_of(&f, "rpu0");
+	uint32_t b_apu = bit_of(p, "apu"), b_rpu0 = bit_of(p, "rpu0");
+	ampl_io_write32(apu, AMPL_IPI_TRIG, b_rpu0);                         /* A */
+	assert_int_equal(ampl_io_read32(rpu0, AMPL_IPI_ISR), b_apu);          /* the handler reads A */
+	assert_int_equal(ampl_soc_agent_set_online(f.soc, agent_named(p, "rpu0"), false), 0);
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, 0);      /* A ended, discarded */
+	assert_int_equal(ampl_soc_agent_set_online(f.soc, agent_named(p, "rpu0"), true), 0);
+	ampl_io_write32(apu, AMPL_IPI_TRIG, b_rpu0);                         /* B */
+	ampl_io_write32(rpu0, AMPL_IPI_ISR, b_apu);                          /* the W1C about A */
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, b_rpu0); /* B still pending */
+	assert_int_equal(ampl_io_read32(rpu0, AMPL_IPI_ISR), b_apu);          /* the handler reads B */
+	ampl_io_write32(rpu0, AMPL_IPI_ISR, b_apu);
+	assert_int_equal(ampl_io_read32(apu, AMPL_IPI_OBS) & b_rpu0, 0);      /* B acknowledged */
 	fx_close(&f);
 }
 
@@ -926,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_buffers_mapped),
 		cmocka_unit_test(test_irq_line_model),
 		cmocka_unit_test(test_irq_delivery),
+		cmocka_unit_test(test_ack_of_dropped_request),
 		cmocka_unit_test(test_concurrency_zynqmp),
 		cmocka_unit_test(test_concurrency_versal),
 	};

@@ -1,4 +1,4 @@
-/* amplink soc create|destroy|list|show|buffers */
+/* amplink soc create|destroy|list|show|buffers|faults */
 #include "cli.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@ static const char usage[] =
 	"       amplink soc list\n"
 	"       amplink soc show NAME\n"
 	"       amplink soc buffers [--all] [--reserve N | --release N] NAME\n"
+	"       amplink soc faults NAME\n"
 	"\n"
 	"create   make a virtual SoC: register models, message buffers and the board's reserved memory in a\n"
 	"         shared-memory image /dev/shm/amplink.NAME. Without --dts a ZynqMP gets the built-in board\n"
@@ -40,7 +41,11 @@ static const char usage[] =
 	"buffers  the IPI block's request/response buffer pairs (owner -> peer, addresses): which process's\n"
 	"         channel uses each (owner side and peer side) and which are reserved; only pairs in use or\n"
 	"         reserved unless --all. --reserve N: no channel may use pair N until --release N (refused\n"
-	"         while a live process's channel uses it).\n";
+	"         while a live process's channel uses it).\n"
+	"faults   the access faults of each agent's processes: an access, through the register model, to an\n"
+	"         IPI register block the agent may not use (poisoned: the write dropped, a read 0); the last\n"
+	"         one's access, physical address and aperture. A plain store there kills the process instead\n"
+	"         (SIGSEGV). Exit status 1 when there is any.\n";
 
 static int soc_create(int argc, char **argv)
 {
@@ -274,6 +279,35 @@ static int soc_show(int argc, char **argv)
 	return 0;
 }
 
+static int soc_faults(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return cli_fail(EXIT_USAGE, "soc faults", "expected one NAME (see --help)");
+	struct ampl_soc *soc;
+	int r = cli_open_soc("soc faults", argv[1], &soc);
+	if (r)
+		return r;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	unsigned total = 0;
+	printf("%-10s %8s  %s\n", "AGENT", "FAULTS", "LAST");
+	for (unsigned i = 0; i < p->num_agents; i++) {
+		struct ampl_soc_fault f;
+		ampl_soc_agent_faults(soc, &p->agents[i], &f);
+		total += f.count;
+		if (f.count)
+			printf("%-10s %8u  %s of 0x%08llx (aperture %s)\n", p->agents[i].name, f.count,
+			       f.access, (unsigned long long)f.addr, f.aperture);
+		else
+			printf("%-10s %8u  -\n", p->agents[i].name, 0u);
+	}
+	ampl_soc_close(soc);
+	return total ? EXIT_FAIL : 0;
+}
+
 static int soc_buffers(int argc, char **argv)
 {
 	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
@@ -368,6 +402,8 @@ int cmd_soc(int argc, char **argv)
 		return soc_show(argc - 1, argv + 1);
 	if (!strcmp(sub, "buffers"))
 		return soc_buffers(argc - 1, argv + 1);
-	static const char *const subs[] = { "create", "destroy", "list", "show", "buffers", NULL };
+	if (!strcmp(sub, "faults"))
+		return soc_faults(argc - 1, argv + 1);
+	static const char *const subs[] = { "create", "destroy", "list", "show", "buffers", "faults", NULL };
 	return cli_unknown_sub("soc", sub, subs);
 }

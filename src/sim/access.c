@@ -1,0 +1,241 @@
+/*
+ * Access control on the virtual SoC, as the silicon's XPPU/XMPU apertures do it (docs/security.md).
+ *
+ * A handle of the SoC (ampl_soc_open()) attached as no agent is the supervisor's (the creator, `amplink soc show`,
+ * `amplink agent offline`): it maps the whole image as before. Once it is attached as an agent (ampl_agent_attach()),
+ *   - it maps the register page of every other agent read-only (struct sim_regs: the only words of an agent's
+ *     register state, each written by one agent), so a request "from apu" can only come from the process attached
+ *     as apu;
+ *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
+ *     its writers, read-only if one of its readers, and not at all otherwise;
+ *   - a register access through the model's ops as another agent (ampl_soc_agent_regs() of an agent this handle is
+ *     not attached as) is an access fault: the write is dropped, a read returns 0;
+ *   - a plain access the protections refuse raises SIGSEGV: the handler below records the access fault and lets
+ *     the signal kill the process (what a process can do of the silicon's poisoned access and error interrupt).
+ * Every access fault is counted and recorded (access, address, aperture) in the register page of the agent the
+ * handle is attached as, where ampl_soc_agent_faults() and `amplink soc faults` read it.
+ * A process attached as several agents through one handle has the rights of all of them; its faults are recorded
+ * in the page of the first (lowest index). The last detach gives the handle back its supervisor mapping.
+ */
+#include "sim/image.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+/* Attaches and detaches of one process change the protections one at a time. */
+static pthread_mutex_t protect_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The protection of aperture @a for a handle attached as @roles (0: the supervisor's, everything). */
+static int aperture_prot(const struct sim_aperture *a, uint32_t roles)
+{
+	if (!roles || (roles & a->writers))
+		return PROT_READ | PROT_WRITE;
+	return roles & a->readers ? PROT_READ : PROT_NONE;
+}
+
+/*
+ * Map each agent's register page of @soc writable if @roles has it (or is 0), read-only otherwise, and each
+ * aperture as its readers and writers say.
+ */
+static int protect(struct ampl_soc *soc, uint32_t roles)
+{
+	if (sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
+		return 0; /* pages larger than the image's: the ops still check, plain stores are not caught */
+	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
+	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
+	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
+	if (mprotect(soc->img, offsetof(struct sim_image, hotplug_gen), ro) ||
+	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
+		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		int prot = !roles || (roles & 1u << i) ? PROT_READ | PROT_WRITE : PROT_READ;
+		if (mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), prot))
+			return sim_error(-errno, "SoC '%s': cannot protect the register page of %s: %s", soc->name,
+					 soc->profile->agents[i].name, strerror(errno));
+	}
+	for (unsigned i = 0; i < soc->num_apertures; i++) {
+		const struct sim_aperture *a = &soc->apertures[i];
+		void *host = (void *)ampl_soc_phys(soc, a->phys, (size_t)a->size); /* validated at open */
+		if (mprotect(host, (size_t)a->size, aperture_prot(a, roles)))
+			return sim_error(-errno, "SoC '%s': cannot protect aperture %s: %s", soc->name, a->name,
+					 strerror(errno));
+	}
+	return 0;
+}
+
+/* ---- plain accesses the protections refuse: SIGSEGV ---- */
+
+#define MAX_GUARDED 16
+static struct ampl_soc *_Atomic guarded[MAX_GUARDED]; /* handles attached as an agent */
+static struct sigaction segv_prev;                    /* the handler ours replaced */
+
+static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, const char *aperture,
+			 const char *access);
+
+/* The aperture of @soc that host address @p falls in: its name into @name and the physical address; false if none. */
+static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys)
+{
+	uintptr_t img = (uintptr_t)soc->img, dtb_from = (uintptr_t)soc->dtb_off & ~(uintptr_t)(SIM_PAGE - 1);
+	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, hotplug_gen) || p - img >= dtb_from)) {
+		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
+		*phys = p - img; /* no physical address: the offset in the image */
+		return true;
+	}
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		uintptr_t page = (uintptr_t)&soc->img->regs[i];
+		if (p >= page && p - page < sizeof(soc->img->regs[i])) {
+			snprintf(name, cap, "ipi:%s", soc->profile->agents[i].name);
+			*phys = soc->profile->agents[i].reg_base;
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < soc->num_apertures; i++) {
+		const struct sim_aperture *a = &soc->apertures[i];
+		uintptr_t host = (uintptr_t)ampl_soc_phys(soc, a->phys, (size_t)a->size);
+		if (p >= host && p - host < a->size) {
+			snprintf(name, cap, "%s", a->name);
+			*phys = a->phys + (p - host);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t p = (uintptr_t)si->si_addr;
+	const char *access = "access"; /* read or write: the page-fault error code says where there is one */
+#if defined(__x86_64__)
+	access = ((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2 ? "write" : "read";
+#endif
+	for (unsigned i = 0; i < MAX_GUARDED; i++) {
+		struct ampl_soc *soc = atomic_load(&guarded[i]);
+		uint32_t roles = soc ? atomic_load(&soc->roles) : 0;
+		char name[SIM_APERTURE_NAME], msg[256];
+		uint64_t phys;
+		if (!roles || !fault_target(soc, p, name, sizeof(name), &phys))
+			continue;
+		unsigned who = (unsigned)__builtin_ctz(roles);
+		record_fault(soc, who, phys, name, access);
+		int n = snprintf(msg, sizeof(msg), "amplink: SoC '%s': access fault: %s of 0x%llx by %s (aperture %s); "
+				 "the process is stopped\n", soc->name, access, (unsigned long long)phys,
+				 soc->profile->agents[who].name, name);
+		if (n > 0)
+			(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		break;
+	}
+	/* Whoever's fault it is, the handler before ours decides (the default: the process dies of it). */
+	if (segv_prev.sa_flags & SA_SIGINFO) {
+		segv_prev.sa_sigaction(sig, si, uc);
+	} else if (segv_prev.sa_handler != SIG_DFL && segv_prev.sa_handler != SIG_IGN) {
+		segv_prev.sa_handler(sig);
+	} else {
+		sigaction(SIGSEGV, &segv_prev, NULL); /* the access faults again and takes that action */
+	}
+}
+
+/* Install the handler unless it is in place (a handler installed since, or reset in a child, replaced it). */
+static int segv_install(void)
+{
+	struct sigaction cur, sa;
+	if (sigaction(SIGSEGV, NULL, &cur))
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == segv_handler)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	segv_prev = cur;
+	return sigaction(SIGSEGV, &sa, NULL) ? -errno : 0;
+}
+
+/* Keep @soc in the handler's list while it is attached as an agent. */
+static void guard(struct ampl_soc *soc, bool on)
+{
+	for (unsigned i = 0; i < MAX_GUARDED; i++) {
+		struct ampl_soc *expect = on ? NULL : soc;
+		if (atomic_compare_exchange_strong(&guarded[i], &expect, on ? soc : NULL))
+			return;
+	}
+}
+
+int sim_access_attach(struct ampl_soc *soc, unsigned idx)
+{
+	pthread_mutex_lock(&protect_lock);
+	uint32_t old = atomic_load(&soc->roles), roles = old | 1u << idx;
+	int ret = segv_install();
+	if (ret) {
+		pthread_mutex_unlock(&protect_lock);
+		return sim_error(ret, "cannot install the access-fault handler: %s", strerror(-ret));
+	}
+	if (!old)
+		guard(soc, true);
+	atomic_store(&soc->roles, roles);
+	ret = protect(soc, roles);
+	if (ret) {
+		atomic_store(&soc->roles, old);
+		(void)protect(soc, old);
+		if (!old)
+			guard(soc, false);
+	}
+	pthread_mutex_unlock(&protect_lock);
+	return ret;
+}
+
+void sim_access_detach(struct ampl_soc *soc, unsigned idx)
+{
+	pthread_mutex_lock(&protect_lock);
+	uint32_t roles = atomic_load(&soc->roles) & ~(1u << idx);
+	(void)protect(soc, roles);
+	atomic_store(&soc->roles, roles);
+	if (!roles)
+		guard(soc, false);
+	pthread_mutex_unlock(&protect_lock);
+}
+
+/* Record an access fault of the process attached as agent @who: the details first, then the count. */
+static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, const char *aperture,
+			 const char *access)
+{
+	struct sim_regs *r = &soc->img->regs[who];
+	atomic_store(&r->fault_addr, addr);
+	snprintf(r->fault_aperture, sizeof(r->fault_aperture), "%s", aperture);
+	snprintf(r->fault_access, sizeof(r->fault_access), "%s", access);
+	atomic_fetch_add(&r->faults, 1);
+}
+
+bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write)
+{
+	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
+	if (!roles || (roles & 1u << idx))
+		return true;
+	char aperture[SIM_APERTURE_NAME];
+	const struct ampl_ipi_agent *a = &soc->profile->agents[idx];
+	snprintf(aperture, sizeof(aperture), "ipi:%s", a->name);
+	record_fault(soc, (unsigned)__builtin_ctz(roles), (uint64_t)a->reg_base + off, aperture,
+		     write ? "write" : "read");
+	return false;
+}
+
+int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_soc_fault *out)
+{
+	if (!soc || !agent || !out || agent < soc->profile->agents ||
+	    agent >= soc->profile->agents + soc->profile->num_agents)
+		return -EINVAL;
+	const struct sim_regs *r = &soc->img->regs[ampl_soc_agent_index(soc->profile, agent)];
+	memset(out, 0, sizeof(*out));
+	out->count = atomic_load(&r->faults);
+	out->addr = atomic_load(&r->fault_addr);
+	/* Written by the agent's process at any time: copied bounded and terminated. */
+	memcpy(out->aperture, r->fault_aperture, sizeof(out->aperture) - 1);
+	memcpy(out->access, r->fault_access, sizeof(out->access) - 1);
+	return 0;
+}
