@@ -647,6 +647,96 @@ static void test_deregister(void **state)
 	env_down(&e);
 }
 
+/* ---- doorbells only where the reader may have stopped ---- */
+
+static _Atomic int gate; /* 1: hold the next callback; 2: a callback is held; 0: open */
+
+static void gate_received(const void *data, size_t len, void *priv)
+{
+	int one = 1;
+	if (atomic_compare_exchange_strong(&gate, &one, 2))
+		while (atomic_load(&gate) == 2)
+			sched_yield();
+	cb_received(data, len, priv);
+}
+
+/* Doorbells the sender's tx channel took so far: submitted, queued, or in flight. */
+static uint32_t doorbells_taken(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	uint32_t n = chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
+	ampl_spin_unlock(&chan->lock, key);
+	return n;
+}
+
+/*
+ * While the follower's reader is held in its callback for message 0, message 1 rings (the reader has consumed
+ * every control message before it) and the next ones do not (message 1 is unread: the drain that takes it reads
+ * them too); the same for a zero-copy send. Then everything arrives, in order, and a send after the reader caught
+ * up rings again.
+ */
+static void test_doorbell_only_when_needed(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e);
+	struct side a, r;
+	side_init(&a, "g");
+	side_init(&r, "g");
+	r.cfg.cb.received = gate_received;
+	reg(e.da, &a);
+	reg(e.dr, &r);
+	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	struct mbox_chan *tx = ((struct ipc_multi_data *)e.da->data)->link.tx;
+	assert_non_null(tx);
+	uint8_t buf[40];
+	uint32_t seq = 0;
+	atomic_store(&gate, 1);
+	size_t len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	for (int i = 0; i < 5000 && atomic_load(&gate) != 2; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&gate), 2);
+	int n = ipc_multi_free_blocks(e.da);
+	assert_true(n >= 3);
+	if (n > 8)
+		n = 8;
+	uint32_t before = doorbells_taken(tx);
+	for (int i = 0; i < n; i++) {
+		len = make_msg(buf, seq++, sizeof(buf));
+#if AMPL_IPC_MULTI_ZERO_COPY
+		if (i == n - 1) {
+			void *p;
+			uint32_t sz = (uint32_t)len;
+			assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &p, &sz, K_NO_WAIT), 0);
+			memcpy(p, buf, len);
+			assert_int_equal(ipc_service_send_nocopy(&a.ept, p, len), (int)len);
+			continue;
+		}
+#endif
+		assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	}
+	uint32_t rung = doorbells_taken(tx) - before;
+	print_message("      %d messages, %u doorbells while the reader was held\n", n + 1, rung + 1);
+	assert_int_equal(rung, 1);
+	atomic_store(&gate, 0);
+	assert_true(wait_for(&r.received, n + 1));
+	/* Caught up: the next message rings (and arrives). */
+	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) < 1; i++)
+		usleep(1000);
+	before = doorbells_taken(tx);
+	len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(wait_for(&r.received, n + 2));
+	assert_int_equal(doorbells_taken(tx) - before, 1);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(a.errors + r.errors, 0);
+	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
+	env_down(&e);
+}
+
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */
 
 static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
@@ -1286,6 +1376,7 @@ int main(void)
 #endif
 		cmocka_unit_test(test_deregister),
 #if AMPL_IPC_MULTI_ZERO_COPY
+		cmocka_unit_test(test_doorbell_only_when_needed),
 		cmocka_unit_test(test_corruption),
 #endif
 #if AMPL_IPC_MULTI_ZERO_COPY
