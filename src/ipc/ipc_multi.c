@@ -217,9 +217,16 @@ static void free_range_locked(struct ipc_multi_data *d, uint32_t h, uint32_t n, 
 	atomic_fetch_add(&d->free_seq, 1);
 }
 
+/*
+ * Wake the threads waiting for tx blocks, if there are any: a wake is a system call on hosted ports, and a send or
+ * a release with nobody waiting is the common case. No lost wake-up: obtain() counts itself in `sleepers` before it
+ * sleeps, and its sleep returns at once if free_seq moved since it looked (free_seq is bumped before this check,
+ * both sequentially consistent, so one of the two sees the other).
+ */
 static void wake_waiters(struct ipc_multi_data *d)
 {
-	ampl_os_wake(&d->free_seq);
+	if (atomic_load(&d->sleepers))
+		ampl_os_wake(&d->free_seq);
 }
 
 /* The head block whose data pointer is @p, or -1. */
@@ -1090,7 +1097,9 @@ static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t 
 				return -ENOBUFS;
 			tmo = end - now > 100000u ? 100000u : (uint32_t)(end - now);
 		}
+		atomic_fetch_add(&d->sleepers, 1);
 		(void)ampl_os_wait(&d->free_seq, seen, tmo);
+		atomic_fetch_sub(&d->sleepers, 1);
 	}
 }
 

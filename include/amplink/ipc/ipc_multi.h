@@ -201,6 +201,7 @@ struct ipc_multi_data {
 	ampl_atomic_flag_t lock;     /* control ring writer, block states, endpoint table */
 	ampl_atomic_flag_t reg_busy; /* register/deregister serialised */
 	AMPL_ATOMIC(uint32_t) free_seq; /* bumped whenever tx blocks are freed (waiters) */
+	AMPL_ATOMIC(uint32_t) sleepers; /* threads asleep on free_seq (or about to be): woken only if any */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */
 	uint16_t local_sid;        /* our session id (kept across close/open; 0 before the first open) */
