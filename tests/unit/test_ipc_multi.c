@@ -737,6 +737,70 @@ static void test_doorbell_only_when_needed(void **state)
 	env_down(&e);
 }
 
+/*
+ * A sender that waits without a bound (K_FOREVER: no periodic re-check) for tx blocks is woken by every release
+ * that frees one, although releases wake only when someone sleeps: a stream far longer than the blocks, the sender
+ * blocked most of the time, arrives whole and in order (a lost wake-up would leave it asleep).
+ */
+struct stream_arg {
+	struct side *s;
+	int n, fail;
+	_Atomic int done;
+};
+
+static void *forever_sender(void *p)
+{
+	struct stream_arg *sa = p;
+	uint8_t buf[64];
+	for (int i = 0; i < sa->n && !sa->fail; i++) {
+		void *b;
+		uint32_t sz = sizeof(buf);
+		size_t len = make_msg(buf, (uint32_t)i, 9 + (size_t)i % 56);
+		int rc = ipc_service_get_tx_buffer(&sa->s->ept, &b, &sz, K_FOREVER);
+		if (rc) {
+			sa->fail = rc;
+			break;
+		}
+		memcpy(b, buf, len);
+		if (ipc_service_send_nocopy(&sa->s->ept, b, len) != (int)len)
+			sa->fail = -1;
+	}
+	atomic_store(&sa->done, 1);
+	return NULL;
+}
+
+static void test_blocked_sender_wakes(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e);
+	struct side a, r;
+	side_init(&a, "w");
+	side_init(&r, "w");
+	reg(e.da, &a);
+	reg(e.dr, &r);
+	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	struct stream_arg sa = { .s = &a, .n = getenv("AMPL_TEST_SCALE") ? 2000 : 20000 };
+	pthread_t th;
+	pthread_create(&th, NULL, forever_sender, &sa);
+	int last = -1;
+	while (!wait_for(&r.received, sa.n)) {
+		int now = atomic_load(&r.received);
+		if (now == last) /* 5 s without a message */
+			fail_msg("stream stuck after %d of %d messages (sender done: %d)", now, sa.n, atomic_load(&sa.done));
+		last = now;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(sa.fail, 0);
+	assert_int_equal(atomic_load(&r.received), sa.n);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(a.errors + r.errors, 0);
+	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
+	env_down(&e);
+}
+
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */
 
 static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
@@ -1375,8 +1439,9 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 #endif
 		cmocka_unit_test(test_deregister),
-#if AMPL_IPC_MULTI_ZERO_COPY
 		cmocka_unit_test(test_doorbell_only_when_needed),
+#if AMPL_IPC_MULTI_ZERO_COPY
+		cmocka_unit_test(test_blocked_sender_wakes),
 		cmocka_unit_test(test_corruption),
 #endif
 #if AMPL_IPC_MULTI_ZERO_COPY
