@@ -649,24 +649,10 @@ static void test_deregister(void **state)
 
 /* ---- doorbells only where the reader may have stopped ---- */
 
-static _Atomic int gate; /* 1: hold the next callback; 2: a callback is held; 0: open */
-
 static void gate_received(const void *data, size_t len, void *priv)
 {
-	int one = 1;
-	if (atomic_compare_exchange_strong(&gate, &one, 2))
-		while (atomic_load(&gate) == 2)
-			sched_yield();
+	gate_hold();
 	cb_received(data, len, priv);
-}
-
-/* Doorbells the sender's tx channel took so far: submitted, queued, or in flight. */
-static uint32_t doorbells_taken(struct mbox_chan *chan)
-{
-	unsigned key = ampl_spin_lock(&chan->lock);
-	uint32_t n = chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
-	ampl_spin_unlock(&chan->lock, key);
-	return n;
 }
 
 /*
@@ -691,12 +677,10 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_non_null(tx);
 	uint8_t buf[40];
 	uint32_t seq = 0;
-	atomic_store(&gate, 1);
+	atomic_store(&ipc_gate, 1);
 	size_t len = make_msg(buf, seq++, sizeof(buf));
 	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
-	for (int i = 0; i < 5000 && atomic_load(&gate) != 2; i++)
-		usleep(1000);
-	assert_int_equal(atomic_load(&gate), 2);
+	assert_true(gate_wait_held()); /* the reader holds message 0 (consumed) */
 	int n = ipc_multi_free_blocks(e.da);
 	assert_true(n >= 3);
 	if (n > 8)
@@ -719,7 +703,7 @@ static void test_doorbell_only_when_needed(void **state)
 	uint32_t rung = doorbells_taken(tx) - before;
 	print_message("      %d messages, %u doorbells while the reader was held\n", n + 1, rung + 1);
 	assert_int_equal(rung, 1);
-	atomic_store(&gate, 0);
+	atomic_store(&ipc_gate, 0);
 	assert_true(wait_for(&r.received, n + 1));
 	/* Caught up: the next message rings (and arrives). */
 	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) < 1; i++)
