@@ -157,7 +157,7 @@ int rpmsg_common_init(struct rpmsg_device *rdev, const struct rpmsg_virtio_confi
 /* The vring this role receives on: the host's messages come back used on vring0, the remote's arrive on vring1. */
 static struct virtqueue *rx_vq(struct rpmsg_device *rdev)
 {
-	return &rdev->vq[rdev->cfg->role == RPMSG_HOST ? 0 : 1];
+	return &rdev->vq[rdev->cfg->role != RPMSG_HOST];
 }
 
 void rpmsg_virtio_notified(struct rpmsg_device *rdev)
@@ -178,10 +178,11 @@ void rpmsg_virtio_notified(struct rpmsg_device *rdev)
 				vq_set_suppress(vq, true);
 			rdev->ops->process(rdev, &key);
 			/* Lower it, then look again: a message published before it was lowered came without a kick.
-			 * Lowered even if the link went down meanwhile (0 is also what a reset ring holds). */
+			 * Lowered even if the link went down meanwhile (0 is also what a reset ring holds; a pass more
+			 * then finds the link down and reads nothing). */
 			if (vq) {
 				vq_set_suppress(vq, false);
-				if (RPMSG_UP(rdev) && !vq->broken && vq_pending(vq))
+				if (!vq->broken && vq_pending(vq))
 					rdev->rx_pending = true;
 			}
 		}
