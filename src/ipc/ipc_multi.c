@@ -144,10 +144,24 @@ static void ept_error(struct ipc_multi_data *d, const struct ipc_ept_cfg *cfg, c
 
 /* ---- doorbells ---- */
 
-/* Ring the peer (lock held). */
+/* Ring the peer (lock held). A refused doorbell is owed to the next control message. */
 static void ring_locked(struct ipc_multi_data *d)
 {
-	(void)ampl_ipc_link_ring(&d->link);
+	d->bell_owed = ampl_ipc_link_ring(&d->link) < 0;
+}
+
+/*
+ * Ring the peer for the control message just written at @prev_wr (lock held), as icmsg_send() does: only when its
+ * reader may have stopped (pbuf_doorbell_needed(): it had read everything before this message; else the drain
+ * that reads the one before reads this one too), or when a doorbell is owed: one was refused, or the peer went
+ * offline meanwhile (its drain may have been dropped; the link rings again when it comes back).
+ */
+static void ring_after_locked(struct ipc_multi_data *d, uint32_t prev_wr)
+{
+	if (d->bell_owed || pbuf_doorbell_needed(&d->tx, prev_wr))
+		ring_locked(d);
+	else if (mbox_client_offline(d->link.tx) < 0)
+		d->bell_owed = true;
 }
 
 /* Write one control message (lock held). 0 or -ENOMEM (ring full) / -EIO (the peer's read index is corrupt). */
@@ -203,9 +217,16 @@ static void free_range_locked(struct ipc_multi_data *d, uint32_t h, uint32_t n, 
 	atomic_fetch_add(&d->free_seq, 1);
 }
 
+/*
+ * Wake the threads waiting for tx blocks, if there are any: a wake is a system call on hosted ports, and a send or
+ * a release with nobody waiting is the common case. No lost wake-up: obtain() counts itself in `sleepers` before it
+ * sleeps, and its sleep returns at once if free_seq moved since it looked (free_seq is bumped before this check,
+ * both sequentially consistent, so one of the two sees the other).
+ */
 static void wake_waiters(struct ipc_multi_data *d)
 {
-	ampl_os_wake(&d->free_seq);
+	if (atomic_load(&d->sleepers))
+		ampl_os_wake(&d->free_seq);
 }
 
 /* The head block whose data pointer is @p, or -1. */
@@ -240,10 +261,11 @@ static int rx_head_of(struct ipc_multi_data *d, const void *p)
 static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type, uint8_t ept)
 {
 	d->rx_state[b] = R_FREE;
+	uint32_t prev_wr = d->tx.wr_idx;
 	if (ctrl_locked(d, type, ept, b))
 		d->pending_rel[b / 32] |= 1u << (b % 32); /* retried at the next doorbell or send */
 	else
-		ring_locked(d);
+		ring_after_locked(d, prev_wr);
 }
 
 static void flush_pending_locked(struct ipc_multi_data *d)
@@ -251,10 +273,11 @@ static void flush_pending_locked(struct ipc_multi_data *d)
 	for (uint32_t w = 0; w < AMPL_ARRAY_SIZE(d->pending_rel); w++) {
 		while (d->pending_rel[w]) {
 			uint32_t bit = (uint32_t)__builtin_ctz(d->pending_rel[w]);
+			uint32_t prev_wr = d->tx.wr_idx;
 			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE, 0, w * 32u + bit))
 				return;
 			d->pending_rel[w] &= ~(1u << bit);
-			ring_locked(d);
+			ring_after_locked(d, prev_wr);
 		}
 	}
 }
@@ -833,6 +856,7 @@ static int open_instance(const struct device *instance)
 	ampl_memset(&d->rxl, 0, sizeof(d->rxl));
 	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
 	d->rx_cur = -1;
+	d->bell_owed = false;
 	atomic_flag_clear(&d->lock);
 	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->tx_state[b] = B_FREE;
@@ -1073,7 +1097,9 @@ static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t 
 				return -ENOBUFS;
 			tmo = end - now > 100000u ? 100000u : (uint32_t)(end - now);
 		}
+		atomic_fetch_add(&d->sleepers, 1);
 		(void)ampl_os_wait(&d->free_seq, seen, tmo);
+		atomic_fetch_sub(&d->sleepers, 1);
 	}
 }
 
@@ -1083,6 +1109,7 @@ static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, ui
 	uint8_t *blk = tx_block(d, h);
 	ampl_put_le32(blk, len);
 	ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + len);
+	uint32_t prev_wr = d->tx.wr_idx;
 	int r = ctrl_locked(d, IPC_MULTI_MSG_DATA, addr, h);
 	if (r)
 		return r;
@@ -1091,7 +1118,7 @@ static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, ui
 		free_range_locked(d, h + need, had - need, B_FREE);
 	d->tx_nblk[h] = (uint16_t)need;
 	d->tx_state[h] = B_INFLIGHT;
-	ring_locked(d);
+	ring_after_locked(d, prev_wr);
 	return 0;
 }
 

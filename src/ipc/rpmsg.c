@@ -154,6 +154,12 @@ int rpmsg_common_init(struct rpmsg_device *rdev, const struct rpmsg_virtio_confi
 	return RPMSG_SUCCESS;
 }
 
+/* The vring this role receives on: the host's messages come back used on vring0, the remote's arrive on vring1. */
+static struct virtqueue *rx_vq(struct rpmsg_device *rdev)
+{
+	return &rdev->vq[rdev->cfg->role != RPMSG_HOST];
+}
+
 void rpmsg_virtio_notified(struct rpmsg_device *rdev)
 {
 	if (!rdev || !rdev->ops)
@@ -166,7 +172,19 @@ void rpmsg_virtio_notified(struct rpmsg_device *rdev)
 		rdev->rx_active = true;
 		while (rdev->rx_pending) {
 			rdev->rx_pending = false;
+			/* The peer need not kick while this pass reads: raise our flag on the vring we read. */
+			struct virtqueue *vq = RPMSG_UP(rdev) ? rx_vq(rdev) : NULL;
+			if (vq)
+				vq_set_suppress(vq, true);
 			rdev->ops->process(rdev, &key);
+			/* Lower it, then look again: a message published before it was lowered came without a kick.
+			 * Lowered even if the link went down meanwhile (0 is also what a reset ring holds; a pass more
+			 * then finds the link down and reads nothing). */
+			if (vq) {
+				vq_set_suppress(vq, false);
+				if (!vq->broken && vq_pending(vq))
+					rdev->rx_pending = true;
+			}
 		}
 		rdev->rx_active = false;
 		cb_ept = outer;

@@ -215,8 +215,10 @@ void vq_set_suppress(struct virtqueue *vq, bool on)
 	uint16_t bit = vq->driver ? VRING_AVAIL_F_NO_INTERRUPT : VRING_USED_F_NO_NOTIFY;
 	vio_put16(f, on ? bit : 0);
 	ampl_cache_clean(f, 2);
-	/* The flag store before the caller's re-check of the ring (no lost kick). */
-	ampl_mb();
+	/* Lowered: the flag store before the caller's re-check of the ring (no lost kick). Raised: no barrier, a peer
+	 * that sees it late only kicks once more. */
+	if (!on)
+		ampl_mb();
 }
 
 bool vq_must_notify(struct virtqueue *vq)

@@ -3,8 +3,11 @@
  */
 #include "ipc_side.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <unistd.h>
+
+#include <amplink/mailbox_controller.h>
 
 void cb_bound(void *priv)
 {
@@ -39,4 +42,29 @@ bool wait_for(_Atomic int *v, int want)
 		usleep(1000);
 	}
 	return false;
+}
+
+_Atomic int ipc_gate; /* 1: hold the next received(); 2: one is held; 0: open */
+
+void gate_hold(void)
+{
+	int one = 1;
+	if (atomic_compare_exchange_strong(&ipc_gate, &one, 2))
+		while (atomic_load(&ipc_gate) == 2)
+			sched_yield();
+}
+
+bool gate_wait_held(void)
+{
+	for (int i = 0; i < 5000 && atomic_load(&ipc_gate) != 2; i++)
+		usleep(1000);
+	return atomic_load(&ipc_gate) == 2;
+}
+
+uint32_t doorbells_taken(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	uint32_t n = chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
+	ampl_spin_unlock(&chan->lock, key);
+	return n;
 }

@@ -47,4 +47,19 @@ uint32_t csum(const uint8_t *p, size_t n);
 /** wait_for() - wait up to 5 s, in 1 ms steps, for *@v >= @want. Return: whether it got there. */
 bool wait_for(_Atomic int *v, int want);
 
+struct mbox_chan;
+
+/*
+ * The reader gate of the doorbell tests: a test sets ipc_gate to 1; the next received() that calls gate_hold()
+ * sets it to 2 and waits there until the test sets it to 0 (the reader is held inside its drain).
+ */
+extern _Atomic int ipc_gate;
+void gate_hold(void);
+
+/** gate_wait_held() - wait up to 5 s for a received() to be held at the gate. Return: whether one is. */
+bool gate_wait_held(void);
+
+/** doorbells_taken() - the doorbells a tx channel has taken so far: completed, queued, or in flight. */
+uint32_t doorbells_taken(struct mbox_chan *chan);
+
 #endif /* AMPL_TEST_IPC_SIDE_H */

@@ -1248,23 +1248,10 @@ static void test_signalling_no_stranding(void **state)
  * that takes it reads them too). Then everything arrives, in order, once, and a send after the reader caught up
  * rings again.
  */
-static _Atomic int gate; /* 1: hold the next callback; 2: a callback is held; 0: open */
-
 static void gate_received(const void *data, size_t len, void *priv)
 {
-	int one = 1;
-	if (atomic_compare_exchange_strong(&gate, &one, 2))
-		while (atomic_load(&gate) == 2)
-			sched_yield();
+	gate_hold();
 	cb_received(data, len, priv);
-}
-
-static uint32_t doorbells_taken(struct mbox_chan *chan)
-{
-	unsigned key = ampl_spin_lock(&chan->lock);
-	uint32_t n = chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
-	ampl_spin_unlock(&chan->lock, key);
-	return n;
 }
 
 static void test_doorbell_only_when_needed(void **state)
@@ -1292,12 +1279,10 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_non_null(tx);
 
 	uint8_t buf[40];
-	atomic_store(&gate, 1);
+	atomic_store(&ipc_gate, 1);
 	size_t len = make_msg(buf, 0, sizeof(buf));
 	assert_int_equal(ipc_service_send(&ea, buf, len), (int)len);
-	for (int i = 0; i < 5000 && atomic_load(&gate) != 2; i++)
-		usleep(1000);
-	assert_int_equal(atomic_load(&gate), 2); /* the reader holds packet 0 (consumed) */
+	assert_true(gate_wait_held()); /* the reader holds packet 0 (consumed) */
 	uint32_t before = doorbells_taken(tx);
 	for (uint32_t seq = 1; seq <= 200; seq++) {
 		len = make_msg(buf, seq, sizeof(buf));
@@ -1306,7 +1291,7 @@ static void test_doorbell_only_when_needed(void **state)
 	uint32_t rung = doorbells_taken(tx) - before;
 	print_message("      201 packets, %u doorbells while the reader was held\n", rung + 1);
 	assert_int_equal(rung, 1);
-	atomic_store(&gate, 0);
+	atomic_store(&ipc_gate, 0);
 	assert_true(wait_for(&sr.received, 201));
 	/* Caught up: the next packet rings (and arrives). */
 	before = doorbells_taken(tx);

@@ -647,6 +647,144 @@ static void test_deregister(void **state)
 	env_down(&e);
 }
 
+/* ---- doorbells only where the reader may have stopped ---- */
+
+static void gate_received(const void *data, size_t len, void *priv)
+{
+	gate_hold();
+	cb_received(data, len, priv);
+}
+
+/*
+ * While the follower's reader is held in its callback for message 0, message 1 rings (the reader has consumed
+ * every control message before it) and the next ones do not (message 1 is unread: the drain that takes it reads
+ * them too); the same for a zero-copy send. Then everything arrives, in order, and a send after the reader caught
+ * up rings again.
+ */
+static void test_doorbell_only_when_needed(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e);
+	struct side a, r;
+	side_init(&a, "g");
+	side_init(&r, "g");
+	r.cfg.cb.received = gate_received;
+	reg(e.da, &a);
+	reg(e.dr, &r);
+	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	struct mbox_chan *tx = ((struct ipc_multi_data *)e.da->data)->link.tx;
+	assert_non_null(tx);
+	uint8_t buf[40];
+	uint32_t seq = 0;
+	atomic_store(&ipc_gate, 1);
+	size_t len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(gate_wait_held()); /* the reader holds message 0 (consumed) */
+	int n = ipc_multi_free_blocks(e.da);
+	assert_true(n >= 3);
+	if (n > 8)
+		n = 8;
+	uint32_t before = doorbells_taken(tx);
+	for (int i = 0; i < n; i++) {
+		len = make_msg(buf, seq++, sizeof(buf));
+#if AMPL_IPC_MULTI_ZERO_COPY
+		if (i == n - 1) {
+			void *p;
+			uint32_t sz = (uint32_t)len;
+			assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &p, &sz, K_NO_WAIT), 0);
+			memcpy(p, buf, len);
+			assert_int_equal(ipc_service_send_nocopy(&a.ept, p, len), (int)len);
+			continue;
+		}
+#endif
+		assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	}
+	uint32_t rung = doorbells_taken(tx) - before;
+	print_message("      %d messages, %u doorbells while the reader was held\n", n + 1, rung + 1);
+	assert_int_equal(rung, 1);
+	atomic_store(&ipc_gate, 0);
+	assert_true(wait_for(&r.received, n + 1));
+	/* Caught up: the next message rings (and arrives). */
+	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) < 1; i++)
+		usleep(1000);
+	before = doorbells_taken(tx);
+	len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(wait_for(&r.received, n + 2));
+	assert_int_equal(doorbells_taken(tx) - before, 1);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(a.errors + r.errors, 0);
+	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
+	env_down(&e);
+}
+
+/*
+ * A sender that waits without a bound (K_FOREVER: no periodic re-check) for tx blocks is woken by every release
+ * that frees one, although releases wake only when someone sleeps: a stream far longer than the blocks, the sender
+ * blocked most of the time, arrives whole and in order (a lost wake-up would leave it asleep).
+ */
+struct stream_arg {
+	struct side *s;
+	int n, fail;
+	_Atomic int done;
+};
+
+static void *forever_sender(void *p)
+{
+	struct stream_arg *sa = p;
+	uint8_t buf[64];
+	for (int i = 0; i < sa->n && !sa->fail; i++) {
+		void *b;
+		uint32_t sz = sizeof(buf);
+		size_t len = make_msg(buf, (uint32_t)i, 9 + (size_t)i % 56);
+		int rc = ipc_service_get_tx_buffer(&sa->s->ept, &b, &sz, K_FOREVER);
+		if (rc) {
+			sa->fail = rc;
+			break;
+		}
+		memcpy(b, buf, len);
+		if (ipc_service_send_nocopy(&sa->s->ept, b, len) != (int)len)
+			sa->fail = -1;
+	}
+	atomic_store(&sa->done, 1);
+	return NULL;
+}
+
+static void test_blocked_sender_wakes(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e);
+	struct side a, r;
+	side_init(&a, "w");
+	side_init(&r, "w");
+	reg(e.da, &a);
+	reg(e.dr, &r);
+	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	struct stream_arg sa = { .s = &a, .n = getenv("AMPL_TEST_SCALE") ? 2000 : 20000 };
+	pthread_t th;
+	pthread_create(&th, NULL, forever_sender, &sa);
+	int last = -1;
+	while (!wait_for(&r.received, sa.n)) {
+		int now = atomic_load(&r.received);
+		if (now == last) /* 5 s without a message */
+			fail_msg("stream stuck after %d of %d messages (sender done: %d)", now, sa.n, atomic_load(&sa.done));
+		last = now;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(sa.fail, 0);
+	assert_int_equal(atomic_load(&r.received), sa.n);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(a.errors + r.errors, 0);
+	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
+	env_down(&e);
+}
+
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */
 
 static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
@@ -1285,7 +1423,9 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 #endif
 		cmocka_unit_test(test_deregister),
+		cmocka_unit_test(test_doorbell_only_when_needed),
 #if AMPL_IPC_MULTI_ZERO_COPY
+		cmocka_unit_test(test_blocked_sender_wakes),
 		cmocka_unit_test(test_corruption),
 #endif
 #if AMPL_IPC_MULTI_ZERO_COPY

@@ -1629,6 +1629,73 @@ static void test_quirk_suppressed_kicks(void **state)
 	env_free(e);
 }
 
+/*
+ * A receiver inside its receive pass reads every message published meanwhile without a kick: it raises its
+ * suppression flag on the vring it reads (host: vring0 avail.flags NO_INTERRUPT; remote: vring1 used.flags
+ * NO_NOTIFY) while the pass runs, and clears it, then looks again, before the pass ends. A receiver whose pass
+ * ended is always kicked. Then a burst much larger than the ring: nothing is lost (no missed wake-up).
+ */
+static void check_rx_pass_suppression(bool host_sends)
+{
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct pair_eps p = static_pair(e);
+	struct ep *tx = host_sends ? p.h : p.r, *rx = host_sends ? p.r : p.h;
+	struct side *rxs = host_sends ? &e->remote : &e->host;
+	_Atomic unsigned *kicks = &rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
+	quiesce(rxs);
+
+	atomic_store(&rx->block, 1);
+	unsigned before = atomic_load(kicks);
+	assert_int_equal(rpmsg_send(&tx->ept, "one", 3), 3);
+	WAIT_FOR(atomic_load(&rx->in_cb));
+	assert_int_equal(atomic_load(kicks), before + 1); /* idle receiver: kicked */
+	/* Its pass runs (the callback spins): these two are read by it without a kick. */
+	assert_int_equal(rpmsg_send(&tx->ept, "two", 3), 3);
+	assert_int_equal(rpmsg_send(&tx->ept, "three", 5), 5);
+	assert_int_equal(atomic_load(kicks), before + 1);
+	atomic_store(&rx->block, 0);
+	WAIT_FOR(atomic_load(&rx->rx) == 3);
+	assert_true(last_is(rx, "three", 5));
+	quiesce(rxs);
+
+	/* The pass ended: the next message kicks again. */
+	unsigned k = atomic_load(kicks);
+	assert_int_equal(rpmsg_send(&tx->ept, "four", 4), 4);
+	WAIT_FOR(atomic_load(&rx->rx) == 4);
+	assert_int_equal(atomic_load(kicks), k + 1);
+
+	/* A burst: every message arrives, whichever kicks were suppressed. */
+	unsigned n = sanitizer_scale() ? 2000 : 20000;
+	uint8_t buf[64];
+	for (uint32_t seq = 0; seq < n; seq++) {
+		size_t len = make_msg(buf, 1, seq, 9 + seq % 50);
+		uint64_t t0 = now_ms();
+		int rc;
+		while ((rc = rpmsg_trysend(&tx->ept, buf, (int)len)) == RPMSG_ERR_NO_BUFF && now_ms() - t0 < WAIT_MS)
+			sched_yield();
+		assert_int_equal(rc, (int)len);
+	}
+	WAIT_FOR(atomic_load(&rx->rx) == 4 + n);
+	assert_int_equal(atomic_load(&rx->bad), 0);
+	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
+	ep_free(p.h);
+	ep_free(p.r);
+	env_free(e);
+}
+
+static void test_rx_pass_suppression_host_sends(void **state)
+{
+	(void)state;
+	check_rx_pass_suppression(true);
+}
+
+static void test_rx_pass_suppression_remote_sends(void **state)
+{
+	(void)state;
+	check_rx_pass_suppression(false);
+}
+
 /* ---- corrupt shared memory: error callback, no crash, no hang ---- */
 
 /*
@@ -2080,6 +2147,8 @@ int main(void)
 		cmocka_unit_test(test_quirk_host_places_vrings),
 		cmocka_unit_test(test_quirk_legacy_remote),
 		cmocka_unit_test(test_quirk_suppressed_kicks),
+		cmocka_unit_test(test_rx_pass_suppression_host_sends),
+		cmocka_unit_test(test_rx_pass_suppression_remote_sends),
 		cmocka_unit_test(test_openamp_host_sends),
 		cmocka_unit_test(test_openamp_host_receives),
 		cmocka_unit_test(test_corrupt_rings),

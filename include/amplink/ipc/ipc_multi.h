@@ -201,11 +201,13 @@ struct ipc_multi_data {
 	ampl_atomic_flag_t lock;     /* control ring writer, block states, endpoint table */
 	ampl_atomic_flag_t reg_busy; /* register/deregister serialised */
 	AMPL_ATOMIC(uint32_t) free_seq; /* bumped whenever tx blocks are freed (waiters) */
+	AMPL_ATOMIC(uint32_t) sleepers; /* threads asleep on free_seq (or about to be): woken only if any */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */
 	uint16_t local_sid;        /* our session id (kept across close/open; 0 before the first open) */
 	uint16_t remote_sid;       /* the peer's, as last seen (0: closed or unknown) */
 	bool rx_ready;             /* the peer acknowledged local_sid: the rx ring is read */
+	bool bell_owed;            /* a doorbell was refused, or withheld while the peer was offline (lock) */
 	struct ipc_multi_ept ept[IPC_MULTI_MAX_EPT];
 	uint8_t addr_map[256];     /* follower: wire address -> slot + 1 (0: none) */
 	int16_t waiting_bound[256]; /* follower: wire address -> rx block of an unmatched BOUND (-1: none) */

@@ -137,8 +137,8 @@ int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len);
 /**
  * vq_set_suppress() - set (@on) or clear our notification-suppression flag: driver avail.flags NO_INTERRUPT
  * ("do not interrupt me when you return buffers"), device used.flags NO_NOTIFY ("do not kick me when you add
- * buffers"). Ends with a full barrier, so a re-check of the ring after clearing is ordered after the store.
- * Context: any.
+ * buffers"). Clearing ends with a full barrier, so a re-check of the ring after it is ordered after the store;
+ * setting has none (a peer that sees the flag late kicks once more). Context: any.
  */
 void vq_set_suppress(struct virtqueue *vq, bool on);
 
