@@ -348,6 +348,67 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *agent
 /** ampl_agent_info() - the profile's agent this handle is. */
 const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
 
+/* ---- Interrupt routing ----
+ *
+ * An agent's IPI interrupt is split into AMPL_IRQ_LINES lines (the driver's xlnx_ipi_route(), on the virtual SoC
+ * each line its own interrupt thread): each source agent is routed to one line, line 0 by default (the interrupt
+ * thread of ampl_agent_attach()), and a line's handler sees each request it takes, in that line's thread, before
+ * the request goes to its channel's client. Routes and masks belong to the attached process; ampl_soc_irq_route()
+ * and ampl_soc_irq_mask() let another process (`amplink agent route/mask/unmask`) ask it to change them.
+ * Sources are masks of agents' IPI bits (1u << agent->bit).
+ */
+#define AMPL_IRQ_LINES 4u
+
+/** A line's handler: @source sent the request that @line is about to deliver. Context: that line's thread. */
+typedef void (*ampl_irq_line_fn)(void *arg, unsigned line, const struct ampl_ipi_agent *source);
+
+/**
+ * ampl_agent_irq_route() - route the requests of @sources to interrupt line @line. The line's thread is started on
+ * first use (none with no_irq_thread: ampl_agent_poll() runs every line). A change under traffic loses and
+ * duplicates nothing; a request in delivery when its source moves finishes on the line it left.
+ * Return: 0; -EINVAL (NULL, @line >= AMPL_IRQ_LINES, a bit that is no agent of the profile, or a profile
+ * without an IPI block); -errno (the line's thread could not start). Context: thread.
+ */
+int ampl_agent_irq_route(struct ampl_agent *ag, uint32_t sources, unsigned line);
+
+/**
+ * ampl_agent_irq_connect() - call @fn(@arg, line, source) for each request @line takes (NULL: no handler).
+ * Starts the line's thread as ampl_agent_irq_route() does. Return: 0; -EINVAL; -errno. Context: thread.
+ */
+int ampl_agent_irq_connect(struct ampl_agent *ag, unsigned line, ampl_irq_line_fn fn, void *arg);
+
+/**
+ * ampl_agent_irq_mask() - mask (true) or unmask (false) the requests of @sources through IDR / IER: a masked
+ * source interrupts no line, its request stays pending at the sender (OBS) and is delivered once unmasked; the
+ * other sources are not affected. Return: 0; -EINVAL. Context: any.
+ */
+int ampl_agent_irq_mask(struct ampl_agent *ag, uint32_t sources, bool mask);
+
+/** struct ampl_irq_table - an agent's routing as its process applies it: the sources on each line, the masked. */
+struct ampl_irq_table {
+	uint32_t line_src[AMPL_IRQ_LINES];
+	uint32_t masked;
+};
+
+/**
+ * ampl_soc_irq_table() - the routing the process attached as @agent applies (published in the image).
+ * Return: 0; -EINVAL; -ENOENT (no process is attached as @agent). Context: any.
+ */
+int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_irq_table *out);
+
+/**
+ * ampl_soc_irq_route() / ampl_soc_irq_mask() - as ampl_agent_irq_route() / _mask(), from any process: a request
+ * in the image that the process attached as @agent applies in its interrupt context (directly when it is this
+ * process). Waits at most @timeout_ms for it.
+ * Return: 0; -EINVAL (as above; the attached process checks the request too); -ENOENT (no process attached);
+ * -ETIMEDOUT (it did not answer: it runs no interrupt thread and did not poll, or it is stuck); -EBUSY (another
+ * request is in progress); the attached process's error. Context: thread.
+ */
+int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, unsigned line,
+		       unsigned timeout_ms);
+int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, bool mask,
+		      unsigned timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

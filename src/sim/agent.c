@@ -309,6 +309,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
+	sim_irq_init(ag);
 	sim_revive(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
@@ -351,6 +352,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
+	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
 		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
 			continue;
@@ -372,6 +374,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	return 0;
 fail:
 	ampl_irq_thread_stop(ag->irq);
+	sim_irq_stop(ag);
 	free_chans(ag);
 	free_mus(ag);
 	if (watching)
@@ -432,7 +435,8 @@ void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
 		return;
-	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
+	ampl_irq_thread_stop(ag->irq); /* no handler runs after this (nor after the next, on lines 1..) */
+	sim_irq_stop(ag);
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
 	free_rpmsgs(ag);
@@ -530,6 +534,7 @@ int ampl_agent_poll(struct ampl_agent *ag)
 	if (!ag)
 		return -EINVAL;
 	ampl_irq_run_handlers(ag->irq);
+	sim_irq_poll(ag);
 	return 0;
 }
 
