@@ -220,6 +220,43 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 /** ampl_soc_agent_online() - false while @agent is offline. */
 bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
+/* ---- Dynamic agents ----
+ *
+ * A process's role can change at run time: it retires its agent (the id goes offline, so its peers' traffic fails
+ * cleanly) and attaches as another. A retired id comes back online when a process attaches as it; the peers' old
+ * channels to it see it go offline, then online, and what was sent to the old process never reaches the new one.
+ */
+
+/**
+ * ampl_agent_retire() - retire this process's agent and detach (@ag is freed). The interrupt context stops
+ * first, then the agent goes offline as with ampl_soc_agent_set_online(false): every request sent to it is either
+ * delivered and acknowledged before, or discarded and reported -ESHUTDOWN to its sender, never both; peers' sends
+ * to it fail at once with -ESHUTDOWN until a process attaches as it, which brings it back online.
+ * Return: 0; -EINVAL (NULL). Context: thread (not the agent's interrupt context).
+ */
+int ampl_agent_retire(struct ampl_agent *ag);
+
+/**
+ * ampl_agent_reassign() - bring this process up as agent @agent instead of *@ag: attach as @agent (with @opts, or
+ * the old attach's options if NULL), then retire the old agent; *@ag becomes the new handle. The devices of the old
+ * agent are gone: take the new agent's channels.
+ * Return: 0; as ampl_agent_attach() (nothing changed: *@ag is still the old agent, still attached); -EINVAL (NULL,
+ * or @agent is the current one). Context: thread.
+ */
+struct ampl_agent_opts;
+int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct ampl_agent_opts *opts);
+
+/**
+ * ampl_soc_agent_retire() - retire @agent from any process (`amplink agent retire`): if this process holds it,
+ * as ampl_agent_retire(); otherwise it goes offline, retired, and the process holding it (if any) keeps its handle
+ * with every channel offline until it detaches; the next attach brings it back online.
+ * Return: 0; -EINVAL; -EALREADY (retired already). Context: thread.
+ */
+int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
+/** ampl_soc_agent_retired() - true while @agent is retired (offline until a process attaches as it). */
+bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
 /* ---- IPI message buffers ----
  *
  * The IPI block's buffer RAM holds one 32-byte request and one 32-byte response buffer for every (owner, target)

@@ -311,6 +311,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ag->host.discards_ctx = ag;
 	sim_irq_init(ag);
 	sim_revive(soc, idx);
+	sim_unretire(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
 	int ret = sim_watch_start(soc);
@@ -431,12 +432,23 @@ static void free_rpmsgs(struct ampl_agent *ag)
 	}
 }
 
+void sim_agent_stop_irq(struct ampl_agent *ag)
+{
+	ampl_irq_thread_stop(ag->irq); /* no handler runs after this (nor after the next, on lines 1..) */
+	ag->irq = NULL;
+	sim_irq_stop(ag);
+}
+
 void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
 		return;
-	ampl_irq_thread_stop(ag->irq); /* no handler runs after this (nor after the next, on lines 1..) */
-	sim_irq_stop(ag);
+	sim_agent_stop_irq(ag);
+	sim_agent_free(ag);
+}
+
+void sim_agent_free(struct ampl_agent *ag)
+{
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
 	free_rpmsgs(ag);

@@ -112,7 +112,17 @@ struct ampl_agent {
 	uint32_t req_seen;          /* seq of the last supervisor request looked at (interrupt context) */
 };
 
+/* ---- detach in two steps (src/sim/agent.c), for retirement ---- */
+
+/** sim_agent_stop_irq() - stop the agent's interrupt context (every line): nothing is delivered after it. */
+void sim_agent_stop_irq(struct ampl_agent *ag);
+/** sim_agent_free() - the rest of ampl_agent_detach(): devices, channels, ownership; frees @ag. */
+void sim_agent_free(struct ampl_agent *ag);
+
 /* ---- hotplug (src/sim/hotplug.c) ---- */
+
+/** sim_unretire() - at attach, after recording the owner: a retired agent comes back online. */
+void sim_unretire(struct ampl_soc *soc, unsigned idx);
 
 /** sim_chan_hotplug() - apply the online state of @c's two agents (and image damage) to its channels; true if off. */
 bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c);

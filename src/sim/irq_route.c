@@ -221,7 +221,7 @@ static int agent_idx(const struct ampl_soc *soc, const struct ampl_ipi_agent *ag
 
 int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_irq_table *out)
 {
-	unsigned idx;
+	unsigned idx = 0;
 	if (!out || agent_idx(soc, agent, &idx))
 		return sim_error(-EINVAL, "no SoC, agent or table");
 	if (!atomic_load(&soc->img->agents[idx].owner))
@@ -237,7 +237,7 @@ int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 static int request(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, unsigned op, uint32_t src,
 		   unsigned line, unsigned timeout_ms)
 {
-	unsigned idx;
+	unsigned idx = 0;
 	int ret = agent_idx(soc, agent, &idx);
 	if (ret)
 		return ret;
