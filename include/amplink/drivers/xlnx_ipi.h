@@ -143,11 +143,16 @@ void xlnx_ipi_isr(void *host);
  * handler at a time (a per-source claim), a handler that finds a source claimed leaves it to the claimant, which
  * looks at it again before it returns; during the change a request may be delivered by the line it left. After a
  * change run the new line's handler once (its source may be pending already).
+ *
+ * Compiled with AMPL_CONFIG_IPI_ROUTING (CMake option AMPL_IPI_ROUTING: on in the host build, off by default in the
+ * freestanding core). Without it line 0 takes every source, xlnx_ipi_isr_line() handles line 0 only, and
+ * xlnx_ipi_route() / xlnx_ipi_line_connect() answer -ENOTSUP. xlnx_ipi_mask() is in every build.
  */
 
 /**
  * xlnx_ipi_route() - route the sources in @sources (bits of sending agents) to @line.
- * Return: 0; -EINVAL (NULL host, @line >= XLNX_IPI_NUM_LINES, or a bit outside the valid mask). Context: any.
+ * Return: 0; -EINVAL (NULL host, @line >= XLNX_IPI_NUM_LINES, or a bit outside the valid mask); -ENOTSUP (built
+ * without AMPL_CONFIG_IPI_ROUTING). Context: any.
  */
 int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line);
 
@@ -157,7 +162,7 @@ uint32_t xlnx_ipi_route_get(struct xlnx_ipi_host *host, unsigned line);
 /**
  * xlnx_ipi_line_connect() - call @fn(@arg, line, source) for each request @line takes, in that line's context,
  * before the request goes to its channel's client; @fn NULL disconnects. The handler must not block.
- * Return: 0; -EINVAL (NULL host or bad line). Context: any.
+ * Return: 0; -EINVAL (NULL host or bad line); -ENOTSUP (built without AMPL_CONFIG_IPI_ROUTING). Context: any.
  */
 int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_line_fn fn, void *arg);
 

@@ -298,9 +298,13 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 		return;
 	}
+#ifdef AMPL_CONFIG_IPI_ROUTING
 	xlnx_ipi_line_fn fn = atomic_load(&host->line_fn[line]);
 	if (fn)
 		fn(atomic_load(&host->line_arg[line]), line, bit);
+#else
+	(void)line;
+#endif
 	if (signalling) {
 		/* Clear, then drain: a doorbell that arrives after this acknowledgement interrupts again, and data
 		 * written before a doorbell it clears is seen by the callback (see ipi_send_data). */
@@ -330,6 +334,14 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 	ampl_io_write32(regs, AMPL_IPI_ISR, bit);
 }
 
+static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
+{
+	const struct ampl_io_region *regs = &host->regs;
+	return ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR) & host->valid_mask;
+}
+
+#ifdef AMPL_CONFIG_IPI_ROUTING
+
 /* The sources on @line: its own, or for line 0 those of no other line. */
 static uint32_t line_sources(struct xlnx_ipi_host *host, unsigned line)
 {
@@ -339,12 +351,6 @@ static uint32_t line_sources(struct xlnx_ipi_host *host, unsigned line)
 	for (unsigned l = 1; l < XLNX_IPI_NUM_LINES; l++)
 		others |= atomic_load(&host->line_src[l]);
 	return ~others;
-}
-
-static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
-{
-	const struct ampl_io_region *regs = &host->regs;
-	return ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR) & host->valid_mask;
 }
 
 void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
@@ -378,11 +384,6 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 	}
 }
 
-void xlnx_ipi_isr(void *arg)
-{
-	xlnx_ipi_isr_line((struct xlnx_ipi_host *)arg, 0);
-}
-
 int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line)
 {
 	if (!host || line >= XLNX_IPI_NUM_LINES || (sources & ~host->valid_mask))
@@ -412,6 +413,47 @@ int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_li
 	atomic_store(&host->line_arg[line], arg);
 	atomic_store(&host->line_fn[line], fn);
 	return 0;
+}
+
+#else /* !AMPL_CONFIG_IPI_ROUTING: one line, line 0, takes every source; the entry points answer that */
+
+void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
+{
+	if (!host || line)
+		return;
+	uint32_t pending = pending_unmasked(host);
+	/* Request bytes are read only after the ISR bit that announced them. */
+	ampl_mb();
+	while (pending) {
+		uint32_t bit = pending & (~pending + 1u);
+		pending &= ~bit;
+		deliver(host, bit, 0);
+	}
+}
+
+int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line)
+{
+	(void)sources;
+	return host && line < XLNX_IPI_NUM_LINES ? -ENOTSUP : -EINVAL;
+}
+
+uint32_t xlnx_ipi_route_get(struct xlnx_ipi_host *host, unsigned line)
+{
+	return host && !line ? host->valid_mask : 0;
+}
+
+int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_line_fn fn, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return host && line < XLNX_IPI_NUM_LINES ? -ENOTSUP : -EINVAL;
+}
+
+#endif
+
+void xlnx_ipi_isr(void *arg)
+{
+	xlnx_ipi_isr_line((struct xlnx_ipi_host *)arg, 0);
 }
 
 int xlnx_ipi_mask(struct xlnx_ipi_host *host, uint32_t sources, bool mask)
