@@ -3,7 +3,7 @@
  * line of its own (its own thread and handler); a source masked keeps its request pending while the other still
  * delivers, and the request is delivered at unmask; routes flipped between the four lines under a storm from two
  * sender processes lose and duplicate nothing; another process changes the routes through the image
- * (ampl_soc_irq_route(), as `amplink agent route` does).
+ * (ampl_soc_irq_route(), as `amplink agent route` does); without interrupt threads ampl_agent_poll() runs every line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,6 +384,34 @@ static void test_supervisor_request(void **state)
 	env_down(&e);
 }
 
+/* Without interrupt threads, ampl_agent_poll() runs every line (and applies the requests of other processes). */
+static void test_lines_polled(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_agent_opts o = { .no_irq_thread = true };
+	assert_int_equal(ampl_agent_attach(e.soc, "rpu0", &o, &e.rpu0), 0);
+	e.from_apu = chan(e.rpu0, "apu");
+	ipm_register_callback(e.from_apu, rx_cb, &e.s_apu);
+	assert_int_equal(ipm_set_enabled(e.from_apu, 1), 0);
+	struct seen lines = { 0 };
+	assert_int_equal(ampl_agent_irq_connect(e.rpu0, 3, line_cb, &lines), 0);
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu"), 3), 0);
+	e.apu = attach(e.soc, "apu");
+	e.apu_tx = chan(e.apu, "rpu0");
+	uint8_t msg[4] = { 9 };
+	assert_int_equal(ipm_send(e.apu_tx, 0, 0, msg, sizeof(msg)), 0);
+	usleep(20000);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 0); /* nobody ran the lines */
+	assert_int_equal(ampl_agent_poll(e.rpu0), 0);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 1);
+	assert_int_equal(atomic_load(&lines.by_line[3][0]), 1);
+	assert_true(pthread_equal(atomic_load(&e.s_apu.thread), pthread_self()));
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_mask_per_source),
 		cmocka_unit_test(test_route_flip_under_storm),
 		cmocka_unit_test(test_supervisor_request),
+		cmocka_unit_test(test_lines_polled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
