@@ -29,7 +29,7 @@ struct shared {
 	_Atomic uint32_t received[N_MAX];
 	_Atomic uint8_t by[N_MAX]; /* enum holder of the (last) delivery */
 	atomic_int wrong;          /* delivered to a process not holding the target id */
-	atomic_int w_ready, move, moved, w2_ready, stop;
+	atomic_int w_ready, move, moved, take, w2_ready, stop;
 };
 
 static struct shared *sh;
@@ -102,14 +102,14 @@ static int worker_main(const char *soc_name)
 	return 0;
 }
 
-/* Takes RPU0 once the worker has left it. */
+/* Takes RPU0 once the worker has left it and the APU has seen the id refused. */
 static int worker2_main(const char *soc_name)
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	static struct rx_ctx as_rpu0 = { "rpu0", W2_RPU0 };
-	if (!wait_flag(&sh->moved))
+	if (!wait_flag(&sh->take))
 		return 3;
 	if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag) || listen(ag, &as_rpu0))
 		return 2;
@@ -200,6 +200,8 @@ static void test_reassign_under_traffic(void **state)
 	atomic_store(&sh->move, 1);
 	assert_true(wait_flag(&sh->moved));
 	int shut0 = atomic_load(&tx.shut[0]);
+	assert_true(wait_count(&tx.shut[0], shut0 + 1)); /* RPU0 is retired: refused */
+	atomic_store(&sh->take, 1);
 	assert_true(wait_flag(&sh->w2_ready));
 	int ok0 = atomic_load(&tx.ok[0]), ok1 = atomic_load(&tx.ok[1]);
 	assert_true(wait_count(&tx.ok[0], ok0 + 500));
@@ -249,7 +251,6 @@ static void test_reassign_under_traffic(void **state)
 		shut_between += tx.target[seq] == 0 && tx.result[seq] == -ESHUTDOWN;
 	assert_true(last_w >= 0 && first_w2 < n && last_w < first_w2);
 	assert_true(shut_between > 0);
-	assert_true(atomic_load(&tx.shut[0]) >= shut0);
 }
 
 /* What the calls refuse, and a retired id coming back at attach. */
