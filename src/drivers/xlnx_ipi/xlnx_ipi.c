@@ -357,30 +357,30 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 {
 	if (!host || line >= XLNX_IPI_NUM_LINES)
 		return;
-	uint32_t pending = pending_unmasked(host) & line_sources(host, line);
-	while (pending) {
-		uint32_t bit = pending & (~pending + 1u);
-		pending &= ~bit;
-		/*
-		 * One line's handler at a time per source (a route may change under us). Missed is set before the
-		 * claim and read by the claimant after its release, so one of the two sees the other: a source found
-		 * claimed is looked at again by its claimant, never dropped. Pending is re-read after the claim: a
-		 * request acknowledged by the previous claimant is not delivered twice.
-		 */
-		atomic_fetch_or(&host->missed, bit);
-		if (atomic_fetch_or(&host->busy, bit) & bit)
-			continue;
-		for (;;) {
-			atomic_fetch_and(&host->missed, ~bit);
-			/* Request bytes are read only after the ISR bit that announced them. */
-			bool here = pending_unmasked(host) & bit;
-			ampl_mb();
-			if (here)
-				deliver(host, bit, line);
-			atomic_fetch_and(&host->busy, ~bit);
-			if (!(atomic_load(&host->missed) & bit) || (atomic_fetch_or(&host->busy, bit) & bit))
-				break;
+	uint32_t want = line_sources(host, line) & host->valid_mask;
+	/*
+	 * One line's handler at a time per source (a route may change under us): the handler claims its sources
+	 * (busy) before it reads what is pending, and delivers only what it claimed. A source another line holds
+	 * is marked missed before the claim, and the holder reads missed after its release, so one of the two
+	 * sees the other: the holder looks again, nothing is dropped. Missed is cleared for what was claimed before
+	 * pending is read, so anything the other handler was raised for is seen by that read or by the next round.
+	 */
+	while (want) {
+		atomic_fetch_or(&host->missed, want);
+		uint32_t won = want & ~atomic_fetch_or(&host->busy, want);
+		if (!won)
+			return;
+		atomic_fetch_and(&host->missed, ~won);
+		uint32_t pending = pending_unmasked(host) & won;
+		/* Request bytes are read only after the ISR bit that announced them. */
+		ampl_mb();
+		while (pending) {
+			uint32_t bit = pending & (~pending + 1u);
+			pending &= ~bit;
+			deliver(host, bit, line);
 		}
+		atomic_fetch_and(&host->busy, ~won);
+		want = atomic_load(&host->missed) & won;
 	}
 }
 
