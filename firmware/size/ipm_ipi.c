@@ -5,6 +5,8 @@
  * `amplink dt gen`, see ipc_icmsg.c): no address is written here. The IPI interrupt runs the controller's handler;
  * the IPM callback echoes each message back with ipm_send(), so the receive and the send paths are both linked.
  * This image rings the real IPI driver, not the trivial doorbell of common/doorbell.h.
+ * With AMPL_CONFIG_IPI_ROUTING (the `routing` configuration of configs.txt) the APU's requests are routed to
+ * interrupt line 1 and the interrupt runs every line's handler, as a firmware that splits the IPI interrupt would.
  */
 #include <amplink/device.h>
 #include <amplink/drivers/xlnx_ipi.h>
@@ -26,7 +28,12 @@ static void on_message(const struct device *dev, void *user_data, uint32_t id, v
 
 void size_doorbell_irq(void)
 {
+#ifdef AMPL_CONFIG_IPI_ROUTING
+	for (unsigned line = 0; line < XLNX_IPI_NUM_LINES; line++)
+		xlnx_ipi_isr_line(&IPI_HOST, line);
+#else
 	xlnx_ipi_isr(&IPI_HOST);
+#endif
 }
 
 int main(void)
@@ -36,6 +43,10 @@ int main(void)
 	if (xlnx_ipi_mbox_init(&CAT(IPI_APU, _MBOX), AMPL_DT_PATH_STR(IPI_APU)) || xlnx_ipi_ipm_init(ipm))
 		return 1;
 	ipm_register_callback(ipm, on_message, NULL);
+#ifdef AMPL_CONFIG_IPI_ROUTING
+	if (xlnx_ipi_route(&IPI_HOST, CAT(IPI_APU, _MBOX).remote_mask, 1))
+		return 1;
+#endif
 	if (ipm_set_enabled(ipm, 1))
 		return 1;
 	for (;;)

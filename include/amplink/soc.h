@@ -243,6 +243,43 @@ struct ampl_soc_fault {
  */
 int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_soc_fault *out);
 
+/* ---- Dynamic agents ----
+ *
+ * A process's role can change at run time: it retires its agent (the id goes offline, so its peers' traffic fails
+ * cleanly) and attaches as another. A retired id comes back online when a process attaches as it; the peers' old
+ * channels to it see it go offline, then online, and what was sent to the old process never reaches the new one.
+ */
+
+/**
+ * ampl_agent_retire() - retire this process's agent and detach (@ag is freed). The interrupt context stops
+ * first, then the agent goes offline as with ampl_soc_agent_set_online(false): every request sent to it is either
+ * delivered and acknowledged before, or discarded and reported -ESHUTDOWN to its sender, never both; peers' sends
+ * to it fail at once with -ESHUTDOWN until a process attaches as it, which brings it back online.
+ * Return: 0; -EINVAL (NULL). Context: thread (not the agent's interrupt context).
+ */
+int ampl_agent_retire(struct ampl_agent *ag);
+
+/**
+ * ampl_agent_reassign() - bring this process up as agent @agent instead of *@ag: attach as @agent (with @opts, or
+ * the old attach's options if NULL), then retire the old agent; *@ag becomes the new handle. The devices of the old
+ * agent are gone: take the new agent's channels.
+ * Return: 0; as ampl_agent_attach() (nothing changed: *@ag is still the old agent, still attached); -EINVAL (NULL,
+ * or @agent is the current one). Context: thread.
+ */
+struct ampl_agent_opts;
+int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct ampl_agent_opts *opts);
+
+/**
+ * ampl_soc_agent_retire() - retire @agent from any process (`amplink agent retire`): if this process holds it,
+ * as ampl_agent_retire(); otherwise it goes offline, retired, and the process holding it (if any) keeps its handle
+ * with every channel offline until it detaches; the next attach brings it back online.
+ * Return: 0; -EINVAL; -EALREADY (retired already). Context: thread.
+ */
+int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
+/** ampl_soc_agent_retired() - true while @agent is retired (offline until a process attaches as it). */
+bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+
 /* ---- IPI message buffers ----
  *
  * The IPI block's buffer RAM holds one 32-byte request and one 32-byte response buffer for every (owner, target)
@@ -370,6 +407,67 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *agent
 
 /** ampl_agent_info() - the profile's agent this handle is. */
 const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
+
+/* ---- Interrupt routing ----
+ *
+ * An agent's IPI interrupt is split into AMPL_IRQ_LINES lines (the driver's xlnx_ipi_route(), on the virtual SoC
+ * each line its own interrupt thread): each source agent is routed to one line, line 0 by default (the interrupt
+ * thread of ampl_agent_attach()), and a line's handler sees each request it takes, in that line's thread, before
+ * the request goes to its channel's client. Routes and masks belong to the attached process; ampl_soc_irq_route()
+ * and ampl_soc_irq_mask() let another process (`amplink agent route/mask/unmask`) ask it to change them.
+ * Sources are masks of agents' IPI bits (1u << agent->bit).
+ */
+#define AMPL_IRQ_LINES 4u
+
+/** A line's handler: @source sent the request that @line is about to deliver. Context: that line's thread. */
+typedef void (*ampl_irq_line_fn)(void *arg, unsigned line, const struct ampl_ipi_agent *source);
+
+/**
+ * ampl_agent_irq_route() - route the requests of @sources to interrupt line @line. The line's thread is started on
+ * first use (none with no_irq_thread: ampl_agent_poll() runs every line). A change under traffic loses and
+ * duplicates nothing; a request in delivery when its source moves finishes on the line it left.
+ * Return: 0; -EINVAL (NULL, @line >= AMPL_IRQ_LINES, a bit that is no agent of the profile, or a profile
+ * without an IPI block); -errno (the line's thread could not start). Context: thread.
+ */
+int ampl_agent_irq_route(struct ampl_agent *ag, uint32_t sources, unsigned line);
+
+/**
+ * ampl_agent_irq_connect() - call @fn(@arg, line, source) for each request @line takes (NULL: no handler).
+ * Starts the line's thread as ampl_agent_irq_route() does. Return: 0; -EINVAL; -errno. Context: thread.
+ */
+int ampl_agent_irq_connect(struct ampl_agent *ag, unsigned line, ampl_irq_line_fn fn, void *arg);
+
+/**
+ * ampl_agent_irq_mask() - mask (true) or unmask (false) the requests of @sources through IDR / IER: a masked
+ * source interrupts no line, its request stays pending at the sender (OBS) and is delivered once unmasked; the
+ * other sources are not affected. Return: 0; -EINVAL. Context: any.
+ */
+int ampl_agent_irq_mask(struct ampl_agent *ag, uint32_t sources, bool mask);
+
+/** struct ampl_irq_table - an agent's routing as its process applies it: the sources on each line, the masked. */
+struct ampl_irq_table {
+	uint32_t line_src[AMPL_IRQ_LINES];
+	uint32_t masked;
+};
+
+/**
+ * ampl_soc_irq_table() - the routing the process attached as @agent applies (published in the image).
+ * Return: 0; -EINVAL; -ENOENT (no process is attached as @agent). Context: any.
+ */
+int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_irq_table *out);
+
+/**
+ * ampl_soc_irq_route() / ampl_soc_irq_mask() - as ampl_agent_irq_route() / _mask(), from any process: a request
+ * in the image that the process attached as @agent applies in its interrupt context (directly when it is this
+ * process). Waits at most @timeout_ms for it.
+ * Return: 0; -EINVAL (as above; the attached process checks the request too); -ENOENT (no process attached);
+ * -ETIMEDOUT (it did not answer: it runs no interrupt thread and did not poll, or it is stuck); -EBUSY (another
+ * request is in progress); the attached process's error. Context: thread.
+ */
+int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, unsigned line,
+		       unsigned timeout_ms);
+int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, bool mask,
+		      unsigned timeout_ms);
 
 #ifdef __cplusplus
 }

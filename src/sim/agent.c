@@ -315,7 +315,9 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	xlnx_ipi_host_init(&ag->host, &regs, soc->profile->valid_mask);
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
+	sim_irq_init(ag);
 	sim_revive(soc, idx);
+	sim_unretire(soc, idx);
 	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
 
 	ret = sim_watch_start(soc);
@@ -357,6 +359,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
+	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
 		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
 			continue;
@@ -378,6 +381,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	return 0;
 fail:
 	ampl_irq_thread_stop(ag->irq);
+	sim_irq_stop(ag);
 	free_chans(ag);
 	free_mus(ag);
 	if (watching)
@@ -435,11 +439,23 @@ static void free_rpmsgs(struct ampl_agent *ag)
 	}
 }
 
+void sim_agent_stop_irq(struct ampl_agent *ag)
+{
+	ampl_irq_thread_stop(ag->irq); /* no handler runs after this (nor after the next, on lines 1..) */
+	ag->irq = NULL;
+	sim_irq_stop(ag);
+}
+
 void ampl_agent_detach(struct ampl_agent *ag)
 {
 	if (!ag)
 		return;
-	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
+	sim_agent_stop_irq(ag);
+	sim_agent_free(ag);
+}
+
+void sim_agent_free(struct ampl_agent *ag)
+{
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
 	free_rpmsgs(ag);
@@ -538,6 +554,7 @@ int ampl_agent_poll(struct ampl_agent *ag)
 	if (!ag)
 		return -EINVAL;
 	ampl_irq_run_handlers(ag->irq);
+	sim_irq_poll(ag);
 	return 0;
 }
 

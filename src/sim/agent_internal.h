@@ -7,6 +7,8 @@
 
 #include "sim/image.h"
 
+#include <pthread.h>
+
 #include <amplink/board.h>
 #include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
@@ -78,6 +80,15 @@ struct sim_rpmsg {
 	char label[AMPL_DT_NAME_MAX];
 };
 
+/* One interrupt line of an agent (src/sim/irq_route.c): line 0 runs in the attach's interrupt thread. */
+struct sim_line {
+	struct ampl_agent *ag;
+	unsigned n;
+	struct ampl_irq_thread *thread; /* lines 1..: started on first use, none with no_irq_thread */
+	_Atomic(ampl_irq_line_fn) fn;
+	void *_Atomic arg;
+};
+
 struct ampl_agent {
 	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
 	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
@@ -96,14 +107,38 @@ struct ampl_agent {
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
 	uint64_t owner; /* what this attach recorded in sim_agent.owner */
 	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
+	struct sim_line lines[XLNX_IPI_NUM_LINES];
+	pthread_mutex_t lines_lock; /* starting line threads */
+	uint32_t req_seen;          /* seq of the last supervisor request looked at (interrupt context) */
 };
 
+/* ---- detach in two steps (src/sim/agent.c), for retirement ---- */
+
+/** sim_agent_stop_irq() - stop the agent's interrupt context (every line): nothing is delivered after it. */
+void sim_agent_stop_irq(struct ampl_agent *ag);
+/** sim_agent_free() - the rest of ampl_agent_detach(): devices, channels, ownership; frees @ag. */
+void sim_agent_free(struct ampl_agent *ag);
+
 /* ---- hotplug (src/sim/hotplug.c) ---- */
+
+/** sim_unretire() - at attach, after recording the owner: a retired agent comes back online. */
+void sim_unretire(struct ampl_soc *soc, unsigned idx);
 
 /** sim_chan_hotplug() - apply the online state of @c's two agents (and image damage) to its channels; true if off. */
 bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c);
 /** sim_hotplug_isr() - interrupt-context handler: follow offline/online transitions of any agent (@arg: the agent). */
 void sim_hotplug_isr(void *arg);
+
+/* ---- interrupt routing (src/sim/irq_route.c) ---- */
+
+/** sim_irq_init() - at attach, before the interrupt thread runs: line contexts, the published table reset. */
+void sim_irq_init(struct ampl_agent *ag);
+/** sim_irq_isr() - interrupt-context handler (line 0): apply a supervisor's request (@arg: the agent). */
+void sim_irq_isr(void *arg);
+/** sim_irq_poll() - run lines 1.. in the caller's thread (no_irq_thread mode; ampl_agent_poll()). */
+void sim_irq_poll(struct ampl_agent *ag);
+/** sim_irq_stop() - at detach: stop and join the line threads. */
+void sim_irq_stop(struct ampl_agent *ag);
 
 /* ---- crash detection (src/sim/crash_watch.c) ---- */
 

@@ -27,7 +27,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 7u
+#define SIM_LAYOUT_VERSION 8u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -136,6 +136,33 @@ struct sim_buf {
 	char chan[2][SIM_BUF_CHAN_NAME];        /* that channel's name, for tools */
 };
 
+/*
+ * One agent's interrupt routing and retirement (src/sim/irq_route.c, src/sim/hotplug.c). Kept apart from struct
+ * sim_agent's register words; each word has the writers its comment names, and every reader validates it.
+ */
+struct sim_agent_ctl {
+	/* Written by the process attached as the agent: the routing it applies (what `amplink agent route` shows). */
+	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
+	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
+	_Atomic uint64_t done;                     /* last supervisor request applied: seq | (uint64_t)-result << 32 */
+	/* Written by a supervisor (amplink agent route/mask/unmask) only: a request for the attached process. */
+	_Alignas(64) _Atomic uint64_t req;         /* SIM_REQ_* fields; seq 0: none yet */
+	/* Written by the process that retires the agent, and cleared by the next one to attach as it. */
+	_Alignas(64) _Atomic uint32_t retired;     /* 1: offline because its process retired it (attach revives) */
+};
+
+/* sim_agent_ctl.req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
+#define SIM_REQ_ROUTE 1u
+#define SIM_REQ_MASK 2u
+#define SIM_REQ_UNMASK 3u
+#define SIM_REQ_PACK(seq, op, line, src) \
+	(((uint64_t)(seq) << 40) | ((uint64_t)((op) & 15u) << 36) | ((uint64_t)((line) & 15u) << 32) | (uint32_t)(src))
+#define SIM_REQ_SEQ(r) ((uint32_t)((r) >> 40))
+#define SIM_REQ_OP(r) ((unsigned)((r) >> 36) & 15u)
+#define SIM_REQ_LINE(r) ((unsigned)((r) >> 32) & 15u)
+#define SIM_REQ_SOURCES(r) ((uint32_t)(r))
+#define SIM_REQ_SEQ_MASK 0xFFFFFFu
+
 struct sim_image {
 	char magic[8];
 	uint32_t layout_version;
@@ -158,6 +185,7 @@ struct sim_image {
 	struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
 	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */
+	struct sim_agent_ctl ctl[SIM_MAX_AGENTS];
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 };
 

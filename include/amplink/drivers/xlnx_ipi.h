@@ -45,8 +45,14 @@ struct zynqmp_ipi_message {
 /** Default bound on ipm_send(wait) for the remote's acknowledgement (TF-A uses 0x4000 us; we allow 1 s). */
 #define XLNX_IPI_ACK_TIMEOUT_US 1000000u
 
+/* Interrupt lines of one local agent (xlnx_ipi_route()): line 0 and three more. */
+#define XLNX_IPI_NUM_LINES 4u
+
 struct xlnx_ipi_mbox;
 struct xlnx_ipi_filter;
+
+/** A line's handler (xlnx_ipi_line_connect()): called for each request from @source (its bit) that line takes. */
+typedef void (*xlnx_ipi_line_fn)(void *arg, unsigned line, uint32_t source);
 
 /** One local agent. Private fields; set up with xlnx_ipi_host_init(). */
 struct xlnx_ipi_host {
@@ -60,6 +66,14 @@ struct xlnx_ipi_host {
 	 */
 	uint32_t (*discards)(void *ctx, unsigned bit);
 	void *discards_ctx;
+	/* Routing (zero-initialised: every source on line 0). line_src[l], l >= 1: the sources routed to line l; line 0
+	 * takes the sources of no other line. */
+	AMPL_ATOMIC(uint32_t) line_src[XLNX_IPI_NUM_LINES];
+	AMPL_ATOMIC(xlnx_ipi_line_fn) line_fn[XLNX_IPI_NUM_LINES];
+	AMPL_ATOMIC(void *) line_arg[XLNX_IPI_NUM_LINES];
+	AMPL_ATOMIC(uint32_t) masked; /* sources masked by xlnx_ipi_mask() */
+	AMPL_ATOMIC(uint32_t) busy;   /* sources a line's handler is delivering */
+	AMPL_ATOMIC(uint32_t) missed; /* sources a line's handler found busy: the one delivering looks again */
 };
 
 /** One destination: a mailbox controller with a TX and an RX channel. Set up with xlnx_ipi_mbox_init(). */
@@ -115,6 +129,58 @@ struct xlnx_ipi_mbox *xlnx_ipi_mbox_of(struct mbox_chan *chan);
  * and left pending: the sender sees it pending, nothing is lost. Context: interrupt.
  */
 void xlnx_ipi_isr(void *host);
+
+/*
+ * ---- Interrupt routing ----
+ *
+ * The IPI block raises one interrupt per agent. The driver splits it into XLNX_IPI_NUM_LINES lines: each source
+ * (sending agent's bit) is routed to one line, line 0 by default, and xlnx_ipi_isr_line() handles only the sources
+ * on its line. Each line can run in its own context (the virtual SoC gives each line its own thread; firmware can
+ * call line 0 from the interrupt and the others from lower-priority contexts) and can have a handler that sees
+ * each request the line takes. Every line's handler runs on every interrupt and picks out its sources.
+ *
+ * A route changes at run time without losing or duplicating a request: a source is delivered by one line's
+ * handler at a time (a per-source claim), a handler that finds a source claimed leaves it to the claimant, which
+ * looks at it again before it returns; during the change a request may be delivered by the line it left. After a
+ * change run the new line's handler once (its source may be pending already).
+ *
+ * Compiled with AMPL_CONFIG_IPI_ROUTING (CMake option AMPL_IPI_ROUTING: on in the host build, off by default in the
+ * freestanding core). Without it line 0 takes every source, xlnx_ipi_isr_line() handles line 0 only, and
+ * xlnx_ipi_route() / xlnx_ipi_line_connect() answer -ENOTSUP. xlnx_ipi_mask() is in every build.
+ */
+
+/**
+ * xlnx_ipi_route() - route the sources in @sources (bits of sending agents) to @line.
+ * Return: 0; -EINVAL (NULL host, @line >= XLNX_IPI_NUM_LINES, or a bit outside the valid mask); -ENOTSUP (built
+ * without AMPL_CONFIG_IPI_ROUTING). Context: any.
+ */
+int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line);
+
+/** xlnx_ipi_route_get() - the sources routed to @line (0 for a bad line or NULL host). Context: any. */
+uint32_t xlnx_ipi_route_get(struct xlnx_ipi_host *host, unsigned line);
+
+/**
+ * xlnx_ipi_line_connect() - call @fn(@arg, line, source) for each request @line takes, in that line's context,
+ * before the request goes to its channel's client; @fn NULL disconnects. The handler must not block.
+ * Return: 0; -EINVAL (NULL host or bad line); -ENOTSUP (built without AMPL_CONFIG_IPI_ROUTING). Context: any.
+ */
+int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_line_fn fn, void *arg);
+
+/** xlnx_ipi_isr_line() - the handler of interrupt line @line: xlnx_ipi_isr() for the sources on it.
+ * xlnx_ipi_isr() is line 0. Context: interrupt (one context per line). */
+void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line);
+
+/**
+ * xlnx_ipi_mask() - mask (true) or unmask (false) the sources in @sources, through IDR / IER. A masked source
+ * interrupts no line; its requests stay pending (the sender sees them pending) and are delivered once it is
+ * unmasked. The mask adds to the driver's own (a channel without a client, a held request): unmasking a source
+ * whose channel does not want interrupts leaves it masked in IMR.
+ * Return: 0; -EINVAL (NULL host, or a bit outside the valid mask). Context: any.
+ */
+int xlnx_ipi_mask(struct xlnx_ipi_host *host, uint32_t sources, bool mask);
+
+/** xlnx_ipi_masked() - the sources masked by xlnx_ipi_mask(). Context: any. */
+uint32_t xlnx_ipi_masked(struct xlnx_ipi_host *host);
 
 /** xlnx_ipi_mbox_response_write() - on the RX channel: the response to the request being handled.
  * Return: 0; -EINVAL; -EMSGSIZE (> 32 bytes); -ENOTSUP (doorbell only). Context: rx_callback, or before ack. */

@@ -140,16 +140,22 @@ static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 	return r ? -ETIME : 0;
 }
 
+/* IER for @m's source if its client wants interrupts, no request is held and xlnx_ipi_mask() did not mask it. */
+static void unmask_if_wanted(struct xlnx_ipi_mbox *m)
+{
+	if (atomic_load(&m->rx_enabled) && !atomic_load(&m->held) && !(atomic_load(&m->host->masked) & m->remote_mask))
+		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
+}
+
 void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 	if (!m)
 		return;
 	atomic_store(&m->rx_enabled, on);
-	/* A held request keeps its source masked until it is acknowledged or released. */
-	if (on && !atomic_load(&m->held))
-		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
-	else if (!on)
+	if (on)
+		unmask_if_wanted(m);
+	else
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
 }
 
@@ -261,8 +267,7 @@ void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
 	/* Response bytes written before the acknowledgement must be visible first. */
 	ampl_mb();
 	ampl_io_write32(&m->host->regs, AMPL_IPI_ISR, m->remote_mask);
-	if (atomic_load(&m->rx_enabled))
-		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
+	unmask_if_wanted(m);
 }
 
 void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx)
@@ -274,60 +279,205 @@ void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx)
 #endif
 	if (!m || !atomic_exchange(&m->held, false))
 		return;
-	if (atomic_load(&m->rx_enabled))
-		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
+	unmask_if_wanted(m);
 }
 
-void xlnx_ipi_isr(void *arg)
+/* Deliver the request pending from @bit (claimed by the caller, seen pending and unmasked after the claim). */
+static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 {
-	struct xlnx_ipi_host *host = (struct xlnx_ipi_host *)arg;
 	const struct ampl_io_region *regs = &host->regs;
-	uint32_t pending = ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR);
-	pending &= host->valid_mask;
+	struct xlnx_ipi_mbox *m = atomic_load(&host->by_bit[bit_index(bit)]);
+	if (!m) {
+		/* Nobody to deliver to: mask and keep it pending (the sender sees it pending; nothing is lost). */
+		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		return;
+	}
+	bool signalling = atomic_load_explicit(&m->signalling, memory_order_relaxed);
+	if (signalling && !atomic_load(&m->rx_enabled)) {
+		/* No client (or it is going): mask and keep the doorbell pending, as above. */
+		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		return;
+	}
+#ifdef AMPL_CONFIG_IPI_ROUTING
+	xlnx_ipi_line_fn fn = atomic_load(&host->line_fn[line]);
+	if (fn)
+		fn(atomic_load(&host->line_arg[line]), line, bit);
+#else
+	(void)line;
+#endif
+	if (signalling) {
+		/* Clear, then drain: a doorbell that arrives after this acknowledgement interrupts again, and data
+		 * written before a doorbell it clears is seen by the callback (see ipi_send_data). */
+		ampl_io_write32(regs, AMPL_IPI_ISR, bit);
+		ampl_mb();
+		(void)ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], NULL);
+		return;
+	}
+	m->rx_msg.len = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
+	if (m->buffered)
+		ampl_io_read_words(&m->remote_req, 0, m->rx_msg.data, AMPL_IPI_BUF_SIZE);
+	m->hold_req = false;
+#ifdef AMPL_CONFIG_IPI_FILTER
+	if (xlnx_ipi_filter_hook(m, bit))
+		return; /* refused: acknowledged or held by the filter, counted there */
+#endif
+	bool taken = ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], &m->rx_msg);
+	if (!taken) {
+		/* The channel has no client: mask and keep the request pending, as above. */
+		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		return;
+	}
+	if (m->hold_req)
+		return; /* held: xlnx_ipi_mbox_hold() masked it; ack or redeliver releases it */
+	/* The response written in the callback must be visible before the acknowledgement. */
+	ampl_mb();
+	ampl_io_write32(regs, AMPL_IPI_ISR, bit);
+}
+
+static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
+{
+	const struct ampl_io_region *regs = &host->regs;
+	return ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR) & host->valid_mask;
+}
+
+#ifdef AMPL_CONFIG_IPI_ROUTING
+
+/* The sources on @line: its own, or for line 0 those of no other line. */
+static uint32_t line_sources(struct xlnx_ipi_host *host, unsigned line)
+{
+	if (line)
+		return atomic_load(&host->line_src[line]);
+	uint32_t others = 0;
+	for (unsigned l = 1; l < XLNX_IPI_NUM_LINES; l++)
+		others |= atomic_load(&host->line_src[l]);
+	return ~others;
+}
+
+void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
+{
+	if (!host || line >= XLNX_IPI_NUM_LINES)
+		return;
+	uint32_t want = line_sources(host, line) & host->valid_mask;
+	/*
+	 * One line's handler at a time per source (a route may change under us): the handler claims its sources
+	 * (busy) before it reads what is pending, and delivers only what it claimed. A source another line holds
+	 * is marked missed before the claim, and the holder reads missed after its release, so one of the two
+	 * sees the other: the holder looks again, nothing is dropped. Missed is cleared for what was claimed before
+	 * pending is read, so anything the other handler was raised for is seen by that read or by the next round.
+	 */
+	while (want) {
+		atomic_fetch_or(&host->missed, want);
+		uint32_t won = want & ~atomic_fetch_or(&host->busy, want);
+		if (!won)
+			return;
+		atomic_fetch_and(&host->missed, ~won);
+		uint32_t pending = pending_unmasked(host) & won;
+		/* Request bytes are read only after the ISR bit that announced them. */
+		ampl_mb();
+		while (pending) {
+			uint32_t bit = pending & (~pending + 1u);
+			pending &= ~bit;
+			deliver(host, bit, line);
+		}
+		atomic_fetch_and(&host->busy, ~won);
+		want = atomic_load(&host->missed) & won;
+	}
+}
+
+int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line)
+{
+	if (!host || line >= XLNX_IPI_NUM_LINES || (sources & ~host->valid_mask))
+		return -EINVAL;
+	/* Added to the new line before it leaves the old one: always on some line (on two for a moment, which the
+	 * per-source claim makes harmless). */
+	if (line)
+		atomic_fetch_or(&host->line_src[line], sources);
+	for (unsigned l = 1; l < XLNX_IPI_NUM_LINES; l++)
+		if (l != line)
+			atomic_fetch_and(&host->line_src[l], ~sources);
+	return 0;
+}
+
+uint32_t xlnx_ipi_route_get(struct xlnx_ipi_host *host, unsigned line)
+{
+	if (!host || line >= XLNX_IPI_NUM_LINES)
+		return 0;
+	return line_sources(host, line) & host->valid_mask;
+}
+
+int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_line_fn fn, void *arg)
+{
+	if (!host || line >= XLNX_IPI_NUM_LINES)
+		return -EINVAL;
+	atomic_store(&host->line_fn[line], NULL);
+	atomic_store(&host->line_arg[line], arg);
+	atomic_store(&host->line_fn[line], fn);
+	return 0;
+}
+
+#else /* !AMPL_CONFIG_IPI_ROUTING: one line, line 0, takes every source; the entry points answer that */
+
+void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
+{
+	if (!host || line)
+		return;
+	uint32_t pending = pending_unmasked(host);
 	/* Request bytes are read only after the ISR bit that announced them. */
 	ampl_mb();
 	while (pending) {
 		uint32_t bit = pending & (~pending + 1u);
 		pending &= ~bit;
-		struct xlnx_ipi_mbox *m = atomic_load(&host->by_bit[bit_index(bit)]);
-		if (!m) {
-			/* Nobody to deliver to: mask and keep it pending (the sender sees it pending; nothing is lost). */
-			ampl_io_write32(regs, AMPL_IPI_IDR, bit);
-			continue;
-		}
-		if (atomic_load_explicit(&m->signalling, memory_order_relaxed)) {
-			if (!atomic_load(&m->rx_enabled)) {
-				/* No client (or it is going): mask and keep the doorbell pending, as below. */
-				ampl_io_write32(regs, AMPL_IPI_IDR, bit);
-				continue;
-			}
-			/* Clear, then drain: a doorbell that arrives after this acknowledgement interrupts again,
-			 * and data written before a doorbell it clears is seen by the callback (see ipi_send_data). */
-			ampl_io_write32(regs, AMPL_IPI_ISR, bit);
-			ampl_mb();
-			(void)ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], NULL);
-			continue;
-		}
-		m->rx_msg.len = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
-		if (m->buffered)
-			ampl_io_read_words(&m->remote_req, 0, m->rx_msg.data, AMPL_IPI_BUF_SIZE);
-		m->hold_req = false;
-#ifdef AMPL_CONFIG_IPI_FILTER
-		if (xlnx_ipi_filter_hook(m, bit))
-			continue; /* refused: acknowledged or held by the filter, counted there */
-#endif
-		bool taken = ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], &m->rx_msg);
-		if (!taken) {
-			/* The channel has no client: mask and keep the request pending, as above. */
-			ampl_io_write32(regs, AMPL_IPI_IDR, bit);
-			continue;
-		}
-		if (m->hold_req)
-			continue; /* held: xlnx_ipi_mbox_hold() masked it; ack or redeliver releases it */
-		/* The response written in the callback must be visible before the acknowledgement. */
-		ampl_mb();
-		ampl_io_write32(regs, AMPL_IPI_ISR, bit);
+		deliver(host, bit, 0);
 	}
+}
+
+int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line)
+{
+	(void)sources;
+	return host && line < XLNX_IPI_NUM_LINES ? -ENOTSUP : -EINVAL;
+}
+
+uint32_t xlnx_ipi_route_get(struct xlnx_ipi_host *host, unsigned line)
+{
+	return host && !line ? host->valid_mask : 0;
+}
+
+int xlnx_ipi_line_connect(struct xlnx_ipi_host *host, unsigned line, xlnx_ipi_line_fn fn, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return host && line < XLNX_IPI_NUM_LINES ? -ENOTSUP : -EINVAL;
+}
+
+#endif
+
+void xlnx_ipi_isr(void *arg)
+{
+	xlnx_ipi_isr_line((struct xlnx_ipi_host *)arg, 0);
+}
+
+int xlnx_ipi_mask(struct xlnx_ipi_host *host, uint32_t sources, bool mask)
+{
+	if (!host || (sources & ~host->valid_mask))
+		return -EINVAL;
+	if (mask) {
+		atomic_fetch_or(&host->masked, sources);
+		ampl_io_write32(&host->regs, AMPL_IPI_IDR, sources);
+		return 0;
+	}
+	atomic_fetch_and(&host->masked, ~sources);
+	/* A pending request of a source unmasked here interrupts now (the model and the silicon raise the line). */
+	for (uint32_t bits = sources; bits; bits &= bits - 1) {
+		struct xlnx_ipi_mbox *m = atomic_load(&host->by_bit[__builtin_ctz(bits)]);
+		if (m)
+			unmask_if_wanted(m);
+	}
+	return 0;
+}
+
+uint32_t xlnx_ipi_masked(struct xlnx_ipi_host *host)
+{
+	return host ? atomic_load(&host->masked) : 0;
 }
 
 int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t len)

@@ -1,0 +1,432 @@
+/*
+ * Interrupt routing on the virtual SoC: RPU0 receives from the APU and RPU1, each source routed to an interrupt
+ * line of its own (its own thread and handler); a source masked keeps its request pending while the other still
+ * delivers, and the request is delivered at unmask; routes flipped between the four lines under a storm from two
+ * sender processes lose and duplicate nothing; another process changes the routes through the image
+ * (ampl_soc_irq_route(), as `amplink agent route` does); without interrupt threads ampl_agent_poll() runs every line.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/ipm.h>
+#include <amplink/soc.h>
+
+#define N_STORM 20000 /* requests per sender in the storm */
+
+static const struct ampl_ipi_agent *agent(const char *name)
+{
+	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(&ampl_soc_zynqmp, name);
+	assert_non_null(a);
+	return a;
+}
+
+static uint32_t bit_of(const char *name)
+{
+	return 1u << agent(name)->bit;
+}
+
+static struct ampl_agent *attach(struct ampl_soc *soc, const char *name)
+{
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	int ret = ampl_agent_attach(soc, name, &o, &ag);
+	if (ret)
+		fail_msg("attach %s: %s (%s)", name, ampl_errname(ret), ampl_soc_last_error());
+	return ag;
+}
+
+static const struct device *chan(struct ampl_agent *ag, const char *remote)
+{
+	const struct device *dev;
+	int ret = ampl_agent_channel(ag, remote, &dev);
+	if (ret)
+		fail_msg("channel to %s: %s (%s)", remote, ampl_errname(ret), ampl_soc_last_error());
+	return dev;
+}
+
+static bool wait_for(atomic_int *v, int want)
+{
+	for (int i = 0; i < 5000 && atomic_load(v) < want; i++)
+		usleep(1000);
+	return atomic_load(v) >= want;
+}
+
+/* ---- what the receiver saw ---- */
+
+struct seen {
+	atomic_int calls;              /* rx callbacks */
+	_Atomic pthread_t thread;      /* the thread of the last one */
+	atomic_int by_line[AMPL_IRQ_LINES][2]; /* line handler calls: [line][0 apu, 1 rpu1] */
+	_Atomic pthread_t line_thread[AMPL_IRQ_LINES];
+};
+
+static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+{
+	(void)dev;
+	(void)id;
+	(void)data;
+	struct seen *s = ud;
+	atomic_store(&s->thread, pthread_self());
+	atomic_fetch_add(&s->calls, 1);
+}
+
+static void line_cb(void *arg, unsigned line, const struct ampl_ipi_agent *source)
+{
+	struct seen *s = arg;
+	atomic_store(&s->line_thread[line], pthread_self());
+	atomic_fetch_add(&s->by_line[line][strcmp(source->name, "apu") ? 1 : 0], 1);
+}
+
+struct env {
+	char name[64];
+	struct ampl_soc *soc;
+	struct ampl_agent *rpu0, *apu, *rpu1;
+	const struct device *from_apu, *from_rpu1; /* at rpu0 */
+	const struct device *apu_tx, *rpu1_tx;
+	struct seen s_apu, s_rpu1;
+};
+
+/* The SoC only: a test forks its other processes now, before this one has threads. */
+static void env_create(struct env *e)
+{
+	memset(e, 0, sizeof(*e));
+	static unsigned n;
+	snprintf(e->name, sizeof(e->name), "t-route-%d-%u", (int)getpid(), n++);
+	ampl_soc_destroy(e->name);
+	assert_int_equal(ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0), 0);
+}
+
+/* RPU0 attached, its channels from the APU and RPU1 enabled; with @senders, the APU and RPU1 in this process. */
+static void env_attach(struct env *e, bool senders)
+{
+	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
+	e->rpu0 = attach(e->soc, "rpu0");
+	e->from_apu = chan(e->rpu0, "apu");
+	e->from_rpu1 = chan(e->rpu0, "rpu1");
+	ipm_register_callback(e->from_apu, rx_cb, &e->s_apu);
+	ipm_register_callback(e->from_rpu1, rx_cb, &e->s_rpu1);
+	assert_int_equal(ipm_set_enabled(e->from_apu, 1), 0);
+	assert_int_equal(ipm_set_enabled(e->from_rpu1, 1), 0);
+	if (!senders)
+		return;
+	e->apu = attach(e->soc, "apu");
+	e->rpu1 = attach(e->soc, "rpu1");
+	e->apu_tx = chan(e->apu, "rpu0");
+	e->rpu1_tx = chan(e->rpu1, "rpu0");
+}
+
+static void env_up(struct env *e, bool senders)
+{
+	env_create(e);
+	env_attach(e, senders);
+}
+
+static void env_down(struct env *e)
+{
+	ampl_agent_detach(e->apu);
+	ampl_agent_detach(e->rpu1);
+	ampl_agent_detach(e->rpu0);
+	ampl_soc_close(e->soc);
+	ampl_soc_destroy(e->name);
+}
+
+/* Each source on its own line: its requests run that line's handler, in that line's thread, and only that one. */
+static void test_route_to_lines(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_up(&e, true);
+	struct seen lines = { 0 };
+	for (unsigned l = 0; l < AMPL_IRQ_LINES; l++)
+		assert_int_equal(ampl_agent_irq_connect(e.rpu0, l, line_cb, &lines), 0);
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("rpu1"), 2), 0);
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu"), 1), 0);
+
+	struct ampl_irq_table t;
+	assert_int_equal(ampl_soc_irq_table(e.soc, agent("rpu0"), &t), 0);
+	assert_int_equal(t.line_src[1], bit_of("apu"));
+	assert_int_equal(t.line_src[2], bit_of("rpu1"));
+	assert_int_equal(t.line_src[3], 0);
+	assert_int_equal(t.line_src[0] & (bit_of("apu") | bit_of("rpu1")), 0);
+
+	uint8_t msg[4] = { 1, 2, 3, 4 };
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(ipm_send(e.apu_tx, 1, 0, msg, sizeof(msg)), 0);
+		assert_int_equal(ipm_send(e.rpu1_tx, 1, 0, msg, sizeof(msg)), 0);
+	}
+	assert_true(wait_for(&e.s_apu.calls, 10));
+	assert_true(wait_for(&e.s_rpu1.calls, 10));
+	assert_int_equal(atomic_load(&lines.by_line[1][0]), 10);
+	assert_int_equal(atomic_load(&lines.by_line[2][1]), 10);
+	assert_int_equal(atomic_load(&lines.by_line[0][0]) + atomic_load(&lines.by_line[0][1]), 0);
+	assert_int_equal(atomic_load(&lines.by_line[1][1]) + atomic_load(&lines.by_line[2][0]), 0);
+	assert_int_equal(atomic_load(&lines.by_line[3][0]) + atomic_load(&lines.by_line[3][1]), 0);
+	/* Two lines, two threads: each source's callback ran in its line's thread. */
+	assert_true(pthread_equal(atomic_load(&e.s_apu.thread), atomic_load(&lines.line_thread[1])));
+	assert_true(pthread_equal(atomic_load(&e.s_rpu1.thread), atomic_load(&lines.line_thread[2])));
+	assert_false(pthread_equal(atomic_load(&lines.line_thread[1]), atomic_load(&lines.line_thread[2])));
+
+	/* Back to line 0. */
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu") | bit_of("rpu1"), 0), 0);
+	assert_int_equal(ipm_send(e.apu_tx, 1, 0, msg, sizeof(msg)), 0);
+	assert_true(wait_for(&e.s_apu.calls, 11));
+	assert_int_equal(atomic_load(&lines.by_line[0][0]), 1);
+
+	/* Bad arguments say why. */
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu"), AMPL_IRQ_LINES), -EINVAL);
+	assert_non_null(strstr(ampl_soc_last_error(), "line 4"));
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, 1u << 30, 1), -EINVAL);
+	assert_int_equal(ampl_agent_irq_mask(e.rpu0, 1u << 30, true), -EINVAL);
+	assert_int_equal(ampl_agent_irq_connect(NULL, 0, line_cb, NULL), -EINVAL);
+	env_down(&e);
+}
+
+/* A masked source keeps its request pending while the other source still delivers; unmasked, it is delivered. */
+static void test_mask_per_source(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_up(&e, true);
+	uint8_t msg[4] = { 5, 6, 7, 8 };
+	assert_int_equal(ampl_agent_irq_mask(e.rpu0, bit_of("apu"), true), 0);
+	struct ampl_irq_table t;
+	assert_int_equal(ampl_soc_irq_table(e.soc, agent("rpu0"), &t), 0);
+	assert_int_equal(t.masked, bit_of("apu"));
+
+	assert_int_equal(ipm_send(e.apu_tx, 0, 0, msg, sizeof(msg)), 0); /* no wait: it stays pending */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ipm_send(e.rpu1_tx, 1, 0, msg, sizeof(msg)), 0);
+	assert_true(wait_for(&e.s_rpu1.calls, 5));
+	usleep(20000);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 0);
+	assert_true(xlnx_ipi_pending(e.apu_tx));
+	/* The channel enabling its interrupt again does not undo the mask. */
+	assert_int_equal(ipm_set_enabled(e.from_apu, 1), 0);
+	usleep(20000);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 0);
+
+	assert_int_equal(ampl_agent_irq_mask(e.rpu0, bit_of("apu"), false), 0);
+	assert_true(wait_for(&e.s_apu.calls, 1));
+	for (int i = 0; i < 1000 && xlnx_ipi_pending(e.apu_tx); i++)
+		usleep(1000);
+	assert_false(xlnx_ipi_pending(e.apu_tx));
+	assert_int_equal(atomic_load(&e.s_apu.calls), 1);
+	assert_int_equal(ampl_soc_irq_table(e.soc, agent("rpu0"), &t), 0);
+	assert_int_equal(t.masked, 0);
+	env_down(&e);
+}
+
+/* ---- the storm: two sender processes, the route of both flipped continuously ---- */
+
+struct storm {
+	_Atomic uint32_t received[2][N_STORM];
+	atomic_int ready, go;
+	atomic_int sent[2], failed[2];
+	atomic_uint flips; /* route changes so far */
+};
+
+static struct storm *st;
+
+static void storm_rx(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+{
+	(void)dev;
+	(void)id;
+	int who = (int)(intptr_t)ud;
+	uint32_t seq, check;
+	memcpy(&seq, (const void *)data, 4);
+	memcpy(&check, (const uint8_t *)data + 4, 4);
+	if (seq < N_STORM && check == (seq ^ 0xA5A5A5A5u))
+		atomic_fetch_add(&st->received[who][seq], 1);
+}
+
+static int sender_main(const char *soc_name, const char *name, int who)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	const struct device *tx;
+	if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, name, &o, &ag) || ampl_agent_channel(ag, "rpu0", &tx))
+		return 2;
+	atomic_fetch_add(&st->ready, 1);
+	for (int i = 0; !atomic_load(&st->go); i++)
+		if (i > 300000 || getppid() == 1) /* the test failed and went away */
+			return 5;
+		else
+			usleep(100);
+	for (uint32_t seq = 0; seq < N_STORM; seq++) {
+		uint32_t m[2] = { seq, seq ^ 0xA5A5A5A5u };
+		/* Every 500 requests, let the route change at least once (bounded): changes land among the traffic
+		 * however the processes are scheduled. */
+		unsigned f = atomic_load(&st->flips);
+		for (int i = 0; seq % 500 == 0 && i < 5000 && atomic_load(&st->flips) == f; i++)
+			usleep(1000);
+		int r = ipm_send(tx, 1, 0, m, sizeof(m));
+		if (r)
+			atomic_fetch_add(&st->failed[who], 1);
+		else
+			atomic_fetch_add(&st->sent[who], 1);
+	}
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_route_flip_under_storm(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(st, MAP_FAILED);
+	memset(st, 0, sizeof(*st));
+	pid_t pids[2];
+	const char *names[2] = { "apu", "rpu1" };
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(sender_main(e.name, names[i], i));
+	}
+	env_attach(&e, false);
+	ipm_register_callback(e.from_apu, storm_rx, (void *)(intptr_t)0);
+	ipm_register_callback(e.from_rpu1, storm_rx, (void *)(intptr_t)1);
+	while (atomic_load(&st->ready) < 2)
+		usleep(1000);
+	atomic_store(&st->go, 1);
+	uint32_t both = bit_of("apu") | bit_of("rpu1");
+	unsigned flips = 0;
+	while (atomic_load(&st->sent[0]) + atomic_load(&st->failed[0]) < N_STORM ||
+	       atomic_load(&st->sent[1]) + atomic_load(&st->failed[1]) < N_STORM) {
+		/* Each source on its own line, then both on one, round the four lines. */
+		unsigned l = flips % AMPL_IRQ_LINES;
+		assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu"), l), 0);
+		assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("rpu1"), (l + 1 + flips / 4 % 3) % AMPL_IRQ_LINES), 0);
+		if (flips % 7 == 6)
+			assert_int_equal(ampl_agent_irq_route(e.rpu0, both, l), 0);
+		flips++;
+		atomic_store(&st->flips, flips);
+		usleep(50);
+	}
+	for (int i = 0; i < 2; i++) {
+		int status;
+		waitpid(pids[i], &status, 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	print_message("%u route changes during %d + %d requests\n", flips, atomic_load(&st->sent[0]),
+		      atomic_load(&st->sent[1]));
+	for (int who = 0; who < 2; who++) {
+		assert_int_equal(atomic_load(&st->failed[who]), 0);
+		for (int seq = 0; seq < N_STORM; seq++)
+			if (atomic_load(&st->received[who][seq]) != 1)
+				fail_msg("%s seq %d delivered %u times", names[who], seq,
+					 atomic_load(&st->received[who][seq]));
+	}
+	assert_true(flips >= 2 * N_STORM / 500);
+	munmap(st, sizeof(*st));
+	env_down(&e);
+}
+
+/* Another process asks the attached one through the image; bad requests and absent agents are refused. */
+static void test_supervisor_request(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	atomic_int *go = mmap(NULL, sizeof(*go), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(go, MAP_FAILED);
+	atomic_store(go, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct ampl_soc *soc;
+		for (int i = 0; !atomic_load(go); i++)
+			if (i > 30000 || getppid() == 1) /* the test failed and went away */
+				_exit(7);
+			else
+				usleep(1000);
+		if (ampl_soc_open(e.name, &soc))
+			_exit(2);
+		int code = 0;
+		if (ampl_soc_irq_route(soc, agent("rpu0"), bit_of("apu"), 3, 2000))
+			code = 3;
+		else if (ampl_soc_irq_mask(soc, agent("rpu0"), bit_of("rpu1"), true, 2000))
+			code = 4;
+		else if (ampl_soc_irq_route(soc, agent("rpu0"), bit_of("apu"), 7, 2000) != -EINVAL)
+			code = 5;
+		else if (ampl_soc_irq_route(soc, agent("rpu1"), bit_of("apu"), 1, 2000) != -ENOENT ||
+			 !strstr(ampl_soc_last_error(), "no process is attached as rpu1"))
+			code = 6;
+		ampl_soc_close(soc);
+		_exit(code);
+	}
+	env_attach(&e, false);
+	atomic_store(go, 1);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	struct ampl_irq_table t;
+	assert_int_equal(ampl_soc_irq_table(e.soc, agent("rpu0"), &t), 0);
+	assert_int_equal(t.line_src[3], bit_of("apu"));
+	assert_int_equal(t.masked, bit_of("rpu1"));
+	assert_int_equal(ampl_soc_irq_table(e.soc, agent("apu"), &t), -ENOENT);
+	/* The route is in force: a request from the APU runs line 3. */
+	struct seen lines = { 0 };
+	assert_int_equal(ampl_agent_irq_connect(e.rpu0, 3, line_cb, &lines), 0);
+	e.apu = attach(e.soc, "apu");
+	uint8_t msg[4] = { 0 };
+	assert_int_equal(ipm_send(chan(e.apu, "rpu0"), 1, 0, msg, sizeof(msg)), 0);
+	assert_true(wait_for(&lines.by_line[3][0], 1));
+	munmap(go, sizeof(*go));
+	env_down(&e);
+}
+
+/* Without interrupt threads, ampl_agent_poll() runs every line (and applies the requests of other processes). */
+static void test_lines_polled(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_agent_opts o = { .no_irq_thread = true };
+	assert_int_equal(ampl_agent_attach(e.soc, "rpu0", &o, &e.rpu0), 0);
+	e.from_apu = chan(e.rpu0, "apu");
+	ipm_register_callback(e.from_apu, rx_cb, &e.s_apu);
+	assert_int_equal(ipm_set_enabled(e.from_apu, 1), 0);
+	struct seen lines = { 0 };
+	assert_int_equal(ampl_agent_irq_connect(e.rpu0, 3, line_cb, &lines), 0);
+	assert_int_equal(ampl_agent_irq_route(e.rpu0, bit_of("apu"), 3), 0);
+	e.apu = attach(e.soc, "apu");
+	e.apu_tx = chan(e.apu, "rpu0");
+	uint8_t msg[4] = { 9 };
+	assert_int_equal(ipm_send(e.apu_tx, 0, 0, msg, sizeof(msg)), 0);
+	usleep(20000);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 0); /* nobody ran the lines */
+	assert_int_equal(ampl_agent_poll(e.rpu0), 0);
+	assert_int_equal(atomic_load(&e.s_apu.calls), 1);
+	assert_int_equal(atomic_load(&lines.by_line[3][0]), 1);
+	assert_true(pthread_equal(atomic_load(&e.s_apu.thread), pthread_self()));
+	env_down(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_to_lines),
+		cmocka_unit_test(test_mask_per_source),
+		cmocka_unit_test(test_route_flip_under_storm),
+		cmocka_unit_test(test_supervisor_request),
+		cmocka_unit_test(test_lines_polled),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
