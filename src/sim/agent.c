@@ -8,6 +8,7 @@
  * they share are in src/sim/agent_internal.h.
  */
 #include "sim/agent_internal.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -349,6 +350,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ret = ampl_irq_thread_create(&ag->irq, &soc->img->agents[idx].irq, ag->opts.mode);
 	if (ret)
 		goto fail;
+	ampl_irq_connect(ag->irq, sim_trace_irq, ag); /* first: the interrupt thread's events are this agent's */
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
@@ -367,6 +369,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	}
 	atomic_store(&soc->img->agents[idx].pid, (int32_t)getpid());
 	soc->attached[idx] = ag;
+	sim_trace_attach(ag);
 	free(diag);
 	*out = ag;
 	return 0;
@@ -433,6 +436,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 	if (!ag)
 		return;
 	ampl_irq_thread_stop(ag->irq); /* no handler runs after this */
+	sim_trace_detach(ag);
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
 	free_rpmsgs(ag);

@@ -1,5 +1,6 @@
 /* Virtual SoC images: create, open, validate, map physical addresses. */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -361,6 +362,8 @@ int ampl_soc_destroy(const char *name)
 {
 	last_error[0] = 0;
 	int ret = ampl_shm_unlink(name);
+	if (!ret)
+		sim_trace_unlink(name);
 	if (ret == -ENOENT)
 		return sim_error(ret, "no SoC named '%s' (amplink soc list shows them)", name);
 	if (ret == -EINVAL)
@@ -656,6 +659,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
 		atomic_fetch_and(&a->isr, ~SIM_ISR_OFFLINE);
+		AMPL_TRACE(AMPL_EV_AGENT_ONLINE, idx + 1u, 0);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
@@ -666,6 +670,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 		for (uint32_t bits = pending; bits; bits &= bits - 1)
 			atomic_fetch_add(&a->discards[__builtin_ctz(bits)], 1);
 		atomic_fetch_and(&a->isr, ~pending);
+		AMPL_TRACE(AMPL_EV_AGENT_OFFLINE, idx + 1u, pending);
 		for (uint32_t bits = pending; bits; bits &= bits - 1) {
 			int8_t s = soc->idx_by_bit[__builtin_ctz(bits)];
 			if (s >= 0)

@@ -17,6 +17,7 @@
  * so at least one of them sees both updates and raises the line: an unmasked pending request always interrupts.
  */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 
@@ -90,10 +91,12 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 				if (old & SIM_ISR_OFFLINE) {
 					/* The destination is offline: the request is discarded, never pending. */
 					atomic_fetch_add(&dst->discards[my_bit], 1);
+					SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
 					ampl_doorbell_ring(&self->ack);
 					break;
 				}
 				if (atomic_compare_exchange_weak(&dst->isr, &old, old | mine)) {
+					SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_TRIG, (unsigned)d, !(old & mine));
 					if (!(old & mine) && !(atomic_load(&dst->imr) & mine))
 						raise_line(dst);
 					break;
@@ -115,6 +118,7 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 			unsigned b = (unsigned)__builtin_ctz(cleared);
 			cleared &= cleared - 1;
 			int8_t s = soc->idx_by_bit[b];
+			SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_ACK, (unsigned)s, b);
 			if (s >= 0)
 				ampl_doorbell_ring(&agent_at(soc, (unsigned)s)->ack);
 		}
@@ -122,11 +126,13 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	}
 	case AMPL_IPI_IER: {
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;
+		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IER, pt->idx, v);
 		if (was_masked & atomic_load(&self->isr))
 			raise_line(self);
 		break;
 	}
 	case AMPL_IPI_IDR:
+		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IDR, pt->idx, v);
 		atomic_fetch_or(&self->imr, v);
 		break;
 	default: /* OBS and IMR are read-only; reserved offsets ignore writes */
