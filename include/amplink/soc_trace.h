@@ -32,10 +32,13 @@ struct ampl_trace_event_rec {
 
 #define AMPL_TRACE_NO_OBJ 0xFFFFu
 
-/** Errors by kind in the counters (val < 0 of an event; a filter refusal counts as "refused"). */
+/**
+ * Errors by kind in the counters (val < 0 of an event; a filter refusal counts as "refused"). ECANCELED: a message
+ * still queued when its channel was freed (a closing client or instance).
+ */
 enum ampl_trace_err_kind {
 	AMPL_TRACE_ERR_BUSY, AMPL_TRACE_ERR_SHUTDOWN, AMPL_TRACE_ERR_IO, AMPL_TRACE_ERR_NOMEM, AMPL_TRACE_ERR_MSGSIZE,
-	AMPL_TRACE_ERR_TIMEOUT, AMPL_TRACE_ERR_NOBUFS, AMPL_TRACE_ERR_REFUSED, AMPL_TRACE_ERR_OTHER,
+	AMPL_TRACE_ERR_TIMEOUT, AMPL_TRACE_ERR_NOBUFS, AMPL_TRACE_ERR_CANCELED, AMPL_TRACE_ERR_REFUSED, AMPL_TRACE_ERR_OTHER,
 	AMPL_TRACE_ERR_KINDS
 };
 

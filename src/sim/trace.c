@@ -72,7 +72,7 @@ const char *ampl_trace_layer_name(unsigned ev)
 }
 
 static const char *const err_names[AMPL_TRACE_ERR_KINDS] = {
-	"EBUSY", "ESHUTDOWN", "EIO", "ENOMEM", "EMSGSIZE", "ETIMEDOUT", "ENOBUFS", "refused", "other",
+	"EBUSY", "ESHUTDOWN", "EIO", "ENOMEM", "EMSGSIZE", "ETIMEDOUT", "ENOBUFS", "ECANCELED", "refused", "other",
 };
 
 const char *ampl_trace_err_name(unsigned kind)
@@ -98,6 +98,8 @@ static unsigned err_kind(int32_t val)
 		return AMPL_TRACE_ERR_TIMEOUT;
 	case ENOBUFS:
 		return AMPL_TRACE_ERR_NOBUFS;
+	case ECANCELED:
+		return AMPL_TRACE_ERR_CANCELED;
 	default:
 		return AMPL_TRACE_ERR_OTHER;
 	}

@@ -39,7 +39,8 @@ static const char stat_usage[] =
 	"usage: amplink stat [SOC] [--agent AGENT] [--json]\n"
 	"\n"
 	"Counters of the SoC's trace (amplink trace SOC --on): per agent, the events of each kind and the errors by\n"
-	"kind (EBUSY, ESHUTDOWN, EIO, ENOMEM, EMSGSIZE, ETIMEDOUT, ENOBUFS, refused by a filter, other), then the same\n"
+	"kind (EBUSY, ESHUTDOWN, EIO, ENOMEM, EMSGSIZE, ETIMEDOUT, ENOBUFS, ECANCELED: queued when its channel was\n"
+	"freed, refused by a filter, other), then the same\n"
 	"per object: mailbox channel, IPM device, IPC instance (icmsg, multi, rpmsg), agent. Counted while tracing is\n"
 	"on, exactly, whatever the ring kept. --json: one JSON object. Exit status: 0, 1 failure, 2 bad usage.\n";
 
