@@ -66,7 +66,6 @@ enum ampl_trace_event {
 	AMPL_EV_COUNT
 };
 
-#if AMPL_CONFIG_TRACE
 /* Nonzero while events are wanted. Read at every trace point, written by the port (host: amplink trace --on). */
 extern AMPL_ATOMIC(uint32_t) ampl_trace_on;
 
@@ -76,6 +75,7 @@ extern AMPL_ATOMIC(uint32_t) ampl_trace_on;
  */
 void ampl_trace_emit(unsigned ev, const void *obj, int32_t val);
 
+#if AMPL_CONFIG_TRACE
 #ifndef __cplusplus
 #define AMPL_TRACE(ev, obj, val)                                                                                      \
 	do {                                                                                                          \

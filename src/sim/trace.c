@@ -461,12 +461,14 @@ void sim_trace_hw(struct ampl_soc *soc, unsigned agent, unsigned ev, unsigned ob
 void sim_trace_irq(void *arg)
 {
 	struct ampl_agent *ag = arg;
+	if (__builtin_expect(!atomic_load_explicit(&ampl_trace_on, memory_order_relaxed), 1))
+		return;
 	if (!cur || cur->ag != ag) {
 		pthread_mutex_lock(&slots_lock);
 		cur = slot_of(ag);
 		pthread_mutex_unlock(&slots_lock);
 	}
-	if (!atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) || !cur)
+	if (!cur)
 		return;
 	struct sim_agent *a = &ag->soc->img->agents[ag->idx];
 	uint32_t pending = atomic_load(&a->isr) & ~atomic_load(&a->imr) & ag->soc->profile->valid_mask;

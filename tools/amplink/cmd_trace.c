@@ -151,7 +151,8 @@ static int by_time(const void *a, const void *b)
 
 #define BATCH 4096u
 #define POLL_US 5000u
-/* Records a recording keeps (about 100 MB); beyond, the recorder drops and counts them. */
+/* Records a recording keeps (about 130 MB; the live view: waiting to be printed); beyond, they are dropped and
+ * counted. */
 #define RECORD_MAX (4u << 20)
 
 static void obj_name(struct ampl_trace_reader *r, const struct ampl_trace_event_rec *e, char *buf, size_t n)
@@ -223,6 +224,36 @@ static void print_live(struct ampl_soc *soc, struct ampl_trace_reader *r, const 
 	fflush(stdout);
 }
 
+/* Keep @x (growing @v up to RECORD_MAX records); false if there is no room. */
+static bool keep_rec(struct rec **v, size_t *n, size_t *cap, struct rec x)
+{
+	if (*n == *cap && *cap < RECORD_MAX) {
+		size_t ncap = *cap ? *cap * 2 : 65536;
+		struct rec *nv = realloc(*v, ncap * sizeof(*nv));
+		if (nv) {
+			*v = nv;
+			*cap = ncap;
+		}
+	}
+	if (*n == *cap)
+		return false;
+	(*v)[(*n)++] = x;
+	return true;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * The live view prints an event once it is LIVE_DELAY_NS old, so that events of an agent whose records arrive a
+ * little later (a process that just started tracing, found at the next rescan) are still printed in time order.
+ */
+#define LIVE_DELAY_NS 200000000u
+
 static int follow(struct ampl_soc *soc, const struct opts *o)
 {
 	struct ampl_trace_reader *r;
@@ -233,56 +264,33 @@ static int follow(struct ampl_soc *soc, const struct opts *o)
 			ampl_soc_name(soc), ampl_soc_name(soc));
 	cli_on_stop_signals(on_stop);
 	double seconds = o->seconds > 0 ? o->seconds : o->record ? 10.0 : 0;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = mono_ns();
 	struct ampl_trace_event_rec *batch = malloc(BATCH * sizeof(*batch));
 	struct rec *keep = NULL;
 	size_t kept = 0, cap = 0;
 	uint64_t order = 0, dropped = 0;
-	int code = 0;
-	if (!batch)
-		code = cli_fail(EXIT_FAIL, "trace", "out of memory");
+	int code = batch ? 0 : cli_fail(EXIT_FAIL, "trace", "out of memory");
 	for (bool last = false; !code;) {
 		size_t n;
-		struct rec *live = o->record ? NULL : malloc(BATCH * sizeof(*live));
-		size_t nlive = 0;
-		while ((n = ampl_trace_reader_poll(r, batch, BATCH)) > 0) {
-			for (size_t i = 0; i < n; i++) {
-				struct rec x = { batch[i], order++ };
-				if (!o->record) {
-					if (live && nlive < BATCH)
-						live[nlive++] = x;
-					continue;
-				}
-				if (kept == cap && cap < RECORD_MAX) {
-					size_t ncap = cap ? cap * 2 : 65536;
-					struct rec *nk = realloc(keep, ncap * sizeof(*nk));
-					if (nk) {
-						keep = nk;
-						cap = ncap;
-					}
-				}
-				if (kept < cap)
-					keep[kept++] = x;
-				else
+		while ((n = ampl_trace_reader_poll(r, batch, BATCH)) > 0)
+			for (size_t i = 0; i < n; i++)
+				if (!keep_rec(&keep, &kept, &cap, (struct rec){ batch[i], order++ }))
 					dropped++;
-			}
-			if (!o->record) {
-				qsort(live, nlive, sizeof(*live), by_time);
-				print_live(soc, r, live, nlive);
-				nlive = 0;
-			}
+		uint64_t now = mono_ns();
+		if (stop || (seconds > 0 && (double)(now - t0) / 1e9 >= seconds))
+			last = true;
+		if (!o->record && kept) {
+			qsort(keep, kept, sizeof(*keep), by_time);
+			size_t ripe = 0; /* old enough, or everything at the end or when the buffer is full */
+			while (ripe < kept && (last || kept == cap || keep[ripe].e.ts_ns + LIVE_DELAY_NS <= now))
+				ripe++;
+			print_live(soc, r, keep, ripe);
+			memmove(keep, keep + ripe, (kept - ripe) * sizeof(*keep));
+			kept -= ripe;
 		}
-		free(live);
 		if (last)
 			break;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (stop || (seconds > 0 && el >= seconds))
-			last = true; /* one more poll: what was written until now */
-		else
-			usleep(POLL_US);
+		usleep(POLL_US);
 	}
 	if (!code && o->record) {
 		qsort(keep, kept, sizeof(*keep), by_time);
