@@ -41,7 +41,7 @@ enum ampl_trace_event {
 	AMPL_EV_IPI_ACK,        /* ISR write (W1C) cleared a request: obj its sender; val the sender's bit */
 	AMPL_EV_IPI_IER,        /* IER write: obj the writer; val the bits unmasked */
 	AMPL_EV_IPI_IDR,        /* IDR write: obj the writer; val the bits masked */
-	AMPL_EV_IRQ,            /* interrupt taken (handlers run with a request pending): obj the agent; val ISR & ~IMR */
+	AMPL_EV_IRQ,            /* IPI interrupt taken with requests pending: obj the struct xlnx_ipi_host; val ISR & ~IMR */
 	AMPL_EV_AGENT_OFFLINE,  /* obj the agent; val the requests pending that were discarded (bits) */
 	AMPL_EV_AGENT_ONLINE,   /* obj the agent */
 	AMPL_EV_ACCESS_FAULT,   /* reserved: a register or memory access refused (obj the agent, val the offset) */
@@ -73,7 +73,7 @@ extern AMPL_ATOMIC(uint32_t) ampl_trace_on;
  * ampl_trace_emit() - port hook, the sink: record @ev about @obj with @val. Called only while ampl_trace_on is
  * nonzero. It must never block or sleep and must not call back into amplink. Context: any (thread, interrupt).
  */
-void ampl_trace_emit(unsigned ev, const void *obj, int32_t val);
+void ampl_trace_emit(unsigned ev, const void *obj, int32_t val) __attribute__((cold));
 
 #if AMPL_CONFIG_TRACE
 #ifndef __cplusplus

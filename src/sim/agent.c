@@ -350,8 +350,6 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ret = ampl_irq_thread_create(&ag->irq, &soc->img->agents[idx].irq, ag->opts.mode);
 	if (ret)
 		goto fail;
-	if (AMPL_CONFIG_TRACE) /* first: the events of the thread that runs the handlers are this agent's */
-		ampl_irq_connect(ag->irq, sim_trace_irq, ag);
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {

@@ -659,7 +659,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
 		atomic_fetch_and(&a->isr, ~SIM_ISR_OFFLINE);
-		AMPL_TRACE(AMPL_EV_AGENT_ONLINE, idx + 1u, 0);
+		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_ONLINE, idx, 0);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
@@ -670,7 +670,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 		for (uint32_t bits = pending; bits; bits &= bits - 1)
 			atomic_fetch_add(&a->discards[__builtin_ctz(bits)], 1);
 		atomic_fetch_and(&a->isr, ~pending);
-		AMPL_TRACE(AMPL_EV_AGENT_OFFLINE, idx + 1u, pending);
+		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_OFFLINE, idx, pending);
 		for (uint32_t bits = pending; bits; bits &= bits - 1) {
 			int8_t s = soc->idx_by_bit[__builtin_ctz(bits)];
 			if (s >= 0)

@@ -209,34 +209,56 @@ void sim_trace_unlink(const char *name)
 /* ---- writer ---- */
 
 #define SLOTS 32u
-#define CACHE (2u * SIM_TRACE_OBJS)
+#define CACHE 256u
 
+/* One attached agent of this process. */
 struct slot {
 	struct sim_trace_file *_Atomic f; /* the agent's trace file, once tracing was seen on; NULL while not tracing */
 	_Atomic unsigned inflight;        /* events being written to f (detach waits for 0 before unmapping) */
-	struct ampl_agent *ag;            /* NULL: the slot is free */
+	struct ampl_agent *_Atomic ag;    /* NULL: the slot is free */
 	struct sim_trace_ctl *ctl;
 	size_t ctl_size, f_size;
 	bool tracing;                     /* counted in ampl_trace_on */
-	atomic_flag naming;               /* held while an object is named */
-	struct {
-		const void *_Atomic key;
-		_Atomic uint32_t idx;
-	} cache[CACHE];                   /* object pointer (or agent index + 1) -> objs[] index */
-	_Atomic unsigned cached;
 };
 
 static struct slot slots[SLOTS];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local struct slot *cur;  /* the agent of this thread's events */
-static struct slot *_Atomic last;       /* the agent this process attached last (threads without one) */
 
-static struct slot *slot_of(const struct ampl_agent *ag)
+/*
+ * Which agent an object belongs to, and its index in that agent's file: found once (describe()), then cached. The
+ * key is the pointer the trace point passed, or, for events that name an agent by index, the index + 1 (small: no
+ * pointer), which is looked up in the slot that recorded it.
+ */
+static struct {
+	const void *_Atomic key;
+	_Atomic uint32_t who; /* slot << 16 | object index */
+} cache[CACHE];
+static _Atomic unsigned cached;
+static atomic_flag naming = ATOMIC_FLAG_INIT; /* held while an object is named */
+
+#define ANY_SLOT SLOTS
+
+static uint32_t cache_find(const void *key, unsigned slot)
 {
-	for (unsigned i = 0; i < SLOTS; i++)
-		if (slots[i].ag == ag)
-			return &slots[i];
-	return NULL;
+	unsigned n = atomic_load_explicit(&cached, memory_order_acquire);
+	for (unsigned i = 0; i < n && i < CACHE; i++) {
+		if (atomic_load_explicit(&cache[i].key, memory_order_relaxed) != key)
+			continue;
+		uint32_t who = atomic_load_explicit(&cache[i].who, memory_order_relaxed);
+		if (slot == ANY_SLOT || who >> 16 == slot)
+			return who;
+	}
+	return UINT32_MAX;
+}
+
+static void cache_add(const void *key, uint32_t who)
+{
+	unsigned n = atomic_load(&cached);
+	if (n >= CACHE)
+		return; /* full: found again at every event (slower, still right) */
+	atomic_store_explicit(&cache[n].who, who, memory_order_relaxed);
+	atomic_store_explicit(&cache[n].key, key, memory_order_relaxed);
+	atomic_store_explicit(&cached, n + 1, memory_order_release);
 }
 
 /* @src into @dst (@n bytes), cut to fit: names are for people, and long ones keep their start. */
@@ -247,23 +269,32 @@ static void set_name(char *dst, size_t n, const char *src)
 	dst[len] = 0;
 }
 
-/* Name objs[i] of @f: the name is written before num_objs publishes it. */
-static void name_obj(struct sim_trace_file *f, unsigned i, const char *kind, const char *name)
-{
-	struct sim_trace_obj *o = &f->objs[i];
-	set_name(o->name, sizeof(o->name), name);
-	set_name(o->kind, sizeof(o->kind), kind);
-	atomic_store_explicit(&f->num_objs, i + 1, memory_order_release);
-}
-
-/* The index of the object named @kind @name in @f (named by this process or by an earlier one of this agent). */
-static unsigned named(const struct sim_trace_file *f, const char *kind, const char *name)
+/* The index of the object named @kind @name in @f, named now if new; AMPL_TRACE_NO_OBJ if there is no room. */
+static unsigned obj_in(struct sim_trace_file *f, const char *kind, const char *name)
 {
 	unsigned n = atomic_load(&f->num_objs);
-	for (unsigned i = 0; i < n && i < SIM_TRACE_OBJS; i++)
+	n = n < SIM_TRACE_OBJS ? n : SIM_TRACE_OBJS;
+	for (unsigned i = 0; i < n; i++) /* named by this process, or by an earlier one of this agent */
 		if (!strncmp(f->objs[i].name, name, SIM_TRACE_NAME) && !strncmp(f->objs[i].kind, kind, 16))
 			return i;
-	return AMPL_TRACE_NO_OBJ;
+	if (n == SIM_TRACE_OBJS)
+		return AMPL_TRACE_NO_OBJ;
+	set_name(f->objs[n].name, sizeof(f->objs[n].name), name);
+	set_name(f->objs[n].kind, sizeof(f->objs[n].kind), kind);
+	atomic_store_explicit(&f->num_objs, n + 1, memory_order_release); /* published after its name */
+	return n;
+}
+
+/* "NODE#INDEX" into @dst (@n bytes): a node too long keeps its end (the node's own name, not the SoC's). */
+static void chan_name(char *dst, size_t n, const char *node, int i)
+{
+	char idx[16];
+	size_t k = (size_t)snprintf(idx, sizeof(idx), "#%d", i);
+	size_t len = strlen(node), room = n - 1 - k;
+	const char *tail = len > room ? node + len - room : node;
+	size_t t = strlen(tail);
+	memcpy(dst, tail, t);
+	memcpy(dst + t, idx, k + 1);
 }
 
 static bool dev_in(const struct device *d, const void *obj)
@@ -272,16 +303,22 @@ static bool dev_in(const struct device *d, const void *obj)
 }
 
 /*
- * What @obj of event @ev is: its key (one per object: an IPC instance's device whether the event named the device
- * or the backend's data), its kind and name. False if unknown.
+ * Whether @obj of event @ev is @ag's, and then its key (one per object: an IPC instance's device whether the event
+ * named the device or the backend's data), kind and name.
  */
 static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const void **key, const char **kind,
 		     char *name, size_t n)
 {
 	const struct ampl_soc_profile *p = ag->soc->profile;
 	*key = obj;
-	if (ev <= AMPL_EV_ACCESS_FAULT) {
-		uintptr_t i = (uintptr_t)obj - 1u; /* agent index + 1 */
+	if (obj == (const void *)&ag->host) { /* the IPI driver's interrupt */
+		*key = (const void *)(uintptr_t)(ag->idx + 1u);
+		*kind = "agent";
+		set_name(name, n, ag->info->name);
+		return true;
+	}
+	if (ev <= AMPL_EV_ACCESS_FAULT) { /* an agent by index + 1 (from sim_trace_hw()) */
+		uintptr_t i = (uintptr_t)obj - 1u;
 		if (i >= p->num_agents)
 			return false;
 		*kind = "agent";
@@ -296,28 +333,38 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 		set_name(name, n, ag->soc->mu_cfg[i].name);
 		return true;
 	}
-	if (ev == AMPL_EV_FILTER_ACCEPT || ev == AMPL_EV_FILTER_REFUSE) {
-		for (unsigned b = 0; b < 32; b++) {
-			struct sim_chan *c = atomic_load(&ag->chans[b]);
-			if (c && (const void *)&c->mbox == obj) {
-				*key = &c->dev; /* the same object as the IPM device's events */
-				*kind = "ipm";
-				set_name(name, n, c->name);
+	for (unsigned b = 0; b < 32; b++) {
+		struct sim_chan *c = atomic_load(&ag->chans[b]);
+		if (!c)
+			continue;
+		if ((const void *)&c->mbox == obj || dev_in(&c->dev, obj)) { /* filter decisions, IPM */
+			*key = &c->dev;
+			*kind = "ipm";
+			set_name(name, n, c->name);
+			return true;
+		}
+		for (int i = 0; i < c->mbox.ctrl.num_chans; i++)
+			if ((const void *)&c->mbox.ctrl.chans[i] == obj) {
+				*kind = "mbox";
+				chan_name(name, n, c->node, i);
 				return true;
 			}
+	}
+	for (unsigned k = 0; k < SIM_MAX_MUS; k++) {
+		struct sim_mu_dev *m = ag->mus[k];
+		if (!m)
+			continue;
+		if (dev_in(&m->dev, obj)) {
+			*kind = "ipm";
+			set_name(name, n, m->name);
+			return true;
 		}
-		return false;
-	}
-	if (ev >= AMPL_EV_MBOX_SEND && ev <= AMPL_EV_MBOX_OFFLINE) {
-		const struct mbox_chan *ch = obj;
-		*kind = "mbox";
-		snprintf(name, n, "%s#%d", ch->mbox->node ? ch->mbox->node : "?", (int)(ch - ch->mbox->chans));
-		return true;
-	}
-	if (ev == AMPL_EV_IPM_SEND || ev == AMPL_EV_IPM_RX) {
-		*kind = "ipm";
-		set_name(name, n, ((const struct device *)obj)->name);
-		return true;
+		for (int i = 0; i < m->mu.ctrl.num_chans; i++)
+			if ((const void *)&m->mu.ctrl.chans[i] == obj) {
+				*kind = "mbox";
+				chan_name(name, n, m->node, i);
+				return true;
+			}
 	}
 	for (unsigned i = 0; i < AMPL_DT_MAX_ICMSG; i++)
 		if (ag->icmsgs[i] && (dev_in(&ag->icmsgs[i]->dev, obj) || (const void *)&ag->icmsgs[i]->data.im == obj)) {
@@ -340,76 +387,46 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 			set_name(name, n, ag->rpmsgs[i]->name);
 			return true;
 		}
-	if (ev == AMPL_EV_IPC_SEND) { /* an instance this agent did not make */
-		*kind = "ipc";
-		set_name(name, n, ((const struct device *)obj)->name);
-		return true;
-	}
 	return false;
 }
 
-static unsigned cache_find(struct slot *s, const void *key)
+/*
+ * The slot and object index of @obj (in @slot only, or ANY_SLOT: the agent it belongs to), found and named on
+ * first use. UINT32_MAX if no agent of this process has it (an object of a program's own, not the SoC's).
+ */
+static uint32_t owner(unsigned ev, const void *obj, unsigned slot)
 {
-	unsigned n = atomic_load_explicit(&s->cached, memory_order_acquire);
-	for (unsigned i = 0; i < n && i < CACHE; i++)
-		if (atomic_load_explicit(&s->cache[i].key, memory_order_relaxed) == key)
-			return atomic_load_explicit(&s->cache[i].idx, memory_order_relaxed);
-	return AMPL_TRACE_NO_OBJ;
-}
-
-static void cache_add(struct slot *s, const void *key, unsigned idx)
-{
-	unsigned n = atomic_load(&s->cached);
-	if (n >= CACHE)
-		return;
-	atomic_store_explicit(&s->cache[n].key, key, memory_order_relaxed);
-	atomic_store_explicit(&s->cache[n].idx, idx, memory_order_relaxed);
-	atomic_store_explicit(&s->cached, n + 1, memory_order_release);
-}
-
-/* The index of @obj in @f's objects, named on first use; AMPL_TRACE_NO_OBJ if unknown or no room. */
-static unsigned obj_index(struct slot *s, struct sim_trace_file *f, unsigned ev, const void *obj)
-{
-	if (!obj)
-		return AMPL_TRACE_NO_OBJ;
-	unsigned idx = cache_find(s, obj);
-	if (idx != AMPL_TRACE_NO_OBJ)
-		return idx;
-	/* First sight of this pointer: one thread at a time names it (another one waits a few hundred cycles). */
-	while (atomic_flag_test_and_set_explicit(&s->naming, memory_order_acquire))
+	uint32_t who = cache_find(obj, slot);
+	if (who != UINT32_MAX)
+		return who;
+	/* First sight of this pointer: one thread at a time (another one waits a few hundred cycles). */
+	while (atomic_flag_test_and_set_explicit(&naming, memory_order_acquire))
 		ampl_cpu_relax();
-	idx = cache_find(s, obj);
-	const void *key;
-	const char *kind;
-	char name[SIM_TRACE_NAME];
-	if (idx == AMPL_TRACE_NO_OBJ && describe(s->ag, ev, obj, &key, &kind, name, sizeof(name))) {
-		idx = key == obj ? AMPL_TRACE_NO_OBJ : cache_find(s, key);
-		if (idx == AMPL_TRACE_NO_OBJ) {
-			idx = named(f, kind, name);
-			unsigned n = atomic_load(&f->num_objs);
-			if (idx == AMPL_TRACE_NO_OBJ && n < SIM_TRACE_OBJS) {
-				name_obj(f, n, kind, name);
-				idx = n;
-			}
-			if (idx != AMPL_TRACE_NO_OBJ)
-				cache_add(s, key, idx);
-		}
-		if (idx != AMPL_TRACE_NO_OBJ && key != obj)
-			cache_add(s, obj, idx);
+	who = cache_find(obj, slot);
+	for (unsigned s = slot == ANY_SLOT ? 0 : slot; who == UINT32_MAX && s < SLOTS && (slot == ANY_SLOT || s == slot); s++) {
+		struct ampl_agent *ag = atomic_load(&slots[s].ag);
+		struct sim_trace_file *f = atomic_load(&slots[s].f);
+		const void *key;
+		const char *kind;
+		char name[SIM_TRACE_NAME];
+		if (!ag || !f || !describe(ag, ev, obj, &key, &kind, name, sizeof(name)))
+			continue;
+		unsigned idx = obj_in(f, kind, name);
+		who = (uint32_t)s << 16 | idx;
+		cache_add(obj, who);
+		if (key != obj && cache_find(key, s) == UINT32_MAX)
+			cache_add(key, who);
 	}
-	atomic_flag_clear_explicit(&s->naming, memory_order_release);
-	return idx;
+	atomic_flag_clear_explicit(&naming, memory_order_release);
+	return who;
 }
 
-static void put(struct slot *s, unsigned ev, const void *obj, int32_t val)
+static void put(struct slot *s, unsigned ev, unsigned o, int32_t val)
 {
-	if (ev >= AMPL_EV_COUNT)
-		return;
 	atomic_fetch_add_explicit(&s->inflight, 1, memory_order_acquire);
 	struct sim_trace_file *f = atomic_load_explicit(&s->f, memory_order_acquire);
 	if (!f)
 		goto out;
-	unsigned o = obj_index(s, f, ev, obj);
 	unsigned kind = AMPL_TRACE_ERR_KINDS;
 	if (ev == AMPL_EV_FILTER_REFUSE)
 		kind = AMPL_TRACE_ERR_REFUSED;
@@ -418,7 +435,7 @@ static void put(struct slot *s, unsigned ev, const void *obj, int32_t val)
 	atomic_fetch_add_explicit(&f->count[ev], 1, memory_order_relaxed);
 	if (kind < AMPL_TRACE_ERR_KINDS)
 		atomic_fetch_add_explicit(&f->err[kind], 1, memory_order_relaxed);
-	if (o != AMPL_TRACE_NO_OBJ) {
+	if (o < SIM_TRACE_OBJS) {
 		atomic_fetch_add_explicit(&f->objs[o].count[ev], 1, memory_order_relaxed);
 		if (kind < AMPL_TRACE_ERR_KINDS)
 			atomic_fetch_add_explicit(&f->objs[o].err[kind], 1, memory_order_relaxed);
@@ -435,73 +452,56 @@ out:
 	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_release);
 }
 
+/* Record in @slot (or the slot of @obj's agent) what @obj did. */
+static void record(unsigned ev, const void *obj, int32_t val, unsigned slot)
+{
+	if (ev == AMPL_EV_NONE || ev >= AMPL_EV_COUNT || !obj)
+		return;
+	uint32_t who = owner(ev, obj, slot);
+	if (who != UINT32_MAX)
+		put(&slots[who >> 16], ev, who & 0xFFFFu, val);
+}
+
 void ampl_trace_emit(unsigned ev, const void *obj, int32_t val)
 {
-	struct slot *s = cur ? cur : atomic_load(&last);
-	if (s)
-		put(s, ev, obj, val);
+	record(ev, obj, val, ANY_SLOT);
 }
 
 void sim_trace_hw(struct ampl_soc *soc, unsigned agent, unsigned ev, unsigned obj, int32_t val)
 {
-	struct slot *s = cur;
-	struct ampl_agent *mine = s ? s->ag : NULL;
-	if (!mine || mine->soc != soc || mine->idx != agent) {
-		s = NULL;
-		for (unsigned i = 0; i < SLOTS && !s; i++) {
-			struct ampl_agent *ag = slots[i].ag;
-			if (ag && ag->soc == soc && ag->idx == agent)
-				s = &slots[i];
+	for (unsigned i = 0; i < SLOTS; i++) {
+		struct ampl_agent *ag = atomic_load(&slots[i].ag);
+		if (ag && ag->soc == soc && (agent == SIM_TRACE_ANY || ag->idx == agent)) {
+			record(ev, (const void *)(uintptr_t)(obj + 1u), val, i);
+			return;
 		}
 	}
-	if (s)
-		put(s, ev, (const void *)(uintptr_t)(obj + 1u), val);
-}
-
-void sim_trace_irq(void *arg)
-{
-	struct ampl_agent *ag = arg;
-	if (__builtin_expect(!atomic_load_explicit(&ampl_trace_on, memory_order_relaxed), 1))
-		return;
-	if (!cur || cur->ag != ag) {
-		pthread_mutex_lock(&slots_lock);
-		cur = slot_of(ag);
-		pthread_mutex_unlock(&slots_lock);
-	}
-	if (!cur)
-		return;
-	struct sim_agent *a = &ag->soc->img->agents[ag->idx];
-	uint32_t pending = atomic_load(&a->isr) & ~atomic_load(&a->imr) & ag->soc->profile->valid_mask;
-	if (pending)
-		put(cur, AMPL_EV_IRQ, (const void *)(uintptr_t)(ag->idx + 1u), (int32_t)pending);
 }
 
 /* Start or stop tracing in slot @s as its control word says (slots_lock held). */
 static void follow(struct slot *s)
 {
+	struct ampl_agent *ag = atomic_load(&s->ag);
 	bool on = s->ctl && (atomic_load(&s->ctl->flags) & SIM_TRACE_ON) && !ampl_shm_damaged(s->ctl);
 	if (on && !atomic_load(&s->f)) {
 		char path[PATH_SIZE];
 		void *base;
-		agent_path(path, sizeof(path), s->ag->soc->name, s->ag->info->name);
+		agent_path(path, sizeof(path), ag->soc->name, ag->info->name);
 		if (map_file(path, sizeof(struct sim_trace_file), &base, &s->f_size))
 			return; /* not traced (no room in /dev/shm?): tried again next period */
 		struct sim_trace_file *f = base;
 		/* A file left by an earlier process of this agent keeps its records, counters and objects (found again
 		 * by name): the ring goes on. */
 		if (memcmp(f->magic, SIM_TRACE_MAGIC, sizeof(f->magic)) || f->version != SIM_TRACE_VERSION ||
-		    f->records != SIM_TRACE_RECORDS || f->agent != s->ag->idx) {
-			memset(f, 0, sizeof(*f) - sizeof(f->ring));
+		    f->records != SIM_TRACE_RECORDS || f->agent != ag->idx || atomic_load(&f->num_objs) > SIM_TRACE_OBJS) {
+			memset((void *)f, 0, sizeof(*f) - sizeof(f->ring));
 			f->version = SIM_TRACE_VERSION;
 			f->records = SIM_TRACE_RECORDS;
-			f->agent = s->ag->idx;
-			snprintf(f->agent_name, sizeof(f->agent_name), "%s", s->ag->info->name);
+			f->agent = ag->idx;
+			set_name(f->agent_name, sizeof(f->agent_name), ag->info->name);
 			memcpy(f->magic, SIM_TRACE_MAGIC, sizeof(f->magic));
 		}
-		if (atomic_load(&f->num_objs) > SIM_TRACE_OBJS)
-			atomic_store(&f->num_objs, 0);
 		atomic_store(&f->pid, (int32_t)getpid());
-		atomic_store(&s->cached, 0);
 		atomic_store_explicit(&s->f, f, memory_order_release);
 	}
 	if (on != s->tracing) {
@@ -517,7 +517,7 @@ void sim_trace_sync(void)
 {
 	pthread_mutex_lock(&slots_lock);
 	for (unsigned i = 0; i < SLOTS; i++)
-		if (slots[i].ag)
+		if (atomic_load(&slots[i].ag))
 			follow(&slots[i]);
 	pthread_mutex_unlock(&slots_lock);
 }
@@ -525,47 +525,45 @@ void sim_trace_sync(void)
 void sim_trace_attach(struct ampl_agent *ag)
 {
 	pthread_mutex_lock(&slots_lock);
-	struct slot *s = slot_of(NULL);
-	if (s) {
-		s->ag = ag;
+	for (unsigned i = 0; i < SLOTS; i++) {
+		struct slot *s = &slots[i];
+		if (atomic_load(&s->ag))
+			continue;
 		s->ctl = ctl_map(ag->soc->name, &s->ctl_size);
+		atomic_store(&s->ag, ag);
 		follow(s);
-		cur = s;
-		atomic_store(&last, s);
+		break;
 	}
-	pthread_mutex_unlock(&slots_lock);
+	pthread_mutex_unlock(&slots_lock); /* no free slot (32 agents attached): this one is not traced */
 }
 
 void sim_trace_detach(struct ampl_agent *ag)
 {
 	pthread_mutex_lock(&slots_lock);
-	struct slot *s = slot_of(ag);
-	if (!s) {
-		pthread_mutex_unlock(&slots_lock);
-		return;
+	for (unsigned i = 0; i < SLOTS; i++) {
+		struct slot *s = &slots[i];
+		if (atomic_load(&s->ag) != ag)
+			continue;
+		if (s->tracing)
+			atomic_fetch_sub(&ampl_trace_on, 1);
+		struct sim_trace_file *f = atomic_exchange(&s->f, NULL);
+		while (atomic_load(&s->inflight)) /* an event being written to f */
+			ampl_cpu_relax();
+		/* Its objects are forgotten: their memory may hold another agent's objects next. */
+		while (atomic_flag_test_and_set_explicit(&naming, memory_order_acquire))
+			ampl_cpu_relax();
+		for (unsigned k = 0; k < CACHE; k++)
+			if (atomic_load(&cache[k].who) >> 16 == i)
+				atomic_store(&cache[k].key, NULL);
+		atomic_flag_clear_explicit(&naming, memory_order_release);
+		if (f)
+			ampl_shm_detach(f, s->f_size);
+		if (s->ctl)
+			ampl_shm_detach(s->ctl, s->ctl_size);
+		s->ctl = NULL;
+		s->tracing = false;
+		atomic_store(&s->ag, NULL);
 	}
-	if (s->tracing)
-		atomic_fetch_sub(&ampl_trace_on, 1);
-	struct sim_trace_file *f = atomic_exchange(&s->f, NULL);
-	while (atomic_load(&s->inflight))
-		ampl_cpu_relax();
-	if (f)
-		ampl_shm_detach(f, s->f_size);
-	if (s->ctl)
-		ampl_shm_detach(s->ctl, s->ctl_size);
-	struct slot *other = NULL;
-	for (unsigned i = 0; i < SLOTS && !other; i++)
-		if (slots[i].ag && &slots[i] != s)
-			other = &slots[i];
-	atomic_store(&last, other);
-	if (cur == s)
-		cur = other;
-	/* A thread of this process whose agent this was writes nothing more: f is NULL until the slot is reused. */
-	memset((void *)&s->cache, 0, sizeof(s->cache));
-	atomic_store(&s->cached, 0);
-	s->ctl = NULL;
-	s->tracing = false;
-	s->ag = NULL;
 	pthread_mutex_unlock(&slots_lock);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/drivers/xlnx_ipi_filter.h>
+#include <amplink/trace.h>
 
 #include "xlnx_ipi_filter_hook.h"
 
@@ -284,6 +285,8 @@ void xlnx_ipi_isr(void *arg)
 	const struct ampl_io_region *regs = &host->regs;
 	uint32_t pending = ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR);
 	pending &= host->valid_mask;
+	if (pending)
+		AMPL_TRACE(AMPL_EV_IRQ, host, pending);
 	/* Request bytes are read only after the ISR bit that announced them. */
 	ampl_mb();
 	while (pending) {
