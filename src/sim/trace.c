@@ -735,30 +735,27 @@ int ampl_trace_reader_obj(struct ampl_trace_reader *r, unsigned agent, unsigned 
 	return 0;
 }
 
+/* Counter @i of @agent's events (@err: of its errors), of object @obj or of all (AMPL_TRACE_NO_OBJ); 0 if none. */
+static uint64_t counter(struct ampl_trace_reader *r, unsigned agent, unsigned obj, bool err, unsigned i)
+{
+	if (i >= (err ? AMPL_TRACE_ERR_KINDS : AMPL_EV_COUNT))
+		return 0;
+	struct agent_view *v = r && agent < SIM_MAX_AGENTS ? view(r, agent) : NULL;
+	if (!v || (obj != AMPL_TRACE_NO_OBJ && obj >= ampl_trace_reader_objs(r, agent)))
+		return 0;
+	if (obj == AMPL_TRACE_NO_OBJ)
+		return atomic_load(err ? &v->f->err[i] : &v->f->count[i]);
+	return atomic_load(err ? &v->f->objs[obj].err[i] : &v->f->objs[obj].count[i]);
+}
+
 uint64_t ampl_trace_reader_count(struct ampl_trace_reader *r, unsigned agent, unsigned obj, unsigned ev)
 {
-	if (ev >= AMPL_EV_COUNT)
-		return 0;
-	if (obj == AMPL_TRACE_NO_OBJ) {
-		struct agent_view *v = r && agent < SIM_MAX_AGENTS ? view(r, agent) : NULL;
-		return v ? atomic_load(&v->f->count[ev]) : 0;
-	}
-	if (obj >= ampl_trace_reader_objs(r, agent))
-		return 0;
-	return atomic_load(&r->a[agent].f->objs[obj].count[ev]);
+	return counter(r, agent, obj, false, ev);
 }
 
 uint64_t ampl_trace_reader_errors(struct ampl_trace_reader *r, unsigned agent, unsigned obj, unsigned kind)
 {
-	if (kind >= AMPL_TRACE_ERR_KINDS)
-		return 0;
-	if (obj == AMPL_TRACE_NO_OBJ) {
-		struct agent_view *v = r && agent < SIM_MAX_AGENTS ? view(r, agent) : NULL;
-		return v ? atomic_load(&v->f->err[kind]) : 0;
-	}
-	if (obj >= ampl_trace_reader_objs(r, agent))
-		return 0;
-	return atomic_load(&r->a[agent].f->objs[obj].err[kind]);
+	return counter(r, agent, obj, true, kind);
 }
 
 uint64_t ampl_trace_reader_written(struct ampl_trace_reader *r, unsigned agent, uint64_t *capacity)

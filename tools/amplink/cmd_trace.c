@@ -342,40 +342,36 @@ int cmd_trace(int argc, char **argv)
 
 /* ---- stat ---- */
 
-static void stat_counts(struct ampl_trace_reader *r, unsigned a, unsigned obj, bool json)
+/* The nonzero counters of list @err (errors by kind, or events) of @obj of agent @a; true if there was none. */
+static bool stat_list(struct ampl_trace_reader *r, unsigned a, unsigned obj, bool err, bool json)
 {
-	bool first = true;
-	if (json)
-		printf("\"counts\":{");
-	for (unsigned ev = 1; ev < AMPL_EV_COUNT; ev++) {
-		uint64_t n = ampl_trace_reader_count(r, a, obj, ev);
-		if (!n)
-			continue;
-		if (json)
-			printf("%s\"%s\":%llu", first ? "" : ",", ampl_trace_event_name(ev), (unsigned long long)n);
-		else
-			printf(" %s=%llu", ampl_trace_event_name(ev), (unsigned long long)n);
-		first = false;
-	}
-	if (json)
-		printf("},\"errors\":{");
-	else
-		printf(first ? " (no events)\n      errors:" : "\n      errors:");
 	bool none = true;
-	for (unsigned k = 0; k < AMPL_TRACE_ERR_KINDS; k++) {
-		uint64_t n = ampl_trace_reader_errors(r, a, obj, k);
+	for (unsigned i = err ? 0 : 1; i < (err ? AMPL_TRACE_ERR_KINDS : AMPL_EV_COUNT); i++) {
+		uint64_t n = err ? ampl_trace_reader_errors(r, a, obj, i) : ampl_trace_reader_count(r, a, obj, i);
+		const char *name = err ? ampl_trace_err_name(i) : ampl_trace_event_name(i);
 		if (!n)
 			continue;
 		if (json)
-			printf("%s\"%s\":%llu", none ? "" : ",", ampl_trace_err_name(k), (unsigned long long)n);
+			printf("%s\"%s\":%llu", none ? "" : ",", name, (unsigned long long)n);
 		else
-			printf(" %s=%llu", ampl_trace_err_name(k), (unsigned long long)n);
+			printf(" %s=%llu", name, (unsigned long long)n);
 		none = false;
 	}
-	if (json)
+	return none;
+}
+
+static void stat_counts(struct ampl_trace_reader *r, unsigned a, unsigned obj, bool json)
+{
+	if (json) {
+		printf("\"counts\":{");
+		stat_list(r, a, obj, false, true);
+		printf("},\"errors\":{");
+		stat_list(r, a, obj, true, true);
 		printf("}");
-	else
-		printf("%s\n", none ? " none" : "");
+		return;
+	}
+	printf(stat_list(r, a, obj, false, false) ? " (no events)\n      errors:" : "\n      errors:");
+	printf("%s\n", stat_list(r, a, obj, true, false) ? " none" : "");
 }
 
 int cmd_stat(int argc, char **argv)
