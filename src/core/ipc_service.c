@@ -4,6 +4,7 @@
  * checked in pairs, and register sets ept->instance before calling the backend.
  */
 #include <amplink/ipc_service_backend.h>
+#include <amplink/trace.h>
 
 static const struct ipc_service_backend *backend_of(const struct device *instance)
 {
@@ -85,7 +86,9 @@ int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
 		return err;
 	if (!b->send)
 		return -EIO;
-	return b->send(ept->instance, ept->token, data, len);
+	int r = b->send(ept->instance, ept->token, data, len);
+	AMPL_TRACE(AMPL_EV_IPC_SEND, ept->instance, r);
+	return r;
 }
 
 int ipc_service_get_tx_buffer_size(struct ipc_ept *ept)
@@ -133,7 +136,9 @@ int ipc_service_send_nocopy(struct ipc_ept *ept, const void *data, size_t len)
 		return err;
 	if (!b->get_tx_buffer || !b->send_nocopy)
 		return -EIO;
-	return b->send_nocopy(ept->instance, ept->token, data, len);
+	int r = b->send_nocopy(ept->instance, ept->token, data, len);
+	AMPL_TRACE(AMPL_EV_IPC_SEND, ept->instance, r);
+	return r;
 }
 
 int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data)

@@ -1,5 +1,6 @@
 /* IPM front end: validates the handle and dispatches to the driver, as Zephyr's inline wrappers do. */
 #include <amplink/ipm.h>
+#include <amplink/trace.h>
 
 static const struct ipm_driver_api *api_of(const struct device *dev)
 {
@@ -11,7 +12,9 @@ int ipm_send(const struct device *ipmdev, int wait, uint32_t id, const void *dat
 	const struct ipm_driver_api *api = api_of(ipmdev);
 	if (!api)
 		return -EINVAL;
-	return api->send(ipmdev, wait, id, data, size);
+	int r = api->send(ipmdev, wait, id, data, size);
+	AMPL_TRACE(AMPL_EV_IPM_SEND, ipmdev, r < 0 ? r : size);
+	return r;
 }
 
 void ipm_register_callback(const struct device *ipmdev, ipm_callback_t cb, void *user_data)

@@ -14,6 +14,7 @@
  */
 #include <amplink/bytes.h>
 #include <amplink/mailbox_controller.h>
+#include <amplink/trace.h>
 
 #define FOREVER_MS 3600000ul /* Linux: a tx_tout of 0 means one hour */
 
@@ -26,9 +27,11 @@ static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
  */
 static void report(struct mbox_chan *chan, struct mbox_client *cl, void *const *msgs, unsigned n, int r)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		AMPL_TRACE(AMPL_EV_MBOX_TXDONE, chan, r);
 		if (cl && cl->tx_done)
 			cl->tx_done(cl, msgs[i], r);
+	}
 	unsigned key = ampl_spin_lock(&chan->lock);
 	chan->reported_seq += n;
 	ampl_spin_unlock(&chan->lock, key);
@@ -164,6 +167,7 @@ bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
 	ampl_spin_unlock(&chan->lock, key);
 	if (!cl)
 		return false;
+	AMPL_TRACE(AMPL_EV_MBOX_RX, chan, 0);
 	if (cl->rx_callback)
 		cl->rx_callback(cl, mssg);
 	atomic_fetch_sub(&chan->rx_busy, 1);
@@ -250,8 +254,10 @@ int ampl_mbox_ring(struct mbox_chan *chan)
 		unsigned key = ampl_spin_lock(&chan->lock);
 		int r = chan->offline ? chan->offline : ops->send_data(chan, NULL);
 		ampl_spin_unlock(&chan->lock, key);
-		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS)
+		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS) {
+			AMPL_TRACE(AMPL_EV_MBOX_DOORBELL, chan, r);
 			return r;
+		}
 		/* The previous ring is still on its way: wait until it left, then ring again. */
 		while (!ops->last_tx_done(chan) && ++spins < AMPL_MBOX_RING_SPINS)
 			ampl_cpu_relax();
@@ -334,10 +340,12 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 	if (chan->offline) {
 		int err = chan->offline;
 		ampl_spin_unlock(&chan->lock, key);
+		AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, err);
 		return err;
 	}
 	if (chan->msg_count == MBOX_TX_QUEUE_LEN) {
 		ampl_spin_unlock(&chan->lock, key);
+		AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, -ENOBUFS);
 		return -ENOBUFS; /* Try increasing MBOX_TX_QUEUE_LEN */
 	}
 	unsigned idx = chan->msg_free;
@@ -349,6 +357,7 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 	struct mbox_client *cl = chan->cl;
 	bool idle = !chan->active && chan->msg_count == 1;
 	ampl_spin_unlock(&chan->lock, key);
+	AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, 0);
 
 	if (idle || !cl->tx_block)
 		msg_submit(chan);
@@ -433,6 +442,8 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 	if (tell)
 		atomic_fetch_add(&chan->rx_busy, 1);
 	ampl_spin_unlock(&chan->lock, key);
+	if (changed)
+		AMPL_TRACE(AMPL_EV_MBOX_OFFLINE, chan, err);
 	if (err) {
 		/* The message on the wire is decided by the controller when it can tell (last_tx_result: consumed
 		 * before the remote went away, or discarded); otherwise it fails with the queued ones. */

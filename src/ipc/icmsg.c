@@ -10,6 +10,7 @@
 #include <amplink/cache.h>
 #include <amplink/ipc/icmsg.h>
 #include <amplink/mailbox_controller.h>
+#include <amplink/trace.h>
 
 #define ERR_TEXT(s) AMPL_ERR_TEXT("icmsg: peer error", s)
 
@@ -268,6 +269,7 @@ static void process(struct icmsg *im)
 				return;
 			}
 		}
+		AMPL_TRACE(AMPL_EV_ICMSG_RX, im, n);
 		if (im->cb && im->cb->received)
 			im->cb->received(buf, (size_t)n, im->priv);
 	}

@@ -21,6 +21,7 @@
 #include <amplink/cache.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/mailbox_controller.h>
+#include <amplink/trace.h>
 
 #if !AMPL_IPC_MULTI_ZERO_COPY
 #pragma GCC diagnostic ignored "-Wunused-function" /* the zero-copy operations, left out of the backend */
@@ -714,6 +715,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	if (newly && cfg->cb.bound)
 		cfg->cb.bound(cfg->priv);
 	ampl_cache_invalidate(blk + IPC_MULTI_BUF_HDR, len);
+	AMPL_TRACE(AMPL_EV_MULTI_RX, d, len);
 	if (cfg->cb.received)
 		cfg->cb.received(blk + IPC_MULTI_BUF_HDR, len, cfg->priv);
 	call_end(e);

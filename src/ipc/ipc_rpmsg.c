@@ -10,6 +10,7 @@
  */
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/mailbox_controller.h>
+#include <amplink/trace.h>
 
 #define CLOSE_DRAIN_US 20000u
 
@@ -154,6 +155,7 @@ static int on_message(struct rpmsg_endpoint *ep, void *data, size_t len, uint32_
 	struct ipc_rpmsg_data *d = e->d;
 	d->rx_cur = data;
 	d->rx_cur_held = false;
+	AMPL_TRACE(AMPL_EV_RPMSG_RX, d, len);
 	if (e->cfg->cb.received)
 		e->cfg->cb.received(data, len, e->cfg->priv);
 	d->rx_cur = NULL;

@@ -18,6 +18,7 @@
  * in the page of the first (lowest index). The last detach gives the handle back its supervisor mapping.
  */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -220,8 +221,9 @@ bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool writ
 	char aperture[SIM_APERTURE_NAME];
 	const struct ampl_ipi_agent *a = &soc->profile->agents[idx];
 	snprintf(aperture, sizeof(aperture), "ipi:%s", a->name);
-	record_fault(soc, (unsigned)__builtin_ctz(roles), (uint64_t)a->reg_base + off, aperture,
-		     write ? "write" : "read");
+	unsigned who = (unsigned)__builtin_ctz(roles);
+	record_fault(soc, who, (uint64_t)a->reg_base + off, aperture, write ? "write" : "read");
+	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, off);
 	return false;
 }
 

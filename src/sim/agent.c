@@ -8,6 +8,7 @@
  * they share are in src/sim/agent_internal.h.
  */
 #include "sim/agent_internal.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -376,6 +377,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	}
 	atomic_store(&soc->img->agents[idx].pid, (int32_t)getpid());
 	soc->attached[idx] = ag;
+	sim_trace_attach(ag);
 	free(diag);
 	*out = ag;
 	return 0;
@@ -456,6 +458,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 
 void sim_agent_free(struct ampl_agent *ag)
 {
+	sim_trace_detach(ag);
 	free_icmsgs(ag); /* before the controllers their channels belong to */
 	free_multis(ag);
 	free_rpmsgs(ag);

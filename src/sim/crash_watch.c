@@ -20,6 +20,7 @@
  * threads then follow within their wake-up latency (tens of microseconds): well under 50 ms on an idle host.
  */
 #include "sim/agent_internal.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,7 @@ static void *watch_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->lock);
 		sim_watch_check(soc);
+		sim_trace_sync();
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

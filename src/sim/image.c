@@ -1,5 +1,6 @@
 /* Virtual SoC images: create, open, validate, map physical addresses. */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -399,6 +400,8 @@ int ampl_soc_destroy(const char *name)
 {
 	last_error[0] = 0;
 	int ret = ampl_shm_unlink(name);
+	if (!ret)
+		sim_trace_unlink(name);
 	if (ret == -ENOENT)
 		return sim_error(ret, "no SoC named '%s' (amplink soc list shows them)", name);
 	if (ret == -EINVAL)
@@ -705,14 +708,18 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	if (online) {
 		if (!atomic_exchange(&a->offline, 0))
 			return -EALREADY;
+		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_ONLINE, idx, 0);
 	} else {
 		if (atomic_exchange(&a->offline, 1))
 			return -EALREADY;
 		/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
 		 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so
 		 * reports -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
+		uint32_t dropped = 0;
 		for (unsigned s = 0; s < soc->profile->num_agents; s++)
-			(void)sim_ipi_drop(soc, s, idx);
+			if (sim_ipi_drop(soc, s, idx))
+				dropped |= 1u << soc->profile->agents[s].bit;
+		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_OFFLINE, idx, dropped);
 	}
 	atomic_fetch_add(&soc->img->hotplug_gen, 1);
 	/* Every attached agent's interrupt context re-reads the hotplug state. */

@@ -31,6 +31,7 @@
  * so the request is dropped by one of them (the compare-and-swap decides if both see it).
  */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 
@@ -150,6 +151,7 @@ static void trigger(struct ampl_soc *soc, unsigned self, uint32_t v)
 		if (atomic_load(&dst->offline)) {
 			/* The destination is offline: the request is discarded, never pending. */
 			atomic_fetch_add(&dst->drop[my_bit], 1ull << 32);
+			SIM_TRACE(soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
 			ampl_doorbell_ring(&agent_at(soc, self)->ack);
 			continue;
 		}
@@ -157,8 +159,11 @@ static void trigger(struct ampl_soc *soc, unsigned self, uint32_t v)
 		uint32_t r = pending(soc, self, (unsigned)d, &is_pending);
 		/* Pending already: nothing to raise. Only this agent's process writes raised[], so the exchange fails
 		 * only when another of its threads raised the same request first. */
-		if (is_pending || !atomic_compare_exchange_strong(&regs_at(soc, self)->raised[b], &r, r + 1))
+		if (is_pending || !atomic_compare_exchange_strong(&regs_at(soc, self)->raised[b], &r, r + 1)) {
+			SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 0);
 			continue;
+		}
+		SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 1);
 		if (atomic_load(&dst->offline))
 			(void)sim_ipi_drop(soc, self, (unsigned)d); /* it went offline meanwhile */
 		else if (!(atomic_load(&regs_at(soc, (unsigned)d)->imr) & mine))
@@ -190,6 +195,7 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 		if (!is_pending || (saw && saw != r))
 			continue;
 		atomic_store(&me->acked[b], r);
+		SIM_TRACE(soc, self, AMPL_EV_IPI_ACK, (unsigned)s, b);
 		ampl_doorbell_ring(&agent_at(soc, (unsigned)s)->ack);
 	}
 }
@@ -211,11 +217,13 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 		break;
 	case AMPL_IPI_IER: {
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;
+		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IER, pt->idx, v);
 		if (was_masked && (was_masked & derive_isr(soc, pt->idx, NULL)))
 			raise_line(agent_at(soc, pt->idx));
 		break;
 	}
 	case AMPL_IPI_IDR:
+		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IDR, pt->idx, v);
 		atomic_fetch_or(&self->imr, v);
 		break;
 	default: /* OBS and IMR are read-only; reserved offsets ignore writes */

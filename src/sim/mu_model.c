@@ -34,6 +34,7 @@
  * flag that becomes set (or per enable that rises on a set flag), never for a flag that was already set.
  */
 #include "sim/image.h"
+#include "sim/trace.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -199,6 +200,7 @@ static void mu_write32(const struct ampl_io_region *io, uint32_t off, uint32_t v
 {
 	const struct sim_mu_port *pt = port_of(io);
 	struct sim_mu *mu = mu_at(pt);
+	SIM_TRACE(pt->soc, pt->soc->mu_cfg[pt->mu].owner[pt->side], AMPL_EV_MU_WRITE, pt->mu, off);
 	if (off < NXP_MU_RR(0)) {
 		unsigned n = off / 4u;
 		atomic_store(&mu->data[pt->side][n], val); /* before the CAS that sets the peer's RF */

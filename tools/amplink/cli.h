@@ -56,5 +56,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 #endif /* AMPL_TOOLS_CLI_H */

@@ -27,6 +27,7 @@
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
+#include <amplink/soc_trace.h>
 
 #include "sim/emu_bridge.h"
 
@@ -36,7 +37,7 @@
 
 static const char usage[] =
 	"usage: amplink demo [--count N] [--mode polling|adaptive|blocking] [--soc NAME] [--backend ipm|icmsg|multi|rpmsg]\n"
-	"                   [--firmware [FILE.elf]]\n"
+	"                   [--firmware [FILE.elf]] [--trace]\n"
 	"\n"
 	"Create a virtual ZynqMP from the built-in board (" AMPL_DEFAULT_BOARD_NAME "), start an RPU0 process that\n"
 	"answers every IPI request through the response buffer, send N requests from the APU (default 10000), check\n"
@@ -60,6 +61,8 @@ static const char usage[] =
 	"memory is QEMU's RAM file (soc create --backing), a bridge in this process is the remote's agent and\n"
 	"carries the IPI to the firmware (UART1 interrupts; --mode polling: polled counters). QEMU is stopped and\n"
 	"its files removed however the demo ends.\n"
+	"--trace: with tracing on (amplink trace) from the start, to see what it costs; prints the records each\n"
+	"agent wrote (not with --firmware).\n"
 	"Exit status: 0 success, 1 failure, 2 bad usage, 128+N after signal N.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
@@ -111,6 +114,25 @@ static int demo_fail(int code, const char *fmt, ...)
 }
 
 /* APU process: the remote has exited (reaped here). */
+/* --trace: turn tracing of SoC @name on (@on) before the agents attach, or print what each agent recorded. */
+static int demo_trace(const char *name, bool on)
+{
+	struct ampl_soc *soc;
+	struct ampl_trace_reader *r = NULL;
+	if (ampl_soc_open(name, &soc))
+		return demo_fail(EXIT_FAIL, "%s", ampl_soc_last_error());
+	int ret = on ? ampl_soc_trace_set(soc, true) : ampl_trace_reader_open(soc, false, &r);
+	if (ret)
+		demo_fail(EXIT_FAIL, "%s", ampl_soc_last_error());
+	for (unsigned i = 0; r && i < ampl_soc_get_profile(soc)->num_agents; i++)
+		if (ampl_trace_reader_has(r, i))
+			printf("  traced: %s wrote %llu records\n", ampl_soc_get_profile(soc)->agents[i].name,
+			       (unsigned long long)ampl_trace_reader_written(r, i, NULL));
+	ampl_trace_reader_close(r);
+	ampl_soc_close(soc);
+	return ret ? EXIT_FAIL : 0;
+}
+
 static bool child_gone(void)
 {
 	if (!rproc.reaped && rproc.pid > 0 && waitpid(rproc.pid, &rproc.status, WNOHANG) == rproc.pid)
@@ -868,6 +890,7 @@ int cmd_demo(int argc, char **argv)
 					      { "soc", required_argument, NULL, 's' },
 					      { "backend", required_argument, NULL, 'b' },
 					      { "firmware", optional_argument, NULL, 'f' },
+					      { "trace", no_argument, NULL, 't' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	uint64_t count = 10000;
@@ -879,8 +902,12 @@ int cmd_demo(int argc, char **argv)
 	int c;
 	optind = 1;
 	const char *firmware = NULL;
-	while ((c = getopt_long(argc, argv, "+n:m:s:b:f::h", opts, NULL)) != -1) {
+	bool trace = false;
+	while ((c = getopt_long(argc, argv, "+n:m:s:b:f::th", opts, NULL)) != -1) {
 		switch (c) {
+		case 't':
+			trace = true;
+			break;
 		case 'f':
 			/* --firmware FILE as well as --firmware=FILE; alone, the backend's built image */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
@@ -934,6 +961,10 @@ int cmd_demo(int argc, char **argv)
 	cli_on_stop_signals(on_stop_signal);
 	if (ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0))
 		return demo_fail(EXIT_FAIL, "%s", ampl_soc_last_error());
+	if (trace && demo_trace(name, true)) {
+		ampl_soc_destroy(name);
+		return EXIT_FAIL;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	demo_parent = getpid();
@@ -965,6 +996,8 @@ int cmd_demo(int argc, char **argv)
 			   : apu_main(name, mode, count, rproc.pid);
 	if (!rproc.reaped)
 		demo_reap(0); /* every path reaps it already; never leave it running */
+	if (trace)
+		(void)demo_trace(name, false);
 	ampl_soc_destroy(name);
 	if (demo_signal) {
 		fflush(stdout);

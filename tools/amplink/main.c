@@ -26,6 +26,8 @@ static const char usage[] =
 	"                     DIR/<agent>, DIR/<ipc instance>/control, DIR/<ipc instance>/<endpoint>\n"
 	"  ipc list|send|recv|echo   IPC service endpoints (ICMsg, multi-endpoint, RPMsg) from the shell\n"
 	"  bench              round-trip latency and one-way throughput beside this machine's limits\n"
+	"  trace [SOC]        tracing on/off, live events, or a recording for Perfetto (--record FILE)\n"
+	"  stat [SOC]         counters per agent, channel and IPC instance, errors by kind\n"
 	"\n"
 	"--allow-other-owner  use SoC images that belong to another user (refused otherwise: their owner\n"
 	"                     can shrink or rewrite them at any time; see docs/security.md)\n"
@@ -73,8 +75,12 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(argc - 1, argv + 1);
 	static const char *const commands[] = { "demo", "soc",   "agent", "send",    "recv", "console",
-						"dt",   "mount", "ipc",   "bench",   "version", "help", NULL };
+						"dt",   "mount", "ipc",   "bench",   "trace", "stat", "version", "help", NULL };
 	const char *near = cli_did_you_mean(cmd, commands);
 	if (near)
 		fprintf(stderr, "amplink: unknown command '%s'; did you mean '%s'?\n\n%s", cmd, near, usage);

@@ -12,6 +12,7 @@
  * uncontended. Framework callbacks run outside cr_lock.
  */
 #include <amplink/drivers/nxp_mu.h>
+#include <amplink/trace.h>
 
 static const struct mbox_chan_ops mu_ops;
 
@@ -389,6 +390,7 @@ static void ipm_isr(struct nxp_mu *mu, const struct device *dev)
 		}
 		for (uint32_t i = 0; i < words; i++)
 			d->rx_buf[i] = rd(mu, NXP_MU_RR(first + i));
+		AMPL_TRACE(AMPL_EV_IPM_RX, dev, id);
 		cb(dev, atomic_load(&d->user_data), id, d->rx_buf);
 	}
 }

@@ -13,6 +13,7 @@
  *                     no callback or is disabled (nothing is lost)
  */
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/trace.h>
 
 static const struct xlnx_ipi_ipm_config *cfg_of(const struct device *dev)
 {
@@ -59,6 +60,7 @@ static void ipm_rx(struct mbox_client *cl, void *mssg)
 	if (cfg_of(dev)->flags & XLNX_IPI_ASYNC)
 		xlnx_ipi_mbox_hold(rx);
 	/* IPM hands out the request buffer itself (valid until acknowledged), not the framework's copy. */
+	AMPL_TRACE(AMPL_EV_IPM_RX, dev, 0);
 	cb(dev, atomic_load(&d->user_data), 0, m->buffered ? m->remote_req.base : NULL);
 }
 

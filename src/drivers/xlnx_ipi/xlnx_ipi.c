@@ -6,6 +6,7 @@
  */
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/drivers/xlnx_ipi_filter.h>
+#include <amplink/trace.h>
 
 #include "xlnx_ipi_filter_hook.h"
 
@@ -372,6 +373,8 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 			return;
 		atomic_fetch_and(&host->missed, ~won);
 		uint32_t pending = pending_unmasked(host) & won;
+		if (pending)
+			AMPL_TRACE(AMPL_EV_IRQ, host, pending);
 		/* Request bytes are read only after the ISR bit that announced them. */
 		ampl_mb();
 		while (pending) {
@@ -422,6 +425,8 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 	if (!host || line)
 		return;
 	uint32_t pending = pending_unmasked(host);
+	if (pending)
+		AMPL_TRACE(AMPL_EV_IRQ, host, pending);
 	/* Request bytes are read only after the ISR bit that announced them. */
 	ampl_mb();
 	while (pending) {

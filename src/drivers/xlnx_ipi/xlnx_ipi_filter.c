@@ -5,6 +5,7 @@
 #include <amplink/bytes.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/drivers/xlnx_ipi_filter.h>
+#include <amplink/trace.h>
 
 #include "xlnx_ipi_filter_hook.h"
 
@@ -165,6 +166,7 @@ bool xlnx_ipi_filter_hook(struct xlnx_ipi_mbox *m, uint32_t bit)
 		return false; /* released for delivery: decided already */
 	enum xlnx_ipi_filter_action a = xlnx_ipi_filter_check(f, (unsigned)__builtin_ctz(bit), m->rx_msg.data,
 							     m->rx_msg.len);
+	AMPL_TRACE(a == XLNX_IPI_FILTER_ACCEPT ? AMPL_EV_FILTER_ACCEPT : AMPL_EV_FILTER_REFUSE, m, __builtin_ctz(bit));
 	const struct ampl_io_region *regs = &m->host->regs;
 	if (a == XLNX_IPI_FILTER_REFUSE_ACK) {
 		/* Acknowledged unread: the sender's request completes (it is counted here, not delivered). */

@@ -34,3 +34,17 @@ __attribute__((weak)) void ampl_mbox_poll_kick(struct mbox_controller *mbox)
 {
 	(void)mbox; /* the application's periodic timer calls mbox_controller_poll() */
 }
+
+#if AMPL_CONFIG_TRACE
+#include <amplink/trace.h>
+
+/* Trace points compiled in (-DAMPL_CONFIG_TRACE=1) without a sink of the port's own: off, and nothing recorded. */
+__attribute__((weak)) AMPL_ATOMIC(uint32_t) ampl_trace_on;
+
+__attribute__((weak)) void ampl_trace_emit(unsigned ev, const void *obj, int32_t val)
+{
+	(void)ev;
+	(void)obj;
+	(void)val;
+}
+#endif

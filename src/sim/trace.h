@@ -1,0 +1,46 @@
+/*
+ * The virtual SoC's trace sink (src/sim/trace.c): the host side of amplink/trace.h. Private to the simulation.
+ *
+ * Each process attached as an agent writes that agent's events to the agent's trace file (src/sim/trace_file.h).
+ * An event of the portable core (AMPL_TRACE) goes to the agent its object belongs to (the channel, device or
+ * instance the agent made); the register models name the writing agent themselves (SIM_TRACE).
+ */
+#ifndef AMPL_SIM_TRACE_H
+#define AMPL_SIM_TRACE_H
+
+#include <stdint.h>
+
+#include <amplink/trace.h>
+
+struct ampl_soc;
+struct ampl_agent;
+
+/*
+ * An event of a register model: @agent (index; SIM_TRACE_ANY: whichever agent this process has on @soc) did it;
+ * @obj is an agent index (or an MU index for MU events).
+ */
+#define SIM_TRACE_ANY 0xFFFFFFFFu
+#if AMPL_CONFIG_TRACE
+#define SIM_TRACE(soc, agent, ev, obj, val)                                                                           \
+	do {                                                                                                          \
+		if (__builtin_expect(atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0, 0))          \
+			sim_trace_hw((soc), (agent), (ev), (obj), (int32_t)(val));                                    \
+	} while (0)
+#else
+#define SIM_TRACE(soc, agent, ev, obj, val) ((void)0)
+#endif
+
+/** sim_trace_hw() - record a register-model event of agent @agent of @soc (dropped if this process has not it). */
+void sim_trace_hw(struct ampl_soc *soc, unsigned agent, unsigned ev, unsigned obj, int32_t val) __attribute__((cold));
+
+/** sim_trace_attach() - @ag is attached: follow its SoC's trace flag. */
+void sim_trace_attach(struct ampl_agent *ag);
+/** sim_trace_detach() - @ag goes: its events stop (waits for an event being written to it). */
+void sim_trace_detach(struct ampl_agent *ag);
+/** sim_trace_sync() - the crash watcher's period: follow the trace flags of the SoCs of the attached agents. */
+void sim_trace_sync(void);
+void sim_trace_irq(void *arg);
+/** sim_trace_unlink() - remove the trace files of SoC @name (ampl_soc_destroy()). */
+void sim_trace_unlink(const char *name);
+
+#endif /* AMPL_SIM_TRACE_H */
