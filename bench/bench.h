@@ -121,6 +121,9 @@ void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind
 /** The monotonic clock in nanoseconds. */
 double ampl_bench_now_ns(void);
 
+/** The program @name to run: $@env_var if set (NULL if it is not executable), else the first on PATH, in @buf. */
+const char *ampl_bench_find_program(const char *env_var, const char *name, char *buf, size_t len);
+
 /** Pin the calling process to CPU @cpu (modulo the CPUs online; nothing on a single CPU). */
 void ampl_bench_pin(int cpu);
 

@@ -140,20 +140,7 @@ static bool roudi_listening(void)
 static const char *roudi_path(void)
 {
 	static char buf[4096];
-	const char *env = getenv("AMPL_IOX_ROUDI");
-	if (env && *env)
-		return access(env, X_OK) ? NULL : env;
-	const char *path = getenv("PATH");
-	for (path = path ? path : "/usr/bin:/bin"; *path;) {
-		size_t n = strcspn(path, ":");
-		if (n && n + sizeof("/iox-roudi") <= sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/iox-roudi", (int)n, path);
-			if (!access(buf, X_OK))
-				return buf;
-		}
-		path += n + (path[n] == ':');
-	}
-	return NULL;
+	return ampl_bench_find_program("AMPL_IOX_ROUDI", "iox-roudi", buf, sizeof(buf));
 }
 
 /* What a RouDi leaves when it does not end by itself: the lock held says it was this run's. */

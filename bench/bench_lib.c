@@ -1055,11 +1055,9 @@ static void json_str(FILE *f, const char *s)
 
 /* ---- figures (gnuplot) ---- */
 
-/* The gnuplot to run: $AMPL_GNUPLOT, else gnuplot on PATH; NULL if there is none. */
-static const char *gnuplot_path(void)
+const char *ampl_bench_find_program(const char *env_var, const char *name, char *buf, size_t len)
 {
-	static char buf[4096];
-	const char *env = getenv("AMPL_GNUPLOT");
+	const char *env = getenv(env_var);
 	if (env && *env)
 		return access(env, X_OK) ? NULL : env;
 	const char *path = getenv("PATH");
@@ -1067,14 +1065,21 @@ static const char *gnuplot_path(void)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		if (n && n + sizeof("/gnuplot") <= sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)n, path);
+		if (n && n + strlen(name) + 2 <= len) {
+			snprintf(buf, len, "%.*s/%s", (int)n, path, name);
 			if (!access(buf, X_OK))
 				return buf;
 		}
 		path += n + (path[n] == ':');
 	}
 	return NULL;
+}
+
+/* The gnuplot to run: $AMPL_GNUPLOT, else gnuplot on PATH; NULL if there is none. */
+static const char *gnuplot_path(void)
+{
+	static char buf[4096];
+	return ampl_bench_find_program("AMPL_GNUPLOT", "gnuplot", buf, sizeof(buf));
 }
 
 /* A name for gnuplot: in double quotes, without the quotes it cannot hold. */
