@@ -147,8 +147,8 @@ bool mbox_poll_all(void);
 
 /**
  * mbox_poll_due() - the TX-done ticker with each controller's own txpoll_period: at @now_us (ampl_os_uptime_us),
- * polls every polled controller whose tick is due (one period after it was armed by a message on a polled channel,
- * then every period while it stays active). Return: microseconds until the next tick is due, or UINT32_MAX when
+ * polls every polled controller whose tick is due (at once when a message on a polled channel armed it, then every
+ * period while it stays active). Return: microseconds until the next tick is due, or UINT32_MAX when
  * no polled channel is active (then wait for ampl_mbox_poll_kick). Called by one ticker at a time. Context: thread.
  */
 uint32_t mbox_poll_due(uint64_t now_us);

@@ -9,9 +9,9 @@
  * with the lock released, and mbox_controller_unregister() waits until the ticker is done with its controller, so
  * callbacks may register and unregister other controllers (never their own).
  *
- * The TX-done ticker honours each controller's txpoll_period: mbox_poll_due() polls a controller when its period
- * has passed since it was armed (a message on one of its polled channels: ampl_mbox_poll_kick) or last polled, and
- * says when the next tick is due. The port runs it (the POSIX poll thread, started when the first polled
+ * The TX-done ticker honours each controller's txpoll_period: mbox_poll_due() polls a controller when it is armed
+ * (a message on one of its polled channels: ampl_mbox_poll_kick), then each time its period has passed while it
+ * stays active, and says when the next tick is due. The port runs it (the POSIX poll thread, started when the first polled
  * controller registers and joined when the last one unregisters: ampl_mbox_poll_attach/detach).
  *
  * Every accepted message gets a sequence number; chan->done_seq counts those taken off the channel and
@@ -29,11 +29,14 @@ static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
 static struct mbox_controller *ctrl_polling; /* the controller the ticker polls, lock released (under ctrl_lock) */
 static uint32_t ctrl_poll_pass;              /* mbox_poll_all()'s passes (under ctrl_lock) */
 
-/* A polled channel of @mbox has a message: the ticker polls it every txpoll_period until it is idle. */
+/*
+ * A polled channel of @mbox has a message: the ticker polls it at once, then every txpoll_period until it is
+ * idle. The port is kicked only when the controller was not armed already (a tick in flight re-arms it while busy).
+ */
 static void poll_arm(struct mbox_controller *mbox)
 {
-	atomic_store(&mbox->poll_armed, 1u);
-	ampl_mbox_poll_kick(mbox);
+	if (!atomic_exchange(&mbox->poll_armed, 1u))
+		ampl_mbox_poll_kick(mbox);
 }
 
 /*
@@ -162,7 +165,7 @@ static uint64_t period_us(const struct mbox_controller *m)
 
 /*
  * Claim the next polled controller to poll, or NULL: with @pass, the next not yet polled in mbox_poll_all()'s pass
- * @pass; else the first whose tick is due at @now_us (a newly armed one is scheduled one period from @now_us), and
+ * @pass; else the first whose tick is due at @now_us (a newly armed one at once), and
  * *@wait_us = the time until the next tick of the others. The claim (ctrl_polling) holds off its unregister.
  */
 static struct mbox_controller *poll_claim(uint64_t now_us, uint32_t pass, uint64_t *wait_us)
@@ -178,7 +181,7 @@ static struct mbox_controller *poll_claim(uint64_t now_us, uint32_t pass, uint64
 			continue;
 		}
 		if (!m->poll_next_us && atomic_load(&m->poll_armed))
-			m->poll_next_us = now_us + period_us(m);
+			m->poll_next_us = now_us ? now_us : 1u; /* 0 means none */
 		if (!m->poll_next_us)
 			continue;
 		if (!pick && m->poll_next_us <= now_us)

@@ -1,6 +1,6 @@
 /*
  * The mailbox framework's TX-done ticker on the POSIX port: each polled controller is polled at its own
- * txpoll_period (a 100 ms controller about ten times a second while a 1 ms one beside it is polled far more often),
+ * txpoll_period (a 100 ms controller at most ten times a second while a 1 ms one beside it is polled more often),
  * and the poll thread lives from the first polled controller's register to the last one's unregister (counted in
  * /proc/self/task).
  */
@@ -113,10 +113,9 @@ static void test_period_per_controller(void **state)
 	printf("600 ms: the 100 ms controller polled %d times (first after %llu us, gaps >= %llu us), the 1 ms one %d\n",
 	       ps, (unsigned long long)(atomic_load(&slow.first_poll_us) - t0),
 	       (unsigned long long)atomic_load(&slow.min_gap_us), pf);
-	/* At its own period: no more than the elapsed time allows, the first one period after the send. */
+	/* At its own period: at the send, then no more often than every 100 ms. */
 	assert_true(ps >= 1);
-	assert_true(ps <= (int)((t1 - t0) / 100000u) + 1);
-	assert_true(atomic_load(&slow.first_poll_us) - t0 >= 100000u);
+	assert_true(ps <= (int)((t1 - t0) / 100000u) + 2);
 	assert_true(ps < 2 || atomic_load(&slow.min_gap_us) >= 100000u);
 	assert_true(pf > ps);
 	/* Consumed: each message is reported once and the ticker stops polling them. */
