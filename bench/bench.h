@@ -18,12 +18,17 @@
 /** The lower edge of histogram bucket @k in microseconds (k = AMPL_BENCH_HIST: the upper edge of the last). */
 double ampl_bench_hist_lo(unsigned k);
 
-/** One round-trip row: percentiles in microseconds over @n round trips, and their histogram. */
+/**
+ * One round-trip row: percentiles in microseconds over @n round trips, and their histogram; or, for a peer's row
+ * (iceoryx), skipped (the peer is not there) or failed, with the reason.
+ */
 struct ampl_bench_lat {
 	const char *name;
 	double p50, p90, p99, p999, max;
 	unsigned long n;
 	unsigned long hist[AMPL_BENCH_HIST];
+	bool skipped, failed;
+	char why[256];
 };
 
 enum ampl_bench_tp_kind {
@@ -34,6 +39,7 @@ enum ampl_bench_tp_kind {
 	AMPL_TP_IPM,
 	AMPL_TP_RPMSG_COPY,
 	AMPL_TP_RPMSG_ZC,
+	AMPL_TP_ICEORYX,
 };
 
 /** One one-way streaming row. */
@@ -46,6 +52,8 @@ struct ampl_bench_tp {
 	bool na;             /* the instance's largest message is smaller than size (max below) */
 	bool failed;         /* errors or lost messages (reported on stderr) */
 	int max;             /* the instance's largest message, -1 if not asked */
+	bool skipped;        /* a peer's row (iceoryx) that could not run: why says why */
+	char why[256];       /* skipped, or a peer's row failed: the reason */
 };
 
 /**
@@ -109,6 +117,30 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 
 /** Run one throughput row for @seconds. */
 void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, size_t size, double seconds);
+
+/** The monotonic clock in nanoseconds. */
+double ampl_bench_now_ns(void);
+
+/** The program @name to run: $@env_var if set (NULL if it is not executable), else the first on PATH, in @buf. */
+const char *ampl_bench_find_program(const char *env_var, const char *name, char *buf, size_t len);
+
+/** Pin the calling process to CPU @cpu (modulo the CPUs online; nothing on a single CPU). */
+void ampl_bench_pin(int cpu);
+
+/**
+ * iceoryx (bench_iceoryx.c), the peer Linux programs would use, in the same run: a 32-byte echo between two
+ * processes, each busy polling its subscriber; @n round trips after @warmup into @v (ns). Starts and stops its own
+ * RouDi. 0; 1 if it cannot run here (no iceoryx in this build, no iox-roudi, RouDi not ready in time, another
+ * RouDi running); -1 if it failed; the reason in @why.
+ */
+int ampl_bench_iox_rtt(double *v, unsigned long n, unsigned long warmup, char *why, size_t whylen);
+
+/**
+ * iceoryx one-way streaming of @r->size bytes for @seconds into @r: loan, write in place, publish; the receiver
+ * checks a sequence number and counts. Starts and stops its own RouDi. If it cannot run here, @r->skipped; if it
+ * fails, @r->failed; the reason in @r->why.
+ */
+void ampl_bench_iox_stream(struct ampl_bench_tp *r, double seconds);
 
 /** Run the rows @o asks for, print the tables and the targets, write JSON. 0, or 1 if a row failed functionally. */
 int ampl_bench_run(const struct ampl_bench_opts *o);

@@ -64,14 +64,14 @@ static void fail(const char *fmt, ...)
 	failed = 1;
 }
 
-static double now_ns(void)
+double ampl_bench_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void pin(int cpu)
+void ampl_bench_pin(int cpu)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
@@ -141,8 +141,9 @@ static void progress_end(void)
 static struct ampl_bench_lat summarize(const char *name, double *v, unsigned long n)
 {
 	qsort(v, n, sizeof(*v), cmp);
-	struct ampl_bench_lat r = { name, v[n / 2] / 1e3, v[(n * 90) / 100] / 1e3, v[(n * 99) / 100] / 1e3,
-				     v[(n * 999) / 1000] / 1e3, v[n - 1] / 1e3, n, { 0 } };
+	struct ampl_bench_lat r = { .name = name, .p50 = v[n / 2] / 1e3, .p90 = v[(n * 90) / 100] / 1e3,
+				     .p99 = v[(n * 99) / 100] / 1e3, .p999 = v[(n * 999) / 1000] / 1e3,
+				     .max = v[n - 1] / 1e3, .n = n };
 	for (unsigned long i = 0; i < n; i++)
 		r.hist[hist_bucket(v[i] / 1e3)]++;
 	progress_row(name);
@@ -173,7 +174,7 @@ static struct ampl_bench_lat bench_cacheline(unsigned long n, double *v)
 	unsigned long total = n + WARMUP;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		for (uint32_t i = 1; i <= total; i++) {
 			while (atomic_load_explicit(&pp->ping, memory_order_acquire) != i)
 				;
@@ -181,14 +182,14 @@ static struct ampl_bench_lat bench_cacheline(unsigned long n, double *v)
 		}
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	for (uint32_t i = 1; i <= total; i++) {
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		atomic_store_explicit(&pp->ping, i, memory_order_release);
 		while (atomic_load_explicit(&pp->pong, memory_order_acquire) != i)
 			;
 		if (i > WARMUP)
-			v[i - WARMUP - 1] = now_ns() - t0;
+			v[i - WARMUP - 1] = ampl_bench_now_ns() - t0;
 	}
 	waitpid(c, NULL, 0);
 	munmap(pp, sizeof(*pp));
@@ -215,7 +216,7 @@ static struct ampl_bench_lat bench_futex(unsigned long n, double *v)
 	unsigned long total = n + WARMUP / 10;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		for (uint32_t i = 1; i <= total; i++) {
 			futex_wait_for(&pp->ping, i);
 			atomic_store(&pp->pong, i);
@@ -223,14 +224,14 @@ static struct ampl_bench_lat bench_futex(unsigned long n, double *v)
 		}
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	for (uint32_t i = 1; i <= total; i++) {
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		atomic_store(&pp->ping, i);
 		futex(&pp->ping, FUTEX_WAKE, 1);
 		futex_wait_for(&pp->pong, i);
 		if (i > WARMUP / 10)
-			v[i - WARMUP / 10 - 1] = now_ns() - t0;
+			v[i - WARMUP / 10 - 1] = ampl_bench_now_ns() - t0;
 	}
 	waitpid(c, NULL, 0);
 	munmap(pp, sizeof(*pp));
@@ -271,7 +272,7 @@ static struct ampl_bench_lat bench_spsc(unsigned long n, double *v)
 	unsigned long total = n + WARMUP;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		uint32_t m[8];
 		for (unsigned long i = 0; i < total; i++) {
 			spsc_pop(&q[0], m);
@@ -280,15 +281,15 @@ static struct ampl_bench_lat bench_spsc(unsigned long n, double *v)
 		}
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	uint32_t m[8] = { 0 }, r[8];
 	unsigned long bad = 0;
 	for (unsigned long i = 0; i < total; i++) {
 		m[0] = (uint32_t)i;
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		spsc_push(&q[0], m);
 		spsc_pop(&q[1], r);
-		double t1 = now_ns();
+		double t1 = ampl_bench_now_ns();
 		if (r[0] != m[0] + 1)
 			bad++;
 		if (i >= WARMUP)
@@ -375,7 +376,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 	unsigned long total = n + WARMUP;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		struct ampl_soc *soc;
 		struct ampl_agent *ag;
 		struct ampl_agent_opts o = { .mode = mode };
@@ -385,7 +386,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 		pause(); /* the interrupt thread echoes; SIGTERM ends it */
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true };
@@ -396,8 +397,8 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 	atomic_store(&ic_bound, 0);
 	atomic_store(&ic_got, 0);
 	ic_setup(ag, ic_board[be].apu_inst, ic_recv);
-	double end = now_ns() + 10e9;
-	while (!atomic_load(&ic_bound) && now_ns() < end) {
+	double end = ampl_bench_now_ns() + 10e9;
+	while (!atomic_load(&ic_bound) && ampl_bench_now_ns() < end) {
 		ampl_agent_poll(ag);
 		usleep(100);
 	}
@@ -406,11 +407,11 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 	for (unsigned long i = 0; atomic_load(&ic_bound) && i < total; i++) {
 		w[0] = (uint32_t)i;
 		uint32_t want = atomic_load(&ic_got) + 1;
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		int r = ipc_service_send(&ic_ept, w, sizeof(w));
 		while (r == (int)sizeof(w) && atomic_load_explicit(&ic_got, memory_order_acquire) != want)
 			ampl_agent_poll(ag);
-		double t1 = now_ns();
+		double t1 = ampl_bench_now_ns();
 		if (r != (int)sizeof(w) || ic_resp[0] != w[0] + 1)
 			bad++;
 		if (i >= WARMUP)
@@ -495,7 +496,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 	unsigned long total = n + (mode == AMPL_WAIT_BLOCK ? WARMUP / 10 : WARMUP);
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		struct ampl_soc *soc;
 		struct ampl_agent *ag;
 		struct ampl_agent_opts o = { .mode = mode };
@@ -519,7 +520,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		pause(); /* the interrupt thread does the work; SIGTERM ends it */
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true, .ack_timeout_us = 10000000 };
@@ -548,7 +549,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 	unsigned long bad = 0;
 	for (unsigned long i = 0; i < total; i++) {
 		msg.w[0] = (uint32_t)i;
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		int r = 0;
 		if (path == RAW) {
 			for (unsigned k = 0; k < 8; k++)
@@ -566,7 +567,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 			r = ipm_send(dev, 1, 0, msg.w, sizeof(msg.w));
 			xlnx_ipi_response_read(dev, resp, sizeof(resp));
 		}
-		double t1 = now_ns();
+		double t1 = ampl_bench_now_ns();
 		if (r || resp[0] != msg.w[0] + 1)
 			bad++;
 		if (i >= total - n)
@@ -584,6 +585,20 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 	return summarize(label, v, n);
 }
 
+/* ---- iceoryx (bench_iceoryx.c): the peer, a 32-byte echo, both sides busy polling ---- */
+
+static struct ampl_bench_lat bench_iceoryx(const char *label, unsigned long n, double *v)
+{
+	char why[sizeof(((struct ampl_bench_lat *)0)->why)];
+	int r = ampl_bench_iox_rtt(v, n, WARMUP, why, sizeof(why));
+	if (!r)
+		return summarize(label, v, n);
+	struct ampl_bench_lat l = { .name = label, .skipped = r > 0, .failed = r < 0 };
+	snprintf(l.why, sizeof(l.why), "%s", why);
+	progress_row(label);
+	return l;
+}
+
 /* ---- UNIX SOCK_SEQPACKET socketpair between two processes (a blocking kernel IPC limit) ---- */
 
 static struct ampl_bench_lat bench_unix(unsigned long n, double *v)
@@ -596,7 +611,7 @@ static struct ampl_bench_lat bench_unix(unsigned long n, double *v)
 	unsigned long total = n + WARMUP / 10;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		close(sv[0]);
 		uint32_t w[8];
 		for (unsigned long i = 0; i < total; i++) {
@@ -609,18 +624,18 @@ static struct ampl_bench_lat bench_unix(unsigned long n, double *v)
 		_exit(0);
 	}
 	close(sv[1]);
-	pin(0);
+	ampl_bench_pin(0);
 	uint32_t w[8] = { 0 }, r[8];
 	unsigned long bad = 0;
 	for (unsigned long i = 0; i < total; i++) {
 		w[0] = (uint32_t)i;
-		double t0 = now_ns();
+		double t0 = ampl_bench_now_ns();
 		if (write(sv[0], w, sizeof(w)) != (ssize_t)sizeof(w) || read(sv[0], r, sizeof(r)) != (ssize_t)sizeof(r)) {
 			bad += total - i;
 			memset(v, 0, n * sizeof(*v));
 			break;
 		}
-		double t1 = now_ns();
+		double t1 = ampl_bench_now_ns();
 		if (r[0] != w[0] + 1)
 			bad++;
 		if (i >= total - n)
@@ -662,13 +677,13 @@ static inline void tp_count(uint32_t seq, size_t len)
 /* Wait until the receiver has counted @sent messages (at most 5 s): the end time of the run, or 0 if lost. */
 static double tp_wait_all(uint64_t sent, struct ampl_agent *ag)
 {
-	double limit = now_ns() + 5e9;
+	double limit = ampl_bench_now_ns() + 5e9;
 	for (;;) {
 		if (atomic_load_explicit(&tp->msgs, memory_order_acquire) >= sent)
-			return now_ns();
+			return ampl_bench_now_ns();
 		if (ag)
 			ampl_agent_poll(ag);
-		if (now_ns() > limit)
+		if (ampl_bench_now_ns() > limit)
 			return 0;
 	}
 }
@@ -705,7 +720,7 @@ static void tp_ring(struct ampl_bench_tp *r, double seconds)
 	tp_len = len;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		uint8_t buf[4096];
 		uint32_t t = 0;
 		for (;;) {
@@ -722,13 +737,13 @@ static void tp_ring(struct ampl_bench_tp *r, double seconds)
 			tp_count(seq, len);
 		}
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	uint8_t src[4096];
 	memset(src, 0xA5, sizeof(src));
 	uint32_t h = 0;
-	double t0 = now_ns(), end = t0 + seconds * 1e9;
+	double t0 = ampl_bench_now_ns(), end = t0 + seconds * 1e9;
 	for (;;) {
-		if ((h & 255u) == 0 && now_ns() >= end)
+		if ((h & 255u) == 0 && ampl_bench_now_ns() >= end)
 			break;
 		while (h - atomic_load_explicit(&q->tail, memory_order_acquire) >= nslots)
 			;
@@ -795,7 +810,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 	tp_len = len;
 	pid_t c = fork();
 	if (c == 0) {
-		pin(1);
+		ampl_bench_pin(1);
 		struct ampl_soc *soc;
 		struct ampl_agent *ag;
 		struct ampl_agent_opts o = { .mode = AMPL_WAIT_POLL };
@@ -816,7 +831,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 		pause(); /* SIGTERM ends it */
 		_exit(0);
 	}
-	pin(0);
+	ampl_bench_pin(0);
 	struct ampl_soc *soc = NULL;
 	struct ampl_agent *ag = NULL;
 	const struct device *dev = NULL;
@@ -828,8 +843,8 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 		fail("%s: %s", r->name, ampl_soc_last_error());
 		goto out;
 	}
-	double limit = now_ns() + 10e9;
-	while (!atomic_load(&tp->ready) && now_ns() < limit)
+	double limit = ampl_bench_now_ns() + 10e9;
+	while (!atomic_load(&tp->ready) && ampl_bench_now_ns() < limit)
 		usleep(100);
 	if (kind == AMPL_TP_IPM) {
 		dev = ampl_device_get_by_label("ipi_apu_rpu0");
@@ -841,7 +856,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 			fail("%s: %s", r->name, ampl_soc_last_error());
 			goto out;
 		}
-		while (!atomic_load(&ic_bound) && now_ns() < limit) {
+		while (!atomic_load(&ic_bound) && ampl_bench_now_ns() < limit) {
 			ampl_agent_poll(ag);
 			usleep(100);
 		}
@@ -864,11 +879,11 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 	uint8_t src[4096];
 	memset(src, 0x5A, sizeof(src));
 	uint64_t retries = 0;
-	t0 = now_ns();
+	t0 = ampl_bench_now_ns();
 	double end = t0 + seconds * 1e9;
 	int err = 0;
 	for (;;) {
-		if ((sent & 63u) == 0 && now_ns() >= end)
+		if ((sent & 63u) == 0 && ampl_bench_now_ns() >= end)
 			break;
 		uint32_t seq = (uint32_t)sent;
 		memcpy(src, &seq, 4);
@@ -892,7 +907,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 			}
 			if (!retryable(rc))
 				break;
-			if ((++retries & 1023u) == 0 && now_ns() > end + 5e9)
+			if ((++retries & 1023u) == 0 && ampl_bench_now_ns() > end + 5e9)
 				break; /* no room for 5 s: reported as lost below */
 			if (kind != AMPL_TP_ICMSG)
 				ampl_agent_poll(ag);
@@ -935,6 +950,7 @@ void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind
 		[AMPL_TP_IPM] = "IPM (IPI buffer)",
 		[AMPL_TP_RPMSG_COPY] = "RPMsg, copy",
 		[AMPL_TP_RPMSG_ZC] = "RPMsg, zero-copy",
+		[AMPL_TP_ICEORYX] = "iceoryx, zero-copy",
 	};
 	memset(r, 0, sizeof(*r));
 	r->name = names[kind];
@@ -946,6 +962,8 @@ void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind
 	tp_msgs = tp_bytes = 0;
 	if (kind == AMPL_TP_RING)
 		tp_ring(r, seconds);
+	else if (kind == AMPL_TP_ICEORYX)
+		ampl_bench_iox_stream(r, seconds);
 	else
 		tp_soc(r, kind, seconds);
 	munmap(tp, sizeof(*tp));
@@ -967,7 +985,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 		return 0;
 	}
 	unsigned k = 0;
-	progress_start("latency", max < 17 ? max : 17);
+	progress_start("latency", max < 18 ? max : 18);
 #define ROW(x)                    \
 	do {                      \
 		if (k < max)      \
@@ -981,6 +999,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 	ROW(bench_icmsg("ICMsg (IPC service), polling", IC_ICMSG, AMPL_WAIT_POLL, n, v));
 	ROW(bench_icmsg("multi-endpoint, polling", IC_MULTI, AMPL_WAIT_POLL, n, v));
 	ROW(bench_icmsg("RPMsg (IPC service), polling", IC_RPMSG, AMPL_WAIT_POLL, n, v));
+	ROW(bench_iceoryx("iceoryx pub/sub, polling", n, v));
 	ROW(bench_rtt("raw IPI registers, adaptive", RAW, AMPL_WAIT_ADAPTIVE, n, v));
 	ROW(bench_rtt("mailbox client, adaptive", MBOX, AMPL_WAIT_ADAPTIVE, n, v));
 	ROW(bench_rtt("IPM, adaptive", IPM, AMPL_WAIT_ADAPTIVE, n, v));
@@ -1036,11 +1055,9 @@ static void json_str(FILE *f, const char *s)
 
 /* ---- figures (gnuplot) ---- */
 
-/* The gnuplot to run: $AMPL_GNUPLOT, else gnuplot on PATH; NULL if there is none. */
-static const char *gnuplot_path(void)
+const char *ampl_bench_find_program(const char *env_var, const char *name, char *buf, size_t len)
 {
-	static char buf[4096];
-	const char *env = getenv("AMPL_GNUPLOT");
+	const char *env = getenv(env_var);
 	if (env && *env)
 		return access(env, X_OK) ? NULL : env;
 	const char *path = getenv("PATH");
@@ -1048,14 +1065,21 @@ static const char *gnuplot_path(void)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		if (n && n + sizeof("/gnuplot") <= sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)n, path);
+		if (n && n + strlen(name) + 2 <= len) {
+			snprintf(buf, len, "%.*s/%s", (int)n, path, name);
 			if (!access(buf, X_OK))
 				return buf;
 		}
 		path += n + (path[n] == ':');
 	}
 	return NULL;
+}
+
+/* The gnuplot to run: $AMPL_GNUPLOT, else gnuplot on PATH; NULL if there is none. */
+static const char *gnuplot_path(void)
+{
+	static char buf[4096];
+	return ampl_bench_find_program("AMPL_GNUPLOT", "gnuplot", buf, sizeof(buf));
 }
 
 /* A name for gnuplot: in double quotes, without the quotes it cannot hold. */
@@ -1075,7 +1099,7 @@ static bool lat_in_fig(const struct ampl_bench_lat *r, unsigned i, unsigned bloc
 {
 	if (fig == FIG_BLOCKING)
 		return i >= blocking_from;
-	if (i >= blocking_from)
+	if (i >= blocking_from || !r[i].n)
 		return false;
 	return strstr(r[i].name, "(limit)") || strstr(r[i].name, "ring limit") ||
 	       strstr(r[i].name, fig == FIG_POLLING ? ", polling" : ", adaptive");
@@ -1182,7 +1206,7 @@ static int plot(const char *dir, const char *fmt, const struct ampl_bench_lat *l
 			gp_str(d, tpr[i].name);
 			for (unsigned s = 0; s < 3; s++) {
 				const struct ampl_bench_tp *t = tp_find(tpr, nt, tpr[i].kind, sizes[s]);
-				if (t && !t->na && !t->failed)
+				if (t && !t->na && !t->failed && !t->skipped)
 					fprintf(d, " %.4f", t->msgs_per_s / 1e6);
 				else
 					fprintf(d, " -");
@@ -1236,19 +1260,24 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		       "p50 / limit");
 		for (unsigned i = 0; i < nl; i++) {
 			double limit = i >= blocking_from ? lat[blocking_from].p50 : lat[0].p50;
+			if (lat[i].skipped || lat[i].failed) {
+				printf("%-34s %s: %s\n", lat[i].name, lat[i].skipped ? "skipped" : "FAILED", lat[i].why);
+				continue;
+			}
 			printf("%-34s %9.3f %9.3f %9.3f %9.3f %10.1f %8lu %11.2fx\n", lat[i].name, lat[i].p50, lat[i].p90,
 			       lat[i].p99, lat[i].p999, lat[i].max, lat[i].n, lat[i].p50 / limit);
 		}
 		printf("(polling and adaptive rows are compared with the cache-line limit, blocking rows with the futex\n"
 		       " limit; ICMsg, multi-endpoint and RPMsg are a 32-byte echo through ipc_service_send, the two-ring row\n"
-		       " their ring-based limit)\n");
+		       " their ring-based limit; iceoryx is the same echo through its publish/subscribe, its own RouDi\n"
+		       " started for the row, both sides busy polling their subscriber)\n");
 	}
 	static const size_t sizes[] = { 32, 256, 4096 };
 	if (o->what != AMPL_BENCH_LATENCY) {
 		static const enum ampl_bench_tp_kind kinds[] = { AMPL_TP_RING,	    AMPL_TP_ICMSG,	AMPL_TP_MULTI_COPY,
 								  AMPL_TP_MULTI_ZC, AMPL_TP_RPMSG_COPY, AMPL_TP_RPMSG_ZC,
-								  AMPL_TP_IPM };
-		progress_start("throughput", 19);
+								  AMPL_TP_ICEORYX,  AMPL_TP_IPM };
+		progress_start("throughput", 22);
 		for (unsigned s = 0; s < 3; s++)
 			for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 				if (kinds[k] == AMPL_TP_IPM && sizes[s] != 32)
@@ -1265,14 +1294,18 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			const struct ampl_bench_tp *t = &tpr[i], *lim = tp_find(tpr, nt, AMPL_TP_RING, t->size);
 			if (t->na)
 				printf("%6zu  %-28s %12s (max %d)\n", t->size, t->name, "n/a", t->max);
+			else if (t->skipped)
+				printf("%6zu  %-28s skipped: %s\n", t->size, t->name, t->why);
 			else if (t->failed)
-				printf("%6zu  %-28s %12s\n", t->size, t->name, "FAILED");
+				printf("%6zu  %-28s %12s%s%s\n", t->size, t->name, "FAILED", t->why[0] ? ": " : "", t->why);
 			else
 				printf("%6zu  %-28s %11.2fM %9.3f %11.2fx\n", t->size, t->name, t->msgs_per_s / 1e6,
 				       t->gb_per_s, lim && lim->msgs_per_s > 0 ? t->msgs_per_s / lim->msgs_per_s : 0.0);
 		}
 		printf("(the sender copies each message in, or writes it in place for zero-copy; the receiver checks a\n"
-		       " sequence number and counts bytes; the ring limit also copies each message out)\n");
+		       " sequence number and counts bytes; the ring limit also copies each message out; iceoryx loans a\n"
+		       " chunk, writes the message in it and publishes it, to a subscriber queue of 256 that blocks the\n"
+		       " publisher when full)\n");
 	}
 	static struct ampl_bench_fw fw[16];
 	static struct ampl_bench_fw_size fsz[8];
@@ -1353,7 +1386,13 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		fprintf(f, "  \"results\": [");
 		for (unsigned i = 0; i < nl; i++) {
 			json_row(f, i, "name", lat[i].name);
-			fprintf(f, ", \"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"p999\": %.4f, \"max\": %.3f, \"n\": %lu, "
+			if (lat[i].skipped || lat[i].failed) {
+				fprintf(f, ", \"status\": \"%s\", \"reason\": ", lat[i].skipped ? "skipped" : "failed");
+				json_str(f, lat[i].why);
+				fprintf(f, "}");
+				continue;
+			}
+			fprintf(f, ", \"status\": \"ok\", \"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"p999\": %.4f, \"max\": %.3f, \"n\": %lu, "
 				   "\"blocking\": %s, \"histogram\": [",
 				lat[i].p50, lat[i].p90, lat[i].p99, lat[i].p999, lat[i].max, lat[i].n,
 				i >= blocking_from ? "true" : "false");
@@ -1370,13 +1409,19 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 			const struct ampl_bench_tp *t = &tpr[i];
 			json_row(f, i, "name", t->name);
 			fprintf(f, ", \"size\": %zu, ", t->size);
-			if (t->na)
+			if (t->na) {
 				fprintf(f, "\"status\": \"n/a\", \"max\": %d}", t->max);
-			else if (t->failed)
-				fprintf(f, "\"status\": \"failed\"}");
-			else
+			} else if (t->skipped || t->failed) {
+				fprintf(f, "\"status\": \"%s\"", t->skipped ? "skipped" : "failed");
+				if (t->why[0]) {
+					fprintf(f, ", \"reason\": ");
+					json_str(f, t->why);
+				}
+				fprintf(f, "}");
+			} else {
 				fprintf(f, "\"status\": \"ok\", \"msgs\": %llu, \"msgs_per_s\": %.0f, \"gb_per_s\": %.4f}",
 					(unsigned long long)t->msgs, t->msgs_per_s, t->gb_per_s);
+			}
 		}
 		fprintf(f, "\n  ],\n  \"firmware\": [");
 		for (unsigned i = 0; i < nf; i++) {
@@ -1433,12 +1478,13 @@ static void usage(FILE *f, const char *p)
 		"  latency      cache-line ping-pong (limit); two SPSC rings (ring limit);\n"
 		"               raw IPI registers, polling; mailbox client, polling; IPM, polling;\n"
 		"               ICMsg (IPC service), polling; multi-endpoint, polling; RPMsg (IPC service), polling;\n"
+		"               iceoryx pub/sub, polling;\n"
 		"               raw IPI registers, adaptive; mailbox client, adaptive; IPM, adaptive;\n"
 		"               ICMsg (IPC service), adaptive; multi-endpoint, adaptive; RPMsg (IPC service), adaptive;\n"
 		"               futex ping-pong (limit); UNIX seqpacket socketpair (limit); IPM, blocking\n"
 		"  throughput   at 32 B, 256 B and 4 KiB: SPSC ring 64 KiB (limit); ICMsg, copy;\n"
 		"               multi-endpoint, copy; multi-endpoint, zero-copy; RPMsg, copy; RPMsg, zero-copy;\n"
-		"               at 32 B only: IPM (IPI buffer)\n"
+		"               iceoryx, zero-copy; at 32 B only: IPM (IPI buffer)\n"
 		"  --firmware   ICMsg, emulator link; RPMsg, emulator link; multi-endpoint, emulator link;\n"
 		"               IPM, bridge (virtual SoC); ICMsg, bridge (virtual SoC); RPMsg, bridge (virtual SoC);\n"
 		"               multi-endpoint, bridge (SoC); and each image's code size\n"
@@ -1456,10 +1502,13 @@ static void usage(FILE *f, const char *p)
 		"  --plot-format F svg (default) or png\n"
 		"  --quiet         no progress on stderr (there is none either when stderr is not a terminal)\n"
 		"\n"
+		"The iceoryx rows (Debian's libiceoryx-binding-c-dev and iceoryx) start their own RouDi (iox-roudi on\n"
+		"PATH, or $AMPL_IOX_ROUDI) for each measurement and stop it; they say why when they cannot run.\n"
+		"\n"
 		"The figures depend on this machine's load and on CPU placement: compare the ratios of one run.\n"
 		"\n"
-		"A benchmark: it exits 0 whatever the times; 1 only if a row fails functionally (errors, lost\n"
-		"messages) or gnuplot fails, 2 on bad usage or --plot without gnuplot.\n",
+		"A benchmark: it exits 0 whatever the times; 1 only if one of amplink's rows fails functionally\n"
+		"(errors, lost messages) or gnuplot fails, 2 on bad usage or --plot without gnuplot.\n",
 		p);
 }
 

@@ -8,12 +8,14 @@ fuse=(libfuse3-dev fuse3) # amplink mount: user-space channels as files
 cross=(gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf binutils-arm-none-eabi)
 # The firmware tests (tests/firmware) run the interrupt-masking ports on Cortex-M4 (mps2-an386) and RV32 (virt).
 qemu=(qemu-system-arm qemu-system-misc)
+# The iceoryx rows of amplink bench (test_bench runs them): its C binding, and its daemon RouDi (iox-roudi).
+iceoryx=(libiceoryx-binding-c-dev iceoryx)
 case "${1:-build}" in
 build|demo) pkgs=("${base[@]}" "${fuse[@]}") ;;
 # valgrind: the instruction counts (make icount, and test_bench checks them). g++: the C++ header tests.
-test) pkgs=("${base[@]}" libcmocka-dev g++ clang libclang-rt-14-dev valgrind "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
+test) pkgs=("${base[@]}" libcmocka-dev g++ clang libclang-rt-14-dev valgrind "${iceoryx[@]}" "${fuse[@]}" "${cross[@]}" "${qemu[@]}") ;;
 cross) pkgs=("${cross[@]}") ;;
-bench) pkgs=("${base[@]}" valgrind) ;;
+bench) pkgs=("${base[@]}" valgrind "${iceoryx[@]}") ;;
 # Optional for amplink bench: gnuplot for its figures (--plot).
 bench-extra) pkgs=(gnuplot-nox) ;;
 *) echo "scripts/deps.sh: unknown target '$1'" >&2; exit 2 ;;

@@ -6,8 +6,10 @@
  * defined statically (AMPL_DEVICE_DEFINE, no heap) and registered once, or created at run time from devicetree by
  * the host tools.
  *
- * Lifetime: a registered device must stay valid until ampl_device_unregister(). The registry is not locked; a
- * program registers its devices before it starts using them from several threads.
+ * Lifetime: a registered device must stay valid until ampl_device_unregister(). The registry has its own lock in
+ * the core (a spinlock; on firmware the port masks interrupts while it is held): devices can be registered, looked
+ * up and unregistered from several threads. A device pointer a lookup returned stays the caller's to use until its
+ * owner unregisters it.
  */
 #ifndef AMPLINK_DEVICE_H
 #define AMPLINK_DEVICE_H
@@ -24,7 +26,7 @@ struct device;
 /** Device initialisation hook, run once by ampl_device_init(); returns 0 or a negative errno. */
 typedef int (*ampl_device_init_fn)(const struct device *dev);
 
-/** Mutable per-device state owned by the registry. Private. */
+/** Mutable per-device state owned by the registry, under its lock. Private. */
 struct device_state {
 	int init_res;      /* result of the init hook, valid once initialized */
 	bool initialized;
@@ -83,7 +85,10 @@ const struct device *ampl_device_get_by_label(const char *label);
 /** device_is_ready() - true if @dev is registered and its init hook succeeded. Context: any. */
 bool device_is_ready(const struct device *dev);
 
-/** ampl_device_foreach() - call @fn on every registered device until it returns non-zero; returns that value. */
+/**
+ * ampl_device_foreach() - call @fn on every registered device until it returns non-zero; returns that value.
+ * @fn runs with the registry locked: it must not register, unregister or look up devices. Context: thread.
+ */
 int ampl_device_foreach(int (*fn)(const struct device *dev, void *arg), void *arg);
 
 #ifdef __cplusplus

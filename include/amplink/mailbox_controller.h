@@ -83,7 +83,7 @@ struct mbox_chan {
  * @chans:         @num_chans channels
  * @txdone_irq:    the controller reports TX done from its interrupt with mbox_chan_txdone()
  * @txdone_poll:   the framework polls ops->last_tx_done every @txpoll_period ms
- * @txpoll_period: ms
+ * @txpoll_period: ms between two polls of this controller while a polled channel is active (0: 1 ms)
  * @of_xlate:      map a specifier to a channel; NULL: args[0] is the channel index
  * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only); informational
  */
@@ -100,10 +100,14 @@ struct mbox_controller {
 	/* private to the framework */
 	struct mbox_controller *next;
 	bool registered;
+	AMPL_ATOMIC(unsigned) poll_armed; /* a polled channel has a message: tick until idle */
+	uint64_t poll_next_us;           /* its next tick, 0: none (under the controller list's lock) */
+	uint32_t poll_pass;              /* mbox_poll_all()'s last pass that polled it (same lock) */
 };
 
 /**
- * mbox_controller_register() - make the controller's channels available to clients.
+ * mbox_controller_register() - make the controller's channels available to clients; a polled one
+ * (txdone_poll) is handed to the port's ticker (ampl_mbox_poll_attach).
  * Return: 0; -EINVAL (no ops, no send_data, no channels, or txdone_poll without last_tx_done); -EEXIST (a
  * controller for that node is registered). Context: thread.
  */
@@ -111,7 +115,8 @@ int mbox_controller_register(struct mbox_controller *mbox);
 
 /**
  * mbox_controller_unregister() - free every channel (clients' queued and in-flight messages are reported to
- * tx_done with -ENODEV) and forget the controller. Context: thread.
+ * tx_done with -ENODEV) and forget the controller; waits until the ticker is not polling it, then takes a polled
+ * one from the port's ticker (ampl_mbox_poll_detach). Context: thread, not a callback of this controller.
  */
 void mbox_controller_unregister(struct mbox_controller *mbox);
 
@@ -134,8 +139,19 @@ void mbox_chan_txdone(struct mbox_chan *chan, int r);
  */
 bool mbox_controller_poll(struct mbox_controller *mbox);
 
-/** mbox_poll_all() - mbox_controller_poll() on every registered polled controller; true while any is active. */
+/**
+ * mbox_poll_all() - mbox_controller_poll() on every registered polled controller now, whatever its period; true
+ * while any is active. For a port whose timer ticks at one rate (firmware). Context: thread or timer.
+ */
 bool mbox_poll_all(void);
+
+/**
+ * mbox_poll_due() - the TX-done ticker with each controller's own txpoll_period: at @now_us (ampl_os_uptime_us),
+ * polls every polled controller whose tick is due (at once when a message on a polled channel armed it, then every
+ * period while it stays active). Return: microseconds until the next tick is due, or UINT32_MAX when
+ * no polled channel is active (then wait for ampl_mbox_poll_kick). Called by one ticker at a time. Context: thread.
+ */
+uint32_t mbox_poll_due(uint64_t now_us);
 
 /**
  * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: every
@@ -149,12 +165,27 @@ bool mbox_poll_all(void);
 void mbox_chan_set_offline(struct mbox_chan *chan, int err);
 
 /**
- * ampl_mbox_poll_kick() - port hook: a polled controller has an active message; make sure mbox_poll_all() runs
- * every txpoll_period ms until it returns false. The POSIX port wakes its poll thread; the bare-metal default does
- * nothing (the application's timer calls mbox_controller_poll()). Called by the mailbox framework only: clients,
+ * ampl_mbox_poll_kick() - port hook: a polled controller has an active message (the framework armed it); make
+ * sure the ticker runs: mbox_poll_due() until it returns UINT32_MAX, or mbox_poll_all() every txpoll_period ms
+ * until it returns false. The POSIX port wakes its poll thread; the bare-metal default does nothing (the
+ * application's timer calls mbox_controller_poll() or mbox_poll_all()). Called by the mailbox framework only: clients,
  * IPC backends and controller drivers never call it (mbox_send_message() starts the ticker when it is needed).
  */
 void ampl_mbox_poll_kick(struct mbox_controller *mbox);
+
+/**
+ * ampl_mbox_poll_attach() - port hook: polled controller @mbox was registered. The POSIX port starts its poll
+ * thread at the first one; the bare-metal default does nothing. Called by mbox_controller_register(). Context:
+ * thread.
+ */
+void ampl_mbox_poll_attach(struct mbox_controller *mbox);
+
+/**
+ * ampl_mbox_poll_detach() - port hook: polled controller @mbox was unregistered and is no longer polled. The POSIX
+ * port stops and joins its poll thread after the last one; the bare-metal default does nothing. Called by
+ * mbox_controller_unregister(). Context: thread.
+ */
+void ampl_mbox_poll_detach(struct mbox_controller *mbox);
 
 #ifdef __cplusplus
 }

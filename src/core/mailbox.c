@@ -4,8 +4,15 @@
  * ticker) goes through the port hooks.
  *
  * Locking: each channel has a spinlock (chan->lock) around its queue and state; callbacks run outside it except
- * tx_prepare (called under it, as in Linux). The controller list has its own spinlock; mbox_poll_all() holds it
- * while polling, so callbacks must not register or unregister controllers (they are atomic anyway).
+ * tx_prepare (called under it, as in Linux). The controller list has its own spinlock (ctrl_lock), held only
+ * while the list is walked or changed: the ticker claims one controller at a time (ctrl_polling) and polls it
+ * with the lock released, and mbox_controller_unregister() waits until the ticker is done with its controller, so
+ * callbacks may register and unregister other controllers (never their own).
+ *
+ * The TX-done ticker honours each controller's txpoll_period: mbox_poll_due() polls a controller when it is armed
+ * (a message on one of its polled channels: ampl_mbox_poll_kick), then each time its period has passed while it
+ * stays active, and says when the next tick is due. The port runs it (the POSIX poll thread, started when the first polled
+ * controller registers and joined when the last one unregisters: ampl_mbox_poll_attach/detach).
  *
  * Every accepted message gets a sequence number; chan->done_seq counts those taken off the channel and
  * chan->reported_seq those whose tx_done has returned. A blocking sender waits for its own number to be reported
@@ -20,6 +27,18 @@
 
 static struct mbox_controller *ctrl_head;
 static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
+static struct mbox_controller *ctrl_polling; /* the controller the ticker polls, lock released (under ctrl_lock) */
+static uint32_t ctrl_poll_pass;              /* mbox_poll_all()'s passes (under ctrl_lock) */
+
+/*
+ * A polled channel of @mbox has a message: the ticker polls it at once, then every txpoll_period until it is
+ * idle. The port is kicked only when the controller was not armed already (a tick in flight re-arms it while busy).
+ */
+static void poll_arm(struct mbox_controller *mbox)
+{
+	if (!atomic_exchange(&mbox->poll_armed, 1u))
+		ampl_mbox_poll_kick(mbox);
+}
 
 /*
  * Tell the client about @n finished messages, then count them as reported and wake blocking senders: a blocking
@@ -68,7 +87,7 @@ static void msg_submit(struct mbox_chan *chan)
 			ampl_spin_unlock(&chan->lock, key);
 			/* Retried at the next tick (poll mode) or the next send. */
 			if (chan->txdone_method & TXDONE_BY_POLL)
-				ampl_mbox_poll_kick(chan->mbox);
+				poll_arm(chan->mbox);
 			return;
 		}
 		chan->msg_count--;
@@ -84,7 +103,7 @@ static void msg_submit(struct mbox_chan *chan)
 				    !(cl->tx_block && chan->mbox->ops->flush);
 			ampl_spin_unlock(&chan->lock, key);
 			if (kick)
-				ampl_mbox_poll_kick(chan->mbox);
+				poll_arm(chan->mbox);
 			return;
 		}
 		/* A message the controller refused is done, with its error; try the next one. */
@@ -148,13 +167,81 @@ bool mbox_controller_poll(struct mbox_controller *mbox)
 	return busy;
 }
 
+static uint64_t period_us(const struct mbox_controller *m)
+{
+	return (uint64_t)(m->txpoll_period ? m->txpoll_period : 1u) * 1000u;
+}
+
+/*
+ * Claim the next polled controller to poll, or NULL: with @pass, the next not yet polled in mbox_poll_all()'s pass
+ * @pass; else the first whose tick is due at @now_us (a newly armed one at once), and
+ * *@wait_us = the time until the next tick of the others. The claim (ctrl_polling) holds off its unregister.
+ */
+static struct mbox_controller *poll_claim(uint64_t now_us, uint32_t pass, uint64_t *wait_us)
+{
+	struct mbox_controller *pick = NULL;
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	for (struct mbox_controller *m = ctrl_head; m; m = m->next) {
+		if (!m->txdone_poll)
+			continue;
+		if (pass) {
+			if (!pick && m->poll_pass != pass)
+				pick = m;
+			continue;
+		}
+		if (!m->poll_next_us && atomic_load(&m->poll_armed))
+			m->poll_next_us = now_us ? now_us : 1u; /* 0 means none */
+		if (!m->poll_next_us)
+			continue;
+		if (!pick && m->poll_next_us <= now_us)
+			pick = m;
+		else if (m->poll_next_us > now_us && m->poll_next_us - now_us < *wait_us)
+			*wait_us = m->poll_next_us - now_us;
+	}
+	if (pick) {
+		pick->poll_pass = pass;
+		atomic_store(&pick->poll_armed, 0u); /* a kick from now on arms it again */
+		ctrl_polling = pick;
+	}
+	ampl_spin_unlock(&ctrl_lock, key);
+	return pick;
+}
+
+/* Poll the claimed @m, lock released; then schedule its next tick from @now_us if still busy or armed again. */
+static bool poll_claimed(struct mbox_controller *m, uint64_t now_us)
+{
+	bool busy = mbox_controller_poll(m);
+	unsigned key = ampl_spin_lock(&ctrl_lock);
+	if (busy)
+		atomic_store(&m->poll_armed, 1u);
+	m->poll_next_us = atomic_load(&m->poll_armed) ? now_us + period_us(m) : 0;
+	ctrl_polling = NULL;
+	ampl_spin_unlock(&ctrl_lock, key);
+	return busy;
+}
+
+uint32_t mbox_poll_due(uint64_t now_us)
+{
+	uint64_t wait;
+	for (;;) {
+		wait = UINT64_MAX;
+		struct mbox_controller *m = poll_claim(now_us, 0, &wait);
+		if (!m)
+			break;
+		poll_claimed(m, now_us);
+	}
+	return wait == UINT64_MAX ? UINT32_MAX : wait < UINT32_MAX ? (uint32_t)wait : UINT32_MAX - 1u;
+}
+
 bool mbox_poll_all(void)
 {
 	bool busy = false;
+	uint64_t now = ampl_os_uptime_us(), wait = 0;
 	unsigned key = ampl_spin_lock(&ctrl_lock);
-	for (struct mbox_controller *m = ctrl_head; m; m = m->next)
-		busy |= mbox_controller_poll(m);
+	uint32_t pass = ++ctrl_poll_pass ? ctrl_poll_pass : ++ctrl_poll_pass; /* 0 means no pass */
 	ampl_spin_unlock(&ctrl_lock, key);
+	for (struct mbox_controller *m; (m = poll_claim(now, pass, &wait));)
+		busy |= poll_claimed(m, now);
 	return busy;
 }
 
@@ -365,7 +452,7 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 	 * so the ticker must run even if nobody waits for the one in flight (Linux restarts its poll timer at every
 	 * submit). The framework owns the ticker: no client or backend kicks it. */
 	if (!idle && (chan->txdone_method & TXDONE_BY_POLL))
-		ampl_mbox_poll_kick(chan->mbox);
+		poll_arm(chan->mbox);
 	if (!cl->tx_block)
 		return (int)idx;
 	return wait_done(chan, seq, idx, cl->tx_tout ? cl->tx_tout : FOREVER_MS);
@@ -450,7 +537,7 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 		bool hw_decides = chan->mbox->ops->last_tx_result != NULL;
 		drain(chan, cl, err, !hw_decides);
 		if (hw_decides && active && (chan->txdone_method & TXDONE_BY_POLL))
-			ampl_mbox_poll_kick(chan->mbox);
+			poll_arm(chan->mbox);
 	}
 	if (tell) {
 		cl->link_state(cl, !err);
@@ -618,9 +705,14 @@ int mbox_controller_register(struct mbox_controller *mbox)
 		}
 	}
 	mbox->next = ctrl_head;
+	mbox->poll_next_us = 0;
+	mbox->poll_pass = 0;
+	atomic_store(&mbox->poll_armed, 0u);
 	ctrl_head = mbox;
 	mbox->registered = true;
 	ampl_spin_unlock(&ctrl_lock, key);
+	if (mbox->txdone_poll)
+		ampl_mbox_poll_attach(mbox);
 	return 0;
 }
 
@@ -638,6 +730,16 @@ void mbox_controller_unregister(struct mbox_controller *mbox)
 	}
 	mbox->registered = false;
 	ampl_spin_unlock(&ctrl_lock, key);
+	for (;;) { /* the ticker may be polling it: wait until it is done */
+		key = ampl_spin_lock(&ctrl_lock);
+		bool polled = ctrl_polling == mbox;
+		ampl_spin_unlock(&ctrl_lock, key);
+		if (!polled)
+			break;
+		ampl_cpu_relax();
+	}
 	for (int i = 0; i < mbox->num_chans; i++)
 		free_with(&mbox->chans[i], -ENODEV);
+	if (mbox->txdone_poll)
+		ampl_mbox_poll_detach(mbox);
 }

@@ -38,14 +38,16 @@ if command -v gnuplot >/dev/null; then
 else
 	echo "SKIP: figures (gnuplot not installed: Debian's gnuplot-nox)"
 fi
-expect "bench short with json" 0 "One-way streaming" -- \
-	"$amp" bench --count 1000 --seconds 0.02 --json "$tmp/b.json" "${plot_args[@]}"
+expect "bench short with json" 0 "One-way streaming" -- sh -c '"$@" >"$0" 2>&1; st=$?; cat "$0"; exit $st' \
+	"$tmp/out.txt" "$amp" bench --count 1000 --seconds 0.02 --json "$tmp/b.json" "${plot_args[@]}"
 expect "bench histogram" 0 "histograms ok" -- python3 -c 'import json, math, sys
 j = json.load(open(sys.argv[1]))
 hb = j["histogram_buckets"]
 assert hb["per_decade"] == 10 and hb["min_us"] == 0.01 and hb["buckets"] == 80, hb
-assert len(j["results"]) == 17, len(j["results"])
+assert len(j["results"]) == 18, len(j["results"])
 for r in j["results"]:
+    if r["status"] != "ok":
+        continue  # the iceoryx row when it cannot run: checked below
     h = r["histogram"]
     assert h, r["name"]
     assert sum(c for lo, hi, c in h) == r["n"], (r["name"], r["n"], h)
@@ -59,6 +61,34 @@ for r in j["results"]:
     below = sum(c for lo, hi, c in h if hi <= r["p50"] * (1 - 1e-6))
     assert below <= r["n"] / 2 + 1, (r["name"], r["p50"], h)
 print("histograms ok")' "$tmp/b.json"
+# The iceoryx rows: measured beside amplink's in the same run, with sane figures, or skipped with the reason (no
+# iceoryx in this build, no iox-roudi, RouDi not ready in time, another RouDi running).
+expect "bench iceoryx rows" 0 "iceoryx rows ok" -- python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+lat = [r for r in j["results"] if r["name"] == "iceoryx pub/sub, polling"]
+tp = [r for r in j["throughput"] if r["name"] == "iceoryx, zero-copy"]
+assert len(lat) == 1 and sorted(r["size"] for r in tp) == [32, 256, 4096], (lat, tp)
+for r in lat + tp:
+    assert r["status"] in ("ok", "skipped"), r
+    if r["status"] == "skipped":
+        assert len(r["reason"]) > 10, r
+        print("iceoryx skipped:", r["reason"])
+r = lat[0]
+if r["status"] == "ok":
+    assert 0 < r["p50"] <= r["p90"] <= r["p99"] <= r["max"] and r["n"] == j["count"], r
+    assert r["p50"] >= [x for x in j["results"] if x["name"] == "cache-line ping-pong (limit)"][0]["p50"] / 2, r
+for r in tp:
+    if r["status"] == "ok":
+        assert r["msgs"] > 0 and r["msgs_per_s"] > 0 and r["gb_per_s"] > 0, r
+        assert r["msgs"] / r["msgs_per_s"] >= j["seconds"] * 0.9, r  # streamed for --seconds
+print("iceoryx rows ok")' "$tmp/b.json"
+expect "bench iceoryx rows in the text" 0 "iceoryx pub/sub, polling +([0-9.]+ |skipped: ).*iceoryx, zero-copy" -- \
+	tr '\n' ' ' <"$tmp/out.txt"
+# Without RouDi, or with one that ends at once, the rows say why; the benchmark still exits 0.
+expect "bench iceoryx without iox-roudi" 0 "4096  iceoryx, zero-copy +skipped: (iox-roudi not found \(Debian's iceoryx package; AMPL_IOX_ROUDI names no program\)|built without iceoryx)" -- \
+	env AMPL_IOX_ROUDI="$tmp/no-iox-roudi" "$amp" bench --only throughput --seconds 0.01 --quiet
+expect "bench iceoryx RouDi ends at once" 0 "32  iceoryx, zero-copy +skipped: (.*/false exited \(status 1\) before it was ready: no output|built without iceoryx)" -- \
+	env AMPL_IOX_ROUDI="$(type -P false)" "$amp" bench --only throughput --seconds 0.01 --quiet
 if [ "$have_gnuplot" = 1 ]; then
 	for f in latency-polling latency-adaptive latency-blocking throughput; do
 		expect "figure $f.svg" 0 "<svg" -- head -c 4000 "$tmp/fig/$f.svg"
@@ -72,7 +102,7 @@ fi
 
 # Progress: on stderr when it is a terminal (script(1) gives one), not with --quiet, not when it is a file.
 "$amp" bench --only throughput --seconds 0.01 >/dev/null 2>"$tmp/err.txt"
-if grep -q "throughput 1/19" "$tmp/err.txt"; then
+if grep -q "throughput 1/22" "$tmp/err.txt"; then
 	fail=$((fail + 1))
 	echo "FAIL: progress written to stderr that is not a terminal:"
 	cat "$tmp/err.txt"
@@ -80,10 +110,10 @@ else
 	pass=$((pass + 1))
 fi
 if command -v script >/dev/null; then
-	expect "progress on a terminal" 0 "throughput 19/19: RPMsg, zero-copy" -- \
+	expect "progress on a terminal" 0 "throughput 22/22: iceoryx, zero-copy" -- \
 		script -qec "$amp bench --only throughput --seconds 0.01" /dev/null
 	out=$(script -qec "$amp bench --only throughput --seconds 0.01 --quiet" /dev/null 2>&1)
-	if grep -q "throughput 1/19" <<<"$out"; then
+	if grep -q "throughput 1/22" <<<"$out"; then
 		fail=$((fail + 1))
 		echo "FAIL: progress with --quiet"
 	else

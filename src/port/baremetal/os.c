@@ -35,6 +35,16 @@ __attribute__((weak)) void ampl_mbox_poll_kick(struct mbox_controller *mbox)
 	(void)mbox; /* the application's periodic timer calls mbox_controller_poll() */
 }
 
+__attribute__((weak)) void ampl_mbox_poll_attach(struct mbox_controller *mbox)
+{
+	(void)mbox; /* no ticker of its own to start */
+}
+
+__attribute__((weak)) void ampl_mbox_poll_detach(struct mbox_controller *mbox)
+{
+	(void)mbox;
+}
+
 #if AMPL_CONFIG_TRACE
 #include <amplink/trace.h>
 
