@@ -279,10 +279,11 @@ static int close_instance(const struct device *instance)
 
 /* ---- endpoints ---- */
 
-static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+static int register_at(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg, uint32_t src,
+		       uint32_t dst)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
-	if (!d || !cfg || !token || !cfg->name || !cfg->name[0])
+	if (!d || !cfg || !token || !cfg->name || !cfg->name[0] || src == RPMSG_NS_EPT_ADDR || dst == RPMSG_NS_EPT_ADDR)
 		return -EINVAL;
 	if (!atomic_load(&d->open))
 		return -EBUSY; /* open the instance first */
@@ -313,7 +314,7 @@ static int register_ept(const struct device *instance, void **token, const struc
 	ampl_spin_unlock(&d->lock, key);
 	/* The token is set before the endpoint exists: bound() and received() may run before this returns. */
 	*token = e;
-	int r = rpmsg_create_ept(&e->ep, &d->rdev, cfg->name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, on_message, on_unbind);
+	int r = rpmsg_create_ept(&e->ep, &d->rdev, cfg->name, src, dst, on_message, on_unbind);
 	key = ampl_spin_lock(&d->lock);
 	if (r)
 		atomic_store(&e->used, false);
@@ -326,6 +327,25 @@ static int register_ept(const struct device *instance, void **token, const struc
 	 * the doorbell context binds the rest. */
 	run_passes(d);
 	return 0;
+}
+
+static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+{
+	return register_at(instance, token, cfg, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+}
+
+int ipc_rpmsg_register_endpoint_at(const struct device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
+				   uint32_t src, uint32_t dst)
+{
+	if (!instance || !ept || !cfg)
+		return -EINVAL;
+	if (!data_of(instance))
+		return -ENOTSUP; /* another backend: endpoints without addresses */
+	ept->instance = instance;
+	int r = register_at(instance, &ept->token, cfg, src, dst);
+	if (r)
+		ept->instance = NULL;
+	return r;
 }
 
 static int deregister_ept(const struct device *instance, void *token)

@@ -62,6 +62,34 @@ wait "$echo_pid" && ok || bad "echo peer: $(cat "$top/echo.err")"
 "$io" "$amp" "$soc" "$dir" ipc-multi-apu rpu1 ipc-multi-rpu1 e-multi --unbinds && ok || bad "ipc_io: multi-endpoint"
 "$io" "$amp" "$soc" "$dir" ipc-rpmsg-apu rpu0 ipc-rpmsg-rpu0 e-rpmsg --unbinds && ok || bad "ipc_io: RPMsg"
 
+# ---- RPMsg addresses, as /dev/rpmsg_ctrlN creates endpoints: `create NAME SRC DST` ----
+# Different names on the two sides, so only the addresses can connect them (no name-service binding).
+rp="$dir/ipc-rpmsg-apu"
+check "create: address 53 is the name service" "Invalid argument" "$( (echo "create ns 53 1200" >"$rp/control") 2>&1)"
+check "create: one address only" "Invalid argument" "$( (echo "create half 1100" >"$rp/control") 2>&1)"
+check "create: not a number" "Invalid argument" "$( (echo "create nan 11x0 1200" >"$rp/control") 2>&1)"
+check "create: addresses on ICMsg" "not supported" "$( (echo "create a 1100 1200" >"$dir/ipc-icmsg-apu/control") 2>&1)"
+"$amp" ipc echo --soc "$soc" --as rpu0 --instance ipc-rpmsg-rpu0 --endpoint right --src 1200 --dst 1100 \
+	2>"$top/echo-addr.err" &
+echo_pid=$!
+echo "create left 1100 1200" >"$rp/control" && ok || bad "create left 1100 1200"
+check "control: the addresses" "^left .* src=1100 dst=1200$" "$(cat "$rp/control")"
+exec 3<>"$rp/left"
+# bound once the link is up, without an announcement (the peer's endpoint has another name)
+wait_for 10 grep -q "^left bound" "$rp/control" && ok || bad "left not bound: $(cat "$rp/control")"
+reply=""
+for i in $(seq 1 50); do # the echo registers its endpoint after it starts: resend until it answers
+	printf 'by address' >&3 2>/dev/null
+	reply=$(timeout 0.2 dd bs=65536 count=1 status=none <&3) && [ -n "$reply" ] && break
+done
+check "echo through fixed addresses" "^by address$" "$reply"
+exec 3>&-
+echo "destroy left" >"$rp/control" && ok || bad "destroy left"
+kill "$echo_pid"
+wait "$echo_pid" && ok || bad "echo peer with addresses: $(cat "$top/echo-addr.err")"
+check "ipc: --src on two endpoints" "one --endpoint" \
+	"$("$amp" ipc echo --soc "$soc" --as rpu0 --instance ipc-rpmsg-rpu0 --endpoint a --endpoint b --src 1200 2>&1)"
+
 # ---- unmount destroys every endpoint and detaches ----
 echo "create left" >"$dir/ipc-multi-apu/control" || bad "create left"
 unmount || bad "unmount"

@@ -21,10 +21,13 @@ static const char ipc_usage[] =
 	"       amplink ipc recv [--soc NAME] --as AGENT --instance INST --endpoint EPT [--count N] [--timeout MS]\n"
 	"       amplink ipc echo [--soc NAME] --as AGENT --instance INST --endpoint EPT [--endpoint EPT2 ...]\n"
 	"                        [--count N]\n"
+	"       send, recv and echo (one endpoint) also take [--src ADDR] [--dst ADDR] on an RPMsg instance\n"
 	"\n"
 	"The IPC service instances of an agent are the devicetree's zephyr,ipc-icmsg, amplink,ipc-multi and\n"
 	"zephyr,ipc-openamp-static-vrings nodes whose mailbox is the agent's; INST is the node's name or label.\n"
 	"An endpoint binds to the peer's endpoint of the same name. One message per argument, per line printed.\n"
+	"On an RPMsg instance --src ADDR fixes the endpoint's address and --dst ADDR binds it at once to the peer's\n"
+	"endpoint at ADDR, whatever its name (as /dev/rpmsg_ctrlN creates one; -1 or 'any': not fixed).\n"
 	"  list  the instances (of --as, or of every agent): agent, instance, backend, peer, label\n"
 	"  send  register EPT, wait up to --timeout MS (default 5000) for the peer's endpoint, send each MESSAGE as\n"
 	"        one message; --replies N then prints the next N messages received (each within --timeout);\n"
@@ -110,7 +113,7 @@ static void session_end(struct session *s)
 }
 
 static int session_start(struct session *s, const char *soc_name, const char *as, const char *inst,
-			 const char *const *epts, unsigned n)
+			 const char *const *epts, unsigned n, uint32_t src, uint32_t dst)
 {
 	memset(s, 0, sizeof(*s));
 	int code = cli_open_soc("ipc", soc_name, &s->soc);
@@ -133,7 +136,7 @@ static int session_start(struct session *s, const char *soc_name, const char *as
 		return cli_fail(EXIT_USAGE, "ipc", "agent %s has no IPC instance '%s' (see amplink ipc list)", as, inst);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		r = ipcep_create(s->in, epts[i], &s->ep[i]);
+		r = ipcep_create(s->in, epts[i], src, dst, &s->ep[i]);
 		if (!r && (r = ipcep_open(s->ep[i])) != 0)
 			ipcep_destroy(s->in, epts[i]);
 		if (r) {
@@ -269,6 +272,7 @@ int cmd_ipc(int argc, char **argv)
 		{ "instance", required_argument, NULL, 'i' }, { "endpoint", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },  { "count", required_argument, NULL, 'n' },
 		{ "replies", required_argument, NULL, 'r' },  { "linger", required_argument, NULL, 'l' },
+		{ "src", required_argument, NULL, 'S' },      { "dst", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -284,11 +288,12 @@ int cmd_ipc(int argc, char **argv)
 	unsigned nept = 0;
 	uint64_t timeout = 0, count = 1, replies = 0, linger = 200;
 	bool timeout_set = false, count_set = false;
+	uint32_t src = IPCEP_ADDR_ANY, dst = IPCEP_ADDR_ANY;
 	int c;
 	optind = 1;
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "s:a:i:e:T:n:r:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:a:i:e:T:n:r:l:S:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': soc_name = optarg; break;
 		case 'a': as = optarg; break;
@@ -316,6 +321,12 @@ int cmd_ipc(int argc, char **argv)
 			if (!cli_parse_u64(optarg, 0, 3600000, &linger))
 				return cli_fail(EXIT_USAGE, "ipc", "--linger: '%s' is not 0..3600000 ms", optarg);
 			break;
+		case 'S':
+		case 'D':
+			if (ipcep_parse_addr(optarg, c == 'S' ? &src : &dst))
+				return cli_fail(EXIT_USAGE, "ipc", "--%s: '%s' is not an RPMsg address (0..0xfffffffe, or -1 / any)",
+						c == 'S' ? "src" : "dst", optarg);
+			break;
 		case 'h': fputs(ipc_usage, stdout); return 0;
 		default: fputs(ipc_usage, stderr); return EXIT_USAGE;
 		}
@@ -329,6 +340,8 @@ int cmd_ipc(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "ipc", "%s: --as, --instance and --endpoint are required (see --help)", verb);
 	if (nept > 1 && strcmp(verb, "echo"))
 		return cli_fail(EXIT_USAGE, "ipc", "%s: one --endpoint", verb);
+	if (nept > 1 && (src != IPCEP_ADDR_ANY || dst != IPCEP_ADDR_ANY))
+		return cli_fail(EXIT_USAGE, "ipc", "%s: --src and --dst take one --endpoint", verb);
 	bool is_send = !strcmp(verb, "send");
 	if (is_send && optind == argc)
 		return cli_fail(EXIT_USAGE, "ipc", "send: no MESSAGE");
@@ -338,7 +351,7 @@ int cmd_ipc(int argc, char **argv)
 		count = 0; /* echo: until stopped unless --count says otherwise */
 	cli_on_stop_signals(on_stop);
 	struct session s;
-	int code = session_start(&s, soc_name, as, inst, epts, nept);
+	int code = session_start(&s, soc_name, as, inst, epts, nept, src, dst);
 	if (code)
 		return code;
 	if (is_send)

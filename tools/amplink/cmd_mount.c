@@ -41,7 +41,7 @@ static const char mount_usage[] =
 	"                read returns the next received message (32 bytes; O_NONBLOCK honoured), poll/select work\n"
 	"A write of 0 bytes never reaches a FUSE file system: 'ring NAME' on the control file triggers without data.\n"
 	"IPC endpoints: one directory per IPC service instance of the agent (its devicetree node name):\n"
-	"  DIR/INST/control  write 'create NAME' or 'destroy NAME'; read lists the endpoints\n"
+	"  DIR/INST/control  write 'create NAME [SRC DST]' (RPMsg addresses) or 'destroy NAME'; read lists them\n"
 	"  DIR/INST/NAME     one message per read and write (EMSGSIZE, never truncated; ENOTCONN while the peer's\n"
 	"                    endpoint is not bound, after --timeout MS for a blocking write), poll/select work\n"
 	"Without --foreground the command returns once DIR is mounted and serves it in the background. Unmount\n"
@@ -270,10 +270,14 @@ static void ep_line(struct ipcep *ep, void *arg)
 	struct ipcep_stats st;
 	ipcep_stats(ep, &st);
 	char line[256];
-	int n = snprintf(line, sizeof(line), "%s %s %s max=%d queued=%u received=%llu read=%llu sent=%llu dropped=%llu\n",
+	char addr[48] = "";
+	if (st.addressed)
+		snprintf(addr, sizeof(addr), " src=%s dst=%s", ipcep_addr_text(st.src, (char[12]){ 0 }),
+			 ipcep_addr_text(st.dst, (char[12]){ 0 }));
+	int n = snprintf(line, sizeof(line), "%s %s %s max=%d queued=%u received=%llu read=%llu sent=%llu dropped=%llu%s\n",
 			 ipcep_name(ep), st.bound ? "bound" : "unbound", st.open ? "open" : "closed", st.max, st.queued,
 			 (unsigned long long)st.received, (unsigned long long)st.read, (unsigned long long)st.sent,
-			 (unsigned long long)st.dropped);
+			 (unsigned long long)st.dropped, addr);
 	if (n <= 0 || s->len + (size_t)n + 1 > s->cap)
 		return;
 	memcpy(s->text + s->len, line, (size_t)n);
@@ -304,10 +308,19 @@ static int ipc_command(struct mnt *m, struct ipcep_inst *in, char *line)
 	if (!verb)
 		return 0;
 	char *name = strtok_r(NULL, " \t\r", &save);
-	if (!name || strtok_r(NULL, " \t\r", &save))
+	char *src = strtok_r(NULL, " \t\r", &save);
+	char *dst = src ? strtok_r(NULL, " \t\r", &save) : NULL;
+	if (!name || (src && !dst) || strtok_r(NULL, " \t\r", &save))
 		return -EINVAL;
-	if (!strcmp(verb, "create"))
-		return ipcep_create(in, name, NULL);
+	if (!strcmp(verb, "create")) {
+		/* create NAME [SRC DST], as /dev/rpmsg_ctrlN takes them: -1 (or "any") for an address not fixed */
+		uint32_t s = IPCEP_ADDR_ANY, d = IPCEP_ADDR_ANY;
+		if (src && (ipcep_parse_addr(src, &s) || ipcep_parse_addr(dst, &d)))
+			return -EINVAL;
+		return ipcep_create(in, name, s, d, NULL);
+	}
+	if (src)
+		return -EINVAL;
 	if (!strcmp(verb, "destroy"))
 		return ipcep_destroy(in, name);
 	return -EINVAL;

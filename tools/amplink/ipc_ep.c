@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include <amplink/dt.h>
 #include <amplink/ipc/icmsg.h>
 #include <amplink/ipc/ipc_icmsg.h>
+#include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/ipc_service.h>
 
 struct msg {
@@ -43,6 +45,7 @@ struct ipcep {
 	unsigned queued;
 	bool bound, open;
 	uint64_t received, nread, sent, dropped;
+	uint32_t src, dst; /* RPMsg addresses it was created with (IPCEP_ADDR_ANY: by name) */
 };
 
 struct ipcep_inst {
@@ -320,7 +323,33 @@ static struct ipcep *find_locked(struct ipcep_inst *in, const char *name)
 	return NULL;
 }
 
-int ipcep_create(struct ipcep_inst *in, const char *name, struct ipcep **out)
+int ipcep_parse_addr(const char *text, uint32_t *out)
+{
+	if (!text || !*text)
+		return -EINVAL;
+	if (!strcmp(text, "any") || !strcmp(text, "-1")) {
+		*out = IPCEP_ADDR_ANY;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (*text == '-' || *end || errno || v > 0xFFFFFFFFull)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+const char *ipcep_addr_text(uint32_t addr, char *buf)
+{
+	if (addr == IPCEP_ADDR_ANY)
+		snprintf(buf, 12, "any");
+	else
+		snprintf(buf, 12, "%u", addr);
+	return buf;
+}
+
+int ipcep_create(struct ipcep_inst *in, const char *name, uint32_t src, uint32_t dst, struct ipcep **out)
 {
 	if (!in || !valid_name(name) || !in->set->ag)
 		return -EINVAL;
@@ -355,8 +384,13 @@ int ipcep_create(struct ipcep_inst *in, const char *name, struct ipcep **out)
 		ep->open = false;
 		ep->received = ep->nread = ep->sent = ep->dropped = 0;
 		ep->used = true;
+		ep->src = src;
+		ep->dst = dst;
 		in->num_eps++;
-		r = ipc_service_register_endpoint(in->dev, &ep->ept, &ep->cfg);
+		if (src == IPCEP_ADDR_ANY && dst == IPCEP_ADDR_ANY)
+			r = ipc_service_register_endpoint(in->dev, &ep->ept, &ep->cfg);
+		else
+			r = ipc_rpmsg_register_endpoint_at(in->dev, &ep->ept, &ep->cfg, src, dst);
 		if (r) {
 			ep->used = false;
 			drain(ep);
@@ -615,6 +649,9 @@ void ipcep_stats(struct ipcep *ep, struct ipcep_stats *st)
 	st->queued = ep->queued;
 	st->bound = ep->bound;
 	st->open = ep->open;
+	st->addressed = ep->src != IPCEP_ADDR_ANY || ep->dst != IPCEP_ADDR_ANY;
+	st->src = ep->src;
+	st->dst = ep->dst;
 	bool bound = ep->bound;
 	pthread_mutex_unlock(&ep->qlock);
 	st->max = bound ? max_of(ep) : 0;

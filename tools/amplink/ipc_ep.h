@@ -57,7 +57,18 @@ struct ipcep_stats {
 	unsigned queued;
 	bool bound, open;
 	int max; /* largest message we can send now (0 while unbound or unknown) */
+	bool addressed;    /* created with RPMsg addresses (ipcep_create() with @src or @dst not IPCEP_ADDR_ANY) */
+	uint32_t src, dst; /* those addresses */
 };
+
+/* No RPMsg address given: the endpoint binds by name (RPMSG_ADDR_ANY). */
+#define IPCEP_ADDR_ANY 0xFFFFFFFFu
+
+/** ipcep_parse_addr() - an RPMsg address: decimal or 0x hex up to 0xffffffff, or -1 / "any" (IPCEP_ADDR_ANY).
+ * Return: 0; -EINVAL (anything else). */
+int ipcep_parse_addr(const char *text, uint32_t *out);
+/** ipcep_addr_text() - @addr as ipcep_parse_addr() reads it ("any" or decimal) in @buf (12 bytes); returns @buf. */
+const char *ipcep_addr_text(uint32_t addr, char *buf);
 
 /**
  * ipcep_set_open() - the instances of agent @self on @soc. @ag: the attached agent (with its interrupt thread), or
@@ -82,12 +93,15 @@ const char *ipcep_inst_backend(const struct ipcep_inst *in); /* "icmsg", "multi"
 const char *ipcep_inst_peer(const struct ipcep_inst *in);    /* the agent at the other end */
 
 /**
- * ipcep_create() - register endpoint @name on @in (opening the instance first if it is not open).
- * Return: 0; -EINVAL (bad name: empty, longer than IPCEP_NAME_MAX - 1, or with '/' or white space); -EEXIST (an
- * endpoint of that name exists); -ENOSPC (IPCEP_MAX_EP endpoints); -EBUSY (the backend takes no more endpoints, e.g.
- * ICMsg has one; or the mailbox is in use by another instance or channel); -ENOMEM; or the backend's error.
+ * ipcep_create() - register endpoint @name on @in (opening the instance first if it is not open), bound by name
+ * (@src and @dst IPCEP_ADDR_ANY), or on an RPMsg instance with RPMsg addresses as /dev/rpmsg_ctrlN creates one
+ * (ipc_rpmsg_register_endpoint_at(): a fixed @dst binds at once).
+ * Return: 0; -EINVAL (bad name: empty, longer than IPCEP_NAME_MAX - 1, or with '/' or white space; an address of
+ * 53, the name service's); -EEXIST (an endpoint of that name exists); -ENOSPC (IPCEP_MAX_EP endpoints); -EBUSY (the
+ * backend takes no more endpoints, e.g. ICMsg has one; the mailbox is in use by another instance or channel; a
+ * fixed @src in use); -ENOTSUP (addresses on an ICMsg or multi-endpoint instance); -ENOMEM; or the backend's error.
  */
-int ipcep_create(struct ipcep_inst *in, const char *name, struct ipcep **out);
+int ipcep_create(struct ipcep_inst *in, const char *name, uint32_t src, uint32_t dst, struct ipcep **out);
 /** ipcep_destroy() - deregister and free the queue. 0; -EBUSY (open); -ENOENT (no such endpoint). */
 int ipcep_destroy(struct ipcep_inst *in, const char *name);
 struct ipcep *ipcep_find(struct ipcep_inst *in, const char *name);

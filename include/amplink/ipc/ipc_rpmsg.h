@@ -120,6 +120,20 @@ extern const struct ipc_service_backend ipc_rpmsg_backend;
 /** ipc_rpmsg_device() - the RPMsg device of an open instance (statistics, link state), or NULL. */
 struct rpmsg_device *ipc_rpmsg_device(const struct device *instance);
 
+/**
+ * ipc_rpmsg_register_endpoint_at() - ipc_service_register_endpoint() with RPMsg addresses, as Linux's
+ * /dev/rpmsg_ctrlN creates an endpoint from a name, a source and a destination.
+ * @src: this endpoint's address, or RPMSG_ADDR_ANY (one is chosen, as ipc_service_register_endpoint() does)
+ * @dst: the peer's address, or RPMSG_ADDR_ANY (bound by name, from the peer's announcement or first message).
+ *       With a fixed @dst the endpoint announces nothing and is bound as soon as the link is up (bound() runs in
+ *       this call or in the doorbell context), to the peer's endpoint at @dst whatever its name.
+ * Return: as ipc_service_register_endpoint(); -EINVAL also for the name service's address (53) as @src or @dst;
+ * -EBUSY also for a fixed @src in use; -ENOTSUP (@instance is not an RPMsg instance: ICMsg and the multi-endpoint
+ * backend have no addresses). Context: thread.
+ */
+int ipc_rpmsg_register_endpoint_at(const struct device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
+				   uint32_t src, uint32_t dst);
+
 #ifdef __cplusplus
 }
 #endif
