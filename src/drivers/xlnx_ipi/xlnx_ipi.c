@@ -341,6 +341,20 @@ static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
 	return ampl_io_read32(regs, AMPL_IPI_ISR) & ~ampl_io_read32(regs, AMPL_IPI_IMR) & host->valid_mask;
 }
 
+/* Deliver each request of @pending (read from ISR & ~IMR, claimed by the caller) on @line, lowest bit first. */
+static void deliver_pending(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
+{
+	if (pending)
+		AMPL_TRACE(AMPL_EV_IRQ, host, pending);
+	/* Request bytes are read only after the ISR bit that announced them. */
+	ampl_mb();
+	while (pending) {
+		uint32_t bit = pending & (~pending + 1u);
+		pending &= ~bit;
+		deliver(host, bit, line);
+	}
+}
+
 #ifdef AMPL_CONFIG_IPI_ROUTING
 
 /* The sources on @line: its own, or for line 0 those of no other line. */
@@ -372,16 +386,7 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 		if (!won)
 			return;
 		atomic_fetch_and(&host->missed, ~won);
-		uint32_t pending = pending_unmasked(host) & won;
-		if (pending)
-			AMPL_TRACE(AMPL_EV_IRQ, host, pending);
-		/* Request bytes are read only after the ISR bit that announced them. */
-		ampl_mb();
-		while (pending) {
-			uint32_t bit = pending & (~pending + 1u);
-			pending &= ~bit;
-			deliver(host, bit, line);
-		}
+		deliver_pending(host, pending_unmasked(host) & won, line);
 		atomic_fetch_and(&host->busy, ~won);
 		want = atomic_load(&host->missed) & won;
 	}
@@ -424,16 +429,7 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 {
 	if (!host || line)
 		return;
-	uint32_t pending = pending_unmasked(host);
-	if (pending)
-		AMPL_TRACE(AMPL_EV_IRQ, host, pending);
-	/* Request bytes are read only after the ISR bit that announced them. */
-	ampl_mb();
-	while (pending) {
-		uint32_t bit = pending & (~pending + 1u);
-		pending &= ~bit;
-		deliver(host, bit, 0);
-	}
+	deliver_pending(host, pending_unmasked(host), 0);
 }
 
 int xlnx_ipi_route(struct xlnx_ipi_host *host, uint32_t sources, unsigned line)
