@@ -332,7 +332,13 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 	}
 	for (unsigned i = 0; i < board->num_apertures; i++) {
 		const struct ampl_dt_aperture *a = &board->apertures[i];
-		snprintf(aps[i].name, sizeof(aps[i].name), "%s", a->node.name);
+		size_t len = strnlen(a->node.name, sizeof(a->node.name));
+		if (len >= sizeof(aps[i].name)) {
+			ret = sim_error(-EINVAL, "aperture %s: node name longer than %zu bytes", a->node.name,
+					sizeof(aps[i].name) - 1);
+			goto out;
+		}
+		memcpy(aps[i].name, a->node.name, len + 1);
 		aps[i].phys = a->addr;
 		aps[i].size = a->size;
 		aps[i].readers = a->readers;
