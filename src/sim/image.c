@@ -334,8 +334,8 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 		const struct ampl_dt_aperture *a = &board->apertures[i];
 		size_t len = strnlen(a->node.name, sizeof(a->node.name));
 		if (len >= sizeof(aps[i].name)) {
-			ret = sim_error(-EINVAL, "aperture %s: node name longer than %zu bytes", a->node.name,
-					sizeof(aps[i].name) - 1);
+			ret = sim_error(-EINVAL, "board devicetree: %s: node name longer than %zu bytes (the fault record's)",
+					a->node.path, sizeof(aps[i].name) - 1);
 			goto out;
 		}
 		memcpy(aps[i].name, a->node.name, len + 1);

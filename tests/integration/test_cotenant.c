@@ -745,9 +745,9 @@ static void test_raw_store_kills_offender(void **state)
 
 #define AP_BASE 0x3ed00000u /* the default board's shared_ram: its first page is the aperture */
 
-/* The default board with /apertures/aperture@3ed00000: one page of shared_ram, written by apu, read by rpu0
- * (@writer may name another agent, for the refusal test). */
-static void *aperture_board(const char *writer, size_t *size)
+/* The default board with /apertures/@node (aperture@3ed00000): one page of shared_ram, written by apu, read by
+ * rpu0 (@writer may name another agent, and @node be another name, for the refusal tests). */
+static void *aperture_board(const char *node, const char *writer, size_t *size)
 {
 	static _Alignas(8) char buf[64 * 1024];
 	assert_int_equal(fdt_open_into(ampl_default_board_dtb, buf, sizeof(buf)), 0);
@@ -755,7 +755,7 @@ static void *aperture_board(const char *writer, size_t *size)
 	assert_true(ap >= 0);
 	assert_int_equal(fdt_setprop_u32(buf, ap, "#address-cells", 2), 0);
 	assert_int_equal(fdt_setprop_u32(buf, ap, "#size-cells", 2), 0);
-	int n = fdt_add_subnode(buf, ap, "aperture@3ed00000");
+	int n = fdt_add_subnode(buf, ap, node);
 	assert_true(n >= 0);
 	fdt32_t reg[4] = { cpu_to_fdt32(0), cpu_to_fdt32(AP_BASE), cpu_to_fdt32(0), cpu_to_fdt32(0x1000) };
 	assert_int_equal(fdt_setprop_string(buf, n, "compatible", "amplink,aperture"), 0);
@@ -801,11 +801,18 @@ static void test_aperture_enforced(void **state)
 	char name[64];
 	size_t size;
 	soc_name(name, sizeof(name), "aperture");
-	const void *dtb = aperture_board("nobody", &size);
+	const void *dtb = aperture_board("aperture@3ed00000", "nobody", &size);
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), -EINVAL);
 	print_message("aperture naming no agent: %s\n", ampl_soc_last_error());
 	assert_non_null(strstr(ampl_soc_last_error(), "/apertures/aperture@3ed00000: amplink,writers"));
-	dtb = aperture_board("apu", &size);
+	/* A node name the fault record cannot hold whole is refused, named, not cut short. */
+	static const char long_node[] = "aperture-whose-node-name-is-too-long-for-a-record@3ed00000";
+	dtb = aperture_board(long_node, "apu", &size);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), -EINVAL);
+	print_message("aperture with a long name: %s\n", ampl_soc_last_error());
+	assert_non_null(strstr(ampl_soc_last_error(), long_node));
+	assert_non_null(strstr(ampl_soc_last_error(), "longer than 47 bytes"));
+	dtb = aperture_board("aperture@3ed00000", "apu", &size);
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
 	struct ampl_agent *apu;
 	struct ampl_soc *soc = attach_bare(name, "apu", &apu);
