@@ -713,6 +713,11 @@ static void test_forged_request_faulted(void **state)
 static void test_raw_store_kills_offender(void **state)
 {
 	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	/* Its children fork from a process with threads (this one is attached) and then start their own, which
+	 * ThreadSanitizer refuses (it kills them with status 66): run by the other builds (gcc, clang, ASan+UBSan). */
+	skip();
+#endif
 	char name[64];
 	soc_name(name, sizeof(name), "raw");
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
@@ -798,6 +803,11 @@ static void expect_killed(const char *name, const char *agent)
 static void test_aperture_enforced(void **state)
 {
 	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	/* Its children fork from a process with threads (this one is attached) and then start their own, which
+	 * ThreadSanitizer refuses (it kills them with status 66): run by the other builds (gcc, clang, ASan+UBSan). */
+	skip();
+#endif
 	char name[64];
 	size_t size;
 	soc_name(name, sizeof(name), "aperture");
