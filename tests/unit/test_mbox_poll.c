@@ -113,10 +113,12 @@ static void test_period_per_controller(void **state)
 	printf("600 ms: the 100 ms controller polled %d times (first after %llu us, gaps >= %llu us), the 1 ms one %d\n",
 	       ps, (unsigned long long)(atomic_load(&slow.first_poll_us) - t0),
 	       (unsigned long long)atomic_load(&slow.min_gap_us), pf);
-	/* At its own period: at the send, then no more often than every 100 ms. */
+	/* At its own period: at the send, then every 100 ms. The polls are due on a grid (armed + k * period), so one
+	 * that ran late shortens the gap to the next by as much (99973 us was seen under ThreadSanitizer): a tenth
+	 * of the period is allowed for that; polling at the global 1 ms rate gives gaps of about 1 ms. */
 	assert_true(ps >= 1);
 	assert_true(ps <= (int)((t1 - t0) / 100000u) + 2);
-	assert_true(ps < 2 || atomic_load(&slow.min_gap_us) >= 100000u);
+	assert_true(ps < 2 || atomic_load(&slow.min_gap_us) >= 90000u);
 	assert_true(pf > ps);
 	/* Consumed: each message is reported once and the ticker stops polling them. */
 	atomic_store(&slow.consumed, true);

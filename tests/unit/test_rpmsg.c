@@ -563,8 +563,14 @@ static void test_name_service_option(void **state)
 		fail_msg("AMPL_RPMSG_NS %d: the remote's device features are 0x%x", AMPL_RPMSG_NS, peek32(e->shm + 0x24));
 	if ((peek32(e->shm + 0x28) & ns_bit) != (AMPL_RPMSG_NS ? ns_bit : 0u))
 		fail_msg("AMPL_RPMSG_NS %d: the host's accepted features are 0x%x", AMPL_RPMSG_NS, peek32(e->shm + 0x28));
-	assert_int_equal(e->host.dev.ns, AMPL_RPMSG_NS);
-	assert_int_equal(e->remote.dev.ns, AMPL_RPMSG_NS);
+	/* dev.ns is written by each side's interrupt thread when the link comes up: read it under the side's lock. */
+	struct side *sides[2] = { &e->host, &e->remote };
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_mutex_lock(&sides[i]->mu);
+		bool ns = sides[i]->dev.ns;
+		pthread_mutex_unlock(&sides[i]->mu);
+		assert_int_equal(ns, AMPL_RPMSG_NS);
+	}
 	struct ep *r = ep_create(&e->remote, "chan", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
 	struct ep *h;
 	if (AMPL_RPMSG_NS) {
