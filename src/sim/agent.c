@@ -16,11 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void unregister_device(struct device *dev)
-{
-	ampl_device_unregister(dev); /* the registry has its own lock: agents may attach from several threads */
-}
-
 /*
  * Fill in and register a device the agent owns. A device whose init hook fails is taken out of the registry again,
  * so a failed registration leaves nothing behind. Return: as ampl_device_register().
@@ -134,7 +129,7 @@ static void free_chans(struct ampl_agent *ag)
 		if (!c)
 			continue;
 		xlnx_ipi_ipm_release(&c->dev);
-		unregister_device(&c->dev);
+		(void)ampl_device_unregister(&c->dev);
 		xlnx_ipi_mbox_remove(&c->mbox);
 		if (c->mbox.buffered)
 			sim_buf_unbind(ag->soc, ag->info, c->remote);
@@ -195,7 +190,7 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 		sim_error(ret, "cannot set up side %c of the Messaging Unit %s: %s", side ? 'B' : 'A', cfg->path,
 			  ampl_strerror(ret));
 		if (up) {
-			unregister_device(&m->dev);
+			(void)ampl_device_unregister(&m->dev);
 			nxp_mu_remove(&m->mu);
 		}
 		free(m);
@@ -212,7 +207,7 @@ static void free_mus(struct ampl_agent *ag)
 		if (!m)
 			continue;
 		nxp_mu_ipm_release(&m->dev);
-		unregister_device(&m->dev);
+		(void)ampl_device_unregister(&m->dev);
 		nxp_mu_remove(&m->mu);
 		free(m);
 		ag->mus[i] = NULL;
@@ -397,7 +392,7 @@ static void free_icmsgs(struct ampl_agent *ag)
 			continue;
 		if (m->data.registered)
 			icmsg_close(&m->data.im);
-		unregister_device(&m->dev);
+		(void)ampl_device_unregister(&m->dev);
 		free(m);
 		ag->icmsgs[i] = NULL;
 	}
@@ -412,7 +407,7 @@ static void free_multis(struct ampl_agent *ag)
 		for (unsigned k = 0; k < IPC_MULTI_MAX_EPT; k++)
 			m->data.ept[k].used = false; /* endpoints left registered go with the instance */
 		(void)ipc_multi_backend.close_instance(&m->dev);
-		unregister_device(&m->dev);
+		(void)ampl_device_unregister(&m->dev);
 		free(m);
 		ag->multis[i] = NULL;
 	}
@@ -428,7 +423,7 @@ static void free_rpmsgs(struct ampl_agent *ag)
 			if (atomic_load(&m->data.ept[k].used))
 				(void)ipc_rpmsg_backend.deregister_endpoint(&m->dev, &m->data.ept[k]);
 		(void)ipc_rpmsg_backend.close_instance(&m->dev);
-		unregister_device(&m->dev);
+		(void)ampl_device_unregister(&m->dev);
 		free(m);
 		ag->rpmsgs[i] = NULL;
 	}
