@@ -770,9 +770,15 @@ static int bridge_run(const char *elf, enum fw_bridge_kind k, uint32_t mode, uns
 		/* The counts are the window's: they add up over the firmware's boots. A message lost at a reset may
 		 * have reached the firmware (its echo was lost) or not, and the killed firmware may have sent one echo
 		 * (it answers one message at a time) without counting it yet. */
-		uint32_t fw_n = atomic_load(&q.boot->app[ipm ? IPM_ECHO_APP_REQS : SOC_ECHO_APP_ECHOED]);
-		fw_count = fw_n;
+		/* The firmware counts an echo after sending it, so the host may see the last echo before its count:
+		 * wait (bounded) for the count to catch up. */
 		uint32_t uncounted = reset ? 1u : 0u;
+		unsigned app = ipm ? IPM_ECHO_APP_REQS : SOC_ECHO_APP_ECHOED;
+		uint32_t fw_n = atomic_load(&q.boot->app[app]);
+		for (uint64_t t0 = now_ns(); fw_n + ld.lost + uncounted < ld.sent && now_ns() - t0 < WAIT_MS * 1000000ull;
+		     fw_n = atomic_load(&q.boot->app[app]))
+			usleep(200);
+		fw_count = fw_n;
 		if (fw_n > ld.sent || fw_n + ld.lost + uncounted < ld.sent) {
 			printf("FAIL %s: the firmware counted %u messages, %u were sent, %u of them lost at a reset\n", name,
 			       fw_n, ld.sent, ld.lost);
