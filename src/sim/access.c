@@ -213,11 +213,11 @@ static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, cons
 	atomic_fetch_add(&r->faults, 1);
 }
 
-bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write)
+bool sim_access_fault(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write)
 {
 	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
 	if (!roles || (roles & 1u << idx))
-		return true;
+		return true; /* attached meanwhile */
 	char aperture[SIM_APERTURE_NAME];
 	const struct ampl_ipi_agent *a = &soc->profile->agents[idx];
 	snprintf(aperture, sizeof(aperture), "ipi:%s", a->name);

@@ -590,6 +590,8 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 		soc->ports[i].idx = i;
 		soc->ports[i].mode = AMPL_WAIT_ADAPTIVE;
 	}
+	for (unsigned i = 0; i < profile->num_agents; i++)
+		sim_ipi_port_init(soc, i);
 	*out = soc;
 	return 0;
 }

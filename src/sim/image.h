@@ -27,7 +27,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 8u
+#define SIM_LAYOUT_VERSION 9u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -57,6 +57,7 @@ struct sim_agent {
 	_Alignas(64) struct ampl_doorbell irq; /* rung when a request to this agent is raised unmasked */
 	/* Line 2: rung when a request this agent sent is acknowledged or discarded (its OBS bit drops). */
 	_Alignas(64) struct ampl_doorbell ack;
+	_Atomic uint32_t ack_watchers; /* threads in ipi_wait32() on OBS: ack is rung only while one watches */
 	/* Line 3: bookkeeping for tools, and hotplug. */
 	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
 	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
@@ -197,7 +198,17 @@ struct sim_port {
 	/* By source bit: the raised[] value of the request this process last read pending in ISR (0: none), which
 	 * its next ISR write acknowledges (src/sim/ipi_model.c). */
 	_Atomic uint32_t seen[32];
+	/* Set at open (sim_ipi_port_init()), so that a register read visits only words: the bits of the profile's
+	 * agents, and by the other agent's bit the three words of each pair that live outside this agent's own page
+	 * and sim_agent: its raised[] counter towards this agent, its acked[] word and drop[] word for this agent. */
+	uint32_t peers;
+	_Atomic uint32_t *in_raised[32];
+	_Atomic uint32_t *out_acked[32];
+	_Atomic uint64_t *out_drop[32];
 };
+
+/* Fills @soc->ports[@idx] for the profile's agent @idx (src/sim/ipi_model.c). */
+void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx);
 
 /* Per-process view of one side of one Messaging Unit: the I/O region context. */
 struct sim_mu_port {
@@ -285,9 +296,15 @@ void sim_access_detach(struct ampl_soc *soc, unsigned idx);
 /**
  * sim_access_regs() - may this handle access agent @idx's IPI register at @off (@write)? True when it is attached
  * as @idx or as no agent; otherwise the access is an access fault: counted and recorded in the register page of the
- * agent it is attached as, and false (the caller drops the write, reads 0). Context: any.
+ * agent it is attached as, and false (the caller drops the write, reads 0). Context: any. sim_access_fault() is its
+ * slow path: it records the fault and returns false.
  */
-bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write);
+bool sim_access_fault(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write);
+static inline bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t off, bool write)
+{
+	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
+	return !roles || (roles & 1u << idx) || sim_access_fault(soc, idx, off, write);
+}
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -60,6 +60,17 @@ static uint32_t pending(struct ampl_soc *soc, unsigned s, unsigned d, bool *is_p
 	return r;
 }
 
+/*
+ * A request of @a's ended (its OBS bit dropped): ring its acknowledgement doorbell if a thread waits on OBS. The
+ * request's end is stored before watchers is read, and a waiter counts itself before it reads OBS (both
+ * sequentially consistent), so either the waiter sees the end or this sees the waiter.
+ */
+static void ring_ack(struct sim_agent *a)
+{
+	if (atomic_load(&a->ack_watchers))
+		ampl_doorbell_ring(&a->ack);
+}
+
 bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 {
 	_Atomic uint64_t *w = &agent_at(soc, d)->drop[soc->profile->agents[s].bit];
@@ -71,7 +82,7 @@ bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 			return false;
 		/* Count and drop in one step; a failed exchange re-reads both (another dropper may have won). */
 		if (atomic_compare_exchange_weak(w, &cur, ((cur >> 32) + 1) << 32 | r)) {
-			ampl_doorbell_ring(&agent_at(soc, s)->ack);
+			ring_ack(agent_at(soc, s));
 			return true;
 		}
 	}
@@ -82,36 +93,71 @@ uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d)
 	return (uint32_t)(atomic_load(&agent_at(soc, d)->drop[soc->profile->agents[s].bit]) >> 32);
 }
 
-/*
- * Bits of @bits (source bits if @as_dest, else destination bits) whose request to/from agent @self is pending.
- * @seen (as destination, or NULL): where to remember the raised[] value of each pending request.
- */
-static uint32_t derive(struct ampl_soc *soc, unsigned self, uint32_t bits, bool as_dest, _Atomic uint32_t *seen)
+void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx)
 {
+	struct sim_port *pt = &soc->ports[idx];
+	const struct ampl_ipi_agent *a = soc->profile->agents;
+	unsigned mine = a[idx].bit;
+	pt->peers = 0;
+	for (unsigned o = 0; o < soc->profile->num_agents; o++) {
+		unsigned b = a[o].bit;
+		pt->peers |= 1u << b;
+		pt->in_raised[b] = &regs_at(soc, o)->raised[mine];
+		pt->out_acked[b] = &regs_at(soc, o)->acked[mine];
+		pt->out_drop[b] = &agent_at(soc, o)->drop[mine];
+	}
+}
+
+/* The raised[] value of the request from the agent of bit @b to @pt's agent if pending, else 0 (a counter that
+ * is pending is never 0: it was bumped). The same words as pending(), reached through @pt's tables. */
+static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, const struct sim_agent *ag,
+				  unsigned b)
+{
+	uint32_t r = atomic_load(pt->in_raised[b]);
+	return r != atomic_load(&me->acked[b]) && r != (uint32_t)atomic_load(&ag->drop[b]) ? r : 0;
+}
+
+/* The same for the request from @pt's agent to the agent of bit @b. */
+static inline uint32_t pending_out(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
+{
+	uint32_t r = atomic_load(&me->raised[b]);
+	return r != atomic_load(pt->out_acked[b]) && r != (uint32_t)atomic_load(pt->out_drop[b]) ? r : 0;
+}
+
+/* OBS of @pt's agent, within @bits: destinations its request to is pending. */
+static uint32_t derive_obs(const struct sim_port *pt, uint32_t bits)
+{
+	const struct sim_regs *me = regs_at(pt->soc, pt->idx);
 	uint32_t out = 0;
-	bits &= soc->profile->valid_mask;
-	while (bits) {
+	for (bits &= pt->peers; bits; bits &= bits - 1) {
 		unsigned b = (unsigned)__builtin_ctz(bits);
-		bits &= bits - 1;
-		int8_t o = soc->idx_by_bit[b];
-		bool is_pending = false;
-		uint32_t r = 0;
-		if (o >= 0)
-			r = pending(soc, as_dest ? (unsigned)o : self, as_dest ? self : (unsigned)o, &is_pending);
-		if (!is_pending)
-			continue;
-		out |= 1u << b;
-		if (seen)
-			atomic_store_explicit(&seen[b], r, memory_order_relaxed);
+		if (pending_out(pt, me, b))
+			out |= 1u << b;
 	}
 	return out;
 }
 
-static uint32_t derive_isr(struct ampl_soc *soc, unsigned self, _Atomic uint32_t *seen)
+/*
+ * ISR of @pt's agent: sources whose request to it is pending, 0 while it is offline. @remember: keep the raised[]
+ * value of each pending request in @pt->seen, for the ISR write that acknowledges it.
+ */
+static uint32_t derive_isr(struct sim_port *pt, bool remember)
 {
-	if (atomic_load(&agent_at(soc, self)->offline))
+	const struct sim_agent *ag = agent_at(pt->soc, pt->idx);
+	const struct sim_regs *me = regs_at(pt->soc, pt->idx);
+	if (atomic_load(&ag->offline))
 		return 0;
-	return derive(soc, self, 0xFFFFFFFFu, true, seen);
+	uint32_t out = 0;
+	for (uint32_t bits = pt->peers; bits; bits &= bits - 1) {
+		unsigned b = (unsigned)__builtin_ctz(bits);
+		uint32_t r = pending_in(pt, me, ag, b);
+		if (!r)
+			continue;
+		out |= 1u << b;
+		if (remember)
+			atomic_store_explicit(&pt->seen[b], r, memory_order_relaxed);
+	}
+	return out;
 }
 
 static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
@@ -121,9 +167,9 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 		return 0;
 	switch (off) {
 	case AMPL_IPI_OBS:
-		return derive(pt->soc, pt->idx, 0xFFFFFFFFu, false, NULL);
+		return derive_obs(pt, 0xFFFFFFFFu);
 	case AMPL_IPI_ISR:
-		return derive_isr(pt->soc, pt->idx, pt->seen);
+		return derive_isr(pt, true);
 	case AMPL_IPI_IMR:
 		return atomic_load(&regs_at(pt->soc, pt->idx)->imr);
 	default: /* TRIG reads back 0; IER/IDR are write-only; reserved offsets read 0 */
@@ -136,8 +182,10 @@ static void raise_line(struct sim_agent *a)
 	ampl_doorbell_ring(&a->irq);
 }
 
-static void trigger(struct ampl_soc *soc, unsigned self, uint32_t v)
+static void trigger(struct sim_port *pt, uint32_t v)
 {
+	struct ampl_soc *soc = pt->soc;
+	unsigned self = pt->idx;
 	const struct ampl_soc_profile *p = soc->profile;
 	unsigned my_bit = p->agents[self].bit;
 	uint32_t mine = 1u << my_bit;
@@ -152,14 +200,15 @@ static void trigger(struct ampl_soc *soc, unsigned self, uint32_t v)
 			/* The destination is offline: the request is discarded, never pending. */
 			atomic_fetch_add(&dst->drop[my_bit], 1ull << 32);
 			SIM_TRACE(soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
-			ampl_doorbell_ring(&agent_at(soc, self)->ack);
+			ring_ack(agent_at(soc, self));
 			continue;
 		}
-		bool is_pending;
-		uint32_t r = pending(soc, self, (unsigned)d, &is_pending);
+		struct sim_regs *me = regs_at(soc, self);
+		uint32_t r = atomic_load(&me->raised[b]);
 		/* Pending already: nothing to raise. Only this agent's process writes raised[], so the exchange fails
-		 * only when another of its threads raised the same request first. */
-		if (is_pending || !atomic_compare_exchange_strong(&regs_at(soc, self)->raised[b], &r, r + 1)) {
+		 * only when another of its threads raised the same request first. The counter skips 0, which stands
+		 * for "none" in sim_port.seen and the pending tests. */
+		if (pending_out(pt, me, b) || !atomic_compare_exchange_strong(&me->raised[b], &r, r + 1 ? r + 1 : 1)) {
 			SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 0);
 			continue;
 		}
@@ -182,21 +231,21 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 	struct ampl_soc *soc = pt->soc;
 	unsigned self = pt->idx;
 	struct sim_regs *me = regs_at(soc, self);
-	if (atomic_load(&agent_at(soc, self)->offline))
+	const struct sim_agent *ag = agent_at(soc, self);
+	if (atomic_load(&ag->offline))
 		return;
 	for (v &= soc->profile->valid_mask; v; v &= v - 1) {
 		unsigned b = (unsigned)__builtin_ctz(v);
 		int8_t s = soc->idx_by_bit[b];
-		bool is_pending;
 		if (s < 0)
 			continue;
-		uint32_t r = pending(soc, (unsigned)s, self, &is_pending);
+		uint32_t r = pending_in(pt, me, ag, b);
 		uint32_t saw = atomic_exchange_explicit(&pt->seen[b], 0, memory_order_relaxed);
-		if (!is_pending || (saw && saw != r))
+		if (!r || (saw && saw != r))
 			continue;
 		atomic_store(&me->acked[b], r);
 		SIM_TRACE(soc, self, AMPL_EV_IPI_ACK, (unsigned)s, b);
-		ampl_doorbell_ring(&agent_at(soc, (unsigned)s)->ack);
+		ring_ack(agent_at(soc, (unsigned)s));
 	}
 }
 
@@ -210,7 +259,7 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	uint32_t v = val & soc->profile->valid_mask;
 	switch (off) {
 	case AMPL_IPI_TRIG:
-		trigger(soc, pt->idx, v);
+		trigger(pt, v);
 		break;
 	case AMPL_IPI_ISR:
 		acknowledge(pt, v);
@@ -218,7 +267,7 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	case AMPL_IPI_IER: {
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;
 		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IER, pt->idx, v);
-		if (was_masked && (was_masked & derive_isr(soc, pt->idx, NULL)))
+		if (was_masked && (was_masked & derive_isr(pt, false)))
 			raise_line(agent_at(soc, pt->idx));
 		break;
 	}
@@ -241,16 +290,26 @@ static int ipi_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t ma
 	/* OBS drops when a destination acknowledges (our ack doorbell); ISR/IMR changes raise our line. */
 	struct ampl_doorbell *db = off == AMPL_IPI_OBS ? &a->ack : &a->irq;
 	uint64_t deadline = timeout_us == UINT32_MAX ? 0 : ampl_now_ns() + (uint64_t)timeout_us * 1000u;
+	bool obs = off == AMPL_IPI_OBS;
+	if (obs)
+		atomic_fetch_add(&a->ack_watchers, 1);
+	int ret;
 	for (;;) {
 		uint32_t seen = ampl_doorbell_seq(db);
-		uint32_t v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false, NULL) : ipi_read32(io, off);
-		if ((v & mask) == expect)
-			return 0;
+		uint32_t v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
+		if ((v & mask) == expect) {
+			ret = 0;
+			break;
+		}
 		if (ampl_doorbell_wait(db, seen, pt->mode, deadline) == -ETIMEDOUT) {
-			v = off == AMPL_IPI_OBS ? derive(pt->soc, pt->idx, mask, false, NULL) : ipi_read32(io, off);
-			return (v & mask) == expect ? 0 : -ETIMEDOUT;
+			v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
+			ret = (v & mask) == expect ? 0 : -ETIMEDOUT;
+			break;
 		}
 	}
+	if (obs)
+		atomic_fetch_sub(&a->ack_watchers, 1);
+	return ret;
 }
 
 const struct ampl_io_ops sim_ipi_ops = {

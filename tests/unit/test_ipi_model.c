@@ -621,6 +621,21 @@ static void check_line(const struct ampl_soc_profile *p)
 	};
 	static struct fx f;
 	fx_open(&f, p);
+	/* The acknowledgement doorbell rings only while a thread waits on OBS (ipi_wait32): first without one, an
+	 * acknowledgement leaves it alone; then with one counted, as such a thread would be, the steps below. */
+	_Atomic uint32_t *watchers = &f.soc->img->agents[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "apu"))]
+					     .ack_watchers;
+	uint32_t a_unwatched = ack_seq(&f, "apu");
+	ampl_io_write32(regs_of(&f, "rpu0"), IER, val_of(p, "apu"));
+	ampl_io_write32(regs_of(&f, "apu"), TRIG, val_of(p, "rpu0"));
+	(void)ampl_io_read32(regs_of(&f, "rpu0"), ISR);
+	ampl_io_write32(regs_of(&f, "rpu0"), ISR, val_of(p, "apu"));
+	if (ack_seq(&f, "apu") != a_unwatched)
+		fail_msg("[%s] an acknowledgement rang the apu's doorbell with no thread waiting on OBS", p->name);
+	if (ampl_io_read32(regs_of(&f, "apu"), OBS))
+		fail_msg("[%s] the unwatched acknowledgement did not clear the apu's OBS", p->name);
+	ampl_io_write32(regs_of(&f, "rpu0"), IDR, val_of(p, "valid"));
+	atomic_fetch_add(watchers, 1);
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(t); i++) {
 		uint32_t l0 = line_seq(&f, "rpu0"), a0 = ack_seq(&f, "apu");
 		ampl_io_write32(regs_of(&f, t[i].agent), t[i].off, val_of(p, t[i].val));
@@ -629,6 +644,7 @@ static void check_line(const struct ampl_soc_profile *p)
 			fail_msg("[%s] line step %u (%s): rpu0 line rang %d (expected %d), apu ack rang %d (expected %d)",
 				 p->name, i, t[i].why, rings, t[i].rpu0_rings, acks, t[i].apu_acks);
 	}
+	atomic_fetch_sub(watchers, 1);
 	fx_close(&f);
 }
 

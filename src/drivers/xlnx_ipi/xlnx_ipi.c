@@ -376,16 +376,23 @@ void xlnx_ipi_isr_line(struct xlnx_ipi_host *host, unsigned line)
 	/*
 	 * One line's handler at a time per source (a route may change under us): the handler claims its sources
 	 * (busy) before it reads what is pending, and delivers only what it claimed. A source another line holds
-	 * is marked missed before the claim, and the holder reads missed after its release, so one of the two
-	 * sees the other: the holder looks again, nothing is dropped. Missed is cleared for what was claimed before
-	 * pending is read, so anything the other handler was raised for is seen by that read or by the next round.
+	 * is marked missed, then claimed once more: either that second claim comes after the holder's release and
+	 * wins, or the holder reads missed after its release and sees the mark (all sequentially consistent), so
+	 * the holder looks again and nothing is dropped. Missed is cleared for what was claimed before pending is
+	 * read, so anything the other handler was raised for is seen by that read or by the next round. Without
+	 * contention that is two read-modify-writes (claim, release) and two loads.
 	 */
 	while (want) {
-		atomic_fetch_or(&host->missed, want);
 		uint32_t won = want & ~atomic_fetch_or(&host->busy, want);
+		uint32_t lost = want & ~won;
+		if (lost) {
+			atomic_fetch_or(&host->missed, lost);
+			won |= lost & ~atomic_fetch_or(&host->busy, lost);
+		}
 		if (!won)
 			return;
-		atomic_fetch_and(&host->missed, ~won);
+		if (atomic_load(&host->missed) & won)
+			atomic_fetch_and(&host->missed, ~won);
 		deliver_pending(host, pending_unmasked(host) & won, line);
 		atomic_fetch_and(&host->busy, ~won);
 		want = atomic_load(&host->missed) & won;
