@@ -210,10 +210,14 @@ bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agen
  * Offline: every process's channels to (and of) that agent fail their pending requests with -ESHUTDOWN (tx_done
  * reports them) and new sends fail at once with -ESHUTDOWN. Online: requests left pending at the agent from before
  * are discarded (their senders were told), and traffic resumes.
+ * Who may: the supervisor (a handle attached as no agent: an operator's offline, which outlasts any attach; its
+ * online clears every mark) and a handle attached as @agent itself (its own mark only); from a handle attached as
+ * another agent it is an access fault (counted in that agent's record, aperture "hotplug:AGENT").
  * Crash detection: a process that dies while attached (no detach, e.g. SIGKILL) takes its agent offline the same
- * way, done by the first other attached process to notice (each checks every 10 ms: pid gone, a zombie, or reused
- * by a process with another start time); the next ampl_agent_attach() of that agent brings it back online.
- * Return: 0; -EINVAL; -EALREADY (already in that state).
+ * way in every other attached process, each seeing it for itself (each checks every 10 ms: pid gone, a zombie, or
+ * reused by a process with another start time); the next ampl_agent_attach() of that agent brings it back online.
+ * Return: 0; -EINVAL; -EALREADY (already in that state); -EACCES (an access fault, see above); -EPERM (@agent's own
+ * online while the supervisor holds it offline).
  */
 int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online);
 
@@ -272,8 +276,10 @@ int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct 
 /**
  * ampl_soc_agent_retire() - retire @agent from any process (`amplink agent retire`): if this process holds it,
  * as ampl_agent_retire(); otherwise it goes offline, retired, and the process holding it (if any) keeps its handle
- * with every channel offline until it detaches; the next attach brings it back online.
- * Return: 0; -EINVAL; -EALREADY (retired already). Context: thread.
+ * with every channel offline until it detaches; the next attach brings it back online. Only the supervisor (a
+ * handle attached as no agent) or a handle attached as @agent may.
+ * Return: 0; -EINVAL; -EALREADY (retired already); -EACCES (attached as another agent: an access fault, the last
+ * error says so). Context: thread.
  */
 int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
