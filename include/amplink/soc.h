@@ -327,13 +327,17 @@ int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *o
 
 /**
  * ampl_soc_buf_reserve() - reserve pair @index: from now on a channel that would use it is refused with -EACCES
- * (by every process of the SoC) until ampl_soc_buf_release().
+ * (by every process of the SoC) until ampl_soc_buf_release(). Reservations are the supervisor's: @soc must be
+ * attached as no agent (from one attached as an agent it is an access fault, aperture "supervisor").
  * Return: 0; -EINVAL; -EALREADY (reserved already); -EBUSY (a live process's channel uses it: the last error names
- * the process and the channel). Context: thread.
+ * the process and the channel); -EACCES (@soc is attached as an agent). Context: thread.
  */
 int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index);
 
-/** ampl_soc_buf_release() - end a reservation. Return: 0; -EINVAL; -EALREADY (not reserved). Context: thread. */
+/**
+ * ampl_soc_buf_release() - end a reservation (the supervisor's, as ampl_soc_buf_reserve()).
+ * Return: 0; -EINVAL; -EALREADY (not reserved); -EACCES (@soc is attached as an agent). Context: thread.
+ */
 int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index);
 
 /** Per-attach options. */

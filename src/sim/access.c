@@ -98,9 +98,12 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
 		uintptr_t page = (uintptr_t)&soc->img->regs[i];
 		if (p >= page && p - page < sizeof(soc->img->regs[i])) {
-			bool hotplug = p - page >= offsetof(struct sim_regs, owner);
-			snprintf(name, cap, "%s:%s", hotplug ? "hotplug" : "ipi", soc->profile->agents[i].name);
-			if (!hotplug)
+			size_t off = p - page;
+			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
+					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
+										      : "buffer-marks";
+			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
+			if (off < offsetof(struct sim_regs, owner))
 				*phys = soc->profile->agents[i].reg_base;
 			return true;
 		}
@@ -249,6 +252,20 @@ bool sim_access_hotplug(struct ampl_soc *soc, unsigned idx, const char *what)
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, (uint32_t)off);
 	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s %s (only its own process or the supervisor may)",
 		  soc->name, soc->profile->agents[who].name, what, name);
+	return false;
+}
+
+bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const char *what)
+{
+	uint32_t roles = atomic_load(&soc->roles);
+	if (!roles)
+		return true;
+	unsigned who = (unsigned)__builtin_ctz(roles);
+	uint64_t off = (uint64_t)((const volatile char *)word - (const volatile char *)soc->img);
+	record_fault(soc, who, off, "supervisor", "write");
+	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, who, (uint32_t)off);
+	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s (the supervisor's: a handle attached as no agent, "
+		  "amplink soc buffers)", soc->name, soc->profile->agents[who].name, what);
 	return false;
 }
 

@@ -4,8 +4,8 @@
  *   +---------------------------+ 0
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
  *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
- *   |  Messaging Units,         |   words, the MU state, buffer bookkeeping (written by any agent); then one
- *   |  register pages,          |   page per agent of its register and hotplug state (written by it alone,
+ *   |  Messaging Units,         |   words, the MU state (written by any agent); then one page per agent of
+ *   |  register pages,          |   its register and hotplug state and buffer marks (written by it alone,
  *   |  supervisor page)         |   read-only in other agents' processes: src/sim/access.c); then the
  *   |                           |   supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
@@ -34,6 +34,18 @@
 #define SIM_PAGE 4096u
 #define SIM_MAX_MUS 4 /* NXP Messaging Units in one SoC */
 #define SIM_APERTURE_NAME 48u /* an aperture's name in a fault record, terminated */
+/* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
+#define SIM_BUF_SLOTS 8u
+#define SIM_BUF_CHAN_NAME 64u
+
+/*
+ * One side's mark on a request/response buffer pair (src/sim/buffers.c): the process whose channel uses it. Written
+ * by the process attached as that side's agent, in its page; readers bound the name and check the pid's liveness.
+ */
+struct sim_buf_mark {
+	_Atomic int32_t pid;          /* 0: not in use from this side */
+	char chan[SIM_BUF_CHAN_NAME]; /* that channel's name, for tools */
+};
 
 /*
  * One agent's register words that only that agent writes: a page of its own, which a process attached as another
@@ -57,6 +69,9 @@ struct sim_regs {
 	_Alignas(64) _Atomic uint64_t owner; /* sim_owner_self() of the attached process, 0 if none */
 	_Atomic int32_t pid;                 /* process attached as this agent, 0 if none */
 	_Atomic uint32_t down;               /* SIM_DOWN_*: offline by its own process's choice */
+	/* Its channels' marks on the IPI buffers they use, by the remote's slot: [0] the pair this agent owns (its
+	 * requests to the remote), [1] the remote's (its responses). */
+	struct sim_buf_mark buf_mark[2][SIM_BUF_SLOTS];
 };
 
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
@@ -69,6 +84,8 @@ struct sim_regs {
  */
 struct sim_super {
 	_Alignas(SIM_PAGE) _Atomic uint32_t offline[SIM_MAX_AGENTS]; /* 1: taken offline by the supervisor */
+	/* By buffer index (owner slot * 8 + target slot): 1, no channel may be bound over it (ampl_soc_buf_reserve). */
+	_Atomic uint32_t buf_reserved[SIM_BUF_SLOTS * SIM_BUF_SLOTS];
 };
 
 /* One agent's words that other agents write: interrupt lines, discards. */
@@ -132,20 +149,6 @@ struct sim_mu {
 	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
-/* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
-#define SIM_BUF_SLOTS 8u
-#define SIM_BUF_CHAN_NAME 64u
-
-/*
- * One request/response buffer pair's bookkeeping (src/sim/buffers.c). Written by any process, so every reader
- * bounds what it reads (the names are copied and terminated; a pid is only a hint, checked for liveness).
- */
-struct sim_buf {
-	_Atomic uint32_t reserved;              /* 1: no channel may be bound over it (ampl_soc_buf_reserve) */
-	_Atomic int32_t pid[2];                 /* process whose channel uses it: [0] the owner's side, [1] the peer's */
-	char chan[2][SIM_BUF_CHAN_NAME];        /* that channel's name, for tools */
-};
-
 /*
  * One agent's interrupt routing (src/sim/irq_route.c). Kept apart from struct
  * sim_agent's register words; each word has the writers its comment names, and every reader validates it.
@@ -191,7 +194,6 @@ struct sim_image {
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
 	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
-	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */
 	struct sim_agent_ctl ctl[SIM_MAX_AGENTS];
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_super super;               /* written by the supervisor only */
@@ -346,6 +348,12 @@ static inline bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t 
  * false with the last error set. Context: thread.
  */
 bool sim_access_hotplug(struct ampl_soc *soc, unsigned idx, const char *what);
+/**
+ * sim_access_super() - may this handle write the supervisor's word at @word (@what: what the call does, for the
+ * last error)? True for the supervisor; otherwise an access fault on aperture "supervisor" (counted and recorded as
+ * sim_access_regs() does), and false with the last error set. Context: thread.
+ */
+bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const char *what);
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,8 +18,8 @@
  *     recorded;
  *   - hotplug and crash words: a process attached as rpu1 can neither take rpu0 (or apu) offline nor retire it
  *     through the API (-EACCES, an access fault on "hotplug:rpu0" counted in rpu1's record), nor by a plain store
- *     into rpu0's hotplug words, its owner word (a forged crash) or the supervisor's page (SIGSEGV); rpu0 stays
- *     online and keeps receiving.
+ *     into rpu0's hotplug words, its owner word (a forged crash), its buffer marks or the supervisor's page
+ *     (SIGSEGV); rpu0 stays online and keeps receiving.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -861,7 +861,7 @@ static void test_aperture_enforced(void **state)
 
 /* Child attached as rpu1: with @raw 0, try to take rpu0 and apu offline and retire rpu0 through the API (exit 0 if
  * every call is refused with -EACCES and says why); with @raw 1, store into rpu0's down word, 2 its owner word (a
- * forged crash: a dead process's identity), 3 the supervisor's offline word (SIGSEGV). */
+ * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer (SIGSEGV). */
 static int hotplug_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
@@ -877,6 +877,8 @@ static int hotplug_child(const char *name, int raw)
 		atomic_store(&soc->img->regs[v].owner, 1ull | 0x77ull << 32);
 	if (raw == 3)
 		atomic_store(&soc->img->super.offline[v], 1);
+	if (raw == 4)
+		atomic_store(&soc->img->regs[v].buf_mark[0][0].pid, 1);
 	if (raw)
 		return 11; /* not reached */
 	if (ampl_soc_agent_set_online(soc, apu, false) != -EACCES)
@@ -921,10 +923,11 @@ static void test_hotplug_words_protected(void **state)
 	ipm_set_enabled(rx, 1);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
-	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor" };
+	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
+						"buffer-marks:rpu0" };
 	struct ampl_soc_fault f;
 	uint32_t x = 0, expect_count = 0;
-	for (int raw = 0; raw <= 3; raw++) {
+	for (int raw = 0; raw <= 4; raw++) {
 		pid_t pid = fork_child();
 		if (pid == 0)
 			_exit(hotplug_child(name, raw));
