@@ -210,10 +210,14 @@ bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agen
  * Offline: every process's channels to (and of) that agent fail their pending requests with -ESHUTDOWN (tx_done
  * reports them) and new sends fail at once with -ESHUTDOWN. Online: requests left pending at the agent from before
  * are discarded (their senders were told), and traffic resumes.
+ * Who may: the supervisor (a handle attached as no agent: an operator's offline, which outlasts any attach; its
+ * online clears every mark) and a handle attached as @agent itself (its own mark only); from a handle attached as
+ * another agent it is an access fault (counted in that agent's record, aperture "hotplug:AGENT").
  * Crash detection: a process that dies while attached (no detach, e.g. SIGKILL) takes its agent offline the same
- * way, done by the first other attached process to notice (each checks every 10 ms: pid gone, a zombie, or reused
- * by a process with another start time); the next ampl_agent_attach() of that agent brings it back online.
- * Return: 0; -EINVAL; -EALREADY (already in that state).
+ * way in every other attached process, each seeing it for itself (each checks every 10 ms: pid gone, a zombie, or
+ * reused by a process with another start time); the next ampl_agent_attach() of that agent brings it back online.
+ * Return: 0; -EINVAL; -EALREADY (already in that state); -EACCES (an access fault, see above); -EPERM (@agent's own
+ * online while the supervisor holds it offline).
  */
 int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online);
 
@@ -272,8 +276,10 @@ int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct 
 /**
  * ampl_soc_agent_retire() - retire @agent from any process (`amplink agent retire`): if this process holds it,
  * as ampl_agent_retire(); otherwise it goes offline, retired, and the process holding it (if any) keeps its handle
- * with every channel offline until it detaches; the next attach brings it back online.
- * Return: 0; -EINVAL; -EALREADY (retired already). Context: thread.
+ * with every channel offline until it detaches; the next attach brings it back online. Only the supervisor (a
+ * handle attached as no agent) or a handle attached as @agent may.
+ * Return: 0; -EINVAL; -EALREADY (retired already); -EACCES (attached as another agent: an access fault, the last
+ * error says so). Context: thread.
  */
 int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
 
@@ -321,13 +327,17 @@ int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *o
 
 /**
  * ampl_soc_buf_reserve() - reserve pair @index: from now on a channel that would use it is refused with -EACCES
- * (by every process of the SoC) until ampl_soc_buf_release().
+ * (by every process of the SoC) until ampl_soc_buf_release(). Reservations are the supervisor's: @soc must be
+ * attached as no agent (from one attached as an agent it is an access fault, aperture "supervisor").
  * Return: 0; -EINVAL; -EALREADY (reserved already); -EBUSY (a live process's channel uses it: the last error names
- * the process and the channel). Context: thread.
+ * the process and the channel); -EACCES (@soc is attached as an agent). Context: thread.
  */
 int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index);
 
-/** ampl_soc_buf_release() - end a reservation. Return: 0; -EINVAL; -EALREADY (not reserved). Context: thread. */
+/**
+ * ampl_soc_buf_release() - end a reservation (the supervisor's, as ampl_soc_buf_reserve()).
+ * Return: 0; -EINVAL; -EALREADY (not reserved); -EACCES (@soc is attached as an agent). Context: thread.
+ */
 int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index);
 
 /** Per-attach options. */

@@ -52,7 +52,8 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
 	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
 	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
-	if (mprotect(soc->img, offsetof(struct sim_image, hotplug_gen), ro) ||
+	if (mprotect(soc->img, offsetof(struct sim_image, agents), ro) ||
+	    mprotect(&soc->img->super, sizeof(soc->img->super), ro) ||
 	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
 		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
@@ -84,16 +85,26 @@ static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, cons
 static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys)
 {
 	uintptr_t img = (uintptr_t)soc->img, dtb_from = (uintptr_t)soc->dtb_off & ~(uintptr_t)(SIM_PAGE - 1);
-	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, hotplug_gen) || p - img >= dtb_from)) {
+	uintptr_t super = (uintptr_t)&soc->img->super;
+	*phys = p - img; /* no physical address but a register block's or an aperture's: the offset in the image */
+	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, agents) || p - img >= dtb_from)) {
 		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
-		*phys = p - img; /* no physical address: the offset in the image */
+		return true;
+	}
+	if (p >= super && p - super < sizeof(soc->img->super)) {
+		snprintf(name, cap, "supervisor");
 		return true;
 	}
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
 		uintptr_t page = (uintptr_t)&soc->img->regs[i];
 		if (p >= page && p - page < sizeof(soc->img->regs[i])) {
-			snprintf(name, cap, "ipi:%s", soc->profile->agents[i].name);
-			*phys = soc->profile->agents[i].reg_base;
+			size_t off = p - page;
+			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
+					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
+										      : "buffer-marks";
+			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
+			if (off < offsetof(struct sim_regs, owner))
+				*phys = soc->profile->agents[i].reg_base;
 			return true;
 		}
 	}
@@ -224,6 +235,37 @@ bool sim_access_fault(struct ampl_soc *soc, unsigned idx, uint32_t off, bool wri
 	unsigned who = (unsigned)__builtin_ctz(roles);
 	record_fault(soc, who, (uint64_t)a->reg_base + off, aperture, write ? "write" : "read");
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, off);
+	return false;
+}
+
+bool sim_access_hotplug(struct ampl_soc *soc, unsigned idx, const char *what)
+{
+	uint32_t roles = atomic_load(&soc->roles);
+	if (!roles || (roles & 1u << idx))
+		return true;
+	char aperture[SIM_APERTURE_NAME];
+	const char *name = soc->profile->agents[idx].name;
+	snprintf(aperture, sizeof(aperture), "hotplug:%s", name);
+	unsigned who = (unsigned)__builtin_ctz(roles);
+	uint64_t off = (uint64_t)((char *)&soc->img->regs[idx].down - (char *)soc->img);
+	record_fault(soc, who, off, aperture, "write");
+	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, (uint32_t)off);
+	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s %s (only its own process or the supervisor may)",
+		  soc->name, soc->profile->agents[who].name, what, name);
+	return false;
+}
+
+bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const char *what)
+{
+	uint32_t roles = atomic_load(&soc->roles);
+	if (!roles)
+		return true;
+	unsigned who = (unsigned)__builtin_ctz(roles);
+	uint64_t off = (uint64_t)((const volatile char *)word - (const volatile char *)soc->img);
+	record_fault(soc, who, off, "supervisor", "write");
+	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, who, (uint32_t)off);
+	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s (the supervisor's: a handle attached as no agent, "
+		  "amplink soc buffers)", soc->name, soc->profile->agents[who].name, what);
 	return false;
 }
 

@@ -269,14 +269,20 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	struct ampl_agent *ag = calloc(1, sizeof(*ag));
 	if (!ag)
 		return sim_error(-ENOMEM, "out of memory");
-	/* One live process per agent. Claimed before anything else, so that no watcher takes the restarted processor
-	 * for the dead one; a holder that died without detaching is replaced (the compare-and-swap and the watcher's
-	 * own one on the same word decide who goes first, see sim_watch_check()). */
+	/* The agent's page is writable once this handle acts as it; from here on it writes only what the agent may. */
+	int ret = sim_access_attach(soc, idx);
+	if (ret) {
+		free(ag);
+		return ret;
+	}
+	/* One live process per agent, claimed before anything else; a holder that died without detaching is replaced
+	 * (the restarted processor: its new owner word ends the crash in every process, see sim_offline()). */
 	ag->owner = sim_owner_self();
-	struct sim_agent *sa = &soc->img->agents[idx];
+	struct sim_regs *own = &soc->img->regs[idx];
 	for (;;) {
-		uint64_t cur = atomic_load(&sa->owner);
+		uint64_t cur = atomic_load(&own->owner);
 		if (cur && sim_owner_alive(cur)) {
+			sim_access_detach(soc, idx);
 			free(ag);
 			if (cur == sim_owner_self())
 				return sim_error(-EBUSY, "this process is already attached to %s as %s (through another "
@@ -284,14 +290,11 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 			return sim_error(-EBUSY, "agent %s of SoC %s is held by process %d, which is alive: one process "
 					 "per agent (stop that one first)", info->name, soc->name, (int)(uint32_t)cur);
 		}
-		if (atomic_compare_exchange_strong(&sa->owner, &cur, ag->owner))
+		if (atomic_compare_exchange_strong(&own->owner, &cur, ag->owner)) {
+			if (cur && cur == atomic_load(&soc->dead_owner[idx]))
+				sim_hotplug_notify(soc, idx, true, 0); /* it was crashed: back online */
 			break;
-	}
-	int ret = sim_access_attach(soc, idx); /* from here on this handle writes only what the agent may */
-	if (ret) {
-		atomic_compare_exchange_strong(&sa->owner, &ag->owner, 0);
-		free(ag);
-		return ret;
+		}
 	}
 	ag->soc = soc;
 	ag->info = info;
@@ -305,9 +308,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ag->host.discards = remote_discards;
 	ag->host.discards_ctx = ag;
 	sim_irq_init(ag);
-	sim_revive(soc, idx);
 	sim_unretire(soc, idx);
-	ag->hotplug_seen = atomic_load(&soc->img->hotplug_gen);
+	ag->offline_seen = sim_offline_mask(soc);
 
 	ret = sim_watch_start(soc);
 	bool watching = !ret;
@@ -363,7 +365,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 			goto fail;
 		}
 	}
-	atomic_store(&soc->img->agents[idx].pid, (int32_t)getpid());
+	atomic_store(&own->pid, (int32_t)getpid());
 	soc->attached[idx] = ag;
 	sim_trace_attach(ag);
 	free(diag);
@@ -376,7 +378,7 @@ fail:
 	free_mus(ag);
 	if (watching)
 		sim_watch_stop(soc);
-	atomic_compare_exchange_strong(&soc->img->agents[idx].owner, &ag->owner, 0);
+	atomic_compare_exchange_strong(&soc->img->regs[idx].owner, &ag->owner, 0);
 	sim_access_detach(soc, idx);
 	free(ag->board);
 	free(diag);
@@ -453,8 +455,8 @@ void sim_agent_free(struct ampl_agent *ag)
 	free_chans(ag);
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
-	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].pid, &me, 0);
-	atomic_compare_exchange_strong(&ag->soc->img->agents[ag->idx].owner, &ag->owner, 0);
+	atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].pid, &me, 0);
+	atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].owner, &ag->owner, 0);
 	ag->soc->attached[ag->idx] = NULL;
 	sim_access_detach(ag->soc, ag->idx);
 	sim_watch_stop(ag->soc);

@@ -101,8 +101,7 @@ struct ampl_agent {
 	struct sim_chan *_Atomic chans[32]; /* by remote bit; published to the interrupt thread (hotplug) when made */
 	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
 	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
-	uint32_t hotplug_seen;
-	uint32_t offline_seen[SIM_MAX_AGENTS];
+	uint32_t offline_seen; /* sim_offline_mask() the channels were last set to (interrupt context) */
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
 	uint64_t owner; /* what this attach recorded in sim_agent.owner */
@@ -124,6 +123,8 @@ void sim_agent_free(struct ampl_agent *ag);
 /** sim_unretire() - at attach, after recording the owner: a retired agent comes back online. */
 void sim_unretire(struct ampl_soc *soc, unsigned idx);
 
+/** sim_offline_mask() - by agent index, the agents sim_offline() says are offline. Context: any. */
+uint32_t sim_offline_mask(const struct ampl_soc *soc);
 /** sim_chan_hotplug() - apply the online state of @c's two agents (and image damage) to its channels; true if off. */
 bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c);
 /** sim_hotplug_isr() - interrupt-context handler: follow offline/online transitions of any agent (@arg: the agent). */
@@ -146,7 +147,5 @@ void sim_irq_stop(struct ampl_agent *ag);
 int sim_watch_start(struct ampl_soc *soc);
 /** sim_watch_stop() - one attached agent less on @soc: the last one stops and joins the watcher. */
 void sim_watch_stop(struct ampl_soc *soc);
-/** sim_revive() - at attach, after recording the owner: an agent offline because its process died comes back. */
-void sim_revive(struct ampl_soc *soc, unsigned idx);
 
 #endif /* AMPLINK_SIM_AGENT_INTERNAL_H */

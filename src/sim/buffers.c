@@ -1,9 +1,12 @@
 /*
  * IPI message-buffer management on the virtual SoC (include/amplink/soc.h, "IPI message buffers"): which channel of
- * which process uses each request/response pair, and reservations. The state lives in the image (struct sim_buf),
- * so every process sees the same; any process can write it, so whatever is read back is bounded and checked.
+ * which process uses each request/response pair, and reservations. The state lives in the image, so every process
+ * sees the same, each word with one writer: a side's mark (struct sim_buf_mark) in the page of that side's agent,
+ * written by the process attached as it; a reservation in the supervisor's page (reserving and releasing are the
+ * supervisor's: from a handle attached as an agent they are access faults). A mark is still read back bounded and
+ * checked (the pid is a hint: it is checked for liveness).
  *
- * Binding and reserving race without a lock, as a Dekker pair on two words of one buffer:
+ * Binding and reserving race without a lock, as a Dekker pair on a mark and the reservation:
  *   bind:    store pid[side] ; (seq_cst) ; load reserved   -> reserved: take the pid back, refuse
  *   reserve: store reserved  ; (seq_cst) ; load pid[0..1]  -> a live pid: take the reservation back, -EBUSY
  * In the single total order of the seq_cst operations one of the two sees the other, so a reserved buffer is never
@@ -44,6 +47,29 @@ static int live_pid(int32_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
 }
 
+/* Side @side's mark on buffer @index in agent @idx's page (the owner's side 0, the peer's side 1). */
+static struct sim_buf_mark *mark_of(const struct ampl_soc *soc, unsigned idx, unsigned index, unsigned side)
+{
+	unsigned o = index / SIM_BUF_SLOTS, t = index % SIM_BUF_SLOTS;
+	return &soc->img->regs[idx].buf_mark[side][side ? o : t];
+}
+
+/* The live mark on side @side of buffer @index: of any agent of that side's slot (several share the PMU's). */
+static const struct sim_buf_mark *live_mark(const struct ampl_soc *soc, unsigned index, unsigned side, int *pid)
+{
+	unsigned slot = side ? index % SIM_BUF_SLOTS : index / SIM_BUF_SLOTS;
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		if (soc->profile->agents[i].buf_slot != (int8_t)slot)
+			continue;
+		const struct sim_buf_mark *m = mark_of(soc, i, index, side);
+		*pid = live_pid(atomic_load(&m->pid));
+		if (*pid)
+			return m;
+	}
+	*pid = 0;
+	return NULL;
+}
+
 static const char *buf_name(const struct ampl_soc *soc, unsigned index, char *out, size_t cap)
 {
 	const struct ampl_ipi_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
@@ -59,7 +85,6 @@ int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_so
 	if (!soc || !out || index >= ampl_soc_num_bufs(soc))
 		return -EINVAL;
 	const struct ampl_soc_profile *p = soc->profile;
-	struct sim_buf *b = &soc->img->bufs[index];
 	memset(out, 0, sizeof(*out));
 	out->index = index;
 	out->owner = agent_of_slot(p, index / SIM_BUF_SLOTS);
@@ -67,12 +92,12 @@ int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_so
 	out->request = p->buf_base + (uint64_t)(index / SIM_BUF_SLOTS) * AMPL_IPI_SLOT_STRIDE +
 		       (uint64_t)(index % SIM_BUF_SLOTS) * AMPL_IPI_TARGET_STRIDE;
 	out->response = out->request + AMPL_IPI_RESP_OFFSET;
-	out->reserved = atomic_load(&b->reserved) != 0;
+	out->reserved = atomic_load(&soc->img->super.buf_reserved[index]) != 0;
 	for (unsigned s = 0; s < 2; s++) {
-		out->pid[s] = live_pid(atomic_load(&b->pid[s]));
-		if (out->pid[s]) {
+		const struct sim_buf_mark *m = live_mark(soc, index, s, &out->pid[s]);
+		if (m) {
 			/* Another process may be writing the name: copy what is there, bounded and terminated. */
-			memcpy(out->chan[s], b->chan[s], sizeof(out->chan[s]) - 1);
+			memcpy(out->chan[s], m->chan, sizeof(out->chan[s]) - 1);
 			out->chan[s][sizeof(out->chan[s]) - 1] = 0;
 		}
 	}
@@ -93,16 +118,18 @@ int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index)
 {
 	if (!soc || index >= ampl_soc_num_bufs(soc))
 		return sim_error(-EINVAL, "no IPI buffer %u on this SoC (%u buffers)", index, ampl_soc_num_bufs(soc));
-	struct sim_buf *b = &soc->img->bufs[index];
+	_Atomic uint32_t *reserved = &soc->img->super.buf_reserved[index];
 	uint32_t was = 0;
 	char name[96];
-	if (!atomic_compare_exchange_strong(&b->reserved, &was, 1u))
+	if (!sim_access_super(soc, reserved, "reserve an IPI buffer"))
+		return -EACCES;
+	if (!atomic_compare_exchange_strong(reserved, &was, 1u))
 		return sim_error(-EALREADY, "IPI buffer %s is reserved already", buf_name(soc, index, name, sizeof(name)));
 	struct ampl_soc_buf info;
 	ampl_soc_buf_info(soc, index, &info);
 	for (unsigned s = 0; s < 2; s++) {
 		if (info.pid[s]) {
-			atomic_store(&b->reserved, 0u);
+			atomic_store(reserved, 0u);
 			return sim_error(-EBUSY, "IPI buffer %s is in use by process %d (channel %s)",
 					 buf_name(soc, index, name, sizeof(name)), info.pid[s], info.chan[s]);
 		}
@@ -115,20 +142,22 @@ int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index)
 	if (!soc || index >= ampl_soc_num_bufs(soc))
 		return sim_error(-EINVAL, "no IPI buffer %u on this SoC (%u buffers)", index, ampl_soc_num_bufs(soc));
 	char name[96];
-	if (!atomic_exchange(&soc->img->bufs[index].reserved, 0u))
+	if (!sim_access_super(soc, &soc->img->super.buf_reserved[index], "release an IPI buffer"))
+		return -EACCES;
+	if (!atomic_exchange(&soc->img->super.buf_reserved[index], 0u))
 		return sim_error(-EALREADY, "IPI buffer %s is not reserved", buf_name(soc, index, name, sizeof(name)));
 	return 0;
 }
 
-/* Mark side @side of buffer @index as this process's channel @chan; refuse if reserved. */
-static int take(struct ampl_soc *soc, int index, unsigned side, const char *chan)
+/* Mark side @side of buffer @index as this process's channel @chan of agent @idx; refuse if reserved. */
+static int take(struct ampl_soc *soc, unsigned idx, int index, unsigned side, const char *chan)
 {
-	struct sim_buf *b = &soc->img->bufs[index];
+	struct sim_buf_mark *m = mark_of(soc, idx, (unsigned)index, side); /* the binding agent's own page */
 	int32_t me = (int32_t)getpid();
-	snprintf(b->chan[side], sizeof(b->chan[side]), "%s", chan);
-	atomic_store(&b->pid[side], me);
-	if (atomic_load(&b->reserved)) {
-		atomic_compare_exchange_strong(&b->pid[side], &me, 0);
+	snprintf(m->chan, sizeof(m->chan), "%s", chan);
+	atomic_store(&m->pid, me);
+	if (atomic_load(&soc->img->super.buf_reserved[index])) {
+		atomic_compare_exchange_strong(&m->pid, &me, 0);
 		char name[96];
 		return sim_error(-EACCES, "IPI buffer %s is reserved: channel %s cannot use it (amplink soc buffers "
 				 "--release %d)", buf_name(soc, (unsigned)index, name, sizeof(name)), chan, index);
@@ -136,10 +165,10 @@ static int take(struct ampl_soc *soc, int index, unsigned side, const char *chan
 	return 0;
 }
 
-static void drop(struct ampl_soc *soc, int index, unsigned side)
+static void drop(struct ampl_soc *soc, unsigned idx, int index, unsigned side)
 {
 	int32_t me = (int32_t)getpid();
-	atomic_compare_exchange_strong(&soc->img->bufs[index].pid[side], &me, 0);
+	atomic_compare_exchange_strong(&mark_of(soc, idx, (unsigned)index, side)->pid, &me, 0);
 }
 
 int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
@@ -148,12 +177,13 @@ int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
 	if (own < 0 || peer < 0)
 		return 0; /* bufferless: nothing to allocate */
-	int ret = take(soc, own, 0, chan);
+	unsigned idx = ampl_soc_agent_index(soc->profile, local);
+	int ret = take(soc, idx, own, 0, chan);
 	if (ret)
 		return ret;
-	ret = take(soc, peer, 1, chan);
+	ret = take(soc, idx, peer, 1, chan);
 	if (ret)
-		drop(soc, own, 0);
+		drop(soc, idx, own, 0);
 	return ret;
 }
 
@@ -162,6 +192,7 @@ void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, co
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
 	if (own < 0 || peer < 0)
 		return;
-	drop(soc, own, 0);
-	drop(soc, peer, 1);
+	unsigned idx = ampl_soc_agent_index(soc->profile, local);
+	drop(soc, idx, own, 0);
+	drop(soc, idx, peer, 1);
 }

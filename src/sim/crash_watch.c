@@ -2,20 +2,23 @@
  * Crash detection on the virtual SoC. A process killed without detaching (SIGKILL, a crash) leaves its agent
  * looking attached. Each process with an attached agent runs one small watcher thread per SoC handle that, every
  * SIM_WATCH_PERIOD_MS,
- * checks the processes recorded for the other agents, and the first to see one dead takes that agent offline
- * exactly as ampl_soc_agent_set_online(false) does (pending requests discarded and reported -ESHUTDOWN, sends
+ * checks the processes recorded for the other agents, and one seen dead is offline for this process, as after
+ * ampl_soc_agent_set_online(false) (pending requests discarded and reported -ESHUTDOWN, sends
  * fail with -ESHUTDOWN, the hotplug machinery of every attached process follows). Why this design:
  *   - polling a recorded identity needs nothing from the dead process (it cannot run code) and no parent/child
  *     relation between the processes; a pidfd would need a per-peer descriptor kept in sync with re-attaches, and
  *     the interrupt thread cannot carry the check because it may be absent (no_irq_thread), and its runs are
  *     paced by traffic and by its re-check period, not by this bound.
- *   - the recorded identity is one 64-bit word (pid | start token << 32, sim_owner_self()), so a check, the
- *     "mark once" compare-and-swap and a re-attach never see a pid with another process's token; the start token
- *     (the process start time) makes a pid reused by an unrelated process count as dead, and a zombie counts as
- *     dead too (its parent has not reaped it yet).
- *   - the compare-and-swap of the owner word to 0 elects one marker among all the watchers; `crashed` records
- *     that the agent is offline because of a crash, so that the restarted process's ampl_agent_attach() brings it
- *     back online (an agent taken offline by an operator stays offline).
+ *   - the recorded identity is one 64-bit word (pid | start token << 32, sim_owner_self()) in the agent's own page
+ *     (only its process writes it), so a check and a re-attach never see a pid with another process's token; the
+ *     start token (the process start time) makes a pid reused by an unrelated process count as dead, and a zombie
+ *     counts as dead too (its parent has not reaped it yet).
+ *   - the verdict is no shared word: each watcher records the owner value it found dead in its own process
+ *     (struct ampl_soc.dead_owner), and the agent is crashed, there, while its owner word still holds that value.
+ *     So no co-tenant can declare a live agent crashed (it cannot write the owner word, and every process judges
+ *     the process behind it for itself), and the restarted process's ampl_agent_attach(), writing a new owner,
+ *     ends the crash at once in every process (an agent taken offline by an operator stays offline). Each
+ *     watcher drops the requests pending at the dead agent; the drop's compare-and-swap ends each one once.
  * Bound: a death is seen within one period (10 ms) plus the time to read /proc for each agent; the interrupt
  * threads then follow within their wake-up latency (tens of microseconds): well under 50 ms on an idle host.
  */
@@ -101,37 +104,15 @@ void sim_watch_check(struct ampl_soc *soc)
 {
 	int me = (int)getpid();
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		struct sim_agent *a = &soc->img->agents[i];
-		uint64_t o = atomic_load(&a->owner);
-		if (!o || (int)(uint32_t)o == me || sim_owner_alive(o))
+		uint64_t o = atomic_load(&soc->img->regs[i].owner);
+		if (!o || (int)(uint32_t)o == me || o == atomic_load(&soc->dead_owner[i]) || sim_owner_alive(o))
 			continue;
-		/* MARKING before the owner word is taken: an attach that records itself after that waits for the
-		 * outcome (revive()), and one that recorded itself before makes the compare-and-swap fail. */
-		uint32_t st = SIM_CRASH_NONE;
-		if (!atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_MARKING))
-			continue; /* another watcher is on it, or it is offline from an earlier crash */
-		if (!atomic_compare_exchange_strong(&a->owner, &o, 0)) {
-			atomic_store(&a->crashed, SIM_CRASH_NONE); /* the agent was attached again */
-			continue;
-		}
-		int32_t pid = (int32_t)(uint32_t)o;
-		atomic_compare_exchange_strong(&a->pid, &pid, 0);
-		/* Already offline (an operator's): not ours to bring back at the next attach. */
-		bool ours = !ampl_soc_agent_set_online(soc, &soc->profile->agents[i], false);
-		atomic_store(&a->crashed, ours ? SIM_CRASH_MARKED : SIM_CRASH_NONE);
+		bool was_offline = sim_offline(soc, i);
+		atomic_store(&soc->dead_owner[i], o);
+		/* Already offline (an operator's, a retirement): what was pending then was discarded then. */
+		if (!was_offline)
+			sim_hotplug_notify(soc, i, false, sim_drop_all(soc, i));
 	}
-}
-
-void sim_revive(struct ampl_soc *soc, unsigned idx)
-{
-	struct sim_agent *a = &soc->img->agents[idx];
-	/* A watcher in the middle of marking it finishes within microseconds; one that died there is waited out. */
-	uint64_t end = ampl_now_ns() + 100000000u;
-	while (atomic_load(&a->crashed) == SIM_CRASH_MARKING && ampl_now_ns() < end)
-		usleep(100);
-	uint32_t st = atomic_load(&a->crashed);
-	if (st != SIM_CRASH_NONE && atomic_compare_exchange_strong(&a->crashed, &st, SIM_CRASH_NONE))
-		(void)ampl_soc_agent_set_online(soc, &soc->profile->agents[idx], true);
 }
 
 struct sim_watch {

@@ -11,24 +11,32 @@
 
 bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
 {
-	struct sim_agent *img = ag->soc->img->agents;
 	unsigned r = ampl_soc_agent_index(ag->soc->profile, c->remote);
 	/* A damaged image (its file shrank) holds nothing any more: every channel is offline for good. */
-	bool offline = atomic_load(&img[r].offline) || atomic_load(&img[ag->idx].offline) || sim_damaged(ag->soc);
+	bool offline = sim_offline(ag->soc, r) || sim_offline(ag->soc, ag->idx) || sim_damaged(ag->soc);
 	/* The tx channel first: a client told on the rx channel that the peer is back can ring it at once. */
 	mbox_chan_set_offline(&c->mbox.chans[XLNX_IPI_TX_CHAN], offline ? -ESHUTDOWN : 0);
 	mbox_chan_set_offline(&c->mbox.chans[XLNX_IPI_RX_CHAN], offline ? -ESHUTDOWN : 0);
 	return offline;
 }
 
+uint32_t sim_offline_mask(const struct ampl_soc *soc)
+{
+	uint32_t m = 0;
+	for (unsigned i = 0; i < soc->profile->num_agents; i++)
+		if (sim_offline(soc, i))
+			m |= 1u << i;
+	return m;
+}
+
 void sim_hotplug_isr(void *arg)
 {
 	struct ampl_agent *ag = arg;
-	uint32_t gen = atomic_load(&ag->soc->img->hotplug_gen);
+	uint32_t offline = sim_offline_mask(ag->soc);
 	bool damaged = sim_damaged(ag->soc);
-	if (gen == ag->hotplug_seen && damaged == ag->damaged_seen)
+	if (offline == ag->offline_seen && damaged == ag->damaged_seen)
 		return;
-	ag->hotplug_seen = gen;
+	ag->offline_seen = offline;
 	ag->damaged_seen = damaged;
 	/* An IPC link learns it from its rx channel's link_state, in its RX callback context (this one), serialised
 	 * with its doorbells and with mbox_free_channel() at close. */
@@ -39,8 +47,9 @@ void sim_hotplug_isr(void *arg)
 
 /* ---- dynamic agents: retirement ----
  *
- * Retiring an agent takes its processor offline as hotplug does, marked retired in its sim_agent_ctl, and the next
- * process to attach as it (this one or another) brings it back online: peers' channels to it see it go offline,
+ * Retiring an agent takes its processor offline as hotplug does, marked retired in its own page (sim_regs.down,
+ * written by its process, or by the supervisor for an agent this process does not hold), and the next process to
+ * attach as it (this one or another) brings it back online: peers' channels to it see it go offline,
  * then online, and nothing sent to the old process reaches the new one (what was pending at retirement was
  * discarded, what was sent after it never became pending).
  */
@@ -54,12 +63,16 @@ static int agent_index(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 	return 0;
 }
 
-/* Mark retired, then offline: an attach that finds it offline and retired brings it back. */
+/* Mark retired (offline until an attach clears it), then drop what was pending at it. */
 static int retire(struct ampl_soc *soc, unsigned idx)
 {
-	atomic_store(&soc->img->ctl[idx].retired, 1);
-	int ret = ampl_soc_agent_set_online(soc, &soc->profile->agents[idx], false);
-	return ret == -EALREADY ? 0 : ret;
+	if (!sim_access_hotplug(soc, idx, "retire"))
+		return -EACCES;
+	bool was_offline = sim_offline(soc, idx);
+	atomic_fetch_or(&soc->img->regs[idx].down, SIM_DOWN_RETIRED);
+	if (!was_offline)
+		sim_hotplug_notify(soc, idx, false, sim_drop_all(soc, idx));
+	return 0;
 }
 
 int ampl_agent_retire(struct ampl_agent *ag)
@@ -94,7 +107,7 @@ int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *age
 	int ret = agent_index(soc, agent, &idx);
 	if (ret)
 		return ret;
-	if (atomic_load(&soc->img->ctl[idx].retired) && !ampl_soc_agent_online(soc, agent))
+	if (ampl_soc_agent_retired(soc, agent))
 		return sim_error(-EALREADY, "%s is retired already", agent->name);
 	if (soc->attached[idx])
 		return ampl_agent_retire(soc->attached[idx]);
@@ -106,11 +119,13 @@ bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_ag
 	unsigned idx = 0;
 	if (agent_index(soc, agent, &idx))
 		return false;
-	return atomic_load(&soc->img->ctl[idx].retired) && !ampl_soc_agent_online(soc, agent);
+	return atomic_load(&soc->img->regs[idx].down) & SIM_DOWN_RETIRED;
 }
 
 void sim_unretire(struct ampl_soc *soc, unsigned idx)
 {
-	if (atomic_exchange(&soc->img->ctl[idx].retired, 0))
-		(void)ampl_soc_agent_set_online(soc, &soc->profile->agents[idx], true);
+	if (!(atomic_fetch_and(&soc->img->regs[idx].down, ~SIM_DOWN_RETIRED) & SIM_DOWN_RETIRED))
+		return;
+	if (!sim_offline(soc, idx))
+		sim_hotplug_notify(soc, idx, true, 0);
 }

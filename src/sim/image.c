@@ -689,14 +689,14 @@ int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return 0;
-	return atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].pid);
+	return atomic_load(&soc->img->regs[ampl_soc_agent_index(soc->profile, agent)].pid);
 }
 
 bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
-	uint64_t owner = atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].owner);
+	uint64_t owner = atomic_load(&soc->img->regs[ampl_soc_agent_index(soc->profile, agent)].owner);
 	return owner && sim_owner_alive(owner);
 }
 
@@ -704,34 +704,72 @@ bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_age
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
-	return !atomic_load(&soc->img->agents[ampl_soc_agent_index(soc->profile, agent)].offline);
+	unsigned idx = ampl_soc_agent_index(soc->profile, agent);
+	if (sim_offline(soc, idx))
+		return false;
+	/* A handle with crash detection running answers as its watcher sees it; any other looks for itself. */
+	uint64_t owner = atomic_load(&soc->img->regs[idx].owner);
+	return atomic_load(&soc->roles) || !owner || sim_owner_alive(owner);
 }
 
+uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx)
+{
+	uint32_t dropped = 0;
+	for (unsigned s = 0; s < soc->profile->num_agents; s++)
+		if (sim_ipi_drop(soc, s, idx))
+			dropped |= 1u << soc->profile->agents[s].bit;
+	return dropped;
+}
+
+void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_t dropped)
+{
+	SIM_TRACE(soc, SIM_TRACE_ANY, online ? AMPL_EV_AGENT_ONLINE : AMPL_EV_AGENT_OFFLINE, idx, dropped);
+	/* Every attached agent's interrupt context re-reads the hotplug state. */
+	for (unsigned i = 0; i < soc->profile->num_agents; i++)
+		ampl_doorbell_ring(&soc->img->agents[i].irq);
+}
+
+/*
+ * Who takes an agent offline writes its own word: the supervisor (a handle attached as no agent) the supervisor's
+ * page, the agent's own process its page (src/sim/access.c refuses every other). The supervisor's online clears
+ * every mark, the agent's own: its own only (an operator's offline outlasts it).
+ */
 int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return -EINVAL;
 	unsigned idx = ampl_soc_agent_index(soc->profile, agent);
-	struct sim_agent *a = &soc->img->agents[idx];
+	if (!sim_access_hotplug(soc, idx, online ? "bring online" : "take offline"))
+		return -EACCES;
+	bool supervisor = !atomic_load(&soc->roles);
+	struct sim_regs *r = &soc->img->regs[idx];
+	bool was_offline = !ampl_soc_agent_online(soc, agent);
 	if (online) {
-		if (!atomic_exchange(&a->offline, 0))
+		if (supervisor) {
+			atomic_store(&soc->img->super.offline[idx], 0);
+			/* A crashed agent brought back by hand has no process until one attaches. */
+			uint64_t o = atomic_load(&r->owner);
+			if (o && !sim_owner_alive(o) && atomic_compare_exchange_strong(&r->owner, &o, 0))
+				atomic_store(&r->pid, 0);
+		} else if (atomic_load(&soc->img->super.offline[idx])) {
+			return sim_error(-EPERM, "%s was taken offline by the supervisor (amplink agent online %s)",
+					 agent->name, agent->name);
+		}
+		atomic_store(&r->down, 0);
+		if (!was_offline)
 			return -EALREADY;
-		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_ONLINE, idx, 0);
-	} else {
-		if (atomic_exchange(&a->offline, 1))
-			return -EALREADY;
-		/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
-		 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so
-		 * reports -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
-		uint32_t dropped = 0;
-		for (unsigned s = 0; s < soc->profile->num_agents; s++)
-			if (sim_ipi_drop(soc, s, idx))
-				dropped |= 1u << soc->profile->agents[s].bit;
-		SIM_TRACE(soc, SIM_TRACE_ANY, AMPL_EV_AGENT_OFFLINE, idx, dropped);
+		sim_hotplug_notify(soc, idx, true, 0);
+		return 0;
 	}
-	atomic_fetch_add(&soc->img->hotplug_gen, 1);
-	/* Every attached agent's interrupt context re-reads the hotplug state. */
-	for (unsigned i = 0; i < soc->profile->num_agents; i++)
-		ampl_doorbell_ring(&soc->img->agents[i].irq);
+	if (was_offline)
+		return -EALREADY;
+	if (supervisor)
+		atomic_store(&soc->img->super.offline[idx], 1);
+	else
+		atomic_fetch_or(&r->down, SIM_DOWN_OFFLINE);
+	/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
+	 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so reports
+	 * -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
+	sim_hotplug_notify(soc, idx, false, sim_drop_all(soc, idx));
 	return 0;
 }

@@ -3,10 +3,11 @@
  *
  *   +---------------------------+ 0
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
- *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells, hotplug and
- *   |  Messaging Units,         |   discard words, the MU state, buffer bookkeeping (written by any agent);
- *   |  register pages)          |   then one page per agent of its register state (written by it alone,
- *   |                           |   read-only in other agents' processes: src/sim/access.c)
+ *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
+ *   |  Messaging Units,         |   words, the MU state (written by any agent); then one page per agent of
+ *   |  register pages,          |   its register and hotplug state and buffer marks (written by it alone,
+ *   |  supervisor page)         |   read-only in other agents' processes: src/sim/access.c); then the
+ *   |                           |   supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
  *   | reserved-memory regions   |   at their devicetree addresses (mems[1..]); a region inside the backing
@@ -27,12 +28,24 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 9u
+#define SIM_LAYOUT_VERSION 10u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
 #define SIM_MAX_MUS 4 /* NXP Messaging Units in one SoC */
 #define SIM_APERTURE_NAME 48u /* an aperture's name in a fault record, terminated */
+/* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
+#define SIM_BUF_SLOTS 8u
+#define SIM_BUF_CHAN_NAME 64u
+
+/*
+ * One side's mark on a request/response buffer pair (src/sim/buffers.c): the process whose channel uses it. Written
+ * by the process attached as that side's agent, in its page; readers bound the name and check the pid's liveness.
+ */
+struct sim_buf_mark {
+	_Atomic int32_t pid;          /* 0: not in use from this side */
+	char chan[SIM_BUF_CHAN_NAME]; /* that channel's name, for tools */
+};
 
 /*
  * One agent's register words that only that agent writes: a page of its own, which a process attached as another
@@ -50,29 +63,42 @@ struct sim_regs {
 	_Atomic uint64_t fault_addr;
 	char fault_aperture[SIM_APERTURE_NAME];
 	char fault_access[16]; /* "read", "write" */
+	/* Hotplug and crash detection (src/sim/hotplug.c, crash_watch.c): the agent's own words, so that no other
+	 * agent can declare it offline, retired or crashed. A crash is not a word: it is the process recorded in
+	 * owner being gone, which every process checks for itself (struct ampl_soc.dead_owner). */
+	_Alignas(64) _Atomic uint64_t owner; /* sim_owner_self() of the attached process, 0 if none */
+	_Atomic int32_t pid;                 /* process attached as this agent, 0 if none */
+	_Atomic uint32_t down;               /* SIM_DOWN_*: offline by its own process's choice */
+	/* Its channels' marks on the IPI buffers they use, by the remote's slot: [0] the pair this agent owns (its
+	 * requests to the remote), [1] the remote's (its responses). */
+	struct sim_buf_mark buf_mark[2][SIM_BUF_SLOTS];
 };
 
-/* One agent's words that other agents write: interrupt lines, hotplug and crash detection, discards. */
+/* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
+#define SIM_DOWN_OFFLINE 1u
+#define SIM_DOWN_RETIRED 2u
+
+/*
+ * The supervisor's words: a page that a process attached as any agent maps read-only. An operator's offline
+ * (`amplink agent offline`) lasts until the supervisor brings the agent back, whatever process attaches as it.
+ */
+struct sim_super {
+	_Alignas(SIM_PAGE) _Atomic uint32_t offline[SIM_MAX_AGENTS]; /* 1: taken offline by the supervisor */
+	/* By buffer index (owner slot * 8 + target slot): 1, no channel may be bound over it (ampl_soc_buf_reserve). */
+	_Atomic uint32_t buf_reserved[SIM_BUF_SLOTS * SIM_BUF_SLOTS];
+};
+
+/* One agent's words that other agents write: interrupt lines, discards. */
 struct sim_agent {
 	_Alignas(64) struct ampl_doorbell irq; /* rung when a request to this agent is raised unmasked */
 	/* Line 2: rung when a request this agent sent is acknowledged or discarded (its OBS bit drops). */
 	_Alignas(64) struct ampl_doorbell ack;
 	_Atomic uint32_t ack_watchers; /* threads in ipi_wait32() on OBS: ack is rung only while one watches */
-	/* Line 3: bookkeeping for tools, and hotplug. */
-	_Alignas(64) _Atomic int32_t pid; /* process attached as this agent, 0 if none */
-	_Atomic uint32_t offline;         /* 1 while the processor is offline (amplink agent offline) */
-	_Atomic uint64_t owner;           /* crash detection: sim_owner_self() of the attached process, 0 if none */
-	_Atomic uint32_t crashed;         /* SIM_CRASH_*: offline because its process died (attach revives it) */
-	/* Line 4+: by source bit, requests this agent discarded because it was offline: the count in the high half,
+	/* Line 3+: by source bit, requests this agent discarded because it was offline: the count in the high half,
 	 * the raised[] value of the last request discarded while pending in the low half (one word, so that counting
 	 * and dropping are one compare-and-swap: a request ends once). */
 	_Alignas(64) _Atomic uint64_t drop[32];
 };
-
-/* sim_agent.crashed: 0; a watcher is taking the agent offline; it is offline because its process died. */
-#define SIM_CRASH_NONE 0u
-#define SIM_CRASH_MARKING 1u
-#define SIM_CRASH_MARKED 2u
 
 /* Crash detection period: each process with an attached agent checks the other agents' processes this often. */
 #define SIM_WATCH_PERIOD_MS 10u
@@ -123,22 +149,8 @@ struct sim_mu {
 	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
-/* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
-#define SIM_BUF_SLOTS 8u
-#define SIM_BUF_CHAN_NAME 64u
-
 /*
- * One request/response buffer pair's bookkeeping (src/sim/buffers.c). Written by any process, so every reader
- * bounds what it reads (the names are copied and terminated; a pid is only a hint, checked for liveness).
- */
-struct sim_buf {
-	_Atomic uint32_t reserved;              /* 1: no channel may be bound over it (ampl_soc_buf_reserve) */
-	_Atomic int32_t pid[2];                 /* process whose channel uses it: [0] the owner's side, [1] the peer's */
-	char chan[2][SIM_BUF_CHAN_NAME];        /* that channel's name, for tools */
-};
-
-/*
- * One agent's interrupt routing and retirement (src/sim/irq_route.c, src/sim/hotplug.c). Kept apart from struct
+ * One agent's interrupt routing (src/sim/irq_route.c). Kept apart from struct
  * sim_agent's register words; each word has the writers its comment names, and every reader validates it.
  */
 struct sim_agent_ctl {
@@ -148,8 +160,6 @@ struct sim_agent_ctl {
 	_Atomic uint64_t done;                     /* last supervisor request applied: seq | (uint64_t)-result << 32 */
 	/* Written by a supervisor (amplink agent route/mask/unmask) only: a request for the attached process. */
 	_Alignas(64) _Atomic uint64_t req;         /* SIM_REQ_* fields; seq 0: none yet */
-	/* Written by the process that retires the agent, and cleared by the next one to attach as it. */
-	_Alignas(64) _Atomic uint32_t retired;     /* 1: offline because its process retired it (attach revives) */
 };
 
 /* sim_agent_ctl.req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
@@ -182,12 +192,11 @@ struct sim_image {
 	uint32_t num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
-	_Alignas(SIM_PAGE) _Atomic uint32_t hotplug_gen; /* bumped after any agent's offline/online change */
-	struct sim_agent agents[SIM_MAX_AGENTS];
+	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
-	struct sim_buf bufs[SIM_BUF_SLOTS * SIM_BUF_SLOTS]; /* by owner slot * 8 + target slot */
 	struct sim_agent_ctl ctl[SIM_MAX_AGENTS];
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
+	struct sim_super super;               /* written by the supervisor only */
 };
 
 /* Per-process view of one agent's register block: the I/O region context. */
@@ -237,6 +246,9 @@ struct ampl_soc {
 	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
+	/* By agent: the owner word this process last found dead (crash detection, src/sim/crash_watch.c); the agent is
+	 * crashed while its owner word still holds that value. Private to the process: no other can forge it. */
+	_Atomic uint64_t dead_owner[SIM_MAX_AGENTS];
 	/* Validated snapshot of the apertures (never re-read from the shared header). */
 	unsigned num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
@@ -257,6 +269,30 @@ uint64_t sim_owner_self(void);
 bool sim_owner_alive(uint64_t owner);
 /** sim_watch_check() - one crash-detection pass over @soc's agents (what the watcher thread runs every period). */
 void sim_watch_check(struct ampl_soc *soc);
+
+/**
+ * sim_offline() - is agent @idx offline as this process sees it: taken offline by the supervisor, by its own process
+ * (or retired), or crashed (the process recorded as its owner was found dead by this process's crash detection,
+ * and no process attached as it since)? Context: any.
+ */
+static inline bool sim_offline(const struct ampl_soc *soc, unsigned idx)
+{
+	const struct sim_regs *r = &soc->img->regs[idx];
+	uint64_t o = atomic_load(&r->owner);
+	return atomic_load(&soc->img->super.offline[idx]) || atomic_load(&r->down) ||
+	       (o && o == atomic_load(&soc->dead_owner[idx]));
+}
+
+/**
+ * sim_hotplug_notify() - agent @idx went offline (@online false) or came back: trace it and ring every agent's
+ * interrupt line, whose interrupt contexts re-read the hotplug state (src/sim/hotplug.c). Context: any.
+ */
+void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_t dropped);
+/**
+ * sim_drop_all() - end every request pending at agent @idx as discarded (it went offline): each sender is told
+ * (its OBS bit drops with the discard count moved). Return: the bits of the senders whose request was dropped.
+ */
+uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx);
 
 /** sim_damaged() - true once @soc's image file was found shorter than its mapping (src/port/posix/shm.c). */
 bool sim_damaged(const struct ampl_soc *soc);
@@ -305,6 +341,19 @@ static inline bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t 
 	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
 	return !roles || (roles & 1u << idx) || sim_access_fault(soc, idx, off, write);
 }
+/**
+ * sim_access_hotplug() - may this handle change agent @idx's hotplug state (@what: "offline", "retire", for the
+ * fault record)? True for the supervisor (attached as no agent) and for a handle attached as @idx; otherwise an access
+ * fault on @idx's hotplug words (aperture "hotplug:AGENT"), counted and recorded as sim_access_regs() does, and
+ * false with the last error set. Context: thread.
+ */
+bool sim_access_hotplug(struct ampl_soc *soc, unsigned idx, const char *what);
+/**
+ * sim_access_super() - may this handle write the supervisor's word at @word (@what: what the call does, for the
+ * last error)? True for the supervisor; otherwise an access fault on aperture "supervisor" (counted and recorded as
+ * sim_access_regs() does), and false with the last error set. Context: thread.
+ */
+bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const char *what);
 
 /** Set this thread's last-error text (printf-style); returns @err. */
 int sim_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

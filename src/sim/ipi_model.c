@@ -145,7 +145,7 @@ static uint32_t derive_isr(struct sim_port *pt, bool remember)
 {
 	const struct sim_agent *ag = agent_at(pt->soc, pt->idx);
 	const struct sim_regs *me = regs_at(pt->soc, pt->idx);
-	if (atomic_load(&ag->offline))
+	if (sim_offline(pt->soc, pt->idx))
 		return 0;
 	uint32_t out = 0;
 	for (uint32_t bits = pt->peers; bits; bits &= bits - 1) {
@@ -196,7 +196,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
 		if (d < 0)
 			continue;
 		struct sim_agent *dst = agent_at(soc, (unsigned)d);
-		if (atomic_load(&dst->offline)) {
+		if (sim_offline(soc, (unsigned)d)) {
 			/* The destination is offline: the request is discarded, never pending. */
 			atomic_fetch_add(&dst->drop[my_bit], 1ull << 32);
 			SIM_TRACE(soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
@@ -213,7 +213,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
 			continue;
 		}
 		SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 1);
-		if (atomic_load(&dst->offline))
+		if (sim_offline(soc, (unsigned)d))
 			(void)sim_ipi_drop(soc, self, (unsigned)d); /* it went offline meanwhile */
 		else if (!(atomic_load(&regs_at(soc, (unsigned)d)->imr) & mine))
 			raise_line(dst);
@@ -232,7 +232,7 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 	unsigned self = pt->idx;
 	struct sim_regs *me = regs_at(soc, self);
 	const struct sim_agent *ag = agent_at(soc, self);
-	if (atomic_load(&ag->offline))
+	if (sim_offline(soc, self))
 		return;
 	for (v &= soc->profile->valid_mask; v; v &= v - 1) {
 		unsigned b = (unsigned)__builtin_ctz(v);

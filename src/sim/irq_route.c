@@ -224,7 +224,8 @@ int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 	unsigned idx = 0;
 	if (!out || agent_idx(soc, agent, &idx))
 		return sim_error(-EINVAL, "no SoC, agent or table");
-	if (!atomic_load(&soc->img->agents[idx].owner))
+	uint64_t owner = atomic_load(&soc->img->regs[idx].owner);
+	if (!owner || !sim_owner_alive(owner))
 		return sim_error(-ENOENT, "no process is attached as %s", agent->name);
 	struct sim_agent_ctl *c = &soc->img->ctl[idx];
 	for (unsigned l = 0; l < AMPL_IRQ_LINES; l++)
@@ -247,7 +248,7 @@ static int request(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uns
 	uint32_t valid = soc->profile->valid_mask;
 	if (!valid || line >= AMPL_IRQ_LINES || (src & ~valid))
 		return sim_error(-EINVAL, "bad request for %s: sources 0x%x, line %u", agent->name, (unsigned)src, line);
-	uint64_t owner = atomic_load(&soc->img->agents[idx].owner);
+	uint64_t owner = atomic_load(&soc->img->regs[idx].owner);
 	if (!owner || !sim_owner_alive(owner))
 		return sim_error(-ENOENT, "no process is attached as %s: routes belong to the attached process",
 				 agent->name);

@@ -15,7 +15,11 @@
  *     "from apu") is faulted, not delivered, and the fault is recorded (agent, address, aperture); one that stores
  *     into apu's register page is killed by SIGSEGV, and only it; a devicetree aperture of the reserved memory
  *     (writable by apu, readable by rpu0) kills rpu0 when it writes and rpu1 when it reads, and the faults are
- *     recorded.
+ *     recorded;
+ *   - hotplug and crash words: a process attached as rpu1 can neither take rpu0 (or apu) offline nor retire it
+ *     through the API (-EACCES, an access fault on "hotplug:rpu0" counted in rpu1's record), nor by a plain store
+ *     into rpu0's hotplug words, its owner word (a forged crash), its buffer marks or the supervisor's page
+ *     (SIGSEGV); rpu0 stays online and keeps receiving.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -853,6 +857,117 @@ static void test_aperture_enforced(void **state)
 	assert_int_equal(f.count, 0);
 }
 
+/* ---- hotplug and crash words ---- */
+
+/* Child attached as rpu1: with @raw 0, try to take rpu0 and apu offline and retire rpu0 through the API (exit 0 if
+ * every call is refused with -EACCES and says why); with @raw 1, store into rpu0's down word, 2 its owner word (a
+ * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer (SIGSEGV). */
+static int hotplug_child(const char *name, int raw)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, "rpu1", &ag);
+	if (!soc)
+		return 10;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *apu = ampl_soc_agent_by_name(p, "apu");
+	unsigned v = ampl_soc_agent_index(p, rpu0);
+	if (raw == 1)
+		atomic_store(&soc->img->regs[v].down, SIM_DOWN_OFFLINE);
+	if (raw == 2)
+		atomic_store(&soc->img->regs[v].owner, 1ull | 0x77ull << 32);
+	if (raw == 3)
+		atomic_store(&soc->img->super.offline[v], 1);
+	if (raw == 4)
+		atomic_store(&soc->img->regs[v].buf_mark[0][0].pid, 1);
+	if (raw)
+		return 11; /* not reached */
+	if (ampl_soc_agent_set_online(soc, apu, false) != -EACCES)
+		return 12;
+	if (ampl_soc_agent_set_online(soc, rpu0, false) != -EACCES)
+		return 13;
+	if (ampl_soc_agent_retire(soc, rpu0) != -EACCES)
+		return 14;
+	if (!strstr(ampl_soc_last_error(), "rpu1 may not retire rpu0"))
+		return 15;
+	if (!ampl_soc_agent_online(soc, rpu0) || ampl_soc_agent_retired(soc, rpu0))
+		return 16;
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_hotplug_words_protected(void **state)
+{
+	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
+#endif
+	char name[64];
+	soc_name(name, sizeof(name), "hotplug");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	setup_shared();
+	/* The victim: this process, attached as rpu0 (receiving from apu) and as apu through the same handle. */
+	struct ampl_soc *soc;
+	struct ampl_agent *rpu0_ag, *apu_ag;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 2000000 };
+	const struct device *rx, *tx;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0_ag), 0);
+	track_agent(rpu0_ag);
+	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu_ag), 0);
+	track_agent(apu_ag);
+	assert_int_equal(ampl_agent_channel(rpu0_ag, "apu", &rx), 0);
+	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", &tx), 0);
+	ipm_register_callback(rx, count_cb, NULL);
+	ipm_set_enabled(rx, 1);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
+						"buffer-marks:rpu0" };
+	struct ampl_soc_fault f;
+	uint32_t x = 0, expect_count = 0;
+	for (int raw = 0; raw <= 4; raw++) {
+		pid_t pid = fork_child();
+		if (pid == 0)
+			_exit(hotplug_child(name, raw));
+		int st = reap_now(pid);
+		if (!raw) {
+			if (!WIFEXITED(st) || WEXITSTATUS(st))
+				fail_msg("API child: status 0x%x (exit %d)", st, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			expect_count = 3;
+		} else {
+			if (!WIFSIGNALED(st))
+				fail_msg("raw store %d: the child exited with %d instead of being killed", raw,
+					 WEXITSTATUS(st));
+			assert_int_equal(WTERMSIG(st), SIGSEGV);
+			expect_count++;
+		}
+		assert_int_equal(ampl_soc_agent_faults(soc, rpu1, &f), 0);
+		assert_int_equal(f.count, expect_count);
+		assert_string_equal(f.aperture, aperture[raw]);
+		assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
+		assert_int_equal(f.count, 0);
+		/* The victim is online, not retired, and receives: over the crash detection's period, too. */
+		usleep(3 * SIM_WATCH_PERIOD_MS * 1000);
+		assert_true(ampl_soc_agent_online(soc, rpu0));
+		assert_false(ampl_soc_agent_retired(soc, rpu0));
+		assert_int_equal(ipm_send(tx, 1, 0, &x, 4), 0);
+		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+		while (atomic_load(&sh->received) < (uint32_t)raw + 1 && ampl_now_ns() < end)
+			usleep(200);
+		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw + 1);
+	}
+	/* The supervisor's handle (attached as none) still may: an operator's offline and online. */
+	struct ampl_soc *sup;
+	assert_int_equal(ampl_soc_open(name, &sup), 0);
+	track_soc(sup);
+	assert_int_equal(ampl_soc_agent_set_online(sup, rpu0, false), 0);
+	assert_false(ampl_soc_agent_online(soc, rpu0));
+	assert_int_equal(ampl_soc_agent_set_online(sup, rpu0, true), 0);
+	assert_true(ampl_soc_agent_online(soc, rpu0));
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -895,6 +1010,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_forged_request_faulted, teardown),
 		cmocka_unit_test_teardown(test_raw_store_kills_offender, teardown),
 		cmocka_unit_test_teardown(test_aperture_enforced, teardown),
+		cmocka_unit_test_teardown(test_hotplug_words_protected, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,9 +179,21 @@ static void test_reserve_and_bind(void **state)
 	/* Nothing was left marked by the refused binds. */
 	assert_int_equal(ampl_soc_buf_info(soc, r2a, &b), 0);
 	assert_int_equal(b.pid[0] | b.pid[1], 0);
-	check_rc("R10", "release", ampl_soc_buf_release(soc, a2r), 0);
-	check_rc("R11", "release twice", ampl_soc_buf_release(soc, a2r), -EALREADY);
-	check_rc("R12", "release out of range", ampl_soc_buf_release(soc, 99), -EINVAL);
+	/* Reservations are the supervisor's: from a handle attached as rpu0, an access fault in rpu0's record. */
+	check_rc("R10", "release as an agent", ampl_soc_buf_release(soc, a2r), -EACCES);
+	assert_non_null(strstr(ampl_soc_last_error(), "rpu0 may not release an IPI buffer"));
+	struct ampl_soc_fault f;
+	assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
+	assert_int_equal(f.count, 1);
+	assert_string_equal(f.aperture, "supervisor");
+	assert_int_equal(ampl_soc_buf_info(soc, a2r, &b), 0);
+	assert_true(b.reserved);
+	struct ampl_soc *sup;
+	assert_int_equal(ampl_soc_open(soc_name, &sup), 0);
+	check_rc("R10b", "release", ampl_soc_buf_release(sup, a2r), 0);
+	check_rc("R11", "release twice", ampl_soc_buf_release(sup, a2r), -EALREADY);
+	check_rc("R12", "release out of range", ampl_soc_buf_release(sup, 99), -EINVAL);
+	ampl_soc_close(sup);
 	check_rc("R13", "channel after release", ampl_agent_channel(ag, "apu", &dev), 0);
 	assert_int_equal(ampl_soc_buf_info(soc, r2a, &b), 0);
 	assert_int_equal(b.pid[0], getpid());
