@@ -6,7 +6,7 @@
  * (<amplink/ipc/link.h>): NULL messages on the tx channel; one queued and not yet submitted covers any number of
  * writes.
  *
- * Sessions (wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
+ * Sessions (since wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
  * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_link_state()) and by
  * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
  * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
@@ -264,23 +264,39 @@ static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type
 	d->rx_state[b] = R_FREE;
 	uint32_t prev_wr = d->tx.wr_idx;
 	if (ctrl_locked(d, type, ept, b))
-		d->pending_rel[b / 32] |= 1u << (b % 32); /* retried at the next doorbell or send */
+		d->pending_rel[b / 32] |= 1u << (b % 32); /* the ring is full: sent with the next drain's releases */
 	else
 		ring_after_locked(d, prev_wr);
 }
 
+/* The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain. */
+static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
+{
+	d->rx_state[b] = R_FREE;
+	d->pending_rel[b / 32] |= 1u << (b % 32);
+}
+
+/*
+ * Send the releases owed (lock held): one RELEASE_SET per 16 head blocks at most, and one doorbell for them all
+ * (when the peer's reader may have stopped). Called at the end of a drain, so a burst of DATA costs a few control
+ * messages back, not one per buffer; what the ring has no room for stays owed until the next drain.
+ */
 static void flush_pending_locked(struct ipc_multi_data *d)
 {
-	for (uint32_t w = 0; w < AMPL_ARRAY_SIZE(d->pending_rel); w++) {
-		while (d->pending_rel[w]) {
-			uint32_t bit = (uint32_t)__builtin_ctz(d->pending_rel[w]);
-			uint32_t prev_wr = d->tx.wr_idx;
-			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE, 0, w * 32u + bit))
-				return;
-			d->pending_rel[w] &= ~(1u << bit);
-			ring_after_locked(d, prev_wr);
-		}
+	uint32_t prev_wr = d->tx.wr_idx;
+	bool wrote = false;
+	for (uint32_t h = 0; h < IPC_MULTI_MAX_BLOCKS / 16u; h++) {
+		uint32_t *w = &d->pending_rel[h / 2u], sh = (h % 2u) * 16u;
+		uint32_t mask = (*w >> sh) & 0xFFFFu;
+		if (!mask)
+			continue;
+		if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE_SET, (uint8_t)(h * 16u), mask))
+			break;
+		*w &= ~(mask << sh);
+		wrote = true;
 	}
+	if (wrote)
+		ring_after_locked(d, prev_wr);
 }
 
 /* ---- binding ---- */
@@ -341,7 +357,7 @@ static void follower_bind_locked(struct ipc_multi_data *d, unsigned i, uint8_t a
 	release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE_BOUND, addr);
 }
 
-/* ---- sessions (wire version 2; the scheme of icmsg.c's session mode) ---- */
+/* ---- sessions (since wire version 2; the scheme of icmsg.c's session mode) ---- */
 
 /* Our handshake word: in the rx region, the word its reader (this side) owns. */
 static void hs_write(struct ipc_multi_data *d, uint16_t local, uint16_t remote_ack)
@@ -507,7 +523,7 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 	if (n < (int)IPC_MULTI_HELLO_LEN || !ampl_bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
 		inst_error(d, ERR_TEXT(
-			"ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored"));
+			"ipc_multi: the peer's first control message is not a valid HELLO (version 3): ignored"));
 		return;
 	}
 	uint32_t bs = ampl_get_le32(m + 8), cnt = ampl_get_le32(m + 12);
@@ -593,22 +609,33 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	}
 }
 
-/* A RELEASE or RELEASE_BOUND of our tx block @b. */
-static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
+/* The peer released our tx block @b, in flight (lock held). */
+static void tx_released_locked(struct ipc_multi_data *d, uint32_t b)
 {
-	struct ipc_multi_ept *newly = NULL;
-	unsigned key = ampl_spin_lock(&d->lock);
-	if (b >= d->txl.block_count || d->tx_state[b] != B_INFLIGHT) {
-		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
-		return;
-	}
 	/* The follower answered a slot's current BOUND, so it read the UNBOUND we sent before it: DATA to the slot is
 	 * for this registration from here on (on_data()). */
 	uint8_t owner = d->tx_owner[b];
 	if (d->initiator && owner < IPC_MULTI_MAX_EPT && d->ept[owner].used && d->ept[owner].bound_block == (int16_t)b)
 		d->retired[owner / 32] &= ~(1u << (owner % 32));
 	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+}
+
+static bool tx_in_flight(const struct ipc_multi_data *d, uint32_t b)
+{
+	return b < d->txl.block_count && d->tx_state[b] == B_INFLIGHT;
+}
+
+/* A RELEASE or RELEASE_BOUND of our tx block @b. */
+static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
+{
+	struct ipc_multi_ept *newly = NULL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (!tx_in_flight(d, b)) {
+		ampl_spin_unlock(&d->lock, key);
+		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
+		return;
+	}
+	tx_released_locked(d, b);
 	if (type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
 		struct ipc_multi_ept *e = &d->ept[addr];
 		if (e->used && e->bound_block == (int16_t)b) {
@@ -628,6 +655,26 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 			cfg->cb.bound(cfg->priv);
 		call_end(newly);
 	}
+}
+
+/* A RELEASE_SET: the tx blocks @base + i for each bit i of @mask. A bit for a block not in flight is reported once
+ * and skipped; the others are freed. */
+static void on_release_set(struct ipc_multi_data *d, uint32_t base, uint32_t mask)
+{
+	bool bad = !mask;
+	unsigned key = ampl_spin_lock(&d->lock);
+	for (; mask; mask &= mask - 1u) {
+		uint32_t b = base + (uint32_t)__builtin_ctz(mask);
+		if (tx_in_flight(d, b))
+			tx_released_locked(d, b);
+		else
+			bad = true;
+	}
+	advertise_locked(d);
+	ampl_spin_unlock(&d->lock, key);
+	wake_waiters(d);
+	if (bad)
+		inst_error(d, ERR_TEXT("ipc_multi: RELEASE_SET names a block that is not in flight: skipped"));
 }
 
 static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
@@ -722,7 +769,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	key = ampl_spin_lock(&d->lock);
 	d->rx_cur = -1;
 	if (d->rx_state[b] == R_DELIVERING)
-		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+		defer_release_locked(d, b);
 	ampl_spin_unlock(&d->lock, key);
 }
 
@@ -758,26 +805,22 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 	case IPC_MULTI_MSG_UNBOUND:
 		on_unbound(d, m[1]);
 		break;
+	case IPC_MULTI_MSG_RELEASE_SET:
+		on_release_set(d, m[1], b);
+		break;
 	default:
 		break;
 	}
 }
 
-static void process(struct ipc_multi_data *d)
+/* Read the rx ring until it is empty or cannot be read further. */
+static void drain(struct ipc_multi_data *d)
 {
 	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
-	if (atomic_load(&d->state) == IPC_MULTI_OFF)
-		return;
-	session_step(d);
 	for (;;) {
 		int st = atomic_load(&d->state);
 		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
 			return; /* the rx ring is read only once the peer acknowledged our session */
-		if (st == IPC_MULTI_CONNECTED) {
-			unsigned key = ampl_spin_lock(&d->lock);
-			flush_pending_locked(d);
-			ampl_spin_unlock(&d->lock, key);
-		}
 		int n = pbuf_read(&d->rx, m, sizeof(m));
 		if (n == 0)
 			return;
@@ -797,6 +840,19 @@ static void process(struct ipc_multi_data *d)
 		else
 			dispatch(d, m, n);
 	}
+}
+
+static void process(struct ipc_multi_data *d)
+{
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return;
+	session_step(d);
+	drain(d);
+	/* The releases of this drain (and any the ring had no room for before), together. */
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (atomic_load(&d->state) == IPC_MULTI_CONNECTED)
+		flush_pending_locked(d);
+	ampl_spin_unlock(&d->lock, key);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -1078,17 +1134,29 @@ static int get_size(const struct device *instance, void *token)
 	return (int)tx_max(d);
 }
 
-/* Obtain a buffer of @len bytes for slot @slot; waits per @wait. Head block or a negative code. */
-static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t state, k_timeout_t wait)
+/*
+ * Obtain a buffer of @len bytes for endpoint @e; waits per @wait. With @claim, the buffer becomes @e's obtained,
+ * unsent one in the same step (-EALREADY if it has one; -ENOENT once it is deregistered). Head block or a negative
+ * code.
+ */
+static int obtain(struct ipc_multi_data *d, struct ipc_multi_ept *e, uint32_t len, bool claim, k_timeout_t wait)
 {
 	uint32_t n = blocks_for(&d->txl, len);
 	uint64_t end = wait.us > 0 ? ampl_os_uptime_us() + (uint64_t)wait.us : 0;
 	for (;;) {
 		uint32_t seen = atomic_load(&d->free_seq);
 		unsigned key = ampl_spin_lock(&d->lock);
-		int h = alloc_locked(d, n, state, slot);
+		int h;
+		if (claim && !e->used)
+			h = -ENOENT;
+		else if (claim && e->claimed >= 0)
+			h = -EALREADY; /* another thread of this endpoint won */
+		else
+			h = alloc_locked(d, n, B_CLAIMED, (uint8_t)(e - d->ept));
+		if (claim && h >= 0)
+			e->claimed = (int16_t)h;
 		ampl_spin_unlock(&d->lock, key);
-		if (h >= 0)
+		if (h >= 0 || h < -1)
 			return h;
 		if (wait.us == 0)
 			return -ENOBUFS;
@@ -1143,7 +1211,7 @@ static int send(const struct device *instance, void *token, const void *data, si
 		return -EBUSY;
 	if (len > tx_max(d))
 		return -EMSGSIZE;
-	int h = obtain(d, (uint8_t)(e - d->ept), (uint32_t)len, B_CLAIMED, K_NO_WAIT);
+	int h = obtain(d, e, (uint32_t)len, false, K_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
 	ampl_memcpy(tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR, data, len);
@@ -1183,18 +1251,9 @@ static int get_tx_buffer(const struct device *instance, void *token, void **data
 		return -ENOMEM;
 	}
 	uint32_t want = *size ? *size : max;
-	int h = obtain(d, (uint8_t)(e - d->ept), want, B_CLAIMED, wait);
+	int h = obtain(d, e, want, true, wait);
 	if (h < 0)
 		return h;
-	unsigned key = ampl_spin_lock(&d->lock);
-	if (e->claimed >= 0 || !e->used) { /* another thread of this endpoint won */
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
-		ampl_spin_unlock(&d->lock, key);
-		wake_waiters(d);
-		return e->used ? -EALREADY : -ENOENT;
-	}
-	e->claimed = (int16_t)h;
-	ampl_spin_unlock(&d->lock, key);
 	*data = tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR;
 	*size = d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR;
 	return 0;

@@ -98,8 +98,12 @@
 extern "C" {
 #endif
 
-/** Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). */
-#define IPC_MULTI_WIRE_VERSION 2u
+/**
+ * Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). 3: the
+ * receiver gives DATA buffers back in batches (RELEASE_SET; a version-2 peer would ignore it and never get its
+ * blocks back, so the two do not connect).
+ */
+#define IPC_MULTI_WIRE_VERSION 3u
 /** Endpoints per instance (compile-time; at most 254). */
 #ifndef IPC_MULTI_MAX_EPT
 #define IPC_MULTI_MAX_EPT 16
@@ -123,6 +127,7 @@ enum ipc_multi_msg {
 	IPC_MULTI_MSG_BOUND = 0x02,         /* ept, block: the block holds the endpoint's NUL-terminated name */
 	IPC_MULTI_MSG_RELEASE_BOUND = 0x03, /* ept, block: the follower matched the name (frees the block) */
 	IPC_MULTI_MSG_UNBOUND = 0x04,       /* ept, -: the sender deregistered the endpoint */
+	IPC_MULTI_MSG_RELEASE_SET = 0x05,   /* base, mask (LE u16): RELEASE of each head block base + i, bit i set */
 };
 
 /**
