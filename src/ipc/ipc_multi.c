@@ -259,12 +259,19 @@ static int rx_head_of(struct ipc_multi_data *d, const void *p)
 
 /* ---- releases of rx blocks (lock held) ---- */
 
+/* Owe the release of rx block @b (lock held): sent by flush_pending_locked(). */
+static void owe_release_locked(struct ipc_multi_data *d, uint32_t b)
+{
+	d->pending_rel[b / 32] |= 1u << (b % 32);
+	d->pending_words |= (uint8_t)(1u << (b / 32));
+}
+
 static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type, uint8_t ept)
 {
 	d->rx_state[b] = R_FREE;
 	uint32_t prev_wr = d->tx.wr_idx;
 	if (ctrl_locked(d, type, ept, b))
-		d->pending_rel[b / 32] |= 1u << (b % 32); /* the ring is full: sent with the next drain's releases */
+		owe_release_locked(d, b); /* the ring is full: sent with the next drain's releases */
 	else
 		ring_after_locked(d, prev_wr);
 }
@@ -273,7 +280,7 @@ static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type
 static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
 {
 	d->rx_state[b] = R_FREE;
-	d->pending_rel[b / 32] |= 1u << (b % 32);
+	owe_release_locked(d, b);
 }
 
 /*
@@ -284,18 +291,20 @@ static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
 static void flush_pending_locked(struct ipc_multi_data *d)
 {
 	uint32_t prev_wr = d->tx.wr_idx;
-	bool wrote = false;
-	for (uint32_t h = 0; h < IPC_MULTI_MAX_BLOCKS / 16u; h++) {
-		uint32_t *w = &d->pending_rel[h / 2u], sh = (h % 2u) * 16u;
-		uint32_t mask = (*w >> sh) & 0xFFFFu;
-		if (!mask)
-			continue;
-		if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE_SET, (uint8_t)(h * 16u), mask))
-			break;
-		*w &= ~(mask << sh);
-		wrote = true;
+	while (d->pending_words) {
+		uint32_t w = (uint32_t)__builtin_ctz(d->pending_words);
+		for (uint32_t sh = 0; sh < 32u; sh += 16u) {
+			uint32_t mask = (d->pending_rel[w] >> sh) & 0xFFFFu;
+			if (!mask)
+				continue;
+			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE_SET, (uint8_t)(w * 32u + sh), mask))
+				goto out;
+			d->pending_rel[w] &= ~(mask << sh);
+		}
+		d->pending_words &= (uint8_t)~(1u << w);
 	}
-	if (wrote)
+out:
+	if (d->tx.wr_idx != prev_wr)
 		ring_after_locked(d, prev_wr);
 }
 
@@ -430,6 +439,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
 		d->rx_state[b] = R_FREE;
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
+	d->pending_words = 0;
 	ampl_memset(d->retired, 0, sizeof(d->retired));
 	d->fault = 0;
 }
@@ -620,23 +630,28 @@ static void tx_released_locked(struct ipc_multi_data *d, uint32_t b)
 	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
 }
 
-static bool tx_in_flight(const struct ipc_multi_data *d, uint32_t b)
-{
-	return b < d->txl.block_count && d->tx_state[b] == B_INFLIGHT;
-}
-
-/* A RELEASE or RELEASE_BOUND of our tx block @b. */
+/*
+ * A RELEASE or RELEASE_BOUND of our tx block @b, or a RELEASE_SET (@addr: the base block, @b: the mask). A block
+ * that is not in flight is reported and skipped; the others are freed.
+ */
 static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
 {
+	uint32_t base = b, mask = 1;
+	if (type == IPC_MULTI_MSG_RELEASE_SET) {
+		base = addr;
+		mask = b;
+	}
+	bool bad = !mask;
 	struct ipc_multi_ept *newly = NULL;
 	unsigned key = ampl_spin_lock(&d->lock);
-	if (!tx_in_flight(d, b)) {
-		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
-		return;
+	for (; mask; mask &= mask - 1u) {
+		uint32_t blk = base + (uint32_t)__builtin_ctz(mask);
+		if (blk < d->txl.block_count && d->tx_state[blk] == B_INFLIGHT)
+			tx_released_locked(d, blk);
+		else
+			bad = true;
 	}
-	tx_released_locked(d, b);
-	if (type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
+	if (!bad && type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
 		struct ipc_multi_ept *e = &d->ept[addr];
 		if (e->used && e->bound_block == (int16_t)b) {
 			e->bound_block = -1;
@@ -650,31 +665,13 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 	const struct ipc_ept_cfg *cfg = call_begin_locked(newly);
 	ampl_spin_unlock(&d->lock, key);
 	wake_waiters(d);
+	if (bad)
+		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
 	if (cfg) {
 		if (cfg->cb.bound)
 			cfg->cb.bound(cfg->priv);
 		call_end(newly);
 	}
-}
-
-/* A RELEASE_SET: the tx blocks @base + i for each bit i of @mask. A bit for a block not in flight is reported once
- * and skipped; the others are freed. */
-static void on_release_set(struct ipc_multi_data *d, uint32_t base, uint32_t mask)
-{
-	bool bad = !mask;
-	unsigned key = ampl_spin_lock(&d->lock);
-	for (; mask; mask &= mask - 1u) {
-		uint32_t b = base + (uint32_t)__builtin_ctz(mask);
-		if (tx_in_flight(d, b))
-			tx_released_locked(d, b);
-		else
-			bad = true;
-	}
-	advertise_locked(d);
-	ampl_spin_unlock(&d->lock, key);
-	wake_waiters(d);
-	if (bad)
-		inst_error(d, ERR_TEXT("ipc_multi: RELEASE_SET names a block that is not in flight: skipped"));
 }
 
 static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
@@ -797,6 +794,7 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 		break;
 	case IPC_MULTI_MSG_RELEASE:
 	case IPC_MULTI_MSG_RELEASE_BOUND:
+	case IPC_MULTI_MSG_RELEASE_SET:
 		on_release(d, m[0], m[1], b);
 		break;
 	case IPC_MULTI_MSG_BOUND:
@@ -804,9 +802,6 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 		break;
 	case IPC_MULTI_MSG_UNBOUND:
 		on_unbound(d, m[1]);
-		break;
-	case IPC_MULTI_MSG_RELEASE_SET:
-		on_release_set(d, m[1], b);
 		break;
 	default:
 		break;
@@ -850,7 +845,7 @@ static void process(struct ipc_multi_data *d)
 	drain(d);
 	/* The releases of this drain (and any the ring had no room for before), together. */
 	unsigned key = ampl_spin_lock(&d->lock);
-	if (atomic_load(&d->state) == IPC_MULTI_CONNECTED)
+	if (d->pending_words && atomic_load(&d->state) == IPC_MULTI_CONNECTED)
 		flush_pending_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 }
@@ -1298,10 +1293,9 @@ static int send_nocopy(const struct device *instance, void *token, const void *d
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int h = tx_head_of(d, data);
 	unsigned key = ampl_spin_lock(&d->lock);
-	int r;
-	if (h < 0 || e->claimed != h || d->tx_state[h] != B_CLAIMED)
+	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
+	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
 		r = -ENXIO;
 	else if (!len || len > d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR)
 		r = -EBADMSG;

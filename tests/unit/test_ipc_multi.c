@@ -655,6 +655,30 @@ static void gate_received(const void *data, size_t len, void *priv)
 	cb_received(data, len, priv);
 }
 
+/* An endpoint @a on the APU bound to @r on RPU1; with @gated, @r's received() holds while ipc_gate is set. */
+static void pair_up(struct env *e, struct side *a, struct side *r, const char *name, bool gated)
+{
+	env_up(e);
+	side_init(a, name);
+	side_init(r, name);
+	if (gated)
+		r->cfg.cb.received = gate_received;
+	reg(e->da, a);
+	reg(e->dr, r);
+	assert_true(wait_for(&a->bound, 1) && wait_for(&r->bound, 1));
+}
+
+/* Everything arrived intact, nothing was reported; deregister both and take the SoC down. */
+static void pair_down(struct env *e, struct side *a, struct side *r)
+{
+	assert_int_equal(r->bad, 0);
+	assert_int_equal(a->errors + r->errors, 0);
+	assert_int_equal(ipc_multi_errors(e->da) + ipc_multi_errors(e->dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a->ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r->ept), 0);
+	env_down(e);
+}
+
 /*
  * While the follower's reader is held in its callback for message 0, message 1 rings (the reader has consumed
  * every control message before it) and the next ones do not (message 1 is unread: the drain that takes it reads
@@ -665,14 +689,8 @@ static void test_doorbell_only_when_needed(void **state)
 {
 	(void)state;
 	struct env e;
-	env_up(&e);
 	struct side a, r;
-	side_init(&a, "g");
-	side_init(&r, "g");
-	r.cfg.cb.received = gate_received;
-	reg(e.da, &a);
-	reg(e.dr, &r);
-	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	pair_up(&e, &a, &r, "g", true);
 	struct mbox_chan *tx = ((struct ipc_multi_data *)e.da->data)->link.tx;
 	assert_non_null(tx);
 	uint8_t buf[40];
@@ -713,12 +731,7 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
 	assert_true(wait_for(&r.received, n + 2));
 	assert_int_equal(doorbells_taken(tx) - before, 1);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(a.errors + r.errors, 0);
-	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
-	env_down(&e);
+	pair_down(&e, &a, &r);
 }
 
 /* The bytes @dev wrote into its control ring from its shared index @before to now (modulo the ring). */
@@ -744,14 +757,8 @@ static void test_release_batched(void **state)
 {
 	(void)state;
 	struct env e;
-	env_up(&e);
 	struct side a, r;
-	side_init(&a, "b");
-	side_init(&r, "b");
-	r.cfg.cb.received = gate_received;
-	reg(e.da, &a);
-	reg(e.dr, &r);
-	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	pair_up(&e, &a, &r, "b", true);
 	int full = ipc_multi_free_blocks(e.da);
 	uint8_t buf[40];
 	uint32_t seq = 0;
@@ -773,12 +780,7 @@ static void test_release_batched(void **state)
 	uint32_t msgs = ctrl_written(e.dr, before) / IPC_MULTI_RING_PER_MSG;
 	print_message("      %d buffers released with %u control messages\n", n + 1, msgs);
 	assert_true(msgs >= 1 && msgs <= 2);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(a.errors + r.errors, 0);
-	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
-	env_down(&e);
+	pair_down(&e, &a, &r);
 }
 
 /*
@@ -817,13 +819,8 @@ static void test_blocked_sender_wakes(void **state)
 {
 	(void)state;
 	struct env e;
-	env_up(&e);
 	struct side a, r;
-	side_init(&a, "w");
-	side_init(&r, "w");
-	reg(e.da, &a);
-	reg(e.dr, &r);
-	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	pair_up(&e, &a, &r, "w", false);
 	struct stream_arg sa = { .s = &a, .n = getenv("AMPL_TEST_SCALE") ? 2000 : 20000 };
 	pthread_t th;
 	pthread_create(&th, NULL, forever_sender, &sa);
@@ -837,12 +834,7 @@ static void test_blocked_sender_wakes(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(sa.fail, 0);
 	assert_int_equal(atomic_load(&r.received), sa.n);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(a.errors + r.errors, 0);
-	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
-	env_down(&e);
+	pair_down(&e, &a, &r);
 }
 
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */

@@ -221,7 +221,8 @@ struct ipc_multi_data {
 	uint8_t tx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_state[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
-	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* releases the ring had no room for yet */
+	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* rx blocks whose release is owed (sent at a drain's end) */
+	uint8_t pending_words;     /* bit w: pending_rel[w] is not 0 */
 	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
 				     * (initiator: also after the slot is registered again, until the follower answers
 				     * its new BOUND) */
