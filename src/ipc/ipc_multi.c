@@ -230,31 +230,17 @@ static void wake_waiters(struct ipc_multi_data *d)
 		ampl_os_wake(&d->free_seq);
 }
 
-/* The head block whose data pointer is @p, or -1. */
-static int tx_head_of(struct ipc_multi_data *d, const void *p)
+/* The head block whose data pointer is @p in the blocks area of region @mem with geometry @lo, or -1. */
+static int head_of(const void *mem, const struct ipc_multi_layout *lo, const void *p)
 {
-	const uint8_t *base = (const uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + IPC_MULTI_BUF_HDR;
+	const uint8_t *base = (const uint8_t *)mem + lo->blocks_off + IPC_MULTI_BUF_HDR;
 	const uint8_t *q = p;
-	if (q < base)
+	if (!lo->block_size || q < base)
 		return -1;
 	uintptr_t off = (uintptr_t)(q - base);
-	if (off % d->txl.block_size || off / d->txl.block_size >= d->txl.block_count)
+	if (off % lo->block_size || off / lo->block_size >= lo->block_count)
 		return -1;
-	return (int)(off / d->txl.block_size);
-}
-
-static int rx_head_of(struct ipc_multi_data *d, const void *p)
-{
-	if (!d->rxl.block_size)
-		return -1;
-	const uint8_t *base = (const uint8_t *)d->cfg->rx_mem + d->rxl.blocks_off + IPC_MULTI_BUF_HDR;
-	const uint8_t *q = p;
-	if (q < base)
-		return -1;
-	uintptr_t off = (uintptr_t)(q - base);
-	if (off % d->rxl.block_size || off / d->rxl.block_size >= d->rxl.block_count)
-		return -1;
-	return (int)(off / d->rxl.block_size);
+	return (int)(off / lo->block_size);
 }
 
 /* ---- releases of rx blocks (lock held) ---- */
@@ -429,15 +415,12 @@ static void link_down_locked(struct ipc_multi_data *d)
 		e->addr = NO_ADDR;
 		e->bound_block = -1;
 	}
-	for (unsigned a = 0; a < 256; a++) {
-		d->addr_map[a] = 0;
-		d->waiting_bound[a] = -1;
-	}
+	ampl_memset(d->addr_map, 0, sizeof(d->addr_map));
+	ampl_memset(d->waiting_bound, 0xFF, sizeof(d->waiting_bound)); /* -1: none */
 	for (uint32_t b = 0; b < d->txl.block_count; b++)
 		if (d->tx_state[b] == B_INFLIGHT)
 			free_range_locked(d, b, d->tx_nblk[b], B_FREE);
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->rx_state[b] = R_FREE;
+	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
 	ampl_memset(d->retired, 0, sizeof(d->retired));
@@ -553,8 +536,7 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 		return;
 	}
 	d->rxl = lo;
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->rx_state[b] = R_FREE;
+	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
 	advertise_locked(d);
 	ampl_spin_unlock(&d->lock, key);
@@ -911,8 +893,7 @@ static int open_instance(const struct device *instance)
 	d->rx_cur = -1;
 	d->bell_owed = false;
 	atomic_flag_clear(&d->lock);
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->tx_state[b] = B_FREE;
+	ampl_memset(d->tx_state, B_FREE, sizeof(d->tx_state));
 	link_down_locked(d); /* the rest of the state: nothing bound, in flight or received (state stays OFF) */
 	(void)pbuf_rx_init(&d->rx, &rxc);
 	d->tx.cfg = txc; /* tx_restart_locked() below initialises the writer */
@@ -1262,7 +1243,7 @@ static int drop_tx_buffer(const struct device *instance, void *token, const void
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int h = tx_head_of(d, data);
+	int h = head_of(d->cfg->tx_mem, &d->txl, data);
 	if (h < 0)
 		return -ENXIO;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1322,7 +1303,7 @@ static int hold_rx_buffer(const struct device *instance, void *token, void *data
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int b = rx_head_of(d, data);
+	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
 		return -EINVAL;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1347,7 +1328,7 @@ static int release_rx_buffer(const struct device *instance, void *token, void *d
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int b = rx_head_of(d, data);
+	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
 		return -ENXIO;
 	unsigned key = ampl_spin_lock(&d->lock);
