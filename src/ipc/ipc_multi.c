@@ -270,28 +270,26 @@ static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
 }
 
 /*
- * Send the releases owed (lock held): one RELEASE_SET per 16 head blocks at most, and one doorbell for them all
- * (when the peer's reader may have stopped). Called at the end of a drain, so a burst of DATA costs a few control
- * messages back, not one per buffer; what the ring has no room for stays owed until the next drain.
+ * Send the releases owed (lock held): one RELEASE_SET per 16 head blocks at most. Called at the end of a drain, so
+ * a burst of DATA costs a few control messages back, not one per buffer; what the ring has no room for stays owed
+ * until the next drain. Each message gets its own doorbell check: a reader that took the one before it may have
+ * stopped before it (pbuf_doorbell_needed() answers for the last write only).
  */
 static void flush_pending_locked(struct ipc_multi_data *d)
 {
-	uint32_t prev_wr = d->tx.wr_idx;
 	while (d->pending_words) {
 		uint32_t w = (uint32_t)__builtin_ctz(d->pending_words);
 		for (uint32_t sh = 0; sh < 32u; sh += 16u) {
-			uint32_t mask = (d->pending_rel[w] >> sh) & 0xFFFFu;
+			uint32_t mask = (d->pending_rel[w] >> sh) & 0xFFFFu, prev_wr = d->tx.wr_idx;
 			if (!mask)
 				continue;
 			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE_SET, (uint8_t)(w * 32u + sh), mask))
-				goto out;
+				return;
 			d->pending_rel[w] &= ~(mask << sh);
+			ring_after_locked(d, prev_wr);
 		}
 		d->pending_words &= (uint8_t)~(1u << w);
 	}
-out:
-	if (d->tx.wr_idx != prev_wr)
-		ring_after_locked(d, prev_wr);
 }
 
 /* ---- binding ---- */
