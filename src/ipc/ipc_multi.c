@@ -262,12 +262,6 @@ static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type
 		ring_after_locked(d, prev_wr);
 }
 
-/* The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain. */
-static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
-{
-	d->rx_state[b] = R_FREE;
-	owe_release_locked(d, b);
-}
 
 /*
  * Send the releases owed (lock held): one RELEASE_SET per 16 head blocks at most. Called at the end of a drain, so
@@ -290,6 +284,20 @@ static void flush_pending_locked(struct ipc_multi_data *d)
 		}
 		d->pending_words &= (uint8_t)~(1u << w);
 	}
+	d->owed_now = 0;
+}
+
+/*
+ * The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain, or
+ * now once a quarter of the peer's blocks wait for theirs: a drain lasts as long as the peer keeps sending, and a
+ * peer that sends from its own callbacks (an echo) must get blocks back meanwhile.
+ */
+static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
+{
+	d->rx_state[b] = R_FREE;
+	owe_release_locked(d, b);
+	if (++d->owed_now >= d->rxl.block_count / 4u)
+		flush_pending_locked(d);
 }
 
 /* ---- binding ---- */
@@ -421,6 +429,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
+	d->owed_now = 0;
 	ampl_memset(d->retired, 0, sizeof(d->retired));
 	d->fault = 0;
 }

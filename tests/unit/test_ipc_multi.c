@@ -2,7 +2,7 @@
  * The multi-endpoint zero-copy backend on the virtual SoC (APU <-> RPU1, each agent with its interrupt thread):
  * binding by name in both registration orders, every zero-copy return code, traffic on several endpoints at once,
  * block exhaustion and bounded waits, hold/release across threads, deregistration, corrupt control messages, and
- * the session handshake (wire version 2): either side closing and reopening or its process exiting and a new one
+ * the session handshake (since wire version 2): either side closing and reopening or its process exiting and a new one
  * attaching while the other stays open (unbound, rebind by name, traffic with self-checking payloads and nothing
  * from before delivered after), blocks in flight reclaimed, 20 restarts during traffic, and the transport's
  * offline/online events.
@@ -749,9 +749,9 @@ static uint32_t ctrl_written(const struct device *dev, uint32_t before)
 
 /*
  * Releases are batched per drain: while the receiver is held in its callback for message 0, n more arrive; once
- * it is let go, it reads them in the same drain and gives all n + 1 buffers back with at most two control
- * messages (RELEASE_SET: up to 16 head blocks each; the run may straddle a 16-block boundary), not one RELEASE per
- * buffer. Every block comes back and everything arrives in order.
+ * it is let go, it reads them in the same drain and gives all n + 1 buffers (blocks 0..8 of the sender's 32) back
+ * with two control messages (RELEASE_SET: one for the first 8, a quarter of the sender's blocks, one at the end of
+ * the drain), not one RELEASE per buffer. Every block comes back and everything arrives in order.
  */
 static void test_release_batched(void **state)
 {
@@ -913,7 +913,7 @@ static void test_corruption(void **state)
 	env_down(&e);
 }
 
-/* ---- restarts: one side closes and reopens, or its process exits and a new one attaches (wire version 2) ---- */
+/* ---- restarts: one side closes and reopens, or its process exits and a new one attaches (since wire version 2) ---- */
 
 enum { APU = 0, RPU1 = 1 };
 enum restart_how { BY_CLOSE, BY_EXIT };

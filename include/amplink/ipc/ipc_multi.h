@@ -13,7 +13,7 @@
  *              done with a buffer (a RELEASE control message)
  *   initiator  the side whose rx region has the lower address (in its own address space): it assigns endpoint
  *              addresses and advertises each endpoint's name (BOUND); the other side is the follower
- *   session    (wire version 2) each side's 16-bit id for one open (0: closed). A side writes `local id | the
+ *   session    (since wire version 2) each side's 16-bit id for one open (0: closed). A side writes `local id | the
  *              peer's id it acknowledges << 16` into the handshake word of its rx region (pbuf H = 1: the word
  *              the reader owns) and reads the peer's from its tx region, as ICMsg's session mode
  *              (<amplink/ipc/icmsg.h>). A side reads its rx ring only once the peer acknowledges its id, and
@@ -223,6 +223,7 @@ struct ipc_multi_data {
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* rx blocks whose release is owed (sent at a drain's end) */
 	uint8_t pending_words;     /* bit w: pending_rel[w] is not 0 */
+	uint16_t owed_now;         /* DATA releases deferred since the last flush */
 	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
 				     * (initiator: also after the slot is registered again, until the follower answers
 				     * its new BOUND) */
