@@ -630,7 +630,7 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 		base = addr;
 		mask = b;
 	}
-	bool bad = !mask;
+	bool bad = false; /* an empty set frees nothing */
 	struct ipc_multi_ept *newly = NULL;
 	unsigned key = ampl_spin_lock(&d->lock);
 	for (; mask; mask &= mask - 1u) {
@@ -834,7 +834,7 @@ static void process(struct ipc_multi_data *d)
 	drain(d);
 	/* The releases of this drain (and any the ring had no room for before), together. */
 	unsigned key = ampl_spin_lock(&d->lock);
-	if (d->pending_words && atomic_load(&d->state) == IPC_MULTI_CONNECTED)
+	if (d->pending_words) /* owed only while connected: a link down forgets them */
 		flush_pending_locked(d);
 	ampl_spin_unlock(&d->lock, key);
 }
