@@ -6,7 +6,7 @@
  * (<amplink/ipc/link.h>): NULL messages on the tx channel; one queued and not yet submitted covers any number of
  * writes.
  *
- * Sessions (wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
+ * Sessions (since wire version 2) follow icmsg.c's session mode: the handshake words, the rx ring and the session ids
  * (local_sid, remote_sid, rx_ready) are touched only in the RX context (process(), on_link_state()) and by
  * open/close, which run while no RX callback can (before the rx channel is bound, after it is freed). A link
  * down (link_down_locked()) happens only in the RX context too, so it never races a delivery; it races thread
@@ -230,57 +230,74 @@ static void wake_waiters(struct ipc_multi_data *d)
 		ampl_os_wake(&d->free_seq);
 }
 
-/* The head block whose data pointer is @p, or -1. */
-static int tx_head_of(struct ipc_multi_data *d, const void *p)
+/* The head block whose data pointer is @p in the blocks area of region @mem with geometry @lo, or -1. */
+static int head_of(const void *mem, const struct ipc_multi_layout *lo, const void *p)
 {
-	const uint8_t *base = (const uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + IPC_MULTI_BUF_HDR;
+	const uint8_t *base = (const uint8_t *)mem + lo->blocks_off + IPC_MULTI_BUF_HDR;
 	const uint8_t *q = p;
-	if (q < base)
+	if (!lo->block_size || q < base)
 		return -1;
 	uintptr_t off = (uintptr_t)(q - base);
-	if (off % d->txl.block_size || off / d->txl.block_size >= d->txl.block_count)
+	if (off % lo->block_size || off / lo->block_size >= lo->block_count)
 		return -1;
-	return (int)(off / d->txl.block_size);
-}
-
-static int rx_head_of(struct ipc_multi_data *d, const void *p)
-{
-	if (!d->rxl.block_size)
-		return -1;
-	const uint8_t *base = (const uint8_t *)d->cfg->rx_mem + d->rxl.blocks_off + IPC_MULTI_BUF_HDR;
-	const uint8_t *q = p;
-	if (q < base)
-		return -1;
-	uintptr_t off = (uintptr_t)(q - base);
-	if (off % d->rxl.block_size || off / d->rxl.block_size >= d->rxl.block_count)
-		return -1;
-	return (int)(off / d->rxl.block_size);
+	return (int)(off / lo->block_size);
 }
 
 /* ---- releases of rx blocks (lock held) ---- */
+
+/* Owe the release of rx block @b (lock held): sent by flush_pending_locked(). */
+static void owe_release_locked(struct ipc_multi_data *d, uint32_t b)
+{
+	d->pending_rel[b / 32] |= 1u << (b % 32);
+	d->pending_words |= (uint8_t)(1u << (b / 32));
+}
 
 static void release_rx_locked(struct ipc_multi_data *d, uint32_t b, uint8_t type, uint8_t ept)
 {
 	d->rx_state[b] = R_FREE;
 	uint32_t prev_wr = d->tx.wr_idx;
 	if (ctrl_locked(d, type, ept, b))
-		d->pending_rel[b / 32] |= 1u << (b % 32); /* retried at the next doorbell or send */
+		owe_release_locked(d, b); /* the ring is full: sent with the next drain's releases */
 	else
 		ring_after_locked(d, prev_wr);
 }
 
+
+/*
+ * Send the releases owed (lock held): one RELEASE_SET per 16 head blocks at most. Called at the end of a drain, so
+ * a burst of DATA costs a few control messages back, not one per buffer; what the ring has no room for stays owed
+ * until the next drain. Each message gets its own doorbell check: a reader that took the one before it may have
+ * stopped before it (pbuf_doorbell_needed() answers for the last write only).
+ */
 static void flush_pending_locked(struct ipc_multi_data *d)
 {
-	for (uint32_t w = 0; w < AMPL_ARRAY_SIZE(d->pending_rel); w++) {
-		while (d->pending_rel[w]) {
-			uint32_t bit = (uint32_t)__builtin_ctz(d->pending_rel[w]);
-			uint32_t prev_wr = d->tx.wr_idx;
-			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE, 0, w * 32u + bit))
+	while (d->pending_words) {
+		uint32_t w = (uint32_t)__builtin_ctz(d->pending_words);
+		for (uint32_t sh = 0; sh < 32u; sh += 16u) {
+			uint32_t mask = (d->pending_rel[w] >> sh) & 0xFFFFu, prev_wr = d->tx.wr_idx;
+			if (!mask)
+				continue;
+			if (ctrl_locked(d, IPC_MULTI_MSG_RELEASE_SET, (uint8_t)(w * 32u + sh), mask))
 				return;
-			d->pending_rel[w] &= ~(1u << bit);
+			d->pending_rel[w] &= ~(mask << sh);
 			ring_after_locked(d, prev_wr);
 		}
+		d->pending_words &= (uint8_t)~(1u << w);
 	}
+	d->owed_now = 0;
+}
+
+/*
+ * The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain, or
+ * now once a quarter of the peer's blocks wait for theirs: a drain lasts as long as the peer keeps sending, and a
+ * peer that sends from its own callbacks (an echo) must get blocks back meanwhile.
+ */
+static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
+{
+	d->rx_state[b] = R_FREE;
+	owe_release_locked(d, b);
+	if (++d->owed_now >= d->rxl.block_count / 4u)
+		flush_pending_locked(d);
 }
 
 /* ---- binding ---- */
@@ -341,7 +358,7 @@ static void follower_bind_locked(struct ipc_multi_data *d, unsigned i, uint8_t a
 	release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE_BOUND, addr);
 }
 
-/* ---- sessions (wire version 2; the scheme of icmsg.c's session mode) ---- */
+/* ---- sessions (since wire version 2; the scheme of icmsg.c's session mode) ---- */
 
 /* Our handshake word: in the rx region, the word its reader (this side) owns. */
 static void hs_write(struct ipc_multi_data *d, uint16_t local, uint16_t remote_ack)
@@ -404,16 +421,15 @@ static void link_down_locked(struct ipc_multi_data *d)
 		e->addr = NO_ADDR;
 		e->bound_block = -1;
 	}
-	for (unsigned a = 0; a < 256; a++) {
-		d->addr_map[a] = 0;
-		d->waiting_bound[a] = -1;
-	}
+	ampl_memset(d->addr_map, 0, sizeof(d->addr_map));
+	ampl_memset(d->waiting_bound, 0xFF, sizeof(d->waiting_bound)); /* -1: none */
 	for (uint32_t b = 0; b < d->txl.block_count; b++)
 		if (d->tx_state[b] == B_INFLIGHT)
 			free_range_locked(d, b, d->tx_nblk[b], B_FREE);
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->rx_state[b] = R_FREE;
+	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
+	d->pending_words = 0;
+	d->owed_now = 0;
 	ampl_memset(d->retired, 0, sizeof(d->retired));
 	d->fault = 0;
 }
@@ -507,7 +523,7 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 	if (n < (int)IPC_MULTI_HELLO_LEN || !ampl_bytes_eq(m, hello_magic, sizeof(hello_magic)) ||
 	    m[6] != IPC_MULTI_WIRE_VERSION) {
 		inst_error(d, ERR_TEXT(
-			"ipc_multi: the peer's first control message is not a valid HELLO (version 2): ignored"));
+			"ipc_multi: the peer's first control message is not a valid HELLO (version 3): ignored"));
 		return;
 	}
 	uint32_t bs = ampl_get_le32(m + 8), cnt = ampl_get_le32(m + 12);
@@ -527,8 +543,7 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 		return;
 	}
 	d->rxl = lo;
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->rx_state[b] = R_FREE;
+	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
 	advertise_locked(d);
 	ampl_spin_unlock(&d->lock, key);
@@ -593,23 +608,39 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	}
 }
 
-/* A RELEASE or RELEASE_BOUND of our tx block @b. */
-static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
+/* The peer released our tx block @b, in flight (lock held). */
+static void tx_released_locked(struct ipc_multi_data *d, uint32_t b)
 {
-	struct ipc_multi_ept *newly = NULL;
-	unsigned key = ampl_spin_lock(&d->lock);
-	if (b >= d->txl.block_count || d->tx_state[b] != B_INFLIGHT) {
-		ampl_spin_unlock(&d->lock, key);
-		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
-		return;
-	}
 	/* The follower answered a slot's current BOUND, so it read the UNBOUND we sent before it: DATA to the slot is
 	 * for this registration from here on (on_data()). */
 	uint8_t owner = d->tx_owner[b];
 	if (d->initiator && owner < IPC_MULTI_MAX_EPT && d->ept[owner].used && d->ept[owner].bound_block == (int16_t)b)
 		d->retired[owner / 32] &= ~(1u << (owner % 32));
 	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
-	if (type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
+}
+
+/*
+ * A RELEASE or RELEASE_BOUND of our tx block @b, or a RELEASE_SET (@addr: the base block, @b: the mask). A block
+ * that is not in flight is reported and skipped; the others are freed.
+ */
+static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uint32_t b)
+{
+	uint32_t base = b, mask = 1;
+	if (type == IPC_MULTI_MSG_RELEASE_SET) {
+		base = addr;
+		mask = b;
+	}
+	bool bad = false; /* an empty set frees nothing */
+	struct ipc_multi_ept *newly = NULL;
+	unsigned key = ampl_spin_lock(&d->lock);
+	for (; mask; mask &= mask - 1u) {
+		uint32_t blk = base + (uint32_t)__builtin_ctz(mask);
+		if (blk < d->txl.block_count && d->tx_state[blk] == B_INFLIGHT)
+			tx_released_locked(d, blk);
+		else
+			bad = true;
+	}
+	if (!bad && type == IPC_MULTI_MSG_RELEASE_BOUND && d->initiator && addr < IPC_MULTI_MAX_EPT) {
 		struct ipc_multi_ept *e = &d->ept[addr];
 		if (e->used && e->bound_block == (int16_t)b) {
 			e->bound_block = -1;
@@ -623,6 +654,8 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 	const struct ipc_ept_cfg *cfg = call_begin_locked(newly);
 	ampl_spin_unlock(&d->lock, key);
 	wake_waiters(d);
+	if (bad)
+		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
 	if (cfg) {
 		if (cfg->cb.bound)
 			cfg->cb.bound(cfg->priv);
@@ -722,7 +755,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	key = ampl_spin_lock(&d->lock);
 	d->rx_cur = -1;
 	if (d->rx_state[b] == R_DELIVERING)
-		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
+		defer_release_locked(d, b);
 	ampl_spin_unlock(&d->lock, key);
 }
 
@@ -750,6 +783,7 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 		break;
 	case IPC_MULTI_MSG_RELEASE:
 	case IPC_MULTI_MSG_RELEASE_BOUND:
+	case IPC_MULTI_MSG_RELEASE_SET:
 		on_release(d, m[0], m[1], b);
 		break;
 	case IPC_MULTI_MSG_BOUND:
@@ -763,21 +797,14 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 	}
 }
 
-static void process(struct ipc_multi_data *d)
+/* Read the rx ring until it is empty or cannot be read further. */
+static void drain(struct ipc_multi_data *d)
 {
 	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
-	if (atomic_load(&d->state) == IPC_MULTI_OFF)
-		return;
-	session_step(d);
 	for (;;) {
 		int st = atomic_load(&d->state);
 		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
 			return; /* the rx ring is read only once the peer acknowledged our session */
-		if (st == IPC_MULTI_CONNECTED) {
-			unsigned key = ampl_spin_lock(&d->lock);
-			flush_pending_locked(d);
-			ampl_spin_unlock(&d->lock, key);
-		}
 		int n = pbuf_read(&d->rx, m, sizeof(m));
 		if (n == 0)
 			return;
@@ -797,6 +824,19 @@ static void process(struct ipc_multi_data *d)
 		else
 			dispatch(d, m, n);
 	}
+}
+
+static void process(struct ipc_multi_data *d)
+{
+	if (atomic_load(&d->state) == IPC_MULTI_OFF)
+		return;
+	session_step(d);
+	drain(d);
+	/* The releases of this drain (and any the ring had no room for before), together. */
+	unsigned key = ampl_spin_lock(&d->lock);
+	if (d->pending_words) /* owed only while connected: a link down forgets them */
+		flush_pending_locked(d);
+	ampl_spin_unlock(&d->lock, key);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -860,8 +900,7 @@ static int open_instance(const struct device *instance)
 	d->rx_cur = -1;
 	d->bell_owed = false;
 	atomic_flag_clear(&d->lock);
-	for (uint32_t b = 0; b < IPC_MULTI_MAX_BLOCKS; b++)
-		d->tx_state[b] = B_FREE;
+	ampl_memset(d->tx_state, B_FREE, sizeof(d->tx_state));
 	link_down_locked(d); /* the rest of the state: nothing bound, in flight or received (state stays OFF) */
 	(void)pbuf_rx_init(&d->rx, &rxc);
 	d->tx.cfg = txc; /* tx_restart_locked() below initialises the writer */
@@ -1078,17 +1117,29 @@ static int get_size(const struct device *instance, void *token)
 	return (int)tx_max(d);
 }
 
-/* Obtain a buffer of @len bytes for slot @slot; waits per @wait. Head block or a negative code. */
-static int obtain(struct ipc_multi_data *d, uint8_t slot, uint32_t len, uint8_t state, k_timeout_t wait)
+/*
+ * Obtain a buffer of @len bytes for endpoint @e; waits per @wait. With @claim, the buffer becomes @e's obtained,
+ * unsent one in the same step (-EALREADY if it has one; -ENOENT once it is deregistered). Head block or a negative
+ * code.
+ */
+static int obtain(struct ipc_multi_data *d, struct ipc_multi_ept *e, uint32_t len, bool claim, k_timeout_t wait)
 {
 	uint32_t n = blocks_for(&d->txl, len);
 	uint64_t end = wait.us > 0 ? ampl_os_uptime_us() + (uint64_t)wait.us : 0;
 	for (;;) {
 		uint32_t seen = atomic_load(&d->free_seq);
 		unsigned key = ampl_spin_lock(&d->lock);
-		int h = alloc_locked(d, n, state, slot);
+		int h;
+		if (claim && !e->used)
+			h = -ENOENT;
+		else if (claim && e->claimed >= 0)
+			h = -EALREADY; /* another thread of this endpoint won */
+		else
+			h = alloc_locked(d, n, B_CLAIMED, (uint8_t)(e - d->ept));
+		if (claim && h >= 0)
+			e->claimed = (int16_t)h;
 		ampl_spin_unlock(&d->lock, key);
-		if (h >= 0)
+		if (h >= 0 || h < -1)
 			return h;
 		if (wait.us == 0)
 			return -ENOBUFS;
@@ -1143,7 +1194,7 @@ static int send(const struct device *instance, void *token, const void *data, si
 		return -EBUSY;
 	if (len > tx_max(d))
 		return -EMSGSIZE;
-	int h = obtain(d, (uint8_t)(e - d->ept), (uint32_t)len, B_CLAIMED, K_NO_WAIT);
+	int h = obtain(d, e, (uint32_t)len, false, K_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
 	ampl_memcpy(tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR, data, len);
@@ -1183,18 +1234,9 @@ static int get_tx_buffer(const struct device *instance, void *token, void **data
 		return -ENOMEM;
 	}
 	uint32_t want = *size ? *size : max;
-	int h = obtain(d, (uint8_t)(e - d->ept), want, B_CLAIMED, wait);
+	int h = obtain(d, e, want, true, wait);
 	if (h < 0)
 		return h;
-	unsigned key = ampl_spin_lock(&d->lock);
-	if (e->claimed >= 0 || !e->used) { /* another thread of this endpoint won */
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
-		ampl_spin_unlock(&d->lock, key);
-		wake_waiters(d);
-		return e->used ? -EALREADY : -ENOENT;
-	}
-	e->claimed = (int16_t)h;
-	ampl_spin_unlock(&d->lock, key);
 	*data = tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR;
 	*size = d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR;
 	return 0;
@@ -1208,7 +1250,7 @@ static int drop_tx_buffer(const struct device *instance, void *token, const void
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int h = tx_head_of(d, data);
+	int h = head_of(d->cfg->tx_mem, &d->txl, data);
 	if (h < 0)
 		return -ENXIO;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1239,10 +1281,9 @@ static int send_nocopy(const struct device *instance, void *token, const void *d
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int h = tx_head_of(d, data);
 	unsigned key = ampl_spin_lock(&d->lock);
-	int r;
-	if (h < 0 || e->claimed != h || d->tx_state[h] != B_CLAIMED)
+	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
+	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
 		r = -ENXIO;
 	else if (!len || len > d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR)
 		r = -EBADMSG;
@@ -1269,7 +1310,7 @@ static int hold_rx_buffer(const struct device *instance, void *token, void *data
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int b = rx_head_of(d, data);
+	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
 		return -EINVAL;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1294,7 +1335,7 @@ static int release_rx_buffer(const struct device *instance, void *token, void *d
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
-	int b = rx_head_of(d, data);
+	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
 		return -ENXIO;
 	unsigned key = ampl_spin_lock(&d->lock);

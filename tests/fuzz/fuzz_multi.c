@@ -309,7 +309,8 @@ static void peer_geometry(const struct peer *pr, uint8_t sel, uint32_t *bs, uint
 	*cnt = c;
 }
 
-/* The peer drains our ring and answers what a cooperating peer would: RELEASE for DATA, RELEASE_BOUND for BOUND. */
+/* The peer drains our ring and answers what a cooperating peer would: RELEASE for DATA (with @mode bit 1: a
+ * RELEASE_SET of that one block), RELEASE_BOUND for BOUND. */
 static void peer_answer(struct peer *pr, uint8_t mode)
 {
 	uint8_t m[64];
@@ -320,7 +321,13 @@ static void peer_answer(struct peer *pr, uint8_t mode)
 		if (n < 4 || (mode & 1u))
 			continue;
 		uint8_t a[4] = { 0, m[1], m[2], m[3] };
-		if (m[0] == IPC_MULTI_MSG_DATA)
+		if (m[0] == IPC_MULTI_MSG_DATA && (mode & 2u)) { /* as a version-3 receiver: a set of one */
+			uint32_t mask = 1u << (m[2] % 16u);
+			a[0] = IPC_MULTI_MSG_RELEASE_SET;
+			a[1] = (uint8_t)(m[2] & ~15u);
+			a[2] = (uint8_t)mask;
+			a[3] = (uint8_t)(mask >> 8);
+		} else if (m[0] == IPC_MULTI_MSG_DATA)
 			a[0] = IPC_MULTI_MSG_RELEASE;
 		else if (m[0] == IPC_MULTI_MSG_BOUND)
 			a[0] = IPC_MULTI_MSG_RELEASE_BOUND;
@@ -463,7 +470,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 			(void)pbuf_write(&pr.tx, m, (op & 0x40u) ? 8 : 4);
 			break;
 		}
-		case 4: { /* HELLO: a geometry that fits, or the input's; version 2 or the input's; maybe truncated */
+		case 4: { /* HELLO: a geometry that fits, or the input's; this version or the input's; maybe truncated */
 			uint32_t bs, cnt;
 			uint8_t sel = take(&in);
 			peer_geometry(&pr, sel, &bs, &cnt);
@@ -587,8 +594,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 			mbox_chan_received_data(&chans[1], NULL);
 			break;
 		}
-		case 16: /* the peer reads our ring and answers DATA with RELEASE and BOUND with RELEASE_BOUND */
-			peer_answer(&pr, op >> 7);
+		case 16: /* the peer reads our ring and answers DATA with RELEASE (or RELEASE_SET), BOUND with RELEASE_BOUND */
+			peer_answer(&pr, (uint8_t)((op >> 7) | ((op >> 5) & 2u)));
 			break;
 		case 17: /* the peer restarts its view of our ring */
 			(void)pbuf_rx_init(&pr.rx, &pr.rxc);

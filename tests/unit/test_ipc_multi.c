@@ -2,7 +2,7 @@
  * The multi-endpoint zero-copy backend on the virtual SoC (APU <-> RPU1, each agent with its interrupt thread):
  * binding by name in both registration orders, every zero-copy return code, traffic on several endpoints at once,
  * block exhaustion and bounded waits, hold/release across threads, deregistration, corrupt control messages, and
- * the session handshake (wire version 2): either side closing and reopening or its process exiting and a new one
+ * the session handshake (since wire version 2): either side closing and reopening or its process exiting and a new one
  * attaching while the other stays open (unbound, rebind by name, traffic with self-checking payloads and nothing
  * from before delivered after), blocks in flight reclaimed, 20 restarts during traffic, and the transport's
  * offline/online events.
@@ -655,6 +655,30 @@ static void gate_received(const void *data, size_t len, void *priv)
 	cb_received(data, len, priv);
 }
 
+/* An endpoint @a on the APU bound to @r on RPU1; with @gated, @r's received() holds while ipc_gate is set. */
+static void pair_up(struct env *e, struct side *a, struct side *r, const char *name, bool gated)
+{
+	env_up(e);
+	side_init(a, name);
+	side_init(r, name);
+	if (gated)
+		r->cfg.cb.received = gate_received;
+	reg(e->da, a);
+	reg(e->dr, r);
+	assert_true(wait_for(&a->bound, 1) && wait_for(&r->bound, 1));
+}
+
+/* Everything arrived intact, nothing was reported; deregister both and take the SoC down. */
+static void pair_down(struct env *e, struct side *a, struct side *r)
+{
+	assert_int_equal(r->bad, 0);
+	assert_int_equal(a->errors + r->errors, 0);
+	assert_int_equal(ipc_multi_errors(e->da) + ipc_multi_errors(e->dr), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a->ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r->ept), 0);
+	env_down(e);
+}
+
 /*
  * While the follower's reader is held in its callback for message 0, message 1 rings (the reader has consumed
  * every control message before it) and the next ones do not (message 1 is unread: the drain that takes it reads
@@ -665,14 +689,8 @@ static void test_doorbell_only_when_needed(void **state)
 {
 	(void)state;
 	struct env e;
-	env_up(&e);
 	struct side a, r;
-	side_init(&a, "g");
-	side_init(&r, "g");
-	r.cfg.cb.received = gate_received;
-	reg(e.da, &a);
-	reg(e.dr, &r);
-	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	pair_up(&e, &a, &r, "g", true);
 	struct mbox_chan *tx = ((struct ipc_multi_data *)e.da->data)->link.tx;
 	assert_non_null(tx);
 	uint8_t buf[40];
@@ -713,12 +731,56 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
 	assert_true(wait_for(&r.received, n + 2));
 	assert_int_equal(doorbells_taken(tx) - before, 1);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(a.errors + r.errors, 0);
-	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
-	env_down(&e);
+	pair_down(&e, &a, &r);
+}
+
+/* The bytes @dev wrote into its control ring from its shared index @before to now (modulo the ring). */
+static uint32_t ctrl_index(const struct device *dev)
+{
+	const struct pbuf_cfg *c = &((struct ipc_multi_data *)dev->data)->tx.cfg;
+	return __atomic_load_n((const uint32_t *)((const uint8_t *)c->mem + c->wr_idx_off), __ATOMIC_ACQUIRE);
+}
+
+static uint32_t ctrl_written(const struct device *dev, uint32_t before)
+{
+	uint32_t ring = ((struct ipc_multi_data *)dev->data)->tx.cfg.data_len;
+	return (ctrl_index(dev) + ring - before) % ring;
+}
+
+/*
+ * Releases are batched per drain: while the receiver is held in its callback for message 0, n more arrive; once
+ * it is let go, it reads them in the same drain and gives all n + 1 buffers (blocks 0..8 of the sender's 32) back
+ * with two control messages (RELEASE_SET: one for the first 8, a quarter of the sender's blocks, one at the end of
+ * the drain), not one RELEASE per buffer. Every block comes back and everything arrives in order.
+ */
+static void test_release_batched(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	pair_up(&e, &a, &r, "b", true);
+	int full = ipc_multi_free_blocks(e.da);
+	uint8_t buf[40];
+	uint32_t seq = 0;
+	atomic_store(&ipc_gate, 1);
+	size_t len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(gate_wait_held());
+	uint32_t before = ctrl_index(e.dr);
+	int n = 8;
+	for (int i = 0; i < n; i++) {
+		len = make_msg(buf, seq++, sizeof(buf));
+		assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	}
+	atomic_store(&ipc_gate, 0);
+	assert_true(wait_for(&r.received, n + 1));
+	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) != full; i++)
+		usleep(1000);
+	assert_int_equal(ipc_multi_free_blocks(e.da), full);
+	uint32_t msgs = ctrl_written(e.dr, before) / IPC_MULTI_RING_PER_MSG;
+	print_message("      %d buffers released with %u control messages\n", n + 1, msgs);
+	assert_true(msgs >= 1 && msgs <= 2);
+	pair_down(&e, &a, &r);
 }
 
 /*
@@ -757,13 +819,8 @@ static void test_blocked_sender_wakes(void **state)
 {
 	(void)state;
 	struct env e;
-	env_up(&e);
 	struct side a, r;
-	side_init(&a, "w");
-	side_init(&r, "w");
-	reg(e.da, &a);
-	reg(e.dr, &r);
-	assert_true(wait_for(&a.bound, 1) && wait_for(&r.bound, 1));
+	pair_up(&e, &a, &r, "w", false);
 	struct stream_arg sa = { .s = &a, .n = getenv("AMPL_TEST_SCALE") ? 2000 : 20000 };
 	pthread_t th;
 	pthread_create(&th, NULL, forever_sender, &sa);
@@ -777,12 +834,7 @@ static void test_blocked_sender_wakes(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(sa.fail, 0);
 	assert_int_equal(atomic_load(&r.received), sa.n);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(a.errors + r.errors, 0);
-	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
-	env_down(&e);
+	pair_down(&e, &a, &r);
 }
 
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */
@@ -861,7 +913,7 @@ static void test_corruption(void **state)
 	env_down(&e);
 }
 
-/* ---- restarts: one side closes and reopens, or its process exits and a new one attaches (wire version 2) ---- */
+/* ---- restarts: one side closes and reopens, or its process exits and a new one attaches (since wire version 2) ---- */
 
 enum { APU = 0, RPU1 = 1 };
 enum restart_how { BY_CLOSE, BY_EXIT };
@@ -1424,6 +1476,7 @@ int main(void)
 #endif
 		cmocka_unit_test(test_deregister),
 		cmocka_unit_test(test_doorbell_only_when_needed),
+		cmocka_unit_test(test_release_batched),
 #if AMPL_IPC_MULTI_ZERO_COPY
 		cmocka_unit_test(test_blocked_sender_wakes),
 		cmocka_unit_test(test_corruption),

@@ -13,7 +13,7 @@
  *              done with a buffer (a RELEASE control message)
  *   initiator  the side whose rx region has the lower address (in its own address space): it assigns endpoint
  *              addresses and advertises each endpoint's name (BOUND); the other side is the follower
- *   session    (wire version 2) each side's 16-bit id for one open (0: closed). A side writes `local id | the
+ *   session    (since wire version 2) each side's 16-bit id for one open (0: closed). A side writes `local id | the
  *              peer's id it acknowledges << 16` into the handshake word of its rx region (pbuf H = 1: the word
  *              the reader owns) and reads the peer's from its tx region, as ICMsg's session mode
  *              (<amplink/ipc/icmsg.h>). A side reads its rx ring only once the peer acknowledges its id, and
@@ -98,8 +98,12 @@
 extern "C" {
 #endif
 
-/** Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). */
-#define IPC_MULTI_WIRE_VERSION 2u
+/**
+ * Wire protocol version (in HELLO). 2: the session handshake word (not compatible with version 1). 3: the
+ * receiver gives DATA buffers back in batches (RELEASE_SET; a version-2 peer would ignore it and never get its
+ * blocks back, so the two do not connect).
+ */
+#define IPC_MULTI_WIRE_VERSION 3u
 /** Endpoints per instance (compile-time; at most 254). */
 #ifndef IPC_MULTI_MAX_EPT
 #define IPC_MULTI_MAX_EPT 16
@@ -123,6 +127,7 @@ enum ipc_multi_msg {
 	IPC_MULTI_MSG_BOUND = 0x02,         /* ept, block: the block holds the endpoint's NUL-terminated name */
 	IPC_MULTI_MSG_RELEASE_BOUND = 0x03, /* ept, block: the follower matched the name (frees the block) */
 	IPC_MULTI_MSG_UNBOUND = 0x04,       /* ept, -: the sender deregistered the endpoint */
+	IPC_MULTI_MSG_RELEASE_SET = 0x05,   /* base, mask (LE u16): RELEASE of each head block base + i, bit i set */
 };
 
 /**
@@ -216,7 +221,9 @@ struct ipc_multi_data {
 	uint8_t tx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_state[IPC_MULTI_MAX_BLOCKS];
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
-	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* releases the ring had no room for yet */
+	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* rx blocks whose release is owed (sent at a drain's end) */
+	uint8_t pending_words;     /* bit w: pending_rel[w] is not 0 */
+	uint16_t owed_now;         /* DATA releases deferred since the last flush */
 	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
 				     * (initiator: also after the slot is registered again, until the follower answers
 				     * its new BOUND) */
