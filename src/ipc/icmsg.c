@@ -151,7 +151,11 @@ static bool session_step(struct icmsg *im)
 		} else {
 			/* A new peer session: restart our tx ring for it and acknowledge it. */
 			unsigned key = ampl_spin_lock(&im->tx_lock);
-			(void)pbuf_tx_init(&im->tx, &im->tx.cfg);
+			(void)pbuf_tx_restart(&im->tx);
+			/* Sends copying into the old ring now: theirs is dropped at publication, and no room is
+			 * reserved in the new ring until they are done (their stores would land in it). */
+			im->tx_gen++;
+			im->tx_stale = im->tx_copies != 0;
 			im->remote_sid = rsid;
 			hs_write(im, im->local_sid, rsid);
 			(void)ring_locked(im);
@@ -362,6 +366,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	im->bell_owed = false;
+	im->tx_stale = false;
 	atomic_flag_clear(&im->tx_lock);
 	(void)pbuf_rx_init(&im->rx, &rxc);
 
@@ -422,6 +427,15 @@ int icmsg_close(struct icmsg *im)
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
+	/* A send that reserved room before may still be copying: the next open resets the ring under it otherwise. */
+	for (;;) {
+		key = ampl_spin_lock(&im->tx_lock);
+		uint32_t copies = im->tx_copies;
+		ampl_spin_unlock(&im->tx_lock, key);
+		if (!copies)
+			break;
+		ampl_cpu_relax();
+	}
 	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
 	if (sessions(im)) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
@@ -444,28 +458,48 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		return -EBUSY;
 	if (len > atomic_load(&im->peer_max))
 		return -EMSGSIZE;
+
+	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	int r;
-	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED) {
+	int at = -EBUSY;
+	if (atomic_load(&im->state) == ICMSG_STATE_CONNECTED)
+		at = im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
+	uint32_t gen = im->tx_gen;
+	if (at >= 0)
+		im->tx_copies++;
+	ampl_spin_unlock(&im->tx_lock, key);
+	if (at < 0)
+		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
+
+	/* The copy, without the lock (interrupts stay enabled on firmware): the room is ours alone. */
+	pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
+
+	/*
+	 * Publication, under the lock: by the last of the copies in flight, for all of them (the ring is published in
+	 * order, so an earlier reservation still being copied holds back the later ones; its sender publishes them).
+	 * A copy into a ring that the RX context reset meanwhile (a new peer session) is dropped with that session.
+	 */
+	key = ampl_spin_lock(&im->tx_lock);
+	int r = (int)len;
+	im->tx_copies--;
+	if (gen != im->tx_gen) {
 		r = -EBUSY;
-	} else {
-		uint32_t prev_wr = im->tx.wr_idx;
-		r = pbuf_write(&im->tx, data, (uint16_t)len);
-		if (r == -EINVAL)
-			r = -EIO; /* the peer's read index is corrupt */
-		if (r > 0) {
-			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader
-			 * still draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a
-			 * doorbell is owed: one was refused (the drain it was for never started), or the peer went
-			 * offline meanwhile (its drain may have been dropped; the send answers what a doorbell would). */
-			int e;
-			if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
-				e = ring_locked(im);
-			else if ((e = mbox_client_offline(im->link.tx)) < 0)
-				im->bell_owed = true;
-			if (e < 0)
-				r = e;
-		}
+		if (!im->tx_copies)
+			im->tx_stale = false;
+	} else if (!im->tx_copies) {
+		uint32_t prev_wr = im->tx.pub_idx;
+		pbuf_publish(&im->tx);
+		/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still
+		 * draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is
+		 * owed: one was refused (the drain it was for never started), or the peer went offline meanwhile (its
+		 * drain may have been dropped; the send answers what a doorbell would). */
+		int e;
+		if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
+			e = ring_locked(im);
+		else if ((e = mbox_client_offline(im->link.tx)) < 0)
+			im->bell_owed = true;
+		if (e < 0)
+			r = e;
 	}
 	ampl_spin_unlock(&im->tx_lock, key);
 	return r;
