@@ -103,6 +103,7 @@ static void skip_packet(struct pbuf *pb, uint32_t len)
 	ampl_memcpy(&v, le, sizeof(v));
 	ampl_mb();
 	pb->rd_idx = nrd;
+	pb->pub_idx = nrd;
 	__atomic_store_n((uint32_t *)(void *)loc, v, __ATOMIC_RELEASE);
 	ampl_cache_clean(loc, PBUF_IDX_SIZE);
 }
@@ -239,23 +240,18 @@ static void process(struct icmsg *im)
 		int st = atomic_load(&im->state);
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
-		int n = pbuf_read(&im->rx, NULL, 0);
+		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
 		if (n == 0) {
 			if (st == ICMSG_STATE_BONDING && !sessions(im))
 				answer_bonding_doorbell(im);
 			return;
 		}
-		if (n < 0) {
-			rx_fault(im, n);
-			return;
-		}
-		if ((uint32_t)n > im->rx_max) {
+		if (n == -ENOMEM && (n = pbuf_read(&im->rx, NULL, 0)) > 0) {
 			skip_packet(&im->rx, (uint32_t)n);
 			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
 			continue;
 		}
-		n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
-		if (n <= 0) {
+		if (n < 0) {
 			rx_fault(im, n);
 			return;
 		}
