@@ -424,14 +424,8 @@ int icmsg_close(struct icmsg *im)
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
 	/* A send that reserved room before may still be copying: the next open resets the ring under it otherwise. */
-	for (;;) {
-		key = ampl_spin_lock(&im->tx_lock);
-		uint32_t copies = im->tx_copies;
-		ampl_spin_unlock(&im->tx_lock, key);
-		if (!copies)
-			break;
+	while (__atomic_load_n(&im->tx_copies, __ATOMIC_ACQUIRE))
 		ampl_cpu_relax();
-	}
 	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
 	if (sessions(im)) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
@@ -462,7 +456,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		at = im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
 	uint32_t gen = im->tx_gen;
 	if (at >= 0)
-		im->tx_copies++;
+		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
 	ampl_spin_unlock(&im->tx_lock, key);
 	if (at < 0)
 		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
@@ -477,12 +471,13 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	 */
 	key = ampl_spin_lock(&im->tx_lock);
 	int r = (int)len;
-	im->tx_copies--;
+	uint32_t copies = im->tx_copies - 1u;
+	__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
 	if (gen != im->tx_gen) {
 		r = -EBUSY;
-		if (!im->tx_copies)
+		if (!copies)
 			im->tx_stale = false;
-	} else if (!im->tx_copies) {
+	} else if (!copies) {
 		uint32_t prev_wr = im->tx.pub_idx;
 		pbuf_publish(&im->tx);
 		/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still

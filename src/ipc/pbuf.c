@@ -153,14 +153,6 @@ static void rd_publish(struct pbuf *pb)
 	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
 }
 
-/* Reader: stop at @rd (the next call loads wr_idx again), with everything consumed before it given back. */
-static void rd_stop(struct pbuf *pb, uint32_t rd)
-{
-	pb->wr_idx = rd;
-	if (pb->pub_idx != rd)
-		rd_publish(pb);
-}
-
 int pbuf_rx_restart(struct pbuf *pb)
 {
 	if (pb == NULL || pb->role != ROLE_READER)
@@ -347,22 +339,24 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 
 	/*
 	 * A length no writer can produce: corrupt. More than the writer has published: a corrupt or restarting peer
-	 * (a correct one publishes wr_idx last). Either way the next call loads wr_idx again.
+	 * (a correct one publishes wr_idx last). Either way the next call loads wr_idx again. On any error, what was
+	 * consumed before goes back to the writer, for a caller that stops here.
 	 */
-	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen)) {
-		rd_stop(pb, rd);
-		return -EBADMSG;
-	}
-	if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ) {
-		rd_stop(pb, rd);
-		return -EAGAIN;
-	}
-	if (buf == NULL)
-		return (int)plen;
-	if (plen > len) {
+	int ret = (int)plen;
+	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen))
+		ret = -EBADMSG;
+	else if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ)
+		ret = -EAGAIN;
+	else if (buf == NULL)
+		return ret;
+	else if (plen > len)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		if (ret != -ENOMEM)
+			pb->wr_idx = rd;
 		if (pb->pub_idx != rd)
-			rd_publish(pb); /* the caller may stop here: what it consumed goes back to the writer */
-		return -ENOMEM;
+			rd_publish(pb);
+		return ret;
 	}
 
 	uint32_t p = idx_add(blen, rd, PBUF_PACKET_LEN_SZ);
@@ -388,7 +382,7 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 	pb->rd_idx = nrd;
 	if (nrd == wr || occupied(blen, nrd, pb->pub_idx) >= blen / 2u)
 		rd_publish(pb);
-	return (int)plen;
+	return ret;
 }
 
 static uint32_t *handshake_loc(const struct pbuf *pb, int *rc)

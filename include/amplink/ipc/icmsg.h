@@ -166,7 +166,8 @@ struct icmsg {
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	AMPL_ATOMIC(int) state;
 	ampl_atomic_flag_t tx_lock;   /* pbuf writer (reserve, publish, reset) + doorbell; not the payload copy */
-	uint32_t tx_copies;    /* sends copying into room they reserved (tx_lock) */
+	uint32_t tx_copies;    /* sends copying into room they reserved (written under tx_lock, atomically: close
+				* reads it without the lock) */
 	uint32_t tx_gen;       /* tx ring resets by the RX context; a copy from before one is dropped (tx_lock) */
 	bool tx_stale;         /* the copies in flight are into the ring before a reset: reserve nothing (tx_lock) */
 	bool bell_owed;        /* the last doorbell was refused, or a send without one found the peer offline: the
