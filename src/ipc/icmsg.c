@@ -84,30 +84,6 @@ static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state
 
 /* ---- RX helpers ---- */
 
-/*
- * Consume the packet of @len payload bytes at the read index without copying it (pbuf_read() only consumes into
- * a buffer that holds it). pbuf_read(NULL) has just validated it as complete; the index arithmetic and the
- * publication of rd_idx are pbuf_read()'s (layout in <amplink/ipc/pbuf.h>).
- */
-static void skip_packet(struct pbuf *pb, uint32_t len)
-{
-	uint32_t blen = pb->cfg.data_len;
-	uint32_t nrd = pb->rd_idx + PBUF_PACKET_LEN_SZ + len;
-	nrd = (nrd + 3u) & ~3u;
-	while (nrd >= blen)
-		nrd -= blen;
-	uint8_t *loc = (uint8_t *)pb->cfg.mem + PBUF_RD_IDX_OFF;
-	uint8_t le[4];
-	ampl_put_le32(le, nrd);
-	uint32_t v;
-	ampl_memcpy(&v, le, sizeof(v));
-	ampl_mb();
-	pb->rd_idx = nrd;
-	pb->pub_idx = nrd;
-	__atomic_store_n((uint32_t *)(void *)loc, v, __ATOMIC_RELEASE);
-	ampl_cache_clean(loc, PBUF_IDX_SIZE);
-}
-
 static void rx_fault(struct icmsg *im, int err)
 {
 	if (err == -EAGAIN || err == im->rx_fault)
@@ -246,8 +222,7 @@ static void process(struct icmsg *im)
 				answer_bonding_doorbell(im);
 			return;
 		}
-		if (n == -ENOMEM && (n = pbuf_read(&im->rx, NULL, 0)) > 0) {
-			skip_packet(&im->rx, (uint32_t)n);
+		if (n == -ENOMEM && (n = pbuf_skip(&im->rx)) > 0) {
 			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
 			continue;
 		}

@@ -65,6 +65,14 @@ static inline uint32_t round_up4(uint32_t v)
 	return (v + 3u) & ~3u;
 }
 
+/* The index after a packet of @len payload bytes at @idx: ROUND_UP(idx + 4 + len, 4) mod len_of_data (the packet
+ * fits: idx + 4 + len < 2 * blen, so one subtraction wraps it). */
+static inline uint32_t pkt_next(uint32_t blen, uint32_t idx, uint32_t len)
+{
+	uint32_t r = round_up4(idx + PBUF_PACKET_LEN_SZ + len);
+	return r >= blen ? r - blen : r;
+}
+
 static bool is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1u)) == 0;
@@ -153,6 +161,21 @@ static void rd_publish(struct pbuf *pb)
 	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
 }
 
+/*
+ * Reader: move past the packet of @plen bytes at rd_idx (validated as complete). The space goes back once per
+ * batch: when this packet was the last one of the wr_idx loaded (the next call loads it again, and a reader that
+ * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
+ * data[] waits to be given back (a writer behind a long batch gets room).
+ */
+static void rd_consume(struct pbuf *pb, uint32_t plen)
+{
+	uint32_t blen = pb->cfg.data_len;
+	uint32_t nrd = pkt_next(blen, pb->rd_idx, plen);
+	pb->rd_idx = nrd;
+	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u)
+		rd_publish(pb);
+}
+
 int pbuf_rx_restart(struct pbuf *pb)
 {
 	if (pb == NULL || pb->role != ROLE_READER)
@@ -212,11 +235,7 @@ int pbuf_reserve(struct pbuf *pb, uint16_t len)
 			return -ENOMEM;
 	}
 
-	/* The next index: ROUND_UP(wr + 4 + len, 4) mod blen (wr + 4 + len < 2 * blen: the space check above). */
-	uint32_t nwr = round_up4(wr + need);
-	if (nwr >= blen)
-		nwr -= blen;
-	pb->wr_idx = nwr;
+	pb->wr_idx = pkt_next(blen, wr, len);
 	return (int)wr;
 }
 
@@ -368,21 +387,16 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 		ampl_memcpy((uint8_t *)buf + tail, &ring[0], plen - tail);
 	}
 
-	uint32_t end = plen > tail ? plen - tail : p + tail;
-	uint32_t nrd = round_up4(end);
-	if (nrd >= blen)
-		nrd -= blen;
-
-	/*
-	 * Give the space back once per batch: when this packet was the last one of the wr_idx loaded (the next call
-	 * loads it again, and a reader that stops there has published rd_idx before that load: the order
-	 * pbuf_doorbell_needed() rests on), or when half of data[] waits to be given back (a writer behind a long
-	 * batch gets room).
-	 */
-	pb->rd_idx = nrd;
-	if (nrd == wr || occupied(blen, nrd, pb->pub_idx) >= blen / 2u)
-		rd_publish(pb);
+	rd_consume(pb, plen);
 	return ret;
+}
+
+int pbuf_skip(struct pbuf *pb)
+{
+	int n = pbuf_read(pb, NULL, 0);
+	if (n > 0)
+		rd_consume(pb, (uint32_t)n);
+	return n;
 }
 
 static uint32_t *handshake_loc(const struct pbuf *pb, int *rc)

@@ -343,6 +343,17 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
 
 /**
+ * pbuf_skip() - reader: consume the next packet without copying it (one too large for the caller's buffer).
+ * @pb: a reader
+ *
+ * Validates the packet exactly as pbuf_read(@pb, NULL, 0) and consumes it as a read would (rd_idx given back per
+ * batch, the same bytes stored).
+ * Return: the length of the packet skipped (> 0); 0 (empty); or pbuf_read()'s -EINVAL, -EBADMSG, -EAGAIN (the
+ * packet stays). Context: any; never blocks. Not concurrently with another call on @pb.
+ */
+int pbuf_skip(struct pbuf *pb);
+
+/**
  * pbuf_handshake_read() - read the session-mode handshake word (invalidated from the cache first).
  * @pb:    a writer or a reader of a region configured with H
  * @value: receives the word (little-endian in memory, host order here)
