@@ -373,9 +373,12 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
 			n += ICMSG_SIZE_EXT_LEN;
 		}
-		int r = pbuf_write(&im->tx, pkt, n);
-		if (r < 0)
-			return r == -ENOMEM ? -EINVAL : r; /* a region too small for the bonding packet */
+		/* pbuf_write() in the send path's steps: an image with ICMsg links no pbuf_write() */
+		int at = pbuf_reserve(&im->tx, n);
+		if (at < 0)
+			return -EINVAL; /* a region too small for the bonding packet */
+		pbuf_fill(&im->tx, (uint32_t)at, pkt, n);
+		pbuf_publish(&im->tx);
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 

@@ -15,6 +15,9 @@
 #include <amplink/bytes.h>
 #include <amplink/ipc/pbuf.h>
 
+/* For the steps that pbuf_write(), pbuf_read() and pbuf_skip() share without a call per packet. */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
 enum {
 	ROLE_NONE = 0,
 	ROLE_WRITER = 0x57, /* 'W' */
@@ -167,7 +170,7 @@ static void rd_publish(struct pbuf *pb)
  * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
  * data[] waits to be given back (a writer behind a long batch gets room).
  */
-static void rd_consume(struct pbuf *pb, uint32_t plen)
+ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 {
 	uint32_t blen = pb->cfg.data_len;
 	uint32_t nrd = pkt_next(blen, pb->rd_idx, plen);
@@ -204,7 +207,9 @@ int pbuf_tx_restart(struct pbuf *pb)
 	return 0;
 }
 
-int pbuf_reserve(struct pbuf *pb, uint16_t len)
+/* The writer's three steps, inlined into pbuf_write() (one call per packet, as before they were split) and into
+ * their exported forms. */
+ALWAYS_INLINE int reserve(struct pbuf *pb, uint16_t len)
 {
 	if (pb == NULL || len == 0 || pb->role != ROLE_WRITER)
 		return -EINVAL;
@@ -239,7 +244,7 @@ int pbuf_reserve(struct pbuf *pb, uint16_t len)
 	return (int)wr;
 }
 
-void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
+ALWAYS_INLINE void fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
 {
 	const uint32_t blen = pb->cfg.data_len;
 	uint8_t *const ring = data_at(&pb->cfg);
@@ -271,7 +276,7 @@ void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t le
 	}
 }
 
-void pbuf_publish(struct pbuf *pb)
+ALWAYS_INLINE void publish(struct pbuf *pb)
 {
 	uint32_t *const wr_loc = word_at(&pb->cfg, pb->cfg.wr_idx_off);
 	/*
@@ -287,15 +292,30 @@ void pbuf_publish(struct pbuf *pb)
 	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
 }
 
+int pbuf_reserve(struct pbuf *pb, uint16_t len)
+{
+	return reserve(pb, len);
+}
+
+void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
+{
+	fill(pb, at, data, len);
+}
+
+void pbuf_publish(struct pbuf *pb)
+{
+	publish(pb);
+}
+
 int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 {
 	if (data == NULL)
 		return -EINVAL;
-	int at = pbuf_reserve(pb, len);
+	int at = reserve(pb, len);
 	if (at < 0)
 		return at;
-	pbuf_fill(pb, (uint32_t)at, data, len);
-	pbuf_publish(pb);
+	fill(pb, (uint32_t)at, data, len);
+	publish(pb);
 	return len;
 }
 
