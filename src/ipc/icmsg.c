@@ -84,29 +84,6 @@ static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state
 
 /* ---- RX helpers ---- */
 
-/*
- * Consume the packet of @len payload bytes at the read index without copying it (pbuf_read() only consumes into
- * a buffer that holds it). pbuf_read(NULL) has just validated it as complete; the index arithmetic and the
- * publication of rd_idx are pbuf_read()'s (layout in <amplink/ipc/pbuf.h>).
- */
-static void skip_packet(struct pbuf *pb, uint32_t len)
-{
-	uint32_t blen = pb->cfg.data_len;
-	uint32_t nrd = pb->rd_idx + PBUF_PACKET_LEN_SZ + len;
-	nrd = (nrd + 3u) & ~3u;
-	while (nrd >= blen)
-		nrd -= blen;
-	uint8_t *loc = (uint8_t *)pb->cfg.mem + PBUF_RD_IDX_OFF;
-	uint8_t le[4];
-	ampl_put_le32(le, nrd);
-	uint32_t v;
-	ampl_memcpy(&v, le, sizeof(v));
-	ampl_mb();
-	pb->rd_idx = nrd;
-	__atomic_store_n((uint32_t *)(void *)loc, v, __ATOMIC_RELEASE);
-	ampl_cache_clean(loc, PBUF_IDX_SIZE);
-}
-
 static void rx_fault(struct icmsg *im, int err)
 {
 	if (err == -EAGAIN || err == im->rx_fault)
@@ -151,7 +128,11 @@ static bool session_step(struct icmsg *im)
 		} else {
 			/* A new peer session: restart our tx ring for it and acknowledge it. */
 			unsigned key = ampl_spin_lock(&im->tx_lock);
-			(void)pbuf_tx_init(&im->tx, &im->tx.cfg);
+			(void)pbuf_tx_restart(&im->tx);
+			/* Sends copying into the old ring now: theirs is dropped at publication, and no room is
+			 * reserved in the new ring until they are done (their stores would land in it). */
+			im->tx_gen++;
+			im->tx_stale = im->tx_copies != 0;
 			im->remote_sid = rsid;
 			hs_write(im, im->local_sid, rsid);
 			(void)ring_locked(im);
@@ -235,23 +216,17 @@ static void process(struct icmsg *im)
 		int st = atomic_load(&im->state);
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
-		int n = pbuf_read(&im->rx, NULL, 0);
+		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
 		if (n == 0) {
 			if (st == ICMSG_STATE_BONDING && !sessions(im))
 				answer_bonding_doorbell(im);
 			return;
 		}
-		if (n < 0) {
-			rx_fault(im, n);
-			return;
-		}
-		if ((uint32_t)n > im->rx_max) {
-			skip_packet(&im->rx, (uint32_t)n);
+		if (n == -ENOMEM && (n = pbuf_skip(&im->rx)) > 0) {
 			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
 			continue;
 		}
-		n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
-		if (n <= 0) {
+		if (n < 0) {
 			rx_fault(im, n);
 			return;
 		}
@@ -362,6 +337,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
 	im->bell_owed = false;
+	im->tx_stale = false;
 	atomic_flag_clear(&im->tx_lock);
 	(void)pbuf_rx_init(&im->rx, &rxc);
 
@@ -397,9 +373,12 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
 			n += ICMSG_SIZE_EXT_LEN;
 		}
-		int r = pbuf_write(&im->tx, pkt, n);
-		if (r < 0)
-			return r == -ENOMEM ? -EINVAL : r; /* a region too small for the bonding packet */
+		/* pbuf_write() in the send path's steps: an image with ICMsg links no pbuf_write() */
+		int at = pbuf_reserve(&im->tx, n);
+		if (at < 0)
+			return -EINVAL; /* a region too small for the bonding packet */
+		pbuf_fill(&im->tx, (uint32_t)at, pkt, n);
+		pbuf_publish(&im->tx);
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
 
@@ -422,6 +401,9 @@ int icmsg_close(struct icmsg *im)
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
+	/* A send that reserved room before may still be copying: the next open resets the ring under it otherwise. */
+	while (__atomic_load_n(&im->tx_copies, __ATOMIC_ACQUIRE))
+		ampl_cpu_relax();
 	ampl_ipc_link_stop(&im->link); /* waits for a running RX callback */
 	if (sessions(im)) {
 		hs_write(im, SID_DISCONNECTED, SID_DISCONNECTED);
@@ -444,28 +426,49 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		return -EBUSY;
 	if (len > atomic_load(&im->peer_max))
 		return -EMSGSIZE;
+
+	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	int r;
-	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED) {
+	int at = -EBUSY;
+	if (atomic_load(&im->state) == ICMSG_STATE_CONNECTED)
+		at = im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
+	uint32_t gen = im->tx_gen;
+	if (at >= 0)
+		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
+	ampl_spin_unlock(&im->tx_lock, key);
+	if (at < 0)
+		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
+
+	/* The copy, without the lock (interrupts stay enabled on firmware): the room is ours alone. */
+	pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
+
+	/*
+	 * Publication, under the lock: by the last of the copies in flight, for all of them (the ring is published in
+	 * order, so an earlier reservation still being copied holds back the later ones; its sender publishes them).
+	 * A copy into a ring that the RX context reset meanwhile (a new peer session) is dropped with that session.
+	 */
+	key = ampl_spin_lock(&im->tx_lock);
+	int r = (int)len;
+	uint32_t copies = im->tx_copies - 1u;
+	__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
+	if (gen != im->tx_gen) {
 		r = -EBUSY;
-	} else {
-		uint32_t prev_wr = im->tx.wr_idx;
-		r = pbuf_write(&im->tx, data, (uint16_t)len);
-		if (r == -EINVAL)
-			r = -EIO; /* the peer's read index is corrupt */
-		if (r > 0) {
-			/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader
-			 * still draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a
-			 * doorbell is owed: one was refused (the drain it was for never started), or the peer went
-			 * offline meanwhile (its drain may have been dropped; the send answers what a doorbell would). */
-			int e;
-			if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
-				e = ring_locked(im);
-			else if ((e = mbox_client_offline(im->link.tx)) < 0)
-				im->bell_owed = true;
-			if (e < 0)
-				r = e;
-		}
+		if (!copies)
+			im->tx_stale = false;
+	} else if (!copies) {
+		uint32_t prev_wr = im->tx.pub_idx;
+		pbuf_publish(&im->tx);
+		/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still
+		 * draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is
+		 * owed: one was refused (the drain it was for never started), or the peer went offline meanwhile (its
+		 * drain may have been dropped; the send answers what a doorbell would). */
+		int e;
+		if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
+			e = ring_locked(im);
+		else if ((e = mbox_client_offline(im->link.tx)) < 0)
+			im->bell_owed = true;
+		if (e < 0)
+			r = e;
 	}
 	ampl_spin_unlock(&im->tx_lock, key);
 	return r;

@@ -15,6 +15,16 @@
 #include <amplink/bytes.h>
 #include <amplink/ipc/pbuf.h>
 
+/*
+ * For the steps that pbuf_write(), pbuf_read() and pbuf_skip() share without a call per packet. Not forced under
+ * GCC's ThreadSanitizer, which rejects a fence inlined into another function (-Wtsan, an error with -Werror).
+ */
+#ifdef __SANITIZE_THREAD__
+#define ALWAYS_INLINE static inline
+#else
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#endif
+
 enum {
 	ROLE_NONE = 0,
 	ROLE_WRITER = 0x57, /* 'W' */
@@ -63,6 +73,14 @@ static inline uint32_t idx_add(uint32_t len, uint32_t idx, uint32_t n)
 static inline uint32_t round_up4(uint32_t v)
 {
 	return (v + 3u) & ~3u;
+}
+
+/* The index after a packet of @len payload bytes at @idx: ROUND_UP(idx + 4 + len, 4) mod len_of_data (the packet
+ * fits: idx + 4 + len < 2 * blen, so one subtraction wraps it). */
+static inline uint32_t pkt_next(uint32_t blen, uint32_t idx, uint32_t len)
+{
+	uint32_t r = round_up4(idx + PBUF_PACKET_LEN_SZ + len);
+	return r >= blen ? r - blen : r;
 }
 
 static bool is_pow2(uint32_t v)
@@ -116,6 +134,7 @@ static int init_common(struct pbuf *pb, const struct pbuf_cfg *cfg)
 	pb->cfg = chk;
 	pb->wr_idx = 0;
 	pb->rd_idx = 0;
+	pb->pub_idx = 0;
 	return 0;
 }
 
@@ -125,16 +144,7 @@ int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
 	if (rc)
 		return rc;
 	pb->role = ROLE_WRITER;
-
-	uint32_t *wr_loc = word_at(&pb->cfg, pb->cfg.wr_idx_off);
-	uint32_t *rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
-	idx_store(wr_loc, 0);
-	idx_store(rd_loc, 0);
-	/* Both stores are done before the lines are written back, for the reader's next invalidate-and-load. */
-	ampl_mb();
-	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
-	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
-	return 0;
+	return pbuf_tx_restart(pb);
 }
 
 int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
@@ -146,31 +156,73 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
 	return 0;
 }
 
+/*
+ * Reader: publish pb->rd_idx, which gives the space below it back to the writer. Our copy-out completes before the
+ * writer can see the space as free and overwrite it; the release store orders it for the compiler and the CPU, the
+ * barrier also for the port's cache operations. Then the index itself goes to memory, for a writer that
+ * invalidates and loads it.
+ */
+static void rd_publish(struct pbuf *pb)
+{
+	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
+	ampl_mb();
+	pb->pub_idx = pb->rd_idx;
+	idx_store(rd_loc, pb->rd_idx);
+	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
+}
+
+/*
+ * Reader: move past the packet of @plen bytes at rd_idx (validated as complete). The space goes back once per
+ * batch: when this packet was the last one of the wr_idx loaded (the next call loads it again, and a reader that
+ * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
+ * data[] waits to be given back (a writer behind a long batch gets room).
+ */
+ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
+{
+	uint32_t blen = pb->cfg.data_len;
+	uint32_t nrd = pkt_next(blen, pb->rd_idx, plen);
+	pb->rd_idx = nrd;
+	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u)
+		rd_publish(pb);
+}
+
 int pbuf_rx_restart(struct pbuf *pb)
 {
 	if (pb == NULL || pb->role != ROLE_READER)
 		return -EINVAL;
-	int rc = init_common(pb, &pb->cfg);
-	if (rc)
-		return rc;
-	pb->role = ROLE_READER;
+	pb->wr_idx = 0;
+	pb->rd_idx = 0;
+	rd_publish(pb);
+	return 0;
+}
+
+int pbuf_tx_restart(struct pbuf *pb)
+{
+	if (pb == NULL || pb->role != ROLE_WRITER)
+		return -EINVAL;
+	uint32_t *wr_loc = word_at(&pb->cfg, pb->cfg.wr_idx_off);
 	uint32_t *rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
+	pb->wr_idx = 0;
+	pb->rd_idx = 0;
+	pb->pub_idx = 0;
+	idx_store(wr_loc, 0);
 	idx_store(rd_loc, 0);
+	/* Both stores are done before the lines are written back, for the reader's next invalidate-and-load. */
 	ampl_mb();
+	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
 	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
 	return 0;
 }
 
-int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
+/* The writer's three steps, inlined into pbuf_write() (one call per packet, as before they were split) and into
+ * their exported forms. */
+ALWAYS_INLINE int reserve(struct pbuf *pb, uint16_t len)
 {
-	if (pb == NULL || data == NULL || len == 0 || pb->role != ROLE_WRITER)
+	if (pb == NULL || len == 0 || pb->role != ROLE_WRITER)
 		return -EINVAL;
 
-	const struct pbuf_cfg *cfg = &pb->cfg;
-	const uint32_t blen = cfg->data_len;
-	uint8_t *const ring = data_at(cfg);
-	uint32_t *const rd_loc = word_at(cfg, PBUF_RD_IDX_OFF);
-	uint32_t *const wr_loc = word_at(cfg, cfg->wr_idx_off);
+	const uint32_t blen = pb->cfg.data_len;
+	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
 	uint32_t wr = pb->wr_idx;
 
 	AMPL_ASSERT((wr & 3u) == 0 && wr < blen);
@@ -179,7 +231,8 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	 * Free space from the last rd_idx seen (pb->rd_idx, validated then): the reader only ever moves it forward,
 	 * so an old value can only under-estimate the space. Only when that is not enough is rd_idx loaded from
 	 * shared memory (a line the reader keeps writing): drop our stale copy of it, make sure the invalidation is
-	 * complete before the load (ordering for this core only), and validate it, never assert.
+	 * complete before the load (ordering for this core only), and validate it, never assert. Space reserved and
+	 * not published yet counts as used: it lies below pb->wr_idx.
 	 */
 	uint32_t need = (uint32_t)len + PBUF_PACKET_LEN_SZ;
 	/* occupied <= blen - 4 for any two 4-aligned indices below blen, so this never underflows. */
@@ -194,12 +247,23 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 			return -ENOMEM;
 	}
 
-	/* Header: BE16 length, then the reserved half-word as zero. It never wraps: wr and blen are multiples of 4. */
-	const uint8_t hdr[PBUF_PACKET_LEN_SZ] = { (uint8_t)(len >> 8), (uint8_t)len, 0, 0 };
-	ampl_memcpy(&ring[wr], hdr, sizeof(hdr));
+	pb->wr_idx = pkt_next(blen, wr, len);
+	return (int)wr;
+}
 
-	/* Payload, from wr + 4 (which may be the end of data[], then it starts at 0) to the end, then from 0. */
-	uint32_t p = idx_add(blen, wr, PBUF_PACKET_LEN_SZ);
+ALWAYS_INLINE void fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
+{
+	const uint32_t blen = pb->cfg.data_len;
+	uint8_t *const ring = data_at(&pb->cfg);
+
+	AMPL_ASSERT((at & 3u) == 0 && at < blen);
+
+	/* Header: BE16 length, then the reserved half-word as zero. It never wraps: at and blen are multiples of 4. */
+	const uint8_t hdr[PBUF_PACKET_LEN_SZ] = { (uint8_t)(len >> 8), (uint8_t)len, 0, 0 };
+	ampl_memcpy(&ring[at], hdr, sizeof(hdr));
+
+	/* Payload, from at + 4 (which may be the end of data[], then it starts at 0) to the end, then from 0. */
+	uint32_t p = idx_add(blen, at, PBUF_PACKET_LEN_SZ);
 	uint32_t tail = blen - p < len ? blen - p : len;
 	ampl_memcpy(&ring[p], data, tail);
 	if (len > tail)
@@ -210,20 +274,18 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	 * contiguous unless the header ends exactly at the end of data[]), then the wrapped part.
 	 */
 	if (p == 0) {
-		ampl_cache_clean(&ring[wr], PBUF_PACKET_LEN_SZ);
+		ampl_cache_clean(&ring[at], PBUF_PACKET_LEN_SZ);
 		ampl_cache_clean(&ring[0], len);
 	} else {
-		ampl_cache_clean(&ring[wr], PBUF_PACKET_LEN_SZ + tail);
+		ampl_cache_clean(&ring[at], PBUF_PACKET_LEN_SZ + tail);
 		if (len > tail)
 			ampl_cache_clean(&ring[0], len - tail);
 	}
+}
 
-	/* The next index: ROUND_UP(wr + 4 + len, 4) mod blen, computed without leaving [0, blen]. */
-	uint32_t end = len > tail ? len - tail : p + tail; /* one past the last payload byte, in [1, blen] */
-	uint32_t nwr = round_up4(end);
-	if (nwr >= blen)
-		nwr -= blen;
-
+ALWAYS_INLINE void publish(struct pbuf *pb)
+{
+	uint32_t *const wr_loc = word_at(&pb->cfg, pb->cfg.wr_idx_off);
 	/*
 	 * Payload and header stores, and their write-back, complete before the new wr_idx can be seen by the reader:
 	 * the ordering the protocol rests on (the reader takes every byte up to wr_idx as written). The write-back
@@ -231,10 +293,36 @@ int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
 	 * the payload's lines to leave this core, on the path to the doorbell.
 	 */
 	ampl_wmb();
-	pb->wr_idx = nwr;
-	idx_store(wr_loc, nwr);
+	pb->pub_idx = pb->wr_idx;
+	idx_store(wr_loc, pb->wr_idx);
 	/* Publish the index itself to memory, for a reader that invalidates and loads it. */
 	ampl_cache_clean(wr_loc, PBUF_IDX_SIZE);
+}
+
+int pbuf_reserve(struct pbuf *pb, uint16_t len)
+{
+	return reserve(pb, len);
+}
+
+void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
+{
+	fill(pb, at, data, len);
+}
+
+void pbuf_publish(struct pbuf *pb)
+{
+	publish(pb);
+}
+
+int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
+{
+	if (data == NULL)
+		return -EINVAL;
+	int at = reserve(pb, len);
+	if (at < 0)
+		return at;
+	fill(pb, (uint32_t)at, data, len);
+	publish(pb);
 	return len;
 }
 
@@ -266,7 +354,6 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 	const struct pbuf_cfg *cfg = &pb->cfg;
 	const uint32_t blen = cfg->data_len;
 	const uint8_t *const ring = data_at(cfg);
-	uint32_t *const rd_loc = word_at(cfg, PBUF_RD_IDX_OFF);
 	uint32_t *const wr_loc = word_at(cfg, cfg->wr_idx_off);
 	uint32_t rd = pb->rd_idx;
 
@@ -298,20 +385,25 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 
 	/*
 	 * A length no writer can produce: corrupt. More than the writer has published: a corrupt or restarting peer
-	 * (a correct one publishes wr_idx last). Either way the next call loads wr_idx again.
+	 * (a correct one publishes wr_idx last). Either way the next call loads wr_idx again. On any error, what was
+	 * consumed before goes back to the writer, for a caller that stops here.
 	 */
-	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen)) {
-		pb->wr_idx = rd;
-		return -EBADMSG;
+	int ret = (int)plen;
+	if (plen == 0 || plen > PBUF_MAX_PAYLOAD(blen))
+		ret = -EBADMSG;
+	else if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ)
+		ret = -EAGAIN;
+	else if (buf == NULL)
+		return ret;
+	else if (plen > len)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		if (ret != -ENOMEM)
+			pb->wr_idx = rd;
+		if (pb->pub_idx != rd)
+			rd_publish(pb);
+		return ret;
 	}
-	if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ) {
-		pb->wr_idx = rd;
-		return -EAGAIN;
-	}
-	if (buf == NULL)
-		return (int)plen;
-	if (plen > len)
-		return -ENOMEM;
 
 	uint32_t p = idx_add(blen, rd, PBUF_PACKET_LEN_SZ);
 	uint32_t tail = blen - p < plen ? blen - p : plen;
@@ -322,21 +414,16 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 		ampl_memcpy((uint8_t *)buf + tail, &ring[0], plen - tail);
 	}
 
-	uint32_t end = plen > tail ? plen - tail : p + tail;
-	uint32_t nrd = round_up4(end);
-	if (nrd >= blen)
-		nrd -= blen;
+	rd_consume(pb, plen);
+	return ret;
+}
 
-	/*
-	 * Our copy-out completes before the writer can see the space as free and overwrite it; the release store
-	 * orders it for the compiler and the CPU, the barrier also for the port's cache operations.
-	 */
-	ampl_mb();
-	pb->rd_idx = nrd;
-	idx_store(rd_loc, nrd);
-	/* Publish rd_idx to memory, for a writer that invalidates and loads it. */
-	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
-	return (int)plen;
+int pbuf_skip(struct pbuf *pb)
+{
+	int n = pbuf_read(pb, NULL, 0);
+	if (n > 0)
+		rd_consume(pb, (uint32_t)n);
+	return n;
 }
 
 static uint32_t *handshake_loc(const struct pbuf *pb, int *rc)

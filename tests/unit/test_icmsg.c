@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1111,6 +1112,130 @@ static void test_session_close_under_rebind(void **state)
 	assert_int_equal(a.s.errors + r.s.errors, 0);
 }
 
+/*
+ * Sends copy their payload outside the writer's lock, so the RX context can reset the tx ring for a new peer
+ * session while a copy is in flight. Two APU threads stream self-checking messages of varying length (up to a
+ * few KiB: long copies) while RPU0 closes and re-opens (each open is a new session, which the APU's RX context
+ * answers by resetting its tx ring). No packet may come out corrupt (checksum, or a ring error reported), out of
+ * order or twice per sender; packets of a session that ended may be lost. A copy in four stalls before its bytes
+ * land (tests/unit/pbuf_copy_hook.h), as one interrupted or preempted would, so that resets fall inside copies.
+ */
+#define RACE_SENDERS 2u
+#define RACE_MAX 3000u
+
+/* pbuf's copies (tests/unit/pbuf_copy_hook.h): a race sender's payload copy stalls now and then before it lands. */
+static _Thread_local unsigned copy_stalls;
+
+void pbuf_copy(void *d, const void *s, size_t n); /* tests/unit/pbuf_copy_hook.h */
+
+void pbuf_copy(void *d, const void *s, size_t n)
+{
+	if (copy_stalls && n > 8 && ++copy_stalls % 4u == 0)
+		usleep(200);
+	memcpy(d, s, n);
+}
+
+struct race {
+	struct side s;  /* RPU0's endpoint: received, bad, errors */
+	_Atomic uint32_t last[RACE_SENDERS]; /* the last sequence number received from each sender, + 1 */
+	_Atomic int stop, sent, dropped, send_err;
+	struct icmsg a;
+};
+
+static struct race race;
+
+static void race_received(const void *data, size_t len, void *priv)
+{
+	struct race *rc = AMPL_CONTAINER_OF((struct side *)priv, struct race, s);
+	const uint8_t *p = data;
+	uint32_t seq, sum;
+	if (len < 8) {
+		atomic_fetch_add(&rc->s.bad, 1);
+		return;
+	}
+	memcpy(&seq, p, 4);
+	memcpy(&sum, p + 4, 4);
+	uint32_t who = seq >> 24, n = seq & 0xFFFFFFu;
+	if (who >= RACE_SENDERS || sum != csum(p + 8, len - 8) || n + 1u <= atomic_load(&rc->last[who]))
+		atomic_fetch_add(&rc->s.bad, 1);
+	else
+		atomic_store(&rc->last[who], n + 1u);
+	atomic_fetch_add(&rc->s.received, 1);
+}
+
+static const struct ipc_service_cb race_cb = {
+	.bound = cb_bound, .unbound = cb_unbound, .received = race_received, .error = cb_error
+};
+
+static void *race_sender(void *arg)
+{
+	uint32_t who = (uint32_t)(uintptr_t)arg;
+	static uint8_t bufs[RACE_SENDERS][RACE_MAX];
+	uint8_t *buf = bufs[who];
+	unsigned seed = 0x9e3779b9u * (who + 1u);
+	copy_stalls = 1;
+	for (uint32_t n = 0; !atomic_load(&race.stop);) {
+		size_t len = make_msg(buf, who << 24 | n, 8u + xorshift(&seed) % (RACE_MAX - 8u));
+		int r = icmsg_send(&race.a, buf, len);
+		if (r == (int)len) {
+			atomic_fetch_add(&race.sent, 1);
+			n++;
+		} else if (r == -EBUSY) {
+			n++; /* lost with the session it was written in, or not bound: never delivered later */
+			atomic_fetch_add(&race.dropped, 1);
+			sched_yield();
+		} else if (r == -ENOMEM || r == -EMSGSIZE) {
+			sched_yield(); /* full, or bound with a peer whose limit is not known yet */
+		} else {
+			atomic_store(&race.send_err, r);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void test_send_races_session_reset(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, false);
+	static uint8_t ba[RACE_MAX], br[RACE_MAX];
+	static struct icmsg_config ca, cr;
+	static struct icmsg r;
+	memset(&race, 0, sizeof(race));
+	memset(&r, 0, sizeof(r));
+	session_cfg(&e, &ca, true, ba, sizeof(ba));
+	session_cfg(&e, &cr, false, br, sizeof(br));
+	ca.peer_rx_max_default = cr.peer_rx_max_default = RACE_MAX;
+	static struct side sa;
+	memset(&sa, 0, sizeof(sa));
+	assert_int_equal(icmsg_open(&race.a, &ca, &side_cb, &sa), 0);
+	pthread_t t[RACE_SENDERS];
+	for (uintptr_t i = 0; i < RACE_SENDERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_sender, (void *)i), 0);
+	const char *scale = getenv("AMPL_TEST_SCALE");
+	int cycles = scale && !strcmp(scale, "sanitizer") ? 30 : 150;
+	unsigned seed = 12345;
+	for (int i = 0; i < cycles; i++) {
+		int bound = atomic_load(&race.s.bound);
+		assert_int_equal(icmsg_open(&r, &cr, &race_cb, &race.s), 0);
+		assert_true(wait_for(&race.s.bound, bound + 1));
+		usleep(xorshift(&seed) % 2000u);
+		assert_int_equal(icmsg_close(&r), 0);
+	}
+	atomic_store(&race.stop, 1);
+	for (unsigned i = 0; i < RACE_SENDERS; i++)
+		pthread_join(t[i], NULL);
+	printf("  sends racing %d session resets: sent %d, dropped (-EBUSY) %d, received %d, bad %d, errors %d\n",
+	       cycles, race.sent, race.dropped, race.s.received, race.s.bad, race.s.errors);
+	assert_int_equal(icmsg_close(&race.a), 0);
+	env_down(&e);
+	assert_int_equal(race.send_err, 0);
+	assert_int_equal(race.s.bad, 0);
+	assert_int_equal(race.s.errors + sa.errors, 0);
+	assert_true(race.s.received > 0);
+}
+
 /* ---- 5: signalling mode: doorbells coalesce, the receiver clears before it drains ---- */
 
 /* Two bound instances of the default board (ampl_agent_ipc_instance puts both destinations in signalling mode). */
@@ -1460,6 +1585,7 @@ int main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_stale_read_index),
 		cmocka_unit_test(test_session_close_under_rebind),
+		cmocka_unit_test(test_send_races_session_reset),
 		cmocka_unit_test(test_detect_mode),
 		cmocka_unit_test(test_zephyr_detect_peer),
 		cmocka_unit_test(test_signalling_coalesce),

@@ -51,7 +51,14 @@
  *
  * Contexts
  *   icmsg_open/close      thread
- *   icmsg_send            thread or interrupt (never blocks: a short spinlock serialises writers)
+ *   icmsg_send            thread or interrupt (never blocks). A short spinlock serialises what writers share: the
+ *                         room a message takes in the ring is reserved under it, the payload is copied without it
+ *                         (on firmware, interrupts stay enabled during the copy), and the ring's write index is
+ *                         published under it by the last of the sends copying at the time, for all of them, in
+ *                         order: a send interrupted in its copy by another send publishes both. A new peer
+ *                         session resets the ring (RX context) under the lock: a copy into the old ring then
+ *                         answers -EBUSY, and sends answer -ENOMEM until such copies are done. icmsg_close()
+ *                         waits for the copies in progress.
  *   bound/unbound/received/error callbacks: the mailbox RX callback context, i.e. the agent's interrupt context in
  *                         the virtual SoC (a thread per agent on the Linux host) and the mailbox ISR on firmware.
  *                         They must not block; received()'s data is valid until it returns. They may call
@@ -158,7 +165,11 @@ struct icmsg {
 	struct pbuf tx, rx;
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	AMPL_ATOMIC(int) state;
-	ampl_atomic_flag_t tx_lock;   /* pbuf writer + doorbell */
+	ampl_atomic_flag_t tx_lock;   /* pbuf writer (reserve, publish, reset) + doorbell; not the payload copy */
+	uint32_t tx_copies;    /* sends copying into room they reserved (written under tx_lock, atomically: close
+				* reads it without the lock) */
+	uint32_t tx_gen;       /* tx ring resets by the RX context; a copy from before one is dropped (tx_lock) */
+	bool tx_stale;         /* the copies in flight are into the ring before a reset: reserve nothing (tx_lock) */
 	bool bell_owed;        /* the last doorbell was refused, or a send without one found the peer offline: the
 				* next send rings whatever the ring holds (tx_lock) */
 	AMPL_ATOMIC(uint32_t) peer_max;
@@ -188,9 +199,11 @@ int icmsg_close(struct icmsg *im);
 
 /**
  * icmsg_send() - copy one message to the peer and ring it.
- * Return: @len; -EINVAL (NULL @im); -EBADMSG (NULL @data or @len 0); -EBUSY (not bound yet, closed, or the peer
- * is gone: never a silent success); -EMSGSIZE (above the peer's max RX packet size); -ENOMEM (the ring is full
- * now: retry later); -EIO (the peer's read index is corrupt); or the mailbox's error when it refuses the doorbell
+ * Return: @len (published; or reserved and copied, and published by a concurrent send still copying, which rings
+ * the peer); -EINVAL (NULL @im); -EBADMSG (NULL @data or @len 0); -EBUSY (not bound yet, closed, the peer is gone,
+ * or the peer started a new session while the message was being copied: never a silent success); -EMSGSIZE (above
+ * the peer's max RX packet size); -ENOMEM (the ring is full now, or copies into a ring reset under them are still
+ * running: retry later); -EIO (the peer's read index is corrupt); or the mailbox's error when it refuses the doorbell
  * after the packet was written: -ESHUTDOWN (the peer's processor is offline), -ENOBUFS, -EINVAL. In that last case
  * the packet IS in the ring (published, not withdrawn) but the peer was not told: it is read if the peer drains
  * the ring again without resetting it (a later successful send's doorbell, or the peer's next drain), and lost if

@@ -167,13 +167,17 @@ struct pbuf_cfg {
  * @cfg:    the configuration (read-only after init; a copy, so the caller's struct may go away)
  * @wr_idx: private: the writer's own index (the shared copy is only ever written from this); the reader's last
  *          view of the writer's (validated when loaded)
+ *          (for a writer, the end of what it reserved: pbuf_reserve())
  * @rd_idx: private: the reader's own index; the writer's last view of the reader's (validated when loaded)
+ * @pub_idx: private: this side's own index as last stored in shared memory (the writer's wr_idx, the reader's
+ *          rd_idx)
  * @role:   private: 0 not initialised, writer or reader
  */
 struct pbuf {
 	struct pbuf_cfg cfg;
 	uint32_t wr_idx;
 	uint32_t rd_idx;
+	uint32_t pub_idx;
 	uint8_t role;
 };
 
@@ -234,7 +238,45 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 int pbuf_rx_restart(struct pbuf *pb);
 
 /**
- * pbuf_write() - copy one packet into the ring and publish it.
+ * pbuf_tx_restart() - writer: reset the ring for a new session, as pbuf_tx_init() does (wr_idx and rd_idx 0 in
+ * shared memory and here), without touching the configuration, which a pbuf_fill() in progress may be reading.
+ * Return: 0; -EINVAL (not a writer). Context: any; under the writer's serialisation.
+ */
+int pbuf_tx_restart(struct pbuf *pb);
+
+/**
+ * pbuf_reserve() - writer, first step of pbuf_write(): take room for a packet of @len payload bytes.
+ * @pb:  a writer
+ * @len: payload bytes, 1..65535
+ *
+ * Checks the free space exactly as pbuf_write() does and moves the writer's own index (pb->wr_idx) past the
+ * packet; nothing is written to shared memory. Fill the packet with pbuf_fill() (it needs no serialisation: the
+ * room is this caller's), then pbuf_publish() makes everything reserved so far visible to the reader, in order.
+ * Several packets may be reserved before one publication; a reservation cannot be withdrawn, only published
+ * (filled) or dropped with the whole ring by pbuf_tx_restart().
+ * Return: the offset of the packet in data[] (>= 0), for pbuf_fill(); or -EINVAL / -ENOMEM as pbuf_write().
+ * Context: any; never blocks. Under the writer's serialisation.
+ */
+int pbuf_reserve(struct pbuf *pb, uint16_t len);
+
+/**
+ * pbuf_fill() - writer: copy a packet's header and payload into the room pbuf_reserve() returned at @at, and clean
+ * them from the cache. Touches only that room and reads only @pb's configuration, so it may run outside the
+ * writer's serialisation, concurrently with other fills and with pbuf_reserve()/pbuf_publish() calls.
+ * @at, @len: pbuf_reserve()'s offset and the same @len; @data: @len bytes.
+ * Context: any; never blocks.
+ */
+void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len);
+
+/**
+ * pbuf_publish() - writer: store wr_idx = pb->wr_idx (everything reserved so far; every fill of it must be
+ * complete) after a store barrier, and clean it. pb->pub_idx holds the index published before, for
+ * pbuf_doorbell_needed(). Context: any; never blocks. Under the writer's serialisation.
+ */
+void pbuf_publish(struct pbuf *pb);
+
+/**
+ * pbuf_write() - copy one packet into the ring and publish it: pbuf_reserve(), pbuf_fill(), pbuf_publish().
  * @pb:   a writer (pbuf_tx_init())
  * @data: @len bytes; stays the caller's (copied before return)
  * @len:  payload bytes, 1..65535
@@ -277,8 +319,11 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
  *       (caller-owned; only its first returned-count bytes are written)
  * @len: bytes available at @buf (ignored when @buf is NULL)
  *
- * With @buf, copies the whole packet and consumes it: stores the new rd_idx and cleans it from the cache, which
- * gives the space back to the writer. A packet is never split or truncated. wr_idx is loaded only when every packet
+ * With @buf, copies the whole packet and consumes it. The space goes back to the writer (rd_idx stored and cleaned
+ * from the cache) once per batch: when the packet was the last one below the wr_idx loaded, when half of data[]
+ * waits to be given back, and before any error return; a reader that reads until 0 (as the doorbell protocol
+ * requires) always ends with everything given back. With @buf NULL nothing is consumed, and only an error return
+ * may store rd_idx (what was consumed before). A packet is never split or truncated. wr_idx is loaded only when every packet
  * below the last one loaded is consumed (after -EBADMSG or -EAGAIN, at the next call).
  * Checks, in this order (the first that fails decides the result; the packet stays in the ring on every error):
  * Return:
@@ -296,6 +341,17 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
  * Context: any; never blocks. Not concurrently with another call on @pb.
  */
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
+
+/**
+ * pbuf_skip() - reader: consume the next packet without copying it (one too large for the caller's buffer).
+ * @pb: a reader
+ *
+ * Validates the packet exactly as pbuf_read(@pb, NULL, 0) and consumes it as a read would (rd_idx given back per
+ * batch, the same bytes stored).
+ * Return: the length of the packet skipped (> 0); 0 (empty); or pbuf_read()'s -EINVAL, -EBADMSG, -EAGAIN (the
+ * packet stays). Context: any; never blocks. Not concurrently with another call on @pb.
+ */
+int pbuf_skip(struct pbuf *pb);
 
 /**
  * pbuf_handshake_read() - read the session-mode handshake word (invalidated from the cache first).
