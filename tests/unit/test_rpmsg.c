@@ -1702,6 +1702,65 @@ static void test_rx_pass_suppression_remote_sends(void **state)
 	check_rx_pass_suppression(false);
 }
 
+/*
+ * A receiver whose pass delivered something keeps its suppression flag raised and watches its vring for
+ * RPMSG_RX_LINGER_US more before the pass ends: a stream into it needs no kicks. test_rpmsg_linger builds the
+ * library with a linger of 30 s, so that nothing here depends on timing: a message sent during the linger is read
+ * without a kick, a call of rpmsg_virtio_notified() from another context ends the linger at once (the pass runs
+ * once more and lowers the flag), and the next message kicks again.
+ */
+static void check_rx_linger(bool host_sends)
+{
+#if RPMSG_RX_LINGER_US < 1000000
+	(void)host_sends;
+	skip();
+#else
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct pair_eps p = static_pair(e);
+	struct ep *tx = host_sends ? p.h : p.r, *rx = host_sends ? p.r : p.h;
+	struct side *rxs = host_sends ? &e->remote : &e->host;
+	_Atomic unsigned *kicks = &rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
+	quiesce(rxs);
+
+	unsigned before = atomic_load(kicks);
+	assert_int_equal(rpmsg_send(&tx->ept, "one", 3), 3);
+	WAIT_FOR(atomic_load(&rx->rx) == 1);
+	assert_int_equal(atomic_load(kicks), before + 1); /* idle receiver: kicked */
+	/* Its pass lingers: these are read without a kick. */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(rpmsg_send(&tx->ept, "two", 3), 3);
+	WAIT_FOR(atomic_load(&rx->rx) == 41);
+	assert_int_equal(atomic_load(kicks), before + 1);
+	assert_true(atomic_load(&rxs->handled) < atomic_load(&rxs->doorbells)); /* still in that pass */
+	/* Another context asks for a pass: the lingering one runs it and ends. */
+	rpmsg_virtio_notified(&rxs->dev);
+	quiesce(rxs);
+	assert_int_equal(rpmsg_send(&tx->ept, "three", 5), 5);
+	WAIT_FOR(atomic_load(&rx->rx) == 42);
+	assert_int_equal(atomic_load(kicks), before + 2);
+	rpmsg_virtio_notified(&rxs->dev);
+	quiesce(rxs);
+	assert_int_equal(atomic_load(&rx->bad), 0);
+	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
+	ep_free(p.h);
+	ep_free(p.r);
+	env_free(e);
+#endif
+}
+
+static void test_rx_linger_host_sends(void **state)
+{
+	(void)state;
+	check_rx_linger(true);
+}
+
+static void test_rx_linger_remote_sends(void **state)
+{
+	(void)state;
+	check_rx_linger(false);
+}
+
 /* ---- corrupt shared memory: error callback, no crash, no hang ---- */
 
 /*
@@ -2155,6 +2214,8 @@ int main(void)
 		cmocka_unit_test(test_quirk_suppressed_kicks),
 		cmocka_unit_test(test_rx_pass_suppression_host_sends),
 		cmocka_unit_test(test_rx_pass_suppression_remote_sends),
+		cmocka_unit_test(test_rx_linger_host_sends),
+		cmocka_unit_test(test_rx_linger_remote_sends),
 		cmocka_unit_test(test_openamp_host_sends),
 		cmocka_unit_test(test_openamp_host_receives),
 		cmocka_unit_test(test_corrupt_rings),
