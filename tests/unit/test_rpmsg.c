@@ -1641,15 +1641,36 @@ static void test_quirk_suppressed_kicks(void **state)
  * NO_NOTIFY) while the pass runs, and clears it, then looks again, before the pass ends. A receiver whose pass
  * ended is always kicked. Then a burst much larger than the ring: nothing is lost (no missed wake-up).
  */
+/* A linked pair of static endpoints, one way: the sender, the receiver, its side and the kicks it got. */
+struct one_way {
+	struct env *e;
+	struct pair_eps p;
+	struct ep *tx, *rx;
+	struct side *rxs;
+	_Atomic unsigned *kicks;
+};
+
+static struct one_way one_way_up(bool host_sends)
+{
+	struct one_way w = { .e = env_new(0x20000, 16, 16) };
+	env_up(w.e, true);
+	w.p = static_pair(w.e);
+	w.tx = host_sends ? w.p.h : w.p.r;
+	w.rx = host_sends ? w.p.r : w.p.h;
+	w.rxs = host_sends ? &w.e->remote : &w.e->host;
+	w.kicks = &w.rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
+	quiesce(w.rxs);
+	return w;
+}
+
 static void check_rx_pass_suppression(bool host_sends)
 {
-	struct env *e = env_new(0x20000, 16, 16);
-	env_up(e, true);
-	struct pair_eps p = static_pair(e);
-	struct ep *tx = host_sends ? p.h : p.r, *rx = host_sends ? p.r : p.h;
-	struct side *rxs = host_sends ? &e->remote : &e->host;
-	_Atomic unsigned *kicks = &rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
-	quiesce(rxs);
+	struct one_way w = one_way_up(host_sends);
+	struct env *e = w.e;
+	struct pair_eps p = w.p;
+	struct ep *tx = w.tx, *rx = w.rx;
+	struct side *rxs = w.rxs;
+	_Atomic unsigned *kicks = w.kicks;
 
 	atomic_store(&rx->block, 1);
 	unsigned before = atomic_load(kicks);
@@ -1715,37 +1736,31 @@ static void check_rx_linger(bool host_sends)
 	(void)host_sends;
 	skip();
 #else
-	struct env *e = env_new(0x20000, 16, 16);
-	env_up(e, true);
-	struct pair_eps p = static_pair(e);
-	struct ep *tx = host_sends ? p.h : p.r, *rx = host_sends ? p.r : p.h;
-	struct side *rxs = host_sends ? &e->remote : &e->host;
-	_Atomic unsigned *kicks = &rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
-	quiesce(rxs);
+	struct one_way w = one_way_up(host_sends);
 
-	unsigned before = atomic_load(kicks);
-	assert_int_equal(rpmsg_send(&tx->ept, "one", 3), 3);
-	WAIT_FOR(atomic_load(&rx->rx) == 1);
-	assert_int_equal(atomic_load(kicks), before + 1); /* idle receiver: kicked */
+	unsigned before = atomic_load(w.kicks);
+	assert_int_equal(rpmsg_send(&w.tx->ept, "one", 3), 3);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 1);
+	assert_int_equal(atomic_load(w.kicks), before + 1); /* idle receiver: kicked */
 	/* Its pass lingers: these are read without a kick. */
 	for (int i = 0; i < 40; i++)
-		assert_int_equal(rpmsg_send(&tx->ept, "two", 3), 3);
-	WAIT_FOR(atomic_load(&rx->rx) == 41);
-	assert_int_equal(atomic_load(kicks), before + 1);
-	assert_true(atomic_load(&rxs->handled) < atomic_load(&rxs->doorbells)); /* still in that pass */
+		assert_int_equal(rpmsg_send(&w.tx->ept, "two", 3), 3);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 41);
+	assert_int_equal(atomic_load(w.kicks), before + 1);
+	assert_true(atomic_load(&w.rxs->handled) < atomic_load(&w.rxs->doorbells)); /* still in that pass */
 	/* Another context asks for a pass: the lingering one runs it and ends. */
-	rpmsg_virtio_notified(&rxs->dev);
-	quiesce(rxs);
-	assert_int_equal(rpmsg_send(&tx->ept, "three", 5), 5);
-	WAIT_FOR(atomic_load(&rx->rx) == 42);
-	assert_int_equal(atomic_load(kicks), before + 2);
-	rpmsg_virtio_notified(&rxs->dev);
-	quiesce(rxs);
-	assert_int_equal(atomic_load(&rx->bad), 0);
-	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
-	ep_free(p.h);
-	ep_free(p.r);
-	env_free(e);
+	rpmsg_virtio_notified(&w.rxs->dev);
+	quiesce(w.rxs);
+	assert_int_equal(rpmsg_send(&w.tx->ept, "three", 5), 5);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 42);
+	assert_int_equal(atomic_load(w.kicks), before + 2);
+	rpmsg_virtio_notified(&w.rxs->dev);
+	quiesce(w.rxs);
+	assert_int_equal(atomic_load(&w.rx->bad), 0);
+	assert_int_equal(atomic_load(&w.e->host.errors) + atomic_load(&w.e->remote.errors), 0);
+	ep_free(w.p.h);
+	ep_free(w.p.r);
+	env_free(w.e);
 #endif
 }
 
