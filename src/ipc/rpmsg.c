@@ -40,6 +40,18 @@
 static AMPL_THREAD_LOCAL struct rpmsg_endpoint *cb_ept;
 #define CB_DEVICE ((struct rpmsg_endpoint *)(void *)&cb_ept)
 
+#if RPMSG_RX_LINGER_US
+/*
+ * This context has sent outside a callback (on any device). A pass it runs does not linger: an application thread
+ * that sends, then polls for the answer, would only delay its next request. A doorbell thread that sends only from
+ * callbacks (an echo) lingers.
+ */
+static AMPL_THREAD_LOCAL bool app_sender;
+#define NOTE_APP_TX(rdev) ((void)(rdev), (void)(cb_ept ? 0 : (app_sender = true)))
+#else
+#define NOTE_APP_TX(rdev) ((void)(rdev))
+#endif
+
 const char rpmsg_err_vq0[] = "rpmsg: corrupt vring0";
 const char rpmsg_err_vq1[] = "rpmsg: corrupt vring1";
 
@@ -160,30 +172,76 @@ static struct virtqueue *rx_vq(struct rpmsg_device *rdev)
 	return &rdev->vq[rdev->cfg->role != RPMSG_HOST];
 }
 
+#if RPMSG_RX_LINGER_US
+/* rx_pending: written under the lock, also read by a lingering pass without it. */
+#define SET_PENDING(rdev, v) __atomic_store_n(&(rdev)->rx_pending, (v), __ATOMIC_RELAXED)
+#define GET_PENDING(rdev) __atomic_load_n(&(rdev)->rx_pending, __ATOMIC_RELAXED)
+
+/* How far the pass has read @vq (either shadow index moves when it takes or returns an entry). */
+static uint32_t vq_progress(const struct virtqueue *vq)
+{
+	return (uint32_t)vq->next_avail << 16 | vq->next_used;
+}
+
+/*
+ * Lock held, in the pass, flag raised: the pass read something, so more may follow. Watch @vq, with the lock
+ * dropped (senders and releases go on), for up to RPMSG_RX_LINGER_US or until another context asks for a pass.
+ * Returns with the lock held; true if the pass should run again with the flag still raised. Only this pass changes
+ * @vq's read side and the link, so looking at it without the lock is safe.
+ */
+static bool linger(struct rpmsg_device *rdev, struct virtqueue *vq, unsigned *key)
+{
+	rpmsg_unlock(rdev, *key);
+	uint64_t end = ampl_os_uptime_us() + RPMSG_RX_LINGER_US;
+	bool more;
+	for (unsigned i = 1; !(more = vq_pending(vq) || GET_PENDING(rdev)); i++) {
+		ampl_cpu_relax();
+		if (!(i & 15u) && ampl_os_uptime_us() >= end)
+			break;
+	}
+	*key = rpmsg_lock(rdev);
+	return more;
+}
+#else
+#define SET_PENDING(rdev, v) ((rdev)->rx_pending = (v))
+#endif
+
 void rpmsg_virtio_notified(struct rpmsg_device *rdev)
 {
 	if (!rdev || !rdev->ops)
 		return;
 	unsigned key = rpmsg_lock(rdev);
-	rdev->rx_pending = true;
+	SET_PENDING(rdev, true);
 	if (!rdev->rx_active) {
 		struct rpmsg_endpoint *outer = cb_ept;
 		cb_ept = outer ? outer : CB_DEVICE;
 		rdev->rx_active = true;
 		while (rdev->rx_pending) {
-			rdev->rx_pending = false;
+			SET_PENDING(rdev, false);
 			/* The peer need not kick while this pass reads: raise our flag on the vring we read. */
 			struct virtqueue *vq = RPMSG_UP(rdev) ? rx_vq(rdev) : NULL;
 			if (vq)
 				vq_set_suppress(vq, true);
+#if RPMSG_RX_LINGER_US
+			uint32_t seen = vq ? vq_progress(vq) : 0;
+#endif
 			rdev->ops->process(rdev, &key);
-			/* Lower it, then look again: a message published before it was lowered came without a kick.
-			 * Lowered even if the link went down meanwhile (0 is also what a reset ring holds; a pass more
-			 * then finds the link down and reads nothing). */
 			if (vq) {
+#if RPMSG_RX_LINGER_US
+				/* It read something, so more may be on its way: keep the flag up and watch a little
+				 * longer. */
+				if (!app_sender && RPMSG_UP(rdev) && !vq->broken && vq_progress(vq) != seen &&
+				    linger(rdev, vq, &key)) {
+					SET_PENDING(rdev, true);
+					continue;
+				}
+#endif
+				/* Lower it, then look again: a message published before it was lowered came without a
+				 * kick. Lowered even if the link went down meanwhile (0 is also what a reset ring holds;
+				 * a pass more then finds the link down and reads nothing). */
 				vq_set_suppress(vq, false);
 				if (!vq->broken && vq_pending(vq))
-					rdev->rx_pending = true;
+					SET_PENDING(rdev, true);
 			}
 		}
 		rdev->rx_active = false;
@@ -403,6 +461,7 @@ static int send_via(take_fn take, struct rpmsg_endpoint *ept, uint32_t src, uint
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_buf_slot b;
 	unsigned key;
+	NOTE_APP_TX(ept->rdev);
 	int rc = take(ept->rdev, &b, (uint32_t)len, timeout_ms, &key);
 	if (rc)
 		return rc;
@@ -506,6 +565,7 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint3
 	if (!ept || !ept->rdev || !data || dst == RPMSG_ADDR_ANY || len < 0)
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
+	NOTE_APP_TX(rdev);
 	unsigned key = rpmsg_lock(rdev);
 	struct rpmsg_buf_slot *s = slot_find(rdev, data, SLOT_RESERVED_TX);
 	int rc = len;

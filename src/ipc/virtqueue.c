@@ -115,7 +115,7 @@ int vq_add_avail(struct virtqueue *vq, uint16_t id, uint32_t addr, uint32_t len,
 	ampl_cache_clean(AVAIL_RING(vq, slot), 2);
 	map_set(vq, id);
 	/* Release for the device: the descriptor, the ring slot and the buffer (cleaned by the caller) before idx. */
-	ampl_mb();
+	ampl_wmb();
 	store_idx(AVAIL_IDX(vq), ++vq->next_avail);
 	return 0;
 }
@@ -135,7 +135,7 @@ int vq_get_used(struct virtqueue *vq, uint32_t *len)
 		return -EIO;
 	}
 	/* Acquire for us: the element (and the buffer it names) is read after the index. */
-	ampl_mb();
+	ampl_rmb();
 	uint8_t *e = USED_ELEM(vq, vq->next_used & (uint16_t)(vq->num - 1u));
 	ampl_cache_invalidate(e, 8);
 	uint32_t id = vio_get32(e);
@@ -164,7 +164,7 @@ int vq_get_avail(struct virtqueue *vq, uint32_t *off, uint32_t *len)
 		return -EIO;
 	}
 	/* Acquire for us: the ring slot, the descriptor and the buffer are read after the index. */
-	ampl_mb();
+	ampl_rmb();
 	uint8_t *s = AVAIL_RING(vq, vq->next_avail & (uint16_t)(vq->num - 1u));
 	ampl_cache_invalidate(s, 2);
 	uint16_t head = vio_get16(s);
@@ -202,7 +202,7 @@ int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len)
 	ampl_cache_clean(e, 8);
 	map_clear(vq, id);
 	/* Release for the driver: the element and the buffer contents (cleaned by the caller) before idx. */
-	ampl_mb();
+	ampl_wmb();
 	store_idx(USED_IDX(vq), ++vq->next_used);
 	return 0;
 }

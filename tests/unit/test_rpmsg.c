@@ -1641,15 +1641,36 @@ static void test_quirk_suppressed_kicks(void **state)
  * NO_NOTIFY) while the pass runs, and clears it, then looks again, before the pass ends. A receiver whose pass
  * ended is always kicked. Then a burst much larger than the ring: nothing is lost (no missed wake-up).
  */
+/* A linked pair of static endpoints, one way: the sender, the receiver, its side and the kicks it got. */
+struct one_way {
+	struct env *e;
+	struct pair_eps p;
+	struct ep *tx, *rx;
+	struct side *rxs;
+	_Atomic unsigned *kicks;
+};
+
+static struct one_way one_way_up(bool host_sends)
+{
+	struct one_way w = { .e = env_new(0x20000, 16, 16) };
+	env_up(w.e, true);
+	w.p = static_pair(w.e);
+	w.tx = host_sends ? w.p.h : w.p.r;
+	w.rx = host_sends ? w.p.r : w.p.h;
+	w.rxs = host_sends ? &w.e->remote : &w.e->host;
+	w.kicks = &w.rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
+	quiesce(w.rxs);
+	return w;
+}
+
 static void check_rx_pass_suppression(bool host_sends)
 {
-	struct env *e = env_new(0x20000, 16, 16);
-	env_up(e, true);
-	struct pair_eps p = static_pair(e);
-	struct ep *tx = host_sends ? p.h : p.r, *rx = host_sends ? p.r : p.h;
-	struct side *rxs = host_sends ? &e->remote : &e->host;
-	_Atomic unsigned *kicks = &rxs->by_id[host_sends ? RPMSG_NOTIFYID_VRING1 : RPMSG_NOTIFYID_VRING0];
-	quiesce(rxs);
+	struct one_way w = one_way_up(host_sends);
+	struct env *e = w.e;
+	struct pair_eps p = w.p;
+	struct ep *tx = w.tx, *rx = w.rx;
+	struct side *rxs = w.rxs;
+	_Atomic unsigned *kicks = w.kicks;
 
 	atomic_store(&rx->block, 1);
 	unsigned before = atomic_load(kicks);
@@ -1700,6 +1721,59 @@ static void test_rx_pass_suppression_remote_sends(void **state)
 {
 	(void)state;
 	check_rx_pass_suppression(false);
+}
+
+/*
+ * A receiver whose pass delivered something keeps its suppression flag raised and watches its vring for
+ * RPMSG_RX_LINGER_US more before the pass ends: a stream into it needs no kicks. test_rpmsg_linger builds the
+ * library with a linger of 30 s, so that nothing here depends on timing: a message sent during the linger is read
+ * without a kick, a call of rpmsg_virtio_notified() from another context ends the linger at once (the pass runs
+ * once more and lowers the flag), and the next message kicks again.
+ */
+static void check_rx_linger(bool host_sends)
+{
+#if RPMSG_RX_LINGER_US < 1000000
+	(void)host_sends;
+	skip();
+#else
+	struct one_way w = one_way_up(host_sends);
+
+	unsigned before = atomic_load(w.kicks);
+	assert_int_equal(rpmsg_send(&w.tx->ept, "one", 3), 3);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 1);
+	assert_int_equal(atomic_load(w.kicks), before + 1); /* idle receiver: kicked */
+	/* Its pass lingers: these are read without a kick. */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(rpmsg_send(&w.tx->ept, "two", 3), 3);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 41);
+	assert_int_equal(atomic_load(w.kicks), before + 1);
+	assert_true(atomic_load(&w.rxs->handled) < atomic_load(&w.rxs->doorbells)); /* still in that pass */
+	/* Another context asks for a pass: the lingering one runs it and ends. */
+	rpmsg_virtio_notified(&w.rxs->dev);
+	quiesce(w.rxs);
+	assert_int_equal(rpmsg_send(&w.tx->ept, "three", 5), 5);
+	WAIT_FOR(atomic_load(&w.rx->rx) == 42);
+	assert_int_equal(atomic_load(w.kicks), before + 2);
+	rpmsg_virtio_notified(&w.rxs->dev);
+	quiesce(w.rxs);
+	assert_int_equal(atomic_load(&w.rx->bad), 0);
+	assert_int_equal(atomic_load(&w.e->host.errors) + atomic_load(&w.e->remote.errors), 0);
+	ep_free(w.p.h);
+	ep_free(w.p.r);
+	env_free(w.e);
+#endif
+}
+
+static void test_rx_linger_host_sends(void **state)
+{
+	(void)state;
+	check_rx_linger(true);
+}
+
+static void test_rx_linger_remote_sends(void **state)
+{
+	(void)state;
+	check_rx_linger(false);
 }
 
 /* ---- corrupt shared memory: error callback, no crash, no hang ---- */
@@ -2155,6 +2229,8 @@ int main(void)
 		cmocka_unit_test(test_quirk_suppressed_kicks),
 		cmocka_unit_test(test_rx_pass_suppression_host_sends),
 		cmocka_unit_test(test_rx_pass_suppression_remote_sends),
+		cmocka_unit_test(test_rx_linger_host_sends),
+		cmocka_unit_test(test_rx_linger_remote_sends),
 		cmocka_unit_test(test_openamp_host_sends),
 		cmocka_unit_test(test_openamp_host_receives),
 		cmocka_unit_test(test_corrupt_rings),

@@ -244,6 +244,15 @@ static inline uint32_t rpmsg_pool_off(uint32_t num, uint32_t align)
 /** How many buffers may be held (RX) or reserved (TX, zero-copy) at once per device. */
 #define RPMSG_BUF_SLOTS 8u
 #endif
+#ifndef RPMSG_RX_LINGER_US
+/**
+ * How long (microseconds) a receive pass that delivered something keeps watching its vring, with its suppression
+ * flag still raised, before it ends: a sender streaming into it meanwhile does not kick. 0 leaves it out (the code
+ * too). Default: 20 on hosted builds, where the receive pass runs in a thread; 0 in firmware, where it runs in the
+ * doorbell interrupt.
+ */
+#define RPMSG_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
+#endif
 #define RPMSG_VRING_NUM_DEFAULT 32u
 #define RPMSG_VRING_ALIGN_DEFAULT 16u
 #define RPMSG_BUFFER_SIZE_DEFAULT 512u

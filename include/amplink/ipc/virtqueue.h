@@ -22,9 +22,9 @@
  *                                                                                      barrier; used.idx++
  *     D: vq_get_used(&n) -> 3
  *
- * Memory ordering: a producer writes the entry (and the caller the buffer), cleans it, issues ampl_mb() (release)
+ * Memory ordering: a producer writes the entry (and the caller the buffer), cleans it, issues ampl_wmb() (release)
  * and only then stores the index (a release store) and cleans it. A consumer invalidates and loads the index (an
- * acquire load), issues ampl_mb(), then invalidates and reads the entry. Notification: after publishing, ampl_mb()
+ * acquire load), issues ampl_rmb(), then invalidates and reads the entry. Notification: after publishing, ampl_mb()
  * then the peer's suppression flag is read (vq_must_notify()); a side that clears its own flag issues ampl_mb() and
  * re-checks the ring afterwards (vq_set_suppress()), so no kick is lost.
  *
