@@ -100,6 +100,8 @@ struct mbox_consumer {
  *                that change failed were reported to tx_done, in the context of that call: the controller's
  *                interrupt context or receive thread, the one its rx_callback runs in, so the two never overlap;
  *                mbox_free_channel() waits for it as for rx_callback. Optional. Atomic context.
+ * @rx_off:       amplink extension: taking a receive channel leaves its interrupt disabled; the client enables it
+ *                with ampl_mbox_rx_enable() (controllers without rx_enable ignore it).
  */
 struct mbox_client {
 	const struct mbox_consumer *node;
@@ -110,6 +112,16 @@ struct mbox_client {
 	void (*tx_prepare)(struct mbox_client *cl, void *mssg);
 	void (*tx_done)(struct mbox_client *cl, void *mssg, int r);
 	void (*link_state)(struct mbox_client *cl, bool online);
+	bool rx_off;
+};
+
+/**
+ * struct mbox_sized_msg - a message with its length (amplink extension): how a controller whose max_msg_size is
+ * not a fixed word (raw_msg false) takes and gives messages with data. Linux's struct zynqmp_ipi_message.
+ */
+struct mbox_sized_msg {
+	size_t len;
+	uint8_t data[];
 };
 
 /**
@@ -242,6 +254,38 @@ void ampl_mbox_release(struct mbox_chan *chan);
  * because it is offline (-ESHUTDOWN; see mbox_chan_set_offline()). Lock-free. Context: any.
  */
 int mbox_client_offline(struct mbox_chan *chan);
+
+/*
+ * Receive-side control (amplink extension) for controllers whose hardware keeps a message pending until it is
+ * acknowledged: each calls the controller's operation of the same name (struct mbox_chan_ops) on a receive channel.
+ * The int-returning ones answer -ENOTSUP when the controller lacks the operation, -EINVAL for no channel.
+ */
+
+/** ampl_mbox_hold() - from rx_callback: keep the message being delivered pending (not acknowledged on return). */
+int ampl_mbox_hold(struct mbox_chan *chan);
+
+/** ampl_mbox_ack() - acknowledge the message held on @chan (its sender sees it consumed). Context: any. */
+void ampl_mbox_ack(struct mbox_chan *chan);
+
+/** ampl_mbox_redeliver() - release the message held on @chan unacknowledged: it is delivered again. Context: any. */
+void ampl_mbox_redeliver(struct mbox_chan *chan);
+
+/** ampl_mbox_rx_enable() - enable (@on) or disable @chan's receive interrupt. Context: any. */
+int ampl_mbox_rx_enable(struct mbox_chan *chan, bool on);
+
+/**
+ * ampl_mbox_last_tx_done() - the controller's last_tx_done for @chan: false while the remote has not consumed the
+ * last message put on the channel, whoever put it there (another process, an earlier owner); true without that
+ * operation or for no channel. Context: any.
+ */
+bool ampl_mbox_last_tx_done(struct mbox_chan *chan);
+
+/**
+ * ampl_mbox_rx_data() - from rx_callback: the bytes of the message @mssg being delivered on @chan: in device memory
+ * (valid until it is acknowledged) when the controller has rx_data, else in @mssg (a raw_msg controller's word, or
+ * a struct mbox_sized_msg's data); NULL for a NULL @mssg.
+ */
+volatile void *ampl_mbox_rx_data(struct mbox_chan *chan, void *mssg);
 
 /**
  * mbox_free_channel() - release @chan: the controller's shutdown runs, and every message still queued or in

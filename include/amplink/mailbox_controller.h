@@ -37,6 +37,19 @@ struct mbox_controller;
  * @last_tx_result: amplink extension, optional: once last_tx_done or flush said done, the result to report
  *                (0, or -ESHUTDOWN when the remote went offline instead of consuming it).
  * @peek_data:    true when received data is waiting. Atomic. Optional.
+ *
+ * Receive-side operations (amplink extension, all optional; clients reach them through ampl_mbox_hold(),
+ * ampl_mbox_ack(), ampl_mbox_redeliver(), ampl_mbox_rx_enable() and ampl_mbox_rx_data()). A controller whose
+ * hardware keeps a message pending until the receiver acknowledges it (the IPI) implements them; the generic IPM
+ * driver (include/amplink/ipm_mbox.h) uses them for asynchronous mode and to keep a message that nobody wants yet.
+ * @hold:         called from rx_callback: do not acknowledge the message being delivered when the callback returns;
+ *                it stays pending at the hardware, its interrupt masked, until @ack or @redeliver. Atomic.
+ * @ack:          acknowledge the held message (the sender sees it consumed). Any context.
+ * @redeliver:    release the held message unacknowledged: it is delivered again once RX is enabled. Any context.
+ * @rx_enable:    enable or disable the channel's receive interrupt; a message pending while it was disabled is
+ *                delivered once it is enabled. Any context.
+ * @rx_data:      the message being delivered, in device memory (valid until acknowledged), for clients that hand
+ *                it out without a copy; NULL when there is none. Called from rx_callback.
  */
 struct mbox_chan_ops {
 	int (*send_data)(struct mbox_chan *chan, void *data);
@@ -46,6 +59,11 @@ struct mbox_chan_ops {
 	bool (*last_tx_done)(struct mbox_chan *chan);
 	int (*last_tx_result)(struct mbox_chan *chan);
 	bool (*peek_data)(struct mbox_chan *chan);
+	void (*hold)(struct mbox_chan *chan);
+	void (*ack)(struct mbox_chan *chan);
+	void (*redeliver)(struct mbox_chan *chan);
+	void (*rx_enable)(struct mbox_chan *chan, bool on);
+	volatile void *(*rx_data)(struct mbox_chan *chan);
 };
 
 /**
@@ -85,7 +103,9 @@ struct mbox_chan {
  * @txdone_poll:   the framework polls ops->last_tx_done every @txpoll_period ms
  * @txpoll_period: ms between two polls of this controller while a polled channel is active (0: 1 ms)
  * @of_xlate:      map a specifier to a channel; NULL: args[0] is the channel index
- * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only); informational
+ * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only)
+ * @raw_msg:       amplink extension: a message is @max_msg_size bytes at the pointer (the MU's word); false: a
+ *                 struct mbox_sized_msg (Linux's zynqmp_ipi_message). Read by generic clients (IPM).
  */
 struct mbox_controller {
 	const char *node;
@@ -97,6 +117,7 @@ struct mbox_controller {
 	unsigned txpoll_period;
 	struct mbox_chan *(*of_xlate)(struct mbox_controller *mbox, const struct mbox_spec *sp);
 	size_t max_msg_size;
+	bool raw_msg;
 	/* private to the framework */
 	struct mbox_controller *next;
 	bool registered;
