@@ -255,38 +255,6 @@ void ampl_mbox_release(struct mbox_chan *chan);
  */
 int mbox_client_offline(struct mbox_chan *chan);
 
-/*
- * Receive-side control (amplink extension) for controllers whose hardware keeps a message pending until it is
- * acknowledged: each calls the controller's operation of the same name (struct mbox_chan_ops) on a receive channel.
- * The int-returning ones answer -ENOTSUP when the controller lacks the operation, -EINVAL for no channel.
- */
-
-/** ampl_mbox_hold() - from rx_callback: keep the message being delivered pending (not acknowledged on return). */
-int ampl_mbox_hold(struct mbox_chan *chan);
-
-/** ampl_mbox_ack() - acknowledge the message held on @chan (its sender sees it consumed). Context: any. */
-void ampl_mbox_ack(struct mbox_chan *chan);
-
-/** ampl_mbox_redeliver() - release the message held on @chan unacknowledged: it is delivered again. Context: any. */
-void ampl_mbox_redeliver(struct mbox_chan *chan);
-
-/** ampl_mbox_rx_enable() - enable (@on) or disable @chan's receive interrupt. Context: any. */
-int ampl_mbox_rx_enable(struct mbox_chan *chan, bool on);
-
-/**
- * ampl_mbox_last_tx_done() - the controller's last_tx_done for @chan: false while the remote has not consumed the
- * last message put on the channel, whoever put it there (another process, an earlier owner); true without that
- * operation or for no channel. Context: any.
- */
-bool ampl_mbox_last_tx_done(struct mbox_chan *chan);
-
-/**
- * ampl_mbox_rx_data() - from rx_callback: the bytes of the message @mssg being delivered on @chan: in device memory
- * (valid until it is acknowledged) when the controller has rx_data, else in @mssg (a raw_msg controller's word, or
- * a struct mbox_sized_msg's data); NULL for a NULL @mssg.
- */
-volatile void *ampl_mbox_rx_data(struct mbox_chan *chan, void *mssg);
-
 /**
  * mbox_free_channel() - release @chan: the controller's shutdown runs, and every message still queued or in
  * flight is reported to tx_done with -ECANCELED (Linux drops them silently). Waits for a running rx_callback to

@@ -208,6 +208,71 @@ void ampl_mbox_poll_attach(struct mbox_controller *mbox);
  */
 void ampl_mbox_poll_detach(struct mbox_controller *mbox);
 
+/*
+ * Receive-side control (amplink extension) for controllers whose hardware keeps a message pending until it is
+ * acknowledged: each calls the controller's operation of the same name (struct mbox_chan_ops) on a receive channel
+ * that has a client. The int-returning ones answer -ENOTSUP when the controller lacks the operation; the others
+ * then do nothing. For clients (here for the struct definitions they need); inline, so a firmware links only the
+ * operations it calls.
+ */
+#define AMPL_MBOX_OP(chan, op) ((chan)->mbox->ops->op)
+
+/** ampl_mbox_hold() - from rx_callback: keep the message being delivered pending (not acknowledged on return). */
+static inline int ampl_mbox_hold(struct mbox_chan *chan)
+{
+	if (!AMPL_MBOX_OP(chan, hold))
+		return -ENOTSUP;
+	AMPL_MBOX_OP(chan, hold)(chan);
+	return 0;
+}
+
+/** ampl_mbox_ack() - acknowledge the message held on @chan (its sender sees it consumed). Context: any. */
+static inline void ampl_mbox_ack(struct mbox_chan *chan)
+{
+	if (AMPL_MBOX_OP(chan, ack))
+		AMPL_MBOX_OP(chan, ack)(chan);
+}
+
+/** ampl_mbox_redeliver() - release the message held on @chan unacknowledged: it is delivered again. Context: any. */
+static inline void ampl_mbox_redeliver(struct mbox_chan *chan)
+{
+	if (AMPL_MBOX_OP(chan, redeliver))
+		AMPL_MBOX_OP(chan, redeliver)(chan);
+}
+
+/** ampl_mbox_rx_enable() - enable (@on) or disable @chan's receive interrupt. Context: any. */
+static inline int ampl_mbox_rx_enable(struct mbox_chan *chan, bool on)
+{
+	if (!AMPL_MBOX_OP(chan, rx_enable))
+		return -ENOTSUP;
+	AMPL_MBOX_OP(chan, rx_enable)(chan, on);
+	return 0;
+}
+
+/**
+ * ampl_mbox_last_tx_done() - the controller's last_tx_done for @chan: false while the remote has not consumed the
+ * last message put on the channel, whoever put it there (another process, an earlier owner); true without that
+ * operation. Context: any.
+ */
+static inline bool ampl_mbox_last_tx_done(struct mbox_chan *chan)
+{
+	return !AMPL_MBOX_OP(chan, last_tx_done) || AMPL_MBOX_OP(chan, last_tx_done)(chan);
+}
+
+/**
+ * ampl_mbox_rx_data() - from rx_callback: the bytes of the message @mssg being delivered on @chan: in device memory
+ * (valid until it is acknowledged) when the controller has rx_data, else in @mssg (a raw_msg controller's word, or
+ * a struct mbox_sized_msg's data); NULL for a NULL @mssg.
+ */
+static inline volatile void *ampl_mbox_rx_data(struct mbox_chan *chan, void *mssg)
+{
+	if (AMPL_MBOX_OP(chan, rx_data))
+		return AMPL_MBOX_OP(chan, rx_data)(chan);
+	if (!mssg || chan->mbox->raw_msg)
+		return mssg;
+	return ((struct mbox_sized_msg *)mssg)->data;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -287,51 +287,6 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 	return chan->mbox->ops->peek_data(chan);
 }
 
-/* The controller's operation @op of @chan, or NULL (no channel, or an optional operation it lacks). */
-#define OP(chan, op) ((chan) && !AMPL_IS_ERR(chan) && (chan)->mbox ? (chan)->mbox->ops->op : NULL)
-
-int ampl_mbox_hold(struct mbox_chan *chan)
-{
-	if (!OP(chan, hold))
-		return chan ? -ENOTSUP : -EINVAL;
-	chan->mbox->ops->hold(chan);
-	return 0;
-}
-
-void ampl_mbox_ack(struct mbox_chan *chan)
-{
-	if (OP(chan, ack))
-		chan->mbox->ops->ack(chan);
-}
-
-void ampl_mbox_redeliver(struct mbox_chan *chan)
-{
-	if (OP(chan, redeliver))
-		chan->mbox->ops->redeliver(chan);
-}
-
-int ampl_mbox_rx_enable(struct mbox_chan *chan, bool on)
-{
-	if (!OP(chan, rx_enable))
-		return chan ? -ENOTSUP : -EINVAL;
-	chan->mbox->ops->rx_enable(chan, on);
-	return 0;
-}
-
-bool ampl_mbox_last_tx_done(struct mbox_chan *chan)
-{
-	return !OP(chan, last_tx_done) || chan->mbox->ops->last_tx_done(chan);
-}
-
-volatile void *ampl_mbox_rx_data(struct mbox_chan *chan, void *mssg)
-{
-	if (OP(chan, rx_data))
-		return chan->mbox->ops->rx_data(chan);
-	if (!mssg || chan->mbox->raw_msg)
-		return mssg;
-	return ((struct mbox_sized_msg *)mssg)->data;
-}
-
 struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
 					  struct mbox_chan *given, const char *name, int *err)
 {
