@@ -100,6 +100,8 @@ struct mbox_consumer {
  *                that change failed were reported to tx_done, in the context of that call: the controller's
  *                interrupt context or receive thread, the one its rx_callback runs in, so the two never overlap;
  *                mbox_free_channel() waits for it as for rx_callback. Optional. Atomic context.
+ * @rx_off:       amplink extension: taking a receive channel leaves its interrupt disabled; the client enables it
+ *                with ampl_mbox_rx_enable() (controllers without rx_enable ignore it).
  */
 struct mbox_client {
 	const struct mbox_consumer *node;
@@ -110,6 +112,16 @@ struct mbox_client {
 	void (*tx_prepare)(struct mbox_client *cl, void *mssg);
 	void (*tx_done)(struct mbox_client *cl, void *mssg, int r);
 	void (*link_state)(struct mbox_client *cl, bool online);
+	bool rx_off;
+};
+
+/**
+ * struct mbox_sized_msg - a message with its length (amplink extension): how a controller whose max_msg_size is
+ * not a fixed word (raw_msg false) takes and gives messages with data. Linux's struct zynqmp_ipi_message.
+ */
+struct mbox_sized_msg {
+	size_t len;
+	uint8_t data[];
 };
 
 /**

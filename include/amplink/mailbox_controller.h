@@ -37,6 +37,19 @@ struct mbox_controller;
  * @last_tx_result: amplink extension, optional: once last_tx_done or flush said done, the result to report
  *                (0, or -ESHUTDOWN when the remote went offline instead of consuming it).
  * @peek_data:    true when received data is waiting. Atomic. Optional.
+ *
+ * Receive-side operations (amplink extension, all optional; clients reach them through ampl_mbox_hold(),
+ * ampl_mbox_ack(), ampl_mbox_redeliver(), ampl_mbox_rx_enable() and ampl_mbox_rx_data()). A controller whose
+ * hardware keeps a message pending until the receiver acknowledges it (the IPI) implements them; the generic IPM
+ * driver (include/amplink/ipm_mbox.h) uses them for asynchronous mode and to keep a message that nobody wants yet.
+ * @hold:         called from rx_callback: do not acknowledge the message being delivered when the callback returns;
+ *                it stays pending at the hardware, its interrupt masked, until @ack or @redeliver. Atomic.
+ * @ack:          acknowledge the held message (the sender sees it consumed). Any context.
+ * @redeliver:    release the held message unacknowledged: it is delivered again once RX is enabled. Any context.
+ * @rx_enable:    enable or disable the channel's receive interrupt; a message pending while it was disabled is
+ *                delivered once it is enabled. Any context.
+ * @rx_data:      the message being delivered, in device memory (valid until acknowledged), for clients that hand
+ *                it out without a copy; NULL when there is none. Called from rx_callback.
  */
 struct mbox_chan_ops {
 	int (*send_data)(struct mbox_chan *chan, void *data);
@@ -46,6 +59,11 @@ struct mbox_chan_ops {
 	bool (*last_tx_done)(struct mbox_chan *chan);
 	int (*last_tx_result)(struct mbox_chan *chan);
 	bool (*peek_data)(struct mbox_chan *chan);
+	void (*hold)(struct mbox_chan *chan);
+	void (*ack)(struct mbox_chan *chan);
+	void (*redeliver)(struct mbox_chan *chan);
+	void (*rx_enable)(struct mbox_chan *chan, bool on);
+	volatile void *(*rx_data)(struct mbox_chan *chan);
 };
 
 /**
@@ -85,7 +103,9 @@ struct mbox_chan {
  * @txdone_poll:   the framework polls ops->last_tx_done every @txpoll_period ms
  * @txpoll_period: ms between two polls of this controller while a polled channel is active (0: 1 ms)
  * @of_xlate:      map a specifier to a channel; NULL: args[0] is the channel index
- * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only); informational
+ * @max_msg_size:  amplink extension: bytes one message carries (0: doorbell only)
+ * @raw_msg:       amplink extension: a message is @max_msg_size bytes at the pointer (the MU's word); false: a
+ *                 struct mbox_sized_msg (Linux's zynqmp_ipi_message). Read by generic clients (IPM).
  */
 struct mbox_controller {
 	const char *node;
@@ -97,6 +117,7 @@ struct mbox_controller {
 	unsigned txpoll_period;
 	struct mbox_chan *(*of_xlate)(struct mbox_controller *mbox, const struct mbox_spec *sp);
 	size_t max_msg_size;
+	bool raw_msg;
 	/* private to the framework */
 	struct mbox_controller *next;
 	bool registered;
@@ -186,6 +207,71 @@ void ampl_mbox_poll_attach(struct mbox_controller *mbox);
  * mbox_controller_unregister(). Context: thread.
  */
 void ampl_mbox_poll_detach(struct mbox_controller *mbox);
+
+/*
+ * Receive-side control (amplink extension) for controllers whose hardware keeps a message pending until it is
+ * acknowledged: each calls the controller's operation of the same name (struct mbox_chan_ops) on a receive channel
+ * that has a client. The int-returning ones answer -ENOTSUP when the controller lacks the operation; the others
+ * then do nothing. For clients (here for the struct definitions they need); inline, so a firmware links only the
+ * operations it calls.
+ */
+#define AMPL_MBOX_OP(chan, op) ((chan)->mbox->ops->op)
+
+/** ampl_mbox_hold() - from rx_callback: keep the message being delivered pending (not acknowledged on return). */
+static inline int ampl_mbox_hold(struct mbox_chan *chan)
+{
+	if (!AMPL_MBOX_OP(chan, hold))
+		return -ENOTSUP;
+	AMPL_MBOX_OP(chan, hold)(chan);
+	return 0;
+}
+
+/** ampl_mbox_ack() - acknowledge the message held on @chan (its sender sees it consumed). Context: any. */
+static inline void ampl_mbox_ack(struct mbox_chan *chan)
+{
+	if (AMPL_MBOX_OP(chan, ack))
+		AMPL_MBOX_OP(chan, ack)(chan);
+}
+
+/** ampl_mbox_redeliver() - release the message held on @chan unacknowledged: it is delivered again. Context: any. */
+static inline void ampl_mbox_redeliver(struct mbox_chan *chan)
+{
+	if (AMPL_MBOX_OP(chan, redeliver))
+		AMPL_MBOX_OP(chan, redeliver)(chan);
+}
+
+/** ampl_mbox_rx_enable() - enable (@on) or disable @chan's receive interrupt. Context: any. */
+static inline int ampl_mbox_rx_enable(struct mbox_chan *chan, bool on)
+{
+	if (!AMPL_MBOX_OP(chan, rx_enable))
+		return -ENOTSUP;
+	AMPL_MBOX_OP(chan, rx_enable)(chan, on);
+	return 0;
+}
+
+/**
+ * ampl_mbox_last_tx_done() - the controller's last_tx_done for @chan: false while the remote has not consumed the
+ * last message put on the channel, whoever put it there (another process, an earlier owner); true without that
+ * operation. Context: any.
+ */
+static inline bool ampl_mbox_last_tx_done(struct mbox_chan *chan)
+{
+	return !AMPL_MBOX_OP(chan, last_tx_done) || AMPL_MBOX_OP(chan, last_tx_done)(chan);
+}
+
+/**
+ * ampl_mbox_rx_data() - from rx_callback: the bytes of the message @mssg being delivered on @chan: in device memory
+ * (valid until it is acknowledged) when the controller has rx_data, else in @mssg (a raw_msg controller's word, or
+ * a struct mbox_sized_msg's data); NULL for a NULL @mssg.
+ */
+static inline volatile void *ampl_mbox_rx_data(struct mbox_chan *chan, void *mssg)
+{
+	if (AMPL_MBOX_OP(chan, rx_data))
+		return AMPL_MBOX_OP(chan, rx_data)(chan);
+	if (!mssg || chan->mbox->raw_msg)
+		return mssg;
+	return ((struct mbox_sized_msg *)mssg)->data;
+}
 
 #ifdef __cplusplus
 }

@@ -34,9 +34,7 @@ static atomic_flag table_lock = ATOMIC_FLAG_INIT;
 
 static struct xlnx_ipi_mbox *ipi_of(const struct device *dev)
 {
-	if (!dev || dev->api != &xlnx_ipi_ipm_api || !dev->config)
-		return NULL;
-	return ((const struct xlnx_ipi_ipm_config *)dev->config)->mbox;
+	return xlnx_ipi_mbox_of(ipm_mbox_chan(dev, false));
 }
 
 static void on_rx(struct mbox_client *cl, void *mssg)

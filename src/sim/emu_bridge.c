@@ -62,7 +62,7 @@ static void finish_request(struct ampl_emu_bridge_chan *c)
 	memcpy(resp, s->resp, sizeof(resp));
 	xlnx_ipi_mbox_response_write(c->rx, resp, sizeof(resp));
 	c->held = false;
-	xlnx_ipi_mbox_ack(c->rx); /* the remote's ipm_send(wait) returns now, the response in place */
+	ampl_mbox_ack(c->rx); /* the remote's ipm_send(wait) returns now, the response in place */
 }
 
 /* The agent's interrupt context: a request or doorbell from the remote. */
@@ -81,7 +81,7 @@ static void on_ipi_rx(struct mbox_client *cl, void *mssg)
 			pthread_mutex_unlock(&b->lock);
 			return;
 		}
-		xlnx_ipi_mbox_hold(c->rx);
+		(void)ampl_mbox_hold(c->rx);
 		memset(s->req, 0, sizeof(s->req));
 		memcpy(s->req, m->data, m->len < sizeof(s->req) ? m->len : sizeof(s->req));
 		s->id = 0;
@@ -179,7 +179,7 @@ static void release_chans(struct ampl_emu_bridge *b)
 		struct ampl_emu_bridge_chan *c = &b->ch[i];
 		if (c->rx) {
 			if (c->held)
-				xlnx_ipi_mbox_redeliver(c->rx); /* unanswered: pending again for whoever attaches next */
+				ampl_mbox_redeliver(c->rx); /* unanswered: pending again for whoever attaches next */
 			mbox_free_channel(c->rx);
 		}
 		if (c->tx)
@@ -268,7 +268,7 @@ int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridg
 		goto fail_link;
 	}
 	for (unsigned i = 0; i < b->num; i++)
-		xlnx_ipi_mbox_rx_enable(b->ch[i].rx, true); /* requests that waited for us come in now */
+		(void)ampl_mbox_rx_enable(b->ch[i].rx, true); /* requests that waited for us come in now */
 	on_fw_ring(&b->ring_cl, NULL); /* and what the firmware sent before the doorbell was listening */
 	return 0;
 fail_link:
@@ -326,7 +326,7 @@ int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qem
 		if (c->mode != AMPL_EMU_CHAN_REQUEST)
 			continue; /* doorbell mode: rings of the new boot still go out once the processor is back */
 		if (c->held)
-			xlnx_ipi_mbox_redeliver(c->rx); /* released: the SoC discarded it at the offline, its sender told */
+			ampl_mbox_redeliver(c->rx); /* released: the SoC discarded it at the offline, its sender told */
 		c->held = false;
 		/* The dead firmware's request is void; the new boot's count continues from the window's. */
 		c->fw_seen = atomic_load(&b->area->chans[i].to_host.seq);

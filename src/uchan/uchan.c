@@ -9,7 +9,7 @@
  * Readers sleep on ch->rx_seq (a futex word bumped by every arrival and by release). ch->inflight counts the
  * reads, writes and polls in progress, so unrequest can wait for a reader that a release woke up.
  *
- * Holding: when the queue is full, rx_callback holds the request (xlnx_ipi_mbox_hold: masked, unacknowledged)
+ * Holding: when the queue is full, rx_callback holds the request (ampl_mbox_hold: masked, unacknowledged)
  * and sets ch->held under qlock; the read that frees a slot clears ch->held under qlock and redelivers it, so
  * exactly one party releases each hold. Release frees the RX channel first (its shutdown masks the source) and
  * then drops a hold without unmasking, leaving the request pending at the hardware for the next open.
@@ -37,7 +37,6 @@ struct ampl_uchan {
 	struct ampl_uchan_ctl *ctl;
 	const struct ampl_ipi_agent *remote;
 	struct mbox_controller *mbox;
-	struct xlnx_ipi_mbox *ipi;
 	struct mbox_client cl_tx, cl_rx;
 
 	atomic_bool open;
@@ -136,13 +135,13 @@ static void wake_readers(struct ampl_uchan *ch, bool always)
 static void uchan_rx(struct mbox_client *cl, void *mssg)
 {
 	struct ampl_uchan *ch = AMPL_CONTAINER_OF(cl, struct ampl_uchan, cl_rx);
-	const struct zynqmp_ipi_message *m = (const struct zynqmp_ipi_message *)mssg;
+	const struct mbox_sized_msg *m = (const struct mbox_sized_msg *)mssg;
 	unsigned key = ampl_spin_lock(&ch->qlock);
 	if (ch->qcount == ch->qlen) {
 		/* Full: leave it pending at the hardware; the read that frees a slot redelivers it. */
 		ch->held = true;
 		ch->nheld++;
-		xlnx_ipi_mbox_hold(rx_chan(ch));
+		(void)ampl_mbox_hold(rx_chan(ch));
 		ampl_spin_unlock(&ch->qlock, key);
 		return;
 	}
@@ -221,7 +220,7 @@ static void release_locked(struct ampl_uchan *ch)
 	ch->held = false;
 	ampl_spin_unlock(&ch->qlock, key);
 	if (held)
-		xlnx_ipi_mbox_redeliver(rx_chan(ch)); /* no client: stays masked and pending until the next open */
+		ampl_mbox_redeliver(rx_chan(ch)); /* no client: stays masked and pending until the next open */
 	/* A blocked writer learns -ECANCELED; a request in flight stays triggered at the hardware. */
 	mbox_free_channel(tx_chan(ch));
 	wake_readers(ch, true);
@@ -284,9 +283,9 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 	ret = ampl_agent_mbox(ctl->ag, remote->name, &mbox);
 	if (ret)
 		goto out;
-	struct xlnx_ipi_mbox *ipi = xlnx_ipi_mbox_of(&mbox->chans[XLNX_IPI_TX_CHAN]);
-	if (!ipi) {
-		ret = -ENOTSUP; /* not an IPI destination */
+	/* A request destination: a TX and an RX channel of sized messages, whose requests can be held. */
+	if (mbox->num_chans != 2 || mbox->raw_msg || !mbox->ops->hold || !mbox->ops->redeliver) {
+		ret = -ENOTSUP;
 		goto out;
 	}
 	ch = calloc(1, sizeof(*ch));
@@ -302,7 +301,6 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 	ch->ctl = ctl;
 	ch->remote = remote;
 	ch->mbox = mbox;
-	ch->ipi = ipi;
 	ch->qlen = ctl->opts.queue_len;
 	atomic_flag_clear(&ch->qlock);
 	ch->cl_rx.rx_callback = uchan_rx;
@@ -369,7 +367,9 @@ const char *ampl_uchan_name(const struct ampl_uchan *ch)
 
 size_t ampl_uchan_max_msg(const struct ampl_uchan *ch)
 {
-	return ch && ch->ipi->buffered ? AMPL_IPI_BUF_SIZE : 0;
+	if (!ch)
+		return 0;
+	return ch->mbox->max_msg_size < AMPL_IPI_BUF_SIZE ? ch->mbox->max_msg_size : AMPL_IPI_BUF_SIZE;
 }
 
 /* ---- open / release ---- */
@@ -395,9 +395,6 @@ int ampl_uchan_open(struct ampl_uchan *ch, unsigned flags)
 		mbox_free_channel(tx_chan(ch));
 		goto out;
 	}
-	/* The startup unmasks unless the controller was left in the IPM layer's manual-enable mode: we always
-	 * want the interrupt while open. */
-	xlnx_ipi_mbox_rx_enable(rx_chan(ch), true);
 	atomic_store(&ch->open, true);
 out:
 	pthread_mutex_unlock(&ctl->lock);
@@ -431,10 +428,10 @@ int ampl_uchan_release(struct ampl_uchan *ch)
 
 /* ---- write ---- */
 
-/* Our previous request is still pending: at the hardware (OBS) or in the framework. Polls the framework. */
+/* Our previous request is still pending: at the controller or in the framework. Polls the framework. */
 static bool tx_pending(struct ampl_uchan *ch)
 {
-	return xlnx_ipi_mbox_tx_pending(ch->ipi) || mbox_client_tx_busy(tx_chan(ch));
+	return !ampl_mbox_last_tx_done(tx_chan(ch)) || mbox_client_tx_busy(tx_chan(ch));
 }
 
 /* Blocking writer: wait until the previous request is acknowledged, at most @timeout_ms. */
@@ -449,8 +446,9 @@ static int wait_tx_idle(struct ampl_uchan *ch, uint32_t timeout_ms)
 			return -ETIMEDOUT;
 		uint64_t left = deadline - now;
 		uint32_t slice = left > READ_SLICE_US ? READ_SLICE_US : (uint32_t)left;
-		/* Sleeps per the agent's wait mode until the OBS bit drops; the framework is ticked by tx_pending(). */
-		ampl_io_wait32(&ch->ipi->host->regs, AMPL_IPI_OBS, ch->ipi->remote_mask, 0, slice);
+		/* The controller's flush (the IPI sleeps per the agent's wait mode until OBS drops); the framework is
+		 * ticked by tx_pending(). */
+		(void)ampl_mbox_wait_sent(tx_chan(ch), (slice + 999u) / 1000u);
 	}
 	return 0;
 }
@@ -549,7 +547,7 @@ ssize_t ampl_uchan_read_timeout(struct ampl_uchan *ch, void *buf, size_t len, in
 			ch->held = false;
 			ampl_spin_unlock(&ch->qlock, key);
 			if (redeliver)
-				xlnx_ipi_mbox_redeliver(rx_chan(ch)); /* the held request comes in again, now with room */
+				ampl_mbox_redeliver(rx_chan(ch)); /* the held request comes in again, now with room */
 			ret = (ssize_t)n;
 			break;
 		}

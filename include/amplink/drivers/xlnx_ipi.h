@@ -15,16 +15,21 @@
  *   remote_request  written by the remote, read here          remote_response written here before the ack
  * A doorbell-only destination (either side bufferless) has none: messages must be NULL or of length 0.
  *
+ * Receive-side operations (struct mbox_chan_ops: hold, ack, redeliver, rx_enable, rx_data) on the RX channel: a
+ * request can be held unacknowledged (its source masked) and acknowledged or released later; clients reach them
+ * with ampl_mbox_hold() and the like (include/amplink/mailbox_client.h).
+ *
  * Why IPM sits on the framework and not the reverse: the framework is the one place that owns queues, TX-done
  * state and channel ownership, so a driver implements one set of ops and both APIs get the same semantics (an IPM
- * device and a framework client cannot both drive one channel: the second gets -EBUSY). The IPM path pays a channel
- * lock and a queue slot per message; `make bench` measures that cost.
+ * device and a framework client cannot both drive one channel: the second gets -EBUSY). IPM is the generic driver
+ * of include/amplink/ipm_mbox.h; the IPM path pays a channel lock and a queue slot per message; `make bench`
+ * measures that cost.
  */
 #ifndef AMPLINK_DRIVERS_XLNX_IPI_H
 #define AMPLINK_DRIVERS_XLNX_IPI_H
 
 #include <amplink/io.h>
-#include <amplink/ipm.h>
+#include <amplink/ipm_mbox.h>
 #include <amplink/mailbox_controller.h>
 #include <amplink/soc_profile.h>
 
@@ -43,7 +48,7 @@ struct zynqmp_ipi_message {
 #define XLNX_IPI_POLL_PERIOD_MS 1u
 
 /** Default bound on ipm_send(wait) for the remote's acknowledgement (TF-A uses 0x4000 us; we allow 1 s). */
-#define XLNX_IPI_ACK_TIMEOUT_US 1000000u
+#define XLNX_IPI_ACK_TIMEOUT_US IPM_MBOX_ACK_TIMEOUT_US
 
 /* Interrupt lines of one local agent (xlnx_ipi_route()): line 0 and three more. */
 #define XLNX_IPI_NUM_LINES 4u
@@ -89,9 +94,8 @@ struct xlnx_ipi_mbox {
 	AMPL_ATOMIC(uint32_t) tx_gen;   /* requests triggered */
 	AMPL_ATOMIC(uint32_t) idle_gen; /* tx_gen at which OBS was last seen clear: no register read needed */
 	AMPL_ATOMIC(bool) rx_enabled;  /* the RX channel wants its interrupt */
-	AMPL_ATOMIC(bool) held;        /* a request is held unacknowledged (xlnx_ipi_mbox_hold) */
+	AMPL_ATOMIC(bool) held;        /* a request is held unacknowledged (the hold op) */
 	bool hold_req;           /* set by the client during rx_callback (interrupt context only) */
-	bool manual_enable;      /* startup leaves the interrupt masked (the IPM layer enables it) */
 	AMPL_ATOMIC(bool) signalling;  /* doorbell mode (xlnx_ipi_mbox_set_signalling) */
 	AMPL_ATOMIC(bool) sig_done;    /* the message in flight is a doorbell, done once triggered or coalesced */
 	/* Acceptance filter (include/amplink/drivers/xlnx_ipi_filter.h); present in every build, used only with
@@ -190,23 +194,13 @@ int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t 
  * Return: 0; -EINVAL; -EMSGSIZE; -ENOTSUP. Context: any. */
 int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len);
 
-/** xlnx_ipi_mbox_hold() - from rx_callback: do not acknowledge this request on return; it stays pending (the
- * source masked) until xlnx_ipi_mbox_ack() or xlnx_ipi_mbox_redeliver(). */
-void xlnx_ipi_mbox_hold(struct mbox_chan *rx);
-/** xlnx_ipi_mbox_ack() - acknowledge a held request (the remote's TX completes). A request held by the
- * acceptance filter is not the client's: only xlnx_ipi_filter_release() ends that hold. Context: any. */
-void xlnx_ipi_mbox_ack(struct mbox_chan *rx);
-/** xlnx_ipi_mbox_redeliver() - release a held request unacknowledged: it interrupts again once enabled. */
-void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx);
-/** xlnx_ipi_mbox_rx_enable() - unmask (true) or mask (false) requests from the remote. */
-void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on);
 /**
  * xlnx_ipi_mbox_set_signalling() - put a destination in signalling (doorbell) mode, or back in request mode.
  *
  * For shared-memory protocols (ICMsg) that use the IPI only to say "look at the rings", as Zephyr's MU driver in
  * signalling mode: a pending doorbell is enough. In this mode:
  *   RX  the interrupt handler acknowledges (ISR W1C) BEFORE rx_callback, then calls it with NULL (no copy of the
- *       request buffer; no response can be given; xlnx_ipi_mbox_hold() does nothing). So the receiver clears, then
+ *       request buffer; no response can be given; ampl_mbox_hold() does nothing). So the receiver clears, then
  *       drains: anything the sender wrote before a doorbell that this acknowledgement clears is seen by the drain.
  *   TX  a NULL message while our previous doorbell is still pending (OBS set: the remote has not acknowledged)
  *       completes at once without a trigger (coalesced: the remote's drain, which follows its acknowledgement, will
@@ -230,24 +224,21 @@ bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m);
 
 /* ---- IPM on top ----
  *
- * ipm_send() on one device is one call at a time: a call made while another thread's ipm_send() on the same
- * device has not returned answers -EBUSY at once and writes nothing (that call's request holds the destination's
- * one request buffer until the remote consumes it, so the hardware would refuse it too).
+ * An IPM device over one destination is the generic IPM driver (include/amplink/ipm_mbox.h) on the destination's
+ * TX and RX channels: its api is ipm_mbox_api (xlnx_ipi_ipm_api), its data a struct ipm_mbox_data, its init hook
+ * xlnx_ipi_ipm_init(). ipm_send() on one device is one call at a time: a call made while another thread's
+ * ipm_send() on the same device has not returned answers -EBUSY at once and writes nothing (that call's request
+ * holds the destination's one request buffer until the remote consumes it, so the hardware would refuse it too).
+ * The callback gets the request buffer itself (valid until acknowledged).
  */
 
-/*
- * AMPL_XLNX_IPI_IPM_FRAMEWORK (compile-time option): how ipm_send() reaches the controller. 1, the default of the
- * hosted build: through the mailbox framework (mbox_send_message(), the TX-done state machine). 0, the default of
- * firmware builds (AMPL_FIRMWARE_BUILD): the thin path (ampl_mbox_send_now(), ampl_mbox_wait_sent()), which
- * leaves the framework's queue, ticker and blocking-send code out of the image. ipm_send() sends only on an idle
- * channel, so both answer the same; the channels are released the way they were used.
- */
+/* AMPL_XLNX_IPI_IPM_FRAMEWORK: the IPI's name of AMPL_IPM_MBOX_FRAMEWORK (the framework or the thin path). */
 #ifndef AMPL_XLNX_IPI_IPM_FRAMEWORK
-#define AMPL_XLNX_IPI_IPM_FRAMEWORK (!AMPL_FIRMWARE_BUILD)
+#define AMPL_XLNX_IPI_IPM_FRAMEWORK AMPL_IPM_MBOX_FRAMEWORK
 #endif
 
 /** IPM channel flags. */
-#define XLNX_IPI_ASYNC 0x1u /* hold each message until ipm_complete() instead of acknowledging on return */
+#define XLNX_IPI_ASYNC IPM_MBOX_ASYNC /* hold each message until ipm_complete() instead of acknowledging on return */
 
 /** Constant configuration of an IPM device over one destination. */
 struct xlnx_ipi_ipm_config {
@@ -256,34 +247,22 @@ struct xlnx_ipi_ipm_config {
 	uint32_t ack_timeout_us; /* ipm_send(wait) bound; 0: XLNX_IPI_ACK_TIMEOUT_US */
 };
 
-/** Mutable state of an IPM device. Private. */
+/** Mutable state of an IPM device: the generic driver's. Private. */
 struct xlnx_ipi_ipm_data {
-	struct mbox_client cl;
-	const struct device *self;
-	AMPL_ATOMIC(ipm_callback_t) cb;
-	AMPL_ATOMIC(void *) user_data;
-	AMPL_ATOMIC(bool) enabled;
-	AMPL_ATOMIC(bool) refused; /* a request is held because there was no callback or the device was disabled */
-	AMPL_ATOMIC(bool) bound;
-	ampl_atomic_flag_t binding;
-	ampl_atomic_flag_t sending; /* an ipm_send() owns the TX channel, tx_msg and cl.tx_block / tx_tout */
-	struct {
-		size_t len;
-		AMPL_ALIGNAS(8) uint8_t data[AMPL_IPI_BUF_SIZE];
-	} tx_msg;
+	struct ipm_mbox_data ipm;
 };
 
-extern const struct ipm_driver_api xlnx_ipi_ipm_api;
+#define xlnx_ipi_ipm_api ipm_mbox_api
 
 /**
- * xlnx_ipi_ipm_init() - the init hook of an IPM device (AMPL_DEVICE_DEFINE's init). The device takes its
- * destination's two channels at its first use (send, callback, enable); until then a framework client may have
- * them. Return: 0; -EINVAL.
+ * xlnx_ipi_ipm_init() - the init hook of an IPM device (AMPL_DEVICE_DEFINE's init): ipm_mbox_setup() on the
+ * destination's channels. The device takes them at its first use (send, callback, enable); until then a framework
+ * client may have them. Return: 0; -EINVAL.
  */
 int xlnx_ipi_ipm_init(const struct device *dev);
 
 /** xlnx_ipi_ipm_release() - give the channels back to the framework (device unused afterwards). */
-void xlnx_ipi_ipm_release(const struct device *dev);
+#define xlnx_ipi_ipm_release ipm_mbox_release
 
 /** Responses through an IPM device: as the xlnx_ipi_mbox_ functions, on the device's RX / TX channel. */
 int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len);

@@ -126,27 +126,32 @@ static int mu_send_data(struct mbox_chan *chan, void *data)
 	}
 }
 
-static int mu_startup(struct mbox_chan *chan)
+/* The receive interrupt of an RX (RIEn) or RXDB (GIEn) channel, and the handler's claim on its flag. */
+static void mu_rx_enable(struct mbox_chan *chan, bool on)
 {
 	struct nxp_mu *mu = nxp_mu_of(chan);
 	unsigned n = chan_idx(mu, chan);
-	int ret = claim_framework(mu);
-	if (ret)
-		return ret;
+	bool db = chan_type(mu, chan) == NXP_MU_TYPE_RXDB;
+	if (!db && chan_type(mu, chan) != NXP_MU_TYPE_RX)
+		return;
+	AMPL_ATOMIC(uint32_t) *claim = db ? &mu->rxdb_on : &mu->rx_on;
+	uint32_t ie = db ? NXP_MU_CR_GIEn(n) : NXP_MU_CR_RIEn(n);
 	/* Ours first, then the enable: an interrupt right after the enable finds the channel. */
-	switch (chan_type(mu, chan)) {
-	case NXP_MU_TYPE_RX:
-		atomic_fetch_or(&mu->rx_on, 1u << n);
-		cr_rmw(mu, 0, NXP_MU_CR_RIEn(n));
-		break;
-	case NXP_MU_TYPE_RXDB:
-		atomic_fetch_or(&mu->rxdb_on, 1u << n);
-		cr_rmw(mu, 0, NXP_MU_CR_GIEn(n));
-		break;
-	default:
-		break;
+	if (on) {
+		atomic_fetch_or(claim, 1u << n);
+		cr_rmw(mu, 0, ie);
+	} else {
+		cr_rmw(mu, ie, 0);
+		atomic_fetch_and(claim, ~(1u << n));
 	}
-	return 0;
+}
+
+static int mu_startup(struct mbox_chan *chan)
+{
+	int ret = claim_framework(nxp_mu_of(chan));
+	if (!ret && !chan->cl->rx_off)
+		mu_rx_enable(chan, true);
+	return ret;
 }
 
 static void mu_shutdown(struct mbox_chan *chan)
@@ -168,15 +173,8 @@ static void mu_shutdown(struct mbox_chan *chan)
 	case NXP_MU_TYPE_TXDB:
 		atomic_fetch_and(&mu->txdb_done, ~bit);
 		break;
-	case NXP_MU_TYPE_RX:
-		cr_rmw(mu, NXP_MU_CR_RIEn(n), 0);
-		atomic_fetch_and(&mu->rx_on, ~bit);
-		break;
-	case NXP_MU_TYPE_RXDB:
-		cr_rmw(mu, NXP_MU_CR_GIEn(n), 0);
-		atomic_fetch_and(&mu->rxdb_on, ~bit);
-		break;
 	default:
+		mu_rx_enable(chan, false);
 		break;
 	}
 	atomic_fetch_sub(&mu->users, 1);
@@ -209,6 +207,7 @@ static const struct mbox_chan_ops mu_ops = {
 	.startup = mu_startup,
 	.shutdown = mu_shutdown,
 	.peek_data = mu_peek_data,
+	.rx_enable = mu_rx_enable,
 };
 
 /* Linux's imx_mu_init_generic() for side A: default configuration, no stale doorbell, no stale word. */
@@ -243,6 +242,7 @@ int nxp_mu_init(struct nxp_mu *mu, const char *node)
 	mu->ctrl.txdone_irq = true;
 	mu->ctrl.of_xlate = mu_xlate;
 	mu->ctrl.max_msg_size = sizeof(uint32_t);
+	mu->ctrl.raw_msg = true;
 	return mbox_controller_register(&mu->ctrl);
 }
 

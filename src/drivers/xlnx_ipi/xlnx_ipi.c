@@ -148,7 +148,7 @@ static void unmask_if_wanted(struct xlnx_ipi_mbox *m)
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
 }
 
-void xlnx_ipi_mbox_rx_enable(struct mbox_chan *rx, bool on)
+static void ipi_rx_enable(struct mbox_chan *rx, bool on)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 	if (!m)
@@ -169,8 +169,8 @@ void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on)
 static int ipi_startup(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	if (!is_tx(m, chan) && !m->manual_enable)
-		xlnx_ipi_mbox_rx_enable(chan, true);
+	if (!is_tx(m, chan) && !chan->cl->rx_off)
+		ipi_rx_enable(chan, true);
 	return 0;
 }
 
@@ -178,13 +178,24 @@ static void ipi_shutdown(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
 	if (!is_tx(m, chan) && atomic_load(&m->rx_enabled))
-		xlnx_ipi_mbox_rx_enable(chan, false);
+		ipi_rx_enable(chan, false);
 }
 
 static bool ipi_peek_data(struct mbox_chan *chan)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
 	return !is_tx(m, chan) && (ampl_io_read32(&m->host->regs, AMPL_IPI_ISR) & m->remote_mask);
+}
+
+static void ipi_hold(struct mbox_chan *rx);
+static void ipi_ack(struct mbox_chan *rx);
+static void ipi_redeliver(struct mbox_chan *rx);
+
+/* IPM hands out the request buffer itself (valid until acknowledged), not the copy rx_callback got. */
+static volatile void *ipi_rx_data(struct mbox_chan *rx)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	return m->buffered ? m->remote_req.base : NULL;
 }
 
 static const struct mbox_chan_ops ipi_ops = {
@@ -195,6 +206,11 @@ static const struct mbox_chan_ops ipi_ops = {
 	.last_tx_done = ipi_last_tx_done,
 	.last_tx_result = ipi_last_tx_result,
 	.peek_data = ipi_peek_data,
+	.hold = ipi_hold,
+	.ack = ipi_ack,
+	.redeliver = ipi_redeliver,
+	.rx_enable = ipi_rx_enable,
+	.rx_data = ipi_rx_data,
 };
 
 int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
@@ -244,7 +260,7 @@ void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m)
 
 /* ---- receiving ---- */
 
-void xlnx_ipi_mbox_hold(struct mbox_chan *rx)
+static void ipi_hold(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 	if (!m || atomic_load(&m->held) || atomic_load(&m->signalling))
@@ -256,7 +272,8 @@ void xlnx_ipi_mbox_hold(struct mbox_chan *rx)
 	m->hold_req = true;
 }
 
-void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
+/* A request held by the acceptance filter is not the client's: only xlnx_ipi_filter_release() ends that hold. */
+static void ipi_ack(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 #ifdef AMPL_CONFIG_IPI_FILTER
@@ -271,7 +288,7 @@ void xlnx_ipi_mbox_ack(struct mbox_chan *rx)
 	unmask_if_wanted(m);
 }
 
-void xlnx_ipi_mbox_redeliver(struct mbox_chan *rx)
+static void ipi_redeliver(struct mbox_chan *rx)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 #ifdef AMPL_CONFIG_IPI_FILTER
@@ -329,7 +346,7 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 		return;
 	}
 	if (m->hold_req)
-		return; /* held: xlnx_ipi_mbox_hold() masked it; ack or redeliver releases it */
+		return; /* held: the hold op masked it; ack or redeliver releases it */
 	/* The response written in the callback must be visible before the acknowledgement. */
 	ampl_mb();
 	ampl_io_write32(regs, AMPL_IPI_ISR, bit);

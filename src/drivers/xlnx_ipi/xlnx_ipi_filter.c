@@ -150,9 +150,9 @@ int xlnx_ipi_filter_release(struct xlnx_ipi_mbox *m, bool deliver)
 	if (deliver) {
 		/* Set before the unmask in redeliver: the handler that sees the request again skips the filter. */
 		atomic_store(&m->filter_pass, true);
-		xlnx_ipi_mbox_redeliver(rx);
+		ampl_mbox_redeliver(rx);
 	} else {
-		xlnx_ipi_mbox_ack(rx);
+		ampl_mbox_ack(rx);
 	}
 	return 0;
 }
@@ -175,7 +175,7 @@ bool xlnx_ipi_filter_hook(struct xlnx_ipi_mbox *m, uint32_t bit)
 		return true;
 	}
 	if (a == XLNX_IPI_FILTER_REFUSE_HOLD) {
-		/* As xlnx_ipi_mbox_hold(): masked so it does not fire again; held keeps rx_enable from unmasking it.
+		/* As the hold op: masked so it does not fire again; held keeps rx_enable from unmasking it.
 		 * filter_held is set last: a release that sees it finds the mask and held in place. */
 		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 		atomic_store(&m->held, true);
