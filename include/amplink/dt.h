@@ -18,6 +18,12 @@
  * file's own folder, the caller's include folders (struct ampl_dt_load_opts), and the dt-bindings headers built
  * into the library (dts/include: dt-bindings/interrupt-controller/arm-gic.h and irq.h). Errors of cpp and dtc name
  * the user's file and line (cpp's line markers), not the preprocessed text.
+ *
+ * Host only (Linux: files, FILE *, cpp and dtc run as child processes); firmware gets its devicetree at build time
+ * (ampl_dt_gen(), `amplink dt gen`) and the node descriptions from the portable <amplink/dt_nodes.h>.
+ * Calling contexts: the loaders, the printer and the generator are thread context (they allocate, read and write
+ * files, start child processes), never an agent's interrupt context; the ampl_dt_find_*() lookups and
+ * ampl_dt_check_spans() only read what they are given: any thread.
  */
 #ifndef AMPLINK_DT_H
 #define AMPLINK_DT_H

@@ -39,16 +39,20 @@ extern "C" {
 /** API version of this header (wire-protocol versions belong to each backend). */
 #define AMPL_IPC_SERVICE_API_VERSION "1.0.0"
 
-/** A timeout, as Zephyr's k_timeout_t: microseconds, 0 = do not wait, negative = wait for ever. */
+/**
+ * ampl_timeout_t - a timeout, as Zephyr's: microseconds, 0 = do not wait, negative = wait for ever. Zephyr's names
+ * of the type and of the macros below come from <amplink/compat/zephyr/sys_clock.h>.
+ */
 typedef struct {
 	int64_t us;
-} k_timeout_t;
+} ampl_timeout_t;
 
-#define K_NO_WAIT ((k_timeout_t){ 0 })
-#define K_FOREVER ((k_timeout_t){ -1 })
-#define K_USEC(t) ((k_timeout_t){ (int64_t)(t) })
-#define K_MSEC(t) ((k_timeout_t){ (int64_t)(t) * 1000 })
-#define K_TIMEOUT_EQ(a, b) ((a).us == (b).us)
+#define AMPL_NO_WAIT ((ampl_timeout_t){ 0 })
+#define AMPL_FOREVER ((ampl_timeout_t){ -1 })
+#define AMPL_USEC(t) ((ampl_timeout_t){ (int64_t)(t) })
+#define AMPL_MSEC(t) ((ampl_timeout_t){ (int64_t)(t) * 1000 })
+#define AMPL_TIMEOUT_EQ(a, b) ((a).us == (b).us)
+#include <amplink/compat/zephyr/sys_clock.h> /* old names until the header move */
 
 /** Endpoint callbacks. Each may be NULL. Contexts: see the backend. None may block. */
 struct ipc_service_cb {

@@ -36,7 +36,8 @@ extern "C" {
 
 struct mbox_chan;
 
-/* Pointers that carry an error, as Linux's ERR_PTR(): values in the last page of the address space. */
+/* Pointers that carry an error, as Linux's: values in the last page of the address space (Linux's names ERR_PTR,
+ * PTR_ERR, IS_ERR, IS_ERR_OR_NULL: <amplink/compat/linux/err.h>). */
 #define AMPL_MAX_ERRNO 4095
 static inline void *AMPL_ERR_PTR(long err)
 {
@@ -54,12 +55,6 @@ static inline bool AMPL_IS_ERR_OR_NULL(const void *p)
 {
 	return !p || AMPL_IS_ERR(p);
 }
-#ifndef IS_ERR
-#define ERR_PTR AMPL_ERR_PTR
-#define PTR_ERR AMPL_PTR_ERR
-#define IS_ERR AMPL_IS_ERR
-#define IS_ERR_OR_NULL AMPL_IS_ERR_OR_NULL
-#endif
 
 #define MBOX_MAX_ARGS 4
 

@@ -19,6 +19,19 @@
  *
  * Register side effects are atomic across processes: every register word is a C11 atomic in the image and no
  * side effect needs more than one atomic read-modify-write (OBS is derived from the destinations' ISRs).
+ *
+ * Host only (Linux): processes, pids, POSIX shared memory, files, futexes; firmware never includes it.
+ *
+ * Calling contexts (each function's "Context:" says which; a function that states none is "thread")
+ *   thread     a thread of the process, not the agent's interrupt context: it may sleep (futexes, file and
+ *              shared-memory calls, a line's thread being started or joined) and take the SoC's and the agent's
+ *              locks
+ *   any thread any thread, also the agent's interrupt context (the IPM callbacks, the mailbox RX callbacks, an
+ *              interrupt line's handler): reads the image only, never blocks
+ *   any        as "any thread"
+ *   the agent's interrupt context: the thread ampl_agent_attach() starts (or ampl_agent_poll()'s caller in
+ *   AMPL_WAIT_POLL mode); detaching, retiring or reassigning from it would wait for itself.
+ * ampl_soc_last_error() is per thread: it describes the calling thread's last failed call.
  */
 #ifndef AMPLINK_SOC_H
 #define AMPLINK_SOC_H

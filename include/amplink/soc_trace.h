@@ -6,6 +6,10 @@
  * and writing them to its agent's ring of records in shared memory. A reader (ampl_trace_reader_*) follows every
  * agent's ring. Nothing a reader does (or fails to do: stopped, slow, absent) slows the traffic: a ring full of
  * unread records overwrites its oldest ones, which the reader counts as lost.
+ *
+ * Host only, with <amplink/soc.h>. Calling contexts: thread for everything here (switching tracing on or off, the
+ * reader, the counters read the image and may sleep); the trace points themselves (<amplink/trace.h>) are what runs
+ * in the agent's interrupt context.
  */
 #ifndef AMPLINK_SOC_TRACE_H
 #define AMPLINK_SOC_TRACE_H

@@ -11,6 +11,9 @@
  *   open      the channel takes the target's mailbox-framework TX and RX channels (ampl_agent_mbox(): channel 0
  *             TX, channel 1 RX) as a client; release frees them (the controller's shutdown runs)
  *
+ * Host only (Linux: the virtual SoC's agents; `amplink mount` serves it as files). Calling contexts: every function
+ * is thread context (a read or a write may sleep in blocking mode), never an agent's interrupt context.
+ *
  * A session (the seed's flow; every call in thread context):
  *
  *     ampl_uchan_ctl_open(apu, NULL, &ctl);

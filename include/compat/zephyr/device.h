@@ -1,13 +1,13 @@
 /*
  * Zephyr compatibility: <zephyr/device.h>. struct device, device_get_binding() and device_is_ready() are
- * amplink's (<amplink/device.h>); DEVICE_DT_GET(DT_NODELABEL(x)) comes from the generated devicetree
+ * amplink's struct ampl_device and functions under Zephyr's names (<amplink/compat/zephyr/device_names.h>); DEVICE_DT_GET(DT_NODELABEL(x)) comes from the generated devicetree
  * (<zephyr/devicetree.h>). Not covered: DEVICE_DEFINE / DEVICE_DT_DEFINE (use AMPL_DEVICE_DEFINE), DEVICE_DT_GET_ANY,
  * DEVICE_DT_GET_ONE, DEVICE_DT_INST_*, power management.
  */
 #ifndef AMPLINK_COMPAT_ZEPHYR_DEVICE_H
 #define AMPLINK_COMPAT_ZEPHYR_DEVICE_H
 
-#include <amplink/device.h>
+#include <amplink/compat/zephyr/device_names.h>
 #ifndef AMPL_COMPAT_LIBRARY /* the library's own sources (src/compat) have no generated devicetree */
 #include <zephyr/devicetree.h>
 #endif
@@ -29,7 +29,8 @@ extern "C" {
  * Context: thread for a stand-in (the first resolution of an IPC node builds its instance); any for a real device.
  */
 const struct device *ampl_compat_device(const struct device *dev);
-#define device_is_ready(dev) device_is_ready(ampl_compat_device(dev))
+#undef device_is_ready
+#define device_is_ready(dev) ampl_device_is_ready(ampl_compat_device(dev))
 #define AMPL_COMPAT_DEV(dev) ampl_compat_device(dev)
 #else
 #define AMPL_COMPAT_DEV(dev) (dev)

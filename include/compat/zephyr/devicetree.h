@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include <amplink/device.h>
+#include <amplink/compat/zephyr/device_names.h>
 
 #if defined(__has_include)
 #if !__has_include(<devicetree_generated.h>)

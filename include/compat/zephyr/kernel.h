@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include <amplink/errno.h>
-#include <amplink/ipc_service.h> /* k_timeout_t, K_NO_WAIT, K_FOREVER, K_MSEC, K_USEC */
+#include <amplink/compat/zephyr/sys_clock.h> /* k_timeout_t, K_NO_WAIT, K_FOREVER, K_MSEC, K_USEC */
 #include <amplink/port.h>
 #include <zephyr/sys/printk.h>
 
