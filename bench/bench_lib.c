@@ -42,8 +42,8 @@
 #include <amplink/ipm.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc.h>
+#include <amplink/host/soc_trace.h>
 #include <amplink/errno.h>
 
 #include "bench.h"
@@ -334,10 +334,10 @@ static void ic_recv(const void *data, size_t len, void *priv)
 	atomic_fetch_add_explicit(&ic_got, 1, memory_order_release);
 }
 
-static const struct device *ic_setup(struct ampl_agent *ag, const char *inst,
+static const struct ampl_device *ic_setup(struct ampl_agent *ag, const char *inst,
 				     void (*rx)(const void *data, size_t len, void *priv))
 {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	static struct ipc_ept_cfg cfg;
 	cfg = (struct ipc_ept_cfg){ .name = "bench", .cb = { .bound = ic_bound_cb, .received = rx } };
 	if (ampl_agent_ipc_instance(ag, inst, &dev) || ipc_service_open_instance(dev) ||
@@ -448,7 +448,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 
 enum path { RAW, MBOX, IPM };
 
-static void echo_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void echo_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)ud;
 	(void)id;
@@ -519,7 +519,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		if (ampl_agent_attach(soc, "rpu0", &o, &ag))
 			_exit(1);
 		if (path == IPM) {
-			const struct device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
+			const struct ampl_device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
 			ipm_register_callback(dev, echo_cb, NULL);
 			ipm_set_enabled(dev, 1);
 		} else {
@@ -540,7 +540,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		fprintf(stderr, "%s: %s\n", prog, ampl_soc_last_error());
 		exit(1);
 	}
-	const struct device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
+	const struct ampl_device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
 	struct mbox_controller *ctl;
 	ampl_agent_mbox(ag, "rpu0", &ctl);
 	struct mbox_chan *tx = &ctl->chans[XLNX_IPI_TX_CHAN];
@@ -779,7 +779,7 @@ static void tp_ipc_rx(const void *data, size_t len, void *priv)
 	tp_count(seq, len);
 }
 
-static void tp_ipm_rx(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void tp_ipm_rx(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)ud;
@@ -829,12 +829,12 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 		if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, remote, &o, &ag))
 			_exit(1);
 		if (kind == AMPL_TP_IPM) {
-			const struct device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
+			const struct ampl_device *dev = ampl_device_get_by_label("ipi_rpu0_apu");
 			ipm_register_callback(dev, tp_ipm_rx, NULL);
 			ipm_set_enabled(dev, 1);
 		} else {
 			static struct ipc_ept_cfg cfg = { .name = "bench", .cb = { .received = tp_ipc_rx } };
-			const struct device *dev;
+			const struct ampl_device *dev;
 			if (ampl_agent_ipc_instance(ag, ic_board[be].rpu_inst, &dev) ||
 			    ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ic_ept, &cfg))
 				_exit(1);
@@ -846,7 +846,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 	ampl_bench_pin(0);
 	struct ampl_soc *soc = NULL;
 	struct ampl_agent *ag = NULL;
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_POLL, .no_irq_thread = true, .ack_timeout_us = 10000000 };
 	uint64_t sent = 0;
 	double t0 = 0, t1 = 0;
@@ -906,7 +906,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 			} else if (zero_copy) {
 				void *buf;
 				uint32_t sz = (uint32_t)len;
-				rc = ipc_service_get_tx_buffer(&ic_ept, &buf, &sz, K_NO_WAIT);
+				rc = ipc_service_get_tx_buffer(&ic_ept, &buf, &sz, AMPL_NO_WAIT);
 				if (!rc) {
 					memcpy(buf, src, len); /* the producer writes its message in place */
 					while (retryable(rc = ipc_service_send_nocopy(&ic_ept, buf, len)))

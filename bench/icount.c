@@ -35,7 +35,7 @@
 #include <amplink/ipm.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /* Kept apart (not inlined, cloned or merged with an identical function) so that callgrind sees each by name. */
 #if defined(__clang__)
@@ -204,7 +204,7 @@ static void run_mbox(unsigned long n)
 }
 
 /* ipm */
-static void ipm_rx(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void ipm_rx(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)ud;
@@ -212,7 +212,7 @@ static void ipm_rx(const struct device *dev, void *ud, uint32_t id, volatile voi
 	count(((volatile uint32_t *)data)[0], 32);
 }
 
-NOINLINE static void icount_ipm(struct soc_env *e, const struct device *dev, unsigned long n)
+NOINLINE static void icount_ipm(struct soc_env *e, const struct ampl_device *dev, unsigned long n)
 {
 	uint32_t w[8] = { 0 };
 	for (unsigned long i = 0; i < n; i++) {
@@ -228,7 +228,7 @@ static void run_ipm(unsigned long n)
 {
 	struct soc_env e;
 	soc_up(&e, "rpu0", true);
-	const struct device *rx = ampl_device_get_by_label("ipi_rpu0_apu"), *tx = ampl_device_get_by_label("ipi_apu_rpu0");
+	const struct ampl_device *rx = ampl_device_get_by_label("ipi_rpu0_apu"), *tx = ampl_device_get_by_label("ipi_apu_rpu0");
 	if (!rx || !tx)
 		die("ipm devices");
 	ipm_register_callback(rx, ipm_rx, NULL);
@@ -272,7 +272,7 @@ NOINLINE static void icount_ipc_zc(struct soc_env *e, unsigned long n)
 	for (unsigned long i = 0; i < n; i++) {
 		void *buf;
 		uint32_t size = 32, seq = (uint32_t)i;
-		if (ipc_service_get_tx_buffer(&tx_ept, &buf, &size, K_NO_WAIT))
+		if (ipc_service_get_tx_buffer(&tx_ept, &buf, &size, AMPL_NO_WAIT))
 			break;
 		memset(buf, 0, 32);
 		memcpy(buf, &seq, 4);
@@ -297,7 +297,7 @@ static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_in
 {
 	struct soc_env e;
 	soc_up(&e, rx_agent, true);
-	const struct device *td, *rd;
+	const struct ampl_device *td, *rd;
 	static struct ipc_ept_cfg tcfg = { .name = "icount", .cb = { .bound = ipc_bound } };
 	static struct ipc_ept_cfg rcfg = { .name = "icount", .cb = { .bound = ipc_bound, .received = ipc_rx } };
 	if (ampl_agent_ipc_instance(e.tx, tx_inst, &td) || ampl_agent_ipc_instance(e.rx, rx_inst, &rd) ||

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipc_service.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "ipm_echo.h"
 #include "soc_echo.h"
@@ -179,7 +179,7 @@ static int ic_send(enum fw_bridge_kind k, struct ipc_ept *e, uint32_t seq, uint3
 	if (k == FW_BRIDGE_MULTI && (seq & 1u)) {
 		void *buf;
 		uint32_t sz = (uint32_t)len;
-		r = ipc_service_get_tx_buffer(e, &buf, &sz, K_MSEC(1000));
+		r = ipc_service_get_tx_buffer(e, &buf, &sz, AMPL_MSEC(1000));
 		if (!r) {
 			memcpy(buf, msg, len);
 			r = ipc_service_send_nocopy(e, buf, len);
@@ -326,7 +326,7 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 }
 
 /* Register the endpoints of @k on @inst (the backend keeps each configuration). Return: 0 or the code. */
-static int ic_register(const struct device *inst, enum fw_bridge_kind k, struct ipc_ept *ept, const char **failed)
+static int ic_register(const struct ampl_device *inst, enum fw_bridge_kind k, struct ipc_ept *ept, const char **failed)
 {
 	static const char *const names[2][2] = { { "echo", NULL }, { "echo0", "echo1" } };
 	static struct ipc_ept_cfg ecfg[2];
@@ -350,7 +350,7 @@ static int ic_register(const struct device *inst, enum fw_bridge_kind k, struct 
  * close would be delivered twice). What was in flight at the close and never came back is added to ld->lost.
  * Return: 0 or 1 (printed).
  */
-static int ic_rebind_phase(enum fw_bridge_kind k, const struct device *inst, struct ipc_ept *ept, const char *name,
+static int ic_rebind_phase(enum fw_bridge_kind k, const struct ampl_device *inst, struct ipc_ept *ept, const char *name,
 			   struct load *ld, uint32_t *seq, uint32_t *x)
 {
 	unsigned nept = kinds[k].nept;
@@ -425,7 +425,7 @@ static int ic_rebind_phase(enum fw_bridge_kind k, const struct device *inst, str
 
 static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *name, struct load *ld)
 {
-	const struct device *inst;
+	const struct ampl_device *inst;
 	struct ipc_ept ept[2];
 	unsigned nept = kinds[k].nept;
 	size_t total;
@@ -517,7 +517,7 @@ static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *nam
 /* ---- IPM ---- */
 
 /* Request @seq with ipm_send(wait), its response checked. Return: 0 or 1 (printed). */
-static int ipm_one(const struct device *dev, const char *name, uint32_t seq, uint32_t *x, uint64_t *ns)
+static int ipm_one(const struct ampl_device *dev, const char *name, uint32_t seq, uint32_t *x, uint64_t *ns)
 {
 	uint32_t req[IPM_ECHO_WORDS], resp[IPM_ECHO_WORDS];
 	ipm_echo_request(req, seq, x);
@@ -538,7 +538,7 @@ static int ipm_one(const struct device *dev, const char *name, uint32_t seq, uin
 
 /* The request in flight when the firmware is taken down: sent by its own thread with ipm_send(wait). */
 struct ipm_flight {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	uint32_t req[IPM_ECHO_WORDS], resp[IPM_ECHO_WORDS];
 	int r;
 	atomic_bool done;
@@ -563,7 +563,7 @@ static void *ipm_flight_send(void *arg)
  * channel is still offline is sent again with the same number (a refused request is never delivered). The one
  * discarded at the reset is counted in ld->lost. Return: 0 or 1 (printed).
  */
-static int ipm_reset_phase(const struct device *dev, const char *name, struct load *ld, uint32_t *seq, uint32_t *x)
+static int ipm_reset_phase(const struct ampl_device *dev, const char *name, struct load *ld, uint32_t *seq, uint32_t *x)
 {
 	char err[256];
 	static struct ipm_flight f;
@@ -671,8 +671,8 @@ static int ipm_reset_phase(const struct device *dev, const char *name, struct lo
 static int run_ipm(struct ampl_agent *ag, const char *name, struct load *ld)
 {
 	(void)ag;
-	const struct device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
-	if (!device_is_ready(dev)) {
+	const struct ampl_device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
+	if (!ampl_device_is_ready(dev)) {
 		printf("FAIL %s ipm: no device ipi_apu_rpu0\n", name);
 		return 1;
 	}

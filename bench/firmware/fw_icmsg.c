@@ -21,8 +21,8 @@
 static uint8_t rx_buf[ECHO_RX_BUF];
 static struct ipc_icmsg_config icfg;
 static struct ipc_icmsg_data idata;
-static struct device_state dstate;
-static struct device inst = { .name = "ipc-icmsg-emu", .api = &ipc_icmsg_backend, .config = &icfg, .data = &idata,
+static struct ampl_device_state dstate;
+static struct ampl_device inst = { .name = "ipc-icmsg-emu", .api = &ipc_icmsg_backend, .config = &icfg, .data = &idata,
 			      .state = &dstate };
 static struct ipc_ept ept;
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/emu.h>
 
 #include "fw_layout.h"

@@ -22,8 +22,8 @@
 
 static struct ipc_multi_config mcfg;
 static struct ipc_multi_data mdata;
-static struct device_state dstate;
-static struct device inst = { .name = "ipc-multi-emu", .api = &ipc_multi_backend, .config = &mcfg, .data = &mdata,
+static struct ampl_device_state dstate;
+static struct ampl_device inst = { .name = "ipc-multi-emu", .api = &ipc_multi_backend, .config = &mcfg, .data = &mdata,
 			      .state = &dstate };
 static struct ipc_ept epts[ECHO_MAX_EPT];
 
@@ -88,7 +88,7 @@ static int send_multi(struct fw_run *r, unsigned i, const uint8_t *msg, size_t l
 	}
 	void *buf;
 	uint32_t size = (uint32_t)len;
-	e = ipc_service_get_tx_buffer(&epts[1], &buf, &size, K_NO_WAIT);
+	e = ipc_service_get_tx_buffer(&epts[1], &buf, &size, AMPL_NO_WAIT);
 	if (e)
 		return e == -ENOBUFS ? -ENOMEM : e;
 	memcpy(buf, msg, len);

@@ -20,7 +20,7 @@
 #define IPI_APU DT_NODELABEL(ipi_rpu0_apu)
 
 /* The IPI interrupt's context: echo the message back. */
-static void on_message(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void on_message(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	(void)user_data;
 	(void)ipm_send(dev, 0, id, (const void *)data, ipm_max_data_size_get(dev));
@@ -38,7 +38,7 @@ void size_doorbell_irq(void)
 
 int main(void)
 {
-	const struct device *ipm = DEVICE_DT_GET(IPI_APU);
+	const struct ampl_device *ipm = DEVICE_DT_GET(IPI_APU);
 
 	if (xlnx_ipi_mbox_init(&CAT(IPI_APU, _MBOX), AMPL_DT_PATH_STR(IPI_APU)) || xlnx_ipi_ipm_init(ipm))
 		return 1;

@@ -97,6 +97,5 @@ int ampl_device_foreach(int (*fn)(const struct ampl_device *dev, void *arg), voi
 }
 #endif
 
-#include <amplink/compat/zephyr/device_names.h> /* old names until the header move */
 
 #endif /* AMPLINK_DEVICE_H */

@@ -1,5 +1,5 @@
 /*
- * Devicetree node descriptions: what the devicetree loader (<amplink/dt.h>, host only) understood of each node a
+ * Devicetree node descriptions: what the devicetree loader (<amplink/host/dt.h>, host only) understood of each node a
  * driver or an IPC backend is configured from, as plain data. Portable: the board layer (<amplink/board.h>) turns
  * these into driver and backend configurations on the virtual SoC and in firmware, and the build-time generator
  * (`amplink dt gen`) writes them as static constants for firmware, so both sides read one description of a node.

@@ -3,7 +3,7 @@
  *
  * Terminology
  *   instance  one physical channel between two cores: shared memory plus a mailbox, made by a backend from a
- *             devicetree node; a `const struct device *` whose api is a `struct ipc_service_backend`
+ *             devicetree node; a `const struct ampl_device *` whose api is a `struct ipc_service_backend`
  *   endpoint  registered by the user on an instance, bound to the peer's endpoint of the same name
  *   backend   the protocol under the API (ICMsg, the multi-endpoint zero-copy backend, RPMsg)
  *
@@ -52,7 +52,6 @@ typedef struct {
 #define AMPL_USEC(t) ((ampl_timeout_t){ (int64_t)(t) })
 #define AMPL_MSEC(t) ((ampl_timeout_t){ (int64_t)(t) * 1000 })
 #define AMPL_TIMEOUT_EQ(a, b) ((a).us == (b).us)
-#include <amplink/compat/zephyr/sys_clock.h> /* old names until the header move */
 
 /** Endpoint callbacks. Each may be NULL. Contexts: see the backend. None may block. */
 struct ipc_service_cb {
@@ -61,7 +60,7 @@ struct ipc_service_cb {
 	/** The peer deregistered the endpoint, closed the instance or reset; register again to rebind. */
 	void (*unbound)(void *priv);
 	/** A message: @data is valid until the callback returns, unless held. `recv` is the same member under the
-	 * name the seed documents' Zephyr example uses (<zephyr/ipc/ipc_service.h> of include/compat). */
+	 * name the seed documents' Zephyr example uses (<zephyr/ipc/ipc_service.h> of include/amplink/compat). */
 	union {
 		void (*received)(const void *data, size_t len, void *priv);
 		void (*recv)(const void *data, size_t len, void *priv);
@@ -76,7 +75,7 @@ struct ipc_service_cb {
  * @token:    the backend's handle
  */
 struct ipc_ept {
-	const struct device *instance;
+	const struct ampl_device *instance;
 	void *token;
 };
 
@@ -99,21 +98,21 @@ struct ipc_ept_cfg {
  * Return: 0 (also when the backend has nothing to open); -EINVAL (NULL instance or bad configuration); -EIO (not
  * an IPC instance); -EALREADY (already open or being opened); or the backend's error. Context: thread.
  */
-int ipc_service_open_instance(const struct device *instance);
+int ipc_service_open_instance(const struct ampl_device *instance);
 
 /**
  * ipc_service_close_instance() - the reverse of open.
  * Return: 0 (also when the backend has nothing to close); -EINVAL; -EIO; -EALREADY (not open); -EBUSY (an
  * endpoint is still registered). Context: thread.
  */
-int ipc_service_close_instance(const struct device *instance);
+int ipc_service_close_instance(const struct ampl_device *instance);
 
 /**
  * ipc_service_register_endpoint() - register @ept with @cfg on @instance; bound() runs once the peer has the same
  * name. Return: 0; -EINVAL (NULL argument); -EIO (no backend or no register op); -EBUSY (instance busy, e.g. a
  * single-endpoint backend that has one); -EALREADY; or the backend's error. Context: thread.
  */
-int ipc_service_register_endpoint(const struct device *instance, struct ipc_ept *ept,
+int ipc_service_register_endpoint(const struct ampl_device *instance, struct ipc_ept *ept,
 				  const struct ipc_ept_cfg *cfg);
 
 /**
@@ -129,12 +128,12 @@ int ipc_service_deregister_endpoint(struct ipc_ept *ept);
  * the multi-endpoint backend's connection and binding, RPMsg's link up and name-service binding. The state is
  * looked at every millisecond (the backend's bound() callback may run just before or after this returns 0). The
  * endpoint must stay registered while it waits; the peer may go away again at any time after.
- * @timeout: K_NO_WAIT: look once; K_FOREVER: no limit
+ * @timeout: AMPL_NO_WAIT: look once; AMPL_FOREVER: no limit
  * Return: 0 (bound); -EINVAL (NULL endpoint); -ENOENT (not registered); -EIO (no backend, or the backend cannot
- * tell); -ETIMEDOUT (not bound within @timeout, or not now with K_NO_WAIT). Context: thread, not from an endpoint
+ * tell); -ETIMEDOUT (not bound within @timeout, or not now with AMPL_NO_WAIT). Context: thread, not from an endpoint
  * callback (the binding it waits for would come through the context it blocks); may sleep.
  */
-int ipc_service_wait_bound(struct ipc_ept *ept, k_timeout_t timeout);
+int ipc_service_wait_bound(struct ipc_ept *ept, ampl_timeout_t timeout);
 
 /**
  * ipc_service_send() - copy @len bytes to the peer's endpoint.
@@ -157,7 +156,7 @@ int ipc_service_get_tx_buffer_size(struct ipc_ept *ept);
  * Return: 0; -EINVAL; -ENOENT; -EIO (the backend lacks get_tx_buffer or send_nocopy); -ENOTSUP (this timeout not
  * supported); -ENOBUFS (none free within @wait); -EALREADY (already claimed); -ENOMEM (@size too big).
  */
-int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, k_timeout_t wait);
+int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, ampl_timeout_t wait);
 
 /** ipc_service_drop_tx_buffer() - give back an obtained buffer without sending.
  * Return: 0; -EINVAL; -ENOENT; -EIO; -ENOTSUP; -EALREADY (dropped already); -ENXIO (not from get_tx_buffer). */

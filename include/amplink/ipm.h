@@ -42,16 +42,16 @@ extern "C" {
  *             asynchronous mode, until ipm_complete()). Read it with volatile accesses.
  * Context: the receiving core's interrupt context. Must not block.
  */
-typedef void (*ipm_callback_t)(const struct device *ipmdev, void *user_data, uint32_t id, volatile void *data);
+typedef void (*ipm_callback_t)(const struct ampl_device *ipmdev, void *user_data, uint32_t id, volatile void *data);
 
 /** Operations an IPM driver implements (Zephyr's struct ipm_driver_api). All are required except complete. */
 struct ipm_driver_api {
-	int (*send)(const struct device *ipmdev, int wait, uint32_t id, const void *data, int size);
-	void (*register_callback)(const struct device *ipmdev, ipm_callback_t cb, void *user_data);
-	int (*max_data_size_get)(const struct device *ipmdev);
-	uint32_t (*max_id_val_get)(const struct device *ipmdev);
-	int (*set_enabled)(const struct device *ipmdev, int enable);
-	void (*complete)(const struct device *ipmdev);
+	int (*send)(const struct ampl_device *ipmdev, int wait, uint32_t id, const void *data, int size);
+	void (*register_callback)(const struct ampl_device *ipmdev, ipm_callback_t cb, void *user_data);
+	int (*max_data_size_get)(const struct ampl_device *ipmdev);
+	uint32_t (*max_id_val_get)(const struct ampl_device *ipmdev);
+	int (*set_enabled)(const struct ampl_device *ipmdev, int enable);
+	void (*complete)(const struct ampl_device *ipmdev);
 };
 
 /**
@@ -76,33 +76,33 @@ struct ipm_driver_api {
  * Context: thread; without @wait also interrupt context. Several threads may send on one device at once: each
  * gets the return code of its own message, and no message is lost, doubled or mixed with another.
  */
-int ipm_send(const struct device *ipmdev, int wait, uint32_t id, const void *data, int size);
+int ipm_send(const struct ampl_device *ipmdev, int wait, uint32_t id, const void *data, int size);
 
 /**
  * ipm_register_callback() - set (or with @cb NULL, clear) the receive callback.
  * Register it before ipm_set_enabled(dev, 1). Context: thread.
  */
-void ipm_register_callback(const struct device *ipmdev, ipm_callback_t cb, void *user_data);
+void ipm_register_callback(const struct ampl_device *ipmdev, ipm_callback_t cb, void *user_data);
 
 /** ipm_max_data_size_get() - bytes in one message (32 for an IPI buffer, 0 for a doorbell-only channel). */
-int ipm_max_data_size_get(const struct device *ipmdev);
+int ipm_max_data_size_get(const struct ampl_device *ipmdev);
 
 /** ipm_max_id_val_get() - the highest id ipm_send() accepts (0 when NULL is passed). */
-uint32_t ipm_max_id_val_get(const struct device *ipmdev);
+uint32_t ipm_max_id_val_get(const struct ampl_device *ipmdev);
 
 /**
  * ipm_set_enabled() - enable or disable the receive interrupt of this channel.
  * Messages already pending are delivered as soon as it is enabled.
  * Return: 0; -EINVAL (NULL device, or not an inbound channel). Context: thread or interrupt.
  */
-int ipm_set_enabled(const struct device *ipmdev, int enable);
+int ipm_set_enabled(const struct ampl_device *ipmdev, int enable);
 
 /**
  * ipm_complete() - acknowledge the message held by a device in asynchronous mode.
  * The remote sees the message consumed (its ipm_send(wait) returns) only now. Does nothing when no message is
  * held or the driver acknowledges on return from the callback. Context: thread or interrupt.
  */
-void ipm_complete(const struct device *ipmdev);
+void ipm_complete(const struct ampl_device *ipmdev);
 
 #ifdef __cplusplus
 }

@@ -72,7 +72,7 @@ extern "C" {
  * ipm_console_sender_init(). Fields are private.
  */
 struct ipm_console_sender {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	uint8_t msg_size; /* M: bytes per message */
 	uint8_t len;      /* bytes buffered, 0..msg_size */
 	char buf[IPM_CONSOLE_MSG_MAX];
@@ -86,7 +86,7 @@ typedef void (*ipm_console_line_cb_t)(const char *line, size_t len, void *arg);
  * ipm_console_receiver_init(). Must stay valid while the channel can deliver. Fields are private.
  */
 struct ipm_console_receiver {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	ipm_console_line_cb_t line_cb;
 	void *arg;
 	size_t msg_size; /* M */
@@ -99,7 +99,7 @@ struct ipm_console_receiver {
  * Return: 0; -EINVAL (NULL @s or @ipm, or not an IPM device); -ENOTSUP (the channel carries no data: a doorbell).
  * Context: thread.
  */
-int ipm_console_sender_init(struct ipm_console_sender *s, const struct device *ipm);
+int ipm_console_sender_init(struct ipm_console_sender *s, const struct ampl_device *ipm);
 
 /**
  * ipm_console_putc() - buffer one character; send the buffer when it is full or @c is '\n'.
@@ -144,7 +144,7 @@ int ipm_console_flush(struct ipm_console_sender *s);
  * Return: 0; -EINVAL (NULL @r, @ipm or @line_cb, or not an IPM device); -ENOTSUP (doorbell-only channel); or the
  * error of ipm_set_enabled() (the callback is unregistered again). Context: thread.
  */
-int ipm_console_receiver_init(struct ipm_console_receiver *r, const struct device *ipm,
+int ipm_console_receiver_init(struct ipm_console_receiver *r, const struct ampl_device *ipm,
 			      ipm_console_line_cb_t line_cb, void *arg);
 
 /**

@@ -77,7 +77,7 @@ struct ipm_mbox_config {
 /** Mutable state of a device (its `data`). Private. */
 struct ipm_mbox_data {
 	struct mbox_client cl;
-	const struct device *self;
+	const struct ampl_device *self;
 	struct mbox_chan *tx, *rx;
 	uint32_t flags;
 	uint32_t ack_timeout_us;
@@ -103,17 +103,17 @@ extern const struct ipm_driver_api ipm_mbox_api;
  * Return: 0; -EINVAL (not such a device, no channel at all, an error pointer); -ENOTSUP (IPM_MBOX_ASYNC on a
  * controller without hold and ack). Context: thread.
  */
-int ipm_mbox_setup(const struct device *dev, struct mbox_chan *tx, struct mbox_chan *rx, uint32_t flags,
+int ipm_mbox_setup(const struct ampl_device *dev, struct mbox_chan *tx, struct mbox_chan *rx, uint32_t flags,
 		   uint32_t ack_timeout_us);
 
 /** ipm_mbox_init() - the init hook of a device whose config is a struct ipm_mbox_config: ipm_mbox_setup(). */
-int ipm_mbox_init(const struct device *dev);
+int ipm_mbox_init(const struct ampl_device *dev);
 
 /** ipm_mbox_release() - give the channels back to the framework (the device is unused afterwards). */
-void ipm_mbox_release(const struct device *dev);
+void ipm_mbox_release(const struct ampl_device *dev);
 
 /** ipm_mbox_chan() - the device's RX channel (@rx) or TX channel, NULL if @dev is not a set-up device. */
-struct mbox_chan *ipm_mbox_chan(const struct device *dev, bool rx);
+struct mbox_chan *ipm_mbox_chan(const struct ampl_device *dev, bool rx);
 
 #ifdef __cplusplus
 }

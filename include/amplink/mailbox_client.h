@@ -36,8 +36,8 @@ extern "C" {
 
 struct mbox_chan;
 
-/* Pointers that carry an error, as Linux's: values in the last page of the address space (Linux's names ERR_PTR,
- * PTR_ERR, IS_ERR, IS_ERR_OR_NULL: <amplink/compat/linux/err.h>). */
+/* Pointers that carry an error, as Linux's: values in the last page of the address space (Linux's names AMPL_ERR_PTR,
+ * AMPL_PTR_ERR, AMPL_IS_ERR, AMPL_IS_ERR_OR_NULL: <amplink/compat/linux/err.h>). */
 #define AMPL_MAX_ERRNO 4095
 static inline void *AMPL_ERR_PTR(long err)
 {

@@ -55,7 +55,7 @@ enum ampl_trace_event {
 	AMPL_EV_MBOX_RX,        /* a message delivered to the channel's client */
 	AMPL_EV_MBOX_DOORBELL,  /* a data-less ring (ampl_mbox_ring): val its result */
 	AMPL_EV_MBOX_OFFLINE,   /* mbox_chan_set_offline(): val the error (0: back online) */
-	/* IPM. obj: the IPM device (struct device). */
+	/* IPM. obj: the IPM device (struct ampl_device). */
 	AMPL_EV_IPM_SEND,       /* ipm_send(): val the size, or -errno */
 	AMPL_EV_IPM_RX,         /* a message passed to the device's callback: val its id */
 	/* IPC service. */

@@ -60,18 +60,18 @@ struct ampl_agent *ampl_compat_agent(void)
 	return agent;
 }
 
-const struct device *ampl_compat_device(const struct device *dev)
+const struct ampl_device *ampl_compat_device(const struct ampl_device *dev)
 {
 	if (!dev || dev->state)
 		return dev; /* NULL, or a real (registered) device */
 	const char *keys[2] = { dev->label, dev->name };
 	for (unsigned i = 0; i < 2; i++) {
-		const struct device *d = keys[i] && *keys[i] ? device_get_binding(keys[i]) : NULL;
+		const struct ampl_device *d = keys[i] && *keys[i] ? ampl_device_get_binding(keys[i]) : NULL;
 		if (d)
 			return d;
 	}
 	for (unsigned i = 0; agent && i < 2; i++) {
-		const struct device *d = NULL;
+		const struct ampl_device *d = NULL;
 		if (keys[i] && *keys[i] && !ampl_agent_ipc_instance(agent, keys[i], &d))
 			return d;
 	}

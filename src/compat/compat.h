@@ -1,11 +1,11 @@
 /*
- * The virtual SoC's side of the compatibility headers (include/compat): the attached agent that DEVICE_DT_GET()
+ * The virtual SoC's side of the compatibility headers (include/amplink/compat): the attached agent that DEVICE_DT_GET()
  * stand-ins resolve against. Hosted only.
  */
 #ifndef AMPL_COMPAT_INTERNAL_H
 #define AMPL_COMPAT_INTERNAL_H
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /**
  * ampl_compat_attach() - open the SoC named by $AMPLINK_SOC and attach the agent named by $AMPLINK_AGENT (default

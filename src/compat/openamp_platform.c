@@ -1,5 +1,5 @@
 /*
- * OpenAMP's machine layer (include/compat/platform/platform_info.h) on the virtual SoC: the RPMsg device of an
+ * OpenAMP's machine layer (include/amplink/compat/platform/platform_info.h) on the virtual SoC: the RPMsg device of an
  * opened `zephyr,ipc-openamp-static-vrings` instance of the attached agent.
  */
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 
 #include "compat.h"
 
-static const struct device *rpmsg_instance;
+static const struct ampl_device *rpmsg_instance;
 
 int platform_init(int argc, char *argv[], void **platform)
 {
@@ -33,7 +33,7 @@ struct rpmsg_device *platform_create_rpmsg_vdev(void *platform, unsigned int vde
 	const struct ampl_ipi_agent *info = platform ? ampl_agent_info(platform) : NULL;
 	const char *node = getenv("AMPLINK_RPMSG");
 	char dflt[64];
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	(void)rst_cb;
 	if (!info || vdev_index != 0 || role > VIRTIO_DEV_DEVICE) {
 		fprintf(stderr, "amplink compat: platform_create_rpmsg_vdev: no platform, or index %u / role %u\n",

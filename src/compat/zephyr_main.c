@@ -1,5 +1,5 @@
 /*
- * The virtual SoC's runner of a Zephyr program (include/compat/zephyr): the program's main() is compiled as
+ * The virtual SoC's runner of a Zephyr program (include/amplink/compat/zephyr): the program's main() is compiled as
  * ampl_zephyr_main(); this main() attaches the agent ($AMPLINK_SOC, $AMPLINK_AGENT), starts the K_THREAD_DEFINE
  * threads, runs the program's main() and, once it and every thread have returned, detaches. Exit status: 0 when
  * the program's main() returned 0, 1 otherwise, 2 when the agent could not be attached.

@@ -1,5 +1,5 @@
 /*
- * Zephyr's MBOX API (include/compat/zephyr/drivers/mbox.h) on the virtual SoC: each channel of an IPI destination
+ * Zephyr's MBOX API (include/amplink/compat/zephyr/drivers/mbox.h) on the virtual SoC: each channel of an IPI destination
  * used through it gets a framework client of its own, bound on first use.
  */
 #include <stdatomic.h>
@@ -16,7 +16,7 @@
 
 struct zmbox {
 	struct mbox_client cl;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	struct xlnx_ipi_mbox *m;
 	mbox_channel_id_t ch;
 	_Atomic(mbox_callback_t) cb;
@@ -32,7 +32,7 @@ static struct zmbox bound[MAX_BOUND];
 static unsigned num_bound;
 static atomic_flag table_lock = ATOMIC_FLAG_INIT;
 
-static struct xlnx_ipi_mbox *ipi_of(const struct device *dev)
+static struct xlnx_ipi_mbox *ipi_of(const struct ampl_device *dev)
 {
 	return xlnx_ipi_mbox_of(ipm_mbox_chan(dev, false));
 }
@@ -49,7 +49,7 @@ static void on_rx(struct mbox_client *cl, void *mssg)
 }
 
 /* The channel's binding, made on first use; NULL with *err set. */
-static struct zmbox *get(const struct device *dev, mbox_channel_id_t ch, int *err)
+static struct zmbox *get(const struct ampl_device *dev, mbox_channel_id_t ch, int *err)
 {
 	dev = ampl_compat_device(dev);
 	struct xlnx_ipi_mbox *m = ipi_of(dev);
@@ -80,7 +80,7 @@ static struct zmbox *get(const struct device *dev, mbox_channel_id_t ch, int *er
 	return z;
 }
 
-int mbox_send(const struct device *dev, mbox_channel_id_t channel_id, const struct mbox_msg *msg)
+int mbox_send(const struct ampl_device *dev, mbox_channel_id_t channel_id, const struct mbox_msg *msg)
 {
 	int err;
 	if (channel_id != XLNX_IPI_TX_CHAN)
@@ -107,7 +107,7 @@ int mbox_send(const struct device *dev, mbox_channel_id_t channel_id, const stru
 	return ret < 0 ? ret : 0;
 }
 
-int mbox_register_callback(const struct device *dev, mbox_channel_id_t channel_id, mbox_callback_t cb,
+int mbox_register_callback(const struct ampl_device *dev, mbox_channel_id_t channel_id, mbox_callback_t cb,
 			   void *user_data)
 {
 	int err;
@@ -121,7 +121,7 @@ int mbox_register_callback(const struct device *dev, mbox_channel_id_t channel_i
 	return 0;
 }
 
-int mbox_set_enabled(const struct device *dev, mbox_channel_id_t channel_id, bool enabled)
+int mbox_set_enabled(const struct ampl_device *dev, mbox_channel_id_t channel_id, bool enabled)
 {
 	int err;
 	if (channel_id != XLNX_IPI_RX_CHAN)
@@ -132,7 +132,7 @@ int mbox_set_enabled(const struct device *dev, mbox_channel_id_t channel_id, boo
 	return atomic_exchange(&z->enabled, enabled) == enabled ? -EALREADY : 0;
 }
 
-int mbox_mtu_get(const struct device *dev)
+int mbox_mtu_get(const struct ampl_device *dev)
 {
 	struct xlnx_ipi_mbox *m = ipi_of(ampl_compat_device(dev));
 	if (!m)
@@ -140,7 +140,7 @@ int mbox_mtu_get(const struct device *dev)
 	return m->buffered ? (int)AMPL_IPI_BUF_SIZE : 0;
 }
 
-uint32_t mbox_max_channels_get(const struct device *dev)
+uint32_t mbox_max_channels_get(const struct ampl_device *dev)
 {
 	return ipi_of(ampl_compat_device(dev)) ? 2u : 0u;
 }

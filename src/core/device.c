@@ -7,19 +7,19 @@
 #include <amplink/bytes.h>
 #include <amplink/device.h>
 
-static struct device *registry_head;
+static struct ampl_device *registry_head;
 static atomic_flag registry_lock = ATOMIC_FLAG_INIT;
 
 /* The device named or labelled @name. Under registry_lock. */
-static struct device *find(const char *name)
+static struct ampl_device *find(const char *name)
 {
-	for (struct device *d = registry_head; d; d = d->state->next)
+	for (struct ampl_device *d = registry_head; d; d = d->state->next)
 		if (ampl_str_eq(d->name, name) || ampl_str_eq(d->label, name))
 			return d;
 	return NULL;
 }
 
-int ampl_device_register(struct device *dev)
+int ampl_device_register(struct ampl_device *dev)
 {
 	if (!dev || !dev->name || !dev->state)
 		return -EINVAL;
@@ -40,13 +40,13 @@ int ampl_device_register(struct device *dev)
 	return res;
 }
 
-int ampl_device_unregister(struct device *dev)
+int ampl_device_unregister(struct ampl_device *dev)
 {
 	if (!dev || !dev->state)
 		return -EINVAL;
 	int ret = -ENOENT;
 	unsigned key = ampl_spin_lock(&registry_lock);
-	for (struct device **pp = &registry_head; *pp; pp = &(*pp)->state->next) {
+	for (struct ampl_device **pp = &registry_head; *pp; pp = &(*pp)->state->next) {
 		if (*pp == dev) {
 			*pp = dev->state->next;
 			dev->state->next = NULL;
@@ -59,29 +59,29 @@ int ampl_device_unregister(struct device *dev)
 	return ret;
 }
 
-const struct device *device_get_binding(const char *name)
+const struct ampl_device *ampl_device_get_binding(const char *name)
 {
 	if (!name)
 		return NULL;
 	unsigned key = ampl_spin_lock(&registry_lock);
-	const struct device *d = find(name);
+	const struct ampl_device *d = find(name);
 	ampl_spin_unlock(&registry_lock, key);
 	return d;
 }
 
-const struct device *ampl_device_get_by_label(const char *label)
+const struct ampl_device *ampl_device_get_by_label(const char *label)
 {
 	if (!label)
 		return NULL;
 	unsigned key = ampl_spin_lock(&registry_lock);
-	struct device *d = registry_head;
+	struct ampl_device *d = registry_head;
 	while (d && !ampl_str_eq(d->label, label))
 		d = d->state->next;
 	ampl_spin_unlock(&registry_lock, key);
 	return d;
 }
 
-bool device_is_ready(const struct device *dev)
+bool ampl_device_is_ready(const struct ampl_device *dev)
 {
 	if (!dev || !dev->state)
 		return false;
@@ -91,11 +91,11 @@ bool device_is_ready(const struct device *dev)
 	return ready;
 }
 
-int ampl_device_foreach(int (*fn)(const struct device *dev, void *arg), void *arg)
+int ampl_device_foreach(int (*fn)(const struct ampl_device *dev, void *arg), void *arg)
 {
 	int r = 0;
 	unsigned key = ampl_spin_lock(&registry_lock);
-	for (struct device *d = registry_head; d && !r; d = d->state->next)
+	for (struct ampl_device *d = registry_head; d && !r; d = d->state->next)
 		r = fn(d, arg);
 	ampl_spin_unlock(&registry_lock, key);
 	return r;

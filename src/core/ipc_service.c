@@ -6,12 +6,12 @@
 #include <amplink/ipc_service_backend.h>
 #include <amplink/trace.h>
 
-static const struct ipc_service_backend *backend_of(const struct device *instance)
+static const struct ipc_service_backend *backend_of(const struct ampl_device *instance)
 {
 	return instance ? (const struct ipc_service_backend *)instance->api : NULL;
 }
 
-int ipc_service_open_instance(const struct device *instance)
+int ipc_service_open_instance(const struct ampl_device *instance)
 {
 	if (!instance)
 		return -EINVAL;
@@ -21,7 +21,7 @@ int ipc_service_open_instance(const struct device *instance)
 	return b->open_instance ? b->open_instance(instance) : 0;
 }
 
-int ipc_service_close_instance(const struct device *instance)
+int ipc_service_close_instance(const struct ampl_device *instance)
 {
 	if (!instance)
 		return -EINVAL;
@@ -31,7 +31,7 @@ int ipc_service_close_instance(const struct device *instance)
 	return b->close_instance ? b->close_instance(instance) : 0;
 }
 
-int ipc_service_register_endpoint(const struct device *instance, struct ipc_ept *ept,
+int ipc_service_register_endpoint(const struct ampl_device *instance, struct ipc_ept *ept,
 				  const struct ipc_ept_cfg *cfg)
 {
 	if (!instance || !ept || !cfg)
@@ -102,7 +102,7 @@ int ipc_service_get_tx_buffer_size(struct ipc_ept *ept)
 	return b->get_tx_buffer_size(ept->instance, ept->token);
 }
 
-int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, k_timeout_t wait)
+int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, ampl_timeout_t wait)
 {
 	if (!data || !size)
 		return -EINVAL;
@@ -166,7 +166,7 @@ int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data)
 /* How often ipc_service_wait_bound() looks: the backends keep their link state in atomics nobody wakes on. */
 #define WAIT_BOUND_STEP_US 1000u
 
-int ipc_service_wait_bound(struct ipc_ept *ept, k_timeout_t timeout)
+int ipc_service_wait_bound(struct ipc_ept *ept, ampl_timeout_t timeout)
 {
 	int err;
 	const struct ipc_service_backend *b = checked(ept, &err);

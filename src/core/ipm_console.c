@@ -4,7 +4,7 @@
 #define INT_MAX_ ((size_t)(~0u >> 1))
 
 /* Bytes per message on @dev: min(max data size, IPM_CONSOLE_MSG_MAX); negative errno or 0 when unusable. */
-static int msg_size_of(const struct device *dev)
+static int msg_size_of(const struct ampl_device *dev)
 {
 	int max = ipm_max_data_size_get(dev);
 	if (max < 0)
@@ -14,7 +14,7 @@ static int msg_size_of(const struct device *dev)
 
 /* ---- sender ---- */
 
-int ipm_console_sender_init(struct ipm_console_sender *s, const struct device *ipm)
+int ipm_console_sender_init(struct ipm_console_sender *s, const struct ampl_device *ipm)
 {
 	if (!s || !ipm)
 		return -EINVAL;
@@ -126,7 +126,7 @@ static void receiver_byte(struct ipm_console_receiver *r, char c)
 }
 
 /* IPM callback, interrupt context: take the text of one message (up to the first NUL). */
-static void receiver_isr(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void receiver_isr(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -148,7 +148,7 @@ static void receiver_isr(const struct device *dev, void *user_data, uint32_t id,
 		receiver_byte(r, msg[i]);
 }
 
-int ipm_console_receiver_init(struct ipm_console_receiver *r, const struct device *ipm,
+int ipm_console_receiver_init(struct ipm_console_receiver *r, const struct ampl_device *ipm,
 			      ipm_console_line_cb_t line_cb, void *arg)
 {
 	if (!r || !ipm || !line_cb)

@@ -5,12 +5,12 @@
 #include <amplink/ipm_mbox.h>
 #include <amplink/trace.h>
 
-static struct ipm_mbox_data *data_of(const struct device *dev)
+static struct ipm_mbox_data *data_of(const struct ampl_device *dev)
 {
 	return (struct ipm_mbox_data *)dev->data;
 }
 
-static bool is_ipm(const struct device *dev)
+static bool is_ipm(const struct ampl_device *dev)
 {
 	return dev && dev->api == &ipm_mbox_api && dev->data && (data_of(dev)->tx || data_of(dev)->rx);
 }
@@ -69,7 +69,7 @@ static int bind(struct ipm_mbox_data *d)
 	return ret;
 }
 
-int ipm_mbox_setup(const struct device *dev, struct mbox_chan *tx, struct mbox_chan *rx, uint32_t flags,
+int ipm_mbox_setup(const struct ampl_device *dev, struct mbox_chan *tx, struct mbox_chan *rx, uint32_t flags,
 		   uint32_t ack_timeout_us)
 {
 	if (!dev || dev->api != &ipm_mbox_api || !dev->data || (!tx && !rx) || AMPL_IS_ERR(tx) || AMPL_IS_ERR(rx))
@@ -91,7 +91,7 @@ int ipm_mbox_setup(const struct device *dev, struct mbox_chan *tx, struct mbox_c
 	return 0;
 }
 
-int ipm_mbox_init(const struct device *dev)
+int ipm_mbox_init(const struct ampl_device *dev)
 {
 	const struct ipm_mbox_config *cfg = dev ? (const struct ipm_mbox_config *)dev->config : NULL;
 	if (!cfg)
@@ -99,7 +99,7 @@ int ipm_mbox_init(const struct device *dev)
 	return ipm_mbox_setup(dev, cfg->tx, cfg->rx, cfg->flags, cfg->ack_timeout_us);
 }
 
-void ipm_mbox_release(const struct device *dev)
+void ipm_mbox_release(const struct ampl_device *dev)
 {
 	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
 		return;
@@ -107,7 +107,7 @@ void ipm_mbox_release(const struct device *dev)
 	free_chan(data_of(dev)->tx);
 }
 
-struct mbox_chan *ipm_mbox_chan(const struct device *dev, bool rx)
+struct mbox_chan *ipm_mbox_chan(const struct ampl_device *dev, bool rx)
 {
 	if (!is_ipm(dev))
 		return NULL;
@@ -171,7 +171,7 @@ static int send_locked(struct ipm_mbox_data *d, int wait, const void *data, int 
 	return mbox->ops->last_tx_result && mbox->ops->last_tx_result(tx) < 0 ? -ESHUTDOWN : 0;
 }
 
-static int ipm_mbox_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
 	if (!is_ipm(dev) || !data_of(dev)->tx || size < 0 || (size > 0 && !data) || id > 0)
 		return -EINVAL;
@@ -188,7 +188,7 @@ static int ipm_mbox_send(const struct device *dev, int wait, uint32_t id, const 
 	return ret;
 }
 
-static void ipm_mbox_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
+static void ipm_mbox_register_callback(const struct ampl_device *dev, ipm_callback_t cb, void *user_data)
 {
 	if (!is_ipm(dev) || bind(data_of(dev)))
 		return;
@@ -199,18 +199,18 @@ static void ipm_mbox_register_callback(const struct device *dev, ipm_callback_t 
 		ampl_mbox_redeliver(d->rx);
 }
 
-static int ipm_mbox_max_data_size_get(const struct device *dev)
+static int ipm_mbox_max_data_size_get(const struct ampl_device *dev)
 {
 	return is_ipm(dev) ? max_size(data_of(dev)) : -EINVAL;
 }
 
-static uint32_t ipm_mbox_max_id_val_get(const struct device *dev)
+static uint32_t ipm_mbox_max_id_val_get(const struct ampl_device *dev)
 {
 	(void)dev;
 	return 0; /* one channel pair carries one id */
 }
 
-static int ipm_mbox_set_enabled(const struct device *dev, int enable)
+static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 {
 	if (!is_ipm(dev) || !data_of(dev)->rx)
 		return -EINVAL;
@@ -226,7 +226,7 @@ static int ipm_mbox_set_enabled(const struct device *dev, int enable)
 	return 0;
 }
 
-static void ipm_mbox_complete(const struct device *dev)
+static void ipm_mbox_complete(const struct ampl_device *dev)
 {
 	if (is_ipm(dev))
 		ampl_mbox_ack(data_of(dev)->rx);

@@ -96,7 +96,7 @@ static int parse_icmsg(struct dt_ctx *c, int off)
 	int ret = dt_parse_icmsg_node(c, off, path, im);
 	if (ret)
 		return ret;
-	/* amplink,max-packet-ext: a boolean (empty) property (classic bonding only; see <amplink/dt.h>). */
+	/* amplink,max-packet-ext: a boolean (empty) property (classic bonding only; see <amplink/host/dt.h>). */
 	int len;
 	if (fdt_getprop(c->fdt, off, "amplink,max-packet-ext", &len)) {
 		if (len != 0)

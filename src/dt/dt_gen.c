@@ -14,7 +14,7 @@
  * Addresses in the access macros and configurations are the agent's (after --map); descriptions keep the SoC's.
  */
 #include <amplink/board.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -294,7 +294,7 @@ static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		}
 		def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
-			"extern struct device %s_DEVICE;\n", id, id, id);
+			"extern struct ampl_device %s_DEVICE;\n", id, id, id);
 		FILE *f = g->c;
 		fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipi_chan %s_NODE = {\n", ch->node.path, id);
 		c_node(f, &ch->node);
@@ -406,7 +406,7 @@ static int icmsg_common(struct gen *g, const struct ampl_dt_icmsg *dt, const cha
 	def_u(g, id, "_P_unbound_ENUM_IDX", dt->unbound);
 	def_u(g, id, "_P_amplink_peer_max_packet", dt->peer_max_packet);
 	def_u(g, id, "_P_amplink_max_packet_ext", dt->max_packet_ext);
-	fprintf(g->h, "extern const struct %s %s_NODE;\nextern struct device %s_DEVICE;\n", type, id, id);
+	fprintf(g->h, "extern const struct %s %s_NODE;\nextern struct ampl_device %s_DEVICE;\n", type, id, id);
 	return 0;
 }
 
@@ -501,7 +501,7 @@ static int gen_rpmsg(struct gen *g, const struct ampl_dt_rpmsg *dt)
 	def_u(g, id, "_P_amplink_vring_align", dt->vring_align);
 	def_u(g, id, "_P_amplink_notify_id", dt->notify_id);
 	def_u(g, id, "_DEVICE_ADDRESS", dt->addr); /* the SoC's: the resource table's addresses */
-	fprintf(g->h, "extern const struct ampl_dt_rpmsg %s_NODE;\nextern struct device %s_DEVICE;\n", id, id);
+	fprintf(g->h, "extern const struct ampl_dt_rpmsg %s_NODE;\nextern struct ampl_device %s_DEVICE;\n", id, id);
 	FILE *f = g->c;
 	fprintf(f, "\n/* %s */\nconst struct ampl_dt_rpmsg %s_NODE = {\n", dt->node.path, id);
 	c_node(f, &dt->node);

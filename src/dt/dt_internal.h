@@ -19,7 +19,7 @@
 #ifndef AMPLINK_SRC_DT_INTERNAL_H
 #define AMPLINK_SRC_DT_INTERNAL_H
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 
 #include <stdbool.h>
 #include <stddef.h>

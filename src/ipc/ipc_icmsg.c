@@ -3,18 +3,18 @@
  */
 #include <amplink/ipc/ipc_icmsg.h>
 
-static struct ipc_icmsg_data *data_of(const struct device *instance)
+static struct ipc_icmsg_data *data_of(const struct ampl_device *instance)
 {
 	return instance && instance->api == &ipc_icmsg_backend ? (struct ipc_icmsg_data *)instance->data : NULL;
 }
 
-struct icmsg *ipc_icmsg_link(const struct device *instance)
+struct icmsg *ipc_icmsg_link(const struct ampl_device *instance)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	return d ? &d->im : NULL;
 }
 
-static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	const struct ipc_icmsg_config *c = instance ? instance->config : NULL;
@@ -39,7 +39,7 @@ static int register_ept(const struct device *instance, void **token, const struc
 	return ret;
 }
 
-static int deregister_ept(const struct device *instance, void *token)
+static int deregister_ept(const struct ampl_device *instance, void *token)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	if (!d)
@@ -59,7 +59,7 @@ static int deregister_ept(const struct device *instance, void *token)
 	return ret;
 }
 
-static int send(const struct device *instance, void *token, const void *data, size_t len)
+static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	if (!d)
@@ -70,7 +70,7 @@ static int send(const struct device *instance, void *token, const void *data, si
 }
 
 /* Sends go through: the endpoint is registered and the link bound. */
-static bool is_bound(const struct device *instance, void *token)
+static bool is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	return d && token == d && atomic_load(&d->registered) && icmsg_is_bound(&d->im);

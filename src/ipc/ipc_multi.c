@@ -71,7 +71,7 @@ int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uin
 
 /* ---- helpers ---- */
 
-static struct ipc_multi_data *data_of(const struct device *instance)
+static struct ipc_multi_data *data_of(const struct ampl_device *instance)
 {
 	return instance && instance->api == &ipc_multi_backend ? (struct ipc_multi_data *)instance->data : NULL;
 }
@@ -869,7 +869,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- backend operations ---- */
 
 
-static int open_instance(const struct device *instance)
+static int open_instance(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
@@ -937,7 +937,7 @@ static int open_instance(const struct device *instance)
 	return 0;
 }
 
-static int close_instance(const struct device *instance)
+static int close_instance(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1024,7 +1024,7 @@ static void follower_take_waiting(struct ipc_multi_data *d, struct ipc_multi_ept
 	}
 }
 
-static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d || !cfg || !cfg->name || !token)
@@ -1068,7 +1068,7 @@ static int register_ept(const struct device *instance, void **token, const struc
 	return ret;
 }
 
-static int deregister_ept(const struct device *instance, void *token)
+static int deregister_ept(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1107,7 +1107,7 @@ static int deregister_ept(const struct device *instance, void *token)
 	return 0;
 }
 
-static int get_size(const struct device *instance, void *token)
+static int get_size(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1122,7 +1122,7 @@ static int get_size(const struct device *instance, void *token)
  * unsent one in the same step (-EALREADY if it has one; -ENOENT once it is deregistered). Head block or a negative
  * code.
  */
-static int obtain(struct ipc_multi_data *d, struct ipc_multi_ept *e, uint32_t len, bool claim, k_timeout_t wait)
+static int obtain(struct ipc_multi_data *d, struct ipc_multi_ept *e, uint32_t len, bool claim, ampl_timeout_t wait)
 {
 	uint32_t n = blocks_for(&d->txl, len);
 	uint64_t end = wait.us > 0 ? ampl_os_uptime_us() + (uint64_t)wait.us : 0;
@@ -1180,7 +1180,7 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
 	return d->initiator ? (uint8_t)(e - d->ept) : e->addr;
 }
 
-static int send(const struct device *instance, void *token, const void *data, size_t len)
+static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1194,7 +1194,7 @@ static int send(const struct device *instance, void *token, const void *data, si
 		return -EBUSY;
 	if (len > tx_max(d))
 		return -EMSGSIZE;
-	int h = obtain(d, e, (uint32_t)len, false, K_NO_WAIT);
+	int h = obtain(d, e, (uint32_t)len, false, AMPL_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
 	ampl_memcpy(tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR, data, len);
@@ -1209,14 +1209,14 @@ static int send(const struct device *instance, void *token, const void *data, si
 }
 
 /* Sends go through: the link is connected and the endpoint bound (as send() checks). */
-static bool is_bound(const struct device *instance, void *token)
+static bool is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	struct ipc_multi_ept *e = ept_of(d, token);
 	return e && atomic_load(&d->state) == IPC_MULTI_CONNECTED && atomic_load(&e->bound);
 }
 
-static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
+static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d || !data || !size)
@@ -1242,7 +1242,7 @@ static int get_tx_buffer(const struct device *instance, void *token, void **data
 	return 0;
 }
 
-static int drop_tx_buffer(const struct device *instance, void *token, const void *data)
+static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1273,7 +1273,7 @@ static int drop_tx_buffer(const struct device *instance, void *token, const void
 	return r;
 }
 
-static int send_nocopy(const struct device *instance, void *token, const void *data, size_t len)
+static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1302,7 +1302,7 @@ static int send_nocopy(const struct device *instance, void *token, const void *d
 	return r ? r : (int)len;
 }
 
-static int hold_rx_buffer(const struct device *instance, void *token, void *data)
+static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1327,7 +1327,7 @@ static int hold_rx_buffer(const struct device *instance, void *token, void *data
 	return r;
 }
 
-static int release_rx_buffer(const struct device *instance, void *token, void *data)
+static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1365,13 +1365,13 @@ const struct ipc_service_backend ipc_multi_backend = {
 	.is_bound = is_bound,
 };
 
-uint32_t ipc_multi_errors(const struct device *instance)
+uint32_t ipc_multi_errors(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	return d ? atomic_load(&d->errors) : 0;
 }
 
-int ipc_multi_free_blocks(const struct device *instance)
+int ipc_multi_free_blocks(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d || atomic_load(&d->state) == IPC_MULTI_OFF)
@@ -1384,7 +1384,7 @@ int ipc_multi_free_blocks(const struct device *instance)
 	return n;
 }
 
-bool ipc_multi_is_connected(const struct device *instance)
+bool ipc_multi_is_connected(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	return d && atomic_load(&d->state) == IPC_MULTI_CONNECTED;

@@ -14,7 +14,7 @@
 
 #define CLOSE_DRAIN_US 20000u
 
-static struct ipc_rpmsg_data *data_of(const struct device *instance)
+static struct ipc_rpmsg_data *data_of(const struct ampl_device *instance)
 {
 	return instance && instance->api == &ipc_rpmsg_backend ? (struct ipc_rpmsg_data *)instance->data : NULL;
 }
@@ -28,7 +28,7 @@ static struct ipc_rpmsg_ept *ept_of(struct ipc_rpmsg_data *d, void *token)
 }
 
 /* The instance's data and the endpoint of @token: 0, -EINVAL (not an RPMsg instance) or -ENOENT (not registered). */
-static int resolve(const struct device *instance, void *token, struct ipc_rpmsg_data **d, struct ipc_rpmsg_ept **e)
+static int resolve(const struct ampl_device *instance, void *token, struct ipc_rpmsg_data **d, struct ipc_rpmsg_ept **e)
 {
 	*d = data_of(instance);
 	if (!*d)
@@ -46,7 +46,7 @@ static void **held_slot(struct ipc_rpmsg_ept *e, const void *p)
 	return NULL;
 }
 
-struct rpmsg_device *ipc_rpmsg_device(const struct device *instance)
+struct rpmsg_device *ipc_rpmsg_device(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	return d && atomic_load(&d->open) ? &d->rdev : NULL;
@@ -210,7 +210,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- instance ---- */
 
 
-static int open_instance(const struct device *instance)
+static int open_instance(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	const struct ipc_rpmsg_config *cfg = instance ? instance->config : NULL;
@@ -259,7 +259,7 @@ static int open_instance(const struct device *instance)
 	return 0;
 }
 
-static int close_instance(const struct device *instance)
+static int close_instance(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	if (!d)
@@ -279,7 +279,7 @@ static int close_instance(const struct device *instance)
 
 /* ---- endpoints ---- */
 
-static int register_at(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg, uint32_t src,
+static int register_at(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg, uint32_t src,
 		       uint32_t dst)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
@@ -329,12 +329,12 @@ static int register_at(const struct device *instance, void **token, const struct
 	return 0;
 }
 
-static int register_ept(const struct device *instance, void **token, const struct ipc_ept_cfg *cfg)
+static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	return register_at(instance, token, cfg, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
 }
 
-int ipc_rpmsg_register_endpoint_at(const struct device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
+int ipc_rpmsg_register_endpoint_at(const struct ampl_device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
 				   uint32_t src, uint32_t dst)
 {
 	if (!instance || !ept || !cfg)
@@ -348,7 +348,7 @@ int ipc_rpmsg_register_endpoint_at(const struct device *instance, struct ipc_ept
 	return r;
 }
 
-static int deregister_ept(const struct device *instance, void *token)
+static int deregister_ept(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -395,7 +395,7 @@ static int map_send_error(int r)
 	}
 }
 
-static int send(const struct device *instance, void *token, const void *data, size_t len)
+static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -412,14 +412,14 @@ static int send(const struct device *instance, void *token, const void *data, si
 }
 
 /* Sends go through: the endpoint is bound (as send() checks). */
-static bool is_bound(const struct device *instance, void *token)
+static bool is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
 	return !resolve(instance, token, &d, &e) && atomic_load(&e->bound);
 }
 
-static int get_size(const struct device *instance, void *token)
+static int get_size(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -430,7 +430,7 @@ static int get_size(const struct device *instance, void *token)
 	return r < 0 ? -EBUSY : r;
 }
 
-static int get_tx_buffer(const struct device *instance, void *token, void **data, uint32_t *size, k_timeout_t wait)
+static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
 	if (!data || !size)
 		return -EINVAL;
@@ -473,7 +473,7 @@ static int get_tx_buffer(const struct device *instance, void *token, void **data
 	return 0;
 }
 
-static int drop_tx_buffer(const struct device *instance, void *token, const void *data)
+static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -495,7 +495,7 @@ static int drop_tx_buffer(const struct device *instance, void *token, const void
 	return r;
 }
 
-static int send_nocopy(const struct device *instance, void *token, const void *data, size_t len)
+static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -526,7 +526,7 @@ static int send_nocopy(const struct device *instance, void *token, const void *d
 	return map_send_error(r);
 }
 
-static int hold_rx_buffer(const struct device *instance, void *token, void *data)
+static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -553,7 +553,7 @@ static int hold_rx_buffer(const struct device *instance, void *token, void *data
 	return 0;
 }
 
-static int release_rx_buffer(const struct device *instance, void *token, void *data)
+static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;

@@ -20,10 +20,10 @@
  * Fill in and register a device the agent owns. A device whose init hook fails is taken out of the registry again,
  * so a failed registration leaves nothing behind. Return: as ampl_device_register().
  */
-static int register_device(struct device *dev, struct device_state *state, const char *name, const char *label,
+static int register_device(struct ampl_device *dev, struct ampl_device_state *state, const char *name, const char *label,
 			   const void *api, const void *config, void *data, ampl_device_init_fn init)
 {
-	*dev = (struct device){ .name = name, .label = label && label[0] ? label : NULL, .api = api,
+	*dev = (struct ampl_device){ .name = name, .label = label && label[0] ? label : NULL, .api = api,
 				.config = config, .data = data, .init = init, .state = state };
 	int ret = ampl_device_register(dev);
 	if (ret && ret != -EEXIST)
@@ -485,7 +485,7 @@ static int find_or_make(struct ampl_agent *ag, const char *remote, struct sim_ch
 	return 0;
 }
 
-int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct device **dev)
+int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct ampl_device **dev)
 {
 	struct sim_chan *c;
 	if (!dev)
@@ -562,9 +562,9 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *ag)
 }
 
 static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt,
-			      const struct device **dev);
+			      const struct ampl_device **dev);
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
-			  const struct mbox_consumer *mc, const struct device **dev);
+			  const struct mbox_consumer *mc, const struct ampl_device **dev);
 /* The mailbox part of an IPC instance node. */
 struct ipc_node {
 	const char *path;
@@ -573,9 +573,9 @@ struct ipc_node {
 
 static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
 			    struct sim_chan **chan);
-static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct device **dev);
+static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct ampl_device **dev);
 
-int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev)
+int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct ampl_device **dev)
 {
 	if (!ag || !dev)
 		return -EINVAL;
@@ -633,7 +633,7 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, co
 
 /* Register an IPC instance device (named after its node); on failure free @owner, the object holding it, and say
  * why. */
-static int register_ipc_instance(struct device *dev, struct device_state *st, const char *name, const char *label,
+static int register_ipc_instance(struct ampl_device *dev, struct ampl_device_state *st, const char *name, const char *label,
 				 const void *api, const void *cfg, void *data, void *owner)
 {
 	int ret = register_device(dev, st, name, label, api, cfg, data, NULL);
@@ -645,7 +645,7 @@ static int register_ipc_instance(struct device *dev, struct device_state *st, co
 }
 
 static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
-			  const struct mbox_consumer *mc, const struct device **dev)
+			  const struct mbox_consumer *mc, const struct ampl_device **dev)
 {
 	struct ampl_board_mem mem = soc_mem(ag->soc);
 	uint32_t bufsz;
@@ -674,7 +674,7 @@ static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt,
 	return 0;
 }
 
-static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt, const struct device **dev)
+static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt, const struct ampl_device **dev)
 {
 	const struct ampl_dt_icmsg *dt = &mdt->base;
 	unsigned idx = (unsigned)(mdt - ag->board->ipc_multis);
@@ -706,7 +706,7 @@ static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_mu
 	return 0;
 }
 
-static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct device **dev)
+static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct ampl_device **dev)
 {
 	unsigned idx = (unsigned)(rdt - ag->board->rpmsgs);
 	if (ag->rpmsgs[idx]) {

@@ -12,7 +12,7 @@
 #include <amplink/board.h>
 #include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc/ipc_rpmsg.h>
@@ -21,8 +21,8 @@ _Static_assert(AMPL_BOARD_PROVIDER_MAX >= AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX +
 
 struct sim_chan {
 	struct xlnx_ipi_mbox mbox;
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	struct xlnx_ipi_ipm_config cfg;
 	struct xlnx_ipi_ipm_data data;
 	const struct ampl_ipi_agent *remote;
@@ -34,8 +34,8 @@ struct sim_chan {
 /* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
 struct sim_mu_dev {
 	struct nxp_mu mu;
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	struct nxp_mu_ipm_config cfg;
 	struct nxp_mu_ipm_data data;
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
@@ -50,8 +50,8 @@ struct sim_consumer {
 
 /* One ICMsg IPC service instance (a `zephyr,ipc-icmsg` node) of this agent. */
 struct sim_icmsg {
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	struct ipc_icmsg_config cfg;
 	struct ipc_icmsg_data data;
 	const struct ampl_dt_icmsg *dt;
@@ -62,8 +62,8 @@ struct sim_icmsg {
 
 /* One multi-endpoint IPC service instance (an `amplink,ipc-multi` node) of this agent. */
 struct sim_multi {
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	struct ipc_multi_config cfg;
 	struct ipc_multi_data data;
 	char name[AMPL_DT_NAME_MAX];
@@ -72,8 +72,8 @@ struct sim_multi {
 
 /* One RPMsg IPC service instance (a `zephyr,ipc-openamp-static-vrings` node) of this agent. */
 struct sim_rpmsg {
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	struct ipc_rpmsg_config cfg;
 	struct ipc_rpmsg_data data;
 	char name[AMPL_DT_NAME_MAX];

@@ -1,5 +1,5 @@
 /*
- * IPI message-buffer management on the virtual SoC (include/amplink/soc.h, "IPI message buffers"): which channel of
+ * IPI message-buffer management on the virtual SoC (include/amplink/host/soc.h, "IPI message buffers"): which channel of
  * which process uses each request/response pair, and reservations. The state lives in the image, so every process
  * sees the same, each word with one writer: a side's mark (struct sim_buf_mark) in the page of that side's agent,
  * written by the process attached as it; a reservation in the supervisor's page (reserving and releasing are the

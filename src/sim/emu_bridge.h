@@ -36,7 +36,7 @@
 
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/emu.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/emu_link.h"
 

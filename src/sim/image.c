@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <libfdt.h>
 
 static _Thread_local char last_error[512];

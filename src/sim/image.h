@@ -24,7 +24,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"

@@ -1,6 +1,6 @@
 /*
  * Statistics and tracing on the virtual SoC: the sink of the core's trace points (amplink/trace.h), the control
- * of a SoC's trace flag, and the reader that amplink trace and amplink stat use (amplink/soc_trace.h). The file
+ * of a SoC's trace flag, and the reader that amplink trace and amplink stat use (amplink/host/soc_trace.h). The file
  * layout is src/sim/trace_file.h; docs/trace.md tells the user's side.
  *
  * Writer: each process attached as an agent has one slot per attached agent, with its mapping of the SoC's control
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc_trace.h>
 
 #include "sim/agent_internal.h"
 #include "sim/trace_file.h"
@@ -297,7 +297,7 @@ static void chan_name(char *dst, size_t n, const char *node, int i)
 	memcpy(dst + t, idx, k + 1);
 }
 
-static bool dev_in(const struct device *d, const void *obj)
+static bool dev_in(const struct ampl_device *d, const void *obj)
 {
 	return d == obj || d->data == obj;
 }

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc_trace.h>
 
 #define SIM_TRACE_PREFIX "amplink-trace."
 #define SIM_TRACE_MAGIC "AMPLTRC"

@@ -1,5 +1,5 @@
 /*
- * User-space channels (include/amplink/uchan.h): the Linux IPI mailbox driver's user-space API over the mailbox
+ * User-space channels (include/amplink/host/uchan.h): the Linux IPI mailbox driver's user-space API over the mailbox
  * framework, for processes of the virtual SoC.
  *
  * Locking
@@ -14,7 +14,7 @@
  * exactly one party releases each hold. Release frees the RX channel first (its shutdown masks the source) and
  * then drops a hold without unmasking, leaving the request pending at the hardware for the next open.
  */
-#include <amplink/uchan.h>
+#include <amplink/host/uchan.h>
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #include <amplink/ipc_service.h>
 
 struct ipc_churn {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	const char *who;
 	ipc_churn_closed_fn closed_state;
 	struct ipc_ept ept;
@@ -182,7 +182,7 @@ static int churn_wait(_Atomic int *v, int want)
  * instance close/re-open when @reopen, then rebind both and exchange one message each way; the endpoints are
  * deregistered and the instances left open.
  */
-void ipc_churn_run(const struct device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed, int cycles,
+void ipc_churn_run(const struct ampl_device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed, int cycles,
 		   bool reopen)
 {
 	static struct ipc_churn ch[2];

@@ -32,14 +32,14 @@
 #endif
 
 /* 0 when @dev is properly closed; otherwise a code printed in the failure. */
-typedef int (*ipc_churn_closed_fn)(const struct device *dev);
+typedef int (*ipc_churn_closed_fn)(const struct ampl_device *dev);
 
 /*
  * Run the churn over two open instances @dev[0] and @dev[1] (names @who for the report), @cycles per side, with
  * instance close/re-open when @reopen, then rebind both and exchange one message each way; the endpoints are
  * deregistered and the instances left open.
  */
-void ipc_churn_run(const struct device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed, int cycles,
+void ipc_churn_run(const struct ampl_device *const dev[2], const char *const who[2], ipc_churn_closed_fn closed, int cycles,
 		   bool reopen);
 
 #endif /* AMPL_TEST_CHURN_H */

@@ -1,6 +1,6 @@
 /*
  * The APU side of the compatibility test: makes a virtual ZynqMP from a board file, starts a program built
- * against include/compat as RPU0 ($AMPLINK_SOC, $AMPLINK_AGENT), talks to it through amplink's own API and checks
+ * against include/amplink/compat as RPU0 ($AMPLINK_SOC, $AMPLINK_AGENT), talks to it through amplink's own API and checks
  * every answer, then checks the program's exit status.
  *
  *   compat_peer ipm    BOARD PROGRAM   IPM: the program's hello, 100 values each answered plus one, 0 ends it
@@ -30,11 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/errno.h>
 #include <amplink/ipc_service.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/emu_bridge.h"
 
@@ -98,7 +98,7 @@ static void wait_count(_Atomic unsigned *counter, unsigned seen, const char *wha
 static _Atomic unsigned ipm_count;
 static _Atomic uint32_t ipm_value;
 
-static void on_ipm(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void on_ipm(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)ud;
@@ -107,9 +107,9 @@ static void on_ipm(const struct device *dev, void *ud, uint32_t id, volatile voi
 	atomic_fetch_add(&ipm_count, 1);
 }
 
-static const struct device *ipm_setup(struct ampl_agent *apu)
+static const struct ampl_device *ipm_setup(struct ampl_agent *apu)
 {
-	const struct device *to_rpu0;
+	const struct ampl_device *to_rpu0;
 	int ret = ampl_agent_channel(apu, "rpu0", &to_rpu0);
 	if (ret)
 		fail("ampl_agent_channel(apu, rpu0): %s", ampl_errname(ret));
@@ -120,7 +120,7 @@ static const struct device *ipm_setup(struct ampl_agent *apu)
 }
 
 /* Send @v and wait for the answer (the IPM count was @seen before). Returns the answer. */
-static uint32_t ipm_round(const struct device *dev, uint32_t v)
+static uint32_t ipm_round(const struct ampl_device *dev, uint32_t v)
 {
 	unsigned seen = atomic_load(&ipm_count);
 	int ret = ipm_send(dev, 1, 0, &v, sizeof(v));
@@ -132,7 +132,7 @@ static uint32_t ipm_round(const struct device *dev, uint32_t v)
 
 static void run_ipm(struct ampl_agent *apu)
 {
-	const struct device *dev = ipm_setup(apu);
+	const struct ampl_device *dev = ipm_setup(apu);
 	wait_count(&ipm_count, 0, "hello from the program");
 	if (atomic_load(&ipm_value) != 0x600d)
 		fail("hello was 0x%x, not 0x600d", (unsigned)atomic_load(&ipm_value));
@@ -171,7 +171,7 @@ static struct ipc_ept ipc_ep;
 static void ipc_setup(struct ampl_agent *apu, const char *node, const char *ep_name)
 {
 	static struct ipc_ept_cfg cfg;
-	const struct device *inst;
+	const struct ampl_device *inst;
 	cfg = (struct ipc_ept_cfg){ .name = ep_name, .cb = { .bound = on_bound, .received = on_received } };
 	int ret = ampl_agent_ipc_instance(apu, node, &inst);
 	if (!ret) {
@@ -242,7 +242,7 @@ static void run_rpmsg(struct ampl_agent *apu)
 
 static void run_seed_ipm(struct ampl_agent *apu)
 {
-	const struct device *dev = ipm_setup(apu);
+	const struct ampl_device *dev = ipm_setup(apu);
 	wait_count(&ipm_count, 0, "the seed's IPM message");
 	if (atomic_load(&ipm_value) != 0x12345678u)
 		fail("the seed's IPM message was 0x%x", (unsigned)atomic_load(&ipm_value));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# include/compat in firmware: the Zephyr ICMsg remote and the seeds' C examples compile
+# include/amplink/compat in firmware: the Zephyr ICMsg remote and the seeds' C examples compile
 # freestanding with -Werror for Cortex-M4 (arm-none-eabi-gcc) and RV32 (riscv64-unknown-elf-gcc when installed)
 # against `amplink dt gen --agent rpu0 --map ...` of the compat board, as the QEMU firmware gets its devicetree;
 # K_THREAD_DEFINE, which only the virtual SoC runs, is refused there at compile time with a message saying so.
@@ -15,7 +15,7 @@ command -v arm-none-eabi-gcc >/dev/null || { echo "SKIP: no arm-none-eabi-gcc"; 
 
 "$amp" dt gen --agent rpu0 --map 0x3ecf0000=0x21000000,0x1000000 "$t/compat-board.dts" \
 	-o "$tmp/devicetree_generated" || { echo "FAIL: amplink dt gen"; exit 1; }
-warn=(-std=c11 -Wall -Wextra -Werror -pedantic -ffreestanding -Os -I"$src/include" -I"$src/include/compat" -I"$tmp")
+warn=(-std=c11 -Wall -Wextra -Werror -pedantic -ffreestanding -Os -I"$src/include" -I"$src/include/amplink/compat" -I"$tmp")
 # The seeds' snippets: as on the host (three warnings off), and printk's %u of a uint32_t, which is unsigned long
 # with newlib.
 seedwarn=(-Wno-unused-parameter -Wno-unused-variable -Wno-missing-prototypes -Wno-format

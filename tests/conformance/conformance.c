@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #if defined(CONF_BACKEND_ICMSG)
 #include <amplink/ipc/ipc_icmsg.h>
@@ -48,14 +48,14 @@ struct conf_backend {
 	const char *label[2]; /* each one's instance (devicetree label) */
 	/* The largest message the peer accepts as the backend's header advertises it outside the API (0: none);
 	 * used when get_tx_buffer_size answers -ENOTSUP / -EIO. */
-	uint32_t (*header_peer_max)(const struct device *dev);
+	uint32_t (*header_peer_max)(const struct ampl_device *dev);
 	/* Why the peer's deregistration / close cannot be reported with unbound() (NULL: it can). */
 	const char *no_unbound_on_deregister;
 	const char *no_unbound_on_close;
 };
 
 #if defined(CONF_BACKEND_ICMSG)
-static uint32_t icmsg_header_max(const struct device *dev)
+static uint32_t icmsg_header_max(const struct ampl_device *dev)
 {
 	return icmsg_peer_max(ipc_icmsg_link(dev)); /* <amplink/ipc/icmsg.h>: the size extension of the bonding */
 }
@@ -123,7 +123,7 @@ struct env {
 	char name[64];
 	struct ampl_soc *soc;
 	struct ampl_agent *ag[2];
-	const struct device *dev[2];
+	const struct ampl_device *dev[2];
 	struct side s[2];
 };
 
@@ -314,7 +314,7 @@ static int send_retry(struct ipc_ept *ept, const void *data, size_t len)
 static void test_open_close_codes(void **state)
 {
 	struct env *e = *state;
-	static const struct device not_ipc = { .name = "not-ipc" }; /* no api */
+	static const struct ampl_device not_ipc = { .name = "not-ipc" }; /* no api */
 	assert_int_equal(ipc_service_open_instance(NULL), -EINVAL);
 	assert_int_equal(ipc_service_close_instance(NULL), -EINVAL);
 	assert_int_equal(ipc_service_open_instance(&not_ipc), -EIO);
@@ -356,7 +356,7 @@ static void test_register_codes(void **state)
 {
 	struct env *e = *state;
 	struct side *a = &e->s[0];
-	static const struct device not_ipc = { .name = "not-ipc" };
+	static const struct ampl_device not_ipc = { .name = "not-ipc" };
 	assert_int_equal(ipc_service_register_endpoint(NULL, &a->ept, &a->cfg), -EINVAL);
 	assert_int_equal(ipc_service_register_endpoint(e->dev[0], NULL, &a->cfg), -EINVAL);
 	assert_int_equal(ipc_service_register_endpoint(e->dev[0], &a->ept, NULL), -EINVAL);
@@ -530,7 +530,7 @@ static void test_zero_copy_tx(void **state)
 	struct ipc_ept *ept = &e->s[0].ept;
 	void *buf = NULL, *buf2 = NULL;
 	uint32_t size = 0;
-	int r = ipc_service_get_tx_buffer(ept, &buf, &size, K_NO_WAIT);
+	int r = ipc_service_get_tx_buffer(ept, &buf, &size, AMPL_NO_WAIT);
 	if (missing(r))
 		SKIP_BECAUSE("get_tx_buffer answers %d: the backend offers no zero-copy TX", r);
 	assert_int_equal(r, 0);
@@ -539,7 +539,7 @@ static void test_zero_copy_tx(void **state)
 	if (!missing(max))
 		assert_int_equal(size, (uint32_t)max); /* *size 0: the largest */
 	uint32_t sz2 = 16;
-	assert_int_equal(ipc_service_get_tx_buffer(ept, &buf2, &sz2, K_NO_WAIT), -EALREADY);
+	assert_int_equal(ipc_service_get_tx_buffer(ept, &buf2, &sz2, AMPL_NO_WAIT), -EALREADY);
 	assert_int_equal(ipc_service_drop_tx_buffer(ept, buf), 0);
 	assert_int_equal(ipc_service_drop_tx_buffer(ept, buf), -EALREADY);
 	assert_int_equal(ipc_service_send_nocopy(ept, buf, 8), -ENXIO); /* dropped: not ours */
@@ -550,7 +550,7 @@ static void test_zero_copy_tx(void **state)
 	/* get -> fill -> send: delivered intact, and the buffer is the backend's afterwards */
 	for (uint32_t seq = 0; seq < 64; seq++) {
 		size = 8 + seq * 5u;
-		assert_int_equal(ipc_service_get_tx_buffer(ept, &buf, &size, K_MSEC(1000)), 0);
+		assert_int_equal(ipc_service_get_tx_buffer(ept, &buf, &size, AMPL_MSEC(1000)), 0);
 		size_t len = make_msg(buf, seq, 8 + seq * 5u);
 		assert_int_equal(ipc_service_send_nocopy(ept, buf, 0), -EBADMSG); /* stays ours */
 		assert_int_equal(ipc_service_send_nocopy(ept, buf, len), (int)len);

@@ -46,7 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define APU_TX 0x3ed40000u
 #define RPU0_TX 0x3ed48000u

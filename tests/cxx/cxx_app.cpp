@@ -11,7 +11,7 @@
 #include <amplink/device.h>
 #include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/dt_nodes.h>
 #include <amplink/emu.h>
 #include <amplink/errno.h>
@@ -33,9 +33,9 @@
 #include <amplink/mailbox_controller.h>
 #include <amplink/port.h>
 #include <amplink/shm_spinlock.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 #include <amplink/soc_profile.h>
-#include <amplink/uchan.h>
+#include <amplink/host/uchan.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -57,7 +57,7 @@ void check(bool ok, const std::string &what)
 	}
 }
 
-void on_request(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+void on_request(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	uint32_t answer = static_cast<volatile uint32_t *>(data)[0] + 1;
 
@@ -95,7 +95,7 @@ int main()
 	opts.mode = AMPL_WAIT_BLOCK;
 	ampl_soc *soc = nullptr;
 	ampl_agent *apu = nullptr, *rpu0 = nullptr;
-	const device *to_rpu0 = nullptr, *to_apu = nullptr;
+	const ampl_device *to_rpu0 = nullptr, *to_apu = nullptr;
 	unsigned served = 0;
 	const std::string name = "cxx-app-" + std::to_string(getpid());
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/emu_bridge.h"
 

@@ -113,7 +113,7 @@ struct fept {
 	bool registered;
 };
 
-static struct device dev;
+static struct ampl_device dev;
 static struct ipc_multi_config cfg;
 static struct ipc_multi_data data;
 static struct fept epts[NEPT];
@@ -167,7 +167,7 @@ static void zc_send(struct fept *e, uint32_t len, uint32_t send, enum zc_end end
 {
 	void *p = NULL;
 	uint32_t sz = len;
-	int r = be->get_tx_buffer(&dev, e->token, &p, &sz, K_NO_WAIT);
+	int r = be->get_tx_buffer(&dev, e->token, &p, &sz, AMPL_NO_WAIT);
 	EXPECT("get_tx_buffer", r, 0, -EALREADY, -ENOMEM, -ENOBUFS, -EBUSY, -ENOENT);
 	int max = be->get_tx_buffer_size(&dev, e->token);
 	if (r == -ENOMEM && (int)sz != max)
@@ -406,7 +406,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 		.rx_chan = &chans[1], .error = (b0 & 0x20u) ? on_error : NULL,
 	};
 	memset(&data, 0, sizeof(data));
-	dev = (struct device){ .name = "fuzz-multi", .api = &ipc_multi_backend, .config = &cfg, .data = &data };
+	dev = (struct ampl_device){ .name = "fuzz-multi", .api = &ipc_multi_backend, .config = &cfg, .data = &data };
 	memset(epts, 0, sizeof(epts));
 	for (unsigned i = 0; i < NEPT; i++)
 		epts[i].cfg = (struct ipc_ept_cfg){ .name = names[i],

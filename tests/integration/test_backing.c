@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define SOC "test-backing"
 #define WINDOW (16u << 20)

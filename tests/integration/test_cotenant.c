@@ -44,9 +44,9 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/image.h"
 
@@ -179,7 +179,7 @@ static void expect_clean_exit(const char *who, int st)
 
 /* ---- the image shrunk under attached processes ---- */
 
-static void count_cb(const struct device *dev, void *user, uint32_t id, volatile void *data)
+static void count_cb(const struct ampl_device *dev, void *user, uint32_t id, volatile void *data)
 {
 	(void)dev, (void)user, (void)id, (void)data;
 	atomic_fetch_add(&sh->received, 1);
@@ -191,7 +191,7 @@ static int shrink_child(const char *name, const char *self, const char *peer, in
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 20000 };
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, self, &o, &ag) || ampl_agent_channel(ag, peer, &dev))
 		return 2;
 	ipm_register_callback(dev, count_cb, NULL);
@@ -396,7 +396,7 @@ static void test_full_shm(void **state)
 
 /* ---- a corrupt sleepers word ---- */
 
-static void held_cb(const struct device *dev, void *user, uint32_t id, volatile void *data)
+static void held_cb(const struct ampl_device *dev, void *user, uint32_t id, volatile void *data)
 {
 	(void)dev, (void)user, (void)id, (void)data;
 	atomic_store(&sh->in_cb, 1);
@@ -412,7 +412,7 @@ static int sleepers_child(const char *name)
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK };
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "rpu0", &o, &ag) ||
 	    ampl_agent_channel(ag, "apu", &dev))
 		return 2;
@@ -437,7 +437,7 @@ static bool irq_thread_asleep(struct sim_agent *a)
 }
 
 /* Send @n messages one at a time, each waiting until the receiver counted it. Returns the worst latency (ms). */
-static double send_each(const struct device *dev, unsigned n)
+static double send_each(const struct ampl_device *dev, unsigned n)
 {
 	double worst = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -470,7 +470,7 @@ static void corrupt_sleepers(uint32_t value)
 	struct ampl_soc *soc;
 	struct ampl_agent *apu;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	track_soc(soc);
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
@@ -910,7 +910,7 @@ static void test_hotplug_words_protected(void **state)
 	struct ampl_soc *soc;
 	struct ampl_agent *rpu0_ag, *apu_ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 2000000 };
-	const struct device *rx, *tx;
+	const struct ampl_device *rx, *tx;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	track_soc(soc);
 	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0_ag), 0);

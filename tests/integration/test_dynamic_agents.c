@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define N_MAX 200000 /* requests at most */
 
@@ -43,7 +43,7 @@ struct rx_ctx {
 	enum holder tag;
 };
 
-static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -71,7 +71,7 @@ static bool wait_flag(atomic_int *f)
 
 static int listen(struct ampl_agent *ag, struct rx_ctx *c)
 {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_agent_channel(ag, "apu", &dev))
 		return -1;
 	ipm_register_callback(dev, rx_cb, c);
@@ -127,7 +127,7 @@ static struct {
 	atomic_int n;
 	atomic_int ok[2], shut[2];
 	atomic_bool stop;
-	const struct device *to[2];
+	const struct ampl_device *to[2];
 	uint32_t bit[2];
 } tx;
 
@@ -283,7 +283,7 @@ static void test_refusals(void **state)
 	assert_false(ampl_soc_agent_online(soc, rpu0));
 	assert_int_equal(ampl_soc_agent_pid(soc, rpu0), 0);
 	/* The APU's channel to the retired id fails at once. */
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_agent_channel(ag, "rpu0", &dev), 0);
 	uint32_t v = 1;
 	for (int i = 0; i < 1000 && ipm_send(dev, 0, 0, &v, sizeof(v)) != -ESHUTDOWN; i++)

@@ -21,7 +21,7 @@
 
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/mailbox_client.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define N_TOGGLE 400000 /* at most, requests while toggling */
 #define N_AFTER 1000  /* requests after the last return: all must succeed */

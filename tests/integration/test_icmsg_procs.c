@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define COUNT 100000u
 
@@ -67,7 +67,7 @@ static int run(const char *soc_name, const char *agent, const char *inst)
 		fprintf(stderr, "%s: attach: %s\n", agent, ampl_soc_last_error());
 		return 11;
 	}
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_agent_ipc_instance(ag, inst, &dev)) {
 		fprintf(stderr, "%s: instance: %s\n", agent, ampl_soc_last_error());
 		return 12;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define NEPT 3
 #define PER_EPT 16667u /* per endpoint and direction: 6 * 16667 = 100,002 messages */
@@ -100,7 +100,7 @@ static void *sender(void *p)
 		void *zb = NULL;
 		if (e->zc_tx) {
 			uint32_t sz = (uint32_t)len;
-			int r = ipc_service_get_tx_buffer(&e->ept, &zb, &sz, K_MSEC(10));
+			int r = ipc_service_get_tx_buffer(&e->ept, &zb, &sz, AMPL_MSEC(10));
 			if (r == -ENOBUFS)
 				continue;
 			if (r || sz < len) {
@@ -142,7 +142,7 @@ static int run(const char *soc_name, const char *agent, const char *inst)
 		fprintf(stderr, "%s: attach: %s\n", agent, ampl_soc_last_error());
 		return 11;
 	}
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_agent_ipc_instance(ag, inst, &dev) || ipc_service_open_instance(dev)) {
 		fprintf(stderr, "%s: instance: %s\n", agent, ampl_soc_last_error());
 		return 12;

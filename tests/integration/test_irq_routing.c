@@ -21,7 +21,7 @@
 
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define N_STORM 20000 /* requests per sender in the storm */
 
@@ -47,9 +47,9 @@ static struct ampl_agent *attach(struct ampl_soc *soc, const char *name)
 	return ag;
 }
 
-static const struct device *chan(struct ampl_agent *ag, const char *remote)
+static const struct ampl_device *chan(struct ampl_agent *ag, const char *remote)
 {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	int ret = ampl_agent_channel(ag, remote, &dev);
 	if (ret)
 		fail_msg("channel to %s: %s (%s)", remote, ampl_errname(ret), ampl_soc_last_error());
@@ -72,7 +72,7 @@ struct seen {
 	_Atomic pthread_t line_thread[AMPL_IRQ_LINES];
 };
 
-static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -93,8 +93,8 @@ struct env {
 	char name[64];
 	struct ampl_soc *soc;
 	struct ampl_agent *rpu0, *apu, *rpu1;
-	const struct device *from_apu, *from_rpu1; /* at rpu0 */
-	const struct device *apu_tx, *rpu1_tx;
+	const struct ampl_device *from_apu, *from_rpu1; /* at rpu0 */
+	const struct ampl_device *apu_tx, *rpu1_tx;
 	struct seen s_apu, s_rpu1;
 };
 
@@ -239,7 +239,7 @@ struct storm {
 
 static struct storm *st;
 
-static void storm_rx(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void storm_rx(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -256,7 +256,7 @@ static int sender_main(const char *soc_name, const char *name, int who)
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
-	const struct device *tx;
+	const struct ampl_device *tx;
 	if (ampl_soc_open(soc_name, &soc) || ampl_agent_attach(soc, name, &o, &ag) || ampl_agent_channel(ag, "rpu0", &tx))
 		return 2;
 	atomic_fetch_add(&st->ready, 1);

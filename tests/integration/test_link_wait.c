@@ -1,7 +1,7 @@
 /*
  * The bounded wait for the peer: ipc_service_wait_bound() on each backend and rpmsg_virtio_wait_link() on RPMsg.
  * This process opens its instance and registers an endpoint with no peer there: the waits time out cleanly (at
- * once with K_NO_WAIT / 0, after the bound with a timeout). Then a child process attaches as the peer a little
+ * once with AMPL_NO_WAIT / 0, after the bound with a timeout). Then a child process attaches as the peer a little
  * later and registers the same endpoint name: the waits return success, and sends go through at once.
  * RPMsg: this process is the remote (RPU0), the child the host (APU); once the link is up,
  * rpmsg_get_tx_buffer_size() answers the host's buffer size before the remote has sent anything (it answered
@@ -24,7 +24,7 @@
 
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /* Generous: the peer process starts on a shared, possibly loaded machine. */
 #define BIND_TIMEOUT_MS 30000
@@ -64,7 +64,7 @@ static int child_main(const char *soc_name, const struct lw_backend *bk)
 	usleep(PEER_DELAY_US); /* the test's waits are already running */
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_soc_open(soc_name, &soc))
 		return 11;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
@@ -105,7 +105,7 @@ static void link_wait(const struct lw_backend *bk)
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	assert_int_equal(ampl_agent_attach(soc, bk->agent[0], &o, &ag), 0);
@@ -113,8 +113,8 @@ static void link_wait(const struct lw_backend *bk)
 
 	static struct ipc_ept ept;
 	memset(&ept, 0, sizeof(ept));
-	assert_int_equal(ipc_service_wait_bound(NULL, K_NO_WAIT), -EINVAL);
-	assert_int_equal(ipc_service_wait_bound(&ept, K_NO_WAIT), -ENOENT); /* not registered */
+	assert_int_equal(ipc_service_wait_bound(NULL, AMPL_NO_WAIT), -EINVAL);
+	assert_int_equal(ipc_service_wait_bound(&ept, AMPL_NO_WAIT), -ENOENT); /* not registered */
 	assert_int_equal(ipc_service_open_instance(dev), 0);
 	assert_int_equal(ipc_service_register_endpoint(dev, &ept, &ept_cfg), 0);
 
@@ -130,9 +130,9 @@ static void link_wait(const struct lw_backend *bk)
 		assert_true(ms_since(t0) >= SHORT_TIMEOUT_MS);
 		assert_true(ipc_service_get_tx_buffer_size(&ept) < 0); /* not known: no host yet */
 	}
-	assert_int_equal(ipc_service_wait_bound(&ept, K_NO_WAIT), -ETIMEDOUT);
+	assert_int_equal(ipc_service_wait_bound(&ept, AMPL_NO_WAIT), -ETIMEDOUT);
 	uint64_t t0 = ampl_os_uptime_us();
-	assert_int_equal(ipc_service_wait_bound(&ept, K_MSEC(SHORT_TIMEOUT_MS)), -ETIMEDOUT);
+	assert_int_equal(ipc_service_wait_bound(&ept, AMPL_MSEC(SHORT_TIMEOUT_MS)), -ETIMEDOUT);
 	double waited = ms_since(t0);
 	assert_true(waited >= SHORT_TIMEOUT_MS);
 	printf("[%s] no peer: -ETIMEDOUT after %.1f ms (bound %d ms)\n", bk->name, waited, SHORT_TIMEOUT_MS);
@@ -161,9 +161,9 @@ static void link_wait(const struct lw_backend *bk)
 		rpmsg_destroy_ept(&raw);
 		assert_int_equal(ipc_service_register_endpoint(dev, &ept, &ept_cfg), 0);
 	}
-	assert_int_equal(ipc_service_wait_bound(&ept, K_MSEC(BIND_TIMEOUT_MS)), 0);
+	assert_int_equal(ipc_service_wait_bound(&ept, AMPL_MSEC(BIND_TIMEOUT_MS)), 0);
 	printf("[%s] bound after %.1f ms (the peer started %d ms in)\n", bk->name, ms_since(t0), PEER_DELAY_US / 1000);
-	assert_int_equal(ipc_service_wait_bound(&ept, K_NO_WAIT), 0);
+	assert_int_equal(ipc_service_wait_bound(&ept, AMPL_NO_WAIT), 0);
 	assert_int_equal(ipc_service_send(&ept, "hi", 2), 2);
 
 	kill(child, SIGKILL);

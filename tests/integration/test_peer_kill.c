@@ -34,7 +34,7 @@
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/image.h"
 
@@ -50,15 +50,15 @@ struct pk_backend {
 	const char *peer;       /* the agent killed and restarted */
 	const char *label[2];   /* APU's instance, the peer's */
 	bool session_board;     /* ICMsg: the default board with unbound = "enable" */
-	bool (*link_up)(const struct device *dev);
+	bool (*link_up)(const struct ampl_device *dev);
 };
 
-static bool icmsg_up(const struct device *dev)
+static bool icmsg_up(const struct ampl_device *dev)
 {
 	return icmsg_is_bound(ipc_icmsg_link(dev));
 }
 
-static bool rpmsg_up(const struct device *dev)
+static bool rpmsg_up(const struct ampl_device *dev)
 {
 	struct rpmsg_device *rdev = ipc_rpmsg_device(dev);
 	return rdev && rpmsg_virtio_link_up(rdev);
@@ -124,7 +124,7 @@ static int child_main(const char *soc_name, int fd, const struct pk_backend *bk)
 		return 10;
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_soc_open(soc_name, &soc))
 		return 11;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
@@ -246,7 +246,7 @@ static void peer_kill(const struct pk_backend *bk)
 
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &ag), 0);

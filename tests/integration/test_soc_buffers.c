@@ -1,5 +1,5 @@
 /*
- * IPI message-buffer management (include/amplink/soc.h, "IPI message buffers"): enumeration of every buffer pair of
+ * IPI message-buffer management (include/amplink/host/soc.h, "IPI message buffers"): enumeration of every buffer pair of
  * the ZynqMP and Versal profiles, allocation to channels as they are bound (seen by another process through the
  * image), reservation and release with every return code, and a reserved buffer refusing a channel in another
  * process. Rows carry an id printed on failure.
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include <amplink/device.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 static void check_rc(const char *id, const char *what, int got, int want)
 {
@@ -109,7 +109,7 @@ static pid_t child_with_channel(int *ready_fd_out)
 		close(fds[0]);
 		struct ampl_soc *s;
 		struct ampl_agent *ag;
-		const struct device *dev;
+		const struct ampl_device *dev;
 		char rc = 1;
 		if (!ampl_soc_open(soc_name, &s) && !ampl_agent_attach(s, "rpu0", NULL, &ag) &&
 		    !ampl_agent_channel(ag, "apu", &dev))
@@ -166,7 +166,7 @@ static void test_reserve_and_bind(void **state)
 
 	/* A reserved buffer cannot be bound, from either end; a bufferless channel is not concerned. */
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_agent_attach(soc, "apu", NULL, &ag), 0);
 	check_rc("R06", "channel over a reserved buffer", ampl_agent_channel(ag, "rpu0", &dev), -EACCES);
 	assert_non_null(strstr(ampl_soc_last_error(), "reserved"));

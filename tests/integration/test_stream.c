@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 struct side_result {
 	uint64_t sent, received, lost_or_reordered, duplicated, corrupted, send_errors;
@@ -75,7 +75,7 @@ struct rx_state {
 	atomic_uint_fast64_t received;
 };
 
-static void rx_cb(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -112,7 +112,7 @@ static int run_side(const char *soc_name, const char *me, const char *peer, uint
 					.no_dt_devices = true, .ack_timeout_us = 30000000 };
 	if (ampl_agent_attach(soc, me, &opts, &ag))
 		return 11;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	if (ampl_agent_channel(ag, peer, &dev))
 		return 12;
 	struct rx_state st = { .expect_tag = rx_tag, .res = res };

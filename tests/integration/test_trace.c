@@ -18,19 +18,19 @@
 
 #include <amplink/device.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc.h>
+#include <amplink/host/soc_trace.h>
 
 struct env {
 	char name[64];
 	struct ampl_soc *soc;
 	struct ampl_agent *apu, *rpu0;
-	const struct device *tx, *rx;
+	const struct ampl_device *tx, *rx;
 };
 
 static unsigned long received;
 
-static void on_rx(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void on_rx(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)ud;

@@ -28,7 +28,7 @@
 #include <amplink/device.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define N 50
 #define ACK_US 20000000u
@@ -49,10 +49,10 @@ struct from {
 	atomic_int calls;
 	atomic_int bad; /* a payload that was not the expected pattern, or data on a doorbell channel */
 	bool buffered;
-	const struct device *dev;
+	const struct ampl_device *dev;
 };
 
-static void cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)id;
 	struct from *f = ud;
@@ -73,7 +73,7 @@ static void cb(const struct device *dev, void *ud, uint32_t id, volatile void *d
 	atomic_fetch_add(&f->calls, 1);
 }
 
-static int doorbells(const struct device *to, int n)
+static int doorbells(const struct ampl_device *to, int n)
 {
 	for (int i = 0; i < n; i++) {
 		int r = ipm_send(to, 1, 0, NULL, 0);

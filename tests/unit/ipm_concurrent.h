@@ -33,7 +33,7 @@
 
 struct ipmc {
 	/* set by the test */
-	const struct device *tx;
+	const struct ampl_device *tx;
 	int size;                 /* bytes per message: 16 or 32 (a multiple of 4, >= 12) */
 	bool ack_after_callback;  /* wait = 1 returning 0 implies the callback has run */
 	int target;               /* successful sends per sender */
@@ -81,7 +81,7 @@ static inline void ipmc_make(uint32_t *w, unsigned words, unsigned sender, unsig
 }
 
 /* The receive callback (user_data: the struct ipmc). Runs in the receiver's interrupt context. */
-static inline void ipmc_rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static inline void ipmc_rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include <amplink/board.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/errno.h>
 #include <amplink/ipc/pbuf.h>
 

@@ -19,22 +19,22 @@
 #define ROUNDS 200
 
 struct dev_slot {
-	struct device dev;
-	struct device_state state;
+	struct ampl_device dev;
+	struct ampl_device_state state;
 	char name[32], label[32];
 };
 
 static struct dev_slot slots[THREADS][DEVS];
 static atomic_int inits;
 
-static int count_init(const struct device *dev)
+static int count_init(const struct ampl_device *dev)
 {
 	(void)dev;
 	atomic_fetch_add(&inits, 1);
 	return 0;
 }
 
-static int count_dev(const struct device *dev, void *arg)
+static int count_dev(const struct ampl_device *dev, void *arg)
 {
 	(void)dev;
 	(*(int *)arg)++;
@@ -52,9 +52,9 @@ static void *churn(void *arg)
 		}
 		for (int i = 0; i < DEVS; i++) {
 			struct dev_slot *s = &slots[t][i];
-			bad += device_get_binding(s->name) != &s->dev;
+			bad += ampl_device_get_binding(s->name) != &s->dev;
 			bad += ampl_device_get_by_label(s->label) != &s->dev;
-			bad += !device_is_ready(&s->dev);
+			bad += !ampl_device_is_ready(&s->dev);
 			bad += ampl_device_register(&s->dev) != -EEXIST;
 		}
 		int n = 0;
@@ -63,8 +63,8 @@ static void *churn(void *arg)
 		for (int i = 0; i < DEVS; i++) {
 			struct dev_slot *s = &slots[t][i];
 			bad += ampl_device_unregister(&s->dev) != 0;
-			bad += device_is_ready(&s->dev);
-			bad += device_get_binding(s->name) != NULL;
+			bad += ampl_device_is_ready(&s->dev);
+			bad += ampl_device_get_binding(s->name) != NULL;
 		}
 	}
 	return (void *)bad;
@@ -78,7 +78,7 @@ static void test_registry_threads(void **state)
 			struct dev_slot *s = &slots[t][i];
 			snprintf(s->name, sizeof(s->name), "dev@%d-%d", t, i);
 			snprintf(s->label, sizeof(s->label), "dev_%d_%d", t, i);
-			s->dev = (struct device){ .name = s->name, .label = s->label, .init = count_init, .state = &s->state };
+			s->dev = (struct ampl_device){ .name = s->name, .label = s->label, .init = count_init, .state = &s->state };
 		}
 	int before = 0;
 	ampl_device_foreach(count_dev, &before);

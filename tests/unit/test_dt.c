@@ -8,9 +8,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/errno.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include <libfdt.h>
 

@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/errno.h>
 
 #include <stdlib.h>
@@ -150,7 +150,7 @@ static void test_ipi(void **state)
 	assert_ptr_equal(got->host, &DT_N_S_amba_S_rpu0_mailbox_HOST);
 	assert_ptr_equal(got->host->regs.base, host.regs.base);
 	assert_int_equal(got->host->valid_mask, host.valid_mask);
-	const struct device *dev = DEVICE_DT_GET(N);
+	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->name, c->node.name);
 	assert_string_equal(dev->label, "ipi_rpu0_apu");
 	assert_ptr_equal(dev->api, &xlnx_ipi_ipm_api);
@@ -228,7 +228,7 @@ static void test_icmsg(void **state)
 	assert_int_equal(DT_PROP(N, amplink_max_packet_ext), dt->max_packet_ext);
 	assert_int_equal(DT_REG_ADDR(DT_PHANDLE(N, tx_region)), dt->tx_addr);
 	assert_int_equal(DT_REG_SIZE(DT_PHANDLE(N, rx_region)), dt->rx_size);
-	const struct device *dev = DEVICE_DT_GET(N);
+	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->name, dt->node.name);
 	assert_string_equal(dev->label, dt->node.label);
 	assert_ptr_equal(dev->api, &ipc_icmsg_backend);
@@ -262,7 +262,7 @@ static void test_rpmsg(void **state)
 	assert_int_equal(DT_PROP(N, amplink_vring_num), dt->vring_num);
 	assert_int_equal(DT_PROP(N, amplink_vring_align), dt->vring_align);
 	assert_int_equal(DT_REG_ADDR(DT_PHANDLE(N, memory_region)), dt->addr);
-	const struct device *dev = DEVICE_DT_GET(N);
+	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->label, "ipc_rpmsg_rpu0");
 	const struct ipc_rpmsg_config *got = dev->config;
 	struct ipc_rpmsg_config want;

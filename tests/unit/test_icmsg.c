@@ -24,7 +24,7 @@
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_controller.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #if !AMPL_ICMSG_SESSIONS
 #pragma GCC diagnostic ignored "-Wunused-function" /* the session-mode tests, left out of this build */
@@ -134,11 +134,11 @@ static void test_wire_bonding(void **state)
 	(void)state;
 	struct env e;
 	env_up(&e, false, false);
-	const struct device *dev;
+	const struct ampl_device *dev;
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &dev), 0);
 	assert_ptr_equal(ampl_device_get_by_label("ipc_icmsg_apu"), dev);
-	assert_ptr_equal(device_get_binding("ipc-icmsg-apu"), dev);
-	const struct device *again;
+	assert_ptr_equal(ampl_device_get_binding("ipc-icmsg-apu"), dev);
+	const struct ampl_device *again;
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "/ipc-icmsg-apu", &again), 0);
 	assert_ptr_equal(again, dev);
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "nope", &again), -ENOENT);
@@ -182,7 +182,7 @@ static void test_wire_bonding(void **state)
 	assert_int_equal(ipc_service_send(NULL, "x", 1), -EINVAL);
 	void *buf;
 	uint32_t sz = 0;
-	assert_int_equal(ipc_service_get_tx_buffer(&ept, &buf, &sz, K_NO_WAIT), -EIO); /* no zero-copy */
+	assert_int_equal(ipc_service_get_tx_buffer(&ept, &buf, &sz, AMPL_NO_WAIT), -EIO); /* no zero-copy */
 	assert_int_equal(ipc_service_deregister_endpoint(&ept), 0);
 	assert_int_equal(ipc_service_send(&ept, "x", 1), -ENOENT);
 	assert_int_equal(ipc_service_close_instance(dev), 0);
@@ -196,7 +196,7 @@ static void traffic(bool apu_first)
 {
 	struct env e;
 	env_up(&e, true, true);
-	const struct device *da, *dr;
+	const struct ampl_device *da, *dr;
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
 	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
 	static struct side sa, sr;
@@ -1241,7 +1241,7 @@ static void test_send_races_session_reset(void **state)
 /* Two bound instances of the default board (ampl_agent_ipc_instance puts both destinations in signalling mode). */
 static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ipc_ept *ea, struct ipc_ept *er)
 {
-	const struct device *da, *dr;
+	const struct ampl_device *da, *dr;
 	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", &da), 0);
 	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
 	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = sa };
@@ -1390,7 +1390,7 @@ static void test_doorbell_only_when_needed(void **state)
 	static const struct ipc_service_cb gated = {
 		.bound = cb_bound, .unbound = cb_unbound, .received = gate_received, .error = cb_error
 	};
-	const struct device *da, *dr;
+	const struct ampl_device *da, *dr;
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
 	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
 	struct ipc_ept ea = { 0 }, er = { 0 };
@@ -1473,7 +1473,7 @@ static void test_callbacks_in_app_thread(void **state)
 	static const struct ipc_service_cb in_thread = {
 		.bound = cb_bound, .unbound = cb_unbound, .received = thread_received, .error = cb_error
 	};
-	const struct device *da, *dr;
+	const struct ampl_device *da, *dr;
 	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
 	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
 	struct ipc_ept ea = { 0 }, er = { 0 };

@@ -32,7 +32,7 @@
 #endif
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_controller.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 static unsigned soc_counter;
 
@@ -40,7 +40,7 @@ struct env {
 	char name[64];
 	struct ampl_soc *soc;
 	struct ampl_agent *apu, *rpu1;
-	const struct device *da, *dr; /* APU (follower: its rx region is higher) and RPU1 (initiator) */
+	const struct ampl_device *da, *dr; /* APU (follower: its rx region is higher) and RPU1 (initiator) */
 };
 
 static void env_up(struct env *e)
@@ -136,7 +136,7 @@ static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
 	return len;
 }
 
-static void reg(const struct device *dev, struct side *s)
+static void reg(const struct ampl_device *dev, struct side *s)
 {
 	assert_int_equal(ipc_service_register_endpoint(dev, &s->ept, &s->cfg), 0);
 }
@@ -217,27 +217,27 @@ typedef int (*zc_step)(struct zc_ctx *c);
 static int z_get_max(struct zc_ctx *c)
 {
 	c->size = 0;
-	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf, &c->size, K_NO_WAIT);
+	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf, &c->size, AMPL_NO_WAIT);
 	assert_int_equal(c->size, (uint32_t)ipc_service_get_tx_buffer_size(&c->a.ept));
 	return r;
 }
 static int z_get_small(struct zc_ctx *c)
 {
 	c->size = 10;
-	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf, &c->size, K_NO_WAIT);
+	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf, &c->size, AMPL_NO_WAIT);
 	assert_true(r || c->size >= 10);
 	return r;
 }
 static int z_get_again(struct zc_ctx *c)
 {
 	uint32_t sz = 10;
-	return ipc_service_get_tx_buffer(&c->a.ept, &c->buf2, &sz, K_NO_WAIT);
+	return ipc_service_get_tx_buffer(&c->a.ept, &c->buf2, &sz, AMPL_NO_WAIT);
 }
 static int z_get_too_big(struct zc_ctx *c)
 {
 	uint32_t max = (uint32_t)ipc_service_get_tx_buffer_size(&c->a.ept);
 	c->size = max + 1;
-	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf2, &c->size, K_NO_WAIT);
+	int r = ipc_service_get_tx_buffer(&c->a.ept, &c->buf2, &c->size, AMPL_NO_WAIT);
 	assert_int_equal(c->size, max);
 	return r;
 }
@@ -388,7 +388,7 @@ static void test_zero_copy_compiled_out(void **state)
 	assert_true(wait_for(&c->r.bound, 1));
 	void *buf = NULL;
 	uint32_t size = 64;
-	int got = ipc_service_get_tx_buffer(&c->a.ept, &buf, &size, K_NO_WAIT);
+	int got = ipc_service_get_tx_buffer(&c->a.ept, &buf, &size, AMPL_NO_WAIT);
 	if (AMPL_IPC_MULTI_ZERO_COPY) {
 		assert_int_equal(got, 0);
 		assert_int_equal(ipc_service_drop_tx_buffer(&c->a.ept, buf), 0);
@@ -458,7 +458,7 @@ static void *tx_thread(void *p)
 		if (t->nocopy) {
 			void *b;
 			uint32_t sz = (uint32_t)len;
-			r = ipc_service_get_tx_buffer(&t->s->ept, &b, &sz, K_MSEC(100));
+			r = ipc_service_get_tx_buffer(&t->s->ept, &b, &sz, AMPL_MSEC(100));
 			if (r == -ENOBUFS)
 				continue;
 			assert_int_equal(r, 0);
@@ -564,9 +564,9 @@ static void test_exhaustion(void **state)
 	assert_true(wait_for(&r.nheld, sent));
 	void *b;
 	uint32_t sz = 16;
-	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_NO_WAIT), -ENOBUFS);
+	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, AMPL_NO_WAIT), -ENOBUFS);
 	uint64_t t0 = ampl_os_uptime_us();
-	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_MSEC(50)), -ENOBUFS);
+	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, AMPL_MSEC(50)), -ENOBUFS);
 	uint64_t dt = ampl_os_uptime_us() - t0;
 	printf("  bounded wait timed out after %llu us\n", (unsigned long long)dt);
 	assert_true(dt >= 50000 && dt < 10000000); /* not before the timeout; after it only bounded (loaded CI) */
@@ -575,7 +575,7 @@ static void test_exhaustion(void **state)
 	pthread_t th;
 	pthread_create(&th, NULL, release_later, &ra);
 	t0 = ampl_os_uptime_us();
-	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_MSEC(2000)), 0);
+	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, AMPL_MSEC(2000)), 0);
 	dt = ampl_os_uptime_us() - t0;
 	printf("  bounded wait succeeded after %llu us\n", (unsigned long long)dt);
 	assert_true(dt < 2000000); /* woken by the release, before its 2 s deadline */
@@ -588,7 +588,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(ipc_multi_free_blocks(e.da), nblocks);
 	/* send_nocopy with a shorter length frees the tail blocks at once */
 	sz = 0;
-	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, K_NO_WAIT), 0);
+	assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &b, &sz, AMPL_NO_WAIT), 0);
 	assert_int_equal(ipc_multi_free_blocks(e.da), 0);
 	atomic_store(&r.hold_mode, 1);
 	atomic_store(&r.nheld, 0);
@@ -710,7 +710,7 @@ static void test_doorbell_only_when_needed(void **state)
 		if (i == n - 1) {
 			void *p;
 			uint32_t sz = (uint32_t)len;
-			assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &p, &sz, K_NO_WAIT), 0);
+			assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &p, &sz, AMPL_NO_WAIT), 0);
 			memcpy(p, buf, len);
 			assert_int_equal(ipc_service_send_nocopy(&a.ept, p, len), (int)len);
 			continue;
@@ -735,13 +735,13 @@ static void test_doorbell_only_when_needed(void **state)
 }
 
 /* The bytes @dev wrote into its control ring from its shared index @before to now (modulo the ring). */
-static uint32_t ctrl_index(const struct device *dev)
+static uint32_t ctrl_index(const struct ampl_device *dev)
 {
 	const struct pbuf_cfg *c = &((struct ipc_multi_data *)dev->data)->tx.cfg;
 	return __atomic_load_n((const uint32_t *)((const uint8_t *)c->mem + c->wr_idx_off), __ATOMIC_ACQUIRE);
 }
 
-static uint32_t ctrl_written(const struct device *dev, uint32_t before)
+static uint32_t ctrl_written(const struct ampl_device *dev, uint32_t before)
 {
 	uint32_t ring = ((struct ipc_multi_data *)dev->data)->tx.cfg.data_len;
 	return (ctrl_index(dev) + ring - before) % ring;
@@ -784,7 +784,7 @@ static void test_release_batched(void **state)
 }
 
 /*
- * A sender that waits without a bound (K_FOREVER: no periodic re-check) for tx blocks is woken by every release
+ * A sender that waits without a bound (AMPL_FOREVER: no periodic re-check) for tx blocks is woken by every release
  * that frees one, although releases wake only when someone sleeps: a stream far longer than the blocks, the sender
  * blocked most of the time, arrives whole and in order (a lost wake-up would leave it asleep).
  */
@@ -802,7 +802,7 @@ static void *forever_sender(void *p)
 		void *b;
 		uint32_t sz = sizeof(buf);
 		size_t len = make_msg(buf, (uint32_t)i, 9 + (size_t)i % 56);
-		int rc = ipc_service_get_tx_buffer(&sa->s->ept, &b, &sz, K_FOREVER);
+		int rc = ipc_service_get_tx_buffer(&sa->s->ept, &b, &sz, AMPL_FOREVER);
 		if (rc) {
 			sa->fail = rc;
 			break;
@@ -839,7 +839,7 @@ static void test_blocked_sender_wakes(void **state)
 
 /* ---- corruption: the initiator (RPU1) writes bad control messages and buffers ---- */
 
-static void inject(const struct device *dev, const uint8_t *msg, uint16_t len)
+static void inject(const struct ampl_device *dev, const uint8_t *msg, uint16_t len)
 {
 	struct ipc_multi_data *d = dev->data;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1054,7 +1054,7 @@ static void *rep_sender(void *p)
 		uint8_t *dst = buf;
 		if (r->nocopy) {
 			uint32_t sz = REP_HDR + 300;
-			int g = ipc_service_get_tx_buffer(&r->ept, &zb, &sz, K_NO_WAIT);
+			int g = ipc_service_get_tx_buffer(&r->ept, &zb, &sz, AMPL_NO_WAIT);
 			if (g == -ENOBUFS) {
 				sched_yield();
 				continue;
@@ -1089,7 +1089,7 @@ static void *rep_sender(void *p)
 	return NULL;
 }
 
-static const struct device **dev_of(struct env *e, int s)
+static const struct ampl_device **dev_of(struct env *e, int s)
 {
 	return s == APU ? &e->da : &e->dr;
 }
@@ -1335,7 +1335,7 @@ static void test_restart_reclaims_blocks(void **state)
 		/* x holds everything y sends: all of y's blocks but one buffer's go into flight */
 		void *claimed;
 		uint32_t csz = 8;
-		assert_int_equal(ipc_service_get_tx_buffer(&sy.ept, &claimed, &csz, K_NO_WAIT), 0);
+		assert_int_equal(ipc_service_get_tx_buffer(&sy.ept, &claimed, &csz, AMPL_NO_WAIT), 0);
 		atomic_store(&sx.hold_mode, 1);
 		int sent = 0;
 		for (uint32_t seq = 0; ipc_service_send(&sy.ept, m, make_msg(m, seq, sizeof(m))) > 0; seq++)
@@ -1443,7 +1443,7 @@ static void test_peer_offline_online(void **state)
 
 /* Deregister/close/re-open churn on both sides at once (tests/common/churn.c); a close leaves the instance OFF,
  * and DATA meant for a previous registration of an address is not taken for a new one (no corruption reported). */
-static int multi_closed_state(const struct device *dev)
+static int multi_closed_state(const struct ampl_device *dev)
 {
 	int st = atomic_load(&((struct ipc_multi_data *)dev->data)->state);
 	return st == IPC_MULTI_OFF ? 0 : 100 + st;
@@ -1454,7 +1454,7 @@ static void test_close_under_rebind(void **state)
 	(void)state;
 	struct env e;
 	env_up(&e);
-	const struct device *const dev[2] = { *dev_of(&e, 0), *dev_of(&e, 1) };
+	const struct ampl_device *const dev[2] = { *dev_of(&e, 0), *dev_of(&e, 1) };
 	/* Under ThreadSanitizer without instance close/re-open: a re-opened side rewrites its ring while the peer may
 	 * still read it (the session word published first makes the peer discard what it read; a byte-level race by
 	 * design, as in test_reset_after_n); the plain and ASan builds run it. */

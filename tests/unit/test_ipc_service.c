@@ -13,9 +13,9 @@
 #include <amplink/ipc_service_backend.h>
 
 static const struct ipc_service_backend empty_backend; /* a backend with no operations at all */
-static struct device_state s1, s2;
-static struct device no_api = { .name = "t-no-api", .state = &s1 };
-static struct device empty = { .name = "t-empty", .api = &empty_backend, .state = &s2 };
+static struct ampl_device_state s1, s2;
+static struct ampl_device no_api = { .name = "t-no-api", .state = &s1 };
+static struct ampl_device empty = { .name = "t-empty", .api = &empty_backend, .state = &s2 };
 
 struct row {
 	const char *id;
@@ -61,11 +61,11 @@ static void test_front_end_codes(void **state)
 		{ "Z1 size NULL", ipc_service_get_tx_buffer_size(NULL), -EINVAL },
 		{ "Z2 size unregistered", ipc_service_get_tx_buffer_size(&ept), -ENOENT },
 		{ "Z3 size without op", ipc_service_get_tx_buffer_size(&reg_empty), -ENOTSUP },
-		{ "G1 get NULL ept", ipc_service_get_tx_buffer(NULL, &data, &size, K_NO_WAIT), -EINVAL },
-		{ "G2 get NULL data", ipc_service_get_tx_buffer(&reg_empty, NULL, &size, K_NO_WAIT), -EINVAL },
-		{ "G3 get NULL size", ipc_service_get_tx_buffer(&reg_empty, &data, NULL, K_NO_WAIT), -EINVAL },
-		{ "G4 get unregistered", ipc_service_get_tx_buffer(&ept, &data, &size, K_NO_WAIT), -ENOENT },
-		{ "G5 get without ops", ipc_service_get_tx_buffer(&reg_empty, &data, &size, K_NO_WAIT), -EIO },
+		{ "G1 get NULL ept", ipc_service_get_tx_buffer(NULL, &data, &size, AMPL_NO_WAIT), -EINVAL },
+		{ "G2 get NULL data", ipc_service_get_tx_buffer(&reg_empty, NULL, &size, AMPL_NO_WAIT), -EINVAL },
+		{ "G3 get NULL size", ipc_service_get_tx_buffer(&reg_empty, &data, NULL, AMPL_NO_WAIT), -EINVAL },
+		{ "G4 get unregistered", ipc_service_get_tx_buffer(&ept, &data, &size, AMPL_NO_WAIT), -ENOENT },
+		{ "G5 get without ops", ipc_service_get_tx_buffer(&reg_empty, &data, &size, AMPL_NO_WAIT), -EIO },
 		{ "P1 drop NULL data", ipc_service_drop_tx_buffer(&reg_empty, NULL), -EINVAL },
 		{ "P2 drop unregistered", ipc_service_drop_tx_buffer(&ept, buf), -ENOENT },
 		{ "P3 drop without op", ipc_service_drop_tx_buffer(&reg_empty, buf), -EIO },

@@ -22,7 +22,7 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/drivers/xlnx_ipi_filter.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 static void check_rc(const char *id, const char *what, int got, int want)
 {
@@ -129,7 +129,7 @@ struct rx {
 	uint8_t bytes[AMPL_IPI_BUF_SIZE];
 };
 
-static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -144,7 +144,7 @@ static struct {
 	char name[64];
 	struct ampl_soc *soc;
 	struct ampl_agent *apu, *rpu0, *ipi6;
-	const struct device *apu_tx, *rpu0_rx, *ipi6_tx, *rpu0_rx6;
+	const struct ampl_device *apu_tx, *rpu0_rx, *ipi6_tx, *rpu0_rx6;
 	struct xlnx_ipi_mbox *rx_apu, *rx_ipi6; /* rpu0's destinations for apu and ipi6 */
 	struct rx from_apu, from_ipi6;
 } E;

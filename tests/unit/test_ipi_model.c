@@ -26,7 +26,7 @@
 
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "sim/image.h" /* white box: the interrupt line and acknowledgement doorbells of the model */
 
@@ -662,10 +662,10 @@ struct rx {
 	volatile void *data;
 	uint8_t bytes[AMPL_IPI_BUF_SIZE];
 	uint32_t id;
-	const struct device *dev;
+	const struct ampl_device *dev;
 };
 
-static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	struct rx *r = ud;
 	r->calls++;
@@ -702,7 +702,7 @@ static void check_irq_delivery(const struct ampl_soc_profile *p)
 	if (ret)
 		fail_msg("[%s] attach rpu0: %d %s", p->name, ret, ampl_soc_last_error());
 	live_agent = ag;
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	assert_int_equal(ampl_agent_channel(ag, "apu", &dev), 0);
 	assert_non_null(dev);
 	struct rx rx;

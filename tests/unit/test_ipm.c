@@ -22,7 +22,7 @@
 #include <amplink/device.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
 
@@ -46,7 +46,7 @@ static uint64_t now_us(void)
 
 struct rx {
 	atomic_int calls;
-	const struct device *_Atomic dev;
+	const struct ampl_device *_Atomic dev;
 	void *_Atomic data;
 	_Atomic uint32_t id;
 	uint8_t bytes[AMPL_IPI_BUF_SIZE];
@@ -56,7 +56,7 @@ struct rx {
 	_Atomic pthread_t thread;
 };
 
-static void rx_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	struct rx *r = ud;
 	atomic_store(&r->dev, dev);
@@ -98,8 +98,8 @@ struct env {
 	struct ampl_soc *zsup; /* a handle of the ZynqMP attached as no agent: it drives any agent's registers */
 	bool zcreated, vcreated;
 	struct ampl_agent *apu, *rpu0, *vapu, *vipi6;
-	const struct device *apu_rpu0, *rpu0_apu; /* devicetree channels */
-	const struct device *db_tx, *db_rx;       /* versal apu -> ipi6, ipi6 -> apu: doorbells */
+	const struct ampl_device *apu_rpu0, *rpu0_apu; /* devicetree channels */
+	const struct ampl_device *db_tx, *db_rx;       /* versal apu -> ipi6, ipi6 -> apu: doorbells */
 	struct ampl_io_region apu_regs, rpu0_regs, vapu_regs, vipi6_regs;
 	uint32_t b_apu, b_rpu0, vb_apu, vb_ipi6;
 	volatile uint8_t *req_apu_rpu0; /* request buffer apu -> rpu0 */
@@ -209,9 +209,9 @@ static uint32_t apu_obs(void)
 }
 
 /* Devices that are not IPI channels. */
-static struct device_state noapi_state, foreign_state;
-static struct device noapi_dev = { .name = "t-ipm-noapi", .state = &noapi_state };
-static struct device foreign_dev = { .name = "t-ipm-foreign", .api = &xlnx_ipi_ipm_api, .state = &foreign_state };
+static struct ampl_device_state noapi_state, foreign_state;
+static struct ampl_device noapi_dev = { .name = "t-ipm-noapi", .state = &noapi_state };
+static struct ampl_device foreign_dev = { .name = "t-ipm-foreign", .api = &xlnx_ipi_ipm_api, .state = &foreign_state };
 
 /* ---- device lookup ---- */
 
@@ -219,38 +219,38 @@ static void test_device_lookup(void **state)
 {
 	(void)state;
 	env_up_default();
-	const struct device *d = NULL;
+	const struct ampl_device *d = NULL;
 	assert_int_equal(ampl_agent_channel(E.apu, "rpu0", &d), 0);
 	assert_ptr_equal(d, E.apu_rpu0);
-	assert_ptr_equal(device_get_binding("mailbox@ff990400"), E.apu_rpu0);
-	assert_ptr_equal(device_get_binding("ipi_apu_rpu0"), E.apu_rpu0);
+	assert_ptr_equal(ampl_device_get_binding("mailbox@ff990400"), E.apu_rpu0);
+	assert_ptr_equal(ampl_device_get_binding("ipi_apu_rpu0"), E.apu_rpu0);
 	assert_string_equal(E.apu_rpu0->name, "mailbox@ff990400");
 	assert_string_equal(E.apu_rpu0->label, "ipi_apu_rpu0");
-	assert_true(device_is_ready(E.apu_rpu0));
+	assert_true(ampl_device_is_ready(E.apu_rpu0));
 
-	const struct device *r = NULL;
+	const struct ampl_device *r = NULL;
 	assert_int_equal(ampl_agent_channel(E.rpu0, "apu", &r), 0);
 	assert_ptr_equal(r, E.rpu0_apu);
-	assert_ptr_equal(device_get_binding("mailbox@ff990080"), E.rpu0_apu);
-	assert_true(device_is_ready(E.rpu0_apu));
+	assert_ptr_equal(ampl_device_get_binding("mailbox@ff990080"), E.rpu0_apu);
+	assert_true(ampl_device_is_ready(E.rpu0_apu));
 
-	const struct device *r1 = ampl_device_get_by_label("ipi_apu_rpu1");
+	const struct ampl_device *r1 = ampl_device_get_by_label("ipi_apu_rpu1");
 	assert_non_null(r1);
-	assert_ptr_equal(device_get_binding("mailbox@ff990440"), r1);
+	assert_ptr_equal(ampl_device_get_binding("mailbox@ff990440"), r1);
 	assert_int_equal(ampl_agent_channel(E.apu, "rpu1", &d), 0);
 	assert_ptr_equal(d, r1);
 
 	/* The node name is a device name, not a label. */
 	assert_null(ampl_device_get_by_label("mailbox@ff990400"));
-	assert_null(device_get_binding("mailbox@ff990000"));
+	assert_null(ampl_device_get_binding("mailbox@ff990000"));
 	assert_int_equal(ampl_agent_channel(E.apu, "no-such-agent", &d), -EINVAL);
 	assert_int_equal(ampl_agent_channel(NULL, "rpu0", &d), -EINVAL);
 
 	/* Doorbell channels made from the profile are registered under "<local>-<remote>@<soc>". */
 	char name[128];
 	snprintf(name, sizeof(name), "apu-ipi6@%s", E.vname);
-	assert_ptr_equal(device_get_binding(name), E.db_tx);
-	assert_true(device_is_ready(E.db_tx));
+	assert_ptr_equal(ampl_device_get_binding(name), E.db_tx);
+	assert_true(ampl_device_is_ready(E.db_tx));
 }
 
 /* ---- ipm_send: the table ---- */
@@ -297,7 +297,7 @@ static const struct send_row send_rows[] = {
 	{ "E19", "doorbell, negative size", D_DB, 0, 0, false, -1, -EINVAL },
 };
 
-static const struct device *dev_of(enum dev_sel s)
+static const struct ampl_device *dev_of(enum dev_sel s)
 {
 	switch (s) {
 	case D_NULL: return NULL;
@@ -417,7 +417,7 @@ static void test_busy_until_ack(void **state)
 	assert_memory_equal(rx.bytes, b, 32);
 
 	/* Pending toward one remote does not block another remote. */
-	const struct device *to_rpu1 = ampl_device_get_by_label("ipi_apu_rpu1");
+	const struct ampl_device *to_rpu1 = ampl_device_get_by_label("ipi_apu_rpu1");
 	assert_non_null(to_rpu1);
 	check_rc("B06", "send to rpu1", ipm_send(to_rpu1, 0, 0, a, 4), 0);
 	check_rc("B07", "send to rpu1 again", ipm_send(to_rpu1, 0, 0, a, 4), -EBUSY);
@@ -480,13 +480,13 @@ static void test_max_sizes_and_ids(void **state)
 		{ "M07", D_FOREIGN, false, -EINVAL },
 	};
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(t); i++) {
-		const struct device *d = dev_of(t[i].dev);
+		const struct ampl_device *d = dev_of(t[i].dev);
 		if (t[i].rx_side)
 			d = t[i].dev == D_BUF ? E.rpu0_apu : E.db_rx;
 		check_rc(t[i].id, "ipm_max_data_size_get", ipm_max_data_size_get(d), t[i].size);
 	}
 	/* Versal: a channel between buffered agents has a buffer; one to PMC_NOBUF (id 8) has none. */
-	const struct device *d = NULL;
+	const struct ampl_device *d = NULL;
 	assert_int_equal(ampl_agent_channel(E.vapu, "rpu0", &d), 0);
 	check_rc("M08", "versal apu->rpu0 max size", ipm_max_data_size_get(d), 32);
 	assert_int_equal(ampl_agent_channel(E.vapu, "pmc-nobuf", &d), 0);
@@ -670,7 +670,7 @@ static void test_response_codes(void **state)
 	uint8_t buf[64];
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(resp_rows); i++) {
 		const struct resp_row *r = &resp_rows[i];
-		const struct device *d = NULL;
+		const struct ampl_device *d = NULL;
 		switch (r->dev) {
 		case R_RX: d = E.rpu0_apu; break;
 		case R_TX: d = E.apu_rpu0; break;
@@ -948,8 +948,8 @@ static void test_async_static_channel(void **state)
 
 	check_rc("A01", "ampl_device_register(static async channel)", ampl_device_register(&async_dev), 0);
 	async_registered = true;
-	assert_true(device_is_ready(&async_dev));
-	assert_ptr_equal(device_get_binding("t-ipm-async@rpu0"), &async_dev);
+	assert_true(ampl_device_is_ready(&async_dev));
+	assert_ptr_equal(ampl_device_get_binding("t-ipm-async@rpu0"), &async_dev);
 	assert_ptr_equal(ampl_device_get_by_label("t_ipm_async_rpu0_apu"), &async_dev);
 	check_rc("A02", "register the same device again", ampl_device_register(&async_dev), -EEXIST);
 	check_rc("A03", "max data size", ipm_max_data_size_get(&async_dev), 32);
@@ -1012,8 +1012,8 @@ static void test_async_static_channel(void **state)
 	assert_false(xlnx_ipi_pending(E.apu_rpu0));
 
 	async_chan_down();
-	assert_null(device_get_binding("t-ipm-async@rpu0"));
-	assert_false(device_is_ready(&async_dev));
+	assert_null(ampl_device_get_binding("t-ipm-async@rpu0"));
+	assert_false(ampl_device_is_ready(&async_dev));
 	check_rc("A14", "unregister twice", ampl_device_unregister(&async_dev), -ENOENT);
 }
 

@@ -23,7 +23,7 @@
 #include <amplink/device.h>
 #include <amplink/ipm.h>
 #include <amplink/ipm_console.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define LINE_MAX_ IPM_CONSOLE_LINE_MAX
 
@@ -122,7 +122,7 @@ struct env {
 	struct ampl_soc *zsoc, *vsoc;
 	bool zcreated, vcreated;
 	struct ampl_agent *apu, *rpu0, *rpu1, *vapu, *vipi6;
-	const struct device *tx, *rx; /* apu -> rpu0, rpu0's channel from apu */
+	const struct ampl_device *tx, *rx; /* apu -> rpu0, rpu0's channel from apu */
 };
 
 static struct env E;
@@ -371,7 +371,7 @@ static void test_doorbell_enotsup(void **state)
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE, .no_irq_thread = true };
 	E.vapu = attach(E.vsoc, "apu", &o);
 	E.vipi6 = attach(E.vsoc, "ipi6", &o);
-	const struct device *db_tx, *db_rx;
+	const struct ampl_device *db_tx, *db_rx;
 	assert_int_equal(ampl_agent_channel(E.vapu, "ipi6", &db_tx), 0);
 	assert_int_equal(ampl_agent_channel(E.vipi6, "apu", &db_rx), 0);
 	assert_int_equal(ipm_max_data_size_get(db_tx), 0);
@@ -385,8 +385,8 @@ static void test_doorbell_enotsup(void **state)
 	assert_int_equal(ipm_console_putc(&s, 'a'), -EINVAL);
 }
 
-static struct device_state noapi_state;
-static struct device noapi_dev = { .name = "t-con-noapi", .state = &noapi_state };
+static struct ampl_device_state noapi_state;
+static struct ampl_device noapi_dev = { .name = "t-con-noapi", .state = &noapi_state };
 
 static void test_einval(void **state)
 {
@@ -433,7 +433,7 @@ static void test_busy_bounded_then_delivered(void **state)
 	(void)state;
 	env_up_ack(20000, true);
 	/* apu -> rpu1: rpu1 is not attached yet. */
-	const struct device *to_rpu1;
+	const struct ampl_device *to_rpu1;
 	assert_int_equal(ampl_agent_channel(E.apu, "rpu1", &to_rpu1), 0);
 	assert_int_equal(ipm_console_sender_init(&S, to_rpu1), 0);
 	assert_int_equal(ipm_console_write(&S, "first\n", 6), -ETIMEDOUT);
@@ -454,7 +454,7 @@ static void test_busy_bounded_then_delivered(void **state)
 
 	struct ampl_agent_opts ro = { .mode = AMPL_WAIT_ADAPTIVE };
 	E.rpu1 = attach(E.zsoc, "rpu1", &ro);
-	const struct device *from_apu;
+	const struct ampl_device *from_apu;
 	assert_int_equal(ampl_agent_channel(E.rpu1, "apu", &from_apu), 0);
 	assert_int_equal(ipm_console_receiver_init(&RX1, from_apu, on_line, &R), 0);
 	/* The pending message is delivered once the channel is enabled. */

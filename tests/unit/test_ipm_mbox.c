@@ -24,7 +24,7 @@
 #include <amplink/ipm.h>
 #include <amplink/ipm_mbox.h>
 #include <amplink/mailbox_controller.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /* ---- the loopback controller: one message register per direction, framework ops only ---- */
 
@@ -178,8 +178,8 @@ static void lb_down(void)
 /* ---- IPM devices on framework channels ---- */
 
 struct ipmdev {
-	struct device dev;
-	struct device_state st;
+	struct ampl_device dev;
+	struct ampl_device_state st;
 	struct ipm_mbox_config cfg;
 	struct ipm_mbox_data data;
 };
@@ -200,13 +200,13 @@ static int ipmdev_init(struct ipmdev *d, struct mbox_chan *tx, struct mbox_chan 
 
 struct rec {
 	int calls;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	void *ud;
 	uint32_t id;
 	uint8_t bytes[LB_SIZE];
 };
 
-static void rec_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rec_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	struct rec *r = ud;
 	r->calls++;

@@ -18,7 +18,7 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /* ---- a software mailbox: 4 pairs, channel 2k = TX, 2k+1 = RX ---- */
 
@@ -951,7 +951,7 @@ static void test_ipi_client_flow(void **state)
 	assert_false(AMPL_IS_ERR(r.rx));
 	assert_non_null(xlnx_ipi_mbox_of(a.tx));
 	/* The IPM device over the same destination cannot take a channel the framework client owns. */
-	const struct device *ipm = ampl_device_get_by_label("ipi_apu_rpu0");
+	const struct ampl_device *ipm = ampl_device_get_by_label("ipi_apu_rpu0");
 	uint8_t x[4] = { 1, 2, 3, 4 };
 	assert_int_equal(ipm_send(ipm, 0, 0, x, 4), -EBUSY);
 

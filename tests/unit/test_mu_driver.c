@@ -24,10 +24,10 @@
 
 #include <amplink/device.h>
 #include <amplink/drivers/nxp_mu.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/mailbox_client.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
 
@@ -129,8 +129,8 @@ static void wr(struct dfx *f, int s, uint32_t off, uint32_t v)
 /* ---- IPM devices over a side ---- */
 
 struct ipmdev {
-	struct device dev;
-	struct device_state st;
+	struct ampl_device dev;
+	struct ampl_device_state st;
 	struct nxp_mu_ipm_config cfg;
 	struct nxp_mu_ipm_data data;
 };
@@ -151,13 +151,13 @@ static int ipmdev_init(struct ipmdev *d, struct nxp_mu *mu, uint32_t size, uint3
 
 struct rec {
 	atomic_int calls;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	void *ud;
 	uint32_t ids[16];
 	uint32_t words[16][4];
 };
 
-static void rec_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rec_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	struct rec *r = ud;
 	int i = atomic_load(&r->calls);
@@ -717,12 +717,12 @@ static void test_agents(void **state)
 		fail_msg("attach a: %d %s", ret, ampl_soc_last_error());
 	assert_int_equal(ampl_agent_attach(soc, "m4", &opts, &m4), 0);
 	/* names: the node's for the first side in this process, with ":<agent>" for the second */
-	const struct device *da = device_get_binding("ipm0"), *dm = device_get_binding("ipm0:m4");
+	const struct ampl_device *da = ampl_device_get_binding("ipm0"), *dm = ampl_device_get_binding("ipm0:m4");
 	assert_non_null(da);
 	assert_non_null(dm);
 	assert_string_equal(da->name, "ipm@40028000");
 	assert_string_equal(dm->name, "ipm@40028000:m4");
-	const struct device *ch;
+	const struct ampl_device *ch;
 	assert_int_equal(ampl_agent_channel(a, "m4", &ch), 0);
 	assert_ptr_equal(ch, da);
 	assert_int_equal(ampl_agent_channel(m4, "a", &ch), 0);
@@ -830,7 +830,7 @@ static void test_dt_consumer(void **state)
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	struct ampl_agent_opts opts = { .mode = AMPL_WAIT_ADAPTIVE };
 	assert_int_equal(ampl_agent_attach(soc, "a", &opts, &a), 0);
-	assert_non_null(device_get_binding("mailbox@30aa0000")); /* no alias: the node label is the label */
+	assert_non_null(ampl_device_get_binding("mailbox@30aa0000")); /* no alias: the node label is the label */
 	assert_non_null(ampl_device_get_by_label("mu"));
 	struct mbox_controller *ctrl;
 	assert_int_equal(ampl_agent_mbox(a, "m4", &ctrl), 0);
@@ -1032,7 +1032,7 @@ static int gate_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t m
 static const struct ampl_io_ops gate_ops = { .read32 = gate_read32, .write32 = gate_write32, .wait32 = gate_wait32 };
 
 struct gated_send {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	uint32_t msg[4];
 	int rc;
 };

@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include <amplink/drivers/nxp_mu.h>
-#include <amplink/dt.h>
-#include <amplink/soc.h>
+#include <amplink/host/dt.h>
+#include <amplink/host/soc.h>
 
 #include "sim/image.h" /* white box: the agents' interrupt-line doorbells */
 

@@ -35,7 +35,7 @@
 #include <amplink/ipc/ipc_rpmsg.h>
 #include <amplink/ipc/rpmsg.h>
 #include <amplink/ipc_service.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define DA_BASE 0x20000000u
 
@@ -2150,7 +2150,7 @@ static void test_stress(void **state)
  * deregister/close/re-open churn of tests/common/churn.c; a close leaves the instance closed and its link down.
  */
 /* Closed: not open, and its RPMsg link down (nothing brought it up again after the close). */
-static int churn_closed_state(const struct device *dev)
+static int churn_closed_state(const struct ampl_device *dev)
 {
 	struct ipc_rpmsg_data *d = dev->data;
 	if (ipc_rpmsg_device(dev))
@@ -2173,7 +2173,7 @@ static void test_ipc_close_under_rebind(void **state)
 	struct ampl_agent *ag[2];
 	static const char *const agents[2] = { "apu", "rpu0" };
 	static const char *const labels[2] = { "ipc_rpmsg_apu", "ipc_rpmsg_rpu0" };
-	const struct device *dev[2];
+	const struct ampl_device *dev[2];
 	for (int s = 0; s < 2; s++) {
 		assert_int_equal(ampl_agent_attach(soc, agents[s], &o, &ag[s]), 0);
 		ret = ampl_agent_ipc_instance(ag[s], labels[s], &dev[s]);

@@ -1,5 +1,5 @@
 /*
- * User-space channels (include/amplink/uchan.h): every return code, the seed's write/read semantics, readiness,
+ * User-space channels (include/amplink/host/uchan.h): every return code, the seed's write/read semantics, readiness,
  * flow control without loss, and the release of the framework channels.
  *
  * One process plays both sides of a virtual ZynqMP (default board): the APU owns the control and its channels
@@ -23,8 +23,8 @@
 #include <amplink/device.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
-#include <amplink/soc.h>
-#include <amplink/uchan.h>
+#include <amplink/host/soc.h>
+#include <amplink/host/uchan.h>
 
 #define ACK_MS 100u /* the control's acknowledgement bound in these tests */
 
@@ -62,7 +62,7 @@ struct rec {
 	uint8_t bytes[AMPL_IPI_BUF_SIZE];
 };
 
-static void rec_cb(const struct device *dev, void *ud, uint32_t id, volatile void *data)
+static void rec_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
 	(void)dev;
 	(void)id;
@@ -92,8 +92,8 @@ struct env {
 	char zname[64], vname[64];
 	struct ampl_soc *zsoc, *vsoc;
 	struct ampl_agent *apu, *rpu0, *vapu, *vipi6;
-	const struct device *rpu0_apu; /* the remote's IPM device towards the APU */
-	const struct device *ipi6_apu; /* Versal: doorbell-only remote */
+	const struct ampl_device *rpu0_apu; /* the remote's IPM device towards the APU */
+	const struct ampl_device *ipi6_apu; /* Versal: doorbell-only remote */
 	struct ampl_uchan_ctl *ctl, *vctl;
 	struct rec rec, vrec;
 };
@@ -307,7 +307,7 @@ static void test_open_release_codes(void **state)
 	check_rc("bind TX while open", mbox_bind_client(&mbox->chans[XLNX_IPI_TX_CHAN], &other), -EBUSY);
 	check_rc("bind RX while open", mbox_bind_client(&mbox->chans[XLNX_IPI_RX_CHAN], &other), -EBUSY);
 	/* The APU's IPM device over the same controller cannot send either. */
-	const struct device *ipm = NULL;
+	const struct ampl_device *ipm = NULL;
 	check_rc("ampl_agent_channel(apu, rpu0)", ampl_agent_channel(E.apu, "rpu0", &ipm), 0);
 	check_rc("ipm_send on the channel we own", ipm_send(ipm, 0, 0, buf, 4), -EBUSY);
 

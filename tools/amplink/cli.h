@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 /** Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
 #define EXIT_FAIL 1

@@ -91,7 +91,7 @@ static int console_receive(struct ampl_soc *soc, const char *as, const char *fro
 	static struct ipm_console_receiver rx;
 	struct ampl_agent *ag = NULL;
 	struct ampl_agent_opts aopts = { .mode = mode, .no_dt_devices = true };
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	int code = 0;
 
 	atomic_store(&con.head, 0);
@@ -185,7 +185,7 @@ static int console_send(struct ampl_soc *soc, const char *as, const char *to, ui
 	struct ampl_agent *ag = NULL;
 	struct ampl_agent_opts aopts = { .mode = mode, .no_irq_thread = true, .no_dt_devices = true,
 					 .ack_timeout_us = (uint32_t)(timeout_ms * 1000) };
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	int code = 0;
 	if (ampl_agent_attach(soc, as, &aopts, &ag)) {
 		code = cli_fail(EXIT_USAGE, "console", "%s", ampl_soc_last_error());

@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc_trace.h>
 
 #include "sim/emu_bridge.h"
 
@@ -209,7 +209,7 @@ static struct {
 	atomic_uint served;
 } rpu;
 
-static void rpu_cb(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void rpu_cb(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	(void)user_data;
 	(void)id;
@@ -242,8 +242,8 @@ static int rpu_main(const char *soc_name, enum ampl_wait_mode mode)
 		ampl_soc_close(soc);
 		return demo_fail(EXIT_FAIL, "rpu0: %s", ampl_soc_last_error());
 	}
-	const struct device *dev = ampl_device_get_by_label(RPU_DEV);
-	if (!device_is_ready(dev)) {
+	const struct ampl_device *dev = ampl_device_get_by_label(RPU_DEV);
+	if (!ampl_device_is_ready(dev)) {
 		ampl_agent_detach(ag);
 		ampl_soc_close(soc);
 		return demo_fail(EXIT_FAIL, "rpu0: device %s is not ready", RPU_DEV);
@@ -282,7 +282,7 @@ static int apu_main(const char *soc_name, enum ampl_wait_mode mode, uint64_t cou
 		demo_reap(0);
 		return code;
 	}
-	const struct device *dev = ampl_device_get_by_label(APU_DEV);
+	const struct ampl_device *dev = ampl_device_get_by_label(APU_DEV);
 	double *rtt = calloc(count ? count : 1, sizeof(double));
 	uint64_t sent = 0, answered = 0, errors = 0;
 	int code = 0;
@@ -477,7 +477,7 @@ static int ie_wait_bound(struct ampl_agent *ag, bool no_irq)
 }
 
 static int ie_attach(const char *soc_name, const char *agent, const char *inst, enum ampl_wait_mode mode,
-		     bool no_irq, struct ampl_soc **soc, struct ampl_agent **ag, const struct device **dev)
+		     bool no_irq, struct ampl_soc **soc, struct ampl_agent **ag, const struct ampl_device **dev)
 {
 	demo_agent = agent;
 	demo_inst = inst;
@@ -520,7 +520,7 @@ static int rpu_ipc_main(const char *soc_name, const char *agent, const char *ins
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.done, 0, 0);
 	int code = ie_attach(soc_name, agent, inst, mode, false, &soc, &ag, &dev);
@@ -548,7 +548,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.got, 0, 0);
 	int code = ie_attach(soc_name, "apu", ICMSG_APU, mode, mode != AMPL_WAIT_BLOCK, &soc, &ag, &dev);
@@ -670,7 +670,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct device *dev;
+	const struct ampl_device *dev;
 	sem_init(&ie.bound, 0, 0);
 	sem_init(&ie.got, 0, 0);
 	bool no_irq = mode != AMPL_WAIT_BLOCK;
@@ -716,7 +716,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 		if (i & 1u) { /* echo1: zero-copy TX */
 			void *buf;
 			uint32_t sz = (uint32_t)len;
-			r = ipc_service_get_tx_buffer(ept, &buf, &sz, K_MSEC(1000));
+			r = ipc_service_get_tx_buffer(ept, &buf, &sz, AMPL_MSEC(1000));
 			if (!r) {
 				memcpy(buf, msg, len);
 				r = ipc_service_send_nocopy(ept, buf, len);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipc/icmsg.h>
 
 static const char usage[] =

@@ -1,5 +1,5 @@
 /*
- * amplink mount: the user-space channels (amplink/uchan.h) of one agent as real files, served through FUSE, so
+ * amplink mount: the user-space channels (amplink/host/uchan.h) of one agent as real files, served through FUSE, so
  * echo, cat, shells and any language can use them with ordinary system calls.
  *
  *   DIR/control   write "request NAME", "release NAME" or "ring NAME" (one command per line); read: one line per
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <amplink/uchan.h>
+#include <amplink/host/uchan.h>
 
 int cmd_mount(int argc, char **argv);
 

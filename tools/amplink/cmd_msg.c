@@ -146,7 +146,7 @@ int cmd_send(int argc, char **argv)
 	struct ampl_agent *ag = NULL;
 	struct ampl_agent_opts aopts = { .mode = mode, .no_irq_thread = true, .no_dt_devices = true,
 					 .ack_timeout_us = (uint32_t)(timeout_ms * 1000) };
-	const struct device *dev = NULL;
+	const struct ampl_device *dev = NULL;
 	int code = 0;
 	if (ampl_agent_attach(soc, as, &aopts, &ag) || ampl_agent_channel(ag, to, &dev)) {
 		code = cli_fail(EXIT_USAGE, "send", "%s", ampl_soc_last_error());
@@ -234,7 +234,7 @@ struct rx_src {
 	uint8_t idx;
 };
 
-static void rx_cb(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void rx_cb(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	(void)id;
 	const struct rx_src *src = user_data;
@@ -425,7 +425,7 @@ int cmd_recv(int argc, char **argv)
 		const struct ampl_ipi_agent *a = &p->agents[i];
 		if (a == ampl_agent_info(ag) || (from && a != ampl_soc_agent_by_name(p, from)))
 			continue;
-		const struct device *dev;
+		const struct ampl_device *dev;
 		if (ampl_agent_channel(ag, a->name, &dev)) {
 			code = cli_fail(EXIT_FAIL, "recv", "%s", ampl_soc_last_error());
 			goto out;

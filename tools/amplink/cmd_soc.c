@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <amplink/drivers/nxp_mu.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 
 static const char usage[] =
 	"usage: amplink soc create [--profile zynqmp|versal|imx] [--dts FILE [-I DIR]...] [--backing FILE@BASE] NAME\n"

@@ -14,7 +14,7 @@
 
 #include <amplink/errno.h>
 #include <amplink/soc_profile.h>
-#include <amplink/soc_trace.h>
+#include <amplink/host/soc_trace.h>
 
 static const char trace_usage[] =
 	"usage: amplink trace [SOC] --on | --off | --status\n"

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include <amplink/board.h>
-#include <amplink/dt.h>
+#include <amplink/host/dt.h>
 #include <amplink/ipc/icmsg.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_rpmsg.h>
@@ -52,7 +52,7 @@ struct ipcep_inst {
 	struct ipcep_set *set;
 	unsigned idx;
 	char name[64], label[64], backend[8], peer[32];
-	const struct device *dev;
+	const struct ampl_device *dev;
 	bool opened;
 	unsigned num_eps;
 	struct ipcep eps[IPCEP_MAX_EP];

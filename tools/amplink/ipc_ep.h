@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #define IPCEP_MAX_INST 24u /* instances per agent */
 #define IPCEP_MAX_EP 8u    /* endpoints per instance */

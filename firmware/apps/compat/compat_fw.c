@@ -1,5 +1,5 @@
 /*
- * What the compat headers (include/compat) leave to a firmware, for the runners of programs built unchanged
+ * What the compat headers (include/amplink/compat) leave to a firmware, for the runners of programs built unchanged
  * against them (mps2-an386 under QEMU, reached through the virtual SoC's bridge): zephyr_fw.c (a Zephyr-style
  * main()) and openamp_fw.c (OpenAMP's machine layer, platform_info.h). See compat_fw.h.
  */
@@ -178,11 +178,11 @@ void ampl_compat_log(int level, const char *module, const void *data, size_t len
 	}
 }
 
-void compat_fw_boot(const char *name, const struct device *inst)
+void compat_fw_boot(const char *name, const struct ampl_device *inst)
 {
 	db_mode = fw_app_start(name);
 	fw_app_mbox_start(name, &mb, &mb_cfg, AMPL_EMU_CHAN_DOORBELL, "mailbox channel 0 not in doorbell mode: mode");
-	int r = ampl_device_register((struct device *)(uintptr_t)inst);
+	int r = ampl_device_register((struct ampl_device *)(uintptr_t)inst);
 	if (r)
 		fw_app_fail(name, "registering the IPC instance's device failed, errno", r);
 	fw_app_ready(name);

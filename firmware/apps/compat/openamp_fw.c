@@ -1,6 +1,6 @@
 /*
- * OpenAMP's machine layer (include/compat/platform/platform_info.h) as firmware, for an OpenAMP-style program built
- * unchanged against include/compat (mps2-an386 under QEMU, reached through the virtual SoC's bridge):
+ * OpenAMP's machine layer (include/amplink/compat/platform/platform_info.h) as firmware, for an OpenAMP-style program built
+ * unchanged against include/amplink/compat (mps2-an386 under QEMU, reached through the virtual SoC's bridge):
  *   platform_init()               boot, the bridged mailbox and the instance's device (OPENAMP_FW_IPC, default
  *                                 DT_NODELABEL(ipc_rpmsg_rpu0)) registered (compat_fw_boot)
  *   platform_create_rpmsg_vdev()  the instance opened, its role checked against @role: its RPMsg device
@@ -30,7 +30,7 @@
 #define OPENAMP_FW_IPC DT_NODELABEL(ipc_rpmsg_rpu0)
 #endif
 
-static const struct device *const inst = DEVICE_DT_GET(OPENAMP_FW_IPC);
+static const struct ampl_device *const inst = DEVICE_DT_GET(OPENAMP_FW_IPC);
 static bool opened;
 
 int platform_init(int argc, char *argv[], void **platform)

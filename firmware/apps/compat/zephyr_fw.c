@@ -1,5 +1,5 @@
 /*
- * The firmware runner of a Zephyr-style program built unchanged against include/compat (mps2-an386 under QEMU,
+ * The firmware runner of a Zephyr-style program built unchanged against include/amplink/compat (mps2-an386 under QEMU,
  * reached through the virtual SoC's bridge): boot, the bridged mailbox and the program's IPC instance
  * (ZEPHYR_FW_IPC, default DT_NODELABEL(ipc0)) registered (compat_fw_boot), then the program's main() (compiled as
  * ampl_zephyr_main, -Dmain=ampl_zephyr_main), then the report and the verdict (compat_fw_end): the image's exit

@@ -43,7 +43,7 @@ static void count(unsigned word)
 }
 
 /* The doorbell's RX context (UART interrupt, or the polling loop). */
-static void on_request(const struct device *dev, void *user_data, uint32_t id, volatile void *data)
+static void on_request(const struct ampl_device *dev, void *user_data, uint32_t id, volatile void *data)
 {
 	uint32_t req[IPM_ECHO_WORDS], resp[IPM_ECHO_WORDS];
 

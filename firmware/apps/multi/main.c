@@ -48,7 +48,7 @@ static int send_nocopy(struct ipc_ept *ept, const uint8_t *msg, size_t len)
 {
 	void *buf;
 	uint32_t size = (uint32_t)len;
-	int r = ipc_service_get_tx_buffer(ept, &buf, &size, K_NO_WAIT);
+	int r = ipc_service_get_tx_buffer(ept, &buf, &size, AMPL_NO_WAIT);
 	if (r)
 		return r == -ENOBUFS ? -ENOMEM : r; /* no blocks free now: retried as a full ring is */
 	uint8_t *p = buf;

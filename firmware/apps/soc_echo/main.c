@@ -153,7 +153,7 @@ static const struct fw_app_hooks hooks = { .poll = poll_mbox, .stop = stop_sent,
 
 int main(void)
 {
-	const struct device *inst = DEVICE_DT_GET(INST);
+	const struct ampl_device *inst = DEVICE_DT_GET(INST);
 
 	(void)fw_app_start(NAME);
 	fw_app_mbox_start(NAME, &mb, &mb_cfg, AMPL_EMU_CHAN_DOORBELL, "mailbox channel 0 not in doorbell mode: mode");

@@ -72,7 +72,7 @@ static void scan_chan(struct emu_mbox *m, unsigned i)
 {
 	struct ampl_emu_slot *s = &m->cfg->area->chans[i].to_fw;
 	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-	const struct device *dev = m->ipm[i];
+	const struct ampl_device *dev = m->ipm[i];
 	struct emu_ipm_data *d = dev ? dev->data : NULL;
 
 	if (seq == m->seen[i])
@@ -170,7 +170,7 @@ uint32_t emu_mbox_mode(const struct emu_mbox *m, unsigned chan)
 
 /* ---- IPM ---- */
 
-static int ipm_chan(const struct device *dev, struct emu_mbox **m, unsigned *i)
+static int ipm_chan(const struct ampl_device *dev, struct emu_mbox **m, unsigned *i)
 {
 	const struct emu_ipm_config *c = dev ? dev->config : NULL;
 	if (!c || !c->mbox || c->chan >= c->mbox->num)
@@ -181,7 +181,7 @@ static int ipm_chan(const struct device *dev, struct emu_mbox **m, unsigned *i)
 	return 0;
 }
 
-static int emu_ipm_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+static int emu_ipm_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
 	struct emu_mbox *m;
 	unsigned i;
@@ -205,7 +205,7 @@ static int emu_ipm_send(const struct device *dev, int wait, uint32_t id, const v
 	return 0;
 }
 
-static void emu_ipm_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
+static void emu_ipm_register_callback(const struct ampl_device *dev, ipm_callback_t cb, void *user_data)
 {
 	struct emu_mbox *m;
 	unsigned i;
@@ -216,7 +216,7 @@ static void emu_ipm_register_callback(const struct device *dev, ipm_callback_t c
 	d->user_data = user_data;
 }
 
-static int emu_ipm_max_data_size_get(const struct device *dev)
+static int emu_ipm_max_data_size_get(const struct ampl_device *dev)
 {
 	struct emu_mbox *m;
 	unsigned i;
@@ -225,13 +225,13 @@ static int emu_ipm_max_data_size_get(const struct device *dev)
 	return m->mode[i] == AMPL_EMU_CHAN_REQUEST ? (int)AMPL_EMU_MBOX_DATA : 0;
 }
 
-static uint32_t emu_ipm_max_id_val_get(const struct device *dev)
+static uint32_t emu_ipm_max_id_val_get(const struct ampl_device *dev)
 {
 	(void)dev;
 	return 0; /* the IPI has no message id */
 }
 
-static int emu_ipm_set_enabled(const struct device *dev, int enable)
+static int emu_ipm_set_enabled(const struct ampl_device *dev, int enable)
 {
 	struct emu_mbox *m;
 	unsigned i;
@@ -256,7 +256,7 @@ const struct ipm_driver_api emu_ipm_api = {
 	.set_enabled = emu_ipm_set_enabled,
 };
 
-int emu_ipm_response_write(const struct device *dev, const void *data, size_t len)
+int emu_ipm_response_write(const struct ampl_device *dev, const void *data, size_t len)
 {
 	struct emu_mbox *m;
 	unsigned i;
@@ -270,7 +270,7 @@ int emu_ipm_response_write(const struct device *dev, const void *data, size_t le
 	return 0;
 }
 
-int emu_ipm_response_read(const struct device *dev, void *buf, size_t len)
+int emu_ipm_response_read(const struct ampl_device *dev, void *buf, size_t len)
 {
 	struct emu_mbox *m;
 	unsigned i;

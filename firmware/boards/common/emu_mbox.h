@@ -66,7 +66,7 @@ struct emu_mbox {
 	unsigned num;
 	uint32_t mode[AMPL_EMU_MBOX_CHANS];
 	uint32_t seen[AMPL_EMU_MBOX_CHANS];        /* to_fw.seq consumed */
-	const struct device *ipm[AMPL_EMU_MBOX_CHANS]; /* the IPM device of each channel, once it was used */
+	const struct ampl_device *ipm[AMPL_EMU_MBOX_CHANS]; /* the IPM device of each channel, once it was used */
 	int resp_chan;                             /* the channel whose request is being delivered, or -1 */
 	uint8_t rx_copy[AMPL_EMU_MBOX_DATA];
 	uint32_t errors;                           /* protocol errors seen in the host's words */
@@ -89,9 +89,9 @@ extern const struct ipm_driver_api emu_ipm_api;
  * emu_ipm_response_write() - from the IPM callback: the response to the request being delivered (up to 32 bytes,
  * the rest zero). Return: 0; -EINVAL (not in the callback of this device); -EMSGSIZE; -ENOTSUP (doorbell mode).
  */
-int emu_ipm_response_write(const struct device *dev, const void *data, size_t len);
+int emu_ipm_response_write(const struct ampl_device *dev, const void *data, size_t len);
 
 /** emu_ipm_response_read() - after ipm_send(wait): the host's response. Return: 0; -EINVAL; -EMSGSIZE. */
-int emu_ipm_response_read(const struct device *dev, void *buf, size_t len);
+int emu_ipm_response_read(const struct ampl_device *dev, void *buf, size_t len);
 
 #endif /* EMU_MBOX_H */

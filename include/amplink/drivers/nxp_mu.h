@@ -136,7 +136,7 @@ struct nxp_mu {
 	AMPL_ATOMIC(uint32_t) txdb_done;    /* TXDB channels whose TX done is due */
 	uint32_t tx_word[NXP_MU_NUM_REGS];
 	uint32_t rx_word[NXP_MU_NUM_REGS]; /* the word rx_callback points to (interrupt context) */
-	AMPL_ATOMIC(const struct device *) ipm;  /* the IPM device driving this side, or NULL */
+	AMPL_ATOMIC(const struct ampl_device *) ipm;  /* the IPM device driving this side, or NULL */
 };
 
 #define NXP_MU_USER_IPM 0x80000000u
@@ -200,14 +200,14 @@ extern const struct ipm_driver_api nxp_mu_ipm_api;
  * framework channel is in use first, the IPM calls answer -EBUSY (ipm_register_callback does nothing).
  * Return: 0; -EINVAL (no MU, or a data size other than 4, 8, 16).
  */
-int nxp_mu_ipm_init(const struct device *dev);
+int nxp_mu_ipm_init(const struct ampl_device *dev);
 
 /** nxp_mu_ipm_release() - disable the device's interrupts and give the side back (device unused afterwards). */
-void nxp_mu_ipm_release(const struct device *dev);
+void nxp_mu_ipm_release(const struct ampl_device *dev);
 
 /** nxp_mu_ipm_rx_incomplete() - how many times the handler found a group whose last RF flag was set but not all
  * the others (a peer that breaks the protocol); such a group is not read. */
-uint32_t nxp_mu_ipm_rx_incomplete(const struct device *dev);
+uint32_t nxp_mu_ipm_rx_incomplete(const struct ampl_device *dev);
 
 #ifdef __cplusplus
 }

@@ -259,17 +259,17 @@ struct xlnx_ipi_ipm_data {
  * destination's channels. The device takes them at its first use (send, callback, enable); until then a framework
  * client may have them. Return: 0; -EINVAL.
  */
-int xlnx_ipi_ipm_init(const struct device *dev);
+int xlnx_ipi_ipm_init(const struct ampl_device *dev);
 
 /** xlnx_ipi_ipm_release() - give the channels back to the framework (device unused afterwards). */
 #define xlnx_ipi_ipm_release ipm_mbox_release
 
 /** Responses through an IPM device: as the xlnx_ipi_mbox_ functions, on the device's RX / TX channel. */
-int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len);
-int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len);
+int xlnx_ipi_response_write(const struct ampl_device *dev, const void *data, size_t len);
+int xlnx_ipi_response_read(const struct ampl_device *dev, void *buf, size_t len);
 
 /** xlnx_ipi_pending() - true while our last request on @dev has not been acknowledged (OBS bit). */
-bool xlnx_ipi_pending(const struct device *dev);
+bool xlnx_ipi_pending(const struct ampl_device *dev);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
  * The ICMsg backend of the IPC service (Zephyr's subsys/ipc/ipc_service/backends/ipc_icmsg.c): an instance is a
- * `struct device` whose api is ipc_icmsg_backend, whose config is a `struct ipc_icmsg_config` and whose data is a
+ * `struct ampl_device` whose api is ipc_icmsg_backend, whose config is a `struct ipc_icmsg_config` and whose data is a
  * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks,
  * deregister = icmsg_close(); open/close_instance do nothing; the zero-copy operations are not offered (the front
  * end answers -EIO). Callback contexts: see <amplink/ipc/icmsg.h> (the mailbox RX callback context).
@@ -14,7 +14,7 @@
  *         amplink,max-packet-ext;           optional (icmsg_config.size_ext: see <amplink/ipc/icmsg.h>)
  *         amplink,peer-max-packet = <496>;  optional (icmsg_config.peer_rx_max_default)
  *     };
- * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/soc.h>) builds the device from such a node.
+ * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/host/soc.h>) builds the device from such a node.
  */
 #ifndef AMPLINK_IPC_IPC_ICMSG_H
 #define AMPLINK_IPC_IPC_ICMSG_H
@@ -42,7 +42,7 @@ struct ipc_icmsg_data {
 extern const struct ipc_service_backend ipc_icmsg_backend;
 
 /** ipc_icmsg_link() - the ICMsg link of an instance (for its state and the peer's limit), or NULL. */
-struct icmsg *ipc_icmsg_link(const struct device *instance);
+struct icmsg *ipc_icmsg_link(const struct ampl_device *instance);
 
 #ifdef __cplusplus
 }

@@ -47,8 +47,8 @@
  *       received() (from the callback itself): then until release_rx_buffer(). hold on a buffer already held:
  *       -EALREADY; hold outside received() on a buffer not held: -EINVAL. release on a pointer not held by this
  *       endpoint (never held, or released already): -ENXIO.
- *   Block exhaustion: send() answers -ENOMEM (it never waits); get_tx_buffer with K_NO_WAIT answers -ENOBUFS,
- *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; K_FOREVER waits
+ *   Block exhaustion: send() answers -ENOMEM (it never waits); get_tx_buffer with AMPL_NO_WAIT answers -ENOBUFS,
+ *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; AMPL_FOREVER waits
  *   without limit.
  *   AMPL_IPC_MULTI_ZERO_COPY (compile-time option): 1, the default: the five calls above. 0: the backend has none
  *   of them, so the IPC service answers -EIO for each (as Zephyr for a backend without them) and their code is
@@ -62,7 +62,7 @@
  *
  * Contexts
  *   open/close_instance, register/deregister_endpoint: thread.
- *   send, get_tx_buffer (K_NO_WAIT), drop, send_nocopy, hold, release: thread or the RX context (never block).
+ *   send, get_tx_buffer (AMPL_NO_WAIT), drop, send_nocopy, hold, release: thread or the RX context (never block).
  *   get_tx_buffer with a timeout: thread (it may wait).
  *   received, error, unbound, and bound: the mailbox RX callback context, i.e. the agent's interrupt context in
  *   the virtual SoC (one thread per agent on the Linux host) and the mailbox ISR on firmware. Exception: on the
@@ -73,7 +73,7 @@
  *   The transport's link state arrives in the same context (the rx channel's link_state,
  *   <amplink/mailbox_client.h>): the peer going offline takes the link down as the peer's close would and starts
  *   a new session of ours; coming back online rings the peer.
- *   Callbacks must not block; they may send, get (K_NO_WAIT), hold and release; they must not deregister or close.
+ *   Callbacks must not block; they may send, get (AMPL_NO_WAIT), hold and release; they must not deregister or close.
  *
  * Trust: everything read from shared memory (control messages, block indices, buffer lengths, names, the peer's
  * geometry and handshake word) is validated; a bad value is reported through the endpoint's error() (when the endpoint is known) or
@@ -233,11 +233,11 @@ struct ipc_multi_data {
 extern const struct ipc_service_backend ipc_multi_backend;
 
 /** ipc_multi_errors() - how many corruption reports the instance made. */
-uint32_t ipc_multi_errors(const struct device *instance);
+uint32_t ipc_multi_errors(const struct ampl_device *instance);
 /** ipc_multi_free_blocks() - free tx blocks now (diagnostics and tests). */
-int ipc_multi_free_blocks(const struct device *instance);
+int ipc_multi_free_blocks(const struct ampl_device *instance);
 /** ipc_multi_is_connected() - the peer acknowledged our session and its HELLO was read (state CONNECTED). */
-bool ipc_multi_is_connected(const struct device *instance);
+bool ipc_multi_is_connected(const struct ampl_device *instance);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /*
  * The RPMsg backend of the IPC service (Zephyr's ipc_rpmsg_static_vrings.c, over <amplink/ipc/rpmsg.h>): an
  * instance is one RPMsg virtio device over one shared region, host or remote, signalled through a pair of mailbox
- * channels used as doorbells (signalling mode). An instance is a `struct device` whose api is ipc_rpmsg_backend,
+ * channels used as doorbells (signalling mode). An instance is a `struct ampl_device` whose api is ipc_rpmsg_backend,
  * whose config is a `struct ipc_rpmsg_config` and whose data is a `struct ipc_rpmsg_data`.
  *
  * Endpoints are bound by name through the RPMsg name service, in either registration order and either start
@@ -20,7 +20,7 @@
  *         mboxes = <&ipi_apu_rpu0 0>, <&ipi_apu_rpu0 1>; mbox-names = "tx", "rx";
  *         role = "host";                      (or "remote")
  *     };
- * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/soc.h>) builds the device from such a node.
+ * On the virtual SoC, ampl_agent_ipc_instance() (<amplink/host/soc.h>) builds the device from such a node.
  *
  * Return codes (beyond the front end's, <amplink/ipc_service.h>)
  *   send             bytes; -EBADMSG (len 0); -EBUSY (not bound, link down); -EMSGSIZE (above the buffer
@@ -35,7 +35,7 @@
  *
  * Contexts: bound, unbound, received and error run in the mailbox RX callback context (the agent's interrupt
  * context in the virtual SoC; the mailbox ISR on firmware) and must not block; they may send, get a buffer with
- * K_NO_WAIT, hold and release; they must not deregister or close (deregistration waits for them). While
+ * AMPL_NO_WAIT, hold and release; they must not deregister or close (deregistration waits for them). While
  * register_endpoint() runs, the receive work (and so these callbacks) may run in the registering thread instead: a
  * doorbell that arrives meanwhile leaves it to that thread. Either way one context at a time per instance, so an
  * instance's callbacks never overlap, and bound(), received() and unbound() keep the order of the events behind
@@ -78,7 +78,7 @@ struct ipc_rpmsg_config {
 	uint32_t h2r_buf_size, r2h_buf_size;
 	struct mbox_chan *tx_chan, *rx_chan;
 	const struct mbox_consumer *mbox_node;
-	void (*error)(const struct device *instance, const char *msg);
+	void (*error)(const struct ampl_device *instance, const char *msg);
 };
 
 /** One endpoint slot. Private. */
@@ -99,7 +99,7 @@ struct ipc_rpmsg_ept {
 
 /** Mutable state of an instance (zero it). Private. */
 struct ipc_rpmsg_data {
-	const struct device *dev;
+	const struct ampl_device *dev;
 	struct rpmsg_device rdev;
 	struct rpmsg_virtio_config vcfg;
 	struct rpmsg_ns_entry ns_table[IPC_RPMSG_NS_TABLE];
@@ -118,7 +118,7 @@ struct ipc_rpmsg_data {
 extern const struct ipc_service_backend ipc_rpmsg_backend;
 
 /** ipc_rpmsg_device() - the RPMsg device of an open instance (statistics, link state), or NULL. */
-struct rpmsg_device *ipc_rpmsg_device(const struct device *instance);
+struct rpmsg_device *ipc_rpmsg_device(const struct ampl_device *instance);
 
 /**
  * ipc_rpmsg_register_endpoint_at() - ipc_service_register_endpoint() with RPMsg addresses, as Linux's
@@ -131,7 +131,7 @@ struct rpmsg_device *ipc_rpmsg_device(const struct device *instance);
  * -EBUSY also for a fixed @src in use; -ENOTSUP (@instance is not an RPMsg instance: ICMsg and the multi-endpoint
  * backend have no addresses). Context: thread.
  */
-int ipc_rpmsg_register_endpoint_at(const struct device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
+int ipc_rpmsg_register_endpoint_at(const struct ampl_device *instance, struct ipc_ept *ept, const struct ipc_ept_cfg *cfg,
 				   uint32_t src, uint32_t dst);
 
 #ifdef __cplusplus

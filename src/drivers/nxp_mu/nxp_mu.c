@@ -307,13 +307,13 @@ static void framework_isr(struct nxp_mu *mu)
 			tx_check(mu, n);
 }
 
-static void ipm_isr(struct nxp_mu *mu, const struct device *dev);
+static void ipm_isr(struct nxp_mu *mu, const struct ampl_device *dev);
 
 void nxp_mu_isr(void *arg)
 {
 	struct nxp_mu *mu = (struct nxp_mu *)arg;
 	unsigned key = ampl_spin_lock(&mu->isr_lock);
-	const struct device *ipm = atomic_load(&mu->ipm);
+	const struct ampl_device *ipm = atomic_load(&mu->ipm);
 	if (ipm)
 		ipm_isr(mu, ipm);
 	else
@@ -325,12 +325,12 @@ void nxp_mu_isr(void *arg)
 
 /* ---- IPM ---- */
 
-static const struct nxp_mu_ipm_config *cfg_of(const struct device *dev)
+static const struct nxp_mu_ipm_config *cfg_of(const struct ampl_device *dev)
 {
 	return (const struct nxp_mu_ipm_config *)dev->config;
 }
 
-static struct nxp_mu_ipm_data *data_of(const struct device *dev)
+static struct nxp_mu_ipm_data *data_of(const struct ampl_device *dev)
 {
 	return (struct nxp_mu_ipm_data *)dev->data;
 }
@@ -340,7 +340,7 @@ static bool size_ok(uint32_t size)
 	return size == 4u || size == 8u || size == 16u;
 }
 
-static bool is_ipm(const struct device *dev)
+static bool is_ipm(const struct ampl_device *dev)
 {
 	return dev && dev->api == &nxp_mu_ipm_api && dev->config && dev->data && cfg_of(dev)->mu &&
 	       size_ok(cfg_of(dev)->data_size);
@@ -365,7 +365,7 @@ static uint32_t rie_mask(const struct nxp_mu_ipm_config *cfg)
 	return m;
 }
 
-static void ipm_isr(struct nxp_mu *mu, const struct device *dev)
+static void ipm_isr(struct nxp_mu *mu, const struct ampl_device *dev)
 {
 	const struct nxp_mu_ipm_config *cfg = cfg_of(dev);
 	struct nxp_mu_ipm_data *d = data_of(dev);
@@ -396,7 +396,7 @@ static void ipm_isr(struct nxp_mu *mu, const struct device *dev)
 }
 
 /* Take the side for this device (first use). -EBUSY when framework channels or another IPM device have it. */
-static int bind(const struct device *dev)
+static int bind(const struct ampl_device *dev)
 {
 	struct nxp_mu_ipm_data *d = data_of(dev);
 	if (atomic_load_explicit(&d->bound, memory_order_acquire))
@@ -411,14 +411,14 @@ static int bind(const struct device *dev)
 		}
 		if (expect != NXP_MU_USER_IPM)
 			return -EBUSY;
-		const struct device *owner = atomic_load(&mu->ipm);
+		const struct ampl_device *owner = atomic_load(&mu->ipm);
 		if (owner)
 			return owner == dev ? 0 : -EBUSY;
 		ampl_cpu_relax(); /* another thread is between its two stores above */
 	}
 }
 
-int nxp_mu_ipm_init(const struct device *dev)
+int nxp_mu_ipm_init(const struct ampl_device *dev)
 {
 	if (!is_ipm(dev))
 		return -EINVAL;
@@ -435,7 +435,7 @@ int nxp_mu_ipm_init(const struct device *dev)
 	return 0;
 }
 
-void nxp_mu_ipm_release(const struct device *dev)
+void nxp_mu_ipm_release(const struct ampl_device *dev)
 {
 	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
 		return;
@@ -446,7 +446,7 @@ void nxp_mu_ipm_release(const struct device *dev)
 	atomic_store(&mu->users, 0);
 }
 
-uint32_t nxp_mu_ipm_rx_incomplete(const struct device *dev)
+uint32_t nxp_mu_ipm_rx_incomplete(const struct ampl_device *dev)
 {
 	return is_ipm(dev) ? atomic_load(&data_of(dev)->rx_incomplete) : 0;
 }
@@ -472,7 +472,7 @@ static bool ipm_wait_slice(struct nxp_mu *mu, uint32_t mask, uint32_t tout_us, u
 	return true;
 }
 
-static int mu_ipm_send(const struct device *dev, int wait, uint32_t id, const void *data, int size)
+static int mu_ipm_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
 	if (!is_ipm(dev) || size < 0 || (size > 0 && !data))
 		return -EINVAL;
@@ -530,7 +530,7 @@ static int mu_ipm_send(const struct device *dev, int wait, uint32_t id, const vo
 	}
 }
 
-static void mu_ipm_register_callback(const struct device *dev, ipm_callback_t cb, void *user_data)
+static void mu_ipm_register_callback(const struct ampl_device *dev, ipm_callback_t cb, void *user_data)
 {
 	if (!is_ipm(dev) || bind(dev))
 		return;
@@ -543,17 +543,17 @@ static void mu_ipm_register_callback(const struct device *dev, ipm_callback_t cb
 		mu->soft_irq(mu->soft_irq_arg);
 }
 
-static int mu_ipm_max_data_size_get(const struct device *dev)
+static int mu_ipm_max_data_size_get(const struct ampl_device *dev)
 {
 	return is_ipm(dev) ? (int)cfg_of(dev)->data_size : -EINVAL;
 }
 
-static uint32_t mu_ipm_max_id_val_get(const struct device *dev)
+static uint32_t mu_ipm_max_id_val_get(const struct ampl_device *dev)
 {
 	return is_ipm(dev) ? max_id(cfg_of(dev)) : 0;
 }
 
-static int mu_ipm_set_enabled(const struct device *dev, int enable)
+static int mu_ipm_set_enabled(const struct ampl_device *dev, int enable)
 {
 	if (!is_ipm(dev))
 		return -EINVAL;

@@ -4,7 +4,7 @@
  */
 #include <amplink/drivers/xlnx_ipi.h>
 
-int xlnx_ipi_ipm_init(const struct device *dev)
+int xlnx_ipi_ipm_init(const struct ampl_device *dev)
 {
 	const struct xlnx_ipi_ipm_config *cfg = dev ? (const struct xlnx_ipi_ipm_config *)dev->config : NULL;
 	if (!cfg || !cfg->mbox)
@@ -14,17 +14,17 @@ int xlnx_ipi_ipm_init(const struct device *dev)
 			      cfg->ack_timeout_us);
 }
 
-int xlnx_ipi_response_write(const struct device *dev, const void *data, size_t len)
+int xlnx_ipi_response_write(const struct ampl_device *dev, const void *data, size_t len)
 {
 	return xlnx_ipi_mbox_response_write(ipm_mbox_chan(dev, true), data, len);
 }
 
-int xlnx_ipi_response_read(const struct device *dev, void *buf, size_t len)
+int xlnx_ipi_response_read(const struct ampl_device *dev, void *buf, size_t len)
 {
 	return xlnx_ipi_mbox_response_read(ipm_mbox_chan(dev, false), buf, len);
 }
 
-bool xlnx_ipi_pending(const struct device *dev)
+bool xlnx_ipi_pending(const struct ampl_device *dev)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(ipm_mbox_chan(dev, false));
 	return m && xlnx_ipi_mbox_tx_pending(m);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <amplink/soc.h> /* enum ampl_wait_mode */
+#include <amplink/host/soc.h> /* enum ampl_wait_mode */
 
 /* ---- shared memory images, by name (/dev/shm/amplink.NAME) ---- */
 

@@ -1,7 +1,7 @@
 /*
  * An RPMsg echo written as an OpenAMP application (the shape of OpenAMP's echo demo): the machine layer gives the
  * RPMsg device, an endpoint is created with rpmsg_create_ept() and its callback sends each message back with
- * rpmsg_send() until the shutdown word arrives. Built with no change against include/compat on the virtual SoC.
+ * rpmsg_send() until the shutdown word arrives. Built with no change against include/amplink/compat on the virtual SoC.
  */
 #include <stdio.h>
 #include <string.h>

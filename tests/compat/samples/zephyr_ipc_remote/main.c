@@ -2,7 +2,7 @@
  * An IPC service remote written as a Zephyr application (the shape of an ipc_service sample's remote): it opens
  * the ICMsg instance ipc0, registers an endpoint, waits for the binding, and answers each request with the same
  * bytes, its first word plus one, until a request whose first word is 0. Built with no change against
- * include/compat on the virtual SoC.
+ * include/amplink/compat on the virtual SoC.
  */
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
  * An IPM echo written as a Zephyr application (the shape of an IPM driver sample): the callback hands each
  * message to a thread (K_THREAD_DEFINE), which sends the value plus one back through the same device; a value of 0
- * ends it. main() says hello first (0x600d). Built with no change against include/compat on the virtual SoC.
+ * ends it. main() says hello first (0x600d). Built with no change against include/amplink/compat on the virtual SoC.
  */
 #include <zephyr/device.h>
 #include <zephyr/drivers/ipm.h>

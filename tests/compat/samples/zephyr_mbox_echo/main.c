@@ -2,7 +2,7 @@
  * An MBOX echo written as a Zephyr application (the shape of an MBOX driver sample): a receive channel whose
  * callback hands each message to main(), which sends the value plus one on the transmit channel; a value of 0 ends
  * it. main() says hello first (0x600d). The channels are RPU0's IPI destination to the APU, 0 transmit and 1
- * receive. Built with no change against include/compat on the virtual SoC.
+ * receive. Built with no change against include/amplink/compat on the virtual SoC.
  */
 #include <string.h>
 

@@ -210,7 +210,7 @@ int main(void);
 #else
 /* Firmware has no thread runner here: say so at compile time. */
 #define K_THREAD_DEFINE(name, ...)                                                                               \
-	_Static_assert(0, "K_THREAD_DEFINE is not covered in firmware by include/compat (see the README)")
+	_Static_assert(0, "K_THREAD_DEFINE is not covered in firmware by include/amplink/compat (see the README)")
 #ifdef AMPL_ZEPHYR_MAIN
 /* The program's main(), renamed (-Dmain=ampl_zephyr_main) so that the firmware's runner runs it
  * (firmware/apps/compat/zephyr_fw.c). */

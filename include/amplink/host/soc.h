@@ -389,7 +389,7 @@ void ampl_agent_detach(struct ampl_agent *agent);
  * Return: 0; -EINVAL (unknown agent); -ENOENT (imx: no Messaging Unit between them); -ENOMEM; -EEXIST; -EACCES
  * (a message buffer the channel needs is reserved: ampl_soc_buf_reserve()).
  */
-int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct device **dev);
+int ampl_agent_channel(struct ampl_agent *agent, const char *remote, const struct ampl_device **dev);
 
 /**
  * ampl_agent_mbox() - the mailbox-framework controller from this agent to @remote (channel 0 TX, 1 RX): the
@@ -420,7 +420,7 @@ int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const s
  * Return: 0; -EINVAL (NULL argument, or the node's mailbox belongs to another agent); -ENOENT (no such node);
  * -ENOMEM; -EEXIST (a device of that name is registered).
  */
-int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct device **dev);
+int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct ampl_device **dev);
 
 /** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
 int ampl_agent_poll(struct ampl_agent *agent);

@@ -62,7 +62,7 @@
 #include <sys/types.h>
 
 #include <amplink/errno.h>
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 
 #ifdef __cplusplus
 extern "C" {

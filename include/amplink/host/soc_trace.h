@@ -7,7 +7,7 @@
  * agent's ring. Nothing a reader does (or fails to do: stopped, slow, absent) slows the traffic: a ring full of
  * unread records overwrites its oldest ones, which the reader counts as lost.
  *
- * Host only, with <amplink/soc.h>. Calling contexts: thread for everything here (switching tracing on or off, the
+ * Host only, with <amplink/host/soc.h>. Calling contexts: thread for everything here (switching tracing on or off, the
  * reader, the counters read the image and may sleep); the trace points themselves (<amplink/trace.h>) are what runs
  * in the agent's interrupt context.
  */
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <amplink/soc.h>
+#include <amplink/host/soc.h>
 #include <amplink/trace.h>
 
 #ifdef __cplusplus
