@@ -291,6 +291,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 					 "per agent (stop that one first)", info->name, soc->name, (int)(uint32_t)cur);
 		}
 		if (atomic_compare_exchange_strong(&own->owner, &cur, ag->owner)) {
+			sim_hotplug_bump(&own->hp_seq);
 			if (cur && cur == atomic_load(&soc->dead_owner[idx]))
 				sim_hotplug_notify(soc, idx, true, 0); /* it was crashed: back online */
 			break;
@@ -309,6 +310,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ag->host.discards_ctx = ag;
 	sim_irq_init(ag);
 	sim_unretire(soc, idx);
+	ag->hotplug_seq_seen = sim_hotplug_seq(soc);
 	ag->offline_seen = sim_offline_mask(soc);
 
 	ret = sim_watch_start(soc);
@@ -378,7 +380,8 @@ fail:
 	free_mus(ag);
 	if (watching)
 		sim_watch_stop(soc);
-	atomic_compare_exchange_strong(&soc->img->regs[idx].owner, &ag->owner, 0);
+	if (atomic_compare_exchange_strong(&soc->img->regs[idx].owner, &ag->owner, 0))
+		sim_hotplug_bump(&soc->img->regs[idx].hp_seq);
 	sim_access_detach(soc, idx);
 	free(ag->board);
 	free(diag);
@@ -456,7 +459,8 @@ void sim_agent_free(struct ampl_agent *ag)
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
 	atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].pid, &me, 0);
-	atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].owner, &ag->owner, 0);
+	if (atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].owner, &ag->owner, 0))
+		sim_hotplug_bump(&ag->soc->img->regs[ag->idx].hp_seq);
 	ag->soc->attached[ag->idx] = NULL;
 	sim_access_detach(ag->soc, ag->idx);
 	sim_watch_stop(ag->soc);

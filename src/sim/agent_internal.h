@@ -101,6 +101,7 @@ struct ampl_agent {
 	struct sim_chan *_Atomic chans[32]; /* by remote bit; published to the interrupt thread (hotplug) when made */
 	struct ampl_dt_board *board; /* the SoC's devicetree, parsed */
 	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
+	uint32_t hotplug_seq_seen; /* sim_hotplug_seq() when offline_seen was last computed (interrupt context) */
 	uint32_t offline_seen; /* sim_offline_mask() the channels were last set to (interrupt context) */
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];

@@ -109,6 +109,7 @@ void sim_watch_check(struct ampl_soc *soc)
 			continue;
 		bool was_offline = sim_offline(soc, i);
 		atomic_store(&soc->dead_owner[i], o);
+		sim_hotplug_bump(&soc->dead_seq);
 		/* Already offline (an operator's, a retirement): what was pending then was discarded then. */
 		if (!was_offline)
 			sim_hotplug_notify(soc, i, false, sim_drop_all(soc, i));

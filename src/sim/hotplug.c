@@ -32,8 +32,12 @@ uint32_t sim_offline_mask(const struct ampl_soc *soc)
 void sim_hotplug_isr(void *arg)
 {
 	struct ampl_agent *ag = arg;
-	uint32_t offline = sim_offline_mask(ag->soc);
+	uint32_t seq = sim_hotplug_seq(ag->soc);
 	bool damaged = sim_damaged(ag->soc);
+	if (seq == ag->hotplug_seq_seen && damaged == ag->damaged_seen)
+		return;
+	ag->hotplug_seq_seen = seq;
+	uint32_t offline = sim_offline_mask(ag->soc);
 	if (offline == ag->offline_seen && damaged == ag->damaged_seen)
 		return;
 	ag->offline_seen = offline;
@@ -70,6 +74,7 @@ static int retire(struct ampl_soc *soc, unsigned idx)
 		return -EACCES;
 	bool was_offline = sim_offline(soc, idx);
 	atomic_fetch_or(&soc->img->regs[idx].down, SIM_DOWN_RETIRED);
+	sim_hotplug_bump(&soc->img->regs[idx].hp_seq);
 	if (!was_offline)
 		sim_hotplug_notify(soc, idx, false, sim_drop_all(soc, idx));
 	return 0;
@@ -126,6 +131,7 @@ void sim_unretire(struct ampl_soc *soc, unsigned idx)
 {
 	if (!(atomic_fetch_and(&soc->img->regs[idx].down, ~SIM_DOWN_RETIRED) & SIM_DOWN_RETIRED))
 		return;
+	sim_hotplug_bump(&soc->img->regs[idx].hp_seq);
 	if (!sim_offline(soc, idx))
 		sim_hotplug_notify(soc, idx, true, 0);
 }

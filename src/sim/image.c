@@ -747,6 +747,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	if (online) {
 		if (supervisor) {
 			atomic_store(&soc->img->super.offline[idx], 0);
+			sim_hotplug_bump(&soc->img->super.hp_seq);
 			/* A crashed agent brought back by hand has no process until one attaches. */
 			uint64_t o = atomic_load(&r->owner);
 			if (o && !sim_owner_alive(o) && atomic_compare_exchange_strong(&r->owner, &o, 0))
@@ -756,6 +757,7 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 					 agent->name, agent->name);
 		}
 		atomic_store(&r->down, 0);
+		sim_hotplug_bump(&r->hp_seq);
 		if (!was_offline)
 			return -EALREADY;
 		sim_hotplug_notify(soc, idx, true, 0);
@@ -763,10 +765,13 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent 
 	}
 	if (was_offline)
 		return -EALREADY;
-	if (supervisor)
+	if (supervisor) {
 		atomic_store(&soc->img->super.offline[idx], 1);
-	else
+		sim_hotplug_bump(&soc->img->super.hp_seq);
+	} else {
 		atomic_fetch_or(&r->down, SIM_DOWN_OFFLINE);
+		sim_hotplug_bump(&r->hp_seq);
+	}
 	/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
 	 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so reports
 	 * -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */

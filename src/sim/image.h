@@ -28,7 +28,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 10u
+#define SIM_LAYOUT_VERSION 11u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -72,6 +72,7 @@ struct sim_regs {
 	/* Its channels' marks on the IPI buffers they use, by the remote's slot: [0] the pair this agent owns (its
 	 * requests to the remote), [1] the remote's (its responses). */
 	struct sim_buf_mark buf_mark[2][SIM_BUF_SLOTS];
+	_Atomic uint32_t hp_seq; /* bumped after each change of owner or down (sim_hotplug_seq()) */
 };
 
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
@@ -86,6 +87,7 @@ struct sim_super {
 	_Alignas(SIM_PAGE) _Atomic uint32_t offline[SIM_MAX_AGENTS]; /* 1: taken offline by the supervisor */
 	/* By buffer index (owner slot * 8 + target slot): 1, no channel may be bound over it (ampl_soc_buf_reserve). */
 	_Atomic uint32_t buf_reserved[SIM_BUF_SLOTS * SIM_BUF_SLOTS];
+	_Atomic uint32_t hp_seq; /* bumped after each change of offline[] (sim_hotplug_seq()) */
 };
 
 /* One agent's words that other agents write: interrupt lines, discards. */
@@ -249,6 +251,7 @@ struct ampl_soc {
 	/* By agent: the owner word this process last found dead (crash detection, src/sim/crash_watch.c); the agent is
 	 * crashed while its owner word still holds that value. Private to the process: no other can forge it. */
 	_Atomic uint64_t dead_owner[SIM_MAX_AGENTS];
+	_Atomic uint32_t dead_seq; /* bumped after each change of dead_owner[] */
 	/* Validated snapshot of the apertures (never re-read from the shared header). */
 	unsigned num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
@@ -281,6 +284,25 @@ static inline bool sim_offline(const struct ampl_soc *soc, unsigned idx)
 	uint64_t o = atomic_load(&r->owner);
 	return atomic_load(&soc->img->super.offline[idx]) || atomic_load(&r->down) ||
 	       (o && o == atomic_load(&soc->dead_owner[idx]));
+}
+
+/*
+ * A change of what sim_offline() reads is followed by a bump of a counter its writer may write (the agent's page,
+ * the supervisor's, or this process's dead_seq), so that an interrupt context tells "nothing changed" from the sum
+ * of the counters instead of every agent's words. sim_hotplug_bump() after the change; sim_hotplug_seq() before
+ * reading the words.
+ */
+static inline void sim_hotplug_bump(_Atomic uint32_t *seq)
+{
+	atomic_fetch_add(seq, 1);
+}
+
+static inline uint32_t sim_hotplug_seq(const struct ampl_soc *soc)
+{
+	uint32_t s = atomic_load(&soc->img->super.hp_seq) + atomic_load(&soc->dead_seq);
+	for (unsigned i = 0; i < soc->profile->num_agents; i++)
+		s += atomic_load(&soc->img->regs[i].hp_seq);
+	return s;
 }
 
 /**
