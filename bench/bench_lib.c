@@ -1271,15 +1271,15 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	if (o->what != AMPL_BENCH_THROUGHPUT) {
 		nl = ampl_bench_latency(lat, 32, o->count, &blocking_from);
 		printf("Round trip, 32-byte request and response, two processes pinned to CPUs 0/1 (us)\n");
-		printf("%-34s %9s %9s %9s %9s %10s %8s %12s\n", "mechanism", "p50", "p90", "p99", "p99.9", "max", "n",
+		printf("%-40s %9s %9s %9s %9s %10s %8s %12s\n", "mechanism", "p50", "p90", "p99", "p99.9", "max", "n",
 		       "p50 / limit");
 		for (unsigned i = 0; i < nl; i++) {
 			double limit = i >= blocking_from ? lat[blocking_from].p50 : lat[0].p50;
 			if (lat[i].skipped || lat[i].failed) {
-				printf("%-34s %s: %s\n", lat[i].name, lat[i].skipped ? "skipped" : "FAILED", lat[i].why);
+				printf("%-40s %s: %s\n", lat[i].name, lat[i].skipped ? "skipped" : "FAILED", lat[i].why);
 				continue;
 			}
-			printf("%-34s %9.3f %9.3f %9.3f %9.3f %10.1f %8lu %11.2fx\n", lat[i].name, lat[i].p50, lat[i].p90,
+			printf("%-40s %9.3f %9.3f %9.3f %9.3f %10.1f %8lu %11.2fx\n", lat[i].name, lat[i].p50, lat[i].p90,
 			       lat[i].p99, lat[i].p999, lat[i].max, lat[i].n, lat[i].p50 / limit);
 		}
 		printf("(polling and adaptive rows are compared with the cache-line limit, blocking rows with the futex\n"
