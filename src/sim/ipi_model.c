@@ -50,14 +50,20 @@ static inline struct sim_regs *regs_at(struct ampl_soc *soc, unsigned idx)
 	return &soc->img->regs[idx];
 }
 
-/* The raised[] value of request @s -> @d if it is pending, else 0 with *@pending false. */
-static uint32_t pending(struct ampl_soc *soc, unsigned s, unsigned d, bool *is_pending)
+/* The raised[] value of the request from the agent of bit @b to @pt's agent if pending, else 0 (a counter that
+ * is pending is never 0: it was bumped). The words come from @pt's tables (sim_ipi_port_init()). */
+static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, const struct sim_agent *ag,
+				  unsigned b)
 {
-	const struct ampl_ipi_agent *a = soc->profile->agents;
-	uint32_t r = atomic_load(&regs_at(soc, s)->raised[a[d].bit]);
-	*is_pending = r != atomic_load(&regs_at(soc, d)->acked[a[s].bit]) &&
-		      r != (uint32_t)atomic_load(&agent_at(soc, d)->drop[a[s].bit]);
-	return r;
+	uint32_t r = atomic_load(pt->in_raised[b]);
+	return r != atomic_load(&me->acked[b]) && r != (uint32_t)atomic_load(&ag->drop[b]) ? r : 0;
+}
+
+/* The same for the request from @pt's agent to the agent of bit @b. */
+static inline uint32_t pending_out(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
+{
+	uint32_t r = atomic_load(&me->raised[b]);
+	return r != atomic_load(pt->out_acked[b]) && r != (uint32_t)atomic_load(pt->out_drop[b]) ? r : 0;
 }
 
 /*
@@ -76,9 +82,8 @@ bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 	_Atomic uint64_t *w = &agent_at(soc, d)->drop[soc->profile->agents[s].bit];
 	uint64_t cur = atomic_load(w);
 	for (;;) {
-		bool is_pending;
-		uint32_t r = pending(soc, s, d, &is_pending);
-		if (!is_pending)
+		uint32_t r = pending_in(&soc->ports[d], regs_at(soc, d), agent_at(soc, d), soc->profile->agents[s].bit);
+		if (!r)
 			return false;
 		/* Count and drop in one step; a failed exchange re-reads both (another dropper may have won). */
 		if (atomic_compare_exchange_weak(w, &cur, ((cur >> 32) + 1) << 32 | r)) {
@@ -106,22 +111,6 @@ void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx)
 		pt->out_acked[b] = &regs_at(soc, o)->acked[mine];
 		pt->out_drop[b] = &agent_at(soc, o)->drop[mine];
 	}
-}
-
-/* The raised[] value of the request from the agent of bit @b to @pt's agent if pending, else 0 (a counter that
- * is pending is never 0: it was bumped). The same words as pending(), reached through @pt's tables. */
-static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, const struct sim_agent *ag,
-				  unsigned b)
-{
-	uint32_t r = atomic_load(pt->in_raised[b]);
-	return r != atomic_load(&me->acked[b]) && r != (uint32_t)atomic_load(&ag->drop[b]) ? r : 0;
-}
-
-/* The same for the request from @pt's agent to the agent of bit @b. */
-static inline uint32_t pending_out(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
-{
-	uint32_t r = atomic_load(&me->raised[b]);
-	return r != atomic_load(pt->out_acked[b]) && r != (uint32_t)atomic_load(pt->out_drop[b]) ? r : 0;
 }
 
 /* OBS of @pt's agent, within @bits: destinations its request to is pending. */
