@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "child.h"
 
 #define WAIT_MS 10000
 
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 	CHECK(n < 0 && errno == EAGAIN, "non-blocking read of nothing: %zd %s, wanted EAGAIN", n, strerror(errno));
 
 	/* ---- the peer ---- */
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)

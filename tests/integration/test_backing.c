@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include <amplink/host/soc.h>
+#include "child.h"
 
 #define SOC "test-backing"
 #define WINDOW (16u << 20)
@@ -113,7 +114,7 @@ static void test_regions_in_file(void **state)
 	assert_false(ipi >= (volatile uint8_t *)bk.map && ipi < (volatile uint8_t *)bk.map + WINDOW);
 
 	/* Another process opens the SoC and maps the same file. */
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct ampl_soc *s2;

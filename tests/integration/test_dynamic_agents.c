@@ -20,6 +20,7 @@
 
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
+#include "child.h"
 
 #define N_MAX 200000 /* requests at most */
 
@@ -169,10 +170,10 @@ static void test_reassign_under_traffic(void **state)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_ptr_not_equal(sh, MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
-	pid_t w = fork();
+	pid_t w = test_fork();
 	if (w == 0)
 		_exit(worker_main(name));
-	pid_t w2 = fork();
+	pid_t w2 = test_fork();
 	if (w2 == 0)
 		_exit(worker2_main(name));
 

@@ -22,6 +22,7 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/host/soc.h>
+#include "child.h"
 
 #define N_TOGGLE 400000 /* at most, requests while toggling */
 #define N_AFTER 1000  /* requests after the last return: all must succeed */
@@ -136,11 +137,14 @@ static void test_hotplug_under_traffic(void **state)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_ptr_not_equal(sh, MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
-	pid_t rpu = fork();
+	pid_t rpu = test_fork();
 	if (rpu == 0)
 		_exit(rpu_main(name));
-	while (!atomic_load(&sh->rpu_ready))
+	while (!atomic_load(&sh->rpu_ready)) {
+		int st;
+		assert_int_equal(waitpid(rpu, &st, WNOHANG), 0); /* the rpu process is still starting */
 		usleep(1000);
+	}
 
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;

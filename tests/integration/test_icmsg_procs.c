@@ -13,6 +13,7 @@
 
 #include <amplink/ipc_service.h>
 #include <amplink/host/soc.h>
+#include "child.h"
 
 #define COUNT 100000u
 
@@ -119,7 +120,7 @@ static int run(const char *soc_name, const char *agent, const char *inst)
 static pid_t spawn(const char *soc, const char *agent, const char *inst)
 {
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid == 0)
 		_exit(run(soc, agent, inst));
 	return pid;

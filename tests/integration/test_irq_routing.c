@@ -22,6 +22,7 @@
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
+#include "child.h"
 
 #define N_STORM 20000 /* requests per sender in the storm */
 
@@ -294,7 +295,7 @@ static void test_route_flip_under_storm(void **state)
 	pid_t pids[2];
 	const char *names[2] = { "apu", "rpu1" };
 	for (int i = 0; i < 2; i++) {
-		pids[i] = fork();
+		pids[i] = test_fork();
 		if (pids[i] == 0)
 			_exit(sender_main(e.name, names[i], i));
 	}
@@ -346,7 +347,7 @@ static void test_supervisor_request(void **state)
 	atomic_int *go = mmap(NULL, sizeof(*go), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_ptr_not_equal(go, MAP_FAILED);
 	atomic_store(go, 0);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid == 0) {
 		struct ampl_soc *soc;
 		for (int i = 0; !atomic_load(go); i++)

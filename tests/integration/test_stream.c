@@ -29,6 +29,7 @@
 
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
+#include "child.h"
 
 struct side_result {
 	uint64_t sent, received, lost_or_reordered, duplicated, corrupted, send_errors;
@@ -167,10 +168,10 @@ static void stream(enum ampl_wait_mode mode)
 	memset(res, 0, 2 * sizeof(*res));
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t a = fork();
+	pid_t a = test_fork();
 	if (a == 0)
 		_exit(run_side(name, "apu", "rpu0", 0xA9, 0x50, mode, n, &res[0]));
-	pid_t b = fork();
+	pid_t b = test_fork();
 	if (b == 0)
 		_exit(run_side(name, "rpu0", "apu", 0x50, 0xA9, mode, n, &res[1]));
 	int sa, sb;

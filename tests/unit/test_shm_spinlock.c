@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <amplink/shm_spinlock.h>
+#include "child.h"
 
 static void test_codes(void **state)
 {
@@ -62,7 +63,7 @@ static void test_processes(void **state)
 	enum { PROCS = 4, ITERS = 300000 };
 	pid_t pids[PROCS];
 	for (int p = 0; p < PROCS; p++) {
-		pids[p] = fork();
+		pids[p] = test_fork();
 		if (pids[p] == 0) {
 			for (int i = 0; i < ITERS; i++) {
 				while (ampl_shm_spin_lock(&sh->lock, (uint32_t)p + 1, 1u << 30, NULL))
