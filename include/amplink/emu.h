@@ -31,6 +31,7 @@
 #define AMPLINK_EMU_H
 
 #include <amplink/port.h>
+#include <amplink/trace.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -180,6 +181,69 @@ AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_mbox, chans) == 16, "mailbox layout"
 AMPL_STATIC_ASSERT(AMPL_EMU_MBOX_OFF >= sizeof(struct ampl_emu_boot) &&
 		       AMPL_EMU_MBOX_OFF + sizeof(struct ampl_emu_mbox) <= AMPL_EMU_BOOT_SIZE,
 	       "the mailbox area fits in the boot block's page");
+
+/*
+ * The trace area: what the firmware's trace points (<amplink/trace.h>, AMPL_CONFIG_TRACE 1) saw, for the host,
+ * which merges it into the trace of the firmware's agent on the virtual SoC (`amplink stat`, `amplink trace`;
+ * src/sim/emu_bridge.c on the host, firmware/boards/common/emu_trace.c in the firmware). It lies in the boot
+ * block's page after the mailbox area. A firmware that finds no magic records nothing.
+ *
+ *   host      before the emulator starts: everything zero, then @magic; @on while the SoC's tracing is on (the
+ *             firmware follows it within a millisecond)
+ *   firmware  per object (a channel, a device, an instance it traced): its name in @objs[i] (@num_objs moves
+ *             after the name is written) and a counter per event; per event a record in @ring: @seq 0, the words,
+ *             then @seq = position + 1; @head = records written (the ring keeps the last AMPL_EMU_TRACE_RECORDS)
+ *   host      counters: exact (what moved since its last look); records: copied while @seq is their position + 1
+ *             before and after, the others counted lost. Every word the firmware wrote is checked (an object
+ *             index, an event number or @num_objs out of range is ignored and counted as a protocol error).
+ * Each word has one writer. Timestamps are the firmware's ampl_os_uptime_us(), 32 bits (they wrap after 71
+ * minutes); the host places them on its own clock from the first record it reads after the firmware booted.
+ */
+
+/** Where the trace area starts in the window (inside the boot block's AMPL_EMU_BOOT_SIZE, after the mailbox). */
+#define AMPL_EMU_TRACE_OFF 0x400u
+/** Wire version of the trace area ("ETR1"). */
+#define AMPL_EMU_TRACE_MAGIC 0x31525445u
+/** Objects the firmware can name, event counters per object, records in the ring, bytes of a name. */
+#define AMPL_EMU_TRACE_OBJS 8u
+#define AMPL_EMU_TRACE_EVENTS 32u
+#define AMPL_EMU_TRACE_RECORDS 64u
+#define AMPL_EMU_TRACE_NAME 24u
+
+/** One object of the firmware: @kind ("icmsg", "mbox", ...) and @name, then its counter of each event. */
+struct ampl_emu_trace_obj {
+	char kind[8];
+	char name[AMPL_EMU_TRACE_NAME];
+	AMPL_ATOMIC(uint32_t) count[AMPL_EMU_TRACE_EVENTS];
+};
+
+/** One record: @ev_obj = event (bits 0-15) | object index (16-31, 0xFFFF: none); @val; @t_us the firmware's clock. */
+struct ampl_emu_trace_rec {
+	AMPL_ATOMIC(uint32_t) seq;
+	uint32_t ev_obj;
+	int32_t val;
+	uint32_t t_us;
+};
+
+/** struct ampl_emu_trace - at window offset AMPL_EMU_TRACE_OFF. @magic, @on: the host. The rest: the firmware. */
+struct ampl_emu_trace {
+	uint32_t magic;
+	AMPL_ATOMIC(uint32_t) on;
+	AMPL_ATOMIC(uint32_t) head;
+	AMPL_ATOMIC(uint32_t) num_objs;
+	uint32_t reserved[4];
+	struct ampl_emu_trace_obj objs[AMPL_EMU_TRACE_OBJS];
+	struct ampl_emu_trace_rec ring[AMPL_EMU_TRACE_RECORDS];
+};
+
+AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_trace_obj) == 160, "trace area layout");
+AMPL_STATIC_ASSERT(sizeof(struct ampl_emu_trace_rec) == 16, "trace area layout");
+AMPL_STATIC_ASSERT(offsetof(struct ampl_emu_trace, objs) == 32, "trace area layout");
+AMPL_STATIC_ASSERT(AMPL_EMU_TRACE_OFF >= AMPL_EMU_MBOX_OFF + sizeof(struct ampl_emu_mbox) &&
+		       AMPL_EMU_TRACE_OFF + sizeof(struct ampl_emu_trace) <= AMPL_EMU_BOOT_SIZE,
+	       "the trace area fits in the boot block's page, after the mailbox area");
+AMPL_STATIC_ASSERT((AMPL_EMU_TRACE_RECORDS & (AMPL_EMU_TRACE_RECORDS - 1u)) == 0, "a power of two");
+AMPL_STATIC_ASSERT(AMPL_EV_COUNT <= AMPL_EMU_TRACE_EVENTS, "a counter for every event");
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@
 #include <amplink/mailbox_client.h>
 
 #include "sim/image.h"
+#include "sim/trace.h"
+#include "sim/trace_file.h"
 
 /* A protocol error: counted; the first one's place and code kept for the report (ampl_emu_bridge_first_error()).
  * Under the lock. */
@@ -117,6 +119,89 @@ static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* ---- the firmware's trace area, merged into the trace of its agent (src/sim/trace.c) ---- */
+
+/* The firmware's objects named so far in the agent's file; their counters' movement since the last look. */
+static void merge_counts(struct ampl_emu_bridge *b, uint32_t num_objs)
+{
+	struct ampl_emu_bridge_trace *t = &b->trace;
+	for (unsigned i = 0; i < num_objs; i++) {
+		struct ampl_emu_trace_obj *o = &t->area->objs[i];
+		if (t->obj[i] == AMPL_TRACE_NO_OBJ) {
+			char kind[sizeof(o->kind) + 1], name[SIM_TRACE_NAME];
+			memcpy(kind, o->kind, sizeof(o->kind));
+			kind[sizeof(o->kind)] = 0;
+			snprintf(name, sizeof(name), "firmware:%.*s", (int)sizeof(o->name), o->name);
+			t->obj[i] = sim_trace_foreign_obj(b->ag, kind, name);
+			if (t->obj[i] == AMPL_TRACE_NO_OBJ)
+				continue; /* the agent's file is not there yet (or full): its counts wait for it */
+		}
+		for (unsigned e = 0; e < AMPL_EV_COUNT; e++) {
+			uint32_t c = atomic_load_explicit(&o->count[e], memory_order_relaxed);
+			uint32_t d = c - t->seen[i][e];
+			t->seen[i][e] = c;
+			if (d)
+				sim_trace_foreign_count(b->ag, t->obj[i], e, d);
+		}
+	}
+}
+
+/*
+ * The records written since the last look, on this process's clock: the newest one is placed now (the bridge
+ * reads them as soon as the firmware rings), the others that many microseconds of the firmware's clock earlier.
+ */
+static void merge_records(struct ampl_emu_bridge *b, uint32_t num_objs)
+{
+	struct ampl_emu_bridge_trace *t = &b->trace;
+	uint32_t head = atomic_load_explicit(&t->area->head, memory_order_acquire);
+	if (head == t->next)
+		return;
+	if (head - t->next > AMPL_EMU_TRACE_RECORDS) { /* overwritten before this look */
+		atomic_fetch_add(&b->trace_lost, head - t->next - AMPL_EMU_TRACE_RECORDS);
+		t->next = head - AMPL_EMU_TRACE_RECORDS;
+	}
+	uint64_t now = ampl_now_ns();
+	uint32_t newest = t->area->ring[(head - 1u) & (AMPL_EMU_TRACE_RECORDS - 1u)].t_us;
+	for (; t->next != head; t->next++) {
+		struct ampl_emu_trace_rec *r = &t->area->ring[t->next & (AMPL_EMU_TRACE_RECORDS - 1u)];
+		uint32_t seq = atomic_load_explicit(&r->seq, memory_order_acquire);
+		uint32_t ev_obj = r->ev_obj, t_us = r->t_us;
+		int32_t val = r->val;
+		atomic_thread_fence(memory_order_acquire);
+		if (seq != t->next + 1u || atomic_load_explicit(&r->seq, memory_order_relaxed) != seq) {
+			atomic_fetch_add(&b->trace_lost, 1u); /* being overwritten */
+			continue;
+		}
+		unsigned ev = ev_obj & 0xFFFFu, o = ev_obj >> 16;
+		if (ev == AMPL_EV_NONE || ev >= AMPL_EV_COUNT || (o != 0xFFFFu && o >= num_objs)) {
+			bridge_error(b, "a trace record of the firmware names no event or object", (int)ev_obj);
+			continue;
+		}
+		uint64_t back = (uint64_t)(uint32_t)(newest - t_us) * 1000u;
+		sim_trace_foreign_rec(b->ag, o == 0xFFFFu ? AMPL_TRACE_NO_OBJ : t->obj[o], ev, val,
+				      back < now ? now - back : 0);
+		atomic_fetch_add(&b->trace_records, 1u);
+	}
+}
+
+/* Tracing on or off in the firmware as for this process's agents; what it recorded merged. Under the lock. */
+static void merge_trace(struct ampl_emu_bridge *b)
+{
+	struct ampl_emu_bridge_trace *t = &b->trace;
+	bool on = atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0;
+	if (!t->area || (!on && !t->was_on))
+		return;
+	atomic_store_explicit(&t->area->on, on, memory_order_relaxed);
+	t->was_on = on; /* once more after it goes off: what the firmware recorded until it saw that */
+	uint32_t n = atomic_load_explicit(&t->area->num_objs, memory_order_acquire);
+	if (n > AMPL_EMU_TRACE_OBJS) {
+		bridge_error(b, "the firmware's trace area counts more objects than it holds", (int)n);
+		n = AMPL_EMU_TRACE_OBJS;
+	}
+	merge_counts(b, n);
+	merge_records(b, n);
+}
+
 /* The host doorbell's receive thread: the firmware rang. Re-read every channel. */
 static void on_fw_ring(struct mbox_client *cl, void *mssg)
 {
@@ -124,6 +209,7 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 
 	(void)mssg;
 	pthread_mutex_lock(&b->lock);
+	merge_trace(b);
 	for (unsigned i = 0; i < b->num; i++) {
 		struct ampl_emu_bridge_chan *c = &b->ch[i];
 		struct ampl_emu_slot *s = &b->area->chans[i].to_host;
@@ -168,8 +254,11 @@ int ampl_emu_bridge_write_mbox(void *window, const struct ampl_emu_bridge_config
 		a->chans[i].mode = cfg->modes[i];
 	}
 	a->num_chans = cfg->num_chans;
+	struct ampl_emu_trace *t = (struct ampl_emu_trace *)((char *)window + AMPL_EMU_TRACE_OFF);
+	memset(t, 0, sizeof(*t));
 	atomic_thread_fence(memory_order_release);
 	a->magic = AMPL_EMU_MBOX_MAGIC;
+	t->magic = AMPL_EMU_TRACE_MAGIC;
 	return 0;
 }
 
@@ -211,6 +300,16 @@ int ampl_emu_bridge_start(struct ampl_emu_bridge *b, const struct ampl_emu_bridg
 		goto fail_soc;
 	}
 	b->area = (struct ampl_emu_mbox *)((char *)bk.map + AMPL_EMU_MBOX_OFF);
+	struct ampl_emu_trace *ta = (struct ampl_emu_trace *)((char *)bk.map + AMPL_EMU_TRACE_OFF);
+	if (ta->magic == AMPL_EMU_TRACE_MAGIC) {
+		b->trace.area = ta;
+		b->trace.next = atomic_load(&ta->head);
+		for (unsigned i = 0; i < AMPL_EMU_TRACE_OBJS; i++) {
+			b->trace.obj[i] = AMPL_TRACE_NO_OBJ;
+			for (unsigned e = 0; e < AMPL_EMU_TRACE_EVENTS; e++)
+				b->trace.seen[i][e] = atomic_load(&ta->objs[i].count[e]);
+		}
+	}
 	if (b->area->magic != AMPL_EMU_MBOX_MAGIC || b->area->num_chans != cfg->num_chans) {
 		r = sim_error(-EINVAL, "the window's mailbox area was not written for this bridge "
 			      "(ampl_emu_bridge_write_mbox before the emulator starts)");
@@ -347,6 +446,9 @@ void ampl_emu_bridge_stop(struct ampl_emu_bridge *b)
 {
 	if (!b || !b->soc)
 		return;
+	pthread_mutex_lock(&b->lock);
+	merge_trace(b); /* what the firmware recorded after its last ring */
+	pthread_mutex_unlock(&b->lock);
 	if (b->link.q) {
 		mbox_free_channel(&b->link.chans[0]);
 		mbox_free_channel(&b->link.chans[1]);

@@ -74,11 +74,29 @@ struct ampl_emu_bridge_chan {
 	} txmsg;
 };
 
-/** struct ampl_emu_bridge - one bridge. Counters public (read with atomic loads). */
+/*
+ * What the bridge knows of the firmware's trace area (<amplink/emu.h>). Private. @obj: each firmware object's index
+ * in the agent's trace file (AMPL_TRACE_NO_OBJ: not named there yet); @seen: its counters merged so far; @next: the
+ * next record to read.
+ */
+struct ampl_emu_bridge_trace {
+	struct ampl_emu_trace *area;
+	unsigned obj[AMPL_EMU_TRACE_OBJS];
+	uint32_t seen[AMPL_EMU_TRACE_OBJS][AMPL_EMU_TRACE_EVENTS];
+	uint32_t next;
+	bool was_on;
+};
+
+/**
+ * struct ampl_emu_bridge - one bridge. Counters public (read with atomic loads): @trace_records the firmware's
+ * trace records merged, @trace_lost those overwritten before the bridge read them.
+ */
 struct ampl_emu_bridge {
 	atomic_uint to_fw, to_host, errors;
 	atomic_uint fw_gone; /* rings for the firmware after it exited (the emulator's line closed): not errors */
+	atomic_uint trace_records, trace_lost;
 	/* private */
+	struct ampl_emu_bridge_trace trace;
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
 	const char *first_error; /* the first error counted (under the lock) */
@@ -93,7 +111,9 @@ struct ampl_emu_bridge {
 
 /**
  * ampl_emu_bridge_write_mbox() - write the mailbox area of the window @window (before the firmware starts): the
- * channel count and modes of @cfg, every slot zero, the magic last. Return: 0; -EINVAL (bad count or mode).
+ * channel count and modes of @cfg, every slot zero, the magic last; and the trace area: zero, tracing off, its
+ * magic (the bridge turns the firmware's tracing on and off with the SoC's). Return: 0; -EINVAL (bad count or
+ * mode).
  */
 int ampl_emu_bridge_write_mbox(void *window, const struct ampl_emu_bridge_config *cfg);
 

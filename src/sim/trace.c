@@ -421,7 +421,8 @@ static uint32_t owner(unsigned ev, const void *obj, unsigned slot)
 	return who;
 }
 
-static void put(struct slot *s, unsigned ev, unsigned o, int32_t val)
+/* Write a record of @ev of object @o with @val at @t_ns in @s's file; count it (@counted) and its failure kind. */
+static void put_at(struct slot *s, unsigned ev, unsigned o, int32_t val, uint64_t t_ns, bool counted)
 {
 	atomic_fetch_add_explicit(&s->inflight, 1, memory_order_acquire);
 	struct sim_trace_file *f = atomic_load_explicit(&s->f, memory_order_acquire);
@@ -432,11 +433,13 @@ static void put(struct slot *s, unsigned ev, unsigned o, int32_t val)
 		kind = AMPL_TRACE_ERR_REFUSED;
 	else if (events[ev].result && val < 0)
 		kind = err_kind(val);
-	atomic_fetch_add_explicit(&f->count[ev], 1, memory_order_relaxed);
+	if (counted)
+		atomic_fetch_add_explicit(&f->count[ev], 1, memory_order_relaxed);
 	if (kind < AMPL_TRACE_ERR_KINDS)
 		atomic_fetch_add_explicit(&f->err[kind], 1, memory_order_relaxed);
 	if (o < SIM_TRACE_OBJS) {
-		atomic_fetch_add_explicit(&f->objs[o].count[ev], 1, memory_order_relaxed);
+		if (counted)
+			atomic_fetch_add_explicit(&f->objs[o].count[ev], 1, memory_order_relaxed);
 		if (kind < AMPL_TRACE_ERR_KINDS)
 			atomic_fetch_add_explicit(&f->objs[o].err[kind], 1, memory_order_relaxed);
 	}
@@ -444,12 +447,17 @@ static void put(struct slot *s, unsigned ev, unsigned o, int32_t val)
 	struct sim_trace_rec *r = &f->ring[pos & (SIM_TRACE_RECORDS - 1u)];
 	atomic_store_explicit(&r->seq, 0, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release); /* a reader that sees the new words sees seq 0 first */
-	atomic_store_explicit(&r->w[0], ampl_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&r->w[0], t_ns, memory_order_relaxed);
 	atomic_store_explicit(&r->w[1], ev | (uint64_t)f->agent << 16 | (uint64_t)o << 32, memory_order_relaxed);
 	atomic_store_explicit(&r->w[2], (uint32_t)val, memory_order_relaxed);
 	atomic_store_explicit(&r->seq, pos + 1, memory_order_release);
 out:
 	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_release);
+}
+
+static void put(struct slot *s, unsigned ev, unsigned o, int32_t val)
+{
+	put_at(s, ev, o, val, ampl_now_ns(), true);
 }
 
 /* Record in @slot (or the slot of @obj's agent) what @obj did. */
@@ -476,6 +484,56 @@ void sim_trace_hw(struct ampl_soc *soc, unsigned agent, unsigned ev, unsigned ob
 			return;
 		}
 	}
+}
+
+/* ---- events of another processor (firmware), merged by its bridge ---- */
+
+static struct slot *slot_of(struct ampl_agent *ag)
+{
+	for (unsigned i = 0; i < SLOTS; i++)
+		if (atomic_load(&slots[i].ag) == ag)
+			return &slots[i];
+	return NULL;
+}
+
+unsigned sim_trace_foreign_obj(struct ampl_agent *ag, const char *kind, const char *name)
+{
+	struct slot *s = slot_of(ag);
+	unsigned o = AMPL_TRACE_NO_OBJ;
+	if (!s)
+		return o;
+	atomic_fetch_add_explicit(&s->inflight, 1, memory_order_acquire);
+	struct sim_trace_file *f = atomic_load_explicit(&s->f, memory_order_acquire);
+	if (f) {
+		while (atomic_flag_test_and_set_explicit(&naming, memory_order_acquire))
+			ampl_cpu_relax();
+		o = obj_in(f, kind, name);
+		atomic_flag_clear_explicit(&naming, memory_order_release);
+	}
+	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_release);
+	return o;
+}
+
+void sim_trace_foreign_count(struct ampl_agent *ag, unsigned obj, unsigned ev, uint64_t n)
+{
+	struct slot *s = slot_of(ag);
+	if (!s || ev >= AMPL_EV_COUNT || !n)
+		return;
+	atomic_fetch_add_explicit(&s->inflight, 1, memory_order_acquire);
+	struct sim_trace_file *f = atomic_load_explicit(&s->f, memory_order_acquire);
+	if (f) {
+		atomic_fetch_add_explicit(&f->count[ev], n, memory_order_relaxed);
+		if (obj < SIM_TRACE_OBJS)
+			atomic_fetch_add_explicit(&f->objs[obj].count[ev], n, memory_order_relaxed);
+	}
+	atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_release);
+}
+
+void sim_trace_foreign_rec(struct ampl_agent *ag, unsigned obj, unsigned ev, int32_t val, uint64_t t_ns)
+{
+	struct slot *s = slot_of(ag);
+	if (s && ev != AMPL_EV_NONE && ev < AMPL_EV_COUNT)
+		put_at(s, ev, obj, val, t_ns, false);
 }
 
 /* Start or stop tracing in slot @s as its control word says (slots_lock held). */

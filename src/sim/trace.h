@@ -33,6 +33,19 @@ struct ampl_agent;
 /** sim_trace_hw() - record a register-model event of agent @agent of @soc (dropped if this process has not it). */
 void sim_trace_hw(struct ampl_soc *soc, unsigned agent, unsigned ev, unsigned obj, int32_t val) __attribute__((cold));
 
+/*
+ * Events another processor recorded for @ag (firmware under the emulator, merged by src/sim/emu_bridge.c): each
+ * does nothing while @ag is not traced.
+ *   sim_trace_foreign_obj()    the index of the object named @kind @name in @ag's file, named now if new;
+ *                              AMPL_TRACE_NO_OBJ if @ag is not traced or its file has no room
+ *   sim_trace_foreign_count()  @n more events @ev of object @obj (and of the agent)
+ *   sim_trace_foreign_rec()    a record of @ev of @obj with @val at @t_ns (CLOCK_MONOTONIC); not counted (the
+ *                              counts come from sim_trace_foreign_count()), but a failure is counted by its kind
+ */
+unsigned sim_trace_foreign_obj(struct ampl_agent *ag, const char *kind, const char *name);
+void sim_trace_foreign_count(struct ampl_agent *ag, unsigned obj, unsigned ev, uint64_t n);
+void sim_trace_foreign_rec(struct ampl_agent *ag, unsigned obj, unsigned ev, int32_t val, uint64_t t_ns);
+
 /** sim_trace_attach() - @ag is attached: follow its SoC's trace flag. */
 void sim_trace_attach(struct ampl_agent *ag);
 /** sim_trace_detach() - @ag goes: its events stop (waits for an event being written to it). */

@@ -595,6 +595,12 @@ if [ -f "$fw" ] && [ -f "$fwdir/icmsg_echo_soc.elf" ] && [ -f "$fwdir/rpmsg_remo
 		expect "demo --firmware --backend $b leaves nothing" 0 "^0$" -- \
 			sh -c "ls /dev/shm | grep -c 'amplink.$soc-fw' ; true"
 	done
+	# --trace: the firmware's trace points (its icmsg receive and its IPC service sends) merged into rpu0's trace
+	expect "demo --firmware --trace: the firmware's sends" 0 "ipc firmware:ipc-icmsg-rpu0: ipc.send 300$" -- \
+		"$amp" demo --firmware --backend icmsg --trace --count 300 --soc "$soc-fw"
+	expect "demo --firmware --trace --mode polling: the firmware's receives" 0 \
+		"icmsg firmware:icmsg@[0-9a-f]{8}: icmsg.rx 30[01]$" -- \
+		"$amp" demo --firmware --backend icmsg --trace --count 300 --mode polling --soc "$soc-fw"
 	expect "demo --firmware not built" 1 \
 		"rpmsg: --firmware: rpmsg is not built: no rpmsg_remote_soc.elf in /nonexistent \(AMPL_FIRMWARE_DIR\)" -- \
 		env AMPL_FIRMWARE_DIR=/nonexistent "$amp" demo --firmware --backend rpmsg --soc "$soc-fw"

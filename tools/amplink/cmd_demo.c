@@ -62,7 +62,7 @@ static const char usage[] =
 	"carries the IPI to the firmware (UART1 interrupts; --mode polling: polled counters). QEMU is stopped and\n"
 	"its files removed however the demo ends.\n"
 	"--trace: with tracing on (amplink trace) from the start, to see what it costs; prints the records each\n"
-	"agent wrote (not with --firmware).\n"
+	"agent wrote and each object's events (with --firmware the firmware's too, merged into its agent's).\n"
 	"Exit status: 0 success, 1 failure, 2 bad usage, 128+N after signal N.\n";
 
 static uint32_t checksum(const uint32_t *w, unsigned n)
@@ -124,10 +124,25 @@ static int demo_trace(const char *name, bool on)
 	int ret = on ? ampl_soc_trace_set(soc, true) : ampl_trace_reader_open(soc, false, &r);
 	if (ret)
 		demo_fail(EXIT_FAIL, "%s", ampl_soc_last_error());
-	for (unsigned i = 0; r && i < ampl_soc_get_profile(soc)->num_agents; i++)
-		if (ampl_trace_reader_has(r, i))
-			printf("  traced: %s wrote %llu records\n", ampl_soc_get_profile(soc)->agents[i].name,
-			       (unsigned long long)ampl_trace_reader_written(r, i, NULL));
+	for (unsigned i = 0; r && i < ampl_soc_get_profile(soc)->num_agents; i++) {
+		if (!ampl_trace_reader_has(r, i))
+			continue;
+		printf("  traced: %s wrote %llu records\n", ampl_soc_get_profile(soc)->agents[i].name,
+		       (unsigned long long)ampl_trace_reader_written(r, i, NULL));
+		/* Each object's events, the firmware's too (named firmware:...). */
+		for (unsigned o = 0; o < ampl_trace_reader_objs(r, i); o++) {
+			char oname[64], kind[16];
+			if (ampl_trace_reader_obj(r, i, o, oname, sizeof(oname), kind, sizeof(kind)))
+				continue;
+			printf("    %s %s:", kind, oname);
+			for (unsigned ev = 1; ev < AMPL_EV_COUNT; ev++) {
+				uint64_t n = ampl_trace_reader_count(r, i, o, ev);
+				if (n)
+					printf(" %s %llu", ampl_trace_event_name(ev), (unsigned long long)n);
+			}
+			putchar('\n');
+		}
+	}
 	ampl_trace_reader_close(r);
 	ampl_soc_close(soc);
 	return ret ? EXIT_FAIL : 0;
@@ -780,6 +795,7 @@ struct fw_prep {
 	const char *soc;
 	const struct ampl_emu_bridge_config *bcfg;
 	bool created;
+	bool trace;
 };
 
 /* Before QEMU starts: the SoC with its reserved memory in QEMU's RAM file, and the window's mailbox area. */
@@ -791,6 +807,8 @@ static int fw_prepare(struct ampl_emu_qemu *q, void *arg)
 	if (r)
 		return demo_fail(r, "%s", ampl_soc_last_error());
 	p->created = true;
+	if (p->trace && demo_trace(p->soc, true))
+		return -EIO;
 	return ampl_emu_bridge_write_mbox(q->window, p->bcfg);
 }
 
@@ -827,7 +845,7 @@ static int firmware_default(const char *backend, char *out, size_t size)
 }
 
 static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t count, const char *elf, bool icmsg,
-			 const struct me_target *me)
+			 const struct me_target *me, bool trace)
 {
 	char err[512];
 	const char *agent = me ? me->rpu : "rpu0";
@@ -840,7 +858,7 @@ static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t co
 		.modes = { me || icmsg ? AMPL_EMU_CHAN_DOORBELL : AMPL_EMU_CHAN_REQUEST }, .num_chans = 1,
 		.mode = mode == AMPL_WAIT_POLL ? AMPL_WAIT_ADAPTIVE : mode,
 	};
-	struct fw_prep prep = { .soc = name, .bcfg = &bcfg };
+	struct fw_prep prep = { .soc = name, .bcfg = &bcfg, .trace = trace };
 	struct ampl_emu_qemu_config qcfg = { .kernel = elf, .doorbell = doorbell, .quiet = true,
 					     .prepare = fw_prepare, .prepare_arg = &prep };
 	struct ampl_emu_qemu q;
@@ -872,6 +890,13 @@ static int demo_firmware(const char *name, enum ampl_wait_mode mode, uint64_t co
 	if (rproc.reaped)
 		q.pid = 0; /* apu_main reaped it */
 	ampl_emu_bridge_stop(&b);
+	if (trace) {
+		/* Read after the stop: the bridge merged the last ones then. */
+		unsigned fw_records = atomic_load(&b.trace_records), fw_lost = atomic_load(&b.trace_lost);
+		printf("  traced: the firmware's %u records merged into %s's, %u overwritten before they were read\n",
+		       fw_records, agent, fw_lost);
+		(void)demo_trace(name, false); /* while the SoC's memory (QEMU's RAM file) is still there */
+	}
 	ampl_emu_qemu_kill(&q); /* gone already, or killed now; its window file and socket removed */
 	ampl_soc_destroy(name);
 	if (demo_signal) {
@@ -954,7 +979,7 @@ int cmd_demo(int argc, char **argv)
 			firmware = path;
 		}
 		cli_on_stop_signals(on_stop_signal);
-		return demo_firmware(name, mode, count, firmware, icmsg, me);
+		return demo_firmware(name, mode, count, firmware, icmsg, me, trace);
 	}
 	/* From here on the SoC is removed however the demo ends; a stop signal ends every wait (and is reported
 	 * after the clean-up, as exit status 128 + N). */

@@ -68,6 +68,7 @@ uint32_t fw_app_start(const char *name)
 		board_put_u32("unknown doorbell mode", mode);
 		board_exit(ECHO_EXIT_BAD_MODE);
 	}
+	emu_trace_init((struct ampl_emu_trace *)(void *)(__shm_start + AMPL_EMU_TRACE_OFF));
 	int r = emu_doorbell_init(&fw_db, &db_cfg, mode);
 	if (r)
 		fw_app_fail(name, "doorbell start failed, errno", r);
@@ -113,6 +114,7 @@ int fw_app_run_with(const char *name, const struct fw_app_hooks *hooks)
 {
 	void *arg = (void *)(uintptr_t)hooks; /* board_idle()'s callback argument; read only */
 	while (!stop_requested(arg)) {
+		emu_trace_follow();
 		if (mode == AMPL_EMU_DOORBELL_POLL) {
 			(void)emu_doorbell_poll(&fw_db);
 			if (hooks && hooks->poll)

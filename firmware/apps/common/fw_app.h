@@ -24,6 +24,7 @@
 #include "echo.h"
 #include "emu_doorbell.h"
 #include "emu_mbox.h"
+#include "emu_trace.h"
 
 /** The window's boot block, and the doorbell controller (node "/emu-doorbell"). */
 extern struct ampl_emu_boot *const fw_boot;
