@@ -64,6 +64,7 @@ struct virtqueue {
 	uint16_t num;
 	uint16_t next_avail;
 	uint16_t next_used;
+	uint16_t peer_idx; /* the peer's index (avail.idx for a device, used.idx for a driver) as last loaded */
 	uint8_t driver;
 	uint8_t broken;
 };
