@@ -66,6 +66,10 @@ void rpmsg_unlock(struct rpmsg_device *rdev, unsigned key)
 {
 	uint32_t k = rdev->kick_mask;
 	const char *m = rdev->err_msg;
+	if (!k && !m) {
+		ampl_spin_unlock(&rdev->lock, key); /* the common case: nothing to send, wake or report */
+		return;
+	}
 	/* The notify ids as of this lock section: a handshake in another context may rewrite them once it is dropped. */
 	uint32_t ids[3] = { rdev->notifyid[0], rdev->notifyid[1], rdev->notifyid[2] };
 	rdev->kick_mask = 0;

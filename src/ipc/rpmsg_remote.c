@@ -32,6 +32,13 @@ static uint8_t *win(struct rpmsg_device *rdev, uint32_t off)
 	return rdev->shm + rdev->win_off + off;
 }
 
+/* The payload room of a buffer of @len bytes (>= 16, header included), as far as a 16-bit hdr.len reaches. */
+static uint32_t payload_cap(uint32_t len)
+{
+	len -= RPMSG_HDR_SIZE;
+	return len > 0xFFFFu ? 0xFFFFu : len;
+}
+
 /* Is the host session we are linked to still there (a cheap re-check before TX, and before blaming the host)? */
 static bool session_ok(struct rpmsg_device *rdev)
 {
@@ -61,7 +68,7 @@ static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, ui
 		if (id == -ENODATA)
 			return RPMSG_ERR_NO_BUFF;
 		if (id >= 0 && len >= RPMSG_HDR_SIZE) {
-			uint32_t cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
+			uint32_t cap = payload_cap(len);
 			rdev->tx_cap = cap;
 			if (cap < need) {
 				vq_unget_avail(&rdev->vq[0], (uint16_t)id);
@@ -119,6 +126,19 @@ static void remote_arm(struct rpmsg_device *rdev, bool want)
 	vq_set_suppress(&rdev->vq[0], !want);
 }
 
+/*
+ * Link up: attach vring @i afresh. The host zeroed both vrings for this session: drop our cached lines of them
+ * (clean, since we clean every write), or the first partial-line write here (used.flags, used.idx) would write back
+ * a previous session's used.idx and entries over the host's zeroes. Out of line, so that the loop over both vrings
+ * stays one call.
+ */
+__attribute__((noinline)) static void attach_vring(struct rpmsg_device *rdev, unsigned i)
+{
+	ampl_cache_invalidate(rdev->shm + rdev->vr_off[i], vring_size(rdev->vr_num, rdev->vr_align));
+	vq_attach(&rdev->vq[i], rdev->shm + rdev->vr_off[i], rdev->vr_num, rdev->vr_align, rdev->vq_map[i], false);
+	vq_set_window(&rdev->vq[i], rdev->cfg->da_base + rdev->win_off, rdev->cfg->shm_size - rdev->win_off);
+}
+
 static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 {
 	uint8_t *st_p = VDEV(rdev) + VDEV_STATUS, *sid_p = SESS(rdev) + SESS_HOST_SID;
@@ -147,32 +167,19 @@ static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 	if (!ok || sid != rdev->peer_sid)
 		rpmsg_link_down(rdev, key);
 	if (ok && !RPMSG_UP(rdev)) {
-		for (unsigned i = 0; i < 2; i++) {
-			/* The host zeroed both vrings for this session: drop our cached lines of them (clean, since
-			 * we clean every write), or the first partial-line write here (used.flags, used.idx) would
-			 * write back a previous session's used.idx and entries over the host's zeroes. */
-			ampl_cache_invalidate(rdev->shm + rdev->vr_off[i], vring_size(rdev->vr_num, rdev->vr_align));
-			vq_attach(&rdev->vq[i], rdev->shm + rdev->vr_off[i], rdev->vr_num, rdev->vr_align, rdev->vq_map[i],
-				  false);
-			vq_set_window(&rdev->vq[i], rdev->cfg->da_base + rdev->win_off, rdev->cfg->shm_size - rdev->win_off);
-		}
+		for (unsigned i = 0; i < 2; i++)
+			attach_vring(rdev, i);
 		rdev->ns = AMPL_RPMSG_NS && (rsc_get32_acq(VDEV(rdev) + VDEV_GFEATURES) >> VIRTIO_RPMSG_F_NS & 1u);
 		vq_set_suppress(&rdev->vq[0], rdev->waiters == 0);
 		rdev->peer_sid = sid;
 		rdev->rx_cap = 0;
 		/* The host posted its RX buffers before DRIVER_OK: learn the TX capacity from the first one now, so
 		 * that rpmsg_get_tx_buffer_size() answers from the link up on (OpenAMP's remote knows it once the
-		 * host is ready). The buffer stays available (a short one is left to the first send); an entry the
-		 * virtqueue refused is reported as a send would. */
-		uint32_t off, len;
-		int id = vq_get_avail(&rdev->vq[0], &off, &len);
-		if (id >= 0) {
-			if (len >= RPMSG_HDR_SIZE)
-				rdev->tx_cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
-			vq_unget_avail(&rdev->vq[0], (uint16_t)id);
-		} else if (id != -ENODATA) {
-			rpmsg_note(rdev, rpmsg_err_vq0);
-		}
+		 * host is ready). The buffer stays available; entries the virtqueue refused, or shorter than a
+		 * header, are reported and kept as a send would. */
+		struct rpmsg_buf_slot b;
+		if (!remote_get_tx(rdev, &b, 0))
+			remote_untake_tx(rdev, &b);
 		rpmsg_link_up(rdev, key);
 	}
 }
@@ -187,7 +194,7 @@ static void remote_process(struct rpmsg_device *rdev, unsigned *key)
 		if (id == -ENODATA)
 			break;
 		if (id >= 0 && len >= RPMSG_HDR_SIZE) {
-			rdev->rx_cap = len - RPMSG_HDR_SIZE > 0xFFFFu ? 0xFFFFu : len - RPMSG_HDR_SIZE;
+			rdev->rx_cap = payload_cap(len);
 			rpmsg_deliver(rdev, (uint16_t)id, win(rdev, off), len, key);
 			continue;
 		}

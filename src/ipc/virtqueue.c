@@ -2,8 +2,10 @@
  * virtqueue: one split vring from either role (contracts in include/amplink/ipc/virtqueue.h).
  *
  * Shared-memory discipline, everywhere in this file:
- *   - The peer's index (avail.idx for a device, used.idx for a driver) is loaded once per call with acquire
- *     ordering, after invalidating it, and checked against our shadow before any entry is read.
+ *   - The peer's index (avail.idx for a device, used.idx for a driver) is loaded with acquire ordering, after
+ *     invalidating it, and checked against our shadow before any entry is read; it is kept (peer_idx) and loaded
+ *     again only when the entries it covered are all taken, so a reader that is behind takes a batch for one
+ *     load of the shared word (one cache-line transfer) instead of one per entry.
  *   - Each entry field is loaded once into a local, validated, and only the local is used.
  *   - Our own indices come from the shadow; the shared copies are written, never read back.
  *   - Every store to shared memory is a single aligned access (vio_put*), cleaned after writing.
@@ -54,6 +56,27 @@ static void store_idx(uint8_t *p, uint16_t v)
 {
 	__atomic_store_n((uint16_t *)(void *)p, ampl_le16(v), __ATOMIC_RELEASE);
 	ampl_cache_clean(p, 2);
+}
+
+/*
+ * How many entries the peer published past our shadow @next: from the kept index while it covers some, else from
+ * a fresh load of the shared one at @p. -ENODATA: none; -EIO: more than num (a corrupt index: the vring is broken).
+ */
+static int peer_ahead(struct virtqueue *vq, uint8_t *p, uint16_t next)
+{
+	if (vq->broken)
+		return -EIO;
+	if (vq->peer_idx != next)
+		return 1;
+	uint16_t ahead = (uint16_t)(load_idx(p) - next);
+	if (ahead == 0)
+		return -ENODATA;
+	if (ahead > vq->num) {
+		vq->broken = 1;
+		return -EIO;
+	}
+	vq->peer_idx = (uint16_t)(next + ahead);
+	return ahead;
 }
 
 void vq_attach(struct virtqueue *vq, void *ring, uint32_t num, uint32_t align, uint32_t *map, bool driver)
@@ -124,16 +147,9 @@ int vq_get_used(struct virtqueue *vq, uint32_t *len)
 {
 	if (!vq->driver)
 		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
-	uint16_t idx = load_idx(USED_IDX(vq));
-	uint16_t ahead = (uint16_t)(idx - vq->next_used);
-	if (ahead == 0)
-		return -ENODATA;
-	if (ahead > vq->num) {
-		vq->broken = 1;
-		return -EIO;
-	}
+	int ahead = peer_ahead(vq, USED_IDX(vq), vq->next_used);
+	if (ahead < 0)
+		return ahead;
 	/* Acquire for us: the element (and the buffer it names) is read after the index. */
 	ampl_rmb();
 	uint8_t *e = USED_ELEM(vq, vq->next_used & (uint16_t)(vq->num - 1u));
@@ -153,16 +169,9 @@ int vq_get_avail(struct virtqueue *vq, uint32_t *off, uint32_t *len)
 {
 	if (vq->driver)
 		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
-	uint16_t idx = load_idx(AVAIL_IDX(vq));
-	uint16_t ahead = (uint16_t)(idx - vq->next_avail);
-	if (ahead == 0)
-		return -ENODATA;
-	if (ahead > vq->num) {
-		vq->broken = 1;
-		return -EIO;
-	}
+	int ahead = peer_ahead(vq, AVAIL_IDX(vq), vq->next_avail);
+	if (ahead < 0)
+		return ahead;
 	/* Acquire for us: the ring slot, the descriptor and the buffer are read after the index. */
 	ampl_rmb();
 	uint8_t *s = AVAIL_RING(vq, vq->next_avail & (uint16_t)(vq->num - 1u));

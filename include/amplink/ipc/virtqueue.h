@@ -64,6 +64,7 @@ struct virtqueue {
 	uint16_t num;
 	uint16_t next_avail;
 	uint16_t next_used;
+	uint16_t peer_idx; /* the peer's index (avail.idx for a device, used.idx for a driver) as last loaded */
 	uint8_t driver;
 	uint8_t broken;
 };
@@ -106,6 +107,7 @@ int vq_add_avail(struct virtqueue *vq, uint16_t id, uint32_t addr, uint32_t len,
 
 /**
  * vq_get_used() - driver: take the next used element.
+ * used.idx is loaded only when the entries its last load covered are all taken (one load per batch).
  * @len: receives used.len as the device wrote it, unchecked (peer-written: the caller validates it before any use)
  * Return: the descriptor id (>= 0), returned to us; -ENODATA (nothing new); -EIO (used.idx moved more than num
  * past our shadow: the queue is broken until vq_init()); -EBADMSG (the element names a descriptor out of range or
@@ -115,6 +117,7 @@ int vq_get_used(struct virtqueue *vq, uint32_t *len);
 
 /**
  * vq_get_avail() - device: take the next available buffer.
+ * avail.idx is loaded only when the entries its last load covered are all taken (one load per batch).
  * @off: receives desc.addr - win_da (the buffer's offset in the window); @len: desc.len
  * Return: the head descriptor id (>= 0), now held by us; -ENODATA; -EIO (avail.idx moved more than num past our
  * shadow: broken until vq_init()); -EBADMSG (head out of range or already held, NEXT or INDIRECT set, buffer
