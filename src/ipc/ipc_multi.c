@@ -187,15 +187,18 @@ static uint32_t tx_max(const struct ipc_multi_data *d)
 	return d->txl.block_size * d->txl.block_count - IPC_MULTI_BUF_HDR;
 }
 
-/* First fit of @n contiguous free blocks: the head index, or -1. */
+/*
+ * Next fit of @n contiguous free blocks, from the block after the last one obtained (a sender streaming through its
+ * blocks finds the next one at once, where first fit would pass every block still in flight): the head index, or
+ * -1. A run does not wrap: the search goes round once, then as far as a run started before the hint can reach.
+ */
 static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uint8_t owner)
 {
-	uint32_t run = 0;
-	for (uint32_t b = 0; b < d->txl.block_count; b++) {
-		if (d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED)
-			run++;
-		else
-			run = 0;
+	uint32_t cnt = d->txl.block_count, b = d->next_blk < cnt ? d->next_blk : 0u, run = 0;
+	for (uint32_t k = 0; k < cnt + n - 1u; k++, b++) {
+		if (b == cnt)
+			b = run = 0;
+		run = d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED ? run + 1u : 0u;
 		if (run == n) {
 			uint32_t h = b + 1u - n;
 			for (uint32_t i = h; i <= b; i++)
@@ -203,6 +206,7 @@ static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uin
 			d->tx_state[h] = state;
 			d->tx_nblk[h] = (uint16_t)n;
 			d->tx_owner[h] = owner;
+			d->next_blk = (uint16_t)(b + 1u);
 			return (int)h;
 		}
 	}
@@ -288,15 +292,17 @@ static void flush_pending_locked(struct ipc_multi_data *d)
 }
 
 /*
- * The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain, or
- * now once a quarter of the peer's blocks wait for theirs: a drain lasts as long as the peer keeps sending, and a
- * peer that sends from its own callbacks (an echo) must get blocks back meanwhile.
+ * The receiver is done with DATA buffer @b of @len bytes (lock held): its release goes out with the others of this
+ * pass, or now once a quarter of the peer's blocks wait for theirs: a pass lasts as long as the peer keeps sending
+ * (and lingers, IPC_MULTI_RX_LINGER_US), and a peer that sends from its own callbacks (an echo) must get blocks
+ * back meanwhile.
  */
-static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
+static void defer_release_locked(struct ipc_multi_data *d, uint32_t b, uint32_t len)
 {
 	d->rx_state[b] = R_FREE;
 	owe_release_locked(d, b);
-	if (++d->owed_now >= d->rxl.block_count / 4u)
+	d->owed_now = (uint16_t)(d->owed_now + blocks_for(&d->rxl, len));
+	if (d->owed_now >= d->rxl.block_count / 4u)
 		flush_pending_locked(d);
 }
 
@@ -755,7 +761,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	key = ampl_spin_lock(&d->lock);
 	d->rx_cur = -1;
 	if (d->rx_state[b] == R_DELIVERING)
-		defer_release_locked(d, b);
+		defer_release_locked(d, b, len);
 	ampl_spin_unlock(&d->lock, key);
 }
 
@@ -797,17 +803,17 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 	}
 }
 
-/* Read the rx ring until it is empty or cannot be read further. */
-static void drain(struct ipc_multi_data *d)
+/* Read the rx ring until it is empty or cannot be read further: whether a message was taken. */
+static bool drain(struct ipc_multi_data *d)
 {
 	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
-	for (;;) {
+	for (bool took = false;; took = true) {
 		int st = atomic_load(&d->state);
 		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
-			return; /* the rx ring is read only once the peer acknowledged our session */
+			return took; /* the rx ring is read only once the peer acknowledged our session */
 		int n = pbuf_read(&d->rx, m, sizeof(m));
 		if (n == 0)
-			return;
+			return took;
 		/* Take what was read only if the peer is still in the session it was written in: a restarting peer
 		 * publishes its new id before it resets its ring, so this drops whatever the reset left behind. */
 		if (!same_session(d)) {
@@ -816,7 +822,7 @@ static void drain(struct ipc_multi_data *d)
 		}
 		if (n < 0) {
 			rx_fault(d, n);
-			return;
+			return took;
 		}
 		d->fault = 0;
 		if (st == IPC_MULTI_BONDING)
@@ -826,13 +832,48 @@ static void drain(struct ipc_multi_data *d)
 	}
 }
 
+#if IPC_MULTI_RX_LINGER_US
+/*
+ * This thread has sent outside a receive pass (of any instance): its passes do not linger, as an application
+ * thread that sends, then runs its handler until the answer is there, would only delay its next message. A
+ * doorbell thread that sends only from callbacks (an echo) lingers.
+ */
+static _Thread_local bool app_sender, in_pass;
+#define NOTE_APP_TX() ((void)(in_pass || (app_sender = true)))
+
+/* The pass took a message: watch the rx ring for IPC_MULTI_RX_LINGER_US at most; true if another one came. */
+static bool linger(struct ipc_multi_data *d)
+{
+	uint64_t end = ampl_os_uptime_us() + IPC_MULTI_RX_LINGER_US;
+	for (unsigned i = 1; !app_sender && atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
+		if (pbuf_read(&d->rx, NULL, 0) != 0)
+			return true;
+		ampl_cpu_relax();
+		if (!(i & 15u) && ampl_os_uptime_us() >= end)
+			break;
+	}
+	return false;
+}
+#else
+#define NOTE_APP_TX() ((void)0)
+#endif
+
 static void process(struct ipc_multi_data *d)
 {
 	if (atomic_load(&d->state) == IPC_MULTI_OFF)
 		return;
 	session_step(d);
-	drain(d);
-	/* The releases of this drain (and any the ring had no room for before), together. */
+#if IPC_MULTI_RX_LINGER_US
+	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. */
+	bool outer = in_pass;
+	in_pass = true;
+	while (drain(d) && linger(d))
+		;
+	in_pass = outer;
+#else
+	(void)drain(d);
+#endif
+	/* The releases of this pass (and any the ring had no room for before), together. */
 	unsigned key = ampl_spin_lock(&d->lock);
 	if (d->pending_words) /* owed only while connected: a link down forgets them */
 		flush_pending_locked(d);
@@ -1194,6 +1235,7 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 		return -EBUSY;
 	if (len > tx_max(d))
 		return -EMSGSIZE;
+	NOTE_APP_TX();
 	int h = obtain(d, e, (uint32_t)len, false, AMPL_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
@@ -1281,6 +1323,7 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	struct ipc_multi_ept *e = ept_of(d, token);
 	if (!e)
 		return -ENOENT;
+	NOTE_APP_TX();
 	unsigned key = ampl_spin_lock(&d->lock);
 	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
 	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
