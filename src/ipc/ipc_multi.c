@@ -84,6 +84,18 @@ static struct ipc_multi_ept *ept_of(struct ipc_multi_data *d, void *token)
 	return e;
 }
 
+/* An operation's instance (*@dp) and registered endpoint (*@ep): 0, -EINVAL (not an instance of this backend) or
+ * -ENOENT (@token is not a registered endpoint of it). */
+static int lookup(const struct ampl_device *instance, void *token, struct ipc_multi_data **dp,
+		  struct ipc_multi_ept **ep)
+{
+	*dp = data_of(instance);
+	if (!*dp)
+		return -EINVAL;
+	*ep = ept_of(*dp, token);
+	return *ep ? 0 : -ENOENT;
+}
+
 static uint8_t *tx_block(struct ipc_multi_data *d, uint32_t b)
 {
 	return (uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + b * d->txl.block_size;
@@ -109,6 +121,17 @@ static const struct ipc_ept_cfg *call_begin_locked(struct ipc_multi_ept *e)
 static void call_end(struct ipc_multi_ept *e)
 {
 	atomic_fetch_sub(&e->calls, 1);
+}
+
+/* Lock not held: @e's bound() (@bound) or unbound() with @cfg from call_begin_locked() (NULL: none), then call_end(). */
+static void call_link_cb(struct ipc_multi_ept *e, const struct ipc_ept_cfg *cfg, bool bound)
+{
+	if (!cfg)
+		return;
+	void (*cb)(void *priv) = bound ? cfg->cb.bound : cfg->cb.unbound;
+	if (cb)
+		cb(cfg->priv);
+	call_end(e);
 }
 
 /* Lock not held. */
@@ -450,11 +473,7 @@ static void report_lost(struct ipc_multi_data *d)
 		const struct ipc_ept_cfg *cfg = e->lost ? call_begin_locked(e) : NULL;
 		e->lost = false;
 		ampl_spin_unlock(&d->lock, key);
-		if (!cfg)
-			continue;
-		if (cfg->cb.unbound)
-			cfg->cb.unbound(cfg->priv);
-		call_end(e);
+		call_link_cb(e, cfg, false);
 	}
 }
 
@@ -607,11 +626,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	ampl_spin_unlock(&d->lock, key);
 	if (stale)
 		report_lost(d);
-	if (cfg) {
-		if (cfg->cb.bound)
-			cfg->cb.bound(cfg->priv);
-		call_end(hit);
-	}
+	call_link_cb(hit, cfg, true);
 }
 
 /* The peer released our tx block @b, in flight (lock held). */
@@ -662,11 +677,7 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 	wake_waiters(d);
 	if (bad)
 		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
-	if (cfg) {
-		if (cfg->cb.bound)
-			cfg->cb.bound(cfg->priv);
-		call_end(newly);
-	}
+	call_link_cb(newly, cfg, true);
 }
 
 static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
@@ -693,11 +704,7 @@ static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
 	}
 	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	ampl_spin_unlock(&d->lock, key);
-	if (cfg) {
-		if (cfg->cb.unbound)
-			cfg->cb.unbound(cfg->priv);
-		call_end(e);
-	}
+	call_link_cb(e, cfg, false);
 }
 
 static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
@@ -844,8 +851,10 @@ static _Thread_local bool app_sender, in_pass;
 /* The pass took a message: watch the rx ring for IPC_MULTI_RX_LINGER_US at most; true if another one came. */
 static bool linger(struct ipc_multi_data *d)
 {
+	if (app_sender)
+		return false;
 	uint64_t end = ampl_os_uptime_us() + IPC_MULTI_RX_LINGER_US;
-	for (unsigned i = 1; !app_sender && atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
+	for (unsigned i = 1; atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
 		if (pbuf_read(&d->rx, NULL, 0) != 0)
 			return true;
 		ampl_cpu_relax();
@@ -1111,12 +1120,11 @@ static int register_ept(const struct ampl_device *instance, void **token, const 
 
 static int deregister_ept(const struct ampl_device *instance, void *token)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (atomic_flag_test_and_set(&d->reg_busy))
 		return -EBUSY;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1150,12 +1158,10 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 
 static int get_size(const struct ampl_device *instance, void *token)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	if (!ept_of(d, token))
-		return -ENOENT;
-	return (int)tx_max(d);
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	return err ? err : (int)tx_max(d);
 }
 
 /*
@@ -1223,12 +1229,11 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
 
 static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (!data || !len)
 		return -EBADMSG;
 	if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
@@ -1260,12 +1265,13 @@ static bool is_bound(const struct ampl_device *instance, void *token)
 
 static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d || !data || !size)
+	if (!data || !size)
 		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (atomic_load(&d->state) == IPC_MULTI_OFF)
 		return -EBUSY;
 	if (e->claimed >= 0)
@@ -1286,12 +1292,11 @@ static int get_tx_buffer(const struct ampl_device *instance, void *token, void *
 
 static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	int h = head_of(d->cfg->tx_mem, &d->txl, data);
 	if (h < 0)
 		return -ENXIO;
@@ -1317,12 +1322,11 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 
 static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	NOTE_APP_TX();
 	unsigned key = ampl_spin_lock(&d->lock);
 	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
@@ -1345,50 +1349,40 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	return r ? r : (int)len;
 }
 
-static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+/* Hold (@hold) or release rx buffer @data of endpoint @token, as the zero-copy lifecycle in the header says. */
+static int rx_buffer_op(const struct ampl_device *instance, void *token, void *data, bool hold)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
-	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
+	int r = hold ? -EINVAL : -ENXIO, b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
-		return -EINVAL;
+		return r;
 	unsigned key = ampl_spin_lock(&d->lock);
-	int r;
-	if (d->rx_owner[b] != (uint8_t)(e - d->ept) || (d->rx_state[b] != R_DELIVERING && d->rx_state[b] != R_HELD))
-		r = -EINVAL;
-	else if (d->rx_state[b] == R_HELD)
-		r = -EALREADY;
-	else {
-		d->rx_state[b] = R_HELD;
+	uint8_t st = d->rx_state[b];
+	if (d->rx_owner[b] == (uint8_t)(e - d->ept) && (st == R_HELD || (hold && st == R_DELIVERING))) {
 		r = 0;
+		if (!hold)
+			release_rx_locked(d, (uint32_t)b, IPC_MULTI_MSG_RELEASE, 0);
+		else if (st == R_HELD)
+			r = -EALREADY;
+		else
+			d->rx_state[b] = R_HELD;
 	}
 	ampl_spin_unlock(&d->lock, key);
 	return r;
 }
 
+static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+{
+	return rx_buffer_op(instance, token, data, true);
+}
+
 static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
-	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
-	if (b < 0)
-		return -ENXIO;
-	unsigned key = ampl_spin_lock(&d->lock);
-	int r = -ENXIO;
-	if (d->rx_state[b] == R_HELD && d->rx_owner[b] == (uint8_t)(e - d->ept)) {
-		release_rx_locked(d, (uint32_t)b, IPC_MULTI_MSG_RELEASE, 0);
-		r = 0;
-	}
-	ampl_spin_unlock(&d->lock, key);
-	return r;
+	return rx_buffer_op(instance, token, data, false);
 }
 
 const struct ipc_service_backend ipc_multi_backend = {
