@@ -134,6 +134,29 @@ static void call_link_cb(struct ipc_multi_ept *e, const struct ipc_ept_cfg *cfg,
 	call_end(e);
 }
 
+/*
+ * Lock not held. @msg: every registered endpoint's error(@msg); NULL: unbound() of every endpoint link_down_locked()
+ * marked `lost`.
+ */
+static void call_each(struct ipc_multi_data *d, const char *msg)
+{
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		unsigned key = ampl_spin_lock(&d->lock);
+		const struct ipc_ept_cfg *cfg = msg || e->lost ? call_begin_locked(e) : NULL;
+		if (!msg)
+			e->lost = false;
+		ampl_spin_unlock(&d->lock, key);
+		if (!msg) {
+			call_link_cb(e, cfg, false);
+		} else if (cfg) {
+			if (cfg->cb.error)
+				cfg->cb.error(msg, cfg->priv);
+			call_end(e);
+		}
+	}
+}
+
 /* Lock not held. */
 static void inst_error(struct ipc_multi_data *d, const char *msg)
 {
@@ -142,17 +165,7 @@ static void inst_error(struct ipc_multi_data *d, const char *msg)
 		d->cfg->error(msg, d->cfg->error_priv);
 		return;
 	}
-	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		struct ipc_multi_ept *e = &d->ept[i];
-		unsigned key = ampl_spin_lock(&d->lock);
-		const struct ipc_ept_cfg *cfg = call_begin_locked(e);
-		ampl_spin_unlock(&d->lock, key);
-		if (!cfg)
-			continue;
-		if (cfg->cb.error)
-			cfg->cb.error(msg, cfg->priv);
-		call_end(e);
-	}
+	call_each(d, msg);
 }
 
 /* An error of endpoint @e whose callback was begun (call_begin_locked() gave @cfg); lock not held. */
@@ -236,9 +249,10 @@ static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uin
 	return -1;
 }
 
-static void free_range_locked(struct ipc_multi_data *d, uint32_t h, uint32_t n, uint8_t head_state)
+/* Free the tx_nblk[@h] blocks of the buffer at head @h, the head becoming @head_state (lock held). */
+static void free_buf_locked(struct ipc_multi_data *d, uint32_t h, uint8_t head_state)
 {
-	for (uint32_t i = h; i < h + n && i < d->txl.block_count; i++)
+	for (uint32_t i = h; i < h + d->tx_nblk[h] && i < d->txl.block_count; i++)
 		d->tx_state[i] = B_FREE;
 	if (h < d->txl.block_count)
 		d->tx_state[h] = head_state;
@@ -349,7 +363,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		ampl_memcpy(blk + IPC_MULTI_BUF_HDR, e->cfg->name, nlen);
 		ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + nlen);
 		if (ctrl_locked(d, IPC_MULTI_MSG_BOUND, (uint8_t)i, (uint32_t)h)) {
-			free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+			free_buf_locked(d, (uint32_t)h, B_FREE);
 			return;
 		}
 		e->bound_block = (int16_t)h;
@@ -454,7 +468,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	ampl_memset(d->waiting_bound, 0xFF, sizeof(d->waiting_bound)); /* -1: none */
 	for (uint32_t b = 0; b < d->txl.block_count; b++)
 		if (d->tx_state[b] == B_INFLIGHT)
-			free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+			free_buf_locked(d, b, B_FREE);
 	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
@@ -467,14 +481,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 static void report_lost(struct ipc_multi_data *d)
 {
 	wake_waiters(d);
-	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		unsigned key = ampl_spin_lock(&d->lock);
-		struct ipc_multi_ept *e = &d->ept[i];
-		const struct ipc_ept_cfg *cfg = e->lost ? call_begin_locked(e) : NULL;
-		e->lost = false;
-		ampl_spin_unlock(&d->lock, key);
-		call_link_cb(e, cfg, false);
-	}
+	call_each(d, NULL);
 }
 
 /*
@@ -637,7 +644,7 @@ static void tx_released_locked(struct ipc_multi_data *d, uint32_t b)
 	uint8_t owner = d->tx_owner[b];
 	if (d->initiator && owner < IPC_MULTI_MAX_EPT && d->ept[owner].used && d->ept[owner].bound_block == (int16_t)b)
 		d->retired[owner / 32] &= ~(1u << (owner % 32));
-	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+	free_buf_locked(d, b, B_FREE);
 }
 
 /*
@@ -1139,7 +1146,7 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 	if (!d->initiator && e->addr != NO_ADDR)
 		d->addr_map[e->addr] = 0;
 	if (e->claimed >= 0)
-		free_range_locked(d, (uint32_t)e->claimed, d->tx_nblk[e->claimed], B_FREE);
+		free_buf_locked(d, (uint32_t)e->claimed, B_FREE);
 	for (uint32_t b = 0; b < d->rxl.block_count; b++)
 		if (d->rx_state[b] == R_HELD && d->rx_owner[b] == slot)
 			release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
@@ -1214,8 +1221,10 @@ static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, ui
 	if (r)
 		return r;
 	uint32_t need = blocks_for(&d->txl, len), had = d->tx_nblk[h];
-	if (need < had) /* a shorter message: the tail blocks are free again */
-		free_range_locked(d, h + need, had - need, B_FREE);
+	if (need < had) { /* a shorter message: the tail blocks are free again */
+		d->tx_nblk[h + need] = (uint16_t)(had - need);
+		free_buf_locked(d, h + need, B_FREE);
+	}
 	d->tx_nblk[h] = (uint16_t)need;
 	d->tx_state[h] = B_INFLIGHT;
 	ring_after_locked(d, prev_wr);
@@ -1248,7 +1257,7 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 	unsigned key = ampl_spin_lock(&d->lock);
 	int r = atomic_load(&e->bound) ? publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e)) : -EBUSY;
 	if (r)
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+		free_buf_locked(d, (uint32_t)h, B_FREE);
 	ampl_spin_unlock(&d->lock, key);
 	if (r)
 		wake_waiters(d);
@@ -1310,7 +1319,7 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 	else if (d->tx_state[h] != B_CLAIMED || e->claimed != h)
 		r = -ENXIO;
 	else {
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_DROPPED);
+		free_buf_locked(d, (uint32_t)h, B_DROPPED);
 		e->claimed = -1;
 		r = 0;
 	}
