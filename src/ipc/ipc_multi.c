@@ -84,6 +84,18 @@ static struct ipc_multi_ept *ept_of(struct ipc_multi_data *d, void *token)
 	return e;
 }
 
+/* An operation's instance (*@dp) and registered endpoint (*@ep): 0, -EINVAL (not an instance of this backend) or
+ * -ENOENT (@token is not a registered endpoint of it). */
+static int lookup(const struct ampl_device *instance, void *token, struct ipc_multi_data **dp,
+		  struct ipc_multi_ept **ep)
+{
+	*dp = data_of(instance);
+	if (!*dp)
+		return -EINVAL;
+	*ep = ept_of(*dp, token);
+	return *ep ? 0 : -ENOENT;
+}
+
 static uint8_t *tx_block(struct ipc_multi_data *d, uint32_t b)
 {
 	return (uint8_t *)d->cfg->tx_mem + d->txl.blocks_off + b * d->txl.block_size;
@@ -111,6 +123,40 @@ static void call_end(struct ipc_multi_ept *e)
 	atomic_fetch_sub(&e->calls, 1);
 }
 
+/* Lock not held: @e's bound() (@bound) or unbound() with @cfg from call_begin_locked() (NULL: none), then call_end(). */
+static void call_link_cb(struct ipc_multi_ept *e, const struct ipc_ept_cfg *cfg, bool bound)
+{
+	if (!cfg)
+		return;
+	void (*cb)(void *priv) = bound ? cfg->cb.bound : cfg->cb.unbound;
+	if (cb)
+		cb(cfg->priv);
+	call_end(e);
+}
+
+/*
+ * Lock not held. @msg: every registered endpoint's error(@msg); NULL: unbound() of every endpoint link_down_locked()
+ * marked `lost`.
+ */
+static void call_each(struct ipc_multi_data *d, const char *msg)
+{
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
+		struct ipc_multi_ept *e = &d->ept[i];
+		unsigned key = ampl_spin_lock(&d->lock);
+		const struct ipc_ept_cfg *cfg = msg || e->lost ? call_begin_locked(e) : NULL;
+		if (!msg)
+			e->lost = false;
+		ampl_spin_unlock(&d->lock, key);
+		if (!msg) {
+			call_link_cb(e, cfg, false);
+		} else if (cfg) {
+			if (cfg->cb.error)
+				cfg->cb.error(msg, cfg->priv);
+			call_end(e);
+		}
+	}
+}
+
 /* Lock not held. */
 static void inst_error(struct ipc_multi_data *d, const char *msg)
 {
@@ -119,17 +165,7 @@ static void inst_error(struct ipc_multi_data *d, const char *msg)
 		d->cfg->error(msg, d->cfg->error_priv);
 		return;
 	}
-	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		struct ipc_multi_ept *e = &d->ept[i];
-		unsigned key = ampl_spin_lock(&d->lock);
-		const struct ipc_ept_cfg *cfg = call_begin_locked(e);
-		ampl_spin_unlock(&d->lock, key);
-		if (!cfg)
-			continue;
-		if (cfg->cb.error)
-			cfg->cb.error(msg, cfg->priv);
-		call_end(e);
-	}
+	call_each(d, msg);
 }
 
 /* An error of endpoint @e whose callback was begun (call_begin_locked() gave @cfg); lock not held. */
@@ -187,15 +223,18 @@ static uint32_t tx_max(const struct ipc_multi_data *d)
 	return d->txl.block_size * d->txl.block_count - IPC_MULTI_BUF_HDR;
 }
 
-/* First fit of @n contiguous free blocks: the head index, or -1. */
+/*
+ * Next fit of @n contiguous free blocks, from the block after the last one obtained (a sender streaming through its
+ * blocks finds the next one at once, where first fit would pass every block still in flight): the head index, or
+ * -1. A run does not wrap: the search goes round once, then as far as a run started before the hint can reach.
+ */
 static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uint8_t owner)
 {
-	uint32_t run = 0;
-	for (uint32_t b = 0; b < d->txl.block_count; b++) {
-		if (d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED)
-			run++;
-		else
-			run = 0;
+	uint32_t cnt = d->txl.block_count, b = d->next_blk < cnt ? d->next_blk : 0u, run = 0;
+	for (uint32_t k = 0; k < cnt + n - 1u; k++, b++) {
+		if (b == cnt)
+			b = run = 0;
+		run = d->tx_state[b] == B_FREE || d->tx_state[b] == B_DROPPED ? run + 1u : 0u;
 		if (run == n) {
 			uint32_t h = b + 1u - n;
 			for (uint32_t i = h; i <= b; i++)
@@ -203,15 +242,17 @@ static int alloc_locked(struct ipc_multi_data *d, uint32_t n, uint8_t state, uin
 			d->tx_state[h] = state;
 			d->tx_nblk[h] = (uint16_t)n;
 			d->tx_owner[h] = owner;
+			d->next_blk = (uint16_t)(b + 1u);
 			return (int)h;
 		}
 	}
 	return -1;
 }
 
-static void free_range_locked(struct ipc_multi_data *d, uint32_t h, uint32_t n, uint8_t head_state)
+/* Free the tx_nblk[@h] blocks of the buffer at head @h, the head becoming @head_state (lock held). */
+static void free_buf_locked(struct ipc_multi_data *d, uint32_t h, uint8_t head_state)
 {
-	for (uint32_t i = h; i < h + n && i < d->txl.block_count; i++)
+	for (uint32_t i = h; i < h + d->tx_nblk[h] && i < d->txl.block_count; i++)
 		d->tx_state[i] = B_FREE;
 	if (h < d->txl.block_count)
 		d->tx_state[h] = head_state;
@@ -288,15 +329,17 @@ static void flush_pending_locked(struct ipc_multi_data *d)
 }
 
 /*
- * The receiver is done with DATA buffer @b (lock held): its release goes out with the others of this drain, or
- * now once a quarter of the peer's blocks wait for theirs: a drain lasts as long as the peer keeps sending, and a
- * peer that sends from its own callbacks (an echo) must get blocks back meanwhile.
+ * The receiver is done with DATA buffer @b of @len bytes (lock held): its release goes out with the others of this
+ * pass, or now once a quarter of the peer's blocks wait for theirs: a pass lasts as long as the peer keeps sending
+ * (and lingers, IPC_MULTI_RX_LINGER_US), and a peer that sends from its own callbacks (an echo) must get blocks
+ * back meanwhile.
  */
-static void defer_release_locked(struct ipc_multi_data *d, uint32_t b)
+static void defer_release_locked(struct ipc_multi_data *d, uint32_t b, uint32_t len)
 {
 	d->rx_state[b] = R_FREE;
 	owe_release_locked(d, b);
-	if (++d->owed_now >= d->rxl.block_count / 4u)
+	d->owed_now = (uint16_t)(d->owed_now + blocks_for(&d->rxl, len));
+	if (d->owed_now >= d->rxl.block_count / 4u)
 		flush_pending_locked(d);
 }
 
@@ -320,7 +363,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		ampl_memcpy(blk + IPC_MULTI_BUF_HDR, e->cfg->name, nlen);
 		ampl_cache_clean(blk, IPC_MULTI_BUF_HDR + nlen);
 		if (ctrl_locked(d, IPC_MULTI_MSG_BOUND, (uint8_t)i, (uint32_t)h)) {
-			free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+			free_buf_locked(d, (uint32_t)h, B_FREE);
 			return;
 		}
 		e->bound_block = (int16_t)h;
@@ -425,7 +468,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	ampl_memset(d->waiting_bound, 0xFF, sizeof(d->waiting_bound)); /* -1: none */
 	for (uint32_t b = 0; b < d->txl.block_count; b++)
 		if (d->tx_state[b] == B_INFLIGHT)
-			free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+			free_buf_locked(d, b, B_FREE);
 	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
@@ -438,18 +481,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 static void report_lost(struct ipc_multi_data *d)
 {
 	wake_waiters(d);
-	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
-		unsigned key = ampl_spin_lock(&d->lock);
-		struct ipc_multi_ept *e = &d->ept[i];
-		const struct ipc_ept_cfg *cfg = e->lost ? call_begin_locked(e) : NULL;
-		e->lost = false;
-		ampl_spin_unlock(&d->lock, key);
-		if (!cfg)
-			continue;
-		if (cfg->cb.unbound)
-			cfg->cb.unbound(cfg->priv);
-		call_end(e);
-	}
+	call_each(d, NULL);
 }
 
 /*
@@ -601,11 +633,7 @@ static void on_bound(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	ampl_spin_unlock(&d->lock, key);
 	if (stale)
 		report_lost(d);
-	if (cfg) {
-		if (cfg->cb.bound)
-			cfg->cb.bound(cfg->priv);
-		call_end(hit);
-	}
+	call_link_cb(hit, cfg, true);
 }
 
 /* The peer released our tx block @b, in flight (lock held). */
@@ -616,7 +644,7 @@ static void tx_released_locked(struct ipc_multi_data *d, uint32_t b)
 	uint8_t owner = d->tx_owner[b];
 	if (d->initiator && owner < IPC_MULTI_MAX_EPT && d->ept[owner].used && d->ept[owner].bound_block == (int16_t)b)
 		d->retired[owner / 32] &= ~(1u << (owner % 32));
-	free_range_locked(d, b, d->tx_nblk[b], B_FREE);
+	free_buf_locked(d, b, B_FREE);
 }
 
 /*
@@ -656,11 +684,7 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 	wake_waiters(d);
 	if (bad)
 		inst_error(d, ERR_TEXT("ipc_multi: RELEASE of a block that is not in flight: ignored"));
-	if (cfg) {
-		if (cfg->cb.bound)
-			cfg->cb.bound(cfg->priv);
-		call_end(newly);
-	}
+	call_link_cb(newly, cfg, true);
 }
 
 static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
@@ -687,11 +711,7 @@ static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
 	}
 	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	ampl_spin_unlock(&d->lock, key);
-	if (cfg) {
-		if (cfg->cb.unbound)
-			cfg->cb.unbound(cfg->priv);
-		call_end(e);
-	}
+	call_link_cb(e, cfg, false);
 }
 
 static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
@@ -755,7 +775,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	key = ampl_spin_lock(&d->lock);
 	d->rx_cur = -1;
 	if (d->rx_state[b] == R_DELIVERING)
-		defer_release_locked(d, b);
+		defer_release_locked(d, b, len);
 	ampl_spin_unlock(&d->lock, key);
 }
 
@@ -797,17 +817,17 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 	}
 }
 
-/* Read the rx ring until it is empty or cannot be read further. */
-static void drain(struct ipc_multi_data *d)
+/* Read the rx ring until it is empty or cannot be read further: whether a message was taken. */
+static bool drain(struct ipc_multi_data *d)
 {
 	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
-	for (;;) {
+	for (bool took = false;; took = true) {
 		int st = atomic_load(&d->state);
 		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
-			return; /* the rx ring is read only once the peer acknowledged our session */
+			return took; /* the rx ring is read only once the peer acknowledged our session */
 		int n = pbuf_read(&d->rx, m, sizeof(m));
 		if (n == 0)
-			return;
+			return took;
 		/* Take what was read only if the peer is still in the session it was written in: a restarting peer
 		 * publishes its new id before it resets its ring, so this drops whatever the reset left behind. */
 		if (!same_session(d)) {
@@ -816,7 +836,7 @@ static void drain(struct ipc_multi_data *d)
 		}
 		if (n < 0) {
 			rx_fault(d, n);
-			return;
+			return took;
 		}
 		d->fault = 0;
 		if (st == IPC_MULTI_BONDING)
@@ -826,13 +846,50 @@ static void drain(struct ipc_multi_data *d)
 	}
 }
 
+#if IPC_MULTI_RX_LINGER_US
+/*
+ * This thread has sent outside a receive pass (of any instance): its passes do not linger, as an application
+ * thread that sends, then runs its handler until the answer is there, would only delay its next message. A
+ * doorbell thread that sends only from callbacks (an echo) lingers.
+ */
+static _Thread_local bool app_sender, in_pass;
+#define NOTE_APP_TX() ((void)(in_pass || (app_sender = true)))
+
+/* The pass took a message: watch the rx ring for IPC_MULTI_RX_LINGER_US at most; true if another one came. */
+static bool linger(struct ipc_multi_data *d)
+{
+	if (app_sender)
+		return false;
+	uint64_t end = ampl_os_uptime_us() + IPC_MULTI_RX_LINGER_US;
+	for (unsigned i = 1; atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
+		if (pbuf_read(&d->rx, NULL, 0) != 0)
+			return true;
+		ampl_cpu_relax();
+		if (!(i & 15u) && ampl_os_uptime_us() >= end)
+			break;
+	}
+	return false;
+}
+#else
+#define NOTE_APP_TX() ((void)0)
+#endif
+
 static void process(struct ipc_multi_data *d)
 {
 	if (atomic_load(&d->state) == IPC_MULTI_OFF)
 		return;
 	session_step(d);
-	drain(d);
-	/* The releases of this drain (and any the ring had no room for before), together. */
+#if IPC_MULTI_RX_LINGER_US
+	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. */
+	bool outer = in_pass;
+	in_pass = true;
+	while (drain(d) && linger(d))
+		;
+	in_pass = outer;
+#else
+	(void)drain(d);
+#endif
+	/* The releases of this pass (and any the ring had no room for before), together. */
 	unsigned key = ampl_spin_lock(&d->lock);
 	if (d->pending_words) /* owed only while connected: a link down forgets them */
 		flush_pending_locked(d);
@@ -1070,12 +1127,11 @@ static int register_ept(const struct ampl_device *instance, void **token, const 
 
 static int deregister_ept(const struct ampl_device *instance, void *token)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (atomic_flag_test_and_set(&d->reg_busy))
 		return -EBUSY;
 	unsigned key = ampl_spin_lock(&d->lock);
@@ -1090,7 +1146,7 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 	if (!d->initiator && e->addr != NO_ADDR)
 		d->addr_map[e->addr] = 0;
 	if (e->claimed >= 0)
-		free_range_locked(d, (uint32_t)e->claimed, d->tx_nblk[e->claimed], B_FREE);
+		free_buf_locked(d, (uint32_t)e->claimed, B_FREE);
 	for (uint32_t b = 0; b < d->rxl.block_count; b++)
 		if (d->rx_state[b] == R_HELD && d->rx_owner[b] == slot)
 			release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
@@ -1109,12 +1165,10 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 
 static int get_size(const struct ampl_device *instance, void *token)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	if (!ept_of(d, token))
-		return -ENOENT;
-	return (int)tx_max(d);
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	return err ? err : (int)tx_max(d);
 }
 
 /*
@@ -1167,8 +1221,10 @@ static int publish_locked(struct ipc_multi_data *d, uint32_t h, uint32_t len, ui
 	if (r)
 		return r;
 	uint32_t need = blocks_for(&d->txl, len), had = d->tx_nblk[h];
-	if (need < had) /* a shorter message: the tail blocks are free again */
-		free_range_locked(d, h + need, had - need, B_FREE);
+	if (need < had) { /* a shorter message: the tail blocks are free again */
+		d->tx_nblk[h + need] = (uint16_t)(had - need);
+		free_buf_locked(d, h + need, B_FREE);
+	}
 	d->tx_nblk[h] = (uint16_t)need;
 	d->tx_state[h] = B_INFLIGHT;
 	ring_after_locked(d, prev_wr);
@@ -1182,18 +1238,18 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
 
 static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (!data || !len)
 		return -EBADMSG;
 	if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
 		return -EBUSY;
 	if (len > tx_max(d))
 		return -EMSGSIZE;
+	NOTE_APP_TX();
 	int h = obtain(d, e, (uint32_t)len, false, AMPL_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
@@ -1201,7 +1257,7 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 	unsigned key = ampl_spin_lock(&d->lock);
 	int r = atomic_load(&e->bound) ? publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e)) : -EBUSY;
 	if (r)
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_FREE);
+		free_buf_locked(d, (uint32_t)h, B_FREE);
 	ampl_spin_unlock(&d->lock, key);
 	if (r)
 		wake_waiters(d);
@@ -1218,12 +1274,13 @@ static bool is_bound(const struct ampl_device *instance, void *token)
 
 static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d || !data || !size)
+	if (!data || !size)
 		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	if (atomic_load(&d->state) == IPC_MULTI_OFF)
 		return -EBUSY;
 	if (e->claimed >= 0)
@@ -1244,12 +1301,11 @@ static int get_tx_buffer(const struct ampl_device *instance, void *token, void *
 
 static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
 	int h = head_of(d->cfg->tx_mem, &d->txl, data);
 	if (h < 0)
 		return -ENXIO;
@@ -1263,7 +1319,7 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 	else if (d->tx_state[h] != B_CLAIMED || e->claimed != h)
 		r = -ENXIO;
 	else {
-		free_range_locked(d, (uint32_t)h, d->tx_nblk[h], B_DROPPED);
+		free_buf_locked(d, (uint32_t)h, B_DROPPED);
 		e->claimed = -1;
 		r = 0;
 	}
@@ -1275,12 +1331,12 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 
 static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
+	NOTE_APP_TX();
 	unsigned key = ampl_spin_lock(&d->lock);
 	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
 	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
@@ -1302,50 +1358,40 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	return r ? r : (int)len;
 }
 
-static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+/* Hold (@hold) or release rx buffer @data of endpoint @token, as the zero-copy lifecycle in the header says. */
+static int rx_buffer_op(const struct ampl_device *instance, void *token, void *data, bool hold)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
-	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
+	struct ipc_multi_data *d;
+	struct ipc_multi_ept *e;
+	int err = lookup(instance, token, &d, &e);
+	if (err)
+		return err;
+	int r = hold ? -EINVAL : -ENXIO, b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
-		return -EINVAL;
+		return r;
 	unsigned key = ampl_spin_lock(&d->lock);
-	int r;
-	if (d->rx_owner[b] != (uint8_t)(e - d->ept) || (d->rx_state[b] != R_DELIVERING && d->rx_state[b] != R_HELD))
-		r = -EINVAL;
-	else if (d->rx_state[b] == R_HELD)
-		r = -EALREADY;
-	else {
-		d->rx_state[b] = R_HELD;
+	uint8_t st = d->rx_state[b];
+	if (d->rx_owner[b] == (uint8_t)(e - d->ept) && (st == R_HELD || (hold && st == R_DELIVERING))) {
 		r = 0;
+		if (!hold)
+			release_rx_locked(d, (uint32_t)b, IPC_MULTI_MSG_RELEASE, 0);
+		else if (st == R_HELD)
+			r = -EALREADY;
+		else
+			d->rx_state[b] = R_HELD;
 	}
 	ampl_spin_unlock(&d->lock, key);
 	return r;
 }
 
+static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+{
+	return rx_buffer_op(instance, token, data, true);
+}
+
 static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
-	struct ipc_multi_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	struct ipc_multi_ept *e = ept_of(d, token);
-	if (!e)
-		return -ENOENT;
-	int b = head_of(d->cfg->rx_mem, &d->rxl, data);
-	if (b < 0)
-		return -ENXIO;
-	unsigned key = ampl_spin_lock(&d->lock);
-	int r = -ENXIO;
-	if (d->rx_state[b] == R_HELD && d->rx_owner[b] == (uint8_t)(e - d->ept)) {
-		release_rx_locked(d, (uint32_t)b, IPC_MULTI_MSG_RELEASE, 0);
-		r = 0;
-	}
-	ampl_spin_unlock(&d->lock, key);
-	return r;
+	return rx_buffer_op(instance, token, data, false);
 }
 
 const struct ipc_service_backend ipc_multi_backend = {

@@ -783,6 +783,41 @@ static void test_release_batched(void **state)
 	pair_down(&e, &a, &r);
 }
 
+#if AMPL_IPC_MULTI_ZERO_COPY
+/*
+ * Blocks are obtained next fit: the buffer after one that came back starts at the block after it, not at the first
+ * free block again, so a sender streaming through its blocks finds the next one without passing those in flight;
+ * the search goes round to block 0 after the last.
+ */
+static void test_next_fit(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	pair_up(&e, &a, &r, "nf", false);
+	int full = ipc_multi_free_blocks(e.da);
+	const struct ipc_multi_data *d = e.da->data;
+	uintptr_t bs = d->txl.block_size, first = 0;
+	for (int i = 0; i <= full; i++) {
+		void *p;
+		uint32_t sz = 8;
+		uint8_t buf[8];
+		assert_int_equal(ipc_service_get_tx_buffer(&a.ept, &p, &sz, AMPL_NO_WAIT), 0);
+		if (i == 0)
+			first = (uintptr_t)p;
+		/* the block after the last one, round to the first after the last block */
+		assert_true((uintptr_t)p == first + (uintptr_t)(i % full) * bs);
+		memcpy(p, buf, make_msg(buf, (uint32_t)i, sizeof(buf)));
+		assert_int_equal(ipc_service_send_nocopy(&a.ept, p, sizeof(buf)), (int)sizeof(buf));
+		for (int k = 0; k < 5000 && ipc_multi_free_blocks(e.da) != full; k++)
+			usleep(1000);
+		assert_int_equal(ipc_multi_free_blocks(e.da), full); /* every block free again: first fit would take 0 */
+	}
+	assert_true(wait_for(&r.received, full + 1));
+	pair_down(&e, &a, &r);
+}
+#endif
+
 /*
  * A sender that waits without a bound (AMPL_FOREVER: no periodic re-check) for tx blocks is woken by every release
  * that frees one, although releases wake only when someone sleeps: a stream far longer than the blocks, the sender
@@ -1478,6 +1513,7 @@ int main(void)
 		cmocka_unit_test(test_doorbell_only_when_needed),
 		cmocka_unit_test(test_release_batched),
 #if AMPL_IPC_MULTI_ZERO_COPY
+		cmocka_unit_test(test_next_fit),
 		cmocka_unit_test(test_blocked_sender_wakes),
 		cmocka_unit_test(test_corruption),
 #endif

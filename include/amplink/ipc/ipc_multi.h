@@ -94,6 +94,18 @@
 #define AMPL_IPC_MULTI_ZERO_COPY 1
 #endif
 
+/**
+ * How long (microseconds) a receive pass that took a message keeps watching the rx ring before it ends and sends
+ * the releases it owes: a peer streaming meanwhile is read without waiting for its doorbell, and its buffers come
+ * back in sets (at the latest once a quarter of its blocks wait), not one control message per buffer. A thread
+ * that has sent outside a callback does not linger (it would only delay its own next message). 0 leaves it out
+ * (the code too). Default: 20 on hosted builds, where the pass runs in a thread of its own; 0 in firmware, where
+ * it runs in the doorbell interrupt.
+ */
+#ifndef IPC_MULTI_RX_LINGER_US
+#define IPC_MULTI_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -223,7 +235,8 @@ struct ipc_multi_data {
 	uint8_t rx_owner[IPC_MULTI_MAX_BLOCKS];
 	uint32_t pending_rel[IPC_MULTI_MAX_BLOCKS / 32]; /* rx blocks whose release is owed (sent at a drain's end) */
 	uint8_t pending_words;     /* bit w: pending_rel[w] is not 0 */
-	uint16_t owed_now;         /* DATA releases deferred since the last flush */
+	uint16_t owed_now;         /* blocks of the DATA releases deferred since the last flush */
+	uint16_t next_blk;         /* where the next tx block search starts (next fit) */
 	uint32_t retired[256 / 32]; /* wire addresses we sent UNBOUND for: DATA to them is released, not reported
 				     * (initiator: also after the slot is registered again, until the follower answers
 				     * its new BOUND) */
