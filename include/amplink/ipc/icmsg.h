@@ -101,6 +101,18 @@ extern const uint8_t icmsg_magic[ICMSG_MAGIC_LEN];
 #define AMPL_ICMSG_SESSIONS 1
 #endif
 
+/*
+ * ICMSG_RX_LINGER_US (compile-time option): how long (microseconds) a drain that delivered something keeps polling
+ * the rx ring after finding it empty, holding back the space of the last packet read (pbuf_rx_hold()) so that the
+ * peer, seeing this side behind, does not ring: a stream into it then costs no doorbell per drain. A thread that
+ * has sent outside an ICMsg callback (an application that sends, then polls for the answer) does not linger: it
+ * would only delay its next request. 0 leaves it out (the code too). Default: 20 on hosted builds, where the drain
+ * runs in a thread; 0 in firmware, where it runs in the doorbell interrupt. The wire is unchanged.
+ */
+#ifndef ICMSG_RX_LINGER_US
+#define ICMSG_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
+#endif
+
 enum icmsg_unbound_mode {
 	ICMSG_UNBOUND_MODE_DISABLE = 0,
 	ICMSG_UNBOUND_MODE_ENABLE = 1,
