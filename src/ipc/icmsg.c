@@ -173,7 +173,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
-	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
+	if (AMPL_ICMSG_SIZE_EXT && n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
 			report(im, ERR_TEXT("icmsg: the peer advertises a max rx size of 0: assuming the default"));
@@ -350,6 +350,8 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		return -EINVAL;
 	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
 		return -ENOTSUP;
+	if (!AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT))
+		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
 	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
@@ -405,17 +407,19 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
 		 * sessions. */
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
+		const uint8_t *p = icmsg_magic;
 		uint16_t n = ICMSG_MAGIC_LEN;
-		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
-		if (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT) {
+		if (AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT)) {
+			ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
 			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+			p = pkt;
 			n += ICMSG_SIZE_EXT_LEN;
 		}
 		/* pbuf_write() in the send path's steps: an image with ICMsg links no pbuf_write() */
 		int at = pbuf_reserve(&im->tx, n);
 		if (at < 0)
 			return -EINVAL; /* a region too small for the bonding packet */
-		pbuf_fill(&im->tx, (uint32_t)at, pkt, n);
+		pbuf_fill(&im->tx, (uint32_t)at, p, n);
 		pbuf_publish(&im->tx);
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);

@@ -25,6 +25,9 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
+/* The reader is held (pbuf_rx_hold()); never in a build without PBUF_RX_HOLD. */
+#define HELD(pb) (PBUF_RX_HOLD && (pb)->hold)
+
 enum {
 	ROLE_NONE = 0,
 	ROLE_WRITER = 0x57, /* 'W' */
@@ -190,13 +193,11 @@ ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 	uint32_t rd = pb->rd_idx;
 	uint32_t nrd = pkt_next(blen, rd, plen);
 	pb->rd_idx = nrd;
-	if (nrd == pb->wr_idx) {
-		if (!pb->hold)
+	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u) {
+		if (!HELD(pb) || nrd != pb->wr_idx)
 			rd_publish(pb);
 		else if (rd != pb->pub_idx)
 			rd_publish_at(pb, rd);
-	} else if (occupied(blen, nrd, pb->pub_idx) >= blen / 2u) {
-		rd_publish(pb);
 	}
 }
 
@@ -390,7 +391,7 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 	 */
 	uint32_t wr = pb->wr_idx;
 	if (wr == rd) {
-		if (pb->pub_idx != rd && !pb->hold)
+		if (PBUF_RX_HOLD && pb->pub_idx != rd && !pb->hold)
 			rd_publish(pb);
 		ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
 		ampl_mb();

@@ -344,6 +344,15 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
  */
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
 
+/*
+ * PBUF_RX_HOLD (compile-time option): 1 keeps pbuf_rx_hold()'s effect in the reader's code; 0 leaves it out (the
+ * call then only records the wish; reads behave as never held). Default: 1 on hosted builds, 0 in firmware, whose
+ * readers do not linger (ICMSG_RX_LINGER_US).
+ */
+#ifndef PBUF_RX_HOLD
+#define PBUF_RX_HOLD (!AMPL_FIRMWARE_BUILD)
+#endif
+
 /**
  * pbuf_rx_hold() - reader: keep the writer from ringing while this side keeps reading (polls the ring after it
  * found it empty).
