@@ -26,6 +26,11 @@ static inline bool sessions(const struct icmsg *im)
 }
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
+#if ICMSG_RX_LINGER_US
+/* This thread drains a ring now (in_rx), or has sent outside a drain (app_sender: its drains do not linger). */
+static _Thread_local bool in_rx, app_sender;
+#endif
+
 static void report(struct icmsg *im, const char *msg)
 {
 	if (im->cb && im->cb->error)
@@ -168,7 +173,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
-	if (n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
+	if (AMPL_ICMSG_SIZE_EXT && n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
 			report(im, ERR_TEXT("icmsg: the peer advertises a max rx size of 0: assuming the default"));
@@ -212,12 +217,35 @@ static void process(struct icmsg *im)
 		if (!connected && !(im->classic && im->remote_sid == SID_DISCONNECTED))
 			return; /* session mode reads the ring only while connected */
 	}
+#if ICMSG_RX_LINGER_US
+	/* Linger: after a packet, keep polling the ring until ICMSG_RX_LINGER_US pass with nothing new; the hold is
+	 * released, and the ring read once more (which gives everything back), before the drain ends. */
+	bool hold = !app_sender, got = false;
+	uint64_t end = 0;
+	unsigned spins = 0;
+	(void)pbuf_rx_hold(&im->rx, hold);
+#endif
 	for (;;) {
 		int st = atomic_load(&im->state);
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
 		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
 		if (n == 0) {
+#if ICMSG_RX_LINGER_US
+			if (hold) {
+				if (got) {
+					got = false;
+					end = ampl_os_uptime_us() + ICMSG_RX_LINGER_US;
+				}
+				if (end && ((++spins & 15u) || ampl_os_uptime_us() < end)) {
+					ampl_cpu_relax();
+					continue;
+				}
+				hold = false;
+				(void)pbuf_rx_hold(&im->rx, false);
+				continue;
+			}
+#endif
 			if (st == ICMSG_STATE_BONDING && !sessions(im))
 				answer_bonding_doorbell(im);
 			return;
@@ -245,6 +273,9 @@ static void process(struct icmsg *im)
 			}
 		}
 		AMPL_TRACE(AMPL_EV_ICMSG_RX, im, n);
+#if ICMSG_RX_LINGER_US
+		got = hold;
+#endif
 		if (im->cb && im->cb->received)
 			im->cb->received(buf, (size_t)n, im->priv);
 	}
@@ -285,7 +316,14 @@ __attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 	}
 	if (ev > 0 && atomic_load(&im->state) != ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
+#if ICMSG_RX_LINGER_US
+	bool outer = in_rx;
+	in_rx = true;
 	process(im);
+	in_rx = outer;
+#else
+	process(im);
+#endif
 }
 
 static void on_doorbell(struct mbox_client *cl, void *mssg)
@@ -311,6 +349,8 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
 		return -EINVAL;
 	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
+		return -ENOTSUP;
+	if (!AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT))
 		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
@@ -367,17 +407,19 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
 		 * sessions. */
 		uint8_t pkt[ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN];
+		const uint8_t *p = icmsg_magic;
 		uint16_t n = ICMSG_MAGIC_LEN;
-		ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
-		if (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT) {
+		if (AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT)) {
+			ampl_memcpy(pkt, icmsg_magic, ICMSG_MAGIC_LEN);
 			ampl_put_le32(pkt + ICMSG_MAGIC_LEN, im->rx_max);
+			p = pkt;
 			n += ICMSG_SIZE_EXT_LEN;
 		}
 		/* pbuf_write() in the send path's steps: an image with ICMsg links no pbuf_write() */
 		int at = pbuf_reserve(&im->tx, n);
 		if (at < 0)
 			return -EINVAL; /* a region too small for the bonding packet */
-		pbuf_fill(&im->tx, (uint32_t)at, pkt, n);
+		pbuf_fill(&im->tx, (uint32_t)at, p, n);
 		pbuf_publish(&im->tx);
 	}
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
@@ -426,6 +468,10 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		return -EBUSY;
 	if (len > atomic_load(&im->peer_max))
 		return -EMSGSIZE;
+#if ICMSG_RX_LINGER_US
+	if (!in_rx)
+		app_sender = true;
+#endif
 
 	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);

@@ -25,6 +25,9 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
+/* The reader is held (pbuf_rx_hold()); never in a build without PBUF_RX_HOLD. */
+#define HELD(pb) (PBUF_RX_HOLD && (pb)->hold)
+
 enum {
 	ROLE_NONE = 0,
 	ROLE_WRITER = 0x57, /* 'W' */
@@ -135,6 +138,7 @@ static int init_common(struct pbuf *pb, const struct pbuf_cfg *cfg)
 	pb->wr_idx = 0;
 	pb->rd_idx = 0;
 	pb->pub_idx = 0;
+	pb->hold = false;
 	return 0;
 }
 
@@ -162,28 +166,47 @@ int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
  * barrier also for the port's cache operations. Then the index itself goes to memory, for a writer that
  * invalidates and loads it.
  */
-static void rd_publish(struct pbuf *pb)
+static void rd_publish_at(struct pbuf *pb, uint32_t rd)
 {
 	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
 	ampl_mb();
-	pb->pub_idx = pb->rd_idx;
-	idx_store(rd_loc, pb->rd_idx);
+	pb->pub_idx = rd;
+	idx_store(rd_loc, rd);
 	ampl_cache_clean(rd_loc, PBUF_IDX_SIZE);
+}
+
+static void rd_publish(struct pbuf *pb)
+{
+	rd_publish_at(pb, pb->rd_idx);
 }
 
 /*
  * Reader: move past the packet of @plen bytes at rd_idx (validated as complete). The space goes back once per
  * batch: when this packet was the last one of the wr_idx loaded (the next call loads it again, and a reader that
  * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
- * data[] waits to be given back (a writer behind a long batch gets room).
+ * data[] waits to be given back (a writer behind a long batch gets room). Held (pbuf_rx_hold()), the end of a
+ * batch gives back the space up to the start of its last packet: the writer's previous index is not reached.
  */
 ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 {
 	uint32_t blen = pb->cfg.data_len;
-	uint32_t nrd = pkt_next(blen, pb->rd_idx, plen);
+	uint32_t rd = pb->rd_idx;
+	uint32_t nrd = pkt_next(blen, rd, plen);
 	pb->rd_idx = nrd;
-	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u)
-		rd_publish(pb);
+	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u) {
+		if (!HELD(pb) || nrd != pb->wr_idx)
+			rd_publish(pb);
+		else if (rd != pb->pub_idx)
+			rd_publish_at(pb, rd);
+	}
+}
+
+int pbuf_rx_hold(struct pbuf *pb, bool hold)
+{
+	if (pb == NULL || pb->role != ROLE_READER)
+		return -EINVAL;
+	pb->hold = hold;
+	return 0;
 }
 
 int pbuf_rx_restart(struct pbuf *pb)
@@ -363,10 +386,13 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 	 * Packets up to the last wr_idx seen (pb->wr_idx, validated then) are complete: the writer publishes wr_idx
 	 * after them. Only when they are all consumed is wr_idx loaded from shared memory: drop our stale copy of the
 	 * writer's index, the invalidation completes before the load (this core only), and the full barrier also
-	 * orders our last rd_idx store before this load (pbuf_doorbell_needed() rests on it). Validate, never assert.
+	 * orders our last rd_idx store before this load (pbuf_doorbell_needed() rests on it): a held batch end left
+	 * part of it unstored, stored here once the hold is released. Validate, never assert.
 	 */
 	uint32_t wr = pb->wr_idx;
 	if (wr == rd) {
+		if (PBUF_RX_HOLD && pb->pub_idx != rd && !pb->hold)
+			rd_publish(pb);
 		ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
 		ampl_mb();
 		wr = idx_load(wr_loc);

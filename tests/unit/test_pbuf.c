@@ -1149,6 +1149,58 @@ static void *stress_reader(void *arg)
 	return NULL;
 }
 
+/*
+ * Reader hold (pbuf_rx_hold()): while held, the read that empties the ring stores rd_idx only up to the start of
+ * the last packet and an empty read stores nothing, so the writer sees the reader behind and skips the doorbell;
+ * after the release, the next empty read stores rd_idx and only then loads wr_idx (the order a stopping reader
+ * owes the writer's doorbell check).
+ */
+static void test_rx_hold(void **state)
+{
+	(void)state;
+	struct ring r;
+	uint8_t buf[64], src[64];
+	pattern(src, sizeof(src), 3);
+	ring_open(&r, 128, 0, false, 0);
+	assert_int_equal(pbuf_rx_hold(NULL, true), -EINVAL);
+	assert_int_equal(pbuf_rx_hold(&r.tx, true), -EINVAL);
+	assert_int_equal(pbuf_rx_hold(&r.rx, true), 0);
+
+	check_rc("H/write1", "write", pbuf_write(&r.tx, src, 8), 8);   /* 0..12 */
+	check_rc("H/write2", "write", pbuf_write(&r.tx, src, 12), 12); /* 12..28 */
+	check_rc("H/read1", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 8);
+	check_rc("H/read2", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 12);
+	expect_bytes("H/read2", buf, src, 12);
+	/* The batch is read: rd_idx stored at the start of its last packet. */
+	assert_int_equal(le32_at(r.mem), 12);
+	hook_start(&r.cfg);
+	check_rc("H/empty", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 0);
+	expect_events("H/empty", "I4+4 B");
+	assert_int_equal(le32_at(r.mem), 12);
+
+	/* A packet written now needs no doorbell: the reader is still looking. */
+	uint32_t prev = r.tx.wr_idx;
+	check_rc("H/write3", "write", pbuf_write(&r.tx, src, 4), 4); /* 28..36 */
+	assert_false(pbuf_doorbell_needed(&r.tx, prev));
+	check_rc("H/read3", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 4);
+	assert_int_equal(le32_at(r.mem), 28);
+
+	/* Released: the next empty read stores rd_idx, then loads wr_idx after the full barrier. */
+	assert_int_equal(pbuf_rx_hold(&r.rx, false), 0);
+	hook_start(&r.cfg);
+	check_rc("H/release", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 0);
+	expect_events("H/release", "B C0+4 I4+4 B");
+	assert_int_equal(le32_at(r.mem), 36);
+	prev = r.tx.wr_idx;
+	check_rc("H/write4", "write", pbuf_write(&r.tx, src, 4), 4);
+	assert_true(pbuf_doorbell_needed(&r.tx, prev));
+
+	/* Not held: the read that empties the batch stores all of it. */
+	check_rc("H/read4", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 4);
+	assert_int_equal(le32_at(r.mem), 44);
+	ring_close(&r);
+}
+
 static void test_stress(void **state)
 {
 	(void)state;
@@ -1196,6 +1248,7 @@ int main(void)
 		cmocka_unit_test(test_cache_hooks),
 		cmocka_unit_test(test_corrupt_peer),
 		cmocka_unit_test(test_handshake_and_restart),
+		cmocka_unit_test(test_rx_hold),
 		cmocka_unit_test(test_stress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

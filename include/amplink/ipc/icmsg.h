@@ -101,6 +101,29 @@ extern const uint8_t icmsg_magic[ICMSG_MAGIC_LEN];
 #define AMPL_ICMSG_SESSIONS 1
 #endif
 
+/*
+ * ICMSG_RX_LINGER_US (compile-time option): how long (microseconds) a drain that delivered something keeps polling
+ * the rx ring after finding it empty, holding back the space of the last packet read (pbuf_rx_hold()) so that the
+ * peer, seeing this side behind, does not ring: a stream into it then costs no doorbell per drain. A thread that
+ * has sent outside an ICMsg callback (an application that sends, then polls for the answer) does not linger: it
+ * would only delay its next request. 0 leaves it out (the code too). Default: 20 on hosted builds, where the drain
+ * runs in a thread; 0 in firmware, where it runs in the doorbell interrupt. The wire is unchanged.
+ */
+#ifndef ICMSG_RX_LINGER_US
+#define ICMSG_RX_LINGER_US (PBUF_RX_HOLD ? 20u : 0u)
+#endif
+AMPL_STATIC_ASSERT(!ICMSG_RX_LINGER_US || PBUF_RX_HOLD, "ICMSG_RX_LINGER_US needs PBUF_RX_HOLD");
+
+/*
+ * AMPL_ICMSG_SIZE_EXT (compile-time option): 1, the default: amplink's bonding size extension is sent (size_ext,
+ * detect mode) and read. 0: the bonding packet is always the bare magic and an advertised size is ignored (the peer
+ * is assumed to take peer_rx_max_default bytes, as with a Zephyr peer); icmsg_open() answers -ENOTSUP for size_ext
+ * and for detect mode (which needs it). The wire of the other modes is the same.
+ */
+#ifndef AMPL_ICMSG_SIZE_EXT
+#define AMPL_ICMSG_SIZE_EXT 1
+#endif
+
 enum icmsg_unbound_mode {
 	ICMSG_UNBOUND_MODE_DISABLE = 0,
 	ICMSG_UNBOUND_MODE_ENABLE = 1,
@@ -186,7 +209,8 @@ struct icmsg {
  * icmsg_open() - reset our tx ring, start bonding, ring the peer. bound() follows from the RX context.
  * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
- * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0); -EALREADY (open); a mailbox error
+ * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0; size_ext or detect mode with
+ * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open); a mailbox error
  * (channel missing or in use). Context: thread.
  */
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);

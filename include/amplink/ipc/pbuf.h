@@ -172,6 +172,7 @@ struct pbuf_cfg {
  * @pub_idx: private: this side's own index as last stored in shared memory (the writer's wr_idx, the reader's
  *          rd_idx)
  * @role:   private: 0 not initialised, writer or reader
+ * @hold:   private: reader: pbuf_rx_hold()
  */
 struct pbuf {
 	struct pbuf_cfg cfg;
@@ -179,6 +180,7 @@ struct pbuf {
 	uint32_t rd_idx;
 	uint32_t pub_idx;
 	uint8_t role;
+	bool hold;
 };
 
 /**
@@ -341,6 +343,31 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr);
  * Context: any; never blocks. Not concurrently with another call on @pb.
  */
 int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
+
+/*
+ * PBUF_RX_HOLD (compile-time option): 1 keeps pbuf_rx_hold()'s effect in the reader's code; 0 leaves it out (the
+ * call then only records the wish; reads behave as never held). Default: 1 on hosted builds, 0 in firmware, whose
+ * readers do not linger (ICMSG_RX_LINGER_US).
+ */
+#ifndef PBUF_RX_HOLD
+#define PBUF_RX_HOLD (!AMPL_FIRMWARE_BUILD)
+#endif
+
+/**
+ * pbuf_rx_hold() - reader: keep the writer from ringing while this side keeps reading (polls the ring after it
+ * found it empty).
+ * @pb:   a reader
+ * @hold: true: from now on, the read that empties the ring gives its space back only up to the start of the last
+ *        packet, and a read that finds the ring empty stores nothing: rd_idx stays behind the writer's previous
+ *        index, so pbuf_doorbell_needed() answers false; false: back to the normal rule, and the next read that
+ *        finds the ring empty stores rd_idx first (then loads wr_idx after the full barrier)
+ *
+ * The wire is unchanged: the writer only sees a reader that gives its space back later. A reader that stops must
+ * release the hold, then read until 0: only that read makes the doorbell check of the writer safe again. Errors
+ * give everything consumed back, held or not.
+ * Return: 0; -EINVAL (not a reader). Context: the reader's.
+ */
+int pbuf_rx_hold(struct pbuf *pb, bool hold);
 
 /**
  * pbuf_skip() - reader: consume the next packet without copying it (one too large for the caller's buffer).
