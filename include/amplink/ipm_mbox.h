@@ -50,8 +50,13 @@ extern "C" {
 /** The most bytes one message carries (the IPI's buffer). */
 #define IPM_MBOX_MAX_DATA 32u
 
-/** The most message ids of one device (the MU's four registers). */
+/*
+ * The most message ids of one device (compile-time option): 4, the MU's four registers. A firmware whose IPM
+ * devices all have one id (the IPI) may build with 1: the per-id loops and state go.
+ */
+#ifndef IPM_MBOX_MAX_IDS
 #define IPM_MBOX_MAX_IDS 4u
+#endif
 
 /**
  * struct ipm_mbox_config - a device on framework channels (ipm_mbox_init()).

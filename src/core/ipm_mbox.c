@@ -17,42 +17,41 @@ static bool is_ipm(const struct ampl_device *dev)
 	return dev && dev->api == &ipm_mbox_api && dev->data && (data_of(dev)->cfg.tx || data_of(dev)->cfg.rx);
 }
 
-/* The channel of @id (NULL if the device has no such side). */
-static struct mbox_chan *chan_of(struct mbox_chan *base, uint32_t id)
+/* The device's ids (a constant when every device has one). */
+static uint32_t num_ids(const struct ipm_mbox_data *d)
 {
-	return base ? base + id : NULL;
+	return IPM_MBOX_MAX_IDS > 1u ? d->cfg.num_ids : 1u;
 }
+
+/* Channel @i of the device: id i / 2, TX (even) or RX (odd); NULL if the device has no such side. */
+static struct mbox_chan *nth(const struct ipm_mbox_data *d, uint32_t i)
+{
+	struct mbox_chan *base = i & 1u ? d->cfg.rx : d->cfg.tx;
+	return base ? base + i / 2u : NULL;
+}
+
+static void release_refused(struct ipm_mbox_data *d);
 
 static void ipm_rx(struct mbox_client *cl, void *mssg)
 {
 	struct ipm_mbox_rx *port = AMPL_CONTAINER_OF(cl, struct ipm_mbox_rx, cl);
 	struct ipm_mbox_data *d = port->d;
-	uint32_t id = (uint32_t)(port - d->rx), bit = 1u << id;
-	struct mbox_chan *rx = chan_of(d->cfg.rx, id);
+	uint32_t id = (uint32_t)(port - d->rx);
+	struct mbox_chan *rx = d->cfg.rx + id;
 	ipm_callback_t cb = atomic_load(&d->cb);
 	if (!cb || !atomic_load(&d->enabled)) {
-		/* Not wanted now: keep it pending; it comes back when a callback is set and the device enabled. */
-		if (ampl_mbox_hold(rx))
-			return; /* the controller cannot keep it: dropped */
-		atomic_fetch_or(&d->refused, bit);
-		/* A callback or enable that raced with us saw nothing to release: release it ourselves. */
-		if (atomic_load(&d->cb) && atomic_load(&d->enabled) && (atomic_fetch_and(&d->refused, ~bit) & bit))
-			ampl_mbox_redeliver(rx);
+		/* Not wanted now: keep it pending (a controller without hold drops it); it comes back when a callback is
+		 * set and the device enabled, which may have happened since we looked: then we release it ourselves. */
+		if (!ampl_mbox_hold(rx)) {
+			atomic_fetch_or(&d->refused, 1u << id);
+			release_refused(d);
+		}
 		return;
 	}
 	if (d->cfg.flags & IPM_MBOX_ASYNC)
 		(void)ampl_mbox_hold(rx);
 	AMPL_TRACE(AMPL_EV_IPM_RX, d->self, id);
 	cb(d->self, atomic_load(&d->user_data), id, ampl_mbox_rx_data(rx, mssg));
-}
-
-/* Release the first @n ids' channels. */
-static void release_chans(struct ipm_mbox_data *d, uint32_t n)
-{
-	for (uint32_t id = 0; id < n; id++) {
-		ampl_mbox_release(chan_of(d->cfg.rx, id));
-		ampl_mbox_release(chan_of(d->cfg.tx, id));
-	}
 }
 
 /* Take the device's channels (first use), the RX ones with their interrupt off until ipm_set_enabled(). */
@@ -63,17 +62,16 @@ static int bind(struct ipm_mbox_data *d)
 	while (atomic_flag_test_and_set(&d->binding))
 		ampl_cpu_relax();
 	int ret = 0;
-	for (uint32_t id = 0; !atomic_load(&d->bound) && id < d->cfg.num_ids; id++) {
-		struct mbox_chan *tx = chan_of(d->cfg.tx, id), *rx = chan_of(d->cfg.rx, id);
-		ret = tx ? mbox_bind_client(tx, &d->rx[id].cl) : 0;
-		if (!ret && rx && (ret = mbox_bind_client(rx, &d->rx[id].cl)) != 0)
-			ampl_mbox_release(tx);
-		if (ret) {
-			release_chans(d, id);
-			break;
-		}
-		if (id + 1 == d->cfg.num_ids)
+	if (!atomic_load(&d->bound)) {
+		uint32_t i = 0;
+		for (; !ret && i < 2u * num_ids(d); i++)
+			ret = nth(d, i) ? mbox_bind_client(nth(d, i), &d->rx[i / 2u].cl) : 0;
+		if (ret) { /* channel i - 1 was refused: give back the ones before it */
+			for (i--; i-- > 0;)
+				ampl_mbox_release(nth(d, i));
+		} else {
 			atomic_store_explicit(&d->bound, true, memory_order_release);
+		}
 	}
 	atomic_flag_clear(&d->binding);
 	return ret;
@@ -111,8 +109,10 @@ int ipm_mbox_init(const struct ampl_device *dev)
 
 void ipm_mbox_release(const struct ampl_device *dev)
 {
-	if (is_ipm(dev) && atomic_exchange(&data_of(dev)->bound, false))
-		release_chans(data_of(dev), data_of(dev)->cfg.num_ids);
+	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
+		return;
+	for (uint32_t i = 0; i < 2u * num_ids(data_of(dev)); i++)
+		ampl_mbox_release(nth(data_of(dev), i));
 }
 
 struct mbox_chan *ipm_mbox_chan(const struct ampl_device *dev, bool rx)
@@ -158,7 +158,7 @@ static int tx_result(struct mbox_chan *tx)
 
 static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
-	if (!is_ipm(dev) || !data_of(dev)->cfg.tx || size < 0 || (size > 0 && !data) || id >= data_of(dev)->cfg.num_ids)
+	if (!is_ipm(dev) || !data_of(dev)->cfg.tx || size < 0 || (size > 0 && !data) || id >= num_ids(data_of(dev)))
 		return -EINVAL;
 	struct ipm_mbox_data *d = data_of(dev);
 	if (size > max_size(d))
@@ -177,32 +177,36 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		ampl_memcpy(msg.data, data, (size_t)size);
 	void *mssg = !size && !(mbox->raw_msg && mbox->max_msg_size) ? NULL : mbox->raw_msg ? (void *)msg.data : (void *)&msg;
 	uint32_t tout = d->cfg.ack_timeout_us ? d->cfg.ack_timeout_us : IPM_MBOX_ACK_TIMEOUT_US;
-	uint64_t start = wait ? ampl_os_uptime_us() : 0;
+	uint64_t start = ampl_os_uptime_us();
 	uint32_t spent = 0, seq = 0;
+	bool sent = false;
+	/* Without IPM_MBOX_WAIT_IDLE a busy id is not waited for. */
+	int wait_busy = wait && (d->cfg.flags & IPM_MBOX_WAIT_IDLE);
 	for (;;) {
-		/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
-		unsigned key = ampl_spin_lock(&d->tx_lock);
-		ret = ampl_mbox_last_tx_done(tx) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
-		if (!ret)
-			seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
-		ampl_spin_unlock(&d->tx_lock, key);
-		if (ret != -EBUSY)
-			break;
-		/* Nothing written: the id is still busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other senders
-		 * got it first each time it was freed). */
-		if (!wait || !(d->cfg.flags & IPM_MBOX_WAIT_IDLE) || !wait_slice(tx, tout, start, &spent))
-			return -EBUSY;
-	}
-	if (ret || !wait)
-		return ret ? ret : tx_result(tx);
-	/*
-	 * Consumed once the controller says so, or once another sender wrote the id after ours (it writes only on an
-	 * idle channel, so the remote had consumed ours). Without the second test a sender whose message was consumed,
-	 * then replaced by another one before it looked, would wait for that one.
-	 */
-	start = ampl_os_uptime_us();
-	spent = 0;
-	for (;;) {
+		if (!sent) {
+			/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
+			unsigned key = ampl_spin_lock(&d->tx_lock);
+			ret = ampl_mbox_last_tx_done(tx) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
+			sent = !ret;
+			if (sent)
+				seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
+			ampl_spin_unlock(&d->tx_lock, key);
+			if (ret != -EBUSY && (ret || !wait))
+				return ret ? ret : tx_result(tx);
+			if (sent) { /* sent: now the wait for the remote, with a bound of its own */
+				start = ampl_os_uptime_us();
+				spent = 0;
+				continue;
+			}
+			/* Nothing written: the id is still busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other
+			 * senders got it first each time it was freed). */
+			if (!wait_busy || !wait_slice(tx, tout, start, &spent))
+				return -EBUSY;
+			continue;
+		}
+		/* Consumed once the controller says so, or once another sender wrote the id after ours (it writes only
+		 * on an idle channel, so the remote had consumed ours): without the second test a sender whose message
+		 * was consumed, then replaced before it looked, would wait for the other one. */
 		if (atomic_load(&d->tx_seq[id]) != seq)
 			return 0;
 		if (ampl_mbox_last_tx_done(tx))
@@ -217,7 +221,7 @@ static void release_refused(struct ipm_mbox_data *d)
 {
 	if (!atomic_load(&d->cb) || !atomic_load(&d->enabled))
 		return;
-	uint32_t refused = atomic_exchange(&d->refused, 0);
+	uint32_t refused = atomic_exchange(&d->refused, 0u);
 	for (uint32_t id = 0; refused; id++, refused >>= 1)
 		if (refused & 1u)
 			ampl_mbox_redeliver(d->cfg.rx + id);
@@ -240,7 +244,7 @@ static int ipm_mbox_max_data_size_get(const struct ampl_device *dev)
 
 static uint32_t ipm_mbox_max_id_val_get(const struct ampl_device *dev)
 {
-	return is_ipm(dev) ? data_of(dev)->cfg.num_ids - 1u : 0;
+	return is_ipm(dev) ? num_ids(data_of(dev)) - 1u : 0;
 }
 
 static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
@@ -252,7 +256,7 @@ static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 	if (ret)
 		return ret;
 	atomic_store(&d->enabled, enable != 0);
-	for (uint32_t id = 0; id < d->cfg.num_ids; id++)
+	for (uint32_t id = 0; id < num_ids(d); id++)
 		(void)ampl_mbox_rx_enable(d->cfg.rx + id, enable != 0); /* without rx_enable it always interrupts */
 	release_refused(d);
 	return 0;
