@@ -34,6 +34,7 @@
 #define AMPLINK_IPM_MBOX_H
 
 #include <amplink/ipm.h>
+#include <amplink/trace.h>
 #include <amplink/mailbox_controller.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,9 @@ struct ipm_mbox_data {
 	ampl_atomic_flag_t binding;
 	ampl_atomic_flag_t tx_lock;                   /* the check and the write of a message */
 	AMPL_ATOMIC(uint32_t) tx_seq[IPM_MBOX_MAX_IDS]; /* messages written per id (under tx_lock) */
+#if AMPL_CONFIG_TRACE
+	AMPL_ATOMIC(uint32_t) done_seq[IPM_MBOX_MAX_IDS]; /* the last of them traced as consumed (mbox.txdone) */
+#endif
 };
 
 extern const struct ipm_driver_api ipm_mbox_api;

@@ -149,6 +149,21 @@ static bool wait_slice(struct mbox_chan *tx, uint32_t tout_us, uint64_t start, u
 	return true;
 }
 
+/* @tx of @id is idle (the controller's last_tx_done); traced as the TX done of our last message the first time. */
+static bool tx_idle(struct ipm_mbox_data *d, struct mbox_chan *tx, uint32_t id)
+{
+	bool idle = ampl_mbox_last_tx_done(tx);
+#if AMPL_CONFIG_TRACE
+	uint32_t seq = atomic_load(&d->tx_seq[id]);
+	if (idle && atomic_exchange(&d->done_seq[id], seq) != seq)
+		AMPL_TRACE(AMPL_EV_MBOX_TXDONE, tx, 0);
+#else
+	(void)d;
+	(void)id;
+#endif
+	return idle;
+}
+
 /* The result of a message the controller says is done: its last_tx_result (-ESHUTDOWN: discarded), or 0. */
 static int tx_result(struct mbox_chan *tx)
 {
@@ -186,7 +201,7 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		if (!sent) {
 			/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
 			unsigned key = ampl_spin_lock(&d->tx_lock);
-			ret = ampl_mbox_last_tx_done(tx) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
+			ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
 			sent = !ret;
 			if (sent)
 				seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
@@ -209,7 +224,7 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		 * was consumed, then replaced before it looked, would wait for the other one. */
 		if (atomic_load(&d->tx_seq[id]) != seq)
 			return 0;
-		if (ampl_mbox_last_tx_done(tx))
+		if (tx_idle(d, tx, id))
 			return tx_result(tx);
 		if (!wait_slice(tx, tout, start, &spent))
 			return -ETIMEDOUT;
