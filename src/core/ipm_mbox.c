@@ -1,6 +1,8 @@
 /*
- * The generic IPM driver over the mailbox framework (include/amplink/ipm_mbox.h). The device owns its TX and RX
- * channels from its first use; everything it asks of the controller goes through the framework's operations.
+ * The generic IPM driver over the mailbox framework (include/amplink/ipm_mbox.h). The device owns its channels from
+ * its first use; everything it asks of the controller goes through the framework's operations, on the thin path
+ * (ampl_mbox_send_now(), the controller's flush): an IPM message is sent only on an idle channel, so it needs no
+ * queue.
  */
 #include <amplink/ipm_mbox.h>
 #include <amplink/trace.h>
@@ -12,42 +14,47 @@ static struct ipm_mbox_data *data_of(const struct ampl_device *dev)
 
 static bool is_ipm(const struct ampl_device *dev)
 {
-	return dev && dev->api == &ipm_mbox_api && dev->data && (data_of(dev)->tx || data_of(dev)->rx);
+	return dev && dev->api == &ipm_mbox_api && dev->data && (data_of(dev)->cfg.tx || data_of(dev)->cfg.rx);
 }
 
-/* Release a channel of the device the way it was used. */
-static void free_chan(struct mbox_chan *chan)
+/* The device's ids (a constant when every device has one). */
+static uint32_t num_ids(const struct ipm_mbox_data *d)
 {
-	if (!chan)
-		return;
-#if AMPL_IPM_MBOX_FRAMEWORK
-	mbox_free_channel(chan);
-#else
-	ampl_mbox_release(chan);
-#endif
+	return IPM_MBOX_MAX_IDS > 1u ? d->cfg.num_ids : 1u;
 }
+
+/* Channel @i of the device: id i / 2, TX (even) or RX (odd); NULL if the device has no such side. */
+static struct mbox_chan *nth(const struct ipm_mbox_data *d, uint32_t i)
+{
+	struct mbox_chan *base = i & 1u ? d->cfg.rx : d->cfg.tx;
+	return base ? base + i / 2u : NULL;
+}
+
+static void release_refused(struct ipm_mbox_data *d);
 
 static void ipm_rx(struct mbox_client *cl, void *mssg)
 {
-	struct ipm_mbox_data *d = AMPL_CONTAINER_OF(cl, struct ipm_mbox_data, cl);
+	struct ipm_mbox_rx *port = AMPL_CONTAINER_OF(cl, struct ipm_mbox_rx, cl);
+	struct ipm_mbox_data *d = port->d;
+	uint32_t id = (uint32_t)(port - d->rx);
+	struct mbox_chan *rx = d->cfg.rx + id;
 	ipm_callback_t cb = atomic_load(&d->cb);
 	if (!cb || !atomic_load(&d->enabled)) {
-		/* Not wanted now: keep it pending; it comes back when a callback is set and the device enabled. */
-		if (ampl_mbox_hold(d->rx))
-			return; /* the controller cannot keep it: dropped */
-		atomic_store(&d->refused, true);
-		/* A callback or enable that raced with us saw nothing to release: release it ourselves. */
-		if (atomic_load(&d->cb) && atomic_load(&d->enabled) && atomic_exchange(&d->refused, false))
-			ampl_mbox_redeliver(d->rx);
+		/* Not wanted now: keep it pending (a controller without hold drops it); it comes back when a callback is
+		 * set and the device enabled, which may have happened since we looked: then we release it ourselves. */
+		if (!ampl_mbox_hold(rx)) {
+			atomic_fetch_or(&d->refused, 1u << id);
+			release_refused(d);
+		}
 		return;
 	}
-	if (d->flags & IPM_MBOX_ASYNC)
-		(void)ampl_mbox_hold(d->rx);
-	AMPL_TRACE(AMPL_EV_IPM_RX, d->self, 0);
-	cb(d->self, atomic_load(&d->user_data), 0, ampl_mbox_rx_data(d->rx, mssg));
+	if (d->cfg.flags & IPM_MBOX_ASYNC)
+		(void)ampl_mbox_hold(rx);
+	AMPL_TRACE(AMPL_EV_IPM_RX, d->self, id);
+	cb(d->self, atomic_load(&d->user_data), id, ampl_mbox_rx_data(rx, mssg));
 }
 
-/* Take the device's channels (first use), the RX one with its interrupt off until ipm_set_enabled(). */
+/* Take the device's channels (first use), the RX ones with their interrupt off until ipm_set_enabled(). */
 static int bind(struct ipm_mbox_data *d)
 {
 	if (atomic_load_explicit(&d->bound, memory_order_acquire))
@@ -56,124 +63,117 @@ static int bind(struct ipm_mbox_data *d)
 		ampl_cpu_relax();
 	int ret = 0;
 	if (!atomic_load(&d->bound)) {
-		ret = d->tx ? mbox_bind_client(d->tx, &d->cl) : 0;
-		if (!ret && d->rx) {
-			ret = mbox_bind_client(d->rx, &d->cl);
-			if (ret)
-				free_chan(d->tx);
-		}
-		if (!ret)
+		uint32_t i = 0;
+		for (; !ret && i < 2u * num_ids(d); i++)
+			ret = nth(d, i) ? mbox_bind_client(nth(d, i), &d->rx[i / 2u].cl) : 0;
+		if (ret) { /* channel i - 1 was refused: give back the ones before it */
+			for (i--; i-- > 0;)
+				ampl_mbox_release(nth(d, i));
+		} else {
 			atomic_store_explicit(&d->bound, true, memory_order_release);
+		}
 	}
 	atomic_flag_clear(&d->binding);
 	return ret;
 }
 
-int ipm_mbox_setup(const struct ampl_device *dev, struct mbox_chan *tx, struct mbox_chan *rx, uint32_t flags,
-		   uint32_t ack_timeout_us)
+int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *cfg)
 {
-	if (!dev || dev->api != &ipm_mbox_api || !dev->data || (!tx && !rx) || AMPL_IS_ERR(tx) || AMPL_IS_ERR(rx))
+	if (!dev || dev->api != &ipm_mbox_api || !dev->data || !cfg || (!cfg->tx && !cfg->rx) || AMPL_IS_ERR(cfg->tx) ||
+	    AMPL_IS_ERR(cfg->rx) || cfg->num_ids > IPM_MBOX_MAX_IDS || cfg->size > IPM_MBOX_MAX_DATA)
 		return -EINVAL;
 	/* Asynchronous mode holds every message: the controller must be able to (checked once it is registered). */
-	if ((flags & IPM_MBOX_ASYNC) && (!rx || (rx->mbox && !(rx->mbox->ops->hold && rx->mbox->ops->ack))))
+	const struct mbox_controller *rxc = cfg->rx ? cfg->rx->mbox : NULL;
+	if ((cfg->flags & IPM_MBOX_ASYNC) && (!cfg->rx || (rxc && !(rxc->ops->hold && rxc->ops->ack))))
 		return -ENOTSUP;
 	struct ipm_mbox_data *d = data_of(dev);
 	ampl_memset(d, 0, sizeof(*d));
-	d->cl.rx_callback = ipm_rx;
-	d->cl.rx_off = true;
+	d->cfg = *cfg;
+	if (!d->cfg.num_ids)
+		d->cfg.num_ids = 1;
+	for (uint32_t id = 0; id < IPM_MBOX_MAX_IDS; id++) {
+		d->rx[id].cl.rx_callback = ipm_rx;
+		d->rx[id].cl.rx_off = true;
+		d->rx[id].d = d;
+	}
 	d->self = dev;
-	d->tx = tx;
-	d->rx = rx;
-	d->flags = flags;
-	d->ack_timeout_us = ack_timeout_us;
 	atomic_flag_clear(&d->binding);
-	atomic_flag_clear(&d->sending);
+	atomic_flag_clear(&d->tx_lock);
 	return 0;
 }
 
 int ipm_mbox_init(const struct ampl_device *dev)
 {
-	const struct ipm_mbox_config *cfg = dev ? (const struct ipm_mbox_config *)dev->config : NULL;
-	if (!cfg)
-		return -EINVAL;
-	return ipm_mbox_setup(dev, cfg->tx, cfg->rx, cfg->flags, cfg->ack_timeout_us);
+	return dev ? ipm_mbox_setup(dev, (const struct ipm_mbox_config *)dev->config) : -EINVAL;
 }
 
 void ipm_mbox_release(const struct ampl_device *dev)
 {
 	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
 		return;
-	free_chan(data_of(dev)->rx);
-	free_chan(data_of(dev)->tx);
+	for (uint32_t i = 0; i < 2u * num_ids(data_of(dev)); i++)
+		ampl_mbox_release(nth(data_of(dev), i));
 }
 
 struct mbox_chan *ipm_mbox_chan(const struct ampl_device *dev, bool rx)
 {
 	if (!is_ipm(dev))
 		return NULL;
-	return rx ? data_of(dev)->rx : data_of(dev)->tx;
+	return rx ? data_of(dev)->cfg.rx : data_of(dev)->cfg.tx;
 }
 
 static int max_size(const struct ipm_mbox_data *d)
 {
-	const struct mbox_chan *c = d->tx ? d->tx : d->rx;
-	size_t n = c->mbox ? c->mbox->max_msg_size : 0;
+	const struct mbox_chan *c = d->cfg.tx ? d->cfg.tx : d->cfg.rx;
+	size_t n = d->cfg.size ? d->cfg.size : c->mbox ? c->mbox->max_msg_size : 0;
 	return (int)(n < IPM_MBOX_MAX_DATA ? n : IPM_MBOX_MAX_DATA);
 }
 
-/* The remote has not consumed our last message yet (the framework's queue, or the controller's own state). */
-static bool tx_busy(struct mbox_chan *tx)
-{
-	return (AMPL_IPM_MBOX_FRAMEWORK && mbox_client_tx_busy(tx)) || !ampl_mbox_last_tx_done(tx);
-}
+/* The waits of ipm_send(): sliced, so that a sender also sees what other senders did in between (tx_seq). */
+#define WAIT_SLICE_MS 1u
 
 /*
- * One ipm_send() per device at a time. The framework channel, the message buffer and the client's blocking mode
- * (cl.tx_block, read by mbox_send_message() after it dropped the channel lock) belong to the call that holds
- * `sending`; a concurrent call answers -EBUSY at once, as it would a moment later from the controller, since the
- * holder's message occupies the channel until the remote consumes it. Never waits for the holder, so it is safe
- * from interrupt context as well.
+ * Wait up to one slice on the controller (flush) for @tx to be idle. False once @tout_us (UINT32_MAX: no bound) is
+ * spent, counted both by the clock from @start and by the slices that ran out (a port without a clock still
+ * stops), or when the controller cannot wait (no flush).
  */
-static int send_locked(struct ipm_mbox_data *d, int wait, const void *data, int size)
+static bool wait_slice(struct mbox_chan *tx, uint32_t tout_us, uint64_t start, uint32_t *spent)
 {
-	struct mbox_chan *tx = d->tx;
-	/* One message at a time per channel: busy until the remote consumed it. */
-	if (tx_busy(tx))
-		return -EBUSY;
-	const struct mbox_controller *mbox = tx->mbox;
-	void *mssg = NULL;
-	if (size || (mbox->raw_msg && mbox->max_msg_size)) {
-		d->tx_msg.len = (size_t)size;
-		if (mbox->raw_msg)
-			ampl_memset(d->tx_msg.data, 0, sizeof(d->tx_msg.data));
-		ampl_memcpy(d->tx_msg.data, data, (size_t)size);
-		mssg = mbox->raw_msg ? (void *)d->tx_msg.data : (void *)&d->tx_msg;
-	}
-	uint32_t tout_us = d->ack_timeout_us ? d->ack_timeout_us : IPM_MBOX_ACK_TIMEOUT_US;
-	unsigned long tout_ms = tout_us == UINT32_MAX ? 0 : (tout_us + 999u) / 1000u; /* 0: the framework's hour */
-#if AMPL_IPM_MBOX_FRAMEWORK
-	d->cl.tx_block = wait != 0;
-	d->cl.tx_tout = tout_ms;
-	/* The channel is idle, so the message is sent inside this call (never left queued with a pointer to tx_msg),
-	 * and with wait the framework returns once it was consumed or timed out. */
-	int ret = mbox_send_message(tx, mssg);
+	int (*flush)(struct mbox_chan *, unsigned long) = AMPL_MBOX_OP(tx, flush);
+	if (!flush)
+		return false;
+	if (tout_us != UINT32_MAX && (*spent >= tout_us || ampl_os_uptime_us() - start >= tout_us))
+		return false;
+	if (flush(tx, WAIT_SLICE_MS))
+		*spent += WAIT_SLICE_MS * 1000u;
+	return true;
+}
+
+/* @tx of @id is idle (the controller's last_tx_done); traced as the TX done of our last message the first time. */
+static bool tx_idle(struct ipm_mbox_data *d, struct mbox_chan *tx, uint32_t id)
+{
+	bool idle = ampl_mbox_last_tx_done(tx);
+#if AMPL_CONFIG_TRACE
+	uint32_t seq = atomic_load(&d->tx_seq[id]);
+	if (idle && atomic_exchange(&d->done_seq[id], seq) != seq)
+		AMPL_TRACE(AMPL_EV_MBOX_TXDONE, tx, 0);
 #else
-	int ret = ampl_mbox_send_now(tx, mssg);
-	if (!ret && wait)
-		ret = ampl_mbox_wait_sent(tx, tout_ms ? tout_ms : 3600000ul);
+	(void)d;
+	(void)id;
 #endif
-	if (ret == -ETIME)
-		return -ETIMEDOUT;
-	if (ret < 0 || wait)
-		return ret < 0 ? ret : 0;
-	/* Without wait: a message the controller discarded at once (the remote's processor offline, before this
-	 * side's interrupt context marked the channel offline) was not sent; with wait the framework reported it. */
-	return mbox->ops->last_tx_result && mbox->ops->last_tx_result(tx) < 0 ? -ESHUTDOWN : 0;
+	return idle;
+}
+
+/* The result of a message the controller says is done: its last_tx_result (-ESHUTDOWN: discarded), or 0. */
+static int tx_result(struct mbox_chan *tx)
+{
+	int (*result)(struct mbox_chan *) = AMPL_MBOX_OP(tx, last_tx_result);
+	return result && result(tx) < 0 ? -ESHUTDOWN : 0;
 }
 
 static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
-	if (!is_ipm(dev) || !data_of(dev)->tx || size < 0 || (size > 0 && !data) || id > 0)
+	if (!is_ipm(dev) || !data_of(dev)->cfg.tx || size < 0 || (size > 0 && !data) || id >= num_ids(data_of(dev)))
 		return -EINVAL;
 	struct ipm_mbox_data *d = data_of(dev);
 	if (size > max_size(d))
@@ -181,11 +181,65 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 	int ret = bind(d);
 	if (ret)
 		return ret;
-	if (atomic_flag_test_and_set(&d->sending))
-		return -EBUSY; /* another thread's send on this device has not returned: its message is (being) sent */
-	ret = send_locked(d, wait, data, size);
-	atomic_flag_clear(&d->sending);
-	return ret;
+	struct mbox_chan *tx = d->cfg.tx + id;
+	const struct mbox_controller *mbox = tx->mbox;
+	/* The controller copies the message while sending (the thin path): it may live on this stack. */
+	struct {
+		size_t len;
+		AMPL_ALIGNAS(8) uint8_t data[IPM_MBOX_MAX_DATA];
+	} msg = { (size_t)size, { 0 } };
+	if (size)
+		ampl_memcpy(msg.data, data, (size_t)size);
+	void *mssg = !size && !(mbox->raw_msg && mbox->max_msg_size) ? NULL : mbox->raw_msg ? (void *)msg.data : (void *)&msg;
+	uint32_t tout = d->cfg.ack_timeout_us ? d->cfg.ack_timeout_us : IPM_MBOX_ACK_TIMEOUT_US;
+	uint64_t start = ampl_os_uptime_us();
+	uint32_t spent = 0, seq = 0;
+	bool sent = false;
+	/* Without IPM_MBOX_WAIT_IDLE a busy id is not waited for. */
+	int wait_busy = wait && (d->cfg.flags & IPM_MBOX_WAIT_IDLE);
+	for (;;) {
+		if (!sent) {
+			/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
+			unsigned key = ampl_spin_lock(&d->tx_lock);
+			ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
+			sent = !ret;
+			if (sent)
+				seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
+			ampl_spin_unlock(&d->tx_lock, key);
+			if (ret != -EBUSY && (ret || !wait))
+				return ret ? ret : tx_result(tx);
+			if (sent) { /* sent: now the wait for the remote, with a bound of its own */
+				start = ampl_os_uptime_us();
+				spent = 0;
+				continue;
+			}
+			/* Nothing written: the id is still busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other
+			 * senders got it first each time it was freed). */
+			if (!wait_busy || !wait_slice(tx, tout, start, &spent))
+				return -EBUSY;
+			continue;
+		}
+		/* Consumed once the controller says so, or once another sender wrote the id after ours (it writes only
+		 * on an idle channel, so the remote had consumed ours): without the second test a sender whose message
+		 * was consumed, then replaced before it looked, would wait for the other one. */
+		if (atomic_load(&d->tx_seq[id]) != seq)
+			return 0;
+		if (tx_idle(d, tx, id))
+			return tx_result(tx);
+		if (!wait_slice(tx, tout, start, &spent))
+			return -ETIMEDOUT;
+	}
+}
+
+/* Deliver again the messages held because nobody wanted them (not one held for ipm_complete()). */
+static void release_refused(struct ipm_mbox_data *d)
+{
+	if (!atomic_load(&d->cb) || !atomic_load(&d->enabled))
+		return;
+	uint32_t refused = atomic_exchange(&d->refused, 0u);
+	for (uint32_t id = 0; refused; id++, refused >>= 1)
+		if (refused & 1u)
+			ampl_mbox_redeliver(d->cfg.rx + id);
 }
 
 static void ipm_mbox_register_callback(const struct ampl_device *dev, ipm_callback_t cb, void *user_data)
@@ -195,8 +249,7 @@ static void ipm_mbox_register_callback(const struct ampl_device *dev, ipm_callba
 	struct ipm_mbox_data *d = data_of(dev);
 	atomic_store(&d->user_data, user_data);
 	atomic_store(&d->cb, cb);
-	if (cb && atomic_load(&d->enabled) && atomic_exchange(&d->refused, false))
-		ampl_mbox_redeliver(d->rx);
+	release_refused(d);
 }
 
 static int ipm_mbox_max_data_size_get(const struct ampl_device *dev)
@@ -206,30 +259,28 @@ static int ipm_mbox_max_data_size_get(const struct ampl_device *dev)
 
 static uint32_t ipm_mbox_max_id_val_get(const struct ampl_device *dev)
 {
-	(void)dev;
-	return 0; /* one channel pair carries one id */
+	return is_ipm(dev) ? num_ids(data_of(dev)) - 1u : 0;
 }
 
 static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 {
-	if (!is_ipm(dev) || !data_of(dev)->rx)
+	if (!is_ipm(dev) || !data_of(dev)->cfg.rx)
 		return -EINVAL;
 	struct ipm_mbox_data *d = data_of(dev);
 	int ret = bind(d);
 	if (ret)
 		return ret;
 	atomic_store(&d->enabled, enable != 0);
-	(void)ampl_mbox_rx_enable(d->rx, enable != 0); /* a controller without rx_enable always interrupts */
-	/* A message held because nobody wanted it is delivered now (not one held for ipm_complete()). */
-	if (enable && atomic_load(&d->cb) && atomic_exchange(&d->refused, false))
-		ampl_mbox_redeliver(d->rx);
+	for (uint32_t id = 0; id < num_ids(d); id++)
+		(void)ampl_mbox_rx_enable(d->cfg.rx + id, enable != 0); /* without rx_enable it always interrupts */
+	release_refused(d);
 	return 0;
 }
 
 static void ipm_mbox_complete(const struct ampl_device *dev)
 {
-	if (is_ipm(dev))
-		ampl_mbox_ack(data_of(dev)->rx);
+	if (is_ipm(dev) && data_of(dev)->cfg.rx)
+		ampl_mbox_ack(data_of(dev)->cfg.rx);
 }
 
 const struct ipm_driver_api ipm_mbox_api = {

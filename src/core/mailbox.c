@@ -329,6 +329,7 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 	unsigned key = ampl_spin_lock(&chan->lock);
 	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
+	AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, r);
 	return r;
 }
 

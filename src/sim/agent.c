@@ -164,8 +164,7 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 	m->mu.no_reset = true;
 	m->mu.soft_irq = mu_soft_irq;
 	m->mu.soft_irq_arg = &soc->img->agents[ag->idx].irq;
-	m->cfg.mu = &m->mu;
-	m->cfg.data_size = SIM_MU_DATA_SIZE;
+	(void)nxp_mu_ipm_config(&m->mu, SIM_MU_DATA_SIZE, &m->cfg);
 	m->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
 	const char *label = cfg->alias[0] ? cfg->alias : cfg->label[0] ? cfg->label : NULL;
 	int ret = -EEXIST;
@@ -178,8 +177,8 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 		ret = nxp_mu_init(&m->mu, m->node);
 		if (ret)
 			continue;
-		ret = register_device(&m->dev, &m->state, m->name, label ? m->label : NULL, &nxp_mu_ipm_api, &m->cfg,
-				      &m->data, nxp_mu_ipm_init);
+		ret = register_device(&m->dev, &m->state, m->name, label ? m->label : NULL, &ipm_mbox_api, &m->cfg,
+				      &m->data, ipm_mbox_init);
 		if (ret)
 			nxp_mu_remove(&m->mu);
 	}
@@ -206,7 +205,7 @@ static void free_mus(struct ampl_agent *ag)
 		struct sim_mu_dev *m = ag->mus[i];
 		if (!m)
 			continue;
-		nxp_mu_ipm_release(&m->dev);
+		ipm_mbox_release(&m->dev);
 		(void)ampl_device_unregister(&m->dev);
 		nxp_mu_remove(&m->mu);
 		free(m);

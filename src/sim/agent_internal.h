@@ -36,8 +36,8 @@ struct sim_mu_dev {
 	struct nxp_mu mu;
 	struct ampl_device dev;
 	struct ampl_device_state state;
-	struct nxp_mu_ipm_config cfg;
-	struct nxp_mu_ipm_data data;
+	struct ipm_mbox_config cfg; /* the generic IPM driver on the side's group channels */
+	struct ipm_mbox_data data;
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
 	char name[2 * AMPL_DT_NAME_MAX];
 	char label[2 * AMPL_DT_NAME_MAX];

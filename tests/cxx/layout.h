@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define AMPL_TEST_LAYOUT_STRUCTS(X)                                                                               \
-	X(mbox_chan) X(ampl_shm_spinlock) X(ampl_ipc_link) X(nxp_mu) X(nxp_mu_ipm_data) X(xlnx_ipi_host)             \
+	X(mbox_chan) X(ampl_shm_spinlock) X(ampl_ipc_link) X(nxp_mu) X(ipm_mbox_data) X(xlnx_ipi_host)             \
 	X(xlnx_ipi_mbox) X(xlnx_ipi_ipm_data) X(ampl_emu_boot) X(ampl_emu_slot) X(icmsg) X(ipc_icmsg_data)          \
 	X(ipc_multi_ept) X(ipc_multi_data) X(ipc_rpmsg_ept) X(ipc_rpmsg_data) X(rpmsg_virtio_stats) X(rpmsg_device)
 

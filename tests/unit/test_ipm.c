@@ -392,13 +392,11 @@ static void test_busy_until_ack(void **state)
 	pattern(b, sizeof(b), 2);
 	check_rc("B01", "first send", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
 	assert_true(xlnx_ipi_pending(E.apu_rpu0));
-	/* The request is on the wire: in flight in the framework's TX state machine, or (thin path) not in the
-	 * framework at all. */
+	/* The request is on the wire, and not in the framework's TX state machine (IPM sends on the thin path). */
 	const struct xlnx_ipi_ipm_config *cfg = E.apu_rpu0->config;
 	struct mbox_chan *tx = &cfg->mbox->chans[XLNX_IPI_TX_CHAN];
-	if (AMPL_XLNX_IPI_IPM_FRAMEWORK != (tx->active ? 1 : 0))
-		fail_msg("[B01] framework path %d, but the TX channel is %sactive in the framework",
-			 AMPL_XLNX_IPI_IPM_FRAMEWORK, tx->active ? "" : "not ");
+	if (tx->active)
+		fail_msg("[B01] the TX channel is active in the framework: IPM went through its queue");
 	check_rc("B02", "second send while pending", ipm_send(E.apu_rpu0, 0, 0, b, 32), -EBUSY);
 	uint64_t t0 = now_us();
 	check_rc("B03", "second send while pending, wait", ipm_send(E.apu_rpu0, 1, 0, b, 32), -EBUSY);

@@ -1,6 +1,7 @@
 /*
  * NXP i.MX Messaging Unit, version 1 (i.MX6SX/7D/8M/8QM, "fsl,imx6sx-mu" / Zephyr's "nxp,imx-mu"): a register-level
- * controller in the mailbox framework (as Linux's imx-mailbox) and Zephyr's IPM API (as Zephyr's ipm_imx).
+ * controller in the mailbox framework (as Linux's imx-mailbox), whose group channels carry Zephyr's IPM API (as
+ * Zephyr's ipm_imx) through the generic IPM driver.
  *
  * The block has two sides, A and B, each with the same registers. Side A's TRn is side B's RRn and the reverse:
  *
@@ -13,30 +14,40 @@
  * Flag index n = 0..3 is bit-reversed inside each nibble: flag n of a group whose nibble starts at bit `base` is
  * bit base + (3 - n), so TE0 is bit 23 (0x00800000), RF0 bit 27 (0x08000000) and GIP0 bit 31 (0x80000000).
  *
- * One `struct nxp_mu` drives one side. Two ways to use it, never both on one side (the second gets -EBUSY):
+ * One `struct nxp_mu` drives one side: one framework controller. A TR or RR register belongs to one channel with a
+ * client at a time (the second gets -EBUSY from request/bind); doorbells use no TR/RR register.
  *
- *   mailbox framework  16 channels, `#mbox-cells = <2>`: <type idx>, channel = type * 4 + idx (Linux's imx-mailbox)
+ *   Linux channels     16 channels, `#mbox-cells = <2>`: <type idx>, channel = type * 4 + idx (Linux's imx-mailbox)
  *       TX   (0)  a message is a pointer to a uint32_t, written to TRn; TX done by the TEn interrupt (txdone_irq)
  *       RX   (1)  RFn interrupt: RRn is read (which frees the peer's TEn) and rx_callback gets a pointer to the word
  *       TXDB (2)  doorbell: sets GIRn; TX done at once (Linux's tasklet): reported from the next run of the
  *                 interrupt handler, which send_data asks for through the soft_irq hook
  *       RXDB (3)  GIPn interrupt: GIPn is cleared (W1C) and rx_callback gets NULL
- *     Requesting a channel enables its interrupt (RIEn / GIEn); freeing it disables it.
+ *     Requesting a channel enables its interrupt (RIEn / GIEn) unless the client asks for rx_off; freeing it
+ *     disables it.
  *
- *   IPM                as Zephyr's ipm_imx: a message is 4, 8 or 16 bytes (a device constant); the id selects a
- *       group of size/4 registers (id 0..4/(size/4)-1), so 4-byte messages give 4 ids, 8-byte 2 and 16-byte 1.
- *       The receiver is interrupted by the RF flag of the group's last register, checks that the RF flags of the
- *       whole group are set (otherwise the peer broke the protocol: the group is not read, the event is counted),
- *       reads the group and passes a copy of its words to the callback. Reading frees the sender's TE flags.
- *       ipm_send(): -EINVAL (bad arguments, id too large), -EMSGSIZE (more than the size), -EBUSY (a TE flag of
- *       the group is clear: without wait at once; with wait once the group stayed full for ack_timeout_us, or
- *       other senders filled it first each time it emptied; nothing is written, never a partial message); with
- *       wait it waits for the group to be empty, writes it (the last register last) and returns 0 once the
- *       receiver read the message: the TE flag of the last register is set again, or another sender on this
- *       device wrote the group after it (which it can do only once the receiver read ours); -ETIMEDOUT when the
- *       message is still unread after ack_timeout_us (it stays in the registers; Zephyr spins forever). Threads
- *       may send on one device at once: a group is checked and written under a lock, and each caller's return
- *       code is true of its own message.
+ *   group channels     for IPM (Zephyr's ipm_imx) through the generic IPM driver (include/amplink/ipm_mbox.h):
+ *       a group is size/4 consecutive registers (size 4, 8 or 16 bytes), id = group (id 0..4/(size/4)-1), so
+ *       4-byte messages give 4 ids, 8-byte 2 and 16-byte 1. nxp_mu_ipm_config() names a device's channels
+ *       (NXP_MU_GRP_CHAN). Used on the thin path (ampl_mbox_send_now(), the flush op); TX done is not reported.
+ *       TX group  send_data: -EBUSY unless every TE flag of the group is set (nothing written, never a partial
+ *                 message), else writes the group from the message (size bytes at the pointer), the last register
+ *                 last; last_tx_done: every TE flag of the group set again (the receiver read it); flush waits
+ *                 for that
+ *       RX group  the RF flag of the group's last register interrupts (rx_enable: its RIE); the handler checks
+ *                 that the RF flags of the whole group are set (otherwise the peer broke the protocol: the group
+ *                 is not read, the event is counted: nxp_mu_rx_incomplete()), reads the group (freeing the
+ *                 sender's TE flags) and passes a copy of its words to rx_callback. hold keeps that copy (the
+ *                 group's interrupt masked) until redeliver, which delivers it again from the handler (soft_irq).
+ *     An IPM device (ipm_mbox_api with nxp_mu_ipm_config()) answers as Zephyr's ipm_imx: ipm_send() -EINVAL (bad
+ *     arguments, id too large), -EMSGSIZE (more than the size), -EBUSY (a TE flag of the group is clear: without
+ *     wait at once; with wait once the group stayed full for ack_timeout_us, or other senders filled it first
+ *     each time it emptied; nothing is written); with wait it waits for the group to be empty, writes it and
+ *     returns 0 once the receiver read the message (or another sender on the device wrote the group after it);
+ *     -ETIMEDOUT when the message is still unread after ack_timeout_us (it stays in the registers; Zephyr spins
+ *     forever). Threads may send on one device at once; each caller's return code is true of its own message.
+ *     A group that arrives while the device is disabled stays in the registers; one that arrives while it has no
+ *     callback is held and delivered once it has one.
  *
  * Everything comes through ampl_io_read32()/ampl_io_write32() on `regs`: the same code drives the silicon and the
  * virtual SoC's register model. Control-register read-modify-writes are serialised by a spinlock inside this
@@ -48,8 +59,7 @@
 #define AMPLINK_DRIVERS_NXP_MU_H
 
 #include <amplink/io.h>
-#include <amplink/ipm.h>
-#include <amplink/mailbox_controller.h>
+#include <amplink/ipm_mbox.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,8 +111,18 @@ extern "C" {
 #define NXP_MU_CHAN(type, idx) ((type) * NXP_MU_NUM_REGS + (idx))
 #define NXP_MU_MBOX_CELLS 2
 
+/* ---- group channels (after the Linux ones; not named by devicetree) ---- */
+
+#define NXP_MU_TYPE_TXG 4u
+#define NXP_MU_TYPE_RXG 5u
+#define NXP_MU_NUM_GRPS 7u /* per direction: four 1-word groups, two 2-word groups, one 4-word group */
+/* The channel of group @id of @words words (1, 2, 4), @rx 0 (TX) or 1 (RX); ids of one size are consecutive. */
+#define NXP_MU_GRP_CHAN(rx, words, id) \
+	(NXP_MU_NUM_CHANS + (rx) * NXP_MU_NUM_GRPS + (8u - 8u / (words)) + (id))
+#define NXP_MU_NUM_ALL_CHANS (NXP_MU_NUM_CHANS + 2u * NXP_MU_NUM_GRPS)
+
 /** Default bound on ipm_send(wait) for the remote to read the message (Zephyr spins forever). */
-#define NXP_MU_ACK_TIMEOUT_US 1000000u
+#define NXP_MU_ACK_TIMEOUT_US IPM_MBOX_ACK_TIMEOUT_US
 
 /**
  * struct nxp_mu - one side of one MU. Fill the first block, then nxp_mu_init().
@@ -125,21 +145,23 @@ struct nxp_mu {
 
 	/* the framework controller; everything below is private */
 	struct mbox_controller ctrl;
-	struct mbox_chan chans[NXP_MU_NUM_CHANS];
-	ampl_atomic_flag_t cr_lock;           /* CR read-modify-write; TX state */
+	struct mbox_chan chans[NXP_MU_NUM_ALL_CHANS];
+	ampl_atomic_flag_t cr_lock;           /* CR read-modify-write; register claims; TX state */
 	ampl_atomic_flag_t isr_lock;          /* one run of the handler at a time (the host may run it from two threads) */
-	AMPL_ATOMIC(uint32_t) users;        /* NXP_MU_USER_IPM, or the number of framework channels in use */
-	AMPL_ATOMIC(uint32_t) rx_on;        /* RX channels (bit n) with a client: their RIEn is ours */
-	AMPL_ATOMIC(uint32_t) rxdb_on;      /* RXDB channels with a client: their GIEn is ours */
+	uint32_t tr_claim, rr_claim;          /* TR / RR registers (bit n) of channels with a client (under cr_lock) */
+	AMPL_ATOMIC(uint32_t) rx_on;        /* RX channels (bit n) with their interrupt on: their RIEn is ours */
+	AMPL_ATOMIC(uint32_t) rxdb_on;      /* RXDB channels with their interrupt on: their GIEn is ours */
+	AMPL_ATOMIC(uint32_t) rxg_on;       /* RX group channels (bit k) with their interrupt on */
+	AMPL_ATOMIC(uint32_t) rxg_held;     /* ... whose last group is held by the client (its RIE masked) */
+	AMPL_ATOMIC(uint32_t) rxg_redo;     /* ... whose held group is to be delivered again */
+	AMPL_ATOMIC(uint32_t) rx_incomplete; /* groups found with the last RF flag set but not all the others */
 	AMPL_ATOMIC(uint32_t) tx_busy;      /* TX channels with a message in flight (under cr_lock) */
 	AMPL_ATOMIC(uint32_t) tx_defer;     /* ... whose word waits for TEn before it is written (under cr_lock) */
-	AMPL_ATOMIC(uint32_t) txdb_done;    /* TXDB channels whose TX done is due */
+	AMPL_ATOMIC(uint32_t) txdone_db;    /* TXDB channels whose TX done is due */
 	uint32_t tx_word[NXP_MU_NUM_REGS];
 	uint32_t rx_word[NXP_MU_NUM_REGS]; /* the word rx_callback points to (interrupt context) */
-	AMPL_ATOMIC(const struct ampl_device *) ipm;  /* the IPM device driving this side, or NULL */
+	uint32_t grp_buf[NXP_MU_NUM_REGS][NXP_MU_NUM_REGS]; /* the copy of a group, by its first register */
 };
-
-#define NXP_MU_USER_IPM 0x80000000u
 
 /**
  * nxp_mu_init() - set up one side and register its framework controller under @node (may be NULL).
@@ -156,8 +178,8 @@ struct nxp_mu *nxp_mu_of(struct mbox_chan *chan);
 
 /**
  * nxp_mu_isr() - the side's interrupt handler (@mu is the struct nxp_mu). In this order: TX-doorbell completions,
- * RX doorbells (GIP), received words (RF), transmit-empty (TE) completions of TX channels; or, when an IPM device
- * drives the side, complete groups of enabled ids. Acts only on flags whose channel or id this driver enabled.
+ * RX doorbells (GIP), received words (RF), held groups to deliver again, complete groups (highest id first),
+ * transmit-empty (TE) completions of TX channels. Acts only on flags whose channel this driver enabled.
  * Context: interrupt.
  */
 void nxp_mu_isr(void *mu);
@@ -166,48 +188,20 @@ void nxp_mu_isr(void *mu);
 void nxp_mu_flags_set(struct nxp_mu *mu, uint32_t flags);
 uint32_t nxp_mu_flags_get(struct nxp_mu *mu);
 
-/* ---- IPM on top ---- */
+/* ---- IPM ---- */
 
 /**
- * Constant configuration of an IPM device over one side.
- * @mu:             the side (set up with nxp_mu_init())
- * @data_size:      bytes per message: 4, 8 or 16 (Zephyr's CONFIG_IPM_IMX_MAX_DATA_SIZE)
- * @ack_timeout_us: ipm_send(wait) bound; 0: NXP_MU_ACK_TIMEOUT_US; UINT32_MAX: no bound (Zephyr)
+ * nxp_mu_ipm_config() - the channels of an IPM device of @size bytes per message (4, 8 or 16: Zephyr's
+ * CONFIG_IPM_IMX_MAX_DATA_SIZE) on @mu, for the generic IPM driver (ipm_mbox_api, init hook ipm_mbox_init): sets
+ * @cfg's tx, rx, num_ids, size and flags (IPM_MBOX_WAIT_IDLE); ack_timeout_us is the caller's. The device takes
+ * its channels, and so the registers of every id, at its first use (send, callback, enable).
+ * Return: 0; -EINVAL (no MU or @cfg, another size). Context: any.
  */
-struct nxp_mu_ipm_config {
-	struct nxp_mu *mu;
-	uint32_t data_size;
-	uint32_t ack_timeout_us;
-};
+int nxp_mu_ipm_config(struct nxp_mu *mu, uint32_t size, struct ipm_mbox_config *cfg);
 
-/** Mutable state of an IPM device. Private. */
-struct nxp_mu_ipm_data {
-	AMPL_ATOMIC(ipm_callback_t) cb;
-	AMPL_ATOMIC(void *) user_data;
-	AMPL_ATOMIC(bool) enabled;
-	AMPL_ATOMIC(bool) bound;
-	ampl_atomic_flag_t tx_lock;                      /* check-and-write of a group */
-	AMPL_ATOMIC(uint32_t) tx_seq[NXP_MU_NUM_REGS]; /* messages written per id (under tx_lock) */
-	AMPL_ATOMIC(uint32_t) rx_incomplete;
-	uint32_t rx_buf[NXP_MU_NUM_REGS];
-};
-
-extern const struct ipm_driver_api nxp_mu_ipm_api;
-
-/**
- * nxp_mu_ipm_init() - the init hook of an IPM device (AMPL_DEVICE_DEFINE's init). The device takes the side at
- * its first use (send, callback, enable); from then on framework channels of that side answer -EBUSY, and if a
- * framework channel is in use first, the IPM calls answer -EBUSY (ipm_register_callback does nothing).
- * Return: 0; -EINVAL (no MU, or a data size other than 4, 8, 16).
- */
-int nxp_mu_ipm_init(const struct ampl_device *dev);
-
-/** nxp_mu_ipm_release() - disable the device's interrupts and give the side back (device unused afterwards). */
-void nxp_mu_ipm_release(const struct ampl_device *dev);
-
-/** nxp_mu_ipm_rx_incomplete() - how many times the handler found a group whose last RF flag was set but not all
- * the others (a peer that breaks the protocol); such a group is not read. */
-uint32_t nxp_mu_ipm_rx_incomplete(const struct ampl_device *dev);
+/** nxp_mu_rx_incomplete() - how many times the handler found a group whose last RF flag was set but not all the
+ * others (a peer that breaks the protocol); such a group is not read. */
+uint32_t nxp_mu_rx_incomplete(struct nxp_mu *mu);
 
 #ifdef __cplusplus
 }

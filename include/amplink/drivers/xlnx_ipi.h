@@ -226,16 +226,10 @@ bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m);
  *
  * An IPM device over one destination is the generic IPM driver (include/amplink/ipm_mbox.h) on the destination's
  * TX and RX channels: its api is ipm_mbox_api (xlnx_ipi_ipm_api), its data a struct ipm_mbox_data, its init hook
- * xlnx_ipi_ipm_init(). ipm_send() on one device is one call at a time: a call made while another thread's
- * ipm_send() on the same device has not returned answers -EBUSY at once and writes nothing (that call's request
- * holds the destination's one request buffer until the remote consumes it, so the hardware would refuse it too).
- * The callback gets the request buffer itself (valid until acknowledged).
+ * xlnx_ipi_ipm_init(). A send while the destination's one request buffer holds a request the remote has not
+ * acknowledged answers -EBUSY at once and writes nothing, with or without wait. The callback gets the request
+ * buffer itself (valid until acknowledged).
  */
-
-/* AMPL_XLNX_IPI_IPM_FRAMEWORK: the IPI's name of AMPL_IPM_MBOX_FRAMEWORK (the framework or the thin path). */
-#ifndef AMPL_XLNX_IPI_IPM_FRAMEWORK
-#define AMPL_XLNX_IPI_IPM_FRAMEWORK AMPL_IPM_MBOX_FRAMEWORK
-#endif
 
 /** IPM channel flags. */
 #define XLNX_IPI_ASYNC IPM_MBOX_ASYNC /* hold each message until ipm_complete() instead of acknowledging on return */

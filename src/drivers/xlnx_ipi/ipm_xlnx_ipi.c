@@ -10,8 +10,9 @@ int xlnx_ipi_ipm_init(const struct ampl_device *dev)
 	if (!cfg || !cfg->mbox)
 		return -EINVAL;
 	struct xlnx_ipi_mbox *m = cfg->mbox;
-	return ipm_mbox_setup(dev, &m->chans[XLNX_IPI_TX_CHAN], &m->chans[XLNX_IPI_RX_CHAN], cfg->flags,
-			      cfg->ack_timeout_us);
+	const struct ipm_mbox_config c = { .tx = &m->chans[XLNX_IPI_TX_CHAN], .rx = &m->chans[XLNX_IPI_RX_CHAN],
+					   .flags = cfg->flags, .ack_timeout_us = cfg->ack_timeout_us };
+	return ipm_mbox_setup(dev, &c);
 }
 
 int xlnx_ipi_response_write(const struct ampl_device *dev, const void *data, size_t len)
