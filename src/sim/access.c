@@ -8,6 +8,8 @@
  *     as apu;
  *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
  *     its writers, read-only if one of its readers, and not at all otherwise;
+ *   - it maps the IPI message buffers its agent writes (its requests, its responses) read-write, those addressed
+ *     to it read-only and every other not at all (src/sim/buffers.c lays them out a page per writer and reader);
  *   - a register access through the model's ops as another agent (ampl_soc_agent_regs() of an agent this handle is
  *     not attached as) is an access fault: the write is dropped, a read returns 0;
  *   - a plain access the protections refuse raises SIGSEGV: the handler below records the access fault and lets
@@ -69,7 +71,7 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 			return sim_error(-errno, "SoC '%s': cannot protect aperture %s: %s", soc->name, a->name,
 					 strerror(errno));
 	}
-	return 0;
+	return sim_buf_protect(soc, roles);
 }
 
 /* ---- plain accesses the protections refuse: SIGSEGV ---- */
@@ -108,6 +110,8 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 			return true;
 		}
 	}
+	if (sim_buf_fault_target(soc, p, name, cap, phys))
+		return true;
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
 		const struct sim_aperture *a = &soc->apertures[i];
 		uintptr_t host = (uintptr_t)ampl_soc_phys(soc, a->phys, (size_t)a->size);
