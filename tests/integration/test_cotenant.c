@@ -201,7 +201,9 @@ static int shrink_child(const char *name, const char *self, const char *peer, in
 		return 2;
 	ipm_register_callback(dev, count_cb, NULL);
 	ipm_set_enabled(dev, 1);
-	volatile uint8_t *ram = ampl_soc_phys(soc, ampl_soc_get_profile(soc)->buf_base, 32); /* IPI buffer RAM */
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	uint64_t req = ampl_ipi_request_addr(p, ampl_soc_agent_by_name(p, self), ampl_soc_agent_by_name(p, peer));
+	volatile uint8_t *ram = ampl_soc_phys(soc, req, 32); /* its IPI request buffer: its own to write */
 	if (!ram)
 		return 3;
 	atomic_fetch_add(&sh->ready, 1);
