@@ -103,7 +103,8 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 			size_t off = p - page;
 			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
 					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
-										      : "buffer-marks";
+					   : off < offsetof(struct sim_regs, line_src) ? "buffer-marks"
+										      : "routing";
 			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
 			if (off < offsetof(struct sim_regs, owner))
 				*phys = soc->profile->agents[i].reg_base;
@@ -269,7 +270,7 @@ bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const cha
 	record_fault(soc, who, off, "supervisor", "write");
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, who, (uint32_t)off);
 	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s (the supervisor's: a handle attached as no agent, "
-		  "amplink soc buffers)", soc->name, soc->profile->agents[who].name, what);
+		  "as the amplink command's)", soc->name, soc->profile->agents[who].name, what);
 	return false;
 }
 

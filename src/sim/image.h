@@ -5,7 +5,7 @@
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
  *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
  *   |  Messaging Units,         |   words, the MU state (written by any agent); then one page per agent of
- *   |  register pages,          |   its register and hotplug state and buffer marks (written by it alone,
+ *   |  register pages,          |   its register, hotplug and routing state and buffer marks (by it alone,
  *   |  supervisor page)         |   read-only in other agents' processes: src/sim/access.c); then the
  *   |                           |   supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
@@ -77,6 +77,11 @@ struct sim_regs {
 	 * requests to the remote), [1] the remote's (its responses). */
 	struct sim_buf_mark buf_mark[2][SIM_BUF_SLOTS];
 	_Atomic uint32_t hp_seq; /* bumped after each change of owner or down (sim_hotplug_seq()) */
+	/* Its interrupt routing as its process applies it (src/sim/irq_route.c: what `amplink agent route` shows),
+	 * and its answer to the supervisor's last request (struct sim_super.route_req). */
+	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
+	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
+	_Atomic uint64_t route_done;               /* last request applied: seq | (uint64_t)-result << 32 */
 };
 
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
@@ -92,6 +97,9 @@ struct sim_super {
 	/* By buffer index (owner slot * 8 + target slot): 1, no channel may be bound over it (ampl_soc_buf_reserve). */
 	_Atomic uint32_t buf_reserved[SIM_BUF_SLOTS * SIM_BUF_SLOTS];
 	_Atomic uint32_t hp_seq; /* bumped after each change of offline[] (sim_hotplug_seq()) */
+	/* By agent: a routing request for the process attached as it (amplink agent route/mask/unmask), SIM_REQ_*
+	 * fields, seq 0: none yet; the answer is that agent's sim_regs.route_done (src/sim/irq_route.c). */
+	_Alignas(8) _Atomic uint64_t route_req[SIM_MAX_AGENTS];
 };
 
 /* One agent's words that other agents write: interrupt lines, discards. */
@@ -161,20 +169,7 @@ struct sim_mu {
 	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
-/*
- * One agent's interrupt routing (src/sim/irq_route.c). Kept apart from struct
- * sim_agent's register words; each word has the writers its comment names, and every reader validates it.
- */
-struct sim_agent_ctl {
-	/* Written by the process attached as the agent: the routing it applies (what `amplink agent route` shows). */
-	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
-	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
-	_Atomic uint64_t done;                     /* last supervisor request applied: seq | (uint64_t)-result << 32 */
-	/* Written by a supervisor (amplink agent route/mask/unmask) only: a request for the attached process. */
-	_Alignas(64) _Atomic uint64_t req;         /* SIM_REQ_* fields; seq 0: none yet */
-};
-
-/* sim_agent_ctl.req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
+/* sim_super.route_req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
 #define SIM_REQ_ROUTE 1u
 #define SIM_REQ_MASK 2u
 #define SIM_REQ_UNMASK 3u
@@ -206,7 +201,6 @@ struct sim_image {
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
 	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
-	struct sim_agent_ctl ctl[SIM_MAX_AGENTS];
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_super super;               /* written by the supervisor only */
 };

@@ -868,7 +868,8 @@ static void test_aperture_enforced(void **state)
 
 /* Child attached as rpu1: with @raw 0, try to take rpu0 and apu offline and retire rpu0 through the API (exit 0 if
  * every call is refused with -EACCES and says why); with @raw 1, store into rpu0's down word, 2 its owner word (a
- * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer (SIGSEGV). */
+ * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer, 5 rpu0's
+ * published interrupt routes (SIGSEGV). */
 static int hotplug_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
@@ -886,6 +887,8 @@ static int hotplug_child(const char *name, int raw)
 		atomic_store(&soc->img->super.offline[v], 1);
 	if (raw == 4)
 		atomic_store(&soc->img->regs[v].buf_mark[0][0].pid, 1);
+	if (raw == 5)
+		atomic_store(&soc->img->regs[v].line_src[0], 0u);
 	if (raw)
 		return 11; /* not reached */
 	if (ampl_soc_agent_set_online(soc, apu, false) != -EACCES)
@@ -931,10 +934,10 @@ static void test_hotplug_words_protected(void **state)
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
-						"buffer-marks:rpu0" };
+						"buffer-marks:rpu0", "routing:rpu0" };
 	struct ampl_soc_fault f;
 	uint32_t x = 0, expect_count = 0;
-	for (int raw = 0; raw <= 4; raw++) {
+	for (int raw = 0; raw <= 5; raw++) {
 		pid_t pid = fork_child();
 		if (pid == 0)
 			_exit(hotplug_child(name, raw));
