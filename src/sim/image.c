@@ -470,7 +470,8 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 		return sim_error(-EINVAL, "SoC '%s': bad backing file record", name);
 	for (unsigned i = 0; i < img->num_mems; i++) {
 		const struct sim_mem *m = &img->mems[i];
-		if (m->paged && (i || m->backed || !(*profile)->buf_size || !sim_buf_paged(m->size) || m->off % SIM_PAGE))
+		bool paged_ok = !i && !m->backed && (*profile)->buf_size && sim_buf_paged(m->size) && !(m->off % SIM_PAGE);
+		if (m->paged && !paged_ok)
 			return sim_error(-EINVAL, "SoC '%s': memory region %u has a corrupt buffer layout", name, i);
 		if (m->backed) {
 			if (!has_backing || m->phys < b->phys || m->off != m->phys - b->phys || m->off > b->size ||

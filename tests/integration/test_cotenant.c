@@ -906,21 +906,20 @@ static int hotplug_child(const char *name, int raw)
 	return 0;
 }
 
-static void test_hotplug_words_protected(void **state)
+/*
+ * Create a ZynqMP SoC named after @what (into @name) and attach this process, the victim of the tests below, as rpu0
+ * (receiving from apu through @cb, enabled) and as apu through the same handle: the handle, apu's channel in @tx.
+ */
+static struct ampl_soc *victims_up(char *name, size_t cap, const char *what, ipm_callback_t cb,
+				   const struct ampl_device **tx)
 {
-	(void)state;
-#ifdef AMPL_UNDER_TSAN
-	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
-#endif
-	char name[64];
-	soc_name(name, sizeof(name), "hotplug");
+	soc_name(name, cap, what);
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
 	setup_shared();
-	/* The victim: this process, attached as rpu0 (receiving from apu) and as apu through the same handle. */
 	struct ampl_soc *soc;
 	struct ampl_agent *rpu0_ag, *apu_ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 2000000 };
-	const struct ampl_device *rx, *tx;
+	const struct ampl_device *rx;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	track_soc(soc);
 	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0_ag), 0);
@@ -928,9 +927,31 @@ static void test_hotplug_words_protected(void **state)
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu_ag), 0);
 	track_agent(apu_ag);
 	assert_int_equal(ampl_agent_channel(rpu0_ag, "apu", &rx), 0);
-	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", &tx), 0);
-	ipm_register_callback(rx, count_cb, NULL);
+	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", tx), 0);
+	ipm_register_callback(rx, cb, NULL);
 	ipm_set_enabled(rx, 1);
+	return soc;
+}
+
+/* Send @len bytes of @msg on @tx and wait (bounded) until the victim's callback has counted @n messages. */
+static void send_received(const struct ampl_device *tx, const void *msg, size_t len, uint32_t n)
+{
+	assert_int_equal(ipm_send(tx, 1, 0, msg, (int)len), 0);
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (atomic_load(&sh->received) < n && ampl_now_ns() < end)
+		usleep(200);
+	assert_int_equal(atomic_load(&sh->received), n);
+}
+
+static void test_hotplug_words_protected(void **state)
+{
+	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
+#endif
+	char name[64];
+	const struct ampl_device *tx;
+	struct ampl_soc *soc = victims_up(name, sizeof(name), "hotplug", count_cb, &tx);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
@@ -962,11 +983,7 @@ static void test_hotplug_words_protected(void **state)
 		usleep(3 * SIM_WATCH_PERIOD_MS * 1000);
 		assert_true(ampl_soc_agent_online(soc, rpu0));
 		assert_false(ampl_soc_agent_retired(soc, rpu0));
-		assert_int_equal(ipm_send(tx, 1, 0, &x, 4), 0);
-		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
-		while (atomic_load(&sh->received) < (uint32_t)raw + 1 && ampl_now_ns() < end)
-			usleep(200);
-		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw + 1);
+		send_received(tx, &x, 4, (uint32_t)raw + 1);
 	}
 	/* The supervisor's handle (attached as none) still may: an operator's offline and online. */
 	struct ampl_soc *sup;
@@ -1029,24 +1046,8 @@ static void test_buffers_single_writer(void **state)
 	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
 #endif
 	char name[64];
-	soc_name(name, sizeof(name), "buffers");
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
-	setup_shared();
-	/* The victims: this process, attached as rpu0 (receiving from apu) and as apu through the same handle. */
-	struct ampl_soc *soc;
-	struct ampl_agent *rpu0_ag, *apu_ag;
-	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 2000000 };
-	const struct ampl_device *rx, *tx;
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
-	track_soc(soc);
-	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0_ag), 0);
-	track_agent(rpu0_ag);
-	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu_ag), 0);
-	track_agent(apu_ag);
-	assert_int_equal(ampl_agent_channel(rpu0_ag, "apu", &rx), 0);
-	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", &tx), 0);
-	ipm_register_callback(rx, copy_cb, NULL);
-	ipm_set_enabled(rx, 1);
+	const struct ampl_device *tx;
+	struct ampl_soc *soc = victims_up(name, sizeof(name), "buffers", copy_cb, &tx);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
@@ -1074,11 +1075,7 @@ static void test_buffers_single_writer(void **state)
 		uint8_t msg[AMPL_IPI_BUF_SIZE];
 		memset(msg, 0, sizeof(msg));
 		snprintf((char *)msg, sizeof(msg), "genuine %d from apu", raw);
-		assert_int_equal(ipm_send(tx, 1, 0, msg, sizeof(msg)), 0);
-		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
-		while (atomic_load(&sh->received) < (uint32_t)raw && ampl_now_ns() < end)
-			usleep(200);
-		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw);
+		send_received(tx, msg, sizeof(msg), (uint32_t)raw);
 		assert_memory_equal(sh->data, msg, sizeof(msg));
 	}
 	/* Its own request and the response addressed to it are rpu1's to write and read. */
