@@ -52,8 +52,8 @@ volatile void *sim_buf_phys(const struct ampl_soc *soc, const struct sim_mem *m,
 	uint64_t rel = addr - m->phys;
 	if (rel >= m->size)
 		return NULL;
-	unsigned owner = (unsigned)(rel / AMPL_IPI_SLOT_STRIDE), target = (unsigned)(rel % AMPL_IPI_SLOT_STRIDE /
-										  AMPL_IPI_TARGET_STRIDE);
+	unsigned owner = (unsigned)(rel / AMPL_IPI_SLOT_STRIDE);
+	unsigned target = (unsigned)(rel % AMPL_IPI_SLOT_STRIDE / AMPL_IPI_TARGET_STRIDE);
 	unsigned piece = (unsigned)(rel % AMPL_IPI_TARGET_STRIDE), in = piece % AMPL_IPI_BUF_SIZE;
 	bool resp = piece >= AMPL_IPI_RESP_OFFSET;
 	if (len > AMPL_IPI_BUF_SIZE - in)
@@ -82,9 +82,11 @@ int sim_buf_protect(struct ampl_soc *soc, uint32_t roles)
 	uint32_t mine = slots_of(soc, roles);
 	for (unsigned w = 0; w < SIM_BUF_SLOTS; w++) {
 		for (unsigned r = 0; r < SIM_BUF_SLOTS; r++) {
-			int prot = !roles || (mine & 1u << w) ? PROT_READ | PROT_WRITE
-				   : mine & 1u << r	     ? PROT_READ
-								     : PROT_NONE;
+			int prot = PROT_NONE;
+			if (!roles || (mine & 1u << w))
+				prot = PROT_READ | PROT_WRITE; /* its writer's (the supervisor writes everything) */
+			else if (mine & 1u << r)
+				prot = PROT_READ; /* addressed to it */
 			if (mprotect(pair_page(soc, m, w, r), SIM_PAGE, prot))
 				return sim_error(-errno, "SoC '%s': cannot protect the IPI buffers of slot %u: %s",
 						 soc->name, w, strerror(errno));
