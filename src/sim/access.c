@@ -8,6 +8,8 @@
  *     as apu;
  *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
  *     its writers, read-only if one of its readers, and not at all otherwise;
+ *   - it maps the IPI message buffers its agent writes (its requests, its responses) read-write, those addressed
+ *     to it read-only and every other not at all (src/sim/buffers.c lays them out a page per writer and reader);
  *   - a register access through the model's ops as another agent (ampl_soc_agent_regs() of an agent this handle is
  *     not attached as) is an access fault: the write is dropped, a read returns 0;
  *   - a plain access the protections refuse raises SIGSEGV: the handler below records the access fault and lets
@@ -69,7 +71,7 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 			return sim_error(-errno, "SoC '%s': cannot protect aperture %s: %s", soc->name, a->name,
 					 strerror(errno));
 	}
-	return 0;
+	return sim_buf_protect(soc, roles);
 }
 
 /* ---- plain accesses the protections refuse: SIGSEGV ---- */
@@ -101,13 +103,16 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 			size_t off = p - page;
 			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
 					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
-										      : "buffer-marks";
+					   : off < offsetof(struct sim_regs, line_src) ? "buffer-marks"
+										      : "routing";
 			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
 			if (off < offsetof(struct sim_regs, owner))
 				*phys = soc->profile->agents[i].reg_base;
 			return true;
 		}
 	}
+	if (sim_buf_fault_target(soc, p, name, cap, phys))
+		return true;
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
 		const struct sim_aperture *a = &soc->apertures[i];
 		uintptr_t host = (uintptr_t)ampl_soc_phys(soc, a->phys, (size_t)a->size);
@@ -265,7 +270,7 @@ bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const cha
 	record_fault(soc, who, off, "supervisor", "write");
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, who, (uint32_t)off);
 	sim_error(-EACCES, "SoC '%s': access fault: %s may not %s (the supervisor's: a handle attached as no agent, "
-		  "amplink soc buffers)", soc->name, soc->profile->agents[who].name, what);
+		  "as the amplink command's)", soc->name, soc->profile->agents[who].name, what);
 	return false;
 }
 

@@ -10,7 +10,14 @@
  *   bind:    store pid[side] ; (seq_cst) ; load reserved   -> reserved: take the pid back, refuse
  *   reserve: store reserved  ; (seq_cst) ; load pid[0..1]  -> a live pid: take the reservation back, -EBUSY
  * In the single total order of the seq_cst operations one of the two sees the other, so a reserved buffer is never
- * used by a channel bound after the reservation; when both see each other both fail, which is safe.
+ * used by a channel bound after the reservation; when both see each other both fail, which is safe. *
+ * The buffers themselves: on the silicon an owner slot's 512 bytes interleave its requests (written by the owner)
+ * with its peers' responses (written by each peer) in 32-byte pieces, which page protections cannot tell apart. In
+ * the image the buffer RAM is laid out by writer instead: one page per (writer slot, reader slot) pair holding the
+ * writer's request to the reader at offset 0 and the writer's response to the reader's request at offset 32. A
+ * process attached as an agent maps the pages of its slot's writes writable, those addressed to its slot read-only
+ * and no other (src/sim/access.c); ampl_soc_phys() of a buffer's silicon address answers its place in that page,
+ * so drivers see the silicon's addresses. A buffer RAM in an emulator's backing file keeps the silicon's layout.
  */
 #include "sim/image.h"
 
@@ -18,7 +25,98 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+static const struct ampl_ipi_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
+{
+	for (unsigned i = 0; i < p->num_agents; i++)
+		if (p->agents[i].buf_slot == (int8_t)slot)
+			return &p->agents[i];
+	return NULL;
+}
+
+bool sim_buf_paged(uint64_t size)
+{
+	return size && size <= (uint64_t)SIM_BUF_SLOTS * AMPL_IPI_SLOT_STRIDE;
+}
+
+/* The page of (writer slot @w, reader slot @r) in the paged buffer RAM @m. */
+static char *pair_page(const struct ampl_soc *soc, const struct sim_mem *m, unsigned w, unsigned r)
+{
+	return (char *)soc->img + m->off + (size_t)(w * SIM_BUF_SLOTS + r) * SIM_PAGE;
+}
+
+volatile void *sim_buf_phys(const struct ampl_soc *soc, const struct sim_mem *m, uint64_t addr, size_t len)
+{
+	uint64_t rel = addr - m->phys;
+	if (rel >= m->size)
+		return NULL;
+	unsigned owner = (unsigned)(rel / AMPL_IPI_SLOT_STRIDE);
+	unsigned target = (unsigned)(rel % AMPL_IPI_SLOT_STRIDE / AMPL_IPI_TARGET_STRIDE);
+	unsigned piece = (unsigned)(rel % AMPL_IPI_TARGET_STRIDE), in = piece % AMPL_IPI_BUF_SIZE;
+	bool resp = piece >= AMPL_IPI_RESP_OFFSET;
+	if (len > AMPL_IPI_BUF_SIZE - in)
+		return NULL; /* across two buffers, which the image does not keep side by side */
+	/* A request is written by its owner for its target, a response by the target for the owner. */
+	return pair_page(soc, m, resp ? target : owner, resp ? owner : target) + (resp ? AMPL_IPI_BUF_SIZE : 0u) + in;
+}
+
+/* The buffer slots of the agents in @roles. */
+static uint32_t slots_of(const struct ampl_soc *soc, uint32_t roles)
+{
+	uint32_t slots = 0;
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		int8_t slot = soc->profile->agents[i].buf_slot;
+		if ((roles & 1u << i) && slot >= 0 && slot < (int)SIM_BUF_SLOTS)
+			slots |= 1u << slot;
+	}
+	return slots;
+}
+
+int sim_buf_protect(struct ampl_soc *soc, uint32_t roles)
+{
+	const struct sim_mem *m = &soc->mems[0];
+	if (!soc->num_mems || !m->paged)
+		return 0;
+	uint32_t mine = slots_of(soc, roles);
+	for (unsigned w = 0; w < SIM_BUF_SLOTS; w++) {
+		for (unsigned r = 0; r < SIM_BUF_SLOTS; r++) {
+			int prot = PROT_NONE;
+			if (!roles || (mine & 1u << w))
+				prot = PROT_READ | PROT_WRITE; /* its writer's (the supervisor writes everything) */
+			else if (mine & 1u << r)
+				prot = PROT_READ; /* addressed to it */
+			if (mprotect(pair_page(soc, m, w, r), SIM_PAGE, prot))
+				return sim_error(-errno, "SoC '%s': cannot protect the IPI buffers of slot %u: %s",
+						 soc->name, w, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+bool sim_buf_fault_target(const struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys)
+{
+	const struct sim_mem *m = &soc->mems[0];
+	uintptr_t base = (uintptr_t)pair_page(soc, m, 0, 0);
+	if (!soc->num_mems || !m->paged || p < base || p - base >= (uintptr_t)SIM_BUF_PAGES * SIM_PAGE)
+		return false;
+	unsigned page = (unsigned)((p - base) / SIM_PAGE), w = page / SIM_BUF_SLOTS, r = page % SIM_BUF_SLOTS;
+	unsigned in = (unsigned)((p - base) % SIM_PAGE);
+	const struct ampl_ipi_agent *wa = agent_of_slot(soc->profile, w), *ra = agent_of_slot(soc->profile, r);
+	const char *wn = wa ? wa->name : "?", *rn = ra ? ra->name : "?";
+	if (in >= 2 * AMPL_IPI_BUF_SIZE) { /* the rest of the page: no silicon address, the offset in the image */
+		*phys = p - (uintptr_t)soc->img;
+		snprintf(name, cap, "ipi-buffers");
+	} else if (in < AMPL_IPI_BUF_SIZE) {
+		*phys = m->phys + (uint64_t)w * AMPL_IPI_SLOT_STRIDE + (uint64_t)r * AMPL_IPI_TARGET_STRIDE + in;
+		snprintf(name, cap, "ipi-request:%s->%s", wn, rn);
+	} else {
+		*phys = m->phys + (uint64_t)r * AMPL_IPI_SLOT_STRIDE + (uint64_t)w * AMPL_IPI_TARGET_STRIDE + in;
+		snprintf(name, cap, "ipi-response:%s->%s", wn, rn);
+	}
+	return true;
+}
 
 static bool has_bufs(const struct ampl_soc *soc)
 {
@@ -29,14 +127,6 @@ static bool has_bufs(const struct ampl_soc *soc)
 unsigned ampl_soc_num_bufs(const struct ampl_soc *soc)
 {
 	return soc && has_bufs(soc) ? SIM_BUF_SLOTS * SIM_BUF_SLOTS : 0u;
-}
-
-static const struct ampl_ipi_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
-{
-	for (unsigned i = 0; i < p->num_agents; i++)
-		if (p->agents[i].buf_slot == (int8_t)slot)
-			return &p->agents[i];
-	return NULL;
 }
 
 /* A pid read from the image: a live process, or 0. */

@@ -185,6 +185,8 @@ static int aperture_mapping(const struct sim_mem *mems, unsigned nm, const struc
 		const struct sim_mem *m = &mems[i];
 		if (a->phys < m->phys || a->phys - m->phys >= m->size || a->size > m->size - (a->phys - m->phys))
 			continue;
+		if (m->paged)
+			return -1; /* the IPI buffer RAM has its own rule: each buffer is its writer's */
 		bool aligned = !((m->off + (a->phys - m->phys)) % SIM_PAGE) && !(a->size % SIM_PAGE);
 		return aligned ? (int)i : -1;
 	}
@@ -308,6 +310,9 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 		if (ret)
 			goto out;
 	}
+	/* The buffer RAM in the image is laid out by writer, so that pages can say who writes each buffer. */
+	if (profile->buf_size && !mems[0].backed && sim_buf_paged(mems[0].size))
+		mems[0].paged = 1;
 	for (unsigned i = 0; i < nm; i++) {
 		if (mems[i].backed)
 			continue; /* in the backing file: no room in the image */
@@ -317,7 +322,7 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 			goto out;
 		}
 		mems[i].off = off;
-		off = page_up(off + mems[i].size);
+		off = page_up(off + sim_mem_span(&mems[i]));
 		if (off > SIM_MAX_IMAGE) {
 			ret = sim_error(-EINVAL, "memory regions exceed the %llu MiB image limit",
 					(unsigned long long)(SIM_MAX_IMAGE >> 20));
@@ -465,6 +470,9 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 		return sim_error(-EINVAL, "SoC '%s': bad backing file record", name);
 	for (unsigned i = 0; i < img->num_mems; i++) {
 		const struct sim_mem *m = &img->mems[i];
+		bool paged_ok = !i && !m->backed && (*profile)->buf_size && sim_buf_paged(m->size) && !(m->off % SIM_PAGE);
+		if (m->paged && !paged_ok)
+			return sim_error(-EINVAL, "SoC '%s': memory region %u has a corrupt buffer layout", name, i);
 		if (m->backed) {
 			if (!has_backing || m->phys < b->phys || m->off != m->phys - b->phys || m->off > b->size ||
 			    m->size > b->size - m->off)
@@ -472,7 +480,7 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 						 i);
 			continue;
 		}
-		if (m->off > size || m->size > size - m->off)
+		if (m->off > size || sim_mem_span(m) > size - m->off)
 			return sim_error(-EINVAL, "SoC '%s': memory region %u lies outside the image", name, i);
 	}
 	if (img->num_apertures > SIM_MAX_APERTURES)
@@ -652,9 +660,11 @@ volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t l
 {
 	for (unsigned i = 0; i < soc->num_mems; i++) {
 		const struct sim_mem *m = &soc->mems[i];
-		if (addr >= m->phys && addr - m->phys <= m->size && len <= m->size - (addr - m->phys))
-			return (volatile char *)(m->backed ? soc->backing_map : (void *)soc->img) + m->off +
-			       (addr - m->phys);
+		if (addr < m->phys || addr - m->phys > m->size || len > m->size - (addr - m->phys))
+			continue;
+		if (m->paged)
+			return sim_buf_phys(soc, m, addr, len);
+		return (volatile char *)(m->backed ? soc->backing_map : (void *)soc->img) + m->off + (addr - m->phys);
 	}
 	return NULL;
 }

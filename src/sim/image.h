@@ -5,11 +5,13 @@
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
  *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
  *   |  Messaging Units,         |   words, the MU state (written by any agent); then one page per agent of
- *   |  register pages,          |   its register and hotplug state and buffer marks (written by it alone,
+ *   |  register pages,          |   its register, hotplug and routing state and buffer marks (by it alone,
  *   |  supervisor page)         |   read-only in other agents' processes: src/sim/access.c); then the
  *   |                           |   supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
- *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI)
+ *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI),
+ *   |                           |   laid out by writer: a page per (writer slot, reader slot) pair
+ *   |                           |   (src/sim/buffers.c)
  *   | reserved-memory regions   |   at their devicetree addresses (mems[1..]); a region inside the backing
  *   |                           |   file's window lives in that file instead (sim_mem.backed, no image space)
  *   +---------------------------+ dtb_off
@@ -28,7 +30,7 @@
 #include "port/posix/port_posix.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 11u
+#define SIM_LAYOUT_VERSION 12u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -36,6 +38,8 @@
 #define SIM_APERTURE_NAME 48u /* an aperture's name in a fault record, terminated */
 /* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
 #define SIM_BUF_SLOTS 8u
+/* The buffer RAM in the image: one page per (writer slot, reader slot) pair (src/sim/buffers.c). */
+#define SIM_BUF_PAGES (SIM_BUF_SLOTS * SIM_BUF_SLOTS)
 #define SIM_BUF_CHAN_NAME 64u
 
 /*
@@ -73,6 +77,11 @@ struct sim_regs {
 	 * requests to the remote), [1] the remote's (its responses). */
 	struct sim_buf_mark buf_mark[2][SIM_BUF_SLOTS];
 	_Atomic uint32_t hp_seq; /* bumped after each change of owner or down (sim_hotplug_seq()) */
+	/* Its interrupt routing as its process applies it (src/sim/irq_route.c: what `amplink agent route` shows),
+	 * and its answer to the supervisor's last request (struct sim_super.route_req). */
+	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
+	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
+	_Atomic uint64_t route_done;               /* last request applied: seq | (uint64_t)-result << 32 */
 };
 
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
@@ -88,6 +97,9 @@ struct sim_super {
 	/* By buffer index (owner slot * 8 + target slot): 1, no channel may be bound over it (ampl_soc_buf_reserve). */
 	_Atomic uint32_t buf_reserved[SIM_BUF_SLOTS * SIM_BUF_SLOTS];
 	_Atomic uint32_t hp_seq; /* bumped after each change of offline[] (sim_hotplug_seq()) */
+	/* By agent: a routing request for the process attached as it (amplink agent route/mask/unmask), SIM_REQ_*
+	 * fields, seq 0: none yet; the answer is that agent's sim_regs.route_done (src/sim/irq_route.c). */
+	_Alignas(8) _Atomic uint64_t route_req[SIM_MAX_AGENTS];
 };
 
 /* One agent's words that other agents write: interrupt lines, discards. */
@@ -111,8 +123,14 @@ struct sim_mem {
 	uint64_t size;
 	uint64_t off;    /* offset in the image, or in the backing file when backed */
 	uint32_t backed; /* 1: the region lies in the backing file's window (off = phys - backing.phys) */
-	uint32_t pad;
+	uint32_t paged;  /* 1: the IPI buffer RAM laid out by writer, SIM_BUF_PAGES pages (src/sim/buffers.c) */
 };
+
+/* Bytes region @m takes in the image (or its backing file) from m->off. */
+static inline uint64_t sim_mem_span(const struct sim_mem *m)
+{
+	return m->paged ? (uint64_t)SIM_BUF_PAGES * SIM_PAGE : m->size;
+}
 
 /* An access aperture of the devicetree (amplink,aperture): written once at creation, part of the header. */
 struct sim_aperture {
@@ -151,20 +169,7 @@ struct sim_mu {
 	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
 };
 
-/*
- * One agent's interrupt routing (src/sim/irq_route.c). Kept apart from struct
- * sim_agent's register words; each word has the writers its comment names, and every reader validates it.
- */
-struct sim_agent_ctl {
-	/* Written by the process attached as the agent: the routing it applies (what `amplink agent route` shows). */
-	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
-	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
-	_Atomic uint64_t done;                     /* last supervisor request applied: seq | (uint64_t)-result << 32 */
-	/* Written by a supervisor (amplink agent route/mask/unmask) only: a request for the attached process. */
-	_Alignas(64) _Atomic uint64_t req;         /* SIM_REQ_* fields; seq 0: none yet */
-};
-
-/* sim_agent_ctl.req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
+/* sim_super.route_req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
 #define SIM_REQ_ROUTE 1u
 #define SIM_REQ_MASK 2u
 #define SIM_REQ_UNMASK 3u
@@ -196,7 +201,6 @@ struct sim_image {
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
 	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
 	struct sim_mu mus[SIM_MAX_MUS];
-	struct sim_agent_ctl ctl[SIM_MAX_AGENTS];
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_super super;               /* written by the supervisor only */
 };
@@ -330,6 +334,28 @@ int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const
 		 const char *chan);
 /** sim_buf_unbind() - undo sim_buf_bind() (marks of this process only). */
 void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote);
+/**
+ * sim_buf_paged() - can the profile's buffer RAM of @size bytes be laid out by writer (every owner slot below
+ * SIM_BUF_SLOTS)? ampl_soc_create() then gives it SIM_BUF_PAGES pages (unless it lies in a backing file).
+ */
+bool sim_buf_paged(uint64_t size);
+/**
+ * sim_buf_phys() - the host pointer of [@addr, @addr + @len) in the paged buffer RAM @m: inside one request or one
+ * response buffer (32 bytes), which is contiguous in its writer's page; NULL for a range across two buffers.
+ * Context: any.
+ */
+volatile void *sim_buf_phys(const struct ampl_soc *soc, const struct sim_mem *m, uint64_t addr, size_t len);
+/**
+ * sim_buf_protect() - map the paged buffer RAM's pages for a handle attached as @roles (0: the supervisor,
+ * everything writable): a page writable by the agents of its writer slot, readable by those of its reader slot,
+ * not mapped for any other. Return: 0 or -errno of mprotect (the last error set). Context: thread.
+ */
+int sim_buf_protect(struct ampl_soc *soc, uint32_t roles);
+/**
+ * sim_buf_fault_target() - does host address @p fall in the paged buffer RAM? Then the buffer's name into @name
+ * ("ipi-request:apu->rpu0", "ipi-response:rpu0->apu": writer -> reader) and its physical address into @phys.
+ */
+bool sim_buf_fault_target(const struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys);
 
 /* ---- the IPI register model (src/sim/ipi_model.c) ---- */
 

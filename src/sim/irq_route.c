@@ -3,9 +3,10 @@
  * each line its own interrupt thread waiting on the agent's one interrupt doorbell, so every line's handler runs on
  * every ring and picks out its sources. Line 0 is the attach's interrupt thread; lines 1.. start on first use.
  *
- * Routes and masks live in the attached process (its driver state). The process publishes them in its
- * sim_agent_ctl words after each change; another process (the CLI) changes them by writing a request word and
- * ringing the agent's interrupt, and the attached process's line-0 handler applies it and writes the result.
+ * Routes and masks live in the attached process (its driver state). The process publishes them in its register
+ * page (struct sim_regs, written by it alone) after each change; the supervisor (the CLI) changes them by writing
+ * the agent's request word in the supervisor's page (struct sim_super, written by no attached agent) and ringing
+ * the agent's interrupt, and the attached process's line-0 handler applies it and writes the result in its page.
  */
 #include "sim/agent_internal.h"
 
@@ -13,11 +14,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-static struct sim_agent_ctl *ctl_of(struct ampl_soc *soc, unsigned idx)
-{
-	return &soc->img->ctl[idx];
-}
 
 static void line_isr(void *arg)
 {
@@ -38,7 +34,7 @@ static void line_call(void *arg, unsigned line, uint32_t source)
 /* Publish the driver's routing for tools (this process is the only writer of these words). */
 static void publish(struct ampl_agent *ag)
 {
-	struct sim_agent_ctl *c = ctl_of(ag->soc, ag->idx);
+	struct sim_regs *c = &ag->soc->img->regs[ag->idx];
 	for (unsigned l = 0; l < XLNX_IPI_NUM_LINES; l++)
 		atomic_store(&c->line_src[l], xlnx_ipi_route_get(&ag->host, l));
 	atomic_store(&c->masked, xlnx_ipi_masked(&ag->host));
@@ -59,10 +55,10 @@ void sim_irq_init(struct ampl_agent *ag)
 	}
 	publish(ag);
 	/* A request left by a supervisor for a previous process is not this one's: answer it, then ignore it. */
-	struct sim_agent_ctl *c = ctl_of(ag->soc, ag->idx);
-	ag->req_seen = SIM_REQ_SEQ(atomic_load(&c->req));
-	if (((uint32_t)atomic_load(&c->done) & SIM_REQ_SEQ_MASK) != ag->req_seen)
-		atomic_store(&c->done, ag->req_seen | (uint64_t)ENOENT << 32);
+	struct sim_regs *r = &ag->soc->img->regs[ag->idx];
+	ag->req_seen = SIM_REQ_SEQ(atomic_load(&ag->soc->img->super.route_req[ag->idx]));
+	if (((uint32_t)atomic_load(&r->route_done) & SIM_REQ_SEQ_MASK) != ag->req_seen)
+		atomic_store(&r->route_done, ag->req_seen | (uint64_t)ENOENT << 32);
 }
 
 /* Start line @n's thread if it has none (not for line 0, nor with no_irq_thread). Context: thread. */
@@ -182,8 +178,7 @@ int ampl_agent_irq_mask(struct ampl_agent *ag, uint32_t sources, bool on)
 void sim_irq_isr(void *arg)
 {
 	struct ampl_agent *ag = arg;
-	struct sim_agent_ctl *c = ctl_of(ag->soc, ag->idx);
-	uint64_t req = atomic_load(&c->req);
+	uint64_t req = atomic_load(&ag->soc->img->super.route_req[ag->idx]);
 	uint32_t seq = SIM_REQ_SEQ(req);
 	if (seq == ag->req_seen)
 		return;
@@ -207,7 +202,7 @@ void sim_irq_isr(void *arg)
 		ret = -EINVAL;
 		break;
 	}
-	atomic_store(&c->done, seq | (uint64_t)(uint32_t)-ret << 32);
+	atomic_store(&ag->soc->img->regs[ag->idx].route_done, seq | (uint64_t)(uint32_t)-ret << 32);
 }
 
 static int agent_idx(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, unsigned *idx)
@@ -227,7 +222,7 @@ int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 	uint64_t owner = atomic_load(&soc->img->regs[idx].owner);
 	if (!owner || !sim_owner_alive(owner))
 		return sim_error(-ENOENT, "no process is attached as %s", agent->name);
-	struct sim_agent_ctl *c = &soc->img->ctl[idx];
+	const struct sim_regs *c = &soc->img->regs[idx];
 	for (unsigned l = 0; l < AMPL_IRQ_LINES; l++)
 		out->line_src[l] = atomic_load(&c->line_src[l]) & soc->profile->valid_mask;
 	out->masked = atomic_load(&c->masked) & soc->profile->valid_mask;
@@ -252,18 +247,21 @@ static int request(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uns
 	if (!owner || !sim_owner_alive(owner))
 		return sim_error(-ENOENT, "no process is attached as %s: routes belong to the attached process",
 				 agent->name);
-	struct sim_agent_ctl *c = &soc->img->ctl[idx];
-	uint64_t cur = atomic_load(&c->req);
+	_Atomic uint64_t *req = &soc->img->super.route_req[idx];
+	_Atomic uint64_t *answer = &soc->img->regs[idx].route_done;
+	if (!sim_access_super(soc, req, "change the interrupt routing of another agent"))
+		return -EACCES;
+	uint64_t cur = atomic_load(req);
 	uint32_t seq = SIM_REQ_SEQ(cur);
-	if (((uint32_t)atomic_load(&c->done) & SIM_REQ_SEQ_MASK) != seq)
+	if (((uint32_t)atomic_load(answer) & SIM_REQ_SEQ_MASK) != seq)
 		return sim_error(-EBUSY, "another request to %s is in progress", agent->name);
 	uint32_t next = (seq + 1u) & SIM_REQ_SEQ_MASK;
-	if (!atomic_compare_exchange_strong(&c->req, &cur, SIM_REQ_PACK(next, op, line, src)))
+	if (!atomic_compare_exchange_strong(req, &cur, SIM_REQ_PACK(next, op, line, src)))
 		return sim_error(-EBUSY, "another request to %s is in progress", agent->name);
 	ampl_doorbell_ring(&soc->img->agents[idx].irq);
 	uint64_t end = ampl_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
-		uint64_t done = atomic_load(&c->done);
+		uint64_t done = atomic_load(answer);
 		if (((uint32_t)done & SIM_REQ_SEQ_MASK) == next) {
 			uint32_t err = (uint32_t)(done >> 32);
 			if (err > 4095u)

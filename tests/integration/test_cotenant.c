@@ -19,7 +19,11 @@
  *   - hotplug and crash words: a process attached as rpu1 can neither take rpu0 (or apu) offline nor retire it
  *     through the API (-EACCES, an access fault on "hotplug:rpu0" counted in rpu1's record), nor by a plain store
  *     into rpu0's hotplug words, its owner word (a forged crash), its buffer marks or the supervisor's page
- *     (SIGSEGV); rpu0 stays online and keeps receiving.
+ *     (SIGSEGV); rpu0 stays online and keeps receiving;
+ *   - IPI message buffers: a process attached as rpu1 that writes apu's request to rpu0 (a forged payload), reads
+ *     it, or writes rpu0's response to apu is killed by SIGSEGV with the fault recorded (address as the driver
+ *     sees it, "ipi-request:apu->rpu0" / "ipi-response:rpu0->apu"), and rpu0 receives apu's bytes only; it may
+ *     still write its own request to rpu0 and read rpu0's response to it.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -61,6 +65,7 @@ struct shared {
 	_Atomic int in_cb;     /* the child's callback is running (held) */
 	_Atomic int hold;      /* the child's callback waits while set */
 	_Atomic int result[2]; /* what the children saw */
+	uint8_t data[AMPL_IPI_BUF_SIZE]; /* the last message received by copy_cb() */
 };
 
 static struct shared *sh;
@@ -196,7 +201,9 @@ static int shrink_child(const char *name, const char *self, const char *peer, in
 		return 2;
 	ipm_register_callback(dev, count_cb, NULL);
 	ipm_set_enabled(dev, 1);
-	volatile uint8_t *ram = ampl_soc_phys(soc, ampl_soc_get_profile(soc)->buf_base, 32); /* IPI buffer RAM */
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	uint64_t req = ampl_ipi_request_addr(p, ampl_soc_agent_by_name(p, self), ampl_soc_agent_by_name(p, peer));
+	volatile uint8_t *ram = ampl_soc_phys(soc, req, 32); /* its IPI request buffer: its own to write */
 	if (!ram)
 		return 3;
 	atomic_fetch_add(&sh->ready, 1);
@@ -861,7 +868,8 @@ static void test_aperture_enforced(void **state)
 
 /* Child attached as rpu1: with @raw 0, try to take rpu0 and apu offline and retire rpu0 through the API (exit 0 if
  * every call is refused with -EACCES and says why); with @raw 1, store into rpu0's down word, 2 its owner word (a
- * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer (SIGSEGV). */
+ * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer, 5 rpu0's
+ * published interrupt routes (SIGSEGV). */
 static int hotplug_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
@@ -879,6 +887,8 @@ static int hotplug_child(const char *name, int raw)
 		atomic_store(&soc->img->super.offline[v], 1);
 	if (raw == 4)
 		atomic_store(&soc->img->regs[v].buf_mark[0][0].pid, 1);
+	if (raw == 5)
+		atomic_store(&soc->img->regs[v].line_src[0], 0u);
 	if (raw)
 		return 11; /* not reached */
 	if (ampl_soc_agent_set_online(soc, apu, false) != -EACCES)
@@ -896,21 +906,20 @@ static int hotplug_child(const char *name, int raw)
 	return 0;
 }
 
-static void test_hotplug_words_protected(void **state)
+/*
+ * Create a ZynqMP SoC named after @what (into @name) and attach this process, the victim of the tests below, as rpu0
+ * (receiving from apu through @cb, enabled) and as apu through the same handle: the handle, apu's channel in @tx.
+ */
+static struct ampl_soc *victims_up(char *name, size_t cap, const char *what, ipm_callback_t cb,
+				   const struct ampl_device **tx)
 {
-	(void)state;
-#ifdef AMPL_UNDER_TSAN
-	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
-#endif
-	char name[64];
-	soc_name(name, sizeof(name), "hotplug");
+	soc_name(name, cap, what);
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
 	setup_shared();
-	/* The victim: this process, attached as rpu0 (receiving from apu) and as apu through the same handle. */
 	struct ampl_soc *soc;
 	struct ampl_agent *rpu0_ag, *apu_ag;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .ack_timeout_us = 2000000 };
-	const struct ampl_device *rx, *tx;
+	const struct ampl_device *rx;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	track_soc(soc);
 	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0_ag), 0);
@@ -918,16 +927,38 @@ static void test_hotplug_words_protected(void **state)
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu_ag), 0);
 	track_agent(apu_ag);
 	assert_int_equal(ampl_agent_channel(rpu0_ag, "apu", &rx), 0);
-	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", &tx), 0);
-	ipm_register_callback(rx, count_cb, NULL);
+	assert_int_equal(ampl_agent_channel(apu_ag, "rpu0", tx), 0);
+	ipm_register_callback(rx, cb, NULL);
 	ipm_set_enabled(rx, 1);
+	return soc;
+}
+
+/* Send @len bytes of @msg on @tx and wait (bounded) until the victim's callback has counted @n messages. */
+static void send_received(const struct ampl_device *tx, const void *msg, size_t len, uint32_t n)
+{
+	assert_int_equal(ipm_send(tx, 1, 0, msg, (int)len), 0);
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (atomic_load(&sh->received) < n && ampl_now_ns() < end)
+		usleep(200);
+	assert_int_equal(atomic_load(&sh->received), n);
+}
+
+static void test_hotplug_words_protected(void **state)
+{
+	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
+#endif
+	char name[64];
+	const struct ampl_device *tx;
+	struct ampl_soc *soc = victims_up(name, sizeof(name), "hotplug", count_cb, &tx);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
-						"buffer-marks:rpu0" };
+						"buffer-marks:rpu0", "routing:rpu0" };
 	struct ampl_soc_fault f;
 	uint32_t x = 0, expect_count = 0;
-	for (int raw = 0; raw <= 4; raw++) {
+	for (int raw = 0; raw <= 5; raw++) {
 		pid_t pid = fork_child();
 		if (pid == 0)
 			_exit(hotplug_child(name, raw));
@@ -952,11 +983,7 @@ static void test_hotplug_words_protected(void **state)
 		usleep(3 * SIM_WATCH_PERIOD_MS * 1000);
 		assert_true(ampl_soc_agent_online(soc, rpu0));
 		assert_false(ampl_soc_agent_retired(soc, rpu0));
-		assert_int_equal(ipm_send(tx, 1, 0, &x, 4), 0);
-		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
-		while (atomic_load(&sh->received) < (uint32_t)raw + 1 && ampl_now_ns() < end)
-			usleep(200);
-		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw + 1);
+		send_received(tx, &x, 4, (uint32_t)raw + 1);
 	}
 	/* The supervisor's handle (attached as none) still may: an operator's offline and online. */
 	struct ampl_soc *sup;
@@ -966,6 +993,100 @@ static void test_hotplug_words_protected(void **state)
 	assert_false(ampl_soc_agent_online(soc, rpu0));
 	assert_int_equal(ampl_soc_agent_set_online(sup, rpu0, true), 0);
 	assert_true(ampl_soc_agent_online(soc, rpu0));
+}
+
+/* ---- IPI message buffers ---- */
+
+static void copy_cb(const struct ampl_device *dev, void *user, uint32_t id, volatile void *data)
+{
+	(void)dev, (void)user, (void)id;
+	for (unsigned i = 0; i < AMPL_IPI_BUF_SIZE; i++)
+		sh->data[i] = ((volatile uint8_t *)data)[i];
+	atomic_fetch_add(&sh->received, 1);
+}
+
+/* Child attached as rpu1: @raw 1 writes a forged payload into apu's request to rpu0, 2 reads that request, 3 writes
+ * rpu0's response to apu (SIGSEGV each); 0 writes its own request to rpu0 and reads rpu0's response to it (exit 0). */
+static int buffer_child(const char *name, int raw)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, "rpu1", &ag);
+	if (!soc)
+		return 10;
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	uint64_t req = ampl_ipi_request_addr(p, apu, rpu0);
+	volatile uint8_t *b = ampl_soc_phys(soc, raw == 3 ? req + AMPL_IPI_RESP_OFFSET : req, AMPL_IPI_BUF_SIZE);
+	if (!b)
+		return 12;
+	if (raw == 1)
+		memcpy((void *)b, "forged by rpu1", 15);
+	if (raw == 2 && b[0] == 0x5a)
+		return 13;
+	if (raw == 3)
+		b[0] = 0x5a;
+	if (raw)
+		return 11; /* not reached */
+	uint64_t own = ampl_ipi_request_addr(p, rpu1, rpu0);
+	volatile uint8_t *mine = ampl_soc_phys(soc, own, AMPL_IPI_BUF_SIZE);
+	volatile uint8_t *resp = ampl_soc_phys(soc, own + AMPL_IPI_RESP_OFFSET, AMPL_IPI_BUF_SIZE);
+	if (!mine || !resp)
+		return 14;
+	mine[0] = resp[0];
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_buffers_single_writer(void **state)
+{
+	(void)state;
+#ifdef AMPL_UNDER_TSAN
+	skip(); /* as test_raw_store_kills_offender: children that fork from a process with threads start threads */
+#endif
+	char name[64];
+	const struct ampl_device *tx;
+	struct ampl_soc *soc = victims_up(name, sizeof(name), "buffers", copy_cb, &tx);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
+	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	uint64_t req = ampl_ipi_request_addr(p, apu, rpu0);
+	static const char *const aperture[] = { "", "ipi-request:apu->rpu0", "ipi-request:apu->rpu0",
+						"ipi-response:rpu0->apu" };
+	static const char *const access[] = { "", "write", "read", "write" };
+	struct ampl_soc_fault f;
+	for (int raw = 1; raw <= 3; raw++) {
+		pid_t pid = fork_child();
+		if (pid == 0)
+			_exit(buffer_child(name, raw));
+		int st = reap_now(pid);
+		if (!WIFSIGNALED(st))
+			fail_msg("buffer access %d (%s of %s): rpu1 exited with %d instead of being killed", raw,
+				 access[raw], aperture[raw], WEXITSTATUS(st));
+		assert_int_equal(WTERMSIG(st), SIGSEGV);
+		assert_int_equal(ampl_soc_agent_faults(soc, rpu1, &f), 0);
+		assert_int_equal(f.count, (uint32_t)raw);
+		assert_string_equal(f.aperture, aperture[raw]);
+		assert_string_equal(f.access, access[raw]);
+		assert_int_equal(f.addr, raw == 3 ? req + AMPL_IPI_RESP_OFFSET : req);
+		/* Nothing forged arrives: rpu0 receives apu's bytes, and only when apu sends. */
+		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw - 1);
+		uint8_t msg[AMPL_IPI_BUF_SIZE];
+		memset(msg, 0, sizeof(msg));
+		snprintf((char *)msg, sizeof(msg), "genuine %d from apu", raw);
+		send_received(tx, msg, sizeof(msg), (uint32_t)raw);
+		assert_memory_equal(sh->data, msg, sizeof(msg));
+	}
+	/* Its own request and the response addressed to it are rpu1's to write and read. */
+	pid_t pid = fork_child();
+	if (pid == 0)
+		_exit(buffer_child(name, 0));
+	expect_clean_exit("rpu1 using its own buffers", reap_now(pid));
+	assert_int_equal(ampl_soc_agent_faults(soc, rpu1, &f), 0);
+	assert_int_equal(f.count, 3);
+	assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
+	assert_int_equal(f.count, 0);
 }
 
 static int teardown(void **state)
@@ -1011,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_raw_store_kills_offender, teardown),
 		cmocka_unit_test_teardown(test_aperture_enforced, teardown),
 		cmocka_unit_test_teardown(test_hotplug_words_protected, teardown),
+		cmocka_unit_test_teardown(test_buffers_single_writer, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

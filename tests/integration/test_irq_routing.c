@@ -3,7 +3,8 @@
  * line of its own (its own thread and handler); a source masked keeps its request pending while the other still
  * delivers, and the request is delivered at unmask; routes flipped between the four lines under a storm from two
  * sender processes lose and duplicate nothing; another process changes the routes through the image
- * (ampl_soc_irq_route(), as `amplink agent route` does); without interrupt threads ampl_agent_poll() runs every line.
+ * (ampl_soc_irq_route(), as `amplink agent route` does), which a handle attached as another agent may not (an
+ * access fault on the supervisor's page); without interrupt threads ampl_agent_poll() runs every line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -367,6 +368,15 @@ static void test_supervisor_request(void **state)
 		else if (ampl_soc_irq_route(soc, agent("rpu1"), bit_of("apu"), 1, 2000) != -ENOENT ||
 			 !strstr(ampl_soc_last_error(), "no process is attached as rpu1"))
 			code = 6;
+		/* Attached as an agent, the handle is no longer the supervisor's: rpu0's routing is not its to ask. */
+		struct ampl_agent *ag = NULL;
+		struct ampl_agent_opts o = { .no_irq_thread = true, .no_dt_devices = true };
+		if (!code && ampl_agent_attach(soc, "rpu1", &o, &ag))
+			code = 8;
+		else if (!code && (ampl_soc_irq_route(soc, agent("rpu0"), bit_of("apu"), 1, 2000) != -EACCES ||
+				   !strstr(ampl_soc_last_error(), "rpu1 may not change the interrupt routing")))
+			code = 9;
+		ampl_agent_detach(ag);
 		ampl_soc_close(soc);
 		_exit(code);
 	}

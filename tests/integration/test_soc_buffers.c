@@ -82,7 +82,9 @@ static void test_enumerate(void **state)
 		assert_non_null(b.owner);
 		assert_non_null(b.peer);
 		assert_int_equal(b.request, ampl_soc_get_profile(soc)->buf_base + k * 0x40u);
-		assert_non_null((void *)ampl_soc_phys(soc, b.request, 64));
+		assert_non_null((void *)ampl_soc_phys(soc, b.request, 32));
+		assert_non_null((void *)ampl_soc_phys(soc, b.response, 32));
+		assert_null((void *)ampl_soc_phys(soc, b.request, 64)); /* two buffers, two writers: not side by side */
 	}
 	teardown(NULL);
 	/* ZynqMP: 64 too (the PMU slot is shared by pmu0-3 and listed under pmu0). */

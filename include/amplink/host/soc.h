@@ -169,8 +169,11 @@ const char *ampl_soc_last_error(void);
 
 /**
  * ampl_soc_phys() - the host pointer for a physical address range of the SoC's memory (IPI buffer RAM or a
- * reserved-memory region): in the image, or in the backing file's mapping for a region inside its window.
- * Return: NULL if [addr, addr+len) is not entirely inside one memory region.
+ * reserved-memory region): in the image, or in the backing file's mapping for a region inside its window. The
+ * image lays the IPI buffer RAM out by writer (docs/security.md, "IPI message buffers"), so a range there must lie
+ * inside one 32-byte request or response buffer; what the handle may access of it is what its agent's role allows.
+ * Return: NULL if [addr, addr+len) is not entirely inside one memory region (or, in the IPI buffer RAM of the
+ * image, inside one buffer). Context: any.
  */
 volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t len);
 
