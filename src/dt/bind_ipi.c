@@ -120,7 +120,7 @@ static int check_ctrl_msg_regs(struct dt_ctx *c, const char *path, const struct 
 	return 0;
 }
 
-int dt_parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
+static int parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
 {
 	struct ampl_dt_board *b = c->b;
 	struct ampl_dt_ipi_ctrl *ctrl;
@@ -225,7 +225,7 @@ static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct
 	return 0;
 }
 
-int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
+static int parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
 {
 	struct ampl_dt_board *b = c->b;
 	struct ampl_dt_ipi_ctrl *ctrl = NULL;
@@ -307,6 +307,25 @@ int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *
 	return 0;
 }
 
+static const struct ampl_soc_profile *const ipi_profiles[] = { &ampl_soc_zynqmp, &ampl_soc_versal };
+
+/* A node with one of the compatibles below: a controller or a channel of each profile whose compatible it has. */
+static int parse_ipi_node(struct dt_ctx *c, int off)
+{
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(ipi_profiles); i++) {
+		const struct ampl_soc_profile *p = ipi_profiles[i];
+		int ret = 0;
+
+		if (dt_is_compatible(c->fdt, off, p->ipi_compatible))
+			ret = parse_ipi_ctrl(c, off, p);
+		else if (dt_is_compatible(c->fdt, off, p->dest_compatible))
+			ret = parse_ipi_chan(c, off, p);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 const struct ampl_dt_ipi_chan *ampl_dt_find_chan(const struct ampl_dt_board *board, uint32_t local_id,
 						 uint32_t remote_id, const struct ampl_dt_ipi_ctrl **ctrl)
 {
@@ -330,7 +349,7 @@ const struct ampl_dt_ipi_chan *ampl_dt_find_chan(const struct ampl_dt_board *boa
 	return NULL;
 }
 
-void dt_print_ipis(const struct ampl_dt_board *board, FILE *out)
+static void print_ipis(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_ctrls; i++) {
 		const struct ampl_dt_ipi_ctrl *ct = &board->ctrls[i];
@@ -359,3 +378,15 @@ void dt_print_ipis(const struct ampl_dt_board *board, FILE *out)
 		}
 	}
 }
+
+static const char *const ipi_compatibles[] = {
+	"xlnx,zynqmp-ipi-mailbox", "xlnx,zynqmp-ipi-dest-mailbox", "xlnx,versal-ipi-mailbox",
+	"xlnx,versal-ipi-dest-mailbox", NULL,
+};
+
+DT_BINDING(ipi) = {
+	.order = 10,
+	.compatible = ipi_compatibles,
+	.node = parse_ipi_node,
+	.print = print_ipis,
+};
