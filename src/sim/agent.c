@@ -151,7 +151,7 @@ static void mu_soft_irq(void *line)
 static int make_mu(struct ampl_agent *ag, unsigned block)
 {
 	struct ampl_soc *soc = ag->soc;
-	const struct sim_mu_cfg *cfg = &soc->mu_cfg[block];
+	const struct sim_ctrl_cfg *cfg = sim_mu_cfg(soc, block);
 	if (ag->mus[block])
 		return 0;
 	struct sim_mu_dev *m = calloc(1, sizeof(*m));
@@ -227,8 +227,8 @@ static int find_mu(struct ampl_agent *ag, const char *remote, struct sim_mu_dev 
 				 ag->soc->profile->name, valid);
 	}
 	unsigned ri = ampl_soc_agent_index(ag->soc->profile, r);
-	for (unsigned i = 0; i < ag->soc->num_mus; i++) {
-		const uint32_t *o = ag->soc->mu_cfg[i].owner;
+	for (unsigned i = 0; i < ampl_soc_num_mus(ag->soc); i++) {
+		const uint32_t *o = sim_mu_cfg(ag->soc, i)->owner;
 		if ((o[0] == ag->idx && o[1] == ri) || (o[1] == ag->idx && o[0] == ri)) {
 			int ret = make_mu(ag, i);
 			if (!ret)
@@ -353,8 +353,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
-	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
-		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
+	for (unsigned i = 0; !ag->opts.no_dt_devices && i < ampl_soc_num_mus(soc); i++) {
+		if (sim_mu_cfg(soc, i)->owner[0] != idx && sim_mu_cfg(soc, i)->owner[1] != idx)
 			continue;
 		ret = make_mu(ag, i);
 		if (ret)

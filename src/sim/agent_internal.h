@@ -5,6 +5,7 @@
 #ifndef AMPLINK_SIM_AGENT_INTERNAL_H
 #define AMPLINK_SIM_AGENT_INTERNAL_H
 
+#include "sim/ctrl/nxp_mu.h"
 #include "sim/image.h"
 
 #include <pthread.h>
