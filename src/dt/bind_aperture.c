@@ -38,7 +38,7 @@ static int agent_list(struct dt_ctx *c, int off, const char *path, const char *p
 		return dt_fail(c, path, prop, "names agents, but the devicetree has no IPI node to say which SoC it is");
 	for (int i = 0; i < n; i++) {
 		const char *name = fdt_stringlist_get(c->fdt, off, prop, i, NULL);
-		const struct ampl_ipi_agent *a = name ? ampl_soc_agent_by_name(p, name) : NULL;
+		const struct ampl_soc_agent *a = name ? ampl_soc_agent_by_name(p, name) : NULL;
 		if (!a)
 			return dt_fail(c, path, prop, "'%s' is not an agent of the %s profile", name ? name : "?",
 				       p->name);

@@ -31,10 +31,10 @@ unsigned ampl_soc_num_bufs(const struct ampl_soc *soc)
 	return soc && has_bufs(soc) ? SIM_BUF_SLOTS * SIM_BUF_SLOTS : 0u;
 }
 
-static const struct ampl_ipi_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
+static const struct ampl_soc_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
 {
 	for (unsigned i = 0; i < p->num_agents; i++)
-		if (p->agents[i].buf_slot == (int8_t)slot)
+		if (p->agents[i].ipi->buf_slot == (int8_t)slot)
 			return &p->agents[i];
 	return NULL;
 }
@@ -59,7 +59,7 @@ static const struct sim_buf_mark *live_mark(const struct ampl_soc *soc, unsigned
 {
 	unsigned slot = side ? index % SIM_BUF_SLOTS : index / SIM_BUF_SLOTS;
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		if (soc->profile->agents[i].buf_slot != (int8_t)slot)
+		if (soc->profile->agents[i].ipi->buf_slot != (int8_t)slot)
 			continue;
 		const struct sim_buf_mark *m = mark_of(soc, i, index, side);
 		*pid = live_pid(atomic_load(&m->pid));
@@ -72,8 +72,8 @@ static const struct sim_buf_mark *live_mark(const struct ampl_soc *soc, unsigned
 
 static const char *buf_name(const struct ampl_soc *soc, unsigned index, char *out, size_t cap)
 {
-	const struct ampl_ipi_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
-	const struct ampl_ipi_agent *t = agent_of_slot(soc->profile, index % SIM_BUF_SLOTS);
+	const struct ampl_soc_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
+	const struct ampl_soc_agent *t = agent_of_slot(soc->profile, index % SIM_BUF_SLOTS);
 	snprintf(out, cap, "%u (%s -> %s, request at 0x%llx)", index, o ? o->name : "?", t ? t->name : "?",
 		 (unsigned long long)(soc->profile->buf_base + (uint64_t)(index / SIM_BUF_SLOTS) * AMPL_IPI_SLOT_STRIDE +
 				      (uint64_t)(index % SIM_BUF_SLOTS) * AMPL_IPI_TARGET_STRIDE));
@@ -104,14 +104,14 @@ int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_so
 	return 0;
 }
 
-int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *owner, const struct ampl_ipi_agent *peer)
+int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_soc_agent *owner, const struct ampl_soc_agent *peer)
 {
 	if (!soc || !owner || !peer)
 		return -EINVAL;
-	if (!ampl_soc_num_bufs(soc) || owner->buf_slot < 0 || peer->buf_slot < 0 ||
-	    owner->buf_slot >= (int)SIM_BUF_SLOTS || peer->buf_slot >= (int)SIM_BUF_SLOTS)
+	if (!ampl_soc_num_bufs(soc) || owner->ipi->buf_slot < 0 || peer->ipi->buf_slot < 0 ||
+	    owner->ipi->buf_slot >= (int)SIM_BUF_SLOTS || peer->ipi->buf_slot >= (int)SIM_BUF_SLOTS)
 		return -ENOENT;
-	return owner->buf_slot * (int)SIM_BUF_SLOTS + peer->buf_slot;
+	return owner->ipi->buf_slot * (int)SIM_BUF_SLOTS + peer->ipi->buf_slot;
 }
 
 int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index)
@@ -171,7 +171,7 @@ static void drop(struct ampl_soc *soc, unsigned idx, int index, unsigned side)
 	atomic_compare_exchange_strong(&mark_of(soc, idx, (unsigned)index, side)->pid, &me, 0);
 }
 
-int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote,
 		 const char *chan)
 {
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
@@ -187,7 +187,7 @@ int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const
 	return ret;
 }
 
-void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote)
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote)
 {
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
 	if (own < 0 || peer < 0)

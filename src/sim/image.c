@@ -559,13 +559,15 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
 	for (unsigned i = 0; i < profile->num_agents; i++) {
-		soc->idx_by_bit[profile->agents[i].bit] = (int8_t)i;
+		if (profile->agents[i].ipi)
+			soc->idx_by_bit[profile->agents[i].ipi->bit] = (int8_t)i;
 		soc->ports[i].soc = soc;
 		soc->ports[i].idx = i;
 		soc->ports[i].mode = AMPL_WAIT_ADAPTIVE;
 	}
 	for (unsigned i = 0; i < profile->num_agents; i++)
-		sim_ipi_port_init(soc, i);
+		if (profile->agents[i].ipi) /* a SoC without the IPI block: no IPI words to reach */
+			sim_ipi_port_init(soc, i);
 	*out = soc;
 	return 0;
 }
@@ -646,7 +648,7 @@ int ampl_soc_backing(const struct ampl_soc *soc, struct ampl_soc_backing *out)
 	return 0;
 }
 
-int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs)
+int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_io_region *regs)
 {
 	if (!soc || !agent || !regs || agent < soc->profile->agents ||
 	    agent >= soc->profile->agents + soc->profile->num_agents)
@@ -659,14 +661,14 @@ int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent
 	return 0;
 }
 
-int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return 0;
 	return atomic_load(&soc->img->regs[ampl_soc_agent_index(soc->profile, agent)].pid);
 }
 
-bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
@@ -674,7 +676,7 @@ bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agen
 	return owner && sim_owner_alive(owner);
 }
 
-bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
@@ -690,8 +692,8 @@ uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx)
 {
 	uint32_t dropped = 0;
 	for (unsigned s = 0; s < soc->profile->num_agents; s++)
-		if (sim_ipi_drop(soc, s, idx))
-			dropped |= 1u << soc->profile->agents[s].bit;
+		if (soc->profile->agents[s].ipi && sim_ipi_drop(soc, s, idx))
+			dropped |= 1u << soc->profile->agents[s].ipi->bit;
 	return dropped;
 }
 
@@ -708,7 +710,7 @@ void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_
  * page, the agent's own process its page (src/sim/access.c refuses every other). The supervisor's online clears
  * every mark, the agent's own: its own only (an operator's offline outlasts it).
  */
-int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online)
+int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent *agent, bool online)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return -EINVAL;

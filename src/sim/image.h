@@ -298,10 +298,10 @@ int sim_damaged_error(const struct ampl_soc *soc);
  * the two buffers it uses (local->remote as owner, remote->local as peer) as used by this process. Return: 0;
  * -EACCES (one of them is reserved: the last error names it; nothing is marked). No-op (0) for a bufferless pair.
  */
-int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote,
 		 const char *chan);
 /** sim_buf_unbind() - undo sim_buf_bind() (marks of this process only). */
-void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote);
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote);
 
 /* ---- the IPI register model (src/sim/ipi_model.c) ---- */
 

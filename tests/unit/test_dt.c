@@ -68,7 +68,7 @@ static void check_zynqmp_chan(const struct ampl_dt_ipi_chan *ch, uint32_t remote
 	assert_non_null(ch);
 	assert_int_equal(ch->remote_id, remote);
 	assert_non_null(ch->remote);
-	assert_int_equal(ch->remote->ipi_id, remote);
+	assert_int_equal(ch->remote->id, remote);
 	assert_true(ch->buffered);
 	assert_int_equal(ch->mbox_cells, 1);
 	assert_int_equal(ch->num_regs, 4);
