@@ -475,7 +475,7 @@ static void echo_rx(struct mbox_client *cl, void *mssg)
 static void raw_remote(struct ampl_soc *soc, enum ampl_wait_mode mode)
 {
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	struct ampl_io_region regs;
 	ampl_soc_agent_regs(soc, rpu0, &regs);
 	/* The register block's wait op follows the mode of the agent's port; attach sets it. */
@@ -547,8 +547,8 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 	struct mbox_client cl = { .tx_block = true, .tx_tout = 10000 };
 	if (path == MBOX)
 		mbox_bind_client(tx, &cl);
-	const struct ampl_ipi_agent *apu = ampl_agent_info(ag);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
+	const struct ampl_soc_agent *apu = ampl_agent_info(ag);
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
 	struct ampl_io_region regs;
 	ampl_soc_agent_regs(soc, apu, &regs);
 	uint64_t raddr = ampl_ipi_request_addr(ampl_soc_get_profile(soc), apu, rpu0);

@@ -148,7 +148,7 @@ static void run_raw(unsigned long n)
 	struct soc_env e;
 	soc_up(&e, "rpu0", false);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(e.soc);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	struct raw x;
 	ampl_soc_agent_regs(e.soc, apu, &x.apu);
 	ampl_soc_agent_regs(e.soc, rpu0, &x.rpu0);

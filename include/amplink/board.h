@@ -50,8 +50,8 @@ volatile void *ampl_board_map(const struct ampl_board_mem *mem, uint64_t addr, u
  * profile's buffer layout between @local and @remote (buffered when both have buffer slots). @dt->node stays empty.
  * Context: any.
  */
-void ampl_board_ipi_chan_from_profile(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *local,
-				      const struct ampl_ipi_agent *remote, struct ampl_dt_ipi_chan *dt);
+void ampl_board_ipi_chan_from_profile(const struct ampl_soc_profile *p, const struct ampl_soc_agent *local,
+				      const struct ampl_soc_agent *remote, struct ampl_dt_ipi_chan *dt);
 
 /**
  * ampl_board_ipi_mbox() - fill the driver fields of one IPI destination's controller from its node: host,
@@ -72,8 +72,8 @@ int ampl_board_ipi_mbox(const struct ampl_board_mem *mem, const struct ampl_dt_i
  */
 const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *board, unsigned consumer,
 						   unsigned tx_mbox, unsigned rx_mbox,
-						   const struct ampl_ipi_agent *local, const char **why,
-						   const struct ampl_ipi_agent **owner);
+						   const struct ampl_soc_agent *local, const char **why,
+						   const struct ampl_soc_agent **owner);
 
 /**
  * AMPL_BOARD_IPC_DOORBELL - the mode of a mailbox an IPC instance uses: a doorbell (signalling mode,

@@ -45,7 +45,7 @@ struct ampl_dt_node {
 struct ampl_dt_ipi_chan {
 	struct ampl_dt_node node;
 	uint32_t remote_id;                     /* xlnx,ipi-id */
-	const struct ampl_ipi_agent *remote;    /* the profile's agent for remote_id */
+	const struct ampl_soc_agent *remote;    /* the profile's agent for remote_id */
 	unsigned num_regs;
 	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];
 	int mbox_cells;                         /* #mbox-cells, -1 if absent */
@@ -59,7 +59,7 @@ struct ampl_dt_ipi_ctrl {
 	struct ampl_dt_node node;
 	const struct ampl_soc_profile *profile;
 	uint32_t local_id;                      /* xlnx,ipi-id */
-	const struct ampl_ipi_agent *local;
+	const struct ampl_soc_agent *local;
 	int irq;                                /* second cell of the first interrupts specifier, -1 if absent */
 	unsigned num_regs;
 	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];

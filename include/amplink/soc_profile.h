@@ -1,9 +1,12 @@
 /*
- * SoC profiles: facts of the silicon for the Xilinx IPI block (ZynqMP, Versal).
+ * SoC profiles: facts of the silicon (ZynqMP, Versal, i.MX).
  *
- * Which agents exist, their devicetree id (`xlnx,ipi-id`), their bit in TRIG/OBS/ISR/IMR, the base of their register
- * block, and where their 32-byte request/response buffers live. Devicetree says which of these a piece of software
- * uses; the profile says what the chip has. Sources: TF-A zynqmp_ipi_table / Versal plat_ipi.h, xipipsu_hw.h.
+ * Which agents (processors) exist: their name, an alias, their devicetree id and flags, which every mailbox
+ * controller uses to name its sides (struct ampl_soc_agent). On a SoC with the Xilinx IPI block each agent also has
+ * its IPI facts (struct ampl_ipi_block): its bit in TRIG/OBS/ISR/IMR, the base of its register block and where its
+ * 32-byte request/response buffers live; the profile holds the block's own (compatibles, valid bits, buffer RAM).
+ * Devicetree says which of these a piece of software uses; the profile says what the chip has. Sources: TF-A
+ * zynqmp_ipi_table / Versal plat_ipi.h, xipipsu_hw.h.
  */
 #ifndef AMPLINK_SOC_PROFILE_H
 #define AMPLINK_SOC_PROFILE_H
@@ -32,28 +35,33 @@ extern "C" {
 /** Agent flags. */
 #define AMPL_AGENT_FIRMWARE 0x1u /* platform-management firmware (PMU/PMC/PSM): never a user-space target */
 
-/** One IPI agent. */
-struct ampl_ipi_agent {
-	const char *name;   /* amplink's name: "apu", "rpu0", "pmu1", ... */
-	const char *alias;  /* another accepted name ("ipi0") or NULL */
-	uint8_t ipi_id;     /* devicetree xlnx,ipi-id */
+/** One agent's IPI facts. */
+struct ampl_ipi_block {
 	uint8_t bit;        /* bit index in TRIG/OBS/ISR/IMR */
 	int8_t buf_slot;    /* owner/target slot in the buffer RAM, or AMPL_IPI_NO_BUFFER */
-	uint8_t flags;
 	uint32_t reg_base;  /* physical base of the register block */
 };
 
-/** One SoC's IPI facts. */
+/** One agent (processor) of a SoC, as every controller names it. */
+struct ampl_soc_agent {
+	const char *name;   /* amplink's name: "apu", "rpu0", "pmu1", "m4", ... */
+	const char *alias;  /* another accepted name ("ipi0") or NULL */
+	uint8_t id;         /* its devicetree id (xlnx,ipi-id on an IPI SoC) */
+	uint8_t flags;      /* AMPL_AGENT_* */
+	const struct ampl_ipi_block *ipi; /* its IPI facts; NULL on a SoC without the IPI block */
+};
+
+/** One SoC's facts: its agents, and its IPI block's (none: valid_mask 0, no buffer RAM, no compatibles). */
 struct ampl_soc_profile {
-	const char *name;              /* "zynqmp", "versal" */
-	const char *ipi_compatible;    /* parent node compatible */
-	const char *dest_compatible;   /* child node compatible */
+	const char *name;              /* "zynqmp", "versal", "imx" */
+	const char *ipi_compatible;    /* IPI parent node compatible ("" without IPI) */
+	const char *dest_compatible;   /* IPI child node compatible ("" without IPI) */
 	uint32_t valid_mask;           /* bits that exist; writes to other bits are ignored */
 	uint32_t imr_reset;            /* IMR after reset (all valid bits masked) */
 	uint64_t buf_base;             /* physical base of the message-buffer RAM */
 	uint32_t buf_size;             /* bytes of buffer RAM */
 	uint8_t num_agents;
-	const struct ampl_ipi_agent *agents;
+	const struct ampl_soc_agent *agents; /* every one has its ipi facts on a SoC with the IPI block */
 	/*
 	 * true: devicetree regions must equal the silicon's addresses (ZynqMP: the binding example uses the real
 	 * ones). false: the binding's example addresses are illustrative (Versal), so a mismatch is a warning and
@@ -65,30 +73,33 @@ struct ampl_soc_profile {
 extern const struct ampl_soc_profile ampl_soc_zynqmp;
 extern const struct ampl_soc_profile ampl_soc_versal;
 /* i.MX with a Cortex-A ("a") and a Cortex-M4 ("m4") that talk through NXP Messaging Units: no IPI block (valid_mask
- * 0, no buffer RAM); the agents only name the processors on the MU sides (include/amplink/drivers/nxp_mu.h). */
+ * 0, no buffer RAM, agents without IPI facts); the agents name the processors on the MU sides
+ * (include/amplink/drivers/nxp_mu.h). */
 extern const struct ampl_soc_profile ampl_soc_imx;
 /* The profiles' agent tables (p->agents), by name, for constant node descriptions (`amplink dt gen`). */
-extern const struct ampl_ipi_agent ampl_soc_zynqmp_agents[];
-extern const struct ampl_ipi_agent ampl_soc_versal_agents[];
-extern const struct ampl_ipi_agent ampl_soc_imx_agents[];
+extern const struct ampl_soc_agent ampl_soc_zynqmp_agents[];
+extern const struct ampl_soc_agent ampl_soc_versal_agents[];
+extern const struct ampl_soc_agent ampl_soc_imx_agents[];
 
 /** ampl_soc_profile_find() - a profile by name ("zynqmp", "versal", "imx"), or NULL. Context: any. */
 const struct ampl_soc_profile *ampl_soc_profile_find(const char *name);
 
 /** Agent lookups; each returns NULL when there is no such agent. Context: any. */
-const struct ampl_ipi_agent *ampl_soc_agent_by_name(const struct ampl_soc_profile *p, const char *name);
-const struct ampl_ipi_agent *ampl_soc_agent_by_id(const struct ampl_soc_profile *p, uint32_t ipi_id);
-const struct ampl_ipi_agent *ampl_soc_agent_by_bit(const struct ampl_soc_profile *p, uint32_t bit);
+const struct ampl_soc_agent *ampl_soc_agent_by_name(const struct ampl_soc_profile *p, const char *name);
+const struct ampl_soc_agent *ampl_soc_agent_by_id(const struct ampl_soc_profile *p, uint32_t id);
+/* By IPI bit: NULL on a SoC without the IPI block. */
+const struct ampl_soc_agent *ampl_soc_agent_by_bit(const struct ampl_soc_profile *p, uint32_t bit);
 
 /** Index of @a in p->agents. */
-static inline unsigned ampl_soc_agent_index(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *a)
+static inline unsigned ampl_soc_agent_index(const struct ampl_soc_profile *p, const struct ampl_soc_agent *a)
 {
 	return (unsigned)(a - p->agents);
 }
 
-static inline uint32_t ampl_ipi_mask(const struct ampl_ipi_agent *a)
+/** ampl_ipi_mask() - @a's bit in the IPI registers as a mask; 0 for an agent without IPI facts. */
+static inline uint32_t ampl_ipi_mask(const struct ampl_soc_agent *a)
 {
-	return 1u << a->bit;
+	return a->ipi ? 1u << a->ipi->bit : 0u;
 }
 
 /**
@@ -96,8 +107,8 @@ static inline uint32_t ampl_ipi_mask(const struct ampl_ipi_agent *a)
  * The response to it is at the returned address + AMPL_IPI_RESP_OFFSET (written by @dst, read by @src).
  * Return: the address, or 0 if either agent has no buffers.
  */
-uint64_t ampl_ipi_request_addr(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *src,
-			       const struct ampl_ipi_agent *dst);
+uint64_t ampl_ipi_request_addr(const struct ampl_soc_profile *p, const struct ampl_soc_agent *src,
+			       const struct ampl_soc_agent *dst);
 
 #ifdef __cplusplus
 }

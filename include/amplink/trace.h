@@ -45,7 +45,7 @@ enum ampl_trace_event {
 	AMPL_EV_AGENT_OFFLINE,  /* obj the agent; val the requests pending that were discarded (bits) */
 	AMPL_EV_AGENT_ONLINE,   /* obj the agent */
 	AMPL_EV_ACCESS_FAULT,   /* a register access refused by access control (obj the agent whose block, val the offset) */
-	AMPL_EV_MU_WRITE,       /* Messaging Unit register write: obj the MU index; val the register offset */
+	AMPL_EV_CTRL_WRITE,     /* controller register write (a Messaging Unit): obj its index; val the offset */
 	/* Drivers. */
 	AMPL_EV_FILTER_ACCEPT,  /* IPI acceptance filter: obj the struct xlnx_ipi_mbox; val the source bit */
 	AMPL_EV_FILTER_REFUSE,  /* refused (acknowledged unread or held): obj, val as above */

@@ -18,11 +18,11 @@ volatile void *ampl_board_map(const struct ampl_board_mem *mem, uint64_t addr, u
 	return (volatile void *)(uintptr_t)addr;
 }
 
-void ampl_board_ipi_chan_from_profile(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *local,
-				      const struct ampl_ipi_agent *remote, struct ampl_dt_ipi_chan *dt)
+void ampl_board_ipi_chan_from_profile(const struct ampl_soc_profile *p, const struct ampl_soc_agent *local,
+				      const struct ampl_soc_agent *remote, struct ampl_dt_ipi_chan *dt)
 {
 	ampl_memset(dt, 0, sizeof(*dt));
-	dt->remote_id = remote->ipi_id;
+	dt->remote_id = remote->id;
 	dt->remote = remote;
 	dt->mbox_cells = -1;
 	dt->local_req = ampl_ipi_request_addr(p, local, remote);
@@ -66,8 +66,8 @@ int ampl_board_ipi_mbox(const struct ampl_board_mem *mem, const struct ampl_dt_i
 
 const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *board, unsigned consumer,
 						   unsigned tx_mbox, unsigned rx_mbox,
-						   const struct ampl_ipi_agent *local, const char **why,
-						   const struct ampl_ipi_agent **owner)
+						   const struct ampl_soc_agent *local, const char **why,
+						   const struct ampl_soc_agent **owner)
 {
 	const char *dummy;
 	if (!why)

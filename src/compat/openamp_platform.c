@@ -30,7 +30,7 @@ int platform_init(int argc, char *argv[], void **platform)
 struct rpmsg_device *platform_create_rpmsg_vdev(void *platform, unsigned int vdev_index, unsigned int role,
 						void (*rst_cb)(void *vdev), rpmsg_ns_bind_cb ns_bind_cb)
 {
-	const struct ampl_ipi_agent *info = platform ? ampl_agent_info(platform) : NULL;
+	const struct ampl_soc_agent *info = platform ? ampl_agent_info(platform) : NULL;
 	const char *node = getenv("AMPLINK_RPMSG");
 	char dflt[64];
 	const struct ampl_device *dev = NULL;

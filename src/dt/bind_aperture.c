@@ -38,7 +38,7 @@ static int agent_list(struct dt_ctx *c, int off, const char *path, const char *p
 		return dt_fail(c, path, prop, "names agents, but the devicetree has no IPI node to say which SoC it is");
 	for (int i = 0; i < n; i++) {
 		const char *name = fdt_stringlist_get(c->fdt, off, prop, i, NULL);
-		const struct ampl_ipi_agent *a = name ? ampl_soc_agent_by_name(p, name) : NULL;
+		const struct ampl_soc_agent *a = name ? ampl_soc_agent_by_name(p, name) : NULL;
 		if (!a)
 			return dt_fail(c, path, prop, "'%s' is not an agent of the %s profile", name ? name : "?",
 				       p->name);
@@ -88,10 +88,6 @@ static int parse_aperture(struct dt_ctx *c, int off)
 	return 0;
 }
 
-int dt_parse_apertures(struct dt_ctx *c)
-{
-	return dt_for_each_compatible(c, "amplink,aperture", parse_aperture);
-}
 
 /* Agent names of @mask, comma-separated, or "-". */
 static void print_agents(const struct ampl_soc_profile *p, uint32_t mask, FILE *out)
@@ -105,7 +101,7 @@ static void print_agents(const struct ampl_soc_profile *p, uint32_t mask, FILE *
 			fprintf(out, "%s%s", n++ ? "," : "", p->agents[i].name);
 }
 
-void dt_print_apertures(const struct ampl_dt_board *board, FILE *out)
+static void print_apertures(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_apertures; i++) {
 		const struct ampl_dt_aperture *a = &board->apertures[i];
@@ -118,3 +114,13 @@ void dt_print_apertures(const struct ampl_dt_board *board, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+static const char *const aperture_compatibles[] = { "amplink,aperture", NULL };
+
+/* After the reserved memory: an aperture lies inside one region. */
+DT_BINDING(aperture) = {
+	.order = 40,
+	.compatible = aperture_compatibles,
+	.late = parse_aperture,
+	.print = print_apertures,
+};

@@ -156,11 +156,6 @@ int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl
 	return 0;
 }
 
-int dt_parse_icmsgs(struct dt_ctx *c)
-{
-	return dt_for_each_compatible(c, "zephyr,ipc-icmsg", parse_icmsg);
-}
-
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_icmsgs; i++) {
@@ -170,3 +165,12 @@ const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board
 	}
 	return NULL;
 }
+
+static const char *const icmsg_compatibles[] = { "zephyr,ipc-icmsg", NULL };
+
+/* After the reserved memory and the mailbox consumers, which an instance names. */
+DT_BINDING(icmsg) = {
+	.order = 60,
+	.compatible = icmsg_compatibles,
+	.late = parse_icmsg,
+};

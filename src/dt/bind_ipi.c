@@ -29,15 +29,15 @@ static void valid_ids(const struct ampl_soc_profile *p, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < p->num_agents; i++) {
-		lo = p->agents[i].ipi_id < lo ? p->agents[i].ipi_id : lo;
-		hi = p->agents[i].ipi_id > hi ? p->agents[i].ipi_id : hi;
+		lo = p->agents[i].id < lo ? p->agents[i].id : lo;
+		hi = p->agents[i].id > hi ? p->agents[i].id : hi;
 	}
 	if (p->num_agents > 0 && hi - lo + 1 == p->num_agents) {
 		snprintf(buf, cap, "%u-%u", lo, hi);
 		return;
 	}
 	for (unsigned i = 0; i < p->num_agents && len < cap; i++) {
-		int n = snprintf(buf + len, cap - len, "%s%u", i ? ", " : "", p->agents[i].ipi_id);
+		int n = snprintf(buf + len, cap - len, "%s%u", i ? ", " : "", p->agents[i].id);
 
 		len += n > 0 ? (size_t)n : 0;
 	}
@@ -45,7 +45,7 @@ static void valid_ids(const struct ampl_soc_profile *p, char *buf, size_t cap)
 
 /** Read xlnx,ipi-id of @off and map it to an agent of @p. */
 static int read_agent(struct dt_ctx *c, int off, const char *path, const struct ampl_soc_profile *p, uint32_t *id,
-		      const struct ampl_ipi_agent **agent)
+		      const struct ampl_soc_agent **agent)
 {
 	char ids[64];
 	int ret = dt_read_u32(c, off, path, "xlnx,ipi-id", id);
@@ -63,9 +63,9 @@ static int read_agent(struct dt_ctx *c, int off, const char *path, const struct 
 	return 0;
 }
 
-static uint64_t agent_buf_base(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *a)
+static uint64_t agent_buf_base(const struct ampl_soc_profile *p, const struct ampl_soc_agent *a)
 {
-	return p->buf_base + (uint64_t)a->buf_slot * AMPL_IPI_SLOT_STRIDE;
+	return p->buf_base + (uint64_t)a->ipi->buf_slot * AMPL_IPI_SLOT_STRIDE;
 }
 
 /**
@@ -73,7 +73,7 @@ static uint64_t agent_buf_base(const struct ampl_soc_profile *p, const struct am
  * Return: 0 and *@has_msg, or -EINVAL.
  */
 static int check_ctrl_msg_regs(struct dt_ctx *c, const char *path, const struct ampl_soc_profile *p,
-			       const struct ampl_ipi_agent *a, const struct ampl_dt_region *regs, unsigned n,
+			       const struct ampl_soc_agent *a, const struct ampl_dt_region *regs, unsigned n,
 			       bool *has_msg)
 {
 	int ctrl, msg;
@@ -91,36 +91,36 @@ static int check_ctrl_msg_regs(struct dt_ctx *c, const char *path, const struct 
 	msg = dt_find_region(regs, n, "msg");
 	if (ctrl < 0)
 		return dt_fail(c, path, "reg-names", "\"ctrl\" missing (required)");
-	if (regs[ctrl].addr != a->reg_base) {
+	if (regs[ctrl].addr != a->ipi->reg_base) {
 		if (p->dt_addresses_strict)
 			return dt_fail(c, path, "reg",
 				       "ctrl is at 0x%" PRIx64 ", expected 0x%" PRIx64 " (%s(%u)'s registers)",
-				       regs[ctrl].addr, (uint64_t)a->reg_base, a->name, a->ipi_id);
+				       regs[ctrl].addr, (uint64_t)a->ipi->reg_base, a->name, a->id);
 		dt_warn(c, path, "reg",
 			"ctrl is at 0x%" PRIx64 ", but %s(%u)'s registers are at 0x%" PRIx64
 			" on %s; using the profile's address",
-			regs[ctrl].addr, a->name, a->ipi_id, (uint64_t)a->reg_base, p->name);
+			regs[ctrl].addr, a->name, a->id, (uint64_t)a->ipi->reg_base, p->name);
 	}
 	if (msg < 0)
 		return 0;
-	if (a->buf_slot < 0)
+	if (a->ipi->buf_slot < 0)
 		return dt_fail(c, path, "reg-names", "\"msg\" given, but %s agent %s(%u) has no message buffers",
-			       p->name, a->name, a->ipi_id);
+			       p->name, a->name, a->id);
 	if (regs[msg].addr != agent_buf_base(p, a)) {
 		if (p->dt_addresses_strict)
 			return dt_fail(c, path, "reg",
 				       "msg is at 0x%" PRIx64 ", expected 0x%" PRIx64 " (%s(%u)'s buffers)",
-				       regs[msg].addr, agent_buf_base(p, a), a->name, a->ipi_id);
+				       regs[msg].addr, agent_buf_base(p, a), a->name, a->id);
 		dt_warn(c, path, "reg",
 			"msg is at 0x%" PRIx64 ", but %s(%u)'s buffers are at 0x%" PRIx64
 			" on %s; using the profile's address",
-			regs[msg].addr, a->name, a->ipi_id, agent_buf_base(p, a), p->name);
+			regs[msg].addr, a->name, a->id, agent_buf_base(p, a), p->name);
 	}
 	*has_msg = true;
 	return 0;
 }
 
-int dt_parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
+static int parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
 {
 	struct ampl_dt_board *b = c->b;
 	struct ampl_dt_ipi_ctrl *ctrl;
@@ -167,7 +167,7 @@ int dt_parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *
 
 /** The ZynqMP child's four regions: names, sizes, and the silicon's addresses. */
 static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct ampl_soc_profile *p,
-				const struct ampl_ipi_agent *local, const struct ampl_dt_ipi_chan *chan,
+				const struct ampl_soc_agent *local, const struct ampl_dt_ipi_chan *chan,
 				const uint64_t expect[4])
 {
 	int idx[4];
@@ -193,11 +193,11 @@ static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct
 				       zynqmp_region_names[k], zynqmp_region_names[0], zynqmp_region_names[1],
 				       zynqmp_region_names[2], zynqmp_region_names[3]);
 	}
-	if (local->buf_slot < 0 || chan->remote->buf_slot < 0) {
-		const struct ampl_ipi_agent *a = local->buf_slot < 0 ? local : chan->remote;
+	if (local->ipi->buf_slot < 0 || chan->remote->ipi->buf_slot < 0) {
+		const struct ampl_soc_agent *a = local->ipi->buf_slot < 0 ? local : chan->remote;
 
 		return dt_fail(c, path, "reg", "buffer regions given, but %s agent %s(%u) has no message buffers",
-			       p->name, a->name, a->ipi_id);
+			       p->name, a->name, a->id);
 	}
 	for (unsigned k = 0; k < 4; k++) {
 		const struct ampl_dt_region *r = &chan->regs[idx[k]];
@@ -208,7 +208,7 @@ static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct
 	}
 	for (unsigned k = 0; k < 4; k++) {
 		const struct ampl_dt_region *r = &chan->regs[idx[k]];
-		const struct ampl_ipi_agent *src = k < 2 ? local : chan->remote, *dst = k < 2 ? chan->remote : local;
+		const struct ampl_soc_agent *src = k < 2 ? local : chan->remote, *dst = k < 2 ? chan->remote : local;
 
 		if (r->addr == expect[k])
 			continue;
@@ -216,8 +216,8 @@ static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct
 			return dt_fail(c, path, "reg",
 				       "%s is at 0x%" PRIx64 ", expected 0x%" PRIx64 " (%s: %s %s(%u) -> %s(%u))",
 				       r->name, r->addr, expect[k], p->name,
-				       k % 2 ? "response to the request" : "request", src->name, src->ipi_id, dst->name,
-				       dst->ipi_id);
+				       k % 2 ? "response to the request" : "request", src->name, src->id, dst->name,
+				       dst->id);
 		dt_warn(c, path, "reg",
 			"%s is at 0x%" PRIx64 ", but %s uses 0x%" PRIx64 "; using the profile's address", r->name,
 			r->addr, p->name, expect[k]);
@@ -225,7 +225,7 @@ static int check_zynqmp_regions(struct dt_ctx *c, const char *path, const struct
 	return 0;
 }
 
-int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
+static int parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *p)
 {
 	struct ampl_dt_board *b = c->b;
 	struct ampl_dt_ipi_ctrl *ctrl = NULL;
@@ -295,7 +295,7 @@ int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *
 		ret = check_ctrl_msg_regs(c, path, p, chan->remote, chan->regs, chan->num_regs, &child_msg);
 		if (ret)
 			return ret;
-		chan->buffered = parent_msg && child_msg && ctrl->local->buf_slot >= 0 && chan->remote->buf_slot >= 0;
+		chan->buffered = parent_msg && child_msg && ctrl->local->ipi->buf_slot >= 0 && chan->remote->ipi->buf_slot >= 0;
 	}
 	if (chan->buffered) {
 		chan->local_req = expect[0];
@@ -304,6 +304,25 @@ int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *
 		chan->remote_resp = expect[3];
 	}
 	ctrl->num_chans++;
+	return 0;
+}
+
+static const struct ampl_soc_profile *const ipi_profiles[] = { &ampl_soc_zynqmp, &ampl_soc_versal };
+
+/* A node with one of the compatibles below: a controller or a channel of each profile whose compatible it has. */
+static int parse_ipi_node(struct dt_ctx *c, int off)
+{
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(ipi_profiles); i++) {
+		const struct ampl_soc_profile *p = ipi_profiles[i];
+		int ret = 0;
+
+		if (dt_is_compatible(c->fdt, off, p->ipi_compatible))
+			ret = parse_ipi_ctrl(c, off, p);
+		else if (dt_is_compatible(c->fdt, off, p->dest_compatible))
+			ret = parse_ipi_chan(c, off, p);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -330,7 +349,7 @@ const struct ampl_dt_ipi_chan *ampl_dt_find_chan(const struct ampl_dt_board *boa
 	return NULL;
 }
 
-void dt_print_ipis(const struct ampl_dt_board *board, FILE *out)
+static void print_ipis(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_ctrls; i++) {
 		const struct ampl_dt_ipi_ctrl *ct = &board->ctrls[i];
@@ -359,3 +378,15 @@ void dt_print_ipis(const struct ampl_dt_board *board, FILE *out)
 		}
 	}
 }
+
+static const char *const ipi_compatibles[] = {
+	"xlnx,zynqmp-ipi-mailbox", "xlnx,zynqmp-ipi-dest-mailbox", "xlnx,versal-ipi-mailbox",
+	"xlnx,versal-ipi-dest-mailbox", NULL,
+};
+
+DT_BINDING(ipi) = {
+	.order = 10,
+	.compatible = ipi_compatibles,
+	.node = parse_ipi_node,
+	.print = print_ipis,
+};

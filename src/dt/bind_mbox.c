@@ -13,7 +13,8 @@
 /* Mailbox consumers: `mboxes` = list of <&provider cells...>, `mbox-names`                                     */
 /* ------------------------------------------------------------------------------------------------------------ */
 
-int dt_parse_consumer(struct dt_ctx *c, int off)
+/* Every node: the ones with a `mboxes` property are consumers, whatever their compatible. */
+static int parse_consumer(struct dt_ctx *c, int off)
 {
 	struct ampl_dt_board *b = c->b;
 	char path[AMPL_DT_PATH_MAX];
@@ -21,6 +22,8 @@ int dt_parse_consumer(struct dt_ctx *c, int off)
 	const fdt32_t *cells = fdt_getprop(c->fdt, off, "mboxes", &len);
 	const char *names = fdt_getprop(c->fdt, off, "mbox-names", &names_len);
 
+	if (!cells)
+		return 0;
 	dt_path_of(c, off, path, sizeof(path));
 	if (b->num_consumers >= AMPL_DT_MAX_CONSUMERS)
 		return dt_fail(c, path, "mboxes", "more than %d mailbox consumers (AMPL_DT_MAX_CONSUMERS)",
@@ -88,7 +91,7 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 	return NULL;
 }
 
-void dt_print_consumers(const struct ampl_dt_board *board, FILE *out)
+static void print_consumers(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_consumers; i++) {
 		const struct ampl_dt_consumer *con = &board->consumers[i];
@@ -106,3 +109,9 @@ void dt_print_consumers(const struct ampl_dt_board *board, FILE *out)
 		}
 	}
 }
+
+DT_BINDING(mbox) = {
+	.order = 50,
+	.node = parse_consumer,
+	.print = print_consumers,
+};

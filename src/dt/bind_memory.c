@@ -10,7 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-int dt_parse_reserved_memory(struct dt_ctx *c)
+static int parse_reserved_memory(struct dt_ctx *c)
 {
 	struct ampl_dt_board *b = c->b;
 	int rm = fdt_path_offset(c->fdt, "/reserved-memory");
@@ -82,16 +82,21 @@ int ampl_dt_check_spans(const struct ampl_dt_span *spans, unsigned n, unsigned *
 	return 0;
 }
 
+/* Room for the spans of the memory map: the buffer RAM, the reserved memory, the bindings' register blocks. */
+#define DT_MAX_SPANS (1 + AMPL_DT_MAX_MEMS + 64)
+
 /*
  * The memory map the board gives the SoC, under ampl_dt_check_spans()'s rule (the one `soc create` applies to its
  * image): the reserved-memory regions together with the profile's IPI message-buffer RAM (when the profile is
- * known), and the register blocks of the enabled Messaging Units.
+ * known), and the register blocks the bindings name (struct dt_binding.spans: the enabled Messaging Units).
  */
 int dt_check_memory_map(struct dt_ctx *c)
 {
 	const struct ampl_dt_board *b = c->b;
 	const struct ampl_soc_profile *p = b->profile;
-	struct ampl_dt_span s[1 + AMPL_DT_MAX_MEMS + AMPL_DT_MAX_MUS];
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned nb = dt_bindings(bind);
+	struct ampl_dt_span s[DT_MAX_SPANS];
 	char ram[AMPL_DT_NAME_MAX + 48], why[512];
 	unsigned n = 0, first, bad;
 
@@ -105,15 +110,15 @@ int dt_check_memory_map(struct dt_ctx *c)
 	if (ampl_dt_check_spans(s, n, &bad, why, sizeof(why)))
 		return dt_fail(c, bad >= first ? s[bad].name : NULL, bad >= first ? "reg" : NULL, "%s", why);
 	n = 0;
-	for (unsigned i = 0; i < b->num_mus; i++)
-		if (b->mus[i].okay)
-			s[n++] = (struct ampl_dt_span){ b->mus[i].node.path, b->mus[i].addr, b->mus[i].size };
+	for (unsigned i = 0; i < nb; i++)
+		if (bind[i]->spans)
+			n += bind[i]->spans(b, s + n, DT_MAX_SPANS - n);
 	if (ampl_dt_check_spans(s, n, &bad, why, sizeof(why)))
 		return dt_fail(c, s[bad].name, "reg", "%s", why);
 	return 0;
 }
 
-void dt_print_mems(const struct ampl_dt_board *board, FILE *out)
+static void print_mems(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_mems; i++) {
 		const struct ampl_dt_mem *m = &board->mems[i];
@@ -124,3 +129,17 @@ void dt_print_mems(const struct ampl_dt_board *board, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+/* /reserved-memory, then the whole memory map: after the walk, once every register block is known. */
+static int parse_memory(struct dt_ctx *c)
+{
+	int ret = parse_reserved_memory(c);
+
+	return ret ? ret : dt_check_memory_map(c);
+}
+
+DT_BINDING(memory) = {
+	.order = 30,
+	.board = parse_memory,
+	.print = print_mems,
+};

@@ -1,5 +1,6 @@
 /*
- * Devicetree binding: i.MX Messaging Units (nxp,imx-mu, fsl,imx6sx-mu) and the "mu" lines of ampl_dt_print().
+ * Devicetree binding: i.MX Messaging Units (nxp,imx-mu, fsl,imx6sx-mu), their register blocks in the memory map and
+ * the "mu" lines of ampl_dt_print().
  */
 #include "dt/dt_internal.h"
 
@@ -31,7 +32,7 @@ static int find_alias(struct dt_ctx *c, int off, const char *path, char *alias, 
 	return 0;
 }
 
-int dt_parse_mu(struct dt_ctx *c, int off)
+static int parse_mu(struct dt_ctx *c, int off)
 {
 	struct ampl_dt_board *b = c->b;
 	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];
@@ -64,7 +65,7 @@ int dt_parse_mu(struct dt_ctx *c, int off)
 	return 0;
 }
 
-void dt_print_mus(const struct ampl_dt_board *board, FILE *out)
+static void print_mus(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_mus; i++) {
 		const struct ampl_dt_mu *mu = &board->mus[i];
@@ -78,3 +79,24 @@ void dt_print_mus(const struct ampl_dt_board *board, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+/* The register blocks of the enabled units. */
+static unsigned mu_spans(const struct ampl_dt_board *board, struct ampl_dt_span *s, unsigned cap)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < board->num_mus && n < cap; i++)
+		if (board->mus[i].okay)
+			s[n++] = (struct ampl_dt_span){ board->mus[i].node.path, board->mus[i].addr, board->mus[i].size };
+	return n;
+}
+
+static const char *const mu_compatibles[] = { "nxp,imx-mu", "fsl,imx6sx-mu", NULL };
+
+DT_BINDING(mu) = {
+	.order = 20,
+	.compatible = mu_compatibles,
+	.node = parse_mu,
+	.spans = mu_spans,
+	.print = print_mus,
+};

@@ -44,11 +44,6 @@ static int parse_ipc_multi(struct dt_ctx *c, int off)
 	return 0;
 }
 
-int dt_parse_ipc_multis(struct dt_ctx *c)
-{
-	return dt_for_each_compatible(c, "amplink,ipc-multi", parse_ipc_multi);
-}
-
 const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_ipc_multis; i++) {
@@ -58,3 +53,12 @@ const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_boar
 	}
 	return NULL;
 }
+
+static const char *const multi_compatibles[] = { "amplink,ipc-multi", NULL };
+
+/* After the reserved memory and the mailbox consumers, which an instance names. */
+DT_BINDING(multi) = {
+	.order = 70,
+	.compatible = multi_compatibles,
+	.late = parse_ipc_multi,
+};

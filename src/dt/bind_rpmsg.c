@@ -226,11 +226,6 @@ static int parse_rpmsg(struct dt_ctx *c, int off)
 	return ret;
 }
 
-int dt_parse_rpmsgs(struct dt_ctx *c)
-{
-	return dt_for_each_compatible(c, DT_RPMSG_COMPATIBLE, parse_rpmsg);
-}
-
 const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board, const char *name)
 {
 	for (unsigned i = 0; board && name && i < board->num_rpmsgs; i++) {
@@ -241,7 +236,7 @@ const struct ampl_dt_rpmsg *ampl_dt_find_rpmsg(const struct ampl_dt_board *board
 	return NULL;
 }
 
-void dt_print_rpmsgs(const struct ampl_dt_board *board, FILE *out)
+static void print_rpmsgs(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_rpmsgs; i++) {
 		const struct ampl_dt_rpmsg *r = &board->rpmsgs[i];
@@ -255,3 +250,13 @@ void dt_print_rpmsgs(const struct ampl_dt_board *board, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+static const char *const rpmsg_compatibles[] = { DT_RPMSG_COMPATIBLE, NULL };
+
+/* After the reserved memory and the mailbox consumers, which an instance names. */
+DT_BINDING(rpmsg) = {
+	.order = 80,
+	.compatible = rpmsg_compatibles,
+	.late = parse_rpmsg,
+	.print = print_rpmsgs,
+};

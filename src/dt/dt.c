@@ -7,8 +7,8 @@
  * the first error; things that are odd but usable (Versal example addresses, inherited #address-cells) become
  * warning lines in the board.
  *
- * This file walks the blob and hands each node to its binding (src/dt/bind_*.c, one file per binding family,
- * parse and print together); src/dt/run.c reads files and runs cpp and dtc; src/dt/fdt_util.c holds the
+ * This file walks the blob and hands each node to the bindings that declare its compatible (src/dt/bind_*.c, one
+ * file per binding family, parse and print together, each registered with DT_BINDING(); it names none of them); src/dt/run.c reads files and runs cpp and dtc; src/dt/fdt_util.c holds the
  * diagnostics and property readers they share (src/dt/dt_internal.h).
  */
 #include "dt/dt_internal.h"
@@ -24,47 +24,58 @@
 /* Loading                                                                                                      */
 /* ------------------------------------------------------------------------------------------------------------ */
 
-static const struct ampl_soc_profile *const ipi_profiles[] = { &ampl_soc_zynqmp, &ampl_soc_versal };
+unsigned dt_bindings(const struct dt_binding **out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < dt_binding_table_size && n < DT_MAX_BINDINGS; i++) {
+		const struct dt_binding *d = dt_binding_table[i];
+		unsigned k = n++;
+
+		for (; k > 0 && out[k - 1]->order > d->order; k--) /* insertion: stable for equal orders */
+			out[k] = out[k - 1];
+		out[k] = d;
+	}
+	return n;
+}
+
+static bool matches(const struct dt_ctx *c, int off, const struct dt_binding *d)
+{
+	if (!d->compatible)
+		return true;
+	for (const char *const *cp = d->compatible; *cp; cp++)
+		if (dt_is_compatible(c->fdt, off, *cp))
+			return true;
+	return false;
+}
 
 static int walk(struct dt_ctx *c)
 {
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned nb = dt_bindings(bind);
 	int off, ret;
 
 	for (off = fdt_next_node(c->fdt, -1, NULL); off >= 0; off = fdt_next_node(c->fdt, off, NULL)) {
-		for (unsigned i = 0; i < AMPL_ARRAY_SIZE(ipi_profiles); i++) {
-			const struct ampl_soc_profile *p = ipi_profiles[i];
-
-			ret = 0;
-			if (dt_is_compatible(c->fdt, off, p->ipi_compatible))
-				ret = dt_parse_ipi_ctrl(c, off, p);
-			else if (dt_is_compatible(c->fdt, off, p->dest_compatible))
-				ret = dt_parse_ipi_chan(c, off, p);
-			if (ret)
-				return ret;
-		}
-		if (dt_is_compatible(c->fdt, off, "nxp,imx-mu") || dt_is_compatible(c->fdt, off, "fsl,imx6sx-mu")) {
-			ret = dt_parse_mu(c, off);
-			if (ret)
-				return ret;
-		}
-		if (fdt_getprop(c->fdt, off, "mboxes", NULL)) {
-			ret = dt_parse_consumer(c, off);
+		for (unsigned i = 0; i < nb; i++) {
+			if (!bind[i]->node || !matches(c, off, bind[i]))
+				continue;
+			ret = bind[i]->node(c, off);
 			if (ret)
 				return ret;
 		}
 	}
 	if (off != -FDT_ERR_NOTFOUND)
 		return dt_fail(c, NULL, NULL, "malformed structure block: %s", fdt_strerror(off));
-	ret = dt_parse_reserved_memory(c);
-	if (!ret)
-		ret = dt_check_memory_map(c);
-	if (!ret)
-		ret = dt_parse_apertures(c);
-	if (!ret)
-		ret = dt_parse_icmsgs(c);
-	if (!ret)
-		ret = dt_parse_ipc_multis(c);
-	return ret ? ret : dt_parse_rpmsgs(c);
+	for (unsigned i = 0; i < nb; i++) {
+		const struct dt_binding *d = bind[i];
+
+		ret = d->board ? d->board(c) : 0;
+		for (const char *const *cp = d->compatible; !ret && d->late && cp && *cp; cp++)
+			ret = dt_for_each_compatible(c, *cp, d->late);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int ampl_dt_load_blob(const void *dtb, size_t size, const char *source, const struct ampl_soc_profile *profile,
@@ -136,16 +147,16 @@ out:
 
 void ampl_dt_print(const struct ampl_dt_board *board, FILE *out)
 {
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned nb = dt_bindings(bind);
+
 	if (!board || !out)
 		return;
 	fprintf(out, "devicetree %s\n", board->source);
 	fprintf(out, "profile    %s\n", board->profile ? board->profile->name : "- (no IPI node)");
-	dt_print_ipis(board, out);
-	dt_print_mus(board, out);
-	dt_print_mems(board, out);
-	dt_print_apertures(board, out);
-	dt_print_consumers(board, out);
-	dt_print_rpmsgs(board, out);
+	for (unsigned i = 0; i < nb; i++)
+		if (bind[i]->print)
+			bind[i]->print(board, out);
 	fprintf(out, "warnings   %u\n", board->num_warnings);
 	if (board->num_warnings)
 		fputs(board->warnings, out);

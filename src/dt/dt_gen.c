@@ -28,7 +28,7 @@
 struct gen {
 	const struct ampl_dt_board *b;
 	const struct ampl_dt_gen_opts *o;
-	const struct ampl_ipi_agent *agent;
+	const struct ampl_soc_agent *agent;
 	FILE *h, *c;
 	struct ampl_dt_diag *diag;
 	/* every node written, for the label map and collision check */
@@ -237,7 +237,7 @@ static const char *profile_sym(const struct ampl_soc_profile *p)
 	return p == &ampl_soc_zynqmp ? "zynqmp" : p == &ampl_soc_versal ? "versal" : "imx";
 }
 
-static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field, const struct ampl_ipi_agent *a)
+static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field, const struct ampl_soc_agent *a)
 {
 	if (a)
 		fprintf(f, "\t.%s = &ampl_soc_%s_agents[%u],\n", field, profile_sym(p), ampl_soc_agent_index(p, a));
@@ -263,7 +263,7 @@ static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
 	def_u(g, cid, "_P_xlnx_ipi_id", ct->local_id);
 	if (ct->irq >= 0)
 		def_u(g, cid, "_IRQN", (uint64_t)ct->irq);
-	def_u(g, cid, "_IPI_REGS_ADDR", ct->local->reg_base);
+	def_u(g, cid, "_IPI_REGS_ADDR", ct->local->ipi->reg_base);
 	def_u(g, cid, "_IPI_VALID_MASK", p->valid_mask);
 	fprintf(g->h, "extern struct xlnx_ipi_host %s_HOST;\n", cid);
 	fprintf(g->c, "\n/* %s */\nstruct xlnx_ipi_host %s_HOST = AMPL_BOARD_XLNX_IPI_HOST_INIT(%s_IPI_REGS_ADDR, "

@@ -1,17 +1,19 @@
 /*
  * What the devicetree loader's files share (host side, not installed): the loader state of one blob, the
- * diagnostics, the FDT property readers, the IPC-instance helpers and one parse and print entry per binding family.
+ * diagnostics, the FDT property readers, the IPC-instance helpers and the bindings' registration.
  *
  *   fdt_util.c       diagnostics and property readers (this header's first half)
- *   dt.c             ampl_dt_load_blob() (walks the tree, calls the bindings) and ampl_dt_print()
+ *   dt.c             ampl_dt_load_blob() (walks the tree, runs the bindings) and ampl_dt_print()
  *   run.c            files, cpp and dtc: ampl_dt_read_file*(), ampl_dt_load_file*()
- *   bind_ipi.c       Xilinx IPI controllers and their child channels
- *   bind_mu.c        i.MX Messaging Units
- *   bind_memory.c    /reserved-memory and the board's memory map
- *   bind_mbox.c      mailbox consumers (mboxes, mbox-names)
- *   bind_icmsg.c     zephyr,ipc-icmsg (and what ICMsg-like instances share)
- *   bind_multi.c     amplink,ipc-multi
- *   bind_rpmsg.c     zephyr,ipc-openamp-static-vrings
+ *   bind_*.c         one binding family each, registered with DT_BINDING() (struct dt_binding below):
+ *     bind_ipi.c       Xilinx IPI controllers and their child channels
+ *     bind_mu.c        i.MX Messaging Units
+ *     bind_memory.c    /reserved-memory and the board's memory map
+ *     bind_aperture.c  amplink,aperture
+ *     bind_mbox.c      mailbox consumers (mboxes, mbox-names)
+ *     bind_icmsg.c     zephyr,ipc-icmsg (and what ICMsg-like instances share)
+ *     bind_multi.c     amplink,ipc-multi
+ *     bind_rpmsg.c     zephyr,ipc-openamp-static-vrings
  *
  * Calling context: the loader's thread; nothing here blocks or keeps state between loads. Every function that
  * returns -EINVAL has written the message ("FILE: NODE: PROPERTY: why") into the context's diagnostic first.
@@ -103,23 +105,48 @@ int dt_ipc_mboxes(struct dt_ctx *c, const char *path, const char *what, unsigned
 /** dt_parse_icmsg_node() - the properties an ICMsg node and an ipc-multi node share. Return: 0 or -EINVAL. */
 int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im);
 
-/* ---- the bindings: parse (Return: 0 or -EINVAL) and print ---- */
+/* ---- the bindings (src/dt/bind_*.c): each file registers itself with DT_BINDING() ---- */
 
-int dt_parse_ipi_ctrl(struct dt_ctx *c, int off, const struct ampl_soc_profile *p); /* bind_ipi.c */
-int dt_parse_ipi_chan(struct dt_ctx *c, int off, const struct ampl_soc_profile *p);
-void dt_print_ipis(const struct ampl_dt_board *board, FILE *out);
-int dt_parse_mu(struct dt_ctx *c, int off); /* bind_mu.c */
-void dt_print_mus(const struct ampl_dt_board *board, FILE *out);
-int dt_parse_reserved_memory(struct dt_ctx *c); /* bind_memory.c */
+/**
+ * struct dt_binding - one binding family: the nodes it reads, when, and its lines of ampl_dt_print(). The build
+ * lists the DT_BINDING() of every src/dt/bind_*.c file in a generated table (CMakeLists.txt), so a new binding is a
+ * new file and nothing else; ampl_dt_load_blob() and ampl_dt_print() run the bindings by @order, lowest first.
+ * Every hook is optional. A parse hook returns 0 or -EINVAL (the message written with dt_fail()).
+ * @order:      place among the bindings, in each pass below (IPI 10, MU 20, memory 30, apertures 40, mailbox
+ *              consumers 50, ICMsg 60, ipc-multi 70, RPMsg 80)
+ * @compatible: NULL-terminated list of the compatibles of its nodes; NULL: @node sees every node and decides
+ * @node:       the walk, in document order: each node compatible with one of @compatible (once per node)
+ * @board:      after the walk, once per blob: what is not one compatible node (/reserved-memory)
+ * @late:       after the walk, each node of each of @compatible in turn: nodes that refer to the reserved
+ *              memory and the mailbox consumers the walk found (IPC instances, apertures)
+ * @spans:      the register blocks of its nodes (at most @cap into @s): the memory-map check tells an overlap
+ *              between any two of them. Return: how many.
+ * @print:      its lines of ampl_dt_print()
+ */
+struct dt_binding {
+	unsigned order;
+	const char *const *compatible;
+	int (*node)(struct dt_ctx *c, int off);
+	int (*board)(struct dt_ctx *c);
+	int (*late)(struct dt_ctx *c, int off);
+	unsigned (*spans)(const struct ampl_dt_board *board, struct ampl_dt_span *s, unsigned cap);
+	void (*print)(const struct ampl_dt_board *board, FILE *out);
+};
+
+/* DT_BINDING(mu) = { ... }; in src/dt/bind_mu.c: the table's entry for that file (the name is the file's stem). */
+#define DT_BINDING(stem) const struct dt_binding dt_binding_##stem
+
+/* The generated table: one entry per src/dt/bind_*.c file, in file-name order (dt.c sorts by order). */
+extern const struct dt_binding *const dt_binding_table[];
+extern const unsigned dt_binding_table_size;
+
+#define DT_MAX_BINDINGS 32
+/** dt_bindings() - the bindings by order into @out (room for DT_MAX_BINDINGS). Return: how many. Context: any. */
+unsigned dt_bindings(const struct dt_binding **out);
+
+/* ---- what one binding offers another ---- */
+
+/** dt_check_memory_map() - the reserved memory, the IPI buffer RAM and every binding's @spans (bind_memory.c). */
 int dt_check_memory_map(struct dt_ctx *c);
-void dt_print_mems(const struct ampl_dt_board *board, FILE *out);
-int dt_parse_consumer(struct dt_ctx *c, int off); /* bind_mbox.c */
-void dt_print_consumers(const struct ampl_dt_board *board, FILE *out);
-int dt_parse_icmsgs(struct dt_ctx *c);     /* bind_icmsg.c */
-int dt_parse_ipc_multis(struct dt_ctx *c); /* bind_multi.c */
-int dt_parse_rpmsgs(struct dt_ctx *c);     /* bind_rpmsg.c */
-int dt_parse_apertures(struct dt_ctx *c);  /* bind_aperture.c, after the reserved memory */
-void dt_print_apertures(const struct ampl_dt_board *board, FILE *out);
-void dt_print_rpmsgs(const struct ampl_dt_board *board, FILE *out);
 
 #endif /* AMPLINK_SRC_DT_INTERNAL_H */

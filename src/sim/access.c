@@ -106,8 +106,8 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 					   : off < offsetof(struct sim_regs, line_src) ? "buffer-marks"
 										      : "routing";
 			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
-			if (off < offsetof(struct sim_regs, owner))
-				*phys = soc->profile->agents[i].reg_base;
+			if (off < offsetof(struct sim_regs, owner) && soc->profile->agents[i].ipi)
+				*phys = soc->profile->agents[i].ipi->reg_base;
 			return true;
 		}
 	}
@@ -235,10 +235,10 @@ bool sim_access_fault(struct ampl_soc *soc, unsigned idx, uint32_t off, bool wri
 	if (!roles || (roles & 1u << idx))
 		return true; /* attached meanwhile */
 	char aperture[SIM_APERTURE_NAME];
-	const struct ampl_ipi_agent *a = &soc->profile->agents[idx];
+	const struct ampl_soc_agent *a = &soc->profile->agents[idx];
 	snprintf(aperture, sizeof(aperture), "ipi:%s", a->name);
 	unsigned who = (unsigned)__builtin_ctz(roles);
-	record_fault(soc, who, (uint64_t)a->reg_base + off, aperture, write ? "write" : "read");
+	record_fault(soc, who, (a->ipi ? (uint64_t)a->ipi->reg_base : 0u) + off, aperture, write ? "write" : "read");
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, off);
 	return false;
 }
@@ -274,7 +274,7 @@ bool sim_access_super(struct ampl_soc *soc, const volatile void *word, const cha
 	return false;
 }
 
-int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_soc_fault *out)
+int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_soc_fault *out)
 {
 	if (!soc || !agent || !out || agent < soc->profile->agents ||
 	    agent >= soc->profile->agents + soc->profile->num_agents)

@@ -54,10 +54,10 @@ static uint32_t remote_discards(void *ctx, unsigned bit)
 }
 
 /* Build and register one destination (controller + IPM device) to @remote. @dt may be NULL (profile layout). */
-static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote, const struct ampl_dt_ipi_chan *dt)
+static int make_chan(struct ampl_agent *ag, const struct ampl_soc_agent *remote, const struct ampl_dt_ipi_chan *dt)
 {
 	struct ampl_soc *soc = ag->soc;
-	if (ag->chans[remote->bit])
+	if (ag->chans[remote->ipi->bit])
 		return -EEXIST;
 	struct sim_chan *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -117,7 +117,7 @@ static int make_chan(struct ampl_agent *ag, const struct ampl_ipi_agent *remote,
 		free(c);
 		return ret;
 	}
-	ag->chans[remote->bit] = c;
+	ag->chans[remote->ipi->bit] = c;
 	(void)sim_chan_hotplug(ag, c);
 	return 0;
 }
@@ -151,7 +151,7 @@ static void mu_soft_irq(void *line)
 static int make_mu(struct ampl_agent *ag, unsigned block)
 {
 	struct ampl_soc *soc = ag->soc;
-	const struct sim_mu_cfg *cfg = &soc->mu_cfg[block];
+	const struct sim_ctrl_cfg *cfg = sim_mu_cfg(soc, block);
 	if (ag->mus[block])
 		return 0;
 	struct sim_mu_dev *m = calloc(1, sizeof(*m));
@@ -218,7 +218,7 @@ static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
 /* The first MU between this agent and @remote (made on first use). */
 static int find_mu(struct ampl_agent *ag, const char *remote, struct sim_mu_dev **out)
 {
-	const struct ampl_ipi_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
+	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
 	if (!r) {
 		char valid[256];
 		agent_names(ag->soc->profile, valid, sizeof(valid));
@@ -226,8 +226,8 @@ static int find_mu(struct ampl_agent *ag, const char *remote, struct sim_mu_dev 
 				 ag->soc->profile->name, valid);
 	}
 	unsigned ri = ampl_soc_agent_index(ag->soc->profile, r);
-	for (unsigned i = 0; i < ag->soc->num_mus; i++) {
-		const uint32_t *o = ag->soc->mu_cfg[i].owner;
+	for (unsigned i = 0; i < ampl_soc_num_mus(ag->soc); i++) {
+		const uint32_t *o = sim_mu_cfg(ag->soc, i)->owner;
 		if ((o[0] == ag->idx && o[1] == ri) || (o[1] == ag->idx && o[0] == ri)) {
 			int ret = make_mu(ag, i);
 			if (!ret)
@@ -253,7 +253,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 {
 	if (!soc || !out)
 		return sim_error(-EINVAL, "no SoC");
-	const struct ampl_ipi_agent *info = ampl_soc_agent_by_name(soc->profile, agent);
+	const struct ampl_soc_agent *info = ampl_soc_agent_by_name(soc->profile, agent);
 	if (!info) {
 		char valid[256];
 		agent_names(soc->profile, valid, sizeof(valid));
@@ -352,8 +352,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
-	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_mus; i++) {
-		if (soc->mu_cfg[i].owner[0] != idx && soc->mu_cfg[i].owner[1] != idx)
+	for (unsigned i = 0; !ag->opts.no_dt_devices && i < ampl_soc_num_mus(soc); i++) {
+		if (sim_mu_cfg(soc, i)->owner[0] != idx && sim_mu_cfg(soc, i)->owner[1] != idx)
 			continue;
 		ret = make_mu(ag, i);
 		if (ret)
@@ -471,20 +471,20 @@ static int find_or_make(struct ampl_agent *ag, const char *remote, struct sim_ch
 {
 	if (!ag)
 		return -EINVAL;
-	const struct ampl_ipi_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
+	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
 	if (!r) {
 		char valid[256];
 		agent_names(ag->soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
 				 ag->soc->profile->name, valid);
 	}
-	if (!ag->chans[r->bit]) {
-		const struct ampl_dt_ipi_chan *dt = ampl_dt_find_chan(ag->board, ag->info->ipi_id, r->ipi_id, NULL);
+	if (!ag->chans[r->ipi->bit]) {
+		const struct ampl_dt_ipi_chan *dt = ampl_dt_find_chan(ag->board, ag->info->id, r->id, NULL);
 		int ret = make_chan(ag, r, dt);
 		if (ret)
 			return ret;
 	}
-	*out = ag->chans[r->bit];
+	*out = ag->chans[r->ipi->bit];
 	return 0;
 }
 
@@ -554,7 +554,7 @@ int ampl_agent_poll(struct ampl_agent *ag)
 	return 0;
 }
 
-const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *ag)
+const struct ampl_soc_agent *ampl_agent_info(const struct ampl_agent *ag)
 {
 	return ag ? ag->info : NULL;
 }
@@ -613,7 +613,7 @@ static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, co
 			    struct sim_chan **chan_out)
 {
 	const char *why;
-	const struct ampl_ipi_agent *owner = NULL;
+	const struct ampl_soc_agent *owner = NULL;
 	const struct ampl_dt_ipi_chan *chan = ampl_board_ipc_chan(ag->board, dt->consumer, dt->tx_mbox, dt->rx_mbox,
 								  ag->info, &why, &owner);
 	if (!chan && owner)

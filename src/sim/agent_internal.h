@@ -5,6 +5,7 @@
 #ifndef AMPLINK_SIM_AGENT_INTERNAL_H
 #define AMPLINK_SIM_AGENT_INTERNAL_H
 
+#include "sim/ctrl/nxp_mu.h"
 #include "sim/image.h"
 
 #include <pthread.h>
@@ -25,7 +26,7 @@ struct sim_chan {
 	struct ampl_device_state state;
 	struct xlnx_ipi_ipm_config cfg;
 	struct xlnx_ipi_ipm_data data;
-	const struct ampl_ipi_agent *remote;
+	const struct ampl_soc_agent *remote;
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
@@ -93,7 +94,7 @@ struct ampl_agent {
 	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
 	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
 	struct ampl_soc *soc;
-	const struct ampl_ipi_agent *info;
+	const struct ampl_soc_agent *info;
 	unsigned idx;
 	struct ampl_agent_opts opts;
 	struct xlnx_ipi_host host;

@@ -28,10 +28,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const struct ampl_ipi_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
+static const struct ampl_soc_agent *agent_of_slot(const struct ampl_soc_profile *p, unsigned slot)
 {
 	for (unsigned i = 0; i < p->num_agents; i++)
-		if (p->agents[i].buf_slot == (int8_t)slot)
+		if (p->agents[i].ipi && p->agents[i].ipi->buf_slot == (int8_t)slot)
 			return &p->agents[i];
 	return NULL;
 }
@@ -67,7 +67,8 @@ static uint32_t slots_of(const struct ampl_soc *soc, uint32_t roles)
 {
 	uint32_t slots = 0;
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		int8_t slot = soc->profile->agents[i].buf_slot;
+		const struct ampl_ipi_block *ipi = soc->profile->agents[i].ipi;
+		int8_t slot = ipi ? ipi->buf_slot : AMPL_IPI_NO_BUFFER;
 		if ((roles & 1u << i) && slot >= 0 && slot < (int)SIM_BUF_SLOTS)
 			slots |= 1u << slot;
 	}
@@ -103,7 +104,7 @@ bool sim_buf_fault_target(const struct ampl_soc *soc, uintptr_t p, char *name, s
 		return false;
 	unsigned page = (unsigned)((p - base) / SIM_PAGE), w = page / SIM_BUF_SLOTS, r = page % SIM_BUF_SLOTS;
 	unsigned in = (unsigned)((p - base) % SIM_PAGE);
-	const struct ampl_ipi_agent *wa = agent_of_slot(soc->profile, w), *ra = agent_of_slot(soc->profile, r);
+	const struct ampl_soc_agent *wa = agent_of_slot(soc->profile, w), *ra = agent_of_slot(soc->profile, r);
 	const char *wn = wa ? wa->name : "?", *rn = ra ? ra->name : "?";
 	if (in >= 2 * AMPL_IPI_BUF_SIZE) { /* the rest of the page: no silicon address, the offset in the image */
 		*phys = p - (uintptr_t)soc->img;
@@ -149,7 +150,7 @@ static const struct sim_buf_mark *live_mark(const struct ampl_soc *soc, unsigned
 {
 	unsigned slot = side ? index % SIM_BUF_SLOTS : index / SIM_BUF_SLOTS;
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		if (soc->profile->agents[i].buf_slot != (int8_t)slot)
+		if (soc->profile->agents[i].ipi->buf_slot != (int8_t)slot)
 			continue;
 		const struct sim_buf_mark *m = mark_of(soc, i, index, side);
 		*pid = live_pid(atomic_load(&m->pid));
@@ -162,8 +163,8 @@ static const struct sim_buf_mark *live_mark(const struct ampl_soc *soc, unsigned
 
 static const char *buf_name(const struct ampl_soc *soc, unsigned index, char *out, size_t cap)
 {
-	const struct ampl_ipi_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
-	const struct ampl_ipi_agent *t = agent_of_slot(soc->profile, index % SIM_BUF_SLOTS);
+	const struct ampl_soc_agent *o = agent_of_slot(soc->profile, index / SIM_BUF_SLOTS);
+	const struct ampl_soc_agent *t = agent_of_slot(soc->profile, index % SIM_BUF_SLOTS);
 	snprintf(out, cap, "%u (%s -> %s, request at 0x%llx)", index, o ? o->name : "?", t ? t->name : "?",
 		 (unsigned long long)(soc->profile->buf_base + (uint64_t)(index / SIM_BUF_SLOTS) * AMPL_IPI_SLOT_STRIDE +
 				      (uint64_t)(index % SIM_BUF_SLOTS) * AMPL_IPI_TARGET_STRIDE));
@@ -194,14 +195,14 @@ int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_so
 	return 0;
 }
 
-int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *owner, const struct ampl_ipi_agent *peer)
+int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_soc_agent *owner, const struct ampl_soc_agent *peer)
 {
 	if (!soc || !owner || !peer)
 		return -EINVAL;
-	if (!ampl_soc_num_bufs(soc) || owner->buf_slot < 0 || peer->buf_slot < 0 ||
-	    owner->buf_slot >= (int)SIM_BUF_SLOTS || peer->buf_slot >= (int)SIM_BUF_SLOTS)
+	if (!ampl_soc_num_bufs(soc) || owner->ipi->buf_slot < 0 || peer->ipi->buf_slot < 0 ||
+	    owner->ipi->buf_slot >= (int)SIM_BUF_SLOTS || peer->ipi->buf_slot >= (int)SIM_BUF_SLOTS)
 		return -ENOENT;
-	return owner->buf_slot * (int)SIM_BUF_SLOTS + peer->buf_slot;
+	return owner->ipi->buf_slot * (int)SIM_BUF_SLOTS + peer->ipi->buf_slot;
 }
 
 int ampl_soc_buf_reserve(struct ampl_soc *soc, unsigned index)
@@ -261,7 +262,7 @@ static void drop(struct ampl_soc *soc, unsigned idx, int index, unsigned side)
 	atomic_compare_exchange_strong(&mark_of(soc, idx, (unsigned)index, side)->pid, &me, 0);
 }
 
-int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote,
 		 const char *chan)
 {
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
@@ -277,7 +278,7 @@ int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const
 	return ret;
 }
 
-void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote)
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote)
 {
 	int own = ampl_soc_buf_find(soc, local, remote), peer = ampl_soc_buf_find(soc, remote, local);
 	if (own < 0 || peer < 0)

@@ -409,7 +409,7 @@ int ampl_emu_bridge_restart(struct ampl_emu_bridge *b, const struct ampl_emu_qem
 			snprintf(err, err_len, "the bridge was not started");
 		return -EINVAL;
 	}
-	const struct ampl_ipi_agent *me = ampl_agent_info(b->ag);
+	const struct ampl_soc_agent *me = ampl_agent_info(b->ag);
 	int r = ampl_soc_agent_online(b->soc, me) ? ampl_emu_bridge_fw_down(b) : 0;
 	if (r) {
 		if (err && err_len)

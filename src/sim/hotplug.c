@@ -58,7 +58,7 @@ void sim_hotplug_isr(void *arg)
  * discarded, what was sent after it never became pending).
  */
 
-static int agent_index(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, unsigned *idx)
+static int agent_index(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, unsigned *idx)
 {
 	const struct ampl_soc_profile *p = soc ? soc->profile : NULL;
 	if (!p || !agent || agent < p->agents || agent >= p->agents + p->num_agents)
@@ -106,7 +106,7 @@ int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct 
 	return ampl_agent_retire(old);
 }
 
-int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	unsigned idx = 0;
 	int ret = agent_index(soc, agent, &idx);
@@ -119,7 +119,7 @@ int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *age
 	return retire(soc, idx);
 }
 
-bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	unsigned idx = 0;
 	if (agent_index(soc, agent, &idx))

@@ -49,45 +49,26 @@ static uint64_t page_up(uint64_t v)
 /* Largest image we agree to create or map: protects against a corrupt header and runaway devicetrees. */
 #define SIM_MAX_IMAGE (1ull << 30)
 
-/* The imx profile's board without a devicetree: one Messaging Unit as the seed describes it (ipm0 at 0x40028000). */
-static int default_mu_tree(void *buf, int cap)
+/*
+ * The controllers of @board, model by model (src/sim/ctrl.h), into @cfg (SIM_MAX_CTRLS entries, zeroed).
+ * Return: how many, or a negative errno with the last error set.
+ */
+static int plan_ctrls(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile,
+		      struct sim_ctrl_cfg *cfg)
 {
-	static const char path[] = "/ipm@40028000";
-	int r = fdt_create_empty_tree(buf, cap);
-	r = r ? r : fdt_setprop_u32(buf, 0, "#address-cells", 1);
-	r = r ? r : fdt_setprop_u32(buf, 0, "#size-cells", 1);
-	int n = r ? r : fdt_add_subnode(buf, 0, "ipm@40028000");
-	if (n < 0)
-		return n;
-	r = fdt_setprop_string(buf, n, "compatible", "nxp,imx-mu");
-	r = r ? r : fdt_setprop_u32(buf, n, "reg", 0x40028000u);
-	r = r ? r : fdt_appendprop_u32(buf, n, "reg", 0x4000u);
-	r = r ? r : fdt_setprop_u32(buf, n, "interrupts", 33u);
-	r = r ? r : fdt_appendprop_u32(buf, n, "interrupts", 0u);
-	r = r ? r : fdt_setprop_u32(buf, n, "#mbox-cells", 2u);
-	r = r ? r : fdt_setprop_string(buf, n, "status", "okay");
-	int a = r ? r : fdt_add_subnode(buf, 0, "aliases");
-	r = a < 0 ? a : fdt_setprop_string(buf, a, "ipm0", path);
-	int y = r ? r : fdt_add_subnode(buf, 0, "__symbols__");
-	r = y < 0 ? y : fdt_setprop_string(buf, y, "ipm0", path);
-	return r ? r : fdt_pack(buf);
-}
-
-/* Side A and side B owners of an MU: the profile's first two application processors; fsl,mu-side-b swaps them. */
-static int mu_owners(const struct ampl_soc_profile *p, bool side_b, uint32_t owner[2])
-{
-	unsigned found = 0;
-	for (unsigned i = 0; i < p->num_agents && found < 2; i++)
-		if (!(p->agents[i].flags & AMPL_AGENT_FIRMWARE))
-			owner[found++] = i;
-	if (found < 2)
-		return -EINVAL;
-	if (side_b) {
-		uint32_t t = owner[0];
-		owner[0] = owner[1];
-		owner[1] = t;
+	unsigned n = 0;
+	for (unsigned i = 0; i < sim_ctrl_table_size; i++) {
+		const struct sim_ctrl_model *m = sim_ctrl_table[i];
+		int k = m->plan(board, profile, cfg + n, SIM_MAX_CTRLS - n);
+		if (k < 0)
+			return k;
+		for (unsigned j = n; j < n + (unsigned)k; j++) {
+			snprintf(cfg[j].model, sizeof(cfg[j].model), "%s", m->name);
+			cfg[j].num_sides = m->sides;
+		}
+		n += (unsigned)k;
 	}
-	return 0;
+	return (int)n;
 }
 
 /*
@@ -213,12 +194,19 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 	if (!dtb && profile == &ampl_soc_zynqmp) {
 		dtb = ampl_default_board_dtb;
 		dtb_size = ampl_default_board_dtb_size;
-	} else if (!dtb && profile == &ampl_soc_imx) {
-		if (default_mu_tree(empty, (int)sizeof(empty)))
-			return sim_error(-ENOMEM, "cannot build the default Messaging Unit devicetree");
-		dtb = empty;
-		dtb_size = fdt_totalsize(empty);
-	} else if (!dtb) {
+	}
+	for (unsigned i = 0; !dtb && i < sim_ctrl_table_size; i++) { /* a controller's default board (imx: an MU) */
+		const struct sim_ctrl_model *m = sim_ctrl_table[i];
+		int r = m->default_tree ? m->default_tree(profile, empty, (int)sizeof(empty)) : 0;
+		if (r < 0)
+			return sim_error(-ENOMEM, "cannot build the default devicetree of the %s profile (%s)",
+					 profile->name, m->name);
+		if (r > 0) {
+			dtb = empty;
+			dtb_size = fdt_totalsize(empty);
+		}
+	}
+	if (!dtb) {
 		if (fdt_create_empty_tree(empty, sizeof(empty)))
 			return sim_error(-ENOMEM, "cannot build an empty devicetree");
 		dtb = empty;
@@ -242,37 +230,12 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 		goto out;
 	}
 
-	struct sim_mu_cfg mus[SIM_MAX_MUS];
-	unsigned nmu = 0;
-	memset(mus, 0, sizeof(mus));
-	for (unsigned i = 0; i < board->num_mus; i++) {
-		const struct ampl_dt_mu *m = &board->mus[i];
-		if (!m->okay)
-			continue;
-		if (nmu == SIM_MAX_MUS) {
-			ret = sim_error(-EINVAL, "%s: more than %d enabled Messaging Units", m->node.path, SIM_MAX_MUS);
-			goto out;
-		}
-		for (unsigned j = 0; j < nmu; j++) {
-			if (mus[j].addr == m->addr) {
-				ret = sim_error(-EINVAL, "%s: a second Messaging Unit at 0x%llx (%s)", m->node.path,
-						(unsigned long long)m->addr, mus[j].path);
-				goto out;
-			}
-		}
-		if (mu_owners(profile, m->side_b, mus[nmu].owner)) {
-			ret = sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
-					m->node.path, profile->name);
-			goto out;
-		}
-		snprintf(mus[nmu].name, sizeof(mus[nmu].name), "%s", m->node.name);
-		snprintf(mus[nmu].alias, sizeof(mus[nmu].alias), "%s", m->alias);
-		snprintf(mus[nmu].label, sizeof(mus[nmu].label), "%s", m->node.label);
-		snprintf(mus[nmu].path, sizeof(mus[nmu].path), "%s", m->node.path);
-		mus[nmu].addr = m->addr;
-		mus[nmu].size = m->size;
-		mus[nmu].irq = m->irq;
-		nmu++;
+	struct sim_ctrl_cfg ctrls[SIM_MAX_CTRLS];
+	memset(ctrls, 0, sizeof(ctrls));
+	int nctrl = plan_ctrls(board, profile, ctrls);
+	if (nctrl < 0) {
+		ret = nctrl;
+		goto out;
 	}
 
 	struct sim_mem mems[SIM_MAX_MEMS];
@@ -388,8 +351,8 @@ int ampl_soc_create_opts(const char *name, const struct ampl_soc_profile *profil
 	img->num_mems = nm;
 	memcpy(img->mems, mems, sizeof(mems));
 	img->backing = backing;
-	img->num_mus = nmu;
-	memcpy(img->mu_cfg, mus, sizeof(mus));
+	img->num_ctrls = (uint32_t)nctrl;
+	memcpy(img->ctrl_cfg, ctrls, sizeof(ctrls));
 	img->num_apertures = board->num_apertures;
 	memcpy(img->apertures, aps, sizeof(aps));
 	img->dtb_off = dtb_off;
@@ -455,12 +418,22 @@ static int validate(const struct sim_image *img, size_t size, const char *name,
 				 img->num_agents, (*profile)->name, (*profile)->num_agents);
 	if ((img->num_mems < 1 && (*profile)->buf_size) || img->num_mems > SIM_MAX_MEMS)
 		return sim_error(-EINVAL, "SoC '%s': bad memory map", name);
-	if (img->num_mus > SIM_MAX_MUS)
-		return sim_error(-EINVAL, "SoC '%s': bad Messaging Unit table", name);
-	for (unsigned i = 0; i < img->num_mus; i++) {
-		const struct sim_mu_cfg *m = &img->mu_cfg[i];
-		if (m->owner[0] >= img->num_agents || m->owner[1] >= img->num_agents || m->owner[0] == m->owner[1])
-			return sim_error(-EINVAL, "SoC '%s': Messaging Unit %u has bad side owners", name, i);
+	if (img->num_ctrls > SIM_MAX_CTRLS)
+		return sim_error(-EINVAL, "SoC '%s': bad controller table", name);
+	for (unsigned i = 0; i < img->num_ctrls; i++) {
+		const struct sim_ctrl_cfg *m = &img->ctrl_cfg[i];
+		const struct sim_ctrl_model *model =
+			memchr(m->model, 0, sizeof(m->model)) ? sim_ctrl_model_find(m->model) : NULL;
+		if (!model || m->num_sides != model->sides)
+			return sim_error(-EINVAL, "SoC '%s': controller %u has an unknown model", name, i);
+		for (unsigned s = 0; s < m->num_sides; s++) {
+			bool dup = false;
+			for (unsigned t = 0; t < s; t++)
+				dup |= m->owner[t] == m->owner[s];
+			if (m->owner[s] >= img->num_agents || dup)
+				return sim_error(-EINVAL, "SoC '%s': controller %u (%s) has bad side owners", name, i,
+						 model->name);
+		}
 	}
 	const struct sim_backing *b = &img->backing;
 	bool has_backing = b->path[0] != 0;
@@ -572,34 +545,37 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 	memcpy(soc->mems, hdr.mems, sizeof(soc->mems));
 	soc->dtb_off = hdr.dtb_off;
 	soc->dtb_size = hdr.dtb_size;
-	soc->num_mus = hdr.num_mus;
-	memcpy(soc->mu_cfg, hdr.mu_cfg, sizeof(soc->mu_cfg));
+	soc->num_ctrls = hdr.num_ctrls;
+	memcpy(soc->ctrl_cfg, hdr.ctrl_cfg, sizeof(soc->ctrl_cfg));
 	soc->num_apertures = hdr.num_apertures;
 	memcpy(soc->apertures, hdr.apertures, sizeof(soc->apertures));
 	for (unsigned i = 0; i < SIM_MAX_APERTURES; i++)
 		soc->apertures[i].name[sizeof(soc->apertures[i].name) - 1] = 0;
-	for (unsigned i = 0; i < SIM_MAX_MUS; i++) {
-		struct sim_mu_cfg *m = &soc->mu_cfg[i];
+	for (unsigned i = 0; i < SIM_MAX_CTRLS; i++) {
+		struct sim_ctrl_cfg *m = &soc->ctrl_cfg[i];
 		/* Strings of the snapshot are terminated whatever the shared header holds. */
 		m->name[sizeof(m->name) - 1] = m->alias[sizeof(m->alias) - 1] = m->label[sizeof(m->label) - 1] = 0;
 		m->path[sizeof(m->path) - 1] = 0;
-		for (unsigned s = 0; s < 2; s++) {
-			soc->mu_ports[i][s].soc = soc;
-			soc->mu_ports[i][s].mu = i;
-			soc->mu_ports[i][s].side = s;
+		soc->ctrl_model[i] = i < soc->num_ctrls ? sim_ctrl_model_find(m->model) : NULL;
+		for (unsigned s = 0; s < SIM_CTRL_SIDES; s++) {
+			soc->ctrl_ports[i][s].soc = soc;
+			soc->ctrl_ports[i][s].ctrl = i;
+			soc->ctrl_ports[i][s].side = s;
 		}
 	}
 	soc->profile = profile;
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
 	for (unsigned i = 0; i < profile->num_agents; i++) {
-		soc->idx_by_bit[profile->agents[i].bit] = (int8_t)i;
+		if (profile->agents[i].ipi)
+			soc->idx_by_bit[profile->agents[i].ipi->bit] = (int8_t)i;
 		soc->ports[i].soc = soc;
 		soc->ports[i].idx = i;
 		soc->ports[i].mode = AMPL_WAIT_ADAPTIVE;
 	}
 	for (unsigned i = 0; i < profile->num_agents; i++)
-		sim_ipi_port_init(soc, i);
+		if (profile->agents[i].ipi) /* a SoC without the IPI block: no IPI words to reach */
+			sim_ipi_port_init(soc, i);
 	*out = soc;
 	return 0;
 }
@@ -682,7 +658,7 @@ int ampl_soc_backing(const struct ampl_soc *soc, struct ampl_soc_backing *out)
 	return 0;
 }
 
-int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs)
+int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_io_region *regs)
 {
 	if (!soc || !agent || !regs || agent < soc->profile->agents ||
 	    agent >= soc->profile->agents + soc->profile->num_agents)
@@ -695,14 +671,14 @@ int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent
 	return 0;
 }
 
-int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return 0;
 	return atomic_load(&soc->img->regs[ampl_soc_agent_index(soc->profile, agent)].pid);
 }
 
-bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
@@ -710,7 +686,7 @@ bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agen
 	return owner && sim_owner_alive(owner);
 }
 
-bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent)
+bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_soc_agent *agent)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return false;
@@ -726,8 +702,8 @@ uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx)
 {
 	uint32_t dropped = 0;
 	for (unsigned s = 0; s < soc->profile->num_agents; s++)
-		if (sim_ipi_drop(soc, s, idx))
-			dropped |= 1u << soc->profile->agents[s].bit;
+		if (soc->profile->agents[s].ipi && sim_ipi_drop(soc, s, idx))
+			dropped |= 1u << soc->profile->agents[s].ipi->bit;
 	return dropped;
 }
 
@@ -744,7 +720,7 @@ void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_
  * page, the agent's own process its page (src/sim/access.c refuses every other). The supervisor's online clears
  * every mark, the agent's own: its own only (an operator's offline outlasts it).
  */
-int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online)
+int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent *agent, bool online)
 {
 	if (!soc || !agent || agent < soc->profile->agents || agent >= soc->profile->agents + soc->profile->num_agents)
 		return -EINVAL;

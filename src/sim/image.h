@@ -2,12 +2,13 @@
  * The virtual SoC image: the layout of the shared-memory file every agent maps. Private to the simulation.
  *
  *   +---------------------------+ 0
- *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, Messaging Units
+ *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, controllers
  *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
- *   |  Messaging Units,         |   words, the MU state (written by any agent); then one page per agent of
- *   |  register pages,          |   its register, hotplug and routing state and buffer marks (by it alone,
- *   |  supervisor page)         |   read-only in other agents' processes: src/sim/access.c); then the
- *   |                           |   supervisor's page (written by no attached agent)
+ *   |  controller state,        |   words, the controllers' state (written by any agent: src/sim/ctrl.h);
+ *   |  register pages,          |   then one page per agent of its register, hotplug and routing state and
+ *   |  supervisor page)         |   buffer marks (by it alone, read-only in other agents' processes:
+ *   |                           |   src/sim/access.c); then the supervisor's page (written by no attached
+ *   |                           |   agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI),
  *   |                           |   laid out by writer: a page per (writer slot, reader slot) pair
@@ -28,13 +29,13 @@
 
 #include <amplink/host/soc.h>
 #include "port/posix/port_posix.h"
+#include "sim/ctrl.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 12u
+#define SIM_LAYOUT_VERSION 13u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
-#define SIM_MAX_MUS 4 /* NXP Messaging Units in one SoC */
 #define SIM_APERTURE_NAME 48u /* an aperture's name in a fault record, terminated */
 /* IPI message buffers: owner slot x target slot (AMPL_SOC_BUF_SLOTS each way). */
 #define SIM_BUF_SLOTS 8u
@@ -147,28 +148,6 @@ struct sim_backing {
 	uint64_t size;  /* the file's size at creation, a multiple of SIM_PAGE */
 };
 
-/* One Messaging Unit: what the devicetree said, written once at creation (part of the validated header). */
-struct sim_mu_cfg {
-	char name[64];      /* node name, "ipm@40028000" */
-	char alias[64];     /* "ipm0", or "" */
-	char label[64];     /* node label, or "" */
-	char path[256];     /* node path, "/ipm@40028000" */
-	uint64_t addr, size;
-	int32_t irq;
-	uint32_t owner[2];  /* agent index on side A [0] and side B [1] */
-};
-
-/*
- * One Messaging Unit's register state, both sides (src/sim/mu_model.c). Every flag and enable of both sides is one
- * packed 64-bit atomic word, so every register side effect is a single compare-and-swap; the data words are
- * written before the CAS that raises their RF flag.
- */
-struct sim_mu {
-	_Alignas(64) _Atomic uint64_t state;
-	_Atomic uint32_t data[2][4];   /* data[s][n]: TRn as side s wrote it = RRn of the other side */
-	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
-};
-
 /* sim_super.route_req: sources (bits 0-31), line (32-35), op (36-39), seq (40-63; the done word's low 24 bits). */
 #define SIM_REQ_ROUTE 1u
 #define SIM_REQ_MASK 2u
@@ -194,13 +173,13 @@ struct sim_image {
 	uint64_t dtb_size;
 	struct sim_mem mems[SIM_MAX_MEMS];
 	struct sim_backing backing;
-	uint32_t num_mus;
-	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
+	uint32_t num_ctrls;
+	struct sim_ctrl_cfg ctrl_cfg[SIM_MAX_CTRLS]; /* mailbox controllers but the IPI (src/sim/ctrl.h) */
 	uint32_t num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
 	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
-	struct sim_mu mus[SIM_MAX_MUS];
+	_Alignas(64) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its model's state */
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_super super;               /* written by the supervisor only */
 };
@@ -225,13 +204,6 @@ struct sim_port {
 /* Fills @soc->ports[@idx] for the profile's agent @idx (src/sim/ipi_model.c). */
 void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx);
 
-/* Per-process view of one side of one Messaging Unit: the I/O region context. */
-struct sim_mu_port {
-	struct ampl_soc *soc;
-	unsigned mu;
-	unsigned side; /* 0 = A, 1 = B */
-};
-
 struct ampl_soc {
 	struct sim_image *img;
 	size_t size;
@@ -246,10 +218,11 @@ struct ampl_soc {
 	int8_t idx_by_bit[32]; /* agent index for each IPI bit, -1 if none */
 	struct sim_port ports[SIM_MAX_AGENTS];
 	struct ampl_agent *attached[SIM_MAX_AGENTS];
-	/* Validated snapshot of the Messaging Units (never re-read from the shared header). */
-	unsigned num_mus;
-	struct sim_mu_cfg mu_cfg[SIM_MAX_MUS];
-	struct sim_mu_port mu_ports[SIM_MAX_MUS][2];
+	/* Validated snapshot of the controllers (never re-read from the shared header), their models and ports. */
+	unsigned num_ctrls;
+	struct sim_ctrl_cfg ctrl_cfg[SIM_MAX_CTRLS];
+	const struct sim_ctrl_model *ctrl_model[SIM_MAX_CTRLS];
+	struct sim_ctrl_port ctrl_ports[SIM_MAX_CTRLS][SIM_CTRL_SIDES];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
 	/* By agent: the owner word this process last found dead (crash detection, src/sim/crash_watch.c); the agent is
@@ -262,7 +235,6 @@ struct ampl_soc {
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
-extern const struct ampl_io_ops sim_mu_ops;
 
 /**
  * sim_owner_self() - this process's identity as recorded in sim_agent.owner: pid in bits 0-31, a start token (the
@@ -330,10 +302,10 @@ int sim_damaged_error(const struct ampl_soc *soc);
  * the two buffers it uses (local->remote as owner, remote->local as peer) as used by this process. Return: 0;
  * -EACCES (one of them is reserved: the last error names it; nothing is marked). No-op (0) for a bufferless pair.
  */
-int sim_buf_bind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote,
+int sim_buf_bind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote,
 		 const char *chan);
 /** sim_buf_unbind() - undo sim_buf_bind() (marks of this process only). */
-void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_ipi_agent *local, const struct ampl_ipi_agent *remote);
+void sim_buf_unbind(struct ampl_soc *soc, const struct ampl_soc_agent *local, const struct ampl_soc_agent *remote);
 /**
  * sim_buf_paged() - can the profile's buffer RAM of @size bytes be laid out by writer (every owner slot below
  * SIM_BUF_SLOTS)? ampl_soc_create() then gives it SIM_BUF_PAGES pages (unless it lies in a backing file).

@@ -79,10 +79,10 @@ static void ring_ack(struct sim_agent *a)
 
 bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 {
-	_Atomic uint64_t *w = &agent_at(soc, d)->drop[soc->profile->agents[s].bit];
+	_Atomic uint64_t *w = &agent_at(soc, d)->drop[soc->profile->agents[s].ipi->bit];
 	uint64_t cur = atomic_load(w);
 	for (;;) {
-		uint32_t r = pending_in(&soc->ports[d], regs_at(soc, d), agent_at(soc, d), soc->profile->agents[s].bit);
+		uint32_t r = pending_in(&soc->ports[d], regs_at(soc, d), agent_at(soc, d), soc->profile->agents[s].ipi->bit);
 		if (!r)
 			return false;
 		/* Count and drop in one step; a failed exchange re-reads both (another dropper may have won). */
@@ -95,17 +95,17 @@ bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 
 uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d)
 {
-	return (uint32_t)(atomic_load(&agent_at(soc, d)->drop[soc->profile->agents[s].bit]) >> 32);
+	return (uint32_t)(atomic_load(&agent_at(soc, d)->drop[soc->profile->agents[s].ipi->bit]) >> 32);
 }
 
 void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx)
 {
 	struct sim_port *pt = &soc->ports[idx];
-	const struct ampl_ipi_agent *a = soc->profile->agents;
-	unsigned mine = a[idx].bit;
+	const struct ampl_soc_agent *a = soc->profile->agents;
+	unsigned mine = a[idx].ipi->bit;
 	pt->peers = 0;
 	for (unsigned o = 0; o < soc->profile->num_agents; o++) {
-		unsigned b = a[o].bit;
+		unsigned b = a[o].ipi->bit;
 		pt->peers |= 1u << b;
 		pt->in_raised[b] = &regs_at(soc, o)->raised[mine];
 		pt->out_acked[b] = &regs_at(soc, o)->acked[mine];
@@ -176,7 +176,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
 	struct ampl_soc *soc = pt->soc;
 	unsigned self = pt->idx;
 	const struct ampl_soc_profile *p = soc->profile;
-	unsigned my_bit = p->agents[self].bit;
+	unsigned my_bit = p->agents[self].ipi->bit;
 	uint32_t mine = 1u << my_bit;
 	while (v) {
 		unsigned b = (unsigned)__builtin_ctz(v);
@@ -248,7 +248,8 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	uint32_t v = val & soc->profile->valid_mask;
 	switch (off) {
 	case AMPL_IPI_TRIG:
-		trigger(pt, v);
+		if (v) /* none on a SoC without the IPI block (valid_mask 0: its agents have no bit) */
+			trigger(pt, v);
 		break;
 	case AMPL_IPI_ISR:
 		acknowledge(pt, v);

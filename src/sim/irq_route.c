@@ -205,7 +205,7 @@ void sim_irq_isr(void *arg)
 	atomic_store(&ag->soc->img->regs[ag->idx].route_done, seq | (uint64_t)(uint32_t)-ret << 32);
 }
 
-static int agent_idx(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, unsigned *idx)
+static int agent_idx(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, unsigned *idx)
 {
 	const struct ampl_soc_profile *p = soc ? soc->profile : NULL;
 	if (!p || !agent || agent < p->agents || agent >= p->agents + p->num_agents)
@@ -214,7 +214,7 @@ static int agent_idx(const struct ampl_soc *soc, const struct ampl_ipi_agent *ag
 	return 0;
 }
 
-int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_irq_table *out)
+int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_irq_table *out)
 {
 	unsigned idx = 0;
 	if (!out || agent_idx(soc, agent, &idx))
@@ -230,7 +230,7 @@ int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *
 }
 
 /* Post a request to the process attached as @agent and wait for its answer (or apply it, if that is us). */
-static int request(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, unsigned op, uint32_t src,
+static int request(struct ampl_soc *soc, const struct ampl_soc_agent *agent, unsigned op, uint32_t src,
 		   unsigned line, unsigned timeout_ms)
 {
 	unsigned idx = 0;
@@ -279,13 +279,13 @@ static int request(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uns
 	}
 }
 
-int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, unsigned line,
+int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_soc_agent *agent, uint32_t sources, unsigned line,
 		       unsigned timeout_ms)
 {
 	return request(soc, agent, SIM_REQ_ROUTE, sources, line, timeout_ms);
 }
 
-int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, bool on,
+int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_soc_agent *agent, uint32_t sources, bool on,
 		      unsigned timeout_ms)
 {
 	return request(soc, agent, on ? SIM_REQ_MASK : SIM_REQ_UNMASK, sources, 0, timeout_ms);

@@ -45,7 +45,7 @@ static const struct {
 	[AMPL_EV_AGENT_OFFLINE] = { "agent.offline", "hw", false },
 	[AMPL_EV_AGENT_ONLINE] = { "agent.online", "hw", false },
 	[AMPL_EV_ACCESS_FAULT] = { "access.fault", "hw", false },
-	[AMPL_EV_MU_WRITE] = { "mu.write", "hw", false },
+	[AMPL_EV_CTRL_WRITE] = { "ctrl.write", "hw", false },
 	[AMPL_EV_FILTER_ACCEPT] = { "filter.accept", "driver", false },
 	[AMPL_EV_FILTER_REFUSE] = { "filter.refuse", "driver", false },
 	[AMPL_EV_MBOX_SEND] = { "mbox.send", "mbox", true },
@@ -325,12 +325,12 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 		set_name(name, n, p->agents[i].name);
 		return true;
 	}
-	if (ev == AMPL_EV_MU_WRITE) {
+	if (ev == AMPL_EV_CTRL_WRITE) { /* a controller instance by index + 1: its model's and its node's names */
 		uintptr_t i = (uintptr_t)obj - 1u;
-		if (i >= ag->soc->num_mus)
+		if (i >= ag->soc->num_ctrls)
 			return false;
-		*kind = "mu";
-		set_name(name, n, ag->soc->mu_cfg[i].name);
+		*kind = ag->soc->ctrl_model[i]->name;
+		set_name(name, n, ag->soc->ctrl_cfg[i].name);
 		return true;
 	}
 	for (unsigned b = 0; b < 32; b++) {

@@ -35,7 +35,7 @@ struct uchan_msg {
 
 struct ampl_uchan {
 	struct ampl_uchan_ctl *ctl;
-	const struct ampl_ipi_agent *remote;
+	const struct ampl_soc_agent *remote;
 	struct mbox_controller *mbox;
 	struct mbox_client cl_tx, cl_rx;
 
@@ -65,7 +65,7 @@ struct ampl_uchan {
 
 struct ampl_uchan_ctl {
 	struct ampl_agent *ag;
-	const struct ampl_ipi_agent *self;
+	const struct ampl_soc_agent *self;
 	const struct ampl_soc_profile *profile;
 	struct ampl_uchan_opts opts;
 	pthread_mutex_t lock;
@@ -173,7 +173,7 @@ int ampl_uchan_ctl_open(struct ampl_agent *ag, const struct ampl_uchan_opts *opt
 {
 	if (!ag || !out)
 		return -EINVAL;
-	const struct ampl_ipi_agent *self = ampl_agent_info(ag);
+	const struct ampl_soc_agent *self = ampl_agent_info(ag);
 	const struct ampl_soc_profile *p = ampl_agent_profile(ag);
 	if (!p)
 		return -EINVAL;
@@ -267,7 +267,7 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 {
 	if (!ctl || !target || !out)
 		return -EINVAL;
-	const struct ampl_ipi_agent *remote = ampl_soc_agent_by_name(ctl->profile, target);
+	const struct ampl_soc_agent *remote = ampl_soc_agent_by_name(ctl->profile, target);
 	if (!remote || remote == ctl->self)
 		return -EINVAL;
 	if (remote->flags & AMPL_AGENT_FIRMWARE)
@@ -275,7 +275,7 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 	pthread_mutex_lock(&ctl->lock);
 	int ret = 0;
 	struct ampl_uchan *ch = NULL;
-	if (ctl->chans[remote->bit]) {
+	if (ctl->chans[remote->ipi->bit]) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -306,7 +306,7 @@ int ampl_uchan_request(struct ampl_uchan_ctl *ctl, const char *target, struct am
 	ch->cl_rx.rx_callback = uchan_rx;
 	ch->cl_tx.tx_done = uchan_tx_done;
 	pthread_mutex_init(&ch->txlock, NULL);
-	ctl->chans[remote->bit] = ch;
+	ctl->chans[remote->ipi->bit] = ch;
 	*out = ch;
 out:
 	pthread_mutex_unlock(&ctl->lock);
@@ -323,7 +323,7 @@ int ampl_uchan_unrequest(struct ampl_uchan *ch)
 		pthread_mutex_unlock(&ctl->lock);
 		return -EBUSY;
 	}
-	ctl->chans[ch->remote->bit] = NULL;
+	ctl->chans[ch->remote->ipi->bit] = NULL;
 	pthread_mutex_unlock(&ctl->lock);
 	destroy(ch);
 	return 0;
@@ -333,11 +333,11 @@ struct ampl_uchan *ampl_uchan_find(struct ampl_uchan_ctl *ctl, const char *targe
 {
 	if (!ctl || !target)
 		return NULL;
-	const struct ampl_ipi_agent *remote = ampl_soc_agent_by_name(ctl->profile, target);
+	const struct ampl_soc_agent *remote = ampl_soc_agent_by_name(ctl->profile, target);
 	if (!remote)
 		return NULL;
 	pthread_mutex_lock(&ctl->lock);
-	struct ampl_uchan *ch = ctl->chans[remote->bit];
+	struct ampl_uchan *ch = ctl->chans[remote->ipi->bit];
 	pthread_mutex_unlock(&ctl->lock);
 	return ch;
 }
@@ -349,7 +349,8 @@ unsigned ampl_uchan_foreach(struct ampl_uchan_ctl *ctl, void (*fn)(struct ampl_u
 	unsigned n = 0;
 	pthread_mutex_lock(&ctl->lock);
 	for (unsigned i = 0; i < ctl->profile->num_agents; i++) {
-		struct ampl_uchan *ch = ctl->chans[ctl->profile->agents[i].bit];
+		const struct ampl_ipi_block *ipi = ctl->profile->agents[i].ipi;
+		struct ampl_uchan *ch = ipi ? ctl->chans[ipi->bit] : NULL;
 		if (!ch)
 			continue;
 		n++;

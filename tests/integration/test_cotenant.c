@@ -571,7 +571,7 @@ static void test_attach_twice(void **state)
 	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
 	assert_non_null(strstr(ampl_soc_last_error(), pidtxt));
 	/* The refused attach changed nothing: the holder is still recorded. */
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
 	assert_int_equal(ampl_soc_agent_pid(soc, rpu0), pid);
 	/* The holder dies without detaching: taking over is allowed. */
 	kill(pid, SIGKILL);
@@ -667,7 +667,7 @@ static int forging_child(const char *name, int raw)
 	if (!soc)
 		return 10;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	uint32_t to_rpu1 = ampl_ipi_mask(ampl_soc_agent_by_name(p, "rpu1"));
 	if (raw == 1)
 		atomic_fetch_add(&soc->img->regs[ampl_soc_agent_index(p, apu)].raised[__builtin_ctz(to_rpu1)], 1);
@@ -694,7 +694,7 @@ static void test_forged_request_faulted(void **state)
 	soc_name(name, sizeof(name), "forge");
 	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
 	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	pid_t pid = fork_child();
 	if (pid == 0)
 		_exit(forging_child(name, 0));
@@ -710,7 +710,7 @@ static void test_forged_request_faulted(void **state)
 	assert_int_equal(ampl_soc_agent_faults(soc, rpu0, &f), 0);
 	assert_int_equal(f.count, 2);
 	assert_string_equal(f.access, "read");
-	assert_int_equal(f.addr, (uint64_t)apu->reg_base + AMPL_IPI_OBS);
+	assert_int_equal(f.addr, (uint64_t)apu->ipi->reg_base + AMPL_IPI_OBS);
 	assert_string_equal(f.aperture, "ipi:apu");
 	assert_int_equal(ampl_soc_agent_faults(soc, apu, &f), 0);
 	assert_int_equal(f.count, 0);
@@ -877,7 +877,7 @@ static int hotplug_child(const char *name, int raw)
 	if (!soc)
 		return 10;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *apu = ampl_soc_agent_by_name(p, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *apu = ampl_soc_agent_by_name(p, "apu");
 	unsigned v = ampl_soc_agent_index(p, rpu0);
 	if (raw == 1)
 		atomic_store(&soc->img->regs[v].down, SIM_DOWN_OFFLINE);
@@ -953,7 +953,7 @@ static void test_hotplug_words_protected(void **state)
 	const struct ampl_device *tx;
 	struct ampl_soc *soc = victims_up(name, sizeof(name), "hotplug", count_cb, &tx);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
 						"buffer-marks:rpu0", "routing:rpu0" };
 	struct ampl_soc_fault f;
@@ -1014,8 +1014,8 @@ static int buffer_child(const char *name, int raw)
 	if (!soc)
 		return 10;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
-	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	uint64_t req = ampl_ipi_request_addr(p, apu, rpu0);
 	volatile uint8_t *b = ampl_soc_phys(soc, raw == 3 ? req + AMPL_IPI_RESP_OFFSET : req, AMPL_IPI_BUF_SIZE);
 	if (!b)
@@ -1049,8 +1049,8 @@ static void test_buffers_single_writer(void **state)
 	const struct ampl_device *tx;
 	struct ampl_soc *soc = victims_up(name, sizeof(name), "buffers", copy_cb, &tx);
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
-	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	uint64_t req = ampl_ipi_request_addr(p, apu, rpu0);
 	static const char *const aperture[] = { "", "ipi-request:apu->rpu0", "ipi-request:apu->rpu0",
 						"ipi-response:rpu0->apu" };

@@ -53,8 +53,8 @@ static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile
 	memcpy(&m, (const void *)data, sizeof(m));
 	if (m.seq >= N_MAX || m.check != (m.seq ^ 0x3C3C3C3Cu))
 		return;
-	const struct ampl_ipi_agent *me = ampl_soc_agent_by_name(&ampl_soc_zynqmp, c->as);
-	if (m.target != me->bit)
+	const struct ampl_soc_agent *me = ampl_soc_agent_by_name(&ampl_soc_zynqmp, c->as);
+	if (m.target != me->ipi->bit)
 		atomic_fetch_add(&sh->wrong, 1);
 	atomic_store(&sh->by[m.seq], (uint8_t)c->tag);
 	atomic_fetch_add(&sh->received[m.seq], 1);
@@ -181,8 +181,8 @@ static void test_reassign_under_traffic(void **state)
 	struct ampl_agent *apu;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE, .ack_timeout_us = 3000000 };
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
-	const struct ampl_ipi_agent *rpu1 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu1");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	const struct ampl_soc_agent *rpu1 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu1");
 	/* RPU1 has no process yet: retired, so that requests to it fail at once instead of waiting for an ack. */
 	assert_int_equal(ampl_soc_agent_retire(soc, rpu1), 0);
 	assert_int_equal(ampl_soc_agent_retire(soc, rpu1), -EALREADY);
@@ -191,8 +191,8 @@ static void test_reassign_under_traffic(void **state)
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
 	assert_int_equal(ampl_agent_channel(apu, "rpu0", &tx.to[0]), 0);
 	assert_int_equal(ampl_agent_channel(apu, "rpu1", &tx.to[1]), 0);
-	tx.bit[0] = rpu0->bit;
-	tx.bit[1] = rpu1->bit;
+	tx.bit[0] = rpu0->ipi->bit;
+	tx.bit[1] = rpu1->ipi->bit;
 
 	pthread_t th;
 	pthread_create(&th, NULL, sender, NULL);
@@ -277,7 +277,7 @@ static void test_refusals(void **state)
 	assert_int_equal(ampl_agent_reassign(NULL, "rpu1", NULL), -EINVAL);
 	assert_int_equal(ampl_agent_retire(NULL), -EINVAL);
 
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
 	assert_int_equal(ampl_agent_reassign(&ag, "apu", NULL), 0);
 	assert_string_equal(ampl_agent_info(ag)->name, "apu");
 	assert_true(ampl_soc_agent_retired(soc, rpu0));

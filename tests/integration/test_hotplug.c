@@ -156,7 +156,7 @@ static void test_hotplug_under_traffic(void **state)
 	struct mbox_client cl = { .node = con, .tx_done = apu_done, .tx_block = true, .tx_tout = 5000 };
 	struct mbox_chan *chan = mbox_request_channel_byname(&cl, "rpu0");
 	assert_false(AMPL_IS_ERR(chan));
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
 	/* The operator: a handle attached as no agent (a handle attached as apu may not take rpu0 offline). */
 	struct ampl_soc *op;
 	assert_int_equal(ampl_soc_open(name, &op), 0);

@@ -27,16 +27,16 @@
 
 #define N_STORM 20000 /* requests per sender in the storm */
 
-static const struct ampl_ipi_agent *agent(const char *name)
+static const struct ampl_soc_agent *agent(const char *name)
 {
-	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(&ampl_soc_zynqmp, name);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(&ampl_soc_zynqmp, name);
 	assert_non_null(a);
 	return a;
 }
 
 static uint32_t bit_of(const char *name)
 {
-	return 1u << agent(name)->bit;
+	return 1u << agent(name)->ipi->bit;
 }
 
 static struct ampl_agent *attach(struct ampl_soc *soc, const char *name)
@@ -84,7 +84,7 @@ static void rx_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile
 	atomic_fetch_add(&s->calls, 1);
 }
 
-static void line_cb(void *arg, unsigned line, const struct ampl_ipi_agent *source)
+static void line_cb(void *arg, unsigned line, const struct ampl_soc_agent *source)
 {
 	struct seen *s = arg;
 	atomic_store(&s->line_thread[line], pthread_self());

@@ -251,7 +251,7 @@ static void peer_kill(const struct pk_backend *bk)
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &ag), 0);
 	assert_int_equal(ampl_agent_ipc_instance(ag, bk->label[0], &dev), 0);
-	const struct ampl_ipi_agent *peer = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), bk->peer);
+	const struct ampl_soc_agent *peer = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), bk->peer);
 	static struct ipc_ept ept;
 	memset(&ept, 0, sizeof(ept));
 	static const struct ipc_ept_cfg cfg = {
@@ -463,7 +463,7 @@ static void test_watch_marks_offline(void **state)
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK };
 	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(ampl_soc_get_profile(soc), "rpu0");
 	unsigned idx = ampl_soc_agent_index(ampl_soc_get_profile(soc), rpu0);
 	/* rpu0's process died and its pid went to a live process (our parent's, with another start time). A process
 	 * attached as apu cannot write rpu0's owner word: the supervisor's handle (attached as none) plays the dead

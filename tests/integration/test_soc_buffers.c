@@ -62,9 +62,9 @@ static void test_enumerate(void **state)
 	struct ampl_soc_buf b;
 	check_rc("N03", "info out of range", ampl_soc_buf_info(soc, 64, &b), -EINVAL);
 	check_rc("N04", "info NULL", ampl_soc_buf_info(soc, 0, NULL), -EINVAL);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(&ampl_soc_versal, "apu");
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_versal, "rpu0");
-	const struct ampl_ipi_agent *ipi6 = ampl_soc_agent_by_name(&ampl_soc_versal, "ipi6");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(&ampl_soc_versal, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_versal, "rpu0");
+	const struct ampl_soc_agent *ipi6 = ampl_soc_agent_by_name(&ampl_soc_versal, "ipi6");
 	int i = ampl_soc_buf_find(soc, apu, rpu0);
 	check_rc("N05", "find apu -> rpu0", i, 2 * 8 + 3);
 	check_rc("N06", "find bufferless", ampl_soc_buf_find(soc, apu, ipi6), -ENOENT);
@@ -129,8 +129,8 @@ static void test_reserve_and_bind(void **state)
 {
 	(void)state;
 	soc_up(&ampl_soc_versal);
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(&ampl_soc_versal, "apu");
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_versal, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(&ampl_soc_versal, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_versal, "rpu0");
 	unsigned a2r = (unsigned)ampl_soc_buf_find(soc, apu, rpu0), r2a = (unsigned)ampl_soc_buf_find(soc, rpu0, apu);
 
 	/* Another process binds rpu0 <-> apu: both buffers show its pid and channel. */

@@ -114,11 +114,11 @@ static void test_consumer(void **state)
 static void test_ipc_chan(void **state)
 {
 	(void)state;
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(board->profile, "apu");
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(board->profile, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(board->profile, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(board->profile, "rpu0");
 	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(board, "ipc_icmsg_rpu0");
 	const char *why = NULL;
-	const struct ampl_ipi_agent *owner = NULL;
+	const struct ampl_soc_agent *owner = NULL;
 	const struct ampl_dt_ipi_chan *c = ampl_board_ipc_chan(board, dt->consumer, dt->tx_mbox, dt->rx_mbox, rpu0,
 							       &why, &owner);
 	assert_non_null(c);
@@ -143,9 +143,9 @@ static void test_ipc_chan(void **state)
 static void test_ipi_mbox(void **state)
 {
 	(void)state;
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(board->profile, "apu");
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(board->profile, "rpu0");
-	const struct ampl_dt_ipi_chan *dt = ampl_dt_find_chan(board, rpu0->ipi_id, apu->ipi_id, NULL);
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(board->profile, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(board->profile, "rpu0");
+	const struct ampl_dt_ipi_chan *dt = ampl_dt_find_chan(board, rpu0->id, apu->id, NULL);
 	assert_non_null(dt);
 	/* the node and the profile's layout agree on the default board */
 	struct ampl_dt_ipi_chan prof;
@@ -175,9 +175,9 @@ static void test_ipi_mbox(void **state)
 	assert_int_equal(ampl_board_ipi_mbox(&mem, dt, &host, &mbox, &bad), -EINVAL);
 	assert_int_equal(bad, dt->remote_req);
 	/* a profile pair without buffers (the PMU's doorbell-only agents on ZynqMP have none) stays unbuffered */
-	const struct ampl_ipi_agent *pmu = NULL;
+	const struct ampl_soc_agent *pmu = NULL;
 	for (unsigned i = 0; i < board->profile->num_agents; i++)
-		if (board->profile->agents[i].buf_slot == AMPL_IPI_NO_BUFFER)
+		if (board->profile->agents[i].ipi->buf_slot == AMPL_IPI_NO_BUFFER)
 			pmu = &board->profile->agents[i];
 	if (pmu) {
 		ampl_board_ipi_chan_from_profile(board->profile, rpu0, pmu, &prof);

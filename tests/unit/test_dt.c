@@ -11,6 +11,7 @@
 #include <amplink/host/dt.h>
 #include <amplink/errno.h>
 #include <amplink/host/soc.h>
+#include "dt/dt_internal.h"
 
 #include <libfdt.h>
 
@@ -67,7 +68,7 @@ static void check_zynqmp_chan(const struct ampl_dt_ipi_chan *ch, uint32_t remote
 	assert_non_null(ch);
 	assert_int_equal(ch->remote_id, remote);
 	assert_non_null(ch->remote);
-	assert_int_equal(ch->remote->ipi_id, remote);
+	assert_int_equal(ch->remote->id, remote);
 	assert_true(ch->buffered);
 	assert_int_equal(ch->mbox_cells, 1);
 	assert_int_equal(ch->num_regs, 4);
@@ -1607,6 +1608,43 @@ static void test_memory_map_rule(void **state)
 	free(b);
 }
 
+/* --- the bindings' registry -------------------------------------------------------------------------------- */
+
+/* The loader finds every binding through the generated table (each src/dt/bind_*.c registers itself): all of them,
+ * in their order, each compatible claimed by one binding only. */
+static void test_binding_registry(void **state)
+{
+	static const char *const want[] = { "xlnx,zynqmp-ipi-mailbox", "xlnx,versal-ipi-dest-mailbox", "nxp,imx-mu",
+					    "fsl,imx6sx-mu", "amplink,aperture", "zephyr,ipc-icmsg", "amplink,ipc-multi",
+					    "zephyr,ipc-openamp-static-vrings" };
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned n = dt_bindings(bind), printers = 0, walkers = 0;
+
+	(void)state;
+	assert_int_equal(n, dt_binding_table_size);
+	assert_int_equal(n, 8); /* ipi, mu, memory, aperture, mbox, icmsg, multi, rpmsg */
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			assert_true(bind[i - 1]->order < bind[i]->order);
+		printers += bind[i]->print != NULL;
+		walkers += bind[i]->node != NULL;
+		for (const char *const *c = bind[i]->compatible; c && *c; c++)
+			for (unsigned k = 0; k < n; k++)
+				for (const char *const *d = bind[k]->compatible; k != i && d && *d; d++)
+					assert_string_not_equal(*c, *d);
+	}
+	assert_int_equal(printers, 6); /* ipi, mu, mem, aperture, user, rpmsg lines */
+	assert_int_equal(walkers, 3);  /* ipi, mu, mailbox consumers */
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned found = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			for (const char *const *c = bind[i]->compatible; c && *c; c++)
+				found += strcmp(*c, want[w]) == 0;
+		assert_int_equal(found, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1633,6 +1671,7 @@ int main(void)
 		cmocka_unit_test(test_file_bound),
 		cmocka_unit_test(test_check_spans),
 		cmocka_unit_test(test_memory_map_rule),
+		cmocka_unit_test(test_binding_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,7 +134,7 @@ static void test_ipi(void **state)
 	assert_int_equal(DT_PROP(DT_NODELABEL(ipi_rpu0), xlnx_ipi_id), ct->local_id);
 	assert_int_equal(DT_IRQN(DT_NODELABEL(ipi_rpu0)), ct->irq);
 	/* the controller is what the board layer makes of the node, in doorbell mode (RPU0's IPC instances) */
-	struct xlnx_ipi_host host = AMPL_BOARD_XLNX_IPI_HOST_INIT(ct->local->reg_base, ct->profile->valid_mask);
+	struct xlnx_ipi_host host = AMPL_BOARD_XLNX_IPI_HOST_INIT(ct->local->ipi->reg_base, ct->profile->valid_mask);
 	struct xlnx_ipi_mbox want;
 	memset(&want, 0, sizeof(want));
 	assert_int_equal(ampl_board_ipi_mbox(NULL, c, &host, &want, NULL), 0);

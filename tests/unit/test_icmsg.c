@@ -1542,7 +1542,7 @@ static void test_send_peer_offline(void **state)
 	seq++;
 	assert_true(wait_for(&sr.received, 1));
 
-	const struct ampl_ipi_agent *rpu0 = ampl_agent_info(e.rpu0);
+	const struct ampl_soc_agent *rpu0 = ampl_agent_info(e.rpu0);
 	assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu0, false), 0);
 	/* Until the APU has seen the hotplug event a send may still go through (its doorbell is discarded). */
 	int r = 0;

@@ -1443,7 +1443,7 @@ static void test_peer_offline_online(void **state)
 	for (uint32_t seq = 0; seq < 4; seq++)
 		assert_int_equal(ipc_service_send(&a.ept, m, make_msg(m, seq, sizeof(m))), (int)sizeof(m));
 	assert_true(wait_for(&r.nheld, 4));
-	const struct ampl_ipi_agent *rpu1 = ampl_agent_info(e.rpu1);
+	const struct ampl_soc_agent *rpu1 = ampl_agent_info(e.rpu1);
 	assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu1, false), 0);
 	bool seen = false;
 	for (int i = 0; i < 2000 && !seen; i++) {

@@ -118,9 +118,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const struct ampl_ipi_agent *agent_named(const struct ampl_soc_profile *p, const char *name)
+static const struct ampl_soc_agent *agent_named(const struct ampl_soc_profile *p, const char *name)
 {
-	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(p, name);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(p, name);
 	if (!a)
 		fail_msg("no agent '%s' on %s", name, p->name);
 	return a;
@@ -364,7 +364,7 @@ struct row_case {
 };
 
 /* The expected value of one register after a row: the last matching expectation, else the reset value. */
-static uint32_t expected(const struct row *r, const struct ampl_soc_profile *p, const struct ampl_ipi_agent *a,
+static uint32_t expected(const struct row *r, const struct ampl_soc_profile *p, const struct ampl_soc_agent *a,
 			 uint32_t off)
 {
 	uint32_t v = off == AMPL_IPI_IMR ? p->imr_reset : 0;
@@ -379,7 +379,7 @@ static uint32_t expected(const struct row *r, const struct ampl_soc_profile *p, 
 	return v;
 }
 
-static void do_step(struct fx *f, const struct row *r, unsigned si, const struct ampl_ipi_agent *a)
+static void do_step(struct fx *f, const struct row *r, unsigned si, const struct ampl_soc_agent *a)
 {
 	const struct step *s = &r->steps[si];
 	struct ampl_io_region *io = &f->regs[ampl_soc_agent_index(f->p, a)];
@@ -399,7 +399,7 @@ static void check_all(struct fx *f, const struct row *r)
 {
 	int bad = 0;
 	for (unsigned i = 0; i < f->p->num_agents; i++) {
-		const struct ampl_ipi_agent *a = &f->p->agents[i];
+		const struct ampl_soc_agent *a = &f->p->agents[i];
 		for (unsigned k = 0; k < NUM_OFFS; k++) {
 			uint32_t want = expected(r, f->p, a, all_offs[k]);
 			uint32_t got = ampl_io_read32(&f->regs[i], all_offs[k]);
@@ -490,6 +490,33 @@ static void test_agent_bits(void **state)
 	}
 }
 
+/* The profile: a generic description of every agent, the IPI facts apart; a SoC without the IPI block (imx) has
+ * agents with none, which no IPI lookup finds. */
+static void test_agent_ipi_facts(void **state)
+{
+	(void)state;
+	const struct ampl_soc_profile *ipi[] = { &ampl_soc_zynqmp, &ampl_soc_versal };
+	for (unsigned k = 0; k < AMPL_ARRAY_SIZE(ipi); k++)
+		for (unsigned i = 0; i < ipi[k]->num_agents; i++) {
+			const struct ampl_soc_agent *a = &ipi[k]->agents[i];
+			assert_non_null(a->ipi);
+			assert_ptr_equal(ampl_soc_agent_by_bit(ipi[k], a->ipi->bit), a);
+			assert_ptr_equal(ampl_soc_agent_by_id(ipi[k], a->id), a);
+		}
+	const struct ampl_soc_profile *mx = &ampl_soc_imx;
+	assert_int_equal(mx->num_agents, 2);
+	for (unsigned i = 0; i < mx->num_agents; i++) {
+		const struct ampl_soc_agent *a = &mx->agents[i];
+		assert_null(a->ipi);
+		assert_int_equal(a->id, i);
+		assert_int_equal(ampl_ipi_mask(a), 0);
+		assert_null(ampl_soc_agent_by_bit(mx, i));
+		assert_int_equal(ampl_ipi_request_addr(mx, a, &mx->agents[1 - i]), 0);
+	}
+	assert_ptr_equal(ampl_soc_agent_by_name(mx, "cortex-m4"), &mx->agents[1]);
+	assert_ptr_equal(ampl_soc_agent_by_id(mx, 1), &mx->agents[1]);
+}
+
 /* ---- buffer addresses ---- */
 
 static void test_buffer_addresses(void **state)
@@ -532,8 +559,8 @@ static void test_buffer_addresses(void **state)
 	/* Versal ids 8 and 9 are the bufferless ones. */
 	assert_non_null(ampl_soc_agent_by_id(&ampl_soc_versal, 8));
 	assert_non_null(ampl_soc_agent_by_id(&ampl_soc_versal, 9));
-	assert_int_equal(ampl_soc_agent_by_id(&ampl_soc_versal, 8)->buf_slot, AMPL_IPI_NO_BUFFER);
-	assert_int_equal(ampl_soc_agent_by_id(&ampl_soc_versal, 9)->buf_slot, AMPL_IPI_NO_BUFFER);
+	assert_int_equal(ampl_soc_agent_by_id(&ampl_soc_versal, 8)->ipi->buf_slot, AMPL_IPI_NO_BUFFER);
+	assert_int_equal(ampl_soc_agent_by_id(&ampl_soc_versal, 9)->ipi->buf_slot, AMPL_IPI_NO_BUFFER);
 	assert_int_equal(ampl_ipi_request_addr(&ampl_soc_versal, ampl_soc_agent_by_id(&ampl_soc_versal, 2),
 					       ampl_soc_agent_by_id(&ampl_soc_versal, 8)), 0);
 	assert_int_equal(ampl_ipi_request_addr(&ampl_soc_versal, ampl_soc_agent_by_id(&ampl_soc_versal, 9),
@@ -872,7 +899,7 @@ static int child_run(const char *soc_name, const struct pair *pr, struct shared_
 	if (ampl_soc_open(soc_name, &soc))
 		return 100;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *s = ampl_soc_agent_by_name(p, pr->src), *d = ampl_soc_agent_by_name(p, pr->dst);
+	const struct ampl_soc_agent *s = ampl_soc_agent_by_name(p, pr->src), *d = ampl_soc_agent_by_name(p, pr->dst);
 	struct ampl_io_region rs, rd;
 	if (!s || !d || ampl_soc_agent_regs(soc, s, &rs) || ampl_soc_agent_regs(soc, d, &rd))
 		return 101;
@@ -945,7 +972,7 @@ static void check_concurrency(const struct ampl_soc_profile *p, const struct pai
 	struct row set = { .name = "after concurrent cycles, each leaving its trigger pending" };
 	uint32_t isr[MAX_AGENTS] = { 0 }, obs[MAX_AGENTS] = { 0 };
 	for (int i = 0; i < NPAIRS; i++) {
-		const struct ampl_ipi_agent *s = agent_named(p, pairs[i].src), *d = agent_named(p, pairs[i].dst);
+		const struct ampl_soc_agent *s = agent_named(p, pairs[i].src), *d = agent_named(p, pairs[i].dst);
 		isr[ampl_soc_agent_index(p, d)] |= ampl_ipi_mask(s);
 		obs[ampl_soc_agent_index(p, s)] |= ampl_ipi_mask(d);
 	}
@@ -1006,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_reset_literals_zynqmp),
 		cmocka_unit_test(test_reset_literals_versal),
 		cmocka_unit_test(test_agent_bits),
+		cmocka_unit_test(test_agent_ipi_facts),
 		cmocka_unit_test(test_buffer_addresses),
 		cmocka_unit_test(test_buffers_mapped),
 		cmocka_unit_test(test_irq_line_model),

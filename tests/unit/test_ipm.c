@@ -436,7 +436,7 @@ static void test_offline_remote(void **state)
 	memset(&rx, 0, sizeof(rx));
 	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
 	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
 	uint8_t a[32], b[32];
 	pattern(a, sizeof(a), 1);
 	pattern(b, sizeof(b), 2);
@@ -925,7 +925,7 @@ static void test_async_static_channel(void **state)
 	struct env_opts o = { .no_rpu0 = true, .ack_timeout_us = ACK_TIMEOUT_US };
 	env_up(&o);
 	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
-	const struct ampl_ipi_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	struct ampl_io_region regs;
 	assert_int_equal(ampl_soc_agent_regs(E.zsup, rpu0, &regs), 0);
 	assert_int_equal(xlnx_ipi_host_init(&async_host, &regs, p->valid_mask), 0);

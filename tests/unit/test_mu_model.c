@@ -603,6 +603,52 @@ static void test_multiprocess(void **state)
 	fx_close(&f);
 }
 
+/* ---- the MU behind the controller-model interface (src/sim/ctrl.h) ---- */
+
+/* The MU is the "mu" model of the registry; its record in the image names it, and open checks the record. */
+static void test_ctrl_model(void **state)
+{
+	(void)state;
+	const struct sim_ctrl_model *m = sim_ctrl_model_find("mu");
+	assert_non_null(m);
+	assert_int_equal(m->sides, 2);
+	assert_true(m->state_size > 0 && m->state_size <= SIM_CTRL_STATE);
+	assert_int_equal(m->reg_span, NXP_MU_REG_SPAN);
+	assert_null(sim_ctrl_model_find("ipi")); /* the IPI is the SoC's base block, not a model */
+
+	static struct fx f;
+	fx_open(&f);
+	assert_int_equal(f.soc->num_ctrls, 1);
+	assert_string_equal(f.soc->ctrl_cfg[0].model, "mu");
+	assert_ptr_equal(sim_ctrl_model_of(f.soc, 0), m);
+	struct ampl_io_region r;
+	assert_int_equal(sim_ctrl_regs(f.soc, 0, 1, &r), 0);
+	assert_ptr_equal(r.ops, m->ops);
+	assert_int_equal(sim_ctrl_regs(f.soc, 1, 0, &r), -EINVAL);
+	assert_int_equal(sim_ctrl_regs(f.soc, 0, 2, &r), -EINVAL);
+
+	/* A record another process could have written is checked at open: an unknown model, shared side owners. */
+	struct ampl_soc *soc;
+	struct sim_ctrl_cfg saved = f.soc->img->ctrl_cfg[0];
+	memcpy(f.soc->img->ctrl_cfg[0].model, "xyz", 4);
+	assert_int_equal(ampl_soc_open(f.name, &soc), -EINVAL);
+	assert_non_null(strstr(ampl_soc_last_error(), "controller 0 has an unknown model"));
+	memset(f.soc->img->ctrl_cfg[0].model, 'm', sizeof(saved.model)); /* unterminated */
+	assert_int_equal(ampl_soc_open(f.name, &soc), -EINVAL);
+	f.soc->img->ctrl_cfg[0] = saved;
+	f.soc->img->ctrl_cfg[0].owner[1] = saved.owner[0];
+	assert_int_equal(ampl_soc_open(f.name, &soc), -EINVAL);
+	assert_non_null(strstr(ampl_soc_last_error(), "controller 0 (mu) has bad side owners"));
+	f.soc->img->ctrl_cfg[0] = saved;
+	f.soc->img->num_ctrls = SIM_MAX_CTRLS + 1;
+	assert_int_equal(ampl_soc_open(f.name, &soc), -EINVAL);
+	assert_non_null(strstr(ampl_soc_last_error(), "bad controller table"));
+	f.soc->img->num_ctrls = 1;
+	assert_int_equal(ampl_soc_open(f.name, &soc), 0);
+	ampl_soc_close(soc);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +656,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rows, teardown),
 		cmocka_unit_test_teardown(test_irq_rows, teardown),
 		cmocka_unit_test_teardown(test_info, teardown),
+		cmocka_unit_test_teardown(test_ctrl_model, teardown),
 		cmocka_unit_test_teardown(test_multiprocess, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

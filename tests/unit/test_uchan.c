@@ -454,7 +454,7 @@ static void test_write_offline(void **state)
 	env_up();
 	remote_enable(true);
 	struct ampl_uchan *ch = request_open("rpu0", 0);
-	const struct ampl_ipi_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
 	check_rc("rpu0 offline", ampl_soc_agent_set_online(E.zsoc, rpu0, false), 0);
 	/* The APU's interrupt context follows the hotplug event; then sends fail at once. */
 	long r = 0;

@@ -28,12 +28,12 @@ static const char usage[] =
 #define REQUEST_TIMEOUT_MS 2000u
 
 /* SOURCE: "all", or agent names separated by commas; each an agent other than @self. */
-static int parse_sources(const struct ampl_soc_profile *p, const struct ampl_ipi_agent *self, const char *arg,
+static int parse_sources(const struct ampl_soc_profile *p, const struct ampl_soc_agent *self, const char *arg,
 			 uint32_t *out)
 {
 	*out = 0;
 	if (!strcmp(arg, "all")) {
-		*out = p->valid_mask & ~(1u << self->bit);
+		*out = p->valid_mask & ~(1u << self->ipi->bit);
 		return 0;
 	}
 	char buf[256];
@@ -42,12 +42,12 @@ static int parse_sources(const struct ampl_soc_profile *p, const struct ampl_ipi
 	strcpy(buf, arg);
 	char *save = NULL;
 	for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-		const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(p, name);
+		const struct ampl_soc_agent *a = ampl_soc_agent_by_name(p, name);
 		if (!a)
 			return cli_fail(EXIT_USAGE, "agent", "SOURCE: unknown agent '%s' on a %s SoC", name, p->name);
 		if (a == self)
 			return cli_fail(EXIT_USAGE, "agent", "SOURCE: '%s' is AGENT itself, not a source", name);
-		*out |= 1u << a->bit;
+		*out |= 1u << a->ipi->bit;
 	}
 	return *out ? 0 : cli_fail(EXIT_USAGE, "agent", "SOURCE: no agent named");
 }
@@ -57,7 +57,7 @@ static const char *names_of(const struct ampl_soc_profile *p, uint32_t mask, cha
 {
 	buf[0] = 0;
 	for (unsigned i = 0; i < p->num_agents; i++) {
-		if (!(mask & (1u << p->agents[i].bit)) || (i && p->agents[i].bit == p->agents[i - 1].bit))
+		if (!(mask & (1u << p->agents[i].ipi->bit)) || (i && p->agents[i].ipi->bit == p->agents[i - 1].ipi->bit))
 			continue;
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap - n, "%s%s", n ? "," : "", p->agents[i].name);
@@ -65,7 +65,7 @@ static const char *names_of(const struct ampl_soc_profile *p, uint32_t mask, cha
 	return buf[0] ? buf : "-";
 }
 
-static int show_routes(struct ampl_soc *soc, const struct ampl_ipi_agent *a)
+static int show_routes(struct ampl_soc *soc, const struct ampl_soc_agent *a)
 {
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	struct ampl_irq_table t;
@@ -73,7 +73,7 @@ static int show_routes(struct ampl_soc *soc, const struct ampl_ipi_agent *a)
 		return cli_fail(EXIT_FAIL, "agent", "%s", ampl_soc_last_error());
 	char buf[512];
 	for (unsigned l = 0; l < AMPL_IRQ_LINES; l++)
-		printf("line %u: %s\n", l, names_of(p, t.line_src[l] & ~(1u << a->bit), buf, sizeof(buf)));
+		printf("line %u: %s\n", l, names_of(p, t.line_src[l] & ~(1u << a->ipi->bit), buf, sizeof(buf)));
 	printf("masked: %s\n", names_of(p, t.masked, buf, sizeof(buf)));
 	return 0;
 }
@@ -83,7 +83,7 @@ static void list_agents(struct ampl_soc *soc)
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	printf("%-8s %-8s %s\n", "AGENT", "STATE", "PROCESS");
 	for (unsigned i = 0; i < p->num_agents; i++) {
-		const struct ampl_ipi_agent *a = &p->agents[i];
+		const struct ampl_soc_agent *a = &p->agents[i];
 		const char *state = ampl_soc_agent_retired(soc, a) ? "retired"
 				    : ampl_soc_agent_online(soc, a) ? "online" : "offline";
 		int pid = ampl_soc_agent_pid(soc, a);
@@ -94,7 +94,7 @@ static void list_agents(struct ampl_soc *soc)
 	}
 }
 
-static int hotplug(struct ampl_soc *soc, const struct ampl_ipi_agent *a, const char *sub)
+static int hotplug(struct ampl_soc *soc, const struct ampl_soc_agent *a, const char *sub)
 {
 	if (!strcmp(sub, "retire")) {
 		int ret = ampl_soc_agent_retire(soc, a);
@@ -116,7 +116,7 @@ static int hotplug(struct ampl_soc *soc, const struct ampl_ipi_agent *a, const c
 }
 
 /* route / mask / unmask, with @argv the arguments after AGENT. */
-static int routing(struct ampl_soc *soc, const struct ampl_ipi_agent *a, const char *sub, int argc, char **argv)
+static int routing(struct ampl_soc *soc, const struct ampl_soc_agent *a, const char *sub, int argc, char **argv)
 {
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	bool route = !strcmp(sub, "route");
@@ -188,7 +188,7 @@ int cmd_agent(int argc, char **argv)
 	if (ret)
 		return ret;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *a = list ? NULL : ampl_soc_agent_by_name(p, argv[optind]);
+	const struct ampl_soc_agent *a = list ? NULL : ampl_soc_agent_by_name(p, argv[optind]);
 	int code = 0;
 	if (list)
 		list_agents(soc);

@@ -103,7 +103,7 @@ static int console_receive(struct ampl_soc *soc, const char *as, const char *fro
 		code = cli_fail(EXIT_USAGE, "console", "%s", ampl_soc_last_error());
 		goto out;
 	}
-	const struct ampl_ipi_agent *src = ampl_soc_agent_by_name(p, from);
+	const struct ampl_soc_agent *src = ampl_soc_agent_by_name(p, from);
 	if (!src || src == ampl_agent_info(ag)) {
 		code = cli_fail(EXIT_USAGE, "console", "--from: '%s' is not another agent of this %s SoC", from,
 				p->name);
@@ -191,7 +191,7 @@ static int console_send(struct ampl_soc *soc, const char *as, const char *to, ui
 		code = cli_fail(EXIT_USAGE, "console", "%s", ampl_soc_last_error());
 		goto out;
 	}
-	const struct ampl_ipi_agent *dst = ampl_soc_agent_by_name(p, to);
+	const struct ampl_soc_agent *dst = ampl_soc_agent_by_name(p, to);
 	if (!dst || dst == ampl_agent_info(ag)) {
 		code = cli_fail(EXIT_USAGE, "console", "--to: '%s' is not another agent of this %s SoC", to, p->name);
 		goto out;

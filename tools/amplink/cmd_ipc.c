@@ -52,7 +52,7 @@ static void on_stop(int sig)
 	ipc_stop = 1;
 }
 
-static int list_agent(struct ampl_soc *soc, const struct ampl_ipi_agent *a, bool *any)
+static int list_agent(struct ampl_soc *soc, const struct ampl_soc_agent *a, bool *any)
 {
 	struct ipcep_set *set;
 	if (ipcep_set_open(soc, a, NULL, NULL, &set))
@@ -74,7 +74,7 @@ static int ipc_list(const char *soc_name, const char *as)
 	if (code)
 		return code;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	const struct ampl_ipi_agent *only = as ? ampl_soc_agent_by_name(p, as) : NULL;
+	const struct ampl_soc_agent *only = as ? ampl_soc_agent_by_name(p, as) : NULL;
 	if (as && !only) {
 		ampl_soc_close(soc);
 		return cli_fail(EXIT_USAGE, "ipc", "unknown agent '%s' on a %s SoC", as, p->name);

@@ -168,9 +168,9 @@ static void drop_eph(struct mnt *m, unsigned slot)
 
 /* ---- lookups ---- */
 
-static const struct ampl_ipi_agent *agent_of(const struct mnt *m, const char *name)
+static const struct ampl_soc_agent *agent_of(const struct mnt *m, const char *name)
 {
-	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(m->profile, name);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(m->profile, name);
 	/* Files are named by the profile name only (not by alias). */
 	return a && !strcmp(a->name, name) ? a : NULL;
 }
@@ -340,19 +340,19 @@ static int ctl_request(struct mnt *m, const char *name)
 static int ctl_release(struct mnt *m, const char *name)
 {
 	pthread_rwlock_wrlock(&m->chans_lock);
-	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(m->profile, name);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(m->profile, name);
 	struct ampl_uchan *ch = a ? ampl_uchan_find(m->ctl, name) : NULL;
 	int r = ch ? ampl_uchan_unrequest(ch) : a ? -ENOENT : -EINVAL;
 	pthread_rwlock_unlock(&m->chans_lock);
 	if (!r)
-		drop_ph(m, a->bit);
+		drop_ph(m, a->ipi->bit);
 	return r;
 }
 
 static int ctl_ring(struct mnt *m, const char *name)
 {
 	pthread_rwlock_rdlock(&m->chans_lock);
-	const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(m->profile, name);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(m->profile, name);
 	struct ampl_uchan *ch = a ? ampl_uchan_find(m->ctl, name) : NULL;
 	int r = ch ? 0 : a ? -ENOENT : -EINVAL;
 	if (ch) {
@@ -563,10 +563,10 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 	struct ampl_uchan *ch = fh_chan(fi);
 	if (!ch)
 		return 0;
-	const struct ampl_ipi_agent *a = agent_of(m, ampl_uchan_name(ch));
+	const struct ampl_soc_agent *a = agent_of(m, ampl_uchan_name(ch));
 	ampl_uchan_release(ch);
 	if (a)
-		drop_ph(m, a->bit);
+		drop_ph(m, a->ipi->bit);
 	return 0;
 }
 
@@ -694,13 +694,13 @@ static int fs_poll(const char *path, struct fuse_file_info *fi, struct fuse_poll
 		return 0;
 	}
 	struct ampl_uchan *ch = fh_chan(fi);
-	const struct ampl_ipi_agent *a = agent_of(m, ampl_uchan_name(ch));
+	const struct ampl_soc_agent *a = agent_of(m, ampl_uchan_name(ch));
 	if (ph && a) {
 		/* Store the handle before looking, so a change after the look is notified. */
 		pthread_mutex_lock(&m->ph_lock);
-		if (m->ph[a->bit])
-			fuse_pollhandle_destroy(m->ph[a->bit]);
-		m->ph[a->bit] = ph;
+		if (m->ph[a->ipi->bit])
+			fuse_pollhandle_destroy(m->ph[a->ipi->bit]);
+		m->ph[a->ipi->bit] = ph;
 		pthread_mutex_unlock(&m->ph_lock);
 	} else if (ph) {
 		fuse_pollhandle_destroy(ph);

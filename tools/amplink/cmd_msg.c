@@ -283,7 +283,7 @@ static int parse_filter_rule(const struct ampl_soc_profile *p, const char *spec,
 	}
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		if (!strncmp(tok, "from=", 5)) {
-			const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(p, tok + 5);
+			const struct ampl_soc_agent *a = ampl_soc_agent_by_name(p, tok + 5);
 			if (!a) {
 				snprintf(why, cap, "unknown agent '%s'", tok + 5);
 				return -EINVAL;
@@ -422,7 +422,7 @@ int cmd_recv(int argc, char **argv)
 		goto out;
 	}
 	for (unsigned i = 0; i < p->num_agents; i++) {
-		const struct ampl_ipi_agent *a = &p->agents[i];
+		const struct ampl_soc_agent *a = &p->agents[i];
 		if (a == ampl_agent_info(ag) || (from && a != ampl_soc_agent_by_name(p, from)))
 			continue;
 		const struct ampl_device *dev;

@@ -214,7 +214,7 @@ static void show_mus(struct ampl_soc *soc)
 
 /* The PID column: the attached process, "0" for none, "PID (dead)" for one that died without detaching (the next
  * process to attach, or an attached one's crash detection, takes the agent offline and clears it). */
-static const char *pid_text(struct ampl_soc *soc, const struct ampl_ipi_agent *a, char *buf, size_t n)
+static const char *pid_text(struct ampl_soc *soc, const struct ampl_soc_agent *a, char *buf, size_t n)
 {
 	int pid = ampl_soc_agent_pid(soc, a);
 	snprintf(buf, n, pid > 0 && !ampl_soc_agent_alive(soc, a) ? "%d (dead)" : "%d", pid);
@@ -253,12 +253,12 @@ static int soc_show(int argc, char **argv)
 	       "IMR", "PID");
 	uint32_t isr[32] = { 0 };
 	for (unsigned i = 0; i < p->num_agents; i++) {
-		const struct ampl_ipi_agent *a = &p->agents[i];
+		const struct ampl_soc_agent *a = &p->agents[i];
 		struct ampl_io_region regs;
 		ampl_soc_agent_regs(soc, a, &regs);
 		isr[i] = ampl_io_read32(&regs, AMPL_IPI_ISR);
 		char pb[32];
-		printf("%-10s %3u %3u 0x%08x  0x%08x 0x%08x 0x%08x 0x%08x %s\n", a->name, a->ipi_id, a->bit, a->reg_base,
+		printf("%-10s %3u %3u 0x%08x  0x%08x 0x%08x 0x%08x 0x%08x %s\n", a->name, a->id, a->ipi->bit, a->ipi->reg_base,
 		       ampl_io_read32(&regs, AMPL_IPI_TRIG), ampl_io_read32(&regs, AMPL_IPI_OBS), isr[i],
 		       ampl_io_read32(&regs, AMPL_IPI_IMR), pid_text(soc, a, pb, sizeof(pb)));
 	}

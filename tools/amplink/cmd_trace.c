@@ -387,7 +387,7 @@ int cmd_stat(int argc, char **argv)
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	int only = -1;
 	if (o.agent) {
-		const struct ampl_ipi_agent *a = ampl_soc_agent_by_name(p, o.agent);
+		const struct ampl_soc_agent *a = ampl_soc_agent_by_name(p, o.agent);
 		if (!a) {
 			ampl_soc_close(soc);
 			return cli_fail(EXIT_USAGE, "stat", "--agent: unknown agent '%s' on a %s SoC", o.agent, p->name);

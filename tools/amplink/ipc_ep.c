@@ -61,7 +61,7 @@ struct ipcep_inst {
 struct ipcep_set {
 	struct ampl_soc *soc;
 	struct ampl_agent *ag;
-	const struct ampl_ipi_agent *self;
+	const struct ampl_soc_agent *self;
 	unsigned queue_len;
 	pthread_mutex_t lock;
 	void (*notify)(struct ipcep *ep, void *arg);
@@ -172,7 +172,7 @@ static void add_inst(struct ipcep_set *s, const struct ampl_dt_board *b, const s
 	}
 }
 
-int ipcep_set_open(struct ampl_soc *soc, const struct ampl_ipi_agent *self, struct ampl_agent *ag,
+int ipcep_set_open(struct ampl_soc *soc, const struct ampl_soc_agent *self, struct ampl_agent *ag,
 		   const struct ipcep_opts *opts, struct ipcep_set **out)
 {
 	if (!soc || !self || !out)

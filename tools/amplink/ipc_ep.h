@@ -75,7 +75,7 @@ const char *ipcep_addr_text(uint32_t addr, char *buf);
  * NULL to list the instances only (ipcep_create() then answers -EINVAL). A SoC without a devicetree has none.
  * Return: 0; -EINVAL (NULL @soc, @self or @out); -ENOMEM.
  */
-int ipcep_set_open(struct ampl_soc *soc, const struct ampl_ipi_agent *self, struct ampl_agent *ag,
+int ipcep_set_open(struct ampl_soc *soc, const struct ampl_soc_agent *self, struct ampl_agent *ag,
 		   const struct ipcep_opts *opts, struct ipcep_set **out);
 /** Destroy every endpoint (open or not), close the instances, free the set. NULL is ignored. */
 void ipcep_set_close(struct ipcep_set *set);

@@ -26,7 +26,7 @@ void emu_trace_follow(void)
 /* What an event's object is (amplink/trace.h, enum ampl_trace_event). */
 static const char *kind_of(unsigned ev)
 {
-	if (ev <= AMPL_EV_MU_WRITE)
+	if (ev <= AMPL_EV_CTRL_WRITE)
 		return "hw";
 	if (ev <= AMPL_EV_FILTER_REFUSE)
 		return "ipi";

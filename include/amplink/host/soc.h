@@ -179,7 +179,7 @@ volatile void *ampl_soc_phys(const struct ampl_soc *soc, uint64_t addr, size_t l
 
 /** ampl_soc_agent_regs() - the modelled register block of @agent (for tools and tests: reads/writes have the
  * silicon's side effects as that agent). Return: 0; -EINVAL (unknown agent). */
-int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_io_region *regs);
+int ampl_soc_agent_regs(struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_io_region *regs);
 
 /**
  * struct ampl_soc_mu - one NXP Messaging Unit of the SoC: an `nxp,imx-mu` node of the board's devicetree (or the
@@ -195,7 +195,7 @@ struct ampl_soc_mu {
 	const char *path;  /* node path */
 	uint64_t addr;
 	int irq;           /* -1 if none */
-	const struct ampl_ipi_agent *side[2]; /* the agents on side A [0] and side B [1] */
+	const struct ampl_soc_agent *side[2]; /* the agents on side A [0] and side B [1] */
 };
 
 /** ampl_soc_num_mus() - how many Messaging Units the SoC has. */
@@ -212,14 +212,14 @@ int ampl_soc_mu_info(const struct ampl_soc *soc, unsigned mu, struct ampl_soc_mu
 int ampl_soc_mu_regs(struct ampl_soc *soc, unsigned mu, unsigned side, struct ampl_io_region *regs);
 
 /** ampl_soc_agent_pid() - the process attached as @agent (0 if none or unknown). */
-int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+int ampl_soc_agent_pid(const struct ampl_soc *soc, const struct ampl_soc_agent *agent);
 
 /**
  * ampl_soc_agent_alive() - whether the process attached as @agent is still running. False when none is attached,
  * and when the one recorded died without detaching (gone, a zombie, or its pid now another process's) and no
  * attached process has noticed yet; true when it cannot tell (no /proc). Context: any thread.
  */
-bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_soc_agent *agent);
 
 /**
  * ampl_soc_agent_set_online() - hotplug: take a processor offline or bring it back.
@@ -235,10 +235,10 @@ bool ampl_soc_agent_alive(const struct ampl_soc *soc, const struct ampl_ipi_agen
  * Return: 0; -EINVAL; -EALREADY (already in that state); -EACCES (an access fault, see above); -EPERM (@agent's own
  * online while the supervisor holds it offline).
  */
-int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, bool online);
+int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent *agent, bool online);
 
 /** ampl_soc_agent_online() - false while @agent is offline. */
-bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_soc_agent *agent);
 
 /* ---- access control ----
  *
@@ -261,7 +261,7 @@ struct ampl_soc_fault {
  * ampl_soc_agent_faults() - the access faults recorded for @agent (by the processes attached as it).
  * Return: 0; -EINVAL (NULL, or not an agent of @soc). Context: any thread.
  */
-int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_soc_fault *out);
+int ampl_soc_agent_faults(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_soc_fault *out);
 
 /* ---- Dynamic agents ----
  *
@@ -297,10 +297,10 @@ int ampl_agent_reassign(struct ampl_agent **ag, const char *agent, const struct 
  * Return: 0; -EINVAL; -EALREADY (retired already); -EACCES (attached as another agent: an access fault, the last
  * error says so). Context: thread.
  */
-int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+int ampl_soc_agent_retire(struct ampl_soc *soc, const struct ampl_soc_agent *agent);
 
 /** ampl_soc_agent_retired() - true while @agent is retired (offline until a process attaches as it). */
-bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent);
+bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_soc_agent *agent);
 
 /* ---- IPI message buffers ----
  *
@@ -324,7 +324,7 @@ bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_ipi_ag
  */
 struct ampl_soc_buf {
 	unsigned index;
-	const struct ampl_ipi_agent *owner, *peer;
+	const struct ampl_soc_agent *owner, *peer;
 	uint64_t request, response;
 	bool reserved;
 	int pid[2];
@@ -339,7 +339,7 @@ int ampl_soc_buf_info(const struct ampl_soc *soc, unsigned index, struct ampl_so
 
 /** ampl_soc_buf_find() - the index of the pair @owner -> @peer. Return: the index; -EINVAL; -ENOENT (either agent
  * is bufferless). */
-int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_ipi_agent *owner, const struct ampl_ipi_agent *peer);
+int ampl_soc_buf_find(const struct ampl_soc *soc, const struct ampl_soc_agent *owner, const struct ampl_soc_agent *peer);
 
 /**
  * ampl_soc_buf_reserve() - reserve pair @index: from now on a channel that would use it is refused with -EACCES
@@ -432,7 +432,7 @@ int ampl_agent_poll(struct ampl_agent *agent);
 const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *agent);
 
 /** ampl_agent_info() - the profile's agent this handle is. */
-const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
+const struct ampl_soc_agent *ampl_agent_info(const struct ampl_agent *agent);
 
 /* ---- Interrupt routing ----
  *
@@ -441,12 +441,12 @@ const struct ampl_ipi_agent *ampl_agent_info(const struct ampl_agent *agent);
  * thread of ampl_agent_attach()), and a line's handler sees each request it takes, in that line's thread, before
  * the request goes to its channel's client. Routes and masks belong to the attached process; ampl_soc_irq_route()
  * and ampl_soc_irq_mask() let another process (`amplink agent route/mask/unmask`) ask it to change them.
- * Sources are masks of agents' IPI bits (1u << agent->bit).
+ * Sources are masks of agents' IPI bits (1u << agent->ipi->bit).
  */
 #define AMPL_IRQ_LINES 4u
 
 /** A line's handler: @source sent the request that @line is about to deliver. Context: that line's thread. */
-typedef void (*ampl_irq_line_fn)(void *arg, unsigned line, const struct ampl_ipi_agent *source);
+typedef void (*ampl_irq_line_fn)(void *arg, unsigned line, const struct ampl_soc_agent *source);
 
 /**
  * ampl_agent_irq_route() - route the requests of @sources to interrupt line @line. The line's thread is started on
@@ -480,7 +480,7 @@ struct ampl_irq_table {
  * ampl_soc_irq_table() - the routing the process attached as @agent applies (published in the image).
  * Return: 0; -EINVAL; -ENOENT (no process is attached as @agent). Context: any.
  */
-int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *agent, struct ampl_irq_table *out);
+int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_soc_agent *agent, struct ampl_irq_table *out);
 
 /**
  * ampl_soc_irq_route() / ampl_soc_irq_mask() - as ampl_agent_irq_route() / _mask(), from any process: a request
@@ -490,9 +490,9 @@ int ampl_soc_irq_table(const struct ampl_soc *soc, const struct ampl_ipi_agent *
  * -ETIMEDOUT (it did not answer: it runs no interrupt thread and did not poll, or it is stuck); -EBUSY (another
  * request is in progress); the attached process's error. Context: thread.
  */
-int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, unsigned line,
+int ampl_soc_irq_route(struct ampl_soc *soc, const struct ampl_soc_agent *agent, uint32_t sources, unsigned line,
 		       unsigned timeout_ms);
-int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_ipi_agent *agent, uint32_t sources, bool mask,
+int ampl_soc_irq_mask(struct ampl_soc *soc, const struct ampl_soc_agent *agent, uint32_t sources, bool mask,
 		      unsigned timeout_ms);
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
 /*
- * Register model of the NXP i.MX Messaging Unit v1, shared by every process attached to the SoC.
+ * Register model of the NXP i.MX Messaging Unit v1, shared by every process attached to the SoC: the virtual SoC's
+ * controller model "mu" (src/sim/ctrl.h) for the `nxp,imx-mu` nodes of the board's devicetree.
  *
  * One block has two sides, A (0) and B (1), each with TR0-3, RR0-3, SR and CR (include/amplink/drivers/nxp_mu.h).
  * State, per side s (p is the other side):
@@ -33,20 +34,35 @@
  * side s. A rise is seen by exactly the one CAS that made it, so an interrupt is raised exactly once per enabled
  * flag that becomes set (or per enable that rises on a set flag), never for a flag that was already set.
  */
+#include "sim/ctrl/nxp_mu.h"
 #include "sim/image.h"
 #include "sim/trace.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <amplink/drivers/nxp_mu.h>
+#include <libfdt.h>
 
 #if UINT64_MAX == ULONG_MAX
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "the MU model needs lock-free 64-bit atomics");
 #else
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the MU model needs lock-free 64-bit atomics");
 #endif
+
+/*
+ * One Messaging Unit's register state, both sides: the instance's state in the image. Every flag and enable of both
+ * sides is one packed 64-bit atomic word, so every register side effect is a single compare-and-swap; the data words
+ * are written before the CAS that raises their RF flag.
+ */
+struct sim_mu {
+	_Alignas(64) _Atomic uint64_t state;
+	_Atomic uint32_t data[2][4];   /* data[s][n]: TRn as side s wrote it = RRn of the other side */
+	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
+};
+_Static_assert(sizeof(struct sim_mu) <= SIM_CTRL_STATE, "an MU's state fits its slot of the image");
 
 /* Field offsets inside one side's 32 bits of the state word (internal order: bit n is flag n). */
 enum { F_RF = 0, F_GIP = 4, F_GIE = 8, F_RIE = 12, F_TIE = 16, F_FN = 20 };
@@ -117,30 +133,36 @@ static uint64_t apply(uint64_t st, unsigned s, enum op op, uint32_t v)
 	return st;
 }
 
-static inline struct sim_mu_port *port_of(const struct ampl_io_region *io)
+static inline struct sim_ctrl_port *port_of(const struct ampl_io_region *io)
 {
-	return (struct sim_mu_port *)io->ctx;
+	return (struct sim_ctrl_port *)io->ctx;
 }
 
-static inline struct sim_mu *mu_at(const struct sim_mu_port *pt)
+static inline struct sim_mu *mu_at(const struct sim_ctrl_port *pt)
 {
-	return &pt->soc->img->mus[pt->mu];
+	return sim_ctrl_state(pt);
+}
+
+/* The agent index that owns side @s of @pt's unit. */
+static inline unsigned owner_of(const struct sim_ctrl_port *pt, unsigned s)
+{
+	return sim_ctrl_cfg(pt)->owner[s];
 }
 
 /* After a successful CAS old -> new: raise the lines whose causes rose; wake register waiters of changed sides. */
-static void notify(const struct sim_mu_port *pt, uint64_t old, uint64_t nw)
+static void notify(const struct sim_ctrl_port *pt, uint64_t old, uint64_t nw)
 {
 	struct ampl_soc *soc = pt->soc;
 	struct sim_mu *mu = mu_at(pt);
 	for (unsigned s = 0; s < 2; s++) {
 		if (causes(nw, s) & ~causes(old, s))
-			ampl_doorbell_ring(&soc->img->agents[soc->mu_cfg[pt->mu].owner[s]].irq);
+			ampl_doorbell_ring(&soc->img->agents[owner_of(pt, s)].irq);
 		if (sr_of(nw, s) != sr_of(old, s) || cr_of(nw, s) != cr_of(old, s))
 			ampl_doorbell_ring(&mu->ev[s]);
 	}
 }
 
-static void transition(const struct sim_mu_port *pt, enum op op, uint32_t v)
+static void transition(const struct sim_ctrl_port *pt, enum op op, uint32_t v)
 {
 	struct sim_mu *mu = mu_at(pt);
 	uint64_t old = atomic_load(&mu->state), nw;
@@ -153,7 +175,7 @@ static void transition(const struct sim_mu_port *pt, enum op op, uint32_t v)
 }
 
 /* MUR: both sides to reset. The words first, so no reader that sees the reset state reads an old word. */
-static void reset(const struct sim_mu_port *pt)
+static void reset(const struct sim_ctrl_port *pt)
 {
 	struct sim_mu *mu = mu_at(pt);
 	for (unsigned s = 0; s < 2; s++)
@@ -164,7 +186,7 @@ static void reset(const struct sim_mu_port *pt)
 		notify(pt, old, 0);
 }
 
-static uint32_t read_rr(const struct sim_mu_port *pt, unsigned n)
+static uint32_t read_rr(const struct sim_ctrl_port *pt, unsigned n)
 {
 	struct sim_mu *mu = mu_at(pt);
 	unsigned s = pt->side;
@@ -183,7 +205,7 @@ static uint32_t read_rr(const struct sim_mu_port *pt, unsigned n)
 
 static uint32_t mu_read32(const struct ampl_io_region *io, uint32_t off)
 {
-	const struct sim_mu_port *pt = port_of(io);
+	const struct sim_ctrl_port *pt = port_of(io);
 	struct sim_mu *mu = mu_at(pt);
 	if (off < NXP_MU_RR(0))
 		return atomic_load(&mu->data[pt->side][off / 4u]);
@@ -198,9 +220,9 @@ static uint32_t mu_read32(const struct ampl_io_region *io, uint32_t off)
 
 static void mu_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
 {
-	const struct sim_mu_port *pt = port_of(io);
+	const struct sim_ctrl_port *pt = port_of(io);
 	struct sim_mu *mu = mu_at(pt);
-	SIM_TRACE(pt->soc, pt->soc->mu_cfg[pt->mu].owner[pt->side], AMPL_EV_MU_WRITE, pt->mu, off);
+	SIM_TRACE(pt->soc, owner_of(pt, pt->side), AMPL_EV_CTRL_WRITE, pt->ctrl, off);
 	if (off < NXP_MU_RR(0)) {
 		unsigned n = off / 4u;
 		atomic_store(&mu->data[pt->side][n], val); /* before the CAS that sets the peer's RF */
@@ -219,9 +241,9 @@ static void mu_write32(const struct ampl_io_region *io, uint32_t off, uint32_t v
 static int mu_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mask, uint32_t expect,
 		     uint32_t timeout_us)
 {
-	const struct sim_mu_port *pt = port_of(io);
+	const struct sim_ctrl_port *pt = port_of(io);
 	struct ampl_doorbell *db = &mu_at(pt)->ev[pt->side];
-	enum ampl_wait_mode mode = pt->soc->ports[pt->soc->mu_cfg[pt->mu].owner[pt->side]].mode;
+	enum ampl_wait_mode mode = pt->soc->ports[owner_of(pt, pt->side)].mode;
 	/* Waiting on RRn would consume it: only the side-effect-free registers can be waited on. */
 	if (off >= NXP_MU_RR(0) && off < NXP_MU_SR)
 		return (mu_read32(io, off) & mask) == expect ? 0 : -ETIMEDOUT;
@@ -235,24 +257,101 @@ static int mu_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mas
 	}
 }
 
-const struct ampl_io_ops sim_mu_ops = {
+static const struct ampl_io_ops mu_ops = {
 	.read32 = mu_read32,
 	.write32 = mu_write32,
 	.wait32 = mu_wait32,
 };
 
-/* ---- public accessors ---- */
+/* ---- the model: instances from the devicetree ---- */
+
+/* The imx profile's board without a devicetree: one Messaging Unit as the seed describes it (ipm0 at 0x40028000). */
+static int mu_default_tree(const struct ampl_soc_profile *profile, void *buf, int cap)
+{
+	static const char path[] = "/ipm@40028000";
+	if (profile != &ampl_soc_imx)
+		return 0;
+	int r = fdt_create_empty_tree(buf, cap);
+	r = r ? r : fdt_setprop_u32(buf, 0, "#address-cells", 1);
+	r = r ? r : fdt_setprop_u32(buf, 0, "#size-cells", 1);
+	int n = r ? r : fdt_add_subnode(buf, 0, "ipm@40028000");
+	if (n < 0)
+		return n;
+	r = fdt_setprop_string(buf, n, "compatible", "nxp,imx-mu");
+	r = r ? r : fdt_setprop_u32(buf, n, "reg", 0x40028000u);
+	r = r ? r : fdt_appendprop_u32(buf, n, "reg", 0x4000u);
+	r = r ? r : fdt_setprop_u32(buf, n, "interrupts", 33u);
+	r = r ? r : fdt_appendprop_u32(buf, n, "interrupts", 0u);
+	r = r ? r : fdt_setprop_u32(buf, n, "#mbox-cells", 2u);
+	r = r ? r : fdt_setprop_string(buf, n, "status", "okay");
+	int a = r ? r : fdt_add_subnode(buf, 0, "aliases");
+	r = a < 0 ? a : fdt_setprop_string(buf, a, "ipm0", path);
+	int y = r ? r : fdt_add_subnode(buf, 0, "__symbols__");
+	r = y < 0 ? y : fdt_setprop_string(buf, y, "ipm0", path);
+	r = r ? r : fdt_pack(buf);
+	return r ? r : 1;
+}
+
+/* The enabled `nxp,imx-mu` nodes; side A belongs to the profile's first application processor, fsl,mu-side-b
+ * swaps the sides. */
+static int mu_plan(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile,
+		   struct sim_ctrl_cfg *cfg, unsigned cap)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < board->num_mus; i++) {
+		const struct ampl_dt_mu *m = &board->mus[i];
+		if (!m->okay)
+			continue;
+		if (n == cap)
+			return sim_error(-EINVAL, "%s: more than %u enabled controllers (SIM_MAX_CTRLS)", m->node.path,
+					 (unsigned)SIM_MAX_CTRLS);
+		for (unsigned j = 0; j < n; j++)
+			if (cfg[j].addr == m->addr)
+				return sim_error(-EINVAL, "%s: a second Messaging Unit at 0x%llx (%s)", m->node.path,
+						 (unsigned long long)m->addr, cfg[j].path);
+		if (sim_ctrl_owners(profile, m->side_b, cfg[n].owner))
+			return sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
+					 m->node.path, profile->name);
+		snprintf(cfg[n].name, sizeof(cfg[n].name), "%s", m->node.name);
+		snprintf(cfg[n].alias, sizeof(cfg[n].alias), "%s", m->alias);
+		snprintf(cfg[n].label, sizeof(cfg[n].label), "%s", m->node.label);
+		snprintf(cfg[n].path, sizeof(cfg[n].path), "%s", m->node.path);
+		cfg[n].addr = m->addr;
+		cfg[n].size = m->size;
+		cfg[n].irq = m->irq;
+		n++;
+	}
+	return (int)n;
+}
+
+SIM_CTRL_MODEL(nxp_mu) = {
+	.name = "mu",
+	.sides = 2,
+	.state_size = sizeof(struct sim_mu),
+	.reg_span = NXP_MU_REG_SPAN,
+	.ops = &mu_ops,
+	.plan = mu_plan,
+	.default_tree = mu_default_tree,
+};
+
+/* ---- public accessors (<amplink/host/soc.h>): the MU instances among the SoC's controllers ---- */
+
+const struct sim_ctrl_cfg *sim_mu_cfg(const struct ampl_soc *soc, unsigned mu)
+{
+	int i = sim_ctrl_nth(soc, &sim_ctrl_nxp_mu, mu);
+	return i < 0 ? NULL : &soc->ctrl_cfg[i];
+}
 
 unsigned ampl_soc_num_mus(const struct ampl_soc *soc)
 {
-	return soc ? soc->num_mus : 0;
+	return sim_ctrl_count(soc, &sim_ctrl_nxp_mu);
 }
 
 int ampl_soc_mu_info(const struct ampl_soc *soc, unsigned mu, struct ampl_soc_mu *info)
 {
-	if (!soc || !info || mu >= soc->num_mus)
+	const struct sim_ctrl_cfg *c = soc ? sim_mu_cfg(soc, mu) : NULL;
+	if (!c || !info)
 		return -EINVAL;
-	const struct sim_mu_cfg *c = &soc->mu_cfg[mu];
 	info->name = c->name;
 	info->alias = c->alias;
 	info->label = c->label;
@@ -266,11 +365,6 @@ int ampl_soc_mu_info(const struct ampl_soc *soc, unsigned mu, struct ampl_soc_mu
 
 int ampl_soc_mu_regs(struct ampl_soc *soc, unsigned mu, unsigned side, struct ampl_io_region *regs)
 {
-	if (!soc || !regs || mu >= soc->num_mus || side > 1)
-		return -EINVAL;
-	regs->base = NULL;
-	regs->size = NXP_MU_REG_SPAN;
-	regs->ops = &sim_mu_ops;
-	regs->ctx = &soc->mu_ports[mu][side];
-	return 0;
+	int i = soc ? sim_ctrl_nth(soc, &sim_ctrl_nxp_mu, mu) : -1;
+	return i < 0 ? -EINVAL : sim_ctrl_regs(soc, (unsigned)i, side, regs);
 }

@@ -1,0 +1,103 @@
+/*
+ * Mailbox controller models of the virtual SoC: one interface for every controller block but the IPI (the SoC's base
+ * block: src/sim/ipi_model.c, its words part of every agent's page). Private to the simulation.
+ *
+ * A model is one file in src/sim/ctrl/ that registers itself with SIM_CTRL_MODEL(); the build lists every file of
+ * that folder in a generated table (cmake/registry.cmake), so image.c, trace.c and the access paths name no model.
+ * At creation each model finds its instances in the loaded devicetree (@plan: one struct sim_ctrl_cfg each, written
+ * into the image's validated header); each instance gets SIM_CTRL_STATE bytes of state in the shared part of the
+ * image; a process reaches one side of one instance through the model's register handlers (@ops, context struct
+ * sim_ctrl_port). Tracing names an instance by its node name and its model's name.
+ */
+#ifndef AMPL_SIM_CTRL_H
+#define AMPL_SIM_CTRL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amplink/dt_nodes.h>
+#include <amplink/io.h>
+
+struct ampl_soc;
+
+#define SIM_MAX_CTRLS 8     /* controller instances in one SoC, every model together */
+#define SIM_CTRL_SIDES 2    /* most sides (agents) one instance connects */
+#define SIM_CTRL_STATE 256u /* bytes of shared state one instance may have (a multiple of 64) */
+#define SIM_CTRL_MODEL_NAME 16u
+
+/* One controller instance: what the devicetree said, written once at creation (part of the validated header). */
+struct sim_ctrl_cfg {
+	char model[SIM_CTRL_MODEL_NAME]; /* struct sim_ctrl_model.name, terminated */
+	char name[64];                   /* node name, "ipm@40028000" */
+	char alias[64];                  /* "ipm0", or "" */
+	char label[64];                  /* node label, or "" */
+	char path[256];                  /* node path, "/ipm@40028000" */
+	uint64_t addr, size;
+	int32_t irq;
+	uint32_t num_sides;              /* the model's sides */
+	uint32_t owner[SIM_CTRL_SIDES];  /* agent index of each side, distinct */
+};
+
+/* Per-process view of one side of one instance: the I/O region context of the model's register handlers. */
+struct sim_ctrl_port {
+	struct ampl_soc *soc;
+	unsigned ctrl; /* index of the instance in the SoC */
+	unsigned side;
+};
+
+/**
+ * struct sim_ctrl_model - one controller model.
+ * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
+ * @sides:      how many sides an instance has (1..SIM_CTRL_SIDES), each owned by one agent
+ * @state_size: bytes of shared state per instance (at most SIM_CTRL_STATE; zeroed at creation = reset)
+ * @reg_span:   bytes of one side's register block
+ * @ops:        the register read/write/wait handlers of one side (context: struct sim_ctrl_port)
+ * @plan:       at creation, from the board's devicetree: its instances into @cfg (room for @cap; the name, path,
+ *              registers, interrupt and side owners: @profile's agents). Return: how many, or a negative errno with
+ *              the last error set (sim_error(): node and reason). Context: thread.
+ * @default_tree: optional: the board of @profile without a devicetree (a tree of this controller's nodes into
+ *              @buf, @cap bytes). Return: 1 when written, 0 when @profile has no such default, < 0 on error.
+ */
+struct sim_ctrl_model {
+	const char *name;
+	unsigned sides;
+	size_t state_size;
+	uint32_t reg_span;
+	const struct ampl_io_ops *ops;
+	int (*plan)(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile, struct sim_ctrl_cfg *cfg,
+		    unsigned cap);
+	int (*default_tree)(const struct ampl_soc_profile *profile, void *buf, int cap);
+};
+
+/* SIM_CTRL_MODEL(nxp_mu) = { ... }; in src/sim/ctrl/nxp_mu.c (the name is the file's stem). */
+#define SIM_CTRL_MODEL(stem) const struct sim_ctrl_model sim_ctrl_##stem
+
+/* The generated table: one entry per src/sim/ctrl/ file, in file-name order. */
+extern const struct sim_ctrl_model *const sim_ctrl_table[];
+extern const unsigned sim_ctrl_table_size;
+
+/** sim_ctrl_model_find() - the model named @name (a terminated string), or NULL. Context: any. */
+const struct sim_ctrl_model *sim_ctrl_model_find(const char *name);
+/** sim_ctrl_model_of() - the model of instance @ctrl of @soc (validated at open). Context: any. */
+const struct sim_ctrl_model *sim_ctrl_model_of(const struct ampl_soc *soc, unsigned ctrl);
+/** sim_ctrl_state() - the shared state of @pt's instance (state_size bytes, 64-byte aligned). Context: any. */
+void *sim_ctrl_state(const struct sim_ctrl_port *pt);
+/** sim_ctrl_cfg() - the validated description of @pt's instance. Context: any. */
+const struct sim_ctrl_cfg *sim_ctrl_cfg(const struct sim_ctrl_port *pt);
+/** sim_ctrl_count() - how many instances of model @m @soc has. Context: any. */
+unsigned sim_ctrl_count(const struct ampl_soc *soc, const struct sim_ctrl_model *m);
+/** sim_ctrl_nth() - instance index of the @n-th (0..) instance of model @m in @soc, or -1. Context: any. */
+int sim_ctrl_nth(const struct ampl_soc *soc, const struct sim_ctrl_model *m, unsigned n);
+/**
+ * sim_ctrl_regs() - the modelled registers of side @side of instance @ctrl (the model's handlers, as that side).
+ * Return: 0; -EINVAL (no such instance or side). Context: any.
+ */
+int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct ampl_io_region *regs);
+/**
+ * sim_ctrl_owners() - side owners for a two-sided controller: the profile's first two application processors
+ * (not AMPL_AGENT_FIRMWARE), swapped when @swap. Return: 0; -EINVAL when the profile has fewer than two.
+ */
+int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2]);
+
+#endif /* AMPL_SIM_CTRL_H */
