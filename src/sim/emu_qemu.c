@@ -257,6 +257,13 @@ static int spawn(struct ampl_emu_qemu *q, const struct ampl_emu_qemu_config *cfg
 		argv[na++] = mem;
 		argv[na++] = "-bios";
 		argv[na++] = "none";
+		/* One hart runs; a second possible one makes QEMU translate for parallel CPUs, and only then are the
+		 * guest's fences real host barriers (a single-CPU translation drops them). The window is shared with
+		 * this process: without them a store of the firmware could pass its next load (x86 reorders a store
+		 * after a later load), and a lowered notification flag and the re-check of a ring raced with the host's
+		 * (a lost doorbell, 1 run in 13 of test_fw_rpmsg_rv32's polled phase). */
+		argv[na++] = "-smp";
+		argv[na++] = "1,maxcpus=2";
 	}
 	argv[na++] = "-display";
 	argv[na++] = "none";

@@ -5,6 +5,17 @@
 
 #include <amplink/device.h>
 
+#if !AMPL_CONFIG_TRACE
+/* The trace points compiled out: nothing calls the sink, and there is nothing to follow. */
+void emu_trace_init(struct ampl_emu_trace *t)
+{
+	(void)t;
+}
+
+void emu_trace_follow(void)
+{
+}
+#else
 static struct ampl_emu_trace *area;
 /* The object of each index this boot (a new boot finds its objects again by name: the area outlives a reset). */
 static const void *known[AMPL_EMU_TRACE_OBJS];
@@ -134,3 +145,4 @@ void ampl_trace_emit(unsigned ev, const void *obj, int32_t val)
 	atomic_store_explicit(&area->head, pos + 1u, memory_order_release);
 	ampl_irq_unlock(key);
 }
+#endif /* AMPL_CONFIG_TRACE */
