@@ -1069,7 +1069,9 @@ static void test_buffers_single_writer(void **state)
 		assert_int_equal(f.count, (uint32_t)raw);
 		assert_string_equal(f.aperture, aperture[raw]);
 		assert_string_equal(f.access, access[raw]);
-		assert_int_equal(f.addr, raw == 3 ? req + AMPL_IPI_RESP_OFFSET : req);
+		/* Inside the buffer: which byte faults first is the compiler's copy's choice (clang's starts at 7). */
+		uint64_t buf = raw == 3 ? req + AMPL_IPI_RESP_OFFSET : req;
+		assert_in_range(f.addr, buf, buf + AMPL_IPI_BUF_SIZE - 1u);
 		/* Nothing forged arrives: rpu0 receives apu's bytes, and only when apu sends. */
 		assert_int_equal(atomic_load(&sh->received), (uint32_t)raw - 1);
 		uint8_t msg[AMPL_IPI_BUF_SIZE];
