@@ -1423,8 +1423,9 @@ static void test_doorbell_only_when_needed(void **state)
 	volatile uint8_t *ring = ampl_soc_phys(e.soc, APU_TX, REGION);
 	uint32_t rd = 0, wr = 1;
 	for (int i = 0; i < 10000 && rd != wr; i++) {
-		memcpy(&rd, (const void *)ring, 4);
-		memcpy(&wr, (const void *)(ring + D), 4);
+		/* The words the two sides store atomically (pbuf's idx_store), read the same way. */
+		rd = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)ring, memory_order_acquire);
+		wr = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)(ring + D), memory_order_acquire);
 		if (rd != wr)
 			usleep(100);
 	}
