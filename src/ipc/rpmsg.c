@@ -648,10 +648,12 @@ int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 	struct rpmsg_buf_slot *s = slot_find(rdev, rxbuf, SLOT_HELD_RX);
 	if (s) {
 		s->state = SLOT_FREE;
-		/* Released during its own callback: the delivery gives it back when the callback returns. */
-		if (rdev->rx_cur == s->buf)
+		/* Released during its own callback: the delivery gives it back when the callback returns, and
+		 * the delivery is over for it (a second hold is refused, from any thread). */
+		if (rdev->rx_cur == s->buf) {
 			rdev->rx_held = false;
-		else
+			rdev->rx_cur = NULL;
+		} else
 			rdev->ops->put_rx(rdev, s->desc, s->len);
 	}
 	rpmsg_unlock(rdev, key);

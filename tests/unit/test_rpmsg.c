@@ -312,7 +312,8 @@ struct ep {
 	_Atomic unsigned rx, unbinds, bad, zero_len;
 	_Atomic uint32_t last_src;
 	_Atomic size_t last_len;
-	_Atomic int hold;            /* hold every RX buffer (rpmsg_hold_rx_buffer) */
+	_Atomic int hold;            /* 1: hold every RX buffer; 2: hold, release and hold again in the callback */
+	_Atomic unsigned rehold;     /* mode 2: the second hold of a delivery was accepted (must stay 0) */
 	_Atomic int echo;            /* trysend the payload back */
 	_Atomic int destroy_self;    /* destroy the endpoint from inside its callback */
 	_Atomic int block;           /* spin inside the callback until cleared */
@@ -372,7 +373,12 @@ static int ep_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 			atomic_fetch_add(&ep->bad, 1);
 		ep->next_seq[p[0]] = seq + 1;
 	}
-	if (atomic_load(&ep->hold)) {
+	if (atomic_load(&ep->hold) == 2) {
+		if (rpmsg_hold_rx_buffer(ept, data) != RPMSG_SUCCESS || rpmsg_release_rx_buffer(ept, data) != RPMSG_SUCCESS)
+			atomic_fetch_add(&ep->hold_fail, 1);
+		else if (rpmsg_hold_rx_buffer(ept, data) != RPMSG_ERR_PARAM)
+			atomic_fetch_add(&ep->rehold, 1);
+	} else if (atomic_load(&ep->hold)) {
 		if (ep->nheld < MAX_HELD && rpmsg_hold_rx_buffer(ept, data) == RPMSG_SUCCESS)
 			ep->held[ep->nheld++] = data;
 		else
@@ -908,6 +914,17 @@ static void check_zero_copy(struct side *txs, struct ep *tx, struct ep *rx)
 	assert_int_equal(rpmsg_release_rx_buffer(&rx->ept, h), RPMSG_SUCCESS);
 	assert_int_equal(rpmsg_release_rx_buffer(&rx->ept, h), RPMSG_ERR_PARAM);
 	assert_int_equal(rpmsg_hold_rx_buffer(&rx->ept, h), RPMSG_ERR_PARAM);
+	/* Released in its own callback: the delivery is over for it, a second hold is refused. */
+	unsigned before = atomic_load(&rx->rx);
+	atomic_store(&rx->hold, 2);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(rpmsg_send(&tx->ept, "rehold", 6), 6);
+	WAIT_FOR(atomic_load(&rx->rx) == before + 4);
+	atomic_store(&rx->hold, 0);
+	assert_int_equal(atomic_load(&rx->hold_fail), 0);
+	assert_int_equal(atomic_load(&rx->rehold), 0);
+	assert_int_equal(rpmsg_send(&tx->ept, "after", 5), 5); /* its buffer went back to the ring */
+	WAIT_FOR(atomic_load(&rx->rx) == before + 5);
 	assert_null(rpmsg_get_tx_payload_buffer(NULL, &cap, 0));
 	assert_null(rpmsg_get_tx_payload_buffer(&tx->ept, NULL, 0));
 }
