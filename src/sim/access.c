@@ -5,13 +5,15 @@
  * `amplink agent offline`): it maps the whole image as before. Once it is attached as an agent (ampl_agent_attach()),
  *   - it maps the register page of every other agent read-only (struct sim_regs: the only words of an agent's
  *     register state, each written by one agent), so a request "from apu" can only come from the process attached
- *     as apu;
+ *     as apu; the same for each side's page of a controller (src/sim/ctrl.h: a Messaging Unit's side), writable
+ *     only where attached as that side's agent;
  *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
  *     its writers, read-only if one of its readers, and not at all otherwise;
  *   - it maps the IPI message buffers its agent writes (its requests, its responses) read-write, those addressed
  *     to it read-only and every other not at all (src/sim/buffers.c lays them out a page per writer and reader);
  *   - a register access through the model's ops as another agent (ampl_soc_agent_regs() of an agent this handle is
- *     not attached as) is an access fault: the write is dropped, a read returns 0;
+ *     not attached as, ampl_soc_mu_regs() of another agent's side) is an access fault: the write is dropped, a read
+ *     returns 0;
  *   - a plain access the protections refuse raises SIGSEGV: the handler below records the access fault and lets
  *     the signal kill the process (what a process can do of the silicon's poisoned access and error interrupt).
  * Every access fault is counted and recorded (access, address, aperture) in the register page of the agent the
@@ -64,6 +66,15 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 			return sim_error(-errno, "SoC '%s': cannot protect the register page of %s: %s", soc->name,
 					 soc->profile->agents[i].name, strerror(errno));
 	}
+	for (unsigned c = 0; c < soc->num_ctrls; c++) {
+		const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[c];
+		for (unsigned s = 0; s < cfg->num_sides; s++) {
+			int prot = !roles || (roles & 1u << cfg->owner[s]) ? PROT_READ | PROT_WRITE : PROT_READ;
+			if (mprotect(&soc->img->ctrl_side[c][s], sizeof(soc->img->ctrl_side[c][s]), prot))
+				return sim_error(-errno, "SoC '%s': cannot protect side %c of %s: %s", soc->name,
+						 'A' + s, cfg->name, strerror(errno));
+		}
+	}
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
 		const struct sim_aperture *a = &soc->apertures[i];
 		void *host = (void *)ampl_soc_phys(soc, a->phys, (size_t)a->size); /* validated at open */
@@ -82,6 +93,14 @@ static struct sigaction segv_prev;                    /* the handler ours replac
 
 static void record_fault(struct ampl_soc *soc, unsigned who, uint64_t addr, const char *aperture,
 			 const char *access);
+
+/* Side @s of controller @c as an aperture's name: "mu:ipm@40028000:A" (the model, the node, the side). */
+static void ctrl_side_name(const struct ampl_soc *soc, unsigned c, unsigned s, char *name, size_t cap)
+{
+	const struct sim_ctrl_model *m = sim_ctrl_model_of(soc, c);
+	snprintf(name, cap, "%s:%s:%c", m ? m->name : "ctrl", c < soc->num_ctrls ? soc->ctrl_cfg[c].name : "none",
+		 'A' + s);
+}
 
 /* The aperture of @soc that host address @p falls in: its name into @name and the physical address; false if none. */
 static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t cap, uint64_t *phys)
@@ -110,6 +129,14 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 				*phys = soc->profile->agents[i].ipi->reg_base;
 			return true;
 		}
+	}
+	uintptr_t sides = (uintptr_t)soc->img->ctrl_side;
+	if (p >= sides && p - sides < sizeof(soc->img->ctrl_side)) {
+		unsigned c = (unsigned)((p - sides) / sizeof(soc->img->ctrl_side[0]));
+		unsigned s = (unsigned)((p - sides) % sizeof(soc->img->ctrl_side[0]) / SIM_PAGE);
+		ctrl_side_name(soc, c, s, name, cap);
+		*phys = c < soc->num_ctrls ? soc->ctrl_cfg[c].addr : *phys;
+		return true;
 	}
 	if (sim_buf_fault_target(soc, p, name, cap, phys))
 		return true;
@@ -240,6 +267,20 @@ bool sim_access_fault(struct ampl_soc *soc, unsigned idx, uint32_t off, bool wri
 	unsigned who = (unsigned)__builtin_ctz(roles);
 	record_fault(soc, who, (a->ipi ? (uint64_t)a->ipi->reg_base : 0u) + off, aperture, write ? "write" : "read");
 	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, idx, off);
+	return false;
+}
+
+bool sim_access_ctrl_fault(struct ampl_soc *soc, unsigned ctrl, unsigned side, uint32_t off, bool write)
+{
+	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
+	unsigned owner = soc->ctrl_cfg[ctrl].owner[side];
+	if (!roles || (roles & 1u << owner))
+		return true; /* attached meanwhile */
+	char aperture[SIM_APERTURE_NAME];
+	ctrl_side_name(soc, ctrl, side, aperture, sizeof(aperture));
+	unsigned who = (unsigned)__builtin_ctz(roles);
+	record_fault(soc, who, soc->ctrl_cfg[ctrl].addr + off, aperture, write ? "write" : "read");
+	SIM_TRACE(soc, who, AMPL_EV_ACCESS_FAULT, owner, off);
 	return false;
 }
 

@@ -23,6 +23,11 @@ void *sim_ctrl_state(const struct sim_ctrl_port *pt)
 	return pt->soc->img->ctrl_state[pt->ctrl];
 }
 
+void *sim_ctrl_side(const struct ampl_soc *soc, unsigned ctrl, unsigned side)
+{
+	return soc->img->ctrl_side[ctrl][side].words;
+}
+
 const struct sim_ctrl_cfg *sim_ctrl_cfg(const struct sim_ctrl_port *pt)
 {
 	return &pt->soc->ctrl_cfg[pt->ctrl];

@@ -6,8 +6,11 @@
  * that folder in a generated table (cmake/registry.cmake), so image.c, trace.c and the access paths name no model.
  * At creation each model finds its instances in the loaded devicetree (@plan: one struct sim_ctrl_cfg each, written
  * into the image's validated header); each instance gets SIM_CTRL_STATE bytes of state in the shared part of the
- * image; a process reaches one side of one instance through the model's register handlers (@ops, context struct
- * sim_ctrl_port). Tracing names an instance by its node name and its model's name.
+ * image (words any agent writes: doorbells) and one page per side that only the process attached as that side's
+ * agent writes (read-only in other agents' processes: src/sim/access.c), so every register word has one writer; a
+ * process reaches one side of one instance through the model's register handlers (@ops, context struct
+ * sim_ctrl_port), which refuse a handle not attached as that side's agent (sim_access_ctrl()). Tracing names an
+ * instance by its node name and its model's name; an access fault names one side ("mu:ipm@40028000:B").
  */
 #ifndef AMPL_SIM_CTRL_H
 #define AMPL_SIM_CTRL_H
@@ -50,7 +53,9 @@ struct sim_ctrl_port {
  * struct sim_ctrl_model - one controller model.
  * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
  * @sides:      how many sides an instance has (1..SIM_CTRL_SIDES), each owned by one agent
- * @state_size: bytes of shared state per instance (at most SIM_CTRL_STATE; zeroed at creation = reset)
+ * @state_size: bytes of shared state per instance, written by any side (at most SIM_CTRL_STATE; zeroed at
+ *              creation = reset)
+ * @side_size:  bytes of one side's page, written by that side's agent only (at most SIM_PAGE; zeroed at creation)
  * @reg_span:   bytes of one side's register block
  * @ops:        the register read/write/wait handlers of one side (context: struct sim_ctrl_port)
  * @plan:       at creation, from the board's devicetree: its instances into @cfg (room for @cap; the name, path,
@@ -63,6 +68,7 @@ struct sim_ctrl_model {
 	const char *name;
 	unsigned sides;
 	size_t state_size;
+	size_t side_size;
 	uint32_t reg_span;
 	const struct ampl_io_ops *ops;
 	int (*plan)(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile, struct sim_ctrl_cfg *cfg,
@@ -83,6 +89,11 @@ const struct sim_ctrl_model *sim_ctrl_model_find(const char *name);
 const struct sim_ctrl_model *sim_ctrl_model_of(const struct ampl_soc *soc, unsigned ctrl);
 /** sim_ctrl_state() - the shared state of @pt's instance (state_size bytes, 64-byte aligned). Context: any. */
 void *sim_ctrl_state(const struct sim_ctrl_port *pt);
+/**
+ * sim_ctrl_side() - the page of side @side of instance @ctrl of @soc (side_size bytes, page-aligned): writable only
+ * in a process attached as that side's agent (or as none). Context: any.
+ */
+void *sim_ctrl_side(const struct ampl_soc *soc, unsigned ctrl, unsigned side);
 /** sim_ctrl_cfg() - the validated description of @pt's instance. Context: any. */
 const struct sim_ctrl_cfg *sim_ctrl_cfg(const struct sim_ctrl_port *pt);
 /** sim_ctrl_count() - how many instances of model @m @soc has. Context: any. */

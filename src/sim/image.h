@@ -4,11 +4,11 @@
  *   +---------------------------+ 0
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, controllers
  *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
- *   |  controller state,        |   words, the controllers' state (written by any agent: src/sim/ctrl.h);
+ *   |  controller state,        |   words, the controllers' shared words (written by any agent: src/sim/ctrl.h);
  *   |  register pages,          |   then one page per agent of its register, hotplug and routing state and
- *   |  supervisor page)         |   buffer marks (by it alone, read-only in other agents' processes:
- *   |                           |   src/sim/access.c); then the supervisor's page (written by no attached
- *   |                           |   agent)
+ *   |  controller side pages,   |   buffer marks (by it alone, read-only in other agents' processes:
+ *   |  supervisor page)         |   src/sim/access.c); one page per side of each controller (by that side's
+ *   |                           |   agent alone); then the supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI),
  *   |                           |   laid out by writer: a page per (writer slot, reader slot) pair
@@ -32,7 +32,7 @@
 #include "sim/ctrl.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 13u
+#define SIM_LAYOUT_VERSION 14u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -88,6 +88,11 @@ struct sim_regs {
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
 #define SIM_DOWN_OFFLINE 1u
 #define SIM_DOWN_RETIRED 2u
+
+/* One side of one controller: its model's words that only that side's agent writes (src/sim/ctrl.h). */
+struct sim_ctrl_page {
+	_Alignas(SIM_PAGE) unsigned char words[SIM_PAGE];
+};
 
 /*
  * The supervisor's words: a page that a process attached as any agent maps read-only. An operator's offline
@@ -179,8 +184,9 @@ struct sim_image {
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
 	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
-	_Alignas(64) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its model's state */
+	_Alignas(64) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its shared words */
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
+	struct sim_ctrl_page ctrl_side[SIM_MAX_CTRLS][SIM_CTRL_SIDES]; /* by instance and side: that side's agent's */
 	struct sim_super super;               /* written by the supervisor only */
 };
 
@@ -360,6 +366,19 @@ static inline bool sim_access_regs(struct ampl_soc *soc, unsigned idx, uint32_t 
 {
 	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
 	return !roles || (roles & 1u << idx) || sim_access_fault(soc, idx, off, write);
+}
+/**
+ * sim_access_ctrl() - may this handle access side @side of controller @ctrl at register offset @off (@write)? True
+ * when it is attached as that side's agent or as no agent; otherwise an access fault on aperture
+ * "MODEL:NODE:SIDE" ("mu:ipm@40028000:A"), counted and recorded as sim_access_regs() does, and false (the caller
+ * drops the write, reads 0). Context: any. sim_access_ctrl_fault() is its slow path.
+ */
+bool sim_access_ctrl_fault(struct ampl_soc *soc, unsigned ctrl, unsigned side, uint32_t off, bool write);
+static inline bool sim_access_ctrl(struct ampl_soc *soc, unsigned ctrl, unsigned side, uint32_t off, bool write)
+{
+	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
+	return !roles || (roles & 1u << soc->ctrl_cfg[ctrl].owner[side]) ||
+	       sim_access_ctrl_fault(soc, ctrl, side, off, write);
 }
 /**
  * sim_access_hotplug() - may this handle change agent @idx's hotplug state (@what: "offline", "retire", for the

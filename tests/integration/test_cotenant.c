@@ -23,7 +23,11 @@
  *   - IPI message buffers: a process attached as rpu1 that writes apu's request to rpu0 (a forged payload), reads
  *     it, or writes rpu0's response to apu is killed by SIGSEGV with the fault recorded (address as the driver
  *     sees it, "ipi-request:apu->rpu0" / "ipi-response:rpu0->apu"), and rpu0 receives apu's bytes only; it may
- *     still write its own request to rpu0 and read rpu0's response to it.
+ *     still write its own request to rpu0 and read rpu0's response to it;
+ *   - Messaging Unit sides: a process attached as m4 (side B of the imx board's MU) that writes side A's registers
+ *     through the model (a message forged "from a") is faulted, not delivered; one that stores into side A's words
+ *     (a forged TR word, a cleared flag) is killed by SIGSEGV; the faults are recorded ("mu:ipm@40028000:A"), and
+ *     its own side still works.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
@@ -48,6 +52,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include <amplink/drivers/nxp_mu.h>
 #include <amplink/host/dt.h>
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
@@ -1105,6 +1110,80 @@ static void test_buffers_single_writer(void **state)
 	assert_int_equal(f.count, 0);
 }
 
+/* ---- Messaging Unit sides ---- */
+
+/* Child attached as m4 (side B of the imx board's MU): @raw 0 writes TR0 and CR (GIR0) of side A through the
+ * model and reads side A's SR (faulted: dropped, 0), then sends 0x1234 on its own TR1 (exit 0); @raw 1 stores a
+ * forged word into the first word of side A's page, @raw 2 into its last (SIGSEGV each). */
+static int mu_child(const char *name, int raw)
+{
+	struct ampl_agent *ag;
+	struct ampl_soc *soc = attach_bare(name, "m4", &ag);
+	if (!soc)
+		return 10;
+	_Atomic uint32_t *side_a = sim_ctrl_side(soc, 0, 0);
+	if (raw == 1)
+		atomic_store(&side_a[0], 0x0bad0001u);
+	if (raw == 2)
+		atomic_store(&side_a[SIM_PAGE / 4 - 1], 0x0bad0002u);
+	if (raw)
+		return 11; /* not reached */
+	struct ampl_io_region a, b;
+	if (ampl_soc_mu_regs(soc, 0, 0, &a) || ampl_soc_mu_regs(soc, 0, 1, &b))
+		return 12;
+	ampl_io_write32(&a, NXP_MU_TR(0), 0xF0F0F0F0u);  /* faulted: dropped */
+	ampl_io_write32(&a, NXP_MU_CR, NXP_MU_CR_GIRn(0)); /* faulted: dropped */
+	if (ampl_io_read32(&a, NXP_MU_SR) != 0)            /* faulted: reads 0 */
+		return 13;
+	ampl_io_write32(&b, NXP_MU_TR(1), 0x1234u);        /* allowed */
+	ampl_agent_detach(ag);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+static void test_mu_sides_single_writer(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "mu");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_imx, NULL, 0), 0);
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	track_soc(soc);
+	const struct ampl_soc_agent *m4 = ampl_soc_agent_by_name(&ampl_soc_imx, "m4");
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(&ampl_soc_imx, "a");
+	struct ampl_io_region ra, rb;
+	assert_int_equal(ampl_soc_mu_regs(soc, 0, 0, &ra), 0);
+	assert_int_equal(ampl_soc_mu_regs(soc, 0, 1, &rb), 0);
+	struct ampl_soc_fault f;
+	for (int raw = 0; raw <= 2; raw++) {
+		pid_t pid = fork_child();
+		if (pid == 0)
+			_exit(mu_child(name, raw));
+		int st = reap_now(pid);
+		if (!raw) {
+			expect_clean_exit("m4 using its own side", st);
+		} else {
+			if (!WIFSIGNALED(st))
+				fail_msg("raw store %d into side A: the child exited with %d instead of being killed", raw,
+					 WEXITSTATUS(st));
+			assert_int_equal(WTERMSIG(st), SIGSEGV);
+		}
+		assert_int_equal(ampl_soc_agent_faults(soc, m4, &f), 0);
+		assert_int_equal(f.count, 3u + (uint32_t)raw);
+		assert_string_equal(f.aperture, "mu:ipm@40028000:A");
+		assert_int_equal(f.addr, raw ? 0x40028000u : 0x40028000u + NXP_MU_SR);
+		assert_int_equal(ampl_soc_agent_faults(soc, a, &f), 0);
+		assert_int_equal(f.count, 0);
+		/* Side A sent nothing and rang nothing (m4 has no word, no GIP); m4's own word on TR1 waits for A. */
+		assert_int_equal(ampl_io_read32(&rb, NXP_MU_SR) & 0xFFF00000u, 0x00B00000u);
+		assert_int_equal(ampl_io_read32(&ra, NXP_MU_TR(0)), 0);
+		assert_int_equal(ampl_io_read32(&ra, NXP_MU_CR), 0);
+		assert_int_equal(ampl_io_read32(&ra, NXP_MU_SR) & 0xFFF00000u, 0x04F00000u);
+	}
+	assert_int_equal(ampl_io_read32(&ra, NXP_MU_RR(1)), 0x1234u);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1149,6 +1228,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_aperture_enforced, teardown),
 		cmocka_unit_test_teardown(test_hotplug_words_protected, teardown),
 		cmocka_unit_test_teardown(test_buffers_single_writer, teardown),
+		cmocka_unit_test_teardown(test_mu_sides_single_writer, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

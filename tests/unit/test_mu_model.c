@@ -238,6 +238,17 @@ static const struct row rows[] = {
 	  { { 0 } } },
 	{ "A MUR ignores the other bits of that write and reads back 0",
 	  { { A, WR, CR, 0xF0F80027 }, { A, RD, CR, 0 } }, { { 0 } } },
+	{ "A MUR drops the word B sent and B's enables and Fn; B's next writes count again",
+	  { { B, WR, CR, 0x08000003 }, { B, WR, TR0, 0x77 }, { A, WR, CR, 0x00000020 }, { A, RD, RR0, 0 },
+	    { B, WR, TR1, 5 }, { B, WR, CR, 0x00000001 } },
+	  { X(A, SR, 0x04F00001), X(B, SR, 0x00B00000), X(B, TR1, 5), X(B, CR, 0x00000001) } },
+	{ "A MUR ends the rings pending both ways; a ring after it pends again",
+	  { { A, WR, CR, 0x00080000 }, { B, WR, CR, 0x00040000 }, { A, WR, CR, 0x00000020 }, { B, RD, SR, 0x00F00000 },
+	    { B, WR, CR, 0x00040000 } },
+	  { X(A, SR, 0x40F00000), X(B, CR, 0x00040000) } },
+	{ "A MUR with words pending both ways: every TE set, no RF; sending again works",
+	  { { A, WR, TR2, 3 }, { B, WR, TR2, 4 }, { A, WR, CR, 0x00000020 }, { A, WR, TR2, 6 }, { B, RD, RR2, 6 } },
+	  { X(A, TR2, 6) } },
 	{ "B bit 5 is not a reset",
 	  { { A, WR, TR1, 5 }, { B, WR, CR, 0x00000020 } },
 	  { X(A, SR, 0x00B00000), X(B, SR, 0x04F00000), X(A, TR1, 5) } },
@@ -418,6 +429,26 @@ static void test_irq_rows(void **state)
 		}
 		fx_close(&f);
 	}
+}
+
+/* A register written far more often than a counter of its writes can count, never read: it stays full (RF set,
+ * TE clear), and one read returns the last word and empties it. */
+static void test_overwrite_many(void **state)
+{
+	(void)state;
+	static struct fx f;
+	fx_open(&f);
+	for (uint32_t i = 1; i <= 140000u; i++) {
+		ampl_io_write32(&f.side[A], TR3, i);
+		if ((i & 0xFFFFu) == 0 || i == 140000u) {
+			assert_int_equal(ampl_io_read32(&f.side[B], SR), 0x01F00000u);
+			assert_int_equal(ampl_io_read32(&f.side[A], SR), 0x00E00000u);
+		}
+	}
+	assert_int_equal(ampl_io_read32(&f.side[B], RR3), 140000u);
+	assert_int_equal(ampl_io_read32(&f.side[B], SR), SR_RESET);
+	assert_int_equal(ampl_io_read32(&f.side[A], SR), SR_RESET);
+	fx_close(&f);
 }
 
 /* ---- info and region checks ---- */
@@ -655,6 +686,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_macros, teardown),
 		cmocka_unit_test_teardown(test_rows, teardown),
 		cmocka_unit_test_teardown(test_irq_rows, teardown),
+		cmocka_unit_test_teardown(test_overwrite_many, teardown),
 		cmocka_unit_test_teardown(test_info, teardown),
 		cmocka_unit_test_teardown(test_ctrl_model, teardown),
 		cmocka_unit_test_teardown(test_multiprocess, teardown),

@@ -3,36 +3,47 @@
  * controller model "mu" (src/sim/ctrl.h) for the `nxp,imx-mu` nodes of the board's devicetree.
  *
  * One block has two sides, A (0) and B (1), each with TR0-3, RR0-3, SR and CR (include/amplink/drivers/nxp_mu.h).
- * State, per side s (p is the other side):
- *   RF_s[4]  receive full           GIP_s[4] general interrupt pending
- *   GIE_s, RIE_s, TIE_s [4 each]    Fn_s[3]  CR flag bits
- * plus data[s][n], the word side s last wrote to TRn (which side p reads in RRn). The rest is derived, as on the
- * silicon, so no side effect ever has to update two things together:
- *   TE_s = ~RF_p  (my TRn is empty once the peer read its RRn)      GIR_s = GIP_p  (my request is pending there)
- *   SR_s = GIP_s | RF_s | TE_s (bit-reversed nibbles) | Fn_p         CR_s = GIE_s | RIE_s | TIE_s | GIR_s | Fn_s
+ * Every word of the state has one writer: side s's page (sim_ctrl_side(), writable only in the process attached as
+ * s's agent: src/sim/access.c) holds what s's register accesses change, and every flag is computed from both pages,
+ * so no side can send "from" the other or clear the other's flags. Side s's words (p is the other side):
+ *   tr[n]   its TRn: the word, a count of its writes, the reset epoch it was written in
+ *   cr      its CR as written (GIE, RIE, TIE, Fn), its GIR request counters (4 bits each), the epoch
+ *   rr[n]   the count of p's TRn writes it has read (its RRn reads)
+ *   gip     p's request counters it has acknowledged (W1C of its GIP bits), 4 bits each
+ *   mur     side A only: its resets (MUR) so far, the epoch; a word of an older epoch reads as reset
+ * Flags, as the silicon defines them:
+ *   RF_s[n]  = count(tr_p[n]) != rr_s[n]         TE_s[n] = count(tr_s[n]) == rr_p[n]
+ *   GIP_s[n] = req(cr_p, n) != ack(gip_s, n)     GIR_s[n] = GIP_p[n]
+ *   SR_s = GIP_s | RF_s | TE_s (bit-reversed nibbles) | Fn_p       CR_s = GIE_s | RIE_s | TIE_s | GIR_s | Fn_s
  *
- * Side effects (as side s):
- *   write TRn    data[s][n] = v, then RF_p |= n            (TE_s drops)
- *   read  RRn    returns data[p][n]; if RF_s has n: RF_s &= ~n  (TE_p rises)
- *   write SR     GIP bits are W1C; RF, TE, Fn, EP, FUP and reserved bits are read-only (ignored)
- *   write CR     GIE/RIE/TIE/Fn = v; GIR bits written 1 set GIP_p (0: no effect); MUR (side A only): both sides
- *                back to reset, the other bits of that write ignored; MUR reads 0; reserved bits ignored
+ * Side effects (as side s), each one compare-and-swap of one word of s's page:
+ *   write TRn    tr_s[n] = (v, count + 1): a word written over an unread one replaces it, RF_p stays set
+ *   read  RRn    returns p's TRn word; if RF_s has n: rr_s[n] = count(tr_p[n]) (RF_s drops, TE_p rises)
+ *   write SR     GIP bits are W1C: ack(gip_s, n) = req(cr_p, n) for each pending n written 1; RF, TE, Fn, EP, FUP
+ *                and reserved bits are read-only (ignored)
+ *   write CR     GIE/RIE/TIE/Fn = v; GIR bits written 1 bump req(cr_s, n) unless that request is still pending
+ *                (then nothing: as on the silicon); MUR (side A only): both sides back to reset, the other bits of
+ *                that write ignored; MUR reads 0; reserved bits ignored
  *   read  TRn    the last word written; RRn writes and reserved offsets are ignored
- * EP and FUP read 0: the model propagates every event at once.
+ * EP and FUP read 0: the model propagates every event at once. A count never becomes equal to the peer's read
+ * count by a write (it skips that value), so a register written 2^16 times unread stays full.
  *
- * Atomicity across processes: all flags and enables of both sides are one packed 64-bit word (lock-free on every
- * host we build for; checked below), and every side effect on them is one compare-and-swap from a state to the
- * pure function of that state and the access. The CASes are therefore linearisable: every process sees one order
- * of register accesses, each applied whole, and a concurrent access can only make a CAS retry, never mix with it.
- * Data words: a TR write stores the word (sequentially consistent) before the CAS that sets RF; a reader that sees
- * RF set (SR read or the RR read's own load of the state) and loads the word after it sees that word or a later
- * one (a later one only if the sender overwrote a full register, which is the sender's protocol error on the
- * silicon as well). An RR read clears RF only by a CAS from the state it saw RF in, after loading the word.
+ * MUR: side A bumps its epoch (every enable, Fn and word of both sides reads 0 from then on), then sets its own
+ * counters to B's (rr_A = B's write counts, ack_A = B's requests, A's write counts = rr_B, A's requests = ack_B):
+ * every RF and GIP clear, every TE set. A's other words follow one by one, so an access B makes during a reset
+ * lands before or after it word by word; B's next TR or CR write is of the new epoch.
  *
- * Interrupts: side s's line is (RF_s & RIE_s) | (TE_s & TIE_s) | (GIP_s & GIE_s). Each CAS computes, from its own
- * old and new state, which of these cause bits rose; if any did, it rings the doorbell of the agent that owns
- * side s. A rise is seen by exactly the one CAS that made it, so an interrupt is raised exactly once per enabled
- * flag that becomes set (or per enable that rises on a set flag), never for a flag that was already set.
+ * Atomicity: one access changes one word of its side's page by compare-and-swap from the value its new value was
+ * computed from, so accesses of one side are linearisable among themselves, and a flag, a function of one word of
+ * each side, changes only by the side whose word changed. An RR read loads the peer's TRn word (word and count in
+ * one load) and then sets its read count to that count by a CAS from the count it saw before that load: a read
+ * that lost to another read of its side retries, so a read count never goes back.
+ *
+ * Interrupts: side s's line is (RF_s & RIE_s) | (TE_s & TIE_s) | (GIP_s & GIE_s). After its CAS, an access loads
+ * both pages and compares the causes with its word before and after (notify()); the doorbell of the agent owning
+ * a side whose cause rose is rung, once per access. A flag and its enable that rise at the same moment in two
+ * processes (both sequentially consistent: change, then load the other's word) are seen together by at least one
+ * of them, so an enabled flag that becomes set always interrupts; by both at most, which rings twice.
  */
 #include "sim/ctrl/nxp_mu.h"
 #include "sim/image.h"
@@ -52,31 +63,57 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "the MU model needs lock-free 64-bit 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the MU model needs lock-free 64-bit atomics");
 #endif
 
-/*
- * One Messaging Unit's register state, both sides: the instance's state in the image. Every flag and enable of both
- * sides is one packed 64-bit atomic word, so every register side effect is a single compare-and-swap; the data words
- * are written before the CAS that raises their RF flag.
- */
-struct sim_mu {
-	_Alignas(64) _Atomic uint64_t state;
-	_Atomic uint32_t data[2][4];   /* data[s][n]: TRn as side s wrote it = RRn of the other side */
-	struct ampl_doorbell ev[2];    /* rung when side s's SR or CR changes (register waits) */
+/* One side's words, in its page: by W_* index. */
+enum { W_TR = 0, W_CR = 4, W_RR = 5, W_GIP = 9, W_MUR = 10, W_NUM };
+struct mu_side {
+	_Atomic uint64_t w[W_NUM];
 };
-_Static_assert(sizeof(struct sim_mu) <= SIM_CTRL_STATE, "an MU's state fits its slot of the image");
+_Static_assert(sizeof(struct mu_side) <= SIM_PAGE, "an MU side's words fit its page");
 
-/* Field offsets inside one side's 32 bits of the state word (internal order: bit n is flag n). */
-enum { F_RF = 0, F_GIP = 4, F_GIE = 8, F_RIE = 12, F_TIE = 16, F_FN = 20 };
+/* The words any side writes: the register-wait doorbells. */
+struct sim_mu {
+	struct ampl_doorbell ev[2]; /* rung when side s's SR or CR changes (register waits) */
+};
+_Static_assert(sizeof(struct sim_mu) <= SIM_CTRL_STATE, "an MU's shared words fit its slot of the image");
+
 #define NIB 0xFu
+#define CR_STORED 0xFFF00007u /* GIE, RIE, TIE, Fn: what a CR write stores */
 
-static inline uint32_t fld(uint64_t st, unsigned s, unsigned f, uint32_t mask)
+/* Fields of tr[n]: word (0-31), count (32-47), epoch (48-63); of cr: CR_STORED bits, requests (32-47), epoch. */
+static inline uint32_t count_of(uint64_t w)
 {
-	return (uint32_t)(st >> (s * 32u + f)) & mask;
+	return (uint32_t)(w >> 32) & 0xFFFFu;
 }
 
-static inline uint64_t with(uint64_t st, unsigned s, unsigned f, uint32_t mask, uint32_t v)
+static inline uint32_t epoch_of(uint64_t w)
 {
-	unsigned sh = s * 32u + f;
-	return (st & ~((uint64_t)mask << sh)) | ((uint64_t)(v & mask) << sh);
+	return (uint32_t)(w >> 48);
+}
+
+static inline uint64_t pack(uint32_t low, uint32_t mid, uint32_t epoch)
+{
+	return (uint64_t)low | (uint64_t)(mid & 0xFFFFu) << 32 | (uint64_t)(epoch & 0xFFFFu) << 48;
+}
+
+/* Counter n (4 bits) of a packed set of four. */
+static inline uint32_t ctr(uint32_t set, unsigned n)
+{
+	return set >> (4u * n) & NIB;
+}
+
+static inline uint32_t with_ctr(uint32_t set, unsigned n, uint32_t v)
+{
+	return (set & ~(NIB << (4u * n))) | (v & NIB) << (4u * n);
+}
+
+/* Both sides' words as one access loaded them. */
+struct view {
+	uint64_t w[2][W_NUM];
+};
+
+static inline uint32_t epoch_now(const struct view *v)
+{
+	return (uint32_t)v->w[0][W_MUR] & 0xFFFFu;
 }
 
 /* Flag n <-> register bit base + (3 - n): reverse a nibble. */
@@ -85,52 +122,125 @@ static inline uint32_t rev4(uint32_t x)
 	return ((x & 1u) << 3) | ((x & 2u) << 1) | ((x & 4u) >> 1) | ((x & 8u) >> 3);
 }
 
-static inline uint32_t te_of(uint64_t st, unsigned s)
+/* A TR word or CR value of side s as it reads: 0 if written before the last reset. */
+static inline uint32_t current(const struct view *v, unsigned s, unsigned k)
 {
-	return ~fld(st, 1u - s, F_RF, NIB) & NIB;
+	uint64_t w = v->w[s][k];
+	return epoch_of(w) == epoch_now(v) ? (uint32_t)w : 0u;
 }
 
-static uint32_t sr_of(uint64_t st, unsigned s)
+static uint32_t rf_of(const struct view *v, unsigned s)
 {
-	return rev4(fld(st, s, F_GIP, NIB)) << 28 | rev4(fld(st, s, F_RF, NIB)) << 24 | rev4(te_of(st, s)) << 20 |
-	       fld(st, 1u - s, F_FN, 7u);
+	uint32_t f = 0;
+	for (unsigned n = 0; n < NXP_MU_NUM_REGS; n++)
+		f |= (uint32_t)(count_of(v->w[1u - s][W_TR + n]) != (uint32_t)v->w[s][W_RR + n]) << n;
+	return f;
 }
 
-static uint32_t cr_of(uint64_t st, unsigned s)
+static inline uint32_t te_of(const struct view *v, unsigned s)
 {
-	return rev4(fld(st, s, F_GIE, NIB)) << 28 | rev4(fld(st, s, F_RIE, NIB)) << 24 |
-	       rev4(fld(st, s, F_TIE, NIB)) << 20 | rev4(fld(st, 1u - s, F_GIP, NIB)) << 16 | fld(st, s, F_FN, 7u);
+	return ~rf_of(v, 1u - s) & NIB;
+}
+
+/* GIP_s: the requests of p that s has not acknowledged. */
+static uint32_t gip_of(const struct view *v, unsigned s)
+{
+	uint32_t req = count_of(v->w[1u - s][W_CR]), ack = (uint32_t)v->w[s][W_GIP], f = 0;
+	for (unsigned n = 0; n < NXP_MU_NUM_REGS; n++)
+		f |= (uint32_t)(ctr(req, n) != ctr(ack, n)) << n;
+	return f;
+}
+
+static uint32_t sr_of(const struct view *v, unsigned s)
+{
+	return rev4(gip_of(v, s)) << 28 | rev4(rf_of(v, s)) << 24 | rev4(te_of(v, s)) << 20 |
+	       (current(v, 1u - s, W_CR) & NXP_MU_CR_Fn_MASK);
+}
+
+static uint32_t cr_of(const struct view *v, unsigned s)
+{
+	return (current(v, s, W_CR) & CR_STORED) | rev4(gip_of(v, 1u - s)) << 16;
 }
 
 /* The interrupt causes of side s, one bit each: RF&RIE (0-3), TE&TIE (4-7), GIP&GIE (8-11). */
-static uint32_t causes(uint64_t st, unsigned s)
+static uint32_t causes(const struct view *v, unsigned s)
 {
-	return (fld(st, s, F_RF, NIB) & fld(st, s, F_RIE, NIB)) | (te_of(st, s) & fld(st, s, F_TIE, NIB)) << 4 |
-	       (fld(st, s, F_GIP, NIB) & fld(st, s, F_GIE, NIB)) << 8;
+	uint32_t cr = current(v, s, W_CR);
+	return (rf_of(v, s) & rev4(cr >> 24 & NIB)) | (te_of(v, s) & rev4(cr >> 20 & NIB)) << 4 |
+	       (gip_of(v, s) & rev4(cr >> 28)) << 8;
 }
 
-/* ---- transitions: pure functions of (state, side, access) ---- */
+/* ---- accesses: the new value of one word of the accessing side, a pure function of (view, access) ---- */
 
-enum op { OP_TR, OP_RR, OP_SR, OP_CR };
+enum op {
+	OP_TR,  /* write TRn (n, v) */
+	OP_RR,  /* read RRn (n) */
+	OP_SR,  /* write SR (v): W1C of GIP */
+	OP_CR,  /* write CR (v) without MUR */
+	OP_MUR, /* reset, in its steps: the epoch, then n = 0..3 of tr and rr, then gip and cr */
+	OP_RESET_TR, OP_RESET_RR, OP_RESET_GIP, OP_RESET_CR,
+};
 
-static uint64_t apply(uint64_t st, unsigned s, enum op op, uint32_t v)
+static unsigned word_of(enum op op, unsigned n)
+{
+	switch (op) {
+	case OP_TR:
+	case OP_RESET_TR:
+		return W_TR + n;
+	case OP_RR:
+	case OP_RESET_RR:
+		return W_RR + n;
+	case OP_SR:
+	case OP_RESET_GIP:
+		return W_GIP;
+	case OP_CR:
+	case OP_RESET_CR:
+		return W_CR;
+	case OP_MUR:
+		break;
+	}
+	return W_MUR;
+}
+
+static uint64_t next(const struct view *v, unsigned s, enum op op, unsigned n, uint32_t val)
 {
 	unsigned p = 1u - s;
+	uint64_t old = v->w[s][word_of(op, n)];
+	uint32_t peer_req = count_of(v->w[p][W_CR]), peer_ack = (uint32_t)v->w[p][W_GIP];
 	switch (op) {
-	case OP_TR: /* v = n */
-		return with(st, p, F_RF, NIB, fld(st, p, F_RF, NIB) | 1u << v);
-	case OP_RR:
-		return with(st, s, F_RF, NIB, fld(st, s, F_RF, NIB) & ~(1u << v));
-	case OP_SR: /* W1C of GIP */
-		return with(st, s, F_GIP, NIB, fld(st, s, F_GIP, NIB) & ~rev4(v >> 28));
-	case OP_CR:
-		st = with(st, s, F_GIE, NIB, rev4(v >> 28));
-		st = with(st, s, F_RIE, NIB, rev4(v >> 24));
-		st = with(st, s, F_TIE, NIB, rev4(v >> 20));
-		st = with(st, s, F_FN, 7u, v & NXP_MU_CR_Fn_MASK);
-		return with(st, p, F_GIP, NIB, fld(st, p, F_GIP, NIB) | rev4(v >> 16));
+	case OP_TR: {
+		uint32_t c = (count_of(old) + 1u) & 0xFFFFu;
+		if (c == (uint32_t)v->w[p][W_RR + n]) /* full stays full: never land on the peer's read count */
+			c = (c + 1u) & 0xFFFFu;
+		return pack(val, c, epoch_now(v));
 	}
-	return st;
+	case OP_RR:
+	case OP_RESET_RR:
+		return count_of(v->w[p][W_TR + n]);
+	case OP_SR: {
+		uint32_t ack = (uint32_t)old, clr = rev4(val >> 28) & gip_of(v, s);
+		for (unsigned i = 0; i < NXP_MU_NUM_REGS; i++)
+			if (clr & (1u << i))
+				ack = with_ctr(ack, i, ctr(peer_req, i));
+		return ack;
+	}
+	case OP_CR: {
+		uint32_t req = count_of(old), ring = rev4(val >> 16 & NIB) & ~gip_of(v, p);
+		for (unsigned i = 0; i < NXP_MU_NUM_REGS; i++)
+			if (ring & (1u << i))
+				req = with_ctr(req, i, ctr(req, i) + 1u);
+		return pack(val & CR_STORED, req, epoch_now(v));
+	}
+	case OP_MUR:
+		return (old + 1u) & 0xFFFFu;
+	case OP_RESET_TR: /* the word stays of the old epoch: it reads 0 */
+		return pack((uint32_t)old, (uint32_t)v->w[p][W_RR + n], epoch_of(old));
+	case OP_RESET_GIP:
+		return peer_req;
+	case OP_RESET_CR:
+		return pack(0, peer_ack, epoch_now(v));
+	}
+	return old;
 }
 
 static inline struct sim_ctrl_port *port_of(const struct ampl_io_region *io)
@@ -143,97 +253,116 @@ static inline struct sim_mu *mu_at(const struct sim_ctrl_port *pt)
 	return sim_ctrl_state(pt);
 }
 
+static inline struct mu_side *side_at(const struct sim_ctrl_port *pt, unsigned s)
+{
+	return sim_ctrl_side(pt->soc, pt->ctrl, s);
+}
+
 /* The agent index that owns side @s of @pt's unit. */
 static inline unsigned owner_of(const struct sim_ctrl_port *pt, unsigned s)
 {
 	return sim_ctrl_cfg(pt)->owner[s];
 }
 
-/* After a successful CAS old -> new: raise the lines whose causes rose; wake register waiters of changed sides. */
-static void notify(const struct sim_ctrl_port *pt, uint64_t old, uint64_t nw)
+/* Both pages into @v: @pt's side first, so that a word of the peer is never older than one of its own. */
+static void load(const struct sim_ctrl_port *pt, struct view *v)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned s = i ? 1u - pt->side : pt->side;
+		struct mu_side *m = side_at(pt, s);
+		for (unsigned k = 0; k < W_NUM; k++)
+			v->w[s][k] = atomic_load(&m->w[k]);
+	}
+}
+
+/*
+ * After a CAS of word @k of @pt's side from @old to @nw: load both pages, and compare them with that word at @old
+ * and at @nw; raise the lines whose causes rose; wake register waiters of the sides whose SR or CR changed. Every
+ * doorbell the model rings is rung here.
+ */
+static void notify(const struct sim_ctrl_port *pt, unsigned k, uint64_t old, uint64_t nw)
 {
 	struct ampl_soc *soc = pt->soc;
 	struct sim_mu *mu = mu_at(pt);
+	struct view before, after;
+	load(pt, &after);
+	after.w[pt->side][k] = nw;
+	before = after;
+	before.w[pt->side][k] = old;
 	for (unsigned s = 0; s < 2; s++) {
-		if (causes(nw, s) & ~causes(old, s))
+		if (causes(&after, s) & ~causes(&before, s))
 			ampl_doorbell_ring(&soc->img->agents[owner_of(pt, s)].irq);
-		if (sr_of(nw, s) != sr_of(old, s) || cr_of(nw, s) != cr_of(old, s))
+		if (sr_of(&after, s) != sr_of(&before, s) || cr_of(&after, s) != cr_of(&before, s))
 			ampl_doorbell_ring(&mu->ev[s]);
 	}
 }
 
-static void transition(const struct sim_ctrl_port *pt, enum op op, uint32_t v)
+/* Apply access @op of @pt's side: one CAS of one word of its page. Return: the view the new value came from. */
+static struct view transition(const struct sim_ctrl_port *pt, enum op op, unsigned n, uint32_t val)
 {
-	struct sim_mu *mu = mu_at(pt);
-	uint64_t old = atomic_load(&mu->state), nw;
-	do {
-		nw = apply(old, pt->side, op, v);
-		if (nw == old)
-			return;
-	} while (!atomic_compare_exchange_weak(&mu->state, &old, nw));
-	notify(pt, old, nw);
-}
-
-/* MUR: both sides to reset. The words first, so no reader that sees the reset state reads an old word. */
-static void reset(const struct sim_ctrl_port *pt)
-{
-	struct sim_mu *mu = mu_at(pt);
-	for (unsigned s = 0; s < 2; s++)
-		for (unsigned n = 0; n < NXP_MU_NUM_REGS; n++)
-			atomic_store(&mu->data[s][n], 0);
-	uint64_t old = atomic_exchange(&mu->state, 0);
-	if (old)
-		notify(pt, old, 0);
-}
-
-static uint32_t read_rr(const struct sim_ctrl_port *pt, unsigned n)
-{
-	struct sim_mu *mu = mu_at(pt);
-	unsigned s = pt->side;
-	uint64_t old = atomic_load(&mu->state);
+	unsigned k = word_of(op, n);
+	_Atomic uint64_t *w = &side_at(pt, pt->side)->w[k];
+	struct view v;
 	for (;;) {
-		uint32_t w = atomic_load(&mu->data[1u - s][n]); /* after the state load that saw (or not) RF */
-		if (!(fld(old, s, F_RF, NIB) & (1u << n)))
-			return w; /* empty: the last word again, no side effect */
-		uint64_t nw = apply(old, s, OP_RR, n);
-		if (atomic_compare_exchange_weak(&mu->state, &old, nw)) {
-			notify(pt, old, nw);
-			return w;
+		load(pt, &v);
+		uint64_t old = v.w[pt->side][k], nw = next(&v, pt->side, op, n, val);
+		if (nw == old)
+			return v;
+		if (atomic_compare_exchange_strong(w, &old, nw)) {
+			notify(pt, k, old, nw);
+			return v;
 		}
 	}
+}
+
+/* MUR: both sides to reset, by side A's words only (see the top of this file). */
+static void reset(const struct sim_ctrl_port *pt)
+{
+	transition(pt, OP_MUR, 0, 0);
+	for (unsigned n = 0; n < NXP_MU_NUM_REGS; n++) {
+		transition(pt, OP_RESET_RR, n, 0);
+		transition(pt, OP_RESET_TR, n, 0);
+	}
+	transition(pt, OP_RESET_GIP, 0, 0);
+	transition(pt, OP_RESET_CR, 0, 0);
 }
 
 static uint32_t mu_read32(const struct ampl_io_region *io, uint32_t off)
 {
 	const struct sim_ctrl_port *pt = port_of(io);
-	struct sim_mu *mu = mu_at(pt);
+	if (!sim_access_ctrl(pt->soc, pt->ctrl, pt->side, off, false))
+		return 0;
+	struct view v;
+	if (off >= NXP_MU_RR(0) && off < NXP_MU_SR) {
+		unsigned n = (off - NXP_MU_RR(0)) / 4u;
+		v = transition(pt, OP_RR, n, 0);
+		return current(&v, 1u - pt->side, W_TR + n);
+	}
+	load(pt, &v);
 	if (off < NXP_MU_RR(0))
-		return atomic_load(&mu->data[pt->side][off / 4u]);
-	if (off < NXP_MU_SR)
-		return read_rr(pt, (off - NXP_MU_RR(0)) / 4u);
+		return current(&v, pt->side, W_TR + off / 4u);
 	if (off == NXP_MU_SR)
-		return sr_of(atomic_load(&mu->state), pt->side);
+		return sr_of(&v, pt->side);
 	if (off == NXP_MU_CR)
-		return cr_of(atomic_load(&mu->state), pt->side);
+		return cr_of(&v, pt->side);
 	return 0; /* reserved */
 }
 
 static void mu_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
 {
 	const struct sim_ctrl_port *pt = port_of(io);
-	struct sim_mu *mu = mu_at(pt);
+	if (!sim_access_ctrl(pt->soc, pt->ctrl, pt->side, off, true))
+		return;
 	SIM_TRACE(pt->soc, owner_of(pt, pt->side), AMPL_EV_CTRL_WRITE, pt->ctrl, off);
 	if (off < NXP_MU_RR(0)) {
-		unsigned n = off / 4u;
-		atomic_store(&mu->data[pt->side][n], val); /* before the CAS that sets the peer's RF */
-		transition(pt, OP_TR, n);
+		transition(pt, OP_TR, off / 4u, val);
 	} else if (off == NXP_MU_SR) {
-		transition(pt, OP_SR, val);
+		transition(pt, OP_SR, 0, val);
 	} else if (off == NXP_MU_CR) {
 		if (pt->side == 0 && (val & NXP_MU_CR_MUR))
 			reset(pt);
 		else
-			transition(pt, OP_CR, val);
+			transition(pt, OP_CR, 0, val);
 	}
 	/* RRn and reserved offsets ignore writes */
 }
@@ -242,6 +371,8 @@ static int mu_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mas
 		     uint32_t timeout_us)
 {
 	const struct sim_ctrl_port *pt = port_of(io);
+	if (!sim_access_ctrl(pt->soc, pt->ctrl, pt->side, off, false))
+		return expect ? -ETIMEDOUT : 0; /* a poisoned read is 0 for good */
 	struct ampl_doorbell *db = &mu_at(pt)->ev[pt->side];
 	enum ampl_wait_mode mode = pt->soc->ports[owner_of(pt, pt->side)].mode;
 	/* Waiting on RRn would consume it: only the side-effect-free registers can be waited on. */
@@ -328,6 +459,7 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.name = "mu",
 	.sides = 2,
 	.state_size = sizeof(struct sim_mu),
+	.side_size = sizeof(struct mu_side),
 	.reg_span = NXP_MU_REG_SPAN,
 	.ops = &mu_ops,
 	.plan = mu_plan,
