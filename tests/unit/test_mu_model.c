@@ -8,8 +8,10 @@
  * RRn reads consume, so they appear only as steps with their expected value.
  *
  * A second table checks the interrupt lines (white box: the doorbell of the agent owning each side): after every
- * step, exactly the sides named must have been raised, exactly once. Then a multi-process stress test: two
- * processes run full-duplex traffic on all four registers plus doorbells and flag bits, and nothing is lost.
+ * step, exactly the sides named must have been raised, exactly once; a flag raised by one side while the other
+ * sets its enable interrupts whichever comes first. A register written far more often than its write counter
+ * counts stays full. Then a multi-process stress test: two processes run full-duplex traffic on all four
+ * registers plus doorbells and flag bits, and nothing is lost.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -451,6 +454,70 @@ static void test_overwrite_many(void **state)
 	fx_close(&f);
 }
 
+/* ---- a flag and its enable rising at the same moment, one on each side ---- */
+
+#define RACE_ROUNDS 2000u
+
+struct race {
+	struct fx *f;
+	pthread_barrier_t go;
+	uint32_t off, val; /* what side A writes in each round (raises the flag at B) */
+};
+
+static void *race_sender(void *arg)
+{
+	struct race *r = arg;
+	for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+		pthread_barrier_wait(&r->go);
+		ampl_io_write32(&r->f->side[A], r->off, r->val);
+		pthread_barrier_wait(&r->go);
+		pthread_barrier_wait(&r->go); /* B puts the flag and its enable back */
+	}
+	return NULL;
+}
+
+/* Side A raises a flag of B (@off, @val) while B sets its enable @enable; B's line must be raised every round,
+ * whichever of the two comes first; then B clears the flag (@clear: RR read or GIP W1C) and the enable. */
+static void race_round_trip(uint32_t off, uint32_t val, uint32_t enable, uint32_t clear_off, uint32_t clear_val)
+{
+	static struct fx f;
+	fx_open(&f);
+	struct ampl_soc_mu mu;
+	assert_int_equal(ampl_soc_mu_info(f.soc, 0, &mu), 0);
+	struct ampl_doorbell *line = &f.soc->img->agents[ampl_soc_agent_index(&ampl_soc_imx, mu.side[1])].irq;
+	struct race r = { .f = &f, .off = off, .val = val };
+	pthread_barrier_init(&r.go, NULL, 2);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, race_sender, &r), 0);
+	unsigned missed = 0;
+	for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+		uint32_t before = ampl_doorbell_seq(line);
+		pthread_barrier_wait(&r.go);
+		ampl_io_write32(&f.side[B], CR, enable);
+		pthread_barrier_wait(&r.go);
+		missed += ampl_doorbell_seq(line) == before;
+		if (clear_off == SR)
+			ampl_io_write32(&f.side[B], SR, clear_val);
+		else
+			(void)ampl_io_read32(&f.side[B], clear_off);
+		ampl_io_write32(&f.side[B], CR, 0);
+		pthread_barrier_wait(&r.go);
+	}
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&r.go);
+	fx_close(&f);
+	if (missed)
+		fail_msg("write 0x%08x at 0x%02x racing enable 0x%08x: B's line not raised in %u of %u rounds", val, off,
+			 enable, missed, RACE_ROUNDS);
+}
+
+static void test_enable_races_flag(void **state)
+{
+	(void)state;
+	race_round_trip(TR0, 1, 0x08000000u, RR0, 0);            /* RF0 and RIE0 */
+	race_round_trip(CR, 0x00080000u, 0x80000000u, SR, 0x80000000u); /* GIP0 and GIE0 */
+}
+
 /* ---- info and region checks ---- */
 
 static void test_info(void **state)
@@ -687,6 +754,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rows, teardown),
 		cmocka_unit_test_teardown(test_irq_rows, teardown),
 		cmocka_unit_test_teardown(test_overwrite_many, teardown),
+		cmocka_unit_test_teardown(test_enable_races_flag, teardown),
 		cmocka_unit_test_teardown(test_info, teardown),
 		cmocka_unit_test_teardown(test_ctrl_model, teardown),
 		cmocka_unit_test_teardown(test_multiprocess, teardown),
