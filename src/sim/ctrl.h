@@ -55,7 +55,8 @@ struct sim_ctrl_port {
  * @sides:      how many sides an instance has (1..SIM_CTRL_SIDES), each owned by one agent
  * @state_size: bytes of shared state per instance, written by any side (at most SIM_CTRL_STATE; zeroed at
  *              creation = reset)
- * @side_size:  bytes of one side's page, written by that side's agent only (at most SIM_PAGE; zeroed at creation)
+ *              Each side also has a page (SIM_PAGE bytes, sim_ctrl_side(); zeroed at creation) that only that
+ *              side's agent writes.
  * @reg_span:   bytes of one side's register block
  * @ops:        the register read/write/wait handlers of one side (context: struct sim_ctrl_port)
  * @plan:       at creation, from the board's devicetree: its instances into @cfg (room for @cap; the name, path,
@@ -68,7 +69,6 @@ struct sim_ctrl_model {
 	const char *name;
 	unsigned sides;
 	size_t state_size;
-	size_t side_size;
 	uint32_t reg_span;
 	const struct ampl_io_ops *ops;
 	int (*plan)(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile, struct sim_ctrl_cfg *cfg,
@@ -90,7 +90,7 @@ const struct sim_ctrl_model *sim_ctrl_model_of(const struct ampl_soc *soc, unsig
 /** sim_ctrl_state() - the shared state of @pt's instance (state_size bytes, 64-byte aligned). Context: any. */
 void *sim_ctrl_state(const struct sim_ctrl_port *pt);
 /**
- * sim_ctrl_side() - the page of side @side of instance @ctrl of @soc (side_size bytes, page-aligned): writable only
+ * sim_ctrl_side() - the page of side @side of instance @ctrl of @soc (SIM_PAGE bytes): writable only
  * in a process attached as that side's agent (or as none). Context: any.
  */
 void *sim_ctrl_side(const struct ampl_soc *soc, unsigned ctrl, unsigned side);

@@ -459,7 +459,6 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.name = "mu",
 	.sides = 2,
 	.state_size = sizeof(struct sim_mu),
-	.side_size = sizeof(struct mu_side),
 	.reg_span = NXP_MU_REG_SPAN,
 	.ops = &mu_ops,
 	.plan = mu_plan,
