@@ -207,7 +207,7 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
 		unsigned key = ampl_spin_lock(&d->tx_lock);
 		ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
-		seq = atomic_load(&d->tx_seq[id]) + (ret ? 0u : 1u);
+		seq = atomic_load(&d->tx_seq[id]) + (ret ? 0u : 1u); /* counted under tx_lock, its only writers */
 		atomic_store(&d->tx_seq[id], seq);
 		ampl_spin_unlock(&d->tx_lock, key);
 		/* Nothing written while the id is busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other senders
@@ -237,8 +237,8 @@ static void release_refused(struct ipm_mbox_data *d)
 	if (!atomic_load(&d->cb) || !atomic_load(&d->enabled))
 		return;
 	uint32_t refused = atomic_exchange(&d->refused, 0u);
-	for (uint32_t id = 0; id < num_ids(d); id++)
-		if (refused & (1u << id))
+	for (uint32_t id = 0; refused; id++, refused >>= 1)
+		if (refused & 1u)
 			ampl_mbox_redeliver(d->cfg.rx + id);
 }
 
