@@ -12,8 +12,8 @@
  *   ipm_send(wait=1)  the same, then waits on the controller (its flush op, in slices) until the remote consumed
  *                     the message or another sender on the device wrote the id after it (which it can only do once
  *                     ours was consumed): 0; -ETIMEDOUT after ack_timeout_us (the message stays pending). With
- *                     IPM_MBOX_WAIT_IDLE a busy id is waited for first (up to ack_timeout_us, then -EBUSY: nothing
- *                     written); without it -EBUSY at once.
+ *                     IPM_MBOX_WAIT_IDLE (AMPL_NXP_MU_IPM) a busy id is waited for first (up to ack_timeout_us,
+ *                     then -EBUSY: nothing written); without it -EBUSY at once.
  *                     Threads may send on one device at once: the check and the write are made under a lock, and
  *                     each caller's return code is true of its own message.
  *   callback          rx_callback -> the IPM callback with the id and the message (ampl_mbox_rx_data(): in device
@@ -41,9 +41,20 @@
 extern "C" {
 #endif
 
+/*
+ * AMPL_NXP_MU_IPM (compile-time option): what the driver carries only for the NXP MU's IPM (nxp_mu_ipm_config()):
+ * IPM_MBOX_WAIT_IDLE, and devices of several ids (IPM_MBOX_MAX_IDS 4). Default: 1 in the hosted build (the virtual
+ * SoC has MUs), 0 in firmware builds (AMPL_FIRMWARE_BUILD), whose IPM over the IPI then does not link them; a
+ * firmware with an MU sets it to 1. Without it ipm_mbox_setup() refuses IPM_MBOX_WAIT_IDLE (-ENOTSUP) and more ids
+ * than IPM_MBOX_MAX_IDS (1 unless set, -EINVAL), and nxp_mu_ipm_config() answers -ENOTSUP.
+ */
+#ifndef AMPL_NXP_MU_IPM
+#define AMPL_NXP_MU_IPM (!AMPL_FIRMWARE_BUILD)
+#endif
+
 /** Flags of a device. */
 #define IPM_MBOX_ASYNC 0x1u     /* hold each message until ipm_complete() instead of acknowledging it on return */
-#define IPM_MBOX_WAIT_IDLE 0x2u /* ipm_send(wait) waits for a busy id to be free (Zephyr's ipm_imx) */
+#define IPM_MBOX_WAIT_IDLE 0x2u /* ipm_send(wait) waits for a busy id to be free (Zephyr's ipm_imx; AMPL_NXP_MU_IPM) */
 
 /** Default bound on ipm_send(wait) for the remote to consume the message (Zephyr spins forever). */
 #define IPM_MBOX_ACK_TIMEOUT_US 1000000u
@@ -52,11 +63,11 @@ extern "C" {
 #define IPM_MBOX_MAX_DATA 32u
 
 /*
- * The most message ids of one device (compile-time option): 4, the MU's four registers. A firmware whose IPM
- * devices all have one id (the IPI) may build with 1: the per-id loops and state go.
+ * The most message ids of one device (compile-time option): 4, the MU's four registers, with AMPL_NXP_MU_IPM; else
+ * 1 (the IPI): the per-id loops and state go.
  */
 #ifndef IPM_MBOX_MAX_IDS
-#define IPM_MBOX_MAX_IDS 4u
+#define IPM_MBOX_MAX_IDS (AMPL_NXP_MU_IPM ? 4u : 1u)
 #endif
 
 /**
@@ -108,8 +119,9 @@ extern const struct ipm_driver_api ipm_mbox_api;
  * @cfg (copied), for a binding whose config is its own (the IPI's init hook calls it). The device takes its
  * channels at its first use (send, callback, enable); until then a framework client may have them, and then the
  * IPM calls answer -EBUSY.
- * Return: 0; -EINVAL (not such a device, no channel at all, an error pointer, too many ids, too large a size);
- * -ENOTSUP (IPM_MBOX_ASYNC on a controller without hold and ack). Context: thread.
+ * Return: 0; -EINVAL (not such a device, no channel at all, an error pointer, more ids than IPM_MBOX_MAX_IDS, too
+ * large a size); -ENOTSUP (IPM_MBOX_ASYNC on a controller without hold and ack, IPM_MBOX_WAIT_IDLE without
+ * AMPL_NXP_MU_IPM). Context: thread.
  */
 int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *cfg);
 

@@ -12,9 +12,11 @@ static struct ipm_mbox_data *data_of(const struct ampl_device *dev)
 	return (struct ipm_mbox_data *)dev->data;
 }
 
-static bool is_ipm(const struct ampl_device *dev)
+/* The state of @dev if it is a set-up device of this driver, else NULL. */
+static struct ipm_mbox_data *ipm_of(const struct ampl_device *dev)
 {
-	return dev && dev->api == &ipm_mbox_api && dev->data && (data_of(dev)->cfg.tx || data_of(dev)->cfg.rx);
+	struct ipm_mbox_data *d = dev && dev->api == &ipm_mbox_api ? data_of(dev) : NULL;
+	return d && (d->cfg.tx || d->cfg.rx) ? d : NULL;
 }
 
 /* The device's ids (a constant when every device has one). */
@@ -36,7 +38,7 @@ static void ipm_rx(struct mbox_client *cl, void *mssg)
 {
 	struct ipm_mbox_rx *port = AMPL_CONTAINER_OF(cl, struct ipm_mbox_rx, cl);
 	struct ipm_mbox_data *d = port->d;
-	uint32_t id = (uint32_t)(port - d->rx);
+	uint32_t id = IPM_MBOX_MAX_IDS > 1u ? (uint32_t)(port - d->rx) : 0u;
 	struct mbox_chan *rx = d->cfg.rx + id;
 	ipm_callback_t cb = atomic_load(&d->cb);
 	if (!cb || !atomic_load(&d->enabled)) {
@@ -82,6 +84,8 @@ int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *
 	if (!dev || dev->api != &ipm_mbox_api || !dev->data || !cfg || (!cfg->tx && !cfg->rx) || AMPL_IS_ERR(cfg->tx) ||
 	    AMPL_IS_ERR(cfg->rx) || cfg->num_ids > IPM_MBOX_MAX_IDS || cfg->size > IPM_MBOX_MAX_DATA)
 		return -EINVAL;
+	if (!AMPL_NXP_MU_IPM && (cfg->flags & IPM_MBOX_WAIT_IDLE))
+		return -ENOTSUP;
 	/* Asynchronous mode holds every message: the controller must be able to (checked once it is registered). */
 	const struct mbox_controller *rxc = cfg->rx ? cfg->rx->mbox : NULL;
 	if ((cfg->flags & IPM_MBOX_ASYNC) && (!cfg->rx || (rxc && !(rxc->ops->hold && rxc->ops->ack))))
@@ -97,8 +101,9 @@ int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *
 		d->rx[id].d = d;
 	}
 	d->self = dev;
-	atomic_flag_clear(&d->binding);
-	atomic_flag_clear(&d->tx_lock);
+	/* Set up before the device is used: no ordering needed here. */
+	atomic_flag_clear_explicit(&d->binding, memory_order_relaxed);
+	atomic_flag_clear_explicit(&d->tx_lock, memory_order_relaxed);
 	return 0;
 }
 
@@ -109,17 +114,19 @@ int ipm_mbox_init(const struct ampl_device *dev)
 
 void ipm_mbox_release(const struct ampl_device *dev)
 {
-	if (!is_ipm(dev) || !atomic_exchange(&data_of(dev)->bound, false))
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (!d || !atomic_exchange(&d->bound, false))
 		return;
-	for (uint32_t i = 0; i < 2u * num_ids(data_of(dev)); i++)
-		ampl_mbox_release(nth(data_of(dev), i));
+	for (uint32_t i = 0; i < 2u * num_ids(d); i++)
+		ampl_mbox_release(nth(d, i));
 }
 
 struct mbox_chan *ipm_mbox_chan(const struct ampl_device *dev, bool rx)
 {
-	if (!is_ipm(dev))
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (!d)
 		return NULL;
-	return rx ? data_of(dev)->cfg.rx : data_of(dev)->cfg.tx;
+	return rx ? d->cfg.rx : d->cfg.tx;
 }
 
 static int max_size(const struct ipm_mbox_data *d)
@@ -173,9 +180,9 @@ static int tx_result(struct mbox_chan *tx)
 
 static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
 {
-	if (!is_ipm(dev) || !data_of(dev)->cfg.tx || size < 0 || (size > 0 && !data) || id >= num_ids(data_of(dev)))
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (!d || !d->cfg.tx || size < 0 || (size > 0 && !data) || id >= num_ids(d))
 		return -EINVAL;
-	struct ipm_mbox_data *d = data_of(dev);
 	if (size > max_size(d))
 		return -EMSGSIZE;
 	int ret = bind(d);
@@ -192,33 +199,26 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		ampl_memcpy(msg.data, data, (size_t)size);
 	void *mssg = !size && !(mbox->raw_msg && mbox->max_msg_size) ? NULL : mbox->raw_msg ? (void *)msg.data : (void *)&msg;
 	uint32_t tout = d->cfg.ack_timeout_us ? d->cfg.ack_timeout_us : IPM_MBOX_ACK_TIMEOUT_US;
-	uint64_t start = ampl_os_uptime_us();
-	uint32_t spent = 0, seq = 0;
-	bool sent = false;
 	/* Without IPM_MBOX_WAIT_IDLE a busy id is not waited for. */
-	int wait_busy = wait && (d->cfg.flags & IPM_MBOX_WAIT_IDLE);
+	bool wait_busy = AMPL_NXP_MU_IPM && wait && (d->cfg.flags & IPM_MBOX_WAIT_IDLE);
+	uint64_t start = wait_busy ? ampl_os_uptime_us() : 0u;
+	uint32_t spent = 0, seq = 0;
+	do {
+		/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
+		unsigned key = ampl_spin_lock(&d->tx_lock);
+		ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
+		seq = atomic_load(&d->tx_seq[id]) + (ret ? 0u : 1u); /* counted under tx_lock, its only writers */
+		atomic_store(&d->tx_seq[id], seq);
+		ampl_spin_unlock(&d->tx_lock, key);
+		/* Nothing written while the id is busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other senders
+		 * got it first each time it was freed). */
+	} while (ret == -EBUSY && wait_busy && wait_slice(tx, tout, start, &spent));
+	if (ret || !wait)
+		return ret ? ret : tx_result(tx);
+	/* Sent: now the wait for the remote, with a bound of its own. */
+	start = ampl_os_uptime_us();
+	spent = 0;
 	for (;;) {
-		if (!sent) {
-			/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
-			unsigned key = ampl_spin_lock(&d->tx_lock);
-			ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
-			sent = !ret;
-			if (sent)
-				seq = atomic_fetch_add(&d->tx_seq[id], 1u) + 1u;
-			ampl_spin_unlock(&d->tx_lock, key);
-			if (ret != -EBUSY && (ret || !wait))
-				return ret ? ret : tx_result(tx);
-			if (sent) { /* sent: now the wait for the remote, with a bound of its own */
-				start = ampl_os_uptime_us();
-				spent = 0;
-				continue;
-			}
-			/* Nothing written: the id is still busy (with IPM_MBOX_WAIT_IDLE: for the whole bound, or other
-			 * senders got it first each time it was freed). */
-			if (!wait_busy || !wait_slice(tx, tout, start, &spent))
-				return -EBUSY;
-			continue;
-		}
 		/* Consumed once the controller says so, or once another sender wrote the id after ours (it writes only
 		 * on an idle channel, so the remote had consumed ours): without the second test a sender whose message
 		 * was consumed, then replaced before it looked, would wait for the other one. */
@@ -244,9 +244,9 @@ static void release_refused(struct ipm_mbox_data *d)
 
 static void ipm_mbox_register_callback(const struct ampl_device *dev, ipm_callback_t cb, void *user_data)
 {
-	if (!is_ipm(dev) || bind(data_of(dev)))
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (!d || bind(d))
 		return;
-	struct ipm_mbox_data *d = data_of(dev);
 	atomic_store(&d->user_data, user_data);
 	atomic_store(&d->cb, cb);
 	release_refused(d);
@@ -254,19 +254,21 @@ static void ipm_mbox_register_callback(const struct ampl_device *dev, ipm_callba
 
 static int ipm_mbox_max_data_size_get(const struct ampl_device *dev)
 {
-	return is_ipm(dev) ? max_size(data_of(dev)) : -EINVAL;
+	struct ipm_mbox_data *d = ipm_of(dev);
+	return d ? max_size(d) : -EINVAL;
 }
 
 static uint32_t ipm_mbox_max_id_val_get(const struct ampl_device *dev)
 {
-	return is_ipm(dev) ? num_ids(data_of(dev)) - 1u : 0;
+	struct ipm_mbox_data *d = ipm_of(dev);
+	return d ? num_ids(d) - 1u : 0;
 }
 
 static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 {
-	if (!is_ipm(dev) || !data_of(dev)->cfg.rx)
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (!d || !d->cfg.rx)
 		return -EINVAL;
-	struct ipm_mbox_data *d = data_of(dev);
 	int ret = bind(d);
 	if (ret)
 		return ret;
@@ -279,8 +281,9 @@ static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 
 static void ipm_mbox_complete(const struct ampl_device *dev)
 {
-	if (is_ipm(dev) && data_of(dev)->cfg.rx)
-		ampl_mbox_ack(data_of(dev)->cfg.rx);
+	struct ipm_mbox_data *d = ipm_of(dev);
+	if (d && d->cfg.rx)
+		ampl_mbox_ack(d->cfg.rx);
 }
 
 const struct ipm_driver_api ipm_mbox_api = {

@@ -369,6 +369,29 @@ static void test_one_way(void **state)
 	lb_pair_down();
 }
 
+/*
+ * What the driver carries only for the MU (AMPL_NXP_MU_IPM: on in the hosted build, off in firmware and in
+ * test_ipm_mbox_no_mu): a device that waits for an idle id, a device of several ids, the MU's IPM configuration.
+ * Without it each is refused at setup, never half-built.
+ */
+static void test_mu_rules(void **state)
+{
+	(void)state;
+	lb_up(&lb_ops);
+	assert_int_equal(ipmdev_init(&da, &lb[0].chans[0], &lb[0].chans[1], IPM_MBOX_WAIT_IDLE),
+			 AMPL_NXP_MU_IPM ? 0 : -ENOTSUP);
+	assert_int_equal(ipmdev_init(&da, &lb[0].chans[0], NULL, 0), 0);
+	da.cfg.num_ids = 2; /* ids 0 and 1: TX channels 0 and 1 */
+	assert_int_equal(ipm_mbox_init(&da.dev), AMPL_NXP_MU_IPM ? 0 : -EINVAL);
+	assert_int_equal(ipm_max_id_val_get(&da.dev), AMPL_NXP_MU_IPM ? 1u : 0u);
+	static struct nxp_mu mu;
+	struct ipm_mbox_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(nxp_mu_ipm_config(&mu, 4, &cfg), AMPL_NXP_MU_IPM ? 0 : -ENOTSUP);
+	assert_int_equal(cfg.flags, AMPL_NXP_MU_IPM ? IPM_MBOX_WAIT_IDLE : 0u);
+	lb_down();
+}
+
 /* ---- over the NXP MU's framework channels ---- */
 
 static void test_mu_channels(void **state)
@@ -438,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_loopback_async),
 		cmocka_unit_test(test_bare_controller),
 		cmocka_unit_test(test_one_way),
+		cmocka_unit_test(test_mu_rules),
 		cmocka_unit_test(test_mu_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,7 +195,8 @@ uint32_t nxp_mu_flags_get(struct nxp_mu *mu);
  * CONFIG_IPM_IMX_MAX_DATA_SIZE) on @mu, for the generic IPM driver (ipm_mbox_api, init hook ipm_mbox_init): sets
  * @cfg's tx, rx, num_ids, size and flags (IPM_MBOX_WAIT_IDLE); ack_timeout_us is the caller's. The device takes
  * its channels, and so the registers of every id, at its first use (send, callback, enable).
- * Return: 0; -EINVAL (no MU or @cfg, another size). Context: any.
+ * Return: 0; -EINVAL (no MU or @cfg, another size); -ENOTSUP (built without AMPL_NXP_MU_IPM, <amplink/ipm_mbox.h>).
+ * Context: any.
  */
 int nxp_mu_ipm_config(struct nxp_mu *mu, uint32_t size, struct ipm_mbox_config *cfg);
 

@@ -481,6 +481,8 @@ void nxp_mu_isr(void *arg)
 
 int nxp_mu_ipm_config(struct nxp_mu *mu, uint32_t size, struct ipm_mbox_config *cfg)
 {
+	if (!AMPL_NXP_MU_IPM)
+		return -ENOTSUP; /* IPM_MBOX_WAIT_IDLE and the ids are not built in */
 	if (!mu || !cfg || (size != 4u && size != 8u && size != 16u))
 		return -EINVAL;
 	uint32_t words = size / 4u;

@@ -230,16 +230,19 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	m->ctrl.txdone_poll = true;
 	m->ctrl.txpoll_period = XLNX_IPI_POLL_PERIOD_MS;
 	m->ctrl.max_msg_size = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
-	atomic_store(&m->rx_enabled, false);
-	atomic_store(&m->held, false);
-	atomic_store(&m->sig_done, false);
+	/* Nobody reaches @m before the registration (under the framework's lock) and the by_bit store below publish
+	 * it: its initial state needs no ordering of its own. */
+	atomic_store_explicit(&m->rx_enabled, false, memory_order_relaxed);
+	atomic_store_explicit(&m->held, false, memory_order_relaxed);
+	atomic_store_explicit(&m->sig_done, false, memory_order_relaxed);
 #ifdef AMPL_CONFIG_IPI_FILTER
-	atomic_store(&m->filter, NULL);
-	atomic_store(&m->filter_held, false);
-	atomic_store(&m->filter_pass, false);
+	atomic_store_explicit(&m->filter, NULL, memory_order_relaxed);
+	atomic_store_explicit(&m->filter_held, false, memory_order_relaxed);
+	atomic_store_explicit(&m->filter_pass, false, memory_order_relaxed);
 #endif
-	atomic_store(&m->tx_gen, 0);
-	atomic_store(&m->idle_gen, 1); /* unknown: read OBS once (another process may have left a request) */
+	atomic_store_explicit(&m->tx_gen, 0, memory_order_relaxed);
+	/* unknown: read OBS once (another process may have left a request) */
+	atomic_store_explicit(&m->idle_gen, 1, memory_order_relaxed);
 	m->hold_req = false;
 	int ret = mbox_controller_register(&m->ctrl);
 	if (ret)
@@ -272,8 +275,11 @@ static void ipi_hold(struct mbox_chan *rx)
 	m->hold_req = true;
 }
 
-/* A request held by the acceptance filter is not the client's: only xlnx_ipi_filter_release() ends that hold. */
-static void ipi_ack(struct mbox_chan *rx)
+/*
+ * End the client's hold of @rx's request: acknowledged (@ack: the sender sees it consumed) or delivered again. A
+ * request held by the acceptance filter is not the client's: only xlnx_ipi_filter_release() ends that hold.
+ */
+static void release_held(struct mbox_chan *rx, bool ack)
 {
 	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
 #ifdef AMPL_CONFIG_IPI_FILTER
@@ -282,22 +288,22 @@ static void ipi_ack(struct mbox_chan *rx)
 #endif
 	if (!m || !atomic_exchange(&m->held, false))
 		return;
-	/* Response bytes written before the acknowledgement must be visible first. */
-	ampl_mb();
-	ampl_io_write32(&m->host->regs, AMPL_IPI_ISR, m->remote_mask);
+	if (ack) {
+		/* Response bytes written before the acknowledgement must be visible first. */
+		ampl_mb();
+		ampl_io_write32(&m->host->regs, AMPL_IPI_ISR, m->remote_mask);
+	}
 	unmask_if_wanted(m);
+}
+
+static void ipi_ack(struct mbox_chan *rx)
+{
+	release_held(rx, true);
 }
 
 static void ipi_redeliver(struct mbox_chan *rx)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
-#ifdef AMPL_CONFIG_IPI_FILTER
-	if (m && atomic_load(&m->filter_held))
-		return; /* the filter's hold, not the client's */
-#endif
-	if (!m || !atomic_exchange(&m->held, false))
-		return;
-	unmask_if_wanted(m);
+	release_held(rx, false);
 }
 
 /* Deliver the request pending from @bit (claimed by the caller, seen pending and unmasked after the claim). */
