@@ -281,6 +281,7 @@ static void ipm_for_size(uint32_t size)
 	struct isr_loop loop;
 	isr_loop_start(&loop, &f.mu[B]);
 	snprintf(id, sizeof(id), "S%u-wait", size);
+	tx.cfg.ack_timeout_us = 5000000; /* the reader thread may be scheduled late on a loaded machine */
 	for (uint32_t i = 0; i <= max_id; i++)
 		check_rc(id, "send wait", ipm_send(&tx.dev, 1, i, msg, (int)size), 0);
 	check_rc(id, "send wait, size 0", ipm_send(&tx.dev, 1, 0, NULL, 0), 0);
@@ -294,6 +295,7 @@ static void ipm_for_size(uint32_t size)
 	check_rc(id, "disable", ipm_set_enabled(&rx.dev, 0), 0);
 	assert_int_equal(rd(&f, B, NXP_MU_CR), 0);
 	snprintf(id, sizeof(id), "S%u-timeout", size);
+	tx.cfg.ack_timeout_us = 20000;
 	check_rc(id, "send wait, nobody reads", ipm_send(&tx.dev, 1, max_id, msg, (int)size), -ETIMEDOUT);
 	uint32_t other[4];
 	pattern(other, 4, 99);
