@@ -69,7 +69,12 @@ lat = [r for r in j["results"] if r["name"] == "iceoryx pub/sub, polling"]
 tp = [r for r in j["throughput"] if r["name"] == "iceoryx, zero-copy"]
 assert len(lat) == 1 and sorted(r["size"] for r in tp) == [32, 256, 4096], (lat, tp)
 for r in lat + tp:
-    assert r["status"] in ("ok", "skipped"), r
+    # A row that got no result within its time bound (a loaded machine) is reported, not failed: timings never
+    # fail a test. Any other failure does.
+    timed_out = r["status"] == "failed" and r.get("reason", "").startswith("no result within")
+    assert r["status"] in ("ok", "skipped") or timed_out, r
+    if timed_out:
+        print("iceoryx row timed out:", r["name"], r["reason"])
     if r["status"] == "skipped":
         assert len(r["reason"]) > 10, r
         print("iceoryx skipped:", r["reason"])
@@ -82,7 +87,7 @@ for r in tp:
         assert r["msgs"] > 0 and r["msgs_per_s"] > 0 and r["gb_per_s"] > 0, r
         assert r["msgs"] / r["msgs_per_s"] >= j["seconds"] * 0.9, r  # streamed for --seconds
 print("iceoryx rows ok")' "$tmp/b.json"
-expect "bench iceoryx rows in the text" 0 "iceoryx pub/sub, polling +([0-9.]+ |skipped: ).*iceoryx, zero-copy" -- \
+expect "bench iceoryx rows in the text" 0 "iceoryx pub/sub, polling +([0-9.]+ |skipped: |FAILED: no result within ).*iceoryx, zero-copy" -- \
 	tr '\n' ' ' <"$tmp/out.txt"
 # Without RouDi, or with one that ends at once, the rows say why; the benchmark still exits 0.
 expect "bench iceoryx without iox-roudi" 0 "4096  iceoryx, zero-copy +skipped: (iox-roudi not found \(Debian's iceoryx package; AMPL_IOX_ROUDI names no program\)|built without iceoryx)" -- \
