@@ -4,8 +4,8 @@
  * A handle of the SoC (ampl_soc_open()) attached as no agent is the supervisor's (the creator, `amplink soc show`,
  * `amplink agent offline`): it maps the whole image as before. Once it is attached as an agent (ampl_agent_attach()),
  *   - it maps the register page of every other agent read-only (struct sim_regs: the only words of an agent's
- *     register state, each written by one agent), so a request "from apu" can only come from the process attached
- *     as apu;
+ *     register, hotplug, routing, discard and doorbell state, each written by one agent), so a request, a discard
+ *     or a ring "from apu" can only come from the process attached as apu;
  *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
  *     its writers, read-only if one of its readers, and not at all otherwise;
  *   - it maps the IPI message buffers its agent writes (its requests, its responses) read-write, those addressed
@@ -54,7 +54,7 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
 	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
 	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
-	if (mprotect(soc->img, offsetof(struct sim_image, agents), ro) ||
+	if (mprotect(soc->img, offsetof(struct sim_image, ctrl_state), ro) ||
 	    mprotect(&soc->img->super, sizeof(soc->img->super), ro) ||
 	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
 		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
@@ -89,7 +89,7 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 	uintptr_t img = (uintptr_t)soc->img, dtb_from = (uintptr_t)soc->dtb_off & ~(uintptr_t)(SIM_PAGE - 1);
 	uintptr_t super = (uintptr_t)&soc->img->super;
 	*phys = p - img; /* no physical address but a register block's or an aperture's: the offset in the image */
-	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, agents) || p - img >= dtb_from)) {
+	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, ctrl_state) || p - img >= dtb_from)) {
 		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
 		return true;
 	}
@@ -104,7 +104,9 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
 					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
 					   : off < offsetof(struct sim_regs, line_src) ? "buffer-marks"
-										      : "routing";
+					   : off < offsetof(struct sim_regs, drop)     ? "routing"
+					   : off < offsetof(struct sim_regs, ring)     ? "discards"
+										      : "doorbells";
 			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
 			if (off < offsetof(struct sim_regs, owner) && soc->profile->agents[i].ipi)
 				*phys = soc->profile->agents[i].ipi->reg_base;

@@ -156,7 +156,7 @@ static void notify(const struct sim_ctrl_port *pt, uint64_t old, uint64_t nw)
 	struct sim_mu *mu = mu_at(pt);
 	for (unsigned s = 0; s < 2; s++) {
 		if (causes(nw, s) & ~causes(old, s))
-			ampl_doorbell_ring(&soc->img->agents[owner_of(pt, s)].irq);
+			sim_ring(soc, owner_of(pt, s), SIM_LINE_IRQ);
 		if (sr_of(nw, s) != sr_of(old, s) || cr_of(nw, s) != cr_of(old, s))
 			ampl_doorbell_ring(&mu->ev[s]);
 	}
