@@ -44,26 +44,47 @@ static int aperture_prot(const struct sim_aperture *a, uint32_t roles)
 }
 
 /*
- * Map each agent's register page of @soc writable if @roles has it (or is 0), read-only otherwise, and each
- * aperture as its readers and writers say.
+ * Map each agent's page writable if @roles has it, read-only otherwise, and the supervisor's page writable for the
+ * supervisor only (@roles 0); with @grant, only the pages that become writable. Pages larger than the image's:
+ * nothing (the ops still check, plain stores are not caught).
+ */
+static int protect_pages(struct ampl_soc *soc, uint32_t roles, bool grant)
+{
+	if (sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
+		return 0;
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		bool w = !roles || (roles & 1u << i);
+		if ((w || !grant) && mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), w ? PROT_READ | PROT_WRITE
+												  : PROT_READ))
+			return sim_error(-errno, "SoC '%s': cannot protect the register page of %s: %s", soc->name,
+					 soc->profile->agents[i].name, strerror(errno));
+	}
+	if ((!roles || !grant) &&
+	    mprotect(&soc->img->super, sizeof(soc->img->super), roles ? PROT_READ : PROT_READ | PROT_WRITE))
+		return sim_error(-errno, "SoC '%s': cannot protect the supervisor's page: %s", soc->name, strerror(errno));
+	return 0;
+}
+
+/*
+ * Map the pages of @soc for a handle attached as @roles (protect_pages()), each aperture as its readers and writers
+ * say, and the header read-only for an agent. The page this handle rings doorbells from (sim_ring()) changes while
+ * both the old and the new one are writable: between granting and revoking.
  */
 static int protect(struct ampl_soc *soc, uint32_t roles)
 {
-	if (sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
-		return 0; /* pages larger than the image's: the ops still check, plain stores are not caught */
+	int ret = protect_pages(soc, roles, true);
+	if (ret)
+		return ret;
+	atomic_store(&soc->ring_as, roles ? __builtin_ctz(roles) : -1);
+	ret = protect_pages(soc, roles, false);
+	if (ret || sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
+		return ret;
 	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
 	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
 	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
 	if (mprotect(soc->img, offsetof(struct sim_image, ctrl_state), ro) ||
-	    mprotect(&soc->img->super, sizeof(soc->img->super), ro) ||
 	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
 		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
-	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		int prot = !roles || (roles & 1u << i) ? PROT_READ | PROT_WRITE : PROT_READ;
-		if (mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), prot))
-			return sim_error(-errno, "SoC '%s': cannot protect the register page of %s: %s", soc->name,
-					 soc->profile->agents[i].name, strerror(errno));
-	}
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
 		const struct sim_aperture *a = &soc->apertures[i];
 		void *host = (void *)ampl_soc_phys(soc, a->phys, (size_t)a->size); /* validated at open */

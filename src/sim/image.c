@@ -564,6 +564,7 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 		}
 	}
 	soc->profile = profile;
+	atomic_store(&soc->ring_as, -1); /* the supervisor's words until it attaches (src/sim/access.c) */
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
 	for (unsigned i = 0; i < profile->num_agents; i++) {

@@ -235,6 +235,7 @@ struct ampl_soc {
 	struct sim_ctrl_port ctrl_ports[SIM_MAX_CTRLS][SIM_CTRL_SIDES];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
+	_Atomic int ring_as;     /* whose words this handle rings doorbells with: an agent of roles, -1 the supervisor */
 	/* By agent: the owner word this process last found dead (crash detection, src/sim/crash_watch.c); the agent is
 	 * crashed while its owner word still holds that value. Private to the process: no other can forge it. */
 	_Atomic uint64_t dead_owner[SIM_MAX_AGENTS];
@@ -319,14 +320,13 @@ void sim_drop_offline(struct ampl_soc *soc, unsigned s, uint32_t bits);
  */
 void sim_discard_pending(struct ampl_soc *soc, unsigned idx);
 /**
- * sim_ring() - ring line @line (SIM_LINE_*) of agent @idx with this handle's word: the page of the agent it is
- * attached as (the first), or the supervisor's page for a handle attached as none. Context: any.
+ * sim_ring() - ring line @line (SIM_LINE_*) of agent @idx with this handle's word: in the page of an agent it is
+ * attached as (the first), or in the supervisor's page for a handle attached as none. Context: any.
  */
 static inline void sim_ring(struct ampl_soc *soc, unsigned idx, unsigned line)
 {
-	uint32_t roles = atomic_load_explicit(&soc->roles, memory_order_relaxed);
-	_Atomic uint32_t *w = roles ? &soc->img->regs[__builtin_ctz(roles)].ring[idx][line]
-				    : &soc->img->super.ring[idx][line];
+	int as = atomic_load_explicit(&soc->ring_as, memory_order_relaxed);
+	_Atomic uint32_t *w = as >= 0 ? &soc->img->regs[as].ring[idx][line] : &soc->img->super.ring[idx][line];
 	ampl_doorbell_ring_word(w, &soc->img->regs[idx].sleepers[line]);
 }
 /**
