@@ -18,6 +18,7 @@
  *   write IDR  (as r)   IMR[r] |= v
  *   OBS, IMR            read-only; writes ignored.  Bits outside the profile's valid mask are ignored everywhere.
  *   read ISR (as r)     0 while r is offline.
+ *   read OBS (as s)     a request pending at a destination offline as this process sees it ends first (dropped).
  *
  * Ending a request, each end in the page of one agent and compared with the counter for equality:
  *   acknowledged   acked_d[s] = raised, by the destination's ISR write;
@@ -188,6 +189,20 @@ static uint32_t derive_obs(const struct sim_port *pt, uint32_t bits)
 }
 
 /*
+ * OBS of @pt's agent within @bits, read by its process: a request pending at a destination that is offline as this
+ * process sees it is ended as discarded first (the sender's page; its interrupt context does the same when the
+ * hotplug state changes, but an agent may have none, or not have run it yet).
+ */
+static uint32_t read_obs(struct sim_port *pt, uint32_t bits)
+{
+	uint32_t v = derive_obs(pt, bits);
+	if (!v)
+		return 0;
+	sim_drop_offline(pt->soc, pt->idx, v);
+	return derive_obs(pt, v);
+}
+
+/*
  * ISR of @pt's agent: sources whose request to it is pending, 0 while it is offline. @remember: keep the raised[]
  * value of each pending request in @pt->seen, for the ISR write that acknowledges it.
  */
@@ -216,7 +231,7 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 		return 0;
 	switch (off) {
 	case AMPL_IPI_OBS:
-		return derive_obs(pt, 0xFFFFFFFFu);
+		return read_obs(pt, 0xFFFFFFFFu);
 	case AMPL_IPI_ISR:
 		return derive_isr(pt, true);
 	case AMPL_IPI_IMR:
@@ -340,21 +355,15 @@ static int ipi_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t ma
 	if (obs)
 		atomic_fetch_add(&me->ack_watchers, 1);
 	int ret;
-	for (bool woken = false;; woken = true) {
+	for (;;) {
 		uint32_t seen = ampl_doorbell_set_seq(db);
-		uint32_t v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
-		/* After a wait: a destination gone offline meanwhile ends our request to it (the interrupt thread does
-		 * too, but an agent may have none). */
-		if (obs && woken && (v & mask)) {
-			sim_drop_offline(pt->soc, pt->idx, v & mask);
-			v = derive_obs(pt, mask);
-		}
+		uint32_t v = obs ? read_obs(pt, mask) : ipi_read32(io, off);
 		if ((v & mask) == expect) {
 			ret = 0;
 			break;
 		}
 		if (ampl_doorbell_set_wait(db, seen, pt->mode, deadline) == -ETIMEDOUT) {
-			v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
+			v = obs ? read_obs(pt, mask) : ipi_read32(io, off);
 			ret = (v & mask) == expect ? 0 : -ETIMEDOUT;
 			break;
 		}
