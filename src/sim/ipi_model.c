@@ -54,10 +54,11 @@ static inline struct sim_regs *regs_at(struct ampl_soc *soc, unsigned idx)
 	return &soc->img->regs[idx];
 }
 
-/* Is request @r ended by one of its three ends? */
-static inline bool ended(uint32_t r, uint32_t acked, uint64_t drop, uint32_t gone)
+/* Is request @r ended by one of its three ends? Read in the order of likelihood, up to the first that holds it. */
+static inline bool ended(uint32_t r, const _Atomic uint32_t *acked, const _Atomic uint64_t *drop,
+			 const _Atomic uint32_t *gone)
 {
-	return r == acked || r == (uint32_t)drop || r == gone;
+	return r == atomic_load(acked) || r == (uint32_t)atomic_load(drop) || r == atomic_load(gone);
 }
 
 /* The raised[] value of the request from the agent of bit @b to @pt's agent if pending, else 0 (a counter that
@@ -65,14 +66,14 @@ static inline bool ended(uint32_t r, uint32_t acked, uint64_t drop, uint32_t gon
 static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
 {
 	uint32_t r = atomic_load(pt->in_raised[b]);
-	return ended(r, atomic_load(&me->acked[b]), atomic_load(pt->in_drop[b]), atomic_load(&me->gone[b])) ? 0 : r;
+	return ended(r, &me->acked[b], pt->in_drop[b], &me->gone[b]) ? 0 : r;
 }
 
 /* The same for the request from @pt's agent to the agent of bit @b. */
 static inline uint32_t pending_out(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
 {
 	uint32_t r = atomic_load(&me->raised[b]);
-	return ended(r, atomic_load(pt->out_acked[b]), atomic_load(&me->drop[b]), atomic_load(pt->out_gone[b])) ? 0 : r;
+	return ended(r, pt->out_acked[b], &me->drop[b], pt->out_gone[b]) ? 0 : r;
 }
 
 /*
