@@ -4,9 +4,9 @@
  * A handle of the SoC (ampl_soc_open()) attached as no agent is the supervisor's (the creator, `amplink soc show`,
  * `amplink agent offline`): it maps the whole image as before. Once it is attached as an agent (ampl_agent_attach()),
  *   - it maps the register page of every other agent read-only (struct sim_regs: the only words of an agent's
- *     register state, each written by one agent), so a request "from apu" can only come from the process attached
- *     as apu; the same for each side's page of a controller (src/sim/ctrl.h: a Messaging Unit's side), writable
- *     only where attached as that side's agent;
+ *     register, hotplug, routing, discard and doorbell state, each written by one agent), so a request, a discard
+ *     or a ring "from apu" can only come from the process attached as apu; the same for each side's page of a
+ *     controller (src/sim/ctrl.h: a Messaging Unit's side), writable only where attached as that side's agent;
  *   - it maps each devicetree aperture (amplink,aperture) of the reserved memory read-write if the agent is one of
  *     its writers, read-only if one of its readers, and not at all otherwise;
  *   - it maps the IPI message buffers its agent writes (its requests, its responses) read-write, those addressed
@@ -46,35 +46,57 @@ static int aperture_prot(const struct sim_aperture *a, uint32_t roles)
 }
 
 /*
- * Map each agent's register page of @soc writable if @roles has it (or is 0), read-only otherwise, and each
- * aperture as its readers and writers say.
+ * Map each agent's page writable if @roles has it, read-only otherwise, and the supervisor's page writable for the
+ * supervisor only (@roles 0); with @grant, only the pages that become writable. Pages larger than the image's:
+ * nothing (the ops still check, plain stores are not caught).
  */
-static int protect(struct ampl_soc *soc, uint32_t roles)
+static int protect_pages(struct ampl_soc *soc, uint32_t roles, bool grant)
 {
 	if (sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
-		return 0; /* pages larger than the image's: the ops still check, plain stores are not caught */
-	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
-	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
-	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
-	if (mprotect(soc->img, offsetof(struct sim_image, agents), ro) ||
-	    mprotect(&soc->img->super, sizeof(soc->img->super), ro) ||
-	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
-		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
+		return 0;
 	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
-		int prot = !roles || (roles & 1u << i) ? PROT_READ | PROT_WRITE : PROT_READ;
-		if (mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), prot))
+		bool w = !roles || (roles & 1u << i);
+		if ((w || !grant) && mprotect(&soc->img->regs[i], sizeof(soc->img->regs[i]), w ? PROT_READ | PROT_WRITE
+												  : PROT_READ))
 			return sim_error(-errno, "SoC '%s': cannot protect the register page of %s: %s", soc->name,
 					 soc->profile->agents[i].name, strerror(errno));
 	}
 	for (unsigned c = 0; c < soc->num_ctrls; c++) {
 		const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[c];
 		for (unsigned s = 0; s < cfg->num_sides; s++) {
-			int prot = !roles || (roles & 1u << cfg->owner[s]) ? PROT_READ | PROT_WRITE : PROT_READ;
-			if (mprotect(&soc->img->ctrl_side[c][s], sizeof(soc->img->ctrl_side[c][s]), prot))
+			bool w = !roles || (roles & 1u << cfg->owner[s]);
+			if ((w || !grant) && mprotect(&soc->img->ctrl_side[c][s], sizeof(soc->img->ctrl_side[c][s]),
+						      w ? PROT_READ | PROT_WRITE : PROT_READ))
 				return sim_error(-errno, "SoC '%s': cannot protect side %c of %s: %s", soc->name,
 						 'A' + s, cfg->name, strerror(errno));
 		}
 	}
+	if ((!roles || !grant) &&
+	    mprotect(&soc->img->super, sizeof(soc->img->super), roles ? PROT_READ : PROT_READ | PROT_WRITE))
+		return sim_error(-errno, "SoC '%s': cannot protect the supervisor's page: %s", soc->name, strerror(errno));
+	return 0;
+}
+
+/*
+ * Map the pages of @soc for a handle attached as @roles (protect_pages()), each aperture as its readers and writers
+ * say, and the header read-only for an agent. The page this handle rings doorbells from (sim_ring()) changes while
+ * both the old and the new one are writable: between granting and revoking.
+ */
+static int protect(struct ampl_soc *soc, uint32_t roles)
+{
+	int ret = protect_pages(soc, roles, true);
+	if (ret)
+		return ret;
+	atomic_store(&soc->ring_as, roles ? __builtin_ctz(roles) : -1);
+	ret = protect_pages(soc, roles, false);
+	if (ret || sysconf(_SC_PAGESIZE) != (long)SIM_PAGE)
+		return ret;
+	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
+	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
+	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
+	if (mprotect(soc->img, offsetof(struct sim_image, ctrl_state), ro) ||
+	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
+		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
 		const struct sim_aperture *a = &soc->apertures[i];
 		void *host = (void *)ampl_soc_phys(soc, a->phys, (size_t)a->size); /* validated at open */
@@ -108,7 +130,7 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 	uintptr_t img = (uintptr_t)soc->img, dtb_from = (uintptr_t)soc->dtb_off & ~(uintptr_t)(SIM_PAGE - 1);
 	uintptr_t super = (uintptr_t)&soc->img->super;
 	*phys = p - img; /* no physical address but a register block's or an aperture's: the offset in the image */
-	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, agents) || p - img >= dtb_from)) {
+	if (p >= img && p - img < soc->size && (p - img < offsetof(struct sim_image, ctrl_state) || p - img >= dtb_from)) {
 		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
 		return true;
 	}
@@ -123,7 +145,9 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 			const char *what = off < offsetof(struct sim_regs, owner)      ? "ipi"
 					   : off < offsetof(struct sim_regs, buf_mark) ? "hotplug"
 					   : off < offsetof(struct sim_regs, line_src) ? "buffer-marks"
-										      : "routing";
+					   : off < offsetof(struct sim_regs, drop)     ? "routing"
+					   : off < offsetof(struct sim_regs, ring)     ? "discards"
+										      : "doorbells";
 			snprintf(name, cap, "%s:%s", what, soc->profile->agents[i].name);
 			if (off < offsetof(struct sim_regs, owner) && soc->profile->agents[i].ipi)
 				*phys = soc->profile->agents[i].ipi->reg_base;

@@ -142,9 +142,10 @@ static void free_chans(struct ampl_agent *ag)
 
 #define SIM_MU_DATA_SIZE 16u /* bytes per IPM message on an MU (Zephyr's default CONFIG_IPM_IMX_MAX_DATA_SIZE) */
 
-static void mu_soft_irq(void *line)
+static void mu_soft_irq(void *arg)
 {
-	ampl_doorbell_ring(line); /* our own interrupt line: the handler runs soon, in the interrupt context */
+	struct ampl_agent *ag = arg;
+	sim_ring(ag->soc, ag->idx, SIM_LINE_IRQ); /* our own interrupt line: the handler runs soon */
 }
 
 /* Build and register this agent's side of MU @block: controller "SOC:<path>" and IPM device <name>/<alias>. */
@@ -163,7 +164,7 @@ static int make_mu(struct ampl_agent *ag, unsigned block)
 	/* The image is created in reset and other processes of this side may already use it: no side-A reset. */
 	m->mu.no_reset = true;
 	m->mu.soft_irq = mu_soft_irq;
-	m->mu.soft_irq_arg = &soc->img->agents[ag->idx].irq;
+	m->mu.soft_irq_arg = ag;
 	(void)nxp_mu_ipm_config(&m->mu, SIM_MU_DATA_SIZE, &m->cfg);
 	m->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
 	const char *label = cfg->alias[0] ? cfg->alias : cfg->label[0] ? cfg->label : NULL;
@@ -290,6 +291,9 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 					 "per agent (stop that one first)", info->name, soc->name, (int)(uint32_t)cur);
 		}
 		if (atomic_compare_exchange_strong(&own->owner, &cur, ag->owner)) {
+			/* It replaces a crashed process: what was sent to that one is discarded, not delivered here. */
+			if (cur)
+				sim_discard_pending(soc, idx);
 			sim_hotplug_bump(&own->hp_seq);
 			if (cur && cur == atomic_load(&soc->dead_owner[idx]))
 				sim_hotplug_notify(soc, idx, true, 0); /* it was crashed: back online */
@@ -346,7 +350,8 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 				goto fail;
 		}
 	}
-	ret = ampl_irq_thread_create(&ag->irq, &soc->img->agents[idx].irq, ag->opts.mode);
+	struct ampl_doorbell_set line = sim_line(soc, idx, SIM_LINE_IRQ, idx);
+	ret = ampl_irq_thread_create(&ag->irq, &line, ag->opts.mode);
 	if (ret)
 		goto fail;
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);

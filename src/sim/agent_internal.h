@@ -106,7 +106,7 @@ struct ampl_agent {
 	uint32_t offline_seen; /* sim_offline_mask() the channels were last set to (interrupt context) */
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
 	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
-	uint64_t owner; /* what this attach recorded in sim_agent.owner */
+	uint64_t owner; /* what this attach recorded in sim_regs.owner */
 	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
 	struct sim_line lines[XLNX_IPI_NUM_LINES];
 	pthread_mutex_t lines_lock; /* starting line threads */

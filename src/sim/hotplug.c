@@ -42,6 +42,9 @@ void sim_hotplug_isr(void *arg)
 		return;
 	ag->offline_seen = offline;
 	ag->damaged_seen = damaged;
+	/* Our requests to an agent gone offline end as discarded (our page: no other process may end them). */
+	if (offline && ag->info->ipi)
+		sim_drop_offline(ag->soc, ag->idx, ~0u);
 	/* An IPC link learns it from its rx channel's link_state, in its RX callback context (this one), serialised
 	 * with its doorbells and with mbox_free_channel() at close. */
 	for (unsigned b = 0; b < 32; b++)
@@ -129,6 +132,9 @@ bool ampl_soc_agent_retired(const struct ampl_soc *soc, const struct ampl_soc_ag
 
 void sim_unretire(struct ampl_soc *soc, unsigned idx)
 {
+	if (!(atomic_load(&soc->img->regs[idx].down) & SIM_DOWN_RETIRED))
+		return;
+	sim_discard_pending(soc, idx); /* sent to the process that retired: not for this one */
 	if (!(atomic_fetch_and(&soc->img->regs[idx].down, ~SIM_DOWN_RETIRED) & SIM_DOWN_RETIRED))
 		return;
 	sim_hotplug_bump(&soc->img->regs[idx].hp_seq);

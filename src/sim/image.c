@@ -508,8 +508,8 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 	/* Validate a private copy of the header: another process can write the shared one at any time. */
 	static _Thread_local struct sim_image hdr;
 	const struct ampl_soc_profile *profile = NULL;
-	if (size >= offsetof(struct sim_image, agents))
-		memcpy(&hdr, base, offsetof(struct sim_image, agents));
+	if (size >= offsetof(struct sim_image, ctrl_state))
+		memcpy(&hdr, base, offsetof(struct sim_image, ctrl_state));
 	ret = size < sizeof(hdr) ? sim_error(-EINVAL, "'%s' is too small to be an amplink SoC image", name)
 				 : validate(&hdr, size, name, &profile);
 	if (ret) {
@@ -564,6 +564,7 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 		}
 	}
 	soc->profile = profile;
+	atomic_store(&soc->ring_as, -1); /* the supervisor's words until it attaches (src/sim/access.c) */
 	snprintf(soc->name, sizeof(soc->name), "%s", name);
 	memset(soc->idx_by_bit, -1, sizeof(soc->idx_by_bit));
 	for (unsigned i = 0; i < profile->num_agents; i++) {
@@ -573,9 +574,18 @@ int ampl_soc_open_flags(const char *name, unsigned flags, struct ampl_soc **out)
 		soc->ports[i].idx = i;
 		soc->ports[i].mode = AMPL_WAIT_ADAPTIVE;
 	}
-	for (unsigned i = 0; i < profile->num_agents; i++)
+	for (unsigned i = 0; i < profile->num_agents; i++) {
 		if (profile->agents[i].ipi) /* a SoC without the IPI block: no IPI words to reach */
 			sim_ipi_port_init(soc, i);
+		for (unsigned l = 0; l < SIM_LINES; l++) {
+			struct ampl_doorbell_set *db = &soc->lines[i][l];
+			for (unsigned r = 0; r < profile->num_agents; r++)
+				db->seq[r] = &soc->img->regs[r].ring[i][l];
+			db->seq[profile->num_agents] = &soc->img->super.ring[i][l];
+			db->n = profile->num_agents + 1;
+			db->sleepers = &soc->img->regs[i].sleepers[l];
+		}
+	}
 	*out = soc;
 	return 0;
 }
@@ -700,19 +710,32 @@ bool ampl_soc_agent_online(const struct ampl_soc *soc, const struct ampl_soc_age
 
 uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx)
 {
-	uint32_t dropped = 0;
+	uint32_t roles = atomic_load(&soc->roles), dropped = 0;
+	if (!soc->profile->agents[idx].ipi)
+		return 0;
 	for (unsigned s = 0; s < soc->profile->num_agents; s++)
-		if (soc->profile->agents[s].ipi && sim_ipi_drop(soc, s, idx))
+		if ((!roles || (roles & 1u << s)) && soc->profile->agents[s].ipi && sim_ipi_drop(soc, s, idx))
 			dropped |= 1u << soc->profile->agents[s].ipi->bit;
 	return dropped;
+}
+
+struct ampl_doorbell_set sim_line(const struct ampl_soc *soc, unsigned idx, unsigned line, unsigned self)
+{
+	struct ampl_doorbell_set db = soc->lines[idx][line];
+	db.own = &soc->img->regs[self].ring[idx][line];
+	return db;
 }
 
 void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_t dropped)
 {
 	SIM_TRACE(soc, SIM_TRACE_ANY, online ? AMPL_EV_AGENT_ONLINE : AMPL_EV_AGENT_OFFLINE, idx, dropped);
-	/* Every attached agent's interrupt context re-reads the hotplug state. */
-	for (unsigned i = 0; i < soc->profile->num_agents; i++)
-		ampl_doorbell_ring(&soc->img->agents[i].irq);
+	/* Every attached agent's interrupt context re-reads the hotplug state, and a sender waiting for an
+	 * acknowledgement looks whether its destination went offline. */
+	for (unsigned i = 0; i < soc->profile->num_agents; i++) {
+		sim_ring(soc, i, SIM_LINE_IRQ);
+		if (atomic_load(&soc->img->regs[i].ack_watchers))
+			sim_ring(soc, i, SIM_LINE_ACK);
+	}
 }
 
 /*
@@ -731,6 +754,12 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent 
 	struct sim_regs *r = &soc->img->regs[idx];
 	bool was_offline = !ampl_soc_agent_online(soc, agent);
 	if (online) {
+		if (!supervisor && atomic_load(&soc->img->super.offline[idx]))
+			return sim_error(-EPERM, "%s was taken offline by the supervisor (amplink agent online %s)",
+					 agent->name, agent->name);
+		/* What is still pending at it was sent before it went offline: discarded, never delivered now. */
+		if (was_offline)
+			sim_discard_pending(soc, idx);
 		if (supervisor) {
 			atomic_store(&soc->img->super.offline[idx], 0);
 			sim_hotplug_bump(&soc->img->super.hp_seq);
@@ -738,9 +767,6 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent 
 			uint64_t o = atomic_load(&r->owner);
 			if (o && !sim_owner_alive(o) && atomic_compare_exchange_strong(&r->owner, &o, 0))
 				atomic_store(&r->pid, 0);
-		} else if (atomic_load(&soc->img->super.offline[idx])) {
-			return sim_error(-EPERM, "%s was taken offline by the supervisor (amplink agent online %s)",
-					 agent->name, agent->name);
 		}
 		atomic_store(&r->down, 0);
 		sim_hotplug_bump(&r->hp_seq);
@@ -760,7 +786,9 @@ int ampl_soc_agent_set_online(struct ampl_soc *soc, const struct ampl_soc_agent 
 	}
 	/* From here on the agent acknowledges nothing and receives nothing: each pending request is counted as
 	 * discarded and dropped in one step (the sender sees its OBS bit fall with the count moved, and so reports
-	 * -ESHUTDOWN, not done); a trigger racing with this drops its own (src/sim/ipi_model.c). */
+	 * -ESHUTDOWN, not done), by this process for the senders it acts for, by each other sender's process when
+	 * its interrupt context or its wait sees the agent offline; a trigger racing with this drops its own, and
+	 * what no sender dropped before the agent comes back is discarded then (src/sim/ipi_model.c). */
 	sim_hotplug_notify(soc, idx, false, sim_drop_all(soc, idx));
 	return 0;
 }

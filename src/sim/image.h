@@ -3,12 +3,12 @@
  *
  *   +---------------------------+ 0
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, controllers
- *   |  agents' shared words,    |   (devicetree facts in the header); each agent's doorbells and discard
- *   |  controller state,        |   words, the controllers' shared words (written by any agent: src/sim/ctrl.h);
- *   |  register pages,          |   then one page per agent of its register, hotplug and routing state and
- *   |  controller side pages,   |   buffer marks (by it alone, read-only in other agents' processes:
- *   |  supervisor page)         |   src/sim/access.c); one page per side of each controller (by that side's
- *   |                           |   agent alone); then the supervisor's page (written by no attached agent)
+ *   |  controller state,        |   (devicetree facts in the header); the controllers' shared words (written
+ *   |  register pages,          |   by any agent: src/sim/ctrl.h); then one page per agent of its register,
+ *   |  controller side pages,   |   hotplug, routing, discard and doorbell words and buffer marks (by it
+ *   |  supervisor page)         |   alone, read-only in other agents' processes: src/sim/access.c); one page
+ *   |                           |   per side of each controller (by that side's agent alone); then the
+ *   |                           |   supervisor's page (written by no attached agent)
  *   +---------------------------+ mems[i].off (4 KiB aligned)
  *   | IPI message-buffer RAM    |   at the profile's buffer base (mems[0]; none on a profile without IPI),
  *   |                           |   laid out by writer: a page per (writer slot, reader slot) pair
@@ -32,7 +32,7 @@
 #include "sim/ctrl.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 14u
+#define SIM_LAYOUT_VERSION 15u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -52,12 +52,18 @@ struct sim_buf_mark {
 	char chan[SIM_BUF_CHAN_NAME]; /* that channel's name, for tools */
 };
 
+/* An agent's doorbells (interrupt lines of the virtual SoC): sim_regs.ring[][line], sim_regs.sleepers[line]. */
+#define SIM_LINE_IRQ 0u /* rung when a request to the agent is raised unmasked (and on hotplug, routing, MU events) */
+#define SIM_LINE_ACK 1u /* rung when a request the agent sent is acknowledged or discarded (its OBS bit drops) */
+#define SIM_LINES 2u
+
 /*
  * One agent's register words that only that agent writes: a page of its own, which a process attached as another
  * agent maps read-only (src/sim/access.c). The source of a request is the page its counter is in, so it cannot be
- * forged. Request s -> d is pending while regs[s].raised[bit d] differs from both regs[d].acked[bit s] (the
- * destination acknowledged it) and the low half of agents[d].drop[bit s] (it was discarded at an offline
- * destination). ISR and OBS are derived from these words (src/sim/ipi_model.c).
+ * forged. Request s -> d is pending while regs[s].raised[bit d] differs from regs[d].acked[bit s] (the
+ * destination acknowledged it), from the low half of regs[s].drop[bit d] (its sender found the destination offline)
+ * and from regs[d].gone[bit s] (the destination came back online with it pending): each end is written by one
+ * agent. ISR and OBS are derived from these words (src/sim/ipi_model.c).
  */
 struct sim_regs {
 	_Alignas(SIM_PAGE) _Atomic uint32_t raised[32]; /* by destination bit: requests raised (TRIG), a counter */
@@ -83,7 +89,21 @@ struct sim_regs {
 	_Alignas(64) _Atomic uint32_t line_src[4]; /* sources on each interrupt line (XLNX_IPI_NUM_LINES) */
 	_Atomic uint32_t masked;                   /* sources masked with ampl_agent_irq_mask() */
 	_Atomic uint64_t route_done;               /* last request applied: seq | (uint64_t)-result << 32 */
+	/* Discards (src/sim/ipi_model.c). By destination bit, this agent's requests discarded because the destination
+	 * was offline: the count in the high half, the raised[] value of the last one dropped while pending in the low
+	 * half (one word, so that counting and dropping are one compare-and-swap). Written by its process when it sees
+	 * the destination offline (at its trigger, its wait for OBS, its hotplug interrupt). */
+	_Alignas(64) _Atomic uint64_t drop[32];
+	/* By source bit: the raised[] value of the source's request that was pending when this agent came back online
+	 * (its sender had not looked yet): discarded, never delivered; its sender counts it (sim_ipi_discards()). */
+	_Atomic uint32_t gone[32];
+	/* Doorbells (src/port/posix/doorbell.c, doorbell sets): by target agent and line, this agent's sequence word
+	 * for ringing that line; a waiter sleeps on every ringer's word of its line at once. */
+	_Alignas(64) _Atomic uint32_t ring[SIM_MAX_AGENTS][SIM_LINES];
+	_Atomic uint32_t sleepers[SIM_LINES]; /* by line of this agent: its waiters asleep in the kernel */
+	_Atomic uint32_t ack_watchers; /* threads in ipi_wait32() on OBS: the ack line is rung only while one watches */
 };
+_Static_assert(sizeof(struct sim_regs) == SIM_PAGE, "an agent's words fill one page: the unit of protection");
 
 /* sim_regs.down: taken offline by its own process (ampl_soc_agent_set_online()), retired (the next attach revives). */
 #define SIM_DOWN_OFFLINE 1u
@@ -106,18 +126,9 @@ struct sim_super {
 	/* By agent: a routing request for the process attached as it (amplink agent route/mask/unmask), SIM_REQ_*
 	 * fields, seq 0: none yet; the answer is that agent's sim_regs.route_done (src/sim/irq_route.c). */
 	_Alignas(8) _Atomic uint64_t route_req[SIM_MAX_AGENTS];
-};
-
-/* One agent's words that other agents write: interrupt lines, discards. */
-struct sim_agent {
-	_Alignas(64) struct ampl_doorbell irq; /* rung when a request to this agent is raised unmasked */
-	/* Line 2: rung when a request this agent sent is acknowledged or discarded (its OBS bit drops). */
-	_Alignas(64) struct ampl_doorbell ack;
-	_Atomic uint32_t ack_watchers; /* threads in ipi_wait32() on OBS: ack is rung only while one watches */
-	/* Line 3+: by source bit, requests this agent discarded because it was offline: the count in the high half,
-	 * the raised[] value of the last request discarded while pending in the low half (one word, so that counting
-	 * and dropping are one compare-and-swap: a request ends once). */
-	_Alignas(64) _Atomic uint64_t drop[32];
+	/* Doorbells rung by a handle attached as no agent (routing requests, hotplug, a tool's register writes): by
+	 * target agent and line, as sim_regs.ring. */
+	_Alignas(64) _Atomic uint32_t ring[SIM_MAX_AGENTS][SIM_LINES];
 };
 
 /* Crash detection period: each process with an attached agent checks the other agents' processes this often. */
@@ -183,8 +194,7 @@ struct sim_image {
 	uint32_t num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
 	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
-	_Alignas(SIM_PAGE) struct sim_agent agents[SIM_MAX_AGENTS];
-	_Alignas(64) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its shared words */
+	_Alignas(SIM_PAGE) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its shared words */
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_ctrl_page ctrl_side[SIM_MAX_CTRLS][SIM_CTRL_SIDES]; /* by instance and side: that side's agent's */
 	struct sim_super super;               /* written by the supervisor only */
@@ -199,12 +209,13 @@ struct sim_port {
 	 * its next ISR write acknowledges (src/sim/ipi_model.c). */
 	_Atomic uint32_t seen[32];
 	/* Set at open (sim_ipi_port_init()), so that a register read visits only words: the bits of the profile's
-	 * agents, and by the other agent's bit the three words of each pair that live outside this agent's own page
-	 * and sim_agent: its raised[] counter towards this agent, its acked[] word and drop[] word for this agent. */
+	 * agents, and by the other agent's bit the four words of each pair that live outside this agent's own page:
+	 * its raised[] counter and drop[] word towards this agent, its acked[] and gone[] words for this agent. */
 	uint32_t peers;
 	_Atomic uint32_t *in_raised[32];
+	_Atomic uint64_t *in_drop[32];
 	_Atomic uint32_t *out_acked[32];
-	_Atomic uint64_t *out_drop[32];
+	_Atomic uint32_t *out_gone[32];
 };
 
 /* Fills @soc->ports[@idx] for the profile's agent @idx (src/sim/ipi_model.c). */
@@ -231,6 +242,7 @@ struct ampl_soc {
 	struct sim_ctrl_port ctrl_ports[SIM_MAX_CTRLS][SIM_CTRL_SIDES];
 	struct sim_watch *watch; /* crash-detection thread while an agent is attached (src/sim/crash_watch.c) */
 	_Atomic uint32_t roles;  /* agent indices attached through this handle (src/sim/access.c); 0: supervisor */
+	_Atomic int ring_as;     /* whose words this handle rings doorbells with: an agent of roles, -1 the supervisor */
 	/* By agent: the owner word this process last found dead (crash detection, src/sim/crash_watch.c); the agent is
 	 * crashed while its owner word still holds that value. Private to the process: no other can forge it. */
 	_Atomic uint64_t dead_owner[SIM_MAX_AGENTS];
@@ -238,12 +250,14 @@ struct ampl_soc {
 	/* Validated snapshot of the apertures (never re-read from the shared header). */
 	unsigned num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
+	/* By agent and line: its doorbell, every ringer's word (the profile's agents', then the supervisor's). */
+	struct ampl_doorbell_set lines[SIM_MAX_AGENTS][SIM_LINES];
 };
 
 extern const struct ampl_io_ops sim_ipi_ops;
 
 /**
- * sim_owner_self() - this process's identity as recorded in sim_agent.owner: pid in bits 0-31, a start token (the
+ * sim_owner_self() - this process's identity as recorded in sim_regs.owner: pid in bits 0-31, a start token (the
  * low 32 bits of the process start time, /proc/PID/stat field 22, never 0; 0 if /proc cannot tell) in bits 32-63.
  */
 uint64_t sim_owner_self(void);
@@ -293,10 +307,40 @@ static inline uint32_t sim_hotplug_seq(const struct ampl_soc *soc)
  */
 void sim_hotplug_notify(struct ampl_soc *soc, unsigned idx, bool online, uint32_t dropped);
 /**
- * sim_drop_all() - end every request pending at agent @idx as discarded (it went offline): each sender is told
- * (its OBS bit drops with the discard count moved). Return: the bits of the senders whose request was dropped.
+ * sim_drop_all() - agent @idx went offline: end every request pending at it from a sender this handle acts for (the
+ * agents it is attached as; every agent for the supervisor's handle) as discarded: each sender is told (its OBS
+ * bit drops with the discard count moved). The other senders' processes do it for theirs (sim_drop_offline()).
+ * Return: the bits of the senders whose request was dropped.
  */
 uint32_t sim_drop_all(struct ampl_soc *soc, unsigned idx);
+/**
+ * sim_drop_offline() - end as discarded every request of agent @s to a destination of @bits (IPI bits) pending at a
+ * destination that is offline as this process sees it (its hotplug interrupt, its wait for OBS).
+ * Context: any, in the process attached as @s (or the supervisor's).
+ */
+void sim_drop_offline(struct ampl_soc *soc, unsigned s, uint32_t bits);
+/**
+ * sim_discard_pending() - agent @idx comes back online: record every request pending at it as discarded, in its
+ * page (sim_regs.gone), so that none raised before it went offline is delivered after; each sender is told and
+ * counts it. Call it before the agent is online again. Context: thread, in the process attached as @idx or the
+ * supervisor's.
+ */
+void sim_discard_pending(struct ampl_soc *soc, unsigned idx);
+/**
+ * sim_ring() - ring line @line (SIM_LINE_*) of agent @idx with this handle's word: in the page of an agent it is
+ * attached as (the first), or in the supervisor's page for a handle attached as none. Context: any.
+ */
+static inline void sim_ring(struct ampl_soc *soc, unsigned idx, unsigned line)
+{
+	int as = atomic_load_explicit(&soc->ring_as, memory_order_relaxed);
+	_Atomic uint32_t *w = as >= 0 ? &soc->img->regs[as].ring[idx][line] : &soc->img->super.ring[idx][line];
+	ampl_doorbell_ring_word(w, &soc->img->regs[idx].sleepers[line]);
+}
+/**
+ * sim_line() - agent @idx's line @line as a doorbell set to wait on, rung by this process with the word of agent
+ * @self (its own interrupt line: the interrupt thread's ampl_irq_connect()). Context: any.
+ */
+struct ampl_doorbell_set sim_line(const struct ampl_soc *soc, unsigned idx, unsigned line, unsigned self);
 
 /** sim_damaged() - true once @soc's image file was found shorter than its mapping (src/port/posix/shm.c). */
 bool sim_damaged(const struct ampl_soc *soc);
@@ -338,11 +382,15 @@ bool sim_buf_fault_target(const struct ampl_soc *soc, uintptr_t p, char *name, s
 /* ---- the IPI register model (src/sim/ipi_model.c) ---- */
 
 /**
- * sim_ipi_drop() - end request @s -> @d (agent indices) as discarded if it is pending: count it in the discard count
- * of @s at @d and ring @s's acknowledgement doorbell. Return: true if this call dropped it. Context: any.
+ * sim_ipi_drop() - end request @s -> @d (agent indices) as discarded if it is pending: count it in @s's discard
+ * count for @d (@s's page) and ring @s's acknowledgement doorbell. Return: true if this call dropped it.
+ * Context: any, in the process attached as @s or the supervisor's.
  */
 bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d);
-/** sim_ipi_discards() - how many requests of agent @s agent @d discarded (offline). Context: any. */
+/**
+ * sim_ipi_discards() - how many requests of agent @s were discarded because @d was offline: @s's count, plus its
+ * last request if @d recorded it discarded when it came back and @s has not counted it yet. Context: any.
+ */
 uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d);
 
 /* ---- access control (src/sim/access.c) ---- */

@@ -18,12 +18,21 @@
  *   write IDR  (as r)   IMR[r] |= v
  *   OBS, IMR            read-only; writes ignored.  Bits outside the profile's valid mask are ignored everywhere.
  *   read ISR (as r)     0 while r is offline.
+ *   read OBS (as s)     a request pending at a destination offline as this process sees it ends first (dropped).
  *
- * Ending a request: acknowledged (acked = raised, by the destination) or dropped (the low half of drop[] = raised,
- * by compare-and-swap with the discard count in the high half, by whoever sees it pending at an offline
- * destination: the process taking the destination offline, or the sender whose trigger raced with it). Both
- * compare the counter for equality, so a request dropped while the destination acknowledged it at the same moment
- * is reported discarded, as when its acknowledgement came after the destination went offline.
+ * Ending a request, each end in the page of one agent and compared with the counter for equality:
+ *   acknowledged   acked_d[s] = raised, by the destination's ISR write;
+ *   dropped        the low half of drop_s[d] = raised, by compare-and-swap with the discard count in the high half,
+ *                  by the sender's process when it sees the destination offline (the hotplug interrupt, its wait
+ *                  for OBS, a trigger that raced with the destination going offline) or by the supervisor taking
+ *                  the destination offline;
+ *   gone           gone_d[s] = raised, by the destination's process (or the supervisor) when it comes back online
+ *                  with the request still pending: its sender had not looked yet. It is discarded, not delivered,
+ *                  and the sender counts it (sim_ipi_discards(): its count, plus one while its last request is gone
+ *                  and not yet dropped; it folds that one into its count before it raises the next).
+ * A request dropped while the destination acknowledged it at the same moment is reported discarded, as when its
+ * acknowledgement came after the destination went offline. One dropped and gone at once is counted once (the
+ * "plus one" needs the drop word not to hold it).
  *
  * TRIG-versus-IER race: TRIG does (raised++; read IMR), IER does (IMR &= ~b; read raised), all sequentially
  * consistent, so at least one of them sees both updates and raises the line: an unmasked pending request always
@@ -40,62 +49,115 @@ static inline struct sim_port *port_of(const struct ampl_io_region *io)
 	return (struct sim_port *)io->ctx;
 }
 
-static inline struct sim_agent *agent_at(struct ampl_soc *soc, unsigned idx)
-{
-	return &soc->img->agents[idx];
-}
-
 static inline struct sim_regs *regs_at(struct ampl_soc *soc, unsigned idx)
 {
 	return &soc->img->regs[idx];
 }
 
+/* Is request @r ended by one of its three ends? Read in the order of likelihood, up to the first that holds it. */
+static inline bool ended(uint32_t r, const _Atomic uint32_t *acked, const _Atomic uint64_t *drop,
+			 const _Atomic uint32_t *gone)
+{
+	return r == atomic_load(acked) || r == (uint32_t)atomic_load(drop) || r == atomic_load(gone);
+}
+
 /* The raised[] value of the request from the agent of bit @b to @pt's agent if pending, else 0 (a counter that
  * is pending is never 0: it was bumped). The words come from @pt's tables (sim_ipi_port_init()). */
-static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, const struct sim_agent *ag,
-				  unsigned b)
+static inline uint32_t pending_in(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
 {
 	uint32_t r = atomic_load(pt->in_raised[b]);
-	return r != atomic_load(&me->acked[b]) && r != (uint32_t)atomic_load(&ag->drop[b]) ? r : 0;
+	return ended(r, &me->acked[b], pt->in_drop[b], &me->gone[b]) ? 0 : r;
 }
 
 /* The same for the request from @pt's agent to the agent of bit @b. */
 static inline uint32_t pending_out(const struct sim_port *pt, const struct sim_regs *me, unsigned b)
 {
 	uint32_t r = atomic_load(&me->raised[b]);
-	return r != atomic_load(pt->out_acked[b]) && r != (uint32_t)atomic_load(pt->out_drop[b]) ? r : 0;
+	return ended(r, pt->out_acked[b], &me->drop[b], pt->out_gone[b]) ? 0 : r;
 }
 
 /*
- * A request of @a's ended (its OBS bit dropped): ring its acknowledgement doorbell if a thread waits on OBS. The
- * request's end is stored before watchers is read, and a waiter counts itself before it reads OBS (both
+ * A request of agent @a's ended (its OBS bit dropped): ring its acknowledgement doorbell if a thread waits on OBS.
+ * The request's end is stored before watchers is read, and a waiter counts itself before it reads OBS (both
  * sequentially consistent), so either the waiter sees the end or this sees the waiter.
  */
-static void ring_ack(struct sim_agent *a)
+static void ring_ack(struct ampl_soc *soc, unsigned a)
 {
-	if (atomic_load(&a->ack_watchers))
-		ampl_doorbell_ring(&a->ack);
+	if (atomic_load(&regs_at(soc, a)->ack_watchers))
+		sim_ring(soc, a, SIM_LINE_ACK);
 }
 
 bool sim_ipi_drop(struct ampl_soc *soc, unsigned s, unsigned d)
 {
-	_Atomic uint64_t *w = &agent_at(soc, d)->drop[soc->profile->agents[s].ipi->bit];
+	unsigned b = soc->profile->agents[d].ipi->bit;
+	_Atomic uint64_t *w = &regs_at(soc, s)->drop[b];
 	uint64_t cur = atomic_load(w);
 	for (;;) {
-		uint32_t r = pending_in(&soc->ports[d], regs_at(soc, d), agent_at(soc, d), soc->profile->agents[s].ipi->bit);
+		uint32_t r = pending_out(&soc->ports[s], regs_at(soc, s), b);
 		if (!r)
 			return false;
-		/* Count and drop in one step; a failed exchange re-reads both (another dropper may have won). */
+		/* Count and drop in one step; a failed exchange re-reads both (another of its threads may have won). */
 		if (atomic_compare_exchange_weak(w, &cur, ((cur >> 32) + 1) << 32 | r)) {
-			ring_ack(agent_at(soc, s));
+			ring_ack(soc, s);
 			return true;
 		}
 	}
 }
 
+/* 1 if @s's last request to the agent of bit @b is gone (its destination came back with it pending) and not yet
+ * counted in @s's drop word @drop, else 0. */
+static uint32_t gone_uncounted(const struct sim_port *pt, const struct sim_regs *me, unsigned b, uint64_t drop)
+{
+	uint32_t r = atomic_load(&me->raised[b]);
+	return r && r == atomic_load(pt->out_gone[b]) && r != (uint32_t)drop;
+}
+
 uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d)
 {
-	return (uint32_t)(atomic_load(&agent_at(soc, d)->drop[soc->profile->agents[s].ipi->bit]) >> 32);
+	unsigned b = soc->profile->agents[d].ipi->bit;
+	uint64_t drop = atomic_load(&regs_at(soc, s)->drop[b]);
+	return (uint32_t)(drop >> 32) + gone_uncounted(&soc->ports[s], regs_at(soc, s), b, drop);
+}
+
+/* Fold @pt's last request to the agent of bit @b into its discard count if it is gone and not counted yet: before
+ * the next request replaces it (sim_ipi_discards() would lose it). Only the sender's process writes the word. */
+static void count_gone(const struct sim_port *pt, struct sim_regs *me, unsigned b)
+{
+	uint64_t cur = atomic_load(&me->drop[b]);
+	while (gone_uncounted(pt, me, b, cur) &&
+	       !atomic_compare_exchange_weak(&me->drop[b], &cur,
+					     ((cur >> 32) + 1) << 32 | atomic_load(&me->raised[b])))
+		;
+}
+
+void sim_drop_offline(struct ampl_soc *soc, unsigned s, uint32_t bits)
+{
+	const struct sim_regs *me = regs_at(soc, s);
+	struct sim_port *pt = &soc->ports[s];
+	for (bits &= pt->peers; bits; bits &= bits - 1) {
+		unsigned b = (unsigned)__builtin_ctz(bits);
+		int8_t d = soc->idx_by_bit[b];
+		if (d >= 0 && pending_out(pt, me, b) && sim_offline(soc, (unsigned)d))
+			(void)sim_ipi_drop(soc, s, (unsigned)d);
+	}
+}
+
+void sim_discard_pending(struct ampl_soc *soc, unsigned idx)
+{
+	if (!soc->profile->agents[idx].ipi)
+		return;
+	struct sim_port *pt = &soc->ports[idx];
+	struct sim_regs *me = regs_at(soc, idx);
+	for (uint32_t bits = pt->peers; bits; bits &= bits - 1) {
+		unsigned b = (unsigned)__builtin_ctz(bits);
+		int8_t s = soc->idx_by_bit[b];
+		uint32_t r = pending_in(pt, me, b);
+		if (s < 0 || !r)
+			continue;
+		atomic_store(&me->gone[b], r);
+		SIM_TRACE(soc, idx, AMPL_EV_IPI_DISCARD, idx, b);
+		ring_ack(soc, (unsigned)s);
+	}
 }
 
 void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx)
@@ -108,8 +170,9 @@ void sim_ipi_port_init(struct ampl_soc *soc, unsigned idx)
 		unsigned b = a[o].ipi->bit;
 		pt->peers |= 1u << b;
 		pt->in_raised[b] = &regs_at(soc, o)->raised[mine];
+		pt->in_drop[b] = &regs_at(soc, o)->drop[mine];
 		pt->out_acked[b] = &regs_at(soc, o)->acked[mine];
-		pt->out_drop[b] = &agent_at(soc, o)->drop[mine];
+		pt->out_gone[b] = &regs_at(soc, o)->gone[mine];
 	}
 }
 
@@ -127,19 +190,32 @@ static uint32_t derive_obs(const struct sim_port *pt, uint32_t bits)
 }
 
 /*
+ * OBS of @pt's agent within @bits, read by its process: a request pending at a destination that is offline as this
+ * process sees it is ended as discarded first (the sender's page; its interrupt context does the same when the
+ * hotplug state changes, but an agent may have none, or not have run it yet).
+ */
+static uint32_t read_obs(struct sim_port *pt, uint32_t bits)
+{
+	uint32_t v = derive_obs(pt, bits);
+	if (!v)
+		return 0;
+	sim_drop_offline(pt->soc, pt->idx, v);
+	return derive_obs(pt, v);
+}
+
+/*
  * ISR of @pt's agent: sources whose request to it is pending, 0 while it is offline. @remember: keep the raised[]
  * value of each pending request in @pt->seen, for the ISR write that acknowledges it.
  */
 static uint32_t derive_isr(struct sim_port *pt, bool remember)
 {
-	const struct sim_agent *ag = agent_at(pt->soc, pt->idx);
 	const struct sim_regs *me = regs_at(pt->soc, pt->idx);
 	if (sim_offline(pt->soc, pt->idx))
 		return 0;
 	uint32_t out = 0;
 	for (uint32_t bits = pt->peers; bits; bits &= bits - 1) {
 		unsigned b = (unsigned)__builtin_ctz(bits);
-		uint32_t r = pending_in(pt, me, ag, b);
+		uint32_t r = pending_in(pt, me, b);
 		if (!r)
 			continue;
 		out |= 1u << b;
@@ -156,7 +232,7 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 		return 0;
 	switch (off) {
 	case AMPL_IPI_OBS:
-		return derive_obs(pt, 0xFFFFFFFFu);
+		return read_obs(pt, 0xFFFFFFFFu);
 	case AMPL_IPI_ISR:
 		return derive_isr(pt, true);
 	case AMPL_IPI_IMR:
@@ -164,11 +240,6 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 	default: /* TRIG reads back 0; IER/IDR are write-only; reserved offsets read 0 */
 		return 0;
 	}
-}
-
-static void raise_line(struct sim_agent *a)
-{
-	ampl_doorbell_ring(&a->irq);
 }
 
 static void trigger(struct sim_port *pt, uint32_t v)
@@ -184,20 +255,22 @@ static void trigger(struct sim_port *pt, uint32_t v)
 		int8_t d = soc->idx_by_bit[b];
 		if (d < 0)
 			continue;
-		struct sim_agent *dst = agent_at(soc, (unsigned)d);
+		struct sim_regs *me = regs_at(soc, self);
 		if (sim_offline(soc, (unsigned)d)) {
 			/* The destination is offline: the request is discarded, never pending. */
-			atomic_fetch_add(&dst->drop[my_bit], 1ull << 32);
+			atomic_fetch_add(&me->drop[b], 1ull << 32);
 			SIM_TRACE(soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
-			ring_ack(agent_at(soc, self));
+			ring_ack(soc, self);
 			continue;
 		}
-		struct sim_regs *me = regs_at(soc, self);
 		uint32_t r = atomic_load(&me->raised[b]);
 		/* Pending already: nothing to raise. Only this agent's process writes raised[], so the exchange fails
 		 * only when another of its threads raised the same request first. The counter skips 0, which stands
 		 * for "none" in sim_port.seen and the pending tests. */
-		if (pending_out(pt, me, b) || !atomic_compare_exchange_strong(&me->raised[b], &r, r + 1 ? r + 1 : 1)) {
+		bool busy = pending_out(pt, me, b);
+		if (!busy)
+			count_gone(pt, me, b);
+		if (busy || !atomic_compare_exchange_strong(&me->raised[b], &r, r + 1 ? r + 1 : 1)) {
 			SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 0);
 			continue;
 		}
@@ -205,7 +278,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
 		if (sim_offline(soc, (unsigned)d))
 			(void)sim_ipi_drop(soc, self, (unsigned)d); /* it went offline meanwhile */
 		else if (!(atomic_load(&regs_at(soc, (unsigned)d)->imr) & mine))
-			raise_line(dst);
+			sim_ring(soc, (unsigned)d, SIM_LINE_IRQ);
 	}
 }
 
@@ -220,7 +293,6 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 	struct ampl_soc *soc = pt->soc;
 	unsigned self = pt->idx;
 	struct sim_regs *me = regs_at(soc, self);
-	const struct sim_agent *ag = agent_at(soc, self);
 	if (sim_offline(soc, self))
 		return;
 	for (v &= soc->profile->valid_mask; v; v &= v - 1) {
@@ -228,13 +300,13 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 		int8_t s = soc->idx_by_bit[b];
 		if (s < 0)
 			continue;
-		uint32_t r = pending_in(pt, me, ag, b);
+		uint32_t r = pending_in(pt, me, b);
 		uint32_t saw = atomic_exchange_explicit(&pt->seen[b], 0, memory_order_relaxed);
 		if (!r || (saw && saw != r))
 			continue;
 		atomic_store(&me->acked[b], r);
 		SIM_TRACE(soc, self, AMPL_EV_IPI_ACK, (unsigned)s, b);
-		ring_ack(agent_at(soc, (unsigned)s));
+		ring_ack(soc, (unsigned)s);
 	}
 }
 
@@ -258,7 +330,7 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;
 		SIM_TRACE(soc, pt->idx, AMPL_EV_IPI_IER, pt->idx, v);
 		if (was_masked && (was_masked & derive_isr(pt, false)))
-			raise_line(agent_at(soc, pt->idx));
+			sim_ring(soc, pt->idx, SIM_LINE_IRQ);
 		break;
 	}
 	case AMPL_IPI_IDR:
@@ -274,31 +346,31 @@ static int ipi_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t ma
 		      uint32_t timeout_us)
 {
 	struct sim_port *pt = port_of(io);
-	struct sim_agent *a = agent_at(pt->soc, pt->idx);
+	struct sim_regs *me = regs_at(pt->soc, pt->idx);
 	if (!sim_access_regs(pt->soc, pt->idx, off, false))
 		return expect ? -ETIMEDOUT : 0; /* a poisoned read is 0 for good */
-	/* OBS drops when a destination acknowledges (our ack doorbell); ISR/IMR changes raise our line. */
-	struct ampl_doorbell *db = off == AMPL_IPI_OBS ? &a->ack : &a->irq;
-	uint64_t deadline = timeout_us == UINT32_MAX ? 0 : ampl_now_ns() + (uint64_t)timeout_us * 1000u;
+	/* OBS drops when a destination acknowledges (our ack line); ISR/IMR changes raise our interrupt line. */
 	bool obs = off == AMPL_IPI_OBS;
+	const struct ampl_doorbell_set *db = &pt->soc->lines[pt->idx][obs ? SIM_LINE_ACK : SIM_LINE_IRQ];
+	uint64_t deadline = timeout_us == UINT32_MAX ? 0 : ampl_now_ns() + (uint64_t)timeout_us * 1000u;
 	if (obs)
-		atomic_fetch_add(&a->ack_watchers, 1);
+		atomic_fetch_add(&me->ack_watchers, 1);
 	int ret;
 	for (;;) {
-		uint32_t seen = ampl_doorbell_seq(db);
-		uint32_t v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
+		uint32_t seen = ampl_doorbell_set_seq(db);
+		uint32_t v = obs ? read_obs(pt, mask) : ipi_read32(io, off);
 		if ((v & mask) == expect) {
 			ret = 0;
 			break;
 		}
-		if (ampl_doorbell_wait(db, seen, pt->mode, deadline) == -ETIMEDOUT) {
-			v = obs ? derive_obs(pt, mask) : ipi_read32(io, off);
+		if (ampl_doorbell_set_wait(db, seen, pt->mode, deadline) == -ETIMEDOUT) {
+			v = obs ? read_obs(pt, mask) : ipi_read32(io, off);
 			ret = (v & mask) == expect ? 0 : -ETIMEDOUT;
 			break;
 		}
 	}
 	if (obs)
-		atomic_fetch_sub(&a->ack_watchers, 1);
+		atomic_fetch_sub(&me->ack_watchers, 1);
 	return ret;
 }
 

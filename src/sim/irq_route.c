@@ -43,7 +43,7 @@ static void publish(struct ampl_agent *ag)
 /* Every line's handler runs again: a source that moved, or was unmasked, may be pending already. */
 static void raise_lines(struct ampl_agent *ag)
 {
-	ampl_doorbell_ring(&ag->soc->img->agents[ag->idx].irq);
+	sim_ring(ag->soc, ag->idx, SIM_LINE_IRQ);
 }
 
 void sim_irq_init(struct ampl_agent *ag)
@@ -71,7 +71,8 @@ static int line_start(struct ampl_agent *ag, unsigned n)
 	struct sim_line *l = &ag->lines[n];
 	if (!l->thread) {
 		struct ampl_irq_thread *t;
-		ret = ampl_irq_thread_create(&t, &ag->soc->img->agents[ag->idx].irq, ag->opts.mode);
+		struct ampl_doorbell_set line = sim_line(ag->soc, ag->idx, SIM_LINE_IRQ, ag->idx);
+		ret = ampl_irq_thread_create(&t, &line, ag->opts.mode);
 		if (!ret)
 			ret = ampl_irq_connect(t, line_isr, l);
 		if (!ret)
@@ -258,7 +259,7 @@ static int request(struct ampl_soc *soc, const struct ampl_soc_agent *agent, uns
 	uint32_t next = (seq + 1u) & SIM_REQ_SEQ_MASK;
 	if (!atomic_compare_exchange_strong(req, &cur, SIM_REQ_PACK(next, op, line, src)))
 		return sim_error(-EBUSY, "another request to %s is in progress", agent->name);
-	ampl_doorbell_ring(&soc->img->agents[idx].irq);
+	sim_ring(soc, idx, SIM_LINE_IRQ);
 	uint64_t end = ampl_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
 		uint64_t done = atomic_load(answer);

@@ -6,8 +6,8 @@
  *     and the image name is not followed through a symbolic link;
  *   - a full /dev/shm at creation: a clear error and no half-made file (private mount namespace with a 16 KiB
  *     tmpfs; skipped where one cannot be made);
- *   - a corrupt `sleepers` word of an agent's interrupt doorbell (0, 0xffffffff): messages still arrive and detach
- *     returns;
+ *   - a corrupt `sleepers` word of an agent's interrupt doorbell (0, 0xffffffff, written through the supervisor's
+ *     handle: an agent's process maps it read-only): messages still arrive and detach returns;
  *   - the same agent attached by two processes: the second attach answers -EBUSY naming the holder; taking over
  *     from a dead holder works;
  *   - the reasons given for a corrupt agent count and for destroying another user's SoC;
@@ -27,12 +27,17 @@
  *   - Messaging Unit sides: a process attached as m4 (side B of the imx board's MU) that writes side A's registers
  *     through the model (a message forged "from a") is faulted, not delivered; one that stores into side A's words
  *     (a forged TR word, a cleared flag) is killed by SIGSEGV; the faults are recorded ("mu:ipm@40028000:A"), and
- *     its own side still works.
+ *     its own side still works;
+ *   - discards and doorbells: a store by rpu1 into apu's discard word or into apu's ring of rpu0's line is killed
+ *     and recorded ("discards:apu", "doorbells:apu"); a request to an agent that goes offline ends once, as
+ *     discarded (-ESHUTDOWN for a blocking send), whether its sender looks before the destination comes back or
+ *     after, and is never delivered.
  * Several parts need root (another user, a mount namespace) and are skipped otherwise, with the reason.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -452,14 +457,14 @@ static int sleepers_child(const char *name)
 	return 0;
 }
 
-/* Wait until the agent's interrupt thread sleeps on its line (blocking mode: sleepers is 1). */
-static bool irq_thread_asleep(struct sim_agent *a)
+/* Wait until the interrupt thread counted in @sleepers sleeps on its line (blocking mode: the word is 1). */
+static bool irq_thread_asleep(_Atomic uint32_t *sleepers)
 {
 	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
-	while (atomic_load(&a->irq.sleepers) != 1 && ampl_now_ns() < end)
+	while (atomic_load(sleepers) != 1 && ampl_now_ns() < end)
 		usleep(200);
 	usleep(2000); /* and has gone into the kernel */
-	return atomic_load(&a->irq.sleepers) == 1;
+	return atomic_load(sleepers) == 1;
 }
 
 /* Send @n messages one at a time, each waiting until the receiver counted it. Returns the worst latency (ms). */
@@ -503,19 +508,25 @@ static void corrupt_sleepers(uint32_t value)
 	track_agent(apu);
 	assert_int_equal(ampl_agent_channel(apu, "rpu0", &dev), 0);
 	assert_true(wait_until(&sh->ready, 1, BOUND_MS));
-	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
-	struct sim_agent *rpu = &soc->img->agents[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "rpu0"))];
-	assert_true(irq_thread_asleep(rpu));
+	/* The word is in rpu0's page, read-only for a process attached as another agent: the supervisor's handle
+	 * (attached as none) writes it, as a process that undoes its protections could. */
+	struct ampl_soc *sup;
+	assert_int_equal(ampl_soc_open(name, &sup), 0);
+	track_soc(sup);
+	const struct ampl_soc_profile *p = ampl_soc_get_profile(sup);
+	_Atomic uint32_t *rpu_sleepers =
+		&sup->img->regs[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "rpu0"))].sleepers[SIM_LINE_IRQ];
+	assert_true(irq_thread_asleep(rpu_sleepers));
 	if (value == 0) {
 		/* The thread sleeps (the word is 1): a peer zeroes it, so no ring wakes the thread. */
-		atomic_store(&rpu->irq.sleepers, 0);
+		atomic_store(rpu_sleepers, 0);
 	} else {
 		/* While the thread runs (the word is 0) a peer writes 0xffffffff: its next sleep makes it 0. */
 		atomic_store(&sh->hold, 1);
 		uint32_t x = 0;
 		assert_int_equal(ipm_send(dev, 0, 0, &x, 4), 0);
 		assert_true(wait_until(&sh->in_cb, 1, BOUND_MS));
-		atomic_store(&rpu->irq.sleepers, value);
+		atomic_store(rpu_sleepers, value);
 		atomic_store(&sh->hold, 0);
 		uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
 		while (atomic_load(&sh->received) < 1 && ampl_now_ns() < end)
@@ -527,7 +538,7 @@ static void corrupt_sleepers(uint32_t value)
 	print_message("sleepers = 0x%x: 20 messages delivered, worst latency %.1f ms\n", value, worst);
 	/* Corrupt it again while the thread sleeps, then stop the process: its detach must return. */
 	usleep(20000);
-	atomic_store(&rpu->irq.sleepers, 0);
+	atomic_store(rpu_sleepers, 0);
 	uint64_t t0 = ampl_now_ns();
 	atomic_store(&sh->phase, 1);
 	int st = reap(pid, BOUND_MS);
@@ -888,7 +899,8 @@ static void test_aperture_enforced(void **state)
 /* Child attached as rpu1: with @raw 0, try to take rpu0 and apu offline and retire rpu0 through the API (exit 0 if
  * every call is refused with -EACCES and says why); with @raw 1, store into rpu0's down word, 2 its owner word (a
  * forged crash: a dead process's identity), 3 the supervisor's offline word, 4 rpu0's mark on a buffer, 5 rpu0's
- * published interrupt routes (SIGSEGV). */
+ * published interrupt routes, 6 apu's discard word for its requests to rpu0 (a forged discard), 7 apu's ring of
+ * rpu0's interrupt line (a forged ring) (SIGSEGV). */
 static int hotplug_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
@@ -908,6 +920,11 @@ static int hotplug_child(const char *name, int raw)
 		atomic_store(&soc->img->regs[v].buf_mark[0][0].pid, 1);
 	if (raw == 5)
 		atomic_store(&soc->img->regs[v].line_src[0], 0u);
+	unsigned a = ampl_soc_agent_index(p, apu);
+	if (raw == 6)
+		atomic_fetch_add(&soc->img->regs[a].drop[rpu0->ipi->bit], 1ull << 32);
+	if (raw == 7)
+		atomic_fetch_add(&soc->img->regs[a].ring[v][SIM_LINE_IRQ], 1);
 	if (raw)
 		return 11; /* not reached */
 	if (ampl_soc_agent_set_online(soc, apu, false) != -EACCES)
@@ -974,10 +991,10 @@ static void test_hotplug_words_protected(void **state)
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(p, "rpu0"), *rpu1 = ampl_soc_agent_by_name(p, "rpu1");
 	static const char *const aperture[] = { "hotplug:rpu0", "hotplug:rpu0", "hotplug:rpu0", "supervisor",
-						"buffer-marks:rpu0", "routing:rpu0" };
+						"buffer-marks:rpu0", "routing:rpu0", "discards:apu", "doorbells:apu" };
 	struct ampl_soc_fault f;
 	uint32_t x = 0, expect_count = 0;
-	for (int raw = 0; raw <= 5; raw++) {
+	for (int raw = 0; raw <= 7; raw++) {
 		pid_t pid = fork_child();
 		if (pid == 0)
 			_exit(hotplug_child(name, raw));
@@ -1184,6 +1201,100 @@ static void test_mu_sides_single_writer(void **state)
 	assert_int_equal(ampl_io_read32(&ra, NXP_MU_RR(1)), 0x1234u);
 }
 
+/* ---- discards: a request to an agent that goes offline ends once, as discarded, for its sender ---- */
+
+struct blocking_send {
+	const struct ampl_device *tx;
+	_Atomic int result, done;
+};
+
+static void *blocking_send_main(void *arg)
+{
+	struct blocking_send *b = arg;
+	uint32_t x = 7;
+	atomic_store(&b->result, ipm_send(b->tx, 1, 0, &x, 4));
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+/* Wait (bounded) until @bit is pending in @regs' ISR. */
+static bool isr_has(const struct ampl_io_region *regs, uint32_t bit)
+{
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (!(ampl_io_read32(regs, AMPL_IPI_ISR) & bit) && ampl_now_ns() < end)
+		usleep(200);
+	return ampl_io_read32(regs, AMPL_IPI_ISR) & bit;
+}
+
+static void test_discard_ends_once(void **state)
+{
+	(void)state;
+	char name[64];
+	soc_name(name, sizeof(name), "discard");
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0), 0);
+	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	unsigned a = ampl_soc_agent_index(p, apu), r = ampl_soc_agent_index(p, rpu0);
+	/* Two handles of this process: the sender as apu (no interrupt thread: it looks only when it sends or waits),
+	 * the destination as rpu0 (no interrupt thread: it acknowledges only when told). */
+	struct ampl_soc *sa, *sr;
+	struct ampl_agent *ag_a, *ag_r;
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_BLOCK, .no_irq_thread = true, .ack_timeout_us = 2000000 };
+	assert_int_equal(ampl_soc_open(name, &sa), 0);
+	track_soc(sa);
+	assert_int_equal(ampl_agent_attach(sa, "apu", &o, &ag_a), 0);
+	track_agent(ag_a);
+	sr = attach_bare(name, "rpu0", &ag_r);
+	assert_non_null(sr);
+	track_soc(sr);
+	track_agent(ag_r);
+	struct ampl_io_region regs_a, regs_r;
+	ampl_soc_agent_regs(sa, apu, &regs_a);
+	ampl_soc_agent_regs(sr, rpu0, &regs_r);
+
+	/* 1. A raised request, the destination offline and back online before the sender looks: ended, counted once,
+	 * never delivered. */
+	ampl_io_write32(&regs_a, AMPL_IPI_TRIG, ampl_ipi_mask(rpu0));
+	assert_true(isr_has(&regs_r, ampl_ipi_mask(apu)));
+	assert_int_equal(ampl_soc_agent_set_online(sr, rpu0, false), 0);
+	assert_int_equal(ampl_soc_agent_set_online(sr, rpu0, true), 0);
+	assert_int_equal(ampl_io_read32(&regs_r, AMPL_IPI_ISR) & ampl_ipi_mask(apu), 0);
+	assert_int_equal(ampl_io_read32(&regs_a, AMPL_IPI_OBS) & ampl_ipi_mask(rpu0), 0);
+	assert_int_equal(sim_ipi_discards(sa, a, r), 1);
+	/* The next request is delivered, and the count stays. */
+	ampl_io_write32(&regs_a, AMPL_IPI_TRIG, ampl_ipi_mask(rpu0));
+	assert_int_equal(sim_ipi_discards(sa, a, r), 1);
+	assert_true(isr_has(&regs_r, ampl_ipi_mask(apu)));
+	ampl_io_write32(&regs_r, AMPL_IPI_ISR, ampl_ipi_mask(apu));
+	assert_int_equal(ampl_io_read32(&regs_a, AMPL_IPI_OBS) & ampl_ipi_mask(rpu0), 0);
+	assert_int_equal(sim_ipi_discards(sa, a, r), 1);
+	assert_int_equal(sim_ipi_discards(sr, a, r), 1); /* what any other process shows */
+
+	/* 2. A blocking send waiting for its acknowledgement when the destination goes offline: -ESHUTDOWN, once. */
+	struct blocking_send b = { 0 };
+	pthread_t t;
+	assert_int_equal(ampl_agent_channel(ag_a, "rpu0", &b.tx), 0);
+	assert_int_equal(pthread_create(&t, NULL, blocking_send_main, &b), 0);
+	assert_true(isr_has(&regs_r, ampl_ipi_mask(apu)));
+	assert_int_equal(ampl_soc_agent_set_online(sr, rpu0, false), 0);
+	uint64_t end = ampl_now_ns() + (uint64_t)BOUND_MS * 1000000u;
+	while (!atomic_load(&b.done) && ampl_now_ns() < end)
+		usleep(200);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(atomic_load(&b.result), -ESHUTDOWN);
+	assert_int_equal(ampl_soc_agent_set_online(sr, rpu0, true), 0);
+	assert_int_equal(ampl_io_read32(&regs_r, AMPL_IPI_ISR) & ampl_ipi_mask(apu), 0);
+	assert_int_equal(sim_ipi_discards(sa, a, r), 2);
+	/* Then a send that the destination acknowledges: done, not discarded. */
+	atomic_store(&b.done, 0);
+	assert_int_equal(pthread_create(&t, NULL, blocking_send_main, &b), 0);
+	assert_true(isr_has(&regs_r, ampl_ipi_mask(apu)));
+	ampl_io_write32(&regs_r, AMPL_IPI_ISR, ampl_ipi_mask(apu));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(atomic_load(&b.result), 0);
+	assert_int_equal(sim_ipi_discards(sa, a, r), 2);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1229,6 +1340,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_hotplug_words_protected, teardown),
 		cmocka_unit_test_teardown(test_buffers_single_writer, teardown),
 		cmocka_unit_test_teardown(test_mu_sides_single_writer, teardown),
+		cmocka_unit_test_teardown(test_discard_ends_once, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -604,13 +604,13 @@ static void test_buffers_mapped(void **state)
 static uint32_t line_seq(struct fx *f, const char *agent)
 {
 	struct sim_port *pt = (struct sim_port *)regs_of(f, agent)->ctx;
-	return ampl_doorbell_seq(&pt->soc->img->agents[pt->idx].irq);
+	return ampl_doorbell_set_seq(&pt->soc->lines[pt->idx][SIM_LINE_IRQ]);
 }
 
 static uint32_t ack_seq(struct fx *f, const char *agent)
 {
 	struct sim_port *pt = (struct sim_port *)regs_of(f, agent)->ctx;
-	return ampl_doorbell_seq(&pt->soc->img->agents[pt->idx].ack);
+	return ampl_doorbell_set_seq(&pt->soc->lines[pt->idx][SIM_LINE_ACK]);
 }
 
 struct line_step {
@@ -650,7 +650,7 @@ static void check_line(const struct ampl_soc_profile *p)
 	fx_open(&f, p);
 	/* The acknowledgement doorbell rings only while a thread waits on OBS (ipi_wait32): first without one, an
 	 * acknowledgement leaves it alone; then with one counted, as such a thread would be, the steps below. */
-	_Atomic uint32_t *watchers = &f.soc->img->agents[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "apu"))]
+	_Atomic uint32_t *watchers = &f.soc->img->regs[ampl_soc_agent_index(p, ampl_soc_agent_by_name(p, "apu"))]
 					     .ack_watchers;
 	uint32_t a_unwatched = ack_seq(&f, "apu");
 	ampl_io_write32(regs_of(&f, "rpu0"), IER, val_of(p, "apu"));

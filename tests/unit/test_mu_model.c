@@ -407,13 +407,13 @@ static void test_irq_rows(void **state)
 		assert_int_equal(ampl_soc_mu_info(f.soc, 0, &mu), 0);
 		assert_string_equal(mu.side[0]->name, "a");
 		assert_string_equal(mu.side[1]->name, "m4");
-		struct ampl_doorbell *line[2] = {
-			&f.soc->img->agents[ampl_soc_agent_index(&ampl_soc_imx, mu.side[0])].irq,
-			&f.soc->img->agents[ampl_soc_agent_index(&ampl_soc_imx, mu.side[1])].irq,
+		const struct ampl_doorbell_set *line[2] = {
+			&f.soc->lines[ampl_soc_agent_index(&ampl_soc_imx, mu.side[0])][SIM_LINE_IRQ],
+			&f.soc->lines[ampl_soc_agent_index(&ampl_soc_imx, mu.side[1])][SIM_LINE_IRQ],
 		};
 		for (unsigned i = 0; i < AMPL_ARRAY_SIZE(row->steps) && row->steps[i].op != END; i++) {
 			const struct istep *s = &row->steps[i];
-			uint32_t before[2] = { ampl_doorbell_seq(line[0]), ampl_doorbell_seq(line[1]) };
+			uint32_t before[2] = { ampl_doorbell_set_seq(line[0]), ampl_doorbell_set_seq(line[1]) };
 			if (s->op == WR) {
 				ampl_io_write32(&f.side[s->side], s->off, s->val);
 			} else {
@@ -423,7 +423,7 @@ static void test_irq_rows(void **state)
 						 "AB"[s->side], off_name(s->off), got, s->val);
 			}
 			for (int side = 0; side < 2; side++) {
-				uint32_t rings = ampl_doorbell_seq(line[side]) - before[side];
+				uint32_t rings = ampl_doorbell_set_seq(line[side]) - before[side];
 				uint32_t want = (s->irq >> side) & 1u;
 				if (rings != want)
 					fail_msg("%s: step %u: side %c's line raised %u times, expected %u", row->name, i,
@@ -484,18 +484,18 @@ static void race_round_trip(uint32_t off, uint32_t val, uint32_t enable, uint32_
 	fx_open(&f);
 	struct ampl_soc_mu mu;
 	assert_int_equal(ampl_soc_mu_info(f.soc, 0, &mu), 0);
-	struct ampl_doorbell *line = &f.soc->img->agents[ampl_soc_agent_index(&ampl_soc_imx, mu.side[1])].irq;
+	const struct ampl_doorbell_set *line = &f.soc->lines[ampl_soc_agent_index(&ampl_soc_imx, mu.side[1])][SIM_LINE_IRQ];
 	struct race r = { .f = &f, .off = off, .val = val };
 	pthread_barrier_init(&r.go, NULL, 2);
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, race_sender, &r), 0);
 	unsigned missed = 0;
 	for (unsigned i = 0; i < RACE_ROUNDS; i++) {
-		uint32_t before = ampl_doorbell_seq(line);
+		uint32_t before = ampl_doorbell_set_seq(line);
 		pthread_barrier_wait(&r.go);
 		ampl_io_write32(&f.side[B], CR, enable);
 		pthread_barrier_wait(&r.go);
-		missed += ampl_doorbell_seq(line) == before;
+		missed += ampl_doorbell_set_seq(line) == before;
 		if (clear_off == SR)
 			ampl_io_write32(&f.side[B], SR, clear_val);
 		else

@@ -1,15 +1,18 @@
 /*
- * Doorbells between processes: a sequence word in shared memory and a process-shared futex on it.
+ * Doorbells between processes: sequence words in shared memory and process-shared futexes on them.
  *
- * No lost wake-up: a waiter increments `sleepers` and then re-reads `seq` before FUTEX_WAIT (which itself re-checks
- * seq atomically in the kernel); a ringer increments `seq` and then reads `sleepers`. Both are sequentially
- * consistent, so either the ringer sees the sleeper and wakes it, or the sleeper sees the new seq and does not
- * sleep. A ring with nobody asleep costs no system call (an unconditional FUTEX_WAKE costs ~210 ns here).
+ * A doorbell set has one sequence word per ringer, in memory only that ringer writes, and a `sleepers` word in the
+ * waiters' memory; its sequence is the sum of the words. No lost wake-up: a waiter increments `sleepers` and then
+ * re-reads every word before it sleeps on all of them with futex_waitv() (which itself re-checks each word
+ * atomically in the kernel); a ringer increments its word and then reads `sleepers`. Both are sequentially
+ * consistent, so either the ringer sees the sleeper and wakes it, or the sleeper sees the new word and does not
+ * sleep. A ring with nobody asleep costs no system call (an unconditional FUTEX_WAKE costs ~210 ns here). A
+ * doorbell of one word (struct ampl_doorbell) is a set of one, with FUTEX_WAIT.
  *
- * Both words are in shared memory and any attached process may corrupt them: `sleepers` at 0 while a waiter sleeps
- * (or at 0xffffffff, which the waiter's own increment turns into 0) makes every ring skip the wake-up. So no sleep
- * in the kernel lasts longer than AMPL_DOORBELL_RECHECK_MS: the waiter then re-reads `seq` and returns if it moved.
- * A corrupt word costs up to that much latency per wake-up; it cannot stop a waiter for good.
+ * `sleepers` is in shared memory, and whoever can write it may corrupt it: 0 while a waiter sleeps (or 0xffffffff,
+ * which the waiter's own increment turns into 0) makes every ring skip the wake-up. So no sleep in the kernel lasts
+ * longer than AMPL_DOORBELL_RECHECK_MS: the waiter then re-reads the words and returns if one moved. A corrupt word
+ * costs up to that much latency per wake-up; it cannot stop a waiter for good.
  */
 #include "port/posix/port_posix.h"
 
@@ -23,29 +26,75 @@
 
 #include <amplink/port.h>
 
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449 /* the same number on every architecture (Linux 5.16) */
+#endif
+
+/* struct futex_waitv of <linux/futex.h> (Linux 5.16), spelt out for older headers. */
+struct waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+#define WAITV_U32 2u /* FUTEX_32; not FUTEX_PRIVATE_FLAG: the words are shared between processes */
+
+/* Set once futex_waitv() answered ENOSYS: sleeps on several words are then bounded slices. */
+static atomic_bool no_waitv;
+
 static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
 {
 	/* Not FUTEX_PRIVATE_FLAG: the word is shared between processes. */
 	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, ts, NULL, 0);
 }
 
-void ampl_doorbell_ring(struct ampl_doorbell *db)
+void ampl_doorbell_ring_word(_Atomic uint32_t *seq, _Atomic uint32_t *sleepers)
 {
-	atomic_fetch_add_explicit(&db->seq, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&db->sleepers, memory_order_seq_cst))
-		futex(&db->seq, FUTEX_WAKE, INT_MAX, NULL);
+	atomic_fetch_add_explicit(seq, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(sleepers, memory_order_seq_cst))
+		futex(seq, FUTEX_WAKE, INT_MAX, NULL);
 }
 
-void ampl_doorbell_wake_all(struct ampl_doorbell *db)
+void ampl_doorbell_set_wake_all(const struct ampl_doorbell_set *s)
 {
-	futex(&db->seq, FUTEX_WAKE, INT_MAX, NULL);
+	for (unsigned i = 0; i < s->n; i++)
+		futex(s->seq[i], FUTEX_WAKE, INT_MAX, NULL);
 }
 
-static int sleep_on(struct ampl_doorbell *db, uint32_t seen, uint64_t deadline_ns)
+/* Sleep at most @left_ns on @s's words, which hold @val. */
+static void sleep_words(const struct ampl_doorbell_set *s, const uint32_t *val, uint64_t left_ns)
 {
-	atomic_fetch_add_explicit(&db->sleepers, 1, memory_order_seq_cst);
+	if (s->n == 1) {
+		struct timespec ts = { .tv_sec = (time_t)(left_ns / 1000000000ull), .tv_nsec = (long)(left_ns % 1000000000ull) };
+		futex(s->seq[0], FUTEX_WAIT, val[0], &ts);
+		return;
+	}
+	if (!atomic_load_explicit(&no_waitv, memory_order_relaxed)) {
+		struct waitv w[AMPL_DOORBELL_MAX_RINGERS];
+		for (unsigned i = 0; i < s->n; i++)
+			w[i] = (struct waitv){ .val = val[i], .uaddr = (uintptr_t)s->seq[i], .flags = WAITV_U32 };
+		uint64_t until = ampl_now_ns() + left_ns; /* futex_waitv() takes an absolute time */
+		struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull) };
+		if (syscall(SYS_futex_waitv, w, s->n, 0, &ts, CLOCK_MONOTONIC) == 0 || errno != ENOSYS)
+			return;
+		atomic_store_explicit(&no_waitv, true, memory_order_relaxed);
+	}
+	uint64_t slice = (uint64_t)AMPL_DOORBELL_FALLBACK_US * 1000u;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(left_ns < slice ? left_ns : slice) };
+	nanosleep(&ts, NULL);
+}
+
+static int sleep_on(const struct ampl_doorbell_set *s, uint32_t seen, uint64_t deadline_ns)
+{
+	atomic_fetch_add_explicit(s->sleepers, 1, memory_order_seq_cst);
 	int ret = 0;
-	while (atomic_load_explicit(&db->seq, memory_order_seq_cst) == seen) {
+	for (;;) {
+		/* The words only grow: if their sum is still @seen, none moved, and these are the values to sleep on. */
+		uint32_t val[AMPL_DOORBELL_MAX_RINGERS], sum = 0;
+		for (unsigned i = 0; i < s->n; i++)
+			sum += val[i] = atomic_load_explicit(s->seq[i], memory_order_seq_cst);
+		if (sum != seen)
+			break;
 		uint64_t left = (uint64_t)AMPL_DOORBELL_RECHECK_MS * 1000000u;
 		if (deadline_ns) {
 			uint64_t now = ampl_now_ns();
@@ -56,18 +105,18 @@ static int sleep_on(struct ampl_doorbell *db, uint32_t seen, uint64_t deadline_n
 			if (deadline_ns - now < left)
 				left = deadline_ns - now;
 		}
-		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull), .tv_nsec = (long)(left % 1000000000ull) };
-		futex(&db->seq, FUTEX_WAIT, seen, &ts);
+		sleep_words(s, val, left);
 	}
-	atomic_fetch_sub_explicit(&db->sleepers, 1, memory_order_seq_cst);
+	atomic_fetch_sub_explicit(s->sleepers, 1, memory_order_seq_cst);
 	return ret;
 }
 
-int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_mode mode, uint64_t deadline_ns)
+int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enum ampl_wait_mode mode,
+			   uint64_t deadline_ns)
 {
 	if (mode != AMPL_WAIT_BLOCK) {
 		for (uint32_t i = 0;; i++) {
-			if (ampl_doorbell_seq(db) != seen)
+			if (ampl_doorbell_set_seq(s) != seen)
 				return 0;
 			if (mode == AMPL_WAIT_ADAPTIVE && i >= AMPL_ADAPTIVE_SPINS)
 				break;
@@ -77,7 +126,13 @@ int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_m
 			ampl_cpu_relax();
 		}
 	}
-	return sleep_on(db, seen, deadline_ns);
+	return sleep_on(s, seen, deadline_ns);
+}
+
+int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_mode mode, uint64_t deadline_ns)
+{
+	struct ampl_doorbell_set one = { .seq = { &db->seq }, .n = 1, .sleepers = &db->sleepers };
+	return ampl_doorbell_set_wait(&one, seen, mode, deadline_ns);
 }
 
 int ampl_wait_mode_parse(const char *s, enum ampl_wait_mode *mode)

@@ -1,7 +1,8 @@
 /*
  * Interrupt context on the host: one thread per attached agent. It sleeps (or spins) on the agent's interrupt
- * line doorbell and runs the connected handlers. The line is level-triggered: the handlers re-read the hardware
- * state, and the thread runs them again if the line rang while they ran, so a raise is never lost.
+ * line, a doorbell set (one word per ringer), and runs the connected handlers. The line is level-triggered: the
+ * handlers re-read the hardware state, and the thread runs them again if the line rang while they ran, so a raise
+ * is never lost.
  *
  * The line's words are in shared memory, where another process can corrupt them so that a ring does not wake this
  * thread. So it never waits longer than AMPL_DOORBELL_RECHECK_MS: it then runs the handlers anyway (they re-read
@@ -16,7 +17,7 @@
 
 struct ampl_irq_thread {
 	pthread_t thread;
-	struct ampl_doorbell *line;
+	struct ampl_doorbell_set line;
 	enum ampl_wait_mode mode;
 	atomic_bool stop;
 	bool started;
@@ -35,7 +36,7 @@ int ampl_irq_connect(struct ampl_irq_thread *t, void (*isr)(void *arg), void *ar
 	atomic_store(&t->handlers[n].arg, arg);
 	atomic_store(&t->handlers[n].isr, isr);
 	atomic_store(&t->num, n + 1);
-	ampl_doorbell_ring(t->line); /* run it once: the line may already be high */
+	ampl_doorbell_set_ring(&t->line); /* run it once: the line may already be high */
 	return 0;
 }
 
@@ -52,12 +53,12 @@ void ampl_irq_run_handlers(struct ampl_irq_thread *t)
 static void *irq_main(void *arg)
 {
 	struct ampl_irq_thread *t = arg;
-	uint32_t seen = ampl_doorbell_seq(t->line);
+	uint32_t seen = ampl_doorbell_set_seq(&t->line);
 	ampl_irq_run_handlers(t);
 	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
 		uint64_t deadline = ampl_now_ns() + (uint64_t)AMPL_DOORBELL_RECHECK_MS * 1000000u;
-		ampl_doorbell_wait(t->line, seen, t->mode, deadline); /* rung or not: re-check */
-		seen = ampl_doorbell_seq(t->line);
+		ampl_doorbell_set_wait(&t->line, seen, t->mode, deadline); /* rung or not: re-check */
+		seen = ampl_doorbell_set_seq(&t->line);
 		if (atomic_load_explicit(&t->stop, memory_order_relaxed))
 			break;
 		ampl_irq_run_handlers(t);
@@ -65,12 +66,13 @@ static void *irq_main(void *arg)
 	return NULL;
 }
 
-int ampl_irq_thread_create(struct ampl_irq_thread **out, struct ampl_doorbell *line, enum ampl_wait_mode mode)
+int ampl_irq_thread_create(struct ampl_irq_thread **out, const struct ampl_doorbell_set *line,
+			   enum ampl_wait_mode mode)
 {
 	struct ampl_irq_thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->line = line;
+	t->line = *line;
 	t->mode = mode;
 	*out = t;
 	return 0;
@@ -91,8 +93,8 @@ void ampl_irq_thread_stop(struct ampl_irq_thread *t)
 		return;
 	if (t->started) {
 		atomic_store(&t->stop, true);
-		ampl_doorbell_ring(t->line);
-		ampl_doorbell_wake_all(t->line); /* even if the shared sleepers word says nobody sleeps */
+		ampl_doorbell_set_ring(&t->line);
+		ampl_doorbell_set_wake_all(&t->line); /* even if the shared sleepers word says nobody sleeps */
 		pthread_join(t->thread, NULL);
 	}
 	free(t);

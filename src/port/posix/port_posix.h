@@ -65,20 +65,41 @@ int ampl_shm_unlink(const char *name);
 /** Call @fn for every image name; returns the number of images. */
 int ampl_shm_list(void (*fn)(const char *name, void *arg), void *arg);
 
-/* ---- doorbells: a sequence word in shared memory, rung by one process, waited on by others ---- */
+/* ---- doorbells: sequence words in shared memory, rung by some processes, waited on by others ---- */
 
 /**
- * struct ampl_doorbell - lives in shared memory.
+ * struct ampl_doorbell - a doorbell of one sequence word, which every ringer bumps; lives in shared memory.
  * @seq:      bumped by every ring
  * @sleepers: number of waiters asleep in the kernel; a ring makes the FUTEX_WAKE system call only if non-zero
  *
- * Both words are in shared memory, so any attached process can write them. A corrupt @sleepers (0 while someone
- * sleeps) makes rings skip the wake-up: every sleep is therefore cut into slices of at most
- * AMPL_DOORBELL_RECHECK_MS, after which the waiter re-reads @seq, so a lost wake-up costs latency, not liveness.
+ * Both words are written by every ringer and waiter. A corrupt @sleepers (0 while someone sleeps) makes rings skip
+ * the wake-up: every sleep is therefore cut into slices of at most AMPL_DOORBELL_RECHECK_MS, after which the waiter
+ * re-reads @seq, so a lost wake-up costs latency, not liveness.
  */
 struct ampl_doorbell {
 	_Atomic uint32_t seq;
 	_Atomic uint32_t sleepers;
+};
+
+/** Most ringers of one doorbell set (futex_waitv() takes up to 128 words). */
+#define AMPL_DOORBELL_MAX_RINGERS 32u
+
+/**
+ * struct ampl_doorbell_set - a doorbell with one sequence word per ringer: a process's view (private memory) of
+ * words in shared memory. A ringer bumps its own word only, so each word has one writer; a waiter sleeps on every
+ * word at once (futex_waitv(), Linux 5.16; bounded sleeps without it). Its sequence is the sum of the words, which
+ * only grow, so the sum moves at every ring.
+ * @seq:      each ringer's word (@n of them)
+ * @n:        1 to AMPL_DOORBELL_MAX_RINGERS
+ * @sleepers: waiters asleep in the kernel, in the waiters' memory: a ring makes the FUTEX_WAKE system call only if
+ *            non-zero (a corrupt value costs latency, as for struct ampl_doorbell)
+ * @own:      the word this process rings the doorbell with (ampl_doorbell_set_ring()), one of @seq; NULL if none
+ */
+struct ampl_doorbell_set {
+	_Atomic uint32_t *seq[AMPL_DOORBELL_MAX_RINGERS];
+	unsigned n;
+	_Atomic uint32_t *sleepers;
+	_Atomic uint32_t *own;
 };
 
 /** Longest a waiter sleeps in the kernel before it re-reads the sequence (and an interrupt thread its registers). */
@@ -92,19 +113,52 @@ static inline uint32_t ampl_doorbell_seq(struct ampl_doorbell *db)
 	return atomic_load_explicit(&db->seq, memory_order_acquire);
 }
 
-/** ampl_doorbell_ring() - bump the sequence and wake sleepers, if any. Context: any (no blocking). */
-void ampl_doorbell_ring(struct ampl_doorbell *db);
-
-/** ampl_doorbell_wake_all() - wake every sleeper of @db whatever @sleepers says (one system call). Context: any. */
-void ampl_doorbell_wake_all(struct ampl_doorbell *db);
+/** ampl_doorbell_set_seq() - the sum of @s's words: it moves at every ring. Context: any. */
+static inline uint32_t ampl_doorbell_set_seq(const struct ampl_doorbell_set *s)
+{
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		sum += atomic_load_explicit(s->seq[i], memory_order_acquire);
+	return sum;
+}
 
 /**
- * ampl_doorbell_wait() - wait until the sequence differs from @seen.
+ * ampl_doorbell_ring_word() - bump the ringer's sequence word @seq and wake the sleepers if @sleepers says there are
+ * any (one FUTEX_WAKE on @seq: a waiter sleeps on every ringer's word). Context: any (no blocking).
+ */
+void ampl_doorbell_ring_word(_Atomic uint32_t *seq, _Atomic uint32_t *sleepers);
+
+/** ampl_doorbell_ring() - bump the sequence and wake sleepers, if any. Context: any (no blocking). */
+static inline void ampl_doorbell_ring(struct ampl_doorbell *db)
+{
+	ampl_doorbell_ring_word(&db->seq, &db->sleepers);
+}
+
+/** ampl_doorbell_set_ring() - ring @s with this process's word (@s->own, not NULL). Context: any. */
+static inline void ampl_doorbell_set_ring(const struct ampl_doorbell_set *s)
+{
+	ampl_doorbell_ring_word(s->own, s->sleepers);
+}
+
+/** ampl_doorbell_set_wake_all() - wake every sleeper of @s whatever @sleepers says (one system call a word). */
+void ampl_doorbell_set_wake_all(const struct ampl_doorbell_set *s);
+
+/**
+ * ampl_doorbell_set_wait() - wait until the sequence (ampl_doorbell_set_seq()) differs from @seen.
  * @mode:        polling spins, adaptive spins then sleeps, blocking sleeps at once
  * @deadline_ns: absolute monotonic time, or 0 for no limit (the sequence is still re-read at least every
  *               AMPL_DOORBELL_RECHECK_MS while asleep)
+ * A sleep waits on every word at once with futex_waitv(); on a kernel without it (ENOSYS) it is cut into slices of
+ * AMPL_DOORBELL_FALLBACK_US instead, each ending with a re-read.
  * Return: 0 (rung), -ETIMEDOUT.
  */
+int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enum ampl_wait_mode mode,
+			   uint64_t deadline_ns);
+
+/** Sleep slice of a waiter on several words when the kernel has no futex_waitv(). */
+#define AMPL_DOORBELL_FALLBACK_US 200u
+
+/** ampl_doorbell_wait() - ampl_doorbell_set_wait() for a doorbell of one word. */
 int ampl_doorbell_wait(struct ampl_doorbell *db, uint32_t seen, enum ampl_wait_mode mode, uint64_t deadline_ns);
 
 /* ---- locks (within one process) ---- */
@@ -140,13 +194,14 @@ struct ampl_irq_thread;
 
 /**
  * ampl_irq_thread_create() - the interrupt context of one agent, not yet running.
- * Once running, the thread waits on @line in @mode and, each time it rings, runs every connected handler (level
+ * Once running, the thread waits on @line (copied; its @own word is rung by ampl_irq_connect()) in @mode and, each time it rings, runs every connected handler (level
  * semantics: it runs them again if the line rang while they ran). It also runs them when AMPL_DOORBELL_RECHECK_MS
  * pass without a ring, so a wake-up lost to corrupt doorbell words delays an interrupt, never loses it: handlers
  * must re-read their hardware state and tolerate a run with nothing to do. Handlers must not block.
  * Return: 0; -ENOMEM.
  */
-int ampl_irq_thread_create(struct ampl_irq_thread **out, struct ampl_doorbell *line, enum ampl_wait_mode mode);
+int ampl_irq_thread_create(struct ampl_irq_thread **out, const struct ampl_doorbell_set *line,
+			   enum ampl_wait_mode mode);
 /** Connect a handler (before or after run); it runs once soon after, since the line may already be high.
  * Return: 0; -ENOSPC. */
 int ampl_irq_connect(struct ampl_irq_thread *t, void (*isr)(void *arg), void *arg);

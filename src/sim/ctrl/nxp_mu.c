@@ -291,7 +291,7 @@ static void notify(const struct sim_ctrl_port *pt, unsigned k, uint64_t old, uin
 	before.w[pt->side][k] = old;
 	for (unsigned s = 0; s < 2; s++) {
 		if (causes(&after, s) & ~causes(&before, s))
-			ampl_doorbell_ring(&soc->img->agents[owner_of(pt, s)].irq);
+			sim_ring(soc, owner_of(pt, s), SIM_LINE_IRQ);
 		if (sr_of(&after, s) != sr_of(&before, s) || cr_of(&after, s) != cr_of(&before, s))
 			ampl_doorbell_ring(&mu->ev[s]);
 	}
