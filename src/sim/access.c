@@ -94,7 +94,8 @@ static int protect(struct ampl_soc *soc, uint32_t roles)
 	/* The header (memory map, apertures: what the next process to open the image trusts) and the devicetree. */
 	int ro = roles ? PROT_READ : PROT_READ | PROT_WRITE;
 	size_t dtb_from = (size_t)soc->dtb_off & ~(size_t)(SIM_PAGE - 1);
-	if (mprotect(soc->img, offsetof(struct sim_image, ctrl_state), ro) ||
+	/* Then the controllers' supervisor slots (src/sim/ctrl.h: sim_ctrl_state()). */
+	if (mprotect(soc->img, offsetof(struct sim_image, regs), ro) ||
 	    mprotect((char *)soc->img + dtb_from, soc->size - dtb_from, ro))
 		return sim_error(-errno, "SoC '%s': cannot protect the image's header: %s", soc->name, strerror(errno));
 	for (unsigned i = 0; i < soc->num_apertures; i++) {
@@ -134,7 +135,9 @@ static bool fault_target(struct ampl_soc *soc, uintptr_t p, char *name, size_t c
 		snprintf(name, cap, "%s", p - img < dtb_from ? "image-header" : "devicetree");
 		return true;
 	}
-	if (p >= super && p - super < sizeof(soc->img->super)) {
+	uintptr_t slots = (uintptr_t)soc->img->ctrl_state;
+	if ((p >= super && p - super < sizeof(soc->img->super)) ||
+	    (p >= slots && p - slots < sizeof(soc->img->ctrl_state))) {
 		snprintf(name, cap, "supervisor");
 		return true;
 	}

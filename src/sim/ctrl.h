@@ -5,9 +5,10 @@
  * A model is one file in src/sim/ctrl/ that registers itself with SIM_CTRL_MODEL(); the build lists every file of
  * that folder in a generated table (cmake/registry.cmake), so image.c, trace.c and the access paths name no model.
  * At creation each model finds its instances in the loaded devicetree (@plan: one struct sim_ctrl_cfg each, written
- * into the image's validated header); each instance gets SIM_CTRL_STATE bytes of state in the shared part of the
- * image (words any agent writes: doorbells) and one page per side that only the process attached as that side's
- * agent writes (read-only in other agents' processes: src/sim/access.c), so every register word has one writer; a
+ * into the image's validated header); each instance gets one page per side that only the process attached as that
+ * side's agent writes (read-only in other agents' processes: src/sim/access.c) and SIM_CTRL_STATE bytes that only
+ * the supervisor's handle writes (read-only in every attached process: e.g. its ring words), so every word has one
+ * writer; a
  * process reaches one side of one instance through the model's register handlers (@ops, context struct
  * sim_ctrl_port), which refuse a handle not attached as that side's agent (sim_access_ctrl()). Tracing names an
  * instance by its node name and its model's name; an access fault names one side ("mu:ipm@40028000:B").
@@ -26,7 +27,7 @@ struct ampl_soc;
 
 #define SIM_MAX_CTRLS 8     /* controller instances in one SoC, every model together */
 #define SIM_CTRL_SIDES 2    /* most sides (agents) one instance connects */
-#define SIM_CTRL_STATE 256u /* bytes of shared state one instance may have (a multiple of 64) */
+#define SIM_CTRL_STATE 256u /* bytes of supervisor state one instance may have (a multiple of 64) */
 #define SIM_CTRL_MODEL_NAME 16u
 
 /* One controller instance: what the devicetree said, written once at creation (part of the validated header). */
@@ -53,8 +54,8 @@ struct sim_ctrl_port {
  * struct sim_ctrl_model - one controller model.
  * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
  * @sides:      how many sides an instance has (1..SIM_CTRL_SIDES), each owned by one agent
- * @state_size: bytes of shared state per instance, written by any side (at most SIM_CTRL_STATE; zeroed at
- *              creation = reset)
+ * @state_size: bytes of supervisor state per instance, written only by a handle attached as no agent (at most
+ *              SIM_CTRL_STATE; zeroed at creation = reset)
  *              Each side also has a page (SIM_PAGE bytes, sim_ctrl_side(); zeroed at creation) that only that
  *              side's agent writes.
  * @reg_span:   bytes of one side's register block
@@ -87,7 +88,10 @@ extern const unsigned sim_ctrl_table_size;
 const struct sim_ctrl_model *sim_ctrl_model_find(const char *name);
 /** sim_ctrl_model_of() - the model of instance @ctrl of @soc (validated at open). Context: any. */
 const struct sim_ctrl_model *sim_ctrl_model_of(const struct ampl_soc *soc, unsigned ctrl);
-/** sim_ctrl_state() - the shared state of @pt's instance (state_size bytes, 64-byte aligned). Context: any. */
+/**
+ * sim_ctrl_state() - the supervisor's words of @pt's instance (state_size bytes, 64-byte aligned): writable only in
+ * a handle attached as no agent. Context: any.
+ */
 void *sim_ctrl_state(const struct sim_ctrl_port *pt);
 /**
  * sim_ctrl_side() - the page of side @side of instance @ctrl of @soc (SIM_PAGE bytes): writable only

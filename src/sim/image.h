@@ -3,8 +3,8 @@
  *
  *   +---------------------------+ 0
  *   | struct sim_image (header, |   magic, layout version, profile, memory map, apertures, controllers
- *   |  controller state,        |   (devicetree facts in the header); the controllers' shared words (written
- *   |  register pages,          |   by any agent: src/sim/ctrl.h); then one page per agent of its register,
+ *   |  controller state,        |   (devicetree facts in the header); the controllers' supervisor words (read-
+ *   |  register pages,          |   only for agents: src/sim/ctrl.h); then one page per agent of its register,
  *   |  controller side pages,   |   hotplug, routing, discard and doorbell words and buffer marks (by it
  *   |  supervisor page)         |   alone, read-only in other agents' processes: src/sim/access.c); one page
  *   |                           |   per side of each controller (by that side's agent alone); then the
@@ -32,7 +32,7 @@
 #include "sim/ctrl.h"
 
 #define SIM_MAGIC "AMPLSOC"
-#define SIM_LAYOUT_VERSION 15u
+#define SIM_LAYOUT_VERSION 16u
 #define SIM_MAX_AGENTS 16
 #define SIM_MAX_MEMS 17 /* buffer RAM + AMPL_DT_MAX_MEMS */
 #define SIM_PAGE 4096u
@@ -193,8 +193,8 @@ struct sim_image {
 	struct sim_ctrl_cfg ctrl_cfg[SIM_MAX_CTRLS]; /* mailbox controllers but the IPI (src/sim/ctrl.h) */
 	uint32_t num_apertures;
 	struct sim_aperture apertures[SIM_MAX_APERTURES];
-	/* What any agent writes starts on a page of its own: the header before it is read-only in attached processes. */
-	_Alignas(SIM_PAGE) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its shared words */
+	/* Read-only in attached processes up to regs[]: the header, then the controllers' supervisor slots. */
+	_Alignas(SIM_PAGE) unsigned char ctrl_state[SIM_MAX_CTRLS][SIM_CTRL_STATE]; /* by instance: its supervisor's words */
 	struct sim_regs regs[SIM_MAX_AGENTS]; /* one page each, written by its agent only */
 	struct sim_ctrl_page ctrl_side[SIM_MAX_CTRLS][SIM_CTRL_SIDES]; /* by instance and side: that side's agent's */
 	struct sim_super super;               /* written by the supervisor only */

@@ -1131,7 +1131,8 @@ static void test_buffers_single_writer(void **state)
 
 /* Child attached as m4 (side B of the imx board's MU): @raw 0 writes TR0 and CR (GIR0) of side A through the
  * model and reads side A's SR (faulted: dropped, 0), then sends 0x1234 on its own TR1 (exit 0); @raw 1 stores a
- * forged word into the first word of side A's page, @raw 2 into its last (SIGSEGV each). */
+ * forged word into the first word of side A's page, @raw 2 into its last, @raw 3 into the unit's supervisor slot
+ * (the supervisor's ring words of the register-wait doorbells) (SIGSEGV each). */
 static int mu_child(const char *name, int raw)
 {
 	struct ampl_agent *ag;
@@ -1143,6 +1144,8 @@ static int mu_child(const char *name, int raw)
 		atomic_store(&side_a[0], 0x0bad0001u);
 	if (raw == 2)
 		atomic_store(&side_a[SIM_PAGE / 4 - 1], 0x0bad0002u);
+	if (raw == 3)
+		atomic_store((_Atomic uint32_t *)soc->img->ctrl_state[0], 0x0bad0003u);
 	if (raw)
 		return 11; /* not reached */
 	struct ampl_io_region a, b;
@@ -1173,7 +1176,7 @@ static void test_mu_sides_single_writer(void **state)
 	assert_int_equal(ampl_soc_mu_regs(soc, 0, 0, &ra), 0);
 	assert_int_equal(ampl_soc_mu_regs(soc, 0, 1, &rb), 0);
 	struct ampl_soc_fault f;
-	for (int raw = 0; raw <= 2; raw++) {
+	for (int raw = 0; raw <= 3; raw++) {
 		pid_t pid = fork_child();
 		if (pid == 0)
 			_exit(mu_child(name, raw));
@@ -1182,14 +1185,19 @@ static void test_mu_sides_single_writer(void **state)
 			expect_clean_exit("m4 using its own side", st);
 		} else {
 			if (!WIFSIGNALED(st))
-				fail_msg("raw store %d into side A: the child exited with %d instead of being killed", raw,
+				fail_msg("raw store %d (side A's page, the unit's supervisor slot): the child exited with %d instead of being killed", raw,
 					 WEXITSTATUS(st));
 			assert_int_equal(WTERMSIG(st), SIGSEGV);
 		}
 		assert_int_equal(ampl_soc_agent_faults(soc, m4, &f), 0);
 		assert_int_equal(f.count, 3u + (uint32_t)raw);
-		assert_string_equal(f.aperture, "mu:ipm@40028000:A");
-		assert_int_equal(f.addr, raw ? 0x40028000u : 0x40028000u + NXP_MU_SR);
+		if (raw == 3) {
+			assert_string_equal(f.aperture, "supervisor");
+			assert_int_equal(f.addr, offsetof(struct sim_image, ctrl_state));
+		} else {
+			assert_string_equal(f.aperture, "mu:ipm@40028000:A");
+			assert_int_equal(f.addr, raw ? 0x40028000u : 0x40028000u + NXP_MU_SR);
+		}
 		assert_int_equal(ampl_soc_agent_faults(soc, a, &f), 0);
 		assert_int_equal(f.count, 0);
 		/* Side A sent nothing and rang nothing (m4 has no word, no GIP); m4's own word on TR1 waits for A. */

@@ -67,14 +67,19 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the MU model needs lock-free 64-bit
 enum { W_TR = 0, W_CR = 4, W_RR = 5, W_GIP = 9, W_MUR = 10, W_NUM };
 struct mu_side {
 	_Atomic uint64_t w[W_NUM];
+	/* The register-wait doorbell of each side s (rung when its SR or CR changes): this side's ring word of it, and
+	 * the waiters of this side's own doorbell asleep in the kernel. A waiter sleeps on every ringer's word. */
+	_Atomic uint32_t ev_ring[2];
+	_Atomic uint32_t ev_sleepers;
 };
 _Static_assert(sizeof(struct mu_side) <= SIM_PAGE, "an MU side's words fit its page");
 
-/* The words any side writes: the register-wait doorbells. */
+/* The unit's words in the supervisor's slot (read-only in attached processes): the supervisor handle's ring word
+ * of each side's register-wait doorbell (`amplink` tools access both sides' registers as no agent). */
 struct sim_mu {
-	struct ampl_doorbell ev[2]; /* rung when side s's SR or CR changes (register waits) */
+	_Atomic uint32_t ev_ring[2];
 };
-_Static_assert(sizeof(struct sim_mu) <= SIM_CTRL_STATE, "an MU's shared words fit its slot of the image");
+_Static_assert(sizeof(struct sim_mu) <= SIM_CTRL_STATE, "an MU's supervisor words fit its slot of the image");
 
 #define NIB 0xFu
 #define CR_STORED 0xFFF00007u /* GIE, RIE, TIE, Fn: what a CR write stores */
@@ -283,7 +288,10 @@ static void load(const struct sim_ctrl_port *pt, struct view *v)
 static void notify(const struct sim_ctrl_port *pt, unsigned k, uint64_t old, uint64_t nw)
 {
 	struct ampl_soc *soc = pt->soc;
-	struct sim_mu *mu = mu_at(pt);
+	/* The access passed sim_access_ctrl(): this handle is attached as the side's agent (its page is writable
+	 * here), or it is the supervisor's. */
+	bool supervisor = atomic_load_explicit(&soc->ring_as, memory_order_relaxed) < 0;
+	_Atomic uint32_t *ev_ring = supervisor ? mu_at(pt)->ev_ring : side_at(pt, pt->side)->ev_ring;
 	struct view before, after;
 	load(pt, &after);
 	after.w[pt->side][k] = nw;
@@ -293,7 +301,7 @@ static void notify(const struct sim_ctrl_port *pt, unsigned k, uint64_t old, uin
 		if (causes(&after, s) & ~causes(&before, s))
 			sim_ring(soc, owner_of(pt, s), SIM_LINE_IRQ);
 		if (sr_of(&after, s) != sr_of(&before, s) || cr_of(&after, s) != cr_of(&before, s))
-			ampl_doorbell_ring(&mu->ev[s]);
+			ampl_doorbell_ring_word(&ev_ring[s], &side_at(pt, s)->ev_sleepers);
 	}
 }
 
@@ -373,17 +381,23 @@ static int mu_wait32(const struct ampl_io_region *io, uint32_t off, uint32_t mas
 	const struct sim_ctrl_port *pt = port_of(io);
 	if (!sim_access_ctrl(pt->soc, pt->ctrl, pt->side, off, false))
 		return expect ? -ETIMEDOUT : 0; /* a poisoned read is 0 for good */
-	struct ampl_doorbell *db = &mu_at(pt)->ev[pt->side];
+	unsigned me = pt->side;
+	struct ampl_doorbell_set set = {
+		.seq = { &side_at(pt, 0)->ev_ring[me], &side_at(pt, 1)->ev_ring[me], &mu_at(pt)->ev_ring[me] },
+		.n = 3,
+		.sleepers = &side_at(pt, me)->ev_sleepers,
+	};
+	const struct ampl_doorbell_set *db = &set;
 	enum ampl_wait_mode mode = pt->soc->ports[owner_of(pt, pt->side)].mode;
 	/* Waiting on RRn would consume it: only the side-effect-free registers can be waited on. */
 	if (off >= NXP_MU_RR(0) && off < NXP_MU_SR)
 		return (mu_read32(io, off) & mask) == expect ? 0 : -ETIMEDOUT;
 	uint64_t deadline = timeout_us == UINT32_MAX ? 0 : ampl_now_ns() + (uint64_t)timeout_us * 1000u;
 	for (;;) {
-		uint32_t seen = ampl_doorbell_seq(db);
+		uint32_t seen = ampl_doorbell_set_seq(db);
 		if ((mu_read32(io, off) & mask) == expect)
 			return 0;
-		if (ampl_doorbell_wait(db, seen, mode, deadline) == -ETIMEDOUT)
+		if (ampl_doorbell_set_wait(db, seen, mode, deadline) == -ETIMEDOUT)
 			return (mu_read32(io, off) & mask) == expect ? 0 : -ETIMEDOUT;
 	}
 }
