@@ -245,6 +245,14 @@ bool mbox_poll_all(void)
 	return busy;
 }
 
+/* @cl's callback of @mssg, traced: out of line, so that untraced only @chan lives across the callback. */
+AMPL_TRACED_PATH static void deliver_traced(struct mbox_chan *chan, struct mbox_client *cl, void *mssg)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_MBOX_RX, chan, 0);
+	if (cl->rx_callback)
+		cl->rx_callback(cl, mssg);
+}
+
 bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
 {
 	unsigned key = ampl_spin_lock(&chan->lock);
@@ -254,8 +262,9 @@ bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
 	ampl_spin_unlock(&chan->lock, key);
 	if (!cl)
 		return false;
-	AMPL_TRACE(AMPL_EV_MBOX_RX, chan, 0);
-	if (cl->rx_callback)
+	if (AMPL_TRACING())
+		deliver_traced(chan, cl, mssg);
+	else if (cl->rx_callback)
 		cl->rx_callback(cl, mssg);
 	atomic_fetch_sub(&chan->rx_busy, 1);
 	return true;
