@@ -330,6 +330,13 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
+/* @r, the result of a send on @chan, traced: a tail call, so that untraced @r is kept in no register for it. */
+AMPL_TRACED_PATH static int sent_traced(struct mbox_chan *chan, int r)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_MBOX_SEND, chan, r);
+	return r;
+}
+
 /* ampl_mbox_ring()'s one attempt with a message (the ring keeps its own copy: it is a firmware's hot path). */
 int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 {
@@ -338,8 +345,7 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 	unsigned key = ampl_spin_lock(&chan->lock);
 	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
-	AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, r);
-	return r;
+	return AMPL_TRACING() ? sent_traced(chan, r) : r;
 }
 
 int ampl_mbox_ring(struct mbox_chan *chan)
