@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 # make install PREFIX=/opt/amplink installs there; empty: the prefix of the configure (CMAKE_INSTALL_PREFIX, /usr/local).
 PREFIX ?=
 
-.PHONY: all demo test test-asan test-tsan test-clang cross bench bench-firmware icount icount-notrace install clean deps fuzz
+.PHONY: all demo test test-asan test-tsan test-clang cross bench bench-firmware icount install clean deps fuzz
 
 all: $(BUILD)/amplink
 
@@ -70,19 +70,15 @@ bench: $(BUILD)/amplink
 bench-firmware: $(BUILD)/amplink
 	$(BUILD)/bench/ampl_bench --firmware
 
-## Instructions per message of each layer under callgrind beside the plain ring's (the same on every run); fails
-## if a layer grows past its budget in bench/icount_budget.txt.
+## Instructions per message of each layer under callgrind beside the plain ring's (the same on every run), and beside
+## a build of the same program with the trace points compiled out (-DAMPL_TRACE=OFF, in build-notrace/: only
+## ampl_icount is built there): what tracing costs per message while off. Fails if a layer grows past its budget
+## in bench/icount_budget.txt, or its tracing-off cost past the budget's trace-off percentage.
 icount: $(BUILD)/amplink
-	@scripts/deps.sh bench
-	scripts/icount.sh --build $(BUILD) --budget bench/icount_budget.txt
-
-## make icount for a build with the trace points compiled out (-DAMPL_TRACE=OFF, in build-notrace/): beside
-## make icount's numbers (compiled in, tracing off), what the trace points cost per message while off.
-icount-notrace:
 	@scripts/deps.sh bench
 	cmake -S . -B build-notrace -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPL_TRACE=OFF -DAMPL_BUILD_TESTS=OFF >/dev/null
 	cmake --build build-notrace -j $(JOBS) --target ampl_icount >/dev/null
-	scripts/icount.sh --build build-notrace --budget bench/icount_budget.txt
+	scripts/icount.sh --build $(BUILD) --notrace build-notrace --budget bench/icount_budget.txt
 
 ## Fuzzers (clang + libFuzzer, with ASan and UBSan), each for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/.
 FUZZ_SECONDS ?= 30

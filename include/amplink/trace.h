@@ -66,8 +66,12 @@ enum ampl_trace_event {
 	AMPL_EV_COUNT
 };
 
-/* Nonzero while events are wanted. Read at every trace point, written by the port (host: amplink trace --on). */
-extern AMPL_ATOMIC(uint32_t) ampl_trace_on;
+/*
+ * Nonzero while events are wanted. Read at every trace point, written by the port (host: amplink trace --on).
+ * Hidden: the library's own word, so that position-independent code (the shared library) reads it with one load
+ * rather than through the GOT; a program that links the library statically (or a firmware) still reaches it.
+ */
+extern AMPL_ATOMIC(uint32_t) ampl_trace_on __attribute__((visibility("hidden")));
 
 /**
  * ampl_trace_emit() - port hook, the sink: record @ev about @obj with @val. Called only while ampl_trace_on is
@@ -75,16 +79,31 @@ extern AMPL_ATOMIC(uint32_t) ampl_trace_on;
  */
 void ampl_trace_emit(unsigned ev, const void *obj, int32_t val) __attribute__((cold));
 
+/*
+ * AMPL_TRACING()                 nonzero while tracing is on (one relaxed load, predicted 0); constant 0 compiled out
+ * AMPL_TRACE(ev, obj, val)       the trace point: if AMPL_TRACING(), AMPL_TRACE_EMIT(ev, obj, val)
+ * AMPL_TRACE_EMIT(ev, obj, val)  record the event, tracing known to be on: for a function that tests AMPL_TRACING()
+ *                                once for several events, or to do the bookkeeping an event needs only while on
+ * AMPL_TRACED_PATH               attribute of a function a caller runs only while AMPL_TRACING(): out of line and
+ *                                cold, so that the caller's untraced path keeps no frame, register or tail call
+ *                                lost for it
+ * Compiled out, the arguments are not evaluated but count as used (no unused-variable warnings).
+ */
+#define AMPL_TRACED_PATH __attribute__((noinline, cold))
 #if AMPL_CONFIG_TRACE
 #ifndef __cplusplus
+#define AMPL_TRACING() __builtin_expect(atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0, 0)
+#define AMPL_TRACE_EMIT(ev, obj, val) ampl_trace_emit((ev), (const void *)(uintptr_t)(obj), (int32_t)(val))
 #define AMPL_TRACE(ev, obj, val)                                                                                      \
 	do {                                                                                                          \
-		if (__builtin_expect(atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0, 0))          \
-			ampl_trace_emit((ev), (const void *)(uintptr_t)(obj), (int32_t)(val));                    \
+		if (AMPL_TRACING())                                                                                   \
+			AMPL_TRACE_EMIT(ev, obj, val);                                                                \
 	} while (0)
 #endif
 #else
-#define AMPL_TRACE(ev, obj, val) ((void)0)
+#define AMPL_TRACING() 0
+#define AMPL_TRACE_EMIT(ev, obj, val) ((void)sizeof(ev), (void)sizeof(obj), (void)sizeof(val))
+#define AMPL_TRACE(ev, obj, val) AMPL_TRACE_EMIT(ev, obj, val)
 #endif
 
 #ifdef __cplusplus

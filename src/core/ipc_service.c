@@ -78,6 +78,18 @@ int ipc_service_deregister_endpoint(struct ipc_ept *ept)
 	return 0;
 }
 
+/*
+ * The backend's @send (send or send_nocopy) of @ept while tracing is on. The flag is read before the send, so that
+ * the untraced send is a tail call.
+ */
+AMPL_TRACED_PATH static int send_traced(int (*send)(const struct ampl_device *, void *, const void *, size_t),
+					struct ipc_ept *ept, const void *data, size_t len)
+{
+	int r = send(ept->instance, ept->token, data, len);
+	AMPL_TRACE_EMIT(AMPL_EV_IPC_SEND, ept->instance, r);
+	return r;
+}
+
 int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
 {
 	int err;
@@ -86,9 +98,9 @@ int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
 		return err;
 	if (!b->send)
 		return -EIO;
-	int r = b->send(ept->instance, ept->token, data, len);
-	AMPL_TRACE(AMPL_EV_IPC_SEND, ept->instance, r);
-	return r;
+	if (AMPL_TRACING())
+		return send_traced(b->send, ept, data, len);
+	return b->send(ept->instance, ept->token, data, len);
 }
 
 int ipc_service_get_tx_buffer_size(struct ipc_ept *ept)
@@ -136,9 +148,9 @@ int ipc_service_send_nocopy(struct ipc_ept *ept, const void *data, size_t len)
 		return err;
 	if (!b->get_tx_buffer || !b->send_nocopy)
 		return -EIO;
-	int r = b->send_nocopy(ept->instance, ept->token, data, len);
-	AMPL_TRACE(AMPL_EV_IPC_SEND, ept->instance, r);
-	return r;
+	if (AMPL_TRACING())
+		return send_traced(b->send_nocopy, ept, data, len);
+	return b->send_nocopy(ept->instance, ept->token, data, len);
 }
 
 int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data)

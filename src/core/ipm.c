@@ -7,14 +7,24 @@ static const struct ipm_driver_api *api_of(const struct ampl_device *dev)
 	return dev ? (const struct ipm_driver_api *)dev->api : NULL;
 }
 
+/* ipm_send() while tracing is on. */
+AMPL_TRACED_PATH static int send_traced(const struct ipm_driver_api *api, const struct ampl_device *ipmdev, int wait,
+					uint32_t id, const void *data, int size)
+{
+	int r = api->send(ipmdev, wait, id, data, size);
+	AMPL_TRACE_EMIT(AMPL_EV_IPM_SEND, ipmdev, r < 0 ? r : size);
+	return r;
+}
+
 int ipm_send(const struct ampl_device *ipmdev, int wait, uint32_t id, const void *data, int size)
 {
 	const struct ipm_driver_api *api = api_of(ipmdev);
 	if (!api)
 		return -EINVAL;
-	int r = api->send(ipmdev, wait, id, data, size);
-	AMPL_TRACE(AMPL_EV_IPM_SEND, ipmdev, r < 0 ? r : size);
-	return r;
+	/* The flag is read before the send, so that the untraced send is a tail call. */
+	if (AMPL_TRACING())
+		return send_traced(api, ipmdev, wait, id, data, size);
+	return api->send(ipmdev, wait, id, data, size);
 }
 
 void ipm_register_callback(const struct ampl_device *ipmdev, ipm_callback_t cb, void *user_data)

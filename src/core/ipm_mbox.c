@@ -34,6 +34,13 @@ static struct mbox_chan *nth(const struct ipm_mbox_data *d, uint32_t i)
 
 static void release_refused(struct ipm_mbox_data *d);
 
+/* @cb of message @data of @id, traced: out of line, so that the untraced callback stays a tail call. */
+AMPL_TRACED_PATH static void rx_traced(struct ipm_mbox_data *d, ipm_callback_t cb, uint32_t id, volatile void *data)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_IPM_RX, d->self, id);
+	cb(d->self, atomic_load(&d->user_data), id, data);
+}
+
 static void ipm_rx(struct mbox_client *cl, void *mssg)
 {
 	struct ipm_mbox_rx *port = AMPL_CONTAINER_OF(cl, struct ipm_mbox_rx, cl);
@@ -52,7 +59,10 @@ static void ipm_rx(struct mbox_client *cl, void *mssg)
 	}
 	if (d->cfg.flags & IPM_MBOX_ASYNC)
 		(void)ampl_mbox_hold(rx);
-	AMPL_TRACE(AMPL_EV_IPM_RX, d->self, id);
+	if (AMPL_TRACING()) {
+		rx_traced(d, cb, id, ampl_mbox_rx_data(rx, mssg));
+		return;
+	}
 	cb(d->self, atomic_load(&d->user_data), id, ampl_mbox_rx_data(rx, mssg));
 }
 
@@ -156,17 +166,24 @@ static bool wait_slice(struct mbox_chan *tx, uint32_t tout_us, uint64_t start, u
 	return true;
 }
 
-/* @tx of @id is idle (the controller's last_tx_done); traced as the TX done of our last message the first time. */
-static bool tx_idle(struct ipm_mbox_data *d, struct mbox_chan *tx, uint32_t id)
+/*
+ * @tx of @id is idle (the controller's last_tx_done). @traced (a constant of the copy of send() that inlines it):
+ * traced as the TX done of our last message the first time it is seen idle (done_seq is kept only while traced).
+ */
+static inline __attribute__((always_inline)) bool tx_idle(struct ipm_mbox_data *d, struct mbox_chan *tx, uint32_t id,
+							  bool traced)
 {
 	bool idle = ampl_mbox_last_tx_done(tx);
 #if AMPL_CONFIG_TRACE
-	uint32_t seq = atomic_load(&d->tx_seq[id]);
-	if (idle && atomic_exchange(&d->done_seq[id], seq) != seq)
-		AMPL_TRACE(AMPL_EV_MBOX_TXDONE, tx, 0);
+	if (idle && traced) {
+		uint32_t seq = atomic_load(&d->tx_seq[id]);
+		if (atomic_exchange(&d->done_seq[id], seq) != seq)
+			AMPL_TRACE_EMIT(AMPL_EV_MBOX_TXDONE, tx, 0);
+	}
 #else
 	(void)d;
 	(void)id;
+	(void)traced;
 #endif
 	return idle;
 }
@@ -178,7 +195,12 @@ static int tx_result(struct mbox_chan *tx)
 	return result && result(tx) < 0 ? -ESHUTDOWN : 0;
 }
 
-static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
+/*
+ * ipm_send() of this driver; @traced: tracing was on when it started. Two copies, one traced and one not (@traced a
+ * constant in each), so that the untraced one carries nothing of the trace but the read of the flag.
+ */
+static inline __attribute__((always_inline)) int send(const struct ampl_device *dev, int wait, uint32_t id,
+						      const void *data, int size, bool traced)
 {
 	struct ipm_mbox_data *d = ipm_of(dev);
 	if (!d || !d->cfg.tx || size < 0 || (size > 0 && !data) || id >= num_ids(d))
@@ -206,7 +228,7 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 	do {
 		/* One message at a time per id: busy until the remote consumed the last one, whoever sent it. */
 		unsigned key = ampl_spin_lock(&d->tx_lock);
-		ret = tx_idle(d, tx, id) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
+		ret = tx_idle(d, tx, id, traced) ? ampl_mbox_send_now(tx, mssg) : -EBUSY;
 		seq = atomic_load(&d->tx_seq[id]) + (ret ? 0u : 1u); /* counted under tx_lock, its only writers */
 		atomic_store(&d->tx_seq[id], seq);
 		ampl_spin_unlock(&d->tx_lock, key);
@@ -224,11 +246,24 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 		 * was consumed, then replaced before it looked, would wait for the other one. */
 		if (atomic_load(&d->tx_seq[id]) != seq)
 			return 0;
-		if (tx_idle(d, tx, id))
+		if (tx_idle(d, tx, id, traced))
 			return tx_result(tx);
 		if (!wait_slice(tx, tout, start, &spent))
 			return -ETIMEDOUT;
 	}
+}
+
+AMPL_TRACED_PATH static int send_traced(const struct ampl_device *dev, int wait, uint32_t id, const void *data,
+					int size)
+{
+	return send(dev, wait, id, data, size, true);
+}
+
+static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)
+{
+	if (AMPL_TRACING())
+		return send_traced(dev, wait, id, data, size);
+	return send(dev, wait, id, data, size, false);
 }
 
 /* Deliver again the messages held because nobody wanted them (not one held for ipm_complete()). */

@@ -245,6 +245,14 @@ bool mbox_poll_all(void)
 	return busy;
 }
 
+/* @cl's callback of @mssg, traced: out of line, so that untraced only @chan lives across the callback. */
+AMPL_TRACED_PATH static void deliver_traced(struct mbox_chan *chan, struct mbox_client *cl, void *mssg)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_MBOX_RX, chan, 0);
+	if (cl->rx_callback)
+		cl->rx_callback(cl, mssg);
+}
+
 bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
 {
 	unsigned key = ampl_spin_lock(&chan->lock);
@@ -254,8 +262,9 @@ bool ampl_mbox_chan_deliver(struct mbox_chan *chan, void *mssg)
 	ampl_spin_unlock(&chan->lock, key);
 	if (!cl)
 		return false;
-	AMPL_TRACE(AMPL_EV_MBOX_RX, chan, 0);
-	if (cl->rx_callback)
+	if (AMPL_TRACING())
+		deliver_traced(chan, cl, mssg);
+	else if (cl->rx_callback)
 		cl->rx_callback(cl, mssg);
 	atomic_fetch_sub(&chan->rx_busy, 1);
 	return true;
@@ -321,6 +330,13 @@ int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 	return 0; /* queued behind a ring in flight: mbox_send_message() started the ticker */
 }
 
+/* @r, the result of a send on @chan, traced: a tail call, so that untraced @r is kept in no register for it. */
+AMPL_TRACED_PATH static int sent_traced(struct mbox_chan *chan, int r)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_MBOX_SEND, chan, r);
+	return r;
+}
+
 /* ampl_mbox_ring()'s one attempt with a message (the ring keeps its own copy: it is a firmware's hot path). */
 int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 {
@@ -329,8 +345,7 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 	unsigned key = ampl_spin_lock(&chan->lock);
 	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
-	AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, r);
-	return r;
+	return AMPL_TRACING() ? sent_traced(chan, r) : r;
 }
 
 int ampl_mbox_ring(struct mbox_chan *chan)

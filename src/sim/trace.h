@@ -23,11 +23,12 @@ struct ampl_agent;
 #if AMPL_CONFIG_TRACE
 #define SIM_TRACE(soc, agent, ev, obj, val)                                                                           \
 	do {                                                                                                          \
-		if (__builtin_expect(atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0, 0))          \
+		if (AMPL_TRACING())                                                                                   \
 			sim_trace_hw((soc), (agent), (ev), (obj), (int32_t)(val));                                    \
 	} while (0)
 #else
-#define SIM_TRACE(soc, agent, ev, obj, val) ((void)0)
+#define SIM_TRACE(soc, agent, ev, obj, val)                                                                           \
+	((void)sizeof(soc), (void)sizeof(agent), (void)sizeof(ev), (void)sizeof(obj), (void)sizeof(val))
 #endif
 
 /** sim_trace_hw() - record a register-model event of agent @agent of @soc (dropped if this process has not it). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # amplink bench's outputs people look at, and the instruction counts: the latency histogram in the JSON (counts
 # summing to each row's round trips), the figures gnuplot draws (--plot), progress on stderr only on a terminal
-# and not with --quiet, and scripts/icount.sh's output (parses, same numbers on every run, budgets enforced).
+# and not with --quiet, and scripts/icount.sh's output (parses, same numbers on every run, budgets enforced, the
+# columns beside a build without trace points).
 # usage: test_bench.sh AMPLINK_BINARY BUILD_DIR SOURCE_DIR
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../common/check.sh"
@@ -149,14 +150,26 @@ print("icount parsed")' "$tmp/ic1.txt" "$st"
 	printf '# a budget the ICMsg layer cannot meet\nicmsg 10\n' >"$tmp/budget.txt"
 	expect "icount budget exceeded" 1 "icount FAILED: icmsg: [0-9.]+ instructions per message, above its budget of 10" -- \
 		"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt"
-	"$src/scripts/icount.sh" --build "$build" --count 300 --budget "$tmp/budget.txt" 2>&1 | grep '^icount  ' >"$tmp/ic2.txt"
-	if diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt" >/dev/null; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: instruction counts differ between two runs:"
-		diff <(grep '^icount  ' "$tmp/ic1.txt") "$tmp/ic2.txt"
-	fi
+	# Beside a build with the trace points compiled out: here the same build, so tracing off costs nothing in every
+	# layer, and a trace-off budget below nothing fails; the counts are those of the first run.
+	printf '# a tracing-off cost no layer can meet\ntrace-off -0.5\n' >"$tmp/budget-trace.txt"
+	"$src/scripts/icount.sh" --build "$build" --count 300 --notrace "$build" --budget "$tmp/budget-trace.txt" \
+		>"$tmp/ic2.txt" 2>&1
+	st=$?
+	expect "icount beside a build without trace points" 0 "icount notrace parsed" -- python3 -c 'import re, sys
+one, two = (open(f).read() for f in sys.argv[1:3])
+assert sys.argv[3] == "1", "exit status " + sys.argv[3] + "\n" + two
+rows = re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x) +([0-9.]+) +([-+][0-9.]+) +([-+][0-9.]+)%$", two, re.M)
+want = "ring raw mbox ipm icmsg multi multi-zc rpmsg rpmsg-zc".split()
+assert [r[0] for r in rows] == want, (rows, two)
+assert all(r[1] == r[3] and float(r[4]) == 0 and float(r[5]) == 0 for r in rows), rows
+first = re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x)$", one, re.M)
+assert [r[:3] for r in rows] == first, "counts differ between two runs: %s %s" % (first, rows)
+assert all("icount FAILED: %s: tracing off costs +0.0%% of a message, above its budget of -0.5%%" % l in two
+           for l in want), two
+print("icount notrace parsed")' "$tmp/ic1.txt" "$tmp/ic2.txt" "$st"
+	expect "icount --notrace not built" 2 "--notrace: $tmp/nope/bench/ampl_icount not built" -- \
+		"$src/scripts/icount.sh" --build "$build" --notrace "$tmp/nope"
 	expect "icount bad count" 2 "not a message count" -- "$src/scripts/icount.sh" --build "$build" --count x
 fi
 

@@ -365,10 +365,8 @@ static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
 }
 
 /* Deliver each request of @pending (read from ISR & ~IMR, claimed by the caller) on @line, lowest bit first. */
-static void deliver_pending(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
+static void deliver_each(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
 {
-	if (pending)
-		AMPL_TRACE(AMPL_EV_IRQ, host, pending);
 	/* Request bytes are read only after the ISR bit that announced them. */
 	ampl_mb();
 	while (pending) {
@@ -376,6 +374,21 @@ static void deliver_pending(struct xlnx_ipi_host *host, uint32_t pending, unsign
 		pending &= ~bit;
 		deliver(host, bit, line);
 	}
+}
+
+/* deliver_each(), traced: out of line, so that untraced no register is kept across the trace call. */
+AMPL_TRACED_PATH static void deliver_traced(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
+{
+	AMPL_TRACE_EMIT(AMPL_EV_IRQ, host, pending);
+	deliver_each(host, pending, line);
+}
+
+static void deliver_pending(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
+{
+	if (pending && AMPL_TRACING())
+		deliver_traced(host, pending, line);
+	else
+		deliver_each(host, pending, line);
 }
 
 #ifdef AMPL_CONFIG_IPI_ROUTING
