@@ -62,6 +62,15 @@ struct sim_ipc_backend {
 	bool (*owns)(const struct sim_ipc *inst, const void *obj);
 };
 
+/** sim_ipc_set() - in a backend's @open: the device's @api, @config and @data, held by allocation @priv. */
+static inline void sim_ipc_set(struct sim_ipc *inst, const void *api, const void *config, void *data, void *priv)
+{
+	inst->api = api;
+	inst->config = config;
+	inst->data = data;
+	inst->priv = priv;
+}
+
 /* SIM_IPC_BACKEND(icmsg) = { ... }; in src/sim/ipc/icmsg.c: the table's entry for that file (the file's stem). */
 #define SIM_IPC_BACKEND(stem) const struct sim_ipc_backend sim_ipc_##stem
 

@@ -34,10 +34,7 @@ static int open_icmsg(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *i
 		free(m);
 		return sim_error(ret, "%s: cannot configure the instance", dt->node.path);
 	}
-	inst->api = &ipc_icmsg_backend;
-	inst->config = &m->cfg;
-	inst->data = &m->data;
-	inst->priv = m;
+	sim_ipc_set(inst, &ipc_icmsg_backend, &m->cfg, &m->data, m);
 	return 0;
 }
 

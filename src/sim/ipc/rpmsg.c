@@ -25,10 +25,7 @@ static int open_rpmsg(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *i
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	m->cfg = cfg;
-	inst->api = &ipc_rpmsg_backend;
-	inst->config = &m->cfg;
-	inst->data = &m->data;
-	inst->priv = m;
+	sim_ipc_set(inst, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
 	return 0;
 }
 

@@ -95,10 +95,7 @@ static int open_loop(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *ip
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	m->cfg = (struct loop_config){ .region = region, .size = (uint32_t)n->size, .tag = n->tag, .mc = ctx->mc };
-	inst->api = &loop_backend;
-	inst->config = &m->cfg;
-	inst->data = &m->data;
-	inst->priv = m;
+	sim_ipc_set(inst, &loop_backend, &m->cfg, &m->data, m);
 	return 0;
 }
 
