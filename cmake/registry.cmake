@@ -30,3 +30,22 @@ ${entries}};
 const unsigned ${R_TABLE}_table_size = ${n};
 " @ONLY)
 endfunction()
+
+# ampl_registries(OUT <var> DIR <dir> [BINDINGS <files...>] [IPC <files...>] [CTRLS <files...>])
+#
+# Writes the library's tables into DIR and sets <var> to their sources: the devicetree bindings (src/dt/bind_*.c),
+# the virtual SoC's IPC backends (src/sim/ipc/*.c) and its controller models (src/sim/ctrl/*.c), each with the
+# files given added (a bind_<stem>.c, an IPC backend or a controller model of one's own, defining DT_BINDING(<stem>),
+# SIM_IPC_BACKEND(<stem>) or SIM_CTRL_MODEL(<stem>)). The library builds them with nothing added; a program links the
+# library's objects (amplink_objs) with its own tables and files (tests/integration/ipc_loop/ does). Expects the
+# in-tree lists AMPL_DT_BIND_SOURCES, AMPL_SIM_IPC_SOURCES and AMPL_SIM_CTRL_SOURCES of the top-level CMakeLists.txt.
+function(ampl_registries)
+  cmake_parse_arguments(R "" "OUT;DIR" "BINDINGS;IPC;CTRLS" ${ARGN})
+  ampl_registry(OUT ${R_DIR}/dt_binding_table.c HEADER dt/dt_internal.h TYPE dt_binding TABLE dt_binding
+                STRIP bind_ FILES ${AMPL_DT_BIND_SOURCES} ${R_BINDINGS})
+  ampl_registry(OUT ${R_DIR}/sim_ipc_table.c HEADER sim/ipc.h TYPE sim_ipc_backend TABLE sim_ipc STRIP ""
+                FILES ${AMPL_SIM_IPC_SOURCES} ${R_IPC})
+  ampl_registry(OUT ${R_DIR}/sim_ctrl_table.c HEADER sim/ctrl.h TYPE sim_ctrl_model TABLE sim_ctrl STRIP ""
+                FILES ${AMPL_SIM_CTRL_SOURCES} ${R_CTRLS})
+  set(${R_OUT} ${R_DIR}/dt_binding_table.c ${R_DIR}/sim_ipc_table.c ${R_DIR}/sim_ctrl_table.c PARENT_SCOPE)
+endfunction()

@@ -223,6 +223,28 @@ struct ampl_dt_aperture {
 	uint32_t readers, writers;
 };
 
+#define AMPL_DT_MAX_IPC (AMPL_DT_MAX_ICMSG + AMPL_DT_MAX_IPC_MULTI + AMPL_DT_MAX_RPMSG)
+#define AMPL_DT_IPC_PART_MAX 256 /* bytes of a binding's own description of an instance (struct ampl_dt_ipc.part) */
+
+/**
+ * One IPC service instance node of any backend: what every instance has (its identity, its compatible, its "tx"
+ * and "rx" mailboxes), in one array of the board whatever the backend, so that the virtual SoC and `amplink dt gen`
+ * find and open an instance without naming its backend. The rest is the binding's: the three backends of the
+ * library keep their typed description in their own array of the board (@index: icmsgs[], ipc_multis[] or
+ * rpmsgs[]); another binding keeps it in @part (at most AMPL_DT_IPC_PART_MAX bytes, 8-byte aligned).
+ */
+struct ampl_dt_ipc {
+	struct ampl_dt_node node;
+	char compatible[AMPL_DT_NAME_MAX]; /* the binding's compatible that the node matched */
+	unsigned consumer;                 /* index of this node in ampl_dt_board.consumers */
+	unsigned tx_mbox, rx_mbox;         /* indices of "tx" / "rx" in that consumer's mboxes */
+	unsigned index;                    /* in the binding's typed array, for the library's backends */
+	union {
+		uint64_t align;
+		unsigned char bytes[AMPL_DT_IPC_PART_MAX];
+	} part;
+};
+
 /* Bytes of the loader's warnings text in struct ampl_dt_board (and of a diagnostic, AMPL_DT_DIAG_MAX). */
 #define AMPL_DT_WARNINGS_MAX 4096
 
@@ -245,6 +267,8 @@ struct ampl_dt_board {
 	struct ampl_dt_rpmsg rpmsgs[AMPL_DT_MAX_RPMSG]; /* `zephyr,ipc-openamp-static-vrings` instances */
 	unsigned num_apertures;
 	struct ampl_dt_aperture apertures[AMPL_DT_MAX_APERTURES]; /* `amplink,aperture` nodes */
+	unsigned num_ipcs;
+	struct ampl_dt_ipc ipcs[AMPL_DT_MAX_IPC]; /* every IPC instance node, of every backend, in load order */
 };
 
 #ifdef __cplusplus

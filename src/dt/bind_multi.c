@@ -2,11 +2,13 @@
  * Devicetree binding: multi-endpoint instances (amplink,ipc-multi), an ICMsg-like node plus the block geometry
  * of <amplink/ipc/ipc_multi.h>.
  */
+#include "dt/dt_gen.h"
 #include "dt/dt_internal.h"
 #include <amplink/ipc/ipc_multi.h>
 
 #include <libfdt.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -40,6 +42,9 @@ static int parse_ipc_multi(struct dt_ctx *c, int off)
 			       "not fit tx-region 0x%" PRIx64 " after its control ring", bs, bc, m->base.tx_size);
 	m->block_size = lo.block_size;
 	m->block_count = bc;
+	if (!dt_ipc_add(c, &m->base.node, "amplink,ipc-multi", m->base.consumer, m->base.tx_mbox, m->base.rx_mbox,
+			b->num_ipc_multis))
+		return -EINVAL;
 	b->num_ipc_multis++;
 	return 0;
 }
@@ -54,10 +59,39 @@ const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_boar
 	return NULL;
 }
 
+/* ---- `amplink dt gen`: the C of an instance for firmware (src/dt/dt_gen.h) ---- */
+
+static int gen_multi(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
+{
+	const struct ampl_dt_ipc_multi *mdt = &g->b->ipc_multis[ipc->index];
+	char id[ID_MAX];
+	const struct ampl_dt_icmsg *dt = &mdt->base;
+	dt_gen_node_id(&dt->node, id);
+	int ret = dt_gen_icmsg_common(g, dt, id, "ampl_dt_ipc_multi");
+	if (ret)
+		return ret;
+	dt_gen_def_u(g, id, "_P_block_size", mdt->block_size);
+	dt_gen_def_u(g, id, "_P_block_count", mdt->block_count);
+	FILE *f = g->c;
+	fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipc_multi %s_NODE = {\n\t.base = {\n", dt->node.path, id);
+	dt_gen_c_node(f, &dt->node);
+	dt_gen_c_icmsg_fields(f, dt);
+	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u,\n};\n", mdt->block_size, mdt->block_count);
+	dt_gen_c_ipc_head(g, &dt->node, id, dt->consumer);
+	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
+		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
+		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, &%s_MBOX_CONSUMER);\n",
+		id, id, id, id, id, id, id, id, id);
+	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
+	return 0;
+}
+
 static const char *const multi_compatibles[] = { "amplink,ipc-multi", NULL };
 
 /* After the reserved memory and the mailbox consumers, which an instance names. */
 DT_BINDING(multi) = {
+	.gen = gen_multi,
 	.order = 70,
 	.compatible = multi_compatibles,
 	.late = parse_ipc_multi,

@@ -2,12 +2,14 @@
  * Devicetree binding: RPMsg instances (zephyr,ipc-openamp-static-vrings), with the region layout of
  * <amplink/ipc/rpmsg.h>, and the "rpmsg" lines of ampl_dt_print().
  */
+#include "dt/dt_gen.h"
 #include "dt/dt_internal.h"
 
 #include <amplink/ipc/rpmsg.h>
 
 #include <libfdt.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -221,6 +223,8 @@ static int parse_rpmsg(struct dt_ctx *c, int off)
 		ret = parse_rpmsg_optional(c, off, path, r);
 	if (!ret)
 		ret = check_rpmsg_region(c, path, r);
+	if (!ret && !dt_ipc_add(c, &r->node, DT_RPMSG_COMPATIBLE, r->consumer, r->tx_mbox, r->rx_mbox, b->num_rpmsgs))
+		ret = -EINVAL;
 	if (!ret)
 		b->num_rpmsgs++;
 	return ret;
@@ -251,10 +255,56 @@ static void print_rpmsgs(const struct ampl_dt_board *board, FILE *out)
 	}
 }
 
+/* ---- `amplink dt gen`: the C of an instance for firmware (src/dt/dt_gen.h) ---- */
+
+static int gen_rpmsg(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
+{
+	const struct ampl_dt_rpmsg *dt = &g->b->rpmsgs[ipc->index];
+	char id[ID_MAX];
+	dt_gen_node_id(&dt->node, id);
+	if (dt->addr > UINT32_MAX)
+		return dt_gen_fail(g, dt->node.path, "memory-region", "0x%" PRIx64 " is above 4 GiB", dt->addr);
+	dt_gen_node_common(g, &dt->node, id);
+	dt_gen_def_id(g, id, "_P_memory_region_IDX_0_PH", &g->b->mems[dt->mem].node);
+	dt_gen_def_s(g, id, "_P_role", dt->role == AMPL_DT_RPMSG_HOST ? "host" : "remote");
+	dt_gen_def_u(g, id, "_P_role_ENUM_IDX", dt->role);
+	dt_gen_def_u(g, id, "_P_zephyr_buffer_size", dt->buffer_size);
+	dt_gen_def_u(g, id, "_P_amplink_h2r_buffer_size", dt->h2r_buffer_size);
+	dt_gen_def_u(g, id, "_P_amplink_r2h_buffer_size", dt->r2h_buffer_size);
+	dt_gen_def_u(g, id, "_P_amplink_vring_num", dt->vring_num);
+	dt_gen_def_u(g, id, "_P_amplink_vring_align", dt->vring_align);
+	dt_gen_def_u(g, id, "_P_amplink_notify_id", dt->notify_id);
+	dt_gen_def_u(g, id, "_DEVICE_ADDRESS", dt->addr); /* the SoC's: the resource table's addresses */
+	fprintf(g->h, "extern const struct ampl_dt_rpmsg %s_NODE;\nextern struct ampl_device %s_DEVICE;\n", id, id);
+	FILE *f = g->c;
+	fprintf(f, "\n/* %s */\nconst struct ampl_dt_rpmsg %s_NODE = {\n", dt->node.path, id);
+	dt_gen_c_node(f, &dt->node);
+	fprintf(f, "\t.mem = %u, .addr = ", dt->mem);
+	dt_gen_u64(f, dt->addr);
+	fprintf(f, ", .size = ");
+	dt_gen_u64(f, dt->size);
+	fprintf(f, ",\n\t.consumer = %u, .tx_mbox = %u, .rx_mbox = %u,\n", dt->consumer, dt->tx_mbox, dt->rx_mbox);
+	fprintf(f, "\t.role = (enum ampl_dt_rpmsg_role)%u, .buffer_size = %u, .h2r_buffer_size = %u, "
+		".r2h_buffer_size = %u,\n\t.vring_num = %u, .vring_align = %u, .notify_id = %u, .min_size = ",
+		(unsigned)dt->role, dt->buffer_size, dt->h2r_buffer_size, dt->r2h_buffer_size, dt->vring_num,
+		dt->vring_align, dt->notify_id);
+	dt_gen_u64(f, dt->min_size);
+	fprintf(f, ",\n};\n");
+	dt_gen_c_ipc_head(g, &dt->node, id, dt->consumer);
+	fprintf(f, "static const struct ipc_rpmsg_config %s_CONFIG = AMPL_BOARD_RPMSG_CONFIG_INIT(\n"
+		"\t%s_P_role_ENUM_IDX, DT_REG_ADDR(DT_PHANDLE(%s, memory_region)), "
+		"DT_REG_SIZE(DT_PHANDLE(%s, memory_region)),\n\t%s_DEVICE_ADDRESS, %s_P_amplink_vring_num, "
+		"%s_P_amplink_vring_align, %s_P_amplink_h2r_buffer_size,\n\t%s_P_amplink_r2h_buffer_size, "
+		"&%s_MBOX_CONSUMER);\n", id, id, id, id, id, id, id, id, id, id);
+	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_rpmsg", "ipc_rpmsg_backend");
+	return 0;
+}
+
 static const char *const rpmsg_compatibles[] = { DT_RPMSG_COMPATIBLE, NULL };
 
 /* After the reserved memory and the mailbox consumers, which an instance names. */
 DT_BINDING(rpmsg) = {
+	.gen = gen_rpmsg,
 	.order = 80,
 	.compatible = rpmsg_compatibles,
 	.late = parse_rpmsg,

@@ -13,8 +13,8 @@
  *           controllers, IPM devices, mailbox consumers, configurations, receive buffers and IPC devices.
  * Addresses in the access macros and configurations are the agent's (after --map); descriptions keep the SoC's.
  */
-#include <amplink/board.h>
-#include <amplink/host/dt.h>
+#include "dt/dt_gen.h"
+#include "dt/dt_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,21 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_MAX (AMPL_DT_PATH_MAX * 2 + 8)
-
-struct gen {
-	const struct ampl_dt_board *b;
-	const struct ampl_dt_gen_opts *o;
-	const struct ampl_soc_agent *agent;
-	FILE *h, *c;
-	struct ampl_dt_diag *diag;
-	/* every node written, for the label map and collision check */
-	unsigned num;
-	const struct ampl_dt_node *nodes[AMPL_DT_MAX_CTRLS * (AMPL_DT_MAX_CHANS + 1) + AMPL_DT_MAX_MUS + AMPL_DT_MAX_MEMS +
-					AMPL_DT_MAX_ICMSG + AMPL_DT_MAX_IPC_MULTI + AMPL_DT_MAX_RPMSG];
-};
-
-static int fail(struct gen *g, const char *node, const char *prop, const char *fmt, ...)
+int dt_gen_fail(struct dt_gen *g, const char *node, const char *prop, const char *fmt, ...)
 {
 	if (g->diag) {
 		size_t n = (size_t)snprintf(g->diag->msg, sizeof(g->diag->msg), "%s: %s%s%s%s", g->b->source,
@@ -52,7 +38,7 @@ static int fail(struct gen *g, const char *node, const char *prop, const char *f
 }
 
 /* Zephyr's node identifier: DT_N, then _S_<component> per path component, lower case, other characters '_'. */
-static void node_id(const struct ampl_dt_node *n, char *out)
+void dt_gen_node_id(const struct ampl_dt_node *n, char *out)
 {
 	size_t k = (size_t)sprintf(out, "DT_N");
 	for (const char *p = n->path; *p && k < ID_MAX - 4; p++) {
@@ -72,7 +58,7 @@ static void node_id(const struct ampl_dt_node *n, char *out)
 }
 
 /* The agent's address for the SoC's @addr (the first --map window that holds it; unchanged outside them). */
-static uint64_t local_addr(const struct gen *g, uint64_t addr)
+uint64_t dt_gen_local_addr(const struct dt_gen *g, uint64_t addr)
 {
 	for (unsigned i = 0; i < g->o->num_maps; i++) {
 		const struct ampl_dt_gen_map *m = &g->o->maps[i];
@@ -82,34 +68,34 @@ static uint64_t local_addr(const struct gen *g, uint64_t addr)
 	return addr;
 }
 
-static volatile void *gen_map(void *ctx, uint64_t addr, uint64_t size)
+volatile void *dt_gen_map(void *ctx, uint64_t addr, uint64_t size)
 {
 	(void)size;
-	uint64_t a = local_addr(ctx, addr);
+	uint64_t a = dt_gen_local_addr(ctx, addr);
 	return (volatile void *)(uintptr_t)(a ? a : 1); /* alignment checks only: never dereferenced */
 }
 
-static int add_node(struct gen *g, const struct ampl_dt_node *n)
+static int add_node(struct dt_gen *g, const struct ampl_dt_node *n)
 {
 	char id[ID_MAX], other[ID_MAX];
-	node_id(n, id);
+	dt_gen_node_id(n, id);
 	for (unsigned i = 0; i < g->num; i++) {
 		if (g->nodes[i] == n)
 			return 0;
-		node_id(g->nodes[i], other);
+		dt_gen_node_id(g->nodes[i], other);
 		if (!strcmp(id, other))
-			return fail(g, n->path, NULL, "its C identifier %s is also %s's: rename one of the two nodes", id,
+			return dt_gen_fail(g, n->path, NULL, "its C identifier %s is also %s's: rename one of the two nodes", id,
 				    g->nodes[i]->path);
 		if (n->label[0] && !strcmp(n->label, g->nodes[i]->label))
-			return fail(g, n->path, NULL, "label %s is also %s's", n->label, g->nodes[i]->path);
+			return dt_gen_fail(g, n->path, NULL, "label %s is also %s's", n->label, g->nodes[i]->path);
 	}
 	if (g->num == sizeof(g->nodes) / sizeof(g->nodes[0]))
-		return fail(g, n->path, NULL, "too many nodes");
+		return dt_gen_fail(g, n->path, NULL, "too many nodes");
 	g->nodes[g->num++] = n;
 	return 0;
 }
 
-static void str_lit(FILE *f, const char *s)
+void dt_gen_str_lit(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -120,7 +106,7 @@ static void str_lit(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void u64(FILE *f, uint64_t v)
+void dt_gen_u64(FILE *f, uint64_t v)
 {
 	if (v > UINT32_MAX)
 		fprintf(f, "0x%" PRIx64 "ull", v);
@@ -129,53 +115,53 @@ static void u64(FILE *f, uint64_t v)
 }
 
 /* "#define <id><suffix> value" lines */
-static void def_u(struct gen *g, const char *id, const char *suffix, uint64_t v)
+void dt_gen_def_u(struct dt_gen *g, const char *id, const char *suffix, uint64_t v)
 {
 	fprintf(g->h, "#define %s%s ", id, suffix);
-	u64(g->h, v);
+	dt_gen_u64(g->h, v);
 	fputc('\n', g->h);
 }
 
-static void def_s(struct gen *g, const char *id, const char *suffix, const char *s)
+void dt_gen_def_s(struct dt_gen *g, const char *id, const char *suffix, const char *s)
 {
 	fprintf(g->h, "#define %s%s ", id, suffix);
-	str_lit(g->h, s);
+	dt_gen_str_lit(g->h, s);
 	fputc('\n', g->h);
 }
 
-static void def_id(struct gen *g, const char *id, const char *suffix, const struct ampl_dt_node *target)
+void dt_gen_def_id(struct dt_gen *g, const char *id, const char *suffix, const struct ampl_dt_node *target)
 {
 	char t[ID_MAX];
-	node_id(target, t);
+	dt_gen_node_id(target, t);
 	fprintf(g->h, "#define %s%s %s\n", id, suffix, t);
 }
 
 /* Identity: path, full name, label, and the `reg` entries (agent's addresses). */
-static void node_common(struct gen *g, const struct ampl_dt_node *n, const char *id)
+void dt_gen_node_common(struct dt_gen *g, const struct ampl_dt_node *n, const char *id)
 {
 	fprintf(g->h, "\n/* %s%s%s%s */\n", n->path, n->label[0] ? " (" : "", n->label, n->label[0] ? ")" : "");
 	if (n->label[0])
 		fprintf(g->h, "#define DT_N_NODELABEL_%s %s\n", n->label, id);
-	def_s(g, id, "_PATH", n->path);
-	def_s(g, id, "_FULL_NAME", n->name);
-	def_s(g, id, "_LABEL", n->label);
+	dt_gen_def_s(g, id, "_PATH", n->path);
+	dt_gen_def_s(g, id, "_FULL_NAME", n->name);
+	dt_gen_def_s(g, id, "_LABEL", n->label);
 }
 
-static void regs(struct gen *g, const char *id, const struct ampl_dt_region *r, unsigned num)
+static void regs(struct dt_gen *g, const char *id, const struct ampl_dt_region *r, unsigned num)
 {
 	char sfx[AMPL_DT_NAME_MAX + 48];
 	fprintf(g->h, "#define %s_REG_NUM %u\n", id, num);
 	for (unsigned i = 0; i < num; i++) {
 		snprintf(sfx, sizeof(sfx), "_REG_IDX_%u_VAL_ADDRESS", i);
-		def_u(g, id, sfx, local_addr(g, r[i].addr));
+		dt_gen_def_u(g, id, sfx, dt_gen_local_addr(g, r[i].addr));
 		snprintf(sfx, sizeof(sfx), "_REG_IDX_%u_VAL_SIZE", i);
-		def_u(g, id, sfx, r[i].size);
+		dt_gen_def_u(g, id, sfx, r[i].size);
 		if (!r[i].name[0])
 			continue;
 		snprintf(sfx, sizeof(sfx), "_REG_NAME_%s_VAL_ADDRESS", r[i].name);
-		def_u(g, id, sfx, local_addr(g, r[i].addr));
+		dt_gen_def_u(g, id, sfx, dt_gen_local_addr(g, r[i].addr));
 		snprintf(sfx, sizeof(sfx), "_REG_NAME_%s_VAL_SIZE", r[i].name);
-		def_u(g, id, sfx, r[i].size);
+		dt_gen_def_u(g, id, sfx, r[i].size);
 	}
 }
 
@@ -186,7 +172,7 @@ static void regs(struct gen *g, const char *id, const struct ampl_dt_region *r, 
  * firmware does not use (literals would share one section per file and all stay). The path is global: a
  * controller's name, which its consumers' mbox_spec.provider names too (AMPL_DT_PATH_STR()).
  */
-static void c_strings(struct gen *g, const struct ampl_dt_node *n, const char *id, bool path)
+static void c_strings(struct dt_gen *g, const struct ampl_dt_node *n, const char *id, bool path)
 {
 	FILE *f = g->c;
 	if (path) {
@@ -206,14 +192,14 @@ static const char *label_str(const struct ampl_dt_node *n, const char *id, char 
 	return buf;
 }
 
-static void c_node(FILE *f, const struct ampl_dt_node *n)
+void dt_gen_c_node(FILE *f, const struct ampl_dt_node *n)
 {
 	fprintf(f, "\t.node = { .name = ");
-	str_lit(f, n->name);
+	dt_gen_str_lit(f, n->name);
 	fprintf(f, ", .label = ");
-	str_lit(f, n->label);
+	dt_gen_str_lit(f, n->label);
 	fprintf(f, ", .path = ");
-	str_lit(f, n->path);
+	dt_gen_str_lit(f, n->path);
 	fprintf(f, " },\n");
 }
 
@@ -222,11 +208,11 @@ static void c_regions(FILE *f, const struct ampl_dt_region *r, unsigned num)
 	fprintf(f, "\t.num_regs = %u,\n\t.regs = {\n", num);
 	for (unsigned i = 0; i < num; i++) {
 		fprintf(f, "\t\t{ .name = ");
-		str_lit(f, r[i].name);
+		dt_gen_str_lit(f, r[i].name);
 		fprintf(f, ", .addr = ");
-		u64(f, r[i].addr);
+		dt_gen_u64(f, r[i].addr);
 		fprintf(f, ", .size = ");
-		u64(f, r[i].size);
+		dt_gen_u64(f, r[i].size);
 		fprintf(f, " },\n");
 	}
 	fprintf(f, "\t},\n");
@@ -244,27 +230,27 @@ static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field
 }
 
 /* The IPI destination of this agent that an IPC instance's mailboxes name (the board layer's rule), or NULL. */
-static const struct ampl_dt_ipi_chan *agent_chan(const struct gen *g, unsigned consumer, unsigned tx, unsigned rx)
+static const struct ampl_dt_ipi_chan *agent_chan(const struct dt_gen *g, unsigned consumer, unsigned tx, unsigned rx)
 {
 	return ampl_board_ipc_chan(g->b, consumer, tx, rx, g->agent, NULL, NULL);
 }
 
 /* ---- IPI ---- */
 
-static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
+static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 {
 	char cid[ID_MAX], id[ID_MAX];
 	const struct ampl_soc_profile *p = g->b->profile;
 	int ret = add_node(g, &ct->node);
 	if (ret)
 		return ret;
-	node_id(&ct->node, cid);
-	node_common(g, &ct->node, cid);
-	def_u(g, cid, "_P_xlnx_ipi_id", ct->local_id);
+	dt_gen_node_id(&ct->node, cid);
+	dt_gen_node_common(g, &ct->node, cid);
+	dt_gen_def_u(g, cid, "_P_xlnx_ipi_id", ct->local_id);
 	if (ct->irq >= 0)
-		def_u(g, cid, "_IRQN", (uint64_t)ct->irq);
-	def_u(g, cid, "_IPI_REGS_ADDR", ct->local->ipi->reg_base);
-	def_u(g, cid, "_IPI_VALID_MASK", p->valid_mask);
+		dt_gen_def_u(g, cid, "_IRQN", (uint64_t)ct->irq);
+	dt_gen_def_u(g, cid, "_IPI_REGS_ADDR", ct->local->ipi->reg_base);
+	dt_gen_def_u(g, cid, "_IPI_VALID_MASK", p->valid_mask);
 	fprintf(g->h, "extern struct xlnx_ipi_host %s_HOST;\n", cid);
 	fprintf(g->c, "\n/* %s */\nstruct xlnx_ipi_host %s_HOST = AMPL_BOARD_XLNX_IPI_HOST_INIT(%s_IPI_REGS_ADDR, "
 		"%s_IPI_VALID_MASK);\n", ct->node.path, cid, cid, cid);
@@ -272,50 +258,42 @@ static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		const struct ampl_dt_ipi_chan *ch = &ct->chans[j];
 		if ((ret = add_node(g, &ch->node)))
 			return ret;
-		node_id(&ch->node, id);
-		node_common(g, &ch->node, id);
+		dt_gen_node_id(&ch->node, id);
+		dt_gen_node_common(g, &ch->node, id);
 		regs(g, id, ch->regs, ch->num_regs);
-		def_u(g, id, "_P_xlnx_ipi_id", ch->remote_id);
-		def_u(g, id, "_REMOTE_MASK", ampl_ipi_mask(ch->remote));
-		def_u(g, id, "_BUFFERED", ch->buffered);
+		dt_gen_def_u(g, id, "_P_xlnx_ipi_id", ch->remote_id);
+		dt_gen_def_u(g, id, "_REMOTE_MASK", ampl_ipi_mask(ch->remote));
+		dt_gen_def_u(g, id, "_BUFFERED", ch->buffered);
 		/* An IPC instance of this agent on the destination makes it a doorbell (the board layer's rule). */
 		bool doorbell = false;
-		for (unsigned k = 0; k < g->b->num_icmsgs; k++) {
-			const struct ampl_dt_icmsg *d = &g->b->icmsgs[k];
+		for (unsigned k = 0; k < g->b->num_ipcs; k++) {
+			const struct ampl_dt_ipc *d = &g->b->ipcs[k];
 			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
 		}
-		for (unsigned k = 0; k < g->b->num_ipc_multis; k++) {
-			const struct ampl_dt_icmsg *d = &g->b->ipc_multis[k].base;
-			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
-		}
-		for (unsigned k = 0; k < g->b->num_rpmsgs; k++) {
-			const struct ampl_dt_rpmsg *d = &g->b->rpmsgs[k];
-			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
-		}
-		def_u(g, id, "_DOORBELL", doorbell);
+		dt_gen_def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
 			"extern struct ampl_device %s_DEVICE;\n", id, id, id);
 		FILE *f = g->c;
 		fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipi_chan %s_NODE = {\n", ch->node.path, id);
-		c_node(f, &ch->node);
+		dt_gen_c_node(f, &ch->node);
 		fprintf(f, "\t.remote_id = %u,\n", ch->remote_id);
 		c_agent(f, p, "remote", ch->remote);
 		c_regions(f, ch->regs, ch->num_regs);
 		fprintf(f, "\t.mbox_cells = %d,\n\t.buffered = %s,\n", ch->mbox_cells, ch->buffered ? "true" : "false");
 		fprintf(f, "\t.local_req = ");
-		u64(f, ch->local_req);
+		dt_gen_u64(f, ch->local_req);
 		fprintf(f, ", .local_resp = ");
-		u64(f, ch->local_resp);
+		dt_gen_u64(f, ch->local_resp);
 		fprintf(f, ", .remote_req = ");
-		u64(f, ch->remote_req);
+		dt_gen_u64(f, ch->remote_req);
 		fprintf(f, ", .remote_resp = ");
-		u64(f, ch->remote_resp);
+		dt_gen_u64(f, ch->remote_resp);
 		fprintf(f, ",\n};\n");
 		fprintf(f, "struct xlnx_ipi_mbox %s_MBOX = AMPL_BOARD_XLNX_IPI_MBOX_INIT(&%s_HOST, %s_REMOTE_MASK, "
 			"%s_BUFFERED,\n\t", id, cid, id, id);
 		uint64_t bufs[4] = { ch->local_req, ch->local_resp, ch->remote_req, ch->remote_resp };
 		for (unsigned k = 0; k < 4; k++) {
-			u64(f, ch->buffered ? local_addr(g, bufs[k]) : 0);
+			dt_gen_u64(f, ch->buffered ? dt_gen_local_addr(g, bufs[k]) : 0);
 			fprintf(f, ", ");
 		}
 		fprintf(f, "%s_DOORBELL);\n", id);
@@ -331,7 +309,7 @@ static int gen_ipi(struct gen *g, const struct ampl_dt_ipi_ctrl *ct)
 
 /* ---- IPC instances ---- */
 
-static const struct ampl_dt_mem *find_mem(const struct ampl_dt_board *b, uint64_t addr, uint64_t size)
+const struct ampl_dt_mem *dt_gen_find_mem(const struct ampl_dt_board *b, uint64_t addr, uint64_t size)
 {
 	for (unsigned i = 0; i < b->num_mems; i++)
 		if (b->mems[i].addr == addr && b->mems[i].size == size)
@@ -339,7 +317,7 @@ static const struct ampl_dt_mem *find_mem(const struct ampl_dt_board *b, uint64_
 	return NULL;
 }
 
-static void c_consumer(struct gen *g, const char *id, const struct ampl_dt_consumer *con)
+static void c_consumer(struct dt_gen *g, const char *id, const struct ampl_dt_consumer *con)
 {
 	FILE *f = g->c;
 	fprintf(f, "static const struct mbox_spec %s_MBOX_SPECS[%u] = {\n", id, con->num_mboxes);
@@ -352,17 +330,17 @@ static void c_consumer(struct gen *g, const char *id, const struct ampl_dt_consu
 				prov = g->nodes[i];
 		if (prov) {
 			char pid[ID_MAX];
-			node_id(prov, pid);
+			dt_gen_node_id(prov, pid);
 			fprintf(f, "%s_PATH_STR", pid);
 		} else {
-			str_lit(f, m->provider);
+			dt_gen_str_lit(f, m->provider);
 		}
 		fprintf(f, ", .args = {");
 		for (unsigned a = 0; a < m->nargs; a++)
 			fprintf(f, "%s%u", a ? ", " : " ", m->args[a]);
 		fprintf(f, "%s}, .nargs = %u, .name = ", m->nargs ? " " : "", m->nargs);
 		if (m->name[0])
-			str_lit(f, m->name);
+			dt_gen_str_lit(f, m->name);
 		else
 			fprintf(f, "NULL");
 		fprintf(f, " },\n");
@@ -374,14 +352,14 @@ static void c_consumer(struct gen *g, const char *id, const struct ampl_dt_consu
 }
 
 /* An IPC instance's strings and mailbox consumer (before its configuration). */
-static void c_ipc_head(struct gen *g, const struct ampl_dt_node *n, const char *id, unsigned consumer)
+void dt_gen_c_ipc_head(struct dt_gen *g, const struct ampl_dt_node *n, const char *id, unsigned consumer)
 {
 	c_strings(g, n, id, false);
 	c_consumer(g, id, &g->b->consumers[consumer]);
 }
 
 /* An IPC instance's data and device (after its configuration, <id>_CONFIG). */
-static void c_ipc_device(struct gen *g, const struct ampl_dt_node *n, const char *id, const char *type,
+void dt_gen_c_ipc_device(struct dt_gen *g, const struct ampl_dt_node *n, const char *id, const char *type,
 			 const char *backend)
 {
 	char lb[ID_MAX + 16];
@@ -390,164 +368,41 @@ static void c_ipc_device(struct gen *g, const struct ampl_dt_node *n, const char
 		label_str(n, id, lb), backend, id, id);
 }
 
-/* The properties and description of an ICMsg-like node (zephyr,ipc-icmsg or the base of amplink,ipc-multi). */
-static int icmsg_common(struct gen *g, const struct ampl_dt_icmsg *dt, const char *id, const char *type)
+/* An IPC instance of this agent: the C of the binding that read its node (struct dt_binding.gen). */
+static int gen_ipc(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 {
-	static const char *const unbound[] = { "disable", "enable", "detect" };
-	const struct ampl_dt_mem *tx = find_mem(g->b, dt->tx_addr, dt->tx_size);
-	const struct ampl_dt_mem *rx = find_mem(g->b, dt->rx_addr, dt->rx_size);
-	if (!tx || !rx)
-		return fail(g, dt->node.path, tx ? "rx-region" : "tx-region", "not a reserved-memory node");
-	node_common(g, &dt->node, id);
-	def_id(g, id, "_P_tx_region_IDX_0_PH", &tx->node);
-	def_id(g, id, "_P_rx_region_IDX_0_PH", &rx->node);
-	def_u(g, id, "_P_dcache_alignment", dt->dcache_alignment);
-	def_s(g, id, "_P_unbound", unbound[dt->unbound]);
-	def_u(g, id, "_P_unbound_ENUM_IDX", dt->unbound);
-	def_u(g, id, "_P_amplink_peer_max_packet", dt->peer_max_packet);
-	def_u(g, id, "_P_amplink_max_packet_ext", dt->max_packet_ext);
-	fprintf(g->h, "extern const struct %s %s_NODE;\nextern struct ampl_device %s_DEVICE;\n", type, id, id);
-	return 0;
-}
-
-static void c_icmsg_fields(FILE *f, const struct ampl_dt_icmsg *dt)
-{
-	fprintf(f, "\t.tx_addr = ");
-	u64(f, dt->tx_addr);
-	fprintf(f, ", .tx_size = ");
-	u64(f, dt->tx_size);
-	fprintf(f, ",\n\t.rx_addr = ");
-	u64(f, dt->rx_addr);
-	fprintf(f, ", .rx_size = ");
-	u64(f, dt->rx_size);
-	fprintf(f, ",\n\t.consumer = %u, .tx_mbox = %u, .rx_mbox = %u,\n", dt->consumer, dt->tx_mbox, dt->rx_mbox);
-	fprintf(f, "\t.dcache_alignment = %u, .unbound = (enum ampl_dt_icmsg_unbound)%u, .peer_max_packet = %u, "
-		".max_packet_ext = %s,\n", dt->dcache_alignment, (unsigned)dt->unbound, dt->peer_max_packet,
-		dt->max_packet_ext ? "true" : "false");
-}
-
-static int gen_icmsg(struct gen *g, const struct ampl_dt_icmsg *dt)
-{
-	char id[ID_MAX];
-	node_id(&dt->node, id);
-	int ret = icmsg_common(g, dt, id, "ampl_dt_icmsg");
-	if (ret)
-		return ret;
-	struct ampl_board_mem mem = { .map = gen_map, .ctx = g };
-	uint32_t bufsz;
-	if (ampl_board_icmsg_rx_buf_size(&mem, dt, &bufsz))
-		return fail(g, dt->node.path, "rx-region", "0x%" PRIx64 "+0x%" PRIx64 " is not a valid ring for "
-			    "dcache-alignment %u at this agent's address 0x%" PRIx64, dt->rx_addr, dt->rx_size,
-			    dt->dcache_alignment, local_addr(g, dt->rx_addr));
-	if (g->o->rx_buf_max && bufsz > g->o->rx_buf_max)
-		bufsz = g->o->rx_buf_max;
-	def_u(g, id, "_RX_BUF_SIZE", bufsz);
-	FILE *f = g->c;
-	fprintf(f, "\n/* %s */\nconst struct ampl_dt_icmsg %s_NODE = {\n", dt->node.path, id);
-	c_node(f, &dt->node);
-	c_icmsg_fields(f, dt);
-	fprintf(f, "};\n");
-	c_ipc_head(g, &dt->node, id, dt->consumer);
-	fprintf(f, "static uint8_t %s_RX_BUF[%s_RX_BUF_SIZE];\n", id, id);
-	fprintf(f, "static const struct ipc_icmsg_config %s_CONFIG = AMPL_BOARD_ICMSG_CONFIG_INIT(\n"
-		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
-		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
-		"\t%s_P_dcache_alignment, %s_P_unbound_ENUM_IDX, %s_P_amplink_peer_max_packet, "
-		"%s_P_amplink_max_packet_ext,\n\t&%s_MBOX_CONSUMER, %s_RX_BUF, %s_RX_BUF_SIZE);\n",
-		id, id, id, id, id, id, id, id, id, id, id, id);
-	c_ipc_device(g, &dt->node, id, "ipc_icmsg", "ipc_icmsg_backend");
-	return 0;
-}
-
-static int gen_multi(struct gen *g, const struct ampl_dt_ipc_multi *mdt)
-{
-	char id[ID_MAX];
-	const struct ampl_dt_icmsg *dt = &mdt->base;
-	node_id(&dt->node, id);
-	int ret = icmsg_common(g, dt, id, "ampl_dt_ipc_multi");
-	if (ret)
-		return ret;
-	def_u(g, id, "_P_block_size", mdt->block_size);
-	def_u(g, id, "_P_block_count", mdt->block_count);
-	FILE *f = g->c;
-	fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipc_multi %s_NODE = {\n\t.base = {\n", dt->node.path, id);
-	c_node(f, &dt->node);
-	c_icmsg_fields(f, dt);
-	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u,\n};\n", mdt->block_size, mdt->block_count);
-	c_ipc_head(g, &dt->node, id, dt->consumer);
-	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
-		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
-		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
-		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, &%s_MBOX_CONSUMER);\n",
-		id, id, id, id, id, id, id, id, id);
-	c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
-	return 0;
-}
-
-static int gen_rpmsg(struct gen *g, const struct ampl_dt_rpmsg *dt)
-{
-	char id[ID_MAX];
-	node_id(&dt->node, id);
-	if (dt->addr > UINT32_MAX)
-		return fail(g, dt->node.path, "memory-region", "0x%" PRIx64 " is above 4 GiB", dt->addr);
-	node_common(g, &dt->node, id);
-	def_id(g, id, "_P_memory_region_IDX_0_PH", &g->b->mems[dt->mem].node);
-	def_s(g, id, "_P_role", dt->role == AMPL_DT_RPMSG_HOST ? "host" : "remote");
-	def_u(g, id, "_P_role_ENUM_IDX", dt->role);
-	def_u(g, id, "_P_zephyr_buffer_size", dt->buffer_size);
-	def_u(g, id, "_P_amplink_h2r_buffer_size", dt->h2r_buffer_size);
-	def_u(g, id, "_P_amplink_r2h_buffer_size", dt->r2h_buffer_size);
-	def_u(g, id, "_P_amplink_vring_num", dt->vring_num);
-	def_u(g, id, "_P_amplink_vring_align", dt->vring_align);
-	def_u(g, id, "_P_amplink_notify_id", dt->notify_id);
-	def_u(g, id, "_DEVICE_ADDRESS", dt->addr); /* the SoC's: the resource table's addresses */
-	fprintf(g->h, "extern const struct ampl_dt_rpmsg %s_NODE;\nextern struct ampl_device %s_DEVICE;\n", id, id);
-	FILE *f = g->c;
-	fprintf(f, "\n/* %s */\nconst struct ampl_dt_rpmsg %s_NODE = {\n", dt->node.path, id);
-	c_node(f, &dt->node);
-	fprintf(f, "\t.mem = %u, .addr = ", dt->mem);
-	u64(f, dt->addr);
-	fprintf(f, ", .size = ");
-	u64(f, dt->size);
-	fprintf(f, ",\n\t.consumer = %u, .tx_mbox = %u, .rx_mbox = %u,\n", dt->consumer, dt->tx_mbox, dt->rx_mbox);
-	fprintf(f, "\t.role = (enum ampl_dt_rpmsg_role)%u, .buffer_size = %u, .h2r_buffer_size = %u, "
-		".r2h_buffer_size = %u,\n\t.vring_num = %u, .vring_align = %u, .notify_id = %u, .min_size = ",
-		(unsigned)dt->role, dt->buffer_size, dt->h2r_buffer_size, dt->r2h_buffer_size, dt->vring_num,
-		dt->vring_align, dt->notify_id);
-	u64(f, dt->min_size);
-	fprintf(f, ",\n};\n");
-	c_ipc_head(g, &dt->node, id, dt->consumer);
-	fprintf(f, "static const struct ipc_rpmsg_config %s_CONFIG = AMPL_BOARD_RPMSG_CONFIG_INIT(\n"
-		"\t%s_P_role_ENUM_IDX, DT_REG_ADDR(DT_PHANDLE(%s, memory_region)), "
-		"DT_REG_SIZE(DT_PHANDLE(%s, memory_region)),\n\t%s_DEVICE_ADDRESS, %s_P_amplink_vring_num, "
-		"%s_P_amplink_vring_align, %s_P_amplink_h2r_buffer_size,\n\t%s_P_amplink_r2h_buffer_size, "
-		"&%s_MBOX_CONSUMER);\n", id, id, id, id, id, id, id, id, id, id);
-	c_ipc_device(g, &dt->node, id, "ipc_rpmsg", "ipc_rpmsg_backend");
-	return 0;
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned nb = dt_bindings(bind);
+	for (unsigned i = 0; i < nb; i++)
+		for (const char *const *cp = bind[i]->compatible; bind[i]->gen && cp && *cp; cp++)
+			if (!strcmp(*cp, ipc->compatible))
+				return bind[i]->gen(g, ipc);
+	return dt_gen_fail(g, ipc->node.path, NULL, "no firmware configuration for a %s instance in `amplink dt gen`",
+			   ipc->compatible);
 }
 
 /* A node with one `reg` entry (a memory region, a Messaging Unit): its macros and the start of its description. */
-static int one_reg_node(struct gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size, const char *type,
+static int one_reg_node(struct dt_gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size, const char *type,
 			char *id)
 {
 	int ret = add_node(g, n);
 	if (ret)
 		return ret;
-	node_id(n, id);
-	node_common(g, n, id);
+	dt_gen_node_id(n, id);
+	dt_gen_node_common(g, n, id);
 	struct ampl_dt_region r = { .addr = addr, .size = size };
 	regs(g, id, &r, 1);
 	fprintf(g->h, "extern const struct %s %s_NODE;\n", type, id);
 	fprintf(g->c, "\n/* %s */\nconst struct %s %s_NODE = {\n", n->path, type, id);
-	c_node(g->c, n);
+	dt_gen_c_node(g->c, n);
 	fprintf(g->c, "\t.addr = ");
-	u64(g->c, addr);
+	dt_gen_u64(g->c, addr);
 	fprintf(g->c, ", .size = ");
-	u64(g->c, size);
+	dt_gen_u64(g->c, size);
 	return 0;
 }
 
-static int gen_mem(struct gen *g, const struct ampl_dt_mem *m)
+static int gen_mem(struct dt_gen *g, const struct ampl_dt_mem *m)
 {
 	char id[ID_MAX];
 	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mem", id);
@@ -556,20 +411,20 @@ static int gen_mem(struct gen *g, const struct ampl_dt_mem *m)
 	return ret;
 }
 
-static int gen_mu(struct gen *g, const struct ampl_dt_mu *m)
+static int gen_mu(struct dt_gen *g, const struct ampl_dt_mu *m)
 {
 	char id[ID_MAX];
 	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mu", id);
 	if (ret)
 		return ret;
 	fprintf(g->c, ",\n\t.alias = ");
-	str_lit(g->c, m->alias);
+	dt_gen_str_lit(g->c, m->alias);
 	fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
 	if (m->irq >= 0)
-		def_u(g, id, "_IRQN", (uint64_t)m->irq);
-	def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
+		dt_gen_def_u(g, id, "_IRQN", (uint64_t)m->irq);
+	dt_gen_def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
 	if (m->alias[0])
-		def_s(g, id, "_ALIAS", m->alias);
+		dt_gen_def_s(g, id, "_ALIAS", m->alias);
 	return 0;
 }
 
@@ -605,10 +460,10 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 		struct ampl_dt_diag *diag)
 {
 	static const struct ampl_dt_gen_opts none;
-	struct gen *g = calloc(1, sizeof(*g));
+	struct dt_gen *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	*g = (struct gen){ .b = board, .o = opts ? opts : &none, .h = h, .c = c, .diag = diag };
+	*g = (struct dt_gen){ .b = board, .o = opts ? opts : &none, .h = h, .c = c, .diag = diag };
 	int ret = 0;
 	if (!board || !h || !c || !g->o->agent || !g->o->header_name) {
 		ret = -EINVAL;
@@ -623,10 +478,10 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 			snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", board->profile->agents[i].name);
 		}
 		if (board->profile)
-			ret = fail(g, NULL, NULL, "--agent %s: no such agent on a %s SoC (agents: %s)", g->o->agent,
+			ret = dt_gen_fail(g, NULL, NULL, "--agent %s: no such agent on a %s SoC (agents: %s)", g->o->agent,
 				   board->profile->name, names);
 		else
-			ret = fail(g, NULL, NULL, "--agent %s: the board has no IPI node, so no agents", g->o->agent);
+			ret = dt_gen_fail(g, NULL, NULL, "--agent %s: the board has no IPI node, so no agents", g->o->agent);
 		goto out;
 	}
 	fprintf(h, "/*\n * Generated by `amplink dt gen` from %s for agent %s. Do not edit: change the devicetree "
@@ -648,20 +503,10 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 	for (unsigned i = 0; !ret && i < board->num_mus; i++)
 		if (board->mus[i].okay)
 			ret = gen_mu(g, &board->mus[i]);
-	for (unsigned i = 0; !ret && i < board->num_icmsgs; i++) {
-		const struct ampl_dt_icmsg *d = &board->icmsgs[i];
+	for (unsigned i = 0; !ret && i < board->num_ipcs; i++) { /* IPC instances: their binding writes them */
+		const struct ampl_dt_ipc *d = &board->ipcs[i];
 		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
-			ret = gen_icmsg(g, d);
-	}
-	for (unsigned i = 0; !ret && i < board->num_ipc_multis; i++) {
-		const struct ampl_dt_icmsg *d = &board->ipc_multis[i].base;
-		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
-			ret = gen_multi(g, &board->ipc_multis[i]);
-	}
-	for (unsigned i = 0; !ret && i < board->num_rpmsgs; i++) {
-		const struct ampl_dt_rpmsg *d = &board->rpmsgs[i];
-		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
-			ret = gen_rpmsg(g, d);
+			ret = gen_ipc(g, d);
 	}
 	fprintf(h, "\n#endif /* AMPL_DT_GEN_H */\n");
 	if (!ret && (ferror(h) || ferror(c))) {

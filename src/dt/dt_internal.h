@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct dt_gen;
+
 #define DT_FMT(a, b) __attribute__((format(printf, a, b)))
 
 /** Loader state for one blob. */
@@ -102,6 +104,13 @@ int dt_ipc_region(struct dt_ctx *c, int off, const char *path, const char *prop,
  */
 int dt_ipc_mboxes(struct dt_ctx *c, const char *path, const char *what, unsigned *consumer, unsigned *tx_mbox,
 		  unsigned *rx_mbox);
+/**
+ * dt_ipc_add() - record IPC instance node @node (already parsed by its binding, which matched @compatible) in the
+ * board's array of every instance: its mailboxes and @index in the binding's typed array (0 when it has none).
+ * Return: the entry (the binding may fill its part), or NULL with -EINVAL's message written when the array is full.
+ */
+struct ampl_dt_ipc *dt_ipc_add(struct dt_ctx *c, const struct ampl_dt_node *node, const char *compatible,
+			       unsigned consumer, unsigned tx_mbox, unsigned rx_mbox, unsigned index);
 /** dt_parse_icmsg_node() - the properties an ICMsg node and an ipc-multi node share. Return: 0 or -EINVAL. */
 int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl_dt_icmsg *im);
 
@@ -122,6 +131,8 @@ int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl
  * @spans:      the register blocks of its nodes (at most @cap into @s): the memory-map check tells an overlap
  *              between any two of them. Return: how many.
  * @print:      its lines of ampl_dt_print()
+ * @gen:        `amplink dt gen`: the C of one IPC instance of its compatibles for the agent (src/dt/dt_gen.h).
+ *              Return: 0, -EINVAL (the message written with dt_gen_fail()). An instance without it is refused.
  */
 struct dt_binding {
 	unsigned order;
@@ -131,6 +142,7 @@ struct dt_binding {
 	int (*late)(struct dt_ctx *c, int off);
 	unsigned (*spans)(const struct ampl_dt_board *board, struct ampl_dt_span *s, unsigned cap);
 	void (*print)(const struct ampl_dt_board *board, FILE *out);
+	int (*gen)(struct dt_gen *g, const struct ampl_dt_ipc *ipc);
 };
 
 /* DT_BINDING(mu) = { ... }; in src/dt/bind_mu.c: the table's entry for that file (the name is the file's stem). */

@@ -393,48 +393,18 @@ fail:
 	return ret;
 }
 
-static void free_icmsgs(struct ampl_agent *ag)
+static void free_ipcs(struct ampl_agent *ag)
 {
-	for (unsigned i = 0; i < AMPL_DT_MAX_ICMSG; i++) {
-		struct sim_icmsg *m = ag->icmsgs[i];
+	for (unsigned i = 0; i < AMPL_DT_MAX_IPC; i++) {
+		struct sim_ipc *m = ag->ipcs[i];
 		if (!m)
 			continue;
-		if (m->data.registered)
-			icmsg_close(&m->data.im);
+		if (m->be->close)
+			m->be->close(m);
 		(void)ampl_device_unregister(&m->dev);
+		free(m->priv);
 		free(m);
-		ag->icmsgs[i] = NULL;
-	}
-}
-
-static void free_multis(struct ampl_agent *ag)
-{
-	for (unsigned i = 0; i < AMPL_DT_MAX_IPC_MULTI; i++) {
-		struct sim_multi *m = ag->multis[i];
-		if (!m)
-			continue;
-		for (unsigned k = 0; k < IPC_MULTI_MAX_EPT; k++)
-			m->data.ept[k].used = false; /* endpoints left registered go with the instance */
-		(void)ipc_multi_backend.close_instance(&m->dev);
-		(void)ampl_device_unregister(&m->dev);
-		free(m);
-		ag->multis[i] = NULL;
-	}
-}
-
-static void free_rpmsgs(struct ampl_agent *ag)
-{
-	for (unsigned i = 0; i < AMPL_DT_MAX_RPMSG; i++) {
-		struct sim_rpmsg *m = ag->rpmsgs[i];
-		if (!m)
-			continue;
-		for (unsigned k = 0; k < IPC_RPMSG_MAX_EPT; k++)
-			if (atomic_load(&m->data.ept[k].used))
-				(void)ipc_rpmsg_backend.deregister_endpoint(&m->dev, &m->data.ept[k]);
-		(void)ipc_rpmsg_backend.close_instance(&m->dev);
-		(void)ampl_device_unregister(&m->dev);
-		free(m);
-		ag->rpmsgs[i] = NULL;
+		ag->ipcs[i] = NULL;
 	}
 }
 
@@ -456,9 +426,7 @@ void ampl_agent_detach(struct ampl_agent *ag)
 void sim_agent_free(struct ampl_agent *ag)
 {
 	sim_trace_detach(ag);
-	free_icmsgs(ag); /* before the controllers their channels belong to */
-	free_multis(ag);
-	free_rpmsgs(ag);
+	free_ipcs(ag); /* before the controllers their channels belong to */
 	free_chans(ag);
 	free_mus(ag);
 	int32_t me = (int32_t)getpid();
@@ -569,178 +537,92 @@ const struct ampl_soc_profile *ampl_agent_profile(const struct ampl_agent *ag)
 	return ag ? ag->soc->profile : NULL;
 }
 
-static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt,
-			      const struct ampl_device **dev);
-static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
-			  const struct mbox_consumer *mc, const struct ampl_device **dev);
-/* The mailbox part of an IPC instance node. */
-struct ipc_node {
-	const char *path;
-	unsigned consumer, tx_mbox, rx_mbox;
-};
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_ipc *dt, const struct mbox_consumer **mc);
 
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
-			    struct sim_chan **chan);
-static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct ampl_device **dev);
+const struct sim_ipc_backend *sim_ipc_backend_of(const char *compatible)
+{
+	for (unsigned i = 0; i < sim_ipc_table_size; i++)
+		if (!strcmp(sim_ipc_table[i]->compatible, compatible))
+			return sim_ipc_table[i];
+	return NULL;
+}
+
+/* "a, b or c": the compatibles of the IPC backends this program has, for messages. */
+static void ipc_compatibles(char *buf, size_t cap)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < sim_ipc_table_size && k < cap; i++) {
+		const char *sep = !i ? "" : i + 1 < sim_ipc_table_size ? ", " : " or ";
+		k += (size_t)snprintf(buf + k, cap - k, "%s%s", sep, sim_ipc_table[i]->compatible);
+	}
+}
 
 int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct ampl_device **dev)
 {
 	if (!ag || !dev)
 		return -EINVAL;
-	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(ag->board, label);
-	const struct ampl_dt_ipc_multi *mdt = dt ? NULL : ampl_dt_find_ipc_multi(ag->board, label);
-	const struct ampl_dt_rpmsg *rdt = dt || mdt ? NULL : ampl_dt_find_rpmsg(ag->board, label);
-	if (mdt)
-		return ipc_multi_instance(ag, mdt, dev);
-	if (rdt)
-		return ipc_rpmsg_instance(ag, rdt, dev);
-	if (!dt)
-		return sim_error(-ENOENT,
-				 "the SoC's devicetree has no zephyr,ipc-icmsg, amplink,ipc-multi or "
-				 "zephyr,ipc-openamp-static-vrings node '%s'",
-				 label ? label : "(null)");
-	unsigned idx = (unsigned)(dt - ag->board->icmsgs);
-	if (ag->icmsgs[idx]) {
-		*dev = &ag->icmsgs[idx]->dev;
+	const struct ampl_dt_ipc *dt = ampl_dt_find_ipc(ag->board, label);
+	const struct sim_ipc_backend *be = dt ? sim_ipc_backend_of(dt->compatible) : NULL;
+	if (!be) {
+		char kinds[512];
+		ipc_compatibles(kinds, sizeof(kinds));
+		if (dt)
+			return sim_error(-ENOTSUP, "%s: no IPC backend for compatible %s in this program (backends: %s)",
+					 dt->node.path, dt->compatible, kinds);
+		return sim_error(-ENOENT, "the SoC's devicetree has no %s node '%s'", kinds, label ? label : "(null)");
+	}
+	unsigned idx = (unsigned)(dt - ag->board->ipcs);
+	if (ag->ipcs[idx]) {
+		*dev = &ag->ipcs[idx]->dev;
 		return 0;
 	}
-	const struct mbox_consumer *mc;
-	struct sim_chan *sc;
-	struct ipc_node in = { dt->node.path, dt->consumer, dt->tx_mbox, dt->rx_mbox };
-	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
+	struct sim_ipc_ctx ctx = { .board = ag->board, .mem = soc_mem(ag->soc) };
+	int ret = ipc_node_mailbox(ag, dt, &ctx.mc);
 	if (ret)
 		return ret;
-	return ipc_icmsg_make(ag, dt, idx, mc, dev);
+	struct sim_ipc *m = calloc(1, sizeof(*m));
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	ret = be->open(&ctx, dt, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	m->be = be;
+	m->dt = dt;
+	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
+	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
+	ret = register_device(&m->dev, &m->state, m->name, m->label, m->api, m->config, m->data, NULL);
+	if (ret) {
+		free(m->priv);
+		free(m);
+		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
+	}
+	ag->ipcs[idx] = m;
+	*dev = &m->dev;
+	return 0;
 }
 
 /* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
-static int ipc_node_mailbox(struct ampl_agent *ag, const struct ipc_node *dt, const struct mbox_consumer **mc,
-			    struct sim_chan **chan_out)
+static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_ipc *dt, const struct mbox_consumer **mc)
 {
 	const char *why;
 	const struct ampl_soc_agent *owner = NULL;
 	const struct ampl_dt_ipi_chan *chan = ampl_board_ipc_chan(ag->board, dt->consumer, dt->tx_mbox, dt->rx_mbox,
 								  ag->info, &why, &owner);
 	if (!chan && owner)
-		return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->path,
+		return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->node.path,
 				 ag->board->consumers[dt->consumer].mboxes[dt->tx_mbox].provider, owner->name,
 				 ag->info->name);
 	if (!chan)
 		return sim_error(-EINVAL, "%s: mboxes must name both channels of one IPI destination of %s",
-				 dt->path, ag->info->name);
+				 dt->node.path, ag->info->name);
 	struct sim_chan *sc;
 	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
 	if (ret)
 		return ret;
 	/* IPC backends use the destination for doorbells only: signalling mode (both sides' instances set it). */
 	xlnx_ipi_mbox_set_signalling(&sc->mbox, AMPL_BOARD_IPC_DOORBELL);
-	if (chan_out)
-		*chan_out = sc;
-	return ampl_agent_mbox_consumer(ag, dt->path, mc);
-}
-
-/* Register an IPC instance device (named after its node); on failure free @owner, the object holding it, and say
- * why. */
-static int register_ipc_instance(struct ampl_device *dev, struct ampl_device_state *st, const char *name, const char *label,
-				 const void *api, const void *cfg, void *data, void *owner)
-{
-	int ret = register_device(dev, st, name, label, api, cfg, data, NULL);
-	if (ret) {
-		free(owner);
-		return sim_error(ret, "cannot register the IPC instance %s: %s", name, ampl_strerror(ret));
-	}
-	return 0;
-}
-
-static int ipc_icmsg_make(struct ampl_agent *ag, const struct ampl_dt_icmsg *dt, unsigned idx,
-			  const struct mbox_consumer *mc, const struct ampl_device **dev)
-{
-	struct ampl_board_mem mem = soc_mem(ag->soc);
-	uint32_t bufsz;
-	if (!ampl_board_map(&mem, dt->tx_addr, dt->tx_size) || !ampl_board_map(&mem, dt->rx_addr, dt->rx_size))
-		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
-	if (ampl_board_icmsg_rx_buf_size(&mem, dt, &bufsz))
-		return sim_error(-EINVAL, "%s: rx-region 0x%llx+0x%llx is not a valid ring for dcache-alignment %u",
-				 dt->node.path, (unsigned long long)dt->rx_addr, (unsigned long long)dt->rx_size,
-				 dt->dcache_alignment);
-	struct sim_icmsg *m = calloc(1, sizeof(*m) + bufsz);
-	if (!m)
-		return sim_error(-ENOMEM, "out of memory");
-	m->dt = dt;
-	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
-	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
-	int ret = ampl_board_icmsg_config(&mem, dt, mc, m->rx_buf, bufsz, &m->cfg);
-	if (ret) {
-		free(m);
-		return sim_error(ret, "%s: cannot configure the instance", dt->node.path);
-	}
-	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_icmsg_backend, &m->cfg, &m->data, m);
-	if (ret)
-		return ret;
-	ag->icmsgs[idx] = m;
-	*dev = &m->dev;
-	return 0;
-}
-
-static int ipc_multi_instance(struct ampl_agent *ag, const struct ampl_dt_ipc_multi *mdt, const struct ampl_device **dev)
-{
-	const struct ampl_dt_icmsg *dt = &mdt->base;
-	unsigned idx = (unsigned)(mdt - ag->board->ipc_multis);
-	if (ag->multis[idx]) {
-		*dev = &ag->multis[idx]->dev;
-		return 0;
-	}
-	const struct mbox_consumer *mc;
-	struct sim_chan *sc;
-	struct ipc_node in = { dt->node.path, dt->consumer, dt->tx_mbox, dt->rx_mbox };
-	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
-	if (ret)
-		return ret;
-	struct ampl_board_mem mem = soc_mem(ag->soc);
-	struct ipc_multi_config cfg;
-	if (ampl_board_ipc_multi_config(&mem, mdt, mc, &cfg))
-		return sim_error(-EINVAL, "%s: its regions are not in the SoC's memory", dt->node.path);
-	struct sim_multi *m = calloc(1, sizeof(*m));
-	if (!m)
-		return sim_error(-ENOMEM, "out of memory");
-	snprintf(m->name, sizeof(m->name), "%s", dt->node.name);
-	snprintf(m->label, sizeof(m->label), "%s", dt->node.label);
-	m->cfg = cfg;
-	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_multi_backend, &m->cfg, &m->data, m);
-	if (ret)
-		return ret;
-	ag->multis[idx] = m;
-	*dev = &m->dev;
-	return 0;
-}
-
-static int ipc_rpmsg_instance(struct ampl_agent *ag, const struct ampl_dt_rpmsg *rdt, const struct ampl_device **dev)
-{
-	unsigned idx = (unsigned)(rdt - ag->board->rpmsgs);
-	if (ag->rpmsgs[idx]) {
-		*dev = &ag->rpmsgs[idx]->dev;
-		return 0;
-	}
-	const struct mbox_consumer *mc;
-	struct sim_chan *sc;
-	struct ipc_node in = { rdt->node.path, rdt->consumer, rdt->tx_mbox, rdt->rx_mbox };
-	int ret = ipc_node_mailbox(ag, &in, &mc, &sc);
-	if (ret)
-		return ret;
-	struct ampl_board_mem mem = soc_mem(ag->soc);
-	struct ipc_rpmsg_config cfg;
-	if (ampl_board_rpmsg_config(&mem, rdt, mc, &cfg))
-		return sim_error(-EINVAL, "%s: its memory-region is not in the SoC's memory", rdt->node.path);
-	struct sim_rpmsg *m = calloc(1, sizeof(*m));
-	if (!m)
-		return sim_error(-ENOMEM, "out of memory");
-	snprintf(m->name, sizeof(m->name), "%s", rdt->node.name);
-	snprintf(m->label, sizeof(m->label), "%s", rdt->node.label);
-	m->cfg = cfg;
-	ret = register_ipc_instance(&m->dev, &m->state, m->name, m->label, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
-	if (ret)
-		return ret;
-	ag->rpmsgs[idx] = m;
-	*dev = &m->dev;
-	return 0;
+	return ampl_agent_mbox_consumer(ag, dt->node.path, mc);
 }

@@ -7,6 +7,7 @@
 
 #include "sim/ctrl/nxp_mu.h"
 #include "sim/image.h"
+#include "sim/ipc.h"
 
 #include <pthread.h>
 
@@ -14,9 +15,6 @@
 #include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/host/dt.h>
-#include <amplink/ipc/ipc_icmsg.h>
-#include <amplink/ipc/ipc_multi.h>
-#include <amplink/ipc/ipc_rpmsg.h>
 
 _Static_assert(AMPL_BOARD_PROVIDER_MAX >= AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2, "room for \"SOC:/path\"");
 
@@ -49,38 +47,6 @@ struct sim_consumer {
 	const struct ampl_dt_consumer *dt;
 };
 
-/* One ICMsg IPC service instance (a `zephyr,ipc-icmsg` node) of this agent. */
-struct sim_icmsg {
-	struct ampl_device dev;
-	struct ampl_device_state state;
-	struct ipc_icmsg_config cfg;
-	struct ipc_icmsg_data data;
-	const struct ampl_dt_icmsg *dt;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-	uint8_t rx_buf[]; /* cfg.icmsg.rx_buf_size bytes */
-};
-
-/* One multi-endpoint IPC service instance (an `amplink,ipc-multi` node) of this agent. */
-struct sim_multi {
-	struct ampl_device dev;
-	struct ampl_device_state state;
-	struct ipc_multi_config cfg;
-	struct ipc_multi_data data;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-};
-
-/* One RPMsg IPC service instance (a `zephyr,ipc-openamp-static-vrings` node) of this agent. */
-struct sim_rpmsg {
-	struct ampl_device dev;
-	struct ampl_device_state state;
-	struct ipc_rpmsg_config cfg;
-	struct ipc_rpmsg_data data;
-	char name[AMPL_DT_NAME_MAX];
-	char label[AMPL_DT_NAME_MAX];
-};
-
 /* One interrupt line of an agent (src/sim/irq_route.c): line 0 runs in the attach's interrupt thread. */
 struct sim_line {
 	struct ampl_agent *ag;
@@ -91,8 +57,7 @@ struct sim_line {
 };
 
 struct ampl_agent {
-	struct sim_icmsg *icmsgs[AMPL_DT_MAX_ICMSG];
-	struct sim_rpmsg *rpmsgs[AMPL_DT_MAX_RPMSG];
+	struct sim_ipc *ipcs[AMPL_DT_MAX_IPC]; /* by index in board->ipcs: the IPC instances opened (src/sim/ipc.h) */
 	struct ampl_soc *soc;
 	const struct ampl_soc_agent *info;
 	unsigned idx;
@@ -105,7 +70,6 @@ struct ampl_agent {
 	uint32_t hotplug_seq_seen; /* sim_hotplug_seq() when offline_seen was last computed (interrupt context) */
 	uint32_t offline_seen; /* sim_offline_mask() the channels were last set to (interrupt context) */
 	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
-	struct sim_multi *multis[AMPL_DT_MAX_IPC_MULTI];
 	uint64_t owner; /* what this attach recorded in sim_regs.owner */
 	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
 	struct sim_line lines[XLNX_IPI_NUM_LINES];

@@ -366,27 +366,15 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 				return true;
 			}
 	}
-	for (unsigned i = 0; i < AMPL_DT_MAX_ICMSG; i++)
-		if (ag->icmsgs[i] && (dev_in(&ag->icmsgs[i]->dev, obj) || (const void *)&ag->icmsgs[i]->data.im == obj)) {
-			*key = &ag->icmsgs[i]->dev;
-			*kind = "icmsg";
-			set_name(name, n, ag->icmsgs[i]->name);
+	for (unsigned i = 0; i < AMPL_DT_MAX_IPC; i++) { /* IPC instances: their backend's kind */
+		struct sim_ipc *m = ag->ipcs[i];
+		if (m && (dev_in(&m->dev, obj) || (m->be->owns && m->be->owns(m, obj)))) {
+			*key = &m->dev;
+			*kind = m->be->kind;
+			set_name(name, n, m->name);
 			return true;
 		}
-	for (unsigned i = 0; i < AMPL_DT_MAX_IPC_MULTI; i++)
-		if (ag->multis[i] && dev_in(&ag->multis[i]->dev, obj)) {
-			*key = &ag->multis[i]->dev;
-			*kind = "multi";
-			set_name(name, n, ag->multis[i]->name);
-			return true;
-		}
-	for (unsigned i = 0; i < AMPL_DT_MAX_RPMSG; i++)
-		if (ag->rpmsgs[i] && dev_in(&ag->rpmsgs[i]->dev, obj)) {
-			*key = &ag->rpmsgs[i]->dev;
-			*kind = "rpmsg";
-			set_name(name, n, ag->rpmsgs[i]->name);
-			return true;
-		}
+	}
 	return false;
 }
 

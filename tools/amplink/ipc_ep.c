@@ -192,15 +192,8 @@ int ipcep_set_open(struct ampl_soc *soc, const struct ampl_soc_agent *self, stru
 	size_t size = 0;
 	const void *dtb = ampl_soc_dtb(soc, &size);
 	if (dtb && size && !ampl_dt_load_blob(dtb, size, "the SoC's devicetree", ampl_soc_get_profile(soc), b, NULL)) {
-		for (unsigned i = 0; i < b->num_icmsgs; i++)
-			add_inst(s, b, &b->icmsgs[i].node, b->icmsgs[i].consumer, b->icmsgs[i].tx_mbox,
-				 b->icmsgs[i].rx_mbox);
-		for (unsigned i = 0; i < b->num_ipc_multis; i++)
-			add_inst(s, b, &b->ipc_multis[i].base.node, b->ipc_multis[i].base.consumer,
-				 b->ipc_multis[i].base.tx_mbox, b->ipc_multis[i].base.rx_mbox);
-		for (unsigned i = 0; i < b->num_rpmsgs; i++)
-			add_inst(s, b, &b->rpmsgs[i].node, b->rpmsgs[i].consumer, b->rpmsgs[i].tx_mbox,
-				 b->rpmsgs[i].rx_mbox);
+		for (unsigned i = 0; i < b->num_ipcs; i++) /* every backend's instances, in one array */
+			add_inst(s, b, &b->ipcs[i].node, b->ipcs[i].consumer, b->ipcs[i].tx_mbox, b->ipcs[i].rx_mbox);
 	}
 	free(b);
 	*out = s;

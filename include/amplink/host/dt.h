@@ -127,6 +127,12 @@ void ampl_dt_print(const struct ampl_dt_board *board, FILE *out);
 /** ampl_dt_find_consumer() - the consumer node with this path, name or label, or NULL. */
 const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board *board, const char *name);
 
+/**
+ * ampl_dt_find_ipc() - the IPC instance node of any backend (struct ampl_dt_ipc) with this path, name or label, or
+ * NULL. Context: any; @board is not changed.
+ */
+const struct ampl_dt_ipc *ampl_dt_find_ipc(const struct ampl_dt_board *board, const char *name);
+
 /** ampl_dt_find_icmsg() - the `zephyr,ipc-icmsg` node with this path, name or label, or NULL. */
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name);
 
