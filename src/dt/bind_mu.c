@@ -1,7 +1,8 @@
 /*
  * Devicetree binding: i.MX Messaging Units (nxp,imx-mu, fsl,imx6sx-mu), their register blocks in the memory map and
- * the "mu" lines of ampl_dt_print().
+ * the "mu" lines of ampl_dt_print(), their C in `amplink dt gen`.
  */
+#include "dt/dt_gen.h"
 #include "dt/dt_internal.h"
 
 #include <libfdt.h>
@@ -91,6 +92,30 @@ static unsigned mu_spans(const struct ampl_dt_board *board, struct ampl_dt_span 
 	return n;
 }
 
+/* `amplink dt gen`: the enabled units' values (their description, registers, interrupt, side, alias). */
+static int gen_mus(struct dt_gen *g)
+{
+	for (unsigned i = 0; i < g->b->num_mus; i++) {
+		const struct ampl_dt_mu *m = &g->b->mus[i];
+		char id[ID_MAX];
+
+		if (!m->okay)
+			continue;
+		int ret = dt_gen_one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mu", id);
+		if (ret)
+			return ret;
+		fprintf(g->c, ",\n\t.alias = ");
+		dt_gen_str_lit(g->c, m->alias);
+		fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
+		if (m->irq >= 0)
+			dt_gen_def_u(g, id, "_IRQN", (uint64_t)m->irq);
+		dt_gen_def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
+		if (m->alias[0])
+			dt_gen_def_s(g, id, "_ALIAS", m->alias);
+	}
+	return 0;
+}
+
 static const char *const mu_compatibles[] = { "nxp,imx-mu", "fsl,imx6sx-mu", NULL };
 
 DT_BINDING(mu) = {
@@ -99,4 +124,5 @@ DT_BINDING(mu) = {
 	.node = parse_mu,
 	.spans = mu_spans,
 	.print = print_mus,
+	.gen_nodes = gen_mus,
 };

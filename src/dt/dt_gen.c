@@ -382,8 +382,8 @@ static int gen_ipc(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 }
 
 /* A node with one `reg` entry (a memory region, a Messaging Unit): its macros and the start of its description. */
-static int one_reg_node(struct dt_gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size, const char *type,
-			char *id)
+int dt_gen_one_reg_node(struct dt_gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size,
+			const char *type, char *id)
 {
 	int ret = add_node(g, n);
 	if (ret)
@@ -405,27 +405,10 @@ static int one_reg_node(struct dt_gen *g, const struct ampl_dt_node *n, uint64_t
 static int gen_mem(struct dt_gen *g, const struct ampl_dt_mem *m)
 {
 	char id[ID_MAX];
-	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mem", id);
+	int ret = dt_gen_one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mem", id);
 	if (!ret)
 		fprintf(g->c, ", .no_map = %s,\n};\n", m->no_map ? "true" : "false");
 	return ret;
-}
-
-static int gen_mu(struct dt_gen *g, const struct ampl_dt_mu *m)
-{
-	char id[ID_MAX];
-	int ret = one_reg_node(g, &m->node, m->addr, m->size, "ampl_dt_mu", id);
-	if (ret)
-		return ret;
-	fprintf(g->c, ",\n\t.alias = ");
-	dt_gen_str_lit(g->c, m->alias);
-	fprintf(g->c, ", .irq = %d, .okay = true, .side_b = %s,\n};\n", m->irq, m->side_b ? "true" : "false");
-	if (m->irq >= 0)
-		dt_gen_def_u(g, id, "_IRQN", (uint64_t)m->irq);
-	dt_gen_def_u(g, id, "_P_fsl_mu_side_b", m->side_b);
-	if (m->alias[0])
-		dt_gen_def_s(g, id, "_ALIAS", m->alias);
-	return 0;
 }
 
 static const char access_macros[] =
@@ -500,9 +483,11 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 	for (unsigned i = 0; !ret && i < board->num_ctrls; i++)
 		if (board->ctrls[i].local == g->agent)
 			ret = gen_ipi(g, &board->ctrls[i]);
-	for (unsigned i = 0; !ret && i < board->num_mus; i++)
-		if (board->mus[i].okay)
-			ret = gen_mu(g, &board->mus[i]);
+	const struct dt_binding *bind[DT_MAX_BINDINGS];
+	unsigned nb = dt_bindings(bind);
+	for (unsigned i = 0; !ret && i < nb; i++) /* controller nodes (Messaging Units): their binding writes them */
+		if (bind[i]->gen_nodes)
+			ret = bind[i]->gen_nodes(g);
 	for (unsigned i = 0; !ret && i < board->num_ipcs; i++) { /* IPC instances: their binding writes them */
 		const struct ampl_dt_ipc *d = &board->ipcs[i];
 		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))

@@ -7,7 +7,8 @@
  * properties, named as Zephyr names them), "extern const struct <type> <id>_NODE;" and "extern struct ampl_device
  * <id>_DEVICE;" in the header; in the source its description <id>_NODE, then dt_gen_c_ipc_head() (strings and
  * mailbox consumer <id>_MBOX_CONSUMER), its configuration <id>_CONFIG (from the board layer's initialiser), and
- * dt_gen_c_ipc_device() (its data and device).
+ * dt_gen_c_ipc_device() (its data and device). A controller's binding writes its other nodes of the agent in its
+ * gen_nodes hook (a Messaging Unit: dt_gen_one_reg_node(), the rest of its description and its macros).
  */
 #ifndef AMPLINK_SRC_DT_GEN_H
 #define AMPLINK_SRC_DT_GEN_H
@@ -51,6 +52,13 @@ void dt_gen_def_s(struct dt_gen *g, const char *id, const char *suffix, const ch
 void dt_gen_def_id(struct dt_gen *g, const char *id, const char *suffix, const struct ampl_dt_node *target);
 /** dt_gen_node_common() - a node's identity macros: path, full name, label (and DT_N_NODELABEL_<label>). */
 void dt_gen_node_common(struct dt_gen *g, const struct ampl_dt_node *n, const char *id);
+/**
+ * dt_gen_one_reg_node() - a node with one `reg` entry: its macros, "extern const struct <type> <id>_NODE;" and its
+ * description up to ".size = <size>" (the caller ends it), its identifier into @id (ID_MAX bytes). Return: 0, -EINVAL
+ * (two nodes with one identifier, the message written).
+ */
+int dt_gen_one_reg_node(struct dt_gen *g, const struct ampl_dt_node *n, uint64_t addr, uint64_t size,
+			const char *type, char *id);
 /** dt_gen_c_node() - the .node initialiser of a description. */
 void dt_gen_c_node(FILE *f, const struct ampl_dt_node *n);
 /** dt_gen_find_mem() - the reserved-memory node with this reg, or NULL. */

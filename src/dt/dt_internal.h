@@ -133,6 +133,8 @@ int dt_parse_icmsg_node(struct dt_ctx *c, int off, const char *path, struct ampl
  * @print:      its lines of ampl_dt_print()
  * @gen:        `amplink dt gen`: the C of one IPC instance of its compatibles for the agent (src/dt/dt_gen.h).
  *              Return: 0, -EINVAL (the message written with dt_gen_fail()). An instance without it is refused.
+ * @gen_nodes:  `amplink dt gen`: the C of its other nodes the agent has (a controller's enabled nodes), after the
+ *              IPI controllers and before the IPC instances, bindings by @order. Return: as @gen.
  */
 struct dt_binding {
 	unsigned order;
@@ -143,6 +145,7 @@ struct dt_binding {
 	unsigned (*spans)(const struct ampl_dt_board *board, struct ampl_dt_span *s, unsigned cap);
 	void (*print)(const struct ampl_dt_board *board, FILE *out);
 	int (*gen)(struct dt_gen *g, const struct ampl_dt_ipc *ipc);
+	int (*gen_nodes)(struct dt_gen *g);
 };
 
 /* DT_BINDING(mu) = { ... }; in src/dt/bind_mu.c: the table's entry for that file (the name is the file's stem). */

@@ -43,6 +43,28 @@ grep -q "DT_N_NODELABEL_ipc_icmsg_apu " "$tmp/apu/board_gen.h" && grep -q "DT_N_
 	bad "the APU's generated code does not hold exactly the APU's instances"
 cc "${warn[@]}" -I"$src/include" -c "$tmp/apu/board_gen.c" -o "$tmp/apu.o" && ok || bad "host compile (apu)"
 
+# Messaging Units (their binding's C): an enabled unit's values, none of a disabled one's; the result compiles
+{ cat "$dts"; cat <<'EOF'
+/ {
+	aliases { ipm0 = &mu_a; };
+	mu_a: mailbox@40028000 { compatible = "nxp,imx-mu"; reg = <0x0 0x40028000 0x0 0x4000>; interrupts = <0 33 4>;
+		fsl,mu-side-b; };
+	mu_off: mailbox@4002c000 { compatible = "fsl,imx6sx-mu"; reg = <0x0 0x4002c000 0x0 0x4000>; status = "disabled"; };
+};
+EOF
+} >"$tmp/mu.dts"
+mkdir -p "$tmp/mu"
+"$amp" dt gen --agent rpu0 "$tmp/mu.dts" -o "$tmp/mu/board_gen" || bad "dt gen with Messaging Units failed"
+mu=DT_N_S_mailbox_40028000
+for want in "#define DT_N_NODELABEL_mu_a $mu" "#define ${mu}_REG_IDX_0_VAL_ADDRESS 0x40028000u" "#define ${mu}_IRQN 0x21u" \
+	"#define ${mu}_P_fsl_mu_side_b 0x1u" '#define '"${mu}"'_ALIAS "ipm0"' "extern const struct ampl_dt_mu ${mu}_NODE;"; do
+	grep -qF "$want" "$tmp/mu/board_gen.h" && ok || bad "Messaging Unit: no '$want' in board_gen.h"
+done
+grep -qF '.alias = "ipm0", .irq = 33, .okay = true, .side_b = true,' "$tmp/mu/board_gen.c" && ok ||
+	bad "Messaging Unit: its description is not in board_gen.c"
+! grep -q "4002c000" "$tmp/mu/board_gen.h" "$tmp/mu/board_gen.c" && ok || bad "a disabled Messaging Unit was generated"
+cc "${warn[@]}" -I"$src/include" -c "$tmp/mu/board_gen.c" -o "$tmp/mu.o" && ok || bad "host compile (Messaging Units)"
+
 # --map: the shared RAM seen at 0x21000000 (QEMU's mps2-an386 window); the resource table keeps the SoC's address
 mkdir -p "$tmp/map"
 "$amp" dt gen --agent rpu0 --map 0x3ed00000=0x21000000,0x100000 --rx-buf-max 512 "$dts" -o "$tmp/map/board_gen" ||
