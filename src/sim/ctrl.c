@@ -75,3 +75,11 @@ int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[
 	}
 	return 0;
 }
+
+int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent)
+{
+	for (unsigned s = 0; soc && ctrl < soc->num_ctrls && s < soc->ctrl_cfg[ctrl].num_sides; s++)
+		if (soc->ctrl_cfg[ctrl].owner[s] == agent)
+			return (int)s;
+	return -1;
+}
