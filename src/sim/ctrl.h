@@ -170,6 +170,12 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
  * (not AMPL_AGENT_FIRMWARE), swapped when @swap. Return: 0; -EINVAL when the profile has fewer than two.
  */
 int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2]);
+/**
+ * sim_ctrl_cfg_node() - in a model's @plan: @cfg's node fields from controller node @node (@alias may be "" and
+ * @irq -1). Context: any.
+ */
+void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
+		       uint64_t size, int irq);
 /** sim_ctrl_side_of() - the side of instance @ctrl of @soc that agent @agent owns, or -1. Context: any. */
 int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent);
 

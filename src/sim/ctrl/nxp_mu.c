@@ -45,7 +45,7 @@
  * processes (both sequentially consistent: change, then load the other's word) are seen together by at least one
  * of them, so an enabled flag that becomes set always interrupts; by both at most, which rings twice.
  */
-#include "sim/ctrl/nxp_mu.h"
+#include "sim/ctrl.h"
 #include "sim/image.h"
 #include "sim/trace.h"
 
@@ -458,14 +458,7 @@ static int mu_plan(const struct ampl_dt_board *board, const struct ampl_soc_prof
 		if (sim_ctrl_owners(profile, m->side_b, cfg[n].owner))
 			return sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
 					 m->node.path, profile->name);
-		snprintf(cfg[n].name, sizeof(cfg[n].name), "%s", m->node.name);
-		snprintf(cfg[n].alias, sizeof(cfg[n].alias), "%s", m->alias);
-		snprintf(cfg[n].label, sizeof(cfg[n].label), "%s", m->node.label);
-		snprintf(cfg[n].path, sizeof(cfg[n].path), "%s", m->node.path);
-		cfg[n].addr = m->addr;
-		cfg[n].size = m->size;
-		cfg[n].irq = m->irq;
-		n++;
+		sim_ctrl_cfg_node(&cfg[n++], &m->node, m->alias, m->addr, m->size, m->irq);
 	}
 	return (int)n;
 }
@@ -536,7 +529,8 @@ SIM_CTRL_MODEL(nxp_mu) = {
 
 /* ---- public accessors (<amplink/host/soc.h>): the MU instances among the SoC's controllers ---- */
 
-const struct sim_ctrl_cfg *sim_mu_cfg(const struct ampl_soc *soc, unsigned mu)
+/* The description of Messaging Unit @mu (0..ampl_soc_num_mus() - 1), or NULL. */
+static const struct sim_ctrl_cfg *sim_mu_cfg(const struct ampl_soc *soc, unsigned mu)
 {
 	int i = sim_ctrl_nth(soc, &sim_ctrl_nxp_mu, mu);
 	return i < 0 ? NULL : &soc->ctrl_cfg[i];

@@ -102,13 +102,7 @@ static int loop_plan(const struct ampl_dt_board *board, const struct ampl_soc_pr
 			return sim_error(-EINVAL, "%s: amplink,agent: the %s profile has no agent '%s'", e->node.path,
 					 profile->name, part->agent);
 		cfg[n].owner[0] = ampl_soc_agent_index(profile, a);
-		snprintf(cfg[n].name, sizeof(cfg[n].name), "%s", e->node.name);
-		snprintf(cfg[n].label, sizeof(cfg[n].label), "%s", e->node.label);
-		snprintf(cfg[n].path, sizeof(cfg[n].path), "%s", e->node.path);
-		cfg[n].addr = e->addr;
-		cfg[n].size = e->size;
-		cfg[n].irq = e->irq;
-		n++;
+		sim_ctrl_cfg_node(&cfg[n++], &e->node, "", e->addr, e->size, e->irq);
 	}
 	return (int)n;
 }

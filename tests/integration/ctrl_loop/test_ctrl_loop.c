@@ -211,38 +211,56 @@ static void test_on_soc(void **state)
 	assert_int_equal(ampl_soc_destroy(name), 0);
 }
 
+/* `amplink dt gen` for @agent: the header and the source into *@h and *@c (freed by the caller). */
+static void gen(const struct ampl_dt_board *b, const char *agent, char **h, char **c)
+{
+	struct ampl_dt_diag diag;
+	size_t hlen = 0, clen = 0;
+	FILE *hf = open_memstream(h, &hlen), *cf = open_memstream(c, &clen);
+	struct ampl_dt_gen_opts o = { .agent = agent, .header_name = "board_gen.h" };
+	int ret = ampl_dt_gen(b, &o, hf, cf, &diag);
+	if (ret)
+		fprintf(stderr, "%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	fclose(hf);
+	fclose(cf);
+}
+
 /* `amplink dt gen` writes its description and macros through its binding, for its agent only. */
 static void test_dt_gen(void **state)
 {
 	(void)state;
 	struct ampl_dt_diag diag;
 	struct ampl_dt_board *b = load(BOARD, NULL, 0, &diag);
-	char *hbuf = NULL, *cbuf = NULL;
-	size_t hlen = 0, clen = 0;
-	FILE *h = open_memstream(&hbuf, &hlen), *c = open_memstream(&cbuf, &clen);
-	struct ampl_dt_gen_opts o = { .agent = "apu", .header_name = "board_gen.h" };
-	int ret = ampl_dt_gen(b, &o, h, c, &diag);
-	if (ret)
-		fprintf(stderr, "%s\n", diag.msg);
-	assert_int_equal(ret, 0);
-	fclose(h);
-	fclose(c);
-	assert_non_null(strstr(hbuf, "#define DT_N_S_mailbox_a0000000_IRQN 0x5au\n"));
-	assert_non_null(strstr(hbuf, "#define DT_N_NODELABEL_mbox_loop0 DT_N_S_mailbox_a0000000\n"));
-	assert_non_null(strstr(hbuf, "extern const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE;\n"));
-	assert_non_null(strstr(cbuf, "const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE = {"));
-	assert_non_null(strstr(cbuf, ".compatible = \"amplink,mbox-loop\", .irq = 90, .okay = true,\n};\n"));
-	free(hbuf);
-	free(cbuf);
-	o.agent = "rpu0"; /* not the RPU0's */
-	h = open_memstream(&hbuf, &hlen);
-	c = open_memstream(&cbuf, &clen);
-	assert_int_equal(ampl_dt_gen(b, &o, h, c, &diag), 0);
-	fclose(h);
-	fclose(c);
-	assert_null(strstr(hbuf, "DT_N_S_mailbox_a0000000"));
-	free(hbuf);
-	free(cbuf);
+	char *h, *c;
+	gen(b, "apu", &h, &c);
+	assert_non_null(strstr(h, "#define DT_N_S_mailbox_a0000000_IRQN 0x5au\n"));
+	assert_non_null(strstr(h, "#define DT_N_NODELABEL_mbox_loop0 DT_N_S_mailbox_a0000000\n"));
+	assert_non_null(strstr(h, "extern const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE;\n"));
+	assert_non_null(strstr(c, "const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE = {"));
+	assert_non_null(strstr(c, ".compatible = \"amplink,mbox-loop\", .irq = 90, .okay = true,\n};\n"));
+	/* The description is a struct ampl_dt_mbox_ctrl of the library's header: the generated C compiles. */
+	char dir[] = "/tmp/ctrl-loop-gen-XXXXXX", path[128], cmd[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/board_gen.h", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(h, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/board_gen.c", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(c, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cc -std=c11 -Wall -Wextra -Werror -pedantic -I%s -I%s/include -c %s -o %s/board_gen.o "
+		 "&& rm -r %s", dir, AMPL_SOURCE_DIR, path, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	free(h);
+	free(c);
+	gen(b, "rpu0", &h, &c); /* not the RPU0's */
+	assert_null(strstr(h, "DT_N_S_mailbox_a0000000"));
+	free(h);
+	free(c);
 	free(b);
 }
 
