@@ -359,7 +359,7 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 			set_name(name, n, d->name);
 			return true;
 		}
-		for (int i = 0; i < d->mbox->num_chans; i++)
+		for (int i = 0; d->mbox && i < d->mbox->num_chans; i++)
 			if ((const void *)&d->mbox->chans[i] == obj) {
 				*kind = "mbox";
 				chan_name(name, n, d->node, i);
