@@ -245,6 +245,29 @@ struct ampl_dt_ipc {
 	} part;
 };
 
+#define AMPL_DT_MAX_MBOX_CTRLS 16
+#define AMPL_DT_MBOX_CTRL_PART_MAX 128 /* bytes of a binding's own description of a controller (.part) */
+
+/**
+ * One mailbox controller node of any binding but the IPI's (the SoC's base block: ctrls[]): what every controller
+ * node has (its identity, its compatible, its first register block, interrupt and status), in one array of the
+ * board whatever the controller, so that the virtual SoC's controller models and a program find a controller's
+ * node without naming its binding. The rest is the binding's: the Messaging Units keep their typed description in
+ * mus[] (@index); another binding keeps it in @part (at most AMPL_DT_MBOX_CTRL_PART_MAX bytes, 8-byte aligned).
+ */
+struct ampl_dt_mbox_ctrl {
+	struct ampl_dt_node node;
+	char compatible[AMPL_DT_NAME_MAX]; /* the binding's compatible that the node matched */
+	uint64_t addr, size;               /* its first reg entry */
+	int irq;                           /* -1 if absent */
+	bool okay;                         /* status absent or "okay" */
+	unsigned index;                    /* in the binding's typed array, for the library's controllers */
+	union {
+		uint64_t align;
+		unsigned char bytes[AMPL_DT_MBOX_CTRL_PART_MAX];
+	} part;
+};
+
 /* Bytes of the loader's warnings text in struct ampl_dt_board (and of a diagnostic, AMPL_DT_DIAG_MAX). */
 #define AMPL_DT_WARNINGS_MAX 4096
 
@@ -269,6 +292,8 @@ struct ampl_dt_board {
 	struct ampl_dt_aperture apertures[AMPL_DT_MAX_APERTURES]; /* `amplink,aperture` nodes */
 	unsigned num_ipcs;
 	struct ampl_dt_ipc ipcs[AMPL_DT_MAX_IPC]; /* every IPC instance node, of every backend, in load order */
+	unsigned num_mbox_ctrls;
+	struct ampl_dt_mbox_ctrl mbox_ctrls[AMPL_DT_MAX_MBOX_CTRLS]; /* every controller node but the IPI's, in load order */
 };
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 /*
  * Devicetree binding: mailbox consumers (mboxes, mbox-names), ampl_dt_find_consumer() and the "user" lines of
- * ampl_dt_print().
+ * ampl_dt_print(); and what every mailbox controller node but the IPI's shares (dt_mbox_ctrl_add(),
+ * ampl_dt_find_mbox_ctrl()).
  */
 #include "dt/dt_internal.h"
 
@@ -88,6 +89,50 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
 		if (dt_node_is(n, name))
 			return &board->consumers[i];
 	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Mailbox controllers but the IPI: the board's array of every controller node (struct ampl_dt_mbox_ctrl)       */
+/* ------------------------------------------------------------------------------------------------------------ */
+
+struct ampl_dt_mbox_ctrl *dt_mbox_ctrl_add(struct dt_ctx *c, int off, const char *const *compatible, unsigned index)
+{
+	struct ampl_dt_board *b = c->b;
+	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];
+	char path[AMPL_DT_PATH_MAX];
+	unsigned n;
+	int len;
+
+	dt_path_of(c, off, path, sizeof(path));
+	if (b->num_mbox_ctrls >= AMPL_DT_MAX_MBOX_CTRLS) {
+		dt_fail(c, path, NULL, "more than %d mailbox controllers (AMPL_DT_MAX_MBOX_CTRLS)",
+			AMPL_DT_MAX_MBOX_CTRLS);
+		return NULL;
+	}
+	struct ampl_dt_mbox_ctrl *e = &b->mbox_ctrls[b->num_mbox_ctrls];
+	memset(e, 0, sizeof(*e));
+	if (dt_node_ident(c, off, &e->node) || dt_read_regs(c, off, path, true, regs, &n) ||
+	    dt_read_irq(c, off, path, &e->irq))
+		return NULL;
+	while (*compatible && !dt_is_compatible(c->fdt, off, *compatible))
+		compatible++;
+	if (*compatible)
+		dt_copy_name(e->compatible, sizeof(e->compatible), *compatible, strlen(*compatible));
+	e->addr = regs[0].addr;
+	e->size = regs[0].size;
+	const char *status = fdt_getprop(c->fdt, off, "status", &len);
+	e->okay = !status || (dt_is_string(status, len) && (strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0));
+	e->index = index;
+	b->num_mbox_ctrls++;
+	return e;
+}
+
+const struct ampl_dt_mbox_ctrl *ampl_dt_find_mbox_ctrl(const struct ampl_dt_board *board, const char *name)
+{
+	for (unsigned i = 0; board && name && i < board->num_mbox_ctrls; i++)
+		if (dt_node_is(&board->mbox_ctrls[i].node, name))
+			return &board->mbox_ctrls[i];
 	return NULL;
 }
 

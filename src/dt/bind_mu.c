@@ -7,6 +7,7 @@
 
 #include <libfdt.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -33,34 +34,31 @@ static int find_alias(struct dt_ctx *c, int off, const char *path, char *alias, 
 	return 0;
 }
 
+static const char *const mu_compatibles[] = { "nxp,imx-mu", "fsl,imx6sx-mu", NULL };
+
 static int parse_mu(struct dt_ctx *c, int off)
 {
 	struct ampl_dt_board *b = c->b;
-	struct ampl_dt_region regs[AMPL_DT_MAX_REGS];
+	const struct ampl_dt_mbox_ctrl *e;
 	struct ampl_dt_mu *mu;
-	unsigned n;
-	int len, ret;
-	const char *status;
 	char path[AMPL_DT_PATH_MAX];
 
 	dt_path_of(c, off, path, sizeof(path));
 	if (b->num_mus >= AMPL_DT_MAX_MUS)
 		return dt_fail(c, path, NULL, "more than %d messaging units (AMPL_DT_MAX_MUS)", AMPL_DT_MAX_MUS);
+	e = dt_mbox_ctrl_add(c, off, mu_compatibles, b->num_mus);
+	if (!e)
+		return -EINVAL;
 	mu = &b->mus[b->num_mus];
 	memset(mu, 0, sizeof(*mu));
-	ret = dt_node_ident(c, off, &mu->node);
-	if (!ret)
-		ret = dt_read_regs(c, off, path, true, regs, &n);
-	if (!ret)
-		ret = dt_read_irq(c, off, path, &mu->irq);
-	if (!ret)
-		ret = find_alias(c, off, path, mu->alias, sizeof(mu->alias));
+	mu->node = e->node;
+	mu->addr = e->addr;
+	mu->size = e->size;
+	mu->irq = e->irq;
+	mu->okay = e->okay;
+	int ret = find_alias(c, off, path, mu->alias, sizeof(mu->alias));
 	if (ret)
 		return ret;
-	mu->addr = regs[0].addr;
-	mu->size = regs[0].size;
-	status = fdt_getprop(c->fdt, off, "status", &len);
-	mu->okay = !status || (dt_is_string(status, len) && (strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0));
 	mu->side_b = fdt_getprop(c->fdt, off, "fsl,mu-side-b", NULL) != NULL;
 	b->num_mus++;
 	return 0;
@@ -115,8 +113,6 @@ static int gen_mus(struct dt_gen *g)
 	}
 	return 0;
 }
-
-static const char *const mu_compatibles[] = { "nxp,imx-mu", "fsl,imx6sx-mu", NULL };
 
 DT_BINDING(mu) = {
 	.order = 20,

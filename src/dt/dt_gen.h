@@ -29,8 +29,8 @@ struct dt_gen {
 	struct ampl_dt_diag *diag;
 	/* every node written, for the label map and collision check */
 	unsigned num;
-	const struct ampl_dt_node *nodes[AMPL_DT_MAX_CTRLS * (AMPL_DT_MAX_CHANS + 1) + AMPL_DT_MAX_MUS + AMPL_DT_MAX_MEMS +
-					AMPL_DT_MAX_IPC];
+	const struct ampl_dt_node *nodes[AMPL_DT_MAX_CTRLS * (AMPL_DT_MAX_CHANS + 1) + AMPL_DT_MAX_MBOX_CTRLS +
+					AMPL_DT_MAX_MEMS + AMPL_DT_MAX_IPC];
 };
 
 /** dt_gen_fail() - "SOURCE: NODE: PROP: why" into the diagnostic. Return: -EINVAL. */

@@ -10,7 +10,7 @@
  *     bind_mu.c        i.MX Messaging Units
  *     bind_memory.c    /reserved-memory and the board's memory map
  *     bind_aperture.c  amplink,aperture
- *     bind_mbox.c      mailbox consumers (mboxes, mbox-names)
+ *     bind_mbox.c      mailbox consumers (mboxes, mbox-names), the controller nodes' common part
  *     bind_icmsg.c     zephyr,ipc-icmsg (and what ICMsg-like instances share)
  *     bind_multi.c     amplink,ipc-multi
  *     bind_rpmsg.c     zephyr,ipc-openamp-static-vrings
@@ -89,6 +89,16 @@ bool dt_node_is(const struct ampl_dt_node *n, const char *name);
 
 void dt_print_label(FILE *out, const struct ampl_dt_node *n);
 void dt_print_irq(FILE *out, int irq);
+
+/* ---- mailbox controllers but the IPI (bind_mbox.c) ---- */
+
+/**
+ * dt_mbox_ctrl_add() - read what every controller node has (identity, first `reg` entry, interrupt, status) of
+ * @off, which matched one of its binding's @compatible, and record it in the board's array of every controller
+ * with @index in the binding's typed array (0 when it has none). Return: the entry (the binding may fill its part),
+ * or NULL with -EINVAL's message written (a bad property, or the array is full).
+ */
+struct ampl_dt_mbox_ctrl *dt_mbox_ctrl_add(struct dt_ctx *c, int off, const char *const *compatible, unsigned index);
 
 /* ---- IPC instances (bind_icmsg.c): what ICMsg, ipc-multi and RPMsg nodes share ---- */
 

@@ -2,9 +2,10 @@
  * Agents: a process takes the role of one processor of the virtual SoC. It gets the agent's IPI register block
  * (through the register model), an interrupt context running the IPI driver's handler, one mailbox controller per
  * destination (devicetree child node, or profile pair on demand) and an IPM device over each, built with the same
- * driver code firmware uses, and the IPC service instances of its devicetree. Turning a node into a configuration
- * is the board layer's (src/board/board.c, shared with firmware); this file maps the SoC's addresses, owns the
- * objects and registers them. Hotplug is src/sim/hotplug.c, crash detection src/sim/crash_watch.c; the objects
+ * driver code firmware uses, its side of every other controller instance through that instance's model (src/sim/
+ * ctrl.h: a Messaging Unit's controller and IPM device), and the IPC service instances of its devicetree. Turning
+ * a node into a configuration is the board layer's (src/board/board.c, shared with firmware); this file maps the
+ * SoC's addresses, owns the objects and registers them. Hotplug is src/sim/hotplug.c, crash detection src/sim/crash_watch.c; the objects
  * they share are in src/sim/agent_internal.h.
  */
 #include "sim/agent_internal.h"
@@ -138,106 +139,104 @@ static void free_chans(struct ampl_agent *ag)
 	}
 }
 
-/* ---- NXP Messaging Units ---- */
+/* ---- the controllers' devices (src/sim/ctrl.h): this agent's side of each instance but the IPI's ---- */
 
-#define SIM_MU_DATA_SIZE 16u /* bytes per IPM message on an MU (Zephyr's default CONFIG_IPM_IMX_MAX_DATA_SIZE) */
-
-static void mu_soft_irq(void *arg)
-{
-	struct ampl_agent *ag = arg;
-	sim_ring(ag->soc, ag->idx, SIM_LINE_IRQ); /* our own interrupt line: the handler runs soon */
-}
-
-/* Build and register this agent's side of MU @block: controller "SOC:<path>" and IPM device <name>/<alias>. */
-static int make_mu(struct ampl_agent *ag, unsigned block)
+/* Open this agent's device over its side of controller instance @ctrl (once): controller "SOC:<path>", and the
+ * device <name>/<alias or label> if the model puts one over it. */
+static int make_ctrl_dev(struct ampl_agent *ag, unsigned ctrl)
 {
 	struct ampl_soc *soc = ag->soc;
-	const struct sim_ctrl_cfg *cfg = sim_mu_cfg(soc, block);
-	if (ag->mus[block])
+	const struct sim_ctrl_model *model = sim_ctrl_model_of(soc, ctrl);
+	const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[ctrl];
+	int side = sim_ctrl_side_of(soc, ctrl, ag->idx);
+	if (ag->ctrl_devs[ctrl])
 		return 0;
-	struct sim_mu_dev *m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!model || !model->open || side < 0)
+		return sim_error(-ENODEV, "%s: no device of %s's on this controller", cfg->path, ag->info->name);
+	struct sim_ctrl_dev *d = calloc(1, sizeof(*d));
+	if (!d)
 		return sim_error(-ENOMEM, "out of memory");
-	unsigned side = cfg->owner[0] == ag->idx ? 0u : 1u;
-	ampl_soc_mu_regs(soc, block, side, &m->mu.regs);
-	m->mu.side_b = side == 1;
-	/* The image is created in reset and other processes of this side may already use it: no side-A reset. */
-	m->mu.no_reset = true;
-	m->mu.soft_irq = mu_soft_irq;
-	m->mu.soft_irq_arg = ag;
-	(void)nxp_mu_ipm_config(&m->mu, SIM_MU_DATA_SIZE, &m->cfg);
-	m->cfg.ack_timeout_us = ag->opts.ack_timeout_us;
+	*d = (struct sim_ctrl_dev){ .model = model, .ctrl = ctrl, .side = (unsigned)side, .soc = soc, .agent = ag->idx };
+	struct sim_ctrl_dev_ctx ctx = { .board = ag->board, .ack_timeout_us = ag->opts.ack_timeout_us };
+	(void)sim_ctrl_regs(soc, ctrl, d->side, &ctx.regs);
 	const char *label = cfg->alias[0] ? cfg->alias : cfg->label[0] ? cfg->label : NULL;
 	int ret = -EEXIST;
 	/* The node's names; if this process already has them (it attached the other side too): "<name>:<agent>". */
 	for (int pass = 0; pass < 2 && ret == -EEXIST; pass++) {
 		const char *sep = pass ? ":" : "", *who = pass ? ag->info->name : "";
-		snprintf(m->node, sizeof(m->node), "%s:%s%s%s", soc->name, cfg->path, sep, who);
-		snprintf(m->name, sizeof(m->name), "%s%s%s", cfg->name, sep, who);
-		snprintf(m->label, sizeof(m->label), "%s%s%s", label ? label : "", sep, who);
-		ret = nxp_mu_init(&m->mu, m->node);
-		if (ret)
+		snprintf(d->node, sizeof(d->node), "%s:%s%s%s", soc->name, cfg->path, sep, who);
+		snprintf(d->name, sizeof(d->name), "%s%s%s", cfg->name, sep, who);
+		snprintf(d->label, sizeof(d->label), "%s%s%s", label ? label : "", sep, who);
+		ret = model->open(&ctx, d);
+		if (ret || !d->api)
 			continue;
-		ret = register_device(&m->dev, &m->state, m->name, label ? m->label : NULL, &ipm_mbox_api, &m->cfg,
-				      &m->data, ipm_mbox_init);
-		if (ret)
-			nxp_mu_remove(&m->mu);
+		ret = register_device(&d->dev, &d->state, d->name, label ? d->label : NULL, d->api, d->config, d->data,
+				      d->init);
+		if (ret) {
+			model->close(d);
+			free(d->priv);
+			d->priv = NULL;
+		}
 	}
 	bool up = !ret;
-	if (up && ag->irq)
-		ret = ampl_irq_connect(ag->irq, nxp_mu_isr, &m->mu);
+	if (up && ag->irq && d->isr)
+		ret = ampl_irq_connect(ag->irq, d->isr, d->isr_arg);
 	if (ret) {
-		sim_error(ret, "cannot set up side %c of the Messaging Unit %s: %s", side ? 'B' : 'A', cfg->path,
+		sim_error(ret, "cannot set up side %c of the %s controller %s: %s", 'A' + side, model->name, cfg->path,
 			  ampl_strerror(ret));
 		if (up) {
-			(void)ampl_device_unregister(&m->dev);
-			nxp_mu_remove(&m->mu);
+			model->close(d);
+			if (d->api)
+				(void)ampl_device_unregister(&d->dev);
 		}
-		free(m);
+		free(d->priv);
+		free(d);
 		return ret;
 	}
-	ag->mus[block] = m;
+	ag->ctrl_devs[ctrl] = d;
 	return 0;
 }
 
-static void free_mus(struct ampl_agent *ag)
+static void free_ctrl_devs(struct ampl_agent *ag)
 {
-	for (unsigned i = 0; i < SIM_MAX_MUS; i++) {
-		struct sim_mu_dev *m = ag->mus[i];
-		if (!m)
+	for (unsigned i = 0; i < SIM_MAX_CTRLS; i++) {
+		struct sim_ctrl_dev *d = ag->ctrl_devs[i];
+		if (!d)
 			continue;
-		ipm_mbox_release(&m->dev);
-		(void)ampl_device_unregister(&m->dev);
-		nxp_mu_remove(&m->mu);
-		free(m);
-		ag->mus[i] = NULL;
+		d->model->close(d);
+		if (d->api)
+			(void)ampl_device_unregister(&d->dev);
+		free(d->priv);
+		free(d);
+		ag->ctrl_devs[i] = NULL;
 	}
 }
 
 static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap);
 
-/* The first MU between this agent and @remote (made on first use). */
-static int find_mu(struct ampl_agent *ag, const char *remote, struct sim_mu_dev **out)
+/* The device of the first controller instance between this agent and @remote (opened on first use). */
+static int find_ctrl_dev(struct ampl_agent *ag, const char *remote, struct sim_ctrl_dev **out)
 {
-	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
+	struct ampl_soc *soc = ag->soc;
+	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(soc->profile, remote);
 	if (!r) {
 		char valid[256];
-		agent_names(ag->soc->profile, valid, sizeof(valid));
+		agent_names(soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
-				 ag->soc->profile->name, valid);
+				 soc->profile->name, valid);
 	}
-	unsigned ri = ampl_soc_agent_index(ag->soc->profile, r);
-	for (unsigned i = 0; i < ampl_soc_num_mus(ag->soc); i++) {
-		const uint32_t *o = sim_mu_cfg(ag->soc, i)->owner;
-		if ((o[0] == ag->idx && o[1] == ri) || (o[1] == ag->idx && o[0] == ri)) {
-			int ret = make_mu(ag, i);
-			if (!ret)
-				*out = ag->mus[i];
-			return ret;
-		}
+	unsigned ri = ampl_soc_agent_index(soc->profile, r);
+	for (unsigned i = 0; ri != ag->idx && i < soc->num_ctrls; i++) {
+		if (!sim_ctrl_model_of(soc, i)->open || sim_ctrl_side_of(soc, i, ag->idx) < 0 ||
+		    sim_ctrl_side_of(soc, i, ri) < 0)
+			continue;
+		int ret = make_ctrl_dev(ag, i);
+		if (!ret)
+			*out = ag->ctrl_devs[i];
+		return ret;
 	}
-	return sim_error(-ENOENT, "no Messaging Unit between %s and %s on SoC %s", ag->info->name, r->name,
-			 ag->soc->name);
+	return sim_error(-ENOENT, "no mailbox controller between %s and %s on SoC %s", ag->info->name, r->name,
+			 soc->name);
 }
 
 static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
@@ -357,10 +356,10 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
-	for (unsigned i = 0; !ag->opts.no_dt_devices && i < ampl_soc_num_mus(soc); i++) {
-		if (sim_mu_cfg(soc, i)->owner[0] != idx && sim_mu_cfg(soc, i)->owner[1] != idx)
+	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_ctrls; i++) {
+		if (!sim_ctrl_model_of(soc, i)->open || sim_ctrl_side_of(soc, i, idx) < 0)
 			continue;
-		ret = make_mu(ag, i);
+		ret = make_ctrl_dev(ag, i);
 		if (ret)
 			goto fail;
 	}
@@ -381,7 +380,7 @@ fail:
 	ampl_irq_thread_stop(ag->irq);
 	sim_irq_stop(ag);
 	free_chans(ag);
-	free_mus(ag);
+	free_ctrl_devs(ag);
 	if (watching)
 		sim_watch_stop(soc);
 	if (atomic_compare_exchange_strong(&soc->img->regs[idx].owner, &ag->owner, 0))
@@ -428,7 +427,7 @@ void sim_agent_free(struct ampl_agent *ag)
 	sim_trace_detach(ag);
 	free_ipcs(ag); /* before the controllers their channels belong to */
 	free_chans(ag);
-	free_mus(ag);
+	free_ctrl_devs(ag);
 	int32_t me = (int32_t)getpid();
 	atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].pid, &me, 0);
 	if (atomic_compare_exchange_strong(&ag->soc->img->regs[ag->idx].owner, &ag->owner, 0))
@@ -466,11 +465,13 @@ int ampl_agent_channel(struct ampl_agent *ag, const char *remote, const struct a
 	struct sim_chan *c;
 	if (!dev)
 		return -EINVAL;
-	if (ag && !ag->soc->profile->valid_mask) { /* no IPI block: the Messaging Units carry IPM */
-		struct sim_mu_dev *m;
-		int ret = find_mu(ag, remote, &m);
+	if (ag && !ag->soc->profile->valid_mask) { /* no IPI block: the other controllers (Messaging Units) carry IPM */
+		struct sim_ctrl_dev *d;
+		int ret = find_ctrl_dev(ag, remote, &d);
+		if (!ret && !d->api)
+			ret = sim_error(-ENOTSUP, "%s: the %s controller has no IPM device", d->node, d->model->name);
 		if (!ret)
-			*dev = &m->dev;
+			*dev = &d->dev;
 		return ret;
 	}
 	int ret = find_or_make(ag, remote, &c);
@@ -485,16 +486,35 @@ int ampl_agent_mbox(struct ampl_agent *ag, const char *remote, struct mbox_contr
 	if (!mbox)
 		return -EINVAL;
 	if (ag && !ag->soc->profile->valid_mask) {
-		struct sim_mu_dev *m;
-		int ret = find_mu(ag, remote, &m);
+		struct sim_ctrl_dev *d;
+		int ret = find_ctrl_dev(ag, remote, &d);
 		if (!ret)
-			*mbox = &m->mu.ctrl;
+			*mbox = d->mbox;
 		return ret;
 	}
 	int ret = find_or_make(ag, remote, &c);
 	if (!ret)
 		*mbox = &c->mbox.ctrl;
 	return ret;
+}
+
+int ampl_agent_mbox_of(struct ampl_agent *ag, const char *node, struct mbox_controller **mbox)
+{
+	if (!ag || !mbox)
+		return -EINVAL;
+	struct ampl_soc *soc = ag->soc;
+	for (unsigned i = 0; node && i < soc->num_ctrls; i++) {
+		const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[i];
+		if (strcmp(node, cfg->path) && strcmp(node, cfg->name) && (!cfg->label[0] || strcmp(node, cfg->label)) &&
+		    (!cfg->alias[0] || strcmp(node, cfg->alias)))
+			continue;
+		int ret = make_ctrl_dev(ag, i);
+		if (!ret)
+			*mbox = ag->ctrl_devs[i]->mbox;
+		return ret;
+	}
+	return sim_error(-ENOENT, "SoC %s has no mailbox controller '%s' (the IPI's: ampl_agent_mbox())", soc->name,
+			 node ? node : "(null)");
 }
 
 int ampl_agent_mbox_consumer(struct ampl_agent *ag, const char *node, const struct mbox_consumer **consumer)

@@ -5,14 +5,13 @@
 #ifndef AMPLINK_SIM_AGENT_INTERNAL_H
 #define AMPLINK_SIM_AGENT_INTERNAL_H
 
-#include "sim/ctrl/nxp_mu.h"
+#include "sim/ctrl.h"
 #include "sim/image.h"
 #include "sim/ipc.h"
 
 #include <pthread.h>
 
 #include <amplink/board.h>
-#include <amplink/drivers/nxp_mu.h>
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/host/dt.h>
 
@@ -28,18 +27,6 @@ struct sim_chan {
 	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2]; /* "SOC:/path/of/node" (controller name) */
 	char name[AMPL_DT_NAME_MAX + AMPL_SHM_NAME_MAX + 16];
 	char label[AMPL_DT_NAME_MAX];
-};
-
-/* One side of one Messaging Unit of this agent: its framework controller and its IPM device. */
-struct sim_mu_dev {
-	struct nxp_mu mu;
-	struct ampl_device dev;
-	struct ampl_device_state state;
-	struct ipm_mbox_config cfg; /* the generic IPM driver on the side's group channels */
-	struct ipm_mbox_data data;
-	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX]; /* "SOC:/path[:agent]" */
-	char name[2 * AMPL_DT_NAME_MAX];
-	char label[2 * AMPL_DT_NAME_MAX];
 };
 
 struct sim_consumer {
@@ -69,7 +56,7 @@ struct ampl_agent {
 	struct sim_consumer consumers[AMPL_DT_MAX_CONSUMERS];
 	uint32_t hotplug_seq_seen; /* sim_hotplug_seq() when offline_seen was last computed (interrupt context) */
 	uint32_t offline_seen; /* sim_offline_mask() the channels were last set to (interrupt context) */
-	struct sim_mu_dev *mus[SIM_MAX_MUS]; /* by MU index, for the MUs with a side of this agent */
+	struct sim_ctrl_dev *ctrl_devs[SIM_MAX_CTRLS]; /* by instance index: the devices over this agent's sides */
 	uint64_t owner; /* what this attach recorded in sim_regs.owner */
 	bool damaged_seen; /* the image's damage was applied to the channels (interrupt context) */
 	struct sim_line lines[XLNX_IPI_NUM_LINES];

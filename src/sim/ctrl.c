@@ -3,6 +3,7 @@
 #include "sim/image.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 const struct sim_ctrl_model *sim_ctrl_model_find(const char *name)
@@ -74,4 +75,24 @@ int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[
 		owner[1] = t;
 	}
 	return 0;
+}
+
+int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent)
+{
+	for (unsigned s = 0; soc && ctrl < soc->num_ctrls && s < soc->ctrl_cfg[ctrl].num_sides; s++)
+		if (soc->ctrl_cfg[ctrl].owner[s] == agent)
+			return (int)s;
+	return -1;
+}
+
+void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
+		       uint64_t size, int irq)
+{
+	snprintf(cfg->name, sizeof(cfg->name), "%s", node->name);
+	snprintf(cfg->alias, sizeof(cfg->alias), "%s", alias);
+	snprintf(cfg->label, sizeof(cfg->label), "%s", node->label);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", node->path);
+	cfg->addr = addr;
+	cfg->size = size;
+	cfg->irq = irq;
 }

@@ -12,6 +12,11 @@
  * process reaches one side of one instance through the model's register handlers (@ops, context struct
  * sim_ctrl_port), which refuse a handle not attached as that side's agent (sim_access_ctrl()). Tracing names an
  * instance by its node name and its model's name; an access fault names one side ("mu:ipm@40028000:B").
+ *
+ * An agent reaches its side of an instance through the model's device (@open, @close; struct sim_ctrl_dev): at
+ * attach it opens one for each instance with a side of it, so that src/sim/agent.c, src/sim/trace.c and the
+ * access paths name no controller but the IPI. The device registers the side's framework controller under the
+ * node's name ("SOC:/path", what a consumer's mboxes name), and may put a device over it (the MU: an IPM device).
  */
 #ifndef AMPL_SIM_CTRL_H
 #define AMPL_SIM_CTRL_H
@@ -20,8 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "port/posix/port_posix.h"
+
+#include <amplink/device.h>
 #include <amplink/dt_nodes.h>
 #include <amplink/io.h>
+#include <amplink/mailbox_controller.h>
 
 struct ampl_soc;
 
@@ -50,6 +59,45 @@ struct sim_ctrl_port {
 	unsigned side;
 };
 
+/* What a model's @open is given: the agent that opens its side of an instance. */
+struct sim_ctrl_dev_ctx {
+	const struct ampl_dt_board *board; /* the SoC's devicetree, parsed (the agent's copy) */
+	struct ampl_io_region regs;        /* the side's modelled registers (sim_ctrl_regs()) */
+	uint32_t ack_timeout_us;           /* the agent's option, for an IPM device over the controller */
+};
+
+/**
+ * struct sim_ctrl_dev - an agent's device over its side of one controller instance (src/sim/agent.c).
+ * @model, @ctrl, @side, @soc, @agent: the instance, the side and the agent's index (set by the agent)
+ * @node, @name, @label: the names the agent gives it: @node for the framework controller ("SOC:/path" as a consumer's
+ *              mboxes name it), @name and @label for the device (the node's name and alias or label); a process
+ *              that attached the other side too gets them with ":<agent>" appended
+ * @mbox:       set by @open: the framework controller it registered as @node (traces name its channels)
+ * @api, @config, @data, @init: set by @open: a device over it (NULL @api: none), registered by the agent as
+ *              @name / @label (@dev, @state)
+ * @isr, @isr_arg: set by @open (optional): connected to the agent's interrupt line
+ * @priv:       set by @open: its allocation, freed by the agent after @close
+ */
+struct sim_ctrl_dev {
+	const struct sim_ctrl_model *model;
+	unsigned ctrl, side;
+	struct ampl_soc *soc;
+	unsigned agent;
+	char node[AMPL_SHM_NAME_MAX + AMPL_DT_PATH_MAX + 2 + AMPL_DT_NAME_MAX];
+	char name[2 * AMPL_DT_NAME_MAX];
+	char label[2 * AMPL_DT_NAME_MAX];
+	struct mbox_controller *mbox;
+	const void *api;
+	const void *config;
+	void *data;
+	ampl_device_init_fn init;
+	void (*isr)(void *arg);
+	void *isr_arg;
+	void *priv;
+	struct ampl_device dev;
+	struct ampl_device_state state;
+};
+
 /**
  * struct sim_ctrl_model - one controller model.
  * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
@@ -65,6 +113,12 @@ struct sim_ctrl_port {
  *              the last error set (sim_error(): node and reason). Context: thread.
  * @default_tree: optional: the board of @profile without a devicetree (a tree of this controller's nodes into
  *              @buf, @cap bytes). Return: 1 when written, 0 when @profile has no such default, < 0 on error.
+ * @open:       optional: an agent's device over side @d->side of instance @d->ctrl: its driver on @ctx->regs,
+ *              registered with the mailbox framework as @d->node; sets @d's fields of @open. Return: 0, -EEXIST
+ *              (a controller named @d->node is registered in this process: the agent retries with other names),
+ *              or a negative errno. Context: thread, the agent's attach. A model without it gives agents no device.
+ * @close:      the device's undoing of @open, before the agent unregisters its device and frees @d->priv, the
+ *              agent's interrupt context stopped. Context: thread.
  */
 struct sim_ctrl_model {
 	const char *name;
@@ -75,6 +129,8 @@ struct sim_ctrl_model {
 	int (*plan)(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile, struct sim_ctrl_cfg *cfg,
 		    unsigned cap);
 	int (*default_tree)(const struct ampl_soc_profile *profile, void *buf, int cap);
+	int (*open)(const struct sim_ctrl_dev_ctx *ctx, struct sim_ctrl_dev *d);
+	void (*close)(struct sim_ctrl_dev *d);
 };
 
 /* SIM_CTRL_MODEL(nxp_mu) = { ... }; in src/sim/ctrl/nxp_mu.c (the name is the file's stem). */
@@ -114,5 +170,13 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
  * (not AMPL_AGENT_FIRMWARE), swapped when @swap. Return: 0; -EINVAL when the profile has fewer than two.
  */
 int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2]);
+/**
+ * sim_ctrl_cfg_node() - in a model's @plan: @cfg's node fields from controller node @node (@alias may be "" and
+ * @irq -1). Context: any.
+ */
+void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
+		       uint64_t size, int irq);
+/** sim_ctrl_side_of() - the side of instance @ctrl of @soc that agent @agent owns, or -1. Context: any. */
+int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent);
 
 #endif /* AMPL_SIM_CTRL_H */

@@ -350,19 +350,19 @@ static bool describe(struct ampl_agent *ag, unsigned ev, const void *obj, const 
 				return true;
 			}
 	}
-	for (unsigned k = 0; k < SIM_MAX_MUS; k++) {
-		struct sim_mu_dev *m = ag->mus[k];
-		if (!m)
+	for (unsigned k = 0; k < SIM_MAX_CTRLS; k++) { /* the other controllers' devices (src/sim/ctrl.h) */
+		struct sim_ctrl_dev *d = ag->ctrl_devs[k];
+		if (!d)
 			continue;
-		if (dev_in(&m->dev, obj)) {
+		if (d->api && dev_in(&d->dev, obj)) {
 			*kind = "ipm";
-			set_name(name, n, m->name);
+			set_name(name, n, d->name);
 			return true;
 		}
-		for (int i = 0; i < m->mu.ctrl.num_chans; i++)
-			if ((const void *)&m->mu.ctrl.chans[i] == obj) {
+		for (int i = 0; d->mbox && i < d->mbox->num_chans; i++)
+			if ((const void *)&d->mbox->chans[i] == obj) {
 				*kind = "mbox";
-				chan_name(name, n, m->node, i);
+				chan_name(name, n, d->node, i);
 				return true;
 			}
 	}

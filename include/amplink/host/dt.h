@@ -133,6 +133,12 @@ const struct ampl_dt_consumer *ampl_dt_find_consumer(const struct ampl_dt_board 
  */
 const struct ampl_dt_ipc *ampl_dt_find_ipc(const struct ampl_dt_board *board, const char *name);
 
+/**
+ * ampl_dt_find_mbox_ctrl() - the mailbox controller node of any binding but the IPI's (struct ampl_dt_mbox_ctrl)
+ * with this path, name or label, or NULL. Context: any; @board is not changed.
+ */
+const struct ampl_dt_mbox_ctrl *ampl_dt_find_mbox_ctrl(const struct ampl_dt_board *board, const char *name);
+
 /** ampl_dt_find_icmsg() - the `zephyr,ipc-icmsg` node with this path, name or label, or NULL. */
 const struct ampl_dt_icmsg *ampl_dt_find_icmsg(const struct ampl_dt_board *board, const char *name);
 

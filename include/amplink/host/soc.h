@@ -405,6 +405,15 @@ struct mbox_controller;
 int ampl_agent_mbox(struct ampl_agent *agent, const char *remote, struct mbox_controller **mbox);
 
 /**
+ * ampl_agent_mbox_of() - this agent's side of the mailbox controller node @node (its path, name, label or alias)
+ * other than the IPI's (a Messaging Unit, or a controller a program added: every instance of the SoC's controller
+ * models): its mailbox-framework controller, registered as "<soc>:<path>" (what a consumer's mboxes name), opened
+ * at attach or, with no_dt_devices, on first use. Context: thread.
+ * Return: 0; -EINVAL; -ENOENT (no such controller); -ENODEV (no side of it is this agent's); -ENOMEM; -EEXIST.
+ */
+int ampl_agent_mbox_of(struct ampl_agent *agent, const char *node, struct mbox_controller **mbox);
+
+/**
  * ampl_agent_mbox_consumer() - the devicetree node @node (path, name or label) that has `mboxes`, ready for
  * mbox_request_channel() / mbox_request_channel_byname(): set it as your client's `node`. Valid until detach.
  * Return: 0; -ENOENT (no such consumer node).

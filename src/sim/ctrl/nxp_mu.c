@@ -45,13 +45,14 @@
  * processes (both sequentially consistent: change, then load the other's word) are seen together by at least one
  * of them, so an enabled flag that becomes set always interrupts; by both at most, which rings twice.
  */
-#include "sim/ctrl/nxp_mu.h"
+#include "sim/ctrl.h"
 #include "sim/image.h"
 #include "sim/trace.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <amplink/drivers/nxp_mu.h>
@@ -457,16 +458,61 @@ static int mu_plan(const struct ampl_dt_board *board, const struct ampl_soc_prof
 		if (sim_ctrl_owners(profile, m->side_b, cfg[n].owner))
 			return sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
 					 m->node.path, profile->name);
-		snprintf(cfg[n].name, sizeof(cfg[n].name), "%s", m->node.name);
-		snprintf(cfg[n].alias, sizeof(cfg[n].alias), "%s", m->alias);
-		snprintf(cfg[n].label, sizeof(cfg[n].label), "%s", m->node.label);
-		snprintf(cfg[n].path, sizeof(cfg[n].path), "%s", m->node.path);
-		cfg[n].addr = m->addr;
-		cfg[n].size = m->size;
-		cfg[n].irq = m->irq;
-		n++;
+		sim_ctrl_cfg_node(&cfg[n++], &m->node, m->alias, m->addr, m->size, m->irq);
 	}
 	return (int)n;
+}
+
+/* ---- an agent's device over its side: the driver's framework controller and the generic IPM device over it ---- */
+
+#define SIM_MU_DATA_SIZE 16u /* bytes per IPM message on an MU (Zephyr's default CONFIG_IPM_IMX_MAX_DATA_SIZE) */
+
+struct mu_dev {
+	struct nxp_mu mu;
+	struct ipm_mbox_config cfg; /* the generic IPM driver on the side's group channels */
+	struct ipm_mbox_data data;
+};
+
+static void mu_soft_irq(void *arg)
+{
+	const struct sim_ctrl_dev *d = arg;
+	sim_ring(d->soc, d->agent, SIM_LINE_IRQ); /* the agent's own interrupt line: the handler runs soon */
+}
+
+static int mu_open(const struct sim_ctrl_dev_ctx *ctx, struct sim_ctrl_dev *d)
+{
+	struct mu_dev *m = calloc(1, sizeof(*m));
+	if (!m)
+		return sim_error(-ENOMEM, "out of memory");
+	m->mu.regs = ctx->regs;
+	m->mu.side_b = d->side == 1;
+	/* The image is created in reset and other processes of this side may already use it: no side-A reset. */
+	m->mu.no_reset = true;
+	m->mu.soft_irq = mu_soft_irq;
+	m->mu.soft_irq_arg = d;
+	(void)nxp_mu_ipm_config(&m->mu, SIM_MU_DATA_SIZE, &m->cfg);
+	m->cfg.ack_timeout_us = ctx->ack_timeout_us;
+	int ret = nxp_mu_init(&m->mu, d->node);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	d->mbox = &m->mu.ctrl;
+	d->api = &ipm_mbox_api;
+	d->config = &m->cfg;
+	d->data = &m->data;
+	d->init = ipm_mbox_init;
+	d->isr = nxp_mu_isr;
+	d->isr_arg = &m->mu;
+	d->priv = m;
+	return 0;
+}
+
+static void mu_close(struct sim_ctrl_dev *d)
+{
+	struct mu_dev *m = d->priv;
+	ipm_mbox_release(&d->dev);
+	nxp_mu_remove(&m->mu);
 }
 
 SIM_CTRL_MODEL(nxp_mu) = {
@@ -477,11 +523,14 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.ops = &mu_ops,
 	.plan = mu_plan,
 	.default_tree = mu_default_tree,
+	.open = mu_open,
+	.close = mu_close,
 };
 
 /* ---- public accessors (<amplink/host/soc.h>): the MU instances among the SoC's controllers ---- */
 
-const struct sim_ctrl_cfg *sim_mu_cfg(const struct ampl_soc *soc, unsigned mu)
+/* The description of Messaging Unit @mu (0..ampl_soc_num_mus() - 1), or NULL. */
+static const struct sim_ctrl_cfg *sim_mu_cfg(const struct ampl_soc *soc, unsigned mu)
 {
 	int i = sim_ctrl_nth(soc, &sim_ctrl_nxp_mu, mu);
 	return i < 0 ? NULL : &soc->ctrl_cfg[i];

@@ -1,0 +1,275 @@
+/*
+ * A third mailbox controller from one folder: the loopback controller of this folder (mbox_loop.h, its driver,
+ * its register model and device in mbox_loop.c, its binding in bind_mbox_loop.c) is compiled into this program
+ * only and registered through the library's registries (ampl_registries(), cmake/registry.cmake). It is loaded from
+ * its devicetree node, opened by the agent that owns it on the virtual SoC, a client's channels of it carry a
+ * word, traces name it, detach closes it, and `amplink dt gen` writes it for its agent's firmware.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <amplink/errno.h>
+#include <amplink/host/dt.h>
+#include <amplink/host/soc.h>
+#include <amplink/host/soc_trace.h>
+#include <amplink/mailbox_client.h>
+#include <amplink/trace.h>
+
+#include "mbox_loop.h"
+
+static const char *const dts_dirs[] = { AMPL_SOURCE_DIR "/dts" };
+static const struct ampl_dt_load_opts dts_opts = { .include_dirs = dts_dirs, .num_include_dirs = 1 };
+#define BOARD AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/ctrl-loop-board.dts"
+
+static _Atomic uint32_t got;
+static atomic_int received, sent;
+
+static void on_rx(struct mbox_client *cl, void *mssg)
+{
+	(void)cl;
+	atomic_store(&got, *(const uint32_t *)mssg);
+	atomic_fetch_add(&received, 1);
+}
+
+static void on_tx_done(struct mbox_client *cl, void *mssg, int r)
+{
+	(void)cl;
+	(void)mssg;
+	if (!r)
+		atomic_fetch_add(&sent, 1);
+}
+
+/* Bounded wait for *@v to reach @want (the interrupt thread or the framework's poll ticker delivers). */
+static void wait_for(atomic_int *v, int want)
+{
+	for (int i = 0; i < 10000 && atomic_load(v) < want; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(v), want);
+}
+
+static struct ampl_dt_board *load(const char *path, const struct ampl_soc_profile *p, int expect,
+				  struct ampl_dt_diag *diag)
+{
+	struct ampl_dt_board *b = calloc(1, sizeof(*b));
+	assert_non_null(b);
+	int ret = ampl_dt_load_file_opts(path, &dts_opts, p, b, diag);
+	if (ret != expect)
+		fprintf(stderr, "%s\n", diag->msg);
+	assert_int_equal(ret, expect);
+	return b;
+}
+
+/* The loader reads the node through the binding of this folder: one controller more, with its part, in the same
+ * array as the library's Messaging Units. */
+static void test_loader(void **state)
+{
+	(void)state;
+	struct ampl_dt_diag diag;
+	struct ampl_dt_board *b = load(BOARD, NULL, 0, &diag);
+	const struct ampl_dt_mbox_ctrl *e = ampl_dt_find_mbox_ctrl(b, "mbox_loop0");
+	assert_non_null(e);
+	assert_ptr_equal(ampl_dt_find_mbox_ctrl(b, "/mailbox@a0000000"), e);
+	assert_string_equal(e->compatible, MBOX_LOOP_COMPATIBLE);
+	assert_int_equal(e->addr, 0xa0000000);
+	assert_int_equal(e->size, 0x1000);
+	assert_int_equal(e->irq, 90);
+	assert_true(e->okay);
+	assert_string_equal(((const struct mbox_loop_node *)e->part.bytes)->agent, "apu");
+	assert_null(ampl_dt_find_mbox_ctrl(b, "ipi_apu")); /* the IPI is the SoC's base block: ctrls[] */
+	const struct ampl_dt_consumer *con = ampl_dt_find_consumer(b, "loop_client");
+	assert_non_null(con);
+	assert_string_equal(con->mboxes[1].provider, "/mailbox@a0000000");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	ampl_dt_print(b, out);
+	fclose(out);
+	assert_non_null(strstr(text, "loop  apu       0xa0000000 size 0x1000     okay  /mailbox@a0000000\n"));
+	free(text);
+	free(b);
+
+	/* The library's Messaging Units are in the array too (their typed description: mus[], by index). */
+	b = load(AMPL_SOURCE_DIR "/dts/seeds/imx-mu.dts", &ampl_soc_imx, 0, &diag);
+	e = ampl_dt_find_mbox_ctrl(b, "ipm0");
+	assert_non_null(e);
+	assert_string_equal(e->compatible, "nxp,imx-mu");
+	assert_int_equal(e->addr, b->mus[e->index].addr);
+	assert_int_equal(b->num_mbox_ctrls, b->num_mus);
+	free(b);
+
+	/* Its binding's errors name the node and the property. */
+	char bad[] = "/tmp/ctrl-loop-XXXXXX.dts";
+	int fd = mkstemps(bad, 4);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "/dts-v1/;\n/ { #address-cells = <1>; #size-cells = <1>;\n"
+		   "\tm: mailbox@a0000000 { compatible = \"amplink,mbox-loop\"; reg = <0xa0000000 0x100>;"
+		   " #mbox-cells = <1>; };\n};\n");
+	fclose(f);
+	b = load(bad, &ampl_soc_zynqmp, -EINVAL, &diag);
+	unlink(bad);
+	assert_non_null(strstr(diag.msg, "/mailbox@a0000000: amplink,agent: missing"));
+	free(b);
+}
+
+static bool has_obj(struct ampl_trace_reader *r, unsigned agent, const char *kind, const char *name)
+{
+	for (unsigned i = 0; i < ampl_trace_reader_objs(r, agent); i++) {
+		char n[128], k[32];
+		if (!ampl_trace_reader_obj(r, agent, i, n, sizeof(n), k, sizeof(k)) && !strcmp(k, kind) &&
+		    strstr(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* Opened by its agent at attach through its model's device hook; a client's channels carry a word through the
+ * modelled registers and the agent's interrupt; traces name it; detach closes it. */
+static void test_on_soc(void **state)
+{
+	(void)state;
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
+	char name[64], node[128];
+	snprintf(name, sizeof(name), "t-ctrl-loop-%d", (int)getpid());
+	snprintf(node, sizeof(node), "%s:/mailbox@a0000000", name);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
+	free(dtb);
+	struct ampl_soc *soc;
+	struct ampl_agent *apu, *rpu0;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	int ret = ampl_agent_attach(soc, "apu", NULL, &apu);
+	if (ret)
+		fprintf(stderr, "%s\n", ampl_soc_last_error());
+	assert_int_equal(ret, 0);
+	assert_int_equal(ampl_agent_attach(soc, "rpu0", NULL, &rpu0), 0);
+
+	struct mbox_controller *mbox;
+	ret = ampl_agent_mbox_of(apu, "mbox_loop0", &mbox);
+	if (ret)
+		fprintf(stderr, "%s\n", ampl_soc_last_error());
+	assert_int_equal(ret, 0);
+	assert_string_equal(mbox->node, node);
+	assert_int_equal(mbox->num_chans, MBOX_LOOP_CHANS);
+	struct mbox_controller *again;
+	assert_int_equal(ampl_agent_mbox_of(apu, "/mailbox@a0000000", &again), 0);
+	assert_ptr_equal(again, mbox);
+	assert_int_equal(ampl_agent_mbox_of(rpu0, "mbox_loop0", &again), -ENODEV); /* not its controller */
+	assert_int_equal(ampl_agent_mbox_of(apu, "no-such-node", &again), -ENOENT);
+
+	assert_int_equal(ampl_soc_trace_set(soc, true), 0);
+	for (int i = 0; i < 5000 && !atomic_load(&ampl_trace_on); i++)
+		usleep(1000);
+	assert_true(atomic_load(&ampl_trace_on));
+
+	const struct mbox_consumer *mc;
+	assert_int_equal(ampl_agent_mbox_consumer(apu, "loop_client", &mc), 0);
+	struct mbox_client tx_cl = { .node = mc, .tx_done = on_tx_done };
+	struct mbox_client rx_cl = { .node = mc, .rx_callback = on_rx };
+	struct mbox_chan *rx = mbox_request_channel_byname(&rx_cl, "rx");
+	struct mbox_chan *tx = mbox_request_channel_byname(&tx_cl, "tx");
+	assert_false(AMPL_IS_ERR(rx));
+	assert_false(AMPL_IS_ERR(tx));
+	assert_ptr_equal(tx, &mbox->chans[0]);
+	assert_ptr_equal(rx, &mbox->chans[1]);
+	uint32_t word = 0xc0ffee;
+	assert_true(mbox_send_message(tx, &word) >= 0);
+	wait_for(&received, 1);
+	assert_int_equal(atomic_load(&got), 0xc0ffee);
+	wait_for(&sent, 1); /* TX done once the receiving channel took the word */
+
+	struct ampl_trace_reader *r;
+	assert_int_equal(ampl_trace_reader_open(soc, true, &r), 0);
+	assert_true(ampl_trace_reader_count(r, 0, AMPL_TRACE_NO_OBJ, AMPL_EV_CTRL_WRITE) >= 1);
+	assert_true(has_obj(r, 0, "loop", "mailbox@a0000000"));     /* the model's register writes */
+	assert_true(has_obj(r, 0, "mbox", "/mailbox@a0000000#0"));  /* the device's channels */
+	ampl_trace_reader_close(r);
+	assert_int_equal(ampl_soc_trace_set(soc, false), 0);
+
+	mbox_free_channel(tx);
+	mbox_free_channel(rx);
+	ampl_agent_detach(apu); /* closes the device through the model's close hook */
+	struct mbox_spec spec = { .provider = node, .args = { 0 }, .nargs = 1 };
+	struct mbox_consumer con = { .name = "after", .mboxes = &spec, .num_mboxes = 1 };
+	struct mbox_client cl = { .node = &con };
+	struct mbox_chan *gone = mbox_request_channel(&cl, 0);
+	assert_true(AMPL_IS_ERR(gone));
+	assert_int_equal(AMPL_PTR_ERR(gone), -AMPL_EPROBE_DEFER);
+	ampl_agent_detach(rpu0);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* `amplink dt gen` for @agent: the header and the source into *@h and *@c (freed by the caller). */
+static void gen(const struct ampl_dt_board *b, const char *agent, char **h, char **c)
+{
+	struct ampl_dt_diag diag;
+	size_t hlen = 0, clen = 0;
+	FILE *hf = open_memstream(h, &hlen), *cf = open_memstream(c, &clen);
+	struct ampl_dt_gen_opts o = { .agent = agent, .header_name = "board_gen.h" };
+	int ret = ampl_dt_gen(b, &o, hf, cf, &diag);
+	if (ret)
+		fprintf(stderr, "%s\n", diag.msg);
+	assert_int_equal(ret, 0);
+	fclose(hf);
+	fclose(cf);
+}
+
+/* `amplink dt gen` writes its description and macros through its binding, for its agent only. */
+static void test_dt_gen(void **state)
+{
+	(void)state;
+	struct ampl_dt_diag diag;
+	struct ampl_dt_board *b = load(BOARD, NULL, 0, &diag);
+	char *h, *c;
+	gen(b, "apu", &h, &c);
+	assert_non_null(strstr(h, "#define DT_N_S_mailbox_a0000000_IRQN 0x5au\n"));
+	assert_non_null(strstr(h, "#define DT_N_NODELABEL_mbox_loop0 DT_N_S_mailbox_a0000000\n"));
+	assert_non_null(strstr(h, "extern const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE;\n"));
+	assert_non_null(strstr(c, "const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE = {"));
+	assert_non_null(strstr(c, ".compatible = \"amplink,mbox-loop\", .irq = 90, .okay = true,\n};\n"));
+	/* The description is a struct ampl_dt_mbox_ctrl of the library's header: the generated C compiles. */
+	char dir[] = "/tmp/ctrl-loop-gen-XXXXXX", path[128], cmd[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/board_gen.h", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(h, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/board_gen.c", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(c, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cc -std=c11 -Wall -Wextra -Werror -pedantic -I%s -I%s/include -c %s -o %s/board_gen.o "
+		 "&& rm -r %s", dir, AMPL_SOURCE_DIR, path, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	free(h);
+	free(c);
+	gen(b, "rpu0", &h, &c); /* not the RPU0's */
+	assert_null(strstr(h, "DT_N_S_mailbox_a0000000"));
+	free(h);
+	free(c);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loader),
+		cmocka_unit_test(test_on_soc),
+		cmocka_unit_test(test_dt_gen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
