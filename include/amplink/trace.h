@@ -8,8 +8,9 @@
  *
  * Cost:
  *   AMPL_CONFIG_TRACE 0  the trace points are compiled out entirely (the freestanding default: code size unchanged)
- *   AMPL_CONFIG_TRACE 1  one load of ampl_trace_on and one branch, predicted not taken, while tracing is off; when
- *                        on, a call to the port's sink ampl_trace_emit()
+ *   AMPL_CONFIG_TRACE 1  one load of ampl_trace_on and one branch, predicted not taken, while tracing is off (a
+ *                        hot function reads it once for all its trace points: AMPL_TRACE_SPLIT below); when on, a
+ *                        call to the port's sink ampl_trace_emit()
  * The host build (the virtual SoC) has AMPL_CONFIG_TRACE 1 (CMake option AMPL_TRACE) and its sink writes each
  * agent's events to a bounded ring in shared memory. A firmware that sets AMPL_CONFIG_TRACE 1 provides the sink
  * (the bare-metal port's weak default records nothing) and turns ampl_trace_on on when it wants events.
