@@ -8,8 +8,9 @@
  *
  * Cost:
  *   AMPL_CONFIG_TRACE 0  the trace points are compiled out entirely (the freestanding default: code size unchanged)
- *   AMPL_CONFIG_TRACE 1  one load of ampl_trace_on and one branch, predicted not taken, while tracing is off; when
- *                        on, a call to the port's sink ampl_trace_emit()
+ *   AMPL_CONFIG_TRACE 1  one load of ampl_trace_on and one branch, predicted not taken, while tracing is off (a
+ *                        hot function reads it once for all its trace points: AMPL_TRACE_SPLIT below); when on, a
+ *                        call to the port's sink ampl_trace_emit()
  * The host build (the virtual SoC) has AMPL_CONFIG_TRACE 1 (CMake option AMPL_TRACE) and its sink writes each
  * agent's events to a bounded ring in shared memory. A firmware that sets AMPL_CONFIG_TRACE 1 provides the sink
  * (the bare-metal port's weak default records nothing) and turns ampl_trace_on on when it wants events.
@@ -17,6 +18,7 @@
 #ifndef AMPLINK_TRACE_H
 #define AMPLINK_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <amplink/cdefs.h>
@@ -88,8 +90,25 @@ void ampl_trace_emit(unsigned ev, const void *obj, int32_t val) __attribute__((c
  *                                cold, so that the caller's untraced path keeps no frame, register or tail call
  *                                lost for it
  * Compiled out, the arguments are not evaluated but count as used (no unused-variable warnings).
+ *
+ * A hot function whose message crosses several trace points, or whose trace point would keep registers alive on
+ * the untraced path (a loop, a call after it), reads the flag once and runs one of two copies of its body: the body
+ * is an AMPL_TRACE_BODY function whose first parameter is `bool traced` (a constant in each copy, so that the
+ * untraced copy has no trace code at all), and the traced copy is an AMPL_TRACED_PATH function named body_traced
+ * that calls body(true, ...).
+ * AMPL_TRACE_BODY                      attribute of such a body (static, always inlined)
+ * AMPL_TRACE_IF(traced, ev, obj, val)  a trace point of such a body: AMPL_TRACE_EMIT() if @traced
+ * AMPL_TRACE_SPLIT(body, ...)          body(AMPL_TRACING(), ...): body_traced(...) while tracing is on, else
+ *                                      body(false, ...); compiled out body(false, ...) only (body_traced unused)
  */
 #define AMPL_TRACED_PATH __attribute__((noinline, cold))
+#define AMPL_TRACE_BODY static inline __attribute__((always_inline))
+#define AMPL_TRACE_IF(traced, ev, obj, val)                                                                           \
+	do {                                                                                                          \
+		if (traced)                                                                                           \
+			AMPL_TRACE_EMIT(ev, obj, val);                                                                \
+	} while (0)
+#define AMPL_TRACE_SPLIT(body, ...) (AMPL_TRACING() ? body##_traced(__VA_ARGS__) : body(false, __VA_ARGS__))
 #if AMPL_CONFIG_TRACE
 #ifndef __cplusplus
 #define AMPL_TRACING() __builtin_expect(atomic_load_explicit(&ampl_trace_on, memory_order_relaxed) != 0, 0)

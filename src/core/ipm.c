@@ -1,19 +1,9 @@
 /* IPM front end: validates the handle and dispatches to the driver, as Zephyr's inline wrappers do. */
 #include <amplink/ipm.h>
-#include <amplink/trace.h>
 
 static const struct ipm_driver_api *api_of(const struct ampl_device *dev)
 {
 	return dev ? (const struct ipm_driver_api *)dev->api : NULL;
-}
-
-/* ipm_send() while tracing is on. */
-AMPL_TRACED_PATH static int send_traced(const struct ipm_driver_api *api, const struct ampl_device *ipmdev, int wait,
-					uint32_t id, const void *data, int size)
-{
-	int r = api->send(ipmdev, wait, id, data, size);
-	AMPL_TRACE_EMIT(AMPL_EV_IPM_SEND, ipmdev, r < 0 ? r : size);
-	return r;
 }
 
 int ipm_send(const struct ampl_device *ipmdev, int wait, uint32_t id, const void *data, int size)
@@ -21,9 +11,7 @@ int ipm_send(const struct ampl_device *ipmdev, int wait, uint32_t id, const void
 	const struct ipm_driver_api *api = api_of(ipmdev);
 	if (!api)
 		return -EINVAL;
-	/* The flag is read before the send, so that the untraced send is a tail call. */
-	if (AMPL_TRACING())
-		return send_traced(api, ipmdev, wait, id, data, size);
+	/* The driver records the send (AMPL_EV_IPM_SEND): it reads the trace flag once for all its events. */
 	return api->send(ipmdev, wait, id, data, size);
 }
 

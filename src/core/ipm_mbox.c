@@ -253,10 +253,13 @@ static inline __attribute__((always_inline)) int send(const struct ampl_device *
 	}
 }
 
+/* ipm_send() while tracing is on: the send (AMPL_EV_IPM_SEND) and its TX done. */
 AMPL_TRACED_PATH static int send_traced(const struct ampl_device *dev, int wait, uint32_t id, const void *data,
 					int size)
 {
-	return send(dev, wait, id, data, size, true);
+	int r = send(dev, wait, id, data, size, true);
+	AMPL_TRACE_EMIT(AMPL_EV_IPM_SEND, dev, r < 0 ? r : size);
+	return r;
 }
 
 static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, const void *data, int size)

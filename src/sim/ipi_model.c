@@ -120,8 +120,9 @@ uint32_t sim_ipi_discards(struct ampl_soc *soc, unsigned s, unsigned d)
 }
 
 /* Fold @pt's last request to the agent of bit @b into its discard count if it is gone and not counted yet: before
- * the next request replaces it (sim_ipi_discards() would lose it). Only the sender's process writes the word. */
-static void count_gone(const struct sim_port *pt, struct sim_regs *me, unsigned b)
+ * the next request replaces it (sim_ipi_discards() would lose it). Only the sender's process writes the word.
+ * Inlined in both copies of trigger(), as it was in the one. */
+static inline __attribute__((always_inline)) void count_gone(const struct sim_port *pt, struct sim_regs *me, unsigned b)
 {
 	uint64_t cur = atomic_load(&me->drop[b]);
 	while (gone_uncounted(pt, me, b, cur) &&
@@ -242,7 +243,8 @@ static uint32_t ipi_read32(const struct ampl_io_region *io, uint32_t off)
 	}
 }
 
-static void trigger(struct sim_port *pt, uint32_t v)
+/* TRIG write of @v as @pt's agent (its copies, traced and not: AMPL_TRACE_SPLIT). */
+AMPL_TRACE_BODY void trigger(bool traced, struct sim_port *pt, uint32_t v)
 {
 	struct ampl_soc *soc = pt->soc;
 	unsigned self = pt->idx;
@@ -259,7 +261,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
 		if (sim_offline(soc, (unsigned)d)) {
 			/* The destination is offline: the request is discarded, never pending. */
 			atomic_fetch_add(&me->drop[b], 1ull << 32);
-			SIM_TRACE(soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
+			SIM_TRACE_IF(traced, soc, self, AMPL_EV_IPI_DISCARD, (unsigned)d, my_bit);
 			ring_ack(soc, self);
 			continue;
 		}
@@ -271,15 +273,20 @@ static void trigger(struct sim_port *pt, uint32_t v)
 		if (!busy)
 			count_gone(pt, me, b);
 		if (busy || !atomic_compare_exchange_strong(&me->raised[b], &r, r + 1 ? r + 1 : 1)) {
-			SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 0);
+			SIM_TRACE_IF(traced, soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 0);
 			continue;
 		}
-		SIM_TRACE(soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 1);
+		SIM_TRACE_IF(traced, soc, self, AMPL_EV_IPI_TRIG, (unsigned)d, 1);
 		if (sim_offline(soc, (unsigned)d))
 			(void)sim_ipi_drop(soc, self, (unsigned)d); /* it went offline meanwhile */
 		else if (!(atomic_load(&regs_at(soc, (unsigned)d)->imr) & mine))
 			sim_ring(soc, (unsigned)d, SIM_LINE_IRQ);
 	}
+}
+
+AMPL_TRACED_PATH static void trigger_traced(struct sim_port *pt, uint32_t v)
+{
+	trigger(true, pt, v);
 }
 
 /*
@@ -288,7 +295,7 @@ static void trigger(struct sim_port *pt, uint32_t v)
  * next one since, the write is about the old one and leaves the new one pending (it interrupts again), so that a
  * request is never acknowledged by a handler that read another one's bytes.
  */
-static void acknowledge(struct sim_port *pt, uint32_t v)
+AMPL_TRACE_BODY void acknowledge(bool traced, struct sim_port *pt, uint32_t v)
 {
 	struct ampl_soc *soc = pt->soc;
 	unsigned self = pt->idx;
@@ -305,9 +312,14 @@ static void acknowledge(struct sim_port *pt, uint32_t v)
 		if (!r || (saw && saw != r))
 			continue;
 		atomic_store(&me->acked[b], r);
-		SIM_TRACE(soc, self, AMPL_EV_IPI_ACK, (unsigned)s, b);
+		SIM_TRACE_IF(traced, soc, self, AMPL_EV_IPI_ACK, (unsigned)s, b);
 		ring_ack(soc, (unsigned)s);
 	}
+}
+
+AMPL_TRACED_PATH static void acknowledge_traced(struct sim_port *pt, uint32_t v)
+{
+	acknowledge(true, pt, v);
 }
 
 static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
@@ -321,10 +333,10 @@ static void ipi_write32(const struct ampl_io_region *io, uint32_t off, uint32_t 
 	switch (off) {
 	case AMPL_IPI_TRIG:
 		if (v) /* none on a SoC without the IPI block (valid_mask 0: its agents have no bit) */
-			trigger(pt, v);
+			AMPL_TRACE_SPLIT(trigger, pt, v);
 		break;
 	case AMPL_IPI_ISR:
-		acknowledge(pt, v);
+		AMPL_TRACE_SPLIT(acknowledge, pt, v);
 		break;
 	case AMPL_IPI_IER: {
 		uint32_t was_masked = atomic_fetch_and(&self->imr, ~v) & v;

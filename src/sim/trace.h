@@ -20,15 +20,22 @@ struct ampl_agent;
  * @obj is an agent index (or an MU index for MU events).
  */
 #define SIM_TRACE_ANY 0xFFFFFFFFu
+/*
+ * SIM_TRACE_IF(traced, ...): SIM_TRACE in a body that has its traced and untraced copies (AMPL_TRACE_SPLIT() of
+ * amplink/trace.h): records if @traced.
+ */
 #if AMPL_CONFIG_TRACE
-#define SIM_TRACE(soc, agent, ev, obj, val)                                                                           \
+#define SIM_TRACE_IF(traced, soc, agent, ev, obj, val)                                                                \
 	do {                                                                                                          \
-		if (AMPL_TRACING())                                                                                   \
+		if (traced)                                                                                           \
 			sim_trace_hw((soc), (agent), (ev), (obj), (int32_t)(val));                                    \
 	} while (0)
+#define SIM_TRACE(soc, agent, ev, obj, val) SIM_TRACE_IF(AMPL_TRACING(), soc, agent, ev, obj, val)
 #else
-#define SIM_TRACE(soc, agent, ev, obj, val)                                                                           \
-	((void)sizeof(soc), (void)sizeof(agent), (void)sizeof(ev), (void)sizeof(obj), (void)sizeof(val))
+#define SIM_TRACE_IF(traced, soc, agent, ev, obj, val)                                                                \
+	((void)sizeof(traced), (void)sizeof(soc), (void)sizeof(agent), (void)sizeof(ev), (void)sizeof(obj),           \
+	 (void)sizeof(val))
+#define SIM_TRACE(soc, agent, ev, obj, val) SIM_TRACE_IF(0, soc, agent, ev, obj, val)
 #endif
 
 /** sim_trace_hw() - record a register-model event of agent @agent of @soc (dropped if this process has not it). */

@@ -69,12 +69,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The attached agents follow the SoC's flag within a crash-watch period: wait for it (bounded, not timed). */
+/*
+ * The attached agents follow the SoC's flag within a crash-watch period, one after the other: wait until both do
+ * (bounded, not timed). ampl_trace_on counts the agents of this process tracing: nonzero once the first follows,
+ * while the other one's events are still dropped.
+ */
 static void wait_tracing(bool on)
 {
-	for (int i = 0; i < 5000 && (atomic_load(&ampl_trace_on) != 0) != on; i++)
+	uint32_t want = on ? 2u : 0u;
+	for (int i = 0; i < 5000 && atomic_load(&ampl_trace_on) != want; i++)
 		usleep(1000);
-	assert_int_equal(atomic_load(&ampl_trace_on) != 0, on);
+	assert_int_equal(atomic_load(&ampl_trace_on), want);
 }
 
 static void send_n(struct env *e, unsigned long n)

@@ -376,19 +376,21 @@ static void deliver_each(struct xlnx_ipi_host *host, uint32_t pending, unsigned 
 	}
 }
 
-/* deliver_each(), traced: out of line, so that untraced no register is kept across the trace call. */
-AMPL_TRACED_PATH static void deliver_traced(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
+/*
+ * The interrupt event of @pending, traced; returns @pending. Out of line, so that deliver_each() has one copy (its
+ * deliver() inlined), and @pending comes back in the return register rather than kept in one across the call.
+ */
+AMPL_TRACED_PATH static uint32_t irq_traced(struct xlnx_ipi_host *host, uint32_t pending)
 {
 	AMPL_TRACE_EMIT(AMPL_EV_IRQ, host, pending);
-	deliver_each(host, pending, line);
+	return pending;
 }
 
 static void deliver_pending(struct xlnx_ipi_host *host, uint32_t pending, unsigned line)
 {
 	if (pending && AMPL_TRACING())
-		deliver_traced(host, pending, line);
-	else
-		deliver_each(host, pending, line);
+		pending = irq_traced(host, pending);
+	deliver_each(host, pending, line);
 }
 
 #ifdef AMPL_CONFIG_IPI_ROUTING

@@ -157,6 +157,13 @@ int xlnx_ipi_filter_release(struct xlnx_ipi_mbox *m, bool deliver)
 	return 0;
 }
 
+/* The filter's decision @a about request @bit, traced: out of line, so that the untraced hook keeps nothing for it. */
+AMPL_TRACED_PATH static void decided_traced(struct xlnx_ipi_mbox *m, enum xlnx_ipi_filter_action a, uint32_t bit)
+{
+	AMPL_TRACE_EMIT(a == XLNX_IPI_FILTER_ACCEPT ? AMPL_EV_FILTER_ACCEPT : AMPL_EV_FILTER_REFUSE, m,
+			__builtin_ctz(bit));
+}
+
 bool xlnx_ipi_filter_hook(struct xlnx_ipi_mbox *m, uint32_t bit)
 {
 	struct xlnx_ipi_filter *f = atomic_load_explicit(&m->filter, memory_order_acquire);
@@ -166,7 +173,8 @@ bool xlnx_ipi_filter_hook(struct xlnx_ipi_mbox *m, uint32_t bit)
 		return false; /* released for delivery: decided already */
 	enum xlnx_ipi_filter_action a = xlnx_ipi_filter_check(f, (unsigned)__builtin_ctz(bit), m->rx_msg.data,
 							     m->rx_msg.len);
-	AMPL_TRACE(a == XLNX_IPI_FILTER_ACCEPT ? AMPL_EV_FILTER_ACCEPT : AMPL_EV_FILTER_REFUSE, m, __builtin_ctz(bit));
+	if (AMPL_TRACING())
+		decided_traced(m, a, bit);
 	const struct ampl_io_region *regs = &m->host->regs;
 	if (a == XLNX_IPI_FILTER_REFUSE_ACK) {
 		/* Acknowledged unread: the sender's request completes (it is counted here, not delivered). */
