@@ -115,9 +115,16 @@ static void name_copy(char *d, const char *s)
 	}
 }
 
-/* Lock held: run @ept's message callback (@unbind false) or ns_unbind_cb, with the lock dropped. */
-static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned *key, void *p, uint32_t len,
-		 uint32_t src, bool unbind)
+/* A message handed to an endpoint's callback. */
+struct rx_msg {
+	void *p;
+	uint32_t len;
+	uint32_t src;
+};
+
+/* Lock held: run @ept's message callback with @m, or (@m NULL) its ns_unbind_cb, with the lock dropped. Four
+ * arguments: all in registers. */
+static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned *key, const struct rx_msg *m)
 {
 	rpmsg_ept_cb cb = ept->cb;
 	rpmsg_ns_unbind_cb ucb = ept->ns_unbind_cb;
@@ -126,8 +133,8 @@ static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned
 	rpmsg_unlock(rdev, *key);
 	struct rpmsg_endpoint *outer = cb_ept;
 	cb_ept = ept;
-	if (!unbind)
-		cb(ept, p, len, src, priv);
+	if (m)
+		cb(ept, m->p, m->len, m->src, priv);
 	else if (ucb)
 		ucb(ept);
 	cb_ept = outer;
@@ -339,7 +346,7 @@ void rpmsg_link_down(struct rpmsg_device *rdev, unsigned *key)
 		if (!e)
 			break;
 		e->pend &= (uint8_t)~EPT_UNBIND;
-		call(rdev, e, key, NULL, 0, 0, true);
+		call(rdev, e, key, NULL);
 	}
 	link_cb(rdev, key, false);
 }
@@ -786,7 +793,7 @@ void rpmsg_ns_rx(struct rpmsg_device *rdev, const uint8_t *p, uint32_t len, unsi
 	if (rdev->ops->ns_table)
 		rdev->ops->ns_table(rdev, name, &keep, NS_REMEMBER);
 	if (flags == RPMSG_NS_DESTROY && e) {
-		call(rdev, e, key, NULL, 0, 0, true);
+		call(rdev, e, key, NULL);
 	} else if (!e && flags == RPMSG_NS_CREATE && rdev->cfg->ns_bind_cb) {
 		rpmsg_unlock(rdev, *key);
 		rdev->cfg->ns_bind_cb(rdev, name, addr);
@@ -825,7 +832,8 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 			rdev->rx_len = buflen;
 			rdev->rx_desc = desc;
 		}
-		call(rdev, ept, key, p, len, src, false);
+		struct rx_msg m = { p, len, src };
+		call(rdev, ept, key, &m);
 	}
 	/* The link cannot have changed meanwhile: only this (serialised) pass changes it. */
 	if (!(AMPL_RPMSG_ZERO_COPY && rdev->rx_held) && RPMSG_UP(rdev))
