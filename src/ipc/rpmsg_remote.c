@@ -309,8 +309,6 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 		rdev->my_sid = rsid ? rsid : 1u;
 		rsc_put32_rel(ss + SESS_REMOTE_SID, rdev->my_sid);
 	}
-	unsigned key = rpmsg_lock(rdev);
-	rdev->kick_mask |= KICK_VDEV;
-	rpmsg_unlock(rdev, key);
+	cfg->notify(cfg->notify_priv, RPMSG_NOTIFYID_VDEV); /* the table is there: ring the host (no device state) */
 	return RPMSG_SUCCESS;
 }
