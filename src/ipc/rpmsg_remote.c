@@ -21,7 +21,8 @@
  * flash of words). Patched: vring da, align, num; the session's magic (above 16 bits) and the host's words.
  */
 static const uint16_t table_words[] = {
-	AMPL_RPMSG_SESSIONS ? RPMSG_RSC_NUM : 1u, 0, 0, RPMSG_RSC_VDEV_OFF, AMPL_RPMSG_SESSIONS ? RPMSG_RSC_SESSION_OFF : 0,
+	AMPL_RPMSG_SESSIONS ? RPMSG_RSC_NUM : 1u, 0, 0, /* num, reserved */
+	RPMSG_RSC_VDEV_OFF, AMPL_RPMSG_SESSIONS ? RPMSG_RSC_SESSION_OFF : 0, /* offsets */
 	/* vdev */ RSC_VDEV, VIRTIO_ID_RPMSG, RPMSG_NOTIFYID_VDEV, (uint32_t)AMPL_RPMSG_NS << VIRTIO_RPMSG_F_NS, 0, 0,
 	2u << 8, /* status 0, num_of_vrings 2, reserved 0 0 */
 	/* vring0 */ 0, 0, 0, RPMSG_NOTIFYID_VRING0, 0,
