@@ -52,9 +52,6 @@ static AMPL_THREAD_LOCAL bool app_sender;
 #define NOTE_APP_TX(rdev) ((void)(rdev))
 #endif
 
-const char rpmsg_err_vq0[] = "rpmsg: corrupt vring0";
-const char rpmsg_err_vq1[] = "rpmsg: corrupt vring1";
-
 /* ---- lock, kicks, errors ---- */
 
 unsigned rpmsg_lock(struct rpmsg_device *rdev)
@@ -118,9 +115,16 @@ static void name_copy(char *d, const char *s)
 	}
 }
 
-/* Lock held: run @ept's message callback (@unbind false) or ns_unbind_cb, with the lock dropped. */
-static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned *key, void *p, uint32_t len,
-		 uint32_t src, bool unbind)
+/* A message handed to an endpoint's callback. */
+struct rx_msg {
+	void *p;
+	uint32_t len;
+	uint32_t src;
+};
+
+/* Lock held: run @ept's message callback with @m, or (@m NULL) its ns_unbind_cb, with the lock dropped. Four
+ * arguments: all in registers. */
+static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned *key, const struct rx_msg *m)
 {
 	rpmsg_ept_cb cb = ept->cb;
 	rpmsg_ns_unbind_cb ucb = ept->ns_unbind_cb;
@@ -129,8 +133,8 @@ static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned
 	rpmsg_unlock(rdev, *key);
 	struct rpmsg_endpoint *outer = cb_ept;
 	cb_ept = ept;
-	if (!unbind)
-		cb(ept, p, len, src, priv);
+	if (m)
+		cb(ept, m->p, m->len, m->src, priv);
 	else if (ucb)
 		ucb(ept);
 	cb_ept = outer;
@@ -318,20 +322,21 @@ void rpmsg_link_down(struct rpmsg_device *rdev, unsigned *key)
 	if (!RPMSG_UP(rdev))
 		return;
 	atomic_store_explicit(&rdev->up, false, memory_order_relaxed);
-	ampl_memset(rdev->slots, 0, sizeof(rdev->slots)); /* holds and reservations end with the session */
-	if (rdev->ns_waiting) {
+	if (AMPL_RPMSG_ZERO_COPY)
+		ampl_memset(rdev->slots, 0, sizeof(rdev->slots)); /* holds and reservations end with the session */
+	if (AMPL_RPMSG_NS && rdev->ns_waiting) {
 		rdev->ns_waiting = false;
 		rdev->waiters--;
 	}
 	for (struct rpmsg_endpoint *e = rdev->epts; e; e = e->next) {
-		if (e->name[0] && e->orig_dest == RPMSG_ADDR_ANY)
+		if (AMPL_RPMSG_NS && e->name[0] && e->orig_dest == RPMSG_ADDR_ANY)
 			e->pend |= EPT_ANNOUNCE; /* again at the next link up */
 		if (e->dest_addr != e->orig_dest) {
 			SET_DEST(e, e->orig_dest);
 			e->pend |= EPT_UNBIND;
 		}
 	}
-	if (rdev->ops->ns_table)
+	if (AMPL_RPMSG_NS && rdev->ops->ns_table)
 		rdev->ops->ns_table(rdev, NULL, NULL, NS_CLEAR);
 	rpmsg_wake(rdev); /* blocked senders fail with RPMSG_ERR_DEV_STATE */
 	for (;;) {
@@ -341,7 +346,7 @@ void rpmsg_link_down(struct rpmsg_device *rdev, unsigned *key)
 		if (!e)
 			break;
 		e->pend &= (uint8_t)~EPT_UNBIND;
-		call(rdev, e, key, NULL, 0, 0, true);
+		call(rdev, e, key, NULL);
 	}
 	link_cb(rdev, key, false);
 }
@@ -540,7 +545,7 @@ int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, int len)
 
 void *rpmsg_get_tx_payload_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
 {
-	if (!ept || !ept->rdev || !len)
+	if (!AMPL_RPMSG_ZERO_COPY || !ept || !ept->rdev || !len)
 		return NULL;
 	struct rpmsg_device *rdev = ept->rdev;
 	struct rpmsg_buf_slot b;
@@ -566,6 +571,8 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int
 
 int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data, int len)
 {
+	if (!AMPL_RPMSG_ZERO_COPY)
+		return RPMSG_EOPNOTSUPP;
 	if (!ept || !ept->rdev || !data || dst == RPMSG_ADDR_ANY || len < 0)
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
@@ -602,6 +609,8 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, const void *data, int len)
 
 int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 {
+	if (!AMPL_RPMSG_ZERO_COPY)
+		return RPMSG_EOPNOTSUPP;
 	if (!ept || !ept->rdev || !txbuf)
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
@@ -618,6 +627,8 @@ int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 
 int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
+	if (!AMPL_RPMSG_ZERO_COPY)
+		return RPMSG_EOPNOTSUPP;
 	if (!ept || !ept->rdev)
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
@@ -641,6 +652,8 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 
 int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
+	if (!AMPL_RPMSG_ZERO_COPY)
+		return RPMSG_EOPNOTSUPP;
 	if (!ept || !ept->rdev || !rxbuf)
 		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
@@ -760,7 +773,7 @@ void rpmsg_ns_rx(struct rpmsg_device *rdev, const uint8_t *p, uint32_t len, unsi
 		n++;
 	uint32_t addr = vio_ld32(m + 32), flags = vio_ld32(m + 36);
 	if (n == 0 || n == RPMSG_NAME_SIZE || addr == RPMSG_ADDR_ANY || flags > RPMSG_NS_DESTROY) {
-		rpmsg_note(rdev, "rpmsg: bad ns message");
+		rpmsg_note(rdev, RPMSG_ERR_TEXT("rpmsg: bad ns message"));
 		return;
 	}
 	struct rpmsg_endpoint *e = rdev->epts;
@@ -780,7 +793,7 @@ void rpmsg_ns_rx(struct rpmsg_device *rdev, const uint8_t *p, uint32_t len, unsi
 	if (rdev->ops->ns_table)
 		rdev->ops->ns_table(rdev, name, &keep, NS_REMEMBER);
 	if (flags == RPMSG_NS_DESTROY && e) {
-		call(rdev, e, key, NULL, 0, 0, true);
+		call(rdev, e, key, NULL);
 	} else if (!e && flags == RPMSG_NS_CREATE && rdev->cfg->ns_bind_cb) {
 		rpmsg_unlock(rdev, *key);
 		rdev->cfg->ns_bind_cb(rdev, name, addr);
@@ -804,7 +817,7 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 		ept = ept->next;
 	bool ns = AMPL_RPMSG_NS && dst == RPMSG_NS_EPT_ADDR && rdev->ns && rdev->ops->ns_rx;
 	if (len > buflen - RPMSG_HDR_SIZE) {
-		rpmsg_note(rdev, "rpmsg: bad hdr.len");
+		rpmsg_note(rdev, RPMSG_ERR_TEXT("rpmsg: bad hdr.len"));
 	} else if (ns) {
 		ampl_cache_invalidate(p, len);
 		rdev->ops->ns_rx(rdev, p, len, key);
@@ -814,16 +827,21 @@ void rpmsg_deliver(struct rpmsg_device *rdev, uint16_t desc, uint8_t *buf, uint3
 		ampl_cache_invalidate(p, len);
 		if (ept->dest_addr == RPMSG_ADDR_ANY)
 			SET_DEST(ept, src); /* the first message binds an unbound endpoint */
-		rdev->rx_cur = buf;
-		rdev->rx_len = buflen;
-		rdev->rx_desc = desc;
-		call(rdev, ept, key, p, len, src, false);
+		if (AMPL_RPMSG_ZERO_COPY) {
+			rdev->rx_cur = buf; /* rpmsg_hold_rx_buffer() may keep it */
+			rdev->rx_len = buflen;
+			rdev->rx_desc = desc;
+		}
+		struct rx_msg m = { p, len, src };
+		call(rdev, ept, key, &m);
 	}
 	/* The link cannot have changed meanwhile: only this (serialised) pass changes it. */
-	if (!rdev->rx_held && RPMSG_UP(rdev))
+	if (!(AMPL_RPMSG_ZERO_COPY && rdev->rx_held) && RPMSG_UP(rdev))
 		rdev->ops->put_rx(rdev, desc, buflen);
-	rdev->rx_held = false;
-	rdev->rx_cur = NULL;
+	if (AMPL_RPMSG_ZERO_COPY) {
+		rdev->rx_held = false;
+		rdev->rx_cur = NULL;
+	}
 }
 
 void rpmsg_after_rx(struct rpmsg_device *rdev)
@@ -872,9 +890,9 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, cons
 		ept->orig_dest = dest;
 		ept->cb = cb;
 		ept->ns_unbind_cb = ns_unbind_cb;
-		ept->pend = n && dest == RPMSG_ADDR_ANY ? EPT_ANNOUNCE : 0;
+		ept->pend = AMPL_RPMSG_NS && n && dest == RPMSG_ADDR_ANY ? EPT_ANNOUNCE : 0;
 		/* An announcement remembered earlier binds the new endpoint at once (either start order works). */
-		if (n && rdev->ops->ns_table)
+		if (AMPL_RPMSG_NS && n && rdev->ops->ns_table)
 			rdev->ops->ns_table(rdev, ept->name, &ept->dest_addr, NS_TAKE);
 		ept->next = rdev->epts;
 		rdev->epts = ept;

@@ -286,7 +286,7 @@ static void reclaim(struct rpmsg_device *rdev)
 			continue;
 		}
 		if (!was)
-			rpmsg_note(rdev, rpmsg_err_vq1);
+			rpmsg_note(rdev, RPMSG_ERR_VQ1);
 		if (id == -EIO)
 			return;
 	}
@@ -363,7 +363,7 @@ static void host_process(struct rpmsg_device *rdev, unsigned *key)
 			continue;
 		}
 		if (!was)
-			rpmsg_note(rdev, rpmsg_err_vq0);
+			rpmsg_note(rdev, RPMSG_ERR_VQ0);
 		if (id == -EIO)
 			break;
 	}

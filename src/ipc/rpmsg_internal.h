@@ -45,8 +45,11 @@ enum {
 #define SET_DEST(e, v) __atomic_store_n(&(e)->dest_addr, (v), __ATOMIC_RELAXED)
 #define GET_DEST(e) __atomic_load_n(&(e)->dest_addr, __ATOMIC_RELAXED)
 
-/* Error messages shared by the roles. */
-extern const char rpmsg_err_vq0[], rpmsg_err_vq1[];
+/* Error messages (string literals: the copies in both roles are merged at link time). With AMPL_ERROR_TEXT 0 every
+ * protocol error of this layer reports the one short text. */
+#define RPMSG_ERR_TEXT(t) AMPL_ERR_TEXT("rpmsg: peer error", t)
+#define RPMSG_ERR_VQ0 RPMSG_ERR_TEXT("rpmsg: corrupt vring0")
+#define RPMSG_ERR_VQ1 RPMSG_ERR_TEXT("rpmsg: corrupt vring1")
 
 /*
  * Handshake words (status byte, session ids): release stores and acquire loads, so that what a side wrote before
@@ -88,9 +91,9 @@ struct rpmsg_virtio_ops {
 	/* Lock held, link up: take a TX buffer with room for @need payload bytes into *b.
 	 * 0; RPMSG_ERR_NO_BUFF; RPMSG_ERR_BUFF_SIZE (nothing taken); RPMSG_ERR_DEV_STATE. */
 	int (*get_tx)(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, uint32_t need);
-	/* Lock held: undo the get_tx() just done (same lock section). */
+	/* Zero-copy only (AMPL_RPMSG_ZERO_COPY), lock held: undo the get_tx() just done (same lock section). */
 	void (*untake_tx)(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b);
-	/* Lock held: a reserved slot is given back unsent. */
+	/* Zero-copy only, lock held: a reserved slot is given back unsent. */
 	void (*release_tx)(struct rpmsg_device *rdev, struct rpmsg_buf_slot *s);
 	/* Lock held: publish a filled TX buffer with @len payload bytes (header written and cleaned). */
 	void (*put_tx)(struct rpmsg_device *rdev, const struct rpmsg_buf_slot *b, uint32_t len);

@@ -16,16 +16,24 @@
 #define VDEV(rdev) ((rdev)->shm + RPMSG_RSC_VDEV_OFF)
 #define SESS(rdev) ((rdev)->shm + RPMSG_RSC_SESSION_OFF)
 
-/* The table this remote writes (words 1..28; ver is written apart, first 0 then 1). Patched: vring da, session. */
-static const uint32_t table_words[] = {
-	RPMSG_RSC_NUM, 0, 0, RPMSG_RSC_VDEV_OFF, RPMSG_RSC_SESSION_OFF,
+/*
+ * The table this remote writes (words 1..28; ver is written apart, first 0 then 1), as 16-bit values (half the
+ * flash of words). Patched: vring da, align, num; the session's magic (above 16 bits) and the host's words.
+ */
+static const uint16_t table_words[] = {
+	AMPL_RPMSG_SESSIONS ? RPMSG_RSC_NUM : 1u, 0, 0, /* num, reserved */
+	RPMSG_RSC_VDEV_OFF, AMPL_RPMSG_SESSIONS ? RPMSG_RSC_SESSION_OFF : 0, /* offsets */
 	/* vdev */ RSC_VDEV, VIRTIO_ID_RPMSG, RPMSG_NOTIFYID_VDEV, (uint32_t)AMPL_RPMSG_NS << VIRTIO_RPMSG_F_NS, 0, 0,
 	2u << 8, /* status 0, num_of_vrings 2, reserved 0 0 */
 	/* vring0 */ 0, 0, 0, RPMSG_NOTIFYID_VRING0, 0,
 	/* vring1 */ 0, 0, 0, RPMSG_NOTIFYID_VRING1, 0,
-	/* session */ RPMSG_AMPL_RSC_TYPE, 16, RPMSG_AMPL_MAGIC, 0, 0, 0,
+#if AMPL_RPMSG_SESSIONS
+	/* session */ RPMSG_AMPL_RSC_TYPE, 16, 0 /* magic */, 0, 0, 0,
+#else
+	/* not listed */ 0, 0, 0, 0, 0, 0,
+#endif
 };
-_Static_assert(sizeof(table_words) == RPMSG_RSC_TABLE_SIZE - 4, "table words");
+_Static_assert(sizeof(table_words) == (RPMSG_RSC_TABLE_SIZE - 4) / 2, "table words");
 
 static uint8_t *win(struct rpmsg_device *rdev, uint32_t off)
 {
@@ -43,14 +51,15 @@ static uint32_t payload_cap(uint32_t len)
 static bool session_ok(struct rpmsg_device *rdev)
 {
 	return (rsc_get8_acq(VDEV(rdev) + VDEV_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       rsc_get32_acq(SESS(rdev) + SESS_HOST_SID) == rdev->peer_sid;
+	       (!AMPL_RPMSG_SESSIONS || rsc_get32_acq(SESS(rdev) + SESS_HOST_SID) == rdev->peer_sid);
 }
 
 static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, uint32_t need)
 {
 	if (!session_ok(rdev))
 		return RPMSG_ERR_DEV_STATE;
-	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++) {
+	/* A reserved buffer released unsent first (zero-copy only). */
+	for (unsigned i = 0; AMPL_RPMSG_ZERO_COPY && i < RPMSG_BUF_SLOTS; i++) {
 		struct rpmsg_buf_slot *s = &rdev->slots[i];
 		if (s->state == SLOT_SPARE_TX) {
 			if (s->cap < need)
@@ -82,7 +91,7 @@ static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, ui
 		}
 		/* A buffer shorter than a header stays held: never used, never returned. */
 		if (!was)
-			rpmsg_note(rdev, rpmsg_err_vq0);
+			rpmsg_note(rdev, RPMSG_ERR_VQ0);
 		if (id == -EIO)
 			return RPMSG_ERR_NO_BUFF;
 	}
@@ -93,11 +102,13 @@ static void remote_untake_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_s
 	vq_unget_avail(&rdev->vq[0], b->desc);
 }
 
+#if AMPL_RPMSG_ZERO_COPY
 static void remote_release_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *s)
 {
 	(void)rdev;
 	s->state = SLOT_SPARE_TX; /* taken from avail: it cannot go back there; the next send uses it */
 }
+#endif
 
 /*
  * used.len is the buffer's whole length (desc.len), in both vrings, as OpenAMP remotes write it, rather than the
@@ -142,11 +153,15 @@ __attribute__((noinline)) static void attach_vring(struct rpmsg_device *rdev, un
 static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 {
 	uint8_t *st_p = VDEV(rdev) + VDEV_STATUS, *sid_p = SESS(rdev) + SESS_HOST_SID;
-	uint32_t sid = rsc_get32_acq(sid_p);
+	uint32_t sid = 0, ack = 0; /* without sessions: as a legacy host's, which never writes them */
+	if (AMPL_RPMSG_SESSIONS)
+		sid = rsc_get32_acq(sid_p);
 	uint8_t st = rsc_get8_acq(st_p);
-	uint32_t ack = rsc_get32_acq(SESS(rdev) + SESS_HOST_ACK);
-	if (rsc_get32_acq(sid_p) != sid)
-		return; /* the host is rewriting its words: its notification follows */
+	if (AMPL_RPMSG_SESSIONS) {
+		ack = rsc_get32_acq(SESS(rdev) + SESS_HOST_ACK);
+		if (rsc_get32_acq(sid_p) != sid)
+			return; /* the host is rewriting its words: its notification follows */
+	}
 	if (rdev->lost) {
 		rdev->lost = false;
 		rdev->blocked = true;
@@ -202,7 +217,7 @@ static void remote_process(struct rpmsg_device *rdev, unsigned *key)
 			(void)vq_add_used(&rdev->vq[1], (uint16_t)id, len); /* shorter than a header: back, unread */
 		/* A host that restarted under us explains it: the next pass follows the new session instead. */
 		if (!was && session_ok(rdev))
-			rpmsg_note(rdev, rpmsg_err_vq1);
+			rpmsg_note(rdev, RPMSG_ERR_VQ1);
 		if (id == -EIO)
 			break;
 	}
@@ -225,8 +240,10 @@ static const struct rpmsg_virtio_ops remote_ops = {
 #endif
 	.process = remote_process,
 	.get_tx = remote_get_tx,
+#if AMPL_RPMSG_ZERO_COPY
 	.untake_tx = remote_untake_tx,
 	.release_tx = remote_release_tx,
+#endif
 	.put_tx = remote_put_tx,
 	.put_rx = remote_put_rx,
 	.arm = remote_arm,
@@ -259,7 +276,8 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 	uint8_t *t = rdev->shm, *ss = SESS(rdev);
 	/* A previous table of ours: keep the host's words and number the new session past both ids. */
 	ampl_cache_invalidate(t, RPMSG_RSC_TABLE_SIZE);
-	bool ours = vio_get32(ss) == RPMSG_AMPL_RSC_TYPE && vio_get32(ss + SESS_MAGIC) == RPMSG_AMPL_MAGIC;
+	bool ours = AMPL_RPMSG_SESSIONS && vio_get32(ss) == RPMSG_AMPL_RSC_TYPE &&
+		    vio_get32(ss + SESS_MAGIC) == RPMSG_AMPL_MAGIC;
 	uint32_t hsid = ours ? vio_get32(ss + SESS_HOST_SID) : 0, hack = ours ? vio_get32(ss + SESS_HOST_ACK) : 0;
 	uint32_t rsid = ours ? vio_get32(ss + SESS_REMOTE_SID) : 0;
 	rsid = (rsid > hack ? rsid : hack) + 1u;
@@ -268,13 +286,16 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 	 * before we clear it, and reads on, sees the previous or the new value of a field, never a transient 0
 	 * (which it would report as a malformed table). */
 	uint32_t w[AMPL_ARRAY_SIZE(table_words)];
-	ampl_memcpy(w, table_words, sizeof(w));
+	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(w); i++)
+		w[i] = table_words[i];
 	for (unsigned i = 0; i < 2; i++) {
 		uint32_t *v = &w[(RPMSG_RSC_VDEV_OFF + VDEV_VRING(i)) / 4u - 1u];
 		v[0] = cfg->da_base + rdev->vr_off[i];
 		v[1] = align;
 		v[2] = num;
 	}
+	if (AMPL_RPMSG_SESSIONS)
+		w[(RPMSG_RSC_SESSION_OFF + SESS_MAGIC) / 4u - 1u] = RPMSG_AMPL_MAGIC;
 	w[(RPMSG_RSC_SESSION_OFF + SESS_HOST_SID) / 4u - 1u] = hsid;
 	w[(RPMSG_RSC_SESSION_OFF + SESS_HOST_ACK) / 4u - 1u] = hack;
 	/* ver = 0 while the table is rewritten: a host reading it meanwhile finds "no table yet". */
@@ -285,10 +306,10 @@ int rpmsg_virtio_init_remote(struct rpmsg_device *rdev, const struct rpmsg_virti
 	ampl_cache_clean(t, RPMSG_RSC_TABLE_SIZE);
 	rsc_put32_rel(t, RSC_TABLE_VERSION);
 	/* The new session id last: the host acts on it, and everything above is visible before it. */
-	rdev->my_sid = rsid ? rsid : 1u;
-	rsc_put32_rel(ss + SESS_REMOTE_SID, rdev->my_sid);
-	unsigned key = rpmsg_lock(rdev);
-	rdev->kick_mask |= KICK_VDEV;
-	rpmsg_unlock(rdev, key);
+	if (AMPL_RPMSG_SESSIONS) {
+		rdev->my_sid = rsid ? rsid : 1u;
+		rsc_put32_rel(ss + SESS_REMOTE_SID, rdev->my_sid);
+	}
+	cfg->notify(cfg->notify_priv, RPMSG_NOTIFYID_VDEV); /* the table is there: ring the host (no device state) */
 	return RPMSG_SUCCESS;
 }

@@ -136,6 +136,26 @@ extern "C" {
 #ifndef AMPL_RPMSG_NS
 #define AMPL_RPMSG_NS 1
 #endif
+/*
+ * AMPL_RPMSG_SESSIONS (compile-time option, remote role): 1, the default: the remote lists amplink's session entry
+ * in its resource table and links up only once the host acknowledged its session, so that either side's restart is
+ * detected (the link goes down and up again with fresh rings). 0: the remote writes the table without it (the
+ * entry's words are zero and not listed: the layout, and where the vrings start, are the same) and links up on
+ * DRIVER_OK alone, as a Linux-style remote: an amplink host then treats it as one (no restart detection; a host
+ * restart is followed only through the status byte going to 0 and back). The host role is the same either way.
+ */
+#ifndef AMPL_RPMSG_SESSIONS
+#define AMPL_RPMSG_SESSIONS 1
+#endif
+/*
+ * AMPL_RPMSG_ZERO_COPY (compile-time option): 1, the default: the zero-copy calls (rpmsg_get_tx_payload_buffer*(),
+ * rpmsg_send*_nocopy(), rpmsg_release_tx_buffer(), rpmsg_hold_rx_buffer(), rpmsg_release_rx_buffer()). 0: they
+ * are left out of both roles: each fails at once (NULL; RPMSG_EOPNOTSUPP) and delivery and sending no longer
+ * track held or reserved buffers (the code that does is left out of an image). The copy calls are the same.
+ */
+#ifndef AMPL_RPMSG_ZERO_COPY
+#define AMPL_RPMSG_ZERO_COPY 1
+#endif
 #define RPMSG_RESERVED_ADDRESSES 1024u
 #define RPMSG_NAME_SIZE 32
 /** Dynamic addresses: RPMSG_RESERVED_ADDRESSES .. + RPMSG_ADDR_BMP_SIZE - 1 (1024..1151). */
