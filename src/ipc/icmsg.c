@@ -31,6 +31,12 @@ static inline bool sessions(const struct icmsg *im)
 static _Thread_local bool in_rx, app_sender;
 #endif
 
+/* The link state (sequentially consistent, as every access to it); out of line: it is read in many places. */
+__attribute__((noinline)) static int state_of(const struct icmsg *im)
+{
+	return atomic_load(&im->state);
+}
+
 static void report(struct icmsg *im, const char *msg)
 {
 	if (im->cb && im->cb->error)
@@ -115,7 +121,7 @@ static bool session_step(struct icmsg *im)
 	if (pbuf_handshake_read(&im->tx, &w))
 		return false;
 	uint16_t rsid = (uint16_t)(w & 0xFFFFu), ack = (uint16_t)(w >> 16);
-	int st = atomic_load(&im->state);
+	int st = state_of(im);
 
 	if (rsid != im->remote_sid) {
 		if (st == ICMSG_STATE_CONNECTED) {
@@ -210,7 +216,7 @@ static void answer_bonding_doorbell(struct icmsg *im)
 static void process(struct icmsg *im)
 {
 	uint8_t *buf = im->cfg->rx_buf;
-	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+	if (state_of(im) == ICMSG_STATE_OFF)
 		return;
 	if (sessions(im)) {
 		bool connected = session_step(im);
@@ -226,7 +232,7 @@ static void process(struct icmsg *im)
 	(void)pbuf_rx_hold(&im->rx, hold);
 #endif
 	for (;;) {
-		int st = atomic_load(&im->state);
+		int st = state_of(im);
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
 		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
@@ -288,7 +294,7 @@ static void process(struct icmsg *im)
  */
 static void peer_offline(struct icmsg *im)
 {
-	int st = atomic_load(&im->state);
+	int st = state_of(im);
 	if (st == ICMSG_STATE_OFF || !sessions(im))
 		return;
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
@@ -314,7 +320,7 @@ __attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 		peer_offline(im);
 		return;
 	}
-	if (ev > 0 && atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (ev > 0 && state_of(im) != ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
 #if ICMSG_RX_LINGER_US
 	bool outer = in_rx;
@@ -354,12 +360,12 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
-	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (state_of(im) != ICMSG_STATE_OFF)
 		return -EALREADY;
 	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
-	struct pbuf_cfg txc, rxc;
-	if (pbuf_cfg_init(&txc, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
-	    pbuf_cfg_init(&rxc, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
+	/* The layouts go straight into the rings (unused while closed), each validated once. */
+	if (pbuf_cfg_init(&im->tx.cfg, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
+	    pbuf_cfg_init(&im->rx.cfg, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
 		return -EINVAL;
 	if ((uint8_t *)cfg->tx_mem < (uint8_t *)cfg->rx_mem + cfg->rx_size &&
 	    (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem + cfg->tx_size)
@@ -379,7 +385,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->bell_owed = false;
 	im->tx_stale = false;
 	atomic_flag_clear(&im->tx_lock);
-	(void)pbuf_rx_init(&im->rx, &rxc);
+	pbuf_rx_start(&im->rx);
 
 	if (hs) {
 		/* A new session id: not 0, not our last one (kept in shared memory across restarts), not what the peer
@@ -388,7 +394,8 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		 * while it is being reset (stale bytes of the old session). */
 		uint32_t mine = 0, peer = 0;
 		struct pbuf peer_view; /* a reader's view of our tx region, only to read the peer's handshake word */
-		(void)pbuf_rx_init(&peer_view, &txc);
+		peer_view.cfg = im->tx.cfg;
+		pbuf_rx_start(&peer_view);
 		(void)pbuf_handshake_read(&im->rx, &mine);
 		(void)pbuf_handshake_read(&peer_view, &peer);
 		uint16_t prev = im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu);
@@ -401,7 +408,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		hs_write(im, sid, SID_DISCONNECTED);
 		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
-	(void)pbuf_tx_init(&im->tx, &txc);
+	pbuf_tx_start(&im->tx);
 	if (im->classic) {
 		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a
 		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
@@ -438,7 +445,7 @@ int icmsg_close(struct icmsg *im)
 {
 	if (!im)
 		return -EINVAL;
-	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+	if (state_of(im) == ICMSG_STATE_OFF)
 		return -EALREADY;
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
@@ -464,7 +471,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		return -EINVAL;
 	if (!data || !len)
 		return -EBADMSG;
-	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED)
+	if (state_of(im) != ICMSG_STATE_CONNECTED)
 		return -EBUSY;
 	if (len > atomic_load(&im->peer_max))
 		return -EMSGSIZE;
@@ -476,8 +483,8 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	int at = -EBUSY;
-	if (atomic_load(&im->state) == ICMSG_STATE_CONNECTED)
-		at = im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
+	if (state_of(im) == ICMSG_STATE_CONNECTED)
+		at = AMPL_ICMSG_SESSIONS && im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
 	uint32_t gen = im->tx_gen;
 	if (at >= 0)
 		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
@@ -497,7 +504,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	int r = (int)len;
 	uint32_t copies = im->tx_copies - 1u;
 	__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
-	if (gen != im->tx_gen) {
+	if (AMPL_ICMSG_SESSIONS && gen != im->tx_gen) { /* only a new peer session resets the ring */
 		r = -EBUSY;
 		if (!copies)
 			im->tx_stale = false;
@@ -522,12 +529,12 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 
 uint32_t icmsg_peer_max(const struct icmsg *im)
 {
-	return im && atomic_load(&im->state) == ICMSG_STATE_CONNECTED ? atomic_load(&im->peer_max) : 0;
+	return im && state_of(im) == ICMSG_STATE_CONNECTED ? atomic_load(&im->peer_max) : 0;
 }
 
 enum icmsg_state icmsg_state(const struct icmsg *im)
 {
-	return im ? (enum icmsg_state)atomic_load(&im->state) : ICMSG_STATE_OFF;
+	return im ? (enum icmsg_state)state_of(im) : ICMSG_STATE_OFF;
 }
 
 bool icmsg_is_bound(const struct icmsg *im)
