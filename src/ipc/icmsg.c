@@ -43,6 +43,15 @@ static void report(struct icmsg *im, const char *msg)
 		im->cb->error(msg, im->priv);
 }
 
+/* The user's bound() (@up) or unbound() callback, if any. */
+static void tell(struct icmsg *im, bool up)
+{
+	const struct ipc_service_cb *cb = im->cb;
+	void (*fn)(void *priv) = !cb ? NULL : up ? cb->bound : cb->unbound;
+	if (fn)
+		fn(im->priv);
+}
+
 /* ---- doorbells (tx_lock held) ---- */
 
 /*
@@ -84,7 +93,7 @@ static uint32_t default_peer_max(const struct icmsg *im)
  * this way: a close that set OFF meanwhile must never be undone (an instance left CONNECTED after its close would
  * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
  */
-static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
+__attribute__((noinline)) static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	int expected = (int)from;
@@ -114,6 +123,22 @@ static void hs_write(struct icmsg *im, uint16_t local, uint16_t remote_ack)
 	(void)pbuf_handshake_write(&im->rx, (uint32_t)local | (uint32_t)remote_ack << 16);
 }
 
+/*
+ * Start a session of ours after @prev: an id not 0 and not the one the peer acknowledges now (in its word, read
+ * through @peer_side, a view of our tx region), written as (id, 0).
+ */
+static void new_session(struct icmsg *im, uint16_t prev, const struct pbuf *peer_side)
+{
+	uint32_t peer = 0;
+	(void)pbuf_handshake_read(peer_side, &peer);
+	uint16_t acked = (uint16_t)(peer >> 16), sid = prev;
+	do
+		sid++;
+	while (sid == SID_DISCONNECTED || sid == acked);
+	im->local_sid = sid;
+	hs_write(im, sid, SID_DISCONNECTED);
+}
+
 /* Follow the peer's session word. Returns true when the link is connected in session mode afterwards. */
 static bool session_step(struct icmsg *im)
 {
@@ -128,8 +153,7 @@ static bool session_step(struct icmsg *im)
 			if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 				return false; /* closed meanwhile */
 			st = ICMSG_STATE_DISCONNECTED;
-			if (im->cb && im->cb->unbound)
-				im->cb->unbound(im->priv);
+			tell(im, false);
 		}
 		im->rx_ready = false;
 		if (rsid == SID_DISCONNECTED) {
@@ -163,8 +187,7 @@ static bool session_step(struct icmsg *im)
 		if (!move_state(im, (enum icmsg_state)st, ICMSG_STATE_CONNECTED))
 			return false; /* closed meanwhile */
 		ring(im);
-		if (im->cb && im->cb->bound)
-			im->cb->bound(im->priv);
+		tell(im, true);
 		return true;
 	}
 	return st == ICMSG_STATE_CONNECTED;
@@ -191,8 +214,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 	if (!move_state(im, ICMSG_STATE_BONDING, ICMSG_STATE_CONNECTED))
 		return; /* closed meanwhile */
 	ring(im); /* as Zephyr: notify again, so a peer that opened after our first doorbell hears us */
-	if (im->cb && im->cb->bound)
-		im->cb->bound(im->priv);
+	tell(im, true);
 }
 
 /*
@@ -204,7 +226,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
  */
 static void answer_bonding_doorbell(struct icmsg *im)
 {
-	uint64_t now = ampl_os_uptime_us();
+	uint32_t now = (uint32_t)ampl_os_uptime_us(); /* 32 bits: the interval is wrap-safe, and 1 ms short */
 	if (im->bond_answer_us && now - im->bond_answer_us < 1000u)
 		return;
 	im->bond_answer_us = now;
@@ -300,17 +322,10 @@ static void peer_offline(struct icmsg *im)
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
 	im->rx_ready = false;
-	uint32_t peer = 0;
-	(void)pbuf_handshake_read(&im->tx, &peer);
-	uint16_t acked = (uint16_t)(peer >> 16), sid = im->local_sid;
-	do
-		sid++;
-	while (sid == SID_DISCONNECTED || sid == acked);
-	im->local_sid = sid;
 	im->remote_sid = SID_DISCONNECTED;
-	hs_write(im, sid, SID_DISCONNECTED);
-	if (st == ICMSG_STATE_CONNECTED && im->cb && im->cb->unbound)
-		im->cb->unbound(im->priv);
+	new_session(im, im->local_sid, &im->tx);
+	if (st == ICMSG_STATE_CONNECTED)
+		tell(im, false);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -392,20 +407,12 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		 * acknowledges now. It is published BEFORE our tx ring is reset: a peer still connected to our previous
 		 * session checks the id after every packet it reads, so it can never accept a packet read from the ring
 		 * while it is being reset (stale bytes of the old session). */
-		uint32_t mine = 0, peer = 0;
+		uint32_t mine = 0;
 		struct pbuf peer_view; /* a reader's view of our tx region, only to read the peer's handshake word */
 		peer_view.cfg = im->tx.cfg;
 		pbuf_rx_start(&peer_view);
 		(void)pbuf_handshake_read(&im->rx, &mine);
-		(void)pbuf_handshake_read(&peer_view, &peer);
-		uint16_t prev = im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu);
-		uint16_t acked = (uint16_t)(peer >> 16);
-		uint16_t sid = prev;
-		do
-			sid++;
-		while (sid == SID_DISCONNECTED || sid == acked);
-		im->local_sid = sid;
-		hs_write(im, sid, SID_DISCONNECTED);
+		new_session(im, im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu), &peer_view);
 		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
 	pbuf_tx_start(&im->tx);
