@@ -568,7 +568,7 @@ static unsigned txdone_of(const struct mbox_controller *mbox)
 }
 
 /* The controller's startup of @chan, just bound: on failure the channel is free again. */
-static int start(struct mbox_chan *chan)
+static inline __attribute__((always_inline)) int start(struct mbox_chan *chan)
 {
 	int ret = chan->mbox->ops->startup ? chan->mbox->ops->startup(chan) : 0;
 	if (ret) {
@@ -754,7 +754,7 @@ int mbox_controller_register(struct mbox_controller *mbox)
 		return -EINVAL;
 	if (mbox->txdone_poll && !mbox->ops->last_tx_done)
 		return -EINVAL;
-	unsigned method = txdone_of(mbox);
+	unsigned method = mbox->txdone_irq ? TXDONE_BY_IRQ : mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
 	for (int i = 0; i < mbox->num_chans; i++) {
 		struct mbox_chan *c = &mbox->chans[i];
 		void *priv = c->con_priv;
