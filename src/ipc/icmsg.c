@@ -93,7 +93,10 @@ static uint32_t default_peer_max(const struct icmsg *im)
  * this way: a close that set OFF meanwhile must never be undone (an instance left CONNECTED after its close would
  * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
  */
-__attribute__((noinline)) static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
+#if AMPL_ICMSG_SESSIONS
+__attribute__((noinline)) /* called from four places then; from one without sessions */
+#endif
+static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	int expected = (int)from;
@@ -316,8 +319,10 @@ static void process(struct icmsg *im)
  */
 static void peer_offline(struct icmsg *im)
 {
+	if (!sessions(im))
+		return;
 	int st = state_of(im);
-	if (st == ICMSG_STATE_OFF || !sessions(im))
+	if (st == ICMSG_STATE_OFF)
 		return;
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
@@ -396,10 +401,10 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->rx_fault = 0;
 	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;
-	atomic_store(&im->peer_max, 0);
+	atomic_store_explicit(&im->peer_max, 0, memory_order_relaxed); /* the state store below publishes it */
 	im->bell_owed = false;
 	im->tx_stale = false;
-	atomic_flag_clear(&im->tx_lock);
+	atomic_flag_clear_explicit(&im->tx_lock, memory_order_relaxed); /* nobody takes it while closed */
 	pbuf_rx_start(&im->rx);
 
 	if (hs) {
