@@ -204,6 +204,24 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  * <amplink/ipc/link.h>); the images that use it link only the channel registry of the framework.
  */
 
+/**
+ * ampl_mbox_bind() - mbox_bind_client() for a thin-path client: @cl takes @chan and the controller's startup runs,
+ * but nothing else is set up (no queue to reset, no TX-done method to choose), so that a firmware that only rings
+ * links none of it. Return: as mbox_bind_client() (0; -EINVAL; -EBUSY: the channel has a client; what startup
+ * answered, the channel free again). Context: thread.
+ */
+int ampl_mbox_bind(struct mbox_chan *chan, struct mbox_client *cl);
+
+/**
+ * ampl_mbox_get_channel() - mbox_client_get_channel() for a thin-path client: @given, or else the entry named
+ * @name among @node's mboxes, bound with ampl_mbox_bind(). @cl->node is set to @node.
+ * Return: the channel, or NULL with *@err set (-ENODEV: no @node and no @given; -EINVAL: no entry @name;
+ * -EPROBE_DEFER: its controller is not registered; or what ampl_mbox_bind() answered); *@err 0 on success.
+ * Context: thread.
+ */
+struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					struct mbox_chan *given, const char *name, int *err);
+
 /** Bound of ampl_mbox_ring()'s wait for a ring still on its way (ampl_cpu_relax() iterations). */
 #ifndef AMPL_MBOX_RING_SPINS
 #define AMPL_MBOX_RING_SPINS 100000u

@@ -561,6 +561,25 @@ void mbox_chan_set_offline(struct mbox_chan *chan, int err)
 	}
 }
 
+/* The TX-done method of @mbox's channels while no client has changed it. */
+static unsigned txdone_of(const struct mbox_controller *mbox)
+{
+	return mbox->txdone_irq ? TXDONE_BY_IRQ : mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
+}
+
+/* The controller's startup of @chan, just bound: on failure the channel is free again. */
+static inline __attribute__((always_inline)) int start(struct mbox_chan *chan)
+{
+	int ret = chan->mbox->ops->startup ? chan->mbox->ops->startup(chan) : 0;
+	if (ret) {
+		unsigned key = ampl_spin_lock(&chan->lock);
+		chan->cl = NULL;
+		chan->txdone_method = txdone_of(chan->mbox);
+		ampl_spin_unlock(&chan->lock, key);
+	}
+	return ret;
+}
+
 int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
 {
 	if (!chan || !cl || !chan->mbox)
@@ -578,21 +597,24 @@ int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
 	if ((chan->txdone_method & TXDONE_BY_POLL) && cl->knows_txdone)
 		chan->txdone_method = TXDONE_BY_ACK;
 	ampl_spin_unlock(&chan->lock, key);
-	if (chan->mbox->ops->startup) {
-		int ret = chan->mbox->ops->startup(chan);
-		if (ret) {
-			key = ampl_spin_lock(&chan->lock);
-			chan->cl = NULL;
-			chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ
-					      : chan->mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
-			ampl_spin_unlock(&chan->lock, key);
-			return ret;
-		}
-	}
-	return 0;
+	return start(chan);
 }
 
-static struct mbox_chan *request(struct mbox_client *cl, const struct mbox_spec *sp)
+/* The thin path's bind: nothing queued to reset, no TX-done method to choose (a ring never waits for TX done). */
+int ampl_mbox_bind(struct mbox_chan *chan, struct mbox_client *cl)
+{
+	if (!chan || !cl || !chan->mbox)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	struct mbox_client *prev = chan->cl;
+	if (!prev)
+		chan->cl = cl;
+	ampl_spin_unlock(&chan->lock, key);
+	return prev ? -EBUSY : start(chan);
+}
+
+/* The channel @sp names, not bound: or an error pointer (-EPROBE_DEFER: its controller is not registered yet). */
+static struct mbox_chan *find(const struct mbox_spec *sp)
 {
 	unsigned key = ampl_spin_lock(&ctrl_lock);
 	struct mbox_controller *mbox = ctrl_head;
@@ -610,10 +632,25 @@ static struct mbox_chan *request(struct mbox_client *cl, const struct mbox_spec 
 			chan = AMPL_ERR_PTR(-EINVAL);
 	}
 	ampl_spin_unlock(&ctrl_lock, key);
+	return chan;
+}
+
+static struct mbox_chan *request(struct mbox_client *cl, const struct mbox_spec *sp)
+{
+	struct mbox_chan *chan = find(sp);
 	if (AMPL_IS_ERR(chan))
 		return chan;
 	int ret = mbox_bind_client(chan, cl);
 	return ret ? AMPL_ERR_PTR(ret) : chan;
+}
+
+/* The entry of @node's mboxes named @name, or NULL. */
+static const struct mbox_spec *spec_named(const struct mbox_consumer *node, const char *name)
+{
+	for (unsigned i = 0; name && i < node->num_mboxes; i++)
+		if (ampl_str_eq(node->mboxes[i].name, name))
+			return &node->mboxes[i];
+	return NULL;
 }
 
 struct mbox_chan *mbox_request_channel(struct mbox_client *cl, int index)
@@ -629,10 +666,25 @@ struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char
 {
 	if (!cl || !cl->node)
 		return AMPL_ERR_PTR(-ENODEV);
-	for (unsigned i = 0; name && i < cl->node->num_mboxes; i++)
-		if (ampl_str_eq(cl->node->mboxes[i].name, name))
-			return request(cl, &cl->node->mboxes[i]);
-	return AMPL_ERR_PTR(-EINVAL);
+	const struct mbox_spec *sp = spec_named(cl->node, name);
+	return sp ? request(cl, sp) : AMPL_ERR_PTR(-EINVAL);
+}
+
+struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					struct mbox_chan *given, const char *name, int *err)
+{
+	cl->node = node;
+	struct mbox_chan *c = given;
+	if (!c) {
+		const struct mbox_spec *sp = node ? spec_named(node, name) : NULL;
+		c = sp ? find(sp) : AMPL_ERR_PTR(node ? -EINVAL : -ENODEV);
+		if (AMPL_IS_ERR(c)) {
+			*err = (int)AMPL_PTR_ERR(c);
+			return NULL;
+		}
+	}
+	*err = ampl_mbox_bind(c, cl);
+	return *err ? NULL : c;
 }
 
 /* The channel lost its client: the controller's shutdown, and the controller's TX-done method again. */
@@ -641,8 +693,7 @@ static void shut_down(struct mbox_chan *chan)
 	if (chan->mbox->ops->shutdown)
 		chan->mbox->ops->shutdown(chan);
 	unsigned key = ampl_spin_lock(&chan->lock);
-	chan->txdone_method = chan->mbox->txdone_irq ? TXDONE_BY_IRQ : chan->mbox->txdone_poll ? TXDONE_BY_POLL
-											      : TXDONE_BY_ACK;
+	chan->txdone_method = txdone_of(chan->mbox);
 	ampl_spin_unlock(&chan->lock, key);
 }
 

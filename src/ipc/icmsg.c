@@ -31,10 +31,25 @@ static inline bool sessions(const struct icmsg *im)
 static _Thread_local bool in_rx, app_sender;
 #endif
 
+/* The link state (sequentially consistent, as every access to it); out of line: it is read in many places. */
+__attribute__((noinline)) static int state_of(const struct icmsg *im)
+{
+	return atomic_load(&im->state);
+}
+
 static void report(struct icmsg *im, const char *msg)
 {
 	if (im->cb && im->cb->error)
 		im->cb->error(msg, im->priv);
+}
+
+/* The user's bound() (@up) or unbound() callback, if any. */
+static void tell(struct icmsg *im, bool up)
+{
+	const struct ipc_service_cb *cb = im->cb;
+	void (*fn)(void *priv) = !cb ? NULL : up ? cb->bound : cb->unbound;
+	if (fn)
+		fn(im->priv);
 }
 
 /* ---- doorbells (tx_lock held) ---- */
@@ -78,6 +93,9 @@ static uint32_t default_peer_max(const struct icmsg *im)
  * this way: a close that set OFF meanwhile must never be undone (an instance left CONNECTED after its close would
  * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
  */
+#if AMPL_ICMSG_SESSIONS
+__attribute__((noinline)) /* called from four places then; from one without sessions */
+#endif
 static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
@@ -108,6 +126,22 @@ static void hs_write(struct icmsg *im, uint16_t local, uint16_t remote_ack)
 	(void)pbuf_handshake_write(&im->rx, (uint32_t)local | (uint32_t)remote_ack << 16);
 }
 
+/*
+ * Start a session of ours after @prev: an id not 0 and not the one the peer acknowledges now (in its word, read
+ * through @peer_side, a view of our tx region), written as (id, 0).
+ */
+static void new_session(struct icmsg *im, uint16_t prev, const struct pbuf *peer_side)
+{
+	uint32_t peer = 0;
+	(void)pbuf_handshake_read(peer_side, &peer);
+	uint16_t acked = (uint16_t)(peer >> 16), sid = prev;
+	do
+		sid++;
+	while (sid == SID_DISCONNECTED || sid == acked);
+	im->local_sid = sid;
+	hs_write(im, sid, SID_DISCONNECTED);
+}
+
 /* Follow the peer's session word. Returns true when the link is connected in session mode afterwards. */
 static bool session_step(struct icmsg *im)
 {
@@ -115,15 +149,14 @@ static bool session_step(struct icmsg *im)
 	if (pbuf_handshake_read(&im->tx, &w))
 		return false;
 	uint16_t rsid = (uint16_t)(w & 0xFFFFu), ack = (uint16_t)(w >> 16);
-	int st = atomic_load(&im->state);
+	int st = state_of(im);
 
 	if (rsid != im->remote_sid) {
 		if (st == ICMSG_STATE_CONNECTED) {
 			if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 				return false; /* closed meanwhile */
 			st = ICMSG_STATE_DISCONNECTED;
-			if (im->cb && im->cb->unbound)
-				im->cb->unbound(im->priv);
+			tell(im, false);
 		}
 		im->rx_ready = false;
 		if (rsid == SID_DISCONNECTED) {
@@ -157,8 +190,7 @@ static bool session_step(struct icmsg *im)
 		if (!move_state(im, (enum icmsg_state)st, ICMSG_STATE_CONNECTED))
 			return false; /* closed meanwhile */
 		ring(im);
-		if (im->cb && im->cb->bound)
-			im->cb->bound(im->priv);
+		tell(im, true);
 		return true;
 	}
 	return st == ICMSG_STATE_CONNECTED;
@@ -185,8 +217,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 	if (!move_state(im, ICMSG_STATE_BONDING, ICMSG_STATE_CONNECTED))
 		return; /* closed meanwhile */
 	ring(im); /* as Zephyr: notify again, so a peer that opened after our first doorbell hears us */
-	if (im->cb && im->cb->bound)
-		im->cb->bound(im->priv);
+	tell(im, true);
 }
 
 /*
@@ -198,7 +229,7 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
  */
 static void answer_bonding_doorbell(struct icmsg *im)
 {
-	uint64_t now = ampl_os_uptime_us();
+	uint32_t now = (uint32_t)ampl_os_uptime_us(); /* 32 bits: the interval is wrap-safe, and 1 ms short */
 	if (im->bond_answer_us && now - im->bond_answer_us < 1000u)
 		return;
 	im->bond_answer_us = now;
@@ -210,7 +241,7 @@ static void answer_bonding_doorbell(struct icmsg *im)
 static void process(struct icmsg *im)
 {
 	uint8_t *buf = im->cfg->rx_buf;
-	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+	if (state_of(im) == ICMSG_STATE_OFF)
 		return;
 	if (sessions(im)) {
 		bool connected = session_step(im);
@@ -226,7 +257,7 @@ static void process(struct icmsg *im)
 	(void)pbuf_rx_hold(&im->rx, hold);
 #endif
 	for (;;) {
-		int st = atomic_load(&im->state);
+		int st = state_of(im);
 		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
 		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
@@ -288,23 +319,18 @@ static void process(struct icmsg *im)
  */
 static void peer_offline(struct icmsg *im)
 {
-	int st = atomic_load(&im->state);
-	if (st == ICMSG_STATE_OFF || !sessions(im))
+	if (!sessions(im))
+		return;
+	int st = state_of(im);
+	if (st == ICMSG_STATE_OFF)
 		return;
 	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
 		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
 	im->rx_ready = false;
-	uint32_t peer = 0;
-	(void)pbuf_handshake_read(&im->tx, &peer);
-	uint16_t acked = (uint16_t)(peer >> 16), sid = im->local_sid;
-	do
-		sid++;
-	while (sid == SID_DISCONNECTED || sid == acked);
-	im->local_sid = sid;
 	im->remote_sid = SID_DISCONNECTED;
-	hs_write(im, sid, SID_DISCONNECTED);
-	if (st == ICMSG_STATE_CONNECTED && im->cb && im->cb->unbound)
-		im->cb->unbound(im->priv);
+	new_session(im, im->local_sid, &im->tx);
+	if (st == ICMSG_STATE_CONNECTED)
+		tell(im, false);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -314,7 +340,7 @@ __attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 		peer_offline(im);
 		return;
 	}
-	if (ev > 0 && atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (ev > 0 && state_of(im) != ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
 #if ICMSG_RX_LINGER_US
 	bool outer = in_rx;
@@ -354,12 +380,12 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		return -ENOTSUP;
 	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
 		return -EINVAL; /* both layouts must put wr_idx at the same offset */
-	if (atomic_load(&im->state) != ICMSG_STATE_OFF)
+	if (state_of(im) != ICMSG_STATE_OFF)
 		return -EALREADY;
 	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
-	struct pbuf_cfg txc, rxc;
-	if (pbuf_cfg_init(&txc, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
-	    pbuf_cfg_init(&rxc, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
+	/* The layouts go straight into the rings (unused while closed), each validated once. */
+	if (pbuf_cfg_init(&im->tx.cfg, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
+	    pbuf_cfg_init(&im->rx.cfg, cfg->rx_mem, cfg->rx_size, cfg->dcache_alignment, hs))
 		return -EINVAL;
 	if ((uint8_t *)cfg->tx_mem < (uint8_t *)cfg->rx_mem + cfg->rx_size &&
 	    (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem + cfg->tx_size)
@@ -375,33 +401,26 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->rx_fault = 0;
 	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;
-	atomic_store(&im->peer_max, 0);
+	atomic_store_explicit(&im->peer_max, 0, memory_order_relaxed); /* the state store below publishes it */
 	im->bell_owed = false;
 	im->tx_stale = false;
-	atomic_flag_clear(&im->tx_lock);
-	(void)pbuf_rx_init(&im->rx, &rxc);
+	atomic_flag_clear_explicit(&im->tx_lock, memory_order_relaxed); /* nobody takes it while closed */
+	pbuf_rx_start(&im->rx);
 
 	if (hs) {
 		/* A new session id: not 0, not our last one (kept in shared memory across restarts), not what the peer
 		 * acknowledges now. It is published BEFORE our tx ring is reset: a peer still connected to our previous
 		 * session checks the id after every packet it reads, so it can never accept a packet read from the ring
 		 * while it is being reset (stale bytes of the old session). */
-		uint32_t mine = 0, peer = 0;
+		uint32_t mine = 0;
 		struct pbuf peer_view; /* a reader's view of our tx region, only to read the peer's handshake word */
-		(void)pbuf_rx_init(&peer_view, &txc);
+		peer_view.cfg = im->tx.cfg;
+		pbuf_rx_start(&peer_view);
 		(void)pbuf_handshake_read(&im->rx, &mine);
-		(void)pbuf_handshake_read(&peer_view, &peer);
-		uint16_t prev = im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu);
-		uint16_t acked = (uint16_t)(peer >> 16);
-		uint16_t sid = prev;
-		do
-			sid++;
-		while (sid == SID_DISCONNECTED || sid == acked);
-		im->local_sid = sid;
-		hs_write(im, sid, SID_DISCONNECTED);
+		new_session(im, im->local_sid ? im->local_sid : (uint16_t)(mine & 0xFFFFu), &peer_view);
 		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
-	(void)pbuf_tx_init(&im->tx, &txc);
+	pbuf_tx_start(&im->tx);
 	if (im->classic) {
 		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a
 		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
@@ -438,7 +457,7 @@ int icmsg_close(struct icmsg *im)
 {
 	if (!im)
 		return -EINVAL;
-	if (atomic_load(&im->state) == ICMSG_STATE_OFF)
+	if (state_of(im) == ICMSG_STATE_OFF)
 		return -EALREADY;
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
@@ -464,7 +483,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		return -EINVAL;
 	if (!data || !len)
 		return -EBADMSG;
-	if (atomic_load(&im->state) != ICMSG_STATE_CONNECTED)
+	if (state_of(im) != ICMSG_STATE_CONNECTED)
 		return -EBUSY;
 	if (len > atomic_load(&im->peer_max))
 		return -EMSGSIZE;
@@ -476,8 +495,8 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	int at = -EBUSY;
-	if (atomic_load(&im->state) == ICMSG_STATE_CONNECTED)
-		at = im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
+	if (state_of(im) == ICMSG_STATE_CONNECTED)
+		at = AMPL_ICMSG_SESSIONS && im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
 	uint32_t gen = im->tx_gen;
 	if (at >= 0)
 		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
@@ -497,7 +516,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	int r = (int)len;
 	uint32_t copies = im->tx_copies - 1u;
 	__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
-	if (gen != im->tx_gen) {
+	if (AMPL_ICMSG_SESSIONS && gen != im->tx_gen) { /* only a new peer session resets the ring */
 		r = -EBUSY;
 		if (!copies)
 			im->tx_stale = false;
@@ -522,12 +541,12 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 
 uint32_t icmsg_peer_max(const struct icmsg *im)
 {
-	return im && atomic_load(&im->state) == ICMSG_STATE_CONNECTED ? atomic_load(&im->peer_max) : 0;
+	return im && state_of(im) == ICMSG_STATE_CONNECTED ? atomic_load(&im->peer_max) : 0;
 }
 
 enum icmsg_state icmsg_state(const struct icmsg *im)
 {
-	return im ? (enum icmsg_state)atomic_load(&im->state) : ICMSG_STATE_OFF;
+	return im ? (enum icmsg_state)state_of(im) : ICMSG_STATE_OFF;
 }
 
 bool icmsg_is_bound(const struct icmsg *im)

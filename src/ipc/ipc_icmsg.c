@@ -14,28 +14,27 @@ struct icmsg *ipc_icmsg_link(const struct ampl_device *instance)
 	return d ? &d->im : NULL;
 }
 
+/*
+ * The endpoint's life (d->registered): register and deregister move it with one compare-and-swap each, so that
+ * they never overlap; send() and is_bound() read it. Sends go to the link from the start of the registration
+ * (received() may run, and the user send, before register returns) to the end of the deregistration (the closed
+ * link answers them).
+ */
+enum { EPT_FREE, EPT_OPENING, EPT_REGISTERED, EPT_CLOSING };
+
 static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
 	const struct ipc_icmsg_config *c = instance ? instance->config : NULL;
 	if (!d || !c || !cfg)
 		return -EINVAL;
-	if (atomic_flag_test_and_set(&d->busy))
-		return -EBUSY;
-	int ret;
-	if (d->registered) {
-		ret = -EBUSY; /* one endpoint per instance */
-	} else {
-		d->cb = cfg->cb;
-		/* The token is set before bonding starts: received() may run (and the user call send) as soon as the
-		 * peer answers, before this function returns. */
-		*token = d;
-		atomic_store(&d->registered, true);
-		ret = icmsg_open(&d->im, &c->icmsg, &d->cb, cfg->priv);
-		if (ret)
-			atomic_store(&d->registered, false);
-	}
-	atomic_flag_clear(&d->busy);
+	int ept = EPT_FREE;
+	if (!atomic_compare_exchange_strong(&d->registered, &ept, EPT_OPENING))
+		return -EBUSY; /* one endpoint per instance */
+	d->cb = cfg->cb;
+	*token = d;
+	int ret = icmsg_open(&d->im, &c->icmsg, &d->cb, cfg->priv);
+	atomic_store(&d->registered, ret ? EPT_FREE : EPT_REGISTERED);
 	return ret;
 }
 
@@ -46,17 +45,12 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 		return -EINVAL;
 	if (token != d)
 		return -ENOENT;
-	if (atomic_flag_test_and_set(&d->busy))
-		return -EBUSY;
-	int ret = -ENOENT;
-	if (d->registered) {
-		ret = icmsg_close(&d->im);
-		if (ret == -EALREADY)
-			ret = 0;
-		atomic_store(&d->registered, false);
-	}
-	atomic_flag_clear(&d->busy);
-	return ret;
+	int ept = EPT_REGISTERED;
+	if (!atomic_compare_exchange_strong(&d->registered, &ept, EPT_CLOSING))
+		return ept == EPT_FREE ? -ENOENT : -EBUSY;
+	int ret = icmsg_close(&d->im);
+	atomic_store(&d->registered, EPT_FREE);
+	return ret == -EALREADY ? 0 : ret;
 }
 
 static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
@@ -64,7 +58,7 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 	struct ipc_icmsg_data *d = data_of(instance);
 	if (!d)
 		return -EINVAL;
-	if (token != d || !atomic_load(&d->registered))
+	if (token != d || atomic_load(&d->registered) == EPT_FREE)
 		return -ENOENT;
 	return icmsg_send(&d->im, data, len);
 }
@@ -73,7 +67,7 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 static bool is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_icmsg_data *d = data_of(instance);
-	return d && token == d && atomic_load(&d->registered) && icmsg_is_bound(&d->im);
+	return d && token == d && atomic_load(&d->registered) != EPT_FREE && icmsg_is_bound(&d->im);
 }
 
 const struct ipc_service_backend ipc_icmsg_backend = {

@@ -91,8 +91,9 @@ static bool is_pow2(uint32_t v)
 	return v != 0 && (v & (v - 1u)) == 0;
 }
 
-/* The whole layout check, shared by pbuf_cfg_init() and the inits, which cannot trust a hand-filled struct. */
-static int check_layout(const void *mem, uint64_t size, uint32_t d, bool h)
+/* The whole layout check, shared by pbuf_cfg_init() and the inits, which cannot trust a hand-filled struct. In
+ * size_t: no 64-bit arithmetic on a 32-bit target, no truncation on a 64-bit host. */
+static int check_layout(const void *mem, size_t size, uint32_t d, bool h)
 {
 	if (mem == NULL)
 		return -EINVAL;
@@ -103,7 +104,7 @@ static int check_layout(const void *mem, uint64_t size, uint32_t d, bool h)
 		return -EINVAL;
 	if ((size & 3u) != 0 || size >= PBUF_MAX_REGION_SIZE)
 		return -EINVAL;
-	if (size < (uint64_t)PBUF_DATA_OFF(d, h) + PBUF_MIN_DATA_LEN)
+	if (size < (size_t)PBUF_DATA_OFF(d, h) + PBUF_MIN_DATA_LEN)
 		return -EINVAL;
 	return 0;
 }
@@ -112,7 +113,7 @@ int pbuf_cfg_init(struct pbuf_cfg *cfg, void *mem, size_t size, uint32_t dcache_
 {
 	if (cfg == NULL)
 		return -EINVAL;
-	int rc = check_layout(mem, (uint64_t)size, dcache_align, handshake);
+	int rc = check_layout(mem, size, dcache_align, handshake);
 	if (rc)
 		return rc;
 	cfg->mem = mem;
@@ -125,38 +126,50 @@ int pbuf_cfg_init(struct pbuf_cfg *cfg, void *mem, size_t size, uint32_t dcache_
 	return 0;
 }
 
-static int init_common(struct pbuf *pb, const struct pbuf_cfg *cfg)
+/* Copy a configuration that may have been filled by hand (PBUF_CFG_INITIALIZER): recomputed and compared. */
+static int take_cfg(struct pbuf *pb, const struct pbuf_cfg *cfg)
 {
 	if (pb == NULL || cfg == NULL)
 		return -EINVAL;
-	/* A configuration may have been filled by hand (PBUF_CFG_INITIALIZER): recompute and compare. */
 	struct pbuf_cfg chk;
 	if (pbuf_cfg_init(&chk, cfg->mem, cfg->size, cfg->dcache_align, cfg->handshake) != 0 ||
 	    chk.wr_idx_off != cfg->wr_idx_off || chk.data_off != cfg->data_off || chk.data_len != cfg->data_len)
 		return -EINVAL;
 	pb->cfg = chk;
+	return 0;
+}
+
+void pbuf_tx_start(struct pbuf *pb)
+{
+	pb->role = ROLE_WRITER;
+	pb->hold = false;
+	(void)pbuf_tx_restart(pb);
+}
+
+void pbuf_rx_start(struct pbuf *pb)
+{
+	pb->role = ROLE_READER;
+	pb->hold = false;
 	pb->wr_idx = 0;
 	pb->rd_idx = 0;
 	pb->pub_idx = 0;
-	pb->hold = false;
-	return 0;
 }
 
 int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
 {
-	int rc = init_common(pb, cfg);
+	int rc = take_cfg(pb, cfg);
 	if (rc)
 		return rc;
-	pb->role = ROLE_WRITER;
-	return pbuf_tx_restart(pb);
+	pbuf_tx_start(pb);
+	return 0;
 }
 
 int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg)
 {
-	int rc = init_common(pb, cfg);
+	int rc = take_cfg(pb, cfg);
 	if (rc)
 		return rc;
-	pb->role = ROLE_READER;
+	pbuf_rx_start(pb);
 	return 0;
 }
 
@@ -369,7 +382,8 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr)
 	return rd == prev_wr;
 }
 
-int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
+/* pbuf_read(), and pbuf_skip() (@skip: move past the packet, @buf NULL), with one copy of rd_consume(). */
+static int take(struct pbuf *pb, void *buf, uint16_t len, bool skip)
 {
 	if (pb == NULL || pb->role != ROLE_READER)
 		return -EINVAL;
@@ -419,9 +433,10 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 		ret = -EBADMSG;
 	else if (occupied(blen, wr, rd) < plen + PBUF_PACKET_LEN_SZ)
 		ret = -EAGAIN;
-	else if (buf == NULL)
-		return ret;
-	else if (plen > len)
+	else if (buf == NULL) {
+		if (!skip)
+			return ret;
+	} else if (plen > len)
 		ret = -ENOMEM;
 	if (ret < 0) {
 		if (ret != -ENOMEM)
@@ -431,25 +446,29 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
 		return ret;
 	}
 
-	uint32_t p = idx_add(blen, rd, PBUF_PACKET_LEN_SZ);
-	uint32_t tail = blen - p < plen ? blen - p : plen;
-	ampl_cache_invalidate(&ring[p], tail);
-	ampl_memcpy(buf, &ring[p], tail);
-	if (plen > tail) {
-		ampl_cache_invalidate(&ring[0], plen - tail);
-		ampl_memcpy((uint8_t *)buf + tail, &ring[0], plen - tail);
+	if (buf != NULL) {
+		uint32_t p = idx_add(blen, rd, PBUF_PACKET_LEN_SZ);
+		uint32_t tail = blen - p < plen ? blen - p : plen;
+		ampl_cache_invalidate(&ring[p], tail);
+		ampl_memcpy(buf, &ring[p], tail);
+		if (plen > tail) {
+			ampl_cache_invalidate(&ring[0], plen - tail);
+			ampl_memcpy((uint8_t *)buf + tail, &ring[0], plen - tail);
+		}
 	}
 
 	rd_consume(pb, plen);
 	return ret;
 }
 
+int pbuf_read(struct pbuf *pb, void *buf, uint16_t len)
+{
+	return take(pb, buf, len, false);
+}
+
 int pbuf_skip(struct pbuf *pb)
 {
-	int n = pbuf_read(pb, NULL, 0);
-	if (n > 0)
-		rd_consume(pb, (uint32_t)n);
-	return n;
+	return take(pb, NULL, 0, true);
 }
 
 static uint32_t *handshake_loc(const struct pbuf *pb, int *rc)

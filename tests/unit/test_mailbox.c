@@ -851,6 +851,68 @@ static void test_doorbell_thin(void **state)
 }
 
 /*
+ * The thin path's own way to take a channel: ampl_mbox_get_channel() / ampl_mbox_bind() answer what
+ * mbox_client_get_channel() / mbox_bind_client() answer, and take the channel without touching the framework's
+ * queue or TX-done method (a polled controller stays polled); release makes it free for any client again.
+ */
+static void test_thin_get_channel(void **state)
+{
+	(void)state;
+	struct rec a, b;
+	rec_init(&a, NULL);
+	rec_init(&b, NULL);
+	int err = 1;
+	assert_null(ampl_mbox_get_channel(&a.cl, NULL, NULL, "tx", &err));
+	assert_int_equal(err, -ENODEV);
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, "tx", &err));
+	assert_int_equal(err, -AMPL_EPROBE_DEFER);
+	assert_ptr_equal(a.cl.node, &consumer);
+	struct loop l;
+	loop_init(&l, "t-loop", false, true); /* TX done polled */
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, "nope", &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, NULL, &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, "bad", &err));
+	assert_int_equal(err, -EINVAL);
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, "later", &err));
+	assert_int_equal(err, -AMPL_EPROBE_DEFER);
+	assert_int_equal(ampl_mbox_bind(NULL, &a.cl), -EINVAL);
+	assert_int_equal(ampl_mbox_bind(&l.chans[0], NULL), -EINVAL);
+	/* startup refused: its error, the channel free again */
+	l.startup_err = -EIO;
+	assert_null(ampl_mbox_get_channel(&a.cl, &consumer, NULL, "tx", &err));
+	assert_int_equal(err, -EIO);
+	assert_null(l.chans[0].cl);
+	l.startup_err = 0;
+	/* by name, then a given channel; the second client of a channel gets -EBUSY */
+	a.cl.knows_txdone = true; /* the framework's bind would make the channel ACK-driven: not the thin one */
+	struct mbox_chan *t = ampl_mbox_get_channel(&a.cl, &consumer, NULL, "tx", &err);
+	assert_ptr_equal(t, &l.chans[0]);
+	assert_int_equal(err, 0);
+	assert_ptr_equal(t->cl, &a.cl);
+	assert_int_equal(t->txdone_method, TXDONE_BY_POLL);
+	assert_null(ampl_mbox_get_channel(&b.cl, &consumer, t, NULL, &err));
+	assert_int_equal(err, -EBUSY);
+	assert_int_equal(ampl_mbox_bind(t, &b.cl), -EBUSY);
+	expect_err("T1 owned", mbox_request_channel_byname(&b.cl, "tx"), -EBUSY);
+	assert_ptr_equal(ampl_mbox_get_channel(&b.cl, NULL, &l.chans[1], NULL, &err), &l.chans[1]);
+	assert_int_equal(err, 0);
+	assert_int_equal(ampl_mbox_ring(t), 0);
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(atomic_load(&b.nrx), 1);
+	int starts = atomic_load(&l.startups), shut = atomic_load(&l.shutdowns);
+	ampl_mbox_release(t);
+	ampl_mbox_release(&l.chans[1]);
+	assert_int_equal(atomic_load(&l.shutdowns), shut + 2);
+	assert_int_equal(atomic_load(&l.startups), starts);
+	b.cl.node = &consumer;
+	assert_ptr_equal(mbox_request_channel_byname(&b.cl, "tx"), t);
+	mbox_free_channel(t);
+	mbox_controller_unregister(&l.ctrl);
+}
+
+/*
  * The thin path with a message: ampl_mbox_send_now() is one send_data(mssg) under the lock, nothing queued and no
  * retry; ampl_mbox_wait_sent() waits on the controller's flush and answers its last_tx_result.
  */
@@ -1022,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_unregister_under_traffic),
 		cmocka_unit_test(test_poll_queued_without_tx_done),
 		cmocka_unit_test(test_doorbell_thin),
+		cmocka_unit_test(test_thin_get_channel),
 		cmocka_unit_test(test_send_now_thin),
 		cmocka_unit_test(test_ipi_client_flow),
 	};

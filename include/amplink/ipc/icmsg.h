@@ -201,7 +201,8 @@ struct icmsg {
 	bool classic;          /* classic bonding in use (disable, or detect) */
 	bool rx_ready;         /* session: our rx ring was reset by the peer for the current session */
 	int rx_fault;          /* last ring error reported (0: none): reported once until it changes */
-	uint64_t bond_answer_us; /* classic bonding: when a doorbell was last answered with ours (RX context) */
+	uint32_t bond_answer_us; /* classic bonding: when a doorbell was last answered with ours (RX context; low 32
+				  * bits of the uptime, 0: never) */
 	uint16_t local_sid, remote_sid;
 };
 

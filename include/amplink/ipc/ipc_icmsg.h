@@ -34,8 +34,8 @@ struct ipc_icmsg_config {
 /** Mutable state of an instance (zero it). Private. */
 struct ipc_icmsg_data {
 	struct icmsg im;
-	ampl_atomic_flag_t busy;  /* register/deregister in progress */
-	AMPL_ATOMIC(bool) registered; /* read by send() from any context */
+	AMPL_ATOMIC(int) registered; /* the endpoint: 0 none, else opening, registered or closing (read by send()
+				      * from any context) */
 	struct ipc_service_cb cb;
 };
 

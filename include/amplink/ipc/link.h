@@ -140,13 +140,19 @@ static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock,
 	l->cl_tx = (struct mbox_client){ 0 };
 #endif
 	l->cl_rx = (struct mbox_client){ .rx_callback = doorbell, .link_state = state };
-	tx = mbox_client_get_channel(&l->cl_tx, node, tx, "tx", &err);
+#if AMPL_IPC_LINK_FRAMEWORK
+#define AMPL_IPC_LINK_GET mbox_client_get_channel
+#else
+#define AMPL_IPC_LINK_GET ampl_mbox_get_channel /* binds without the framework's queue set-up */
+#endif
+	tx = AMPL_IPC_LINK_GET(&l->cl_tx, node, tx, "tx", &err);
 	if (!tx)
 		return err;
 	unsigned key = ampl_spin_lock(lock);
 	l->tx = tx;
 	ampl_spin_unlock(lock, key);
-	l->rx = mbox_client_get_channel(&l->cl_rx, node, rx, "rx", &err);
+	l->rx = AMPL_IPC_LINK_GET(&l->cl_rx, node, rx, "rx", &err);
+#undef AMPL_IPC_LINK_GET
 	if (!l->rx) {
 		ampl_ipc_link_free(tx); /* a ring meanwhile finds it without a client: -EINVAL, ignored */
 		l->tx = NULL;

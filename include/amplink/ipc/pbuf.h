@@ -230,6 +230,14 @@ int pbuf_tx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 int pbuf_rx_init(struct pbuf *pb, const struct pbuf_cfg *cfg);
 
 /**
+ * pbuf_tx_start(), pbuf_rx_start() - pbuf_tx_init() and pbuf_rx_init() for a @pb whose configuration
+ * pbuf_cfg_init() filled in place (pbuf_cfg_init(&pb->cfg, ...) returned 0): nothing is copied or checked again
+ * (a firmware's ICMsg open validates each region once). Context: any.
+ */
+void pbuf_tx_start(struct pbuf *pb);
+void pbuf_rx_start(struct pbuf *pb);
+
+/**
  * pbuf_rx_restart() - reader: the writer has reset the ring for a new session (session handshakes: it reset the
  * ring before acknowledging this side) and nothing of it was read yet: start reading at 0 as pbuf_rx_init() does,
  * and also store rd_idx = 0 in shared memory. A read of the previous session that ended after the writer's reset
