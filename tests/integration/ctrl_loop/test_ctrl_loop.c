@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <amplink/board.h>
@@ -324,6 +325,89 @@ static void test_icmsg(void **state)
 	assert_int_equal(ampl_soc_destroy(name), 0);
 }
 
+/* The Cortex-M4's side of test_icmsg_mu(), in a child process (a process attaches one side of a Messaging Unit
+ * under the node's name): echo one message, then wait for the parent's word on @done. Return: the exit status. */
+static int mu_echo(const char *name, int done)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *m4;
+	const struct ampl_device *dev;
+	atomic_store(&bound_b, 0); /* test_icmsg()'s, in this copy of the parent */
+	atomic_store(&got_b, 0);
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "m4", NULL, &m4) ||
+	    ampl_agent_ipc_instance(m4, "icmsg_m4", &dev)) {
+		fprintf(stderr, "m4: %s\n", ampl_soc_last_error());
+		return 1;
+	}
+	struct ipc_ept ept = { 0 };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = { .bound = bound_cb, .received = received_b }, .priv = &bound_b };
+	if (ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ept, &cfg))
+		return 2;
+	for (int i = 0; i < 10000 && !atomic_load(&got_b); i++)
+		usleep(1000);
+	if (!atomic_load(&got_b) || ipc_service_send(&ept, text_b, strlen(text_b)) != (int)strlen(text_b))
+		return 3;
+	char c;
+	if (read(done, &c, 1) != 1)
+		return 4;
+	ampl_agent_detach(m4);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+/* ICMsg over the i.MX Messaging Unit: the Cortex-A and the Cortex-M4 (another process) ring each other on a
+ * doorbell channel; a message goes there and back. */
+static void test_icmsg_mu(void **state)
+{
+	(void)state;
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts",
+						&dts_opts, &dtb, &size, &diag), 0);
+	char name[64];
+	snprintf(name, sizeof(name), "t-ctrl-mu-%d", (int)getpid());
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_imx, dtb, size), 0);
+	free(dtb);
+	int done[2];
+	assert_int_equal(pipe(done), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(done[1]);
+		_exit(mu_echo(name, done[0]));
+	}
+	close(done[0]);
+	struct ampl_soc *soc;
+	struct ampl_agent *a;
+	const struct ampl_device *dev;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	assert_int_equal(ampl_agent_attach(soc, "a", NULL, &a), 0);
+	int ret = ampl_agent_ipc_instance(a, "icmsg_a", &dev);
+	if (ret)
+		fprintf(stderr, "%s\n", ampl_soc_last_error());
+	assert_int_equal(ret, 0);
+	atomic_store(&bound_a, 0);
+	atomic_store(&got_a, 0);
+	struct ipc_ept ept = { 0 };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = { .bound = bound_cb, .received = received_a }, .priv = &bound_a };
+	assert_int_equal(ipc_service_open_instance(dev), 0);
+	assert_int_equal(ipc_service_register_endpoint(dev, &ept, &cfg), 0);
+	wait_for(&bound_a, 1);
+	assert_int_equal(ipc_service_send(&ept, "over the MU", 11), 11);
+	wait_for(&got_a, 1);
+	assert_string_equal(text_a, "over the MU");
+	assert_int_equal(write(done[1], "x", 1), 1);
+	close(done[1]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	ampl_agent_detach(a);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
 /* `amplink dt gen` for @agent: the header and the source into *@h and *@c (freed by the caller). */
 static void gen(const struct ampl_dt_board *b, const char *agent, char **h, char **c)
 {
@@ -390,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_on_soc),
 		cmocka_unit_test(test_ipc_mbox),
 		cmocka_unit_test(test_icmsg),
+		cmocka_unit_test(test_icmsg_mu),
 		cmocka_unit_test(test_dt_gen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
