@@ -5,7 +5,7 @@
  * its devicetree node, opened by the agent that owns it on the virtual SoC, a client's channels of it carry a
  * word, traces name it, detach closes it, and `amplink dt gen` writes it for its agent's firmware. IPC instances
  * name its channels like an IPI destination's: two ICMsg instances of its agent, each the other's peer, exchange
- * messages through it.
+ * messages through it. The library's Messaging Unit carries ICMsg the same way (its doorbell channels).
  */
 #include <setjmp.h>
 #include <stdarg.h>
