@@ -137,23 +137,31 @@ static bool has_obj(struct ampl_trace_reader *r, unsigned agent, const char *kin
 	return false;
 }
 
+/* A SoC of @profile named "<prefix>-<pid>" (into @name, 64 bytes) from the devicetree @dts, opened. */
+static struct ampl_soc *create_soc(const char *dts, const struct ampl_soc_profile *profile, const char *prefix,
+				   char *name)
+{
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(dts, &dts_opts, &dtb, &size, &diag), 0);
+	snprintf(name, 64, "%s-%d", prefix, (int)getpid());
+	assert_int_equal(ampl_soc_create(name, profile, dtb, size), 0);
+	free(dtb);
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	return soc;
+}
+
 /* Opened by its agent at attach through its model's device hook; a client's channels carry a word through the
  * modelled registers and the agent's interrupt; traces name it; detach closes it. */
 static void test_on_soc(void **state)
 {
 	(void)state;
-	void *dtb;
-	size_t size;
-	struct ampl_dt_diag diag;
-	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
 	char name[64], node[128];
-	snprintf(name, sizeof(name), "t-ctrl-loop-%d", (int)getpid());
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-loop", name);
 	snprintf(node, sizeof(node), "%s:/mailbox@a0000000", name);
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
-	free(dtb);
-	struct ampl_soc *soc;
 	struct ampl_agent *apu, *rpu0;
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	int ret = ampl_agent_attach(soc, "apu", NULL, &apu);
 	if (ret)
 		fprintf(stderr, "%s\n", ampl_soc_last_error());
@@ -252,44 +260,35 @@ static void test_ipc_mbox(void **state)
 	free(b);
 }
 
-static atomic_int bound_a, bound_b, got_a, got_b;
-static char text_a[32], text_b[32];
+/* One endpoint's view: bound, messages received, the last one's text. */
+struct side {
+	atomic_int bound, got;
+	char text[32];
+};
+static struct side side_a, side_b;
 
 static void bound_cb(void *priv)
 {
-	atomic_fetch_add((atomic_int *)priv, 1);
+	atomic_fetch_add(&((struct side *)priv)->bound, 1);
 }
 
-static void received_a(const void *data, size_t len, void *priv)
+static void received_cb(const void *data, size_t len, void *priv)
 {
-	(void)priv;
-	snprintf(text_a, sizeof(text_a), "%.*s", (int)len, (const char *)data);
-	atomic_fetch_add(&got_a, 1);
+	struct side *sd = priv;
+	snprintf(sd->text, sizeof(sd->text), "%.*s", (int)len, (const char *)data);
+	atomic_fetch_add(&sd->got, 1);
 }
 
-static void received_b(const void *data, size_t len, void *priv)
-{
-	(void)priv;
-	snprintf(text_b, sizeof(text_b), "%.*s", (int)len, (const char *)data);
-	atomic_fetch_add(&got_b, 1);
-}
+static const struct ipc_service_cb side_cb = { .bound = bound_cb, .received = received_cb };
 
 /* ICMsg over the loop controller: two instances of the APU, rings crossed, each the other's peer; an agent without
  * a side of it is refused with the node, the mailbox and its owner. */
 static void test_icmsg(void **state)
 {
 	(void)state;
-	void *dtb;
-	size_t size;
-	struct ampl_dt_diag diag;
-	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
 	char name[64];
-	snprintf(name, sizeof(name), "t-ctrl-icmsg-%d", (int)getpid());
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
-	free(dtb);
-	struct ampl_soc *soc;
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-icmsg", name);
 	struct ampl_agent *apu, *rpu0;
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	assert_int_equal(ampl_agent_attach(soc, "apu", NULL, &apu), 0);
 	assert_int_equal(ampl_agent_attach(soc, "rpu0", NULL, &rpu0), 0);
 
@@ -304,20 +303,20 @@ static void test_icmsg(void **state)
 						      "not to rpu0"));
 
 	struct ipc_ept ept_a = { 0 }, ept_b = { 0 };
-	struct ipc_ept_cfg cfg_a = { .name = "ept", .cb = { .bound = bound_cb, .received = received_a }, .priv = &bound_a };
-	struct ipc_ept_cfg cfg_b = { .name = "ept", .cb = { .bound = bound_cb, .received = received_b }, .priv = &bound_b };
+	struct ipc_ept_cfg cfg_a = { .name = "ept", .cb = side_cb, .priv = &side_a };
+	struct ipc_ept_cfg cfg_b = { .name = "ept", .cb = side_cb, .priv = &side_b };
 	assert_int_equal(ipc_service_open_instance(dev_a), 0);
 	assert_int_equal(ipc_service_open_instance(dev_b), 0);
 	assert_int_equal(ipc_service_register_endpoint(dev_a, &ept_a, &cfg_a), 0);
 	assert_int_equal(ipc_service_register_endpoint(dev_b, &ept_b, &cfg_b), 0);
-	wait_for(&bound_a, 1);
-	wait_for(&bound_b, 1);
+	wait_for(&side_a.bound, 1);
+	wait_for(&side_b.bound, 1);
 	assert_int_equal(ipc_service_send(&ept_a, "hello b", 7), 7);
-	wait_for(&got_b, 1);
-	assert_string_equal(text_b, "hello b");
+	wait_for(&side_b.got, 1);
+	assert_string_equal(side_b.text, "hello b");
 	assert_int_equal(ipc_service_send(&ept_b, "hello a", 7), 7);
-	wait_for(&got_a, 1);
-	assert_string_equal(text_a, "hello a");
+	wait_for(&side_a.got, 1);
+	assert_string_equal(side_a.text, "hello a");
 
 	ampl_agent_detach(apu);
 	ampl_agent_detach(rpu0);
@@ -332,20 +331,20 @@ static int mu_echo(const char *name, int done)
 	struct ampl_soc *soc;
 	struct ampl_agent *m4;
 	const struct ampl_device *dev;
-	atomic_store(&bound_b, 0); /* test_icmsg()'s, in this copy of the parent */
-	atomic_store(&got_b, 0);
+	side_b = (struct side){ 0 }; /* test_icmsg()'s, in this copy of the parent */
 	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "m4", NULL, &m4) ||
 	    ampl_agent_ipc_instance(m4, "icmsg_m4", &dev)) {
 		fprintf(stderr, "m4: %s\n", ampl_soc_last_error());
 		return 1;
 	}
 	struct ipc_ept ept = { 0 };
-	struct ipc_ept_cfg cfg = { .name = "ept", .cb = { .bound = bound_cb, .received = received_b }, .priv = &bound_b };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = side_cb, .priv = &side_b };
 	if (ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ept, &cfg))
 		return 2;
-	for (int i = 0; i < 10000 && !atomic_load(&got_b); i++)
+	for (int i = 0; i < 10000 && !atomic_load(&side_b.got); i++)
 		usleep(1000);
-	if (!atomic_load(&got_b) || ipc_service_send(&ept, text_b, strlen(text_b)) != (int)strlen(text_b))
+	int len = (int)strlen(side_b.text);
+	if (!atomic_load(&side_b.got) || ipc_service_send(&ept, side_b.text, (size_t)len) != len)
 		return 3;
 	char c;
 	if (read(done, &c, 1) != 1)
@@ -360,15 +359,9 @@ static int mu_echo(const char *name, int done)
 static void test_icmsg_mu(void **state)
 {
 	(void)state;
-	void *dtb;
-	size_t size;
-	struct ampl_dt_diag diag;
-	assert_int_equal(ampl_dt_read_file_opts(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts",
-						&dts_opts, &dtb, &size, &diag), 0);
 	char name[64];
-	snprintf(name, sizeof(name), "t-ctrl-mu-%d", (int)getpid());
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_imx, dtb, size), 0);
-	free(dtb);
+	struct ampl_soc *soc = create_soc(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts",
+					  &ampl_soc_imx, "t-ctrl-mu", name);
 	int done[2];
 	assert_int_equal(pipe(done), 0);
 	pid_t pid = fork();
@@ -378,25 +371,22 @@ static void test_icmsg_mu(void **state)
 		_exit(mu_echo(name, done[0]));
 	}
 	close(done[0]);
-	struct ampl_soc *soc;
 	struct ampl_agent *a;
 	const struct ampl_device *dev;
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	assert_int_equal(ampl_agent_attach(soc, "a", NULL, &a), 0);
 	int ret = ampl_agent_ipc_instance(a, "icmsg_a", &dev);
 	if (ret)
 		fprintf(stderr, "%s\n", ampl_soc_last_error());
 	assert_int_equal(ret, 0);
-	atomic_store(&bound_a, 0);
-	atomic_store(&got_a, 0);
+	side_a = (struct side){ 0 };
 	struct ipc_ept ept = { 0 };
-	struct ipc_ept_cfg cfg = { .name = "ept", .cb = { .bound = bound_cb, .received = received_a }, .priv = &bound_a };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = side_cb, .priv = &side_a };
 	assert_int_equal(ipc_service_open_instance(dev), 0);
 	assert_int_equal(ipc_service_register_endpoint(dev, &ept, &cfg), 0);
-	wait_for(&bound_a, 1);
+	wait_for(&side_a.bound, 1);
 	assert_int_equal(ipc_service_send(&ept, "over the MU", 11), 11);
-	wait_for(&got_a, 1);
-	assert_string_equal(text_a, "over the MU");
+	wait_for(&side_a.got, 1);
+	assert_string_equal(side_a.text, "over the MU");
 	assert_int_equal(write(done[1], "x", 1), 1);
 	close(done[1]);
 	int status;
