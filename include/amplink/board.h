@@ -64,20 +64,35 @@ int ampl_board_ipi_mbox(const struct ampl_board_mem *mem, const struct ampl_dt_i
 			struct xlnx_ipi_host *host, struct xlnx_ipi_mbox *mbox, uint64_t *bad);
 
 /**
- * ampl_board_ipc_chan() - the IPI destination an IPC instance node's mailboxes name, checked: "tx" and "rx" must
- * name one destination of a controller of @local (the agent the instance runs on).
- * @why: on failure, a static reason ("its mailbox belongs to another agent", ...); may be NULL
- * @owner: on -EPERM, the agent the mailbox belongs to; may be NULL
- * Return: the destination; NULL with @why set. Context: any.
+ * struct ampl_board_ipc_mbox - the mailbox controller an IPC instance node's "tx" and "rx" name
+ * (ampl_board_ipc_mbox()): one of the two is set.
+ * @ipi:   an IPI destination of the local agent
+ * @ctrl:  another controller node (struct ampl_dt_mbox_ctrl) of the local agent
+ * @owner: on -EPERM, the name of the agent the mailbox belongs to
  */
-const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *board, unsigned consumer,
-						   unsigned tx_mbox, unsigned rx_mbox,
-						   const struct ampl_soc_agent *local, const char **why,
-						   const struct ampl_soc_agent **owner);
+struct ampl_board_ipc_mbox {
+	const struct ampl_dt_ipi_chan *ipi;
+	const struct ampl_dt_mbox_ctrl *ctrl;
+	const char *owner;
+};
 
 /**
- * AMPL_BOARD_IPC_DOORBELL - the mode of a mailbox an IPC instance uses: a doorbell (signalling mode,
- * xlnx_ipi_mbox_set_signalling()); ICMsg, the multi-endpoint backend and RPMsg carry their data in shared memory.
+ * ampl_board_ipc_mbox() - the controller an IPC instance node's mailboxes name, checked: "tx" and "rx" must name
+ * one IPI destination of a controller of @local (the agent the instance runs on), or two channels of one other
+ * enabled controller node of @local. Which agent owns another controller is what its binding read: its
+ * `amplink,agent` (struct ampl_dt_mbox_ctrl.agent); a node without it (a Messaging Unit, whose two sides' agents
+ * the SoC's profile gives) is not refused here: the code that opens it knows its sides.
+ * @out:   the controller on success; @out->owner on -EPERM
+ * @why:   on failure, a static reason ("its mailbox belongs to another agent", ...); may be NULL
+ * Return: 0; -EPERM (the mailbox belongs to another agent); -EINVAL (any other reason: no such node, no "tx" or
+ * "rx", two controllers, a disabled controller). Context: any.
+ */
+int ampl_board_ipc_mbox(const struct ampl_dt_board *board, unsigned consumer, unsigned tx_mbox, unsigned rx_mbox,
+			const struct ampl_soc_agent *local, struct ampl_board_ipc_mbox *out, const char **why);
+
+/**
+ * AMPL_BOARD_IPC_DOORBELL - the mode of an IPI destination an IPC instance uses: a doorbell (signalling mode,
+ * xlnx_ipi_mbox_set_signalling()); other controllers' drivers ring a doorbell for a NULL message. ICMsg, the multi-endpoint backend and RPMsg carry their data in shared memory.
  */
 #define AMPL_BOARD_IPC_DOORBELL true
 

@@ -250,7 +250,8 @@ struct ampl_dt_ipc {
 
 /**
  * One mailbox controller node of any binding but the IPI's (the SoC's base block: ctrls[]): what every controller
- * node has (its identity, its compatible, its first register block, interrupt and status), in one array of the
+ * node has (its identity, its compatible, its first register block, interrupt and status, and the agent that owns
+ * it if its node says so: amplink,agent, which an IPC instance's mailboxes are checked against), in one array of the
  * board whatever the controller, so that the virtual SoC's controller models and a program find a controller's
  * node without naming its binding. The rest is the binding's: the Messaging Units keep their typed description in
  * mus[] (@index); another binding keeps it in @part (at most AMPL_DT_MBOX_CTRL_PART_MAX bytes, 8-byte aligned).
@@ -262,6 +263,7 @@ struct ampl_dt_mbox_ctrl {
 	int irq;                           /* -1 if absent */
 	bool okay;                         /* status absent or "okay" */
 	unsigned index;                    /* in the binding's typed array, for the library's controllers */
+	char agent[32];                    /* amplink,agent: the agent that owns it (its one side), or "" */
 	union {
 		uint64_t align;
 		unsigned char bytes[AMPL_DT_MBOX_CTRL_PART_MAX];

@@ -64,42 +64,71 @@ int ampl_board_ipi_mbox(const struct ampl_board_mem *mem, const struct ampl_dt_i
 	return ret ? ret : map_buffer(mem, dt->remote_resp, &mbox->remote_resp, bad);
 }
 
-const struct ampl_dt_ipi_chan *ampl_board_ipc_chan(const struct ampl_dt_board *board, unsigned consumer,
-						   unsigned tx_mbox, unsigned rx_mbox,
-						   const struct ampl_soc_agent *local, const char **why,
-						   const struct ampl_soc_agent **owner)
+/* The IPI destination whose node is @path, and its controller (*@ct), or NULL. */
+static const struct ampl_dt_ipi_chan *ipi_dest(const struct ampl_dt_board *board, const char *path,
+					       const struct ampl_dt_ipi_ctrl **ct)
+{
+	for (unsigned i = 0; i < board->num_ctrls; i++) {
+		*ct = &board->ctrls[i];
+		for (unsigned j = 0; j < (*ct)->num_chans; j++)
+			if (ampl_str_eq((*ct)->chans[j].node.path, path))
+				return &(*ct)->chans[j];
+	}
+	return NULL;
+}
+
+static const struct ampl_dt_mbox_ctrl *mbox_ctrl(const struct ampl_dt_board *board, const char *path)
+{
+	for (unsigned i = 0; i < board->num_mbox_ctrls; i++)
+		if (ampl_str_eq(board->mbox_ctrls[i].node.path, path))
+			return &board->mbox_ctrls[i];
+	return NULL;
+}
+
+int ampl_board_ipc_mbox(const struct ampl_dt_board *board, unsigned consumer, unsigned tx_mbox, unsigned rx_mbox,
+			const struct ampl_soc_agent *local, struct ampl_board_ipc_mbox *out, const char **why)
 {
 	const char *dummy;
 	if (!why)
 		why = &dummy;
+	if (!out)
+		return -EINVAL;
+	*out = (struct ampl_board_ipc_mbox){ 0 };
 	if (!board || consumer >= board->num_consumers) {
 		*why = "not a node with mboxes";
-		return NULL;
+		return -EINVAL;
 	}
 	const struct ampl_dt_consumer *con = &board->consumers[consumer];
 	if (tx_mbox >= con->num_mboxes || rx_mbox >= con->num_mboxes) {
 		*why = "its mboxes have no \"tx\" or no \"rx\" entry";
-		return NULL;
+		return -EINVAL;
 	}
 	const char *prov = con->mboxes[tx_mbox].provider;
-	for (unsigned i = 0; i < board->num_ctrls; i++) {
-		const struct ampl_dt_ipi_ctrl *ct = &board->ctrls[i];
-		for (unsigned j = 0; j < ct->num_chans; j++) {
-			if (!ampl_str_eq(ct->chans[j].node.path, prov))
-				continue;
-			if (ct->local != local) {
-				if (owner)
-					*owner = ct->local;
-				*why = "its mailbox belongs to another agent";
-				return NULL;
-			}
-			if (!ampl_str_eq(con->mboxes[rx_mbox].provider, prov))
-				break;
-			return &ct->chans[j];
-		}
+	bool one = ampl_str_eq(con->mboxes[rx_mbox].provider, prov);
+	const struct ampl_dt_ipi_ctrl *ct;
+	const struct ampl_dt_ipi_chan *ch = ipi_dest(board, prov, &ct);
+	const struct ampl_dt_mbox_ctrl *e = ch ? NULL : mbox_ctrl(board, prov);
+	if ((ch && ct->local != local) || (e && e->agent[0] && (!local || !ampl_str_eq(e->agent, local->name)))) {
+		out->owner = ch ? (ct->local ? ct->local->name : NULL) : e->agent;
+		*why = "its mailbox belongs to another agent";
+		return -EPERM;
 	}
-	*why = "mboxes must name both channels of one IPI destination";
-	return NULL;
+	if (ch && one) {
+		out->ipi = ch;
+		return 0;
+	}
+	if (e && !e->okay) {
+		*why = "its mailbox controller is disabled";
+		return -EINVAL;
+	}
+	if (e && one) {
+		out->ctrl = e;
+		return 0;
+	}
+	*why = ch ? "mboxes must name both channels of one IPI destination"
+		  : e ? "mboxes must name both channels of one mailbox controller"
+		      : "mboxes must name an IPI destination or another mailbox controller node";
+	return -EINVAL;
 }
 
 int ampl_board_mbox_consumer(const struct ampl_dt_consumer *dt, const char *prefix, struct ampl_board_consumer *out)

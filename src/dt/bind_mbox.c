@@ -124,6 +124,11 @@ struct ampl_dt_mbox_ctrl *dt_mbox_ctrl_add(struct dt_ctx *c, int off, const char
 	const char *status = fdt_getprop(c->fdt, off, "status", &len);
 	e->okay = !status || (dt_is_string(status, len) && (strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0));
 	e->index = index;
+	const char *agent = fdt_getprop(c->fdt, off, "amplink,agent", &len);
+	if (agent && (!dt_is_string(agent, len) || !dt_copy_name(e->agent, sizeof(e->agent), agent, strlen(agent)))) {
+		dt_fail(c, path, "amplink,agent", "must be the name of an agent (shorter than %zu)", sizeof(e->agent));
+		return NULL;
+	}
 	b->num_mbox_ctrls++;
 	return e;
 }

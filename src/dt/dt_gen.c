@@ -229,10 +229,15 @@ static void c_agent(FILE *f, const struct ampl_soc_profile *p, const char *field
 		fprintf(f, "\t.%s = &ampl_soc_%s_agents[%u],\n", field, profile_sym(p), ampl_soc_agent_index(p, a));
 }
 
-/* The IPI destination of this agent that an IPC instance's mailboxes name (the board layer's rule), or NULL. */
-static const struct ampl_dt_ipi_chan *agent_chan(const struct dt_gen *g, unsigned consumer, unsigned tx, unsigned rx)
+/* Whether an IPC instance is this agent's (the board layer's rule: its mailboxes name one of its controllers), and
+ * the IPI destination they name (*@ipi, if not NULL: NULL for another controller). */
+static bool agent_ipc(const struct dt_gen *g, const struct ampl_dt_ipc *d, const struct ampl_dt_ipi_chan **ipi)
 {
-	return ampl_board_ipc_chan(g->b, consumer, tx, rx, g->agent, NULL, NULL);
+	struct ampl_board_ipc_mbox m;
+	int ret = ampl_board_ipc_mbox(g->b, d->consumer, d->tx_mbox, d->rx_mbox, g->agent, &m, NULL);
+	if (ipi)
+		*ipi = m.ipi;
+	return !ret;
 }
 
 /* ---- IPI ---- */
@@ -267,8 +272,8 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		/* An IPC instance of this agent on the destination makes it a doorbell (the board layer's rule). */
 		bool doorbell = false;
 		for (unsigned k = 0; k < g->b->num_ipcs; k++) {
-			const struct ampl_dt_ipc *d = &g->b->ipcs[k];
-			doorbell |= agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) == ch;
+			const struct ampl_dt_ipi_chan *ipi;
+			doorbell |= agent_ipc(g, &g->b->ipcs[k], &ipi) && ipi == ch;
 		}
 		dt_gen_def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
@@ -329,9 +334,10 @@ static void c_consumer(struct dt_gen *g, const char *id, const struct ampl_dt_co
 			if (!strcmp(g->nodes[i]->path, m->provider))
 				prov = g->nodes[i];
 		if (prov) {
+			/* an IPI destination's path array (its controller's name); another controller's path */
 			char pid[ID_MAX];
 			dt_gen_node_id(prov, pid);
-			fprintf(f, "%s_PATH_STR", pid);
+			fprintf(f, "%s_PATH%s", pid, ampl_dt_find_mbox_ctrl(g->b, prov->path) ? "" : "_STR");
 		} else {
 			dt_gen_str_lit(f, m->provider);
 		}
@@ -490,7 +496,7 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 			ret = bind[i]->gen_nodes(g);
 	for (unsigned i = 0; !ret && i < board->num_ipcs; i++) { /* IPC instances: their binding writes them */
 		const struct ampl_dt_ipc *d = &board->ipcs[i];
-		if (agent_chan(g, d->consumer, d->tx_mbox, d->rx_mbox) && !(ret = add_node(g, &d->node)))
+		if (agent_ipc(g, d, NULL) && !(ret = add_node(g, &d->node)))
 			ret = gen_ipc(g, d);
 	}
 	fprintf(h, "\n#endif /* AMPL_DT_GEN_H */\n");

@@ -624,25 +624,44 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 	return 0;
 }
 
-/* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one IPI destination of this agent. */
+/* The IPI destination an IPC instance uses: its controller made, in signalling mode (the backends use it for
+ * doorbells only; both sides' instances set it). */
+static int ipi_for_ipc(struct ampl_agent *ag, const struct ampl_dt_ipi_chan *chan)
+{
+	struct sim_chan *sc;
+	int ret = find_or_make(ag, chan->remote->name, &sc);
+	if (!ret)
+		xlnx_ipi_mbox_set_signalling(&sc->mbox, AMPL_BOARD_IPC_DOORBELL);
+	return ret;
+}
+
+/* Another controller an IPC instance uses: this agent's device over it, opened (its driver rings a doorbell for a
+ * NULL message: nothing to set). */
+static int ctrl_for_ipc(struct ampl_agent *ag, const struct ampl_dt_ipc *dt, const struct ampl_dt_mbox_ctrl *ctrl)
+{
+	struct mbox_controller *mbox;
+	int ret = ampl_agent_mbox_of(ag, ctrl->node.path, &mbox);
+	if (ret) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", ampl_soc_last_error());
+		return sim_error(ret, "%s: its mailbox: %s", dt->node.path, why);
+	}
+	return 0;
+}
+
+/* The consumer of an IPC instance node, after checking that its "tx"/"rx" name one controller of this agent (an IPI
+ * destination or another controller node), and that controller opened for doorbells. */
 static int ipc_node_mailbox(struct ampl_agent *ag, const struct ampl_dt_ipc *dt, const struct mbox_consumer **mc)
 {
 	const char *why;
-	const struct ampl_soc_agent *owner = NULL;
-	const struct ampl_dt_ipi_chan *chan = ampl_board_ipc_chan(ag->board, dt->consumer, dt->tx_mbox, dt->rx_mbox,
-								  ag->info, &why, &owner);
-	if (!chan && owner)
+	struct ampl_board_ipc_mbox m;
+	int ret = ampl_board_ipc_mbox(ag->board, dt->consumer, dt->tx_mbox, dt->rx_mbox, ag->info, &m, &why);
+	if (ret == -EPERM && m.owner)
 		return sim_error(-EINVAL, "%s: its mailbox %s belongs to %s, not to %s", dt->node.path,
-				 ag->board->consumers[dt->consumer].mboxes[dt->tx_mbox].provider, owner->name,
+				 ag->board->consumers[dt->consumer].mboxes[dt->tx_mbox].provider, m.owner,
 				 ag->info->name);
-	if (!chan)
-		return sim_error(-EINVAL, "%s: mboxes must name both channels of one IPI destination of %s",
-				 dt->node.path, ag->info->name);
-	struct sim_chan *sc;
-	int ret = find_or_make(ag, chan->remote->name, &sc); /* the controller exists */
 	if (ret)
-		return ret;
-	/* IPC backends use the destination for doorbells only: signalling mode (both sides' instances set it). */
-	xlnx_ipi_mbox_set_signalling(&sc->mbox, AMPL_BOARD_IPC_DOORBELL);
-	return ampl_agent_mbox_consumer(ag, dt->node.path, mc);
+		return sim_error(-EINVAL, "%s: %s (agent %s)", dt->node.path, why, ag->info->name);
+	ret = m.ipi ? ipi_for_ipc(ag, m.ipi) : ctrl_for_ipc(ag, dt, m.ctrl);
+	return ret ? ret : ampl_agent_mbox_consumer(ag, dt->node.path, mc);
 }

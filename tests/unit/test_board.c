@@ -111,33 +111,35 @@ static void test_consumer(void **state)
 	assert_int_equal(ampl_board_mbox_consumer(&board->consumers[dt->consumer], prefix, &bc), -ENOSPC);
 }
 
-static void test_ipc_chan(void **state)
+static void test_ipc_mbox(void **state)
 {
 	(void)state;
 	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(board->profile, "apu");
 	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(board->profile, "rpu0");
 	const struct ampl_dt_icmsg *dt = ampl_dt_find_icmsg(board, "ipc_icmsg_rpu0");
 	const char *why = NULL;
-	const struct ampl_soc_agent *owner = NULL;
-	const struct ampl_dt_ipi_chan *c = ampl_board_ipc_chan(board, dt->consumer, dt->tx_mbox, dt->rx_mbox, rpu0,
-							       &why, &owner);
+	struct ampl_board_ipc_mbox m;
+	assert_int_equal(ampl_board_ipc_mbox(board, dt->consumer, dt->tx_mbox, dt->rx_mbox, rpu0, &m, &why), 0);
+	const struct ampl_dt_ipi_chan *c = m.ipi;
 	assert_non_null(c);
+	assert_null(m.ctrl);
 	assert_string_equal(c->node.path, "/amba/rpu0-mailbox/mailbox@ff990080");
 	assert_ptr_equal(c->remote, apu);
 	/* the APU cannot run RPU0's instance */
-	c = ampl_board_ipc_chan(board, dt->consumer, dt->tx_mbox, dt->rx_mbox, apu, &why, &owner);
-	assert_null(c);
-	assert_ptr_equal(owner, rpu0);
+	assert_int_equal(ampl_board_ipc_mbox(board, dt->consumer, dt->tx_mbox, dt->rx_mbox, apu, &m, &why), -EPERM);
+	assert_null(m.ipi);
+	assert_string_equal(m.owner, rpu0->name);
 	assert_non_null(strstr(why, "another agent"));
 	/* "tx" and "rx" on two destinations */
-	c = ampl_board_ipc_chan(board, dt->consumer, dt->tx_mbox, dt->tx_mbox, rpu0, &why, NULL);
-	assert_non_null(c); /* both entries name the same destination: fine */
+	assert_int_equal(ampl_board_ipc_mbox(board, dt->consumer, dt->tx_mbox, dt->tx_mbox, rpu0, &m, &why), 0);
+	assert_non_null(m.ipi); /* both entries name the same destination: fine */
 	const struct ampl_dt_consumer *client = ampl_dt_find_consumer(board, "ipi_client_apu");
 	unsigned ci = (unsigned)(client - board->consumers);
-	c = ampl_board_ipc_chan(board, ci, 0, 2, apu, &why, NULL); /* rpu0 and rpu1 */
-	assert_null(c);
+	assert_int_equal(ampl_board_ipc_mbox(board, ci, 0, 2, apu, &m, &why), -EINVAL); /* rpu0 and rpu1 */
+	assert_null(m.ipi);
 	assert_non_null(strstr(why, "both channels of one IPI destination"));
-	assert_null(ampl_board_ipc_chan(board, board->num_consumers, 0, 1, apu, &why, NULL));
+	assert_int_equal(ampl_board_ipc_mbox(board, board->num_consumers, 0, 1, apu, &m, &why), -EINVAL);
+	assert_null(m.ipi);
 }
 
 static void test_ipi_mbox(void **state)
@@ -235,7 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_icmsg_config),
 		cmocka_unit_test(test_consumer),
-		cmocka_unit_test(test_ipc_chan),
+		cmocka_unit_test(test_ipc_mbox),
 		cmocka_unit_test(test_ipi_mbox),
 		cmocka_unit_test(test_multi_rpmsg_config),
 	};

@@ -149,8 +149,8 @@ static const char *backend_of(const struct ampl_dt_board *b, const char *name)
 static void add_inst(struct ipcep_set *s, const struct ampl_dt_board *b, const struct ampl_dt_node *node,
 		     unsigned consumer, unsigned tx, unsigned rx)
 {
-	const struct ampl_dt_ipi_chan *ch = ampl_board_ipc_chan(b, consumer, tx, rx, s->self, NULL, NULL);
-	if (!ch || s->num >= IPCEP_MAX_INST)
+	struct ampl_board_ipc_mbox m;
+	if (ampl_board_ipc_mbox(b, consumer, tx, rx, s->self, &m, NULL) || s->num >= IPCEP_MAX_INST)
 		return; /* another agent's instance */
 	struct ipcep_inst *in = &s->inst[s->num];
 	in->set = s;
@@ -158,7 +158,8 @@ static void add_inst(struct ipcep_set *s, const struct ampl_dt_board *b, const s
 	snprintf(in->name, sizeof(in->name), "%s", node->name);
 	snprintf(in->label, sizeof(in->label), "%s", node->label);
 	snprintf(in->backend, sizeof(in->backend), "%s", backend_of(b, node->name));
-	snprintf(in->peer, sizeof(in->peer), "%s", ch->remote ? ch->remote->name : "?");
+	/* The peer: the IPI destination's remote agent; another controller's node does not say. */
+	snprintf(in->peer, sizeof(in->peer), "%s", m.ipi && m.ipi->remote ? m.ipi->remote->name : "?");
 	for (unsigned k = 0; k < IPCEP_MAX_EP; k++) {
 		struct ipcep *ep = &in->eps[k];
 		ep->in = in;

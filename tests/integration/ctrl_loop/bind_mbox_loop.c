@@ -1,7 +1,7 @@
 /*
  * Devicetree binding of the loopback controller (mbox_loop.h): reg, interrupts, status, #mbox-cells = <1>,
- * amplink,agent (required: the agent that owns it); its "loop" lines of ampl_dt_print(), its register block in the
- * memory map, and its C for `amplink dt gen` (for its agent only).
+ * amplink,agent (read by dt_mbox_ctrl_add(); required here: the agent that owns it); its "loop" lines of
+ * ampl_dt_print(), its register block in the memory map, and its C for `amplink dt gen` (for its agent only).
  */
 #include "mbox_loop.h"
 
@@ -14,29 +14,22 @@
 #include <inttypes.h>
 #include <string.h>
 
-_Static_assert(sizeof(struct mbox_loop_node) <= AMPL_DT_MBOX_CTRL_PART_MAX, "the node's part fits its entry");
-
 static const char *const loop_compatibles[] = { MBOX_LOOP_COMPATIBLE, NULL };
 
 static int parse_loop(struct dt_ctx *c, int off)
 {
 	char path[AMPL_DT_PATH_MAX];
 	uint32_t cells = 0;
-	int len;
 	dt_path_of(c, off, path, sizeof(path));
 	struct ampl_dt_mbox_ctrl *e = dt_mbox_ctrl_add(c, off, loop_compatibles, 0);
 	if (!e)
 		return -EINVAL;
-	struct mbox_loop_node *n = (struct mbox_loop_node *)e->part.bytes;
 	if (dt_read_u32(c, off, path, "#mbox-cells", &cells) < 0)
 		return -EINVAL;
 	if (cells != 1)
 		return dt_fail(c, path, "#mbox-cells", "must be <1> (the channel, 0..%u)", MBOX_LOOP_CHANS - 1);
-	const char *agent = fdt_getprop(c->fdt, off, "amplink,agent", &len);
-	if (!agent || !dt_is_string(agent, len))
+	if (!e->agent[0])
 		return dt_fail(c, path, "amplink,agent", "missing: a loop controller needs the agent that owns it");
-	if (!dt_copy_name(n->agent, sizeof(n->agent), agent, strlen(agent)))
-		return dt_fail(c, path, "amplink,agent", "'%s' is too long", agent);
 	return 0;
 }
 
@@ -47,7 +40,7 @@ static void print_loops(const struct ampl_dt_board *board, FILE *out)
 		if (strcmp(e->compatible, MBOX_LOOP_COMPATIBLE))
 			continue;
 		fprintf(out, "loop  %-9s 0x%08" PRIx64 " size 0x%-8" PRIx64 " %s  %s\n",
-			((const struct mbox_loop_node *)e->part.bytes)->agent, e->addr, e->size,
+			e->agent, e->addr, e->size,
 			e->okay ? "okay" : "disabled", e->node.path);
 	}
 }
@@ -70,7 +63,7 @@ static int gen_loops(struct dt_gen *g)
 		const struct ampl_dt_mbox_ctrl *e = &g->b->mbox_ctrls[i];
 		char id[ID_MAX];
 		if (strcmp(e->compatible, MBOX_LOOP_COMPATIBLE) || !e->okay ||
-		    strcmp(((const struct mbox_loop_node *)e->part.bytes)->agent, g->agent->name))
+		    strcmp(e->agent, g->agent->name))
 			continue;
 		int ret = dt_gen_one_reg_node(g, &e->node, e->addr, e->size, "ampl_dt_mbox_ctrl", id);
 		if (ret)

@@ -91,16 +91,15 @@ static int loop_plan(const struct ampl_dt_board *board, const struct ampl_soc_pr
 	unsigned n = 0;
 	for (unsigned i = 0; i < board->num_mbox_ctrls; i++) {
 		const struct ampl_dt_mbox_ctrl *e = &board->mbox_ctrls[i];
-		const struct mbox_loop_node *part = (const struct mbox_loop_node *)e->part.bytes;
 		if (strcmp(e->compatible, MBOX_LOOP_COMPATIBLE) || !e->okay)
 			continue;
 		if (n == cap)
 			return sim_error(-EINVAL, "%s: more than %u enabled controllers (SIM_MAX_CTRLS)", e->node.path,
 					 (unsigned)SIM_MAX_CTRLS);
-		const struct ampl_soc_agent *a = ampl_soc_agent_by_name(profile, part->agent);
+		const struct ampl_soc_agent *a = ampl_soc_agent_by_name(profile, e->agent);
 		if (!a)
 			return sim_error(-EINVAL, "%s: amplink,agent: the %s profile has no agent '%s'", e->node.path,
-					 profile->name, part->agent);
+					 profile->name, e->agent);
 		cfg[n].owner[0] = ampl_soc_agent_index(profile, a);
 		sim_ctrl_cfg_node(&cfg[n++], &e->node, "", e->addr, e->size, e->irq);
 	}

@@ -5,7 +5,7 @@
  * the virtual SoC's controller models and their agent devices, `amplink dt gen`) through ampl_registries() in
  * cmake/registry.cmake:
  *
- *   bind_mbox_loop.c   its binding: the node's common part (dt_mbox_ctrl_add()), its own part, its firmware C
+ *   bind_mbox_loop.c   its binding: the node's common part (dt_mbox_ctrl_add(): amplink,agent too), its firmware C
  *   mbox_loop.c        its register model on the virtual SoC and the agent's device over it (SIM_CTRL_MODEL())
  *   mbox_loop_drv.c    its driver: a mailbox-framework controller over the registers below (portable)
  *
@@ -29,11 +29,6 @@
 #define MBOX_LOOP_STATUS 0x20u
 #define MBOX_LOOP_ENABLE 0x24u
 #define MBOX_LOOP_REG_SPAN 0x28u
-
-/* The binding's part of the node (struct ampl_dt_mbox_ctrl.part). */
-struct mbox_loop_node {
-	char agent[32]; /* amplink,agent: the agent that owns its one side */
-};
 
 /* The driver: one controller over one side's registers. */
 struct mbox_loop {

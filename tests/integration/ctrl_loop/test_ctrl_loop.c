@@ -3,7 +3,9 @@
  * its register model and device in mbox_loop.c, its binding in bind_mbox_loop.c) is compiled into this program
  * only and registered through the library's registries (ampl_registries(), cmake/registry.cmake). It is loaded from
  * its devicetree node, opened by the agent that owns it on the virtual SoC, a client's channels of it carry a
- * word, traces name it, detach closes it, and `amplink dt gen` writes it for its agent's firmware.
+ * word, traces name it, detach closes it, and `amplink dt gen` writes it for its agent's firmware. IPC instances
+ * name its channels like an IPI destination's: two ICMsg instances of its agent, each the other's peer, exchange
+ * messages through it. The library's Messaging Unit carries ICMsg the same way (its doorbell channels).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <amplink/board.h>
 #include <amplink/errno.h>
 #include <amplink/host/dt.h>
 #include <amplink/host/soc.h>
 #include <amplink/host/soc_trace.h>
+#include <amplink/ipc_service.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/trace.h>
 
@@ -83,7 +88,7 @@ static void test_loader(void **state)
 	assert_int_equal(e->size, 0x1000);
 	assert_int_equal(e->irq, 90);
 	assert_true(e->okay);
-	assert_string_equal(((const struct mbox_loop_node *)e->part.bytes)->agent, "apu");
+	assert_string_equal(e->agent, "apu");
 	assert_null(ampl_dt_find_mbox_ctrl(b, "ipi_apu")); /* the IPI is the SoC's base block: ctrls[] */
 	const struct ampl_dt_consumer *con = ampl_dt_find_consumer(b, "loop_client");
 	assert_non_null(con);
@@ -132,23 +137,31 @@ static bool has_obj(struct ampl_trace_reader *r, unsigned agent, const char *kin
 	return false;
 }
 
+/* A SoC of @profile named "<prefix>-<pid>" (into @name, 64 bytes) from the devicetree @dts, opened. */
+static struct ampl_soc *create_soc(const char *dts, const struct ampl_soc_profile *profile, const char *prefix,
+				   char *name)
+{
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(dts, &dts_opts, &dtb, &size, &diag), 0);
+	snprintf(name, 64, "%s-%d", prefix, (int)getpid());
+	assert_int_equal(ampl_soc_create(name, profile, dtb, size), 0);
+	free(dtb);
+	struct ampl_soc *soc;
+	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	return soc;
+}
+
 /* Opened by its agent at attach through its model's device hook; a client's channels carry a word through the
  * modelled registers and the agent's interrupt; traces name it; detach closes it. */
 static void test_on_soc(void **state)
 {
 	(void)state;
-	void *dtb;
-	size_t size;
-	struct ampl_dt_diag diag;
-	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
 	char name[64], node[128];
-	snprintf(name, sizeof(name), "t-ctrl-loop-%d", (int)getpid());
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-loop", name);
 	snprintf(node, sizeof(node), "%s:/mailbox@a0000000", name);
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), 0);
-	free(dtb);
-	struct ampl_soc *soc;
 	struct ampl_agent *apu, *rpu0;
-	assert_int_equal(ampl_soc_open(name, &soc), 0);
 	int ret = ampl_agent_attach(soc, "apu", NULL, &apu);
 	if (ret)
 		fprintf(stderr, "%s\n", ampl_soc_last_error());
@@ -211,6 +224,180 @@ static void test_on_soc(void **state)
 	assert_int_equal(ampl_soc_destroy(name), 0);
 }
 
+/* The board layer's rule for an IPC instance's mailboxes: "tx" and "rx" on one controller of the local agent. */
+static void test_ipc_mbox(void **state)
+{
+	(void)state;
+	struct ampl_dt_diag diag;
+	struct ampl_dt_board *b = load(BOARD, NULL, 0, &diag);
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(b->profile, "apu");
+	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(b->profile, "rpu0");
+	const struct ampl_dt_ipc *a = ampl_dt_find_ipc(b, "loop_icmsg_a");
+	assert_non_null(a);
+	struct ampl_board_ipc_mbox m;
+	const char *why = NULL;
+	assert_int_equal(ampl_board_ipc_mbox(b, a->consumer, a->tx_mbox, a->rx_mbox, apu, &m, &why), 0);
+	assert_null(m.ipi);
+	assert_ptr_equal(m.ctrl, ampl_dt_find_mbox_ctrl(b, "mbox_loop0"));
+	/* not RPU0's: its owner is the node's amplink,agent */
+	assert_int_equal(ampl_board_ipc_mbox(b, a->consumer, a->tx_mbox, a->rx_mbox, rpu0, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "apu");
+	assert_non_null(strstr(why, "another agent"));
+	/* an IPI destination's instance still resolves to its destination */
+	const struct ampl_dt_ipc *ipi = ampl_dt_find_ipc(b, "ipc_icmsg_apu");
+	assert_int_equal(ampl_board_ipc_mbox(b, ipi->consumer, ipi->tx_mbox, ipi->rx_mbox, apu, &m, &why), 0);
+	assert_null(m.ctrl);
+	assert_string_equal(m.ipi->node.path, "/amba/apu-mailbox/mailbox@ff990400");
+	/* "tx" on the loop controller, "rx" on an IPI destination */
+	b->consumers[a->consumer].mboxes[a->rx_mbox] = b->consumers[ipi->consumer].mboxes[ipi->rx_mbox];
+	assert_int_equal(ampl_board_ipc_mbox(b, a->consumer, a->tx_mbox, a->rx_mbox, apu, &m, &why), -EINVAL);
+	assert_non_null(strstr(why, "both channels of one mailbox controller"));
+	/* a disabled controller */
+	b->consumers[a->consumer].mboxes[a->rx_mbox] = b->consumers[a->consumer].mboxes[a->tx_mbox];
+	b->mbox_ctrls[0].okay = false;
+	assert_int_equal(ampl_board_ipc_mbox(b, a->consumer, a->tx_mbox, a->rx_mbox, apu, &m, &why), -EINVAL);
+	assert_non_null(strstr(why, "disabled"));
+	free(b);
+}
+
+/* One endpoint's view: bound, messages received, the last one's text. */
+struct side {
+	atomic_int bound, got;
+	char text[32];
+};
+static struct side side_a, side_b;
+
+static void bound_cb(void *priv)
+{
+	atomic_fetch_add(&((struct side *)priv)->bound, 1);
+}
+
+static void received_cb(const void *data, size_t len, void *priv)
+{
+	struct side *sd = priv;
+	snprintf(sd->text, sizeof(sd->text), "%.*s", (int)len, (const char *)data);
+	atomic_fetch_add(&sd->got, 1);
+}
+
+static const struct ipc_service_cb side_cb = { .bound = bound_cb, .received = received_cb };
+
+/* ICMsg over the loop controller: two instances of the APU, rings crossed, each the other's peer; an agent without
+ * a side of it is refused with the node, the mailbox and its owner. */
+static void test_icmsg(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-icmsg", name);
+	struct ampl_agent *apu, *rpu0;
+	assert_int_equal(ampl_agent_attach(soc, "apu", NULL, &apu), 0);
+	assert_int_equal(ampl_agent_attach(soc, "rpu0", NULL, &rpu0), 0);
+
+	const struct ampl_device *dev_a, *dev_b, *dev;
+	int ret = ampl_agent_ipc_instance(apu, "loop_icmsg_a", &dev_a);
+	if (ret)
+		fprintf(stderr, "%s\n", ampl_soc_last_error());
+	assert_int_equal(ret, 0);
+	assert_int_equal(ampl_agent_ipc_instance(apu, "loop_icmsg_b", &dev_b), 0);
+	assert_int_equal(ampl_agent_ipc_instance(rpu0, "loop_icmsg_a", &dev), -EINVAL);
+	assert_non_null(strstr(ampl_soc_last_error(), "/loop-icmsg-a: its mailbox /mailbox@a0000000 belongs to apu, "
+						      "not to rpu0"));
+
+	struct ipc_ept ept_a = { 0 }, ept_b = { 0 };
+	struct ipc_ept_cfg cfg_a = { .name = "ept", .cb = side_cb, .priv = &side_a };
+	struct ipc_ept_cfg cfg_b = { .name = "ept", .cb = side_cb, .priv = &side_b };
+	assert_int_equal(ipc_service_open_instance(dev_a), 0);
+	assert_int_equal(ipc_service_open_instance(dev_b), 0);
+	assert_int_equal(ipc_service_register_endpoint(dev_a, &ept_a, &cfg_a), 0);
+	assert_int_equal(ipc_service_register_endpoint(dev_b, &ept_b, &cfg_b), 0);
+	wait_for(&side_a.bound, 1);
+	wait_for(&side_b.bound, 1);
+	assert_int_equal(ipc_service_send(&ept_a, "hello b", 7), 7);
+	wait_for(&side_b.got, 1);
+	assert_string_equal(side_b.text, "hello b");
+	assert_int_equal(ipc_service_send(&ept_b, "hello a", 7), 7);
+	wait_for(&side_a.got, 1);
+	assert_string_equal(side_a.text, "hello a");
+
+	ampl_agent_detach(apu);
+	ampl_agent_detach(rpu0);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* The Cortex-M4's side of test_icmsg_mu(), in a child process (a process attaches one side of a Messaging Unit
+ * under the node's name): echo one message, then wait for the parent's word on @done. Return: the exit status. */
+static int mu_echo(const char *name, int done)
+{
+	struct ampl_soc *soc;
+	struct ampl_agent *m4;
+	const struct ampl_device *dev;
+	side_b = (struct side){ 0 }; /* test_icmsg()'s, in this copy of the parent */
+	if (ampl_soc_open(name, &soc) || ampl_agent_attach(soc, "m4", NULL, &m4) ||
+	    ampl_agent_ipc_instance(m4, "icmsg_m4", &dev)) {
+		fprintf(stderr, "m4: %s\n", ampl_soc_last_error());
+		return 1;
+	}
+	struct ipc_ept ept = { 0 };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = side_cb, .priv = &side_b };
+	if (ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ept, &cfg))
+		return 2;
+	for (int i = 0; i < 10000 && !atomic_load(&side_b.got); i++)
+		usleep(1000);
+	int len = (int)strlen(side_b.text);
+	if (!atomic_load(&side_b.got) || ipc_service_send(&ept, side_b.text, (size_t)len) != len)
+		return 3;
+	char c;
+	if (read(done, &c, 1) != 1)
+		return 4;
+	ampl_agent_detach(m4);
+	ampl_soc_close(soc);
+	return 0;
+}
+
+/* ICMsg over the i.MX Messaging Unit: the Cortex-A and the Cortex-M4 (another process) ring each other on a
+ * doorbell channel; a message goes there and back. */
+static void test_icmsg_mu(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = create_soc(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts",
+					  &ampl_soc_imx, "t-ctrl-mu", name);
+	int done[2];
+	assert_int_equal(pipe(done), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(done[1]);
+		_exit(mu_echo(name, done[0]));
+	}
+	close(done[0]);
+	struct ampl_agent *a;
+	const struct ampl_device *dev;
+	assert_int_equal(ampl_agent_attach(soc, "a", NULL, &a), 0);
+	int ret = ampl_agent_ipc_instance(a, "icmsg_a", &dev);
+	if (ret)
+		fprintf(stderr, "%s\n", ampl_soc_last_error());
+	assert_int_equal(ret, 0);
+	side_a = (struct side){ 0 };
+	struct ipc_ept ept = { 0 };
+	struct ipc_ept_cfg cfg = { .name = "ept", .cb = side_cb, .priv = &side_a };
+	assert_int_equal(ipc_service_open_instance(dev), 0);
+	assert_int_equal(ipc_service_register_endpoint(dev, &ept, &cfg), 0);
+	wait_for(&side_a.bound, 1);
+	assert_int_equal(ipc_service_send(&ept, "over the MU", 11), 11);
+	wait_for(&side_a.got, 1);
+	assert_string_equal(side_a.text, "over the MU");
+	assert_int_equal(write(done[1], "x", 1), 1);
+	close(done[1]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	ampl_agent_detach(a);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
 /* `amplink dt gen` for @agent: the header and the source into *@h and *@c (freed by the caller). */
 static void gen(const struct ampl_dt_board *b, const char *agent, char **h, char **c)
 {
@@ -239,6 +426,11 @@ static void test_dt_gen(void **state)
 	assert_non_null(strstr(h, "extern const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE;\n"));
 	assert_non_null(strstr(c, "const struct ampl_dt_mbox_ctrl DT_N_S_mailbox_a0000000_NODE = {"));
 	assert_non_null(strstr(c, ".compatible = \"amplink,mbox-loop\", .irq = 90, .okay = true,\n};\n"));
+	/* Its agent's IPC instances over it, their mailboxes naming it by its path */
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_loop_icmsg_a_DEVICE;\n"));
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_loop_icmsg_b_DEVICE;\n"));
+	assert_non_null(strstr(c, "{ .provider = DT_N_S_mailbox_a0000000_PATH, .args = { 3 }, .nargs = 1, "
+				  ".name = \"rx\" },\n"));
 	/* The description is a struct ampl_dt_mbox_ctrl of the library's header: the generated C compiles. */
 	char dir[] = "/tmp/ctrl-loop-gen-XXXXXX", path[128], cmd[512];
 	assert_non_null(mkdtemp(dir));
@@ -259,6 +451,7 @@ static void test_dt_gen(void **state)
 	free(c);
 	gen(b, "rpu0", &h, &c); /* not the RPU0's */
 	assert_null(strstr(h, "DT_N_S_mailbox_a0000000"));
+	assert_null(strstr(h, "DT_N_S_loop_icmsg_a"));
 	free(h);
 	free(c);
 	free(b);
@@ -269,6 +462,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader),
 		cmocka_unit_test(test_on_soc),
+		cmocka_unit_test(test_ipc_mbox),
+		cmocka_unit_test(test_icmsg),
+		cmocka_unit_test(test_icmsg_mu),
 		cmocka_unit_test(test_dt_gen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
