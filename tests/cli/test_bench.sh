@@ -71,7 +71,7 @@ tp = [r for r in j["throughput"] if r["name"] == "iceoryx, zero-copy"]
 assert len(lat) == 1 and sorted(r["size"] for r in tp) == [32, 256, 4096], (lat, tp)
 for r in lat + tp:
     # A row that got no result within its time bound (a loaded machine) is reported, not failed: timings never
-    # fail a test. So is a sender that iceoryx's runtime aborted (SIGABRT: its own time-outs towards RouDi on a
+    # fail a test. So is a sender aborted by the iceoryx runtime (SIGABRT: its own time-outs towards RouDi on a
     # loaded machine; the harness reports its own failures with a reason of its own). Any other failure fails.
     reason = r.get("reason", "")
     timed_out = r["status"] == "failed" and (reason.startswith("no result within") or
