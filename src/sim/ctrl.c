@@ -61,22 +61,6 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
 	return 0;
 }
 
-int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2])
-{
-	unsigned found = 0;
-	for (unsigned i = 0; i < p->num_agents && found < 2; i++)
-		if (!(p->agents[i].flags & AMPL_AGENT_FIRMWARE))
-			owner[found++] = i;
-	if (found < 2)
-		return -EINVAL;
-	if (swap) {
-		uint32_t t = owner[0];
-		owner[0] = owner[1];
-		owner[1] = t;
-	}
-	return 0;
-}
-
 int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent)
 {
 	for (unsigned s = 0; soc && ctrl < soc->num_ctrls && s < soc->ctrl_cfg[ctrl].num_sides; s++)

@@ -166,11 +166,6 @@ int sim_ctrl_nth(const struct ampl_soc *soc, const struct sim_ctrl_model *m, uns
  */
 int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct ampl_io_region *regs);
 /**
- * sim_ctrl_owners() - side owners for a two-sided controller: the profile's first two application processors
- * (not AMPL_AGENT_FIRMWARE), swapped when @swap. Return: 0; -EINVAL when the profile has fewer than two.
- */
-int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2]);
-/**
  * sim_ctrl_cfg_node() - in a model's @plan: @cfg's node fields from controller node @node (@alias may be "" and
  * @irq -1). Context: any.
  */

@@ -457,6 +457,52 @@ static void test_dt_gen(void **state)
 	free(b);
 }
 
+/* An instance over a Messaging Unit is its amplink,agent's: the board layer refuses the other side's agent (and an
+ * agent that owns no side: the MU's sides are the profile's "a" and "m4"), `amplink dt gen` writes it for its owner
+ * only. */
+static void test_mu_owner(void **state)
+{
+	(void)state;
+	struct ampl_dt_diag diag;
+	struct ampl_dt_board *b = load(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts", &ampl_soc_imx,
+				       0, &diag);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(b->profile, "a");
+	const struct ampl_soc_agent *m4 = ampl_soc_agent_by_name(b->profile, "m4");
+	const struct ampl_dt_ipc *ia = ampl_dt_find_ipc(b, "icmsg_a"), *im = ampl_dt_find_ipc(b, "icmsg_m4");
+	const struct ampl_dt_mbox_ctrl *mu = ampl_dt_find_mbox_ctrl(b, "ipm0");
+	assert_string_equal(mu->agent, "a"); /* side A: the profile's first processor */
+	assert_string_equal(mu->peer, "m4");
+	struct ampl_board_ipc_mbox m;
+	const char *why = NULL;
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, a, &m, &why), 0);
+	assert_ptr_equal(m.ctrl, mu);
+	assert_int_equal(ampl_board_ipc_mbox(b, im->consumer, im->tx_mbox, im->rx_mbox, m4, &m, &why), 0);
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, m4, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "a");
+	assert_non_null(strstr(why, "another agent"));
+	assert_int_equal(ampl_board_ipc_mbox(b, im->consumer, im->tx_mbox, im->rx_mbox, a, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "m4");
+	char *h, *c;
+	gen(b, "a", &h, &c);
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_icmsg_a_DEVICE;\n"));
+	assert_null(strstr(h, "DT_N_S_icmsg_m4_DEVICE"));
+	free(h);
+	free(c);
+	gen(b, "m4", &h, &c);
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_icmsg_m4_DEVICE;\n"));
+	assert_null(strstr(h, "DT_N_S_icmsg_a_DEVICE"));
+	free(h);
+	free(c);
+	/* without amplink,agent: either side's agent, and no agent that owns no side of it */
+	b->consumers[ia->consumer].agent[0] = '\0';
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, m4, &m, &why), 0);
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, a, &m, &why), 0);
+	const struct ampl_soc_agent *other = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu1");
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, other, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "a");
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_icmsg),
 		cmocka_unit_test(test_icmsg_mu),
 		cmocka_unit_test(test_dt_gen),
+		cmocka_unit_test(test_mu_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
