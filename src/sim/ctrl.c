@@ -2,6 +2,7 @@
 #include "sim/ctrl.h"
 #include "sim/image.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,4 +80,37 @@ void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node
 	cfg->addr = addr;
 	cfg->size = size;
 	cfg->irq = irq;
+}
+
+void sim_ctrl_show(struct ampl_soc *soc, FILE *out)
+{
+	for (unsigned m = 0; m < sim_ctrl_table_size; m++) {
+		const struct sim_ctrl_model *model = sim_ctrl_table[m];
+		const struct sim_ctrl_reg *r;
+		char title[SIM_CTRL_MODEL_NAME];
+
+		if (!model->dump || !sim_ctrl_count(soc, model))
+			continue;
+		unsigned k = 0;
+		for (; model->name[k] && k + 1 < sizeof(title); k++)
+			title[k] = (char)toupper((unsigned char)model->name[k]);
+		title[k] = '\0';
+		fprintf(out, "%-16s %-4s %-6s", title, "SIDE", "AGENT");
+		for (r = model->dump; r->name; r++)
+			fprintf(out, r[1].name ? " %-10s" : " %s", r->name);
+		fputc('\n', out);
+		for (int i, n = 0; (i = sim_ctrl_nth(soc, model, (unsigned)n)) >= 0; n++) {
+			const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[i];
+			for (unsigned s = 0; s < cfg->num_sides; s++) {
+				struct ampl_io_region regs;
+				sim_ctrl_regs(soc, (unsigned)i, s, &regs);
+				fprintf(out, "%-16s %-4c %-6s", s ? "" : cfg->alias[0] ? cfg->alias : cfg->name, 'A' + s,
+					soc->profile->agents[cfg->owner[s]].name);
+				for (r = model->dump; r->name; r++)
+					fprintf(out, " 0x%08x", ampl_io_read32(&regs, r->off));
+				fputc('\n', out);
+			}
+			fprintf(out, "%-16s %s at 0x%08llx\n", "", cfg->path, (unsigned long long)cfg->addr);
+		}
+	}
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "port/posix/port_posix.h"
 
@@ -98,6 +99,12 @@ struct sim_ctrl_dev {
 	struct ampl_device_state state;
 };
 
+/* One register `amplink soc show` reads from each side of an instance (struct sim_ctrl_model.dump). */
+struct sim_ctrl_reg {
+	const char *name; /* its column's header, at most 10 characters: "SR" */
+	uint32_t off;     /* its offset in a side's register block */
+};
+
 /**
  * struct sim_ctrl_model - one controller model.
  * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
@@ -119,6 +126,8 @@ struct sim_ctrl_dev {
  *              or a negative errno. Context: thread, the agent's attach. A model without it gives agents no device.
  * @close:      the device's undoing of @open, before the agent unregisters its device and frees @d->priv, the
  *              agent's interrupt context stopped. Context: thread.
+ * @dump:       optional: the registers `amplink soc show` reads from each side (sim_ctrl_show()), ended by
+ *              { NULL }; reading them must change nothing (not a receive register that a read consumes)
  */
 struct sim_ctrl_model {
 	const char *name;
@@ -131,6 +140,7 @@ struct sim_ctrl_model {
 	int (*default_tree)(const struct ampl_soc_profile *profile, void *buf, int cap);
 	int (*open)(const struct sim_ctrl_dev_ctx *ctx, struct sim_ctrl_dev *d);
 	void (*close)(struct sim_ctrl_dev *d);
+	const struct sim_ctrl_reg *dump;
 };
 
 /* SIM_CTRL_MODEL(nxp_mu) = { ... }; in src/sim/ctrl/nxp_mu.c (the name is the file's stem). */
@@ -171,6 +181,13 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
  */
 void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
 		       uint64_t size, int irq);
+/**
+ * sim_ctrl_show() - `amplink soc show`'s register dump: for each model with instances in @soc and a @dump table, a
+ * header (its name in capitals, SIDE, AGENT, the registers' names), a line per side of each instance (the node's
+ * alias or name on the first; the side's letter and agent; the registers read as that side) and one with the node's
+ * path and address. Context: thread; a handle that may read every side (any, for reads).
+ */
+void sim_ctrl_show(struct ampl_soc *soc, FILE *out);
 /** sim_ctrl_side_of() - the side of instance @ctrl of @soc that agent @agent owns, or -1. Context: any. */
 int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent);
 

@@ -521,6 +521,13 @@ static void mu_close(struct sim_ctrl_dev *d)
 	nxp_mu_remove(&m->mu);
 }
 
+/* `amplink soc show`'s columns: not RRn, whose read consumes the word. */
+static const struct sim_ctrl_reg mu_dump[] = {
+	{ "SR", NXP_MU_SR },       { "CR", NXP_MU_CR },       { "TR0", NXP_MU_TR(0) },
+	{ "TR1", NXP_MU_TR(1) },   { "TR2", NXP_MU_TR(2) },   { "TR3", NXP_MU_TR(3) },
+	{ NULL, 0 },
+};
+
 SIM_CTRL_MODEL(nxp_mu) = {
 	.name = "mu",
 	.sides = 2,
@@ -531,6 +538,7 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.default_tree = mu_default_tree,
 	.open = mu_open,
 	.close = mu_close,
+	.dump = mu_dump,
 };
 
 /* ---- public accessors (<amplink/host/soc.h>): the MU instances among the SoC's controllers ---- */

@@ -30,6 +30,7 @@
 #include <amplink/trace.h>
 
 #include "mbox_loop.h"
+#include "sim/ctrl.h"
 
 static const char *const dts_dirs[] = { AMPL_SOURCE_DIR "/dts" };
 static const struct ampl_dt_load_opts dts_opts = { .include_dirs = dts_dirs, .num_include_dirs = 1 };
@@ -220,6 +221,34 @@ static void test_on_soc(void **state)
 	assert_true(AMPL_IS_ERR(gone));
 	assert_int_equal(AMPL_PTR_ERR(gone), -AMPL_EPROBE_DEFER);
 	ampl_agent_detach(rpu0);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* `amplink soc show`'s register dump (sim_ctrl_show()): the loop model's registers, named by its table, read as its
+ * side; the Messaging Units' under their own header. */
+static void test_show(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-show", name);
+	struct ampl_agent *apu;
+	assert_int_equal(ampl_agent_attach(soc, "apu", NULL, &apu), 0);
+	int i = sim_ctrl_nth(soc, sim_ctrl_model_find("loop"), 0);
+	assert_true(i >= 0);
+	struct ampl_io_region regs;
+	assert_int_equal(sim_ctrl_regs(soc, (unsigned)i, 0, &regs), 0);
+	ampl_io_write32(&regs, MBOX_LOOP_ENABLE, 0x5);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	sim_ctrl_show(soc, out);
+	fclose(out);
+	assert_non_null(strstr(text, "LOOP             SIDE AGENT  STATUS     ENABLE\n"
+				     "mailbox@a0000000 A    apu    0x00000000 0x00000005\n"
+				     "                 /mailbox@a0000000 at 0xa0000000\n"));
+	free(text);
+	ampl_agent_detach(apu);
 	ampl_soc_close(soc);
 	assert_int_equal(ampl_soc_destroy(name), 0);
 }
@@ -508,6 +537,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader),
 		cmocka_unit_test(test_on_soc),
+		cmocka_unit_test(test_show),
 		cmocka_unit_test(test_ipc_mbox),
 		cmocka_unit_test(test_icmsg),
 		cmocka_unit_test(test_icmsg_mu),
