@@ -2,9 +2,12 @@
 #include "sim/ctrl.h"
 #include "sim/image.h"
 
+#include <amplink/host/dt.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct sim_ctrl_model *sim_ctrl_model_find(const char *name)
@@ -80,6 +83,22 @@ void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node
 	cfg->addr = addr;
 	cfg->size = size;
 	cfg->irq = irq;
+}
+
+const struct ampl_soc_profile *sim_ctrl_board_profile(const void *dtb, size_t size)
+{
+	struct sim_ctrl_cfg cfg[SIM_MAX_CTRLS];
+	struct ampl_dt_board *board = malloc(sizeof(*board));
+	const struct ampl_soc_profile *found = NULL;
+
+	for (unsigned m = 0; board && !found && m < sim_ctrl_table_size; m++) {
+		const struct sim_ctrl_model *model = sim_ctrl_table[m];
+		if (model->profile && !ampl_dt_load_blob(dtb, size, "board devicetree", model->profile, board, NULL) &&
+		    model->plan(board, model->profile, cfg, SIM_MAX_CTRLS) != 0)
+			found = model->profile;
+	}
+	free(board);
+	return found;
 }
 
 void sim_ctrl_show(struct ampl_soc *soc, FILE *out)

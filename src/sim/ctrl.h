@@ -126,6 +126,8 @@ struct sim_ctrl_reg {
  *              or a negative errno. Context: thread, the agent's attach. A model without it gives agents no device.
  * @close:      the device's undoing of @open, before the agent unregisters its device and frees @d->priv, the
  *              agent's interrupt context stopped. Context: thread.
+ * @profile:    optional: the SoC profile a board is when it has this model's nodes and no IPI node (the MU: imx;
+ *              sim_ctrl_board_profile())
  * @dump:       optional: the registers `amplink soc show` reads from each side (sim_ctrl_show()), ended by
  *              { NULL }; reading them must change nothing (not a receive register that a read consumes)
  */
@@ -140,6 +142,7 @@ struct sim_ctrl_model {
 	int (*default_tree)(const struct ampl_soc_profile *profile, void *buf, int cap);
 	int (*open)(const struct sim_ctrl_dev_ctx *ctx, struct sim_ctrl_dev *d);
 	void (*close)(struct sim_ctrl_dev *d);
+	const struct ampl_soc_profile *profile;
 	const struct sim_ctrl_reg *dump;
 };
 
@@ -181,6 +184,12 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
  */
 void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
 		       uint64_t size, int irq);
+/**
+ * sim_ctrl_board_profile() - the profile that devicetree blob @dtb (@size bytes) implies by its controllers: the
+ * first model's, in table order, with a declared @profile whose @plan finds an instance (or a fault) in the blob
+ * loaded for that profile. Return: the profile, or NULL (no such model). Context: thread.
+ */
+const struct ampl_soc_profile *sim_ctrl_board_profile(const void *dtb, size_t size);
 /**
  * sim_ctrl_show() - `amplink soc show`'s register dump: for each model with instances in @soc and a @dump table, a
  * header (its name in capitals, SIDE, AGENT, the registers' names), a line per side of each instance (the node's

@@ -117,7 +117,7 @@ static int soc_create(int argc, char **argv)
 		if (!ret)
 			ret = ampl_dt_load_blob(dtb, dtb_size, dts, profile, board, &diag);
 		if (!ret && !profile)
-			profile = board->profile ? board->profile : board->num_mus ? &ampl_soc_imx : NULL;
+			profile = board->profile ? board->profile : sim_ctrl_board_profile(dtb, dtb_size);
 		free(board);
 		if (ret) {
 			free(dtb);

@@ -538,6 +538,7 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.default_tree = mu_default_tree,
 	.open = mu_open,
 	.close = mu_close,
+	.profile = &ampl_soc_imx,
 	.dump = mu_dump,
 };
 

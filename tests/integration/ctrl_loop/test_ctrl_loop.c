@@ -253,6 +253,22 @@ static void test_show(void **state)
 	assert_int_equal(ampl_soc_destroy(name), 0);
 }
 
+/* `amplink soc create --dts`'s profile for a board without IPI nodes: the one a model of its controllers declares
+ * (the MU: imx), none for a board of no such model (the loop model declares none; this board has IPI nodes). */
+static void test_board_profile(void **state)
+{
+	(void)state;
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(AMPL_SOURCE_DIR "/dts/seeds/imx-mu.dts", &dts_opts, &dtb, &size, &diag), 0);
+	assert_ptr_equal(sim_ctrl_board_profile(dtb, size), &ampl_soc_imx);
+	free(dtb);
+	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
+	assert_null(sim_ctrl_board_profile(dtb, size));
+	free(dtb);
+}
+
 /* The board layer's rule for an IPC instance's mailboxes: "tx" and "rx" on one controller of the local agent. */
 static void test_ipc_mbox(void **state)
 {
@@ -538,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_loader),
 		cmocka_unit_test(test_on_soc),
 		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_board_profile),
 		cmocka_unit_test(test_ipc_mbox),
 		cmocka_unit_test(test_icmsg),
 		cmocka_unit_test(test_icmsg_mu),
