@@ -79,9 +79,10 @@ struct ampl_board_ipc_mbox {
 /**
  * ampl_board_ipc_mbox() - the controller an IPC instance node's mailboxes name, checked: "tx" and "rx" must name
  * one IPI destination of a controller of @local (the agent the instance runs on), or two channels of one other
- * enabled controller node of @local. Which agent owns another controller is what its binding read: its
- * `amplink,agent` (struct ampl_dt_mbox_ctrl.agent); a node without it (a Messaging Unit, whose two sides' agents
- * the SoC's profile gives) is not refused here: the code that opens it knows its sides.
+ * enabled controller node of @local. Which agents own another controller is what its binding recorded: its
+ * `amplink,agent` and, for a two-sided controller (a Messaging Unit), its other side's agent (struct
+ * ampl_dt_mbox_ctrl.agent, .peer; none known: any agent). An instance node with its own `amplink,agent` (struct
+ * ampl_dt_consumer.agent) over such a controller is that agent's only; without it, any agent of a side.
  * @out:   the controller on success; @out->owner on -EPERM
  * @why:   on failure, a static reason ("its mailbox belongs to another agent", ...); may be NULL
  * Return: 0; -EPERM (the mailbox belongs to another agent); -EINVAL (any other reason: no such node, no "tx" or

@@ -95,6 +95,7 @@ struct ampl_dt_mbox_ref {
 /** A node that uses mailboxes: it has a `mboxes` property. */
 struct ampl_dt_consumer {
 	struct ampl_dt_node node;
+	char agent[32]; /* amplink,agent: the agent whose node it is (of a controller with two sides), or "" */
 	unsigned num_mboxes;
 	struct ampl_dt_mbox_ref mboxes[AMPL_DT_MAX_MBOXES];
 };
@@ -250,9 +251,9 @@ struct ampl_dt_ipc {
 
 /**
  * One mailbox controller node of any binding but the IPI's (the SoC's base block: ctrls[]): what every controller
- * node has (its identity, its compatible, its first register block, interrupt and status, and the agent that owns
- * it if its node says so: amplink,agent, which an IPC instance's mailboxes are checked against), in one array of the
- * board whatever the controller, so that the virtual SoC's controller models and a program find a controller's
+ * node has (its identity, its compatible, its first register block, interrupt and status, and the agents that own
+ * its sides: amplink,agent, or for a two-sided controller such as a Messaging Unit its binding's rule over the SoC's
+ * profile; an IPC instance's mailboxes are checked against them), in one array of the board whatever the controller, so that the virtual SoC's controller models and a program find a controller's
  * node without naming its binding. The rest is the binding's: the Messaging Units keep their typed description in
  * mus[] (@index); another binding keeps it in @part (at most AMPL_DT_MBOX_CTRL_PART_MAX bytes, 8-byte aligned).
  */
@@ -263,7 +264,8 @@ struct ampl_dt_mbox_ctrl {
 	int irq;                           /* -1 if absent */
 	bool okay;                         /* status absent or "okay" */
 	unsigned index;                    /* in the binding's typed array, for the library's controllers */
-	char agent[32];                    /* amplink,agent: the agent that owns it (its one side), or "" */
+	char agent[32];                    /* the agent that owns it (its side): amplink,agent, or "" (unknown) */
+	char peer[32];                     /* a two-sided controller's other side's agent, or "" (none, unknown) */
 	union {
 		uint64_t align;
 		unsigned char bytes[AMPL_DT_MBOX_CTRL_PART_MAX];

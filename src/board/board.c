@@ -108,8 +108,14 @@ int ampl_board_ipc_mbox(const struct ampl_dt_board *board, unsigned consumer, un
 	const struct ampl_dt_ipi_ctrl *ct;
 	const struct ampl_dt_ipi_chan *ch = ipi_dest(board, prov, &ct);
 	const struct ampl_dt_mbox_ctrl *e = ch ? NULL : mbox_ctrl(board, prov);
-	if ((ch && ct->local != local) || (e && e->agent[0] && (!local || !ampl_str_eq(e->agent, local->name)))) {
-		out->owner = ch ? (ct->local ? ct->local->name : NULL) : e->agent;
+	const char *me = local ? local->name : NULL;
+	if (ch && ct->local != local)
+		out->owner = ct->local ? ct->local->name : NULL;
+	else if (e && con->agent[0])
+		out->owner = ampl_str_eq(con->agent, me) ? NULL : con->agent;
+	else if (e && e->agent[0])
+		out->owner = ampl_str_eq(e->agent, me) || ampl_str_eq(e->peer, me) ? NULL : e->agent;
+	if ((ch && ct->local != local) || out->owner) {
 		*why = "its mailbox belongs to another agent";
 		return -EPERM;
 	}

@@ -14,6 +14,19 @@
 /* Mailbox consumers: `mboxes` = list of <&provider cells...>, `mbox-names`                                     */
 /* ------------------------------------------------------------------------------------------------------------ */
 
+/* The optional amplink,agent of node @off into @agent ("" without it). */
+static int read_agent(struct dt_ctx *c, int off, const char *path, char (*agent)[32])
+{
+	int len;
+	const char *v = fdt_getprop(c->fdt, off, "amplink,agent", &len);
+
+	(*agent)[0] = '\0';
+	if (v && (!dt_is_string(v, len) || !dt_copy_name(*agent, sizeof(*agent), v, strlen(v))))
+		return dt_fail(c, path, "amplink,agent", "must be the name of an agent (shorter than %zu)",
+			       sizeof(*agent));
+	return 0;
+}
+
 /* Every node: the ones with a `mboxes` property are consumers, whatever their compatible. */
 static int parse_consumer(struct dt_ctx *c, int off)
 {
@@ -34,6 +47,7 @@ static int parse_consumer(struct dt_ctx *c, int off)
 	struct ampl_dt_consumer *con = &b->consumers[b->num_consumers];
 	memset(con, 0, sizeof(*con));
 	int ret = dt_node_ident(c, off, &con->node);
+	ret = ret ? ret : read_agent(c, off, path, &con->agent);
 	if (ret)
 		return ret;
 	unsigned ncells = (unsigned)len / 4, i = 0;
@@ -124,11 +138,8 @@ struct ampl_dt_mbox_ctrl *dt_mbox_ctrl_add(struct dt_ctx *c, int off, const char
 	const char *status = fdt_getprop(c->fdt, off, "status", &len);
 	e->okay = !status || (dt_is_string(status, len) && (strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0));
 	e->index = index;
-	const char *agent = fdt_getprop(c->fdt, off, "amplink,agent", &len);
-	if (agent && (!dt_is_string(agent, len) || !dt_copy_name(e->agent, sizeof(e->agent), agent, strlen(agent)))) {
-		dt_fail(c, path, "amplink,agent", "must be the name of an agent (shorter than %zu)", sizeof(e->agent));
+	if (read_agent(c, off, path, &e->agent))
 		return NULL;
-	}
 	b->num_mbox_ctrls++;
 	return e;
 }
@@ -139,6 +150,36 @@ const struct ampl_dt_mbox_ctrl *ampl_dt_find_mbox_ctrl(const struct ampl_dt_boar
 		if (dt_node_is(&board->mbox_ctrls[i].node, name))
 			return &board->mbox_ctrls[i];
 	return NULL;
+}
+
+/* Once the board is read: a consumer's amplink,agent is an agent of the profile that owns a side of each
+ * controller its mboxes name (where the controller's agents are known). */
+static int check_consumer_agents(struct dt_ctx *c)
+{
+	const struct ampl_dt_board *b = c->b;
+
+	for (unsigned i = 0; i < b->num_consumers; i++) {
+		const struct ampl_dt_consumer *con = &b->consumers[i];
+		const struct ampl_soc_profile *p = b->profile;
+
+		if (!con->agent[0])
+			continue;
+		if (p && !ampl_soc_agent_by_name(p, con->agent)) {
+			char names[256] = "";
+			for (unsigned k = 0; k < p->num_agents; k++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "",
+					 p->agents[k].name);
+			return dt_fail(c, con->node.path, "amplink,agent", "'%s' is not an agent of the %s profile (agents: %s)",
+				       con->agent, p->name, names);
+		}
+		for (unsigned k = 0; k < con->num_mboxes; k++) {
+			const struct ampl_dt_mbox_ctrl *e = ampl_dt_find_mbox_ctrl(b, con->mboxes[k].provider);
+			if (e && e->agent[0] && strcmp(e->agent, con->agent) && strcmp(e->peer, con->agent))
+				return dt_fail(c, con->node.path, "amplink,agent", "%s owns no side of %s (its agents: %s%s%s)",
+					       con->agent, e->node.path, e->agent, e->peer[0] ? ", " : "", e->peer);
+		}
+	}
+	return 0;
 }
 
 static void print_consumers(const struct ampl_dt_board *board, FILE *out)
@@ -163,5 +204,6 @@ static void print_consumers(const struct ampl_dt_board *board, FILE *out)
 DT_BINDING(mbox) = {
 	.order = 50,
 	.node = parse_consumer,
+	.board = check_consumer_agents,
 	.print = print_consumers,
 };

@@ -1,6 +1,6 @@
 /*
  * Devicetree binding: i.MX Messaging Units (nxp,imx-mu, fsl,imx6sx-mu), their register blocks in the memory map and
- * the "mu" lines of ampl_dt_print(), their C in `amplink dt gen`.
+ * the "mu" lines of ampl_dt_print(), their C in `amplink dt gen`, and the agents of their two sides.
  */
 #include "dt/dt_gen.h"
 #include "dt/dt_internal.h"
@@ -64,6 +64,33 @@ static int parse_mu(struct dt_ctx *c, int off)
 	return 0;
 }
 
+/*
+ * Once the profile is known: the agents of each unit's two sides (struct ampl_dt_mbox_ctrl.agent, .peer). The node's
+ * side (A, or B with fsl,mu-side-b) is its amplink,agent's, else the profile's first application processor (not
+ * AMPL_AGENT_FIRMWARE); the other side is the profile's first other application processor. The virtual SoC gives
+ * the sides to these agents; an IPC instance over the unit is theirs.
+ */
+static int mu_sides(struct dt_ctx *c)
+{
+	struct ampl_dt_board *b = c->b;
+	const struct ampl_soc_profile *p = b->profile;
+
+	for (unsigned i = 0; p && i < b->num_mbox_ctrls; i++) {
+		struct ampl_dt_mbox_ctrl *e = &b->mbox_ctrls[i];
+		const char *const *cp = mu_compatibles;
+
+		while (*cp && strcmp(*cp, e->compatible))
+			cp++;
+		for (unsigned k = 0; *cp && k < p->num_agents && !e->peer[0]; k++) {
+			const char *name = p->agents[k].name;
+			if (p->agents[k].flags & AMPL_AGENT_FIRMWARE || !strcmp(name, e->agent))
+				continue;
+			dt_copy_name(e->agent[0] ? e->peer : e->agent, sizeof(e->agent), name, strlen(name));
+		}
+	}
+	return 0;
+}
+
 static void print_mus(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_mus; i++) {
@@ -118,6 +145,7 @@ DT_BINDING(mu) = {
 	.order = 20,
 	.compatible = mu_compatibles,
 	.node = parse_mu,
+	.board = mu_sides,
 	.spans = mu_spans,
 	.print = print_mus,
 	.gen_nodes = gen_mus,

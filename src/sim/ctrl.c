@@ -2,8 +2,12 @@
 #include "sim/ctrl.h"
 #include "sim/image.h"
 
+#include <amplink/host/dt.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct sim_ctrl_model *sim_ctrl_model_find(const char *name)
@@ -61,22 +65,6 @@ int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct amp
 	return 0;
 }
 
-int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2])
-{
-	unsigned found = 0;
-	for (unsigned i = 0; i < p->num_agents && found < 2; i++)
-		if (!(p->agents[i].flags & AMPL_AGENT_FIRMWARE))
-			owner[found++] = i;
-	if (found < 2)
-		return -EINVAL;
-	if (swap) {
-		uint32_t t = owner[0];
-		owner[0] = owner[1];
-		owner[1] = t;
-	}
-	return 0;
-}
-
 int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent)
 {
 	for (unsigned s = 0; soc && ctrl < soc->num_ctrls && s < soc->ctrl_cfg[ctrl].num_sides; s++)
@@ -95,4 +83,53 @@ void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node
 	cfg->addr = addr;
 	cfg->size = size;
 	cfg->irq = irq;
+}
+
+const struct ampl_soc_profile *sim_ctrl_board_profile(const void *dtb, size_t size)
+{
+	struct sim_ctrl_cfg cfg[SIM_MAX_CTRLS];
+	struct ampl_dt_board *board = malloc(sizeof(*board));
+	const struct ampl_soc_profile *found = NULL;
+
+	for (unsigned m = 0; board && !found && m < sim_ctrl_table_size; m++) {
+		const struct sim_ctrl_model *model = sim_ctrl_table[m];
+		if (model->profile && !ampl_dt_load_blob(dtb, size, "board devicetree", model->profile, board, NULL) &&
+		    model->plan(board, model->profile, cfg, SIM_MAX_CTRLS) != 0)
+			found = model->profile;
+	}
+	free(board);
+	return found;
+}
+
+void sim_ctrl_show(struct ampl_soc *soc, FILE *out)
+{
+	for (unsigned m = 0; m < sim_ctrl_table_size; m++) {
+		const struct sim_ctrl_model *model = sim_ctrl_table[m];
+		const struct sim_ctrl_reg *r;
+		char title[SIM_CTRL_MODEL_NAME];
+
+		if (!model->dump || !sim_ctrl_count(soc, model))
+			continue;
+		unsigned k = 0;
+		for (; model->name[k] && k + 1 < sizeof(title); k++)
+			title[k] = (char)toupper((unsigned char)model->name[k]);
+		title[k] = '\0';
+		fprintf(out, "%-16s %-4s %-6s", title, "SIDE", "AGENT");
+		for (r = model->dump; r->name; r++)
+			fprintf(out, r[1].name ? " %-10s" : " %s", r->name);
+		fputc('\n', out);
+		for (int i, n = 0; (i = sim_ctrl_nth(soc, model, (unsigned)n)) >= 0; n++) {
+			const struct sim_ctrl_cfg *cfg = &soc->ctrl_cfg[i];
+			for (unsigned s = 0; s < cfg->num_sides; s++) {
+				struct ampl_io_region regs;
+				sim_ctrl_regs(soc, (unsigned)i, s, &regs);
+				fprintf(out, "%-16s %-4c %-6s", s ? "" : cfg->alias[0] ? cfg->alias : cfg->name, 'A' + s,
+					soc->profile->agents[cfg->owner[s]].name);
+				for (r = model->dump; r->name; r++)
+					fprintf(out, " 0x%08x", ampl_io_read32(&regs, r->off));
+				fputc('\n', out);
+			}
+			fprintf(out, "%-16s %s at 0x%08llx\n", "", cfg->path, (unsigned long long)cfg->addr);
+		}
+	}
 }

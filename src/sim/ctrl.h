@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "port/posix/port_posix.h"
 
@@ -98,6 +99,12 @@ struct sim_ctrl_dev {
 	struct ampl_device_state state;
 };
 
+/* One register `amplink soc show` reads from each side of an instance (struct sim_ctrl_model.dump). */
+struct sim_ctrl_reg {
+	const char *name; /* its column's header, at most 10 characters: "SR" */
+	uint32_t off;     /* its offset in a side's register block */
+};
+
 /**
  * struct sim_ctrl_model - one controller model.
  * @name:       its name in the image and in traces ("mu"); shorter than SIM_CTRL_MODEL_NAME
@@ -119,6 +126,10 @@ struct sim_ctrl_dev {
  *              or a negative errno. Context: thread, the agent's attach. A model without it gives agents no device.
  * @close:      the device's undoing of @open, before the agent unregisters its device and frees @d->priv, the
  *              agent's interrupt context stopped. Context: thread.
+ * @profile:    optional: the SoC profile a board is when it has this model's nodes and no IPI node (the MU: imx;
+ *              sim_ctrl_board_profile())
+ * @dump:       optional: the registers `amplink soc show` reads from each side (sim_ctrl_show()), ended by
+ *              { NULL }; reading them must change nothing (not a receive register that a read consumes)
  */
 struct sim_ctrl_model {
 	const char *name;
@@ -131,6 +142,8 @@ struct sim_ctrl_model {
 	int (*default_tree)(const struct ampl_soc_profile *profile, void *buf, int cap);
 	int (*open)(const struct sim_ctrl_dev_ctx *ctx, struct sim_ctrl_dev *d);
 	void (*close)(struct sim_ctrl_dev *d);
+	const struct ampl_soc_profile *profile;
+	const struct sim_ctrl_reg *dump;
 };
 
 /* SIM_CTRL_MODEL(nxp_mu) = { ... }; in src/sim/ctrl/nxp_mu.c (the name is the file's stem). */
@@ -166,16 +179,24 @@ int sim_ctrl_nth(const struct ampl_soc *soc, const struct sim_ctrl_model *m, uns
  */
 int sim_ctrl_regs(struct ampl_soc *soc, unsigned ctrl, unsigned side, struct ampl_io_region *regs);
 /**
- * sim_ctrl_owners() - side owners for a two-sided controller: the profile's first two application processors
- * (not AMPL_AGENT_FIRMWARE), swapped when @swap. Return: 0; -EINVAL when the profile has fewer than two.
- */
-int sim_ctrl_owners(const struct ampl_soc_profile *p, bool swap, uint32_t owner[2]);
-/**
  * sim_ctrl_cfg_node() - in a model's @plan: @cfg's node fields from controller node @node (@alias may be "" and
  * @irq -1). Context: any.
  */
 void sim_ctrl_cfg_node(struct sim_ctrl_cfg *cfg, const struct ampl_dt_node *node, const char *alias, uint64_t addr,
 		       uint64_t size, int irq);
+/**
+ * sim_ctrl_board_profile() - the profile that devicetree blob @dtb (@size bytes) implies by its controllers: the
+ * first model's, in table order, with a declared @profile whose @plan finds an instance (or a fault) in the blob
+ * loaded for that profile. Return: the profile, or NULL (no such model). Context: thread.
+ */
+const struct ampl_soc_profile *sim_ctrl_board_profile(const void *dtb, size_t size);
+/**
+ * sim_ctrl_show() - `amplink soc show`'s register dump: for each model with instances in @soc and a @dump table, a
+ * header (its name in capitals, SIDE, AGENT, the registers' names), a line per side of each instance (the node's
+ * alias or name on the first; the side's letter and agent; the registers read as that side) and one with the node's
+ * path and address. Context: thread; a handle that may read every side (any, for reads).
+ */
+void sim_ctrl_show(struct ampl_soc *soc, FILE *out);
 /** sim_ctrl_side_of() - the side of instance @ctrl of @soc that agent @agent owns, or -1. Context: any. */
 int sim_ctrl_side_of(const struct ampl_soc *soc, unsigned ctrl, unsigned agent);
 

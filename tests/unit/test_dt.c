@@ -674,6 +674,18 @@ static const struct bad_case bad_cases[] = {
 	  "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"
 	  "\tipm0: ipm@40028000 {\n\t\tcompatible = \"nxp,imx-mu\";\n\t\tinterrupts = <33 0>;\n\t};\n};\n",
 	  NULL, NULL, -EINVAL, { ": /ipm@40028000: reg: ", "missing" } },
+	/* an instance's amplink,agent: an agent of the profile that owns a side of the controller its mboxes name */
+#define MU_USER(agent)                                                                                               \
+	"/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n"                                           \
+	"\tipm0: ipm@40028000 {\n\t\tcompatible = \"nxp,imx-mu\";\n\t\treg = <0x40028000 0x4000>;\n"               \
+	"\t\t#mbox-cells = <2>;\n\t};\n\tuser {\n\t\tmboxes = <&ipm0 2 0>;\n\t\tamplink,agent = \"" agent "\";\n"  \
+	"\t};\n};\n"
+	{ "consumer-agent-not-in-profile", MU_USER("rpu0"), NULL, &ampl_soc_imx, -EINVAL,
+	  { ": /user: amplink,agent: ", "'rpu0' is not an agent of the imx profile (agents: a, m4)" } },
+	{ "consumer-agent-owns-no-side", MU_USER("rpu1"), NULL, &ampl_soc_zynqmp, -EINVAL,
+	  { ": /user: amplink,agent: ", "rpu1 owns no side of /ipm@40028000 (its agents: apu, rpu0)" } },
+	{ "consumer-agent-not-a-string", MU_USER("a\\0b"), NULL, &ampl_soc_imx, -EINVAL,
+	  { ": /user: amplink,agent: ", "must be the name of an agent" } },
 	/* RPMsg instances (zephyr,ipc-openamp-static-vrings) */
 	{ "rpmsg-role-master", RP(RP_REG_OK, RP_REGION RP_MBOX "role = \"master\";\n", ""), NULL, NULL, -EINVAL,
 	  { ": " RP_PATH ": role: ", "'master': must be \"host\" or \"remote\"" } },

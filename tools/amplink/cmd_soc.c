@@ -1,12 +1,12 @@
 /* amplink soc create|destroy|list|show|buffers|faults */
 #include "cli.h"
+#include "sim/ctrl.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <amplink/drivers/nxp_mu.h>
 #include <amplink/host/dt.h>
 
 static const char usage[] =
@@ -117,7 +117,7 @@ static int soc_create(int argc, char **argv)
 		if (!ret)
 			ret = ampl_dt_load_blob(dtb, dtb_size, dts, profile, board, &diag);
 		if (!ret && !profile)
-			profile = board->profile ? board->profile : board->num_mus ? &ampl_soc_imx : NULL;
+			profile = board->profile ? board->profile : sim_ctrl_board_profile(dtb, dtb_size);
 		free(board);
 		if (ret) {
 			free(dtb);
@@ -188,30 +188,6 @@ static int soc_list(int argc, char **argv)
 	return 0;
 }
 
-/* Each Messaging Unit, one line per side. RRn is not read: reading it would consume the word. */
-static void show_mus(struct ampl_soc *soc)
-{
-	unsigned n = ampl_soc_num_mus(soc);
-	if (!n)
-		return;
-	printf("%-16s %-4s %-6s %-10s %-10s %-10s %-10s %-10s %s\n", "MU", "SIDE", "AGENT", "SR", "CR", "TR0",
-	       "TR1", "TR2", "TR3");
-	for (unsigned i = 0; i < n; i++) {
-		struct ampl_soc_mu mu;
-		ampl_soc_mu_info(soc, i, &mu);
-		for (unsigned s = 0; s < 2; s++) {
-			struct ampl_io_region regs;
-			ampl_soc_mu_regs(soc, i, s, &regs);
-			printf("%-16s %-4c %-6s 0x%08x 0x%08x 0x%08x 0x%08x 0x%08x 0x%08x\n",
-			       s ? "" : (mu.alias[0] ? mu.alias : mu.name), s ? 'B' : 'A', mu.side[s]->name,
-			       ampl_io_read32(&regs, NXP_MU_SR), ampl_io_read32(&regs, NXP_MU_CR),
-			       ampl_io_read32(&regs, NXP_MU_TR(0)), ampl_io_read32(&regs, NXP_MU_TR(1)),
-			       ampl_io_read32(&regs, NXP_MU_TR(2)), ampl_io_read32(&regs, NXP_MU_TR(3)));
-		}
-		printf("%-16s %s at 0x%08llx\n", "", mu.path, (unsigned long long)mu.addr);
-	}
-}
-
 /* The PID column: the attached process, "0" for none, "PID (dead)" for one that died without detaching (the next
  * process to attach, or an attached one's crash detection, takes the agent offline and clears it). */
 static const char *pid_text(struct ampl_soc *soc, const struct ampl_soc_agent *a, char *buf, size_t n)
@@ -245,7 +221,7 @@ static int soc_show(int argc, char **argv)
 			char pb[32];
 			printf("%-10s %s\n", p->agents[i].name, pid_text(soc, &p->agents[i], pb, sizeof(pb)));
 		}
-		show_mus(soc);
+		sim_ctrl_show(soc, stdout);
 		ampl_soc_close(soc);
 		return 0;
 	}
@@ -274,7 +250,7 @@ static int soc_show(int argc, char **argv)
 	}
 	if (!pending)
 		printf("no pending requests\n");
-	show_mus(soc);
+	sim_ctrl_show(soc, stdout);
 	ampl_soc_close(soc);
 	return 0;
 }

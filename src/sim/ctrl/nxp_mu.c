@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include <amplink/drivers/nxp_mu.h>
+#include <amplink/host/dt.h>
 #include <libfdt.h>
 
 #if UINT64_MAX == ULONG_MAX
@@ -438,8 +439,8 @@ static int mu_default_tree(const struct ampl_soc_profile *profile, void *buf, in
 	return r ? r : 1;
 }
 
-/* The enabled `nxp,imx-mu` nodes; side A belongs to the profile's first application processor, fsl,mu-side-b
- * swaps the sides. */
+/* The enabled `nxp,imx-mu` nodes; their sides' agents are the binding's (src/dt/bind_mu.c: the node's side, A or
+ * with fsl,mu-side-b B, is the first application processor's or its amplink,agent's). */
 static int mu_plan(const struct ampl_dt_board *board, const struct ampl_soc_profile *profile,
 		   struct sim_ctrl_cfg *cfg, unsigned cap)
 {
@@ -455,9 +456,14 @@ static int mu_plan(const struct ampl_dt_board *board, const struct ampl_soc_prof
 			if (cfg[j].addr == m->addr)
 				return sim_error(-EINVAL, "%s: a second Messaging Unit at 0x%llx (%s)", m->node.path,
 						 (unsigned long long)m->addr, cfg[j].path);
-		if (sim_ctrl_owners(profile, m->side_b, cfg[n].owner))
+		const struct ampl_dt_mbox_ctrl *e = ampl_dt_find_mbox_ctrl(board, m->node.path);
+		const struct ampl_soc_agent *own = e ? ampl_soc_agent_by_name(profile, e->agent) : NULL;
+		const struct ampl_soc_agent *peer = e ? ampl_soc_agent_by_name(profile, e->peer) : NULL;
+		if (!own || !peer)
 			return sim_error(-EINVAL, "%s: the %s profile has no two processors for a Messaging Unit",
 					 m->node.path, profile->name);
+		cfg[n].owner[m->side_b] = ampl_soc_agent_index(profile, own);
+		cfg[n].owner[!m->side_b] = ampl_soc_agent_index(profile, peer);
 		sim_ctrl_cfg_node(&cfg[n++], &m->node, m->alias, m->addr, m->size, m->irq);
 	}
 	return (int)n;
@@ -515,6 +521,13 @@ static void mu_close(struct sim_ctrl_dev *d)
 	nxp_mu_remove(&m->mu);
 }
 
+/* `amplink soc show`'s columns: not RRn, whose read consumes the word. */
+static const struct sim_ctrl_reg mu_dump[] = {
+	{ "SR", NXP_MU_SR },       { "CR", NXP_MU_CR },       { "TR0", NXP_MU_TR(0) },
+	{ "TR1", NXP_MU_TR(1) },   { "TR2", NXP_MU_TR(2) },   { "TR3", NXP_MU_TR(3) },
+	{ NULL, 0 },
+};
+
 SIM_CTRL_MODEL(nxp_mu) = {
 	.name = "mu",
 	.sides = 2,
@@ -525,6 +538,8 @@ SIM_CTRL_MODEL(nxp_mu) = {
 	.default_tree = mu_default_tree,
 	.open = mu_open,
 	.close = mu_close,
+	.profile = &ampl_soc_imx,
+	.dump = mu_dump,
 };
 
 /* ---- public accessors (<amplink/host/soc.h>): the MU instances among the SoC's controllers ---- */

@@ -130,6 +130,9 @@ static void loop_close(struct sim_ctrl_dev *d)
 	mbox_loop_remove(d->priv);
 }
 
+/* `amplink soc show`'s columns: not the data registers, whose read takes the word. */
+static const struct sim_ctrl_reg loop_dump[] = { { "STATUS", MBOX_LOOP_STATUS }, { "ENABLE", MBOX_LOOP_ENABLE }, { NULL, 0 } };
+
 SIM_CTRL_MODEL(mbox_loop) = {
 	.name = "loop",
 	.sides = 1,
@@ -138,4 +141,5 @@ SIM_CTRL_MODEL(mbox_loop) = {
 	.plan = loop_plan,
 	.open = loop_open,
 	.close = loop_close,
+	.dump = loop_dump,
 };

@@ -30,6 +30,7 @@
 #include <amplink/trace.h>
 
 #include "mbox_loop.h"
+#include "sim/ctrl.h"
 
 static const char *const dts_dirs[] = { AMPL_SOURCE_DIR "/dts" };
 static const struct ampl_dt_load_opts dts_opts = { .include_dirs = dts_dirs, .num_include_dirs = 1 };
@@ -222,6 +223,50 @@ static void test_on_soc(void **state)
 	ampl_agent_detach(rpu0);
 	ampl_soc_close(soc);
 	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* `amplink soc show`'s register dump (sim_ctrl_show()): the loop model's registers, named by its table, read as its
+ * side; the Messaging Units' under their own header. */
+static void test_show(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = create_soc(BOARD, &ampl_soc_zynqmp, "t-ctrl-show", name);
+	struct ampl_agent *apu;
+	assert_int_equal(ampl_agent_attach(soc, "apu", NULL, &apu), 0);
+	int i = sim_ctrl_nth(soc, sim_ctrl_model_find("loop"), 0);
+	assert_true(i >= 0);
+	struct ampl_io_region regs;
+	assert_int_equal(sim_ctrl_regs(soc, (unsigned)i, 0, &regs), 0);
+	ampl_io_write32(&regs, MBOX_LOOP_ENABLE, 0x5);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	sim_ctrl_show(soc, out);
+	fclose(out);
+	assert_non_null(strstr(text, "LOOP             SIDE AGENT  STATUS     ENABLE\n"
+				     "mailbox@a0000000 A    apu    0x00000000 0x00000005\n"
+				     "                 /mailbox@a0000000 at 0xa0000000\n"));
+	free(text);
+	ampl_agent_detach(apu);
+	ampl_soc_close(soc);
+	assert_int_equal(ampl_soc_destroy(name), 0);
+}
+
+/* `amplink soc create --dts`'s profile for a board without IPI nodes: the one a model of its controllers declares
+ * (the MU: imx), none for a board of no such model (the loop model declares none; this board has IPI nodes). */
+static void test_board_profile(void **state)
+{
+	(void)state;
+	void *dtb;
+	size_t size;
+	struct ampl_dt_diag diag;
+	assert_int_equal(ampl_dt_read_file_opts(AMPL_SOURCE_DIR "/dts/seeds/imx-mu.dts", &dts_opts, &dtb, &size, &diag), 0);
+	assert_ptr_equal(sim_ctrl_board_profile(dtb, size), &ampl_soc_imx);
+	free(dtb);
+	assert_int_equal(ampl_dt_read_file_opts(BOARD, &dts_opts, &dtb, &size, &diag), 0);
+	assert_null(sim_ctrl_board_profile(dtb, size));
+	free(dtb);
 }
 
 /* The board layer's rule for an IPC instance's mailboxes: "tx" and "rx" on one controller of the local agent. */
@@ -457,15 +502,64 @@ static void test_dt_gen(void **state)
 	free(b);
 }
 
+/* An instance over a Messaging Unit is its amplink,agent's: the board layer refuses the other side's agent (and an
+ * agent that owns no side: the MU's sides are the profile's "a" and "m4"), `amplink dt gen` writes it for its owner
+ * only. */
+static void test_mu_owner(void **state)
+{
+	(void)state;
+	struct ampl_dt_diag diag;
+	struct ampl_dt_board *b = load(AMPL_SOURCE_DIR "/tests/integration/ctrl_loop/imx-icmsg-board.dts", &ampl_soc_imx,
+				       0, &diag);
+	const struct ampl_soc_agent *a = ampl_soc_agent_by_name(b->profile, "a");
+	const struct ampl_soc_agent *m4 = ampl_soc_agent_by_name(b->profile, "m4");
+	const struct ampl_dt_ipc *ia = ampl_dt_find_ipc(b, "icmsg_a"), *im = ampl_dt_find_ipc(b, "icmsg_m4");
+	const struct ampl_dt_mbox_ctrl *mu = ampl_dt_find_mbox_ctrl(b, "ipm0");
+	assert_string_equal(mu->agent, "a"); /* side A: the profile's first processor */
+	assert_string_equal(mu->peer, "m4");
+	struct ampl_board_ipc_mbox m;
+	const char *why = NULL;
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, a, &m, &why), 0);
+	assert_ptr_equal(m.ctrl, mu);
+	assert_int_equal(ampl_board_ipc_mbox(b, im->consumer, im->tx_mbox, im->rx_mbox, m4, &m, &why), 0);
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, m4, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "a");
+	assert_non_null(strstr(why, "another agent"));
+	assert_int_equal(ampl_board_ipc_mbox(b, im->consumer, im->tx_mbox, im->rx_mbox, a, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "m4");
+	char *h, *c;
+	gen(b, "a", &h, &c);
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_icmsg_a_DEVICE;\n"));
+	assert_null(strstr(h, "DT_N_S_icmsg_m4_DEVICE"));
+	free(h);
+	free(c);
+	gen(b, "m4", &h, &c);
+	assert_non_null(strstr(h, "extern struct ampl_device DT_N_S_icmsg_m4_DEVICE;\n"));
+	assert_null(strstr(h, "DT_N_S_icmsg_a_DEVICE"));
+	free(h);
+	free(c);
+	/* without amplink,agent: either side's agent, and no agent that owns no side of it */
+	b->consumers[ia->consumer].agent[0] = '\0';
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, m4, &m, &why), 0);
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, a, &m, &why), 0);
+	const struct ampl_soc_agent *other = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu1");
+	assert_int_equal(ampl_board_ipc_mbox(b, ia->consumer, ia->tx_mbox, ia->rx_mbox, other, &m, &why), -EPERM);
+	assert_string_equal(m.owner, "a");
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader),
 		cmocka_unit_test(test_on_soc),
+		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_board_profile),
 		cmocka_unit_test(test_ipc_mbox),
 		cmocka_unit_test(test_icmsg),
 		cmocka_unit_test(test_icmsg_mu),
 		cmocka_unit_test(test_dt_gen),
+		cmocka_unit_test(test_mu_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
