@@ -90,6 +90,13 @@ const struct ampl_soc_agent *ampl_soc_agent_by_id(const struct ampl_soc_profile 
 /* By IPI bit: NULL on a SoC without the IPI block. */
 const struct ampl_soc_agent *ampl_soc_agent_by_bit(const struct ampl_soc_profile *p, uint32_t bit);
 
+/**
+ * ampl_soc_agent_names() - @p's agent names, ", "-separated, into @buf of @cap bytes (cut short if it is too small;
+ * always terminated when @cap > 0): the list an error message about an unknown agent gives. Returns @buf.
+ * Context: any.
+ */
+char *ampl_soc_agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap);
+
 /** Index of @a in p->agents. */
 static inline unsigned ampl_soc_agent_index(const struct ampl_soc_profile *p, const struct ampl_soc_agent *a)
 {

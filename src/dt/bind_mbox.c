@@ -165,10 +165,8 @@ static int check_consumer_agents(struct dt_ctx *c)
 		if (!con->agent[0])
 			continue;
 		if (p && !ampl_soc_agent_by_name(p, con->agent)) {
-			char names[256] = "";
-			for (unsigned k = 0; k < p->num_agents; k++)
-				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? ", " : "",
-					 p->agents[k].name);
+			char names[256];
+			ampl_soc_agent_names(p, names, sizeof(names));
 			return dt_fail(c, con->node.path, "amplink,agent", "'%s' is not an agent of the %s profile (agents: %s)",
 				       con->agent, p->name, names);
 		}

@@ -461,11 +461,8 @@ int ampl_dt_gen(const struct ampl_dt_board *board, const struct ampl_dt_gen_opts
 		goto out;
 	}
 	if (!board->profile || !(g->agent = ampl_soc_agent_by_name(board->profile, g->o->agent))) {
-		char names[256] = "";
-		for (unsigned i = 0; board->profile && i < board->profile->num_agents; i++) {
-			size_t n = strlen(names);
-			snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", board->profile->agents[i].name);
-		}
+		char names[256];
+		ampl_soc_agent_names(board->profile, names, sizeof(names));
 		if (board->profile)
 			ret = dt_gen_fail(g, NULL, NULL, "--agent %s: no such agent on a %s SoC (agents: %s)", g->o->agent,
 				   board->profile->name, names);

@@ -212,8 +212,6 @@ static void free_ctrl_devs(struct ampl_agent *ag)
 	}
 }
 
-static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap);
-
 /* The device of the first controller instance between this agent and @remote (opened on first use). */
 static int find_ctrl_dev(struct ampl_agent *ag, const char *remote, struct sim_ctrl_dev **out)
 {
@@ -221,7 +219,7 @@ static int find_ctrl_dev(struct ampl_agent *ag, const char *remote, struct sim_c
 	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(soc->profile, remote);
 	if (!r) {
 		char valid[256];
-		agent_names(soc->profile, valid, sizeof(valid));
+		ampl_soc_agent_names(soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
 				 soc->profile->name, valid);
 	}
@@ -239,15 +237,6 @@ static int find_ctrl_dev(struct ampl_agent *ag, const char *remote, struct sim_c
 			 soc->name);
 }
 
-static void agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
-{
-	buf[0] = 0;
-	for (unsigned i = 0; i < p->num_agents; i++) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", p->agents[i].name);
-	}
-}
-
 int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl_agent_opts *opts,
 		      struct ampl_agent **out)
 {
@@ -256,7 +245,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	const struct ampl_soc_agent *info = ampl_soc_agent_by_name(soc->profile, agent);
 	if (!info) {
 		char valid[256];
-		agent_names(soc->profile, valid, sizeof(valid));
+		ampl_soc_agent_names(soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", agent ? agent : "(null)",
 				 soc->profile->name, valid);
 	}
@@ -446,7 +435,7 @@ static int find_or_make(struct ampl_agent *ag, const char *remote, struct sim_ch
 	const struct ampl_soc_agent *r = ampl_soc_agent_by_name(ag->soc->profile, remote);
 	if (!r) {
 		char valid[256];
-		agent_names(ag->soc->profile, valid, sizeof(valid));
+		ampl_soc_agent_names(ag->soc->profile, valid, sizeof(valid));
 		return sim_error(-EINVAL, "unknown agent '%s' on a %s SoC (agents: %s)", remote ? remote : "(null)",
 				 ag->soc->profile->name, valid);
 	}

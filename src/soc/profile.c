@@ -124,6 +124,28 @@ const struct ampl_soc_agent *ampl_soc_agent_by_name(const struct ampl_soc_profil
 	return NULL;
 }
 
+/* Append @s to the @n bytes of @buf, as far as @cap leaves room for the terminator; returns the new length. */
+static size_t append(char *buf, size_t n, size_t cap, const char *s)
+{
+	while (*s && n + 1 < cap)
+		buf[n++] = *s++;
+	return n;
+}
+
+char *ampl_soc_agent_names(const struct ampl_soc_profile *p, char *buf, size_t cap)
+{
+	size_t n = 0;
+	if (!cap)
+		return buf;
+	for (unsigned i = 0; p && i < p->num_agents; i++) {
+		if (i)
+			n = append(buf, n, cap, ", ");
+		n = append(buf, n, cap, p->agents[i].name);
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 const struct ampl_soc_agent *ampl_soc_agent_by_id(const struct ampl_soc_profile *p, uint32_t id)
 {
 	for (unsigned i = 0; p && i < p->num_agents; i++)

@@ -855,11 +855,8 @@ static int check_env(const char *dir, const char *as, const char *soc_name)
 		return code;
 	const struct ampl_soc_profile *p = ampl_soc_get_profile(soc);
 	if (!ampl_soc_agent_by_name(p, as)) {
-		char valid[256] = "";
-		for (unsigned i = 0; i < p->num_agents; i++) {
-			size_t n = strlen(valid);
-			snprintf(valid + n, sizeof(valid) - n, "%s%s", i ? ", " : "", p->agents[i].name);
-		}
+		char valid[256];
+		ampl_soc_agent_names(p, valid, sizeof(valid));
 		ampl_soc_close(soc);
 		return cli_fail(EXIT_USAGE, "mount", "unknown agent '%s' on a %s SoC (agents: %s)", as, p->name, valid);
 	}
