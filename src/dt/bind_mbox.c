@@ -187,6 +187,8 @@ static void print_consumers(const struct ampl_dt_board *board, FILE *out)
 
 		fprintf(out, "user  %s", con->node.path);
 		dt_print_label(out, &con->node);
+		if (con->agent[0])
+			fprintf(out, "  agent %s", con->agent);
 		fputc('\n', out);
 		for (unsigned k = 0; k < con->num_mboxes; k++) {
 			const struct ampl_dt_mbox_ref *r = &con->mboxes[k];

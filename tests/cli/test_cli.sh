@@ -193,6 +193,8 @@ expect "dt seed versal strict" 1 "warning" -- "$amp" dt check --strict "$src/dts
 expect "dt seed mu" 0 "ipm0" -- "$amp" dt check "$src/dts/seeds/imx-mu.dts"
 expect "dt seed shared_ram" 0 "shared_ram" -- "$amp" dt check "$src/dts/seeds/shared-ram.dts"
 expect "dt default board" 0 "rpu0" -- "$amp" dt check "$src/dts/zynqmp-apu-rpu0.dts"
+expect "dt user agent" 0 "^user  /icmsg-m4  &icmsg_m4  agent m4$" -- \
+	"$amp" dt check -I "$src/dts" "$src/tests/integration/ctrl_loop/imx-icmsg-board.dts"
 sed 's/xlnx,ipi-id = <4>;/xlnx,ipi-id = <12>;/' "$src/dts/seeds/zynqmp-ipi.dts" >"$tmp/bad.dts"
 expect "dt bad id" 1 "bad.dts: /.*mailbox@ff9905c0: xlnx,ipi-id:" -- "$amp" dt check "$tmp/bad.dts"
 expect "dt missing file" 1 "nosuch.dts" -- "$amp" dt check "$tmp/nosuch.dts"
