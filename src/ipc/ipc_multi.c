@@ -880,11 +880,19 @@ static void process(struct ipc_multi_data *d)
 		return;
 	session_step(d);
 #if IPC_MULTI_RX_LINGER_US
-	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. */
-	bool outer = in_pass;
+	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. While
+	 * the pass may linger, the rx ring is held (pbuf_rx_hold()): its read index stays behind the peer's last
+	 * message, so the peer does not ring a reader that is watching the ring. The hold ends with a read until the
+	 * ring is empty, which stores the index: from then on the peer rings for what it writes. */
+	bool outer = in_pass, hold = !app_sender;
 	in_pass = true;
+	(void)pbuf_rx_hold(&d->rx, hold);
 	while (drain(d) && linger(d))
 		;
+	if (hold) {
+		(void)pbuf_rx_hold(&d->rx, false);
+		(void)drain(d);
+	}
 	in_pass = outer;
 #else
 	(void)drain(d);

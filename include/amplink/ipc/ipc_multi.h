@@ -98,12 +98,13 @@
  * How long (microseconds) a receive pass that took a message keeps watching the rx ring before it ends and sends
  * the releases it owes: a peer streaming meanwhile is read without waiting for its doorbell, and its buffers come
  * back in sets (at the latest once a quarter of its blocks wait), not one control message per buffer. A thread
- * that has sent outside a callback does not linger (it would only delay its own next message). 0 leaves it out
- * (the code too). Default: 20 on hosted builds, where the pass runs in a thread of its own; 0 in firmware, where
- * it runs in the doorbell interrupt.
+ * that has sent outside a callback does not linger (it would only delay its own next message). While it lingers
+ * the rx ring is held (pbuf_rx_hold()), so the peer does not ring a reader that is watching the ring. 0 leaves it
+ * out (the code too). Default: 20 where pbuf keeps the hold (PBUF_RX_HOLD: hosted builds, where the pass runs in a
+ * thread of its own); 0 in firmware, where it runs in the doorbell interrupt.
  */
 #ifndef IPC_MULTI_RX_LINGER_US
-#define IPC_MULTI_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
+#define IPC_MULTI_RX_LINGER_US (PBUF_RX_HOLD ? 20u : 0u)
 #endif
 
 #ifdef __cplusplus
