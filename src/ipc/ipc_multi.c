@@ -256,17 +256,19 @@ static void free_buf_locked(struct ipc_multi_data *d, uint32_t h, uint8_t head_s
 		d->tx_state[i] = B_FREE;
 	if (h < d->txl.block_count)
 		d->tx_state[h] = head_state;
-	atomic_fetch_add(&d->free_seq, 1);
 }
 
 /*
- * Wake the threads waiting for tx blocks, if there are any: a wake is a system call on hosted ports, and a send or
- * a release with nobody waiting is the common case. No lost wake-up: obtain() counts itself in `sleepers` before it
- * sleeps, and its sleep returns at once if free_seq moved since it looked (free_seq is bumped before this check,
- * both sequentially consistent, so one of the two sees the other).
+ * Tx blocks were freed (lock not held; every free_buf_locked() that can make a run free is followed by this): bump
+ * free_seq once for all of them, and wake the threads waiting for blocks if there are any (a wake is a system call
+ * on hosted ports, and nobody waiting is the common case). No lost wake-up: obtain() loads free_seq before it
+ * looks under the lock, so blocks freed after that look bump it after that load; it counts itself in `sleepers`
+ * before it sleeps, and its sleep returns at once if free_seq moved (the bump comes before the check of
+ * `sleepers`, both sequentially consistent, so one of the two sees the other).
  */
 static void wake_waiters(struct ipc_multi_data *d)
 {
+	atomic_fetch_add(&d->free_seq, 1);
 	if (atomic_load(&d->sleepers))
 		ampl_os_wake(&d->free_seq);
 }
@@ -858,8 +860,6 @@ static _Thread_local bool app_sender, in_pass;
 /* The pass took a message: watch the rx ring for IPC_MULTI_RX_LINGER_US at most; true if another one came. */
 static bool linger(struct ipc_multi_data *d)
 {
-	if (app_sender)
-		return false;
 	uint64_t end = ampl_os_uptime_us() + IPC_MULTI_RX_LINGER_US;
 	for (unsigned i = 1; atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
 		if (pbuf_read(&d->rx, NULL, 0) != 0)
@@ -886,12 +886,15 @@ static void process(struct ipc_multi_data *d)
 	 * ring is empty, which stores the index: from then on the peer rings for what it writes. */
 	bool outer = in_pass, hold = !app_sender;
 	in_pass = true;
-	(void)pbuf_rx_hold(&d->rx, hold);
-	while (drain(d) && linger(d))
-		;
-	if (hold) {
+	if (hold)
+		(void)pbuf_rx_hold(&d->rx, true);
+	for (;;) {
+		while (drain(d) && hold && linger(d))
+			;
+		if (!hold)
+			break;
+		hold = false;
 		(void)pbuf_rx_hold(&d->rx, false);
-		(void)drain(d);
 	}
 	in_pass = outer;
 #else
@@ -1347,6 +1350,7 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	NOTE_APP_TX();
 	unsigned key = ampl_spin_lock(&d->lock);
 	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
+	bool tail = false;
 	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
 		r = -ENXIO;
 	else if (!len || len > d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR)
@@ -1354,14 +1358,16 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	else if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
 		r = -EBUSY;
 	else {
+		uint16_t had = d->tx_nblk[h];
 		r = publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e));
+		tail = d->tx_nblk[h] < had; /* publish_locked() freed the blocks past len */
 		if (!r)
 			e->claimed = -1;
 		else
 			r = -EBUSY; /* the control ring is full now: the buffer stays the caller's */
 	}
 	ampl_spin_unlock(&d->lock, key);
-	if (!r)
+	if (!r && tail)
 		wake_waiters(d);
 	return r ? r : (int)len;
 }
