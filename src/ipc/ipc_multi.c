@@ -347,11 +347,15 @@ static void defer_release_locked(struct ipc_multi_data *d, uint32_t b, uint32_t 
 
 /* ---- binding ---- */
 
-/* Initiator: advertise every registered endpoint that is not bound and has no BOUND in flight (lock held). */
+/*
+ * Initiator: advertise every registered endpoint that is not bound and has no BOUND in flight (lock held). One that
+ * finds no blocks or no room in the ring leaves the rest owed (`adv_owed`): on_release() advertises again.
+ */
 static void advertise_locked(struct ipc_multi_data *d)
 {
 	if (!d->initiator || atomic_load(&d->state) != IPC_MULTI_CONNECTED)
 		return;
+	d->adv_owed = true;
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
 		if (!e->used || atomic_load(&e->bound) || e->bound_block >= 0)
@@ -371,6 +375,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		e->bound_block = (int16_t)h;
 		ring_locked(d);
 	}
+	d->adv_owed = false;
 }
 
 /* Copy and validate the name in rx block @b into @out (IPC_MULTI_NAME_MAX bytes): @out, or NULL. */
@@ -475,6 +480,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
 	d->owed_now = 0;
+	d->adv_owed = false; /* the next HELLO advertises every endpoint */
 	ampl_memset(d->retired, 0, sizeof(d->retired));
 	d->fault = 0;
 }
@@ -680,7 +686,8 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 			}
 		}
 	}
-	advertise_locked(d);
+	if (d->adv_owed) /* blocks came back: what advertise_locked() could not send before */
+		advertise_locked(d);
 	const struct ipc_ept_cfg *cfg = call_begin_locked(newly);
 	ampl_spin_unlock(&d->lock, key);
 	wake_waiters(d);

@@ -226,6 +226,7 @@ struct ipc_multi_data {
 	uint16_t remote_sid;       /* the peer's, as last seen (0: closed or unknown) */
 	bool rx_ready;             /* the peer acknowledged local_sid: the rx ring is read */
 	bool bell_owed;            /* a doorbell was refused, or withheld while the peer was offline (lock) */
+	bool adv_owed;             /* initiator: an advertisement found no blocks or ring room (lock) */
 	struct ipc_multi_ept ept[IPC_MULTI_MAX_EPT];
 	uint8_t addr_map[256];     /* follower: wire address -> slot + 1 (0: none) */
 	int16_t waiting_bound[256]; /* follower: wire address -> rx block of an unmatched BOUND (-1: none) */
