@@ -256,17 +256,19 @@ static void free_buf_locked(struct ipc_multi_data *d, uint32_t h, uint8_t head_s
 		d->tx_state[i] = B_FREE;
 	if (h < d->txl.block_count)
 		d->tx_state[h] = head_state;
-	atomic_fetch_add(&d->free_seq, 1);
 }
 
 /*
- * Wake the threads waiting for tx blocks, if there are any: a wake is a system call on hosted ports, and a send or
- * a release with nobody waiting is the common case. No lost wake-up: obtain() counts itself in `sleepers` before it
- * sleeps, and its sleep returns at once if free_seq moved since it looked (free_seq is bumped before this check,
- * both sequentially consistent, so one of the two sees the other).
+ * Tx blocks were freed (lock not held; every free_buf_locked() that can make a run free is followed by this): bump
+ * free_seq once for all of them, and wake the threads waiting for blocks if there are any (a wake is a system call
+ * on hosted ports, and nobody waiting is the common case). No lost wake-up: obtain() loads free_seq before it
+ * looks under the lock, so blocks freed after that look bump it after that load; it counts itself in `sleepers`
+ * before it sleeps, and its sleep returns at once if free_seq moved (the bump comes before the check of
+ * `sleepers`, both sequentially consistent, so one of the two sees the other).
  */
 static void wake_waiters(struct ipc_multi_data *d)
 {
+	atomic_fetch_add(&d->free_seq, 1);
 	if (atomic_load(&d->sleepers))
 		ampl_os_wake(&d->free_seq);
 }
@@ -345,11 +347,15 @@ static void defer_release_locked(struct ipc_multi_data *d, uint32_t b, uint32_t 
 
 /* ---- binding ---- */
 
-/* Initiator: advertise every registered endpoint that is not bound and has no BOUND in flight (lock held). */
+/*
+ * Initiator: advertise every registered endpoint that is not bound and has no BOUND in flight (lock held). One that
+ * finds no blocks or no room in the ring leaves the rest owed (`adv_owed`): on_release() advertises again.
+ */
 static void advertise_locked(struct ipc_multi_data *d)
 {
 	if (!d->initiator || atomic_load(&d->state) != IPC_MULTI_CONNECTED)
 		return;
+	d->adv_owed = true;
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
 		if (!e->used || atomic_load(&e->bound) || e->bound_block >= 0)
@@ -369,6 +375,7 @@ static void advertise_locked(struct ipc_multi_data *d)
 		e->bound_block = (int16_t)h;
 		ring_locked(d);
 	}
+	d->adv_owed = false;
 }
 
 /* Copy and validate the name in rx block @b into @out (IPC_MULTI_NAME_MAX bytes): @out, or NULL. */
@@ -473,6 +480,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	ampl_memset(d->pending_rel, 0, sizeof(d->pending_rel));
 	d->pending_words = 0;
 	d->owed_now = 0;
+	d->adv_owed = false; /* the next HELLO advertises every endpoint */
 	ampl_memset(d->retired, 0, sizeof(d->retired));
 	d->fault = 0;
 }
@@ -678,7 +686,8 @@ static void on_release(struct ipc_multi_data *d, uint8_t type, uint8_t addr, uin
 			}
 		}
 	}
-	advertise_locked(d);
+	if (d->adv_owed) /* blocks came back: what advertise_locked() could not send before */
+		advertise_locked(d);
 	const struct ipc_ept_cfg *cfg = call_begin_locked(newly);
 	ampl_spin_unlock(&d->lock, key);
 	wake_waiters(d);
@@ -858,8 +867,6 @@ static _Thread_local bool app_sender, in_pass;
 /* The pass took a message: watch the rx ring for IPC_MULTI_RX_LINGER_US at most; true if another one came. */
 static bool linger(struct ipc_multi_data *d)
 {
-	if (app_sender)
-		return false;
 	uint64_t end = ampl_os_uptime_us() + IPC_MULTI_RX_LINGER_US;
 	for (unsigned i = 1; atomic_load(&d->state) == IPC_MULTI_CONNECTED; i++) {
 		if (pbuf_read(&d->rx, NULL, 0) != 0)
@@ -880,11 +887,22 @@ static void process(struct ipc_multi_data *d)
 		return;
 	session_step(d);
 #if IPC_MULTI_RX_LINGER_US
-	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. */
-	bool outer = in_pass;
+	/* A peer streaming meanwhile is read on, and its buffers are released in sets, not one set per message. While
+	 * the pass may linger, the rx ring is held (pbuf_rx_hold()): its read index stays behind the peer's last
+	 * message, so the peer does not ring a reader that is watching the ring. The hold ends with a read until the
+	 * ring is empty, which stores the index: from then on the peer rings for what it writes. */
+	bool outer = in_pass, hold = !app_sender;
 	in_pass = true;
-	while (drain(d) && linger(d))
-		;
+	if (hold)
+		(void)pbuf_rx_hold(&d->rx, true);
+	for (;;) {
+		while (drain(d) && hold && linger(d))
+			;
+		if (!hold)
+			break;
+		hold = false;
+		(void)pbuf_rx_hold(&d->rx, false);
+	}
 	in_pass = outer;
 #else
 	(void)drain(d);
@@ -1339,6 +1357,7 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	NOTE_APP_TX();
 	unsigned key = ampl_spin_lock(&d->lock);
 	int h = e->claimed, r; /* the only buffer it may send: the one it obtained */
+	bool tail = false;
 	if (h < 0 || data != tx_block(d, (uint32_t)h) + IPC_MULTI_BUF_HDR || d->tx_state[h] != B_CLAIMED)
 		r = -ENXIO;
 	else if (!len || len > d->tx_nblk[h] * d->txl.block_size - IPC_MULTI_BUF_HDR)
@@ -1346,14 +1365,16 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	else if (atomic_load(&d->state) != IPC_MULTI_CONNECTED || !atomic_load(&e->bound))
 		r = -EBUSY;
 	else {
+		uint16_t had = d->tx_nblk[h];
 		r = publish_locked(d, (uint32_t)h, (uint32_t)len, wire_addr(d, e));
+		tail = d->tx_nblk[h] < had; /* publish_locked() freed the blocks past len */
 		if (!r)
 			e->claimed = -1;
 		else
 			r = -EBUSY; /* the control ring is full now: the buffer stays the caller's */
 	}
 	ampl_spin_unlock(&d->lock, key);
-	if (!r)
+	if (!r && tail)
 		wake_waiters(d);
 	return r ? r : (int)len;
 }

@@ -98,12 +98,13 @@
  * How long (microseconds) a receive pass that took a message keeps watching the rx ring before it ends and sends
  * the releases it owes: a peer streaming meanwhile is read without waiting for its doorbell, and its buffers come
  * back in sets (at the latest once a quarter of its blocks wait), not one control message per buffer. A thread
- * that has sent outside a callback does not linger (it would only delay its own next message). 0 leaves it out
- * (the code too). Default: 20 on hosted builds, where the pass runs in a thread of its own; 0 in firmware, where
- * it runs in the doorbell interrupt.
+ * that has sent outside a callback does not linger (it would only delay its own next message). While it lingers
+ * the rx ring is held (pbuf_rx_hold()), so the peer does not ring a reader that is watching the ring. 0 leaves it
+ * out (the code too). Default: 20 where pbuf keeps the hold (PBUF_RX_HOLD: hosted builds, where the pass runs in a
+ * thread of its own); 0 in firmware, where it runs in the doorbell interrupt.
  */
 #ifndef IPC_MULTI_RX_LINGER_US
-#define IPC_MULTI_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
+#define IPC_MULTI_RX_LINGER_US (PBUF_RX_HOLD ? 20u : 0u)
 #endif
 
 #ifdef __cplusplus
@@ -225,6 +226,7 @@ struct ipc_multi_data {
 	uint16_t remote_sid;       /* the peer's, as last seen (0: closed or unknown) */
 	bool rx_ready;             /* the peer acknowledged local_sid: the rx ring is read */
 	bool bell_owed;            /* a doorbell was refused, or withheld while the peer was offline (lock) */
+	bool adv_owed;             /* initiator: an advertisement found no blocks or ring room (lock) */
 	struct ipc_multi_ept ept[IPC_MULTI_MAX_EPT];
 	uint8_t addr_map[256];     /* follower: wire address -> slot + 1 (0: none) */
 	int16_t waiting_bound[256]; /* follower: wire address -> rx block of an unmatched BOUND (-1: none) */
