@@ -212,7 +212,8 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
 
 /*
  * The thin doorbell path (amplink extension), Zephyr's MBOX model: send a signal, get a callback. A channel is
- * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client()) and its client's
+ * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client(); given, when it
+ * is known at build time, see AMPL_MBOX_REGISTRY) and its client's
  * rx_callback and link_state run as they do for the framework's clients, but a ring goes straight to the
  * controller's send_data: no queue, no TX-done state machine, no ticker; none of tx_done, tx_prepare, tx_block
  * applies. A channel rung this way (or sent on with ampl_mbox_send_now()) is released with ampl_mbox_release(),
@@ -220,7 +221,8 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  * The controller's send_data(chan, NULL) must ring, or coalesce with a ring the remote has not started to drain,
  * or answer -EBUSY while a previous ring is still on its way (then the ring waits for last_tx_done and tries
  * again). IPC backends ring their peer this way when built for firmware (AMPL_IPC_LINK_FRAMEWORK 0, see
- * <amplink/ipc/link.h>); the images that use it link only the channel registry of the framework.
+ * <amplink/ipc/link.h>); the images that use it link only the thin path's bind, ring, RX and release (and, with
+ * AMPL_MBOX_REGISTRY 1, the registry's lookup by name).
  */
 
 /**

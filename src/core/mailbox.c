@@ -14,6 +14,9 @@
  * stays active, and says when the next tick is due. The port runs it (the POSIX poll thread, started when the first polled
  * controller registers and joined when the last one unregisters: ampl_mbox_poll_attach/detach).
  *
+ * Without the registry (AMPL_MBOX_REGISTRY 0, firmware) there is no controller list: registration only sets the
+ * channels up, clients are given their channels, and neither the lookup by name nor the list's ticker is built.
+ *
  * Every accepted message gets a sequence number; chan->done_seq counts those taken off the channel and
  * chan->reported_seq those whose tx_done has returned. A blocking sender waits for its own number to be reported
  * (so tx_done has run when it returns) and reads its own slot's result; a tick names the message it completes, so a
@@ -163,6 +166,8 @@ bool mbox_controller_poll(struct mbox_controller *mbox)
 	bool busy = false;
 	if (!mbox || !mbox->txdone_poll)
 		return false;
+	if (!AMPL_MBOX_REGISTRY) /* no list ticker to disarm it: a message armed from now on kicks the port again */
+		atomic_store(&mbox->poll_armed, 0u);
 	for (int i = 0; i < mbox->num_chans; i++)
 		if (mbox->chans[i].txdone_method & TXDONE_BY_POLL)
 			busy |= poll_chan(&mbox->chans[i]);
@@ -349,7 +354,9 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 	if (!chan || !chan->cl)
 		return -EINVAL;
 	unsigned key = ampl_spin_lock(&chan->lock);
-	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
+	int r = atomic_load(&chan->offline);
+	if (!r)
+		r = chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
 	return AMPL_TRACING() ? sent_traced(chan, r) : r;
 }
@@ -361,7 +368,9 @@ int ampl_mbox_ring(struct mbox_chan *chan)
 	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	for (uint32_t spins = 0;; spins++) {
 		unsigned key = ampl_spin_lock(&chan->lock);
-		int r = chan->offline ? chan->offline : ops->send_data(chan, NULL);
+		int r = atomic_load(&chan->offline);
+		if (!r)
+			r = ops->send_data(chan, NULL);
 		ampl_spin_unlock(&chan->lock, key);
 		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS) {
 			AMPL_TRACE(AMPL_EV_MBOX_DOORBELL, chan, r);

@@ -182,6 +182,44 @@ static void test_refusals(void **state)
 	ampl_mbox_release(&loop.chans[2]);
 }
 
+/* The framework's queue and TX done on a given channel, ticked per controller (no list to tick). */
+static unsigned done_count;
+static int done_result;
+
+static void on_tx_done(struct mbox_client *cl, void *mssg, int r)
+{
+	(void)cl;
+	(void)mssg;
+	done_count++;
+	done_result = r;
+}
+
+static void test_framework_without_registry(void **state)
+{
+	(void)state;
+	struct mbox_client tx = { .tx_done = on_tx_done };
+	struct rx_client rx = { .cl = { .rx_callback = on_rx } };
+	done_count = 0;
+	assert_int_equal(mbox_bind_client(&loop.chans[0], &tx), 0);
+	assert_int_equal(ampl_mbox_bind(&loop.chans[1], &rx.cl), 0);
+	uint32_t a = 1, b = 2;
+	assert_true(mbox_send_message(&loop.chans[0], &a) >= 0);
+	assert_true(mbox_send_message(&loop.chans[0], &b) >= 0); /* queued behind a */
+	assert_true(mbox_controller_poll(&loop.ctrl));           /* a not taken yet */
+	assert_int_equal(done_count, 0);
+	mbox_loop_isr(&loop); /* the receiver takes a */
+	assert_int_equal(rx.last, 1u);
+	assert_true(mbox_controller_poll(&loop.ctrl)); /* a done, b submitted */
+	assert_int_equal(done_count, 1);
+	mbox_loop_isr(&loop);
+	assert_int_equal(rx.last, 2u);
+	assert_false(mbox_controller_poll(&loop.ctrl));
+	assert_int_equal(done_count, 2);
+	assert_int_equal(done_result, 0);
+	mbox_free_channel(&loop.chans[0]);
+	ampl_mbox_release(&loop.chans[1]);
+}
+
 /* ---- the IPC link on the thin path, over given channels ---- */
 
 struct link_user {
@@ -241,6 +279,7 @@ int main(void)
 		cmocka_unit_test_setup(test_register_without_list, setup),
 		cmocka_unit_test_setup(test_ring_and_rx, setup),
 		cmocka_unit_test_setup(test_refusals, setup),
+		cmocka_unit_test_setup(test_framework_without_registry, setup),
 		cmocka_unit_test_setup(test_link_given_channels, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
