@@ -1,7 +1,8 @@
 /*
  * Size image: the IPC service with the ICMsg backend (front end, ipc_icmsg adapter, icmsg, pbuf) and the mailbox
- * framework's channel registry (the thin doorbell path of a firmware build), over the trivial doorbell controller
- * of common/doorbell.h. The instance is the default board's
+ * framework's thin doorbell path (its channel bound at build time: AMPL_MBOX_REGISTRY 0, the firmware default; the
+ * `registry` configuration looks it up by name), over the trivial doorbell controller of common/doorbell.h. The
+ * instance is the default board's
  * ipc_icmsg_rpu0, configured from devicetree at build time: scripts/cross.sh runs
  * `amplink dt gen --agent rpu0 --rx-buf-max 512 dts/zynqmp-apu-rpu0.dts -o board_gen`, and board_gen.c defines the
  * instance's device, configuration, receive buffer and mailbox consumer (no address is written here). One endpoint
@@ -14,8 +15,9 @@
 
 #include "board_gen.h"
 
-/* The doorbell stands in for the IPI destination the instance's mboxes name. */
+/* The doorbell stands in for the IPI destination the instance's mboxes name: its name and its channels. */
 #define DOORBELL_NODE AMPL_DT_PATH_STR(DT_NODELABEL(ipi_rpu0_apu))
+#define DOORBELL_CHANS (AMPL_DT_IPI_MBOX(DT_NODELABEL(ipi_rpu0_apu))->chans)
 #include "common/doorbell.h"
 
 #define IPC0 DEVICE_DT_GET(DT_NODELABEL(ipc_icmsg_rpu0))

@@ -1,11 +1,12 @@
 /*
  * Size image: the IPC service with the multi-endpoint backend (front end, ipc_multi, pbuf) and the mailbox
- * framework's channel registry (the thin doorbell path of a firmware build), over the trivial doorbell controller
- * of common/doorbell.h. One instance defined statically (as the
+ * framework's thin doorbell path (channels bound at build time, or by name with AMPL_MBOX_REGISTRY 1), over the
+ * trivial doorbell controller of common/doorbell.h. One instance defined statically (as the
  * default board's ipc_multi_rpu1), one endpoint that echoes what it receives through the copying send, so the
  * receive path (doorbell interrupt -> control ring -> received() -> release) and the send path (block
  * allocation, control ring, doorbell) are both linked; the zero-copy calls are not used here.
  */
+#include <amplink/board.h>
 #include <amplink/device.h>
 #include <amplink/ipc/ipc_multi.h>
 #include <amplink/ipc_service.h>
@@ -24,7 +25,7 @@ static const struct ipc_multi_config ipc0_config = {
 	.rx_size = SHM_SIZE,
 	.dcache_alignment = 64,
 	.block_count = 32,
-	.mbox_node = &doorbell_consumer,
+	AMPL_BOARD_MBOXES(&doorbell_consumer, DOORBELL_TX, DOORBELL_RX),
 };
 
 static struct ipc_multi_data ipc0_data;

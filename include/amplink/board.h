@@ -158,6 +158,22 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
  * Static initialisers: the same rules as the functions above, as constant expressions, for firmware whose node
  * values are compile-time constants (the macros `amplink dt gen` writes). Addresses are this core's (LOCAL_*).
  */
+
+/*
+ * AMPL_BOARD_MBOXES() - an instance's mailboxes in a static configuration (the @mboxes_ argument of the IPC
+ * initialisers below): with the registry (AMPL_MBOX_REGISTRY 1) its consumer node @mc_, whose "tx" and "rx" are
+ * looked up by name when the instance opens (whatever controller registered under the node they name: the
+ * virtual SoC's bridge stands in for an IPI destination so); without it, the channels themselves, @tx_ and @rx_,
+ * known at build time (the IPI destination's own, `amplink dt gen` writes &<destination>_MBOX.chans[n]): the
+ * backend binds them directly. The argument a build does not use is not expanded, so the generator writes
+ * AMPL_DT_MBOX_NOT_GENERATED for a channel whose controller it does not write: a firmware without the registry
+ * then fails to compile on that name.
+ */
+#if AMPL_MBOX_REGISTRY
+#define AMPL_BOARD_MBOXES(mc_, tx_, rx_) .mbox_node = (mc_)
+#else
+#define AMPL_BOARD_MBOXES(mc_, tx_, rx_) .tx_chan = (tx_), .rx_chan = (rx_)
+#endif
 #define AMPL_BOARD_XLNX_IPI_HOST_INIT(regs_local_, valid_mask_)                                                    \
 	{ .regs = { .base = (volatile void *)(uintptr_t)(regs_local_), .size = AMPL_IPI_REG_SPAN },                 \
 	  .valid_mask = (valid_mask_) }
@@ -170,23 +186,23 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
 	  .remote_req = AMPL_BOARD_IPI_BUF_(rreq_), .remote_resp = AMPL_BOARD_IPI_BUF_(rresp_),                      \
 	  .signalling = (doorbell_) }
 
-#define AMPL_BOARD_ICMSG_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, unbound_, peer_max_, size_ext_, mc_,   \
-				     rx_buf_, rx_buf_size_)                                                        \
+#define AMPL_BOARD_ICMSG_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, unbound_, peer_max_, size_ext_,         \
+				     mboxes_, rx_buf_, rx_buf_size_)                                               \
 	{ .icmsg = { .tx_mem = (void *)(uintptr_t)(tx_), .tx_size = (uint32_t)(tx_size_),                           \
 		     .rx_mem = (void *)(uintptr_t)(rx_), .rx_size = (uint32_t)(rx_size_),                           \
 		     .dcache_alignment = (dcache_), .unbound_mode = (enum icmsg_unbound_mode)(unbound_),            \
-		     .mbox_node = (mc_), .rx_buf = (rx_buf_), .rx_buf_size = (rx_buf_size_),                        \
+		     mboxes_, .rx_buf = (rx_buf_), .rx_buf_size = (rx_buf_size_),                                   \
 		     .peer_rx_max_default = (peer_max_), .size_ext = (size_ext_) } }
 
-#define AMPL_BOARD_IPC_MULTI_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, block_size_, block_count_, mc_)    \
+#define AMPL_BOARD_IPC_MULTI_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, block_size_, block_count_, mboxes_) \
 	{ .tx_mem = (void *)(uintptr_t)(tx_), .tx_size = (uint32_t)(tx_size_), .rx_mem = (void *)(uintptr_t)(rx_),  \
 	  .rx_size = (uint32_t)(rx_size_), .dcache_alignment = (dcache_), .block_size = (block_size_),              \
-	  .block_count = (block_count_), .mbox_node = (mc_) }
+	  .block_count = (block_count_), mboxes_ }
 
-#define AMPL_BOARD_RPMSG_CONFIG_INIT(role_, shm_, shm_size_, da_, vring_num_, vring_align_, h2r_, r2h_, mc_)       \
+#define AMPL_BOARD_RPMSG_CONFIG_INIT(role_, shm_, shm_size_, da_, vring_num_, vring_align_, h2r_, r2h_, mboxes_)   \
 	{ .role = (role_) == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE, .shm = (void *)(uintptr_t)(shm_),       \
 	  .shm_size = (uint32_t)(shm_size_), .da_base = (uint32_t)(da_), .vring_num = (vring_num_),                 \
-	  .vring_align = (vring_align_), .h2r_buf_size = (h2r_), .r2h_buf_size = (r2h_), .mbox_node = (mc_) }
+	  .vring_align = (vring_align_), .h2r_buf_size = (h2r_), .r2h_buf_size = (r2h_), mboxes_ }
 
 #ifdef __cplusplus
 }

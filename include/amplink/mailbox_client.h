@@ -56,6 +56,23 @@ static inline bool AMPL_IS_ERR_OR_NULL(const void *p)
 	return !p || AMPL_IS_ERR(p);
 }
 
+/*
+ * AMPL_MBOX_REGISTRY (compile-time option): how a client reaches its channel.
+ *   1  the default of the hosted build (every process of the virtual SoC): mbox_controller_register() lists the
+ *      controller under its devicetree node; clients find channels by name (mbox_request_channel(),
+ *      mbox_request_channel_byname(), and mbox_client_get_channel() / ampl_mbox_get_channel() without a given
+ *      channel); the TX-done ticker walks the list (mbox_poll_all(), mbox_poll_due()).
+ *   0  the default of firmware builds (a port selected, AMPL_FIRMWARE_BUILD): no list and no lookup, as Zephyr's
+ *      MBOX_DT_SPEC_GET: a client is given its channel, known at build time (`amplink dt gen` writes the instance's
+ *      channels into its configuration, AMPL_BOARD_MBOXES() in <amplink/board.h>), and binds it
+ *      (ampl_mbox_bind(), mbox_bind_client()); mbox_controller_register() only sets the channels up. The
+ *      framework (queue, TX done) still works on a bound channel; its polled TX done is then ticked by the
+ *      firmware, per controller (mbox_controller_poll()). A firmware that looks channels up by name selects 1.
+ */
+#ifndef AMPL_MBOX_REGISTRY
+#define AMPL_MBOX_REGISTRY (!AMPL_FIRMWARE_BUILD)
+#endif
+
 #define MBOX_MAX_ARGS 4
 
 /**
@@ -119,6 +136,7 @@ struct mbox_sized_msg {
 	uint8_t data[];
 };
 
+#if AMPL_MBOX_REGISTRY
 /**
  * mbox_request_channel() - take the channel named by entry @index of cl->node->mboxes.
  * Calls the controller's startup. Context: thread.
@@ -131,6 +149,7 @@ struct mbox_chan *mbox_request_channel(struct mbox_client *cl, int index);
 /** mbox_request_channel_byname() - as mbox_request_channel() for the entry whose mbox-names entry is @name
  * (-EINVAL when there is no such name). */
 struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char *name);
+#endif /* AMPL_MBOX_REGISTRY */
 
 /**
  * mbox_bind_client() - give @chan to @cl without devicetree (Linux's mbox_bind_client()).
@@ -174,8 +193,8 @@ bool mbox_client_tx_busy(struct mbox_chan *chan);
 /**
  * mbox_client_get_channel() - amplink extension: the channel a client of an IPC backend uses: @given bound to @cl,
  * or else the entry named @name among @node's mboxes (mbox_request_channel_byname()). @cl->node is set to @node.
- * Return: the channel, or NULL with *@err set to what binding or requesting answered (never 0 then); on success
- * *@err is 0. Context: thread.
+ * Return: the channel, or NULL with *@err set to what binding or requesting answered (never 0 then; without the
+ * registry, AMPL_MBOX_REGISTRY 0, -ENODEV when no channel is given); on success *@err is 0. Context: thread.
  */
 struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
 					  struct mbox_chan *given, const char *name, int *err);
@@ -193,7 +212,8 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
 
 /*
  * The thin doorbell path (amplink extension), Zephyr's MBOX model: send a signal, get a callback. A channel is
- * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client()) and its client's
+ * taken as for any client (mbox_client_get_channel(), mbox_request_channel(), mbox_bind_client(); given, when it
+ * is known at build time, see AMPL_MBOX_REGISTRY) and its client's
  * rx_callback and link_state run as they do for the framework's clients, but a ring goes straight to the
  * controller's send_data: no queue, no TX-done state machine, no ticker; none of tx_done, tx_prepare, tx_block
  * applies. A channel rung this way (or sent on with ampl_mbox_send_now()) is released with ampl_mbox_release(),
@@ -201,22 +221,26 @@ int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
  * The controller's send_data(chan, NULL) must ring, or coalesce with a ring the remote has not started to drain,
  * or answer -EBUSY while a previous ring is still on its way (then the ring waits for last_tx_done and tries
  * again). IPC backends ring their peer this way when built for firmware (AMPL_IPC_LINK_FRAMEWORK 0, see
- * <amplink/ipc/link.h>); the images that use it link only the channel registry of the framework.
+ * <amplink/ipc/link.h>); the images that use it link only the thin path's bind, ring, RX and release (and, with
+ * AMPL_MBOX_REGISTRY 1, the registry's lookup by name).
  */
 
 /**
  * ampl_mbox_bind() - mbox_bind_client() for a thin-path client: @cl takes @chan and the controller's startup runs,
  * but nothing else is set up (no queue to reset, no TX-done method to choose), so that a firmware that only rings
- * links none of it. Return: as mbox_bind_client() (0; -EINVAL; -EBUSY: the channel has a client; what startup
- * answered, the channel free again). Context: thread.
+ * links none of it. @chan may be a channel known at build time (AMPL_MBOX_REGISTRY 0): its controller must have
+ * been set up (mbox_controller_register()) first.
+ * Return: 0; -EINVAL (NULL argument, or a channel whose controller was not set up); -EBUSY (the channel has a
+ * client, of either path); what startup answered (the channel free again). Context: thread.
  */
 int ampl_mbox_bind(struct mbox_chan *chan, struct mbox_client *cl);
 
 /**
  * ampl_mbox_get_channel() - mbox_client_get_channel() for a thin-path client: @given, or else the entry named
  * @name among @node's mboxes, bound with ampl_mbox_bind(). @cl->node is set to @node.
- * Return: the channel, or NULL with *@err set (-ENODEV: no @node and no @given; -EINVAL: no entry @name;
- * -EPROBE_DEFER: its controller is not registered; or what ampl_mbox_bind() answered); *@err 0 on success.
+ * Return: the channel, or NULL with *@err set (-ENODEV: no @given and no @node, or no @given without the registry;
+ * -EINVAL: no entry @name; -EPROBE_DEFER: its controller is not registered; or what ampl_mbox_bind() answered);
+ * *@err 0 on success.
  * Context: thread.
  */
 struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,

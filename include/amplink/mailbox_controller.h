@@ -128,9 +128,11 @@ struct mbox_controller {
 
 /**
  * mbox_controller_register() - make the controller's channels available to clients; a polled one
- * (txdone_poll) is handed to the port's ticker (ampl_mbox_poll_attach).
+ * (txdone_poll) is handed to the port's ticker (ampl_mbox_poll_attach). Without the registry
+ * (AMPL_MBOX_REGISTRY 0) it only sets the channels up: clients are given them (no lookup, no ticker: the
+ * firmware calls mbox_controller_poll() for a polled controller's TX done).
  * Return: 0; -EINVAL (no ops, no send_data, no channels, or txdone_poll without last_tx_done); -EEXIST (a
- * controller for that node is registered). Context: thread.
+ * controller for that node is registered; with the registry only). Context: thread.
  */
 int mbox_controller_register(struct mbox_controller *mbox);
 
@@ -160,6 +162,7 @@ void mbox_chan_txdone(struct mbox_chan *chan, int r);
  */
 bool mbox_controller_poll(struct mbox_controller *mbox);
 
+#if AMPL_MBOX_REGISTRY
 /**
  * mbox_poll_all() - mbox_controller_poll() on every registered polled controller now, whatever its period; true
  * while any is active. For a port whose timer ticks at one rate (firmware). Context: thread or timer.
@@ -173,6 +176,7 @@ bool mbox_poll_all(void);
  * no polled channel is active (then wait for ampl_mbox_poll_kick). Called by one ticker at a time. Context: thread.
  */
 uint32_t mbox_poll_due(uint64_t now_us);
+#endif /* AMPL_MBOX_REGISTRY */
 
 /**
  * mbox_chan_set_offline() - amplink extension for hotplug: @err != 0 marks the remote of @chan offline: every

@@ -32,7 +32,7 @@
 /*
  * AMPL_FIRMWARE_BUILD: 1 when a port is selected (a firmware build), else 0 (the hosted build). The defaults of the
  * options that leave the host's machinery out of firmware follow it: AMPL_IO_OPS (<amplink/io.h>),
- * AMPL_IPC_LINK_FRAMEWORK (<amplink/ipc/link.h>).
+ * AMPL_IPC_LINK_FRAMEWORK (<amplink/ipc/link.h>), AMPL_MBOX_REGISTRY (<amplink/mailbox_client.h>).
  */
 #if defined(AMPL_PORT_HEADER) || defined(AMPL_PORT_CORTEX_M) || defined(AMPL_PORT_RISCV)
 #define AMPL_FIRMWARE_BUILD 1

@@ -77,7 +77,7 @@ static int bind(struct ipm_mbox_data *d)
 	if (!atomic_load(&d->bound)) {
 		uint32_t i = 0;
 		for (; !ret && i < 2u * num_ids(d); i++)
-			ret = nth(d, i) ? mbox_bind_client(nth(d, i), &d->rx[i / 2u].cl) : 0;
+			ret = nth(d, i) ? ampl_mbox_bind(nth(d, i), &d->rx[i / 2u].cl) : 0;
 		if (ret) { /* channel i - 1 was refused: give back the ones before it */
 			for (i--; i-- > 0;)
 				ampl_mbox_release(nth(d, i));

@@ -14,6 +14,9 @@
  * stays active, and says when the next tick is due. The port runs it (the POSIX poll thread, started when the first polled
  * controller registers and joined when the last one unregisters: ampl_mbox_poll_attach/detach).
  *
+ * Without the registry (AMPL_MBOX_REGISTRY 0, firmware) there is no controller list: registration only sets the
+ * channels up, clients are given their channels, and neither the lookup by name nor the list's ticker is built.
+ *
  * Every accepted message gets a sequence number; chan->done_seq counts those taken off the channel and
  * chan->reported_seq those whose tx_done has returned. A blocking sender waits for its own number to be reported
  * (so tx_done has run when it returns) and reads its own slot's result; a tick names the message it completes, so a
@@ -25,10 +28,12 @@
 
 #define FOREVER_MS 3600000ul /* Linux: a tx_tout of 0 means one hour */
 
+#if AMPL_MBOX_REGISTRY
 static struct mbox_controller *ctrl_head;
 static atomic_flag ctrl_lock = ATOMIC_FLAG_INIT;
 static struct mbox_controller *ctrl_polling; /* the controller the ticker polls, lock released (under ctrl_lock) */
 static uint32_t ctrl_poll_pass;              /* mbox_poll_all()'s passes (under ctrl_lock) */
+#endif
 
 /*
  * A polled channel of @mbox has a message: the ticker polls it at once, then every txpoll_period until it is
@@ -161,12 +166,15 @@ bool mbox_controller_poll(struct mbox_controller *mbox)
 	bool busy = false;
 	if (!mbox || !mbox->txdone_poll)
 		return false;
+	if (!AMPL_MBOX_REGISTRY) /* no list ticker to disarm it: a message armed from now on kicks the port again */
+		atomic_store(&mbox->poll_armed, 0u);
 	for (int i = 0; i < mbox->num_chans; i++)
 		if (mbox->chans[i].txdone_method & TXDONE_BY_POLL)
 			busy |= poll_chan(&mbox->chans[i]);
 	return busy;
 }
 
+#if AMPL_MBOX_REGISTRY
 static uint64_t period_us(const struct mbox_controller *m)
 {
 	return (uint64_t)(m->txpoll_period ? m->txpoll_period : 1u) * 1000u;
@@ -244,6 +252,7 @@ bool mbox_poll_all(void)
 		busy |= poll_claimed(m, now);
 	return busy;
 }
+#endif /* AMPL_MBOX_REGISTRY */
 
 /* @cl's callback of @mssg, traced: out of line, so that untraced only @chan lives across the callback. */
 AMPL_TRACED_PATH static void deliver_traced(struct mbox_chan *chan, struct mbox_client *cl, void *mssg)
@@ -300,17 +309,19 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
 					  struct mbox_chan *given, const char *name, int *err)
 {
 	cl->node = node;
-	if (given) {
-		*err = mbox_bind_client(given, cl);
-		return *err ? NULL : given;
-	}
-	struct mbox_chan *c = mbox_request_channel_byname(cl, name);
-	if (AMPL_IS_ERR(c)) {
-		*err = (int)AMPL_PTR_ERR(c);
+	if (!given) {
+#if AMPL_MBOX_REGISTRY
+		struct mbox_chan *c = mbox_request_channel_byname(cl, name);
+		*err = AMPL_IS_ERR(c) ? (int)AMPL_PTR_ERR(c) : 0;
+		return *err ? NULL : c;
+#else
+		(void)name;
+		*err = -ENODEV; /* no registry to look @name up in: the channel must be given */
 		return NULL;
+#endif
 	}
-	*err = 0;
-	return c;
+	*err = mbox_bind_client(given, cl);
+	return *err ? NULL : given;
 }
 
 int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
@@ -343,7 +354,9 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 	if (!chan || !chan->cl)
 		return -EINVAL;
 	unsigned key = ampl_spin_lock(&chan->lock);
-	int r = chan->offline ? chan->offline : chan->mbox->ops->send_data(chan, mssg);
+	int r = atomic_load(&chan->offline);
+	if (!r)
+		r = chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
 	return AMPL_TRACING() ? sent_traced(chan, r) : r;
 }
@@ -355,7 +368,9 @@ int ampl_mbox_ring(struct mbox_chan *chan)
 	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	for (uint32_t spins = 0;; spins++) {
 		unsigned key = ampl_spin_lock(&chan->lock);
-		int r = chan->offline ? chan->offline : ops->send_data(chan, NULL);
+		int r = atomic_load(&chan->offline);
+		if (!r)
+			r = ops->send_data(chan, NULL);
 		ampl_spin_unlock(&chan->lock, key);
 		if (r != -EBUSY || !ops->last_tx_done || spins >= AMPL_MBOX_RING_SPINS) {
 			AMPL_TRACE(AMPL_EV_MBOX_DOORBELL, chan, r);
@@ -600,7 +615,18 @@ int mbox_bind_client(struct mbox_chan *chan, struct mbox_client *cl)
 	return start(chan);
 }
 
-/* The thin path's bind: nothing queued to reset, no TX-done method to choose (a ring never waits for TX done). */
+/* Take @chan's client off it (under its lock); returns the client it had. */
+static struct mbox_client *ampl_mbox_release_client(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	struct mbox_client *cl = chan->cl;
+	chan->cl = NULL;
+	ampl_spin_unlock(&chan->lock, key);
+	return cl;
+}
+
+/* The thin path's bind: nothing queued to reset, no TX-done method to choose (a ring never waits for TX done), so a
+ * startup that fails only gives the channel back. */
 int ampl_mbox_bind(struct mbox_chan *chan, struct mbox_client *cl)
 {
 	if (!chan || !cl || !chan->mbox)
@@ -610,9 +636,16 @@ int ampl_mbox_bind(struct mbox_chan *chan, struct mbox_client *cl)
 	if (!prev)
 		chan->cl = cl;
 	ampl_spin_unlock(&chan->lock, key);
-	return prev ? -EBUSY : start(chan);
+	if (prev)
+		return -EBUSY;
+	int (*startup)(struct mbox_chan *) = chan->mbox->ops->startup;
+	int ret = startup ? startup(chan) : 0;
+	if (ret)
+		ampl_mbox_release_client(chan);
+	return ret;
 }
 
+#if AMPL_MBOX_REGISTRY
 /* The channel @sp names, not bound: or an error pointer (-EPROBE_DEFER: its controller is not registered yet). */
 static struct mbox_chan *find(const struct mbox_spec *sp)
 {
@@ -686,6 +719,16 @@ struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbo
 	*err = ampl_mbox_bind(c, cl);
 	return *err ? NULL : c;
 }
+#else
+struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					struct mbox_chan *given, const char *name, int *err)
+{
+	(void)name;
+	cl->node = node;
+	*err = given ? ampl_mbox_bind(given, cl) : -ENODEV; /* no registry to look @name up in */
+	return *err ? NULL : given;
+}
+#endif /* AMPL_MBOX_REGISTRY */
 
 /* The channel lost its client: the controller's shutdown, and the controller's TX-done method again. */
 static void shut_down(struct mbox_chan *chan)
@@ -728,18 +771,14 @@ static void free_with(struct mbox_chan *chan, int err)
 
 void ampl_mbox_release(struct mbox_chan *chan)
 {
-	if (!chan || AMPL_IS_ERR(chan))
+	if (!chan || AMPL_IS_ERR(chan) || !ampl_mbox_release_client(chan))
 		return;
-	unsigned key = ampl_spin_lock(&chan->lock);
-	struct mbox_client *cl = chan->cl;
-	chan->cl = NULL;
-	ampl_spin_unlock(&chan->lock, key);
-	if (!cl)
-		return;
-	/* Nothing is queued on a thin channel: only a running rx_callback or link_state is waited for. */
+	/* Nothing is queued on a thin channel, and its TX-done method is the controller's still: only a running
+	 * rx_callback or link_state is waited for. */
 	while (atomic_load(&chan->rx_busy))
 		ampl_cpu_relax();
-	shut_down(chan);
+	if (chan->mbox->ops->shutdown)
+		chan->mbox->ops->shutdown(chan);
 }
 
 void mbox_free_channel(struct mbox_chan *chan)
@@ -754,16 +793,13 @@ int mbox_controller_register(struct mbox_controller *mbox)
 		return -EINVAL;
 	if (mbox->txdone_poll && !mbox->ops->last_tx_done)
 		return -EINVAL;
-	unsigned method = mbox->txdone_irq ? TXDONE_BY_IRQ : mbox->txdone_poll ? TXDONE_BY_POLL : TXDONE_BY_ACK;
+	unsigned method = txdone_of(mbox);
+	/* Nobody reaches the channels before the registration publishes them: plain stores (the lock clear too). */
 	for (int i = 0; i < mbox->num_chans; i++) {
 		struct mbox_chan *c = &mbox->chans[i];
-		void *priv = c->con_priv;
-		ampl_memset(c, 0, sizeof(*c));
-		atomic_flag_clear(&c->lock);
-		c->con_priv = priv;
-		c->mbox = mbox;
-		c->txdone_method = method;
+		*c = (struct mbox_chan){ .mbox = mbox, .con_priv = c->con_priv, .txdone_method = method };
 	}
+#if AMPL_MBOX_REGISTRY
 	unsigned key = ampl_spin_lock(&ctrl_lock);
 	for (struct mbox_controller *m = ctrl_head; m; m = m->next) {
 		if (m == mbox || (mbox->node && ampl_str_eq(m->node, mbox->node))) {
@@ -780,6 +816,9 @@ int mbox_controller_register(struct mbox_controller *mbox)
 	ampl_spin_unlock(&ctrl_lock, key);
 	if (mbox->txdone_poll)
 		ampl_mbox_poll_attach(mbox);
+#else
+	mbox->registered = true; /* its channels are set up: clients are given them, nothing lists the controller */
+#endif
 	return 0;
 }
 
@@ -787,6 +826,7 @@ void mbox_controller_unregister(struct mbox_controller *mbox)
 {
 	if (!mbox || !mbox->registered)
 		return;
+#if AMPL_MBOX_REGISTRY
 	/* First make it unreachable for new requests and for the poll ticker, then free its channels. */
 	unsigned key = ampl_spin_lock(&ctrl_lock);
 	for (struct mbox_controller **pp = &ctrl_head; *pp; pp = &(*pp)->next) {
@@ -805,8 +845,11 @@ void mbox_controller_unregister(struct mbox_controller *mbox)
 			break;
 		ampl_cpu_relax();
 	}
+#else
+	mbox->registered = false;
+#endif
 	for (int i = 0; i < mbox->num_chans; i++)
 		free_with(&mbox->chans[i], -ENODEV);
-	if (mbox->txdone_poll)
+	if (AMPL_MBOX_REGISTRY && mbox->txdone_poll)
 		ampl_mbox_poll_detach(mbox);
 }

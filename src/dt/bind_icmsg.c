@@ -263,7 +263,7 @@ static int gen_icmsg(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
 		"\t%s_P_dcache_alignment, %s_P_unbound_ENUM_IDX, %s_P_amplink_peer_max_packet, "
-		"%s_P_amplink_max_packet_ext,\n\t&%s_MBOX_CONSUMER, %s_RX_BUF, %s_RX_BUF_SIZE);\n",
+		"%s_P_amplink_max_packet_ext,\n\t%s_MBOXES, %s_RX_BUF, %s_RX_BUF_SIZE);\n",
 		id, id, id, id, id, id, id, id, id, id, id, id);
 	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_icmsg", "ipc_icmsg_backend");
 	return 0;

@@ -81,7 +81,7 @@ static int gen_multi(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
-		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, &%s_MBOX_CONSUMER);\n",
+		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, %s_MBOXES);\n",
 		id, id, id, id, id, id, id, id, id);
 	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
 	return 0;

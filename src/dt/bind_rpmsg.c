@@ -295,7 +295,7 @@ static int gen_rpmsg(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 		"\t%s_P_role_ENUM_IDX, DT_REG_ADDR(DT_PHANDLE(%s, memory_region)), "
 		"DT_REG_SIZE(DT_PHANDLE(%s, memory_region)),\n\t%s_DEVICE_ADDRESS, %s_P_amplink_vring_num, "
 		"%s_P_amplink_vring_align, %s_P_amplink_h2r_buffer_size,\n\t%s_P_amplink_r2h_buffer_size, "
-		"&%s_MBOX_CONSUMER);\n", id, id, id, id, id, id, id, id, id, id);
+		"%s_MBOXES);\n", id, id, id, id, id, id, id, id, id, id);
 	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_rpmsg", "ipc_rpmsg_backend");
 	return 0;
 }

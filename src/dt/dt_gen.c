@@ -322,6 +322,32 @@ const struct ampl_dt_mem *dt_gen_find_mem(const struct ampl_dt_board *b, uint64_
 	return NULL;
 }
 
+/*
+ * The channel entry @name of @con names, as a constant expression: a channel of an IPI destination of this agent
+ * (its controller, <destination>_MBOX, is written above; `#mbox-cells = <1>`: the channel index), or else
+ * AMPL_DT_MBOX_NOT_GENERATED (no controller written for it: only the registry can find it).
+ */
+static void c_chan_ref(struct dt_gen *g, const struct ampl_dt_consumer *con, const char *name)
+{
+	for (unsigned k = 0; k < con->num_mboxes; k++) {
+		const struct ampl_dt_mbox_ref *m = &con->mboxes[k];
+		if (strcmp(m->name, name))
+			continue;
+		for (unsigned i = 0; i < g->b->num_ctrls; i++) {
+			const struct ampl_dt_ipi_ctrl *ct = &g->b->ctrls[i];
+			for (unsigned j = 0; ct->local == g->agent && j < ct->num_chans; j++) {
+				if (strcmp(ct->chans[j].node.path, m->provider) || m->nargs < 1 || m->args[0] >= 2)
+					continue;
+				char pid[ID_MAX];
+				dt_gen_node_id(&ct->chans[j].node, pid);
+				fprintf(g->c, "&%s_MBOX.chans[%u]", pid, m->args[0]);
+				return;
+			}
+		}
+	}
+	fprintf(g->c, "AMPL_DT_MBOX_NOT_GENERATED");
+}
+
 static void c_consumer(struct dt_gen *g, const char *id, const struct ampl_dt_consumer *con)
 {
 	FILE *f = g->c;
@@ -355,6 +381,12 @@ static void c_consumer(struct dt_gen *g, const char *id, const struct ampl_dt_co
 	fprintf(f, "};\nconst struct mbox_consumer %s_MBOX_CONSUMER = { .name = %s_NAME_STR, .mboxes = %s_MBOX_SPECS, "
 		".num_mboxes = %u };\n", id, id, id, con->num_mboxes);
 	fprintf(g->h, "extern const struct mbox_consumer %s_MBOX_CONSUMER;\n", id);
+	/* What the instance's configuration names: the consumer, or its channels (AMPL_BOARD_MBOXES()). */
+	fprintf(f, "#define %s_MBOXES AMPL_BOARD_MBOXES(&%s_MBOX_CONSUMER, ", id, id);
+	c_chan_ref(g, con, "tx");
+	fprintf(f, ", ");
+	c_chan_ref(g, con, "rx");
+	fprintf(f, ")\n");
 }
 
 /* An IPC instance's strings and mailbox consumer (before its configuration). */

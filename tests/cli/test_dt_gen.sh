@@ -31,6 +31,13 @@ if command -v riscv64-unknown-elf-gcc >/dev/null; then
 	riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -DAMPL_PORT_RISCV -ffreestanding -Os "${warn[@]}" \
 		-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/rv32.o" && ok || bad "riscv64-unknown-elf-gcc compile"
 fi
+# The instance's channels: its consumer with the registry (the host build above), its IPI destination's own channels
+# without it (a firmware port's default: the Cortex-M4 compile above); the registry can be selected in firmware too
+ipi=DT_N_S_amba_S_rpu0_mailbox_S_mailbox_ff990080_MBOX
+grep -qF "#define DT_N_S_ipc_icmsg_rpu0_MBOXES AMPL_BOARD_MBOXES(&DT_N_S_ipc_icmsg_rpu0_MBOX_CONSUMER, &$ipi.chans[0], &$ipi.chans[1])" \
+	"$tmp/rpu0/board_gen.c" && ok || bad "the ICMsg instance's configuration does not name its IPI destination's channels"
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M -DAMPL_MBOX_REGISTRY=1 -ffreestanding -Os "${warn[@]}" \
+	-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/m4-registry.o" && ok || bad "Cortex-M4 compile with the registry"
 # -o with .h names the same pair
 mkdir -p "$tmp/h"
 "$amp" dt gen --agent rpu0 "$dts" -o "$tmp/h/x.h" && [ -s "$tmp/h/x.h" ] && [ -s "$tmp/h/x.c" ] && ok ||

@@ -9,6 +9,11 @@
  *
  * The registers are the ZynqMP RPU0 IPI agent's (TRIG, OBS, ISR) and the peer is the APU; any block with a
  * trigger and a write-1-to-clear status works the same way. Include this header from one file of a program.
+ *
+ * Clients reach the channels as the build's mailbox binding has it (AMPL_MBOX_REGISTRY, <amplink/mailbox_client.h>):
+ * by name through doorbell_consumer (the registry), or given (DOORBELL_TX, DOORBELL_RX). A program configured from
+ * generated code stands the doorbell in for the IPI destination its instance names: DOORBELL_NODE is that
+ * destination's path (for the lookup by name) and DOORBELL_CHANS its channels (the ones generated code gives).
  */
 #ifndef AMPLINK_SIZE_DOORBELL_H
 #define AMPLINK_SIZE_DOORBELL_H
@@ -51,12 +56,17 @@ static const struct mbox_chan_ops doorbell_ops = {
 	.last_tx_done = doorbell_last_tx_done,
 };
 
+#ifndef DOORBELL_CHANS
 static struct mbox_chan doorbell_chans[2];
+#define DOORBELL_CHANS doorbell_chans
+#endif
+#define DOORBELL_TX (&DOORBELL_CHANS[0])
+#define DOORBELL_RX (&DOORBELL_CHANS[1])
 
 static struct mbox_controller doorbell = {
 	.node = DOORBELL_NODE,
 	.ops = &doorbell_ops,
-	.chans = doorbell_chans,
+	.chans = DOORBELL_CHANS,
 	.num_chans = 2,
 	.txdone_poll = true,
 	.txpoll_period = 1,
@@ -69,9 +79,10 @@ void size_doorbell_irq(void)
 	/* Clear before delivering: a ring that arrives while the client drains raises the interrupt again. */
 	*doorbell_reg(DOORBELL_ISR) = isr;
 	if (isr & DOORBELL_PEER)
-		mbox_chan_received_data(&doorbell_chans[1], NULL);
+		mbox_chan_received_data(DOORBELL_RX, NULL);
 }
 
+#if AMPL_MBOX_REGISTRY
 /* The instance's devicetree node as a firmware would generate it: mboxes = <&doorbell 0>, <&doorbell 1>. */
 static const struct mbox_spec doorbell_specs[2] = {
 	{ .provider = DOORBELL_NODE, .args = { 0 }, .nargs = 1, .name = "tx" },
@@ -83,5 +94,6 @@ static const struct mbox_consumer doorbell_consumer = {
 	.mboxes = doorbell_specs,
 	.num_mboxes = 2,
 };
+#endif
 
 #endif /* AMPLINK_SIZE_DOORBELL_H */

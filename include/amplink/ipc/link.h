@@ -24,8 +24,10 @@
  *   0  the thin doorbell path (ampl_mbox_ring(), <amplink/mailbox_client.h>): a ring is the controller's
  *      send_data, nothing is queued, close has nothing to wait for; the default of firmware builds (a port
  *      selected: AMPL_PORT_CORTEX_M, AMPL_PORT_RISCV, AMPL_PORT_HEADER), where it saves the framework's code
- * Both take and release the channels through the same registry and deliver through the same rx_callback and
- * link_state, on the same controller ops; the wire (shared memory) is the same.
+ * Both take and release the channels with the same ownership (a channel has one client, of either path) and
+ * deliver through the same rx_callback and link_state, on the same controller ops; the wire (shared memory) is the
+ * same. Where the channels come from is AMPL_MBOX_REGISTRY's (<amplink/mailbox_client.h>): given (@tx, @rx of open;
+ * the firmware default, no lookup), or else looked up by name in @node's mboxes (with the registry).
  *
  * The functions are inline: each firmware image links one backend, which gets them at the cost of the copy it used
  * to carry (the size report, `make cross`, does not grow).
@@ -122,8 +124,8 @@ static inline void ampl_ipc_link_stop(struct ampl_ipc_link *l)
  * "tx" and "rx" of @node's mboxes; the tx channel is published under @lock. @doorbell and @state are the rx
  * channel's rx_callback and link_state (the link is its client's container: AMPL_CONTAINER_OF(cl, struct
  * ampl_ipc_link, cl_rx)); @state calls ampl_ipc_link_state() first. The link must be zeroed or closed.
- * Return: 0; or what binding or requesting a channel answered (-EINVAL, -EBUSY, -EPROBE_DEFER, ...), nothing held
- *         then. Context: thread.
+ * Return: 0; or what binding or requesting a channel answered (-EINVAL, -EBUSY, -EPROBE_DEFER, -ENODEV: none
+ *         given and no registry, ...), nothing held then. Context: thread.
  */
 static inline int ampl_ipc_link_open(struct ampl_ipc_link *l, atomic_flag *lock, const struct mbox_consumer *node,
 				     struct mbox_chan *tx, struct mbox_chan *rx,
