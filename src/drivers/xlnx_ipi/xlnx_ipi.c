@@ -70,10 +70,15 @@ bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
  * the first g requests are done; a later trigger moves tx_gen past idle_gen. Triggers come from the channel's
  * owner only (send_data runs under the channel lock) and every reader of a message's state runs after send_data
  * returned, so the window between a trigger and its tx_gen bump is never observed. (Two processes driving the same
- * agent's channel to the same remote would defeat this, as they would on the silicon.)
+ * agent's channel to the same remote would defeat this, as they would on the silicon.) Only where the registers may
+ * be a model in shared memory (AMPL_IO_OPS): on the silicon's registers the read costs what the remembering would.
  */
+#define TX_IDLE_CACHE AMPL_IO_OPS
+
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
+	if (!TX_IDLE_CACHE)
+		return (ampl_io_read32(&m->host->regs, AMPL_IPI_OBS) & m->remote_mask) != 0;
 	uint32_t g = atomic_load(&m->tx_gen);
 	if (atomic_load(&m->idle_gen) == g)
 		return false;
@@ -122,7 +127,8 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 	/* The request bytes must be visible to the remote before its ISR bit is. */
 	ampl_mb();
 	ampl_io_write32(&m->host->regs, AMPL_IPI_TRIG, m->remote_mask);
-	atomic_fetch_add(&m->tx_gen, 1);
+	if (TX_IDLE_CACHE)
+		atomic_fetch_add(&m->tx_gen, 1);
 	return 0;
 }
 
@@ -151,11 +157,10 @@ static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	if (!is_tx(m, chan) || sig_done(m))
 		return 0;
-	uint64_t us = (uint64_t)timeout * 1000u;
-	uint32_t t = us >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)us;
-	uint32_t g = atomic_load(&m->tx_gen);
+	uint32_t t = timeout >= (UINT32_MAX - 1u) / 1000u ? UINT32_MAX - 1u : (uint32_t)timeout * 1000u;
+	uint32_t g = TX_IDLE_CACHE ? atomic_load(&m->tx_gen) : 0u;
 	int r = ampl_io_wait32(&m->host->regs, AMPL_IPI_OBS, m->remote_mask, 0, t);
-	if (!r)
+	if (TX_IDLE_CACHE && !r)
 		atomic_store(&m->idle_gen, g);
 	return r ? -ETIME : 0;
 }
