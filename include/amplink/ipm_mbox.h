@@ -19,8 +19,8 @@
  *   callback          rx_callback -> the IPM callback with the id and the message (ampl_mbox_rx_data(): in device
  *                     memory when the controller hands it out, else its copy); acknowledged on return, or, with the
  *                     controller's hold op, held until ipm_complete() in asynchronous mode, or held and delivered
- *                     again once the device has a callback and is enabled (nothing is lost). Without hold such a
- *                     message is dropped, as Zephyr's ipm_mbox does.
+ *                     again once the device has a callback and is enabled (nothing is lost). Without hold (or
+ *                     without AMPL_IPM_ASYNC) such a message is dropped, as Zephyr's ipm_mbox does.
  *   ipm_set_enabled   the RX channels' receive interrupts (the controller's rx_enable op); the device takes its
  *                     channels with the interrupts off (mbox_client.rx_off)
  *
@@ -52,8 +52,22 @@ extern "C" {
 #define AMPL_NXP_MU_IPM (!AMPL_FIRMWARE_BUILD)
 #endif
 
+/*
+ * AMPL_IPM_ASYNC (compile-time option): messages held unacknowledged by the device: the asynchronous mode
+ * (IPM_MBOX_ASYNC, ipm_complete()) and the hold of a message that arrives while the device has no callback or is
+ * disabled (delivered again once it has one and is enabled). Default: 1 in the hosted build, 0 in firmware builds
+ * (AMPL_FIRMWARE_BUILD), whose IPM then links neither the hold nor the controller's hold ops; a firmware that holds
+ * messages sets it to 1. Without it ipm_mbox_setup() refuses IPM_MBOX_ASYNC (-ENOTSUP), ipm_complete() does
+ * nothing, and a message that arrives while the device has no callback is acknowledged unread, as Zephyr's ipm_mbox
+ * drops it. A disabled device needs no hold on a controller with rx_enable (the IPI): its interrupt is masked, its
+ * messages stay pending at the hardware and come in once it is enabled, in either build.
+ */
+#ifndef AMPL_IPM_ASYNC
+#define AMPL_IPM_ASYNC (!AMPL_FIRMWARE_BUILD)
+#endif
+
 /** Flags of a device. */
-#define IPM_MBOX_ASYNC 0x1u     /* hold each message until ipm_complete() instead of acknowledging it on return */
+#define IPM_MBOX_ASYNC 0x1u     /* hold each message until ipm_complete(), not acknowledged on return (AMPL_IPM_ASYNC) */
 #define IPM_MBOX_WAIT_IDLE 0x2u /* ipm_send(wait) waits for a busy id to be free (Zephyr's ipm_imx; AMPL_NXP_MU_IPM) */
 
 /** Default bound on ipm_send(wait) for the remote to consume the message (Zephyr spins forever). */
@@ -120,8 +134,8 @@ extern const struct ipm_driver_api ipm_mbox_api;
  * channels at its first use (send, callback, enable); until then a framework client may have them, and then the
  * IPM calls answer -EBUSY.
  * Return: 0; -EINVAL (not such a device, no channel at all, an error pointer, more ids than IPM_MBOX_MAX_IDS, too
- * large a size); -ENOTSUP (IPM_MBOX_ASYNC on a controller without hold and ack, IPM_MBOX_WAIT_IDLE without
- * AMPL_NXP_MU_IPM). Context: thread.
+ * large a size); -ENOTSUP (IPM_MBOX_ASYNC on a controller without hold and ack or without AMPL_IPM_ASYNC,
+ * IPM_MBOX_WAIT_IDLE without AMPL_NXP_MU_IPM). Context: thread.
  */
 int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *cfg);
 

@@ -49,15 +49,16 @@ static void ipm_rx(struct mbox_client *cl, void *mssg)
 	struct mbox_chan *rx = d->cfg.rx + id;
 	ipm_callback_t cb = atomic_load(&d->cb);
 	if (!cb || !atomic_load(&d->enabled)) {
-		/* Not wanted now: keep it pending (a controller without hold drops it); it comes back when a callback is
-		 * set and the device enabled, which may have happened since we looked: then we release it ourselves. */
-		if (!ampl_mbox_hold(rx)) {
+		/* Not wanted now: keep it pending (without AMPL_IPM_ASYNC, or a controller without hold: dropped); it
+		 * comes back when a callback is set and the device enabled, which may have happened since we looked:
+		 * then we release it ourselves. */
+		if (AMPL_IPM_ASYNC && !ampl_mbox_hold(rx)) {
 			atomic_fetch_or(&d->refused, 1u << id);
 			release_refused(d);
 		}
 		return;
 	}
-	if (d->cfg.flags & IPM_MBOX_ASYNC)
+	if (AMPL_IPM_ASYNC && (d->cfg.flags & IPM_MBOX_ASYNC))
 		(void)ampl_mbox_hold(rx);
 	if (AMPL_TRACING()) {
 		rx_traced(d, cb, id, ampl_mbox_rx_data(rx, mssg));
@@ -98,7 +99,8 @@ int ipm_mbox_setup(const struct ampl_device *dev, const struct ipm_mbox_config *
 		return -ENOTSUP;
 	/* Asynchronous mode holds every message: the controller must be able to (checked once it is registered). */
 	const struct mbox_controller *rxc = cfg->rx ? cfg->rx->mbox : NULL;
-	if ((cfg->flags & IPM_MBOX_ASYNC) && (!cfg->rx || (rxc && !(rxc->ops->hold && rxc->ops->ack))))
+	if ((cfg->flags & IPM_MBOX_ASYNC) &&
+	    (!AMPL_IPM_ASYNC || !cfg->rx || (rxc && !(rxc->ops->hold && rxc->ops->ack))))
 		return -ENOTSUP;
 	struct ipm_mbox_data *d = data_of(dev);
 	ampl_memset(d, 0, sizeof(*d));
@@ -272,7 +274,7 @@ static int ipm_mbox_send(const struct ampl_device *dev, int wait, uint32_t id, c
 /* Deliver again the messages held because nobody wanted them (not one held for ipm_complete()). */
 static void release_refused(struct ipm_mbox_data *d)
 {
-	if (!atomic_load(&d->cb) || !atomic_load(&d->enabled))
+	if (!AMPL_IPM_ASYNC || !atomic_load(&d->cb) || !atomic_load(&d->enabled))
 		return;
 	uint32_t refused = atomic_exchange(&d->refused, 0u);
 	for (uint32_t id = 0; refused; id++, refused >>= 1)
@@ -317,12 +319,16 @@ static int ipm_mbox_set_enabled(const struct ampl_device *dev, int enable)
 	return 0;
 }
 
+#if AMPL_IPM_ASYNC
 static void ipm_mbox_complete(const struct ampl_device *dev)
 {
 	struct ipm_mbox_data *d = ipm_of(dev);
 	if (d && d->cfg.rx)
 		ampl_mbox_ack(d->cfg.rx);
 }
+#else
+#define ipm_mbox_complete NULL /* nothing is ever held: ipm_complete() does nothing */
+#endif
 
 const struct ipm_driver_api ipm_mbox_api = {
 	.send = ipm_mbox_send,

@@ -37,6 +37,37 @@
 extern "C" {
 #endif
 
+/*
+ * Compile-time options of the driver: parts a firmware that only exchanges IPM messages does not need. Each is 1 in
+ * the hosted build (the virtual SoC uses them all) and 0 in firmware builds (AMPL_FIRMWARE_BUILD) unless the
+ * firmware sets it; the structures are the same either way.
+ *   AMPL_XLNX_IPI_SIGNALLING  signalling (doorbell) mode, xlnx_ipi_mbox_set_signalling(). A firmware that runs an
+ *                             IPC backend over the IPI in that mode sets it; without it set_signalling(on)
+ *                             answers -ENOTSUP and a NULL message is a request without data (request mode).
+ *   AMPL_XLNX_IPI_HOTPLUG     the host's discards hook: a request the remote discarded while offline is reported
+ *                             -ESHUTDOWN (last_tx_result). Without it the hook is not read (no last_tx_result op).
+ *   AMPL_XLNX_IPI_HOLD        the receive side's hold, ack and redeliver ops (ampl_mbox_hold() and the like).
+ *                             Default: on with IPM's asynchronous mode (AMPL_IPM_ASYNC) or the acceptance filter
+ *                             (AMPL_CONFIG_IPI_FILTER), which use them. Without it a request is acknowledged once
+ *                             its callback returns.
+ */
+#ifndef AMPL_XLNX_IPI_SIGNALLING
+#define AMPL_XLNX_IPI_SIGNALLING (!AMPL_FIRMWARE_BUILD)
+#endif
+#ifndef AMPL_XLNX_IPI_HOTPLUG
+#define AMPL_XLNX_IPI_HOTPLUG (!AMPL_FIRMWARE_BUILD)
+#endif
+#ifndef AMPL_XLNX_IPI_HOLD
+#if AMPL_IPM_ASYNC || defined(AMPL_CONFIG_IPI_FILTER)
+#define AMPL_XLNX_IPI_HOLD 1
+#else
+#define AMPL_XLNX_IPI_HOLD 0
+#endif
+#endif
+#if defined(AMPL_CONFIG_IPI_FILTER) && !AMPL_XLNX_IPI_HOLD
+#error "the IPI acceptance filter (AMPL_CONFIG_IPI_FILTER) holds requests: it needs AMPL_XLNX_IPI_HOLD"
+#endif
+
 /** Linux's IPI message (drivers/mailbox/zynqmp-ipi-mailbox.c): @len bytes of @data. */
 struct zynqmp_ipi_message {
 	size_t len;
@@ -67,7 +98,8 @@ struct xlnx_ipi_host {
 	/*
 	 * Optional platform hook for hotplug: how many of this agent's requests the agent with bit @bit discarded
 	 * (because it went offline). A request whose count moved while it was in flight was not consumed, and is
-	 * reported as failed (-ESHUTDOWN) instead of done. NULL on hardware without hotplug.
+	 * reported as failed (-ESHUTDOWN) instead of done. NULL on hardware without hotplug; read only with
+	 * AMPL_XLNX_IPI_HOTPLUG.
 	 */
 	uint32_t (*discards)(void *ctx, unsigned bit);
 	void *discards_ctx;
@@ -208,9 +240,10 @@ int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len);
  *       acknowledgement; the framework learns it at its next poll of the channel: mbox_client_tx_busy(), as ICMsg
  *       calls before each doorbell, or the TX tick). A message with data is a request as in request mode.
  * Both ends of the pair must use it (the coalescing relies on the remote clearing before draining).
- * Set it while the destination's channels are not in use. Context: thread.
+ * Set it while the destination's channels are not in use.
+ * Return: 0; -EINVAL (@m NULL); -ENOTSUP (@on in a build without AMPL_XLNX_IPI_SIGNALLING). Context: thread.
  */
-void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
+int xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on);
 
 /** xlnx_ipi_mbox_tx_pending() - our last request is not acknowledged yet (the OBS bit). */
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
@@ -218,7 +251,7 @@ bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m);
 /**
  * xlnx_ipi_mbox_tx_discarded() - our last request was discarded instead of consumed: the remote's processor was
  * offline when it was triggered, or went offline before consuming it (hardware with hotplug only: the host's
- * discards hook; false without it). Context: any.
+ * discards hook; false without it or without AMPL_XLNX_IPI_HOTPLUG). Context: any.
  */
 bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m);
 

@@ -12,6 +12,12 @@
 
 static const struct mbox_chan_ops ipi_ops;
 
+/* The destination of @chan, a channel of one (the channel operations: the framework calls them on its channels). */
+static struct xlnx_ipi_mbox *ipi_of(struct mbox_chan *chan)
+{
+	return AMPL_CONTAINER_OF(chan->mbox, struct xlnx_ipi_mbox, ctrl);
+}
+
 static unsigned bit_index(uint32_t mask)
 {
 	return (unsigned)__builtin_ctz(mask);
@@ -21,7 +27,7 @@ struct xlnx_ipi_mbox *xlnx_ipi_mbox_of(struct mbox_chan *chan)
 {
 	if (!chan || AMPL_IS_ERR(chan) || !chan->mbox || chan->mbox->ops != &ipi_ops)
 		return NULL;
-	return AMPL_CONTAINER_OF(chan->mbox, struct xlnx_ipi_mbox, ctrl);
+	return ipi_of(chan);
 }
 
 static bool is_tx(struct xlnx_ipi_mbox *m, struct mbox_chan *chan)
@@ -29,10 +35,17 @@ static bool is_tx(struct xlnx_ipi_mbox *m, struct mbox_chan *chan)
 	return chan == &m->chans[XLNX_IPI_TX_CHAN];
 }
 
+/* The remote's count of our requests it discarded (AMPL_XLNX_IPI_HOTPLUG; 0 without the host's hook). */
 static uint32_t discards(struct xlnx_ipi_mbox *m)
 {
 	struct xlnx_ipi_host *h = m->host;
-	return h->discards ? h->discards(h->discards_ctx, bit_index(m->remote_mask)) : 0;
+	return AMPL_XLNX_IPI_HOTPLUG && h->discards ? h->discards(h->discards_ctx, bit_index(m->remote_mask)) : 0;
+}
+
+/* The message in flight is a doorbell of signalling mode, done once triggered or coalesced. */
+static bool sig_done(struct xlnx_ipi_mbox *m)
+{
+	return AMPL_XLNX_IPI_SIGNALLING && atomic_load_explicit(&m->sig_done, memory_order_relaxed);
 }
 
 int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, uint32_t valid_mask)
@@ -47,7 +60,7 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
 
 bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
 {
-	return m && discards(m) != m->tx_discards;
+	return AMPL_XLNX_IPI_HOTPLUG && m && discards(m) != m->tx_discards;
 }
 
 /*
@@ -57,10 +70,15 @@ bool xlnx_ipi_mbox_tx_discarded(struct xlnx_ipi_mbox *m)
  * the first g requests are done; a later trigger moves tx_gen past idle_gen. Triggers come from the channel's
  * owner only (send_data runs under the channel lock) and every reader of a message's state runs after send_data
  * returned, so the window between a trigger and its tx_gen bump is never observed. (Two processes driving the same
- * agent's channel to the same remote would defeat this, as they would on the silicon.)
+ * agent's channel to the same remote would defeat this, as they would on the silicon.) Only where the registers may
+ * be a model in shared memory (AMPL_IO_OPS): on the silicon's registers the read costs what the remembering would.
  */
+#define TX_IDLE_CACHE AMPL_IO_OPS
+
 bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 {
+	if (!TX_IDLE_CACHE)
+		return (ampl_io_read32(&m->host->regs, AMPL_IPI_OBS) & m->remote_mask) != 0;
 	uint32_t g = atomic_load(&m->tx_gen);
 	if (atomic_load(&m->idle_gen) == g)
 		return false;
@@ -74,7 +92,7 @@ bool xlnx_ipi_mbox_tx_pending(struct xlnx_ipi_mbox *m)
 
 static int ipi_send_data(struct mbox_chan *chan, void *data)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	if (!is_tx(m, chan))
 		return -EINVAL;
 	const struct zynqmp_ipi_message *msg = (const struct zynqmp_ipi_message *)data;
@@ -82,8 +100,9 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 	/* No silent truncation at this layer: a message must fit the 32-byte buffer. */
 	if (len > (m->buffered ? AMPL_IPI_BUF_SIZE : 0u))
 		return -EMSGSIZE;
-	bool doorbell = !msg && atomic_load_explicit(&m->signalling, memory_order_relaxed);
-	atomic_store_explicit(&m->sig_done, doorbell, memory_order_relaxed);
+	bool doorbell = AMPL_XLNX_IPI_SIGNALLING && !msg && atomic_load_explicit(&m->signalling, memory_order_relaxed);
+	if (AMPL_XLNX_IPI_SIGNALLING)
+		atomic_store_explicit(&m->sig_done, doorbell, memory_order_relaxed);
 	if (doorbell) {
 		/*
 		 * Signalling mode: coalesce with a doorbell still pending. Ordering (a Dekker pair on the remote's ISR
@@ -103,40 +122,45 @@ static int ipi_send_data(struct mbox_chan *chan, void *data)
 	}
 	if (len)
 		ampl_io_write_bytes(&m->local_req, 0, msg->data, (uint32_t)len);
-	m->tx_discards = discards(m);
+	if (AMPL_XLNX_IPI_HOTPLUG)
+		m->tx_discards = discards(m);
 	/* The request bytes must be visible to the remote before its ISR bit is. */
 	ampl_mb();
 	ampl_io_write32(&m->host->regs, AMPL_IPI_TRIG, m->remote_mask);
-	atomic_fetch_add(&m->tx_gen, 1);
+	if (TX_IDLE_CACHE)
+		atomic_fetch_add(&m->tx_gen, 1);
 	return 0;
 }
 
 static bool ipi_last_tx_done(struct mbox_chan *chan)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	/* A discarded request also drops its OBS bit: done either way, last_tx_result tells which. A doorbell in
 	 * signalling mode is done once triggered or coalesced (its acknowledgement is not waited for). */
-	return atomic_load_explicit(&m->sig_done, memory_order_relaxed) || !xlnx_ipi_mbox_tx_pending(m);
+	return sig_done(m) || !xlnx_ipi_mbox_tx_pending(m);
 }
 
+#if AMPL_XLNX_IPI_HOTPLUG
 static int ipi_last_tx_result(struct mbox_chan *chan)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	if (atomic_load_explicit(&m->sig_done, memory_order_relaxed))
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
+	if (sig_done(m))
 		return 0;
 	return xlnx_ipi_mbox_tx_discarded(m) ? -ESHUTDOWN : 0;
 }
+#else
+#define ipi_last_tx_result NULL /* a request is done once OBS drops */
+#endif
 
 static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
-	if (!is_tx(m, chan) || atomic_load_explicit(&m->sig_done, memory_order_relaxed))
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
+	if (!is_tx(m, chan) || sig_done(m))
 		return 0;
-	uint64_t us = (uint64_t)timeout * 1000u;
-	uint32_t t = us >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)us;
-	uint32_t g = atomic_load(&m->tx_gen);
+	uint32_t t = timeout >= (UINT32_MAX - 1u) / 1000u ? UINT32_MAX - 1u : (uint32_t)timeout * 1000u;
+	uint32_t g = TX_IDLE_CACHE ? atomic_load(&m->tx_gen) : 0u;
 	int r = ampl_io_wait32(&m->host->regs, AMPL_IPI_OBS, m->remote_mask, 0, t);
-	if (!r)
+	if (TX_IDLE_CACHE && !r)
 		atomic_store(&m->idle_gen, g);
 	return r ? -ETIME : 0;
 }
@@ -144,15 +168,14 @@ static int ipi_flush(struct mbox_chan *chan, unsigned long timeout)
 /* IER for @m's source if its client wants interrupts, no request is held and xlnx_ipi_mask() did not mask it. */
 static void unmask_if_wanted(struct xlnx_ipi_mbox *m)
 {
-	if (atomic_load(&m->rx_enabled) && !atomic_load(&m->held) && !(atomic_load(&m->host->masked) & m->remote_mask))
+	if (atomic_load(&m->rx_enabled) && !(AMPL_XLNX_IPI_HOLD && atomic_load(&m->held)) &&
+	    !(atomic_load(&m->host->masked) & m->remote_mask))
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IER, m->remote_mask);
 }
 
 static void ipi_rx_enable(struct mbox_chan *rx, bool on)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
-	if (!m)
-		return;
+	struct xlnx_ipi_mbox *m = ipi_of(rx);
 	atomic_store(&m->rx_enabled, on);
 	if (on)
 		unmask_if_wanted(m);
@@ -160,15 +183,19 @@ static void ipi_rx_enable(struct mbox_chan *rx, bool on)
 		ampl_io_write32(&m->host->regs, AMPL_IPI_IDR, m->remote_mask);
 }
 
-void xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on)
+int xlnx_ipi_mbox_set_signalling(struct xlnx_ipi_mbox *m, bool on)
 {
-	if (m)
-		atomic_store(&m->signalling, on);
+	if (!m)
+		return -EINVAL;
+	if (!AMPL_XLNX_IPI_SIGNALLING && on)
+		return -ENOTSUP;
+	atomic_store(&m->signalling, on);
+	return 0;
 }
 
 static int ipi_startup(struct mbox_chan *chan)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	if (!is_tx(m, chan) && !chan->cl->rx_off)
 		ipi_rx_enable(chan, true);
 	return 0;
@@ -176,25 +203,32 @@ static int ipi_startup(struct mbox_chan *chan)
 
 static void ipi_shutdown(struct mbox_chan *chan)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	if (!is_tx(m, chan) && atomic_load(&m->rx_enabled))
 		ipi_rx_enable(chan, false);
 }
 
 static bool ipi_peek_data(struct mbox_chan *chan)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(chan);
+	struct xlnx_ipi_mbox *m = ipi_of(chan);
 	return !is_tx(m, chan) && (ampl_io_read32(&m->host->regs, AMPL_IPI_ISR) & m->remote_mask);
 }
 
+#if AMPL_XLNX_IPI_HOLD
 static void ipi_hold(struct mbox_chan *rx);
 static void ipi_ack(struct mbox_chan *rx);
 static void ipi_redeliver(struct mbox_chan *rx);
+#else
+/* A request is acknowledged once its callback returns. */
+#define ipi_hold NULL
+#define ipi_ack NULL
+#define ipi_redeliver NULL
+#endif
 
 /* IPM hands out the request buffer itself (valid until acknowledged), not the copy rx_callback got. */
 static volatile void *ipi_rx_data(struct mbox_chan *rx)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	struct xlnx_ipi_mbox *m = ipi_of(rx);
 	return m->buffered ? m->remote_req.base : NULL;
 }
 
@@ -263,10 +297,11 @@ void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m)
 
 /* ---- receiving ---- */
 
+#if AMPL_XLNX_IPI_HOLD
 static void ipi_hold(struct mbox_chan *rx)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
-	if (!m || atomic_load(&m->held) || atomic_load(&m->signalling))
+	struct xlnx_ipi_mbox *m = ipi_of(rx);
+	if (atomic_load(&m->held) || atomic_load(&m->signalling))
 		return; /* signalling mode: the doorbell is acknowledged already */
 	/* Level-triggered: mask it now, inside the callback, so the held request does not fire again and so the
 	 * mask is in place before anyone can ack (which unmasks). */
@@ -281,12 +316,12 @@ static void ipi_hold(struct mbox_chan *rx)
  */
 static void release_held(struct mbox_chan *rx, bool ack)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	struct xlnx_ipi_mbox *m = ipi_of(rx);
 #ifdef AMPL_CONFIG_IPI_FILTER
-	if (m && atomic_load(&m->filter_held))
+	if (atomic_load(&m->filter_held))
 		return; /* the filter's hold, not the client's */
 #endif
-	if (!m || !atomic_exchange(&m->held, false))
+	if (!atomic_exchange(&m->held, false))
 		return;
 	if (ack) {
 		/* Response bytes written before the acknowledgement must be visible first. */
@@ -305,6 +340,7 @@ static void ipi_redeliver(struct mbox_chan *rx)
 {
 	release_held(rx, false);
 }
+#endif
 
 /* Deliver the request pending from @bit (claimed by the caller, seen pending and unmasked after the claim). */
 static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
@@ -316,7 +352,7 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 		return;
 	}
-	bool signalling = atomic_load_explicit(&m->signalling, memory_order_relaxed);
+	bool signalling = AMPL_XLNX_IPI_SIGNALLING && atomic_load_explicit(&m->signalling, memory_order_relaxed);
 	if (signalling && !atomic_load(&m->rx_enabled)) {
 		/* No client (or it is going): mask and keep the doorbell pending, as above. */
 		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
@@ -340,7 +376,8 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 	m->rx_msg.len = m->buffered ? AMPL_IPI_BUF_SIZE : 0;
 	if (m->buffered)
 		ampl_io_read_words(&m->remote_req, 0, m->rx_msg.data, AMPL_IPI_BUF_SIZE);
-	m->hold_req = false;
+	if (AMPL_XLNX_IPI_HOLD)
+		m->hold_req = false;
 #ifdef AMPL_CONFIG_IPI_FILTER
 	if (xlnx_ipi_filter_hook(m, bit))
 		return; /* refused: acknowledged or held by the filter, counted there */
@@ -351,7 +388,7 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
 		return;
 	}
-	if (m->hold_req)
+	if (AMPL_XLNX_IPI_HOLD && m->hold_req)
 		return; /* held: the hold op masked it; ack or redeliver releases it */
 	/* The response written in the callback must be visible before the acknowledgement. */
 	ampl_mb();
