@@ -127,12 +127,16 @@ int vq_add_avail(struct virtqueue *vq, uint16_t id, uint32_t addr, uint32_t len,
 	if (!vq->driver || id >= vq->num || vq_is_set(vq, id))
 		return -EINVAL;
 	uint8_t *d = DESC(vq, id);
-	vio_put32(d, addr);
-	vio_put32(d + 4, 0);
-	vio_put32(d + 8, len);
-	vio_put16(d + 12, flags);
-	vio_put16(d + 14, 0);
-	ampl_cache_clean(d, 16);
+	/* A descriptor made available again as it was (a pool's fixed buffer) is not stored again: its line stays
+	 * valid in the device's cache. Only compared: a device that wrote it gets it rewritten. */
+	ampl_cache_invalidate(d, 16);
+	if (vio_get32(d) != addr || vio_get32(d + 4) || vio_get32(d + 8) != len || vio_get32(d + 12) != flags) {
+		vio_put32(d, addr);
+		vio_put32(d + 4, 0);
+		vio_put32(d + 8, len);
+		vio_put32(d + 12, flags); /* flags, then next 0 */
+		ampl_cache_clean(d, 16);
+	}
 	uint16_t slot = vq->next_avail & (uint16_t)(vq->num - 1u);
 	vio_put16(AVAIL_RING(vq, slot), id);
 	ampl_cache_clean(AVAIL_RING(vq, slot), 2);
@@ -210,10 +214,27 @@ int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len)
 	vio_put32(e + 4, len);
 	ampl_cache_clean(e, 8);
 	map_clear(vq, id);
-	/* Release for the driver: the element and the buffer contents (cleaned by the caller) before idx. */
-	ampl_wmb();
-	store_idx(USED_IDX(vq), ++vq->next_used);
+	vq->next_used++;
+	if (!vq->defer)
+		(void)vq_publish_used(vq);
 	return 0;
+}
+
+void vq_defer_used(struct virtqueue *vq)
+{
+	vq->defer = 1;
+}
+
+bool vq_publish_used(struct virtqueue *vq)
+{
+	vq->defer = 0;
+	if (vq->pub_used == vq->next_used)
+		return false;
+	vq->pub_used = vq->next_used;
+	/* Release for the driver: the elements and the buffer contents (cleaned by the caller) before idx. */
+	ampl_wmb();
+	store_idx(USED_IDX(vq), vq->next_used);
+	return true;
 }
 
 /* ---- both ---- */
