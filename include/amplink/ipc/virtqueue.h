@@ -65,10 +65,10 @@ struct virtqueue {
 	uint16_t next_avail;
 	uint16_t next_used;
 	uint16_t peer_idx; /* the peer's index (avail.idx for a device, used.idx for a driver) as last loaded */
-	uint16_t pub_used; /* device: used.idx as last stored */
 	uint8_t driver;
 	uint8_t broken;
-	uint8_t defer; /* device: vq_add_used() leaves used.idx to vq_publish_used() */
+	uint8_t defer;     /* device: vq_add_used() leaves used.idx to vq_publish_used() */
+	uint16_t pub_used; /* device: used.idx as last stored */
 };
 
 /**
