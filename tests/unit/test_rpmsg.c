@@ -1403,12 +1403,7 @@ static void test_link_down_unbind(void **state)
 {
 	(void)state;
 	struct env *e = env_new(0x20000, 16, 16);
-	mute(&e->remote);
-	side_start(&e->remote);
-	side_start(&e->host);
-	atomic_store(&e->remote.mute, false);
-	kick(&e->remote);
-	WAIT_FOR(rpmsg_virtio_link_up(&e->remote.dev));
+	env_up(e, true);
 	struct ep *r = ep_create(&e->remote, NULL, 600, RPMSG_ADDR_ANY);
 	struct ep *h = ep_create(&e->host, NULL, 500, 600);
 	assert_int_equal(rpmsg_send(&h->ept, "bind", 4), 4);
