@@ -135,7 +135,7 @@ static void call(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, unsigned
 	cb_ept = ept;
 	if (m)
 		cb(ept, m->p, m->len, m->src, priv);
-	else if (ucb)
+	else if ((AMPL_RPMSG_UNBIND || AMPL_RPMSG_NS) && ucb)
 		ucb(ept);
 	cb_ept = outer;
 	*key = rpmsg_lock(rdev);
@@ -333,13 +333,14 @@ void rpmsg_link_down(struct rpmsg_device *rdev, unsigned *key)
 			e->pend |= EPT_ANNOUNCE; /* again at the next link up */
 		if (e->dest_addr != e->orig_dest) {
 			SET_DEST(e, e->orig_dest);
-			e->pend |= EPT_UNBIND;
+			if (AMPL_RPMSG_UNBIND)
+				e->pend |= EPT_UNBIND;
 		}
 	}
 	if (AMPL_RPMSG_NS && rdev->ops->ns_table)
 		rdev->ops->ns_table(rdev, NULL, NULL, NS_CLEAR);
 	rpmsg_wake(rdev); /* blocked senders fail with RPMSG_ERR_DEV_STATE */
-	for (;;) {
+	while (AMPL_RPMSG_UNBIND) {
 		struct rpmsg_endpoint *e = rdev->epts;
 		while (e && !(e->pend & EPT_UNBIND))
 			e = e->next;
@@ -864,11 +865,7 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, cons
 			return RPMSG_ERR_PARAM;
 	unsigned key = rpmsg_lock(rdev);
 	int rc = RPMSG_SUCCESS;
-	for (struct rpmsg_endpoint *e = rdev->epts; e; e = e->next)
-		if (e == ept)
-			rc = RPMSG_ERR_PARAM;
-		else if (src >= RPMSG_RESERVED_ADDRESSES && e->addr == src)
-			rc = RPMSG_ERR_ADDR; /* a fixed address in use (below 1024: not checked, as OpenAMP) */
+#if AMPL_RPMSG_DYN_ADDR
 	/* Dynamic: round robin through the bitmap, as OpenAMP's bitnext (fixed addresses in range are in it). */
 	for (uint32_t i = 0; src == RPMSG_ADDR_ANY && i < RPMSG_ADDR_BMP_SIZE; i++) {
 		uint32_t b = (rdev->bitnext + i) % RPMSG_ADDR_BMP_SIZE;
@@ -879,9 +876,27 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, cons
 	}
 	if (src == RPMSG_ADDR_ANY)
 		rc = RPMSG_ERR_ADDR;
+#else
+	/* Dynamic: the next address of a counter from 1024 on that no endpoint has (never one given before). */
+	for (struct rpmsg_endpoint *e = NULL; src == RPMSG_ADDR_ANY || e;) {
+		if (!e) {
+			src = RPMSG_RESERVED_ADDRESSES + rdev->bitnext++;
+			e = rdev->epts;
+		} else if (e->addr == src) {
+			src = RPMSG_ADDR_ANY;
+			e = NULL;
+		} else
+			e = e->next;
+	}
+#endif
+	for (struct rpmsg_endpoint *e = rdev->epts; e; e = e->next)
+		if (e == ept)
+			rc = RPMSG_ERR_PARAM;
+		else if (src >= RPMSG_RESERVED_ADDRESSES && e->addr == src)
+			rc = RPMSG_ERR_ADDR; /* a fixed address in use (below 1024: not checked, as OpenAMP) */
 	if (!rc) {
 		uint32_t b = src - RPMSG_RESERVED_ADDRESSES;
-		if (b < RPMSG_ADDR_BMP_SIZE)
+		if (AMPL_RPMSG_DYN_ADDR && b < RPMSG_ADDR_BMP_SIZE)
 			rdev->addr_bmp[b >> 5] |= 1u << (b & 31u);
 		name_copy(ept->name, name ? name : "");
 		ept->rdev = rdev;
@@ -915,7 +930,7 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	if (found) {
 		*pp = ept->next;
 		uint32_t b = ept->addr - RPMSG_RESERVED_ADDRESSES;
-		if (b < RPMSG_ADDR_BMP_SIZE)
+		if (AMPL_RPMSG_DYN_ADDR && b < RPMSG_ADDR_BMP_SIZE)
 			rdev->addr_bmp[b >> 5] &= ~(1u << (b & 31u));
 	}
 	bool bye = found && RPMSG_UP(rdev) && announces(rdev) && ept->name[0] && ept->addr >= RPMSG_RESERVED_ADDRESSES;

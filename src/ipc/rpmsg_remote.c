@@ -125,10 +125,13 @@ static void remote_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot
 		rdev->kick_mask |= KICK_VQ0;
 }
 
+/* Inside a receive pass, used.idx is published once at its end (remote_process(), RPMSG_RX_BATCH); outside, at
+ * once. */
 static void remote_put_rx(struct rpmsg_device *rdev, uint16_t desc, uint32_t len)
 {
+	bool in_pass = RPMSG_RX_BATCH && rdev->vq[1].defer;
 	(void)vq_add_used(&rdev->vq[1], desc, len);
-	if (vq_must_notify(&rdev->vq[1]))
+	if (!in_pass && vq_must_notify(&rdev->vq[1]))
 		rdev->kick_mask |= KICK_VQ1;
 }
 
@@ -202,6 +205,9 @@ static void remote_link(struct rpmsg_device *rdev, unsigned *key)
 static void remote_process(struct rpmsg_device *rdev, unsigned *key)
 {
 	remote_link(rdev, key);
+	/* The buffers this pass gives back are published once, at its end (RPMSG_RX_BATCH). */
+	if (RPMSG_RX_BATCH)
+		vq_defer_used(&rdev->vq[1]);
 	for (uint32_t n = rdev->vr_num; n && RPMSG_UP(rdev); n--) {
 		uint32_t off, len;
 		bool was = rdev->vq[1].broken;
@@ -221,6 +227,8 @@ static void remote_process(struct rpmsg_device *rdev, unsigned *key)
 		if (id == -EIO)
 			break;
 	}
+	if (RPMSG_RX_BATCH && vq_publish_used(&rdev->vq[1]) && vq_must_notify(&rdev->vq[1]))
+		rdev->kick_mask |= KICK_VQ1;
 	rpmsg_after_rx(rdev);
 }
 

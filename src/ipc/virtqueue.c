@@ -127,12 +127,19 @@ int vq_add_avail(struct virtqueue *vq, uint16_t id, uint32_t addr, uint32_t len,
 	if (!vq->driver || id >= vq->num || vq_is_set(vq, id))
 		return -EINVAL;
 	uint8_t *d = DESC(vq, id);
-	vio_put32(d, addr);
-	vio_put32(d + 4, 0);
-	vio_put32(d + 8, len);
-	vio_put16(d + 12, flags);
-	vio_put16(d + 14, 0);
-	ampl_cache_clean(d, 16);
+	/* A descriptor made available again as it was (a pool's fixed buffer) is not stored again: its line stays
+	 * valid in the device's cache. Only compared: a device that wrote it gets it rewritten. */
+	uint32_t want[4] = { ampl_le32(addr), 0, ampl_le32(len), ampl_le32(flags) }; /* flags, then next 0 */
+	uint32_t *w = (uint32_t *)(void *)d;
+	ampl_cache_invalidate(d, 16);
+	bool same = true;
+	for (unsigned i = 0; i < 4; i++)
+		same = same && __atomic_load_n(&w[i], __ATOMIC_RELAXED) == want[i];
+	if (!same) {
+		for (unsigned i = 0; i < 4; i++)
+			__atomic_store_n(&w[i], want[i], __ATOMIC_RELAXED);
+		ampl_cache_clean(d, 16);
+	}
 	uint16_t slot = vq->next_avail & (uint16_t)(vq->num - 1u);
 	vio_put16(AVAIL_RING(vq, slot), id);
 	ampl_cache_clean(AVAIL_RING(vq, slot), 2);
@@ -210,10 +217,31 @@ int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len)
 	vio_put32(e + 4, len);
 	ampl_cache_clean(e, 8);
 	map_clear(vq, id);
+	if (vq->defer) {
+		vq->next_used++;
+		return 0;
+	}
 	/* Release for the driver: the element and the buffer contents (cleaned by the caller) before idx. */
 	ampl_wmb();
-	store_idx(USED_IDX(vq), ++vq->next_used);
+	store_idx(USED_IDX(vq), vq->pub_used = ++vq->next_used);
 	return 0;
+}
+
+void vq_defer_used(struct virtqueue *vq)
+{
+	vq->defer = 1;
+}
+
+bool vq_publish_used(struct virtqueue *vq)
+{
+	vq->defer = 0;
+	if (vq->pub_used == vq->next_used)
+		return false;
+	vq->pub_used = vq->next_used;
+	/* Release for the driver: the elements and the buffer contents (cleaned by the caller) before idx. */
+	ampl_wmb();
+	store_idx(USED_IDX(vq), vq->next_used);
+	return true;
 }
 
 /* ---- both ---- */

@@ -637,10 +637,28 @@ static void test_addresses(void **state)
 	assert_int_equal(rpmsg_create_ept(&x->ept, &e->host.dev, "0123456789abcdef0123456789abcdef", RPMSG_ADDR_ANY, 1,
 					  ep_cb, NULL), RPMSG_ERR_PARAM);
 	assert_int_equal(rpmsg_create_ept(&x->ept, NULL, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL), RPMSG_ERR_PARAM);
-	/* Dynamic: 1024 upwards, skipping 1030 (taken by a fixed address in range); exhausted after 128. */
-	static struct rpmsg_endpoint dyn[128];
+	/* Dynamic: 1024 upwards, skipping 1030 (taken by a fixed address in range); with AMPL_RPMSG_DYN_ADDR
+	 * exhausted after 128 and a freed one is reused, without it a counter: no limit, never the same twice. */
+	static struct rpmsg_endpoint dyn[200];
 	memset(dyn, 0, sizeof(dyn));
 	unsigned made = 0;
+#if !AMPL_RPMSG_DYN_ADDR
+	for (; made < 200; made++) {
+		assert_int_equal(rpmsg_create_ept(&dyn[made], &e->host.dev, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL), 0);
+		assert_int_equal(dyn[made].addr, 1024u + made + (made >= 6));
+	}
+	rpmsg_destroy_ept(&dyn[10]);
+	assert_int_equal(rpmsg_create_ept(&dyn[10], &e->host.dev, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL), 0);
+	assert_int_equal(dyn[10].addr, 1024u + 201u);
+	/* A fixed address the counter reaches later is skipped then. */
+	rpmsg_destroy_ept(&dyn[11]);
+	assert_int_equal(rpmsg_create_ept(&dyn[11], &e->host.dev, NULL, 1226, RPMSG_ADDR_ANY, ep_cb, NULL), 0);
+	static struct rpmsg_endpoint late;
+	assert_int_equal(rpmsg_create_ept(&late, &e->host.dev, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL), 0);
+	assert_int_equal(late.addr, 1227u);
+	rpmsg_destroy_ept(&late);
+#else
+
 	for (unsigned i = 0; i < 128; i++) {
 		int rc = rpmsg_create_ept(&dyn[i], &e->host.dev, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL);
 		if (rc == RPMSG_ERR_ADDR)
@@ -657,6 +675,7 @@ static void test_addresses(void **state)
 	rpmsg_destroy_ept(&dyn[10]);
 	assert_int_equal(rpmsg_create_ept(&dyn[10], &e->host.dev, NULL, RPMSG_ADDR_ANY, 1, ep_cb, NULL), 0);
 	assert_int_equal(dyn[10].addr, freed);
+#endif
 	for (unsigned i = 0; i < made; i++)
 		rpmsg_destroy_ept(&dyn[i]);
 	/* Static endpoints talk with explicit destinations both ways. */
@@ -1373,6 +1392,30 @@ static void test_quirk_status(void **state)
 	assert_int_equal(rpmsg_send(&p.r->ept, "no", 2), RPMSG_ERR_DEV_STATE);
 	ep_free(p.h);
 	ep_free(p.r);
+	env_free(e);
+}
+
+/*
+ * Link down unbinds what the link bound (AMPL_RPMSG_UNBIND): an endpoint bound from the first message it received
+ * goes back to its creation destination, and gets its ns_unbind_cb only with the option.
+ */
+static void test_link_down_unbind(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct ep *r = ep_create(&e->remote, NULL, 600, RPMSG_ADDR_ANY);
+	struct ep *h = ep_create(&e->host, NULL, 500, 600);
+	assert_int_equal(rpmsg_send(&h->ept, "bind", 4), 4);
+	WAIT_FOR(atomic_load(&r->rx) == 1);
+	assert_int_equal(dest(r), 500);
+	__atomic_store_n(&e->shm[0x30], 0x44, __ATOMIC_RELEASE); /* NEEDS_RESET: the remote goes down */
+	kick(&e->remote);
+	WAIT_FOR(!rpmsg_virtio_link_up(&e->remote.dev));
+	assert_int_equal(dest(r), RPMSG_ADDR_ANY);
+	assert_int_equal(atomic_load(&r->unbinds), AMPL_RPMSG_UNBIND ? 1u : 0u);
+	ep_free(h);
+	ep_free(r);
 	env_free(e);
 }
 
@@ -2296,6 +2339,7 @@ int main(void)
 		OPT_TEST(test_close_reopen, AMPL_RPMSG_NS && SESS),
 		cmocka_unit_test(test_quirk_lengths_and_reserved),
 		cmocka_unit_test(test_quirk_status),
+		cmocka_unit_test(test_link_down_unbind),
 		cmocka_unit_test(test_quirk_legacy_host),
 		cmocka_unit_test(test_quirk_host_places_vrings),
 		cmocka_unit_test(test_quirk_legacy_remote),

@@ -185,6 +185,20 @@ static void test_vring_layout(void **state)
 	assert_int_equal(vq_init(&vq, NULL, 16, 16, map, true), -EINVAL);
 }
 
+/* Both sides of one 16-entry vring (align 16: used ring at 304) in @ring, zeroed, buffers in [0x1000, 0x2000). */
+struct vq_pair {
+	struct virtqueue drv, dev;
+	uint32_t dmap[VQ_MAP_WORDS(16)], hmap[VQ_MAP_WORDS(16)];
+};
+
+static void vq_pair_init(struct vq_pair *p, uint8_t *ring)
+{
+	assert_int_equal(vq_init(&p->drv, ring, 16, 16, p->hmap, true), 0);
+	assert_int_equal(vq_init(&p->dev, ring, 16, 16, p->dmap, false), 0);
+	vq_ring_reset(&p->drv);
+	vq_set_window(&p->dev, 0x1000u, 0x1000u);
+}
+
 /*
  * A device that is behind takes the entries one load of avail.idx showed without loading it again (one transfer of
  * the shared word per batch): a value written there meanwhile is seen only once those entries are taken. Here it
@@ -194,29 +208,67 @@ static void test_vq_index_batch(void **state)
 {
 	(void)state;
 	static uint8_t ring[438] __attribute__((aligned(64)));
-	uint32_t dmap[VQ_MAP_WORDS(16)], hmap[VQ_MAP_WORDS(16)];
-	struct virtqueue drv, dev;
-	assert_int_equal(vq_init(&drv, ring, 16, 16, hmap, true), 0);
-	assert_int_equal(vq_init(&dev, ring, 16, 16, dmap, false), 0);
-	vq_ring_reset(&drv);
-	vq_set_window(&dev, 0x1000u, 0x1000u);
+	struct vq_pair p;
+	vq_pair_init(&p, ring);
+	struct virtqueue *drv = &p.drv, *dev = &p.dev;
 	for (uint16_t i = 0; i < 3; i++)
-		assert_int_equal(vq_add_avail(&drv, i, 0x1000u + 0x100u * i, 0x100u, 0), 0);
+		assert_int_equal(vq_add_avail(drv, i, 0x1000u + 0x100u * i, 0x100u, 0), 0);
 	uint32_t off, len;
-	assert_int_equal(vq_get_avail(&dev, &off, &len), 0);
+	assert_int_equal(vq_get_avail(dev, &off, &len), 0);
 	ring[256 + 2] = 3 + 100; /* avail.idx, 100 ahead of a 16-entry ring */
-	assert_int_equal(vq_get_avail(&dev, &off, &len), 1);
+	assert_int_equal(vq_get_avail(dev, &off, &len), 1);
 	assert_int_equal(off, 0x100u);
-	assert_true(vq_pending(&dev));
-	assert_int_equal(vq_get_avail(&dev, &off, &len), 2);
-	assert_int_equal(vq_get_avail(&dev, &off, &len), -EIO);
+	assert_true(vq_pending(dev));
+	assert_int_equal(vq_get_avail(dev, &off, &len), 2);
+	assert_int_equal(vq_get_avail(dev, &off, &len), -EIO);
 	/* The driver side the same way with used.idx (used ring at 304 for num 16, align 16). */
-	assert_int_equal(vq_add_used(&dev, 0, 0x100u), 0);
-	assert_int_equal(vq_add_used(&dev, 1, 0x100u), 0);
-	assert_int_equal(vq_get_used(&drv, &len), 0);
+	assert_int_equal(vq_add_used(dev, 0, 0x100u), 0);
+	assert_int_equal(vq_add_used(dev, 1, 0x100u), 0);
+	assert_int_equal(vq_get_used(drv, &len), 0);
 	ring[304 + 2] = 2 + 100;
-	assert_int_equal(vq_get_used(&drv, &len), 1);
-	assert_int_equal(vq_get_used(&drv, &len), -EIO);
+	assert_int_equal(vq_get_used(drv, &len), 1);
+	assert_int_equal(vq_get_used(drv, &len), -EIO);
+}
+
+/*
+ * A device returns a batch with one store of used.idx (vq_defer_used(), vq_publish_used()); a driver making a
+ * descriptor available again leaves it as it is when it holds the same buffer, and rewrites it when it does not.
+ */
+static void test_vq_used_batch(void **state)
+{
+	(void)state;
+	static uint8_t ring[438] __attribute__((aligned(64)));
+	struct vq_pair p;
+	vq_pair_init(&p, ring);
+	struct virtqueue *drv = &p.drv, *dev = &p.dev;
+	uint32_t off, len;
+	for (uint16_t i = 0; i < 3; i++) {
+		assert_int_equal(vq_add_avail(drv, i, 0x1000u + 0x100u * i, 0x100u, 0), 0);
+		assert_int_equal(vq_get_avail(dev, &off, &len), i);
+	}
+	vq_defer_used(dev);
+	assert_int_equal(vq_add_used(dev, 0, 0x100u), 0);
+	assert_int_equal(vq_add_used(dev, 1, 0x100u), 0);
+	assert_int_equal(ring[304 + 2], 0); /* used.idx not stored yet */
+	assert_int_equal(vq_get_used(drv, &len), -ENODATA);
+	assert_true(vq_publish_used(dev));
+	assert_int_equal(ring[304 + 2], 2);
+	assert_false(vq_publish_used(dev)); /* nothing new */
+	assert_int_equal(vq_add_used(dev, 2, 0x100u), 0); /* no longer deferred */
+	assert_int_equal(ring[304 + 2], 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vq_get_used(drv, &len), i);
+	/* Descriptor 1 again with its buffer; then one the device overwrote is written again in full. */
+	assert_int_equal(vq_add_avail(drv, 1, 0x1100u, 0x100u, 0), 0);
+	assert_int_equal(vq_get_avail(dev, &off, &len), 1);
+	assert_int_equal(off, 0x100u);
+	ring[16 * 2 + 8] = 0xEE; /* desc[2].len */
+	ring[16 * 2 + 14] = 0x01; /* desc[2].next */
+	assert_int_equal(vq_add_avail(drv, 2, 0x1200u, 0x100u, 0), 0);
+	assert_int_equal(vq_get_avail(dev, &off, &len), 2);
+	assert_int_equal(off, 0x200u);
+	assert_int_equal(len, 0x100u);
+	assert_int_equal(ring[16 * 2 + 14], 0);
 }
 
 /* ---- the table and the handshake ---- */
@@ -529,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_struct_layout),
 		cmocka_unit_test(test_vring_layout),
 		cmocka_unit_test(test_vq_index_batch),
+		cmocka_unit_test(test_vq_used_batch),
 		cmocka_unit_test(test_remote_table_bytes),
 		cmocka_unit_test(test_remote_restart_numbering),
 		cmocka_unit_test(test_linux_alignment),

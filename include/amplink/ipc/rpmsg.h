@@ -156,9 +156,28 @@ extern "C" {
 #ifndef AMPL_RPMSG_ZERO_COPY
 #define AMPL_RPMSG_ZERO_COPY 1
 #endif
+/*
+ * AMPL_RPMSG_DYN_ADDR (compile-time option): 1, the default: an endpoint created with src RPMSG_ADDR_ANY gets a
+ * free address from 1024..1151 in round robin, as OpenAMP's (a destroyed endpoint's address is given again, after
+ * the others; RPMSG_ERR_ADDR once all 128 are taken). 0: it gets the next value of a counter from 1024 on that no
+ * endpoint has; an address is never given twice while the device lives, there is no limit of 128, and no bitmap
+ * (for a firmware whose endpoints live as long as it does).
+ */
+/*
+ * AMPL_RPMSG_UNBIND (compile-time option): 1, the default: when the link goes down, every endpoint the link had
+ * bound (its destination learnt from an announcement or a first message) is unbound and its ns_unbind_cb called.
+ * 0: it is unbound (its destination back to the one it was created with) without the callback, which is then only
+ * called for a name-service DESTROY (AMPL_RPMSG_NS), for a firmware that does not act on a link going down.
+ */
+#ifndef AMPL_RPMSG_UNBIND
+#define AMPL_RPMSG_UNBIND 1
+#endif
+#ifndef AMPL_RPMSG_DYN_ADDR
+#define AMPL_RPMSG_DYN_ADDR 1
+#endif
 #define RPMSG_RESERVED_ADDRESSES 1024u
 #define RPMSG_NAME_SIZE 32
-/** Dynamic addresses: RPMSG_RESERVED_ADDRESSES .. + RPMSG_ADDR_BMP_SIZE - 1 (1024..1151). */
+/** Dynamic addresses (AMPL_RPMSG_DYN_ADDR 1): RPMSG_RESERVED_ADDRESSES .. + RPMSG_ADDR_BMP_SIZE - 1 (1024..1151). */
 #define RPMSG_ADDR_BMP_SIZE 128u
 
 #define RPMSG_HOST 0
@@ -273,6 +292,14 @@ static inline uint32_t rpmsg_pool_off(uint32_t num, uint32_t align)
  */
 #define RPMSG_RX_LINGER_US (AMPL_FIRMWARE_BUILD ? 0u : 20u)
 #endif
+#ifndef RPMSG_RX_BATCH
+/**
+ * 1: the remote's receive pass gives its buffers back with one used.idx store when it ends (one transfer of that
+ * line to the host per batch, one notification check) instead of one per message. Default: 1 on hosted builds, 0
+ * in firmware, where the 70 bytes it takes count more than the stores it saves.
+ */
+#define RPMSG_RX_BATCH (AMPL_FIRMWARE_BUILD ? 0 : 1)
+#endif
 #define RPMSG_VRING_NUM_DEFAULT 32u
 #define RPMSG_VRING_ALIGN_DEFAULT 16u
 #define RPMSG_BUFFER_SIZE_DEFAULT 512u
@@ -291,7 +318,8 @@ struct rpmsg_endpoint;
  * Return: ignored (OpenAMP: RPMSG_SUCCESS). Context: rpmsg_virtio_notified(); must not block.
  */
 typedef int (*rpmsg_ept_cb)(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv);
-/** rpmsg_ns_unbind_cb - the peer's endpoint went away (NS DESTROY, or link down). Context: as rpmsg_ept_cb. */
+/** rpmsg_ns_unbind_cb - the peer's endpoint went away (NS DESTROY, or link down with AMPL_RPMSG_UNBIND). Context: as
+ * rpmsg_ept_cb. */
 typedef void (*rpmsg_ns_unbind_cb)(struct rpmsg_endpoint *ept);
 /** rpmsg_ns_bind_cb - the peer announced @name at @dest and no local endpoint took it. Context: as rpmsg_ept_cb. */
 typedef void (*rpmsg_ns_bind_cb)(struct rpmsg_device *rdev, const char *name, uint32_t dest);

@@ -67,6 +67,8 @@ struct virtqueue {
 	uint16_t peer_idx; /* the peer's index (avail.idx for a device, used.idx for a driver) as last loaded */
 	uint8_t driver;
 	uint8_t broken;
+	uint8_t defer;     /* device: vq_add_used() leaves used.idx to vq_publish_used() */
+	uint16_t pub_used; /* device: used.idx as last stored */
 };
 
 /**
@@ -132,10 +134,25 @@ int vq_get_avail(struct virtqueue *vq, uint32_t *off, uint32_t *len);
 void vq_unget_avail(struct virtqueue *vq, uint16_t id);
 
 /**
- * vq_add_used() - device: return held descriptor @id with @len bytes written, and publish it.
+ * vq_add_used() - device: return held descriptor @id with @len bytes written, and publish it (unless deferred,
+ * vq_defer_used()).
  * Return: 0; -EINVAL (not a device, or @id not held: a local bug, nothing written). Context: any.
  */
 int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len);
+
+/**
+ * vq_defer_used() - device: from now on vq_add_used() writes the elements but leaves used.idx as it is, until
+ * vq_publish_used(): a batch of returns is published with one store (one cache line handed to the driver once).
+ * Context: any.
+ */
+void vq_defer_used(struct virtqueue *vq);
+
+/**
+ * vq_publish_used() - device: end vq_defer_used() and store used.idx for the elements added since it was last
+ * stored. Return: true if used.idx moved (then ask vq_must_notify()), false if there was nothing to publish.
+ * Context: any.
+ */
+bool vq_publish_used(struct virtqueue *vq);
 
 /**
  * vq_set_suppress() - set (@on) or clear our notification-suppression flag: driver avail.flags NO_INTERRUPT
