@@ -198,9 +198,10 @@ static void rd_publish(struct pbuf *pb)
  * batch: when this packet was the last one of the wr_idx loaded (the next call loads it again, and a reader that
  * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
  * data[] waits to be given back (a writer behind a long batch gets room). Held (pbuf_rx_hold()), the end of a
- * batch gives back only once a quarter of data[] waits, and only up to the start of its last packet: the writer's
- * previous index is not reached, and a reader that keeps up does not store rd_idx (a line the writer loads after
- * every packet) per packet.
+ * batch gives back only once a sixteenth of data[] waits, and only up to the start of its last packet: the
+ * writer's previous index is not reached, and a reader that keeps up with small packets does not store rd_idx (a
+ * line the writer loads after every packet) per packet; a held reader that loses its CPU keeps at most that much
+ * of the writer's room (bigger: fewer stores, less room while it is away).
  */
 ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 {
@@ -211,7 +212,7 @@ ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u) {
 		if (!HELD(pb) || nrd != pb->wr_idx)
 			rd_publish(pb);
-		else if (occupied(blen, rd, pb->pub_idx) >= blen / 4u)
+		else if (occupied(blen, rd, pb->pub_idx) >= blen / 16u)
 			rd_publish_at(pb, rd);
 	}
 }

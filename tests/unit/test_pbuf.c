@@ -1181,8 +1181,8 @@ static void *stress_reader(void *arg)
 }
 
 /*
- * Reader hold (pbuf_rx_hold()): while held, the read that empties the ring gives nothing back until a quarter of
- * data[] waits, then only up to the start of the last packet, and an empty read stores nothing (its load needs a
+ * Reader hold (pbuf_rx_hold()): while held, the read that empties the ring gives nothing back until a sixteenth
+ * of data[] waits, then only up to the start of the last packet, and an empty read stores nothing (its load needs a
  * load barrier only: a held reader does not stop on it), so the writer sees the reader behind and skips the
  * doorbell; after the release, the next empty read stores rd_idx and only then loads wr_idx after the full barrier
  * (the order a stopping reader owes the writer's doorbell check).
@@ -1193,7 +1193,7 @@ static void test_rx_hold(void **state)
 	struct ring r;
 	uint8_t buf[64], src[64];
 	pattern(src, sizeof(src), 3);
-	ring_open(&r, 128, 0, false, 0); /* data_len 120: a quarter is 30 bytes */
+	ring_open(&r, 512, 0, false, 0); /* data_len 504: a sixteenth is 31 bytes */
 	assert_int_equal(pbuf_rx_hold(NULL, true), -EINVAL);
 	assert_int_equal(pbuf_rx_hold(&r.tx, true), -EINVAL);
 	assert_int_equal(pbuf_rx_hold(&r.rx, true), 0);
@@ -1203,7 +1203,7 @@ static void test_rx_hold(void **state)
 	check_rc("H/read1", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 8);
 	check_rc("H/read2", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 12);
 	expect_bytes("H/read2", buf, src, 12);
-	/* The batch is read, 12 bytes below the start of its last packet: less than a quarter, nothing stored. */
+	/* The batch is read, 12 bytes below the start of its last packet: less than a sixteenth, nothing stored. */
 	assert_int_equal(le32_at(r.mem), 0);
 	hook_start(&r.cfg);
 	check_rc("H/empty", "read", pbuf_read(&r.rx, buf, sizeof(buf)), 0);
