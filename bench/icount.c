@@ -258,15 +258,19 @@ static void ipc_rx(const void *data, size_t len, void *priv)
 	count(seq, len);
 }
 
-NOINLINE static void icount_ipc_copy(struct soc_env *e, unsigned long n)
+/* Sends @n messages, the receiver's handler (then the sender's) run after every @burst of them and after the last. */
+NOINLINE static void icount_ipc_copy(struct soc_env *e, unsigned long n, unsigned long burst)
 {
 	uint32_t w[8] = { 0 };
-	for (unsigned long i = 0; i < n; i++) {
+	for (unsigned long i = 0, left = burst; i < n; i++) {
 		w[0] = (uint32_t)i;
 		if (ipc_service_send(&tx_ept, w, sizeof(w)) != (int)sizeof(w))
 			break;
-		ampl_agent_poll(e->rx);
-		ampl_agent_poll(e->tx);
+		if (--left == 0 || i == n - 1u) {
+			left = burst;
+			ampl_agent_poll(e->rx);
+			ampl_agent_poll(e->tx);
+		}
 	}
 }
 
@@ -290,26 +294,12 @@ NOINLINE static void icount_ipc_zc(struct soc_env *e, unsigned long n)
 
 #define STREAM_BURST 16u
 
-NOINLINE static void icount_ipc_stream(struct soc_env *e, unsigned long n)
-{
-	uint32_t w[8] = { 0 };
-	for (unsigned long i = 0; i < n; i++) {
-		w[0] = (uint32_t)i;
-		if (ipc_service_send(&tx_ept, w, sizeof(w)) != (int)sizeof(w))
-			break;
-		if (i % STREAM_BURST == STREAM_BURST - 1u || i == n - 1u) {
-			ampl_agent_poll(e->rx);
-			ampl_agent_poll(e->tx);
-		}
-	}
-}
-
 /* One function per layer, so that each has its own name for --toggle-collect. */
-NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
-NOINLINE static void icount_icmsg_stream(struct soc_env *e, unsigned long n) { icount_ipc_stream(e, n); }
-NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
+NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
+NOINLINE static void icount_icmsg_stream(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, STREAM_BURST); }
+NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_multi_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
-NOINLINE static void icount_rpmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
+NOINLINE static void icount_rpmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_rpmsg_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
 
 static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_inst,
