@@ -16,6 +16,9 @@
  *   mbox       the mailbox framework's client API (mbox_send_message; TX done from mbox_controller_poll)
  *   ipm        ipm_send without wait; the remote's callback
  *   icmsg      ipc_service_send over ICMsg
+ *   icmsg-stream  the same in bursts of STREAM_BURST messages, the receiver's handler run once per burst: a stream,
+ *              where a doorbell rings for the first message of a burst only (the reader is idle then) and the
+ *              reader loads wr_idx and stores rd_idx once per burst
  *   multi      ipc_service_send over the multi-endpoint backend (copy)
  *   multi-zc   the same, zero-copy (get_tx_buffer, write in place, send_nocopy)
  *   rpmsg      ipc_service_send over RPMsg (copy)
@@ -255,15 +258,19 @@ static void ipc_rx(const void *data, size_t len, void *priv)
 	count(seq, len);
 }
 
-NOINLINE static void icount_ipc_copy(struct soc_env *e, unsigned long n)
+/* Sends @n messages, the receiver's handler (then the sender's) run after every @burst of them and after the last. */
+NOINLINE static void icount_ipc_copy(struct soc_env *e, unsigned long n, unsigned long burst)
 {
 	uint32_t w[8] = { 0 };
-	for (unsigned long i = 0; i < n; i++) {
+	for (unsigned long i = 0, left = burst; i < n; i++) {
 		w[0] = (uint32_t)i;
 		if (ipc_service_send(&tx_ept, w, sizeof(w)) != (int)sizeof(w))
 			break;
-		ampl_agent_poll(e->rx);
-		ampl_agent_poll(e->tx);
+		if (--left == 0 || i == n - 1u) {
+			left = burst;
+			ampl_agent_poll(e->rx);
+			ampl_agent_poll(e->tx);
+		}
 	}
 }
 
@@ -285,11 +292,14 @@ NOINLINE static void icount_ipc_zc(struct soc_env *e, unsigned long n)
 	}
 }
 
+#define STREAM_BURST 16u
+
 /* One function per layer, so that each has its own name for --toggle-collect. */
-NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
-NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
+NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
+NOINLINE static void icount_icmsg_stream(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, STREAM_BURST); }
+NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_multi_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
-NOINLINE static void icount_rpmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n); }
+NOINLINE static void icount_rpmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_rpmsg_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
 
 static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_inst,
@@ -321,7 +331,7 @@ static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_in
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|icmsg|multi|multi-zc|rpmsg|rpmsg-zc [N]\n");
+		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|icmsg|icmsg-stream|multi|multi-zc|rpmsg|rpmsg-zc [N]\n");
 		return 2;
 	}
 	const char *layer = argv[1];
@@ -345,6 +355,8 @@ int main(int argc, char **argv)
 		run_ipm(n);
 	} else if (!strcmp(layer, "icmsg")) {
 		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg, n);
+	} else if (!strcmp(layer, "icmsg-stream")) {
+		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg_stream, n);
 	} else if (!strcmp(layer, "multi")) {
 		run_ipc("rpu1", "ipc_multi_apu", "ipc_multi_rpu1", icount_multi, n);
 	} else if (!strcmp(layer, "multi-zc")) {

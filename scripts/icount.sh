@@ -67,14 +67,14 @@ count() {
 	awk -v t="$total" -v n="$count" 'BEGIN { printf "%.1f", t / n }'
 }
 
-layers="ring raw mbox ipm icmsg multi multi-zc rpmsg rpmsg-zc"
+layers="ring raw mbox ipm icmsg icmsg-stream multi multi-zc rpmsg rpmsg-zc"
 echo "Instructions per 32-byte message, one way, sender and receiver in one thread ($count messages, callgrind)"
 if [ -n "$notrace" ]; then
 	echo "Beside it the same loop with the trace points compiled out ($notrace), and what they cost while tracing is off"
-	printf '%-8s %-10s %12s %9s %12s %16s\n' "" layer "instr/msg" "/ ring" "no trace" "tracing off"
+	printf '%-8s %-12s %10s %9s %12s %16s\n' "" layer "instr/msg" "/ ring" "no trace" "tracing off"
 	trace_max=$([ -n "$budget" ] && awk '$1 == "trace-off" { print $2 }' "$budget")
 else
-	printf '%-8s %-10s %12s %9s\n' "" layer "instr/msg" "/ ring"
+	printf '%-8s %-12s %10s %9s\n' "" layer "instr/msg" "/ ring"
 fi
 failed=0
 ring=
@@ -87,14 +87,14 @@ for l in $layers; do
 	[ "$l" = ring ] && ring=$per
 	ratio=$(awk -v p="$per" -v r="${ring:-0}" 'BEGIN { if (r > 0) printf "%.1fx", p / r; else printf "-" }')
 	if [ -z "$notrace" ]; then
-		printf 'icount   %-10s %12s %9s\n' "$l" "$per" "$ratio"
+		printf 'icount   %-12s %10s %9s\n' "$l" "$per" "$ratio"
 	elif ! base=$(count "$notrace/bench/ampl_icount" "$l"); then
 		echo "$base"
 		failed=1
 		continue
 	else
 		diff=$(awk -v p="$per" -v b="$base" 'BEGIN { printf "%+.1f %+.1f%%", p - b, (b > 0 ? 100 * (p - b) / b : 0) }')
-		printf 'icount   %-10s %12s %9s %12s %8s %7s\n' "$l" "$per" "$ratio" "$base" $diff
+		printf 'icount   %-12s %10s %9s %12s %8s %7s\n' "$l" "$per" "$ratio" "$base" $diff
 		pct=${diff#* }
 		pct=${pct%\%}
 		if [ -n "$trace_max" ] && awk -v p="$pct" -v m="$trace_max" 'BEGIN { exit !(p > m) }'; then

@@ -198,7 +198,10 @@ static void rd_publish(struct pbuf *pb)
  * batch: when this packet was the last one of the wr_idx loaded (the next call loads it again, and a reader that
  * stops there has published rd_idx before that load: the order pbuf_doorbell_needed() rests on), or when half of
  * data[] waits to be given back (a writer behind a long batch gets room). Held (pbuf_rx_hold()), the end of a
- * batch gives back the space up to the start of its last packet: the writer's previous index is not reached.
+ * batch gives back only once a sixteenth of data[] waits, and only up to the start of its last packet: the
+ * writer's previous index is not reached, and a reader that keeps up with small packets does not store rd_idx (a
+ * line the writer loads after every packet) per packet; a held reader that loses its CPU keeps at most that much
+ * of the writer's room (bigger: fewer stores, less room while it is away).
  */
 ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 {
@@ -209,7 +212,7 @@ ALWAYS_INLINE void rd_consume(struct pbuf *pb, uint32_t plen)
 	if (nrd == pb->wr_idx || occupied(blen, nrd, pb->pub_idx) >= blen / 2u) {
 		if (!HELD(pb) || nrd != pb->wr_idx)
 			rd_publish(pb);
-		else if (rd != pb->pub_idx)
+		else if (occupied(blen, rd, pb->pub_idx) >= blen / 16u)
 			rd_publish_at(pb, rd);
 	}
 }
@@ -367,15 +370,15 @@ bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr)
 	if (pb == NULL || pb->role != ROLE_WRITER)
 		return true;
 	uint32_t *const rd_loc = word_at(&pb->cfg, PBUF_RD_IDX_OFF);
-	/* A first look, without ordering: a reader already at prev_wr gets its doorbell whatever the truth now is. */
+	/*
+	 * Our wr_idx store ordered before the load (store-load: full barrier), then one load of rd_idx, a line the
+	 * reader stores into. The barrier comes first whatever the answer: a look before it (to skip the barrier for a
+	 * reader found at prev_wr, which is rung anyway) costs a second load of that line when the reader is behind,
+	 * the case of every packet of a stream.
+	 */
+	ampl_mb();
 	ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
 	uint32_t rd = idx_load(rd_loc);
-	if (rd != prev_wr) {
-		/* It seems behind: confirm with our wr_idx store ordered before the load (store-load: full barrier). */
-		ampl_mb();
-		ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
-		rd = idx_load(rd_loc);
-	}
 	if ((rd & 3u) != 0 || rd >= pb->cfg.data_len)
 		return true;
 	pb->rd_idx = rd; /* the freshest view of the space, for the next write */
@@ -401,14 +404,20 @@ static int take(struct pbuf *pb, void *buf, uint16_t len, bool skip)
 	 * after them. Only when they are all consumed is wr_idx loaded from shared memory: drop our stale copy of the
 	 * writer's index, the invalidation completes before the load (this core only), and the full barrier also
 	 * orders our last rd_idx store before this load (pbuf_doorbell_needed() rests on it): a held batch end left
-	 * part of it unstored, stored here once the hold is released. Validate, never assert.
+	 * part of it unstored, stored here once the hold is released. Held, a load barrier: a held reader does not
+	 * stop on what it loads (it reads again, and stops only after a release and an empty read with the full
+	 * barrier), so the store-load order is not needed, and a reader polling an empty ring does not pay for it
+	 * each time. Validate, never assert.
 	 */
 	uint32_t wr = pb->wr_idx;
 	if (wr == rd) {
 		if (PBUF_RX_HOLD && pb->pub_idx != rd && !pb->hold)
 			rd_publish(pb);
 		ampl_cache_invalidate(wr_loc, PBUF_IDX_SIZE);
-		ampl_mb();
+		if (HELD(pb))
+			ampl_rmb();
+		else
+			ampl_mb();
 		wr = idx_load(wr_loc);
 		if ((wr & 3u) != 0 || wr >= blen)
 			return -EINVAL;

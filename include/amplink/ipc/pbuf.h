@@ -365,10 +365,12 @@ int pbuf_read(struct pbuf *pb, void *buf, uint16_t len);
  * pbuf_rx_hold() - reader: keep the writer from ringing while this side keeps reading (polls the ring after it
  * found it empty).
  * @pb:   a reader
- * @hold: true: from now on, the read that empties the ring gives its space back only up to the start of the last
- *        packet, and a read that finds the ring empty stores nothing: rd_idx stays behind the writer's previous
- *        index, so pbuf_doorbell_needed() answers false; false: back to the normal rule, and the next read that
- *        finds the ring empty stores rd_idx first (then loads wr_idx after the full barrier)
+ * @hold: true: from now on, the read that empties the ring gives its space back only once a sixteenth of data[]
+ *        waits, and only up to the start of the last packet (half of data[] waiting inside a batch goes back as
+ *        unheld), and a read that finds the ring empty stores nothing and loads wr_idx after a load barrier only:
+ *        rd_idx stays behind the writer's previous index, so pbuf_doorbell_needed() answers false, and a reader
+ *        that keeps up stores no index per packet; false: back to the normal rule, and the next read that finds the
+ *        ring empty stores rd_idx first (then loads wr_idx after the full barrier)
  *
  * The wire is unchanged: the writer only sees a reader that gives its space back later. A reader that stops must
  * release the hold, then read until 0: only that read makes the doorbell check of the writer safe again. Errors
