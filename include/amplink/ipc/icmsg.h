@@ -211,14 +211,16 @@ struct icmsg {
  * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
  * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0; size_ext or detect mode with
- * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open); a mailbox error
- * (channel missing or in use). Context: thread.
+ * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open, or being opened or closed: the link is claimed atomically, so one
+ * of two concurrent opens fails); a mailbox error (channel missing or in use). Doorbells that arrive while it
+ * opens are not served: its last step rings the peer, whose answer is. Context: thread.
  */
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);
 
 /**
  * icmsg_close() - stop: in session mode write (0, 0) and ring, so the peer sees unbound(); free the channels
- * (waits for a running RX callback). Return: 0; -EINVAL; -EALREADY (not open). Context: thread.
+ * (waits for a running RX callback). Return: 0; -EINVAL; -EALREADY (not open); -EBUSY (being opened or closed).
+ * Context: thread.
  */
 int icmsg_close(struct icmsg *im);
 
