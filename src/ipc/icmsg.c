@@ -20,9 +20,11 @@ const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4
 #define SID_DISCONNECTED 0u
 
 /*
- * Transient states besides enum icmsg_state, below ICMSG_STATE_OFF (icmsg_state() shows them as OFF): an open or a
- * close is under way. Each claims the link with one compare-and-swap (open from OFF, close from a running state),
- * so that they never overlap; the RX context treats both as closed.
+ * Transient states besides enum icmsg_state, below ICMSG_STATE_OFF (icmsg_state() shows them as OFF): an open
+ * writing the rings, or a close. Each claims the link with one compare-and-swap (open from OFF, close from a
+ * running state), as Zephyr's icmsg does, so that two opens or two closes never overlap and an open waits for no
+ * close; the RX context treats both as closed. A close during an open's last step (taking the channels, state
+ * BONDING already) is not excluded: an endpoint's register and deregister must not run at the same time.
  */
 #define STATE_CLOSING (-1)
 #define STATE_OPENING (-2)
@@ -371,7 +373,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- API ---- */
 
 
-/* Claimed by a compare-and-swap (STATE_OPENING): write the rings, take the channels. */
+/* Claimed by a compare-and-swap (STATE_OPENING): write the rings, take the channels (BONDING from then on). */
 static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
 {
 	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
@@ -433,6 +435,9 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 		pbuf_fill(&im->tx, (uint32_t)at, p, n);
 		pbuf_publish(&im->tx);
 	}
+	/* Bonding before the rx channel is taken: a doorbell from then on is served (a session-mode peer answers
+	 * this side's new id only when rung). */
+	atomic_store(&im->state, ICMSG_STATE_BONDING);
 	return ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
 				  on_link_state);
 }
@@ -455,10 +460,9 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	if (!atomic_compare_exchange_strong(&im->state, &st, STATE_OPENING))
 		return -EALREADY; /* open, or being opened or closed */
 	int err = start(im, cfg, cb, priv);
-	/* Doorbells taken while opening were dropped: the ring below makes the peer answer (as when it rang before
-	 * the rx channel was bound). */
-	atomic_store(&im->state, err ? ICMSG_STATE_OFF : ICMSG_STATE_BONDING);
-	if (!err)
+	if (err)
+		atomic_store(&im->state, ICMSG_STATE_OFF);
+	else
 		ring(im);
 	return err;
 }
@@ -566,5 +570,5 @@ enum icmsg_state icmsg_state(const struct icmsg *im)
 
 bool icmsg_is_bound(const struct icmsg *im)
 {
-	return icmsg_state(im) == ICMSG_STATE_CONNECTED;
+	return im && state_of(im) == ICMSG_STATE_CONNECTED;
 }

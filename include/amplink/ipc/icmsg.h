@@ -212,8 +212,8 @@ struct icmsg {
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
  * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0; size_ext or detect mode with
  * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open, or being opened or closed: the link is claimed atomically, so one
- * of two concurrent opens fails); a mailbox error (channel missing or in use). Doorbells that arrive while it
- * opens are not served: its last step rings the peer, whose answer is. Context: thread.
+ * of two concurrent opens fails; not to be run at the same time as icmsg_close() of the link); a mailbox error
+ * (channel missing or in use). Context: thread.
  */
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);
 
