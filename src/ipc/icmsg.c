@@ -208,14 +208,14 @@ static bool session_step(struct icmsg *im)
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
 	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
-		report(im, ERR_TEXT("icmsg: first rx packet is not the bonding magic: dropped"));
+		report(im, ERR_TEXT("icmsg: first packet not the bonding magic: dropped"));
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (AMPL_ICMSG_SIZE_EXT && n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
-			report(im, ERR_TEXT("icmsg: peer max rx size 0: default assumed"));
+			report(im, ERR_TEXT("icmsg: peer max rx size 0: default used"));
 		else
 			pmax = clamp_peer_max(im, adv);
 	}
