@@ -104,7 +104,7 @@ static uint32_t default_peer_max(const struct icmsg *im)
  * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
  */
 #if AMPL_ICMSG_SESSIONS
-__attribute__((noinline)) /* called from four places then; from one without sessions */
+__attribute__((noinline)) /* called from three places then; from one without sessions */
 #endif
 static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
@@ -149,6 +149,21 @@ static void new_session(struct icmsg *im, uint16_t prev, const struct pbuf *peer
 	hs_write(im, sid, SID_DISCONNECTED);
 }
 
+/*
+ * The peer's session ended (it closed, restarted or went offline): a connected link (*@st) goes DISCONNECTED, so
+ * that sends answer -EBUSY, and unbound() runs. False when the link was closed meanwhile.
+ */
+static bool end_session(struct icmsg *im, int *st)
+{
+	if (*st != ICMSG_STATE_CONNECTED)
+		return true;
+	if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
+		return false;
+	*st = ICMSG_STATE_DISCONNECTED;
+	tell(im, false);
+	return true;
+}
+
 /* Follow the peer's session word. Returns true when the link is connected in session mode afterwards. */
 static bool session_step(struct icmsg *im)
 {
@@ -159,13 +174,8 @@ static bool session_step(struct icmsg *im)
 	int st = state_of(im);
 
 	if (rsid != im->remote_sid) {
-		if (st == ICMSG_STATE_CONNECTED) {
-			if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
-				return false; /* closed meanwhile */
-			st = ICMSG_STATE_DISCONNECTED;
-			tell(im, false);
-		}
-		im->rx_ready = false;
+		if (!end_session(im, &st))
+			return false; /* closed meanwhile */
 		if (rsid == SID_DISCONNECTED) {
 			/* The peer closed: forget its session; a re-open shows a new id. */
 			im->remote_sid = SID_DISCONNECTED;
@@ -192,7 +202,6 @@ static bool session_step(struct icmsg *im)
 		 * too: a drain of the previous session that ended after the peer's reset left its old value there. */
 		(void)pbuf_rx_restart(&im->rx);
 		im->rx_fault = 0;
-		im->rx_ready = true;
 		atomic_store(&im->peer_max, default_peer_max(im));
 		if (!move_state(im, (enum icmsg_state)st, ICMSG_STATE_CONNECTED))
 			return false; /* closed meanwhile */
@@ -329,15 +338,10 @@ static void peer_offline(struct icmsg *im)
 	if (!sessions(im))
 		return;
 	int st = state_of(im);
-	if (st <= ICMSG_STATE_OFF)
-		return;
-	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
-		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
-	im->rx_ready = false;
+	if (st <= ICMSG_STATE_OFF || !end_session(im, &st))
+		return; /* closed (meanwhile) */
 	im->remote_sid = SID_DISCONNECTED;
 	new_session(im, im->local_sid, &im->tx);
-	if (st == ICMSG_STATE_CONNECTED)
-		tell(im, false);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -391,7 +395,6 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 	im->rx_max = cfg->rx_buf_size > 0xFFFFu ? 0xFFFFu : cfg->rx_buf_size;
 	im->session = hs;
 	im->classic = cfg->unbound_mode != ICMSG_UNBOUND_MODE_ENABLE;
-	im->rx_ready = false;
 	im->rx_fault = 0;
 	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;

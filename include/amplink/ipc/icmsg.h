@@ -199,7 +199,6 @@ struct icmsg {
 	uint32_t rx_max;       /* min(rx_buf_size, 65535) */
 	bool session;          /* session words in use (enable, or detect until a classic peer shows) */
 	bool classic;          /* classic bonding in use (disable, or detect) */
-	bool rx_ready;         /* session: our rx ring was reset by the peer for the current session */
 	int rx_fault;          /* last ring error reported (0: none): reported once until it changes */
 	uint32_t bond_answer_us; /* classic bonding: when a doorbell was last answered with ours (RX context; low 32
 				  * bits of the uptime, 0: never) */
