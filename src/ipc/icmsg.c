@@ -19,6 +19,16 @@ const uint8_t icmsg_magic[ICMSG_MAGIC_LEN] = { 0x45, 0x6d, 0x31, 0x6c, 0x31, 0x4
 
 #define SID_DISCONNECTED 0u
 
+/*
+ * Transient states besides enum icmsg_state, below ICMSG_STATE_OFF (icmsg_state() shows them as OFF): an open
+ * writing the rings, or a close. Each claims the link with one compare-and-swap (open from OFF, close from a
+ * running state), as Zephyr's icmsg does, so that two opens or two closes never overlap and an open waits for no
+ * close; the RX context treats both as closed. A close during an open's last step (taking the channels, state
+ * BONDING already) is not excluded: an endpoint's register and deregister must not run at the same time.
+ */
+#define STATE_CLOSING (-1)
+#define STATE_OPENING (-2)
+
 /* Session or detect mode (never with AMPL_ICMSG_SESSIONS 0: the compiler then leaves the session code out). */
 static inline bool sessions(const struct icmsg *im)
 {
@@ -94,7 +104,7 @@ static uint32_t default_peer_max(const struct icmsg *im)
  * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
  */
 #if AMPL_ICMSG_SESSIONS
-__attribute__((noinline)) /* called from four places then; from one without sessions */
+__attribute__((noinline)) /* called from three places then; from one without sessions */
 #endif
 static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
@@ -112,11 +122,8 @@ static void rx_fault(struct icmsg *im, int err)
 	if (err == -EAGAIN || err == im->rx_fault)
 		return; /* a packet being published, or already reported */
 	im->rx_fault = err;
-	if (err == -EBADMSG)
-		report(im, ERR_TEXT(
-			"icmsg: corrupt rx ring (a packet header claims an impossible length): not read further"));
-	else
-		report(im, ERR_TEXT("icmsg: corrupt rx ring (the peer's write index is invalid): not read further"));
+	report(im, err == -EBADMSG ? ERR_TEXT("icmsg: corrupt rx ring (packet length): not read further")
+				   : ERR_TEXT("icmsg: corrupt rx ring (write index): not read further"));
 }
 
 /* ---- session mode ---- */
@@ -142,6 +149,21 @@ static void new_session(struct icmsg *im, uint16_t prev, const struct pbuf *peer
 	hs_write(im, sid, SID_DISCONNECTED);
 }
 
+/*
+ * The peer's session ended (it closed, restarted or went offline): a connected link (*@st) goes DISCONNECTED, so
+ * that sends answer -EBUSY, and unbound() runs. False when the link was closed meanwhile.
+ */
+static bool end_session(struct icmsg *im, int *st)
+{
+	if (*st != ICMSG_STATE_CONNECTED)
+		return true;
+	if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
+		return false;
+	*st = ICMSG_STATE_DISCONNECTED;
+	tell(im, false);
+	return true;
+}
+
 /* Follow the peer's session word. Returns true when the link is connected in session mode afterwards. */
 static bool session_step(struct icmsg *im)
 {
@@ -152,13 +174,8 @@ static bool session_step(struct icmsg *im)
 	int st = state_of(im);
 
 	if (rsid != im->remote_sid) {
-		if (st == ICMSG_STATE_CONNECTED) {
-			if (!move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
-				return false; /* closed meanwhile */
-			st = ICMSG_STATE_DISCONNECTED;
-			tell(im, false);
-		}
-		im->rx_ready = false;
+		if (!end_session(im, &st))
+			return false; /* closed meanwhile */
 		if (rsid == SID_DISCONNECTED) {
 			/* The peer closed: forget its session; a re-open shows a new id. */
 			im->remote_sid = SID_DISCONNECTED;
@@ -185,7 +202,6 @@ static bool session_step(struct icmsg *im)
 		 * too: a drain of the previous session that ended after the peer's reset left its old value there. */
 		(void)pbuf_rx_restart(&im->rx);
 		im->rx_fault = 0;
-		im->rx_ready = true;
 		atomic_store(&im->peer_max, default_peer_max(im));
 		if (!move_state(im, (enum icmsg_state)st, ICMSG_STATE_CONNECTED))
 			return false; /* closed meanwhile */
@@ -201,14 +217,14 @@ static bool session_step(struct icmsg *im)
 static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 {
 	if (n < ICMSG_MAGIC_LEN || !ampl_bytes_eq(buf, icmsg_magic, ICMSG_MAGIC_LEN)) {
-		report(im, ERR_TEXT("icmsg: the peer's first packet is not the bonding magic: dropped"));
+		report(im, ERR_TEXT("icmsg: first packet not the bonding magic: dropped"));
 		return;
 	}
 	uint32_t pmax = default_peer_max(im);
 	if (AMPL_ICMSG_SIZE_EXT && n >= ICMSG_MAGIC_LEN + ICMSG_SIZE_EXT_LEN) {
 		uint32_t adv = ampl_get_le32(buf + ICMSG_MAGIC_LEN);
 		if (adv == 0)
-			report(im, ERR_TEXT("icmsg: the peer advertises a max rx size of 0: assuming the default"));
+			report(im, ERR_TEXT("icmsg: peer max rx size 0: default used"));
 		else
 			pmax = clamp_peer_max(im, adv);
 	}
@@ -241,7 +257,7 @@ static void answer_bonding_doorbell(struct icmsg *im)
 static void process(struct icmsg *im)
 {
 	uint8_t *buf = im->cfg->rx_buf;
-	if (state_of(im) == ICMSG_STATE_OFF)
+	if (state_of(im) <= ICMSG_STATE_OFF)
 		return;
 	if (sessions(im)) {
 		bool connected = session_step(im);
@@ -258,7 +274,7 @@ static void process(struct icmsg *im)
 #endif
 	for (;;) {
 		int st = state_of(im);
-		if (st == ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
+		if (st <= ICMSG_STATE_OFF || st == ICMSG_STATE_DISCONNECTED)
 			return;
 		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
 		if (n == 0) {
@@ -282,7 +298,7 @@ static void process(struct icmsg *im)
 			return;
 		}
 		if (n == -ENOMEM && (n = pbuf_skip(&im->rx)) > 0) {
-			report(im, ERR_TEXT("icmsg: a packet larger than the receive buffer was skipped"));
+			report(im, ERR_TEXT("icmsg: packet larger than the receive buffer: skipped"));
 			continue;
 		}
 		if (n < 0) {
@@ -322,15 +338,10 @@ static void peer_offline(struct icmsg *im)
 	if (!sessions(im))
 		return;
 	int st = state_of(im);
-	if (st == ICMSG_STATE_OFF)
-		return;
-	if (st == ICMSG_STATE_CONNECTED && !move_state(im, ICMSG_STATE_CONNECTED, ICMSG_STATE_DISCONNECTED))
-		return; /* closed meanwhile; otherwise sends answer -EBUSY from here */
-	im->rx_ready = false;
+	if (st <= ICMSG_STATE_OFF || !end_session(im, &st))
+		return; /* closed (meanwhile) */
 	im->remote_sid = SID_DISCONNECTED;
 	new_session(im, im->local_sid, &im->tx);
-	if (st == ICMSG_STATE_CONNECTED)
-		tell(im, false);
 }
 
 /* RX context: a doorbell (@ev < 0), or the peer went offline (0) or came back (1). */
@@ -340,7 +351,7 @@ __attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 		peer_offline(im);
 		return;
 	}
-	if (ev > 0 && state_of(im) != ICMSG_STATE_OFF)
+	if (ev > 0 && state_of(im) > ICMSG_STATE_OFF)
 		ring(im); /* show the peer our session word; drain what was published while it was away */
 #if ICMSG_RX_LINGER_US
 	bool outer = in_rx;
@@ -366,22 +377,9 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- API ---- */
 
 
-int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
+/* Claimed by a compare-and-swap (STATE_OPENING): write the rings, take the channels (BONDING from then on). */
+static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
 {
-	if (!im || !cfg || !cfg->rx_buf || cfg->rx_buf_size < ICMSG_MIN_RX_BUF)
-		return -EINVAL;
-	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
-		return -EINVAL;
-	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
-		return -EINVAL;
-	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
-		return -ENOTSUP;
-	if (!AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT))
-		return -ENOTSUP;
-	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
-		return -EINVAL; /* both layouts must put wr_idx at the same offset */
-	if (state_of(im) != ICMSG_STATE_OFF)
-		return -EALREADY;
 	bool hs = AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE;
 	/* The layouts go straight into the rings (unused while closed), each validated once. */
 	if (pbuf_cfg_init(&im->tx.cfg, cfg->tx_mem, cfg->tx_size, cfg->dcache_alignment, hs) ||
@@ -397,7 +395,6 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 	im->rx_max = cfg->rx_buf_size > 0xFFFFu ? 0xFFFFu : cfg->rx_buf_size;
 	im->session = hs;
 	im->classic = cfg->unbound_mode != ICMSG_UNBOUND_MODE_ENABLE;
-	im->rx_ready = false;
 	im->rx_fault = 0;
 	im->bond_answer_us = 0;
 	im->remote_sid = SID_DISCONNECTED;
@@ -441,27 +438,50 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 		pbuf_fill(&im->tx, (uint32_t)at, p, n);
 		pbuf_publish(&im->tx);
 	}
+	/* Bonding before the rx channel is taken: a doorbell from then on is served (a session-mode peer answers
+	 * this side's new id only when rung). */
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
-
-	int err = ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
-				     on_link_state);
-	if (err) {
-		atomic_store(&im->state, ICMSG_STATE_OFF);
-		return err;
-	}
-	ring(im);
-	return 0;
+	return ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
+				  on_link_state);
 }
+
+int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
+{
+	if (!im || !cfg || !cfg->rx_buf || cfg->rx_buf_size < ICMSG_MIN_RX_BUF)
+		return -EINVAL;
+	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
+		return -EINVAL;
+	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
+		return -EINVAL;
+	if (!AMPL_ICMSG_SESSIONS && cfg->unbound_mode != ICMSG_UNBOUND_MODE_DISABLE)
+		return -ENOTSUP;
+	if (!AMPL_ICMSG_SIZE_EXT && (cfg->size_ext || cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT))
+		return -ENOTSUP;
+	if (cfg->unbound_mode == ICMSG_UNBOUND_MODE_DETECT && cfg->dcache_alignment < 8)
+		return -EINVAL; /* both layouts must put wr_idx at the same offset */
+	int st = ICMSG_STATE_OFF;
+	if (!atomic_compare_exchange_strong(&im->state, &st, STATE_OPENING))
+		return -EALREADY; /* open, or being opened or closed */
+	int err = start(im, cfg, cb, priv);
+	if (err)
+		atomic_store(&im->state, ICMSG_STATE_OFF);
+	else
+		ring(im);
+	return err;
+}
+
 
 int icmsg_close(struct icmsg *im)
 {
 	if (!im)
 		return -EINVAL;
-	if (state_of(im) == ICMSG_STATE_OFF)
-		return -EALREADY;
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	atomic_store(&im->state, ICMSG_STATE_OFF); /* sends answer -EBUSY from here; the RX context cannot undo it */
+	int st = state_of(im);
+	if (st > ICMSG_STATE_OFF)
+		atomic_store(&im->state, STATE_CLOSING); /* sends answer -EBUSY from here; the RX context cannot undo it */
 	ampl_spin_unlock(&im->tx_lock, key);
+	if (st <= ICMSG_STATE_OFF)
+		return st == ICMSG_STATE_OFF ? -EALREADY : -EBUSY; /* closed, or being opened or closed */
 	/* A send that reserved room before may still be copying: the next open resets the ring under it otherwise. */
 	while (__atomic_load_n(&im->tx_copies, __ATOMIC_ACQUIRE))
 		ampl_cpu_relax();
@@ -474,6 +494,7 @@ int icmsg_close(struct icmsg *im)
 	ampl_ipc_link_close(&im->link, &im->tx_lock, sessions(im) ? CLOSE_DRAIN_US : 0);
 	im->remote_sid = SID_DISCONNECTED;
 	atomic_store(&im->peer_max, 0);
+	atomic_store(&im->state, ICMSG_STATE_OFF);
 	return 0;
 }
 
@@ -546,10 +567,11 @@ uint32_t icmsg_peer_max(const struct icmsg *im)
 
 enum icmsg_state icmsg_state(const struct icmsg *im)
 {
-	return im ? (enum icmsg_state)state_of(im) : ICMSG_STATE_OFF;
+	int st = im ? state_of(im) : ICMSG_STATE_OFF;
+	return st < ICMSG_STATE_OFF ? ICMSG_STATE_OFF : (enum icmsg_state)st;
 }
 
 bool icmsg_is_bound(const struct icmsg *im)
 {
-	return icmsg_state(im) == ICMSG_STATE_CONNECTED;
+	return im && state_of(im) == ICMSG_STATE_CONNECTED;
 }

@@ -1,78 +1,60 @@
 /*
- * IPC service backend over ICMsg: one endpoint per instance, as Zephyr's ipc_icmsg.c.
+ * IPC service backend over ICMsg: one endpoint per instance, as Zephyr's ipc_icmsg.c. The endpoint's life is the
+ * link's (icmsg_open() claims the link, icmsg_close() releases it); the front end calls these operations only on
+ * an instance whose api is ipc_icmsg_backend.
  */
 #include <amplink/ipc/ipc_icmsg.h>
 
-static struct ipc_icmsg_data *data_of(const struct ampl_device *instance)
-{
-	return instance && instance->api == &ipc_icmsg_backend ? (struct ipc_icmsg_data *)instance->data : NULL;
-}
-
 struct icmsg *ipc_icmsg_link(const struct ampl_device *instance)
 {
-	struct ipc_icmsg_data *d = data_of(instance);
-	return d ? &d->im : NULL;
+	return instance && instance->api == &ipc_icmsg_backend ? &((struct ipc_icmsg_data *)instance->data)->im
+							       : NULL;
 }
 
-/*
- * The endpoint's life (d->registered): register and deregister move it with one compare-and-swap each, so that
- * they never overlap; send() and is_bound() read it. Sends go to the link from the start of the registration
- * (received() may run, and the user send, before register returns) to the end of the deregistration (the closed
- * link answers them).
- */
-enum { EPT_FREE, EPT_OPENING, EPT_REGISTERED, EPT_CLOSING };
+static struct icmsg *link_of(const struct ampl_device *instance)
+{
+	return &((struct ipc_icmsg_data *)instance->data)->im;
+}
 
+/* The endpoint's configuration outlives its registration (<amplink/ipc_service.h>): its callbacks are used as they
+ * are. The token is the link. */
 static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
-	struct ipc_icmsg_data *d = data_of(instance);
-	const struct ipc_icmsg_config *c = instance ? instance->config : NULL;
-	if (!d || !c || !cfg)
-		return -EINVAL;
-	int ept = EPT_FREE;
-	if (!atomic_compare_exchange_strong(&d->registered, &ept, EPT_OPENING))
-		return -EBUSY; /* one endpoint per instance */
-	d->cb = cfg->cb;
-	*token = d;
-	int ret = icmsg_open(&d->im, &c->icmsg, &d->cb, cfg->priv);
-	atomic_store(&d->registered, ret ? EPT_FREE : EPT_REGISTERED);
-	return ret;
+	const struct ipc_icmsg_config *c = instance->config;
+	struct icmsg *im = link_of(instance);
+	*token = im;
+	int ret = icmsg_open(im, &c->icmsg, &cfg->cb, cfg->priv);
+	return ret == -EALREADY ? -EBUSY : ret; /* one endpoint per instance */
 }
 
+#if AMPL_IPC_ICMSG_DEREGISTER
 static int deregister_ept(const struct ampl_device *instance, void *token)
 {
-	struct ipc_icmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	if (token != d)
+	struct icmsg *im = link_of(instance);
+	if (token != im)
 		return -ENOENT;
-	int ept = EPT_REGISTERED;
-	if (!atomic_compare_exchange_strong(&d->registered, &ept, EPT_CLOSING))
-		return ept == EPT_FREE ? -ENOENT : -EBUSY;
-	int ret = icmsg_close(&d->im);
-	atomic_store(&d->registered, EPT_FREE);
-	return ret == -EALREADY ? 0 : ret;
+	int ret = icmsg_close(im);
+	return ret == -EALREADY ? -ENOENT : ret;
 }
+#endif
 
 static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
-	struct ipc_icmsg_data *d = data_of(instance);
-	if (!d)
-		return -EINVAL;
-	if (token != d || atomic_load(&d->registered) == EPT_FREE)
-		return -ENOENT;
-	return icmsg_send(&d->im, data, len);
+	struct icmsg *im = link_of(instance);
+	return token == im ? icmsg_send(im, data, len) : -ENOENT;
 }
 
-/* Sends go through: the endpoint is registered and the link bound. */
+/* Sends go through: the link is bound. */
 static bool is_bound(const struct ampl_device *instance, void *token)
 {
-	struct ipc_icmsg_data *d = data_of(instance);
-	return d && token == d && atomic_load(&d->registered) != EPT_FREE && icmsg_is_bound(&d->im);
+	return token == link_of(instance) && icmsg_is_bound(token);
 }
 
 const struct ipc_service_backend ipc_icmsg_backend = {
 	.register_endpoint = register_ept,
+#if AMPL_IPC_ICMSG_DEREGISTER
 	.deregister_endpoint = deregister_ept,
+#endif
 	.send = send,
 	.is_bound = is_bound,
 };

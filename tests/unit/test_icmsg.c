@@ -183,11 +183,28 @@ static void test_wire_bonding(void **state)
 	void *buf;
 	uint32_t sz = 0;
 	assert_int_equal(ipc_service_get_tx_buffer(&ept, &buf, &sz, AMPL_NO_WAIT), -EIO); /* no zero-copy */
+#if AMPL_IPC_ICMSG_DEREGISTER
 	assert_int_equal(ipc_service_deregister_endpoint(&ept), 0);
 	assert_int_equal(ipc_service_send(&ept, "x", 1), -ENOENT);
+#else
+	/* Without deregistration the endpoint stays registered; the link is closed below the IPC service. */
+	assert_int_equal(ipc_service_deregister_endpoint(&ept), -EIO);
+	assert_int_equal(ipc_service_register_endpoint(dev, &ept2, &cfg), -EBUSY);
+	assert_int_equal(icmsg_close(ipc_icmsg_link(dev)), 0);
+	assert_int_equal(ipc_service_send(&ept, "x", 1), -EBUSY);
+#endif
 	assert_int_equal(ipc_service_close_instance(dev), 0);
 	assert_int_equal(s.errors, 0);
 	env_down(&e);
+}
+
+/* Deregister @ept; without AMPL_IPC_ICMSG_DEREGISTER (test_icmsg_fixed), close its link instead. */
+static int deregister(struct ipc_ept *ept)
+{
+	if (AMPL_IPC_ICMSG_DEREGISTER)
+		return ipc_service_deregister_endpoint(ept);
+	assert_int_equal(ipc_service_deregister_endpoint(ept), -EIO);
+	return icmsg_close(ipc_icmsg_link(ept->instance));
 }
 
 /* ---- 2: two agents, both start orders, 10,000 messages each way ---- */
@@ -245,8 +262,8 @@ static void traffic(bool apu_first)
 		r = ipc_service_send(&ea, big, max);
 	assert_int_equal(r, -ENOMEM);
 
-	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
 	env_down(&e);
 }
 
@@ -1244,8 +1261,10 @@ static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ip
 	const struct ampl_device *da, *dr;
 	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", &da), 0);
 	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
-	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = sa };
-	struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = sr };
+	/* The configurations stay valid while the endpoints are registered (the caller's test deregisters them). */
+	static struct ipc_ept_cfg ca, cr;
+	ca = (struct ipc_ept_cfg){ .name = "ep", .cb = side_cb, .priv = sa };
+	cr = (struct ipc_ept_cfg){ .name = "ep", .cb = side_cb, .priv = sr };
 	assert_int_equal(ipc_service_register_endpoint(da, ea, &ca), 0);
 	assert_int_equal(ipc_service_register_endpoint(dr, er, &cr), 0);
 	assert_true(wait_for(&sa->bound, 1));
@@ -1362,8 +1381,8 @@ static void test_signalling_no_stranding(void **state)
 	}
 	assert_int_equal(sr.bad, 0);
 	assert_int_equal(sa.errors + sr.errors, 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
 	env_down(&e);
 }
 
@@ -1438,8 +1457,8 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_int_equal(atomic_load(&sr.received), 202);
 	assert_int_equal(sr.bad, 0);
 	assert_int_equal(sa.errors + sr.errors, 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
 	env_down(&e);
 }
 
@@ -1519,8 +1538,8 @@ static void test_callbacks_in_app_thread(void **state)
 	assert_int_equal(atomic_load(&wrong_thread), 0);
 	assert_true(atomic_load(&slept) >= 30);
 	assert_int_equal(sa.errors + sr.errors, 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
 	env_down(&e);
 }
 
@@ -1579,8 +1598,8 @@ static void test_send_peer_offline(void **state)
 	assert_true(wait_for(&sr.received, (int)seq));
 	assert_int_equal(atomic_load(&sr.received), (int)seq);
 	assert_int_equal(sr.bad, 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&ea), 0);
-	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
 	env_down(&e);
 }
 

@@ -199,7 +199,6 @@ struct icmsg {
 	uint32_t rx_max;       /* min(rx_buf_size, 65535) */
 	bool session;          /* session words in use (enable, or detect until a classic peer shows) */
 	bool classic;          /* classic bonding in use (disable, or detect) */
-	bool rx_ready;         /* session: our rx ring was reset by the peer for the current session */
 	int rx_fault;          /* last ring error reported (0: none): reported once until it changes */
 	uint32_t bond_answer_us; /* classic bonding: when a doorbell was last answered with ours (RX context; low 32
 				  * bits of the uptime, 0: never) */
@@ -211,14 +210,16 @@ struct icmsg {
  * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
  * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0; size_ext or detect mode with
- * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open); a mailbox error
+ * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open, or being opened or closed: the link is claimed atomically, so one
+ * of two concurrent opens fails; not to be run at the same time as icmsg_close() of the link); a mailbox error
  * (channel missing or in use). Context: thread.
  */
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv);
 
 /**
  * icmsg_close() - stop: in session mode write (0, 0) and ring, so the peer sees unbound(); free the channels
- * (waits for a running RX callback). Return: 0; -EINVAL; -EALREADY (not open). Context: thread.
+ * (waits for a running RX callback). Return: 0; -EINVAL; -EALREADY (not open); -EBUSY (being opened or closed).
+ * Context: thread.
  */
 int icmsg_close(struct icmsg *im);
 

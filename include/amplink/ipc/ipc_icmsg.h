@@ -1,8 +1,9 @@
 /*
  * The ICMsg backend of the IPC service (Zephyr's subsys/ipc/ipc_service/backends/ipc_icmsg.c): an instance is a
  * `struct ampl_device` whose api is ipc_icmsg_backend, whose config is a `struct ipc_icmsg_config` and whose data is a
- * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks,
- * deregister = icmsg_close(); open/close_instance do nothing; the zero-copy operations are not offered (the front
+ * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks (used in
+ * place: the endpoint's configuration outlives its registration), a second one -EBUSY; deregister = icmsg_close()
+ * (without AMPL_IPC_ICMSG_DEREGISTER: -EIO); open/close_instance do nothing; the zero-copy operations are not offered (the front
  * end answers -EIO). Callback contexts: see <amplink/ipc/icmsg.h> (the mailbox RX callback context).
  *
  * Devicetree (as Zephyr's):
@@ -33,11 +34,18 @@ struct ipc_icmsg_config {
 
 /** Mutable state of an instance (zero it). Private. */
 struct ipc_icmsg_data {
-	struct icmsg im;
-	AMPL_ATOMIC(int) registered; /* the endpoint: 0 none, else opening, registered or closing (read by send()
-				      * from any context) */
-	struct ipc_service_cb cb;
+	struct icmsg im; /* open while the endpoint is registered */
 };
+
+/*
+ * AMPL_IPC_ICMSG_DEREGISTER (compile-time option): 1, the default: an endpoint can be deregistered (icmsg_close()).
+ * 0: it stays registered for the life of the firmware; ipc_service_deregister_endpoint() answers -EIO (the backend
+ * has no such operation, as in Zephyr's front end) and the close path is left out of the image (`make cross`
+ * reports it). The wire is the same.
+ */
+#ifndef AMPL_IPC_ICMSG_DEREGISTER
+#define AMPL_IPC_ICMSG_DEREGISTER 1
+#endif
 
 extern const struct ipc_service_backend ipc_icmsg_backend;
 
