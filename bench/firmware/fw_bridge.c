@@ -231,6 +231,19 @@ static bool wait_count(atomic_uint *v, unsigned n)
 	return true;
 }
 
+/* The echoes and the messages declared lost must add up to @end; else FAIL with what the ordering check saw (a
+ * message skipped by a later echo is neither echoed nor lost: a gap). @when names the phase. Return: 0 or 1. */
+static int ic_count_check(const char *name, uint32_t end, uint32_t lost, const char *when)
+{
+	uint32_t answers = atomic_load(&ic.answers);
+	if (answers + lost == end)
+		return 0;
+	printf("FAIL %s: %u echoes for %u messages, %u of them lost at %s; %u bad (%u gaps, %u twice)%s%s\n", name,
+	       answers, end, lost, when, atomic_load(&ic.bad), atomic_load(&ic.gaps), atomic_load(&ic.dups),
+	       atomic_load(&ic.bad) ? "; first: " : "", atomic_load(&ic.bad) ? ic.first_bad : "");
+	return 1;
+}
+
 /*
  * The reset case: FW_IN_FLIGHT messages sent without waiting, then the firmware reset through the bridge (its
  * agent offline, QEMU killed and started again on the same window, back online). Every endpoint here must go
@@ -317,12 +330,7 @@ static int ic_reset_phase(enum fw_bridge_kind k, struct ipc_ept *ept, unsigned n
 		       WAIT_MS);
 		return 1;
 	}
-	if (atomic_load(&ic.answers) + ld->lost != end) {
-		printf("FAIL %s: %u echoes for %u messages, %u of them lost at the reset\n", name,
-		       atomic_load(&ic.answers), end, ld->lost);
-		return 1;
-	}
-	return 0;
+	return ic_count_check(name, end, ld->lost, "the reset");
 }
 
 /* Register the endpoints of @k on @inst (the backend keeps each configuration). Return: 0 or the code. */
@@ -415,12 +423,7 @@ static int ic_rebind_phase(enum fw_bridge_kind k, const struct ampl_device *inst
 		       end, WAIT_MS);
 		return 1;
 	}
-	if (atomic_load(&ic.answers) + ld->lost != end) {
-		printf("FAIL %s: %u echoes for %u messages, %u of them lost at the reset and the rebind\n", name,
-		       atomic_load(&ic.answers), end, ld->lost);
-		return 1;
-	}
-	return 0;
+	return ic_count_check(name, end, ld->lost, "the reset and the rebind");
 }
 
 static int run_ipc(struct ampl_agent *ag, enum fw_bridge_kind k, const char *name, struct load *ld)
