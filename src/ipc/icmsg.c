@@ -49,15 +49,14 @@ __attribute__((noinline)) static int state_of(const struct icmsg *im)
 
 static void report(struct icmsg *im, const char *msg)
 {
-	if (im->cb && im->cb->error)
-		im->cb->error(msg, im->priv);
+	if (im->cb.error)
+		im->cb.error(msg, im->priv);
 }
 
 /* The user's bound() (@up) or unbound() callback, if any. */
 static void tell(struct icmsg *im, bool up)
 {
-	const struct ipc_service_cb *cb = im->cb;
-	void (*fn)(void *priv) = !cb ? NULL : up ? cb->bound : cb->unbound;
+	void (*fn)(void *priv) = up ? im->cb.bound : im->cb.unbound;
 	if (fn)
 		fn(im->priv);
 }
@@ -323,8 +322,8 @@ static void process(struct icmsg *im)
 #if ICMSG_RX_LINGER_US
 		got = hold;
 #endif
-		if (im->cb && im->cb->received)
-			im->cb->received(buf, (size_t)n, im->priv);
+		if (im->cb.received)
+			im->cb.received(buf, (size_t)n, im->priv);
 	}
 }
 
@@ -390,7 +389,7 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 		return -EINVAL; /* overlapping regions */
 
 	im->cfg = cfg;
-	im->cb = cb;
+	im->cb = cb ? *cb : (struct ipc_service_cb){ 0 }; /* copied: the caller's may be gone once open returns */
 	im->priv = priv;
 	im->rx_max = cfg->rx_buf_size > 0xFFFFu ? 0xFFFFu : cfg->rx_buf_size;
 	im->session = hs;

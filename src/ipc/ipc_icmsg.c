@@ -16,8 +16,8 @@ static struct icmsg *link_of(const struct ampl_device *instance)
 	return &((struct ipc_icmsg_data *)instance->data)->im;
 }
 
-/* The endpoint's configuration outlives its registration (<amplink/ipc_service.h>): its callbacks are used as they
- * are. The token is the link. */
+/* The link copies the endpoint's callbacks and their argument when it opens: the configuration may be gone once
+ * this returns. The token is the link. */
 static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	const struct ipc_icmsg_config *c = instance->config;

@@ -279,6 +279,61 @@ static void test_traffic_rpu0_first(void **state)
 	traffic(false);
 }
 
+/* Callbacks that must never run: they stand where the endpoints' configurations were overwritten. */
+static _Atomic int stale_calls;
+static void stale_bound(void *priv)
+{
+	(void)priv;
+	atomic_fetch_add(&stale_calls, 1);
+}
+static void stale_received(const void *data, size_t len, void *priv)
+{
+	(void)data;
+	(void)len;
+	(void)priv;
+	atomic_fetch_add(&stale_calls, 1);
+}
+
+/* The callbacks and their argument are copied at registration: a configuration on the caller's stack, gone or
+ * reused once register returns (as the seed documents' example has it), changes nothing. */
+static void test_cfg_copied_at_registration(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, true);
+	const struct ampl_device *da, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	atomic_store(&stale_calls, 0);
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = &sr };
+	assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
+	const struct ipc_ept_cfg stale = { .name = "xx", .cb = { .bound = stale_bound, .received = stale_received },
+					   .priv = NULL };
+	ca = stale;
+	cr = stale;
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+	static uint8_t buf[64];
+	for (int i = 0; i < 100; i++) {
+		size_t len = make_msg(buf, (uint32_t)i, 8 + (size_t)i % 40u);
+		assert_int_equal(send_retry(&ea, buf, len), (int)len);
+		assert_int_equal(send_retry(&er, buf, len), (int)len);
+	}
+	assert_true(wait_for(&sr.received, 100));
+	assert_true(wait_for(&sa.received, 100));
+	assert_int_equal(sa.bad + sr.bad, 0);
+	assert_int_equal(atomic_load(&stale_calls), 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
+	env_down(&e);
+}
+
 /* ---- 3: a Zephyr-style peer (bare magic), a small receive buffer, corrupt shared memory ---- */
 
 struct raw_peer {
@@ -1609,6 +1664,7 @@ int main(void)
 		cmocka_unit_test(test_wire_bonding),
 		cmocka_unit_test(test_traffic_apu_first),
 		cmocka_unit_test(test_traffic_rpu0_first),
+		cmocka_unit_test(test_cfg_copied_at_registration),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_sessions_compiled_out),
 #if AMPL_ICMSG_SESSIONS /* they open links in session or detect mode */

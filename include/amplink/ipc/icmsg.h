@@ -183,7 +183,7 @@ enum icmsg_state {
 /** struct icmsg - one link. Zero it before the first open; private fields. */
 struct icmsg {
 	const struct icmsg_config *cfg;
-	const struct ipc_service_cb *cb;
+	struct ipc_service_cb cb; /* copied at open */
 	void *priv;
 	struct pbuf tx, rx;
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
@@ -207,7 +207,8 @@ struct icmsg {
 
 /**
  * icmsg_open() - reset our tx ring, start bonding, ring the peer. bound() follows from the RX context.
- * @cb, @priv: the callbacks (any may be NULL; must outlive the link) and their argument
+ * @cb, @priv: the callbacks (@cb or any of them may be NULL; copied: @cb need not outlive the call) and their
+ *             argument
  * Return: 0; -EINVAL (NULL argument, bad regions, buffer smaller than ICMSG_MIN_RX_BUF, detect mode with D < 8);
  * -ENOTSUP (session or detect mode in a build with AMPL_ICMSG_SESSIONS 0; size_ext or detect mode with
  * AMPL_ICMSG_SIZE_EXT 0); -EALREADY (open, or being opened or closed: the link is claimed atomically, so one

@@ -1,8 +1,9 @@
 /*
  * The ICMsg backend of the IPC service (Zephyr's subsys/ipc/ipc_service/backends/ipc_icmsg.c): an instance is a
  * `struct ampl_device` whose api is ipc_icmsg_backend, whose config is a `struct ipc_icmsg_config` and whose data is a
- * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks (used in
- * place: the endpoint's configuration outlives its registration), a second one -EBUSY; deregister = icmsg_close()
+ * `struct ipc_icmsg_data`. One endpoint per instance: register = icmsg_open() with the endpoint's callbacks (copied
+ * with their argument: a configuration on the caller's stack, as the seed documents' example has it, may be gone
+ * once register returns), a second one -EBUSY; deregister = icmsg_close()
  * (without AMPL_IPC_ICMSG_DEREGISTER: -EIO); open/close_instance do nothing; the zero-copy operations are not offered (the front
  * end answers -EIO). Callback contexts: see <amplink/ipc/icmsg.h> (the mailbox RX callback context).
  *
