@@ -134,8 +134,13 @@ static int child_main(const char *soc_name, int fd, const struct pk_backend *bk)
 	}
 	static struct ipc_ept ept;
 	static const struct ipc_ept_cfg cfg = { .name = "stream", .cb = { .received = child_received } };
-	if (ipc_service_open_instance(dev) || ipc_service_register_endpoint(dev, &ept, &cfg))
+	int r = ipc_service_open_instance(dev);
+	if (!r)
+		r = ipc_service_register_endpoint(dev, &ept, &cfg);
+	if (r) {
+		fprintf(stderr, "%s: opening %s or registering its endpoint: %d\n", bk->peer, bk->label[1], r);
 		return 13;
+	}
 	for (;;)
 		pause(); /* until killed */
 }
@@ -343,6 +348,8 @@ static void peer_kill(const struct pk_backend *bk)
 		uint64_t end = ampl_now_ns() + (scale && !strcmp(scale, "sanitizer") ? 30000000000ull : 10000000000ull);
 		while (atomic_load(&bound_count) == bnd) {
 			assert_true(ampl_now_ns() < end);
+			if (waitpid(child, &st, WNOHANG) == child)
+				fail_msg("the restarted peer ended before it bound (status %#x)", st);
 			size_t len = make_msg(buf, seq);
 			int r = ipc_service_send(&ept, buf, len);
 			epoch_of[seq] = (uint8_t)(epoch + 1);
