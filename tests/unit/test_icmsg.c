@@ -279,6 +279,17 @@ static void test_traffic_rpu0_first(void **state)
 	traffic(false);
 }
 
+/* Register @ca on the APU's ICMsg instance and @cr on RPU0's, APU first. */
+static void register_pair(struct env *e, struct ipc_ept *ea, struct ipc_ept *er, const struct ipc_ept_cfg *ca,
+			  const struct ipc_ept_cfg *cr)
+{
+	const struct ampl_device *da, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", &da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	assert_int_equal(ipc_service_register_endpoint(da, ea, ca), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, er, cr), 0);
+}
+
 /* Callbacks that must never run: they stand where the endpoints' configurations were overwritten. */
 static _Atomic int stale_calls;
 static void stale_bound(void *priv)
@@ -301,9 +312,6 @@ static void test_cfg_copied_at_registration(void **state)
 	(void)state;
 	struct env e;
 	env_up(&e, true, true);
-	const struct ampl_device *da, *dr;
-	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
-	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
 	static struct side sa, sr;
 	memset(&sa, 0, sizeof(sa));
 	memset(&sr, 0, sizeof(sr));
@@ -311,8 +319,7 @@ static void test_cfg_copied_at_registration(void **state)
 	struct ipc_ept ea = { 0 }, er = { 0 };
 	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
 	struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = &sr };
-	assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
-	assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
+	register_pair(&e, &ea, &er, &ca, &cr);
 	const struct ipc_ept_cfg stale = { .name = "xx", .cb = { .bound = stale_bound, .received = stale_received },
 					   .priv = NULL };
 	ca = stale;
@@ -1313,15 +1320,10 @@ static void test_send_races_session_reset(void **state)
 /* Two bound instances of the default board (ampl_agent_ipc_instance puts both destinations in signalling mode). */
 static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ipc_ept *ea, struct ipc_ept *er)
 {
-	const struct ampl_device *da, *dr;
-	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", &da), 0);
-	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
-	/* The configurations stay valid while the endpoints are registered (the caller's test deregisters them). */
-	static struct ipc_ept_cfg ca, cr;
-	ca = (struct ipc_ept_cfg){ .name = "ep", .cb = side_cb, .priv = sa };
-	cr = (struct ipc_ept_cfg){ .name = "ep", .cb = side_cb, .priv = sr };
-	assert_int_equal(ipc_service_register_endpoint(da, ea, &ca), 0);
-	assert_int_equal(ipc_service_register_endpoint(dr, er, &cr), 0);
+	/* On this stack: the link copies the callbacks (test_cfg_copied_at_registration). */
+	const struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = sa };
+	const struct ipc_ept_cfg cr = { .name = "ep", .cb = side_cb, .priv = sr };
+	register_pair(e, ea, er, &ca, &cr);
 	assert_true(wait_for(&sa->bound, 1));
 	assert_true(wait_for(&sr->bound, 1));
 }

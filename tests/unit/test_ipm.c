@@ -106,6 +106,14 @@ struct env {
 };
 
 static struct env E;
+
+/* RPU0's IPM device delivers to @rx (zeroed first), enabled. */
+static void rx_enable(struct rx *rx)
+{
+	memset(rx, 0, sizeof(*rx));
+	ipm_register_callback(E.rpu0_apu, rx_cb, rx);
+	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+}
 static unsigned soc_counter;
 
 static void make_soc(char *name, size_t len, const struct ampl_soc_profile *p, struct ampl_soc **soc, bool *created)
@@ -383,9 +391,7 @@ static void test_busy_until_ack(void **state)
 	(void)state;
 	env_up_default();
 	struct rx rx;
-	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	rx_enable(&rx);
 
 	uint8_t a[32], b[32];
 	pattern(a, sizeof(a), 1);
@@ -433,9 +439,7 @@ static void test_offline_remote(void **state)
 	(void)state;
 	env_up_default();
 	struct rx rx;
-	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	rx_enable(&rx);
 	const struct ampl_soc_agent *rpu0 = ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0");
 	uint8_t a[32], b[32];
 	pattern(a, sizeof(a), 1);
@@ -553,9 +557,7 @@ static void test_wait_timeout(void **state)
 		struct env_opts o = { .mode = t[i].mode, .ack_timeout_us = ACK_TIMEOUT_US };
 		env_up(&o);
 		struct rx rx;
-		memset(&rx, 0, sizeof(rx));
-		ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-		assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+		rx_enable(&rx);
 		uint8_t a[8];
 		pattern(a, sizeof(a), 9);
 		uint64_t t0 = now_us();
@@ -747,9 +749,7 @@ static void test_callback_args(void **state)
 	(void)state;
 	env_up_default();
 	struct rx rx;
-	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	rx_enable(&rx);
 	uint8_t a[32];
 	pattern(a, sizeof(a), 3);
 	assert_int_equal(ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
@@ -880,9 +880,7 @@ static void test_null_callback(void **state)
 	assert_true(xlnx_ipi_pending(E.apu_rpu0));
 	/* Registering a callback and enabling again delivers the original request once. */
 	struct rx rx;
-	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	rx_enable(&rx);
 	ampl_agent_poll(E.rpu0);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_memory_equal(rx.bytes, a, 32);
@@ -1090,9 +1088,7 @@ static void test_size_options(void **state)
 	assert_int_equal(m->ctrl.ops->last_tx_result != NULL, AMPL_XLNX_IPI_HOTPLUG);
 	/* Request mode either way: a message goes through and is acknowledged on return. */
 	struct rx rx;
-	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(E.rpu0_apu, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
+	rx_enable(&rx);
 	uint8_t a[32];
 	pattern(a, sizeof(a), 3);
 	check_rc("Z04", "send", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
