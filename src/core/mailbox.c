@@ -305,24 +305,6 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 	return chan->mbox->ops->peek_data(chan);
 }
 
-struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
-					  struct mbox_chan *given, const char *name, int *err)
-{
-	cl->node = node;
-	if (!given) {
-#if AMPL_MBOX_REGISTRY
-		struct mbox_chan *c = mbox_request_channel_byname(cl, name);
-		*err = AMPL_IS_ERR(c) ? (int)AMPL_PTR_ERR(c) : 0;
-		return *err ? NULL : c;
-#else
-		(void)name;
-		*err = -ENODEV; /* no registry to look @name up in: the channel must be given */
-		return NULL;
-#endif
-	}
-	*err = mbox_bind_client(given, cl);
-	return *err ? NULL : given;
-}
 
 int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 {
@@ -703,32 +685,48 @@ struct mbox_chan *mbox_request_channel_byname(struct mbox_client *cl, const char
 	return sp ? request(cl, sp) : AMPL_ERR_PTR(-EINVAL);
 }
 
+#endif /* AMPL_MBOX_REGISTRY */
+
+/* The channel the entry named @name of @node's mboxes names, not bound; or an error pointer (-ENODEV: no @node, or
+ * no registry to look it up in: the channel must be given; -EINVAL: no such entry; find()'s). */
+static struct mbox_chan *named(const struct mbox_consumer *node, const char *name)
+{
+#if AMPL_MBOX_REGISTRY
+	const struct mbox_spec *sp = node ? spec_named(node, name) : NULL;
+	return sp ? find(sp) : AMPL_ERR_PTR(node ? -EINVAL : -ENODEV);
+#else
+	(void)node;
+	(void)name;
+	return AMPL_ERR_PTR(-ENODEV);
+#endif
+}
+
+struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					  struct mbox_chan *given, const char *name, int *err)
+{
+	cl->node = node;
+	struct mbox_chan *c = given;
+	if (!c && AMPL_IS_ERR(c = named(node, name))) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
+	}
+	*err = mbox_bind_client(c, cl);
+	return *err ? NULL : c;
+}
+
+/* As mbox_client_get_channel(), bound the thin way. */
 struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
 					struct mbox_chan *given, const char *name, int *err)
 {
 	cl->node = node;
 	struct mbox_chan *c = given;
-	if (!c) {
-		const struct mbox_spec *sp = node ? spec_named(node, name) : NULL;
-		c = sp ? find(sp) : AMPL_ERR_PTR(node ? -EINVAL : -ENODEV);
-		if (AMPL_IS_ERR(c)) {
-			*err = (int)AMPL_PTR_ERR(c);
-			return NULL;
-		}
+	if (!c && AMPL_IS_ERR(c = named(node, name))) {
+		*err = (int)AMPL_PTR_ERR(c);
+		return NULL;
 	}
 	*err = ampl_mbox_bind(c, cl);
 	return *err ? NULL : c;
 }
-#else
-struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
-					struct mbox_chan *given, const char *name, int *err)
-{
-	(void)name;
-	cl->node = node;
-	*err = given ? ampl_mbox_bind(given, cl) : -ENODEV; /* no registry to look @name up in */
-	return *err ? NULL : given;
-}
-#endif /* AMPL_MBOX_REGISTRY */
 
 /* The channel lost its client: the controller's shutdown, and the controller's TX-done method again. */
 static void shut_down(struct mbox_chan *chan)
