@@ -208,6 +208,14 @@ void vq_unget_avail(struct virtqueue *vq, uint16_t id)
 	vq->next_avail--;
 }
 
+/* Publish used.idx up to next_used: the elements and the buffer contents (cleaned by the caller) before idx. */
+static inline void publish_used(struct virtqueue *vq)
+{
+	vq->pub_used = vq->next_used;
+	ampl_wmb();
+	store_idx(USED_IDX(vq), vq->next_used);
+}
+
 int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len)
 {
 	if (vq->driver || !vq_is_set(vq, id))
@@ -217,13 +225,9 @@ int vq_add_used(struct virtqueue *vq, uint16_t id, uint32_t len)
 	vio_put32(e + 4, len);
 	ampl_cache_clean(e, 8);
 	map_clear(vq, id);
-	if (vq->defer) {
-		vq->next_used++;
-		return 0;
-	}
-	/* Release for the driver: the element and the buffer contents (cleaned by the caller) before idx. */
-	ampl_wmb();
-	store_idx(USED_IDX(vq), vq->pub_used = ++vq->next_used);
+	vq->next_used++;
+	if (!vq->defer)
+		publish_used(vq);
 	return 0;
 }
 
@@ -237,10 +241,7 @@ bool vq_publish_used(struct virtqueue *vq)
 	vq->defer = 0;
 	if (vq->pub_used == vq->next_used)
 		return false;
-	vq->pub_used = vq->next_used;
-	/* Release for the driver: the elements and the buffer contents (cleaned by the caller) before idx. */
-	ampl_wmb();
-	store_idx(USED_IDX(vq), vq->next_used);
+	publish_used(vq);
 	return true;
 }
 
