@@ -342,8 +342,12 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	ret = ampl_irq_thread_create(&ag->irq, &line, ag->opts.mode);
 	if (ret)
 		goto fail;
-	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
+	/* Hotplug before the mailbox: a peer that came back online and rang at once (a restarted firmware's
+	 * handshake) must find our channels to it online when its doorbell is delivered, or an endpoint bound by that
+	 * doorbell would have its first send refused -ESHUTDOWN. A doorbell of a peer gone offline, delivered after
+	 * its link went down, is one of the dead session's and is discarded as such. */
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
+	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_irq_isr, ag);
 	for (unsigned i = 0; !ag->opts.no_dt_devices && i < soc->num_ctrls; i++) {
 		if (!sim_ctrl_model_of(soc, i)->open || sim_ctrl_side_of(soc, i, idx) < 0)
