@@ -1207,10 +1207,19 @@ static _Thread_local unsigned copy_stalls;
 
 void pbuf_copy(void *d, const void *s, size_t n); /* tests/unit/pbuf_copy_hook.h */
 
+/* A thread's payload copies longer than ICMSG_TX_LOCKED_COPY_MAX wait at this gate while it is closed (1). */
+static _Thread_local _Atomic int *copy_gate;
+static _Atomic int copies_at_gate;
+
 void pbuf_copy(void *d, const void *s, size_t n)
 {
 	if (copy_stalls && n > 8 && ++copy_stalls % 4u == 0)
 		usleep(200);
+	if (copy_gate && n > ICMSG_TX_LOCKED_COPY_MAX) {
+		atomic_fetch_add(&copies_at_gate, 1);
+		while (atomic_load(copy_gate))
+			usleep(100);
+	}
 	memcpy(d, s, n);
 }
 
@@ -1326,6 +1335,58 @@ static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ip
 	register_pair(e, ea, er, &ca, &cr);
 	assert_true(wait_for(&sa->bound, 1));
 	assert_true(wait_for(&sr->bound, 1));
+}
+
+/*
+ * A short message is copied and published under the TX lock; a long one is copied outside it and publishes what
+ * was reserved after it. A short send while a long copy is in flight: it answers its length at once, but the
+ * reader sees nothing until the long copy lands, then both, in the order reserved.
+ */
+static _Atomic int long_gate = 1;
+
+static void *long_sender(void *arg)
+{
+	struct ipc_ept *ep = arg;
+	uint8_t buf[120];
+	size_t len = make_msg(buf, 0, sizeof(buf));
+	copy_gate = &long_gate;
+	return (void *)(intptr_t)ipc_service_send(ep, buf, len);
+}
+
+static void test_short_send_during_long_copy(void **state)
+{
+	(void)state;
+	_Static_assert(ICMSG_TX_LOCKED_COPY_MAX < 100u, "the long message is longer, the short one shorter");
+	struct env e;
+	env_up(&e, true, true);
+	static struct side sa, sr; /* the interrupt threads' callbacks may outlive a frame of this test */
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	struct ipc_ept ea = { 0 }, er = { 0 };
+	bind_pair(&e, &sa, &sr, &ea, &er);
+	atomic_store(&long_gate, 1);
+	atomic_store(&copies_at_gate, 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, long_sender, &ea), 0);
+	for (int i = 0; i < 20000 && !atomic_load(&copies_at_gate); i++)
+		usleep(100);
+	assert_int_equal(atomic_load(&copies_at_gate), 1); /* the long payload's copy is waiting */
+	uint8_t buf[16];
+	size_t len = make_msg(buf, 1, sizeof(buf));
+	assert_int_equal(ipc_service_send(&ea, buf, len), (int)len); /* reserved after it, copied, not published */
+	usleep(20000);
+	assert_int_equal(atomic_load(&sr.received), 0);
+	atomic_store(&long_gate, 0);
+	void *r;
+	pthread_join(t, &r);
+	assert_int_equal((int)(intptr_t)r, 120);
+	assert_true(wait_for(&sr.received, 2));
+	assert_int_equal(atomic_load(&sr.bad), 0); /* seq 0 (long), then seq 1 (short) */
+	assert_int_equal(atomic_load(&sr.last_len), len);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
+	env_down(&e);
+	assert_int_equal(sa.errors + sr.errors, 0);
 }
 
 static struct {
@@ -1674,6 +1735,7 @@ int main(void)
 		cmocka_unit_test(test_session_stale_read_index),
 		cmocka_unit_test(test_session_close_under_rebind),
 		cmocka_unit_test(test_send_races_session_reset),
+		cmocka_unit_test(test_short_send_during_long_copy),
 		cmocka_unit_test(test_detect_mode),
 		cmocka_unit_test(test_zephyr_detect_peer),
 		cmocka_unit_test(test_signalling_coalesce),
