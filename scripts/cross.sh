@@ -75,9 +75,9 @@ for f in "$size_src"/*.c; do
 done
 
 # map_sizes MAP: from a GNU ld map, the bytes each input file placed in the image, as lines
-# "amplink MEMBER TEXT RAM", "libc - TEXT RAM", "program - TEXT RAM" (TEXT: .text/.rodata/.ARM.exidx, i.e. flash
-# code and constants; RAM: .data/.bss). Only the memory map counts: sections --gc-sections discarded are listed
-# before it. Padding (*fill*) and the linker script's own words count as program.
+# "amplink MEMBER FLASH RAM", "libc - FLASH RAM", "program - FLASH RAM" (FLASH: .text/.rodata/.ARM.exidx, code and
+# constants, and .data, whose initial values are stored in flash and copied at start-up; RAM: .data/.bss). Only the
+# memory map counts: sections --gc-sections discarded are listed before it. Padding (*fill*) and the linker script's own words count as program.
 map_sizes() {
 	awk '
 	function hex(s,    v, i, c) {
@@ -102,7 +102,8 @@ map_sizes() {
 		if (size <= 0) next
 		end = addr + size
 		if (sect == ".text" || sect == ".rodata" || sect == ".ARM.exidx") kind = "text"
-		else if (sect == ".data" || sect == ".bss") kind = "ram"
+		else if (sect == ".data") kind = "both"
+		else if (sect == ".bss") kind = "ram"
 		else next
 		if (match(file, /libamplink_core\.a\(.*\)$/)) {
 			key = "amplink " substr(file, RSTART + 18, RLENGTH - 19)
@@ -112,7 +113,8 @@ map_sizes() {
 		} else {
 			key = "program -"
 		}
-		bytes[key, kind] += size
+		if (kind != "ram") bytes[key, "text"] += size
+		if (kind != "text") bytes[key, "ram"] += size
 		keys[key] = 1
 	}
 	END { for (k in keys) print k, bytes[k, "text"] + 0, bytes[k, "ram"] + 0 }
@@ -171,7 +173,7 @@ link_sizes() {
 		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
 			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$dir/board_gen.o" "$row_lib" "${extra[@]}" \
 			"${link_libs[@]}" -o "$dir/$name.elf"
-		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 }')
+		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 + $2 }') # flash: text and .data's values
 		ram[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $2 + $3 }')
 		amp_text[$name]=0 amp_ram[$name]=0 prog[$name]=0 libc[$name]=0
 		local sum=0 kind member t r
@@ -190,13 +192,14 @@ link_sizes() {
 		done < <(map_sizes "$dir/$name.map")
 		# the map and the ELF must agree, or the attribution above is wrong
 		if [ "$sum" -ne "${text[$name]}" ]; then
-			echo "cross.sh: $dir/$name.map accounts for $sum text bytes, $size says ${text[$name]}" >&2
+			echo "cross.sh: $dir/$name.map accounts for $sum flash bytes, $size says ${text[$name]}" >&2
 			exit 1
 		fi
 	done
 
 	echo
-	echo "Linked size per IPC backend, $title -Os (bytes of text; one image per $size_src/*.c, --gc-sections):"
+	echo "Linked size per IPC backend, $title -Os (bytes of flash: code, constants and initialised data's values;"
+	echo " one image per $size_src/*.c, --gc-sections):"
 	printf '%-30s %7s %8s %8s %12s %11s %6s %12s %7s\n' "image (configuration)" image amplink program \
 		"libc+libgcc" "over empty" RAM "amplink RAM" budget
 	local b label
@@ -218,11 +221,12 @@ link_sizes() {
 	done
 	echo "(image = amplink + program + libc+libgcc, from the linker map: amplink = input sections from"
 	echo " libamplink_core.a; program = start-up, vector table, the configuration's code, constant configuration"
-	echo " and trivial doorbell controller. RAM = the image's .data + .bss: the instance state and buffers the"
+	echo " and trivial doorbell controller; an initialised variable counts in flash, for its values, and in RAM."
+	echo " RAM = the image's .data + .bss: the instance state and buffers the"
 	echo " program defines, and amplink's own globals, shown apart. budget = the most bytes the amplink part may take,
  from $size_src/budget.txt: make cross fails past it. Configurations other than default: $size_src/configs.txt.)"
 	if [ "${#configs[@]}" -gt 0 ]; then
-		echo "amplink objects linked into each image (text bytes):"
+		echo "amplink objects linked into each image (flash bytes):"
 		printf '  %-16s' object
 		for name in "${configs[@]}"; do printf ' %12s' "$name"; done
 		echo

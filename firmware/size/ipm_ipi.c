@@ -40,11 +40,12 @@ int main(void)
 {
 	const struct ampl_device *ipm = DEVICE_DT_GET(IPI_APU);
 
-	if (xlnx_ipi_mbox_init(&CAT(IPI_APU, _MBOX), AMPL_DT_PATH_STR(IPI_APU)) || xlnx_ipi_ipm_init(ipm))
+	if (xlnx_ipi_mbox_setup(AMPL_DT_IPI_MBOX(IPI_APU), AMPL_DT_IPI_MBOX_CONFIG(IPI_APU), AMPL_DT_PATH_STR(IPI_APU)) ||
+	    xlnx_ipi_ipm_init(ipm))
 		return 1;
 	ipm_register_callback(ipm, on_message, NULL);
 #ifdef AMPL_CONFIG_IPI_ROUTING
-	if (xlnx_ipi_route(&IPI_HOST, CAT(IPI_APU, _MBOX).remote_mask, 1))
+	if (xlnx_ipi_route(&IPI_HOST, AMPL_DT_IPI_MBOX_CONFIG(IPI_APU)->remote_mask, 1))
 		return 1;
 #endif
 	if (ipm_set_enabled(ipm, 1))

@@ -174,17 +174,17 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
 #else
 #define AMPL_BOARD_MBOXES(mc_, tx_, rx_) .tx_chan = (tx_), .rx_chan = (rx_)
 #endif
-#define AMPL_BOARD_XLNX_IPI_HOST_INIT(regs_local_, valid_mask_)                                                    \
-	{ .regs = { .base = (volatile void *)(uintptr_t)(regs_local_), .size = AMPL_IPI_REG_SPAN },                 \
-	  .valid_mask = (valid_mask_) }
-
 #define AMPL_BOARD_IPI_BUF_(local_) { .base = (volatile void *)(uintptr_t)(local_), .size = AMPL_IPI_BUF_SIZE }
 
-#define AMPL_BOARD_XLNX_IPI_MBOX_INIT(host_, remote_mask_, buffered_, lreq_, lresp_, rreq_, rresp_, doorbell_)     \
-	{ .host = (host_), .remote_mask = (remote_mask_), .buffered = (buffered_),                                  \
-	  .local_req = AMPL_BOARD_IPI_BUF_(lreq_), .local_resp = AMPL_BOARD_IPI_BUF_(lresp_),                        \
-	  .remote_req = AMPL_BOARD_IPI_BUF_(rreq_), .remote_resp = AMPL_BOARD_IPI_BUF_(rresp_),                      \
-	  .signalling = (doorbell_) }
+/* A destination's struct xlnx_ipi_mbox_config, its local agent's @host_ (at @host_regs_ with @valid_mask_) included. */
+#define AMPL_BOARD_XLNX_IPI_MBOX_CONFIG_INIT(host_, host_regs_, valid_mask_, remote_mask_, buffered_, lreq_, lresp_,  \
+					     rreq_, rresp_, doorbell_)                                             \
+	{ .host = (host_),                                                                                          \
+	  .host_regs = { .base = (volatile void *)(uintptr_t)(host_regs_), .size = AMPL_IPI_REG_SPAN },             \
+	  .valid_mask = (valid_mask_), .remote_mask = (remote_mask_), .buffered = (buffered_),                      \
+	  .signalling = (doorbell_), .local_req = AMPL_BOARD_IPI_BUF_(lreq_),                                       \
+	  .local_resp = AMPL_BOARD_IPI_BUF_(lresp_), .remote_req = AMPL_BOARD_IPI_BUF_(rreq_),                     \
+	  .remote_resp = AMPL_BOARD_IPI_BUF_(rresp_) }
 
 #define AMPL_BOARD_ICMSG_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, unbound_, peer_max_, size_ext_,         \
 				     mboxes_, rx_buf_, rx_buf_size_)                                               \

@@ -257,8 +257,9 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 	dt_gen_def_u(g, cid, "_IPI_REGS_ADDR", ct->local->ipi->reg_base);
 	dt_gen_def_u(g, cid, "_IPI_VALID_MASK", p->valid_mask);
 	fprintf(g->h, "extern struct xlnx_ipi_host %s_HOST;\n", cid);
-	fprintf(g->c, "\n/* %s */\nstruct xlnx_ipi_host %s_HOST = AMPL_BOARD_XLNX_IPI_HOST_INIT(%s_IPI_REGS_ADDR, "
-		"%s_IPI_VALID_MASK);\n", ct->node.path, cid, cid, cid);
+	/* Zeroed (RAM only): its first destination's xlnx_ipi_mbox_setup() sets it up from that one's constant
+	 * configuration. */
+	fprintf(g->c, "\n/* %s */\nstruct xlnx_ipi_host %s_HOST;\n", ct->node.path, cid);
 	for (unsigned j = 0; j < ct->num_chans; j++) {
 		const struct ampl_dt_ipi_chan *ch = &ct->chans[j];
 		if ((ret = add_node(g, &ch->node)))
@@ -277,7 +278,8 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		}
 		dt_gen_def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
-			"extern struct ampl_device %s_DEVICE;\n", id, id, id);
+			"extern const struct xlnx_ipi_mbox_config %s_MBOX_CONFIG;\nextern struct ampl_device %s_DEVICE;\n",
+			id, id, id, id);
 		FILE *f = g->c;
 		fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipi_chan %s_NODE = {\n", ch->node.path, id);
 		dt_gen_c_node(f, &ch->node);
@@ -294,8 +296,10 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		fprintf(f, ", .remote_resp = ");
 		dt_gen_u64(f, ch->remote_resp);
 		fprintf(f, ",\n};\n");
-		fprintf(f, "struct xlnx_ipi_mbox %s_MBOX = AMPL_BOARD_XLNX_IPI_MBOX_INIT(&%s_HOST, %s_REMOTE_MASK, "
-			"%s_BUFFERED,\n\t", id, cid, id, id);
+		/* The controller zeroed (RAM only), its settings constant (flash): xlnx_ipi_mbox_setup(). */
+		fprintf(f, "struct xlnx_ipi_mbox %s_MBOX;\n", id);
+		fprintf(f, "const struct xlnx_ipi_mbox_config %s_MBOX_CONFIG = AMPL_BOARD_XLNX_IPI_MBOX_CONFIG_INIT(&%s_HOST, "
+			"%s_IPI_REGS_ADDR,\n\t%s_IPI_VALID_MASK, %s_REMOTE_MASK, %s_BUFFERED, ", id, cid, cid, cid, id, id);
 		uint64_t bufs[4] = { ch->local_req, ch->local_resp, ch->remote_req, ch->remote_resp };
 		for (unsigned k = 0; k < 4; k++) {
 			dt_gen_u64(f, ch->buffered ? dt_gen_local_addr(g, bufs[k]) : 0);
@@ -469,10 +473,11 @@ static const char access_macros[] =
 	"#define DT_REG_SIZE_BY_NAME(node_id, name) DT_CAT4(node_id, _REG_NAME_, name, _VAL_SIZE)\n"
 	"#define DT_IRQN(node_id) DT_CAT(node_id, _IRQN)\n"
 	"#define DEVICE_DT_GET(node_id) (&DT_CAT(node_id, _DEVICE))\n"
-	"/* amplink's: a node's description (the loader's structure), an IPI destination's controller, an IPC\n"
-	" * instance's mailbox consumer. */\n"
+	"/* amplink's: a node's description (the loader's structure), an IPI destination's controller and its\n"
+	" * settings (xlnx_ipi_mbox_setup()), an IPC instance's mailbox consumer. */\n"
 	"#define AMPL_DT_NODE(node_id) (&DT_CAT(node_id, _NODE))\n"
 	"#define AMPL_DT_IPI_MBOX(node_id) (&DT_CAT(node_id, _MBOX))\n"
+	"#define AMPL_DT_IPI_MBOX_CONFIG(node_id) (&DT_CAT(node_id, _MBOX_CONFIG))\n"
 	"#define AMPL_DT_MBOX_CONSUMER(node_id) (&DT_CAT(node_id, _MBOX_CONSUMER))\n"
 	"/* an IPI destination's path as one array: its controller's name, which the consumers' specs point to */\n"
 	"#define AMPL_DT_PATH_STR(node_id) DT_CAT(node_id, _PATH_STR)\n";

@@ -133,12 +133,29 @@ static void test_ipi(void **state)
 	assert_int_equal(DT_PROP(N, xlnx_ipi_id), c->remote_id);
 	assert_int_equal(DT_PROP(DT_NODELABEL(ipi_rpu0), xlnx_ipi_id), ct->local_id);
 	assert_int_equal(DT_IRQN(DT_NODELABEL(ipi_rpu0)), ct->irq);
-	/* the controller is what the board layer makes of the node, in doorbell mode (RPU0's IPC instances) */
-	struct xlnx_ipi_host host = AMPL_BOARD_XLNX_IPI_HOST_INIT(ct->local->ipi->reg_base, ct->profile->valid_mask);
+	/* The controller is what the board layer makes of the node, in doorbell mode (RPU0's IPC instances): the
+	 * settings constant, the controller and its host zeroed until xlnx_ipi_mbox_setup(). */
+	struct xlnx_ipi_host host;
+	const struct ampl_io_region regs = { .base = (volatile void *)(uintptr_t)ct->local->ipi->reg_base,
+					     .size = AMPL_IPI_REG_SPAN };
+	assert_int_equal(xlnx_ipi_host_init(&host, &regs, ct->profile->valid_mask), 0);
 	struct xlnx_ipi_mbox want;
 	memset(&want, 0, sizeof(want));
 	assert_int_equal(ampl_board_ipi_mbox(NULL, c, &host, &want, NULL), 0);
-	const struct xlnx_ipi_mbox *got = AMPL_DT_IPI_MBOX(N);
+	const struct xlnx_ipi_mbox_config *mc = AMPL_DT_IPI_MBOX_CONFIG(N);
+	struct xlnx_ipi_mbox *got = AMPL_DT_IPI_MBOX(N);
+	struct xlnx_ipi_mbox zero;
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(got, &zero, sizeof(zero));
+	assert_null(DT_N_S_amba_S_rpu0_mailbox_HOST.regs.base);
+	assert_ptr_equal(mc->host, &DT_N_S_amba_S_rpu0_mailbox_HOST);
+	assert_ptr_equal(mc->host_regs.base, host.regs.base);
+	assert_int_equal(mc->host_regs.size, host.regs.size);
+	assert_int_equal(mc->valid_mask, host.valid_mask);
+	assert_int_equal(mc->remote_mask, want.remote_mask);
+	assert_true(mc->signalling);
+	/* set up: the controller and its host as the board layer has them, registered under the node's path */
+	assert_int_equal(xlnx_ipi_mbox_setup(got, mc, AMPL_DT_PATH_STR(N)), 0);
 	assert_int_equal(got->remote_mask, want.remote_mask);
 	assert_int_equal(got->buffered, want.buffered);
 	assert_ptr_equal(got->local_req.base, want.local_req.base);
@@ -150,6 +167,9 @@ static void test_ipi(void **state)
 	assert_ptr_equal(got->host, &DT_N_S_amba_S_rpu0_mailbox_HOST);
 	assert_ptr_equal(got->host->regs.base, host.regs.base);
 	assert_int_equal(got->host->valid_mask, host.valid_mask);
+	assert_ptr_equal(got->ctrl.node, AMPL_DT_PATH_STR(N));
+	assert_int_equal(xlnx_ipi_mbox_setup(got, NULL, "x"), -EINVAL);
+	xlnx_ipi_mbox_remove(got);
 	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->name, c->node.name);
 	assert_string_equal(dev->label, "ipi_rpu0_apu");

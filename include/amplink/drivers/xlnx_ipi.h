@@ -152,6 +152,32 @@ int xlnx_ipi_host_init(struct xlnx_ipi_host *host, const struct ampl_io_region *
  */
 int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node);
 
+/**
+ * struct xlnx_ipi_mbox_config - one destination's constant settings, as firmware configured at build time has them
+ * (`amplink dt gen` writes <destination>_MBOX_CONFIG beside a zeroed <destination>_MBOX and <local agent>_HOST).
+ * Constant, they stay in flash; the objects the driver writes are zero-initialised, so they take RAM only (an
+ * initialised struct xlnx_ipi_mbox would put its whole size, channels and message queues included, in flash too).
+ * @host:        the local agent, set up by the first of its destinations' xlnx_ipi_mbox_setup() calls
+ * @host_regs:   its register block (this core's address)
+ * @valid_mask:  the agent bits of the SoC
+ * @remote_mask: the destination's agent bit
+ * @buffered:    with message buffers (the four regions); @signalling: doorbell mode
+ */
+struct xlnx_ipi_mbox_config {
+	struct xlnx_ipi_host *host;
+	struct ampl_io_region host_regs;
+	uint32_t valid_mask, remote_mask;
+	bool buffered, signalling;
+	struct ampl_io_region local_req, local_resp, remote_req, remote_resp;
+};
+
+/**
+ * xlnx_ipi_mbox_setup() - xlnx_ipi_mbox_init() with the settings of @cfg: set its host up if that is not done yet
+ * (xlnx_ipi_host_init()), copy the settings into @m (zeroed, or removed), register it as a controller named @node.
+ * Return: as xlnx_ipi_mbox_init(); -EINVAL also for a NULL @cfg or host. Context: thread.
+ */
+int xlnx_ipi_mbox_setup(struct xlnx_ipi_mbox *m, const struct xlnx_ipi_mbox_config *cfg, const char *node);
+
 /** xlnx_ipi_mbox_remove() - unregister (clients see -ENODEV for their pending messages) and detach. */
 void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m);
 

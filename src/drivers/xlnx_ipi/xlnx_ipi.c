@@ -286,6 +286,29 @@ int xlnx_ipi_mbox_init(struct xlnx_ipi_mbox *m, const char *node)
 	return 0;
 }
 
+#define REGIONS_SIZE (4 * sizeof(struct ampl_io_region))
+AMPL_STATIC_ASSERT(offsetof(struct xlnx_ipi_mbox, remote_resp) + sizeof(struct ampl_io_region) -
+			   offsetof(struct xlnx_ipi_mbox, local_req) == REGIONS_SIZE,
+		   "the destination's four regions are contiguous");
+AMPL_STATIC_ASSERT(offsetof(struct xlnx_ipi_mbox_config, remote_resp) + sizeof(struct ampl_io_region) -
+			   offsetof(struct xlnx_ipi_mbox_config, local_req) == REGIONS_SIZE,
+		   "the configuration's four regions are contiguous");
+
+int xlnx_ipi_mbox_setup(struct xlnx_ipi_mbox *m, const struct xlnx_ipi_mbox_config *cfg, const char *node)
+{
+	if (!m || !cfg || !cfg->host)
+		return -EINVAL;
+	if (!cfg->host->regs.base) /* the host's first destination */
+		(void)xlnx_ipi_host_init(cfg->host, &cfg->host_regs, cfg->valid_mask);
+	m->host = cfg->host;
+	m->remote_mask = cfg->remote_mask;
+	m->buffered = cfg->buffered;
+	/* The four regions follow each other in both structures (same type, so no padding between them). */
+	ampl_memcpy(&m->local_req, &cfg->local_req, REGIONS_SIZE);
+	atomic_store_explicit(&m->signalling, cfg->signalling, memory_order_relaxed);
+	return xlnx_ipi_mbox_init(m, node);
+}
+
 void xlnx_ipi_mbox_remove(struct xlnx_ipi_mbox *m)
 {
 	if (!m)
