@@ -125,13 +125,20 @@ static void remote_put_tx(struct rpmsg_device *rdev, const struct rpmsg_buf_slot
 		rdev->kick_mask |= KICK_VQ0;
 }
 
-/* Inside a receive pass, used.idx is published once at its end (remote_process(), RPMSG_RX_BATCH); outside, at
- * once. */
+/* Inside a receive pass, used.idx is published once at its end (remote_process(), RPMSG_RX_BATCH), or once half
+ * the ring waits: a pass that keeps finding messages must not keep every host buffer (the host's sends do not
+ * wait for one); outside, at once. */
 static void remote_put_rx(struct rpmsg_device *rdev, uint16_t desc, uint32_t len)
 {
-	bool in_pass = RPMSG_RX_BATCH && rdev->vq[1].defer;
-	(void)vq_add_used(&rdev->vq[1], desc, len);
-	if (!in_pass && vq_must_notify(&rdev->vq[1]))
+	struct virtqueue *vq = &rdev->vq[1];
+	bool in_pass = RPMSG_RX_BATCH && vq->defer;
+	(void)vq_add_used(vq, desc, len);
+	if (in_pass && (uint16_t)(vq->next_used - vq->pub_used) >= vq->num / 2u) {
+		in_pass = false; /* this batch ends here, with its notification check; the next one begins */
+		(void)vq_publish_used(vq);
+		vq_defer_used(vq);
+	}
+	if (!in_pass && vq_must_notify(vq))
 		rdev->kick_mask |= KICK_VQ1;
 }
 

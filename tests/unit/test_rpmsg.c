@@ -317,6 +317,7 @@ struct ep {
 	_Atomic int echo;            /* trysend the payload back */
 	_Atomic int destroy_self;    /* destroy the endpoint from inside its callback */
 	_Atomic int block;           /* spin inside the callback until cleared */
+	_Atomic unsigned block_at;   /* spin inside the callback of the block_at-th message (from 1) until cleared */
 	_Atomic int in_cb;
 	_Atomic int destroyed;       /* destroy_self done */
 	_Atomic unsigned hold_fail;
@@ -359,7 +360,7 @@ static int ep_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 	struct ep *ep = priv;
 	assert_ptr_equal(ep, ep_of(ept));
 	atomic_store(&ep->in_cb, 1);
-	while (atomic_load(&ep->block))
+	while (atomic_load(&ep->block) || atomic_load(&ep->block_at) == atomic_load(&ep->rx) + 1u)
 		nap_us(100);
 	pthread_mutex_lock(&ep->mu);
 	if (len <= sizeof(ep->last))
@@ -1421,6 +1422,60 @@ static void test_link_down_unbind(void **state)
 	env_free(e);
 }
 
+/*
+ * The remote's receive pass gives the host's buffers back in batches (RPMSG_RX_BATCH), but never holds back more
+ * than half the ring: a pass that keeps finding messages (a host that sends the next one as soon as the echo of the
+ * last comes, the remote preempted between the two) would otherwise keep every host buffer until it ends, and the
+ * host's sends, which do not wait, would fail with RPMSG_ERR_NO_BUFF meanwhile.
+ */
+static void test_rx_batch_gives_back(void **state)
+{
+	(void)state;
+	struct env *e = env_new(0x20000, 16, 16);
+	env_up(e, true);
+	struct ep *h = ep_create(&e->host, NULL, 500, 600);
+	struct ep *r = ep_create(&e->remote, NULL, 600, 500);
+	uint16_t used0 = peek16(e->shm + V1 + USED + 2);
+	atomic_store(&r->block, 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	WAIT_FOR(atomic_load(&r->in_cb)); /* the pass holds the first message */
+	for (unsigned i = 1; i < 16; i++)
+		assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), RPMSG_ERR_NO_BUFF); /* all 16 with the remote */
+	atomic_store(&r->block_at, 12);
+	atomic_store(&r->block, 0);
+	/* The same pass, in the callback of the 12th message: 11 buffers given back, at least 8 of them published. */
+	WAIT_FOR(atomic_load(&r->rx) == 11 && atomic_load(&r->in_cb));
+	uint16_t given = (uint16_t)(peek16(e->shm + V1 + USED + 2) - used0);
+	assert_in_range(given, 8, 11);
+	assert_int_equal(rpmsg_trysend(&h->ept, "y", 1), 1);
+	atomic_store(&r->block_at, 0);
+	WAIT_FOR(atomic_load(&r->rx) == 17);
+	WAIT_FOR((uint16_t)(peek16(e->shm + V1 + USED + 2) - used0) == 17);
+	/* A sender waiting for a buffer is woken when the batch ends, also when the half-ring rule has published all
+	 * that the batch returned already (nothing is left to publish at its end, but the sender was not told). */
+	atomic_store(&r->block, 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	WAIT_FOR(atomic_load(&r->in_cb));
+	for (unsigned i = 1; i < 16; i++)
+		assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), RPMSG_ERR_NO_BUFF);
+	struct blocked_send bs = { .ep = h, .timeout_ms = 2 * WAIT_MS };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, send_thread, &bs), 0);
+	nap_us(50000);
+	assert_false(atomic_load(&bs.done)); /* waiting for a buffer */
+	atomic_store(&r->block, 0);           /* one pass takes all 16 and returns them in two halves */
+	WAIT_FOR(atomic_load(&bs.done));
+	pthread_join(t, NULL);
+	assert_int_equal(bs.rc, 4);
+	WAIT_FOR(atomic_load(&r->rx) == 34);
+	assert_int_equal(atomic_load(&e->host.errors) + atomic_load(&e->remote.errors), 0);
+	ep_free(h);
+	ep_free(r);
+	env_free(e);
+}
+
 /* A legacy (Linux-style) host never writes the session words: the remote takes plain DRIVER_OK. */
 static void test_quirk_legacy_host(void **state)
 {
@@ -2342,6 +2397,7 @@ int main(void)
 		cmocka_unit_test(test_quirk_lengths_and_reserved),
 		cmocka_unit_test(test_quirk_status),
 		cmocka_unit_test(test_link_down_unbind),
+		cmocka_unit_test(test_rx_batch_gives_back),
 		cmocka_unit_test(test_quirk_legacy_host),
 		cmocka_unit_test(test_quirk_host_places_vrings),
 		cmocka_unit_test(test_quirk_legacy_remote),

@@ -294,8 +294,8 @@ static inline uint32_t rpmsg_pool_off(uint32_t num, uint32_t align)
 #endif
 #ifndef RPMSG_RX_BATCH
 /**
- * 1: the remote's receive pass gives its buffers back with one used.idx store when it ends (one transfer of that
- * line to the host per batch, one notification check) instead of one per message. Default: 1 on hosted builds, 0
+ * 1: the remote's receive pass gives its buffers back with one used.idx store when it ends, or once half the ring
+ * waits (one transfer of that line to the host per batch, one notification check) instead of one per message. Default: 1 on hosted builds, 0
  * in firmware, where the 70 bytes it takes count more than the stores it saves.
  */
 #define RPMSG_RX_BATCH (AMPL_FIRMWARE_BUILD ? 0 : 1)
