@@ -517,46 +517,36 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	int at = -EBUSY;
 	if (state_of(im) == ICMSG_STATE_CONNECTED)
 		at = AMPL_ICMSG_SESSIONS && im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
-	if (at < 0) {
-		ampl_spin_unlock(&im->tx_lock, key);
-		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
-	}
-	int r = (int)len;
-	if (len <= ICMSG_TX_LOCKED_COPY_MAX) {
-		/* Short: copied under the lock, for no longer than taking it a second time would hold it. */
-		pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
-	} else {
-		uint32_t gen = im->tx_gen;
+	uint32_t gen = im->tx_gen;
+	if (at >= 0)
 		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
-		ampl_spin_unlock(&im->tx_lock, key);
+	ampl_spin_unlock(&im->tx_lock, key);
+	if (at < 0)
+		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
 
-		/* The copy, without the lock (interrupts stay enabled on firmware): the room is ours alone. */
-		pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
-
-		/* A copy into a ring that the RX context reset meanwhile (a new peer session) is dropped with that
-		 * session. */
-		key = ampl_spin_lock(&im->tx_lock);
-		uint32_t copies = im->tx_copies - 1u;
-		__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
-		if (AMPL_ICMSG_SESSIONS && gen != im->tx_gen) { /* only a new peer session resets the ring */
-			if (!copies)
-				im->tx_stale = false;
-			ampl_spin_unlock(&im->tx_lock, key);
-			return -EBUSY;
-		}
-	}
+	/* The copy, without the lock (interrupts stay enabled on firmware): the room is ours alone. */
+	pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
 
 	/*
-	 * Publication, under the lock, by the last of the copies in flight, for all of them: the ring is published in
-	 * order, so an earlier reservation still being copied holds back the later ones (its sender publishes them).
-	 * The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still draining
-	 * earlier packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is owed: one was refused
-	 * (the drain it was for never started), or the peer went offline meanwhile (its drain may have been dropped;
-	 * the send answers what a doorbell would).
+	 * Publication, under the lock: by the last of the copies in flight, for all of them (the ring is published in
+	 * order, so an earlier reservation still being copied holds back the later ones; its sender publishes them).
+	 * A copy into a ring that the RX context reset meanwhile (a new peer session) is dropped with that session.
 	 */
-	if (!im->tx_copies) {
+	key = ampl_spin_lock(&im->tx_lock);
+	int r = (int)len;
+	uint32_t copies = im->tx_copies - 1u;
+	__atomic_store_n(&im->tx_copies, copies, __ATOMIC_RELEASE); /* our copy is done (icmsg_close() waits) */
+	if (AMPL_ICMSG_SESSIONS && gen != im->tx_gen) { /* only a new peer session resets the ring */
+		r = -EBUSY;
+		if (!copies)
+			im->tx_stale = false;
+	} else if (!copies) {
 		uint32_t prev_wr = im->tx.pub_idx;
 		pbuf_publish(&im->tx);
+		/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still
+		 * draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is
+		 * owed: one was refused (the drain it was for never started), or the peer went offline meanwhile (its
+		 * drain may have been dropped; the send answers what a doorbell would). */
 		int e;
 		if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
 			e = ring_locked(im);

@@ -1207,7 +1207,7 @@ static _Thread_local unsigned copy_stalls;
 
 void pbuf_copy(void *d, const void *s, size_t n); /* tests/unit/pbuf_copy_hook.h */
 
-/* A thread's payload copies longer than ICMSG_TX_LOCKED_COPY_MAX wait at this gate while it is closed (1). */
+/* A thread's payload copies longer than 64 bytes wait at this gate while it is closed (1). */
 static _Thread_local _Atomic int *copy_gate;
 static _Atomic int copies_at_gate;
 
@@ -1215,7 +1215,7 @@ void pbuf_copy(void *d, const void *s, size_t n)
 {
 	if (copy_stalls && n > 8 && ++copy_stalls % 4u == 0)
 		usleep(200);
-	if (copy_gate && n > ICMSG_TX_LOCKED_COPY_MAX) {
+	if (copy_gate && n > 64) {
 		atomic_fetch_add(&copies_at_gate, 1);
 		while (atomic_load(copy_gate))
 			usleep(100);
@@ -1338,9 +1338,9 @@ static void bind_pair(struct env *e, struct side *sa, struct side *sr, struct ip
 }
 
 /*
- * A short message is copied and published under the TX lock; a long one is copied outside it and publishes what
- * was reserved after it. A short send while a long copy is in flight: it answers its length at once, but the
- * reader sees nothing until the long copy lands, then both, in the order reserved.
+ * Copies run outside the TX lock, and the last one to finish publishes what was reserved before it. A short send
+ * while a long copy is in flight: it answers its length at once, but the reader sees nothing until the long copy
+ * lands, then both, in the order reserved.
  */
 static _Atomic int long_gate = 1;
 
@@ -1356,7 +1356,6 @@ static void *long_sender(void *arg)
 static void test_short_send_during_long_copy(void **state)
 {
 	(void)state;
-	_Static_assert(ICMSG_TX_LOCKED_COPY_MAX < 100u, "the long message is longer, the short one shorter");
 	struct env e;
 	env_up(&e, true, true);
 	static struct side sa, sr; /* the interrupt threads' callbacks may outlive a frame of this test */

@@ -53,8 +53,7 @@
  *   icmsg_open/close      thread
  *   icmsg_send            thread or interrupt (never blocks). A short spinlock serialises what writers share: the
  *                         room a message takes in the ring is reserved under it, the payload is copied without it
- *                         (on firmware, interrupts stay enabled during the copy; a message of at most
- *                         ICMSG_TX_LOCKED_COPY_MAX bytes is copied and published in the same hold), and the ring's write index is
+ *                         (on firmware, interrupts stay enabled during the copy), and the ring's write index is
  *                         published under it by the last of the sends copying at the time, for all of them, in
  *                         order: a send interrupted in its copy by another send publishes both. A new peer
  *                         session resets the ring (RX context) under the lock: a copy into the old ring then
@@ -114,16 +113,6 @@ extern const uint8_t icmsg_magic[ICMSG_MAGIC_LEN];
 #define ICMSG_RX_LINGER_US (PBUF_RX_HOLD ? 20u : 0u)
 #endif
 AMPL_STATIC_ASSERT(!ICMSG_RX_LINGER_US || PBUF_RX_HOLD, "ICMSG_RX_LINGER_US needs PBUF_RX_HOLD");
-
-/*
- * ICMSG_TX_LOCKED_COPY_MAX (compile-time option): a message up to this many bytes is copied into the ring with the
- * TX spinlock held (interrupts masked on firmware), and published in the same hold: copying 64 bytes takes no longer
- * than taking the lock a second time. A longer one is copied without the lock (see Contexts above). 0: every copy
- * without it. The wire is unchanged.
- */
-#ifndef ICMSG_TX_LOCKED_COPY_MAX
-#define ICMSG_TX_LOCKED_COPY_MAX 64u
-#endif
 
 /*
  * AMPL_ICMSG_SIZE_EXT (compile-time option): 1, the default: amplink's bonding size extension is sent (size_ext,
