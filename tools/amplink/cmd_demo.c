@@ -170,6 +170,17 @@ static bool demo_abort(void)
 static double now_us(void);
 
 /*
+ * APU process: tell the remote to stop. A send finds no room while the remote still holds what it was given (the
+ * IPC service's sends do not wait: -ENOMEM), so it is tried again for up to a second, unless the run is aborting.
+ */
+static void send_stop(struct ipc_ept *ept)
+{
+	double end = now_us() + 1e6;
+	while (ipc_service_send(ept, "STOP", 4) == -ENOMEM && !demo_abort() && now_us() < end)
+		usleep(100);
+}
+
+/*
  * APU process: wait up to @ms for the remote to exit (not at all after a stop signal), then kill it with SIGKILL
  * and reap it (bounded too). True if it exited with status 0; otherwise says what happened to it (not that it was
  * killed after a stop signal or with @ms 0, after a failure of the APU's own that was said already).
@@ -619,7 +630,7 @@ static int apu_icmsg_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			errors++;
 	}
 	if (bound && !demo_abort())
-		ipc_service_send(&ie.ept, "STOP", 4);
+		send_stop(&ie.ept);
 	bool rpu_ok = demo_reap(5000);
 	if (!rpu_ok || atomic_load(&ie.bad))
 		errors++;
@@ -759,7 +770,7 @@ static int apu_multi_main(const char *soc_name, enum ampl_wait_mode mode, uint64
 			errors++;
 	}
 	if (bound && !demo_abort())
-		ipc_service_send(&me_ept[0], "STOP", 4);
+		send_stop(&me_ept[0]);
 	bool rpu_ok = demo_reap(5000);
 	if (!rpu_ok || atomic_load(&ie.bad))
 		errors++;
