@@ -303,6 +303,7 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 	sim_unretire(soc, idx);
 	ag->hotplug_seq_seen = sim_hotplug_seq(soc);
 	ag->offline_seen = sim_offline_mask(soc);
+	sim_gate_offline(ag, ag->offline_seen);
 
 	ret = sim_watch_start(soc);
 	bool watching = !ret;
@@ -344,8 +345,9 @@ int ampl_agent_attach(struct ampl_soc *soc, const char *agent, const struct ampl
 		goto fail;
 	/* Hotplug before the mailbox: a peer that came back online and rang at once (a restarted firmware's
 	 * handshake) must find our channels to it online when its doorbell is delivered, or an endpoint bound by that
-	 * doorbell would have its first send refused -ESHUTDOWN. A doorbell of a peer gone offline, delivered after
-	 * its link went down, is one of the dead session's and is discarded as such. */
+	 * doorbell would have its first send refused -ESHUTDOWN. Its requests stay unseen in ISR until this
+	 * process's hotplug handler has set those channels online (sim_gate_offline()), however the two handlers'
+	 * runs fall around the peer's return. */
 	ampl_irq_connect(ag->irq, sim_hotplug_isr, ag);
 	ampl_irq_connect(ag->irq, xlnx_ipi_isr, &ag->host);
 	ampl_irq_connect(ag->irq, sim_irq_isr, ag);

@@ -76,6 +76,12 @@ void sim_agent_free(struct ampl_agent *ag);
 /** sim_unretire() - at attach, after recording the owner: a retired agent comes back online. */
 void sim_unretire(struct ampl_soc *soc, unsigned idx);
 
+/**
+ * sim_gate_offline() - from now on this process's ISR reads leave out the requests of the agents in @offline (a
+ * sim_offline_mask()), until its hotplug handler sees them online again. Context: attach, interrupt.
+ */
+void sim_gate_offline(struct ampl_agent *ag, uint32_t offline);
+
 /** sim_offline_mask() - by agent index, the agents sim_offline() says are offline. Context: any. */
 uint32_t sim_offline_mask(const struct ampl_soc *soc);
 /** sim_chan_hotplug() - apply the online state of @c's two agents (and image damage) to its channels; true if off. */

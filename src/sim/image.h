@@ -212,6 +212,11 @@ struct sim_port {
 	 * agents, and by the other agent's bit the four words of each pair that live outside this agent's own page:
 	 * its raised[] counter and drop[] word towards this agent, its acked[] and gone[] words for this agent. */
 	uint32_t peers;
+	/* The source bits of agents this process has seen go offline and not yet come back (its hotplug handler,
+	 * src/sim/hotplug.c): their requests stay pending, unseen in ISR, until that handler has set the channels to
+	 * them online again, so a doorbell of a peer that just came back never reaches a client whose channels still
+	 * say offline. */
+	_Atomic uint32_t gated;
 	_Atomic uint32_t *in_raised[32];
 	_Atomic uint64_t *in_drop[32];
 	_Atomic uint32_t *out_acked[32];

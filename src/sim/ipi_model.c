@@ -214,7 +214,7 @@ static uint32_t derive_isr(struct sim_port *pt, bool remember)
 	if (sim_offline(pt->soc, pt->idx))
 		return 0;
 	uint32_t out = 0;
-	for (uint32_t bits = pt->peers; bits; bits &= bits - 1) {
+	for (uint32_t bits = pt->peers & ~atomic_load_explicit(&pt->gated, memory_order_acquire); bits; bits &= bits - 1) {
 		unsigned b = (unsigned)__builtin_ctz(bits);
 		uint32_t r = pending_in(pt, me, b);
 		if (!r)
