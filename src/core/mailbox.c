@@ -701,8 +701,9 @@ static struct mbox_chan *named(const struct mbox_consumer *node, const char *nam
 #endif
 }
 
-struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
-					  struct mbox_chan *given, const char *name, int *err)
+/* @given, or the channel named @name of @node's mboxes, bound to @cl with @bind. */
+static struct mbox_chan *get_channel(struct mbox_client *cl, const struct mbox_consumer *node, struct mbox_chan *given,
+				     const char *name, int *err, int (*bind)(struct mbox_chan *, struct mbox_client *))
 {
 	cl->node = node;
 	struct mbox_chan *c = given;
@@ -710,22 +711,21 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
 		*err = (int)AMPL_PTR_ERR(c);
 		return NULL;
 	}
-	*err = mbox_bind_client(c, cl);
+	*err = bind(c, cl);
 	return *err ? NULL : c;
+}
+
+struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
+					  struct mbox_chan *given, const char *name, int *err)
+{
+	return get_channel(cl, node, given, name, err, mbox_bind_client);
 }
 
 /* As mbox_client_get_channel(), bound the thin way. */
 struct mbox_chan *ampl_mbox_get_channel(struct mbox_client *cl, const struct mbox_consumer *node,
 					struct mbox_chan *given, const char *name, int *err)
 {
-	cl->node = node;
-	struct mbox_chan *c = given;
-	if (!c && AMPL_IS_ERR(c = named(node, name))) {
-		*err = (int)AMPL_PTR_ERR(c);
-		return NULL;
-	}
-	*err = ampl_mbox_bind(c, cl);
-	return *err ? NULL : c;
+	return get_channel(cl, node, given, name, err, ampl_mbox_bind);
 }
 
 /* The channel lost its client: the controller's shutdown, and the controller's TX-done method again. */

@@ -20,19 +20,13 @@ bool sim_chan_hotplug(struct ampl_agent *ag, struct sim_chan *c)
 	return offline;
 }
 
-/* The IPI source bits of the agents in @offline (a sim_offline_mask()). */
-static uint32_t offline_bits(const struct ampl_soc *soc, uint32_t offline)
-{
-	uint32_t bits = 0;
-	for (unsigned i = 0; i < soc->profile->num_agents; i++)
-		if (offline & (1u << i))
-			bits |= ampl_ipi_mask(&soc->profile->agents[i]);
-	return bits;
-}
-
 void sim_gate_offline(struct ampl_agent *ag, uint32_t offline)
 {
-	atomic_store_explicit(&ag->soc->ports[ag->idx].gated, offline_bits(ag->soc, offline), memory_order_release);
+	uint32_t bits = 0;
+	for (unsigned i = 0; i < ag->soc->profile->num_agents; i++)
+		if (offline & (1u << i))
+			bits |= ampl_ipi_mask(&ag->soc->profile->agents[i]);
+	atomic_store_explicit(&ag->soc->ports[ag->idx].gated, bits, memory_order_release);
 }
 
 uint32_t sim_offline_mask(const struct ampl_soc *soc)
@@ -53,7 +47,8 @@ void sim_hotplug_isr(void *arg)
 		return;
 	ag->hotplug_seq_seen = seq;
 	uint32_t offline = sim_offline_mask(ag->soc);
-	if (offline == ag->offline_seen && damaged == ag->damaged_seen)
+	uint32_t was = ag->offline_seen; /* what the gate holds */
+	if (offline == was && damaged == ag->damaged_seen)
 		return;
 	ag->offline_seen = offline;
 	ag->damaged_seen = damaged;
@@ -63,15 +58,13 @@ void sim_hotplug_isr(void *arg)
 	/* Requests of agents gone offline go unseen from now on; those of agents back online are seen again only
 	 * once their channels are online (below), by the IPI handler that runs after this one in the same pass
 	 * (src/sim/agent.c). */
-	_Atomic uint32_t *gated = &ag->soc->ports[ag->idx].gated;
-	uint32_t now = offline_bits(ag->soc, offline);
-	atomic_store_explicit(gated, atomic_load_explicit(gated, memory_order_relaxed) | now, memory_order_release);
+	sim_gate_offline(ag, was | offline);
 	/* An IPC link learns it from its rx channel's link_state, in its RX callback context (this one), serialised
 	 * with its doorbells and with mbox_free_channel() at close. */
 	for (unsigned b = 0; b < 32; b++)
 		if (ag->chans[b])
 			(void)sim_chan_hotplug(ag, ag->chans[b]);
-	atomic_store_explicit(gated, now, memory_order_release);
+	sim_gate_offline(ag, offline);
 }
 
 /* ---- dynamic agents: retirement ----

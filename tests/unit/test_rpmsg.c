@@ -1428,6 +1428,18 @@ static void test_link_down_unbind(void **state)
  * last comes, the remote preempted between the two) would otherwise keep every host buffer until it ends, and the
  * host's sends, which do not wait, would fail with RPMSG_ERR_NO_BUFF meanwhile.
  */
+/* The remote's callback blocks on the first of 16 messages the host sends: all 16 host buffers are then with it,
+ * and its pass takes the other 15 once unblocked. */
+static void fill_while_held(struct ep *h, struct ep *r)
+{
+	atomic_store(&r->block, 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	WAIT_FOR(atomic_load(&r->in_cb)); /* the pass holds the first message */
+	for (unsigned i = 1; i < 16; i++)
+		assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
+	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), RPMSG_ERR_NO_BUFF);
+}
+
 static void test_rx_batch_gives_back(void **state)
 {
 	(void)state;
@@ -1436,12 +1448,7 @@ static void test_rx_batch_gives_back(void **state)
 	struct ep *h = ep_create(&e->host, NULL, 500, 600);
 	struct ep *r = ep_create(&e->remote, NULL, 600, 500);
 	uint16_t used0 = peek16(e->shm + V1 + USED + 2);
-	atomic_store(&r->block, 1);
-	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
-	WAIT_FOR(atomic_load(&r->in_cb)); /* the pass holds the first message */
-	for (unsigned i = 1; i < 16; i++)
-		assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
-	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), RPMSG_ERR_NO_BUFF); /* all 16 with the remote */
+	fill_while_held(h, r);
 	atomic_store(&r->block_at, 12);
 	atomic_store(&r->block, 0);
 	/* The same pass, in the callback of the 12th message: 11 buffers given back, at least 8 of them published. */
@@ -1454,12 +1461,7 @@ static void test_rx_batch_gives_back(void **state)
 	WAIT_FOR((uint16_t)(peek16(e->shm + V1 + USED + 2) - used0) == 17);
 	/* A sender waiting for a buffer is woken when the batch ends, also when the half-ring rule has published all
 	 * that the batch returned already (nothing is left to publish at its end, but the sender was not told). */
-	atomic_store(&r->block, 1);
-	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
-	WAIT_FOR(atomic_load(&r->in_cb));
-	for (unsigned i = 1; i < 16; i++)
-		assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), 1);
-	assert_int_equal(rpmsg_trysend(&h->ept, "x", 1), RPMSG_ERR_NO_BUFF);
+	fill_while_held(h, r);
 	struct blocked_send bs = { .ep = h, .timeout_ms = 2 * WAIT_MS };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, send_thread, &bs), 0);
