@@ -169,6 +169,12 @@ static void test_ipi(void **state)
 	assert_int_equal(got->host->valid_mask, host.valid_mask);
 	assert_ptr_equal(got->ctrl.node, AMPL_DT_PATH_STR(N));
 	assert_int_equal(xlnx_ipi_mbox_setup(got, NULL, "x"), -EINVAL);
+	assert_int_equal(xlnx_ipi_mbox_setup(NULL, mc, "x"), -EINVAL);
+	struct xlnx_ipi_mbox_config no_host = *mc;
+	no_host.host = NULL;
+	struct xlnx_ipi_mbox other;
+	memset(&other, 0, sizeof(other));
+	assert_int_equal(xlnx_ipi_mbox_setup(&other, &no_host, "x"), -EINVAL);
 	xlnx_ipi_mbox_remove(got);
 	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->name, c->node.name);
