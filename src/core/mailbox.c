@@ -434,9 +434,15 @@ static int wait_done(struct mbox_chan *chan, uint32_t seq, unsigned slot, unsign
 
 int mbox_send_message(struct mbox_chan *chan, void *mssg)
 {
-	if (!chan || !chan->cl)
+	if (!chan)
 		return -EINVAL;
 	unsigned key = ampl_spin_lock(&chan->lock);
+	/* The client is read under the lock: mbox_free_channel() in another context clears it under the lock. */
+	struct mbox_client *cl = chan->cl;
+	if (!cl) {
+		ampl_spin_unlock(&chan->lock, key);
+		return -EINVAL;
+	}
 	if (chan->offline) {
 		int err = chan->offline;
 		ampl_spin_unlock(&chan->lock, key);
@@ -454,7 +460,6 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 	chan->msg_free = (idx + 1) % MBOX_TX_QUEUE_LEN;
 	/* Messages finish in order: this one is number done_seq + (in flight) + (queued). */
 	uint32_t seq = chan->done_seq + (chan->active ? 1u : 0u) + chan->msg_count;
-	struct mbox_client *cl = chan->cl;
 	bool idle = !chan->active && chan->msg_count == 1;
 	ampl_spin_unlock(&chan->lock, key);
 	AMPL_TRACE(AMPL_EV_MBOX_SEND, chan, 0);

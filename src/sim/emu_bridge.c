@@ -75,6 +75,13 @@ static void on_ipi_rx(struct mbox_client *cl, void *mssg)
 	struct ampl_emu_slot *s = &b->area->chans[c->idx].to_fw;
 
 	pthread_mutex_lock(&b->lock);
+	if (b->stopping) {
+		/* Not for the firmware any more: a request stays pending (never acknowledged unread), as at detach. */
+		if (c->mode == AMPL_EMU_CHAN_REQUEST && mssg)
+			(void)ampl_mbox_hold(c->rx);
+		pthread_mutex_unlock(&b->lock);
+		return;
+	}
 	if (c->mode == AMPL_EMU_CHAN_REQUEST) {
 		const struct zynqmp_ipi_message *m = mssg;
 		if (!m || c->held) { /* a doorbell on a request channel, or a second request while one is held */
@@ -107,6 +114,10 @@ static void on_ipi_tx_done(struct mbox_client *cl, void *mssg, int r)
 	if (!mssg)
 		return; /* a doorbell */
 	pthread_mutex_lock(&b->lock);
+	if (b->stopping) {
+		pthread_mutex_unlock(&b->lock);
+		return;
+	}
 	if (r)
 		bridge_error(b, "the firmware's request to the remote", r);
 	uint8_t resp[AMPL_EMU_MBOX_DATA] = { 0 };
@@ -209,6 +220,10 @@ static void on_fw_ring(struct mbox_client *cl, void *mssg)
 
 	(void)mssg;
 	pthread_mutex_lock(&b->lock);
+	if (b->stopping) {
+		pthread_mutex_unlock(&b->lock);
+		return;
+	}
 	merge_trace(b);
 	for (unsigned i = 0; i < b->num; i++) {
 		struct ampl_emu_bridge_chan *c = &b->ch[i];
@@ -448,6 +463,7 @@ void ampl_emu_bridge_stop(struct ampl_emu_bridge *b)
 		return;
 	pthread_mutex_lock(&b->lock);
 	merge_trace(b); /* what the firmware recorded after its last ring */
+	b->stopping = true; /* from now on a callback still running on either side rings nothing */
 	pthread_mutex_unlock(&b->lock);
 	if (b->link.q) {
 		mbox_free_channel(&b->link.chans[0]);

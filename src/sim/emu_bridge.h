@@ -101,6 +101,7 @@ struct ampl_emu_bridge {
 	struct ampl_agent *ag;
 	const char *first_error; /* the first error counted (under the lock) */
 	int first_error_code;
+	bool stopping; /* under the lock: the callbacks leave the channels alone while ampl_emu_bridge_stop() frees them */
 	struct ampl_emu_link link;
 	struct mbox_client ring_cl;
 	struct ampl_emu_mbox *area;

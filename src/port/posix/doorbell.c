@@ -111,20 +111,49 @@ static int sleep_on(const struct ampl_doorbell_set *s, uint32_t seen, uint64_t d
 	return ret;
 }
 
+/*
+ * The adaptive spin of this thread: how many polls its waits have needed lately. A wait that the spin ended grows
+ * it to twice the polls it took (and a margin); a wait that had to sleep halves it, down to no spin at all, so a
+ * thread whose peers cannot run while it spins (more spinners than CPUs) soon stops taking their CPU. Every
+ * SPIN_PROBE-th wait spins the whole AMPL_ADAPTIVE_SPINS, to find out whether spinning pays again.
+ */
+#define SPIN_PROBE 32u
+static _Thread_local uint32_t spin_budget = AMPL_ADAPTIVE_SPINS;
+static _Thread_local uint32_t spin_waits;
+
+uint32_t ampl_doorbell_spin_budget(void)
+{
+	return spin_budget;
+}
+
 int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enum ampl_wait_mode mode,
 			   uint64_t deadline_ns)
 {
 	if (mode != AMPL_WAIT_BLOCK) {
+		bool adaptive = mode == AMPL_WAIT_ADAPTIVE;
+		uint32_t limit = !adaptive ? UINT32_MAX : ++spin_waits % SPIN_PROBE ? spin_budget : AMPL_ADAPTIVE_SPINS;
+		uint64_t spin_end = 0; /* read the clock only once the first polls found nothing */
 		for (uint32_t i = 0;; i++) {
-			if (ampl_doorbell_set_seq(s) != seen)
+			if (ampl_doorbell_set_seq(s) != seen) {
+				if (adaptive && spin_budget < 2u * i + 128u)
+					spin_budget = 2u * i + 128u < AMPL_ADAPTIVE_SPINS ? 2u * i + 128u : AMPL_ADAPTIVE_SPINS;
 				return 0;
-			if (mode == AMPL_WAIT_ADAPTIVE && i >= AMPL_ADAPTIVE_SPINS)
+			}
+			if (i >= limit)
 				break;
-			/* Checking the clock every 1024 polls keeps the spin tight and the bound honest. */
-			if (deadline_ns && (i & 1023u) == 1023u && ampl_now_ns() >= deadline_ns)
-				return -ETIMEDOUT;
+			/* The clock every 128 polls keeps the spin tight and its bounds honest. */
+			if ((i & 127u) == 127u && (deadline_ns || adaptive)) {
+				uint64_t now = ampl_now_ns();
+				if (deadline_ns && now >= deadline_ns)
+					return -ETIMEDOUT;
+				if (adaptive && !spin_end)
+					spin_end = now + AMPL_ADAPTIVE_SPIN_NS;
+				else if (adaptive && now >= spin_end)
+					break;
+			}
 			ampl_cpu_relax();
 		}
+		spin_budget /= 2u;
 	}
 	return sleep_on(s, seen, deadline_ns);
 }

@@ -105,8 +105,13 @@ struct ampl_doorbell_set {
 /** Longest a waiter sleeps in the kernel before it re-reads the sequence (and an interrupt thread its registers). */
 #define AMPL_DOORBELL_RECHECK_MS 20u
 
-/** Polls before an adaptive waiter sleeps (about 4000 polls, a few microseconds). */
+/*
+ * An adaptive waiter polls at most AMPL_ADAPTIVE_SPINS times and at most AMPL_ADAPTIVE_SPIN_NS, whichever ends
+ * first, then sleeps: about 65 us of 4000 polls here, but a slower poll (an instrumented build, a doorbell of many
+ * words) must not stretch the spin, which holds a CPU that the thread it waits for may need.
+ */
 #define AMPL_ADAPTIVE_SPINS 4000u
+#define AMPL_ADAPTIVE_SPIN_NS 50000u
 
 static inline uint32_t ampl_doorbell_seq(struct ampl_doorbell *db)
 {
@@ -154,6 +159,9 @@ void ampl_doorbell_set_wake_all(const struct ampl_doorbell_set *s);
  */
 int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enum ampl_wait_mode mode,
 			   uint64_t deadline_ns);
+
+/** ampl_doorbell_spin_budget() - how many polls this thread's next adaptive wait spins before it sleeps. */
+uint32_t ampl_doorbell_spin_budget(void);
 
 /** Sleep slice of a waiter on several words when the kernel has no futex_waitv(). */
 #define AMPL_DOORBELL_FALLBACK_US 200u
