@@ -441,24 +441,20 @@ static int get_tx_buffer(const struct ampl_device *instance, void *token, void *
 		return err;
 	if (!atomic_load(&e->bound))
 		return -EBUSY;
-	int cap = rpmsg_get_tx_buffer_size(&e->ep);
-	if (cap <= 0)
-		return -EBUSY;
-	if (*size > (uint32_t)cap) {
-		*size = (uint32_t)cap;
-		return -ENOMEM;
-	}
-	unsigned key = ampl_spin_lock(&d->lock);
-	bool have = e->tx_buf != NULL;
-	ampl_spin_unlock(&d->lock, key);
-	if (have)
+	if (atomic_load_explicit(&e->tx_buf, memory_order_relaxed))
 		return -EALREADY;
 	uint32_t timeout_ms = wait.us < 0 ? UINT32_MAX : (uint32_t)((wait.us + 999) / 1000);
 	uint32_t got = 0;
-	void *buf = rpmsg_get_tx_payload_buffer_timeout(&e->ep, &got, timeout_ms);
-	if (!buf)
-		return rpmsg_virtio_link_up(&d->rdev) ? -ENOBUFS : -EBUSY;
-	key = ampl_spin_lock(&d->lock);
+	void *buf;
+	/* The size test, the wait and the reservation under one hold of the device's lock. */
+	int r = rpmsg_reserve_tx_buffer(&e->ep, *size, timeout_ms, &buf, &got);
+	if (r == RPMSG_ERR_BUFF_SIZE) {
+		*size = got;
+		return -ENOMEM;
+	}
+	if (r)
+		return r != RPMSG_ERR_DEV_STATE && rpmsg_virtio_link_up(&d->rdev) ? -ENOBUFS : -EBUSY;
+	unsigned key = ampl_spin_lock(&d->lock);
 	if (e->tx_buf) { /* another thread of this endpoint won the race */
 		ampl_spin_unlock(&d->lock, key);
 		(void)rpmsg_release_tx_buffer(&e->ep, buf);

@@ -542,27 +542,51 @@ int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, int len)
 	return send_bound(tx_get, ept, data, len);
 }
 
+static int buffer_size(struct rpmsg_endpoint *ept, bool rx)
+{
+	if (!ept || !ept->rdev)
+		return RPMSG_ERR_PARAM;
+	unsigned key = rpmsg_lock(ept->rdev);
+	uint32_t c = rx && ept->rdev->rx_cap ? ept->rdev->rx_cap : ept->rdev->tx_cap;
+	rpmsg_unlock(ept->rdev, key);
+	return c ? (int)c : RPMSG_ERR_DEV_STATE;
+}
+
 /* ---- zero-copy ---- */
 
-void *rpmsg_get_tx_payload_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
+int rpmsg_reserve_tx_buffer(struct rpmsg_endpoint *ept, uint32_t need, uint32_t timeout_ms, void **buf,
+			    uint32_t *len)
 {
-	if (!AMPL_RPMSG_ZERO_COPY || !ept || !ept->rdev || !len)
-		return NULL;
+	if (!AMPL_RPMSG_ZERO_COPY)
+		return RPMSG_EOPNOTSUPP;
+	if (!ept || !ept->rdev || !buf || !len)
+		return RPMSG_ERR_PARAM;
 	struct rpmsg_device *rdev = ept->rdev;
 	struct rpmsg_buf_slot b;
 	unsigned key;
-	if (tx_wait(rdev, &b, 0, timeout_ms, &key))
-		return NULL;
+	int rc = tx_wait(rdev, &b, need, timeout_ms, &key);
+	if (rc) {
+		if (rc == RPMSG_ERR_BUFF_SIZE)
+			*len = (uint32_t)buffer_size(ept, false);
+		return rc;
+	}
 	struct rpmsg_buf_slot *s = slot_find(rdev, NULL, SLOT_FREE);
 	if (s) {
 		*s = b;
 		s->state = SLOT_RESERVED_TX;
 		*len = b.cap;
+		*buf = b.buf + RPMSG_HDR_SIZE;
 	} else {
 		rdev->ops->untake_tx(rdev, &b);
 	}
 	rpmsg_unlock(rdev, key);
-	return s ? b.buf + RPMSG_HDR_SIZE : NULL;
+	return s ? RPMSG_SUCCESS : RPMSG_ERR_NO_MEM;
+}
+
+void *rpmsg_get_tx_payload_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
+{
+	void *buf;
+	return rpmsg_reserve_tx_buffer(ept, 0, timeout_ms, &buf, len) ? NULL : buf;
 }
 
 void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
@@ -675,16 +699,6 @@ int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 }
 
 /* Payload capacity: TX (@rx false) or RX (the remote falls back to its TX figure before its first message). */
-static int buffer_size(struct rpmsg_endpoint *ept, bool rx)
-{
-	if (!ept || !ept->rdev)
-		return RPMSG_ERR_PARAM;
-	unsigned key = rpmsg_lock(ept->rdev);
-	uint32_t c = rx && ept->rdev->rx_cap ? ept->rdev->rx_cap : ept->rdev->tx_cap;
-	rpmsg_unlock(ept->rdev, key);
-	return c ? (int)c : RPMSG_ERR_DEV_STATE;
-}
-
 int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
 {
 	return buffer_size(ept, false);

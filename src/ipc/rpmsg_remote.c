@@ -74,8 +74,8 @@ static int remote_get_tx(struct rpmsg_device *rdev, struct rpmsg_buf_slot *b, ui
 		uint32_t off, len;
 		bool was = rdev->vq[0].broken;
 		int id = vq_get_avail(&rdev->vq[0], &off, &len);
-		if (id == -ENODATA)
-			return RPMSG_ERR_NO_BUFF;
+		if (id == -ENODATA) /* more than the buffers hold as last seen fails at once, free buffer or not */
+			return rdev->tx_cap && need > rdev->tx_cap ? RPMSG_ERR_BUFF_SIZE : RPMSG_ERR_NO_BUFF;
 		if (id >= 0 && len >= RPMSG_HDR_SIZE) {
 			uint32_t cap = payload_cap(len);
 			rdev->tx_cap = cap;

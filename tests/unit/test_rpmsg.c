@@ -794,6 +794,14 @@ static void check_exhaustion(bool host_sends)
 	assert_int_equal(atomic_load(&rx->hold_fail), 0);
 	assert_int_equal(rpmsg_trysend(&tx->ept, "more", 4), RPMSG_ERR_NO_BUFF);
 	assert_null(rpmsg_get_tx_payload_buffer(&tx->ept, &(uint32_t){ 0 }, 0));
+	/* The reason, and a size no buffer holds refused as such at once, with no buffer free too. */
+	void *zc = NULL;
+	uint32_t cap = 0;
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 4, 0, &zc, &cap), RPMSG_ERR_NO_BUFF);
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 512 - 16 + 1, 100, &zc, &cap), RPMSG_ERR_BUFF_SIZE);
+	assert_int_equal(cap, 512 - 16);
+	assert_int_equal(rpmsg_trysend(&tx->ept, NULL, 512 - 16 + 1), RPMSG_ERR_PARAM);
+	assert_int_equal(rpmsg_trysend(&tx->ept, (uint8_t[512]){ 0 }, 512 - 16 + 1), RPMSG_ERR_BUFF_SIZE);
 
 	/* A bounded wait times out with RPMSG_ERR_NO_BUFF, after the time asked. */
 	struct blocked_send to = { .ep = tx, .timeout_ms = 150 };
@@ -949,6 +957,21 @@ static void check_zero_copy(struct side *txs, struct ep *tx, struct ep *rx)
 	assert_int_equal(rpmsg_send_nocopy(&tx->ept, b, 9), RPMSG_ERR_PARAM);
 	assert_int_equal(rpmsg_release_tx_buffer(&tx->ept, b), RPMSG_ERR_PARAM);
 
+	/* rpmsg_reserve_tx_buffer(): the size asked for is checked against the buffers', and the reason comes back. */
+	void *p = NULL;
+	uint32_t got = 0;
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 512 - 16 + 1, 0, &p, &got), RPMSG_ERR_BUFF_SIZE);
+	assert_int_equal(got, 512 - 16);
+	assert_null(p);
+	got = 0;
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 512 - 16, 0, &p, &got), RPMSG_SUCCESS);
+	assert_int_equal(got, 512 - 16);
+	assert_true((uint8_t *)p >= (uint8_t *)txs->cfg.shm && (uint8_t *)p < (uint8_t *)txs->cfg.shm + txs->cfg.shm_size);
+	assert_int_equal(rpmsg_release_tx_buffer(&tx->ept, p), RPMSG_SUCCESS);
+	assert_int_equal(rpmsg_reserve_tx_buffer(NULL, 1, 0, &p, &got), RPMSG_ERR_PARAM);
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 1, 0, NULL, &got), RPMSG_ERR_PARAM);
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 1, 0, &p, NULL), RPMSG_ERR_PARAM);
+
 	/* Reserve, release unsent (then never sent: a second release and a send are refused). */
 	uint8_t *c = rpmsg_get_tx_payload_buffer(&tx->ept, &cap, 0);
 	assert_non_null(c);
@@ -967,6 +990,7 @@ static void check_zero_copy(struct side *txs, struct ep *tx, struct ep *rx)
 		assert_non_null(r[i]);
 	}
 	assert_null(rpmsg_get_tx_payload_buffer(&tx->ept, &cap, 0));
+	assert_int_equal(rpmsg_reserve_tx_buffer(&tx->ept, 1, 0, &p, &got), RPMSG_ERR_NO_MEM);
 	for (unsigned i = 0; i < RPMSG_BUF_SLOTS; i++)
 		assert_int_equal(rpmsg_release_tx_buffer(&tx->ept, r[i]), RPMSG_SUCCESS);
 	for (unsigned i = 0; i < 40; i++)
@@ -1196,7 +1220,10 @@ static void test_peer_lost(void **state)
 	WAIT_FOR(dest(h) == r->ept.addr);
 	/* The remote's processor goes offline. */
 	side_kill(&e->remote);
+	/* A receive pass the interrupt thread is running does the work after this returns (rpmsg_virtio_notified()
+	 * leaves it to the running pass): wait for the unbind, which follows the link going down. */
 	rpmsg_virtio_peer_lost(&e->host.dev);
+	WAIT_FOR(atomic_load(&h->unbinds) == 1);
 	assert_false(rpmsg_virtio_link_up(&e->host.dev));
 	assert_int_equal(atomic_load(&h->unbinds), 1);
 	assert_int_equal(rpmsg_send(&h->ept, "x", 1), RPMSG_ERR_ADDR);
@@ -1216,6 +1243,7 @@ static void test_peer_lost(void **state)
 	/* The remote learns that the host died: down, and up again only for a new host session. */
 	side_kill(&e->host);
 	rpmsg_virtio_peer_lost(&e->remote.dev);
+	WAIT_FOR(atomic_load(&r->unbinds) == 1);
 	assert_false(rpmsg_virtio_link_up(&e->remote.dev));
 	assert_int_equal(atomic_load(&r->unbinds), 1);
 	kick(&e->remote);

@@ -91,7 +91,8 @@ struct ipc_rpmsg_ept {
 	AMPL_ATOMIC(int) busy;      /* binding scans using it now */
 	AMPL_ATOMIC(bool) bound;
 	AMPL_ATOMIC(bool) hello_sent; /* host: the empty bind message went out for the current binding */
-	void *tx_buf;          /* the obtained, unsent buffer (NULL: none) */
+	AMPL_ATOMIC(void *) tx_buf; /* the obtained, unsent buffer (NULL: none); written under the lock, read without it
+				* by get_tx_buffer()'s first test */
 	uint32_t tx_cap;       /* what was obtained */
 	const void *tx_dropped; /* the last dropped buffer, until another is obtained */
 	void *held[RPMSG_BUF_SLOTS];

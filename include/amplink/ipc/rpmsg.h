@@ -602,6 +602,18 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int
  */
 void *rpmsg_get_tx_payload_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms);
 /**
+ * rpmsg_reserve_tx_buffer() - amplink's form of rpmsg_get_tx_payload_buffer_timeout() that says why it failed and
+ * refuses a buffer too small for @need payload bytes, all under one hold of the device's lock.
+ * @buf: receives the payload pointer
+ * @len: receives the payload capacity (also on RPMSG_ERR_BUFF_SIZE)
+ * Return: RPMSG_SUCCESS; RPMSG_ERR_BUFF_SIZE (@need is more than a buffer holds), RPMSG_ERR_NO_BUFF (none free
+ * within @timeout_ms), RPMSG_ERR_DEV_STATE (link down), RPMSG_ERR_NO_MEM (RPMSG_BUF_SLOTS buffers already
+ * held/reserved), RPMSG_ERR_PARAM, RPMSG_EOPNOTSUPP (zero-copy compiled out). Context: as
+ * rpmsg_get_tx_payload_buffer_timeout().
+ */
+int rpmsg_reserve_tx_buffer(struct rpmsg_endpoint *ept, uint32_t need, uint32_t timeout_ms, void **buf,
+			    uint32_t *len);
+/**
  * rpmsg_send_offchannel_nocopy() - send a reserved buffer with @len payload bytes from @src to @dst.
  * Return: @len; RPMSG_ERR_PARAM (@data not a reserved payload pointer of this device, @dst ANY, @len < 0): the
  * buffer stays reserved if it was; RPMSG_ERR_BUFF_SIZE (@len above its capacity: it stays reserved);
