@@ -7,8 +7,9 @@
  * Objects are named once, at their first event: a device by its name ("ipc_icmsg_rpu0"), anything else by its kind
  * and address ("mbox@20001a40"). Eight objects at most; the events of more are counted under no object.
  *
- * Contexts: emu_trace_init() in main, once per boot; emu_trace_follow() anywhere (main's loop); the sink in any
- * context (thread and interrupts of the single core): it masks interrupts while it takes an object or a record.
+ * Contexts: emu_trace_init() in main, once per boot; emu_trace_follow() anywhere (main's loop, the doorbell's
+ * interrupt); the sink in any context (thread and interrupts of the single core): it masks interrupts while it
+ * takes an object or a record.
  */
 #ifndef EMU_TRACE_H
 #define EMU_TRACE_H

@@ -3,6 +3,7 @@
  * a one-byte holding register each way, no FIFO; QEMU offers the next byte of the socket only once DATA was read.
  */
 #include "emu_doorbell.h"
+#include "emu_trace.h"
 
 #include "board.h"
 
@@ -66,6 +67,10 @@ static void db_rx_isr(void *arg)
 {
 	struct emu_doorbell *db = arg;
 	bool rang = false;
+
+	/* Tracing as the host says now, not as main's loop last read it before it slept: a host that turned tracing
+	 * on before its first ring sees every event of the pass that ring starts. */
+	emu_trace_follow();
 
 	/* Clear before draining: a byte that arrives after the last read raises the interrupt again. Clearing after
 	 * the drain would lose that byte's interrupt and leave the core asleep with a ring pending. */

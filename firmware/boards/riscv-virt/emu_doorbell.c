@@ -7,6 +7,7 @@
  * a dummy read could swallow a ring.
  */
 #include "emu_doorbell.h"
+#include "emu_trace.h"
 
 #include "board.h"
 
@@ -71,6 +72,10 @@ static void db_rx_isr(void *arg)
 {
 	struct emu_doorbell *db = arg;
 	bool rang = false;
+
+	/* Tracing as the host says now, not as main's loop last read it before it slept: a host that turned tracing
+	 * on before its first ring sees every event of the pass that ring starts. */
+	emu_trace_follow();
 
 	while (*uart_reg(db, UART_LSR) & LSR_DR) {
 		(void)*uart_reg(db, UART_RBR);
