@@ -542,6 +542,7 @@ int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, int len)
 	return send_bound(tx_get, ept, data, len);
 }
 
+/* Payload capacity: TX (@rx false) or RX (the remote falls back to its TX figure before its first message). */
 static int buffer_size(struct rpmsg_endpoint *ept, bool rx)
 {
 	if (!ept || !ept->rdev)
@@ -566,8 +567,9 @@ int rpmsg_reserve_tx_buffer(struct rpmsg_endpoint *ept, uint32_t need, uint32_t 
 	unsigned key;
 	int rc = tx_wait(rdev, &b, need, timeout_ms, &key);
 	if (rc) {
-		if (rc == RPMSG_ERR_BUFF_SIZE)
-			*len = (uint32_t)buffer_size(ept, false);
+		int cap = rc == RPMSG_ERR_BUFF_SIZE ? buffer_size(ept, false) : 0;
+		if (cap > 0) /* not if the link went down since */
+			*len = (uint32_t)cap;
 		return rc;
 	}
 	struct rpmsg_buf_slot *s = slot_find(rdev, NULL, SLOT_FREE);
@@ -698,7 +700,6 @@ int rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 	return s ? RPMSG_SUCCESS : RPMSG_ERR_PARAM;
 }
 
-/* Payload capacity: TX (@rx false) or RX (the remote falls back to its TX figure before its first message). */
 int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
 {
 	return buffer_size(ept, false);

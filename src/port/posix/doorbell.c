@@ -135,8 +135,9 @@ int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enu
 		uint64_t spin_end = 0; /* read the clock only once the first polls found nothing */
 		for (uint32_t i = 0;; i++) {
 			if (ampl_doorbell_set_seq(s) != seen) {
-				if (adaptive && spin_budget < 2u * i + 128u)
-					spin_budget = 2u * i + 128u < AMPL_ADAPTIVE_SPINS ? 2u * i + 128u : AMPL_ADAPTIVE_SPINS;
+				uint32_t want = 2u * i + 128u;
+				if (adaptive && spin_budget < want)
+					spin_budget = want < AMPL_ADAPTIVE_SPINS ? want : AMPL_ADAPTIVE_SPINS;
 				return 0;
 			}
 			if (i >= limit)
