@@ -201,12 +201,16 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
 
 /**
  * mbox_ring_doorbell() - amplink extension: ring the remote on @chan with a NULL message (a doorbell; signalling
- * mode). A doorbell still in flight (the remote has not acknowledged it: its RX callback has not returned) may
- * already have been read past, so a new one is queued behind it; one queued and not yet submitted covers any number
- * of rings after it, which *@armed tracks: the client's tx_prepare must clear it (the framework submits the queued
- * doorbell then, from its TX ticker, which mbox_send_message() starts). Calls on one channel are serialised by the caller.
- * Return: 0 (rung, or covered by the queued one); or the error mbox_send_message() gave (-ESHUTDOWN: the remote is
- * offline), *@armed left clear. Context: any.
+ * mode). With nothing of the framework's on the channel and the controller's last_tx_done true (our last ring is
+ * done: always so for an IPI destination in signalling mode), the ring is the controller's send_data at once,
+ * without the framework's queue and TX-done bookkeeping (traced as mbox.doorbell). Otherwise it goes through the
+ * framework: a doorbell still in flight (the remote has not acknowledged it; one rung at once is adopted as the
+ * framework's then) may already have been read past, so a new one is queued behind it; one queued and not yet
+ * submitted covers any number of rings after it, which *@armed tracks: the client's tx_prepare must clear it (the
+ * framework submits the queued doorbell then, from its TX ticker, which mbox_send_message() starts). A controller
+ * without last_tx_done always goes through the framework. Calls on one channel are serialised by the caller.
+ * Return: 0 (rung, or covered by the queued one); or the error send_data or mbox_send_message() gave (-ESHUTDOWN:
+ * the remote is offline), *@armed left clear. Context: any.
  */
 int mbox_ring_doorbell(struct mbox_chan *chan, AMPL_ATOMIC(bool) *armed);
 

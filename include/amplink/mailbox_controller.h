@@ -85,6 +85,7 @@ struct mbox_chan {
 	void *msg_data[MBOX_TX_QUEUE_LEN];
 	AMPL_ATOMIC(int) offline;     /* 0, or the error that sends get while the remote is offline (written under lock) */
 	uint32_t done_seq;       /* messages taken off the channel (under lock): numbering of accepted messages */
+	uint32_t rung_seq;       /* doorbells mbox_ring_doorbell() gave the controller at once, untracked (under lock) */
 	uint32_t reported_seq;   /* messages whose tx_done has returned: a blocking sender waits for its number */
 	uint32_t active_seq;     /* number of the message in flight */
 	unsigned active_slot;    /* its queue slot (the token mbox_send_message returned) */

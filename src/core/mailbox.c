@@ -306,16 +306,65 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
 }
 
 
+/*
+ * mbox_ring_doorbell()'s first attempt, on a channel the framework has nothing on (nothing in flight, nothing
+ * queued): when the controller says our last message is done (last_tx_done), the ring is the controller's
+ * send_data at once, under the channel lock as msg_submit() calls it, and none of the framework's bookkeeping: a
+ * doorbell has no result anybody waits for and nothing queues behind it. This is the common case by far (an IPI
+ * destination in signalling mode, whose doorbell is done once triggered or coalesced, is always there).
+ * While a ring sent this way is still in the controller (last_tx_done false: the peer has not taken it), the
+ * framework adopts it as its message in flight, so that this ring queues behind it and is submitted from the ticker
+ * once it is done, as one sent through the framework would be: a doorbell is never written over one the peer may
+ * already have read past. A controller without last_tx_done goes through the framework. Returns -EBUSY for "go on
+ * through the framework", else the ring's result.
+ */
+static int ring_idle(struct mbox_chan *chan)
+{
+	const struct mbox_chan_ops *ops = chan->mbox->ops;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	int r = -EBUSY;
+	if (!chan->cl) {
+		r = -EINVAL;
+	} else if (!chan->active && !chan->msg_count && ops->last_tx_done) {
+		if (chan->offline) {
+			r = chan->offline;
+		} else if (ops->last_tx_done(chan)) {
+			r = ops->send_data(chan, NULL);
+			chan->rung_seq += r == 0;
+		} else {
+			chan->active = true; /* counted from now on as the framework's, no longer in rung_seq */
+			chan->active_req = NULL;
+			chan->active_seq = chan->done_seq + 1u;
+			chan->active_slot = chan->msg_free;
+			chan->rung_seq -= chan->rung_seq != 0;
+		}
+	}
+	ampl_spin_unlock(&chan->lock, key);
+	if (r != -EBUSY)
+		AMPL_TRACE(AMPL_EV_MBOX_DOORBELL, chan, r);
+	return r;
+}
+
 int mbox_ring_doorbell(struct mbox_chan *chan, atomic_bool *armed)
 {
+	if (!chan)
+		return -EINVAL;
+	int r = ring_idle(chan);
+	if (r != -EBUSY)
+		return r;
+	/* A ring of the framework's in flight or queued: tick the one in flight if it is done, and ring at once if
+	 * that left the channel idle (so that the framework's part ends with the busy spell that started it). */
 	if (!mbox_client_tx_busy(chan)) {
-		int r = mbox_send_message(chan, NULL);
+		r = ring_idle(chan);
+		if (r != -EBUSY)
+			return r;
+		r = mbox_send_message(chan, NULL);
 		return r < 0 ? r : 0;
 	}
 	if (atomic_load(armed))
 		return 0; /* the queued one is triggered after this change: enough */
 	atomic_store(armed, true);
-	int r = mbox_send_message(chan, NULL);
+	r = mbox_send_message(chan, NULL);
 	if (r < 0) {
 		atomic_store(armed, false);
 		return r;

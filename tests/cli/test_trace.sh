@@ -96,7 +96,7 @@ want = {("apu", "ipc.send"): 3, ("rpu0", "icmsg.rx"): 3, ("rpu0", "ipc.send"): 3
         ("apu", "ipm.send"): 0}
 bad = {k: (c[k], v) for k, v in want.items() if c[k] != v}
 assert not bad, "ICMsg phase counts (got, want): %s" % bad
-assert c[("apu", "mbox.send")] >= 1 and c[("rpu0", "mbox.rx")] >= 1, "doorbells %s" % c
+assert c[("apu", "mbox.doorbell")] >= 1 and c[("rpu0", "mbox.rx")] >= 1, "doorbells %s" % c
 objs = {e["args"]["obj"] for e in inst if names[e["tid"]] == "apu" and e["name"] == "ipc.send"}
 assert objs == {"ipc-icmsg-apu"}, "ipc.send objects %s" % objs
 print("recording ok")

@@ -64,7 +64,7 @@ bool gate_wait_held(void)
 uint32_t doorbells_taken(struct mbox_chan *chan)
 {
 	unsigned key = ampl_spin_lock(&chan->lock);
-	uint32_t n = chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
+	uint32_t n = chan->rung_seq + chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
 	ampl_spin_unlock(&chan->lock, key);
 	return n;
 }

@@ -707,6 +707,104 @@ static void test_poll_queued_without_tx_done(void **state)
 	mbox_controller_unregister(&l.ctrl);
 }
 
+/*
+ * mbox_ring_doorbell(), an IPC backend's ring through the framework: on an idle channel whose controller says the
+ * last ring is done, straight to send_data (no tx_prepare, no tx_done); while that ring is still on the wire, the
+ * framework adopts it and queues one ring behind it (never written over it, however many rings come), submitted
+ * by the ticker once the remote took the first; once the framework's part is done, the next ring goes straight
+ * again. The doorbells counted (rung at once + the framework's) match what went on the wire.
+ */
+static atomic_bool ring_armed;
+
+static void ring_prepare(struct mbox_client *cl, void *m)
+{
+	rec_prep(cl, m);
+	atomic_store(&ring_armed, false);
+}
+
+static uint32_t rings_taken(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	uint32_t n = chan->rung_seq + chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
+	ampl_spin_unlock(&chan->lock, key);
+	return n;
+}
+
+static void test_ring_doorbell(void **state)
+{
+	(void)state;
+	struct loop l;
+	loop_init(&l, "t-loop", false, true);
+	struct rec tx, rx;
+	rec_init(&tx, &consumer);
+	rec_init(&rx, &consumer);
+	tx.cl.tx_prepare = ring_prepare;
+	struct mbox_chan *t = mbox_request_channel(&tx.cl, 0), *r = mbox_request_channel(&rx.cl, 1);
+	assert_false(AMPL_IS_ERR(t) || AMPL_IS_ERR(r));
+	atomic_store(&ring_armed, false);
+
+	/* Idle: rung at once, nothing of the framework's. */
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
+	assert_int_equal(atomic_load(&l.sends), 1);
+	assert_true(loop_peek(&l.chans[0]));
+	assert_false(t->active);
+	assert_int_equal(t->msg_count, 0);
+	assert_int_equal(atomic_load(&tx.nprep), 0);
+	assert_int_equal(rings_taken(t), 1);
+
+	/* Still on the wire: adopted, one ring queued behind it (armed), the wire left alone. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
+	assert_int_equal(atomic_load(&l.sends), 1);
+	assert_true(t->active);
+	assert_int_equal(t->msg_count, 1);
+	assert_true(atomic_load(&ring_armed));
+	assert_int_equal(rings_taken(t), 2);
+
+	/* The remote takes the first: the ticker submits the queued one. */
+	assert_true(loop_consume(&l, 0));
+	int waited = 0;
+	while (waited < 5000 && !loop_peek(&l.chans[0])) {
+		usleep(1000);
+		waited++;
+	}
+	if (!loop_peek(&l.chans[0]))
+		fail_msg("the queued ring was not submitted within %d ms of the first one's consumption", waited);
+	assert_int_equal(atomic_load(&l.sends), 2);
+	assert_int_equal(atomic_load(&tx.nprep), 1);
+	assert_false(atomic_load(&ring_armed));
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(atomic_load(&rx.nrx), 2);
+	assert_null(rx.rx_msg[0]);
+	assert_null(rx.rx_msg[1]);
+
+	/* The framework's ring is done: the next ring ticks it and goes at once; the framework is idle after it. */
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
+	assert_int_equal(atomic_load(&l.sends), 3);
+	assert_false(t->active);
+	assert_int_equal(t->msg_count, 0);
+	assert_int_equal(atomic_load(&tx.nprep), 1);
+	assert_int_equal(rings_taken(t), 3);
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
+	assert_int_equal(atomic_load(&l.sends), 4);
+	assert_false(t->active);
+	assert_true(loop_consume(&l, 0));
+	assert_int_equal(atomic_load(&rx.nrx), 4);
+
+	/* Offline: the ring answers the offline error at once, and nothing goes on the wire. */
+	mbox_chan_set_offline(t, -ESHUTDOWN);
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), -ESHUTDOWN);
+	assert_int_equal(atomic_load(&l.sends), 4);
+	mbox_chan_set_offline(t, 0);
+	mbox_free_channel(t);
+	mbox_free_channel(r);
+	/* A channel without a client: -EINVAL, as mbox_send_message() answers. */
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), -EINVAL);
+	assert_int_equal(mbox_ring_doorbell(NULL, &ring_armed), -EINVAL);
+	mbox_controller_unregister(&l.ctrl);
+}
+
 /* ---- the seed's client flow on the IPI of a virtual SoC ---- */
 
 struct ipi_client {
@@ -1083,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_clients),
 		cmocka_unit_test(test_unregister_under_traffic),
 		cmocka_unit_test(test_poll_queued_without_tx_done),
+		cmocka_unit_test(test_ring_doorbell),
 		cmocka_unit_test(test_doorbell_thin),
 		cmocka_unit_test(test_thin_get_channel),
 		cmocka_unit_test(test_send_now_thin),

@@ -5,9 +5,10 @@
  *
  *   open   the tx channel ("tx" of the node's mboxes, or the one given), then the rx channel ("rx"); a backend
  *          rings once it has published what the peer should see
- *   ring   framework path: mbox_ring_doorbell(): a doorbell still in flight may already have been read past, so
- *          one is queued behind it; one queued and not submitted yet covers every ring after it (`armed`, cleared
- *          by the tx client's tx_prepare when the framework submits it). Thin path: ampl_mbox_ring().
+ *   ring   framework path: mbox_ring_doorbell(): the controller's send_data at once while the channel is idle
+ *          (the common case); else a doorbell still in flight may already have been read past, so one is queued
+ *          behind it; one queued and not submitted yet covers every ring after it (`armed`, cleared by the tx
+ *          client's tx_prepare when the framework submits it). Thin path: ampl_mbox_ring().
  *   state  the rx channel's link_state (<amplink/mailbox_client.h>): the controller saw the peer go offline or
  *          come back. A doorbell queued then was dropped, not submitted: `armed` is cleared first.
  *   stop   the rx channel is freed (no callback runs after it); the backend may still ring (its close message)
@@ -36,6 +37,7 @@
 #define AMPLINK_IPC_LINK_H
 
 #include <amplink/mailbox_client.h>
+#include <amplink/mailbox_controller.h>
 
 #ifndef AMPL_IPC_LINK_FRAMEWORK
 #define AMPL_IPC_LINK_FRAMEWORK (!AMPL_FIRMWARE_BUILD)
@@ -96,8 +98,11 @@ static inline void ampl_ipc_link_close(struct ampl_ipc_link *l, atomic_flag *loc
 {
 #if AMPL_IPC_LINK_FRAMEWORK
 	if (drain_us) {
+		/* A ring given to the controller at once is not the framework's: its last_tx_done says when it is taken. */
 		uint64_t end = ampl_os_uptime_us() + drain_us;
-		while ((atomic_load(&l->armed) || mbox_client_tx_busy(l->tx)) && ampl_os_uptime_us() < end)
+		while ((atomic_load(&l->armed) || mbox_client_tx_busy(l->tx) ||
+			(l->tx && !ampl_mbox_last_tx_done(l->tx))) &&
+		       ampl_os_uptime_us() < end)
 			ampl_cpu_relax();
 	}
 #else
