@@ -382,10 +382,11 @@ AMPL_TRACED_PATH static int sent_traced(struct mbox_chan *chan, int r)
 /* ampl_mbox_ring()'s one attempt with a message (the ring keeps its own copy: it is a firmware's hot path). */
 int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 {
-	if (!chan || !chan->cl)
+	if (!chan)
 		return -EINVAL;
+	/* The client is read under the lock, as everywhere: a release in another context clears it under the lock. */
 	unsigned key = ampl_spin_lock(&chan->lock);
-	int r = atomic_load(&chan->offline);
+	int r = chan->cl ? atomic_load(&chan->offline) : -EINVAL;
 	if (!r)
 		r = chan->mbox->ops->send_data(chan, mssg);
 	ampl_spin_unlock(&chan->lock, key);
@@ -394,12 +395,12 @@ int ampl_mbox_send_now(struct mbox_chan *chan, void *mssg)
 
 int ampl_mbox_ring(struct mbox_chan *chan)
 {
-	if (!chan || !chan->cl)
+	if (!chan)
 		return -EINVAL;
 	const struct mbox_chan_ops *ops = chan->mbox->ops;
 	for (uint32_t spins = 0;; spins++) {
 		unsigned key = ampl_spin_lock(&chan->lock);
-		int r = atomic_load(&chan->offline);
+		int r = chan->cl ? atomic_load(&chan->offline) : -EINVAL;
 		if (!r)
 			r = ops->send_data(chan, NULL);
 		ampl_spin_unlock(&chan->lock, key);
@@ -525,15 +526,27 @@ int mbox_send_message(struct mbox_chan *chan, void *mssg)
 	return wait_done(chan, seq, idx, cl->tx_tout ? cl->tx_tout : FOREVER_MS);
 }
 
+/* @chan has a client now (read under its lock: a free or release in another context clears it under the lock). */
+static bool has_client(struct mbox_chan *chan)
+{
+	unsigned key = ampl_spin_lock(&chan->lock);
+	bool r = chan->cl != NULL;
+	ampl_spin_unlock(&chan->lock, key);
+	return r;
+}
+
 int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
 {
-	if (!chan || !chan->cl)
+	if (!chan)
+		return -EINVAL;
+	unsigned key = ampl_spin_lock(&chan->lock);
+	bool cl = chan->cl != NULL;
+	uint32_t seq = chan->active ? chan->active_seq : 0;
+	ampl_spin_unlock(&chan->lock, key);
+	if (!cl)
 		return -EINVAL;
 	if (!chan->mbox->ops->flush)
 		return -ENOTSUP;
-	unsigned key = ampl_spin_lock(&chan->lock);
-	uint32_t seq = chan->active ? chan->active_seq : 0;
-	ampl_spin_unlock(&chan->lock, key);
 	if (!seq)
 		return 0;
 	int ret = chan->mbox->ops->flush(chan, timeout);
@@ -543,7 +556,7 @@ int mbox_flush(struct mbox_chan *chan, unsigned long timeout)
 
 int ampl_mbox_wait_sent(struct mbox_chan *chan, unsigned long timeout)
 {
-	if (!chan || !chan->cl)
+	if (!chan || !has_client(chan))
 		return -EINVAL;
 	if (!chan->mbox->ops->flush)
 		return -ENOTSUP;
