@@ -124,7 +124,8 @@ void ampl_os_wake(AMPL_ATOMIC(uint32_t) *word);
 
 /* C only: C++ sees the flags as opaque storage (amplink/cdefs.h) and takes no framework lock itself. */
 #ifndef __cplusplus
-static inline unsigned ampl_spin_lock(atomic_flag *l)
+/* The lock's body: interrupts masked for the section, then the flag taken; released in the reverse order. */
+static inline unsigned ampl_spin_lock_inline(atomic_flag *l)
 {
 	unsigned key = ampl_irq_lock();
 	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
@@ -132,11 +133,28 @@ static inline unsigned ampl_spin_lock(atomic_flag *l)
 	return key;
 }
 
-static inline void ampl_spin_unlock(atomic_flag *l, unsigned key)
+static inline void ampl_spin_unlock_inline(atomic_flag *l, unsigned key)
 {
 	atomic_flag_clear_explicit(l, memory_order_release);
 	ampl_irq_unlock(key);
 }
+
+#if AMPL_FIRMWARE_BUILD
+/* Firmware: one copy of each in the image (src/core/spinlock.c), where GCC at -Os outlines a static inline one in
+ * every file that takes the lock. */
+unsigned ampl_spin_lock(atomic_flag *l);
+void ampl_spin_unlock(atomic_flag *l, unsigned key);
+#else
+static inline unsigned ampl_spin_lock(atomic_flag *l)
+{
+	return ampl_spin_lock_inline(l);
+}
+
+static inline void ampl_spin_unlock(atomic_flag *l, unsigned key)
+{
+	ampl_spin_unlock_inline(l, key);
+}
+#endif
 #endif
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The interrupt-masking port on a real core under QEMU (tests/firmware/irq_lock.c): build the image with the size
-# images' start-up code and vector table, run it with semihosting, and pass on its exit status.
+# images' start-up code and vector table and the framework's spinlock (src/core/spinlock.c, out of line in firmware
+# builds), run it with semihosting, and pass on its exit status.
 # usage: test_firmware.sh cortex-m4|cortex-m4-basepri|rv32 SOURCE_DIR BUILD_DIR
 # Exit 77 (ctest: skipped) when the cross compiler or QEMU for the target is not installed.
 set -eu
@@ -36,7 +37,7 @@ command -v "$qemu" >/dev/null || skip "$qemu is not installed (Debian package $p
 mkdir -p "$out"
 "$cc" "${arch[@]}" -std=c11 -Os -g -ffreestanding -ffunction-sections -fdata-sections -Wall -Wextra -Werror \
 	-Wmissing-prototypes -I"$src/include" -I"$src/firmware/size/common" "${ld[@]}" -Wl,--gc-sections \
-	"$src/firmware/size/common/startup.c" "$src/tests/firmware/irq_lock.c" "${extra[@]}" "${libs[@]}" \
+	"$src/firmware/size/common/startup.c" "$src/tests/firmware/irq_lock.c" "$src/src/core/spinlock.c" "${extra[@]}" "${libs[@]}" \
 	-o "$out/irq_lock.elf"
 # The program takes milliseconds; the bound only turns a hang (a handler spinning, a wrong vector) into a failure.
 bound=120
