@@ -208,7 +208,8 @@ struct mbox_chan *mbox_client_get_channel(struct mbox_client *cl, const struct m
  * framework's then) may already have been read past, so a new one is queued behind it; one queued and not yet
  * submitted covers any number of rings after it, which *@armed tracks: the client's tx_prepare must clear it (the
  * framework submits the queued doorbell then, from its TX ticker, which mbox_send_message() starts). A controller
- * without last_tx_done always goes through the framework. Calls on one channel are serialised by the caller.
+ * without last_tx_done, or a client with tx_done or tx_block (it asked for the framework's TX-done semantics), always
+ * goes through the framework. Calls on one channel are serialised by the caller.
  * Return: 0 (rung, or covered by the queued one); or the error send_data or mbox_send_message() gave (-ESHUTDOWN:
  * the remote is offline), *@armed left clear. Context: any.
  */

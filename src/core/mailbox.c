@@ -315,8 +315,8 @@ bool mbox_client_peek_data(struct mbox_chan *chan)
  * While a ring sent this way is still in the controller (last_tx_done false: the peer has not taken it), the
  * framework adopts it as its message in flight, so that this ring queues behind it and is submitted from the ticker
  * once it is done, as one sent through the framework would be: a doorbell is never written over one the peer may
- * already have read past. A controller without last_tx_done goes through the framework. Returns -EBUSY for "go on
- * through the framework", else the ring's result.
+ * already have read past. A controller without last_tx_done, and a client that asked for TX-done semantics (tx_done
+ * or tx_block), go through the framework. Returns -EBUSY for "go on through the framework", else the ring's result.
  */
 static int ring_idle(struct mbox_chan *chan)
 {
@@ -325,7 +325,7 @@ static int ring_idle(struct mbox_chan *chan)
 	int r = -EBUSY;
 	if (!chan->cl) {
 		r = -EINVAL;
-	} else if (!chan->active && !chan->msg_count && ops->last_tx_done) {
+	} else if (!chan->active && !chan->msg_count && ops->last_tx_done && !chan->cl->tx_done && !chan->cl->tx_block) {
 		if (chan->offline) {
 			r = chan->offline;
 		} else if (ops->last_tx_done(chan)) {

@@ -712,7 +712,8 @@ static void test_poll_queued_without_tx_done(void **state)
  * last ring is done, straight to send_data (no tx_prepare, no tx_done); while that ring is still on the wire, the
  * framework adopts it and queues one ring behind it (never written over it, however many rings come), submitted
  * by the ticker once the remote took the first; once the framework's part is done, the next ring goes straight
- * again. The doorbells counted (rung at once + the framework's) match what went on the wire.
+ * again. The doorbells counted (rung at once + the framework's) match what went on the wire. A client with tx_done
+ * is rung through the framework and told of each doorbell.
  */
 static atomic_bool ring_armed;
 
@@ -739,6 +740,7 @@ static void test_ring_doorbell(void **state)
 	rec_init(&tx, &consumer);
 	rec_init(&rx, &consumer);
 	tx.cl.tx_prepare = ring_prepare;
+	tx.cl.tx_done = NULL; /* as the IPC link's client: nobody waits for a doorbell */
 	struct mbox_chan *t = mbox_request_channel(&tx.cl, 0), *r = mbox_request_channel(&rx.cl, 1);
 	assert_false(AMPL_IS_ERR(t) || AMPL_IS_ERR(r));
 	atomic_store(&ring_armed, false);
@@ -792,10 +794,28 @@ static void test_ring_doorbell(void **state)
 	assert_true(loop_consume(&l, 0));
 	assert_int_equal(atomic_load(&rx.nrx), 4);
 
+	/* A client that asked for TX done: its doorbells go through the framework, and it hears of each. */
+	tx.cl.tx_done = rec_done;
+	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
+	assert_int_equal(atomic_load(&l.sends), 5);
+	assert_int_equal(atomic_load(&tx.nprep), 2);
+	assert_true(t->active);
+	assert_true(loop_consume(&l, 0));
+	waited = 0;
+	while (waited < 5000 && atomic_load(&tx.ndone) < 1) {
+		(void)mbox_client_tx_busy(t); /* polls: ticks it */
+		usleep(1000);
+		waited++;
+	}
+	assert_int_equal(atomic_load(&tx.ndone), 1);
+	assert_null(tx.done_msg[0]);
+	assert_int_equal(tx.done_r[0], 0);
+	tx.cl.tx_done = NULL;
+
 	/* Offline: the ring answers the offline error at once, and nothing goes on the wire. */
 	mbox_chan_set_offline(t, -ESHUTDOWN);
 	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), -ESHUTDOWN);
-	assert_int_equal(atomic_load(&l.sends), 4);
+	assert_int_equal(atomic_load(&l.sends), 5);
 	mbox_chan_set_offline(t, 0);
 	mbox_free_channel(t);
 	mbox_free_channel(r);
