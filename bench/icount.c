@@ -15,7 +15,9 @@
  *   raw        the IPI registers by hand: request buffer, TRIG, the remote's ISR read and clear
  *   mbox       the mailbox framework's client API (mbox_send_message; TX done from mbox_controller_poll)
  *   ipm        ipm_send without wait; the remote's callback
- *   icmsg      ipc_service_send over ICMsg
+ *   icmsg      ipc_service_send over ICMsg (the receiving agent attached with no_ipc_poll: a doorbell per message)
+ *   icmsg-polled  the same to a polled reader (ampl_agent_poll() reads the ring itself, the reader held between
+ *              polls: no doorbell)
  *   icmsg-stream  the same in bursts of STREAM_BURST messages, the receiver's handler run once per burst: a stream,
  *              where a doorbell rings for the first message of a burst only (the reader is idle then) and the
  *              reader loads wr_idx and stores rd_idx once per burst
@@ -99,11 +101,16 @@ static _Noreturn void die(const char *what)
 	exit(1);
 }
 
+/* The icmsg-polled layer: the receiving agent reads its IPC rings in ampl_agent_poll() (no doorbell). */
+static bool polled_rx;
+
 static void soc_up(struct soc_env *e, const char *rx_agent, bool devices)
 {
 	snprintf(e->name, sizeof(e->name), "icount-%d", (int)getpid());
 	ampl_soc_destroy(e->name);
-	struct ampl_agent_opts o = { .mode = AMPL_WAIT_POLL, .no_irq_thread = true, .no_dt_devices = !devices };
+	struct ampl_agent_opts o = {
+		.mode = AMPL_WAIT_POLL, .no_irq_thread = true, .no_dt_devices = !devices, .no_ipc_poll = !polled_rx
+	};
 	if (ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0) || ampl_soc_open(e->name, &e->soc))
 		die("create");
 	if (ampl_agent_attach(e->soc, "apu", &o, &e->tx) || ampl_agent_attach(e->soc, rx_agent, &o, &e->rx))
@@ -296,6 +303,7 @@ NOINLINE static void icount_ipc_zc(struct soc_env *e, unsigned long n)
 
 /* One function per layer, so that each has its own name for --toggle-collect. */
 NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
+NOINLINE static void icount_icmsg_polled(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_icmsg_stream(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, STREAM_BURST); }
 NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_multi_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
@@ -331,7 +339,8 @@ static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_in
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|icmsg|icmsg-stream|multi|multi-zc|rpmsg|rpmsg-zc [N]\n");
+		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|icmsg|icmsg-polled|icmsg-stream|multi|multi-zc|rpmsg|"
+				"rpmsg-zc [N]\n");
 		return 2;
 	}
 	const char *layer = argv[1];
@@ -355,6 +364,9 @@ int main(int argc, char **argv)
 		run_ipm(n);
 	} else if (!strcmp(layer, "icmsg")) {
 		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg, n);
+	} else if (!strcmp(layer, "icmsg-polled")) {
+		polled_rx = true;
+		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg_polled, n);
 	} else if (!strcmp(layer, "icmsg-stream")) {
 		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg_stream, n);
 	} else if (!strcmp(layer, "multi")) {

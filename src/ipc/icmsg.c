@@ -266,7 +266,7 @@ static void process(struct icmsg *im)
 #if ICMSG_RX_LINGER_US
 	/* Linger: after a packet, keep polling the ring until ICMSG_RX_LINGER_US pass with nothing new; the hold is
 	 * released, and the ring read once more (which gives everything back), before the drain ends. */
-	bool hold = !app_sender, got = false;
+	bool polled = im->cfg->polled, hold = polled || !app_sender, got = false;
 	uint64_t end = 0;
 	unsigned spins = 0;
 	(void)pbuf_rx_hold(&im->rx, hold);
@@ -278,7 +278,8 @@ static void process(struct icmsg *im)
 		int n = pbuf_read(&im->rx, buf, (uint16_t)im->rx_max);
 		if (n == 0) {
 #if ICMSG_RX_LINGER_US
-			if (hold) {
+			/* Polled: held until the next icmsg_poll(), which is the linger. */
+			if (hold && !polled) {
 				if (got) {
 					got = false;
 					end = ampl_os_uptime_us() + ICMSG_RX_LINGER_US;
@@ -557,6 +558,15 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 	}
 	ampl_spin_unlock(&im->tx_lock, key);
 	return r;
+}
+
+int icmsg_poll(struct icmsg *im)
+{
+	if (!im)
+		return -EINVAL;
+	if (state_of(im) > ICMSG_STATE_OFF)
+		on_rx(im, -1);
+	return 0;
 }
 
 uint32_t icmsg_peer_max(const struct icmsg *im)

@@ -537,6 +537,10 @@ int ampl_agent_poll(struct ampl_agent *ag)
 {
 	if (!ag)
 		return -EINVAL;
+	/* The IPC instances' rings first: what a held reader's peer published without a doorbell. */
+	unsigned n = atomic_load_explicit(&ag->npolled, memory_order_acquire);
+	for (unsigned i = 0; i < n; i++)
+		ag->polled[i]->be->poll(ag->polled[i]);
 	ampl_irq_run_handlers(ag->irq);
 	sim_irq_poll(ag);
 	return 0;
@@ -592,7 +596,7 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 		*dev = &ag->ipcs[idx]->dev;
 		return 0;
 	}
-	struct sim_ipc_ctx ctx = { .board = ag->board, .mem = soc_mem(ag->soc) };
+	struct sim_ipc_ctx ctx = { .board = ag->board, .mem = soc_mem(ag->soc), .polled = ag->opts.no_irq_thread && !ag->opts.no_ipc_poll };
 	int ret = ipc_node_mailbox(ag, dt, &ctx.mc);
 	if (ret)
 		return ret;
@@ -615,6 +619,11 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 		return sim_error(ret, "cannot register the IPC instance %s: %s", dt->node.name, ampl_strerror(ret));
 	}
 	ag->ipcs[idx] = m;
+	if (ctx.polled && be->poll) {
+		unsigned n = atomic_load_explicit(&ag->npolled, memory_order_relaxed);
+		ag->polled[n] = m;
+		atomic_store_explicit(&ag->npolled, n + 1u, memory_order_release);
+	}
 	*dev = &m->dev;
 	return 0;
 }

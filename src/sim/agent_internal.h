@@ -45,6 +45,10 @@ struct sim_line {
 
 struct ampl_agent {
 	struct sim_ipc *ipcs[AMPL_DT_MAX_IPC]; /* by index in board->ipcs: the IPC instances opened (src/sim/ipc.h) */
+	/* no_irq_thread: the instances whose backend polls, in opening order, for ampl_agent_poll() (published with
+	 * npolled: an instance may be opened by another thread than the one that polls) */
+	struct sim_ipc *polled[AMPL_DT_MAX_IPC];
+	_Atomic unsigned npolled;
 	struct ampl_soc *soc;
 	const struct ampl_soc_agent *info;
 	unsigned idx;

@@ -26,6 +26,7 @@ struct sim_ipc_ctx {
 	const struct ampl_dt_board *board;  /* the SoC's devicetree, parsed */
 	struct ampl_board_mem mem;          /* the SoC's physical addresses mapped in this process */
 	const struct mbox_consumer *mc;     /* the node's mailboxes ("tx", "rx"): one IPI destination of the agent */
+	bool polled;                        /* no interrupt thread, no_ipc_poll unset: ampl_agent_poll() calls @poll */
 };
 
 /** One IPC instance of an agent: the device the agent registers, and the backend's own objects behind it. */
@@ -53,6 +54,9 @@ struct sim_ipc {
  * @close:      before the device is unregistered at detach: close the instance if it is open, with its endpoints
  *              (optional). Context: thread, the interrupt context stopped.
  * @owns:       does trace object @obj (other than the device and its data) belong to @inst? (optional)
+ * @poll:       an agent without an interrupt thread (ctx->polled at @open): drain @inst's rx ring now, as a
+ *              doorbell would; ampl_agent_poll() calls it for every instance, so that the backend may keep its
+ *              reader held between polls and its peer need not ring. (optional) Context: ampl_agent_poll()'s caller.
  */
 struct sim_ipc_backend {
 	const char *compatible;
@@ -60,6 +64,7 @@ struct sim_ipc_backend {
 	int (*open)(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *dt, struct sim_ipc *inst);
 	void (*close)(struct sim_ipc *inst);
 	bool (*owns)(const struct sim_ipc *inst, const void *obj);
+	void (*poll)(struct sim_ipc *inst);
 };
 
 /** sim_ipc_set() - in a backend's @open: the device's @api, @config and @data, held by allocation @priv. */

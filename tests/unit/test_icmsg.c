@@ -1580,6 +1580,40 @@ static void test_doorbell_only_when_needed(void **state)
 }
 
 /*
+ * The APU with its interrupt thread, RPU0 without one (its interrupts run in this thread, ampl_agent_poll()): both
+ * ICMsg endpoints registered (RPU0's with @rpu0_cb) and bound, polled from here.
+ */
+static void env_up_rpu0_polled(struct env *e, struct side *sa, struct side *sr, const struct ipc_service_cb *rpu0_cb,
+			       struct ipc_ept *ea, struct ipc_ept *er, const struct ampl_device **da)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "t-icmsg-%d-%u", (int)getpid(), soc_counter++);
+	assert_int_equal(ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0), 0);
+	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	assert_int_equal(ampl_agent_attach(e->soc, "apu", &o, &e->apu), 0);
+	o.no_irq_thread = true;
+	assert_int_equal(ampl_agent_attach(e->soc, "rpu0", &o, &e->rpu0), 0);
+	memset(sa, 0, sizeof(*sa));
+	memset(sr, 0, sizeof(*sr));
+	const struct ampl_device *dr;
+	assert_int_equal(ampl_agent_ipc_instance(e->apu, "ipc_icmsg_apu", da), 0);
+	assert_int_equal(ampl_agent_ipc_instance(e->rpu0, "ipc_icmsg_rpu0", &dr), 0);
+	*ea = (struct ipc_ept){ 0 };
+	*er = (struct ipc_ept){ 0 };
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = *rpu0_cb, .priv = sr };
+	assert_int_equal(ipc_service_register_endpoint(*da, ea, &ca), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, er, &cr), 0);
+	for (int i = 0; i < 5000 && !(atomic_load(&sa->bound) && atomic_load(&sr->bound)); i++) {
+		ampl_agent_poll(e->rpu0);
+		usleep(1000);
+	}
+	assert_int_equal(sa->bound, 1);
+	assert_int_equal(sr->bound, 1);
+}
+
+/*
  * Callback context chosen by the application: RPU0 without an interrupt thread runs its interrupts from its own
  * thread (ampl_agent_poll()); received() then runs in that thread, where it may block (here: sleep on every tenth
  * message) without losing or reordering anything.
@@ -1602,38 +1636,16 @@ static void test_callbacks_in_app_thread(void **state)
 {
 	(void)state;
 	struct env e;
-	memset(&e, 0, sizeof(e));
-	snprintf(e.name, sizeof(e.name), "t-icmsg-%d-%u", (int)getpid(), soc_counter++);
-	assert_int_equal(ampl_soc_create(e.name, &ampl_soc_zynqmp, NULL, 0), 0);
-	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
-	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
-	assert_int_equal(ampl_agent_attach(e.soc, "apu", &o, &e.apu), 0);
-	o.no_irq_thread = true;
-	assert_int_equal(ampl_agent_attach(e.soc, "rpu0", &o, &e.rpu0), 0);
-	poll_thread = pthread_self();
-	atomic_store(&wrong_thread, 0);
-	atomic_store(&slept, 0);
-
 	static struct side sa, sr;
-	memset(&sa, 0, sizeof(sa));
-	memset(&sr, 0, sizeof(sr));
 	static const struct ipc_service_cb in_thread = {
 		.bound = cb_bound, .unbound = cb_unbound, .received = thread_received, .error = cb_error
 	};
-	const struct ampl_device *da, *dr;
-	assert_int_equal(ampl_agent_ipc_instance(e.apu, "ipc_icmsg_apu", &da), 0);
-	assert_int_equal(ampl_agent_ipc_instance(e.rpu0, "ipc_icmsg_rpu0", &dr), 0);
-	struct ipc_ept ea = { 0 }, er = { 0 };
-	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
-	struct ipc_ept_cfg cr = { .name = "ep", .cb = in_thread, .priv = &sr };
-	assert_int_equal(ipc_service_register_endpoint(da, &ea, &ca), 0);
-	assert_int_equal(ipc_service_register_endpoint(dr, &er, &cr), 0);
-	for (int i = 0; i < 5000 && !(atomic_load(&sa.bound) && atomic_load(&sr.bound)); i++) {
-		ampl_agent_poll(e.rpu0);
-		usleep(1000);
-	}
-	assert_int_equal(sa.bound, 1);
-	assert_int_equal(sr.bound, 1);
+	struct ipc_ept ea, er;
+	const struct ampl_device *da;
+	poll_thread = pthread_self();
+	atomic_store(&wrong_thread, 0);
+	atomic_store(&slept, 0);
+	env_up_rpu0_polled(&e, &sa, &sr, &in_thread, &ea, &er, &da);
 
 	/* 300 messages sent from the APU; RPU0's thread polls; it takes whatever arrives, blocking now and then. */
 	uint8_t buf[48];
@@ -1654,6 +1666,61 @@ static void test_callbacks_in_app_thread(void **state)
 	assert_int_equal(sr.bad, 0);
 	assert_int_equal(atomic_load(&wrong_thread), 0);
 	assert_true(atomic_load(&slept) >= 30);
+	assert_int_equal(sa.errors + sr.errors, 0);
+	assert_int_equal(deregister(&ea), 0);
+	assert_int_equal(deregister(&er), 0);
+	env_down(&e);
+}
+
+/*
+ * A polled link (an agent without an interrupt thread: icmsg_poll() from ampl_agent_poll()): its reader stays held
+ * between polls, so the peer, seeing it behind, does not ring; what the peer sends waits for the next poll and is
+ * all delivered by it. Only the first message after the link is up (the reader caught up, not yet held) rings.
+ */
+static void test_polled_reader(void **state)
+{
+	(void)state;
+	struct env e;
+	static struct side sa, sr;
+	struct ipc_ept ea, er;
+	const struct ampl_device *da;
+	env_up_rpu0_polled(&e, &sa, &sr, &side_cb, &ea, &er, &da);
+	struct mbox_chan *tx = ipc_icmsg_link(da)->link.tx;
+	assert_non_null(tx);
+
+	/* The first message: RPU0's reader is caught up and not held yet, so the APU rings it. */
+	uint8_t buf[24];
+	size_t len = make_msg(buf, 0, sizeof(buf));
+	assert_int_equal(ipc_service_send(&ea, buf, len), (int)len);
+	for (int i = 0; i < 5000 && atomic_load(&sr.received) < 1; i++) {
+		ampl_agent_poll(e.rpu0);
+		usleep(100);
+	}
+	assert_int_equal(atomic_load(&sr.received), 1);
+
+	/* Four rounds of 16: no doorbell, nothing delivered until RPU0 polls, then all of them at once. */
+	uint32_t seq = 1, before = doorbells_taken(tx);
+	for (int round = 0; round < 4; round++) {
+		int had = atomic_load(&sr.received);
+		for (int k = 0; k < 16; k++, seq++) {
+			len = make_msg(buf, seq, sizeof(buf));
+			assert_int_equal(ipc_service_send(&ea, buf, len), (int)len);
+		}
+		usleep(20000);
+		assert_int_equal(atomic_load(&sr.received), had);
+		assert_int_equal(ampl_agent_poll(e.rpu0), 0);
+		assert_int_equal(atomic_load(&sr.received), had + 16);
+	}
+	assert_int_equal(doorbells_taken(tx) - before, 0);
+	assert_int_equal(sr.bad, 0);
+
+	/* The other way is a link like any other: RPU0's sends reach the APU's interrupt thread. */
+	for (uint32_t k = 0; k < 20; k++) {
+		len = make_msg(buf, k, sizeof(buf));
+		assert_int_equal(send_retry(&er, buf, len), (int)len);
+	}
+	assert_true(wait_for(&sa.received, 20));
+	assert_int_equal(sa.bad, 0);
 	assert_int_equal(sa.errors + sr.errors, 0);
 	assert_int_equal(deregister(&ea), 0);
 	assert_int_equal(deregister(&er), 0);
@@ -1741,6 +1808,7 @@ int main(void)
 		cmocka_unit_test(test_signalling_no_stranding),
 		cmocka_unit_test(test_doorbell_only_when_needed),
 		cmocka_unit_test(test_callbacks_in_app_thread),
+		cmocka_unit_test(test_polled_reader),
 		cmocka_unit_test(test_send_peer_offline),
 #endif
 	};

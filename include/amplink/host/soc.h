@@ -360,6 +360,8 @@ int ampl_soc_buf_release(struct ampl_soc *soc, unsigned index);
 struct ampl_agent_opts {
 	enum ampl_wait_mode mode; /* interrupt thread and acknowledgement waits */
 	bool no_irq_thread;       /* run interrupts from the application's loop with ampl_agent_poll() */
+	bool no_ipc_poll;         /* with no_irq_thread: ampl_agent_poll() does not read the IPC rings itself, so each
+				   * message to this agent rings it (as with an interrupt thread); see ampl_agent_poll() */
 	bool no_dt_devices;       /* do not register the devicetree's channels */
 	uint32_t ack_timeout_us;  /* ipm_send(wait) bound; 0 = driver default */
 };
@@ -434,7 +436,13 @@ int ampl_agent_mbox_consumer(struct ampl_agent *agent, const char *node, const s
  */
 int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const struct ampl_device **dev);
 
-/** ampl_agent_poll() - run the interrupt handler once in the caller's thread. Return: 0. */
+/**
+ * ampl_agent_poll() - the agent's interrupt context, once, in the caller's thread (an agent attached with
+ * no_irq_thread). First the rings of its IPC instances whose backend can be polled (ICMsg), unless no_ipc_poll:
+ * their readers stay held between polls, so a peer that sends meanwhile sees this side behind and does not ring
+ * it; what it sent is read by the next poll. Then the interrupt handler (doorbells, requests, TX done, hotplug).
+ * Return: 0; -EINVAL (NULL). Context: the agent's interrupt context (one thread).
+ */
 int ampl_agent_poll(struct ampl_agent *agent);
 
 /** ampl_agent_profile() - the SoC profile of the agent's SoC. */

@@ -145,6 +145,11 @@ enum icmsg_unbound_mode {
  * @size_ext:          classic mode: append the size extension to the bonding magic (false: the bare magic, which
  *                     every Zephyr mode accepts; true only when the peer is amplink or Zephyr in "disable" mode).
  *                     Detect mode always appends it; session mode has no bonding packet.
+ * @polled:            the owner drains the link by calling icmsg_poll() in a loop, in its RX context (it takes the
+ *                     doorbells there too, or none). With ICMSG_RX_LINGER_US (hosted builds) the reader then stays
+ *                     held between drains (pbuf_rx_hold()), so that a peer that sends while it polls sees it behind
+ *                     and does not ring: a polled round trip costs no doorbell. A message waits for the next
+ *                     icmsg_poll(). Without ICMSG_RX_LINGER_US it only says that icmsg_poll() is called.
  */
 struct icmsg_config {
 	void *tx_mem;
@@ -159,6 +164,7 @@ struct icmsg_config {
 	uint32_t rx_buf_size;
 	uint32_t peer_rx_max_default;
 	bool size_ext;
+	bool polled;
 };
 
 /*
@@ -239,6 +245,14 @@ int icmsg_close(struct icmsg *im);
  * never blocks.
  */
 int icmsg_send(struct icmsg *im, const void *data, size_t len);
+
+/**
+ * icmsg_poll() - drain the rx ring now, as a doorbell would: deliver what the peer published, follow its session
+ * word, and in classic bonding ring it at most once a millisecond until it answers. Nothing while closed. For a
+ * link configured @polled (see struct icmsg_config), whose owner calls it in a loop.
+ * Return: 0; -EINVAL (NULL @im). Context: the link's RX context (where its doorbells are taken), never beside it.
+ */
+int icmsg_poll(struct icmsg *im);
 
 /** icmsg_peer_max() - the largest message the peer accepts (0 before bonding). */
 uint32_t icmsg_peer_max(const struct icmsg *im);

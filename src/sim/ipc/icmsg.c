@@ -1,6 +1,7 @@
 /*
  * ICMsg instances (`zephyr,ipc-icmsg`, src/ipc/ipc_icmsg.c) on the virtual SoC: the board layer's configuration of
- * the node, with a receive buffer as large as the node's ring can deliver.
+ * the node, with a receive buffer as large as the node's ring can deliver; polled (icmsg_poll()) by an agent
+ * without an interrupt thread.
  */
 #include "sim/image.h"
 #include "sim/ipc.h"
@@ -34,6 +35,7 @@ static int open_icmsg(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *i
 		free(m);
 		return sim_error(ret, "%s: cannot configure the instance", dt->node.path);
 	}
+	m->cfg.icmsg.polled = ctx->polled;
 	sim_ipc_set(inst, &ipc_icmsg_backend, &m->cfg, &m->data, m);
 	return 0;
 }
@@ -51,10 +53,18 @@ static bool owns_icmsg(const struct sim_ipc *inst, const void *obj)
 	return (const void *)&m->data.im == obj;
 }
 
+/* An agent without an interrupt thread: its application's poll drains the ring, the reader held in between. */
+static void poll_icmsg(struct sim_ipc *inst)
+{
+	struct icmsg_inst *m = inst->priv;
+	(void)icmsg_poll(&m->data.im);
+}
+
 SIM_IPC_BACKEND(icmsg) = {
 	.compatible = "zephyr,ipc-icmsg",
 	.kind = "icmsg",
 	.open = open_icmsg,
 	.close = close_icmsg,
 	.owns = owns_icmsg,
+	.poll = poll_icmsg,
 };
