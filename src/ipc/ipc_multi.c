@@ -893,15 +893,21 @@ static void process(struct ipc_multi_data *d)
 	 * ring is empty, which stores the index: from then on the peer rings for what it writes. */
 	bool outer = in_pass, hold = !app_sender;
 	in_pass = true;
-	if (hold)
+	if (d->cfg->polled) {
+		/* Polled: held until the next ipc_multi_poll(), which is the linger. */
 		(void)pbuf_rx_hold(&d->rx, true);
-	for (;;) {
-		while (drain(d) && hold && linger(d))
-			;
-		if (!hold)
-			break;
-		hold = false;
-		(void)pbuf_rx_hold(&d->rx, false);
+		(void)drain(d);
+	} else {
+		if (hold)
+			(void)pbuf_rx_hold(&d->rx, true);
+		for (;;) {
+			while (drain(d) && hold && linger(d))
+				;
+			if (!hold)
+				break;
+			hold = false;
+			(void)pbuf_rx_hold(&d->rx, false);
+		}
 	}
 	in_pass = outer;
 #else
@@ -1436,6 +1442,16 @@ uint32_t ipc_multi_errors(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	return d ? atomic_load(&d->errors) : 0;
+}
+
+int ipc_multi_poll(const struct ampl_device *instance)
+{
+	struct ipc_multi_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (atomic_load(&d->state) != IPC_MULTI_OFF)
+		on_rx(d, -1);
+	return 0;
 }
 
 int ipc_multi_free_blocks(const struct ampl_device *instance)

@@ -194,6 +194,16 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 	run_passes(d);
 }
 
+int ipc_rpmsg_poll(const struct ampl_device *instance)
+{
+	struct ipc_rpmsg_data *d = data_of(instance);
+	if (!d)
+		return -EINVAL;
+	if (atomic_load(&d->open))
+		run_passes(d);
+	return 0;
+}
+
 /* The transport saw the peer go offline (peer_lost at the next round) or come back (ring it). */
 static void on_link_state(struct mbox_client *cl, bool online)
 {
@@ -243,6 +253,7 @@ static int open_instance(const struct ampl_device *instance)
 		.error = on_error,
 		.ns_table = d->ns_table,
 		.ns_table_len = IPC_RPMSG_NS_TABLE,
+		.polled = cfg->polled,
 		.priv = d,
 	};
 	int err = ampl_ipc_link_open(&d->link, &d->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,

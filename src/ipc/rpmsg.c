@@ -243,6 +243,9 @@ void rpmsg_virtio_notified(struct rpmsg_device *rdev)
 					SET_PENDING(rdev, true);
 					continue;
 				}
+				/* Polled: the flag stays up until the next poll, which reads what came meanwhile. */
+				if (rdev->cfg->polled && RPMSG_UP(rdev) && !vq->broken)
+					continue;
 #endif
 				/* Lower it, then look again: a message published before it was lowered came without a
 				 * kick. Lowered even if the link went down meanwhile (0 is also what a reset ring holds;

@@ -43,7 +43,9 @@ struct env {
 	const struct ampl_device *da, *dr; /* APU (follower: its rx region is higher) and RPU1 (initiator) */
 };
 
-static void env_up(struct env *e)
+/* Both agents with an interrupt thread, or RPU1 without one (@rpu1_polled: its interrupts and its polled instance
+ * run in the test's thread, ampl_agent_poll()). */
+static void env_up_as(struct env *e, bool rpu1_polled)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "t-multi-%d-%u", (int)getpid(), soc_counter++);
@@ -53,6 +55,7 @@ static void env_up(struct env *e)
 	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	assert_int_equal(ampl_agent_attach(e->soc, "apu", &o, &e->apu), 0);
+	o.no_irq_thread = rpu1_polled;
 	assert_int_equal(ampl_agent_attach(e->soc, "rpu1", &o, &e->rpu1), 0);
 	ret = ampl_agent_ipc_instance(e->apu, "ipc_multi_apu", &e->da);
 	if (ret)
@@ -61,6 +64,11 @@ static void env_up(struct env *e)
 	assert_int_equal(ipc_service_open_instance(e->da), 0);
 	assert_int_equal(ipc_service_open_instance(e->dr), 0);
 	assert_int_equal(ipc_service_open_instance(e->dr), -EALREADY);
+}
+
+static void env_up(struct env *e)
+{
+	env_up_as(e, false);
 }
 
 static void env_down(struct env *e)
@@ -735,6 +743,55 @@ static void test_doorbell_only_when_needed(void **state)
 	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
 	assert_true(wait_for(&r.received, n + 2));
 	assert_int_equal(doorbells_taken(tx) - before, 1);
+	pair_down(&e, &a, &r);
+}
+
+/*
+ * A polled instance (RPU1 without an interrupt thread: ipc_multi_poll() from ampl_agent_poll()): its control ring's
+ * reader stays held between polls, so the APU's sends never ring it; each round waits for RPU1's next poll, which
+ * delivers all of it. The first message after binding, sent before the reader was held, rings.
+ */
+static void test_polled_reader(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_as(&e, true);
+	side_init(&a, "p");
+	side_init(&r, "p");
+	reg(e.da, &a);
+	reg(e.dr, &r);
+	for (int i = 0; i < 5000 && !(atomic_load(&a.bound) && atomic_load(&r.bound)); i++) {
+		ampl_agent_poll(e.rpu1);
+		usleep(1000);
+	}
+	assert_int_equal(atomic_load(&a.bound), 1);
+	assert_int_equal(atomic_load(&r.bound), 1);
+	struct mbox_chan *tx = ((struct ipc_multi_data *)e.da->data)->link.tx;
+	assert_non_null(tx);
+	uint8_t buf[40];
+	uint32_t seq = 0;
+	size_t len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	for (int i = 0; i < 5000 && atomic_load(&r.received) < 1; i++) {
+		ampl_agent_poll(e.rpu1);
+		usleep(100);
+	}
+	assert_int_equal(atomic_load(&r.received), 1);
+	uint32_t before = doorbells_taken(tx);
+	for (int round = 0; round < 4; round++) {
+		int had = atomic_load(&r.received);
+		for (int k = 0; k < 4; k++) {
+			len = make_msg(buf, seq++, sizeof(buf));
+			assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+		}
+		usleep(20000);
+		assert_int_equal(atomic_load(&r.received), had);
+		assert_int_equal(ampl_agent_poll(e.rpu1), 0);
+		assert_int_equal(atomic_load(&r.received), had + 4);
+	}
+	assert_int_equal(doorbells_taken(tx) - before, 0);
+	assert_int_equal(ipc_multi_poll(NULL), -EINVAL);
 	pair_down(&e, &a, &r);
 }
 
@@ -1515,6 +1572,7 @@ int main(void)
 #endif
 		cmocka_unit_test(test_deregister),
 		cmocka_unit_test(test_doorbell_only_when_needed),
+		cmocka_unit_test(test_polled_reader),
 		cmocka_unit_test(test_release_batched),
 #if AMPL_IPC_MULTI_ZERO_COPY
 		cmocka_unit_test(test_next_fit),

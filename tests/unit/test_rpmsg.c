@@ -2366,17 +2366,25 @@ static int churn_closed_state(const struct ampl_device *dev)
 	return rpmsg_virtio_link_up(&d->rdev) ? 2 : 0;
 }
 
-static void test_ipc_close_under_rebind(void **state)
+/* A virtual ZynqMP of the default board for an IPC-service test, named into @name (64 bytes), opened. */
+static struct ampl_soc *ipc_soc_up(char *name)
 {
-	(void)state;
-	char name[64];
 	static unsigned soc_counter;
-	snprintf(name, sizeof(name), "t-rpmsg-%d-%u", (int)getpid(), soc_counter++);
+	snprintf(name, 64, "t-rpmsg-%d-%u", (int)getpid(), soc_counter++);
 	int ret = ampl_soc_create(name, &ampl_soc_zynqmp, NULL, 0);
 	if (ret)
 		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
 	struct ampl_soc *soc;
 	assert_int_equal(ampl_soc_open(name, &soc), 0);
+	return soc;
+}
+
+static void test_ipc_close_under_rebind(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = ipc_soc_up(name);
+	int ret;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
 	struct ampl_agent *ag[2];
 	static const char *const agents[2] = { "apu", "rpu0" };
@@ -2398,6 +2406,88 @@ static void test_ipc_close_under_rebind(void **state)
 	}
 	for (int s = 1; s >= 0; s--)
 		ampl_agent_detach(ag[s]);
+	ampl_soc_close(soc);
+	ampl_soc_destroy(name);
+}
+
+/*
+ * A polled remote (RPU0's agent without an interrupt thread: ipc_rpmsg_poll() from ampl_agent_poll()): its receive
+ * vring's suppression flag stays raised between polls, so the host's sends never kick it; each round waits for the
+ * next poll, which delivers all of it.
+ */
+uint32_t doorbells_taken(struct mbox_chan *chan); /* tests/common/ipc_side.c (its header's names clash here) */
+
+static _Atomic int polled_rx, polled_bound;
+
+static void polled_bound_cb(void *priv)
+{
+	(void)priv;
+	atomic_fetch_add(&polled_bound, 1);
+}
+
+static void polled_received(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	if (len == 4 && !memcmp(data, "ping", 4))
+		atomic_fetch_add(&polled_rx, 1);
+}
+
+static void test_ipc_polled_remote(void **state)
+{
+	(void)state;
+	char name[64];
+	struct ampl_soc *soc = ipc_soc_up(name);
+	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE };
+	struct ampl_agent *apu, *rpu0;
+	assert_int_equal(ampl_agent_attach(soc, "apu", &o, &apu), 0);
+	o.no_irq_thread = true;
+	assert_int_equal(ampl_agent_attach(soc, "rpu0", &o, &rpu0), 0);
+	const struct ampl_device *dh, *dr;
+	assert_int_equal(ampl_agent_ipc_instance(apu, "ipc_rpmsg_apu", &dh), 0);
+	assert_int_equal(ampl_agent_ipc_instance(rpu0, "ipc_rpmsg_rpu0", &dr), 0);
+	assert_int_equal(ipc_service_open_instance(dh), 0);
+	assert_int_equal(ipc_service_open_instance(dr), 0);
+	atomic_store(&polled_rx, 0);
+	atomic_store(&polled_bound, 0);
+	static const struct ipc_ept_cfg cfg = { .name = "polled",
+						.cb = { .bound = polled_bound_cb, .received = polled_received } };
+	struct ipc_ept eh = { 0 }, er = { 0 };
+	assert_int_equal(ipc_service_register_endpoint(dh, &eh, &cfg), 0);
+	assert_int_equal(ipc_service_register_endpoint(dr, &er, &cfg), 0);
+	for (int i = 0; i < 5000 && atomic_load(&polled_bound) < 2; i++) {
+		ampl_agent_poll(rpu0);
+		usleep(1000);
+	}
+	assert_int_equal(atomic_load(&polled_bound), 2);
+	struct mbox_chan *tx = ((struct ipc_rpmsg_data *)dh->data)->link.tx;
+	assert_non_null(tx);
+	/* The first message (the remote's last pass lowered its flag before polling began): a kick. */
+	assert_int_equal(ipc_service_send(&eh, "ping", 4), 4);
+	for (int i = 0; i < 5000 && atomic_load(&polled_rx) < 1; i++) {
+		ampl_agent_poll(rpu0);
+		usleep(100);
+	}
+	assert_int_equal(atomic_load(&polled_rx), 1);
+	uint32_t before = doorbells_taken(tx);
+	for (int round = 0; round < 4; round++) {
+		int had = atomic_load(&polled_rx);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(ipc_service_send(&eh, "ping", 4), 4);
+		usleep(20000);
+		assert_int_equal(atomic_load(&polled_rx), had);
+		assert_int_equal(ampl_agent_poll(rpu0), 0);
+		assert_int_equal(atomic_load(&polled_rx), had + 4);
+	}
+	assert_int_equal(doorbells_taken(tx) - before, 0);
+	assert_int_equal(ipc_rpmsg_poll(NULL), -EINVAL);
+	struct rpmsg_device *rh = ipc_rpmsg_device(dh), *rr = ipc_rpmsg_device(dr);
+	assert_int_equal(atomic_load(&rh->stats.errors) + atomic_load(&rr->stats.errors), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&eh), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&er), 0);
+	assert_int_equal(ipc_service_close_instance(dr), 0);
+	assert_int_equal(ipc_service_close_instance(dh), 0);
+	ampl_agent_detach(rpu0);
+	ampl_agent_detach(apu);
 	ampl_soc_close(soc);
 	ampl_soc_destroy(name);
 }
@@ -2454,6 +2544,7 @@ int main(void)
 		OPT_TEST(test_corrupt_table, SESS),
 		OPT_TEST(test_stress, AMPL_RPMSG_NS && ZC),
 		OPT_TEST(test_ipc_close_under_rebind, AMPL_RPMSG_NS && SESS),
+		NS_TEST(test_ipc_polled_remote),
 	};
 	if (getenv("RPMSG_TEST"))
 		cmocka_set_test_filter(getenv("RPMSG_TEST"));

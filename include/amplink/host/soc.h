@@ -438,7 +438,7 @@ int ampl_agent_ipc_instance(struct ampl_agent *ag, const char *label, const stru
 
 /**
  * ampl_agent_poll() - the agent's interrupt context, once, in the caller's thread (an agent attached with
- * no_irq_thread). First the rings of its IPC instances whose backend can be polled (ICMsg), unless no_ipc_poll:
+ * no_irq_thread). First the rings of its IPC instances (ICMsg, multi-endpoint, RPMsg), unless no_ipc_poll:
  * their readers stay held between polls, so a peer that sends meanwhile sees this side behind and does not ring
  * it; what it sent is read by the next poll. Then the interrupt handler (doorbells, requests, TX done, hotplug).
  * Return: 0; -EINVAL (NULL). Context: the agent's interrupt context (one thread).

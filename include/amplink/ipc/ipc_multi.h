@@ -153,6 +153,9 @@ enum ipc_multi_msg {
  * @tx_chan, @rx_chan: mailbox channels not yet bound to a client (bound at open), or NULL and then
  * @mbox_node:        the consumer node whose `mboxes` has entries "tx" and "rx"
  * @error, @error_priv: instance-level error reports (NULL: every registered endpoint's error())
+ * @polled:           the owner drains the instance with ipc_multi_poll() in a loop, in its RX context; with
+ *                    IPC_MULTI_RX_LINGER_US (hosted builds) the control ring's reader then stays held between
+ *                    drains, so a peer that sends while it polls does not ring it (as ICMsg's polled links)
  */
 struct ipc_multi_config {
 	void *tx_mem;
@@ -166,6 +169,7 @@ struct ipc_multi_config {
 	const struct mbox_consumer *mbox_node;
 	void (*error)(const char *message, void *priv);
 	void *error_priv;
+	bool polled;
 };
 
 /** struct ipc_multi_layout - one region's geometry. */
@@ -249,6 +253,13 @@ extern const struct ipc_service_backend ipc_multi_backend;
 
 /** ipc_multi_errors() - how many corruption reports the instance made. */
 uint32_t ipc_multi_errors(const struct ampl_device *instance);
+/**
+ * ipc_multi_poll() - drain the instance's rx ring now, as a doorbell would (nothing while closed); for an instance
+ * configured @polled, whose owner calls it in a loop. Return: 0; -EINVAL (not an instance of this backend).
+ * Context: the instance's RX context (where its doorbells are taken), never beside it.
+ */
+int ipc_multi_poll(const struct ampl_device *instance);
+
 /** ipc_multi_free_blocks() - free tx blocks now (diagnostics and tests). */
 int ipc_multi_free_blocks(const struct ampl_device *instance);
 /** ipc_multi_is_connected() - the peer acknowledged our session and its HELLO was read (state CONNECTED). */

@@ -68,6 +68,7 @@ extern "C" {
  * @vring_num, @vring_align, @h2r_buf_size, @r2h_buf_size: as struct rpmsg_virtio_config (0: defaults)
  * @tx_chan, @rx_chan: mailbox channels not yet bound to a client; or NULL and then @mbox_node names "tx"/"rx"
  * @error:       optional: instance-level protocol errors (no endpoint to report them to)
+ * @polled:      the owner drains the instance with ipc_rpmsg_poll() in a loop (struct rpmsg_virtio_config's @polled)
  */
 struct ipc_rpmsg_config {
 	int role;
@@ -79,6 +80,7 @@ struct ipc_rpmsg_config {
 	struct mbox_chan *tx_chan, *rx_chan;
 	const struct mbox_consumer *mbox_node;
 	void (*error)(const struct ampl_device *instance, const char *msg);
+	bool polled;
 };
 
 /** One endpoint slot. Private. */
@@ -117,6 +119,13 @@ struct ipc_rpmsg_data {
 };
 
 extern const struct ipc_service_backend ipc_rpmsg_backend;
+
+/**
+ * ipc_rpmsg_poll() - run the instance's receive pass now, as a doorbell would (nothing while closed); for an
+ * instance configured @polled, whose owner calls it in a loop. Return: 0; -EINVAL (not an instance of this backend).
+ * Context: the instance's RX context.
+ */
+int ipc_rpmsg_poll(const struct ampl_device *instance);
 
 /** ipc_rpmsg_device() - the RPMsg device of an open instance (statistics, link state), or NULL. */
 struct rpmsg_device *ipc_rpmsg_device(const struct ampl_device *instance);

@@ -369,6 +369,9 @@ struct rpmsg_ns_entry {
  * @link_cb:       optional: the link went up or down (runs in rpmsg_virtio_notified())
  * @ns_table, @ns_table_len: optional caller storage where unclaimed announcements are remembered, so that an
  *                 endpoint created later with that name binds at once (either start order works)
+ * @polled:        the owner calls rpmsg_virtio_poll() in a loop, in the device's RX context: with RPMSG_RX_LINGER_US
+ *                 (hosted builds) the receive vring's suppression flag then stays raised between passes, so the
+ *                 peer never kicks; a message waits for the next poll
  * @priv:          the user's pointer (rpmsg_device.cfg->priv)
  */
 struct rpmsg_virtio_config {
@@ -389,6 +392,7 @@ struct rpmsg_virtio_config {
 	void (*link_cb)(struct rpmsg_device *rdev, bool up);
 	struct rpmsg_ns_entry *ns_table;
 	uint32_t ns_table_len;
+	bool polled;
 	void *priv;
 };
 

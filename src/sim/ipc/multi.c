@@ -1,6 +1,6 @@
 /*
  * Multi-endpoint instances (`amplink,ipc-multi`, src/ipc/ipc_multi.c) on the virtual SoC: the board layer's
- * configuration of the node.
+ * configuration of the node; polled (ipc_multi_poll()) by an agent without an interrupt thread.
  */
 #include "sim/image.h"
 #include "sim/ipc.h"
@@ -25,6 +25,7 @@ static int open_multi(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *i
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	m->cfg = cfg;
+	m->cfg.polled = ctx->polled;
 	sim_ipc_set(inst, &ipc_multi_backend, &m->cfg, &m->data, m);
 	return 0;
 }
@@ -37,9 +38,16 @@ static void close_multi(struct sim_ipc *inst)
 	(void)ipc_multi_backend.close_instance(&inst->dev);
 }
 
+/* An agent without an interrupt thread: its application's poll drains the ring, the reader held in between. */
+static void poll_multi(struct sim_ipc *inst)
+{
+	(void)ipc_multi_poll(&inst->dev);
+}
+
 SIM_IPC_BACKEND(multi) = {
 	.compatible = "amplink,ipc-multi",
 	.kind = "multi",
 	.open = open_multi,
 	.close = close_multi,
+	.poll = poll_multi,
 };

@@ -1,6 +1,6 @@
 /*
  * RPMsg instances (`zephyr,ipc-openamp-static-vrings`, src/ipc/ipc_rpmsg.c) on the virtual SoC: the board layer's
- * configuration of the node.
+ * configuration of the node; polled (ipc_rpmsg_poll()) by an agent without an interrupt thread.
  */
 #include "sim/image.h"
 #include "sim/ipc.h"
@@ -25,6 +25,7 @@ static int open_rpmsg(const struct sim_ipc_ctx *ctx, const struct ampl_dt_ipc *i
 	if (!m)
 		return sim_error(-ENOMEM, "out of memory");
 	m->cfg = cfg;
+	m->cfg.polled = ctx->polled;
 	sim_ipc_set(inst, &ipc_rpmsg_backend, &m->cfg, &m->data, m);
 	return 0;
 }
@@ -38,9 +39,16 @@ static void close_rpmsg(struct sim_ipc *inst)
 	(void)ipc_rpmsg_backend.close_instance(&inst->dev);
 }
 
+/* An agent without an interrupt thread: its application's poll runs the receive pass, the peer's kicks off. */
+static void poll_rpmsg(struct sim_ipc *inst)
+{
+	(void)ipc_rpmsg_poll(&inst->dev);
+}
+
 SIM_IPC_BACKEND(rpmsg) = {
 	.compatible = "zephyr,ipc-openamp-static-vrings",
 	.kind = "rpmsg",
 	.open = open_rpmsg,
 	.close = close_rpmsg,
+	.poll = poll_rpmsg,
 };
