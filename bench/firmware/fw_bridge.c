@@ -158,7 +158,8 @@ static void ic_received(const void *data, size_t len, void *priv)
 		snprintf(ic.first_bad, sizeof(ic.first_bad), "echo of message %u (next expected %u): %s (%zu bytes)", seq,
 			 expect, why, len);
 	/* Counted with the lock held, with ic.expect: a waiter that sees the last echo expected (ic_wait_expect())
-	 * sees it counted too (counted after the unlock, the reset case's final count was once one short). */
+	 * and then takes the lock (ic_count_check()) sees it counted too (the final count was one short twice: once
+	 * counted after the unlock, once read without the lock). */
 	atomic_fetch_add(&ic.answers, 1u);
 	pthread_mutex_unlock(&ic.lock);
 }
@@ -235,7 +236,11 @@ static bool wait_count(atomic_uint *v, unsigned n)
  * message skipped by a later echo is neither echoed nor lost: a gap). @when names the phase. Return: 0 or 1. */
 static int ic_count_check(const char *name, uint32_t end, uint32_t lost, const char *when)
 {
+	/* Under the lock: the waiter saw ic.expect reach @end without it, and the receiver moves ic.expect before it
+	 * counts the echo, both inside its hold of the lock; taking the lock waits for that count. */
+	pthread_mutex_lock(&ic.lock);
 	uint32_t answers = atomic_load(&ic.answers);
+	pthread_mutex_unlock(&ic.lock);
 	if (answers + lost == end)
 		return 0;
 	printf("FAIL %s: %u echoes for %u messages, %u of them lost at %s; %u bad (%u gaps, %u twice)%s%s\n", name,
