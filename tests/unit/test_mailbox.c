@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipc_side.h"
+
 #include <amplink/drivers/xlnx_ipi.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
@@ -723,14 +725,6 @@ static void ring_prepare(struct mbox_client *cl, void *m)
 	atomic_store(&ring_armed, false);
 }
 
-static uint32_t rings_taken(struct mbox_chan *chan)
-{
-	unsigned key = ampl_spin_lock(&chan->lock);
-	uint32_t n = chan->rung_seq + chan->done_seq + chan->msg_count + (chan->active ? 1u : 0u);
-	ampl_spin_unlock(&chan->lock, key);
-	return n;
-}
-
 static void test_ring_doorbell(void **state)
 {
 	(void)state;
@@ -752,7 +746,7 @@ static void test_ring_doorbell(void **state)
 	assert_false(t->active);
 	assert_int_equal(t->msg_count, 0);
 	assert_int_equal(atomic_load(&tx.nprep), 0);
-	assert_int_equal(rings_taken(t), 1);
+	assert_int_equal(doorbells_taken(t), 1);
 
 	/* Still on the wire: adopted, one ring queued behind it (armed), the wire left alone. */
 	for (int i = 0; i < 5; i++)
@@ -761,7 +755,7 @@ static void test_ring_doorbell(void **state)
 	assert_true(t->active);
 	assert_int_equal(t->msg_count, 1);
 	assert_true(atomic_load(&ring_armed));
-	assert_int_equal(rings_taken(t), 2);
+	assert_int_equal(doorbells_taken(t), 2);
 
 	/* The remote takes the first: the ticker submits the queued one. */
 	assert_true(loop_consume(&l, 0));
@@ -786,7 +780,7 @@ static void test_ring_doorbell(void **state)
 	assert_false(t->active);
 	assert_int_equal(t->msg_count, 0);
 	assert_int_equal(atomic_load(&tx.nprep), 1);
-	assert_int_equal(rings_taken(t), 3);
+	assert_int_equal(doorbells_taken(t), 3);
 	assert_true(loop_consume(&l, 0));
 	assert_int_equal(mbox_ring_doorbell(t, &ring_armed), 0);
 	assert_int_equal(atomic_load(&l.sends), 4);
