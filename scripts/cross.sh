@@ -155,7 +155,7 @@ link_sizes() {
 
 	local -A text ram amp_text amp_ram prog libc objs
 	local -a rows=(empty "${configs[@]}") cflags
-	local c i img cfg row_lib
+	local c i img cfg row_lib board
 	if [ "$target" = cortex-m4 ]; then
 		for c in "${cfg_names[@]}"; do
 			for i in ${cfg_images[$c]}; do rows+=("$i@$c"); done
@@ -170,8 +170,14 @@ link_sizes() {
 		fi
 		if [ "$img" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$img.c"; fi
 		"$cc" "${arch[@]}" "${common[@]}" "${cflags[@]}" -c "$src" -o "$dir/$name.o"
+		# The generated board file with the configuration's flags too (AMPL_XLNX_IPI_DIRECT picks its IPM devices).
+		board=$dir/board_gen.o
+		if [ "$cfg" != default ]; then
+			board=$dir/board_gen@$cfg.o
+			"$cc" "${arch[@]}" "${common[@]}" "${cflags[@]}" -c "$gen_dir/board_gen.c" -o "$board"
+		fi
 		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
-			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$dir/board_gen.o" "$row_lib" "${extra[@]}" \
+			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$board" "$row_lib" "${extra[@]}" \
 			"${link_libs[@]}" -o "$dir/$name.elf"
 		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 + $2 }') # flash: text and .data's values
 		ram[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $2 + $3 }')
@@ -240,7 +246,7 @@ link_sizes() {
 	# The images ring a trivial doorbell; a real port links a vendor driver instead, reported on its own.
 	echo "Mailbox drivers, not in the images (the library's objects, unlinked text): $(
 		"$size" "$lib" | awk '
-			$6 ~ /^(xlnx_ipi|ipm_xlnx_ipi|nxp_mu)\.c\.obj$/ { n = $6; sub(/\.obj$/, "", n); printf "%s%s %d", sep, n, $1; sep = ", " }'
+			$6 ~ /^(xlnx_ipi|ipm_xlnx_ipi|ipm_xlnx_ipi_direct|nxp_mu)\.c\.obj$/ { n = $6; sub(/\.obj$/, "", n); printf "%s%s %d", sep, n, $1; sep = ", " }'
 	)"
 }
 

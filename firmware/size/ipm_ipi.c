@@ -7,6 +7,8 @@
  * This image rings the real IPI driver, not the trivial doorbell of common/doorbell.h.
  * With AMPL_CONFIG_IPI_ROUTING (the `routing` configuration of configs.txt) the APU's requests are routed to
  * interrupt line 1 and the interrupt runs every line's handler, as a firmware that splits the IPI interrupt would.
+ * With AMPL_XLNX_IPI_DIRECT (the `direct` configuration) the generated IPM device is the register-level driver's
+ * (include/amplink/drivers/xlnx_ipi_direct.h), on the same destination's settings: no framework, no controller.
  */
 #include <amplink/device.h>
 #include <amplink/drivers/xlnx_ipi.h>
@@ -28,7 +30,9 @@ static void on_message(const struct ampl_device *dev, void *user_data, uint32_t 
 
 void size_doorbell_irq(void)
 {
-#ifdef AMPL_CONFIG_IPI_ROUTING
+#if AMPL_XLNX_IPI_DIRECT
+	xlnx_ipi_direct_isr(DEVICE_DT_GET(IPI_APU));
+#elif defined(AMPL_CONFIG_IPI_ROUTING)
 	for (unsigned line = 0; line < XLNX_IPI_NUM_LINES; line++)
 		xlnx_ipi_isr_line(&IPI_HOST, line);
 #else
@@ -39,10 +43,15 @@ void size_doorbell_irq(void)
 int main(void)
 {
 	const struct ampl_device *ipm = DEVICE_DT_GET(IPI_APU);
+#if AMPL_XLNX_IPI_DIRECT
+	if (xlnx_ipi_direct_init(ipm))
+		return 1;
+#else
 
 	if (xlnx_ipi_mbox_setup(AMPL_DT_IPI_MBOX(IPI_APU), AMPL_DT_IPI_MBOX_CONFIG(IPI_APU), AMPL_DT_PATH_STR(IPI_APU)) ||
 	    xlnx_ipi_ipm_init(ipm))
 		return 1;
+#endif
 	ipm_register_callback(ipm, on_message, NULL);
 #ifdef AMPL_CONFIG_IPI_ROUTING
 	if (xlnx_ipi_route(&IPI_HOST, AMPL_DT_IPI_MBOX_CONFIG(IPI_APU)->remote_mask, 1))

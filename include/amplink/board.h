@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/drivers/xlnx_ipi_direct.h>
 #include <amplink/dt_nodes.h>
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc/ipc_multi.h>

@@ -306,12 +306,20 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 			fprintf(f, ", ");
 		}
 		fprintf(f, "%s_DOORBELL);\n", id);
+		/* The IPM device: over the framework, or with AMPL_XLNX_IPI_DIRECT the register-level driver on the same
+		 * constant settings (include/amplink/drivers/xlnx_ipi_direct.h). */
+		char lb[ID_MAX + 16];
+		const char *label = label_str(&ch->node, id, lb);
+		c_strings(g, &ch->node, id, true);
+		fprintf(f, "#if AMPL_XLNX_IPI_DIRECT\n"
+			"static const struct xlnx_ipi_direct_config %s_IPM_CONFIG = { .ipi = &%s_MBOX_CONFIG };\n"
+			"static struct xlnx_ipi_direct_data %s_IPM_DATA;\n"
+			"AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, xlnx_ipi_direct_init, &xlnx_ipi_direct_api,\n"
+			"\t\t   &%s_IPM_CONFIG, &%s_IPM_DATA);\n#else\n", id, id, id, id, id, label, id, id);
 		fprintf(f, "static const struct xlnx_ipi_ipm_config %s_IPM_CONFIG = { .mbox = &%s_MBOX };\n", id, id);
 		fprintf(f, "static struct xlnx_ipi_ipm_data %s_IPM_DATA;\n", id);
-		char lb[ID_MAX + 16];
-		c_strings(g, &ch->node, id, true);
 		fprintf(f, "AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, xlnx_ipi_ipm_init, &xlnx_ipi_ipm_api,\n"
-			"\t\t   &%s_IPM_CONFIG, &%s_IPM_DATA);\n", id, id, label_str(&ch->node, id, lb), id, id);
+			"\t\t   &%s_IPM_CONFIG, &%s_IPM_DATA);\n#endif\n", id, id, label, id, id);
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
+#include "soc_fixture.h"
 
 #define ACK_TIMEOUT_US 20000u
 
@@ -114,33 +115,12 @@ static void rx_enable(struct rx *rx)
 	ipm_register_callback(E.rpu0_apu, rx_cb, rx);
 	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
 }
-static unsigned soc_counter;
 
-static void make_soc(char *name, size_t len, const struct ampl_soc_profile *p, struct ampl_soc **soc, bool *created)
-{
-	snprintf(name, len, "t-ipm-%d-%u", (int)getpid(), soc_counter++);
-	int ret = ampl_soc_create(name, p, NULL, 0);
-	if (ret)
-		fail_msg("ampl_soc_create(%s): %d %s", name, ret, ampl_soc_last_error());
-	*created = true;
-	ret = ampl_soc_open(name, soc);
-	if (ret)
-		fail_msg("ampl_soc_open(%s): %d %s", name, ret, ampl_soc_last_error());
-}
-
-static struct ampl_agent *attach(struct ampl_soc *soc, const char *name, const struct ampl_agent_opts *o)
-{
-	struct ampl_agent *ag = NULL;
-	int ret = ampl_agent_attach(soc, name, o, &ag);
-	if (ret)
-		fail_msg("ampl_agent_attach(%s): %d %s", name, ret, ampl_soc_last_error());
-	return ag;
-}
 
 static void attach_rpu0(const struct env_opts *o)
 {
 	struct ampl_agent_opts ro = { .mode = o->mode, .no_irq_thread = !o->rpu0_irq_thread };
-	E.rpu0 = attach(E.zsoc, "rpu0", &ro);
+	E.rpu0 = soc_fixture_attach(E.zsoc, "rpu0", &ro);
 	E.rpu0_apu = ampl_device_get_by_label("ipi_rpu0_apu");
 	assert_non_null(E.rpu0_apu);
 }
@@ -149,9 +129,10 @@ static void env_up(const struct env_opts *o)
 {
 	memset(&E, 0, sizeof(E));
 	const struct ampl_soc_profile *z = &ampl_soc_zynqmp;
-	make_soc(E.zname, sizeof(E.zname), z, &E.zsoc, &E.zcreated);
+	soc_fixture_create("t-ipm", z, E.zname, sizeof(E.zname), &E.zsoc);
+	E.zcreated = true;
 	struct ampl_agent_opts ao = { .mode = o->mode, .no_irq_thread = true, .ack_timeout_us = o->ack_timeout_us };
-	E.apu = attach(E.zsoc, "apu", &ao);
+	E.apu = soc_fixture_attach(E.zsoc, "apu", &ao);
 	E.apu_rpu0 = ampl_device_get_by_label("ipi_apu_rpu0");
 	assert_non_null(E.apu_rpu0);
 	if (!o->no_rpu0)
@@ -166,10 +147,11 @@ static void env_up(const struct env_opts *o)
 
 	if (o->versal) {
 		const struct ampl_soc_profile *v = &ampl_soc_versal;
-		make_soc(E.vname, sizeof(E.vname), v, &E.vsoc, &E.vcreated);
+		soc_fixture_create("t-ipm", v, E.vname, sizeof(E.vname), &E.vsoc);
+		E.vcreated = true;
 		struct ampl_agent_opts vo = { .mode = o->mode, .no_irq_thread = true, .ack_timeout_us = ACK_TIMEOUT_US };
-		E.vapu = attach(E.vsoc, "apu", &vo);
-		E.vipi6 = attach(E.vsoc, "ipi6", &vo);
+		E.vapu = soc_fixture_attach(E.vsoc, "apu", &vo);
+		E.vipi6 = soc_fixture_attach(E.vsoc, "ipi6", &vo);
 		assert_int_equal(ampl_agent_channel(E.vapu, "ipi6", &E.db_tx), 0);
 		assert_int_equal(ampl_agent_channel(E.vipi6, "apu", &E.db_rx), 0);
 		assert_int_equal(ampl_soc_agent_regs(E.vsoc, ampl_soc_agent_by_name(v, "apu"), &E.vapu_regs), 0);

@@ -25,6 +25,8 @@
 #include <amplink/ipm_console.h>
 #include <amplink/host/soc.h>
 
+#include "soc_fixture.h"
+
 #define LINE_MAX_ IPM_CONSOLE_LINE_MAX
 
 static uint64_t now_us(void)
@@ -128,28 +130,7 @@ struct env {
 static struct env E;
 static struct ipm_console_sender S;
 static struct ipm_console_receiver RX, RX1;
-static unsigned soc_counter;
 
-static void make_soc(char *name, size_t len, const struct ampl_soc_profile *p, struct ampl_soc **soc, bool *created)
-{
-	snprintf(name, len, "t-con-%d-%u", (int)getpid(), soc_counter++);
-	int ret = ampl_soc_create(name, p, NULL, 0);
-	if (ret)
-		fail_msg("ampl_soc_create(%s): %d %s", name, ret, ampl_soc_last_error());
-	*created = true;
-	ret = ampl_soc_open(name, soc);
-	if (ret)
-		fail_msg("ampl_soc_open(%s): %d %s", name, ret, ampl_soc_last_error());
-}
-
-static struct ampl_agent *attach(struct ampl_soc *soc, const char *name, const struct ampl_agent_opts *o)
-{
-	struct ampl_agent *ag = NULL;
-	int ret = ampl_agent_attach(soc, name, o, &ag);
-	if (ret)
-		fail_msg("ampl_agent_attach(%s): %d %s", name, ret, ampl_soc_last_error());
-	return ag;
-}
 
 /* ZynqMP: apu (sender, no interrupt thread) and, unless @no_rpu0, rpu0 receiving with a console receiver. */
 static void env_up_ack(uint32_t ack_timeout_us, bool no_rpu0)
@@ -159,16 +140,17 @@ static void env_up_ack(uint32_t ack_timeout_us, bool no_rpu0)
 	memset(&RX, 0, sizeof(RX));
 	memset(&RX1, 0, sizeof(RX1));
 	rec_reset();
-	make_soc(E.zname, sizeof(E.zname), &ampl_soc_zynqmp, &E.zsoc, &E.zcreated);
+	soc_fixture_create("t-con", &ampl_soc_zynqmp, E.zname, sizeof(E.zname), &E.zsoc);
+	E.zcreated = true;
 	struct ampl_agent_opts ao = { .mode = AMPL_WAIT_ADAPTIVE, .no_irq_thread = true,
 				      .ack_timeout_us = ack_timeout_us };
-	E.apu = attach(E.zsoc, "apu", &ao);
+	E.apu = soc_fixture_attach(E.zsoc, "apu", &ao);
 	assert_int_equal(ampl_agent_channel(E.apu, "rpu0", &E.tx), 0);
 	assert_int_equal(ipm_console_sender_init(&S, E.tx), 0);
 	if (no_rpu0)
 		return;
 	struct ampl_agent_opts ro = { .mode = AMPL_WAIT_ADAPTIVE };
-	E.rpu0 = attach(E.zsoc, "rpu0", &ro);
+	E.rpu0 = soc_fixture_attach(E.zsoc, "rpu0", &ro);
 	assert_int_equal(ampl_agent_channel(E.rpu0, "apu", &E.rx), 0);
 	assert_int_equal(ipm_console_receiver_init(&RX, E.rx, on_line, &R), 0);
 }
@@ -367,10 +349,11 @@ static void test_doorbell_enotsup(void **state)
 {
 	(void)state;
 	memset(&E, 0, sizeof(E));
-	make_soc(E.vname, sizeof(E.vname), &ampl_soc_versal, &E.vsoc, &E.vcreated);
+	soc_fixture_create("t-con", &ampl_soc_versal, E.vname, sizeof(E.vname), &E.vsoc);
+	E.vcreated = true;
 	struct ampl_agent_opts o = { .mode = AMPL_WAIT_ADAPTIVE, .no_irq_thread = true };
-	E.vapu = attach(E.vsoc, "apu", &o);
-	E.vipi6 = attach(E.vsoc, "ipi6", &o);
+	E.vapu = soc_fixture_attach(E.vsoc, "apu", &o);
+	E.vipi6 = soc_fixture_attach(E.vsoc, "ipi6", &o);
 	const struct ampl_device *db_tx, *db_rx;
 	assert_int_equal(ampl_agent_channel(E.vapu, "ipi6", &db_tx), 0);
 	assert_int_equal(ampl_agent_channel(E.vipi6, "apu", &db_rx), 0);
@@ -453,7 +436,7 @@ static void test_busy_bounded_then_delivered(void **state)
 	assert_true(busy_us < 60u * 1000000u);
 
 	struct ampl_agent_opts ro = { .mode = AMPL_WAIT_ADAPTIVE };
-	E.rpu1 = attach(E.zsoc, "rpu1", &ro);
+	E.rpu1 = soc_fixture_attach(E.zsoc, "rpu1", &ro);
 	const struct ampl_device *from_apu;
 	assert_int_equal(ampl_agent_channel(E.rpu1, "apu", &from_apu), 0);
 	assert_int_equal(ipm_console_receiver_init(&RX1, from_apu, on_line, &R), 0);

@@ -253,6 +253,15 @@ int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t 
 int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len);
 
 /**
+ * xlnx_ipi_buf_write() / xlnx_ipi_buf_read() - @len bytes into / out of one of a destination's 32-byte buffers
+ * @buf (@buffered: the destination has buffers), as the response functions of both IPM drivers use them; the read
+ * is ordered after the acknowledgement that published the bytes. Return: 0; -EINVAL (NULL with a length);
+ * -EMSGSIZE (> 32 bytes); -ENOTSUP (doorbell only).
+ */
+int xlnx_ipi_buf_write(const struct ampl_io_region *buf, bool buffered, const void *data, size_t len);
+int xlnx_ipi_buf_read(const struct ampl_io_region *buf, bool buffered, void *dst, size_t len);
+
+/**
  * xlnx_ipi_mbox_set_signalling() - put a destination in signalling (doorbell) mode, or back in request mode.
  *
  * For shared-memory protocols (ICMsg) that use the IPI only to say "look at the rings", as Zephyr's MU driver in

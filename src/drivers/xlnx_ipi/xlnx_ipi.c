@@ -586,25 +586,23 @@ uint32_t xlnx_ipi_masked(struct xlnx_ipi_host *host)
 	return host ? atomic_load(&host->masked) : 0;
 }
 
-int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t len)
+int xlnx_ipi_buf_write(const struct ampl_io_region *buf, bool buffered, const void *data, size_t len)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
-	if (!m || (len && !data))
+	if (len && !data)
 		return -EINVAL;
-	if (!m->buffered)
+	if (!buffered)
 		return -ENOTSUP;
 	if (len > AMPL_IPI_BUF_SIZE)
 		return -EMSGSIZE;
-	ampl_io_write_bytes(&m->remote_resp, 0, data, (uint32_t)len);
+	ampl_io_write_bytes(buf, 0, data, (uint32_t)len);
 	return 0;
 }
 
-int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len)
+int xlnx_ipi_buf_read(const struct ampl_io_region *buf, bool buffered, void *dst, size_t len)
 {
-	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(tx);
-	if (!m || (len && !buf))
+	if (len && !dst)
 		return -EINVAL;
-	if (!m->buffered)
+	if (!buffered)
 		return -ENOTSUP;
 	if (len > AMPL_IPI_BUF_SIZE)
 		return -EMSGSIZE;
@@ -612,7 +610,19 @@ int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len)
 		return 0;
 	uint32_t words[AMPL_IPI_BUF_SIZE / 4];
 	ampl_mb();
-	ampl_io_read_words(&m->local_resp, 0, words, (uint32_t)((len + 3) & ~(size_t)3));
-	ampl_memcpy(buf, words, len);
+	ampl_io_read_words(buf, 0, words, (uint32_t)((len + 3) & ~(size_t)3));
+	ampl_memcpy(dst, words, len);
 	return 0;
+}
+
+int xlnx_ipi_mbox_response_write(struct mbox_chan *rx, const void *data, size_t len)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(rx);
+	return m ? xlnx_ipi_buf_write(&m->remote_resp, m->buffered, data, len) : -EINVAL;
+}
+
+int xlnx_ipi_mbox_response_read(struct mbox_chan *tx, void *buf, size_t len)
+{
+	struct xlnx_ipi_mbox *m = xlnx_ipi_mbox_of(tx);
+	return m ? xlnx_ipi_buf_read(&m->local_resp, m->buffered, buf, len) : -EINVAL;
 }

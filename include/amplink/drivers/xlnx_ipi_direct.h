@@ -1,0 +1,92 @@
+/*
+ * Zephyr's IPM API straight on the Xilinx IPI registers, without the mailbox framework: the register-level IPM
+ * driver, for a remote core's firmware that only exchanges IPM messages (Zephyr's own ipm_xlnx_ipi driver has this
+ * shape). One device per destination; its send and its interrupt handler touch only that destination's bit.
+ *
+ * Against the IPM device over the framework (include/amplink/drivers/xlnx_ipi.h, xlnx_ipi_ipm_api) it keeps the
+ * same return codes, the same rule for a request nobody wants (masked and left pending: the sender sees it pending
+ * and nothing is lost) and the same buffers: the callback gets the request buffer itself, valid until it returns,
+ * and the response buffers are reached with xlnx_ipi_direct_response_write() / _read(). It leaves out what needs the
+ * framework or a second client: channel ownership (nothing stops a framework client from driving the same
+ * destination: use one or the other), asynchronous mode (ipm_complete() does nothing), signalling mode, interrupt
+ * lines and the acceptance filter, the hotplug report (-ESHUTDOWN), tracing.
+ *
+ * Configuration: the destination's constant settings as `amplink dt gen` writes them (<destination>_MBOX_CONFIG,
+ * a struct xlnx_ipi_mbox_config: the local agent's registers, the remote's bit, the four buffers), of which this
+ * driver reads host_regs, valid_mask, remote_mask, buffered and the regions; its host field is not used.
+ *
+ *   static const struct xlnx_ipi_direct_config cfg = { .ipi = AMPL_DT_IPI_MBOX_CONFIG(IPI_APU) };
+ *   static struct xlnx_ipi_direct_data data;
+ *   AMPL_DEVICE_DEFINE(ipm_apu, "ipm-apu", NULL, xlnx_ipi_direct_init, &xlnx_ipi_direct_api, &cfg, &data);
+ *   ...the IPI interrupt: xlnx_ipi_direct_isr(&ipm_apu), once per device of the local agent
+ */
+#ifndef AMPLINK_DRIVERS_XLNX_IPI_DIRECT_H
+#define AMPLINK_DRIVERS_XLNX_IPI_DIRECT_H
+
+#include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/ipm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * AMPL_XLNX_IPI_DIRECT (compile-time option, default 0): 1 makes the IPM device `amplink dt gen` writes for each IPI
+ * destination (<destination>_DEVICE, DEVICE_DT_GET()) a device of this driver instead of the framework's IPM device,
+ * on the same settings; the firmware's code does not change, only its interrupt handler calls
+ * xlnx_ipi_direct_isr(). Build the generated board file with it.
+ */
+#ifndef AMPL_XLNX_IPI_DIRECT
+#define AMPL_XLNX_IPI_DIRECT 0
+#endif
+
+/**
+ * struct xlnx_ipi_direct_config - a device's constant settings.
+ * @ipi:            the destination (see above)
+ * @ack_timeout_us: how long ipm_send(wait) waits for the remote's acknowledgement; 0: XLNX_IPI_ACK_TIMEOUT_US
+ */
+struct xlnx_ipi_direct_config {
+	const struct xlnx_ipi_mbox_config *ipi;
+	uint32_t ack_timeout_us;
+};
+
+/** A device's state (zero-initialised). Private. */
+struct xlnx_ipi_direct_data {
+	AMPL_ATOMIC(ipm_callback_t) cb;
+	AMPL_ATOMIC(void *) user_data;
+	AMPL_ATOMIC(bool) enabled;
+	ampl_atomic_flag_t tx_lock; /* a send's test of OBS and its trigger are one step */
+};
+
+extern const struct ipm_driver_api xlnx_ipi_direct_api;
+
+/**
+ * xlnx_ipi_direct_init() - the device's init hook: checks its configuration (one remote bit, inside the valid mask;
+ * registers; the four buffers when buffered) and clears its state. The remote's interrupt is left as it is (masked
+ * from reset) until ipm_set_enabled(). Return: 0; -EINVAL.
+ */
+int xlnx_ipi_direct_init(const struct ampl_device *dev);
+
+/**
+ * xlnx_ipi_direct_isr() - the IPI interrupt, for @dev's destination: if its remote has a request pending and the
+ * device a callback and is enabled, run the callback with the request buffer (NULL for a doorbell-only
+ * destination), then acknowledge (ISR W1C), after which the remote sees the request consumed. A request the device
+ * does not want now is masked and left pending, and comes back with ipm_set_enabled(1) or a callback. A firmware
+ * with several destinations calls it once per device. Context: interrupt (one at a time per device).
+ */
+void xlnx_ipi_direct_isr(const struct ampl_device *dev);
+
+/**
+ * xlnx_ipi_direct_response_write() - the response to the request being handled (from its callback).
+ * xlnx_ipi_direct_response_read() - the remote's response to our last request, once it was acknowledged.
+ * Return: 0; -EINVAL (not a device of this driver, NULL buffer with a length); -EMSGSIZE (> 32 bytes); -ENOTSUP
+ * (a doorbell-only destination).
+ */
+int xlnx_ipi_direct_response_write(const struct ampl_device *dev, const void *data, size_t len);
+int xlnx_ipi_direct_response_read(const struct ampl_device *dev, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AMPLINK_DRIVERS_XLNX_IPI_DIRECT_H */
