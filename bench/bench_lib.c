@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/drivers/xlnx_ipi_direct.h>
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
 #include <amplink/ipm.h>
@@ -446,7 +447,8 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 
 /* ---- round trips on the virtual SoC: raw registers, the mailbox framework's client API, IPM ---- */
 
-enum path { RAW, MBOX, IPM };
+/* IPM_DIRECT: the register-level IPM driver (xlnx_ipi_direct.h) on both sides, on the destinations' settings. */
+enum path { RAW, MBOX, IPM, IPM_DIRECT };
 
 static void echo_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
 {
@@ -469,6 +471,56 @@ static void echo_rx(struct mbox_client *cl, void *mssg)
 	for (unsigned i = 0; i < 8; i++)
 		w[i]++;
 	xlnx_ipi_mbox_response_write(echo_rx_chan, w, sizeof(w));
+}
+
+static void echo_direct_cb(const struct ampl_device *dev, void *ud, uint32_t id, volatile void *data)
+{
+	(void)ud;
+	(void)id;
+	uint32_t w[8];
+	for (unsigned i = 0; i < 8; i++)
+		w[i] = ((volatile uint32_t *)data)[i] + 1;
+	xlnx_ipi_direct_response_write(dev, w, sizeof(w));
+}
+
+/* A register-level IPM device on the destination the framework device labelled @label was set up on. */
+struct direct_ipm {
+	struct xlnx_ipi_mbox_config ipi;
+	struct xlnx_ipi_direct_config cfg;
+	struct xlnx_ipi_direct_data data;
+	struct ampl_device_state st;
+	struct ampl_device dev;
+};
+
+static const struct ampl_device *direct_ipm_up(struct direct_ipm *d, const char *label)
+{
+	const struct ampl_device *fw = ampl_device_get_by_label(label);
+	if (!fw)
+		return NULL;
+	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, &d->ipi);
+	d->cfg = (struct xlnx_ipi_direct_config){ .ipi = &d->ipi, .ack_timeout_us = 10000000 };
+	d->dev = (struct ampl_device){ .name = label, .api = &xlnx_ipi_direct_api, .config = &d->cfg, .data = &d->data,
+				       .state = &d->st };
+	return xlnx_ipi_direct_init(&d->dev) ? NULL : &d->dev;
+}
+
+/* The remote of the IPM_DIRECT path: the agent's interrupt handler never runs; this loop is RPU0's interrupt,
+ * waiting for its line (the APU's request pending) as the raw path's remote does, then the driver's handler. */
+static void direct_remote(struct ampl_soc *soc, enum ampl_wait_mode mode)
+{
+	struct ampl_agent *ag;
+	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true };
+	static struct direct_ipm d;
+	const struct ampl_device *dev;
+	if (ampl_agent_attach(soc, "rpu0", &o, &ag) || !(dev = direct_ipm_up(&d, "ipi_rpu0_apu")))
+		_exit(1);
+	ipm_register_callback(dev, echo_direct_cb, NULL);
+	ipm_set_enabled(dev, 1);
+	uint32_t bit = d.ipi.remote_mask;
+	for (;;) {
+		ampl_io_wait32(&d.ipi.host_regs, AMPL_IPI_ISR, bit, bit, UINT32_MAX);
+		xlnx_ipi_direct_isr(dev);
+	}
 }
 
 /* The remote of the raw path: the register protocol by hand, polling ISR, no driver and no framework. */
@@ -516,6 +568,8 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 			_exit(1);
 		if (path == RAW)
 			raw_remote(soc, mode);
+		if (path == IPM_DIRECT)
+			direct_remote(soc, mode);
 		if (ampl_agent_attach(soc, "rpu0", &o, &ag))
 			_exit(1);
 		if (path == IPM) {
@@ -541,6 +595,9 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		exit(1);
 	}
 	const struct ampl_device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
+	static struct direct_ipm direct;
+	if (path == IPM_DIRECT && !(dev = direct_ipm_up(&direct, "ipi_apu_rpu0")))
+		fail("%s: no register-level IPM device", label);
 	struct mbox_controller *ctl;
 	ampl_agent_mbox(ag, "rpu0", &ctl);
 	struct mbox_chan *tx = &ctl->chans[XLNX_IPI_TX_CHAN];
@@ -575,9 +632,12 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		} else if (path == MBOX) {
 			r = mbox_send_message(tx, &msg);
 			xlnx_ipi_mbox_response_read(tx, resp, sizeof(resp));
-		} else {
+		} else if (path == IPM) {
 			r = ipm_send(dev, 1, 0, msg.w, sizeof(msg.w));
 			xlnx_ipi_response_read(dev, resp, sizeof(resp));
+		} else {
+			r = ipm_send(dev, 1, 0, msg.w, sizeof(msg.w));
+			xlnx_ipi_direct_response_read(dev, resp, sizeof(resp));
 		}
 		double t1 = ampl_bench_now_ns();
 		if (r || resp[0] != msg.w[0] + 1)
@@ -997,7 +1057,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 		return 0;
 	}
 	unsigned k = 0;
-	progress_start("latency", max < 19 ? max : 19);
+	progress_start("latency", max < 20 ? max : 20);
 #define ROW(x)                    \
 	do {                      \
 		if (k < max)      \
@@ -1008,6 +1068,7 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 	ROW(bench_rtt("raw IPI registers, polling", RAW, AMPL_WAIT_POLL, n, v));
 	ROW(bench_rtt("mailbox client, polling", MBOX, AMPL_WAIT_POLL, n, v));
 	ROW(bench_rtt("IPM, polling", IPM, AMPL_WAIT_POLL, n, v));
+	ROW(bench_rtt("IPM, register-level driver, polling", IPM_DIRECT, AMPL_WAIT_POLL, n, v));
 	ROW(bench_icmsg("ICMsg (IPC service), polling", IC_ICMSG, AMPL_WAIT_POLL, n, v));
 	ic_traced = true;
 	ROW(bench_icmsg("ICMsg (IPC service), polling, tracing on", IC_ICMSG, AMPL_WAIT_POLL, n, v));
@@ -1530,6 +1591,7 @@ static void usage(FILE *f, const char *p)
 		"\n"
 		"  latency      cache-line ping-pong (limit); two SPSC rings (ring limit);\n"
 		"               raw IPI registers, polling; mailbox client, polling; IPM, polling;\n"
+		"               IPM, register-level driver, polling;\n"
 		"               ICMsg (IPC service), polling; ICMsg (IPC service), polling, tracing on;\n"
 		"               multi-endpoint, polling; RPMsg (IPC service), polling; iceoryx pub/sub, polling;\n"
 		"               raw IPI registers, adaptive; mailbox client, adaptive; IPM, adaptive;\n"

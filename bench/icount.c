@@ -15,6 +15,7 @@
  *   raw        the IPI registers by hand: request buffer, TRIG, the remote's ISR read and clear
  *   mbox       the mailbox framework's client API (mbox_send_message; TX done from mbox_controller_poll)
  *   ipm        ipm_send without wait; the remote's callback
+ *   ipm-direct the same through the register-level IPM driver on both sides (xlnx_ipi_direct.h: no framework)
  *   icmsg      ipc_service_send over ICMsg (the receiving agent attached with no_ipc_poll: a doorbell per message)
  *   icmsg-polled  the same to a polled reader (ampl_agent_poll() reads the ring itself, the reader held between
  *              polls: no doorbell)
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <amplink/drivers/xlnx_ipi.h>
+#include <amplink/drivers/xlnx_ipi_direct.h>
 #include <amplink/errno.h>
 #include <amplink/ipc_service.h>
 #include <amplink/ipm.h>
@@ -247,6 +249,52 @@ static void run_ipm(unsigned long n)
 	soc_down(&e);
 }
 
+/* ipm-direct: register-level devices on the destinations the agents set up (their interrupt handlers never run). */
+struct direct_dev {
+	struct xlnx_ipi_mbox_config ipi;
+	struct xlnx_ipi_direct_config cfg;
+	struct xlnx_ipi_direct_data data;
+	struct ampl_device_state st;
+	struct ampl_device dev;
+};
+
+static void direct_up(struct direct_dev *d, const char *label)
+{
+	const struct ampl_device *fw = ampl_device_get_by_label(label);
+	if (!fw)
+		die(label);
+	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, &d->ipi);
+	d->cfg.ipi = &d->ipi;
+	d->dev = (struct ampl_device){ .name = label, .api = &xlnx_ipi_direct_api, .config = &d->cfg, .data = &d->data,
+				       .state = &d->st };
+	if (xlnx_ipi_direct_init(&d->dev))
+		die("xlnx_ipi_direct_init");
+}
+
+NOINLINE static void icount_ipm_direct(const struct ampl_device *tx, const struct ampl_device *rx, unsigned long n)
+{
+	uint32_t w[8] = { 0 };
+	for (unsigned long i = 0; i < n; i++) {
+		w[0] = (uint32_t)i;
+		if (ipm_send(tx, 0, 0, w, sizeof(w)))
+			break;
+		xlnx_ipi_direct_isr(rx);
+	}
+}
+
+static void run_ipm_direct(unsigned long n)
+{
+	struct soc_env e;
+	soc_up(&e, "rpu0", true);
+	static struct direct_dev tx, rx;
+	direct_up(&tx, "ipi_apu_rpu0");
+	direct_up(&rx, "ipi_rpu0_apu");
+	ipm_register_callback(&rx.dev, ipm_rx, NULL);
+	ipm_set_enabled(&rx.dev, 1);
+	icount_ipm_direct(&tx.dev, &rx.dev, n);
+	soc_down(&e);
+}
+
 /* The IPC service backends. */
 static struct ipc_ept tx_ept, rx_ept;
 static _Atomic int bound;
@@ -339,7 +387,7 @@ static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_in
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|icmsg|icmsg-polled|icmsg-stream|multi|multi-zc|rpmsg|"
+		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|ipm-direct|icmsg|icmsg-polled|icmsg-stream|multi|multi-zc|rpmsg|"
 				"rpmsg-zc [N]\n");
 		return 2;
 	}
@@ -362,6 +410,8 @@ int main(int argc, char **argv)
 		run_mbox(n);
 	} else if (!strcmp(layer, "ipm")) {
 		run_ipm(n);
+	} else if (!strcmp(layer, "ipm-direct")) {
+		run_ipm_direct(n);
 	} else if (!strcmp(layer, "icmsg")) {
 		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg, n);
 	} else if (!strcmp(layer, "icmsg-polled")) {

@@ -104,17 +104,7 @@ static struct env E;
 /* The constant settings `amplink dt gen` would write for @fw's destination, taken from the framework device. */
 static void settings_of(const struct ampl_device *fw, struct xlnx_ipi_mbox_config *out)
 {
-	const struct xlnx_ipi_ipm_config *c = fw->config;
-	const struct xlnx_ipi_mbox *m = c->mbox;
-	memset(out, 0, sizeof(*out));
-	out->host_regs = m->host->regs;
-	out->valid_mask = m->host->valid_mask;
-	out->remote_mask = m->remote_mask;
-	out->buffered = m->buffered;
-	out->local_req = m->local_req;
-	out->local_resp = m->local_resp;
-	out->remote_req = m->remote_req;
-	out->remote_resp = m->remote_resp;
+	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, out);
 }
 
 static void direct_dev(struct ampl_device *dev, struct ampl_device_state *st, struct xlnx_ipi_direct_config *cfg,

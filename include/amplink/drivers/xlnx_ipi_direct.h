@@ -77,6 +77,13 @@ int xlnx_ipi_direct_init(const struct ampl_device *dev);
 void xlnx_ipi_direct_isr(const struct ampl_device *dev);
 
 /**
+ * xlnx_ipi_direct_settings() - the constant settings of a destination that was set up at run time (a struct
+ * xlnx_ipi_mbox, as the virtual SoC's agents have them) into @out, for a device of this driver on the same registers
+ * and buffers; out->host is NULL. Only one of the two drivers may serve a destination's requests at a time.
+ */
+void xlnx_ipi_direct_settings(const struct xlnx_ipi_mbox *m, struct xlnx_ipi_mbox_config *out);
+
+/**
  * xlnx_ipi_direct_response_write() - the response to the request being handled (from its callback).
  * xlnx_ipi_direct_response_read() - the remote's response to our last request, once it was acknowledged.
  * Return: 0; -EINVAL (not a device of this driver, NULL buffer with a length); -EMSGSIZE (> 32 bytes); -ENOTSUP

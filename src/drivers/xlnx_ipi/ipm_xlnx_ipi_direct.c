@@ -162,3 +162,11 @@ int xlnx_ipi_direct_response_read(const struct ampl_device *dev, void *buf, size
 	const struct xlnx_ipi_mbox_config *ipi = checked(dev);
 	return ipi ? xlnx_ipi_buf_read(&ipi->local_resp, ipi->buffered, buf, len) : -EINVAL;
 }
+
+void xlnx_ipi_direct_settings(const struct xlnx_ipi_mbox *m, struct xlnx_ipi_mbox_config *out)
+{
+	*out = (struct xlnx_ipi_mbox_config){ .host_regs = m->host->regs, .valid_mask = m->host->valid_mask,
+					      .remote_mask = m->remote_mask, .buffered = m->buffered,
+					      .local_req = m->local_req, .local_resp = m->local_resp,
+					      .remote_req = m->remote_req, .remote_resp = m->remote_resp };
+}
