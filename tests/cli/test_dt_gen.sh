@@ -38,6 +38,16 @@ grep -qF "#define DT_N_S_ipc_icmsg_rpu0_MBOXES AMPL_BOARD_MBOXES(&DT_N_S_ipc_icm
 	"$tmp/rpu0/board_gen.c" && ok || bad "the ICMsg instance's configuration does not name its IPI destination's channels"
 arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M -DAMPL_MBOX_REGISTRY=1 -ffreestanding -Os "${warn[@]}" \
 	-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/m4-registry.o" && ok || bad "Cortex-M4 compile with the registry"
+# With AMPL_XLNX_IPI_DIRECT each IPI destination's IPM device is the register-level driver's, on the same constant
+# settings: the object refers to that driver and not to the framework's IPM device
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M -DAMPL_XLNX_IPI_DIRECT=1 -ffreestanding -Os "${warn[@]}" \
+	-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/m4-direct.o" && ok || bad "Cortex-M4 compile, register-level IPM"
+undef() { arm-none-eabi-nm -u "$1" | awk '{ print $2 }'; }
+undef "$tmp/m4-direct.o" | grep -qx xlnx_ipi_direct_api && undef "$tmp/m4-direct.o" | grep -qx xlnx_ipi_direct_init &&
+	! undef "$tmp/m4-direct.o" | grep -qx xlnx_ipi_ipm_init && ok ||
+	bad "AMPL_XLNX_IPI_DIRECT: the devices are not the register-level driver's ($(undef "$tmp/m4-direct.o" | tr '\n' ' '))"
+undef "$tmp/m4.o" | grep -qx xlnx_ipi_ipm_init && ! undef "$tmp/m4.o" | grep -qx xlnx_ipi_direct_api && ok ||
+	bad "the default build's devices are not the framework's IPM devices ($(undef "$tmp/m4.o" | tr '\n' ' '))"
 # -o with .h names the same pair
 mkdir -p "$tmp/h"
 "$amp" dt gen --agent rpu0 "$dts" -o "$tmp/h/x.h" && [ -s "$tmp/h/x.h" ] && [ -s "$tmp/h/x.c" ] && ok ||
