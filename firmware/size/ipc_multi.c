@@ -4,7 +4,9 @@
  * trivial doorbell controller of common/doorbell.h. One instance defined statically (as the
  * default board's ipc_multi_rpu1), one endpoint that echoes what it receives through the copying send, so the
  * receive path (doorbell interrupt -> control ring -> received() -> release) and the send path (block
- * allocation, control ring, doorbell) are both linked; the zero-copy calls are not used here.
+ * allocation, control ring, doorbell) are both linked; the zero-copy calls are not used here. With
+ * AMPL_IPC_LINK_MBOX 0 (the `no-mailbox` configurations) the instance rings the same register through a doorbell
+ * function and the interrupt calls ipc_multi_poll(): no mailbox framework.
  */
 #include <amplink/board.h>
 #include <amplink/device.h>
@@ -25,7 +27,7 @@ static const struct ipc_multi_config ipc0_config = {
 	.rx_size = SHM_SIZE,
 	.dcache_alignment = 64,
 	.block_count = 32,
-	AMPL_BOARD_MBOXES(&doorbell_consumer, DOORBELL_TX, DOORBELL_RX),
+	AMPL_BOARD_MBOXES(&doorbell_consumer, DOORBELL_TX, DOORBELL_RX, &doorbell_fn),
 };
 
 static struct ipc_multi_data ipc0_data;
@@ -46,9 +48,16 @@ static const struct ipc_ept_cfg ept_cfg = {
 	.cb = { .received = on_received },
 };
 
+#if !AMPL_IPC_LINK_MBOX
+void size_doorbell_rx(void)
+{
+	(void)ipc_multi_poll(&ipc0);
+}
+#endif
+
 int main(void)
 {
-	if (mbox_controller_register(&doorbell) || ipc_service_open_instance(&ipc0) ||
+	if (size_doorbell_start() || ipc_service_open_instance(&ipc0) ||
 	    ipc_service_register_endpoint(&ipc0, &ept, &ept_cfg))
 		return 1;
 	for (;;)

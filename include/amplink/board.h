@@ -168,12 +168,16 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
  * known at build time (the IPI destination's own, `amplink dt gen` writes &<destination>_MBOX.chans[n]): the
  * backend binds them directly. The argument a build does not use is not expanded, so the generator writes
  * AMPL_DT_MBOX_NOT_GENERATED for a channel whose controller it does not write: a firmware without the registry
- * then fails to compile on that name.
+ * then fails to compile on that name. Without the mailbox (AMPL_IPC_LINK_MBOX 0, <amplink/ipc/link.h>): @db_, the
+ * doorbell function of the tx channel's IPI destination (<destination>_IPC_DOORBELL: xlnx_ipi_direct_ring() on its
+ * settings); the firmware's IPI interrupt then calls the backend's poll when xlnx_ipi_direct_doorbell_taken().
  */
-#if AMPL_MBOX_REGISTRY
-#define AMPL_BOARD_MBOXES(mc_, tx_, rx_) .mbox_node = (mc_)
+#if !AMPL_IPC_LINK_MBOX
+#define AMPL_BOARD_MBOXES(mc_, tx_, rx_, db_) .doorbell = (db_)
+#elif AMPL_MBOX_REGISTRY
+#define AMPL_BOARD_MBOXES(mc_, tx_, rx_, db_) .mbox_node = (mc_)
 #else
-#define AMPL_BOARD_MBOXES(mc_, tx_, rx_) .tx_chan = (tx_), .rx_chan = (rx_)
+#define AMPL_BOARD_MBOXES(mc_, tx_, rx_, db_) .tx_chan = (tx_), .rx_chan = (rx_)
 #endif
 #define AMPL_BOARD_IPI_BUF_(local_) { .base = (volatile void *)(uintptr_t)(local_), .size = AMPL_IPI_BUF_SIZE }
 

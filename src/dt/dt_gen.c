@@ -306,6 +306,10 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 			fprintf(f, ", ");
 		}
 		fprintf(f, "%s_DOORBELL);\n", id);
+		/* Its doorbell function for an IPC instance without the mailbox framework (AMPL_IPC_LINK_MBOX 0). */
+		fprintf(g->h, "extern const struct ampl_ipc_doorbell %s_IPC_DOORBELL;\n", id);
+		fprintf(f, "const struct ampl_ipc_doorbell %s_IPC_DOORBELL = { .ring = xlnx_ipi_direct_ring, "
+			".ctx = &%s_MBOX_CONFIG };\n", id, id);
 		/* The IPM device: over the framework, or with AMPL_XLNX_IPI_DIRECT the register-level driver on the same
 		 * constant settings (include/amplink/drivers/xlnx_ipi_direct.h). */
 		char lb[ID_MAX + 16];
@@ -336,10 +340,11 @@ const struct ampl_dt_mem *dt_gen_find_mem(const struct ampl_dt_board *b, uint64_
 
 /*
  * The channel entry @name of @con names, as a constant expression: a channel of an IPI destination of this agent
- * (its controller, <destination>_MBOX, is written above; `#mbox-cells = <1>`: the channel index), or else
- * AMPL_DT_MBOX_NOT_GENERATED (no controller written for it: only the registry can find it).
+ * (its controller, <destination>_MBOX, is written above; `#mbox-cells = <1>`: the channel index), or with @doorbell
+ * that destination's doorbell function (<destination>_IPC_DOORBELL); or else AMPL_DT_MBOX_NOT_GENERATED (no controller
+ * written for it: only the registry can find it).
  */
-static void c_chan_ref(struct dt_gen *g, const struct ampl_dt_consumer *con, const char *name)
+static void c_chan_ref(struct dt_gen *g, const struct ampl_dt_consumer *con, const char *name, bool doorbell)
 {
 	for (unsigned k = 0; k < con->num_mboxes; k++) {
 		const struct ampl_dt_mbox_ref *m = &con->mboxes[k];
@@ -352,7 +357,10 @@ static void c_chan_ref(struct dt_gen *g, const struct ampl_dt_consumer *con, con
 					continue;
 				char pid[ID_MAX];
 				dt_gen_node_id(&ct->chans[j].node, pid);
-				fprintf(g->c, "&%s_MBOX.chans[%u]", pid, m->args[0]);
+				if (doorbell)
+					fprintf(g->c, "&%s_IPC_DOORBELL", pid);
+				else
+					fprintf(g->c, "&%s_MBOX.chans[%u]", pid, m->args[0]);
 				return;
 			}
 		}
@@ -393,11 +401,14 @@ static void c_consumer(struct dt_gen *g, const char *id, const struct ampl_dt_co
 	fprintf(f, "};\nconst struct mbox_consumer %s_MBOX_CONSUMER = { .name = %s_NAME_STR, .mboxes = %s_MBOX_SPECS, "
 		".num_mboxes = %u };\n", id, id, id, con->num_mboxes);
 	fprintf(g->h, "extern const struct mbox_consumer %s_MBOX_CONSUMER;\n", id);
-	/* What the instance's configuration names: the consumer, or its channels (AMPL_BOARD_MBOXES()). */
+	/* What the instance's configuration names: the consumer, its channels, or the tx destination's doorbell function
+	 * (AMPL_BOARD_MBOXES()). */
 	fprintf(f, "#define %s_MBOXES AMPL_BOARD_MBOXES(&%s_MBOX_CONSUMER, ", id, id);
-	c_chan_ref(g, con, "tx");
+	c_chan_ref(g, con, "tx", false);
 	fprintf(f, ", ");
-	c_chan_ref(g, con, "rx");
+	c_chan_ref(g, con, "rx", false);
+	fprintf(f, ", ");
+	c_chan_ref(g, con, "tx", true);
 	fprintf(f, ")\n");
 }
 

@@ -363,6 +363,7 @@ __attribute__((noinline)) static void on_rx(struct icmsg *im, int ev)
 #endif
 }
 
+#if AMPL_IPC_LINK_MBOX
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	(void)mssg;
@@ -373,6 +374,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 {
 	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct icmsg, link), online);
 }
+#endif
 
 /* ---- API ---- */
 
@@ -441,15 +443,16 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 	/* Bonding before the rx channel is taken: a doorbell from then on is served (a session-mode peer answers
 	 * this side's new id only when rung). */
 	atomic_store(&im->state, ICMSG_STATE_BONDING);
-	return ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
-				  on_link_state);
+	return ampl_ipc_link_open(&im->link, &im->tx_lock, cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan,
+				  AMPL_IPC_LINK_CB(on_doorbell), AMPL_IPC_LINK_CB(on_link_state));
 }
 
 int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ipc_service_cb *cb, void *priv)
 {
 	if (!im || !cfg || !cfg->rx_buf || cfg->rx_buf_size < ICMSG_MIN_RX_BUF)
 		return -EINVAL;
-	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
+	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
+	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
 		return -EINVAL;
 	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
 		return -EINVAL;
@@ -551,7 +554,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		int e;
 		if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
 			e = ring_locked(im);
-		else if ((e = mbox_client_offline(im->link.tx)) < 0)
+		else if ((e = ampl_ipc_link_offline(&im->link)) < 0)
 			im->bell_owed = true;
 		if (e < 0)
 			r = e;

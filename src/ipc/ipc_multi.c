@@ -197,7 +197,7 @@ static void ring_after_locked(struct ipc_multi_data *d, uint32_t prev_wr)
 {
 	if (d->bell_owed || pbuf_doorbell_needed(&d->tx, prev_wr))
 		ring_locked(d);
-	else if (mbox_client_offline(d->link.tx) < 0)
+	else if (ampl_ipc_link_offline(&d->link) < 0)
 		d->bell_owed = true;
 }
 
@@ -936,6 +936,7 @@ __attribute__((noinline)) static void on_rx(struct ipc_multi_data *d, int ev)
 	process(d);
 }
 
+#if AMPL_IPC_LINK_MBOX
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	(void)mssg;
@@ -946,6 +947,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 {
 	on_rx(AMPL_CONTAINER_OF(ampl_ipc_link_state(cl), struct ipc_multi_data, link), online);
 }
+#endif
 
 /* ---- backend operations ---- */
 
@@ -956,7 +958,8 @@ static int open_instance(const struct ampl_device *instance)
 	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
 	if (!d || !cfg || !cfg->tx_mem || !cfg->rx_mem)
 		return -EINVAL;
-	if (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))
+	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
+	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
 		return -EINVAL;
 	if (atomic_load(&d->state) != IPC_MULTI_OFF)
 		return -EALREADY;
@@ -1005,8 +1008,8 @@ static int open_instance(const struct ampl_device *instance)
 	(void)tx_restart_locked(d);
 	atomic_store(&d->state, IPC_MULTI_BONDING);
 
-	int err = ampl_ipc_link_open(&d->link, &d->lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
-				     on_link_state);
+	int err = ampl_ipc_link_open(&d->link, &d->lock, cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan,
+				     AMPL_IPC_LINK_CB(on_doorbell), AMPL_IPC_LINK_CB(on_link_state));
 	if (err) {
 		atomic_store(&d->state, IPC_MULTI_OFF);
 		hs_write(d, SID_NONE, SID_NONE); /* as closed */

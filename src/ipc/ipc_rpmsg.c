@@ -185,6 +185,7 @@ static void run_passes(struct ipc_rpmsg_data *d)
 	}
 }
 
+#if AMPL_IPC_LINK_MBOX
 static void on_doorbell(struct mbox_client *cl, void *mssg)
 {
 	struct ipc_rpmsg_data *d = AMPL_CONTAINER_OF(cl, struct ipc_rpmsg_data, link.cl_rx);
@@ -193,6 +194,7 @@ static void on_doorbell(struct mbox_client *cl, void *mssg)
 		return; /* the open path polls once after init: nothing is lost */
 	run_passes(d);
 }
+#endif
 
 int ipc_rpmsg_poll(const struct ampl_device *instance)
 {
@@ -204,6 +206,7 @@ int ipc_rpmsg_poll(const struct ampl_device *instance)
 	return 0;
 }
 
+#if AMPL_IPC_LINK_MBOX
 /* The transport saw the peer go offline (peer_lost at the next round) or come back (ring it). */
 static void on_link_state(struct mbox_client *cl, bool online)
 {
@@ -216,6 +219,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 		ring(d, RPMSG_NOTIFYID_VDEV);
 	run_passes(d);
 }
+#endif
 
 /* ---- instance ---- */
 
@@ -224,7 +228,10 @@ static int open_instance(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	const struct ipc_rpmsg_config *cfg = instance ? instance->config : NULL;
-	if (!d || !cfg || !cfg->shm || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan)))
+	if (!d || !cfg || !cfg->shm)
+		return -EINVAL;
+	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
+	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
 		return -EINVAL;
 	if (cfg->role != RPMSG_HOST && cfg->role != RPMSG_REMOTE)
 		return -EINVAL;
@@ -256,8 +263,8 @@ static int open_instance(const struct ampl_device *instance)
 		.polled = cfg->polled,
 		.priv = d,
 	};
-	int err = ampl_ipc_link_open(&d->link, &d->tx_lock, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan, on_doorbell,
-				     on_link_state);
+	int err = ampl_ipc_link_open(&d->link, &d->tx_lock, cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan,
+				     AMPL_IPC_LINK_CB(on_doorbell), AMPL_IPC_LINK_CB(on_link_state));
 	if (err)
 		return err;
 	if (rpmsg_virtio_init(&d->rdev, &d->vcfg)) {

@@ -34,8 +34,23 @@ fi
 # The instance's channels: its consumer with the registry (the host build above), its IPI destination's own channels
 # without it (a firmware port's default: the Cortex-M4 compile above); the registry can be selected in firmware too
 ipi=DT_N_S_amba_S_rpu0_mailbox_S_mailbox_ff990080_MBOX
-grep -qF "#define DT_N_S_ipc_icmsg_rpu0_MBOXES AMPL_BOARD_MBOXES(&DT_N_S_ipc_icmsg_rpu0_MBOX_CONSUMER, &$ipi.chans[0], &$ipi.chans[1])" \
+ipi_db=DT_N_S_amba_S_rpu0_mailbox_S_mailbox_ff990080_IPC_DOORBELL
+grep -qF "#define DT_N_S_ipc_icmsg_rpu0_MBOXES AMPL_BOARD_MBOXES(&DT_N_S_ipc_icmsg_rpu0_MBOX_CONSUMER, &$ipi.chans[0], &$ipi.chans[1], &$ipi_db)" \
 	"$tmp/rpu0/board_gen.c" && ok || bad "the ICMsg instance's configuration does not name its IPI destination's channels"
+# Without the mailbox (AMPL_IPC_LINK_MBOX=0) the instance's configuration names the destination's doorbell function,
+# with it the destination's channels (the relocations of the configuration's own section)
+cfg_refs() {
+	arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M "$@" -ffreestanding -Os -fdata-sections \
+		"${warn[@]}" -I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/refs.o" &&
+		arm-none-eabi-objdump -r -j .rodata.DT_N_S_ipc_icmsg_rpu0_CONFIG "$tmp/refs.o" | awk 'NR > 5 { print $3 }'
+}
+case "$(cfg_refs -DAMPL_IPC_LINK_MBOX=0 | tr '\n' ' ')" in
+*"$ipi_db"*) case "$(cfg_refs | tr '\n' ' ')" in
+	*"${ipi}"[!_]* | *"${ipi} "*) ok ;;
+	*) bad "with the mailbox the ICMsg configuration does not name the destination's channels: $(cfg_refs | tr '\n' ' ')" ;;
+	esac ;;
+*) bad "AMPL_IPC_LINK_MBOX=0: the ICMsg configuration does not name $ipi_db: $(cfg_refs -DAMPL_IPC_LINK_MBOX=0 | tr '\n' ' ')" ;;
+esac
 arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -DAMPL_PORT_CORTEX_M -DAMPL_MBOX_REGISTRY=1 -ffreestanding -Os "${warn[@]}" \
 	-I"$src/include" -c "$tmp/rpu0/board_gen.c" -o "$tmp/m4-registry.o" && ok || bad "Cortex-M4 compile with the registry"
 # With AMPL_XLNX_IPI_DIRECT each IPI destination's IPM device is the register-level driver's, on the same constant

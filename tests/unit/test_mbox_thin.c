@@ -247,12 +247,12 @@ static void test_link_given_channels(void **state)
 	static struct link_user u = { .lock = ATOMIC_FLAG_INIT };
 	static struct link_user peer = { .lock = ATOMIC_FLAG_INIT };
 	/* No channels given and no registry: the link cannot open. */
-	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, NULL, NULL, NULL, on_doorbell, on_state), -ENODEV);
+	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, NULL, NULL, NULL, NULL, on_doorbell, on_state), -ENODEV);
 	/* This side rings on channel 0 and hears channel 1; the peer side the other way round. */
-	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, NULL, &loop.chans[0], &loop.chans[1], on_doorbell,
-					    on_state), 0);
-	assert_int_equal(ampl_ipc_link_open(&peer.link, &peer.lock, NULL, &loop.chans[2], &loop.chans[3], on_doorbell,
-					    on_state), 0);
+	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, NULL, NULL, &loop.chans[0], &loop.chans[1],
+					    on_doorbell, on_state), 0);
+	assert_int_equal(ampl_ipc_link_open(&peer.link, &peer.lock, NULL, NULL, &loop.chans[2], &loop.chans[3],
+					    on_doorbell, on_state), 0);
 	/* The loopback block answers on the neighbour channel: each side's ring comes back to its own rx channel. */
 	assert_int_equal(ampl_ipc_link_ring(&u.link), 0);
 	assert_int_equal(ampl_ipc_link_ring(&peer.link), 0);
@@ -262,8 +262,8 @@ static void test_link_given_channels(void **state)
 	assert_int_equal(peer.doorbells, 1); /* the second ring found the first still pending: one doorbell */
 	/* A second link over the same channels is refused and holds nothing. */
 	static struct link_user dup = { .lock = ATOMIC_FLAG_INIT };
-	assert_int_equal(ampl_ipc_link_open(&dup.link, &dup.lock, NULL, &loop.chans[0], &loop.chans[1], on_doorbell,
-					    on_state), -EBUSY);
+	assert_int_equal(ampl_ipc_link_open(&dup.link, &dup.lock, NULL, NULL, &loop.chans[0], &loop.chans[1],
+					    on_doorbell, on_state), -EBUSY);
 	ampl_ipc_link_stop(&u.link);
 	ampl_ipc_link_close(&u.link, &u.lock, 0);
 	ampl_ipc_link_stop(&peer.link);
@@ -271,6 +271,44 @@ static void test_link_given_channels(void **state)
 	assert_int_equal(ampl_ipc_link_ring(&u.link), 0); /* closed: nothing */
 	for (unsigned i = 0; i < MBOX_LOOP_CHANS; i++)
 		assert_null(loop.chans[i].cl);
+}
+
+/* A link on a doorbell function: no channel taken, a ring is one call of the function, nothing once closed. */
+static int fn_rings;
+static const void *fn_ctx;
+
+static void count_ring(const void *ctx)
+{
+	fn_rings++;
+	fn_ctx = ctx;
+}
+
+static void test_link_doorbell_function(void **state)
+{
+	(void)state;
+	static struct link_user u = { .lock = ATOMIC_FLAG_INIT };
+	static const struct ampl_ipc_doorbell none = { .ring = NULL };
+	static const int ctx = 42;
+	static const struct ampl_ipc_doorbell db = { .ring = count_ring, .ctx = &ctx };
+	fn_rings = 0;
+	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, &none, NULL, &loop.chans[0], &loop.chans[1],
+					    on_doorbell, on_state), -EINVAL);
+	/* The channels given beside it are not taken. */
+	assert_int_equal(ampl_ipc_link_open(&u.link, &u.lock, &db, NULL, &loop.chans[0], &loop.chans[1],
+					    on_doorbell, on_state), 0);
+	for (unsigned i = 0; i < MBOX_LOOP_CHANS; i++)
+		assert_null(loop.chans[i].cl);
+	assert_int_equal(ampl_ipc_link_ring(&u.link), 0);
+	assert_int_equal(ampl_ipc_link_ring(&u.link), 0);
+	assert_int_equal(fn_rings, 2);
+	assert_ptr_equal(fn_ctx, &ctx);
+	assert_int_equal(ampl_ipc_link_offline(&u.link), 0);
+	mbox_loop_isr(&loop);
+	assert_int_equal(u.doorbells, 0); /* nothing went through the mailbox */
+	ampl_ipc_link_stop(&u.link);
+	ampl_ipc_link_close(&u.link, &u.lock, 1000);
+	assert_int_equal(ampl_ipc_link_ring(&u.link), 0);
+	assert_int_equal(fn_rings, 2); /* closed: not called */
 }
 
 int main(void)
@@ -281,6 +319,7 @@ int main(void)
 		cmocka_unit_test_setup(test_refusals, setup),
 		cmocka_unit_test_setup(test_framework_without_registry, setup),
 		cmocka_unit_test_setup(test_link_given_channels, setup),
+		cmocka_unit_test_setup(test_link_doorbell_function, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  * its rings in the shared window, rung through the emulator doorbell in the mode the host wrote in the boot block,
  * in the ICMsg mode the host chose (arg ICMSG_ARG_MODE: classic bonding, or session mode, which survives a restart
  * of either side). Every ask is checked and answered by the echo protocol (common/echo.h, common/fw_app.h).
+ * Built with AMPL_IPC_LINK_MBOX 0 (icmsg_echo_nomailbox) the instance takes no mailbox channel: it rings through a
+ * doorbell function (<amplink/ipc/link.h>), and the board's doorbell interrupt calls icmsg_poll().
  */
 #include <amplink/ipc/ipc_icmsg.h>
 #include <amplink/ipc_service.h>
@@ -16,6 +18,21 @@
 
 #define ECHO_TX_CHAN (&fw_db.chans[EMU_DOORBELL_TX])
 #define ECHO_RX_CHAN (&fw_db.chans[EMU_DOORBELL_RX])
+
+#if !AMPL_IPC_LINK_MBOX
+/*
+ * No mailbox in the ICMsg link: the instance rings the host through this function, and the board's doorbell (a
+ * controller of its own, emu_doorbell.h) is the transport underneath: its tx channel rung, its rx channel's
+ * callback running icmsg_poll(), as a firmware's IPI interrupt would (xlnx_ipi_direct_doorbell_taken()).
+ */
+static void ring_host(const void *ctx)
+{
+	(void)ctx;
+	(void)ampl_mbox_ring(ECHO_TX_CHAN);
+}
+
+static const struct ampl_ipc_doorbell host_bell = { .ring = ring_host };
+#endif
 #define ECHO_HOOKS NULL
 #define ECHO_NODE DT_NODELABEL(ipc_icmsg_fw)
 #define ECHO_REGION(prop) ((uint8_t *)(uintptr_t)DT_REG_ADDR(DT_PHANDLE(ECHO_NODE, prop)))
@@ -32,8 +49,12 @@ static struct ipc_icmsg_config ipc0_config = {
 		.dcache_alignment = DT_PROP(ECHO_NODE, dcache_alignment),
 		.unbound_mode = ICMSG_UNBOUND_MODE_DISABLE,
 		.size_ext = DT_PROP(ECHO_NODE, amplink_max_packet_ext), /* classic: both ends tell their limit */
+#if AMPL_IPC_LINK_MBOX
 		.tx_chan = ECHO_TX_CHAN,
 		.rx_chan = ECHO_RX_CHAN,
+#else
+		.doorbell = &host_bell,
+#endif
 		.rx_buf = rx_buf,
 		.rx_buf_size = sizeof(rx_buf),
 		.peer_rx_max_default = ECHO_RX_BUF, /* session mode: the peer's limit (amplink,peer-max-packet) */
@@ -75,6 +96,29 @@ static const struct ipc_ept_cfg ept_cfg = {
 	.cb = { .bound = on_bound, .unbound = on_unbound, .received = on_received },
 };
 
+#if !AMPL_IPC_LINK_MBOX
+static void on_host_ring(struct mbox_client *cl, void *mssg)
+{
+	(void)cl;
+	(void)mssg;
+	(void)icmsg_poll(ipc_icmsg_link(&ipc0));
+}
+
+static struct mbox_client db_tx_cl, db_rx_cl = { .rx_callback = on_host_ring };
+
+/* The board's doorbell channels, taken for the ring function and the poll (before the instance opens). */
+static int doorbell_take(void)
+{
+	int r = ampl_mbox_bind(ECHO_TX_CHAN, &db_tx_cl);
+	return r ? r : ampl_mbox_bind(ECHO_RX_CHAN, &db_rx_cl);
+}
+#else
+static int doorbell_take(void)
+{
+	return 0;
+}
+#endif
+
 int main(void)
 {
 	(void)fw_app_start(NAME);
@@ -83,7 +127,9 @@ int main(void)
 	if (mode > ICMSG_UNBOUND_MODE_DETECT)
 		fw_app_fail(NAME, "unknown ICMsg mode", -(int)mode);
 	ipc0_config.icmsg.unbound_mode = (enum icmsg_unbound_mode)mode;
-	int r = ipc_service_open_instance(&ipc0);
+	int r = doorbell_take();
+	if (!r)
+		r = ipc_service_open_instance(&ipc0);
 	if (!r)
 		r = ipc_service_register_endpoint(&ipc0, &ept, &ept_cfg);
 	if (r)

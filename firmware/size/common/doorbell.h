@@ -14,10 +14,16 @@
  * by name through doorbell_consumer (the registry), or given (DOORBELL_TX, DOORBELL_RX). A program configured from
  * generated code stands the doorbell in for the IPI destination its instance names: DOORBELL_NODE is that
  * destination's path (for the lookup by name) and DOORBELL_CHANS its channels (the ones generated code gives).
+ *
+ * Without the mailbox (AMPL_IPC_LINK_MBOX 0, <amplink/ipc/link.h>) there is no controller: doorbell_fn is the same
+ * TRIG write as a doorbell function for the instance's configuration, and the interrupt calls the program's
+ * size_doorbell_rx() (the backend's poll) instead of delivering to a channel. size_doorbell_start() registers the
+ * controller, or does nothing.
  */
 #ifndef AMPLINK_SIZE_DOORBELL_H
 #define AMPLINK_SIZE_DOORBELL_H
 
+#include <amplink/ipc/link.h>
 #include <amplink/mailbox_controller.h>
 
 #include "size_image.h"
@@ -37,6 +43,7 @@ static inline volatile uint32_t *doorbell_reg(uint32_t off)
 	return (volatile uint32_t *)(uintptr_t)(DOORBELL_BASE + off);
 }
 
+#if AMPL_IPC_LINK_MBOX
 static int doorbell_send_data(struct mbox_chan *chan, void *data)
 {
 	(void)chan;
@@ -72,6 +79,11 @@ static struct mbox_controller doorbell = {
 	.txpoll_period = 1,
 };
 
+static inline int size_doorbell_start(void)
+{
+	return mbox_controller_register(&doorbell);
+}
+
 void size_doorbell_irq(void)
 {
 	uint32_t isr = *doorbell_reg(DOORBELL_ISR);
@@ -81,6 +93,34 @@ void size_doorbell_irq(void)
 	if (isr & DOORBELL_PEER)
 		mbox_chan_received_data(DOORBELL_RX, NULL);
 }
+#else
+static void doorbell_ring(const void *ctx)
+{
+	(void)ctx;
+	*doorbell_reg(DOORBELL_TRIG) = DOORBELL_PEER;
+}
+
+static const struct ampl_ipc_doorbell doorbell_fn = { .ring = doorbell_ring };
+#define DOORBELL_TX NULL
+#define DOORBELL_RX NULL
+
+static inline int size_doorbell_start(void)
+{
+	return 0;
+}
+
+/* The program's: the backend's poll. */
+void size_doorbell_rx(void);
+
+void size_doorbell_irq(void)
+{
+	uint32_t isr = *doorbell_reg(DOORBELL_ISR);
+
+	*doorbell_reg(DOORBELL_ISR) = isr; /* clear, then drain: a ring after this interrupts again */
+	if (isr & DOORBELL_PEER)
+		size_doorbell_rx();
+}
+#endif
 
 #if AMPL_MBOX_REGISTRY
 /* The instance's devicetree node as a firmware would generate it: mboxes = <&doorbell 0>, <&doorbell 1>. */

@@ -76,6 +76,34 @@ int xlnx_ipi_direct_init(const struct ampl_device *dev);
  */
 void xlnx_ipi_direct_isr(const struct ampl_device *dev);
 
+/*
+ * ---- Doorbells for an IPC backend, on the same registers ----
+ *
+ * An ICMsg, multi-endpoint or RPMsg instance can ring an IPI destination without the mailbox framework: its
+ * configuration's @doorbell is { xlnx_ipi_direct_ring, <destination>_MBOX_CONFIG } (<amplink/ipc/link.h>; `amplink dt
+ * gen` writes it with AMPL_IPC_LINK_MBOX 0), and the IPI interrupt calls the backend's poll when
+ * xlnx_ipi_direct_doorbell_taken() says the remote rang. It is the protocol of the framework driver's signalling
+ * mode (xlnx_ipi_mbox_set_signalling()), so either side may be the framework's: a ring while our previous one is
+ * still pending is coalesced with it (the remote's drain, which follows its acknowledgement, sees the new data);
+ * the receiver acknowledges before it drains.
+ */
+
+/**
+ * xlnx_ipi_direct_ring() - ring the destination (@ipi: its const struct xlnx_ipi_mbox_config): after a full barrier
+ * (the caller's ring writes before the test), trigger unless our previous doorbell is still pending. Context: any.
+ */
+void xlnx_ipi_direct_ring(const void *ipi);
+
+/**
+ * xlnx_ipi_direct_doorbell_taken() - the remote of @ipi rang: its ISR bit is set. Then acknowledge it (W1C) and
+ * order the caller's drain after that (a full barrier), and return true; false if it did not ring. The remote's
+ * interrupt stays as it is (unmask it once with xlnx_ipi_direct_doorbell_enable()). Context: interrupt.
+ */
+bool xlnx_ipi_direct_doorbell_taken(const struct xlnx_ipi_mbox_config *ipi);
+
+/** xlnx_ipi_direct_doorbell_enable() - unmask (@on) or mask the remote's interrupt (IER / IDR). Context: any. */
+void xlnx_ipi_direct_doorbell_enable(const struct xlnx_ipi_mbox_config *ipi, bool on);
+
 /**
  * xlnx_ipi_direct_settings() - the constant settings of a destination that was set up at run time (a struct
  * xlnx_ipi_mbox, as the virtual SoC's agents have them) into @out, for a device of this driver on the same registers

@@ -139,6 +139,9 @@ enum icmsg_unbound_mode {
  * @tx_chan, @rx_chan: the mailbox channels, not yet bound to a client: icmsg binds them at open and frees them at
  *                     close (mbox_bind_client / mbox_free_channel); or NULL, and then:
  * @mbox_node:         the consumer node whose `mboxes` has entries named "tx" and "rx" (mbox_request_channel_byname)
+ * @doorbell:          instead of the channels, a doorbell function (<amplink/ipc/link.h>): the link takes no
+ *                     channel, and the firmware's doorbell interrupt calls icmsg_poll(); the only way with
+ *                     AMPL_IPC_LINK_MBOX 0
  * @rx_buf, @rx_buf_size: the caller's receive buffer (>= ICMSG_MIN_RX_BUF bytes, at most 65535 used); its size is
  *                     what this side advertises as its max RX packet size
  * @peer_rx_max_default: what a peer without the size extension is assumed to take (0: ICMSG_ZEPHYR_RX_BUF_SIZE)
@@ -160,6 +163,7 @@ struct icmsg_config {
 	enum icmsg_unbound_mode unbound_mode;
 	struct mbox_chan *tx_chan, *rx_chan;
 	const struct mbox_consumer *mbox_node;
+	const struct ampl_ipc_doorbell *doorbell;
 	void *rx_buf;
 	uint32_t rx_buf_size;
 	uint32_t peer_rx_max_default;

@@ -152,6 +152,8 @@ enum ipc_multi_msg {
  * @block_count:      tx blocks, 1..256 (0: 16)
  * @tx_chan, @rx_chan: mailbox channels not yet bound to a client (bound at open), or NULL and then
  * @mbox_node:        the consumer node whose `mboxes` has entries "tx" and "rx"
+ * @doorbell:         instead of the channels, a doorbell function (<amplink/ipc/link.h>); the firmware's doorbell
+ *                    interrupt calls ipc_multi_poll(); the only way with AMPL_IPC_LINK_MBOX 0
  * @error, @error_priv: instance-level error reports (NULL: every registered endpoint's error())
  * @polled:           the owner drains the instance with ipc_multi_poll() in a loop, in its RX context; with
  *                    IPC_MULTI_RX_LINGER_US (hosted builds) the control ring's reader then stays held between
@@ -167,6 +169,7 @@ struct ipc_multi_config {
 	uint32_t block_count;
 	struct mbox_chan *tx_chan, *rx_chan;
 	const struct mbox_consumer *mbox_node;
+	const struct ampl_ipc_doorbell *doorbell;
 	void (*error)(const char *message, void *priv);
 	void *error_priv;
 	bool polled;

@@ -67,6 +67,8 @@ extern "C" {
  * @shm, @shm_size, @da_base: the region (this core's address, size, device address)
  * @vring_num, @vring_align, @h2r_buf_size, @r2h_buf_size: as struct rpmsg_virtio_config (0: defaults)
  * @tx_chan, @rx_chan: mailbox channels not yet bound to a client; or NULL and then @mbox_node names "tx"/"rx"
+ * @doorbell:    instead of the channels, a doorbell function (<amplink/ipc/link.h>); the firmware's doorbell
+ *               interrupt calls ipc_rpmsg_poll(); the only way with AMPL_IPC_LINK_MBOX 0
  * @error:       optional: instance-level protocol errors (no endpoint to report them to)
  * @polled:      the owner drains the instance with ipc_rpmsg_poll() in a loop (struct rpmsg_virtio_config's @polled)
  */
@@ -79,6 +81,7 @@ struct ipc_rpmsg_config {
 	uint32_t h2r_buf_size, r2h_buf_size;
 	struct mbox_chan *tx_chan, *rx_chan;
 	const struct mbox_consumer *mbox_node;
+	const struct ampl_ipc_doorbell *doorbell;
 	void (*error)(const struct ampl_device *instance, const char *msg);
 	bool polled;
 };

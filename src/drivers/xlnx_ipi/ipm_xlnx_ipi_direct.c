@@ -163,6 +163,33 @@ int xlnx_ipi_direct_response_read(const struct ampl_device *dev, void *buf, size
 	return ipi ? xlnx_ipi_buf_read(&ipi->local_resp, ipi->buffered, buf, len) : -EINVAL;
 }
 
+/*
+ * Doorbells (signalling): the Dekker pair of xlnx_ipi.c's signalling mode, on the remote's ISR word from which our
+ * OBS bit is derived. Here: the caller's ring write; full barrier; read OBS (set: coalesced). Remote: W1C of ISR;
+ * full barrier; drain. If our read still sees OBS set, the remote's acknowledgement, and so its drain, comes later.
+ */
+void xlnx_ipi_direct_ring(const void *ipi_cfg)
+{
+	const struct xlnx_ipi_mbox_config *ipi = (const struct xlnx_ipi_mbox_config *)ipi_cfg;
+	ampl_mb();
+	if (!(ampl_io_read32(&ipi->host_regs, AMPL_IPI_OBS) & ipi->remote_mask))
+		ampl_io_write32(&ipi->host_regs, AMPL_IPI_TRIG, ipi->remote_mask);
+}
+
+bool xlnx_ipi_direct_doorbell_taken(const struct xlnx_ipi_mbox_config *ipi)
+{
+	if (!(ampl_io_read32(&ipi->host_regs, AMPL_IPI_ISR) & ipi->remote_mask))
+		return false;
+	ampl_io_write32(&ipi->host_regs, AMPL_IPI_ISR, ipi->remote_mask);
+	ampl_mb();
+	return true;
+}
+
+void xlnx_ipi_direct_doorbell_enable(const struct xlnx_ipi_mbox_config *ipi, bool on)
+{
+	ampl_io_write32(&ipi->host_regs, on ? AMPL_IPI_IER : AMPL_IPI_IDR, ipi->remote_mask);
+}
+
 void xlnx_ipi_direct_settings(const struct xlnx_ipi_mbox *m, struct xlnx_ipi_mbox_config *out)
 {
 	*out = (struct xlnx_ipi_mbox_config){ .host_regs = m->host->regs, .valid_mask = m->host->valid_mask,
