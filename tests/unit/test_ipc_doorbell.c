@@ -326,6 +326,7 @@ static void test_icmsg_close(void **state)
 	remote_register();
 	apu_register();
 	assert_true(wait_for(&E.side.bound, 1));
+	assert_true(wait_for(&E.apu_side.bound, 1));
 	exchange(100);
 	assert_int_equal(ipc_service_deregister_endpoint(&E.ept), 0);
 	int after = atomic_load(&rings), received = atomic_load(&E.side.received);
