@@ -451,8 +451,7 @@ int icmsg_open(struct icmsg *im, const struct icmsg_config *cfg, const struct ip
 {
 	if (!im || !cfg || !cfg->rx_buf || cfg->rx_buf_size < ICMSG_MIN_RX_BUF)
 		return -EINVAL;
-	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
-	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
+	if (!ampl_ipc_link_configured(cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan))
 		return -EINVAL;
 	if (cfg->unbound_mode > ICMSG_UNBOUND_MODE_DETECT)
 		return -EINVAL;

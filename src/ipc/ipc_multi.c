@@ -958,8 +958,7 @@ static int open_instance(const struct ampl_device *instance)
 	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
 	if (!d || !cfg || !cfg->tx_mem || !cfg->rx_mem)
 		return -EINVAL;
-	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
-	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
+	if (!ampl_ipc_link_configured(cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan))
 		return -EINVAL;
 	if (atomic_load(&d->state) != IPC_MULTI_OFF)
 		return -EALREADY;

@@ -230,8 +230,7 @@ static int open_instance(const struct ampl_device *instance)
 	const struct ipc_rpmsg_config *cfg = instance ? instance->config : NULL;
 	if (!d || !cfg || !cfg->shm)
 		return -EINVAL;
-	if (!(AMPL_IPC_LINK_FN && cfg->doorbell) &&
-	    (!AMPL_IPC_LINK_MBOX || (!cfg->mbox_node && (!cfg->tx_chan || !cfg->rx_chan))))
+	if (!ampl_ipc_link_configured(cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan))
 		return -EINVAL;
 	if (cfg->role != RPMSG_HOST && cfg->role != RPMSG_REMOTE)
 		return -EINVAL;

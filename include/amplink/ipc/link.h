@@ -180,6 +180,19 @@ static inline void ampl_ipc_link_stop(struct ampl_ipc_link *l)
 }
 
 /**
+ * ampl_ipc_link_configured() - does a backend configuration name a way to ring: a doorbell function @db (where the
+ * build can ring one), or the mailbox's @tx and @rx channels, or the consumer @node to look them up in? What each
+ * backend's open checks before anything else (a doorbell without its function is refused by the open itself).
+ */
+static inline bool ampl_ipc_link_configured(const struct ampl_ipc_doorbell *db, const struct mbox_consumer *node,
+					    const struct mbox_chan *tx, const struct mbox_chan *rx)
+{
+	if (AMPL_IPC_LINK_FN && db)
+		return true;
+	return AMPL_IPC_LINK_MBOX && (node || (tx && rx));
+}
+
+/**
  * ampl_ipc_link_open() - with a doorbell function @db: publish it under @lock, no channel. Otherwise take the tx
  * then the rx channel: @tx and @rx bound to the link, or else the entries named "tx" and "rx" of @node's mboxes;
  * the tx channel is published under @lock. @doorbell and @state are the rx channel's rx_callback and link_state
