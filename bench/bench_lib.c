@@ -484,24 +484,11 @@ static void echo_direct_cb(const struct ampl_device *dev, void *ud, uint32_t id,
 }
 
 /* A register-level IPM device on the destination the framework device labelled @label was set up on. */
-struct direct_ipm {
-	struct xlnx_ipi_mbox_config ipi;
-	struct xlnx_ipi_direct_config cfg;
-	struct xlnx_ipi_direct_data data;
-	struct ampl_device_state st;
-	struct ampl_device dev;
-};
-
-static const struct ampl_device *direct_ipm_up(struct direct_ipm *d, const char *label)
+static const struct ampl_device *direct_ipm_up(struct xlnx_ipi_direct_device *d, const char *label)
 {
 	const struct ampl_device *fw = ampl_device_get_by_label(label);
-	if (!fw)
-		return NULL;
-	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, &d->ipi);
-	d->cfg = (struct xlnx_ipi_direct_config){ .ipi = &d->ipi, .ack_timeout_us = 10000000 };
-	d->dev = (struct ampl_device){ .name = label, .api = &xlnx_ipi_direct_api, .config = &d->cfg, .data = &d->data,
-				       .state = &d->st };
-	return xlnx_ipi_direct_init(&d->dev) ? NULL : &d->dev;
+	return fw ? xlnx_ipi_direct_device_on(d, ((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, label, 10000000)
+		  : NULL;
 }
 
 /* The remote of the IPM_DIRECT path: the agent's interrupt handler never runs; this loop is RPU0's interrupt,
@@ -510,7 +497,7 @@ static void direct_remote(struct ampl_soc *soc, enum ampl_wait_mode mode)
 {
 	struct ampl_agent *ag;
 	struct ampl_agent_opts o = { .mode = mode, .no_irq_thread = true };
-	static struct direct_ipm d;
+	static struct xlnx_ipi_direct_device d;
 	const struct ampl_device *dev;
 	if (ampl_agent_attach(soc, "rpu0", &o, &ag) || !(dev = direct_ipm_up(&d, "ipi_rpu0_apu")))
 		_exit(1);
@@ -595,7 +582,7 @@ static struct ampl_bench_lat bench_rtt(const char *label, enum path path, enum a
 		exit(1);
 	}
 	const struct ampl_device *dev = ampl_device_get_by_label("ipi_apu_rpu0");
-	static struct direct_ipm direct;
+	static struct xlnx_ipi_direct_device direct;
 	if (path == IPM_DIRECT && !(dev = direct_ipm_up(&direct, "ipi_apu_rpu0")))
 		fail("%s: no register-level IPM device", label);
 	struct mbox_controller *ctl;

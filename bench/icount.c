@@ -250,25 +250,14 @@ static void run_ipm(unsigned long n)
 }
 
 /* ipm-direct: register-level devices on the destinations the agents set up (their interrupt handlers never run). */
-struct direct_dev {
-	struct xlnx_ipi_mbox_config ipi;
-	struct xlnx_ipi_direct_config cfg;
-	struct xlnx_ipi_direct_data data;
-	struct ampl_device_state st;
-	struct ampl_device dev;
-};
-
-static void direct_up(struct direct_dev *d, const char *label)
+static const struct ampl_device *direct_up(struct xlnx_ipi_direct_device *d, const char *label)
 {
-	const struct ampl_device *fw = ampl_device_get_by_label(label);
+	const struct ampl_device *fw = ampl_device_get_by_label(label), *dev;
 	if (!fw)
 		die(label);
-	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, &d->ipi);
-	d->cfg.ipi = &d->ipi;
-	d->dev = (struct ampl_device){ .name = label, .api = &xlnx_ipi_direct_api, .config = &d->cfg, .data = &d->data,
-				       .state = &d->st };
-	if (xlnx_ipi_direct_init(&d->dev))
+	if (!(dev = xlnx_ipi_direct_device_on(d, ((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, label, 0)))
 		die("xlnx_ipi_direct_init");
+	return dev;
 }
 
 NOINLINE static void icount_ipm_direct(const struct ampl_device *tx, const struct ampl_device *rx, unsigned long n)
@@ -286,12 +275,11 @@ static void run_ipm_direct(unsigned long n)
 {
 	struct soc_env e;
 	soc_up(&e, "rpu0", true);
-	static struct direct_dev tx, rx;
-	direct_up(&tx, "ipi_apu_rpu0");
-	direct_up(&rx, "ipi_rpu0_apu");
-	ipm_register_callback(&rx.dev, ipm_rx, NULL);
-	ipm_set_enabled(&rx.dev, 1);
-	icount_ipm_direct(&tx.dev, &rx.dev, n);
+	static struct xlnx_ipi_direct_device txd, rxd;
+	const struct ampl_device *tx = direct_up(&txd, "ipi_apu_rpu0"), *rx = direct_up(&rxd, "ipi_rpu0_apu");
+	ipm_register_callback(rx, ipm_rx, NULL);
+	ipm_set_enabled(rx, 1);
+	icount_ipm_direct(tx, rx, n);
 	soc_down(&e);
 }
 

@@ -26,16 +26,10 @@
 #include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
+#include "rc_check.h"
 #include "soc_fixture.h"
 
 #define ACK_TIMEOUT_US 20000u
-
-static void check_rc(const char *id, const char *what, int got, int want)
-{
-	if (got != want)
-		fail_msg("[%s] %s: returned %d (%s), expected %d (%s)", id, what, got, ampl_errname(got), want,
-			 ampl_errname(want));
-}
 
 static uint64_t now_us(void)
 {
@@ -91,30 +85,16 @@ struct env {
 	struct ampl_io_region rpu0_regs, apu_regs;
 	uint32_t b_apu, b_rpu0;
 	/* RPU0's and IPI6's register-level devices, on the settings of their framework destinations */
-	struct xlnx_ipi_mbox_config ipi, vipi;
-	struct xlnx_ipi_direct_config cfg, vcfg;
-	struct xlnx_ipi_direct_data data, vdata;
-	struct ampl_device_state st, vst;
-	struct ampl_device dev, vdev;
+	struct xlnx_ipi_direct_device rd, vd;
 };
 
 static struct env E;
 
-
-/* The constant settings `amplink dt gen` would write for @fw's destination, taken from the framework device. */
-static void settings_of(const struct ampl_device *fw, struct xlnx_ipi_mbox_config *out)
+/* A register-level device on the destination of framework device @fw, as `amplink dt gen` would set it up. */
+static void direct_dev(struct xlnx_ipi_direct_device *d, const struct ampl_device *fw, const char *name)
 {
-	xlnx_ipi_direct_settings(((const struct xlnx_ipi_ipm_config *)fw->config)->mbox, out);
-}
-
-static void direct_dev(struct ampl_device *dev, struct ampl_device_state *st, struct xlnx_ipi_direct_config *cfg,
-		       const struct xlnx_ipi_mbox_config *ipi, struct xlnx_ipi_direct_data *data, const char *name)
-{
-	cfg->ipi = ipi;
-	cfg->ack_timeout_us = ACK_TIMEOUT_US;
-	*dev = (struct ampl_device){ .name = name, .api = &xlnx_ipi_direct_api, .config = cfg, .data = data,
-				     .init = xlnx_ipi_direct_init, .state = st };
-	assert_int_equal(xlnx_ipi_direct_init(dev), 0);
+	const struct xlnx_ipi_ipm_config *c = fw->config;
+	assert_non_null(xlnx_ipi_direct_device_on(d, c->mbox, name, ACK_TIMEOUT_US));
 }
 
 /* @apu_thread: the APU's interrupts run in its own thread (else the test runs them with ampl_agent_poll()). */
@@ -131,14 +111,13 @@ static void env_up(bool apu_thread)
 	E.rpu0 = soc_fixture_attach(E.zsoc, "rpu0", &ro);
 	const struct ampl_device *fw = ampl_device_get_by_label("ipi_rpu0_apu");
 	assert_non_null(fw);
-	settings_of(fw, &E.ipi);
-	E.rpu0_regs = E.ipi.host_regs;
+	direct_dev(&E.rd, fw, "t-ipmd-rpu0-apu");
+	E.rpu0_regs = E.rd.ipi.host_regs;
 	assert_int_equal(ampl_soc_agent_regs(E.zsoc, ampl_soc_agent_by_name(z, "apu"), &E.apu_regs), 0);
 	E.b_apu = ampl_ipi_mask(ampl_soc_agent_by_name(z, "apu"));
 	E.b_rpu0 = ampl_ipi_mask(ampl_soc_agent_by_name(z, "rpu0"));
-	assert_int_equal(E.ipi.remote_mask, E.b_apu);
-	assert_true(E.ipi.buffered);
-	direct_dev(&E.dev, &E.st, &E.cfg, &E.ipi, &E.data, "t-ipmd-rpu0-apu");
+	assert_int_equal(E.rd.ipi.remote_mask, E.b_apu);
+	assert_true(E.rd.ipi.buffered);
 
 	const struct ampl_soc_profile *v = &ampl_soc_versal;
 	soc_fixture_create("t-ipmd", v, E.vname, sizeof(E.vname), &E.vsoc);
@@ -148,9 +127,8 @@ static void env_up(bool apu_thread)
 	assert_int_equal(ampl_agent_channel(E.vapu, "ipi6", &E.v_apu_rx), 0);
 	const struct ampl_device *vfw = NULL;
 	assert_int_equal(ampl_agent_channel(E.vipi6, "apu", &vfw), 0);
-	settings_of(vfw, &E.vipi);
-	assert_false(E.vipi.buffered);
-	direct_dev(&E.vdev, &E.vst, &E.vcfg, &E.vipi, &E.vdata, "t-ipmd-ipi6-apu");
+	direct_dev(&E.vd, vfw, "t-ipmd-ipi6-apu");
+	assert_false(E.vd.ipi.buffered);
 }
 
 static int teardown(void **state)
@@ -200,7 +178,7 @@ static void test_init_codes(void **state)
 {
 	(void)state;
 	env_up(false);
-	struct xlnx_ipi_mbox_config ipi = E.ipi;
+	struct xlnx_ipi_mbox_config ipi = E.rd.ipi;
 	struct xlnx_ipi_direct_config cfg = { .ipi = &ipi };
 	struct xlnx_ipi_direct_data data;
 	struct ampl_device_state st;
@@ -219,7 +197,7 @@ static void test_init_codes(void **state)
 	check_rc("I00", "valid settings", xlnx_ipi_direct_init(&d), 0);
 	check_rc("I10", "NULL device", xlnx_ipi_direct_init(NULL), -EINVAL);
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(rows); i++) {
-		ipi = E.ipi;
+		ipi = E.rd.ipi;
 		cfg.ipi = &ipi;
 		d.config = &cfg;
 		d.data = &data;
@@ -246,7 +224,7 @@ static void test_init_codes(void **state)
 		}
 	}
 	/* The device on a doorbell destination needs no buffers. */
-	check_rc("I11", "doorbell destination", xlnx_ipi_direct_init(&E.vdev), 0);
+	check_rc("I11", "doorbell destination", xlnx_ipi_direct_init(&E.vd.dev), 0);
 }
 
 /* ---- ipm_send ---- */
@@ -287,7 +265,7 @@ static void test_send_table(void **state)
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(rows); i++) {
 		uint8_t buf[40];
 		pattern(buf, sizeof(buf), (uint8_t)i);
-		const struct ampl_device *d = rows[i].db ? &E.vdev : &E.dev;
+		const struct ampl_device *d = rows[i].db ? &E.vd.dev : &E.rd.dev;
 		struct rx *r = rows[i].db ? &v_rx : &apu_rx;
 		int before = atomic_load(&r->calls);
 		check_rc(rows[i].id, rows[i].what,
@@ -305,9 +283,9 @@ static void test_send_table(void **state)
 		if (rows[i].db && want)
 			assert_null(atomic_load(&v_rx.data));
 	}
-	assert_int_equal(ipm_max_data_size_get(&E.dev), 32);
-	assert_int_equal(ipm_max_data_size_get(&E.vdev), 0);
-	assert_int_equal(ipm_max_id_val_get(&E.dev), 0);
+	assert_int_equal(ipm_max_data_size_get(&E.rd.dev), 32);
+	assert_int_equal(ipm_max_data_size_get(&E.vd.dev), 0);
+	assert_int_equal(ipm_max_id_val_get(&E.rd.dev), 0);
 }
 
 /* -EBUSY while the APU has not acknowledged, with or without wait, and the refused send writes nothing. */
@@ -322,18 +300,18 @@ static void test_busy_until_ack(void **state)
 	uint8_t a[32], b[32];
 	pattern(a, sizeof(a), 1);
 	pattern(b, sizeof(b), 2);
-	check_rc("B01", "first send", ipm_send(&E.dev, 0, 0, a, 32), 0);
+	check_rc("B01", "first send", ipm_send(&E.rd.dev, 0, 0, a, 32), 0);
 	assert_true(rpu0_pending());
-	check_rc("B02", "second send while pending", ipm_send(&E.dev, 0, 0, b, 32), -EBUSY);
+	check_rc("B02", "second send while pending", ipm_send(&E.rd.dev, 0, 0, b, 32), -EBUSY);
 	uint64_t t0 = now_us();
-	check_rc("B03", "second send while pending, wait", ipm_send(&E.dev, 1, 0, b, 32), -EBUSY);
+	check_rc("B03", "second send while pending, wait", ipm_send(&E.rd.dev, 1, 0, b, 32), -EBUSY);
 	if (now_us() - t0 > ACK_TIMEOUT_US / 2)
 		fail_msg("[B03] -EBUSY with wait took %llu us: it must not wait", (unsigned long long)(now_us() - t0));
 	ampl_agent_poll(E.apu);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_memory_equal(rx.bytes, a, 32);
 	assert_false(rpu0_pending());
-	check_rc("B04", "send after the acknowledgement", ipm_send(&E.dev, 0, 0, b, 32), 0);
+	check_rc("B04", "send after the acknowledgement", ipm_send(&E.rd.dev, 0, 0, b, 32), 0);
 	ampl_agent_poll(E.apu);
 	assert_int_equal(atomic_load(&rx.calls), 2);
 	assert_memory_equal(rx.bytes, b, 32);
@@ -353,7 +331,7 @@ static void test_wait(void **state)
 	pattern(a, sizeof(a), 7);
 	for (int i = 0; i < 20; i++) {
 		a[0] = (uint8_t)i;
-		check_rc("W01", "send with wait, the APU's interrupt thread running", ipm_send(&E.dev, 1, 0, a, 32), 0);
+		check_rc("W01", "send with wait, the APU's interrupt thread running", ipm_send(&E.rd.dev, 1, 0, a, 32), 0);
 		if (atomic_load(&rx.calls) != i + 1)
 			fail_msg("[W01] wait returned 0 with %d deliveries of %d", atomic_load(&rx.calls), i + 1);
 		assert_false(rpu0_pending());
@@ -361,7 +339,7 @@ static void test_wait(void **state)
 	/* The APU stops taking requests: the next one is left pending and the wait gives up after its bound. */
 	assert_int_equal(ipm_set_enabled(E.apu_rpu0, 0), 0);
 	uint64_t t0 = now_us();
-	check_rc("W02", "send with wait, nobody acknowledging", ipm_send(&E.dev, 1, 0, a, 32), -ETIMEDOUT);
+	check_rc("W02", "send with wait, nobody acknowledging", ipm_send(&E.rd.dev, 1, 0, a, 32), -ETIMEDOUT);
 	uint64_t took = now_us() - t0;
 	if (took < ACK_TIMEOUT_US * 9 / 10)
 		fail_msg("[W02] -ETIMEDOUT after %llu us, before the %u us bound", (unsigned long long)took,
@@ -382,18 +360,18 @@ static void test_receive_and_respond(void **state)
 	struct rx rx;
 	memset(&rx, 0, sizeof(rx));
 	rx.respond = true;
-	ipm_register_callback(&E.dev, rx_cb, &rx);
-	check_rc("R01", "enable", ipm_set_enabled(&E.dev, 1), 0);
+	ipm_register_callback(&E.rd.dev, rx_cb, &rx);
+	check_rc("R01", "enable", ipm_set_enabled(&E.rd.dev, 1), 0);
 	assert_false(apu_masked_at_rpu0());
 	uint8_t a[32];
 	pattern(a, sizeof(a), 3);
 	check_rc("R02", "APU send", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
 	assert_true(apu_pending());
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
-	assert_ptr_equal(atomic_load(&rx.dev), &E.dev);
+	assert_ptr_equal(atomic_load(&rx.dev), &E.rd.dev);
 	assert_int_equal(atomic_load(&rx.id), 0);
-	assert_ptr_equal(atomic_load(&rx.data), (void *)E.ipi.remote_req.base);
+	assert_ptr_equal(atomic_load(&rx.data), (void *)E.rd.ipi.remote_req.base);
 	assert_memory_equal(rx.bytes, a, 32);
 	check_rc("R03", "response write in the callback", atomic_load(&rx.resp_rc), 0);
 	assert_false(apu_pending()); /* acknowledged after the callback */
@@ -403,7 +381,7 @@ static void test_receive_and_respond(void **state)
 	check_rc("R04", "APU reads the response", xlnx_ipi_response_read(E.apu_rpu0, resp, sizeof(resp)), 0);
 	assert_memory_equal(resp, want, 32);
 	/* Nothing pending: the handler does nothing. */
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 
 	/* RPU0 reads the APU's response to its own request. */
@@ -413,22 +391,22 @@ static void test_receive_and_respond(void **state)
 	assert_int_equal(ipm_set_enabled(E.apu_rpu0, 1), 0);
 	uint8_t r_from_apu[32];
 	pattern(r_from_apu, sizeof(r_from_apu), 9);
-	check_rc("R05", "RPU0 send", ipm_send(&E.dev, 0, 0, a, 8), 0);
+	check_rc("R05", "RPU0 send", ipm_send(&E.rd.dev, 0, 0, a, 8), 0);
 	assert_int_equal(xlnx_ipi_response_write(E.apu_rpu0, r_from_apu, 32), 0); /* before its handler acks */
 	ampl_agent_poll(E.apu);
 	assert_int_equal(atomic_load(&apu_rx.calls), 1);
 	uint8_t got[13];
-	check_rc("R06", "response read, 13 bytes", xlnx_ipi_direct_response_read(&E.dev, got, sizeof(got)), 0);
+	check_rc("R06", "response read, 13 bytes", xlnx_ipi_direct_response_read(&E.rd.dev, got, sizeof(got)), 0);
 	assert_memory_equal(got, r_from_apu, sizeof(got));
 
 	/* Response codes. */
-	check_rc("R07", "response write, 33 bytes", xlnx_ipi_direct_response_write(&E.dev, a, 33), -EMSGSIZE);
-	check_rc("R08", "response read, 33 bytes", xlnx_ipi_direct_response_read(&E.dev, got, 33), -EMSGSIZE);
-	check_rc("R09", "response write, NULL with a length", xlnx_ipi_direct_response_write(&E.dev, NULL, 4), -EINVAL);
-	check_rc("R10", "response read, NULL with a length", xlnx_ipi_direct_response_read(&E.dev, NULL, 4), -EINVAL);
-	check_rc("R11", "response write, doorbell destination", xlnx_ipi_direct_response_write(&E.vdev, a, 4),
+	check_rc("R07", "response write, 33 bytes", xlnx_ipi_direct_response_write(&E.rd.dev, a, 33), -EMSGSIZE);
+	check_rc("R08", "response read, 33 bytes", xlnx_ipi_direct_response_read(&E.rd.dev, got, 33), -EMSGSIZE);
+	check_rc("R09", "response write, NULL with a length", xlnx_ipi_direct_response_write(&E.rd.dev, NULL, 4), -EINVAL);
+	check_rc("R10", "response read, NULL with a length", xlnx_ipi_direct_response_read(&E.rd.dev, NULL, 4), -EINVAL);
+	check_rc("R11", "response write, doorbell destination", xlnx_ipi_direct_response_write(&E.vd.dev, a, 4),
 		 -ENOTSUP);
-	check_rc("R12", "response read, doorbell destination", xlnx_ipi_direct_response_read(&E.vdev, got, 4),
+	check_rc("R12", "response read, doorbell destination", xlnx_ipi_direct_response_read(&E.vd.dev, got, 4),
 		 -ENOTSUP);
 	check_rc("R13", "response write, a framework device", xlnx_ipi_direct_response_write(E.apu_rpu0, a, 4),
 		 -EINVAL);
@@ -443,40 +421,40 @@ static void test_pending_until_wanted(void **state)
 	uint8_t a[32];
 	pattern(a, sizeof(a), 5);
 	check_rc("P01", "APU send before RPU0 is set up", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
-	xlnx_ipi_direct_isr(&E.dev); /* as a spurious or shared interrupt would run it */
+	xlnx_ipi_direct_isr(&E.rd.dev); /* as a spurious or shared interrupt would run it */
 	assert_true(apu_pending());
 	assert_true(apu_masked_at_rpu0());
 	struct rx rx;
 	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(&E.dev, rx_cb, &rx);
+	ipm_register_callback(&E.rd.dev, rx_cb, &rx);
 	assert_true(apu_masked_at_rpu0()); /* a callback alone does not enable */
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 0);
-	check_rc("P02", "enable", ipm_set_enabled(&E.dev, 1), 0);
+	check_rc("P02", "enable", ipm_set_enabled(&E.rd.dev, 1), 0);
 	assert_false(apu_masked_at_rpu0());
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_memory_equal(rx.bytes, a, 32);
 	assert_false(apu_pending());
 
 	/* Disabled: pending again, delivered after the enable. */
-	check_rc("P03", "disable", ipm_set_enabled(&E.dev, 0), 0);
+	check_rc("P03", "disable", ipm_set_enabled(&E.rd.dev, 0), 0);
 	assert_true(apu_masked_at_rpu0());
 	a[0] ^= 0xFF;
 	check_rc("P04", "APU send while disabled", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_true(apu_pending());
 	/* Enabled but the callback removed: still pending; a callback set again brings it. */
-	check_rc("P05", "enable", ipm_set_enabled(&E.dev, 1), 0);
-	ipm_register_callback(&E.dev, NULL, NULL);
-	xlnx_ipi_direct_isr(&E.dev);
+	check_rc("P05", "enable", ipm_set_enabled(&E.rd.dev, 1), 0);
+	ipm_register_callback(&E.rd.dev, NULL, NULL);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_true(apu_pending());
 	assert_true(apu_masked_at_rpu0());
-	ipm_register_callback(&E.dev, rx_cb, &rx);
+	ipm_register_callback(&E.rd.dev, rx_cb, &rx);
 	assert_false(apu_masked_at_rpu0());
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 2);
 	assert_memory_equal(rx.bytes, a, 32);
 	assert_false(apu_pending());
@@ -510,7 +488,7 @@ static void wrap_write32(const struct ampl_io_region *io, uint32_t off, uint32_t
 	if (off == AMPL_IPI_IDR) {
 		atomic_fetch_add(&idr_writes, 1);
 		if (atomic_exchange(&enable_on_idr, false))
-			assert_int_equal(ipm_set_enabled(&E.dev, 1), 0);
+			assert_int_equal(ipm_set_enabled(&E.rd.dev, 1), 0);
 	}
 	ampl_io_write32(&model_regs, off, val);
 }
@@ -521,8 +499,8 @@ static const struct ampl_io_ops wrap_ops = { .read32 = wrap_read32, .write32 = w
 static void env_up_wrapped(struct rx *rx)
 {
 	env_up(false);
-	model_regs = E.ipi.host_regs;
-	E.ipi.host_regs = (struct ampl_io_region){ .base = NULL, .size = model_regs.size, .ops = &wrap_ops };
+	model_regs = E.rd.ipi.host_regs;
+	E.rd.ipi.host_regs = (struct ampl_io_region){ .base = NULL, .size = model_regs.size, .ops = &wrap_ops };
 	memset(rx, 0, sizeof(*rx));
 }
 
@@ -531,19 +509,19 @@ static void test_enable_races_mask(void **state)
 	(void)state;
 	struct rx rx;
 	env_up_wrapped(&rx);
-	ipm_register_callback(&E.dev, rx_cb, &rx); /* a callback, not enabled */
+	ipm_register_callback(&E.rd.dev, rx_cb, &rx); /* a callback, not enabled */
 	uint8_t a[32];
 	pattern(a, sizeof(a), 11);
 	check_rc("M01", "APU send", ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
 	atomic_store(&enable_on_idr, true);
 	atomic_store(&idr_writes, 0);
-	xlnx_ipi_direct_isr(&E.dev); /* unwanted: masks; the enable lands just before the mask */
+	xlnx_ipi_direct_isr(&E.rd.dev); /* unwanted: masks; the enable lands just before the mask */
 	assert_int_equal(atomic_load(&idr_writes), 1);
 	assert_false(atomic_load(&enable_on_idr));
 	assert_int_equal(atomic_load(&rx.calls), 0);
 	if (apu_masked_at_rpu0())
 		fail_msg("[M02] the request stays masked after an enable that raced the handler's mask");
-	xlnx_ipi_direct_isr(&E.dev); /* the interrupt the unmask raises */
+	xlnx_ipi_direct_isr(&E.rd.dev); /* the interrupt the unmask raises */
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_memory_equal(rx.bytes, a, 32);
 	assert_false(apu_pending());
@@ -562,7 +540,7 @@ static atomic_bool second_done;
 static void *second_sender(void *arg)
 {
 	(void)arg;
-	atomic_store(&second_rc, ipm_send(&E.dev, 0, 0, race_b, 32));
+	atomic_store(&second_rc, ipm_send(&E.rd.dev, 0, 0, race_b, 32));
 	atomic_store(&second_done, true);
 	return NULL;
 }
@@ -588,7 +566,7 @@ static void test_senders_race_trigger(void **state)
 	atomic_store(&second_rc, 1);
 	atomic_store(&second_done, false);
 	atomic_store(&on_obs_read, start_second_sender);
-	int first = ipm_send(&E.dev, 0, 0, race_a, 32);
+	int first = ipm_send(&E.rd.dev, 0, 0, race_a, 32);
 	pthread_join(second_thread, NULL);
 	int second = atomic_load(&second_rc);
 	if ((first == 0) + (second == 0) != 1 || (first && first != -EBUSY) || (second && second != -EBUSY))
@@ -607,12 +585,12 @@ static void test_doorbell(void **state)
 	env_up(false);
 	struct rx rx;
 	memset(&rx, 0, sizeof(rx));
-	ipm_register_callback(&E.vdev, rx_cb, &rx);
-	assert_int_equal(ipm_set_enabled(&E.vdev, 1), 0);
+	ipm_register_callback(&E.vd.dev, rx_cb, &rx);
+	assert_int_equal(ipm_set_enabled(&E.vd.dev, 1), 0);
 	const struct ampl_device *v_apu_tx = NULL;
 	assert_int_equal(ampl_agent_channel(E.vapu, "ipi6", &v_apu_tx), 0);
 	check_rc("D01", "APU doorbell", ipm_send(v_apu_tx, 0, 0, NULL, 0), 0);
-	xlnx_ipi_direct_isr(&E.vdev);
+	xlnx_ipi_direct_isr(&E.vd.dev);
 	assert_int_equal(atomic_load(&rx.calls), 1);
 	assert_null(atomic_load(&rx.data));
 	check_rc("D02", "APU doorbell again (the first consumed)", ipm_send(v_apu_tx, 0, 0, NULL, 0), 0);
@@ -629,8 +607,8 @@ static void test_concurrent_senders(void **state)
 	(void)state;
 	env_up(true);
 	memset(&conc, 0, sizeof(conc));
-	E.cfg.ack_timeout_us = 2000000u;
-	conc.tx = &E.dev;
+	E.rd.cfg.ack_timeout_us = 2000000u;
+	conc.tx = &E.rd.dev;
 	conc.size = 32;
 	conc.ack_after_callback = true;
 	conc.target = 3000;
@@ -655,7 +633,7 @@ static void *rx_loop(void *arg)
 {
 	struct rx_loop *l = arg;
 	while (!atomic_load(&l->stop)) {
-		xlnx_ipi_direct_isr(&E.dev);
+		xlnx_ipi_direct_isr(&E.rd.dev);
 		sched_yield();
 	}
 	return NULL;
@@ -667,11 +645,11 @@ static void *toggler(void *arg)
 	for (unsigned i = 0; !atomic_load(&l->stop); i++) {
 		if (i & 1u) {
 			/* The same user_data: a handler that loaded the old callback may load it after the change. */
-			ipm_register_callback(&E.dev, NULL, &conc);
-			ipm_register_callback(&E.dev, ipmc_rx_cb, &conc);
+			ipm_register_callback(&E.rd.dev, NULL, &conc);
+			ipm_register_callback(&E.rd.dev, ipmc_rx_cb, &conc);
 		} else {
-			(void)ipm_set_enabled(&E.dev, 0);
-			(void)ipm_set_enabled(&E.dev, 1);
+			(void)ipm_set_enabled(&E.rd.dev, 0);
+			(void)ipm_set_enabled(&E.rd.dev, 1);
 		}
 		atomic_fetch_add(&l->toggles, 1);
 		usleep(50);
@@ -682,7 +660,7 @@ static void *toggler(void *arg)
 static void drain_rx(void *arg)
 {
 	(void)arg;
-	xlnx_ipi_direct_isr(&E.dev);
+	xlnx_ipi_direct_isr(&E.rd.dev);
 }
 
 static void test_concurrent_receive_and_toggle(void **state)
@@ -695,8 +673,8 @@ static void test_concurrent_receive_and_toggle(void **state)
 	conc.ack_after_callback = true;
 	conc.target = 2000;
 	conc.deadline_ms = 20000;
-	ipm_register_callback(&E.dev, ipmc_rx_cb, &conc);
-	assert_int_equal(ipm_set_enabled(&E.dev, 1), 0);
+	ipm_register_callback(&E.rd.dev, ipmc_rx_cb, &conc);
+	assert_int_equal(ipm_set_enabled(&E.rd.dev, 1), 0);
 	struct rx_loop l;
 	atomic_init(&l.stop, false);
 	atomic_init(&l.toggles, 0);
@@ -709,8 +687,8 @@ static void test_concurrent_receive_and_toggle(void **state)
 	pthread_join(rt, NULL);
 	printf("[C02] %d enable or callback changes during the run\n", atomic_load(&l.toggles));
 	/* Settled: wanted again, nothing stranded. */
-	ipm_register_callback(&E.dev, ipmc_rx_cb, &conc);
-	assert_int_equal(ipm_set_enabled(&E.dev, 1), 0);
+	ipm_register_callback(&E.rd.dev, ipmc_rx_cb, &conc);
+	assert_int_equal(ipm_set_enabled(&E.rd.dev, 1), 0);
 	drain_rx(NULL);
 	assert_false(apu_pending());
 	assert_false(apu_masked_at_rpu0());

@@ -111,6 +111,23 @@ void xlnx_ipi_direct_doorbell_enable(const struct xlnx_ipi_mbox_config *ipi, boo
  */
 void xlnx_ipi_direct_settings(const struct xlnx_ipi_mbox *m, struct xlnx_ipi_mbox_config *out);
 
+/** struct xlnx_ipi_direct_device - a device of this driver and everything it points at, set up at run time. */
+struct xlnx_ipi_direct_device {
+	struct xlnx_ipi_mbox_config ipi;
+	struct xlnx_ipi_direct_config cfg;
+	struct xlnx_ipi_direct_data data;
+	struct ampl_device_state state;
+	struct ampl_device dev;
+};
+
+/**
+ * xlnx_ipi_direct_device_on() - set @d up as a device of this driver named @name on the destination @m (its settings
+ * taken with xlnx_ipi_direct_settings()), with @ack_timeout_us as its configuration's bound, and initialise it
+ * (xlnx_ipi_direct_init()); the device is not registered. Return: &d->dev; NULL if the initialisation refused it.
+ */
+const struct ampl_device *xlnx_ipi_direct_device_on(struct xlnx_ipi_direct_device *d, const struct xlnx_ipi_mbox *m,
+						     const char *name, uint32_t ack_timeout_us);
+
 /**
  * xlnx_ipi_direct_response_write() - the response to the request being handled (from its callback).
  * xlnx_ipi_direct_response_read() - the remote's response to our last request, once it was acknowledged.

@@ -197,3 +197,13 @@ void xlnx_ipi_direct_settings(const struct xlnx_ipi_mbox *m, struct xlnx_ipi_mbo
 					      .local_req = m->local_req, .local_resp = m->local_resp,
 					      .remote_req = m->remote_req, .remote_resp = m->remote_resp };
 }
+
+const struct ampl_device *xlnx_ipi_direct_device_on(struct xlnx_ipi_direct_device *d, const struct xlnx_ipi_mbox *m,
+						     const char *name, uint32_t ack_timeout_us)
+{
+	xlnx_ipi_direct_settings(m, &d->ipi);
+	d->cfg = (struct xlnx_ipi_direct_config){ .ipi = &d->ipi, .ack_timeout_us = ack_timeout_us };
+	d->dev = (struct ampl_device){ .name = name, .api = &xlnx_ipi_direct_api, .config = &d->cfg, .data = &d->data,
+				       .init = xlnx_ipi_direct_init, .state = &d->state };
+	return xlnx_ipi_direct_init(&d->dev) ? NULL : &d->dev;
+}
