@@ -24,12 +24,7 @@
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
 
-static void check_rc(const char *id, const char *what, int got, int want)
-{
-	if (got != want)
-		fail_msg("[%s] %s: returned %d (%s), expected %d (%s)", id, what, got, ampl_errname(got), want,
-			 ampl_errname(want));
-}
+#include "rc_check.h"
 
 /* ---- the table alone ---- */
 

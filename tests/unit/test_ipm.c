@@ -25,16 +25,10 @@
 #include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
+#include "rc_check.h"
 #include "soc_fixture.h"
 
 #define ACK_TIMEOUT_US 20000u
-
-static void check_rc(const char *id, const char *what, int got, int want)
-{
-	if (got != want)
-		fail_msg("[%s] %s: returned %d (%s), expected %d (%s)", id, what, got, ampl_errname(got), want,
-			 ampl_errname(want));
-}
 
 static uint64_t now_us(void)
 {
@@ -115,7 +109,6 @@ static void rx_enable(struct rx *rx)
 	ipm_register_callback(E.rpu0_apu, rx_cb, rx);
 	assert_int_equal(ipm_set_enabled(E.rpu0_apu, 1), 0);
 }
-
 
 static void attach_rpu0(const struct env_opts *o)
 {

@@ -30,15 +30,9 @@
 #include <amplink/host/soc.h>
 
 #include "ipm_concurrent.h"
+#include "rc_check.h"
 
 enum { A = 0, B = 1 };
-
-static void check_rc(const char *id, const char *what, int got, int want)
-{
-	if (got != want)
-		fail_msg("[%s] %s: returned %d (%s), expected %d (%s)", id, what, got, ampl_errname(got), want,
-			 ampl_errname(want));
-}
 
 static uint64_t now_ms(void)
 {

@@ -27,6 +27,7 @@
 /* ---- hook recorder (pbuf_hooks.h): must come before any amplink header ---- */
 
 #include "pbuf_hooks.h"
+#include "rc_check.h"
 
 #include <amplink/errno.h>
 #include <amplink/ipc/pbuf.h>
@@ -107,13 +108,6 @@ static const char *only_case(void)
 {
 	const char *s = getenv("AMPL_PBUF_CASE");
 	return s && *s ? s : NULL;
-}
-
-static void check_rc(const char *id, const char *what, int got, int want)
-{
-	if (got != want)
-		fail_msg("[%s] %s: returned %d (%s), expected %d (%s)", id, what, got, ampl_errname(got), want,
-			 ampl_errname(want));
 }
 
 /* A region in a heap block of exactly its size (AddressSanitizer sees one byte past it), 64-aligned. */
