@@ -225,6 +225,17 @@ static void test_init_codes(void **state)
 	}
 	/* The device on a doorbell destination needs no buffers. */
 	check_rc("I11", "doorbell destination", xlnx_ipi_direct_init(&E.vd.dev), 0);
+	/* Set up on a run-time destination: refused with the initialisation, given otherwise. */
+	const struct xlnx_ipi_ipm_config *c = ampl_device_get_by_label("ipi_rpu0_apu")->config;
+	static struct xlnx_ipi_mbox bad;
+	bad = *c->mbox;
+	bad.remote_mask = 0;
+	static struct xlnx_ipi_direct_device dd;
+	if (xlnx_ipi_direct_device_on(&dd, &bad, "t-ipmd-bad", 0))
+		fail_msg("[I12] a device on a destination without a remote bit was set up");
+	assert_ptr_equal(xlnx_ipi_direct_device_on(&dd, c->mbox, "t-ipmd-good", 0), &dd.dev);
+	assert_ptr_equal(dd.dev.api, &xlnx_ipi_direct_api);
+	assert_int_equal(dd.ipi.remote_mask, E.b_apu);
 }
 
 /* ---- ipm_send ---- */
