@@ -392,7 +392,13 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 		return -EINVAL; /* overlapping regions */
 
 	im->cfg = cfg;
-	im->cb = cb ? *cb : (struct ipc_service_cb){ 0 }; /* copied: the caller's may be gone once open returns */
+	if (cb) {
+		im->cb = *cb; /* copied: the caller's may be gone once open returns */
+	} else {
+		im->cb.bound = im->cb.unbound = NULL; /* field by field: no memset() linked for it */
+		im->cb.received = NULL;
+		im->cb.error = NULL;
+	}
 	im->priv = priv;
 	im->rx_max = cfg->rx_buf_size > 0xFFFFu ? 0xFFFFu : cfg->rx_buf_size;
 	im->session = hs;
@@ -433,12 +439,18 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 			p = pkt;
 			n += ICMSG_SIZE_EXT_LEN;
 		}
-		/* pbuf_write() in the send path's steps: an image with ICMsg links no pbuf_write() */
-		int at = pbuf_reserve(&im->tx, n);
-		if (at < 0)
-			return -EINVAL; /* a region too small for the bonding packet */
-		pbuf_fill(&im->tx, (uint32_t)at, p, n);
-		pbuf_publish(&im->tx);
+		/* Written the way the sends write (AMPL_ICMSG_LOCKED_COPY_MAX): an image links one of the two ways, or
+		 * both when the sends use both. */
+		if (AMPL_ICMSG_LOCKED_COPY_MAX > 0) {
+			if (pbuf_write(&im->tx, p, n) < 0)
+				return -EINVAL; /* a region too small for the bonding packet */
+		} else {
+			int at = pbuf_reserve(&im->tx, n);
+			if (at < 0)
+				return -EINVAL;
+			pbuf_fill(&im->tx, (uint32_t)at, p, n);
+			pbuf_publish(&im->tx);
+		}
 	}
 	/* Bonding before the rx channel is taken: a doorbell from then on is served (a session-mode peer answers
 	 * this side's new id only when rung). */
@@ -500,6 +512,49 @@ int icmsg_close(struct icmsg *im)
 	return 0;
 }
 
+/*
+ * The ring was just published past @prev_wr (tx_lock held): ring the peer if it needs it. The send's result: @len, or
+ * the refused doorbell's error.
+ *
+ * The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still draining earlier
+ * packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is owed: one was refused (the drain it
+ * was for never started), or the peer went offline meanwhile (its drain may have been dropped; the send answers what
+ * a doorbell would).
+ */
+static int ring_if_needed_locked(struct icmsg *im, uint32_t prev_wr, int len)
+{
+	int e;
+	if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
+		e = ring_locked(im);
+	else if ((e = ampl_ipc_link_offline(&im->link)) < 0)
+		im->bell_owed = true;
+	return e < 0 ? e : len;
+}
+
+/* Publish the ring up to its write index, for the copies that ended (tx_lock held, none in flight). */
+static int publish_locked(struct icmsg *im, int len)
+{
+	uint32_t prev_wr = im->tx.pub_idx;
+	pbuf_publish(&im->tx);
+	return ring_if_needed_locked(im, prev_wr, len);
+}
+
+/* Write a whole message (tx_lock held, no copy in flight): @len, -ENOMEM, -EIO or the refused doorbell's error. */
+static int write_locked(struct icmsg *im, const void *data, uint16_t len)
+{
+	uint32_t prev_wr = im->tx.pub_idx;
+	int r = pbuf_write(&im->tx, data, len);
+	if (r < 0)
+		return r == -EINVAL ? -EIO : r;
+	return ring_if_needed_locked(im, prev_wr, r);
+}
+
+/* A message of @len bytes is copied under tx_lock (see AMPL_ICMSG_LOCKED_COPY_MAX). */
+static inline bool copy_locked(size_t len)
+{
+	return AMPL_ICMSG_LOCKED_COPY_MAX >= 0xFFFFu || len <= AMPL_ICMSG_LOCKED_COPY_MAX;
+}
+
 int icmsg_send(struct icmsg *im, const void *data, size_t len)
 {
 	if (!im)
@@ -515,17 +570,27 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		app_sender = true;
 #endif
 
-	/* Room in the ring, under the lock; not while copies into a ring reset under them are still running. */
 	unsigned key = ampl_spin_lock(&im->tx_lock);
 	int at = -EBUSY;
-	if (state_of(im) == ICMSG_STATE_CONNECTED)
-		at = AMPL_ICMSG_SESSIONS && im->tx_stale ? -ENOMEM : pbuf_reserve(&im->tx, (uint16_t)len);
-	uint32_t gen = im->tx_gen;
-	if (at >= 0)
-		__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
-	ampl_spin_unlock(&im->tx_lock, key);
-	if (at < 0)
+	if (state_of(im) == ICMSG_STATE_CONNECTED) {
+		if (AMPL_ICMSG_SESSIONS && im->tx_stale) {
+			at = -ENOMEM; /* copies into a ring reset under them are still running */
+		} else if (copy_locked(len) && (AMPL_ICMSG_LOCKED_COPY_MAX >= 0xFFFFu || !im->tx_copies)) {
+			/* A short message, no copy running: reserved, copied and published in this one section. */
+			at = write_locked(im, data, (uint16_t)len);
+			ampl_spin_unlock(&im->tx_lock, key);
+			return at;
+		} else {
+			at = pbuf_reserve(&im->tx, (uint16_t)len);
+		}
+	}
+	if (at < 0) {
+		ampl_spin_unlock(&im->tx_lock, key);
 		return at == -EINVAL ? -EIO : at; /* -EINVAL: the peer's read index is corrupt */
+	}
+	uint32_t gen = im->tx_gen;
+	__atomic_store_n(&im->tx_copies, im->tx_copies + 1u, __ATOMIC_RELAXED);
+	ampl_spin_unlock(&im->tx_lock, key);
 
 	/* The copy, without the lock (interrupts stay enabled on firmware): the room is ours alone. */
 	pbuf_fill(&im->tx, (uint32_t)at, data, (uint16_t)len);
@@ -544,19 +609,7 @@ int icmsg_send(struct icmsg *im, const void *data, size_t len)
 		if (!copies)
 			im->tx_stale = false;
 	} else if (!copies) {
-		uint32_t prev_wr = im->tx.pub_idx;
-		pbuf_publish(&im->tx);
-		/* The packet is published: a refused doorbell does not take it back (see icmsg.h). A reader still
-		 * draining earlier packets will read it without one (pbuf_doorbell_needed()), unless a doorbell is
-		 * owed: one was refused (the drain it was for never started), or the peer went offline meanwhile (its
-		 * drain may have been dropped; the send answers what a doorbell would). */
-		int e;
-		if (im->bell_owed || pbuf_doorbell_needed(&im->tx, prev_wr))
-			e = ring_locked(im);
-		else if ((e = ampl_ipc_link_offline(&im->link)) < 0)
-			im->bell_owed = true;
-		if (e < 0)
-			r = e;
+		r = publish_locked(im, r);
 	}
 	ampl_spin_unlock(&im->tx_lock, key);
 	return r;

@@ -290,6 +290,116 @@ static void register_pair(struct env *e, struct ipc_ept *ea, struct ipc_ept *er,
 	assert_int_equal(ipc_service_register_endpoint(dr, er, cr), 0);
 }
 
+/* pbuf's copies (tests/unit/pbuf_copy_hook.h): a sender's payload copy stalls now and then before it lands. */
+static _Thread_local unsigned copy_stalls;
+
+void pbuf_copy(void *d, const void *s, size_t n); /* tests/unit/pbuf_copy_hook.h */
+
+/* A thread's payload copies longer than 64 bytes wait at this gate while it is closed (1). */
+static _Thread_local _Atomic int *copy_gate;
+static _Atomic int copies_at_gate;
+
+void pbuf_copy(void *d, const void *s, size_t n)
+{
+	if (copy_stalls && n > 8 && ++copy_stalls % 4u == 0)
+		usleep(200);
+	if (copy_gate && n > 64) {
+		atomic_fetch_add(&copies_at_gate, 1);
+		while (atomic_load(copy_gate))
+			usleep(100);
+	}
+	memcpy(d, s, n);
+}
+
+/*
+ * Several threads send on one link at once, short and long messages mixed, each copy stalling now and then before
+ * its bytes land (tests/unit/pbuf_copy_hook.h): a short message is copied under the TX lock or outside it
+ * (AMPL_ICMSG_LOCKED_COPY_MAX; test_icmsg 0, test_icmsg_classic 64, test_icmsg_fixed all), and a short one behind a
+ * long copy still running is published by the long one's sender. Classic mode resets nothing: every message
+ * arrives, intact, once and in its sender's order.
+ */
+#define MIX_SENDERS 3u
+#define MIX_EACH 3000u
+
+static _Atomic uint32_t mix_next[MIX_SENDERS];
+static _Atomic int mix_received, mix_bad;
+static struct ipc_ept mix_ept;
+
+static void mix_rx(const void *data, size_t len, void *priv)
+{
+	(void)priv;
+	const uint8_t *p = data;
+	uint32_t seq, sum;
+	if (len < 8) {
+		atomic_fetch_add(&mix_bad, 1);
+		return;
+	}
+	memcpy(&seq, p, 4);
+	memcpy(&sum, p + 4, 4);
+	uint32_t who = seq >> 24, n = seq & 0xFFFFFFu;
+	if (who >= MIX_SENDERS || sum != csum(p + 8, len - 8) || n != atomic_load(&mix_next[who]))
+		atomic_fetch_add(&mix_bad, 1);
+	else
+		atomic_store(&mix_next[who], n + 1u);
+	atomic_fetch_add(&mix_received, 1);
+}
+
+static void *mix_sender(void *arg)
+{
+	uint32_t who = (uint32_t)(uintptr_t)arg;
+	static uint8_t bufs[MIX_SENDERS][512];
+	static const size_t lens[] = { 8, 40, 64, 60, 65, 300, 12, 500, 33 };
+	copy_stalls = 1;
+	for (uint32_t n = 0; n < MIX_EACH; n++) {
+		size_t len = make_msg(bufs[who], who << 24 | n, lens[(n + who) % (sizeof(lens) / sizeof(lens[0]))]);
+		int r = send_retry(&mix_ept, bufs[who], len);
+		if (r != (int)len)
+			return (void *)(intptr_t)(r ? r : -1);
+	}
+	return NULL;
+}
+
+static void test_concurrent_senders(void **state)
+{
+	(void)state;
+	struct env e;
+	env_up(&e, true, true);
+	static struct side sa, sr;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sr, 0, sizeof(sr));
+	for (unsigned i = 0; i < MIX_SENDERS; i++)
+		atomic_store(&mix_next[i], 0);
+	atomic_store(&mix_received, 0);
+	atomic_store(&mix_bad, 0);
+	struct ipc_service_cb rcb = side_cb;
+	rcb.received = mix_rx;
+	struct ipc_ept er = { 0 };
+	struct ipc_ept_cfg ca = { .name = "ep", .cb = side_cb, .priv = &sa };
+	struct ipc_ept_cfg cr = { .name = "ep", .cb = rcb, .priv = &sr };
+	memset(&mix_ept, 0, sizeof(mix_ept));
+	register_pair(&e, &mix_ept, &er, &ca, &cr);
+	assert_true(wait_for(&sa.bound, 1));
+	assert_true(wait_for(&sr.bound, 1));
+
+	pthread_t th[MIX_SENDERS];
+	for (unsigned i = 0; i < MIX_SENDERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, mix_sender, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < MIX_SENDERS; i++) {
+		void *ret;
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_int_equal((int)(intptr_t)ret, 0);
+	}
+	assert_true(wait_for(&mix_received, (int)(MIX_SENDERS * MIX_EACH)));
+	assert_int_equal(atomic_load(&mix_received), (int)(MIX_SENDERS * MIX_EACH));
+	assert_int_equal(atomic_load(&mix_bad), 0);
+	for (unsigned i = 0; i < MIX_SENDERS; i++)
+		assert_int_equal(atomic_load(&mix_next[i]), MIX_EACH);
+	assert_int_equal(sa.errors + sr.errors, 0);
+	assert_int_equal(deregister(&mix_ept), 0);
+	assert_int_equal(deregister(&er), 0);
+	env_down(&e);
+}
+
 /* Callbacks that must never run: they stand where the endpoints' configurations were overwritten. */
 static _Atomic int stale_calls;
 static void stale_bound(void *priv)
@@ -1202,27 +1312,6 @@ static void test_session_close_under_rebind(void **state)
 #define RACE_SENDERS 2u
 #define RACE_MAX 3000u
 
-/* pbuf's copies (tests/unit/pbuf_copy_hook.h): a race sender's payload copy stalls now and then before it lands. */
-static _Thread_local unsigned copy_stalls;
-
-void pbuf_copy(void *d, const void *s, size_t n); /* tests/unit/pbuf_copy_hook.h */
-
-/* A thread's payload copies longer than 64 bytes wait at this gate while it is closed (1). */
-static _Thread_local _Atomic int *copy_gate;
-static _Atomic int copies_at_gate;
-
-void pbuf_copy(void *d, const void *s, size_t n)
-{
-	if (copy_stalls && n > 8 && ++copy_stalls % 4u == 0)
-		usleep(200);
-	if (copy_gate && n > 64) {
-		atomic_fetch_add(&copies_at_gate, 1);
-		while (atomic_load(copy_gate))
-			usleep(100);
-	}
-	memcpy(d, s, n);
-}
-
 struct race {
 	struct side s;  /* RPU0's endpoint: received, bad, errors */
 	_Atomic uint32_t last[RACE_SENDERS]; /* the last sequence number received from each sender, + 1 */
@@ -1793,6 +1882,7 @@ int main(void)
 		cmocka_unit_test(test_wire_bonding),
 		cmocka_unit_test(test_traffic_apu_first),
 		cmocka_unit_test(test_traffic_rpu0_first),
+		cmocka_unit_test(test_concurrent_senders),
 		cmocka_unit_test(test_cfg_copied_at_registration),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_sessions_compiled_out),

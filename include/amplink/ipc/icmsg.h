@@ -53,7 +53,8 @@
  *   icmsg_open/close      thread
  *   icmsg_send            thread or interrupt (never blocks). A short spinlock serialises what writers share: the
  *                         room a message takes in the ring is reserved under it, the payload is copied without it
- *                         (on firmware, interrupts stay enabled during the copy), and the ring's write index is
+ *                         (on firmware, interrupts stay enabled during the copy; AMPL_ICMSG_LOCKED_COPY_MAX
+ *                         copies short messages under it), and the ring's write index is
  *                         published under it by the last of the sends copying at the time, for all of them, in
  *                         order: a send interrupted in its copy by another send publishes both. A new peer
  *                         session resets the ring (RX context) under the lock: a copy into the old ring then
@@ -122,6 +123,19 @@ AMPL_STATIC_ASSERT(!ICMSG_RX_LINGER_US || PBUF_RX_HOLD, "ICMSG_RX_LINGER_US need
  */
 #ifndef AMPL_ICMSG_SIZE_EXT
 #define AMPL_ICMSG_SIZE_EXT 1
+#endif
+
+/*
+ * AMPL_ICMSG_LOCKED_COPY_MAX (compile-time option): the longest message icmsg_send() copies while it holds the TX
+ * spinlock (on firmware: with interrupts masked, as long as the copy takes), reserving, copying, publishing and
+ * ringing in one locked section, as Zephyr's ICMsg does under its mutex; a longer one, or one sent while another
+ * send's copy is still running, is copied without the lock, between two locked sections. 0, the default: every
+ * message without the lock. 65535 or more: every message under it, and the other path left out of the image (the
+ * smallest send: firmware/size/configs.txt's lean configurations). Values between build both paths. The wire is
+ * the same.
+ */
+#ifndef AMPL_ICMSG_LOCKED_COPY_MAX
+#define AMPL_ICMSG_LOCKED_COPY_MAX 0u
 #endif
 
 enum icmsg_unbound_mode {
@@ -198,7 +212,8 @@ struct icmsg {
 	struct pbuf tx, rx;
 	struct ampl_ipc_link link; /* the doorbells (<amplink/ipc/link.h>) */
 	AMPL_ATOMIC(int) state;
-	ampl_atomic_flag_t tx_lock;   /* pbuf writer (reserve, publish, reset) + doorbell; not the payload copy */
+	ampl_atomic_flag_t tx_lock;   /* pbuf writer (reserve, publish, reset) + doorbell; not the payload
+				 * copy, unless AMPL_ICMSG_LOCKED_COPY_MAX */
 	uint32_t tx_copies;    /* sends copying into room they reserved (written under tx_lock, atomically: close
 				* reads it without the lock) */
 	uint32_t tx_gen;       /* tx ring resets by the RX context; a copy from before one is dropped (tx_lock) */
