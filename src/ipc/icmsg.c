@@ -34,6 +34,12 @@ static inline bool sessions(const struct icmsg *im)
 {
 	return AMPL_ICMSG_SESSIONS && im->session;
 }
+
+/* Classic bonding in use (always with AMPL_ICMSG_SESSIONS 0). */
+static inline bool classic(const struct icmsg *im)
+{
+	return !AMPL_ICMSG_SESSIONS || im->classic;
+}
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
 #if ICMSG_RX_LINGER_US
@@ -100,16 +106,23 @@ static uint32_t default_peer_max(const struct icmsg *im)
 /*
  * Move the state from @from to @to; false (and no change) when it is no longer @from. The RX context moves it only
  * this way: a close that set OFF meanwhile must never be undone (an instance left CONNECTED after its close would
- * refuse the next open and deliver from a ring it no longer owns). Under tx_lock, so a send sees either state.
+ * refuse the next open and deliver from a ring it no longer owns).
  */
+static bool cas_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
+{
+	int expected = (int)from;
+	return atomic_compare_exchange_strong(&im->state, &expected, (int)to);
+}
+
+/* cas_state() under tx_lock, so that a send sees either state: the session moves (away from CONNECTED: a send
+ * reserves and publishes under the lock in CONNECTED only; into it: with a ring reset). */
 #if AMPL_ICMSG_SESSIONS
-__attribute__((noinline)) /* called from three places then; from one without sessions */
+__attribute__((noinline)) /* called from three places then; from none without sessions */
 #endif
 static bool move_state(struct icmsg *im, enum icmsg_state from, enum icmsg_state to)
 {
 	unsigned key = ampl_spin_lock(&im->tx_lock);
-	int expected = (int)from;
-	bool moved = atomic_compare_exchange_strong(&im->state, &expected, (int)to);
+	bool moved = cas_state(im, from, to);
 	ampl_spin_unlock(&im->tx_lock, key);
 	return moved;
 }
@@ -228,8 +241,11 @@ static void classic_bond(struct icmsg *im, const uint8_t *buf, uint32_t n)
 			pmax = clamp_peer_max(im, adv);
 	}
 	atomic_store(&im->peer_max, pmax);
-	im->session = false; /* detect: a classic peer */
-	if (!move_state(im, ICMSG_STATE_BONDING, ICMSG_STATE_CONNECTED))
+	if (AMPL_ICMSG_SESSIONS)
+		im->session = false; /* detect: a classic peer */
+	/* The lock is not needed (a send in BONDING answers -EBUSY before it takes one); a build with sessions calls the
+	 * out-of-line move_state() it has anyway, the smaller code there. */
+	if (!(AMPL_ICMSG_SESSIONS ? move_state : cas_state)(im, ICMSG_STATE_BONDING, ICMSG_STATE_CONNECTED))
 		return; /* closed meanwhile */
 	ring(im); /* as Zephyr: notify again, so a peer that opened after our first doorbell hears us */
 	tell(im, true);
@@ -260,7 +276,7 @@ static void process(struct icmsg *im)
 		return;
 	if (sessions(im)) {
 		bool connected = session_step(im);
-		if (!connected && !(im->classic && im->remote_sid == SID_DISCONNECTED))
+		if (!connected && !(classic(im) && im->remote_sid == SID_DISCONNECTED))
 			return; /* session mode reads the ring only while connected */
 	}
 #if ICMSG_RX_LINGER_US
@@ -307,7 +323,7 @@ static void process(struct icmsg *im)
 		}
 		im->rx_fault = 0;
 		if (st == ICMSG_STATE_BONDING) {
-			if (im->classic)
+			if (classic(im))
 				classic_bond(im, buf, (uint32_t)n);
 			continue;
 		}
@@ -426,7 +442,7 @@ static int start(struct icmsg *im, const struct icmsg_config *cfg, const struct 
 		ampl_mb(); /* the new id is visible before the ring reset below */
 	}
 	pbuf_tx_start(&im->tx);
-	if (im->classic) {
+	if (classic(im)) {
 		/* The bare magic unless the size extension is asked for; detect mode always carries it, so that a
 		 * Zephyr peer in detect mode (which takes only the bare magic for a session-unaware peer) uses
 		 * sessions. */

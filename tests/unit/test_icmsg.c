@@ -180,6 +180,10 @@ static void test_wire_bonding(void **state)
 	assert_int_equal(ipc_service_send(&ept, "x", 0), -EBADMSG);
 	assert_int_equal(ipc_service_send(&ept, NULL, 4), -EBADMSG);
 	assert_int_equal(ipc_service_send(NULL, "x", 1), -EINVAL);
+	/* A poll of a link never opened (no configuration yet) or closed does nothing (as a doorbell then would). */
+	static struct icmsg never;
+	assert_int_equal(icmsg_poll(&never), 0);
+	assert_int_equal(icmsg_poll(NULL), -EINVAL);
 	void *buf;
 	uint32_t sz = 0;
 	assert_int_equal(ipc_service_get_tx_buffer(&ept, &buf, &sz, AMPL_NO_WAIT), -EIO); /* no zero-copy */
