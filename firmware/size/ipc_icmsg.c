@@ -25,7 +25,7 @@
 #include "common/doorbell.h"
 #else
 #include "common/size_image.h"
-#define IPI_APU AMPL_DT_IPI_MBOX_CONFIG(DT_NODELABEL(ipi_rpu0_apu))
+#define IPI_APU AMPL_DT_IPI_CONFIG(DT_NODELABEL(ipi_rpu0_apu))
 #endif
 
 #define IPC0 DEVICE_DT_GET(DT_NODELABEL(ipc_icmsg_rpu0))

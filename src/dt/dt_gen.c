@@ -278,8 +278,9 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		}
 		dt_gen_def_u(g, id, "_DOORBELL", doorbell);
 		fprintf(g->h, "extern const struct ampl_dt_ipi_chan %s_NODE;\nextern struct xlnx_ipi_mbox %s_MBOX;\n"
-			"extern const struct xlnx_ipi_mbox_config %s_MBOX_CONFIG;\nextern struct ampl_device %s_DEVICE;\n",
-			id, id, id, id);
+			"extern const struct xlnx_ipi_mbox_config %s_MBOX_CONFIG;\n"
+			"extern const struct xlnx_ipi_mbox_config %s_IPI_CONFIG;\nextern struct ampl_device %s_DEVICE;\n",
+			id, id, id, id, id);
 		FILE *f = g->c;
 		fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipi_chan %s_NODE = {\n", ch->node.path, id);
 		dt_gen_c_node(f, &ch->node);
@@ -298,25 +299,35 @@ static int gen_ipi(struct dt_gen *g, const struct ampl_dt_ipi_ctrl *ct)
 		fprintf(f, ",\n};\n");
 		/* The controller zeroed (RAM only), its settings constant (flash): xlnx_ipi_mbox_setup(). */
 		fprintf(f, "struct xlnx_ipi_mbox %s_MBOX;\n", id);
-		fprintf(f, "const struct xlnx_ipi_mbox_config %s_MBOX_CONFIG = AMPL_BOARD_XLNX_IPI_MBOX_CONFIG_INIT(&%s_HOST, "
-			"%s_IPI_REGS_ADDR,\n\t%s_IPI_VALID_MASK, %s_REMOTE_MASK, %s_BUFFERED, ", id, cid, cid, cid, id, id);
+		/* Twice: with the local agent's host for the framework's setup (_MBOX_CONFIG), and without it for the
+		 * register-level functions (_IPI_CONFIG), so that an image that rings and serves the destination on its
+		 * registers only does not link the host's RAM. */
 		uint64_t bufs[4] = { ch->local_req, ch->local_resp, ch->remote_req, ch->remote_resp };
-		for (unsigned k = 0; k < 4; k++) {
-			dt_gen_u64(f, ch->buffered ? dt_gen_local_addr(g, bufs[k]) : 0);
-			fprintf(f, ", ");
+		for (unsigned v = 0; v < 2; v++) {
+			fprintf(f, "const struct xlnx_ipi_mbox_config %s_%s_CONFIG = AMPL_BOARD_XLNX_IPI_MBOX_CONFIG_INIT(",
+				id, v ? "IPI" : "MBOX");
+			if (v)
+				fprintf(f, "NULL, ");
+			else
+				fprintf(f, "&%s_HOST, ", cid);
+			fprintf(f, "%s_IPI_REGS_ADDR,\n\t%s_IPI_VALID_MASK, %s_REMOTE_MASK, %s_BUFFERED, ", cid, cid, id, id);
+			for (unsigned k = 0; k < 4; k++) {
+				dt_gen_u64(f, ch->buffered ? dt_gen_local_addr(g, bufs[k]) : 0);
+				fprintf(f, ", ");
+			}
+			fprintf(f, "%s_DOORBELL);\n", id);
 		}
-		fprintf(f, "%s_DOORBELL);\n", id);
 		/* Its doorbell function for an IPC instance without the mailbox framework (AMPL_IPC_LINK_MBOX 0). */
 		fprintf(g->h, "extern const struct ampl_ipc_doorbell %s_IPC_DOORBELL;\n", id);
 		fprintf(f, "const struct ampl_ipc_doorbell %s_IPC_DOORBELL = { .ring = xlnx_ipi_direct_ring, "
-			".ctx = &%s_MBOX_CONFIG };\n", id, id);
+			".ctx = &%s_IPI_CONFIG };\n", id, id);
 		/* The IPM device: over the framework, or with AMPL_XLNX_IPI_DIRECT the register-level driver on the same
 		 * constant settings (include/amplink/drivers/xlnx_ipi_direct.h). */
 		char lb[ID_MAX + 16];
 		const char *label = label_str(&ch->node, id, lb);
 		c_strings(g, &ch->node, id, true);
 		fprintf(f, "#if AMPL_XLNX_IPI_DIRECT\n"
-			"static const struct xlnx_ipi_direct_config %s_IPM_CONFIG = { .ipi = &%s_MBOX_CONFIG };\n"
+			"static const struct xlnx_ipi_direct_config %s_IPM_CONFIG = { .ipi = &%s_IPI_CONFIG };\n"
 			"static struct xlnx_ipi_direct_data %s_IPM_DATA;\n"
 			"AMPL_DEVICE_DEFINE(%s_DEVICE, %s_NAME_STR, %s, xlnx_ipi_direct_init, &xlnx_ipi_direct_api,\n"
 			"\t\t   &%s_IPM_CONFIG, &%s_IPM_DATA);\n#else\n", id, id, id, id, id, label, id, id);
@@ -493,10 +504,12 @@ static const char access_macros[] =
 	"#define DT_IRQN(node_id) DT_CAT(node_id, _IRQN)\n"
 	"#define DEVICE_DT_GET(node_id) (&DT_CAT(node_id, _DEVICE))\n"
 	"/* amplink's: a node's description (the loader's structure), an IPI destination's controller and its\n"
-	" * settings (xlnx_ipi_mbox_setup()), an IPC instance's mailbox consumer. */\n"
+	" * settings (xlnx_ipi_mbox_setup()), the same settings without the local agent's host for the register-level\n"
+	" * functions (xlnx_ipi_direct.h), an IPC instance's mailbox consumer. */\n"
 	"#define AMPL_DT_NODE(node_id) (&DT_CAT(node_id, _NODE))\n"
 	"#define AMPL_DT_IPI_MBOX(node_id) (&DT_CAT(node_id, _MBOX))\n"
 	"#define AMPL_DT_IPI_MBOX_CONFIG(node_id) (&DT_CAT(node_id, _MBOX_CONFIG))\n"
+	"#define AMPL_DT_IPI_CONFIG(node_id) (&DT_CAT(node_id, _IPI_CONFIG))\n"
 	"#define AMPL_DT_MBOX_CONSUMER(node_id) (&DT_CAT(node_id, _MBOX_CONSUMER))\n"
 	"/* an IPI destination's path as one array: its controller's name, which the consumers' specs point to */\n"
 	"#define AMPL_DT_PATH_STR(node_id) DT_CAT(node_id, _PATH_STR)\n";

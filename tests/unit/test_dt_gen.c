@@ -175,6 +175,22 @@ static void test_ipi(void **state)
 	struct xlnx_ipi_mbox other;
 	memset(&other, 0, sizeof(other));
 	assert_int_equal(xlnx_ipi_mbox_setup(&other, &no_host, "x"), -EINVAL);
+	/* The register-level functions' copy of the settings: the same, without the host (not linked through it);
+	 * the doorbell function rings through it. */
+	const struct xlnx_ipi_mbox_config *ic = AMPL_DT_IPI_CONFIG(N);
+	assert_null(ic->host);
+	assert_ptr_equal(ic->host_regs.base, mc->host_regs.base);
+	assert_int_equal(ic->host_regs.size, mc->host_regs.size);
+	assert_int_equal(ic->valid_mask, mc->valid_mask);
+	assert_int_equal(ic->remote_mask, mc->remote_mask);
+	assert_int_equal(ic->buffered, mc->buffered);
+	assert_int_equal(ic->signalling, mc->signalling);
+	assert_ptr_equal(ic->local_req.base, mc->local_req.base);
+	assert_ptr_equal(ic->local_resp.base, mc->local_resp.base);
+	assert_ptr_equal(ic->remote_req.base, mc->remote_req.base);
+	assert_ptr_equal(ic->remote_resp.base, mc->remote_resp.base);
+	assert_int_equal(ic->remote_resp.size, mc->remote_resp.size);
+	assert_ptr_equal(DT_N_S_amba_S_rpu0_mailbox_S_mailbox_ff990080_IPC_DOORBELL.ctx, AMPL_DT_IPI_CONFIG(N));
 	xlnx_ipi_mbox_remove(got);
 	const struct ampl_device *dev = DEVICE_DT_GET(N);
 	assert_string_equal(dev->name, c->node.name);

@@ -11,11 +11,13 @@
  * destination: use one or the other), asynchronous mode (ipm_complete() does nothing), signalling mode, interrupt
  * lines and the acceptance filter, the hotplug report (-ESHUTDOWN), tracing.
  *
- * Configuration: the destination's constant settings as `amplink dt gen` writes them (<destination>_MBOX_CONFIG,
+ * Configuration: the destination's constant settings as `amplink dt gen` writes them (<destination>_IPI_CONFIG,
  * a struct xlnx_ipi_mbox_config: the local agent's registers, the remote's bit, the four buffers), of which this
- * driver reads host_regs, valid_mask, remote_mask, buffered and the regions; its host field is not used.
+ * driver reads host_regs, valid_mask, remote_mask, buffered and the regions; its host field is not used (NULL in
+ * _IPI_CONFIG, so that the local agent's xlnx_ipi_host, which the framework's <destination>_MBOX_CONFIG points to,
+ * is not linked: 216 bytes of RAM on Cortex-M4).
  *
- *   static const struct xlnx_ipi_direct_config cfg = { .ipi = AMPL_DT_IPI_MBOX_CONFIG(IPI_APU) };
+ *   static const struct xlnx_ipi_direct_config cfg = { .ipi = AMPL_DT_IPI_CONFIG(IPI_APU) };
  *   static struct xlnx_ipi_direct_data data;
  *   AMPL_DEVICE_DEFINE(ipm_apu, "ipm-apu", NULL, xlnx_ipi_direct_init, &xlnx_ipi_direct_api, &cfg, &data);
  *   ...the IPI interrupt: xlnx_ipi_direct_isr(&ipm_apu), once per device of the local agent
@@ -80,7 +82,7 @@ void xlnx_ipi_direct_isr(const struct ampl_device *dev);
  * ---- Doorbells for an IPC backend, on the same registers ----
  *
  * An ICMsg, multi-endpoint or RPMsg instance can ring an IPI destination without the mailbox framework: its
- * configuration's @doorbell is { xlnx_ipi_direct_ring, <destination>_MBOX_CONFIG } (<amplink/ipc/link.h>; `amplink dt
+ * configuration's @doorbell is { xlnx_ipi_direct_ring, <destination>_IPI_CONFIG } (<amplink/ipc/link.h>; `amplink dt
  * gen` writes it with AMPL_IPC_LINK_MBOX 0), and the IPI interrupt calls the backend's poll when
  * xlnx_ipi_direct_doorbell_taken() says the remote rang. It is the protocol of the framework driver's signalling
  * mode (xlnx_ipi_mbox_set_signalling()), so either side may be the framework's: a ring while our previous one is
