@@ -205,7 +205,7 @@ struct sim_port {
 	struct ampl_soc *soc;
 	unsigned idx;
 	enum ampl_wait_mode mode;
-	/* By source bit: the raised[] value of the request this process last read pending in ISR (0: none), which
+	/* By source bit: the raised[] value of the latest request this process read pending in ISR (0: none), which
 	 * its next ISR write acknowledges (src/sim/ipi_model.c). */
 	_Atomic uint32_t seen[32];
 	/* Set at open (sim_ipi_port_init()), so that a register read visits only words: the bits of the profile's

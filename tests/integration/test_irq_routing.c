@@ -2,8 +2,9 @@
  * Interrupt routing on the virtual SoC: RPU0 receives from the APU and RPU1, each source routed to an interrupt
  * line of its own (its own thread and handler); a source masked keeps its request pending while the other still
  * delivers, and the request is delivered at unmask; routes flipped between the four lines under a storm from two
- * sender processes lose and duplicate nothing; another process changes the routes through the image
- * (ampl_soc_irq_route(), as `amplink agent route` does), which a handle attached as another agent may not (an
+ * sender processes lose and duplicate nothing; an acknowledgement is never undone by another line's read of ISR
+ * (at random, and forced with a read stalled by isr_read_hook.h); another process changes the routes through the
+ * image (ampl_soc_irq_route(), as `amplink agent route` does), which a handle attached as another agent may not (an
  * access fault on the supervisor's page); without interrupt threads ampl_agent_poll() runs every line.
  */
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -24,6 +26,7 @@
 #include <amplink/ipm.h>
 #include <amplink/host/soc.h>
 #include "child.h"
+#include "isr_read_hook.h"
 
 #define N_STORM 20000 /* requests per sender in the storm */
 
@@ -339,6 +342,139 @@ static void test_route_flip_under_storm(void **state)
 	env_down(&e);
 }
 
+/* ---- concurrent ISR reads: every line's handler reads ISR on every ring, while another line serves a request ---- */
+
+/* Requests raised and acknowledged beside the readers (AMPL_TEST_SCALE set: a tenth), and the readers: more threads
+ * than this machine kind's two CPUs, so that now and then one is preempted in the middle of its read. */
+#define N_ISR_ROUNDS 1000000
+#define N_ISR_READERS 3
+
+struct isr_reader {
+	struct ampl_io_region regs; /* rpu0's */
+	atomic_bool stop;
+};
+
+static void *isr_reader_main(void *arg)
+{
+	struct isr_reader *r = arg;
+	while (!atomic_load(&r->stop))
+		(void)ampl_io_read32(&r->regs, AMPL_IPI_ISR);
+	return NULL;
+}
+
+/*
+ * An acknowledgement of the request a handler read is never ignored, however the other lines' handlers read ISR
+ * meanwhile. The model remembers, per source, the request the process last read in ISR, so that an acknowledgement
+ * about a request that was dropped meanwhile leaves the next one pending; a read that found the previous request
+ * pending and stored that after its acknowledgement once made the handler of the next one look like such a stale
+ * acknowledgement: the request stayed pending and was delivered a second time (the likely cause of the storm's one
+ * duplicate, in a loaded run). Here the APU raises, RPU0 reads and acknowledges, with other threads reading ISR as
+ * RPU0 meanwhile, and every acknowledgement must end its request at once. Register level (the supervisor's handle,
+ * no process attached): the race is the model's, and without interrupt threads nothing else reads or acknowledges.
+ */
+static void test_ack_beside_isr_reads(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_io_region apu;
+	static struct isr_reader rd;
+	atomic_store(&rd.stop, false);
+	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("apu"), &apu), 0);
+	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("rpu0"), &rd.regs), 0);
+	uint32_t b_apu = bit_of("apu"), b_rpu0 = bit_of("rpu0");
+	int n = getenv("AMPL_TEST_SCALE") ? N_ISR_ROUNDS / 10 : N_ISR_ROUNDS;
+	pthread_t t[N_ISR_READERS];
+	for (int i = 0; i < N_ISR_READERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, isr_reader_main, &rd), 0);
+	int ignored = 0, rounds = 0;
+	for (; rounds < n && !ignored; rounds++) {
+		ampl_io_write32(&apu, AMPL_IPI_TRIG, b_rpu0);
+		if (!(ampl_io_read32(&rd.regs, AMPL_IPI_ISR) & b_apu))
+			break;
+		ampl_io_write32(&rd.regs, AMPL_IPI_ISR, b_apu);
+		if (ampl_io_read32(&apu, AMPL_IPI_OBS) & b_rpu0)
+			ignored++;
+	}
+	atomic_store(&rd.stop, true);
+	for (int i = 0; i < N_ISR_READERS; i++)
+		pthread_join(t[i], NULL);
+	if (ignored)
+		fail_msg("round %d: the acknowledgement of the request read was ignored (still pending)", rounds);
+	assert_int_equal(rounds, n);
+	ampl_soc_close(e.soc);
+	ampl_soc_destroy(e.name);
+}
+
+/* The model's ISR reads call this after they found a request pending, before they remember it (isr_read_hook.h). */
+static _Atomic int stall_bit = -1; /* armed: the next read that finds this source pending stalls, once */
+static atomic_int stalled, resume;
+
+void isr_read_hook(unsigned bit, uint32_t raised)
+{
+	(void)raised;
+	int want = (int)bit;
+	if (atomic_load(&stall_bit) != want || !atomic_compare_exchange_strong(&stall_bit, &want, -1))
+		return; /* unarmed (every other read of the test program), or another source */
+	atomic_store(&stalled, 1);
+	while (!atomic_load(&resume))
+		usleep(100);
+}
+
+static void *isr_read_once(void *arg)
+{
+	(void)ampl_io_read32(arg, AMPL_IPI_ISR);
+	return NULL;
+}
+
+/*
+ * The same, forced: another line's read of ISR finds request 1 pending and stalls before it remembers it; request 1
+ * is read and acknowledged, request 2 raised and read; the stalled read goes on; request 2's acknowledgement must end
+ * it, not be taken for one about request 1.
+ */
+static void test_ack_beside_stalled_isr_read(void **state)
+{
+	(void)state;
+	static struct env e;
+	env_create(&e);
+	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
+	struct ampl_io_region apu;
+	static struct ampl_io_region rpu0;
+	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("apu"), &apu), 0);
+	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("rpu0"), &rpu0), 0);
+	uint32_t b_apu = bit_of("apu"), b_rpu0 = bit_of("rpu0");
+	atomic_store(&stalled, 0);
+	atomic_store(&resume, 0);
+
+	ampl_io_write32(&apu, AMPL_IPI_TRIG, b_rpu0); /* request 1 */
+	atomic_store(&stall_bit, (int)agent("apu")->ipi->bit);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, isr_read_once, &rpu0), 0);
+	bool was_stalled = wait_for(&stalled, 1);
+	if (!was_stalled)
+		atomic_store(&stall_bit, -1); /* never reached: this thread's reads below must not stall instead */
+
+	/* The reader goes on before anything is asserted: a failure leaves no thread stalled behind. */
+	bool read1 = ampl_io_read32(&rpu0, AMPL_IPI_ISR) & b_apu;
+	ampl_io_write32(&rpu0, AMPL_IPI_ISR, b_apu);
+	bool acked1 = !(ampl_io_read32(&apu, AMPL_IPI_OBS) & b_rpu0);
+	ampl_io_write32(&apu, AMPL_IPI_TRIG, b_rpu0); /* request 2 */
+	bool read2 = ampl_io_read32(&rpu0, AMPL_IPI_ISR) & b_apu;
+	atomic_store(&stall_bit, -1);
+	atomic_store(&resume, 1);
+	pthread_join(t, NULL);
+	assert_true(was_stalled);
+	assert_true(read1);
+	assert_true(acked1);
+	assert_true(read2);
+	ampl_io_write32(&rpu0, AMPL_IPI_ISR, b_apu);
+	assert_false(ampl_io_read32(&apu, AMPL_IPI_OBS) & b_rpu0); /* request 2 acknowledged */
+	assert_false(ampl_io_read32(&rpu0, AMPL_IPI_ISR) & b_apu);
+	ampl_soc_close(e.soc);
+	ampl_soc_destroy(e.name);
+}
+
 /* Another process asks the attached one through the image; bad requests and absent agents are refused. */
 static void test_supervisor_request(void **state)
 {
@@ -436,6 +572,8 @@ int main(void)
 		cmocka_unit_test(test_route_to_lines),
 		cmocka_unit_test(test_mask_per_source),
 		cmocka_unit_test(test_route_flip_under_storm),
+		cmocka_unit_test(test_ack_beside_isr_reads),
+		cmocka_unit_test(test_ack_beside_stalled_isr_read),
 		cmocka_unit_test(test_supervisor_request),
 		cmocka_unit_test(test_lines_polled),
 	};
