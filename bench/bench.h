@@ -98,6 +98,7 @@ struct ampl_bench_opts {
 	const char *plot;     /* NULL: no figures; else the directory gnuplot writes them to */
 	const char *plot_format; /* "svg" or "png" */
 	bool quiet;           /* no progress on stderr (there is none either when stderr is not a terminal) */
+	const char *rows;     /* NULL: every row; else the limit rows and those whose name holds it (any case) */
 };
 
 /** The default directory of the firmware images (the build's firmware/). */
@@ -112,8 +113,15 @@ unsigned ampl_bench_firmware(struct ampl_bench_fw *r, unsigned max, const char *
 /** The code size of each firmware image in @dir into @r (at most @max). Returns the row count. */
 unsigned ampl_bench_fw_sizes(struct ampl_bench_fw_size *r, unsigned max, const char *dir);
 
-/** Run the latency rows into @r (at most @max); *@blocking_from = the first blocking row. Returns the row count. */
-unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned long n, unsigned *blocking_from);
+/**
+ * Run the latency rows into @r (at most @max): the limit rows, and the others whose name holds @rows (any case;
+ * NULL: all); *@blocking_from = the first blocking row. Returns the row count.
+ */
+unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned long n, const char *rows,
+			    unsigned *blocking_from);
+
+/** Does @rows (--rows) select a row besides the limits? */
+bool ampl_bench_rows_match(const char *rows);
 
 /** Run one throughput row for @seconds. */
 void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, size_t size, double seconds);

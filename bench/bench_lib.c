@@ -999,20 +999,21 @@ out:
 		tp_result(r, sent, t0, t1);
 }
 
+static const char *const tp_names[] = {
+	[AMPL_TP_RING] = "SPSC ring 64 KiB (limit)",
+	[AMPL_TP_ICMSG] = "ICMsg, copy",
+	[AMPL_TP_MULTI_COPY] = "multi-endpoint, copy",
+	[AMPL_TP_MULTI_ZC] = "multi-endpoint, zero-copy",
+	[AMPL_TP_IPM] = "IPM (IPI buffer)",
+	[AMPL_TP_RPMSG_COPY] = "RPMsg, copy",
+	[AMPL_TP_RPMSG_ZC] = "RPMsg, zero-copy",
+	[AMPL_TP_ICEORYX] = "iceoryx, zero-copy",
+};
+
 void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, size_t size, double seconds)
 {
-	static const char *const names[] = {
-		[AMPL_TP_RING] = "SPSC ring 64 KiB (limit)",
-		[AMPL_TP_ICMSG] = "ICMsg, copy",
-		[AMPL_TP_MULTI_COPY] = "multi-endpoint, copy",
-		[AMPL_TP_MULTI_ZC] = "multi-endpoint, zero-copy",
-		[AMPL_TP_IPM] = "IPM (IPI buffer)",
-		[AMPL_TP_RPMSG_COPY] = "RPMsg, copy",
-		[AMPL_TP_RPMSG_ZC] = "RPMsg, zero-copy",
-		[AMPL_TP_ICEORYX] = "iceoryx, zero-copy",
-	};
 	memset(r, 0, sizeof(*r));
-	r->name = names[kind];
+	r->name = tp_names[kind];
 	r->kind = kind;
 	r->size = size;
 	r->max = -1;
@@ -1031,7 +1032,50 @@ void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind
 
 /* ---- latency rows ---- */
 
-unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned long n, unsigned *blocking_from)
+/* The rows a run measures (--rows): every limit row, and the others whose name holds @rows (any case; NULL: all). */
+static bool row_wanted(const char *name, const char *rows)
+{
+	return !rows || strstr(name, "limit") || strcasestr(name, rows);
+}
+
+/* The latency rows, in their order (ampl_bench_latency() runs them by index). */
+static const char *const lat_names[] = {
+	"cache-line ping-pong (limit)",
+	"two SPSC rings (ring limit)",
+	"raw IPI registers, polling",
+	"mailbox client, polling",
+	"IPM, polling",
+	"IPM, register-level driver, polling",
+	"ICMsg (IPC service), polling",
+	"ICMsg (IPC service), polling, tracing on",
+	"multi-endpoint, polling",
+	"RPMsg (IPC service), polling",
+	"iceoryx pub/sub, polling",
+	"raw IPI registers, adaptive",
+	"mailbox client, adaptive",
+	"IPM, adaptive",
+	"ICMsg (IPC service), adaptive",
+	"multi-endpoint, adaptive",
+	"RPMsg (IPC service), adaptive",
+	"futex ping-pong (limit)",
+	"UNIX seqpacket socketpair (limit)",
+	"IPM, blocking",
+};
+#define LAT_BLOCKING_FROM 17u /* the first blocking row */
+
+bool ampl_bench_rows_match(const char *rows)
+{
+	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]); i++)
+		if (!strstr(lat_names[i], "limit") && row_wanted(lat_names[i], rows))
+			return true;
+	for (unsigned i = 0; i < sizeof(tp_names) / sizeof(tp_names[0]); i++)
+		if (!strstr(tp_names[i], "limit") && row_wanted(tp_names[i], rows))
+			return true;
+	return false;
+}
+
+unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned long n, const char *rows,
+			    unsigned *blocking_from)
 {
 	if (n < 100)
 		n = 100;
@@ -1043,37 +1087,45 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 		fail("out of memory");
 		return 0;
 	}
-	unsigned k = 0;
-	progress_start("latency", max < 20 ? max : 20);
-#define ROW(x)                    \
-	do {                      \
-		if (k < max)      \
-			r[k++] = x; \
-	} while (0)
-	ROW(bench_cacheline(n, v));
-	ROW(bench_spsc(n, v));
-	ROW(bench_rtt("raw IPI registers, polling", RAW, AMPL_WAIT_POLL, n, v));
-	ROW(bench_rtt("mailbox client, polling", MBOX, AMPL_WAIT_POLL, n, v));
-	ROW(bench_rtt("IPM, polling", IPM, AMPL_WAIT_POLL, n, v));
-	ROW(bench_rtt("IPM, register-level driver, polling", IPM_DIRECT, AMPL_WAIT_POLL, n, v));
-	ROW(bench_icmsg("ICMsg (IPC service), polling", IC_ICMSG, AMPL_WAIT_POLL, n, v));
-	ic_traced = true;
-	ROW(bench_icmsg("ICMsg (IPC service), polling, tracing on", IC_ICMSG, AMPL_WAIT_POLL, n, v));
-	ic_traced = false;
-	ROW(bench_icmsg("multi-endpoint, polling", IC_MULTI, AMPL_WAIT_POLL, n, v));
-	ROW(bench_icmsg("RPMsg (IPC service), polling", IC_RPMSG, AMPL_WAIT_POLL, n, v));
-	ROW(bench_iceoryx("iceoryx pub/sub, polling", n, v));
-	ROW(bench_rtt("raw IPI registers, adaptive", RAW, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_rtt("mailbox client, adaptive", MBOX, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_rtt("IPM, adaptive", IPM, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_icmsg("ICMsg (IPC service), adaptive", IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_icmsg("multi-endpoint, adaptive", IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v));
-	ROW(bench_icmsg("RPMsg (IPC service), adaptive", IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v));
-	*blocking_from = k;
-	ROW(bench_futex(nb, v));
-	ROW(bench_unix(nb, v));
-	ROW(bench_rtt("IPM, blocking", IPM, AMPL_WAIT_BLOCK, nb, v));
-#undef ROW
+	unsigned k = 0, total = 0;
+	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]); i++)
+		total += row_wanted(lat_names[i], rows);
+	progress_start("latency", total < max ? total : max);
+	*blocking_from = 0;
+	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]) && k < max; i++) {
+		const char *nm = lat_names[i];
+		if (i == LAT_BLOCKING_FROM)
+			*blocking_from = k;
+		if (!row_wanted(nm, rows))
+			continue;
+		switch (i) {
+		case 0: r[k] = bench_cacheline(n, v); break;
+		case 1: r[k] = bench_spsc(n, v); break;
+		case 2: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_POLL, n, v); break;
+		case 3: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_POLL, n, v); break;
+		case 4: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_POLL, n, v); break;
+		case 5: r[k] = bench_rtt(nm, IPM_DIRECT, AMPL_WAIT_POLL, n, v); break;
+		case 6: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_POLL, n, v); break;
+		case 7:
+			ic_traced = true;
+			r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_POLL, n, v);
+			ic_traced = false;
+			break;
+		case 8: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_POLL, n, v); break;
+		case 9: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_POLL, n, v); break;
+		case 10: r[k] = bench_iceoryx(nm, n, v); break;
+		case 11: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 12: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 13: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 14: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 15: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 16: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 17: r[k] = bench_futex(nb, v); break;
+		case 18: r[k] = bench_unix(nb, v); break;
+		default: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_BLOCK, nb, v); break;
+		}
+		k++;
+	}
 	progress_end();
 	free(v);
 	return k;
@@ -1317,7 +1369,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	struct ampl_bench_tp tpr[32];
 	unsigned nl = 0, nt = 0, blocking_from = 0;
 	if (o->what != AMPL_BENCH_THROUGHPUT) {
-		nl = ampl_bench_latency(lat, 32, o->count, &blocking_from);
+		nl = ampl_bench_latency(lat, 32, o->count, o->rows, &blocking_from);
 		printf("Round trip, 32-byte request and response, two processes pinned to CPUs 0/1 (us)\n");
 		printf("%-40s %9s %9s %9s %9s %10s %8s %12s\n", "mechanism", "p50", "p90", "p99", "p99.9", "max", "n",
 		       "p50 / limit");
@@ -1340,14 +1392,24 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 		static const enum ampl_bench_tp_kind kinds[] = { AMPL_TP_RING,	    AMPL_TP_ICMSG,	AMPL_TP_MULTI_COPY,
 								  AMPL_TP_MULTI_ZC, AMPL_TP_RPMSG_COPY, AMPL_TP_RPMSG_ZC,
 								  AMPL_TP_ICEORYX,  AMPL_TP_IPM };
-		progress_start("throughput", 22);
-		for (unsigned s = 0; s < 3; s++)
-			for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-				if (kinds[k] == AMPL_TP_IPM && sizes[s] != 32)
-					continue; /* the IPI buffer holds one 32-byte message */
-				ampl_bench_throughput(&tpr[nt], kinds[k], sizes[s], o->seconds);
-				progress_row(tpr[nt++].name);
-			}
+		unsigned total = 0;
+		for (unsigned pass = 0; pass < 2; pass++) {
+			if (pass)
+				progress_start("throughput", total);
+			for (unsigned s = 0; s < 3; s++)
+				for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+					if (kinds[k] == AMPL_TP_IPM && sizes[s] != 32)
+						continue; /* the IPI buffer holds one 32-byte message */
+					if (!row_wanted(tp_names[kinds[k]], o->rows))
+						continue;
+					if (!pass) {
+						total++;
+						continue;
+					}
+					ampl_bench_throughput(&tpr[nt], kinds[k], sizes[s], o->seconds);
+					progress_row(tpr[nt++].name);
+				}
+		}
 		progress_end();
 		if (nl)
 			printf("\n");
@@ -1570,8 +1632,8 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 static void usage(FILE *f, const char *p)
 {
 	fprintf(f,
-		"usage: %s [--count N] [--seconds S] [--only latency|throughput] [--firmware[=DIR]] [--json FILE]\n"
-		"       [--plot DIR] [--plot-format svg|png] [--quiet]\n"
+		"usage: %s [--count N] [--seconds S] [--only latency|throughput] [--rows TEXT] [--firmware[=DIR]]\n"
+		"       [--json FILE] [--plot DIR] [--plot-format svg|png] [--quiet]\n"
 		"\n"
 		"Round-trip latency (32-byte echo) and one-way throughput of every layer on a virtual ZynqMP, beside\n"
 		"this machine's limits measured in the same run. Two processes pinned to CPUs 0 and 1. The rows:\n"
@@ -1594,6 +1656,8 @@ static void usage(FILE *f, const char *p)
 		"  --count N       round trips per latency row after warm-up (default 100000; blocking rows N/10)\n"
 		"  --seconds S     streaming time per throughput row (default 0.5)\n"
 		"  --only WHAT     latency or throughput: run one half only\n"
+		"  --rows TEXT     only the rows whose name holds TEXT (any case), beside the limit rows, which always\n"
+		"                  run: e.g. --rows icmsg (the --firmware rows are not filtered)\n"
 		"  --firmware[=DIR] also run each backend against firmware under QEMU (polled and with interrupts;\n"
 		"                  round trips: N/20, 100..2000; streams: S) and print the images' code size; images\n"
 		"                  from DIR (default: this build's firmware/); without QEMU or an image: skipped\n"
@@ -1619,6 +1683,7 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 	static const struct option lopts[] = { { "count", required_argument, NULL, 'n' },
 					       { "seconds", required_argument, NULL, 's' },
 					       { "only", required_argument, NULL, 'o' },
+					       { "rows", required_argument, NULL, 'r' },
 					       { "json", required_argument, NULL, 'j' },
 					       { "firmware", optional_argument, NULL, 'f' },
 					       { "plot", required_argument, NULL, 'p' },
@@ -1657,6 +1722,13 @@ int ampl_bench_main(const char *p, int argc, char **argv)
 				fprintf(stderr, "%s: --only: '%s' is not latency or throughput\n", p, optarg);
 				return 2;
 			}
+			break;
+		case 'r':
+			if (!ampl_bench_rows_match(optarg)) {
+				fprintf(stderr, "%s: --rows: no row's name holds '%s' (see --help for the rows)\n", p, optarg);
+				return 2;
+			}
+			o.rows = optarg;
 			break;
 		case 'j':
 			o.json = optarg;

@@ -18,6 +18,10 @@ expect "bench bad plot format" 2 "--plot-format: 'gif' is not svg or png" -- "$a
 expect "bench plot without gnuplot" 2 "gnuplot not found \(install Debian's gnuplot-nox" -- \
 	env AMPL_GNUPLOT="$tmp/no-gnuplot" "$amp" bench --plot "$tmp/nope" --count 100
 [ ! -e "$tmp/nope" ] || { fail=$((fail + 1)); echo "FAIL: --plot without gnuplot ran the benchmark"; }
+expect "bench rows matching nothing" 2 "--rows: no row's name holds 'zigbee' \(see --help for the rows\)" -- \
+	"$amp" bench --rows zigbee --count 100
+expect "bench rows of the limits only" 2 "--rows: no row's name holds 'limit'" -- "$amp" bench --rows limit
+expect "bench help names --rows" 0 "--rows TEXT" -- "$amp" bench --help
 
 # The demo's figures: it says what they depend on.
 expect "demo timing note" 0 "times depend on this machine's load and on which CPUs" -- "$amp" demo --count 50
@@ -28,6 +32,17 @@ if [ "${AMPL_TEST_SCALE:-}" = sanitizer ]; then
 	summary test_bench
 	exit
 fi
+
+# --rows: the rows whose name holds the text (any case) and the limit rows, nothing else, each target line whose
+# rows ran.
+"$amp" bench --rows icmsg --count 300 --seconds 0.01 --quiet >"$tmp/rows.txt" 2>&1
+expect "bench rows: status and the chosen rows" 0 "ICMsg \(IPC service\), adaptive" -- cat "$tmp/rows.txt"
+expect "bench rows: the limits beside them" 0 "futex ping-pong \(limit\).*" -- cat "$tmp/rows.txt"
+expect "bench rows: throughput" 0 "4096  ICMsg, copy" -- cat "$tmp/rows.txt"
+others="(RPMsg|multi-endpoint|IPM|raw IPI|mailbox client|iceoryx)"
+expect "bench rows: no other row" 1 "^$" -- \
+	grep -E "^$others|^ +[0-9]+  $others|^  (round trip|one way) $others" "$tmp/rows.txt"
+expect "bench rows: the ICMsg targets" 0 "one way ICMsg, copy at 256 B / ring limit" -- cat "$tmp/rows.txt"
 
 # The histogram: every latency row has one, its counts sum to the row's round trips, its buckets are those the
 # header describes (log-scaled, per_decade buckets per decade from min_us), in order.
