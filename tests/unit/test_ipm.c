@@ -162,11 +162,13 @@ static void env_up_default(void)
 
 /* Static asynchronous channel (defined further down); unregistered by the teardown if a test left it. */
 static void async_chan_down(void);
+static void late_chan_down(void);
 
 static int teardown(void **state)
 {
 	(void)state;
 	async_chan_down();
+	late_chan_down();
 	struct ampl_agent **ags[] = { &E.rpu0, &E.apu, &E.vipi6, &E.vapu };
 	for (unsigned i = 0; i < AMPL_ARRAY_SIZE(ags); i++) {
 		if (*ags[i])
@@ -905,6 +907,166 @@ static void map_buf(uint64_t addr, struct ampl_io_region *r)
 	r->ctx = NULL;
 }
 
+/*
+ * ---- a client that comes while the interrupt handler masks a request nobody took ----
+ *
+ * RPU0's destination toward the APU set up by this test on RPU0's registers seen through a wrapper of the model's
+ * ops (and, for the second test, its request buffer too), so that a client can bind or the mode change at the exact
+ * point a process's main thread once did beside its interrupt thread: a restarted peer that rang before this side's
+ * instance was open was never heard (test_peer_kill's rare stall).
+ */
+static struct xlnx_ipi_host late_host;
+static struct xlnx_ipi_mbox late_mbox;
+static struct ampl_io_region late_regs_model, late_req_model;
+static struct mbox_client late_cl;
+static atomic_int late_calls, late_null_calls, late_null_after_ack;
+static atomic_bool bind_on_idr, switch_on_req_read;
+static bool late_up;
+
+static void late_rx(struct mbox_client *cl, void *mssg)
+{
+	(void)cl;
+	atomic_fetch_add(&late_calls, 1);
+	if (!mssg) {
+		atomic_fetch_add(&late_null_calls, 1);
+		if (!xlnx_ipi_pending(E.apu_rpu0))
+			atomic_fetch_add(&late_null_after_ack, 1);
+	}
+}
+
+static void late_bind(void)
+{
+	memset(&late_cl, 0, sizeof(late_cl));
+	late_cl.rx_callback = late_rx;
+	assert_int_equal(mbox_bind_client(&late_mbox.chans[XLNX_IPI_RX_CHAN], &late_cl), 0);
+}
+
+static uint32_t late_regs_read32(const struct ampl_io_region *io, uint32_t off)
+{
+	(void)io;
+	return ampl_io_read32(&late_regs_model, off);
+}
+
+/* The client binds (its startup unmasks) just before the handler's IDR reaches the registers. */
+static void late_regs_write32(const struct ampl_io_region *io, uint32_t off, uint32_t val)
+{
+	(void)io;
+	if (off == AMPL_IPI_IDR && atomic_exchange(&bind_on_idr, false))
+		late_bind();
+	ampl_io_write32(&late_regs_model, off, val);
+}
+
+/* Signalling mode turned on, and the client bound, just after the handler read the mode (its request's first
+ * word is the next thing it reads). */
+static uint32_t late_req_read32(const struct ampl_io_region *io, uint32_t off)
+{
+	(void)io;
+	if (atomic_exchange(&switch_on_req_read, false)) {
+		assert_int_equal(xlnx_ipi_mbox_set_signalling(&late_mbox, true), 0);
+		late_bind();
+	}
+	return ampl_io_read32(&late_req_model, off);
+}
+
+static void late_write_none(const struct ampl_io_region *io, uint32_t off, uint32_t val)
+{
+	(void)io;
+	(void)off;
+	(void)val;
+	fail_msg("the request buffer written by its reader");
+}
+
+static const struct ampl_io_ops late_regs_ops = { .read32 = late_regs_read32, .write32 = late_regs_write32 };
+static const struct ampl_io_ops late_req_ops = { .read32 = late_req_read32, .write32 = late_write_none };
+
+static void late_chan_down(void)
+{
+	if (!late_up)
+		return;
+	if (late_mbox.chans[XLNX_IPI_RX_CHAN].cl)
+		mbox_free_channel(&late_mbox.chans[XLNX_IPI_RX_CHAN]);
+	xlnx_ipi_mbox_remove(&late_mbox);
+	late_up = false;
+}
+
+/* RPU0's destination toward the APU on the wrapped registers (and request buffer), no client, its source unmasked
+ * (as a client's enable before left it); the APU's request pending. */
+static void late_setup(void)
+{
+	struct env_opts o = { .no_rpu0 = true, .ack_timeout_us = ACK_TIMEOUT_US };
+	env_up(&o);
+	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	late_regs_model = E.rpu0_regs;
+	struct ampl_io_region regs = { .base = NULL, .size = late_regs_model.size, .ops = &late_regs_ops };
+	assert_int_equal(xlnx_ipi_host_init(&late_host, &regs, p->valid_mask), 0);
+	memset(&late_mbox, 0, sizeof(late_mbox));
+	late_mbox.host = &late_host;
+	late_mbox.remote_mask = ampl_ipi_mask(apu);
+	late_mbox.buffered = true;
+	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
+	map_buf(lreq, &late_mbox.local_req);
+	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &late_mbox.local_resp);
+	map_buf(rreq, &late_req_model);
+	late_mbox.remote_req = (struct ampl_io_region){ .base = NULL, .size = AMPL_IPI_BUF_SIZE, .ops = &late_req_ops };
+	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &late_mbox.remote_resp);
+	assert_int_equal(xlnx_ipi_mbox_init(&late_mbox, "t-ipm-late-node"), 0);
+	late_up = true;
+	atomic_store(&late_calls, 0);
+	atomic_store(&late_null_calls, 0);
+	atomic_store(&late_null_after_ack, 0);
+	ampl_io_write32(&late_regs_model, AMPL_IPI_IER, E.b_apu);
+	uint8_t a[32];
+	pattern(a, sizeof(a), 5);
+	assert_int_equal(ipm_send(E.apu_rpu0, 0, 0, a, 32), 0);
+	assert_true(xlnx_ipi_pending(E.apu_rpu0));
+}
+
+/*
+ * The handler finds no client for the request and masks it; a client binds in between (its startup unmasks just
+ * before that mask lands). The handler looks again after masking: the request is not left masked for good, and
+ * the next interrupt delivers it.
+ */
+static void test_client_binds_during_mask(void **state)
+{
+	(void)state;
+	late_setup();
+	atomic_store(&bind_on_idr, true);
+	xlnx_ipi_isr(&late_host); /* nobody takes it: masked; the client binds just before the mask */
+	assert_false(atomic_load(&bind_on_idr));
+	assert_int_equal(atomic_load(&late_calls), 0);
+	if (ampl_io_read32(&late_regs_model, AMPL_IPI_IMR) & E.b_apu)
+		fail_msg("[L01] the request stays masked after a client bound beside the handler's mask");
+	xlnx_ipi_isr(&late_host); /* the interrupt the unmask raises */
+	assert_int_equal(atomic_load(&late_calls), 1);
+	assert_false(xlnx_ipi_pending(E.apu_rpu0));
+	late_chan_down();
+}
+
+/*
+ * Signalling mode turned on, and the client bound, after the handler read the mode: it delivers the request as
+ * a request (the callback before the acknowledgement), so a doorbell the peer rang in between was merged into it
+ * and cleared with it. The handler drains once more after the acknowledgement: a second callback, with no message,
+ * once the request is acknowledged.
+ */
+static void test_signalling_set_during_delivery(void **state)
+{
+	(void)state;
+	if (!AMPL_XLNX_IPI_SIGNALLING) {
+		assert_int_equal(xlnx_ipi_mbox_set_signalling(&late_mbox, true), -ENOTSUP);
+		return;
+	}
+	late_setup();
+	atomic_store(&switch_on_req_read, true);
+	xlnx_ipi_isr(&late_host);
+	assert_false(atomic_load(&switch_on_req_read));
+	assert_false(xlnx_ipi_pending(E.apu_rpu0));
+	assert_int_equal(atomic_load(&late_calls), 2);
+	if (atomic_load(&late_null_after_ack) != 1)
+		fail_msg("[L02] no drain after the acknowledgement of a request delivered as the mode changed");
+	late_chan_down();
+}
+
 static void test_async_static_channel(void **state)
 {
 	(void)state;
@@ -1099,6 +1261,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_pending_before_enable_thread, teardown),
 		cmocka_unit_test_teardown(test_null_callback, teardown),
 		cmocka_unit_test_teardown(test_async_static_channel, teardown),
+		cmocka_unit_test_teardown(test_client_binds_during_mask, teardown),
+		cmocka_unit_test_teardown(test_signalling_set_during_delivery, teardown),
 		cmocka_unit_test_teardown(test_concurrent_senders, teardown),
 		cmocka_unit_test_teardown(test_size_options, teardown),
 	};

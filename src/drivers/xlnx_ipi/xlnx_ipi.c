@@ -365,6 +365,23 @@ static void ipi_redeliver(struct mbox_chan *rx)
 }
 #endif
 
+/*
+ * Mask the request from @bit that nobody takes (@m: its destination, NULL if none is set up), leaving it pending: the
+ * sender sees it pending, nothing is lost. Then look again: a destination set up, or a client that enabled its
+ * channel, since the caller looked may have unmasked (IER) before this IDR, which would leave the request masked for
+ * good (a peer that rang before this side's client bound would never be heard). The barrier orders the IDR before
+ * the loads, as ipi_rx_enable() orders its flag before its IER.
+ */
+static void mask_unwanted(struct xlnx_ipi_host *host, uint32_t bit, struct xlnx_ipi_mbox *m)
+{
+	ampl_io_write32(&host->regs, AMPL_IPI_IDR, bit);
+	ampl_mb();
+	if (!m)
+		m = atomic_load(&host->by_bit[bit_index(bit)]);
+	if (m)
+		unmask_if_wanted(m);
+}
+
 /* Deliver the request pending from @bit (claimed by the caller, seen pending and unmasked after the claim). */
 static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 {
@@ -372,13 +389,13 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 	struct xlnx_ipi_mbox *m = atomic_load(&host->by_bit[bit_index(bit)]);
 	if (!m) {
 		/* Nobody to deliver to: mask and keep it pending (the sender sees it pending; nothing is lost). */
-		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		mask_unwanted(host, bit, NULL);
 		return;
 	}
 	bool signalling = AMPL_XLNX_IPI_SIGNALLING && atomic_load_explicit(&m->signalling, memory_order_relaxed);
 	if (signalling && !atomic_load(&m->rx_enabled)) {
 		/* No client (or it is going): mask and keep the doorbell pending, as above. */
-		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		mask_unwanted(host, bit, m);
 		return;
 	}
 #ifdef AMPL_CONFIG_IPI_ROUTING
@@ -408,7 +425,7 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 	bool taken = ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], &m->rx_msg);
 	if (!taken) {
 		/* The channel has no client: mask and keep the request pending, as above. */
-		ampl_io_write32(regs, AMPL_IPI_IDR, bit);
+		mask_unwanted(host, bit, m);
 		return;
 	}
 	if (AMPL_XLNX_IPI_HOLD && m->hold_req)
@@ -416,6 +433,13 @@ static void deliver(struct xlnx_ipi_host *host, uint32_t bit, unsigned line)
 	/* The response written in the callback must be visible before the acknowledgement. */
 	ampl_mb();
 	ampl_io_write32(regs, AMPL_IPI_ISR, bit);
+	/* Signalling mode turned on after it was read above (the client bound meanwhile): the callback ran before
+	 * the acknowledgement, and a doorbell the peer rang in between was merged into this request and is cleared
+	 * with it. Drain once more after the acknowledgement, as the signalling path does. */
+	if (AMPL_XLNX_IPI_SIGNALLING && atomic_load_explicit(&m->signalling, memory_order_relaxed)) {
+		ampl_mb();
+		(void)ampl_mbox_chan_deliver(&m->chans[XLNX_IPI_RX_CHAN], NULL);
+	}
 }
 
 static uint32_t pending_unmasked(struct xlnx_ipi_host *host)
