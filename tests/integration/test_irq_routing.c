@@ -354,6 +354,16 @@ struct isr_reader {
 	atomic_bool stop;
 };
 
+/* A SoC opened as no agent (the supervisor's handle: nothing attached reads or acknowledges), the APU's registers
+ * in @apu and RPU0's in @rpu0. */
+static void regs_env(struct env *e, struct ampl_io_region *apu, struct ampl_io_region *rpu0)
+{
+	env_create(e);
+	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
+	assert_int_equal(ampl_soc_agent_regs(e->soc, agent("apu"), apu), 0);
+	assert_int_equal(ampl_soc_agent_regs(e->soc, agent("rpu0"), rpu0), 0);
+}
+
 static void *isr_reader_main(void *arg)
 {
 	struct isr_reader *r = arg;
@@ -376,13 +386,10 @@ static void test_ack_beside_isr_reads(void **state)
 {
 	(void)state;
 	static struct env e;
-	env_create(&e);
-	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
 	struct ampl_io_region apu;
 	static struct isr_reader rd;
 	atomic_store(&rd.stop, false);
-	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("apu"), &apu), 0);
-	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("rpu0"), &rd.regs), 0);
+	regs_env(&e, &apu, &rd.regs);
 	uint32_t b_apu = bit_of("apu"), b_rpu0 = bit_of("rpu0");
 	int n = getenv("AMPL_TEST_SCALE") ? N_ISR_ROUNDS / 10 : N_ISR_ROUNDS;
 	pthread_t t[N_ISR_READERS];
@@ -437,12 +444,9 @@ static void test_ack_beside_stalled_isr_read(void **state)
 {
 	(void)state;
 	static struct env e;
-	env_create(&e);
-	assert_int_equal(ampl_soc_open(e.name, &e.soc), 0);
 	struct ampl_io_region apu;
 	static struct ampl_io_region rpu0;
-	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("apu"), &apu), 0);
-	assert_int_equal(ampl_soc_agent_regs(e.soc, agent("rpu0"), &rpu0), 0);
+	regs_env(&e, &apu, &rpu0);
 	uint32_t b_apu = bit_of("apu"), b_rpu0 = bit_of("rpu0");
 	atomic_store(&stalled, 0);
 	atomic_store(&resume, 0);

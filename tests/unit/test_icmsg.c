@@ -116,6 +116,21 @@ static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
 	return len;
 }
 
+/*
+ * A message of @len >= 8 bytes that make_msg() wrote for sender seq >> 24, its number seq & 0xFFFFFF: true, with
+ * *@who and *@n, when its checksum holds and its sender is one of @senders.
+ */
+static bool sender_msg(const void *data, size_t len, uint32_t senders, uint32_t *who, uint32_t *n)
+{
+	const uint8_t *p = data;
+	uint32_t seq, sum;
+	memcpy(&seq, p, 4);
+	memcpy(&sum, p + 4, 4);
+	*who = seq >> 24;
+	*n = seq & 0xFFFFFFu;
+	return *who < senders && sum == csum(p + 8, len - 8);
+}
+
 static int send_retry(struct ipc_ept *ept, const void *data, size_t len)
 {
 	for (int i = 0; i < 1000000; i++) {
@@ -332,16 +347,12 @@ static struct ipc_ept mix_ept;
 static void mix_rx(const void *data, size_t len, void *priv)
 {
 	(void)priv;
-	const uint8_t *p = data;
-	uint32_t seq, sum;
+	uint32_t who, n;
 	if (len < 8) {
 		atomic_fetch_add(&mix_bad, 1);
 		return;
 	}
-	memcpy(&seq, p, 4);
-	memcpy(&sum, p + 4, 4);
-	uint32_t who = seq >> 24, n = seq & 0xFFFFFFu;
-	if (who >= MIX_SENDERS || sum != csum(p + 8, len - 8) || n != atomic_load(&mix_next[who]))
+	if (!sender_msg(data, len, MIX_SENDERS, &who, &n) || n != atomic_load(&mix_next[who]))
 		atomic_fetch_add(&mix_bad, 1);
 	else
 		atomic_store(&mix_next[who], n + 1u);
@@ -1328,16 +1339,12 @@ static struct race race;
 static void race_received(const void *data, size_t len, void *priv)
 {
 	struct race *rc = AMPL_CONTAINER_OF((struct side *)priv, struct race, s);
-	const uint8_t *p = data;
-	uint32_t seq, sum;
+	uint32_t who, n;
 	if (len < 8) {
 		atomic_fetch_add(&rc->s.bad, 1);
 		return;
 	}
-	memcpy(&seq, p, 4);
-	memcpy(&sum, p + 4, 4);
-	uint32_t who = seq >> 24, n = seq & 0xFFFFFFu;
-	if (who >= RACE_SENDERS || sum != csum(p + 8, len - 8) || n + 1u <= atomic_load(&rc->last[who]))
+	if (!sender_msg(data, len, RACE_SENDERS, &who, &n) || n + 1u <= atomic_load(&rc->last[who]))
 		atomic_fetch_add(&rc->s.bad, 1);
 	else
 		atomic_store(&rc->last[who], n + 1u);

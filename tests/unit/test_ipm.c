@@ -907,6 +907,24 @@ static void map_buf(uint64_t addr, struct ampl_io_region *r)
 	r->ctx = NULL;
 }
 
+/* RPU0's destination toward the APU, @m (not registered yet), on @host set up over RPU0's registers @regs, with the
+ * request and response buffers of both directions mapped. */
+static void rpu0_apu_dest(struct xlnx_ipi_host *host, const struct ampl_io_region *regs, struct xlnx_ipi_mbox *m)
+{
+	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
+	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
+	assert_int_equal(xlnx_ipi_host_init(host, regs, p->valid_mask), 0);
+	memset(m, 0, sizeof(*m));
+	m->host = host;
+	m->remote_mask = ampl_ipi_mask(apu);
+	m->buffered = true;
+	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
+	map_buf(lreq, &m->local_req);
+	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &m->local_resp);
+	map_buf(rreq, &m->remote_req);
+	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &m->remote_resp);
+}
+
 /*
  * ---- a client that comes while the interrupt handler masks a request nobody took ----
  *
@@ -995,21 +1013,11 @@ static void late_setup(void)
 {
 	struct env_opts o = { .no_rpu0 = true, .ack_timeout_us = ACK_TIMEOUT_US };
 	env_up(&o);
-	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
-	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	late_regs_model = E.rpu0_regs;
 	struct ampl_io_region regs = { .base = NULL, .size = late_regs_model.size, .ops = &late_regs_ops };
-	assert_int_equal(xlnx_ipi_host_init(&late_host, &regs, p->valid_mask), 0);
-	memset(&late_mbox, 0, sizeof(late_mbox));
-	late_mbox.host = &late_host;
-	late_mbox.remote_mask = ampl_ipi_mask(apu);
-	late_mbox.buffered = true;
-	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
-	map_buf(lreq, &late_mbox.local_req);
-	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &late_mbox.local_resp);
-	map_buf(rreq, &late_req_model);
+	rpu0_apu_dest(&late_host, &regs, &late_mbox);
+	late_req_model = late_mbox.remote_req;
 	late_mbox.remote_req = (struct ampl_io_region){ .base = NULL, .size = AMPL_IPI_BUF_SIZE, .ops = &late_req_ops };
-	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &late_mbox.remote_resp);
 	assert_int_equal(xlnx_ipi_mbox_init(&late_mbox, "t-ipm-late-node"), 0);
 	late_up = true;
 	atomic_store(&late_calls, 0);
@@ -1073,20 +1081,9 @@ static void test_async_static_channel(void **state)
 	/* rpu0 is not attached: this test's own host drives rpu0's registers. */
 	struct env_opts o = { .no_rpu0 = true, .ack_timeout_us = ACK_TIMEOUT_US };
 	env_up(&o);
-	const struct ampl_soc_profile *p = &ampl_soc_zynqmp;
-	const struct ampl_soc_agent *apu = ampl_soc_agent_by_name(p, "apu"), *rpu0 = ampl_soc_agent_by_name(p, "rpu0");
 	struct ampl_io_region regs;
-	assert_int_equal(ampl_soc_agent_regs(E.zsup, rpu0, &regs), 0);
-	assert_int_equal(xlnx_ipi_host_init(&async_host, &regs, p->valid_mask), 0);
-	memset(&async_mbox, 0, sizeof(async_mbox));
-	async_mbox.host = &async_host;
-	async_mbox.remote_mask = ampl_ipi_mask(apu);
-	async_mbox.buffered = true;
-	uint64_t lreq = ampl_ipi_request_addr(p, rpu0, apu), rreq = ampl_ipi_request_addr(p, apu, rpu0);
-	map_buf(lreq, &async_mbox.local_req);
-	map_buf(lreq + AMPL_IPI_RESP_OFFSET, &async_mbox.local_resp);
-	map_buf(rreq, &async_mbox.remote_req);
-	map_buf(rreq + AMPL_IPI_RESP_OFFSET, &async_mbox.remote_resp);
+	assert_int_equal(ampl_soc_agent_regs(E.zsup, ampl_soc_agent_by_name(&ampl_soc_zynqmp, "rpu0"), &regs), 0);
+	rpu0_apu_dest(&async_host, &regs, &async_mbox);
 	check_rc("A00", "xlnx_ipi_mbox_init(static destination)", xlnx_ipi_mbox_init(&async_mbox, "t-ipm-async-node"),
 		 0);
 	memset(&async_cfg, 0, sizeof(async_cfg));
