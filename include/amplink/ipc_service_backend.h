@@ -112,6 +112,39 @@ struct ipc_service_backend {
 	bool (*is_bound)(const struct ampl_device *instance, void *token);
 };
 
+/*
+ * AMPL_IPC_ONE_BACKEND (compile-time option, for firmware that uses one backend): 0, the default: the front end
+ * calls each instance's operations through its api table, and an image may use several backends. AMPL_IPC_ICMSG,
+ * AMPL_IPC_MULTI or AMPL_IPC_RPMSG: every instance is of that backend. The front end then calls the backend's
+ * operations directly (the functions its header lists in IPC_<BACKEND>_OPS), the checks above unchanged, so that
+ * an image links only the operations it calls; that backend's table holds none (an instance's api still points at
+ * it, and an instance whose api is anything else answers -EIO). Build the front end and the backend with the same
+ * value. The API and the wire are the same.
+ */
+#define AMPL_IPC_ICMSG 1
+#define AMPL_IPC_MULTI 2
+#define AMPL_IPC_RPMSG 3
+#ifndef AMPL_IPC_ONE_BACKEND
+#define AMPL_IPC_ONE_BACKEND 0
+#endif
+
+/* The operations of backend @b as functions, ipc_<b>_<operation>(): a backend defines those its table holds. */
+#define AMPL_IPC_BACKEND_OPERATIONS(b)                                                                              \
+	int ipc_##b##_open_instance(const struct ampl_device *instance);                                            \
+	int ipc_##b##_close_instance(const struct ampl_device *instance);                                           \
+	int ipc_##b##_send(const struct ampl_device *instance, void *token, const void *data, size_t len);           \
+	int ipc_##b##_register_endpoint(const struct ampl_device *instance, void **token,                            \
+					const struct ipc_ept_cfg *cfg);                                              \
+	int ipc_##b##_deregister_endpoint(const struct ampl_device *instance, void *token);                          \
+	int ipc_##b##_get_tx_buffer_size(const struct ampl_device *instance, void *token);                           \
+	int ipc_##b##_get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *len,     \
+				    ampl_timeout_t wait);                                                            \
+	int ipc_##b##_drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data);             \
+	int ipc_##b##_send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len);     \
+	int ipc_##b##_hold_rx_buffer(const struct ampl_device *instance, void *token, void *data);                   \
+	int ipc_##b##_release_rx_buffer(const struct ampl_device *instance, void *token, void *data);                \
+	bool ipc_##b##_is_bound(const struct ampl_device *instance, void *token)
+
 #ifdef __cplusplus
 }
 #endif

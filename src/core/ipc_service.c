@@ -6,18 +6,41 @@
 #include <amplink/ipc_service_backend.h>
 #include <amplink/trace.h>
 
-static const struct ipc_service_backend *backend_of(const struct ampl_device *instance)
-{
-	return instance ? (const struct ipc_service_backend *)instance->api : NULL;
-}
+/*
+ * An instance's operations: its api table, or with AMPL_IPC_ONE_BACKEND the one backend's operations, constants
+ * (the calls direct), for an instance whose api is that backend's table.
+ */
+#if AMPL_IPC_ONE_BACKEND == AMPL_IPC_ICMSG
+#include <amplink/ipc/ipc_icmsg.h>
+#define ONE_TABLE ipc_icmsg_backend
+static const struct ipc_service_backend one_ops = IPC_ICMSG_OPS;
+#elif AMPL_IPC_ONE_BACKEND == AMPL_IPC_MULTI
+#include <amplink/ipc/ipc_multi.h>
+#define ONE_TABLE ipc_multi_backend
+static const struct ipc_service_backend one_ops = IPC_MULTI_OPS;
+#elif AMPL_IPC_ONE_BACKEND == AMPL_IPC_RPMSG
+#include <amplink/ipc/ipc_rpmsg.h>
+#define ONE_TABLE ipc_rpmsg_backend
+static const struct ipc_service_backend one_ops = IPC_RPMSG_OPS;
+#elif AMPL_IPC_ONE_BACKEND
+#error "AMPL_IPC_ONE_BACKEND: not a backend (AMPL_IPC_ICMSG, AMPL_IPC_MULTI or AMPL_IPC_RPMSG)"
+#endif
+
+#ifdef ONE_TABLE
+#define HAS_OPS(instance) ((instance)->api == &ONE_TABLE)
+#define OPS(instance) (&one_ops)
+#else
+#define HAS_OPS(instance) ((instance)->api != NULL)
+#define OPS(instance) ((const struct ipc_service_backend *)(instance)->api)
+#endif
 
 int ipc_service_open_instance(const struct ampl_device *instance)
 {
 	if (!instance)
 		return -EINVAL;
-	const struct ipc_service_backend *b = backend_of(instance);
-	if (!b)
+	if (!HAS_OPS(instance))
 		return -EIO;
+	const struct ipc_service_backend *b = OPS(instance);
 	return b->open_instance ? b->open_instance(instance) : 0;
 }
 
@@ -25,9 +48,9 @@ int ipc_service_close_instance(const struct ampl_device *instance)
 {
 	if (!instance)
 		return -EINVAL;
-	const struct ipc_service_backend *b = backend_of(instance);
-	if (!b)
+	if (!HAS_OPS(instance))
 		return -EIO;
+	const struct ipc_service_backend *b = OPS(instance);
 	return b->close_instance ? b->close_instance(instance) : 0;
 }
 
@@ -36,8 +59,8 @@ int ipc_service_register_endpoint(const struct ampl_device *instance, struct ipc
 {
 	if (!instance || !ept || !cfg)
 		return -EINVAL;
-	const struct ipc_service_backend *b = backend_of(instance);
-	if (!b || !b->register_endpoint)
+	const struct ipc_service_backend *b = OPS(instance);
+	if (!HAS_OPS(instance) || !b->register_endpoint)
 		return -EIO;
 	ept->instance = instance;
 	int ret = b->register_endpoint(instance, &ept->token, cfg);
@@ -46,29 +69,22 @@ int ipc_service_register_endpoint(const struct ampl_device *instance, struct ipc
 	return ret;
 }
 
-/* Common checks of the calls on a registered endpoint; returns the backend or NULL with *err set. */
-static const struct ipc_service_backend *checked(const struct ipc_ept *ept, int *err)
+/* The common checks of the calls on a registered endpoint: 0, or the error. */
+static int check(const struct ipc_ept *ept)
 {
-	if (!ept) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if (!ept->instance) {
-		*err = -ENOENT;
-		return NULL;
-	}
-	const struct ipc_service_backend *b = backend_of(ept->instance);
-	if (!b)
-		*err = -EIO;
-	return b;
+	if (!ept)
+		return -EINVAL;
+	if (!ept->instance)
+		return -ENOENT;
+	return HAS_OPS(ept->instance) ? 0 : -EIO;
 }
 
 int ipc_service_deregister_endpoint(struct ipc_ept *ept)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->deregister_endpoint)
 		return -EIO;
 	int ret = b->deregister_endpoint(ept->instance, ept->token);
@@ -92,10 +108,10 @@ AMPL_TRACED_PATH static int send_traced(int (*send)(const struct ampl_device *, 
 
 int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->send)
 		return -EIO;
 	if (AMPL_TRACING())
@@ -105,10 +121,10 @@ int ipc_service_send(struct ipc_ept *ept, const void *data, size_t len)
 
 int ipc_service_get_tx_buffer_size(struct ipc_ept *ept)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->get_tx_buffer_size)
 		return -ENOTSUP;
 	return b->get_tx_buffer_size(ept->instance, ept->token);
@@ -118,10 +134,10 @@ int ipc_service_get_tx_buffer(struct ipc_ept *ept, void **data, uint32_t *size, 
 {
 	if (!data || !size)
 		return -EINVAL;
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->get_tx_buffer || !b->send_nocopy)
 		return -EIO;
 	return b->get_tx_buffer(ept->instance, ept->token, data, size, wait);
@@ -131,10 +147,10 @@ int ipc_service_drop_tx_buffer(struct ipc_ept *ept, const void *data)
 {
 	if (!data)
 		return -EINVAL;
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->drop_tx_buffer)
 		return -EIO;
 	return b->drop_tx_buffer(ept->instance, ept->token, data);
@@ -142,10 +158,10 @@ int ipc_service_drop_tx_buffer(struct ipc_ept *ept, const void *data)
 
 int ipc_service_send_nocopy(struct ipc_ept *ept, const void *data, size_t len)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->get_tx_buffer || !b->send_nocopy)
 		return -EIO;
 	if (AMPL_TRACING())
@@ -155,10 +171,10 @@ int ipc_service_send_nocopy(struct ipc_ept *ept, const void *data, size_t len)
 
 int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->hold_rx_buffer || !b->release_rx_buffer)
 		return -EIO;
 	return b->hold_rx_buffer(ept->instance, ept->token, data);
@@ -166,10 +182,10 @@ int ipc_service_hold_rx_buffer(struct ipc_ept *ept, void *data)
 
 int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->hold_rx_buffer || !b->release_rx_buffer)
 		return -EIO;
 	return b->release_rx_buffer(ept->instance, ept->token, data);
@@ -180,10 +196,10 @@ int ipc_service_release_rx_buffer(struct ipc_ept *ept, void *data)
 
 int ipc_service_wait_bound(struct ipc_ept *ept, ampl_timeout_t timeout)
 {
-	int err;
-	const struct ipc_service_backend *b = checked(ept, &err);
-	if (!b)
+	int err = check(ept);
+	if (err)
 		return err;
+	const struct ipc_service_backend *b = OPS(ept->instance);
 	if (!b->is_bound)
 		return -EIO;
 	uint64_t end = UINT64_MAX;

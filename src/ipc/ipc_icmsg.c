@@ -18,7 +18,7 @@ static struct icmsg *link_of(const struct ampl_device *instance)
 
 /* The link copies the endpoint's callbacks and their argument when it opens: the configuration may be gone once
  * this returns. The token is the link. */
-static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
+int ipc_icmsg_register_endpoint(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	const struct ipc_icmsg_config *c = instance->config;
 	struct icmsg *im = link_of(instance);
@@ -28,7 +28,7 @@ static int register_ept(const struct ampl_device *instance, void **token, const 
 }
 
 #if AMPL_IPC_ICMSG_DEREGISTER
-static int deregister_ept(const struct ampl_device *instance, void *token)
+int ipc_icmsg_deregister_endpoint(const struct ampl_device *instance, void *token)
 {
 	struct icmsg *im = link_of(instance);
 	if (token != im)
@@ -38,23 +38,22 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 }
 #endif
 
-static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
+int ipc_icmsg_send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct icmsg *im = link_of(instance);
 	return token == im ? icmsg_send(im, data, len) : -ENOENT;
 }
 
 /* Sends go through: the link is bound. */
-static bool is_bound(const struct ampl_device *instance, void *token)
+bool ipc_icmsg_is_bound(const struct ampl_device *instance, void *token)
 {
 	return token == link_of(instance) && icmsg_is_bound(token);
 }
 
-const struct ipc_service_backend ipc_icmsg_backend = {
-	.register_endpoint = register_ept,
-#if AMPL_IPC_ICMSG_DEREGISTER
-	.deregister_endpoint = deregister_ept,
+/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
+ * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+#if AMPL_IPC_ONE_BACKEND == AMPL_IPC_ICMSG
+const struct ipc_service_backend ipc_icmsg_backend;
+#else
+const struct ipc_service_backend ipc_icmsg_backend = IPC_ICMSG_OPS;
 #endif
-	.send = send,
-	.is_bound = is_bound,
-};

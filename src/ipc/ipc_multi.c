@@ -952,7 +952,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- backend operations ---- */
 
 
-static int open_instance(const struct ampl_device *instance)
+int ipc_multi_open_instance(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
@@ -1020,7 +1020,7 @@ static int open_instance(const struct ampl_device *instance)
 	return 0;
 }
 
-static int close_instance(const struct ampl_device *instance)
+int ipc_multi_close_instance(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d)
@@ -1107,7 +1107,7 @@ static void follower_take_waiting(struct ipc_multi_data *d, struct ipc_multi_ept
 	}
 }
 
-static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
+int ipc_multi_register_endpoint(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	if (!d || !cfg || !cfg->name || !token)
@@ -1151,7 +1151,7 @@ static int register_ept(const struct ampl_device *instance, void **token, const 
 	return ret;
 }
 
-static int deregister_ept(const struct ampl_device *instance, void *token)
+int ipc_multi_deregister_endpoint(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d;
 	struct ipc_multi_ept *e;
@@ -1189,7 +1189,7 @@ static int deregister_ept(const struct ampl_device *instance, void *token)
 	return 0;
 }
 
-static int get_size(const struct ampl_device *instance, void *token)
+int ipc_multi_get_tx_buffer_size(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d;
 	struct ipc_multi_ept *e;
@@ -1262,7 +1262,7 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
 	return d->initiator ? (uint8_t)(e - d->ept) : e->addr;
 }
 
-static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
+int ipc_multi_send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_multi_data *d;
 	struct ipc_multi_ept *e;
@@ -1291,14 +1291,14 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 }
 
 /* Sends go through: the link is connected and the endpoint bound (as send() checks). */
-static bool is_bound(const struct ampl_device *instance, void *token)
+bool ipc_multi_is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	struct ipc_multi_ept *e = ept_of(d, token);
 	return e && atomic_load(&d->state) == IPC_MULTI_CONNECTED && atomic_load(&e->bound);
 }
 
-static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
+int ipc_multi_get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
 	if (!data || !size)
 		return -EINVAL;
@@ -1325,7 +1325,7 @@ static int get_tx_buffer(const struct ampl_device *instance, void *token, void *
 	return 0;
 }
 
-static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
+int ipc_multi_drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
 	struct ipc_multi_data *d;
 	struct ipc_multi_ept *e;
@@ -1355,7 +1355,7 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 	return r;
 }
 
-static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
+int ipc_multi_send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_multi_data *d;
 	struct ipc_multi_ept *e;
@@ -1413,32 +1413,23 @@ static int rx_buffer_op(const struct ampl_device *instance, void *token, void *d
 	return r;
 }
 
-static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+int ipc_multi_hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	return rx_buffer_op(instance, token, data, true);
 }
 
-static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+int ipc_multi_release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	return rx_buffer_op(instance, token, data, false);
 }
 
-const struct ipc_service_backend ipc_multi_backend = {
-	.open_instance = open_instance,
-	.close_instance = close_instance,
-	.register_endpoint = register_ept,
-	.deregister_endpoint = deregister_ept,
-	.send = send,
-	.get_tx_buffer_size = get_size,
-#if AMPL_IPC_MULTI_ZERO_COPY
-	.get_tx_buffer = get_tx_buffer,
-	.drop_tx_buffer = drop_tx_buffer,
-	.send_nocopy = send_nocopy,
-	.hold_rx_buffer = hold_rx_buffer,
-	.release_rx_buffer = release_rx_buffer,
+/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
+ * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+#if AMPL_IPC_ONE_BACKEND == AMPL_IPC_MULTI
+const struct ipc_service_backend ipc_multi_backend;
+#else
+const struct ipc_service_backend ipc_multi_backend = IPC_MULTI_OPS;
 #endif
-	.is_bound = is_bound,
-};
 
 uint32_t ipc_multi_errors(const struct ampl_device *instance)
 {

@@ -224,7 +224,7 @@ static void on_link_state(struct mbox_client *cl, bool online)
 /* ---- instance ---- */
 
 
-static int open_instance(const struct ampl_device *instance)
+int ipc_rpmsg_open_instance(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	const struct ipc_rpmsg_config *cfg = instance ? instance->config : NULL;
@@ -276,7 +276,7 @@ static int open_instance(const struct ampl_device *instance)
 	return 0;
 }
 
-static int close_instance(const struct ampl_device *instance)
+int ipc_rpmsg_close_instance(const struct ampl_device *instance)
 {
 	struct ipc_rpmsg_data *d = data_of(instance);
 	if (!d)
@@ -346,7 +346,7 @@ static int register_at(const struct ampl_device *instance, void **token, const s
 	return 0;
 }
 
-static int register_ept(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
+int ipc_rpmsg_register_endpoint(const struct ampl_device *instance, void **token, const struct ipc_ept_cfg *cfg)
 {
 	return register_at(instance, token, cfg, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
 }
@@ -365,7 +365,7 @@ int ipc_rpmsg_register_endpoint_at(const struct ampl_device *instance, struct ip
 	return r;
 }
 
-static int deregister_ept(const struct ampl_device *instance, void *token)
+int ipc_rpmsg_deregister_endpoint(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -412,7 +412,7 @@ static int map_send_error(int r)
 	}
 }
 
-static int send(const struct ampl_device *instance, void *token, const void *data, size_t len)
+int ipc_rpmsg_send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -429,14 +429,14 @@ static int send(const struct ampl_device *instance, void *token, const void *dat
 }
 
 /* Sends go through: the endpoint is bound (as send() checks). */
-static bool is_bound(const struct ampl_device *instance, void *token)
+bool ipc_rpmsg_is_bound(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
 	return !resolve(instance, token, &d, &e) && atomic_load(&e->bound);
 }
 
-static int get_size(const struct ampl_device *instance, void *token)
+int ipc_rpmsg_get_tx_buffer_size(const struct ampl_device *instance, void *token)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -447,7 +447,7 @@ static int get_size(const struct ampl_device *instance, void *token)
 	return r < 0 ? -EBUSY : r;
 }
 
-static int get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
+int ipc_rpmsg_get_tx_buffer(const struct ampl_device *instance, void *token, void **data, uint32_t *size, ampl_timeout_t wait)
 {
 	if (!data || !size)
 		return -EINVAL;
@@ -486,7 +486,7 @@ static int get_tx_buffer(const struct ampl_device *instance, void *token, void *
 	return 0;
 }
 
-static int drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
+int ipc_rpmsg_drop_tx_buffer(const struct ampl_device *instance, void *token, const void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -508,7 +508,7 @@ static int drop_tx_buffer(const struct ampl_device *instance, void *token, const
 	return r;
 }
 
-static int send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
+int ipc_rpmsg_send_nocopy(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -539,7 +539,7 @@ static int send_nocopy(const struct ampl_device *instance, void *token, const vo
 	return map_send_error(r);
 }
 
-static int hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+int ipc_rpmsg_hold_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -566,7 +566,7 @@ static int hold_rx_buffer(const struct ampl_device *instance, void *token, void 
 	return 0;
 }
 
-static int release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
+int ipc_rpmsg_release_rx_buffer(const struct ampl_device *instance, void *token, void *data)
 {
 	struct ipc_rpmsg_data *d;
 	struct ipc_rpmsg_ept *e;
@@ -586,17 +586,10 @@ static int release_rx_buffer(const struct ampl_device *instance, void *token, vo
 	return 0;
 }
 
-const struct ipc_service_backend ipc_rpmsg_backend = {
-	.open_instance = open_instance,
-	.close_instance = close_instance,
-	.register_endpoint = register_ept,
-	.deregister_endpoint = deregister_ept,
-	.send = send,
-	.get_tx_buffer_size = get_size,
-	.get_tx_buffer = get_tx_buffer,
-	.drop_tx_buffer = drop_tx_buffer,
-	.send_nocopy = send_nocopy,
-	.hold_rx_buffer = hold_rx_buffer,
-	.release_rx_buffer = release_rx_buffer,
-	.is_bound = is_bound,
-};
+/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
+ * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+#if AMPL_IPC_ONE_BACKEND == AMPL_IPC_RPMSG
+const struct ipc_service_backend ipc_rpmsg_backend;
+#else
+const struct ipc_service_backend ipc_rpmsg_backend = IPC_RPMSG_OPS;
+#endif

@@ -26,6 +26,8 @@
 #include <amplink/mailbox_controller.h>
 #include <amplink/host/soc.h>
 
+#include "one_backend.h"
+
 #if !AMPL_ICMSG_SESSIONS
 #pragma GCC diagnostic ignored "-Wunused-function" /* the session-mode tests, left out of this build */
 #endif
@@ -1887,6 +1889,15 @@ static void test_send_peer_offline(void **state)
 	env_down(&e);
 }
 
+#if AMPL_IPC_ONE_BACKEND
+/* The front end built for this backend alone (AMPL_IPC_ONE_BACKEND): see one_backend.h. */
+static void test_one_backend(void **state)
+{
+	(void)state;
+	check_one_backend(&ipc_icmsg_backend);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1897,6 +1908,9 @@ int main(void)
 		cmocka_unit_test(test_cfg_copied_at_registration),
 		cmocka_unit_test(test_zephyr_peer_and_corruption),
 		cmocka_unit_test(test_sessions_compiled_out),
+#if AMPL_IPC_ONE_BACKEND
+		cmocka_unit_test(test_one_backend),
+#endif
 #if AMPL_ICMSG_SESSIONS /* they open links in session or detect mode */
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_stale_read_index),

@@ -34,6 +34,8 @@
 #include <amplink/mailbox_controller.h>
 #include <amplink/host/soc.h>
 
+#include "one_backend.h"
+
 static unsigned soc_counter;
 
 struct env {
@@ -1559,6 +1561,15 @@ static void test_close_under_rebind(void **state)
 	env_down(&e);
 }
 
+#if AMPL_IPC_ONE_BACKEND
+/* The front end built for this backend alone (AMPL_IPC_ONE_BACKEND): see one_backend.h. */
+static void test_one_backend(void **state)
+{
+	(void)state;
+	check_one_backend(&ipc_multi_backend);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1584,6 +1595,9 @@ int main(void)
 		cmocka_unit_test(test_restart_follower),
 		cmocka_unit_test(test_restart_reclaims_blocks),
 		cmocka_unit_test(test_restart_during_traffic),
+#endif
+#if AMPL_IPC_ONE_BACKEND
+		cmocka_unit_test(test_one_backend),
 #endif
 		cmocka_unit_test(test_peer_offline_online),
 		cmocka_unit_test(test_close_under_rebind),

@@ -37,6 +37,8 @@
 #include <amplink/ipc_service.h>
 #include <amplink/host/soc.h>
 
+#include "one_backend.h"
+
 #define DA_BASE 0x20000000u
 
 static uint64_t now_ms(void)
@@ -2505,6 +2507,15 @@ static void skipped_option_off(void **state)
 #define SESS AMPL_RPMSG_SESSIONS
 #define ZC AMPL_RPMSG_ZERO_COPY
 
+#if AMPL_IPC_ONE_BACKEND
+/* The front end built for this backend alone (AMPL_IPC_ONE_BACKEND): see one_backend.h. */
+static void test_one_backend(void **state)
+{
+	(void)state;
+	check_one_backend(&ipc_rpmsg_backend);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2540,6 +2551,9 @@ int main(void)
 		cmocka_unit_test(test_openamp_host_sends),
 		cmocka_unit_test(test_openamp_host_receives),
 		OPT_TEST(test_corrupt_rings, SESS && ZC),
+#if AMPL_IPC_ONE_BACKEND
+		cmocka_unit_test(test_one_backend),
+#endif
 		cmocka_unit_test(test_corrupt_used_len),
 		OPT_TEST(test_corrupt_table, SESS),
 		OPT_TEST(test_stress, AMPL_RPMSG_NS && ZC),

@@ -49,6 +49,16 @@ struct ipc_icmsg_data {
 #endif
 
 extern const struct ipc_service_backend ipc_icmsg_backend;
+AMPL_IPC_BACKEND_OPERATIONS(icmsg);
+#if AMPL_IPC_ICMSG_DEREGISTER
+#define IPC_ICMSG_DEREGISTER_OP .deregister_endpoint = ipc_icmsg_deregister_endpoint,
+#else
+#define IPC_ICMSG_DEREGISTER_OP
+#endif
+/* The backend's operations, as its table holds them (see AMPL_IPC_ONE_BACKEND in <amplink/ipc_service_backend.h>). */
+#define IPC_ICMSG_OPS                                                                                              \
+	{ .register_endpoint = ipc_icmsg_register_endpoint, IPC_ICMSG_DEREGISTER_OP.send = ipc_icmsg_send,           \
+	  .is_bound = ipc_icmsg_is_bound }
 
 /** ipc_icmsg_link() - the ICMsg link of an instance (for its state and the peer's limit), or NULL. */
 struct icmsg *ipc_icmsg_link(const struct ampl_device *instance);

@@ -253,6 +253,21 @@ struct ipc_multi_data {
 };
 
 extern const struct ipc_service_backend ipc_multi_backend;
+AMPL_IPC_BACKEND_OPERATIONS(multi);
+#if AMPL_IPC_MULTI_ZERO_COPY
+#define IPC_MULTI_ZERO_COPY_OPS                                                                                    \
+	.get_tx_buffer = ipc_multi_get_tx_buffer, .drop_tx_buffer = ipc_multi_drop_tx_buffer,                        \
+	.send_nocopy = ipc_multi_send_nocopy, .hold_rx_buffer = ipc_multi_hold_rx_buffer,                           \
+	.release_rx_buffer = ipc_multi_release_rx_buffer,
+#else
+#define IPC_MULTI_ZERO_COPY_OPS
+#endif
+/* The backend's operations, as its table holds them (see AMPL_IPC_ONE_BACKEND in <amplink/ipc_service_backend.h>). */
+#define IPC_MULTI_OPS                                                                                              \
+	{ .open_instance = ipc_multi_open_instance, .close_instance = ipc_multi_close_instance,                      \
+	  .register_endpoint = ipc_multi_register_endpoint, .deregister_endpoint = ipc_multi_deregister_endpoint,     \
+	  .send = ipc_multi_send, .get_tx_buffer_size = ipc_multi_get_tx_buffer_size, IPC_MULTI_ZERO_COPY_OPS        \
+	  .is_bound = ipc_multi_is_bound }
 
 /** ipc_multi_errors() - how many corruption reports the instance made. */
 uint32_t ipc_multi_errors(const struct ampl_device *instance);

@@ -122,6 +122,15 @@ struct ipc_rpmsg_data {
 };
 
 extern const struct ipc_service_backend ipc_rpmsg_backend;
+AMPL_IPC_BACKEND_OPERATIONS(rpmsg);
+/* The backend's operations, as its table holds them (see AMPL_IPC_ONE_BACKEND in <amplink/ipc_service_backend.h>). */
+#define IPC_RPMSG_OPS                                                                                              \
+	{ .open_instance = ipc_rpmsg_open_instance, .close_instance = ipc_rpmsg_close_instance,                      \
+	  .register_endpoint = ipc_rpmsg_register_endpoint, .deregister_endpoint = ipc_rpmsg_deregister_endpoint,     \
+	  .send = ipc_rpmsg_send, .get_tx_buffer_size = ipc_rpmsg_get_tx_buffer_size,                                \
+	  .get_tx_buffer = ipc_rpmsg_get_tx_buffer, .drop_tx_buffer = ipc_rpmsg_drop_tx_buffer,                      \
+	  .send_nocopy = ipc_rpmsg_send_nocopy, .hold_rx_buffer = ipc_rpmsg_hold_rx_buffer,                           \
+	  .release_rx_buffer = ipc_rpmsg_release_rx_buffer, .is_bound = ipc_rpmsg_is_bound }
 
 /**
  * ipc_rpmsg_poll() - run the instance's receive pass now, as a doorbell would (nothing while closed); for an

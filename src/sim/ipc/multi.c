@@ -35,7 +35,7 @@ static void close_multi(struct sim_ipc *inst)
 	struct multi_inst *m = inst->priv;
 	for (unsigned k = 0; k < IPC_MULTI_MAX_EPT; k++)
 		m->data.ept[k].used = false; /* endpoints left registered go with the instance */
-	(void)ipc_multi_backend.close_instance(&inst->dev);
+	(void)ipc_multi_close_instance(&inst->dev);
 }
 
 /* An agent without an interrupt thread: its application's poll drains the ring, the reader held in between. */

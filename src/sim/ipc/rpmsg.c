@@ -35,8 +35,8 @@ static void close_rpmsg(struct sim_ipc *inst)
 	struct rpmsg_inst *m = inst->priv;
 	for (unsigned k = 0; k < IPC_RPMSG_MAX_EPT; k++)
 		if (atomic_load(&m->data.ept[k].used))
-			(void)ipc_rpmsg_backend.deregister_endpoint(&inst->dev, &m->data.ept[k]);
-	(void)ipc_rpmsg_backend.close_instance(&inst->dev);
+			(void)ipc_rpmsg_deregister_endpoint(&inst->dev, &m->data.ept[k]);
+	(void)ipc_rpmsg_close_instance(&inst->dev);
 }
 
 /* An agent without an interrupt thread: its application's poll runs the receive pass, the peer's kicks off. */
