@@ -25,8 +25,14 @@ while read -r img cname flags; do
 	if [ -z "${cfg_flags[$cname]+x}" ]; then
 		cfg_names+=("$cname")
 		cfg_flags[$cname]=$flags
+		# -flto: link-time optimisation of the core (the objects also carry plain code, so that the archive's
+		# index needs no linker plugin); the images' own objects are built without it, so that what the link
+		# optimises is amplink's code alone (see link_sizes).
+		lto=
+		case " $flags " in *" -flto "*) lto=-ffat-lto-objects ;; esac
 		cmake -S . -B "$out/cortex-m4-$cname" -DAMPL_CORE_ONLY=ON -DCMAKE_BUILD_TYPE=MinSizeRel \
-			-DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG $flags" -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m4.cmake >/dev/null
+			-DCMAKE_C_FLAGS_MINSIZEREL="-Os -DNDEBUG $flags $lto" -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m4.cmake \
+			>/dev/null
 		cmake --build "$out/cortex-m4-$cname" -j "$(nproc)" >/dev/null
 		echo "== cortex-m4, configuration $cname ($flags): portable core built freestanding with -Werror (-Os)"
 	fi
@@ -108,6 +114,8 @@ map_sizes() {
 		if (match(file, /libamplink_core\.a\(.*\)$/)) {
 			key = "amplink " substr(file, RSTART + 18, RLENGTH - 19)
 			sub(/\.obj$/, "", key)
+		} else if (file ~ /\.ltrans[0-9]*\.ltrans\.o$/) {
+			key = "amplink lto" # link-time optimised: only the core is built for it (link_sizes)
 		} else if (file ~ /lib(c|c_nano|g|g_nano|gcc|nosys)\.a\(/ || file ~ /rv32_support\.o$/) {
 			key = "libc -"
 		} else {
@@ -156,6 +164,7 @@ link_sizes() {
 	local -A text ram amp_text amp_ram prog libc objs
 	local -a rows=(empty "${configs[@]}") cflags
 	local c i img cfg row_lib board
+	local -a lto_link
 	if [ "$target" = cortex-m4 ]; then
 		for c in "${cfg_names[@]}"; do
 			for i in ${cfg_images[$c]}; do rows+=("$i@$c"); done
@@ -164,9 +173,18 @@ link_sizes() {
 	for name in "${rows[@]}"; do
 		img=${name%@*} cfg=${name#*@} cflags=() row_lib=$lib
 		[ "$cfg" = "$name" ] && cfg=default
+		lto_link=()
 		if [ "$cfg" != default ]; then
 			read -r -a cflags <<< "${cfg_flags[$cfg]}"
 			row_lib="$out/$target-$cfg/libamplink_core.a"
+			# A link-time optimised core: the program's objects as usual, the link optimising the core's.
+			for c in "${!cflags[@]}"; do
+				if [ "${cflags[$c]}" = -flto ]; then
+					unset 'cflags[c]'
+					lto_link=(-flto -Os -ffunction-sections -fdata-sections)
+				fi
+			done
+			cflags=("${cflags[@]}")
 		fi
 		if [ "$img" = empty ]; then src="$size_src/common/empty.c"; else src="$size_src/$img.c"; fi
 		"$cc" "${arch[@]}" "${common[@]}" "${cflags[@]}" -c "$src" -o "$dir/$name.o"
@@ -176,7 +194,8 @@ link_sizes() {
 			board=$dir/board_gen@$cfg.o
 			"$cc" "${arch[@]}" "${common[@]}" "${cflags[@]}" -c "$gen_dir/board_gen.c" -o "$board"
 		fi
-		"$cc" "${arch[@]}" "${ld[@]}" -Wl,--gc-sections -Wl,--fatal-warnings -T "$size_src/common/$target.ld" \
+		"$cc" "${arch[@]}" "${ld[@]}" "${lto_link[@]}" -Wl,--gc-sections -Wl,--fatal-warnings \
+			-T "$size_src/common/$target.ld" \
 			-Wl,-Map="$dir/$name.map" "$dir/startup.o" "$dir/$name.o" "$board" "$row_lib" "${extra[@]}" \
 			"${link_libs[@]}" -o "$dir/$name.elf"
 		text[$name]=$("$size" "$dir/$name.elf" | awk 'NR == 2 { print $1 + $2 }') # flash: text and .data's values
@@ -190,7 +209,7 @@ link_sizes() {
 				amp_text[$name]=$((amp_text[$name] + t))
 				amp_ram[$name]=$((amp_ram[$name] + r))
 				objs[$member,$name]=$t
-				objs[$member]=1
+				[ "$cfg" = default ] && objs[$member]=1
 				;;
 			libc) libc[$name]=$t ;;
 			program) prog[$name]=$t ;;
