@@ -568,7 +568,8 @@ int rpmsg_reserve_tx_buffer(struct rpmsg_endpoint *ept, uint32_t need, uint32_t 
 	struct rpmsg_device *rdev = ept->rdev;
 	struct rpmsg_buf_slot b;
 	unsigned key;
-	int rc = tx_wait(rdev, &b, need, timeout_ms, &key);
+	/* Not waiting (the zero-copy send's usual call): straight to the buffer, without the wait's bookkeeping. */
+	int rc = timeout_ms ? tx_wait(rdev, &b, need, timeout_ms, &key) : tx_get(rdev, &b, need, 0, &key);
 	if (rc) {
 		int cap = rc == RPMSG_ERR_BUFF_SIZE ? buffer_size(ept, false) : 0;
 		if (cap > 0) /* not if the link went down since */
