@@ -1,7 +1,8 @@
 /*
  * The POSIX port's doorbells (src/port/posix/doorbell.c): a wait returns once rung, times out when not, and the
  * adaptive mode's spin follows what this thread's waits needed: it shrinks to nothing while every wait has to
- * sleep (a waiter must not hold a CPU its ringer needs), and comes back once a wait is caught by the spin.
+ * sleep or runs out of time while spinning (a waiter must not hold a CPU its ringer needs), and comes back once a
+ * wait is caught by the spin.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,32 @@ static void *budget_thread(void *arg)
 	return NULL;
 }
 
+/* In a thread of its own: a wait whose deadline passes while it spins halves the spin too (it did not end the wait). */
+static void *deadline_thread(void *arg)
+{
+	int *failed = arg;
+	*failed = 1;
+	if (ampl_doorbell_spin_budget() != AMPL_ADAPTIVE_SPINS)
+		return NULL;
+	/* A deadline already past: the spin's first look at the clock (its 128th poll) ends the wait. */
+	if (ampl_doorbell_wait(&db, ampl_doorbell_seq(&db), AMPL_WAIT_ADAPTIVE, ampl_now_ns()) != -ETIMEDOUT)
+		return NULL;
+	if (ampl_doorbell_spin_budget() != AMPL_ADAPTIVE_SPINS / 2u)
+		return NULL;
+	*failed = 0;
+	return NULL;
+}
+
+static void test_adaptive_spin_halves_on_deadline_in_spin(void **state)
+{
+	(void)state;
+	pthread_t t;
+	int failed = -1;
+	assert_int_equal(pthread_create(&t, NULL, deadline_thread, &failed), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(failed, 0);
+}
+
 static void test_adaptive_spin_follows_the_waits(void **state)
 {
 	(void)state;
@@ -102,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_unrung_wait_times_out),
 		cmocka_unit_test(test_wait_returns_when_rung),
 		cmocka_unit_test(test_adaptive_spin_follows_the_waits),
+		cmocka_unit_test(test_adaptive_spin_halves_on_deadline_in_spin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

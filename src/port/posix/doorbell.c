@@ -113,9 +113,10 @@ static int sleep_on(const struct ampl_doorbell_set *s, uint32_t seen, uint64_t d
 
 /*
  * The adaptive spin of this thread: how many polls its waits have needed lately. A wait that the spin ended grows
- * it to twice the polls it took (and a margin); a wait that had to sleep halves it, down to no spin at all, so a
- * thread whose peers cannot run while it spins (more spinners than CPUs) soon stops taking their CPU. Every
- * SPIN_PROBE-th wait spins the whole AMPL_ADAPTIVE_SPINS, to find out whether spinning pays again.
+ * it to twice the polls it took (and a margin); a wait that had to sleep, or ran out of time while it spun, halves
+ * it, down to no spin at all, so a thread whose peers cannot run while it spins (more spinners than CPUs) soon stops
+ * taking their CPU. Every SPIN_PROBE-th wait spins the whole AMPL_ADAPTIVE_SPINS, to find out whether spinning pays
+ * again.
  */
 #define SPIN_PROBE 32u
 static _Thread_local uint32_t spin_budget = AMPL_ADAPTIVE_SPINS;
@@ -145,8 +146,12 @@ int ampl_doorbell_set_wait(const struct ampl_doorbell_set *s, uint32_t seen, enu
 			/* The clock every 128 polls keeps the spin tight and its bounds honest. */
 			if ((i & 127u) == 127u && (deadline_ns || adaptive)) {
 				uint64_t now = ampl_now_ns();
-				if (deadline_ns && now >= deadline_ns)
+				if (deadline_ns && now >= deadline_ns) {
+					/* Out of time while spinning (a slow or preempted thread): the spin did not end the wait. */
+					if (adaptive)
+						spin_budget /= 2u;
 					return -ETIMEDOUT;
+				}
 				if (adaptive && !spin_end)
 					spin_end = now + AMPL_ADAPTIVE_SPIN_NS;
 				else if (adaptive && now >= spin_end)
