@@ -103,24 +103,26 @@ static void *deadline_thread(void *arg)
 	return NULL;
 }
 
+/* Run @body in a thread of its own (the spin budget is per thread, full at its start); it clears *failed on success. */
+static void in_fresh_thread(void *(*body)(void *))
+{
+	pthread_t t;
+	int failed = -1;
+	assert_int_equal(pthread_create(&t, NULL, body, &failed), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(failed, 0);
+}
+
 static void test_adaptive_spin_halves_on_deadline_in_spin(void **state)
 {
 	(void)state;
-	pthread_t t;
-	int failed = -1;
-	assert_int_equal(pthread_create(&t, NULL, deadline_thread, &failed), 0);
-	pthread_join(t, NULL);
-	assert_int_equal(failed, 0);
+	in_fresh_thread(deadline_thread);
 }
 
 static void test_adaptive_spin_follows_the_waits(void **state)
 {
 	(void)state;
-	pthread_t t;
-	int failed = -1;
-	assert_int_equal(pthread_create(&t, NULL, budget_thread, &failed), 0);
-	pthread_join(t, NULL);
-	assert_int_equal(failed, 0);
+	in_fresh_thread(budget_thread);
 }
 
 int main(void)
