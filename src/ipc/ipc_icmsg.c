@@ -50,8 +50,7 @@ bool ipc_icmsg_is_bound(const struct ampl_device *instance, void *token)
 	return token == link_of(instance) && icmsg_is_bound(token);
 }
 
-/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
- * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+/* Empty when AMPL_IPC_ONE_BACKEND names this backend (see <amplink/ipc_service_backend.h>). */
 #if AMPL_IPC_ONE_BACKEND == AMPL_IPC_ICMSG
 const struct ipc_service_backend ipc_icmsg_backend;
 #else

@@ -1423,8 +1423,7 @@ int ipc_multi_release_rx_buffer(const struct ampl_device *instance, void *token,
 	return rx_buffer_op(instance, token, data, false);
 }
 
-/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
- * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+/* Empty when AMPL_IPC_ONE_BACKEND names this backend (see <amplink/ipc_service_backend.h>). */
 #if AMPL_IPC_ONE_BACKEND == AMPL_IPC_MULTI
 const struct ipc_service_backend ipc_multi_backend;
 #else

@@ -586,8 +586,7 @@ int ipc_rpmsg_release_rx_buffer(const struct ampl_device *instance, void *token,
 	return 0;
 }
 
-/* With AMPL_IPC_ONE_BACKEND naming this backend the front end calls the operations directly: the table only marks
- * an instance as this backend's, and holds none (so that an image links only the operations it calls). */
+/* Empty when AMPL_IPC_ONE_BACKEND names this backend (see <amplink/ipc_service_backend.h>). */
 #if AMPL_IPC_ONE_BACKEND == AMPL_IPC_RPMSG
 const struct ipc_service_backend ipc_rpmsg_backend;
 #else
