@@ -40,6 +40,7 @@ enum ampl_bench_tp_kind {
 	AMPL_TP_RPMSG_COPY,
 	AMPL_TP_RPMSG_ZC,
 	AMPL_TP_ICEORYX,
+	AMPL_TP_MULTI_INLINE, /* the multi-endpoint backend with inline-max 64 on both sides: 32 B inline */
 };
 
 /** One one-way streaming row. */

@@ -47,6 +47,8 @@
 #include <amplink/host/soc_trace.h>
 #include <amplink/errno.h>
 
+#include "board_variant.h"
+
 #include "bench.h"
 
 #define WARMUP 20000u
@@ -355,14 +357,22 @@ static const struct ampl_device *ic_setup(struct ampl_agent *ag, const char *ins
  * round trip includes no hand-off between threads of one process.
  */
 /* The IPC service backends of the default board: the remote agent and both instances. */
-enum ic_backend { IC_ICMSG, IC_MULTI, IC_RPMSG };
+enum ic_backend { IC_ICMSG, IC_MULTI, IC_MULTI_INLINE, IC_RPMSG };
 static const struct {
 	const char *remote, *apu_inst, *rpu_inst;
+	uint32_t inline_max; /* `inline-max` of both multi-endpoint instances (0: the default board as it is) */
 } ic_board[] = {
-	[IC_ICMSG] = { "rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0" },
-	[IC_MULTI] = { "rpu1", "ipc_multi_apu", "ipc_multi_rpu1" },
-	[IC_RPMSG] = { "rpu0", "ipc_rpmsg_apu", "ipc_rpmsg_rpu0" },
+	[IC_ICMSG] = { "rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", 0 },
+	[IC_MULTI] = { "rpu1", "ipc_multi_apu", "ipc_multi_rpu1", 0 },
+	[IC_MULTI_INLINE] = { "rpu1", "ipc_multi_apu", "ipc_multi_rpu1", 64 },
+	[IC_RPMSG] = { "rpu0", "ipc_rpmsg_apu", "ipc_rpmsg_rpu0", 0 },
 };
+
+/* Create the SoC @name of the default board, with backend @be's `inline-max` on the multi-endpoint instances. */
+static int ic_soc_create(const char *name, enum ic_backend be)
+{
+	return bench_board_create(name, ic_board[be].inline_max);
+}
 
 /* Set while the row being measured wants tracing on (every agent's events recorded, as amplink trace --on). */
 static bool ic_traced;
@@ -374,7 +384,7 @@ static struct ampl_bench_lat bench_icmsg(const char *label, enum ic_backend be, 
 	char soc_name[64];
 	snprintf(soc_name, sizeof(soc_name), "bench-ic-%d", (int)getpid());
 	ampl_soc_destroy(soc_name);
-	if (ampl_soc_create(soc_name, &ampl_soc_zynqmp, NULL, 0)) {
+	if (ic_soc_create(soc_name, be)) {
 		fprintf(stderr, "%s: %s\n", prog, ampl_soc_last_error());
 		exit(1);
 	}
@@ -854,6 +864,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 {
 	size_t len = r->size;
 	enum ic_backend be = kind == AMPL_TP_MULTI_COPY || kind == AMPL_TP_MULTI_ZC   ? IC_MULTI
+			     : kind == AMPL_TP_MULTI_INLINE                           ? IC_MULTI_INLINE
 			     : kind == AMPL_TP_RPMSG_COPY || kind == AMPL_TP_RPMSG_ZC ? IC_RPMSG
 										  : IC_ICMSG;
 	bool zero_copy = kind == AMPL_TP_MULTI_ZC || kind == AMPL_TP_RPMSG_ZC;
@@ -861,7 +872,7 @@ static void tp_soc(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, double
 	char soc_name[64];
 	snprintf(soc_name, sizeof(soc_name), "bench-tp-%d", (int)getpid());
 	ampl_soc_destroy(soc_name);
-	if (ampl_soc_create(soc_name, &ampl_soc_zynqmp, NULL, 0)) {
+	if (ic_soc_create(soc_name, be)) {
 		fail("%s: %s", r->name, ampl_soc_last_error());
 		r->failed = true;
 		return;
@@ -1008,6 +1019,7 @@ static const char *const tp_names[] = {
 	[AMPL_TP_RPMSG_COPY] = "RPMsg, copy",
 	[AMPL_TP_RPMSG_ZC] = "RPMsg, zero-copy",
 	[AMPL_TP_ICEORYX] = "iceoryx, zero-copy",
+	[AMPL_TP_MULTI_INLINE] = "multi-endpoint, inline",
 };
 
 void ampl_bench_throughput(struct ampl_bench_tp *r, enum ampl_bench_tp_kind kind, size_t size, double seconds)
@@ -1049,6 +1061,7 @@ static const char *const lat_names[] = {
 	"ICMsg (IPC service), polling",
 	"ICMsg (IPC service), polling, tracing on",
 	"multi-endpoint, polling",
+	"multi-endpoint, inline, polling",
 	"RPMsg (IPC service), polling",
 	"iceoryx pub/sub, polling",
 	"raw IPI registers, adaptive",
@@ -1056,12 +1069,13 @@ static const char *const lat_names[] = {
 	"IPM, adaptive",
 	"ICMsg (IPC service), adaptive",
 	"multi-endpoint, adaptive",
+	"multi-endpoint, inline, adaptive",
 	"RPMsg (IPC service), adaptive",
 	"futex ping-pong (limit)",
 	"UNIX seqpacket socketpair (limit)",
 	"IPM, blocking",
 };
-#define LAT_BLOCKING_FROM 17u /* the first blocking row */
+#define LAT_BLOCKING_FROM 19u /* the first blocking row */
 
 bool ampl_bench_rows_match(const char *rows)
 {
@@ -1112,16 +1126,18 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 			ic_traced = false;
 			break;
 		case 8: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_POLL, n, v); break;
-		case 9: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_POLL, n, v); break;
-		case 10: r[k] = bench_iceoryx(nm, n, v); break;
-		case 11: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 12: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 13: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 14: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 15: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 16: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 17: r[k] = bench_futex(nb, v); break;
-		case 18: r[k] = bench_unix(nb, v); break;
+		case 9: r[k] = bench_icmsg(nm, IC_MULTI_INLINE, AMPL_WAIT_POLL, n, v); break;
+		case 10: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_POLL, n, v); break;
+		case 11: r[k] = bench_iceoryx(nm, n, v); break;
+		case 12: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 13: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 14: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 15: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 16: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 17: r[k] = bench_icmsg(nm, IC_MULTI_INLINE, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 18: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
+		case 19: r[k] = bench_futex(nb, v); break;
+		case 20: r[k] = bench_unix(nb, v); break;
 		default: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_BLOCK, nb, v); break;
 		}
 		k++;
@@ -1389,17 +1405,18 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	}
 	static const size_t sizes[] = { 32, 256, 4096 };
 	if (o->what != AMPL_BENCH_LATENCY) {
-		static const enum ampl_bench_tp_kind kinds[] = { AMPL_TP_RING,	    AMPL_TP_ICMSG,	AMPL_TP_MULTI_COPY,
-								  AMPL_TP_MULTI_ZC, AMPL_TP_RPMSG_COPY, AMPL_TP_RPMSG_ZC,
-								  AMPL_TP_ICEORYX,  AMPL_TP_IPM };
+		static const enum ampl_bench_tp_kind kinds[] = {
+			AMPL_TP_RING,	    AMPL_TP_ICMSG,    AMPL_TP_MULTI_COPY, AMPL_TP_MULTI_ZC, AMPL_TP_MULTI_INLINE,
+			AMPL_TP_RPMSG_COPY, AMPL_TP_RPMSG_ZC, AMPL_TP_ICEORYX,	  AMPL_TP_IPM
+		};
 		unsigned total = 0;
 		for (unsigned pass = 0; pass < 2; pass++) {
 			if (pass)
 				progress_start("throughput", total);
 			for (unsigned s = 0; s < 3; s++)
 				for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-					if (kinds[k] == AMPL_TP_IPM && sizes[s] != 32)
-						continue; /* the IPI buffer holds one 32-byte message */
+					if ((kinds[k] == AMPL_TP_IPM || kinds[k] == AMPL_TP_MULTI_INLINE) && sizes[s] != 32)
+						continue; /* the IPI buffer holds one 32-byte message; inline: up to 64 */
 					if (!row_wanted(tp_names[kinds[k]], o->rows))
 						continue;
 					if (!pass) {
@@ -1487,9 +1504,11 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	} rt[] = {
 		{ "ICMsg (IPC service), polling", NULL, 1.0 },
 		{ "multi-endpoint, polling", NULL, 1.5 },
+		{ "multi-endpoint, inline, polling", NULL, 1.5 },
 		{ "RPMsg (IPC service), polling", NULL, 1.5 },
 		{ "ICMsg (IPC service), adaptive", "ICMsg (IPC service), polling", 1.1 },
 		{ "multi-endpoint, adaptive", "multi-endpoint, polling", 1.1 },
+		{ "multi-endpoint, inline, adaptive", "multi-endpoint, inline, polling", 1.1 },
 		{ "RPMsg (IPC service), adaptive", "RPMsg (IPC service), polling", 1.1 },
 		{ "ICMsg (IPC service), polling, tracing on", "ICMsg (IPC service), polling", 0 },
 	};
@@ -1512,7 +1531,7 @@ int ampl_bench_run(const struct ampl_bench_opts *o)
 	} tt[] = {
 		{ AMPL_TP_ICMSG, 32, 0.8 },      { AMPL_TP_ICMSG, 256, 0.8 },       { AMPL_TP_RPMSG_COPY, 32, 0.5 },
 		{ AMPL_TP_RPMSG_COPY, 256, 0.5 }, { AMPL_TP_MULTI_COPY, 32, 0.5 },  { AMPL_TP_MULTI_COPY, 256, 0.5 },
-		{ AMPL_TP_MULTI_ZC, 4096, 0.9 },  { AMPL_TP_RPMSG_ZC, 4096, 0.9 },
+		{ AMPL_TP_MULTI_ZC, 4096, 0.9 },  { AMPL_TP_RPMSG_ZC, 4096, 0.9 },   { AMPL_TP_MULTI_INLINE, 32, 0.5 },
 	};
 	for (unsigned i = 0; i < sizeof(tt) / sizeof(tt[0]); i++) {
 		const struct ampl_bench_tp *a = tp_find(tpr, nt, tt[i].kind, tt[i].size);
@@ -1642,13 +1661,16 @@ static void usage(FILE *f, const char *p)
 		"               raw IPI registers, polling; mailbox client, polling; IPM, polling;\n"
 		"               IPM, register-level driver, polling;\n"
 		"               ICMsg (IPC service), polling; ICMsg (IPC service), polling, tracing on;\n"
-		"               multi-endpoint, polling; RPMsg (IPC service), polling; iceoryx pub/sub, polling;\n"
+		"               multi-endpoint, polling; multi-endpoint, inline, polling;\n"
+		"               RPMsg (IPC service), polling; iceoryx pub/sub, polling;\n"
 		"               raw IPI registers, adaptive; mailbox client, adaptive; IPM, adaptive;\n"
-		"               ICMsg (IPC service), adaptive; multi-endpoint, adaptive; RPMsg (IPC service), adaptive;\n"
+		"               ICMsg (IPC service), adaptive; multi-endpoint, adaptive;\n"
+		"               multi-endpoint, inline, adaptive; RPMsg (IPC service), adaptive;\n"
 		"               futex ping-pong (limit); UNIX seqpacket socketpair (limit); IPM, blocking\n"
+		"               (multi-endpoint, inline: both instances with inline-max = <64>)\n"
 		"  throughput   at 32 B, 256 B and 4 KiB: SPSC ring 64 KiB (limit); ICMsg, copy;\n"
 		"               multi-endpoint, copy; multi-endpoint, zero-copy; RPMsg, copy; RPMsg, zero-copy;\n"
-		"               iceoryx, zero-copy; at 32 B only: IPM (IPI buffer)\n"
+		"               iceoryx, zero-copy; at 32 B only: multi-endpoint, inline; IPM (IPI buffer)\n"
 		"  --firmware   ICMsg, emulator link; RPMsg, emulator link; multi-endpoint, emulator link;\n"
 		"               IPM, bridge (virtual SoC); ICMsg, bridge (virtual SoC); RPMsg, bridge (virtual SoC);\n"
 		"               multi-endpoint, bridge (SoC); and each image's code size\n"

@@ -24,6 +24,8 @@
  *              reader loads wr_idx and stores rd_idx once per burst
  *   multi      ipc_service_send over the multi-endpoint backend (copy)
  *   multi-zc   the same, zero-copy (get_tx_buffer, write in place, send_nocopy)
+ *   multi-inline  multi on a board whose instances have inline-max = <64>: the 32-byte message goes in the
+ *              control ring itself, no block
  *   rpmsg      ipc_service_send over RPMsg (copy)
  *   rpmsg-zc   the same, zero-copy
  */
@@ -43,6 +45,8 @@
 #include <amplink/mailbox_client.h>
 #include <amplink/mailbox_controller.h>
 #include <amplink/host/soc.h>
+
+#include "board_variant.h"
 
 /* Kept apart (not inlined, cloned or merged with an identical function) so that callgrind sees each by name. */
 #if defined(__clang__)
@@ -105,6 +109,8 @@ static _Noreturn void die(const char *what)
 
 /* The icmsg-polled layer: the receiving agent reads its IPC rings in ampl_agent_poll() (no doorbell). */
 static bool polled_rx;
+/* The multi-inline layer: `inline-max` of both multi-endpoint instances (0: the default board as it is). */
+static uint32_t multi_inline_max;
 
 static void soc_up(struct soc_env *e, const char *rx_agent, bool devices)
 {
@@ -113,7 +119,7 @@ static void soc_up(struct soc_env *e, const char *rx_agent, bool devices)
 	struct ampl_agent_opts o = {
 		.mode = AMPL_WAIT_POLL, .no_irq_thread = true, .no_dt_devices = !devices, .no_ipc_poll = !polled_rx
 	};
-	if (ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0) || ampl_soc_open(e->name, &e->soc))
+	if (bench_board_create(e->name, multi_inline_max) || ampl_soc_open(e->name, &e->soc))
 		die("create");
 	if (ampl_agent_attach(e->soc, "apu", &o, &e->tx) || ampl_agent_attach(e->soc, rx_agent, &o, &e->rx))
 		die("attach");
@@ -342,6 +348,7 @@ NOINLINE static void icount_icmsg(struct soc_env *e, unsigned long n) { icount_i
 NOINLINE static void icount_icmsg_polled(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_icmsg_stream(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, STREAM_BURST); }
 NOINLINE static void icount_multi(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
+NOINLINE static void icount_multi_inline(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_multi_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
 NOINLINE static void icount_rpmsg(struct soc_env *e, unsigned long n) { icount_ipc_copy(e, n, 1); }
 NOINLINE static void icount_rpmsg_zc(struct soc_env *e, unsigned long n) { icount_ipc_zc(e, n); }
@@ -375,7 +382,7 @@ static void run_ipc(const char *rx_agent, const char *tx_inst, const char *rx_in
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|ipm-direct|icmsg|icmsg-polled|icmsg-stream|multi|multi-zc|rpmsg|"
+		fprintf(stderr, "usage: ampl_icount ring|raw|mbox|ipm|ipm-direct|icmsg|icmsg-polled|icmsg-stream|multi|multi-zc|multi-inline|rpmsg|"
 				"rpmsg-zc [N]\n");
 		return 2;
 	}
@@ -409,6 +416,9 @@ int main(int argc, char **argv)
 		run_ipc("rpu0", "ipc_icmsg_apu", "ipc_icmsg_rpu0", icount_icmsg_stream, n);
 	} else if (!strcmp(layer, "multi")) {
 		run_ipc("rpu1", "ipc_multi_apu", "ipc_multi_rpu1", icount_multi, n);
+	} else if (!strcmp(layer, "multi-inline")) {
+		multi_inline_max = 64;
+		run_ipc("rpu1", "ipc_multi_apu", "ipc_multi_rpu1", icount_multi_inline, n);
 	} else if (!strcmp(layer, "multi-zc")) {
 		run_ipc("rpu1", "ipc_multi_apu", "ipc_multi_rpu1", icount_multi_zc, n);
 	} else if (!strcmp(layer, "rpmsg")) {

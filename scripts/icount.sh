@@ -67,7 +67,7 @@ count() {
 	awk -v t="$total" -v n="$count" 'BEGIN { printf "%.1f", t / n }'
 }
 
-layers="ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc rpmsg rpmsg-zc"
+layers="ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc multi-inline rpmsg rpmsg-zc"
 echo "Instructions per 32-byte message, one way, sender and receiver in one thread ($count messages, callgrind)"
 if [ -n "$notrace" ]; then
 	echo "Beside it the same loop with the trace points compiled out ($notrace), and what they cost while tracing is off"

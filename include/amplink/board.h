@@ -199,10 +199,11 @@ int ampl_board_rpmsg_config(const struct ampl_board_mem *mem, const struct ampl_
 		     mboxes_, .rx_buf = (rx_buf_), .rx_buf_size = (rx_buf_size_),                                   \
 		     .peer_rx_max_default = (peer_max_), .size_ext = (size_ext_) } }
 
-#define AMPL_BOARD_IPC_MULTI_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, block_size_, block_count_, mboxes_) \
+#define AMPL_BOARD_IPC_MULTI_CONFIG_INIT(tx_, tx_size_, rx_, rx_size_, dcache_, block_size_, block_count_,         \
+					 inline_max_, mboxes_)                                                     \
 	{ .tx_mem = (void *)(uintptr_t)(tx_), .tx_size = (uint32_t)(tx_size_), .rx_mem = (void *)(uintptr_t)(rx_),  \
 	  .rx_size = (uint32_t)(rx_size_), .dcache_alignment = (dcache_), .block_size = (block_size_),              \
-	  .block_count = (block_count_), mboxes_ }
+	  .block_count = (block_count_), .inline_max = (uint8_t)(inline_max_), mboxes_ }
 
 #define AMPL_BOARD_RPMSG_CONFIG_INIT(role_, shm_, shm_size_, da_, vring_num_, vring_align_, h2r_, r2h_, mboxes_)   \
 	{ .role = (role_) == AMPL_DT_RPMSG_HOST ? RPMSG_HOST : RPMSG_REMOTE, .shm = (void *)(uintptr_t)(shm_),       \

@@ -134,11 +134,12 @@ struct ampl_dt_icmsg {
 /**
  * One `amplink,ipc-multi` instance node (<amplink/ipc/ipc_multi.h>): the properties of an ICMsg node (`unbound`
  * is not used) plus block-size (0 when absent: derived) and block-count (16 when absent), validated against the
- * tx-region with ipc_multi_layout().
+ * tx-region with ipc_multi_layout(), and inline-max (0 when absent: the longest message taken inline, at most
+ * IPC_MULTI_INLINE_MAX).
  */
 struct ampl_dt_ipc_multi {
 	struct ampl_dt_icmsg base;
-	uint32_t block_size, block_count;
+	uint32_t block_size, block_count, inline_max;
 };
 
 /** `role` of a `zephyr,ipc-openamp-static-vrings` node. */

@@ -233,6 +233,7 @@ int ampl_board_ipc_multi_config(const struct ampl_board_mem *mem, const struct a
 		.dcache_alignment = dt->dcache_alignment,
 		.block_size = mdt->block_size,
 		.block_count = mdt->block_count,
+		.inline_max = (uint8_t)mdt->inline_max,
 		.mbox_node = mc,
 	};
 	return 0;

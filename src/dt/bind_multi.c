@@ -27,14 +27,19 @@ static int parse_ipc_multi(struct dt_ctx *c, int off)
 		return ret;
 	if (m->base.unbound != AMPL_DT_ICMSG_UNBOUND_DISABLE)
 		return dt_fail(c, path, "unbound", "not used by amplink,ipc-multi (its bonding is its own)");
-	uint32_t bs = 0, bc = 16;
+	uint32_t bs = 0, bc = 16, im = 0;
 	ret = dt_read_u32(c, off, path, "block-size", &bs);
 	if (ret >= 0)
 		ret = dt_read_u32(c, off, path, "block-count", &bc);
+	if (ret >= 0)
+		ret = dt_read_u32(c, off, path, "inline-max", &im);
 	if (ret < 0)
 		return ret;
 	if (bc == 0 || bc > IPC_MULTI_MAX_BLOCKS)
 		return dt_fail(c, path, "block-count", "%u: must be 1..%u", bc, IPC_MULTI_MAX_BLOCKS);
+	if (im > IPC_MULTI_INLINE_MAX)
+		return dt_fail(c, path, "inline-max", "%u: must be 0..%u (IPC_MULTI_INLINE_MAX of this build)", im,
+			       (unsigned)IPC_MULTI_INLINE_MAX);
 	struct ipc_multi_layout lo;
 	if (m->base.tx_size > UINT32_MAX || m->base.rx_size > UINT32_MAX ||
 	    ipc_multi_layout(&lo, (uint32_t)m->base.tx_size, m->base.dcache_alignment, bs, bc))
@@ -42,6 +47,7 @@ static int parse_ipc_multi(struct dt_ctx *c, int off)
 			       "not fit tx-region 0x%" PRIx64 " after its control ring", bs, bc, m->base.tx_size);
 	m->block_size = lo.block_size;
 	m->block_count = bc;
+	m->inline_max = im;
 	if (!dt_ipc_add(c, &m->base.node, "amplink,ipc-multi", m->base.consumer, m->base.tx_mbox, m->base.rx_mbox,
 			b->num_ipc_multis))
 		return -EINVAL;
@@ -72,17 +78,19 @@ static int gen_multi(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
 		return ret;
 	dt_gen_def_u(g, id, "_P_block_size", mdt->block_size);
 	dt_gen_def_u(g, id, "_P_block_count", mdt->block_count);
+	dt_gen_def_u(g, id, "_P_inline_max", mdt->inline_max);
 	FILE *f = g->c;
 	fprintf(f, "\n/* %s */\nconst struct ampl_dt_ipc_multi %s_NODE = {\n\t.base = {\n", dt->node.path, id);
 	dt_gen_c_node(f, &dt->node);
 	dt_gen_c_icmsg_fields(f, dt);
-	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u,\n};\n", mdt->block_size, mdt->block_count);
+	fprintf(f, "\t},\n\t.block_size = %u, .block_count = %u, .inline_max = %u,\n};\n", mdt->block_size,
+		mdt->block_count, mdt->inline_max);
 	dt_gen_c_ipc_head(g, &dt->node, id, dt->consumer);
 	fprintf(f, "static const struct ipc_multi_config %s_CONFIG = AMPL_BOARD_IPC_MULTI_CONFIG_INIT(\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, tx_region)), DT_REG_SIZE(DT_PHANDLE(%s, tx_region)),\n"
 		"\tDT_REG_ADDR(DT_PHANDLE(%s, rx_region)), DT_REG_SIZE(DT_PHANDLE(%s, rx_region)),\n"
-		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, %s_MBOXES);\n",
-		id, id, id, id, id, id, id, id, id);
+		"\t%s_P_dcache_alignment, %s_P_block_size, %s_P_block_count, %s_P_inline_max, %s_MBOXES);\n",
+		id, id, id, id, id, id, id, id, id, id);
 	dt_gen_c_ipc_device(g, &dt->node, id, "ipc_multi", "ipc_multi_backend");
 	return 0;
 }

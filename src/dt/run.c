@@ -497,6 +497,32 @@ int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt
 	return ampl_dt_read_file_opts(path, NULL, dtb, size, diag);
 }
 
+int ampl_dt_set_u32(const void *dtb, size_t size, const char *path, const char *prop, uint32_t v, void **out,
+		    size_t *out_size)
+{
+	if (!dtb || !path || !prop || !out || !out_size || size < sizeof(struct fdt_header) ||
+	    fdt_check_header(dtb) != 0 || fdt_totalsize(dtb) > size)
+		return -EINVAL;
+	size_t cap = fdt_totalsize(dtb) + strlen(prop) + 64u; /* room for a new property and its name */
+	void *blob = malloc(cap);
+	if (!blob)
+		return -ENOMEM;
+	int off = -1, r = fdt_open_into(dtb, blob, (int)cap);
+	if (r == 0)
+		off = fdt_path_offset(blob, path);
+	if (r == 0 && off >= 0)
+		r = fdt_setprop_u32(blob, off, prop, v);
+	if (r == 0 && off >= 0)
+		r = fdt_pack(blob);
+	if (r != 0 || off < 0) {
+		free(blob);
+		return off == -FDT_ERR_NOTFOUND ? -ENOENT : r == -FDT_ERR_NOSPACE ? -ENOMEM : -EINVAL;
+	}
+	*out = blob;
+	*out_size = fdt_totalsize(blob);
+	return 0;
+}
+
 int ampl_dt_load_file_opts(const char *path, const struct ampl_dt_load_opts *opts,
 			   const struct ampl_soc_profile *profile, struct ampl_dt_board *board,
 			   struct ampl_dt_diag *diag)

@@ -440,6 +440,7 @@ static int tx_restart_locked(struct ipc_multi_data *d)
 	uint8_t hello[IPC_MULTI_HELLO_LEN] = { 0 };
 	ampl_memcpy(hello, hello_magic, sizeof(hello_magic));
 	hello[6] = IPC_MULTI_WIRE_VERSION;
+	hello[7] = IPC_MULTI_INLINE_MAX ? d->cfg->inline_max : 0u;
 	ampl_put_le32(hello + 8, d->txl.block_size);
 	ampl_put_le32(hello + 12, d->txl.block_count);
 	int r = -EIO;
@@ -463,6 +464,7 @@ static void link_down_locked(struct ipc_multi_data *d)
 	if (atomic_load(&d->state) != IPC_MULTI_OFF)
 		atomic_store(&d->state, IPC_MULTI_BONDING);
 	d->rx_ready = false;
+	__atomic_store_n(&d->peer_inline, 0, __ATOMIC_RELAXED); /* ipc_multi_send() looks without the lock */
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
 		if (e->used && atomic_load(&e->bound))
@@ -583,6 +585,13 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 		return;
 	}
 	d->rxl = lo;
+	/* What the peer takes inline (within what this build writes), and the ring room an inline message leaves for
+	 * the control messages that can be outstanding: DATA per tx block, a release per rx block, two per endpoint,
+	 * HELLO. */
+	__atomic_store_n(&d->peer_inline, m[7] > IPC_MULTI_INLINE_MAX ? (uint8_t)IPC_MULTI_INLINE_MAX : m[7],
+			 __ATOMIC_RELAXED);
+	d->ring_keep = (uint16_t)(IPC_MULTI_RING_PER_MSG *
+				  (d->txl.block_count + lo.block_count + 2u * IPC_MULTI_MAX_EPT + 8u));
 	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
 	advertise_locked(d);
@@ -723,6 +732,36 @@ static void on_unbound(struct ipc_multi_data *d, uint8_t addr)
 	call_link_cb(e, cfg, false);
 }
 
+/* We sent UNBOUND for wire address @addr (lock held): see d->retired. */
+static bool retired_addr(const struct ipc_multi_data *d, uint8_t addr)
+{
+	return d->retired[addr / 32] >> (addr % 32) & 1u;
+}
+
+/*
+ * The endpoint a message (DATA or INLINE) to wire address @addr is for, or NULL (lock held). On the initiator a
+ * message on an address also binds its endpoint, as ICBMsg: *@newly then says its bound() is due.
+ */
+static struct ipc_multi_ept *rx_ept_locked(struct ipc_multi_data *d, uint8_t addr, bool *newly)
+{
+	struct ipc_multi_ept *e = NULL;
+	*newly = false;
+	if (d->initiator) {
+		/* A slot we sent UNBOUND for takes no DATA until the follower answers the BOUND of its next registration:
+		 * until then DATA to it was sent to the previous one (before the follower read the UNBOUND), and binding
+		 * the new registration on it would deliver the old binding's messages. */
+		if (!retired_addr(d, addr) && addr < IPC_MULTI_MAX_EPT && d->ept[addr].used)
+			e = &d->ept[addr];
+		if (e && !atomic_load(&e->bound)) {
+			atomic_store(&e->bound, true);
+			*newly = true;
+		}
+	} else if (d->addr_map[addr]) {
+		e = &d->ept[d->addr_map[addr] - 1u];
+	}
+	return e;
+}
+
 static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 {
 	if (b >= d->rxl.block_count) {
@@ -735,22 +774,8 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		inst_error(d, ERR_TEXT("ipc_multi: DATA names a block still in use: ignored"));
 		return;
 	}
-	struct ipc_multi_ept *e = NULL;
-	bool newly = false;
-	if (d->initiator) {
-		/* A slot we sent UNBOUND for takes no DATA until the follower answers the BOUND of its next registration:
-		 * until then DATA to it was sent to the previous one (before the follower read the UNBOUND), and binding
-		 * the new registration on it would deliver the old binding's messages. */
-		bool retired = d->retired[addr / 32] >> (addr % 32) & 1u;
-		if (!retired && addr < IPC_MULTI_MAX_EPT && d->ept[addr].used)
-			e = &d->ept[addr];
-		if (e && !atomic_load(&e->bound)) { /* as ICBMsg: DATA on the address also means bound */
-			atomic_store(&e->bound, true);
-			newly = true;
-		}
-	} else if (d->addr_map[addr]) {
-		e = &d->ept[d->addr_map[addr] - 1u];
-	}
+	bool newly;
+	struct ipc_multi_ept *e = rx_ept_locked(d, addr, &newly);
 	uint8_t *blk = rx_block(d, b);
 	ampl_cache_invalidate(blk, IPC_MULTI_BUF_HDR);
 	uint32_t len = ampl_get_le32(blk);
@@ -758,7 +783,7 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
 	if (!e || len == 0 || len > span) {
 		release_rx_locked(d, b, IPC_MULTI_MSG_RELEASE, 0);
-		bool retired = !e && (d->retired[addr / 32] >> (addr % 32) & 1u);
+		bool retired = !e && retired_addr(d, addr);
 		ampl_spin_unlock(&d->lock, key);
 		if (retired)
 			return; /* sent before the peer read our UNBOUND for it: released, not reported */
@@ -787,6 +812,36 @@ static void on_data(struct ipc_multi_data *d, uint8_t addr, uint32_t b)
 		defer_release_locked(d, b, len);
 	ampl_spin_unlock(&d->lock, key);
 }
+
+#if IPC_MULTI_INLINE_MAX
+/* INLINE for wire address @addr: the message @msg of @n bytes, @len by its header (RX context). */
+static void on_inline(struct ipc_multi_data *d, uint8_t addr, const uint8_t *msg, int n, uint32_t len)
+{
+	if (len == 0 || len > d->cfg->inline_max || (uint32_t)n != len) {
+		inst_error(d, ERR_TEXT("ipc_multi: INLINE length invalid or above inline-max: ignored"));
+		return;
+	}
+	unsigned key = ampl_spin_lock(&d->lock);
+	bool newly;
+	struct ipc_multi_ept *e = rx_ept_locked(d, addr, &newly);
+	const struct ipc_ept_cfg *cfg = call_begin_locked(e);
+	bool retired = !e && retired_addr(d, addr);
+	ampl_spin_unlock(&d->lock, key);
+	if (!e) {
+		if (!retired) /* sent before the peer read our UNBOUND for it: dropped, not reported */
+			inst_error(d, ERR_TEXT("ipc_multi: INLINE for an unknown endpoint address: ignored"));
+		return;
+	}
+	if (newly && cfg->cb.bound)
+		cfg->cb.bound(cfg->priv);
+	AMPL_TRACE(AMPL_EV_MULTI_RX, d, len);
+	__atomic_store_n(&d->rx_inline, msg, __ATOMIC_RELAXED); /* hold_rx_buffer() on it: -ENOTSUP */
+	if (cfg->cb.received)
+		cfg->cb.received(msg, len, cfg->priv);
+	__atomic_store_n(&d->rx_inline, NULL, __ATOMIC_RELAXED);
+	call_end(e);
+}
+#endif
 
 static void rx_fault(struct ipc_multi_data *d, int err)
 {
@@ -821,6 +876,11 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 	case IPC_MULTI_MSG_UNBOUND:
 		on_unbound(d, m[1]);
 		break;
+#if IPC_MULTI_INLINE_MAX
+	case IPC_MULTI_MSG_INLINE:
+		on_inline(d, m[1], m + IPC_MULTI_MSG_LEN, n - (int)IPC_MULTI_MSG_LEN, b);
+		break;
+#endif
 	default:
 		break;
 	}
@@ -829,12 +889,18 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 /* Read the rx ring until it is empty or cannot be read further: whether a message was taken. */
 static bool drain(struct ipc_multi_data *d)
 {
-	uint8_t m[IPC_MULTI_HELLO_LEN + 16];
+	/* The longest control message known (HELLO, room for later versions), or an INLINE one; 4-aligned, so that an
+	 * inline message is at an aligned address. */
+	uint32_t mw[(IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX > IPC_MULTI_HELLO_LEN + 16u
+			     ? IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX + 3u
+			     : IPC_MULTI_HELLO_LEN + 16u) /
+		    4u];
+	uint8_t *m = (uint8_t *)mw;
 	for (bool took = false;; took = true) {
 		int st = atomic_load(&d->state);
 		if (st == IPC_MULTI_OFF || st == IPC_MULTI_FAULT || !d->rx_ready)
 			return took; /* the rx ring is read only once the peer acknowledged our session */
-		int n = pbuf_read(&d->rx, m, sizeof(m));
+		int n = pbuf_read(&d->rx, m, sizeof(mw));
 		if (n == 0)
 			return took;
 		/* Take what was read only if the peer is still in the session it was written in: a restarting peer
@@ -956,7 +1022,7 @@ int ipc_multi_open_instance(const struct ampl_device *instance)
 {
 	struct ipc_multi_data *d = data_of(instance);
 	const struct ipc_multi_config *cfg = instance ? instance->config : NULL;
-	if (!d || !cfg || !cfg->tx_mem || !cfg->rx_mem)
+	if (!d || !cfg || !cfg->tx_mem || !cfg->rx_mem || cfg->inline_max > IPC_MULTI_INLINE_MAX)
 		return -EINVAL;
 	if (!ampl_ipc_link_configured(cfg->doorbell, cfg->mbox_node, cfg->tx_chan, cfg->rx_chan))
 		return -EINVAL;
@@ -981,6 +1047,7 @@ int ipc_multi_open_instance(const struct ampl_device *instance)
 	ampl_memset(&d->rxl, 0, sizeof(d->rxl));
 	d->initiator = (uint8_t *)cfg->rx_mem < (uint8_t *)cfg->tx_mem;
 	d->rx_cur = -1;
+	d->rx_inline = NULL;
 	d->bell_owed = false;
 	atomic_flag_clear(&d->lock);
 	ampl_memset(d->tx_state, B_FREE, sizeof(d->tx_state));
@@ -1262,6 +1329,38 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
 	return d->initiator ? (uint8_t)(e - d->ept) : e->addr;
 }
 
+#if IPC_MULTI_INLINE_MAX
+/*
+ * Send @len bytes inline, in the control ring (the peer takes them: len <= peer_inline): @len, -EBUSY (not bound), or
+ * -ENOMEM: not inline after all (the ring has no room beside what it keeps for control messages, the peer's read
+ * index is corrupt, or a link down meanwhile), the caller sends it in a block.
+ */
+static int send_inline(struct ipc_multi_data *d, struct ipc_multi_ept *e, const void *data, uint32_t len)
+{
+	uint32_t mw[(IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX + 3u) / 4u];
+	uint8_t *m = (uint8_t *)mw;
+	ampl_memcpy(m + IPC_MULTI_MSG_LEN, data, len);
+	unsigned key = ampl_spin_lock(&d->lock);
+	int r = -EBUSY;
+	if (atomic_load(&e->bound)) {
+		r = -ENOMEM;
+		if (len <= d->peer_inline) {
+			m[0] = IPC_MULTI_MSG_INLINE;
+			m[1] = wire_addr(d, e);
+			m[2] = (uint8_t)len;
+			m[3] = (uint8_t)(len >> 8);
+			uint32_t prev_wr = d->tx.wr_idx;
+			if (pbuf_write_keep(&d->tx, m, (uint16_t)(IPC_MULTI_MSG_LEN + len), d->ring_keep) > 0) {
+				ring_after_locked(d, prev_wr);
+				r = (int)len;
+			}
+		}
+	}
+	ampl_spin_unlock(&d->lock, key);
+	return r;
+}
+#endif
+
 int ipc_multi_send(const struct ampl_device *instance, void *token, const void *data, size_t len)
 {
 	struct ipc_multi_data *d;
@@ -1276,6 +1375,13 @@ int ipc_multi_send(const struct ampl_device *instance, void *token, const void *
 	if (len > tx_max(d))
 		return -EMSGSIZE;
 	NOTE_APP_TX();
+#if IPC_MULTI_INLINE_MAX
+	if (len <= __atomic_load_n(&d->peer_inline, __ATOMIC_RELAXED)) { /* looked at again under the lock */
+		int r = send_inline(d, e, data, (uint32_t)len);
+		if (r != -ENOMEM)
+			return r;
+	}
+#endif
 	int h = obtain(d, e, (uint32_t)len, false, AMPL_NO_WAIT);
 	if (h < 0)
 		return -ENOMEM;
@@ -1397,7 +1503,7 @@ static int rx_buffer_op(const struct ampl_device *instance, void *token, void *d
 		return err;
 	int r = hold ? -EINVAL : -ENXIO, b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
-		return r;
+		return hold && data && data == __atomic_load_n(&d->rx_inline, __ATOMIC_RELAXED) ? -ENOTSUP : r;
 	unsigned key = ampl_spin_lock(&d->lock);
 	uint8_t st = d->rx_state[b];
 	if (d->rx_owner[b] == (uint8_t)(e - d->ept) && (st == R_HELD || (hold && st == R_DELIVERING))) {

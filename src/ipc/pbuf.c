@@ -255,7 +255,7 @@ int pbuf_tx_restart(struct pbuf *pb)
 
 /* The writer's three steps, inlined into pbuf_write() (one call per packet, as before they were split) and into
  * their exported forms. */
-ALWAYS_INLINE int reserve(struct pbuf *pb, uint16_t len)
+ALWAYS_INLINE int reserve(struct pbuf *pb, uint16_t len, uint32_t keep)
 {
 	if (pb == NULL || len == 0 || pb->role != ROLE_WRITER)
 		return -EINVAL;
@@ -273,7 +273,7 @@ ALWAYS_INLINE int reserve(struct pbuf *pb, uint16_t len)
 	 * complete before the load (ordering for this core only), and validate it, never assert. Space reserved and
 	 * not published yet counts as used: it lies below pb->wr_idx.
 	 */
-	uint32_t need = (uint32_t)len + PBUF_PACKET_LEN_SZ;
+	uint32_t need = (uint32_t)len + PBUF_PACKET_LEN_SZ + keep; /* @keep: bytes that must stay free after it */
 	/* occupied <= blen - 4 for any two 4-aligned indices below blen, so this never underflows. */
 	if (need > blen - occupied(blen, wr, pb->rd_idx) - PBUF_IDX_SIZE) {
 		ampl_cache_invalidate(rd_loc, PBUF_IDX_SIZE);
@@ -340,7 +340,7 @@ ALWAYS_INLINE void publish(struct pbuf *pb)
 
 int pbuf_reserve(struct pbuf *pb, uint16_t len)
 {
-	return reserve(pb, len);
+	return reserve(pb, len, 0);
 }
 
 void pbuf_fill(const struct pbuf *pb, uint32_t at, const void *data, uint16_t len)
@@ -353,16 +353,22 @@ void pbuf_publish(struct pbuf *pb)
 	publish(pb);
 }
 
-int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
+/* One copy of the writer's steps in an image, whichever of the two it calls. */
+int pbuf_write_keep(struct pbuf *pb, const void *data, uint16_t len, uint32_t keep)
 {
 	if (data == NULL)
 		return -EINVAL;
-	int at = reserve(pb, len);
+	int at = reserve(pb, len, keep);
 	if (at < 0)
 		return at;
 	fill(pb, (uint32_t)at, data, len);
 	publish(pb);
 	return len;
+}
+
+int pbuf_write(struct pbuf *pb, const void *data, uint16_t len)
+{
+	return pbuf_write_keep(pb, data, len, 0);
 }
 
 bool pbuf_doorbell_needed(struct pbuf *pb, uint32_t prev_wr)

@@ -60,7 +60,7 @@ expect "bench histogram" 0 "histograms ok" -- python3 -c 'import json, math, sys
 j = json.load(open(sys.argv[1]))
 hb = j["histogram_buckets"]
 assert hb["per_decade"] == 10 and hb["min_us"] == 0.01 and hb["buckets"] == 80, hb
-assert len(j["results"]) == 20, len(j["results"])
+assert len(j["results"]) == 22, len(j["results"])
 for r in j["results"]:
     if r["status"] != "ok":
         continue  # the iceoryx row when it cannot run: checked below
@@ -126,7 +126,7 @@ fi
 
 # Progress: on stderr when it is a terminal (script(1) gives one), not with --quiet, not when it is a file.
 "$amp" bench --only throughput --seconds 0.01 >/dev/null 2>"$tmp/err.txt"
-if grep -q "throughput 1/22" "$tmp/err.txt"; then
+if grep -q "throughput 1/23" "$tmp/err.txt"; then
 	fail=$((fail + 1))
 	echo "FAIL: progress written to stderr that is not a terminal:"
 	cat "$tmp/err.txt"
@@ -134,10 +134,10 @@ else
 	pass=$((pass + 1))
 fi
 if command -v script >/dev/null; then
-	expect "progress on a terminal" 0 "throughput 22/22: iceoryx, zero-copy" -- \
+	expect "progress on a terminal" 0 "throughput 23/23: iceoryx, zero-copy" -- \
 		script -qec "$amp bench --only throughput --seconds 0.01" /dev/null
 	out=$(script -qec "$amp bench --only throughput --seconds 0.01 --quiet" /dev/null 2>&1)
-	if grep -q "throughput 1/22" <<<"$out"; then
+	if grep -q "throughput 1/23" <<<"$out"; then
 		fail=$((fail + 1))
 		echo "FAIL: progress with --quiet"
 	else
@@ -159,10 +159,11 @@ else
 text = open(sys.argv[1]).read()
 assert sys.argv[2] == "0", "exit status " + sys.argv[2] + "\n" + text
 rows = dict((m[0], (float(m[1]), m[2])) for m in re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x)$", text, re.M))
-want = "ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc rpmsg rpmsg-zc".split()
+want = "ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc multi-inline rpmsg rpmsg-zc".split()
 assert sorted(rows) == sorted(want), (rows, text)
 assert rows["ring"][1] == "1.0x", rows["ring"]
 assert all(v[0] > rows["ring"][0] for k, v in rows.items() if k != "ring"), rows
+assert rows["multi-inline"][0] < 0.8 * rows["multi"][0], rows  # no block, no release: fewer instructions
 assert text.rstrip().endswith("icount ok"), text
 print("icount parsed")' "$tmp/ic1.txt" "$st"
 	printf '# a budget the ICMsg layer cannot meet\nicmsg 10\n' >"$tmp/budget.txt"
@@ -178,7 +179,7 @@ print("icount parsed")' "$tmp/ic1.txt" "$st"
 one, two = (open(f).read() for f in sys.argv[1:3])
 assert sys.argv[3] == "1", "exit status " + sys.argv[3] + "\n" + two
 rows = re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x) +([0-9.]+) +([-+][0-9.]+) +([-+][0-9.]+)%$", two, re.M)
-want = "ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc rpmsg rpmsg-zc".split()
+want = "ring raw mbox ipm ipm-direct icmsg icmsg-polled icmsg-stream multi multi-zc multi-inline rpmsg rpmsg-zc".split()
 assert [r[0] for r in rows] == want, (rows, two)
 assert all(r[1] == r[3] and float(r[4]) == 0 and float(r[5]) == 0 for r in rows), rows
 first = re.findall(r"^icount +(\S+) +([0-9.]+) +([0-9.]+x)$", one, re.M)

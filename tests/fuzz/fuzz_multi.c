@@ -404,6 +404,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 		.tx_mem = tx, .tx_size = tx_size, .rx_mem = rx, .rx_size = rx_size, .dcache_alignment = d,
 		.block_size = (cb_mode & 0x20u) ? 64u : 0u, .block_count = tx_count, .tx_chan = &chans[0],
 		.rx_chan = &chans[1], .error = (b0 & 0x20u) ? on_error : NULL,
+		.inline_max = (b0 & 0x80u) ? (uint8_t)IPC_MULTI_INLINE_MAX : 0u, /* INLINE taken (the peer's: its HELLO) */
 	};
 	memset(&data, 0, sizeof(data));
 	dev = (struct ampl_device){ .name = "fuzz-multi", .api = &ipc_multi_backend, .config = &cfg, .data = &data };

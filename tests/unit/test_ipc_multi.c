@@ -32,6 +32,7 @@
 #endif
 #include <amplink/ipc_service.h>
 #include <amplink/mailbox_controller.h>
+#include <amplink/host/dt.h>
 #include <amplink/host/soc.h>
 
 #include "one_backend.h"
@@ -47,11 +48,11 @@ struct env {
 
 /* Both agents with an interrupt thread, or RPU1 without one (@rpu1_polled: its interrupts and its polled instance
  * run in the test's thread, ampl_agent_poll()). */
-static void env_up_as(struct env *e, bool rpu1_polled)
+static void env_up_board(struct env *e, bool rpu1_polled, const void *dtb, size_t dtb_size)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "t-multi-%d-%u", (int)getpid(), soc_counter++);
-	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0);
+	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, dtb, dtb_size);
 	if (ret)
 		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
 	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
@@ -68,9 +69,37 @@ static void env_up_as(struct env *e, bool rpu1_polled)
 	assert_int_equal(ipc_service_open_instance(e->dr), -EALREADY);
 }
 
+static void env_up_as(struct env *e, bool rpu1_polled)
+{
+	env_up_board(e, rpu1_polled, NULL, 0);
+}
+
 static void env_up(struct env *e)
 {
 	env_up_as(e, false);
+}
+
+/* The default board with `inline-max` @apu on the APU's instance and @rpu1 on RPU1's, as a user's devicetree sets it
+ * (ampl_dt_set_u32()); @dtb, @size: the board, for a caller that wants it (NULL: freed). */
+static void inline_board(uint32_t apu, uint32_t rpu1, void **dtb, size_t *size)
+{
+	void *b1, *b2;
+	size_t n1, n2;
+	assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/ipc-multi-apu",
+					 "inline-max", apu, &b1, &n1), 0);
+	assert_int_equal(ampl_dt_set_u32(b1, n1, "/ipc-multi-rpu1", "inline-max", rpu1, &b2, &n2), 0);
+	free(b1);
+	*dtb = b2;
+	*size = n2;
+}
+
+static void env_up_inline(struct env *e, uint32_t apu, uint32_t rpu1)
+{
+	void *dtb;
+	size_t size;
+	inline_board(apu, rpu1, &dtb, &size);
+	env_up_board(e, false, dtb, size);
+	free(dtb);
 }
 
 static void env_down(struct env *e)
@@ -665,10 +694,17 @@ static void gate_received(const void *data, size_t len, void *priv)
 	cb_received(data, len, priv);
 }
 
-/* An endpoint @a on the APU bound to @r on RPU1; with @gated, @r's received() holds while ipc_gate is set. */
-static void pair_up(struct env *e, struct side *a, struct side *r, const char *name, bool gated)
+/* Wait up to 5 s for every tx block of @dev to be free again (the peer's releases), and check that they are. */
+static void wait_blocks_back(const struct ampl_device *dev, int full)
 {
-	env_up(e);
+	for (int i = 0; i < 5000 && ipc_multi_free_blocks(dev) != full; i++)
+		usleep(1000);
+	assert_int_equal(ipc_multi_free_blocks(dev), full);
+}
+
+/* An endpoint @a on the APU bound to @r on RPU1; with @gated, @r's received() holds while ipc_gate is set. */
+static void pair_bind(struct env *e, struct side *a, struct side *r, const char *name, bool gated)
+{
 	side_init(a, name);
 	side_init(r, name);
 	if (gated)
@@ -676,6 +712,12 @@ static void pair_up(struct env *e, struct side *a, struct side *r, const char *n
 	reg(e->da, a);
 	reg(e->dr, r);
 	assert_true(wait_for(&a->bound, 1) && wait_for(&r->bound, 1));
+}
+
+static void pair_up(struct env *e, struct side *a, struct side *r, const char *name, bool gated)
+{
+	env_up(e);
+	pair_bind(e, a, r, name, gated);
 }
 
 /* Everything arrived intact, nothing was reported; deregister both and take the SoC down. */
@@ -737,9 +779,7 @@ static void test_doorbell_only_when_needed(void **state)
 	atomic_store(&ipc_gate, 0);
 	assert_true(wait_for(&r.received, n + 1));
 	/* Stopped (the pass's last flush gave every block back): the next message rings (and arrives). */
-	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) < full; i++)
-		usleep(1000);
-	assert_int_equal(ipc_multi_free_blocks(e.da), full);
+	wait_blocks_back(e.da, full);
 	before = doorbells_taken(tx);
 	len = make_msg(buf, seq++, sizeof(buf));
 	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
@@ -837,9 +877,7 @@ static void test_release_batched(void **state)
 	}
 	atomic_store(&ipc_gate, 0);
 	assert_true(wait_for(&r.received, n + 1));
-	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) != full; i++)
-		usleep(1000);
-	assert_int_equal(ipc_multi_free_blocks(e.da), full);
+	wait_blocks_back(e.da, full);
 	uint32_t msgs = ctrl_written(e.dr, before) / IPC_MULTI_RING_PER_MSG;
 	print_message("      %d buffers released with %u control messages\n", n + 1, msgs);
 	assert_true(msgs >= 1 && msgs <= 2);
@@ -946,6 +984,30 @@ static void inject(const struct ampl_device *dev, const uint8_t *msg, uint16_t l
 	ampl_spin_unlock(&d->lock, key);
 }
 
+/*
+ * RPU1 writes control message @msg (@len bytes) into its ring and rings; the APU (endpoint @a) reports an error for
+ * it if @expect_error, else none. An error is waited for (a loaded machine may take long to schedule the receiver);
+ * a row that must not raise one is given 20 ms to do so anyway.
+ */
+static void inject_row(struct env *e, struct side *a, const char *id, const uint8_t *msg, uint16_t len,
+		       bool expect_error)
+{
+	int before = atomic_load(&a->errors) + (int)ipc_multi_errors(e->da);
+	inject(e->dr, msg, len);
+	int after = before;
+	for (int t = 0; t < (expect_error ? 5000 : 20); t++) {
+		usleep(1000);
+		after = atomic_load(&a->errors) + (int)ipc_multi_errors(e->da);
+		if (after > before)
+			break;
+	}
+	printf("  %-44s errors +%d  \"%s\"\n", id, after - before, a->last_error);
+	if (expect_error)
+		assert_true(after > before);
+	else
+		assert_int_equal(after, before);
+}
+
 static void test_corruption(void **state)
 {
 	(void)state;
@@ -985,22 +1047,7 @@ static void test_corruption(void **state)
 			memcpy(last, &v, 4);
 			memset(last + 4, 'x', bs - 4); /* no NUL anywhere */
 		}
-		int before = atomic_load(&a.errors) + (int)ipc_multi_errors(e.da);
-		inject(e.dr, rows[i].msg, rows[i].len);
-		/* An error is waited for (a loaded machine may take long to schedule the receiver); a row that must not
-		 * raise one is given 20 ms to do so anyway. */
-		int after = before;
-		for (int t = 0; t < (rows[i].expect_error ? 5000 : 20); t++) {
-			usleep(1000);
-			after = atomic_load(&a.errors) + (int)ipc_multi_errors(e.da);
-			if (after > before)
-				break;
-		}
-		printf("  %-44s errors +%d  \"%s\"\n", rows[i].id, after - before, a.last_error);
-		if (rows[i].expect_error)
-			assert_true(after > before);
-		else
-			assert_int_equal(after, before);
+		inject_row(&e, &a, rows[i].id, rows[i].msg, rows[i].len, rows[i].expect_error);
 	}
 	/* the link still works afterwards */
 	uint8_t m[32];
@@ -1522,9 +1569,7 @@ static void test_peer_offline_online(void **state)
 	}
 	assert_true(wait_for(&r.unbound, 1));
 	assert_int_equal(ipc_service_send(&a.ept, m, sizeof(m)), -EBUSY);
-	for (int i = 0; i < 5000 && ipc_multi_free_blocks(e.da) != full; i++)
-		usleep(1000);
-	assert_int_equal(ipc_multi_free_blocks(e.da), full);
+	wait_blocks_back(e.da, full);
 	atomic_store(&r.hold_mode, 0);
 	assert_int_equal(ampl_soc_agent_set_online(e.soc, rpu1, true), 0);
 	assert_true(wait_for(&a.bound, 2) && wait_for(&r.bound, 2));
@@ -1559,6 +1604,253 @@ static void test_close_under_rebind(void **state)
 	ipc_churn_run(dev, agent_name, multi_closed_state, 200, !CHURN_TSAN);
 	assert_int_equal(ipc_multi_errors(e.da) + ipc_multi_errors(e.dr), 0);
 	env_down(&e);
+}
+
+/* ---- inline messages (config inline_max, devicetree `inline-max`) ---- */
+
+/* The @n bytes at index @at of @dev's control ring (its data area, modulo its length). */
+static void ctrl_bytes(const struct ampl_device *dev, uint32_t at, uint8_t *out, uint32_t n)
+{
+	const struct pbuf_cfg *c = &((struct ipc_multi_data *)dev->data)->tx.cfg;
+	const uint8_t *ring = (const uint8_t *)c->mem + c->data_off;
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = ring[(at + i) % c->data_len];
+}
+
+/*
+ * Both sides take up to 64 bytes inline: a message of 40 and one of 64 bytes go into the control ring itself as
+ * INLINE {0x06, address, length LE u16} followed by the message (one pbuf packet of 4 + 4 + length bytes), and take
+ * no block; one of 65 bytes takes a block (a DATA of 8 bytes in the ring). Everything arrives intact, in order.
+ */
+static void test_inline_wire(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_inline(&e, 64, 64);
+	pair_bind(&e, &a, &r, "in", true);
+	assert_int_equal(((struct ipc_multi_data *)e.da->data)->peer_inline, 64);
+	assert_int_equal(((struct ipc_multi_data *)e.dr->data)->peer_inline, 64);
+	int full = ipc_multi_free_blocks(e.da);
+	uint8_t buf[80];
+	uint32_t seq = 0;
+	atomic_store(&ipc_gate, 1);
+	size_t len = make_msg(buf, seq++, 40);
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(gate_wait_held());
+	static const size_t sizes[] = { 40, 64, 65 };
+	for (size_t i = 0; i < AMPL_ARRAY_SIZE(sizes); i++) {
+		uint32_t before = ctrl_index(e.da);
+		len = make_msg(buf, seq++, sizes[i]);
+		assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+		uint32_t written = ctrl_written(e.da, before);
+		if (len > 64) {
+			assert_int_equal(written, IPC_MULTI_RING_PER_MSG); /* a DATA */
+			assert_int_equal(ipc_multi_free_blocks(e.da), full - 1);
+			continue;
+		}
+		assert_int_equal(written, 4u + 4u + len);
+		uint8_t pkt[4 + 4 + 64];
+		ctrl_bytes(e.da, before, pkt, (uint32_t)written);
+		assert_int_equal(pkt[0] << 8 | pkt[1], 4 + len); /* pbuf: BE16 length, reserved half-word */
+		assert_int_equal(pkt[4], IPC_MULTI_MSG_INLINE);
+		assert_true(pkt[5] < IPC_MULTI_MAX_EPT); /* the initiator's slot */
+		assert_int_equal(pkt[6] | pkt[7] << 8, len);
+		assert_memory_equal(pkt + 8, buf, len);
+		assert_int_equal(ipc_multi_free_blocks(e.da), full);
+	}
+	atomic_store(&ipc_gate, 0);
+	assert_true(wait_for(&r.received, 4));
+	wait_blocks_back(e.da, full);
+	pair_down(&e, &a, &r);
+}
+
+/*
+ * Each side sends inline only what its peer takes: the APU takes 64 bytes inline, RPU1 none, so the APU's 40-byte
+ * message goes in a block (RPU1's HELLO said 0) and RPU1's goes inline.
+ */
+static void test_inline_as_the_peer_takes(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_inline(&e, 64, 0);
+	pair_bind(&e, &a, &r, "pt", false);
+	assert_int_equal(((struct ipc_multi_data *)e.da->data)->peer_inline, 0);
+	assert_int_equal(((struct ipc_multi_data *)e.dr->data)->peer_inline, 64);
+	uint8_t buf[40];
+	for (uint32_t seq = 0; seq < 3; seq++) {
+		size_t len = make_msg(buf, seq, sizeof(buf));
+		uint32_t before = ctrl_index(e.da);
+		assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+		assert_int_equal(ctrl_written(e.da, before), IPC_MULTI_RING_PER_MSG);
+		assert_true(wait_for(&r.received, (int)seq + 1));
+		before = ctrl_index(e.dr);
+		assert_int_equal(ipc_service_send(&r.ept, buf, len), (int)len);
+		assert_int_equal(ctrl_written(e.dr, before), 4u + 4u + len);
+		assert_true(wait_for(&a.received, (int)seq + 1));
+	}
+	assert_int_equal(a.bad, 0);
+	pair_down(&e, &a, &r);
+}
+
+#if AMPL_IPC_MULTI_ZERO_COPY
+/* A message received inline cannot be held (-ENOTSUP; it lives in the receive pass's stack); one in a block can. */
+static void test_inline_hold(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_inline(&e, 64, 64);
+	pair_bind(&e, &a, &r, "ho", false);
+	atomic_store(&r.hold_mode, 1);
+	uint8_t buf[100];
+	size_t len = make_msg(buf, 0, 40);
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(wait_for(&r.received, 1));
+	assert_int_equal(atomic_load(&r.hold_ret[0]), -ENOTSUP);
+	assert_int_equal(atomic_load(&r.hold_ret[1]), -ENOTSUP);
+	assert_int_equal(ipc_service_release_rx_buffer(&r.ept, atomic_load(&r.held[0])), -ENXIO);
+	len = make_msg(buf, 1, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(wait_for(&r.received, 2));
+	assert_int_equal(atomic_load(&r.hold_ret[0]), 0);
+	assert_int_equal(atomic_load(&r.hold_ret[1]), -EALREADY);
+	assert_int_equal(ipc_service_release_rx_buffer(&r.ept, atomic_load(&r.held[1])), 0);
+	pair_down(&e, &a, &r);
+}
+#endif
+
+/*
+ * A reader held in its callback while the sender streams 64-byte messages: they go inline until the control ring
+ * has only the room it keeps for control messages, then in blocks until the blocks run out (-ENOMEM). So more
+ * messages are in flight than there are blocks, and the ring still takes every DATA. Once the reader goes on,
+ * everything arrives in order and every block comes back.
+ */
+static void test_inline_ring_full(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_inline(&e, 64, 64);
+	pair_bind(&e, &a, &r, "rf", true);
+	struct ipc_multi_data *d = e.da->data;
+	int full = ipc_multi_free_blocks(e.da);
+	uint8_t buf[64];
+	uint32_t seq = 0;
+	atomic_store(&ipc_gate, 1);
+	size_t len = make_msg(buf, seq++, sizeof(buf));
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_true(gate_wait_held());
+	int inl = 0, blk = 0, r_last = 0;
+	for (;;) {
+		len = make_msg(buf, seq, sizeof(buf));
+		int had = ipc_multi_free_blocks(e.da);
+		r_last = ipc_service_send(&a.ept, buf, len);
+		if (r_last != (int)len)
+			break;
+		seq++;
+		if (ipc_multi_free_blocks(e.da) == had)
+			inl++;
+		else
+			blk++;
+		assert_true(inl + blk < 10000);
+	}
+	assert_int_equal(r_last, -ENOMEM);
+	uint32_t blen = d->tx.cfg.data_len, wr = ctrl_index(e.da);
+	uint32_t rd = __atomic_load_n((const uint32_t *)d->tx.cfg.mem, __ATOMIC_ACQUIRE); /* PBUF_RD_IDX_OFF 0 */
+	uint32_t room = blen - (wr + blen - rd) % blen;
+	print_message("      %d inline, then %d in blocks (of %d); %u bytes of the ring left, %u kept\n", inl, blk, full,
+		      room, d->ring_keep);
+	assert_true(inl > 0);
+	assert_int_equal(blk, full);
+	/* the blocks' DATA went into the room kept: some of it is still there */
+	assert_true(room + (uint32_t)blk * IPC_MULTI_RING_PER_MSG >= d->ring_keep);
+	atomic_store(&ipc_gate, 0);
+	assert_true(wait_for(&r.received, inl + blk + 1));
+	wait_blocks_back(e.da, full);
+	/* and inline again */
+	uint32_t before = ctrl_index(e.da);
+	len = make_msg(buf, seq++, 40);
+	assert_int_equal(ipc_service_send(&a.ept, buf, len), (int)len);
+	assert_int_equal(ctrl_written(e.da, before), 4u + 4u + len);
+	assert_true(wait_for(&r.received, inl + blk + 2));
+	pair_down(&e, &a, &r);
+}
+
+/*
+ * A corrupt INLINE is reported and dropped, and the link goes on: a length that disagrees with the packet, 0, or
+ * above what this side takes (the APU takes 32 bytes here), and an unknown address. A valid one is delivered.
+ */
+static void test_inline_corruption(void **state)
+{
+	(void)state;
+	struct env e;
+	struct side a, r;
+	env_up_inline(&e, 32, 64);
+	pair_bind(&e, &a, &r, "ic", false);
+	struct ipc_multi_data *dr = e.dr->data;
+	uint8_t addr = 0xFF;
+	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++)
+		if (dr->ept[i].used && dr->ept[i].cfg == &r.cfg)
+			addr = (uint8_t)i; /* RPU1 is the initiator: the address is its slot */
+	assert_true(addr < IPC_MULTI_MAX_EPT);
+	struct {
+		const char *id;
+		uint8_t hdr[4];
+		uint16_t payload; /* bytes after the header */
+		bool expect_error;
+	} rows[] = {
+		{ "I01 INLINE length above the packet", { 6, addr, 9, 0 }, 8, true },
+		{ "I02 INLINE length below the packet", { 6, addr, 7, 0 }, 8, true },
+		{ "I03 INLINE length 0", { 6, addr, 0, 0 }, 0, true },
+		{ "I04 INLINE above this side's inline-max", { 6, addr, 40, 0 }, 40, true },
+		{ "I05 INLINE to an unknown address", { 6, 200, 8, 0 }, 8, true },
+		{ "I06 INLINE valid", { 6, addr, 8, 0 }, 8, false },
+	};
+	for (size_t i = 0; i < AMPL_ARRAY_SIZE(rows); i++) {
+		uint8_t pkt[4 + 40];
+		memcpy(pkt, rows[i].hdr, 4);
+		/* the valid one continues the sequence (make_msg() writes at least 8 bytes) */
+		(void)make_msg(pkt + 4, atomic_load(&a.next_seq), rows[i].payload);
+		int got = atomic_load(&a.received);
+		inject_row(&e, &a, rows[i].id, pkt, (uint16_t)(4 + rows[i].payload), rows[i].expect_error);
+		if (rows[i].expect_error)
+			assert_int_equal(atomic_load(&a.received), got);
+		else
+			assert_true(wait_for(&a.received, got + 1));
+	}
+	assert_int_equal(a.bad, 0);
+	/* the link still works afterwards, both ways */
+	uint8_t m[32];
+	size_t n = make_msg(m, 0, sizeof(m));
+	assert_int_equal(ipc_service_send(&a.ept, m, n), (int)n);
+	assert_true(wait_for(&r.received, 1));
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&a.ept), 0);
+	assert_int_equal(ipc_service_deregister_endpoint(&r.ept), 0);
+	env_down(&e);
+}
+
+/* `inline-max` above what this build reads (IPC_MULTI_INLINE_MAX) is refused by name, node and property. */
+static void test_inline_max_checked(void **state)
+{
+	(void)state;
+	void *dtb;
+	size_t size;
+	inline_board(IPC_MULTI_INLINE_MAX + 1u, 0, &dtb, &size);
+	char name[64];
+	snprintf(name, sizeof(name), "t-multi-%d-%u", (int)getpid(), soc_counter++);
+	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), -EINVAL);
+	const char *why = ampl_soc_last_error();
+	print_message("      %s\n", why);
+	assert_non_null(strstr(why, "ipc-multi-apu"));
+	assert_non_null(strstr(why, "inline-max"));
+	free(dtb);
+	void *out;
+	assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/no-such-node", "x", 1,
+					 &out, &size), -ENOENT);
+	assert_int_equal(ampl_dt_set_u32("not a tree", 10, "/", "x", 1, &out, &size), -EINVAL);
 }
 
 #if AMPL_IPC_ONE_BACKEND
@@ -1601,6 +1893,14 @@ int main(void)
 #endif
 		cmocka_unit_test(test_peer_offline_online),
 		cmocka_unit_test(test_close_under_rebind),
+		cmocka_unit_test(test_inline_wire),
+		cmocka_unit_test(test_inline_as_the_peer_takes),
+#if AMPL_IPC_MULTI_ZERO_COPY
+		cmocka_unit_test(test_inline_hold),
+#endif
+		cmocka_unit_test(test_inline_ring_full),
+		cmocka_unit_test(test_inline_corruption),
+		cmocka_unit_test(test_inline_max_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

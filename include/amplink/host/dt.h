@@ -103,6 +103,15 @@ int ampl_dt_read_file_opts(const char *path, const struct ampl_dt_load_opts *opt
 /** ampl_dt_read_file() - ampl_dt_read_file_opts() without options. */
 int ampl_dt_read_file(const char *path, void **dtb, size_t *size, struct ampl_dt_diag *diag);
 
+/**
+ * ampl_dt_set_u32() - a copy of the flattened devicetree @dtb (@size bytes) with property @prop of the node at @path
+ * set to the cell @v (added when absent): a board derived from another in code, as tests and benchmarks do
+ * (`inline-max` on the default board's multi-endpoint instances). The copy is malloc'ed: *@out, *@out_size; free() it.
+ * Return: 0; -ENOENT (no node at @path); -EINVAL (NULL argument, not a devicetree, @path malformed); -ENOMEM.
+ */
+int ampl_dt_set_u32(const void *dtb, size_t size, const char *path, const char *prop, uint32_t v, void **out,
+		    size_t *out_size);
+
 /** A named address range, for ampl_dt_check_spans(). */
 struct ampl_dt_span {
 	const char *name;

@@ -46,7 +46,8 @@
  *   RX  the data passed to received() is valid until it returns, unless hold_rx_buffer() is called on it inside
  *       received() (from the callback itself): then until release_rx_buffer(). hold on a buffer already held:
  *       -EALREADY; hold outside received() on a buffer not held: -EINVAL. release on a pointer not held by this
- *       endpoint (never held, or released already): -ENXIO.
+ *       endpoint (never held, or released already): -ENXIO. hold inside received() on a message that came inline
+ *       (config @inline_max): -ENOTSUP (copy it instead).
  *   Block exhaustion: send() answers -ENOMEM (it never waits); get_tx_buffer with AMPL_NO_WAIT answers -ENOBUFS,
  *   with a timeout waits (ampl_os_wait) until the peer releases blocks, -ENOBUFS once it passes; AMPL_FOREVER waits
  *   without limit.
@@ -141,7 +142,21 @@ enum ipc_multi_msg {
 	IPC_MULTI_MSG_RELEASE_BOUND = 0x03, /* ept, block: the follower matched the name (frees the block) */
 	IPC_MULTI_MSG_UNBOUND = 0x04,       /* ept, -: the sender deregistered the endpoint */
 	IPC_MULTI_MSG_RELEASE_SET = 0x05,   /* base, mask (LE u16): RELEASE of each head block base + i, bit i set */
+	IPC_MULTI_MSG_INLINE = 0x06,        /* ept, length (LE u16), then the message itself: no block */
 };
+
+/**
+ * The longest message a receiver of this build can take inline, in the control ring itself (IPC_MULTI_MSG_INLINE),
+ * rather than in a block: what its receive pass reads into its stack. An instance takes inline messages only up to
+ * its @inline_max (config; `inline-max` in devicetree), which its HELLO tells the peer (0: none, the default). 0
+ * here leaves the inline code out.
+ */
+#ifndef IPC_MULTI_INLINE_MAX
+#define IPC_MULTI_INLINE_MAX 64u
+#endif
+#if IPC_MULTI_INLINE_MAX > 255
+#error "IPC_MULTI_INLINE_MAX: at most 255 (one byte of HELLO)"
+#endif
 
 /**
  * struct ipc_multi_config - constant configuration of an instance (must outlive it).
@@ -158,6 +173,11 @@ enum ipc_multi_msg {
  * @polled:           the owner drains the instance with ipc_multi_poll() in a loop, in its RX context; with
  *                    IPC_MULTI_RX_LINGER_US (hosted builds) the control ring's reader then stays held between
  *                    drains, so a peer that sends while it polls does not ring it (as ICMsg's polled links)
+ * @inline_max:       the longest message (0..IPC_MULTI_INLINE_MAX bytes) this side takes inline, in the control
+ *                    ring rather than in a block (its HELLO tells the peer; 0: none). A message received inline
+ *                    cannot be held: hold_rx_buffer() answers -ENOTSUP for it (leave 0 where endpoints hold small
+ *                    messages). A sender sends inline what the peer takes, while the ring has room beside the
+ *                    control messages it must always have room for; otherwise in a block
  */
 struct ipc_multi_config {
 	void *tx_mem;
@@ -173,6 +193,7 @@ struct ipc_multi_config {
 	void (*error)(const char *message, void *priv);
 	void *error_priv;
 	bool polled;
+	uint8_t inline_max;
 };
 
 /** struct ipc_multi_layout - one region's geometry. */
@@ -229,6 +250,9 @@ struct ipc_multi_data {
 	AMPL_ATOMIC(uint32_t) sleepers; /* threads asleep on free_seq (or about to be): woken only if any */
 	int fault;                 /* last ring fault reported */
 	int rx_cur;                /* rx block being delivered (-1: none) */
+	const void *rx_inline;     /* the inline message being delivered (NULL: none) */
+	uint8_t peer_inline;       /* the longest message the peer takes inline (its HELLO; 0: none) */
+	uint16_t ring_keep;        /* control ring bytes an inline message leaves free (for the control messages) */
 	uint16_t local_sid;        /* our session id (kept across close/open; 0 before the first open) */
 	uint16_t remote_sid;       /* the peer's, as last seen (0: closed or unknown) */
 	bool rx_ready;             /* the peer acknowledged local_sid: the rx ring is read */

@@ -306,6 +306,14 @@ void pbuf_publish(struct pbuf *pb);
 int pbuf_write(struct pbuf *pb, const void *data, uint16_t len);
 
 /**
+ * pbuf_write_keep() - pbuf_write(), only if at least @keep bytes of the ring stay free after the packet: a writer
+ * that mixes bulk packets with messages the ring must always have room for keeps that room for them.
+ * Return: as pbuf_write(); -ENOMEM also when the packet fits but would leave less than @keep bytes free.
+ * Context: as pbuf_write().
+ */
+int pbuf_write_keep(struct pbuf *pb, const void *data, uint16_t len, uint32_t keep);
+
+/**
  * pbuf_doorbell_needed() - after a pbuf_write(), whether the reader may have stopped before the new packet.
  * @pb:      the writer
  * @prev_wr: @pb->wr_idx before that write
