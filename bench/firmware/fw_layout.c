@@ -88,6 +88,7 @@ static int from_board(const struct ampl_dt_board *b, struct fw_layout *l, char *
 	l->multi_dcache = mu->base.dcache_alignment;
 	l->multi_blocks = mu->block_count;
 	l->multi_block_size = mu->block_size;
+	l->multi_inline = mu->inline_max;
 	return 0;
 }
 

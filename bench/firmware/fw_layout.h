@@ -32,7 +32,8 @@ struct fw_region {
  * @rpmsg:                 the RPMsg region; @rpmsg_da: its device address (the devicetree's address of the region,
  *                         da_base on both sides); @rpmsg_vring_num, @rpmsg_h2r, @rpmsg_r2h: vring size and buffer
  *                         sizes
- * @multi_tx, @multi_rx:   multi-endpoint regions; @multi_dcache, @multi_blocks, @multi_block_size (0: derived)
+ * @multi_tx, @multi_rx:   multi-endpoint regions; @multi_dcache, @multi_blocks, @multi_block_size (0: derived),
+ *                         @multi_inline (inline-max)
  */
 struct fw_layout {
 	struct fw_region icmsg_tx, icmsg_rx;
@@ -41,7 +42,7 @@ struct fw_layout {
 	struct fw_region rpmsg;
 	uint32_t rpmsg_da, rpmsg_vring_num, rpmsg_h2r, rpmsg_r2h;
 	struct fw_region multi_tx, multi_rx;
-	uint32_t multi_dcache, multi_blocks, multi_block_size;
+	uint32_t multi_dcache, multi_blocks, multi_block_size, multi_inline;
 };
 
 /**

@@ -69,6 +69,7 @@ static int open_multi(struct fw_run *r)
 		.dcache_alignment = l->multi_dcache,
 		.block_size = l->multi_block_size,
 		.block_count = l->multi_blocks,
+		.inline_max = (uint8_t)l->multi_inline,
 		.tx_chan = fw_tx_chan(r),
 		.rx_chan = fw_rx_chan(r),
 	};
@@ -84,6 +85,14 @@ static int send_multi(struct fw_run *r, unsigned i, const uint8_t *msg, size_t l
 	int e;
 	if (i == 0) {
 		e = ipc_service_send(&epts[0], msg, len);
+		/* Sent, so bound in a session whose HELLO was read: the firmware's inline-max is the one its devicetree
+		 * gave it (dts/emu-link.dts), and the short asks went inline. */
+		uint8_t fw_inline = __atomic_load_n(&mdata.peer_inline, __ATOMIC_RELAXED);
+		if (e >= 0 && fw_inline != fw_layout()->multi_inline) {
+			printf("multi-endpoint: the firmware's HELLO says it takes %u bytes inline, its devicetree %u\n",
+			       fw_inline, (unsigned)fw_layout()->multi_inline);
+			return -EPROTO;
+		}
 		return e < 0 ? e : 0;
 	}
 	void *buf;

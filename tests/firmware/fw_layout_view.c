@@ -26,4 +26,5 @@ const struct fw_view FW_VIEW_NAME = {
 	.multi_rx = REGION(MULTI, rx_region),
 	.multi_dcache = DT_PROP(MULTI, dcache_alignment),
 	.multi_blocks = DT_PROP(MULTI, block_count),
+	.multi_inline = DT_PROP(MULTI, inline_max),
 };

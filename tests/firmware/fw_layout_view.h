@@ -23,7 +23,7 @@ struct fw_view {
 	uint64_t rpmsg_da;                          /* its device address (da_base) */
 	uint32_t rpmsg_vring_num;
 	struct fw_view_region multi_tx, multi_rx;   /* ipc_multi_fw's regions */
-	uint32_t multi_dcache, multi_blocks;
+	uint32_t multi_dcache, multi_blocks, multi_inline;
 };
 
 extern const struct fw_view fw_view_mps2_an386, fw_view_riscv_virt;

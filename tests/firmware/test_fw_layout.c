@@ -47,6 +47,7 @@ static void check(const struct fw_view *v, const struct fw_layout *l)
 	same_region(v, "multi: what the firmware writes, the host reads", v->multi_tx, l->multi_rx);
 	same_value(v, "multi dcache-alignment", v->multi_dcache, l->multi_dcache);
 	same_value(v, "multi block-count", v->multi_blocks, l->multi_blocks);
+	same_value(v, "multi inline-max", v->multi_inline, l->multi_inline);
 	/* The firmware is the multi-endpoint initiator (firmware/apps/multi/multi_echo.h): its rx region is lower. */
 	if (v->multi_rx.addr >= v->multi_tx.addr) {
 		printf("FAIL %s: multi: the firmware's rx region is not the lower one (it must be the initiator)\n",

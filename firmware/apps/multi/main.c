@@ -24,6 +24,7 @@ static const struct ipc_multi_config ipc0_config = {
 	.rx_size = DT_REG_SIZE(DT_PHANDLE(MULTI_NODE, rx_region)),
 	.dcache_alignment = DT_PROP(MULTI_NODE, dcache_alignment),
 	.block_count = DT_PROP(MULTI_NODE, block_count),
+	.inline_max = DT_PROP(MULTI_NODE, inline_max),
 	.tx_chan = &fw_db.chans[EMU_DOORBELL_TX],
 	.rx_chan = &fw_db.chans[EMU_DOORBELL_RX],
 };
