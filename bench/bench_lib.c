@@ -1050,37 +1050,50 @@ static bool row_wanted(const char *name, const char *rows)
 	return !rows || strstr(name, "limit") || strcasestr(name, rows);
 }
 
-/* The latency rows, in their order (ampl_bench_latency() runs them by index). */
-static const char *const lat_names[] = {
-	"cache-line ping-pong (limit)",
-	"two SPSC rings (ring limit)",
-	"raw IPI registers, polling",
-	"mailbox client, polling",
-	"IPM, polling",
-	"IPM, register-level driver, polling",
-	"ICMsg (IPC service), polling",
-	"ICMsg (IPC service), polling, tracing on",
-	"multi-endpoint, polling",
-	"multi-endpoint, inline, polling",
-	"RPMsg (IPC service), polling",
-	"iceoryx pub/sub, polling",
-	"raw IPI registers, adaptive",
-	"mailbox client, adaptive",
-	"IPM, adaptive",
-	"ICMsg (IPC service), adaptive",
-	"multi-endpoint, adaptive",
-	"multi-endpoint, inline, adaptive",
-	"RPMsg (IPC service), adaptive",
-	"futex ping-pong (limit)",
-	"UNIX seqpacket socketpair (limit)",
-	"IPM, blocking",
+/* How a latency row is measured. */
+enum lat_how { L_CACHELINE, L_SPSC, L_RTT, L_IPC, L_ICEORYX, L_FUTEX, L_UNIX };
+
+/*
+ * The latency rows, in their order: how each is measured, on what (L_RTT: enum path; L_IPC: enum ic_backend), in
+ * which wait mode. The blocking rows (AMPL_WAIT_BLOCK) come last: they run n/10 round trips and are compared with
+ * the futex limit.
+ */
+static const struct lat_row {
+	const char *name;
+	enum lat_how how;
+	int what;
+	enum ampl_wait_mode mode;
+	bool traced; /* L_IPC: every agent's events recorded, as amplink trace --on */
+} lat_rows[] = {
+	{ "cache-line ping-pong (limit)", L_CACHELINE, 0, AMPL_WAIT_POLL, false },
+	{ "two SPSC rings (ring limit)", L_SPSC, 0, AMPL_WAIT_POLL, false },
+	{ "raw IPI registers, polling", L_RTT, RAW, AMPL_WAIT_POLL, false },
+	{ "mailbox client, polling", L_RTT, MBOX, AMPL_WAIT_POLL, false },
+	{ "IPM, polling", L_RTT, IPM, AMPL_WAIT_POLL, false },
+	{ "IPM, register-level driver, polling", L_RTT, IPM_DIRECT, AMPL_WAIT_POLL, false },
+	{ "ICMsg (IPC service), polling", L_IPC, IC_ICMSG, AMPL_WAIT_POLL, false },
+	{ "ICMsg (IPC service), polling, tracing on", L_IPC, IC_ICMSG, AMPL_WAIT_POLL, true },
+	{ "multi-endpoint, polling", L_IPC, IC_MULTI, AMPL_WAIT_POLL, false },
+	{ "multi-endpoint, inline, polling", L_IPC, IC_MULTI_INLINE, AMPL_WAIT_POLL, false },
+	{ "RPMsg (IPC service), polling", L_IPC, IC_RPMSG, AMPL_WAIT_POLL, false },
+	{ "iceoryx pub/sub, polling", L_ICEORYX, 0, AMPL_WAIT_POLL, false },
+	{ "raw IPI registers, adaptive", L_RTT, RAW, AMPL_WAIT_ADAPTIVE, false },
+	{ "mailbox client, adaptive", L_RTT, MBOX, AMPL_WAIT_ADAPTIVE, false },
+	{ "IPM, adaptive", L_RTT, IPM, AMPL_WAIT_ADAPTIVE, false },
+	{ "ICMsg (IPC service), adaptive", L_IPC, IC_ICMSG, AMPL_WAIT_ADAPTIVE, false },
+	{ "multi-endpoint, adaptive", L_IPC, IC_MULTI, AMPL_WAIT_ADAPTIVE, false },
+	{ "multi-endpoint, inline, adaptive", L_IPC, IC_MULTI_INLINE, AMPL_WAIT_ADAPTIVE, false },
+	{ "RPMsg (IPC service), adaptive", L_IPC, IC_RPMSG, AMPL_WAIT_ADAPTIVE, false },
+	{ "futex ping-pong (limit)", L_FUTEX, 0, AMPL_WAIT_BLOCK, false },
+	{ "UNIX seqpacket socketpair (limit)", L_UNIX, 0, AMPL_WAIT_BLOCK, false },
+	{ "IPM, blocking", L_RTT, IPM, AMPL_WAIT_BLOCK, false },
 };
-#define LAT_BLOCKING_FROM 19u /* the first blocking row */
+#define LAT_ROWS (sizeof(lat_rows) / sizeof(lat_rows[0]))
 
 bool ampl_bench_rows_match(const char *rows)
 {
-	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]); i++)
-		if (!strstr(lat_names[i], "limit") && row_wanted(lat_names[i], rows))
+	for (unsigned i = 0; i < LAT_ROWS; i++)
+		if (!strstr(lat_rows[i].name, "limit") && row_wanted(lat_rows[i].name, rows))
 			return true;
 	for (unsigned i = 0; i < sizeof(tp_names) / sizeof(tp_names[0]); i++)
 		if (!strstr(tp_names[i], "limit") && row_wanted(tp_names[i], rows))
@@ -1102,43 +1115,33 @@ unsigned ampl_bench_latency(struct ampl_bench_lat *r, unsigned max, unsigned lon
 		return 0;
 	}
 	unsigned k = 0, total = 0;
-	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]); i++)
-		total += row_wanted(lat_names[i], rows);
+	for (unsigned i = 0; i < LAT_ROWS; i++)
+		total += row_wanted(lat_rows[i].name, rows);
 	progress_start("latency", total < max ? total : max);
 	*blocking_from = 0;
-	for (unsigned i = 0; i < sizeof(lat_names) / sizeof(lat_names[0]) && k < max; i++) {
-		const char *nm = lat_names[i];
-		if (i == LAT_BLOCKING_FROM)
+	bool blocking = false;
+	for (unsigned i = 0; i < LAT_ROWS && k < max; i++) {
+		const struct lat_row *row = &lat_rows[i];
+		const char *nm = row->name;
+		if (row->mode == AMPL_WAIT_BLOCK && !blocking) {
+			blocking = true;
 			*blocking_from = k;
+		}
 		if (!row_wanted(nm, rows))
 			continue;
-		switch (i) {
-		case 0: r[k] = bench_cacheline(n, v); break;
-		case 1: r[k] = bench_spsc(n, v); break;
-		case 2: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_POLL, n, v); break;
-		case 3: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_POLL, n, v); break;
-		case 4: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_POLL, n, v); break;
-		case 5: r[k] = bench_rtt(nm, IPM_DIRECT, AMPL_WAIT_POLL, n, v); break;
-		case 6: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_POLL, n, v); break;
-		case 7:
-			ic_traced = true;
-			r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_POLL, n, v);
+		unsigned long m = blocking ? nb : n;
+		switch (row->how) {
+		case L_CACHELINE: r[k] = bench_cacheline(m, v); break;
+		case L_SPSC: r[k] = bench_spsc(m, v); break;
+		case L_RTT: r[k] = bench_rtt(nm, (enum path)row->what, row->mode, m, v); break;
+		case L_IPC:
+			ic_traced = row->traced;
+			r[k] = bench_icmsg(nm, (enum ic_backend)row->what, row->mode, m, v);
 			ic_traced = false;
 			break;
-		case 8: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_POLL, n, v); break;
-		case 9: r[k] = bench_icmsg(nm, IC_MULTI_INLINE, AMPL_WAIT_POLL, n, v); break;
-		case 10: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_POLL, n, v); break;
-		case 11: r[k] = bench_iceoryx(nm, n, v); break;
-		case 12: r[k] = bench_rtt(nm, RAW, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 13: r[k] = bench_rtt(nm, MBOX, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 14: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 15: r[k] = bench_icmsg(nm, IC_ICMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 16: r[k] = bench_icmsg(nm, IC_MULTI, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 17: r[k] = bench_icmsg(nm, IC_MULTI_INLINE, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 18: r[k] = bench_icmsg(nm, IC_RPMSG, AMPL_WAIT_ADAPTIVE, n, v); break;
-		case 19: r[k] = bench_futex(nb, v); break;
-		case 20: r[k] = bench_unix(nb, v); break;
-		default: r[k] = bench_rtt(nm, IPM, AMPL_WAIT_BLOCK, nb, v); break;
+		case L_ICEORYX: r[k] = bench_iceoryx(nm, m, v); break;
+		case L_FUTEX: r[k] = bench_futex(m, v); break;
+		case L_UNIX: r[k] = bench_unix(m, v); break;
 		}
 		k++;
 	}
