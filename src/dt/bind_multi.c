@@ -1,6 +1,6 @@
 /*
  * Devicetree binding: multi-endpoint instances (amplink,ipc-multi), an ICMsg-like node plus the block geometry
- * of <amplink/ipc/ipc_multi.h>.
+ * of <amplink/ipc/ipc_multi.h>, and the "multi" lines of ampl_dt_print().
  */
 #include "dt/dt_gen.h"
 #include "dt/dt_internal.h"
@@ -65,6 +65,23 @@ const struct ampl_dt_ipc_multi *ampl_dt_find_ipc_multi(const struct ampl_dt_boar
 	return NULL;
 }
 
+static void print_multis(const struct ampl_dt_board *board, FILE *out)
+{
+	for (unsigned i = 0; i < board->num_ipc_multis; i++) {
+		const struct ampl_dt_ipc_multi *m = &board->ipc_multis[i];
+		struct ipc_multi_layout lo;
+		uint32_t bs = m->block_size;
+		if (!bs && !ipc_multi_layout(&lo, (uint32_t)m->base.tx_size, m->base.dcache_alignment, 0, m->block_count))
+			bs = lo.block_size;
+		fprintf(out,
+			"multi tx 0x%08" PRIx64 " rx 0x%08" PRIx64 "  blocks %" PRIu32 " x %" PRIu32 "  inline-max %" PRIu32
+			"  %s",
+			m->base.tx_addr, m->base.rx_addr, m->block_count, bs, m->inline_max, m->base.node.path);
+		dt_print_label(out, &m->base.node);
+		fputc('\n', out);
+	}
+}
+
 /* ---- `amplink dt gen`: the C of an instance for firmware (src/dt/dt_gen.h) ---- */
 
 static int gen_multi(struct dt_gen *g, const struct ampl_dt_ipc *ipc)
@@ -103,4 +120,5 @@ DT_BINDING(multi) = {
 	.order = 70,
 	.compatible = multi_compatibles,
 	.late = parse_ipc_multi,
+	.print = print_multis,
 };

@@ -361,6 +361,8 @@ static void test_print(void **state)
 	assert_non_null(strstr(text, "rpmsg 0x3ed80000 size 0x40000    host    needs 0x8740  vrings 32 x align 16  "
 				     "buffers h2r 512 r2h 512  notify-id 0  /ipc-rpmsg-apu  &ipc_rpmsg_apu\n"));
 	assert_non_null(strstr(text, "rpmsg 0x3ed80000 size 0x40000    remote  needs 0x8740"));
+	assert_non_null(strstr(text, "multi tx 0x3ed50000 rx 0x3ed60000  blocks 32 x "));
+	assert_non_null(strstr(text, "  inline-max 0  /ipc-multi-rpu1  &ipc_multi_rpu1\n"));
 	assert_non_null(strstr(text, "warnings   0"));
 	free(text);
 
@@ -1645,7 +1647,7 @@ static void test_binding_registry(void **state)
 				for (const char *const *d = bind[k]->compatible; k != i && d && *d; d++)
 					assert_string_not_equal(*c, *d);
 	}
-	assert_int_equal(printers, 6); /* ipi, mu, mem, aperture, user, rpmsg lines */
+	assert_int_equal(printers, 7); /* ipi, mu, mem, aperture, user, multi, rpmsg lines */
 	assert_int_equal(walkers, 3);  /* ipi, mu, mailbox consumers */
 	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		unsigned found = 0;
