@@ -76,7 +76,7 @@ while IFS= read -r row; do
 	holds "bench --help lists '$row'" grep -qF -- "$row" <<<"$bench_help"
 done < <(
 	grep -ohE '(bench_rtt|bench_icmsg|bench_iceoryx|summarize)\("[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/^[a-z_]+\("//; s/"$//' | sort -u
-	sed -n '/^static const char \*const lat_names\[\] = {/,/^};/p' "$src/bench/bench_lib.c" | grep -oE '^	"[^"]+"' | tr -d '"\t'
+	sed -n '/^} lat_rows\[\] = {/,/^};/p' "$src/bench/bench_lib.c" | grep -oE '^	\{ "[^"]+"' | sed -E 's/^	\{ "//; s/"$//'
 	grep -ohE '\[AMPL_TP_[A-Z_]+\] = "[^"]+"' "$src/bench/bench_lib.c" | sed -E 's/.*= "//; s/"$//'
 	grep -ohE '^	\{ "[^"]+", "[a-z_]+\.elf"' "$src/bench/bench_fw.c" | sed -E 's/^	\{ "//; s/", .*//'
 )
