@@ -209,8 +209,8 @@ struct ipc_multi_layout {
  * largest multiple of MAX(@d, 4) that fits). The control ring (a pbuf with the handshake word, H = 1) comes first
  * and its size depends on D only:
  * ROUND_UP(PBUF_HEADER_OVERHEAD(D, 1) + 8 * (2 * 256 + 2 * IPC_MULTI_MAX_EPT + 8), MAX(D, 4)), enough for one
- * control message per block of both directions and two per endpoint, so it does not overflow; the blocks follow
- * it (block 0 at ring_size).
+ * control message per block of both directions and two per endpoint, so it does not overflow (INLINE messages
+ * use only the room beyond what those need, see @inline_max); the blocks follow it (block 0 at ring_size).
  * Return: 0; -EINVAL (does not fit, bad alignment, count out of range).
  */
 int ipc_multi_layout(struct ipc_multi_layout *lo, uint32_t size, uint32_t d, uint32_t bsize, uint32_t count);
