@@ -2,6 +2,7 @@
  * One conformance suite of the IPC service API (<amplink/ipc_service.h>), compiled once per backend:
  *   -DCONF_BACKEND_ICMSG  the ICMsg instances of the default board (APU <-> RPU0)
  *   -DCONF_BACKEND_MULTI  the multi-endpoint zero-copy instances of the default board (APU <-> RPU1)
+ *   -DCONF_BACKEND_MULTI_INLINE  the same, both instances taking messages up to 64 bytes inline (`inline-max`)
  *   -DCONF_BACKEND_RPMSG  the RPMsg instances of the default board (APU host <-> RPU0 remote)
  * Both sides run in this process, each agent with its own interrupt thread (the callbacks' context).
  *
@@ -28,16 +29,17 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
+#include <amplink/host/dt.h>
 #include <amplink/host/soc.h>
 
 #if defined(CONF_BACKEND_ICMSG)
 #include <amplink/ipc/ipc_icmsg.h>
-#elif defined(CONF_BACKEND_MULTI)
+#elif defined(CONF_BACKEND_MULTI) || defined(CONF_BACKEND_MULTI_INLINE)
 #include <amplink/ipc/ipc_multi.h>
 #elif defined(CONF_BACKEND_RPMSG)
 #include <amplink/ipc/ipc_rpmsg.h>
 #else
-#error "define CONF_BACKEND_ICMSG, CONF_BACKEND_MULTI or CONF_BACKEND_RPMSG"
+#error "define CONF_BACKEND_ICMSG, CONF_BACKEND_MULTI, CONF_BACKEND_MULTI_INLINE or CONF_BACKEND_RPMSG"
 #endif
 
 /* ---- the per-backend table ---- */
@@ -52,6 +54,8 @@ struct conf_backend {
 	/* Why the peer's deregistration / close cannot be reported with unbound() (NULL: it can). */
 	const char *no_unbound_on_deregister;
 	const char *no_unbound_on_close;
+	/* `inline-max` set on both instances of the default board (0: the board as it is). */
+	uint32_t inline_max;
 };
 
 #if defined(CONF_BACKEND_ICMSG)
@@ -81,8 +85,15 @@ static const struct conf_backend BK = {
 	.no_unbound_on_close = NULL,
 };
 #else
+/* multi, and multi_inline: the same with messages up to 64 bytes inline, so the suite's short messages travel in the
+ * control ring and its longer ones (the held one among them) in blocks. */
 static const struct conf_backend BK = {
+#if defined(CONF_BACKEND_MULTI_INLINE)
+	.name = "multi-inline",
+	.inline_max = 64,
+#else
 	.name = "multi",
+#endif
 	.agent = { "apu", "rpu1" },
 	.label = { "ipc_multi_apu", "ipc_multi_rpu1" },
 	.header_peer_max = NULL,
@@ -222,7 +233,16 @@ static int env_setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 	assert_non_null(e);
 	snprintf(e->name, sizeof(e->name), "t-conf-%s-%d-%u", BK.name, (int)getpid(), soc_counter++);
-	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, NULL, 0);
+	void *b1 = NULL, *b2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	if (BK.inline_max) {
+		assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/ipc-multi-apu",
+						 "inline-max", BK.inline_max, &b1, &n1), 0);
+		assert_int_equal(ampl_dt_set_u32(b1, n1, "/ipc-multi-rpu1", "inline-max", BK.inline_max, &b2, &n2), 0);
+	}
+	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, b2, n2);
+	free(b1);
+	free(b2);
 	if (ret)
 		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
 	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
