@@ -464,7 +464,8 @@ static void link_down_locked(struct ipc_multi_data *d)
 	if (atomic_load(&d->state) != IPC_MULTI_OFF)
 		atomic_store(&d->state, IPC_MULTI_BONDING);
 	d->rx_ready = false;
-	__atomic_store_n(&d->peer_inline, 0, __ATOMIC_RELAXED); /* ipc_multi_send() looks without the lock */
+	if (IPC_MULTI_INLINE_MAX)
+		__atomic_store_n(&d->peer_inline, 0, __ATOMIC_RELAXED); /* ipc_multi_send() looks without the lock */
 	for (unsigned i = 0; i < IPC_MULTI_MAX_EPT; i++) {
 		struct ipc_multi_ept *e = &d->ept[i];
 		if (e->used && atomic_load(&e->bound))
@@ -588,10 +589,12 @@ static void on_hello(struct ipc_multi_data *d, const uint8_t *m, int n)
 	/* What the peer takes inline (within what this build writes), and the ring room an inline message leaves for
 	 * the control messages that can be outstanding: DATA per tx block, a release per rx block, two per endpoint,
 	 * HELLO. */
-	__atomic_store_n(&d->peer_inline, m[7] > IPC_MULTI_INLINE_MAX ? (uint8_t)IPC_MULTI_INLINE_MAX : m[7],
-			 __ATOMIC_RELAXED);
-	d->ring_keep = (uint16_t)(IPC_MULTI_RING_PER_MSG *
-				  (d->txl.block_count + lo.block_count + 2u * IPC_MULTI_MAX_EPT + 8u));
+	if (IPC_MULTI_INLINE_MAX) {
+		__atomic_store_n(&d->peer_inline, m[7] > IPC_MULTI_INLINE_MAX ? (uint8_t)IPC_MULTI_INLINE_MAX : m[7],
+				 __ATOMIC_RELAXED);
+		d->ring_keep = (uint16_t)(IPC_MULTI_RING_PER_MSG *
+					  (d->txl.block_count + lo.block_count + 2u * IPC_MULTI_MAX_EPT + 8u));
+	}
 	ampl_memset(d->rx_state, R_FREE, sizeof(d->rx_state));
 	ring_locked(d); /* as ICMsg: ring again, so a peer that opened after our first doorbell hears us */
 	advertise_locked(d);
@@ -1503,7 +1506,9 @@ static int rx_buffer_op(const struct ampl_device *instance, void *token, void *d
 		return err;
 	int r = hold ? -EINVAL : -ENXIO, b = head_of(d->cfg->rx_mem, &d->rxl, data);
 	if (b < 0)
-		return hold && data && data == __atomic_load_n(&d->rx_inline, __ATOMIC_RELAXED) ? -ENOTSUP : r;
+		return IPC_MULTI_INLINE_MAX && hold && data && data == __atomic_load_n(&d->rx_inline, __ATOMIC_RELAXED)
+			       ? -ENOTSUP
+			       : r;
 	unsigned key = ampl_spin_lock(&d->lock);
 	uint8_t st = d->rx_state[b];
 	if (d->rx_owner[b] == (uint8_t)(e - d->ept) && (st == R_HELD || (hold && st == R_DELIVERING))) {
