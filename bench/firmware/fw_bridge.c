@@ -243,9 +243,12 @@ static int ic_count_check(const char *name, uint32_t end, uint32_t lost, const c
 	pthread_mutex_unlock(&ic.lock);
 	if (answers + lost == end)
 		return 0;
-	printf("FAIL %s: %u echoes for %u messages, %u of them lost at %s; %u bad (%u gaps, %u twice)%s%s\n", name,
-	       answers, end, lost, when, atomic_load(&ic.bad), atomic_load(&ic.gaps), atomic_load(&ic.dups),
-	       atomic_load(&ic.bad) ? "; first: " : "", atomic_load(&ic.bad) ? ic.first_bad : "");
+	/* The binding counts tell a loss at a bind that came late (an unbind and bind more than the phases make). */
+	printf("FAIL %s: %u echoes for %u messages, %u of them lost at %s; %u bad (%u gaps, %u twice)%s%s; this side's "
+	       "endpoints bound %u times, unbound %u times\n",
+	       name, answers, end, lost, when, atomic_load(&ic.bad), atomic_load(&ic.gaps), atomic_load(&ic.dups),
+	       atomic_load(&ic.bad) ? "; first: " : "", atomic_load(&ic.bad) ? ic.first_bad : "", atomic_load(&ic.bound),
+	       atomic_load(&ic.unbound));
 	return 1;
 }
 
