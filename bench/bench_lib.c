@@ -371,7 +371,7 @@ static const struct {
 /* Create the SoC @name of the default board, with backend @be's `inline-max` on the multi-endpoint instances. */
 static int ic_soc_create(const char *name, enum ic_backend be)
 {
-	return bench_board_create(name, ic_board[be].inline_max);
+	return board_create_multi_inline(name, ic_board[be].inline_max, ic_board[be].inline_max);
 }
 
 /* Set while the row being measured wants tracing on (every agent's events recorded, as amplink trace --on). */

@@ -119,7 +119,7 @@ static void soc_up(struct soc_env *e, const char *rx_agent, bool devices)
 	struct ampl_agent_opts o = {
 		.mode = AMPL_WAIT_POLL, .no_irq_thread = true, .no_dt_devices = !devices, .no_ipc_poll = !polled_rx
 	};
-	if (bench_board_create(e->name, multi_inline_max) || ampl_soc_open(e->name, &e->soc))
+	if (board_create_multi_inline(e->name, multi_inline_max, multi_inline_max) || ampl_soc_open(e->name, &e->soc))
 		die("create");
 	if (ampl_agent_attach(e->soc, "apu", &o, &e->tx) || ampl_agent_attach(e->soc, rx_agent, &o, &e->rx))
 		die("attach");

@@ -69,14 +69,10 @@ static void print_multis(const struct ampl_dt_board *board, FILE *out)
 {
 	for (unsigned i = 0; i < board->num_ipc_multis; i++) {
 		const struct ampl_dt_ipc_multi *m = &board->ipc_multis[i];
-		struct ipc_multi_layout lo;
-		uint32_t bs = m->block_size;
-		if (!bs && !ipc_multi_layout(&lo, (uint32_t)m->base.tx_size, m->base.dcache_alignment, 0, m->block_count))
-			bs = lo.block_size;
 		fprintf(out,
 			"multi tx 0x%08" PRIx64 " rx 0x%08" PRIx64 "  blocks %" PRIu32 " x %" PRIu32 "  inline-max %" PRIu32
 			"  %s",
-			m->base.tx_addr, m->base.rx_addr, m->block_count, bs, m->inline_max, m->base.node.path);
+			m->base.tx_addr, m->base.rx_addr, m->block_count, m->block_size, m->inline_max, m->base.node.path);
 		dt_print_label(out, &m->base.node);
 		fputc('\n', out);
 	}

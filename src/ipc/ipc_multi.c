@@ -33,6 +33,10 @@ static const uint8_t hello_magic[6] = { 'A', 'M', 'P', 'L', 'M', 'B' };
 
 #define RING_MIN_DATA (IPC_MULTI_RING_PER_MSG * (2u * IPC_MULTI_MAX_BLOCKS + 2u * IPC_MULTI_MAX_EPT + 8u))
 #define NO_ADDR 0xFFu
+/* The longest INLINE packet this build writes or reads (header and message), and the longest control message the
+ * receive pass reads: that, or a HELLO with room for later versions. */
+#define INLINE_PKT_MAX (IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX)
+#define RX_MSG_MAX (INLINE_PKT_MAX > IPC_MULTI_HELLO_LEN + 16u ? INLINE_PKT_MAX : IPC_MULTI_HELLO_LEN + 16u)
 #define SID_NONE 0u            /* session id of a closed side */
 #define CLOSE_DRAIN_US 100000u /* close: how long to wait for the last doorbell to be taken */
 
@@ -892,12 +896,7 @@ static void dispatch(struct ipc_multi_data *d, const uint8_t *m, int n)
 /* Read the rx ring until it is empty or cannot be read further: whether a message was taken. */
 static bool drain(struct ipc_multi_data *d)
 {
-	/* The longest control message known (HELLO, room for later versions), or an INLINE one; 4-aligned, so that an
-	 * inline message is at an aligned address. */
-	uint32_t mw[(IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX > IPC_MULTI_HELLO_LEN + 16u
-			     ? IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX + 3u
-			     : IPC_MULTI_HELLO_LEN + 16u) /
-		    4u];
+	uint32_t mw[(RX_MSG_MAX + 3u) / 4u]; /* 4-aligned: an inline message is at an aligned address */
 	uint8_t *m = (uint8_t *)mw;
 	for (bool took = false;; took = true) {
 		int st = atomic_load(&d->state);
@@ -1340,7 +1339,7 @@ static uint8_t wire_addr(struct ipc_multi_data *d, struct ipc_multi_ept *e)
  */
 static int send_inline(struct ipc_multi_data *d, struct ipc_multi_ept *e, const void *data, uint32_t len)
 {
-	uint32_t mw[(IPC_MULTI_MSG_LEN + IPC_MULTI_INLINE_MAX + 3u) / 4u];
+	uint32_t mw[(INLINE_PKT_MAX + 3u) / 4u];
 	uint8_t *m = (uint8_t *)mw;
 	ampl_memcpy(m + IPC_MULTI_MSG_LEN, data, len);
 	unsigned key = ampl_spin_lock(&d->lock);

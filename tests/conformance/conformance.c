@@ -29,8 +29,9 @@
 #include <unistd.h>
 
 #include <amplink/ipc_service.h>
-#include <amplink/host/dt.h>
 #include <amplink/host/soc.h>
+
+#include "board_variant.h"
 
 #if defined(CONF_BACKEND_ICMSG)
 #include <amplink/ipc/ipc_icmsg.h>
@@ -233,16 +234,7 @@ static int env_setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 	assert_non_null(e);
 	snprintf(e->name, sizeof(e->name), "t-conf-%s-%d-%u", BK.name, (int)getpid(), soc_counter++);
-	void *b1 = NULL, *b2 = NULL;
-	size_t n1 = 0, n2 = 0;
-	if (BK.inline_max) {
-		assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/ipc-multi-apu",
-						 "inline-max", BK.inline_max, &b1, &n1), 0);
-		assert_int_equal(ampl_dt_set_u32(b1, n1, "/ipc-multi-rpu1", "inline-max", BK.inline_max, &b2, &n2), 0);
-	}
-	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, b2, n2);
-	free(b1);
-	free(b2);
+	int ret = board_create_multi_inline(e->name, BK.inline_max, BK.inline_max);
 	if (ret)
 		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
 	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);

@@ -35,6 +35,8 @@
 #include <amplink/host/dt.h>
 #include <amplink/host/soc.h>
 
+#include "board_variant.h"
+
 #include "one_backend.h"
 
 static unsigned soc_counter;
@@ -48,11 +50,12 @@ struct env {
 
 /* Both agents with an interrupt thread, or RPU1 without one (@rpu1_polled: its interrupts and its polled instance
  * run in the test's thread, ampl_agent_poll()). */
-static void env_up_board(struct env *e, bool rpu1_polled, const void *dtb, size_t dtb_size)
+/* The default board, with `inline-max` @apu on the APU's instance and @rpu1 on RPU1's (board_variant.h). */
+static void env_up_board(struct env *e, bool rpu1_polled, uint32_t apu_inline, uint32_t rpu1_inline)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "t-multi-%d-%u", (int)getpid(), soc_counter++);
-	int ret = ampl_soc_create(e->name, &ampl_soc_zynqmp, dtb, dtb_size);
+	int ret = board_create_multi_inline(e->name, apu_inline, rpu1_inline);
 	if (ret)
 		fail_msg("ampl_soc_create: %d %s", ret, ampl_soc_last_error());
 	assert_int_equal(ampl_soc_open(e->name, &e->soc), 0);
@@ -71,7 +74,7 @@ static void env_up_board(struct env *e, bool rpu1_polled, const void *dtb, size_
 
 static void env_up_as(struct env *e, bool rpu1_polled)
 {
-	env_up_board(e, rpu1_polled, NULL, 0);
+	env_up_board(e, rpu1_polled, 0, 0);
 }
 
 static void env_up(struct env *e)
@@ -79,27 +82,9 @@ static void env_up(struct env *e)
 	env_up_as(e, false);
 }
 
-/* The default board with `inline-max` @apu on the APU's instance and @rpu1 on RPU1's, as a user's devicetree sets it
- * (ampl_dt_set_u32()); @dtb, @size: the board, for a caller that wants it (NULL: freed). */
-static void inline_board(uint32_t apu, uint32_t rpu1, void **dtb, size_t *size)
-{
-	void *b1, *b2;
-	size_t n1, n2;
-	assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/ipc-multi-apu",
-					 "inline-max", apu, &b1, &n1), 0);
-	assert_int_equal(ampl_dt_set_u32(b1, n1, "/ipc-multi-rpu1", "inline-max", rpu1, &b2, &n2), 0);
-	free(b1);
-	*dtb = b2;
-	*size = n2;
-}
-
 static void env_up_inline(struct env *e, uint32_t apu, uint32_t rpu1)
 {
-	void *dtb;
-	size_t size;
-	inline_board(apu, rpu1, &dtb, &size);
-	env_up_board(e, false, dtb, size);
-	free(dtb);
+	env_up_board(e, false, apu, rpu1);
 }
 
 static void env_down(struct env *e)
@@ -1836,18 +1821,15 @@ static void test_inline_corruption(void **state)
 static void test_inline_max_checked(void **state)
 {
 	(void)state;
-	void *dtb;
-	size_t size;
-	inline_board(IPC_MULTI_INLINE_MAX + 1u, 0, &dtb, &size);
 	char name[64];
 	snprintf(name, sizeof(name), "t-multi-%d-%u", (int)getpid(), soc_counter++);
-	assert_int_equal(ampl_soc_create(name, &ampl_soc_zynqmp, dtb, size), -EINVAL);
+	assert_int_equal(board_create_multi_inline(name, IPC_MULTI_INLINE_MAX + 1u, 0), -EINVAL);
 	const char *why = ampl_soc_last_error();
 	print_message("      %s\n", why);
 	assert_non_null(strstr(why, "ipc-multi-apu"));
 	assert_non_null(strstr(why, "inline-max"));
-	free(dtb);
 	void *out;
+	size_t size;
 	assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/no-such-node", "x", 1,
 					 &out, &size), -ENOENT);
 	assert_int_equal(ampl_dt_set_u32("not a tree", 10, "/", "x", 1, &out, &size), -EINVAL);
