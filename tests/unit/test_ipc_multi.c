@@ -1817,7 +1817,8 @@ static void test_inline_corruption(void **state)
 	env_down(&e);
 }
 
-/* `inline-max` above what this build reads (IPC_MULTI_INLINE_MAX) is refused by name, node and property. */
+/* `inline-max` above what this build reads (IPC_MULTI_INLINE_MAX) is refused by name, node and property, and a
+ * configuration's inline_max above it by ipc_multi_open_instance(). */
 static void test_inline_max_checked(void **state)
 {
 	(void)state;
@@ -1833,6 +1834,22 @@ static void test_inline_max_checked(void **state)
 	assert_int_equal(ampl_dt_set_u32(ampl_default_board_dtb, ampl_default_board_dtb_size, "/no-such-node", "x", 1,
 					 &out, &size), -ENOENT);
 	assert_int_equal(ampl_dt_set_u32("not a tree", 10, "/", "x", 1, &out, &size), -EINVAL);
+
+	/* A configuration written by hand is checked at open: the APU's, its channels free again, with inline_max one
+	 * above the build's limit is refused; at the limit it opens. */
+	struct env e;
+	env_up(&e);
+	assert_int_equal(ipc_service_close_instance(e.da), 0);
+	struct ipc_multi_config cfg = *(const struct ipc_multi_config *)e.da->config;
+	static struct ipc_multi_data data;
+	memset(&data, 0, sizeof(data));
+	struct ampl_device dev = { .name = "multi-hand", .api = &ipc_multi_backend, .config = &cfg, .data = &data };
+	cfg.inline_max = (uint8_t)(IPC_MULTI_INLINE_MAX + 1u);
+	assert_int_equal(ipc_multi_open_instance(&dev), -EINVAL);
+	cfg.inline_max = (uint8_t)IPC_MULTI_INLINE_MAX;
+	assert_int_equal(ipc_multi_open_instance(&dev), 0);
+	assert_int_equal(ipc_multi_close_instance(&dev), 0);
+	env_down(&e);
 }
 
 #if AMPL_IPC_ONE_BACKEND
